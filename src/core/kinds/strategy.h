@@ -1,0 +1,77 @@
+#pragma once
+// Per-kind API strategy: defaulting, validation, conversion between served versions, and the
+// fields a field selector may use. Mirrors upstream pkg/apis/<group>/{defaults,validation}.go and
+// pkg/registry/<group>/<resource>/strategy.go for the built-in kinds in core/resources.h.
+//
+// Objects are JSON objects (boost::json::object) in the wire form of the ResourceType's
+// version. The API server calls, for a create:
+//     convertToStorage → prepareForCreate → applyDefaults → validateCreate
+// and for an update (old is the stored object, already in storage form):
+//     convertToStorage → prepareForUpdate → applyDefaults → validateUpdate
+// Generic metadata rules (name, generateName, labels, annotations, namespace) are checked here
+// too, so one call returns every invalid field.
+//
+// Thread-safety: stateless free functions.
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/resources.h"
+#include "core/status.h"
+
+namespace berth::core::kinds {
+
+using FieldErrors = std::vector<StatusCause>;
+
+// Fills upstream defaults (e.g. Pod restartPolicy Always, dnsPolicy ClusterFirst, container
+// terminationMessagePath, imagePullPolicy by tag; Service type ClusterIP, sessionAffinity None,
+// port protocol TCP, targetPort = port; Deployment replicas 1, strategy RollingUpdate 25%/25%,
+// revisionHistoryLimit 10, progressDeadlineSeconds 600; ...). Idempotent.
+void applyDefaults(const ResourceType& rt, boost::json::object& obj);
+
+// Create-time and update-time validation. Field paths as upstream prints them
+// ("metadata.name", "spec.containers[0].image"). Empty = valid.
+FieldErrors validateCreate(const ResourceType& rt, const boost::json::object& obj);
+FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& obj,
+                           const boost::json::object& old);
+
+// Strategy hooks that reset fields a client may not set on this path, as upstream's
+// PrepareForCreate/PrepareForUpdate do: on create, status is cleared for kinds with a status
+// subresource (Pods get status.phase Pending, qosClass); on a main-resource update, status is
+// kept from `old`; on a status update (`statusUpdate` true), everything but status (and
+// metadata labels/annotations for some kinds) is kept from `old`.
+void prepareForCreate(const ResourceType& rt, boost::json::object& obj);
+void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
+                      const boost::json::object& old, bool statusUpdate);
+
+// Whether a spec change bumps metadata.generation (kinds with spec: Deployment, ReplicaSet, ...).
+bool tracksGeneration(const ResourceType& rt);
+
+// Version conversion for resources served at several versions (autoscaling/v1 ↔ v2 HPA).
+// Identity for others. Both set apiVersion.
+void convertToStorage(const ResourceType& rt, boost::json::object& obj);
+void convertFromStorage(const ResourceType& rt, boost::json::object& obj);
+
+// Field-selector support: the values of the selectable fields of `obj` (always
+// metadata.name and, for namespaced kinds, metadata.namespace; plus e.g. pods' spec.nodeName,
+// status.phase, spec.restartPolicy, spec.schedulerName, spec.serviceAccountName, status.podIP,
+// status.nominatedNodeName; events' involvedObject.*, reason, type, source, reportingComponent;
+// secrets' type; namespaces' status.phase; nodes' spec.unschedulable; jobs' status.successful;
+// replicasets' status.replicas).
+std::map<std::string, std::string> selectableFields(const ResourceType& rt,
+                                                    const boost::json::object& obj);
+bool isSelectableField(const ResourceType& rt, std::string_view field);
+
+// Validation helpers shared by the strategies and the API server.
+// RFC 1123 subdomain (most object names), RFC 1123 label (namespaces, services), RFC 1035 label.
+// Each returns the upstream error messages (empty = valid).
+std::vector<std::string> isDns1123Subdomain(std::string_view value);
+std::vector<std::string> isDns1123Label(std::string_view value);
+std::vector<std::string> isDns1035Label(std::string_view value);
+std::vector<std::string> isQualifiedName(std::string_view value);  // label/annotation keys
+std::vector<std::string> isValidLabelValue(std::string_view value);
+
+}  // namespace berth::core::kinds

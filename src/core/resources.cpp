@@ -1,0 +1,159 @@
+#include "core/resources.h"
+
+#include <algorithm>
+
+namespace berth::core {
+namespace {
+
+const std::vector<std::string> kAllVerbs = {"create", "delete", "deletecollection", "get",
+                                            "list",   "patch",  "update",           "watch"};
+
+ResourceType make(std::string group, std::string version, std::string kind, std::string plural,
+                  bool namespaced, std::vector<std::string> shortNames,
+                  std::vector<std::string> subresources = {}, bool inAll = false,
+                  std::string storageVersion = "") {
+  ResourceType rt;
+  rt.group = std::move(group);
+  rt.version = std::move(version);
+  rt.kind = std::move(kind);
+  rt.plural = std::move(plural);
+  rt.singular = rt.kind;
+  std::transform(rt.singular.begin(), rt.singular.end(), rt.singular.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  rt.namespaced = namespaced;
+  rt.shortNames = std::move(shortNames);
+  rt.subresources = std::move(subresources);
+  if (inAll) rt.categories = {"all"};
+  rt.verbs = kAllVerbs;
+  rt.storagePrefix =
+      "/registry/" + (rt.group.empty() ? rt.plural : rt.plural + "." + rt.group) + "/";
+  rt.storageVersion = storageVersion.empty() ? rt.version : std::move(storageVersion);
+  return rt;
+}
+
+std::vector<ResourceType> buildCatalogue() {
+  std::vector<ResourceType> r;
+  // core/v1
+  r.push_back(make("", "v1", "Namespace", "namespaces", false, {"ns"}, {"status", "finalize"}));
+  r.push_back(make("", "v1", "Pod", "pods", true, {"po"},
+                   {"status", "binding", "eviction", "log", "exec", "attach", "portforward",
+                    "ephemeralcontainers"},
+                   true));
+  r.push_back(make("", "v1", "Service", "services", true, {"svc"}, {"status", "proxy"}, true));
+  r.push_back(make("", "v1", "Endpoints", "endpoints", true, {"ep"}));
+  r.push_back(make("", "v1", "Node", "nodes", false, {"no"}, {"status", "proxy"}));
+  r.push_back(make("", "v1", "Event", "events", true, {"ev"}));
+  r.push_back(make("", "v1", "ConfigMap", "configmaps", true, {"cm"}));
+  r.push_back(make("", "v1", "Secret", "secrets", true, {}));
+  r.push_back(make("", "v1", "ServiceAccount", "serviceaccounts", true, {"sa"}, {"token"}));
+  r.push_back(make("", "v1", "ReplicationController", "replicationcontrollers", true, {"rc"},
+                   {"status", "scale"}, true));
+  r.push_back(make("", "v1", "ResourceQuota", "resourcequotas", true, {"quota"}, {"status"}));
+  // apps/v1
+  r.push_back(make("apps", "v1", "Deployment", "deployments", true, {"deploy"},
+                   {"status", "scale"}, true));
+  r.push_back(make("apps", "v1", "ReplicaSet", "replicasets", true, {"rs"}, {"status", "scale"},
+                   true));
+  r.push_back(make("apps", "v1", "DaemonSet", "daemonsets", true, {"ds"}, {"status"}, true));
+  r.push_back(make("apps", "v1", "StatefulSet", "statefulsets", true, {"sts"},
+                   {"status", "scale"}, true));
+  r.push_back(make("apps", "v1", "ControllerRevision", "controllerrevisions", true, {}));
+  // batch/v1
+  r.push_back(make("batch", "v1", "Job", "jobs", true, {}, {"status"}, true));
+  r.push_back(make("batch", "v1", "CronJob", "cronjobs", true, {"cj"}, {"status"}, true));
+  // autoscaling: v2 is stored, v1 converts.
+  r.push_back(make("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                   true, {"hpa"}, {"status"}, true));
+  r.push_back(make("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                   true, {"hpa"}, {"status"}, true, "v2"));
+  // networking.k8s.io/v1
+  r.push_back(make("networking.k8s.io", "v1", "Ingress", "ingresses", true, {"ing"}, {"status"}));
+  r.push_back(make("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, {}));
+  // discovery.k8s.io/v1
+  r.push_back(make("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, {}));
+  // coordination.k8s.io/v1
+  r.push_back(make("coordination.k8s.io", "v1", "Lease", "leases", true, {}));
+  // events.k8s.io/v1
+  r.push_back(make("events.k8s.io", "v1", "Event", "events", true, {"ev"}));
+  // scheduling.k8s.io/v1
+  r.push_back(make("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, {"pc"}));
+  // policy/v1
+  r.push_back(make("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, {"pdb"},
+                   {"status"}));
+  // rbac.authorization.k8s.io/v1
+  const std::string rbac = "rbac.authorization.k8s.io";
+  r.push_back(make(rbac, "v1", "Role", "roles", true, {}));
+  r.push_back(make(rbac, "v1", "RoleBinding", "rolebindings", true, {}));
+  r.push_back(make(rbac, "v1", "ClusterRole", "clusterroles", false, {}));
+  r.push_back(make(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", false, {}));
+  // The v1 HPA is stored under the v2 entry's key space.
+  for (auto& rt : r) {
+    if (rt.group == "autoscaling") rt.storagePrefix = "/registry/horizontalpodautoscalers.autoscaling/";
+  }
+  return r;
+}
+
+std::vector<GroupVersions> buildGroups(const std::vector<ResourceType>& all) {
+  std::vector<GroupVersions> groups;
+  for (const auto& rt : all) {
+    if (rt.group.empty()) continue;
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const GroupVersions& g) { return g.group == rt.group; });
+    if (it == groups.end()) {
+      groups.push_back({rt.group, {rt.version}});
+    } else if (std::find(it->versions.begin(), it->versions.end(), rt.version) ==
+               it->versions.end()) {
+      it->versions.push_back(rt.version);
+    }
+  }
+  return groups;
+}
+
+}  // namespace
+
+bool ResourceType::hasSubresource(std::string_view name) const {
+  return std::find(subresources.begin(), subresources.end(), name) != subresources.end();
+}
+
+const std::vector<ResourceType>& allResources() {
+  static const std::vector<ResourceType> all = buildCatalogue();
+  return all;
+}
+
+const std::vector<GroupVersions>& apiGroups() {
+  static const std::vector<GroupVersions> groups = buildGroups(allResources());
+  return groups;
+}
+
+const ResourceType* findResource(std::string_view group, std::string_view version,
+                                 std::string_view plural) {
+  for (const auto& rt : allResources()) {
+    if (rt.group == group && rt.version == version && rt.plural == plural) return &rt;
+  }
+  return nullptr;
+}
+
+const ResourceType* findResourceByKind(std::string_view group, std::string_view version,
+                                       std::string_view kind) {
+  for (const auto& rt : allResources()) {
+    if (rt.group == group && rt.version == version && rt.kind == kind) return &rt;
+  }
+  return nullptr;
+}
+
+std::pair<std::string, std::string> splitApiVersion(std::string_view apiVersion) {
+  auto slash = apiVersion.find('/');
+  if (slash == std::string_view::npos) return {"", std::string(apiVersion)};
+  return {std::string(apiVersion.substr(0, slash)), std::string(apiVersion.substr(slash + 1))};
+}
+
+const ResourceType* findByApiVersionKind(std::string_view apiVersion, std::string_view kind) {
+  auto [group, version] = splitApiVersion(apiVersion);
+  return findResourceByKind(group, version, kind);
+}
+
+const ResourceType* storageResource(const ResourceType& rt) {
+  return findResource(rt.group, rt.storageVersion, rt.plural);
+}
+
+}  // namespace berth::core
