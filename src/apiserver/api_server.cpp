@@ -1,0 +1,185 @@
+#include "apiserver/api_server.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "apiserver/api_handler.h"
+#include "apiserver/http/pki.h"
+#include "apiserver/http/server.h"
+#include "apiserver/registry.h"
+#include "apiserver/watch_cache.h"
+
+namespace berth::apiserver {
+
+namespace fs = std::filesystem;
+
+struct ApiServer::State {
+  std::unique_ptr<CacheSet> cache;
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<http::Server> http;
+};
+
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+core::Status writeFile(const std::string& path, const std::string& data, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return core::Status::internal("cannot write " + tmp);
+    out << data;
+    if (!out.flush()) return core::Status::internal("cannot write " + tmp);
+  }
+  ::chmod(tmp.c_str(), mode);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return core::Status::internal("cannot rename " + tmp + ": " + ec.message());
+  return {};
+}
+
+std::string base64(const std::string& in) {
+  static constexpr char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += k[n >> 18];
+    out += k[(n >> 12) & 63];
+    out += k[(n >> 6) & 63];
+    out += k[n & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t n = uint8_t(in[i]) << 16;
+    out += k[n >> 18];
+    out += k[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += k[n >> 18];
+    out += k[(n >> 12) & 63];
+    out += k[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string randomHex(size_t bytes) {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < bytes; ++i) {
+    auto b = static_cast<uint8_t>(rd());
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  return s;
+}
+
+}  // namespace
+
+ApiServer::ApiServer(ApiServerConfig config, std::unique_ptr<store::Interface> store)
+    : config_(std::move(config)), store_(std::move(store)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+int ApiServer::port() const { return state_ && state_->http ? state_->http->port() : 0; }
+
+core::Status ApiServer::start() {
+  std::error_code ec;
+  fs::create_directories(config_.dataDir, ec);
+  if (ec) return core::Status::internal("cannot create " + config_.dataDir + ": " + ec.message());
+  std::string tlsDir = config_.dataDir + "/tls";
+  fs::create_directories(tlsDir, ec);
+  std::vector<std::string> sans = config_.tlsSans;
+  sans.push_back(config_.bindAddress);
+  if (auto st = http::ensurePki(tlsDir, sans); !st.ok()) return st;
+  auto pki = http::pkiPathsIn(tlsDir);
+
+  // The admin credential: a bearer token kept in the data dir (0600), stable across restarts.
+  std::string tokenPath = config_.dataDir + "/admin.token";
+  adminToken_ = readFile(tokenPath);
+  while (!adminToken_.empty() && (adminToken_.back() == '\n' || adminToken_.back() == ' '))
+    adminToken_.pop_back();
+  if (adminToken_.empty()) {
+    adminToken_ = randomHex(32);
+    if (auto st = writeFile(tokenPath, adminToken_ + "\n", 0600); !st.ok()) return st;
+  }
+
+  state_ = std::make_unique<State>();
+  state_->cache = std::make_unique<CacheSet>(*store_);
+  if (auto st = state_->cache->start(); !st.ok()) return st;
+  state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+
+  http::ServerConfig hc;
+  hc.bindAddress = config_.bindAddress;
+  hc.port = static_cast<uint16_t>(config_.securePort);
+  hc.certFile = pki.servingCert;
+  hc.keyFile = pki.servingKey;
+  hc.clientCaFile = pki.caCert;
+  std::string token = adminToken_;
+  auto tokens = [token](std::string_view t) {
+    http::UserInfo u;
+    if (t == token) {
+      u.name = "system:admin";
+      u.groups = {"system:masters", "system:authenticated"};
+    }
+    return u;
+  };
+  // The handler is created before the listener so no request sees a half-built server.
+  std::string address = config_.bindAddress;
+  state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
+  auto* handler = state_->handler.get();
+  state_->http = std::make_unique<http::Server>(
+      hc, tokens, [handler](http::Request& rq, http::ResponseWriter& w) { handler->handle(rq, w); });
+  if (auto st = state_->http->start(); !st.ok()) return st;
+  int port = state_->http->port();
+  if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
+
+  std::string host = config_.bindAddress;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string kubeconfig =
+      "apiVersion: v1\n"
+      "kind: Config\n"
+      "clusters:\n"
+      "- name: berth\n"
+      "  cluster:\n"
+      "    server: https://" + host + ":" + std::to_string(port) + "\n"
+      "    certificate-authority-data: " + base64(readFile(pki.caCert)) + "\n"
+      "users:\n"
+      "- name: admin\n"
+      "  user:\n"
+      "    token: " + adminToken_ + "\n"
+      "contexts:\n"
+      "- name: berth\n"
+      "  context:\n"
+      "    cluster: berth\n"
+      "    user: admin\n"
+      "    namespace: default\n"
+      "current-context: berth\n";
+  kubeconfigPath_ = config_.dataDir + "/admin.kubeconfig";
+  return writeFile(kubeconfigPath_, kubeconfig, 0600);
+}
+
+void ApiServer::stop() {
+  if (!state_) return;
+  if (state_->handler) state_->handler->stop();
+  if (state_->http) state_->http->stop();
+  if (state_->registry) state_->registry->stop();
+  if (state_->cache) state_->cache->stop();
+  state_.reset();
+  if (store_) store_->close();
+}
+
+}  // namespace berth::apiserver

@@ -1,0 +1,45 @@
+#pragma once
+// ApiServer: the assembled API server — PKI and credentials in the data directory, the store,
+// the watch cache, the registry, the REST handler and the HTTPS listener — with an explicit
+// start()/stop() lifecycle. `berth server` runs one; tests run one in-process.
+//
+// Thread-safety: start() and stop() from one owning thread; the running server serves requests
+// on its own threads.
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "store/interface.h"
+
+namespace berth::apiserver {
+
+struct ApiServerConfig {
+  std::string dataDir = "/var/lib/berth";
+  std::string bindAddress = "127.0.0.1";
+  int securePort = 6443;  // 0 = any free port (tests)
+  // Extra names and addresses for the serving certificate.
+  std::vector<std::string> tlsSans;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiServerConfig config, std::unique_ptr<store::Interface> store);
+  ~ApiServer();
+
+  core::Status start();
+  void stop();
+
+  int port() const;
+  const std::string& kubeconfigPath() const { return kubeconfigPath_; }
+  const std::string& adminToken() const { return adminToken_; }
+
+ private:
+  struct State;
+  ApiServerConfig config_;
+  std::unique_ptr<store::Interface> store_;
+  std::unique_ptr<State> state_;
+  std::string kubeconfigPath_;
+  std::string adminToken_;
+};
+
+}  // namespace berth::apiserver

@@ -1,0 +1,155 @@
+#include "apiserver/discovery.h"
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <mutex>
+
+#include "core/resources.h"
+
+namespace berth::apiserver {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::string(s));
+  return a;
+}
+
+// Subresources as upstream lists them in APIResourceList: name "<plural>/<sub>", the kind and
+// group/version of the subresource body, its verbs.
+struct SubInfo {
+  std::string group, version, kind;
+  std::vector<std::string> verbs;
+};
+
+std::optional<SubInfo> subresourceInfo(const core::ResourceType& rt, const std::string& sub) {
+  if (sub == "status") return SubInfo{"", "", rt.kind, {"get", "patch", "update"}};
+  if (sub == "scale") return SubInfo{"autoscaling", "v1", "Scale", {"get", "patch", "update"}};
+  if (sub == "binding") return SubInfo{"", "", "Binding", {"create"}};
+  if (sub == "eviction") return SubInfo{"policy", "v1", "Eviction", {"create"}};
+  if (sub == "log") return SubInfo{"", "", "Pod", {"get"}};
+  if (sub == "exec") return SubInfo{"", "", "PodExecOptions", {"create", "get"}};
+  if (sub == "attach") return SubInfo{"", "", "PodAttachOptions", {"create", "get"}};
+  if (sub == "portforward") return SubInfo{"", "", "PodPortForwardOptions", {"create", "get"}};
+  if (sub == "proxy") {
+    return SubInfo{"", "", rt.kind == "Pod" ? "PodProxyOptions"
+                              : rt.kind == "Node" ? "NodeProxyOptions" : "ServiceProxyOptions",
+                   {"create", "delete", "get", "patch", "update"}};
+  }
+  if (sub == "finalize") return SubInfo{"", "", "Namespace", {"update"}};
+  if (sub == "ephemeralcontainers") return SubInfo{"", "", "Pod", {"get", "patch", "update"}};
+  if (sub == "token") return SubInfo{"authentication.k8s.io", "v1", "TokenRequest", {"create"}};
+  return std::nullopt;
+}
+
+json::object resourceList(std::string_view group, std::string_view version) {
+  json::array resources;
+  for (const auto& rt : core::allResources()) {
+    if (rt.group != group || rt.version != version) continue;
+    json::object r;
+    r["name"] = rt.plural;
+    r["singularName"] = rt.singular;
+    r["namespaced"] = rt.namespaced;
+    r["kind"] = rt.kind;
+    r["verbs"] = strings(rt.verbs);
+    if (!rt.shortNames.empty()) r["shortNames"] = strings(rt.shortNames);
+    if (!rt.categories.empty()) r["categories"] = strings(rt.categories);
+    resources.push_back(std::move(r));
+    for (const auto& sub : rt.subresources) {
+      auto info = subresourceInfo(rt, sub);
+      if (!info) continue;
+      json::object s;
+      s["name"] = rt.plural + "/" + sub;
+      s["singularName"] = "";
+      s["namespaced"] = rt.namespaced;
+      if (!info->group.empty()) {
+        s["group"] = info->group;
+        s["version"] = info->version;
+      }
+      s["kind"] = info->kind;
+      s["verbs"] = strings(info->verbs);
+      resources.push_back(std::move(s));
+    }
+  }
+  json::object o;
+  o["kind"] = "APIResourceList";
+  o["apiVersion"] = "v1";
+  o["groupVersion"] = group.empty() ? std::string(version)
+                                    : std::string(group) + "/" + std::string(version);
+  o["resources"] = std::move(resources);
+  return o;
+}
+
+}  // namespace
+
+const std::string& discoveryApiVersions(const std::string& serverAddress) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(serverAddress);
+  if (it != cache.end()) return it->second;
+  json::object o;
+  o["kind"] = "APIVersions";
+  o["versions"] = json::array{"v1"};
+  o["serverAddressByClientCIDRs"] = json::array{
+      json::object{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}};
+  return cache.emplace(serverAddress, json::serialize(o)).first->second;
+}
+
+const std::string& discoveryGroupList() {
+  static const std::string doc = [] {
+    json::array groups;
+    for (const auto& g : core::apiGroups()) {
+      json::array versions;
+      for (const auto& v : g.versions) {
+        versions.push_back(json::object{{"groupVersion", g.group + "/" + v}, {"version", v}});
+      }
+      json::object group;
+      group["name"] = g.group;
+      group["versions"] = std::move(versions);
+      group["preferredVersion"] = json::object{{"groupVersion", g.group + "/" + g.versions[0]},
+                                               {"version", g.versions[0]}};
+      groups.push_back(std::move(group));
+    }
+    json::object o;
+    o["kind"] = "APIGroupList";
+    o["apiVersion"] = "v1";
+    o["groups"] = std::move(groups);
+    return json::serialize(o);
+  }();
+  return doc;
+}
+
+std::optional<std::string> discoveryResourceList(std::string_view group, std::string_view version) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;
+  std::string key = std::string(group) + "/" + std::string(version);
+  std::lock_guard lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  bool served = false;
+  for (const auto& rt : core::allResources())
+    if (rt.group == group && rt.version == version) served = true;
+  if (!served) return std::nullopt;
+  return cache.emplace(key, json::serialize(resourceList(group, version))).first->second;
+}
+
+const std::string& versionInfo() {
+  static const std::string doc = json::serialize(json::object{
+      {"major", "1"},
+      {"minor", "32"},
+      {"gitVersion", "v1.32.0+berth"},
+      {"gitCommit", "0000000000000000000000000000000000000000"},
+      {"gitTreeState", "clean"},
+      {"buildDate", "2026-11-25T00:00:00Z"},
+      {"goVersion", "go1.23.0"},
+      {"compiler", "gc"},
+      {"platform", "linux/amd64"}});
+  return doc;
+}
+
+}  // namespace berth::apiserver

@@ -1,0 +1,1044 @@
+#include "apiserver/registry.h"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "apiserver/patch/apply.h"
+#include "apiserver/patch/patch.h"
+#include "core/kinds/strategy.h"
+#include "core/labels.h"
+
+namespace berth::apiserver {
+
+namespace json = boost::json;
+using core::ResourceType;
+
+namespace {
+
+constexpr auto kFreshWait = std::chrono::seconds(5);
+
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return gen;
+}
+
+std::string newUid() {
+  std::uniform_int_distribution<uint64_t> d;
+  uint64_t a = d(rng()), b = d(rng());
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+// Upstream's generateName suffix: 5 characters from an alphabet without vowels or confusables.
+std::string randomSuffix() {
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::uniform_int_distribution<size_t> d(0, kAlphabet.size() - 1);
+  std::string s;
+  for (int i = 0; i < 5; ++i) s += kAlphabet[d(rng())];
+  return s;
+}
+
+json::object& metaOf(json::object& obj) {
+  auto& m = obj["metadata"];
+  if (!m.is_object()) m = json::object();
+  return m.as_object();
+}
+
+std::string str(const json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+const json::object* objAt(const json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+bool hasFinalizers(const json::object& obj) {
+  auto* m = objAt(obj, "metadata");
+  if (!m) return false;
+  auto* f = m->if_contains("finalizers");
+  return f && f->is_array() && !f->as_array().empty();
+}
+
+Result<json::object> parseStored(const std::string& value) {
+  boost::system::error_code ec;
+  auto v = json::parse(value, ec);
+  if (ec || !v.is_object()) return Status::internal("stored object is not valid JSON");
+  return std::move(v.as_object());
+}
+
+// Adds `field` = value to a list of invalid-field causes.
+core::StatusCause cause(std::string reason, std::string field, std::string message) {
+  return {std::move(reason), std::move(message), std::move(field)};
+}
+
+std::string encodeContinue(int64_t rev, const std::string& key) {
+  json::object o{{"rv", rev}, {"start", key}};
+  std::string raw = json::serialize(o);
+  static constexpr char kB64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < raw.size(); i += 3) {
+    uint32_t n = (uint8_t(raw[i]) << 16) | (uint8_t(raw[i + 1]) << 8) | uint8_t(raw[i + 2]);
+    out += kB64[n >> 18];
+    out += kB64[(n >> 12) & 63];
+    out += kB64[(n >> 6) & 63];
+    out += kB64[n & 63];
+  }
+  if (i + 1 == raw.size()) {
+    uint32_t n = uint8_t(raw[i]) << 16;
+    out += kB64[n >> 18];
+    out += kB64[(n >> 12) & 63];
+  } else if (i + 2 == raw.size()) {
+    uint32_t n = (uint8_t(raw[i]) << 16) | (uint8_t(raw[i + 1]) << 8);
+    out += kB64[n >> 18];
+    out += kB64[(n >> 12) & 63];
+    out += kB64[(n >> 6) & 63];
+  }
+  return out;
+}
+
+Result<std::string> decodeContinue(const std::string& token) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-' || c == '+') return 62;
+    if (c == '_' || c == '/') return 63;
+    return -1;
+  };
+  std::string raw;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : token) {
+    if (c == '=') break;
+    int v = val(c);
+    if (v < 0) return Status::badRequest("invalid continue token");
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      raw += char((acc >> bits) & 0xff);
+    }
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(raw, ec);
+  if (ec || !v.is_object() || !v.as_object().contains("start"))
+    return Status::badRequest("invalid continue token");
+  auto* s = v.as_object().if_contains("start");
+  if (!s->is_string()) return Status::badRequest("invalid continue token");
+  return std::string(s->as_string());
+}
+
+}  // namespace
+
+std::string nowRfc3339() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string storageKey(const ResourceType& rt, const std::string& ns, const std::string& name) {
+  return rt.storagePrefix + (rt.namespaced ? ns + "/" : std::string()) + name;
+}
+
+Registry::Registry(store::Interface& store, CacheSet& cache) : store_(store), cache_(cache) {}
+
+Registry::~Registry() { stop(); }
+
+void Registry::stop() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(bgMu_);
+    stopping_ = true;
+    threads.swap(background_);
+  }
+  for (auto& t : threads) t.join();
+}
+
+json::object Registry::toServed(const ResourceType& rt, const CachedObject& obj) const {
+  boost::system::error_code ec;
+  auto v = json::parse(obj.json, ec);
+  json::object o = v.is_object() ? std::move(v.as_object()) : json::object();
+  if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, o);
+  return o;
+}
+
+std::string Registry::toServedJson(const ResourceType& rt, const CachedObject& obj) const {
+  if (rt.isStorageVersion()) return obj.json;
+  return json::serialize(toServed(rt, obj));
+}
+
+// ---------------------------------------------------------------- reads
+
+Result<ObjectPtr> Registry::get(const ResourceType& rt, const std::string& ns,
+                                const std::string& name) {
+  auto* c = cache_.forType(rt);
+  if (!c) return Status::notFound(rt.qualifiedResource(), name);
+  cache_.waitUntilFresh(kFreshWait);
+  auto obj = c->get(storageKey(rt, ns, name));
+  if (!obj) return Status::notFound(rt.qualifiedResource(), name);
+  return obj;
+}
+
+Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& req) {
+  auto labels = core::LabelSelector::parse(req.labelSelector);
+  if (!labels.ok()) return labels.status();
+  auto fields = core::FieldSelector::parse(req.fieldSelector);
+  if (!fields.ok()) return fields.status();
+  for (const auto& r : fields->requirements()) {
+    if (!core::kinds::isSelectableField(rt, r.field)) {
+      return Status::badRequest("field label not supported: " + r.field);
+    }
+  }
+  std::string startAfter;
+  if (!req.continueToken.empty()) {
+    auto k = decodeContinue(req.continueToken);
+    if (!k.ok()) return k.status();
+    startAfter = *k;
+  }
+  auto* c = cache_.forType(rt);
+  if (!c) return ListResponse{};
+  cache_.waitUntilFresh(kFreshWait);
+  std::string prefix = rt.storagePrefix;
+  if (rt.namespaced && !req.namespace_.empty()) prefix += req.namespace_ + "/";
+  ListResponse out;
+  auto all = c->list(prefix, &out.revision);
+  out.revision = std::max(out.revision, cache_.revision());
+  size_t matched = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto& o = all[i];
+    if (!startAfter.empty() && o->key <= startAfter) continue;
+    if (!labels->matches(o->labels)) continue;
+    if (!fields->matches(o->fields)) continue;
+    if (req.limit > 0 && int64_t(out.items.size()) >= req.limit) {
+      // Count what is left for remainingItemCount (only without selectors, like upstream).
+      ++matched;
+      continue;
+    }
+    out.items.push_back(o);
+  }
+  if (matched > 0) {
+    out.continueToken = encodeContinue(out.revision, out.items.back()->key);
+    if (req.labelSelector.empty() && req.fieldSelector.empty()) out.remaining = matched;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- create
+
+Status Registry::checkNamespace(const ResourceType& rt, const std::string& ns) {
+  if (!rt.namespaced) return {};
+  const auto* nsType = core::findResource("", "v1", "namespaces");
+  auto* c = cache_.forType(*nsType);
+  cache_.waitUntilFresh(kFreshWait);
+  auto obj = c->get(storageKey(*nsType, "", ns));
+  if (!obj) return Status::notFound("namespaces", ns);
+  if (obj->json.find("\"deletionTimestamp\"") != std::string::npos) {
+    return Status::forbidden("unable to create new content in namespace " + ns +
+                             " because it is being terminated")
+        .withDetails(ns, "", "namespaces");
+  }
+  return {};
+}
+
+Result<json::object> Registry::persistCreate(const ResourceType& srt, json::object obj,
+                                             bool dryRun) {
+  auto& meta = metaOf(obj);
+  meta.erase("resourceVersion");
+  std::string ns = str(meta, "namespace");
+  std::string name = str(meta, "name");
+  if (dryRun) return obj;
+  auto rev = store_.create(storageKey(srt, ns, name), json::serialize(obj));
+  if (!rev.ok()) {
+    if (rev.status().isAlreadyExists()) return Status::alreadyExists(srt.qualifiedResource(), name);
+    return rev.status();
+  }
+  meta["resourceVersion"] = std::to_string(*rev);
+  return obj;
+}
+
+Result<json::object> Registry::create(const ResourceType& rt, const std::string& ns,
+                                      json::object obj, const WriteOptions& opts) {
+  const ResourceType& srt = *core::storageResource(rt);
+  auto& meta = metaOf(obj);
+  // kind/apiVersion must name this resource (clients may omit them).
+  std::string kind = str(obj, "kind"), apiVersion = str(obj, "apiVersion");
+  if ((!kind.empty() && kind != rt.kind) || (!apiVersion.empty() && apiVersion != rt.apiVersion())) {
+    return Status::badRequest("the API version in the data (" + apiVersion + ") and kind (" +
+                              kind + ") do not match the resource " + rt.qualifiedResource() +
+                              " of " + rt.apiVersion());
+  }
+  obj["kind"] = rt.kind;
+  obj["apiVersion"] = rt.apiVersion();
+  if (rt.namespaced) {
+    std::string objNs = str(meta, "namespace");
+    if (!objNs.empty() && objNs != ns) {
+      return Status::badRequest(
+          "the namespace of the provided object does not match the namespace sent on the "
+          "request");
+    }
+    meta["namespace"] = ns;
+  } else {
+    meta.erase("namespace");
+  }
+  std::string name = str(meta, "name");
+  std::string generateName = str(meta, "generateName");
+  if (name.empty() && !generateName.empty()) {
+    name = generateName + randomSuffix();
+    meta["name"] = name;
+  }
+  core::kinds::convertToStorage(rt, obj);
+  auto& m = metaOf(obj);
+  m["uid"] = newUid();
+  m["creationTimestamp"] = nowRfc3339();
+  m.erase("deletionTimestamp");
+  m.erase("deletionGracePeriodSeconds");
+  m.erase("resourceVersion");
+  m.erase("selfLink");
+  if (core::kinds::tracksGeneration(srt)) {
+    m["generation"] = 1;
+  } else {
+    m.erase("generation");
+  }
+  core::kinds::prepareForCreate(srt, obj);
+  core::kinds::applyDefaults(srt, obj);
+  auto errors = core::kinds::validateCreate(srt, obj);
+  if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
+  if (auto st = checkNamespace(rt, ns); !st.ok()) return st;
+  if (srt.kind == "Service" && srt.group.empty()) {
+    if (auto st = allocateServiceAddresses(obj, nullptr); !st.ok()) return st;
+  }
+  patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
+  auto created = persistCreate(srt, std::move(obj), opts.dryRun);
+  if (!created.ok()) return created;
+  if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *created);
+  return created;
+}
+
+// ---------------------------------------------------------------- update
+
+Result<Registry::Current> Registry::readCurrent(const ResourceType& srt, const std::string& key,
+                                                const std::string& name) {
+  auto kv = store_.get(key);
+  if (!kv.ok()) {
+    if (kv.status().isNotFound()) return Status::notFound(srt.qualifiedResource(), name);
+    return kv.status();
+  }
+  auto obj = parseStored(kv->value);
+  if (!obj.ok()) return obj.status();
+  metaOf(*obj)["resourceVersion"] = std::to_string(kv->modRevision);
+  return Current{std::move(*obj), kv->modRevision};
+}
+
+Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::object obj,
+                                             int64_t modRevision, bool dryRun) {
+  auto& meta = metaOf(obj);
+  std::string ns = str(meta, "namespace");
+  std::string name = str(meta, "name");
+  meta.erase("resourceVersion");
+  if (dryRun) {
+    meta["resourceVersion"] = std::to_string(modRevision);
+    return obj;
+  }
+  auto rev = store_.update(storageKey(srt, ns, name), json::serialize(obj), modRevision);
+  if (!rev.ok()) {
+    if (rev.status().isConflict()) return Status::staleResourceVersion(srt.qualifiedResource(), name);
+    if (rev.status().isNotFound()) return Status::notFound(srt.qualifiedResource(), name);
+    return rev.status();
+  }
+  meta["resourceVersion"] = std::to_string(*rev);
+  return obj;
+}
+
+Result<json::object> Registry::deleteNow(const ResourceType& srt, const std::string& key,
+                                         const std::string& name, int64_t modRevision) {
+  auto kv = store_.remove(key, modRevision);
+  if (!kv.ok()) {
+    if (kv.status().isConflict()) return Status::staleResourceVersion(srt.qualifiedResource(), name);
+    if (kv.status().isNotFound()) return Status::notFound(srt.qualifiedResource(), name);
+    return kv.status();
+  }
+  auto obj = parseStored(kv->value);
+  if (!obj.ok()) return obj.status();
+  metaOf(*obj)["resourceVersion"] = std::to_string(kv->modRevision);
+  return obj;
+}
+
+Result<json::object> Registry::finishUpdate(const ResourceType& rt, const ResourceType& srt,
+                                            const std::string& ns, const std::string& name,
+                                            json::object next, const Current& cur,
+                                            const WriteOptions& opts) {
+  const json::object& old = cur.obj;
+  auto& meta = metaOf(next);
+  const auto* oldMeta = objAt(old, "metadata");
+  // Fields clients may not change through an update.
+  for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp",
+                        "deletionGracePeriodSeconds", "generation"}) {
+    if (oldMeta && oldMeta->contains(k)) {
+      meta[k] = oldMeta->at(k);
+    } else {
+      meta.erase(k);
+    }
+  }
+  if (rt.namespaced) meta["namespace"] = ns;
+  meta["name"] = name;
+  next["kind"] = srt.kind;
+  next["apiVersion"] = srt.apiVersion();
+  bool statusUpdate = opts.subresource == "status";
+  core::kinds::prepareForUpdate(srt, next, old, statusUpdate);
+  core::kinds::applyDefaults(srt, next);
+  auto errors = core::kinds::validateUpdate(srt, next, old);
+  if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
+  if (srt.kind == "Service" && srt.group.empty()) {
+    if (auto st = allocateServiceAddresses(next, &old); !st.ok()) return st;
+  }
+  if (core::kinds::tracksGeneration(srt) && !statusUpdate) {
+    const auto* a = next.if_contains("spec");
+    const auto* b = old.if_contains("spec");
+    bool changed = (a == nullptr) != (b == nullptr) || (a && b && *a != *b);
+    int64_t gen = 1;
+    if (oldMeta) {
+      if (auto* g = oldMeta->if_contains("generation"); g && g->is_int64()) gen = g->as_int64();
+    }
+    meta["generation"] = changed ? gen + 1 : gen;
+  }
+  patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339());
+  // No-op updates do not write (upstream skips them too), so the resourceVersion stays.
+  {
+    json::object a = next, b = old;
+    metaOf(a).erase("resourceVersion");
+    metaOf(b).erase("resourceVersion");
+    metaOf(a).erase("managedFields");
+    metaOf(b).erase("managedFields");
+    if (a == b) {
+      json::object same = old;
+      if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, same);
+      return same;
+    }
+  }
+  // A terminating object whose last finalizer was removed is deleted now.
+  if (oldMeta && oldMeta->contains("deletionTimestamp") && !hasFinalizers(next)) {
+    auto gone = deleteNow(srt, storageKey(srt, ns, name), name, cur.modRevision);
+    if (!gone.ok()) return gone;
+    if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
+    return gone;
+  }
+  auto written = persistUpdate(srt, std::move(next), cur.modRevision, opts.dryRun);
+  if (!written.ok()) return written;
+  if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
+  return written;
+}
+
+Result<json::object> Registry::update(const ResourceType& rt, const std::string& ns,
+                                      const std::string& name, json::object obj,
+                                      const WriteOptions& opts) {
+  const ResourceType& srt = *core::storageResource(rt);
+  auto& meta = metaOf(obj);
+  std::string objName = str(meta, "name");
+  if (!objName.empty() && objName != name) {
+    return Status::badRequest("the name of the object (" + objName +
+                              ") does not match the name on the URL (" + name + ")");
+  }
+  if (rt.namespaced) {
+    std::string objNs = str(meta, "namespace");
+    if (!objNs.empty() && objNs != ns) {
+      return Status::badRequest(
+          "the namespace of the provided object does not match the namespace sent on the "
+          "request");
+    }
+  }
+  std::string kind = str(obj, "kind");
+  if (!kind.empty() && kind != rt.kind) {
+    return Status::badRequest("the kind of the object (" + kind + ") does not match " + rt.kind);
+  }
+  std::string wantRv = str(meta, "resourceVersion");
+  core::kinds::convertToStorage(rt, obj);
+  auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
+  if (!cur.ok()) {
+    // Upstream lets some kinds be created by PUT (AllowCreateOnUpdate).
+    bool createOnUpdate = srt.kind == "Endpoints" || srt.kind == "Lease" || srt.kind == "Event";
+    if (cur.status().isNotFound() && createOnUpdate && opts.subresource.empty()) {
+      metaOf(obj)["name"] = name;
+      return create(rt, ns, std::move(obj), opts);
+    }
+    return cur.status();
+  }
+  if (!wantRv.empty() && wantRv != std::to_string(cur->modRevision)) {
+    return Status::staleResourceVersion(rt.qualifiedResource(), name);
+  }
+  return finishUpdate(rt, srt, ns, name, std::move(obj), *cur, opts);
+}
+
+// ---------------------------------------------------------------- patch
+
+Result<json::object> Registry::applyPatchTo(const ResourceType& rt, const json::object& current,
+                                            const PatchRequest& req, const WriteOptions& opts) {
+  json::value doc = current;
+  switch (req.type) {
+    case PatchType::kJson: {
+      auto r = patch::applyJsonPatch(doc, req.patch);
+      if (!r.ok()) return r.status();
+      if (!r->is_object()) return Status::badRequest("patch result is not an object");
+      return std::move(r->as_object());
+    }
+    case PatchType::kMerge: {
+      auto r = patch::applyMergePatch(doc, req.patch);
+      if (!r.ok()) return r.status();
+      if (!r->is_object()) return Status::badRequest("patch result is not an object");
+      return std::move(r->as_object());
+    }
+    case PatchType::kStrategic: {
+      auto r = patch::applyStrategicMergePatch(doc, req.patch, rt);
+      if (!r.ok()) return r.status();
+      if (!r->is_object()) return Status::badRequest("patch result is not an object");
+      return std::move(r->as_object());
+    }
+    case PatchType::kApply: {
+      if (!req.patch.is_object()) return Status::badRequest("apply patch must be an object");
+      patch::ApplyOptions ao{opts.fieldManager, req.force, nowRfc3339()};
+      return patch::serverSideApply(&current, req.patch.as_object(), rt, ao);
+    }
+  }
+  return Status::badRequest("unsupported patch type");
+}
+
+Result<json::object> Registry::patch(const ResourceType& rt, const std::string& ns,
+                                     const std::string& name, const PatchRequest& req,
+                                     const WriteOptions& opts) {
+  const ResourceType& srt = *core::storageResource(rt);
+  if (req.type == PatchType::kApply && opts.fieldManager.empty()) {
+    return Status::badRequest(
+        "PATCH, application/apply-patch+yaml requests require a fieldManager to be specified");
+  }
+  // Retry on conflicts with concurrent writers, as upstream's patcher does.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
+    if (!cur.ok()) {
+      if (cur.status().isNotFound() && req.type == PatchType::kApply && opts.subresource.empty()) {
+        if (!req.patch.is_object()) return Status::badRequest("apply patch must be an object");
+        patch::ApplyOptions ao{opts.fieldManager, req.force, nowRfc3339()};
+        auto applied = patch::serverSideApply(nullptr, req.patch.as_object(), rt, ao);
+        if (!applied.ok()) return applied;
+        auto& m = metaOf(*applied);
+        m["name"] = name;
+        WriteOptions co = opts;
+        co.fieldManager = "";  // managedFields already carry the Apply entry
+        json::object obj = std::move(*applied);
+        json::value managed = m.contains("managedFields") ? m["managedFields"] : json::value();
+        auto created = create(rt, ns, std::move(obj), co);
+        if (!created.ok()) return created;
+        return created;
+      }
+      return cur.status();
+    }
+    json::object served = cur->obj;
+    if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, served);
+    auto patched = applyPatchTo(rt, served, req, opts);
+    if (!patched.ok()) return patched.status();
+    // The patch may not change identity.
+    auto& pm = metaOf(*patched);
+    if (str(pm, "name") != name) {
+      return Status::badRequest("metadata.name: the name of the object cannot be changed by a patch");
+    }
+    std::string patchedRv = str(pm, "resourceVersion");
+    if (!patchedRv.empty() && patchedRv != std::to_string(cur->modRevision)) {
+      // The patch itself pinned a resourceVersion: honour it as a precondition.
+      return Status::staleResourceVersion(rt.qualifiedResource(), name);
+    }
+    core::kinds::convertToStorage(rt, *patched);
+    WriteOptions wo = opts;
+    if (req.type == PatchType::kApply) wo.fieldManager = "";  // apply recorded ownership itself
+    auto res = finishUpdate(rt, srt, ns, name, std::move(*patched), *cur, wo);
+    if (!res.ok() && res.status().isConflict() && patchedRv.empty() &&
+        res.status().causes().empty()) {
+      continue;
+    }
+    return res;
+  }
+  return Status::staleResourceVersion(rt.qualifiedResource(), name);
+}
+
+// ---------------------------------------------------------------- delete
+
+Result<json::object> Registry::remove(const ResourceType& rt, const std::string& ns,
+                                      const std::string& name, const DeleteOptions& opts) {
+  const ResourceType& srt = *core::storageResource(rt);
+  std::string key = storageKey(srt, ns, name);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto cur = readCurrent(srt, key, name);
+    if (!cur.ok()) return cur.status();
+    json::object obj = cur->obj;
+    auto& meta = metaOf(obj);
+    if (!opts.preconditionUid.empty() && opts.preconditionUid != str(meta, "uid")) {
+      return Status::conflict(rt.qualifiedResource(), name,
+                              "Precondition failed: UID in precondition: " + opts.preconditionUid +
+                                  ", UID in object meta: " + str(meta, "uid"));
+    }
+    if (!opts.preconditionResourceVersion.empty() &&
+        opts.preconditionResourceVersion != std::to_string(cur->modRevision)) {
+      return Status::conflict(rt.qualifiedResource(), name,
+                              "Precondition failed: ResourceVersion in precondition: " +
+                                  opts.preconditionResourceVersion +
+                                  ", ResourceVersion in object meta: " +
+                                  std::to_string(cur->modRevision));
+    }
+    // Propagation policy becomes a finalizer, as upstream's deletion strategy does.
+    std::string policy = opts.propagationPolicy;
+    auto addFinalizer = [&](const char* f) {
+      auto& fs = meta["finalizers"];
+      if (!fs.is_array()) fs = json::array();
+      for (auto& x : fs.as_array())
+        if (x.is_string() && x.as_string() == f) return;
+      fs.as_array().push_back(json::string(f));
+    };
+    if (policy == "Orphan") addFinalizer("orphan");
+    if (policy == "Foreground") addFinalizer("foregroundDeletion");
+
+    bool graceful = false;
+    int64_t grace = 0;
+    if (srt.kind == "Pod" && srt.group.empty()) {
+      // Pods bound to a node terminate gracefully: the kubelet stops the containers and then
+      // deletes the pod with grace period 0. Unbound pods have nothing to stop.
+      const auto* spec = objAt(obj, "spec");
+      bool bound = spec && !str(*spec, "nodeName").empty();
+      grace = 30;
+      if (spec) {
+        if (auto* g = spec->if_contains("terminationGracePeriodSeconds"); g && g->is_int64())
+          grace = g->as_int64();
+      }
+      if (opts.gracePeriodSeconds) grace = *opts.gracePeriodSeconds;
+      std::string phase;
+      if (const auto* st = objAt(obj, "status")) phase = str(*st, "phase");
+      graceful = bound && grace > 0 && phase != "Succeeded" && phase != "Failed";
+    }
+    bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
+    if (isNamespace) {
+      if (name == "default" || name == "kube-system" || name == "kube-public") {
+        return Status::forbidden("namespaces \"" + name +
+                                 "\" is forbidden: this namespace may not be deleted")
+            .withDetails(name, "", "namespaces");
+      }
+    }
+    bool alreadyTerminating = meta.contains("deletionTimestamp");
+    if (hasFinalizers(obj) || graceful || isNamespace) {
+      if (alreadyTerminating && !graceful) {
+        json::object out = cur->obj;
+        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
+        return out;
+      }
+      if (!alreadyTerminating) meta["deletionTimestamp"] = nowRfc3339();
+      meta["deletionGracePeriodSeconds"] = graceful ? grace : 0;
+      if (isNamespace) {
+        auto& st = obj["status"];
+        if (!st.is_object()) st = json::object();
+        st.as_object()["phase"] = "Terminating";
+      }
+      auto written = persistUpdate(srt, std::move(obj), cur->modRevision, opts.dryRun);
+      if (!written.ok() && written.status().isConflict()) continue;
+      if (!written.ok()) return written;
+      if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
+      if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
+      return written;
+    }
+    if (opts.dryRun) return cur->obj;
+    auto gone = deleteNow(srt, key, name, cur->modRevision);
+    if (!gone.ok() && gone.status().isConflict()) continue;
+    if (!gone.ok()) return gone;
+    if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
+    return gone;
+  }
+  return Status::staleResourceVersion(rt.qualifiedResource(), name);
+}
+
+Result<int64_t> Registry::removeCollection(const ResourceType& rt, const ListRequest& req,
+                                           const DeleteOptions& opts) {
+  auto listed = list(rt, req);
+  if (!listed.ok()) return listed.status();
+  int64_t n = 0;
+  for (const auto& o : listed->items) {
+    auto r = remove(rt, o->namespace_, o->name, opts);
+    if (r.ok()) ++n;
+    else if (!r.status().isNotFound()) return r.status();
+  }
+  return n;
+}
+
+// Namespace deletion: remove every namespaced object in it, then the namespace itself. Upstream
+// does this in the namespace controller; Berth runs the same loop in the server until that
+// controller exists, through the same registry calls a controller would make.
+void Registry::finalizeNamespaceAsync(const std::string& name) {
+  std::lock_guard lock(bgMu_);
+  if (stopping_) return;
+  background_.emplace_back([this, name] {
+    for (int round = 0; round < 600; ++round) {
+      {
+        std::lock_guard l(bgMu_);
+        if (stopping_) return;
+      }
+      bool remaining = false;
+      for (const auto& rt : core::allResources()) {
+        if (!rt.namespaced || !rt.isStorageVersion()) continue;
+        ListRequest lr;
+        lr.namespace_ = name;
+        DeleteOptions d;
+        d.gracePeriodSeconds = 0;
+        auto listed = list(rt, lr);
+        if (!listed.ok()) continue;
+        for (const auto& o : listed->items) {
+          remaining = true;
+          auto r = remove(rt, o->namespace_, o->name, d);
+          (void)r;
+        }
+      }
+      if (!remaining) {
+        const auto* nsType = core::findResource("", "v1", "namespaces");
+        std::string key = storageKey(*nsType, "", name);
+        auto cur = readCurrent(*nsType, key, name);
+        if (!cur.ok()) return;
+        auto r = deleteNow(*nsType, key, name, cur->modRevision);
+        if (r.ok()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+}
+
+// ---------------------------------------------------------------- services
+
+Status Registry::allocateServiceAddresses(json::object& svc, const json::object* old) {
+  auto& specV = svc["spec"];
+  if (!specV.is_object()) specV = json::object();
+  auto& spec = specV.as_object();
+  std::string type = str(spec, "type");
+  if (type.empty()) type = "ClusterIP";
+  const json::object* oldSpec = old ? objAt(*old, "spec") : nullptr;
+  std::string name = str(metaOf(svc), "name");
+  std::lock_guard lock(allocMu_);
+  const auto* svcType = core::findResource("", "v1", "services");
+  int64_t ignored = 0;
+  auto all = cache_.forType(*svcType)->list(svcType->storagePrefix, &ignored);
+  std::set<std::string> usedIps;
+  std::set<int64_t> usedPorts;
+  for (const auto& o : all) {
+    boost::system::error_code ec;
+    auto v = json::parse(o->json, ec);
+    if (ec || !v.is_object()) continue;
+    if (old && o->name == name && o->namespace_ == str(metaOf(svc), "namespace")) continue;
+    if (const auto* s = objAt(v.as_object(), "spec")) {
+      std::string ip = str(*s, "clusterIP");
+      if (!ip.empty() && ip != "None") usedIps.insert(ip);
+      if (auto* ps = s->if_contains("ports"); ps && ps->is_array()) {
+        for (auto& p : ps->as_array()) {
+          if (p.is_object())
+            if (auto* np = p.as_object().if_contains("nodePort"); np && np->is_int64())
+              usedPorts.insert(np->as_int64());
+        }
+      }
+    }
+  }
+  if (type == "ExternalName") {
+    spec.erase("clusterIP");
+    spec.erase("clusterIPs");
+    return {};
+  }
+  std::string ip = str(spec, "clusterIP");
+  if (ip.empty() && oldSpec) ip = str(*oldSpec, "clusterIP");
+  if (ip.empty()) {
+    // 10.96.0.0/12, skipping the first 16 addresses (reserved for kubernetes and kube-dns).
+    std::uniform_int_distribution<uint32_t> d(16, (1u << 20) - 2);
+    for (int tries = 0; tries < 1000; ++tries) {
+      uint32_t off = d(rng());
+      uint32_t addr = (10u << 24) | (96u << 16) | off;
+      std::string cand = std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 255) +
+                         "." + std::to_string((addr >> 8) & 255) + "." +
+                         std::to_string(addr & 255);
+      if (!usedIps.count(cand) && !pendingIps_.count(cand)) {
+        ip = cand;
+        break;
+      }
+    }
+  } else if (ip != "None" && usedIps.count(ip) && !(oldSpec && str(*oldSpec, "clusterIP") == ip)) {
+    return Status::invalid("", "Service", name,
+                           {cause("FieldValueInvalid", "spec.clusterIPs",
+                                  "Invalid value: []string{\"" + ip +
+                                      "\"}: failed to allocate IP " + ip +
+                                      ": provided IP is already allocated")});
+  }
+  spec["clusterIP"] = ip;
+  spec["clusterIPs"] = json::array{json::string(ip)};
+  if (type == "NodePort" || type == "LoadBalancer") {
+    if (auto* ps = spec.if_contains("ports"); ps && ps->is_array()) {
+      std::uniform_int_distribution<int64_t> d(30000, 32767);
+      for (auto& p : ps->as_array()) {
+        if (!p.is_object()) continue;
+        auto& po = p.as_object();
+        auto* np = po.if_contains("nodePort");
+        if (np && np->is_int64() && np->as_int64() != 0) {
+          if (usedPorts.count(np->as_int64()) && !old) {
+            return Status::invalid(
+                "", "Service", name,
+                {cause("FieldValueInvalid", "spec.ports[0].nodePort",
+                       "Invalid value: " + std::to_string(np->as_int64()) +
+                           ": provided port is already allocated")});
+          }
+          usedPorts.insert(np->as_int64());
+          continue;
+        }
+        for (int tries = 0; tries < 3000; ++tries) {
+          int64_t port = d(rng());
+          if (!usedPorts.count(port)) {
+            po["nodePort"] = port;
+            usedPorts.insert(port);
+            break;
+          }
+        }
+      }
+    }
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- scale, binding, eviction
+
+namespace {
+int64_t replicasOf(const json::object& obj, std::string_view section) {
+  if (const auto* s = objAt(obj, section)) {
+    if (auto* r = s->if_contains("replicas"); r && r->is_int64()) return r->as_int64();
+  }
+  return 0;
+}
+}  // namespace
+
+Result<json::object> Registry::getScale(const ResourceType& rt, const std::string& ns,
+                                        const std::string& name) {
+  auto obj = get(rt, ns, name);
+  if (!obj.ok()) return obj.status();
+  json::object o = toServed(rt, **obj);
+  const auto& meta = metaOf(o);
+  json::object scale;
+  scale["kind"] = "Scale";
+  scale["apiVersion"] = "autoscaling/v1";
+  json::object sm;
+  sm["name"] = name;
+  sm["namespace"] = ns;
+  for (const char* k : {"uid", "resourceVersion", "creationTimestamp"})
+    if (meta.contains(k)) sm[k] = meta.at(k);
+  scale["metadata"] = std::move(sm);
+  scale["spec"] = json::object{{"replicas", replicasOf(o, "spec")}};
+  std::string selector;
+  if (const auto* spec = objAt(o, "spec")) {
+    if (const auto* sel = objAt(*spec, "selector")) {
+      if (rt.group.empty()) {  // ReplicationController: a plain map
+        core::Labels l;
+        for (auto& [k, v] : *sel)
+          if (v.is_string()) l[std::string(k)] = std::string(v.as_string());
+        for (auto& [k, v] : l) selector += (selector.empty() ? "" : ",") + k + "=" + v;
+      } else if (auto s = core::LabelSelector::fromJson(*sel); s.ok()) {
+        selector = s->toString();
+      }
+    }
+  }
+  json::object status{{"replicas", replicasOf(o, "status")}};
+  if (!selector.empty()) status["selector"] = selector;
+  scale["status"] = std::move(status);
+  return scale;
+}
+
+Result<json::object> Registry::updateScale(const ResourceType& rt, const std::string& ns,
+                                           const std::string& name, const json::object& scale,
+                                           const WriteOptions& opts) {
+  const auto* spec = objAt(scale, "spec");
+  auto* r = spec ? spec->if_contains("replicas") : nullptr;
+  int64_t replicas = r && r->is_int64() ? r->as_int64() : 0;
+  if (replicas < 0) {
+    return Status::invalid("autoscaling", "Scale", name,
+                           {cause("FieldValueInvalid", "spec.replicas",
+                                  "Invalid value: " + std::to_string(replicas) +
+                                      ": must be greater than or equal to 0")});
+  }
+  std::string wantRv;
+  if (const auto* m = objAt(scale, "metadata")) wantRv = str(*m, "resourceVersion");
+  PatchRequest pr;
+  pr.type = PatchType::kMerge;
+  json::object meta;
+  if (!wantRv.empty()) meta["resourceVersion"] = wantRv;
+  pr.patch = json::object{{"spec", json::object{{"replicas", replicas}}}};
+  if (!wantRv.empty()) pr.patch.as_object()["metadata"] = meta;
+  WriteOptions wo = opts;
+  wo.subresource = "";
+  auto res = patch(rt, ns, name, pr, wo);
+  if (!res.ok()) return res.status();
+  return getScale(rt, ns, name);
+}
+
+Result<json::object> Registry::patchScale(const ResourceType& rt, const std::string& ns,
+                                          const std::string& name, const PatchRequest& req,
+                                          const WriteOptions& opts) {
+  auto cur = getScale(rt, ns, name);
+  if (!cur.ok()) return cur;
+  json::value doc = *cur;
+  Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
+  if (req.type == PatchType::kJson) patched = patch::applyJsonPatch(doc, req.patch);
+  else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
+           req.type == PatchType::kApply)
+    patched = patch::applyMergePatch(doc, req.patch);
+  if (!patched.ok()) return patched.status();
+  if (!patched->is_object()) return Status::badRequest("patch result is not an object");
+  return updateScale(rt, ns, name, patched->as_object(), opts);
+}
+
+Result<json::object> Registry::bind(const std::string& ns, const std::string& name,
+                                    const json::object& binding, const WriteOptions& opts) {
+  const auto* podType = core::findResource("", "v1", "pods");
+  const auto* target = objAt(binding, "target");
+  std::string node = target ? str(*target, "name") : "";
+  if (node.empty()) {
+    return Status::invalid("", "Binding", name,
+                           {cause("FieldValueRequired", "target.name", "Required value")});
+  }
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto cur = readCurrent(*podType, storageKey(*podType, ns, name), name);
+    if (!cur.ok()) return cur.status();
+    json::object pod = cur->obj;
+    auto& specV = pod["spec"];
+    if (!specV.is_object()) specV = json::object();
+    auto& spec = specV.as_object();
+    std::string existing = str(spec, "nodeName");
+    if (!existing.empty()) {
+      return Status::conflict("pods/binding", name,
+                              "pod " + name + " is already assigned to node \"" + existing + "\"");
+    }
+    if (metaOf(pod).contains("deletionTimestamp")) {
+      return Status::conflict("pods/binding", name, "pod " + name + " is being deleted, cannot be assigned to a host");
+    }
+    spec["nodeName"] = node;
+    auto& stV = pod["status"];
+    if (!stV.is_object()) stV = json::object();
+    auto& conds = stV.as_object()["conditions"];
+    if (!conds.is_array()) conds = json::array();
+    json::array kept;
+    for (auto& c : conds.as_array())
+      if (!(c.is_object() && str(c.as_object(), "type") == "PodScheduled")) kept.push_back(c);
+    kept.push_back(json::object{{"type", "PodScheduled"}, {"status", "True"},
+                                {"lastProbeTime", nullptr},
+                                {"lastTransitionTime", nowRfc3339()}});
+    conds = std::move(kept);
+    auto written = persistUpdate(*podType, std::move(pod), cur->modRevision, opts.dryRun);
+    if (!written.ok() && written.status().isConflict()) continue;
+    if (!written.ok()) return written.status();
+    Status ok = Status::generic(201, "", "");
+    json::object st = ok.toJson();
+    st["status"] = "Success";
+    st["code"] = 201;
+    st.erase("reason");
+    return st;
+  }
+  return Status::staleResourceVersion("pods", name);
+}
+
+Result<json::object> Registry::evict(const std::string& ns, const std::string& name,
+                                     const json::object& eviction) {
+  const auto* podType = core::findResource("", "v1", "pods");
+  auto pod = get(*podType, ns, name);
+  if (!pod.ok()) return pod.status();
+  // A PodDisruptionBudget whose selector matches the pod must allow a disruption.
+  const auto* pdbType = core::findResource("policy", "v1", "poddisruptionbudgets");
+  int64_t ignored = 0;
+  for (const auto& pdbObj : cache_.forType(*pdbType)->list(storageKey(*pdbType, ns, ""), &ignored)) {
+    boost::system::error_code ec;
+    auto v = json::parse(pdbObj->json, ec);
+    if (ec || !v.is_object()) continue;
+    const auto* spec = objAt(v.as_object(), "spec");
+    const auto* sel = spec ? objAt(*spec, "selector") : nullptr;
+    if (!sel) continue;
+    auto s = core::LabelSelector::fromJson(*sel);
+    if (!s.ok() || !s->matches((*pod)->labels)) continue;
+    int64_t allowed = 0;
+    if (const auto* st = objAt(v.as_object(), "status")) {
+      if (auto* a = st->if_contains("disruptionsAllowed"); a && a->is_int64()) allowed = a->as_int64();
+    }
+    if (allowed <= 0) {
+      return Status::tooManyRequests("Cannot evict pod as it would violate the pod's disruption "
+                                     "budget.")
+          .withDetails(name, "", "pods");
+    }
+  }
+  DeleteOptions d;
+  if (const auto* o = objAt(eviction, "deleteOptions")) {
+    if (auto* g = o->if_contains("gracePeriodSeconds"); g && g->is_int64())
+      d.gracePeriodSeconds = g->as_int64();
+  }
+  auto r = remove(*podType, ns, name, d);
+  if (!r.ok()) return r.status();
+  json::object st = Status().toJson();
+  st["status"] = "Success";
+  st["code"] = 201;
+  return st;
+}
+
+// ---------------------------------------------------------------- bootstrap
+
+Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
+  const auto* nsType = core::findResource("", "v1", "namespaces");
+  WriteOptions wo;
+  wo.fieldManager = "berth-apiserver";
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                     {"metadata", json::object{{"name", ns}}}};
+    auto r = create(*nsType, "", std::move(obj), wo);
+    if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
+  }
+  const auto* svcType = core::findResource("", "v1", "services");
+  json::object svc{
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", json::object{{"name", "kubernetes"},
+                                {"namespace", "default"},
+                                {"labels", json::object{{"component", "apiserver"},
+                                                        {"provider", "kubernetes"}}}}},
+      {"spec", json::object{{"type", "ClusterIP"},
+                            {"clusterIP", "10.96.0.1"},
+                            {"sessionAffinity", "None"},
+                            {"ports", json::array{json::object{{"name", "https"},
+                                                               {"port", 443},
+                                                               {"protocol", "TCP"},
+                                                               {"targetPort", port}}}}}}};
+  auto r = create(*svcType, "default", std::move(svc), wo);
+  if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
+  const auto* epType = core::findResource("", "v1", "endpoints");
+  json::object ep{
+      {"apiVersion", "v1"},
+      {"kind", "Endpoints"},
+      {"metadata", json::object{{"name", "kubernetes"},
+                                {"namespace", "default"},
+                                {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror",
+                                                         "true"}}}}},
+      {"subsets",
+       json::array{json::object{
+           {"addresses", json::array{json::object{{"ip", advertiseAddress}}}},
+           {"ports", json::array{json::object{
+                         {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
+  auto existing = get(*epType, "default", "kubernetes");
+  if (!existing.ok()) {
+    auto e = create(*epType, "default", std::move(ep), wo);
+    if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
+  }
+  return {};
+}
+
+}  // namespace berth::apiserver

@@ -1,0 +1,156 @@
+#pragma once
+// The generic REST storage behind every resource: the create/update/patch/delete pipelines of
+// upstream's genericregistry.Store (strategy hooks from core/kinds), reads from the watch cache,
+// writes to the store with optimistic concurrency on the object's resourceVersion, and the
+// special subresources (status, scale, binding, eviction).
+//
+// All objects cross this interface as JSON objects in the *served* version of the ResourceType
+// passed in; conversion to and from the storage version happens inside.
+//
+// Thread-safety: all methods may be called concurrently; concurrent writers to one object are
+// serialized by the store's revision check (PATCH retries internally on conflict).
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "apiserver/watch_cache.h"
+#include "core/resources.h"
+#include "core/result.h"
+#include "store/interface.h"
+
+namespace berth::apiserver {
+
+using core::Result;
+using core::Status;
+
+struct WriteOptions {
+  bool dryRun = false;
+  std::string fieldManager;  // defaults to the user agent's product name, like upstream
+  std::string subresource;   // "", "status", "scale", ...
+};
+
+struct DeleteOptions {
+  std::optional<int64_t> gracePeriodSeconds;
+  std::string propagationPolicy;  // Orphan | Background | Foreground | "" (kind default)
+  std::string preconditionUid;
+  std::string preconditionResourceVersion;
+  bool dryRun = false;
+};
+
+enum class PatchType { kJson, kMerge, kStrategic, kApply };
+
+struct PatchRequest {
+  PatchType type;
+  boost::json::value patch;  // parsed body (apply: the parsed YAML/JSON object)
+  bool force = false;        // server-side apply
+};
+
+struct ListRequest {
+  std::string namespace_;  // empty = all namespaces (or cluster-scoped)
+  std::string labelSelector;
+  std::string fieldSelector;
+  int64_t limit = 0;
+  std::string continueToken;
+};
+
+struct ListResponse {
+  std::vector<ObjectPtr> items;
+  int64_t revision = 0;
+  std::string continueToken;
+  std::optional<int64_t> remaining;
+};
+
+class Registry {
+ public:
+  Registry(store::Interface& store, CacheSet& cache);
+  ~Registry();
+
+  Result<ObjectPtr> get(const core::ResourceType& rt, const std::string& ns,
+                        const std::string& name);
+  Result<ListResponse> list(const core::ResourceType& rt, const ListRequest& req);
+
+  Result<boost::json::object> create(const core::ResourceType& rt, const std::string& ns,
+                                     boost::json::object obj, const WriteOptions& opts);
+  Result<boost::json::object> update(const core::ResourceType& rt, const std::string& ns,
+                                     const std::string& name, boost::json::object obj,
+                                     const WriteOptions& opts);
+  Result<boost::json::object> patch(const core::ResourceType& rt, const std::string& ns,
+                                    const std::string& name, const PatchRequest& req,
+                                    const WriteOptions& opts);
+  // Returns the object as it was deleted, or with deletionTimestamp set when deletion is
+  // graceful or waits on finalizers.
+  Result<boost::json::object> remove(const core::ResourceType& rt, const std::string& ns,
+                                     const std::string& name, const DeleteOptions& opts);
+  // Deletes every object matching the list request; returns how many.
+  Result<int64_t> removeCollection(const core::ResourceType& rt, const ListRequest& req,
+                                   const DeleteOptions& opts);
+
+  // Subresources with their own body kinds.
+  Result<boost::json::object> getScale(const core::ResourceType& rt, const std::string& ns,
+                                       const std::string& name);
+  Result<boost::json::object> updateScale(const core::ResourceType& rt, const std::string& ns,
+                                          const std::string& name,
+                                          const boost::json::object& scale,
+                                          const WriteOptions& opts);
+  Result<boost::json::object> patchScale(const core::ResourceType& rt, const std::string& ns,
+                                         const std::string& name, const PatchRequest& req,
+                                         const WriteOptions& opts);
+  Result<boost::json::object> bind(const std::string& ns, const std::string& name,
+                                   const boost::json::object& binding, const WriteOptions& opts);
+  Result<boost::json::object> evict(const std::string& ns, const std::string& name,
+                                    const boost::json::object& eviction);
+
+  // An object from the cache in the served version of `rt`.
+  boost::json::object toServed(const core::ResourceType& rt, const CachedObject& obj) const;
+  std::string toServedJson(const core::ResourceType& rt, const CachedObject& obj) const;
+
+  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing.
+  Status bootstrap(const std::string& advertiseAddress, int port);
+  void stop();
+
+ private:
+  struct Current {
+    boost::json::object obj;  // storage version
+    int64_t modRevision = 0;
+  };
+  Result<Current> readCurrent(const core::ResourceType& srt, const std::string& key,
+                              const std::string& name);
+  Result<boost::json::object> finishUpdate(const core::ResourceType& rt,
+                                           const core::ResourceType& srt, const std::string& ns,
+                                           const std::string& name, boost::json::object next,
+                                           const Current& cur, const WriteOptions& opts);
+  Result<boost::json::object> persistCreate(const core::ResourceType& srt,
+                                            boost::json::object obj, bool dryRun);
+  Result<boost::json::object> persistUpdate(const core::ResourceType& srt,
+                                            boost::json::object obj, int64_t modRevision,
+                                            bool dryRun);
+  Result<boost::json::object> deleteNow(const core::ResourceType& srt, const std::string& key,
+                                        const std::string& name, int64_t modRevision);
+  Status checkNamespace(const core::ResourceType& rt, const std::string& ns);
+  Status allocateServiceAddresses(boost::json::object& svc, const boost::json::object* old);
+  void finalizeNamespaceAsync(const std::string& name);
+  Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
+                                           const boost::json::object& current,
+                                           const PatchRequest& req, const WriteOptions& opts);
+
+  store::Interface& store_;
+  CacheSet& cache_;
+  std::mutex allocMu_;
+  std::set<std::string> pendingIps_;
+  std::mutex bgMu_;
+  std::vector<std::thread> background_;
+  bool stopping_ = false;
+};
+
+std::string storageKey(const core::ResourceType& rt, const std::string& ns,
+                       const std::string& name);
+std::string nowRfc3339();
+
+}  // namespace berth::apiserver

@@ -1,0 +1,257 @@
+#include "apiserver/watch_cache.h"
+
+#include <boost/json.hpp>
+
+#include "core/kinds/strategy.h"
+
+namespace berth::apiserver {
+
+namespace json = boost::json;
+
+// ---- CacheWatcher ----
+
+std::vector<CacheEvent> CacheWatcher::next(std::chrono::milliseconds timeout, bool* closed) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_; });
+  std::vector<CacheEvent> out(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  *closed = closed_ && out.empty();
+  return out;
+}
+
+void CacheWatcher::push(const CacheEvent& e) {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    if (queue_.size() >= capacity_) {
+      // Too slow a reader: end its watch rather than hold up everyone else. The client re-lists.
+      closed_ = true;
+    } else {
+      queue_.push_back(e);
+    }
+  }
+  cv_.notify_one();
+}
+
+void CacheWatcher::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+// ---- ResourceCache ----
+
+ResourceCache::ResourceCache(const core::ResourceType& storageType) : type_(storageType) {}
+
+ObjectPtr ResourceCache::decode(const store::KeyValue& kv, int64_t rv) const {
+  auto obj = std::make_shared<CachedObject>();
+  obj->key = kv.key;
+  obj->resourceVersion = rv;
+  boost::system::error_code ec;
+  json::value v = json::parse(kv.value, ec);
+  if (ec || !v.is_object()) {
+    // Stored bytes we cannot read are served as an empty object rather than crashing a reader.
+    v = json::object();
+  }
+  auto& o = v.as_object();
+  auto& meta = o["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  auto& m = meta.as_object();
+  m["resourceVersion"] = std::to_string(rv);
+  if (auto* ns = m.if_contains("namespace"); ns && ns->is_string()) {
+    obj->namespace_ = std::string(ns->as_string());
+  }
+  if (auto* n = m.if_contains("name"); n && n->is_string()) obj->name = std::string(n->as_string());
+  obj->labels = core::labelsOf(o);
+  obj->fields = core::kinds::selectableFields(type_, o);
+  obj->json = json::serialize(v);
+  return obj;
+}
+
+ObjectPtr ResourceCache::get(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> ResourceCache::list(const std::string& prefix, int64_t* revision) const {
+  std::vector<ObjectPtr> out;
+  std::lock_guard lock(mu_);
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    out.push_back(it->second);
+  }
+  if (revision) *revision = revision_;
+  return out;
+}
+
+size_t ResourceCache::size() const {
+  std::lock_guard lock(mu_);
+  return objects_.size();
+}
+
+core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(int64_t fromRevision) {
+  auto w = std::make_shared<CacheWatcher>(100000);
+  std::lock_guard lock(mu_);
+  if (fromRevision == 0) fromRevision = revision_;
+  if (fromRevision < historyStart_) {
+    return core::Status::expired("too old resource version: " + std::to_string(fromRevision) +
+                                 " (" + std::to_string(historyStart_) + ")");
+  }
+  for (const auto& e : history_) {
+    if (e.revision > fromRevision) w->push(e);
+  }
+  w->noteRevision(std::max(fromRevision, revision_));
+  watchers_.push_back(w);
+  return w;
+}
+
+void ResourceCache::unwatch(const std::shared_ptr<CacheWatcher>& w) {
+  std::lock_guard lock(mu_);
+  std::erase(watchers_, w);
+}
+
+void ResourceCache::fill(std::vector<ObjectPtr> objects, int64_t revision) {
+  std::lock_guard lock(mu_);
+  objects_.clear();
+  for (auto& o : objects) objects_.emplace(o->key, std::move(o));
+  history_.clear();
+  historyStart_ = revision;
+  revision_ = revision;
+}
+
+void ResourceCache::apply(const store::Event& e) {
+  std::lock_guard lock(mu_);
+  CacheEvent ce;
+  ce.revision = e.kv.modRevision;
+  auto it = objects_.find(e.kv.key);
+  ObjectPtr prev = it == objects_.end() ? nullptr : it->second;
+  if (e.type == store::Event::Type::kDelete) {
+    if (!prev) {
+      revision_ = ce.revision;
+      return;
+    }
+    // The deleted object as watchers see it: last state, resourceVersion of the delete.
+    store::KeyValue last{e.kv.key, e.prevKv.value.empty() ? "" : e.prevKv.value, 0, 0};
+    ce.object = last.value.empty() ? prev : decode(last, ce.revision);
+    ce.prev = prev;
+    ce.type = CacheEvent::Type::kDeleted;
+    objects_.erase(it);
+  } else {
+    ce.object = decode(e.kv, ce.revision);
+    ce.prev = prev;
+    ce.type = prev ? CacheEvent::Type::kModified : CacheEvent::Type::kAdded;
+    if (prev) {
+      it->second = ce.object;
+    } else {
+      objects_.emplace(e.kv.key, ce.object);
+    }
+  }
+  revision_ = ce.revision;
+  history_.push_back(ce);
+  if (history_.size() > kHistoryCapacity) {
+    historyStart_ = history_.front().revision;
+    history_.pop_front();
+  }
+  for (auto& w : watchers_) {
+    w->push(ce);
+    w->noteRevision(ce.revision);
+  }
+}
+
+void ResourceCache::noteGlobalRevision(int64_t rev) {
+  std::lock_guard lock(mu_);
+  if (rev > revision_) revision_ = rev;
+  for (auto& w : watchers_) w->noteRevision(rev);
+}
+
+void ResourceCache::closeWatchers() {
+  std::lock_guard lock(mu_);
+  for (auto& w : watchers_) w->close();
+  watchers_.clear();
+}
+
+// ---- CacheSet ----
+
+CacheSet::CacheSet(store::Interface& store) : store_(store) {
+  for (const auto& rt : core::allResources()) {
+    if (!rt.isStorageVersion()) continue;
+    caches_.emplace(rt.storagePrefix, std::make_unique<ResourceCache>(rt));
+  }
+}
+
+CacheSet::~CacheSet() { stop(); }
+
+core::Status CacheSet::start() {
+  // One consistent snapshot of everything, then one watch from its revision: no gap.
+  store::ListOptions opts;
+  opts.prefix = "/registry/";
+  auto listed = store_.list(opts);
+  if (!listed.ok()) return listed.status();
+  std::map<std::string, std::vector<ObjectPtr>> byPrefix;
+  int64_t rev = listed->revision;
+  for (auto& [prefix, cache] : caches_) byPrefix[prefix];
+  for (const auto& kv : listed->items) {
+    auto slash = kv.key.find('/', std::string_view("/registry/").size());
+    if (slash == std::string::npos) continue;
+    auto prefix = kv.key.substr(0, slash + 1);
+    auto it = caches_.find(prefix);
+    if (it == caches_.end()) continue;
+    store::KeyValue copy = kv;
+    // decode through the cache so fields are extracted the same way as for live events
+    store::Event e;
+    e.kv = copy;
+    byPrefix[prefix];  // ensure exists
+    it->second->apply(e);
+  }
+  // apply() above recorded history; reset it so the history starts at the snapshot revision.
+  for (auto& [prefix, cache] : caches_) {
+    int64_t ignored = 0;
+    auto objects = cache->list("", &ignored);
+    cache->fill(std::move(objects), rev);
+  }
+  revision_.store(rev);
+  auto w = store_.watch("/registry/", rev, [this](const store::Event& e) { onEvent(e); });
+  if (!w.ok()) return w.status();
+  watch_ = std::move(w.value());
+  return {};
+}
+
+void CacheSet::stop() {
+  watch_.reset();
+  for (auto& [prefix, cache] : caches_) cache->closeWatchers();
+}
+
+ResourceCache* CacheSet::forType(const core::ResourceType& rt) {
+  auto it = caches_.find(rt.storagePrefix);
+  return it == caches_.end() ? nullptr : it->second.get();
+}
+
+void CacheSet::onEvent(const store::Event& e) {
+  const auto& key = e.kv.key;
+  auto slash = key.find('/', std::string_view("/registry/").size());
+  if (slash != std::string::npos) {
+    auto it = caches_.find(key.substr(0, slash + 1));
+    if (it != caches_.end()) it->second->apply(e);
+  }
+  {
+    std::lock_guard lock(freshMu_);
+    revision_.store(e.kv.modRevision);
+  }
+  freshCv_.notify_all();
+}
+
+bool CacheSet::waitForRevision(int64_t rev, std::chrono::milliseconds timeout) {
+  if (revision_.load() >= rev) return true;
+  std::unique_lock lock(freshMu_);
+  return freshCv_.wait_for(lock, timeout, [&] { return revision_.load() >= rev; });
+}
+
+bool CacheSet::waitUntilFresh(std::chrono::milliseconds timeout) {
+  return waitForRevision(store_.currentRevision(), timeout);
+}
+
+}  // namespace berth::apiserver

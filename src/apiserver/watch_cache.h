@@ -1,0 +1,132 @@
+#pragma once
+// The API server's watch cache: every stored object of every resource, kept serialized, with the
+// fields selectors need extracted once, plus a bounded history of recent events per resource so
+// watches can resume from a resourceVersion. Reads and watches are served from here; the store
+// is hit only for writes and for the initial fill.
+//
+// One store watch on "/registry/" feeds all resources, in revision order (CacheSet::onEvent runs
+// on the store's dispatcher thread). `revision()` is the last store revision the cache has seen;
+// a consistent read waits until it reaches the store's current revision (as upstream's
+// consistent-list-from-cache does).
+//
+// Thread-safety: all public methods are safe to call from any thread. Each ResourceCache guards
+// its objects, history and watchers with one mutex; objects are immutable shared_ptrs handed out
+// without copying. Watcher queues have their own mutex; a slow watcher whose queue overflows is
+// closed (its client re-lists), never blocking the feed.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/resources.h"
+#include "store/interface.h"
+
+namespace berth::apiserver {
+
+// One object as served: JSON in the storage version with metadata.resourceVersion filled in.
+struct CachedObject {
+  std::string key;
+  std::string namespace_;
+  std::string name;
+  int64_t resourceVersion = 0;
+  std::string json;
+  core::Labels labels;
+  std::map<std::string, std::string> fields;  // selectable fields (kinds::selectableFields)
+};
+using ObjectPtr = std::shared_ptr<const CachedObject>;
+
+struct CacheEvent {
+  enum class Type { kAdded, kModified, kDeleted };
+  Type type;
+  ObjectPtr object;  // for kDeleted: the last state, resourceVersion = the delete's revision
+  ObjectPtr prev;    // state before (null for kAdded)
+  int64_t revision = 0;
+};
+
+// A live watch. The reader pops events; closed() turns true on overflow or cache stop.
+class CacheWatcher {
+ public:
+  explicit CacheWatcher(size_t capacity) : capacity_(capacity) {}
+  // Waits up to `timeout` for events; returns what is queued (maybe empty). Sets *closed when the
+  // watcher was closed and drained.
+  std::vector<CacheEvent> next(std::chrono::milliseconds timeout, bool* closed);
+  void push(const CacheEvent& e);  // called with the cache lock held; never blocks
+  void close();
+  int64_t lastRevision() const { return lastRevision_.load(); }
+  void noteRevision(int64_t rev) { lastRevision_.store(rev); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<CacheEvent> queue_;
+  size_t capacity_;
+  bool closed_ = false;
+  std::atomic<int64_t> lastRevision_{0};
+};
+
+class ResourceCache {
+ public:
+  explicit ResourceCache(const core::ResourceType& storageType);
+
+  const core::ResourceType& type() const { return type_; }
+  ObjectPtr get(const std::string& key) const;
+  // Objects whose key starts with `prefix`, in key order, and the revision the list reflects.
+  std::vector<ObjectPtr> list(const std::string& prefix, int64_t* revision) const;
+  size_t size() const;
+
+  // Registers a watcher receiving events with revision > fromRevision (0 = from now). Replays
+  // buffered history. Fails Expired (410) when fromRevision is older than the history kept.
+  core::Result<std::shared_ptr<CacheWatcher>> watch(int64_t fromRevision);
+  void unwatch(const std::shared_ptr<CacheWatcher>& w);
+
+  // Feed (CacheSet only).
+  void fill(std::vector<ObjectPtr> objects, int64_t revision);
+  void apply(const store::Event& e);
+  void noteGlobalRevision(int64_t rev);
+  void closeWatchers();
+
+ private:
+  ObjectPtr decode(const store::KeyValue& kv, int64_t rv) const;
+
+  const core::ResourceType& type_;
+  mutable std::mutex mu_;
+  std::map<std::string, ObjectPtr, std::less<>> objects_;
+  std::deque<CacheEvent> history_;
+  int64_t historyStart_ = 0;  // every event with revision > historyStart_ is in history_
+  int64_t revision_ = 0;      // last revision applied or noted
+  std::vector<std::shared_ptr<CacheWatcher>> watchers_;
+  static constexpr size_t kHistoryCapacity = 4096;
+};
+
+class CacheSet {
+ public:
+  explicit CacheSet(store::Interface& store);
+  ~CacheSet();
+  core::Status start();
+  void stop();
+
+  ResourceCache* forType(const core::ResourceType& rt);  // any served version → storage cache
+  int64_t revision() const { return revision_.load(); }
+  // Waits until the cache has seen the store's current revision. False on timeout.
+  bool waitUntilFresh(std::chrono::milliseconds timeout);
+  bool waitForRevision(int64_t rev, std::chrono::milliseconds timeout);
+
+ private:
+  void onEvent(const store::Event& e);
+
+  store::Interface& store_;
+  std::map<std::string, std::unique_ptr<ResourceCache>> caches_;  // by storagePrefix
+  std::unique_ptr<store::Watch> watch_;
+  std::atomic<int64_t> revision_{0};
+  std::mutex freshMu_;
+  std::condition_variable freshCv_;
+};
+
+}  // namespace berth::apiserver

@@ -1,0 +1,190 @@
+// Watch streaming: `?watch=true` answers 200 with a chunked stream of JSON lines
+// {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}, each flushed as written.
+// Events come from the watch cache, already serialized: the line is assembled by concatenation,
+// so an event is encoded once however many watchers receive it (Table watchers excepted).
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <random>
+
+#include "apiserver/api_handler.h"
+#include "apiserver/printers/table.h"
+#include "core/kinds/strategy.h"
+#include "core/labels.h"
+
+namespace berth::apiserver {
+
+namespace json = boost::json;
+
+namespace {
+
+bool parseBool(const std::string& v) {
+  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+}
+
+const char* typeName(CacheEvent::Type t) {
+  switch (t) {
+    case CacheEvent::Type::kAdded: return "ADDED";
+    case CacheEvent::Type::kModified: return "MODIFIED";
+    case CacheEvent::Type::kDeleted: return "DELETED";
+  }
+  return "ERROR";
+}
+
+}  // namespace
+
+void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t) {
+  const core::ResourceType& rt = *t.rt;
+  auto labels = core::LabelSelector::parse(req.queryParam("labelSelector"));
+  if (!labels.ok()) {
+    w.send(labels.status().code(), "application/json", labels.status().toJsonString());
+    return;
+  }
+  auto fields = core::FieldSelector::parse(req.queryParam("fieldSelector"));
+  if (!fields.ok()) {
+    w.send(fields.status().code(), "application/json", fields.status().toJsonString());
+    return;
+  }
+  for (const auto& r : fields->requirements()) {
+    if (!core::kinds::isSelectableField(rt, r.field)) {
+      auto st = Status::badRequest("field label not supported: " + r.field);
+      w.send(st.code(), "application/json", st.toJsonString());
+      return;
+    }
+  }
+  int64_t fromRv = 0;
+  std::string rvParam = req.queryParam("resourceVersion");
+  if (!rvParam.empty()) {
+    try {
+      fromRv = std::stoll(rvParam);
+    } catch (...) {
+      auto st = Status::badRequest("invalid resourceVersion: " + rvParam);
+      w.send(st.code(), "application/json", st.toJsonString());
+      return;
+    }
+  }
+  auto* cache = cache_.forType(rt);
+  if (!cache) {
+    auto st = Status::notFound(rt.qualifiedResource(), "");
+    w.send(st.code(), "application/json", st.toJsonString());
+    return;
+  }
+  bool bookmarks = parseBool(req.queryParam("allowWatchBookmarks"));
+  bool table = req.header("accept").find("as=Table") != std::string::npos;
+  std::string include = req.queryParam("includeObject");
+  std::chrono::seconds timeout(0);
+  if (req.hasQueryParam("timeoutSeconds")) {
+    try {
+      timeout = std::chrono::seconds(std::stoll(req.queryParam("timeoutSeconds")));
+    } catch (...) {
+    }
+  }
+  if (timeout.count() <= 0) {
+    // Upstream spreads watch lifetimes over [minRequestTimeout, 2*minRequestTimeout] = 30–60 min.
+    std::mt19937 gen{std::random_device{}()};
+    timeout = std::chrono::seconds(1800 + gen() % 1800);
+  }
+
+  std::string prefix = rt.storagePrefix;
+  if (rt.namespaced && !t.ns.empty()) prefix += t.ns + "/";
+  auto matches = [&](const ObjectPtr& o) {
+    return o && o->key.compare(0, prefix.size(), prefix) == 0 && labels->matches(o->labels) &&
+           fields->matches(o->fields);
+  };
+
+  // RV unset or "0": current state first as synthetic ADDED events, then changes after it.
+  std::vector<ObjectPtr> initial;
+  if (fromRv == 0) {
+    if (rvParam.empty()) cache_.waitUntilFresh(std::chrono::seconds(5));
+    initial = cache->list(prefix, &fromRv);
+    fromRv = std::max(fromRv, cache_.revision());
+  }
+  auto watcher = cache->watch(fromRv);
+  if (!watcher.ok()) {
+    // Too old: upstream answers 200 and an ERROR event carrying a 410 Expired Status.
+    if (!w.beginStream(200, "application/json")) return;
+    json::object ev{{"type", "ERROR"}, {"object", watcher.status().toJson()}};
+    w.writeChunk(json::serialize(ev) + "\n");
+    w.endStream();
+    return;
+  }
+  auto cw = *watcher;
+  struct Unwatch {
+    ResourceCache* c;
+    std::shared_ptr<CacheWatcher> w;
+    ~Unwatch() { c->unwatch(w); }
+  } unwatch{cache, cw};
+
+  std::string contentType = "application/json";
+  if (!w.beginStream(200, contentType)) return;
+  bool firstTable = true;
+  auto now = [] { return std::chrono::system_clock::now(); };
+  auto line = [&](const char* type, const ObjectPtr& o) -> std::string {
+    if (table) {
+      json::object obj = registry_.toServed(rt, *o);
+      json::object tbl{{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"},
+                       {"metadata", json::object{{"resourceVersion", std::to_string(o->resourceVersion)}}}};
+      tbl["columnDefinitions"] = firstTable ? printers::columnDefinitions(rt) : json::array();
+      firstTable = false;
+      json::object row;
+      row["cells"] = printers::rowCells(rt, obj, now());
+      if (include == "Object") {
+        row["object"] = obj;
+      } else if (include != "None") {
+        json::object p{{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}};
+        if (auto* m = obj.if_contains("metadata")) p["metadata"] = *m;
+        row["object"] = std::move(p);
+      }
+      tbl["rows"] = json::array{row};
+      return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(tbl) + "}\n";
+    }
+    return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
+           "}\n";
+  };
+  std::string batch;
+  for (const auto& o : initial) {
+    if (matches(o)) batch += line("ADDED", o);
+  }
+  if (!batch.empty() && !w.writeChunk(batch)) return;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto lastBookmark = std::chrono::steady_clock::now();
+  while (!stopping_.load()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    bool closed = false;
+    auto events = cw->next(std::min(left, std::chrono::milliseconds(1000)), &closed);
+    if (closed) break;
+    batch.clear();
+    for (const auto& e : events) {
+      bool now_ = matches(e.object);
+      bool before = e.prev && matches(e.prev);
+      if (e.type == CacheEvent::Type::kDeleted) {
+        if (now_ || before) batch += line("DELETED", e.object);
+      } else if (now_ && before) {
+        batch += line("MODIFIED", e.object);
+      } else if (now_) {
+        batch += line("ADDED", e.object);
+      } else if (before) {
+        // No longer selected: to this watcher the object is gone.
+        batch += line("DELETED", e.object);
+      }
+    }
+    if (!batch.empty()) {
+      if (!w.writeChunk(batch)) return;
+    } else if (!w.clientConnected()) {
+      return;
+    }
+    if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
+      lastBookmark = std::chrono::steady_clock::now();
+      std::string rv = std::to_string(std::max(cw->lastRevision(), cache_.revision()));
+      std::string bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"" + rt.kind +
+                       "\",\"apiVersion\":\"" + rt.apiVersion() +
+                       "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\"}}}\n";
+      if (!w.writeChunk(bm)) return;
+    }
+  }
+  w.endStream();
+}
+
+}  // namespace berth::apiserver
