@@ -323,7 +323,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   if (srt.kind == "Service" && srt.group.empty()) {
     if (auto st = allocateServiceAddresses(obj, nullptr); !st.ok()) return st;
   }
-  patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
+  if (!opts.fieldManager.empty())
+    patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
   auto created = persistCreate(srt, std::move(obj), opts.dryRun);
   if (!created.ok()) return created;
   if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *created);
@@ -417,7 +418,9 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     }
     meta["generation"] = changed ? gen + 1 : gen;
   }
-  patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339());
+  if (!opts.fieldManager.empty())
+    patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339(),
+                        statusUpdate ? "status" : "");
   // No-op updates do not write (upstream skips them too), so the resourceVersion stays.
   {
     json::object a = next, b = old;
@@ -511,7 +514,11 @@ Result<json::object> Registry::applyPatchTo(const ResourceType& rt, const json::
     case PatchType::kApply: {
       if (!req.patch.is_object()) return Status::badRequest("apply patch must be an object");
       patch::ApplyOptions ao{opts.fieldManager, req.force, nowRfc3339()};
-      return patch::serverSideApply(&current, req.patch.as_object(), rt, ao);
+      ao.subresource = opts.subresource;
+      std::vector<core::StatusCause> causes;
+      auto r = patch::serverSideApply(&current, req.patch.as_object(), rt, ao, &causes);
+      if (!r.ok() && !causes.empty()) return Status(r.status()).withCauses(std::move(causes));
+      return r;
     }
   }
   return Status::badRequest("unsupported patch type");
@@ -534,12 +541,13 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
         patch::ApplyOptions ao{opts.fieldManager, req.force, nowRfc3339()};
         auto applied = patch::serverSideApply(nullptr, req.patch.as_object(), rt, ao);
         if (!applied.ok()) return applied;
+        // The object's namespace comes from the URL, as for a create.
+        if (rt.namespaced) metaOf(*applied)["namespace"] = ns;
         auto& m = metaOf(*applied);
         m["name"] = name;
         WriteOptions co = opts;
         co.fieldManager = "";  // managedFields already carry the Apply entry
         json::object obj = std::move(*applied);
-        json::value managed = m.contains("managedFields") ? m["managedFields"] : json::value();
         auto created = create(rt, ns, std::move(obj), co);
         if (!created.ok()) return created;
         return created;

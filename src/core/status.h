@@ -70,6 +70,10 @@ class Status {
   static Status generic(int code, std::string reason, std::string message);
 
   Status& withDetails(std::string_view name, std::string_view group, std::string_view kind);
+  Status& withCauses(std::vector<StatusCause> causes) {
+    causes_ = std::move(causes);
+    return *this;
+  }
 
   // Serialize as a metav1.Status object ({"kind":"Status","apiVersion":"v1",...}).
   boost::json::object toJson() const;

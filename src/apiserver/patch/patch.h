@@ -8,16 +8,18 @@
 //    type, ownerReferences by uid), finalizers merge as a set, and the directives `$patch`
 //    (replace|delete|merge), `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>` and
 //    `$retainKeys` apply. Other lists are replaced.
-// Also the three-way strategic merge that kubectl's client-side apply computes is not needed
-// here: the client computes it; the server only applies the resulting patch.
+// The three-way strategic merge that kubectl's client-side apply computes is not needed here:
+// the client computes it; the server only applies the resulting patch. As upstream, items named
+// in a patch list are placed before server-only items unless `$setElementOrder` says otherwise.
 //
-// Errors: malformed patches are BadRequest; a failed JSON patch `test` or a path that does not
-// exist is 422 Invalid (as upstream: "the server rejected our request due to an error in our
-// request") — callers wrap with the object name.
+// Errors: malformed patches are 400 BadRequest; a JSON patch that does not apply (failed `test`,
+// missing path) is 422 Invalid with upstream's "the server rejected our request due to an error
+// in our request" followed by the detail; strategic-merge content errors (an item without its
+// merge key, a patch that does not match $retainKeys) are 422 Invalid. Callers may wrap these
+// with the object name.
 //
 // Thread-safety: stateless free functions.
 #include <boost/json/value.hpp>
-
 #include <string_view>
 
 #include "core/resources.h"

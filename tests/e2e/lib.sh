@@ -1,0 +1,100 @@
+# Shared helpers for the e2e tests: start a real `berth server` on loopback with its own data dir,
+# point the real kubectl at it, and count assertions. Source it; call start_server first.
+set -uo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+FIXTURES=$E2E_DIR/fixtures
+BERTH=${BERTH:?set BERTH to the berth binary}
+WORK=$(mktemp -d /tmp/berth-e2e.XXXXXX)
+export HOME=$WORK/home            # kubectl's discovery cache stays inside the test
+mkdir -p "$HOME"
+KUBECTL=${KUBECTL:-/usr/bin/kubectl}
+PASSED=0
+FAILED=0
+SERVER_PID=""
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server [extra flags]: starts berth on a free loopback port; sets PORT and KUBECONFIG.
+start_server() {
+  PORT=${PORT:-$(free_port)}
+  "$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-port "$PORT" "$@" \
+    >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  export KUBECONFIG=$WORK/data/admin.kubeconfig
+  for _ in $(seq 1 100); do
+    if [ -f "$KUBECONFIG" ] && curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "server did not start; log:" >&2
+  cat "$WORK/server.log" >&2
+  return 1
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "${1:--TERM}" "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+  fi
+  SERVER_PID=""
+}
+
+cleanup() {
+  stop_server
+  for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+  if [ "$FAILED" -gt 0 ]; then
+    echo "--- server log (tail) ---"
+    tail -30 "$WORK/server.log" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+k() { "$KUBECTL" "$@"; }
+
+pass() { PASSED=$((PASSED + 1)); echo "  ok   $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       | /' | head -20; }
+
+# expect_ok NAME CMD...: the command succeeds.
+expect_ok() {
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
+  LAST_OUT=$out
+}
+
+# expect_out NAME REGEX CMD...: the command succeeds and its output matches the extended regex.
+expect_out() {
+  local name=$1 re=$2; shift 2
+  local out
+  out=$("$@" 2>&1); local rc=$?
+  if [ $rc -eq 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$name"; else fail "$name" "rc=$rc, want /$re/, got:
+$out"; fi
+  LAST_OUT=$out
+}
+
+# expect_err NAME REGEX CMD...: the command fails and its output matches the regex.
+expect_err() {
+  local name=$1 re=$2; shift 2
+  local out
+  out=$("$@" 2>&1); local rc=$?
+  if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$out"; then pass "$name"; else fail "$name" "rc=$rc, want failure matching /$re/, got:
+$out"; fi
+  LAST_OUT=$out
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+  if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "want: $2
+got:  $3"; fi
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
