@@ -110,7 +110,8 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt,
   auto unknown = protobuf::unknownFields(msg->name, json::value(obj));
   if (unknown.empty()) return {};
   if (mode == "Strict") {
-    std::string m = "strict decoding error: ";
+    std::string m = rt.kind + " in version \"" + rt.version + "\" cannot be handled as a " +
+                    rt.kind + ": strict decoding error: ";
     for (size_t i = 0; i < unknown.size(); ++i) {
       if (i) m += ", ";
       m += "unknown field \"" + unknown[i] + "\"";

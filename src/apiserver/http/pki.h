@@ -12,7 +12,7 @@
 namespace berth::apiserver::http {
 
 struct PkiPaths {
-  std::string caCert, caKey;          // ca.crt, ca.key
+  std::string caCert, caKey;            // ca.crt, ca.key
   std::string servingCert, servingKey;  // serving.crt, serving.key
 };
 

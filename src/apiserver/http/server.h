@@ -6,7 +6,13 @@
 // Threading: one thread per accepted connection (keep-alive supported). A handler runs on its
 // connection's thread and may block (a watch blocks for minutes); that is why the model is
 // thread-per-connection rather than one event loop. start() returns once the socket listens;
-// stop() closes the listener and every connection, and joins all threads.
+// stop() closes the listener, shuts down every connection's socket (blocked reads and writes
+// fail, clientConnected() turns false) and joins all threads, so a blocked handler must watch
+// writeChunk()/clientConnected() to return. stop() is idempotent and is called by ~Server.
+//
+// Authentication: a client certificate verified against clientCaFile (CN → user, O → groups),
+// else "Authorization: Bearer <token>" through the TokenAuthenticator (unknown token → 401
+// Status, handler not called), else the handler sees an anonymous user.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,9 +33,9 @@ struct UserInfo {
 };
 
 struct Request {
-  std::string method;                          // "GET", "POST", ...
-  std::string path;                            // percent-decoded path, no query
-  std::string rawTarget;                       // as received
+  std::string method;                             // "GET", "POST", ...
+  std::string path;                               // percent-decoded path, no query
+  std::string rawTarget;                          // as received
   std::multimap<std::string, std::string> query;  // decoded; repeated keys kept
   std::map<std::string, std::string> headers;  // keys lower-cased; repeated values joined by ", "
   std::string body;
@@ -41,10 +47,28 @@ struct Request {
   bool hasQueryParam(std::string_view key) const;
   // Header by lower-case name, or empty.
   std::string header(std::string_view lowerName) const;
+  // An HTTP/1.1 Upgrade request (WebSocket, SPDY): "Connection: upgrade" plus an "Upgrade"
+  // header. Answer it with ResponseWriter::switchProtocols() or with an ordinary error.
+  bool isUpgrade() const;
+};
+
+// The byte stream of a connection after "101 Switching Protocols" (WebSocket and SPDY framing
+// are built on it). Blocking; used only from the handler's thread. Bytes the client sent after
+// the upgrade request are returned first. Closed when the handler returns or the server stops.
+class RawStream {
+ public:
+  virtual ~RawStream() = default;
+  // Reads at least one byte, at most `size`. Returns 0 at end of stream, on error or on stop.
+  virtual size_t readSome(char* data, size_t size) = 0;
+  // Writes everything (flushed). Returns false when the peer is gone.
+  virtual bool writeAll(std::string_view data) = 0;
 };
 
 // How a handler answers. Either send() once, or beginStream() then writeChunk()* then
-// endStream(). Headers added before the first send/beginStream are included.
+// endStream(). Headers added before the first send/beginStream are included (Content-Length
+// and Transfer-Encoding are the server's own and are dropped). If the handler returns without
+// answering, the server sends a 500 Status; an open stream is ended for it.
+// Used from the handler's thread only (not thread-safe); valid until the handler returns.
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
@@ -55,23 +79,35 @@ class ResponseWriter {
   // Writes and flushes one chunk. Returns false when the client is gone (stop streaming).
   virtual bool writeChunk(std::string_view data) = 0;
   virtual void endStream() = 0;
-  // True while the client connection is open (for long-polls without data).
+  // True while the client connection is open and the server is not stopping (for long-polls
+  // that have no data to write). Cheap: a non-blocking poll of the socket.
   virtual bool clientConnected() = 0;
+  // For an upgrade request: writes "101 Switching Protocols" with the headers added so far
+  // (the handler adds "Upgrade", "Connection" and e.g. "Sec-WebSocket-Accept") and hands over
+  // the connection. Returns nullptr if a response was already started or the peer is gone.
+  // The stream is owned by the writer and lives until the handler returns; the connection is
+  // closed afterwards.
+  // Not pure, so test fakes of ResponseWriter need not implement it.
+  virtual RawStream* switchProtocols() { return nullptr; }
 };
 
 using Handler = std::function<void(Request&, ResponseWriter&)>;
 
-// Maps a bearer token to a user. Returns nullopt-equivalent (empty name) for unknown tokens.
+// Maps a bearer token to a user; an empty name means the token is unknown (the server answers
+// 401 without calling the handler). Called concurrently from connection threads. May be empty
+// (no token authentication). Authenticated users, by token or client certificate, get the group
+// "system:authenticated" added, as upstream's authenticator does.
 using TokenAuthenticator = std::function<UserInfo(std::string_view token)>;
 
 struct ServerConfig {
   std::string bindAddress = "127.0.0.1";
-  uint16_t port = 6443;          // 0 = pick a free port; see Server::port()
-  std::string certFile;          // PEM serving certificate (chain)
-  std::string keyFile;           // PEM private key
-  std::string clientCaFile;      // PEM CA for client certificates (CN → user, O → groups)
-  bool tls = true;               // false only for tests
+  uint16_t port = 6443;      // 0 = pick a free port; see Server::port()
+  std::string certFile;      // PEM serving certificate (chain)
+  std::string keyFile;       // PEM private key
+  std::string clientCaFile;  // PEM CA for client certificates (CN → user, O → groups)
+  bool tls = true;           // false only for tests
   size_t maxBodyBytes = 3 * 1024 * 1024;  // upstream's request size limit is 3 MiB
+  int idleTimeoutSeconds = 300;  // a keep-alive connection with no request for this long closes
 };
 
 class Server {

@@ -14,9 +14,16 @@
 //  - Quantity {1 string} → string; IntOrString {1 type, 2 intVal, 3 strVal} → int or string.
 //  - RawExtension / FieldsV1 {1 raw} → the embedded JSON value.
 //  - bytes → base64; map entries (key 1, value 2) → JSON object.
-//  - Go omits zero-valued `omitempty` fields from JSON but protobuf carries them; the codec drops
-//    empty strings, false, empty lists/maps/messages and zero numbers, except for the fields
-//    whose zero is meaningful (pointer fields such as replicas), listed in the codec.
+//  - Go omits zero-valued `omitempty` fields from JSON but gogo-protobuf writes non-pointer
+//    fields always; the codec drops empty strings, false, zero numbers, empty lists/maps and
+//    empty non-pointer messages, except fields marked keepZero in the table (schema.h): Go
+//    pointers (replicas, suspend, maxUnavailable, emptyDir: {}) and scalars without omitempty
+//    (ServicePort.port, EnvVar.name), which the generator reads from the upstream Go types.
+//  - Structs embedded with json:",inline" (Volume.volumeSource, Probe.handler, ...) are nested
+//    messages on the wire and flattened into the parent in JSON.
+//  - A RawExtension whose raw bytes are themselves a k8s envelope decodes to that object.
+//  - The encoder writes only the fields present in the JSON, in field-number order, map entries
+//    sorted by key; unknown JSON fields are dropped.
 //
 // Bad input (truncated varints, lengths past the end, wrong wire types, unknown kinds,
 // nesting deeper than 64) is a BadRequest Status; the decoder never reads out of bounds.

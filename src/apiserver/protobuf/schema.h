@@ -36,12 +36,20 @@ struct FieldSchema {
   bool repeated = false;
   std::string_view messageType;  // for kMessage, or kMap with a message value
   FieldType mapValueType = FieldType::kString;
+  // Go embeds the struct with `json:",inline"`: in JSON its fields sit directly in the parent
+  // object (Volume.volumeSource, Probe.handler, ...); jsonName is then the proto name only.
+  bool inlined = false;
+  // A zero value is meaningful and kept in JSON: the Go field is a pointer (replicas, suspend,
+  // emptyDir: {}) or a scalar without `omitempty` (ServicePort.port, EnvVar.name).
+  bool keepZero = false;
 };
 
 struct MessageSchema {
   std::string_view name;
-  std::span<const FieldSchema> fields;
+  std::span<const FieldSchema> fields;  // sorted by number
+  bool isKind = false;  // a registered top-level type (implements runtime.Object upstream)
   const FieldSchema* byNumber(int number) const;
+  // Direct fields only; a JSON key of an inlined struct is not found here (see codec).
   const FieldSchema* byJsonName(std::string_view jsonName) const;
 };
 
@@ -60,8 +68,10 @@ const MessageSchema* messageForKind(std::string_view apiVersion, std::string_vie
 std::span<const MessageSchema> allMessages();
 
 // Paths of JSON fields in `obj` that the schema of `messageName` does not know, formatted as
-// upstream's strict decoding errors name them ("spec.containers[0].imagex"). apiVersion, kind
-// and metadata are always known at the top.
+// upstream's strict decoding errors name them ("spec.containers[0].imagex"); keys of inlined
+// structs count as the parent's. apiVersion and kind are always known at the top. Values of
+// map<string, Message> fields are walked unless the message is special; other map values are
+// free-form.
 std::vector<std::string> unknownFields(std::string_view messageName,
                                        const boost::json::value& obj);
 

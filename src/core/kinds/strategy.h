@@ -39,10 +39,16 @@ FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& ob
                            const boost::json::object& old);
 
 // Strategy hooks that reset fields a client may not set on this path, as upstream's
-// PrepareForCreate/PrepareForUpdate do: on create, status is cleared for kinds with a status
-// subresource (Pods get status.phase Pending, qosClass); on a main-resource update, status is
-// kept from `old`; on a status update (`statusUpdate` true), everything but status (and
-// metadata labels/annotations for some kinds) is kept from `old`.
+// PrepareForCreate/PrepareForUpdate do: on create, status is reset for kinds with a status
+// subresource to what upstream serializes for an empty status (Pods get status.phase Pending and
+// qosClass, Namespaces phase Active, Services/Ingresses loadBalancer {}; Nodes keep theirs), and
+// kinds that track generation get metadata.generation 1; Jobs with metadata.uid get their
+// generated selector and template labels unless spec.manualSelector. On a main-resource update,
+// status is kept from `old`, metadata.uid/creationTimestamp are filled from `old` when omitted,
+// and metadata.generation is old's, plus one when the (defaulted) spec changed; Services keep
+// their allocated clusterIP(s)/nodePorts when the client omits them; Namespaces keep
+// spec.finalizers. On a status update (`statusUpdate` true), everything but status is kept from
+// `old`, including metadata labels/annotations except for Pods and Nodes.
 void prepareForCreate(const ResourceType& rt, boost::json::object& obj);
 void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
                       const boost::json::object& old, bool statusUpdate);

@@ -1,0 +1,160 @@
+// The strategy entry points of strategy.h: dispatch to the per-kind hooks, plus the generic
+// create/update preparation (status reset, generation) of upstream pkg/registry strategies and
+// rest.BeforeCreate/BeforeUpdate.
+#include "core/kinds/strategy.h"
+
+#include "core/kinds/internal.h"
+
+namespace berth::core::kinds {
+namespace {
+
+using namespace detail;
+
+const KindOps& opsFor(const ResourceType& rt) {
+  static const KindOps kGeneric;  // unknown kinds: metadata rules only
+  const KindOps* ops = nullptr;
+  if (rt.group.empty()) {
+    ops = coreOps(rt.kind);
+  } else if (rt.group == "apps") {
+    ops = appsOps(rt.kind);
+  } else if (rt.group == "batch") {
+    ops = batchOps(rt.kind);
+  } else {
+    ops = otherOps(rt.group, rt.kind);
+  }
+  return ops != nullptr ? *ops : kGeneric;
+}
+
+bool isHpa(const ResourceType& rt) {
+  return rt.group == "autoscaling" && rt.kind == "HorizontalPodAutoscaler";
+}
+
+// Metadata fields a status update may not change (upstream ResetObjectMetaForStatus).
+void resetMetaForStatus(json::object& meta, const json::object& oldMeta, bool allowLabels) {
+  std::vector<const char*> fields = {"deletionTimestamp", "generation", "selfLink", "finalizers",
+                                     "ownerReferences"};
+  if (!allowLabels) {
+    fields.push_back("labels");
+    fields.push_back("annotations");
+  }
+  for (const char* f : fields) {
+    if (const json::value* v = oldMeta.if_contains(f)) {
+      meta[f] = *v;
+    } else {
+      meta.erase(f);
+    }
+  }
+}
+
+}  // namespace
+
+void applyDefaults(const ResourceType& rt, boost::json::object& obj) {
+  const KindOps& ops = opsFor(rt);
+  if (ops.defaults) ops.defaults(obj);
+}
+
+FieldErrors validateCreate(const ResourceType& rt, const boost::json::object& obj) {
+  FieldErrors errs;
+  const KindOps& ops = opsFor(rt);
+  validateObjectMeta(obj, rt.namespaced, ops.nameFn, errs);
+  if (ops.validate) ops.validate(obj, errs);
+  return errs;
+}
+
+FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& obj,
+                           const boost::json::object& old) {
+  FieldErrors errs;
+  const KindOps& ops = opsFor(rt);
+  validateObjectMetaUpdate(obj, old, errs);
+  if (ops.validate) ops.validate(obj, errs);
+  if (ops.validateUpdate) ops.validateUpdate(obj, old, errs);
+  return errs;
+}
+
+void prepareForCreate(const ResourceType& rt, boost::json::object& obj) {
+  const KindOps& ops = opsFor(rt);
+  if (rt.hasSubresource("status") && !ops.keepStatusOnCreate) obj["status"] = json::object();
+  if (tracksGeneration(rt)) ensureObj(obj, "metadata")["generation"] = 1;
+  if (ops.prepareCreate) ops.prepareCreate(obj);
+}
+
+void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
+                      const boost::json::object& old, bool statusUpdate) {
+  const KindOps& ops = opsFor(rt);
+  json::object& meta = ensureObj(obj, "metadata");
+  static const json::object kEmpty;
+  const json::object* om = getObj(old, "metadata");
+  const json::object& oldMeta = om != nullptr ? *om : kEmpty;
+  // rest.BeforeUpdate: identity fields a client may omit come from the stored object.
+  for (const char* f : {"uid", "creationTimestamp"}) {
+    if (!has(meta, f) && has(oldMeta, f)) meta[f] = oldMeta.at(f);
+  }
+  if (statusUpdate) {
+    json::value status = obj.contains("status") ? obj["status"] : json::value(json::object());
+    json::object next = old;
+    json::object newMeta = meta;
+    resetMetaForStatus(newMeta, oldMeta, ops.statusUpdatesMetadata);
+    next["metadata"] = std::move(newMeta);
+    next["status"] = std::move(status);
+    obj = std::move(next);
+    return;
+  }
+  if (rt.hasSubresource("status")) {
+    if (const json::value* s = old.if_contains("status")) {
+      obj["status"] = *s;
+    } else {
+      obj.erase("status");
+    }
+  }
+  if (tracksGeneration(rt)) {
+    int64_t generation = getInt(oldMeta, "generation").value_or(1);
+    // Compare defaulted specs: a client omitting defaulted fields does not change the spec.
+    json::object defaulted = obj;
+    if (ops.defaults) ops.defaults(defaulted);
+    if (!sameJson(getVal(defaulted, "spec"), getVal(old, "spec"))) ++generation;
+    // Looked up again: inserting into obj may have moved the metadata object.
+    ensureObj(obj, "metadata")["generation"] = generation;
+  }
+  if (ops.prepareUpdate) ops.prepareUpdate(obj, old);
+}
+
+bool tracksGeneration(const ResourceType& rt) {
+  static const std::pair<const char*, const char*> kTracked[] = {
+      {"apps", "Deployment"},
+      {"apps", "ReplicaSet"},
+      {"apps", "DaemonSet"},
+      {"apps", "StatefulSet"},
+      {"", "ReplicationController"},
+      {"batch", "Job"},
+      {"batch", "CronJob"},
+      {"autoscaling", "HorizontalPodAutoscaler"},
+      {"policy", "PodDisruptionBudget"},
+      {"networking.k8s.io", "Ingress"},
+      {"networking.k8s.io", "IngressClass"},
+  };
+  for (const auto& [group, kind] : kTracked) {
+    if (rt.group == group && rt.kind == kind) return true;
+  }
+  return false;
+}
+
+void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (isHpa(rt)) {
+    std::string_view apiVersion = getStr(obj, "apiVersion");
+    if (apiVersion == "autoscaling/v1" || (apiVersion.empty() && rt.version == "v1")) {
+      hpaV1ToV2(obj);
+    }
+  }
+  obj["apiVersion"] = rt.group.empty() ? rt.storageVersion : rt.group + "/" + rt.storageVersion;
+  if (getStr(obj, "kind").empty()) obj["kind"] = rt.kind;
+}
+
+void convertFromStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (isHpa(rt) && rt.version == "v1" && getStr(obj, "apiVersion") != "autoscaling/v1") {
+    hpaV2ToV1(obj);
+  }
+  obj["apiVersion"] = rt.apiVersion();
+  if (getStr(obj, "kind").empty()) obj["kind"] = rt.kind;
+}
+
+}  // namespace berth::core::kinds

@@ -1,0 +1,99 @@
+#pragma once
+// Pieces shared by the SQLite store's source files: the queued write operation, key ranges as
+// SQL, tuning constants and error wording. Internal to src/store/sqlite.
+#include <cstdint>
+#include <future>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/interface.h"
+#include "store/sqlite/sqlite_connection.h"
+
+namespace berth::store::sqlite_internal {
+
+// Rows deleted per compaction transaction: small enough that a writer queued behind it waits
+// milliseconds, large enough that compaction finishes quickly.
+constexpr int64_t kCompactBatchRows = 500;
+// Free pages returned per vacuum step (each its own short write transaction).
+constexpr int64_t kVacuumPagesPerStep = 2048;
+// Upper bound of operations in one group commit.
+constexpr size_t kMaxGroup = 2048;
+// Idle read connections kept open.
+constexpr size_t kMaxIdleReaders = 16;
+
+inline Status closedStatus() { return Status::unavailable("store is closed"); }
+
+inline Status tooLargeRevision(int64_t requested, int64_t current) {
+  // Upstream's wording for a resourceVersion the storage has not reached yet (504 Timeout).
+  return Status::timeout("Too large resource version: " + std::to_string(requested) +
+                         ", current: " + std::to_string(current));
+}
+
+// The smallest key greater than every key with `prefix`; nullopt when there is none (empty
+// prefix or all 0xff bytes).
+inline std::optional<std::string> prefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(end.back());
+    if (last != 0xff) {
+      ++last;
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::nullopt;
+}
+
+// A key range [lower, upper) or (lower, upper): SQL text and bindings for `column`.
+struct KeyRange {
+  std::string lower;
+  bool lowerExclusive = false;
+  std::optional<std::string> upper;
+
+  static KeyRange forList(const ListOptions& o) {
+    KeyRange r;
+    r.upper = prefixEnd(o.prefix);
+    if (!o.startAfter.empty() && o.startAfter >= o.prefix) {
+      r.lower = o.startAfter;
+      r.lowerExclusive = true;
+    } else {
+      r.lower = o.prefix;
+    }
+    return r;
+  }
+  // Placeholders ?10 and ?11 so callers keep their own numbering below 10.
+  std::string sql(const std::string& column) const {
+    std::string s = column + (lowerExclusive ? " > ?10" : " >= ?10");
+    if (upper) s += " AND " + column + " < ?11";
+    return s;
+  }
+  void bind(Statement& st) const {
+    st.bindBlob(10, lower);
+    if (upper) st.bindBlob(11, *upper);
+  }
+};
+
+
+// One queued write. The writer thread fills `outcome` and completes `done`.
+struct WriteOp {
+  enum class Kind {
+    kCreate,
+    kUpdate,
+    kRemove,
+    kSetCompacted,   // a: the new compacted revision
+    kCompactBatch,   // a: compaction target; outcome modRevision = cursor reached
+    kVacuumStep,     // run alone, outside a transaction; outcome modRevision = free pages left
+    kCheckpoint,     // run alone
+  };
+  Kind kind = Kind::kCreate;
+  std::string key;
+  std::string value;
+  int64_t a = 0;  // expected modRevision for update/remove; see Kind otherwise
+  std::optional<Result<KeyValue>> outcome;
+  std::promise<Result<KeyValue>> done;
+
+  bool runsAlone() const { return kind == Kind::kVacuumStep || kind == Kind::kCheckpoint; }
+};
+
+}  // namespace berth::store::sqlite_internal
