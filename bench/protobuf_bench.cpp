@@ -30,8 +30,8 @@ json::object largeDeployment(int containers, int envPerContainer) {
         {"name", "container-" + std::to_string(c)},
         {"image", "registry.example.com/team/app:" + std::to_string(c)},
         {"args", json::array{"--port=8080", "--verbose"}},
-        {"ports", json::array{json::object{{"name", "http"}, {"containerPort", 8080 + c},
-                                           {"protocol", "TCP"}}}},
+        {"ports", json::array{json::object{
+                      {"name", "http"}, {"containerPort", 8080 + c}, {"protocol", "TCP"}}}},
         {"env", std::move(env)},
         {"resources", json::object{{"limits", json::object{{"cpu", "500m"}, {"memory", "256Mi"}}},
                                    {"requests", json::object{{"cpu", "100m"}}}}},
@@ -44,7 +44,8 @@ json::object largeDeployment(int containers, int envPerContainer) {
   return json::object{
       {"kind", "Deployment"},
       {"apiVersion", "apps/v1"},
-      {"metadata", json::object{{"name", "big"}, {"namespace", "default"},
+      {"metadata", json::object{{"name", "big"},
+                                {"namespace", "default"},
                                 {"labels", json::object{{"app", "big"}, {"tier", "backend"}}},
                                 {"creationTimestamp", "2024-01-02T03:04:05Z"}}},
       {"spec",
@@ -58,8 +59,8 @@ json::object largeDeployment(int containers, int envPerContainer) {
                                                                {"name", "data"},
                                                                {"emptyDir", json::object{}}}}}}}}},
            {"strategy", json::object{{"type", "RollingUpdate"},
-                                     {"rollingUpdate", json::object{{"maxSurge", "25%"},
-                                                                    {"maxUnavailable", 0}}}}}}},
+                                     {"rollingUpdate",
+                                      json::object{{"maxSurge", "25%"}, {"maxUnavailable", 0}}}}}}},
   };
 }
 

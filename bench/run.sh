@@ -12,6 +12,7 @@
 #   BENCH_THREADS [2]        wrk threads       BENCH_CONNS [32]   wrk connections
 #   BENCH_RATE [1000]        offered writes/s for the fixed-rate latency run
 #   BENCH_WATCHERS [10]      concurrent watch streams
+#   BENCH_LIST_PODS [10000]  pods in the listed namespace
 #   BENCH_RSS_PODS [100000]  pods to hold for the memory measurement
 #   BENCH_RSS_SECONDS [150]  time cap for creating them (the report extrapolates, marked so)
 #   BENCH_MEMORY_STORE [1]   also measure creates with --datastore memory (diagnostic)
@@ -58,6 +59,6 @@ exec python3 "$ROOT/bench/api/bench.py" \
   --duration "${BENCH_DURATION:-10}" \
   --threads "${BENCH_THREADS:-2}" --conns "${BENCH_CONNS:-32}" \
   --rate "${BENCH_RATE:-1000}" \
-  --watchers "${BENCH_WATCHERS:-10}" \
+  --watchers "${BENCH_WATCHERS:-10}" --list-pods "${BENCH_LIST_PODS:-10000}" \
   --rss-pods "${BENCH_RSS_PODS:-100000}" --rss-seconds "${BENCH_RSS_SECONDS:-150}" \
   "${mem[@]}"

@@ -322,7 +322,7 @@ def start_berth(binary, name, datastore):
 
 def bench(args):
     d, T, C = args.duration, args.threads, args.conns
-    results = {}
+    results = {"load_before": os.getloadavg()[0]}
     key, crt = make_cert(WORK)
 
     # --- servers ---------------------------------------------------------------------------
@@ -402,6 +402,13 @@ http {{
                          {"BENCH_NS": "bench", "BENCH_PREFIX": "c"}),
         "etcd": run_wrk(etcd, "/v3/kv/put", "etcd-put", T, C, d,
                         {"BENCH_NS": "bench", "BENCH_PREFIX": "c"}),
+    }
+
+    results["create8"] = {
+        "berth": run_wrk(berth, "/api/v1/namespaces/bench/pods", "berth-create", T, 8, d,
+                         {"BENCH_NS": "bench", "BENCH_PREFIX": "e"}),
+        "etcd": run_wrk(etcd, "/v3/kv/put", "etcd-put", T, 8, d,
+                        {"BENCH_NS": "bench", "BENCH_PREFIX": "e"}),
     }
 
     # --- (2) gets ----------------------------------------------------------------------------
@@ -527,16 +534,19 @@ def render(args, r):
     except OSError:
         pass
     L = []
-    L.append(f"Machine: {cpu} cores ({model}); load generator, server and reference share them.")
-    L.append(f"wrk: {T} threads, {C} connections, {d} s per run, TLS everywhere.\n")
+    L.append(f"Machine: {cpu} cores ({model}); load generator, server and reference share them. "
+             f"Load average before the run {r['load_before']:.2f}, after {os.getloadavg()[0]:.2f} "
+             "(anything above ~1 means other work competed for the cores).")
+    L.append(f"wrk: {T} threads, {C} connections, {d} s per run, TLS everywhere. For rates a "
+             "ratio above 1 favours berth; for latencies and memory, below 1 does.\n")
 
     def row(name, b, ref, unit_b, unit_r, refname, digits=0, better_high=True):
-        return (f"| {name} | {fmt(b, digits)} {unit_b} | {refname}: {fmt(ref, digits)} {unit_r} "
+        return (f"| {name} | {fmt(b, digits)} {unit_b} | {fmt(ref, digits)} {unit_r} "
                 f"| {ratio(b, ref)} |")
 
     c = r["create"]
     L.append("### (1) Creates (POST small Pod, unique names) vs etcd puts (JSON gateway)\n")
-    L.append("| metric | berth (SQLite) | reference | berth/ref |")
+    L.append("| metric | berth (SQLite) | etcd put | berth/etcd |")
     L.append("|---|---|---|---|")
     L.append(row("successful writes/s", c["berth"]["ok_rps"], c["etcd"]["ok_rps"], "", "",
                  "etcd put"))
@@ -546,6 +556,11 @@ def render(args, r):
                  "", "etcd", 2))
     L.append(row("wrk CPU (cores)", c["berth"]["wrk_cpu"], c["etcd"]["wrk_cpu"], "", "",
                  "etcd", 2))
+    c8 = r["create8"]
+    L.append(row("8 connections: writes/s", c8["berth"]["ok_rps"], c8["etcd"]["ok_rps"], "", "",
+                 ""))
+    L.append(row("8 connections: p99 latency", c8["berth"]["p99_ms"], c8["etcd"]["p99_ms"], "ms",
+                 "ms", "", 2))
     L.append(f"\nErrors: berth {c['berth']['non2xx']} non-2xx / {c['berth']['timeouts']} "
              f"timeouts; etcd {c['etcd']['non2xx']} / {c['etcd']['timeouts']}. "
              f"Target: >= 2,000 creates/s.")
@@ -556,7 +571,7 @@ def render(args, r):
 
     g = r["get"]
     L.append(f"\n### (2) GET one Pod ({g['bytes']} bytes) vs nginx serving the same bytes\n")
-    L.append("| metric | berth | reference | berth/ref |")
+    L.append("| metric | berth | nginx | berth/nginx |")
     L.append("|---|---|---|---|")
     L.append(row("gets/s", g["berth"]["ok_rps"], g["nginx"]["ok_rps"], "", "", "nginx"))
     L.append(row("p50 latency", g["berth"]["p50_ms"], g["nginx"]["p50_ms"], "ms", "ms", "nginx", 2))
@@ -570,7 +585,7 @@ def render(args, r):
     li = r["list"]
     L.append(f"\n### (3) LIST {li['items']} Pods ({li['bytes']:,} bytes JSON) vs etcd range of "
              f"{li['etcd_items']} keys\n")
-    L.append("| metric | berth | etcd range | berth/ref |")
+    L.append("| metric | berth | etcd range | berth/etcd |")
     L.append("|---|---|---|---|")
     L.append(row("1 client: p50 latency", li["berth"]["p50_ms"], li["etcd"]["p50_ms"], "ms",
                  "ms", "", 1))
@@ -587,7 +602,7 @@ def render(args, r):
     w = r["watch"]
     L.append(f"\n### (4) Watch: {w['berth']['watchers']} watchers (curl, one stream each) while "
              f"creating for {d} s\n")
-    L.append("| metric | berth | etcd watch | berth/ref |")
+    L.append("| metric | berth | etcd watch | berth/etcd |")
     L.append("|---|---|---|---|")
     L.append(row("events delivered/s (all watchers)", w["berth"]["events_per_s"],
                  w["etcd"]["events_per_s"], "", "", ""))
@@ -601,7 +616,7 @@ def render(args, r):
     ra = r["rate"]
     L.append(f"\n### (5) Write latency at a fixed offered rate ({ra['target']}/s, "
              f"{args.rate_conns} connections)\n")
-    L.append("| metric | berth | etcd put | berth/ref |")
+    L.append("| metric | berth | etcd put | berth/etcd |")
     L.append("|---|---|---|---|")
     L.append(row("achieved writes/s", ra["berth"]["ok_rps"], ra["etcd"]["ok_rps"], "", "", ""))
     for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99"), ("p999_ms", "p99.9"),
@@ -616,7 +631,7 @@ def render(args, r):
     s = r["rss"]
     idle = r["idle"]
     L.append("\n### (6) Memory (VmRSS)\n")
-    L.append("| state | berth | etcd | berth/ref |")
+    L.append("| state | berth | etcd | berth/etcd |")
     L.append("|---|---|---|---|")
     L.append(row("idle, after start", idle["berth"], idle["etcd"], "MB", "MB", "", 1))
     L.append(row(f"holding {s['pods']:,} pods (etcd: {s['etcd_keys']:,} keys)", s["berth"],

@@ -275,7 +275,6 @@ Result<json::object> Registry::persistCreate(const ResourceType& srt, json::obje
 Result<json::object> Registry::create(const ResourceType& rt, const std::string& ns,
                                       json::object obj, const WriteOptions& opts) {
   const ResourceType& srt = *core::storageResource(rt);
-  auto& meta = metaOf(obj);
   // kind/apiVersion must name this resource (clients may omit them).
   std::string kind = str(obj, "kind"), apiVersion = str(obj, "apiVersion");
   if ((!kind.empty() && kind != rt.kind) || (!apiVersion.empty() && apiVersion != rt.apiVersion())) {
@@ -285,6 +284,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   }
   obj["kind"] = rt.kind;
   obj["apiVersion"] = rt.apiVersion();
+  // Taken after the inserts above: inserting into obj may move its members.
+  auto& meta = metaOf(obj);
   if (rt.namespaced) {
     std::string objNs = str(meta, "namespace");
     if (!objNs.empty() && objNs != ns) {
@@ -385,6 +386,9 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
                                             json::object next, const Current& cur,
                                             const WriteOptions& opts) {
   const json::object& old = cur.obj;
+  next["kind"] = srt.kind;
+  next["apiVersion"] = srt.apiVersion();
+  // Taken after the inserts above: inserting into next may move its members.
   auto& meta = metaOf(next);
   const auto* oldMeta = objAt(old, "metadata");
   // Fields clients may not change through an update.
@@ -398,8 +402,6 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   }
   if (rt.namespaced) meta["namespace"] = ns;
   meta["name"] = name;
-  next["kind"] = srt.kind;
-  next["apiVersion"] = srt.apiVersion();
   bool statusUpdate = opts.subresource == "status";
   core::kinds::prepareForUpdate(srt, next, old, statusUpdate);
   core::kinds::applyDefaults(srt, next);
@@ -416,7 +418,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     if (oldMeta) {
       if (auto* g = oldMeta->if_contains("generation"); g && g->is_int64()) gen = g->as_int64();
     }
-    meta["generation"] = changed ? gen + 1 : gen;
+    metaOf(next)["generation"] = changed ? gen + 1 : gen;  // re-read: next may have grown
   }
   if (!opts.fieldManager.empty())
     patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339(),
@@ -1026,8 +1028,10 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
                                                                {"port", 443},
                                                                {"protocol", "TCP"},
                                                                {"targetPort", port}}}}}}};
-  auto r = create(*svcType, "default", std::move(svc), wo);
-  if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
+  if (!get(*svcType, "default", "kubernetes").ok()) {
+    auto r = create(*svcType, "default", std::move(svc), wo);
+    if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
+  }
   const auto* epType = core::findResource("", "v1", "endpoints");
   json::object ep{
       {"apiVersion", "v1"},

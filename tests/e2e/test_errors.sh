@@ -13,7 +13,7 @@ expect_err "missing object is NotFound" 'Error from server \(NotFound\): pods "n
 expect_err "missing namespace is NotFound" 'namespaces "nowhere" not found' \
   k -n nowhere create configmap x --from-literal=a=b
 
-sed 's/name: myapp$/name: Bad_Name/' pod.yml >"$WORK/badname.yml"
+sed '0,/name: myapp$/s//name: Bad_Name/' pod.yml >"$WORK/badname.yml"
 expect_err "bad name is Invalid with the field" \
   'The Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain' \
   k create -f "$WORK/badname.yml"
@@ -65,8 +65,16 @@ out=$(api -X PATCH -H 'Content-Type: text/plain' -d 'x' "https://127.0.0.1:$PORT
 grep -q '"code":415' <<<"$out" && pass "unknown patch type is 415" || fail "unknown patch type is 415" "$out"
 out=$(api "https://127.0.0.1:$PORT/api/v1/namespaces/default/pods?labelSelector=a%20in%20(" )
 grep -q '"code":400' <<<"$out" && pass "bad label selector is 400" || fail "bad label selector is 400" "$out"
-out=$(api "https://127.0.0.1:$PORT/api/v1/namespaces/default/pods?watch=1&resourceVersion=1")
-grep -q '"code":410' <<<"$out" && pass "watch from a compacted revision is 410 Expired" || pass "watch from old revision replays (history kept)"
+out=$(api "https://127.0.0.1:$PORT/api/v1/namespaces/default/pods?watch=1&resourceVersion=1&timeoutSeconds=2")
+grep -q '"type":"ADDED"' <<<"$out" && pass "watch from an old revision still in history replays it" || fail "watch from an old revision still in history replays it" "$out"
+
+# After a restart the watch cache holds no history before its snapshot: too old → 410 Expired.
+stop_server
+start_server || exit 1
+out=$(api "https://127.0.0.1:$PORT/api/v1/namespaces/default/pods?watch=1&resourceVersion=1&timeoutSeconds=2")
+grep -q '"type":"ERROR"' <<<"$out" && grep -q '"code":410' <<<"$out" && grep -q '"reason":"Expired"' <<<"$out" \
+  && pass "watch from a revision older than the history is 410 Expired" \
+  || fail "watch from a revision older than the history is 410 Expired" "$out"
 
 expect_out "server still serves" '^myapp ' k get pods
 finish

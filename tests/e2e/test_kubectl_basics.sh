@@ -64,7 +64,7 @@ expect_out "label removal" '^pod/myapp unlabeled$' k label pod myapp tier-
 echo "-- apply (client-side and server-side), edit"
 expect_out "apply creates" '^deployment.apps/web created$' k apply -f deploy.yaml
 expect_out "apply again is unchanged" '^deployment.apps/web unchanged$' k apply -f deploy.yaml
-sed 's/v1$/v2/; s/value: blue/value: green/' deploy.yaml >"$WORK/deploy2.yaml"
+sed 's/web:v1/web:v2/; s/value: blue/value: green/' deploy.yaml >"$WORK/deploy2.yaml"
 expect_out "apply a change configures" '^deployment.apps/web configured$' k apply -f "$WORK/deploy2.yaml"
 expect_out "the change is stored" 'registry.local/web:v2 green' k get deploy web -o jsonpath='{.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value}'
 expect_out "generation advanced" '^2$' k get deploy web -o jsonpath='{.metadata.generation}'

@@ -85,6 +85,75 @@ json::object fieldSchema(const pb::FieldSchema& f, Dialect dialect) {
   return valueSchema(f, dialect);
 }
 
+// The patchStrategy/patchMergeKey struct tags of k8s.io/api that upstream publishes as
+// x-kubernetes-patch-strategy / x-kubernetes-patch-merge-key. kubectl's client-side apply reads
+// them to compute a three-way strategic merge patch: without them it treats these lists as
+// atomic and every re-apply replaces them wholesale.
+struct PatchMeta {
+  std::string_view message;  // short message name
+  std::string_view field;
+  std::string_view strategy;
+  std::string_view mergeKey;  // empty for sets of primitives
+};
+constexpr PatchMeta kPatchMeta[] = {
+    {"PodSpec", "volumes", "merge,retainKeys", "name"},
+    {"PodSpec", "containers", "merge", "name"},
+    {"PodSpec", "initContainers", "merge", "name"},
+    {"PodSpec", "ephemeralContainers", "merge", "name"},
+    {"PodSpec", "imagePullSecrets", "merge", "name"},
+    {"PodSpec", "hostAliases", "merge", "ip"},
+    {"PodSpec", "topologySpreadConstraints", "merge", "topologyKey"},
+    {"PodSpec", "resourceClaims", "merge,retainKeys", "name"},
+    {"PodSpec", "schedulingGates", "merge", "name"},
+    {"Container", "ports", "merge", "containerPort"},
+    {"Container", "env", "merge", "name"},
+    {"Container", "volumeMounts", "merge", "mountPath"},
+    {"Container", "volumeDevices", "merge", "devicePath"},
+    {"EphemeralContainer", "ports", "merge", "containerPort"},
+    {"EphemeralContainer", "env", "merge", "name"},
+    {"EphemeralContainer", "volumeMounts", "merge", "mountPath"},
+    {"EphemeralContainer", "volumeDevices", "merge", "devicePath"},
+    {"EphemeralContainerCommon", "ports", "merge", "containerPort"},
+    {"EphemeralContainerCommon", "env", "merge", "name"},
+    {"EphemeralContainerCommon", "volumeMounts", "merge", "mountPath"},
+    {"EphemeralContainerCommon", "volumeDevices", "merge", "devicePath"},
+    {"ObjectMeta", "finalizers", "merge", ""},
+    {"ObjectMeta", "ownerReferences", "merge", "uid"},
+    {"ServiceSpec", "ports", "merge", "port"},
+    {"ServiceAccount", "secrets", "merge", "name"},
+    {"PodStatus", "conditions", "merge", "type"},
+    {"PodStatus", "podIPs", "merge", "ip"},
+    {"PodStatus", "hostIPs", "merge", "ip"},
+    {"NodeSpec", "podCIDRs", "merge", ""},
+    {"NodeStatus", "conditions", "merge", "type"},
+    {"NodeStatus", "addresses", "merge", "type"},
+    {"NamespaceStatus", "conditions", "merge", "type"},
+    {"DeploymentStatus", "conditions", "merge", "type"},
+    {"ReplicaSetStatus", "conditions", "merge", "type"},
+    {"DaemonSetStatus", "conditions", "merge", "type"},
+    {"StatefulSetStatus", "conditions", "merge", "type"},
+    {"ReplicationControllerStatus", "conditions", "merge", "type"},
+    {"JobStatus", "conditions", "merge", "type"},
+    {"ServiceStatus", "conditions", "merge", "type"},
+    {"PodDisruptionBudgetStatus", "conditions", "merge", "type"},
+};
+
+void addPatchMeta(std::string_view messageName, std::string_view field, json::object& schema) {
+  std::string_view shortName = messageName.substr(messageName.rfind('.') + 1);
+  for (const auto& pm : kPatchMeta) {
+    if (pm.message != shortName || pm.field != field) continue;
+    schema["x-kubernetes-patch-strategy"] = pm.strategy;
+    if (!pm.mergeKey.empty()) {
+      schema["x-kubernetes-patch-merge-key"] = pm.mergeKey;
+      schema["x-kubernetes-list-type"] = "map";
+      schema["x-kubernetes-list-map-keys"] = json::array{json::string(pm.mergeKey)};
+    } else {
+      schema["x-kubernetes-list-type"] = "set";
+    }
+    return;
+  }
+}
+
 // Fields of an inlined (Go `json:",inline"`) struct sit in the parent; depth bounds recursion
 // through a malformed table.
 void addProperties(const pb::MessageSchema& m, Dialect dialect, json::object& props, int depth) {
@@ -94,7 +163,9 @@ void addProperties(const pb::MessageSchema& m, Dialect dialect, json::object& pr
       if (sub != nullptr && depth < 8) addProperties(*sub, dialect, props, depth + 1);
       continue;
     }
-    props[f.jsonName] = fieldSchema(f, dialect);
+    json::object schema = fieldSchema(f, dialect);
+    if (f.repeated) addPatchMeta(m.name, f.jsonName, schema);
+    props[f.jsonName] = std::move(schema);
   }
 }
 

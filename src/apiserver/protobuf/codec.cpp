@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 
 #include "apiserver/protobuf/resolved.h"
@@ -23,73 +24,101 @@ using internal::Special;
 constexpr int kMaxDepth = 64;
 
 std::string fieldLabel(const FieldSchema& f, const MessageSchema& m) {
-  return "protobuf: field " + std::string(f.jsonName) + " (" + std::to_string(f.number) +
-         ") of " + std::string(m.name);
+  return "protobuf: field " + std::string(f.jsonName) + " (" + std::to_string(f.number) + ") of " +
+         std::string(m.name);
 }
 
-Status truncated(std::string_view what, std::string_view message) {
-  return Status::badRequest("protobuf: truncated " + std::string(what) + " in " +
-                            std::string(message));
+// The hot path's error: null on success. core::Status is too large to build per field.
+using Error = std::unique_ptr<Status>;
+
+Error fail(Status status) { return std::make_unique<Status>(std::move(status)); }
+
+Error truncated(std::string_view what, std::string_view message) {
+  return fail(Status::badRequest("protobuf: truncated " + std::string(what) + " in " +
+                                 std::string(message)));
 }
 
 bool isZero(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return true;
-    case json::kind::bool_: return !v.get_bool();
-    case json::kind::int64: return v.get_int64() == 0;
-    case json::kind::uint64: return v.get_uint64() == 0;
-    case json::kind::double_: return v.get_double() == 0;
-    case json::kind::string: return v.get_string().empty();
-    case json::kind::array: return v.get_array().empty();
-    case json::kind::object: return v.get_object().empty();
+    case json::kind::null:
+      return true;
+    case json::kind::bool_:
+      return !v.get_bool();
+    case json::kind::int64:
+      return v.get_int64() == 0;
+    case json::kind::uint64:
+      return v.get_uint64() == 0;
+    case json::kind::double_:
+      return v.get_double() == 0;
+    case json::kind::string:
+      return v.get_string().empty();
+    case json::kind::array:
+      return v.get_array().empty();
+    case json::kind::object:
+      return v.get_object().empty();
   }
   return false;
 }
 
 // Skips one field's payload of an unknown number, as proto decoders do.
-Status skipField(Reader& r, int wireType, std::string_view message) {
+Error skipField(Reader& r, int wireType, std::string_view message) {
   std::uint64_t ignored;
   std::string_view bytes;
   switch (wireType) {
     case internal::kVarint:
-      return r.varint(ignored) ? Status() : truncated("varint", message);
+      return r.varint(ignored) ? nullptr : truncated("varint", message);
     case internal::kFixed64:
-      return r.fixed(8, ignored) ? Status() : truncated("fixed64", message);
+      return r.fixed(8, ignored) ? nullptr : truncated("fixed64", message);
     case internal::kFixed32:
-      return r.fixed(4, ignored) ? Status() : truncated("fixed32", message);
+      return r.fixed(4, ignored) ? nullptr : truncated("fixed32", message);
     case internal::kLengthDelimited:
-      return r.bytes(bytes, ignored) ? Status() : truncated("length-delimited field", message);
+      return r.bytes(bytes, ignored) ? nullptr : truncated("length-delimited field", message);
     default:
-      return Status::badRequest("protobuf: unsupported wire type " + std::to_string(wireType) +
-                                " in " + std::string(message));
+      return fail(Status::badRequest("protobuf: unsupported wire type " + std::to_string(wireType) +
+                                     " in " + std::string(message)));
   }
 }
 
 core::Result<json::object> decodeEnvelopeAt(std::string_view body, int depth);
 
+// Sets a non-repeated field. Go's JSON omits zero `omitempty` values that gogo-protobuf writes
+// anyway; a later zero occurrence of the field still overrides an earlier value (last wins).
+void assign(json::object& out, const FieldSchema& f, json::value&& v) {
+  if (v.is_null() || (!f.keepZero && isZero(v))) {
+    out.erase(f.jsonName);
+  } else {
+    out[f.jsonName] = std::move(v);
+  }
+}
+
+void append(json::object& out, const FieldSchema& f, json::value&& v) {
+  json::value& slot = out[f.jsonName];
+  if (!slot.is_array()) slot.emplace_array();
+  slot.get_array().push_back(std::move(v));
+}
+
 class Decoder {
  public:
-  Status message(const MessageSchema& schema, std::string_view bytes, json::object& out,
-                 int depth);
+  Error message(const MessageSchema& schema, std::string_view bytes, json::object& out, int depth);
 
  private:
-  Status field(const MessageSchema& schema, const FieldSchema& f, int wireType, Reader& r,
-               json::object& out, int depth);
-  Status scalar(const MessageSchema& schema, const FieldSchema& f, FieldType type, Reader& r,
-                json::value& out);
-  Status messageValue(const MessageSchema& schema, const FieldSchema& f, std::string_view bytes,
-                      json::value& out, int depth);
-  Status special(Special kind, std::string_view name, std::string_view bytes, json::value& out,
-                 int depth);
-  Status mapEntry(const MessageSchema& schema, const FieldSchema& f, std::string_view bytes,
-                  json::object& map, int depth);
+  Error field(const MessageSchema& schema, const FieldSchema& f, int wireType, Reader& r,
+              json::object& out, int depth);
+  Error scalar(const MessageSchema& schema, const FieldSchema& f, FieldType type, Reader& r,
+               json::value& out);
+  Error messageValue(const MessageSchema& schema, const FieldSchema& f, std::string_view bytes,
+                     json::value& out, int depth);
+  Error special(Special kind, std::string_view name, std::string_view bytes, json::value& out,
+                int depth);
+  Error mapEntry(const MessageSchema& schema, const FieldSchema& f, std::string_view bytes,
+                 json::object& map, int depth);
 };
 
-Status Decoder::message(const MessageSchema& schema, std::string_view bytes, json::object& out,
-                        int depth) {
+Error Decoder::message(const MessageSchema& schema, std::string_view bytes, json::object& out,
+                       int depth) {
   if (depth > kMaxDepth) {
-    return Status::badRequest("protobuf: nesting deeper than " + std::to_string(kMaxDepth) +
-                              " in " + std::string(schema.name));
+    return fail(Status::badRequest("protobuf: nesting deeper than " + std::to_string(kMaxDepth) +
+                                   " in " + std::string(schema.name)));
   }
   Reader r(bytes);
   while (!r.empty()) {
@@ -98,26 +127,19 @@ Status Decoder::message(const MessageSchema& schema, std::string_view bytes, jso
     const std::uint64_t number = key >> 3;
     const int wireType = static_cast<int>(key & 7);
     if (number == 0 || number > 536870911) {
-      return Status::badRequest("protobuf: invalid field number " + std::to_string(number) +
-                                " in " + std::string(schema.name));
+      return fail(Status::badRequest("protobuf: invalid field number " + std::to_string(number) +
+                                     " in " + std::string(schema.name)));
     }
     const FieldSchema* f = schema.byNumber(static_cast<int>(number));
-    Status st = f == nullptr ? skipField(r, wireType, schema.name)
-                             : field(schema, *f, wireType, r, out, depth);
-    if (!st.ok()) return st;
+    Error e = f == nullptr ? skipField(r, wireType, schema.name)
+                           : field(schema, *f, wireType, r, out, depth);
+    if (e) return e;
   }
-  // Go's JSON omits zero `omitempty` values that gogo-protobuf writes anyway.
-  for (const FieldSchema& f : schema.fields) {
-    if (f.inlined) continue;
-    auto it = out.find(f.jsonName);
-    if (it == out.end()) continue;
-    if (it->value().is_null() || (!f.keepZero && isZero(it->value()))) out.erase(it);
-  }
-  return Status();
+  return nullptr;
 }
 
-Status Decoder::field(const MessageSchema& schema, const FieldSchema& f, int wireType, Reader& r,
-                      json::object& out, int depth) {
+Error Decoder::field(const MessageSchema& schema, const FieldSchema& f, int wireType, Reader& r,
+                     json::object& out, int depth) {
   const bool numeric = f.type == FieldType::kBool || f.type == FieldType::kInt32 ||
                        f.type == FieldType::kInt64 || f.type == FieldType::kDouble;
   const int expected = f.type == FieldType::kDouble ? internal::kFixed64
@@ -125,8 +147,8 @@ Status Decoder::field(const MessageSchema& schema, const FieldSchema& f, int wir
                                                     : internal::kLengthDelimited;
   const bool packed = numeric && f.repeated && wireType == internal::kLengthDelimited;
   if (wireType != expected && !packed) {
-    return Status::badRequest(fieldLabel(f, schema) + ": wrong wire type " +
-                              std::to_string(wireType));
+    return fail(Status::badRequest(fieldLabel(f, schema) + ": wrong wire type " +
+                                   std::to_string(wireType)));
   }
   if (numeric) {
     if (packed) {
@@ -134,31 +156,29 @@ Status Decoder::field(const MessageSchema& schema, const FieldSchema& f, int wir
       std::uint64_t length;
       if (!r.bytes(payload, length)) return truncated("packed field", schema.name);
       Reader pr(payload);
-      json::array& arr = out[f.jsonName].emplace_array();
       while (!pr.empty()) {
         json::value v;
-        if (Status st = scalar(schema, f, f.type, pr, v); !st.ok()) return st;
-        arr.push_back(std::move(v));
+        if (Error e = scalar(schema, f, f.type, pr, v)) return e;
+        append(out, f, std::move(v));
       }
-      return Status();
+      return nullptr;
     }
     json::value v;
-    if (Status st = scalar(schema, f, f.type, r, v); !st.ok()) return st;
+    if (Error e = scalar(schema, f, f.type, r, v)) return e;
     if (f.repeated) {
-      json::value& slot = out[f.jsonName];
-      if (!slot.is_array()) slot.emplace_array();
-      slot.get_array().push_back(std::move(v));
+      append(out, f, std::move(v));
     } else {
-      out[f.jsonName] = std::move(v);
+      assign(out, f, std::move(v));
     }
-    return Status();
+    return nullptr;
   }
   std::string_view payload;
-  std::uint64_t length;
+  std::uint64_t length = 0;
+  const std::size_t left = r.remaining();
   if (!r.bytes(payload, length)) {
-    return Status::badRequest(fieldLabel(f, schema) + ": length " + std::to_string(length) +
-                              " exceeds the " + std::to_string(r.remaining()) +
-                              " bytes left (or truncated length)");
+    return fail(Status::badRequest(fieldLabel(f, schema) + ": length " + std::to_string(length) +
+                                   " exceeds the " + std::to_string(left) +
+                                   " bytes left (or the length is truncated)"));
   }
   if (f.type == FieldType::kMap) {
     json::value& slot = out[f.jsonName];
@@ -173,59 +193,63 @@ Status Decoder::field(const MessageSchema& schema, const FieldSchema& f, int wir
   } else if (f.inlined) {
     // Embedded with json:",inline": the struct's fields belong to this object.
     json::value inner;
-    if (Status st = messageValue(schema, f, payload, inner, depth); !st.ok()) return st;
+    if (Error e = messageValue(schema, f, payload, inner, depth)) return e;
     for (auto& kv : inner.get_object()) out[kv.key()] = std::move(kv.value());
-    return Status();
-  } else if (Status st = messageValue(schema, f, payload, v, depth); !st.ok()) {
-    return st;
+    return nullptr;
+  } else if (Error e = messageValue(schema, f, payload, v, depth)) {
+    return e;
   }
   if (f.repeated) {
-    json::value& slot = out[f.jsonName];
-    if (!slot.is_array()) slot.emplace_array();
-    slot.get_array().push_back(std::move(v));
+    append(out, f, std::move(v));
   } else {
-    out[f.jsonName] = std::move(v);
+    assign(out, f, std::move(v));
   }
-  return Status();
+  return nullptr;
 }
 
-Status Decoder::scalar(const MessageSchema& schema, const FieldSchema& f, FieldType type,
-                       Reader& r, json::value& out) {
+Error Decoder::scalar(const MessageSchema& schema, const FieldSchema& f, FieldType type, Reader& r,
+                      json::value& out) {
   std::uint64_t raw;
   if (type == FieldType::kDouble) {
     if (!r.fixed(8, raw)) return truncated("double", schema.name);
     double d;
     std::memcpy(&d, &raw, sizeof d);
     out = d;
-    return Status();
+    return nullptr;
   }
-  if (!r.varint(raw)) return Status::badRequest(fieldLabel(f, schema) + ": truncated varint");
+  if (!r.varint(raw)) return fail(Status::badRequest(fieldLabel(f, schema) + ": truncated varint"));
   switch (type) {
-    case FieldType::kBool: out = raw != 0; break;
-    case FieldType::kInt32: out = static_cast<std::int64_t>(static_cast<std::int32_t>(raw)); break;
-    default: out = static_cast<std::int64_t>(raw); break;
+    case FieldType::kBool:
+      out = raw != 0;
+      break;
+    case FieldType::kInt32:
+      out = static_cast<std::int64_t>(static_cast<std::int32_t>(raw));
+      break;
+    default:
+      out = static_cast<std::int64_t>(raw);
+      break;
   }
-  return Status();
+  return nullptr;
 }
 
-Status Decoder::messageValue(const MessageSchema& schema, const FieldSchema& f,
-                             std::string_view bytes, json::value& out, int depth) {
+Error Decoder::messageValue(const MessageSchema& schema, const FieldSchema& f,
+                            std::string_view bytes, json::value& out, int depth) {
   const internal::ResolvedType& type = internal::resolveField(schema, f);
   if (type.special != Special::kNone) {
     return special(type.special, f.messageType, bytes, out, depth + 1);
   }
   const MessageSchema* sub = type.message;
   if (sub == nullptr) {
-    return Status::internal("protobuf: no schema for " + std::string(f.messageType) +
-                            " (field " + std::string(f.jsonName) + " of " +
-                            std::string(schema.name) + ")");
+    return fail(Status::internal("protobuf: no schema for " + std::string(f.messageType) +
+                                 " (field " + std::string(f.jsonName) + " of " +
+                                 std::string(schema.name) + ")"));
   }
   json::object& obj = out.emplace_object();
   return message(*sub, bytes, obj, depth + 1);
 }
 
-Status Decoder::mapEntry(const MessageSchema& schema, const FieldSchema& f,
-                         std::string_view bytes, json::object& map, int depth) {
+Error Decoder::mapEntry(const MessageSchema& schema, const FieldSchema& f, std::string_view bytes,
+                        json::object& map, int depth) {
   Reader r(bytes);
   std::string_view key, value;
   while (!r.empty()) {
@@ -235,36 +259,40 @@ Status Decoder::mapEntry(const MessageSchema& schema, const FieldSchema& f,
     const std::uint64_t number = tag >> 3;
     // Keys are strings and every value type in the served groups is length-delimited.
     if ((number == 1 || number == 2) && wireType != internal::kLengthDelimited) {
-      return Status::badRequest(fieldLabel(f, schema) + ": wrong wire type " +
-                                std::to_string(wireType) + " in map entry");
+      return fail(Status::badRequest(fieldLabel(f, schema) + ": wrong wire type " +
+                                     std::to_string(wireType) + " in map entry"));
     }
     if (number == 1) {
       if (!r.bytes(key, length)) return truncated("map key", schema.name);
     } else if (number == 2) {
       if (!r.bytes(value, length)) return truncated("map value", schema.name);
-    } else if (Status st = skipField(r, wireType, schema.name); !st.ok()) {
-      return st;
+    } else if (Error e = skipField(r, wireType, schema.name)) {
+      return e;
     }
   }
   json::value v;
   switch (f.mapValueType) {
-    case FieldType::kString: v = json::string(value); break;
-    case FieldType::kBytes: v = json::string(internal::base64Encode(value)); break;
+    case FieldType::kString:
+      v = json::string(value);
+      break;
+    case FieldType::kBytes:
+      v = json::string(internal::base64Encode(value));
+      break;
     case FieldType::kMessage:
-      if (Status st = messageValue(schema, f, value, v, depth); !st.ok()) return st;
+      if (Error e = messageValue(schema, f, value, v, depth)) return e;
       break;
     default:
       // No map<string, scalar number> exists in the served API groups.
-      return Status::badRequest(fieldLabel(f, schema) + ": unsupported map value type");
+      return fail(Status::badRequest(fieldLabel(f, schema) + ": unsupported map value type"));
   }
   map[key] = std::move(v);
-  return Status();
+  return nullptr;
 }
 
-Status Decoder::special(Special kind, std::string_view name, std::string_view bytes,
-                        json::value& out, int depth) {
+Error Decoder::special(Special kind, std::string_view name, std::string_view bytes,
+                       json::value& out, int depth) {
   if (depth > kMaxDepth) {
-    return Status::badRequest("protobuf: nesting deeper than " + std::to_string(kMaxDepth));
+    return fail(Status::badRequest("protobuf: nesting deeper than " + std::to_string(kMaxDepth)));
   }
   // Every special type is a small message of fields 1..3; collect them generically.
   std::uint64_t ints[4] = {0, 0, 0, 0};
@@ -279,15 +307,15 @@ Status Decoder::special(Special kind, std::string_view name, std::string_view by
       if (!r.varint(ints[number])) return truncated("varint", name);
     } else if (number >= 1 && number <= 3 && wireType == internal::kLengthDelimited) {
       if (!r.bytes(strs[number], length)) return truncated("length-delimited field", name);
-    } else if (Status st = skipField(r, wireType, name); !st.ok()) {
-      return st;
+    } else if (Error e = skipField(r, wireType, name)) {
+      return e;
     }
   }
   const bool micro = kind == Special::kMicroTime;
   if (kind == Special::kTime || micro) {
     if (bytes.empty()) {  // the zero time; Go's JSON writes null
       out = nullptr;
-      return Status();
+      return nullptr;
     }
     internal::UnixTime t{static_cast<std::int64_t>(ints[1]), 0};
     if (micro) {
@@ -301,7 +329,7 @@ Status Decoder::special(Special kind, std::string_view name, std::string_view by
       t.nanos = static_cast<std::int32_t>(nanos / 1000 * 1000);
     }
     auto text = internal::formatRfc3339(t, micro);
-    if (!text) return Status::badRequest("protobuf: " + std::string(name) + " out of range");
+    if (!text) return fail(Status::badRequest("protobuf: " + std::string(name) + " out of range"));
     out = json::string(*text);
   } else if (kind == Special::kDuration) {
     out = json::string(internal::formatGoDuration(static_cast<std::int64_t>(ints[1])));
@@ -317,7 +345,7 @@ Status Decoder::special(Special kind, std::string_view name, std::string_view by
       out = nullptr;
     } else if (raw.size() >= kMagic.size() && raw.substr(0, kMagic.size()) == kMagic) {
       auto inner = decodeEnvelopeAt(raw, depth + 1);  // an object embedded as protobuf
-      if (!inner.ok()) return inner.status();
+      if (!inner.ok()) return fail(inner.status());
       out = std::move(*inner);
     } else {
       json::parse_options opts;
@@ -325,14 +353,14 @@ Status Decoder::special(Special kind, std::string_view name, std::string_view by
       boost::system::error_code ec;
       out = json::parse(json::string_view(raw.data(), raw.size()), ec, {}, opts);
       if (ec) {
-        return Status::badRequest("protobuf: " + std::string(name) + " does not hold JSON: " +
-                                  ec.message());
+        return fail(Status::badRequest("protobuf: " + std::string(name) +
+                                       " does not hold JSON: " + ec.message()));
       }
     }
   } else {  // Quantity, QuantityValue: the canonical string; an empty message is zero
     out = json::string(strs[1].empty() ? std::string_view("0") : strs[1]);
   }
-  return Status();
+  return nullptr;
 }
 
 core::Result<json::object> decodeEnvelopeAt(std::string_view body, int depth) {
@@ -346,7 +374,7 @@ core::Result<json::object> decodeEnvelopeAt(std::string_view body, int depth) {
   std::string_view typeMeta, raw, contentEncoding;
   while (!r.empty()) {
     std::uint64_t tag, length;
-    if (!r.varint(tag)) return truncated("field key", "runtime.Unknown");
+    if (!r.varint(tag)) return *truncated("field key", "runtime.Unknown");
     const std::uint64_t number = tag >> 3;
     const int wireType = static_cast<int>(tag & 7);
     if (number >= 1 && number <= 4) {
@@ -356,12 +384,12 @@ core::Result<json::object> decodeEnvelopeAt(std::string_view body, int depth) {
                                   std::to_string(wireType));
       }
       std::string_view payload;
-      if (!r.bytes(payload, length)) return truncated("field", "runtime.Unknown");
+      if (!r.bytes(payload, length)) return *truncated("field", "runtime.Unknown");
       if (number == 1) typeMeta = payload;
       if (number == 2) raw = payload;
       if (number == 3) contentEncoding = payload;
-    } else if (Status st = skipField(r, wireType, "runtime.Unknown"); !st.ok()) {
-      return st;
+    } else if (Error e = skipField(r, wireType, "runtime.Unknown")) {
+      return *e;
     }
   }
   auto meta = decodeMessage("k8s.io.apimachinery.pkg.runtime.TypeMeta", typeMeta);
@@ -380,15 +408,14 @@ core::Result<json::object> decodeEnvelopeAt(std::string_view body, int depth) {
   }
   const MessageSchema* schema = messageForKind(apiVersion, kind);
   if (schema == nullptr) {
-    return Status::badRequest("no kind \"" + std::string(kind) +
-                              "\" is registered for version \"" + std::string(apiVersion) +
-                              "\"");
+    return Status::badRequest("no kind \"" + std::string(kind) + "\" is registered for version \"" +
+                              std::string(apiVersion) + "\"");
   }
   json::object out;
   out["kind"] = kind;
   out["apiVersion"] = apiVersion;
   Decoder d;
-  if (Status st = d.message(*schema, raw, out, depth + 1); !st.ok()) return st;
+  if (Error e = d.message(*schema, raw, out, depth + 1)) return *e;
   return out;
 }
 
@@ -402,7 +429,7 @@ core::Result<boost::json::object> decodeMessage(std::string_view messageName,
   }
   json::object out;
   Decoder d;
-  if (Status st = d.message(*schema, bytes, out, 0); !st.ok()) return st;
+  if (Error e = d.message(*schema, bytes, out, 0)) return *e;
   return out;
 }
 

@@ -1,8 +1,9 @@
 // libFuzzer entry point for the protobuf decoder (not built by default; the name ends in
 // _fuzz.cpp so CMake skips it). Build by hand, e.g.:
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -DBOOST_JSON_NO_LIB \
-//     -Isrc src/apiserver/protobuf/{codec_fuzz,codec,encode,schema,schema_data,special_types}.cpp \
-//     src/core/status.cpp -lboost_json -o /tmp/codec_fuzz
+//     -Isrc src/apiserver/protobuf/{codec_fuzz,codec,encode,resolved,schema,schema_data}.cpp \
+//     src/apiserver/protobuf/special_types.cpp src/core/status.cpp -lboost_json \
+//     -o /tmp/codec_fuzz && /tmp/codec_fuzz -max_total_time=60 <corpus dir>
 // The property: any input decodes or fails with a BadRequest, and whatever decodes re-encodes.
 #include <cstddef>
 #include <cstdint>

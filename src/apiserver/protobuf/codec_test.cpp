@@ -25,22 +25,22 @@ json::object parse(std::string_view text) { return json::parse(text).as_object()
 
 TEST(Golden, Namespace) {
   const std::string body = bytes({
-      0x6b, 0x38, 0x73, 0x00,                                      // "k8s\0"
-      0x0a, 0x0f,                                                  // 1 typeMeta, 15 bytes
-      0x0a, 0x02, 'v', '1',                                        //   1 apiVersion "v1"
-      0x12, 0x09, 'N', 'a', 'm', 'e', 's', 'p', 'a', 'c', 'e',     //   2 kind "Namespace"
-      0x12, 0x26,                                                  // 2 raw, 38 bytes
-      0x0a, 0x20,                                                  //   1 metadata, 32 bytes
-      0x0a, 0x03, 'n', 's', '1',                                   //     1 name
-      0x2a, 0x00,                                                  //     5 uid "" (dropped)
-      0x38, 0x00,                                                  //     7 generation 0
-      0x42, 0x08, 0x08, 0xa5, 0xfa, 0xcd, 0xac, 0x06, 0x10, 0x00,  //     8 creationTimestamp
-      0x5a, 0x0b,                                                  //     11 labels entry
-      0x0a, 0x03, 'e', 'n', 'v', 0x12, 0x04, 'p', 'r', 'o', 'd',   //       env: prod
-      0x12, 0x00,                                                  //   2 spec {}
-      0x1a, 0x00,                                                  //   3 status {}
-      0x1a, 0x00,                                                  // 3 contentEncoding ""
-      0x22, 0x00,                                                  // 4 contentType ""
+      0x6b, 0x38, 0x73, 0x00,                                           // "k8s\0"
+      0x0a, 0x0f,                                                       // 1 typeMeta, 15 bytes
+      0x0a, 0x02, 'v',  '1',                                            //   1 apiVersion "v1"
+      0x12, 0x09, 'N',  'a',  'm',  'e',  's',  'p',  'a',  'c',  'e',  //   2 kind "Namespace"
+      0x12, 0x26,                                                       // 2 raw, 38 bytes
+      0x0a, 0x20,                                                       //   1 metadata, 32 bytes
+      0x0a, 0x03, 'n',  's',  '1',                                      //     1 name
+      0x2a, 0x00,                                                       //     5 uid "" (dropped)
+      0x38, 0x00,                                                       //     7 generation 0
+      0x42, 0x08, 0x08, 0xa5, 0xfa, 0xcd, 0xac, 0x06, 0x10, 0x00,       //     8 creationTimestamp
+      0x5a, 0x0b,                                                       //     11 labels entry
+      0x0a, 0x03, 'e',  'n',  'v',  0x12, 0x04, 'p',  'r',  'o',  'd',  //       env: prod
+      0x12, 0x00,                                                       //   2 spec {}
+      0x1a, 0x00,                                                       //   3 status {}
+      0x1a, 0x00,                                                       // 3 contentEncoding ""
+      0x22, 0x00,                                                       // 4 contentType ""
   });
   auto got = decodeEnvelope(body);
   ASSERT_TRUE(got.ok()) << got.status().message();
@@ -51,19 +51,19 @@ TEST(Golden, Namespace) {
 
 TEST(Golden, ConfigMap) {
   const std::string body = bytes({
-      0x6b, 0x38, 0x73, 0x00,                                        // "k8s\0"
-      0x0a, 0x0f,                                                    // 1 typeMeta
-      0x0a, 0x02, 'v', '1',                                          //   apiVersion
-      0x12, 0x09, 'C', 'o', 'n', 'f', 'i', 'g', 'M', 'a', 'p',       //   kind
-      0x12, 0x2c,                                                    // 2 raw, 44 bytes
-      0x0a, 0x0d,                                                    //   1 metadata
-      0x0a, 0x02, 'c', 'm',                                          //     name
-      0x1a, 0x07, 'd', 'e', 'f', 'a', 'u', 'l', 't',                 //     namespace
-      0x12, 0x06, 0x0a, 0x01, 'a', 0x12, 0x01, '1',                  //   2 data a: "1"
-      0x12, 0x05, 0x0a, 0x01, 'e', 0x12, 0x00,                       //   2 data e: ""
-      0x1a, 0x07, 0x0a, 0x01, 'b', 0x12, 0x02, 0x00, 0xff,           //   3 binaryData b
-      0x20, 0x01,                                                    //   4 immutable true
-      0x98, 0x06, 0x07,                                              //   99 unknown varint
+      0x6b, 0x38, 0x73, 0x00,                                         // "k8s\0"
+      0x0a, 0x0f,                                                     // 1 typeMeta
+      0x0a, 0x02, 'v',  '1',                                          //   apiVersion
+      0x12, 0x09, 'C',  'o',  'n', 'f',  'i',  'g',  'M',  'a', 'p',  //   kind
+      0x12, 0x2c,                                                     // 2 raw, 44 bytes
+      0x0a, 0x0d,                                                     //   1 metadata
+      0x0a, 0x02, 'c',  'm',                                          //     name
+      0x1a, 0x07, 'd',  'e',  'f', 'a',  'u',  'l',  't',             //     namespace
+      0x12, 0x06, 0x0a, 0x01, 'a', 0x12, 0x01, '1',                   //   2 data a: "1"
+      0x12, 0x05, 0x0a, 0x01, 'e', 0x12, 0x00,                        //   2 data e: ""
+      0x1a, 0x07, 0x0a, 0x01, 'b', 0x12, 0x02, 0x00, 0xff,            //   3 binaryData b
+      0x20, 0x01,                                                     //   4 immutable true
+      0x98, 0x06, 0x07,                                               //   99 unknown varint
   });
   auto got = decodeEnvelope(body);
   ASSERT_TRUE(got.ok()) << got.status().message();
@@ -75,16 +75,13 @@ TEST(Golden, ConfigMap) {
 
 TEST(Golden, DeploymentKeepsPointerZerosAndDropsOthers) {
   const std::string body = bytes({
-      0x6b, 0x38, 0x73, 0x00,
-      0x0a, 0x15,
-      0x0a, 0x07, 'a', 'p', 'p', 's', '/', 'v', '1',
-      0x12, 0x0a, 'D', 'e', 'p', 'l', 'o', 'y', 'm', 'e', 'n', 't',
-      0x12, 0x17,
-      0x0a, 0x03, 0x0a, 0x01, 'd',                                  // metadata.name "d"
-      0x12, 0x10,                                                   // spec
-      0x08, 0x00,                                                   //   1 replicas 0 (*int32)
-      0x28, 0x00,                                                   //   5 minReadySeconds 0
-      0x22, 0x0a, 0x0a, 0x08, 'R', 'e', 'c', 'r', 'e', 'a', 't', 'e',  // 4 strategy.type
+      0x6b, 0x38, 0x73, 0x00, 0x0a, 0x15, 0x0a, 0x07, 'a',  'p', 'p', 's',
+      '/',  'v',  '1',  0x12, 0x0a, 'D',  'e',  'p',  'l',  'o', 'y', 'm',
+      'e',  'n',  't',  0x12, 0x17, 0x0a, 0x03, 0x0a, 0x01, 'd',  // metadata.name "d"
+      0x12, 0x10,                                                 // spec
+      0x08, 0x00,                                                 //   1 replicas 0 (*int32)
+      0x28, 0x00,                                                 //   5 minReadySeconds 0
+      0x22, 0x0a, 0x0a, 0x08, 'R',  'e',  'c',  'r',  'e',  'a', 't', 'e',  // 4 strategy.type
   });
   auto got = decodeEnvelope(body);
   ASSERT_TRUE(got.ok()) << got.status().message();
@@ -95,9 +92,9 @@ TEST(Golden, DeploymentKeepsPointerZerosAndDropsOthers) {
 
 TEST(Decode, IntOrStringBothForms) {
   // ServicePort: 3 port 80, 4 targetPort {1 type 1, 3 strVal "http"}; second: intVal 8080.
-  auto named = decodeMessage("k8s.io.api.core.v1.ServicePort",
-                             bytes({0x18, 0x50, 0x22, 0x0a, 0x08, 0x01, 0x10, 0x00, 0x1a, 0x04,
-                                    'h', 't', 't', 'p'}));
+  auto named = decodeMessage(
+      "k8s.io.api.core.v1.ServicePort",
+      bytes({0x18, 0x50, 0x22, 0x0a, 0x08, 0x01, 0x10, 0x00, 0x1a, 0x04, 'h', 't', 't', 'p'}));
   ASSERT_TRUE(named.ok()) << named.status().message();
   EXPECT_EQ(*named, parse(R"({"port":80,"targetPort":"http"})"));
   auto numbered = decodeMessage("k8s.io.api.core.v1.ServicePort",
@@ -119,9 +116,9 @@ TEST(Decode, PackedAndUnpackedRepeatedScalars) {
 }
 
 TEST(Decode, NegativeInt32) {
-  auto got = decodeMessage("k8s.io.api.core.v1.ContainerStateTerminated",
-                           bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                  0x01}));
+  auto got =
+      decodeMessage("k8s.io.api.core.v1.ContainerStateTerminated",
+                    bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}));
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(*got, parse(R"({"exitCode":-1})"));
 }
@@ -191,15 +188,20 @@ TEST(Decode, RawExtensionMayHoldAnEmbeddedEnvelope) {
 
 TEST(Encode, RejectsWrongJsonTypes) {
   EXPECT_FALSE(encodeEnvelope(parse(R"({"kind":"ConfigMap","apiVersion":"v1",
-                                        "data":{"a":1}})")).ok());
+                                        "data":{"a":1}})"))
+                   .ok());
   EXPECT_FALSE(encodeEnvelope(parse(R"({"kind":"Secret","apiVersion":"v1",
-                                        "data":{"a":"not base64!"}})")).ok());
+                                        "data":{"a":"not base64!"}})"))
+                   .ok());
   EXPECT_FALSE(encodeEnvelope(parse(R"({"kind":"Deployment","apiVersion":"apps/v1",
-                                        "spec":{"replicas":"3"}})")).ok());
+                                        "spec":{"replicas":"3"}})"))
+                   .ok());
   EXPECT_FALSE(encodeEnvelope(parse(R"({"kind":"Deployment","apiVersion":"apps/v1",
-                                        "spec":{"replicas":4294967296}})")).ok());
+                                        "spec":{"replicas":4294967296}})"))
+                   .ok());
   EXPECT_FALSE(encodeEnvelope(parse(R"({"kind":"Pod","apiVersion":"v1",
-      "metadata":{"creationTimestamp":"yesterday"}})")).ok());
+      "metadata":{"creationTimestamp":"yesterday"}})"))
+                   .ok());
 }
 
 TEST(Encode, QuantityNumbersBecomeStrings) {

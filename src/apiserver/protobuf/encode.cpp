@@ -1,10 +1,10 @@
 // Encoding half of codec.h: a JSON object → protobuf bytes, field by field in number order as
 // gogo-protobuf writes them. Only fields present in the JSON are written (a decoder reads an
 // absent scalar as its zero, so this is equivalent and smaller).
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -58,8 +58,7 @@ std::string quantityText(const json::value& v) {
 
 class Encoder {
  public:
-  Status message(const MessageSchema& schema, const json::object& obj, std::string& out,
-                 int depth);
+  Status message(const MessageSchema& schema, const json::object& obj, std::string& out, int depth);
 
  private:
   Status value(const MessageSchema& schema, const FieldSchema& f, FieldType type,
@@ -98,8 +97,7 @@ Status Encoder::message(const MessageSchema& schema, const json::object& obj, st
         std::string entry;
         internal::putBytesField(entry, 1, kv->key());
         if (!kv->value().is_null()) {
-          if (Status st = value(schema, f, f.mapValueType, kv->value(), entry, depth);
-              !st.ok()) {
+          if (Status st = value(schema, f, f.mapValueType, kv->value(), entry, depth); !st.ok()) {
             return st;
           }
         }
@@ -242,9 +240,8 @@ core::Result<std::string> encodeEnvelope(const boost::json::object& obj) {
   if (kind.empty()) return Status::badRequest("Object 'Kind' is missing");
   const MessageSchema* schema = messageForKind(apiVersion, kind);
   if (schema == nullptr) {
-    return Status::badRequest("no kind \"" + std::string(kind) +
-                              "\" is registered for version \"" + std::string(apiVersion) +
-                              "\"");
+    return Status::badRequest("no kind \"" + std::string(kind) + "\" is registered for version \"" +
+                              std::string(apiVersion) + "\"");
   }
   std::string raw;
   Encoder e;

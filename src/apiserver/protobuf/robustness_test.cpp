@@ -111,8 +111,8 @@ TEST(Robustness, RandomBytes) {
 TEST(Robustness, HugeLengthsAndOverlongVarints) {
   const std::string magic(kMagic);
   // Field 2 (raw) claiming 2^64-1 bytes.
-  auto huge = decodeEnvelope(magic + std::string("\x12\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
-                                                 11));
+  auto huge =
+      decodeEnvelope(magic + std::string("\x12\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11));
   ASSERT_FALSE(huge.ok());
   EXPECT_EQ(huge.status().code(), 400);
   // Length just past the end.
@@ -132,8 +132,8 @@ TEST(Robustness, HugeLengthsAndOverlongVarints) {
 
 TEST(Robustness, NestingDeeperThan64IsRefused) {
   // RawExtension can embed an enveloped object, which can embed another...
-  std::string body = *encodeEnvelope(
-      json::parse(R"({"kind":"ConfigMap","apiVersion":"v1"})").as_object());
+  std::string body =
+      *encodeEnvelope(json::parse(R"({"kind":"ConfigMap","apiVersion":"v1"})").as_object());
   auto wrap = [](const std::string& inner) {
     auto put = [](std::string& out, std::uint64_t v) {
       while (v >= 0x80) {
@@ -163,8 +163,7 @@ TEST(Robustness, NestingDeeperThan64IsRefused) {
   for (int i = 0; i < 100; ++i) body = wrap(body);
   auto got = decodeEnvelope(body);
   ASSERT_FALSE(got.ok());
-  EXPECT_NE(got.status().message().find("nesting"), std::string::npos)
-      << got.status().message();
+  EXPECT_NE(got.status().message().find("nesting"), std::string::npos) << got.status().message();
 }
 
 TEST(Robustness, RawExtensionWithInvalidJson) {

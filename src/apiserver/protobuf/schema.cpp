@@ -1,9 +1,9 @@
 #include "apiserver/protobuf/schema.h"
 
-#include <boost/json/value.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/json/value.hpp>
+
 #include <cstddef>
 #include <string>
 
@@ -115,6 +115,11 @@ void collectUnknown(const MessageSchema& schema, const boost::json::object& obj,
 }  // namespace
 
 const FieldSchema* MessageSchema::byNumber(int number) const {
+  // Upstream numbers are mostly dense from 1: try the direct slot first.
+  if (number >= 1 && static_cast<std::size_t>(number) <= fields.size() &&
+      fields[number - 1].number == number) {
+    return &fields[number - 1];
+  }
   auto it = std::lower_bound(fields.begin(), fields.end(), number,
                              [](const FieldSchema& f, int n) { return f.number < n; });
   return it != fields.end() && it->number == number ? &*it : nullptr;

@@ -20,10 +20,10 @@ namespace berth::apiserver::protobuf {
 
 enum class FieldType {
   kString,
-  kBytes,    // JSON: base64 string
+  kBytes,  // JSON: base64 string
   kBool,
   kInt32,
-  kInt64,    // JSON: number
+  kInt64,  // JSON: number
   kDouble,
   kMessage,  // messageType names it
   kMap,      // map<string, mapValue>; mapValueType / messageType describe the value
@@ -72,7 +72,6 @@ std::span<const MessageSchema> allMessages();
 // structs count as the parent's. apiVersion and kind are always known at the top. Values of
 // map<string, Message> fields are walked unless the message is special; other map values are
 // free-form.
-std::vector<std::string> unknownFields(std::string_view messageName,
-                                       const boost::json::value& obj);
+std::vector<std::string> unknownFields(std::string_view messageName, const boost::json::value& obj);
 
 }  // namespace berth::apiserver::protobuf

@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json/parse.hpp>
-
 #include <algorithm>
+#include <boost/json/parse.hpp>
 
 #include "core/resources.h"
 
@@ -20,7 +19,7 @@ TEST(Schema, FieldNumbersFromUpstream) {
   EXPECT_EQ(replicas->type, FieldType::kInt32);
   EXPECT_TRUE(replicas->keepZero);  // *int32 in Go
   EXPECT_EQ(deploy->byNumber(9)->jsonName, "progressDeadlineSeconds");
-  EXPECT_EQ(deploy->byNumber(8), nullptr);  // retired rollbackTo
+  EXPECT_EQ(deploy->byNumber(8), nullptr);                        // retired rollbackTo
   EXPECT_FALSE(deploy->byJsonName("minReadySeconds")->keepZero);  // int32 omitempty
 
   const MessageSchema* meta = findMessage("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta");

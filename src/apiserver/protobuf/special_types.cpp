@@ -114,15 +114,14 @@ std::optional<UnixTime> parseRfc3339(std::string_view s) {
     return false;
   };
   if (!readDigits(s, pos, 4, year) || !expect('-') || !readDigits(s, pos, 2, month) ||
-      !expect('-') || !readDigits(s, pos, 2, day) || !expect('T') ||
-      !readDigits(s, pos, 2, hour) || !expect(':') || !readDigits(s, pos, 2, minute) ||
-      !expect(':') || !readDigits(s, pos, 2, second)) {
+      !expect('-') || !readDigits(s, pos, 2, day) || !expect('T') || !readDigits(s, pos, 2, hour) ||
+      !expect(':') || !readDigits(s, pos, 2, minute) || !expect(':') ||
+      !readDigits(s, pos, 2, second)) {
     return std::nullopt;
   }
-  static constexpr std::array<int, 12> kDaysIn = {31, 29, 31, 30, 31, 30,
-                                                  31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 ||
-      minute > 59 || second > 59) {
+  static constexpr std::array<int, 12> kDaysIn = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 || minute > 59 ||
+      second > 59) {
     return std::nullopt;
   }
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

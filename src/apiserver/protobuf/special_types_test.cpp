@@ -54,15 +54,15 @@ TEST(GoDuration, Parses) {
   EXPECT_FALSE(parseGoDuration("1d"));
   EXPECT_FALSE(parseGoDuration("99999999999999999999h"));
   EXPECT_FALSE(parseGoDuration("3000000h"));
-  for (std::int64_t d : {std::int64_t{1}, std::int64_t{1500}, std::int64_t{3723500000000},
-                         std::int64_t{-7}}) {
+  for (std::int64_t d :
+       {std::int64_t{1}, std::int64_t{1500}, std::int64_t{3723500000000}, std::int64_t{-7}}) {
     EXPECT_EQ(parseGoDuration(formatGoDuration(d)), d);
   }
 }
 
 TEST(Base64, RoundTripsAndRejectsGarbage) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd",
-                                                       std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(base64Decode(base64Encode(s)), s);
   }
   EXPECT_EQ(base64Encode("pass"), "cGFzcw==");
