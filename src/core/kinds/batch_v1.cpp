@@ -293,7 +293,10 @@ void cronJobDefaults(json::object& obj) {
   setDefault(spec, "suspend", false);
   setDefault(spec, "successfulJobsHistoryLimit", 3);
   setDefault(spec, "failedJobsHistoryLimit", 1);
-  json::object& jobSpec = ensureObj(ensureObj(spec, "jobTemplate"), "spec");
+  json::object& jobTemplate = ensureObj(spec, "jobTemplate");
+  json::object& jobMeta = ensureObj(jobTemplate, "metadata");  // Go emits its null timestamp
+  if (!jobMeta.contains("creationTimestamp")) jobMeta["creationTimestamp"] = nullptr;
+  json::object& jobSpec = ensureObj(jobTemplate, "spec");
   defaultPodTemplate(ensureObj(jobSpec, "template"));
 }
 

@@ -46,6 +46,8 @@ void defaultEnv(json::array& env) {
 }
 
 void defaultContainer(json::object& c, bool hostNetwork) {
+  // Go serializes the non-pointer ResourceRequirements struct even when empty.
+  if (!c.if_contains("resources") || !c.at("resources").is_object()) c["resources"] = json::object();
   setDefault(c, "terminationMessagePath", "/dev/termination-log");
   setDefault(c, "terminationMessagePolicy", "File");
   if (getStr(c, "imagePullPolicy").empty()) {
@@ -162,7 +164,13 @@ void defaultPodSpec(json::object& spec) {
   if (sa.empty() && !deprecated.empty()) spec["serviceAccountName"] = deprecated;
 }
 
-void defaultPodTemplate(json::object& tmpl) { defaultPodSpec(ensureObj(tmpl, "spec")); }
+void defaultPodTemplate(json::object& tmpl) {
+  // A template's ObjectMeta is a Go struct whose zero creationTimestamp serializes as null;
+  // upstream objects always show it, so both the JSON and the protobuf path store it.
+  json::object& meta = ensureObj(tmpl, "metadata");
+  if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = nullptr;
+  defaultPodSpec(ensureObj(tmpl, "spec"));
+}
 
 std::string podQosClass(const json::object& spec) {
   Resources r;
