@@ -15,6 +15,7 @@
 #   BENCH_LIST_PODS [10000]  pods in the listed namespace
 #   BENCH_RSS_PODS [100000]  pods to hold for the memory measurement
 #   BENCH_RSS_SECONDS [150]  time cap for creating them (the report extrapolates, marked so)
+#   BENCH_ROUNDS [3]         alternating rounds for creates, gets, fixed-rate writes (medians)
 #   BENCH_MEMORY_STORE [1]   also measure creates with --datastore memory (diagnostic)
 #   BENCH_OUT [$BUILD/bench-results.md]
 set -euo pipefail
@@ -58,7 +59,7 @@ exec python3 "$ROOT/bench/api/bench.py" \
   --berth "$BERTH" --out "$OUT" \
   --duration "${BENCH_DURATION:-10}" \
   --threads "${BENCH_THREADS:-2}" --conns "${BENCH_CONNS:-32}" \
-  --rate "${BENCH_RATE:-1000}" \
+  --rate "${BENCH_RATE:-1000}" --rounds "${BENCH_ROUNDS:-3}" \
   --watchers "${BENCH_WATCHERS:-10}" --list-pods "${BENCH_LIST_PODS:-10000}" \
   --rss-pods "${BENCH_RSS_PODS:-100000}" --rss-seconds "${BENCH_RSS_SECONDS:-150}" \
   "${mem[@]}"

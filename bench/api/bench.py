@@ -160,6 +160,38 @@ def run_wrk(target, path, mode, threads, conns, seconds, extra_env=None, quota=N
     return res
 
 
+def median_of(runs):
+    """Per-metric median over rounds; keeps each round's ok_rps under "rounds"."""
+    out = {}
+    for k, v in runs[0].items():
+        if isinstance(v, (int, float)):
+            vals = sorted(r[k] for r in runs)
+            out[k] = vals[len(vals) // 2] if len(vals) % 2 else (
+                vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
+    out["rounds"] = [r["ok_rps"] for r in runs]
+    out["p99_rounds"] = [r["p99_ms"] for r in runs]
+    return out
+
+
+def alternate(n, fb, fr):
+    """Runs berth and its reference alternately n times (fb(i), fr(i)); medians of each."""
+    rb, rr = [], []
+    for i in range(n):
+        rb.append(fb(i))
+        rr.append(fr(i))
+    return median_of(rb), median_of(rr)
+
+
+def stop_proc(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def https_ctx(cafile):
     ctx = ssl.create_default_context(cafile=cafile)
     return ctx
@@ -199,6 +231,24 @@ def make_cert(dirpath):
                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key,
                     "-out", crt], check=True, capture_output=True)
     return key, crt
+
+
+def fsync_probe(dirpath, n=200):
+    """fdatasync latency of 4 KiB appends in the work directory (ms p50, p99)."""
+    path = os.path.join(dirpath, "fsync.probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    lat = []
+    try:
+        for _ in range(n):
+            os.write(fd, b"x" * 4096)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            lat.append((time.perf_counter() - t) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    lat.sort()
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
 
 
 def b64(s):
@@ -286,6 +336,9 @@ def main():
     ap.add_argument("--rss-seconds", type=int, default=150)
     ap.add_argument("--memory-store", action="store_true",
                     help="also measure creates with --datastore memory (diagnostic)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating berth/reference rounds for creates, gets and the "
+                         "fixed-rate run (medians reported)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
 
@@ -320,9 +373,26 @@ def start_berth(binary, name, datastore):
     return Target(name, url, p.pid, {"BENCH_TOKEN": token}), ctx, token
 
 
+def start_etcd(name, key, crt, ctx):
+    eport, epeer = free_port(), free_port()
+    ep = start(["etcd", "--name", "bench", "--data-dir", os.path.join(WORK, name),
+                "--listen-client-urls", f"https://127.0.0.1:{eport}",
+                "--advertise-client-urls", f"https://127.0.0.1:{eport}",
+                "--listen-peer-urls", f"http://127.0.0.1:{epeer}",
+                "--initial-advertise-peer-urls", f"http://127.0.0.1:{epeer}",
+                "--initial-cluster", f"bench=http://127.0.0.1:{epeer}",
+                "--cert-file", crt, "--key-file", key,
+                "--quota-backend-bytes", str(8 * 1024 ** 3),
+                "--logger", "zap", "--log-level", "warn"], os.path.join(WORK, name + ".log"))
+    t = Target(name, f"https://127.0.0.1:{eport}", ep.pid, {})
+    wait_for(lambda: http("POST", t.url + "/v3/kv/range", ctx,
+                          body={"key": b64("x")})[0] == 200, f"{name} ready", 60)
+    return t, ep
+
+
 def bench(args):
     d, T, C = args.duration, args.threads, args.conns
-    results = {"load_before": os.getloadavg()[0]}
+    results = {"load_before": os.getloadavg()[0], "fsync": fsync_probe(WORK)}
     key, crt = make_cert(WORK)
 
     # --- servers ---------------------------------------------------------------------------
@@ -333,20 +403,9 @@ def bench(args):
         if st not in (200, 201, 409):
             raise RuntimeError(f"cannot create namespace {ns}: {st} {body[:200]}")
 
-    eport, epeer = free_port(), free_port()
-    ep = start(["etcd", "--name", "bench", "--data-dir", os.path.join(WORK, "etcd"),
-                "--listen-client-urls", f"https://127.0.0.1:{eport}",
-                "--advertise-client-urls", f"https://127.0.0.1:{eport}",
-                "--listen-peer-urls", f"http://127.0.0.1:{epeer}",
-                "--initial-advertise-peer-urls", f"http://127.0.0.1:{epeer}",
-                "--initial-cluster", f"bench=http://127.0.0.1:{epeer}",
-                "--cert-file", crt, "--key-file", key,
-                "--quota-backend-bytes", str(8 * 1024 ** 3),
-                "--logger", "zap", "--log-level", "warn"], os.path.join(WORK, "etcd.log"))
     rctx = https_ctx(crt)
-    etcd = Target("etcd", f"https://127.0.0.1:{eport}", ep.pid, {})
-    wait_for(lambda: http("POST", etcd.url + "/v3/kv/range", rctx,
-                          body={"key": b64("x")})[0] == 200, "etcd ready", 60)
+    etcd, etcd_proc = start_etcd("etcd", key, crt, rctx)
+    berth_proc = next(p for p in started if p.pid == berth.pid)
 
     nport = free_port()
     ndir = os.path.join(WORK, "nginx")
@@ -397,33 +456,31 @@ http {{
 
     # --- (1) creates -------------------------------------------------------------------------
     log("(1) creates")
-    results["create"] = {
-        "berth": run_wrk(berth, "/api/v1/namespaces/bench/pods", "berth-create", T, C, d,
-                         {"BENCH_NS": "bench", "BENCH_PREFIX": "c"}),
-        "etcd": run_wrk(etcd, "/v3/kv/put", "etcd-put", T, C, d,
-                        {"BENCH_NS": "bench", "BENCH_PREFIX": "c"}),
-    }
-
-    results["create8"] = {
-        "berth": run_wrk(berth, "/api/v1/namespaces/bench/pods", "berth-create", T, 8, d,
-                         {"BENCH_NS": "bench", "BENCH_PREFIX": "e"}),
-        "etcd": run_wrk(etcd, "/v3/kv/put", "etcd-put", T, 8, d,
-                        {"BENCH_NS": "bench", "BENCH_PREFIX": "e"}),
-    }
+    R = args.rounds
+    b, e = alternate(
+        R, lambda i: run_wrk(berth, "/api/v1/namespaces/bench/pods", "berth-create", T, C, d,
+                             {"BENCH_NS": "bench", "BENCH_PREFIX": f"c{i}"}),
+        lambda i: run_wrk(etcd, "/v3/kv/put", "etcd-put", T, C, d,
+                          {"BENCH_NS": "bench", "BENCH_PREFIX": f"c{i}"}))
+    results["create"] = {"berth": b, "etcd": e}
+    b, e = alternate(
+        R, lambda i: run_wrk(berth, "/api/v1/namespaces/bench/pods", "berth-create", T, 8, d,
+                             {"BENCH_NS": "bench", "BENCH_PREFIX": f"e{i}"}),
+        lambda i: run_wrk(etcd, "/v3/kv/put", "etcd-put", T, 8, d,
+                          {"BENCH_NS": "bench", "BENCH_PREFIX": f"e{i}"}))
+    results["create8"] = {"berth": b, "etcd": e}
 
     # --- (2) gets ----------------------------------------------------------------------------
     log("(2) gets")
-    getpath = "/api/v1/namespaces/bench/pods/c-0-0"
+    getpath = "/api/v1/namespaces/bench/pods/c0-0-0"
     st, body = http("GET", berth.url + getpath, bctx, token)
     if st != 200:
         raise RuntimeError(f"GET {getpath}: {st} {body[:200]}")
     with open(os.path.join(ndir, "www", "pod.json"), "wb") as f:
         f.write(body)
-    results["get"] = {
-        "berth": run_wrk(berth, getpath, "get", T, C, d),
-        "nginx": run_wrk(nginx, "/pod.json", "get", T, C, d),
-        "bytes": len(body),
-    }
+    b, n = alternate(R, lambda i: run_wrk(berth, getpath, "get", T, C, d),
+                     lambda i: run_wrk(nginx, "/pod.json", "get", T, C, d))
+    results["get"] = {"berth": b, "nginx": n, "bytes": len(body)}
 
     # --- (3) list ----------------------------------------------------------------------------
     log(f"(3) list of {args.list_pods} pods: loading")
@@ -465,38 +522,51 @@ http {{
     # --- (5) write latency at a fixed rate -----------------------------------------------------
     log(f"(5) write latency at {args.rate}/s")
     rc = args.rate_conns
-    renv = {"BENCH_NS": "rate", "BENCH_PREFIX": "r", "BENCH_RATE": str(args.rate)}
-    results["rate"] = {
-        "berth": run_wrk(berth, "/api/v1/namespaces/rate/pods", "berth-create", T, rc, d + 5,
-                         renv),
-        "etcd": run_wrk(etcd, "/v3/kv/put", "etcd-put", T, rc, d + 5, renv),
-        "target": args.rate,
-    }
+
+    def renv(i):
+        return {"BENCH_NS": "rate", "BENCH_PREFIX": f"r{i}", "BENCH_RATE": str(args.rate)}
+
+    b, e = alternate(
+        R, lambda i: run_wrk(berth, "/api/v1/namespaces/rate/pods", "berth-create", T, rc, d,
+                             renv(i)),
+        lambda i: run_wrk(etcd, "/v3/kv/put", "etcd-put", T, rc, d, renv(i)))
+    results["rate"] = {"berth": b, "etcd": e, "target": args.rate}
 
     # --- (6) memory with 100k pods -------------------------------------------------------------
-    created = sum(berth_count(ns) for ns in ("bench", "list", "watch", "rate"))
-    ecreated = sum(etcd_count(ns) for ns in ("bench", "list", "watch", "rate"))
-    todo = max(0, args.rss_pods - created)
-    log(f"(6) RSS: topping up to {args.rss_pods} pods ({todo} more, cap {args.rss_seconds} s)")
-    fill_b = run_wrk(berth, "/api/v1/namespaces/rss/pods", "berth-create", T, 64,
-                     args.rss_seconds, {"BENCH_NS": "rss", "BENCH_PREFIX": "m"}, quota=todo)
-    # etcd is topped up to the same total number of keys.
-    fill_e = run_wrk(etcd, "/v3/kv/put", "etcd-put", T, 64, args.rss_seconds,
-                     {"BENCH_NS": "rss", "BENCH_PREFIX": "m"},
-                     quota=max(0, args.rss_pods - ecreated))
+    # Fresh instances holding exactly the pods counted (nothing else created through them).
+    log(f"(6) RSS: fresh berth and etcd, {args.rss_pods} pods each (cap {args.rss_seconds} s)")
+    for p in (berth_proc, etcd_proc, npr):
+        stop_proc(p)
+    rb, rctx2, rtoken = start_berth(args.berth, "berth-rss", "sqlite")
+    http("POST", rb.url + "/api/v1/namespaces", rctx2, rtoken,
+         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rss"}})
+    re_, re_proc = start_etcd("etcd-rss", key, crt, rctx)
+    time.sleep(2)
+    idle_b2 = rss_mb(rb.pid)
+    fill_b = run_wrk(rb, "/api/v1/namespaces/rss/pods", "berth-create", T, 64,
+                     args.rss_seconds, {"BENCH_NS": "rss", "BENCH_PREFIX": "m"},
+                     quota=args.rss_pods)
+    fill_e = run_wrk(re_, "/v3/kv/put", "etcd-put", T, 64, args.rss_seconds,
+                     {"BENCH_NS": "rss", "BENCH_PREFIX": "m"}, quota=args.rss_pods)
     time.sleep(3)
-    rss_b, hwm_b = rss_mb(berth.pid), rss_mb(berth.pid, "VmHWM")
-    rss_e, hwm_e = rss_mb(etcd.pid), rss_mb(etcd.pid, "VmHWM")
-    held = created + berth_count("rss")  # after reading RSS: a big list allocates
-    eheld = ecreated + etcd_count("rss")
+    rss_b, hwm_b = rss_mb(rb.pid), rss_mb(rb.pid, "VmHWM")
+    rss_e, hwm_e = rss_mb(re_.pid), rss_mb(re_.pid, "VmHWM")
+    # Counted after reading RSS: a big list allocates.
+    st, body = http("GET", rb.url + "/api/v1/namespaces/rss/pods", rctx2, rtoken, timeout=120)
+    held = len(json.loads(body).get("items", [])) if st == 200 else fill_b["ok"]
+    st, ebody = http("POST", re_.url + "/v3/kv/range", rctx,
+                     body={"key": b64("/registry/pods/"), "range_end": b64("/registry/pods0"),
+                           "count_only": True})
+    eheld = int(json.loads(ebody).get("count", 0)) if st == 200 else 0
     results["rss"] = {
         "berth": rss_b, "berth_hwm": hwm_b, "etcd": rss_e, "etcd_hwm": hwm_e,
+        "idle_fresh": idle_b2,
         "pods": held, "etcd_keys": eheld, "fill_berth": fill_b, "fill_etcd": fill_e,
-        "db_bytes": dir_size(os.path.join(WORK, "berth", "db")),
-        "etcd_db_bytes": dir_size(os.path.join(WORK, "etcd")),
+        "db_bytes": dir_size(os.path.join(WORK, "berth-rss", "db")),
+        "etcd_db_bytes": dir_size(os.path.join(WORK, "etcd-rss")),
     }
-    log(f"RSS: berth {results['rss']['berth']:.0f} MB with {held} pods, etcd "
-        f"{results['rss']['etcd']:.0f} MB with {eheld} keys")
+    log(f"RSS: berth {rss_b:.0f} MB with {held} pods, etcd {rss_e:.0f} MB with {eheld} keys")
+    stop_proc(re_proc)
 
     # --- optional: memory store --------------------------------------------------------------
     if args.memory_store:
@@ -522,6 +592,10 @@ def dir_size(path):
     return total
 
 
+def rounds(res, key="rounds", digits=0):
+    return ", ".join(f"{v:,.{digits}f}" for v in res.get(key, []))
+
+
 def render(args, r):
     T, C, d = args.threads, args.conns, args.duration
     cpu = os.cpu_count()
@@ -537,6 +611,10 @@ def render(args, r):
     L.append(f"Machine: {cpu} cores ({model}); load generator, server and reference share them. "
              f"Load average before the run {r['load_before']:.2f}, after {os.getloadavg()[0]:.2f} "
              "(anything above ~1 means other work competed for the cores).")
+    L.append(f"Disk: fdatasync of a 4 KiB append p50 {r['fsync'][0]:.2f} ms, p99 "
+             f"{r['fsync'][1]:.2f} ms (both stores fsync every commit).")
+    L.append(f"Creates, gets and the fixed-rate run: {args.rounds} rounds alternating berth and "
+             "the reference; the tables show per-metric medians.")
     L.append(f"wrk: {T} threads, {C} connections, {d} s per run, TLS everywhere. For rates a "
              "ratio above 1 favours berth; for latencies and memory, below 1 does.\n")
 
@@ -556,13 +634,15 @@ def render(args, r):
                  "", "etcd", 2))
     L.append(row("wrk CPU (cores)", c["berth"]["wrk_cpu"], c["etcd"]["wrk_cpu"], "", "",
                  "etcd", 2))
+    L.append(f"| per-round writes/s | {rounds(c['berth'])} | {rounds(c['etcd'])} | |")
     c8 = r["create8"]
     L.append(row("8 connections: writes/s", c8["berth"]["ok_rps"], c8["etcd"]["ok_rps"], "", "",
                  ""))
     L.append(row("8 connections: p99 latency", c8["berth"]["p99_ms"], c8["etcd"]["p99_ms"], "ms",
                  "ms", "", 2))
-    L.append(f"\nErrors: berth {c['berth']['non2xx']} non-2xx / {c['berth']['timeouts']} "
-             f"timeouts; etcd {c['etcd']['non2xx']} / {c['etcd']['timeouts']}. "
+    L.append(f"\nErrors (median per round): berth {c['berth']['non2xx']:.0f} non-2xx / "
+             f"{c['berth']['timeouts']:.0f} timeouts; etcd {c['etcd']['non2xx']:.0f} / "
+             f"{c['etcd']['timeouts']:.0f}. "
              f"Target: >= 2,000 creates/s.")
     if "create_memory" in r:
         m = r["create_memory"]
@@ -580,6 +660,7 @@ def render(args, r):
                  "nginx", 2))
     L.append(row("wrk CPU (cores)", g["berth"]["wrk_cpu"], g["nginx"]["wrk_cpu"], "", "",
                  "nginx", 2))
+    L.append(f"| per-round gets/s | {rounds(g['berth'])} | {rounds(g['nginx'])} | |")
     L.append("\nTarget: >= 20,000 gets/s from the cache.")
 
     li = r["list"]
@@ -624,16 +705,20 @@ def render(args, r):
         L.append(row(f"{n} latency", ra["berth"][k], ra["etcd"][k], "ms", "ms", "", 2))
     L.append(row("server CPU (cores)", ra["berth"]["server_cpu"], ra["etcd"]["server_cpu"], "",
                  "", "", 2))
+    L.append(f"| per-round p99 (ms) | {rounds(ra['berth'], 'p99_rounds', 1)} | "
+             f"{rounds(ra['etcd'], 'p99_rounds', 1)} | |")
     L.append("\nTarget: p99 < 20 ms at 1,000 writes/s. wrk waits a fixed interval "
              "(connections/rate) after each response, so the achieved rate is a little below "
              "the offered one.")
 
     s = r["rss"]
     idle = r["idle"]
-    L.append("\n### (6) Memory (VmRSS)\n")
+    L.append("\n### (6) Memory (VmRSS); the fill runs on fresh instances holding only these "
+             "pods\n")
     L.append("| state | berth | etcd | berth/etcd |")
     L.append("|---|---|---|---|")
     L.append(row("idle, after start", idle["berth"], idle["etcd"], "MB", "MB", "", 1))
+    L.append(f"| idle, fresh instance for the fill | {s['idle_fresh']:.1f} MB | | |")
     L.append(row(f"holding {s['pods']:,} pods (etcd: {s['etcd_keys']:,} keys)", s["berth"],
                  s["etcd"], "MB", "MB", "", 1))
     L.append(row("peak (VmHWM)", s["berth_hwm"], s["etcd_hwm"], "MB", "MB", "", 1))

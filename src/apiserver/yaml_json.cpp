@@ -1,5 +1,6 @@
 #include "apiserver/yaml_json.h"
 
+#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -80,11 +81,18 @@ core::Result<json::value> convert(const YAML::Node& n, int depth) {
 }  // namespace
 
 core::Result<json::value> yamlToJson(std::string_view yaml) {
+  // JSON is YAML, and what kubectl and client libraries send for apply: parse it directly.
+  {
+    boost::system::error_code ec;
+    json::parse_options po;
+    po.max_depth = kMaxDepth;
+    json::value v = json::parse(yaml, ec, {}, po);
+    if (!ec) return v;
+  }
   try {
-    auto docs = YAML::LoadAll(std::string(yaml));
-    if (docs.empty()) return json::value(nullptr);
-    if (docs.size() > 1) return core::Status::badRequest("yaml: expected a single document");
-    return convert(docs[0], 0);
+    // YAML::Load reads the first document. (yaml-cpp 0.7's LoadAll loops forever on some
+    // malformed input such as ",@", so it is not used on request bodies.)
+    return convert(YAML::Load(std::string(yaml)), 0);
   } catch (const YAML::Exception& e) {
     return core::Status::badRequest(std::string("error converting YAML to JSON: ") + e.what());
   } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 // YAML → JSON conversion for request bodies (server-side apply sends
 // application/apply-patch+yaml; clients may send application/yaml). Scalars resolve as YAML 1.2
 // core schema does for Kubernetes manifests: null/~, true/false, integers, floats; quoted
-// scalars stay strings. Multi-document input is rejected.
+// scalars stay strings. Only the first document of a multi-document body is read.
 //
 // Thread-safety: stateless.
 #include <boost/json/value.hpp>
