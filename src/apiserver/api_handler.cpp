@@ -314,6 +314,13 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   }
   std::string group, version;
   std::vector<std::string> rest;
+  // Aggregated discovery when the client asks for it (kubectl 1.32 does, with a JSON fallback).
+  bool aggregated = req.header("accept").find("as=APIGroupDiscoveryList") != std::string::npos &&
+                    req.header("accept").find("v=v2;") != std::string::npos;
+  if (aggregated && segs.size() == 1 && (segs[0] == "api" || segs[0] == "apis")) {
+    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api"));
+    return;
+  }
   if (segs[0] == "api") {
     if (segs.size() == 1) {
       sendJson(w, 200, discoveryApiVersions(serverAddress_));

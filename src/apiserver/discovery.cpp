@@ -84,7 +84,61 @@ json::object resourceList(std::string_view group, std::string_view version) {
   return o;
 }
 
+json::object aggregatedGroup(std::string_view group, const std::vector<std::string>& versions) {
+  json::array vs;
+  for (const auto& version : versions) {
+    json::array resources;
+    for (const auto& rt : core::allResources()) {
+      if (rt.group != group || rt.version != version) continue;
+      json::object r;
+      r["resource"] = rt.plural;
+      r["responseKind"] = json::object{{"group", rt.group}, {"version", rt.version}, {"kind", rt.kind}};
+      r["scope"] = rt.namespaced ? "Namespaced" : "Cluster";
+      r["singularResource"] = rt.singular;
+      r["verbs"] = strings(rt.verbs);
+      if (!rt.shortNames.empty()) r["shortNames"] = strings(rt.shortNames);
+      if (!rt.categories.empty()) r["categories"] = strings(rt.categories);
+      json::array subs;
+      for (const auto& sub : rt.subresources) {
+        auto info = subresourceInfo(rt, sub);
+        if (!info) continue;
+        json::object so;
+        so["subresource"] = sub;
+        so["responseKind"] = json::object{{"group", info->group.empty() ? rt.group : info->group},
+                                          {"version", info->version.empty() ? rt.version : info->version},
+                                          {"kind", info->kind}};
+        so["verbs"] = strings(info->verbs);
+        subs.push_back(std::move(so));
+      }
+      if (!subs.empty()) r["subresources"] = std::move(subs);
+      resources.push_back(std::move(r));
+    }
+    vs.push_back(json::object{{"version", version}, {"resources", std::move(resources)},
+                              {"freshness", "Current"}});
+  }
+  json::object meta;
+  if (!group.empty()) meta["name"] = group;
+  return json::object{{"metadata", std::move(meta)}, {"versions", std::move(vs)}};
+}
+
 }  // namespace
+
+const std::string& aggregatedDiscovery(bool core) {
+  static const std::string coreDoc = [] {
+    json::object o{{"kind", "APIGroupDiscoveryList"}, {"apiVersion", "apidiscovery.k8s.io/v2"},
+                   {"metadata", json::object()},
+                   {"items", json::array{aggregatedGroup("", {"v1"})}}};
+    return json::serialize(o);
+  }();
+  static const std::string groupsDoc = [] {
+    json::array items;
+    for (const auto& g : core::apiGroups()) items.push_back(aggregatedGroup(g.group, g.versions));
+    json::object o{{"kind", "APIGroupDiscoveryList"}, {"apiVersion", "apidiscovery.k8s.io/v2"},
+                   {"metadata", json::object()}, {"items", std::move(items)}};
+    return json::serialize(o);
+  }();
+  return core ? coreDoc : groupsDoc;
+}
 
 const std::string& discoveryApiVersions(const std::string& serverAddress) {
   static std::mutex mu;

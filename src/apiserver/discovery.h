@@ -15,4 +15,10 @@ const std::string& discoveryGroupList();
 std::optional<std::string> discoveryResourceList(std::string_view group, std::string_view version);
 const std::string& versionInfo();
 
+// Aggregated discovery (apidiscovery.k8s.io/v2 APIGroupDiscoveryList) for /api (core) or /apis:
+// one request instead of one per group-version. Served when the client's Accept asks for it.
+inline constexpr std::string_view kAggregatedDiscoveryType =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+const std::string& aggregatedDiscovery(bool core);
+
 }  // namespace berth::apiserver

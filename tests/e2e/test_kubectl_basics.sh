@@ -11,6 +11,9 @@ for ns in kube-system kube-public kube-node-lease; do
   grep -Eq "^$ns +Active" <<<"$LAST_OUT" && pass "namespace $ns exists" || fail "namespace $ns exists" "$LAST_OUT"
 done
 expect_out "api-resources lists pods with short name" '^pods +po +v1 +true +Pod' k api-resources
+n=$(k api-resources --cache-dir "$WORK/fresh-cache" -v=6 2>&1 | grep -c 'GET https')
+expect_eq "aggregated discovery: a cold api-resources makes two requests" 2 "$n"
+
 grep -Eq '^deployments +deploy +apps/v1 +true +Deployment' <<<"$LAST_OUT" \
   && pass "api-resources lists deployments" || fail "api-resources lists deployments" "$LAST_OUT"
 expect_out "cluster-info names the control plane" "Kubernetes control plane.* is running at .*https://127.0.0.1:$PORT" k cluster-info
@@ -82,6 +85,18 @@ YAML
 expect_out "server-side apply creates" '^configmap/ssa serverside-applied$' k apply --server-side -f "$WORK/cm.yaml"
 expect_out "server-side apply again" '^configmap/ssa serverside-applied$' k apply --server-side -f "$WORK/cm.yaml"
 expect_out "managedFields name the applier" 'kubectl' k get cm ssa -o jsonpath='{.metadata.managedFields[*].manager}'
+k apply --server-side -f deploy.yaml >/dev/null 2>&1 || true
+expect_out "patch by another manager" 'deployment.apps/web patched' \
+  k patch deploy web --field-manager=other --type=merge -p '{"spec":{"replicas":7}}'
+# The earlier client-side applies own image and env too, so several conflicts are reported.
+expect_err "server-side apply reports conflicts" 'Apply failed with [0-9]+ conflicts?' \
+  k apply --server-side -f deploy.yaml
+grep -q 'with "other" using apps/v1' <<<"$LAST_OUT" && grep -q -- '\.spec\.replicas' <<<"$LAST_OUT" \
+  && pass "the conflict names the other manager and field" \
+  || fail "the conflict names the other manager and field" "$LAST_OUT"
+expect_out "--force-conflicts takes ownership" 'serverside-applied' \
+  k apply --server-side --force-conflicts -f deploy.yaml
+expect_out "forced value applied" '^2$' k get deploy web -o jsonpath='{.spec.replicas}'
 expect_out "set image" 'deployment.apps/web image updated' k set image deploy/web web=registry.local/web:v3
 KUBE_EDITOR="sed -i s/color:\ blue/color:\ red/" expect_out "edit via KUBE_EDITOR" '^configmap/ssa edited$' k edit cm ssa
 expect_out "edit took effect" '^red$' k get cm ssa -o jsonpath='{.data.color}'
