@@ -4,7 +4,7 @@
 # berth (SQLite store) vs etcd 3.4 (writes, lists, watches through its JSON gateway) and nginx
 # (reads of a static file), all on 127.0.0.1 with TLS, load from wrk. Installs its tools from
 # Debian when missing, uses its own temporary directory, stops only the processes it started.
-# Takes about 6-10 minutes. The report goes to stdout and to $BENCH_OUT.
+# Takes about 8 minutes (under 10). The report goes to stdout and to $BENCH_OUT.
 #
 # Environment knobs (defaults in brackets):
 #   BUILD [build]            build directory holding the berth binary

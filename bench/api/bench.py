@@ -7,7 +7,10 @@ Starts, on 127.0.0.1 only and in its own temporary directory:
   * nginx serving a static file            -- reference for single-object reads
 All three speak TLS, so every client pays the same handshake and record costs. Load comes from
 wrk with bench/api/load.lua; each measurement runs with the same wrk settings against berth and
-its reference. Prints a Markdown report (and writes it to --out) with ratios berth/reference.
+its reference; creates, gets and the fixed-rate run alternate berth and reference for --rounds
+rounds and report medians (the machine may be shared). Memory is measured on fresh instances
+that hold only the pods created for it. Prints a Markdown report (and writes it to --out, raw
+numbers to bench-results.json beside it) with ratios berth/reference.
 
 Only processes started here are stopped, by PID. Everything is bounded in time.
 """

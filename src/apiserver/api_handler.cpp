@@ -449,7 +449,9 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       }
       // Build the list by concatenating the cached serialized objects: no re-encoding.
       std::string body;
-      body.reserve(256 + listed->items.size() * 512);
+      size_t size = 256;
+      for (const auto& o : listed->items) size += o->json.size() + 1;
+      body.reserve(size);
       body += "{\"kind\":\"" + rt.listKind() + "\",\"apiVersion\":\"" + rt.apiVersion() +
               "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\"";
       if (!listed->continueToken.empty()) body += ",\"continue\":\"" + listed->continueToken + "\"";
@@ -459,7 +461,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       for (const auto& o : listed->items) {
         if (!first) body += ',';
         first = false;
-        body += registry_.toServedJson(rt, *o);
+        registry_.appendServedJson(rt, *o, body);
       }
       body += "]}";
       sendJson(w, 200, body);

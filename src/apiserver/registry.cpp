@@ -183,6 +183,15 @@ std::string Registry::toServedJson(const ResourceType& rt, const CachedObject& o
   return json::serialize(toServed(rt, obj));
 }
 
+void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
+                                std::string& out) const {
+  if (rt.isStorageVersion()) {
+    out += obj.json;
+  } else {
+    out += json::serialize(toServed(rt, obj));
+  }
+}
+
 // ---------------------------------------------------------------- reads
 
 Result<ObjectPtr> Registry::get(const ResourceType& rt, const std::string& ns,
@@ -224,7 +233,7 @@ Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& r
     const auto& o = all[i];
     if (!startAfter.empty() && o->key <= startAfter) continue;
     if (!labels->matches(o->labels)) continue;
-    if (!fields->matches(o->fields)) continue;
+    if (!o->matches(*fields)) continue;
     if (req.limit > 0 && int64_t(out.items.size()) >= req.limit) {
       // Count what is left for remainingItemCount (only without selectors, like upstream).
       ++matched;
@@ -245,8 +254,12 @@ Status Registry::checkNamespace(const ResourceType& rt, const std::string& ns) {
   if (!rt.namespaced) return {};
   const auto* nsType = core::findResource("", "v1", "namespaces");
   auto* c = cache_.forType(*nsType);
-  cache_.waitUntilFresh(kFreshWait);
+  // Namespaces change rarely: only a miss waits for the cache to catch up with the store.
   auto obj = c->get(storageKey(*nsType, "", ns));
+  if (!obj) {
+    cache_.waitUntilFresh(kFreshWait);
+    obj = c->get(storageKey(*nsType, "", ns));
+  }
   if (!obj) return Status::notFound("namespaces", ns);
   if (obj->json.find("\"deletionTimestamp\"") != std::string::npos) {
     return Status::forbidden("unable to create new content in namespace " + ns +

@@ -110,6 +110,8 @@ class Registry {
   // An object from the cache in the served version of `rt`.
   boost::json::object toServed(const core::ResourceType& rt, const CachedObject& obj) const;
   std::string toServedJson(const core::ResourceType& rt, const CachedObject& obj) const;
+  void appendServedJson(const core::ResourceType& rt, const CachedObject& obj,
+                        std::string& out) const;
 
   // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing.
   Status bootstrap(const std::string& advertiseAddress, int port);

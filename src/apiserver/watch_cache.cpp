@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "core/kinds/strategy.h"
 
 namespace berth::apiserver {
@@ -66,9 +68,23 @@ ObjectPtr ResourceCache::decode(const store::KeyValue& kv, int64_t rv) const {
   }
   if (auto* n = m.if_contains("name"); n && n->is_string()) obj->name = std::string(n->as_string());
   obj->labels = core::labelsOf(o);
-  obj->fields = core::kinds::selectableFields(type_, o);
+  for (auto& [path, value] : core::kinds::selectableFields(type_, o)) {
+    if (path == "metadata.name" || path == "metadata.namespace") continue;
+    obj->fields.emplace_back(path, value);
+  }
+  obj->fields.shrink_to_fit();
   obj->json = json::serialize(v);
+  obj->json.shrink_to_fit();
   return obj;
+}
+
+std::string_view CachedObject::field(std::string_view path) const {
+  if (path == "metadata.name") return name;
+  if (path == "metadata.namespace") return namespace_;
+  auto it = std::lower_bound(fields.begin(), fields.end(), path,
+                             [](const auto& f, std::string_view p) { return f.first < p; });
+  return it != fields.end() && it->first == path ? std::string_view(it->second)
+                                                 : std::string_view();
 }
 
 ObjectPtr ResourceCache::get(const std::string& key) const {
@@ -237,17 +253,24 @@ void CacheSet::onEvent(const store::Event& e) {
     auto it = caches_.find(key.substr(0, slash + 1));
     if (it != caches_.end()) it->second->apply(e);
   }
+  bool wake = false;
   {
     std::lock_guard lock(freshMu_);
     revision_.store(e.kv.modRevision);
+    // Wake readers only when the oldest revision one of them waits for is reached: a group
+    // commit of N writes must not wake every waiter N times.
+    wake = !waiting_.empty() && *waiting_.begin() <= e.kv.modRevision;
   }
-  freshCv_.notify_all();
+  if (wake) freshCv_.notify_all();
 }
 
 bool CacheSet::waitForRevision(int64_t rev, std::chrono::milliseconds timeout) {
   if (revision_.load() >= rev) return true;
   std::unique_lock lock(freshMu_);
-  return freshCv_.wait_for(lock, timeout, [&] { return revision_.load() >= rev; });
+  auto it = waiting_.insert(rev);
+  bool ok = freshCv_.wait_for(lock, timeout, [&] { return revision_.load() >= rev; });
+  waiting_.erase(it);
+  return ok;
 }
 
 bool CacheSet::waitUntilFresh(std::chrono::milliseconds timeout) {

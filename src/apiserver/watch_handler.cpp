@@ -89,7 +89,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   if (rt.namespaced && !t.ns.empty()) prefix += t.ns + "/";
   auto matches = [&](const ObjectPtr& o) {
     return o && o->key.compare(0, prefix.size(), prefix) == 0 && labels->matches(o->labels) &&
-           fields->matches(o->fields);
+           o->matches(*fields);
   };
 
   // RV unset or "0": current state first as synthetic ADDED events, then changes after it.

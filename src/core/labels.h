@@ -82,6 +82,16 @@ class FieldSelector {
 
   // `fields` maps field path → value; a field missing from the map has value "".
   bool matches(const std::map<std::string, std::string>& fields) const;
+  // Same, with values looked up by field path through `lookup` (missing = "").
+  template <typename Lookup>
+  bool matchesBy(Lookup&& lookup) const {
+    for (const auto& r : requirements_) {
+      if ((std::string_view(lookup(std::string_view(r.field))) == r.value) != r.equals) {
+        return false;
+      }
+    }
+    return true;
+  }
   bool empty() const { return requirements_.empty(); }
   const std::vector<Requirement>& requirements() const { return requirements_; }
   // If the selector pins `field` with '=', its value (used to narrow a list by index).

@@ -113,16 +113,18 @@ class Writer final : public ResponseWriter, public RawStream {
     if (state_ != State::kIdle || broken_) return;
     state_ = State::kSent;
     if (status < 200 || status > 999) status = 500;
-    bhttp::response<bhttp::string_body> res;
+    // The body is written straight from the caller's buffer (span_body): a list of 10,000
+    // objects is megabytes, and copying it cost a third of the list's server CPU.
+    bhttp::response<bhttp::span_body<char const>> res;
     res.version(11);
     res.result(static_cast<unsigned>(status));
     if (!contentType.empty()) res.set(bhttp::field::content_type, contentType);
     for (auto& [name, value] : headers_) res.insert(name, value);
-    if (status != 204 && status != 304) res.body().assign(body.data(), body.size());
+    if (status != 204 && status != 304) res.body() = beast::span<char const>(body.data(), body.size());
     res.prepare_payload();
     res.keep_alive(keepAlive());
     beast::error_code ec;
-    bhttp::response_serializer<bhttp::string_body> serializer(res);
+    bhttp::response_serializer<bhttp::span_body<char const>> serializer(res);
     if (head_) {
       bhttp::write_header(session_.stream(), serializer, ec);
     } else {
