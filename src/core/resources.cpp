@@ -28,6 +28,7 @@ ResourceType make(std::string group, std::string version, std::string kind, std:
   rt.storagePrefix =
       "/registry/" + (rt.group.empty() ? rt.plural : rt.plural + "." + rt.group) + "/";
   rt.storageVersion = storageVersion.empty() ? rt.version : std::move(storageVersion);
+  rt.storageGroup = rt.group;
   return rt;
 }
 
@@ -89,6 +90,11 @@ std::vector<ResourceType> buildCatalogue() {
   // The v1 HPA is stored under the v2 entry's key space.
   for (auto& rt : r) {
     if (rt.group == "autoscaling") rt.storagePrefix = "/registry/horizontalpodautoscalers.autoscaling/";
+    if (rt.group == "events.k8s.io") {
+      rt.storagePrefix = "/registry/events/";
+      rt.storageGroup = "";
+      rt.storageVersion = "v1";
+    }
   }
   return r;
 }
@@ -153,7 +159,7 @@ const ResourceType* findByApiVersionKind(std::string_view apiVersion, std::strin
 }
 
 const ResourceType* storageResource(const ResourceType& rt) {
-  return findResource(rt.group, rt.storageVersion, rt.plural);
+  return findResource(rt.storageGroup, rt.storageVersion, rt.plural);
 }
 
 }  // namespace berth::core

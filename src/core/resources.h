@@ -26,7 +26,9 @@ struct ResourceType {
   // Storage key prefix, shared by every version of the resource: "/registry/pods/",
   // "/registry/deployments.apps/". Keys are prefix + [namespace + "/"] + name.
   std::string storagePrefix;
-  // The version objects are stored in; other versions convert to and from it.
+  // The group and version objects are stored in; other versions convert to and from it.
+  // (events.k8s.io/v1 Events are stored as core/v1 Events, as upstream does.)
+  std::string storageGroup;
   std::string storageVersion;
 
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
@@ -35,7 +37,7 @@ struct ResourceType {
   // "pods", "deployments.apps": how upstream names a resource in error messages.
   std::string qualifiedResource() const { return group.empty() ? plural : plural + "." + group; }
   bool hasSubresource(std::string_view name) const;
-  bool isStorageVersion() const { return version == storageVersion; }
+  bool isStorageVersion() const { return group == storageGroup && version == storageVersion; }
 };
 
 struct GroupVersions {

@@ -101,6 +101,14 @@ expect_out "set image" 'deployment.apps/web image updated' k set image deploy/we
 KUBE_EDITOR="sed -i s/color:\ blue/color:\ red/" expect_out "edit via KUBE_EDITOR" '^configmap/ssa edited$' k edit cm ssa
 expect_out "edit took effect" '^red$' k get cm ssa -o jsonpath='{.data.color}'
 
+echo "-- events: events.k8s.io/v1 and core/v1 are one stored object"
+expect_out "create an events.k8s.io/v1 Event" 'event.events.k8s.io/ev1 created' k create -f event-v1.yaml
+expect_out "core/v1 view of it" 'hello from events.k8s.io myapp berth/test' \
+  k get events.v1. ev1 -o jsonpath='{.message} {.involvedObject.name} {.reportingComponent}'
+expect_out "get events table" 'Normal +Tested +pod/myapp +hello from events.k8s.io' k get events
+expect_out "field selector on involvedObject" 'ev1' \
+  k get events.v1. --field-selector involvedObject.name=myapp -o name
+
 echo "-- delete"
 expect_out "delete pod" '^pod "myapp" deleted$' k delete pod myapp
 expect_err "deleted pod is gone" 'NotFound.*pods "myapp" not found' k get pod myapp

@@ -138,7 +138,43 @@ bool tracksGeneration(const ResourceType& rt) {
   return false;
 }
 
+namespace {
+
+// events.k8s.io/v1 Event ↔ core/v1 Event: one stored object, two shapes (upstream's
+// pkg/apis/events conversion). Pairs are {events.k8s.io name, core name}.
+constexpr std::pair<std::string_view, std::string_view> kEventFields[] = {
+    {"regarding", "involvedObject"},
+    {"note", "message"},
+    {"reportingController", "reportingComponent"},
+    {"deprecatedSource", "source"},
+    {"deprecatedFirstTimestamp", "firstTimestamp"},
+    {"deprecatedLastTimestamp", "lastTimestamp"},
+    {"deprecatedCount", "count"},
+};
+
+bool isEventsV1(const ResourceType& rt) { return rt.group == "events.k8s.io"; }
+
+void renameFields(boost::json::object& obj, bool toCore) {
+  for (const auto& [ev, core] : kEventFields) {
+    std::string_view from = toCore ? ev : core;
+    std::string_view to = toCore ? core : ev;
+    if (auto* v = obj.if_contains(from)) {
+      boost::json::value moved = std::move(*v);
+      obj.erase(from);
+      obj[to] = std::move(moved);
+    }
+  }
+}
+
+}  // namespace
+
 void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (isEventsV1(rt)) {
+    renameFields(obj, /*toCore=*/true);
+    obj["apiVersion"] = "v1";
+    obj["kind"] = "Event";
+    return;
+  }
   if (isHpa(rt)) {
     std::string_view apiVersion = getStr(obj, "apiVersion");
     if (apiVersion == "autoscaling/v1" || (apiVersion.empty() && rt.version == "v1")) {
@@ -150,6 +186,12 @@ void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
 }
 
 void convertFromStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (isEventsV1(rt)) {
+    if (getStr(obj, "apiVersion") != "events.k8s.io/v1") renameFields(obj, /*toCore=*/false);
+    obj["apiVersion"] = rt.apiVersion();
+    obj["kind"] = "Event";
+    return;
+  }
   if (isHpa(rt) && rt.version == "v1" && getStr(obj, "apiVersion") != "autoscaling/v1") {
     hpaV2ToV1(obj);
   }
