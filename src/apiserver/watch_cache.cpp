@@ -10,6 +10,18 @@ namespace berth::apiserver {
 
 namespace json = boost::json;
 
+namespace {
+
+// Field paths are a small fixed vocabulary; each cached object points at one shared copy.
+std::string_view internedFieldName(const std::string& path) {
+  static std::mutex mu;
+  static std::set<std::string, std::less<>> names;
+  std::lock_guard lock(mu);
+  return *names.insert(path).first;
+}
+
+}  // namespace
+
 // ---- CacheWatcher ----
 
 std::vector<CacheEvent> CacheWatcher::next(std::chrono::milliseconds timeout, bool* closed) {
@@ -69,8 +81,8 @@ ObjectPtr ResourceCache::decode(const store::KeyValue& kv, int64_t rv) const {
   if (auto* n = m.if_contains("name"); n && n->is_string()) obj->name = std::string(n->as_string());
   obj->labels = core::labelsOf(o);
   for (auto& [path, value] : core::kinds::selectableFields(type_, o)) {
-    if (path == "metadata.name" || path == "metadata.namespace") continue;
-    obj->fields.emplace_back(path, value);
+    if (value.empty() || path == "metadata.name" || path == "metadata.namespace") continue;
+    obj->fields.emplace_back(internedFieldName(path), value);
   }
   obj->fields.shrink_to_fit();
   obj->json = json::serialize(v);
@@ -133,7 +145,10 @@ void ResourceCache::unwatch(const std::shared_ptr<CacheWatcher>& w) {
 void ResourceCache::fill(std::vector<ObjectPtr> objects, int64_t revision) {
   std::lock_guard lock(mu_);
   objects_.clear();
-  for (auto& o : objects) objects_.emplace(o->key, std::move(o));
+  for (auto& o : objects) {
+    std::string_view k = o->key;
+    objects_.emplace(k, std::move(o));
+  }
   history_.clear();
   historyStart_ = revision;
   revision_ = revision;
@@ -160,11 +175,9 @@ void ResourceCache::apply(const store::Event& e) {
     ce.object = decode(e.kv, ce.revision);
     ce.prev = prev;
     ce.type = prev ? CacheEvent::Type::kModified : CacheEvent::Type::kAdded;
-    if (prev) {
-      it->second = ce.object;
-    } else {
-      objects_.emplace(e.kv.key, ce.object);
-    }
+    // Re-insert so the map key views the new object's key (the old object may be freed).
+    if (prev) objects_.erase(it);
+    objects_.emplace(std::string_view(ce.object->key), ce.object);
   }
   revision_ = ce.revision;
   history_.push_back(ce);

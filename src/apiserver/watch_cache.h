@@ -41,7 +41,8 @@ struct CachedObject {
   core::Labels labels;
   // Selectable fields other than metadata.name/namespace (kinds::selectableFields), sorted by
   // path. A flat vector: a map node per field cost ~1 KB per cached pod.
-  std::vector<std::pair<std::string, std::string>> fields;
+  // Names are interned (internedFieldName), values non-empty ("" means absent).
+  std::vector<std::pair<std::string_view, std::string>> fields;
 
   std::string_view field(std::string_view path) const;
   bool matches(const core::FieldSelector& selector) const {
@@ -106,7 +107,9 @@ class ResourceCache {
 
   const core::ResourceType& type_;
   mutable std::mutex mu_;
-  std::map<std::string, ObjectPtr, std::less<>> objects_;
+  // Keyed by a view of the object's own key: the object outlives its map entry, and a second
+  // copy of every key would cost ~80 bytes per cached object.
+  std::map<std::string_view, ObjectPtr, std::less<>> objects_;
   std::deque<CacheEvent> history_;
   int64_t historyStart_ = 0;  // every event with revision > historyStart_ is in history_
   int64_t revision_ = 0;      // last revision applied or noted
