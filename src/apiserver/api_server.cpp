@@ -12,6 +12,7 @@
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
 #include "apiserver/watch_cache.h"
+#include "core/base64.h"
 
 namespace berth::apiserver {
 
@@ -46,32 +47,6 @@ core::Status writeFile(const std::string& path, const std::string& data, mode_t 
   fs::rename(tmp, path, ec);
   if (ec) return core::Status::internal("cannot rename " + tmp + ": " + ec.message());
   return {};
-}
-
-std::string base64(const std::string& in) {
-  static constexpr char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += k[n >> 18];
-    out += k[(n >> 12) & 63];
-    out += k[(n >> 6) & 63];
-    out += k[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += k[n >> 18];
-    out += k[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += k[n >> 18];
-    out += k[(n >> 12) & 63];
-    out += k[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
 }
 
 std::string randomHex(size_t bytes) {
@@ -156,7 +131,7 @@ core::Status ApiServer::start() {
       "- name: berth\n"
       "  cluster:\n"
       "    server: https://" + host + ":" + std::to_string(port) + "\n"
-      "    certificate-authority-data: " + base64(readFile(pki.caCert)) + "\n"
+      "    certificate-authority-data: " + core::base64Encode(readFile(pki.caCert)) + "\n"
       "users:\n"
       "- name: admin\n"
       "  user:\n"

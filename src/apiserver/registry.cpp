@@ -8,6 +8,7 @@
 
 #include "apiserver/patch/apply.h"
 #include "apiserver/patch/patch.h"
+#include "core/base64.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 
@@ -82,62 +83,22 @@ core::StatusCause cause(std::string reason, std::string field, std::string messa
   return {std::move(reason), std::move(message), std::move(field)};
 }
 
+// Continue tokens are opaque to clients: base64url of {"rv","start"} (the last key returned).
 std::string encodeContinue(int64_t rev, const std::string& key) {
-  json::object o{{"rv", rev}, {"start", key}};
-  std::string raw = json::serialize(o);
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < raw.size(); i += 3) {
-    uint32_t n = (uint8_t(raw[i]) << 16) | (uint8_t(raw[i + 1]) << 8) | uint8_t(raw[i + 2]);
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += kB64[n & 63];
-  }
-  if (i + 1 == raw.size()) {
-    uint32_t n = uint8_t(raw[i]) << 16;
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-  } else if (i + 2 == raw.size()) {
-    uint32_t n = (uint8_t(raw[i]) << 16) | (uint8_t(raw[i + 1]) << 8);
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-  }
-  return out;
+  std::string token = core::base64Encode(json::serialize(json::object{{"rv", rev}, {"start", key}}));
+  for (char& c : token) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return token;
 }
 
-Result<std::string> decodeContinue(const std::string& token) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-' || c == '+') return 62;
-    if (c == '_' || c == '/') return 63;
-    return -1;
-  };
-  std::string raw;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : token) {
-    if (c == '=') break;
-    int v = val(c);
-    if (v < 0) return Status::badRequest("invalid continue token");
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      raw += char((acc >> bits) & 0xff);
-    }
-  }
+Result<std::string> decodeContinue(std::string token) {
+  for (char& c : token) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  auto raw = core::base64Decode(token);
+  if (!raw) return Status::badRequest("invalid continue token");
   boost::system::error_code ec;
-  auto v = json::parse(raw, ec);
-  if (ec || !v.is_object() || !v.as_object().contains("start"))
-    return Status::badRequest("invalid continue token");
+  auto v = json::parse(*raw, ec);
+  if (ec || !v.is_object()) return Status::badRequest("invalid continue token");
   auto* s = v.as_object().if_contains("start");
-  if (!s->is_string()) return Status::badRequest("invalid continue token");
+  if (!s || !s->is_string()) return Status::badRequest("invalid continue token");
   return std::string(s->as_string());
 }
 

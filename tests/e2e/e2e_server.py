@@ -68,3 +68,23 @@ class Server:
         self.kill(15)
         if self.own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Checks:
+    """Counts assertions and prints the plain 'N passed, N failed' summary line."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def __call__(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"  ok   {name}")
+        else:
+            self.failed += 1
+            print(f"  FAIL {name} {detail}")
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0

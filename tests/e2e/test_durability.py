@@ -8,21 +8,11 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_server import Server  # noqa: E402
+from e2e_server import Checks, Server  # noqa: E402
 
 from kubernetes import client, config  # noqa: E402
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name} {detail}")
+check = Checks()
 
 
 work = tempfile.mkdtemp(prefix="berth-dur.")
@@ -89,5 +79,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.finish())

@@ -7,21 +7,11 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_server import Server  # noqa: E402
+from e2e_server import Checks, Server  # noqa: E402
 
 from kubernetes import client, config, watch  # noqa: E402
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name} {detail}")
+check = Checks()
 
 
 with Server() as srv:
@@ -83,9 +73,24 @@ with Server() as srv:
     except client.ApiException as e:
         check("404 raises ApiException", e.status == 404 and "NotFound" in e.body)
 
+    pod = client.V1Pod(metadata=client.V1ObjectMeta(name="pypod", labels={"batch": "x"}),
+                       spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="x:1")]))
+    v1.create_namespaced_pod("default", pod)
+    st = v1.patch_namespaced_pod_status("pypod", "default", {"status": {"phase": "Running"}})
+    check("status subresource patch", st.status.phase == "Running", st.status.phase)
+    ignored = v1.patch_namespaced_pod("pypod", "default", {"status": {"phase": "Failed"}})
+    check("main resource ignores status changes", ignored.status.phase == "Running",
+          ignored.status.phase)
+    for i in range(3):
+        v1.create_namespaced_config_map("default", client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=f"bulk{i}", labels={"bulk": "yes"})))
+    v1.delete_collection_namespaced_config_map("default", label_selector="bulk=yes")
+    left = [i.metadata.name for i in
+            v1.list_namespaced_config_map("default", label_selector="bulk=yes").items]
+    check("deletecollection by label", left == [], left)
+
     v1.delete_namespaced_config_map("py", "default")
     gone = [i.metadata.name for i in v1.list_namespaced_config_map("default").items]
     check("delete", "py" not in gone, gone)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.finish())

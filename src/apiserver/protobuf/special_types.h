@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/base64.h"
+
 namespace berth::apiserver::protobuf::internal {
 
 struct UnixTime {
@@ -28,8 +30,8 @@ std::string formatGoDuration(std::int64_t nanoseconds);
 // Go's time.ParseDuration. nullopt on syntax error or overflow.
 std::optional<std::int64_t> parseGoDuration(std::string_view text);
 
-std::string base64Encode(std::string_view bytes);
 // Standard alphabet with padding; CR and LF are ignored (as Go's decoder does).
-std::optional<std::string> base64Decode(std::string_view text);
+using core::base64Decode;
+using core::base64Encode;
 
 }  // namespace berth::apiserver::protobuf::internal

@@ -258,67 +258,6 @@ bool sameJson(const json::value* a, const json::value* b) {
   return *a == *b;
 }
 
-// ---- base64 -----------------------------------------------------------------------------------
-namespace {
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-}
-
-std::string base64Encode(std::string_view raw) {
-  std::string out;
-  out.reserve((raw.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < raw.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(raw[i]) << 16) |
-                 (static_cast<unsigned char>(raw[i + 1]) << 8) |
-                 static_cast<unsigned char>(raw[i + 2]);
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += kB64[n & 63];
-  }
-  if (i + 1 == raw.size()) {
-    uint32_t n = static_cast<unsigned char>(raw[i]) << 16;
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == raw.size()) {
-    uint32_t n = (static_cast<unsigned char>(raw[i]) << 16) |
-                 (static_cast<unsigned char>(raw[i + 1]) << 8);
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else if (c == '=' && i + 2 >= text.size()) { ++pad; continue; }
-    else return std::nullopt;
-    if (pad) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
 }  // namespace berth::core::kinds::detail
 
 namespace berth::core::kinds::detail {

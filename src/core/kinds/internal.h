@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base64.h"
 #include "core/kinds/strategy.h"
 
 namespace berth::core::kinds::detail {
@@ -132,8 +133,8 @@ void validateImmutable(const json::value* now, const json::value* before, const 
 void validateResourceList(const json::object* list, const std::string& path, FieldErrors& errs);
 
 // base64 of raw bytes (Secret stringData folding).
-std::string base64Encode(std::string_view raw);
-std::optional<std::string> base64Decode(std::string_view text);
+using core::base64Decode;
+using core::base64Encode;
 
 // Workload helpers (workloads.cpp). The labels of spec.template.metadata.
 const json::object* templateLabels(const json::object& spec);
