@@ -152,6 +152,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
+    if (!w.clientConnected()) return;  // the client left (or the server is stopping)
     bool closed = false;
     auto events = cw->next(std::min(left, std::chrono::milliseconds(1000)), &closed);
     if (closed) break;
