@@ -78,9 +78,10 @@ Result<json::value> decodeBody(const http::Request& req) {
   if (!media.empty() && media != "application/json" && media != "application/json-patch+json" &&
       media != "application/merge-patch+json" &&
       media != "application/strategic-merge-patch+json" && media != "*/*") {
-    return Status::unsupportedMediaType("the body of the request was in an unknown format - "
-                                        "accepted media types include: application/json, "
-                                        "application/yaml, application/vnd.kubernetes.protobuf");
+    return Status::unsupportedMediaType(
+        "the body of the request was in an unknown format - "
+        "accepted media types include: application/json, "
+        "application/yaml, application/vnd.kubernetes.protobuf");
   }
   boost::system::error_code ec;
   json::parse_options po;
@@ -100,8 +101,8 @@ Result<json::object> decodeObjectBody(const http::Request& req) {
 }
 
 // fieldValidation=Strict|Warn|Ignore (default Warn): unknown fields per the type schema.
-Status checkUnknownFields(const http::Request& req, const ResourceType& rt,
-                          const json::object& obj, http::ResponseWriter& w) {
+Status checkUnknownFields(const http::Request& req, const ResourceType& rt, const json::object& obj,
+                          http::ResponseWriter& w) {
   std::string mode = req.queryParam("fieldValidation");
   if (mode == "Ignore") return {};
   if (req.header("content-type").find(protobuf::kMediaType) != std::string::npos) return {};
@@ -215,9 +216,8 @@ Result<DeleteOptions> deleteOptionsFrom(const http::Request& req) {
     if (auto* g = o.if_contains("gracePeriodSeconds"); g && g->is_int64())
       d.gracePeriodSeconds = g->as_int64();
     d.propagationPolicy = str(o, "propagationPolicy");
-    if (auto* orphan = o.if_contains("orphanDependents"); orphan && orphan->is_bool() &&
-                                                          orphan->as_bool() &&
-                                                          d.propagationPolicy.empty())
+    if (auto* orphan = o.if_contains("orphanDependents");
+        orphan && orphan->is_bool() && orphan->as_bool() && d.propagationPolicy.empty())
       d.propagationPolicy = "Orphan";
     if (auto* p = o.if_contains("preconditions"); p && p->is_object()) {
       d.preconditionUid = str(p->as_object(), "uid");
@@ -233,7 +233,8 @@ Result<DeleteOptions> deleteOptionsFrom(const http::Request& req) {
       return Status::badRequest("invalid gracePeriodSeconds");
     }
   }
-  if (req.hasQueryParam("propagationPolicy")) d.propagationPolicy = req.queryParam("propagationPolicy");
+  if (req.hasQueryParam("propagationPolicy"))
+    d.propagationPolicy = req.queryParam("propagationPolicy");
   if (req.hasQueryParam("dryRun")) d.dryRun = true;
   if (!d.propagationPolicy.empty() && d.propagationPolicy != "Orphan" &&
       d.propagationPolicy != "Background" && d.propagationPolicy != "Foreground") {
@@ -283,8 +284,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   }
   auto segs = splitPath(path);
   if (segs.empty()) {
-    json::array paths{"/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2",
-                      "/openapi/v3", "/readyz", "/version"};
+    json::array paths{"/api",        "/api/v1",     "/apis",   "/healthz", "/livez",
+                      "/openapi/v2", "/openapi/v3", "/readyz", "/version"};
     for (const auto& g : core::apiGroups()) {
       paths.push_back(json::string("/apis/" + g.group));
       for (const auto& v : g.versions) paths.push_back(json::string("/apis/" + g.group + "/" + v));
@@ -340,20 +341,25 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         json::array versions;
         for (const auto& v : g.versions)
           versions.push_back(json::object{{"groupVersion", g.group + "/" + v}, {"version", v}});
-        json::object o{{"kind", "APIGroup"}, {"apiVersion", "v1"}, {"name", g.group},
-                       {"versions", versions},
-                       {"preferredVersion", json::object{{"groupVersion", g.group + "/" + g.versions[0]},
-                                                         {"version", g.versions[0]}}}};
+        json::object o{
+            {"kind", "APIGroup"},
+            {"apiVersion", "v1"},
+            {"name", g.group},
+            {"versions", versions},
+            {"preferredVersion", json::object{{"groupVersion", g.group + "/" + g.versions[0]},
+                                              {"version", g.versions[0]}}}};
         sendJson(w, 200, json::serialize(o));
         return;
       }
-      sendStatus(w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
+      sendStatus(
+          w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
       return;
     }
     version = segs[2];
     rest.assign(segs.begin() + 3, segs.end());
   } else {
-    sendStatus(w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
+    sendStatus(
+        w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
   if (rest.empty()) {
@@ -361,23 +367,26 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       sendJson(w, 200, *doc);
       return;
     }
-    sendStatus(w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
+    sendStatus(
+        w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
   auto target = resolve(group, version, rest);
   if (!target.ok()) {
-    sendStatus(w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
+    sendStatus(
+        w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
   Target& t = *target;
   if (!t.subresource.empty() && !t.rt->hasSubresource(t.subresource)) {
-    sendStatus(w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
+    sendStatus(
+        w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
   const ResourceType& rt = *t.rt;
   WriteOptions wo;
-  wo.fieldManager = req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager")
-                                                      : userAgentManager(req);
+  wo.fieldManager =
+      req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager") : userAgentManager(req);
   wo.dryRun = req.hasQueryParam("dryRun");
   wo.subresource = t.subresource;
   const std::string& method = req.method;
@@ -387,7 +396,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   auto respondObject = [&](int code, const json::object& obj) {
     if (table && str(obj, "kind") == rt.kind) {
       std::string rv;
-      if (auto* m = obj.if_contains("metadata"); m && m->is_object()) rv = str(m->as_object(), "resourceVersion");
+      if (auto* m = obj.if_contains("metadata"); m && m->is_object())
+        rv = str(m->as_object(), "resourceVersion");
       sendJson(w, code, json::serialize(makeTable(rt, {obj}, rv, include, true)));
       return;
     }
@@ -409,7 +419,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     }
     if (t.subresource == "log" || t.subresource == "exec" || t.subresource == "attach" ||
         t.subresource == "portforward" || t.subresource == "proxy") {
-      sendStatus(w, Status::badRequest("the " + t.subresource + " subresource needs a node agent "
+      sendStatus(w, Status::badRequest("the " + t.subresource +
+                                       " subresource needs a node agent "
                                        "(kubelet), which this server does not run yet"));
       return;
     }
@@ -455,7 +466,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       body += "{\"kind\":\"" + rt.listKind() + "\",\"apiVersion\":\"" + rt.apiVersion() +
               "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\"";
       if (!listed->continueToken.empty()) body += ",\"continue\":\"" + listed->continueToken + "\"";
-      if (listed->remaining) body += ",\"remainingItemCount\":" + std::to_string(*listed->remaining);
+      if (listed->remaining)
+        body += ",\"remainingItemCount\":" + std::to_string(*listed->remaining);
       body += "},\"items\":[";
       bool first = true;
       for (const auto& o : listed->items) {
@@ -548,10 +560,14 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     std::string ct = req.header("content-type");
     ct = ct.substr(0, ct.find(';'));
     PatchRequest pr;
-    if (ct == "application/json-patch+json") pr.type = PatchType::kJson;
-    else if (ct == "application/merge-patch+json") pr.type = PatchType::kMerge;
-    else if (ct == "application/strategic-merge-patch+json") pr.type = PatchType::kStrategic;
-    else if (ct == "application/apply-patch+yaml" || ct == "application/apply-patch+cbor") pr.type = PatchType::kApply;
+    if (ct == "application/json-patch+json")
+      pr.type = PatchType::kJson;
+    else if (ct == "application/merge-patch+json")
+      pr.type = PatchType::kMerge;
+    else if (ct == "application/strategic-merge-patch+json")
+      pr.type = PatchType::kStrategic;
+    else if (ct == "application/apply-patch+yaml" || ct == "application/apply-patch+cbor")
+      pr.type = PatchType::kApply;
     else {
       sendStatus(w, Status::unsupportedMediaType(
                         "the body of the request was in an unknown format - accepted media types "

@@ -87,8 +87,7 @@ TEST_F(ApiHandlerTest, CrudRoundTrip) {
   auto got = call("GET", "/api/v1/namespaces/default/configmaps/a");
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(json::parse(got.body).at("metadata").at("name").as_string(), "a");
-  auto dup = call("POST", "/api/v1/namespaces/default/configmaps",
-                  R"({"metadata":{"name":"a"}})");
+  auto dup = call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"a"}})");
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(json::parse(dup.body).at("reason").as_string(), "AlreadyExists");
   auto del = call("DELETE", "/api/v1/namespaces/default/configmaps/a");
@@ -97,7 +96,8 @@ TEST_F(ApiHandlerTest, CrudRoundTrip) {
 }
 
 TEST_F(ApiHandlerTest, ProtobufCreateEqualsJsonCreate) {
-  json::object ns{{"apiVersion", "v1"}, {"kind", "Namespace"},
+  json::object ns{{"apiVersion", "v1"},
+                  {"kind", "Namespace"},
                   {"metadata", json::object{{"name", "pb"}, {"labels", json::object{{"a", "b"}}}}}};
   auto body = protobuf::encodeEnvelope(ns);
   ASSERT_TRUE(body.ok());
@@ -131,24 +131,49 @@ TEST_F(ApiHandlerTest, UnknownPathsAre404) {
 // with a sensible code, and every non-2xx JSON answer is a metav1.Status.
 TEST_F(ApiHandlerTest, RandomRequestsNeverCrash) {
   std::mt19937 gen(2024);
-  const std::vector<std::string> methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "BREW"};
+  const std::vector<std::string> methods = {"GET",    "POST", "PUT", "PATCH",
+                                            "DELETE", "HEAD", "BREW"};
   const std::vector<std::string> paths = {
-      "/api/v1/namespaces/default/pods", "/api/v1/namespaces/default/pods/p",
-      "/api/v1/namespaces/default/pods/p/status", "/api/v1/namespaces/default/pods/p/binding",
-      "/api/v1/namespaces/default/pods/p/eviction", "/apis/apps/v1/namespaces/default/deployments/d/scale",
-      "/api/v1/namespaces", "/api/v1/namespaces/x", "/api/v1/nodes/n", "/apis", "/api",
-      "/apis/apps/v1", "/openapi/v3", "/api/v1/namespaces/default/services/s", "/",
-      "/api/v1/namespaces//pods", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h"};
-  const std::vector<std::string> types = {
-      "application/json", "application/yaml", "application/merge-patch+json",
-      "application/json-patch+json", "application/strategic-merge-patch+json",
-      "application/apply-patch+yaml", "application/vnd.kubernetes.protobuf", "text/plain", ""};
+      "/api/v1/namespaces/default/pods",
+      "/api/v1/namespaces/default/pods/p",
+      "/api/v1/namespaces/default/pods/p/status",
+      "/api/v1/namespaces/default/pods/p/binding",
+      "/api/v1/namespaces/default/pods/p/eviction",
+      "/apis/apps/v1/namespaces/default/deployments/d/scale",
+      "/api/v1/namespaces",
+      "/api/v1/namespaces/x",
+      "/api/v1/nodes/n",
+      "/apis",
+      "/api",
+      "/apis/apps/v1",
+      "/openapi/v3",
+      "/api/v1/namespaces/default/services/s",
+      "/",
+      "/api/v1/namespaces//pods",
+      "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h"};
+  const std::vector<std::string> types = {"application/json",
+                                          "application/yaml",
+                                          "application/merge-patch+json",
+                                          "application/json-patch+json",
+                                          "application/strategic-merge-patch+json",
+                                          "application/apply-patch+yaml",
+                                          "application/vnd.kubernetes.protobuf",
+                                          "text/plain",
+                                          ""};
   const std::vector<std::string> bodies = {
-      "", "{", "[]", "null", "{\"metadata\":{\"name\":\"p\"}}",
+      "",
+      "{",
+      "[]",
+      "null",
+      "{\"metadata\":{\"name\":\"p\"}}",
       R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})",
-      R"([{"op":"replace","path":"/spec","value":1}])", R"({"spec":{"replicas":-1}})",
-      R"({"target":{"name":"n1"}})", R"({"metadata":{"name":"p","labels":{"bad key!":"x"}}})",
-      std::string("k8s\0\x0a\x05\x0a\x02v1", 10), "a: [1, 2", R"({"spec":{"containers":null}})"};
+      R"([{"op":"replace","path":"/spec","value":1}])",
+      R"({"spec":{"replicas":-1}})",
+      R"({"target":{"name":"n1"}})",
+      R"({"metadata":{"name":"p","labels":{"bad key!":"x"}}})",
+      std::string("k8s\0\x0a\x05\x0a\x02v1", 10),
+      "a: [1, 2",
+      R"({"spec":{"containers":null}})"};
   for (int i = 0; i < 3000; ++i) {
     std::string body = bodies[gen() % bodies.size()];
     if (gen() % 4 == 0 && !body.empty()) body.resize(gen() % body.size());  // truncate

@@ -116,7 +116,8 @@ core::Status ApiServer::start() {
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
   state_->http = std::make_unique<http::Server>(
-      hc, tokens, [handler](http::Request& rq, http::ResponseWriter& w) { handler->handle(rq, w); });
+      hc, tokens,
+      [handler](http::Request& rq, http::ResponseWriter& w) { handler->handle(rq, w); });
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
@@ -130,12 +131,18 @@ core::Status ApiServer::start() {
       "clusters:\n"
       "- name: berth\n"
       "  cluster:\n"
-      "    server: https://" + host + ":" + std::to_string(port) + "\n"
-      "    certificate-authority-data: " + core::base64Encode(readFile(pki.caCert)) + "\n"
+      "    server: https://" +
+      host + ":" + std::to_string(port) +
+      "\n"
+      "    certificate-authority-data: " +
+      core::base64Encode(readFile(pki.caCert)) +
+      "\n"
       "users:\n"
       "- name: admin\n"
       "  user:\n"
-      "    token: " + adminToken_ + "\n"
+      "    token: " +
+      adminToken_ +
+      "\n"
       "contexts:\n"
       "- name: berth\n"
       "  context:\n"

@@ -36,8 +36,11 @@ std::optional<SubInfo> subresourceInfo(const core::ResourceType& rt, const std::
   if (sub == "attach") return SubInfo{"", "", "PodAttachOptions", {"create", "get"}};
   if (sub == "portforward") return SubInfo{"", "", "PodPortForwardOptions", {"create", "get"}};
   if (sub == "proxy") {
-    return SubInfo{"", "", rt.kind == "Pod" ? "PodProxyOptions"
-                              : rt.kind == "Node" ? "NodeProxyOptions" : "ServiceProxyOptions",
+    return SubInfo{"",
+                   "",
+                   rt.kind == "Pod"    ? "PodProxyOptions"
+                   : rt.kind == "Node" ? "NodeProxyOptions"
+                                       : "ServiceProxyOptions",
                    {"create", "delete", "get", "patch", "update"}};
   }
   if (sub == "finalize") return SubInfo{"", "", "Namespace", {"update"}};
@@ -78,8 +81,8 @@ json::object resourceList(std::string_view group, std::string_view version) {
   json::object o;
   o["kind"] = "APIResourceList";
   o["apiVersion"] = "v1";
-  o["groupVersion"] = group.empty() ? std::string(version)
-                                    : std::string(group) + "/" + std::string(version);
+  o["groupVersion"] =
+      group.empty() ? std::string(version) : std::string(group) + "/" + std::string(version);
   o["resources"] = std::move(resources);
   return o;
 }
@@ -92,7 +95,8 @@ json::object aggregatedGroup(std::string_view group, const std::vector<std::stri
       if (rt.group != group || rt.version != version) continue;
       json::object r;
       r["resource"] = rt.plural;
-      r["responseKind"] = json::object{{"group", rt.group}, {"version", rt.version}, {"kind", rt.kind}};
+      r["responseKind"] =
+          json::object{{"group", rt.group}, {"version", rt.version}, {"kind", rt.kind}};
       r["scope"] = rt.namespaced ? "Namespaced" : "Cluster";
       r["singularResource"] = rt.singular;
       r["verbs"] = strings(rt.verbs);
@@ -104,17 +108,18 @@ json::object aggregatedGroup(std::string_view group, const std::vector<std::stri
         if (!info) continue;
         json::object so;
         so["subresource"] = sub;
-        so["responseKind"] = json::object{{"group", info->group.empty() ? rt.group : info->group},
-                                          {"version", info->version.empty() ? rt.version : info->version},
-                                          {"kind", info->kind}};
+        so["responseKind"] =
+            json::object{{"group", info->group.empty() ? rt.group : info->group},
+                         {"version", info->version.empty() ? rt.version : info->version},
+                         {"kind", info->kind}};
         so["verbs"] = strings(info->verbs);
         subs.push_back(std::move(so));
       }
       if (!subs.empty()) r["subresources"] = std::move(subs);
       resources.push_back(std::move(r));
     }
-    vs.push_back(json::object{{"version", version}, {"resources", std::move(resources)},
-                              {"freshness", "Current"}});
+    vs.push_back(json::object{
+        {"version", version}, {"resources", std::move(resources)}, {"freshness", "Current"}});
   }
   json::object meta;
   if (!group.empty()) meta["name"] = group;
@@ -125,7 +130,8 @@ json::object aggregatedGroup(std::string_view group, const std::vector<std::stri
 
 const std::string& aggregatedDiscovery(bool core) {
   static const std::string coreDoc = [] {
-    json::object o{{"kind", "APIGroupDiscoveryList"}, {"apiVersion", "apidiscovery.k8s.io/v2"},
+    json::object o{{"kind", "APIGroupDiscoveryList"},
+                   {"apiVersion", "apidiscovery.k8s.io/v2"},
                    {"metadata", json::object()},
                    {"items", json::array{aggregatedGroup("", {"v1"})}}};
     return json::serialize(o);
@@ -133,8 +139,10 @@ const std::string& aggregatedDiscovery(bool core) {
   static const std::string groupsDoc = [] {
     json::array items;
     for (const auto& g : core::apiGroups()) items.push_back(aggregatedGroup(g.group, g.versions));
-    json::object o{{"kind", "APIGroupDiscoveryList"}, {"apiVersion", "apidiscovery.k8s.io/v2"},
-                   {"metadata", json::object()}, {"items", std::move(items)}};
+    json::object o{{"kind", "APIGroupDiscoveryList"},
+                   {"apiVersion", "apidiscovery.k8s.io/v2"},
+                   {"metadata", json::object()},
+                   {"items", std::move(items)}};
     return json::serialize(o);
   }();
   return core ? coreDoc : groupsDoc;
@@ -149,8 +157,8 @@ const std::string& discoveryApiVersions(const std::string& serverAddress) {
   json::object o;
   o["kind"] = "APIVersions";
   o["versions"] = json::array{"v1"};
-  o["serverAddressByClientCIDRs"] = json::array{
-      json::object{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}};
+  o["serverAddressByClientCIDRs"] =
+      json::array{json::object{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}};
   return cache.emplace(serverAddress, json::serialize(o)).first->second;
 }
 
@@ -165,8 +173,8 @@ const std::string& discoveryGroupList() {
       json::object group;
       group["name"] = g.group;
       group["versions"] = std::move(versions);
-      group["preferredVersion"] = json::object{{"groupVersion", g.group + "/" + g.versions[0]},
-                                               {"version", g.versions[0]}};
+      group["preferredVersion"] =
+          json::object{{"groupVersion", g.group + "/" + g.versions[0]}, {"version", g.versions[0]}};
       groups.push_back(std::move(group));
     }
     json::object o;
@@ -193,16 +201,16 @@ std::optional<std::string> discoveryResourceList(std::string_view group, std::st
 }
 
 const std::string& versionInfo() {
-  static const std::string doc = json::serialize(json::object{
-      {"major", "1"},
-      {"minor", "32"},
-      {"gitVersion", "v1.32.0+berth"},
-      {"gitCommit", "0000000000000000000000000000000000000000"},
-      {"gitTreeState", "clean"},
-      {"buildDate", "2026-11-25T00:00:00Z"},
-      {"goVersion", "go1.23.0"},
-      {"compiler", "gc"},
-      {"platform", "linux/amd64"}});
+  static const std::string doc =
+      json::serialize(json::object{{"major", "1"},
+                                   {"minor", "32"},
+                                   {"gitVersion", "v1.32.0+berth"},
+                                   {"gitCommit", "0000000000000000000000000000000000000000"},
+                                   {"gitTreeState", "clean"},
+                                   {"buildDate", "2026-11-25T00:00:00Z"},
+                                   {"goVersion", "go1.23.0"},
+                                   {"compiler", "gc"},
+                                   {"platform", "linux/amd64"}});
   return doc;
 }
 

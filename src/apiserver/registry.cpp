@@ -85,7 +85,8 @@ core::StatusCause cause(std::string reason, std::string field, std::string messa
 
 // Continue tokens are opaque to clients: base64url of {"rv","start"} (the last key returned).
 std::string encodeContinue(int64_t rev, const std::string& key) {
-  std::string token = core::base64Encode(json::serialize(json::object{{"rv", rev}, {"start", key}}));
+  std::string token =
+      core::base64Encode(json::serialize(json::object{{"rv", rev}, {"start", key}}));
   for (char& c : token) c = c == '+' ? '-' : c == '/' ? '_' : c;
   return token;
 }
@@ -251,10 +252,11 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   const ResourceType& srt = *core::storageResource(rt);
   // kind/apiVersion must name this resource (clients may omit them).
   std::string kind = str(obj, "kind"), apiVersion = str(obj, "apiVersion");
-  if ((!kind.empty() && kind != rt.kind) || (!apiVersion.empty() && apiVersion != rt.apiVersion())) {
-    return Status::badRequest("the API version in the data (" + apiVersion + ") and kind (" +
-                              kind + ") do not match the resource " + rt.qualifiedResource() +
-                              " of " + rt.apiVersion());
+  if ((!kind.empty() && kind != rt.kind) ||
+      (!apiVersion.empty() && apiVersion != rt.apiVersion())) {
+    return Status::badRequest("the API version in the data (" + apiVersion + ") and kind (" + kind +
+                              ") do not match the resource " + rt.qualifiedResource() + " of " +
+                              rt.apiVersion());
   }
   obj["kind"] = rt.kind;
   obj["apiVersion"] = rt.apiVersion();
@@ -333,7 +335,8 @@ Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::obje
   }
   auto rev = store_.update(storageKey(srt, ns, name), json::serialize(obj), modRevision);
   if (!rev.ok()) {
-    if (rev.status().isConflict()) return Status::staleResourceVersion(srt.qualifiedResource(), name);
+    if (rev.status().isConflict())
+      return Status::staleResourceVersion(srt.qualifiedResource(), name);
     if (rev.status().isNotFound()) return Status::notFound(srt.qualifiedResource(), name);
     return rev.status();
   }
@@ -345,7 +348,8 @@ Result<json::object> Registry::deleteNow(const ResourceType& srt, const std::str
                                          const std::string& name, int64_t modRevision) {
   auto kv = store_.remove(key, modRevision);
   if (!kv.ok()) {
-    if (kv.status().isConflict()) return Status::staleResourceVersion(srt.qualifiedResource(), name);
+    if (kv.status().isConflict())
+      return Status::staleResourceVersion(srt.qualifiedResource(), name);
     if (kv.status().isNotFound()) return Status::notFound(srt.qualifiedResource(), name);
     return kv.status();
   }
@@ -537,7 +541,8 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     // The patch may not change identity.
     auto& pm = metaOf(*patched);
     if (str(pm, "name") != name) {
-      return Status::badRequest("metadata.name: the name of the object cannot be changed by a patch");
+      return Status::badRequest(
+          "metadata.name: the name of the object cannot be changed by a patch");
     }
     std::string patchedRv = str(pm, "resourceVersion");
     if (!patchedRv.empty() && patchedRv != std::to_string(cur->modRevision)) {
@@ -575,11 +580,11 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
     }
     if (!opts.preconditionResourceVersion.empty() &&
         opts.preconditionResourceVersion != std::to_string(cur->modRevision)) {
-      return Status::conflict(rt.qualifiedResource(), name,
-                              "Precondition failed: ResourceVersion in precondition: " +
-                                  opts.preconditionResourceVersion +
-                                  ", ResourceVersion in object meta: " +
-                                  std::to_string(cur->modRevision));
+      return Status::conflict(
+          rt.qualifiedResource(), name,
+          "Precondition failed: ResourceVersion in precondition: " +
+              opts.preconditionResourceVersion +
+              ", ResourceVersion in object meta: " + std::to_string(cur->modRevision));
     }
     // Propagation policy becomes a finalizer, as upstream's deletion strategy does.
     std::string policy = opts.propagationPolicy;
@@ -656,8 +661,10 @@ Result<int64_t> Registry::removeCollection(const ResourceType& rt, const ListReq
   int64_t n = 0;
   for (const auto& o : listed->items) {
     auto r = remove(rt, o->namespace_, o->name, opts);
-    if (r.ok()) ++n;
-    else if (!r.status().isNotFound()) return r.status();
+    if (r.ok())
+      ++n;
+    else if (!r.status().isNotFound())
+      return r.status();
   }
   return n;
 }
@@ -749,19 +756,18 @@ Status Registry::allocateServiceAddresses(json::object& svc, const json::object*
       uint32_t off = d(rng());
       uint32_t addr = (10u << 24) | (96u << 16) | off;
       std::string cand = std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 255) +
-                         "." + std::to_string((addr >> 8) & 255) + "." +
-                         std::to_string(addr & 255);
+                         "." + std::to_string((addr >> 8) & 255) + "." + std::to_string(addr & 255);
       if (!usedIps.count(cand) && !pendingIps_.count(cand)) {
         ip = cand;
         break;
       }
     }
   } else if (ip != "None" && usedIps.count(ip) && !(oldSpec && str(*oldSpec, "clusterIP") == ip)) {
-    return Status::invalid("", "Service", name,
-                           {cause("FieldValueInvalid", "spec.clusterIPs",
-                                  "Invalid value: []string{\"" + ip +
-                                      "\"}: failed to allocate IP " + ip +
-                                      ": provided IP is already allocated")});
+    return Status::invalid(
+        "", "Service", name,
+        {cause("FieldValueInvalid", "spec.clusterIPs",
+               "Invalid value: []string{\"" + ip + "\"}: failed to allocate IP " + ip +
+                   ": provided IP is already allocated")});
   }
   spec["clusterIP"] = ip;
   spec["clusterIPs"] = json::array{json::string(ip)};
@@ -774,11 +780,10 @@ Status Registry::allocateServiceAddresses(json::object& svc, const json::object*
         auto* np = po.if_contains("nodePort");
         if (np && np->is_int64() && np->as_int64() != 0) {
           if (usedPorts.count(np->as_int64()) && !old) {
-            return Status::invalid(
-                "", "Service", name,
-                {cause("FieldValueInvalid", "spec.ports[0].nodePort",
-                       "Invalid value: " + std::to_string(np->as_int64()) +
-                           ": provided port is already allocated")});
+            return Status::invalid("", "Service", name,
+                                   {cause("FieldValueInvalid", "spec.ports[0].nodePort",
+                                          "Invalid value: " + std::to_string(np->as_int64()) +
+                                              ": provided port is already allocated")});
           }
           usedPorts.insert(np->as_int64());
           continue;
@@ -877,7 +882,8 @@ Result<json::object> Registry::patchScale(const ResourceType& rt, const std::str
   if (!cur.ok()) return cur;
   json::value doc = *cur;
   Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
-  if (req.type == PatchType::kJson) patched = patch::applyJsonPatch(doc, req.patch);
+  if (req.type == PatchType::kJson)
+    patched = patch::applyJsonPatch(doc, req.patch);
   else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
            req.type == PatchType::kApply)
     patched = patch::applyMergePatch(doc, req.patch);
@@ -908,7 +914,8 @@ Result<json::object> Registry::bind(const std::string& ns, const std::string& na
                               "pod " + name + " is already assigned to node \"" + existing + "\"");
     }
     if (metaOf(pod).contains("deletionTimestamp")) {
-      return Status::conflict("pods/binding", name, "pod " + name + " is being deleted, cannot be assigned to a host");
+      return Status::conflict("pods/binding", name,
+                              "pod " + name + " is being deleted, cannot be assigned to a host");
     }
     spec["nodeName"] = node;
     auto& stV = pod["status"];
@@ -918,7 +925,8 @@ Result<json::object> Registry::bind(const std::string& ns, const std::string& na
     json::array kept;
     for (auto& c : conds.as_array())
       if (!(c.is_object() && str(c.as_object(), "type") == "PodScheduled")) kept.push_back(c);
-    kept.push_back(json::object{{"type", "PodScheduled"}, {"status", "True"},
+    kept.push_back(json::object{{"type", "PodScheduled"},
+                                {"status", "True"},
                                 {"lastProbeTime", nullptr},
                                 {"lastTransitionTime", nowRfc3339()}});
     conds = std::move(kept);
@@ -943,7 +951,8 @@ Result<json::object> Registry::evict(const std::string& ns, const std::string& n
   // A PodDisruptionBudget whose selector matches the pod must allow a disruption.
   const auto* pdbType = core::findResource("policy", "v1", "poddisruptionbudgets");
   int64_t ignored = 0;
-  for (const auto& pdbObj : cache_.forType(*pdbType)->list(storageKey(*pdbType, ns, ""), &ignored)) {
+  for (const auto& pdbObj :
+       cache_.forType(*pdbType)->list(storageKey(*pdbType, ns, ""), &ignored)) {
     boost::system::error_code ec;
     auto v = json::parse(pdbObj->json, ec);
     if (ec || !v.is_object()) continue;
@@ -954,11 +963,13 @@ Result<json::object> Registry::evict(const std::string& ns, const std::string& n
     if (!s.ok() || !s->matches((*pod)->labels)) continue;
     int64_t allowed = 0;
     if (const auto* st = objAt(v.as_object(), "status")) {
-      if (auto* a = st->if_contains("disruptionsAllowed"); a && a->is_int64()) allowed = a->as_int64();
+      if (auto* a = st->if_contains("disruptionsAllowed"); a && a->is_int64())
+        allowed = a->as_int64();
     }
     if (allowed <= 0) {
-      return Status::tooManyRequests("Cannot evict pod as it would violate the pod's disruption "
-                                     "budget.")
+      return Status::tooManyRequests(
+                 "Cannot evict pod as it would violate the pod's disruption "
+                 "budget.")
           .withDetails(name, "", "pods");
     }
   }
@@ -982,8 +993,8 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
   WriteOptions wo;
   wo.fieldManager = "berth-apiserver";
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
-                     {"metadata", json::object{{"name", ns}}}};
+    json::object obj{
+        {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", json::object{{"name", ns}}}};
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
   }
@@ -1010,15 +1021,14 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
   json::object ep{
       {"apiVersion", "v1"},
       {"kind", "Endpoints"},
-      {"metadata", json::object{{"name", "kubernetes"},
-                                {"namespace", "default"},
-                                {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror",
-                                                         "true"}}}}},
-      {"subsets",
-       json::array{json::object{
-           {"addresses", json::array{json::object{{"ip", advertiseAddress}}}},
-           {"ports", json::array{json::object{
-                         {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
+      {"metadata",
+       json::object{{"name", "kubernetes"},
+                    {"namespace", "default"},
+                    {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
+      {"subsets", json::array{json::object{
+                      {"addresses", json::array{json::object{{"ip", advertiseAddress}}}},
+                      {"ports", json::array{json::object{
+                                    {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
   auto existing = get(*epType, "default", "kubernetes");
   if (!existing.ok()) {
     auto e = create(*epType, "default", std::move(ep), wo);

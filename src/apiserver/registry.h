@@ -96,8 +96,7 @@ class Registry {
   Result<boost::json::object> getScale(const core::ResourceType& rt, const std::string& ns,
                                        const std::string& name);
   Result<boost::json::object> updateScale(const core::ResourceType& rt, const std::string& ns,
-                                          const std::string& name,
-                                          const boost::json::object& scale,
+                                          const std::string& name, const boost::json::object& scale,
                                           const WriteOptions& opts);
   Result<boost::json::object> patchScale(const core::ResourceType& rt, const std::string& ns,
                                          const std::string& name, const PatchRequest& req,
@@ -128,11 +127,10 @@ class Registry {
                                            const core::ResourceType& srt, const std::string& ns,
                                            const std::string& name, boost::json::object next,
                                            const Current& cur, const WriteOptions& opts);
-  Result<boost::json::object> persistCreate(const core::ResourceType& srt,
-                                            boost::json::object obj, bool dryRun);
-  Result<boost::json::object> persistUpdate(const core::ResourceType& srt,
-                                            boost::json::object obj, int64_t modRevision,
+  Result<boost::json::object> persistCreate(const core::ResourceType& srt, boost::json::object obj,
                                             bool dryRun);
+  Result<boost::json::object> persistUpdate(const core::ResourceType& srt, boost::json::object obj,
+                                            int64_t modRevision, bool dryRun);
   Result<boost::json::object> deleteNow(const core::ResourceType& srt, const std::string& key,
                                         const std::string& name, int64_t modRevision);
   Status checkNamespace(const core::ResourceType& rt, const std::string& ns);

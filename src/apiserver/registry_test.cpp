@@ -139,7 +139,8 @@ TEST_F(RegistryTest, MergePatchAndGenerationBump) {
   auto& deps = rt("apps", "v1", "deployments");
   auto d = json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},
     "spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},
-    "spec":{"containers":[{"name":"c","image":"x:1"}]}}}})").as_object();
+    "spec":{"containers":[{"name":"c","image":"x:1"}]}}}})")
+               .as_object();
   auto created = registry.create(deps, "default", d, wo);
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->at("metadata").at("generation").as_int64(), 1);
@@ -149,7 +150,8 @@ TEST_F(RegistryTest, MergePatchAndGenerationBump) {
   EXPECT_EQ(patched->at("spec").at("replicas").as_int64(), 4);
   EXPECT_EQ(patched->at("metadata").at("generation").as_int64(), 2);
   // Label-only change: generation stays.
-  PatchRequest labels{PatchType::kMerge, json::parse(R"({"metadata":{"labels":{"a":"b"}}})"), false};
+  PatchRequest labels{PatchType::kMerge, json::parse(R"({"metadata":{"labels":{"a":"b"}}})"),
+                      false};
   auto again = registry.patch(deps, "default", "d", labels, wo);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->at("metadata").at("generation").as_int64(), 2);

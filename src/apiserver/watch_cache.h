@@ -46,8 +46,7 @@ struct CachedObject {
 
   std::string_view field(std::string_view path) const;
   bool matches(const core::FieldSelector& selector) const {
-    return selector.empty() ||
-           selector.matchesBy([this](std::string_view p) { return field(p); });
+    return selector.empty() || selector.matchesBy([this](std::string_view p) { return field(p); });
   }
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;

@@ -24,9 +24,12 @@ bool parseBool(const std::string& v) {
 
 const char* typeName(CacheEvent::Type t) {
   switch (t) {
-    case CacheEvent::Type::kAdded: return "ADDED";
-    case CacheEvent::Type::kModified: return "MODIFIED";
-    case CacheEvent::Type::kDeleted: return "DELETED";
+    case CacheEvent::Type::kAdded:
+      return "ADDED";
+    case CacheEvent::Type::kModified:
+      return "MODIFIED";
+    case CacheEvent::Type::kDeleted:
+      return "DELETED";
   }
   return "ERROR";
 }
@@ -122,8 +125,10 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   auto line = [&](const char* type, const ObjectPtr& o) -> std::string {
     if (table) {
       json::object obj = registry_.toServed(rt, *o);
-      json::object tbl{{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"},
-                       {"metadata", json::object{{"resourceVersion", std::to_string(o->resourceVersion)}}}};
+      json::object tbl{
+          {"kind", "Table"},
+          {"apiVersion", "meta.k8s.io/v1"},
+          {"metadata", json::object{{"resourceVersion", std::to_string(o->resourceVersion)}}}};
       tbl["columnDefinitions"] = firstTable ? printers::columnDefinitions(rt) : json::array();
       firstTable = false;
       json::object row;

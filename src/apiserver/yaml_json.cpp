@@ -35,9 +35,9 @@ json::value scalar(const YAML::Node& n) {
     }
   }
   {
-    bool looksNumeric = !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) ||
-                                       ((s[0] == '-' || s[0] == '+' || s[0] == '.') &&
-                                        s.size() > 1));
+    bool looksNumeric =
+        !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) ||
+                       ((s[0] == '-' || s[0] == '+' || s[0] == '.') && s.size() > 1));
     if (looksNumeric) {
       double d = 0;
       auto [p, ec] = std::from_chars(s.data() + (s[0] == '+' ? 1 : 0), s.data() + s.size(), d);

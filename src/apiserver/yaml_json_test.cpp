@@ -96,9 +96,12 @@ TEST(YamlJson, RandomJsonRoundTrips) {
   std::mt19937 gen(99);
   std::function<json::value(int)> make = [&](int depth) -> json::value {
     switch (depth > 3 ? gen() % 4 : gen() % 6) {
-      case 0: return json::value(static_cast<int64_t>(gen() % 100000) - 50000);
-      case 1: return json::value(gen() % 2 == 0);
-      case 2: return json::value(nullptr);
+      case 0:
+        return json::value(static_cast<int64_t>(gen() % 100000) - 50000);
+      case 1:
+        return json::value(gen() % 2 == 0);
+      case 2:
+        return json::value(nullptr);
       case 3: {
         std::string s;
         for (int i = 0, n = gen() % 8; i < n; ++i) s += "abc xyz:#-"[gen() % 10];
@@ -111,7 +114,8 @@ TEST(YamlJson, RandomJsonRoundTrips) {
       }
       default: {
         json::object o;
-        for (int i = 0, n = gen() % 4; i < n; ++i) o["k" + std::to_string(gen() % 50)] = make(depth + 1);
+        for (int i = 0, n = gen() % 4; i < n; ++i)
+          o["k" + std::to_string(gen() % 50)] = make(depth + 1);
         return o;
       }
     }

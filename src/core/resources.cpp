@@ -51,22 +51,22 @@ std::vector<ResourceType> buildCatalogue() {
                    {"status", "scale"}, true));
   r.push_back(make("", "v1", "ResourceQuota", "resourcequotas", true, {"quota"}, {"status"}));
   // apps/v1
-  r.push_back(make("apps", "v1", "Deployment", "deployments", true, {"deploy"},
-                   {"status", "scale"}, true));
-  r.push_back(make("apps", "v1", "ReplicaSet", "replicasets", true, {"rs"}, {"status", "scale"},
-                   true));
+  r.push_back(
+      make("apps", "v1", "Deployment", "deployments", true, {"deploy"}, {"status", "scale"}, true));
+  r.push_back(
+      make("apps", "v1", "ReplicaSet", "replicasets", true, {"rs"}, {"status", "scale"}, true));
   r.push_back(make("apps", "v1", "DaemonSet", "daemonsets", true, {"ds"}, {"status"}, true));
-  r.push_back(make("apps", "v1", "StatefulSet", "statefulsets", true, {"sts"},
-                   {"status", "scale"}, true));
+  r.push_back(
+      make("apps", "v1", "StatefulSet", "statefulsets", true, {"sts"}, {"status", "scale"}, true));
   r.push_back(make("apps", "v1", "ControllerRevision", "controllerrevisions", true, {}));
   // batch/v1
   r.push_back(make("batch", "v1", "Job", "jobs", true, {}, {"status"}, true));
   r.push_back(make("batch", "v1", "CronJob", "cronjobs", true, {"cj"}, {"status"}, true));
   // autoscaling: v2 is stored, v1 converts.
-  r.push_back(make("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-                   true, {"hpa"}, {"status"}, true));
-  r.push_back(make("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-                   true, {"hpa"}, {"status"}, true, "v2"));
+  r.push_back(make("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true,
+                   {"hpa"}, {"status"}, true));
+  r.push_back(make("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true,
+                   {"hpa"}, {"status"}, true, "v2"));
   // networking.k8s.io/v1
   r.push_back(make("networking.k8s.io", "v1", "Ingress", "ingresses", true, {"ing"}, {"status"}));
   r.push_back(make("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, {}));
@@ -89,7 +89,8 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", false, {}));
   // The v1 HPA is stored under the v2 entry's key space.
   for (auto& rt : r) {
-    if (rt.group == "autoscaling") rt.storagePrefix = "/registry/horizontalpodautoscalers.autoscaling/";
+    if (rt.group == "autoscaling")
+      rt.storagePrefix = "/registry/horizontalpodautoscalers.autoscaling/";
     if (rt.group == "events.k8s.io") {
       rt.storagePrefix = "/registry/events/";
       rt.storageGroup = "";

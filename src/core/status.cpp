@@ -27,7 +27,8 @@ Status Status::generic(int code, std::string reason, std::string message) {
 }
 
 Status Status::notFound(std::string_view resource, std::string_view name) {
-  auto s = make(404, "NotFound", std::string(resource) + " \"" + std::string(name) + "\" not found");
+  auto s =
+      make(404, "NotFound", std::string(resource) + " \"" + std::string(name) + "\" not found");
   auto [res, group] = splitResource(resource);
   return s.withDetails(name, group, res);
 }
@@ -93,9 +94,7 @@ Status Status::tooManyRequests(std::string m, int retryAfter) {
   return s;
 }
 Status Status::internal(std::string m) { return make(500, "InternalError", std::move(m)); }
-Status Status::unavailable(std::string m) {
-  return make(503, "ServiceUnavailable", std::move(m));
-}
+Status Status::unavailable(std::string m) { return make(503, "ServiceUnavailable", std::move(m)); }
 Status Status::timeout(std::string m) { return make(504, "Timeout", std::move(m)); }
 Status Status::requestEntityTooLarge(std::string m) {
   return make(413, "RequestEntityTooLarge", std::move(m));

@@ -29,7 +29,7 @@ class Status {
   Status() = default;  // OK
 
   bool ok() const { return code_ == 0; }
-  int code() const { return code_; }           // HTTP status code; 0 when ok
+  int code() const { return code_; }                     // HTTP status code; 0 when ok
   const std::string& reason() const { return reason_; }  // e.g. "NotFound"
   const std::string& message() const { return message_; }
   const std::vector<StatusCause>& causes() const { return causes_; }
@@ -65,7 +65,7 @@ class Status {
   static Status tooManyRequests(std::string message, int retryAfterSeconds = 0);
   static Status internal(std::string message);
   static Status unavailable(std::string message);
-  static Status timeout(std::string message);    // 504 Timeout
+  static Status timeout(std::string message);  // 504 Timeout
   static Status requestEntityTooLarge(std::string message);
   static Status generic(int code, std::string reason, std::string message);
 
