@@ -2,6 +2,7 @@
 // embedded store.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -30,6 +31,10 @@ int runServer(const berth::apiserver::ApiServerConfig& config, const std::string
       std::cerr << "berth: cannot open the store: " << s.status().message() << "\n";
       return 1;
     }
+    // Keep ~10,000 revisions of history (what lagging watchers and paginated lists need; the
+    // watch cache keeps its own), compacting every minute in small batches, as upstream's
+    // apiserver asks etcd to every five minutes.
+    s.value()->startAutoCompaction(std::chrono::seconds(60), 10000);
     store = std::move(s.value());
   } else if (datastore == "memory") {
     store = std::make_unique<berth::store::MemoryStore>();
