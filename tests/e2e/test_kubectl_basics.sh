@@ -52,7 +52,9 @@ expect_out "get all" 'service/kubernetes' k get all
 echo "-- label, annotate, watch"
 k get pods -w --output-watch-events >"$WORK/watch.out" 2>&1 &
 watch_pid=$!
-sleep 1.5
+# Wait until the watch has printed the current state, so the changes below arrive as events.
+for _ in $(seq 1 100); do grep -q '^ADDED' "$WORK/watch.out" 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
 expect_out "label pod" '^pod/myapp labeled$' k label pod myapp tier=frontend
 expect_out "show labels" 'app=myapp,tier=frontend' k get pods --show-labels
 expect_out "-L column" '^myapp .* frontend$' k get pods -L tier
