@@ -384,6 +384,10 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   const ResourceType& rt = *t.rt;
+  if (rt.virtualResource) {
+    serveReview(req, w, rt);
+    return;
+  }
   WriteOptions wo;
   wo.fieldManager =
       req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager") : userAgentManager(req);
@@ -621,6 +625,45 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   }
   sendStatus(w, Status::methodNotSupported("the server does not allow this method on the "
                                            "requested resource"));
+}
+
+// Self-reviews answer about the caller. Until authorization is enforced every authenticated
+// user may do everything, and the answer says so. The request body is read when it decodes
+// (kubectl sends these in protobuf, whose schema Berth does not carry for these groups yet); the
+// answer depends only on the caller.
+void ApiHandler::serveReview(http::Request& req, http::ResponseWriter& w,
+                             const core::ResourceType& rt) {
+  if (req.method != "POST") {
+    sendStatus(w, Status::methodNotSupported("the server does not allow this method on the "
+                                             "requested resource"));
+    return;
+  }
+  json::object obj;
+  if (auto body = decodeObjectBody(req); body.ok()) obj = std::move(*body);
+  obj["kind"] = rt.kind;
+  obj["apiVersion"] = rt.apiVersion();
+  if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
+  obj["metadata"].as_object()["creationTimestamp"] = nullptr;
+  constexpr std::string_view kReason =
+      "berth: every authenticated user is allowed everything "
+      "until authorization is enforced";
+  if (rt.kind == "SelfSubjectAccessReview") {
+    obj["status"] = json::object{{"allowed", true}, {"reason", kReason}};
+  } else if (rt.kind == "SelfSubjectRulesReview") {
+    obj["status"] = json::object{
+        {"resourceRules", json::array{json::object{{"verbs", json::array{"*"}},
+                                                   {"apiGroups", json::array{"*"}},
+                                                   {"resources", json::array{"*"}}}}},
+        {"nonResourceRules", json::array{json::object{{"verbs", json::array{"*"}},
+                                                      {"nonResourceURLs", json::array{"*"}}}}},
+        {"incomplete", false}};
+  } else {  // SelfSubjectReview
+    json::array groups;
+    for (const auto& g : req.user.groups) groups.push_back(json::string(g));
+    obj["status"] =
+        json::object{{"userInfo", json::object{{"username", req.user.name}, {"groups", groups}}}};
+  }
+  sendJson(w, 201, json::serialize(obj));
 }
 
 }  // namespace berth::apiserver

@@ -31,6 +31,7 @@ class ApiHandler {
 
  private:
   void serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t);
+  void serveReview(http::Request& req, http::ResponseWriter& w, const core::ResourceType& rt);
 
   Registry& registry_;
   CacheSet& cache_;

@@ -207,7 +207,7 @@ void ResourceCache::closeWatchers() {
 
 CacheSet::CacheSet(store::Interface& store) : store_(store) {
   for (const auto& rt : core::allResources()) {
-    if (!rt.isStorageVersion()) continue;
+    if (!rt.isStorageVersion() || rt.virtualResource) continue;
     caches_.emplace(rt.storagePrefix, std::make_unique<ResourceCache>(rt));
   }
 }

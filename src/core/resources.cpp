@@ -1,6 +1,7 @@
 #include "core/resources.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace berth::core {
 namespace {
@@ -87,6 +88,16 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make(rbac, "v1", "RoleBinding", "rolebindings", true, {}));
   r.push_back(make(rbac, "v1", "ClusterRole", "clusterroles", false, {}));
   r.push_back(make(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", false, {}));
+  // Reviews: answered from the request's identity, never stored (authorization comes later).
+  for (auto [group, kind, plural] :
+       {std::tuple{"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews"},
+        std::tuple{"authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews"},
+        std::tuple{"authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews"}}) {
+    ResourceType rt = make(group, "v1", kind, plural, false, {});
+    rt.verbs = {"create"};
+    rt.virtualResource = true;
+    r.push_back(std::move(rt));
+  }
   // The v1 HPA is stored under the v2 entry's key space.
   for (auto& rt : r) {
     if (rt.group == "autoscaling")

@@ -28,6 +28,8 @@ struct ResourceType {
   std::string storagePrefix;
   // The group and version objects are stored in; other versions convert to and from it.
   // (events.k8s.io/v1 Events are stored as core/v1 Events, as upstream does.)
+  // A create-only resource that is answered, not stored (SelfSubjectAccessReview, ...).
+  bool virtualResource = false;
   std::string storageGroup;
   std::string storageVersion;
 

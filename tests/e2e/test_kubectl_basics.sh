@@ -20,6 +20,9 @@ expect_out "cluster-info names the control plane" "Kubernetes control plane.* is
 expect_out "explain pod.spec shows fields" 'containers' k explain pod.spec
 grep -q "KIND: *Pod" <<<"$LAST_OUT" && pass "explain names the kind" || fail "explain names the kind" "$LAST_OUT"
 
+expect_out "auth can-i (SelfSubjectAccessReview)" '^yes$' k auth can-i create pods
+expect_out "auth whoami (SelfSubjectReview)" 'system:admin' k auth whoami
+
 echo "-- the lecture's pod and service"
 expect_out "create -f pod.yml" '^pod/myapp created$' k create -f pod.yml
 expect_out "get pod shows the pod" '^myapp +0/1 +Pending +0 +[0-9]+s$' k get pod

@@ -73,6 +73,7 @@ Documents build() {
   std::map<std::string, std::vector<const core::ResourceType*>> byGroupVersion;
   std::vector<const core::ResourceType*> all;
   for (const core::ResourceType& rt : core::allResources()) {
+    if (rt.virtualResource) continue;  // create-only reviews: no stored schema to publish
     byGroupVersion[pathKey(rt)].push_back(&rt);
     all.push_back(&rt);
   }

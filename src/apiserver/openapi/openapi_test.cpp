@@ -65,6 +65,7 @@ TEST(OpenApiV3, IndexListsGroupVersionsWithHashedUrls) {
   // One entry per served group version, nothing else.
   std::set<std::string> expected;
   for (const auto& rt : core::allResources()) {
+    if (rt.virtualResource) continue;  // self-reviews publish no schema
     expected.insert(rt.group.empty() ? "api/" + rt.version : "apis/" + rt.group + "/" + rt.version);
   }
   EXPECT_EQ(paths.size(), expected.size());

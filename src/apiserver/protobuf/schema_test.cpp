@@ -72,6 +72,7 @@ TEST(Schema, TableIsSortedAndResolvable) {
 
 TEST(Schema, EveryServedKindHasAMessage) {
   for (const auto& rt : core::allResources()) {
+    if (rt.virtualResource) continue;  // self-reviews: answered, never decoded or stored
     const MessageSchema* m = messageForKind(rt.apiVersion(), rt.kind);
     ASSERT_NE(m, nullptr) << rt.apiVersion() << " " << rt.kind;
     EXPECT_TRUE(m->isKind);
