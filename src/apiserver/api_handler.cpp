@@ -43,11 +43,6 @@ std::vector<std::string> splitPath(std::string_view path) {
   return out;
 }
 
-bool parseBool(const std::string& v) {
-  // Go's strconv.ParseBool: 1, t, T, TRUE, true, True.
-  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
-}
-
 std::string str(const json::object& o, std::string_view k) {
   auto* v = o.if_contains(k);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -131,6 +126,10 @@ std::string userAgentManager(const http::Request& req) {
   return m.empty() ? "unknown" : m;
 }
 
+}  // namespace
+
+namespace {
+
 json::object partialMetadata(const json::object& obj) {
   json::object p;
   p["kind"] = "PartialObjectMetadata";
@@ -151,6 +150,8 @@ json::object tableRow(const ResourceType& rt, const json::object& obj, const std
   return row;
 }
 
+}  // namespace
+
 json::object makeTable(const ResourceType& rt, const std::vector<json::object>& objs,
                        const std::string& rv, const std::string& include, bool withColumns) {
   auto now = std::chrono::system_clock::now();
@@ -167,7 +168,10 @@ json::object makeTable(const ResourceType& rt, const std::vector<json::object>& 
   return t;
 }
 
-}  // namespace
+bool parseGoBool(std::string_view v) {
+  // Go's strconv.ParseBool: 1, t, T, TRUE, true, True.
+  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+}
 
 ApiHandler::ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress)
     : registry_(registry), cache_(cache), serverAddress_(std::move(serverAddress)) {}
@@ -428,8 +432,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
                                        "(kubelet), which this server does not run yet"));
       return;
     }
-    if (t.name.empty() || parseBool(req.queryParam("watch"))) {
-      if (parseBool(req.queryParam("watch"))) {
+    if (t.name.empty() || parseGoBool(req.queryParam("watch"))) {
+      if (parseGoBool(req.queryParam("watch"))) {
         if (!t.name.empty()) {
           // /namespaces/ns/pods/name?watch=1 watches one object.
           std::string fs = req.queryParam("fieldSelector");
@@ -585,7 +589,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       return;
     }
     pr.patch = std::move(*body);
-    pr.force = parseBool(req.queryParam("force"));
+    pr.force = parseGoBool(req.queryParam("force"));
     if (pr.type == PatchType::kApply && pr.patch.is_object() && t.subresource.empty()) {
       if (auto st = checkUnknownFields(req, rt, pr.patch.as_object(), w); !st.ok()) {
         sendStatus(w, st);

@@ -5,8 +5,12 @@
 //
 // Thread-safety: handle() is called concurrently from connection threads; the handler keeps no
 // per-request state outside the call.
+#include <boost/json/object.hpp>
+
 #include <atomic>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
@@ -20,6 +24,16 @@ struct RequestTarget {
   std::string name;
   std::string subresource;
 };
+
+// Go's strconv.ParseBool truth values: how upstream reads boolean query parameters.
+bool parseGoBool(std::string_view value);
+
+// A meta.k8s.io/v1 Table of `objects` (served version) for kubectl's human output: rows carry
+// the full object (includeObject "Object"), nothing ("None") or PartialObjectMetadata (default).
+boost::json::object makeTable(const core::ResourceType& rt,
+                              const std::vector<boost::json::object>& objects,
+                              const std::string& resourceVersion, const std::string& includeObject,
+                              bool withColumns);
 
 class ApiHandler {
  public:

@@ -8,33 +8,12 @@
 #include <random>
 
 #include "apiserver/api_handler.h"
-#include "apiserver/printers/table.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 
 namespace berth::apiserver {
 
 namespace json = boost::json;
-
-namespace {
-
-bool parseBool(const std::string& v) {
-  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
-}
-
-const char* typeName(CacheEvent::Type t) {
-  switch (t) {
-    case CacheEvent::Type::kAdded:
-      return "ADDED";
-    case CacheEvent::Type::kModified:
-      return "MODIFIED";
-    case CacheEvent::Type::kDeleted:
-      return "DELETED";
-  }
-  return "ERROR";
-}
-
-}  // namespace
 
 void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t) {
   const core::ResourceType& rt = *t.rt;
@@ -72,7 +51,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     w.send(st.code(), "application/json", st.toJsonString());
     return;
   }
-  bool bookmarks = parseBool(req.queryParam("allowWatchBookmarks"));
+  bool bookmarks = parseGoBool(req.queryParam("allowWatchBookmarks"));
   bool table = req.header("accept").find("as=Table") != std::string::npos;
   std::string include = req.queryParam("includeObject");
   std::chrono::seconds timeout(0);
@@ -121,26 +100,12 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   std::string contentType = "application/json";
   if (!w.beginStream(200, contentType)) return;
   bool firstTable = true;
-  auto now = [] { return std::chrono::system_clock::now(); };
   auto line = [&](const char* type, const ObjectPtr& o) -> std::string {
     if (table) {
-      json::object obj = registry_.toServed(rt, *o);
-      json::object tbl{
-          {"kind", "Table"},
-          {"apiVersion", "meta.k8s.io/v1"},
-          {"metadata", json::object{{"resourceVersion", std::to_string(o->resourceVersion)}}}};
-      tbl["columnDefinitions"] = firstTable ? printers::columnDefinitions(rt) : json::array();
+      // Column definitions only in the first event; kubectl prints the header once.
+      auto tbl = makeTable(rt, {registry_.toServed(rt, *o)}, std::to_string(o->resourceVersion),
+                           include, firstTable);
       firstTable = false;
-      json::object row;
-      row["cells"] = printers::rowCells(rt, obj, now());
-      if (include == "Object") {
-        row["object"] = obj;
-      } else if (include != "None") {
-        json::object p{{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}};
-        if (auto* m = obj.if_contains("metadata")) p["metadata"] = *m;
-        row["object"] = std::move(p);
-      }
-      tbl["rows"] = json::array{row};
       return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(tbl) + "}\n";
     }
     return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
