@@ -12,6 +12,24 @@
 namespace berth::apiserver::printers::internal {
 
 using Cells = boost::json::array;
+
+// Helpers shared by the row printers.
+inline std::string_view name(const boost::json::object& obj) { return metaString(obj, "name"); }
+
+inline std::string age(const boost::json::object& obj, TimePoint now) {
+  return sinceField(objectAt(obj, "metadata"), "creationTimestamp", now);
+}
+
+// Iterates the object elements of an array field, skipping malformed entries.
+template <typename F>
+void forEachObject(const boost::json::object* o, std::string_view key, F&& f) {
+  if (o == nullptr) return;
+  const boost::json::array* a = arrayAt(*o, key);
+  if (a == nullptr) return;
+  for (const boost::json::value& v : *a) {
+    if (v.is_object()) f(v.get_object());
+  }
+}
 using RowPrinter = Cells (*)(const boost::json::object& obj, TimePoint now);
 
 // core/v1 (rows_core.cpp)

@@ -11,22 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view name(const json::object& obj) { return metaString(obj, "name"); }
-
-std::string age(const json::object& obj, TimePoint now) {
-  return sinceField(objectAt(obj, "metadata"), "creationTimestamp", now);
-}
-
-template <typename F>
-void forEachObject(const json::object* o, std::string_view key, F&& f) {
-  if (o == nullptr) return;
-  const json::array* a = arrayAt(*o, key);
-  if (a == nullptr) return;
-  for (const json::value& v : *a) {
-    if (v.is_object()) f(v.get_object());
-  }
-}
-
 const json::object* templateSpec(const json::object* spec) {
   return spec ? objectAt(*spec, {"template", "spec"}) : nullptr;
 }

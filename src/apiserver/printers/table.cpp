@@ -41,6 +41,20 @@ const Column kAge{"Age", "string", kAgeDoc};
 const Column kContainers{"Containers", "string", kContainersDoc, 1};
 const Column kImages{"Images", "string", kImagesDoc, 1};
 
+// Both Event APIs print the same columns.
+const std::vector<Column> kEventColumns = {
+    {"Last Seen", "string",
+     "The time at which the most recent occurrence of this event was recorded."},
+    {"Type", "string", "Type of this event (Normal, Warning)."},
+    {"Reason", "string", "A short, machine understandable reason for the event."},
+    {"Object", "string", "The object that this event is about."},
+    {"Subobject", "string", "The field of the object the event is about.", 1},
+    {"Source", "string", "The component reporting this event.", 1},
+    {"Message", "string", "A human-readable description of the status of this operation."},
+    {"First Seen", "string", "The time at which the event was first recorded.", 1},
+    {"Count", "string", "The number of times this event has occurred.", 1},
+    {"Name", "string", kNameDoc, 1, "name"}};
+
 struct Printer {
   std::string_view group;
   std::string_view kind;
@@ -94,36 +108,8 @@ const std::vector<Printer>& printers() {
        "Namespace",
        {kName, {"Status", "string", "The status of the namespace"}, kAge},
        internal::namespaceRow},
-      {"",
-       "Event",
-       {{"Last Seen", "string",
-         "The time at which the most recent occurrence of this event "
-         "was recorded."},
-        {"Type", "string", "Type of this event (Normal, Warning)."},
-        {"Reason", "string", "A short, machine understandable reason for the event."},
-        {"Object", "string", "The object that this event is about."},
-        {"Subobject", "string", "The field of the object the event is about.", 1},
-        {"Source", "string", "The component reporting this event.", 1},
-        {"Message", "string", "A human-readable description of the status of this operation."},
-        {"First Seen", "string", "The time at which the event was first recorded.", 1},
-        {"Count", "string", "The number of times this event has occurred.", 1},
-        {"Name", "string", kNameDoc, 1, "name"}},
-       internal::eventRow},
-      {"events.k8s.io",
-       "Event",
-       {{"Last Seen", "string",
-         "The time at which the most recent occurrence of this event "
-         "was recorded."},
-        {"Type", "string", "Type of this event (Normal, Warning)."},
-        {"Reason", "string", "A short, machine understandable reason for the event."},
-        {"Object", "string", "The object that this event is about."},
-        {"Subobject", "string", "The field of the object the event is about.", 1},
-        {"Source", "string", "The component reporting this event.", 1},
-        {"Message", "string", "A human-readable description of the status of this operation."},
-        {"First Seen", "string", "The time at which the event was first recorded.", 1},
-        {"Count", "string", "The number of times this event has occurred.", 1},
-        {"Name", "string", kNameDoc, 1, "name"}},
-       internal::eventsV1EventRow},
+      {"", "Event", kEventColumns, internal::eventRow},
+      {"events.k8s.io", "Event", kEventColumns, internal::eventsV1EventRow},
       {"",
        "Endpoints",
        {kName,
