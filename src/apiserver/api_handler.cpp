@@ -264,6 +264,13 @@ Result<ListRequest> listRequestFrom(const http::Request& req, const Target& t) {
     }
   }
   lr.continueToken = req.queryParam("continue");
+  lr.resourceVersion = req.queryParam("resourceVersion");
+  lr.resourceVersionMatch = req.queryParam("resourceVersionMatch");
+  if (req.hasQueryParam("sendInitialEvents")) {
+    if (auto st = validateListOptions(lr, false, parseGoBool(req.queryParam("sendInitialEvents")));
+        !st.ok())
+      return st;
+  }
   return lr;
 }
 
@@ -555,7 +562,6 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         return;
       }
     }
-    if (t.subresource == "finalize") wo.subresource = "";
     respond(200, registry_.update(rt, t.ns, t.name, std::move(*body), wo));
     return;
   }
