@@ -1199,18 +1199,30 @@ Result<json::object> Registry::updateScale(const ResourceType& rt, const std::st
 Result<json::object> Registry::patchScale(const ResourceType& rt, const std::string& ns,
                                           const std::string& name, const PatchRequest& req,
                                           const WriteOptions& opts) {
-  auto cur = getScale(rt, ns, name);
-  if (!cur.ok()) return cur;
-  json::value doc = *cur;
-  Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
-  if (req.type == PatchType::kJson)
-    patched = patch::applyJsonPatch(doc, req.patch);
-  else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
-           req.type == PatchType::kApply)
-    patched = patch::applyMergePatch(doc, req.patch);
-  if (!patched.ok()) return patched.status();
-  if (!patched->is_object()) return Status::badRequest("patch result is not an object");
-  return updateScale(rt, ns, name, patched->as_object(), opts);
+  // Like any patch: applied to the newest Scale and redone when a concurrent writer wins, unless
+  // the patch itself pins a resourceVersion.
+  for (int attempt = 0;; ++attempt) {
+    auto cur = getScale(rt, ns, name);
+    if (!cur.ok()) return cur;
+    json::value doc = *cur;
+    Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
+    if (req.type == PatchType::kJson)
+      patched = patch::applyJsonPatch(doc, req.patch);
+    else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
+             req.type == PatchType::kApply)
+      patched = patch::applyMergePatch(doc, req.patch);
+    if (!patched.ok()) return patched.status();
+    if (!patched->is_object()) return Status::badRequest("patch result is not an object");
+    const auto* pm = objAt(patched->as_object(), "metadata");
+    const auto* cm = objAt(*cur, "metadata");
+    if (pm && cm && str(*pm, "resourceVersion") != str(*cm, "resourceVersion"))
+      return Status::staleResourceVersion(rt.qualifiedResource(), name);
+    auto res = updateScale(rt, ns, name, patched->as_object(), opts);
+    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() &&
+        attempt < kMaxWriteRetries)
+      continue;
+    return res;
+  }
 }
 
 Result<json::object> Registry::bind(const std::string& ns, const std::string& name,
