@@ -164,9 +164,9 @@ Status checkUidPrecondition(const ResourceType& rt, const std::string& name,
   const auto* m = objAt(current, "metadata");
   std::string have = m ? str(*m, "uid") : "";
   if (wantUid == have) return {};
-  return Status::conflict(rt.qualifiedResource(), name,
-                          "Precondition failed: UID in precondition: " + wantUid +
-                              ", UID in object meta: " + have);
+  return Status::conflict(
+      rt.qualifiedResource(), name,
+      "Precondition failed: UID in precondition: " + wantUid + ", UID in object meta: " + have);
 }
 
 // PUT namespaces/x/finalize changes only spec.finalizers (upstream's finalizeStrategy).
@@ -272,9 +272,9 @@ Status validateListOptions(const ListRequest& req, bool watch,
                   "resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
                   "provided");
       if (match != "NotOlderThan")
-        errs.push_back(cause("FieldValueNotSupported", "resourceVersionMatch",
-                             "Unsupported value: \"" + match +
-                                 "\": supported values: \"NotOlderThan\""));
+        errs.push_back(
+            cause("FieldValueNotSupported", "resourceVersionMatch",
+                  "Unsupported value: \"" + match + "\": supported values: \"NotOlderThan\""));
       if (!req.continueToken.empty())
         forbidden("resourceVersionMatch",
                   "resourceVersionMatch is forbidden when continue is provided");
@@ -295,7 +295,8 @@ Status validateListOptions(const ListRequest& req, bool watch,
         forbidden("resourceVersionMatch",
                   "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
     }
-    if (sendInitialEvents) forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list");
+    if (sendInitialEvents)
+      forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list");
   }
   if (!errs.empty()) return Status::invalid("meta.k8s.io", "ListOptions", "", std::move(errs));
   if (!req.continueToken.empty() && !req.resourceVersion.empty() && req.resourceVersion != "0")
@@ -382,9 +383,12 @@ Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& r
     auto point = decodeContinue(req.continueToken, prefix);
     if (!point.ok()) return point.status();
     int64_t rev = point->revision == -1 ? 0 : point->revision;
-    if (rev > 0 && rev < store_.compactedRevision()) return Status::expired(std::string(kContinueExpired));
-    auto page = listFromStore(rt, prefix, point->startAfter, rev, limit, *labels, *fields, selectors);
-    if (!page.ok() && page.status().isExpired()) return Status::expired(std::string(kContinueExpired));
+    if (rev > 0 && rev < store_.compactedRevision())
+      return Status::expired(std::string(kContinueExpired));
+    auto page =
+        listFromStore(rt, prefix, point->startAfter, rev, limit, *labels, *fields, selectors);
+    if (!page.ok() && page.status().isExpired())
+      return Status::expired(std::string(kContinueExpired));
     return page;
   }
 
@@ -396,8 +400,8 @@ Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& r
   } else {
     auto rv = parseResourceVersion(req.resourceVersion);
     if (!rv.ok()) return rv.status();
-    bool exact = req.resourceVersionMatch == "Exact" ||
-                 (req.resourceVersionMatch.empty() && limit > 0);
+    bool exact =
+        req.resourceVersionMatch == "Exact" || (req.resourceVersionMatch.empty() && limit > 0);
     if (exact) {
       int64_t current = store_.currentRevision();
       if (*rv > current) return tooLargeResourceVersion(*rv, current);
@@ -718,8 +722,8 @@ Result<json::object> Registry::update(const ResourceType& rt, const std::string&
     json::object next = obj;
     if (opts.subresource == "finalize") next = finalizeRequest(cur->obj, obj);
     auto res = finishUpdate(rt, srt, ns, name, std::move(next), *cur, opts);
-    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() &&
-        wantRv.empty() && attempt < kMaxWriteRetries) {
+    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() && wantRv.empty() &&
+        attempt < kMaxWriteRetries) {
       continue;
     }
     return res;

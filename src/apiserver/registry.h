@@ -150,8 +150,8 @@ class Registry {
   // 504 Timeout when it does not catch up in time, rather than serving stale data.
   Status waitFresh();
   Result<ListResponse> listFromStore(const core::ResourceType& rt, const std::string& prefix,
-                                     const std::string& startAfter, int64_t revision,
-                                     int64_t limit, const core::LabelSelector& labels,
+                                     const std::string& startAfter, int64_t revision, int64_t limit,
+                                     const core::LabelSelector& labels,
                                      const core::FieldSelector& fields, bool selectors);
   void finalizeNamespaceAsync(const std::string& name);
   bool finalizeNamespaceOnce(const std::string& name);

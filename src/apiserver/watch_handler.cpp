@@ -120,7 +120,8 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     } else if (fromRv > 0 && !cache_.waitForRevision(fromRv, std::chrono::seconds(3))) {
       auto st = Status::timeout("Too large resource version: " + rvParam +
                                 ", current: " + std::to_string(cache_.revision()))
-                    .withCauses({core::StatusCause{"ResourceVersionTooLarge", "Too large resource version", ""}})
+                    .withCauses({core::StatusCause{"ResourceVersionTooLarge",
+                                                   "Too large resource version", ""}})
                     .withRetryAfter(1);
       w.send(st.code(), "application/json", st.toJsonString());
       return;
@@ -207,8 +208,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     }
     if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
       lastBookmark = std::chrono::steady_clock::now();
-      if (!w.writeChunk(bookmark(std::max(cw->lastRevision(), cache_.revision()), false)))
-        return;
+      if (!w.writeChunk(bookmark(std::max(cw->lastRevision(), cache_.revision()), false))) return;
     }
   }
   w.endStream();

@@ -95,7 +95,6 @@ class Status {
 // Message of an Invalid status, formatted as upstream's NewInvalid does:
 // `Pod "x" is invalid: [field: Invalid value: ...: msg, ...]`, `Deployment.apps "x" is ...`.
 std::string formatInvalidMessage(std::string_view group, std::string_view kind,
-                                 std::string_view name,
-                                 const std::vector<StatusCause>& causes);
+                                 std::string_view name, const std::vector<StatusCause>& causes);
 
 }  // namespace berth::core
