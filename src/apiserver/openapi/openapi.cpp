@@ -7,6 +7,7 @@
 #include <map>
 
 #include "apiserver/openapi/builder.h"
+#include "apiserver/openapi/gnostic.h"
 #include "core/resources.h"
 
 namespace berth::apiserver::openapi {
@@ -17,10 +18,16 @@ using internal::Dialect;
 constexpr std::string_view kTitle = "Kubernetes";
 constexpr std::string_view kVersion = "v1.32.0";
 
+struct Hashed {
+  std::string text;
+  std::string hash;  // contentHash(text)
+};
+
 struct Documents {
-  std::map<std::string, std::string, std::less<>> v3;  // "api/v1" → document
-  std::string v3Index;
-  std::string v2;
+  std::map<std::string, Hashed, std::less<>> v3;  // "api/v1" → document
+  Hashed v3Index;
+  Hashed v2;
+  std::string v2Protobuf;  // gnostic form of v2, encoded once
 };
 
 // "api/v1", "apis/apps/v1": the key of a group version in the v3 index.
@@ -99,10 +106,12 @@ Documents build() {
               {"description", "Bearer Token authentication"}}}}}}},
     };
     std::string text = json::serialize(doc);
-    index[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + contentHash(text)}};
-    docs.v3.emplace(key, std::move(text));
+    std::string hash = contentHash(text);
+    index[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + hash}};
+    docs.v3.emplace(key, Hashed{std::move(text), std::move(hash)});
   }
-  docs.v3Index = json::serialize(json::object{{"paths", std::move(index)}});
+  docs.v3Index.text = json::serialize(json::object{{"paths", std::move(index)}});
+  docs.v3Index.hash = contentHash(docs.v3Index.text);
 
   json::object paths;
   for (const core::ResourceType* rt : all) internal::addResourcePaths(*rt, Dialect::kV2, paths);
@@ -119,7 +128,9 @@ Documents build() {
           {"description", "Bearer Token authentication"}}}}},
       {"security", json::array{json::object{{"BearerToken", json::array{}}}}},
   };
-  docs.v2 = json::serialize(v2);
+  docs.v2.text = json::serialize(v2);
+  docs.v2.hash = contentHash(docs.v2.text);
+  docs.v2Protobuf = encodeGnosticV2(v2);
   return docs;
 }
 
@@ -131,18 +142,33 @@ const Documents& documents() {
 
 }  // namespace
 
-const std::string& v3Index() { return documents().v3Index; }
+const std::string& v3Index() { return documents().v3Index.text; }
+const std::string& v3IndexHash() { return documents().v3Index.hash; }
 
-std::optional<std::string> v3Document(std::string_view path) {
+namespace {
+const Hashed* findV3(std::string_view path) {
   // Tolerate a leading slash and a query string ("?hash=...").
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   const auto& docs = documents().v3;
   auto it = docs.find(path);
-  if (it == docs.end()) return std::nullopt;
-  return it->second;
+  return it == docs.end() ? nullptr : &it->second;
+}
+}  // namespace
+
+std::optional<std::string_view> v3Document(std::string_view path) {
+  const Hashed* doc = findV3(path);
+  if (doc == nullptr) return std::nullopt;
+  return doc->text;
 }
 
-const std::string& v2Document() { return documents().v2; }
+std::string_view v3Hash(std::string_view path) {
+  const Hashed* doc = findV3(path);
+  return doc == nullptr ? std::string_view() : std::string_view(doc->hash);
+}
+
+const std::string& v2Document() { return documents().v2.text; }
+const std::string& v2Protobuf() { return documents().v2Protobuf; }
+const std::string& v2Hash() { return documents().v2.hash; }
 
 }  // namespace berth::apiserver::openapi

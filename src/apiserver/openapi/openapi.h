@@ -9,9 +9,10 @@
 //    x-kubernetes-group-version-kind on top-level kinds; paths for each resource whose operations
 //    carry x-kubernetes-group-version-kind, with the PATCH operation listing a `fieldValidation`
 //    query parameter (that is what makes kubectl leave validation to the server).
-//  - GET /openapi/v2 → Swagger 2.0 JSON with the same definitions (kubectl falls back to it);
-//    protobuf (gnostic) form is not served.
-// Documents are generated once and cached; the hash is stable for a build.
+//  - GET /openapi/v2 → Swagger 2.0 with the same definitions, as JSON or in gnostic's protobuf
+//    form (gnostic.h), which kubectl 1.20–1.28 ask for.
+// Documents (and the protobuf form) are generated once and cached; each has a content hash,
+// stable for a build, that serve.h uses as its ETag.
 //
 // Thread-safety: functions are safe to call concurrently (internal one-time init).
 #include <optional>
@@ -21,8 +22,16 @@
 namespace berth::apiserver::openapi {
 
 const std::string& v3Index();
-// `path` like "api/v1" or "apis/apps/v1"; nullopt when unknown.
-std::optional<std::string> v3Document(std::string_view path);
-const std::string& v2Document();
+const std::string& v3IndexHash();
+// `path` like "api/v1" or "apis/apps/v1" (a leading "/" and a "?query" are ignored); nullopt
+// when unknown. The view stays valid for the life of the process.
+std::optional<std::string_view> v3Document(std::string_view path);
+// The hash in the index's serverRelativeURL of that document; empty when unknown.
+std::string_view v3Hash(std::string_view path);
+
+const std::string& v2Document();  // JSON
+const std::string& v2Protobuf();  // gnostic openapi.v2.Document
+// One hash for both v2 forms (of the JSON), as upstream's ETag; responses vary on Accept.
+const std::string& v2Hash();
 
 }  // namespace berth::apiserver::openapi
