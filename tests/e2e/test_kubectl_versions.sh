@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The lecture's commands with every kubectl we can find, each binary run directly (not through
+# the /usr/bin/kubectl dispatcher, which would pick the version matching the server's):
+#  - Debian 12's own kubectl 1.20 (package kubernetes-client), downloaded with apt and extracted
+#    beside the installed one; it conflicts with /usr/bin/kubectl, so it is never installed.
+#    If it cannot be downloaded the test fails: it is the version most likely to break.
+#  - every /usr/lib/google-cloud-sdk/bin/kubectl.1.NN present.
+# kubectl 1.20–1.28 read /openapi/v2 in gnostic protobuf for apply, explain and validation;
+# each version gets its own namespace and cache dir, so each downloads the documents itself.
+source "$(dirname "$0")/lib.sh"
+cd "$FIXTURES"
+
+# Debian's kubectl, extracted once into a cache beside the build (reused by later runs).
+debian_kubectl() {
+  local dest=${KUBECTL_DEBIAN_DIR:-$(cd "$(dirname "$BERTH")" && pwd)/kubectl-debian}
+  local bin=$dest/usr/bin/kubectl
+  if [ ! -x "$bin" ]; then
+    local dl
+    dl=$(mktemp -d "$WORK/apt.XXXXXX")
+    chmod 777 "$dl"  # apt drops to the _apt user for downloads when it can
+    if ! (cd "$dl" && apt-get download kubernetes-client >"$WORK/apt.log" 2>&1); then
+      # A fresh box may have no package lists yet.
+      (apt-get update -qq && cd "$dl" && apt-get download kubernetes-client) >>"$WORK/apt.log" 2>&1
+    fi
+    local deb
+    deb=$(ls "$dl"/kubernetes-client_*.deb 2>/dev/null | head -1)
+    if [ -z "$deb" ] || ! mkdir -p "$dest" || ! dpkg-deb -x "$deb" "$dest"; then
+      cat "$WORK/apt.log" >&2
+      return 1
+    fi
+  fi
+  echo "$bin"
+}
+
+kubectls=()
+if deb=$(debian_kubectl) && [ -x "$deb" ]; then
+  kubectls+=("$deb")
+  pass "Debian's kubectl (kubernetes-client) is available at $deb"
+else
+  fail "apt-get download kubernetes-client (Debian's kubectl 1.20) failed; the oldest supported kubectl cannot be tested"
+fi
+for k in /usr/lib/google-cloud-sdk/bin/kubectl.1.*; do
+  [ -x "$k" ] && kubectls+=("$k")
+done
+[ "${#kubectls[@]}" -ge 2 ] && pass "found ${#kubectls[@]} kubectl versions" \
+  || fail "found only ${#kubectls[@]} kubectl versions" "${kubectls[*]:-none}"
+
+start_server || exit 1
+TOKEN=$(awk '/token:/ {print $2}' "$KUBECONFIG")
+API=https://127.0.0.1:$PORT
+
+echo "-- /openapi/v2 on the wire"
+proto=application/com.github.proto-openapi.spec.v2@v1.0+protobuf
+hdrs=$(curl -sk -o "$WORK/v2.pb" -D - -H "Authorization: Bearer $TOKEN" -H "Accept: $proto" "$API/openapi/v2")
+grep -qi '^content-type: application/com.github.proto-openapi.spec.v2.v1.0+protobuf' <<<"$hdrs" \
+  && pass "protobuf Accept gets the protobuf form" || fail "protobuf Accept gets the protobuf form" "$hdrs"
+# Document.swagger (field 1) = "2.0": the body starts 0a 03 "2.0".
+[ "$(head -c 5 "$WORK/v2.pb" | od -An -tx1 | tr -d ' \n')" == "0a03322e30" ] \
+  && pass "body is a gnostic Document" || fail "body is a gnostic Document" "$(head -c 32 "$WORK/v2.pb" | od -An -tx1)"
+etag=$(tr -d '\r' <<<"$hdrs" | awk -F': ' 'tolower($1)=="etag" {print $2}')
+code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Accept: $proto" \
+  -H "If-None-Match: $etag" "$API/openapi/v2")
+expect_eq "If-None-Match with the ETag answers 304" 304 "$code"
+code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Accept: text/html" "$API/openapi/v2")
+expect_eq "an unservable Accept answers 406" 406 "$code"
+
+# run_lecture KUBECTL: the lecture's session in a namespace of its own.
+run_lecture() {
+  local kc=$1 minor ns
+  minor=$(basename "$kc" | sed -n 's/^kubectl\.1\.\([0-9]*\)$/\1/p')
+  [ -z "$minor" ] && minor=20  # Debian's binary is plain "kubectl"
+  ns=v1-$minor
+  local cache=$WORK/cache-$minor
+  k() { "$kc" --cache-dir "$cache" -n "$ns" "$@"; }
+  echo "-- kubectl 1.$minor ($kc)"
+  expect_out "1.$minor: client version" "v1\\.$minor\\." k version --client
+  expect_out "1.$minor: create namespace" "namespace/$ns created" k create namespace "$ns"
+  expect_out "1.$minor: create -f pod.yml (validated)" '^pod/myapp created$' k create -f pod.yml
+  expect_out "1.$minor: create -f service.yaml" '^service/myapp-service created$' k create -f service.yaml
+  expect_out "1.$minor: get pod" '^myapp +0/1 +Pending +0 ' k get pod
+  expect_out "1.$minor: get services" '^myapp-service +NodePort +10\.[0-9.]+ +<none> +5000:3[0-9]{4}/TCP' k get services
+  expect_out "1.$minor: describe pod" '^Labels: +app=myapp$' k describe pod myapp
+  expect_out "1.$minor: label" '^pod/myapp labeled$' k label pod myapp tier=frontend
+  expect_out "1.$minor: get pods -l" '^myapp ' k get pods -l app=myapp,tier=frontend
+  # Validation: 1.20 checks client-side against /openapi/v2, newer ones leave it to the server.
+  sed 's/^spec:/spec:\n  bogusField: 1/; s/name: myapp$/name: bad/' pod.yml >"$WORK/bad-$minor.yml"
+  expect_err "1.$minor: create -f with an unknown field is rejected" 'unknown field "(spec\.)?bogusField"' \
+    k create -f "$WORK/bad-$minor.yml"
+  expect_out "1.$minor: apply creates" '^deployment.apps/web created$' k apply -f deploy.yaml
+  expect_out "1.$minor: apply unchanged" '^deployment.apps/web unchanged$' k apply -f deploy.yaml
+  sed 's/value: blue/value: green/' deploy.yaml >"$WORK/deploy-$minor.yaml"
+  expect_out "1.$minor: apply configured" '^deployment.apps/web configured$' k apply -f "$WORK/deploy-$minor.yaml"
+  expect_out "1.$minor: apply merged the env by name" '^MODE=green$' \
+    k get deploy web -o 'jsonpath={range .spec.template.spec.containers[0].env[*]}{.name}={.value}{end}'
+  sed 's/name: web$/name: web-ssa/' deploy.yaml >"$WORK/ssa-$minor.yaml"
+  expect_out "1.$minor: apply --server-side" '^deployment.apps/web-ssa serverside-applied$' \
+    k apply --server-side -f "$WORK/ssa-$minor.yaml"
+  expect_out "1.$minor: explain pod.spec" 'containers' k explain pod.spec
+  grep -Eq 'KIND: +Pod' <<<"$LAST_OUT" && pass "1.$minor: explain names the kind" \
+    || fail "1.$minor: explain names the kind" "$LAST_OUT"
+  expect_out "1.$minor: scale" 'deployment.apps/web scaled' k scale deploy web --replicas=3
+  expect_out "1.$minor: scale took effect" '^3$' k get deploy web -o 'jsonpath={.spec.replicas}'
+  expect_out "1.$minor: api-resources" '^deployments +deploy +apps/v1 +true +Deployment' k api-resources
+  expect_out "1.$minor: delete pod" '^pod "myapp" deleted' k delete pod myapp
+  expect_out "1.$minor: delete -f service.yaml" 'service "myapp-service" deleted' k delete -f service.yaml
+  expect_out "1.$minor: delete deployments" 'deployment.apps "web-ssa" deleted' k delete deploy web web-ssa
+  expect_out "1.$minor: nothing left" 'No resources found' k get pods,services,deployments
+}
+
+for kc in "${kubectls[@]}"; do run_lecture "$kc"; done
+
+# A client's second run revalidates its cached documents instead of downloading them again.
+last=${kubectls[-1]}
+minor=$(basename "$last" | sed -n 's/^kubectl\.1\.\([0-9]*\)$/\1/p')
+"$last" --cache-dir "$WORK/cache-$minor" explain pod -v=8 >"$WORK/explain2.log" 2>&1
+grep -q 'X-From-Cache: 1' "$WORK/explain2.log" \
+  && pass "1.${minor:-?}: a repeated explain is served from the client's HTTP cache" \
+  || fail "1.${minor:-?}: a repeated explain is served from the client's HTTP cache" "$(grep -i 'openapi' "$WORK/explain2.log" | head)"
+
+finish
