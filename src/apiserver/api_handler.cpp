@@ -303,7 +303,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     const std::string accept = req.header("accept");
     const std::string ifNoneMatch = req.header("if-none-match");
     const std::string hash = req.queryParam("hash");
-    if (auto reply = openapi::serve({normalized, accept, ifNoneMatch, hash})) {
+    const std::string acceptEncoding = req.header("accept-encoding");
+    if (auto reply = openapi::serve({normalized, accept, ifNoneMatch, hash, acceptEncoding})) {
       for (const auto& [name, value] : reply->headers) w.addHeader(name, value);
       w.send(reply->status, reply->contentType, reply->body);
       return;

@@ -8,6 +8,7 @@
 
 #include "apiserver/openapi/builder.h"
 #include "apiserver/openapi/gnostic.h"
+#include "apiserver/openapi/gzip.h"
 #include "core/resources.h"
 
 namespace berth::apiserver::openapi {
@@ -17,18 +18,6 @@ using internal::Dialect;
 
 constexpr std::string_view kTitle = "Kubernetes";
 constexpr std::string_view kVersion = "v1.32.0";
-
-struct Hashed {
-  std::string text;
-  std::string hash;  // contentHash(text)
-};
-
-struct Documents {
-  std::map<std::string, Hashed, std::less<>> v3;  // "api/v1" → document
-  Hashed v3Index;
-  Hashed v2;
-  std::string v2Protobuf;  // gnostic form of v2, encoded once
-};
 
 // "api/v1", "apis/apps/v1": the key of a group version in the v3 index.
 std::string pathKey(const core::ResourceType& rt) {
@@ -52,6 +41,24 @@ std::string contentHash(std::string_view data) {
                 static_cast<unsigned long long>(fnv(0x84222325cbf29ce4ULL)));
   return buf;
 }
+
+struct Hashed {
+  std::string text;
+  std::string gzipped;
+  std::string hash;  // contentHash(text)
+  Hashed() = default;
+  explicit Hashed(std::string t)
+      : text(std::move(t)), gzipped(gzip(text)), hash(contentHash(text)) {}
+  Served served() const { return {text, gzipped, hash}; }
+};
+
+struct Documents {
+  std::map<std::string, Hashed, std::less<>> v3;  // "api/v1" → document
+  Hashed v3Index;
+  Hashed v2;
+  std::string v2Protobuf;  // gnostic form of v2, encoded once
+  std::string v2ProtobufGzipped;
+};
 
 // Roots of a document's schemas: the kinds and lists of its resources plus shared meta types.
 std::vector<std::string> schemaRoots(const std::vector<const core::ResourceType*>& resources) {
@@ -105,13 +112,11 @@ Documents build() {
               {"in", "header"},
               {"description", "Bearer Token authentication"}}}}}}},
     };
-    std::string text = json::serialize(doc);
-    std::string hash = contentHash(text);
-    index[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + hash}};
-    docs.v3.emplace(key, Hashed{std::move(text), std::move(hash)});
+    Hashed hashed(json::serialize(doc));
+    index[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + hashed.hash}};
+    docs.v3.emplace(key, std::move(hashed));
   }
-  docs.v3Index.text = json::serialize(json::object{{"paths", std::move(index)}});
-  docs.v3Index.hash = contentHash(docs.v3Index.text);
+  docs.v3Index = Hashed(json::serialize(json::object{{"paths", std::move(index)}}));
 
   json::object paths;
   for (const core::ResourceType* rt : all) internal::addResourcePaths(*rt, Dialect::kV2, paths);
@@ -128,9 +133,9 @@ Documents build() {
           {"description", "Bearer Token authentication"}}}}},
       {"security", json::array{json::object{{"BearerToken", json::array{}}}}},
   };
-  docs.v2.text = json::serialize(v2);
-  docs.v2.hash = contentHash(docs.v2.text);
+  docs.v2 = Hashed(json::serialize(v2));
   docs.v2Protobuf = encodeGnosticV2(v2);
+  docs.v2ProtobufGzipped = gzip(docs.v2Protobuf);
   return docs;
 }
 
@@ -143,7 +148,7 @@ const Documents& documents() {
 }  // namespace
 
 const std::string& v3Index() { return documents().v3Index.text; }
-const std::string& v3IndexHash() { return documents().v3Index.hash; }
+Served servedV3Index() { return documents().v3Index.served(); }
 
 namespace {
 const Hashed* findV3(std::string_view path) {
@@ -162,13 +167,19 @@ std::optional<std::string_view> v3Document(std::string_view path) {
   return doc->text;
 }
 
-std::string_view v3Hash(std::string_view path) {
+std::optional<Served> servedV3(std::string_view path) {
   const Hashed* doc = findV3(path);
-  return doc == nullptr ? std::string_view() : std::string_view(doc->hash);
+  if (doc == nullptr) return std::nullopt;
+  return doc->served();
 }
 
 const std::string& v2Document() { return documents().v2.text; }
 const std::string& v2Protobuf() { return documents().v2Protobuf; }
-const std::string& v2Hash() { return documents().v2.hash; }
+
+Served servedV2(bool protobuf) {
+  const Documents& docs = documents();
+  if (!protobuf) return docs.v2.served();
+  return {docs.v2Protobuf, docs.v2ProtobufGzipped, docs.v2.hash};
+}
 
 }  // namespace berth::apiserver::openapi

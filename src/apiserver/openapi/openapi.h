@@ -22,16 +22,23 @@
 namespace berth::apiserver::openapi {
 
 const std::string& v3Index();
-const std::string& v3IndexHash();
 // `path` like "api/v1" or "apis/apps/v1" (a leading "/" and a "?query" are ignored); nullopt
 // when unknown. The view stays valid for the life of the process.
 std::optional<std::string_view> v3Document(std::string_view path);
-// The hash in the index's serverRelativeURL of that document; empty when unknown.
-std::string_view v3Hash(std::string_view path);
-
 const std::string& v2Document();  // JSON
 const std::string& v2Protobuf();  // gnostic openapi.v2.Document
-// One hash for both v2 forms (of the JSON), as upstream's ETag; responses vary on Accept.
-const std::string& v2Hash();
+
+// A document as served: its bytes, the same gzip-compressed (empty if compression failed) and
+// its content hash (the ETag; for v3 group versions also the index's ?hash=). Views stay valid
+// for the life of the process.
+struct Served {
+  std::string_view body;
+  std::string_view gzipped;
+  std::string_view hash;
+};
+Served servedV3Index();
+std::optional<Served> servedV3(std::string_view path);
+// Both v2 forms carry the JSON's hash, as upstream's ETag does; responses vary on Accept.
+Served servedV2(bool protobuf);
 
 }  // namespace berth::apiserver::openapi

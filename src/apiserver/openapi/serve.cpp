@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "apiserver/openapi/gzip.h"
 #include "apiserver/openapi/openapi.h"
 
 namespace berth::apiserver::openapi {
@@ -31,6 +32,33 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// One element of a comma-separated header with q values (Accept, Accept-Encoding).
+struct Weighted {
+  std::string_view value;  // without parameters
+  double q = 1;
+};
+
+std::vector<Weighted> parseWeighted(std::string_view header) {
+  std::vector<Weighted> out;
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    size_t semi = item.find(';');
+    Weighted w{trim(item.substr(0, semi))};
+    while (semi != std::string_view::npos) {
+      item = item.substr(semi + 1);
+      semi = item.find(';');
+      std::string_view param = trim(item.substr(0, semi));
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        w.q = std::strtod(std::string(param.substr(2)).c_str(), nullptr);
+      }
+    }
+    if (!w.value.empty()) out.push_back(w);
+  }
+  return out;
+}
+
 struct MediaRange {
   std::string_view type;
   std::string_view subtype;
@@ -42,31 +70,14 @@ struct MediaRange {
 std::vector<MediaRange> parseAccept(std::string_view accept) {
   if (trim(accept).empty()) accept = "*/*";
   std::vector<MediaRange> out;
-  while (!accept.empty()) {
-    size_t comma = accept.find(',');
-    std::string_view clause = accept.substr(0, comma);
-    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-    size_t semi = clause.find(';');
-    std::string_view media = trim(clause.substr(0, semi));
-    MediaRange r;
-    size_t slash = media.find('/');
-    if (media == "*") {
-      r.type = r.subtype = "*";
-    } else if (slash == std::string_view::npos) {
-      continue;
+  for (const Weighted& w : parseWeighted(accept)) {
+    size_t slash = w.value.find('/');
+    if (w.q <= 0 || (slash == std::string_view::npos && w.value != "*")) continue;
+    if (w.value == "*") {
+      out.push_back({"*", "*", w.q});
     } else {
-      r.type = trim(media.substr(0, slash));
-      r.subtype = trim(media.substr(slash + 1));
+      out.push_back({trim(w.value.substr(0, slash)), trim(w.value.substr(slash + 1)), w.q});
     }
-    while (semi != std::string_view::npos) {
-      clause = clause.substr(semi + 1);
-      semi = clause.find(';');
-      std::string_view param = trim(clause.substr(0, semi));
-      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
-        r.q = std::strtod(std::string(param.substr(2)).c_str(), nullptr);
-      }
-    }
-    if (r.q > 0) out.push_back(r);
   }
   std::stable_sort(out.begin(), out.end(), [](const MediaRange& a, const MediaRange& b) {
     if (a.q != b.q) return a.q > b.q;
@@ -74,6 +85,14 @@ std::vector<MediaRange> parseAccept(std::string_view accept) {
     return a.subtype != "*" && b.subtype == "*";
   });
   return out;
+}
+
+// Whether Accept-Encoding admits gzip: "gzip" (or "x-gzip", or "*") listed with a q above 0.
+bool acceptsGzip(std::string_view acceptEncoding) {
+  for (const Weighted& w : parseWeighted(acceptEncoding)) {
+    if (w.value == "gzip" || w.value == "x-gzip" || w.value == "*") return w.q > 0;
+  }
+  return false;
 }
 
 bool matches(const MediaRange& r, std::string_view media) {
@@ -109,17 +128,21 @@ bool noneMatchHits(std::string_view header, std::string_view etag) {
   return false;
 }
 
-// A 200 with the document, or a 304 when the client already holds it.
-Reply document(const ServeRequest& req, std::string_view contentType, std::string_view body,
-               std::string_view hash) {
+// A 200 with the document (gzip-compressed when the client takes it), or a 304 when the
+// client already holds it.
+Reply document(const ServeRequest& req, std::string_view contentType, const Served& doc) {
   Reply r;
-  r.headers.emplace_back("ETag", quoted(hash));
+  r.headers.emplace_back("ETag", quoted(doc.hash));
   if (noneMatchHits(req.ifNoneMatch, r.headers.back().second)) {
     r.status = 304;
     return r;
   }
   r.contentType = std::string(contentType);
-  r.body = body;
+  r.body = doc.body;
+  if (!doc.gzipped.empty() && acceptsGzip(req.acceptEncoding)) {
+    r.body = doc.gzipped;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  }
   return r;
 }
 
@@ -145,18 +168,22 @@ std::string expiresInAYear() {
 std::optional<Reply> serveV2(const ServeRequest& req) {
   auto media = negotiate(req.accept, {kJson, kProtobufV2Deprecated, kProtobufV2});
   if (!media) return notAcceptable();
-  Reply r = *media == kJson ? document(req, kJson, v2Document(), v2Hash())
-                            : document(req, kProtobufV2, v2Protobuf(), v2Hash());
-  r.headers.emplace_back("Vary", "Accept");
+  Reply r = *media == kJson ? document(req, kJson, servedV2(false))
+                            : document(req, kProtobufV2, servedV2(true));
+  r.headers.emplace_back("Vary", "Accept, Accept-Encoding");
   return r;
 }
 
 std::optional<Reply> serveV3(const ServeRequest& req, std::string_view groupVersion) {
-  if (groupVersion.empty()) return document(req, kJson, v3Index(), v3IndexHash());
-  auto text = v3Document(groupVersion);
-  if (!text) return std::nullopt;
+  if (groupVersion.empty()) {
+    Reply r = document(req, kJson, servedV3Index());
+    r.headers.emplace_back("Vary", "Accept-Encoding");
+    return r;
+  }
+  auto doc = servedV3(groupVersion);
+  if (!doc) return std::nullopt;
   if (!negotiate(req.accept, {kJson})) return notAcceptable();
-  std::string_view hash = v3Hash(groupVersion);
+  std::string_view hash = doc->hash;
   if (!req.hash.empty() && req.hash != hash) {
     Reply r;
     r.status = 301;
@@ -164,8 +191,8 @@ std::optional<Reply> serveV3(const ServeRequest& req, std::string_view groupVers
                                            "?hash=" + std::string(hash));
     return r;
   }
-  Reply r = document(req, kJson, *text, hash);
-  r.headers.emplace_back("Vary", "Accept");
+  Reply r = document(req, kJson, *doc);
+  r.headers.emplace_back("Vary", "Accept, Accept-Encoding");
   if (!req.hash.empty()) {
     r.headers.emplace_back("Cache-Control", "public, immutable");
     r.headers.emplace_back("Expires", expiresInAYear());

@@ -14,6 +14,8 @@
 //  - Every answer carries an ETag (the quoted content hash; the same for both v2 forms, with
 //    "Vary: Accept"), and a matching If-None-Match ("*", a list, weak tags too) answers 304
 //    without a body.
+//  - Documents go out gzip-compressed (compressed once, cached) when Accept-Encoding admits
+//    gzip, as every Go client's does; the ETag stays that of the document, as upstream's.
 //
 // Thread-safety: safe to call concurrently; replies point into documents built once.
 #include <optional>
@@ -25,10 +27,11 @@
 namespace berth::apiserver::openapi {
 
 struct ServeRequest {
-  std::string_view path;         // "/openapi/v2", "/openapi/v3", "/openapi/v3/apis/apps/v1"
-  std::string_view accept;       // Accept header ("" = */*)
-  std::string_view ifNoneMatch;  // If-None-Match header
-  std::string_view hash;         // the ?hash= query parameter
+  std::string_view path;                 // "/openapi/v2", "/openapi/v3", "/openapi/v3/apis/apps/v1"
+  std::string_view accept;               // Accept header ("" = */*)
+  std::string_view ifNoneMatch;          // If-None-Match header
+  std::string_view hash;                 // the ?hash= query parameter
+  std::string_view acceptEncoding = {};  // Accept-Encoding header
 };
 
 struct Reply {

@@ -18,6 +18,8 @@ std::string header(const Reply& r, std::string_view name) {
   return "";
 }
 
+std::string v2Hash() { return std::string(servedV2(false).hash); }
+
 Reply get(std::string_view path, std::string_view accept = "", std::string_view ifNoneMatch = "",
           std::string_view hash = "") {
   auto r = serve({path, accept, ifNoneMatch, hash});
@@ -30,7 +32,7 @@ TEST(OpenApiServe, V2IsJsonUnlessProtobufIsPreferred) {
   EXPECT_EQ(json.status, 200);
   EXPECT_EQ(json.contentType, "application/json");
   EXPECT_EQ(json.body, v2Document());
-  EXPECT_EQ(header(json, "Vary"), "Accept");
+  EXPECT_EQ(header(json, "Vary"), "Accept, Accept-Encoding");
   EXPECT_EQ(header(json, "ETag"), "\"" + v2Hash() + "\"");
 
   // What kubectl 1.20–1.28 send, answered under the current media type name.
@@ -75,12 +77,12 @@ TEST(OpenApiServe, IfNoneMatchRevalidates) {
 
   Reply index = get("/openapi/v3");
   EXPECT_EQ(index.body, v3Index());
-  EXPECT_EQ(header(index, "ETag"), "\"" + v3IndexHash() + "\"");
+  EXPECT_EQ(header(index, "ETag"), "\"" + std::string(servedV3Index().hash) + "\"");
   EXPECT_EQ(get("/openapi/v3", "", header(index, "ETag")).status, 304);
 }
 
 TEST(OpenApiServe, V3GroupVersionsHonourTheHash) {
-  const std::string hash(v3Hash("apis/apps/v1"));
+  const std::string hash(servedV3("apis/apps/v1").value_or(Served{}).hash);
   ASSERT_FALSE(hash.empty());
   EXPECT_NE(v3Index().find("/openapi/v3/apis/apps/v1?hash=" + hash), std::string::npos);
 
@@ -104,6 +106,28 @@ TEST(OpenApiServe, V3GroupVersionsHonourTheHash) {
   EXPECT_FALSE(serve({"/openapi/v4", "", "", ""}).has_value());
   EXPECT_FALSE(serve({"/openapi/v3x", "", "", ""}).has_value());
   EXPECT_FALSE(serve({"/openapi", "", "", ""}).has_value());
+}
+
+TEST(OpenApiServe, GzipWhenTheClientTakesIt) {
+  // What Go's transport adds to every kubectl request.
+  Reply pb = *serve({"/openapi/v2", kProtoDeprecated, "", "", "gzip"});
+  EXPECT_EQ(header(pb, "Content-Encoding"), "gzip");
+  EXPECT_EQ(pb.body, servedV2(true).gzipped);
+  ASSERT_GT(pb.body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(pb.body[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(pb.body[1]), 0x8b);
+  EXPECT_LT(pb.body.size() * 5, v2Protobuf().size());
+  EXPECT_EQ(header(pb, "ETag"), "\"" + v2Hash() + "\"");  // the document's, as upstream's
+
+  for (std::string_view enc : {"", "identity", "gzip;q=0", "br, deflate"}) {
+    Reply plain = *serve({"/openapi/v2", "", "", "", enc});
+    EXPECT_EQ(header(plain, "Content-Encoding"), "") << enc;
+    EXPECT_EQ(plain.body, v2Document()) << enc;
+  }
+  EXPECT_EQ(header(*serve({"/openapi/v3", "", "", "", "deflate, gzip;q=0.5"}), "Content-Encoding"),
+            "gzip");
+  EXPECT_EQ(header(*serve({"/openapi/v3/api/v1", "", "", "", "*"}), "Content-Encoding"), "gzip");
+  EXPECT_EQ(serve({"/openapi/v2", "", "\"" + v2Hash() + "\"", "", "gzip"})->status, 304);
 }
 
 }  // namespace
