@@ -1,6 +1,7 @@
 #include "apiserver/openapi/gzip.h"
 
 #include <zlib.h>
+
 namespace berth::apiserver::openapi {
 
 std::string gzip(std::string_view data) {
