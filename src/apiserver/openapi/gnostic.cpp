@@ -389,6 +389,8 @@ std::string_view stringAt(const json::value& v, std::string_view key) {
 
 bool hasRef(const json::value& v) { return v.is_object() && v.as_object().contains("$ref"); }
 
+// The encoder of each plain message (declared above, so that the tables can point at it):
+// its table and the number of its vendor_extension field.
 #define BERTH_PLAIN_MESSAGE(fn, name, table, ext)                 \
   void fn(const json::value& v, const Ctx& c, std::string& out) { \
     static constexpr MessageDef kDef{name, table, ext};           \

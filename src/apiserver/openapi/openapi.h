@@ -11,8 +11,8 @@
 //    query parameter (that is what makes kubectl leave validation to the server).
 //  - GET /openapi/v2 → Swagger 2.0 with the same definitions, as JSON or in gnostic's protobuf
 //    form (gnostic.h), which kubectl 1.20–1.28 ask for.
-// Documents (and the protobuf form) are generated once and cached; each has a content hash,
-// stable for a build, that serve.h uses as its ETag.
+// Documents (and the protobuf form) are generated and gzip-compressed once, and cached; each
+// has a content hash, stable for a build, that serve.h uses as its ETag.
 //
 // Thread-safety: functions are safe to call concurrently (internal one-time init).
 #include <optional>
