@@ -117,12 +117,39 @@ run_lecture() {
   expect_out "1.$minor: nothing left" 'No resources found' k get pods,services,deployments
 }
 
-for kc in "${kubectls[@]}"; do run_lecture "$kc"; done
+# Sessions run KUBECTL_VERSIONS_JOBS at a time (default 2), each in a subshell with its own
+# counters and output file; the outputs are printed in version order and their counts added up.
+# A session that ends without its closing line counts as a failure.
+jobs_max=${KUBECTL_VERSIONS_JOBS:-2}
+pids=()
+running() {
+  local n=0 p
+  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+  echo "$n"
+}
+for kc in "${kubectls[@]}"; do
+  while [ "$(running)" -ge "$jobs_max" ]; do sleep 0.1; done
+  (PASSED=0 FAILED=0; run_lecture "$kc"; echo "session-end $PASSED $FAILED") \
+    >"$WORK/session-$(minor_of "$kc").out" 2>&1 &
+  pids+=("$!")
+done
+for p in "${pids[@]}"; do wait "$p"; done
+for kc in "${kubectls[@]}"; do
+  out=$WORK/session-$(minor_of "$kc").out
+  grep -v '^session-end ' "$out"
+  counts=$(grep '^session-end ' "$out")
+  if [ -n "$counts" ]; then
+    read -r _ np nf <<<"$counts"
+    PASSED=$((PASSED + np)) FAILED=$((FAILED + nf))
+  else
+    fail "1.$(minor_of "$kc"): the session did not complete"
+  fi
+done
 
 # A client's second run revalidates its cached documents (If-None-Match → 304, or a v3 URL
 # whose ?hash= marks it immutable) instead of downloading them again: the oldest kubectl reads
 # /openapi/v2, the newest /openapi/v3.
-for kc in "${kubectls[0]}" "${kubectls[-1]}"; do
+[ "${#kubectls[@]}" -gt 0 ] && for kc in "${kubectls[0]}" "${kubectls[-1]}"; do
   minor=$(minor_of "$kc")
   "$kc" --cache-dir "$WORK/cache-$minor" explain pod -v=8 >"$WORK/explain2.log" 2>&1
   grep -v 'Response Body' "$WORK/explain2.log" | grep -A16 'GET.*https://.*/openapi/v[23]' \
