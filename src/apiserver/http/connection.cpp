@@ -122,6 +122,10 @@ class Writer final : public ResponseWriter, public RawStream {
     for (auto& [name, value] : headers_) res.insert(name, value);
     if (status != 204 && status != 304) res.body() = beast::span<char const>(body.data(), body.size());
     res.prepare_payload();
+    // Beast writes "Content-Length: 0" here; RFC 9110 forbids it on a 204, and on a 304 it
+    // would describe the cached representation: client-go's HTTP cache copies it over the
+    // cached entry's.
+    if (status == 204 || status == 304) res.erase(bhttp::field::content_length);
     res.keep_alive(keepAlive());
     beast::error_code ec;
     bhttp::response_serializer<bhttp::span_body<char const>> serializer(res);
