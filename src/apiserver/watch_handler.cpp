@@ -116,7 +116,13 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   std::vector<ObjectPtr> initial;
   if (initialEvents || fromRv == 0) {
     if (rvParam.empty()) {
-      cache_.waitUntilFresh(std::chrono::seconds(5));
+      if (!cache_.waitUntilFresh(std::chrono::seconds(5))) {
+        auto st = Status::timeout("Timeout: the watch cache did not catch up with the store in "
+                                  "time; retry the request")
+                      .withRetryAfter(1);
+        w.send(st.code(), "application/json", st.toJsonString());
+        return;
+      }
     } else if (fromRv > 0 && !cache_.waitForRevision(fromRv, std::chrono::seconds(3))) {
       auto st = Status::timeout("Too large resource version: " + rvParam +
                                 ", current: " + std::to_string(cache_.revision()))
