@@ -102,6 +102,9 @@ core::Status ApiServer::start() {
   hc.certFile = pki.servingCert;
   hc.keyFile = pki.servingKey;
   hc.clientCaFile = pki.caCert;
+  hc.maxConnections = config_.maxConnections;
+  hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
+  hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
   std::string token = adminToken_;
   auto tokens = [token](std::string_view t) {
     http::UserInfo u;
