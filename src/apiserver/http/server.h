@@ -123,6 +123,9 @@ struct ServerConfig {
   int handshakeTimeoutSeconds = 10;  // accept → TLS handshake done (plain HTTP: first byte)
   int writeTimeoutSeconds = 300;     // a client that takes no bytes for this long is gone
   size_t maxConnections = 10000;     // open connections, idle or busy; more wait in the backlog
+  // After a response, how long a worker waits for the next request before handing the
+  // connection to the poller (see Connection).
+  int keepAliveLingerMs = 20;
 };
 
 class Server {
