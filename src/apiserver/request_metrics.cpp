@@ -192,31 +192,34 @@ RequestInfo requestInfoFor(const http::Request& request) {
   return info;
 }
 
+// Names, labels and help texts as upstream's component-base prints them (stability level first).
 RequestMetrics::RequestMetrics(metrics::Registry& registry)
-    : requests_(registry.counter(
-          "apiserver_request_total",
-          "Counter of apiserver requests broken out for each verb, dry run value, group, version, "
-          "resource, scope, component, and HTTP response code.",
-          {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component",
-           "code"})),
+    : requests_(registry.counter("apiserver_request_total",
+                                 "[STABLE] Counter of apiserver requests broken out for each verb, "
+                                 "dry run value, group, version, resource, scope, component, and "
+                                 "HTTP response code.",
+                                 {"verb", "dry_run", "group", "version", "resource", "subresource",
+                                  "scope", "component", "code"})),
       durations_(registry.histogram(
           "apiserver_request_duration_seconds",
-          "Response latency distribution in seconds for each verb, dry run value, group, version, "
-          "resource, subresource, scope and component.",
+          "[STABLE] Response latency distribution in seconds for each verb, dry run value, group, "
+          "version, resource, subresource, scope and component.",
           {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"},
           metrics::requestDurationBuckets())),
-      inflight_(registry.gauge("apiserver_current_inflight_requests",
-                               "Maximal number of currently used inflight request limit of this "
-                               "apiserver per request kind in last second.",
-                               {"request_kind"})),
+      inflight_(
+          registry.gauge("apiserver_current_inflight_requests",
+                         "[STABLE] Maximal number of currently used inflight request limit of this "
+                         "apiserver per request kind in last second.",
+                         {"request_kind"})),
       longRunning_(registry.gauge(
           "apiserver_longrunning_requests",
-          "Gauge of all active long-running apiserver requests broken out by verb, group, "
+          "[STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, "
           "version, resource, scope and component. Not all requests are tracked this way.",
           {"verb", "group", "version", "resource", "subresource", "scope", "component"})),
-      watchers_(registry.gauge("apiserver_registered_watchers",
-                               "Number of currently registered watchers for a given resources",
-                               {"group", "version", "kind"})) {
+      watchers_(
+          registry.gauge("apiserver_registered_watchers",
+                         "[ALPHA] Number of currently registered watchers for a given resources",
+                         {"group", "version", "kind"})) {
   inflight_.with({"mutating"});
   inflight_.with({"readOnly"});
 }
