@@ -188,6 +188,10 @@ RequestInfo requestInfoFor(const http::Request& request) {
                      kLongRunningSubresources.count(info.subresource) > 0;
   info.mutating = info.verb != "get" && info.verb != "list" && info.verb != "watch";
   info.type = core::findResource(info.group, info.version, info.resource);
+  if (info.type != nullptr && !info.subresource.empty() &&
+      !info.type->hasSubresource(info.subresource)) {
+    info.type = nullptr;  // not something the server serves
+  }
   info.reportedVerb = reportedVerbFor(request, info);
   return info;
 }
@@ -263,7 +267,11 @@ void RequestMetrics::instrument(http::Request& request, http::ResponseWriter& wr
   next(request, recorder);
 
   int code = recorder.status();
-  bool record = info.isResourceRequest ? (info.type != nullptr || code != 404) : nonResourceKnown;
+  // A resource outside the catalogue counts once something served it to an authenticated
+  // caller (a custom resource); made-up paths answer 404, or 401 to anonymous callers.
+  bool record = info.isResourceRequest
+                    ? info.type != nullptr || (!request.user.anonymous() && code != 404)
+                    : nonResourceKnown;
   if (!record) return;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics::LabelValues labels = {info.reportedVerb, info.dryRun, info.group, info.version,
