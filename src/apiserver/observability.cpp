@@ -21,8 +21,8 @@ Observability::Observability(store::Interface& store, CacheSet& cache) : request
   // count per resource every minute; here it is exact at each scrape).
   registry_.computed(
       "apiserver_storage_objects",
-      "Number of stored objects at the time of last check split by kind.", metrics::Type::kGauge,
-      {"resource"}, [&cache] {
+      "[STABLE] Number of stored objects at the time of last check split by kind.",
+      metrics::Type::kGauge, {"resource"}, [&cache] {
         std::vector<metrics::Sample> samples;
         for (const auto& rt : core::allResources()) {
           if (!rt.isStorageVersion() || rt.virtualResource) continue;

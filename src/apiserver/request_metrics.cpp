@@ -188,35 +188,42 @@ RequestInfo requestInfoFor(const http::Request& request) {
                      kLongRunningSubresources.count(info.subresource) > 0;
   info.mutating = info.verb != "get" && info.verb != "list" && info.verb != "watch";
   info.type = core::findResource(info.group, info.version, info.resource);
+  if (info.type != nullptr && !info.subresource.empty() &&
+      !info.type->hasSubresource(info.subresource)) {
+    info.type = nullptr;  // not something the server serves
+  }
   info.reportedVerb = reportedVerbFor(request, info);
   return info;
 }
 
+// Names, labels and help texts as upstream's component-base prints them (stability level first).
 RequestMetrics::RequestMetrics(metrics::Registry& registry)
-    : requests_(registry.counter(
-          "apiserver_request_total",
-          "Counter of apiserver requests broken out for each verb, dry run value, group, version, "
-          "resource, scope, component, and HTTP response code.",
-          {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component",
-           "code"})),
+    : requests_(registry.counter("apiserver_request_total",
+                                 "[STABLE] Counter of apiserver requests broken out for each verb, "
+                                 "dry run value, group, version, resource, scope, component, and "
+                                 "HTTP response code.",
+                                 {"verb", "dry_run", "group", "version", "resource", "subresource",
+                                  "scope", "component", "code"})),
       durations_(registry.histogram(
           "apiserver_request_duration_seconds",
-          "Response latency distribution in seconds for each verb, dry run value, group, version, "
-          "resource, subresource, scope and component.",
+          "[STABLE] Response latency distribution in seconds for each verb, dry run value, group, "
+          "version, resource, subresource, scope and component.",
           {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"},
           metrics::requestDurationBuckets())),
-      inflight_(registry.gauge("apiserver_current_inflight_requests",
-                               "Maximal number of currently used inflight request limit of this "
-                               "apiserver per request kind in last second.",
-                               {"request_kind"})),
+      inflight_(
+          registry.gauge("apiserver_current_inflight_requests",
+                         "[STABLE] Maximal number of currently used inflight request limit of this "
+                         "apiserver per request kind in last second.",
+                         {"request_kind"})),
       longRunning_(registry.gauge(
           "apiserver_longrunning_requests",
-          "Gauge of all active long-running apiserver requests broken out by verb, group, "
+          "[STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, "
           "version, resource, scope and component. Not all requests are tracked this way.",
           {"verb", "group", "version", "resource", "subresource", "scope", "component"})),
-      watchers_(registry.gauge("apiserver_registered_watchers",
-                               "Number of currently registered watchers for a given resources",
-                               {"group", "version", "kind"})) {
+      watchers_(
+          registry.gauge("apiserver_registered_watchers",
+                         "[ALPHA] Number of currently registered watchers for a given resources",
+                         {"group", "version", "kind"})) {
   inflight_.with({"mutating"});
   inflight_.with({"readOnly"});
 }
@@ -260,7 +267,11 @@ void RequestMetrics::instrument(http::Request& request, http::ResponseWriter& wr
   next(request, recorder);
 
   int code = recorder.status();
-  bool record = info.isResourceRequest ? (info.type != nullptr || code != 404) : nonResourceKnown;
+  // A resource outside the catalogue counts once something served it to an authenticated
+  // caller (a custom resource); made-up paths answer 404, or 401 to anonymous callers.
+  bool record = info.isResourceRequest
+                    ? info.type != nullptr || (!request.user.anonymous() && code != 404)
+                    : nonResourceKnown;
   if (!record) return;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics::LabelValues labels = {info.reportedVerb, info.dryRun, info.group, info.version,

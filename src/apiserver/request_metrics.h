@@ -7,8 +7,9 @@
 // the status code the handler answered.
 //
 // Label cardinality stays bounded: a resource request is recorded under its group, version and
-// resource only when the resource is served (or the answer was not a 404: a resource served
-// from elsewhere, such as a custom resource); other paths only when they are one of the server's
+// resource only when the resource (and subresource) is served, or when an authenticated caller
+// got an answer other than 404 (a resource served from elsewhere, such as a custom resource);
+// other paths only when they are one of the server's
 // fixed paths (health, metrics, version, discovery, OpenAPI). Anything else a client makes up is
 // not recorded, as upstream records only what its router knows.
 //
@@ -32,7 +33,7 @@ struct RequestInfo {
   std::string dryRun;        // "", "All", or "invalid"
   bool longRunning = false;  // watch, proxy, and the exec/attach/log/portforward subresources
   bool mutating = false;
-  const core::ResourceType* type = nullptr;  // null when not a served resource
+  const core::ResourceType* type = nullptr;  // null when not a served resource (or subresource)
 };
 
 RequestInfo requestInfoFor(const http::Request& request);

@@ -152,8 +152,13 @@ TEST_F(RequestMetricsTest, MadeUpPathsLeaveNoSeries) {
   ASSERT_EQ(total->samples.size(), 1u);
   EXPECT_EQ(total->samples[0].labels.at("subresource"), "/livez");
   EXPECT_EQ(total->samples[0].labels.at("component"), "");
+  serve(makeRequest("GET", "/api/v1/namespaces/a/pods/p/madeup"), 404);  // not a subresource
+  serve(makeRequest("GET", "/api/v1/anonymousjunk"), 401);  // anonymous callers get 401
+  EXPECT_EQ(scrape().family("apiserver_request_total")->samples.size(), 1u);
   // A resource the catalogue does not know but something served (a custom resource) counts.
-  serve(makeRequest("GET", "/apis/example.com/v1/widgets"), 200);
+  auto custom = makeRequest("GET", "/apis/example.com/v1/widgets");
+  custom.user.name = "alice";
+  serve(custom, 200);
   EXPECT_EQ(scrape().value("apiserver_request_total", {{"resource", "widgets"}}), 1);
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Connections: 3,000 idle TCP connections that never start TLS do not stop the real kubectl,
-cost the server no thread each, and are closed once the handshake deadline passes."""
+cost the server no thread each, and are closed once the handshake deadline passes. An idle
+keep-alive connection is closed after --idle-connection-timeout, a quiet watch is not."""
 import os
 import resource
 import select
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -97,6 +99,42 @@ try:
 
         out, _ = kubectl(srv, "get", "ns")
         check("kubectl works after", out.returncode == 0, out.stderr)
+
+    with Server(args=["--idle-connection-timeout", "1"]) as srv:
+        env = dict(os.environ, HOME=home, KUBECONFIG=srv.kubeconfig)
+        watch = subprocess.Popen(["/usr/bin/kubectl", "get", "configmaps", "-w",
+                                  "--output-watch-events"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        try:
+            time.sleep(3)  # three idle timeouts without an event on the watch
+            out, _ = kubectl(srv, "create", "configmap", "late", "--from-literal=a=b")
+            check("create after the quiet period", out.returncode == 0, out.stderr)
+            seen = ""
+            deadline = time.monotonic() + 10
+            while "late" not in seen and time.monotonic() < deadline:
+                if select.select([watch.stdout], [], [], 0.5)[0]:
+                    seen += os.read(watch.stdout.fileno(), 65536).decode()
+            check("a watch quiet for 3x the idle timeout still delivers the event",
+                  "ADDED" in seen and "late" in seen, seen)
+        finally:
+            os.killpg(watch.pid, 15)
+            watch.wait(10)
+
+        # A keep-alive connection with no request in flight is closed after the idle timeout.
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+        conn.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = conn.recv(4096)
+        idle_from = time.monotonic()
+        check("keep-alive request answered", reply.startswith(b"HTTP/1.1 200"), reply[:80])
+        rest = conn.recv(4096)  # blocks until the server closes the connection
+        idle = time.monotonic() - idle_from
+        check(f"idle keep-alive closed after the idle timeout ({idle:.1f} s)",
+              rest == b"" and 0.9 <= idle < 4, f"rest={rest!r} idle={idle:.1f}")
+        conn.close()
 finally:
     for s in sockets:
         s.close()
