@@ -142,9 +142,9 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt, cons
 Status checkApplyRequest(const http::Request& req, const ResourceType& rt,
                          const json::value& patch, bool sameKind) {
   if (req.queryParam("fieldManager").empty()) {
-    return Status::invalid("meta.k8s.io", "PatchOptions", "",
-                           {{"FieldValueRequired", "Required value: is required for apply patch",
-                             "fieldManager"}});
+    return invalidOptions("PatchOptions", {"FieldValueRequired",
+                                           "Required value: is required for apply patch",
+                                           "fieldManager"});
   }
   if (!sameKind) return {};  // scale: the body is an autoscaling/v1 Scale
   if (!patch.is_object()) return Status::badRequest("error decoding YAML: not an object");

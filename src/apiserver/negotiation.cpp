@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "apiserver/protobuf/codec.h"
+#include "apiserver/protobuf/wire.h"
 
 namespace berth::apiserver {
 
@@ -237,15 +238,57 @@ std::string OutputMedia::contentType() const {
 
 core::Result<OutputMedia> negotiateOutput(std::string_view accept, bool stream) {
   if (trim(accept).empty()) return OutputMedia{};
-  for (const auto& c : parseAccept(accept)) {
+  auto clauses = parseAccept(accept);
+  std::optional<OutputMedia> chosen;
+  for (const auto& c : clauses) {
     if (c.q <= 0) continue;
-    if (auto m = match(c, stream)) return *m;
+    auto m = match(c, stream);
+    if (!m) continue;
+    if (!chosen) chosen = m;
+    // A watch is encoded once per event for all its watchers, in JSON: protobuf only for a
+    // client that accepts nothing else (client-go sends "protobuf, json" and reads either).
+    if (!stream || m->kind == MediaKind::kJson) return *m;
   }
+  if (chosen) return *chosen;
   return core::Status::notAcceptable(
       stream ? "only the following media types are accepted: application/json, "
                "application/vnd.kubernetes.protobuf"
              : "only the following media types are accepted: application/json, "
                "application/yaml, application/vnd.kubernetes.protobuf");
+}
+
+std::string protobufWatchFrames(std::string_view jsonLines) {
+  std::string out;
+  size_t start = 0;
+  while (start < jsonLines.size()) {
+    size_t end = jsonLines.find('\n', start);
+    if (end == std::string_view::npos) end = jsonLines.size();
+    std::string_view line = jsonLines.substr(start, end - start);
+    start = end + 1;
+    boost::system::error_code ec;
+    json::value ev = json::parse(line, ec);
+    if (ec || !ev.is_object()) continue;
+    const auto* type = ev.as_object().if_contains("type");
+    const auto* obj = ev.as_object().if_contains("object");
+    if (!type || !type->is_string() || !obj || !obj->is_object()) continue;
+    auto inner = protobuf::encodeEnvelope(obj->as_object());
+    if (!inner.ok()) continue;
+    std::string raw, event, envelope(protobuf::kMagic);
+    protobuf::internal::putBytesField(raw, 1, *inner);
+    protobuf::internal::putBytesField(event, 1, type->as_string());
+    protobuf::internal::putBytesField(event, 2, raw);
+    protobuf::internal::putBytesField(envelope, 1, "");  // typeMeta
+    protobuf::internal::putBytesField(envelope, 2, event);
+    protobuf::internal::putBytesField(envelope, 3, "");
+    protobuf::internal::putBytesField(envelope, 4, "");
+    uint32_t n = uint32_t(envelope.size());
+    out.push_back(char(n >> 24));
+    out.push_back(char(n >> 16));
+    out.push_back(char(n >> 8));
+    out.push_back(char(n));
+    out += envelope;
+  }
+  return out;
 }
 
 std::string jsonToYaml(const json::value& v) {

@@ -34,6 +34,14 @@ core::Result<OutputMedia> negotiateOutput(std::string_view accept, bool stream =
 // encode is answered in JSON, whose Content-Type clients decode by (`contentType` says which).
 std::string encodeResponse(const OutputMedia& media, std::string json, std::string& contentType);
 
+// Watch events as JSON lines ({"type":...,"object":{...}}\n, several per batch) re-framed as
+// upstream's protobuf watch stream: per event a 4-byte big-endian length, then a k8s envelope
+// (empty typeMeta, as upstream's serializer writes a WatchEvent) around meta.v1.WatchEvent
+// {1 type, 2 object: RawExtension{1 raw: the object's own k8s envelope}}. An event whose
+// object the schema cannot encode is dropped (kinds outside the table are never negotiated to
+// protobuf in practice: their clients ask for JSON).
+std::string protobufWatchFrames(std::string_view jsonLines);
+
 // JSON → YAML as sigs.k8s.io/yaml writes it: block style, map keys sorted, strings quoted
 // where a plain scalar would read as something else.
 std::string jsonToYaml(const boost::json::value& v);

@@ -6,6 +6,15 @@ namespace berth::apiserver {
 
 using core::Status;
 
+Status invalidOptions(std::string_view optionsKind, core::StatusCause cause) {
+  // NewInvalid names the kind qualified by its group: "CreateOptions.meta.k8s.io".
+  std::string message = std::string(optionsKind) + ".meta.k8s.io \"\" is invalid: " +
+                        cause.field + ": " + cause.message;
+  return Status::generic(422, "Invalid", std::move(message))
+      .withCauses({std::move(cause)})
+      .withDetails("", "meta.k8s.io", optionsKind);
+}
+
 Status checkStoredSize(std::string_view key, std::string_view value) {
   if (key.size() + value.size() <= kMaxStoredObjectBytes) return {};
   return Status::requestEntityTooLarge("etcdserver: request is too large");
@@ -51,10 +60,9 @@ Status checkDryRun(const http::Request& req, std::string_view optionsKind) {
     shown += "\"" + values[i] + "\"";
   }
   shown += "}";
-  return Status::invalid("meta.k8s.io", optionsKind, "",
-                         {{"FieldValueNotSupported",
-                           "Unsupported value: " + shown + ": supported values: \"All\"",
-                           "dryRun"}});
+  return invalidOptions(optionsKind,
+                        {"FieldValueNotSupported",
+                         "Unsupported value: " + shown + ": supported values: \"All\"", "dryRun"});
 }
 
 Status checkQueryParams(const http::Request& req, bool collection) {

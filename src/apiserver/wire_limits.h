@@ -26,6 +26,9 @@ inline constexpr int kMaxJsonDepth = 10000;
 // names.SimpleNameGenerator: generateName keeps at most 63 - 5 characters before the suffix.
 inline constexpr size_t kMaxGenerateNameBase = 58;
 
+// 422 Invalid on a meta.k8s.io options kind, as upstream's Validate*Options answers.
+core::Status invalidOptions(std::string_view optionsKind, core::StatusCause cause);
+
 core::Status checkStoredSize(std::string_view key, std::string_view value);
 
 // The query parameter `name` as Go's strconv.ParseInt(v, 10, 64) reads it; nullopt if absent.
