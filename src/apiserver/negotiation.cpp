@@ -58,9 +58,8 @@ std::vector<Clause> parseAccept(std::string_view accept) {
     }
     while (semi != std::string_view::npos) {
       size_t next = part.find(';', semi + 1);
-      std::string_view p = trim(part.substr(semi + 1, next == std::string_view::npos
-                                                          ? std::string_view::npos
-                                                          : next - semi - 1));
+      std::string_view p = trim(part.substr(
+          semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
       semi = next;
       size_t eq = p.find('=');
       if (p.empty()) continue;

@@ -24,8 +24,7 @@ TEST(Negotiation, PicksTheFirstServableClauseByQuality) {
   EXPECT_EQ(kindFor("*/*"), MediaKind::kJson);
   EXPECT_EQ(kindFor("application/*"), MediaKind::kJson);
   EXPECT_EQ(kindFor("application/yaml"), MediaKind::kYaml);
-  EXPECT_EQ(kindFor("application/vnd.kubernetes.protobuf, application/json"),
-            MediaKind::kProtobuf);
+  EXPECT_EQ(kindFor("application/vnd.kubernetes.protobuf, application/json"), MediaKind::kProtobuf);
   EXPECT_EQ(kindFor("application/json;q=0.5, application/yaml"), MediaKind::kYaml);
   EXPECT_EQ(kindFor("application/yaml;q=0.1, application/json;q=0.9"), MediaKind::kJson);
   EXPECT_EQ(kindFor("text/html, application/yaml;q=0.2"), MediaKind::kYaml);
@@ -112,7 +111,8 @@ TEST(Negotiation, ProtobufWatchFramesDecode) {
   std::vector<std::string> names, types;
   size_t pos = 0;
   while (pos + 4 <= frames.size()) {
-    uint32_t n = (uint32_t(uint8_t(frames[pos])) << 24) | (uint32_t(uint8_t(frames[pos + 1])) << 16) |
+    uint32_t n = (uint32_t(uint8_t(frames[pos])) << 24) |
+                 (uint32_t(uint8_t(frames[pos + 1])) << 16) |
                  (uint32_t(uint8_t(frames[pos + 2])) << 8) | uint32_t(uint8_t(frames[pos + 3]));
     ASSERT_LE(pos + 4 + n, frames.size());
     std::string_view env(frames.data() + pos + 4, n);

@@ -8,8 +8,8 @@ using core::Status;
 
 Status invalidOptions(std::string_view optionsKind, core::StatusCause cause) {
   // NewInvalid names the kind qualified by its group: "CreateOptions.meta.k8s.io".
-  std::string message = std::string(optionsKind) + ".meta.k8s.io \"\" is invalid: " +
-                        cause.field + ": " + cause.message;
+  std::string message = std::string(optionsKind) + ".meta.k8s.io \"\" is invalid: " + cause.field +
+                        ": " + cause.message;
   return Status::generic(422, "Invalid", std::move(message))
       .withCauses({std::move(cause)})
       .withDetails("", "meta.k8s.io", optionsKind);

@@ -17,8 +17,10 @@ TEST(WireLimits, IntegerQueryValuesParseAsGoDoes) {
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(**ok, -12);
   EXPECT_FALSE(int64QueryParam(request("GET", {}), "limit")->has_value());
-  for (auto [value, why] : {std::pair{"10abc", "invalid syntax"}, {"", "invalid syntax"},
-                            {"+", "invalid syntax"}, {" 1", "invalid syntax"},
+  for (auto [value, why] : {std::pair{"10abc", "invalid syntax"},
+                            {"", "invalid syntax"},
+                            {"+", "invalid syntax"},
+                            {" 1", "invalid syntax"},
                             {"99999999999999999999", "value out of range"}}) {
     auto r = int64QueryParam(request("GET", {{"limit", value}}), "limit");
     ASSERT_FALSE(r.ok()) << value;

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "apiserver/protobuf/resolved.h"
 #include "apiserver/protobuf/schema.h"
 
 namespace berth::apiserver::protobuf {
@@ -18,22 +19,28 @@ constexpr int kMaxDepth = 64;
 void fill(const MessageSchema& schema, json::object& obj, int depth);
 
 // The JSON of a zero value of a message type with its own JSON form (schema.h isSpecial).
-// nullopt when Go writes nothing useful for it (FieldsV1 and RawExtension marshal as null, but
-// neither is ever a non-pointer field a client requires).
-std::optional<json::value> specialZero(std::string_view messageType) {
-  constexpr std::string_view kMeta = "k8s.io.apimachinery.pkg.apis.meta.v1.";
-  if (messageType.starts_with(kMeta)) {
-    auto name = messageType.substr(kMeta.size());
-    if (name == "Time" || name == "MicroTime") return json::value(nullptr);
-    if (name == "Duration") return json::value("0s");
-    return std::nullopt;
+// nullopt for FieldsV1 and RawExtension: Go writes null, and neither is ever a non-pointer
+// field a client requires.
+std::optional<json::value> specialZero(internal::Special special) {
+  using internal::Special;
+  switch (special) {
+    case Special::kTime:
+    case Special::kMicroTime:
+      return json::value(nullptr);
+    case Special::kDuration:
+      return json::value("0s");
+    case Special::kQuantity:
+      return json::value("0");
+    case Special::kIntOrString:
+      return json::value(0);
+    case Special::kRawExtension:
+    case Special::kNone:
+      break;
   }
-  if (messageType == "k8s.io.apimachinery.pkg.api.resource.Quantity") return json::value("0");
-  if (messageType == "k8s.io.apimachinery.pkg.util.intstr.IntOrString") return json::value(0);
   return std::nullopt;
 }
 
-std::optional<json::value> zeroOf(const FieldSchema& f) {
+std::optional<json::value> zeroOf(const FieldSchema& f, const internal::ResolvedType& type) {
   switch (f.type) {
     case FieldType::kString:
       return json::value("");
@@ -45,7 +52,7 @@ std::optional<json::value> zeroOf(const FieldSchema& f) {
     case FieldType::kDouble:
       return json::value(0.0);
     case FieldType::kMessage:
-      if (isSpecial(f.messageType)) return specialZero(f.messageType);
+      if (type.special != internal::Special::kNone) return specialZero(type.special);
       return json::value(json::object());
     case FieldType::kBytes:  // []byte: null, like a nil slice
     case FieldType::kMap:
@@ -54,24 +61,23 @@ std::optional<json::value> zeroOf(const FieldSchema& f) {
   return std::nullopt;
 }
 
-const MessageSchema* nestedSchema(const FieldSchema& f) {
-  if (f.messageType.empty() || isSpecial(f.messageType)) return nullptr;
-  return findMessage(f.messageType);
-}
-
-void fillField(const FieldSchema& f, json::object& obj, int depth) {
-  const MessageSchema* sub = nestedSchema(f);
+void fillField(const MessageSchema& owner, const FieldSchema& f, json::object& obj, int depth) {
+  bool nested = f.type == FieldType::kMessage ||
+                (f.type == FieldType::kMap && f.mapValueType == FieldType::kMessage);
+  if (!nested && !f.emitZero) return;  // most fields: nothing to add, nothing to walk
+  const internal::ResolvedType& type = internal::resolveField(owner, f);
+  const MessageSchema* sub = type.special == internal::Special::kNone ? type.message : nullptr;
   if (f.inlined) {
     // The embedded struct's fields sit in this object.
     if (sub != nullptr && f.type == FieldType::kMessage && !f.repeated) fill(*sub, obj, depth + 1);
     return;
   }
   auto it = obj.find(f.jsonName);
-  if (it == obj.end() || (it->value().is_null() && sub != nullptr && !f.repeated &&
-                          f.type == FieldType::kMessage)) {
+  if (it == obj.end() ||
+      (it->value().is_null() && sub != nullptr && !f.repeated && f.type == FieldType::kMessage)) {
     // Missing, or null where Go decodes null into a zero struct.
     if (!f.emitZero || f.repeated) return;
-    auto zero = zeroOf(f);
+    auto zero = zeroOf(f, type);
     if (!zero) return;
     it = obj.insert_or_assign(f.jsonName, std::move(*zero)).first;
   }
@@ -96,7 +102,7 @@ void fillField(const FieldSchema& f, json::object& obj, int depth) {
 
 void fill(const MessageSchema& schema, json::object& obj, int depth) {
   if (depth > kMaxDepth) return;
-  for (const auto& f : schema.fields) fillField(f, obj, depth);
+  for (const auto& f : schema.fields) fillField(schema, f, obj, depth);
 }
 
 }  // namespace
