@@ -27,7 +27,7 @@ constexpr std::string_view kJson = "application/json";
 
 // JSON bodies end with the newline Go's json.Encoder writes after every value.
 void sendStatus(http::ResponseWriter& w, const Status& st) {
-  w.send(st.code() == 0 ? 200 : st.code(), kJson, st.toJsonString() + "\n");
+  w.send(st.code() == 0 ? 200 : st.code(), kJson, st.toJsonString());
 }
 
 void sendJson(http::ResponseWriter& w, int code, std::string_view body) {
@@ -45,7 +45,7 @@ void sendEncoded(http::ResponseWriter& w, int code, const OutputMedia& media, st
 }
 
 void sendStatusAs(http::ResponseWriter& w, const OutputMedia& media, const Status& st) {
-  sendEncoded(w, st.code() == 0 ? 200 : st.code(), media, st.toJsonString());
+  sendEncoded(w, st.code() == 0 ? 200 : st.code(), media, json::serialize(st.toJson()));
 }
 
 std::vector<std::string> splitPath(std::string_view path) {
@@ -445,7 +445,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   auto sendJson = [&](http::ResponseWriter& out, int code, std::string body) {
     sendEncoded(out, code, media, std::move(body));
   };
-  if (auto st = checkQueryParams(req, t.name.empty()); !st.ok()) {
+  if (auto st = checkQueryParams(req, t.name.empty() || watching); !st.ok()) {
     sendStatus(w, st);
     return;
   }

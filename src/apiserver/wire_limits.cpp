@@ -65,10 +65,10 @@ Status checkDryRun(const http::Request& req, std::string_view optionsKind) {
                          "Unsupported value: " + shown + ": supported values: \"All\"", "dryRun"});
 }
 
-Status checkQueryParams(const http::Request& req, bool collection) {
+Status checkQueryParams(const http::Request& req, bool listOptions) {
   const std::string& m = req.method;
   std::vector<std::string_view> ints;
-  if (m == "GET" || m == "HEAD" || (m == "DELETE" && collection)) {
+  if (listOptions && (m == "GET" || m == "HEAD" || m == "DELETE")) {
     ints = {"limit", "timeoutSeconds"};
   }
   if (m == "DELETE") ints.push_back("gracePeriodSeconds");

@@ -39,10 +39,11 @@ core::Result<std::optional<int64_t>> int64QueryParam(const http::Request& req,
 // "PatchOptions" or "DeleteOptions".
 core::Status checkDryRun(const http::Request& req, std::string_view optionsKind);
 
-// The query parameters of the options a verb decodes, checked before the verb runs: reads decode
-// ListOptions (limit, timeoutSeconds), deletes DeleteOptions (gracePeriodSeconds, dryRun; a
-// collection also ListOptions), writes their options' dryRun. `collection`: no object name.
-core::Status checkQueryParams(const http::Request& req, bool collection);
+// The query parameters of the options a request decodes, checked before the verb runs: lists,
+// watches and deletecollection decode ListOptions (limit, timeoutSeconds; `listOptions`),
+// deletes DeleteOptions (gracePeriodSeconds), writes their options' dryRun. A get of one object
+// decodes only GetOptions: nothing checked.
+core::Status checkQueryParams(const http::Request& req, bool listOptions);
 
 // generateName cut so the name with its 5-character suffix fits every kind's limit.
 std::string generateNameBase(std::string_view generateName);

@@ -35,6 +35,7 @@ TEST(WireLimits, QueryParamsPerVerb) {
   EXPECT_EQ(checkQueryParams(request("GET", {{"timeoutSeconds", "abc"}}), true).code(), 400);
   EXPECT_EQ(checkQueryParams(request("DELETE", {{"gracePeriodSeconds", "x"}}), false).code(), 400);
   // Options a verb does not decode are not checked (upstream ignores them).
+  EXPECT_TRUE(checkQueryParams(request("GET", {{"limit", "x"}}), false).ok());
   EXPECT_TRUE(checkQueryParams(request("POST", {{"limit", "x"}}), true).ok());
   EXPECT_TRUE(checkQueryParams(request("POST", {{"dryRun", "All"}}), true).ok());
   auto bogus = checkQueryParams(request("POST", {{"dryRun", "bogus"}}), true);

@@ -173,6 +173,21 @@ with Server() as srv:
     check("HPA (v2) status.desiredReplicas is 0", hpa2["status"].get("desiredReplicas") == 0,
           hpa2["status"])
 
+    # A client that takes only protobuf gets upstream's length-delimited watch frames.
+    ct, frames = get("/api/v1/namespaces/default/services?watch=1&timeoutSeconds=1",
+                     "application/vnd.kubernetes.protobuf;stream=watch")
+    events, i = [], 0
+    while i + 4 <= len(frames):
+        n = int.from_bytes(frames[i:i + 4], "big")
+        env = frames[i + 4:i + 4 + n]
+        i += 4 + n
+        ev = fields(fields(env[4:])[2][0])  # runtime.Unknown.raw: a meta.v1.WatchEvent
+        obj_env = fields(ev[2][0])[1][0]  # RawExtension.raw: the object's own envelope
+        obj = fields(fields(obj_env[4:])[2][0])
+        events.append((ev[1][0], fields(obj[1][0])[1][0]))
+    check("protobuf watch frames", ct.startswith("application/vnd.kubernetes.protobuf") and
+          i == len(frames) and (b"ADDED", b"svc") in events, (ct, events))
+
     ct, y = get("/api/v1/namespaces/default/services/svc", "application/yaml")
     check("YAML when asked", ct == "application/yaml" and b"\nkind: Service\n" in y, y[:200])
 
