@@ -366,7 +366,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   bool aggregated = req.header("accept").find("as=APIGroupDiscoveryList") != std::string::npos &&
                     req.header("accept").find("v=v2;") != std::string::npos;
   if (aggregated && segs.size() == 1 && (segs[0] == "api" || segs[0] == "apis")) {
-    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api"));
+    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api") + "\n");
     return;
   }
   if (segs[0] == "api") {

@@ -243,9 +243,9 @@ Result<json::object> Registry::persistCreate(const ResourceType& srt, json::obje
   std::string ns = str(meta, "namespace");
   std::string name = str(meta, "name");
   protobuf::addGoZeroValues(obj);
+  if (dryRun) return obj;  // never reaches etcd, so never meets its size limit
   std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
   if (auto st = checkStoredSize(key, value); !st.ok()) return st;
-  if (dryRun) return obj;
   auto rev = store_.create(key, value);
   if (!rev.ok()) {
     if (rev.status().isAlreadyExists()) return Status::alreadyExists(srt.qualifiedResource(), name);
@@ -338,12 +338,12 @@ Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::obje
   std::string name = str(meta, "name");
   meta.erase("resourceVersion");
   protobuf::addGoZeroValues(obj);
-  std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
-  if (auto st = checkStoredSize(key, value); !st.ok()) return st;
   if (dryRun) {
     metaOf(obj)["resourceVersion"] = std::to_string(modRevision);
     return obj;
   }
+  std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
+  if (auto st = checkStoredSize(key, value); !st.ok()) return st;
   auto rev = store_.update(key, value, modRevision);
   if (!rev.ok()) {
     if (rev.status().isConflict())

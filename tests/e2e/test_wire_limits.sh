@@ -36,6 +36,8 @@ expect_status "body over 3 MiB is 413" 413 RequestEntityTooLarge '^Request entit
 python3 -c 'import json; print(json.dumps({"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"big"},"subsets":[{"addresses":[{"ip":"10.%d.%d.%d" % (i>>16, (i>>8)&255, i&255)} for i in range(100000)]}]}))' >"$WORK/1600k.json"
 api POST /api/v1/namespaces/default/endpoints application/json "$WORK/1600k.json"
 expect_status "stored object over 1.5 MiB is 413 as etcd's limit" 413 RequestEntityTooLarge '^etcdserver: request is too large$'
+api POST "/api/v1/namespaces/default/endpoints?dryRun=All" application/json "$WORK/1600k.json"
+expect_eq "a dry run never meets etcd's limit" 201 "$CODE"
 api GET /api/v1/namespaces/default/endpoints/big
 expect_eq "the oversize object was not stored" 404 "$CODE"
 
@@ -98,6 +100,8 @@ api GET /api/v1/namespaces/default/configmaps/nope
 expect_eq "a Status ends with a newline" "404 0a" "$CODE $(tail -c1 "$WORK/body" | od -An -tx1 | tr -d ' ')"
 api GET /apis
 expect_eq "discovery ends with a newline" "0a" "$(tail -c1 "$WORK/body" | od -An -tx1 | tr -d ' ')"
+api GET /apis "" "" "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+expect_eq "aggregated discovery ends with a newline" "0a" "$(tail -c1 "$WORK/body" | od -An -tx1 | tr -d ' ')"
 api GET /api/v1/namespaces/default/configmaps/ssa "" "" application/yaml
 expect_out "YAML when asked" '^  a: b$' cat "$WORK/body"
 api GET /api/v1/namespaces/default/configmaps/ssa "" "" "text/html, application/yaml;q=0.5"
