@@ -139,12 +139,12 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt, cons
 // What upstream checks before a server-side apply runs: PatchOptions validation wants an
 // explicit fieldManager (422; other patches default it from the user agent), and the field
 // manager wants the body's apiVersion to be the endpoint's (400).
-Status checkApplyRequest(const http::Request& req, const ResourceType& rt,
-                         const json::value& patch, bool sameKind) {
+Status checkApplyRequest(const http::Request& req, const ResourceType& rt, const json::value& patch,
+                         bool sameKind) {
   if (req.queryParam("fieldManager").empty()) {
-    return invalidOptions("PatchOptions", {"FieldValueRequired",
-                                           "Required value: is required for apply patch",
-                                           "fieldManager"});
+    return invalidOptions(
+        "PatchOptions",
+        {"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"});
   }
   if (!sameKind) return {};  // scale: the body is an autoscaling/v1 Scale
   if (!patch.is_object()) return Status::badRequest("error decoding YAML: not an object");
@@ -439,6 +439,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   const OutputMedia media = *negotiated;
+  // From here on replies go out in the negotiated media type: these hide the JSON-only helpers.
   auto sendStatus = [&](http::ResponseWriter& out, const Status& st) {
     sendStatusAs(out, media, st);
   };
@@ -462,8 +463,9 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   std::string include = req.queryParam("includeObject");
 
   auto respondObject = [&](int code, json::object obj) {
-    // Objects built outside the store (scale, eviction) get Go's zero fields here.
-    protobuf::addGoZeroValues(obj);
+    // Stored objects have Go's zero fields; those built for a subresource (Scale) or converted
+    // to another served version get them here.
+    if (!t.subresource.empty() || !rt.isStorageVersion()) protobuf::addGoZeroValues(obj);
     if (table && str(obj, "kind") == rt.kind) {
       std::string rv;
       if (auto* m = obj.if_contains("metadata"); m && m->is_object())
@@ -653,8 +655,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     pr.patch = std::move(*body);
     pr.force = parseGoBool(req.queryParam("force"));
     if (pr.type == PatchType::kApply) {
-      if (auto st = checkApplyRequest(req, rt, pr.patch, t.subresource != "scale");
-          !st.ok()) {
+      if (auto st = checkApplyRequest(req, rt, pr.patch, t.subresource != "scale"); !st.ok()) {
         sendStatus(w, st);
         return;
       }
@@ -682,9 +683,10 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       if (rt.namespaced && t.ns.empty()) {
         // Upstream routes only list and watch across namespaces (installer.go): a DELETE here
         // finds no route, and go-restful answers 405.
-        sendStatus(w, Status::methodNotSupported("the server does not allow this method on the "
-                                                 "requested resource")
-                          .withCauses({{"UnexpectedServerResponse", "405: Method Not Allowed", ""}}));
+        sendStatus(w,
+                   Status::methodNotSupported("the server does not allow this method on the "
+                                              "requested resource")
+                       .withCauses({{"UnexpectedServerResponse", "405: Method Not Allowed", ""}}));
         return;
       }
       auto lr = listRequestFrom(req, t);

@@ -89,8 +89,8 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   auto watcher = cache->watch(fromRv);
   if (!watcher.ok()) {
     // Too old: upstream answers 200 and an ERROR event carrying a 410 Expired Status.
-    if (!w.beginStream(200, pb ? "application/vnd.kubernetes.protobuf;stream=watch"
-                                : "application/json"))
+    if (!w.beginStream(
+            200, pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json"))
       return;
     json::object ev{{"type", "ERROR"}, {"object", watcher.status().toJson()}};
     w.writeChunk(frames(json::serialize(ev) + "\n"));
