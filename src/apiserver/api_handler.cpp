@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -212,8 +213,13 @@ json::object makeTable(const ResourceType& rt, const std::vector<json::object>& 
 }
 
 bool parseGoBool(std::string_view v) {
-  // Go's strconv.ParseBool: 1, t, T, TRUE, true, True.
-  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+  // runtime.Convert_Slice_string_To_bool, which decodes boolean query parameters upstream: only
+  // "0" and "false" (any case) are false. Absent reads as empty here: false too (a present but
+  // empty value, true upstream, is not told apart).
+  if (v.empty() || v == "0") return false;
+  return !(v.size() == 5 && std::equal(v.begin(), v.end(), "false", [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  }));
 }
 
 ApiHandler::ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "apiserver/api_handler.h"
+
 namespace berth::apiserver {
 namespace {
 
@@ -43,6 +45,11 @@ TEST(WireLimits, QueryParamsPerVerb) {
   EXPECT_EQ(bogus.message(),
             "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: "
             "[]string{\"bogus\"}: supported values: \"All\"");
+}
+
+TEST(WireLimits, BooleanQueryValuesAsTheParameterCodecReadsThem) {
+  for (auto v : {"true", "1", "True", "t", "yes", "abc"}) EXPECT_TRUE(parseGoBool(v)) << v;
+  for (auto v : {"", "0", "false", "False", "FALSE"}) EXPECT_FALSE(parseGoBool(v)) << v;
 }
 
 TEST(WireLimits, StoredSizeAndGenerateName) {
