@@ -2,14 +2,19 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
 #include "apiserver/discovery.h"
+#include "apiserver/negotiation.h"
+#include "apiserver/openapi/openapi.h"
 #include "apiserver/openapi/serve.h"
 #include "apiserver/printers/table.h"
 #include "apiserver/protobuf/codec.h"
 #include "apiserver/protobuf/schema.h"
+#include "apiserver/protobuf/zero_values.h"
+#include "apiserver/wire_limits.h"
 #include "apiserver/yaml_json.h"
 #include "core/labels.h"
 
@@ -22,12 +27,27 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
+// JSON bodies end with the newline Go's json.Encoder writes after every value.
 void sendStatus(http::ResponseWriter& w, const Status& st) {
   w.send(st.code() == 0 ? 200 : st.code(), kJson, st.toJsonString());
 }
 
 void sendJson(http::ResponseWriter& w, int code, std::string_view body) {
-  w.send(code, kJson, body);
+  std::string b;
+  b.reserve(body.size() + 1);
+  b.append(body).push_back('\n');
+  w.send(code, kJson, b);
+}
+
+// A body (JSON text) in the negotiated media type; Status errors too, as upstream negotiates them.
+void sendEncoded(http::ResponseWriter& w, int code, const OutputMedia& media, std::string body) {
+  std::string contentType;
+  std::string out = encodeResponse(media, std::move(body), contentType);
+  w.send(code, contentType, out);
+}
+
+void sendStatusAs(http::ResponseWriter& w, const OutputMedia& media, const Status& st) {
+  sendEncoded(w, st.code() == 0 ? 200 : st.code(), media, json::serialize(st.toJson()));
 }
 
 std::vector<std::string> splitPath(std::string_view path) {
@@ -49,10 +69,6 @@ std::string str(const json::object& o, std::string_view k) {
 }
 
 using Target = RequestTarget;
-
-bool wantsTable(const http::Request& req) {
-  return req.header("accept").find("as=Table") != std::string::npos;
-}
 
 // Decodes a request body by Content-Type into JSON.
 Result<json::value> decodeBody(const http::Request& req) {
@@ -80,8 +96,12 @@ Result<json::value> decodeBody(const http::Request& req) {
   }
   boost::system::error_code ec;
   json::parse_options po;
-  po.max_depth = 100;
+  po.max_depth = kMaxJsonDepth;  // Go's decoder: "exceeded max depth" past 10000
   json::value v = json::parse(req.body, ec, {}, po);
+  if (ec == json::error::too_deep) {
+    return Status::badRequest("error decoding request body: json: exceeded max depth of " +
+                              std::to_string(kMaxJsonDepth));
+  }
   if (ec) {
     return Status::badRequest("error decoding request body: invalid JSON: " + ec.message());
   }
@@ -115,6 +135,31 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt, cons
     return Status::badRequest(m);
   }
   for (const auto& u : unknown) w.addHeader("Warning", "299 - \"unknown field \\\"" + u + "\\\"\"");
+  return {};
+}
+
+// What upstream checks before a server-side apply runs: PatchOptions validation wants an
+// explicit fieldManager (422; other patches default it from the user agent), and the field
+// manager wants the body's apiVersion to be the endpoint's (400).
+Status checkApplyRequest(const http::Request& req, const ResourceType& rt, const json::value& patch,
+                         bool sameKind) {
+  if (req.queryParam("fieldManager").empty()) {
+    return invalidOptions(
+        "PatchOptions",
+        {"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"});
+  }
+  if (!sameKind) return {};  // scale: the body is an autoscaling/v1 Scale
+  if (!patch.is_object()) return Status::badRequest("error decoding YAML: not an object");
+  std::string apiVersion = str(patch.as_object(), "apiVersion");
+  if (apiVersion != rt.apiVersion()) {
+    return Status::badRequest(
+        "Incorrect version specified in apply patch. Specified patch version: " + apiVersion +
+        ", expected: " + rt.apiVersion());
+  }
+  if (str(patch.as_object(), "kind").empty()) {
+    std::string body = json::serialize(patch);
+    return Status::badRequest("Object 'Kind' is missing in '" + body + "'");
+  }
   return {};
 }
 
@@ -169,8 +214,13 @@ json::object makeTable(const ResourceType& rt, const std::vector<json::object>& 
 }
 
 bool parseGoBool(std::string_view v) {
-  // Go's strconv.ParseBool: 1, t, T, TRUE, true, True.
-  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+  // runtime.Convert_Slice_string_To_bool, which decodes boolean query parameters upstream: only
+  // "0" and "false" (any case) are false. Absent reads as empty here: false too (a present but
+  // empty value, true upstream, is not told apart).
+  if (v.empty() || v == "0") return false;
+  return !(v.size() == 5 && std::equal(v.begin(), v.end(), "false", [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  }));
 }
 
 ApiHandler::ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress)
@@ -325,7 +375,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   bool aggregated = req.header("accept").find("as=APIGroupDiscoveryList") != std::string::npos &&
                     req.header("accept").find("v=v2;") != std::string::npos;
   if (aggregated && segs.size() == 1 && (segs[0] == "api" || segs[0] == "apis")) {
-    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api"));
+    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api") + "\n");
     return;
   }
   if (segs[0] == "api") {
@@ -390,6 +440,25 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   const ResourceType& rt = *t.rt;
+  const std::string& method = req.method;
+  bool watching = (method == "GET" || method == "HEAD") && parseGoBool(req.queryParam("watch"));
+  auto negotiated = negotiateOutput(req.header("accept"), watching);
+  if (!negotiated.ok()) {
+    sendStatus(w, negotiated.status());
+    return;
+  }
+  const OutputMedia media = *negotiated;
+  // From here on replies go out in the negotiated media type: these hide the JSON-only helpers.
+  auto sendStatus = [&](http::ResponseWriter& out, const Status& st) {
+    sendStatusAs(out, media, st);
+  };
+  auto sendJson = [&](http::ResponseWriter& out, int code, std::string body) {
+    sendEncoded(out, code, media, std::move(body));
+  };
+  if (auto st = checkQueryParams(req, t.name.empty() || watching); !st.ok()) {
+    sendStatus(w, st);
+    return;
+  }
   if (rt.virtualResource) {
     serveReview(req, w, rt);
     return;
@@ -399,11 +468,13 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager") : userAgentManager(req);
   wo.dryRun = req.hasQueryParam("dryRun");
   wo.subresource = t.subresource;
-  const std::string& method = req.method;
-  bool table = wantsTable(req);
+  bool table = media.table;
   std::string include = req.queryParam("includeObject");
 
-  auto respondObject = [&](int code, const json::object& obj) {
+  auto respondObject = [&](int code, json::object obj) {
+    // Stored objects have Go's zero fields; those built for a subresource (Scale) or converted
+    // to another served version get them here.
+    if (!t.subresource.empty() || !rt.isStorageVersion()) protobuf::addGoZeroValues(obj);
     if (table && str(obj, "kind") == rt.kind) {
       std::string rv;
       if (auto* m = obj.if_contains("metadata"); m && m->is_object())
@@ -418,7 +489,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       sendStatus(w, r.status());
       return;
     }
-    respondObject(code, *r);
+    respondObject(code, std::move(*r));
   };
 
   // ---- reads
@@ -486,7 +557,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         registry_.appendServedJson(rt, *o, body);
       }
       body += "]}";
-      sendJson(w, 200, body);
+      sendJson(w, 200, std::move(body));
       return;
     }
     auto obj = registry_.get(rt, t.ns, t.name);
@@ -591,6 +662,12 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     }
     pr.patch = std::move(*body);
     pr.force = parseGoBool(req.queryParam("force"));
+    if (pr.type == PatchType::kApply) {
+      if (auto st = checkApplyRequest(req, rt, pr.patch, t.subresource != "scale"); !st.ok()) {
+        sendStatus(w, st);
+        return;
+      }
+    }
     if (pr.type == PatchType::kApply && pr.patch.is_object() && t.subresource.empty()) {
       if (auto st = checkUnknownFields(req, rt, pr.patch.as_object(), w); !st.ok()) {
         sendStatus(w, st);
@@ -611,6 +688,15 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       return;
     }
     if (t.name.empty()) {
+      if (rt.namespaced && t.ns.empty()) {
+        // Upstream routes only list and watch across namespaces (installer.go): a DELETE here
+        // finds no route, and go-restful answers 405.
+        sendStatus(w,
+                   Status::methodNotSupported("the server does not allow this method on the "
+                                              "requested resource")
+                       .withCauses({{"UnexpectedServerResponse", "405: Method Not Allowed", ""}}));
+        return;
+      }
       auto lr = listRequestFrom(req, t);
       if (!lr.ok()) {
         sendStatus(w, lr.status());
