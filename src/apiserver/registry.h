@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "apiserver/service/addresses.h"
 #include "apiserver/watch_cache.h"
 #include "core/resources.h"
 #include "core/result.h"
@@ -134,7 +135,6 @@ class Registry {
   Result<boost::json::object> deleteNow(const core::ResourceType& srt, const std::string& key,
                                         const std::string& name, int64_t modRevision);
   Status checkNamespace(const core::ResourceType& rt, const std::string& ns);
-  Status allocateServiceAddresses(boost::json::object& svc, const boost::json::object* old);
   void finalizeNamespaceAsync(const std::string& name);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
                                            const boost::json::object& current,
@@ -142,8 +142,7 @@ class Registry {
 
   store::Interface& store_;
   CacheSet& cache_;
-  std::mutex allocMu_;
-  std::set<std::string> pendingIps_;
+  service::ServiceAddresses addresses_;
   std::mutex bgMu_;
   std::vector<std::thread> background_;
   bool stopping_ = false;
