@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/apiservices.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
@@ -121,6 +122,7 @@ core::Status ApiServer::start() {
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
+  if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
 
   std::string host = config_.bindAddress;
   if (host == "0.0.0.0") host = "127.0.0.1";

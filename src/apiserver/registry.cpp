@@ -387,7 +387,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   if (rt.namespaced) meta["namespace"] = ns;
   meta["name"] = name;
   bool statusUpdate = opts.subresource == "status";
-  core::kinds::prepareForUpdate(srt, next, old, statusUpdate);
+  core::kinds::prepareForUpdate(srt, next, old, opts.subresource);
   core::kinds::applyDefaults(srt, next);
   auto errors = core::kinds::validateUpdate(srt, next, old);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));

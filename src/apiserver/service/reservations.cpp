@@ -2,8 +2,9 @@
 
 #include <boost/json.hpp>
 
-#include <ctime>
 #include <random>
+
+#include "core/clock.h"
 
 namespace berth::apiserver::service {
 namespace json = boost::json;
@@ -12,15 +13,6 @@ namespace {
 std::mt19937_64& rng() {
   thread_local std::mt19937_64 gen{std::random_device{}()};
   return gen;
-}
-
-std::string nowRfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Random tries before falling back to listing what is taken: with the pool less than half
@@ -51,14 +43,14 @@ ReservationPool::ReservationPool(store::Interface& store, Spec spec)
 
 std::string ReservationPool::valueFor(uint64_t item, const Owner& owner) const {
   // The shape of upstream's IPAddress: metadata.name is the item, spec.parentRef the Service.
-  json::object obj{
-      {"apiVersion", spec_.apiVersion},
-      {"kind", spec_.kind},
-      {"metadata", json::object{{"name", spec_.format(item)}, {"creationTimestamp", nowRfc3339()}}},
-      {"spec", json::object{{"parentRef", json::object{{"group", ""},
-                                                       {"resource", "services"},
-                                                       {"namespace", owner.namespace_},
-                                                       {"name", owner.name}}}}}};
+  json::object obj{{"apiVersion", spec_.apiVersion},
+                   {"kind", spec_.kind},
+                   {"metadata", json::object{{"name", spec_.format(item)},
+                                             {"creationTimestamp", core::nowRfc3339()}}},
+                   {"spec", json::object{{"parentRef", json::object{{"group", ""},
+                                                                    {"resource", "services"},
+                                                                    {"namespace", owner.namespace_},
+                                                                    {"name", owner.name}}}}}};
   return json::serialize(obj);
 }
 

@@ -53,6 +53,12 @@ void prepareForCreate(const ResourceType& rt, boost::json::object& obj);
 void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
                       const boost::json::object& old, bool statusUpdate);
 
+// The same for a write through `subresource` ("" = the main resource, "status", or a
+// kind-specific one such as a CertificateSigningRequest's "approval", which may change only
+// status.conditions).
+void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
+                      const boost::json::object& old, std::string_view subresource);
+
 // Whether a spec change bumps metadata.generation (kinds with spec: Deployment, ReplicaSet, ...).
 bool tracksGeneration(const ResourceType& rt);
 
