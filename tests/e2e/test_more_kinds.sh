@@ -38,6 +38,14 @@ expect_out "get pv,pvc,sc in one call" "storageclass.storage.k8s.io/fast" k get 
 expect_eq "stored webhook defaults" "Fail 10 443" \
   "$(k get validatingwebhookconfiguration check -o jsonpath='{.webhooks[0].failurePolicy} {.webhooks[0].timeoutSeconds} {.webhooks[0].clientConfig.service.port}')"
 
+# ---- explain (OpenAPI v3 documents carry every new kind)
+expect_out "explain pvc.spec.accessModes" "FIELD: accessModes <\[\]string>" k explain pvc.spec.accessModes
+expect_out "explain csr.spec.signerName" "FIELD: signerName <string>" k explain csr.spec.signerName
+expect_out "explain apiservice.spec.groupPriorityMinimum" "FIELD: groupPriorityMinimum <integer>" \
+  k explain apiservice.spec.groupPriorityMinimum
+expect_out "explain validatingwebhookconfiguration.webhooks" "FIELD: webhooks <\[\]ValidatingWebhook>" \
+  k explain validatingwebhookconfiguration.webhooks
+
 # ---- describe
 for obj in pv/pv1 pvc/data sc/fast csidriver/csi.example.com csinode/node-1 \
   volumeattachment/va1 validatingwebhookconfiguration/check mutatingwebhookconfiguration/mutate \
