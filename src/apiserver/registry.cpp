@@ -294,6 +294,7 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
     m.erase("generation");
   }
   core::kinds::prepareForCreate(srt, obj);
+  core::kinds::recordRequester(srt, obj, opts.requester);
   core::kinds::applyDefaults(srt, obj);
   auto errors = core::kinds::validateCreate(srt, obj);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));

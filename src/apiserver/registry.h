@@ -22,6 +22,7 @@
 
 #include "apiserver/service/addresses.h"
 #include "apiserver/watch_cache.h"
+#include "core/kinds/strategy.h"
 #include "core/resources.h"
 #include "core/result.h"
 #include "store/interface.h"
@@ -35,6 +36,7 @@ struct WriteOptions {
   bool dryRun = false;
   std::string fieldManager;  // defaults to the user agent's product name, like upstream
   std::string subresource;   // "", "status", "scale", ...
+  core::kinds::Requester requester;  // who asks (a CSR records it); empty for the server itself
 };
 
 struct DeleteOptions {

@@ -83,7 +83,8 @@ spec:
 YAML
 expect_out "create csr" "certificatesigningrequest.certificates.k8s.io/alice created" \
   k create -f "$WORK/csr.yaml"
-expect_out "get csr: Pending" "alice +[0-9a-z]+ +kubernetes.io/kube-apiserver-client +.* +24h +Pending" \
+expect_out "get csr: Pending, requested by the caller" \
+  "alice +[0-9a-z]+ +kubernetes.io/kube-apiserver-client +system:admin +24h +Pending" \
   k get csr
 expect_out "describe csr parses the request" "Common Name: +alice" k describe csr alice
 expect_out "kubectl certificate approve" "certificatesigningrequest.certificates.k8s.io/alice approved" \

@@ -189,6 +189,17 @@ void stampConditions(json::object& obj, const json::object& old) {
   }
 }
 
+void csrRecordRequester(json::object& obj, const Requester& user) {
+  json::object& spec = ensureObj(obj, "spec");
+  for (const char* f : {"username", "uid", "groups", "extra"}) spec.erase(f);
+  if (!user.name.empty()) spec["username"] = user.name;
+  if (!user.groups.empty()) {
+    json::array groups;
+    for (const auto& g : user.groups) groups.push_back(json::string(g));
+    spec["groups"] = std::move(groups);
+  }
+}
+
 void csrPrepareUpdate(json::object& obj, const json::object& old) {
   // The main resource cannot change the request (the generic path already kept status).
   if (const json::value* spec = getVal(old, "spec")) obj["spec"] = *spec;
@@ -245,6 +256,7 @@ const KindOps* certificatesOps(std::string_view group, std::string_view kind) {
     o.validate = csrValidate;
     o.validateUpdate = csrValidateUpdate;
     o.prepareUpdate = csrPrepareUpdate;
+    o.recordRequester = csrRecordRequester;
     o.prepareStatusUpdate = csrPrepareStatusUpdate;
     o.prepareSubresource = csrPrepareApproval;
     return o;

@@ -169,6 +169,8 @@ struct KindOps {
   // prepared as main-resource updates.
   std::function<void(std::string_view subresource, json::object& obj, const json::object& old)>
       prepareSubresource;
+  // Records the creating user in the object (CSR spec.username/groups).
+  std::function<void(json::object&, const Requester&)> recordRequester;
   // Runs after the generic status-update preparation (a CSR keeps its approval conditions).
   std::function<void(json::object&, const json::object&)> prepareStatusUpdate;
   // Create keeps a client-supplied status (Nodes register with theirs).

@@ -116,6 +116,20 @@ TEST(CertificateSigningRequest, RequiredFieldsAndEnums) {
                "minutes)");
 }
 
+TEST(CertificateSigningRequest, CreatorIsTheRequestingUserNotWhatTheClientClaims) {
+  const auto& rt = resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+  auto o = csr();
+  o["spec"].as_object()["username"] = "system:admin-impostor";
+  o["spec"].as_object()["uid"] = "forged";
+  recordRequester(rt, o, Requester{"alice", {"dev", "system:authenticated"}});
+  EXPECT_EQ(at(o, "spec.username"), "alice");
+  EXPECT_EQ(at(o, "spec.groups"), (json::array{"dev", "system:authenticated"}));
+  EXPECT_TRUE(at(o, "spec.uid").is_null());
+  auto pod = parse(R"({"metadata":{"name":"p"}})");
+  recordRequester(resource("", "v1", "pods"), pod, Requester{"alice", {}});
+  EXPECT_EQ(pod, parse(R"({"metadata":{"name":"p"}})"));
+}
+
 TEST(CertificateSigningRequest, ApprovalChangesOnlyConditionsAndStatusCannotApprove) {
   const auto& rt = resource("certificates.k8s.io", "v1", "certificatesigningrequests");
   auto stored = csr();

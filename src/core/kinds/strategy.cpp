@@ -131,6 +131,11 @@ void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
   if (subresource == "status" && ops.prepareStatusUpdate) ops.prepareStatusUpdate(obj, old);
 }
 
+void recordRequester(const ResourceType& rt, boost::json::object& obj, const Requester& user) {
+  const KindOps& ops = opsFor(rt);
+  if (ops.recordRequester) ops.recordRequester(obj, user);
+}
+
 bool tracksGeneration(const ResourceType& rt) {
   static const std::pair<const char*, const char*> kTracked[] = {
       {"apps", "Deployment"},
