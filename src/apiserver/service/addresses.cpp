@@ -44,6 +44,7 @@ Owner ownerOfService(const json::object& svc) {
   if (const auto* m = svc.if_contains("metadata"); m && m->is_object()) {
     o.namespace_ = str(m->as_object(), "namespace");
     o.name = str(m->as_object(), "name");
+    o.uid = str(m->as_object(), "uid");
   }
   return o;
 }

@@ -35,6 +35,13 @@ std::optional<Owner> ownerOf(std::string_view value) {
     o.namespace_ = std::string(ns->as_string());
   if (const auto* n = r.if_contains("name"); n && n->is_string())
     o.name = std::string(n->as_string());
+  const auto* meta = v.as_object().if_contains("metadata");
+  const auto* refs =
+      meta && meta->is_object() ? meta->as_object().if_contains("ownerReferences") : nullptr;
+  if (refs && refs->is_array() && !refs->as_array().empty() && refs->as_array()[0].is_object()) {
+    const auto* uid = refs->as_array()[0].as_object().if_contains("uid");
+    if (uid && uid->is_string()) o.uid = std::string(uid->as_string());
+  }
   return o;
 }
 
@@ -46,7 +53,12 @@ std::string ReservationPool::valueFor(uint64_t item, const Owner& owner) const {
   json::object obj{{"apiVersion", spec_.apiVersion},
                    {"kind", spec_.kind},
                    {"metadata", json::object{{"name", spec_.format(item)},
-                                             {"creationTimestamp", core::nowRfc3339()}}},
+                                             {"creationTimestamp", core::nowRfc3339()},
+                                             {"ownerReferences",
+                                              json::array{json::object{{"apiVersion", "v1"},
+                                                                       {"kind", "Service"},
+                                                                       {"name", owner.name},
+                                                                       {"uid", owner.uid}}}}}},
                    {"spec", json::object{{"parentRef", json::object{{"group", ""},
                                                                     {"resource", "services"},
                                                                     {"namespace", owner.namespace_},

@@ -21,10 +21,12 @@ namespace berth::apiserver::service {
 using core::Result;
 using core::Status;
 
-// The Service holding a reservation.
+// The Service holding a reservation. The uid tells a Service from a later one of the same name
+// (and a failed create of a twin from the Service that exists).
 struct Owner {
   std::string namespace_;
   std::string name;
+  std::string uid;
   bool operator==(const Owner&) const = default;
 };
 
