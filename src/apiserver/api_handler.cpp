@@ -468,6 +468,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager") : userAgentManager(req);
   wo.dryRun = req.hasQueryParam("dryRun");
   wo.subresource = t.subresource;
+  wo.requester = {req.user.name, req.user.groups};
   bool table = media.table;
   std::string include = req.queryParam("includeObject");
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/apiservices.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/http/server.h"
 #include "apiserver/observability.h"
@@ -134,6 +135,7 @@ core::Status ApiServer::start() {
   int port = state_->http->port();
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
+  if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
 
   std::string host = config_.bindAddress;

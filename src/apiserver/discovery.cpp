@@ -27,7 +27,8 @@ struct SubInfo {
 };
 
 std::optional<SubInfo> subresourceInfo(const core::ResourceType& rt, const std::string& sub) {
-  if (sub == "status") return SubInfo{"", "", rt.kind, {"get", "patch", "update"}};
+  if (sub == "status" || sub == "approval")
+    return SubInfo{"", "", rt.kind, {"get", "patch", "update"}};
   if (sub == "scale") return SubInfo{"autoscaling", "v1", "Scale", {"get", "patch", "update"}};
   if (sub == "binding") return SubInfo{"", "", "Binding", {"create"}};
   if (sub == "eviction") return SubInfo{"policy", "v1", "Eviction", {"create"}};

@@ -218,7 +218,8 @@ std::string storageKey(const ResourceType& rt, const std::string& ns, const std:
   return rt.storagePrefix + (rt.namespaced ? ns + "/" : std::string()) + name;
 }
 
-Registry::Registry(store::Interface& store, CacheSet& cache) : store_(store), cache_(cache) {}
+Registry::Registry(store::Interface& store, CacheSet& cache)
+    : store_(store), cache_(cache), addresses_(store) {}
 
 Registry::~Registry() { stop(); }
 
@@ -535,17 +536,22 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
     m.erase("generation");
   }
   core::kinds::prepareForCreate(srt, obj);
+  core::kinds::recordRequester(srt, obj, opts.requester);
   core::kinds::applyDefaults(srt, obj);
   auto errors = core::kinds::validateCreate(srt, obj);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
   if (auto st = checkNamespace(rt, ns); !st.ok()) return st;
+  std::optional<service::Allocation> addresses;  // released unless the write succeeds
   if (srt.kind == "Service" && srt.group.empty()) {
-    if (auto st = allocateServiceAddresses(obj, nullptr); !st.ok()) return st;
+    auto a = addresses_.allocate(obj, nullptr, opts.dryRun);
+    if (!a.ok()) return a.status();
+    addresses.emplace(std::move(*a));
   }
   if (!opts.fieldManager.empty())
     patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
   auto created = persistCreate(srt, std::move(obj), opts.dryRun);
   if (!created.ok()) return created;
+  if (addresses) addresses->commit();
   if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *created);
   return created;
 }
@@ -600,6 +606,7 @@ Result<json::object> Registry::deleteNow(const ResourceType& srt, const std::str
   }
   auto obj = parseStored(kv->value);
   if (!obj.ok()) return obj.status();
+  if (srt.kind == "Service" && srt.group.empty()) addresses_.release(*obj);
   metaOf(*obj)["resourceVersion"] = std::to_string(kv->modRevision);
   return obj;
 }
@@ -630,7 +637,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   if (opts.subresource == "finalize") {
     if (const auto* spec = objAt(next, "spec")) finalizers = spec->at("finalizers");
   }
-  core::kinds::prepareForUpdate(srt, next, old, statusUpdate);
+  core::kinds::prepareForUpdate(srt, next, old, opts.subresource);
   if (opts.subresource == "finalize") {
     auto& specV = next["spec"];
     if (!specV.is_object()) specV = json::object();
@@ -639,8 +646,11 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   core::kinds::applyDefaults(srt, next);
   auto errors = core::kinds::validateUpdate(srt, next, old);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
+  std::optional<service::Allocation> addresses;  // released unless the write succeeds
   if (srt.kind == "Service" && srt.group.empty()) {
-    if (auto st = allocateServiceAddresses(next, &old); !st.ok()) return st;
+    auto a = addresses_.allocate(next, &old, opts.dryRun);
+    if (!a.ok()) return a.status();
+    addresses.emplace(std::move(*a));
   }
   if (core::kinds::tracksGeneration(srt) && !statusUpdate) {
     const auto* a = next.if_contains("spec");
@@ -683,6 +693,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   }
   auto written = persistUpdate(srt, std::move(next), cur.modRevision, opts.dryRun);
   if (!written.ok()) return written;
+  if (addresses) addresses->commit();
   if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
   return written;
 }
@@ -1045,99 +1056,6 @@ bool Registry::finalizeNamespaceOnce(const std::string& name) {
   return false;
 }
 
-// ---------------------------------------------------------------- services
-
-Status Registry::allocateServiceAddresses(json::object& svc, const json::object* old) {
-  auto& specV = svc["spec"];
-  if (!specV.is_object()) specV = json::object();
-  auto& spec = specV.as_object();
-  std::string type = str(spec, "type");
-  if (type.empty()) type = "ClusterIP";
-  const json::object* oldSpec = old ? objAt(*old, "spec") : nullptr;
-  std::string name = str(metaOf(svc), "name");
-  std::lock_guard lock(allocMu_);
-  const auto* svcType = core::findResource("", "v1", "services");
-  int64_t ignored = 0;
-  auto all = cache_.forType(*svcType)->list(svcType->storagePrefix, &ignored);
-  std::set<std::string> usedIps;
-  std::set<int64_t> usedPorts;
-  for (const auto& o : all) {
-    boost::system::error_code ec;
-    auto v = json::parse(o->json, ec);
-    if (ec || !v.is_object()) continue;
-    if (old && o->name == name && o->namespace_ == str(metaOf(svc), "namespace")) continue;
-    if (const auto* s = objAt(v.as_object(), "spec")) {
-      std::string ip = str(*s, "clusterIP");
-      if (!ip.empty() && ip != "None") usedIps.insert(ip);
-      if (auto* ps = s->if_contains("ports"); ps && ps->is_array()) {
-        for (auto& p : ps->as_array()) {
-          if (p.is_object())
-            if (auto* np = p.as_object().if_contains("nodePort"); np && np->is_int64())
-              usedPorts.insert(np->as_int64());
-        }
-      }
-    }
-  }
-  if (type == "ExternalName") {
-    spec.erase("clusterIP");
-    spec.erase("clusterIPs");
-    return {};
-  }
-  std::string ip = str(spec, "clusterIP");
-  if (ip.empty() && oldSpec) ip = str(*oldSpec, "clusterIP");
-  if (ip.empty()) {
-    // 10.96.0.0/12, skipping the first 16 addresses (reserved for kubernetes and kube-dns).
-    std::uniform_int_distribution<uint32_t> d(16, (1u << 20) - 2);
-    for (int tries = 0; tries < 1000; ++tries) {
-      uint32_t off = d(rng());
-      uint32_t addr = (10u << 24) | (96u << 16) | off;
-      std::string cand = std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 255) +
-                         "." + std::to_string((addr >> 8) & 255) + "." + std::to_string(addr & 255);
-      if (!usedIps.count(cand) && !pendingIps_.count(cand)) {
-        ip = cand;
-        break;
-      }
-    }
-  } else if (ip != "None" && usedIps.count(ip) && !(oldSpec && str(*oldSpec, "clusterIP") == ip)) {
-    return Status::invalid(
-        "", "Service", name,
-        {cause("FieldValueInvalid", "spec.clusterIPs",
-               "Invalid value: []string{\"" + ip + "\"}: failed to allocate IP " + ip +
-                   ": provided IP is already allocated")});
-  }
-  spec["clusterIP"] = ip;
-  spec["clusterIPs"] = json::array{json::string(ip)};
-  if (type == "NodePort" || type == "LoadBalancer") {
-    if (auto* ps = spec.if_contains("ports"); ps && ps->is_array()) {
-      std::uniform_int_distribution<int64_t> d(30000, 32767);
-      for (auto& p : ps->as_array()) {
-        if (!p.is_object()) continue;
-        auto& po = p.as_object();
-        auto* np = po.if_contains("nodePort");
-        if (np && np->is_int64() && np->as_int64() != 0) {
-          if (usedPorts.count(np->as_int64()) && !old) {
-            return Status::invalid("", "Service", name,
-                                   {cause("FieldValueInvalid", "spec.ports[0].nodePort",
-                                          "Invalid value: " + std::to_string(np->as_int64()) +
-                                              ": provided port is already allocated")});
-          }
-          usedPorts.insert(np->as_int64());
-          continue;
-        }
-        for (int tries = 0; tries < 3000; ++tries) {
-          int64_t port = d(rng());
-          if (!usedPorts.count(port)) {
-            po["nodePort"] = port;
-            usedPorts.insert(port);
-            break;
-          }
-        }
-      }
-    }
-  }
-  return {};
-}
-
 // ---------------------------------------------------------------- scale, binding, eviction
 
 namespace {
@@ -1337,6 +1255,7 @@ Result<json::object> Registry::evict(const std::string& ns, const std::string& n
 // ---------------------------------------------------------------- bootstrap
 
 Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
+  if (auto st = addresses_.repair(); !st.ok()) return st;
   const auto* nsType = core::findResource("", "v1", "namespaces");
   WriteOptions wo;
   wo.fieldManager = "berth-apiserver";

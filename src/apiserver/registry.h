@@ -21,7 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "apiserver/service/addresses.h"
 #include "apiserver/watch_cache.h"
+#include "core/kinds/strategy.h"
 #include "core/resources.h"
 #include "core/result.h"
 #include "store/interface.h"
@@ -35,6 +37,7 @@ struct WriteOptions {
   bool dryRun = false;
   std::string fieldManager;  // defaults to the user agent's product name, like upstream
   std::string subresource;   // "", "status", "scale", ...
+  core::kinds::Requester requester;  // who asks (a CSR records it); empty for the server itself
 };
 
 struct DeleteOptions {
@@ -155,15 +158,13 @@ class Registry {
                                      const core::FieldSelector& fields, bool selectors);
   void finalizeNamespaceAsync(const std::string& name);
   bool finalizeNamespaceOnce(const std::string& name);
-  Status allocateServiceAddresses(boost::json::object& svc, const boost::json::object* old);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
                                            const boost::json::object& current,
                                            const PatchRequest& req, const WriteOptions& opts);
 
   store::Interface& store_;
   CacheSet& cache_;
-  std::mutex allocMu_;
-  std::set<std::string> pendingIps_;
+  service::ServiceAddresses addresses_;
   std::mutex bgMu_;
   std::condition_variable bgCv_;
   std::vector<std::thread> background_;

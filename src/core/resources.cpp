@@ -88,6 +88,28 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make(rbac, "v1", "RoleBinding", "rolebindings", true, {}));
   r.push_back(make(rbac, "v1", "ClusterRole", "clusterroles", false, {}));
   r.push_back(make(rbac, "v1", "ClusterRoleBinding", "clusterrolebindings", false, {}));
+  // Storage, certificates, admission and flow-control configuration, API registration.
+  r.push_back(make("", "v1", "PersistentVolume", "persistentvolumes", false, {"pv"}, {"status"}));
+  r.push_back(make("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, {"pvc"},
+                   {"status"}));
+  const std::string storage = "storage.k8s.io";
+  r.push_back(make(storage, "v1", "StorageClass", "storageclasses", false, {"sc"}));
+  r.push_back(make(storage, "v1", "CSIDriver", "csidrivers", false, {}));
+  r.push_back(make(storage, "v1", "CSINode", "csinodes", false, {}));
+  r.push_back(make(storage, "v1", "VolumeAttachment", "volumeattachments", false, {}, {"status"}));
+  r.push_back(make("certificates.k8s.io", "v1", "CertificateSigningRequest",
+                   "certificatesigningrequests", false, {"csr"}, {"status", "approval"}));
+  const std::string admission = "admissionregistration.k8s.io";
+  r.push_back(make(admission, "v1", "ValidatingWebhookConfiguration",
+                   "validatingwebhookconfigurations", false, {}));
+  r.push_back(make(admission, "v1", "MutatingWebhookConfiguration",
+                   "mutatingwebhookconfigurations", false, {}));
+  const std::string flowcontrol = "flowcontrol.apiserver.k8s.io";
+  r.push_back(make(flowcontrol, "v1", "FlowSchema", "flowschemas", false, {}, {"status"}));
+  r.push_back(make(flowcontrol, "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations",
+                   false, {}, {"status"}));
+  r.push_back(make("apiregistration.k8s.io", "v1", "APIService", "apiservices", false, {},
+                   {"status"}));
   // Reviews: answered from the request's identity, never stored (authorization comes later).
   for (auto [group, kind, plural] :
        {std::tuple{"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews"},

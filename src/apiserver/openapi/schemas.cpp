@@ -18,13 +18,17 @@ namespace {
 constexpr std::string_view kMeta = "k8s.io.apimachinery.pkg.apis.meta.v1.";
 // A message standing for a Go []string; upstream inlines it as an array.
 constexpr std::string_view kVerbs = "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs";
+constexpr std::string_view kExtraValue = "k8s.io.api.certificates.v1.ExtraValue";
+bool isStringList(std::string_view name) { return name == kVerbs || name == kExtraValue; }
+// kube-aggregator's types live outside k8s.io.api; their one group.
+constexpr std::string_view kAggregator = "k8s.io.kube_aggregator.pkg.apis.apiregistration.";
 
 // Proto package segment under k8s.io.api → API group.
 struct PackageGroup {
   std::string_view package;
   std::string_view group;
 };
-constexpr std::array<PackageGroup, 11> kPackageGroups = {{
+constexpr std::array<PackageGroup, 15> kPackageGroups = {{
     {"core", ""},
     {"apps", "apps"},
     {"batch", "batch"},
@@ -36,6 +40,10 @@ constexpr std::array<PackageGroup, 11> kPackageGroups = {{
     {"scheduling", "scheduling.k8s.io"},
     {"policy", "policy"},
     {"rbac", "rbac.authorization.k8s.io"},
+    {"storage", "storage.k8s.io"},
+    {"certificates", "certificates.k8s.io"},
+    {"admissionregistration", "admissionregistration.k8s.io"},
+    {"flowcontrol", "flowcontrol.apiserver.k8s.io"},
 }};
 
 json::object scalarSchema(pb::FieldType type) {
@@ -60,7 +68,7 @@ bool knownMessage(std::string_view name) {
 }
 
 json::object messageRef(std::string_view name, Dialect dialect) {
-  if (name == kVerbs) {
+  if (isStringList(name)) {
     return {{"type", "array"}, {"items", {{"type", "string"}}}};
   }
   if (!knownMessage(name)) return {{"type", "object"}};
@@ -221,6 +229,14 @@ json::array gvksOf(const pb::MessageSchema& m) {
     out.push_back(gvk.toJson());
     return out;
   }
+  if (name.substr(0, kAggregator.size()) == kAggregator) {
+    std::string_view version = name.substr(kAggregator.size());
+    version = version.substr(0, version.find('.'));
+    out.push_back(
+        GroupVersionKind{"apiregistration.k8s.io", std::string(version), std::string(kind)}
+            .toJson());
+    return out;
+  }
   if (name.substr(0, kMeta.size()) != kMeta) return out;
   if (kind == "Status") {
     out.push_back(GroupVersionKind{"", "v1", "Status"}.toJson());
@@ -245,7 +261,10 @@ json::object GroupVersionKind::toJson() const {
 std::string definitionName(std::string_view protoName) {
   constexpr std::string_view kPrefix = "k8s.io.";
   if (protoName.substr(0, kPrefix.size()) == kPrefix) {
-    return "io.k8s." + std::string(protoName.substr(kPrefix.size()));
+    std::string rest(protoName.substr(kPrefix.size()));
+    // Upstream spells the Go module with its hyphen: io.k8s.kube-aggregator.pkg.apis...
+    if (rest.rfind("kube_aggregator.", 0) == 0) rest[4] = '-';
+    return "io.k8s." + rest;
   }
   return std::string(protoName);
 }
@@ -263,7 +282,7 @@ std::set<std::string> reachableMessages(const std::vector<std::string>& roots) {
   std::set<std::string> seen;
   std::deque<std::string_view> queue;
   auto visit = [&](std::string_view name) {
-    if (name.empty() || name == kVerbs || !knownMessage(name)) return;
+    if (name.empty() || isStringList(name) || !knownMessage(name)) return;
     if (seen.insert(std::string(name)).second) queue.push_back(name);
   };
   for (const auto& r : roots) visit(r);

@@ -62,6 +62,18 @@ Cells leaseRow(const boost::json::object& obj, TimePoint now);
 Cells priorityClassRow(const boost::json::object& obj, TimePoint now);
 Cells podDisruptionBudgetRow(const boost::json::object& obj, TimePoint now);
 Cells roleBindingRow(const boost::json::object& obj, TimePoint now);
+// storage, certificates, admission, flow control, API registration (rows_storage.cpp)
+Cells persistentVolumeRow(const boost::json::object& obj, TimePoint now);
+Cells persistentVolumeClaimRow(const boost::json::object& obj, TimePoint now);
+Cells storageClassRow(const boost::json::object& obj, TimePoint now);
+Cells csiDriverRow(const boost::json::object& obj, TimePoint now);
+Cells csiNodeRow(const boost::json::object& obj, TimePoint now);
+Cells volumeAttachmentRow(const boost::json::object& obj, TimePoint now);
+Cells certificateSigningRequestRow(const boost::json::object& obj, TimePoint now);
+Cells webhookConfigurationRow(const boost::json::object& obj, TimePoint now);
+Cells flowSchemaRow(const boost::json::object& obj, TimePoint now);
+Cells priorityLevelConfigurationRow(const boost::json::object& obj, TimePoint now);
+Cells apiServiceRow(const boost::json::object& obj, TimePoint now);
 // Upstream's default table (apiserver registry/rest/table.go): Name and "Created At".
 Cells defaultRow(const boost::json::object& obj, TimePoint now);
 

@@ -164,6 +164,15 @@ struct KindOps {
   // Kind-specific create/update preparation (status reset is generic).
   std::function<void(json::object&)> prepareCreate;
   std::function<void(json::object&, const json::object&)> prepareUpdate;
+  // A write through a subresource other than status (CSR approval): builds the object to store
+  // from the request body (`obj`, replaced) and the stored object. Unset: such writes are
+  // prepared as main-resource updates.
+  std::function<void(std::string_view subresource, json::object& obj, const json::object& old)>
+      prepareSubresource;
+  // Records the creating user in the object (CSR spec.username/groups).
+  std::function<void(json::object&, const Requester&)> recordRequester;
+  // Runs after the generic status-update preparation (a CSR keeps its approval conditions).
+  std::function<void(json::object&, const json::object&)> prepareStatusUpdate;
   // Create keeps a client-supplied status (Nodes register with theirs).
   bool keepStatusOnCreate = false;
   // A status update may also change metadata labels and annotations (Pods, Nodes).

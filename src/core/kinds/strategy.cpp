@@ -4,6 +4,7 @@
 #include "core/kinds/strategy.h"
 
 #include "core/kinds/internal.h"
+#include "core/kinds/more_kinds.h"
 
 namespace berth::core::kinds {
 namespace {
@@ -22,6 +23,7 @@ const KindOps& opsFor(const ResourceType& rt) {
   } else {
     ops = otherOps(rt.group, rt.kind);
   }
+  if (ops == nullptr) ops = moreOps(rt.group, rt.kind);
   return ops != nullptr ? *ops : kGeneric;
 }
 
@@ -118,6 +120,22 @@ void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
   if (ops.prepareUpdate) ops.prepareUpdate(obj, old);
 }
 
+void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
+                      const boost::json::object& old, std::string_view subresource) {
+  const KindOps& ops = opsFor(rt);
+  if (!subresource.empty() && subresource != "status" && ops.prepareSubresource) {
+    ops.prepareSubresource(subresource, obj, old);
+    return;
+  }
+  prepareForUpdate(rt, obj, old, subresource == "status");
+  if (subresource == "status" && ops.prepareStatusUpdate) ops.prepareStatusUpdate(obj, old);
+}
+
+void recordRequester(const ResourceType& rt, boost::json::object& obj, const Requester& user) {
+  const KindOps& ops = opsFor(rt);
+  if (ops.recordRequester) ops.recordRequester(obj, user);
+}
+
 bool tracksGeneration(const ResourceType& rt) {
   static const std::pair<const char*, const char*> kTracked[] = {
       {"apps", "Deployment"},
@@ -131,6 +149,8 @@ bool tracksGeneration(const ResourceType& rt) {
       {"policy", "PodDisruptionBudget"},
       {"networking.k8s.io", "Ingress"},
       {"networking.k8s.io", "IngressClass"},
+      {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
+      {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
   };
   for (const auto& [group, kind] : kTracked) {
     if (rt.group == group && rt.kind == kind) return true;

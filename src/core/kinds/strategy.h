@@ -53,6 +53,22 @@ void prepareForCreate(const ResourceType& rt, boost::json::object& obj);
 void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
                       const boost::json::object& old, bool statusUpdate);
 
+// The same for a write through `subresource` ("" = the main resource, "status", or a
+// kind-specific one such as a CertificateSigningRequest's "approval", which may change only
+// status.conditions).
+void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
+                      const boost::json::object& old, std::string_view subresource);
+
+// The authenticated user behind a write.
+struct Requester {
+  std::string name;
+  std::vector<std::string> groups;
+};
+// Kinds that record who created them (a CertificateSigningRequest's spec.username and
+// spec.groups, as upstream's PrepareForCreate sets them from the request's user, overwriting
+// what the client sent). A no-op for other kinds.
+void recordRequester(const ResourceType& rt, boost::json::object& obj, const Requester& user);
+
 // Whether a spec change bumps metadata.generation (kinds with spec: Deployment, ReplicaSet, ...).
 bool tracksGeneration(const ResourceType& rt);
 

@@ -1,0 +1,351 @@
+#include "apiserver/service/addresses.h"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "core/resources.h"
+
+namespace berth::apiserver::service {
+namespace json = boost::json;
+namespace {
+
+std::string str(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int64_t nodePortOf(const json::value& port) {
+  if (!port.is_object()) return 0;
+  const auto* np = port.as_object().if_contains("nodePort");
+  return np && np->is_int64() ? np->as_int64() : 0;
+}
+
+std::vector<int64_t> nodePortsOf(const json::object* spec) {
+  std::vector<int64_t> out;
+  if (spec == nullptr) return out;
+  if (const auto* ps = spec->if_contains("ports"); ps && ps->is_array()) {
+    for (const auto& p : ps->as_array())
+      if (int64_t np = nodePortOf(p); np != 0) out.push_back(np);
+  }
+  return out;
+}
+
+const json::object* specOf(const json::object* obj) {
+  if (obj == nullptr) return nullptr;
+  const auto* s = obj->if_contains("spec");
+  return s && s->is_object() ? &s->as_object() : nullptr;
+}
+
+Owner ownerOfService(const json::object& svc) {
+  Owner o;
+  if (const auto* m = svc.if_contains("metadata"); m && m->is_object()) {
+    o.namespace_ = str(m->as_object(), "namespace");
+    o.name = str(m->as_object(), "name");
+    o.uid = str(m->as_object(), "uid");
+  }
+  return o;
+}
+
+// Go's %#v of a []string, as field.Invalid prints spec.clusterIPs.
+std::string goStringSlice(const json::object& spec, const std::string& ip) {
+  std::vector<std::string> ips;
+  if (const auto* a = spec.if_contains("clusterIPs");
+      a && a->is_array() && !a->as_array().empty()) {
+    for (const auto& v : a->as_array())
+      if (v.is_string()) ips.emplace_back(v.as_string());
+  } else {
+    ips.push_back(ip);
+  }
+  std::string s = "[]string{";
+  for (size_t i = 0; i < ips.size(); ++i) s += (i ? ", \"" : "\"") + ips[i] + "\"";
+  return s + "}";
+}
+
+Status invalidField(const std::string& name, std::string field, const std::string& value,
+                    const std::string& detail) {
+  return Status::invalid(
+      "", "Service", name,
+      {core::StatusCause{"FieldValueInvalid", "Invalid value: " + value + ": " + detail,
+                         std::move(field)}});
+}
+
+bool needsNodePorts(const std::string& type, const json::object& spec) {
+  if (type == "NodePort") return true;
+  if (type != "LoadBalancer") return false;
+  const auto* a = spec.if_contains("allocateLoadBalancerNodePorts");
+  return !(a && a->is_bool() && !a->as_bool());
+}
+
+std::optional<uint64_t> parseUint(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::optional<uint32_t> parseIpv4(std::string_view s) {
+  uint32_t addr = 0;
+  for (int part = 0; part < 4; ++part) {
+    auto dot = s.find('.');
+    std::string_view octet = part < 3 ? s.substr(0, dot) : s;
+    if ((part < 3 && dot == std::string_view::npos) || octet.empty() || octet.size() > 3)
+      return std::nullopt;
+    if (octet.size() > 1 && octet[0] == '0') return std::nullopt;  // Go rejects leading zeros
+    auto v = parseUint(octet);
+    if (!v || *v > 255) return std::nullopt;
+    addr = (addr << 8) | static_cast<uint32_t>(*v);
+    if (part < 3) s.remove_prefix(dot + 1);
+  }
+  return addr;
+}
+
+std::string formatIpv4(uint32_t addr) {
+  return std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 255) + "." +
+         std::to_string((addr >> 8) & 255) + "." + std::to_string(addr & 255);
+}
+
+// ---------------------------------------------------------------- Allocation
+
+Allocation::Allocation(Allocation&& o) noexcept
+    : owner_(o.owner_),
+      service_(std::move(o.service_)),
+      newIps_(std::move(o.newIps_)),
+      oldIps_(std::move(o.oldIps_)),
+      newPorts_(std::move(o.newPorts_)),
+      oldPorts_(std::move(o.oldPorts_)),
+      done_(o.done_) {
+  o.done_ = true;
+}
+
+Allocation::~Allocation() {
+  if (!done_) owner_->releaseAll(service_, newIps_, newPorts_);
+}
+
+void Allocation::commit() {
+  if (done_) return;
+  done_ = true;
+  owner_->releaseAll(service_, oldIps_, oldPorts_);
+}
+
+// ---------------------------------------------------------------- ServiceAddresses
+
+ServiceAddresses::ServiceAddresses(store::Interface& store, Ranges ranges)
+    : store_(store),
+      ranges_(ranges),
+      ips_(store,
+           ReservationPool::Spec{
+               "/registry/ipaddresses/", "networking.k8s.io/v1", "IPAddress",
+               // The network and broadcast addresses are never handed out.
+               1, (uint64_t{1} << (32 - ranges.ipPrefixLength)) - 2,
+               // Upstream's static subrange: min(max(16, size/16), 256) low addresses are
+               // left for clients that ask for a specific IP.
+               std::min<uint64_t>(
+                   std::max<uint64_t>(16, (uint64_t{1} << (32 - ranges.ipPrefixLength)) / 16), 256),
+               [base = ranges.ipBase](uint64_t off) {
+                 return formatIpv4(base + static_cast<uint32_t>(off));
+               },
+               [base = ranges.ipBase](std::string_view s) -> std::optional<uint64_t> {
+                 auto a = parseIpv4(s);
+                 if (!a || *a < base) return std::nullopt;
+                 return *a - base;
+               }}),
+      ports_(store, ReservationPool::Spec{"/registry/ranges/servicenodeports/", "v1",
+                                          "ServiceNodePortReservation",
+                                          static_cast<uint64_t>(ranges.portMin),
+                                          static_cast<uint64_t>(ranges.portMax),
+                                          static_cast<uint64_t>(ranges.portMin),
+                                          [](uint64_t p) { return std::to_string(p); },
+                                          [](std::string_view s) { return parseUint(s); }}) {}
+
+std::string ServiceAddresses::cidr() const {
+  return formatIpv4(ranges_.ipBase) + "/" + std::to_string(ranges_.ipPrefixLength);
+}
+
+std::string ServiceAddresses::portRange() const {
+  return std::to_string(ranges_.portMin) + "-" + std::to_string(ranges_.portMax);
+}
+
+Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::object* old,
+                                              bool dryRun) {
+  Allocation a(this, ownerOfService(svc));
+  auto& specV = svc["spec"];
+  if (!specV.is_object()) specV = json::object();
+  auto& spec = specV.as_object();
+  const json::object* oldSpec = specOf(old);
+  std::string type = str(spec, "type");
+  if (type.empty()) type = "ClusterIP";
+  if (type == "ExternalName") {
+    spec.erase("clusterIP");
+    spec.erase("clusterIPs");
+  } else if (auto st = allocateIp(spec, oldSpec, dryRun, a.service_.name, a); !st.ok()) {
+    return st;
+  }
+  if (auto st = allocatePorts(spec, oldSpec, dryRun, a.service_.name, a); !st.ok()) return st;
+  if (dryRun) {
+    a.done_ = true;  // nothing reserved, nothing to give up
+    return a;
+  }
+  // What the update gives up, freed on commit.
+  if (oldSpec != nullptr) {
+    auto oldIp = parseIpv4(str(*oldSpec, "clusterIP"));
+    if (oldIp && str(*oldSpec, "clusterIP") != str(spec, "clusterIP") && *oldIp >= ranges_.ipBase &&
+        ips_.inRange(*oldIp - ranges_.ipBase)) {
+      a.oldIps_.push_back(*oldIp - ranges_.ipBase);
+    }
+    std::vector<int64_t> now = nodePortsOf(&spec);
+    for (int64_t p : nodePortsOf(oldSpec)) {
+      if (std::find(now.begin(), now.end(), p) == now.end()) a.oldPorts_.push_back(p);
+    }
+  }
+  return a;
+}
+
+Status ServiceAddresses::allocateIp(json::object& spec, const json::object* oldSpec, bool dryRun,
+                                    const std::string& name, Allocation& a) {
+  std::string ip = str(spec, "clusterIP");
+  if (ip == "None") return {};
+  std::string oldIp = oldSpec ? str(*oldSpec, "clusterIP") : "";
+  if (ip.empty()) {
+    auto off = dryRun ? ips_.peekAny() : ips_.reserveAny(a.service_);
+    if (!off.ok())
+      return Status::internal("failed to allocate a serviceIP: " + off.status().message());
+    if (!dryRun) a.newIps_.push_back(static_cast<uint32_t>(*off));
+    ip = formatIpv4(ranges_.ipBase + static_cast<uint32_t>(*off));
+  } else if (ip != oldIp) {
+    auto addr = parseIpv4(ip);
+    if (!addr) {  // validation lets only IPs through; IPv6 has no range here
+      return invalidField(name, "spec.clusterIPs", goStringSlice(spec, ip), "failed to parse IP");
+    }
+    uint64_t off = *addr - ranges_.ipBase;
+    if (*addr < ranges_.ipBase || !ips_.inRange(off)) {
+      return invalidField(name, "spec.clusterIPs", goStringSlice(spec, ip),
+                          "failed to allocate IP " + ip + ": the provided IP (" + ip +
+                              ") is not in the valid range. The range of valid IPs is " + cidr());
+    }
+    Status st;
+    if (dryRun) {
+      auto free = ips_.isFree(off, a.service_);
+      st = !free.ok() ? free.status() : *free ? Status() : Status::alreadyExists("", ip);
+    } else {
+      st = ips_.reserve(off, a.service_);
+      if (st.ok()) a.newIps_.push_back(static_cast<uint32_t>(off));
+    }
+    if (st.isAlreadyExists()) {
+      return invalidField(name, "spec.clusterIPs", goStringSlice(spec, ip),
+                          "failed to allocate IP " + ip + ": provided IP is already allocated");
+    }
+    if (!st.ok()) return st;
+  }
+  spec["clusterIP"] = ip;
+  spec["clusterIPs"] = json::array{json::string(ip)};
+  return {};
+}
+
+Status ServiceAddresses::allocatePorts(json::object& spec, const json::object* oldSpec, bool dryRun,
+                                       const std::string& name, Allocation& a) {
+  auto* ps = spec.if_contains("ports");
+  if (ps == nullptr || !ps->is_array()) return {};
+  std::string type = str(spec, "type");
+  bool allocateMissing = needsNodePorts(type, spec);
+  if (!allocateMissing && type != "LoadBalancer") return {};  // validation forbids nodePorts here
+  std::vector<int64_t> held = nodePortsOf(oldSpec);
+  std::set<int64_t> seen;  // one nodePort may serve a port's TCP and UDP entries
+  auto& ports = ps->as_array();
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (!ports[i].is_object()) continue;
+    int64_t np = nodePortOf(ports[i]);
+    std::string field = "spec.ports[" + std::to_string(i) + "].nodePort";
+    if (np == 0) {
+      if (!allocateMissing) continue;
+      auto port = dryRun ? ports_.peekAny() : ports_.reserveAny(a.service_);
+      if (!port.ok())
+        return Status::internal("failed to allocate a nodePort: " + port.status().message());
+      if (!dryRun) a.newPorts_.push_back(static_cast<int64_t>(*port));
+      ports[i].as_object()["nodePort"] = static_cast<int64_t>(*port);
+      seen.insert(static_cast<int64_t>(*port));
+      continue;
+    }
+    if (!seen.insert(np).second) continue;
+    if (std::find(held.begin(), held.end(), np) != held.end()) continue;
+    if (np < 0 || !ports_.inRange(static_cast<uint64_t>(np))) {
+      return invalidField(
+          name, field, std::to_string(np),
+          "provided port is not in the valid range. The range of valid ports is " + portRange());
+    }
+    Status st;
+    if (dryRun) {
+      auto free = ports_.isFree(static_cast<uint64_t>(np), a.service_);
+      st = !free.ok() ? free.status() : *free ? Status() : Status::alreadyExists("", field);
+    } else {
+      st = ports_.reserve(static_cast<uint64_t>(np), a.service_);
+      if (st.ok()) a.newPorts_.push_back(np);
+    }
+    if (st.isAlreadyExists())
+      return invalidField(name, field, std::to_string(np), "provided port is already allocated");
+    if (!st.ok()) return st;
+  }
+  return {};
+}
+
+void ServiceAddresses::releaseAll(const Owner& owner, const std::vector<uint32_t>& ips,
+                                  const std::vector<int64_t>& ports) {
+  // A release that fails (store down) leaves a leak that repair() reclaims at the next start.
+  for (uint32_t off : ips) (void)ips_.release(off, owner);
+  for (int64_t p : ports) (void)ports_.release(static_cast<uint64_t>(p), owner);
+}
+
+void ServiceAddresses::release(const json::object& svc) {
+  const json::object* spec = specOf(&svc);
+  if (spec == nullptr) return;
+  std::vector<uint32_t> ips;
+  if (auto addr = parseIpv4(str(*spec, "clusterIP")); addr && *addr >= ranges_.ipBase) {
+    if (ips_.inRange(*addr - ranges_.ipBase)) ips.push_back(*addr - ranges_.ipBase);
+  }
+  releaseAll(ownerOfService(svc), ips, nodePortsOf(spec));
+}
+
+Status ServiceAddresses::repair() {
+  const auto* svcType = core::findResource("", "v1", "services");
+  store::ListOptions opts;
+  opts.prefix = svcType->storagePrefix;
+  auto listed = store_.list(opts);
+  if (!listed.ok()) return listed.status();
+  std::map<uint64_t, Owner> wantIps, wantPorts;
+  for (const auto& kv : listed->items) {
+    boost::system::error_code ec;
+    json::value v = json::parse(kv.value, ec);
+    if (ec || !v.is_object()) continue;
+    Owner owner = ownerOfService(v.as_object());
+    const json::object* spec = specOf(&v.as_object());
+    if (spec == nullptr) continue;
+    if (auto addr = parseIpv4(str(*spec, "clusterIP")); addr && *addr >= ranges_.ipBase) {
+      if (ips_.inRange(*addr - ranges_.ipBase)) wantIps.emplace(*addr - ranges_.ipBase, owner);
+    }
+    for (int64_t p : nodePortsOf(spec)) {
+      if (p > 0 && ports_.inRange(static_cast<uint64_t>(p))) wantPorts.emplace(p, owner);
+    }
+  }
+  for (auto [pool, want] : {std::pair{&ips_, &wantIps}, std::pair{&ports_, &wantPorts}}) {
+    auto have = pool->list();
+    if (!have.ok()) return have.status();
+    for (const auto& [item, owner] : *have) {
+      auto it = want->find(item);
+      if (it == want->end() || !(it->second == owner)) {
+        if (auto st = pool->forget(item); !st.ok()) return st;
+      }
+    }
+    for (const auto& [item, owner] : *want) {
+      auto it = have->find(item);
+      if (it != have->end() && it->second == owner) continue;
+      if (auto st = pool->reserve(item, owner); !st.ok() && !st.isAlreadyExists()) return st;
+    }
+  }
+  return {};
+}
+
+}  // namespace berth::apiserver::service

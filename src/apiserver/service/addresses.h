@@ -1,0 +1,97 @@
+#pragma once
+// ServiceAddresses: the ClusterIP and NodePort allocation of Services, as upstream's
+// pkg/registry/core/service/storage/alloc.go does it around the generic registry's writes.
+//
+// The registry calls, for a Service create or update (storage form, after validation):
+//     auto a = addresses.allocate(svc, old, dryRun);   // fills spec.clusterIP(s)/nodePorts
+//     ... write the object ...
+//     a->commit();                                      // only after the write succeeded
+// An Allocation not committed (failed write, early return) releases what it reserved when it
+// goes out of scope; commit() releases what the update gave up (an old ClusterIP or NodePort).
+// After a Service is deleted the registry calls release(deleted). repair() rebuilds the
+// reservations from the stored Services (start-up: leaks after a crash between reservation and
+// write, Services stored before reservations existed).
+//
+// Reservations live in the store (ReservationPool), one key per ClusterIP
+// (/registry/ipaddresses/<ip>, shaped like upstream's IPAddress) and per NodePort
+// (/registry/ranges/servicenodeports/<port>), so API servers sharing a store cannot collide.
+//
+// Thread-safety: every method may be called concurrently; an Allocation belongs to one request.
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "apiserver/service/reservations.h"
+
+namespace berth::apiserver::service {
+
+struct Ranges {
+  uint32_t ipBase = (10u << 24) | (96u << 16);  // 10.96.0.0
+  int ipPrefixLength = 12;                      // /12
+  int64_t portMin = 30000;
+  int64_t portMax = 32767;
+};
+
+class ServiceAddresses;
+
+class Allocation {
+ public:
+  Allocation(Allocation&& other) noexcept;
+  Allocation& operator=(Allocation&&) = delete;
+  Allocation(const Allocation&) = delete;
+  ~Allocation();
+  // The write succeeded: keep the new reservations, free the replaced ones.
+  void commit();
+
+ private:
+  friend class ServiceAddresses;
+  Allocation(ServiceAddresses* owner, Owner service)
+      : owner_(owner), service_(std::move(service)) {}
+  ServiceAddresses* owner_;
+  Owner service_;
+  std::vector<uint32_t> newIps_, oldIps_;
+  std::vector<int64_t> newPorts_, oldPorts_;
+  bool done_ = false;
+};
+
+class ServiceAddresses {
+ public:
+  explicit ServiceAddresses(store::Interface& store, Ranges ranges = {});
+
+  // Chooses or checks the Service's ClusterIP and NodePorts and reserves them (dry run: checks
+  // only). Errors as upstream: Invalid on spec.clusterIPs ("failed to allocate IP ...: provided
+  // IP is already allocated" / "the provided IP (...) is not in the valid range ...") and on
+  // spec.ports[i].nodePort ("provided port is already allocated" / "provided port is not in the
+  // valid range. The range of valid ports is 30000-32767"); Internal when a range is full.
+  Result<Allocation> allocate(boost::json::object& svc, const boost::json::object* old,
+                              bool dryRun);
+  // Frees the addresses of a deleted Service.
+  void release(const boost::json::object& svc);
+  // Drops reservations no stored Service holds and recreates missing ones.
+  Status repair();
+
+  std::string cidr() const;
+  std::string portRange() const;
+
+ private:
+  friend class Allocation;
+  void releaseAll(const Owner& owner, const std::vector<uint32_t>& ips,
+                  const std::vector<int64_t>& ports);
+  Status allocateIp(boost::json::object& spec, const boost::json::object* oldSpec, bool dryRun,
+                    const std::string& name, Allocation& a);
+  Status allocatePorts(boost::json::object& spec, const boost::json::object* oldSpec, bool dryRun,
+                       const std::string& name, Allocation& a);
+
+  store::Interface& store_;
+  Ranges ranges_;
+  ReservationPool ips_;    // items: offsets in the service CIDR
+  ReservationPool ports_;  // items: port numbers
+};
+
+// Dotted-quad IPv4 → address; nullopt when not one.
+std::optional<uint32_t> parseIpv4(std::string_view s);
+std::string formatIpv4(uint32_t addr);
+
+}  // namespace berth::apiserver::service
