@@ -12,6 +12,7 @@
 #include "apiserver/protobuf/schema.h"
 #include "apiserver/yaml_json.h"
 #include "core/labels.h"
+#include "core/resource_behavior.h"
 
 namespace berth::apiserver {
 
@@ -101,9 +102,14 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt, cons
   std::string mode = req.queryParam("fieldValidation");
   if (mode == "Ignore") return {};
   if (req.header("content-type").find(protobuf::kMediaType) != std::string::npos) return {};
-  const auto* msg = protobuf::messageForKind(rt.apiVersion(), rt.kind);
-  if (!msg) return {};
-  auto unknown = protobuf::unknownFields(msg->name, json::value(obj));
+  std::vector<std::string> unknown;
+  if (rt.behavior) {
+    unknown = rt.behavior->unknownFields(obj);
+  } else {
+    const auto* msg = protobuf::messageForKind(rt.apiVersion(), rt.kind);
+    if (!msg) return {};
+    unknown = protobuf::unknownFields(msg->name, json::value(obj));
+  }
   if (unknown.empty()) return {};
   if (mode == "Strict") {
     std::string m = rt.kind + " in version \"" + rt.version + "\" cannot be handled as a " +
@@ -366,7 +372,15 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
+  // A resource just defined by a CRD is served once the cache has seen the CRD: a miss waits
+  // for the cache to catch up with the store (read-your-writes for CRDs).
+  auto resolveFresh = [&]() {
+    auto t = resolve(group, version, rest);
+    if (!t.ok() && cache_.waitUntilFresh(std::chrono::seconds(5))) t = resolve(group, version, rest);
+    return t;
+  };
   if (rest.empty()) {
+    if (!discoveryResourceList(group, version)) cache_.waitUntilFresh(std::chrono::seconds(5));
     if (auto doc = discoveryResourceList(group, version)) {
       sendJson(w, 200, *doc);
       return;
@@ -375,7 +389,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
-  auto target = resolve(group, version, rest);
+  auto target = resolveFresh();
   if (!target.ok()) {
     sendStatus(
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
@@ -388,6 +402,14 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   const ResourceType& rt = *t.rt;
+  if (rt.behavior && !rt.behavior->supportsStrategicMerge() &&
+      req.header("content-type").find(protobuf::kMediaType) != std::string::npos) {
+    // Custom resources have no protobuf schema; upstream serves them as JSON only.
+    sendStatus(w, Status::unsupportedMediaType(
+                      "the body of the request was in an unknown format - accepted media types "
+                      "include: application/json, application/yaml"));
+    return;
+  }
   if (rt.virtualResource) {
     serveReview(req, w, rt);
     return;

@@ -7,7 +7,11 @@
 #include <random>
 #include <sstream>
 
+#include <boost/json.hpp>
+
 #include "apiserver/api_handler.h"
+#include "apiserver/crd/controller.h"
+#include "apiserver/crd/definition.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
@@ -17,10 +21,12 @@
 namespace berth::apiserver {
 
 namespace fs = std::filesystem;
+namespace json = boost::json;
 
 struct ApiServer::State {
   std::unique_ptr<CacheSet> cache;
   std::unique_ptr<Registry> registry;
+  std::unique_ptr<crd::Controller> crds;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::Server> http;
 };
@@ -61,6 +67,45 @@ std::string randomHex(size_t bytes) {
   return s;
 }
 
+// The CRD controller reaches the cache and registry only through these.
+crd::Hooks crdHooks(CacheSet& cache, const std::unique_ptr<Registry>& registry) {
+  crd::Hooks h;
+  h.ensureCache = [&cache](const core::ResourceType& rt) { cache.ensureCache(rt); };
+  h.retireCache = [&cache](const std::string& prefix) { cache.retireCache(prefix); };
+  h.deleteAll = [&registry](const core::ResourceType& rt) -> core::Result<size_t> {
+    auto removed = registry->removeCollection(rt, ListRequest{}, DeleteOptions{});
+    if (!removed.ok()) return removed.status();
+    auto left = registry->list(rt, ListRequest{});
+    if (!left.ok()) return left.status();
+    return left->items.size();
+  };
+  h.removeFinalizer = [&registry](const std::string& name) -> core::Status {
+    const auto* rt = core::findResource(std::string(crd::kGroup), "v1", "customresourcedefinitions");
+    if (rt == nullptr) return core::Status::internal("customresourcedefinitions not served");
+    PatchRequest pr;
+    pr.type = PatchType::kJson;
+    auto cur = registry->get(*rt, "", name);
+    if (!cur.ok()) return cur.status();
+    auto obj = registry->toServed(*rt, **cur);
+    json::array keep;
+    if (auto* m = obj["metadata"].if_object()) {
+      if (auto* fs = m->if_contains("finalizers"); fs && fs->is_array()) {
+        for (const auto& f : fs->get_array())
+          if (!(f.is_string() && f.get_string() == crd::kCleanupFinalizer)) keep.push_back(f);
+      }
+    }
+    pr.patch = json::array{
+        json::object{{"op", "test"}, {"path", "/metadata/resourceVersion"},
+                     {"value", std::to_string((*cur)->resourceVersion)}},
+        json::object{{"op", "replace"}, {"path", "/metadata/finalizers"}, {"value", keep}}};
+    WriteOptions wo;
+    wo.fieldManager = "apiextensions-apiserver";
+    auto r = registry->patch(*rt, "", name, pr, wo);
+    return r.ok() ? core::Status() : r.status();
+  };
+  return h;
+}
+
 }  // namespace
 
 ApiServer::ApiServer(ApiServerConfig config, std::unique_ptr<store::Interface> store)
@@ -92,9 +137,15 @@ core::Status ApiServer::start() {
   }
 
   state_ = std::make_unique<State>();
+  crd::installCrdKind();  // before the cache is built, so CRDs get one
   state_->cache = std::make_unique<CacheSet>(*store_);
+  state_->crds = std::make_unique<crd::Controller>(crdHooks(*state_->cache, state_->registry));
+  auto* crds = state_->crds.get();
+  state_->cache->addObserver(std::string(crd::kStoragePrefix),
+                             [crds](const store::Event& e) { crds->onEvent(e); });
   if (auto st = state_->cache->start(); !st.ok()) return st;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  state_->crds->start();
 
   http::ServerConfig hc;
   hc.bindAddress = config_.bindAddress;
@@ -158,6 +209,7 @@ void ApiServer::stop() {
   if (!state_) return;
   if (state_->handler) state_->handler->stop();
   if (state_->http) state_->http->stop();
+  if (state_->crds) state_->crds->stop();
   if (state_->registry) state_->registry->stop();
   if (state_->cache) state_->cache->stop();
   state_.reset();

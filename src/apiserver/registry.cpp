@@ -7,10 +7,12 @@
 #include <random>
 
 #include "apiserver/patch/apply.h"
+#include "apiserver/crd/custom_resource.h"
 #include "apiserver/patch/patch.h"
 #include "core/base64.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
+#include "core/resource_behavior.h"
 
 namespace berth::apiserver {
 
@@ -512,6 +514,11 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     return Status::badRequest(
         "PATCH, application/apply-patch+yaml requests require a fieldManager to be specified");
   }
+  if (req.type == PatchType::kStrategic && rt.behavior && !rt.behavior->supportsStrategicMerge()) {
+    return Status::unsupportedMediaType(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+  }
   // Retry on conflicts with concurrent writers, as upstream's patcher does.
   for (int attempt = 0; attempt < 8; ++attempt) {
     auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
@@ -818,6 +825,8 @@ Result<json::object> Registry::getScale(const ResourceType& rt, const std::strin
   auto obj = get(rt, ns, name);
   if (!obj.ok()) return obj.status();
   json::object o = toServed(rt, **obj);
+  if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
+    return crd::scaleOf(*paths, o);
   const auto& meta = metaOf(o);
   json::object scale;
   scale["kind"] = "Scale";
@@ -867,6 +876,8 @@ Result<json::object> Registry::updateScale(const ResourceType& rt, const std::st
   json::object meta;
   if (!wantRv.empty()) meta["resourceVersion"] = wantRv;
   pr.patch = json::object{{"spec", json::object{{"replicas", replicas}}}};
+  if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
+    pr.patch = crd::replicasPatch(*paths, replicas);
   if (!wantRv.empty()) pr.patch.as_object()["metadata"] = meta;
   WriteOptions wo = opts;
   wo.subresource = "";

@@ -11,7 +11,8 @@
 //    query parameter (that is what makes kubectl leave validation to the server).
 //  - GET /openapi/v2 → Swagger 2.0 JSON with the same definitions (kubectl falls back to it);
 //    protobuf (gnostic) form is not served.
-// Documents are generated once and cached; the hash is stable for a build.
+// Documents are generated once and cached until the resource catalogue changes (CRDs); the hash
+// is stable for a given catalogue.
 //
 // Thread-safety: functions are safe to call concurrently (internal one-time init).
 #include <optional>
@@ -20,9 +21,9 @@
 
 namespace berth::apiserver::openapi {
 
-const std::string& v3Index();
+std::string v3Index();
 // `path` like "api/v1" or "apis/apps/v1"; nullopt when unknown.
 std::optional<std::string> v3Document(std::string_view path);
-const std::string& v2Document();
+std::string v2Document();
 
 }  // namespace berth::apiserver::openapi
