@@ -66,7 +66,8 @@ TEST(CrdDefinition, InvalidCrdsGetUpstreamMessages) {
   EXPECT_TRUE(has("spec.versions: Invalid value: [\"v1beta1\",\"v1\"]: must have exactly one "
                   "version marked as storage version"));
   EXPECT_TRUE(has("spec.versions[1].additionalPrinterColumns[0].type: Unsupported value: \"map\""));
-  EXPECT_EQ(lines.size(), 4u) << ::testing::PrintToString(lines);
+  EXPECT_TRUE(has("metadata.name: Invalid value: \"wrong.stable.example.com\""));
+  EXPECT_EQ(lines.size(), 5u) << ::testing::PrintToString(lines);
 
   json::object noSchema = crontabCrd();
   noSchema["spec"].as_object()["versions"].as_array()[1].as_object().erase("schema");

@@ -16,8 +16,14 @@ using core::kinds::detail::addInvalid;
 using core::kinds::detail::addNotSupported;
 using core::kinds::detail::addRequired;
 using core::kinds::detail::addTooLong;
-using core::kinds::detail::formatValue;
 using core::kinds::detail::goQuote;
+
+// A value as Go's %v prints what it decodes to: floats as 1.5 (not JSON's 1.5E0).
+std::string formatNumber(double d);
+std::string formatValue(const json::value& v) {
+  if (v.is_double()) return formatNumber(v.get_double());
+  return core::kinds::detail::formatValue(v);
+}
 
 constexpr int kMaxDepth = 64;  // deeper schemas are rejected; documents deeper are not walked
 
