@@ -402,13 +402,21 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   const ResourceType& rt = *t.rt;
-  if (rt.behavior && !rt.behavior->supportsStrategicMerge() &&
-      req.header("content-type").find(protobuf::kMediaType) != std::string::npos) {
-    // Custom resources have no protobuf schema; upstream serves them as JSON only.
-    sendStatus(w, Status::unsupportedMediaType(
-                      "the body of the request was in an unknown format - accepted media types "
-                      "include: application/json, application/yaml"));
-    return;
+  if (rt.behavior && !rt.behavior->supportsStrategicMerge()) {
+    // Custom resources have no protobuf schema; upstream serves them as JSON (and YAML) only.
+    if (req.header("content-type").find(protobuf::kMediaType) != std::string::npos) {
+      sendStatus(w, Status::unsupportedMediaType(
+                        "the body of the request was in an unknown format - accepted media types "
+                        "include: application/json, application/yaml"));
+      return;
+    }
+    std::string accept = req.header("accept");
+    if (!accept.empty() && accept.find("json") == std::string::npos &&
+        accept.find("yaml") == std::string::npos && accept.find("*/*") == std::string::npos) {
+      sendStatus(w, Status::notAcceptable("only the following media types are accepted: "
+                                          "application/json, application/yaml"));
+      return;
+    }
   }
   if (rt.virtualResource) {
     serveReview(req, w, rt);

@@ -39,6 +39,16 @@ expect_out "get through the other version" '^stable.example.com/v1beta1 my-cron$
   k get crontabs.v1beta1.stable.example.com my-cron -o jsonpath='{.apiVersion} {.metadata.name}'
 expect_out "categories: get all includes it" 'crontab.stable.example.com/my-cron' k get all -o name
 
+TOKEN=$(cat "$WORK/data/admin.token")
+api() { curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$@"; }
+URL=https://127.0.0.1:$PORT/apis/stable.example.com/v1/namespaces/default/crontabs
+expect_eq "protobuf request bodies are 415" 415 \
+  "$(api -X POST -H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary 'k8s' "$URL")"
+expect_eq "protobuf-only Accept is 406" 406 \
+  "$(api -H 'Accept: application/vnd.kubernetes.protobuf' "$URL/my-cron")"
+expect_eq "JSON is served" 200 \
+  "$(api -H 'Accept: application/vnd.kubernetes.protobuf, application/json' "$URL/my-cron")"
+
 echo "-- validation, pruning"
 expect_err "schema violations are 422 with upstream messages" 'The CronTab "bad-cron" is invalid' \
   k create -f crontab-invalid.yaml

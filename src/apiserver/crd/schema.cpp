@@ -323,6 +323,14 @@ void validateAt(const Schema& s, const json::value& v, const std::string& path, 
     for (const auto& r : s.required) {
       if (!obj.contains(r)) addRequired(errs, childPath(path, r));
     }
+    if (s.embeddedResource) {
+      // An embedded object names its own type (upstream's validateEmbeddedResource).
+      for (const char* k : {"apiVersion", "kind"}) {
+        const json::value* f = obj.if_contains(k);
+        if (f == nullptr || !f->is_string() || f->get_string().empty())
+          addRequired(errs, childPath(path, k), "must not be empty");
+      }
+    }
     for (const auto& [k, child] : obj) {
       std::string p = childPath(path, k);
       if (auto it = s.properties.find(std::string_view(k)); it != s.properties.end()) {

@@ -52,6 +52,7 @@ TEST(CrdSchema, ValidObjectHasNoErrors) {
   ASSERT_TRUE(s);
   EXPECT_TRUE(errorsOf(*s, R"({"apiVersion":"a/v1","kind":"K","metadata":{"name":"x"},
       "spec":{"cronSpec":"* * * * */5","image":"abc","replicas":3,"port":"http",
+              "template":{"apiVersion":"v1","kind":"Pod"},
               "tags":["a"],"labels":{"k":"v"},"note":null,"ratio":1.2}})")
                   .empty());
   EXPECT_TRUE(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","port":8080,"replicas":2.0}})").empty());
@@ -83,6 +84,15 @@ TEST(CrdSchema, MessagesFollowKubeOpenApi) {
   std::sort(errs.begin(), errs.end());
   std::sort(want.begin(), want.end());
   EXPECT_EQ(errs, want);
+}
+
+TEST(CrdSchema, EmbeddedResourcesNameTheirType) {
+  auto s = compile(kCronTab);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","template":{"kind":"Pod"}}})"),
+            std::vector<std::string>{"spec.template.apiVersion: Required value: must not be empty"});
+  EXPECT_TRUE(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","template":{"apiVersion":"v1","kind":"Pod",
+      "spec":{"x":1}}}})").empty());
 }
 
 TEST(CrdSchema, RequiredTypeAndNull) {
