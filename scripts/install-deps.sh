@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages Berth needs to build, test and run, when any is missing.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config
-      libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
+      libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libre2-dev
       libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-kubernetes python3-yaml curl openssl procps iproute2)
 missing=()

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <re2/re2.h>
+
 #include "core/kinds/internal.h"
 
 namespace berth::apiserver::crd {
@@ -172,11 +174,14 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
   s.maxProperties = intField(raw, "maxProperties", path, errs);
   if (const json::value* p = raw.if_contains("pattern"); p && p->is_string()) {
     s.pattern = std::string(p->get_string());
-    try {
-      s.patternRe = std::make_shared<const std::regex>(s.pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_shared<const RE2>(s.pattern, options);
+    if (re->ok()) {
+      s.patternRe = std::move(re);
+    } else {
       addInvalid(errs, childPath(path, "pattern"), goQuote(s.pattern),
-                 "must be a valid regular expression");
+                 "must be a valid regular expression, but isn't: " + re->error());
     }
   }
   // Structural: every node says its type, unless it is int-or-string or preserves anything.
@@ -225,13 +230,8 @@ void validateString(const Schema& s, const json::string& str, const std::string&
                    " chars long");
   }
   if (s.patternRe) {
-    bool ok = false;
-    try {
-      ok = std::regex_search(str.begin(), str.end(), *s.patternRe);
-    } catch (const std::regex_error&) {
-      ok = false;  // e.g. complexity limits on pathological input: report as a mismatch
-    }
-    if (!ok) {
+    // Unanchored, as Go's regexp.MatchString.
+    if (!RE2::PartialMatch(re2::StringPiece(str.data(), str.size()), *s.patternRe)) {
       addInvalid(errs, path, goQuote(str),
                  shown + " in body should match '" + s.pattern + "'");
     }

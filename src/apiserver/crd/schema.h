@@ -11,7 +11,7 @@
 //
 // Supported keywords: type, properties, required, items, additionalProperties (bool or schema),
 // enum, minimum/maximum (+exclusive), minLength/maxLength, minItems/maxItems,
-// minProperties/maxProperties, pattern (ECMAScript regex, close to RE2 for common patterns),
+// minProperties/maxProperties, pattern (RE2, Go's regexp syntax, matched in linear time),
 // nullable, default, format/description (kept for OpenAPI), x-kubernetes-preserve-unknown-fields,
 // x-kubernetes-int-or-string, x-kubernetes-embedded-resource. allOf/anyOf/oneOf/not are accepted
 // in the CRD and published but not enforced.
@@ -22,12 +22,15 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "core/status.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace berth::apiserver::crd {
 
@@ -45,7 +48,7 @@ struct Schema {
   bool exclusiveMinimum = false, exclusiveMaximum = false;
   std::optional<int64_t> minLength, maxLength, minItems, maxItems, minProperties, maxProperties;
   std::string pattern;
-  std::shared_ptr<const std::regex> patternRe;
+  std::shared_ptr<const re2::RE2> patternRe;
   std::optional<boost::json::value> defaultValue;
   bool nullable = false;
   bool preserveUnknownFields = false;
