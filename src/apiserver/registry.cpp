@@ -134,22 +134,29 @@ void Registry::stop() {
   for (auto& t : threads) t.join();
 }
 
+namespace {
+// Whether cached JSON can be served byte for byte. Custom resources are converted (and defaulted,
+// as upstream does on read) even in their storage version: objects written before a CRD changed
+// its storage version or its defaults still carry the old ones.
+bool servedAsStored(const ResourceType& rt) { return rt.isStorageVersion() && !rt.behavior; }
+}  // namespace
+
 json::object Registry::toServed(const ResourceType& rt, const CachedObject& obj) const {
   boost::system::error_code ec;
   auto v = json::parse(obj.json, ec);
   json::object o = v.is_object() ? std::move(v.as_object()) : json::object();
-  if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, o);
+  if (!servedAsStored(rt)) core::kinds::convertFromStorage(rt, o);
   return o;
 }
 
 std::string Registry::toServedJson(const ResourceType& rt, const CachedObject& obj) const {
-  if (rt.isStorageVersion()) return obj.json;
+  if (servedAsStored(rt)) return obj.json;
   return json::serialize(toServed(rt, obj));
 }
 
 void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
                                 std::string& out) const {
-  if (rt.isStorageVersion()) {
+  if (servedAsStored(rt)) {
     out += obj.json;
   } else {
     out += json::serialize(toServed(rt, obj));

@@ -102,6 +102,17 @@ expect_out "scale wrote the spec path" '^7$' k get ct my-cron -o jsonpath='{.spe
 expect_out "GET scale reads the CRD's paths" '"spec":\{"replicas":7\},"status":\{"replicas":2,"selector":"app=cron"\}' \
   k get --raw /apis/stable.example.com/v1/namespaces/default/crontabs/my-cron/scale
 
+echo "-- changing the CRD"
+expect_out "add a defaulted field to the schema" 'patched' k patch crd $CRD --type json -p \
+  '[{"op":"add","path":"/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/tier","value":{"type":"string","default":"gold"}}]'
+ok=""
+for _ in $(seq 1 30); do
+  [ "$(k get ct my-cron -o jsonpath='{.spec.tier}' 2>/dev/null)" = gold ] && ok=1 && break
+  sleep 0.1
+done
+[ -n "$ok" ] && pass "existing objects read with the new default" || fail "existing objects read with the new default" "$(k get ct my-cron -o yaml)"
+expect_out "generation of the CRD bumped" '^2$' k get crd $CRD -o jsonpath='{.metadata.generation}'
+
 echo "-- restart"
 stop_server
 start_server || exit 1
