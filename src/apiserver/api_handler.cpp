@@ -376,7 +376,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   // for the cache to catch up with the store (read-your-writes for CRDs).
   auto resolveFresh = [&]() {
     auto t = resolve(group, version, rest);
-    if (!t.ok() && cache_.waitUntilFresh(std::chrono::seconds(5))) t = resolve(group, version, rest);
+    if (!t.ok() && cache_.waitUntilFresh(std::chrono::seconds(5)))
+      t = resolve(group, version, rest);
     return t;
   };
   if (rest.empty()) {

@@ -19,7 +19,8 @@ crd::Hooks crdHooks(CacheSet& cache, const std::unique_ptr<Registry>& registry) 
     return left->items.size();
   };
   h.removeFinalizer = [&registry](const std::string& name) -> core::Status {
-    const auto* rt = core::findResource(std::string(crd::kGroup), "v1", "customresourcedefinitions");
+    const auto* rt =
+        core::findResource(std::string(crd::kGroup), "v1", "customresourcedefinitions");
     if (rt == nullptr) return core::Status::internal("customresourcedefinitions not served");
     PatchRequest pr;
     pr.type = PatchType::kJson;
@@ -34,7 +35,8 @@ crd::Hooks crdHooks(CacheSet& cache, const std::unique_ptr<Registry>& registry) 
       }
     }
     pr.patch = json::array{
-        json::object{{"op", "test"}, {"path", "/metadata/resourceVersion"},
+        json::object{{"op", "test"},
+                     {"path", "/metadata/resourceVersion"},
                      {"value", std::to_string((*cur)->resourceVersion)}},
         json::object{{"op", "replace"}, {"path", "/metadata/finalizers"}, {"value", keep}}};
     WriteOptions wo;
@@ -44,6 +46,5 @@ crd::Hooks crdHooks(CacheSet& cache, const std::unique_ptr<Registry>& registry) 
   };
   return h;
 }
-
 
 }  // namespace berth::apiserver

@@ -72,9 +72,9 @@ TEST(CrdInProcess, CreateServeRestartAndDelete) {
     auto created = a.registry->create(*crdType, "", widgetCrd(), wo);
     ASSERT_TRUE(created.ok()) << created.status().message();
     ASSERT_TRUE(eventually([] { return widgets() != nullptr; }));
-    auto w = a.registry->create(*widgets(), "default",
-                                json::parse(R"({"metadata":{"name":"w1"},"spec":{"x":1}})").as_object(),
-                                wo);
+    auto w = a.registry->create(
+        *widgets(), "default",
+        json::parse(R"({"metadata":{"name":"w1"},"spec":{"x":1}})").as_object(), wo);
     ASSERT_TRUE(w.ok()) << w.status().message();
     EXPECT_EQ(w->at("spec"), json::parse(R"({"size":1})"));  // pruned and defaulted
     auto got = a.registry->get(*widgets(), "default", "w1");
@@ -94,9 +94,8 @@ TEST(CrdInProcess, CreateServeRestartAndDelete) {
 
     auto removed = b.registry->remove(*crdType, "", "widgets.test.berth.io", DeleteOptions{});
     ASSERT_TRUE(removed.ok()) << removed.status().message();
-    ASSERT_TRUE(eventually([&] {
-      return !b.registry->get(*crdType, "", "widgets.test.berth.io").ok();
-    }));
+    ASSERT_TRUE(
+        eventually([&] { return !b.registry->get(*crdType, "", "widgets.test.berth.io").ok(); }));
     EXPECT_EQ(widgets(), nullptr);
     store::ListOptions lo;
     lo.prefix = "/registry/widgets.test.berth.io/";

@@ -126,7 +126,6 @@ json::object aggregatedGroup(std::string_view group, const std::vector<std::stri
   return json::object{{"metadata", std::move(meta)}, {"versions", std::move(vs)}};
 }
 
-
 // Documents derived from the catalogue, rebuilt when it changes (CRDs come and go).
 class CatalogueCache {
  public:
@@ -157,13 +156,15 @@ CatalogueCache& documents() {
 }  // namespace
 
 std::string aggregatedDiscovery(bool core) {
-  if (core) return documents().get("aggregated:core", [] {
-    json::object o{{"kind", "APIGroupDiscoveryList"},
-                   {"apiVersion", "apidiscovery.k8s.io/v2"},
-                   {"metadata", json::object()},
-                   {"items", json::array{aggregatedGroup("", {"v1"})}}};
-    return json::serialize(o);
-  });
+  if (core) {
+    return documents().get("aggregated:core", [] {
+      json::object o{{"kind", "APIGroupDiscoveryList"},
+                     {"apiVersion", "apidiscovery.k8s.io/v2"},
+                     {"metadata", json::object()},
+                     {"items", json::array{aggregatedGroup("", {"v1"})}}};
+      return json::serialize(o);
+    });
+  }
   return documents().get("aggregated:groups", [] {
     json::array items;
     for (const auto& g : core::apiGroups()) items.push_back(aggregatedGroup(g.group, g.versions));

@@ -153,7 +153,8 @@ class CacheSet {
   ResourceCache* findCache(const std::string& prefix) const;
   void notifyObservers(const store::Event& e);
 
-  mutable std::shared_mutex cachesMu_;  // guards caches_ and retired_
+  // Guards caches_ and retired_.
+  mutable std::shared_mutex cachesMu_;
   std::map<std::string, std::unique_ptr<ResourceCache>> caches_;  // by storagePrefix
   std::vector<std::unique_ptr<ResourceCache>> retired_;
   std::vector<std::pair<std::string, Observer>> observers_;  // fixed after start()

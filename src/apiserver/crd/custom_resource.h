@@ -38,9 +38,7 @@ class CustomResourceBehavior : public core::ResourceBehavior {
   bool tracksGeneration() const override { return true; }
   std::vector<std::string> unknownFields(const boost::json::object& obj) const override;
   const boost::json::object* openapiSchema() const override { return &spec_.openapi; }
-  const std::vector<core::PrinterColumn>* printerColumns() const override {
-    return &spec_.columns;
-  }
+  const std::vector<core::PrinterColumn>* printerColumns() const override { return &spec_.columns; }
   const core::ScalePaths* scalePaths() const override {
     return spec_.scale ? &*spec_.scale : nullptr;
   }

@@ -16,6 +16,18 @@ namespace {
 namespace json = boost::json;
 using namespace core::kinds::detail;  // field-error builders and JSON accessors
 
+constexpr std::string_view kApiVersionDoc =
+    "APIVersion defines the versioned schema of this representation of an object. Servers should "
+    "convert recognized schemas to the latest internal value, and may reject unrecognized "
+    "values. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources";
+constexpr std::string_view kKindDoc =
+    "Kind is a string value representing the REST resource this object represents. Servers may "
+    "infer this from the endpoint the client submits requests to. Cannot be updated. In "
+    "CamelCase. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+    "api-conventions.md#types-kinds";
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -91,10 +103,9 @@ void computeStatus(json::object& crd, const json::object* old) {
                         {"reason", reason},
                         {"message", message}};
   };
-  status["conditions"] =
-      json::array{condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-                  condition("Established", "InitialNamesAccepted",
-                            "the initial names have been accepted")};
+  status["conditions"] = json::array{
+      condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+      condition("Established", "InitialNamesAccepted", "the initial names have been accepted")};
   crd["status"] = std::move(status);
 }
 
@@ -224,8 +235,9 @@ void validateColumns(const json::array& cols, const std::string& path, FieldErro
 void validateVersions(const json::object& spec, FieldErrors& errs) {
   const json::array* versions = getArr(spec, "versions");
   if (versions == nullptr || versions->empty()) {
-    addInvalid(errs, "spec.versions", "null", "must have exactly one version marked as storage "
-                                              "version");
+    addInvalid(errs, "spec.versions", "null",
+               "must have exactly one version marked as storage "
+               "version");
     return;
   }
   int storage = 0, served = 0;
@@ -354,7 +366,8 @@ core::ResourceType crdResourceType() {
 
 void installCrdKind() {
   static std::once_flag once;
-  std::call_once(once, [] { core::registerResources("apiextensions.k8s.io", {crdResourceType()}); });
+  std::call_once(once,
+                 [] { core::registerResources("apiextensions.k8s.io", {crdResourceType()}); });
 }
 
 namespace {
@@ -451,9 +464,12 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
     } else {
       vs.openapi = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
     }
+    // Published as upstream publishes CRD schemas: apiVersion and kind described when the CRD
+    // does not describe them (OpenAPI adds metadata).
     json::object& props = ensureObj(vs.openapi, "properties");
-    props["apiVersion"] = {{"type", "string"}};
-    props["kind"] = {{"type", "string"}};
+    if (!props.contains("apiVersion"))
+      props["apiVersion"] = {{"type", "string"}, {"description", kApiVersionDoc}};
+    if (!props.contains("kind")) props["kind"] = {{"type", "string"}, {"description", kKindDoc}};
     if (const json::array* cols = getArr(v, "additionalPrinterColumns")) {
       for (const auto& c : *cols) {
         if (!c.is_object()) continue;

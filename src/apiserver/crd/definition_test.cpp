@@ -34,7 +34,8 @@ json::object crontabCrd() {
             "status": {"type": "object", "properties": {"replicas": {"type": "integer"}}}}}}}
       ]
     }
-  })").as_object();
+  })")
+      .as_object();
 }
 
 std::vector<std::string> errorLines(const std::vector<core::StatusCause>& errs) {
@@ -60,11 +61,13 @@ TEST(CrdDefinition, InvalidCrdsGetUpstreamMessages) {
       if (l.rfind(prefix, 0) == 0) return true;
     return false;
   };
-  EXPECT_TRUE(has("spec.scope: Unsupported value: \"Global\": supported values: \"Cluster\", "
-                  "\"Namespaced\""));
+  EXPECT_TRUE(
+      has("spec.scope: Unsupported value: \"Global\": supported values: \"Cluster\", "
+          "\"Namespaced\""));
   EXPECT_TRUE(has("spec.names.plural: Invalid value: \"Cron_Tabs\": a DNS-1035 label must"));
-  EXPECT_TRUE(has("spec.versions: Invalid value: [\"v1beta1\",\"v1\"]: must have exactly one "
-                  "version marked as storage version"));
+  EXPECT_TRUE(
+      has("spec.versions: Invalid value: [\"v1beta1\",\"v1\"]: must have exactly one "
+          "version marked as storage version"));
   EXPECT_TRUE(has("spec.versions[1].additionalPrinterColumns[0].type: Unsupported value: \"map\""));
   EXPECT_TRUE(has("metadata.name: Invalid value: \"wrong.stable.example.com\""));
   EXPECT_EQ(lines.size(), 5u) << ::testing::PrintToString(lines);
@@ -103,8 +106,8 @@ TEST(CrdDefinition, StoredVersionsCannotBeDropped) {
 }
 
 TEST(CrdDefinition, VersionPriority) {
-  std::vector<std::string> v = {"v1alpha1", "foo", "v2", "v1beta1", "v1", "v11alpha2", "v1beta2",
-                                "bar"};
+  std::vector<std::string> v = {"v1alpha1", "foo",       "v2",      "v1beta1",
+                                "v1",       "v11alpha2", "v1beta2", "bar"};
   std::sort(v.begin(), v.end(),
             [](const std::string& a, const std::string& b) { return versionLess(b, a); });
   EXPECT_EQ(v, (std::vector<std::string>{"v2", "v1", "v1beta2", "v1beta1", "v11alpha2", "v1alpha1",
@@ -139,7 +142,8 @@ TEST(CrdDefinition, NoneConversionOnlyChangesApiVersion) {
   const core::ResourceType& v1 = types[0];
   const core::ResourceType& beta = types[1];
   json::object obj = json::parse(R"({"apiVersion": "stable.example.com/v1beta1", "kind": "CronTab",
-      "metadata": {"name": "a"}, "spec": {"cronSpec": "x", "free": 1}})").as_object();
+      "metadata": {"name": "a"}, "spec": {"cronSpec": "x", "free": 1}})")
+                         .as_object();
   core::kinds::convertToStorage(beta, obj);  // beta preserves unknown fields
   EXPECT_EQ(obj["apiVersion"], json::value("stable.example.com/v1"));
   core::kinds::applyDefaults(v1, obj);  // storage schema: prune and default
@@ -152,21 +156,26 @@ TEST(CrdDefinition, NoneConversionOnlyChangesApiVersion) {
 TEST(CrdDefinition, StatusSubresourceSeparatesSpecAndStatus) {
   const core::ResourceType v1 = resourcesOf(crontabCrd())[0];
   json::object created = json::parse(R"({"metadata": {"name": "a"}, "spec": {"replicas": 2},
-      "status": {"replicas": 9}})").as_object();
+      "status": {"replicas": 9}})")
+                             .as_object();
   core::kinds::prepareForCreate(v1, created);
   EXPECT_FALSE(created.contains("status"));  // dropped on create
   EXPECT_EQ(created["metadata"].as_object()["generation"], json::value(1));
 
-  json::object old = json::parse(R"({"metadata": {"name": "a", "generation": 1, "labels": {"a": "b"}},
-      "spec": {"replicas": 2}, "status": {"replicas": 1}})").as_object();
+  json::object old =
+      json::parse(R"({"metadata": {"name": "a", "generation": 1, "labels": {"a": "b"}},
+      "spec": {"replicas": 2}, "status": {"replicas": 1}})")
+          .as_object();
   json::object main = json::parse(R"({"metadata": {"name": "a"}, "spec": {"replicas": 3},
-      "status": {"replicas": 7}})").as_object();
+      "status": {"replicas": 7}})")
+                          .as_object();
   core::kinds::prepareForUpdate(v1, main, old, /*statusUpdate=*/false);
   EXPECT_EQ(main["status"], old["status"]);
   EXPECT_EQ(main["metadata"].as_object()["generation"], json::value(2));
 
   json::object status = json::parse(R"({"metadata": {"name": "a", "labels": {"c": "d"}},
-      "spec": {"replicas": 5}, "status": {"replicas": 4}})").as_object();
+      "spec": {"replicas": 5}, "status": {"replicas": 4}})")
+                            .as_object();
   core::kinds::prepareForUpdate(v1, status, old, /*statusUpdate=*/true);
   EXPECT_EQ(status["spec"], old["spec"]);
   EXPECT_EQ(status["status"], json::parse(R"({"replicas": 4})"));
@@ -192,7 +201,8 @@ TEST(CrdDefinition, CrdStatusIsComputedByTheServer) {
     EXPECT_EQ(c.at("lastTransitionTime"), json::value("2026-01-01T00:00:00Z"));
   }
   EXPECT_EQ(conds[1].at("type"), json::value("Established"));
-  EXPECT_EQ(crd["metadata"].at("finalizers"), json::parse(R"(["customresourcecleanup.apiextensions.k8s.io"])"));
+  EXPECT_EQ(crd["metadata"].at("finalizers"),
+            json::parse(R"(["customresourcecleanup.apiextensions.k8s.io"])"));
   EXPECT_EQ(crd["spec"].at("conversion"), json::parse(R"({"strategy": "None"})"));
 }
 

@@ -52,14 +52,21 @@ std::string formatNumber(double d) {
 // The JSON type name of a value as kube-openapi reports it.
 std::string_view typeName(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
-    case json::kind::uint64: return "integer";
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::uint64:
+      return "integer";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "null";
 }
@@ -111,8 +118,7 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
   if (raw.contains("$ref")) addForbidden(errs, childPath(path, "$ref"), "$ref is not supported");
   if (const json::value* t = raw.if_contains("type")) {
     if (t->is_string()) s.type = std::string(t->get_string());
-    if (!t->is_string() ||
-        std::find(kTypes.begin(), kTypes.end(), s.type) == kTypes.end()) {
+    if (!t->is_string() || std::find(kTypes.begin(), kTypes.end(), s.type) == kTypes.end()) {
       addNotSupported(errs, childPath(path, "type"), formatValue(*t), kTypes);
     }
   }
@@ -138,17 +144,16 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
     }
   }
   if (const json::value* items = raw.if_contains("items")) {
-    s.items = compileChild(items->is_array() && items->get_array().size() == 1
-                               ? items->get_array()[0]
-                               : *items,
-                           childPath(path, "items"), depth, errs);
+    s.items = compileChild(
+        items->is_array() && items->get_array().size() == 1 ? items->get_array()[0] : *items,
+        childPath(path, "items"), depth, errs);
   }
   if (const json::value* ap = raw.if_contains("additionalProperties")) {
     if (ap->is_bool()) {
       s.additionalPropertiesAllowed = ap->get_bool();
     } else {
-      s.additionalProperties = compileChild(*ap, childPath(path, "additionalProperties"), depth,
-                                            errs);
+      s.additionalProperties =
+          compileChild(*ap, childPath(path, "additionalProperties"), depth, errs);
     }
     if (!s.properties.empty()) {
       addForbidden(errs, childPath(path, "additionalProperties"),
@@ -187,8 +192,8 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
   // Structural: every node says its type, unless it is int-or-string or preserves anything.
   if (s.type.empty() && !s.intOrString && !s.preserveUnknownFields) {
     std::string what = !s.properties.empty() ? "specified object fields"
-                       : s.items                ? "specified array items"
-                                                : "a structural schema";
+                       : s.items             ? "specified array items"
+                                             : "a structural schema";
     if (!s.properties.empty() || s.items || depth > 0) {
       addRequired(errs, childPath(path, "type"), "must not be empty for " + what);
     }
@@ -202,8 +207,8 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
 void typeError(const std::string& path, std::string_view expected, std::string_view actual,
                FieldErrors& errs) {
   std::string shown = path.empty() ? "." : path;
-  std::string detail = shown + " in body must be of type " + std::string(expected) + ": " +
-                       goQuote(actual);
+  std::string detail =
+      shown + " in body must be of type " + std::string(expected) + ": " + goQuote(actual);
   addInvalid(errs, path, goQuote(actual), detail);
   errs.back().reason = "FieldValueTypeInvalid";
 }
@@ -225,15 +230,14 @@ void validateString(const Schema& s, const json::string& str, const std::string&
   std::string shown = path.empty() ? "." : path;
   if (s.maxLength && runes > *s.maxLength) addTooLong(errs, path, *s.maxLength);
   if (s.minLength && runes < *s.minLength) {
-    addInvalid(errs, path, goQuote(str),
-               shown + " in body should be at least " + std::to_string(*s.minLength) +
-                   " chars long");
+    addInvalid(
+        errs, path, goQuote(str),
+        shown + " in body should be at least " + std::to_string(*s.minLength) + " chars long");
   }
   if (s.patternRe) {
     // Unanchored, as Go's regexp.MatchString.
     if (!RE2::PartialMatch(re2::StringPiece(str.data(), str.size()), *s.patternRe)) {
-      addInvalid(errs, path, goQuote(str),
-                 shown + " in body should match '" + s.pattern + "'");
+      addInvalid(errs, path, goQuote(str), shown + " in body should match '" + s.pattern + "'");
     }
   }
 }
@@ -299,8 +303,7 @@ void validateAt(const Schema& s, const json::value& v, const std::string& path, 
     }
     if (s.minItems && static_cast<int64_t>(arr.size()) < *s.minItems) {
       addInvalid(errs, path, formatValue(v),
-                 shown + " in body should have at least " + std::to_string(*s.minItems) +
-                     " items");
+                 shown + " in body should have at least " + std::to_string(*s.minItems) + " items");
     }
     if (s.items) {
       for (size_t i = 0; i < arr.size(); ++i)
@@ -419,8 +422,7 @@ std::shared_ptr<const Schema> compileSchema(const json::object& raw, const std::
           FieldErrors derrs;
           validateAt(node, *node.defaultValue, "", 0, derrs);
           for (auto& e : derrs)
-            addInvalid(errs, childPath(p, "default"), formatValue(*node.defaultValue),
-                       e.message);
+            addInvalid(errs, childPath(p, "default"), formatValue(*node.defaultValue), e.message);
         }
         for (const auto& [name, child] : node.properties)
           checkDefaults(child, childPath(p, "properties") + "[" + name + "]", depth + 1);

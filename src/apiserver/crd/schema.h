@@ -42,7 +42,7 @@ struct Schema {
   std::vector<std::string> required;
   std::shared_ptr<const Schema> items;
   std::shared_ptr<const Schema> additionalProperties;  // schema for map values
-  bool additionalPropertiesAllowed = true;  // false only for additionalProperties: false
+  bool additionalPropertiesAllowed = true;             // false only for additionalProperties: false
   std::vector<boost::json::value> enumValues;
   std::optional<double> minimum, maximum;
   bool exclusiveMinimum = false, exclusiveMaximum = false;

@@ -58,8 +58,12 @@ class Gen {
         }
         if (coin(30)) s["default"] = 5;
         break;
-      case 4: s["type"] = coin(50) ? "boolean" : "number"; break;
-      default: s["x-kubernetes-int-or-string"] = true; break;
+      case 4:
+        s["type"] = coin(50) ? "boolean" : "number";
+        break;
+      default:
+        s["x-kubernetes-int-or-string"] = true;
+        break;
     }
     if (coin(15)) s["nullable"] = true;
     return s;
@@ -109,11 +113,16 @@ class Gen {
         for (int i = 0; i < n; ++i) a.push_back(junk(depth - 1));
         return a;
       }
-      case 2: return json::value("s");
-      case 3: return json::value(pick(200) - 100);
-      case 4: return json::value(1.5);
-      case 5: return json::value(nullptr);
-      default: return json::value(coin(50));
+      case 2:
+        return json::value("s");
+      case 3:
+        return json::value(pick(200) - 100);
+      case 4:
+        return json::value(1.5);
+      case 5:
+        return json::value(nullptr);
+      default:
+        return json::value(coin(50));
     }
   }
 
@@ -126,7 +135,8 @@ json::object rootOf(json::object spec) {
 }
 
 // Paths of the scalar leaves of `v` under `path`, with pointers to them.
-void leaves(json::value& v, const std::string& path, std::vector<std::pair<std::string, json::value*>>& out) {
+void leaves(json::value& v, const std::string& path,
+            std::vector<std::pair<std::string, json::value*>>& out) {
   if (v.is_object()) {
     for (auto& [k, c] : v.get_object()) leaves(c, path + "." + std::string(k), out);
   } else if (v.is_array()) {
@@ -144,10 +154,12 @@ TEST(CrdSchemaProperty, ConformingDocumentsValidateAndSurvivePruning) {
     FieldErrors cerrs;
     auto schema = compileSchema(raw, "s", cerrs);
     ASSERT_TRUE(schema) << "seed " << seed << ": " << (cerrs.empty() ? "" : cerrs[0].message);
-    json::value doc = json::object{{"spec", g.conforming(raw["properties"].as_object()["spec"].as_object())}};
+    json::value doc =
+        json::object{{"spec", g.conforming(raw["properties"].as_object()["spec"].as_object())}};
     auto errs = validateObject(*schema, doc);
-    ASSERT_TRUE(errs.empty()) << "seed " << seed << ": " << errs[0].field << ": "
-                              << errs[0].message << "\n" << json::serialize(doc);
+    ASSERT_TRUE(errs.empty()) << "seed " << seed << ": " << errs[0].field << ": " << errs[0].message
+                              << "\n"
+                              << json::serialize(doc);
     json::value pruned = doc;
     prune(*schema, pruned);
     EXPECT_EQ(pruned, doc) << "seed " << seed;

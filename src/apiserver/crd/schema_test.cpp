@@ -16,7 +16,8 @@ std::shared_ptr<const Schema> compile(std::string_view text, FieldErrors* errsOu
 // The errors of `doc` as "field: message" lines.
 std::vector<std::string> errorsOf(const Schema& s, std::string_view doc) {
   std::vector<std::string> out;
-  for (const auto& e : validateObject(s, json::parse(doc))) out.push_back(e.field + ": " + e.message);
+  for (const auto& e : validateObject(s, json::parse(doc)))
+    out.push_back(e.field + ": " + e.message);
   return out;
 }
 
@@ -55,7 +56,8 @@ TEST(CrdSchema, ValidObjectHasNoErrors) {
               "template":{"apiVersion":"v1","kind":"Pod"},
               "tags":["a"],"labels":{"k":"v"},"note":null,"ratio":1.2}})")
                   .empty());
-  EXPECT_TRUE(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","port":8080,"replicas":2.0}})").empty());
+  EXPECT_TRUE(
+      errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","port":8080,"replicas":2.0}})").empty());
 }
 
 TEST(CrdSchema, MessagesFollowKubeOpenApi) {
@@ -89,15 +91,19 @@ TEST(CrdSchema, MessagesFollowKubeOpenApi) {
 TEST(CrdSchema, EmbeddedResourcesNameTheirType) {
   auto s = compile(kCronTab);
   ASSERT_TRUE(s);
-  EXPECT_EQ(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","template":{"kind":"Pod"}}})"),
-            std::vector<std::string>{"spec.template.apiVersion: Required value: must not be empty"});
-  EXPECT_TRUE(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","template":{"apiVersion":"v1","kind":"Pod",
-      "spec":{"x":1}}}})").empty());
+  EXPECT_EQ(
+      errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","template":{"kind":"Pod"}}})"),
+      std::vector<std::string>{"spec.template.apiVersion: Required value: must not be empty"});
+  EXPECT_TRUE(
+      errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","template":{"apiVersion":"v1","kind":"Pod",
+      "spec":{"x":1}}}})")
+          .empty());
 }
 
 TEST(CrdSchema, PatternsMatchHugeStringsInLinearTime) {
   // std::regex recursed per character here and overflowed the stack near 100k characters.
-  auto s = compile(R"({"type":"object","properties":{"d":{"type":"string","pattern":"^(\\d+|\\*)+$"}}})");
+  auto s = compile(
+      R"({"type":"object","properties":{"d":{"type":"string","pattern":"^(\\d+|\\*)+$"}}})");
   ASSERT_TRUE(s);
   std::string digits(2 << 20, '7');
   EXPECT_TRUE(validateObject(*s, json::object{{"d", digits}}).empty());
@@ -112,9 +118,10 @@ TEST(CrdSchema, RequiredTypeAndNull) {
   ASSERT_TRUE(s);
   EXPECT_EQ(errorsOf(*s, R"({"spec":{}})"),
             std::vector<std::string>{"spec.cronSpec: Required value"});
-  EXPECT_EQ(errorsOf(*s, R"({"spec":"x"})"),
-            std::vector<std::string>{
-                "spec: Invalid value: \"string\": spec in body must be of type object: \"string\""});
+  EXPECT_EQ(
+      errorsOf(*s, R"({"spec":"x"})"),
+      std::vector<std::string>{
+          "spec: Invalid value: \"string\": spec in body must be of type object: \"string\""});
   EXPECT_EQ(errorsOf(*s, R"({"spec":{"cronSpec":"1 2 3 4 5","replicas":null}})"),
             std::vector<std::string>{"spec.replicas: Invalid value: \"null\": spec.replicas in "
                                      "body must be of type integer: \"null\""});
@@ -131,9 +138,9 @@ TEST(CrdSchema, DefaultsFillAbsentAndNonNullableNulls) {
       R"({"spec":{"cronSpec":"x","replicas":null,"note":null,"workers":[{"name":"a"},{"size":1}]}})");
   applyDefaults(*s, doc);
   const auto& spec = doc.at("spec").as_object();
-  EXPECT_EQ(spec.at("replicas"), json::value(1));        // null, not nullable → default
-  EXPECT_TRUE(spec.at("note").is_null());                // nullable keeps null
-  EXPECT_EQ(spec.at("mode"), json::value("Slow"));       // absent → default
+  EXPECT_EQ(spec.at("replicas"), json::value(1));   // null, not nullable → default
+  EXPECT_TRUE(spec.at("note").is_null());           // nullable keeps null
+  EXPECT_EQ(spec.at("mode"), json::value("Slow"));  // absent → default
   EXPECT_EQ(spec.at("workers").at(0).at("size"), json::value(3));
   EXPECT_EQ(spec.at("workers").at(1).at("size"), json::value(1));
   json::value again = doc;
@@ -153,8 +160,8 @@ TEST(CrdSchema, PruningDropsUnknownFieldsOnly) {
       "template":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"x":1,"y":2},"z":0},
       "workers":[{"name":"a","junk":1}],"labels":{"free":"form"}},"status":{"replicas":1,"other":2}})");
   EXPECT_EQ(unknownFields(*s, doc),
-            (std::vector<std::string>{"top", "spec.bogus", "spec.template.spec.y", "spec.template.z",
-                                      "spec.workers[0].junk", "status.other"}));
+            (std::vector<std::string>{"top", "spec.bogus", "spec.template.spec.y",
+                                      "spec.template.z", "spec.workers[0].junk", "status.other"}));
   prune(*s, doc);
   EXPECT_EQ(doc, json::parse(R"({"apiVersion":"a/v1","kind":"K","metadata":{"name":"x"},
       "spec":{"cronSpec":"x","extra":{"any":{"thing":1}},
@@ -165,8 +172,8 @@ TEST(CrdSchema, PruningDropsUnknownFieldsOnly) {
 
 TEST(CrdSchema, StructuralChecksAtCompileTime) {
   FieldErrors errs;
-  EXPECT_FALSE(compile(R"({"type":"object","properties":{"spec":{"properties":{"a":{"type":"string"}}}}})",
-                       &errs));
+  EXPECT_FALSE(compile(
+      R"({"type":"object","properties":{"spec":{"properties":{"a":{"type":"string"}}}}})", &errs));
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0].field, "root.properties[spec].type");
   EXPECT_EQ(errs[0].message, "Required value: must not be empty for specified object fields");
@@ -174,12 +181,12 @@ TEST(CrdSchema, StructuralChecksAtCompileTime) {
   EXPECT_FALSE(compile(R"({"type":"string"})", &errs));
   EXPECT_EQ(errs.at(0).message, "Invalid value: \"string\": must be object at the root");
 
-  EXPECT_FALSE(compile(R"({"type":"object","properties":{"a":{"type":"string","pattern":"("}}})",
-                       &errs));
+  EXPECT_FALSE(
+      compile(R"({"type":"object","properties":{"a":{"type":"string","pattern":"("}}})", &errs));
   EXPECT_EQ(errs.at(0).field, "root.properties[a].pattern");
 
-  EXPECT_FALSE(compile(R"({"type":"object","properties":{"a":{"type":"integer","default":"x"}}})",
-                       &errs));
+  EXPECT_FALSE(
+      compile(R"({"type":"object","properties":{"a":{"type":"integer","default":"x"}}})", &errs));
   EXPECT_EQ(errs.at(0).field, "root.properties[a].default");
 
   EXPECT_FALSE(compile(R"({"type":"object","properties":{"a":{"type":"strin"}}})", &errs));

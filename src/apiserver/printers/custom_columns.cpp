@@ -34,8 +34,8 @@ json::value typedCell(std::string_view type, const json::value& v, TimePoint now
 
 }  // namespace
 
-json::array customRowCells(const std::vector<core::PrinterColumn>& columns,
-                           const json::object& obj, TimePoint now) {
+json::array customRowCells(const std::vector<core::PrinterColumn>& columns, const json::object& obj,
+                           TimePoint now) {
   json::array cells;
   cells.emplace_back(metaString(obj, "name"));
   for (const auto& c : columns) {
