@@ -58,6 +58,9 @@ class ResourceBehavior {
   // Printer columns after Name; nullptr for the default table.
   virtual const std::vector<PrinterColumn>* printerColumns() const = 0;
   virtual const ScalePaths* scalePaths() const = 0;
+  // Fields a field selector may use besides metadata.name/namespace, as JSON paths
+  // (".spec.color"; the selector names them without the dot); nullptr for none.
+  virtual const std::vector<std::string>* selectableFieldPaths() const { return nullptr; }
   // Strategic merge patch needs Go struct tags; custom resources answer 415 as upstream does.
   virtual bool supportsStrategicMerge() const = 0;
 };

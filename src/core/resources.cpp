@@ -230,7 +230,16 @@ const ResourceType* findByApiVersionKind(std::string_view apiVersion, std::strin
 }
 
 const ResourceType* storageResource(const ResourceType& rt) {
-  return findResource(rt.storageGroup, rt.storageVersion, rt.plural);
+  if (const ResourceType* s = findResource(rt.storageGroup, rt.storageVersion, rt.plural)) return s;
+  // A request that resolved a runtime resource just before its CRD went away finishes with the
+  // retired storage entry rather than finding none.
+  Catalogue& c = catalogue();
+  std::lock_guard lock(c.mu);
+  for (auto it = c.retired.rbegin(); it != c.retired.rend(); ++it) {
+    const ResourceType& r = **it;
+    if (r.storagePrefix == rt.storagePrefix && r.isStorageVersion()) return &r;
+  }
+  return rt.isStorageVersion() ? &rt : nullptr;
 }
 
 }  // namespace berth::core

@@ -107,7 +107,7 @@ const ResourceType* findResourceByKind(std::string_view group, std::string_view 
                                        std::string_view kind);
 // Lookup by apiVersion ("apps/v1", "v1") and Kind.
 const ResourceType* findByApiVersionKind(std::string_view apiVersion, std::string_view kind);
-// The storage-version entry of a resource.
+// The storage-version entry of a resource (for a removed runtime resource, its last one).
 const ResourceType* storageResource(const ResourceType& rt);
 
 // Splits "apps/v1" into {"apps","v1"} and "v1" into {"","v1"}.

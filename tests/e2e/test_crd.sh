@@ -35,6 +35,11 @@ expect_out "-o wide adds priority columns" '^my-cron +\* \* \* \* \*/5 +1 +my-im
 expect_out "defaults filled" '^1 Slow$' k get ct my-cron -o jsonpath='{.spec.replicas} {.spec.mode}'
 expect_out "list with a label selector" '^crontab.stable.example.com/my-cron$' k get ct -l app=cron -o name
 expect_out "no match for another selector" 'No resources found' k get ct -l app=other
+expect_out "field selector on a selectableField" '^crontab.stable.example.com/my-cron$' \
+  k get ct --field-selector spec.mode=Slow -o name
+expect_out "field selector excludes" 'No resources found' k get ct --field-selector spec.mode=Fast
+expect_err "unknown field label is 400" 'field label not supported: spec.image' \
+  k get ct --field-selector spec.image=x
 expect_out "get through the other version" '^stable.example.com/v1beta1 my-cron$' \
   k get crontabs.v1beta1.stable.example.com my-cron -o jsonpath='{.apiVersion} {.metadata.name}'
 expect_out "categories: get all includes it" 'crontab.stable.example.com/my-cron' k get all -o name

@@ -21,6 +21,7 @@ struct VersionSpec {
   std::vector<core::PrinterColumn> columns;
   std::optional<core::ScalePaths> scale;
   bool statusSubresource = false;
+  std::vector<std::string> selectableFields;  // JSON paths (".spec.color")
 };
 
 class CustomResourceBehavior : public core::ResourceBehavior {
@@ -43,6 +44,9 @@ class CustomResourceBehavior : public core::ResourceBehavior {
     return spec_.scale ? &*spec_.scale : nullptr;
   }
   bool supportsStrategicMerge() const override { return false; }
+  const std::vector<std::string>* selectableFieldPaths() const override {
+    return &spec_.selectableFields;
+  }
 
  private:
   // Prune, then default, by this version's schema.

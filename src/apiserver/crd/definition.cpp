@@ -266,6 +266,29 @@ void validateVersions(const json::object& spec, FieldErrors& errs) {
     }
     if (const json::array* cols = getArr(v, "additionalPrinterColumns"))
       validateColumns(*cols, p + ".additionalPrinterColumns", errs);
+    if (const json::array* fields = getArr(v, "selectableFields")) {
+      std::vector<std::string> paths;
+      for (size_t j = 0; j < fields->size(); ++j) {
+        std::string fp = index(p + ".selectableFields", j) + ".jsonPath";
+        std::string path = (*fields)[j].is_object()
+                               ? std::string(getStr((*fields)[j].get_object(), "jsonPath"))
+                               : std::string();
+        if (path.empty()) {
+          addRequired(errs, fp);
+        } else if (path[0] != '.') {
+          addInvalidStr(errs, fp, path, "must be a simple JSON path starting with \".\"");
+        } else if (std::find(paths.begin(), paths.end(), path) != paths.end()) {
+          addDuplicate(errs, fp, goQuote(path));
+        }
+        paths.push_back(path);
+      }
+      if (fields->size() > 8) {
+        errs.push_back(
+            {"FieldValueTooMany",
+             "Too many: " + std::to_string(fields->size()) + ": must have at most 8 items",
+             p + ".selectableFields"});
+      }
+    }
   }
   // The value printed is the list of version names (upstream dumps the whole Go slice).
   json::array names;
@@ -479,6 +502,12 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
                               std::string(getStr(co, "description")),
                               static_cast<int>(getInt(co, "priority").value_or(0)),
                               std::string(getStr(co, "jsonPath"))});
+      }
+    }
+    if (const json::array* fields = getArr(v, "selectableFields")) {
+      for (const auto& f : *fields) {
+        if (f.is_object() && !getStr(f.get_object(), "jsonPath").empty())
+          vs.selectableFields.emplace_back(getStr(f.get_object(), "jsonPath"));
       }
     }
     if (vs.columns.empty()) {

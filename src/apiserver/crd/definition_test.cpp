@@ -137,6 +137,34 @@ TEST(CrdDefinition, ResourcesOfServeEveryVersionWithOneStorage) {
   EXPECT_EQ(types[1].behavior->printerColumns()->at(0).name, "Age");  // upstream's default
 }
 
+TEST(CrdDefinition, SelectableFieldsFeedFieldSelectors) {
+  json::object crd = crontabCrd();
+  crd["spec"].as_object()["versions"].as_array()[1].as_object()["selectableFields"] =
+      json::parse(R"([{"jsonPath": ".spec.cronSpec"}, {"jsonPath": ".spec.replicas"}])");
+  EXPECT_TRUE(validateCrd(crd, nullptr).empty());
+  auto types = resourcesOf(crd);
+  const core::ResourceType& v1 = types[0];
+  EXPECT_TRUE(core::kinds::isSelectableField(v1, "spec.cronSpec"));
+  EXPECT_TRUE(core::kinds::isSelectableField(v1, "metadata.namespace"));
+  EXPECT_FALSE(core::kinds::isSelectableField(v1, "spec.image"));
+  EXPECT_FALSE(core::kinds::isSelectableField(types[1], "spec.cronSpec"));  // per version
+  auto fields =
+      core::kinds::selectableFields(v1, json::parse(R"({"metadata": {"name": "a", "namespace": "n"},
+                          "spec": {"cronSpec": "* * * * *", "replicas": 3}})")
+                                            .as_object());
+  EXPECT_EQ(fields["spec.cronSpec"], "* * * * *");
+  EXPECT_EQ(fields["spec.replicas"], "3");
+  EXPECT_EQ(fields["metadata.name"], "a");
+
+  crd["spec"].as_object()["versions"].as_array()[1].as_object()["selectableFields"] =
+      json::parse(R"([{"jsonPath": "spec.x"}, {"jsonPath": ""}])");
+  EXPECT_EQ(errorLines(validateCrd(crd, nullptr)),
+            (std::vector<std::string>{
+                "spec.versions[1].selectableFields[0].jsonPath: Invalid value: \"spec.x\": must be "
+                "a simple JSON path starting with \".\"",
+                "spec.versions[1].selectableFields[1].jsonPath: Required value"}));
+}
+
 TEST(CrdDefinition, NoneConversionOnlyChangesApiVersion) {
   auto types = resourcesOf(crontabCrd());
   const core::ResourceType& v1 = types[0];
@@ -246,6 +274,11 @@ TEST(CrdDefinition, CatalogueChangesAreVisibleAndSafeUnderConcurrentReaders) {
   EXPECT_FALSE(core::findResource("apps", "v1", "deployments")->behavior);
   core::unregisterResources("deployments.apps");
   core::unregisterResources("crontabs.stable.example.com");
+  // A request that resolved the resource before it went away still finds its storage entry.
+  const core::ResourceType* stored = core::storageResource(*v1);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->storagePrefix, "/registry/crontabs.stable.example.com/");
+  EXPECT_EQ(stored->version, "v1");
 }
 
 }  // namespace
