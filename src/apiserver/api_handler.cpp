@@ -6,7 +6,7 @@
 #include <random>
 
 #include "apiserver/discovery.h"
-#include "apiserver/openapi/openapi.h"
+#include "apiserver/openapi/serve.h"
 #include "apiserver/printers/table.h"
 #include "apiserver/protobuf/codec.h"
 #include "apiserver/protobuf/schema.h"
@@ -270,6 +270,13 @@ Result<ListRequest> listRequestFrom(const http::Request& req, const Target& t) {
     }
   }
   lr.continueToken = req.queryParam("continue");
+  lr.resourceVersion = req.queryParam("resourceVersion");
+  lr.resourceVersionMatch = req.queryParam("resourceVersionMatch");
+  if (req.hasQueryParam("sendInitialEvents")) {
+    if (auto st = validateListOptions(lr, false, parseGoBool(req.queryParam("sendInitialEvents")));
+        !st.ok())
+      return st;
+  }
   return lr;
 }
 
@@ -304,21 +311,16 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   if (segs[0] == "openapi") {
-    if (segs.size() == 2 && segs[1] == "v2") {
-      sendJson(w, 200, openapi::v2Document());
+    std::string normalized;
+    for (const auto& s : segs) normalized += "/" + s;
+    const std::string accept = req.header("accept");
+    const std::string ifNoneMatch = req.header("if-none-match");
+    const std::string hash = req.queryParam("hash");
+    const std::string acceptEncoding = req.header("accept-encoding");
+    if (auto reply = openapi::serve({normalized, accept, ifNoneMatch, hash, acceptEncoding})) {
+      for (const auto& [name, value] : reply->headers) w.addHeader(name, value);
+      w.send(reply->status, reply->contentType, reply->body);
       return;
-    }
-    if (segs.size() == 2 && segs[1] == "v3") {
-      sendJson(w, 200, openapi::v3Index());
-      return;
-    }
-    if (segs.size() > 2 && segs[1] == "v3") {
-      std::string rest;
-      for (size_t i = 2; i < segs.size(); ++i) rest += (i > 2 ? "/" : "") + segs[i];
-      if (auto doc = openapi::v3Document(rest)) {
-        sendJson(w, 200, *doc);
-        return;
-      }
     }
     sendStatus(w, Status::notFound("", "").withDetails("", "", ""));
     return;
@@ -586,7 +588,6 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         return;
       }
     }
-    if (t.subresource == "finalize") wo.subresource = "";
     respond(200, registry_.update(rt, t.ns, t.name, std::move(*body), wo));
     return;
   }

@@ -12,6 +12,7 @@
 #include "apiserver/crd_hooks.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/http/server.h"
+#include "apiserver/observability.h"
 #include "apiserver/registry.h"
 #include "apiserver/watch_cache.h"
 #include "core/base64.h"
@@ -25,6 +26,7 @@ struct ApiServer::State {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<crd::Controller> crds;
   std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<Observability> observability;  // health, metrics, request accounting
   std::unique_ptr<http::Server> http;
 };
 
@@ -111,6 +113,9 @@ core::Status ApiServer::start() {
   hc.certFile = pki.servingCert;
   hc.keyFile = pki.servingKey;
   hc.clientCaFile = pki.caCert;
+  hc.maxConnections = config_.maxConnections;
+  hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
+  hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
   std::string token = adminToken_;
   auto tokens = [token](std::string_view t) {
     http::UserInfo u;
@@ -124,12 +129,19 @@ core::Status ApiServer::start() {
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
+  state_->observability = std::make_unique<Observability>(*store_, *state_->cache);
+  auto* observability = state_->observability.get();
+  http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
+    handler->handle(rq, w);
+  };
   state_->http = std::make_unique<http::Server>(
-      hc, tokens,
-      [handler](http::Request& rq, http::ResponseWriter& w) { handler->handle(rq, w); });
+      hc, tokens, [observability, rest](http::Request& rq, http::ResponseWriter& w) {
+        observability->handle(rq, w, rest);
+      });
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
+  observability->markBootstrapped();
 
   std::string host = config_.bindAddress;
   if (host == "0.0.0.0") host = "127.0.0.1";
@@ -165,6 +177,7 @@ core::Status ApiServer::start() {
 
 void ApiServer::stop() {
   if (!state_) return;
+  if (state_->observability) state_->observability->markShuttingDown();
   if (state_->handler) state_->handler->stop();
   if (state_->http) state_->http->stop();
   if (state_->crds) state_->crds->stop();

@@ -19,6 +19,10 @@ struct ApiServerConfig {
   int securePort = 6443;  // 0 = any free port (tests)
   // Extra names and addresses for the serving certificate.
   std::vector<std::string> tlsSans;
+  // Connection limits of the HTTPS listener (see http::ServerConfig).
+  size_t maxConnections = 10000;
+  int tlsHandshakeTimeoutSeconds = 10;
+  int idleConnectionTimeoutSeconds = 90;
 };
 
 class ApiServer {

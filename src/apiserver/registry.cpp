@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -85,24 +86,121 @@ core::StatusCause cause(std::string reason, std::string field, std::string messa
   return {std::move(reason), std::move(message), std::move(field)};
 }
 
-// Continue tokens are opaque to clients: base64url of {"rv","start"} (the last key returned).
+// Continue tokens are opaque to clients: base64url of {"v","rv","start"}, as upstream encodes
+// them: the revision of the list's first page (later pages read the store at that revision, so
+// the whole list is one snapshot) and the last key returned. rv -1 continues at the latest
+// revision (handed out with the 410 for a compacted token).
+constexpr std::string_view kContinueVersion = "meta.k8s.io/v1";
+
 std::string encodeContinue(int64_t rev, const std::string& key) {
-  std::string token =
-      core::base64Encode(json::serialize(json::object{{"rv", rev}, {"start", key}}));
+  std::string token = core::base64Encode(
+      json::serialize(json::object{{"v", kContinueVersion}, {"rv", rev}, {"start", key}}));
   for (char& c : token) c = c == '+' ? '-' : c == '/' ? '_' : c;
   return token;
 }
 
-Result<std::string> decodeContinue(std::string token) {
+struct ContinuePoint {
+  int64_t revision = 0;  // -1: latest
+  std::string startAfter;
+};
+
+Result<ContinuePoint> decodeContinue(std::string token, const std::string& prefix) {
+  auto bad = [](std::string why) {
+    return Status::badRequest("invalid continue token: continue key is not valid: " + why);
+  };
   for (char& c : token) c = c == '-' ? '+' : c == '_' ? '/' : c;
   auto raw = core::base64Decode(token);
-  if (!raw) return Status::badRequest("invalid continue token");
+  if (!raw) return bad("illegal base64 data");
   boost::system::error_code ec;
   auto v = json::parse(*raw, ec);
-  if (ec || !v.is_object()) return Status::badRequest("invalid continue token");
-  auto* s = v.as_object().if_contains("start");
-  if (!s || !s->is_string()) return Status::badRequest("invalid continue token");
-  return std::string(s->as_string());
+  if (ec || !v.is_object()) return bad("not a continue token");
+  const auto& o = v.as_object();
+  auto* ver = o.if_contains("v");
+  if (!ver || !ver->is_string() || ver->as_string() != kContinueVersion)
+    return bad("server does not recognize this encoded version");
+  auto* rv = o.if_contains("rv");
+  auto* start = o.if_contains("start");
+  if (!rv || !rv->is_int64() || rv->as_int64() == 0 || rv->as_int64() < -1)
+    return bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  if (!start || !start->is_string()) return bad("encoded start key is missing");
+  std::string key(start->as_string());
+  // A forged key must not read outside the listed prefix (upstream rejects path traversal).
+  if (key.compare(0, prefix.size(), prefix) != 0 || key.find("/../") != std::string::npos ||
+      key.size() == prefix.size())
+    return bad("encoded start key does not belong to this list");
+  return ContinuePoint{rv->as_int64(), std::move(key)};
+}
+
+Result<int64_t> parseResourceVersion(const std::string& rv) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), n);
+  if (ec != std::errc() || end != rv.data() + rv.size() || n < 0)
+    return Status::badRequest("invalid resource version: \"" + rv + "\"");
+  return n;
+}
+
+// Upstream's storage.NewTooLargeResourceVersionError: 504 Timeout, with a cause clients check.
+Status tooLargeResourceVersion(int64_t wanted, int64_t current) {
+  return Status::timeout("Too large resource version: " + std::to_string(wanted) +
+                         ", current: " + std::to_string(current))
+      .withCauses({core::StatusCause{"ResourceVersionTooLarge", "Too large resource version", ""}})
+      .withRetryAfter(1);
+}
+
+constexpr std::string_view kContinueExpired =
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this "
+    "response to retrieve the remainder of the results. Continuing with the provided token "
+    "results in an inconsistent list - objects that were created, modified, or deleted between "
+    "the time the first chunk was returned and now may show up in the list.";
+
+// Writes that lose an optimistic-concurrency race and may be redone against the newest state
+// (patches, unconditional updates, deletes) are retried; each retry re-reads the object, so
+// this bounds only a pathological storm of writers to one object.
+constexpr int kMaxWriteRetries = 100;
+
+// metadata.uid in an update is a precondition (upstream's Preconditions.UID).
+Status checkUidPrecondition(const ResourceType& rt, const std::string& name,
+                            const std::string& wantUid, const json::object& current) {
+  if (wantUid.empty()) return {};
+  const auto* m = objAt(current, "metadata");
+  std::string have = m ? str(*m, "uid") : "";
+  if (wantUid == have) return {};
+  return Status::conflict(
+      rt.qualifiedResource(), name,
+      "Precondition failed: UID in precondition: " + wantUid + ", UID in object meta: " + have);
+}
+
+// PUT namespaces/x/finalize changes only spec.finalizers (upstream's finalizeStrategy).
+json::object finalizeRequest(const json::object& current, const json::object& request) {
+  json::object next = current;
+  json::value finalizers = json::array();
+  if (const auto* spec = objAt(request, "spec"))
+    if (auto* f = spec->if_contains("finalizers"); f && f->is_array()) finalizers = *f;
+  auto& specV = next["spec"];
+  if (!specV.is_object()) specV = json::object();
+  specV.as_object()["finalizers"] = std::move(finalizers);
+  if (const auto* m = objAt(request, "metadata")) {
+    if (auto* rv = m->if_contains("resourceVersion")) metaOf(next)["resourceVersion"] = *rv;
+  }
+  return next;
+}
+
+// Upstream's ShouldDeleteDuringUpdate (plus the namespace variant): an update deletes the object
+// when it is terminating, its last finalizer is gone, and no grace period is still running.
+bool shouldDeleteDuringUpdate(const ResourceType& srt, const json::object& next,
+                              const json::object& old) {
+  const auto* oldMeta = objAt(old, "metadata");
+  if (!oldMeta || !oldMeta->contains("deletionTimestamp") || hasFinalizers(next)) return false;
+  if (auto* g = oldMeta->if_contains("deletionGracePeriodSeconds");
+      g && g->is_int64() && g->as_int64() != 0)
+    return false;
+  if (srt.kind == "Namespace" && srt.group.empty()) {
+    const auto* spec = objAt(next, "spec");
+    auto* f = spec ? spec->if_contains("finalizers") : nullptr;
+    if (f && f->is_array() && !f->as_array().empty()) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -131,6 +229,7 @@ void Registry::stop() {
     stopping_ = true;
     threads.swap(background_);
   }
+  bgCv_.notify_all();
   for (auto& t : threads) t.join();
 }
 
@@ -165,14 +264,110 @@ void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
 
 // ---------------------------------------------------------------- reads
 
+Status validateListOptions(const ListRequest& req, bool watch,
+                           const std::optional<bool>& sendInitialEvents) {
+  std::vector<core::StatusCause> errs;
+  auto forbidden = [&](const char* field, std::string why) {
+    errs.push_back(cause("FieldValueForbidden", field, "Forbidden: " + why));
+  };
+  const std::string& match = req.resourceVersionMatch;
+  if (watch) {
+    if (sendInitialEvents && match != "NotOlderThan")
+      forbidden("resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+    if (!match.empty()) {
+      if (!sendInitialEvents)
+        forbidden("resourceVersionMatch",
+                  "resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
+                  "provided");
+      if (match != "NotOlderThan")
+        errs.push_back(
+            cause("FieldValueNotSupported", "resourceVersionMatch",
+                  "Unsupported value: \"" + match + "\": supported values: \"NotOlderThan\""));
+      if (!req.continueToken.empty())
+        forbidden("resourceVersionMatch",
+                  "resourceVersionMatch is forbidden when continue is provided");
+    }
+  } else {
+    if (!match.empty()) {
+      if (req.resourceVersion.empty())
+        forbidden("resourceVersionMatch",
+                  "resourceVersionMatch is forbidden unless resourceVersion is provided");
+      if (!req.continueToken.empty())
+        forbidden("resourceVersionMatch",
+                  "resourceVersionMatch is forbidden when continue is provided");
+      if (match != "Exact" && match != "NotOlderThan")
+        errs.push_back(cause("FieldValueNotSupported", "resourceVersionMatch",
+                             "Unsupported value: \"" + match +
+                                 "\": supported values: \"Exact\", \"NotOlderThan\", \"\""));
+      if (match == "Exact" && req.resourceVersion == "0")
+        forbidden("resourceVersionMatch",
+                  "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
+    }
+    if (sendInitialEvents)
+      forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list");
+  }
+  if (!errs.empty()) return Status::invalid("meta.k8s.io", "ListOptions", "", std::move(errs));
+  if (!req.continueToken.empty() && !req.resourceVersion.empty() && req.resourceVersion != "0")
+    return Status::badRequest("specifying resource version is not allowed when using continue");
+  return {};
+}
+
+Status Registry::waitFresh() {
+  int64_t want = store_.currentRevision();
+  if (cache_.waitForRevision(want, kFreshWait)) return {};
+  return Status::timeout("Timeout: the watch cache did not catch up with revision " +
+                         std::to_string(want) + " (at " + std::to_string(cache_.revision()) +
+                         ") in time; retry the request")
+      .withRetryAfter(1);
+}
+
 Result<ObjectPtr> Registry::get(const ResourceType& rt, const std::string& ns,
                                 const std::string& name) {
   auto* c = cache_.forType(rt);
   if (!c) return Status::notFound(rt.qualifiedResource(), name);
-  cache_.waitUntilFresh(kFreshWait);
+  if (auto st = waitFresh(); !st.ok()) return st;
   auto obj = c->get(storageKey(rt, ns, name));
   if (!obj) return Status::notFound(rt.qualifiedResource(), name);
   return obj;
+}
+
+// A page (or a whole list) read from the store at `revision` (0 = current): continued lists and
+// exact-revision lists, which the cache (current state only) cannot answer.
+Result<ListResponse> Registry::listFromStore(const ResourceType& rt, const std::string& prefix,
+                                             const std::string& startAfter, int64_t revision,
+                                             int64_t limit, const core::LabelSelector& labels,
+                                             const core::FieldSelector& fields, bool selectors) {
+  const ResourceType& srt = *core::storageResource(rt);
+  ListResponse out;
+  store::ListOptions lo;
+  lo.prefix = prefix;
+  lo.startAfter = startAfter;
+  lo.revision = revision;
+  // With selectors a page may need several store pages to fill.
+  lo.limit = limit > 0 ? std::max<int64_t>(limit, selectors ? 500 : limit) : 0;
+  while (true) {
+    auto page = store_.list(lo);
+    if (!page.ok()) return page.status();
+    out.revision = page->revision;
+    lo.revision = page->revision;  // every further store page from the same snapshot
+    for (size_t i = 0; i < page->items.size(); ++i) {
+      const auto& kv = page->items[i];
+      auto o = decodeStoredObject(srt, kv, kv.modRevision);
+      if (!labels.matches(o->labels) || !o->matches(fields)) continue;
+      out.items.push_back(std::move(o));
+      if (limit > 0 && int64_t(out.items.size()) == limit) {
+        bool more = i + 1 < page->items.size() || page->more;
+        if (more) {
+          out.continueToken = encodeContinue(out.revision, out.items.back()->key);
+          if (!selectors) out.remaining = int64_t(page->items.size() - i - 1) + page->remaining;
+        }
+        return out;
+      }
+    }
+    if (!page->more || page->items.empty()) return out;
+    lo.startAfter = page->items.back().key;
+  }
 }
 
 Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& req) {
@@ -185,27 +380,64 @@ Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& r
       return Status::badRequest("field label not supported: " + r.field);
     }
   }
-  std::string startAfter;
-  if (!req.continueToken.empty()) {
-    auto k = decodeContinue(req.continueToken);
-    if (!k.ok()) return k.status();
-    startAfter = *k;
-  }
+  if (auto st = validateListOptions(req, false, std::nullopt); !st.ok()) return st;
   auto* c = cache_.forType(rt);
   if (!c) return ListResponse{};
-  cache_.waitUntilFresh(kFreshWait);
   std::string prefix = rt.storagePrefix;
   if (rt.namespaced && !req.namespace_.empty()) prefix += req.namespace_ + "/";
+  bool selectors = !req.labelSelector.empty() || !req.fieldSelector.empty();
+  int64_t limit = std::max<int64_t>(req.limit, 0);
+
+  if (!req.continueToken.empty()) {
+    auto point = decodeContinue(req.continueToken, prefix);
+    if (!point.ok()) return point.status();
+    int64_t rev = point->revision == -1 ? 0 : point->revision;
+    if (rev > 0 && rev < store_.compactedRevision())
+      return Status::expired(std::string(kContinueExpired));
+    auto page =
+        listFromStore(rt, prefix, point->startAfter, rev, limit, *labels, *fields, selectors);
+    if (!page.ok() && page.status().isExpired())
+      return Status::expired(std::string(kContinueExpired));
+    return page;
+  }
+
+  int64_t atLeast = 0;  // served from the cache once it has seen this revision
+  if (req.resourceVersion.empty()) {
+    if (auto st = waitFresh(); !st.ok()) return st;
+  } else if (req.resourceVersion == "0") {
+    limit = 0;  // upstream's cache ignores limit for resourceVersion=0 (client-go's first list)
+  } else {
+    auto rv = parseResourceVersion(req.resourceVersion);
+    if (!rv.ok()) return rv.status();
+    bool exact =
+        req.resourceVersionMatch == "Exact" || (req.resourceVersionMatch.empty() && limit > 0);
+    if (exact) {
+      int64_t current = store_.currentRevision();
+      if (*rv > current) return tooLargeResourceVersion(*rv, current);
+      if (*rv < store_.compactedRevision())
+        return Status::expired("The resourceVersion for the provided list is too old.");
+      auto r = listFromStore(rt, prefix, "", *rv, limit, *labels, *fields, selectors);
+      if (!r.ok() && r.status().isExpired())
+        return Status::expired("The resourceVersion for the provided list is too old.");
+      return r;
+    }
+    atLeast = *rv;
+    // Upstream's cacher waits up to 3 s for a revision it has not seen yet.
+    if (!cache_.waitForRevision(atLeast, std::chrono::seconds(3)))
+      return tooLargeResourceVersion(atLeast, cache_.revision());
+  }
+
   ListResponse out;
+  // Read the global revision before the snapshot: every event up to it is already applied, so
+  // the snapshot reflects max(global, its own) revision for this resource.
+  int64_t global = cache_.revision();
   auto all = c->list(prefix, &out.revision);
-  out.revision = std::max(out.revision, cache_.revision());
+  out.revision = std::max(out.revision, global);
   size_t matched = 0;
-  for (size_t i = 0; i < all.size(); ++i) {
-    const auto& o = all[i];
-    if (!startAfter.empty() && o->key <= startAfter) continue;
+  for (const auto& o : all) {
     if (!labels->matches(o->labels)) continue;
     if (!o->matches(*fields)) continue;
-    if (req.limit > 0 && int64_t(out.items.size()) >= req.limit) {
+    if (limit > 0 && int64_t(out.items.size()) >= limit) {
       // Count what is left for remainingItemCount (only without selectors, like upstream).
       ++matched;
       continue;
@@ -214,7 +446,7 @@ Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& r
   }
   if (matched > 0) {
     out.continueToken = encodeContinue(out.revision, out.items.back()->key);
-    if (req.labelSelector.empty() && req.fieldSelector.empty()) out.remaining = matched;
+    if (!selectors) out.remaining = matched;
   }
   return out;
 }
@@ -228,11 +460,13 @@ Status Registry::checkNamespace(const ResourceType& rt, const std::string& ns) {
   // Namespaces change rarely: only a miss waits for the cache to catch up with the store.
   auto obj = c->get(storageKey(*nsType, "", ns));
   if (!obj) {
-    cache_.waitUntilFresh(kFreshWait);
+    if (auto st = waitFresh(); !st.ok()) return st;
     obj = c->get(storageKey(*nsType, "", ns));
   }
   if (!obj) return Status::notFound("namespaces", ns);
-  if (obj->json.find("\"deletionTimestamp\"") != std::string::npos) {
+  auto parsed = parseStored(obj->json);
+  const auto* nsMeta = parsed.ok() ? objAt(*parsed, "metadata") : nullptr;
+  if (nsMeta && nsMeta->contains("deletionTimestamp")) {
     return Status::forbidden("unable to create new content in namespace " + ns +
                              " because it is being terminated")
         .withDetails(ns, "", "namespaces");
@@ -390,7 +624,16 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   if (rt.namespaced) meta["namespace"] = ns;
   meta["name"] = name;
   bool statusUpdate = opts.subresource == "status";
+  json::value finalizers;
+  if (opts.subresource == "finalize") {
+    if (const auto* spec = objAt(next, "spec")) finalizers = spec->at("finalizers");
+  }
   core::kinds::prepareForUpdate(srt, next, old, statusUpdate);
+  if (opts.subresource == "finalize") {
+    auto& specV = next["spec"];
+    if (!specV.is_object()) specV = json::object();
+    specV.as_object()["finalizers"] = finalizers;
+  }
   core::kinds::applyDefaults(srt, next);
   auto errors = core::kinds::validateUpdate(srt, next, old);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
@@ -423,8 +666,14 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
       return same;
     }
   }
-  // A terminating object whose last finalizer was removed is deleted now.
-  if (oldMeta && oldMeta->contains("deletionTimestamp") && !hasFinalizers(next)) {
+  // A terminating object whose last finalizer was removed is deleted now (not while a grace
+  // period runs: a terminating pod's status updates must not delete it).
+  if (shouldDeleteDuringUpdate(srt, next, old)) {
+    if (opts.dryRun) {
+      json::object same = old;
+      if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, same);
+      return same;
+    }
     auto gone = deleteNow(srt, storageKey(srt, ns, name), name, cur.modRevision);
     if (!gone.ok()) return gone;
     if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
@@ -459,21 +708,35 @@ Result<json::object> Registry::update(const ResourceType& rt, const std::string&
     return Status::badRequest("the kind of the object (" + kind + ") does not match " + rt.kind);
   }
   std::string wantRv = str(meta, "resourceVersion");
+  std::string wantUid = str(meta, "uid");
   core::kinds::convertToStorage(rt, obj);
-  auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
-  if (!cur.ok()) {
-    // Upstream lets some kinds be created by PUT (AllowCreateOnUpdate).
-    bool createOnUpdate = srt.kind == "Endpoints" || srt.kind == "Lease" || srt.kind == "Event";
-    if (cur.status().isNotFound() && createOnUpdate && opts.subresource.empty()) {
-      metaOf(obj)["name"] = name;
-      return create(rt, ns, std::move(obj), opts);
+  // An update without a resourceVersion is unconditional: like upstream's GuaranteedUpdate it
+  // is retried against the newest state when a concurrent writer wins the race.
+  for (int attempt = 0;; ++attempt) {
+    auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
+    if (!cur.ok()) {
+      // Upstream lets some kinds be created by PUT (AllowCreateOnUpdate).
+      bool createOnUpdate = srt.kind == "Endpoints" || srt.kind == "Lease" || srt.kind == "Event";
+      if (cur.status().isNotFound() && createOnUpdate && opts.subresource.empty()) {
+        metaOf(obj)["name"] = name;
+        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, obj);
+        return create(rt, ns, std::move(obj), opts);
+      }
+      return cur.status();
     }
-    return cur.status();
+    if (!wantRv.empty() && wantRv != std::to_string(cur->modRevision)) {
+      return Status::staleResourceVersion(rt.qualifiedResource(), name);
+    }
+    if (auto st = checkUidPrecondition(rt, name, wantUid, cur->obj); !st.ok()) return st;
+    json::object next = obj;
+    if (opts.subresource == "finalize") next = finalizeRequest(cur->obj, obj);
+    auto res = finishUpdate(rt, srt, ns, name, std::move(next), *cur, opts);
+    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() && wantRv.empty() &&
+        attempt < kMaxWriteRetries) {
+      continue;
+    }
+    return res;
   }
-  if (!wantRv.empty() && wantRv != std::to_string(cur->modRevision)) {
-    return Status::staleResourceVersion(rt.qualifiedResource(), name);
-  }
-  return finishUpdate(rt, srt, ns, name, std::move(obj), *cur, opts);
 }
 
 // ---------------------------------------------------------------- patch
@@ -526,8 +789,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
         "the body of the request was in an unknown format - accepted media types include: "
         "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
   }
-  // Retry on conflicts with concurrent writers, as upstream's patcher does.
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  for (int attempt = 0;; ++attempt) {
     auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
     if (!cur.ok()) {
       if (cur.status().isNotFound() && req.type == PatchType::kApply && opts.subresource.empty()) {
@@ -563,17 +825,20 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
       // The patch itself pinned a resourceVersion: honour it as a precondition.
       return Status::staleResourceVersion(rt.qualifiedResource(), name);
     }
+    if (auto st = checkUidPrecondition(rt, name, str(pm, "uid"), cur->obj); !st.ok()) return st;
     core::kinds::convertToStorage(rt, *patched);
     WriteOptions wo = opts;
     if (req.type == PatchType::kApply) wo.fieldManager = "";  // apply recorded ownership itself
     auto res = finishUpdate(rt, srt, ns, name, std::move(*patched), *cur, wo);
-    if (!res.ok() && res.status().isConflict() && patchedRv.empty() &&
-        res.status().causes().empty()) {
+    // Lost a race with another writer: re-apply the patch to the newest state, as upstream's
+    // patcher does. A patch that pins metadata.resourceVersion fails the check above on the
+    // next round (its value no longer matches), so it still answers 409.
+    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() &&
+        attempt < kMaxWriteRetries) {
       continue;
     }
     return res;
   }
-  return Status::staleResourceVersion(rt.qualifiedResource(), name);
 }
 
 // ---------------------------------------------------------------- delete
@@ -582,7 +847,7 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
                                       const std::string& name, const DeleteOptions& opts) {
   const ResourceType& srt = *core::storageResource(rt);
   std::string key = storageKey(srt, ns, name);
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  for (int attempt = 0; attempt < kMaxWriteRetries; ++attempt) {
     auto cur = readCurrent(srt, key, name);
     if (!cur.ok()) return cur.status();
     json::object obj = cur->obj;
@@ -639,10 +904,25 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
     }
     bool alreadyTerminating = meta.contains("deletionTimestamp");
     if (hasFinalizers(obj) || graceful || isNamespace) {
-      if (alreadyTerminating && !graceful) {
+      int64_t runningGrace = 0;
+      if (auto* g = meta.if_contains("deletionGracePeriodSeconds"); g && g->is_int64())
+        runningGrace = g->as_int64();
+      // Already terminating: a second delete may only shorten the grace period. A namespace's
+      // deletion loop is restarted if it is not running (e.g. after a restart of the server).
+      if (alreadyTerminating && (graceful ? grace >= runningGrace : runningGrace == 0)) {
+        if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
         json::object out = cur->obj;
         if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
         return out;
+      }
+      if (alreadyTerminating && runningGrace > 0 && !graceful && !hasFinalizers(obj)) {
+        // Grace period cut to 0 on a terminating object without finalizers: delete now.
+        if (opts.dryRun) return cur->obj;
+        auto gone = deleteNow(srt, key, name, cur->modRevision);
+        if (!gone.ok() && gone.status().isConflict()) continue;
+        if (!gone.ok()) return gone;
+        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
+        return gone;
       }
       if (!alreadyTerminating) meta["deletionTimestamp"] = nowRfc3339();
       meta["deletionGracePeriodSeconds"] = graceful ? grace : 0;
@@ -683,44 +963,89 @@ Result<int64_t> Registry::removeCollection(const ResourceType& rt, const ListReq
   return n;
 }
 
-// Namespace deletion: remove every namespaced object in it, then the namespace itself. Upstream
-// does this in the namespace controller; Berth runs the same loop in the server until that
-// controller exists, through the same registry calls a controller would make.
+// Namespace deletion: remove every namespaced object in it, then the "kubernetes" finalizer
+// (through finalize, as the namespace controller does), then the namespace itself. Upstream does
+// this in the namespace controller; Berth runs the same loop in the server until that controller
+// exists, through the same registry calls a controller would make. The loop runs until the
+// namespace is gone (with backoff while objects wait on their own finalizers or grace periods),
+// one per namespace; bootstrap() restarts it for namespaces left terminating by a restart.
 void Registry::finalizeNamespaceAsync(const std::string& name) {
   std::lock_guard lock(bgMu_);
-  if (stopping_) return;
+  if (stopping_ || !finalizing_.insert(name).second) return;
   background_.emplace_back([this, name] {
-    for (int round = 0; round < 600; ++round) {
-      {
-        std::lock_guard l(bgMu_);
-        if (stopping_) return;
+    auto backoff = std::chrono::milliseconds(50);
+    while (true) {
+      bool done = finalizeNamespaceOnce(name);
+      std::unique_lock l(bgMu_);
+      if (done || stopping_) {
+        finalizing_.erase(name);
+        return;
       }
-      bool remaining = false;
-      for (const auto& rt : core::allResources()) {
-        if (!rt.namespaced || !rt.isStorageVersion()) continue;
-        ListRequest lr;
-        lr.namespace_ = name;
-        DeleteOptions d;
-        d.gracePeriodSeconds = 0;
-        auto listed = list(rt, lr);
-        if (!listed.ok()) continue;
-        for (const auto& o : listed->items) {
-          remaining = true;
-          auto r = remove(rt, o->namespace_, o->name, d);
-          (void)r;
-        }
-      }
-      if (!remaining) {
-        const auto* nsType = core::findResource("", "v1", "namespaces");
-        std::string key = storageKey(*nsType, "", name);
-        auto cur = readCurrent(*nsType, key, name);
-        if (!cur.ok()) return;
-        auto r = deleteNow(*nsType, key, name, cur->modRevision);
-        if (r.ok()) return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      bgCv_.wait_for(l, backoff, [&] { return stopping_; });
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     }
   });
+}
+
+// One round of namespace deletion; true when the namespace is gone (or no longer terminating).
+bool Registry::finalizeNamespaceOnce(const std::string& name) {
+  const auto* nsType = core::findResource("", "v1", "namespaces");
+  std::string key = storageKey(*nsType, "", name);
+  auto cur = readCurrent(*nsType, key, name);
+  if (!cur.ok()) return cur.status().isNotFound();
+  const auto* meta = objAt(cur->obj, "metadata");
+  if (!meta || !meta->contains("deletionTimestamp")) return true;
+  bool remaining = false;
+  for (const auto& rt : core::allResources()) {
+    if (!rt.namespaced || !rt.isStorageVersion() || rt.virtualResource) continue;
+    ListRequest lr;
+    lr.namespace_ = name;
+    DeleteOptions d;
+    d.gracePeriodSeconds = 0;
+    auto listed = list(rt, lr);
+    if (!listed.ok()) {
+      remaining = true;
+      continue;
+    }
+    for (const auto& o : listed->items) {
+      remaining = true;
+      (void)remove(rt, o->namespace_, o->name, d);
+    }
+  }
+  if (remaining) return false;
+  // Content gone: drop our "kubernetes" finalizer; the update deletes the namespace once no
+  // other spec or metadata finalizer is left (shouldDeleteDuringUpdate).
+  json::object req = cur->obj;
+  json::array kept;
+  if (const auto* spec = objAt(cur->obj, "spec")) {
+    if (auto* f = spec->if_contains("finalizers"); f && f->is_array())
+      for (const auto& x : f->as_array())
+        if (!(x.is_string() && x.as_string() == "kubernetes")) kept.push_back(x);
+  }
+  bool hadKube = true;
+  if (const auto* spec = objAt(cur->obj, "spec")) {
+    auto* f = spec->if_contains("finalizers");
+    hadKube = f && f->is_array() && f->as_array().size() != kept.size();
+  }
+  if (hadKube) {
+    metaOf(req).erase("resourceVersion");
+    auto& specV = req["spec"];
+    if (!specV.is_object()) specV = json::object();
+    specV.as_object()["finalizers"] = std::move(kept);
+    WriteOptions wo;
+    wo.subresource = "finalize";
+    auto r = update(*nsType, "", name, std::move(req), wo);
+    if (!r.ok()) return r.status().isNotFound();
+    auto again = readCurrent(*nsType, key, name);
+    return !again.ok() && again.status().isNotFound();
+  }
+  // Nothing of ours left: the namespace goes when its other finalizers do (their owners' updates
+  // delete it); a namespace with none left (e.g. after a crash between the two) is removed here.
+  if (!hasFinalizers(cur->obj) && kept.empty()) {
+    auto gone = deleteNow(*nsType, key, name, cur->modRevision);
+    return gone.ok() || gone.status().isNotFound();
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------- services
@@ -896,18 +1221,30 @@ Result<json::object> Registry::updateScale(const ResourceType& rt, const std::st
 Result<json::object> Registry::patchScale(const ResourceType& rt, const std::string& ns,
                                           const std::string& name, const PatchRequest& req,
                                           const WriteOptions& opts) {
-  auto cur = getScale(rt, ns, name);
-  if (!cur.ok()) return cur;
-  json::value doc = *cur;
-  Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
-  if (req.type == PatchType::kJson)
-    patched = patch::applyJsonPatch(doc, req.patch);
-  else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
-           req.type == PatchType::kApply)
-    patched = patch::applyMergePatch(doc, req.patch);
-  if (!patched.ok()) return patched.status();
-  if (!patched->is_object()) return Status::badRequest("patch result is not an object");
-  return updateScale(rt, ns, name, patched->as_object(), opts);
+  // Like any patch: applied to the newest Scale and redone when a concurrent writer wins, unless
+  // the patch itself pins a resourceVersion.
+  for (int attempt = 0;; ++attempt) {
+    auto cur = getScale(rt, ns, name);
+    if (!cur.ok()) return cur;
+    json::value doc = *cur;
+    Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
+    if (req.type == PatchType::kJson)
+      patched = patch::applyJsonPatch(doc, req.patch);
+    else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
+             req.type == PatchType::kApply)
+      patched = patch::applyMergePatch(doc, req.patch);
+    if (!patched.ok()) return patched.status();
+    if (!patched->is_object()) return Status::badRequest("patch result is not an object");
+    const auto* pm = objAt(patched->as_object(), "metadata");
+    const auto* cm = objAt(*cur, "metadata");
+    if (pm && cm && str(*pm, "resourceVersion") != str(*cm, "resourceVersion"))
+      return Status::staleResourceVersion(rt.qualifiedResource(), name);
+    auto res = updateScale(rt, ns, name, patched->as_object(), opts);
+    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() &&
+        attempt < kMaxWriteRetries)
+      continue;
+    return res;
+  }
 }
 
 Result<json::object> Registry::bind(const std::string& ns, const std::string& name,
@@ -1015,6 +1352,16 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
         {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", json::object{{"name", ns}}}};
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
+  }
+  // Resume deletions a restart (or kill -9) interrupted.
+  {
+    auto all = list(*nsType, ListRequest{});
+    if (!all.ok()) return all.status();
+    for (const auto& o : all->items) {
+      auto parsed = parseStored(o->json);
+      const auto* m = parsed.ok() ? objAt(*parsed, "metadata") : nullptr;
+      if (m && m->contains("deletionTimestamp")) finalizeNamespaceAsync(o->name);
+    }
   }
   const auto* svcType = core::findResource("", "v1", "services");
   json::object svc{

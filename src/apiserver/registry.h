@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -58,7 +59,17 @@ struct ListRequest {
   std::string fieldSelector;
   int64_t limit = 0;
   std::string continueToken;
+  // Upstream's list semantics (api-concepts "resource versions"): "" = the most recent state
+  // (consistent read), "0" = any state the cache holds (limit ignored), N with
+  // resourceVersionMatch NotOlderThan = at least N, Exact (or unset with a limit) = exactly N.
+  std::string resourceVersion;
+  std::string resourceVersionMatch;
 };
+
+// Upstream's ValidateListOptions / validateWatchOptions: 422 Invalid ListOptions.meta.k8s.io on
+// forbidden combinations of resourceVersion, resourceVersionMatch, continue, sendInitialEvents.
+Status validateListOptions(const ListRequest& req, bool watch,
+                           const std::optional<bool>& sendInitialEvents);
 
 struct ListResponse {
   std::vector<ObjectPtr> items;
@@ -112,7 +123,8 @@ class Registry {
   void appendServedJson(const core::ResourceType& rt, const CachedObject& obj,
                         std::string& out) const;
 
-  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing.
+  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing, and
+  // resumes the deletion of namespaces that were terminating when the server last stopped.
   Status bootstrap(const std::string& advertiseAddress, int port);
   void stop();
 
@@ -134,8 +146,16 @@ class Registry {
   Result<boost::json::object> deleteNow(const core::ResourceType& srt, const std::string& key,
                                         const std::string& name, int64_t modRevision);
   Status checkNamespace(const core::ResourceType& rt, const std::string& ns);
-  Status allocateServiceAddresses(boost::json::object& svc, const boost::json::object* old);
+  // Waits until the watch cache has seen the store's current revision (a consistent read);
+  // 504 Timeout when it does not catch up in time, rather than serving stale data.
+  Status waitFresh();
+  Result<ListResponse> listFromStore(const core::ResourceType& rt, const std::string& prefix,
+                                     const std::string& startAfter, int64_t revision, int64_t limit,
+                                     const core::LabelSelector& labels,
+                                     const core::FieldSelector& fields, bool selectors);
   void finalizeNamespaceAsync(const std::string& name);
+  bool finalizeNamespaceOnce(const std::string& name);
+  Status allocateServiceAddresses(boost::json::object& svc, const boost::json::object* old);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
                                            const boost::json::object& current,
                                            const PatchRequest& req, const WriteOptions& opts);
@@ -145,7 +165,9 @@ class Registry {
   std::mutex allocMu_;
   std::set<std::string> pendingIps_;
   std::mutex bgMu_;
+  std::condition_variable bgCv_;
   std::vector<std::thread> background_;
+  std::set<std::string> finalizing_;  // namespaces whose deletion loop runs (guarded by bgMu_)
   bool stopping_ = false;
 };
 

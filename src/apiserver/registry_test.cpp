@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <thread>
+#include <vector>
 
 #include "store/memory/memory_store.h"
 
@@ -264,4 +266,80 @@ TEST_F(RegistryTest, BindingAssignsNodeOnce) {
 }
 
 }  // namespace
+TEST_F(RegistryTest, ContinueTokenIsASnapshotUntilCompacted) {
+  auto& pods = rt("", "v1", "pods");
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(registry.create(pods, "default", pod("p" + std::to_string(i)), wo).ok());
+  ListRequest lr;
+  lr.namespace_ = "default";
+  lr.limit = 2;
+  auto first = registry.list(pods, lr);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->items.size(), 2u);
+  ASSERT_FALSE(first->continueToken.empty());
+  EXPECT_EQ(first->remaining.value_or(-1), 4);
+  // Delete what the later pages would show; the continued list still shows the snapshot.
+  for (int i = 2; i < 6; ++i)
+    ASSERT_TRUE(registry.remove(pods, "default", "p" + std::to_string(i), DeleteOptions{}).ok());
+  lr.continueToken = first->continueToken;
+  auto second = registry.list(pods, lr);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  ASSERT_EQ(second->items.size(), 2u);
+  EXPECT_EQ(second->items[0]->name, "p2");
+  EXPECT_EQ(second->revision, first->revision);
+  // Once the first page's revision is compacted away, the token is 410 Expired.
+  ASSERT_TRUE(store.compact(store.currentRevision()).ok());
+  auto third = registry.list(pods, lr);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.status().code(), 410);
+  EXPECT_EQ(third.status().reason(), "Expired");
+  EXPECT_NE(third.status().message().find("continue parameter is too old"), std::string::npos);
+}
+
+TEST_F(RegistryTest, ConcurrentPatchesNeverConflict) {
+  auto& cms = rt("", "v1", "configmaps");
+  ASSERT_TRUE(registry
+                  .create(cms, "default",
+                          json::parse(R"({"metadata":{"name":"hot"},"data":{}})").as_object(), wo)
+                  .ok());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        PatchRequest pr{
+            PatchType::kMerge,
+            json::object{{"data", json::object{{"k" + std::to_string(t), std::to_string(i)}}}}};
+        if (!registry.patch(cms, "default", "hot", pr, wo).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto hot = registry.get(cms, "default", "hot");
+  ASSERT_TRUE(hot.ok());
+  auto obj = registry.toServed(cms, **hot);
+  for (int t = 0; t < 4; ++t)
+    EXPECT_EQ(obj["data"].as_object()["k" + std::to_string(t)], json::value("99"));
+}
+
+TEST_F(RegistryTest, ListOptionCombinationsAreValidated) {
+  ListRequest lr;
+  lr.resourceVersionMatch = "Exact";
+  auto st = validateListOptions(lr, false, std::nullopt);
+  EXPECT_EQ(st.code(), 422);
+  EXPECT_NE(st.message().find("ListOptions.meta.k8s.io \"\" is invalid"), std::string::npos)
+      << st.message();
+  lr.resourceVersion = "10";
+  EXPECT_TRUE(validateListOptions(lr, false, std::nullopt).ok());
+  EXPECT_EQ(validateListOptions(lr, true, std::nullopt).code(), 422);  // match on a watch
+  lr.resourceVersionMatch = "NotOlderThan";
+  EXPECT_TRUE(validateListOptions(lr, true, true).ok());
+  EXPECT_EQ(validateListOptions(lr, false, true).code(), 422);  // sendInitialEvents on a list
+  ListRequest cont;
+  cont.continueToken = "x";
+  cont.resourceVersion = "5";
+  EXPECT_EQ(validateListOptions(cont, false, std::nullopt).code(), 400);
+}
+
 }  // namespace berth::apiserver

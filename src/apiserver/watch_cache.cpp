@@ -61,6 +61,11 @@ void CacheWatcher::close() {
 ResourceCache::ResourceCache(const core::ResourceType& storageType) : type_(storageType) {}
 
 ObjectPtr ResourceCache::decode(const store::KeyValue& kv, int64_t rv) const {
+  return decodeStoredObject(type_, kv, rv);
+}
+
+ObjectPtr decodeStoredObject(const core::ResourceType& storageType, const store::KeyValue& kv,
+                             int64_t rv) {
   auto obj = std::make_shared<CachedObject>();
   obj->key = kv.key;
   obj->resourceVersion = rv;
@@ -80,7 +85,7 @@ ObjectPtr ResourceCache::decode(const store::KeyValue& kv, int64_t rv) const {
   }
   if (auto* n = m.if_contains("name"); n && n->is_string()) obj->name = std::string(n->as_string());
   obj->labels = core::labelsOf(o);
-  for (auto& [path, value] : core::kinds::selectableFields(type_, o)) {
+  for (auto& [path, value] : core::kinds::selectableFields(storageType, o)) {
     if (value.empty() || path == "metadata.name" || path == "metadata.namespace") continue;
     obj->fields.emplace_back(internedFieldName(path), value);
   }

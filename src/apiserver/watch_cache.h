@@ -53,6 +53,11 @@ struct CachedObject {
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
 
+// Decodes a stored value of `storageType` as served at resourceVersion `rv` (the cache's own
+// decoding, for reads that must come from the store: pages of a paged list, exact revisions).
+ObjectPtr decodeStoredObject(const core::ResourceType& storageType, const store::KeyValue& kv,
+                             int64_t rv);
+
 struct CacheEvent {
   enum class Type { kAdded, kModified, kDeleted };
   Type type;

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "apiserver/api_handler.h"
@@ -14,6 +15,24 @@
 namespace berth::apiserver {
 
 namespace json = boost::json;
+
+namespace {
+
+// A copy of a cached object carrying another resourceVersion.
+ObjectPtr withResourceVersion(const CachedObject& o, int64_t rv) {
+  auto copy = std::make_shared<CachedObject>(o);
+  copy->resourceVersion = rv;
+  boost::system::error_code ec;
+  auto v = json::parse(o.json, ec);
+  if (!ec && v.is_object()) {
+    auto& meta = v.as_object()["metadata"];
+    if (meta.is_object()) meta.as_object()["resourceVersion"] = std::to_string(rv);
+    copy->json = json::serialize(v);
+  }
+  return copy;
+}
+
+}  // namespace
 
 void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t) {
   const core::ResourceType& rt = *t.rt;
@@ -38,9 +57,26 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   std::string rvParam = req.queryParam("resourceVersion");
   if (!rvParam.empty()) {
     try {
-      fromRv = std::stoll(rvParam);
+      size_t used = 0;
+      fromRv = std::stoll(rvParam, &used);
+      if (used != rvParam.size() || fromRv < 0) throw std::invalid_argument(rvParam);
     } catch (...) {
-      auto st = Status::badRequest("invalid resourceVersion: " + rvParam);
+      auto st = Status::badRequest("invalid resource version: \"" + rvParam + "\"");
+      w.send(st.code(), "application/json", st.toJsonString());
+      return;
+    }
+  }
+  // WatchList (sendInitialEvents): the state as ADDED events, then a BOOKMARK annotated
+  // k8s.io/initial-events-end, then changes; sendInitialEvents=false starts without them.
+  std::optional<bool> sendInitialEvents;
+  if (req.hasQueryParam("sendInitialEvents"))
+    sendInitialEvents = parseGoBool(req.queryParam("sendInitialEvents"));
+  {
+    ListRequest opts;
+    opts.resourceVersion = rvParam;
+    opts.resourceVersionMatch = req.queryParam("resourceVersionMatch");
+    opts.continueToken = req.queryParam("continue");
+    if (auto st = validateListOptions(opts, true, sendInitialEvents); !st.ok()) {
       w.send(st.code(), "application/json", st.toJsonString());
       return;
     }
@@ -74,12 +110,33 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
            o->matches(*fields);
   };
 
-  // RV unset or "0": current state first as synthetic ADDED events, then changes after it.
+  // Without sendInitialEvents, RV unset or "0" starts with the current state as synthetic ADDED
+  // events (legacy watch semantics); RV=N replays changes after N from the cache's history.
+  bool initialEvents = sendInitialEvents ? *sendInitialEvents : fromRv == 0;
   std::vector<ObjectPtr> initial;
-  if (fromRv == 0) {
-    if (rvParam.empty()) cache_.waitUntilFresh(std::chrono::seconds(5));
-    initial = cache->list(prefix, &fromRv);
-    fromRv = std::max(fromRv, cache_.revision());
+  if (initialEvents || fromRv == 0) {
+    if (rvParam.empty()) {
+      if (!cache_.waitUntilFresh(std::chrono::seconds(5))) {
+        auto st = Status::timeout("Timeout: the watch cache did not catch up with the store in "
+                                  "time; retry the request")
+                      .withRetryAfter(1);
+        w.send(st.code(), "application/json", st.toJsonString());
+        return;
+      }
+    } else if (fromRv > 0 && !cache_.waitForRevision(fromRv, std::chrono::seconds(3))) {
+      auto st = Status::timeout("Too large resource version: " + rvParam +
+                                ", current: " + std::to_string(cache_.revision()))
+                    .withCauses({core::StatusCause{"ResourceVersionTooLarge",
+                                                   "Too large resource version", ""}})
+                    .withRetryAfter(1);
+      w.send(st.code(), "application/json", st.toJsonString());
+      return;
+    }
+    // The global revision is read first: every event up to it is already in the snapshot.
+    int64_t global = cache_.revision();
+    auto snapshot = cache->list(prefix, &fromRv);
+    fromRv = std::max(fromRv, global);
+    if (initialEvents) initial = std::move(snapshot);
   }
   auto watcher = cache->watch(fromRv);
   if (!watcher.ok()) {
@@ -111,10 +168,18 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
            "}\n";
   };
+  auto bookmark = [&](int64_t rev, bool initialEnd) {
+    std::string bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"" + rt.kind +
+                     "\",\"apiVersion\":\"" + rt.apiVersion() +
+                     "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(rev) + "\"";
+    if (initialEnd) bm += ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}";
+    return bm + "}}}\n";
+  };
   std::string batch;
   for (const auto& o : initial) {
     if (matches(o)) batch += line("ADDED", o);
   }
+  if (sendInitialEvents && *sendInitialEvents && bookmarks) batch += bookmark(fromRv, true);
   if (!batch.empty() && !w.writeChunk(batch)) return;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto lastBookmark = std::chrono::steady_clock::now();
@@ -137,8 +202,9 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
       } else if (now_) {
         batch += line("ADDED", e.object);
       } else if (before) {
-        // No longer selected: to this watcher the object is gone.
-        batch += line("DELETED", e.object);
+        // No longer selected: to this watcher the object is gone, as it last matched (upstream
+        // sends the previous state with the event's resourceVersion).
+        batch += line("DELETED", withResourceVersion(*e.prev, e.revision));
       }
     }
     if (!batch.empty()) {
@@ -148,11 +214,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     }
     if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
       lastBookmark = std::chrono::steady_clock::now();
-      std::string rv = std::to_string(std::max(cw->lastRevision(), cache_.revision()));
-      std::string bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"" + rt.kind +
-                       "\",\"apiVersion\":\"" + rt.apiVersion() +
-                       "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\"}}}\n";
-      if (!w.writeChunk(bm)) return;
+      if (!w.writeChunk(bookmark(std::max(cw->lastRevision(), cache_.revision()), false))) return;
     }
   }
   w.endStream();

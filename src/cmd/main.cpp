@@ -1,6 +1,7 @@
 // berth: one binary, subcommands per role. `berth server` runs the control plane with the
 // embedded store.
 #include <CLI/CLI.hpp>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <csignal>
@@ -14,6 +15,21 @@
 
 namespace {
 
+// Every connection is a descriptor; the default soft limit (1024) would cap the server long
+// before --max-connections. Raise it to the hard limit, as Go's runtime does for every program.
+void raiseOpenFileLimit(size_t maxConnections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < maxConnections + 256) {
+    std::cerr << "berth: warning: the open-file limit (" << limit.rlim_cur
+              << ") is below --max-connections; new connections will back off when it is hit\n";
+  }
+}
+
 int runServer(const berth::apiserver::ApiServerConfig& config, const std::string& datastore) {
   // Block the shutdown signals in every thread; this thread waits for them.
   sigset_t set;
@@ -22,6 +38,7 @@ int runServer(const berth::apiserver::ApiServerConfig& config, const std::string
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  raiseOpenFileLimit(config.maxConnections);
 
   std::unique_ptr<berth::store::Interface> store;
   if (datastore == "sqlite") {
@@ -74,6 +91,21 @@ int main(int argc, char** argv) {
   server->add_option("--datastore", datastore, "sqlite (embedded, default) or memory")
       ->capture_default_str();
   server->add_option("--tls-san", config.tlsSans, "Extra SAN for the serving certificate");
+  server
+      ->add_option("--max-connections", config.maxConnections,
+                   "Open client connections at most; more wait in the accept backlog")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  server
+      ->add_option("--tls-handshake-timeout", config.tlsHandshakeTimeoutSeconds,
+                   "Seconds a new connection has to complete its TLS handshake")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  server
+      ->add_option("--idle-connection-timeout", config.idleConnectionTimeoutSeconds,
+                   "Seconds a keep-alive connection may wait between requests (0 = forever)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   auto* version = app.add_subcommand("version", "Print the version");
 

@@ -54,9 +54,11 @@ Status Status::staleResourceVersion(std::string_view resource, std::string_view 
                   "version and try again");
 }
 
-std::string formatInvalidMessage(std::string_view kind, std::string_view name,
-                                 const std::vector<StatusCause>& causes) {
-  std::string msg = std::string(kind) + " \"" + std::string(name) + "\" is invalid: ";
+std::string formatInvalidMessage(std::string_view group, std::string_view kind,
+                                 std::string_view name, const std::vector<StatusCause>& causes) {
+  // Upstream prints the GroupKind: "Deployment.apps", plain "Pod" for the core group.
+  std::string msg = std::string(kind) + (group.empty() ? "" : "." + std::string(group)) + " \"" +
+                    std::string(name) + "\" is invalid: ";
   auto one = [](const StatusCause& c) {
     return c.field.empty() ? c.message : c.field + ": " + c.message;
   };
@@ -71,7 +73,7 @@ std::string formatInvalidMessage(std::string_view kind, std::string_view name,
 
 Status Status::invalid(std::string_view group, std::string_view kind, std::string_view name,
                        std::vector<StatusCause> causes) {
-  auto s = make(422, "Invalid", formatInvalidMessage(kind, name, causes));
+  auto s = make(422, "Invalid", formatInvalidMessage(group, kind, name, causes));
   s.causes_ = std::move(causes);
   return s.withDetails(name, group, kind);
 }

@@ -74,6 +74,10 @@ class Status {
     causes_ = std::move(causes);
     return *this;
   }
+  Status& withRetryAfter(int seconds) {
+    retryAfter_ = seconds;
+    return *this;
+  }
 
   // Serialize as a metav1.Status object ({"kind":"Status","apiVersion":"v1",...}).
   boost::json::object toJson() const;
@@ -89,8 +93,8 @@ class Status {
 };
 
 // Message of an Invalid status, formatted as upstream's NewInvalid does:
-// `Pod "x" is invalid: [field: Invalid value: ...: msg, ...]`.
-std::string formatInvalidMessage(std::string_view kind, std::string_view name,
-                                 const std::vector<StatusCause>& causes);
+// `Pod "x" is invalid: [field: Invalid value: ...: msg, ...]`, `Deployment.apps "x" is ...`.
+std::string formatInvalidMessage(std::string_view group, std::string_view kind,
+                                 std::string_view name, const std::vector<StatusCause>& causes);
 
 }  // namespace berth::core

@@ -18,7 +18,8 @@ def free_port():
 
 
 class Server:
-    def __init__(self, data_dir=None):
+    def __init__(self, data_dir=None, args=()):
+        self.args = list(args)  # extra `berth server` flags
         self.berth = os.environ["BERTH"]
         self.own_dir = data_dir is None
         self.dir = data_dir or tempfile.mkdtemp(prefix="berth-py.")
@@ -38,7 +39,7 @@ class Server:
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [self.berth, "server", "--data-dir", os.path.join(self.dir, "data"),
-             "--bind-address", "127.0.0.1", "--secure-port", str(self.port)],
+             "--bind-address", "127.0.0.1", "--secure-port", str(self.port)] + self.args,
             stdout=self.log, stderr=subprocess.STDOUT)
         ctx = ssl.create_default_context()
         ctx.check_hostname = False

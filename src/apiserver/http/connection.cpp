@@ -1,13 +1,18 @@
 // The per-connection HTTP/1.1 loop and the ResponseWriter over Beast (see internal/connection.h).
 #include "apiserver/http/internal/connection.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,13 +21,13 @@
 #include "apiserver/http/internal/target.h"
 #include "apiserver/http/internal/timed_socket.h"
 #include "apiserver/http/internal/tls.h"
+#include "apiserver/http/internal/tls_stream.h"
 #include "core/status.h"
 
 namespace berth::apiserver::http::internal {
 namespace {
 
 constexpr size_t kHeaderLimit = 1 << 20;  // Go's http.DefaultMaxHeaderBytes
-constexpr int kHandshakeTimeoutMs = 10'000;
 constexpr int kDrainTimeoutMs = 1'000;
 constexpr const char* kAuthenticatedGroup = "system:authenticated";
 
@@ -120,8 +125,13 @@ class Writer final : public ResponseWriter, public RawStream {
     res.result(static_cast<unsigned>(status));
     if (!contentType.empty()) res.set(bhttp::field::content_type, contentType);
     for (auto& [name, value] : headers_) res.insert(name, value);
-    if (status != 204 && status != 304) res.body() = beast::span<char const>(body.data(), body.size());
+    if (status != 204 && status != 304)
+      res.body() = beast::span<char const>(body.data(), body.size());
     res.prepare_payload();
+    // Beast writes "Content-Length: 0" here; RFC 9110 forbids it on a 204, and on a 304 it
+    // would describe the cached representation: client-go's HTTP cache copies it over the
+    // cached entry's.
+    if (status == 204 || status == 304) res.erase(bhttp::field::content_length);
     res.keep_alive(keepAlive());
     beast::error_code ec;
     bhttp::response_serializer<bhttp::span_body<char const>> serializer(res);
@@ -229,46 +239,86 @@ class Writer final : public ResponseWriter, public RawStream {
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 
-// The keep-alive loop over one (plain or TLS) stream.
-template <class Stream>
-class Session {
- public:
-  Session(const ConnectionEnv& env, tcp::socket& socket, TimedSocket& timed, Stream& stream,
-          PeerCertificate certificate, UserInfo certificateUser)
-      : env_(env),
-        socket_(socket),
-        timed_(timed),
-        stream_(stream),
-        certificate_(certificate),
-        certificateUser_(std::move(certificateUser)) {
-    beast::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    if (!ec) remoteAddress_ = remote.address().to_string() + ":" + std::to_string(remote.port());
-  }
-
-  Stream& stream() { return stream_; }
-  beast::flat_buffer& buffer() { return buffer_; }
-  int fd() { return socket_.native_handle(); }
-  bool stopping() const { return env_.stopping.load(std::memory_order_relaxed); }
-  // After an upgrade the protocol on top has its own liveness checks (WebSocket pings).
-  void disableReadTimeout() { timed_.setReadTimeout(-1); }
-
-  // The read timeout (set by the caller) bounds the wait for each next request: an idle
-  // keep-alive connection ends when it expires.
-  void run() {
-    while (!stopping()) {
-      if (!serveOne()) break;
+// What a connection keeps between the requests it serves (see Connection).
+struct ConnectionState {
+  ConnectionState(const ConnectionEnv& e, int fd, SSL_CTX* tlsContext,
+                  std::chrono::steady_clock::time_point deadline)
+      : env(e), socket(fd), tlsContext(tlsContext), handshakeDeadline(deadline) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      char host[INET6_ADDRSTRLEN] = {};
+      int port = 0;
+      if (address.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&address);
+        ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+      } else if (address.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+      }
+      remoteAddress = std::string(host) + ":" + std::to_string(port);
     }
   }
 
+  const ConnectionEnv& env;
+  TimedSocket socket;
+  SSL_CTX* const tlsContext;       // null for plain HTTP
+  std::unique_ptr<TlsStream> tls;  // made at the first byte: a silent socket costs no SSL
+  bool handshakeDone = false;
+  PeerCertificate certificate = PeerCertificate::kNone;
+  UserInfo certificateUser;
+  std::string remoteAddress;
+  beast::flat_buffer buffer;  // bytes read past the last request (pipelining)
+  std::chrono::steady_clock::time_point handshakeDeadline;
+};
+
+// The keep-alive loop over one (plain or TLS) stream, for as long as input is buffered.
+template <class Stream>
+class Session {
+ public:
+  Session(ConnectionState& state, Stream& stream)
+      : env_(state.env), state_(state), stream_(stream) {}
+
+  Stream& stream() { return stream_; }
+  beast::flat_buffer& buffer() { return state_.buffer; }
+  int fd() { return state_.socket.fd(); }
+  bool stopping() const { return env_.stopping.load(std::memory_order_relaxed); }
+  // After an upgrade the protocol on top has its own liveness checks (WebSocket pings).
+  void disableReadTimeout() { state_.socket.setReadTimeout(-1); }
+
+  // Serves requests while their bytes are already here; parks the connection once it would
+  // have to wait for the client (the poller then bounds that wait by the idle timeout).
+  Connection::Next run() {
+    while (!stopping()) {
+      if (!serveOne()) return Connection::Next::kClose;
+      if (!inputBuffered() && !nextRequestSoon(env_.config.keepAliveLingerMs)) {
+        return Connection::Next::kPark;
+      }
+    }
+    return Connection::Next::kClose;
+  }
+
  private:
+  // A busy keep-alive client (client-go in a burst, a load generator) sends its next request
+  // within microseconds; waiting a moment for it here saves the hand-over to the poller and back
+  // to a worker, which costs about as much as serving a small request.
+  bool nextRequestSoon(int lingerMs) {
+    return lingerMs > 0 && waitReadable(fd(), lingerMs) == Readiness::kReadable;
+  }
+
+  bool inputBuffered() const {
+    return state_.buffer.size() > 0 || (state_.tls && state_.tls->hasPendingInput());
+  }
+
   // Reads and answers one request. Returns whether the connection may carry another.
   bool serveOne() {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(env_.config.maxBodyBytes);
     beast::error_code ec;
-    bhttp::read_header(stream_, buffer_, parser, ec);
+    bhttp::read_header(stream_, state_.buffer, parser, ec);
     if (ec) return rejectUnreadable(ec);
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
@@ -276,7 +326,7 @@ class Session {
       if (ec) return false;
     }
     if (!parser.is_done()) {
-      bhttp::read(stream_, buffer_, parser, ec);
+      bhttp::read(stream_, state_.buffer, parser, ec);
       if (ec) return rejectUnreadable(ec);
     }
     auto& message = parser.get();
@@ -300,7 +350,7 @@ class Session {
       }
     }
     request.body = std::move(message.body());
-    request.remoteAddress = remoteAddress_;
+    request.remoteAddress = state_.remoteAddress;
     if (!authenticate(request)) {
       return sendStatus(core::Status::unauthorized(), keepAlive);
     }
@@ -336,8 +386,8 @@ class Session {
 
   // Upstream order: client certificate, then bearer token, then anonymous.
   bool authenticate(Request& request) {
-    if (certificate_ == PeerCertificate::kValid) {
-      request.user = certificateUser_;
+    if (state_.certificate == PeerCertificate::kValid) {
+      request.user = state_.certificateUser;
     } else {
       std::string authorization = request.header("authorization");
       size_t space = authorization.find(' ');
@@ -350,7 +400,7 @@ class Session {
         UserInfo user = env_.tokens(token);
         if (user.anonymous()) return false;
         request.user = std::move(user);
-      } else if (certificate_ == PeerCertificate::kInvalid) {
+      } else if (state_.certificate == PeerCertificate::kInvalid) {
         return false;  // credentials were offered and are bad
       } else {
         return true;  // anonymous: the handler decides what it may see
@@ -394,8 +444,7 @@ class Session {
   // Closing with unread request bytes in the kernel makes it send a reset, which can destroy
   // the error response before the client reads it. Half-close, then discard what still comes.
   void drainAndClose() {
-    beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    ::shutdown(fd(), SHUT_WR);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDrainTimeoutMs);
     char scratch[16384];
     for (;;) {
@@ -409,40 +458,59 @@ class Session {
   }
 
   const ConnectionEnv& env_;
-  tcp::socket& socket_;
-  TimedSocket& timed_;
+  ConnectionState& state_;
   Stream& stream_;
-  const PeerCertificate certificate_;
-  const UserInfo certificateUser_;
-  std::string remoteAddress_;
-  beast::flat_buffer buffer_;
 };
 
 }  // namespace
 
-void serveConnection(const ConnectionEnv& env, tcp::socket& socket, ssl::context* tls) {
-  beast::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);  // watch events are small; send them now
-  int idleMs = env.config.idleTimeoutSeconds > 0 ? env.config.idleTimeoutSeconds * 1000 : -1;
-  TimedSocket timed(socket);
+struct Connection::State : ConnectionState {
+  using ConnectionState::ConnectionState;
+};
+
+Connection::Connection(const ConnectionEnv& env, int fd, SSL_CTX* tls,
+                       std::chrono::steady_clock::time_point handshakeDeadline)
+    : fd_(fd), state_(std::make_unique<State>(env, fd, tls, handshakeDeadline)) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // watch events are small
+  const ServerConfig& config = env.config;
   // A client that stops reading for this long is gone (a watch must not block forever).
-  timed.setWriteTimeout(idleMs);
-  if (tls == nullptr) {
-    timed.setReadTimeout(idleMs);
-    Session<TimedSocket> session(env, socket, timed, timed, PeerCertificate::kNone, {});
-    session.run();
-    return;
+  state_->socket.setWriteTimeout(config.writeTimeoutSeconds > 0 ? config.writeTimeoutSeconds * 1000
+                                                                : -1);
+  // Within a request, each read may wait this long; between requests the poller keeps time.
+  state_->socket.setReadTimeout(config.idleTimeoutSeconds > 0 ? config.idleTimeoutSeconds * 1000
+                                                              : -1);
+}
+
+Connection::~Connection() {
+  state_.reset();  // frees the SSL object before its fd goes
+  ::close(fd_);
+}
+
+void Connection::shutdownSocket() { ::shutdown(fd_, SHUT_RDWR); }
+
+Connection::Next Connection::serve() {
+  ConnectionState& state = *state_;
+  if (state.env.stopping.load()) return Next::kClose;
+  Next next;
+  if (state.tlsContext == nullptr) {
+    next = Session<TimedSocket>(state, state.socket).run();
+  } else if (!state.handshakeDone) {
+    if (!state.tls) state.tls = std::make_unique<TlsStream>(state.socket, state.tlsContext);
+    beast::error_code ec;
+    if (!state.tls->handshake(state.handshakeDeadline, ec)) return Next::kClose;
+    state.handshakeDone = true;
+    state.certificate = peerCertificateUser(state.tls->native_handle(), &state.certificateUser);
+    // The first request follows the handshake at once; if not, wait for it in the poller.
+    bool soon = state.tls->hasPendingInput() ||
+                waitReadable(fd_, state.env.config.keepAliveLingerMs) == Readiness::kReadable;
+    next = soon ? Session<TlsStream>(state, *state.tls).run() : Next::kPark;
+  } else {
+    next = Session<TlsStream>(state, *state.tls).run();
   }
-  ssl::stream<TimedSocket&> stream(timed, *tls);
-  timed.setReadTimeout(kHandshakeTimeoutMs);
-  stream.handshake(ssl::stream_base::server, ec);
-  if (ec || env.stopping.load()) return;
-  timed.setReadTimeout(idleMs);
-  UserInfo certificateUser;
-  PeerCertificate certificate = peerCertificateUser(stream.native_handle(), &certificateUser);
-  Session<ssl::stream<TimedSocket&>> session(env, socket, timed, stream, certificate,
-                                             std::move(certificateUser));
-  session.run();
+  // A parked connection keeps no read buffer (Beast grows it to 64 KB for a large body).
+  if (next == Next::kPark && state.buffer.size() == 0) state.buffer.shrink_to_fit();
+  return next;
 }
 
 }  // namespace berth::apiserver::http::internal

@@ -3,12 +3,22 @@
 // then hands a transport-neutral Request to a Handler. Beast and Asio stay inside this folder's
 // .cpp files; nothing above it includes them.
 //
-// Threading: one thread per accepted connection (keep-alive supported). A handler runs on its
-// connection's thread and may block (a watch blocks for minutes); that is why the model is
-// thread-per-connection rather than one event loop. start() returns once the socket listens;
-// stop() closes the listener, shuts down every connection's socket (blocked reads and writes
-// fail, clientConnected() turns false) and joins all threads, so a blocked handler must watch
-// writeChunk()/clientConnected() to return. stop() is idempotent and is called by ~Server.
+// Threading: a poller thread (epoll) accepts connections and watches every connection that is
+// waiting for its client: before its first byte and between keep-alive requests. Such an idle
+// connection costs its fd and a few hundred bytes, no thread. When one turns readable, a worker
+// thread serves it (TLS handshake, then requests) until it would have to wait again; a handler
+// runs on that worker and may block (a watch blocks for minutes), which is why handlers are
+// plain blocking code rather than callbacks. Workers come from an elastic pool: one per busy
+// connection. start() returns once the socket listens; stop() closes the listener, shuts down
+// every connection's socket (blocked reads and writes fail, clientConnected() turns false) and
+// joins all threads, so a blocked handler must watch writeChunk()/clientConnected() to return.
+// stop() is idempotent and is called by ~Server.
+//
+// Limits: at most maxConnections are open at once; beyond that the listener is not accepted
+// from, so new connections wait in the kernel's accept backlog until one closes. A connection
+// must finish its TLS handshake within handshakeTimeoutSeconds of being accepted, and one that
+// sits between requests for idleTimeoutSeconds is closed. A request in progress (a watch, a
+// log stream, an upgraded exec) is never subject to the idle timeout.
 //
 // Authentication: a client certificate verified against clientCaFile (CN → user, O → groups),
 // else "Authorization: Bearer <token>" through the TokenAuthenticator (unknown token → 401
@@ -107,7 +117,15 @@ struct ServerConfig {
   std::string clientCaFile;  // PEM CA for client certificates (CN → user, O → groups)
   bool tls = true;           // false only for tests
   size_t maxBodyBytes = 3 * 1024 * 1024;  // upstream's request size limit is 3 MiB
-  int idleTimeoutSeconds = 300;  // a keep-alive connection with no request for this long closes
+  // Go's http.Server as the API server configures it: IdleTimeout 90 s, which matches the
+  // keep-alive timeout of http.DefaultTransport that client-go's transports derive from.
+  int idleTimeoutSeconds = 90;  // a connection with no request for this long closes (0 = never)
+  int handshakeTimeoutSeconds = 10;  // accept → TLS handshake done (plain HTTP: first byte)
+  int writeTimeoutSeconds = 300;     // a client that takes no bytes for this long is gone
+  size_t maxConnections = 10000;     // open connections, idle or busy; more wait in the backlog
+  // After a response, how long a worker waits for the next request before handing the
+  // connection to the poller (see Connection).
+  int keepAliveLingerMs = 20;
 };
 
 class Server {
@@ -120,6 +138,8 @@ class Server {
   core::Status start();
   void stop();
   uint16_t port() const;  // the bound port (after start)
+  // Connections open now: idle (no thread) and busy (served by a worker).
+  size_t openConnections() const;
 
  private:
   class Impl;

@@ -9,6 +9,8 @@
 #include <mutex>
 
 #include "apiserver/openapi/builder.h"
+#include "apiserver/openapi/gnostic.h"
+#include "apiserver/openapi/gzip.h"
 #include "core/resource_behavior.h"
 #include "core/resources.h"
 
@@ -19,12 +21,6 @@ using internal::Dialect;
 
 constexpr std::string_view kTitle = "Kubernetes";
 constexpr std::string_view kVersion = "v1.32.0";
-
-struct Documents {
-  std::map<std::string, std::string, std::less<>> v3;  // "api/v1" → document
-  std::string v3Index;
-  std::string v2;
-};
 
 // "api/v1", "apis/apps/v1": the key of a group version in the v3 index.
 std::string pathKey(const core::ResourceType& rt) {
@@ -48,6 +44,26 @@ std::string contentHash(std::string_view data) {
                 static_cast<unsigned long long>(fnv(0x84222325cbf29ce4ULL)));
   return buf;
 }
+
+struct Hashed {
+  std::string text;
+  std::string gzipped;
+  std::string hash;  // contentHash(text)
+  Hashed() = default;
+  explicit Hashed(std::string t)
+      : text(std::move(t)), gzipped(gzip(text)), hash(contentHash(text)) {}
+  Served served(std::shared_ptr<const void> owner) const {
+    return {text, gzipped, hash, std::move(owner)};
+  }
+};
+
+struct Documents {
+  std::map<std::string, Hashed, std::less<>> v3;  // "api/v1" → document
+  Hashed v3Index;
+  Hashed v2;
+  std::string v2Protobuf;  // gnostic form of v2, encoded once
+  std::string v2ProtobufGzipped;
+};
 
 // Roots of a document's schemas: the kinds and lists of its resources plus shared meta types.
 std::vector<std::string> schemaRoots(const std::vector<const core::ResourceType*>& resources) {
@@ -134,11 +150,11 @@ Documents build(const core::ResourceSnapshot& snapshot) {
               {"in", "header"},
               {"description", "Bearer Token authentication"}}}}}}},
     };
-    std::string text = json::serialize(doc);
-    index[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + contentHash(text)}};
-    docs.v3.emplace(key, std::move(text));
+    Hashed hashed(json::serialize(doc));
+    index[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + hashed.hash}};
+    docs.v3.emplace(key, std::move(hashed));
   }
-  docs.v3Index = json::serialize(json::object{{"paths", std::move(index)}});
+  docs.v3Index = Hashed(json::serialize(json::object{{"paths", std::move(index)}}));
 
   json::object paths;
   for (const core::ResourceType* rt : all) internal::addResourcePaths(*rt, Dialect::kV2, paths);
@@ -155,11 +171,14 @@ Documents build(const core::ResourceSnapshot& snapshot) {
           {"description", "Bearer Token authentication"}}}}},
       {"security", json::array{json::object{{"BearerToken", json::array{}}}}},
   };
-  docs.v2 = json::serialize(v2);
+  docs.v2 = Hashed(json::serialize(v2));
+  docs.v2Protobuf = encodeGnosticV2(v2);
+  docs.v2ProtobufGzipped = gzip(docs.v2Protobuf);
   return docs;
 }
 
-// Built on first use and again after the catalogue changed (CRDs); readers share one build.
+// Built on first use and again after the catalogue changed (CRDs); readers share one build and
+// hold it (Served::owner) while they use it.
 std::shared_ptr<const Documents> documents() {
   static std::mutex mu;
   static std::shared_ptr<const Documents> docs;
@@ -173,20 +192,43 @@ std::shared_ptr<const Documents> documents() {
   return docs;
 }
 
-}  // namespace
-
-std::string v3Index() { return documents()->v3Index; }
-
-std::optional<std::string> v3Document(std::string_view path) {
+const Hashed* findV3(const Documents& docs, std::string_view path) {
   // Tolerate a leading slash and a query string ("?hash=...").
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
-  auto docs = documents();
-  auto it = docs->v3.find(path);
-  if (it == docs->v3.end()) return std::nullopt;
-  return it->second;
+  auto it = docs.v3.find(path);
+  return it == docs.v3.end() ? nullptr : &it->second;
 }
 
-std::string v2Document() { return documents()->v2; }
+}  // namespace
+
+std::string v3Index() { return documents()->v3Index.text; }
+Served servedV3Index() {
+  auto docs = documents();
+  return docs->v3Index.served(docs);
+}
+
+std::optional<std::string> v3Document(std::string_view path) {
+  auto docs = documents();
+  const Hashed* doc = findV3(*docs, path);
+  if (doc == nullptr) return std::nullopt;
+  return doc->text;
+}
+
+std::optional<Served> servedV3(std::string_view path) {
+  auto docs = documents();
+  const Hashed* doc = findV3(*docs, path);
+  if (doc == nullptr) return std::nullopt;
+  return doc->served(docs);
+}
+
+std::string v2Document() { return documents()->v2.text; }
+std::string v2Protobuf() { return documents()->v2Protobuf; }
+
+Served servedV2(bool protobuf) {
+  auto docs = documents();
+  if (!protobuf) return docs->v2.served(docs);
+  return {docs->v2Protobuf, docs->v2ProtobufGzipped, docs->v2.hash, docs};
+}
 
 }  // namespace berth::apiserver::openapi

@@ -35,7 +35,7 @@ TEST(Metadata, NameFormatMessage) {
             "case alphanumeric characters, '-' or '.', and must start and end with an "
             "alphanumeric character (e.g. 'example.com', regex used for validation is "
             "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
-  EXPECT_EQ(formatInvalidMessage("ConfigMap", "Bad_Name", errs).rfind(
+  EXPECT_EQ(formatInvalidMessage("", "ConfigMap", "Bad_Name", errs).rfind(
                 "ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\"", 0),
             0u);
 }

@@ -1,12 +1,22 @@
 #pragma once
-// One HTTP/1.1 connection: optional TLS handshake, then a keep-alive loop of read request →
-// authenticate → handler → response. Runs on the connection's own thread and returns when the
-// connection is done; the caller owns (and closes) the socket, and may ::shutdown() its fd from
-// another thread to make every blocked read or write fail.
+// One HTTP/1.1 connection: optional TLS handshake, then read request → authenticate → handler →
+// response, for as long as input is already buffered. A Connection outlives the worker that
+// serves it: when it would have to wait for the client's next request, serve() returns kPark and
+// the server's poller watches the socket (an idle connection holds no thread, only its fd and
+// this object; OpenSSL drops its buffers while idle). When the socket turns readable, some
+// worker calls serve() again.
+//
+// Thread-safety: serve() runs on one worker at a time (the server hands the object over through
+// its poller, which orders the accesses). Another thread may call shutdownSocket() at any time
+// to make every blocked read or write fail (server stop).
 #include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
 
-#include "apiserver/http/internal/beast.h"
 #include "apiserver/http/server.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace berth::apiserver::http::internal {
 
@@ -17,7 +27,29 @@ struct ConnectionEnv {
   const std::atomic<bool>& stopping;  // set by Server::stop(): answer with Connection: close
 };
 
-// `tls` is null for plain HTTP.
-void serveConnection(const ConnectionEnv& env, tcp::socket& socket, ssl::context* tls);
+class Connection {
+ public:
+  enum class Next { kPark, kClose };
+
+  // Takes ownership of the connected socket `fd` (closed by the destructor). `tls` is null for
+  // plain HTTP; `handshakeDeadline` bounds the TLS handshake (and, for the server, the wait for
+  // the first byte).
+  Connection(const ConnectionEnv& env, int fd, SSL_CTX* tls,
+             std::chrono::steady_clock::time_point handshakeDeadline);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const { return fd_; }
+  // Serves what the client has sent. kPark: nothing is buffered, wait for the socket to turn
+  // readable (then call again); kClose: the connection is done.
+  Next serve();
+  void shutdownSocket();
+
+ private:
+  struct State;
+  const int fd_;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace berth::apiserver::http::internal

@@ -1,12 +1,11 @@
 #pragma once
-// A synchronous Asio stream over a connected TCP socket whose reads and writes give up after a
-// timeout. Asio's own blocking operations wait forever, and SO_RCVTIMEO does not help (Asio
-// retries with an unbounded poll). The TLS layer sits on top of it (ssl::stream<TimedSocket&>),
-// so the timeout also bounds handshakes and idle keep-alive connections, and a poll on the fd
-// never misses bytes Asio's TLS engine has already pulled in.
+// A synchronous stream over a connected, non-blocking TCP socket whose reads and writes give up
+// after a timeout. Asio's own blocking operations wait forever, and SO_RCVTIMEO does not help
+// (Asio retries with an unbounded poll). Beast reads and writes plain HTTP through it directly;
+// TlsStream uses its waits, so the timeouts also bound TLS reads and writes.
 //
-// Thread-safety: used by one connection thread; another thread may only ::shutdown() the fd,
-// which makes pending and future operations fail at once.
+// Thread-safety: used by one worker thread at a time; another thread may only ::shutdown() the
+// fd, which makes pending and future operations fail at once.
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -17,21 +16,45 @@
 
 namespace berth::apiserver::http::internal {
 
-class TimedSocket {
+// Beast's synchronous stream concepts also want the throwing forms of read_some/write_some;
+// a stream derives them from its error-code forms through this base.
+template <class Stream>
+class ThrowingOverloads {
  public:
-  using executor_type = tcp::socket::executor_type;
-  using lowest_layer_type = tcp::socket::lowest_layer_type;
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers) {
+    return orThrow([&](beast::error_code& ec) { return self().read_some(buffers, ec); });
+  }
+  template <class ConstBuffers>
+  size_t write_some(const ConstBuffers& buffers) {
+    return orThrow([&](beast::error_code& ec) { return self().write_some(buffers, ec); });
+  }
 
-  explicit TimedSocket(tcp::socket& socket) : socket_(socket) {}
+ private:
+  Stream& self() { return static_cast<Stream&>(*this); }
+  template <class Op>
+  static size_t orThrow(Op op) {
+    beast::error_code ec;
+    size_t n = op(ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+};
 
-  executor_type get_executor() { return socket_.get_executor(); }
-  lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
-  const lowest_layer_type& lowest_layer() const { return socket_.lowest_layer(); }
-  int fd() { return socket_.native_handle(); }
+class TimedSocket : public ThrowingOverloads<TimedSocket> {
+ public:
+  using ThrowingOverloads::read_some;
+  using ThrowingOverloads::write_some;
+
+  explicit TimedSocket(int fd) : fd_(fd) {}
+
+  int fd() const { return fd_; }
 
   // Milliseconds; negative = wait forever.
   void setReadTimeout(int ms) { readTimeoutMs_ = ms; }
   void setWriteTimeout(int ms) { writeTimeoutMs_ = ms; }
+  int readTimeout() const { return readTimeoutMs_; }
+  int writeTimeout() const { return writeTimeoutMs_; }
 
   template <class MutableBuffers>
   size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
@@ -49,7 +72,7 @@ class TimedSocket {
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<size_t>(count);
-      ssize_t n = ::recvmsg(fd(), &msg, MSG_DONTWAIT);
+      ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
       if (n > 0) return static_cast<size_t>(n);
       if (n == 0) {
         ec = net::error::eof;
@@ -75,26 +98,30 @@ class TimedSocket {
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<size_t>(count);
-      ssize_t n = ::sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n >= 0) return static_cast<size_t>(n);
       if (!waitAfter(errno, POLLOUT, writeTimeoutMs_, ec)) return 0;
     }
   }
 
-  template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers) {
-    beast::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
-  template <class ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers) {
-    beast::error_code ec;
-    size_t n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+  // Waits for `events` (POLLIN, POLLOUT) up to timeoutMs (negative = forever). False with `ec`
+  // set on timeout or a poll error; true when ready, hung up or errored (the next I/O call
+  // reports which).
+  bool wait(short events, int timeoutMs, beast::error_code& ec) {
+    pollfd p{fd_, events, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, timeoutMs);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      ec = net::error::timed_out;
+      return false;
+    }
+    if (r < 0) {
+      ec = beast::error_code(errno, boost::system::system_category());
+      return false;
+    }
+    return true;
   }
 
  private:
@@ -108,23 +135,10 @@ class TimedSocket {
       ec = beast::error_code(error, boost::system::system_category());
       return false;
     }
-    pollfd p{fd(), events, 0};
-    int r;
-    do {
-      r = ::poll(&p, 1, timeoutMs);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) {
-      ec = net::error::timed_out;
-      return false;
-    }
-    if (r < 0) {
-      ec = beast::error_code(errno, boost::system::system_category());
-      return false;
-    }
-    return true;  // ready, or hung up / errored: the next call reports which
+    return wait(events, timeoutMs, ec);
   }
 
-  tcp::socket& socket_;
+  const int fd_;
   int readTimeoutMs_ = -1;
   int writeTimeoutMs_ = -1;
 };

@@ -1,0 +1,284 @@
+// Request accounting (see request_metrics.h).
+#include "apiserver/request_metrics.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <vector>
+
+namespace berth::apiserver {
+namespace {
+
+std::vector<std::string> pathSegments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Convert_Slice_string_To_bool, which upstream's watch parameter goes through.
+bool watchRequested(const http::Request& request) {
+  if (!request.hasQueryParam("watch")) return false;
+  std::string value = lower(request.queryParam("watch"));
+  return value != "false" && value != "0";
+}
+
+// upstream's cleanDryRun: the sorted distinct values, or "invalid" (only "All" is valid).
+std::string cleanDryRun(const http::Request& request) {
+  std::set<std::string> values;
+  for (auto [it, end] = request.query.equal_range("dryRun"); it != end; ++it) {
+    if (it->second != "All") return "invalid";
+    values.insert(it->second);
+  }
+  return values.empty() ? "" : "All";
+}
+
+// The fixed non-resource paths worth a series of their own; others are not recorded.
+bool knownNonResourcePath(const std::vector<std::string>& segs, std::string* label) {
+  static const std::set<std::string> kRoots = {"healthz", "livez", "readyz", "metrics",
+                                               "version", "api",   "apis"};
+  if (segs.empty()) {
+    *label = "/";
+    return true;
+  }
+  if (segs.size() == 1 && kRoots.count(segs[0])) {
+    *label = "/" + segs[0];
+    return true;
+  }
+  if (segs[0] == "openapi" && segs.size() >= 2 && (segs[1] == "v2" || segs[1] == "v3")) {
+    *label = "/openapi/" + segs[1];  // per-group v3 documents collapse into one series
+    return true;
+  }
+  if (segs[0] == "api" && segs.size() == 2 && segs[1] == "v1") {
+    *label = "/api/v1";
+    return true;
+  }
+  if (segs[0] == "apis" && segs.size() <= 3) {
+    for (const auto& g : core::apiGroups()) {
+      if (g.group != segs[1]) continue;
+      if (segs.size() == 3 &&
+          std::find(g.versions.begin(), g.versions.end(), segs[2]) == g.versions.end()) {
+        return false;
+      }
+      *label = "/apis/" + segs[1] + (segs.size() == 3 ? "/" + segs[2] : "");
+      return true;
+    }
+  }
+  return false;
+}
+
+// Upstream's CanonicalVerb + cleanVerb.
+std::string reportedVerbFor(const http::Request& request, const RequestInfo& info) {
+  static const std::set<std::string> kValid = {
+      "APPLY", "CONNECT", "CREATE", "DELETE", "DELETECOLLECTION", "GET",   "LIST",
+      "PATCH", "POST",    "PROXY",  "PUT",    "UPDATE",           "WATCH", "WATCHLIST"};
+  static const std::set<std::string> kConnect = {"log", "exec", "portforward", "attach", "proxy"};
+  std::string verb = request.method;
+  if (verb == "GET" || verb == "HEAD") {
+    verb = info.scope != "resource" && !info.scope.empty() ? "LIST" : "GET";
+  }
+  if (info.verb == "watch" || ((request.method == "GET") && watchRequested(request))) {
+    verb = "WATCH";
+  }
+  if (verb == "PATCH" && request.header("content-type") == "application/apply-patch+yaml") {
+    verb = "APPLY";
+  }
+  if (info.isResourceRequest && kConnect.count(info.subresource)) verb = "CONNECT";
+  return kValid.count(verb) ? verb : "other";
+}
+
+// Records the status code the wrapped handler answers with; forwards everything.
+class StatusRecorder final : public http::ResponseWriter {
+ public:
+  explicit StatusRecorder(http::ResponseWriter& inner) : inner_(inner) {}
+  int status() const { return status_ == 0 ? 500 : status_; }  // no answer: the server's 500
+
+  void addHeader(std::string_view name, std::string_view value) override {
+    inner_.addHeader(name, value);
+  }
+  void send(int status, std::string_view contentType, std::string_view body) override {
+    if (status_ == 0) status_ = status;
+    inner_.send(status, contentType, body);
+  }
+  bool beginStream(int status, std::string_view contentType) override {
+    if (status_ == 0) status_ = status;
+    return inner_.beginStream(status, contentType);
+  }
+  bool writeChunk(std::string_view data) override { return inner_.writeChunk(data); }
+  void endStream() override { inner_.endStream(); }
+  bool clientConnected() override { return inner_.clientConnected(); }
+  http::RawStream* switchProtocols() override {
+    http::RawStream* raw = inner_.switchProtocols();
+    if (raw != nullptr && status_ == 0) status_ = 101;
+    return raw;
+  }
+
+ private:
+  http::ResponseWriter& inner_;
+  int status_ = 0;
+};
+
+}  // namespace
+
+RequestInfo requestInfoFor(const http::Request& request) {
+  RequestInfo info;
+  info.dryRun = cleanDryRun(request);
+  const std::string& method = request.method;
+  info.mutating = method != "GET" && method != "HEAD" && method != "OPTIONS";
+  std::vector<std::string> segs = pathSegments(request.path);
+  size_t first = 0;
+  if (!segs.empty() && segs[0] == "api" && segs.size() >= 3) {
+    info.version = segs[1];
+    first = 2;
+  } else if (!segs.empty() && segs[0] == "apis" && segs.size() >= 4) {
+    info.group = segs[1];
+    info.version = segs[2];
+    first = 3;
+  } else {
+    info.path = request.path;
+    info.verb = lower(method);
+    info.reportedVerb = reportedVerbFor(request, info);
+    return info;
+  }
+  info.isResourceRequest = true;
+  if (method == "POST") info.verb = "create";
+  if (method == "GET" || method == "HEAD") info.verb = "get";
+  if (method == "PUT") info.verb = "update";
+  if (method == "PATCH") info.verb = "patch";
+  if (method == "DELETE") info.verb = "delete";
+  std::vector<std::string> parts(segs.begin() + static_cast<long>(first), segs.end());
+  if (info.verb == "get" && parts[0] == "watch") {  // the legacy /watch/ path prefix
+    info.verb = "watch";
+    parts.erase(parts.begin());
+  }
+  if (!parts.empty() && parts[0] == "namespaces" && parts.size() > 1) {
+    info.namespace_ = parts[1];
+    // /namespaces/<ns>/<resource>...; but /namespaces/<ns>/status and /finalize are the
+    // namespace's own subresources.
+    if (parts.size() > 2 && parts[2] != "status" && parts[2] != "finalize") {
+      parts.erase(parts.begin(), parts.begin() + 2);
+    }
+  }
+  if (parts.size() >= 3) info.subresource = parts[2];
+  if (parts.size() >= 2) info.name = parts[1];
+  if (!parts.empty()) info.resource = parts[0];
+  if (info.name.empty() && info.verb == "get")
+    info.verb = watchRequested(request) ? "watch" : "list";
+  if (info.name.empty() && info.verb == "delete") info.verb = "deletecollection";
+  if (!info.name.empty() || info.verb == "create") {
+    info.scope = "resource";
+  } else if (!info.namespace_.empty()) {
+    info.scope = "namespace";
+  } else {
+    info.scope = "cluster";
+  }
+  static const std::set<std::string> kLongRunningSubresources = {"attach", "exec", "proxy", "log",
+                                                                 "portforward"};
+  info.longRunning = info.verb == "watch" || info.verb == "proxy" ||
+                     kLongRunningSubresources.count(info.subresource) > 0;
+  info.mutating = info.verb != "get" && info.verb != "list" && info.verb != "watch";
+  info.type = core::findResource(info.group, info.version, info.resource);
+  if (info.type != nullptr && !info.subresource.empty() &&
+      !info.type->hasSubresource(info.subresource)) {
+    info.type = nullptr;  // not something the server serves
+  }
+  info.reportedVerb = reportedVerbFor(request, info);
+  return info;
+}
+
+// Names, labels and help texts as upstream's component-base prints them (stability level first).
+RequestMetrics::RequestMetrics(metrics::Registry& registry)
+    : requests_(registry.counter("apiserver_request_total",
+                                 "[STABLE] Counter of apiserver requests broken out for each verb, "
+                                 "dry run value, group, version, resource, scope, component, and "
+                                 "HTTP response code.",
+                                 {"verb", "dry_run", "group", "version", "resource", "subresource",
+                                  "scope", "component", "code"})),
+      durations_(registry.histogram(
+          "apiserver_request_duration_seconds",
+          "[STABLE] Response latency distribution in seconds for each verb, dry run value, group, "
+          "version, resource, subresource, scope and component.",
+          {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"},
+          metrics::requestDurationBuckets())),
+      inflight_(
+          registry.gauge("apiserver_current_inflight_requests",
+                         "[STABLE] Maximal number of currently used inflight request limit of this "
+                         "apiserver per request kind in last second.",
+                         {"request_kind"})),
+      longRunning_(registry.gauge(
+          "apiserver_longrunning_requests",
+          "[STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, "
+          "version, resource, scope and component. Not all requests are tracked this way.",
+          {"verb", "group", "version", "resource", "subresource", "scope", "component"})),
+      watchers_(
+          registry.gauge("apiserver_registered_watchers",
+                         "[ALPHA] Number of currently registered watchers for a given resources",
+                         {"group", "version", "kind"})) {
+  inflight_.with({"mutating"});
+  inflight_.with({"readOnly"});
+}
+
+void RequestMetrics::instrument(http::Request& request, http::ResponseWriter& writer,
+                                const http::Handler& next) {
+  auto start = std::chrono::steady_clock::now();
+  RequestInfo info = requestInfoFor(request);
+  std::string nonResourcePath;
+  bool nonResourceKnown =
+      !info.isResourceRequest && knownNonResourcePath(pathSegments(info.path), &nonResourcePath);
+  // Upstream's health endpoints are instrumented without a component.
+  std::string component =
+      info.isResourceRequest || (nonResourcePath != "/healthz" && nonResourcePath != "/livez" &&
+                                 nonResourcePath != "/readyz")
+          ? "apiserver"
+          : "";
+  std::string subresource = info.isResourceRequest ? info.subresource : nonResourcePath;
+  metrics::Gauge* running = nullptr;
+  metrics::Gauge* watcher = nullptr;
+  if (info.longRunning && info.type != nullptr) {
+    running = &longRunning_.with({info.reportedVerb, info.group, info.version, info.resource,
+                                  info.subresource, info.scope, component});
+    if (info.verb == "watch")
+      watcher = &watchers_.with({info.group, info.version, info.type->kind});
+  } else if (!info.longRunning) {
+    running = &inflight_.with({info.mutating ? "mutating" : "readOnly"});
+  }
+  if (running) running->inc();
+  if (watcher) watcher->inc();
+
+  StatusRecorder recorder(writer);
+  struct Finish {  // also when the handler throws (the server answers 500 then)
+    ~Finish() {
+      if (running) running->dec();
+      if (watcher) watcher->dec();
+    }
+    metrics::Gauge* running;
+    metrics::Gauge* watcher;
+  } finish{running, watcher};
+  next(request, recorder);
+
+  int code = recorder.status();
+  // A resource outside the catalogue counts once something served it to an authenticated
+  // caller (a custom resource); made-up paths answer 404, or 401 to anonymous callers.
+  bool record = info.isResourceRequest
+                    ? info.type != nullptr || (!request.user.anonymous() && code != 404)
+                    : nonResourceKnown;
+  if (!record) return;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics::LabelValues labels = {info.reportedVerb, info.dryRun, info.group, info.version,
+                                 info.resource,     subresource, info.scope, component};
+  durations_.with(labels).observe(seconds);
+  labels.push_back(std::to_string(code));
+  requests_.with(std::move(labels)).inc();
+}
+
+}  // namespace berth::apiserver
