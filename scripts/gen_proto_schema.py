@@ -13,6 +13,8 @@ From the proto2 files it takes messages, field numbers, names, types, `repeated`
 next to each proto it takes what protobuf cannot say but JSON needs:
   - `json:",inline"` embedded structs (their fields appear in the parent's JSON object),
   - pointer fields and fields without `omitempty` (a zero value is still meaningful / emitted),
+  - fields Go's encoding/json writes even when zero: non-pointer fields without `omitempty`,
+    and non-pointer structs (omitempty never omits a struct),
   - the Go JSON name, checked against the proto field name (differences are reported),
   - `+k8s:deepcopy-gen:interfaces=...runtime.Object` (registered top-level kinds).
 
@@ -97,7 +99,7 @@ class ProtoFile:
 class GoField:
     def __init__(self, json_name, omitempty, inline, pointer):
         self.json_name = json_name
-        self.omitempty = omitempty
+        self.omitempty = omitempty  # omitempty or omitzero
         self.inline = inline
         self.pointer = pointer
 
@@ -137,7 +139,7 @@ def parse_go_dir(directory):
             json_parts = (jm.group(1) if jm else "").split(",")
             current[int(pm.group(2))] = GoField(
                 json_name=json_parts[0],
-                omitempty="omitempty" in json_parts[1:],
+                omitempty=("omitempty" in json_parts[1:] or "omitzero" in json_parts[1:]),
                 inline="inline" in json_parts[1:],
                 pointer=go_type.startswith("*"))
     return structs, kinds
@@ -200,7 +202,7 @@ def main():
                 entry = {"number": number, "json": json_name, "repeated": repeated,
                          "message": "", "map_value": "kString",
                          "inlined": bool(gf and gf.inline),
-                         "keep_zero": False}
+                         "keep_zero": False, "emit_zero": False}
                 if kind == "map":
                     entry["type"] = "kMap"
                     if type_name in SCALARS:
@@ -217,6 +219,11 @@ def main():
                     scalar = entry["type"] != "kMessage"
                     entry["keep_zero"] = gf.pointer or (scalar and not gf.omitempty and
                                                         not gf.inline)
+                if gf and not gf.pointer and not gf.inline:
+                    # What encoding/json writes for a zero value: omitempty drops zero scalars,
+                    # empty slices and maps, but never a struct (metav1.Time then says null).
+                    struct = entry["type"] == "kMessage" and not repeated
+                    entry["emit_zero"] = struct or not gf.omitempty
                 fields.append(entry)
             out_messages.append((pf.package + "." + msg, fields, msg in kinds))
 
@@ -236,7 +243,8 @@ def emit(path, messages, protos):
         "// Packages:",
     ] + ["//   " + pf.package for pf in sorted(protos, key=lambda p: p.package)] + [
         "//",
-        "// Field flags: I = inlined (json:\",inline\"), Z = keepZero (pointer or not omitempty).",
+        "// Field flags: I = inlined (json:\",inline\"), Z = keepZero (pointer or not omitempty),",
+        "// E = emitZero (encoding/json writes it when zero: non-pointer, no omitempty or a struct).",
         '#include "apiserver/protobuf/schema.h"',
         "",
         "namespace berth::apiserver::protobuf {",
@@ -245,6 +253,7 @@ def emit(path, messages, protos):
         "using T = FieldType;",
         "constexpr bool I = true;",
         "constexpr bool Z = true;",
+        "constexpr bool E = true;",
         "constexpr bool R = true;",
         "",
     ]
@@ -256,7 +265,7 @@ def emit(path, messages, protos):
             parts = [str(f["number"]), f'"{f["json"]}"', "T::" + f["type"],
                      "R" if f["repeated"] else "false", f'"{f["message"]}"',
                      "T::" + f["map_value"], "I" if f["inlined"] else "false",
-                     "Z" if f["keep_zero"] else "false"]
+                     "Z" if f["keep_zero"] else "false", "E" if f["emit_zero"] else "false"]
             while parts[-1] in ("false", '""', "T::kString") and len(parts) > 3:
                 parts.pop()
             lines.append("    {" + ", ".join(parts) + "},")

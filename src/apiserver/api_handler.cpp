@@ -2,14 +2,19 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
 #include "apiserver/discovery.h"
+#include "apiserver/negotiation.h"
+#include "apiserver/openapi/openapi.h"
 #include "apiserver/openapi/serve.h"
 #include "apiserver/printers/table.h"
 #include "apiserver/protobuf/codec.h"
 #include "apiserver/protobuf/schema.h"
+#include "apiserver/protobuf/zero_values.h"
+#include "apiserver/wire_limits.h"
 #include "apiserver/yaml_json.h"
 #include "core/labels.h"
 #include "core/resource_behavior.h"
@@ -23,12 +28,27 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
+// JSON bodies end with the newline Go's json.Encoder writes after every value.
 void sendStatus(http::ResponseWriter& w, const Status& st) {
   w.send(st.code() == 0 ? 200 : st.code(), kJson, st.toJsonString());
 }
 
 void sendJson(http::ResponseWriter& w, int code, std::string_view body) {
-  w.send(code, kJson, body);
+  std::string b;
+  b.reserve(body.size() + 1);
+  b.append(body).push_back('\n');
+  w.send(code, kJson, b);
+}
+
+// A body (JSON text) in the negotiated media type; Status errors too, as upstream negotiates them.
+void sendEncoded(http::ResponseWriter& w, int code, const OutputMedia& media, std::string body) {
+  std::string contentType;
+  std::string out = encodeResponse(media, std::move(body), contentType);
+  w.send(code, contentType, out);
+}
+
+void sendStatusAs(http::ResponseWriter& w, const OutputMedia& media, const Status& st) {
+  sendEncoded(w, st.code() == 0 ? 200 : st.code(), media, json::serialize(st.toJson()));
 }
 
 std::vector<std::string> splitPath(std::string_view path) {
@@ -50,10 +70,6 @@ std::string str(const json::object& o, std::string_view k) {
 }
 
 using Target = RequestTarget;
-
-bool wantsTable(const http::Request& req) {
-  return req.header("accept").find("as=Table") != std::string::npos;
-}
 
 // Decodes a request body by Content-Type into JSON.
 Result<json::value> decodeBody(const http::Request& req) {
@@ -81,8 +97,12 @@ Result<json::value> decodeBody(const http::Request& req) {
   }
   boost::system::error_code ec;
   json::parse_options po;
-  po.max_depth = 100;
+  po.max_depth = kMaxJsonDepth;  // Go's decoder: "exceeded max depth" past 10000
   json::value v = json::parse(req.body, ec, {}, po);
+  if (ec == json::error::too_deep) {
+    return Status::badRequest("error decoding request body: json: exceeded max depth of " +
+                              std::to_string(kMaxJsonDepth));
+  }
   if (ec) {
     return Status::badRequest("error decoding request body: invalid JSON: " + ec.message());
   }
@@ -121,6 +141,31 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt, cons
     return Status::badRequest(m);
   }
   for (const auto& u : unknown) w.addHeader("Warning", "299 - \"unknown field \\\"" + u + "\\\"\"");
+  return {};
+}
+
+// What upstream checks before a server-side apply runs: PatchOptions validation wants an
+// explicit fieldManager (422; other patches default it from the user agent), and the field
+// manager wants the body's apiVersion to be the endpoint's (400).
+Status checkApplyRequest(const http::Request& req, const ResourceType& rt, const json::value& patch,
+                         bool sameKind) {
+  if (req.queryParam("fieldManager").empty()) {
+    return invalidOptions(
+        "PatchOptions",
+        {"FieldValueRequired", "Required value: is required for apply patch", "fieldManager"});
+  }
+  if (!sameKind) return {};  // scale: the body is an autoscaling/v1 Scale
+  if (!patch.is_object()) return Status::badRequest("error decoding YAML: not an object");
+  std::string apiVersion = str(patch.as_object(), "apiVersion");
+  if (apiVersion != rt.apiVersion()) {
+    return Status::badRequest(
+        "Incorrect version specified in apply patch. Specified patch version: " + apiVersion +
+        ", expected: " + rt.apiVersion());
+  }
+  if (str(patch.as_object(), "kind").empty()) {
+    std::string body = json::serialize(patch);
+    return Status::badRequest("Object 'Kind' is missing in '" + body + "'");
+  }
   return {};
 }
 
@@ -175,8 +220,13 @@ json::object makeTable(const ResourceType& rt, const std::vector<json::object>& 
 }
 
 bool parseGoBool(std::string_view v) {
-  // Go's strconv.ParseBool: 1, t, T, TRUE, true, True.
-  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+  // runtime.Convert_Slice_string_To_bool, which decodes boolean query parameters upstream: only
+  // "0" and "false" (any case) are false. Absent reads as empty here: false too (a present but
+  // empty value, true upstream, is not told apart).
+  if (v.empty() || v == "0") return false;
+  return !(v.size() == 5 && std::equal(v.begin(), v.end(), "false", [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  }));
 }
 
 ApiHandler::ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress)
@@ -331,7 +381,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   bool aggregated = req.header("accept").find("as=APIGroupDiscoveryList") != std::string::npos &&
                     req.header("accept").find("v=v2;") != std::string::npos;
   if (aggregated && segs.size() == 1 && (segs[0] == "api" || segs[0] == "apis")) {
-    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api"));
+    w.send(200, kAggregatedDiscoveryType, aggregatedDiscovery(segs[0] == "api") + "\n");
     return;
   }
   if (segs[0] == "api") {
@@ -405,6 +455,25 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     return;
   }
   const ResourceType& rt = *t.rt;
+  const std::string& method = req.method;
+  bool watching = (method == "GET" || method == "HEAD") && parseGoBool(req.queryParam("watch"));
+  auto negotiated = negotiateOutput(req.header("accept"), watching);
+  if (!negotiated.ok()) {
+    sendStatus(w, negotiated.status());
+    return;
+  }
+  const OutputMedia media = *negotiated;
+  // From here on replies go out in the negotiated media type: these hide the JSON-only helpers.
+  auto sendStatus = [&](http::ResponseWriter& out, const Status& st) {
+    sendStatusAs(out, media, st);
+  };
+  auto sendJson = [&](http::ResponseWriter& out, int code, std::string body) {
+    sendEncoded(out, code, media, std::move(body));
+  };
+  if (auto st = checkQueryParams(req, t.name.empty() || watching); !st.ok()) {
+    sendStatus(w, st);
+    return;
+  }
   if (rt.behavior && !rt.behavior->supportsStrategicMerge()) {
     // Custom resources have no protobuf schema; upstream serves them as JSON (and YAML) only.
     if (req.header("content-type").find(protobuf::kMediaType) != std::string::npos) {
@@ -413,11 +482,13 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
                         "include: application/json, application/yaml"));
       return;
     }
+    // "protobuf, json" falls back to JSON (encodeResponse does); protobuf alone cannot be served.
     std::string accept = req.header("accept");
-    if (!accept.empty() && accept.find("json") == std::string::npos &&
-        accept.find("yaml") == std::string::npos && accept.find("*/*") == std::string::npos) {
-      sendStatus(w, Status::notAcceptable("only the following media types are accepted: "
-                                          "application/json, application/yaml"));
+    if (media.kind == MediaKind::kProtobuf && accept.find("json") == std::string::npos &&
+        accept.find("yaml") == std::string::npos && accept.find("/*") == std::string::npos) {
+      sendStatusAs(w, OutputMedia{},
+                   Status::notAcceptable("only the following media types are accepted: "
+                                         "application/json, application/yaml"));
       return;
     }
   }
@@ -430,11 +501,13 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager") : userAgentManager(req);
   wo.dryRun = req.hasQueryParam("dryRun");
   wo.subresource = t.subresource;
-  const std::string& method = req.method;
-  bool table = wantsTable(req);
+  bool table = media.table;
   std::string include = req.queryParam("includeObject");
 
-  auto respondObject = [&](int code, const json::object& obj) {
+  auto respondObject = [&](int code, json::object obj) {
+    // Stored objects have Go's zero fields; those built for a subresource (Scale) or converted
+    // to another served version get them here.
+    if (!t.subresource.empty() || !rt.isStorageVersion()) protobuf::addGoZeroValues(obj);
     if (table && str(obj, "kind") == rt.kind) {
       std::string rv;
       if (auto* m = obj.if_contains("metadata"); m && m->is_object())
@@ -449,7 +522,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       sendStatus(w, r.status());
       return;
     }
-    respondObject(code, *r);
+    respondObject(code, std::move(*r));
   };
 
   // ---- reads
@@ -517,7 +590,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         registry_.appendServedJson(rt, *o, body);
       }
       body += "]}";
-      sendJson(w, 200, body);
+      sendJson(w, 200, std::move(body));
       return;
     }
     auto obj = registry_.get(rt, t.ns, t.name);
@@ -622,6 +695,12 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     }
     pr.patch = std::move(*body);
     pr.force = parseGoBool(req.queryParam("force"));
+    if (pr.type == PatchType::kApply) {
+      if (auto st = checkApplyRequest(req, rt, pr.patch, t.subresource != "scale"); !st.ok()) {
+        sendStatus(w, st);
+        return;
+      }
+    }
     if (pr.type == PatchType::kApply && pr.patch.is_object() && t.subresource.empty()) {
       if (auto st = checkUnknownFields(req, rt, pr.patch.as_object(), w); !st.ok()) {
         sendStatus(w, st);
@@ -642,6 +721,15 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
       return;
     }
     if (t.name.empty()) {
+      if (rt.namespaced && t.ns.empty()) {
+        // Upstream routes only list and watch across namespaces (installer.go): a DELETE here
+        // finds no route, and go-restful answers 405.
+        sendStatus(w,
+                   Status::methodNotSupported("the server does not allow this method on the "
+                                              "requested resource")
+                       .withCauses({{"UnexpectedServerResponse", "405: Method Not Allowed", ""}}));
+        return;
+      }
       auto lr = listRequestFrom(req, t);
       if (!lr.ok()) {
         sendStatus(w, lr.status());

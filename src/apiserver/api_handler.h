@@ -25,7 +25,8 @@ struct RequestTarget {
   std::string subresource;
 };
 
-// Go's strconv.ParseBool truth values: how upstream reads boolean query parameters.
+// A boolean query parameter as upstream's parameter codec reads it: anything but "", "0" and
+// "false" (any case) is true (watch=yes, watch=True, watch=1).
 bool parseGoBool(std::string_view value);
 
 // A meta.k8s.io/v1 Table of `objects` (served version) for kubectl's human output: rows carry

@@ -15,6 +15,7 @@
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
 #include "apiserver/watch_cache.h"
+#include "apiserver/zero_value_migration.h"
 #include "core/base64.h"
 
 namespace berth::apiserver {
@@ -140,6 +141,7 @@ core::Status ApiServer::start() {
       });
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
+  if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
   observability->markBootstrapped();
 

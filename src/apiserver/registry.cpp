@@ -10,6 +10,8 @@
 #include "apiserver/patch/apply.h"
 #include "apiserver/crd/custom_resource.h"
 #include "apiserver/patch/patch.h"
+#include "apiserver/protobuf/zero_values.h"
+#include "apiserver/wire_limits.h"
 #include "core/base64.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
@@ -245,6 +247,7 @@ json::object Registry::toServed(const ResourceType& rt, const CachedObject& obj)
   auto v = json::parse(obj.json, ec);
   json::object o = v.is_object() ? std::move(v.as_object()) : json::object();
   if (!servedAsStored(rt)) core::kinds::convertFromStorage(rt, o);
+  if (!rt.isStorageVersion()) protobuf::addGoZeroValues(o);
   return o;
 }
 
@@ -480,13 +483,16 @@ Result<json::object> Registry::persistCreate(const ResourceType& srt, json::obje
   meta.erase("resourceVersion");
   std::string ns = str(meta, "namespace");
   std::string name = str(meta, "name");
-  if (dryRun) return obj;
-  auto rev = store_.create(storageKey(srt, ns, name), json::serialize(obj));
+  protobuf::addGoZeroValues(obj);
+  if (dryRun) return obj;  // never reaches etcd, so never meets its size limit
+  std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
+  if (auto st = checkStoredSize(key, value); !st.ok()) return st;
+  auto rev = store_.create(key, value);
   if (!rev.ok()) {
     if (rev.status().isAlreadyExists()) return Status::alreadyExists(srt.qualifiedResource(), name);
     return rev.status();
   }
-  meta["resourceVersion"] = std::to_string(*rev);
+  metaOf(obj)["resourceVersion"] = std::to_string(*rev);  // the fill above may move members
   return obj;
 }
 
@@ -519,7 +525,7 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   std::string name = str(meta, "name");
   std::string generateName = str(meta, "generateName");
   if (name.empty() && !generateName.empty()) {
-    name = generateName + randomSuffix();
+    name = generateNameBase(generateName) + randomSuffix();
     meta["name"] = name;
   }
   core::kinds::convertToStorage(rt, obj);
@@ -572,18 +578,21 @@ Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::obje
   std::string ns = str(meta, "namespace");
   std::string name = str(meta, "name");
   meta.erase("resourceVersion");
+  protobuf::addGoZeroValues(obj);
   if (dryRun) {
-    meta["resourceVersion"] = std::to_string(modRevision);
+    metaOf(obj)["resourceVersion"] = std::to_string(modRevision);
     return obj;
   }
-  auto rev = store_.update(storageKey(srt, ns, name), json::serialize(obj), modRevision);
+  std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
+  if (auto st = checkStoredSize(key, value); !st.ok()) return st;
+  auto rev = store_.update(key, value, modRevision);
   if (!rev.ok()) {
     if (rev.status().isConflict())
       return Status::staleResourceVersion(srt.qualifiedResource(), name);
     if (rev.status().isNotFound()) return Status::notFound(srt.qualifiedResource(), name);
     return rev.status();
   }
-  meta["resourceVersion"] = std::to_string(*rev);
+  metaOf(obj)["resourceVersion"] = std::to_string(*rev);
   return obj;
 }
 

@@ -265,6 +265,51 @@ TEST_F(RegistryTest, BindingAssignsNodeOnce) {
   EXPECT_EQ(again.status().code(), 409);
 }
 
+// Objects are stored as Go would serialize them (protobuf/zero_values.h): the zero fields are in
+// the stored bytes every read path serves, for the storage version and for another served
+// version (autoscaling/v1 HPAs are stored as v2).
+json::object servedObject(Registry& registry, const core::ResourceType& rt,
+                          const std::string& name) {
+  auto got = registry.get(rt, "default", name);
+  EXPECT_TRUE(got.ok());
+  return got.ok() ? json::parse(registry.toServedJson(rt, **got)).as_object() : json::object();
+}
+
+TEST_F(RegistryTest, ZeroValuesCreatedObjectsCarryGoZeroFields) {
+  const auto& ds = *core::findResource("apps", "v1", "daemonsets");
+  WriteOptions wo;
+  auto created = registry.create(
+      ds, "default",
+      json::parse(R"({"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"a":"b"}},
+        "template":{"metadata":{"labels":{"a":"b"}},
+        "spec":{"containers":[{"name":"c","image":"busybox"}]}}}})")
+          .as_object(),
+      wo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_EQ(created->at("status").at("numberReady"), json::value(0));  // the response too
+  auto got = servedObject(registry, ds, "d");
+  EXPECT_EQ(json::serialize(got.at("status")),
+            R"({"currentNumberScheduled":0,"numberMisscheduled":0,"desiredNumberScheduled":0,)"
+            R"("numberReady":0})");
+  EXPECT_EQ(got.at("spec").at("template").at("spec").at("containers").at(0).at("resources"),
+            json::object());
+}
+
+TEST_F(RegistryTest, ZeroValuesOtherServedVersionsToo) {
+  const auto& v1 = *core::findResource("autoscaling", "v1", "horizontalpodautoscalers");
+  WriteOptions wo;
+  auto created = registry.create(v1, "default",
+                                 json::parse(R"({"metadata":{"name":"h"},"spec":{"maxReplicas":3,
+        "scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"d"}}})")
+                                     .as_object(),
+                                 wo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  auto got = servedObject(registry, v1, "h");
+  EXPECT_EQ(got.at("apiVersion"), json::value("autoscaling/v1"));
+  EXPECT_EQ(got.at("status").at("currentReplicas"), json::value(0));
+  EXPECT_EQ(got.at("status").at("desiredReplicas"), json::value(0));
+}
+
 }  // namespace
 TEST_F(RegistryTest, ContinueTokenIsASnapshotUntilCompacted) {
   auto& pods = rt("", "v1", "pods");

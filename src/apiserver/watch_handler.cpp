@@ -9,6 +9,7 @@
 #include <random>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/negotiation.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 
@@ -88,7 +89,11 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     return;
   }
   bool bookmarks = parseGoBool(req.queryParam("allowWatchBookmarks"));
-  bool table = req.header("accept").find("as=Table") != std::string::npos;
+  // The handler negotiated already (406 for nothing acceptable): JSON whenever acceptable.
+  auto media = negotiateOutput(req.header("accept"), true);
+  bool table = media.ok() && media->table;
+  bool pb = media.ok() && media->kind == MediaKind::kProtobuf;
+  auto frames = [pb](std::string lines) { return pb ? protobufWatchFrames(lines) : lines; };
   std::string include = req.queryParam("includeObject");
   std::chrono::seconds timeout(0);
   if (req.hasQueryParam("timeoutSeconds")) {
@@ -141,9 +146,11 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   auto watcher = cache->watch(fromRv);
   if (!watcher.ok()) {
     // Too old: upstream answers 200 and an ERROR event carrying a 410 Expired Status.
-    if (!w.beginStream(200, "application/json")) return;
+    if (!w.beginStream(
+            200, pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json"))
+      return;
     json::object ev{{"type", "ERROR"}, {"object", watcher.status().toJson()}};
-    w.writeChunk(json::serialize(ev) + "\n");
+    w.writeChunk(frames(json::serialize(ev) + "\n"));
     w.endStream();
     return;
   }
@@ -154,7 +161,8 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     ~Unwatch() { c->unwatch(w); }
   } unwatch{cache, cw};
 
-  std::string contentType = "application/json";
+  std::string contentType =
+      pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json";
   if (!w.beginStream(200, contentType)) return;
   bool firstTable = true;
   auto line = [&](const char* type, const ObjectPtr& o) -> std::string {
@@ -180,7 +188,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     if (matches(o)) batch += line("ADDED", o);
   }
   if (sendInitialEvents && *sendInitialEvents && bookmarks) batch += bookmark(fromRv, true);
-  if (!batch.empty() && !w.writeChunk(batch)) return;
+  if (!batch.empty() && !w.writeChunk(frames(std::move(batch)))) return;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto lastBookmark = std::chrono::steady_clock::now();
   while (!stopping_.load()) {
@@ -208,13 +216,14 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
       }
     }
     if (!batch.empty()) {
-      if (!w.writeChunk(batch)) return;
+      if (!w.writeChunk(frames(std::move(batch)))) return;
     } else if (!w.clientConnected()) {
       return;
     }
     if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
       lastBookmark = std::chrono::steady_clock::now();
-      if (!w.writeChunk(bookmark(std::max(cw->lastRevision(), cache_.revision()), false))) return;
+      if (!w.writeChunk(frames(bookmark(std::max(cw->lastRevision(), cache_.revision()), false))))
+        return;
     }
   }
   w.endStream();

@@ -140,6 +140,6 @@ boost::json::object Status::toJson() const {
   return o;
 }
 
-std::string Status::toJsonString() const { return boost::json::serialize(toJson()); }
+std::string Status::toJsonString() const { return boost::json::serialize(toJson()) + "\n"; }
 
 }  // namespace berth::core

@@ -81,6 +81,7 @@ class Status {
 
   // Serialize as a metav1.Status object ({"kind":"Status","apiVersion":"v1",...}).
   boost::json::object toJson() const;
+  // As a JSON response body: the object and the newline Go's json.Encoder ends it with.
   std::string toJsonString() const;
 
  private:

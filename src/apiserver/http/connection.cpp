@@ -427,8 +427,9 @@ class Session {
     }
     if (ec == bhttp::error::body_limit) {
       sendStatus(
-          core::Status::requestEntityTooLarge("the request body is larger than " +
-                                              std::to_string(env_.config.maxBodyBytes) + " bytes"),
+          // Upstream's words (limitedReadBody): "Request entity too large: limit is 3145728".
+          core::Status::requestEntityTooLarge("Request entity too large: limit is " +
+                                              std::to_string(env_.config.maxBodyBytes)),
           false);
     } else if (ec == bhttp::error::header_limit) {
       sendStatus(core::Status::generic(431, "RequestHeaderFieldsTooLarge",

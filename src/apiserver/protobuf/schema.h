@@ -42,6 +42,10 @@ struct FieldSchema {
   // A zero value is meaningful and kept in JSON: the Go field is a pointer (replicas, suspend,
   // emptyDir: {}) or a scalar without `omitempty` (ServicePort.port, EnvVar.name).
   bool keepZero = false;
+  // Go's encoding/json writes this field even when it holds its zero value: a non-pointer field
+  // without `omitempty`, or a non-pointer struct (omitempty never omits a struct; a zero
+  // metav1.Time then reads null). See zero_values.h.
+  bool emitZero = false;
 };
 
 struct MessageSchema {

@@ -22,7 +22,8 @@
 //   k8s.io.apimachinery.pkg.runtime.schema
 //   k8s.io.apimachinery.pkg.util.intstr
 //
-// Field flags: I = inlined (json:",inline"), Z = keepZero (pointer or not omitempty).
+// Field flags: I = inlined (json:",inline"), Z = keepZero (pointer or not omitempty),
+// E = emitZero (encoding/json writes it when zero: non-pointer, no omitempty or a struct).
 #include "apiserver/protobuf/schema.h"
 
 namespace berth::apiserver::protobuf {
@@ -31,45 +32,46 @@ namespace {
 using T = FieldType;
 constexpr bool I = true;
 constexpr bool Z = true;
+constexpr bool E = true;
 constexpr bool R = true;
 
 constexpr FieldSchema kk8s_io_api_apps_v1_ControllerRevision[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "data", T::kMessage, false, "k8s.io.apimachinery.pkg.runtime.RawExtension"},
-    {3, "revision", T::kInt64, false, "", T::kString, false, Z},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "data", T::kMessage, false, "k8s.io.apimachinery.pkg.runtime.RawExtension", T::kString, false, false, E},
+    {3, "revision", T::kInt64, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_ControllerRevisionList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.ControllerRevision"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.ControllerRevision", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DaemonSet[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.DaemonSetSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.DaemonSetStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.DaemonSetSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.DaemonSetStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DaemonSetCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DaemonSetList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.DaemonSet"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.DaemonSet", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DaemonSetSpec[] = {
     {1, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
-    {2, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec"},
-    {3, "updateStrategy", T::kMessage, false, "k8s.io.api.apps.v1.DaemonSetUpdateStrategy"},
+    {2, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec", T::kString, false, false, E},
+    {3, "updateStrategy", T::kMessage, false, "k8s.io.api.apps.v1.DaemonSetUpdateStrategy", T::kString, false, false, E},
     {4, "minReadySeconds", T::kInt32},
     {6, "revisionHistoryLimit", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DaemonSetStatus[] = {
-    {1, "currentNumberScheduled", T::kInt32, false, "", T::kString, false, Z},
-    {2, "numberMisscheduled", T::kInt32, false, "", T::kString, false, Z},
-    {3, "desiredNumberScheduled", T::kInt32, false, "", T::kString, false, Z},
-    {4, "numberReady", T::kInt32, false, "", T::kString, false, Z},
+    {1, "currentNumberScheduled", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "numberMisscheduled", T::kInt32, false, "", T::kString, false, Z, E},
+    {3, "desiredNumberScheduled", T::kInt32, false, "", T::kString, false, Z, E},
+    {4, "numberReady", T::kInt32, false, "", T::kString, false, Z, E},
     {5, "observedGeneration", T::kInt64},
     {6, "updatedNumberScheduled", T::kInt32},
     {7, "numberAvailable", T::kInt32},
@@ -82,27 +84,27 @@ constexpr FieldSchema kk8s_io_api_apps_v1_DaemonSetUpdateStrategy[] = {
     {2, "rollingUpdate", T::kMessage, false, "k8s.io.api.apps.v1.RollingUpdateDaemonSet", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_Deployment[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.DeploymentSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.DeploymentStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.DeploymentSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.DeploymentStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DeploymentCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
-    {6, "lastUpdateTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {7, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {6, "lastUpdateTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {7, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DeploymentList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.Deployment"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.Deployment", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_DeploymentSpec[] = {
     {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
     {2, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
-    {3, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec"},
-    {4, "strategy", T::kMessage, false, "k8s.io.api.apps.v1.DeploymentStrategy"},
+    {3, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec", T::kString, false, false, E},
+    {4, "strategy", T::kMessage, false, "k8s.io.api.apps.v1.DeploymentStrategy", T::kString, false, false, E},
     {5, "minReadySeconds", T::kInt32},
     {6, "revisionHistoryLimit", T::kInt32, false, "", T::kString, false, Z},
     {7, "paused", T::kBool},
@@ -123,29 +125,29 @@ constexpr FieldSchema kk8s_io_api_apps_v1_DeploymentStrategy[] = {
     {2, "rollingUpdate", T::kMessage, false, "k8s.io.api.apps.v1.RollingUpdateDeployment", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_ReplicaSet[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.ReplicaSetSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.ReplicaSetStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.ReplicaSetSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.ReplicaSetStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_ReplicaSetCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_ReplicaSetList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.ReplicaSet"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.ReplicaSet", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_ReplicaSetSpec[] = {
     {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
     {2, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
-    {3, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec"},
+    {3, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec", T::kString, false, false, E},
     {4, "minReadySeconds", T::kInt32},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_ReplicaSetStatus[] = {
-    {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
+    {1, "replicas", T::kInt32, false, "", T::kString, false, Z, E},
     {2, "fullyLabeledReplicas", T::kInt32},
     {3, "observedGeneration", T::kInt64},
     {4, "readyReplicas", T::kInt32},
@@ -165,23 +167,23 @@ constexpr FieldSchema kk8s_io_api_apps_v1_RollingUpdateStatefulSetStrategy[] = {
     {2, "maxUnavailable", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSet[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.StatefulSet"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.apps.v1.StatefulSet", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetOrdinals[] = {
-    {1, "start", T::kInt32, false, "", T::kString, false, Z},
+    {1, "start", T::kInt32, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetPersistentVolumeClaimRetentionPolicy[] = {
     {1, "whenDeleted", T::kString},
@@ -190,11 +192,11 @@ constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetPersistentVolumeClaimRetent
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetSpec[] = {
     {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
     {2, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
-    {3, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec"},
+    {3, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec", T::kString, false, false, E},
     {4, "volumeClaimTemplates", T::kMessage, R, "k8s.io.api.core.v1.PersistentVolumeClaim"},
-    {5, "serviceName", T::kString, false, "", T::kString, false, Z},
+    {5, "serviceName", T::kString, false, "", T::kString, false, Z, E},
     {6, "podManagementPolicy", T::kString},
-    {7, "updateStrategy", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetUpdateStrategy"},
+    {7, "updateStrategy", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetUpdateStrategy", T::kString, false, false, E},
     {8, "revisionHistoryLimit", T::kInt32, false, "", T::kString, false, Z},
     {9, "minReadySeconds", T::kInt32},
     {10, "persistentVolumeClaimRetentionPolicy", T::kMessage, false, "k8s.io.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy", T::kString, false, Z},
@@ -202,7 +204,7 @@ constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetSpec[] = {
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetStatus[] = {
     {1, "observedGeneration", T::kInt64},
-    {2, "replicas", T::kInt32, false, "", T::kString, false, Z},
+    {2, "replicas", T::kInt32, false, "", T::kString, false, Z, E},
     {3, "readyReplicas", T::kInt32},
     {4, "currentReplicas", T::kInt32},
     {5, "updatedReplicas", T::kInt32},
@@ -210,72 +212,72 @@ constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetStatus[] = {
     {7, "updateRevision", T::kString},
     {9, "collisionCount", T::kInt32, false, "", T::kString, false, Z},
     {10, "conditions", T::kMessage, R, "k8s.io.api.apps.v1.StatefulSetCondition"},
-    {11, "availableReplicas", T::kInt32, false, "", T::kString, false, Z},
+    {11, "availableReplicas", T::kInt32, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetUpdateStrategy[] = {
     {1, "type", T::kString},
     {2, "rollingUpdate", T::kMessage, false, "k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ContainerResourceMetricSource[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "targetAverageUtilization", T::kInt32, false, "", T::kString, false, Z},
     {3, "targetAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
-    {5, "container", T::kString, false, "", T::kString, false, Z},
+    {5, "container", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ContainerResourceMetricStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "currentAverageUtilization", T::kInt32, false, "", T::kString, false, Z},
-    {3, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
-    {4, "container", T::kString, false, "", T::kString, false, Z},
+    {3, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
+    {4, "container", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_CrossVersionObjectReference[] = {
-    {1, "kind", T::kString, false, "", T::kString, false, Z},
-    {2, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {2, "name", T::kString, false, "", T::kString, false, Z, E},
     {3, "apiVersion", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ExternalMetricSource[] = {
-    {1, "metricName", T::kString, false, "", T::kString, false, Z},
+    {1, "metricName", T::kString, false, "", T::kString, false, Z, E},
     {2, "metricSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {3, "targetValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
     {4, "targetAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ExternalMetricStatus[] = {
-    {1, "metricName", T::kString, false, "", T::kString, false, Z},
+    {1, "metricName", T::kString, false, "", T::kString, false, Z, E},
     {2, "metricSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
-    {3, "currentValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {3, "currentValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
     {4, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_HorizontalPodAutoscaler[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_HorizontalPodAutoscalerCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_HorizontalPodAutoscalerList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_HorizontalPodAutoscalerSpec[] = {
-    {1, "scaleTargetRef", T::kMessage, false, "k8s.io.api.autoscaling.v1.CrossVersionObjectReference"},
+    {1, "scaleTargetRef", T::kMessage, false, "k8s.io.api.autoscaling.v1.CrossVersionObjectReference", T::kString, false, false, E},
     {2, "minReplicas", T::kInt32, false, "", T::kString, false, Z},
-    {3, "maxReplicas", T::kInt32, false, "", T::kString, false, Z},
+    {3, "maxReplicas", T::kInt32, false, "", T::kString, false, Z, E},
     {4, "targetCPUUtilizationPercentage", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_HorizontalPodAutoscalerStatus[] = {
     {1, "observedGeneration", T::kInt64, false, "", T::kString, false, Z},
     {2, "lastScaleTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, Z},
-    {3, "currentReplicas", T::kInt32, false, "", T::kString, false, Z},
-    {4, "desiredReplicas", T::kInt32, false, "", T::kString, false, Z},
+    {3, "currentReplicas", T::kInt32, false, "", T::kString, false, Z, E},
+    {4, "desiredReplicas", T::kInt32, false, "", T::kString, false, Z, E},
     {5, "currentCPUUtilizationPercentage", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_MetricSpec[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "object", T::kMessage, false, "k8s.io.api.autoscaling.v1.ObjectMetricSource", T::kString, false, Z},
     {3, "pods", T::kMessage, false, "k8s.io.api.autoscaling.v1.PodsMetricSource", T::kString, false, Z},
     {4, "resource", T::kMessage, false, "k8s.io.api.autoscaling.v1.ResourceMetricSource", T::kString, false, Z},
@@ -283,7 +285,7 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v1_MetricSpec[] = {
     {7, "containerResource", T::kMessage, false, "k8s.io.api.autoscaling.v1.ContainerResourceMetricSource", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_MetricStatus[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "object", T::kMessage, false, "k8s.io.api.autoscaling.v1.ObjectMetricStatus", T::kString, false, Z},
     {3, "pods", T::kMessage, false, "k8s.io.api.autoscaling.v1.PodsMetricStatus", T::kString, false, Z},
     {4, "resource", T::kMessage, false, "k8s.io.api.autoscaling.v1.ResourceMetricStatus", T::kString, false, Z},
@@ -291,78 +293,78 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v1_MetricStatus[] = {
     {7, "containerResource", T::kMessage, false, "k8s.io.api.autoscaling.v1.ContainerResourceMetricStatus", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ObjectMetricSource[] = {
-    {1, "target", T::kMessage, false, "k8s.io.api.autoscaling.v1.CrossVersionObjectReference"},
-    {2, "metricName", T::kString, false, "", T::kString, false, Z},
-    {3, "targetValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {1, "target", T::kMessage, false, "k8s.io.api.autoscaling.v1.CrossVersionObjectReference", T::kString, false, false, E},
+    {2, "metricName", T::kString, false, "", T::kString, false, Z, E},
+    {3, "targetValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
     {4, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {5, "averageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ObjectMetricStatus[] = {
-    {1, "target", T::kMessage, false, "k8s.io.api.autoscaling.v1.CrossVersionObjectReference"},
-    {2, "metricName", T::kString, false, "", T::kString, false, Z},
-    {3, "currentValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {1, "target", T::kMessage, false, "k8s.io.api.autoscaling.v1.CrossVersionObjectReference", T::kString, false, false, E},
+    {2, "metricName", T::kString, false, "", T::kString, false, Z, E},
+    {3, "currentValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
     {4, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {5, "averageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_PodsMetricSource[] = {
-    {1, "metricName", T::kString, false, "", T::kString, false, Z},
-    {2, "targetAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {1, "metricName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "targetAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
     {3, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_PodsMetricStatus[] = {
-    {1, "metricName", T::kString, false, "", T::kString, false, Z},
-    {2, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {1, "metricName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
     {3, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ResourceMetricSource[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "targetAverageUtilization", T::kInt32, false, "", T::kString, false, Z},
     {3, "targetAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ResourceMetricStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "currentAverageUtilization", T::kInt32, false, "", T::kString, false, Z},
-    {3, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {3, "currentAverageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_Scale[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.autoscaling.v1.ScaleSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.autoscaling.v1.ScaleStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.autoscaling.v1.ScaleSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.autoscaling.v1.ScaleStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ScaleSpec[] = {
     {1, "replicas", T::kInt32},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ScaleStatus[] = {
-    {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
+    {1, "replicas", T::kInt32, false, "", T::kString, false, Z, E},
     {2, "selector", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ContainerResourceMetricSource[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget"},
-    {3, "container", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget", T::kString, false, false, E},
+    {3, "container", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ContainerResourceMetricStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus"},
-    {3, "container", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus", T::kString, false, false, E},
+    {3, "container", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_CrossVersionObjectReference[] = {
-    {1, "kind", T::kString, false, "", T::kString, false, Z},
-    {2, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {2, "name", T::kString, false, "", T::kString, false, Z, E},
     {3, "apiVersion", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ExternalMetricSource[] = {
-    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier"},
-    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget"},
+    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier", T::kString, false, false, E},
+    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ExternalMetricStatus[] = {
-    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier"},
-    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus"},
+    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier", T::kString, false, false, E},
+    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HPAScalingPolicy[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "value", T::kInt32, false, "", T::kString, false, Z},
-    {3, "periodSeconds", T::kInt32, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "value", T::kInt32, false, "", T::kString, false, Z, E},
+    {3, "periodSeconds", T::kInt32, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HPAScalingRules[] = {
     {1, "selectPolicy", T::kString, false, "", T::kString, false, Z},
@@ -370,29 +372,29 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v2_HPAScalingRules[] = {
     {3, "stabilizationWindowSeconds", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HorizontalPodAutoscaler[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HorizontalPodAutoscalerBehavior[] = {
     {1, "scaleUp", T::kMessage, false, "k8s.io.api.autoscaling.v2.HPAScalingRules", T::kString, false, Z},
     {2, "scaleDown", T::kMessage, false, "k8s.io.api.autoscaling.v2.HPAScalingRules", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HorizontalPodAutoscalerCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HorizontalPodAutoscalerList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_HorizontalPodAutoscalerSpec[] = {
-    {1, "scaleTargetRef", T::kMessage, false, "k8s.io.api.autoscaling.v2.CrossVersionObjectReference"},
+    {1, "scaleTargetRef", T::kMessage, false, "k8s.io.api.autoscaling.v2.CrossVersionObjectReference", T::kString, false, false, E},
     {2, "minReplicas", T::kInt32, false, "", T::kString, false, Z},
-    {3, "maxReplicas", T::kInt32, false, "", T::kString, false, Z},
+    {3, "maxReplicas", T::kInt32, false, "", T::kString, false, Z, E},
     {4, "metrics", T::kMessage, R, "k8s.io.api.autoscaling.v2.MetricSpec"},
     {5, "behavior", T::kMessage, false, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerBehavior", T::kString, false, Z},
 };
@@ -400,16 +402,16 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v2_HorizontalPodAutoscalerStatus[]
     {1, "observedGeneration", T::kInt64, false, "", T::kString, false, Z},
     {2, "lastScaleTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, Z},
     {3, "currentReplicas", T::kInt32},
-    {4, "desiredReplicas", T::kInt32, false, "", T::kString, false, Z},
-    {5, "currentMetrics", T::kMessage, R, "k8s.io.api.autoscaling.v2.MetricStatus"},
+    {4, "desiredReplicas", T::kInt32, false, "", T::kString, false, Z, E},
+    {5, "currentMetrics", T::kMessage, R, "k8s.io.api.autoscaling.v2.MetricStatus", T::kString, false, false, E},
     {6, "conditions", T::kMessage, R, "k8s.io.api.autoscaling.v2.HorizontalPodAutoscalerCondition"},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricIdentifier[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricSpec[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "object", T::kMessage, false, "k8s.io.api.autoscaling.v2.ObjectMetricSource", T::kString, false, Z},
     {3, "pods", T::kMessage, false, "k8s.io.api.autoscaling.v2.PodsMetricSource", T::kString, false, Z},
     {4, "resource", T::kMessage, false, "k8s.io.api.autoscaling.v2.ResourceMetricSource", T::kString, false, Z},
@@ -417,7 +419,7 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricSpec[] = {
     {7, "containerResource", T::kMessage, false, "k8s.io.api.autoscaling.v2.ContainerResourceMetricSource", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricStatus[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "object", T::kMessage, false, "k8s.io.api.autoscaling.v2.ObjectMetricStatus", T::kString, false, Z},
     {3, "pods", T::kMessage, false, "k8s.io.api.autoscaling.v2.PodsMetricStatus", T::kString, false, Z},
     {4, "resource", T::kMessage, false, "k8s.io.api.autoscaling.v2.ResourceMetricStatus", T::kString, false, Z},
@@ -425,7 +427,7 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricStatus[] = {
     {7, "containerResource", T::kMessage, false, "k8s.io.api.autoscaling.v2.ContainerResourceMetricStatus", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricTarget[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "value", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
     {3, "averageValue", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
     {4, "averageUtilization", T::kInt32, false, "", T::kString, false, Z},
@@ -436,46 +438,46 @@ constexpr FieldSchema kk8s_io_api_autoscaling_v2_MetricValueStatus[] = {
     {3, "averageUtilization", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ObjectMetricSource[] = {
-    {1, "describedObject", T::kMessage, false, "k8s.io.api.autoscaling.v2.CrossVersionObjectReference"},
-    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget"},
-    {3, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier"},
+    {1, "describedObject", T::kMessage, false, "k8s.io.api.autoscaling.v2.CrossVersionObjectReference", T::kString, false, false, E},
+    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget", T::kString, false, false, E},
+    {3, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ObjectMetricStatus[] = {
-    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier"},
-    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus"},
-    {3, "describedObject", T::kMessage, false, "k8s.io.api.autoscaling.v2.CrossVersionObjectReference"},
+    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier", T::kString, false, false, E},
+    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus", T::kString, false, false, E},
+    {3, "describedObject", T::kMessage, false, "k8s.io.api.autoscaling.v2.CrossVersionObjectReference", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_PodsMetricSource[] = {
-    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier"},
-    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget"},
+    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier", T::kString, false, false, E},
+    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_PodsMetricStatus[] = {
-    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier"},
-    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus"},
+    {1, "metric", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricIdentifier", T::kString, false, false, E},
+    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ResourceMetricSource[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget"},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "target", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricTarget", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v2_ResourceMetricStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus"},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "current", T::kMessage, false, "k8s.io.api.autoscaling.v2.MetricValueStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_CronJob[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.batch.v1.CronJobSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.batch.v1.CronJobStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.batch.v1.CronJobSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.batch.v1.CronJobStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_CronJobList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.batch.v1.CronJob"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.batch.v1.CronJob", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_CronJobSpec[] = {
-    {1, "schedule", T::kString, false, "", T::kString, false, Z},
+    {1, "schedule", T::kString, false, "", T::kString, false, Z, E},
     {2, "startingDeadlineSeconds", T::kInt64, false, "", T::kString, false, Z},
     {3, "concurrencyPolicy", T::kString},
     {4, "suspend", T::kBool, false, "", T::kString, false, Z},
-    {5, "jobTemplate", T::kMessage, false, "k8s.io.api.batch.v1.JobTemplateSpec"},
+    {5, "jobTemplate", T::kMessage, false, "k8s.io.api.batch.v1.JobTemplateSpec", T::kString, false, false, E},
     {6, "successfulJobsHistoryLimit", T::kInt32, false, "", T::kString, false, Z},
     {7, "failedJobsHistoryLimit", T::kInt32, false, "", T::kString, false, Z},
     {8, "timeZone", T::kString, false, "", T::kString, false, Z},
@@ -486,21 +488,21 @@ constexpr FieldSchema kk8s_io_api_batch_v1_CronJobStatus[] = {
     {5, "lastSuccessfulTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_Job[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.batch.v1.JobSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.batch.v1.JobStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.batch.v1.JobSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.batch.v1.JobStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_JobCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastProbeTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastProbeTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {5, "reason", T::kString},
     {6, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_JobList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.batch.v1.Job"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.batch.v1.Job", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_JobSpec[] = {
     {1, "parallelism", T::kInt32, false, "", T::kString, false, Z},
@@ -508,7 +510,7 @@ constexpr FieldSchema kk8s_io_api_batch_v1_JobSpec[] = {
     {3, "activeDeadlineSeconds", T::kInt64, false, "", T::kString, false, Z},
     {4, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {5, "manualSelector", T::kBool, false, "", T::kString, false, Z},
-    {6, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec"},
+    {6, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec", T::kString, false, false, E},
     {7, "backoffLimit", T::kInt32, false, "", T::kString, false, Z},
     {8, "ttlSecondsAfterFinished", T::kInt32, false, "", T::kString, false, Z},
     {9, "completionMode", T::kString, false, "", T::kString, false, Z},
@@ -534,28 +536,28 @@ constexpr FieldSchema kk8s_io_api_batch_v1_JobStatus[] = {
     {11, "terminating", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_JobTemplateSpec[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.batch.v1.JobSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.batch.v1.JobSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_PodFailurePolicy[] = {
-    {1, "rules", T::kMessage, R, "k8s.io.api.batch.v1.PodFailurePolicyRule"},
+    {1, "rules", T::kMessage, R, "k8s.io.api.batch.v1.PodFailurePolicyRule", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_PodFailurePolicyOnExitCodesRequirement[] = {
     {1, "containerName", T::kString, false, "", T::kString, false, Z},
-    {2, "operator", T::kString, false, "", T::kString, false, Z},
-    {3, "values", T::kInt32, R},
+    {2, "operator", T::kString, false, "", T::kString, false, Z, E},
+    {3, "values", T::kInt32, R, "", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_PodFailurePolicyOnPodConditionsPattern[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_PodFailurePolicyRule[] = {
-    {1, "action", T::kString, false, "", T::kString, false, Z},
+    {1, "action", T::kString, false, "", T::kString, false, Z, E},
     {2, "onExitCodes", T::kMessage, false, "k8s.io.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", T::kString, false, Z},
     {3, "onPodConditions", T::kMessage, R, "k8s.io.api.batch.v1.PodFailurePolicyOnPodConditionsPattern"},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_SuccessPolicy[] = {
-    {1, "rules", T::kMessage, R, "k8s.io.api.batch.v1.SuccessPolicyRule"},
+    {1, "rules", T::kMessage, R, "k8s.io.api.batch.v1.SuccessPolicyRule", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_batch_v1_SuccessPolicyRule[] = {
     {1, "succeededIndexes", T::kString, false, "", T::kString, false, Z},
@@ -566,12 +568,12 @@ constexpr FieldSchema kk8s_io_api_batch_v1_UncountedTerminatedPods[] = {
     {2, "failed", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_coordination_v1_Lease[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.coordination.v1.LeaseSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.coordination.v1.LeaseSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_coordination_v1_LeaseList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.coordination.v1.Lease"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.coordination.v1.Lease", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_coordination_v1_LeaseSpec[] = {
     {1, "holderIdentity", T::kString, false, "", T::kString, false, Z},
@@ -583,7 +585,7 @@ constexpr FieldSchema kk8s_io_api_coordination_v1_LeaseSpec[] = {
     {7, "preferredHolder", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AWSElasticBlockStoreVolumeSource[] = {
-    {1, "volumeID", T::kString, false, "", T::kString, false, Z},
+    {1, "volumeID", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "partition", T::kInt32},
     {4, "readOnly", T::kBool},
@@ -594,42 +596,42 @@ constexpr FieldSchema kk8s_io_api_core_v1_Affinity[] = {
     {3, "podAntiAffinity", T::kMessage, false, "k8s.io.api.core.v1.PodAntiAffinity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AppArmorProfile[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "localhostProfile", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AttachedVolume[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "devicePath", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "devicePath", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AvoidPods[] = {
     {1, "preferAvoidPods", T::kMessage, R, "k8s.io.api.core.v1.PreferAvoidPodsEntry"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AzureDiskVolumeSource[] = {
-    {1, "diskName", T::kString, false, "", T::kString, false, Z},
-    {2, "diskURI", T::kString, false, "", T::kString, false, Z},
+    {1, "diskName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "diskURI", T::kString, false, "", T::kString, false, Z, E},
     {3, "cachingMode", T::kString, false, "", T::kString, false, Z},
     {4, "fsType", T::kString, false, "", T::kString, false, Z},
     {5, "readOnly", T::kBool, false, "", T::kString, false, Z},
     {6, "kind", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AzureFilePersistentVolumeSource[] = {
-    {1, "secretName", T::kString, false, "", T::kString, false, Z},
-    {2, "shareName", T::kString, false, "", T::kString, false, Z},
+    {1, "secretName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "shareName", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
     {4, "secretNamespace", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_AzureFileVolumeSource[] = {
-    {1, "secretName", T::kString, false, "", T::kString, false, Z},
-    {2, "shareName", T::kString, false, "", T::kString, false, Z},
+    {1, "secretName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "shareName", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Binding[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "target", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "target", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_CSIPersistentVolumeSource[] = {
-    {1, "driver", T::kString, false, "", T::kString, false, Z},
-    {2, "volumeHandle", T::kString, false, "", T::kString, false, Z},
+    {1, "driver", T::kString, false, "", T::kString, false, Z, E},
+    {2, "volumeHandle", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
     {4, "fsType", T::kString},
     {5, "volumeAttributes", T::kMap},
@@ -640,7 +642,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_CSIPersistentVolumeSource[] = {
     {10, "nodeExpandSecretRef", T::kMessage, false, "k8s.io.api.core.v1.SecretReference", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_CSIVolumeSource[] = {
-    {1, "driver", T::kString, false, "", T::kString, false, Z},
+    {1, "driver", T::kString, false, "", T::kString, false, Z, E},
     {2, "readOnly", T::kBool, false, "", T::kString, false, Z},
     {3, "fsType", T::kString, false, "", T::kString, false, Z},
     {4, "volumeAttributes", T::kMap},
@@ -651,7 +653,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_Capabilities[] = {
     {2, "drop", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_CephFSPersistentVolumeSource[] = {
-    {1, "monitors", T::kString, R},
+    {1, "monitors", T::kString, R, "", T::kString, false, false, E},
     {2, "path", T::kString},
     {3, "user", T::kString},
     {4, "secretFile", T::kString},
@@ -659,7 +661,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_CephFSPersistentVolumeSource[] = {
     {6, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_CephFSVolumeSource[] = {
-    {1, "monitors", T::kString, R},
+    {1, "monitors", T::kString, R, "", T::kString, false, false, E},
     {2, "path", T::kString},
     {3, "user", T::kString},
     {4, "secretFile", T::kString},
@@ -667,13 +669,13 @@ constexpr FieldSchema kk8s_io_api_core_v1_CephFSVolumeSource[] = {
     {6, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_CinderPersistentVolumeSource[] = {
-    {1, "volumeID", T::kString, false, "", T::kString, false, Z},
+    {1, "volumeID", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "readOnly", T::kBool},
     {4, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.SecretReference", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_CinderVolumeSource[] = {
-    {1, "volumeID", T::kString, false, "", T::kString, false, Z},
+    {1, "volumeID", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "readOnly", T::kBool},
     {4, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, false, Z},
@@ -685,25 +687,25 @@ constexpr FieldSchema kk8s_io_api_core_v1_ClusterTrustBundleProjection[] = {
     {1, "name", T::kString, false, "", T::kString, false, Z},
     {2, "signerName", T::kString, false, "", T::kString, false, Z},
     {3, "labelSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
-    {4, "path", T::kString, false, "", T::kString, false, Z},
+    {4, "path", T::kString, false, "", T::kString, false, Z, E},
     {5, "optional", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ComponentCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
     {3, "message", T::kString},
     {4, "error", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ComponentStatus[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "conditions", T::kMessage, R, "k8s.io.api.core.v1.ComponentCondition"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ComponentStatusList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ComponentStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ComponentStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ConfigMap[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "data", T::kMap},
     {3, "binaryData", T::kMap, false, "", T::kBytes},
     {4, "immutable", T::kBool, false, "", T::kString, false, Z},
@@ -714,19 +716,19 @@ constexpr FieldSchema kk8s_io_api_core_v1_ConfigMapEnvSource[] = {
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ConfigMapKeySelector[] = {
     {1, "localObjectReference", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, I},
-    {2, "key", T::kString, false, "", T::kString, false, Z},
+    {2, "key", T::kString, false, "", T::kString, false, Z, E},
     {3, "optional", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ConfigMapList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ConfigMap"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ConfigMap", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ConfigMapNodeConfigSource[] = {
-    {1, "namespace", T::kString, false, "", T::kString, false, Z},
-    {2, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "namespace", T::kString, false, "", T::kString, false, Z, E},
+    {2, "name", T::kString, false, "", T::kString, false, Z, E},
     {3, "uid", T::kString},
     {4, "resourceVersion", T::kString},
-    {5, "kubeletConfigKey", T::kString, false, "", T::kString, false, Z},
+    {5, "kubeletConfigKey", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ConfigMapProjection[] = {
     {1, "localObjectReference", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, I},
@@ -740,14 +742,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_ConfigMapVolumeSource[] = {
     {4, "optional", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Container[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "image", T::kString},
     {3, "command", T::kString, R},
     {4, "args", T::kString, R},
     {5, "workingDir", T::kString},
     {6, "ports", T::kMessage, R, "k8s.io.api.core.v1.ContainerPort"},
     {7, "env", T::kMessage, R, "k8s.io.api.core.v1.EnvVar"},
-    {8, "resources", T::kMessage, false, "k8s.io.api.core.v1.ResourceRequirements"},
+    {8, "resources", T::kMessage, false, "k8s.io.api.core.v1.ResourceRequirements", T::kString, false, false, E},
     {9, "volumeMounts", T::kMessage, R, "k8s.io.api.core.v1.VolumeMount"},
     {10, "livenessProbe", T::kMessage, false, "k8s.io.api.core.v1.Probe", T::kString, false, Z},
     {11, "readinessProbe", T::kMessage, false, "k8s.io.api.core.v1.Probe", T::kString, false, Z},
@@ -766,19 +768,19 @@ constexpr FieldSchema kk8s_io_api_core_v1_Container[] = {
     {24, "restartPolicy", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerImage[] = {
-    {1, "names", T::kString, R},
+    {1, "names", T::kString, R, "", T::kString, false, false, E},
     {2, "sizeBytes", T::kInt64},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerPort[] = {
     {1, "name", T::kString},
     {2, "hostPort", T::kInt32},
-    {3, "containerPort", T::kInt32, false, "", T::kString, false, Z},
+    {3, "containerPort", T::kInt32, false, "", T::kString, false, Z, E},
     {4, "protocol", T::kString},
     {5, "hostIP", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerResizePolicy[] = {
-    {1, "resourceName", T::kString, false, "", T::kString, false, Z},
-    {2, "restartPolicy", T::kString, false, "", T::kString, false, Z},
+    {1, "resourceName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "restartPolicy", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerState[] = {
     {1, "waiting", T::kMessage, false, "k8s.io.api.core.v1.ContainerStateWaiting", T::kString, false, Z},
@@ -786,15 +788,15 @@ constexpr FieldSchema kk8s_io_api_core_v1_ContainerState[] = {
     {3, "terminated", T::kMessage, false, "k8s.io.api.core.v1.ContainerStateTerminated", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerStateRunning[] = {
-    {1, "startedAt", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "startedAt", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerStateTerminated[] = {
-    {1, "exitCode", T::kInt32, false, "", T::kString, false, Z},
+    {1, "exitCode", T::kInt32, false, "", T::kString, false, Z, E},
     {2, "signal", T::kInt32},
     {3, "reason", T::kString},
     {4, "message", T::kString},
-    {5, "startedAt", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {6, "finishedAt", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {5, "startedAt", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {6, "finishedAt", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {7, "containerID", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerStateWaiting[] = {
@@ -802,13 +804,13 @@ constexpr FieldSchema kk8s_io_api_core_v1_ContainerStateWaiting[] = {
     {2, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ContainerStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "state", T::kMessage, false, "k8s.io.api.core.v1.ContainerState"},
-    {3, "lastState", T::kMessage, false, "k8s.io.api.core.v1.ContainerState"},
-    {4, "ready", T::kBool, false, "", T::kString, false, Z},
-    {5, "restartCount", T::kInt32, false, "", T::kString, false, Z},
-    {6, "image", T::kString, false, "", T::kString, false, Z},
-    {7, "imageID", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "state", T::kMessage, false, "k8s.io.api.core.v1.ContainerState", T::kString, false, false, E},
+    {3, "lastState", T::kMessage, false, "k8s.io.api.core.v1.ContainerState", T::kString, false, false, E},
+    {4, "ready", T::kBool, false, "", T::kString, false, Z, E},
+    {5, "restartCount", T::kInt32, false, "", T::kString, false, Z, E},
+    {6, "image", T::kString, false, "", T::kString, false, Z, E},
+    {7, "imageID", T::kString, false, "", T::kString, false, Z, E},
     {8, "containerID", T::kString},
     {9, "started", T::kBool, false, "", T::kString, false, Z},
     {10, "allocatedResources", T::kMap, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kMessage},
@@ -821,13 +823,13 @@ constexpr FieldSchema kk8s_io_api_core_v1_ContainerUser[] = {
     {1, "linux", T::kMessage, false, "k8s.io.api.core.v1.LinuxContainerUser", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_DaemonEndpoint[] = {
-    {1, "Port", T::kInt32, false, "", T::kString, false, Z},
+    {1, "Port", T::kInt32, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_DownwardAPIProjection[] = {
     {1, "items", T::kMessage, R, "k8s.io.api.core.v1.DownwardAPIVolumeFile"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_DownwardAPIVolumeFile[] = {
-    {1, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "path", T::kString, false, "", T::kString, false, Z, E},
     {2, "fieldRef", T::kMessage, false, "k8s.io.api.core.v1.ObjectFieldSelector", T::kString, false, Z},
     {3, "resourceFieldRef", T::kMessage, false, "k8s.io.api.core.v1.ResourceFieldSelector", T::kString, false, Z},
     {4, "mode", T::kInt32, false, "", T::kString, false, Z},
@@ -841,14 +843,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_EmptyDirVolumeSource[] = {
     {2, "sizeLimit", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EndpointAddress[] = {
-    {1, "ip", T::kString, false, "", T::kString, false, Z},
+    {1, "ip", T::kString, false, "", T::kString, false, Z, E},
     {2, "targetRef", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, Z},
     {3, "hostname", T::kString},
     {4, "nodeName", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EndpointPort[] = {
     {1, "name", T::kString},
-    {2, "port", T::kInt32, false, "", T::kString, false, Z},
+    {2, "port", T::kInt32, false, "", T::kString, false, Z, E},
     {3, "protocol", T::kString},
     {4, "appProtocol", T::kString, false, "", T::kString, false, Z},
 };
@@ -858,12 +860,12 @@ constexpr FieldSchema kk8s_io_api_core_v1_EndpointSubset[] = {
     {3, "ports", T::kMessage, R, "k8s.io.api.core.v1.EndpointPort"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Endpoints[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "subsets", T::kMessage, R, "k8s.io.api.core.v1.EndpointSubset"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EndpointsList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Endpoints"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Endpoints", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EnvFromSource[] = {
     {1, "prefix", T::kString},
@@ -871,7 +873,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_EnvFromSource[] = {
     {3, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.SecretEnvSource", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EnvVar[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "value", T::kString},
     {3, "valueFrom", T::kMessage, false, "k8s.io.api.core.v1.EnvVarSource", T::kString, false, Z},
 };
@@ -886,14 +888,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_EphemeralContainer[] = {
     {2, "targetContainerName", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EphemeralContainerCommon[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "image", T::kString},
     {3, "command", T::kString, R},
     {4, "args", T::kString, R},
     {5, "workingDir", T::kString},
     {6, "ports", T::kMessage, R, "k8s.io.api.core.v1.ContainerPort"},
     {7, "env", T::kMessage, R, "k8s.io.api.core.v1.EnvVar"},
-    {8, "resources", T::kMessage, false, "k8s.io.api.core.v1.ResourceRequirements"},
+    {8, "resources", T::kMessage, false, "k8s.io.api.core.v1.ResourceRequirements", T::kString, false, false, E},
     {9, "volumeMounts", T::kMessage, R, "k8s.io.api.core.v1.VolumeMount"},
     {10, "livenessProbe", T::kMessage, false, "k8s.io.api.core.v1.Probe", T::kString, false, Z},
     {11, "readinessProbe", T::kMessage, false, "k8s.io.api.core.v1.Probe", T::kString, false, Z},
@@ -915,29 +917,29 @@ constexpr FieldSchema kk8s_io_api_core_v1_EphemeralVolumeSource[] = {
     {1, "volumeClaimTemplate", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimTemplate", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Event[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "involvedObject", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "involvedObject", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, false, E},
     {3, "reason", T::kString},
     {4, "message", T::kString},
-    {5, "source", T::kMessage, false, "k8s.io.api.core.v1.EventSource"},
-    {6, "firstTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {7, "lastTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {5, "source", T::kMessage, false, "k8s.io.api.core.v1.EventSource", T::kString, false, false, E},
+    {6, "firstTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {7, "lastTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {8, "count", T::kInt32},
     {9, "type", T::kString},
-    {10, "eventTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime"},
+    {10, "eventTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", T::kString, false, false, E},
     {11, "series", T::kMessage, false, "k8s.io.api.core.v1.EventSeries", T::kString, false, Z},
     {12, "action", T::kString},
     {13, "related", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, Z},
-    {14, "reportingComponent", T::kString, false, "", T::kString, false, Z},
-    {15, "reportingInstance", T::kString, false, "", T::kString, false, Z},
+    {14, "reportingComponent", T::kString, false, "", T::kString, false, Z, E},
+    {15, "reportingInstance", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EventList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Event"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Event", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EventSeries[] = {
     {1, "count", T::kInt32},
-    {2, "lastObservedTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime"},
+    {2, "lastObservedTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_EventSource[] = {
     {1, "component", T::kString},
@@ -954,14 +956,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_FCVolumeSource[] = {
     {5, "wwids", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_FlexPersistentVolumeSource[] = {
-    {1, "driver", T::kString, false, "", T::kString, false, Z},
+    {1, "driver", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.SecretReference", T::kString, false, Z},
     {4, "readOnly", T::kBool},
     {5, "options", T::kMap},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_FlexVolumeSource[] = {
-    {1, "driver", T::kString, false, "", T::kString, false, Z},
+    {1, "driver", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, false, Z},
     {4, "readOnly", T::kBool},
@@ -972,57 +974,57 @@ constexpr FieldSchema kk8s_io_api_core_v1_FlockerVolumeSource[] = {
     {2, "datasetUUID", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_GCEPersistentDiskVolumeSource[] = {
-    {1, "pdName", T::kString, false, "", T::kString, false, Z},
+    {1, "pdName", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "partition", T::kInt32},
     {4, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_GRPCAction[] = {
-    {1, "port", T::kInt32, false, "", T::kString, false, Z},
+    {1, "port", T::kInt32, false, "", T::kString, false, Z, E},
     {2, "service", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_GitRepoVolumeSource[] = {
-    {1, "repository", T::kString, false, "", T::kString, false, Z},
+    {1, "repository", T::kString, false, "", T::kString, false, Z, E},
     {2, "revision", T::kString},
     {3, "directory", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_GlusterfsPersistentVolumeSource[] = {
-    {1, "endpoints", T::kString, false, "", T::kString, false, Z},
-    {2, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "endpoints", T::kString, false, "", T::kString, false, Z, E},
+    {2, "path", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
     {4, "endpointsNamespace", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_GlusterfsVolumeSource[] = {
-    {1, "endpoints", T::kString, false, "", T::kString, false, Z},
-    {2, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "endpoints", T::kString, false, "", T::kString, false, Z, E},
+    {2, "path", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_HTTPGetAction[] = {
     {1, "path", T::kString},
-    {2, "port", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString"},
+    {2, "port", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString", T::kString, false, false, E},
     {3, "host", T::kString},
     {4, "scheme", T::kString},
     {5, "httpHeaders", T::kMessage, R, "k8s.io.api.core.v1.HTTPHeader"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_HTTPHeader[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "value", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "value", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_HostAlias[] = {
-    {1, "ip", T::kString, false, "", T::kString, false, Z},
+    {1, "ip", T::kString, false, "", T::kString, false, Z, E},
     {2, "hostnames", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_HostIP[] = {
-    {1, "ip", T::kString, false, "", T::kString, false, Z},
+    {1, "ip", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_HostPathVolumeSource[] = {
-    {1, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "path", T::kString, false, "", T::kString, false, Z, E},
     {2, "type", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ISCSIPersistentVolumeSource[] = {
-    {1, "targetPortal", T::kString, false, "", T::kString, false, Z},
-    {2, "iqn", T::kString, false, "", T::kString, false, Z},
-    {3, "lun", T::kInt32, false, "", T::kString, false, Z},
+    {1, "targetPortal", T::kString, false, "", T::kString, false, Z, E},
+    {2, "iqn", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lun", T::kInt32, false, "", T::kString, false, Z, E},
     {4, "iscsiInterface", T::kString},
     {5, "fsType", T::kString},
     {6, "readOnly", T::kBool},
@@ -1033,9 +1035,9 @@ constexpr FieldSchema kk8s_io_api_core_v1_ISCSIPersistentVolumeSource[] = {
     {12, "initiatorName", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ISCSIVolumeSource[] = {
-    {1, "targetPortal", T::kString, false, "", T::kString, false, Z},
-    {2, "iqn", T::kString, false, "", T::kString, false, Z},
-    {3, "lun", T::kInt32, false, "", T::kString, false, Z},
+    {1, "targetPortal", T::kString, false, "", T::kString, false, Z, E},
+    {2, "iqn", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lun", T::kInt32, false, "", T::kString, false, Z, E},
     {4, "iscsiInterface", T::kString},
     {5, "fsType", T::kString},
     {6, "readOnly", T::kBool},
@@ -1050,8 +1052,8 @@ constexpr FieldSchema kk8s_io_api_core_v1_ImageVolumeSource[] = {
     {2, "pullPolicy", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_KeyToPath[] = {
-    {1, "key", T::kString, false, "", T::kString, false, Z},
-    {2, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
+    {2, "path", T::kString, false, "", T::kString, false, Z, E},
     {3, "mode", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Lifecycle[] = {
@@ -1065,11 +1067,11 @@ constexpr FieldSchema kk8s_io_api_core_v1_LifecycleHandler[] = {
     {4, "sleep", T::kMessage, false, "k8s.io.api.core.v1.SleepAction", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_LimitRange[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.LimitRangeSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.LimitRangeSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_LimitRangeItem[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "max", T::kMap, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kMessage},
     {3, "min", T::kMap, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kMessage},
     {4, "default", T::kMap, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kMessage},
@@ -1077,15 +1079,15 @@ constexpr FieldSchema kk8s_io_api_core_v1_LimitRangeItem[] = {
     {6, "maxLimitRequestRatio", T::kMap, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kMessage},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_LimitRangeList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.LimitRange"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.LimitRange", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_LimitRangeSpec[] = {
-    {1, "limits", T::kMessage, R, "k8s.io.api.core.v1.LimitRangeItem"},
+    {1, "limits", T::kMessage, R, "k8s.io.api.core.v1.LimitRangeItem", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_LinuxContainerUser[] = {
-    {1, "uid", T::kInt64, false, "", T::kString, false, Z},
-    {2, "gid", T::kInt64, false, "", T::kString, false, Z},
+    {1, "uid", T::kInt64, false, "", T::kString, false, Z, E},
+    {2, "gid", T::kInt64, false, "", T::kString, false, Z, E},
     {3, "supplementalGroups", T::kInt64, R},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_List[] = {
@@ -1105,33 +1107,33 @@ constexpr FieldSchema kk8s_io_api_core_v1_LocalObjectReference[] = {
     {1, "name", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_LocalVolumeSource[] = {
-    {1, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "path", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ModifyVolumeStatus[] = {
     {1, "targetVolumeAttributesClassName", T::kString},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NFSVolumeSource[] = {
-    {1, "server", T::kString, false, "", T::kString, false, Z},
-    {2, "path", T::kString, false, "", T::kString, false, Z},
+    {1, "server", T::kString, false, "", T::kString, false, Z, E},
+    {2, "path", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Namespace[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.NamespaceSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.NamespaceStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.NamespaceSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.NamespaceStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NamespaceCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {5, "reason", T::kString},
     {6, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NamespaceList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Namespace"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Namespace", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NamespaceSpec[] = {
     {1, "finalizers", T::kString, R},
@@ -1141,23 +1143,23 @@ constexpr FieldSchema kk8s_io_api_core_v1_NamespaceStatus[] = {
     {2, "conditions", T::kMessage, R, "k8s.io.api.core.v1.NamespaceCondition"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Node[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.NodeSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.NodeStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.NodeSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.NodeStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeAddress[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "address", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "address", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeAffinity[] = {
     {1, "requiredDuringSchedulingIgnoredDuringExecution", T::kMessage, false, "k8s.io.api.core.v1.NodeSelector", T::kString, false, Z},
     {2, "preferredDuringSchedulingIgnoredDuringExecution", T::kMessage, R, "k8s.io.api.core.v1.PreferredSchedulingTerm"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastHeartbeatTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastHeartbeatTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {5, "reason", T::kString},
     {6, "message", T::kString},
 };
@@ -1171,20 +1173,20 @@ constexpr FieldSchema kk8s_io_api_core_v1_NodeConfigStatus[] = {
     {4, "error", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeDaemonEndpoints[] = {
-    {1, "kubeletEndpoint", T::kMessage, false, "k8s.io.api.core.v1.DaemonEndpoint"},
+    {1, "kubeletEndpoint", T::kMessage, false, "k8s.io.api.core.v1.DaemonEndpoint", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeFeatures[] = {
     {1, "supplementalGroupsPolicy", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Node"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Node", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeProxyOptions[] = {
     {1, "path", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeRuntimeHandler[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "features", T::kMessage, false, "k8s.io.api.core.v1.NodeRuntimeHandlerFeatures", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeRuntimeHandlerFeatures[] = {
@@ -1192,11 +1194,11 @@ constexpr FieldSchema kk8s_io_api_core_v1_NodeRuntimeHandlerFeatures[] = {
     {2, "userNamespaces", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeSelector[] = {
-    {1, "nodeSelectorTerms", T::kMessage, R, "k8s.io.api.core.v1.NodeSelectorTerm"},
+    {1, "nodeSelectorTerms", T::kMessage, R, "k8s.io.api.core.v1.NodeSelectorTerm", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeSelectorRequirement[] = {
-    {1, "key", T::kString, false, "", T::kString, false, Z},
-    {2, "operator", T::kString, false, "", T::kString, false, Z},
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
+    {2, "operator", T::kString, false, "", T::kString, false, Z, E},
     {3, "values", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeSelectorTerm[] = {
@@ -1218,8 +1220,8 @@ constexpr FieldSchema kk8s_io_api_core_v1_NodeStatus[] = {
     {3, "phase", T::kString},
     {4, "conditions", T::kMessage, R, "k8s.io.api.core.v1.NodeCondition"},
     {5, "addresses", T::kMessage, R, "k8s.io.api.core.v1.NodeAddress"},
-    {6, "daemonEndpoints", T::kMessage, false, "k8s.io.api.core.v1.NodeDaemonEndpoints"},
-    {7, "nodeInfo", T::kMessage, false, "k8s.io.api.core.v1.NodeSystemInfo"},
+    {6, "daemonEndpoints", T::kMessage, false, "k8s.io.api.core.v1.NodeDaemonEndpoints", T::kString, false, false, E},
+    {7, "nodeInfo", T::kMessage, false, "k8s.io.api.core.v1.NodeSystemInfo", T::kString, false, false, E},
     {8, "images", T::kMessage, R, "k8s.io.api.core.v1.ContainerImage"},
     {9, "volumesInUse", T::kString, R},
     {10, "volumesAttached", T::kMessage, R, "k8s.io.api.core.v1.AttachedVolume"},
@@ -1228,20 +1230,20 @@ constexpr FieldSchema kk8s_io_api_core_v1_NodeStatus[] = {
     {13, "features", T::kMessage, false, "k8s.io.api.core.v1.NodeFeatures", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_NodeSystemInfo[] = {
-    {1, "machineID", T::kString, false, "", T::kString, false, Z},
-    {2, "systemUUID", T::kString, false, "", T::kString, false, Z},
-    {3, "bootID", T::kString, false, "", T::kString, false, Z},
-    {4, "kernelVersion", T::kString, false, "", T::kString, false, Z},
-    {5, "osImage", T::kString, false, "", T::kString, false, Z},
-    {6, "containerRuntimeVersion", T::kString, false, "", T::kString, false, Z},
-    {7, "kubeletVersion", T::kString, false, "", T::kString, false, Z},
-    {8, "kubeProxyVersion", T::kString, false, "", T::kString, false, Z},
-    {9, "operatingSystem", T::kString, false, "", T::kString, false, Z},
-    {10, "architecture", T::kString, false, "", T::kString, false, Z},
+    {1, "machineID", T::kString, false, "", T::kString, false, Z, E},
+    {2, "systemUUID", T::kString, false, "", T::kString, false, Z, E},
+    {3, "bootID", T::kString, false, "", T::kString, false, Z, E},
+    {4, "kernelVersion", T::kString, false, "", T::kString, false, Z, E},
+    {5, "osImage", T::kString, false, "", T::kString, false, Z, E},
+    {6, "containerRuntimeVersion", T::kString, false, "", T::kString, false, Z, E},
+    {7, "kubeletVersion", T::kString, false, "", T::kString, false, Z, E},
+    {8, "kubeProxyVersion", T::kString, false, "", T::kString, false, Z, E},
+    {9, "operatingSystem", T::kString, false, "", T::kString, false, Z, E},
+    {10, "architecture", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ObjectFieldSelector[] = {
     {1, "apiVersion", T::kString},
-    {2, "fieldPath", T::kString, false, "", T::kString, false, Z},
+    {2, "fieldPath", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ObjectReference[] = {
     {1, "kind", T::kString},
@@ -1253,30 +1255,30 @@ constexpr FieldSchema kk8s_io_api_core_v1_ObjectReference[] = {
     {7, "fieldPath", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolume[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaim[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaimCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastProbeTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastProbeTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {5, "reason", T::kString},
     {6, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaimList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.PersistentVolumeClaim"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.PersistentVolumeClaim", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaimSpec[] = {
     {1, "accessModes", T::kString, R},
-    {2, "resources", T::kMessage, false, "k8s.io.api.core.v1.VolumeResourceRequirements"},
+    {2, "resources", T::kMessage, false, "k8s.io.api.core.v1.VolumeResourceRequirements", T::kString, false, false, E},
     {3, "volumeName", T::kString},
     {4, "selector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {5, "storageClassName", T::kString, false, "", T::kString, false, Z},
@@ -1296,16 +1298,16 @@ constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaimStatus[] = {
     {9, "modifyVolumeStatus", T::kMessage, false, "k8s.io.api.core.v1.ModifyVolumeStatus", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaimTemplate[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PersistentVolumeClaimSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeClaimVolumeSource[] = {
-    {1, "claimName", T::kString, false, "", T::kString, false, Z},
+    {1, "claimName", T::kString, false, "", T::kString, false, Z, E},
     {2, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.PersistentVolume"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.PersistentVolume", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeSource[] = {
     {1, "gcePersistentDisk", T::kMessage, false, "k8s.io.api.core.v1.GCEPersistentDiskVolumeSource", T::kString, false, Z},
@@ -1350,13 +1352,13 @@ constexpr FieldSchema kk8s_io_api_core_v1_PersistentVolumeStatus[] = {
     {4, "lastPhaseTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PhotonPersistentDiskVolumeSource[] = {
-    {1, "pdID", T::kString, false, "", T::kString, false, Z},
+    {1, "pdID", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Pod[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PodSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.PodStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PodSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.PodStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodAffinity[] = {
     {1, "requiredDuringSchedulingIgnoredDuringExecution", T::kMessage, R, "k8s.io.api.core.v1.PodAffinityTerm"},
@@ -1365,7 +1367,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodAffinity[] = {
 constexpr FieldSchema kk8s_io_api_core_v1_PodAffinityTerm[] = {
     {1, "labelSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {2, "namespaces", T::kString, R},
-    {3, "topologyKey", T::kString, false, "", T::kString, false, Z},
+    {3, "topologyKey", T::kString, false, "", T::kString, false, Z, E},
     {4, "namespaceSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {5, "matchLabelKeys", T::kString, R},
     {6, "mismatchLabelKeys", T::kString, R},
@@ -1382,10 +1384,10 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodAttachOptions[] = {
     {5, "container", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastProbeTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastProbeTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {5, "reason", T::kString},
     {6, "message", T::kString},
 };
@@ -1404,14 +1406,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodExecOptions[] = {
     {3, "stderr", T::kBool},
     {4, "tty", T::kBool},
     {5, "container", T::kString},
-    {6, "command", T::kString, R},
+    {6, "command", T::kString, R, "", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodIP[] = {
-    {1, "ip", T::kString, false, "", T::kString, false, Z},
+    {1, "ip", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Pod"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Pod", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodLogOptions[] = {
     {1, "container", T::kString},
@@ -1426,7 +1428,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodLogOptions[] = {
     {10, "stream", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodOS[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodPortForwardOptions[] = {
     {1, "ports", T::kInt32, R},
@@ -1435,19 +1437,19 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodProxyOptions[] = {
     {1, "path", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodReadinessGate[] = {
-    {1, "conditionType", T::kString, false, "", T::kString, false, Z},
+    {1, "conditionType", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodResourceClaim[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {3, "resourceClaimName", T::kString, false, "", T::kString, false, Z},
     {4, "resourceClaimTemplateName", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodResourceClaimStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "resourceClaimName", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodSchedulingGate[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodSecurityContext[] = {
     {1, "seLinuxOptions", T::kMessage, false, "k8s.io.api.core.v1.SELinuxOptions", T::kString, false, Z},
@@ -1469,7 +1471,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodSignature[] = {
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodSpec[] = {
     {1, "volumes", T::kMessage, R, "k8s.io.api.core.v1.Volume"},
-    {2, "containers", T::kMessage, R, "k8s.io.api.core.v1.Container"},
+    {2, "containers", T::kMessage, R, "k8s.io.api.core.v1.Container", T::kString, false, false, E},
     {3, "restartPolicy", T::kString},
     {4, "terminationGracePeriodSeconds", T::kInt64, false, "", T::kString, false, Z},
     {5, "activeDeadlineSeconds", T::kInt64, false, "", T::kString, false, Z},
@@ -1528,28 +1530,28 @@ constexpr FieldSchema kk8s_io_api_core_v1_PodStatus[] = {
     {16, "hostIPs", T::kMessage, R, "k8s.io.api.core.v1.HostIP"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodStatusResult[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "status", T::kMessage, false, "k8s.io.api.core.v1.PodStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "status", T::kMessage, false, "k8s.io.api.core.v1.PodStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodTemplate[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "template", T::kMessage, false, "k8s.io.api.core.v1.PodTemplateSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodTemplateList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.PodTemplate"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.PodTemplate", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PodTemplateSpec[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PodSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.PodSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PortStatus[] = {
-    {1, "port", T::kInt32, false, "", T::kString, false, Z},
-    {2, "protocol", T::kString, false, "", T::kString, false, Z},
+    {1, "port", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "protocol", T::kString, false, "", T::kString, false, Z, E},
     {3, "error", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PortworxVolumeSource[] = {
-    {1, "volumeID", T::kString, false, "", T::kString, false, Z},
+    {1, "volumeID", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "readOnly", T::kBool},
 };
@@ -1557,14 +1559,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_Preconditions[] = {
     {1, "uid", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PreferAvoidPodsEntry[] = {
-    {1, "podSignature", T::kMessage, false, "k8s.io.api.core.v1.PodSignature"},
-    {2, "evictionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "podSignature", T::kMessage, false, "k8s.io.api.core.v1.PodSignature", T::kString, false, false, E},
+    {2, "evictionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {3, "reason", T::kString},
     {4, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_PreferredSchedulingTerm[] = {
-    {1, "weight", T::kInt32, false, "", T::kString, false, Z},
-    {2, "preference", T::kMessage, false, "k8s.io.api.core.v1.NodeSelectorTerm"},
+    {1, "weight", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "preference", T::kMessage, false, "k8s.io.api.core.v1.NodeSelectorTerm", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Probe[] = {
     {1, "handler", T::kMessage, false, "k8s.io.api.core.v1.ProbeHandler", T::kString, I},
@@ -1582,20 +1584,20 @@ constexpr FieldSchema kk8s_io_api_core_v1_ProbeHandler[] = {
     {4, "grpc", T::kMessage, false, "k8s.io.api.core.v1.GRPCAction", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ProjectedVolumeSource[] = {
-    {1, "sources", T::kMessage, R, "k8s.io.api.core.v1.VolumeProjection"},
+    {1, "sources", T::kMessage, R, "k8s.io.api.core.v1.VolumeProjection", T::kString, false, false, E},
     {2, "defaultMode", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_QuobyteVolumeSource[] = {
-    {1, "registry", T::kString, false, "", T::kString, false, Z},
-    {2, "volume", T::kString, false, "", T::kString, false, Z},
+    {1, "registry", T::kString, false, "", T::kString, false, Z, E},
+    {2, "volume", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
     {4, "user", T::kString},
     {5, "group", T::kString},
     {6, "tenant", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_RBDPersistentVolumeSource[] = {
-    {1, "monitors", T::kString, R},
-    {2, "image", T::kString, false, "", T::kString, false, Z},
+    {1, "monitors", T::kString, R, "", T::kString, false, false, E},
+    {2, "image", T::kString, false, "", T::kString, false, Z, E},
     {3, "fsType", T::kString},
     {4, "pool", T::kString},
     {5, "user", T::kString},
@@ -1604,8 +1606,8 @@ constexpr FieldSchema kk8s_io_api_core_v1_RBDPersistentVolumeSource[] = {
     {8, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_RBDVolumeSource[] = {
-    {1, "monitors", T::kString, R},
-    {2, "image", T::kString, false, "", T::kString, false, Z},
+    {1, "monitors", T::kString, R, "", T::kString, false, false, E},
+    {2, "image", T::kString, false, "", T::kString, false, Z, E},
     {3, "fsType", T::kString},
     {4, "pool", T::kString},
     {5, "user", T::kString},
@@ -1614,25 +1616,25 @@ constexpr FieldSchema kk8s_io_api_core_v1_RBDVolumeSource[] = {
     {8, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_RangeAllocation[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "range", T::kString, false, "", T::kString, false, Z},
-    {3, "data", T::kBytes, false, "", T::kString, false, Z},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "range", T::kString, false, "", T::kString, false, Z, E},
+    {3, "data", T::kBytes, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ReplicationController[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.ReplicationControllerSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.ReplicationControllerStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.ReplicationControllerSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.ReplicationControllerStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ReplicationControllerCondition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
-    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
+    {3, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {4, "reason", T::kString},
     {5, "message", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ReplicationControllerList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ReplicationController"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ReplicationController", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ReplicationControllerSpec[] = {
     {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
@@ -1641,7 +1643,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_ReplicationControllerSpec[] = {
     {4, "minReadySeconds", T::kInt32},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ReplicationControllerStatus[] = {
-    {1, "replicas", T::kInt32, false, "", T::kString, false, Z},
+    {1, "replicas", T::kInt32, false, "", T::kString, false, Z, E},
     {2, "fullyLabeledReplicas", T::kInt32},
     {3, "observedGeneration", T::kInt64},
     {4, "readyReplicas", T::kInt32},
@@ -1649,26 +1651,26 @@ constexpr FieldSchema kk8s_io_api_core_v1_ReplicationControllerStatus[] = {
     {6, "conditions", T::kMessage, R, "k8s.io.api.core.v1.ReplicationControllerCondition"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceClaim[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "request", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceFieldSelector[] = {
     {1, "containerName", T::kString},
-    {2, "resource", T::kString, false, "", T::kString, false, Z},
-    {3, "divisor", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity"},
+    {2, "resource", T::kString, false, "", T::kString, false, Z, E},
+    {3, "divisor", T::kMessage, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceHealth[] = {
-    {1, "resourceID", T::kString, false, "", T::kString, false, Z},
+    {1, "resourceID", T::kString, false, "", T::kString, false, Z, E},
     {2, "health", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceQuota[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.ResourceQuotaSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.ResourceQuotaStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.ResourceQuotaSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.ResourceQuotaStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceQuotaList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ResourceQuota"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ResourceQuota", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceQuotaSpec[] = {
     {1, "hard", T::kMap, false, "k8s.io.apimachinery.pkg.api.resource.Quantity", T::kMessage},
@@ -1685,7 +1687,7 @@ constexpr FieldSchema kk8s_io_api_core_v1_ResourceRequirements[] = {
     {3, "claims", T::kMessage, R, "k8s.io.api.core.v1.ResourceClaim"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ResourceStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "resources", T::kMessage, R, "k8s.io.api.core.v1.ResourceHealth"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SELinuxOptions[] = {
@@ -1695,8 +1697,8 @@ constexpr FieldSchema kk8s_io_api_core_v1_SELinuxOptions[] = {
     {4, "level", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ScaleIOPersistentVolumeSource[] = {
-    {1, "gateway", T::kString, false, "", T::kString, false, Z},
-    {2, "system", T::kString, false, "", T::kString, false, Z},
+    {1, "gateway", T::kString, false, "", T::kString, false, Z, E},
+    {2, "system", T::kString, false, "", T::kString, false, Z, E},
     {3, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.SecretReference", T::kString, false, Z},
     {4, "sslEnabled", T::kBool},
     {5, "protectionDomain", T::kString},
@@ -1707,8 +1709,8 @@ constexpr FieldSchema kk8s_io_api_core_v1_ScaleIOPersistentVolumeSource[] = {
     {10, "readOnly", T::kBool},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ScaleIOVolumeSource[] = {
-    {1, "gateway", T::kString, false, "", T::kString, false, Z},
-    {2, "system", T::kString, false, "", T::kString, false, Z},
+    {1, "gateway", T::kString, false, "", T::kString, false, Z, E},
+    {2, "system", T::kString, false, "", T::kString, false, Z, E},
     {3, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, false, Z},
     {4, "sslEnabled", T::kBool},
     {5, "protectionDomain", T::kString},
@@ -1722,16 +1724,16 @@ constexpr FieldSchema kk8s_io_api_core_v1_ScopeSelector[] = {
     {1, "matchExpressions", T::kMessage, R, "k8s.io.api.core.v1.ScopedResourceSelectorRequirement"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ScopedResourceSelectorRequirement[] = {
-    {1, "scopeName", T::kString, false, "", T::kString, false, Z},
-    {2, "operator", T::kString, false, "", T::kString, false, Z},
+    {1, "scopeName", T::kString, false, "", T::kString, false, Z, E},
+    {2, "operator", T::kString, false, "", T::kString, false, Z, E},
     {3, "values", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SeccompProfile[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
     {2, "localhostProfile", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Secret[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "data", T::kMap, false, "", T::kBytes},
     {3, "type", T::kString},
     {4, "stringData", T::kMap},
@@ -1743,12 +1745,12 @@ constexpr FieldSchema kk8s_io_api_core_v1_SecretEnvSource[] = {
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SecretKeySelector[] = {
     {1, "localObjectReference", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, I},
-    {2, "key", T::kString, false, "", T::kString, false, Z},
+    {2, "key", T::kString, false, "", T::kString, false, Z, E},
     {3, "optional", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SecretList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Secret"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Secret", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SecretProjection[] = {
     {1, "localObjectReference", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, I},
@@ -1780,37 +1782,37 @@ constexpr FieldSchema kk8s_io_api_core_v1_SecurityContext[] = {
     {12, "appArmorProfile", T::kMessage, false, "k8s.io.api.core.v1.AppArmorProfile", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SerializedReference[] = {
-    {1, "reference", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference"},
+    {1, "reference", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Service[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.ServiceSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.ServiceStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.core.v1.ServiceSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.core.v1.ServiceStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ServiceAccount[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "secrets", T::kMessage, R, "k8s.io.api.core.v1.ObjectReference"},
     {3, "imagePullSecrets", T::kMessage, R, "k8s.io.api.core.v1.LocalObjectReference"},
     {4, "automountServiceAccountToken", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ServiceAccountList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ServiceAccount"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.ServiceAccount", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ServiceAccountTokenProjection[] = {
     {1, "audience", T::kString},
     {2, "expirationSeconds", T::kInt64, false, "", T::kString, false, Z},
-    {3, "path", T::kString, false, "", T::kString, false, Z},
+    {3, "path", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ServiceList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Service"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.core.v1.Service", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ServicePort[] = {
     {1, "name", T::kString},
     {2, "protocol", T::kString},
-    {3, "port", T::kInt32, false, "", T::kString, false, Z},
-    {4, "targetPort", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString"},
+    {3, "port", T::kInt32, false, "", T::kString, false, Z, E},
+    {4, "targetPort", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString", T::kString, false, false, E},
     {5, "nodePort", T::kInt32},
     {6, "appProtocol", T::kString, false, "", T::kString, false, Z},
 };
@@ -1840,14 +1842,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_ServiceSpec[] = {
     {23, "trafficDistribution", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_ServiceStatus[] = {
-    {1, "loadBalancer", T::kMessage, false, "k8s.io.api.core.v1.LoadBalancerStatus"},
+    {1, "loadBalancer", T::kMessage, false, "k8s.io.api.core.v1.LoadBalancerStatus", T::kString, false, false, E},
     {2, "conditions", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.Condition"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SessionAffinityConfig[] = {
     {1, "clientIP", T::kMessage, false, "k8s.io.api.core.v1.ClientIPConfig", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_SleepAction[] = {
-    {1, "seconds", T::kInt64, false, "", T::kString, false, Z},
+    {1, "seconds", T::kInt64, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_StorageOSPersistentVolumeSource[] = {
     {1, "volumeName", T::kString},
@@ -1864,17 +1866,17 @@ constexpr FieldSchema kk8s_io_api_core_v1_StorageOSVolumeSource[] = {
     {5, "secretRef", T::kMessage, false, "k8s.io.api.core.v1.LocalObjectReference", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Sysctl[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "value", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "value", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_TCPSocketAction[] = {
-    {1, "port", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString"},
+    {1, "port", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString", T::kString, false, false, E},
     {2, "host", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Taint[] = {
-    {1, "key", T::kString, false, "", T::kString, false, Z},
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
     {2, "value", T::kString},
-    {3, "effect", T::kString, false, "", T::kString, false, Z},
+    {3, "effect", T::kString, false, "", T::kString, false, Z, E},
     {4, "timeAdded", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Toleration[] = {
@@ -1885,16 +1887,16 @@ constexpr FieldSchema kk8s_io_api_core_v1_Toleration[] = {
     {5, "tolerationSeconds", T::kInt64, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_TopologySelectorLabelRequirement[] = {
-    {1, "key", T::kString, false, "", T::kString, false, Z},
-    {2, "values", T::kString, R},
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
+    {2, "values", T::kString, R, "", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_TopologySelectorTerm[] = {
     {1, "matchLabelExpressions", T::kMessage, R, "k8s.io.api.core.v1.TopologySelectorLabelRequirement"},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_TopologySpreadConstraint[] = {
-    {1, "maxSkew", T::kInt32, false, "", T::kString, false, Z},
-    {2, "topologyKey", T::kString, false, "", T::kString, false, Z},
-    {3, "whenUnsatisfiable", T::kString, false, "", T::kString, false, Z},
+    {1, "maxSkew", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "topologyKey", T::kString, false, "", T::kString, false, Z, E},
+    {3, "whenUnsatisfiable", T::kString, false, "", T::kString, false, Z, E},
     {4, "labelSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
     {5, "minDomains", T::kInt32, false, "", T::kString, false, Z},
     {6, "nodeAffinityPolicy", T::kString, false, "", T::kString, false, Z},
@@ -1903,35 +1905,35 @@ constexpr FieldSchema kk8s_io_api_core_v1_TopologySpreadConstraint[] = {
 };
 constexpr FieldSchema kk8s_io_api_core_v1_TypedLocalObjectReference[] = {
     {1, "apiGroup", T::kString, false, "", T::kString, false, Z},
-    {2, "kind", T::kString, false, "", T::kString, false, Z},
-    {3, "name", T::kString, false, "", T::kString, false, Z},
+    {2, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {3, "name", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_TypedObjectReference[] = {
     {1, "apiGroup", T::kString, false, "", T::kString, false, Z},
-    {2, "kind", T::kString, false, "", T::kString, false, Z},
-    {3, "name", T::kString, false, "", T::kString, false, Z},
+    {2, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {3, "name", T::kString, false, "", T::kString, false, Z, E},
     {4, "namespace", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_Volume[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "volumeSource", T::kMessage, false, "k8s.io.api.core.v1.VolumeSource", T::kString, I},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_VolumeDevice[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "devicePath", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "devicePath", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_VolumeMount[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
     {2, "readOnly", T::kBool},
-    {3, "mountPath", T::kString, false, "", T::kString, false, Z},
+    {3, "mountPath", T::kString, false, "", T::kString, false, Z, E},
     {4, "subPath", T::kString},
     {5, "mountPropagation", T::kString, false, "", T::kString, false, Z},
     {6, "subPathExpr", T::kString},
     {7, "recursiveReadOnly", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_VolumeMountStatus[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "mountPath", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "mountPath", T::kString, false, "", T::kString, false, Z, E},
     {3, "readOnly", T::kBool},
     {4, "recursiveReadOnly", T::kString, false, "", T::kString, false, Z},
 };
@@ -1982,14 +1984,14 @@ constexpr FieldSchema kk8s_io_api_core_v1_VolumeSource[] = {
     {30, "image", T::kMessage, false, "k8s.io.api.core.v1.ImageVolumeSource", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_VsphereVirtualDiskVolumeSource[] = {
-    {1, "volumePath", T::kString, false, "", T::kString, false, Z},
+    {1, "volumePath", T::kString, false, "", T::kString, false, Z, E},
     {2, "fsType", T::kString},
     {3, "storagePolicyName", T::kString},
     {4, "storagePolicyID", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_WeightedPodAffinityTerm[] = {
-    {1, "weight", T::kInt32, false, "", T::kString, false, Z},
-    {2, "podAffinityTerm", T::kMessage, false, "k8s.io.api.core.v1.PodAffinityTerm"},
+    {1, "weight", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "podAffinityTerm", T::kMessage, false, "k8s.io.api.core.v1.PodAffinityTerm", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_core_v1_WindowsSecurityContextOptions[] = {
     {1, "gmsaCredentialSpecName", T::kString, false, "", T::kString, false, Z},
@@ -1998,8 +2000,8 @@ constexpr FieldSchema kk8s_io_api_core_v1_WindowsSecurityContextOptions[] = {
     {4, "hostProcess", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_discovery_v1_Endpoint[] = {
-    {1, "addresses", T::kString, R},
-    {2, "conditions", T::kMessage, false, "k8s.io.api.discovery.v1.EndpointConditions"},
+    {1, "addresses", T::kString, R, "", T::kString, false, false, E},
+    {2, "conditions", T::kMessage, false, "k8s.io.api.discovery.v1.EndpointConditions", T::kString, false, false, E},
     {3, "hostname", T::kString, false, "", T::kString, false, Z},
     {4, "targetRef", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, Z},
     {5, "deprecatedTopology", T::kMap},
@@ -2022,76 +2024,76 @@ constexpr FieldSchema kk8s_io_api_discovery_v1_EndpointPort[] = {
     {4, "appProtocol", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_discovery_v1_EndpointSlice[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "endpoints", T::kMessage, R, "k8s.io.api.discovery.v1.Endpoint"},
-    {3, "ports", T::kMessage, R, "k8s.io.api.discovery.v1.EndpointPort"},
-    {4, "addressType", T::kString, false, "", T::kString, false, Z},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "endpoints", T::kMessage, R, "k8s.io.api.discovery.v1.Endpoint", T::kString, false, false, E},
+    {3, "ports", T::kMessage, R, "k8s.io.api.discovery.v1.EndpointPort", T::kString, false, false, E},
+    {4, "addressType", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_discovery_v1_EndpointSliceList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.discovery.v1.EndpointSlice"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.discovery.v1.EndpointSlice", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_discovery_v1_ForZone[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_events_v1_Event[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "eventTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "eventTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", T::kString, false, false, E},
     {3, "series", T::kMessage, false, "k8s.io.api.events.v1.EventSeries", T::kString, false, Z},
     {4, "reportingController", T::kString},
     {5, "reportingInstance", T::kString},
     {6, "action", T::kString},
     {7, "reason", T::kString},
-    {8, "regarding", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference"},
+    {8, "regarding", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, false, E},
     {9, "related", T::kMessage, false, "k8s.io.api.core.v1.ObjectReference", T::kString, false, Z},
     {10, "note", T::kString},
     {11, "type", T::kString},
-    {12, "deprecatedSource", T::kMessage, false, "k8s.io.api.core.v1.EventSource"},
-    {13, "deprecatedFirstTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {14, "deprecatedLastTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {12, "deprecatedSource", T::kMessage, false, "k8s.io.api.core.v1.EventSource", T::kString, false, false, E},
+    {13, "deprecatedFirstTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {14, "deprecatedLastTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {15, "deprecatedCount", T::kInt32},
 };
 constexpr FieldSchema kk8s_io_api_events_v1_EventList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.events.v1.Event"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.events.v1.Event", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_events_v1_EventSeries[] = {
-    {1, "count", T::kInt32, false, "", T::kString, false, Z},
-    {2, "lastObservedTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime"},
+    {1, "count", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "lastObservedTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_HTTPIngressPath[] = {
     {1, "path", T::kString},
-    {2, "backend", T::kMessage, false, "k8s.io.api.networking.v1.IngressBackend"},
+    {2, "backend", T::kMessage, false, "k8s.io.api.networking.v1.IngressBackend", T::kString, false, false, E},
     {3, "pathType", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_HTTPIngressRuleValue[] = {
-    {1, "paths", T::kMessage, R, "k8s.io.api.networking.v1.HTTPIngressPath"},
+    {1, "paths", T::kMessage, R, "k8s.io.api.networking.v1.HTTPIngressPath", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IPBlock[] = {
-    {1, "cidr", T::kString, false, "", T::kString, false, Z},
+    {1, "cidr", T::kString, false, "", T::kString, false, Z, E},
     {2, "except", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_Ingress[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.networking.v1.IngressSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.networking.v1.IngressStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.networking.v1.IngressSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.networking.v1.IngressStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressBackend[] = {
     {3, "resource", T::kMessage, false, "k8s.io.api.core.v1.TypedLocalObjectReference", T::kString, false, Z},
     {4, "service", T::kMessage, false, "k8s.io.api.networking.v1.IngressServiceBackend", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressClass[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.networking.v1.IngressClassSpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.networking.v1.IngressClassSpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressClassList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.networking.v1.IngressClass"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.networking.v1.IngressClass", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressClassParametersReference[] = {
     {1, "apiGroup", T::kString, false, "", T::kString, false, Z},
-    {2, "kind", T::kString, false, "", T::kString, false, Z},
-    {3, "name", T::kString, false, "", T::kString, false, Z},
+    {2, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {3, "name", T::kString, false, "", T::kString, false, Z, E},
     {4, "scope", T::kString, false, "", T::kString, false, Z},
     {5, "namespace", T::kString, false, "", T::kString, false, Z},
 };
@@ -2100,8 +2102,8 @@ constexpr FieldSchema kk8s_io_api_networking_v1_IngressClassSpec[] = {
     {2, "parameters", T::kMessage, false, "k8s.io.api.networking.v1.IngressClassParametersReference", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.networking.v1.Ingress"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.networking.v1.Ingress", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressLoadBalancerIngress[] = {
     {1, "ip", T::kString},
@@ -2112,8 +2114,8 @@ constexpr FieldSchema kk8s_io_api_networking_v1_IngressLoadBalancerStatus[] = {
     {1, "ingress", T::kMessage, R, "k8s.io.api.networking.v1.IngressLoadBalancerIngress"},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressPortStatus[] = {
-    {1, "port", T::kInt32, false, "", T::kString, false, Z},
-    {2, "protocol", T::kString, false, "", T::kString, false, Z},
+    {1, "port", T::kInt32, false, "", T::kString, false, Z, E},
+    {2, "protocol", T::kString, false, "", T::kString, false, Z, E},
     {3, "error", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressRule[] = {
@@ -2124,8 +2126,8 @@ constexpr FieldSchema kk8s_io_api_networking_v1_IngressRuleValue[] = {
     {1, "http", T::kMessage, false, "k8s.io.api.networking.v1.HTTPIngressRuleValue", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressServiceBackend[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "port", T::kMessage, false, "k8s.io.api.networking.v1.ServiceBackendPort"},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "port", T::kMessage, false, "k8s.io.api.networking.v1.ServiceBackendPort", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressSpec[] = {
     {1, "defaultBackend", T::kMessage, false, "k8s.io.api.networking.v1.IngressBackend", T::kString, false, Z},
@@ -2134,15 +2136,15 @@ constexpr FieldSchema kk8s_io_api_networking_v1_IngressSpec[] = {
     {4, "ingressClassName", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressStatus[] = {
-    {1, "loadBalancer", T::kMessage, false, "k8s.io.api.networking.v1.IngressLoadBalancerStatus"},
+    {1, "loadBalancer", T::kMessage, false, "k8s.io.api.networking.v1.IngressLoadBalancerStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_IngressTLS[] = {
     {1, "hosts", T::kString, R},
     {2, "secretName", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicy[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.networking.v1.NetworkPolicySpec"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.networking.v1.NetworkPolicySpec", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicyEgressRule[] = {
     {1, "ports", T::kMessage, R, "k8s.io.api.networking.v1.NetworkPolicyPort"},
@@ -2153,8 +2155,8 @@ constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicyIngressRule[] = {
     {2, "from", T::kMessage, R, "k8s.io.api.networking.v1.NetworkPolicyPeer"},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicyList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.networking.v1.NetworkPolicy"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.networking.v1.NetworkPolicy", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicyPeer[] = {
     {1, "podSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, Z},
@@ -2167,7 +2169,7 @@ constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicyPort[] = {
     {3, "endPort", T::kInt32, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_networking_v1_NetworkPolicySpec[] = {
-    {1, "podSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector"},
+    {1, "podSelector", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector", T::kString, false, false, E},
     {2, "ingress", T::kMessage, R, "k8s.io.api.networking.v1.NetworkPolicyIngressRule"},
     {3, "egress", T::kMessage, R, "k8s.io.api.networking.v1.NetworkPolicyEgressRule"},
     {4, "policyTypes", T::kString, R},
@@ -2177,17 +2179,17 @@ constexpr FieldSchema kk8s_io_api_networking_v1_ServiceBackendPort[] = {
     {2, "number", T::kInt32},
 };
 constexpr FieldSchema kk8s_io_api_policy_v1_Eviction[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "deleteOptions", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_policy_v1_PodDisruptionBudget[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "spec", T::kMessage, false, "k8s.io.api.policy.v1.PodDisruptionBudgetSpec"},
-    {3, "status", T::kMessage, false, "k8s.io.api.policy.v1.PodDisruptionBudgetStatus"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.policy.v1.PodDisruptionBudgetSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.policy.v1.PodDisruptionBudgetStatus", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_policy_v1_PodDisruptionBudgetList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.policy.v1.PodDisruptionBudget"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.policy.v1.PodDisruptionBudget", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_policy_v1_PodDisruptionBudgetSpec[] = {
     {1, "minAvailable", T::kMessage, false, "k8s.io.apimachinery.pkg.util.intstr.IntOrString", T::kString, false, Z},
@@ -2198,78 +2200,78 @@ constexpr FieldSchema kk8s_io_api_policy_v1_PodDisruptionBudgetSpec[] = {
 constexpr FieldSchema kk8s_io_api_policy_v1_PodDisruptionBudgetStatus[] = {
     {1, "observedGeneration", T::kInt64},
     {2, "disruptedPods", T::kMap, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kMessage},
-    {3, "disruptionsAllowed", T::kInt32, false, "", T::kString, false, Z},
-    {4, "currentHealthy", T::kInt32, false, "", T::kString, false, Z},
-    {5, "desiredHealthy", T::kInt32, false, "", T::kString, false, Z},
-    {6, "expectedPods", T::kInt32, false, "", T::kString, false, Z},
+    {3, "disruptionsAllowed", T::kInt32, false, "", T::kString, false, Z, E},
+    {4, "currentHealthy", T::kInt32, false, "", T::kString, false, Z, E},
+    {5, "desiredHealthy", T::kInt32, false, "", T::kString, false, Z, E},
+    {6, "expectedPods", T::kInt32, false, "", T::kString, false, Z, E},
     {7, "conditions", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.Condition"},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_AggregationRule[] = {
     {1, "clusterRoleSelectors", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector"},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_ClusterRole[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "rules", T::kMessage, R, "k8s.io.api.rbac.v1.PolicyRule"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "rules", T::kMessage, R, "k8s.io.api.rbac.v1.PolicyRule", T::kString, false, false, E},
     {3, "aggregationRule", T::kMessage, false, "k8s.io.api.rbac.v1.AggregationRule", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_ClusterRoleBinding[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "subjects", T::kMessage, R, "k8s.io.api.rbac.v1.Subject"},
-    {3, "roleRef", T::kMessage, false, "k8s.io.api.rbac.v1.RoleRef"},
+    {3, "roleRef", T::kMessage, false, "k8s.io.api.rbac.v1.RoleRef", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_ClusterRoleBindingList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.ClusterRoleBinding"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.ClusterRoleBinding", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_ClusterRoleList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.ClusterRole"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.ClusterRole", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_PolicyRule[] = {
-    {1, "verbs", T::kString, R},
+    {1, "verbs", T::kString, R, "", T::kString, false, false, E},
     {2, "apiGroups", T::kString, R},
     {3, "resources", T::kString, R},
     {4, "resourceNames", T::kString, R},
     {5, "nonResourceURLs", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_Role[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "rules", T::kMessage, R, "k8s.io.api.rbac.v1.PolicyRule"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "rules", T::kMessage, R, "k8s.io.api.rbac.v1.PolicyRule", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_RoleBinding[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
     {2, "subjects", T::kMessage, R, "k8s.io.api.rbac.v1.Subject"},
-    {3, "roleRef", T::kMessage, false, "k8s.io.api.rbac.v1.RoleRef"},
+    {3, "roleRef", T::kMessage, false, "k8s.io.api.rbac.v1.RoleRef", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_RoleBindingList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.RoleBinding"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.RoleBinding", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_RoleList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.Role"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.rbac.v1.Role", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_RoleRef[] = {
-    {1, "apiGroup", T::kString, false, "", T::kString, false, Z},
-    {2, "kind", T::kString, false, "", T::kString, false, Z},
-    {3, "name", T::kString, false, "", T::kString, false, Z},
+    {1, "apiGroup", T::kString, false, "", T::kString, false, Z, E},
+    {2, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {3, "name", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_api_rbac_v1_Subject[] = {
-    {1, "kind", T::kString, false, "", T::kString, false, Z},
+    {1, "kind", T::kString, false, "", T::kString, false, Z, E},
     {2, "apiGroup", T::kString},
-    {3, "name", T::kString, false, "", T::kString, false, Z},
+    {3, "name", T::kString, false, "", T::kString, false, Z, E},
     {4, "namespace", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_scheduling_v1_PriorityClass[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
-    {2, "value", T::kInt32, false, "", T::kString, false, Z},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "value", T::kInt32, false, "", T::kString, false, Z, E},
     {3, "globalDefault", T::kBool},
     {4, "description", T::kString},
     {5, "preemptionPolicy", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_api_scheduling_v1_PriorityClassList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.api.scheduling.v1.PriorityClass"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.api.scheduling.v1.PriorityClass", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_api_resource_Quantity[] = {
     {1, "string", T::kString},
@@ -2278,46 +2280,46 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_api_resource_QuantityValue[] = {
     {1, "string", T::kString},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_APIGroup[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "versions", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery"},
-    {3, "preferredVersion", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery"},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "versions", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", T::kString, false, false, E},
+    {3, "preferredVersion", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery", T::kString, false, false, E},
     {4, "serverAddressByClientCIDRs", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR"},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_APIGroupList[] = {
-    {1, "groups", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup"},
+    {1, "groups", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.APIGroup", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_APIResource[] = {
-    {1, "name", T::kString, false, "", T::kString, false, Z},
-    {2, "namespaced", T::kBool, false, "", T::kString, false, Z},
-    {3, "kind", T::kString, false, "", T::kString, false, Z},
-    {4, "verbs", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs"},
+    {1, "name", T::kString, false, "", T::kString, false, Z, E},
+    {2, "namespaced", T::kBool, false, "", T::kString, false, Z, E},
+    {3, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {4, "verbs", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", T::kString, false, false, E},
     {5, "shortNames", T::kString, R},
-    {6, "singularName", T::kString, false, "", T::kString, false, Z},
+    {6, "singularName", T::kString, false, "", T::kString, false, Z, E},
     {7, "categories", T::kString, R},
     {8, "group", T::kString},
     {9, "version", T::kString},
     {10, "storageVersionHash", T::kString},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_APIResourceList[] = {
-    {1, "groupVersion", T::kString, false, "", T::kString, false, Z},
-    {2, "resources", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.APIResource"},
+    {1, "groupVersion", T::kString, false, "", T::kString, false, Z, E},
+    {2, "resources", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.APIResource", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_APIVersions[] = {
-    {1, "versions", T::kString, R},
-    {2, "serverAddressByClientCIDRs", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR"},
+    {1, "versions", T::kString, R, "", T::kString, false, false, E},
+    {2, "serverAddressByClientCIDRs", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_ApplyOptions[] = {
     {1, "dryRun", T::kString, R},
-    {2, "force", T::kBool, false, "", T::kString, false, Z},
-    {3, "fieldManager", T::kString, false, "", T::kString, false, Z},
+    {2, "force", T::kBool, false, "", T::kString, false, Z, E},
+    {3, "fieldManager", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Condition[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "status", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "status", T::kString, false, "", T::kString, false, Z, E},
     {3, "observedGeneration", T::kInt64},
-    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
-    {5, "reason", T::kString, false, "", T::kString, false, Z},
-    {6, "message", T::kString, false, "", T::kString, false, Z},
+    {4, "lastTransitionTime", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+    {5, "reason", T::kString, false, "", T::kString, false, Z, E},
+    {6, "message", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_CreateOptions[] = {
     {1, "dryRun", T::kString, R},
@@ -2333,57 +2335,57 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_DeleteOptions[] = {
     {6, "ignoreStoreReadErrorWithClusterBreakingPotential", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Duration[] = {
-    {1, "duration", T::kInt64, false, "", T::kString, false, Z},
+    {1, "duration", T::kInt64, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_FieldSelectorRequirement[] = {
-    {1, "key", T::kString, false, "", T::kString, false, Z},
-    {2, "operator", T::kString, false, "", T::kString, false, Z},
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
+    {2, "operator", T::kString, false, "", T::kString, false, Z, E},
     {3, "values", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_FieldsV1[] = {
-    {1, "Raw", T::kBytes, false, "", T::kString, false, Z},
+    {1, "Raw", T::kBytes, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GetOptions[] = {
     {1, "resourceVersion", T::kString},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GroupKind[] = {
-    {1, "group", T::kString, false, "", T::kString, false, Z},
-    {2, "kind", T::kString, false, "", T::kString, false, Z},
+    {1, "group", T::kString, false, "", T::kString, false, Z, E},
+    {2, "kind", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GroupResource[] = {
-    {1, "group", T::kString, false, "", T::kString, false, Z},
-    {2, "resource", T::kString, false, "", T::kString, false, Z},
+    {1, "group", T::kString, false, "", T::kString, false, Z, E},
+    {2, "resource", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GroupVersion[] = {
-    {1, "group", T::kString, false, "", T::kString, false, Z},
-    {2, "version", T::kString, false, "", T::kString, false, Z},
+    {1, "group", T::kString, false, "", T::kString, false, Z, E},
+    {2, "version", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GroupVersionForDiscovery[] = {
-    {1, "groupVersion", T::kString, false, "", T::kString, false, Z},
-    {2, "version", T::kString, false, "", T::kString, false, Z},
+    {1, "groupVersion", T::kString, false, "", T::kString, false, Z, E},
+    {2, "version", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GroupVersionKind[] = {
-    {1, "group", T::kString, false, "", T::kString, false, Z},
-    {2, "version", T::kString, false, "", T::kString, false, Z},
-    {3, "kind", T::kString, false, "", T::kString, false, Z},
+    {1, "group", T::kString, false, "", T::kString, false, Z, E},
+    {2, "version", T::kString, false, "", T::kString, false, Z, E},
+    {3, "kind", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_GroupVersionResource[] = {
-    {1, "group", T::kString, false, "", T::kString, false, Z},
-    {2, "version", T::kString, false, "", T::kString, false, Z},
-    {3, "resource", T::kString, false, "", T::kString, false, Z},
+    {1, "group", T::kString, false, "", T::kString, false, Z, E},
+    {2, "version", T::kString, false, "", T::kString, false, Z, E},
+    {3, "resource", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_LabelSelector[] = {
     {1, "matchLabels", T::kMap},
     {2, "matchExpressions", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement"},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_LabelSelectorRequirement[] = {
-    {1, "key", T::kString, false, "", T::kString, false, Z},
-    {2, "operator", T::kString, false, "", T::kString, false, Z},
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
+    {2, "operator", T::kString, false, "", T::kString, false, Z, E},
     {3, "values", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_List[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.apimachinery.pkg.runtime.RawExtension"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.apimachinery.pkg.runtime.RawExtension", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_ListMeta[] = {
     {1, "selfLink", T::kString},
@@ -2424,7 +2426,7 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_ObjectMeta[] = {
     {5, "uid", T::kString},
     {6, "resourceVersion", T::kString},
     {7, "generation", T::kInt64},
-    {8, "creationTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
+    {8, "creationTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
     {9, "deletionTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, Z},
     {10, "deletionGracePeriodSeconds", T::kInt64, false, "", T::kString, false, Z},
     {11, "labels", T::kMap},
@@ -2434,19 +2436,19 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_ObjectMeta[] = {
     {17, "managedFields", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry"},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_OwnerReference[] = {
-    {1, "kind", T::kString, false, "", T::kString, false, Z},
-    {3, "name", T::kString, false, "", T::kString, false, Z},
-    {4, "uid", T::kString, false, "", T::kString, false, Z},
-    {5, "apiVersion", T::kString, false, "", T::kString, false, Z},
+    {1, "kind", T::kString, false, "", T::kString, false, Z, E},
+    {3, "name", T::kString, false, "", T::kString, false, Z, E},
+    {4, "uid", T::kString, false, "", T::kString, false, Z, E},
+    {5, "apiVersion", T::kString, false, "", T::kString, false, Z, E},
     {6, "controller", T::kBool, false, "", T::kString, false, Z},
     {7, "blockOwnerDeletion", T::kBool, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_PartialObjectMetadata[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_PartialObjectMetadataList[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
-    {2, "items", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
+    {2, "items", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_PatchOptions[] = {
     {1, "dryRun", T::kString, R},
@@ -2459,14 +2461,14 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Preconditions[] = {
     {2, "resourceVersion", T::kString, false, "", T::kString, false, Z},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_RootPaths[] = {
-    {1, "paths", T::kString, R},
+    {1, "paths", T::kString, R, "", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_ServerAddressByClientCIDR[] = {
-    {1, "clientCIDR", T::kString, false, "", T::kString, false, Z},
-    {2, "serverAddress", T::kString, false, "", T::kString, false, Z},
+    {1, "clientCIDR", T::kString, false, "", T::kString, false, Z, E},
+    {2, "serverAddress", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Status[] = {
-    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta"},
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta", T::kString, false, false, E},
     {2, "status", T::kString},
     {3, "message", T::kString},
     {4, "reason", T::kString},
@@ -2494,8 +2496,8 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Time[] = {
     {2, "nanos", T::kInt32},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Timestamp[] = {
-    {1, "seconds", T::kInt64, false, "", T::kString, false, Z},
-    {2, "nanos", T::kInt32, false, "", T::kString, false, Z},
+    {1, "seconds", T::kInt64, false, "", T::kString, false, Z, E},
+    {2, "nanos", T::kInt32, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_TypeMeta[] = {
     {1, "kind", T::kString},
@@ -2510,11 +2512,11 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_Verbs[] = {
     {1, "items", T::kString, R},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_apis_meta_v1_WatchEvent[] = {
-    {1, "type", T::kString, false, "", T::kString, false, Z},
-    {2, "object", T::kMessage, false, "k8s.io.apimachinery.pkg.runtime.RawExtension"},
+    {1, "type", T::kString, false, "", T::kString, false, Z, E},
+    {2, "object", T::kMessage, false, "k8s.io.apimachinery.pkg.runtime.RawExtension", T::kString, false, false, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_runtime_RawExtension[] = {
-    {1, "raw", T::kBytes, false, "", T::kString, false, Z},
+    {1, "raw", T::kBytes, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_runtime_TypeMeta[] = {
     {1, "apiVersion", T::kString},
@@ -2522,14 +2524,14 @@ constexpr FieldSchema kk8s_io_apimachinery_pkg_runtime_TypeMeta[] = {
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_runtime_Unknown[] = {
     {1, "typeMeta", T::kMessage, false, "k8s.io.apimachinery.pkg.runtime.TypeMeta", T::kString, I},
-    {2, "raw", T::kBytes, false, "", T::kString, false, Z},
-    {3, "contentEncoding", T::kString, false, "", T::kString, false, Z},
-    {4, "contentType", T::kString, false, "", T::kString, false, Z},
+    {2, "raw", T::kBytes, false, "", T::kString, false, Z, E},
+    {3, "contentEncoding", T::kString, false, "", T::kString, false, Z, E},
+    {4, "contentType", T::kString, false, "", T::kString, false, Z, E},
 };
 constexpr FieldSchema kk8s_io_apimachinery_pkg_util_intstr_IntOrString[] = {
-    {1, "type", T::kInt64, false, "", T::kString, false, Z},
-    {2, "intVal", T::kInt32, false, "", T::kString, false, Z},
-    {3, "strVal", T::kString, false, "", T::kString, false, Z},
+    {1, "type", T::kInt64, false, "", T::kString, false, Z, E},
+    {2, "intVal", T::kInt32, false, "", T::kString, false, Z, E},
+    {3, "strVal", T::kString, false, "", T::kString, false, Z, E},
 };
 
 }  // namespace
