@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
+      libre2-dev
       libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-kubernetes python3-yaml curl openssl procps iproute2)
 # Debian's own kubectl (1.20) on a box with none, so the README's tour works with nothing else.

@@ -17,6 +17,7 @@
 #include "apiserver/wire_limits.h"
 #include "apiserver/yaml_json.h"
 #include "core/labels.h"
+#include "core/resource_behavior.h"
 
 namespace berth::apiserver {
 
@@ -121,9 +122,14 @@ Status checkUnknownFields(const http::Request& req, const ResourceType& rt, cons
   std::string mode = req.queryParam("fieldValidation");
   if (mode == "Ignore") return {};
   if (req.header("content-type").find(protobuf::kMediaType) != std::string::npos) return {};
-  const auto* msg = protobuf::messageForKind(rt.apiVersion(), rt.kind);
-  if (!msg) return {};
-  auto unknown = protobuf::unknownFields(msg->name, json::value(obj));
+  std::vector<std::string> unknown;
+  if (rt.behavior) {
+    unknown = rt.behavior->unknownFields(obj);
+  } else {
+    const auto* msg = protobuf::messageForKind(rt.apiVersion(), rt.kind);
+    if (!msg) return {};
+    unknown = protobuf::unknownFields(msg->name, json::value(obj));
+  }
   if (unknown.empty()) return {};
   if (mode == "Strict") {
     std::string m = rt.kind + " in version \"" + rt.version + "\" cannot be handled as a " +
@@ -418,7 +424,16 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
+  // A resource just defined by a CRD is served once the cache has seen the CRD: a miss waits
+  // for the cache to catch up with the store (read-your-writes for CRDs).
+  auto resolveFresh = [&]() {
+    auto t = resolve(group, version, rest);
+    if (!t.ok() && cache_.waitUntilFresh(std::chrono::seconds(5)))
+      t = resolve(group, version, rest);
+    return t;
+  };
   if (rest.empty()) {
+    if (!discoveryResourceList(group, version)) cache_.waitUntilFresh(std::chrono::seconds(5));
     if (auto doc = discoveryResourceList(group, version)) {
       sendJson(w, 200, *doc);
       return;
@@ -427,7 +442,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
-  auto target = resolve(group, version, rest);
+  auto target = resolveFresh();
   if (!target.ok()) {
     sendStatus(
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
@@ -458,6 +473,24 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   if (auto st = checkQueryParams(req, t.name.empty() || watching); !st.ok()) {
     sendStatus(w, st);
     return;
+  }
+  if (rt.behavior && !rt.behavior->supportsStrategicMerge()) {
+    // Custom resources have no protobuf schema; upstream serves them as JSON (and YAML) only.
+    if (req.header("content-type").find(protobuf::kMediaType) != std::string::npos) {
+      sendStatus(w, Status::unsupportedMediaType(
+                        "the body of the request was in an unknown format - accepted media types "
+                        "include: application/json, application/yaml"));
+      return;
+    }
+    // "protobuf, json" falls back to JSON (encodeResponse does); protobuf alone cannot be served.
+    std::string accept = req.header("accept");
+    if (media.kind == MediaKind::kProtobuf && accept.find("json") == std::string::npos &&
+        accept.find("yaml") == std::string::npos && accept.find("/*") == std::string::npos) {
+      sendStatusAs(w, OutputMedia{},
+                   Status::notAcceptable("only the following media types are accepted: "
+                                         "application/json, application/yaml"));
+      return;
+    }
   }
   if (rt.virtualResource) {
     serveReview(req, w, rt);

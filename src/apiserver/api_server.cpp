@@ -9,6 +9,8 @@
 
 #include "apiserver/api_handler.h"
 #include "apiserver/apiservices.h"
+#include "apiserver/crd/definition.h"
+#include "apiserver/crd_hooks.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/http/server.h"
 #include "apiserver/observability.h"
@@ -24,6 +26,7 @@ namespace fs = std::filesystem;
 struct ApiServer::State {
   std::unique_ptr<CacheSet> cache;
   std::unique_ptr<Registry> registry;
+  std::unique_ptr<crd::Controller> crds;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<Observability> observability;  // health, metrics, request accounting
   std::unique_ptr<http::Server> http;
@@ -96,9 +99,15 @@ core::Status ApiServer::start() {
   }
 
   state_ = std::make_unique<State>();
+  crd::installCrdKind();  // before the cache is built, so CRDs get one
   state_->cache = std::make_unique<CacheSet>(*store_);
+  state_->crds = std::make_unique<crd::Controller>(crdHooks(*state_->cache, state_->registry));
+  auto* crds = state_->crds.get();
+  state_->cache->addObserver(std::string(crd::kStoragePrefix),
+                             [crds](const store::Event& e) { crds->onEvent(e); });
   if (auto st = state_->cache->start(); !st.ok()) return st;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  state_->crds->start();
 
   http::ServerConfig hc;
   hc.bindAddress = config_.bindAddress;
@@ -175,6 +184,7 @@ void ApiServer::stop() {
   if (state_->observability) state_->observability->markShuttingDown();
   if (state_->handler) state_->handler->stop();
   if (state_->http) state_->http->stop();
+  if (state_->crds) state_->crds->stop();
   if (state_->registry) state_->registry->stop();
   if (state_->cache) state_->cache->stop();
   state_.reset();

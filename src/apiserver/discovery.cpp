@@ -127,17 +127,46 @@ json::object aggregatedGroup(std::string_view group, const std::vector<std::stri
   return json::object{{"metadata", std::move(meta)}, {"versions", std::move(vs)}};
 }
 
+// Documents derived from the catalogue, rebuilt when it changes (CRDs come and go).
+class CatalogueCache {
+ public:
+  template <typename Build>
+  std::string get(const std::string& key, Build build) {
+    std::lock_guard lock(mu_);
+    uint64_t gen = core::catalogueGeneration();
+    if (gen != generation_) {
+      docs_.clear();
+      generation_ = gen;
+    }
+    auto it = docs_.find(key);
+    if (it == docs_.end()) it = docs_.emplace(key, build()).first;
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  uint64_t generation_ = 0;
+  std::map<std::string, std::string> docs_;
+};
+
+CatalogueCache& documents() {
+  static CatalogueCache cache;
+  return cache;
+}
+
 }  // namespace
 
-const std::string& aggregatedDiscovery(bool core) {
-  static const std::string coreDoc = [] {
-    json::object o{{"kind", "APIGroupDiscoveryList"},
-                   {"apiVersion", "apidiscovery.k8s.io/v2"},
-                   {"metadata", json::object()},
-                   {"items", json::array{aggregatedGroup("", {"v1"})}}};
-    return json::serialize(o);
-  }();
-  static const std::string groupsDoc = [] {
+std::string aggregatedDiscovery(bool core) {
+  if (core) {
+    return documents().get("aggregated:core", [] {
+      json::object o{{"kind", "APIGroupDiscoveryList"},
+                     {"apiVersion", "apidiscovery.k8s.io/v2"},
+                     {"metadata", json::object()},
+                     {"items", json::array{aggregatedGroup("", {"v1"})}}};
+      return json::serialize(o);
+    });
+  }
+  return documents().get("aggregated:groups", [] {
     json::array items;
     for (const auto& g : core::apiGroups()) items.push_back(aggregatedGroup(g.group, g.versions));
     json::object o{{"kind", "APIGroupDiscoveryList"},
@@ -145,8 +174,7 @@ const std::string& aggregatedDiscovery(bool core) {
                    {"metadata", json::object()},
                    {"items", std::move(items)}};
     return json::serialize(o);
-  }();
-  return core ? coreDoc : groupsDoc;
+  });
 }
 
 const std::string& discoveryApiVersions(const std::string& serverAddress) {
@@ -163,8 +191,8 @@ const std::string& discoveryApiVersions(const std::string& serverAddress) {
   return cache.emplace(serverAddress, json::serialize(o)).first->second;
 }
 
-const std::string& discoveryGroupList() {
-  static const std::string doc = [] {
+std::string discoveryGroupList() {
+  return documents().get("groups", [] {
     json::array groups;
     for (const auto& g : core::apiGroups()) {
       json::array versions;
@@ -183,22 +211,16 @@ const std::string& discoveryGroupList() {
     o["apiVersion"] = "v1";
     o["groups"] = std::move(groups);
     return json::serialize(o);
-  }();
-  return doc;
+  });
 }
 
 std::optional<std::string> discoveryResourceList(std::string_view group, std::string_view version) {
-  static std::mutex mu;
-  static std::map<std::string, std::string> cache;
-  std::string key = std::string(group) + "/" + std::string(version);
-  std::lock_guard lock(mu);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
   bool served = false;
   for (const auto& rt : core::allResources())
     if (rt.group == group && rt.version == version) served = true;
   if (!served) return std::nullopt;
-  return cache.emplace(key, json::serialize(resourceList(group, version))).first->second;
+  return documents().get("resources:" + std::string(group) + "/" + std::string(version),
+                         [&] { return json::serialize(resourceList(group, version)); });
 }
 
 const std::string& versionInfo() {

@@ -10,7 +10,7 @@
 namespace berth::apiserver {
 
 const std::string& discoveryApiVersions(const std::string& serverAddress);
-const std::string& discoveryGroupList();
+std::string discoveryGroupList();
 // "v1" for core, or group/version; nullopt when not served.
 std::optional<std::string> discoveryResourceList(std::string_view group, std::string_view version);
 const std::string& versionInfo();
@@ -19,6 +19,6 @@ const std::string& versionInfo();
 // one request instead of one per group-version. Served when the client's Accept asks for it.
 inline constexpr std::string_view kAggregatedDiscoveryType =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-const std::string& aggregatedDiscovery(bool core);
+std::string aggregatedDiscovery(bool core);
 
 }  // namespace berth::apiserver

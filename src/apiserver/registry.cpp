@@ -8,12 +8,14 @@
 #include <random>
 
 #include "apiserver/patch/apply.h"
+#include "apiserver/crd/custom_resource.h"
 #include "apiserver/patch/patch.h"
 #include "apiserver/protobuf/zero_values.h"
 #include "apiserver/wire_limits.h"
 #include "core/base64.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
+#include "core/resource_behavior.h"
 
 namespace berth::apiserver {
 
@@ -234,25 +236,30 @@ void Registry::stop() {
   for (auto& t : threads) t.join();
 }
 
+namespace {
+// Whether cached JSON can be served byte for byte. Custom resources are converted (and defaulted,
+// as upstream does on read) even in their storage version: objects written before a CRD changed
+// its storage version or its defaults still carry the old ones.
+bool servedAsStored(const ResourceType& rt) { return rt.isStorageVersion() && !rt.behavior; }
+}  // namespace
+
 json::object Registry::toServed(const ResourceType& rt, const CachedObject& obj) const {
   boost::system::error_code ec;
   auto v = json::parse(obj.json, ec);
   json::object o = v.is_object() ? std::move(v.as_object()) : json::object();
-  if (!rt.isStorageVersion()) {
-    core::kinds::convertFromStorage(rt, o);
-    protobuf::addGoZeroValues(o);
-  }
+  if (!servedAsStored(rt)) core::kinds::convertFromStorage(rt, o);
+  if (!rt.isStorageVersion()) protobuf::addGoZeroValues(o);
   return o;
 }
 
 std::string Registry::toServedJson(const ResourceType& rt, const CachedObject& obj) const {
-  if (rt.isStorageVersion()) return obj.json;
+  if (servedAsStored(rt)) return obj.json;
   return json::serialize(toServed(rt, obj));
 }
 
 void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
                                 std::string& out) const {
-  if (rt.isStorageVersion()) {
+  if (servedAsStored(rt)) {
     out += obj.json;
   } else {
     out += json::serialize(toServed(rt, obj));
@@ -797,6 +804,11 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     return Status::badRequest(
         "PATCH, application/apply-patch+yaml requests require a fieldManager to be specified");
   }
+  if (req.type == PatchType::kStrategic && rt.behavior && !rt.behavior->supportsStrategicMerge()) {
+    return Status::unsupportedMediaType(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+  }
   for (int attempt = 0;; ++attempt) {
     auto cur = readCurrent(srt, storageKey(srt, ns, name), name);
     if (!cur.ok()) {
@@ -1072,6 +1084,8 @@ Result<json::object> Registry::getScale(const ResourceType& rt, const std::strin
   auto obj = get(rt, ns, name);
   if (!obj.ok()) return obj.status();
   json::object o = toServed(rt, **obj);
+  if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
+    return crd::scaleOf(*paths, o);
   const auto& meta = metaOf(o);
   json::object scale;
   scale["kind"] = "Scale";
@@ -1121,6 +1135,8 @@ Result<json::object> Registry::updateScale(const ResourceType& rt, const std::st
   json::object meta;
   if (!wantRv.empty()) meta["resourceVersion"] = wantRv;
   pr.patch = json::object{{"spec", json::object{{"replicas", replicas}}}};
+  if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
+    pr.patch = crd::replicasPatch(*paths, replicas);
   if (!wantRv.empty()) pr.patch.as_object()["metadata"] = meta;
   WriteOptions wo = opts;
   wo.subresource = "";

@@ -219,33 +219,50 @@ CacheSet::CacheSet(store::Interface& store) : store_(store) {
 
 CacheSet::~CacheSet() { stop(); }
 
+namespace {
+// "/registry/pods/ns/name" → "/registry/pods/"; "" when the key has no resource segment.
+std::string prefixOf(const std::string& key) {
+  auto slash = key.find('/', std::string_view("/registry/").size());
+  return slash == std::string::npos ? std::string() : key.substr(0, slash + 1);
+}
+}  // namespace
+
 core::Status CacheSet::start() {
   // One consistent snapshot of everything, then one watch from its revision: no gap.
   store::ListOptions opts;
   opts.prefix = "/registry/";
   auto listed = store_.list(opts);
   if (!listed.ok()) return listed.status();
-  std::map<std::string, std::vector<ObjectPtr>> byPrefix;
   int64_t rev = listed->revision;
-  for (auto& [prefix, cache] : caches_) byPrefix[prefix];
+  // Observed objects (CRDs) first: they create the caches of the objects they define.
   for (const auto& kv : listed->items) {
-    auto slash = kv.key.find('/', std::string_view("/registry/").size());
-    if (slash == std::string::npos) continue;
-    auto prefix = kv.key.substr(0, slash + 1);
-    auto it = caches_.find(prefix);
-    if (it == caches_.end()) continue;
-    store::KeyValue copy = kv;
+    std::string prefix = prefixOf(kv.key);
+    if (auto* c = findCache(prefix)) {
+      bool observed = false;
+      for (const auto& [p, fn] : observers_) observed = observed || p == prefix;
+      if (!observed) continue;
+      store::Event e;
+      e.kv = kv;
+      c->apply(e);
+      notifyObservers(e);
+    }
+  }
+  for (const auto& kv : listed->items) {
+    auto* c = findCache(prefixOf(kv.key));
+    if (c == nullptr || c->get(kv.key)) continue;
     // decode through the cache so fields are extracted the same way as for live events
     store::Event e;
-    e.kv = copy;
-    byPrefix[prefix];  // ensure exists
-    it->second->apply(e);
+    e.kv = kv;
+    c->apply(e);
   }
   // apply() above recorded history; reset it so the history starts at the snapshot revision.
-  for (auto& [prefix, cache] : caches_) {
-    int64_t ignored = 0;
-    auto objects = cache->list("", &ignored);
-    cache->fill(std::move(objects), rev);
+  {
+    std::shared_lock lock(cachesMu_);
+    for (auto& [prefix, cache] : caches_) {
+      int64_t ignored = 0;
+      auto objects = cache->list("", &ignored);
+      cache->fill(std::move(objects), rev);
+    }
   }
   revision_.store(rev);
   auto w = store_.watch("/registry/", rev, [this](const store::Event& e) { onEvent(e); });
@@ -256,21 +273,59 @@ core::Status CacheSet::start() {
 
 void CacheSet::stop() {
   watch_.reset();
+  std::shared_lock lock(cachesMu_);
   for (auto& [prefix, cache] : caches_) cache->closeWatchers();
 }
 
-ResourceCache* CacheSet::forType(const core::ResourceType& rt) {
-  auto it = caches_.find(rt.storagePrefix);
+ResourceCache* CacheSet::findCache(const std::string& prefix) const {
+  std::shared_lock lock(cachesMu_);
+  auto it = caches_.find(prefix);
   return it == caches_.end() ? nullptr : it->second.get();
+}
+
+ResourceCache* CacheSet::forType(const core::ResourceType& rt) {
+  return findCache(rt.storagePrefix);
+}
+
+void CacheSet::addObserver(std::string prefix, Observer observer) {
+  observers_.emplace_back(std::move(prefix), std::move(observer));
+}
+
+void CacheSet::notifyObservers(const store::Event& e) {
+  for (const auto& [prefix, fn] : observers_) {
+    if (e.kv.key.compare(0, prefix.size(), prefix) == 0) fn(e);
+  }
+}
+
+ResourceCache* CacheSet::ensureCache(const core::ResourceType& storageType) {
+  std::unique_lock lock(cachesMu_);
+  auto it = caches_.find(storageType.storagePrefix);
+  if (it != caches_.end()) {
+    if (it->second->type().namespaced == storageType.namespaced) return it->second.get();
+    it->second->closeWatchers();
+    retired_.push_back(std::move(it->second));
+    caches_.erase(it);
+  }
+  auto cache = std::make_unique<ResourceCache>(storageType);
+  cache->noteGlobalRevision(revision_.load());
+  auto* raw = cache.get();
+  caches_.emplace(storageType.storagePrefix, std::move(cache));
+  return raw;
+}
+
+void CacheSet::retireCache(const std::string& storagePrefix) {
+  std::unique_lock lock(cachesMu_);
+  auto it = caches_.find(storagePrefix);
+  if (it == caches_.end()) return;
+  it->second->closeWatchers();
+  retired_.push_back(std::move(it->second));
+  caches_.erase(it);
 }
 
 void CacheSet::onEvent(const store::Event& e) {
   const auto& key = e.kv.key;
-  auto slash = key.find('/', std::string_view("/registry/").size());
-  if (slash != std::string::npos) {
-    auto it = caches_.find(key.substr(0, slash + 1));
-    if (it != caches_.end()) it->second->apply(e);
-  }
+  if (auto* c = findCache(prefixOf(key))) c->apply(e);
+  if (!observers_.empty()) notifyObservers(e);
   bool wake = false;
   {
     std::lock_guard lock(freshMu_);

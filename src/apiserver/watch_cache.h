@@ -22,6 +22,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -129,6 +131,20 @@ class CacheSet {
   void stop();
 
   ResourceCache* forType(const core::ResourceType& rt);  // any served version → storage cache
+
+  // Resources defined at runtime (CRDs). An observer of `prefix` runs on the feed thread for
+  // every event under it (and, in start(), for every stored object under it before any other
+  // object is cached), after the event reached its own cache and before any later event is
+  // applied: a CRD's observer creates its resources' cache before their first object arrives.
+  // Observers are added before start().
+  using Observer = std::function<void(const store::Event&)>;
+  void addObserver(std::string prefix, Observer observer);
+  // Creates the (empty) cache of a storage type unless one with the same prefix and scope
+  // exists. Returns it.
+  ResourceCache* ensureCache(const core::ResourceType& storageType);
+  // Closes the watchers of a prefix's cache and stops routing events to it. Pointers to it stay
+  // valid (retired caches are kept until the CacheSet is destroyed).
+  void retireCache(const std::string& storagePrefix);
   int64_t revision() const { return revision_.load(); }
   // Waits until the cache has seen the store's current revision. False on timeout.
   bool waitUntilFresh(std::chrono::milliseconds timeout);
@@ -139,7 +155,14 @@ class CacheSet {
 
   store::Interface& store_;
   std::multiset<int64_t> waiting_;  // revisions readers wait for (guarded by freshMu_)
+  ResourceCache* findCache(const std::string& prefix) const;
+  void notifyObservers(const store::Event& e);
+
+  // Guards caches_ and retired_.
+  mutable std::shared_mutex cachesMu_;
   std::map<std::string, std::unique_ptr<ResourceCache>> caches_;  // by storagePrefix
+  std::vector<std::unique_ptr<ResourceCache>> retired_;
+  std::vector<std::pair<std::string, Observer>> observers_;  // fixed after start()
   std::unique_ptr<store::Watch> watch_;
   std::atomic<int64_t> revision_{0};
   std::mutex freshMu_;

@@ -1,6 +1,8 @@
 #include "core/resources.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <tuple>
 
 namespace berth::core {
@@ -133,7 +135,7 @@ std::vector<ResourceType> buildCatalogue() {
   return r;
 }
 
-std::vector<GroupVersions> buildGroups(const std::vector<ResourceType>& all) {
+std::vector<GroupVersions> buildGroups(const ResourceSnapshot& all) {
   std::vector<GroupVersions> groups;
   for (const auto& rt : all) {
     if (rt.group.empty()) continue;
@@ -149,21 +151,78 @@ std::vector<GroupVersions> buildGroups(const std::vector<ResourceType>& all) {
   return groups;
 }
 
+// The live catalogue: built-ins first, then runtime entries by owner. Readers copy the
+// shared_ptr under the mutex and iterate without it; writers publish a new vector. Replaced
+// entries are kept in `retired` so pointers handed out earlier never dangle (a CRD change is rare
+// and small; this is the price of lock-free readers holding plain pointers).
+struct Catalogue {
+  std::mutex mu;
+  std::shared_ptr<const ResourceSnapshot::Items> items;
+  std::vector<std::pair<std::string, std::shared_ptr<const ResourceType>>> runtime;  // by owner
+  std::vector<std::shared_ptr<const ResourceType>> retired;
+  size_t builtins = 0;
+  std::atomic<uint64_t> generation{1};
+
+  Catalogue() {
+    auto all = std::make_shared<ResourceSnapshot::Items>();
+    for (auto& rt : buildCatalogue()) all->push_back(std::make_shared<const ResourceType>(rt));
+    builtins = all->size();
+    items = std::move(all);
+  }
+  std::shared_ptr<const ResourceSnapshot::Items> snapshot() {
+    std::lock_guard lock(mu);
+    return items;
+  }
+  // With mu held.
+  void publish() {
+    auto all = std::make_shared<ResourceSnapshot::Items>(items->begin(), items->begin() + builtins);
+    for (const auto& [owner, rt] : runtime) all->push_back(rt);
+    items = std::move(all);
+    generation.fetch_add(1);
+  }
+};
+
+Catalogue& catalogue() {
+  static Catalogue c;
+  return c;
+}
+
 }  // namespace
 
 bool ResourceType::hasSubresource(std::string_view name) const {
   return std::find(subresources.begin(), subresources.end(), name) != subresources.end();
 }
 
-const std::vector<ResourceType>& allResources() {
-  static const std::vector<ResourceType> all = buildCatalogue();
-  return all;
+ResourceSnapshot allResources() { return ResourceSnapshot(catalogue().snapshot()); }
+
+std::vector<GroupVersions> apiGroups() { return buildGroups(allResources()); }
+
+void registerResources(const std::string& owner, std::vector<ResourceType> types) {
+  Catalogue& c = catalogue();
+  std::lock_guard lock(c.mu);
+  auto& rt = c.runtime;
+  for (auto it = rt.begin(); it != rt.end();) {
+    if (it->first == owner) {
+      c.retired.push_back(std::move(it->second));
+      it = rt.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& t : types) {
+    bool taken = false;
+    for (size_t i = 0; i < c.builtins; ++i) {
+      const auto& b = *(*c.items)[i];
+      taken = taken || (b.group == t.group && b.version == t.version && b.plural == t.plural);
+    }
+    if (!taken) rt.emplace_back(owner, std::make_shared<const ResourceType>(std::move(t)));
+  }
+  c.publish();
 }
 
-const std::vector<GroupVersions>& apiGroups() {
-  static const std::vector<GroupVersions> groups = buildGroups(allResources());
-  return groups;
-}
+void unregisterResources(const std::string& owner) { registerResources(owner, {}); }
+
+uint64_t catalogueGeneration() { return catalogue().generation.load(); }
 
 const ResourceType* findResource(std::string_view group, std::string_view version,
                                  std::string_view plural) {
@@ -193,7 +252,16 @@ const ResourceType* findByApiVersionKind(std::string_view apiVersion, std::strin
 }
 
 const ResourceType* storageResource(const ResourceType& rt) {
-  return findResource(rt.storageGroup, rt.storageVersion, rt.plural);
+  if (const ResourceType* s = findResource(rt.storageGroup, rt.storageVersion, rt.plural)) return s;
+  // A request that resolved a runtime resource just before its CRD went away finishes with the
+  // retired storage entry rather than finding none.
+  Catalogue& c = catalogue();
+  std::lock_guard lock(c.mu);
+  for (auto it = c.retired.rbegin(); it != c.retired.rend(); ++it) {
+    const ResourceType& r = **it;
+    if (r.storagePrefix == rt.storagePrefix && r.isStorageVersion()) return &r;
+  }
+  return rt.isStorageVersion() ? &rt : nullptr;
 }
 
 }  // namespace berth::core

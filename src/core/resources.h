@@ -4,13 +4,22 @@
 // API server routes on. One entry per (group, version, resource); versions of one resource share
 // storage (storagePrefix) and convert through the kinds layer.
 //
-// Thread-safety: the catalogue is built once, before main() returns from static init, and is
-// read-only afterwards.
+// Built-in resources are fixed at startup; resources defined at runtime (CustomResourceDefinitions)
+// are added and removed with registerResources/unregisterResources, and carry their per-resource
+// behaviour (strategy, schema, printer columns, scale paths) in `behavior`.
+//
+// Thread-safety: every function may be called from any thread. Readers get snapshots; a
+// ResourceType reached through any lookup stays valid (unchanged) for the life of the process,
+// also after it is replaced or removed, so a request that resolved one may finish with it.
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace berth::core {
+
+class ResourceBehavior;  // core/resource_behavior.h
 
 struct ResourceType {
   std::string group;     // "" for core
@@ -32,6 +41,9 @@ struct ResourceType {
   bool virtualResource = false;
   std::string storageGroup;
   std::string storageVersion;
+  // Behaviour of a resource defined at runtime; null for built-ins, whose behaviour lives in
+  // core/kinds, printers and the protobuf schema.
+  std::shared_ptr<const ResourceBehavior> behavior;
 
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string groupVersion() const { return apiVersion(); }
@@ -47,10 +59,46 @@ struct GroupVersions {
   std::vector<std::string> versions;  // preferred first
 };
 
+// An immutable snapshot of the catalogue; iterates ResourceTypes.
+class ResourceSnapshot {
+ public:
+  using Items = std::vector<std::shared_ptr<const ResourceType>>;
+  class iterator {
+   public:
+    explicit iterator(Items::const_iterator it) : it_(it) {}
+    const ResourceType& operator*() const { return **it_; }
+    const ResourceType* operator->() const { return it_->get(); }
+    iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return it_ != o.it_; }
+    bool operator==(const iterator& o) const { return it_ == o.it_; }
+
+   private:
+    Items::const_iterator it_;
+  };
+  explicit ResourceSnapshot(std::shared_ptr<const Items> items) : items_(std::move(items)) {}
+  iterator begin() const { return iterator(items_->begin()); }
+  iterator end() const { return iterator(items_->end()); }
+  size_t size() const { return items_->size(); }
+
+ private:
+  std::shared_ptr<const Items> items_;
+};
+
 // Every served resource.
-const std::vector<ResourceType>& allResources();
+ResourceSnapshot allResources();
 // Groups (except core "") in discovery order, each with its versions, preferred first.
-const std::vector<GroupVersions>& apiGroups();
+std::vector<GroupVersions> apiGroups();
+
+// Adds (or replaces) the resources defined by `owner` (a CRD's name): every entry previously
+// registered by that owner is removed first. Entries colliding with a built-in (group, version,
+// plural) are ignored. Versions of one group should be given in priority order.
+void registerResources(const std::string& owner, std::vector<ResourceType> types);
+void unregisterResources(const std::string& owner);
+// Bumped by every change; caches of derived documents (discovery, OpenAPI) key on it.
+uint64_t catalogueGeneration();
 // Lookup by group, version and plural. nullptr when not served.
 const ResourceType* findResource(std::string_view group, std::string_view version,
                                  std::string_view plural);
@@ -59,7 +107,7 @@ const ResourceType* findResourceByKind(std::string_view group, std::string_view 
                                        std::string_view kind);
 // Lookup by apiVersion ("apps/v1", "v1") and Kind.
 const ResourceType* findByApiVersionKind(std::string_view apiVersion, std::string_view kind);
-// The storage-version entry of a resource.
+// The storage-version entry of a resource (for a removed runtime resource, its last one).
 const ResourceType* storageResource(const ResourceType& rt);
 
 // Splits "apps/v1" into {"apps","v1"} and "v1" into {"","v1"}.

@@ -5,10 +5,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "apiserver/openapi/builder.h"
 #include "apiserver/openapi/gnostic.h"
 #include "apiserver/openapi/gzip.h"
+#include "core/resource_behavior.h"
 #include "core/resources.h"
 
 namespace berth::apiserver::openapi {
@@ -49,7 +52,9 @@ struct Hashed {
   Hashed() = default;
   explicit Hashed(std::string t)
       : text(std::move(t)), gzipped(gzip(text)), hash(contentHash(text)) {}
-  Served served() const { return {text, gzipped, hash}; }
+  Served served(std::shared_ptr<const void> owner) const {
+    return {text, gzipped, hash, std::move(owner)};
+  }
 };
 
 struct Documents {
@@ -73,20 +78,53 @@ std::vector<std::string> schemaRoots(const std::vector<const core::ResourceType*
   return roots;
 }
 
+// Runtime-defined kinds (CRDs) bring their own schema; named as upstream names CRD schemas,
+// the group reversed: "com.example.stable.v1.CronTab".
+std::string customDefinitionName(const core::ResourceType& rt) {
+  std::string name;
+  std::string_view group = rt.group;
+  while (!group.empty()) {
+    auto dot = group.rfind('.');
+    std::string_view part = dot == std::string_view::npos ? group : group.substr(dot + 1);
+    name += std::string(part) + ".";
+    group = dot == std::string_view::npos ? std::string_view() : group.substr(0, dot);
+  }
+  return name + rt.version + "." + rt.kind;
+}
+
+constexpr std::string_view kObjectMeta = "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+void addCustomSchema(const core::ResourceType& rt, Dialect dialect, json::object& schemas) {
+  const json::object* own = rt.behavior ? rt.behavior->openapiSchema() : nullptr;
+  if (own == nullptr) return;
+  json::object s = *own;
+  json::value& props = s["properties"];
+  if (!props.is_object()) props = json::object();
+  props.get_object()["metadata"] = internal::refSchema(kObjectMeta, dialect);
+  s["x-kubernetes-group-version-kind"] =
+      json::array{internal::GroupVersionKind{rt.group, rt.version, rt.kind}.toJson()};
+  schemas[customDefinitionName(rt)] = std::move(s);
+}
+
 json::object schemasOf(const std::vector<const core::ResourceType*>& resources, Dialect dialect) {
   json::object schemas;
-  for (const std::string& m : internal::reachableMessages(schemaRoots(resources))) {
+  std::vector<std::string> roots = schemaRoots(resources);
+  for (const core::ResourceType* rt : resources) {
+    if (rt->behavior) roots.emplace_back(kObjectMeta);
+  }
+  for (const std::string& m : internal::reachableMessages(roots)) {
     schemas[internal::definitionName(m)] = internal::messageSchema(m, dialect);
   }
+  for (const core::ResourceType* rt : resources) addCustomSchema(*rt, dialect, schemas);
   return schemas;
 }
 
 json::object info() { return {{"title", kTitle}, {"version", kVersion}}; }
 
-Documents build() {
+Documents build(const core::ResourceSnapshot& snapshot) {
   std::map<std::string, std::vector<const core::ResourceType*>> byGroupVersion;
   std::vector<const core::ResourceType*> all;
-  for (const core::ResourceType& rt : core::allResources()) {
+  for (const core::ResourceType& rt : snapshot) {
     if (rt.virtualResource) continue;  // create-only reviews: no stored schema to publish
     byGroupVersion[pathKey(rt)].push_back(&rt);
     all.push_back(&rt);
@@ -139,47 +177,58 @@ Documents build() {
   return docs;
 }
 
-// Built on first use; C++ guarantees the initialisation runs once, even under concurrency.
-const Documents& documents() {
-  static const Documents docs = build();
+// Built on first use and again after the catalogue changed (CRDs); readers share one build and
+// hold it (Served::owner) while they use it.
+std::shared_ptr<const Documents> documents() {
+  static std::mutex mu;
+  static std::shared_ptr<const Documents> docs;
+  static uint64_t generation = 0;
+  std::lock_guard lock(mu);
+  uint64_t now = core::catalogueGeneration();
+  if (!docs || generation != now) {
+    docs = std::make_shared<const Documents>(build(core::allResources()));
+    generation = now;
+  }
   return docs;
 }
 
-}  // namespace
-
-const std::string& v3Index() { return documents().v3Index.text; }
-Served servedV3Index() { return documents().v3Index.served(); }
-
-namespace {
-const Hashed* findV3(std::string_view path) {
+const Hashed* findV3(const Documents& docs, std::string_view path) {
   // Tolerate a leading slash and a query string ("?hash=...").
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
-  const auto& docs = documents().v3;
-  auto it = docs.find(path);
-  return it == docs.end() ? nullptr : &it->second;
+  auto it = docs.v3.find(path);
+  return it == docs.v3.end() ? nullptr : &it->second;
 }
+
 }  // namespace
 
-std::optional<std::string_view> v3Document(std::string_view path) {
-  const Hashed* doc = findV3(path);
+std::string v3Index() { return documents()->v3Index.text; }
+Served servedV3Index() {
+  auto docs = documents();
+  return docs->v3Index.served(docs);
+}
+
+std::optional<std::string> v3Document(std::string_view path) {
+  auto docs = documents();
+  const Hashed* doc = findV3(*docs, path);
   if (doc == nullptr) return std::nullopt;
   return doc->text;
 }
 
 std::optional<Served> servedV3(std::string_view path) {
-  const Hashed* doc = findV3(path);
+  auto docs = documents();
+  const Hashed* doc = findV3(*docs, path);
   if (doc == nullptr) return std::nullopt;
-  return doc->served();
+  return doc->served(docs);
 }
 
-const std::string& v2Document() { return documents().v2.text; }
-const std::string& v2Protobuf() { return documents().v2Protobuf; }
+std::string v2Document() { return documents()->v2.text; }
+std::string v2Protobuf() { return documents()->v2Protobuf; }
 
 Served servedV2(bool protobuf) {
-  const Documents& docs = documents();
-  if (!protobuf) return docs.v2.served();
-  return {docs.v2Protobuf, docs.v2ProtobufGzipped, docs.v2.hash};
+  auto docs = documents();
+  if (!protobuf) return docs->v2.served(docs);
+  return {docs->v2Protobuf, docs->v2ProtobufGzipped, docs->v2.hash, docs};
 }
 
 }  // namespace berth::apiserver::openapi

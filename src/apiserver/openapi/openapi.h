@@ -11,30 +11,33 @@
 //    query parameter (that is what makes kubectl leave validation to the server).
 //  - GET /openapi/v2 → Swagger 2.0 with the same definitions, as JSON or in gnostic's protobuf
 //    form (gnostic.h), which kubectl 1.20–1.28 ask for.
-// Documents (and the protobuf form) are generated and gzip-compressed once, and cached; each
-// has a content hash, stable for a build, that serve.h uses as its ETag.
+// Documents (and the protobuf form) are generated and gzip-compressed once per state of the
+// resource catalogue (CRDs add and remove kinds), and cached; each has a content hash, stable for
+// a given catalogue, that serve.h uses as its ETag.
 //
 // Thread-safety: functions are safe to call concurrently (internal one-time init).
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace berth::apiserver::openapi {
 
-const std::string& v3Index();
+std::string v3Index();
 // `path` like "api/v1" or "apis/apps/v1" (a leading "/" and a "?query" are ignored); nullopt
-// when unknown. The view stays valid for the life of the process.
-std::optional<std::string_view> v3Document(std::string_view path);
-const std::string& v2Document();  // JSON
-const std::string& v2Protobuf();  // gnostic openapi.v2.Document
+// when unknown.
+std::optional<std::string> v3Document(std::string_view path);
+std::string v2Document();  // JSON
+std::string v2Protobuf();  // gnostic openapi.v2.Document
 
 // A document as served: its bytes, the same gzip-compressed (empty if compression failed) and
-// its content hash (the ETag; for v3 group versions also the index's ?hash=). Views stay valid
-// for the life of the process.
+// its content hash (the ETag; for v3 group versions also the index's ?hash=). The views stay
+// valid while `owner` (the documents they were cut from) is held.
 struct Served {
   std::string_view body;
   std::string_view gzipped;
   std::string_view hash;
+  std::shared_ptr<const void> owner;
 };
 Served servedV3Index();
 std::optional<Served> servedV3(std::string_view path);

@@ -8,6 +8,7 @@
 
 #include "apiserver/openapi/builder.h"
 #include "apiserver/protobuf/schema.h"
+#include "core/resource_behavior.h"
 
 namespace berth::apiserver::openapi::internal {
 namespace json = boost::json;
@@ -140,12 +141,20 @@ class Operation {
     return *this;
   }
 
-  Operation& body(std::string_view message, bool patch = false) {
+  // `strategic`: whether the patch body may be a strategic merge patch (not for CRDs' kinds;
+  // kubectl's apply picks its patch type from this list).
+  Operation& body(std::string_view message, bool patch = false, bool strategic = true) {
     json::object schema = schemaFor(message, dialect_);
+    auto patchTypes = [&] {
+      std::vector<std::string_view> types;
+      for (auto t : kPatchTypes)
+        if (strategic || t != "application/strategic-merge-patch+json") types.push_back(t);
+      return types;
+    };
     if (dialect_ == Dialect::kV3) {
       json::object content;
       if (patch) {
-        for (auto t : kPatchTypes) content[t] = {{"schema", schema}};
+        for (auto t : patchTypes()) content[t] = {{"schema", schema}};
       } else {
         for (auto t : kResponseTypes) content[t] = {{"schema", schema}};
       }
@@ -153,7 +162,7 @@ class Operation {
     } else {
       json::array consumes;
       if (patch) {
-        for (auto t : kPatchTypes) consumes.emplace_back(t);
+        for (auto t : patchTypes()) consumes.emplace_back(t);
       } else {
         consumes.emplace_back("*/*");
       }
@@ -246,6 +255,7 @@ void addResourcePaths(const core::ResourceType& rt, Dialect dialect, json::objec
   const std::string patchMsg = std::string(kMeta) + "Patch";
   const GroupVersionKind gvk{rt.group, rt.version, rt.kind};
   const std::string tag = tagOf(rt);
+  const bool strategic = !rt.behavior || rt.behavior->supportsStrategicMerge();
   const std::string idCore =
       groupWord(rt.group) + camel(rt.version) + (rt.namespaced ? "Namespaced" : "") + rt.kind;
 
@@ -313,7 +323,7 @@ void addResourcePaths(const core::ResourceType& rt, Dialect dialect, json::objec
     one["patch"] = Operation(dialect, "patch", "patch" + idCore,
                              "partially update the specified " + rt.kind, gvk, tag)
                        .params({kDryRun, kFieldManager, kFieldValidation, kForce})
-                       .body(patchMsg, /*patch=*/true)
+                       .body(patchMsg, /*patch=*/true, strategic)
                        .respond("200", "OK", kindMsg)
                        .respond("201", "Created", kindMsg)
                        .build();
@@ -370,7 +380,7 @@ void addResourcePaths(const core::ResourceType& rt, Dialect dialect, json::objec
     sub["patch"] = Operation(dialect, "patch", "patch" + idCore + s.suffix,
                              "partially update " + what, s.gvk, tag)
                        .params({kDryRun, kFieldManager, kFieldValidation, kForce})
-                       .body(patchMsg, /*patch=*/true)
+                       .body(patchMsg, /*patch=*/true, strategic)
                        .respond("200", "OK", s.message)
                        .respond("201", "Created", s.message)
                        .build();

@@ -139,6 +139,7 @@ Reply document(const ServeRequest& req, std::string_view contentType, const Serv
   }
   r.contentType = std::string(contentType);
   r.body = doc.body;
+  r.owner = doc.owner;
   if (!doc.gzipped.empty() && acceptsGzip(req.acceptEncoding)) {
     r.body = doc.gzipped;
     r.headers.emplace_back("Content-Encoding", "gzip");

@@ -18,6 +18,7 @@
 //    gzip, as every Go client's does; the ETag stays that of the document, as upstream's.
 //
 // Thread-safety: safe to call concurrently; replies point into documents built once.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +38,8 @@ struct ServeRequest {
 struct Reply {
   int status = 200;
   std::string contentType;  // empty for 304 and 301
-  std::string_view body;    // a cached document or a constant; valid for the process's life
+  std::string_view body;    // a cached document or a constant; valid while `owner` is held
+  std::shared_ptr<const void> owner;
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apiserver/printers/custom_columns.h"
 #include "apiserver/printers/rows.h"
 
 namespace berth::apiserver::printers {
@@ -493,8 +494,15 @@ const Printer& printerFor(const core::ResourceType& rt) {
 }  // namespace
 
 json::array columnDefinitions(const core::ResourceType& rt) {
+  std::vector<Column> custom;
+  if (const auto* cols = rt.behavior ? rt.behavior->printerColumns() : nullptr) {
+    // A CRD version's additionalPrinterColumns, after the Name every table starts with.
+    custom.push_back(kName);
+    for (const auto& c : *cols)
+      custom.push_back({c.name, c.type, c.description, c.priority, c.format});
+  }
   json::array out;
-  for (const Column& c : printerFor(rt).columns) {
+  for (const Column& c : custom.empty() ? printerFor(rt).columns : custom) {
     out.push_back(json::object{{"name", c.name},
                                {"type", c.type},
                                {"format", c.format},
@@ -506,6 +514,8 @@ json::array columnDefinitions(const core::ResourceType& rt) {
 
 json::array rowCells(const core::ResourceType& rt, const json::object& obj,
                      std::chrono::system_clock::time_point now) {
+  if (const auto* custom = rt.behavior ? rt.behavior->printerColumns() : nullptr)
+    return internal::customRowCells(*custom, obj, now);
   return printerFor(rt).row(obj, now);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/kinds/internal.h"
+#include "core/resource_behavior.h"
 
 namespace berth::core::kinds {
 namespace {
@@ -89,9 +90,8 @@ std::string valueAt(const json::object& obj, std::string_view path, bool numeric
       if (v->is_string()) return std::string(v->get_string());
       if (v->is_bool()) return v->get_bool() ? "true" : "false";
       if (v->is_int64() || v->is_uint64()) return json::serialize(*v);
-      if (v->is_null()) return numeric ? "0" : (head == "hostNetwork" || head == "unschedulable")
-                                                    ? "false"
-                                                    : "";
+      if (v->is_null())
+        return numeric ? "0" : (head == "hostNetwork" || head == "unschedulable") ? "false" : "";
       return "";
     }
     cur = v->if_object();
@@ -107,7 +107,8 @@ std::map<std::string, std::string> selectableFields(const ResourceType& rt,
   std::map<std::string, std::string> out;
   const json::object* meta = getObj(obj, "metadata");
   out["metadata.name"] = meta ? std::string(getStr(*meta, "name")) : "";
-  if (rt.namespaced) out["metadata.namespace"] = meta ? std::string(getStr(*meta, "namespace")) : "";
+  if (rt.namespaced)
+    out["metadata.namespace"] = meta ? std::string(getStr(*meta, "namespace")) : "";
   for (const auto& f : fieldsOf(rt)) {
     std::string_view name = f.name;
     if (name == "status.podIP") {
@@ -127,12 +128,31 @@ std::map<std::string, std::string> selectableFields(const ResourceType& rt,
     if (boolean && v.empty()) v = "false";
     out[f.name] = v;
   }
+  if (const auto* paths = rt.behavior ? rt.behavior->selectableFieldPaths() : nullptr) {
+    for (const auto& path : *paths) {
+      // Scalars as upstream's CRD field selectors compare them: strings bare, numbers and
+      // booleans in their JSON form; anything else does not match.
+      const json::value* v = valueAtPath(obj, path);
+      std::string text;
+      if (v && v->is_string()) {
+        text = std::string(v->get_string());
+      } else if (v && (v->is_number() || v->is_bool())) {
+        text = json::serialize(*v);
+      }
+      out[path.substr(path.starts_with(".") ? 1 : 0)] = text;
+    }
+  }
   return out;
 }
 
 bool isSelectableField(const ResourceType& rt, std::string_view field) {
   if (field == "metadata.name") return true;
   if (field == "metadata.namespace") return rt.namespaced;
+  if (const auto* paths = rt.behavior ? rt.behavior->selectableFieldPaths() : nullptr) {
+    for (const auto& path : *paths) {
+      if (std::string_view(path).substr(path.starts_with(".") ? 1 : 0) == field) return true;
+    }
+  }
   const auto& fields = fieldsOf(rt);
   return std::any_of(fields.begin(), fields.end(),
                      [&](const FieldSpec& f) { return field == f.name; });

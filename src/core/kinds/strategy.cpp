@@ -5,6 +5,7 @@
 
 #include "core/kinds/internal.h"
 #include "core/kinds/more_kinds.h"
+#include "core/resource_behavior.h"
 
 namespace berth::core::kinds {
 namespace {
@@ -53,6 +54,7 @@ void resetMetaForStatus(json::object& meta, const json::object& oldMeta, bool al
 void applyDefaults(const ResourceType& rt, boost::json::object& obj) {
   const KindOps& ops = opsFor(rt);
   if (ops.defaults) ops.defaults(obj);
+  if (rt.behavior) rt.behavior->applyDefaults(obj);
 }
 
 FieldErrors validateCreate(const ResourceType& rt, const boost::json::object& obj) {
@@ -60,6 +62,9 @@ FieldErrors validateCreate(const ResourceType& rt, const boost::json::object& ob
   const KindOps& ops = opsFor(rt);
   validateObjectMeta(obj, rt.namespaced, ops.nameFn, errs);
   if (ops.validate) ops.validate(obj, errs);
+  if (rt.behavior) {
+    for (auto& e : rt.behavior->validate(obj, nullptr)) errs.push_back(std::move(e));
+  }
   return errs;
 }
 
@@ -70,6 +75,9 @@ FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& ob
   validateObjectMetaUpdate(obj, old, errs);
   if (ops.validate) ops.validate(obj, errs);
   if (ops.validateUpdate) ops.validateUpdate(obj, old, errs);
+  if (rt.behavior) {
+    for (auto& e : rt.behavior->validate(obj, &old)) errs.push_back(std::move(e));
+  }
   return errs;
 }
 
@@ -78,6 +86,7 @@ void prepareForCreate(const ResourceType& rt, boost::json::object& obj) {
   if (rt.hasSubresource("status") && !ops.keepStatusOnCreate) obj["status"] = json::object();
   if (tracksGeneration(rt)) ensureObj(obj, "metadata")["generation"] = 1;
   if (ops.prepareCreate) ops.prepareCreate(obj);
+  if (rt.behavior) rt.behavior->prepareForCreate(obj);
 }
 
 void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
@@ -99,6 +108,7 @@ void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
     next["metadata"] = std::move(newMeta);
     next["status"] = std::move(status);
     obj = std::move(next);
+    if (rt.behavior) rt.behavior->prepareForUpdate(obj, old, statusUpdate);
     return;
   }
   if (rt.hasSubresource("status")) {
@@ -118,6 +128,7 @@ void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
     ensureObj(obj, "metadata")["generation"] = generation;
   }
   if (ops.prepareUpdate) ops.prepareUpdate(obj, old);
+  if (rt.behavior) rt.behavior->prepareForUpdate(obj, old, statusUpdate);
 }
 
 void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
@@ -137,6 +148,7 @@ void recordRequester(const ResourceType& rt, boost::json::object& obj, const Req
 }
 
 bool tracksGeneration(const ResourceType& rt) {
+  if (rt.behavior) return rt.behavior->tracksGeneration();
   static const std::pair<const char*, const char*> kTracked[] = {
       {"apps", "Deployment"},
       {"apps", "ReplicaSet"},
@@ -189,6 +201,10 @@ void renameFields(boost::json::object& obj, bool toCore) {
 }  // namespace
 
 void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (rt.behavior) {
+    rt.behavior->convertToStorage(rt, obj);
+    return;
+  }
   if (isEventsV1(rt)) {
     renameFields(obj, /*toCore=*/true);
     obj["apiVersion"] = "v1";
@@ -206,6 +222,10 @@ void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
 }
 
 void convertFromStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (rt.behavior) {
+    rt.behavior->convertFromStorage(rt, obj);
+    return;
+  }
   if (isEventsV1(rt)) {
     if (getStr(obj, "apiVersion") != "events.k8s.io/v1") renameFields(obj, /*toCore=*/false);
     obj["apiVersion"] = rt.apiVersion();

@@ -1,0 +1,63 @@
+#pragma once
+// The core::ResourceBehavior of one served version of a CustomResourceDefinition: objects are
+// pruned and defaulted by the version's structural schema when they come in, validated by the
+// storage version's schema, converted between versions with the `None` strategy (only apiVersion
+// changes), and printed with the version's additionalPrinterColumns.
+//
+// Thread-safety: immutable after construction.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apiserver/crd/schema.h"
+#include "core/resource_behavior.h"
+
+namespace berth::apiserver::crd {
+
+struct VersionSpec {
+  std::string group, version, kind;
+  std::shared_ptr<const Schema> schema;  // null: no schema (preserve everything)
+  boost::json::object openapi;           // the raw openAPIV3Schema plus apiVersion/kind
+  std::vector<core::PrinterColumn> columns;
+  std::optional<core::ScalePaths> scale;
+  bool statusSubresource = false;
+  std::vector<std::string> selectableFields;  // JSON paths (".spec.color")
+};
+
+class CustomResourceBehavior : public core::ResourceBehavior {
+ public:
+  explicit CustomResourceBehavior(VersionSpec spec) : spec_(std::move(spec)) {}
+
+  void convertToStorage(const core::ResourceType& rt, boost::json::object& obj) const override;
+  void convertFromStorage(const core::ResourceType& rt, boost::json::object& obj) const override;
+  void applyDefaults(boost::json::object& obj) const override;
+  std::vector<core::StatusCause> validate(const boost::json::object& obj,
+                                          const boost::json::object* old) const override;
+  void prepareForCreate(boost::json::object& obj) const override;
+  void prepareForUpdate(boost::json::object& obj, const boost::json::object& old,
+                        bool statusUpdate) const override;
+  bool tracksGeneration() const override { return true; }
+  std::vector<std::string> unknownFields(const boost::json::object& obj) const override;
+  const boost::json::object* openapiSchema() const override { return &spec_.openapi; }
+  const std::vector<core::PrinterColumn>* printerColumns() const override { return &spec_.columns; }
+  const core::ScalePaths* scalePaths() const override {
+    return spec_.scale ? &*spec_.scale : nullptr;
+  }
+  bool supportsStrategicMerge() const override { return false; }
+  const std::vector<std::string>* selectableFieldPaths() const override {
+    return &spec_.selectableFields;
+  }
+
+ private:
+  // Prune, then default, by this version's schema.
+  void normalize(boost::json::object& obj) const;
+
+  VersionSpec spec_;
+};
+
+// The autoscaling/v1 Scale of a custom object (served version) by its CRD's scale paths.
+boost::json::object scaleOf(const core::ScalePaths& paths, const boost::json::object& obj);
+// A merge patch setting the replicas at the spec path.
+boost::json::object replicasPatch(const core::ScalePaths& paths, int64_t replicas);
+
+}  // namespace berth::apiserver::crd
