@@ -1,0 +1,201 @@
+#include "client/reflector.h"
+
+#include <boost/json.hpp>
+
+#include <random>
+
+namespace berth::client {
+
+namespace json = boost::json;
+using core::Status;
+
+Reflector::Reflector(RestClient& client, Resource resource, ReflectorOptions options,
+                     ReflectorSink& sink)
+    : client_(client), resource_(std::move(resource)), options_(std::move(options)), sink_(sink) {}
+
+Reflector::~Reflector() { stop(); }
+
+void Reflector::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Reflector::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (current_) current_->stop();
+    cv_.notify_all();
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+std::string Reflector::lastSyncResourceVersion() const {
+  std::lock_guard lock(mu_);
+  return lastRv_;
+}
+
+Reflector::Stats Reflector::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Reflector::restartWatchFrom(const std::string& resourceVersion) {
+  std::lock_guard lock(mu_);
+  lastRv_ = resourceVersion;
+  if (current_) current_->stop();
+}
+
+void Reflector::setResourceVersion(std::string_view rv) {
+  if (rv.empty()) return;
+  std::lock_guard lock(mu_);
+  lastRv_ = std::string(rv);
+}
+
+void Reflector::sleepFor(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stopping_; });
+}
+
+Status Reflector::listAll() {
+  std::vector<ObjectPtr> objects;
+  std::string listRv, token;
+  for (;;) {
+    ListOptions o;
+    o.labelSelector = options_.labelSelector;
+    o.fieldSelector = options_.fieldSelector;
+    o.limit = options_.pageSize;
+    o.continueToken = token;
+    auto page = client_.list(resource_, options_.namespace_, o);
+    if (!page.ok()) return page.status();
+    auto* obj = page->if_object();
+    if (!obj) return Status::internal("list answer is not an object");
+    const json::object* meta = obj->contains("metadata") ? obj->at("metadata").if_object() : nullptr;
+    if (meta && meta->contains("resourceVersion") && meta->at("resourceVersion").is_string() &&
+        token.empty())
+      listRv = std::string(meta->at("resourceVersion").get_string());
+    // Items of a list carry no kind/apiVersion on the wire; handlers expect whole objects, as a
+    // watch delivers them, so they are filled in from the list's own.
+    std::string kind = obj->contains("kind") && obj->at("kind").is_string()
+                           ? std::string(obj->at("kind").get_string())
+                           : std::string();
+    if (kind.size() > 4 && kind.ends_with("List")) kind.resize(kind.size() - 4);
+    json::value apiVersion = obj->contains("apiVersion") ? obj->at("apiVersion") : json::value();
+    if (auto it = obj->find("items"); it != obj->end() && it->value().is_array()) {
+      for (auto& item : it->value().as_array()) {
+        if (auto* io = item.if_object()) {
+          if (!io->contains("kind") && !kind.empty()) (*io)["kind"] = kind;
+          if (!io->contains("apiVersion") && apiVersion.is_string()) (*io)["apiVersion"] = apiVersion;
+        }
+        objects.push_back(std::make_shared<const json::value>(std::move(item)));
+      }
+    }
+    token.clear();
+    if (meta && meta->contains("continue") && meta->at("continue").is_string())
+      token = std::string(meta->at("continue").get_string());
+    if (token.empty()) break;
+  }
+  if (listRv.empty()) return Status::internal("list answer has no metadata.resourceVersion");
+  sink_.onReplace(std::move(objects), listRv);
+  std::lock_guard lock(mu_);
+  lastRv_ = listRv;
+  ++stats_.lists;
+  return {};
+}
+
+Status Reflector::watchOnce(bool* expired) {
+  ListOptions o;
+  o.labelSelector = options_.labelSelector;
+  o.fieldSelector = options_.fieldSelector;
+  o.resourceVersion = lastSyncResourceVersion();
+  o.allowWatchBookmarks = true;
+  // A random 5-10 minute server timeout, as client-go uses, so many watchers do not all
+  // reconnect at once.
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  o.timeoutSeconds = 300 + static_cast<int>(rng() % 300);
+  auto w = client_.watch(resource_, options_.namespace_, o);
+  if (!w.ok()) {
+    if (w.status().code() == 410) *expired = true;
+    return w.status();
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return {};
+    current_ = w->get();
+    ++stats_.watches;
+  }
+  Status eventError;
+  Status st = (*w)->run([&](WatchEvent&& ev) {
+    if (ev.type == "ERROR") {
+      eventError = statusFromJson(ev.object, 500);
+      if (eventError.code() == 410) *expired = true;
+      return false;
+    }
+    auto obj = std::make_shared<const json::value>(std::move(ev.object));
+    std::string_view rv = objectResourceVersion(*obj);
+    if (ev.type == "ADDED") {
+      sink_.onAdd(obj);
+    } else if (ev.type == "MODIFIED") {
+      sink_.onUpdate(obj);
+    } else if (ev.type == "DELETED") {
+      sink_.onDelete(obj);
+    } else if (ev.type != "BOOKMARK") {
+      eventError = Status::internal("unknown watch event type " + ev.type);
+      return false;
+    }
+    setResourceVersion(rv);
+    return true;
+  });
+  {
+    std::lock_guard lock(mu_);
+    current_ = nullptr;
+  }
+  return eventError.ok() ? st : eventError;
+}
+
+void Reflector::run() {
+  bool needList = true;
+  auto backoff = std::chrono::milliseconds(50);
+  const auto maxBackoff = std::chrono::milliseconds(2000);
+  auto fail = [&] {
+    sleepFor(backoff);
+    backoff = std::min(backoff * 2, maxBackoff);
+  };
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    if (needList) {
+      Status st = listAll();
+      if (!st.ok()) {
+        fail();
+        continue;
+      }
+      needList = false;
+    }
+    bool expired = false;
+    Status st = watchOnce(&expired);
+    if (expired) {
+      std::lock_guard lock(mu_);
+      ++stats_.expiredRelists;
+      needList = true;
+      continue;
+    }
+    if (st.ok()) {
+      backoff = std::chrono::milliseconds(50);
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.watchErrors;
+    }
+    // A transport failure (server restarting, connection reset) keeps the resourceVersion: the
+    // next watch resumes from it. Any other error (a 5xx, a malformed stream) re-lists.
+    if (st.code() != 503) needList = true;
+    fail();
+  }
+}
+
+}  // namespace berth::client
