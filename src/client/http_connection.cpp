@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 
@@ -63,6 +64,13 @@ std::string trim(std::string_view s) {
 }  // namespace
 
 core::Result<std::shared_ptr<TlsContext>> makeTlsContext(const TlsConfig& config) {
+  // OpenSSL writes to the socket with write(2) (even inside SSL_read, for alerts), so a peer that
+  // went away would raise SIGPIPE and kill the process; errors come back as EPIPE instead.
+  static const bool sigpipeIgnored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipeIgnored;
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx) return Status::internal(sslError("SSL_CTX_new"));
   auto holder = std::make_shared<TlsContext>(ctx, !config.insecureSkipVerify);

@@ -3,6 +3,9 @@
 // one request at a time; keep-alive reuse is the pool's business (RestClient). OpenSSL types stay
 // in the .cpp so including this header costs nothing.
 //
+// The first TLS context made ignores SIGPIPE process-wide (as Go's runtime does for sockets):
+// a server closing a connection must be an error value, not the end of the process.
+//
 // Thread-safety: a connection belongs to one thread at a time, except `abort()`, which any
 // thread may call to make a blocked read or write return (how a watch is cancelled).
 #include <chrono>

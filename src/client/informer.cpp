@@ -23,7 +23,8 @@ SharedInformer::SharedInformer(RestClient& client, Resource resource, InformerOp
   ro.namespace_ = options_.namespace_;
   ro.labelSelector = options_.labelSelector;
   ro.fieldSelector = options_.fieldSelector;
-  reflector_ = std::make_unique<Reflector>(client, resource_, ro, static_cast<ReflectorSink&>(*this));
+  ro.pageSize = options_.pageSize;
+  reflector_ = std::make_unique<Reflector>(client, resource_, ro, *this);
 }
 
 SharedInformer::~SharedInformer() { stop(); }

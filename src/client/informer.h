@@ -57,6 +57,7 @@ struct InformerOptions {
   std::string labelSelector;
   std::string fieldSelector;
   std::chrono::milliseconds resyncPeriod{0};  // 0 = no resync
+  long long pageSize = 500;                   // list page size (limit)
 };
 
 // Read access to an informer's cache, by namespace and label selector.
@@ -74,7 +75,9 @@ class Lister {
   const Indexer* indexer_;
 };
 
-class SharedInformer : private ReflectorSink {
+// The ReflectorSink side is public so tests can feed an informer directly; in production only
+// its reflector calls it.
+class SharedInformer : public ReflectorSink {
  public:
   SharedInformer(RestClient& client, Resource resource, InformerOptions options = {});
   ~SharedInformer() override;
@@ -98,6 +101,12 @@ class SharedInformer : private ReflectorSink {
   Reflector& reflector() { return *reflector_; }
   std::string lastSyncResourceVersion() const { return reflector_->lastSyncResourceVersion(); }
 
+  // ReflectorSink: update the cache, then queue the notifications.
+  void onReplace(std::vector<ObjectPtr> objects, const std::string& resourceVersion) override;
+  void onAdd(ObjectPtr obj) override;
+  void onUpdate(ObjectPtr obj) override;
+  void onDelete(ObjectPtr obj) override;
+
  private:
   struct Notification {
     enum Kind { kAdd, kUpdate, kDelete } kind;
@@ -106,10 +115,6 @@ class SharedInformer : private ReflectorSink {
     int handlerId = 0;  // 0 = every handler
   };
 
-  void onReplace(std::vector<ObjectPtr> objects, const std::string& resourceVersion) override;
-  void onAdd(ObjectPtr obj) override;
-  void onUpdate(ObjectPtr obj) override;
-  void onDelete(ObjectPtr obj) override;
   void enqueue(Notification n);
   void dispatchLoop();
 

@@ -27,8 +27,10 @@ YAML::Node findNamed(const YAML::Node& root, const char* list, const char* inner
   for (const auto& item : root[list]) {
     if (item["name"] && item["name"].as<std::string>() == name) return item[inner];
   }
-  return YAML::Node();
+  return YAML::Node(YAML::NodeType::Undefined);
 }
+
+bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
 
 std::string str(const YAML::Node& n, const char* key) {
   return n && n[key] ? n[key].as<std::string>() : std::string();
@@ -63,9 +65,9 @@ core::Result<RestConfig> loadKubeconfig(const std::string& path, const std::stri
     std::string ctxName = context.empty() ? str(root, "current-context") : context;
     if (ctxName.empty()) return Status::badRequest("kubeconfig " + path + " has no current-context");
     YAML::Node ctx = findNamed(root, "contexts", "context", ctxName);
-    if (!ctx) return Status::badRequest("context \"" + ctxName + "\" not found in " + path);
+    if (!present(ctx)) return Status::badRequest("context \"" + ctxName + "\" not found in " + path);
     YAML::Node cluster = findNamed(root, "clusters", "cluster", str(ctx, "cluster"));
-    if (!cluster) return Status::badRequest("cluster of context \"" + ctxName + "\" not found");
+    if (!present(cluster)) return Status::badRequest("cluster of context \"" + ctxName + "\" not found");
     YAML::Node user = findNamed(root, "users", "user", str(ctx, "user"));
 
     RestConfig c;
@@ -75,7 +77,7 @@ core::Result<RestConfig> loadKubeconfig(const std::string& path, const std::stri
     auto ca = dataOrFile(cluster, "certificate-authority", dir);
     if (!ca.ok()) return ca.status();
     c.caPem = *ca;
-    if (user) {
+    if (present(user)) {
       c.bearerToken = str(user, "token");
       if (c.bearerToken.empty() && !str(user, "tokenFile").empty()) {
         auto t = readWholeFile(str(user, "tokenFile"));
