@@ -125,9 +125,9 @@ void EventRecorder::write(const Pending& p) {
     aggregates_.erase(it);  // gone or unpatchable: start a new Event
   }
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".%llx",
-                static_cast<unsigned long long>(
-                    std::chrono::system_clock::now().time_since_epoch().count()));
+  std::snprintf(
+      suffix, sizeof suffix, ".%llx",
+      static_cast<unsigned long long>(std::chrono::system_clock::now().time_since_epoch().count()));
   std::string name = field(p.involved, "name") + suffix;
   json::object source{{"component", component_}};
   if (!host_.empty()) source["host"] = host_;

@@ -57,7 +57,8 @@ std::string lower(std::string s) {
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -93,12 +94,12 @@ core::Result<std::shared_ptr<TlsContext>> makeTlsContext(const TlsConfig& config
     }
   }
   if (!config.clientCertPem.empty() || !config.clientKeyPem.empty()) {
-    BIO* cb = BIO_new_mem_buf(config.clientCertPem.data(),
-                              static_cast<int>(config.clientCertPem.size()));
+    BIO* cb =
+        BIO_new_mem_buf(config.clientCertPem.data(), static_cast<int>(config.clientCertPem.size()));
     X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
     BIO_free(cb);
-    BIO* kb = BIO_new_mem_buf(config.clientKeyPem.data(),
-                              static_cast<int>(config.clientKeyPem.size()));
+    BIO* kb =
+        BIO_new_mem_buf(config.clientKeyPem.data(), static_cast<int>(config.clientKeyPem.size()));
     EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
     BIO_free(kb);
     bool ok = cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 &&
@@ -166,8 +167,8 @@ core::Result<std::unique_ptr<HttpConnection>> HttpConnection::open(
   SSL_set_fd(ssl, c->fd_);
   in6_addr ip6;
   in_addr ip4;
-  bool isIp = inet_pton(AF_INET, host.c_str(), &ip4) == 1 ||
-              inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+  bool isIp =
+      inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
   if (!isIp) SSL_set_tlsext_host_name(ssl, host.c_str());
   if (c->tls_->verify) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);

@@ -22,7 +22,7 @@ namespace berth::client {
 
 // TLS settings shared by every connection to one server.
 struct TlsConfig {
-  std::string caPem;          // trusted roots; empty = the system's
+  std::string caPem;  // trusted roots; empty = the system's
   bool insecureSkipVerify = false;
   std::string clientCertPem;  // both set for client-certificate authentication
   std::string clientKeyPem;

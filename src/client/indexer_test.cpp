@@ -14,10 +14,10 @@ namespace {
 namespace json = boost::json;
 
 ObjectPtr pod(std::string ns, std::string name, std::string node, std::string app = "web") {
-  return std::make_shared<const json::value>(json::object{
-      {"kind", "Pod"},
-      {"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"app", app}}}}},
-      {"spec", {{"nodeName", node}}}});
+  return std::make_shared<const json::value>(
+      json::object{{"kind", "Pod"},
+                   {"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"app", app}}}}},
+                   {"spec", {{"nodeName", node}}}});
 }
 
 std::vector<std::string> names(std::vector<ObjectPtr> objs) {

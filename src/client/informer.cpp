@@ -6,7 +6,8 @@ namespace berth::client {
 
 namespace json = boost::json;
 
-std::vector<ObjectPtr> Lister::list(std::string_view ns, const core::LabelSelector* selector) const {
+std::vector<ObjectPtr> Lister::list(std::string_view ns,
+                                    const core::LabelSelector* selector) const {
   auto all = indexer_->listNamespace(ns);
   if (!selector) return all;
   std::vector<ObjectPtr> out;

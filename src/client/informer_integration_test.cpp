@@ -74,8 +74,9 @@ TEST(InformerIntegration, SyncsFollowsSurvivesRestartAndRelistsOn410) {
 
   // Changes made through the REST client reach the cache and the handlers.
   ASSERT_TRUE(client->create(kConfigMaps, "inf", configMap("inf", "new", "a")).ok());
-  ASSERT_TRUE(client->patch(kConfigMaps, "inf", "cm-1", PatchType::kMerge,
-                            R"({"data":{"k":"changed"}})").ok());
+  ASSERT_TRUE(
+      client->patch(kConfigMaps, "inf", "cm-1", PatchType::kMerge, R"({"data":{"k":"changed"}})")
+          .ok());
   ASSERT_TRUE(client->remove(kConfigMaps, "inf", "cm-2").ok());
   ASSERT_TRUE(eventually([&] {
     return dataOf(inf, "new") == "a" && dataOf(inf, "cm-1") == "changed" &&
@@ -92,12 +93,14 @@ TEST(InformerIntegration, SyncsFollowsSurvivesRestartAndRelistsOn410) {
   auto before = inf.reflector().stats();
   server.stop();
   ASSERT_TRUE(server.start("sqlite"));
-  ASSERT_TRUE(client->patch(kConfigMaps, "inf", "cm-3", PatchType::kMerge,
-                            R"({"data":{"k":"after-restart"}})").ok());
+  ASSERT_TRUE(client
+                  ->patch(kConfigMaps, "inf", "cm-3", PatchType::kMerge,
+                          R"({"data":{"k":"after-restart"}})")
+                  .ok());
   ASSERT_TRUE(client->remove(kConfigMaps, "inf", "cm-4").ok());
-  ASSERT_TRUE(eventually([&] {
-    return dataOf(inf, "cm-3") == "after-restart" && !inf.lister().get("inf", "cm-4");
-  }, std::chrono::seconds(15)));
+  ASSERT_TRUE(eventually(
+      [&] { return dataOf(inf, "cm-3") == "after-restart" && !inf.lister().get("inf", "cm-4"); },
+      std::chrono::seconds(15)));
   auto afterRestart = inf.reflector().stats();
   EXPECT_GT(afterRestart.watches, before.watches);
   EXPECT_GT(afterRestart.watchErrors, before.watchErrors) << "the restart broke the watch";

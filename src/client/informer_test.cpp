@@ -17,9 +17,9 @@ namespace json = boost::json;
 using testing::eventually;
 
 ObjectPtr cm(std::string name, std::string rv) {
-  return std::make_shared<const json::value>(json::object{
-      {"kind", "ConfigMap"},
-      {"metadata", {{"namespace", "ns"}, {"name", name}, {"resourceVersion", rv}}}});
+  return std::make_shared<const json::value>(
+      json::object{{"kind", "ConfigMap"},
+                   {"metadata", {{"namespace", "ns"}, {"name", name}, {"resourceVersion", rv}}}});
 }
 
 struct Recorder {
@@ -49,7 +49,8 @@ struct Recorder {
 class InformerUnitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto c = RestClient::create(RestConfig{.server = "https://127.0.0.1:1", .insecureSkipVerify = true});
+    auto c =
+        RestClient::create(RestConfig{.server = "https://127.0.0.1:1", .insecureSkipVerify = true});
     ASSERT_TRUE(c.ok());
     client_ = std::move(c).value();
   }
@@ -70,9 +71,9 @@ TEST_F(InformerUnitTest, RelistTurnsVanishedObjectsIntoTombstones) {
   inf.onAdd(cm("c", "5"));
   // A re-list after 410: "a" changed, "c" vanished unseen, "d" is new.
   inf.onReplace({cm("a", "7"), cm("d", "8")}, "8");
-  std::vector<std::string> want{"add ns/a",        "add ns/b",         "update ns/a 1->3",
-                                "delete ns/b",     "add ns/c",         "update ns/a 3->7",
-                                "add ns/d",        "tombstone ns/c"};
+  std::vector<std::string> want{"add ns/a",    "add ns/b",      "update ns/a 1->3",
+                                "delete ns/b", "add ns/c",      "update ns/a 3->7",
+                                "add ns/d",    "tombstone ns/c"};
   ASSERT_TRUE(eventually([&] { return rec.snapshot().size() >= want.size(); }));
   EXPECT_EQ(rec.snapshot(), want);
   EXPECT_EQ(inf.indexer().size(), 2u);

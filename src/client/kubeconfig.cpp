@@ -63,11 +63,14 @@ core::Result<RestConfig> loadKubeconfig(const std::string& path, const std::stri
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   try {
     std::string ctxName = context.empty() ? str(root, "current-context") : context;
-    if (ctxName.empty()) return Status::badRequest("kubeconfig " + path + " has no current-context");
+    if (ctxName.empty())
+      return Status::badRequest("kubeconfig " + path + " has no current-context");
     YAML::Node ctx = findNamed(root, "contexts", "context", ctxName);
-    if (!present(ctx)) return Status::badRequest("context \"" + ctxName + "\" not found in " + path);
+    if (!present(ctx))
+      return Status::badRequest("context \"" + ctxName + "\" not found in " + path);
     YAML::Node cluster = findNamed(root, "clusters", "cluster", str(ctx, "cluster"));
-    if (!present(cluster)) return Status::badRequest("cluster of context \"" + ctxName + "\" not found");
+    if (!present(cluster))
+      return Status::badRequest("cluster of context \"" + ctxName + "\" not found");
     YAML::Node user = findNamed(root, "users", "user", str(ctx, "user"));
 
     RestConfig c;
@@ -83,7 +86,8 @@ core::Result<RestConfig> loadKubeconfig(const std::string& path, const std::stri
         auto t = readWholeFile(str(user, "tokenFile"));
         if (!t.ok()) return t.status();
         c.bearerToken = *t;
-        while (!c.bearerToken.empty() && std::isspace(static_cast<unsigned char>(c.bearerToken.back())))
+        while (!c.bearerToken.empty() &&
+               std::isspace(static_cast<unsigned char>(c.bearerToken.back())))
           c.bearerToken.pop_back();
       }
       auto cert = dataOrFile(user, "client-certificate", dir);

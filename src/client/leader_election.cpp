@@ -69,9 +69,8 @@ bool LeaderElector::waitStop(std::chrono::milliseconds d) {
 bool LeaderElector::tryAcquireOrRenew() {
   const auto& r = leaseResource();
   std::string now = nowMicroTime();
-  int durationSeconds = static_cast<int>(
-      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(
-                                 config_.leaseDuration).count()));
+  int durationSeconds = static_cast<int>(std::max<long long>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(config_.leaseDuration).count()));
   auto current = client_.get(r, config_.leaseNamespace, config_.leaseName);
   if (!current.ok()) {
     if (!current.status().isNotFound()) return false;
@@ -92,8 +91,8 @@ bool LeaderElector::tryAcquireOrRenew() {
     return true;
   }
   json::object& obj = current->as_object();
-  json::object& spec = obj["spec"].is_object() ? obj["spec"].as_object()
-                                               : obj["spec"].emplace_object();
+  json::object& spec =
+      obj["spec"].is_object() ? obj["spec"].as_object() : obj["spec"].emplace_object();
   std::string holder = spec.contains("holderIdentity") && spec["holderIdentity"].is_string()
                            ? std::string(spec["holderIdentity"].get_string())
                            : std::string();

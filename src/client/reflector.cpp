@@ -71,7 +71,8 @@ Status Reflector::listAll() {
     if (!page.ok()) return page.status();
     auto* obj = page->if_object();
     if (!obj) return Status::internal("list answer is not an object");
-    const json::object* meta = obj->contains("metadata") ? obj->at("metadata").if_object() : nullptr;
+    const json::object* meta =
+        obj->contains("metadata") ? obj->at("metadata").if_object() : nullptr;
     if (meta && meta->contains("resourceVersion") && meta->at("resourceVersion").is_string() &&
         token.empty())
       listRv = std::string(meta->at("resourceVersion").get_string());
@@ -86,7 +87,8 @@ Status Reflector::listAll() {
       for (auto& item : it->value().as_array()) {
         if (auto* io = item.if_object()) {
           if (!io->contains("kind") && !kind.empty()) (*io)["kind"] = kind;
-          if (!io->contains("apiVersion") && apiVersion.is_string()) (*io)["apiVersion"] = apiVersion;
+          if (!io->contains("apiVersion") && apiVersion.is_string())
+            (*io)["apiVersion"] = apiVersion;
         }
         objects.push_back(std::make_shared<const json::value>(std::move(item)));
       }

@@ -55,22 +55,38 @@ std::string query(const ListOptions& o, bool watch) {
 
 const char* reasonForCode(int code) {
   switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 406: return "NotAcceptable";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "RequestEntityTooLarge";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return "Unknown";
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 406:
+      return "NotAcceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -157,7 +173,8 @@ Status Watch::run(const std::function<bool(WatchEvent&&)>& onEvent) {
 }
 
 RestClient::RestClient(RestConfig config)
-    : config_(std::move(config)), pool_(std::make_unique<Pool>()),
+    : config_(std::move(config)),
+      pool_(std::make_unique<Pool>()),
       limiter_(config_.qps, config_.burst) {}
 
 RestClient::~RestClient() = default;
@@ -182,8 +199,8 @@ core::Result<std::unique_ptr<RestClient>> RestClient::create(RestConfig config) 
   }
   if (host.empty() || port <= 0 || port > 65535)
     return Status::badRequest("bad server URL " + server);
-  auto tls = makeTlsContext({config.caPem, config.insecureSkipVerify, config.clientCertPem,
-                             config.clientKeyPem});
+  auto tls = makeTlsContext(
+      {config.caPem, config.insecureSkipVerify, config.clientCertPem, config.clientKeyPem});
   if (!tls.ok()) return tls.status();
   std::unique_ptr<RestClient> c(new RestClient(std::move(config)));
   c->host_ = host;
@@ -291,7 +308,8 @@ core::Result<json::value> RestClient::requestOnce(std::string_view method, std::
       if (ec) return Status::internal("server sent invalid JSON: " + ec.message());
       return v;
     }
-    if (!rh->header("retry-after").empty()) *retryAfter = std::atoi(rh->header("retry-after").c_str());
+    if (!rh->header("retry-after").empty())
+      *retryAfter = std::atoi(rh->header("retry-after").c_str());
     if (ec || !v.is_object())
       return Status::generic(rh->status, reasonForCode(rh->status), data.substr(0, 512));
     return statusFromJson(v, rh->status);
@@ -299,8 +317,7 @@ core::Result<json::value> RestClient::requestOnce(std::string_view method, std::
 }
 
 core::Result<json::value> RestClient::request(std::string_view method, std::string_view target,
-                                              std::string_view body,
-                                              std::string_view contentType) {
+                                              std::string_view body, std::string_view contentType) {
   for (int attempt = 0;; ++attempt) {
     limiter_.wait();
     int retryAfter = 0;
@@ -323,8 +340,7 @@ core::Result<json::value> RestClient::list(const Resource& r, std::string_view n
 }
 
 core::Result<json::value> RestClient::create(const Resource& r, std::string_view ns,
-                                             const json::value& obj,
-                                             std::string_view subresource) {
+                                             const json::value& obj, std::string_view subresource) {
   std::string target = path(r, ns);
   if (!subresource.empty()) {
     // POST to a subresource of a named object (pods/x/binding, pods/x/eviction).
@@ -348,8 +364,7 @@ core::Result<json::value> RestClient::updateStatus(const Resource& r, std::strin
   auto* meta = o && o->contains("metadata") ? o->at("metadata").if_object() : nullptr;
   if (!meta || !meta->contains("name") || !meta->at("name").is_string())
     return Status::badRequest("updateStatus needs metadata.name");
-  return request("PUT", path(r, ns, meta->at("name").get_string(), "status"),
-                 json::serialize(obj));
+  return request("PUT", path(r, ns, meta->at("name").get_string(), "status"), json::serialize(obj));
 }
 
 core::Result<json::value> RestClient::patch(const Resource& r, std::string_view ns,

@@ -162,8 +162,8 @@ class RestClient {
   core::Result<std::unique_ptr<HttpConnection>> acquire(bool* reused);
   void release(std::unique_ptr<HttpConnection> conn);
   core::Result<boost::json::value> requestOnce(std::string_view method, std::string_view target,
-                                               std::string_view body,
-                                               std::string_view contentType, int* retryAfter);
+                                               std::string_view body, std::string_view contentType,
+                                               int* retryAfter);
 
   struct Pool;
   RestConfig config_;

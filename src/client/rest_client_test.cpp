@@ -102,8 +102,8 @@ TEST_F(RestClientTest, CrudAndServerStatusesBecomeCoreStatus) {
 
 TEST_F(RestClientTest, PatchTypesAndStatusSubresource) {
   ASSERT_TRUE(client_->create(kConfigMaps, "rest", configMap("rest", "patched")).ok());
-  auto merge = client_->patch(kConfigMaps, "rest", "patched", PatchType::kMerge,
-                              R"({"data":{"m":"1"}})");
+  auto merge =
+      client_->patch(kConfigMaps, "rest", "patched", PatchType::kMerge, R"({"data":{"m":"1"}})");
   ASSERT_TRUE(merge.ok()) << merge.status().message();
   auto smp = client_->patch(kConfigMaps, "rest", "patched", PatchType::kStrategicMerge,
                             R"({"metadata":{"labels":{"s":"1"}}})");
@@ -147,7 +147,8 @@ TEST_F(RestClientTest, KeepAliveReusesConnections) {
 TEST_F(RestClientTest, ListPagesWithLimitAndContinue) {
   createNamespace(*client_, "paging");
   for (int i = 0; i < 7; ++i)
-    ASSERT_TRUE(client_->create(kConfigMaps, "paging", configMap("paging", "p" + std::to_string(i))).ok());
+    ASSERT_TRUE(
+        client_->create(kConfigMaps, "paging", configMap("paging", "p" + std::to_string(i))).ok());
   std::vector<std::string> names;
   ListOptions o{.limit = 3};
   int pages = 0;

@@ -142,10 +142,10 @@ inline boost::json::value configMap(const std::string& ns, const std::string& na
 }
 
 inline void createNamespace(RestClient& c, const std::string& name) {
-  auto r = c.create(kNamespaces, "",
-                    boost::json::object{{"apiVersion", "v1"},
-                                        {"kind", "Namespace"},
-                                        {"metadata", {{"name", name}}}});
+  auto r =
+      c.create(kNamespaces, "",
+               boost::json::object{
+                   {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
   ASSERT_TRUE(r.ok() || r.status().isAlreadyExists()) << r.status().message();
 }
 
