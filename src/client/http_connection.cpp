@@ -195,6 +195,12 @@ void HttpConnection::setReadTimeout(std::chrono::milliseconds timeout) {
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+bool HttpConnection::closedByPeer() {
+  if (!buffer_.empty() || SSL_pending(static_cast<SSL*>(ssl_)) > 0) return true;
+  pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) != 0;  // readable when idle = EOF, an alert or a stray byte
+}
+
 void HttpConnection::abort() {
   reusable_ = false;
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);

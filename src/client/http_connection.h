@@ -67,6 +67,9 @@ class HttpConnection {
   // Any thread: wakes blocked I/O; the connection is then dead.
   void abort();
   bool reusable() const { return reusable_; }
+  // For an idle connection: whether the peer closed it (or sent something unasked), checked
+  // without blocking; such a connection must not carry another request.
+  bool closedByPeer();
 
  private:
   HttpConnection() = default;

@@ -63,8 +63,14 @@ TEST(InformerIntegration, SyncsFollowsSurvivesRestartAndRelistsOn410) {
   SharedInformer inf(*client, kConfigMaps, {.namespace_ = "inf", .pageSize = 50});
   Counts counts;
   inf.addEventHandler(counts.handler());
+  auto syncStart = std::chrono::steady_clock::now();
   inf.start();
   ASSERT_TRUE(inf.waitForSync(std::chrono::seconds(10)));
+  std::cerr << "informer: 200 ConfigMaps synced in 4 pages in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - syncStart)
+                   .count()
+            << " ms\n";
   EXPECT_EQ(inf.indexer().size(), 200u);
   EXPECT_EQ(inf.indexer().listNamespace("inf").size(), 200u);
   ASSERT_TRUE(eventually([&] { return counts.get(&Counts::adds) == 200; }));

@@ -253,9 +253,10 @@ std::string RestClient::headFor(std::string_view method, std::string_view target
 core::Result<std::unique_ptr<HttpConnection>> RestClient::acquire(bool* reused) {
   {
     std::lock_guard lock(pool_->mu);
-    if (!pool_->idle.empty()) {
+    while (!pool_->idle.empty()) {
       auto c = std::move(pool_->idle.back());
       pool_->idle.pop_back();
+      if (c->closedByPeer()) continue;  // the server closed it while idle
       *reused = true;
       return c;
     }
@@ -288,9 +289,17 @@ core::Result<json::value> RestClient::requestOnce(std::string_view method, std::
     ++requestsSent_;
     Status st = c.send(head);
     if (st.ok() && !body.empty()) st = c.send(body);
-    core::Result<HttpResponseHead> rh = st.ok() ? c.readHead() : core::Result<HttpResponseHead>(st);
+    if (!st.ok()) {
+      if (reused && attempt == 0) continue;  // never reached the server
+      return st;
+    }
+    auto rh = c.readHead();
     if (!rh.ok()) {
-      if (reused && attempt == 0) continue;
+      // Closed before answering: the server may have dropped the idle connection as the request
+      // went out. Go's transport resends only requests that are safe to repeat; so does this.
+      bool repeatable = method != "POST" && method != "PATCH";
+      if (reused && attempt == 0 && repeatable && rh.status().reason() == "ConnectionClosed")
+        continue;
       return rh.status();
     }
     std::string data;
