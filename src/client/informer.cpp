@@ -25,6 +25,7 @@ SharedInformer::SharedInformer(RestClient& client, Resource resource, InformerOp
   ro.labelSelector = options_.labelSelector;
   ro.fieldSelector = options_.fieldSelector;
   ro.pageSize = options_.pageSize;
+  ro.useWatchList = options_.useWatchList;
   reflector_ = std::make_unique<Reflector>(client, resource_, ro, *this);
 }
 

@@ -58,6 +58,7 @@ struct InformerOptions {
   std::string fieldSelector;
   std::chrono::milliseconds resyncPeriod{0};  // 0 = no resync
   long long pageSize = 500;                   // list page size (limit)
+  bool useWatchList = false;                  // sync by a streaming list (ReflectorOptions)
 };
 
 // Read access to an informer's cache, by namespace and label selector.

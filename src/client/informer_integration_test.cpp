@@ -95,6 +95,23 @@ TEST(InformerIntegration, SyncsFollowsSurvivesRestartAndRelistsOn410) {
   EXPECT_EQ(counts.get(&Counts::tombstones), 0);
   EXPECT_EQ(inf.indexer().size(), 200u);
 
+  // The same state by a streaming list (sendInitialEvents), then live changes on that stream.
+  {
+    SharedInformer streamed(*client, kConfigMaps, {.namespace_ = "inf", .useWatchList = true});
+    streamed.start();
+    ASSERT_TRUE(streamed.waitForSync(std::chrono::seconds(10)));
+    EXPECT_EQ(streamed.indexer().size(), 200u);
+    EXPECT_EQ(dataOf(streamed, "cm-1"), "changed");
+    ASSERT_TRUE(
+        client->patch(kConfigMaps, "inf", "cm-5", PatchType::kMerge, R"({"data":{"k":"streamed"}})")
+            .ok());
+    ASSERT_TRUE(eventually([&] { return dataOf(streamed, "cm-5") == "streamed"; }));
+    auto s = streamed.reflector().stats();
+    EXPECT_EQ(s.lists, 1);
+    EXPECT_EQ(s.watches, 1) << "one request both listed and watched";
+    streamed.stop();
+  }
+
   // Restart the server (same port, same data): the informer reconnects by itself.
   auto before = inf.reflector().stats();
   server.stop();

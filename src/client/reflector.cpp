@@ -53,6 +53,16 @@ void Reflector::setResourceVersion(std::string_view rv) {
   lastRv_ = std::string(rv);
 }
 
+bool Reflector::isInitialEventsEnd(const json::value& obj) {
+  const auto* o = obj.if_object();
+  if (!o || !o->contains("metadata") || !o->at("metadata").is_object()) return false;
+  const auto& meta = o->at("metadata").get_object();
+  auto a = meta.find("annotations");
+  if (a == meta.end() || !a->value().is_object()) return false;
+  auto end = a->value().get_object().find("k8s.io/initial-events-end");
+  return end != a->value().get_object().end() && end->value() == "true";
+}
+
 void Reflector::sleepFor(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, d, [&] { return stopping_; });
@@ -106,12 +116,19 @@ Status Reflector::listAll() {
   return {};
 }
 
-Status Reflector::watchOnce(bool* expired) {
+Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
   ListOptions o;
   o.labelSelector = options_.labelSelector;
   o.fieldSelector = options_.fieldSelector;
-  o.resourceVersion = lastSyncResourceVersion();
   o.allowWatchBookmarks = true;
+  if (watchList) {
+    // A streaming list: the current state as ADDED events, closed by a bookmark annotated
+    // k8s.io/initial-events-end, then changes on the same stream.
+    o.sendInitialEvents = true;
+    o.resourceVersionMatch = "NotOlderThan";
+  } else {
+    o.resourceVersion = lastSyncResourceVersion();
+  }
   // A random 5-10 minute server timeout, as client-go uses, so many watchers do not all
   // reconnect at once.
   static thread_local std::mt19937 rng{std::random_device{}()};
@@ -127,6 +144,8 @@ Status Reflector::watchOnce(bool* expired) {
     current_ = w->get();
     ++stats_.watches;
   }
+  bool initial = watchList;
+  std::vector<ObjectPtr> initialObjects;
   Status eventError;
   Status st = (*w)->run([&](WatchEvent&& ev) {
     if (ev.type == "ERROR") {
@@ -136,6 +155,24 @@ Status Reflector::watchOnce(bool* expired) {
     }
     auto obj = std::make_shared<const json::value>(std::move(ev.object));
     std::string_view rv = objectResourceVersion(*obj);
+    if (initial) {
+      if (ev.type == "ADDED") {
+        initialObjects.push_back(obj);
+        return true;
+      }
+      if (ev.type == "BOOKMARK" && isInitialEventsEnd(*obj)) {
+        sink_.onReplace(std::move(initialObjects), std::string(rv));
+        initial = false;
+        *synced = true;
+        std::lock_guard lock(mu_);
+        ++stats_.lists;
+        lastRv_ = std::string(rv);
+        return true;
+      }
+      if (ev.type == "BOOKMARK") return true;
+      eventError = Status::internal("unexpected " + ev.type + " event before the initial state");
+      return false;
+    }
     if (ev.type == "ADDED") {
       sink_.onAdd(obj);
     } else if (ev.type == "MODIFIED") {
@@ -153,7 +190,9 @@ Status Reflector::watchOnce(bool* expired) {
     std::lock_guard lock(mu_);
     current_ = nullptr;
   }
-  return eventError.ok() ? st : eventError;
+  if (!eventError.ok()) return eventError;
+  if (st.ok() && initial) return Status::unavailable("watch ended before the initial state");
+  return st;
 }
 
 void Reflector::run() {
@@ -169,7 +208,8 @@ void Reflector::run() {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    if (needList) {
+    bool watchList = needList && options_.useWatchList && !watchListRefused_;
+    if (needList && !watchList) {
       Status st = listAll();
       if (!st.ok()) {
         fail();
@@ -177,8 +217,15 @@ void Reflector::run() {
       }
       needList = false;
     }
-    bool expired = false;
-    Status st = watchOnce(&expired);
+    bool expired = false, synced = false;
+    Status st = watchOnce(watchList, &expired, &synced);
+    if (synced) needList = false;
+    if (watchList && !synced && (st.code() == 400 || st.code() == 422 || st.code() == 403)) {
+      // The server does not serve streaming lists (an older API server): list from now on,
+      // as client-go falls back.
+      watchListRefused_ = true;
+      continue;
+    }
     if (expired) {
       std::lock_guard lock(mu_);
       ++stats_.expiredRelists;

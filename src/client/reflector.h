@@ -12,6 +12,10 @@
 // an HTTP answer or an ERROR event) does it list again. Failures back off exponentially
 // (50 ms doubling to 2 s; reset by a successful watch).
 //
+// With `useWatchList` the list is replaced by one watch with sendInitialEvents=true: the
+// initial ADDED events are collected until the bookmark annotated k8s.io/initial-events-end,
+// handed to `onReplace` at that bookmark's resourceVersion, and the same stream goes on.
+//
 // Consistency: the sink sees events in resourceVersion order, each exactly once between two
 // replaces; after a replace the sink's content equals the server's at that resourceVersion.
 //
@@ -44,6 +48,10 @@ struct ReflectorOptions {
   std::string labelSelector;
   std::string fieldSelector;
   long long pageSize = 500;
+  // Sync by a streaming list (WatchList: watch with sendInitialEvents=true) instead of paged
+  // lists, as client-go's WatchListClient feature does: one request, no full list in memory on
+  // the server. Falls back to lists if the server refuses it.
+  bool useWatchList = false;
 };
 
 class Reflector {
@@ -69,8 +77,10 @@ class Reflector {
  private:
   void run();
   core::Status listAll();
-  // Returns OK when the watch ended normally; sets *expired on 410.
-  core::Status watchOnce(bool* expired);
+  // Returns OK when the watch ended normally; sets *expired on 410. With `watchList` the watch
+  // starts with the initial state and sets *synced once it has been handed to onReplace.
+  core::Status watchOnce(bool watchList, bool* expired, bool* synced);
+  static bool isInitialEventsEnd(const boost::json::value& obj);
   void sleepFor(std::chrono::milliseconds d);
   void setResourceVersion(std::string_view rv);
 
@@ -84,6 +94,7 @@ class Reflector {
   bool stopping_ = false;
   Watch* current_ = nullptr;  // the running watch, to stop() it
   std::string lastRv_;
+  bool watchListRefused_ = false;  // reflector thread only
   Stats stats_;
   std::thread thread_;
 };
