@@ -7,6 +7,8 @@ WorkQueue::WorkQueue(std::unique_ptr<ItemRateLimiter> limiter, Clock& clock)
 
 void WorkQueue::addLocked(const std::string& key) {
   if (shuttingDown_ || dirty_.count(key)) return;
+  ++metrics_.addsTotal;
+  addedAt_.emplace(key, clock_.now());
   dirty_.insert(key);
   if (processing_.count(key)) return;  // done() re-queues it
   queue_.push_back(key);
@@ -42,7 +44,14 @@ void WorkQueue::addAfter(const std::string& key, Clock::Duration delay) {
   cv_.notify_all();  // a waiting get() may need an earlier wake-up
 }
 
-void WorkQueue::addRateLimited(const std::string& key) { addAfter(key, limiter_->when(key)); }
+void WorkQueue::addRateLimited(const std::string& key) {
+  {
+    std::lock_guard lock(mu_);
+    if (shuttingDown_) return;
+    ++metrics_.retriesTotal;
+  }
+  addAfter(key, limiter_->when(key));
+}
 void WorkQueue::forget(const std::string& key) { limiter_->forget(key); }
 int WorkQueue::numRequeues(const std::string& key) { return limiter_->numRequeues(key); }
 
@@ -77,12 +86,25 @@ std::optional<std::string> WorkQueue::get() {
   queue_.pop_front();
   processing_.insert(key);
   dirty_.erase(key);
+  auto now = clock_.now();
+  if (auto it = addedAt_.find(key); it != addedAt_.end()) {
+    metrics_.queueDurationSecondsSum += std::chrono::duration<double>(now - it->second).count();
+    ++metrics_.queueDurationCount;
+    addedAt_.erase(it);
+  }
+  startedAt_[key] = now;
   return key;
 }
 
 void WorkQueue::done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
+  if (auto it = startedAt_.find(key); it != startedAt_.end()) {
+    metrics_.workDurationSecondsSum +=
+        std::chrono::duration<double>(clock_.now() - it->second).count();
+    ++metrics_.workDurationCount;
+    startedAt_.erase(it);
+  }
   if (dirty_.count(key)) {
     queue_.push_back(key);
     cv_.notify_one();
@@ -117,6 +139,14 @@ void WorkQueue::shutDownWithDrain() {
   delayedAt_.clear();
   cv_.notify_all();
   cv_.wait(lock, [&] { return processing_.empty() && queue_.empty(); });
+}
+
+WorkQueue::Metrics WorkQueue::metrics() {
+  std::lock_guard lock(mu_);
+  promoteLocked();
+  Metrics m = metrics_;
+  m.depth = queue_.size();
+  return m;
 }
 
 bool WorkQueue::shuttingDown() {

@@ -57,6 +57,20 @@ class WorkQueue {
   void shutDownWithDrain();
   bool shuttingDown();
 
+  // What upstream exports per queue (label name=<queue>): workqueue_depth, workqueue_adds_total,
+  // workqueue_retries_total, and the sums/counts of workqueue_queue_duration_seconds (added to
+  // handed out) and workqueue_work_duration_seconds (handed out to done).
+  struct Metrics {
+    size_t depth = 0;
+    long long addsTotal = 0;
+    long long retriesTotal = 0;
+    double queueDurationSecondsSum = 0;
+    long long queueDurationCount = 0;
+    double workDurationSecondsSum = 0;
+    long long workDurationCount = 0;
+  };
+  Metrics metrics();
+
  private:
   void addLocked(const std::string& key);
   // Moves delayed keys whose time has come into the queue; returns the next deadline, if any.
@@ -72,6 +86,9 @@ class WorkQueue {
   std::multimap<Clock::TimePoint, std::string> delayed_;
   std::map<std::string, Clock::TimePoint> delayedAt_;  // key -> its deadline in delayed_
   bool shuttingDown_ = false;
+  std::map<std::string, Clock::TimePoint> addedAt_;    // queued keys: when added
+  std::map<std::string, Clock::TimePoint> startedAt_;  // processing keys: when handed out
+  Metrics metrics_;
 };
 
 }  // namespace berth::client

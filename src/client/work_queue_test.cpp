@@ -165,5 +165,28 @@ TEST(WorkQueue, ParallelWorkersNeverProcessOneKeyTwiceAtOnce) {
   EXPECT_LE(processed.load(), 2000);
 }
 
+TEST(WorkQueue, MetricsCountAddsRetriesAndDurations) {
+  FakeClock clock;
+  WorkQueue q(exponential(), clock);
+  q.add("a");
+  q.add("a");  // de-duplicated: not an add
+  q.add("b");
+  auto m = q.metrics();
+  EXPECT_EQ(m.depth, 2u);
+  EXPECT_EQ(m.addsTotal, 2);
+  clock.advance(seconds(2));
+  auto k = q.get();
+  clock.advance(seconds(3));
+  q.done(*k);
+  q.addRateLimited("c");
+  m = q.metrics();
+  EXPECT_EQ(m.depth, 1u);
+  EXPECT_EQ(m.retriesTotal, 1);
+  EXPECT_EQ(m.queueDurationCount, 1);
+  EXPECT_DOUBLE_EQ(m.queueDurationSecondsSum, 2.0);
+  EXPECT_EQ(m.workDurationCount, 1);
+  EXPECT_DOUBLE_EQ(m.workDurationSecondsSum, 3.0);
+}
+
 }  // namespace
 }  // namespace berth::client
