@@ -109,6 +109,7 @@ class TestServer {
   }
 
   std::string kubeconfigPath() const { return dataDir_ + "/admin.kubeconfig"; }
+  std::string dataDir() const { return dataDir_; }
   int port() const { return port_; }
 
   // A client with a generous rate limit (tests make hundreds of calls).
