@@ -8,6 +8,7 @@
 //
 // Thread-safety: a connection belongs to one thread at a time, except `abort()`, which any
 // thread may call to make a blocked read or write return (how a watch is cancelled).
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -80,8 +81,8 @@ class HttpConnection {
   int fd_ = -1;
   void* ssl_ = nullptr;  // SSL*
   std::shared_ptr<TlsContext> tls_;
-  std::string buffer_;  // bytes read past what was consumed
-  bool reusable_ = true;
+  std::string buffer_;                // bytes read past what was consumed
+  std::atomic<bool> reusable_{true};  // abort() clears it from another thread
 };
 
 }  // namespace berth::client

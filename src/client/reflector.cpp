@@ -109,10 +109,13 @@ Status Reflector::listAll() {
     if (token.empty()) break;
   }
   if (listRv.empty()) return Status::internal("list answer has no metadata.resourceVersion");
+  {
+    // Counted before the sink sees it, so whoever observes the sync also sees the count.
+    std::lock_guard lock(mu_);
+    lastRv_ = listRv;
+    ++stats_.lists;
+  }
   sink_.onReplace(std::move(objects), listRv);
-  std::lock_guard lock(mu_);
-  lastRv_ = listRv;
-  ++stats_.lists;
   return {};
 }
 
@@ -161,12 +164,14 @@ Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
         return true;
       }
       if (ev.type == "BOOKMARK" && isInitialEventsEnd(*obj)) {
+        {
+          std::lock_guard lock(mu_);
+          ++stats_.lists;
+          lastRv_ = std::string(rv);
+        }
         sink_.onReplace(std::move(initialObjects), std::string(rv));
         initial = false;
         *synced = true;
-        std::lock_guard lock(mu_);
-        ++stats_.lists;
-        lastRv_ = std::string(rv);
         return true;
       }
       if (ev.type == "BOOKMARK") return true;
