@@ -90,6 +90,7 @@ bool LeaderElector::tryAcquireOrRenew() {
     observedTime_ = std::chrono::steady_clock::now();
     return true;
   }
+  if (!current->is_object()) return false;
   json::object& obj = current->as_object();
   json::object& spec =
       obj["spec"].is_object() ? obj["spec"].as_object() : obj["spec"].emplace_object();
@@ -133,7 +134,7 @@ bool LeaderElector::tryAcquireOrRenew() {
 void LeaderElector::release() {
   const auto& r = leaseResource();
   auto current = client_.get(r, config_.leaseNamespace, config_.leaseName);
-  if (!current.ok() || !current->as_object()["spec"].is_object()) return;
+  if (!current.ok() || !current->is_object() || !current->as_object()["spec"].is_object()) return;
   json::object& spec = current->as_object()["spec"].as_object();
   if (!spec.contains("holderIdentity") || spec["holderIdentity"] != json::value(config_.identity))
     return;

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "client/indexer.h"
+
 namespace berth::client {
 
 namespace json = boost::json;
@@ -353,7 +355,9 @@ core::Result<json::value> RestClient::create(const Resource& r, std::string_view
   std::string target = path(r, ns);
   if (!subresource.empty()) {
     // POST to a subresource of a named object (pods/x/binding, pods/x/eviction).
-    target = path(r, ns, obj.at("metadata").at("name").as_string(), subresource);
+    std::string_view name = objectName(obj);
+    if (name.empty()) return Status::badRequest("a subresource create needs metadata.name");
+    target = path(r, ns, name, subresource);
   }
   return request("POST", target, json::serialize(obj));
 }
