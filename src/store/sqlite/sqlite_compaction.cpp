@@ -25,7 +25,6 @@ namespace berth::store {
 
 using sqlite_internal::closedStatus;
 using sqlite_internal::Connection;
-using sqlite_internal::kBusyTimeoutMs;
 using sqlite_internal::kCheckpointFrames;
 using sqlite_internal::kCompactBatchRows;
 using sqlite_internal::kCompactPause;
@@ -88,9 +87,16 @@ Status SqliteStore::compact(int64_t revision) {
     if (r->modRevision == 0) break;
     std::this_thread::sleep_for(pause);
   }
-  // Gives the WAL file's space back too; by now the checkpointer has copied nearly all of it.
-  auto r = run(WriteOp::Kind::kCheckpoint, 0);
-  return r ? Status() : r.status();
+  // The database file shrinks when a checkpoint has copied the whole WAL (the vacuum's commits
+  // are still in it), so ask the checkpointer for a pass now rather than at the WAL's next
+  // threshold. Under load new frames keep coming and the file shrinks at the next WAL restart.
+  // No TRUNCATE checkpoint: it would stall the writer while it copies and fsyncs, and the next
+  // commits would regrow the file; the WAL file stays within kJournalSizeLimit.
+  std::unique_lock lock(checkpointMu_);
+  const uint64_t request = ++checkpointRequested_;
+  checkpointCv_.notify_all();
+  checkpointCv_.wait(lock, [&] { return checkpointStop_ || checkpointDone_ >= request; });
+  return Status();
 }
 
 void SqliteStore::startAutoCompaction(std::chrono::seconds interval, int64_t keepRevisions) {
@@ -197,18 +203,6 @@ void SqliteStore::applyCompaction(WriteOp& op) {
   op.outcome = progress;
 }
 
-void SqliteStore::runMaintenance(WriteOp& op) {
-  Connection& db = *writer_;
-  // TRUNCATE resets the WAL file to zero bytes when no reader is using it; with readers it
-  // checkpoints what it can and the WAL is reused from the start later.
-  // Without a busy handler, so that a long reader makes it give up rather than stall writers.
-  sqlite3_busy_timeout(db.handle(), 0);
-  Status s = db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
-  if (!s.ok()) return void(op.outcome = s);
-  op.outcome = KeyValue{};
-}
-
 // ---- WAL checkpoints ----
 
 int SqliteStore::walHook(void* self, sqlite3* db, const char* /*name*/, int frames) {
@@ -221,12 +215,13 @@ int SqliteStore::walHook(void* self, sqlite3* db, const char* /*name*/, int fram
   bool finish = frames >= kWalLimitFrames;
   {
     std::lock_guard lock(store.checkpointMu_);
-    store.checkpointWanted_ = true;
+    ++store.checkpointRequested_;
     // The checkpointer has copied all but a few frames of this WAL: copying the rest here costs
     // about one commit, and lets the next transaction start the WAL over.
-    finish = finish || (frames >= kWalRestartFrames &&
-                        store.checkpointedGeneration_ == store.walGeneration_.load() &&
-                        frames - store.checkpointedFrames_ <= kWalRemainderFrames);
+    finish =
+        finish || (frames >= kWalRestartFrames &&
+                   store.checkpointedGeneration_ == store.walGeneration_.load() &&
+                   frames - store.checkpointedFrames_ <= std::max(kWalRemainderFrames, frames / 8));
   }
   store.checkpointCv_.notify_one();
   if (finish) {
@@ -242,9 +237,10 @@ void SqliteStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
   (void)conn->queryInt("SELECT COUNT(*) FROM meta");
   std::unique_lock lock(checkpointMu_);
   while (true) {
-    checkpointCv_.wait(lock, [&] { return checkpointStop_ || checkpointWanted_; });
+    checkpointCv_.wait(lock,
+                       [&] { return checkpointStop_ || checkpointRequested_ > checkpointDone_; });
     if (checkpointStop_) return;
-    checkpointWanted_ = false;
+    const uint64_t request = checkpointRequested_;
     // Read before the checkpoint: a restart in between makes the result look older, never newer.
     const uint64_t generation = walGeneration_.load();
     lock.unlock();
@@ -256,6 +252,8 @@ void SqliteStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
     lock.lock();
     checkpointedGeneration_ = generation;
     checkpointedFrames_ = copied;
+    checkpointDone_ = request;
+    checkpointCv_.notify_all();  // compact() may wait for this pass
     checkpointCv_.wait_for(lock, kCheckpointInterval, [&] { return checkpointStop_; });
   }
 }

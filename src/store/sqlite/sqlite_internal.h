@@ -31,14 +31,19 @@ constexpr int64_t kVacuumPagesPerStep = 32;
 // checkpointer thread on its own connection copies WAL frames to the database (PASSIVE: never
 // blocks the writer) once this many frames accumulated...
 constexpr int kCheckpointFrames = 1000;
-// ...and once the WAL is this long and the checkpointer has copied all but kWalRemainderFrames
-// of it, the writer copies that remainder itself after a commit (one small copy and one fsync of
-// the database), so that its next transaction starts the WAL over instead of letting it grow.
-constexpr int kWalRestartFrames = 16384;
+// ...and once the WAL is this long, the writer copies the frames the checkpointer has not yet
+// copied itself after a commit (a small copy and one fsync of the database), so that its next
+// transaction starts the WAL over instead of letting it grow. It waits for a moment when that
+// remainder is at most kWalRemainderFrames or an eighth of the WAL, so the copy stays small.
+constexpr int kWalRestartFrames = 8192;
 constexpr int kWalRemainderFrames = 512;
 // Past this length the writer finishes the checkpoint whatever it costs (a checkpointer that
 // cannot keep up), which bounds the WAL file.
-constexpr int kWalLimitFrames = 65536;
+constexpr int kWalLimitFrames = 32768;
+// The WAL file is cut back to this size when it restarts after growing past it (SQLite keeps
+// and reuses the file otherwise). A little above kWalRestartFrames pages, so that ordinary
+// restarts reuse the file rather than truncating it in the writer's commit.
+constexpr int64_t kJournalSizeLimit = 48LL << 20;
 // Upper bound of operations in one group commit.
 constexpr size_t kMaxGroup = 2048;
 // Idle read connections kept open.
@@ -105,7 +110,6 @@ struct WriteOp {
     kSetCompacted,  // a: the new compacted revision
     kCompactBatch,  // a: compaction target; outcome modRevision = cursor reached
     kVacuumStep,    // outcome modRevision = free pages left
-    kCheckpoint,    // run alone, outside a transaction
   };
   Kind kind = Kind::kCreate;
   std::string key;
@@ -113,8 +117,6 @@ struct WriteOp {
   int64_t a = 0;  // expected modRevision for update/remove; see Kind otherwise
   std::optional<Result<KeyValue>> outcome;
   std::promise<Result<KeyValue>> done;
-
-  bool runsAlone() const { return kind == Kind::kCheckpoint; }
 };
 
 }  // namespace berth::store::sqlite_internal

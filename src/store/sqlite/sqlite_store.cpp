@@ -57,14 +57,16 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   // existing file it is a no-op (and the file keeps whatever mode it was created with).
   for (const char* pragma :
        {"PRAGMA auto_vacuum = INCREMENTAL", "PRAGMA journal_mode = WAL",
-        "PRAGMA synchronous = FULL", "PRAGMA journal_size_limit = 67108864",
-        "PRAGMA foreign_keys = OFF",
+        "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = OFF",
         // Debian builds SQLite with SECURE_DELETE, which zeroes every freed page through the
         // WAL: compaction then writes as much as it deletes. FAST zeroes deleted content only in
         // pages written anyway; vacuum overwrites or truncates the freed pages later.
         "PRAGMA secure_delete = FAST"}) {
     if (Status s = db.exec(pragma); !s.ok()) return s;
   }
+  const std::string limit =
+      "PRAGMA journal_size_limit = " + std::to_string(sqlite_internal::kJournalSizeLimit);
+  if (Status s = db.exec(limit.c_str()); !s.ok()) return s;
   auto mode = db.queryInt("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'");
   if (!mode || *mode != 1) return Status::internal("sqlite: cannot enable WAL on " + path);
   if (Status s = db.exec(kSchema); !s.ok()) return s;

@@ -86,7 +86,6 @@ class SqliteStore : public Interface {
   void applyOp(WriteOp& op, int64_t& revision, std::vector<Event>& events);
   void applyKeyWrite(WriteOp& op, int64_t& revision, std::vector<Event>& events);
   void applyCompaction(WriteOp& op);
-  void runMaintenance(WriteOp& op);
 
   // Read connections, borrowed one per call.
   class ReadLease;
@@ -124,8 +123,9 @@ class SqliteStore : public Interface {
 
   std::mutex checkpointMu_;
   std::condition_variable checkpointCv_;
-  bool checkpointWanted_ = false;  // guarded by checkpointMu_
-  bool checkpointStop_ = false;    // guarded by checkpointMu_
+  uint64_t checkpointRequested_ = 0;  // guarded by checkpointMu_
+  uint64_t checkpointDone_ = 0;       // requests the checkpointer has served; checkpointMu_
+  bool checkpointStop_ = false;       // guarded by checkpointMu_
   // What the checkpointer's last run copied: frames of the WAL as of that generation.
   uint64_t checkpointedGeneration_ = 0;     // guarded by checkpointMu_
   int checkpointedFrames_ = 0;              // guarded by checkpointMu_

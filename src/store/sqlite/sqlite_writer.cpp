@@ -35,26 +35,17 @@ void SqliteStore::writerLoop() {
       std::unique_lock lock(queueMu_);
       queueCv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and everything queued is done
-      if (queue_.front()->runsAlone()) {
+      while (!queue_.empty() && group.size() < kMaxGroup) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
-      } else {
-        while (!queue_.empty() && !queue_.front()->runsAlone() && group.size() < kMaxGroup) {
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
       }
     }
-    if (group.size() == 1 && group.front()->runsAlone()) {
-      runMaintenance(*group.front());
-    } else {
-      events.clear();
-      runGroup(group, events);
-      // Events first, then acknowledgements: a watch started after a write returned has that
-      // write at or below its floor, so it is replayed, never delivered twice or lost.
-      if (!events.empty()) hub_->publish(std::move(events));
-      events = {};
-    }
+    events.clear();
+    runGroup(group, events);
+    // Events first, then acknowledgements: a watch started after a write returned has that
+    // write at or below its floor, so it is replayed, never delivered twice or lost.
+    if (!events.empty()) hub_->publish(std::move(events));
+    events = {};
     for (auto& op : group) op->done.set_value(std::move(*op->outcome));
   }
 }
@@ -105,10 +96,8 @@ void SqliteStore::applyOp(WriteOp& op, int64_t& revision, std::vector<Event>& ev
     case WriteOp::Kind::kCompactBatch:
     case WriteOp::Kind::kVacuumStep:
       return applyCompaction(op);
-    case WriteOp::Kind::kCheckpoint:
-      break;  // never grouped
   }
-  op.outcome = Status::internal("sqlite: maintenance operation in a write group");
+  op.outcome = Status::internal("sqlite: unknown write operation");
 }
 
 void SqliteStore::applyKeyWrite(WriteOp& op, int64_t& revision, std::vector<Event>& events) {
