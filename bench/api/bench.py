@@ -270,8 +270,13 @@ def count_events(path, needle):
 def watch_run(target, watch_cmd, needle, n, threads, conns, seconds, ns, count_fn):
     """n streaming watchers (curl) while wrk creates for `seconds`; counts delivered events."""
     files, procs = [], []
+    # The streams go to tmpfs when there is one: written to the disk, the ~300 MB they add up
+    # to were written back by the kernel ~30 s later (vm.dirty_expire_centisecs), in the middle
+    # of the next phase, and stalled the servers' fsyncs (the first fixed-rate round's tail).
+    outdir = tempfile.mkdtemp(prefix="watch-", dir="/dev/shm" if os.path.isdir("/dev/shm")
+                              else WORK)
     for i in range(n):
-        fp = os.path.join(WORK, f"watch-{target.name}-{i}.out")
+        fp = os.path.join(outdir, f"watch-{target.name}-{i}.out")
         files.append(fp)
         p = start(watch_cmd, fp)
         procs.append(p)
@@ -303,6 +308,7 @@ def watch_run(target, watch_cmd, needle, n, threads, conns, seconds, ns, count_f
         except subprocess.TimeoutExpired:
             p.kill()
     total = sum(count_events(f, needle) for f in files)
+    shutil.rmtree(outdir, ignore_errors=True)
     out = {"watchers": n, "creates": res["ok"], "create_rps": res["ok_rps"],
            "events": total, "expected": expected, "seconds": elapsed,
            "events_per_s": total / elapsed if elapsed > 0 else 0,

@@ -1,6 +1,7 @@
 #pragma once
 // Pieces shared by the SQLite store's source files: the queued write operation, key ranges as
 // SQL, tuning constants and error wording. Internal to src/store/sqlite.
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <optional>
@@ -12,11 +13,37 @@
 
 namespace berth::store::sqlite_internal {
 
-// Rows deleted per compaction transaction: small enough that a writer queued behind it waits
-// milliseconds, large enough that compaction finishes quickly.
-constexpr int64_t kCompactBatchRows = 500;
-// Free pages returned per vacuum step (each its own short write transaction).
-constexpr int64_t kVacuumPagesPerStep = 2048;
+// Compaction and vacuum run on the writer thread inside ordinary group commits, a slice at a
+// time, so a write waits at most one slice: each slice stops once it has run this long. A
+// slice's work also lands in that group's WAL write and fsync, which is why it stays small.
+constexpr auto kMaintenanceSlice = std::chrono::microseconds(1000);
+// Pause of the compactor between slices: groups without compaction work keep the writer's
+// normal latency, and writes queued meanwhile go out in their own commit.
+constexpr auto kCompactPause = std::chrono::milliseconds(2);
+// ...and at least this many times as long as the slice's round trip through the writer took.
+constexpr int kCompactPauseFactor = 1;
+// Rows one compaction statement deletes (a slice runs several while its time lasts).
+constexpr int64_t kCompactBatchRows = 100;
+// Free pages one incremental_vacuum statement returns (a slice runs several).
+constexpr int64_t kVacuumPagesPerStep = 32;
+// WAL checkpoints: the writer connection does not checkpoint after its commits (SQLite's
+// default, which copies ~4 MB into the database and fsyncs it inside a write's latency). A
+// checkpointer thread on its own connection copies WAL frames to the database (PASSIVE: never
+// blocks the writer) once this many frames accumulated...
+constexpr int kCheckpointFrames = 1000;
+// ...and once the WAL is this long, the writer copies the frames the checkpointer has not yet
+// copied itself after a commit (a small copy and one fsync of the database), so that its next
+// transaction starts the WAL over instead of letting it grow. It waits for a moment when that
+// remainder is at most kWalRemainderFrames or an eighth of the WAL, so the copy stays small.
+constexpr int kWalRestartFrames = 8192;
+constexpr int kWalRemainderFrames = 512;
+// Past this length the writer finishes the checkpoint whatever it costs (a checkpointer that
+// cannot keep up), which bounds the WAL file.
+constexpr int kWalLimitFrames = 32768;
+// The WAL file is cut back to this size when it restarts after growing past it (SQLite keeps
+// and reuses the file otherwise). A little above kWalRestartFrames pages, so that ordinary
+// restarts reuse the file rather than truncating it in the writer's commit.
+constexpr int64_t kJournalSizeLimit = 48LL << 20;
 // Upper bound of operations in one group commit.
 constexpr size_t kMaxGroup = 2048;
 // Idle read connections kept open.
@@ -74,17 +101,15 @@ struct KeyRange {
   }
 };
 
-
 // One queued write. The writer thread fills `outcome` and completes `done`.
 struct WriteOp {
   enum class Kind {
     kCreate,
     kUpdate,
     kRemove,
-    kSetCompacted,   // a: the new compacted revision
-    kCompactBatch,   // a: compaction target; outcome modRevision = cursor reached
-    kVacuumStep,     // run alone, outside a transaction; outcome modRevision = free pages left
-    kCheckpoint,     // run alone
+    kSetCompacted,  // a: the new compacted revision
+    kCompactBatch,  // a: compaction target; outcome modRevision = cursor reached
+    kVacuumStep,    // outcome modRevision = free pages left
   };
   Kind kind = Kind::kCreate;
   std::string key;
@@ -92,8 +117,6 @@ struct WriteOp {
   int64_t a = 0;  // expected modRevision for update/remove; see Kind otherwise
   std::optional<Result<KeyValue>> outcome;
   std::promise<Result<KeyValue>> done;
-
-  bool runsAlone() const { return kind == Kind::kVacuumStep || kind == Kind::kCheckpoint; }
 };
 
 }  // namespace berth::store::sqlite_internal

@@ -57,10 +57,16 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   // existing file it is a no-op (and the file keeps whatever mode it was created with).
   for (const char* pragma :
        {"PRAGMA auto_vacuum = INCREMENTAL", "PRAGMA journal_mode = WAL",
-        "PRAGMA synchronous = FULL", "PRAGMA journal_size_limit = 67108864",
-        "PRAGMA foreign_keys = OFF"}) {
+        "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = OFF",
+        // Debian builds SQLite with SECURE_DELETE, which zeroes every freed page through the
+        // WAL: compaction then writes as much as it deletes. FAST zeroes deleted content only in
+        // pages written anyway; vacuum overwrites or truncates the freed pages later.
+        "PRAGMA secure_delete = FAST"}) {
     if (Status s = db.exec(pragma); !s.ok()) return s;
   }
+  const std::string limit =
+      "PRAGMA journal_size_limit = " + std::to_string(sqlite_internal::kJournalSizeLimit);
+  if (Status s = db.exec(limit.c_str()); !s.ok()) return s;
   auto mode = db.queryInt("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'");
   if (!mode || *mode != 1) return Status::internal("sqlite: cannot enable WAL on " + path);
   if (Status s = db.exec(kSchema); !s.ok()) return s;
@@ -72,19 +78,26 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   auto maxId = db.queryInt("SELECT IFNULL(MAX(id), 0) FROM log");
   if (!maxId) return maxId.status();
   int64_t rev = std::max(*revision, *maxId);
-  std::unique_ptr<SqliteStore> store(
-      new SqliteStore(path, std::move(conn).value(), rev, *compacted));
+  auto checkpointer = Connection::open(path, /*create=*/false);
+  if (!checkpointer) return checkpointer.status();
+  std::unique_ptr<SqliteStore> store(new SqliteStore(
+      path, std::move(conn).value(), std::move(checkpointer).value(), rev, *compacted));
   return store;
 }
 
-SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> writer, int64_t revision,
+SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> writer,
+                         std::unique_ptr<Connection> checkpointer, int64_t revision,
                          int64_t compacted)
     : path_(std::move(path)),
       writer_(std::move(writer)),
       hub_(std::make_shared<WatchHub>(revision)),
       revision_(revision),
       compacted_(compacted) {
+  // Replaces SQLite's auto-checkpoint, which would run inside the writer's commits.
+  sqlite3_wal_hook(writer_->handle(), &SqliteStore::walHook, this);
   hub_->start();
+  checkpointThread_ = std::thread(
+      [this, conn = std::move(checkpointer)]() mutable { checkpointerLoop(std::move(conn)); });
   writerThread_ = std::thread([this] { writerLoop(); });
 }
 
@@ -99,6 +112,12 @@ void SqliteStore::close() {
   }
   queueCv_.notify_all();
   if (writerThread_.joinable()) writerThread_.join();  // drains what was queued
+  {
+    std::lock_guard lock(checkpointMu_);
+    checkpointStop_ = true;
+  }
+  checkpointCv_.notify_all();
+  if (checkpointThread_.joinable()) checkpointThread_.join();
   hub_->stop();
   std::lock_guard lock(readersMu_);
   idleReaders_.clear();
@@ -134,73 +153,6 @@ Result<KeyValue> SqliteStore::remove(std::string_view key, int64_t expectedModRe
   op->key = std::string(key);
   op->a = expectedModRevision;
   return submit(std::move(op));
-}
-
-// ---- compaction ----
-
-Status SqliteStore::compact(int64_t revision) {
-  if (closed_) return closedStatus();
-  std::lock_guard compactLock(compactMu_);
-  if (revision > revision_.load()) {
-    return Status::badRequest("compaction revision " + std::to_string(revision) +
-                              " is in the future (current " + std::to_string(revision_.load()) +
-                              ")");
-  }
-  auto run = [&](WriteOp::Kind kind, int64_t a) {
-    auto op = std::make_unique<WriteOp>();
-    op->kind = kind;
-    op->a = a;
-    return submit(std::move(op));
-  };
-  if (revision > compacted_.load()) {
-    // Readers honour the new floor before any row goes.
-    auto r = run(WriteOp::Kind::kSetCompacted, revision);
-    if (!r) return r.status();
-    compacted_.store(revision);
-  }
-  // Also resumes a deletion a crash interrupted (compact_cursor < compacted).
-  const int64_t target = compacted_.load();
-  while (true) {
-    if (closed_) return closedStatus();
-    auto r = run(WriteOp::Kind::kCompactBatch, target);
-    if (!r) return r.status();
-    if (r->modRevision >= target) break;
-  }
-  for (int step = 0; step < 100000; ++step) {
-    if (closed_) return closedStatus();
-    auto r = run(WriteOp::Kind::kVacuumStep, 0);
-    if (!r) return r.status();
-    if (r->modRevision == 0) break;
-  }
-  auto r = run(WriteOp::Kind::kCheckpoint, 0);
-  return r ? Status() : r.status();
-}
-
-void SqliteStore::startAutoCompaction(std::chrono::seconds interval, int64_t keepRevisions) {
-  stopAutoCompaction();
-  if (closed_) return;
-  {
-    std::lock_guard lock(autoMu_);
-    autoStop_ = false;
-  }
-  autoThread_ = std::thread([this, interval, keepRevisions] {
-    std::unique_lock lock(autoMu_);
-    while (!autoCv_.wait_for(lock, interval, [&] { return autoStop_; })) {
-      lock.unlock();
-      int64_t target = revision_.load() - std::max<int64_t>(keepRevisions, 0);
-      if (target > compacted_.load()) (void)compact(target);
-      lock.lock();
-    }
-  });
-}
-
-void SqliteStore::stopAutoCompaction() {
-  {
-    std::lock_guard lock(autoMu_);
-    autoStop_ = true;
-  }
-  autoCv_.notify_all();
-  if (autoThread_.joinable()) autoThread_.join();
 }
 
 int64_t SqliteStore::currentRevision() { return revision_.load(); }

@@ -13,8 +13,10 @@
 // Reads: a pool of read connections; WAL lets them run beside the writer, and a read started
 // after an acknowledged write sees it.
 // Watch: events go to a dispatcher thread (WatchHub) that calls callbacks without store locks.
-// Compaction: deletes superseded history in small batches queued to the writer, so writers wait
-// at most one batch; then incremental vacuum and a WAL checkpoint give the space back.
+// Compaction: deletes superseded history, then incremental vacuum gives the space back, both in
+// time-boxed slices queued to the writer between pauses, so a write waits at most one slice.
+// WAL checkpoints run on a checkpointer thread of their own (PASSIVE, never blocking the
+// writer), not inside a commit. See sqlite_compaction.cpp.
 //
 // Thread-safety: every method may be called from any thread. close() (or destruction) stops the
 // writer, the compactor and the dispatcher; later calls fail Unavailable.
@@ -73,8 +75,8 @@ class SqliteStore : public Interface {
   using Connection = sqlite_internal::Connection;
   using WriteOp = sqlite_internal::WriteOp;
 
-  SqliteStore(std::string path, std::unique_ptr<Connection> writer, int64_t revision,
-              int64_t compacted);
+  SqliteStore(std::string path, std::unique_ptr<Connection> writer,
+              std::unique_ptr<Connection> checkpointer, int64_t revision, int64_t compacted);
 
   // Queues `op` for the writer and waits for its outcome.
   Result<KeyValue> submit(std::unique_ptr<WriteOp> op);
@@ -84,7 +86,6 @@ class SqliteStore : public Interface {
   void applyOp(WriteOp& op, int64_t& revision, std::vector<Event>& events);
   void applyKeyWrite(WriteOp& op, int64_t& revision, std::vector<Event>& events);
   void applyCompaction(WriteOp& op);
-  void runMaintenance(WriteOp& op);
 
   // Read connections, borrowed one per call.
   class ReadLease;
@@ -92,6 +93,10 @@ class SqliteStore : public Interface {
   void releaseReader(std::unique_ptr<Connection> conn);
 
   void stopAutoCompaction();
+
+  // sqlite3_wal_hook on the writer connection: runs after each commit on the writer thread.
+  static int walHook(void* self, sqlite3* db, const char* name, int frames);
+  void checkpointerLoop(std::unique_ptr<Connection> conn);
 
   const std::string path_;
   std::unique_ptr<Connection> writer_;  // only the writer thread touches it
@@ -115,6 +120,18 @@ class SqliteStore : public Interface {
   std::condition_variable autoCv_;
   bool autoStop_ = false;  // guarded by autoMu_
   std::thread autoThread_;
+
+  std::mutex checkpointMu_;
+  std::condition_variable checkpointCv_;
+  uint64_t checkpointRequested_ = 0;  // guarded by checkpointMu_
+  uint64_t checkpointDone_ = 0;       // requests the checkpointer has served; checkpointMu_
+  bool checkpointStop_ = false;       // guarded by checkpointMu_
+  // What the checkpointer's last run copied: frames of the WAL as of that generation.
+  uint64_t checkpointedGeneration_ = 0;     // guarded by checkpointMu_
+  int checkpointedFrames_ = 0;              // guarded by checkpointMu_
+  int walFrames_ = 0;                       // WAL length after the last commit; writer thread only
+  std::atomic<uint64_t> walGeneration_{0};  // WAL restarts seen by the writer
+  std::thread checkpointThread_;
 };
 
 }  // namespace berth::store

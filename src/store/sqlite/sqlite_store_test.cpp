@@ -300,6 +300,32 @@ TEST_F(SqliteStoreTest, WritersProgressDuringCompaction) {
   EXPECT_EQ(list->items.size(), static_cast<size_t>(writes.load()));
 }
 
+// The writer does not checkpoint inside its commits; the checkpointer thread copies the WAL into
+// the database file on its own connection, and the data is there for a fresh reader.
+TEST_F(SqliteStoreTest, CheckpointerCopiesWalIntoDatabase) {
+  auto store = openStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->create("/cp/0", "0").ok());
+  const uintmax_t start = fileSize(path_);
+  const std::string big(4000, 'c');
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        ASSERT_TRUE(store->create("/cp/" + std::to_string(t) + "/" + std::to_string(i), big).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // 1,600 rows of ~4 KB: well past the checkpointer's threshold of 1,000 WAL frames.
+  for (int i = 0; i < 1000 && fileSize(path_) < start + 1600 * 4000 / 2; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GE(fileSize(path_), start + 1600 * 4000 / 2);
+  EXPECT_EQ(rawQuery("SELECT COUNT(*) FROM live"), 1601);
+  EXPECT_EQ(store->get("/cp/15/99")->value, big);
+}
+
 TEST_F(SqliteStoreTest, AutoCompactionKeepsRecentRevisions) {
   auto store = openStore();
   ASSERT_NE(store, nullptr);

@@ -1,4 +1,5 @@
-// SqliteStore's writer thread: group commit of queued operations.
+// SqliteStore's writer thread: group commit of queued operations. Compaction slices and the WAL
+// checkpoints are in sqlite_compaction.cpp.
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
@@ -12,10 +13,7 @@
 namespace berth::store {
 
 using sqlite_internal::closedStatus;
-using sqlite_internal::kBusyTimeoutMs;
-using sqlite_internal::kCompactBatchRows;
 using sqlite_internal::kMaxGroup;
-using sqlite_internal::kVacuumPagesPerStep;
 
 Result<KeyValue> SqliteStore::submit(std::unique_ptr<WriteOp> op) {
   auto future = op->done.get_future();
@@ -37,26 +35,17 @@ void SqliteStore::writerLoop() {
       std::unique_lock lock(queueMu_);
       queueCv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and everything queued is done
-      if (queue_.front()->runsAlone()) {
+      while (!queue_.empty() && group.size() < kMaxGroup) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
-      } else {
-        while (!queue_.empty() && !queue_.front()->runsAlone() && group.size() < kMaxGroup) {
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
       }
     }
-    if (group.size() == 1 && group.front()->runsAlone()) {
-      runMaintenance(*group.front());
-    } else {
-      events.clear();
-      runGroup(group, events);
-      // Events first, then acknowledgements: a watch started after a write returned has that
-      // write at or below its floor, so it is replayed, never delivered twice or lost.
-      if (!events.empty()) hub_->publish(std::move(events));
-      events = {};
-    }
+    events.clear();
+    runGroup(group, events);
+    // Events first, then acknowledgements: a watch started after a write returned has that
+    // write at or below its floor, so it is replayed, never delivered twice or lost.
+    if (!events.empty()) hub_->publish(std::move(events));
+    events = {};
     for (auto& op : group) op->done.set_value(std::move(*op->outcome));
   }
 }
@@ -105,65 +94,10 @@ void SqliteStore::applyOp(WriteOp& op, int64_t& revision, std::vector<Event>& ev
       return applyKeyWrite(op, revision, events);
     case WriteOp::Kind::kSetCompacted:
     case WriteOp::Kind::kCompactBatch:
-      return applyCompaction(op);
     case WriteOp::Kind::kVacuumStep:
-    case WriteOp::Kind::kCheckpoint:
-      break;  // never grouped
+      return applyCompaction(op);
   }
-  op.outcome = Status::internal("sqlite: maintenance operation in a write group");
-}
-
-void SqliteStore::applyCompaction(WriteOp& op) {
-  using Kind = WriteOp::Kind;
-  Connection& db = *writer_;
-  Status err;
-  auto fail = [&](std::string_view what) { op.outcome = db.error(what); };
-
-  if (op.kind == Kind::kSetCompacted) {
-    auto st = db.prepare("UPDATE meta SET value = ?1 WHERE name = 'compacted'", err);
-    if (!st) return void(op.outcome = err);
-    st->bindInt(1, op.a);
-    if (st->step() != SQLITE_DONE) return fail("set compacted");
-    op.outcome = KeyValue{};
-    return;
-  }
-  if (op.kind == Kind::kCompactBatch) {
-    auto cursor = db.queryInt("SELECT value FROM meta WHERE name = 'compact_cursor'");
-    if (!cursor) return void(op.outcome = cursor.status());
-    int64_t from = *cursor;
-    int64_t to = op.a;
-    {
-      auto st = db.prepare(
-          "SELECT id FROM log WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT 1 OFFSET ?3", err);
-      if (!st) return void(op.outcome = err);
-      st->bindInt(1, from);
-      st->bindInt(2, op.a);
-      st->bindInt(3, kCompactBatchRows - 1);
-      int rc = st->step();
-      if (rc == SQLITE_ROW) {
-        to = st->columnInt(0);
-      } else if (rc != SQLITE_DONE) {
-        return fail("compaction window");
-      }
-    }
-    // Every row a write in (from, to] superseded is that write's prev_rev; rows superseded by
-    // earlier writes went in earlier compactions. Tombstones at or below the target are not
-    // needed to read any state at or above it.
-    for (const char* sql :
-         {"DELETE FROM log WHERE id IN "
-          "(SELECT prev_rev FROM log WHERE id > ?1 AND id <= ?2 AND prev_rev > 0)",
-          "DELETE FROM log WHERE id > ?1 AND id <= ?2 AND deleted = 1",
-          "UPDATE meta SET value = ?2 WHERE name = 'compact_cursor'"}) {
-      auto st = db.prepare(sql, err);
-      if (!st) return void(op.outcome = err);
-      st->bindInt(1, from);
-      st->bindInt(2, to);
-      if (st->step() != SQLITE_DONE) return fail("compaction batch");
-    }
-    KeyValue progress;
-    progress.modRevision = to;
-    op.outcome = progress;
-  }
+  op.outcome = Status::internal("sqlite: unknown write operation");
 }
 
 void SqliteStore::applyKeyWrite(WriteOp& op, int64_t& revision, std::vector<Event>& events) {
@@ -251,29 +185,6 @@ void SqliteStore::applyKeyWrite(WriteOp& op, int64_t& revision, std::vector<Even
     op.outcome = KeyValue{op.key, std::string(), createRev, rev};
   }
   events.push_back(std::move(e));
-}
-
-void SqliteStore::runMaintenance(WriteOp& op) {
-  Connection& db = *writer_;
-  if (op.kind == WriteOp::Kind::kVacuumStep) {
-    Status s = db.exec(
-        ("PRAGMA incremental_vacuum(" + std::to_string(kVacuumPagesPerStep) + ")").c_str());
-    if (!s.ok()) return void(op.outcome = s);
-    auto left = db.queryInt("PRAGMA freelist_count");
-    if (!left) return void(op.outcome = left.status());
-    KeyValue kv;
-    kv.modRevision = *left;
-    op.outcome = kv;
-    return;
-  }
-  // TRUNCATE resets the WAL file to zero bytes when no reader is using it; with readers it
-  // checkpoints what it can and the WAL is reused from the start later.
-  // Without a busy handler, so that a long reader makes it give up rather than stall writers.
-  sqlite3_busy_timeout(db.handle(), 0);
-  Status s = db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
-  if (!s.ok()) return void(op.outcome = s);
-  op.outcome = KeyValue{};
 }
 
 }  // namespace berth::store
