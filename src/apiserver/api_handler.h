@@ -36,6 +36,11 @@ boost::json::object makeTable(const core::ResourceType& rt,
                               const std::string& resourceVersion, const std::string& includeObject,
                               bool withColumns);
 
+struct ResourceRequest;
+
+// The REST API: routes a request (api_handler.cpp) to discovery, OpenAPI, or a resource verb
+// (resource_handlers.cpp: get, list, create, update, patch, delete, deletecollection;
+// watch_handler.cpp: watch), replying through replies.h.
 class ApiHandler {
  public:
   ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress);
@@ -45,6 +50,17 @@ class ApiHandler {
   void stop() { stopping_.store(true); }
 
  private:
+  void serveOpenApi(http::Request& req, http::ResponseWriter& w,
+                    const std::vector<std::string>& segs);
+  void serveResource(http::Request& req, http::ResponseWriter& w, const std::string& group,
+                     const std::string& version, const std::vector<std::string>& rest);
+  void serveGet(ResourceRequest& r);
+  void serveList(ResourceRequest& r);
+  void serveCreate(ResourceRequest& r);
+  void serveUpdate(ResourceRequest& r);
+  void servePatch(ResourceRequest& r);
+  void serveDelete(ResourceRequest& r);
+  void serveDeleteCollection(ResourceRequest& r);
   void serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t);
   void serveReview(http::Request& req, http::ResponseWriter& w, const core::ResourceType& rt);
 

@@ -16,6 +16,7 @@
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 #include "core/resource_behavior.h"
+#include "core/json_access.h"
 
 namespace berth::apiserver {
 
@@ -59,18 +60,8 @@ json::object& metaOf(json::object& obj) {
   return m.as_object();
 }
 
-std::string str(const json::object& o, std::string_view k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-const json::object* objAt(const json::object& o, std::string_view k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_object() ? &v->as_object() : nullptr;
-}
-
 bool hasFinalizers(const json::object& obj) {
-  auto* m = objAt(obj, "metadata");
+  auto* m = core::objectField(obj, "metadata");
   if (!m) return false;
   auto* f = m->if_contains("finalizers");
   return f && f->is_array() && !f->as_array().empty();
@@ -165,8 +156,8 @@ constexpr int kMaxWriteRetries = 100;
 Status checkUidPrecondition(const ResourceType& rt, const std::string& name,
                             const std::string& wantUid, const json::object& current) {
   if (wantUid.empty()) return {};
-  const auto* m = objAt(current, "metadata");
-  std::string have = m ? str(*m, "uid") : "";
+  const auto* m = core::objectField(current, "metadata");
+  std::string have = m ? core::stringField(*m, "uid") : "";
   if (wantUid == have) return {};
   return Status::conflict(
       rt.qualifiedResource(), name,
@@ -177,12 +168,12 @@ Status checkUidPrecondition(const ResourceType& rt, const std::string& name,
 json::object finalizeRequest(const json::object& current, const json::object& request) {
   json::object next = current;
   json::value finalizers = json::array();
-  if (const auto* spec = objAt(request, "spec"))
+  if (const auto* spec = core::objectField(request, "spec"))
     if (auto* f = spec->if_contains("finalizers"); f && f->is_array()) finalizers = *f;
   auto& specV = next["spec"];
   if (!specV.is_object()) specV = json::object();
   specV.as_object()["finalizers"] = std::move(finalizers);
-  if (const auto* m = objAt(request, "metadata")) {
+  if (const auto* m = core::objectField(request, "metadata")) {
     if (auto* rv = m->if_contains("resourceVersion")) metaOf(next)["resourceVersion"] = *rv;
   }
   return next;
@@ -192,13 +183,13 @@ json::object finalizeRequest(const json::object& current, const json::object& re
 // when it is terminating, its last finalizer is gone, and no grace period is still running.
 bool shouldDeleteDuringUpdate(const ResourceType& srt, const json::object& next,
                               const json::object& old) {
-  const auto* oldMeta = objAt(old, "metadata");
+  const auto* oldMeta = core::objectField(old, "metadata");
   if (!oldMeta || !oldMeta->contains("deletionTimestamp") || hasFinalizers(next)) return false;
   if (auto* g = oldMeta->if_contains("deletionGracePeriodSeconds");
       g && g->is_int64() && g->as_int64() != 0)
     return false;
   if (srt.kind == "Namespace" && srt.group.empty()) {
-    const auto* spec = objAt(next, "spec");
+    const auto* spec = core::objectField(next, "spec");
     auto* f = spec ? spec->if_contains("finalizers") : nullptr;
     if (f && f->is_array() && !f->as_array().empty()) return false;
   }
@@ -469,7 +460,7 @@ Status Registry::checkNamespace(const ResourceType& rt, const std::string& ns) {
   }
   if (!obj) return Status::notFound("namespaces", ns);
   auto parsed = parseStored(obj->json);
-  const auto* nsMeta = parsed.ok() ? objAt(*parsed, "metadata") : nullptr;
+  const auto* nsMeta = parsed.ok() ? core::objectField(*parsed, "metadata") : nullptr;
   if (nsMeta && nsMeta->contains("deletionTimestamp")) {
     return Status::forbidden("unable to create new content in namespace " + ns +
                              " because it is being terminated")
@@ -482,8 +473,8 @@ Result<json::object> Registry::persistCreate(const ResourceType& srt, json::obje
                                              bool dryRun) {
   auto& meta = metaOf(obj);
   meta.erase("resourceVersion");
-  std::string ns = str(meta, "namespace");
-  std::string name = str(meta, "name");
+  std::string ns = core::stringField(meta, "namespace");
+  std::string name = core::stringField(meta, "name");
   protobuf::addGoZeroValues(obj);
   if (dryRun) return obj;  // never reaches etcd, so never meets its size limit
   std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
@@ -501,7 +492,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
                                       json::object obj, const WriteOptions& opts) {
   const ResourceType& srt = *core::storageResource(rt);
   // kind/apiVersion must name this resource (clients may omit them).
-  std::string kind = str(obj, "kind"), apiVersion = str(obj, "apiVersion");
+  std::string kind = core::stringField(obj, "kind"),
+              apiVersion = core::stringField(obj, "apiVersion");
   if ((!kind.empty() && kind != rt.kind) ||
       (!apiVersion.empty() && apiVersion != rt.apiVersion())) {
     return Status::badRequest("the API version in the data (" + apiVersion + ") and kind (" + kind +
@@ -513,7 +505,7 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   // Taken after the inserts above: inserting into obj may move its members.
   auto& meta = metaOf(obj);
   if (rt.namespaced) {
-    std::string objNs = str(meta, "namespace");
+    std::string objNs = core::stringField(meta, "namespace");
     if (!objNs.empty() && objNs != ns) {
       return Status::badRequest(
           "the namespace of the provided object does not match the namespace sent on the "
@@ -523,8 +515,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   } else {
     meta.erase("namespace");
   }
-  std::string name = str(meta, "name");
-  std::string generateName = str(meta, "generateName");
+  std::string name = core::stringField(meta, "name");
+  std::string generateName = core::stringField(meta, "generateName");
   if (name.empty() && !generateName.empty()) {
     name = generateNameBase(generateName) + randomSuffix();
     meta["name"] = name;
@@ -581,8 +573,8 @@ Result<Registry::Current> Registry::readCurrent(const ResourceType& srt, const s
 Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::object obj,
                                              int64_t modRevision, bool dryRun) {
   auto& meta = metaOf(obj);
-  std::string ns = str(meta, "namespace");
-  std::string name = str(meta, "name");
+  std::string ns = core::stringField(meta, "namespace");
+  std::string name = core::stringField(meta, "name");
   meta.erase("resourceVersion");
   protobuf::addGoZeroValues(obj);
   if (dryRun) {
@@ -627,7 +619,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   next["apiVersion"] = srt.apiVersion();
   // Taken after the inserts above: inserting into next may move its members.
   auto& meta = metaOf(next);
-  const auto* oldMeta = objAt(old, "metadata");
+  const auto* oldMeta = core::objectField(old, "metadata");
   // Fields clients may not change through an update.
   for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp",
                         "deletionGracePeriodSeconds", "generation"}) {
@@ -642,7 +634,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   bool statusUpdate = opts.subresource == "status";
   json::value finalizers;
   if (opts.subresource == "finalize") {
-    if (const auto* spec = objAt(next, "spec")) finalizers = spec->at("finalizers");
+    if (const auto* spec = core::objectField(next, "spec")) finalizers = spec->at("finalizers");
   }
   core::kinds::prepareForUpdate(srt, next, old, opts.subresource);
   if (opts.subresource == "finalize") {
@@ -710,25 +702,25 @@ Result<json::object> Registry::update(const ResourceType& rt, const std::string&
                                       const WriteOptions& opts) {
   const ResourceType& srt = *core::storageResource(rt);
   auto& meta = metaOf(obj);
-  std::string objName = str(meta, "name");
+  std::string objName = core::stringField(meta, "name");
   if (!objName.empty() && objName != name) {
     return Status::badRequest("the name of the object (" + objName +
                               ") does not match the name on the URL (" + name + ")");
   }
   if (rt.namespaced) {
-    std::string objNs = str(meta, "namespace");
+    std::string objNs = core::stringField(meta, "namespace");
     if (!objNs.empty() && objNs != ns) {
       return Status::badRequest(
           "the namespace of the provided object does not match the namespace sent on the "
           "request");
     }
   }
-  std::string kind = str(obj, "kind");
+  std::string kind = core::stringField(obj, "kind");
   if (!kind.empty() && kind != rt.kind) {
     return Status::badRequest("the kind of the object (" + kind + ") does not match " + rt.kind);
   }
-  std::string wantRv = str(meta, "resourceVersion");
-  std::string wantUid = str(meta, "uid");
+  std::string wantRv = core::stringField(meta, "resourceVersion");
+  std::string wantUid = core::stringField(meta, "uid");
   core::kinds::convertToStorage(rt, obj);
   // An update without a resourceVersion is unconditional: like upstream's GuaranteedUpdate it
   // is retried against the newest state when a concurrent writer wins the race.
@@ -836,16 +828,17 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     if (!patched.ok()) return patched.status();
     // The patch may not change identity.
     auto& pm = metaOf(*patched);
-    if (str(pm, "name") != name) {
+    if (core::stringField(pm, "name") != name) {
       return Status::badRequest(
           "metadata.name: the name of the object cannot be changed by a patch");
     }
-    std::string patchedRv = str(pm, "resourceVersion");
+    std::string patchedRv = core::stringField(pm, "resourceVersion");
     if (!patchedRv.empty() && patchedRv != std::to_string(cur->modRevision)) {
       // The patch itself pinned a resourceVersion: honour it as a precondition.
       return Status::staleResourceVersion(rt.qualifiedResource(), name);
     }
-    if (auto st = checkUidPrecondition(rt, name, str(pm, "uid"), cur->obj); !st.ok()) return st;
+    if (auto st = checkUidPrecondition(rt, name, core::stringField(pm, "uid"), cur->obj); !st.ok())
+      return st;
     core::kinds::convertToStorage(rt, *patched);
     WriteOptions wo = opts;
     if (req.type == PatchType::kApply) wo.fieldManager = "";  // apply recorded ownership itself
@@ -872,10 +865,10 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
     if (!cur.ok()) return cur.status();
     json::object obj = cur->obj;
     auto& meta = metaOf(obj);
-    if (!opts.preconditionUid.empty() && opts.preconditionUid != str(meta, "uid")) {
+    if (!opts.preconditionUid.empty() && opts.preconditionUid != core::stringField(meta, "uid")) {
       return Status::conflict(rt.qualifiedResource(), name,
                               "Precondition failed: UID in precondition: " + opts.preconditionUid +
-                                  ", UID in object meta: " + str(meta, "uid"));
+                                  ", UID in object meta: " + core::stringField(meta, "uid"));
     }
     if (!opts.preconditionResourceVersion.empty() &&
         opts.preconditionResourceVersion != std::to_string(cur->modRevision)) {
@@ -902,8 +895,8 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
     if (srt.kind == "Pod" && srt.group.empty()) {
       // Pods bound to a node terminate gracefully: the kubelet stops the containers and then
       // deletes the pod with grace period 0. Unbound pods have nothing to stop.
-      const auto* spec = objAt(obj, "spec");
-      bool bound = spec && !str(*spec, "nodeName").empty();
+      const auto* spec = core::objectField(obj, "spec");
+      bool bound = spec && !core::stringField(*spec, "nodeName").empty();
       grace = 30;
       if (spec) {
         if (auto* g = spec->if_contains("terminationGracePeriodSeconds"); g && g->is_int64())
@@ -911,7 +904,8 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
       }
       if (opts.gracePeriodSeconds) grace = *opts.gracePeriodSeconds;
       std::string phase;
-      if (const auto* st = objAt(obj, "status")) phase = str(*st, "phase");
+      if (const auto* st = core::objectField(obj, "status"))
+        phase = core::stringField(*st, "phase");
       graceful = bound && grace > 0 && phase != "Succeeded" && phase != "Failed";
     }
     bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
@@ -1013,7 +1007,7 @@ bool Registry::finalizeNamespaceOnce(const std::string& name) {
   std::string key = storageKey(*nsType, "", name);
   auto cur = readCurrent(*nsType, key, name);
   if (!cur.ok()) return cur.status().isNotFound();
-  const auto* meta = objAt(cur->obj, "metadata");
+  const auto* meta = core::objectField(cur->obj, "metadata");
   if (!meta || !meta->contains("deletionTimestamp")) return true;
   bool remaining = false;
   for (const auto& rt : core::allResources()) {
@@ -1037,13 +1031,13 @@ bool Registry::finalizeNamespaceOnce(const std::string& name) {
   // other spec or metadata finalizer is left (shouldDeleteDuringUpdate).
   json::object req = cur->obj;
   json::array kept;
-  if (const auto* spec = objAt(cur->obj, "spec")) {
+  if (const auto* spec = core::objectField(cur->obj, "spec")) {
     if (auto* f = spec->if_contains("finalizers"); f && f->is_array())
       for (const auto& x : f->as_array())
         if (!(x.is_string() && x.as_string() == "kubernetes")) kept.push_back(x);
   }
   bool hadKube = true;
-  if (const auto* spec = objAt(cur->obj, "spec")) {
+  if (const auto* spec = core::objectField(cur->obj, "spec")) {
     auto* f = spec->if_contains("finalizers");
     hadKube = f && f->is_array() && f->as_array().size() != kept.size();
   }
@@ -1072,7 +1066,7 @@ bool Registry::finalizeNamespaceOnce(const std::string& name) {
 
 namespace {
 int64_t replicasOf(const json::object& obj, std::string_view section) {
-  if (const auto* s = objAt(obj, section)) {
+  if (const auto* s = core::objectField(obj, section)) {
     if (auto* r = s->if_contains("replicas"); r && r->is_int64()) return r->as_int64();
   }
   return 0;
@@ -1098,8 +1092,8 @@ Result<json::object> Registry::getScale(const ResourceType& rt, const std::strin
   scale["metadata"] = std::move(sm);
   scale["spec"] = json::object{{"replicas", replicasOf(o, "spec")}};
   std::string selector;
-  if (const auto* spec = objAt(o, "spec")) {
-    if (const auto* sel = objAt(*spec, "selector")) {
+  if (const auto* spec = core::objectField(o, "spec")) {
+    if (const auto* sel = core::objectField(*spec, "selector")) {
       if (rt.group.empty()) {  // ReplicationController: a plain map
         core::Labels l;
         for (auto& [k, v] : *sel)
@@ -1119,7 +1113,7 @@ Result<json::object> Registry::getScale(const ResourceType& rt, const std::strin
 Result<json::object> Registry::updateScale(const ResourceType& rt, const std::string& ns,
                                            const std::string& name, const json::object& scale,
                                            const WriteOptions& opts) {
-  const auto* spec = objAt(scale, "spec");
+  const auto* spec = core::objectField(scale, "spec");
   auto* r = spec ? spec->if_contains("replicas") : nullptr;
   int64_t replicas = r && r->is_int64() ? r->as_int64() : 0;
   if (replicas < 0) {
@@ -1129,7 +1123,8 @@ Result<json::object> Registry::updateScale(const ResourceType& rt, const std::st
                                       ": must be greater than or equal to 0")});
   }
   std::string wantRv;
-  if (const auto* m = objAt(scale, "metadata")) wantRv = str(*m, "resourceVersion");
+  if (const auto* m = core::objectField(scale, "metadata"))
+    wantRv = core::stringField(*m, "resourceVersion");
   PatchRequest pr;
   pr.type = PatchType::kMerge;
   json::object meta;
@@ -1162,9 +1157,10 @@ Result<json::object> Registry::patchScale(const ResourceType& rt, const std::str
       patched = patch::applyMergePatch(doc, req.patch);
     if (!patched.ok()) return patched.status();
     if (!patched->is_object()) return Status::badRequest("patch result is not an object");
-    const auto* pm = objAt(patched->as_object(), "metadata");
-    const auto* cm = objAt(*cur, "metadata");
-    if (pm && cm && str(*pm, "resourceVersion") != str(*cm, "resourceVersion"))
+    const auto* pm = core::objectField(patched->as_object(), "metadata");
+    const auto* cm = core::objectField(*cur, "metadata");
+    if (pm && cm &&
+        core::stringField(*pm, "resourceVersion") != core::stringField(*cm, "resourceVersion"))
       return Status::staleResourceVersion(rt.qualifiedResource(), name);
     auto res = updateScale(rt, ns, name, patched->as_object(), opts);
     if (!res.ok() && res.status().isConflict() && res.status().causes().empty() &&
@@ -1177,8 +1173,8 @@ Result<json::object> Registry::patchScale(const ResourceType& rt, const std::str
 Result<json::object> Registry::bind(const std::string& ns, const std::string& name,
                                     const json::object& binding, const WriteOptions& opts) {
   const auto* podType = core::findResource("", "v1", "pods");
-  const auto* target = objAt(binding, "target");
-  std::string node = target ? str(*target, "name") : "";
+  const auto* target = core::objectField(binding, "target");
+  std::string node = target ? core::stringField(*target, "name") : "";
   if (node.empty()) {
     return Status::invalid("", "Binding", name,
                            {cause("FieldValueRequired", "target.name", "Required value")});
@@ -1190,7 +1186,7 @@ Result<json::object> Registry::bind(const std::string& ns, const std::string& na
     auto& specV = pod["spec"];
     if (!specV.is_object()) specV = json::object();
     auto& spec = specV.as_object();
-    std::string existing = str(spec, "nodeName");
+    std::string existing = core::stringField(spec, "nodeName");
     if (!existing.empty()) {
       return Status::conflict("pods/binding", name,
                               "pod " + name + " is already assigned to node \"" + existing + "\"");
@@ -1206,7 +1202,8 @@ Result<json::object> Registry::bind(const std::string& ns, const std::string& na
     if (!conds.is_array()) conds = json::array();
     json::array kept;
     for (auto& c : conds.as_array())
-      if (!(c.is_object() && str(c.as_object(), "type") == "PodScheduled")) kept.push_back(c);
+      if (!(c.is_object() && core::stringField(c.as_object(), "type") == "PodScheduled"))
+        kept.push_back(c);
     kept.push_back(json::object{{"type", "PodScheduled"},
                                 {"status", "True"},
                                 {"lastProbeTime", nullptr},
@@ -1238,13 +1235,13 @@ Result<json::object> Registry::evict(const std::string& ns, const std::string& n
     boost::system::error_code ec;
     auto v = json::parse(pdbObj->json, ec);
     if (ec || !v.is_object()) continue;
-    const auto* spec = objAt(v.as_object(), "spec");
-    const auto* sel = spec ? objAt(*spec, "selector") : nullptr;
+    const auto* spec = core::objectField(v.as_object(), "spec");
+    const auto* sel = spec ? core::objectField(*spec, "selector") : nullptr;
     if (!sel) continue;
     auto s = core::LabelSelector::fromJson(*sel);
     if (!s.ok() || !s->matches((*pod)->labels)) continue;
     int64_t allowed = 0;
-    if (const auto* st = objAt(v.as_object(), "status")) {
+    if (const auto* st = core::objectField(v.as_object(), "status")) {
       if (auto* a = st->if_contains("disruptionsAllowed"); a && a->is_int64())
         allowed = a->as_int64();
     }
@@ -1256,7 +1253,7 @@ Result<json::object> Registry::evict(const std::string& ns, const std::string& n
     }
   }
   DeleteOptions d;
-  if (const auto* o = objAt(eviction, "deleteOptions")) {
+  if (const auto* o = core::objectField(eviction, "deleteOptions")) {
     if (auto* g = o->if_contains("gracePeriodSeconds"); g && g->is_int64())
       d.gracePeriodSeconds = g->as_int64();
   }
@@ -1287,7 +1284,7 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
     if (!all.ok()) return all.status();
     for (const auto& o : all->items) {
       auto parsed = parseStored(o->json);
-      const auto* m = parsed.ok() ? objAt(*parsed, "metadata") : nullptr;
+      const auto* m = parsed.ok() ? core::objectField(*parsed, "metadata") : nullptr;
       if (m && m->contains("deletionTimestamp")) finalizeNamespaceAsync(o->name);
     }
   }

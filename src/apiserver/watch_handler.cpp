@@ -9,6 +9,7 @@
 #include <random>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/replies.h"
 #include "apiserver/negotiation.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
@@ -39,18 +40,18 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   const core::ResourceType& rt = *t.rt;
   auto labels = core::LabelSelector::parse(req.queryParam("labelSelector"));
   if (!labels.ok()) {
-    w.send(labels.status().code(), "application/json", labels.status().toJsonString());
+    sendStatus(w, labels.status());
     return;
   }
   auto fields = core::FieldSelector::parse(req.queryParam("fieldSelector"));
   if (!fields.ok()) {
-    w.send(fields.status().code(), "application/json", fields.status().toJsonString());
+    sendStatus(w, fields.status());
     return;
   }
   for (const auto& r : fields->requirements()) {
     if (!core::kinds::isSelectableField(rt, r.field)) {
       auto st = Status::badRequest("field label not supported: " + r.field);
-      w.send(st.code(), "application/json", st.toJsonString());
+      sendStatus(w, st);
       return;
     }
   }
@@ -63,7 +64,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
       if (used != rvParam.size() || fromRv < 0) throw std::invalid_argument(rvParam);
     } catch (...) {
       auto st = Status::badRequest("invalid resource version: \"" + rvParam + "\"");
-      w.send(st.code(), "application/json", st.toJsonString());
+      sendStatus(w, st);
       return;
     }
   }
@@ -78,14 +79,14 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     opts.resourceVersionMatch = req.queryParam("resourceVersionMatch");
     opts.continueToken = req.queryParam("continue");
     if (auto st = validateListOptions(opts, true, sendInitialEvents); !st.ok()) {
-      w.send(st.code(), "application/json", st.toJsonString());
+      sendStatus(w, st);
       return;
     }
   }
   auto* cache = cache_.forType(rt);
   if (!cache) {
     auto st = Status::notFound(rt.qualifiedResource(), "");
-    w.send(st.code(), "application/json", st.toJsonString());
+    sendStatus(w, st);
     return;
   }
   bool bookmarks = parseGoBool(req.queryParam("allowWatchBookmarks"));
@@ -122,10 +123,11 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   if (initialEvents || fromRv == 0) {
     if (rvParam.empty()) {
       if (!cache_.waitUntilFresh(std::chrono::seconds(5))) {
-        auto st = Status::timeout("Timeout: the watch cache did not catch up with the store in "
-                                  "time; retry the request")
+        auto st = Status::timeout(
+                      "Timeout: the watch cache did not catch up with the store in "
+                      "time; retry the request")
                       .withRetryAfter(1);
-        w.send(st.code(), "application/json", st.toJsonString());
+        sendStatus(w, st);
         return;
       }
     } else if (fromRv > 0 && !cache_.waitForRevision(fromRv, std::chrono::seconds(3))) {
@@ -134,7 +136,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
                     .withCauses({core::StatusCause{"ResourceVersionTooLarge",
                                                    "Too large resource version", ""}})
                     .withRetryAfter(1);
-      w.send(st.code(), "application/json", st.toJsonString());
+      sendStatus(w, st);
       return;
     }
     // The global revision is read first: every event up to it is already in the snapshot.

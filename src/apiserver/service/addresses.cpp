@@ -7,15 +7,11 @@
 #include <set>
 
 #include "core/resources.h"
+#include "core/json_access.h"
 
 namespace berth::apiserver::service {
 namespace json = boost::json;
 namespace {
-
-std::string str(const json::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 int64_t nodePortOf(const json::value& port) {
   if (!port.is_object()) return 0;
@@ -42,9 +38,9 @@ const json::object* specOf(const json::object* obj) {
 Owner ownerOfService(const json::object& svc) {
   Owner o;
   if (const auto* m = svc.if_contains("metadata"); m && m->is_object()) {
-    o.namespace_ = str(m->as_object(), "namespace");
-    o.name = str(m->as_object(), "name");
-    o.uid = str(m->as_object(), "uid");
+    o.namespace_ = core::stringField(m->as_object(), "namespace");
+    o.name = core::stringField(m->as_object(), "name");
+    o.uid = core::stringField(m->as_object(), "uid");
   }
   return o;
 }
@@ -177,7 +173,7 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
   if (!specV.is_object()) specV = json::object();
   auto& spec = specV.as_object();
   const json::object* oldSpec = specOf(old);
-  std::string type = str(spec, "type");
+  std::string type = core::stringField(spec, "type");
   if (type.empty()) type = "ClusterIP";
   if (type == "ExternalName") {
     spec.erase("clusterIP");
@@ -192,9 +188,9 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
   }
   // What the update gives up, freed on commit.
   if (oldSpec != nullptr) {
-    auto oldIp = parseIpv4(str(*oldSpec, "clusterIP"));
-    if (oldIp && str(*oldSpec, "clusterIP") != str(spec, "clusterIP") && *oldIp >= ranges_.ipBase &&
-        ips_.inRange(*oldIp - ranges_.ipBase)) {
+    auto oldIp = parseIpv4(core::stringField(*oldSpec, "clusterIP"));
+    if (oldIp && core::stringField(*oldSpec, "clusterIP") != core::stringField(spec, "clusterIP") &&
+        *oldIp >= ranges_.ipBase && ips_.inRange(*oldIp - ranges_.ipBase)) {
       a.oldIps_.push_back(*oldIp - ranges_.ipBase);
     }
     std::vector<int64_t> now = nodePortsOf(&spec);
@@ -207,9 +203,9 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
 
 Status ServiceAddresses::allocateIp(json::object& spec, const json::object* oldSpec, bool dryRun,
                                     const std::string& name, Allocation& a) {
-  std::string ip = str(spec, "clusterIP");
+  std::string ip = core::stringField(spec, "clusterIP");
   if (ip == "None") return {};
-  std::string oldIp = oldSpec ? str(*oldSpec, "clusterIP") : "";
+  std::string oldIp = oldSpec ? core::stringField(*oldSpec, "clusterIP") : "";
   if (ip.empty()) {
     auto off = dryRun ? ips_.peekAny() : ips_.reserveAny(a.service_);
     if (!off.ok())
@@ -250,7 +246,7 @@ Status ServiceAddresses::allocatePorts(json::object& spec, const json::object* o
                                        const std::string& name, Allocation& a) {
   auto* ps = spec.if_contains("ports");
   if (ps == nullptr || !ps->is_array()) return {};
-  std::string type = str(spec, "type");
+  std::string type = core::stringField(spec, "type");
   bool allocateMissing = needsNodePorts(type, spec);
   if (!allocateMissing && type != "LoadBalancer") return {};  // validation forbids nodePorts here
   std::vector<int64_t> held = nodePortsOf(oldSpec);
@@ -303,7 +299,8 @@ void ServiceAddresses::release(const json::object& svc) {
   const json::object* spec = specOf(&svc);
   if (spec == nullptr) return;
   std::vector<uint32_t> ips;
-  if (auto addr = parseIpv4(str(*spec, "clusterIP")); addr && *addr >= ranges_.ipBase) {
+  if (auto addr = parseIpv4(core::stringField(*spec, "clusterIP"));
+      addr && *addr >= ranges_.ipBase) {
     if (ips_.inRange(*addr - ranges_.ipBase)) ips.push_back(*addr - ranges_.ipBase);
   }
   releaseAll(ownerOfService(svc), ips, nodePortsOf(spec));
@@ -323,7 +320,8 @@ Status ServiceAddresses::repair() {
     Owner owner = ownerOfService(v.as_object());
     const json::object* spec = specOf(&v.as_object());
     if (spec == nullptr) continue;
-    if (auto addr = parseIpv4(str(*spec, "clusterIP")); addr && *addr >= ranges_.ipBase) {
+    if (auto addr = parseIpv4(core::stringField(*spec, "clusterIP"));
+        addr && *addr >= ranges_.ipBase) {
       if (ips_.inRange(*addr - ranges_.ipBase)) wantIps.emplace(*addr - ranges_.ipBase, owner);
     }
     for (int64_t p : nodePortsOf(spec)) {

@@ -1,0 +1,40 @@
+#pragma once
+// One request for a resource, after routing and negotiation: what each verb handler of
+// ApiHandler needs (the target, the negotiated output, write options) and the replies it sends.
+// Lives for one request, on the connection's thread.
+#include <boost/json/object.hpp>
+
+#include <string>
+
+#include "apiserver/api_handler.h"
+#include "apiserver/negotiation.h"
+#include "apiserver/registry.h"
+#include "apiserver/replies.h"
+
+namespace berth::apiserver {
+
+struct ResourceRequest {
+  http::Request& req;
+  http::ResponseWriter& w;
+  RequestTarget t;
+  const core::ResourceType& rt;
+  OutputMedia media;
+  WriteOptions wo;
+  std::string include;  // includeObject for Table output
+
+  bool table() const { return media.table; }
+  void status(const core::Status& st) const { sendStatusAs(w, media, st); }
+  void body(int code, std::string json) const { sendEncoded(w, code, media, std::move(json)); }
+  // An object (served version), as a Table when asked, with Go's zero fields where it was not
+  // read as stored.
+  void object(int code, boost::json::object obj) const;
+  void result(int code, core::Result<boost::json::object>&& r) const {
+    if (!r.ok()) {
+      status(r.status());
+      return;
+    }
+    object(code, std::move(*r));
+  }
+};
+
+}  // namespace berth::apiserver
