@@ -790,7 +790,7 @@ Result<json::object> Registry::applyPatchTo(const ResourceType& rt, const json::
 
 Result<json::object> Registry::patch(const ResourceType& rt, const std::string& ns,
                                      const std::string& name, const PatchRequest& req,
-                                     const WriteOptions& opts) {
+                                     const WriteOptions& opts, bool* created) {
   const ResourceType& srt = *core::storageResource(rt);
   if (req.type == PatchType::kApply && opts.fieldManager.empty()) {
     return Status::badRequest(
@@ -816,9 +816,9 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
         WriteOptions co = opts;
         co.fieldManager = "";  // managedFields already carry the Apply entry
         json::object obj = std::move(*applied);
-        auto created = create(rt, ns, std::move(obj), co);
-        if (!created.ok()) return created;
-        return created;
+        auto made = create(rt, ns, std::move(obj), co);
+        if (made.ok() && created) *created = true;
+        return made;
       }
       return cur.status();
     }

@@ -95,9 +95,10 @@ class Registry {
   Result<boost::json::object> update(const core::ResourceType& rt, const std::string& ns,
                                      const std::string& name, boost::json::object obj,
                                      const WriteOptions& opts);
+  // A server-side apply to a missing object creates it; *created (when given) says so (201).
   Result<boost::json::object> patch(const core::ResourceType& rt, const std::string& ns,
                                     const std::string& name, const PatchRequest& req,
-                                    const WriteOptions& opts);
+                                    const WriteOptions& opts, bool* created = nullptr);
   // Returns the object as it was deleted, or with deletionTimestamp set when deletion is
   // graceful or waits on finalizers.
   Result<boost::json::object> remove(const core::ResourceType& rt, const std::string& ns,

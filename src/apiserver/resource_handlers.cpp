@@ -201,7 +201,9 @@ void ApiHandler::servePatch(ResourceRequest& r) {
     r.result(200, registry_.patchScale(r.rt, t.ns, t.name, pr, r.wo));
     return;
   }
-  r.result(200, registry_.patch(r.rt, t.ns, t.name, pr, r.wo));
+  bool created = false;
+  auto res = registry_.patch(r.rt, t.ns, t.name, pr, r.wo, &created);
+  r.result(created ? 201 : 200, std::move(res));
 }
 
 void ApiHandler::serveDelete(ResourceRequest& r) {

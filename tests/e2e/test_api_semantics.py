@@ -335,6 +335,17 @@ def deletion(api):
     check("delete with grace period 0 removes it", code == 200 and code2 == 404, f"{code} {code2}")
 
 
+def apply_create(api):
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"},
+            "data": {"a": "1"}}
+    code, _ = api.call("PATCH", CM + "/applied", body, "application/apply-patch+yaml",
+                       {"fieldManager": "e2e"})
+    code2, _ = api.call("PATCH", CM + "/applied", body, "application/apply-patch+yaml",
+                        {"fieldManager": "e2e"})
+    check("server-side apply creating an object answers 201, applying again 200",
+          code == 201 and code2 == 200, f"{code} {code2}")
+
+
 def namespace_restart(srv, api):
     NS = "/api/v1/namespaces"
     api.call("POST", NS, {"metadata": {"name": "doomed"}})
@@ -388,6 +399,7 @@ def main():
         list_semantics(api)
         watches(api)
         deletion(api)
+        apply_create(api)
         srv2 = namespace_restart(srv, api)
     finally:
         for s in (srv2, srv):
