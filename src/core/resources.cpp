@@ -224,18 +224,38 @@ void unregisterResources(const std::string& owner) { registerResources(owner, {}
 
 uint64_t catalogueGeneration() { return catalogue().generation.load(); }
 
+namespace {
+
+// The catalogue as this thread last saw it. Lookups run several times per request on every
+// connection's thread: re-reading the shared snapshot only when the catalogue's generation moved
+// keeps them off the catalogue mutex and the snapshot's shared reference count (both contended
+// cache lines). A thread may see a change one lookup late, as with any snapshot.
+const ResourceSnapshot::Items& threadItems() {
+  thread_local uint64_t seen = 0;
+  thread_local std::shared_ptr<const ResourceSnapshot::Items> items;
+  Catalogue& c = catalogue();
+  uint64_t now = c.generation.load(std::memory_order_acquire);
+  if (now != seen || !items) {
+    items = c.snapshot();
+    seen = now;
+  }
+  return *items;
+}
+
+}  // namespace
+
 const ResourceType* findResource(std::string_view group, std::string_view version,
                                  std::string_view plural) {
-  for (const auto& rt : allResources()) {
-    if (rt.group == group && rt.version == version && rt.plural == plural) return &rt;
+  for (const auto& rt : threadItems()) {
+    if (rt->plural == plural && rt->version == version && rt->group == group) return rt.get();
   }
   return nullptr;
 }
 
 const ResourceType* findResourceByKind(std::string_view group, std::string_view version,
                                        std::string_view kind) {
-  for (const auto& rt : allResources()) {
-    if (rt.group == group && rt.version == version && rt.kind == kind) return &rt;
+  for (const auto& rt : threadItems()) {
+    if (rt->kind == kind && rt->version == version && rt->group == group) return rt.get();
   }
   return nullptr;
 }
