@@ -11,6 +11,7 @@
 #include "apiserver/crd/custom_resource.h"
 #include "apiserver/patch/patch.h"
 #include "apiserver/protobuf/zero_values.h"
+#include "apiserver/registry_internal.h"
 #include "apiserver/wire_limits.h"
 #include "core/base64.h"
 #include "core/kinds/strategy.h"
@@ -22,6 +23,7 @@ namespace berth::apiserver {
 
 namespace json = boost::json;
 using core::ResourceType;
+using namespace registry_detail;
 
 namespace {
 
@@ -52,31 +54,6 @@ std::string randomSuffix() {
   std::string s;
   for (int i = 0; i < 5; ++i) s += kAlphabet[d(rng())];
   return s;
-}
-
-json::object& metaOf(json::object& obj) {
-  auto& m = obj["metadata"];
-  if (!m.is_object()) m = json::object();
-  return m.as_object();
-}
-
-bool hasFinalizers(const json::object& obj) {
-  auto* m = core::objectField(obj, "metadata");
-  if (!m) return false;
-  auto* f = m->if_contains("finalizers");
-  return f && f->is_array() && !f->as_array().empty();
-}
-
-Result<json::object> parseStored(const std::string& value) {
-  boost::system::error_code ec;
-  auto v = json::parse(value, ec);
-  if (ec || !v.is_object()) return Status::internal("stored object is not valid JSON");
-  return std::move(v.as_object());
-}
-
-// Adds `field` = value to a list of invalid-field causes.
-core::StatusCause cause(std::string reason, std::string field, std::string message) {
-  return {std::move(reason), std::move(message), std::move(field)};
 }
 
 // Continue tokens are opaque to clients: base64url of {"v","rv","start"}, as upstream encodes
@@ -146,11 +123,6 @@ constexpr std::string_view kContinueExpired =
     "response to retrieve the remainder of the results. Continuing with the provided token "
     "results in an inconsistent list - objects that were created, modified, or deleted between "
     "the time the first chunk was returned and now may show up in the list.";
-
-// Writes that lose an optimistic-concurrency race and may be redone against the newest state
-// (patches, unconditional updates, deletes) are retried; each retry re-reads the object, so
-// this bounds only a pathological storm of writers to one object.
-constexpr int kMaxWriteRetries = 100;
 
 // metadata.uid in an update is a precondition (upstream's Preconditions.UID).
 Status checkUidPrecondition(const ResourceType& rt, const std::string& name,
@@ -975,294 +947,6 @@ Result<int64_t> Registry::removeCollection(const ResourceType& rt, const ListReq
       return r.status();
   }
   return n;
-}
-
-// Namespace deletion: remove every namespaced object in it, then the "kubernetes" finalizer
-// (through finalize, as the namespace controller does), then the namespace itself. Upstream does
-// this in the namespace controller; Berth runs the same loop in the server until that controller
-// exists, through the same registry calls a controller would make. The loop runs until the
-// namespace is gone (with backoff while objects wait on their own finalizers or grace periods),
-// one per namespace; bootstrap() restarts it for namespaces left terminating by a restart.
-void Registry::finalizeNamespaceAsync(const std::string& name) {
-  std::lock_guard lock(bgMu_);
-  if (stopping_ || !finalizing_.insert(name).second) return;
-  background_.emplace_back([this, name] {
-    auto backoff = std::chrono::milliseconds(50);
-    while (true) {
-      bool done = finalizeNamespaceOnce(name);
-      std::unique_lock l(bgMu_);
-      if (done || stopping_) {
-        finalizing_.erase(name);
-        return;
-      }
-      bgCv_.wait_for(l, backoff, [&] { return stopping_; });
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-    }
-  });
-}
-
-// One round of namespace deletion; true when the namespace is gone (or no longer terminating).
-bool Registry::finalizeNamespaceOnce(const std::string& name) {
-  const auto* nsType = core::findResource("", "v1", "namespaces");
-  std::string key = storageKey(*nsType, "", name);
-  auto cur = readCurrent(*nsType, key, name);
-  if (!cur.ok()) return cur.status().isNotFound();
-  const auto* meta = core::objectField(cur->obj, "metadata");
-  if (!meta || !meta->contains("deletionTimestamp")) return true;
-  bool remaining = false;
-  for (const auto& rt : core::allResources()) {
-    if (!rt.namespaced || !rt.isStorageVersion() || rt.virtualResource) continue;
-    ListRequest lr;
-    lr.namespace_ = name;
-    DeleteOptions d;
-    d.gracePeriodSeconds = 0;
-    auto listed = list(rt, lr);
-    if (!listed.ok()) {
-      remaining = true;
-      continue;
-    }
-    for (const auto& o : listed->items) {
-      remaining = true;
-      (void)remove(rt, o->namespace_, o->name, d);
-    }
-  }
-  if (remaining) return false;
-  // Content gone: drop our "kubernetes" finalizer; the update deletes the namespace once no
-  // other spec or metadata finalizer is left (shouldDeleteDuringUpdate).
-  json::object req = cur->obj;
-  json::array kept;
-  if (const auto* spec = core::objectField(cur->obj, "spec")) {
-    if (auto* f = spec->if_contains("finalizers"); f && f->is_array())
-      for (const auto& x : f->as_array())
-        if (!(x.is_string() && x.as_string() == "kubernetes")) kept.push_back(x);
-  }
-  bool hadKube = true;
-  if (const auto* spec = core::objectField(cur->obj, "spec")) {
-    auto* f = spec->if_contains("finalizers");
-    hadKube = f && f->is_array() && f->as_array().size() != kept.size();
-  }
-  if (hadKube) {
-    metaOf(req).erase("resourceVersion");
-    auto& specV = req["spec"];
-    if (!specV.is_object()) specV = json::object();
-    specV.as_object()["finalizers"] = std::move(kept);
-    WriteOptions wo;
-    wo.subresource = "finalize";
-    auto r = update(*nsType, "", name, std::move(req), wo);
-    if (!r.ok()) return r.status().isNotFound();
-    auto again = readCurrent(*nsType, key, name);
-    return !again.ok() && again.status().isNotFound();
-  }
-  // Nothing of ours left: the namespace goes when its other finalizers do (their owners' updates
-  // delete it); a namespace with none left (e.g. after a crash between the two) is removed here.
-  if (!hasFinalizers(cur->obj) && kept.empty()) {
-    auto gone = deleteNow(*nsType, key, name, cur->modRevision);
-    return gone.ok() || gone.status().isNotFound();
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------- scale, binding, eviction
-
-namespace {
-int64_t replicasOf(const json::object& obj, std::string_view section) {
-  if (const auto* s = core::objectField(obj, section)) {
-    if (auto* r = s->if_contains("replicas"); r && r->is_int64()) return r->as_int64();
-  }
-  return 0;
-}
-}  // namespace
-
-Result<json::object> Registry::getScale(const ResourceType& rt, const std::string& ns,
-                                        const std::string& name) {
-  auto obj = get(rt, ns, name);
-  if (!obj.ok()) return obj.status();
-  json::object o = toServed(rt, **obj);
-  if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
-    return crd::scaleOf(*paths, o);
-  const auto& meta = metaOf(o);
-  json::object scale;
-  scale["kind"] = "Scale";
-  scale["apiVersion"] = "autoscaling/v1";
-  json::object sm;
-  sm["name"] = name;
-  sm["namespace"] = ns;
-  for (const char* k : {"uid", "resourceVersion", "creationTimestamp"})
-    if (meta.contains(k)) sm[k] = meta.at(k);
-  scale["metadata"] = std::move(sm);
-  scale["spec"] = json::object{{"replicas", replicasOf(o, "spec")}};
-  std::string selector;
-  if (const auto* spec = core::objectField(o, "spec")) {
-    if (const auto* sel = core::objectField(*spec, "selector")) {
-      if (rt.group.empty()) {  // ReplicationController: a plain map
-        core::Labels l;
-        for (auto& [k, v] : *sel)
-          if (v.is_string()) l[std::string(k)] = std::string(v.as_string());
-        for (auto& [k, v] : l) selector += (selector.empty() ? "" : ",") + k + "=" + v;
-      } else if (auto s = core::LabelSelector::fromJson(*sel); s.ok()) {
-        selector = s->toString();
-      }
-    }
-  }
-  json::object status{{"replicas", replicasOf(o, "status")}};
-  if (!selector.empty()) status["selector"] = selector;
-  scale["status"] = std::move(status);
-  return scale;
-}
-
-Result<json::object> Registry::updateScale(const ResourceType& rt, const std::string& ns,
-                                           const std::string& name, const json::object& scale,
-                                           const WriteOptions& opts) {
-  const auto* spec = core::objectField(scale, "spec");
-  auto* r = spec ? spec->if_contains("replicas") : nullptr;
-  int64_t replicas = r && r->is_int64() ? r->as_int64() : 0;
-  if (replicas < 0) {
-    return Status::invalid("autoscaling", "Scale", name,
-                           {cause("FieldValueInvalid", "spec.replicas",
-                                  "Invalid value: " + std::to_string(replicas) +
-                                      ": must be greater than or equal to 0")});
-  }
-  std::string wantRv;
-  if (const auto* m = core::objectField(scale, "metadata"))
-    wantRv = core::stringField(*m, "resourceVersion");
-  PatchRequest pr;
-  pr.type = PatchType::kMerge;
-  json::object meta;
-  if (!wantRv.empty()) meta["resourceVersion"] = wantRv;
-  pr.patch = json::object{{"spec", json::object{{"replicas", replicas}}}};
-  if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
-    pr.patch = crd::replicasPatch(*paths, replicas);
-  if (!wantRv.empty()) pr.patch.as_object()["metadata"] = meta;
-  WriteOptions wo = opts;
-  wo.subresource = "";
-  auto res = patch(rt, ns, name, pr, wo);
-  if (!res.ok()) return res.status();
-  return getScale(rt, ns, name);
-}
-
-Result<json::object> Registry::patchScale(const ResourceType& rt, const std::string& ns,
-                                          const std::string& name, const PatchRequest& req,
-                                          const WriteOptions& opts) {
-  // Like any patch: applied to the newest Scale and redone when a concurrent writer wins, unless
-  // the patch itself pins a resourceVersion.
-  for (int attempt = 0;; ++attempt) {
-    auto cur = getScale(rt, ns, name);
-    if (!cur.ok()) return cur;
-    json::value doc = *cur;
-    Result<json::value> patched = Status::badRequest("unsupported patch type for scale");
-    if (req.type == PatchType::kJson)
-      patched = patch::applyJsonPatch(doc, req.patch);
-    else if (req.type == PatchType::kMerge || req.type == PatchType::kStrategic ||
-             req.type == PatchType::kApply)
-      patched = patch::applyMergePatch(doc, req.patch);
-    if (!patched.ok()) return patched.status();
-    if (!patched->is_object()) return Status::badRequest("patch result is not an object");
-    const auto* pm = core::objectField(patched->as_object(), "metadata");
-    const auto* cm = core::objectField(*cur, "metadata");
-    if (pm && cm &&
-        core::stringField(*pm, "resourceVersion") != core::stringField(*cm, "resourceVersion"))
-      return Status::staleResourceVersion(rt.qualifiedResource(), name);
-    auto res = updateScale(rt, ns, name, patched->as_object(), opts);
-    if (!res.ok() && res.status().isConflict() && res.status().causes().empty() &&
-        attempt < kMaxWriteRetries)
-      continue;
-    return res;
-  }
-}
-
-Result<json::object> Registry::bind(const std::string& ns, const std::string& name,
-                                    const json::object& binding, const WriteOptions& opts) {
-  const auto* podType = core::findResource("", "v1", "pods");
-  const auto* target = core::objectField(binding, "target");
-  std::string node = target ? core::stringField(*target, "name") : "";
-  if (node.empty()) {
-    return Status::invalid("", "Binding", name,
-                           {cause("FieldValueRequired", "target.name", "Required value")});
-  }
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    auto cur = readCurrent(*podType, storageKey(*podType, ns, name), name);
-    if (!cur.ok()) return cur.status();
-    json::object pod = cur->obj;
-    auto& specV = pod["spec"];
-    if (!specV.is_object()) specV = json::object();
-    auto& spec = specV.as_object();
-    std::string existing = core::stringField(spec, "nodeName");
-    if (!existing.empty()) {
-      return Status::conflict("pods/binding", name,
-                              "pod " + name + " is already assigned to node \"" + existing + "\"");
-    }
-    if (metaOf(pod).contains("deletionTimestamp")) {
-      return Status::conflict("pods/binding", name,
-                              "pod " + name + " is being deleted, cannot be assigned to a host");
-    }
-    spec["nodeName"] = node;
-    auto& stV = pod["status"];
-    if (!stV.is_object()) stV = json::object();
-    auto& conds = stV.as_object()["conditions"];
-    if (!conds.is_array()) conds = json::array();
-    json::array kept;
-    for (auto& c : conds.as_array())
-      if (!(c.is_object() && core::stringField(c.as_object(), "type") == "PodScheduled"))
-        kept.push_back(c);
-    kept.push_back(json::object{{"type", "PodScheduled"},
-                                {"status", "True"},
-                                {"lastProbeTime", nullptr},
-                                {"lastTransitionTime", nowRfc3339()}});
-    conds = std::move(kept);
-    auto written = persistUpdate(*podType, std::move(pod), cur->modRevision, opts.dryRun);
-    if (!written.ok() && written.status().isConflict()) continue;
-    if (!written.ok()) return written.status();
-    Status ok = Status::generic(201, "", "");
-    json::object st = ok.toJson();
-    st["status"] = "Success";
-    st["code"] = 201;
-    st.erase("reason");
-    return st;
-  }
-  return Status::staleResourceVersion("pods", name);
-}
-
-Result<json::object> Registry::evict(const std::string& ns, const std::string& name,
-                                     const json::object& eviction) {
-  const auto* podType = core::findResource("", "v1", "pods");
-  auto pod = get(*podType, ns, name);
-  if (!pod.ok()) return pod.status();
-  // A PodDisruptionBudget whose selector matches the pod must allow a disruption.
-  const auto* pdbType = core::findResource("policy", "v1", "poddisruptionbudgets");
-  int64_t ignored = 0;
-  for (const auto& pdbObj :
-       cache_.forType(*pdbType)->list(storageKey(*pdbType, ns, ""), &ignored)) {
-    boost::system::error_code ec;
-    auto v = json::parse(pdbObj->json, ec);
-    if (ec || !v.is_object()) continue;
-    const auto* spec = core::objectField(v.as_object(), "spec");
-    const auto* sel = spec ? core::objectField(*spec, "selector") : nullptr;
-    if (!sel) continue;
-    auto s = core::LabelSelector::fromJson(*sel);
-    if (!s.ok() || !s->matches((*pod)->labels)) continue;
-    int64_t allowed = 0;
-    if (const auto* st = core::objectField(v.as_object(), "status")) {
-      if (auto* a = st->if_contains("disruptionsAllowed"); a && a->is_int64())
-        allowed = a->as_int64();
-    }
-    if (allowed <= 0) {
-      return Status::tooManyRequests(
-                 "Cannot evict pod as it would violate the pod's disruption "
-                 "budget.")
-          .withDetails(name, "", "pods");
-    }
-  }
-  DeleteOptions d;
-  if (const auto* o = core::objectField(eviction, "deleteOptions")) {
-    if (auto* g = o->if_contains("gracePeriodSeconds"); g && g->is_int64())
-      d.gracePeriodSeconds = g->as_int64();
-  }
-  auto r = remove(*podType, ns, name, d);
-  if (!r.ok()) return r.status();
-  json::object st = Status().toJson();
-  st["status"] = "Success";
-  st["code"] = 201;
-  return st;
 }
 
 // ---------------------------------------------------------------- bootstrap
