@@ -501,11 +501,6 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   m.erase("deletionGracePeriodSeconds");
   m.erase("resourceVersion");
   m.erase("selfLink");
-  if (core::kinds::tracksGeneration(srt)) {
-    m["generation"] = 1;
-  } else {
-    m.erase("generation");
-  }
   core::kinds::prepareForCreate(srt, obj);
   core::kinds::recordRequester(srt, obj, opts.requester);
   core::kinds::applyDefaults(srt, obj);
@@ -623,16 +618,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     if (!a.ok()) return a.status();
     addresses.emplace(std::move(*a));
   }
-  if (core::kinds::tracksGeneration(srt) && !statusUpdate) {
-    const auto* a = next.if_contains("spec");
-    const auto* b = old.if_contains("spec");
-    bool changed = (a == nullptr) != (b == nullptr) || (a && b && *a != *b);
-    int64_t gen = 1;
-    if (oldMeta) {
-      if (auto* g = oldMeta->if_contains("generation"); g && g->is_int64()) gen = g->as_int64();
-    }
-    metaOf(next)["generation"] = changed ? gen + 1 : gen;  // re-read: next may have grown
-  }
+  core::kinds::setGenerationAfterUpdate(srt, next, old, statusUpdate);
   if (!opts.fieldManager.empty())
     patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339(),
                         statusUpdate ? "status" : "");

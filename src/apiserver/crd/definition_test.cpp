@@ -198,6 +198,7 @@ TEST(CrdDefinition, StatusSubresourceSeparatesSpecAndStatus) {
       "status": {"replicas": 7}})")
                           .as_object();
   core::kinds::prepareForUpdate(v1, main, old, /*statusUpdate=*/false);
+  core::kinds::setGenerationAfterUpdate(v1, main, old, /*statusUpdate=*/false);
   EXPECT_EQ(main["status"], old["status"]);
   EXPECT_EQ(main["metadata"].as_object()["generation"], json::value(2));
 

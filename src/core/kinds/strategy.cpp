@@ -84,7 +84,11 @@ FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& ob
 void prepareForCreate(const ResourceType& rt, boost::json::object& obj) {
   const KindOps& ops = opsFor(rt);
   if (rt.hasSubresource("status") && !ops.keepStatusOnCreate) obj["status"] = json::object();
-  if (tracksGeneration(rt)) ensureObj(obj, "metadata")["generation"] = 1;
+  if (tracksGeneration(rt)) {
+    ensureObj(obj, "metadata")["generation"] = 1;
+  } else {
+    ensureObj(obj, "metadata").erase("generation");
+  }
   if (ops.prepareCreate) ops.prepareCreate(obj);
   if (rt.behavior) rt.behavior->prepareForCreate(obj);
 }
@@ -118,17 +122,22 @@ void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
       obj.erase("status");
     }
   }
-  if (tracksGeneration(rt)) {
-    int64_t generation = getInt(oldMeta, "generation").value_or(1);
-    // Compare defaulted specs: a client omitting defaulted fields does not change the spec.
-    json::object defaulted = obj;
-    if (ops.defaults) ops.defaults(defaulted);
-    if (!sameJson(getVal(defaulted, "spec"), getVal(old, "spec"))) ++generation;
-    // Looked up again: inserting into obj may have moved the metadata object.
-    ensureObj(obj, "metadata")["generation"] = generation;
-  }
   if (ops.prepareUpdate) ops.prepareUpdate(obj, old);
   if (rt.behavior) rt.behavior->prepareForUpdate(obj, old, statusUpdate);
+}
+
+void setGenerationAfterUpdate(const ResourceType& rt, json::object& next, const json::object& old,
+                              bool statusUpdate) {
+  const json::object* oldMeta = getObj(old, "metadata");
+  json::object& meta = ensureObj(next, "metadata");
+  if (!tracksGeneration(rt)) {
+    meta.erase("generation");
+    return;
+  }
+  int64_t generation = oldMeta ? getInt(*oldMeta, "generation").value_or(1) : 1;
+  // Both sides are defaulted here: a client omitting defaulted fields does not change the spec.
+  if (!statusUpdate && !sameJson(getVal(next, "spec"), getVal(old, "spec"))) ++generation;
+  meta["generation"] = generation;
 }
 
 void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,

@@ -44,8 +44,8 @@ FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& ob
 // qosClass, Namespaces phase Active, Services/Ingresses loadBalancer {}; Nodes keep theirs), and
 // kinds that track generation get metadata.generation 1; Jobs with metadata.uid get their
 // generated selector and template labels unless spec.manualSelector. On a main-resource update,
-// status is kept from `old`, metadata.uid/creationTimestamp are filled from `old` when omitted,
-// and metadata.generation is old's, plus one when the (defaulted) spec changed; Services keep
+// status is kept from `old`, metadata.uid/creationTimestamp are filled from `old` when omitted
+// (generation: setGenerationAfterUpdate, once defaults are applied); Services keep
 // their allocated clusterIP(s)/nodePorts when the client omits them; Namespaces keep
 // spec.finalizers. On a status update (`statusUpdate` true), everything but status is kept from
 // `old`, including metadata labels/annotations except for Pods and Nodes.
@@ -71,6 +71,13 @@ void recordRequester(const ResourceType& rt, boost::json::object& obj, const Req
 
 // Whether a spec change bumps metadata.generation (kinds with spec: Deployment, ReplicaSet, ...).
 bool tracksGeneration(const ResourceType& rt);
+
+// The one owner of metadata.generation after an update: `next` fully prepared and defaulted,
+// `old` as stored. Kinds that track it keep old's generation, plus one when the spec changed
+// (a status update never changes it); other kinds carry none. (On create, prepareForCreate sets
+// 1 or removes it.)
+void setGenerationAfterUpdate(const ResourceType& rt, boost::json::object& next,
+                              const boost::json::object& old, bool statusUpdate);
 
 // Version conversion for resources served at several versions (autoscaling/v1 ↔ v2 HPA).
 // Identity for others. Both set apiVersion.

@@ -39,6 +39,7 @@ inline FieldErrors update(const ResourceType& rt, json::object& obj, const json:
   convertToStorage(rt, obj);
   prepareForUpdate(rt, obj, old, statusUpdate);
   applyDefaults(rt, obj);
+  setGenerationAfterUpdate(rt, obj, old, statusUpdate);
   return validateUpdate(rt, obj, old);
 }
 
@@ -51,8 +52,7 @@ inline std::string describe(const FieldErrors& errs) {
 inline bool hasCause(const FieldErrors& errs, std::string_view field, std::string_view reason,
                      std::string_view message = "") {
   for (const auto& e : errs) {
-    if (e.field == field && e.reason == reason &&
-        (message.empty() || e.message == message)) {
+    if (e.field == field && e.reason == reason && (message.empty() || e.message == message)) {
       return true;
     }
   }
@@ -77,15 +77,15 @@ inline json::value at(const json::object& obj, std::string_view path) {
 
 }  // namespace berth::core::kinds::testing
 
-#define EXPECT_VALID(errs)                                                          \
-  do {                                                                              \
-    const auto& errs_ = (errs);                                                     \
-    EXPECT_TRUE(errs_.empty()) << ::berth::core::kinds::testing::describe(errs_);   \
+#define EXPECT_VALID(errs)                                                        \
+  do {                                                                            \
+    const auto& errs_ = (errs);                                                   \
+    EXPECT_TRUE(errs_.empty()) << ::berth::core::kinds::testing::describe(errs_); \
   } while (0)
-#define EXPECT_CAUSE(errs, field, reason, message)                                   \
-  do {                                                                               \
-    const auto& errs_ = (errs);                                                      \
+#define EXPECT_CAUSE(errs, field, reason, message)                                      \
+  do {                                                                                  \
+    const auto& errs_ = (errs);                                                         \
     EXPECT_TRUE(::berth::core::kinds::testing::hasCause(errs_, field, reason, message)) \
-        << "missing " << field << " [" << reason << "] " << message << "\nin:\n"     \
-        << ::berth::core::kinds::testing::describe(errs_);                           \
+        << "missing " << field << " [" << reason << "] " << message << "\nin:\n"        \
+        << ::berth::core::kinds::testing::describe(errs_);                              \
   } while (0)
