@@ -9,6 +9,7 @@
 
 #include <random>
 
+#include "apiserver/http/fake_writer.h"
 #include "apiserver/protobuf/codec.h"
 #include "store/memory/memory_store.h"
 
@@ -17,35 +18,9 @@ namespace {
 
 namespace json = boost::json;
 
-class FakeWriter : public http::ResponseWriter {
- public:
-  void addHeader(std::string_view n, std::string_view v) override {
-    headers.emplace_back(std::string(n), std::string(v));
-  }
-  void send(int s, std::string_view ct, std::string_view b) override {
-    ++responses;
-    status = s;
-    contentType = ct;
-    body = b;
-  }
-  bool beginStream(int s, std::string_view ct) override {
-    ++responses;
-    status = s;
-    contentType = ct;
-    return true;
-  }
-  bool writeChunk(std::string_view d) override {
-    body += d;
-    return ++chunks < 3;  // the client goes away after a few chunks
-  }
-  void endStream() override {}
-  bool clientConnected() override { return false; }
-
-  int responses = 0;
-  int chunks = 0;
-  int status = 0;
-  std::string contentType, body;
-  std::vector<std::pair<std::string, std::string>> headers;
+// The shared recording writer, with the client gone: a watch ends after its first write.
+struct FakeWriter : http::testing::FakeWriter {
+  FakeWriter() { connected = false; }
 };
 
 class ApiHandlerTest : public ::testing::Test {
