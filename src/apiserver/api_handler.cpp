@@ -28,7 +28,6 @@ namespace berth::apiserver {
 namespace json = boost::json;
 using core::ResourceType;
 
-
 namespace {
 
 json::object partialMetadata(const json::object& obj) {
@@ -67,16 +66,6 @@ json::object makeTable(const ResourceType& rt, const std::vector<json::object>& 
   for (const auto& o : objs) rows.push_back(tableRow(rt, o, include, now));
   t["rows"] = std::move(rows);
   return t;
-}
-
-bool parseGoBool(std::string_view v) {
-  // runtime.Convert_Slice_string_To_bool, which decodes boolean query parameters upstream: only
-  // "0" and "false" (any case) are false. Absent reads as empty here: false too (a present but
-  // empty value, true upstream, is not told apart).
-  if (v.empty() || v == "0") return false;
-  return !(v.size() == 5 && std::equal(v.begin(), v.end(), "false", [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           }));
 }
 
 ApiHandler::ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress)

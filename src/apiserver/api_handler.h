@@ -14,20 +14,9 @@
 
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
+#include "apiserver/request_parsing.h"
 
 namespace berth::apiserver {
-
-// Where a resource request points.
-struct RequestTarget {
-  const core::ResourceType* rt = nullptr;
-  std::string ns;
-  std::string name;
-  std::string subresource;
-};
-
-// A boolean query parameter as upstream's parameter codec reads it: anything but "", "0" and
-// "false" (any case) is true (watch=yes, watch=True, watch=1).
-bool parseGoBool(std::string_view value);
 
 // A meta.k8s.io/v1 Table of `objects` (served version) for kubectl's human output: rows carry
 // the full object (includeObject "Object"), nothing ("None") or PartialObjectMetadata (default).

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include "apiserver/protobuf/codec.h"
 #include "apiserver/protobuf/schema.h"
 #include "apiserver/wire_limits.h"
@@ -15,6 +18,15 @@ namespace json = boost::json;
 using core::ResourceType;
 using Target = RequestTarget;
 
+bool parseGoBool(std::string_view v) {
+  // runtime.Convert_Slice_string_To_bool, which decodes boolean query parameters upstream: only
+  // "0" and "false" (any case) are false. Absent reads as empty here: false too (a present but
+  // empty value, true upstream, is not told apart).
+  if (v.empty() || v == "0") return false;
+  return !(v.size() == 5 && std::equal(v.begin(), v.end(), "false", [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           }));
+}
 
 std::vector<std::string> splitPath(std::string_view path) {
   std::vector<std::string> out;

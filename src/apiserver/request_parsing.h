@@ -9,13 +9,24 @@
 #include <string_view>
 #include <vector>
 
-#include "apiserver/api_handler.h"
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
 #include "core/resources.h"
 #include "core/result.h"
 
 namespace berth::apiserver {
+
+// Where a resource request points.
+struct RequestTarget {
+  const core::ResourceType* rt = nullptr;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+};
+
+// A boolean query parameter as upstream's parameter codec reads it: anything but "", "0" and
+// "false" (any case) is true (watch=yes, watch=True, watch=1).
+bool parseGoBool(std::string_view value);
 
 std::vector<std::string> splitPath(std::string_view path);
 

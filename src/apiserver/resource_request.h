@@ -6,10 +6,11 @@
 
 #include <string>
 
-#include "apiserver/api_handler.h"
+#include "apiserver/http/server.h"
 #include "apiserver/negotiation.h"
 #include "apiserver/registry.h"
 #include "apiserver/replies.h"
+#include "apiserver/request_parsing.h"
 
 namespace berth::apiserver {
 
