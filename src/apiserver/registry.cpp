@@ -101,22 +101,6 @@ Result<ContinuePoint> decodeContinue(std::string token, const std::string& prefi
   return ContinuePoint{rv->as_int64(), std::move(key)};
 }
 
-Result<int64_t> parseResourceVersion(const std::string& rv) {
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), n);
-  if (ec != std::errc() || end != rv.data() + rv.size() || n < 0)
-    return Status::badRequest("invalid resource version: \"" + rv + "\"");
-  return n;
-}
-
-// Upstream's storage.NewTooLargeResourceVersionError: 504 Timeout, with a cause clients check.
-Status tooLargeResourceVersion(int64_t wanted, int64_t current) {
-  return Status::timeout("Too large resource version: " + std::to_string(wanted) +
-                         ", current: " + std::to_string(current))
-      .withCauses({core::StatusCause{"ResourceVersionTooLarge", "Too large resource version", ""}})
-      .withRetryAfter(1);
-}
-
 constexpr std::string_view kContinueExpired =
     "The provided continue parameter is too old to display a consistent list result. You can "
     "start a new list without the continue parameter, or use the continue token in this "
@@ -231,6 +215,36 @@ void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
 
 // ---------------------------------------------------------------- reads
 
+Result<int64_t> parseResourceVersion(const std::string& rv) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), n);
+  if (ec != std::errc() || end != rv.data() + rv.size() || n < 0)
+    return Status::badRequest("invalid resource version: \"" + rv + "\"");
+  return n;
+}
+
+// Upstream's storage.NewTooLargeResourceVersionError: 504 Timeout, with a cause clients check.
+Status tooLargeResourceVersion(int64_t wanted, int64_t current) {
+  return Status::timeout("Too large resource version: " + std::to_string(wanted) +
+                         ", current: " + std::to_string(current))
+      .withCauses({core::StatusCause{"ResourceVersionTooLarge", "Too large resource version", ""}})
+      .withRetryAfter(1);
+}
+
+Result<Selectors> parseSelectors(const ResourceType& rt, const std::string& labelSelector,
+                                 const std::string& fieldSelector) {
+  auto labels = core::LabelSelector::parse(labelSelector);
+  if (!labels.ok()) return labels.status();
+  auto fields = core::FieldSelector::parse(fieldSelector);
+  if (!fields.ok()) return fields.status();
+  for (const auto& r : fields->requirements()) {
+    if (!core::kinds::isSelectableField(rt, r.field)) {
+      return Status::badRequest("field label not supported: " + r.field);
+    }
+  }
+  return Selectors{std::move(*labels), std::move(*fields)};
+}
+
 Status validateListOptions(const ListRequest& req, bool watch,
                            const std::optional<bool>& sendInitialEvents) {
   std::vector<core::StatusCause> errs;
@@ -338,15 +352,10 @@ Result<ListResponse> Registry::listFromStore(const ResourceType& rt, const std::
 }
 
 Result<ListResponse> Registry::list(const ResourceType& rt, const ListRequest& req) {
-  auto labels = core::LabelSelector::parse(req.labelSelector);
-  if (!labels.ok()) return labels.status();
-  auto fields = core::FieldSelector::parse(req.fieldSelector);
-  if (!fields.ok()) return fields.status();
-  for (const auto& r : fields->requirements()) {
-    if (!core::kinds::isSelectableField(rt, r.field)) {
-      return Status::badRequest("field label not supported: " + r.field);
-    }
-  }
+  auto parsed = parseSelectors(rt, req.labelSelector, req.fieldSelector);
+  if (!parsed.ok()) return parsed.status();
+  const core::LabelSelector* labels = &parsed->labels;
+  const core::FieldSelector* fields = &parsed->fields;
   if (auto st = validateListOptions(req, false, std::nullopt); !st.ok()) return st;
   auto* c = cache_.forType(rt);
   if (!c) return ListResponse{};

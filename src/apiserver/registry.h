@@ -24,6 +24,7 @@
 #include "apiserver/service/addresses.h"
 #include "apiserver/watch_cache.h"
 #include "core/kinds/strategy.h"
+#include "core/labels.h"
 #include "core/resources.h"
 #include "core/result.h"
 #include "store/interface.h"
@@ -35,8 +36,8 @@ using core::Status;
 
 struct WriteOptions {
   bool dryRun = false;
-  std::string fieldManager;  // defaults to the user agent's product name, like upstream
-  std::string subresource;   // "", "status", "scale", ...
+  std::string fieldManager;          // defaults to the user agent's product name, like upstream
+  std::string subresource;           // "", "status", "scale", ...
   core::kinds::Requester requester;  // who asks (a CSR records it); empty for the server itself
 };
 
@@ -68,6 +69,20 @@ struct ListRequest {
   std::string resourceVersion;
   std::string resourceVersionMatch;
 };
+
+// A list or watch's label and field selectors, parsed; a field the resource cannot select on
+// is 400 "field label not supported".
+struct Selectors {
+  core::LabelSelector labels;
+  core::FieldSelector fields;
+};
+Result<Selectors> parseSelectors(const core::ResourceType& rt, const std::string& labelSelector,
+                                 const std::string& fieldSelector);
+// A resourceVersion query value: a non-negative integer, else 400.
+Result<int64_t> parseResourceVersion(const std::string& rv);
+// Upstream's storage.NewTooLargeResourceVersionError: 504 Timeout with the
+// ResourceVersionTooLarge cause that clients check.
+Status tooLargeResourceVersion(int64_t wanted, int64_t current);
 
 // Upstream's ValidateListOptions / validateWatchOptions: 422 Invalid ListOptions.meta.k8s.io on
 // forbidden combinations of resourceVersion, resourceVersionMatch, continue, sendInitialEvents.

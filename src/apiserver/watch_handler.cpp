@@ -38,35 +38,23 @@ ObjectPtr withResourceVersion(const CachedObject& o, int64_t rv) {
 
 void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t) {
   const core::ResourceType& rt = *t.rt;
-  auto labels = core::LabelSelector::parse(req.queryParam("labelSelector"));
-  if (!labels.ok()) {
-    sendStatus(w, labels.status());
+  auto selectors =
+      parseSelectors(rt, req.queryParam("labelSelector"), req.queryParam("fieldSelector"));
+  if (!selectors.ok()) {
+    sendStatus(w, selectors.status());
     return;
   }
-  auto fields = core::FieldSelector::parse(req.queryParam("fieldSelector"));
-  if (!fields.ok()) {
-    sendStatus(w, fields.status());
-    return;
-  }
-  for (const auto& r : fields->requirements()) {
-    if (!core::kinds::isSelectableField(rt, r.field)) {
-      auto st = Status::badRequest("field label not supported: " + r.field);
-      sendStatus(w, st);
-      return;
-    }
-  }
+  const core::LabelSelector* labels = &selectors->labels;
+  const core::FieldSelector* fields = &selectors->fields;
   int64_t fromRv = 0;
   std::string rvParam = req.queryParam("resourceVersion");
   if (!rvParam.empty()) {
-    try {
-      size_t used = 0;
-      fromRv = std::stoll(rvParam, &used);
-      if (used != rvParam.size() || fromRv < 0) throw std::invalid_argument(rvParam);
-    } catch (...) {
-      auto st = Status::badRequest("invalid resource version: \"" + rvParam + "\"");
-      sendStatus(w, st);
+    auto rv = parseResourceVersion(rvParam);
+    if (!rv.ok()) {
+      sendStatus(w, rv.status());
       return;
     }
+    fromRv = *rv;
   }
   // WatchList (sendInitialEvents): the state as ADDED events, then a BOOKMARK annotated
   // k8s.io/initial-events-end, then changes; sendInitialEvents=false starts without them.
@@ -131,11 +119,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
         return;
       }
     } else if (fromRv > 0 && !cache_.waitForRevision(fromRv, std::chrono::seconds(3))) {
-      auto st = Status::timeout("Too large resource version: " + rvParam +
-                                ", current: " + std::to_string(cache_.revision()))
-                    .withCauses({core::StatusCause{"ResourceVersionTooLarge",
-                                                   "Too large resource version", ""}})
-                    .withRetryAfter(1);
+      auto st = tooLargeResourceVersion(fromRv, cache_.revision());
       sendStatus(w, st);
       return;
     }
