@@ -225,6 +225,10 @@ TEST_F(SqliteStoreTest, CompactionShrinksFileAndKeepsLatestValues) {
   ASSERT_TRUE(store->compact(rev).ok());
   uintmax_t after = fileSize(path_);
   EXPECT_LT(after, before / 4) << "before " << before << " after " << after;
+  // The store's own checkpoints are PASSIVE and leave the WAL file at up to kJournalSizeLimit
+  // (its size after compact() depends on the checkpointer thread's timing); what must hold is
+  // that nothing pins the WAL: a TRUNCATE checkpoint from outside empties it.
+  rawExec("PRAGMA wal_checkpoint(TRUNCATE)");
   EXPECT_LT(fileSize(path_ + "-wal"), before / 4);
   EXPECT_EQ(rawQuery("SELECT COUNT(*) FROM log"), kKeys);
 
