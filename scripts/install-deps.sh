@@ -5,7 +5,9 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
       libre2-dev
       libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-      python3-kubernetes python3-yaml curl openssl procps iproute2)
+      python3-kubernetes python3-yaml curl openssl procps iproute2
+      libarchive-dev runc crun containernetworking-plugins docker-registry busybox-static
+      nftables etcd-server etcd-client)
 # Debian's own kubectl (1.20) on a box with none, so the README's tour works with nothing else.
 # Only then: kubernetes-client conflicts with a kubectl installed otherwise (e.g. Google's SDK).
 [ -e /usr/bin/kubectl ] || pkgs+=(kubernetes-client)

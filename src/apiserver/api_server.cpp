@@ -133,6 +133,7 @@ core::Status ApiServer::start() {
   auto* handler = state_->handler.get();
   state_->observability = std::make_unique<Observability>(*store_, *state_->cache);
   auto* observability = state_->observability.get();
+  observability->addExtraMetrics(config_.extraMetrics);
   http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
     handler->handle(rq, w);
   };

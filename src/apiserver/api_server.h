@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "metrics/metrics.h"
 #include "store/interface.h"
 
 namespace berth::apiserver {
@@ -23,6 +24,9 @@ struct ApiServerConfig {
   size_t maxConnections = 10000;
   int tlsHandshakeTimeoutSeconds = 10;
   int idleConnectionTimeoutSeconds = 90;
+  // Metrics of components running in the same process (controllers, scheduler, kubelet),
+  // appended to /metrics. Each must outlive the server.
+  std::vector<const metrics::Registry*> extraMetrics;
 };
 
 class ApiServer {

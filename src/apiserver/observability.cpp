@@ -92,7 +92,9 @@ void Observability::serveMetrics(const http::Request& request, http::ResponseWri
     writer.send(refusal.code(), "application/json", refusal.toJsonString());
     return;
   }
-  writer.send(200, metrics::kTextContentType, registry_.encode());
+  std::string text = registry_.encode();
+  for (const auto* extra : extra_) text += extra->encode();
+  writer.send(200, metrics::kTextContentType, text);
 }
 
 }  // namespace berth::apiserver

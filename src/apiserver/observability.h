@@ -35,11 +35,14 @@ class Observability {
   void markBootstrapped() { bootstrapped_.store(true); }
   void markShuttingDown() { shuttingDown_.store(true); }
   metrics::Registry& registry() { return registry_; }
+  // Registries of in-process components, appended to /metrics (set before serving).
+  void addExtraMetrics(std::vector<const metrics::Registry*> extra) { extra_ = std::move(extra); }
 
  private:
   void serveMetrics(const http::Request& request, http::ResponseWriter& writer);
 
   metrics::Registry registry_;
+  std::vector<const metrics::Registry*> extra_;
   RequestMetrics requests_;
   health::Checks checks_;
   std::atomic<bool> bootstrapped_{false};

@@ -1,0 +1,14 @@
+#pragma once
+// One function per `berth` subcommand, each in its own <name>_command.cpp: it adds the
+// subcommand and its flags to the app and sets the callback that runs it. A callback that ends
+// the process's work sets `exitCode`.
+#include <CLI/CLI.hpp>
+
+namespace berth::cmd {
+
+extern int exitCode;
+
+void addServerCommand(CLI::App& app);
+void addControllerManagerCommand(CLI::App& app);
+
+}  // namespace berth::cmd

@@ -1,0 +1,146 @@
+// `berth server`: the control plane with the embedded store, and by default the controllers
+// in the same process (each an API client with its own connection, as if remote).
+#include <sys/resource.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "apiserver/api_server.h"
+#include "client/rest_client.h"
+#include "cmd/commands.h"
+#include "cmd/signals.h"
+#include "controllers/manager/controller_manager.h"
+#include "metrics/metrics.h"
+#include "store/memory/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace berth::cmd {
+
+namespace {
+
+struct ServerFlags {
+  apiserver::ApiServerConfig config;
+  std::string datastore = "sqlite";
+  bool disableControllers = false;
+  std::vector<std::string> controllers{"*"};
+};
+
+// Every connection is a descriptor; the default soft limit (1024) would cap the server long
+// before --max-connections. Raise it to the hard limit, as Go's runtime does for every program.
+void raiseOpenFileLimit(size_t maxConnections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < maxConnections + 256) {
+    std::cerr << "berth: warning: the open-file limit (" << limit.rlim_cur
+              << ") is below --max-connections; new connections will back off when it is hit\n";
+  }
+}
+
+std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
+  if (flags.datastore == "sqlite") {
+    std::filesystem::create_directories(flags.config.dataDir + "/db");
+    auto s = store::SqliteStore::open(flags.config.dataDir + "/db/state.db");
+    if (!s.ok()) {
+      std::cerr << "berth: cannot open the store: " << s.status().message() << "\n";
+      return nullptr;
+    }
+    // Keep ~10,000 revisions of history (what lagging watchers and paginated lists need; the
+    // watch cache keeps its own), compacting every minute in small batches, as upstream's
+    // apiserver asks etcd to every five minutes.
+    s.value()->startAutoCompaction(std::chrono::seconds(60), 10000);
+    return std::move(s.value());
+  }
+  if (flags.datastore == "memory") return std::make_unique<store::MemoryStore>();
+  std::cerr << "berth: unknown --datastore " << flags.datastore << " (sqlite, memory)\n";
+  return nullptr;
+}
+
+int runServer(ServerFlags flags) {
+  auto signals = blockShutdownSignals();
+  raiseOpenFileLimit(flags.config.maxConnections);
+
+  auto store = openStore(flags);
+  if (!store) return 1;
+  // The in-process components' metrics appear on the server's /metrics.
+  metrics::Registry componentMetrics;
+  flags.config.extraMetrics.push_back(&componentMetrics);
+  apiserver::ApiServer server(flags.config, std::move(store));
+  if (auto st = server.start(); !st.ok()) {
+    std::cerr << "berth: " << st.message() << "\n";
+    return 1;
+  }
+  std::cout << "berth: API server listening on https://" << flags.config.bindAddress << ":"
+            << server.port() << "\n"
+            << "berth: export KUBECONFIG=" << server.kubeconfigPath() << std::endl;
+
+  auto rest = client::loadKubeconfig(server.kubeconfigPath());
+  if (!rest.ok()) {
+    std::cerr << "berth: " << rest.status().message() << "\n";
+    return 1;
+  }
+  std::unique_ptr<controllers::ControllerManager> manager;
+  if (!flags.disableControllers) {
+    controllers::ControllerManagerOptions options;
+    options.rest = rest.value();
+    options.controllers = flags.controllers;
+    options.metrics = &componentMetrics;
+    manager = std::make_unique<controllers::ControllerManager>(options);
+    if (auto st = manager->start(); !st.ok()) {
+      std::cerr << "berth: controller manager: " << st.message() << "\n";
+      return 1;
+    }
+  }
+
+  waitForShutdownSignal(signals);
+  std::cout << "berth: shutting down" << std::endl;
+  if (manager) manager->stop();
+  server.stop();
+  return 0;
+}
+
+}  // namespace
+
+void addServerCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServerFlags>();
+  auto& config = flags->config;
+  auto* server = app.add_subcommand("server", "Run the control plane (API server and store)");
+  server->add_option("--data-dir", config.dataDir, "State directory")->capture_default_str();
+  server->add_option("--bind-address", config.bindAddress, "Address to listen on")
+      ->capture_default_str();
+  server->add_option("--secure-port", config.securePort, "HTTPS port (0 = any free port)")
+      ->capture_default_str();
+  server->add_option("--datastore", flags->datastore, "sqlite (embedded, default) or memory")
+      ->capture_default_str();
+  server->add_option("--tls-san", config.tlsSans, "Extra SAN for the serving certificate");
+  server
+      ->add_option("--max-connections", config.maxConnections,
+                   "Open client connections at most; more wait in the accept backlog")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  server
+      ->add_option("--tls-handshake-timeout", config.tlsHandshakeTimeoutSeconds,
+                   "Seconds a new connection has to complete its TLS handshake")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  server
+      ->add_option("--idle-connection-timeout", config.idleConnectionTimeoutSeconds,
+                   "Seconds a keep-alive connection may wait between requests (0 = forever)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  server->add_flag("--disable-controllers", flags->disableControllers,
+                   "Run no controllers in this process (run `berth controller-manager` instead)");
+  server
+      ->add_option("--controllers", flags->controllers,
+                   "Controllers to run: * = the defaults, name = also this one, -name = not this")
+      ->delimiter(',')
+      ->capture_default_str();
+  server->callback([flags] { exitCode = runServer(*flags); });
+}
+
+}  // namespace berth::cmd
