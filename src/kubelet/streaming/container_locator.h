@@ -20,6 +20,13 @@ struct ContainerInfo {
   std::string previousLogPath;  // the previous start's log file, empty if none
   bool tty = false;          // container spec tty
   bool stdinOpen = false;    // container spec stdin
+  // Unix socket of the process that holds the container's stdio (the per-container shim), for
+  // attach. Each connection sees output from the moment it connects and may send input, both
+  // as frames: 1 byte stream id, 4 bytes big-endian payload length, payload. Stream ids:
+  // 0 stdin (to the shim), 1 stdout, 2 stderr (from it; a TTY container's output is all 1),
+  // 3 resize (to the shim; payload JSON {"Width":W,"Height":H}), 4 close stdin (to the shim,
+  // no payload), 5 exited (from it; payload the exit code as decimal text, then it closes).
+  std::string attachSocket;
 };
 
 class ContainerLocator {
