@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <functional>
+#include <set>
 #include <thread>
 
 #include "client/testing_server.h"
@@ -76,6 +78,23 @@ class DeploymentIntegration : public ::testing::Test {
            intAt(d, {"status", "replicas"}) == want &&
            intAt(d, {"status", "availableReplicas"}) == want;
   }
+  // Sets the image and waits for the rollout to complete, handing the live pods to `sample`
+  // every few milliseconds meanwhile. False when it did not complete.
+  bool rolloutWatching(const std::string& name, const std::string& image,
+                       const std::function<void(const std::vector<json::value>&)>& sample) {
+    std::atomic<bool> done{false};
+    std::thread sampler([&] {
+      while (!done) {
+        sample(list(kPods));
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+    setImage(name, image);
+    bool finished = eventually([&] { return complete(name); }, 20s);
+    done = true;
+    sampler.join();
+    return finished;
+  }
   // spec.replicas of each ReplicaSet by image.
   std::map<std::string, long long> sizesByImage() {
     std::map<std::string, long long> out;
@@ -109,30 +128,20 @@ TEST_F(DeploymentIntegration, RollingUpdateStaysWithinSurgeAndUnavailable) {
   ASSERT_TRUE(eventually([&] { return complete("web"); }));
   EXPECT_EQ(annotation(get(kDeployments, "web"), kRevisionAnnotation), "1");
 
-  std::atomic<bool> done{false};
-  std::atomic<size_t> maxPods{0}, minReady{100};
-  std::thread sampler([&] {
-    while (!done) {
-      size_t pods = 0, ready = 0;
-      for (const auto& p : list(kPods)) {
-        ++pods;
-        const json::value* conds = valueAt(p, {"status", "conditions"});
-        if (conds && conds->is_array())
-          for (const auto& c : conds->as_array())
-            ready += stringAt(c, {"type"}) == "Ready" && stringAt(c, {"status"}) == "True";
-      }
-      maxPods = std::max<size_t>(maxPods, pods);
-      minReady = std::min<size_t>(minReady, ready);
-      std::this_thread::sleep_for(5ms);
+  size_t maxPods = 0, minReady = 100;
+  ASSERT_TRUE(rolloutWatching("web", "v2", [&](const std::vector<json::value>& pods) {
+    size_t ready = 0;
+    for (const auto& p : pods) {
+      const json::value* conds = valueAt(p, {"status", "conditions"});
+      if (conds && conds->is_array())
+        for (const auto& c : conds->as_array())
+          ready += stringAt(c, {"type"}) == "Ready" && stringAt(c, {"status"}) == "True";
     }
-  });
-  setImage("web", "v2");
-  bool finished = eventually([&] { return complete("web"); }, 20s);
-  done = true;
-  sampler.join();
-  ASSERT_TRUE(finished);
-  EXPECT_EQ(maxPods.load(), 5u);   // replicas + maxSurge, and the surge is used
-  EXPECT_GE(minReady.load(), 4u);  // replicas - maxUnavailable
+    maxPods = std::max(maxPods, pods.size());
+    minReady = std::min(minReady, ready);
+  }));
+  EXPECT_EQ(maxPods, 5u);   // replicas + maxSurge, and the surge is used
+  EXPECT_GE(minReady, 4u);  // replicas - maxUnavailable
   EXPECT_EQ(sizesByImage(), (std::map<std::string, long long>{{"v1", 0}, {"v2", 4}}));
 
   json::value d = get(kDeployments, "web");
@@ -192,22 +201,14 @@ TEST_F(DeploymentIntegration, ProgressDeadlineExceeded) {
 TEST_F(DeploymentIntegration, RecreateNeverRunsOldAndNewTogether) {
   ASSERT_TRUE(client_->create(kDeployments, ns_, deployment("re", 3, R"({"type":"Recreate"})")).ok());
   ASSERT_TRUE(eventually([&] { return complete("re"); }));
-  std::atomic<bool> done{false}, mixed{false};
-  std::thread sampler([&] {
-    while (!done) {
-      std::set<std::string> images;
-      for (const auto& p : list(kPods))
-        images.insert(stringAt(*valueAt(p, {"spec", "containers"})->as_array().begin(), {"image"}));
-      if (images.size() > 1) mixed = true;
-      std::this_thread::sleep_for(5ms);
-    }
-  });
-  setImage("re", "v2");
-  bool finished = eventually([&] { return complete("re"); }, 20s);
-  done = true;
-  sampler.join();
-  ASSERT_TRUE(finished);
-  EXPECT_FALSE(mixed.load());
+  bool mixed = false;
+  ASSERT_TRUE(rolloutWatching("re", "v2", [&](const std::vector<json::value>& pods) {
+    std::set<std::string> images;
+    for (const auto& p : pods)
+      images.insert(stringAt(*valueAt(p, {"spec", "containers"})->as_array().begin(), {"image"}));
+    mixed |= images.size() > 1;
+  }));
+  EXPECT_FALSE(mixed);
   EXPECT_EQ(sizesByImage(), (std::map<std::string, long long>{{"v1", 0}, {"v2", 3}}));
 }
 
