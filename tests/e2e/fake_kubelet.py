@@ -48,7 +48,7 @@ def main():
                     pass  # deleted meanwhile; the next round sees the current state
         except Exception as e:  # server restarting: keep going
             print("fake_kubelet:", e, file=sys.stderr)
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":
