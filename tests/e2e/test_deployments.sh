@@ -132,6 +132,11 @@ expect_ok "scale the RC" k scale rc legacy --replicas=4
 wait_for "RC makes 4 pods" count_is app=legacy 4
 expect_out "RC ready" "legacy +4 +4 +4" k get rc legacy
 
+echo "--- metrics ($SECONDS s)"
+for q in deployment replicaset replicationmanager; do
+  expect_out "workqueue_adds_total for $q" "workqueue_adds_total\\{name=\"$q\"\\} [1-9]" k get --raw /metrics
+done
+
 echo "--- delete the Deployment ($SECONDS s)"
 duid=$(k get $D -o jsonpath='{.metadata.uid}')
 expect_ok "kubectl delete deployment" k delete $D
