@@ -122,12 +122,11 @@ void DeploymentController::onPodDelete(const json::value& pod) {
 // ---- sync ------------------------------------------------------------------------------------
 
 core::Result<RSList> DeploymentController::claimReplicaSets(const json::value& d,
-                                                             const core::LabelSelector& selector) {
+                                                            const core::LabelSelector& selector) {
   ControllerRefManager refs(client_, kDeployments, d, "apps/v1", "Deployment", selector);
   core::Status error;
-  RSList owned = refs.claim(kReplicaSets,
-                            rsInformer_.lister().list(stringAt(d, {"metadata", "namespace"})),
-                            error);
+  RSList owned = refs.claim(
+      kReplicaSets, rsInformer_.lister().list(stringAt(d, {"metadata", "namespace"})), error);
   if (!error.ok()) return error;
   return owned;
 }
@@ -197,9 +196,8 @@ core::Status DeploymentController::checkPausedConditions(json::value& d) {
   bool pausedCond = reason == kPausedDeployReason;
   auto now = std::chrono::system_clock::now();
   if (paused && !pausedCond) {
-    setCondition(status,
-                 newCondition("Progressing", "Unknown", kPausedDeployReason, "Deployment is paused",
-                              now));
+    setCondition(status, newCondition("Progressing", "Unknown", kPausedDeployReason,
+                                      "Deployment is paused", now));
   } else if (!paused && pausedCond) {
     setCondition(status, newCondition("Progressing", "Unknown", kResumedDeployReason,
                                       "Deployment is resumed", now));

@@ -192,14 +192,15 @@ TEST_F(DeploymentIntegration, ProgressDeadlineExceeded) {
     return reason == kNewReplicaSetReason || reason == kReplicaSetUpdatedReason;
   }));
   // No event arrives when the deadline passes: the controller re-checks by itself.
-  ASSERT_TRUE(eventually([&] { return condition("stuck", "Progressing", "reason") ==
-                                      kTimedOutReason; }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] { return condition("stuck", "Progressing", "reason") == kTimedOutReason; }, 10s));
   EXPECT_EQ(condition("stuck", "Progressing", "status"), "False");
   EXPECT_EQ(condition("stuck", "Available", "reason"), kMinimumReplicasUnavailable);
 }
 
 TEST_F(DeploymentIntegration, RecreateNeverRunsOldAndNewTogether) {
-  ASSERT_TRUE(client_->create(kDeployments, ns_, deployment("re", 3, R"({"type":"Recreate"})")).ok());
+  ASSERT_TRUE(
+      client_->create(kDeployments, ns_, deployment("re", 3, R"({"type":"Recreate"})")).ok());
   ASSERT_TRUE(eventually([&] { return complete("re"); }));
   bool mixed = false;
   ASSERT_TRUE(rolloutWatching("re", "v2", [&](const std::vector<json::value>& pods) {
@@ -229,18 +230,62 @@ TEST_F(DeploymentIntegration, RevisionHistoryLimitDeletesOldReplicaSets) {
 }
 
 TEST_F(DeploymentIntegration, PausedDeploymentDoesNotRollOut) {
-  ASSERT_TRUE(client_->create(kDeployments, ns_, deployment("p", 2, R"({"type":"RollingUpdate"})")).ok());
+  ASSERT_TRUE(
+      client_->create(kDeployments, ns_, deployment("p", 2, R"({"type":"RollingUpdate"})")).ok());
   ASSERT_TRUE(eventually([&] { return complete("p"); }));
   patch("p", R"({"spec":{"paused":true}})");
-  ASSERT_TRUE(eventually(
-      [&] { return condition("p", "Progressing", "reason") == kPausedDeployReason; }));
+  ASSERT_TRUE(
+      eventually([&] { return condition("p", "Progressing", "reason") == kPausedDeployReason; }));
   setImage("p", "v2");
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(list(kReplicaSets).size(), 1u);  // no new ReplicaSet while paused
-  patch("p", R"({"spec":{"replicas":3}})");   // scaling still works
+  patch("p", R"({"spec":{"replicas":3}})");  // scaling still works
   ASSERT_TRUE(eventually([&] { return sizesByImage()["v1"] == 3; }));
   patch("p", R"({"spec":{"paused":false}})");
   ASSERT_TRUE(eventually([&] { return complete("p") && sizesByImage()["v2"] == 3; }, 15s));
+}
+
+TEST_F(DeploymentIntegration, AdoptsAnOrphanReplicaSetAsAnOldOne) {
+  // A ReplicaSet nobody owns, matching the Deployment's selector, with another template.
+  json::value rs = json::parse(R"({"apiVersion":"apps/v1","kind":"ReplicaSet",
+      "metadata":{"name":"stray","labels":{"app":"own"}},
+      "spec":{"replicas":2,"selector":{"matchLabels":{"app":"own"}},
+        "template":{"metadata":{"labels":{"app":"own"}},
+        "spec":{"containers":[{"name":"c","image":"old"}]}}}})");
+  ASSERT_TRUE(client_->create(kReplicaSets, ns_, rs).ok());
+  ASSERT_TRUE(eventually([&] { return list(kPods).size() == 2; }));
+  ASSERT_TRUE(
+      client_->create(kDeployments, ns_, deployment("own", 2, R"({"type":"RollingUpdate"})")).ok());
+  ASSERT_TRUE(eventually([&] { return complete("own"); }, 15s));
+  auto ref = controllerOf(get(kReplicaSets, "stray"));
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->uid, uidOf(get(kDeployments, "own")));
+  ASSERT_TRUE(eventually([&] {
+    return sizesByImage() == std::map<std::string, long long>{{"old", 0}, {"v1", 2}};
+  }));
+}
+
+TEST_F(DeploymentIntegration, HashCollisionBumpsCollisionCount) {
+  // Paused: no ReplicaSet yet, so the name the new one would get can be taken first.
+  json::value d = deployment("col", 1, R"({"type":"RollingUpdate"})");
+  d.as_object()["spec"].as_object()["paused"] = true;
+  ASSERT_TRUE(client_->create(kDeployments, ns_, d).ok());
+  json::value stored = get(kDeployments, "col");
+  std::string taken = "col-" + computeHash(*valueAt(stored, {"spec", "template"}), std::nullopt);
+  json::value blocker = json::parse(R"({"apiVersion":"apps/v1","kind":"ReplicaSet",
+      "metadata":{"name":")" + taken +
+                                    R"(","labels":{"app":"elsewhere"}},
+      "spec":{"replicas":0,"selector":{"matchLabels":{"app":"elsewhere"}},
+        "template":{"metadata":{"labels":{"app":"elsewhere"}},
+        "spec":{"containers":[{"name":"c","image":"x"}]}}}})");
+  ASSERT_TRUE(client_->create(kReplicaSets, ns_, blocker).ok());
+  patch("col", R"({"spec":{"paused":false}})");
+  ASSERT_TRUE(eventually([&] { return complete("col"); }, 15s));
+  EXPECT_EQ(intAt(get(kDeployments, "col"), {"status", "collisionCount"}), 1);
+  std::string hash = computeHash(*valueAt(stored, {"spec", "template"}), 1);
+  json::value created = get(kReplicaSets, "col-" + hash);
+  EXPECT_EQ(stringAt(created, {"metadata", "labels", "pod-template-hash"}), hash);
+  EXPECT_FALSE(controllerOf(get(kReplicaSets, taken)));  // the blocker is left alone
 }
 
 }  // namespace

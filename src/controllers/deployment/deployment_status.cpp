@@ -13,9 +13,9 @@ namespace json = boost::json;
 json::object newCondition(std::string_view type, std::string_view status, std::string_view reason,
                           std::string message, SystemTime now) {
   std::string t = formatTime(now);
-  return json::object{{"type", type},           {"status", status},
-                      {"lastUpdateTime", t},    {"lastTransitionTime", t},
-                      {"reason", reason},       {"message", std::move(message)}};
+  return json::object{{"type", type},        {"status", status},
+                      {"lastUpdateTime", t}, {"lastTransitionTime", t},
+                      {"reason", reason},    {"message", std::move(message)}};
 }
 
 const json::object* getCondition(const json::object& status, std::string_view type) {

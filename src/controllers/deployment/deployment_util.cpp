@@ -132,10 +132,11 @@ long long replicaSetFraction(const json::value& rs, const json::value& d) {
   long long deploymentReplicas = specReplicas(d) + maxSurge(d);
   // Without the annotation fall back to the current size; the min/max in getProportion keeps
   // the result within bounds either way.
-  long long annotated = intAnnotation(rs, kMaxReplicasAnnotation).value_or(statusInt(d, "replicas"));
+  long long annotated =
+      intAnnotation(rs, kMaxReplicasAnnotation).value_or(statusInt(d, "replicas"));
   if (annotated == 0) return 0;
-  double size = static_cast<double>(specReplicas(rs) * deploymentReplicas) /
-                static_cast<double>(annotated);
+  double size =
+      static_cast<double>(specReplicas(rs) * deploymentReplicas) / static_cast<double>(annotated);
   return static_cast<long long>(std::llround(size)) - specReplicas(rs);
 }
 }  // namespace
@@ -154,7 +155,8 @@ bool isSaturated(const json::value& d, const client::ObjectPtr& rs) {
   auto desired = intAnnotation(*rs, kDesiredReplicasAnnotation);
   if (!desired) return false;
   long long want = specReplicas(d);
-  return specReplicas(*rs) == want && *desired == want && statusInt(*rs, "availableReplicas") == want;
+  return specReplicas(*rs) == want && *desired == want &&
+         statusInt(*rs, "availableReplicas") == want;
 }
 
 namespace {
@@ -259,8 +261,8 @@ bool setNewReplicaSetAnnotations(const json::value& d, json::object& rs, long lo
     oldRevision = std::string(v->get_string());
   long long oldRev = 0;
   if (oldRevision) {
-    auto [p, ec] = std::from_chars(oldRevision->data(), oldRevision->data() + oldRevision->size(),
-                                   oldRev);
+    auto [p, ec] =
+        std::from_chars(oldRevision->data(), oldRevision->data() + oldRevision->size(), oldRev);
     if (ec != std::errc() || p != oldRevision->data() + oldRevision->size()) return false;
   }
   if (oldRev < newRevision) {
@@ -293,7 +295,8 @@ bool setNewReplicaSetAnnotations(const json::value& d, json::object& rs, long lo
       }
     }
   }
-  if (!exists) changed |= setReplicasAnnotations(rs, specReplicas(d), specReplicas(d) + maxSurge(d));
+  if (!exists)
+    changed |= setReplicasAnnotations(rs, specReplicas(d), specReplicas(d) + maxSurge(d));
   return changed;
 }
 

@@ -23,8 +23,9 @@ json::value deploymentWith(long long replicas, json::value surge, json::value un
         {"strategy", strategy},
         {"progressDeadlineSeconds", 600},
         {"revisionHistoryLimit", 10},
-        {"template", {{"metadata", {{"labels", {{"app", "web"}}}}},
-                      {"spec", {{"containers", json::array{{{"name", "c"}, {"image", "v1"}}}}}}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "web"}}}}},
+          {"spec", {{"containers", json::array{{{"name", "c"}, {"image", "v1"}}}}}}}}}},
       {"status", json::object{}}};
 }
 
@@ -33,7 +34,9 @@ client::ObjectPtr replicaSet(const std::string& name, long long replicas, long l
                              const std::string& created = "2024-03-01T10:00:00Z") {
   return std::make_shared<const json::value>(json::object{
       {"metadata",
-       {{"name", name}, {"uid", "uid-" + name}, {"creationTimestamp", created},
+       {{"name", name},
+        {"uid", "uid-" + name},
+        {"creationTimestamp", created},
         {"annotations", annotations}}},
       {"spec", {{"replicas", replicas}}},
       {"status",
@@ -110,8 +113,10 @@ TEST(Proportion, ScalingToZeroTakesEverything) {
 
 TEST(Sizing, SaturatedNeedsSizeAnnotationAndAvailability) {
   json::value d = deploymentWith(3, 1, 1);
-  EXPECT_TRUE(isSaturated(d, replicaSet("n", 3, 3, {{"deployment.kubernetes.io/desired-replicas", "3"}})));
-  EXPECT_FALSE(isSaturated(d, replicaSet("n", 3, 2, {{"deployment.kubernetes.io/desired-replicas", "3"}})));
+  EXPECT_TRUE(
+      isSaturated(d, replicaSet("n", 3, 3, {{"deployment.kubernetes.io/desired-replicas", "3"}})));
+  EXPECT_FALSE(
+      isSaturated(d, replicaSet("n", 3, 2, {{"deployment.kubernetes.io/desired-replicas", "3"}})));
   EXPECT_FALSE(isSaturated(d, replicaSet("n", 3, 3)));
 }
 
@@ -213,7 +218,8 @@ TEST(Conditions, SameStatusAndReasonIsANoOpAndTransitionTimeSticks) {
   EXPECT_EQ(stringAt(*c, {"lastTransitionTime"}), formatTime(t0));
   EXPECT_EQ(stringAt(*c, {"lastUpdateTime"}), formatTime(kNow));
   setCondition(status, newCondition("Progressing", "False", "C", "m3", kNow));
-  EXPECT_EQ(stringAt(*getCondition(status, "Progressing"), {"lastTransitionTime"}), formatTime(kNow));
+  EXPECT_EQ(stringAt(*getCondition(status, "Progressing"), {"lastTransitionTime"}),
+            formatTime(kNow));
   removeCondition(status, "Progressing");
   EXPECT_EQ(getCondition(status, "Progressing"), nullptr);
 }

@@ -15,8 +15,9 @@ std::string nsOf(const json::value& o) { return stringAt(o, {"metadata", "namesp
 std::string nameOf(const json::value& o) { return stringAt(o, {"metadata", "name"}); }
 }  // namespace
 
-core::Result<DeploymentController::NewAndOld> DeploymentController::getAllReplicaSetsAndSyncRevision(
-    json::value& d, const RSList& rsList, bool create) {
+core::Result<DeploymentController::NewAndOld>
+DeploymentController::getAllReplicaSetsAndSyncRevision(json::value& d, const RSList& rsList,
+                                                       bool create) {
   NewAndOld out;
   out.oldRSs = findOldReplicaSets(d, rsList);
   auto newRS = getNewReplicaSet(d, rsList, out.oldRSs, create);
@@ -119,8 +120,8 @@ core::Result<ObjectPtr> DeploymentController::getNewReplicaSet(json::value& d, c
       return r.status();
     }
   } else {
-    std::string msg = "Failed to create new replica set \"" + nameOf(rs) + "\": " +
-                      r.status().message();
+    std::string msg =
+        "Failed to create new replica set \"" + nameOf(rs) + "\": " + r.status().message();
     if (hasProgressDeadline(d)) {
       setCondition(status, newCondition("Progressing", "False", kFailedRSCreateReason, msg, now));
       (void)writeStatus(d);
@@ -129,9 +130,9 @@ core::Result<ObjectPtr> DeploymentController::getNewReplicaSet(json::value& d, c
     return r.status();
   }
   if (!alreadyExists && *replicas > 0) {
-    recorder_.record(d, "Normal", "ScalingReplicaSet",
-                     "Scaled up replica set " + nameOf(*created) + " from 0 to " +
-                         std::to_string(*replicas));
+    recorder_.record(
+        d, "Normal", "ScalingReplicaSet",
+        "Scaled up replica set " + nameOf(*created) + " from 0 to " + std::to_string(*replicas));
   }
   if (core::Status st = setRevision(d, std::to_string(newRevision)); !st.ok()) return st;
   if (!alreadyExists && hasProgressDeadline(d)) {
@@ -183,8 +184,8 @@ core::Status DeploymentController::cleanupDeployment(const RSList& oldRSs, const
   RSList cleanable;
   for (const auto& rs : oldRSs)
     if (rs && !isBeingDeleted(*rs)) cleanable.push_back(rs);
-  long long diff = static_cast<long long>(cleanable.size()) -
-                   intAt(d, {"spec", "revisionHistoryLimit"});
+  long long diff =
+      static_cast<long long>(cleanable.size()) - intAt(d, {"spec", "revisionHistoryLimit"});
   if (diff <= 0) return core::Status();
   sortByRevision(cleanable);
   for (long long i = 0; i < diff; ++i) {
@@ -216,8 +217,7 @@ core::Status DeploymentController::writeStatus(json::value& d) {
 
 core::Status DeploymentController::setRevision(json::value& d, const std::string& revision) {
   if (revision.empty() || annotation(d, kRevisionAnnotation) == revision) return core::Status();
-  json::object patch{
-      {"metadata", {{"annotations", {{kRevisionAnnotation, revision}}}}}};
+  json::object patch{{"metadata", {{"annotations", {{kRevisionAnnotation, revision}}}}}};
   auto r = client_.patch(kDeployments, nsOf(d), nameOf(d), client::PatchType::kMerge,
                          json::serialize(patch));
   if (!r.ok()) return r.status();

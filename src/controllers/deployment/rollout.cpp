@@ -114,8 +114,8 @@ core::Status DeploymentController::rolloutRolling(json::value& d, const RSList& 
   if (!scaledDown.ok()) return scaledDown.status();
   if (*scaledDown) return syncRolloutStatus(allRSs, newRS, d);
 
-  if (const json::value* s = valueAt(d, {"status"}); s && s->is_object() &&
-                                                      deploymentComplete(d, s->get_object())) {
+  if (const json::value* s = valueAt(d, {"status"});
+      s && s->is_object() && deploymentComplete(d, s->get_object())) {
     if (core::Status st = cleanupDeployment(all->oldRSs, d); !st.ok()) return st;
   }
   return syncRolloutStatus(allRSs, newRS, d);
@@ -222,8 +222,8 @@ core::Status DeploymentController::rolloutRecreate(json::value& d, const RSList&
   }
   auto r = scaleReplicaSetAndRecordEvent(all->newRS, specReplicas(d), d, nullptr);
   if (!r.ok()) return r.status();
-  if (const json::value* s = valueAt(d, {"status"}); s && s->is_object() &&
-                                                      deploymentComplete(d, s->get_object())) {
+  if (const json::value* s = valueAt(d, {"status"});
+      s && s->is_object() && deploymentComplete(d, s->get_object())) {
     if (core::Status st = cleanupDeployment(all->oldRSs, d); !st.ok()) return st;
   }
   return syncRolloutStatus(allRSs, *r, d);
@@ -254,7 +254,7 @@ core::Status DeploymentController::syncRolloutStatus(const RSList& allRSsIn, con
       // Progress refreshes lastUpdateTime even with the same reason (the deadline counts from
       // the last progress), keeping lastTransitionTime while the status stays True.
       json::object cond = newCondition("Progressing", "True", kReplicaSetUpdatedReason,
-                                        subject + " is progressing.", now);
+                                       subject + " is progressing.", now);
       if (currentCond && stringAt(*currentCond, {"status"}) == "True")
         cond["lastTransitionTime"] = currentCond->at("lastTransitionTime");
       removeCondition(status, "Progressing");

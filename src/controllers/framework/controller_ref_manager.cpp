@@ -9,9 +9,9 @@ namespace berth::controllers {
 namespace json = boost::json;
 
 ControllerRefManager::ControllerRefManager(client::RestClient& client,
-                                           client::Resource ownerResource,
-                                           const json::value& owner, std::string apiVersion,
-                                           std::string kind, core::LabelSelector selector)
+                                           client::Resource ownerResource, const json::value& owner,
+                                           std::string apiVersion, std::string kind,
+                                           core::LabelSelector selector)
     : client_(client),
       ownerResource_(std::move(ownerResource)),
       owner_(owner),
@@ -40,15 +40,15 @@ core::Status ControllerRefManager::canAdopt() {
   if (!fresh.ok()) {
     adoptable_ = fresh.status();
   } else if (uidOf(*fresh) != uidOf(owner_)) {
-    adoptable_ = core::Status::conflict(ownerResource_.resource, name,
-                                        "original " + kind_ + " " + ns + "/" + name +
-                                            " is gone: got uid " + uidOf(*fresh) + ", wanted " +
-                                            uidOf(owner_));
+    adoptable_ =
+        core::Status::conflict(ownerResource_.resource, name,
+                               "original " + kind_ + " " + ns + "/" + name + " is gone: got uid " +
+                                   uidOf(*fresh) + ", wanted " + uidOf(owner_));
   } else if (isBeingDeleted(*fresh)) {
-    adoptable_ = core::Status::conflict(
-        ownerResource_.resource, name,
-        kind_ + " " + ns + "/" + name + " has just been deleted at " +
-            stringAt(*fresh, {"metadata", "deletionTimestamp"}));
+    adoptable_ =
+        core::Status::conflict(ownerResource_.resource, name,
+                               kind_ + " " + ns + "/" + name + " has just been deleted at " +
+                                   stringAt(*fresh, {"metadata", "deletionTimestamp"}));
   } else {
     adoptable_ = core::Status();
   }

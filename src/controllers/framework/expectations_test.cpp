@@ -34,7 +34,7 @@ TEST(Expectations, DeletionsCountOncePerTrackedPod) {
   Expectations e;
   e.expectDeletions("ns/rs", {"ns/a", "ns/b"});
   e.deletionObserved("ns/rs", "ns/a");
-  e.deletionObserved("ns/rs", "ns/a");  // terminating, then gone: one deletion
+  e.deletionObserved("ns/rs", "ns/a");    // terminating, then gone: one deletion
   e.deletionObserved("ns/rs", "ns/zzz");  // not one we deleted
   EXPECT_FALSE(e.satisfied("ns/rs"));
   e.deletionObserved("ns/rs", "ns/b");

@@ -45,9 +45,8 @@ TEST(ObjectUtil, CanonicalJsonSortsKeys) {
 
 TEST(ControllerRefManager, PatchBodiesCarryTheUidPrecondition) {
   json::value owner = json::parse(R"({"metadata":{"name":"web","uid":"o-1"}})");
-  json::value adopt =
-      json::parse(ControllerRefManager::adoptPatch(newControllerRef(owner, "apps/v1", "ReplicaSet"),
-                                                   "p-1"));
+  json::value adopt = json::parse(
+      ControllerRefManager::adoptPatch(newControllerRef(owner, "apps/v1", "ReplicaSet"), "p-1"));
   EXPECT_EQ(adopt.at("metadata").at("uid"), "p-1");
   const auto& ref = adopt.at("metadata").at("ownerReferences").at(0);
   EXPECT_EQ(ref.at("uid"), "o-1");

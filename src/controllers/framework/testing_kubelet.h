@@ -48,11 +48,10 @@ class FakeKubelet {
               {"phase", "Running"},
               {"conditions",
                json::array{{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", now}}}}};
-          auto r = client_.patch(pods, std::string(meta.at("namespace").as_string()),
-                                 std::string(meta.at("name").as_string()),
-                                 client::PatchType::kMerge,
-                                 json::serialize(json::object{{"status", status}}),
-                                 {.subresource = "status"});
+          auto r = client_.patch(
+              pods, std::string(meta.at("namespace").as_string()),
+              std::string(meta.at("name").as_string()), client::PatchType::kMerge,
+              json::serialize(json::object{{"status", status}}), {.subresource = "status"});
           if (r.ok()) ++marked_;
         }
       }

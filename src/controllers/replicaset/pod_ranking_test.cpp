@@ -24,7 +24,9 @@ struct PodSpec {
 };
 
 client::ObjectPtr pod(const PodSpec& s) {
-  json::object meta{{"name", s.name}, {"namespace", "ns"}, {"uid", "uid-" + s.name},
+  json::object meta{{"name", s.name},
+                    {"namespace", "ns"},
+                    {"uid", "uid-" + s.name},
                     {"creationTimestamp", s.created}};
   if (!s.deletionCost.empty())
     meta["annotations"] = {{"controller.kubernetes.io/pod-deletion-cost", s.deletionCost}};
@@ -113,8 +115,7 @@ TEST(PodRanking, EarlierCriteriaWin) {
   PodSpec readyNew{"ready-new", "n1"};
   readyNew.restarts = 50;
   readyNew.created = "2024-03-01T11:59:59Z";
-  EXPECT_EQ(victims({pod(readyNew), pod(notReady)}, 1),
-            std::vector<std::string>{"notready-old"});
+  EXPECT_EQ(victims({pod(readyNew), pod(notReady)}, 1), std::vector<std::string>{"notready-old"});
 }
 
 TEST(PodRanking, AllWhenCountCoversEveryPod) {

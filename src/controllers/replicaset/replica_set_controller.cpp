@@ -190,8 +190,8 @@ class ReplicaSetController : public Controller {
     core::Status manageError;
     if (needsSync && !isBeingDeleted(*rs)) manageError = manageReplicas(key, *rs, pods);
 
-    json::object status = replicaset::calculateStatus(*rs, pods, manageError,
-                                                      std::chrono::system_clock::now());
+    json::object status =
+        replicaset::calculateStatus(*rs, pods, manageError, std::chrono::system_clock::now());
     const long long ready = intAt(status, {"readyReplicas"});
     const long long available = intAt(status, {"availableReplicas"});
     if (core::Status st = writeStatus(*rs, std::move(status)); !st.ok()) return st;
@@ -217,8 +217,7 @@ class ReplicaSetController : public Controller {
     json::object meta{{"generateName", stringAt(rs, {"metadata", "name"}) + "-"},
                       {"namespace", stringAt(rs, {"metadata", "namespace"})}};
     for (const char* f : {"labels", "annotations", "finalizers"}) {
-      if (const json::value* v = valueAt(rs, {"spec", "template", "metadata", f}))
-        meta[f] = *v;
+      if (const json::value* v = valueAt(rs, {"spec", "template", "metadata", f})) meta[f] = *v;
     }
     meta["ownerReferences"] = json::array{newControllerRef(rs, flavor_.apiVersion, flavor_.kind)};
     json::object pod{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", std::move(meta)}};
@@ -314,7 +313,8 @@ class ReplicaSetController : public Controller {
     json::value obj = rs;
     for (int attempt = 0;; ++attempt) {
       obj.as_object()["status"] = status;
-      auto r = client_.updateStatus(flavor_.resource, stringAt(obj, {"metadata", "namespace"}), obj);
+      auto r =
+          client_.updateStatus(flavor_.resource, stringAt(obj, {"metadata", "namespace"}), obj);
       if (r.ok()) return core::Status();
       if (attempt >= 1) return r.status();
       auto fresh = client_.get(flavor_.resource, stringAt(rs, {"metadata", "namespace"}),
@@ -338,15 +338,22 @@ class ReplicaSetController : public Controller {
 }  // namespace
 
 std::unique_ptr<Controller> newReplicaSetController(ControllerContext& ctx) {
-  return std::make_unique<ReplicaSetController>(
-      ctx, Flavor{"replicaset", {"apps", "v1", "replicasets", true}, "apps/v1", "ReplicaSet",
-                  "replicaset-controller", false});
+  return std::make_unique<ReplicaSetController>(ctx, Flavor{"replicaset",
+                                                            {"apps", "v1", "replicasets", true},
+                                                            "apps/v1",
+                                                            "ReplicaSet",
+                                                            "replicaset-controller",
+                                                            false});
 }
 
 std::unique_ptr<Controller> newReplicationControllerController(ControllerContext& ctx) {
-  return std::make_unique<ReplicaSetController>(
-      ctx, Flavor{"replicationmanager", {"", "v1", "replicationcontrollers", true}, "v1",
-                  "ReplicationController", "replication-controller", true});
+  return std::make_unique<ReplicaSetController>(ctx,
+                                                Flavor{"replicationmanager",
+                                                       {"", "v1", "replicationcontrollers", true},
+                                                       "v1",
+                                                       "ReplicationController",
+                                                       "replication-controller",
+                                                       true});
 }
 
 }  // namespace berth::controllers

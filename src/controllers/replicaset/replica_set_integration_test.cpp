@@ -85,8 +85,10 @@ TEST_F(ReplicaSetIntegration, CreatesOwnedPodsAndReportsStatus) {
     ASSERT_TRUE(ref);
     EXPECT_EQ(ref->uid, uidOf(rs));
     EXPECT_EQ(ref->kind, "ReplicaSet");
-    EXPECT_EQ(*valueAt(p, {"metadata", "ownerReferences"})->as_array()[0].as_object().if_contains(
-                  "blockOwnerDeletion"),
+    EXPECT_EQ(*valueAt(p, {"metadata", "ownerReferences"})
+                   ->as_array()[0]
+                   .as_object()
+                   .if_contains("blockOwnerDeletion"),
               json::value(true));
   }
   ASSERT_TRUE(eventually([&] {
@@ -119,8 +121,9 @@ TEST_F(ReplicaSetIntegration, ScalesUpAndDownWithoutOvershoot) {
   ASSERT_TRUE(eventually([&] { return livePods().size() == 4; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(livePods().size(), 4u);
-  ASSERT_TRUE(eventually(
-      [&] { return intAt(get(kReplicaSets, "burst"), {"status", "replicas"}) == 4; }));
+  ASSERT_TRUE(eventually([&] {
+    return intAt(get(kReplicaSets, "burst"), {"status", "replicas"}) == 4;
+  }));
 }
 
 TEST_F(ReplicaSetIntegration, ReplacesADeletedPod) {
@@ -159,9 +162,8 @@ TEST_F(ReplicaSetIntegration, ReleasesARelabeledPodAndReplacesIt) {
                   ->patch(kPods, ns_, moved, client::PatchType::kMerge,
                           R"({"metadata":{"labels":{"app":"debug"}}})")
                   .ok());
-  ASSERT_TRUE(eventually([&] {
-    return livePods("app=rel").size() == 2 && !controllerOf(get(kPods, moved));
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return livePods("app=rel").size() == 2 && !controllerOf(get(kPods, moved)); }));
   EXPECT_EQ(stringAt(get(kPods, moved), {"metadata", "labels", "app"}), "debug");  // still there
 }
 
@@ -178,7 +180,9 @@ TEST_F(ReplicaSetIntegration, ReadyAndAvailableFollowThePods) {
   EXPECT_EQ(intAt(get(kReplicaSets, "avail"), {"status", "availableReplicas"}), 0);
   // The controller looks again after minReadySeconds by itself (no pod event comes).
   ASSERT_TRUE(eventually(
-      [&] { return intAt(get(kReplicaSets, "avail"), {"status", "availableReplicas"}) == 2; },
+      [&] {
+        return intAt(get(kReplicaSets, "avail"), {"status", "availableReplicas"}) == 2;
+      },
       std::chrono::seconds(8)));
 }
 

@@ -13,7 +13,8 @@ const SystemTime kNow = *parseTime("2024-03-01T12:00:00Z");
 
 json::value rs(long long replicas, long long minReady = 0) {
   return json::parse(R"({"metadata":{"name":"web","generation":3},
-    "spec":{"replicas":)" + std::to_string(replicas) + R"(,"minReadySeconds":)" +
+    "spec":{"replicas":)" +
+                     std::to_string(replicas) + R"(,"minReadySeconds":)" +
                      std::to_string(minReady) + R"(,
       "template":{"metadata":{"labels":{"app":"web","tier":"fe"}}}},
     "status":{"replicas":0,"observedGeneration":3}})");
