@@ -6,6 +6,7 @@
 
 #include "controllers/deployment/deployment_controller_impl.h"
 #include "controllers/framework/controller_ref_manager.h"
+#include "controllers/framework/guarded_sync.h"
 
 namespace berth::controllers {
 
@@ -32,7 +33,8 @@ DeploymentController::DeploymentController(ControllerContext& ctx)
       rsInformer_(ctx.informers.forResource(kReplicaSets)),
       podInformer_(ctx.informers.forResource(kPods)),
       recorder_(ctx.client, "deployment-controller"),
-      workers_("deployment", ctx.metrics, [this](const std::string& k) { return sync(k); }),
+      workers_("deployment", ctx.metrics,
+               [this](const std::string& k) { return guardedSync([&] { return sync(k); }); }),
       workerCount_(ctx.workers) {
   dHandler_ = dInformer_.addEventHandler(
       {[this](const ObjectPtr& d) { workers_.enqueue(keyOf(*d)); },

@@ -73,3 +73,20 @@ TEST(PodUtil, ActiveReadyAvailable) {
 
 }  // namespace
 }  // namespace berth::controllers
+
+#include "controllers/framework/guarded_sync.h"
+
+namespace berth::controllers {
+namespace {
+
+TEST(GuardedSync, AnExceptionBecomesARetryableError) {
+  core::Status st = guardedSync([]() -> core::Status {
+    return core::Status::internal(std::to_string(boost::json::value(1).as_string().size()));
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), 500);
+  EXPECT_TRUE(guardedSync([] { return core::Status(); }).ok());
+}
+
+}  // namespace
+}  // namespace berth::controllers

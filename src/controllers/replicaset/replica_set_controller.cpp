@@ -11,6 +11,7 @@
 #include "client/event_recorder.h"
 #include "client/informer.h"
 #include "controllers/framework/controller_ref_manager.h"
+#include "controllers/framework/guarded_sync.h"
 #include "controllers/framework/expectations.h"
 #include "controllers/framework/object_util.h"
 #include "controllers/framework/parallel.h"
@@ -45,7 +46,8 @@ class ReplicaSetController : public Controller {
         rsInformer_(ctx.informers.forResource(flavor_.resource)),
         podInformer_(ctx.informers.forResource(kPods)),
         recorder_(ctx.client, flavor_.component),
-        workers_(flavor_.name, ctx.metrics, [this](const std::string& k) { return sync(k); }),
+        workers_(flavor_.name, ctx.metrics,
+                 [this](const std::string& k) { return guardedSync([&] { return sync(k); }); }),
         workerCount_(ctx.workers) {
     rsHandler_ = rsInformer_.addEventHandler(
         {[this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); },
