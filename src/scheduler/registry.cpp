@@ -1,10 +1,13 @@
 #include "scheduler/registry.h"
 
+#include "scheduler/plugins/defaultpreemption/default_preemption.h"
+#include "scheduler/plugins/interpodaffinity/inter_pod_affinity.h"
 #include "scheduler/plugins/nodeaffinity/node_affinity.h"
 #include "scheduler/plugins/nodename/node_name.h"
 #include "scheduler/plugins/nodeports/node_ports.h"
 #include "scheduler/plugins/noderesources/fit.h"
 #include "scheduler/plugins/nodeunschedulable/node_unschedulable.h"
+#include "scheduler/plugins/podtopologyspread/pod_topology_spread.h"
 #include "scheduler/plugins/tainttoleration/taint_toleration.h"
 
 namespace berth::scheduler {
@@ -19,6 +22,9 @@ std::unique_ptr<Profile> defaultProfile(const std::string& schedulerName) {
   p->addPlugin(std::make_shared<plugins::NodePorts>());
   p->addPlugin(std::make_shared<plugins::NodeResourcesFit>(), 1);
   p->addPlugin(std::make_shared<plugins::NodeResourcesBalancedAllocation>(), 1);
+  p->addPlugin(std::make_shared<plugins::PodTopologySpread>(), 2);
+  p->addPlugin(std::make_shared<plugins::InterPodAffinity>(), 2);
+  p->addPlugin(std::make_shared<plugins::DefaultPreemption>(*p));
   return p;
 }
 

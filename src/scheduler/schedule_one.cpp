@@ -65,7 +65,10 @@ void Scheduler::Impl::scheduleOne(QueuedPod qp) {
       metrics->preemptionAttempts.get().inc();
       PostFilterResult r = profile->runPostFilter(*state, pod, snapshot, outcome.statuses);
       std::string postMsg = r.status.reasons.empty() ? "" : r.status.reasons.front();
-      if (r.status.ok()) nominatedNode = r.nominatedNodeName;
+      if (r.status.ok()) {
+        nominatedNode = r.nominatedNodeName;
+        metrics->preemptionVictims.get().observe(r.victims);
+      }
       message = fitErrorMessage(outcome.numNodes, outcome.statuses, outcome.preFilterMsg, postMsg);
     } else {
       for (const auto& m : outcome.status.reasons) message += (message.empty() ? "" : "; ") + m;

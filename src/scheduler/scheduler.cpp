@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/json_access.h"
+#include "scheduler/default_selector.h"
 #include "scheduler/registry.h"
 #include "scheduler/scheduler_internal.h"
 
@@ -225,6 +226,13 @@ void Scheduler::Impl::startScheduling() {
                      [this](const std::string& n) { return nominatedPods(n); }});
   informers = std::make_unique<client::SharedInformerFactory>(*client, std::chrono::minutes(0));
   addHandlers();
+  // Listers for PodTopologySpread's default constraints.
+  auto services = informers->forResource(kServices).lister();
+  auto replicaSets = informers->forResource(kReplicaSets).lister();
+  auto statefulSets = informers->forResource(kStatefulSets).lister();
+  snapshot.defaultSpreadSelector = [services, replicaSets, statefulSets](const PodInfo& pod) {
+    return defaultSpreadSelector(pod, services, replicaSets, statefulSets);
+  };
   informers->start();
   if (!informers->waitForCacheSync(std::chrono::seconds(60)))
     std::cerr << "berth scheduler: caches did not sync within 60 s; starting anyway\n";

@@ -22,6 +22,9 @@ namespace berth::scheduler {
 inline const client::Resource kPods{"", "v1", "pods", true};
 inline const client::Resource kNodes{"", "v1", "nodes", false};
 inline const client::Resource kNamespaces{"", "v1", "namespaces", false};
+inline const client::Resource kServices{"", "v1", "services", true};
+inline const client::Resource kReplicaSets{"apps", "v1", "replicasets", true};
+inline const client::Resource kStatefulSets{"apps", "v1", "statefulsets", true};
 
 // A fixed pool of threads running queued tasks (binding calls, victim deletions).
 class TaskPool {

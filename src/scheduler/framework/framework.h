@@ -110,6 +110,7 @@ using NodeToStatus = std::map<std::string, PluginStatus>;
 struct PostFilterResult {
   PluginStatus status;            // ok() when a nominated node was found
   std::string nominatedNodeName;  // where the pod should go once victims are gone
+  int victims = 0;                // pods evicted for it
 };
 
 class PostFilterPlugin : public virtual Plugin {

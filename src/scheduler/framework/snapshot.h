@@ -7,7 +7,9 @@
 //
 // Thread-safety: read-only during a cycle (any number of threads may read); written only by
 // Cache::updateSnapshot, between cycles.
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +30,9 @@ struct Snapshot {
   // Labels of namespaces, for affinity terms with a namespaceSelector.
   std::unordered_map<std::string, core::Labels> namespaceLabels;
   int64_t generation = 0;  // the cache generation this snapshot reflects
+  // The selector of the Services, ReplicaSets and StatefulSets that select a pod (upstream's
+  // helper.DefaultSelector), for PodTopologySpread's default constraints; null = none known.
+  std::function<std::optional<core::LabelSelector>(const PodInfo&)> defaultSpreadSelector;
 
   const NodeInfo* get(std::string_view name) const {
     auto it = index.find(std::string(name));
