@@ -132,11 +132,23 @@ json::value podRef(const PodInfo& pod) {
                         {"resourceVersion", pod.resourceVersion}}}};
 }
 
+core::Result<PodInfoPtr> Scheduler::Impl::podInfo(const client::ObjectPtr& obj) const {
+  auto p = parsePod(obj);
+  if (!p.ok() || !p.value()->priorityUnset || p.value()->priorityClassName.empty()) return p;
+  auto pc = informers->forResource(kPriorityClasses).lister().get("", p.value()->priorityClassName);
+  auto* value = pc ? pc->as_object().if_contains("value") : nullptr;
+  if (!value || !value->is_int64()) return p;
+  auto resolved = std::make_shared<PodInfo>(*p.value());
+  resolved->priority = static_cast<int32_t>(value->as_int64());
+  return PodInfoPtr(std::move(resolved));
+}
+
 void Scheduler::Impl::addHandlers() {
+  informers->forResource(kPriorityClasses);
   auto& pods = informers->forResource(kPods);
   client::EventHandler podHandler;
   podHandler.onAdd = [this](const client::ObjectPtr& obj) {
-    auto p = parsePod(obj);
+    auto p = podInfo(obj);
     if (!p.ok()) return;
     PodInfoPtr pod = std::move(p).value();
     if (!pod->nodeName.empty()) {
@@ -147,7 +159,7 @@ void Scheduler::Impl::addHandlers() {
     }
   };
   podHandler.onUpdate = [this](const client::ObjectPtr& old, const client::ObjectPtr& obj) {
-    auto p = parsePod(obj);
+    auto p = podInfo(obj);
     if (!p.ok()) return;
     PodInfoPtr pod = std::move(p).value();
     if (!pod->nodeName.empty()) {
@@ -169,7 +181,7 @@ void Scheduler::Impl::addHandlers() {
     }
   };
   podHandler.onDelete = [this](const client::DeletedObject& d) {
-    auto p = parsePod(d.object);
+    auto p = podInfo(d.object);
     if (!p.ok()) return;
     PodInfoPtr pod = std::move(p).value();
     clearNominated(pod->key());

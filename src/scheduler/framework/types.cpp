@@ -345,6 +345,8 @@ core::Result<PodInfoPtr> parsePod(ObjectPtr pod) {
   p->schedulerName = core::stringField(*spec, "schedulerName");
   if (p->schedulerName.empty()) p->schedulerName = "default-scheduler";
   p->priority = static_cast<int32_t>(intField(*spec, "priority", 0));
+  p->priorityUnset = !spec->contains("priority");
+  p->priorityClassName = core::stringField(*spec, "priorityClassName");
   p->preemptNever = core::stringField(*spec, "preemptionPolicy") == "Never";
   if (status) {
     p->nominatedNodeName = core::stringField(*status, "nominatedNodeName");

@@ -107,6 +107,8 @@ struct PodInfo {
   std::string ns, name, uid, nodeName, schedulerName, nominatedNodeName, resourceVersion;
   std::string creationTimestamp;  // RFC 3339; sorts chronologically as text
   int32_t priority = 0;
+  bool priorityUnset = false;      // spec.priority absent (not resolved by admission)
+  std::string priorityClassName;
   bool preemptNever = false;  // preemptionPolicy Never
   bool terminating = false;   // metadata.deletionTimestamp set
   bool finished = false;      // phase Succeeded or Failed
