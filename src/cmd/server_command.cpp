@@ -10,6 +10,7 @@
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
+#include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
 #include "metrics/metrics.h"
@@ -25,6 +26,7 @@ struct ServerFlags {
   std::string datastore = "sqlite";
   bool disableControllers = false;
   std::vector<std::string> controllers{"*"};
+  std::map<std::string, std::string> controllerFlags;
 };
 
 // Every connection is a descriptor; the default soft limit (1024) would cap the server long
@@ -89,6 +91,7 @@ int runServer(ServerFlags flags) {
     controllers::ControllerManagerOptions options;
     options.rest = rest.value();
     options.controllers = flags.controllers;
+    options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
     manager = std::make_unique<controllers::ControllerManager>(options);
     if (auto st = manager->start(); !st.ok()) {
@@ -133,6 +136,7 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
   server

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "controllers/framework/flags.h"
 #include "core/json_access.h"
 
 namespace berth::controllers::nodeipam {
@@ -32,6 +33,10 @@ core::Result<std::unique_ptr<NodeIpamController>> NodeIpamController::create(
 
 std::unique_ptr<NodeIpamController> NodeIpamController::createOrDie(ControllerContext& ctx,
                                                                     NodeIpamOptions options) {
+  options.clusterCidr = stringFlag(ctx.flags, "cluster-cidr", options.clusterCidr);
+  options.nodeCidrMaskSize = std::atoi(
+      stringFlag(ctx.flags, "node-cidr-mask-size", std::to_string(options.nodeCidrMaskSize))
+          .c_str());
   auto c = create(ctx, std::move(options));
   if (!c.ok()) {
     std::cerr << "nodeipam: " << c.status().message() << "\n";
@@ -89,10 +94,13 @@ Status NodeIpamController::sync(const std::string& name) {
     std::lock_guard lock(mu_);
     auto held = byNode_.find(name);
     if (!node) {
-      // Deleted: its block goes back (after a re-create the node gets a new one).
+      // Deleted: its block goes back (after a re-create the node gets a new one), and nodes
+      // waiting on a full range get another try now rather than at their backoff's end.
       if (held != byNode_.end()) {
         cidrs_.release(held->second);
         byNode_.erase(held);
+        for (const auto& other : nodes_.lister().list(""))
+          if (podCidrOf(*other).empty()) workers_.enqueue(keyOf(*other));
       }
       return {};
     }

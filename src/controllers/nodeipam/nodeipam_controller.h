@@ -28,7 +28,8 @@ class NodeIpamController : public Controller {
   // Fails (BadRequest) on a malformed --cluster-cidr or mask size.
   static core::Result<std::unique_ptr<NodeIpamController>> create(ControllerContext& ctx,
                                                                   NodeIpamOptions options = {});
-  // With options that cannot be wrong (the defaults); aborts with the message otherwise.
+  // With the defaults overridden by ctx.flags (cluster-cidr, node-cidr-mask-size), which the
+  // commands have checked; aborts with the message when the pair still does not fit.
   static std::unique_ptr<NodeIpamController> createOrDie(ControllerContext& ctx,
                                                          NodeIpamOptions options = {});
   void run() override;
