@@ -10,6 +10,7 @@
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
+#include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
 #include "metrics/metrics.h"
@@ -27,6 +28,7 @@ struct ServerFlags {
   bool disableControllers = false;
   bool disableScheduler = false;
   std::vector<std::string> controllers{"*"};
+  std::map<std::string, std::string> controllerFlags;
 };
 
 // Every connection is a descriptor; the default soft limit (1024) would cap the server long
@@ -91,6 +93,7 @@ int runServer(ServerFlags flags) {
     controllers::ControllerManagerOptions options;
     options.rest = rest.value();
     options.controllers = flags.controllers;
+    options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
     manager = std::make_unique<controllers::ControllerManager>(options);
     if (auto st = manager->start(); !st.ok()) {
@@ -148,6 +151,7 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
   server->add_flag("--disable-scheduler", flags->disableScheduler,
