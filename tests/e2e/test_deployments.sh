@@ -2,11 +2,12 @@
 # Deployments, ReplicaSets and ReplicationControllers through the real kubectl: create, scale,
 # set image, rollout status/history/undo/restart, a rollout that misses its progress deadline,
 # pod replacement, adoption of a matching orphan pod, release of a relabeled pod, and deleting
-# a Deployment. Pods become Running/Ready through a stand-in kubelet (fake_kubelet.py) until
-# the branch has simulated nodes.
+# a Deployment. The scheduler binds pods to three simulated nodes (`berth simulate`), whose
+# kubelets report them Running and Ready.
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
-/usr/bin/python3 "$E2E_DIR/fake_kubelet.py" "$KUBECONFIG" >>"$WORK/kubelet.log" 2>&1 &
+"$BERTH" simulate --kubeconfig "$KUBECONFIG" --nodes 3 --name-prefix node- --stats-interval 0 \
+  >"$WORK/simulate.log" 2>&1 &
 
 D=deploy/kubernetes-bootcamp
 V1=gcr.io/google-samples/kubernetes-bootcamp:v1
@@ -34,6 +35,11 @@ images_are() {  # images_are SELECTOR IMAGE: every live pod runs IMAGE, and ther
 }
 rs_count() { k get rs -l app=kubernetes-bootcamp -o name | wc -l; }
 
+three_ready() {
+  [ "$(k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}' | grep -o True | wc -l)" -eq 3 ]
+}
+wait_for "3 simulated nodes are Ready" three_ready
+
 echo "--- create, scale ($SECONDS s)"
 expect_ok "create deployment" k create deployment kubernetes-bootcamp --image=$V1 --replicas=3
 expect_out "rollout status finishes" "successfully rolled out" k rollout status $D --timeout=30s
@@ -45,6 +51,8 @@ expect_ok "scale to 5" k scale $D --replicas=5
 wait_for "5 pods after scale" count_is app=kubernetes-bootcamp 5
 expect_out "rollout status after scale" "successfully rolled out" k rollout status $D --timeout=30s
 expect_out "get deployment shows 5/5" "kubernetes-bootcamp +5/5 +5 +5" k get $D
+expect_eq "every pod is bound to a node and Running" "5 Running" \
+  "$(k get pods -l app=kubernetes-bootcamp -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | grep -c node-) $(k get pods -l app=kubernetes-bootcamp -o jsonpath='{.items[*].status.phase}' | tr ' ' '\n' | sort -u)"
 
 echo "--- set image, history ($SECONDS s)"
 expect_ok "set image v2" k set image $D kubernetes-bootcamp=$V2
@@ -73,15 +81,16 @@ expect_out "new pods carry restartedAt" "restartedAt" \
   k get pods -l app=kubernetes-bootcamp -o jsonpath='{.items[0].metadata.annotations}'
 
 echo "--- progress deadline ($SECONDS s)"
-expect_ok "short progress deadline" k patch $D -p '{"spec":{"progressDeadlineSeconds":3}}'
-expect_ok "set an image that never gets ready" k set image $D kubernetes-bootcamp=never-ready:v3
+# New pods that no node can take stay Pending, so the rollout makes no progress.
+expect_ok "short progress deadline, unschedulable template" k patch $D \
+  -p '{"spec":{"progressDeadlineSeconds":3,"template":{"spec":{"nodeSelector":{"berth-test":"nowhere"}}}}}'
 expect_err "rollout status reports the missed deadline" "exceeded its progress deadline" \
   k rollout status $D --timeout=30s
 expect_out "Progressing is False with ProgressDeadlineExceeded" "False ProgressDeadlineExceeded" \
   k get $D -o jsonpath='{range .status.conditions[?(@.type=="Progressing")]}{.status} {.reason}{end}'
 expect_out "undo the bad rollout" "rolled back" k rollout undo $D
 expect_out "rollout status after undoing it" "successfully rolled out" k rollout status $D --timeout=60s
-wait_for "bad pods gone, 5 good ones" bash -c "[ \"\$($KUBECTL get pods -l app=kubernetes-bootcamp -o jsonpath='{.items[*].spec.containers[0].image}' | tr ' ' '\n' | grep -c never-ready)\" -eq 0 ]"
+wait_for "unschedulable pods gone" bash -c "[ -z \"\$($KUBECTL get pods -l app=kubernetes-bootcamp -o jsonpath='{.items[*].spec.nodeSelector}')\" ]"
 wait_for "5 pods" count_is app=kubernetes-bootcamp 5
 
 echo "--- replacement ($SECONDS s)"
