@@ -10,5 +10,6 @@ extern int exitCode;
 
 void addServerCommand(CLI::App& app);
 void addControllerManagerCommand(CLI::App& app);
+void addImagesCommand(CLI::App& app);
 
 }  // namespace berth::cmd
