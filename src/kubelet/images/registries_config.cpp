@@ -65,6 +65,7 @@ std::vector<RegistryEndpoint> RegistriesConfig::endpointsFor(const std::string& 
   auto it = mirrors.find(registry);
   if (it == mirrors.end()) it = mirrors.find("*");
   if (it != mirrors.end()) out = it->second.endpoints;
+  if (disableDefaultEndpoint) return out;
   std::string upstream = registry == "docker.io" ? "registry-1.docker.io" : registry;
   if (auto e = parseEndpoint("https://" + upstream); e.ok()) {
     bool listed = false;

@@ -48,6 +48,9 @@ struct RegistryHostConfig {
 struct RegistriesConfig {
   std::map<std::string, RegistryMirror> mirrors;     // registry host ("docker.io", "*")
   std::map<std::string, RegistryHostConfig> configs;  // endpoint host[:port]
+  // Never fall back to the registry itself, only its mirrors (k3s's
+  // --disable-default-registry-endpoint); tests set it so no request leaves 127.0.0.1.
+  bool disableDefaultEndpoint = false;
 
   // Where to fetch `registry`'s repositories from, in order: its mirrors (or "*"'s), then the
   // registry itself (docker.io's is registry-1.docker.io), as k3s does.

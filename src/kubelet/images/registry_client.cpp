@@ -218,6 +218,7 @@ core::Result<ImageRecord> RegistryClient::pull(const Reference& ref,
     if (!errors.empty()) errors += "; ";
     errors += endpoint.url() + ": " + record.status().message();
   }
+  if (errors.empty()) errors = "no registry endpoint is configured for " + ref.domain;
   return Status::generic(502, "ErrImagePull",
                          "failed to pull image \"" + ref.string() + "\": " + errors);
 }
