@@ -102,7 +102,17 @@ def page_layer(text):
     return l.done()
 
 
+_compressed = {}
+
+
 def gz(data):
+    key = ("gz", sha(data))
+    if key not in _compressed:
+        _compressed[key] = _gz(data)
+    return _compressed[key]
+
+
+def _gz(data):
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as g:
         g.write(data)

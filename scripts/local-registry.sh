@@ -3,8 +3,12 @@
 # Berth's test images to it (building them into DIR/images first unless IMAGES is set), and
 # prints the registry's PID; its port is in DIR/port. Stop it with `kill <PID>`.
 #   scripts/local-registry.sh DIR [PORT]           PORT 0 or absent: a free one
-#   REGISTRY_AUTH=user:password scripts/local-registry.sh DIR   (htpasswd Basic auth)
-#   REGISTRY_TOKEN_AUTH="realm service issuer certfile" ...     (Bearer token auth)
+#   BERTH_REGISTRY_AUTH=user:password scripts/local-registry.sh DIR     (htpasswd Basic auth)
+#   BERTH_REGISTRY_AUTH=user:password BERTH_REGISTRY_TOKEN_AUTH="realm service issuer certfile" \
+#     scripts/local-registry.sh DIR     (Bearer tokens from the token server at realm; the
+#                                        push authenticates to it as user:password)
+#   BERTH_PUSH_ONLY=berth-test/web:1.0,... pushes only those images
+# (Not REGISTRY_*: docker-registry reads those from its environment as configuration.)
 # For `make run`: point a mirror at it in <data-dir>/registries.yaml, e.g.
 #   mirrors:
 #     gcr.io: {endpoint: ["http://127.0.0.1:5000"]}
@@ -25,16 +29,16 @@ mkdir -p "$dir/storage"
   echo "log: {level: warn, accesslog: {disabled: true}}"
   echo "storage: {filesystem: {rootdirectory: $dir/storage}, delete: {enabled: true}}"
   echo "http: {addr: 127.0.0.1:$port, secret: berth-test}"
-  if [ -n "${REGISTRY_AUTH:-}" ]; then
-    /usr/bin/python3 - "$REGISTRY_AUTH" >"$dir/htpasswd" <<'PY' 2>/dev/null
+  if [ -n "${BERTH_REGISTRY_TOKEN_AUTH:-}" ]; then
+    read -r realm service issuer cert <<<"$BERTH_REGISTRY_TOKEN_AUTH"
+    echo "auth: {token: {realm: \"$realm\", service: $service, issuer: $issuer, rootcertbundle: $cert}}"
+  elif [ -n "${BERTH_REGISTRY_AUTH:-}" ]; then
+    /usr/bin/python3 - "$BERTH_REGISTRY_AUTH" >"$dir/htpasswd" <<'PY' 2>/dev/null
 import crypt, sys
 user, password = sys.argv[1].split(":", 1)
-print("%s:%s" % (user, crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))))
+print("%s:%s" % (user, crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))))
 PY
     echo "auth: {htpasswd: {realm: berth-test, path: $dir/htpasswd}}"
-  elif [ -n "${REGISTRY_TOKEN_AUTH:-}" ]; then
-    read -r realm service issuer cert <<<"$REGISTRY_TOKEN_AUTH"
-    echo "auth: {token: {realm: \"$realm\", service: $service, issuer: $issuer, rootcertbundle: $cert}}"
   fi
 } >"$dir/config.yml"
 setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
@@ -48,5 +52,5 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 /usr/bin/python3 "$here/registry_push.py" "$images/layout" "http://127.0.0.1:$port" \
-  ${REGISTRY_AUTH:+"$REGISTRY_AUTH"} >"$dir/push.log" || { cat "$dir/push.log" >&2; kill "$pid"; exit 1; }
+  ${BERTH_REGISTRY_AUTH:+"$BERTH_REGISTRY_AUTH"} >"$dir/push.log" || { cat "$dir/push.log" >&2; kill "$pid"; exit 1; }
 echo "$pid"

@@ -6,22 +6,28 @@ index by digest, then each image's manifest under its tag.
   registry_push.py LAYOUT_DIR http://127.0.0.1:5000 [user:password]
 
 An image's name is its io.containerd.image.name annotation; the registry part is dropped
-(docker.io/berth-test/web:1.0 goes to berth-test/web:1.0 on the target).
+(docker.io/berth-test/web:1.0 goes to berth-test/web:1.0 on the target). BERTH_PUSH_ONLY
+(comma-separated repo:tag) pushes only those.
 """
 import base64
 import json
 import os
+import re
 import sys
+import urllib.parse
 import urllib.error
 import urllib.request
 
 
 class Registry:
+    """Authenticates as the registry asks: Basic, or a Bearer token from its token server."""
+
     def __init__(self, url, creds=None):
         self.url = url.rstrip("/")
-        self.auth = "Basic " + base64.b64encode(creds.encode()).decode() if creds else None
+        self.basic = "Basic " + base64.b64encode(creds.encode()).decode() if creds else None
+        self.auth = self.basic
 
-    def call(self, method, path, data=None, headers=None):
+    def call(self, method, path, data=None, headers=None, retry=True):
         url = path if path.startswith("http") else self.url + path
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if self.auth:
@@ -30,7 +36,22 @@ class Registry:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
+            challenge = e.headers.get("WWW-Authenticate", "")
+            if e.code == 401 and retry and challenge.startswith("Bearer "):
+                self.auth = "Bearer " + self.token(challenge[7:])
+                return self.call(method, path, data, headers, retry=False)
             return e.code, e.headers, e.read()
+
+    def token(self, params):
+        p = dict(re.findall(r'(\w+)="([^"]*)"', params))
+        query = {"service": p.get("service", "")}
+        if "scope" in p:
+            query["scope"] = p["scope"]
+        req = urllib.request.Request(p["realm"] + "?" + urllib.parse.urlencode(query))
+        if self.basic:
+            req.add_header("Authorization", self.basic)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)["token"]
 
 
 def push(reg, layout, repo, desc, reference):
@@ -75,6 +96,9 @@ def main():
     for desc in index["manifests"]:
         name = desc["annotations"]["io.containerd.image.name"]
         repo, tag = name.split("/", 1)[1].rsplit(":", 1)
+        only = os.environ.get("BERTH_PUSH_ONLY")
+        if only and "%s:%s" % (repo, tag) not in only.split(","):
+            continue
         push(reg, layout, repo, desc, tag)
         print("pushed %s:%s" % (repo, tag))
 

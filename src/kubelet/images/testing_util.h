@@ -64,12 +64,13 @@ class TempDir {
 
 // The test images, built once per process into a temp dir.
 inline const std::string& testImages() {
-  static TempDir* dir = [] {
-    auto* d = new TempDir();
-    run("/usr/bin/python3 " + sourceDir() + "/scripts/build_test_images.py " + d->path());
-    return d;
+  static TempDir dir;
+  static bool built = [] {
+    return run("/usr/bin/python3 " + sourceDir() + "/scripts/build_test_images.py " + dir.path()),
+           true;
   }();
-  return dir->path();
+  (void)built;
+  return dir.path();
 }
 
 // A docker-registry with the test images pushed, stopped (by its PID) on destruction.
