@@ -7,6 +7,7 @@
 #   BERTH_REGISTRY_AUTH=user:password BERTH_REGISTRY_TOKEN_AUTH="realm service issuer certfile" \
 #     scripts/local-registry.sh DIR     (Bearer tokens from the token server at realm; the
 #                                        push authenticates to it as user:password)
+#   BERTH_REGISTRY_TLS="CERT KEY" ...     serves HTTPS with that certificate
 #   BERTH_PUSH_ONLY=berth-test/web:1.0,... pushes only those images
 # (Not REGISTRY_*: docker-registry reads those from its environment as configuration.)
 # For `make run`: point a mirror at it in <data-dir>/registries.yaml, e.g.
@@ -24,11 +25,18 @@ if [ "$port" = 0 ]; then
   port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fi
 mkdir -p "$dir/storage"
+scheme=http
 {
   echo "version: 0.1"
   echo "log: {level: warn, accesslog: {disabled: true}}"
   echo "storage: {filesystem: {rootdirectory: $dir/storage}, delete: {enabled: true}}"
-  echo "http: {addr: 127.0.0.1:$port, secret: berth-test}"
+  if [ -n "${BERTH_REGISTRY_TLS:-}" ]; then
+    read -r cert key <<<"$BERTH_REGISTRY_TLS"
+    echo "http: {addr: 127.0.0.1:$port, secret: berth-test, tls: {certificate: $cert, key: $key}}"
+    scheme=https
+  else
+    echo "http: {addr: 127.0.0.1:$port, secret: berth-test}"
+  fi
   if [ -n "${BERTH_REGISTRY_TOKEN_AUTH:-}" ]; then
     read -r realm service issuer cert <<<"$BERTH_REGISTRY_TOKEN_AUTH"
     echo "auth: {token: {realm: \"$realm\", service: $service, issuer: $issuer, rootcertbundle: $cert}}"
@@ -46,11 +54,11 @@ pid=$!
 echo "$pid" >"$dir/pid"
 echo "$port" >"$dir/port"
 for _ in $(seq 100); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
+  code=$(curl -sk -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/v2/" || true)
   [ "$code" = 200 ] || [ "$code" = 401 ] && break
   kill -0 "$pid" 2>/dev/null || { cat "$dir/registry.log" >&2; exit 1; }
   sleep 0.1
 done
-/usr/bin/python3 "$here/registry_push.py" "$images/layout" "http://127.0.0.1:$port" \
+/usr/bin/python3 "$here/registry_push.py" "$images/layout" "$scheme://127.0.0.1:$port" \
   ${BERTH_REGISTRY_AUTH:+"$BERTH_REGISTRY_AUTH"} >"$dir/push.log" || { cat "$dir/push.log" >&2; kill "$pid"; exit 1; }
 echo "$pid"

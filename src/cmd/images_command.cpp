@@ -40,8 +40,8 @@ void printImage(const images::Image& image) {
   std::vector<std::string> names = image.repoTags;
   if (names.empty()) names.push_back("<none>");
   for (const auto& n : names)
-    std::cout << std::left << std::setw(60) << n << " " << std::setw(14) << shortId(image.id)
-              << " " << image.size << "\n";
+    std::cout << std::left << std::setw(60) << n << " " << std::setw(14) << shortId(image.id) << " "
+              << image.size << "\n";
 }
 
 int fail(const core::Status& st) {
@@ -68,8 +68,8 @@ void addImagesCommand(CLI::App& app) {
     auto imported = s->importArchive(flags->file);
     if (!imported.ok()) return void(exitCode = fail(imported.status()));
     for (const auto& image : *imported)
-      for (const auto& t : image.repoTags.empty() ? std::vector<std::string>{image.id}
-                                                  : image.repoTags)
+      for (const auto& t :
+           image.repoTags.empty() ? std::vector<std::string>{image.id} : image.repoTags)
         std::cout << "imported " << t << "\n";
   });
 
@@ -78,7 +78,8 @@ void addImagesCommand(CLI::App& app) {
   ls->callback([flags] {
     auto s = openService(*flags);
     if (!s) return void(exitCode = 1);
-    std::cout << std::left << std::setw(60) << "REF" << " " << std::setw(14) << "IMAGE ID"
+    std::cout << std::left << std::setw(60) << "REF"
+              << " " << std::setw(14) << "IMAGE ID"
               << " SIZE\n";
     for (const auto& image : s->list()) printImage(image);
   });

@@ -216,9 +216,9 @@ core::Result<std::vector<ImageRecord>> importOci(const ArchiveFiles& files, Cont
     record->manifestDigest = manifestDesc.digest;
     std::string name = top.annotations.count("io.containerd.image.name")
                            ? top.annotations.at("io.containerd.image.name")
-                           : top.annotations.count("org.opencontainers.image.ref.name")
-                                 ? top.annotations.at("org.opencontainers.image.ref.name")
-                                 : "";
+                       : top.annotations.count("org.opencontainers.image.ref.name")
+                           ? top.annotations.at("org.opencontainers.image.ref.name")
+                           : "";
     // A bare ref.name ("1.0") is a tag without a repository: the image comes in untagged.
     if (name.find_first_of("/:") != std::string::npos) {
       auto ref = parseReference(name);

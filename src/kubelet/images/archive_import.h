@@ -20,8 +20,7 @@
 namespace berth::kubelet::images {
 
 core::Result<std::vector<ImageRecord>> importArchive(const std::string& archivePath,
-                                                     ContentStore& store,
-                                                     const Platform& platform);
+                                                     ContentStore& store, const Platform& platform);
 
 // Layer media type from the blob's first bytes (gzip, zstd or a plain tar).
 std::string sniffLayerMediaType(const std::string& blobPath);

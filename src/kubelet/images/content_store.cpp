@@ -68,10 +68,8 @@ std::string str(const json::object& o, std::string_view k) {
 json::value recordToJson(const ImageRecord& r) {
   json::array layers;
   for (const auto& l : r.layers)
-    layers.push_back(json::object{{"digest", l.digest},
-                                  {"mediaType", l.mediaType},
-                                  {"diffID", l.diffId},
-                                  {"size", l.size}});
+    layers.push_back(json::object{
+        {"digest", l.digest}, {"mediaType", l.mediaType}, {"diffID", l.diffId}, {"size", l.size}});
   return json::object{{"id", r.id},
                       {"manifestDigest", r.manifestDigest},
                       {"repoTags", toArray(r.repoTags)},
@@ -185,8 +183,7 @@ core::Result<std::string> ContentStore::putBlob(std::string_view bytes,
   return commitBlob(tmp, expectedDigest);
 }
 
-core::Result<std::string> ContentStore::readBlob(const std::string& digest,
-                                                 size_t maxBytes) const {
+core::Result<std::string> ContentStore::readBlob(const std::string& digest, size_t maxBytes) const {
   if (!isValidDigest(digest)) return Status::badRequest("invalid digest " + digest.substr(0, 80));
   std::ifstream in(blobPath(digest), std::ios::binary);
   if (!in) return Status::generic(404, "NotFound", "blob " + digest + " not found");
@@ -212,8 +209,10 @@ Status ContentStore::ensureLayer(const LayerRecord& layer) {
   auto diffId = layerDiffId(blobPath(layer.digest));
   if (!diffId.ok()) return diffId.status();
   if (*diffId != layer.diffId)
-    return Status::badRequest("layer " + layer.digest + ": digest mismatch of the uncompressed "
-                              "content: config says " + layer.diffId + ", got " + *diffId);
+    return Status::badRequest("layer " + layer.digest +
+                              ": digest mismatch of the uncompressed "
+                              "content: config says " +
+                              layer.diffId + ", got " + *diffId);
   std::string tmp = tempPath("layer");
   fs::create_directories(tmp, ec);
   if (ec) return Status::internal("mkdir " + tmp + ": " + ec.message());
@@ -237,8 +236,7 @@ core::Result<std::vector<ImageRecord>> ContentStore::loadIndex() const {
   return readIndexFile(root_ + "/images.json");
 }
 
-Status ContentStore::updateIndex(
-    const std::function<Status(std::vector<ImageRecord>&)>& change) {
+Status ContentStore::updateIndex(const std::function<Status(std::vector<ImageRecord>&)>& change) {
   IndexLock lock(root_, LOCK_EX);
   if (!lock.ok()) return Status::internal("cannot lock " + root_ + "/index.lock");
   auto index = readIndexFile(root_ + "/images.json");

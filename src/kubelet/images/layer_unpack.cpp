@@ -181,11 +181,13 @@ core::Status unpackLayer(const std::string& blobPath, const std::string& destDir
     std::string rel;
     const char* rawName = archive_entry_pathname(entry);
     if (!rawName || !cleanLayerPath(rawName, &rel))
-      return Status::badRequest("layer entry escapes the root: " + std::string(rawName ? rawName : ""));
+      return Status::badRequest("layer entry escapes the root: " +
+                                std::string(rawName ? rawName : ""));
     if (rel.empty()) continue;  // the root itself: the layer directory keeps its own mode
     auto slash = rel.rfind('/');
     std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
-    std::string_view base = std::string_view(rel).substr(slash == std::string::npos ? 0 : slash + 1);
+    std::string_view base =
+        std::string_view(rel).substr(slash == std::string::npos ? 0 : slash + 1);
     if (base.starts_with(kWhiteoutPrefix)) {
       if (auto st = applyWhiteout(destDir, parent, base); !st.ok()) return st;
       continue;

@@ -89,19 +89,26 @@ TEST_P(LayerUnpack, KeepsMetadataAndTurnsWhiteoutsIntoOverlayForm) {
   TempDir tmp;
   std::string blob = tmp.path() + "/layer", dest = tmp.path() + "/out";
   std::filesystem::create_directory(dest);
-  std::string diffId = writeTar(
-      blob,
-      {{"./etc/", AE_IFDIR, "", 0755},
-       {"etc/secret", AE_IFREG, "s3cret", 0600, 1000, 2000},
-       {"etc/secret-link", AE_IFREG, "", 0600, 0, 0, "etc/secret", true},
-       {"etc/sym", AE_IFLNK, "", 0777, 0, 0, "secret"},
-       {"bin/tool", AE_IFREG, "#!/bin/sh\n", 04755},  // parent dir comes implicitly
-       {"etc/attr", AE_IFREG, "x", 0644, 0, 0, "", false,
-        {{"user.kept", "1"}, {"trusted.overlay.redirect", "/etc"}}},
-       {"var/.wh.gone", AE_IFREG, ""},
-       {"opaque/.wh..wh..opq", AE_IFREG, ""},
-       {"opaque/new", AE_IFREG, "n"}},
-      GetParam());
+  std::string diffId =
+      writeTar(blob,
+               {{"./etc/", AE_IFDIR, "", 0755},
+                {"etc/secret", AE_IFREG, "s3cret", 0600, 1000, 2000},
+                {"etc/secret-link", AE_IFREG, "", 0600, 0, 0, "etc/secret", true},
+                {"etc/sym", AE_IFLNK, "", 0777, 0, 0, "secret"},
+                {"bin/tool", AE_IFREG, "#!/bin/sh\n", 04755},  // parent dir comes implicitly
+                {"etc/attr",
+                 AE_IFREG,
+                 "x",
+                 0644,
+                 0,
+                 0,
+                 "",
+                 false,
+                 {{"user.kept", "1"}, {"trusted.overlay.redirect", "/etc"}}},
+                {"var/.wh.gone", AE_IFREG, ""},
+                {"opaque/.wh..wh..opq", AE_IFREG, ""},
+                {"opaque/new", AE_IFREG, "n"}},
+               GetParam());
   auto computed = layerDiffId(blob);
   ASSERT_TRUE(computed.ok()) << computed.status().message();
   EXPECT_EQ(*computed, diffId);
@@ -120,7 +127,8 @@ TEST_P(LayerUnpack, KeepsMetadataAndTurnsWhiteoutsIntoOverlayForm) {
   EXPECT_EQ(lstatOf(dest + "/bin/tool").st_mode & 07777, 04755u);
   char value[16] = {};
   EXPECT_EQ(::getxattr((dest + "/etc/attr").c_str(), "user.kept", value, sizeof value), 1);
-  EXPECT_LT(::getxattr((dest + "/etc/attr").c_str(), "trusted.overlay.redirect", value, sizeof value), 0);
+  EXPECT_LT(
+      ::getxattr((dest + "/etc/attr").c_str(), "trusted.overlay.redirect", value, sizeof value), 0);
 
   auto gone = lstatOf(dest + "/var/gone");
   EXPECT_TRUE(S_ISCHR(gone.st_mode));
@@ -145,7 +153,8 @@ TEST(LayerUnpackSafety, RefusesToWriteOutsideTheLayer) {
     std::vector<Entry> entries;
   } cases[] = {
       {"dotdot", {{"../outside/x", AE_IFREG, "x"}}},
-      {"symlink dir then file", {{"evil", AE_IFLNK, "", 0777, 0, 0, outside}, {"evil/x", AE_IFREG, "x"}}},
+      {"symlink dir then file",
+       {{"evil", AE_IFLNK, "", 0777, 0, 0, outside}, {"evil/x", AE_IFREG, "x"}}},
       {"symlink dir then whiteout",
        {{"evil", AE_IFLNK, "", 0777, 0, 0, outside}, {"evil/.wh.victim", AE_IFREG, ""}}},
       {"hard link out", {{"h", AE_IFREG, "", 0644, 0, 0, "../outside/victim", true}}},

@@ -110,9 +110,9 @@ core::Result<Image> LocalImageService::ensure(const std::string& text, PullPolic
   switch (policy) {
     case PullPolicy::kNever:
       if (!present.ok())
-        return Status::generic(404, "ErrImageNeverPull",
-                               "Container image \"" + text +
-                                   "\" is not present with pull policy of Never");
+        return Status::generic(
+            404, "ErrImageNeverPull",
+            "Container image \"" + text + "\" is not present with pull policy of Never");
       return materialize(*present);
     case PullPolicy::kIfNotPresent:
       if (present.ok()) return materialize(*present);

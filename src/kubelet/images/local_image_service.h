@@ -19,8 +19,8 @@
 namespace berth::kubelet::images {
 
 struct ImageStoreOptions {
-  std::string root;              // e.g. <data-dir>/agent/images
-  RegistriesConfig registries;   // loadRegistriesConfig(<data-dir>/registries.yaml or a flag)
+  std::string root;             // e.g. <data-dir>/agent/images
+  RegistriesConfig registries;  // loadRegistriesConfig(<data-dir>/registries.yaml or a flag)
   Platform platform = hostPlatform();
 };
 

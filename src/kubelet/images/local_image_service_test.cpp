@@ -43,10 +43,10 @@ TEST(ImageImport, DockerSaveArchive) {
   auto s = openStore(root.path());
   auto imported = s->importArchive(testing::testImages() + "/docker-save.tar");
   ASSERT_TRUE(imported.ok()) << imported.status().message();
-  EXPECT_EQ(tags(*imported), (std::vector<std::string>{
-                                 "docker.io/berth-test/busybox:1.0", "docker.io/berth-test/web:1.0",
-                                 "docker.io/berth-test/web:2.0",
-                                 "docker.io/berth-test/whiteout:1.0"}));
+  EXPECT_EQ(tags(*imported),
+            (std::vector<std::string>{
+                "docker.io/berth-test/busybox:1.0", "docker.io/berth-test/web:1.0",
+                "docker.io/berth-test/web:2.0", "docker.io/berth-test/whiteout:1.0"}));
   auto web = s->inspect("berth-test/web:1.0");
   ASSERT_TRUE(web.ok()) << web.status().message();
   EXPECT_EQ(web->config.cmd,
@@ -140,8 +140,8 @@ TEST(ImageRemove, DropsTheImageAndOnlyItsOwnLayers) {
   ASSERT_TRUE(web2.ok());
   ASSERT_TRUE(s->remove("berth-test/web:2.0").ok());
   EXPECT_TRUE(s->inspect("berth-test/web:2.0").status().isNotFound());
-  EXPECT_FALSE(fs::exists(web2->layerDirs[1]));   // its page layer
-  EXPECT_TRUE(fs::exists(web2->layerDirs[0]));    // the busybox layer others use
+  EXPECT_FALSE(fs::exists(web2->layerDirs[1]));  // its page layer
+  EXPECT_TRUE(fs::exists(web2->layerDirs[0]));   // the busybox layer others use
   EXPECT_TRUE(s->inspect("berth-test/web:1.0").ok());
   EXPECT_TRUE(s->remove("berth-test/web:2.0").isNotFound());
 }

@@ -138,9 +138,9 @@ core::Result<Descriptor> selectPlatform(const ManifestDocument& index, const Pla
         (want.variant.empty() || p.variant == want.variant))
       return d;
   }
-  return Status::generic(404, "NotFound",
-                         "no match for platform " + want.string() + " in manifest list (offered: " +
-                             offered + ")");
+  return Status::generic(
+      404, "NotFound",
+      "no match for platform " + want.string() + " in manifest list (offered: " + offered + ")");
 }
 
 core::Result<ParsedConfig> parseImageConfig(std::string_view body) {

@@ -21,14 +21,17 @@ std::string dockerManifest() {
 
 std::string ociIndex() {
   return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
-  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" + digest('1') +
+  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" +
+         digest('1') +
          R"(","platform":{"os":"linux","architecture":"arm","variant":"v6"}},
-  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" + digest('2') +
+  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" +
+         digest('2') +
          R"(","platform":{"os":"linux","architecture":"arm","variant":"v7"}},
-  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" + digest('3') +
+  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" +
+         digest('3') +
          R"(","platform":{"os":"linux","architecture":"amd64"}},
-  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" + digest('4') +
-         R"(","platform":{"os":"unknown","architecture":"unknown"}}]})";
+  {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":")" +
+         digest('4') + R"(","platform":{"os":"unknown","architecture":"unknown"}}]})";
 }
 
 TEST(Manifest, DockerSchema2) {
@@ -43,8 +46,9 @@ TEST(Manifest, DockerSchema2) {
 }
 
 TEST(Manifest, OciManifestWithoutMediaTypeTakesTheContentType) {
-  std::string body = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":1,"digest":")" +
-                     digest('a') + R"("},"layers":[]})";
+  std::string body =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":1,"digest":")" +
+      digest('a') + R"("},"layers":[]})";
   auto m = parseManifest(body, "application/vnd.oci.image.manifest.v1+json; charset=utf-8");
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(m->mediaType, kOciManifest);
@@ -117,16 +121,18 @@ TEST(Manifest, ImageConfig) {
 // digests in the one safe form (they become file names).
 TEST(Manifest, FuzzNeverCrashes) {
   std::mt19937 rng(7);
-  const std::string seeds[] = {dockerManifest(), ociIndex(),
-                               R"({"config":{"Cmd":["a"]},"rootfs":{"diff_ids":[")" + digest('e') +
-                                   R"("]}})"};
+  const std::string seeds[] = {
+      dockerManifest(), ociIndex(),
+      R"({"config":{"Cmd":["a"]},"rootfs":{"diff_ids":[")" + digest('e') + R"("]}})"};
   const std::string junk = "{}[]\",:0123456789abcdef-.\\u\x00\xff sha256";
   for (int i = 0; i < 20000; ++i) {
     std::string s = seeds[rng() % 3];
     for (int e = 0, n = 1 + rng() % 6; e < n; ++e) {
       size_t pos = rng() % s.size();
-      if (rng() % 2) s[pos] = junk[rng() % junk.size()];
-      else s.erase(pos, rng() % 8);
+      if (rng() % 2)
+        s[pos] = junk[rng() % junk.size()];
+      else
+        s.erase(pos, rng() % 8);
       if (s.empty()) s = "{";
     }
     auto m = parseManifest(s);

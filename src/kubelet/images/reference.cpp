@@ -14,8 +14,8 @@ constexpr size_t kMaxTagLength = 128;
 Status invalid(std::string_view ref, std::string_view why) {
   return Status::generic(400, "InvalidImageName",
                          "Failed to apply default image tag \"" + std::string(ref) +
-                             "\": couldn't parse image name \"" + std::string(ref) + "\": " +
-                             std::string(why));
+                             "\": couldn't parse image name \"" + std::string(ref) +
+                             "\": " + std::string(why));
 }
 
 bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
@@ -118,7 +118,8 @@ core::Result<Reference> parseReference(std::string_view ref) {
     rest = rest.substr(0, colon);
     if (!validTag(r.tag)) return invalid(ref, "invalid reference format: bad tag");
   }
-  if (rest.size() > kMaxNameLength) return invalid(ref, "repository name must not be longer than 255 characters");
+  if (rest.size() > kMaxNameLength)
+    return invalid(ref, "repository name must not be longer than 255 characters");
   // A first component with '.' or ':' or "localhost" or upper case is a registry (docker's rule).
   auto first = rest.find('/');
   std::string_view domain, path;
@@ -139,9 +140,11 @@ core::Result<Reference> parseReference(std::string_view ref) {
   }
   r.domain = domain == "index.docker.io" ? "docker.io" : std::string(domain);
   r.path = std::string(path);
-  if (r.domain == "docker.io" && r.path.find('/') == std::string::npos) r.path = "library/" + r.path;
+  if (r.domain == "docker.io" && r.path.find('/') == std::string::npos)
+    r.path = "library/" + r.path;
   for (char c : r.path)
-    if (c >= 'A' && c <= 'Z') return invalid(ref, "invalid reference format: repository name must be lowercase");
+    if (c >= 'A' && c <= 'Z')
+      return invalid(ref, "invalid reference format: repository name must be lowercase");
   size_t start = 0;
   for (;;) {
     auto end = r.path.find('/', start);

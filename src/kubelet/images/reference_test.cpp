@@ -54,11 +54,27 @@ TEST(Reference, Parts) {
 }
 
 TEST(Reference, RejectsInvalidNamesWithInvalidImageName) {
-  for (std::string bad : std::vector<std::string>{"", "Busybox", "docker.io/Library/busybox", "busybox:", ":tag",
-                          "busybox:-x", "a//b", "/a", "a/", "-a", "a-", "a..b", "a:b:c",
-                          "busybox@sha256:abc", "busybox@md5:" + std::string(32, 'a'),
-                          "host:/x", "ho$t:5000/x", "[::1/x", "a b", "busybox:" + std::string(129, 't'),
-                          std::string(256, 'a')}) {
+  for (std::string bad : std::vector<std::string>{"",
+                                                  "Busybox",
+                                                  "docker.io/Library/busybox",
+                                                  "busybox:",
+                                                  ":tag",
+                                                  "busybox:-x",
+                                                  "a//b",
+                                                  "/a",
+                                                  "a/",
+                                                  "-a",
+                                                  "a-",
+                                                  "a..b",
+                                                  "a:b:c",
+                                                  "busybox@sha256:abc",
+                                                  "busybox@md5:" + std::string(32, 'a'),
+                                                  "host:/x",
+                                                  "ho$t:5000/x",
+                                                  "[::1/x",
+                                                  "a b",
+                                                  "busybox:" + std::string(129, 't'),
+                                                  std::string(256, 'a')}) {
     auto r = parseReference(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -80,9 +96,14 @@ TEST(Reference, FuzzNeverCrashesAndRoundTrips) {
     for (int e = 0; e < edits; ++e) {
       size_t pos = s.empty() ? 0 : rng() % (s.size() + 1);
       switch (rng() % 3) {
-        case 0: s.insert(s.begin() + pos, alphabet[rng() % alphabet.size()]); break;
-        case 1: if (pos < s.size()) s.erase(pos, 1); break;
-        default: if (pos < s.size()) s[pos] = alphabet[rng() % alphabet.size()];
+        case 0:
+          s.insert(s.begin() + pos, alphabet[rng() % alphabet.size()]);
+          break;
+        case 1:
+          if (pos < s.size()) s.erase(pos, 1);
+          break;
+        default:
+          if (pos < s.size()) s[pos] = alphabet[rng() % alphabet.size()];
       }
     }
     auto r = parseReference(s);

@@ -34,10 +34,12 @@ core::Result<RegistryEndpoint> parseEndpoint(std::string_view url) {
   std::string_view portText;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
-    if (close == std::string_view::npos) return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad IPv6 host");
+    if (close == std::string_view::npos)
+      return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad IPv6 host");
     e.host = std::string(rest.substr(0, close + 1));
     if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad host");
+      if (rest[close + 1] != ':')
+        return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad host");
       portText = rest.substr(close + 2);
     }
   } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
@@ -51,10 +53,12 @@ core::Result<RegistryEndpoint> parseEndpoint(std::string_view url) {
   if (!portText.empty() || (rest.size() && rest.back() == ':')) {
     int port = 0;
     for (char c : portText) {
-      if (c < '0' || c > '9' || port > 65535) return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad port");
+      if (c < '0' || c > '9' || port > 65535)
+        return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad port");
       port = port * 10 + (c - '0');
     }
-    if (port <= 0 || port > 65535) return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad port");
+    if (port <= 0 || port > 65535)
+      return Status::badRequest("registry endpoint \"" + std::string(url) + "\": bad port");
     e.port = port;
   }
   return e;
@@ -110,7 +114,8 @@ core::Status parseHostConfig(const YAML::Node& n, const std::string& key, Regist
   if (!n.IsMap()) return Status::badRequest("configs." + key + ": expected a mapping");
   if (auto auth = n["auth"]) {
     if (!auth.IsMap()) return Status::badRequest("configs." + key + ".auth: expected a mapping");
-    for (auto [field, dest] : {std::pair{"username", &c->username}, {"password", &c->password},
+    for (auto [field, dest] : {std::pair{"username", &c->username},
+                               {"password", &c->password},
                                {"identitytoken", &c->identityToken},
                                {"identity_token", &c->identityToken}}) {
       auto v = scalar(auth[field], "configs." + key + ".auth." + field);
@@ -123,14 +128,16 @@ core::Status parseHostConfig(const YAML::Node& n, const std::string& key, Regist
       auto decoded = core::base64Decode(*encoded);
       auto colon = decoded ? decoded->find(':') : std::string::npos;
       if (colon == std::string::npos)
-        return Status::badRequest("configs." + key + ".auth.auth: expected base64 of user:password");
+        return Status::badRequest("configs." + key +
+                                  ".auth.auth: expected base64 of user:password");
       c->username = decoded->substr(0, colon);
       c->password = decoded->substr(colon + 1);
     }
   }
   if (auto tls = n["tls"]) {
     if (!tls.IsMap()) return Status::badRequest("configs." + key + ".tls: expected a mapping");
-    for (auto [field, dest] : {std::pair{"ca_file", &c->caFile}, {"cert_file", &c->certFile},
+    for (auto [field, dest] : {std::pair{"ca_file", &c->caFile},
+                               {"cert_file", &c->certFile},
                                {"key_file", &c->keyFile}}) {
       auto v = scalar(tls[field], "configs." + key + ".tls." + field);
       if (!v.ok()) return v.status();
@@ -148,7 +155,8 @@ core::Status parseHostConfig(const YAML::Node& n, const std::string& key, Regist
 core::Status parseMirror(const YAML::Node& n, const std::string& key, RegistryMirror* m) {
   if (!n.IsMap()) return Status::badRequest("mirrors." + key + ": expected a mapping");
   if (auto eps = n["endpoint"]) {
-    if (!eps.IsSequence()) return Status::badRequest("mirrors." + key + ".endpoint: expected a list");
+    if (!eps.IsSequence())
+      return Status::badRequest("mirrors." + key + ".endpoint: expected a list");
     for (const auto& e : eps) {
       auto url = scalar(e, "mirrors." + key + ".endpoint[]");
       if (!url.ok()) return url.status();
@@ -189,7 +197,8 @@ core::Result<RegistriesConfig> parseRegistriesConfig(std::string_view yaml) {
   if (!root.IsMap()) return Status::badRequest("registries.yaml: expected a mapping");
   try {
     if (auto mirrors = root["mirrors"]) {
-      if (!mirrors.IsMap()) return Status::badRequest("registries.yaml: mirrors: expected a mapping");
+      if (!mirrors.IsMap())
+        return Status::badRequest("registries.yaml: mirrors: expected a mapping");
       for (const auto& kv : mirrors) {
         auto key = scalar(kv.first, "mirrors");
         if (!key.ok()) return key.status();
@@ -197,7 +206,8 @@ core::Result<RegistriesConfig> parseRegistriesConfig(std::string_view yaml) {
       }
     }
     if (auto configs = root["configs"]) {
-      if (!configs.IsMap()) return Status::badRequest("registries.yaml: configs: expected a mapping");
+      if (!configs.IsMap())
+        return Status::badRequest("registries.yaml: configs: expected a mapping");
       for (const auto& kv : configs) {
         auto key = scalar(kv.first, "configs");
         if (!key.ok()) return key.status();

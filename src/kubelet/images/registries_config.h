@@ -46,7 +46,7 @@ struct RegistryHostConfig {
 };
 
 struct RegistriesConfig {
-  std::map<std::string, RegistryMirror> mirrors;     // registry host ("docker.io", "*")
+  std::map<std::string, RegistryMirror> mirrors;      // registry host ("docker.io", "*")
   std::map<std::string, RegistryHostConfig> configs;  // endpoint host[:port]
   // Never fall back to the registry itself, only its mirrors (k3s's
   // --disable-default-registry-endpoint); tests set it so no request leaves 127.0.0.1.

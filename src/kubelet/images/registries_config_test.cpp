@@ -58,7 +58,8 @@ TEST(RegistriesConfig, ParsesK3sFormat) {
 }
 
 TEST(RegistriesConfig, MirrorOfItselfIsNotAskedTwice) {
-  auto c = parseRegistriesConfig("mirrors:\n  \"127.0.0.1:5000\":\n    endpoint: [\"http://127.0.0.1:5000\"]\n");
+  auto c = parseRegistriesConfig(
+      "mirrors:\n  \"127.0.0.1:5000\":\n    endpoint: [\"http://127.0.0.1:5000\"]\n");
   ASSERT_TRUE(c.ok());
   auto eps = c->endpointsFor("127.0.0.1:5000");
   ASSERT_EQ(eps.size(), 1u);
@@ -119,8 +120,10 @@ TEST(RegistriesConfig, FuzzNeverCrashes) {
     std::string s = seed;
     for (int e = 0, n = 1 + rng() % 5; e < n; ++e) {
       size_t pos = rng() % s.size();
-      if (rng() % 2) s[pos] = junk[rng() % junk.size()];
-      else s.erase(pos, 1 + rng() % 6);
+      if (rng() % 2)
+        s[pos] = junk[rng() % junk.size()];
+      else
+        s.erase(pos, 1 + rng() % 6);
     }
     auto c = parseRegistriesConfig(s);
     if (c.ok()) {

@@ -34,7 +34,7 @@ std::string registryReason(const HttpReply& reply) {
         if (!e.is_object()) continue;
         auto* m = e.as_object().if_contains("message");
         auto* c = e.as_object().if_contains("code");
-        std::string text = m && m->is_string() ? std::string(m->as_string())
+        std::string text = m && m->is_string()   ? std::string(m->as_string())
                            : c && c->is_string() ? std::string(c->as_string())
                                                  : std::string();
         if (text.empty()) continue;
@@ -76,7 +76,8 @@ core::Status RegistryClient::authorize(Session& s, const HttpReply& reply) {
                           ? std::string()
                           : "Basic " + core::base64Encode(s.username + ":" + s.password);
   if (c.scheme == "basic") {
-    if (basic.empty()) return replyError(reply, "registry wants credentials and none are configured");
+    if (basic.empty())
+      return replyError(reply, "registry wants credentials and none are configured");
     s.authorization = basic;
     return {};
   }
@@ -84,8 +85,8 @@ core::Status RegistryClient::authorize(Session& s, const HttpReply& reply) {
     return replyError(reply, "unsupported authentication challenge");
   auto realm = parseUrl(c.params["realm"]);
   if (!realm.ok()) return realm.status();
-  std::string scope = c.params.count("scope") ? c.params["scope"]
-                                              : "repository:" + s.repository + ":pull";
+  std::string scope =
+      c.params.count("scope") ? c.params["scope"] : "repository:" + s.repository + ":pull";
   realm->target += (realm->target.find('?') == std::string::npos ? "?" : "&");
   realm->target += "scope=" + urlEncode(scope);
   if (!c.params["service"].empty()) realm->target += "&service=" + urlEncode(c.params["service"]);
@@ -120,8 +121,9 @@ core::Result<std::string> RegistryClient::fetchManifest(Session& s, const std::s
                            "manifest digest mismatch: expected " + reference + ", got " + digest);
   std::string claimed = reply->header("docker-content-digest");
   if (isValidDigest(claimed) && claimed != digest)
-    return Status::generic(502, "ErrImagePull", "manifest digest mismatch: registry says " +
-                                                    claimed + ", content is " + digest);
+    return Status::generic(
+        502, "ErrImagePull",
+        "manifest digest mismatch: registry says " + claimed + ", content is " + digest);
   return std::move(reply->body);
 }
 
@@ -146,7 +148,8 @@ core::Status RegistryClient::fetchBlob(Session& s, const std::string& digest, Co
   if (reply->status != 200) return fail(replyError(*reply, "blob " + digest));
   auto committed = store.commitBlob(tmp, digest);
   if (!committed.ok())
-    return Status::generic(502, "ErrImagePull", "blob " + digest + ": " + committed.status().message());
+    return Status::generic(502, "ErrImagePull",
+                           "blob " + digest + ": " + committed.status().message());
   return {};
 }
 
@@ -174,10 +177,9 @@ core::Result<ImageRecord> RegistryClient::pullFrom(Session& s, const Reference& 
   auto config = parseImageConfig(*configBody);
   if (!config.ok()) return Status::generic(502, "ErrImagePull", config.status().message());
   if (config->diffIds.size() != doc->layers.size())
-    return Status::generic(502, "ErrImagePull", "image config lists " +
-                                                    std::to_string(config->diffIds.size()) +
-                                                    " layers, the manifest " +
-                                                    std::to_string(doc->layers.size()));
+    return Status::generic(502, "ErrImagePull",
+                           "image config lists " + std::to_string(config->diffIds.size()) +
+                               " layers, the manifest " + std::to_string(doc->layers.size()));
   ImageRecord record;
   record.id = doc->config.digest;
   record.manifestDigest = manifestDigest;

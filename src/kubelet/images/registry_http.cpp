@@ -33,7 +33,8 @@ std::string Url::hostPort() const {
 
 core::Result<Url> parseUrl(std::string_view text) {
   auto schemeEnd = text.find("://");
-  if (schemeEnd == std::string_view::npos) return Status::badRequest("not an absolute URL: " + std::string(text.substr(0, 200)));
+  if (schemeEnd == std::string_view::npos)
+    return Status::badRequest("not an absolute URL: " + std::string(text.substr(0, 200)));
   auto ep = parseEndpoint(text);
   if (!ep.ok()) return ep.status();
   Url u{ep->scheme, ep->host, ep->port, "/"};
@@ -43,13 +44,15 @@ core::Result<Url> parseUrl(std::string_view text) {
     if (u.target.front() == '?') u.target = "/" + u.target;
   }
   for (char c : u.target)
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return Status::badRequest("URL has control characters or spaces");
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return Status::badRequest("URL has control characters or spaces");
   return u;
 }
 
 core::Result<Url> resolveUrl(const Url& base, std::string_view location) {
   if (location.find("://") != std::string_view::npos) return parseUrl(location);
-  if (location.empty() || location.front() != '/') return Status::badRequest("unsupported redirect " + std::string(location.substr(0, 200)));
+  if (location.empty() || location.front() != '/')
+    return Status::badRequest("unsupported redirect " + std::string(location.substr(0, 200)));
   Url u = base;
   u.target = std::string(location);
   for (char c : u.target)
@@ -114,7 +117,8 @@ core::Result<std::shared_ptr<client::TlsContext>> RegistryHttp::tlsFor(const Url
   RegistryHostConfig hc = config_.hostConfig(ep);
   client::TlsConfig tc;
   tc.insecureSkipVerify = hc.insecureSkipVerify;
-  for (auto [file, dest] : {std::pair{&hc.caFile, &tc.caPem}, {&hc.certFile, &tc.clientCertPem},
+  for (auto [file, dest] : {std::pair{&hc.caFile, &tc.caPem},
+                            {&hc.certFile, &tc.clientCertPem},
                             {&hc.keyFile, &tc.clientKeyPem}}) {
     if (file->empty()) continue;
     auto pem = readFile(*file);
@@ -134,8 +138,9 @@ core::Result<HttpReply> RegistryHttp::get(
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     auto tls = tlsFor(url);
     if (!tls.ok()) return tls.status();
-    auto conn = client::HttpConnection::open(*tls, url.host.front() == '[' ? url.host.substr(1, url.host.size() - 2) : url.host, url.port,
-                                             std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
+    auto conn = client::HttpConnection::open(
+        *tls, url.host.front() == '[' ? url.host.substr(1, url.host.size() - 2) : url.host,
+        url.port, std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
     if (!conn.ok()) return conn.status();
     std::string req = "GET " + url.target + " HTTP/1.1\r\nHost: " + url.hostPort() +
                       "\r\nUser-Agent: berth/0.1\r\nConnection: close\r\n";

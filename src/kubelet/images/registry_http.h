@@ -45,7 +45,7 @@ Challenge parseChallenge(std::string_view header);
 struct HttpReply {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;  // unless streamed to a sink
+  std::string body;                            // unless streamed to a sink
   std::string header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;
@@ -57,7 +57,8 @@ class RegistryHttp {
   explicit RegistryHttp(const RegistriesConfig& config) : config_(config) {}
   // GET `url`, following redirects (Authorization is dropped when one leaves the host). A 200
   // body goes to `sink` when given (return false to stop), else into the reply up to `maxBody`.
-  core::Result<HttpReply> get(const Url& url, const std::vector<std::pair<std::string, std::string>>& headers,
+  core::Result<HttpReply> get(const Url& url,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
                               size_t maxBody,
                               const std::function<bool(std::string_view)>& sink = nullptr);
 

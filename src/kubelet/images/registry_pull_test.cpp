@@ -34,17 +34,24 @@ class RegistryPull : public ::testing::Test {
   std::unique_ptr<LocalImageService> open(Platform platform = {"linux", "amd64", ""},
                                           const std::string& extraYaml = "") {
     std::string url = "http://" + registry_->host();
-    auto config = parseRegistriesConfig("mirrors:\n"
-                                        "  \"" + registry_->host() + "\": {endpoint: [\"" + url + "\"]}\n"
-                                        "  gcr.io: {endpoint: [\"" + url + "\"]}\n"
-                                        "  rewrite.test:\n"
-                                        "    endpoint: [\"" + url + "\"]\n"
-                                        "    rewrite: {\"^apps/(.*)$\": \"berth-test/$1\"}\n" +
-                                        extraYaml);
+    auto config = parseRegistriesConfig(
+        "mirrors:\n"
+        "  \"" +
+        registry_->host() + "\": {endpoint: [\"" + url +
+        "\"]}\n"
+        "  gcr.io: {endpoint: [\"" +
+        url +
+        "\"]}\n"
+        "  rewrite.test:\n"
+        "    endpoint: [\"" +
+        url +
+        "\"]\n"
+        "    rewrite: {\"^apps/(.*)$\": \"berth-test/$1\"}\n" +
+        extraYaml);
     EXPECT_TRUE(config.ok()) << config.status().message();
     config->disableDefaultEndpoint = true;
-    auto s = LocalImageService::open({root_.path() + "/" + std::to_string(stores_++), *config,
-                                      platform});
+    auto s = LocalImageService::open(
+        {root_.path() + "/" + std::to_string(stores_++), *config, platform});
     EXPECT_TRUE(s.ok());
     return std::move(*s);
   }
@@ -92,7 +99,8 @@ TEST_F(RegistryPull, IndexPicksThePlatform) {
     ASSERT_TRUE(image.ok()) << image.status().message();
     EXPECT_EQ(testing::readFile(image->layerDirs.back() + "/arch"), arch + "\n");
   }
-  auto s390 = open({"linux", "s390x", ""})->ensure(ref("berth-test/multi:1.0"), PullPolicy::kAlways);
+  auto s390 =
+      open({"linux", "s390x", ""})->ensure(ref("berth-test/multi:1.0"), PullPolicy::kAlways);
   ASSERT_FALSE(s390.ok());
   EXPECT_EQ(s390.status().reason(), "ErrImagePull");
   EXPECT_NE(s390.status().message().find("no match for platform linux/s390x"), std::string::npos)
@@ -160,10 +168,10 @@ TEST(RegistryAuth, BasicAuthWithHtpasswd) {
   ASSERT_TRUE(registry.ok()) << registry.error();
   TempDir root;
   auto open = [&](const std::string& auth) {
-    auto config = parseRegistriesConfig("mirrors: {\"" + registry.host() +
-                                        "\": {endpoint: [\"http://" + registry.host() + "\"]}}\n" +
-                                        (auth.empty() ? "" : "configs: {\"" + registry.host() +
-                                                                 "\": {auth: " + auth + "}}\n"));
+    auto config = parseRegistriesConfig(
+        "mirrors: {\"" + registry.host() + "\": {endpoint: [\"http://" + registry.host() +
+        "\"]}}\n" +
+        (auth.empty() ? "" : "configs: {\"" + registry.host() + "\": {auth: " + auth + "}}\n"));
     EXPECT_TRUE(config.ok()) << config.status().message();
     static int n = 0;
     auto s = LocalImageService::open({root.path() + "/" + std::to_string(n++), *config});
@@ -180,8 +188,8 @@ TEST(RegistryAuth, BasicAuthWithHtpasswd) {
   auto right = open("{username: alice, password: secret}")->ensure(image, PullPolicy::kAlways);
   EXPECT_TRUE(right.ok()) << right.status().message();
   // A pod's imagePullSecret works without any node configuration.
-  auto fromPod = open("")->ensure(image, PullPolicy::kAlways,
-                                  {{registry.host(), "alice", "secret", ""}});
+  auto fromPod =
+      open("")->ensure(image, PullPolicy::kAlways, {{registry.host(), "alice", "secret", ""}});
   EXPECT_TRUE(fromPod.ok()) << fromPod.status().message();
 }
 
@@ -224,16 +232,17 @@ TEST(RegistryAuth, BearerTokenFromTheRealm) {
   TempDir dir;
   TokenServer tokens(dir.path() + "/cert.pem", "alice:secret");
   ASSERT_GT(tokens.port(), 0);
-  LocalRegistry registry("BERTH_PUSH_ONLY=berth-test/web:1.0 BERTH_REGISTRY_AUTH=alice:secret "
-                         "BERTH_REGISTRY_TOKEN_AUTH=\"http://127.0.0.1:" +
-                         std::to_string(tokens.port()) + "/token berth-registry berth-issuer " +
-                         dir.path() + "/cert.pem\"");
+  LocalRegistry registry(
+      "BERTH_PUSH_ONLY=berth-test/web:1.0 BERTH_REGISTRY_AUTH=alice:secret "
+      "BERTH_REGISTRY_TOKEN_AUTH=\"http://127.0.0.1:" +
+      std::to_string(tokens.port()) + "/token berth-registry berth-issuer " + dir.path() +
+      "/cert.pem\"");
   ASSERT_TRUE(registry.ok()) << registry.error();
-  std::string mirror = "mirrors: {\"" + registry.host() + "\": {endpoint: [\"http://" +
-                       registry.host() + "\"]}}\n";
+  std::string mirror =
+      "mirrors: {\"" + registry.host() + "\": {endpoint: [\"http://" + registry.host() + "\"]}}\n";
   std::string image = registry.host() + "/berth-test/web:1.0";
-  auto withCreds = parseRegistriesConfig(
-      mirror + "configs: {\"" + registry.host() + "\": {auth: {username: alice, password: secret}}}\n");
+  auto withCreds = parseRegistriesConfig(mirror + "configs: {\"" + registry.host() +
+                                         "\": {auth: {username: alice, password: secret}}}\n");
   ASSERT_TRUE(withCreds.ok());
   auto s = LocalImageService::open({dir.path() + "/a", *withCreds});
   auto pulled = (*s)->ensure(image, PullPolicy::kAlways);
@@ -246,6 +255,47 @@ TEST(RegistryAuth, BearerTokenFromTheRealm) {
   EXPECT_EQ(refused.status().reason(), "ErrImagePull");
   EXPECT_NE(refused.status().message().find("token server"), std::string::npos)
       << refused.status().message();
+}
+
+}  // namespace
+}  // namespace berth::kubelet::images
+
+namespace berth::kubelet::images {
+namespace {
+
+TEST(RegistryTls, HttpsWithCaFileOrInsecureSkipVerify) {
+  TempDir dir;
+  bool ok = false;
+  testing::run(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+          dir.path() + "/key.pem -out " + dir.path() + "/cert.pem 2>/dev/null",
+      &ok);
+  ASSERT_TRUE(ok);
+  LocalRegistry registry("BERTH_PUSH_ONLY=berth-test/busybox:1.0 BERTH_REGISTRY_TLS=\"" +
+                         dir.path() + "/cert.pem " + dir.path() + "/key.pem\"");
+  ASSERT_TRUE(registry.ok()) << registry.error();
+  std::string image = registry.host() + "/berth-test/busybox:1.0";
+  int n = 0;
+  // No mirror: the registry's own endpoint, https://127.0.0.1:<port>.
+  auto pull = [&](const std::string& tls) {
+    auto config = parseRegistriesConfig(
+        tls.empty() ? "" : "configs: {\"" + registry.host() + "\": {tls: " + tls + "}}");
+    EXPECT_TRUE(config.ok()) << config.status().message();
+    auto s = LocalImageService::open({dir.path() + "/" + std::to_string(n++), *config});
+    return (*s)->ensure(image, PullPolicy::kAlways);
+  };
+  auto untrusted = pull("");
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_EQ(untrusted.status().reason(), "ErrImagePull");
+  EXPECT_NE(untrusted.status().message().find("TLS handshake"), std::string::npos)
+      << untrusted.status().message();
+  auto withCa = pull("{ca_file: " + dir.path() + "/cert.pem}");
+  EXPECT_TRUE(withCa.ok()) << withCa.status().message();
+  auto skip = pull("{insecure_skip_verify: true}");
+  EXPECT_TRUE(skip.ok()) << skip.status().message();
+  auto missingCa = pull("{ca_file: " + dir.path() + "/nope.pem}");
+  EXPECT_FALSE(missingCa.ok());
 }
 
 }  // namespace
