@@ -14,6 +14,7 @@
 #include "apiserver/registry_internal.h"
 #include "apiserver/wire_limits.h"
 #include "core/base64.h"
+#include "core/kinds/deletion.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 #include "core/resource_behavior.h"
@@ -845,17 +846,15 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
               opts.preconditionResourceVersion +
               ", ResourceVersion in object meta: " + std::to_string(cur->modRevision));
     }
-    // Propagation policy becomes a finalizer, as upstream's deletion strategy does.
-    std::string policy = opts.propagationPolicy;
-    auto addFinalizer = [&](const char* f) {
-      auto& fs = meta["finalizers"];
-      if (!fs.is_array()) fs = json::array();
-      for (auto& x : fs.as_array())
-        if (x.is_string() && x.as_string() == f) return;
-      fs.as_array().push_back(json::string(f));
-    };
-    if (policy == "Orphan") addFinalizer("orphan");
-    if (policy == "Foreground") addFinalizer("foregroundDeletion");
+    bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
+    bool alreadyTerminating = meta.contains("deletionTimestamp");
+    // Propagation policy becomes a finalizer, as upstream's deletion strategy does. A namespace
+    // takes only an explicit policy, and only on its first delete (upstream's namespace REST).
+    bool finalizersChanged = false;
+    if (!isNamespace)
+      finalizersChanged = core::kinds::applyPropagationPolicy(srt, meta, opts.propagationPolicy);
+    else if (!alreadyTerminating && !opts.propagationPolicy.empty())
+      finalizersChanged = core::kinds::applyPropagationPolicy(srt, meta, opts.propagationPolicy);
 
     bool graceful = false;
     int64_t grace = 0;
@@ -875,7 +874,6 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
         phase = core::stringField(*st, "phase");
       graceful = bound && grace > 0 && phase != "Succeeded" && phase != "Failed";
     }
-    bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
     if (isNamespace) {
       if (name == "default" || name == "kube-system" || name == "kube-public") {
         return Status::forbidden("namespaces \"" + name +
@@ -883,7 +881,6 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
             .withDetails(name, "", "namespaces");
       }
     }
-    bool alreadyTerminating = meta.contains("deletionTimestamp");
     if (hasFinalizers(obj) || graceful || isNamespace) {
       int64_t runningGrace = 0;
       if (auto* g = meta.if_contains("deletionGracePeriodSeconds"); g && g->is_int64())
@@ -891,10 +888,16 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
       // Already terminating: a second delete may only shorten the grace period. A namespace's
       // deletion loop is restarted if it is not running (e.g. after a restart of the server).
       if (alreadyTerminating && (graceful ? grace >= runningGrace : runningGrace == 0)) {
-        if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
-        json::object out = cur->obj;
-        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
-        return out;
+        // Upstream lets a later delete of a terminating object (no grace period running)
+        // change its GC finalizers, e.g. --cascade=background after a stuck orphan delete
+        // (when none is left, the object was deleted below without entering this branch).
+        bool refinalize = !isNamespace && runningGrace == 0 && finalizersChanged;
+        if (!refinalize) {
+          if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
+          json::object out = cur->obj;
+          if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
+          return out;
+        }
       }
       if (alreadyTerminating && runningGrace > 0 && !graceful && !hasFinalizers(obj)) {
         // Grace period cut to 0 on a terminating object without finalizers: delete now.

@@ -1,11 +1,15 @@
 #include "controllers/manager/controller_list.h"
 
+#include "controllers/garbagecollector/garbage_collector.h"
+
 // One include and one entry per controller (keep both lists sorted by name).
 
 namespace berth::controllers {
 
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
+      {"garbagecollector", true,
+       [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
   };
   return list;
 }
