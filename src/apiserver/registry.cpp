@@ -887,13 +887,20 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
         runningGrace = g->as_int64();
       // Already terminating: a second delete may only shorten the grace period. A namespace's
       // deletion loop is restarted if it is not running (e.g. after a restart of the server).
+      // A terminating namespace goes on a later delete once spec.finalizers is empty (the
+      // namespace controller deletes it so after a crash between finalize and delete).
+      if (isNamespace && alreadyTerminating && !hasFinalizers(obj) && !hasSpecFinalizers(obj)) {
+        if (opts.dryRun) return cur->obj;
+        auto gone = deleteNow(srt, key, name, cur->modRevision);
+        if (!gone.ok() && gone.status().isConflict()) continue;
+        return gone;
+      }
       if (alreadyTerminating && (graceful ? grace >= runningGrace : runningGrace == 0)) {
         // Upstream lets a later delete of a terminating object (no grace period running)
         // change its GC finalizers, e.g. --cascade=background after a stuck orphan delete
         // (when none is left, the object was deleted below without entering this branch).
         bool refinalize = !isNamespace && runningGrace == 0 && finalizersChanged;
         if (!refinalize) {
-          if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
           json::object out = cur->obj;
           if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
           return out;
@@ -918,7 +925,6 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
       auto written = persistUpdate(srt, std::move(obj), cur->modRevision, opts.dryRun);
       if (!written.ok() && written.status().isConflict()) continue;
       if (!written.ok()) return written;
-      if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
       if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
       return written;
     }
@@ -959,16 +965,6 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
         {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", json::object{{"name", ns}}}};
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
-  }
-  // Resume deletions a restart (or kill -9) interrupted.
-  {
-    auto all = list(*nsType, ListRequest{});
-    if (!all.ok()) return all.status();
-    for (const auto& o : all->items) {
-      auto parsed = parseStored(o->json);
-      const auto* m = parsed.ok() ? core::objectField(*parsed, "metadata") : nullptr;
-      if (m && m->contains("deletionTimestamp")) finalizeNamespaceAsync(o->name);
-    }
   }
   const auto* svcType = core::findResource("", "v1", "services");
   json::object svc{

@@ -142,8 +142,8 @@ class Registry {
   void appendServedJson(const core::ResourceType& rt, const CachedObject& obj,
                         std::string& out) const;
 
-  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing, and
-  // resumes the deletion of namespaces that were terminating when the server last stopped.
+  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing. (Deleting
+  // a namespace's content is the namespace controller's job, as upstream.)
   Status bootstrap(const std::string& advertiseAddress, int port);
   void stop();
 
@@ -172,8 +172,6 @@ class Registry {
                                      const std::string& startAfter, int64_t revision, int64_t limit,
                                      const core::LabelSelector& labels,
                                      const core::FieldSelector& fields, bool selectors);
-  void finalizeNamespaceAsync(const std::string& name);
-  bool finalizeNamespaceOnce(const std::string& name);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
                                            const boost::json::object& current,
                                            const PatchRequest& req, const WriteOptions& opts);
@@ -184,7 +182,6 @@ class Registry {
   std::mutex bgMu_;
   std::condition_variable bgCv_;
   std::vector<std::thread> background_;
-  std::set<std::string> finalizing_;  // namespaces whose deletion loop runs (guarded by bgMu_)
   bool stopping_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "controllers/manager/controller_list.h"
 
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/namespace/namespace_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 
@@ -10,6 +11,8 @@ const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
       {"garbagecollector", true,
        [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
+      {"namespace", true,
+       [](ControllerContext& ctx) { return std::make_unique<NamespaceController>(ctx); }},
   };
   return list;
 }
