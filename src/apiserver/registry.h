@@ -172,6 +172,9 @@ class Registry {
                                      const std::string& startAfter, int64_t revision, int64_t limit,
                                      const core::LabelSelector& labels,
                                      const core::FieldSelector& fields, bool selectors);
+  // Spends one allowed disruption of the budget matching `pod` (registry_eviction.cpp).
+  Status spendDisruption(const std::string& ns, const std::string& podName,
+                         const boost::json::object& pod, bool dryRun);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
                                            const boost::json::object& current,
                                            const PatchRequest& req, const WriteOptions& opts);

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
+#include "core/clock.h"
 #include "core/json_access.h"
 
 namespace berth::controllers {
@@ -20,15 +20,6 @@ const client::Resource kNamespaces{"", "v1", "namespaces", false};
 constexpr long long kFinalizerEstimateSeconds = 15;
 // Upstream re-checks after estimate/2 + 1 seconds; a single server can afford to look sooner.
 constexpr long long kMaxRecheckSeconds = 2;
-
-std::string nowRfc3339() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 const json::object* metaOf(const json::value& obj) {
   return obj.is_object() ? core::objectField(obj.as_object(), "metadata") : nullptr;
@@ -102,7 +93,7 @@ Status NamespaceController::sync(const std::string& name) {
   ns::DeletionReport report;
   long long estimate = deleteAllContent(name, report);
   // Conditions are written whether or not this round finished, so a former failure clears.
-  if (ns::updateConditions(ns->as_object(), report, nowRfc3339())) {
+  if (ns::updateConditions(ns->as_object(), report, core::nowRfc3339())) {
     auto r = ctx_.client.updateStatus(kNamespaces, "", *ns);
     if (!r.ok() && r.status().isNotFound()) return {};
   }
