@@ -966,43 +966,7 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
   }
-  const auto* svcType = core::findResource("", "v1", "services");
-  json::object svc{
-      {"apiVersion", "v1"},
-      {"kind", "Service"},
-      {"metadata", json::object{{"name", "kubernetes"},
-                                {"namespace", "default"},
-                                {"labels", json::object{{"component", "apiserver"},
-                                                        {"provider", "kubernetes"}}}}},
-      {"spec", json::object{{"type", "ClusterIP"},
-                            {"clusterIP", "10.96.0.1"},
-                            {"sessionAffinity", "None"},
-                            {"ports", json::array{json::object{{"name", "https"},
-                                                               {"port", 443},
-                                                               {"protocol", "TCP"},
-                                                               {"targetPort", port}}}}}}};
-  if (!get(*svcType, "default", "kubernetes").ok()) {
-    auto r = create(*svcType, "default", std::move(svc), wo);
-    if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
-  }
-  const auto* epType = core::findResource("", "v1", "endpoints");
-  json::object ep{
-      {"apiVersion", "v1"},
-      {"kind", "Endpoints"},
-      {"metadata",
-       json::object{{"name", "kubernetes"},
-                    {"namespace", "default"},
-                    {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
-      {"subsets", json::array{json::object{
-                      {"addresses", json::array{json::object{{"ip", advertiseAddress}}}},
-                      {"ports", json::array{json::object{
-                                    {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
-  auto existing = get(*epType, "default", "kubernetes");
-  if (!existing.ok()) {
-    auto e = create(*epType, "default", std::move(ep), wo);
-    if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
-  }
-  return {};
+  return ensureKubernetesService(advertiseAddress, port);
 }
 
 }  // namespace berth::apiserver

@@ -145,6 +145,10 @@ class Registry {
   // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing. (Deleting
   // a namespace's content is the namespace controller's job, as upstream.)
   Status bootstrap(const std::string& advertiseAddress, int port);
+  // The `kubernetes` Service and Endpoints (kubernetes_service.cpp): created when missing, once
+  // by bootstrap and then every few seconds by the repair loop, as upstream's API server does.
+  Status ensureKubernetesService(const std::string& advertiseAddress, int port);
+  void startKubernetesServiceRepair(const std::string& advertiseAddress, int port);
   void stop();
 
  private:
