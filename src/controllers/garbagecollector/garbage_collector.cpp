@@ -13,7 +13,10 @@ using core::Status;
 
 namespace {
 
+// Upstream re-reads discovery every 30 s; a kind met in an ownerReference (or an object of a
+// resource not watched yet) asks for it sooner, so CRDs' objects are collected within seconds.
 constexpr auto kRediscoverEvery = std::chrono::seconds(30);
+constexpr auto kMinRediscoverGap = std::chrono::milliseconds(500);
 
 // Upstream's default ignored resources: events change too often and own nothing.
 bool ignored(const ApiResource& r) {
@@ -104,8 +107,21 @@ void GarbageCollector::discoveryLoop() {
   while (true) {
     syncMonitors();
     std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, kRediscoverEvery, [&] { return stopping_; })) return;
+    rediscover_ = false;
+    if (cv_.wait_for(lock, kRediscoverEvery, [&] { return stopping_ || rediscover_; })) {
+      if (stopping_) return;
+      // Asked early (a new kind showed up): at most once per kMinRediscoverGap.
+      if (cv_.wait_for(lock, kMinRediscoverGap, [&] { return stopping_; })) return;
+    }
   }
+}
+
+void GarbageCollector::requestRediscovery() {
+  {
+    std::lock_guard lock(mu_);
+    rediscover_ = true;
+  }
+  cv_.notify_all();
 }
 
 // Starts an informer (with our handler) for every new deletable resource and drops the
@@ -186,7 +202,10 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
   auto d = discovery();
   if (!d) return Status::unavailable("discovery has not run yet");
   const ApiResource* m = d->forKind(item->ref.apiVersion, item->ref.kind);
-  if (!m) return Status::notFound("", item->ref.apiVersion + "/" + item->ref.kind);
+  if (!m) {
+    requestRediscovery();
+    return Status::notFound("", item->ref.apiVersion + "/" + item->ref.kind);
+  }
   std::string ns = m->resource.namespaced ? item->ref.namespace_ : "";
   auto forgetIt = [&] {
     apply(item->observed ? graph_.forget(uid) : graph_.forgetVirtual(uid));
@@ -199,6 +218,8 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
   if (!latest.ok() || uidOf(*latest) != uid) return forgetIt();
   if (!item->observed) {
     // It exists; check again until an informer reports it (upstream requeues the same way).
+    // Its resource may not be watched yet (a CRD created since the last discovery).
+    requestRediscovery();
     deleteWorkers_.queue().addAfter(uid, std::chrono::seconds(1));
     return {};
   }
@@ -211,7 +232,10 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
   std::vector<gc::OwnerRef> solid, dangling, waiting;
   for (const auto& o : owners) {
     const ApiResource* om = d->forKind(o.apiVersion, o.kind);
-    if (!om) return Status::notFound("", o.apiVersion + "/" + o.kind);
+    if (!om) {
+      requestRediscovery();
+      return Status::notFound("", o.apiVersion + "/" + o.kind);
+    }
     if (om->resource.namespaced && ns.empty()) {
       dangling.push_back(o);
       continue;

@@ -42,6 +42,7 @@ class GarbageCollector : public Controller {
  private:
   void discoveryLoop();
   void syncMonitors();
+  void requestRediscovery();
   void apply(const gc::Actions& actions);
   core::Status attemptToDelete(const std::string& uid);
   core::Status attemptToOrphan(const std::string& uid);
@@ -62,6 +63,7 @@ class GarbageCollector : public Controller {
   std::shared_ptr<const DiscoveryResult> discovery_;
   std::map<std::string, std::pair<client::SharedInformer*, int>> monitors_;  // key → handler id
   bool stopping_ = false;
+  bool rediscover_ = false;
   bool workersStarted_ = false;
   std::thread loop_;
 };
