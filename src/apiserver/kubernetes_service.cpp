@@ -52,10 +52,11 @@ Status Registry::ensureKubernetesService(const std::string& advertiseAddress, in
     json::object ep{
         {"apiVersion", "v1"},
         {"kind", "Endpoints"},
-        {"metadata", json::object{{"name", "kubernetes"},
-                                  {"namespace", "default"},
-                                  {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror",
-                                                           "true"}}}}},
+        {"metadata",
+         json::object{
+             {"name", "kubernetes"},
+             {"namespace", "default"},
+             {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
         {"subsets", json::array{json::object{
                         {"addresses", json::array{json::object{{"ip", advertiseAddress}}}},
                         {"ports", json::array{json::object{

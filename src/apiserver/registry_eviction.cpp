@@ -60,8 +60,7 @@ void markInsufficient(json::object& status, int64_t observedGeneration) {
   auto& condsV = status["conditions"];
   if (!condsV.is_array()) condsV = json::array();
   for (auto& c : condsV.as_array()) {
-    if (!c.is_object() || core::stringField(c.as_object(), "type") != "DisruptionAllowed")
-      continue;
+    if (!c.is_object() || core::stringField(c.as_object(), "type") != "DisruptionAllowed") continue;
     auto& o = c.as_object();
     if (core::stringField(o, "status") != "False") o["lastTransitionTime"] = nowRfc3339();
     o["status"] = "False";
@@ -153,14 +152,13 @@ Status Registry::spendDisruption(const std::string& ns, const std::string& podNa
     if (!podReady(pod)) {
       std::string policy = spec ? core::stringField(*spec, "unhealthyPodEvictionPolicy") : "";
       int64_t desired = intField(status, "desiredHealthy");
-      if (policy == "AlwaysAllow" ||
-          (intField(status, "currentHealthy") >= desired && desired > 0))
+      if (policy == "AlwaysAllow" || (intField(status, "currentHealthy") >= desired && desired > 0))
         return {};
     }
     if (observed < intField(meta, "generation")) {
-      return budgetCause(Status::tooManyRequests(kViolation, 10),
-                         "The disruption budget " + pdbName +
-                             " is still being processed by the server.");
+      return budgetCause(
+          Status::tooManyRequests(kViolation, 10),
+          "The disruption budget " + pdbName + " is still being processed by the server.");
     }
     if (allowed < 0)
       return Status::forbidden("poddisruptionbudget.policy \"" + pdbName +

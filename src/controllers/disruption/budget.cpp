@@ -31,10 +31,12 @@ PodState podStateOf(const json::value& pod) {
 
 Result<int> scaledValue(const json::value& v, int total, bool roundUp) {
   if (v.is_int64()) return static_cast<int>(v.as_int64());
-  if (!v.is_string()) return Status::badRequest("invalid value for IntOrString: not a string or int");
+  if (!v.is_string())
+    return Status::badRequest("invalid value for IntOrString: not a string or int");
   std::string s(v.as_string());
   if (s.empty() || s.back() != '%')
-    return Status::badRequest("invalid value for IntOrString: invalid type: string is not a percentage");
+    return Status::badRequest(
+        "invalid value for IntOrString: invalid type: string is not a percentage");
   int pct = 0;
   try {
     pct = std::stoi(s.substr(0, s.size() - 1));

@@ -45,7 +45,7 @@ core::Result<Expectation> expectation(const boost::json::object& spec, int podCo
 
 struct DisruptedPods {
   std::map<std::string, std::string> entries;  // pod name → time of eviction (RFC 3339)
-  std::optional<TimePoint> recheckAt;         // when the earliest kept entry expires
+  std::optional<TimePoint> recheckAt;          // when the earliest kept entry expires
 };
 // Keeps the entries of pods that still exist, are not being deleted, and whose eviction is
 // younger than kDeletionTimeout.

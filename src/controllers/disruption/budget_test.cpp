@@ -43,7 +43,8 @@ TEST(Budget, DisruptedPodsCountAsUnhealthyUntilTheyExpire) {
   ASSERT_TRUE(t0);
   std::vector<PodState> pods{{"a", true, false}, {"b", true, false}, {"c", true, true}};
   auto dp = json::parse(R"({"a":"2026-01-01T00:00:00Z","c":"2026-01-01T00:00:00Z",
-                            "gone":"2026-01-01T00:00:00Z"})").as_object();
+                            "gone":"2026-01-01T00:00:00Z"})")
+                .as_object();
   auto kept = keptDisruptedPods(pods, &dp, *t0 + std::chrono::seconds(30));
   EXPECT_EQ(kept.entries.size(), 1u);  // c is terminating, "gone" has no pod
   EXPECT_EQ(kept.recheckAt, *t0 + kDeletionTimeout);

@@ -155,8 +155,8 @@ Status DisruptionController::sync(const std::string& key) {
     auto disrupted = disruption::keptDisruptedPods(
         states, core::objectField(*oldStatus, "disruptedPods"), std::chrono::system_clock::now());
     recheck = disrupted.recheckAt;
-    status = disruption::statusFor(*oldStatus, generation, disruption::countHealthy(states, disrupted),
-                                   *e, disrupted, now);
+    status = disruption::statusFor(*oldStatus, generation,
+                                   disruption::countHealthy(states, disrupted), *e, disrupted, now);
   }
   if (recheck) {
     auto wait = *recheck - std::chrono::system_clock::now() + std::chrono::seconds(1);
@@ -179,9 +179,9 @@ Result<int> DisruptionController::expectedScale(const std::string& ns,
     if (!ref) continue;  // unmanaged pods do not count toward the expected scale (upstream)
     std::string uid = core::stringField(*ref, "uid");
     if (!counted.insert(uid).second) continue;
-    auto scale = controllerScale(ns, core::stringField(*ref, "apiVersion"),
-                                 core::stringField(*ref, "kind"), core::stringField(*ref, "name"),
-                                 uid);
+    auto scale =
+        controllerScale(ns, core::stringField(*ref, "apiVersion"), core::stringField(*ref, "kind"),
+                        core::stringField(*ref, "name"), uid);
     if (!scale.ok()) {
       return Status::internal("found no controllers for pod \"" +
                               std::string(client::objectName(*pod)) + "\"");

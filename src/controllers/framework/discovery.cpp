@@ -53,7 +53,8 @@ void addResourceList(const json::value& list, const std::string& group, const st
     if (name.empty() || name.find('/') != std::string::npos) continue;
     ApiResource r;
     r.resource = {group, version, name, false};
-    if (auto* n = o.if_contains("namespaced"); n && n->is_bool()) r.resource.namespaced = n->as_bool();
+    if (auto* n = o.if_contains("namespaced"); n && n->is_bool())
+      r.resource.namespaced = n->as_bool();
     r.kind = core::stringField(o, "kind");
     if (auto* v = o.if_contains("verbs"); v && v->is_array())
       for (const auto& verb : v->as_array())

@@ -148,8 +148,8 @@ void GarbageCollector::syncMonitors() {
     std::lock_guard lock(mu_);
     if (monitors_.count(key)) continue;
     auto& informer = ctx_.informers.forResource(r.resource);
-    std::string apiVersion = r.resource.group.empty() ? r.resource.version
-                                                      : r.resource.group + "/" + r.resource.version;
+    std::string apiVersion =
+        r.resource.group.empty() ? r.resource.version : r.resource.group + "/" + r.resource.version;
     std::string kind = r.kind;
     auto observe = [this, apiVersion, kind](const client::ObjectPtr& obj) {
       if (auto o = gc::observedFrom(*obj, apiVersion, kind)) apply(graph_.observe(*o));

@@ -48,9 +48,8 @@ class GarbageCollector : public Controller {
   core::Status attemptToOrphan(const std::string& uid);
   core::Status processDeletingDependents(const gc::NodeView& item,
                                          const boost::json::value& latest);
-  core::Status removeFinalizer(const ApiResource& m, const std::string& ns,
-                               const std::string& name, const boost::json::value& latest,
-                               std::string_view finalizer);
+  core::Status removeFinalizer(const ApiResource& m, const std::string& ns, const std::string& name,
+                               const boost::json::value& latest, std::string_view finalizer);
   std::shared_ptr<const DiscoveryResult> discovery() const;
 
   ControllerContext ctx_;  // a copy: the manager's context is a temporary

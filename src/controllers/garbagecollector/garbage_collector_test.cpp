@@ -25,8 +25,8 @@ json::value dependentOf(const std::string& name, const std::string& apiVersion,
                         const std::string& kind, const std::string& owner,
                         const std::string& ownerUid) {
   auto cm = client::testing::configMap("default", name);
-  cm.at("metadata").as_object()["ownerReferences"] = json::array{json::object{
-      {"apiVersion", apiVersion}, {"kind", kind}, {"name", owner}, {"uid", ownerUid}}};
+  cm.at("metadata").as_object()["ownerReferences"] = json::array{
+      json::object{{"apiVersion", apiVersion}, {"kind", kind}, {"name", owner}, {"uid", ownerUid}}};
   return cm;
 }
 
@@ -38,8 +38,9 @@ class GarbageCollectorTest : public ::testing::Test {
     ASSERT_TRUE(c_);
   }
   bool gone(const std::string& name) {
-    return eventually(
-        [&] { return c_->get(client::testing::kConfigMaps, "default", name).status().isNotFound(); });
+    return eventually([&] {
+      return c_->get(client::testing::kConfigMaps, "default", name).status().isNotFound();
+    });
   }
   client::testing::TestServer server_;
   std::unique_ptr<client::RestClient> c_;
@@ -54,14 +55,13 @@ TEST_F(GarbageCollectorTest, DependentsOfACustomResourceAreCollected) {
       "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":
         {"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})");
   ASSERT_TRUE(c_->create(kCrds, "", crd).ok());
-  json::value widget = json::parse(
-      R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})");
+  json::value widget =
+      json::parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})");
   core::Result<json::value> made = core::Status::unavailable("");
   ASSERT_TRUE(eventually([&] { return (made = c_->create(kWidgets, "default", widget)).ok(); }));
-  ASSERT_TRUE(
-      c_->create(client::testing::kConfigMaps, "default",
-                 dependentOf("w-part", "example.com/v1", "Widget", "w", uidOf(*made)))
-          .ok());
+  ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "default",
+                         dependentOf("w-part", "example.com/v1", "Widget", "w", uidOf(*made)))
+                  .ok());
   // Still owned: the collector must not take it.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ASSERT_TRUE(c_->get(client::testing::kConfigMaps, "default", "w-part").ok());
@@ -81,10 +81,10 @@ TEST_F(GarbageCollectorTest, ReplicationControllersOrphanByDefault) {
   };
   auto kept = c_->create(kRcs, "default", rc("kept"));
   ASSERT_TRUE(kept.ok()) << kept.status().message();
-  ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "default",
-                         dependentOf("kept-part", "v1", "ReplicationController", "kept",
-                                     uidOf(*kept)))
-                  .ok());
+  ASSERT_TRUE(
+      c_->create(client::testing::kConfigMaps, "default",
+                 dependentOf("kept-part", "v1", "ReplicationController", "kept", uidOf(*kept)))
+          .ok());
   ASSERT_TRUE(c_->remove(kRcs, "default", "kept").ok());
   ASSERT_TRUE(eventually([&] { return c_->get(kRcs, "default", "kept").status().isNotFound(); }));
   auto part = c_->get(client::testing::kConfigMaps, "default", "kept-part");

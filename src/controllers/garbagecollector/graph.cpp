@@ -36,8 +36,8 @@ std::vector<OwnerRef> ownerRefsOf(const json::value& obj) {
     if (!r.is_object()) continue;
     const auto& o = r.as_object();
     OwnerRef ref{core::stringField(o, "apiVersion"), core::stringField(o, "kind"),
-                 core::stringField(o, "name"), core::stringField(o, "uid"),
-                 boolField(o, "controller"), boolField(o, "blockOwnerDeletion")};
+                 core::stringField(o, "name"),       core::stringField(o, "uid"),
+                 boolField(o, "controller"),         boolField(o, "blockOwnerDeletion")};
     if (!ref.uid.empty()) out.push_back(std::move(ref));
   }
   return out;
@@ -48,8 +48,8 @@ std::optional<ObservedObject> observedFrom(const json::value& obj, const std::st
   const auto* meta = obj.is_object() ? core::objectField(obj.as_object(), "metadata") : nullptr;
   if (!meta) return std::nullopt;
   ObservedObject o;
-  o.ref = {apiVersion, kind, core::stringField(*meta, "namespace"), core::stringField(*meta, "name"),
-           core::stringField(*meta, "uid")};
+  o.ref = {apiVersion, kind, core::stringField(*meta, "namespace"),
+           core::stringField(*meta, "name"), core::stringField(*meta, "uid")};
   if (o.ref.uid.empty()) return std::nullopt;
   o.owners = ownerRefsOf(obj);
   o.beingDeleted = meta->contains("deletionTimestamp");

@@ -44,8 +44,7 @@ struct ObservedObject {
 // Reads an object as an informer delivers it; apiVersion and kind come from the resource it
 // was listed from (list items may omit them).
 std::optional<ObservedObject> observedFrom(const boost::json::value& obj,
-                                           const std::string& apiVersion,
-                                           const std::string& kind);
+                                           const std::string& apiVersion, const std::string& kind);
 std::vector<OwnerRef> ownerRefsOf(const boost::json::value& obj);
 
 struct Actions {

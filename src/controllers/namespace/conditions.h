@@ -15,8 +15,8 @@ namespace berth::controllers::ns {
 
 // What one round of content deletion found.
 struct DeletionReport {
-  std::vector<std::string> discoveryFailures;  // "group/version: message"
-  std::vector<std::string> contentErrors;      // one per resource whose deletion failed
+  std::vector<std::string> discoveryFailures;       // "group/version: message"
+  std::vector<std::string> contentErrors;           // one per resource whose deletion failed
   std::map<std::string, int> remainingByResource;   // "configmaps." / "widgets.example.com"
   std::map<std::string, int> remainingByFinalizer;  // finalizer → instances
 };

@@ -25,9 +25,9 @@ TEST(NamespaceConditions, AllFiveOkWhenNothingIsWrong) {
   ASSERT_TRUE(c);
   EXPECT_EQ(core::stringField(*c, "status"), "False");
   EXPECT_EQ(core::stringField(*c, "reason"), "ContentRemoved");
-  EXPECT_EQ(core::stringField(*condition(ns, "NamespaceDeletionGroupVersionParsingFailure"),
-                              "reason"),
-            "ParsedGroupVersions");
+  EXPECT_EQ(
+      core::stringField(*condition(ns, "NamespaceDeletionGroupVersionParsingFailure"), "reason"),
+      "ParsedGroupVersions");
   // The same report again changes nothing.
   EXPECT_FALSE(updateConditions(ns, {}, "2026-01-01T00:00:09Z"));
 }
@@ -55,9 +55,9 @@ TEST(NamespaceConditions, RemainingContentAndFinalizersAsUpstreamWordsThem) {
   EXPECT_EQ(core::stringField(*failure, "message"),
             "Failed to delete all resource types, 1 remaining: widgets.example.com: boom");
   // Untouched conditions keep their transition time.
-  EXPECT_EQ(core::stringField(*condition(ns, "NamespaceDeletionDiscoveryFailure"),
-                              "lastTransitionTime"),
-            "2026-01-01T00:00:00Z");
+  EXPECT_EQ(
+      core::stringField(*condition(ns, "NamespaceDeletionDiscoveryFailure"), "lastTransitionTime"),
+      "2026-01-01T00:00:00Z");
 }
 
 }  // namespace

@@ -100,15 +100,14 @@ Status NamespaceController::sync(const std::string& name) {
   if (!report.contentErrors.empty() || !report.discoveryFailures.empty())
     return Status::internal("namespace " + name + ": content deletion incomplete");
   if (estimate > 0) {
-    workers_.queue().addAfter(
-        name, std::chrono::seconds(std::min(estimate / 2 + 1, kMaxRecheckSeconds)));
+    workers_.queue().addAfter(name,
+                              std::chrono::seconds(std::min(estimate / 2 + 1, kMaxRecheckSeconds)));
     return {};
   }
   return finalize(name);
 }
 
-long long NamespaceController::deleteAllContent(const std::string& ns,
-                                                ns::DeletionReport& report) {
+long long NamespaceController::deleteAllContent(const std::string& ns, ns::DeletionReport& report) {
   auto found = discoverResources(ctx_.client);
   if (!found.ok()) {
     report.discoveryFailures.push_back(found.status().message());
@@ -145,7 +144,8 @@ long long NamespaceController::deleteResourceContent(const ApiResource& r, const
   if (!r.hasVerb("list")) return 0;
   auto listed = ctx_.client.list(r.resource, ns);
   if (!listed.ok()) {
-    if (!listed.status().isNotFound()) report.contentErrors.push_back(q + ": " + listed.status().message());
+    if (!listed.status().isNotFound())
+      report.contentErrors.push_back(q + ": " + listed.status().message());
     return 0;
   }
   auto* items = listed->as_object().if_contains("items");

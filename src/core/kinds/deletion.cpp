@@ -36,8 +36,8 @@ bool applyPropagationPolicy(const ResourceType& rt, json::object& meta, const st
   }
   json::array next;
   for (const auto& x : current) {
-    bool gc = x.is_string() && (x.as_string() == kFinalizerOrphan ||
-                                x.as_string() == kFinalizerForeground);
+    bool gc = x.is_string() &&
+              (x.as_string() == kFinalizerOrphan || x.as_string() == kFinalizerForeground);
     if (!gc) next.push_back(x);
   }
   // Keep the GC finalizer where it already was, so a repeated delete is a no-op.
