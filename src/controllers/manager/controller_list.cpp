@@ -3,6 +3,9 @@
 #include "controllers/disruption/disruption_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/namespace/namespace_controller.h"
+#include "controllers/nodeipam/nodeipam_controller.h"
+#include "controllers/nodelifecycle/nodelifecycle_controller.h"
+#include "controllers/nodelifecycle/taint_eviction_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 
@@ -16,6 +19,19 @@ const std::vector<ControllerEntry>& controllerList() {
        [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
       {"namespace", true,
        [](ControllerContext& ctx) { return std::make_unique<NamespaceController>(ctx); }},
+      {"nodeipam", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return nodeipam::NodeIpamController::createOrDie(ctx);
+       }},
+      {"nodelifecycle", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return std::make_unique<nodelifecycle::NodeLifecycleController>(
+             ctx, nodelifecycle::lifecycleOptionsFrom(ctx));
+       }},
+      {"taint-eviction-controller", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return std::make_unique<nodelifecycle::TaintEvictionController>(ctx);
+       }},
   };
   return list;
 }
