@@ -17,6 +17,7 @@ namespace {
 // resource not watched yet) asks for it sooner, so CRDs' objects are collected within seconds.
 constexpr auto kRediscoverEvery = std::chrono::seconds(30);
 constexpr auto kMinRediscoverGap = std::chrono::milliseconds(500);
+constexpr size_t kAbsentOwnersMax = 10000;
 
 // Upstream's default ignored resources: events change too often and own nothing.
 bool ignored(const ApiResource& r) {
@@ -188,6 +189,19 @@ void GarbageCollector::syncMonitors() {
   }
 }
 
+// Upstream's absentOwnerCache: a uid is never reused, so an owner seen gone stays gone and
+// the siblings of a collected dependent need no GET of it. Bounded; cleared when full.
+bool GarbageCollector::knownAbsent(const std::string& uid) {
+  std::lock_guard lock(absentMu_);
+  return absentOwners_.count(uid) > 0;
+}
+
+void GarbageCollector::markAbsent(const std::string& uid) {
+  std::lock_guard lock(absentMu_);
+  if (absentOwners_.size() >= kAbsentOwnersMax) absentOwners_.clear();
+  absentOwners_.insert(uid);
+}
+
 void GarbageCollector::apply(const gc::Actions& actions) {
   for (const auto& uid : actions.attemptToDelete) deleteWorkers_.enqueue(uid);
   for (const auto& uid : actions.attemptToOrphan) orphanWorkers_.enqueue(uid);
@@ -240,9 +254,14 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
       dangling.push_back(o);
       continue;
     }
+    if (knownAbsent(o.uid)) {
+      dangling.push_back(o);
+      continue;
+    }
     auto owner = ctx_.client.get(om->resource, om->resource.namespaced ? ns : "", o.name);
     if (!owner.ok() && !owner.status().isNotFound()) return owner.status();
     if (!owner.ok() || uidOf(*owner) != o.uid) {
+      markAbsent(o.uid);
       dangling.push_back(o);
     } else if (beingDeleted(*owner) && hasFinalizer(*owner, "foregroundDeletion")) {
       waiting.push_back(o);

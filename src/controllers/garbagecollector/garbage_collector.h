@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "controllers/framework/controller.h"
@@ -44,6 +45,8 @@ class GarbageCollector : public Controller {
   void syncMonitors();
   void requestRediscovery();
   void apply(const gc::Actions& actions);
+  bool knownAbsent(const std::string& uid);
+  void markAbsent(const std::string& uid);
   core::Status attemptToDelete(const std::string& uid);
   core::Status attemptToOrphan(const std::string& uid);
   core::Status processDeletingDependents(const gc::NodeView& item,
@@ -65,6 +68,9 @@ class GarbageCollector : public Controller {
   bool rediscover_ = false;
   bool workersStarted_ = false;
   std::thread loop_;
+
+  std::mutex absentMu_;
+  std::set<std::string> absentOwners_;  // uids of owners a live read found gone
 };
 
 }  // namespace berth::controllers
