@@ -10,5 +10,6 @@ extern int exitCode;
 
 void addServerCommand(CLI::App& app);
 void addControllerManagerCommand(CLI::App& app);
+void addStreamingHarnessCommand(CLI::App& app);  // hidden, tests only
 
 }  // namespace berth::cmd

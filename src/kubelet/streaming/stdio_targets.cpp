@@ -119,7 +119,7 @@ class RuncExec final : public StdioTarget {
       ::dup2(options.tty ? devnull : in[0], 0);
       ::dup2(options.tty ? devnull : out[1], 1);
       ::dup2(options.tty ? devnull : err[1], 2);
-      ::execv(argv[0], argv.data());
+      ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
     ::close(devnull);
