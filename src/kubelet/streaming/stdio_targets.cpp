@@ -1,6 +1,7 @@
 #include "kubelet/streaming/stdio_targets.h"
 
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -32,41 +33,6 @@ void writeFully(int fd, std::string_view data) {
   }
 }
 
-int listenUnix(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return -1;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  ::unlink(path.c_str());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// The pty master runc sends over the console socket (SCM_RIGHTS).
-int receiveFd(int sock) {
-  char data[256];
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  iovec iov{data, sizeof(data)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0) return -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-      return fd;
-    }
-  }
-  return -1;
-}
-
 std::atomic<uint64_t> execCounter{0};
 
 class RuncExec final : public StdioTarget {
@@ -94,58 +60,46 @@ class RuncExec final : public StdioTarget {
     if (ec) return core::Status::internal("cannot create " + scratch_ + ": " + ec.message());
     pidFile_ = scratch_ + "/pid";
     std::vector<std::string> args = {runc, "--root", c.runtimeRoot, "exec", "--pid-file", pidFile_};
-    int consoleListener = -1;
-    if (options.tty) {
-      consoleListener = listenUnix(scratch_ + "/console.sock");
-      if (consoleListener < 0) return core::Status::internal("cannot listen on console socket");
-      args.insert(args.end(), {"--tty", "--console-socket", scratch_ + "/console.sock"});
-    }
+    // TTY: runc allocates the container's terminal and relays it to its own stdio, which is a
+    // pseudo-terminal of ours. runc follows our terminal's size on SIGWINCH, which the kernel
+    // sends when we resize our master. (A console socket would need a detached runc, whose
+    // exit code only a subreaper could collect.)
+    if (options.tty) args.push_back("--tty");
     args.push_back(c.containerId);
     args.insert(args.end(), command.begin(), command.end());
-    // Non-TTY: the container process gets these pipes as its stdio (runc passes them through).
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    if (!options.tty) {
-      if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-          ::pipe2(err, O_CLOEXEC) != 0)
-        return core::Status::internal("pipe: " + std::string(std::strerror(errno)));
+    int master = -1, slave = -1;
+    if (options.tty) {
+      winsize ws{};
+      ws.ws_col = 80;
+      ws.ws_row = 24;
+      if (::openpty(&master, &slave, nullptr, nullptr, &ws) != 0)
+        return core::Status::internal("openpty: " + std::string(std::strerror(errno)));
+      ::fcntl(master, F_SETFD, FD_CLOEXEC);
+    } else if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
+               ::pipe2(err, O_CLOEXEC) != 0) {
+      // Non-TTY: the container process gets these pipes as its stdio (runc passes them through).
+      return core::Status::internal("pipe: " + std::string(std::strerror(errno)));
     }
-    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
       ::setsid();
-      ::dup2(options.tty ? devnull : in[0], 0);
-      ::dup2(options.tty ? devnull : out[1], 1);
-      ::dup2(options.tty ? devnull : err[1], 2);
+      if (options.tty) ::ioctl(slave, TIOCSCTTY, 0);
+      ::dup2(options.tty ? slave : in[0], 0);
+      ::dup2(options.tty ? slave : out[1], 1);
+      ::dup2(options.tty ? slave : err[1], 2);
       ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
-    ::close(devnull);
     if (pid < 0) return core::Status::internal("fork: " + std::string(std::strerror(errno)));
     pid_ = pid;
     if (options.tty) {
-      // runc connects once the process is set up; if it fails first, it exits instead.
-      for (int i = 0; i < 200 && tty_ < 0; ++i) {
-        if (waitReadable(consoleListener, 50)) {
-          int conn = ::accept4(consoleListener, nullptr, nullptr, SOCK_CLOEXEC);
-          if (conn >= 0) {
-            tty_ = receiveFd(conn);
-            ::close(conn);
-          }
-          break;
-        }
-        int status;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-          pid_ = -1;
-          exitStatus_ = status;
-          break;
-        }
-      }
-      ::close(consoleListener);
-      if (tty_ < 0) return core::Status::internal("runc exec did not hand over a terminal");
-      stdin_ = ::dup(tty_);
+      ::close(slave);
+      tty_ = master;
+      stdin_ = ::dup(master);
     } else {
       ::close(in[0]);
       ::close(out[1]);

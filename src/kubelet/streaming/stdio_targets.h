@@ -1,6 +1,6 @@
 #pragma once
 // The two StdioTargets: a command run with `runc exec` in a running container (pipes, or a
-// pseudo-terminal whose master runc hands over through a console socket), and attaching to the
+// pseudo-terminal of ours that runc relays to the container's terminal), and attaching to the
 // container's own stdio through its attach socket (framing in container_locator.h).
 //
 // Thread-safety: each target is used by the one session thread that made it.
@@ -14,8 +14,8 @@
 
 namespace berth::kubelet::streaming {
 
-// Starts `command` in the container with `runc exec`. `scratchDir` holds the console socket
-// and pid file for the time of the command.
+// Starts `command` in the container with `runc exec`. `scratchDir` holds the
+// pid file for the time of the command.
 core::Result<std::unique_ptr<StdioTarget>> startRuncExec(const ContainerInfo& container,
                                                           const std::vector<std::string>& command,
                                                           const StdioOptions& options,
