@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,7 +30,7 @@ namespace json = boost::json;
 
 namespace {
 
-int run(const std::vector<std::string>& args, int in = -1, int out = -1, int err = -1) {
+pid_t spawn(const std::vector<std::string>& args, int in = -1, int out = -1, int err = -1) {
   std::vector<char*> argv;
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -45,8 +44,13 @@ int run(const std::vector<std::string>& args, int in = -1, int out = -1, int err
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+int run(const std::vector<std::string>& args) {
+  pid_t pid = spawn(args);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (pid < 0 || ::waitpid(pid, &status, 0) < 0) return 127;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
@@ -112,7 +116,8 @@ struct Container {
   SandboxContainer spec;
   std::mutex mu;  // guards the fields below
   std::condition_variable changed;
-  int pid = 0;
+  int pid = 0;      // the container's init, 0 when not running
+  int runcPid = 0;  // the foreground `runc run`
   int runs = 0;  // starts so far
   int exits = 0;
   std::string logPath, previousLogPath;
@@ -124,6 +129,7 @@ struct Container {
 
 struct RuncSandbox::Impl {
   std::string workDir, runc, runtimeRoot, logsDir;
+  std::string cgroupParent;  // "/berth-test-<random>": removed with the sandbox
   std::mutex mu;
   std::map<std::string, std::string> netns;  // ns/pod → netns name
   std::vector<std::unique_ptr<Container>> containers;
@@ -139,19 +145,29 @@ struct RuncSandbox::Impl {
     ++c.runs;
     run({runc, "--root", runtimeRoot, "delete", "--force", c.id});
     std::string pidFile = c.bundle + "/pid";
-    int rc = run({runc, "--root", runtimeRoot, "run", "--detach", "--pid-file", pidFile,
-                  "--bundle", c.bundle, c.id},
-                 in[0], out[1], err[1]);
+    std::error_code ec;
+    fs::remove(pidFile, ec);
+    // `runc run` in the foreground: its exit status is the container's, and it is the child
+    // subreaper of what `runc exec` leaves behind, so nothing ends up with us to reap.
+    pid_t runcPid = spawn({runc, "--root", runtimeRoot, "run", "--pid-file", pidFile, "--bundle",
+                           c.bundle, c.id},
+                          in[0], out[1], err[1]);
     ::close(in[0]);
     ::close(out[1]);
     ::close(err[1]);
-    if (rc != 0) {
+    c.pid = 0;
+    for (int i = 0; i < 200 && runcPid > 0 && c.pid == 0; ++i) {
+      std::ifstream(pidFile) >> c.pid;
+      if (c.pid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (c.pid == 0) {
+      if (runcPid > 0) ::kill(runcPid, SIGKILL), ::waitpid(runcPid, nullptr, 0);
       ::close(in[1]);
       ::close(out[0]);
       ::close(err[0]);
-      return core::Status::internal("runc run " + c.id + " failed with " + std::to_string(rc));
+      return core::Status::internal("runc run " + c.id + " did not start the container");
     }
-    std::ifstream(pidFile) >> c.pid;
+    c.runcPid = runcPid;
     if (c.stdinFd >= 0) ::close(c.stdinFd);
     c.stdinFd = in[1];
     if (!c.spec.stdinOpen) {
@@ -205,7 +221,7 @@ struct RuncSandbox::Impl {
     int pid;
     {
       std::lock_guard lock(c.mu);
-      pid = c.pid;
+      pid = c.runcPid;
     }
     if (pid > 0) ::waitpid(pid, &status, 0);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -267,11 +283,11 @@ core::Result<std::unique_ptr<RuncSandbox>> RuncSandbox::create(const std::string
   impl->runc = runc;
   impl->runtimeRoot = workDir + "/runc";
   impl->logsDir = workDir + "/logs";
+  impl->cgroupParent = "/berth-test-" + randomSuffix();
   std::error_code ec;
   fs::create_directories(impl->runtimeRoot, ec);
   fs::create_directories(impl->logsDir, ec);
   if (ec) return core::Status::internal("cannot create " + workDir + ": " + ec.message());
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   return std::unique_ptr<RuncSandbox>(new RuncSandbox(std::move(impl)));
 }
 
@@ -294,8 +310,11 @@ RuncSandbox::~RuncSandbox() {
     if (c->stdinFd >= 0) ::close(c->stdinFd);
     for (int fd : c->attached) ::close(fd);
   }
-  for (auto& [key, name] : impl_->netns) run({"ip", "netns", "delete", name});
   std::error_code ec;
+  for (auto& [key, name] : impl_->netns) run({"ip", "netns", "delete", name});
+  // runc removes each container's cgroups; the parent it created in every hierarchy is ours.
+  for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec))
+    ::rmdir((hierarchy.path().string() + impl_->cgroupParent).c_str());
   fs::remove_all(impl_->workDir, ec);
 }
 
@@ -328,7 +347,7 @@ core::Status RuncSandbox::addPod(const std::string& ns, const std::string& pod,
     fs::create_directories(c->bundle, ec);
     makeRootfs(c->bundle + "/rootfs");
     std::ofstream(c->bundle + "/config.json")
-        << configJson(spec.shellCommand, "/run/netns/" + netnsName, "/berth-test/" + c->id);
+        << configJson(spec.shellCommand, "/run/netns/" + netnsName, impl_->cgroupParent + "/" + c->id);
     c->listenFd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

@@ -9,7 +9,7 @@
 // run's log becomes the previous log.
 //
 // The destructor kills and deletes every container and removes the namespaces and work files,
-// also after a failed test. The process becomes a child subreaper to collect exit codes.
+// also after a failed test. Each container runs under a foreground `runc run` child.
 //
 // Thread-safety: find()/podNetns() may be called from any thread; addPod() from one.
 #include <memory>
