@@ -102,7 +102,8 @@ core::Result<KubeletAddress> nodeAddress(Registry& registry, const std::string& 
       }
     }
     const json::object* endpoints = core::objectField(*status, "daemonEndpoints");
-    const json::object* kubelet = endpoints ? core::objectField(*endpoints, "kubeletEndpoint") : nullptr;
+    const json::object* kubelet =
+        endpoints ? core::objectField(*endpoints, "kubeletEndpoint") : nullptr;
     if (kubelet != nullptr) {
       if (const json::value* p = kubelet->if_contains("Port"); p && p->is_int64())
         address.port = static_cast<int>(p->as_int64());
@@ -114,9 +115,8 @@ core::Result<KubeletAddress> nodeAddress(Registry& registry, const std::string& 
 }
 
 // Reads the kubelet's response head; `rest` gets the bytes read past it.
-bool readHead(KubeletConnection& k, int* status, std::vector<std::pair<std::string, std::string>>*
-                                                     headers,
-              std::string* rest) {
+bool readHead(KubeletConnection& k, int* status,
+              std::vector<std::pair<std::string, std::string>>* headers, std::string* rest) {
   std::string buf;
   char chunk[4096];
   size_t end;
@@ -219,8 +219,8 @@ core::Status PodStreamProxy::init() {
     return st;
   std::ofstream(certFile_) << cert;
   std::ofstream k(keyFile_);
-  std::filesystem::permissions(keyFile_, std::filesystem::perms::owner_read |
-                                             std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      keyFile_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   k << key;
   return {};
 }
@@ -272,9 +272,9 @@ void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const Re
     return;
   }
   static const std::map<std::string, std::string> kPaths = {{"log", "/containerLogs/"},
-                                                           {"exec", "/exec/"},
-                                                           {"attach", "/attach/"},
-                                                           {"portforward", "/portForward/"}};
+                                                            {"exec", "/exec/"},
+                                                            {"attach", "/attach/"},
+                                                            {"portforward", "/portForward/"}};
   std::string target = kPaths.at(t.subresource) + t.ns + "/" + t.name;
   if (!container.empty()) target += "/" + container;
   if (size_t q = req.rawTarget.find('?'); q != std::string::npos) target += req.rawTarget.substr(q);
@@ -286,8 +286,7 @@ void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const Re
   std::string head = req.method + " " + target + " HTTP/1.1\r\nHost: " + address->host + ":" +
                      std::to_string(address->port) + "\r\n";
   for (const char* name : {"connection", "upgrade", "sec-websocket-key", "sec-websocket-version",
-                           "sec-websocket-protocol", "x-stream-protocol-version",
-                           "user-agent"}) {
+                           "sec-websocket-protocol", "x-stream-protocol-version", "user-agent"}) {
     std::string value = req.header(name);
     if (!value.empty()) head += std::string(name) + ": " + value + "\r\n";
   }
@@ -303,8 +302,10 @@ void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const Re
   std::string contentType = "text/plain";
   bool chunked = false;
   for (const auto& [name, value] : headers) {
-    if (name == "content-type") contentType = value;
-    else if (name == "transfer-encoding") chunked = value.find("chunked") != std::string::npos;
+    if (name == "content-type")
+      contentType = value;
+    else if (name == "transfer-encoding")
+      chunked = value.find("chunked") != std::string::npos;
     else if (name != "content-length" && name != "connection" && name != "date" &&
              name != "server" && (status == 101 || name.rfind("x-", 0) == 0))
       w.addHeader(name, value);

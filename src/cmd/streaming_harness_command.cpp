@@ -22,15 +22,16 @@ namespace ks = kubelet::streaming;
 
 struct HarnessFlags {
   std::string kubeconfig, clientCa, workDir, nodeName = "harness-node";
-  std::vector<std::string> containers;  // ns/pod/container=shell command
+  std::vector<std::string> containers;   // ns/pod/container=shell command
   std::vector<std::string> restartOnce;  // ns/pod/container
 };
 
 core::Status registerObjects(client::RestClient& rest, const std::string& node, int port,
                              const std::map<std::string, std::vector<ks::SandboxContainer>>& pods) {
   client::Resource nodes{"", "v1", "nodes"}, podsRes{"", "v1", "pods"};
-  auto created = rest.create(nodes, "", json::value{{"apiVersion", "v1"}, {"kind", "Node"},
-                                                    {"metadata", {{"name", node}}}});
+  auto created = rest.create(
+      nodes, "",
+      json::value{{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", node}}}});
   if (!created.ok()) return created.status();
   json::value n = *created;
   n.as_object()["status"] = json::object{
@@ -45,9 +46,13 @@ core::Status registerObjects(client::RestClient& rest, const std::string& node, 
     for (const auto& c : containers) {
       specs.push_back(json::object{{"name", c.name}, {"image", "busybox"}});
       statuses.push_back(json::object{
-          {"name", c.name}, {"ready", true}, {"restartCount", c.restartOnce ? 1 : 0},
-          {"image", "busybox"}, {"imageID", ""},
-          {"state", json::object{{"running", json::object{{"startedAt", "2026-01-01T00:00:00Z"}}}}}});
+          {"name", c.name},
+          {"ready", true},
+          {"restartCount", c.restartOnce ? 1 : 0},
+          {"image", "busybox"},
+          {"imageID", ""},
+          {"state",
+           json::object{{"running", json::object{{"startedAt", "2026-01-01T00:00:00Z"}}}}}});
     }
     auto pod = rest.create(podsRes, ns,
                            json::value{{"apiVersion", "v1"},
@@ -56,8 +61,8 @@ core::Status registerObjects(client::RestClient& rest, const std::string& node, 
                                        {"spec", {{"nodeName", node}, {"containers", specs}}}});
     if (!pod.ok()) return pod.status();
     json::value p = *pod;
-    p.as_object()["status"] = json::object{{"phase", "Running"}, {"podIP", "127.0.0.1"},
-                                           {"containerStatuses", statuses}};
+    p.as_object()["status"] =
+        json::object{{"phase", "Running"}, {"podIP", "127.0.0.1"}, {"containerStatuses", statuses}};
     if (auto st = rest.updateStatus(podsRes, ns, p); !st.ok()) return st.status();
   }
   return {};
@@ -132,8 +137,7 @@ void addStreamingHarnessCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("streaming-harness", "");  // hidden: empty description
   cmd->group("");
   cmd->add_option("--kubeconfig", flags->kubeconfig, "API server to register Node and Pods with");
-  cmd->add_option("--client-ca", flags->clientCa, "CA of the API server's client cert")
-      ->required();
+  cmd->add_option("--client-ca", flags->clientCa, "CA of the API server's client cert")->required();
   cmd->add_option("--work-dir", flags->workDir, "Scratch directory (removed at exit)")->required();
   cmd->add_option("--node-name", flags->nodeName, "Node name");
   cmd->add_option("--container", flags->containers, "ns/pod/container=shell command");

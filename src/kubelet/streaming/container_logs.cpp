@@ -50,12 +50,11 @@ void serveContainerLogs(apiserver::http::Request& req, apiserver::http::Response
   }
   std::string path = options->previous ? info->previousLogPath : info->logPath;
   if (path.empty()) {
-    sendStatus(w, core::Status::badRequest(
-                      options->previous
-                          ? "previous terminated container \"" + container + "\" in pod \"" + pod +
-                                "\" not found"
-                          : "container \"" + container + "\" in pod \"" + pod +
-                                "\" has no log file"));
+    sendStatus(w, core::Status::badRequest(options->previous
+                                               ? "previous terminated container \"" + container +
+                                                     "\" in pod \"" + pod + "\" not found"
+                                               : "container \"" + container + "\" in pod \"" + pod +
+                                                     "\" has no log file"));
     return;
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -67,9 +66,9 @@ void serveContainerLogs(apiserver::http::Request& req, apiserver::http::Response
   // Only complete lines are read; a partial last line waits for its newline.
   size_t complete = content.rfind('\n');
   complete = complete == std::string::npos ? 0 : complete + 1;
-  size_t start = options->tailLines ? tailStart(std::string_view(content).substr(0, complete),
-                                                *options->tailLines)
-                                    : 0;
+  size_t start = options->tailLines
+                     ? tailStart(std::string_view(content).substr(0, complete), *options->tailLines)
+                     : 0;
   off_t offset = static_cast<off_t>(complete);
   LogRenderer renderer(*options);
   bool ok = w.beginStream(200, "text/plain");

@@ -115,8 +115,8 @@ std::optional<CriLogEntry> parseCriLogLine(std::string_view line) {
   if (e.stream != "stdout" && e.stream != "stderr") return std::nullopt;
   // The tag field may carry several ':'-separated tags; only P (partial) matters.
   size_t sp3 = line.find(' ', sp2 + 1);
-  std::string_view tag = line.substr(sp2 + 1, sp3 == std::string_view::npos ? line.npos
-                                                                            : sp3 - sp2 - 1);
+  std::string_view tag =
+      line.substr(sp2 + 1, sp3 == std::string_view::npos ? line.npos : sp3 - sp2 - 1);
   if (tag.empty()) return std::nullopt;
   e.partial = tag.substr(0, tag.find(':')) == "P";
   if (!e.partial && tag.substr(0, tag.find(':')) != "F") return std::nullopt;
@@ -149,9 +149,9 @@ core::Result<LogOptions> parseLogOptions(const std::multimap<std::string, std::s
     return {};
   };
   std::optional<int64_t> sinceSeconds;
-  for (auto [key, out] : {std::pair{"tailLines", &o.tailLines},
-                          std::pair{"limitBytes", &o.limitBytes},
-                          std::pair{"sinceSeconds", &sinceSeconds}}) {
+  for (auto [key, out] :
+       {std::pair{"tailLines", &o.tailLines}, std::pair{"limitBytes", &o.limitBytes},
+        std::pair{"sinceSeconds", &sinceSeconds}}) {
     if (auto st = number(key, out); !st.ok()) return st;
   }
   if (o.tailLines && *o.tailLines < 0)
@@ -160,10 +160,10 @@ core::Result<LogOptions> parseLogOptions(const std::multimap<std::string, std::s
     return core::Status::badRequest("limitBytes: must be greater than 0");
   auto sinceTime = get("sinceTime");
   if (sinceSeconds && sinceTime)
-    return core::Status::badRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
+    return core::Status::badRequest(
+        "at most one of `sinceTime` or `sinceSeconds` may be specified");
   if (sinceSeconds) {
-    if (*sinceSeconds < 1)
-      return core::Status::badRequest("sinceSeconds: must be greater than 0");
+    if (*sinceSeconds < 1) return core::Status::badRequest("sinceSeconds: must be greater than 0");
     o.sinceNanos = nowNanos - *sinceSeconds * 1000000000;
   } else if (sinceTime) {
     auto t = parseRfc3339(*sinceTime);

@@ -20,9 +20,9 @@ namespace berth::kubelet::streaming {
 struct CriLogEntry {
   std::string_view timestamp;  // as written (RFC 3339 with nanoseconds)
   int64_t unixNanos = 0;
-  std::string_view stream;     // "stdout" or "stderr"
-  bool partial = false;        // tag P
-  std::string_view text;       // without the newline
+  std::string_view stream;  // "stdout" or "stderr"
+  bool partial = false;     // tag P
+  std::string_view text;    // without the newline
 };
 
 // One line of a log file (without its '\n'). nullopt for a malformed line.

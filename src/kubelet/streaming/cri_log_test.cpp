@@ -23,9 +23,9 @@ TEST(CriLog, ParsesALine) {
 }
 
 TEST(CriLog, RejectsMalformedLines) {
-  for (const char* bad : {"", "nonsense", "2024-01-02T03:04:05Z stdin F x",
-                          "2024-13-02T03:04:05Z stdout F x", "2024-01-02T03:04:05Z stdout X x",
-                          "2024-01-02 03:04:05Z stdout F x"})
+  for (const char* bad :
+       {"", "nonsense", "2024-01-02T03:04:05Z stdin F x", "2024-13-02T03:04:05Z stdout F x",
+        "2024-01-02T03:04:05Z stdout X x", "2024-01-02 03:04:05Z stdout F x"})
     EXPECT_FALSE(parseCriLogLine(bad)) << bad;
 }
 

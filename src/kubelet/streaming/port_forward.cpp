@@ -177,8 +177,7 @@ class SpdyForwarder {
     std::string type = spdyHeader(f.headers, "streamtype");
     std::string requestId = spdyHeader(f.headers, "requestid");
     // Clients before requestID paired streams by id: data = error + 2.
-    if (requestId.empty())
-      requestId = std::to_string(type == "data" ? f.streamId - 2 : f.streamId);
+    if (requestId.empty()) requestId = std::to_string(type == "data" ? f.streamId - 2 : f.streamId);
     Pair& p = pairs_[requestId];
     streams_[f.streamId] = requestId;
     std::string portText = spdyHeader(f.headers, "port");
@@ -197,10 +196,10 @@ class SpdyForwarder {
     if (p.dataId != 0 && p.errorId != 0 && p.fd < 0 && !p.done) {
       auto fd = dialInNetns(netns_, p.port);
       if (!fd.ok()) {
-        return fail(requestId, "error forwarding port " + std::to_string(port) +
-                                   " to pod: failed to connect to localhost:" +
-                                   std::to_string(port) + " inside namespace: " +
-                                   fd.status().message());
+        return fail(requestId,
+                    "error forwarding port " + std::to_string(port) +
+                        " to pod: failed to connect to localhost:" + std::to_string(port) +
+                        " inside namespace: " + fd.status().message());
       }
       p.fd = *fd;
     }
@@ -256,8 +255,8 @@ void runWsPortForward(RawStream& client, const std::string& netnsPath,
                       const std::vector<uint16_t>& ports, bool base64) {
   auto frame = [&](size_t channel, std::string_view data) {
     if (base64) {
-      return wsEncode(WsOpcode::kText, std::string(1, static_cast<char>('0' + channel)) +
-                                           core::base64Encode(data));
+      return wsEncode(WsOpcode::kText,
+                      std::string(1, static_cast<char>('0' + channel)) + core::base64Encode(data));
     }
     std::string payload(1, static_cast<char>(channel));
     payload.append(data);
@@ -276,8 +275,8 @@ void runWsPortForward(RawStream& client, const std::string& netnsPath,
     if (fd.ok()) {
       fds[i] = *fd;
     } else if (!client.writeAll(frame(2 * i + 1, "error forwarding port " +
-                                                      std::to_string(ports[i]) + ": " +
-                                                      fd.status().message()))) {
+                                                     std::to_string(ports[i]) + ": " +
+                                                     fd.status().message()))) {
       return;
     }
   }

@@ -71,9 +71,9 @@ void makeRootfs(const std::string& dir) {
   for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc", "www"})
     fs::create_directories(dir + "/" + d);
   fs::copy_file("/bin/busybox", dir + "/bin/busybox", fs::copy_options::overwrite_existing);
-  for (const char* applet : {"sh", "echo", "cat", "sleep", "ls", "httpd", "nc", "wc", "head",
-                             "tr", "touch", "seq", "true", "false", "env", "printf", "stty",
-                             "test", "[", "kill", "tty", "rm"}) {
+  for (const char* applet :
+       {"sh",  "echo", "cat",   "sleep", "ls",     "httpd", "nc",   "wc", "head", "tr",  "touch",
+        "seq", "true", "false", "env",   "printf", "stty",  "test", "[",  "kill", "tty", "rm"}) {
     std::error_code ec;
     fs::create_symlink("busybox", dir + "/bin/" + applet, ec);
   }
@@ -89,11 +89,15 @@ std::string configJson(const std::string& command, const std::string& netns,
                        {"cwd", "/"}};
   json::array mounts{
       json::object{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-      json::object{{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+      json::object{{"destination", "/dev"},
+                   {"type", "tmpfs"},
+                   {"source", "tmpfs"},
                    {"options", json::array{"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-      json::object{{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
-                   {"options", json::array{"nosuid", "noexec", "newinstance", "ptmxmode=0666",
-                                           "mode=0620"}}},
+      json::object{{"destination", "/dev/pts"},
+                   {"type", "devpts"},
+                   {"source", "devpts"},
+                   {"options",
+                    json::array{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
       json::object{{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}};
   json::array namespaces{json::object{{"type", "pid"}}, json::object{{"type", "ipc"}},
                          json::object{{"type", "uts"}}, json::object{{"type", "mount"}},
@@ -103,8 +107,7 @@ std::string configJson(const std::string& command, const std::string& netns,
                       {"root", json::object{{"path", "rootfs"}, {"readonly", false}}},
                       {"hostname", "pod"},
                       {"mounts", mounts},
-                      {"linux", json::object{{"namespaces", namespaces},
-                                             {"cgroupsPath", cgroup}}}};
+                      {"linux", json::object{{"namespaces", namespaces}, {"cgroupsPath", cgroup}}}};
   return json::serialize(config);
 }
 
@@ -118,7 +121,7 @@ struct Container {
   std::condition_variable changed;
   int pid = 0;      // the container's init, 0 when not running
   int runcPid = 0;  // the foreground `runc run`
-  int runs = 0;  // starts so far
+  int runs = 0;     // starts so far
   int exits = 0;
   std::string logPath, previousLogPath;
   std::vector<int> attached;  // attach clients
@@ -149,9 +152,9 @@ struct RuncSandbox::Impl {
     fs::remove(pidFile, ec);
     // `runc run` in the foreground: its exit status is the container's, and it is the child
     // subreaper of what `runc exec` leaves behind, so nothing ends up with us to reap.
-    pid_t runcPid = spawn({runc, "--root", runtimeRoot, "run", "--pid-file", pidFile, "--bundle",
-                           c.bundle, c.id},
-                          in[0], out[1], err[1]);
+    pid_t runcPid = spawn(
+        {runc, "--root", runtimeRoot, "run", "--pid-file", pidFile, "--bundle", c.bundle, c.id},
+        in[0], out[1], err[1]);
     ::close(in[0]);
     ::close(out[1]);
     ::close(err[1]);
@@ -346,8 +349,8 @@ core::Status RuncSandbox::addPod(const std::string& ns, const std::string& pod,
     fs::create_directories(c->logDir, ec);
     fs::create_directories(c->bundle, ec);
     makeRootfs(c->bundle + "/rootfs");
-    std::ofstream(c->bundle + "/config.json")
-        << configJson(spec.shellCommand, "/run/netns/" + netnsName, impl_->cgroupParent + "/" + c->id);
+    std::ofstream(c->bundle + "/config.json") << configJson(
+        spec.shellCommand, "/run/netns/" + netnsName, impl_->cgroupParent + "/" + c->id);
     c->listenFd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

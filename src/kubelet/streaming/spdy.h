@@ -21,7 +21,8 @@ namespace berth::kubelet::streaming {
 using SpdyHeaders = std::vector<std::pair<std::string, std::string>>;
 std::string spdyHeader(const SpdyHeaders& headers, std::string_view name);
 
-// The SPDY/3 header compression dictionary (1423 bytes, RFC draft-mbelshe-httpbis-spdy-00 2.6.10.1).
+// The SPDY/3 header compression dictionary (1423 bytes, RFC
+// draft-mbelshe-httpbis-spdy-00 2.6.10.1).
 const std::string& spdyDictionary();
 
 enum class SpdyType : uint16_t {
@@ -44,11 +45,11 @@ constexpr uint32_t kSpdyRstCancel = 5;
 struct SpdyFrame {
   SpdyType type = SpdyType::kData;
   uint8_t flags = 0;
-  uint32_t streamId = 0;       // data, SYN_*, RST_STREAM, HEADERS, WINDOW_UPDATE; GOAWAY: last id
-  uint32_t associatedId = 0;   // SYN_STREAM
-  uint32_t value = 0;          // RST_STREAM/GOAWAY status, PING id, WINDOW_UPDATE delta
-  SpdyHeaders headers;         // SYN_STREAM, SYN_REPLY, HEADERS
-  std::string data;            // data frames
+  uint32_t streamId = 0;      // data, SYN_*, RST_STREAM, HEADERS, WINDOW_UPDATE; GOAWAY: last id
+  uint32_t associatedId = 0;  // SYN_STREAM
+  uint32_t value = 0;         // RST_STREAM/GOAWAY status, PING id, WINDOW_UPDATE delta
+  SpdyHeaders headers;        // SYN_STREAM, SYN_REPLY, HEADERS
+  std::string data;           // data frames
   bool fin() const { return (flags & kSpdyFlagFin) != 0; }
 };
 

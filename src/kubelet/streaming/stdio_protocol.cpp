@@ -261,8 +261,8 @@ std::string exitStatusJson(const StdioOutcome& outcome) {
     status["message"] = outcome.error;
     status["reason"] = "InternalError";
     status["code"] = 500;
-    status["details"] = json::object{
-        {"causes", json::array{json::object{{"message", outcome.error}}}}};
+    status["details"] =
+        json::object{{"causes", json::array{json::object{{"message", outcome.error}}}}};
   }
   return json::serialize(status);
 }

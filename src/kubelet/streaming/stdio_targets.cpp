@@ -266,10 +266,10 @@ std::string attachFrame(uint8_t stream, std::string_view payload) {
 }
 
 core::Result<std::unique_ptr<StdioTarget>> startRuncExec(const ContainerInfo& container,
-                                                          const std::vector<std::string>& command,
-                                                          const StdioOptions& options,
-                                                          const std::string& runcBinary,
-                                                          const std::string& scratchDir) {
+                                                         const std::vector<std::string>& command,
+                                                         const StdioOptions& options,
+                                                         const std::string& runcBinary,
+                                                         const std::string& scratchDir) {
   auto target = std::make_unique<RuncExec>();
   if (auto st = target->start(container, command, options, runcBinary, scratchDir); !st.ok())
     return st;

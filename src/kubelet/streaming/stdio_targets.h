@@ -17,10 +17,10 @@ namespace berth::kubelet::streaming {
 // Starts `command` in the container with `runc exec`. `scratchDir` holds the
 // pid file for the time of the command.
 core::Result<std::unique_ptr<StdioTarget>> startRuncExec(const ContainerInfo& container,
-                                                          const std::vector<std::string>& command,
-                                                          const StdioOptions& options,
-                                                          const std::string& runcBinary,
-                                                          const std::string& scratchDir);
+                                                         const std::vector<std::string>& command,
+                                                         const StdioOptions& options,
+                                                         const std::string& runcBinary,
+                                                         const std::string& scratchDir);
 
 core::Result<std::unique_ptr<StdioTarget>> connectAttach(const ContainerInfo& container,
                                                          const StdioOptions& options);

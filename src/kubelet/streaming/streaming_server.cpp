@@ -177,8 +177,9 @@ class StreamingServer::Impl {
         std::string chosen = pickWsStdioProtocol(offered);
         // No subprotocol at all is upstream's plain channel protocol.
         if (chosen.empty() && !offered.empty()) {
-          sendStatus(w, negotiationFailure(offered, "v5.channel.k8s.io, v4.channel.k8s.io, "
-                                                    "channel.k8s.io, base64.channel.k8s.io"));
+          sendStatus(w, negotiationFailure(offered,
+                                           "v5.channel.k8s.io, v4.channel.k8s.io, "
+                                           "channel.k8s.io, base64.channel.k8s.io"));
           return;
         }
         protocol = makeWsStdioProtocol(chosen.empty() ? "channel.k8s.io" : chosen);
@@ -189,8 +190,9 @@ class StreamingServer::Impl {
         std::string offered = req.header("x-stream-protocol-version");
         std::string chosen = pickSpdyStdioProtocol(offered);
         if (chosen.empty()) {
-          sendStatus(w, negotiationFailure(offered, "v4.channel.k8s.io, v3.channel.k8s.io, "
-                                                    "v2.channel.k8s.io, channel.k8s.io"));
+          sendStatus(w, negotiationFailure(offered,
+                                           "v4.channel.k8s.io, v3.channel.k8s.io, "
+                                           "v2.channel.k8s.io, channel.k8s.io"));
           return;
         }
         protocol = makeSpdyStdioProtocol(chosen, options);
@@ -240,8 +242,8 @@ class StreamingServer::Impl {
             size_t start = 0;
             while (start <= item.size()) {
               size_t comma = item.find(',', start);
-              std::string p = item.substr(start, comma == std::string::npos ? item.npos
-                                                                            : comma - start);
+              std::string p =
+                  item.substr(start, comma == std::string::npos ? item.npos : comma - start);
               int port = 0;
               auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
               if (ec != std::errc() || ptr != p.data() + p.size() || port < 1 || port > 65535) {
@@ -260,12 +262,11 @@ class StreamingServer::Impl {
         }
         bool base64 = offered.find("base64.channel.k8s.io") != std::string::npos &&
                       offered.find("v4.channel.k8s.io") == std::string::npos;
-        std::string chosen = base64 ? "base64.channel.k8s.io"
-                             : offered.find("v4.channel.k8s.io") != std::string::npos
-                                 ? "v4.channel.k8s.io"
-                             : offered.find("portforward.k8s.io") != std::string::npos
-                                 ? "portforward.k8s.io"
-                                 : "";
+        std::string chosen =
+            base64                                                    ? "base64.channel.k8s.io"
+            : offered.find("v4.channel.k8s.io") != std::string::npos  ? "v4.channel.k8s.io"
+            : offered.find("portforward.k8s.io") != std::string::npos ? "portforward.k8s.io"
+                                                                      : "";
         if (auto* raw = acceptWebSocket(req, w, chosen))
           runWsPortForward(*raw, *netns, ports, base64);
         return;

@@ -28,7 +28,7 @@ namespace berth::kubelet::streaming {
 
 struct StreamingServerConfig {
   std::string bindAddress = "127.0.0.1";
-  uint16_t port = 10250;  // 0 = any free port (tests)
+  uint16_t port = 10250;          // 0 = any free port (tests)
   std::string certFile, keyFile;  // serving certificate
   std::string clientCaFile;       // the cluster CA that signs the API server's client cert
   std::vector<std::string> allowedUsers = {"kube-apiserver-kubelet-client"};

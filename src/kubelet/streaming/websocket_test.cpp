@@ -52,8 +52,8 @@ TEST(WebSocket, ReassemblesFragmentsAroundControlFrames) {
   // First fragment: text, FIN clear; then a ping; then the continuation with FIN.
   std::string first = wsEncode(WsOpcode::kText, "hel", true);
   first[0] = static_cast<char>(0x01);
-  std::string wire = first + wsEncode(WsOpcode::kPing, "", true) +
-                     wsEncode(WsOpcode::kContinuation, "lo", true);
+  std::string wire =
+      first + wsEncode(WsOpcode::kPing, "", true) + wsEncode(WsOpcode::kContinuation, "lo", true);
   WsDecoder decoder(true);
   decoder.feed(wire);
   auto ping = decoder.next();
