@@ -65,6 +65,23 @@ class StreamingServerTest : public ::testing::Test {
     ASSERT_EQ(client.connect(server_->port(), &tls), "");
   }
 
+  // Sends an upgrade request with `headers` (protocol-specific lines) and expects 101.
+  void upgrade(TestClient& client, const std::string& method, const std::string& target,
+               const std::string& headers, apiserver::http::testing::Response* head) {
+    connect(client, *apiServer_);
+    ASSERT_TRUE(client.writeAll(method + " " + target +
+                                " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n" + headers +
+                                "Content-Length: 0\r\n\r\n"));
+    auto response = client.readHead();
+    ASSERT_TRUE(response);
+    ASSERT_EQ(response->status, 101);
+    *head = *response;
+  }
+
+  static constexpr const char* kWebSocket =
+      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
   // Reads one server WebSocket message.
   static std::optional<WsMessage> readWs(TestClient& client, WsDecoder& decoder) {
     for (;;) {
@@ -162,18 +179,15 @@ TEST_F(StreamingServerTest, ContainerLogsFromTheCriFile) {
 
 TEST_F(StreamingServerTest, WebSocketExecReportsOutputAndExitCode) {
   TestClient client;
-  connect(client, *apiServer_);
-  ASSERT_TRUE(client.writeAll(
-      "GET /exec/default/app/c?command=sh&command=-c&command=read+x%3B+echo+got+%24x%3B+exit+7"
-      "&stdin=true&stdout=true&stderr=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Protocol: v5.channel.k8s.io, v4.channel.k8s.io\r\n\r\n"));
-  auto head = client.readHead();
-  ASSERT_TRUE(head);
-  ASSERT_EQ(head->status, 101);
-  EXPECT_EQ(head->header("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-  EXPECT_EQ(head->header("sec-websocket-protocol"), "v5.channel.k8s.io");
+  apiserver::http::testing::Response head;
+  ASSERT_NO_FATAL_FAILURE(upgrade(
+      client, "GET",
+      "/exec/default/app/c?command=sh&command=-c&command=read+x%3B+echo+got+%24x%3B+exit+7"
+      "&stdin=true&stdout=true&stderr=true",
+      std::string(kWebSocket) + "Sec-WebSocket-Protocol: v5.channel.k8s.io, v4.channel.k8s.io\r\n",
+      &head));
+  EXPECT_EQ(head.header("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  EXPECT_EQ(head.header("sec-websocket-protocol"), "v5.channel.k8s.io");
   ASSERT_TRUE(client.writeAll(wsEncode(WsOpcode::kBinary, std::string("\0ping\n", 6), true)));
   WsDecoder decoder(false);
   std::string stdout, status;
@@ -191,15 +205,11 @@ TEST_F(StreamingServerTest, WebSocketExecReportsOutputAndExitCode) {
 
 TEST_F(StreamingServerTest, SpdyExecWaitsForTheClientsStreams) {
   TestClient client;
-  connect(client, *apiServer_);
-  ASSERT_TRUE(client.writeAll(
-      "GET /exec/default/app/c?command=echo&command=spdy&stdout=true HTTP/1.1\r\nHost: x\r\n"
-      "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-      "X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n"));
-  auto head = client.readHead();
-  ASSERT_TRUE(head);
-  ASSERT_EQ(head->status, 101);
-  EXPECT_EQ(head->header("x-stream-protocol-version"), "v4.channel.k8s.io");
+  apiserver::http::testing::Response head;
+  ASSERT_NO_FATAL_FAILURE(
+      upgrade(client, "POST", "/exec/default/app/c?command=echo&command=spdy&stdout=true",
+              "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n", &head));
+  EXPECT_EQ(head.header("x-stream-protocol-version"), "v4.channel.k8s.io");
   SpdyCodec codec;
   // One compression context: header blocks must go out in the order they were compressed.
   std::string streams = codec.synStream(1, {{"streamtype", "error"}});
@@ -222,14 +232,10 @@ TEST_F(StreamingServerTest, SpdyExecWaitsForTheClientsStreams) {
 
 TEST_F(StreamingServerTest, SpdyPortForwardReachesThePodsLoopback) {
   TestClient client;
-  connect(client, *apiServer_);
-  ASSERT_TRUE(
-      client.writeAll("POST /portForward/default/web HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-                      "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n"
-                      "Content-Length: 0\r\n\r\n"));
-  auto head = client.readHead();
-  ASSERT_TRUE(head);
-  ASSERT_EQ(head->status, 101);
+  apiserver::http::testing::Response head;
+  ASSERT_NO_FATAL_FAILURE(
+      upgrade(client, "POST", "/portForward/default/web",
+              "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n", &head));
   SpdyCodec codec;
   // httpd may still be starting: retry a few request pairs.
   std::string response;
@@ -257,15 +263,10 @@ TEST_F(StreamingServerTest, SpdyPortForwardReachesThePodsLoopback) {
 
 TEST_F(StreamingServerTest, WebSocketPortForwardPrefixesEachChannelWithItsPort) {
   TestClient client;
-  connect(client, *apiServer_);
-  ASSERT_TRUE(client.writeAll(
-      "GET /portForward/default/web?ports=8080 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n"));
-  auto head = client.readHead();
-  ASSERT_TRUE(head);
-  ASSERT_EQ(head->status, 101);
+  apiserver::http::testing::Response head;
+  ASSERT_NO_FATAL_FAILURE(
+      upgrade(client, "GET", "/portForward/default/web?ports=8080",
+              std::string(kWebSocket) + "Sec-WebSocket-Protocol: v4.channel.k8s.io\r\n", &head));
   WsDecoder decoder(false);
   auto data = readWs(client, decoder);
   auto error = readWs(client, decoder);
