@@ -147,10 +147,19 @@ bool readHead(KubeletConnection& k, int* status,
   return true;
 }
 
+bool waitReadable(int fd, int timeoutMs) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, timeoutMs) != 0;  // readable, hung up, or failed: a read will tell
+}
+
 // Relays the kubelet's chunked (or close-delimited) body to the client as it arrives.
 void relayBody(KubeletConnection& k, http::ResponseWriter& w, std::string data, bool chunked) {
   char chunk[16384];
   auto more = [&]() {
+    // A quiet `logs -f` must not outlive its client: check it while the kubelet has nothing.
+    while (!k.pending() && !waitReadable(k.fd(), 1000)) {
+      if (!w.clientConnected()) return false;
+    }
     size_t n = k.readSome(chunk, sizeof(chunk));
     if (n == 0) return false;
     data.append(chunk, n);
@@ -280,7 +289,7 @@ void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const Re
   if (size_t q = req.rawTarget.find('?'); q != std::string::npos) target += req.rawTarget.substr(q);
   auto kubelet = KubeletConnection::open(address->host, address->port, certFile_, keyFile_);
   if (!kubelet.ok()) {
-    sendStatus(w, Status::generic(502, "InternalError", kubelet.status().message()));
+    sendStatus(w, Status::internal(kubelet.status().message()));
     return;
   }
   std::string head = req.method + " " + target + " HTTP/1.1\r\nHost: " + address->host + ":" +
@@ -296,7 +305,7 @@ void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const Re
   std::vector<std::pair<std::string, std::string>> headers;
   std::string rest;
   if (!(*kubelet)->writeAll(head) || !readHead(**kubelet, &status, &headers, &rest)) {
-    sendStatus(w, Status::generic(502, "InternalError", "no answer from kubelet on " + nodeName));
+    sendStatus(w, Status::internal("no answer from the kubelet on node " + nodeName));
     return;
   }
   std::string contentType = "text/plain";
