@@ -27,13 +27,12 @@ class PodStreamingTest : public ::testing::Test {
   }
   http::testing::FakeWriter call(std::string method, std::string path, std::string body = "",
                                  std::multimap<std::string, std::string> query = {}) {
-    http::Request r;
-    r.method = std::move(method);
-    r.path = std::move(path);
-    r.body = std::move(body);
-    r.query = std::move(query);
-    r.headers["content-type"] = "application/json";
-    r.user.name = "admin";
+    http::Request r{.method = std::move(method),
+                    .path = std::move(path),
+                    .query = std::move(query),
+                    .headers = {{"content-type", "application/json"}},
+                    .body = std::move(body),
+                    .user = {"admin", {}}};
     http::testing::FakeWriter w;
     handler.handle(r, w);
     return w;
