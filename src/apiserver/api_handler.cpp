@@ -1,4 +1,5 @@
 #include "apiserver/api_handler.h"
+#include "apiserver/pod_streaming.h"
 
 #include <boost/json.hpp>
 
@@ -200,6 +201,10 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
   if (!t.subresource.empty() && !t.rt->hasSubresource(t.subresource)) {
     sendStatus(
         w, Status::generic(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+  if (podStreams_ != nullptr && PodStreamProxy::handles(t)) {
+    podStreams_->serve(req, w, t);
     return;
   }
   const ResourceType& rt = *t.rt;

@@ -26,6 +26,7 @@ boost::json::object makeTable(const core::ResourceType& rt,
                               bool withColumns);
 
 struct ResourceRequest;
+class PodStreamProxy;
 
 // The REST API: routes a request (api_handler.cpp) to discovery, OpenAPI, or a resource verb
 // (resource_handlers.cpp: get, list, create, update, patch, delete, deletecollection;
@@ -35,6 +36,8 @@ class ApiHandler {
   ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress);
 
   void handle(http::Request& req, http::ResponseWriter& w);
+  // The pods/log, exec, attach and portforward subresources go to `proxy` (pod_streaming.h).
+  void setPodStreamProxy(PodStreamProxy* proxy) { podStreams_ = proxy; }
   // Ends open watches promptly (server shutdown).
   void stop() { stopping_.store(true); }
 
@@ -57,6 +60,7 @@ class ApiHandler {
   CacheSet& cache_;
   std::string serverAddress_;
   std::atomic<bool> stopping_{false};
+  PodStreamProxy* podStreams_ = nullptr;
 };
 
 }  // namespace berth::apiserver

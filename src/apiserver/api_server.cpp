@@ -12,6 +12,7 @@
 #include "apiserver/crd/definition.h"
 #include "apiserver/crd_hooks.h"
 #include "apiserver/http/pki.h"
+#include "apiserver/pod_streaming.h"
 #include "apiserver/http/server.h"
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
@@ -28,6 +29,7 @@ struct ApiServer::State {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<crd::Controller> crds;
   std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<PodStreamProxy> podStreams;  // pods/log, exec, attach, portforward
   std::unique_ptr<Observability> observability;  // health, metrics, request accounting
   std::unique_ptr<http::Server> http;
 };
@@ -131,6 +133,9 @@ core::Status ApiServer::start() {
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
+  state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
+  if (auto st = state_->podStreams->init(); !st.ok()) return st;
+  handler->setPodStreamProxy(state_->podStreams.get());
   state_->observability = std::make_unique<Observability>(*store_, *state_->cache);
   auto* observability = state_->observability.get();
   observability->addExtraMetrics(config_.extraMetrics);

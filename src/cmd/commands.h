@@ -13,5 +13,6 @@ void addControllerManagerCommand(CLI::App& app);
 void addSchedulerCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addImagesCommand(CLI::App& app);
+void addStreamingHarnessCommand(CLI::App& app);  // hidden, tests only
 
 }  // namespace berth::cmd

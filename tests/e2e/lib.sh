@@ -98,3 +98,25 @@ finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# Debian's kubectl, extracted once into a cache beside the build (reused by later runs).
+debian_kubectl() {
+  local dest=${KUBECTL_DEBIAN_DIR:-$(cd "$(dirname "$BERTH")" && pwd)/kubectl-debian}
+  local bin=$dest/usr/bin/kubectl
+  if [ ! -x "$bin" ]; then
+    local dl
+    dl=$(mktemp -d "$WORK/apt.XXXXXX")
+    chmod 777 "$dl"  # apt drops to the _apt user for downloads when it can
+    if ! (cd "$dl" && apt-get download kubernetes-client >"$WORK/apt.log" 2>&1); then
+      # A fresh box may have no package lists yet.
+      (apt-get update -qq && cd "$dl" && apt-get download kubernetes-client) >>"$WORK/apt.log" 2>&1
+    fi
+    local deb
+    deb=$(ls "$dl"/kubernetes-client_*.deb 2>/dev/null | head -1)
+    if [ -z "$deb" ] || ! mkdir -p "$dest" || ! dpkg-deb -x "$deb" "$dest"; then
+      cat "$WORK/apt.log" >&2
+      return 1
+    fi
+  fi
+  echo "$bin"
+}

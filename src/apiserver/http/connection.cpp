@@ -230,6 +230,9 @@ class Writer final : public ResponseWriter, public RawStream {
     return !broken_;
   }
 
+  int pollFd() override { return session_.fd(); }
+  bool inputPending() override { return state_ == State::kUpgraded && session_.inputBuffered(); }
+
  private:
   Session<Stream>& session_;
   const bool keepAlive_;
@@ -287,6 +290,10 @@ class Session {
   bool stopping() const { return env_.stopping.load(std::memory_order_relaxed); }
   // After an upgrade the protocol on top has its own liveness checks (WebSocket pings).
   void disableReadTimeout() { state_.socket.setReadTimeout(-1); }
+  // Input a read would return without waiting for the socket.
+  bool inputBuffered() const {
+    return state_.buffer.size() > 0 || (state_.tls && state_.tls->hasPendingInput());
+  }
 
   // Serves requests while their bytes are already here; parks the connection once it would
   // have to wait for the client (the poller then bounds that wait by the idle timeout).
@@ -308,9 +315,6 @@ class Session {
     return lingerMs > 0 && waitReadable(fd(), lingerMs) == Readiness::kReadable;
   }
 
-  bool inputBuffered() const {
-    return state_.buffer.size() > 0 || (state_.tls && state_.tls->hasPendingInput());
-  }
 
   // Reads and answers one request. Returns whether the connection may carry another.
   bool serveOne() {

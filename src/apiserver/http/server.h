@@ -72,6 +72,13 @@ class RawStream {
   virtual size_t readSome(char* data, size_t size) = 0;
   // Writes everything (flushed). Returns false when the peer is gone.
   virtual bool writeAll(std::string_view data) = 0;
+  // For handlers that multiplex the stream with other descriptors (exec, port-forward, a
+  // proxy): poll pollFd() for POLLIN unless inputPending(), which says readSome() has bytes
+  // without touching the socket (buffered after the upgrade request, or decrypted by TLS).
+  // Reads and writes stay on the handler's thread: a TLS session is not safe for a reader and
+  // a writer on two threads. -1 when there is no descriptor (test fakes).
+  virtual int pollFd() { return -1; }
+  virtual bool inputPending() { return false; }
 };
 
 // How a handler answers. Either send() once, or beginStream() then writeChunk()* then

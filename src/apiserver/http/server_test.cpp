@@ -132,8 +132,12 @@ class ServerTest : public ::testing::Test {
       writer.addHeader("Connection", "Upgrade");
       RawStream* raw = writer.switchProtocols();
       if (raw == nullptr) return;
+      // The payload came with the request: readable without polling the socket.
+      upgradePendingBefore_ = raw->inputPending();
+      upgradeFd_ = raw->pollFd();
       char data[64];
       size_t n = raw->readSome(data, sizeof(data));
+      upgradePendingAfter_ = raw->inputPending();
       std::string text(data, n);
       for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       raw->writeAll(text);
@@ -148,6 +152,8 @@ class ServerTest : public ::testing::Test {
   PkiPaths paths_;
   std::unique_ptr<Server> server_;
   std::atomic<int> handlerCalls_{0};
+  std::atomic<bool> upgradePendingBefore_{false}, upgradePendingAfter_{true};
+  std::atomic<int> upgradeFd_{-1};
   Gate streamGate_, blockStarted_, blockExited_;
   std::atomic<bool> blockNoticedGone_{false};
 };
@@ -423,6 +429,10 @@ TEST_F(ServerTest, UpgradeHandsOverTheRawStream) {
   ASSERT_TRUE(client.readExactly(5, &echoed));
   EXPECT_EQ(echoed, "HELLO");
   EXPECT_TRUE(client.closedByPeer());
+  // For handlers that poll(2) the stream beside other descriptors (exec, port-forward).
+  EXPECT_TRUE(upgradePendingBefore_);
+  EXPECT_FALSE(upgradePendingAfter_);
+  EXPECT_GE(upgradeFd_, 0);
 }
 
 // The real kubectl (Go's TLS stack, ALPN h2+http/1.1, SAN checks) against the server.

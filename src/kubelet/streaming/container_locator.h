@@ -12,14 +12,14 @@
 namespace berth::kubelet::streaming {
 
 struct ContainerInfo {
-  std::string runtimeRoot;   // runc --root
-  std::string containerId;   // runc container id
-  int pid = 0;               // the container's init process on the host, 0 when not running
-  std::string netnsPath;     // the pod's network namespace (/run/netns/... or /proc/PID/ns/net)
-  std::string logPath;       // current log file
+  std::string runtimeRoot;      // runc --root
+  std::string containerId;      // runc container id
+  int pid = 0;                  // the container's init process on the host, 0 when not running
+  std::string netnsPath;        // the pod's network namespace (/run/netns/... or /proc/PID/ns/net)
+  std::string logPath;          // current log file
   std::string previousLogPath;  // the previous start's log file, empty if none
-  bool tty = false;          // container spec tty
-  bool stdinOpen = false;    // container spec stdin
+  bool tty = false;             // container spec tty
+  bool stdinOpen = false;       // container spec stdin
   // Unix socket of the process that holds the container's stdio (the per-container shim), for
   // attach. Each connection sees output from the moment it connects and may send input, both
   // as frames: 1 byte stream id, 4 bytes big-endian payload length, payload. Stream ids:
