@@ -76,6 +76,10 @@ core::Result<AffinityTerm> affinityTerm(const json::object& o, const std::string
   }
   // Neither namespaces nor a namespaceSelector: the term's own pod's namespace.
   if (t.namespaces.empty() && !t.namespaceSelectorSet) t.namespaces.push_back(podNs);
+  std::string id = t.topologyKey + '\0' + (t.selectorSet ? t.selector.toString() : "<nil>") + '\0' +
+                   (t.namespaceSelectorSet ? t.namespaceSelector.toString() : "<nil>");
+  for (const auto& ns : t.namespaces) id += '\0' + ns;
+  t.fingerprint = std::hash<std::string>{}(id);
   return t;
 }
 
@@ -313,11 +317,18 @@ bool HostPort::conflicts(const HostPort& o) const {
   return any(ip) || any(o.ip) || ip == o.ip;
 }
 
-bool AffinityTerm::matches(const PodInfo& pod, const core::Labels* nsLabels) const {
+bool AffinityTerm::matches(const PodInfo& pod, const NamespaceLabels* namespaceLabels) const {
   if (!selectorSet) return false;
-  bool nsOk = std::find(namespaces.begin(), namespaces.end(), pod.ns) != namespaces.end();
+  bool nsOk = namespaces.size() == 1 ? namespaces[0] == pod.ns
+                                     : std::find(namespaces.begin(), namespaces.end(), pod.ns) !=
+                                           namespaces.end();
   if (!nsOk && namespaceSelectorSet) {
-    nsOk = namespaceSelector.empty() || (nsLabels && namespaceSelector.matches(*nsLabels));
+    if (namespaceSelector.empty()) {
+      nsOk = true;
+    } else if (namespaceLabels) {
+      auto it = namespaceLabels->find(pod.ns);
+      nsOk = it != namespaceLabels->end() && namespaceSelector.matches(it->second);
+    }
   }
   return nsOk && selector.matches(pod.labels);
 }
@@ -341,6 +352,9 @@ core::Result<PodInfoPtr> parsePod(ObjectPtr pod) {
   p->creationTimestamp = core::stringField(*meta, "creationTimestamp");
   p->terminating = meta->contains("deletionTimestamp") && !meta->at("deletionTimestamp").is_null();
   p->labels = core::labelsOf(o);
+  std::string id = p->ns;
+  for (const auto& [k, v] : p->labels) id += '\0' + k + '=' + v;
+  p->labelsFingerprint = std::hash<std::string>{}(id);
   p->nodeName = core::stringField(*spec, "nodeName");
   p->schedulerName = core::stringField(*spec, "schedulerName");
   if (p->schedulerName.empty()) p->schedulerName = "default-scheduler";

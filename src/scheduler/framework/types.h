@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/labels.h"
@@ -75,6 +76,9 @@ struct PreferredSchedulingTerm {
   NodeSelectorTerm term;
 };
 
+// Labels of every namespace, by name (for namespaceSelector terms).
+using NamespaceLabels = std::unordered_map<std::string, core::Labels>;
+
 // v1.PodAffinityTerm.
 struct AffinityTerm {
   core::LabelSelector selector;
@@ -83,9 +87,12 @@ struct AffinityTerm {
   bool namespaceSelectorSet = false;
   core::LabelSelector namespaceSelector;  // matched against Namespace labels; empty = all
   std::string topologyKey;
-  // Whether `pod` is matched by this term (namespace and labels). `nsLabels` are the labels of
-  // the pod's namespace (only consulted with a namespaceSelector).
-  bool matches(const struct PodInfo& pod, const core::Labels* nsLabels) const;
+  // Identifies the term's content (selector, namespaces, topology key): equal terms of pods of
+  // one workload share it, so a cycle can match each distinct term once.
+  uint64_t fingerprint = 0;
+  // Whether `pod` is matched by this term (namespace and labels). `namespaceLabels` is only
+  // consulted for a namespaceSelector (null = no namespace labels known).
+  bool matches(const struct PodInfo& pod, const NamespaceLabels* namespaceLabels) const;
 };
 struct WeightedAffinityTerm {
   int weight = 0;
@@ -113,6 +120,7 @@ struct PodInfo {
   bool terminating = false;   // metadata.deletionTimestamp set
   bool finished = false;      // phase Succeeded or Failed
   core::Labels labels;
+  uint64_t labelsFingerprint = 0;  // namespace + labels: pods of one workload share it
   Resources requests;         // what the pod occupies: max(sum(containers), max(init)) + overhead
   Resources nonZeroRequests;  // for scoring: unset CPU/memory count 100m / 200Mi, as upstream
   std::map<std::string, std::string> nodeSelector;
