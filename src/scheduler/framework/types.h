@@ -82,7 +82,7 @@ using NamespaceLabels = std::unordered_map<std::string, core::Labels>;
 // v1.PodAffinityTerm.
 struct AffinityTerm {
   core::LabelSelector selector;
-  bool selectorSet = false;  // a null labelSelector matches no pod
+  bool selectorSet = false;             // a null labelSelector matches no pod
   std::vector<std::string> namespaces;  // empty and no namespaceSelector = the pod's namespace
   bool namespaceSelectorSet = false;
   core::LabelSelector namespaceSelector;  // matched against Namespace labels; empty = all
@@ -114,7 +114,7 @@ struct PodInfo {
   std::string ns, name, uid, nodeName, schedulerName, nominatedNodeName, resourceVersion;
   std::string creationTimestamp;  // RFC 3339; sorts chronologically as text
   int32_t priority = 0;
-  bool priorityUnset = false;      // spec.priority absent (not resolved by admission)
+  bool priorityUnset = false;  // spec.priority absent (not resolved by admission)
   std::string priorityClassName;
   bool preemptNever = false;  // preemptionPolicy Never
   bool terminating = false;   // metadata.deletionTimestamp set
@@ -151,7 +151,7 @@ struct NodeInfo {
   bool unschedulable = false;
   Resources allocatable;
   std::vector<PodInfoPtr> pods;
-  int podsWithAffinity = 0;               // pods here with any inter-pod (anti-)affinity
+  int podsWithAffinity = 0;  // pods here with any inter-pod (anti-)affinity
   int podsWithRequiredAntiAffinity = 0;
   Resources requested;         // sum of the pods' requests
   Resources nonZeroRequested;  // the same with scoring defaults

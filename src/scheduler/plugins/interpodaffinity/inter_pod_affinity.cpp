@@ -62,7 +62,8 @@ void account(FilterState& s, const PodInfo& pod, const PodInfo& existing, const 
     if (!memoized(memo ? &memo->existingTerms : nullptr, t.fingerprint,
                   [&] { return t.matches(pod, ns); }))
       continue;
-    if (const auto* v = label(node, t.topologyKey)) s.existingAntiAffinity[pairKey(t.topologyKey, *v)] += delta;
+    if (const auto* v = label(node, t.topologyKey))
+      s.existingAntiAffinity[pairKey(t.topologyKey, *v)] += delta;
   }
   for (size_t i = 0; i < pod.requiredAffinity.size(); ++i) {
     const auto& t = pod.requiredAffinity[i];
@@ -76,7 +77,8 @@ void account(FilterState& s, const PodInfo& pod, const PodInfo& existing, const 
     if (!memoized(memo ? &memo->ownAnti[i] : nullptr, existing.labelsFingerprint,
                   [&] { return t.matches(existing, ns); }))
       continue;
-    if (const auto* v = label(node, t.topologyKey)) s.antiAffinity[pairKey(t.topologyKey, *v)] += delta;
+    if (const auto* v = label(node, t.topologyKey))
+      s.antiAffinity[pairKey(t.topologyKey, *v)] += delta;
   }
 }
 
@@ -156,8 +158,7 @@ PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& po
   return PluginStatus::success();
 }
 
-PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod,
-                                        const Snapshot& snap,
+PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod, const Snapshot& snap,
                                         const std::vector<const NodeInfo*>&) {
   bool ownPreferred = !pod.preferredAffinity.empty() || !pod.preferredAntiAffinity.empty();
   const auto& nodes = ownPreferred ? snap.nodes : snap.nodesWithAffinityPods;
