@@ -7,6 +7,7 @@
 // (the same client, threads and pods), so the report is a ratio: bound/s over created/s.
 //
 //   scheduler_throughput --berth build/berth [--nodes 5000] [--pods 50000] [--threads 16]
+//                        [--anti-affinity-pods N (default: --pods)]
 //
 // Starts and stops only its own server process (by PID), in a temporary directory.
 #include <signal.h>
@@ -42,6 +43,7 @@ struct Options {
   int nodes = 5000;
   int pods = 50000;
   int threads = 16;
+  int antiPods = -1;  // pods in the anti-affinity run; -1 = --pods
 };
 
 class ServerProcess {
@@ -56,8 +58,8 @@ class ServerProcess {
       std::freopen(log.c_str(), "w", stdout);
       std::freopen(log.c_str(), "a", stderr);
       ::execl(berth.c_str(), berth.c_str(), "server", "--data-dir", dir_.c_str(), "--datastore",
-              "memory", "--bind-address", "127.0.0.1", "--secure-port", "0",
-              "--disable-scheduler", "--disable-controllers", static_cast<char*>(nullptr));
+              "memory", "--bind-address", "127.0.0.1", "--secure-port", "0", "--disable-scheduler",
+              "--disable-controllers", static_cast<char*>(nullptr));
       std::_Exit(127);
     }
   }
@@ -83,7 +85,9 @@ class ServerProcess {
     }
     return nullptr;
   }
-  client::RestConfig config() const { return client::loadKubeconfig(dir_ + "/admin.kubeconfig").value(); }
+  client::RestConfig config() const {
+    return client::loadKubeconfig(dir_ + "/admin.kubeconfig").value();
+  }
 
  private:
   std::string dir_;
@@ -110,23 +114,23 @@ double parallel(int n, int threads, Fn fn, int& failures) {
 json::value node(int i) {
   json::object alloc{{"cpu", "64"}, {"memory", "256Gi"}, {"pods", "110"}};
   std::string name = "node-" + std::to_string(i);
-  return json::object{
-      {"apiVersion", "v1"},
-      {"kind", "Node"},
-      {"metadata",
-       {{"name", name},
-        {"labels",
-         {{"kubernetes.io/hostname", name},
-          {"topology.kubernetes.io/zone", "zone-" + std::to_string(i % 10)}}}}},
-      {"status", {{"capacity", alloc}, {"allocatable", alloc}}}};
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "Node"},
+                      {"metadata",
+                       {{"name", name},
+                        {"labels",
+                         {{"kubernetes.io/hostname", name},
+                          {"topology.kubernetes.io/zone", "zone-" + std::to_string(i % 10)}}}}},
+                      {"status", {{"capacity", alloc}, {"allocatable", alloc}}}};
 }
 
 json::value pod(int i, bool antiAffinity) {
   std::string group = "g" + std::to_string(i / 10);
-  json::object spec{{"containers", json::array{json::object{
-                                       {"name", "c"},
-                                       {"image", "busybox"},
-                                       {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}}}}}}};
+  json::object spec{
+      {"containers", json::array{json::object{
+                         {"name", "c"},
+                         {"image", "busybox"},
+                         {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}}}}}}};
   if (antiAffinity) {
     spec["affinity"] = json::object{
         {"podAntiAffinity",
@@ -134,10 +138,11 @@ json::value pod(int i, bool antiAffinity) {
            json::array{json::object{{"labelSelector", {{"matchLabels", {{"group", group}}}}},
                                     {"topologyKey", "kubernetes.io/hostname"}}}}}}};
   }
-  return json::object{{"apiVersion", "v1"},
-                      {"kind", "Pod"},
-                      {"metadata", {{"name", "pod-" + std::to_string(i)}, {"labels", {{"group", group}}}}},
-                      {"spec", std::move(spec)}};
+  return json::object{
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", "pod-" + std::to_string(i)}, {"labels", {{"group", group}}}}},
+      {"spec", std::move(spec)}};
 }
 
 struct Result {
@@ -153,13 +158,15 @@ bool run(const Options& o, bool antiAffinity, Result& r) {
     return false;
   }
   int failures = 0;
-  double nodeSecs = parallel(o.nodes, o.threads, [&](int i) { return c->create(kNodes, "", node(i)).ok(); }, failures);
+  double nodeSecs = parallel(
+      o.nodes, o.threads, [&](int i) { return c->create(kNodes, "", node(i)).ok(); }, failures);
   std::cerr << "  " << o.nodes << " nodes in " << nodeSecs << " s (" << failures << " failed)\n";
-  double podSecs = parallel(o.pods, o.threads,
-                            [&](int i) { return c->create(kPods, "default", pod(i, antiAffinity)).ok(); },
-                            failures);
+  double podSecs = parallel(
+      o.pods, o.threads,
+      [&](int i) { return c->create(kPods, "default", pod(i, antiAffinity)).ok(); }, failures);
   r.createRate = o.pods / podSecs;
-  std::cerr << "  " << o.pods << " pods created in " << podSecs << " s (" << failures << " failed)\n";
+  std::cerr << "  " << o.pods << " pods created in " << podSecs << " s (" << failures
+            << " failed)\n";
 
   scheduler::SchedulerOptions so;
   so.rest = server.config();
@@ -193,26 +200,35 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--berth") o.berth = v;
-    else if (k == "--nodes") o.nodes = std::stoi(v);
-    else if (k == "--pods") o.pods = std::stoi(v);
-    else if (k == "--threads") o.threads = std::stoi(v);
+    if (k == "--berth")
+      o.berth = v;
+    else if (k == "--nodes")
+      o.nodes = std::stoi(v);
+    else if (k == "--pods")
+      o.pods = std::stoi(v);
+    else if (k == "--threads")
+      o.threads = std::stoi(v);
+    else if (k == "--anti-affinity-pods")
+      o.antiPods = std::stoi(v);
   }
   if (o.berth.empty()) {
     std::cerr << "usage: scheduler_throughput --berth PATH [--nodes N] [--pods M] [--threads T]\n";
     return 2;
   }
-  std::printf("| workload | nodes | pods | created/s (reference) | bound/s | ratio | cache sync |\n");
+  std::printf(
+      "| workload | nodes | pods | created/s (reference) | bound/s | ratio | cache sync |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (bool anti : {false, true}) {
     std::cerr << (anti ? "required anti-affinity:\n" : "plain pods:\n");
     Result r;
-    if (!run(o, anti, r)) return 1;
+    Options run_ = o;
+    if (anti && o.antiPods >= 0) run_.pods = o.antiPods;
+    if (!run(run_, anti, r)) return 1;
     double bindRate = r.bound / r.bindSeconds;
     std::printf("| %s | %d | %d | %.0f | %.0f%s | %.2fx | %.1f s |\n",
                 anti ? "required anti-affinity (groups of 10, hostname)" : "plain (10m CPU, 16Mi)",
-                o.nodes, o.pods, r.createRate, bindRate,
-                r.bound < o.pods ? " (incomplete)" : "", bindRate / r.createRate, r.syncSeconds);
+                run_.nodes, run_.pods, r.createRate, bindRate,
+                r.bound < run_.pods ? " (incomplete)" : "", bindRate / r.createRate, r.syncSeconds);
     std::fflush(stdout);
   }
   return 0;

@@ -42,7 +42,8 @@ int runScheduler(const SchedulerFlags& flags) {
 
 void addSchedulerCommand(CLI::App& app) {
   auto flags = std::make_shared<SchedulerFlags>();
-  auto* cmd = app.add_subcommand("scheduler", "Run the scheduler against an API server (kubeconfig)");
+  auto* cmd =
+      app.add_subcommand("scheduler", "Run the scheduler against an API server (kubeconfig)");
   cmd->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig of the API server")->required();
   cmd->add_option("--leader-elect", flags->leaderElect,
                   "Run only while holding the kube-system/kube-scheduler Lease")

@@ -67,11 +67,11 @@ class Cache {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<NodeInfo>> nodes_;
-  std::map<int64_t, std::string> byGeneration_;  // newest last; one entry per node
+  std::map<int64_t, std::string> byGeneration_;     // newest last; one entry per node
   std::unordered_map<std::string, PodState> pods_;  // by uid
   std::unordered_map<std::string, core::Labels> namespaces_;
   int64_t generation_ = 0;
-  int64_t nodeSetGeneration_ = 0;   // last add/remove of a Node object
+  int64_t nodeSetGeneration_ = 0;  // last add/remove of a Node object
   int64_t namespaceGeneration_ = 0;
 };
 

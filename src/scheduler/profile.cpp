@@ -197,8 +197,8 @@ ScheduleOutcome Profile::schedule(CycleState& state, const PodInfo& pod, const S
   return out;
 }
 
-PostFilterResult Profile::runPostFilter(CycleState& state, const PodInfo& pod,
-                                        const Snapshot& snap, const NodeToStatus& statuses) {
+PostFilterResult Profile::runPostFilter(CycleState& state, const PodInfo& pod, const Snapshot& snap,
+                                        const NodeToStatus& statuses) {
   PostFilterResult last{PluginStatus::unschedulable(""), {}};
   for (auto* p : postFilter_) {
     PostFilterResult r = p->postFilter(state, pod, snap, statuses);

@@ -23,12 +23,12 @@ struct ProfileHooks {
 };
 
 struct ScheduleOutcome {
-  PluginStatus status;           // ok: `node` chosen; rejected: see statuses; error otherwise
+  PluginStatus status;  // ok: `node` chosen; rejected: see statuses; error otherwise
   std::string node;
-  NodeToStatus statuses;         // per rejected node
-  std::string preFilterMsg;      // PreFilter rejected the pod for every node
-  size_t numNodes = 0;           // nodes in the snapshot
-  size_t evaluated = 0;          // nodes filtered
+  NodeToStatus statuses;     // per rejected node
+  std::string preFilterMsg;  // PreFilter rejected the pod for every node
+  size_t numNodes = 0;       // nodes in the snapshot
+  size_t evaluated = 0;      // nodes filtered
   size_t feasible = 0;
 };
 

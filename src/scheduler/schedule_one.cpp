@@ -140,20 +140,21 @@ void Scheduler::Impl::handleFailure(QueuedPod qp, const ScheduleOutcome&,
   // Write the condition only when it changes (each write is an update every watcher sees).
   bool nominationChanged = !nominatedNode.empty() && nominatedNode != pod->nominatedNodeName;
   if (currentUnschedulableMessage(*pod) == message && !nominationChanged) return;
-  json::object status{{"conditions", json::array{json::object{
-                                         {"type", "PodScheduled"},
-                                         {"status", "False"},
-                                         {"reason", unschedulable ? "Unschedulable" : "SchedulerError"},
-                                         {"message", message},
-                                         {"lastProbeTime", nullptr},
-                                         {"lastTransitionTime", client::nowTime()}}}}};
+  json::object status{
+      {"conditions",
+       json::array{json::object{{"type", "PodScheduled"},
+                                {"status", "False"},
+                                {"reason", unschedulable ? "Unschedulable" : "SchedulerError"},
+                                {"message", message},
+                                {"lastProbeTime", nullptr},
+                                {"lastTransitionTime", client::nowTime()}}}}};
   if (!nominatedNode.empty()) status["nominatedNodeName"] = nominatedNode;
   std::string body = json::serialize(json::object{{"status", std::move(status)}});
   binders.post([this, pod, body] {
     client::PatchOptions opts;
     opts.subresource = "status";
-    auto r = client->patch(kPods, pod->ns, pod->name, client::PatchType::kStrategicMerge, body,
-                           opts);
+    auto r =
+        client->patch(kPods, pod->ns, pod->name, client::PatchType::kStrategicMerge, body, opts);
     if (!r.ok() && !r.status().isNotFound()) {
       std::cerr << "berth scheduler: cannot update status of pod " << pod->key() << ": "
                 << r.status().message() << "\n";

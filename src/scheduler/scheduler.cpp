@@ -119,8 +119,9 @@ SchedulerMetrics::SchedulerMetrics(metrics::Registry& r)
                               {"attempts"}, exponentialBuckets(0.01, 2, 20))),
       preemptionAttempts(r.counter("scheduler_preemption_attempts_total",
                                    "Total preemption attempts in the cluster till now")),
-      preemptionVictims(r.histogram("scheduler_preemption_victims", "Number of selected preemption victims",
-                                    {}, exponentialBuckets(1, 2, 7))) {}
+      preemptionVictims(r.histogram("scheduler_preemption_victims",
+                                    "Number of selected preemption victims", {},
+                                    exponentialBuckets(1, 2, 7))) {}
 
 json::value podRef(const PodInfo& pod) {
   return json::object{{"apiVersion", "v1"},
@@ -232,10 +233,9 @@ void Scheduler::Impl::startScheduling() {
   snapshot = Snapshot{};
   profile = defaultProfile(options.schedulerName);
   profile->setPercentageOfNodesToScore(options.percentageOfNodesToScore);
-  profile->setHooks({[this](const PodInfo& v, const PodInfo& p, const std::string& n) {
-                       evictVictim(v, p, n);
-                     },
-                     [this](const std::string& n) { return nominatedPods(n); }});
+  profile->setHooks(
+      {[this](const PodInfo& v, const PodInfo& p, const std::string& n) { evictVictim(v, p, n); },
+       [this](const std::string& n) { return nominatedPods(n); }});
   informers = std::make_unique<client::SharedInformerFactory>(*client, std::chrono::minutes(0));
   addHandlers();
   // Listers for PodTopologySpread's default constraints.
@@ -308,8 +308,8 @@ core::Status Scheduler::start() {
   auto client = client::RestClient::create(rest);
   if (!client.ok()) return client.status();
   impl_->client = std::move(client.value());
-  impl_->recorder = std::make_unique<client::EventRecorder>(*impl_->client,
-                                                            impl_->options.schedulerName);
+  impl_->recorder =
+      std::make_unique<client::EventRecorder>(*impl_->client, impl_->options.schedulerName);
   if (!impl_->options.leaderElect) {
     impl_->startScheduling();
     return {};

@@ -35,7 +35,7 @@ struct SchedulerOptions {
   std::string schedulerName = "default-scheduler";
   // 0 = upstream's adaptive percentage of nodes to find feasible before scoring.
   int percentageOfNodesToScore = 0;
-  int bindWorkers = 16;  // concurrent binding calls
+  int bindWorkers = 16;                  // concurrent binding calls
   metrics::Registry* metrics = nullptr;  // null = a private registry
 };
 

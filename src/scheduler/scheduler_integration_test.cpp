@@ -87,7 +87,8 @@ TEST_F(SchedulerIntegration, BindsReportsUnschedulableAndRetriesOnNodeAdd) {
   ASSERT_TRUE(c.create(kNodes, "", node("small-1", "1", {{"disk", "ssd"}})).ok());
   ASSERT_TRUE(c.create(kNodes, "", node("small-2", "1")).ok());
 
-  ASSERT_TRUE(c.create(kPods, "default", pod("fits", "500m", {{"nodeSelector", {{"disk", "ssd"}}}})).ok());
+  ASSERT_TRUE(
+      c.create(kPods, "default", pod("fits", "500m", {{"nodeSelector", {{"disk", "ssd"}}}})).ok());
   ASSERT_TRUE(eventually([&] { return nodeOf(c, "fits") == "small-1"; }));
   EXPECT_TRUE(eventually([&] {
     return hasEvent(c, "fits", "Scheduled", "Successfully assigned default/fits to small-1");
@@ -114,7 +115,8 @@ TEST_F(SchedulerIntegration, IgnoresOtherSchedulersAndTaintedNodes) {
   auto& c = *client_;
   auto tainted = node("tainted", "4");
   tainted.as_object()["spec"] = json::object{
-      {"taints", json::array{json::object{{"key", "dedicated"}, {"value", "x"}, {"effect", "NoSchedule"}}}}};
+      {"taints",
+       json::array{json::object{{"key", "dedicated"}, {"value", "x"}, {"effect", "NoSchedule"}}}}};
   ASSERT_TRUE(c.create(kNodes, "", tainted).ok());
   ASSERT_TRUE(c.create(kPods, "default", pod("mine", "100m")).ok());
   ASSERT_TRUE(c.create(kPods, "default", pod("theirs", "100m", {{"schedulerName", "other"}})).ok());

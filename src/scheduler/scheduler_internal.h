@@ -22,8 +22,7 @@ namespace berth::scheduler {
 inline const client::Resource kPods{"", "v1", "pods", true};
 inline const client::Resource kNodes{"", "v1", "nodes", false};
 inline const client::Resource kNamespaces{"", "v1", "namespaces", false};
-inline const client::Resource kPriorityClasses{"scheduling.k8s.io", "v1", "priorityclasses",
-                                              false};
+inline const client::Resource kPriorityClasses{"scheduling.k8s.io", "v1", "priorityclasses", false};
 inline const client::Resource kServices{"", "v1", "services", true};
 inline const client::Resource kReplicaSets{"apps", "v1", "replicasets", true};
 inline const client::Resource kStatefulSets{"apps", "v1", "statefulsets", true};

@@ -67,7 +67,9 @@ class CycleState {
   CycleState(CycleState&&) = default;
   CycleState& operator=(CycleState&&) = default;
 
-  void write(std::string key, std::unique_ptr<StateData> data) { data_[std::move(key)] = std::move(data); }
+  void write(std::string key, std::unique_ptr<StateData> data) {
+    data_[std::move(key)] = std::move(data);
+  }
   template <class T>
   T* read(std::string_view key) const {
     auto it = data_.find(std::string(key));
@@ -127,9 +129,11 @@ class PreScorePlugin : public virtual Plugin {
 
 class ScorePlugin : public virtual Plugin {
  public:
-  virtual int64_t score(const CycleState& state, const PodInfo& pod, const NodeInfo& node) const = 0;
+  virtual int64_t score(const CycleState& state, const PodInfo& pod,
+                        const NodeInfo& node) const = 0;
   // NormalizeScore: map raw scores (one per node, in `nodes` order) into [0, kMaxNodeScore].
-  virtual void normalize(const CycleState&, const PodInfo&, std::vector<int64_t>& /*scores*/) const {}
+  virtual void normalize(const CycleState&, const PodInfo&,
+                         std::vector<int64_t>& /*scores*/) const {}
 };
 
 class ReservePlugin : public virtual Plugin {

@@ -28,7 +28,7 @@ struct Snapshot {
   std::vector<NodeInfoPtr> nodesWithAffinityPods;
   std::vector<NodeInfoPtr> nodesWithRequiredAntiAffinityPods;
   // Labels of namespaces, for affinity terms with a namespaceSelector.
-  std::unordered_map<std::string, core::Labels> namespaceLabels;
+  NamespaceLabels namespaceLabels;
   int64_t generation = 0;  // the cache generation this snapshot reflects
   // The selector of the Services, ReplicaSets and StatefulSets that select a pod (upstream's
   // helper.DefaultSelector), for PodTopologySpread's default constraints; null = none known.
@@ -37,10 +37,6 @@ struct Snapshot {
   const NodeInfo* get(std::string_view name) const {
     auto it = index.find(std::string(name));
     return it == index.end() ? nullptr : nodes[it->second].get();
-  }
-  const core::Labels* labelsOfNamespace(const std::string& ns) const {
-    auto it = namespaceLabels.find(ns);
-    return it == namespaceLabels.end() ? nullptr : &it->second;
   }
   // For tests and benchmarks: a snapshot of these nodes, built as the cache would.
   static Snapshot of(std::vector<NodeInfo> nodes);

@@ -47,8 +47,8 @@ std::vector<NodeSelectorRequirement> requirements(const json::object& o, std::st
     for (const auto& v : *a) {
       if (!v.is_object()) continue;
       const auto& r = v.as_object();
-      out.push_back({core::stringField(r, "key"), core::stringField(r, "operator"),
-                     stringList(r, "values")});
+      out.push_back(
+          {core::stringField(r, "key"), core::stringField(r, "operator"), stringList(r, "values")});
     }
   }
   return out;
@@ -76,6 +76,10 @@ core::Result<AffinityTerm> affinityTerm(const json::object& o, const std::string
   }
   // Neither namespaces nor a namespaceSelector: the term's own pod's namespace.
   if (t.namespaces.empty() && !t.namespaceSelectorSet) t.namespaces.push_back(podNs);
+  std::string id = t.topologyKey + '\0' + (t.selectorSet ? t.selector.toString() : "<nil>") + '\0' +
+                   (t.namespaceSelectorSet ? t.namespaceSelector.toString() : "<nil>");
+  for (const auto& ns : t.namespaces) id += '\0' + ns;
+  t.fingerprint = std::hash<std::string>{}(id);
   return t;
 }
 
@@ -99,8 +103,8 @@ core::Status affinityTerms(const json::object* affinity, std::string_view kind,
       if (!term) continue;
       auto t = affinityTerm(*term, podNs);
       if (!t.ok()) return t.status();
-      preferred.push_back({static_cast<int>(intField(v.as_object(), "weight", 0)),
-                           std::move(t).value()});
+      preferred.push_back(
+          {static_cast<int>(intField(v.as_object(), "weight", 0)), std::move(t).value()});
     }
   }
   return {};
@@ -121,9 +125,8 @@ void parseNodeAffinity(const json::object* affinity, PodInfo& p) {
     for (const auto& v : *pref) {
       if (!v.is_object()) continue;
       const auto* term = core::objectField(v.as_object(), "preference");
-      p.preferredNodeAffinity.push_back(
-          {static_cast<int>(intField(v.as_object(), "weight", 0)),
-           term ? nodeSelectorTerm(*term) : NodeSelectorTerm{}});
+      p.preferredNodeAffinity.push_back({static_cast<int>(intField(v.as_object(), "weight", 0)),
+                                         term ? nodeSelectorTerm(*term) : NodeSelectorTerm{}});
     }
   }
 }
@@ -144,16 +147,16 @@ core::Status parseSpread(const json::object& spec, PodInfo& p) {
       sc.selector = std::move(s).value();
     } else {
       // A null selector matches no pod: require a label no pod can carry.
-      sc.selector = core::LabelSelector::parse("!kubernetes.io/hostname,kubernetes.io/hostname")
-                        .value();
+      sc.selector =
+          core::LabelSelector::parse("!kubernetes.io/hostname,kubernetes.io/hostname").value();
     }
     // matchLabelKeys: the incoming pod's values for these keys narrow the selector.
     for (const auto& key : stringList(c, "matchLabelKeys")) {
       auto it = p.labels.find(key);
       if (it == p.labels.end()) continue;
       std::string text = sc.selector.toString();
-      auto s = core::LabelSelector::parse((text.empty() ? "" : text + ",") + key + "=" +
-                                          it->second);
+      auto s =
+          core::LabelSelector::parse((text.empty() ? "" : text + ",") + key + "=" + it->second);
       if (s.ok()) sc.selector = std::move(s).value();
     }
     sc.minDomains = static_cast<int>(intField(c, "minDomains", 1));
@@ -188,8 +191,8 @@ void parseContainers(const json::object& spec, PodInfo& p) {
         int hostPort = static_cast<int>(intField(pv.as_object(), "hostPort", 0));
         if (hostPort <= 0) continue;
         std::string proto = core::stringField(pv.as_object(), "protocol");
-        p.hostPorts.push_back({proto.empty() ? "TCP" : proto,
-                               core::stringField(pv.as_object(), "hostIP"), hostPort});
+        p.hostPorts.push_back(
+            {proto.empty() ? "TCP" : proto, core::stringField(pv.as_object(), "hostIP"), hostPort});
       }
     }
   });
@@ -236,7 +239,7 @@ Resources Resources::fromList(const json::object* list) {
   Resources r;
   if (!list) return r;
   for (const auto& [k, v] : *list) {
-    std::string text = v.is_string() ? std::string(v.as_string())
+    std::string text = v.is_string()   ? std::string(v.as_string())
                        : v.is_number() ? json::serialize(v)
                                        : std::string();
     if (k == "cpu") {
@@ -267,10 +270,21 @@ std::optional<int64_t> parseQuantity(std::string_view s, int64_t scale) {
   long double value = std::strtold(std::string(num).c_str(), nullptr);
   std::string_view suffix = s.substr(i);
   static const std::pair<std::string_view, long double> kSuffixes[] = {
-      {"", 1},          {"n", 1e-9L},        {"u", 1e-6L},           {"m", 1e-3L},
-      {"k", 1e3L},      {"M", 1e6L},         {"G", 1e9L},            {"T", 1e12L},
-      {"P", 1e15L},     {"E", 1e18L},        {"Ki", 1024.0L},        {"Mi", 1048576.0L},
-      {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L},
+      {"", 1},
+      {"n", 1e-9L},
+      {"u", 1e-6L},
+      {"m", 1e-3L},
+      {"k", 1e3L},
+      {"M", 1e6L},
+      {"G", 1e9L},
+      {"T", 1e12L},
+      {"P", 1e15L},
+      {"E", 1e18L},
+      {"Ki", 1024.0L},
+      {"Mi", 1048576.0L},
+      {"Gi", 1073741824.0L},
+      {"Ti", 1099511627776.0L},
+      {"Pi", 1125899906842624.0L},
       {"Ei", 1152921504606846976.0L}};
   bool found = false;
   for (const auto& [name, mult] : kSuffixes) {
@@ -313,11 +327,18 @@ bool HostPort::conflicts(const HostPort& o) const {
   return any(ip) || any(o.ip) || ip == o.ip;
 }
 
-bool AffinityTerm::matches(const PodInfo& pod, const core::Labels* nsLabels) const {
+bool AffinityTerm::matches(const PodInfo& pod, const NamespaceLabels* namespaceLabels) const {
   if (!selectorSet) return false;
-  bool nsOk = std::find(namespaces.begin(), namespaces.end(), pod.ns) != namespaces.end();
+  bool nsOk = namespaces.size() == 1
+                  ? namespaces[0] == pod.ns
+                  : std::find(namespaces.begin(), namespaces.end(), pod.ns) != namespaces.end();
   if (!nsOk && namespaceSelectorSet) {
-    nsOk = namespaceSelector.empty() || (nsLabels && namespaceSelector.matches(*nsLabels));
+    if (namespaceSelector.empty()) {
+      nsOk = true;
+    } else if (namespaceLabels) {
+      auto it = namespaceLabels->find(pod.ns);
+      nsOk = it != namespaceLabels->end() && namespaceSelector.matches(it->second);
+    }
   }
   return nsOk && selector.matches(pod.labels);
 }
@@ -341,6 +362,9 @@ core::Result<PodInfoPtr> parsePod(ObjectPtr pod) {
   p->creationTimestamp = core::stringField(*meta, "creationTimestamp");
   p->terminating = meta->contains("deletionTimestamp") && !meta->at("deletionTimestamp").is_null();
   p->labels = core::labelsOf(o);
+  std::string id = p->ns;
+  for (const auto& [k, v] : p->labels) id += '\0' + k + '=' + v;
+  p->labelsFingerprint = std::hash<std::string>{}(id);
   p->nodeName = core::stringField(*spec, "nodeName");
   p->schedulerName = core::stringField(*spec, "schedulerName");
   if (p->schedulerName.empty()) p->schedulerName = "default-scheduler";
@@ -368,8 +392,8 @@ core::Result<PodInfoPtr> parsePod(ObjectPtr pod) {
   parseContainers(*spec, *p);
   const auto* affinity = core::objectField(*spec, "affinity");
   parseNodeAffinity(affinity, *p);
-  if (auto st = affinityTerms(affinity, "podAffinity", p->ns, p->requiredAffinity,
-                              p->preferredAffinity);
+  if (auto st =
+          affinityTerms(affinity, "podAffinity", p->ns, p->requiredAffinity, p->preferredAffinity);
       !st.ok())
     return st;
   if (auto st = affinityTerms(affinity, "podAntiAffinity", p->ns, p->requiredAntiAffinity,
@@ -419,7 +443,8 @@ void NodeInfo::addPod(PodInfoPtr pod) {
 }
 
 bool NodeInfo::removePod(const std::string& uid) {
-  auto it = std::find_if(pods.begin(), pods.end(), [&](const PodInfoPtr& p) { return p->uid == uid; });
+  auto it =
+      std::find_if(pods.begin(), pods.end(), [&](const PodInfoPtr& p) { return p->uid == uid; });
   if (it == pods.end()) return false;
   const PodInfo& pod = **it;
   requested.sub(pod.requests);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/labels.h"
@@ -75,17 +76,23 @@ struct PreferredSchedulingTerm {
   NodeSelectorTerm term;
 };
 
+// Labels of every namespace, by name (for namespaceSelector terms).
+using NamespaceLabels = std::unordered_map<std::string, core::Labels>;
+
 // v1.PodAffinityTerm.
 struct AffinityTerm {
   core::LabelSelector selector;
-  bool selectorSet = false;  // a null labelSelector matches no pod
+  bool selectorSet = false;             // a null labelSelector matches no pod
   std::vector<std::string> namespaces;  // empty and no namespaceSelector = the pod's namespace
   bool namespaceSelectorSet = false;
   core::LabelSelector namespaceSelector;  // matched against Namespace labels; empty = all
   std::string topologyKey;
-  // Whether `pod` is matched by this term (namespace and labels). `nsLabels` are the labels of
-  // the pod's namespace (only consulted with a namespaceSelector).
-  bool matches(const struct PodInfo& pod, const core::Labels* nsLabels) const;
+  // Identifies the term's content (selector, namespaces, topology key): equal terms of pods of
+  // one workload share it, so a cycle can match each distinct term once.
+  uint64_t fingerprint = 0;
+  // Whether `pod` is matched by this term (namespace and labels). `namespaceLabels` is only
+  // consulted for a namespaceSelector (null = no namespace labels known).
+  bool matches(const struct PodInfo& pod, const NamespaceLabels* namespaceLabels) const;
 };
 struct WeightedAffinityTerm {
   int weight = 0;
@@ -107,12 +114,13 @@ struct PodInfo {
   std::string ns, name, uid, nodeName, schedulerName, nominatedNodeName, resourceVersion;
   std::string creationTimestamp;  // RFC 3339; sorts chronologically as text
   int32_t priority = 0;
-  bool priorityUnset = false;      // spec.priority absent (not resolved by admission)
+  bool priorityUnset = false;  // spec.priority absent (not resolved by admission)
   std::string priorityClassName;
   bool preemptNever = false;  // preemptionPolicy Never
   bool terminating = false;   // metadata.deletionTimestamp set
   bool finished = false;      // phase Succeeded or Failed
   core::Labels labels;
+  uint64_t labelsFingerprint = 0;  // namespace + labels: pods of one workload share it
   Resources requests;         // what the pod occupies: max(sum(containers), max(init)) + overhead
   Resources nonZeroRequests;  // for scoring: unset CPU/memory count 100m / 200Mi, as upstream
   std::map<std::string, std::string> nodeSelector;
@@ -143,7 +151,7 @@ struct NodeInfo {
   bool unschedulable = false;
   Resources allocatable;
   std::vector<PodInfoPtr> pods;
-  int podsWithAffinity = 0;               // pods here with any inter-pod (anti-)affinity
+  int podsWithAffinity = 0;  // pods here with any inter-pod (anti-)affinity
   int podsWithRequiredAntiAffinity = 0;
   Resources requested;         // sum of the pods' requests
   Resources nonZeroRequested;  // the same with scoring defaults

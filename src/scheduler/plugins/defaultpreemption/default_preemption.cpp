@@ -24,8 +24,7 @@ PostFilterResult failure(std::string message) {
 }  // namespace
 
 std::optional<std::vector<PodInfoPtr>> DefaultPreemption::selectVictims(
-    const CycleState& state, const PodInfo& pod, const NodeInfo& node,
-    const Snapshot& snap) const {
+    const CycleState& state, const PodInfo& pod, const NodeInfo& node, const Snapshot& snap) const {
   NodeInfo trial = node;
   CycleState s = state.clone();
   std::vector<PodInfoPtr> potential;
@@ -52,8 +51,7 @@ std::optional<std::vector<PodInfoPtr>> DefaultPreemption::selectVictims(
 }
 
 PostFilterResult DefaultPreemption::postFilter(CycleState& state, const PodInfo& pod,
-                                               const Snapshot& snap,
-                                               const NodeToStatus& filtered) {
+                                               const Snapshot& snap, const NodeToStatus& filtered) {
   if (pod.preemptNever) return failure("preemption: not eligible due to preemptionPolicy=Never");
   // A pod whose earlier preemption is still in progress waits for it instead of evicting more
   // (upstream's PodEligibleToPreemptOthers).

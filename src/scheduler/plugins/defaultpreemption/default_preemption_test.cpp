@@ -76,15 +76,17 @@ TEST(DefaultPreemption, NoVictimsMessageAsUpstream) {
   FakeHandle h;
   DefaultPreemption dp(h);
   CycleState s;
-  NodeToStatus filtered{{"a", PluginStatus::unschedulable("Insufficient cpu")},
-                        {"b", PluginStatus::unresolvable("node(s) didn't match Pod's node affinity/selector")}};
+  NodeToStatus filtered{
+      {"a", PluginStatus::unschedulable("Insufficient cpu")},
+      {"b", PluginStatus::unresolvable("node(s) didn't match Pod's node affinity/selector")}};
   auto r = dp.postFilter(s, *prio("p", "1", 100), snap, filtered);
   EXPECT_FALSE(r.status.ok());
   EXPECT_EQ(r.status.reasons[0],
             "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, "
             "1 Preemption is not helpful for scheduling");
   EXPECT_TRUE(h.evicted.empty());
-  auto never = testing::podWithRequests("n", "1", "", R"("priority":2000,"preemptionPolicy":"Never")");
+  auto never =
+      testing::podWithRequests("n", "1", "", R"("priority":2000,"preemptionPolicy":"Never")");
   EXPECT_FALSE(dp.postFilter(s, *never, snap, filtered).status.ok());
   EXPECT_TRUE(h.evicted.empty());
 }

@@ -39,22 +39,46 @@ const std::string* label(const NodeInfo& node, const std::string& key) {
   return it == node.labels.end() ? nullptr : &it->second;
 }
 
+// Selector results within one PreFilter: pods of one workload carry equal terms and equal
+// labels, so each distinct (term, labels) pair is evaluated once and then looked up. Keys are
+// 64-bit fingerprints (types.h).
+struct MatchMemo {
+  std::unordered_map<uint64_t, bool> existingTerms;  // existing pod's term fingerprint
+  std::vector<std::unordered_map<uint64_t, bool>> ownAffinity, ownAnti;  // by labels fingerprint
+};
+
+bool memoized(std::unordered_map<uint64_t, bool>* memo, uint64_t key, auto compute) {
+  if (!memo) return compute();
+  auto [it, fresh] = memo->try_emplace(key, false);
+  if (fresh) it->second = compute();
+  return it->second;
+}
+
 // Adds `delta` for one existing pod on `node` (the counts PreFilter keeps).
 void account(FilterState& s, const PodInfo& pod, const PodInfo& existing, const NodeInfo& node,
-             const Snapshot& snap, int64_t delta) {
-  const core::Labels* podNs = snap.labelsOfNamespace(pod.ns);
-  const core::Labels* existingNs = snap.labelsOfNamespace(existing.ns);
+             const Snapshot& snap, int64_t delta, MatchMemo* memo = nullptr) {
+  const NamespaceLabels* ns = &snap.namespaceLabels;
   for (const auto& t : existing.requiredAntiAffinity) {
-    if (!t.matches(pod, podNs)) continue;
-    if (const auto* v = label(node, t.topologyKey)) s.existingAntiAffinity[pairKey(t.topologyKey, *v)] += delta;
+    if (!memoized(memo ? &memo->existingTerms : nullptr, t.fingerprint,
+                  [&] { return t.matches(pod, ns); }))
+      continue;
+    if (const auto* v = label(node, t.topologyKey))
+      s.existingAntiAffinity[pairKey(t.topologyKey, *v)] += delta;
   }
-  for (const auto& t : pod.requiredAffinity) {
-    if (!t.matches(existing, existingNs)) continue;
+  for (size_t i = 0; i < pod.requiredAffinity.size(); ++i) {
+    const auto& t = pod.requiredAffinity[i];
+    if (!memoized(memo ? &memo->ownAffinity[i] : nullptr, existing.labelsFingerprint,
+                  [&] { return t.matches(existing, ns); }))
+      continue;
     if (const auto* v = label(node, t.topologyKey)) s.affinity[pairKey(t.topologyKey, *v)] += delta;
   }
-  for (const auto& t : pod.requiredAntiAffinity) {
-    if (!t.matches(existing, existingNs)) continue;
-    if (const auto* v = label(node, t.topologyKey)) s.antiAffinity[pairKey(t.topologyKey, *v)] += delta;
+  for (size_t i = 0; i < pod.requiredAntiAffinity.size(); ++i) {
+    const auto& t = pod.requiredAntiAffinity[i];
+    if (!memoized(memo ? &memo->ownAnti[i] : nullptr, existing.labelsFingerprint,
+                  [&] { return t.matches(existing, ns); }))
+      continue;
+    if (const auto* v = label(node, t.topologyKey))
+      s.antiAffinity[pairKey(t.topologyKey, *v)] += delta;
   }
 }
 
@@ -67,10 +91,13 @@ PluginStatus InterPodAffinity::preFilter(CycleState& state, const PodInfo& pod,
   // Without terms of its own only pods with required anti-affinity can reject it.
   const auto& nodes = ownTerms ? snap.nodes : snap.nodesWithRequiredAntiAffinityPods;
   if (!ownTerms && nodes.empty()) return PluginStatus::skip();
+  MatchMemo memo;
+  memo.ownAffinity.resize(pod.requiredAffinity.size());
+  memo.ownAnti.resize(pod.requiredAntiAffinity.size());
   for (const auto& n : nodes) {
     for (const auto& existing : n->pods) {
       if (!ownTerms && existing->requiredAntiAffinity.empty()) continue;
-      account(*s, pod, *existing, *n, snap, 1);
+      account(*s, pod, *existing, *n, snap, 1, &memo);
     }
   }
   std::erase_if(s->existingAntiAffinity, [](const auto& kv) { return kv.second <= 0; });
@@ -131,14 +158,13 @@ PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& po
   return PluginStatus::success();
 }
 
-PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod,
-                                        const Snapshot& snap,
+PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod, const Snapshot& snap,
                                         const std::vector<const NodeInfo*>&) {
   bool ownPreferred = !pod.preferredAffinity.empty() || !pod.preferredAntiAffinity.empty();
   const auto& nodes = ownPreferred ? snap.nodes : snap.nodesWithAffinityPods;
   if (nodes.empty()) return PluginStatus::skip();
   auto s = std::make_unique<ScoreState>();
-  const core::Labels* podNs = snap.labelsOfNamespace(pod.ns);
+  const NamespaceLabels* ns = &snap.namespaceLabels;
   auto add = [&](const NodeInfo& n, const AffinityTerm& t, int64_t w) {
     if (const auto* v = label(n, t.topologyKey)) {
       auto [it, fresh] = s->scores.try_emplace(pairKey(t.topologyKey, *v), 0);
@@ -150,19 +176,18 @@ PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod,
   };
   for (const auto& n : nodes) {
     for (const auto& existing : n->pods) {
-      const core::Labels* exNs = snap.labelsOfNamespace(existing->ns);
       for (const auto& wt : pod.preferredAffinity)
-        if (wt.term.matches(*existing, exNs)) add(*n, wt.term, wt.weight);
+        if (wt.term.matches(*existing, ns)) add(*n, wt.term, wt.weight);
       for (const auto& wt : pod.preferredAntiAffinity)
-        if (wt.term.matches(*existing, exNs)) add(*n, wt.term, -wt.weight);
+        if (wt.term.matches(*existing, ns)) add(*n, wt.term, -wt.weight);
       // The existing pods' terms about the incoming pod count too (symmetry); a required
       // affinity term weighs hardPodAffinityWeight (1, upstream's default).
       for (const auto& t : existing->requiredAffinity)
-        if (t.matches(pod, podNs)) add(*n, t, 1);
+        if (t.matches(pod, ns)) add(*n, t, 1);
       for (const auto& wt : existing->preferredAffinity)
-        if (wt.term.matches(pod, podNs)) add(*n, wt.term, wt.weight);
+        if (wt.term.matches(pod, ns)) add(*n, wt.term, wt.weight);
       for (const auto& wt : existing->preferredAntiAffinity)
-        if (wt.term.matches(pod, podNs)) add(*n, wt.term, -wt.weight);
+        if (wt.term.matches(pod, ns)) add(*n, wt.term, -wt.weight);
     }
   }
   if (s->scores.empty()) return PluginStatus::skip();

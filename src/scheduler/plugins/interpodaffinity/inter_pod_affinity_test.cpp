@@ -46,18 +46,22 @@ TEST(InterPodAffinity, RequiredAntiAffinityByHostname) {
   NodeInfo a = zoned("a", "z1"), b = zoned("b", "z1");
   a.addPod(labelled("web-1", "web", "a"));
   auto snap = Snapshot::of({a, b});
-  auto pod = labelled("web-2", "web", "", term("podAntiAffinity", "required", "web", "kubernetes.io/hostname"));
+  auto pod = labelled("web-2", "web", "",
+                      term("podAntiAffinity", "required", "web", "kubernetes.io/hostname"));
   auto r = filterAll(*pod, snap);
-  EXPECT_EQ(r["a"].reasons, std::vector<std::string>{"node(s) didn't match pod anti-affinity rules"});
+  EXPECT_EQ(r["a"].reasons,
+            std::vector<std::string>{"node(s) didn't match pod anti-affinity rules"});
   EXPECT_TRUE(r["b"].ok());
 }
 
 TEST(InterPodAffinity, ExistingPodsAntiAffinityIsSymmetric) {
   NodeInfo a = zoned("a", "z1"), b = zoned("b", "z2");
-  a.addPod(labelled("db", "db", "a", term("podAntiAffinity", "required", "web", "topology.kubernetes.io/zone")));
+  a.addPod(labelled("db", "db", "a",
+                    term("podAntiAffinity", "required", "web", "topology.kubernetes.io/zone")));
   auto snap = Snapshot::of({a, b});
   auto r = filterAll(*labelled("web", "web", ""), snap);
-  EXPECT_EQ(r["a"].reasons, std::vector<std::string>{"node(s) didn't satisfy existing pods anti-affinity rules"});
+  EXPECT_EQ(r["a"].reasons,
+            std::vector<std::string>{"node(s) didn't satisfy existing pods anti-affinity rules"});
   EXPECT_TRUE(r["b"].ok());
 }
 
@@ -65,13 +69,15 @@ TEST(InterPodAffinity, RequiredAffinityByZoneAndTheFirstPodOfAGroup) {
   NodeInfo a = zoned("a", "z1"), b = zoned("b", "z1"), c = zoned("c", "z2");
   a.addPod(labelled("cache", "cache", "a"));
   auto snap = Snapshot::of({a, b, c});
-  auto pod = labelled("web", "web", "", term("podAffinity", "required", "cache", "topology.kubernetes.io/zone"));
+  auto pod = labelled("web", "web", "",
+                      term("podAffinity", "required", "cache", "topology.kubernetes.io/zone"));
   auto r = filterAll(*pod, snap);
   EXPECT_TRUE(r["a"].ok());
   EXPECT_TRUE(r["b"].ok());  // same zone
   EXPECT_EQ(r["c"].code, Code::kUnschedulableAndUnresolvable);
   // Affinity to its own kind with none running yet: allowed anywhere.
-  auto first = labelled("w1", "w", "", term("podAffinity", "required", "w", "kubernetes.io/hostname"));
+  auto first =
+      labelled("w1", "w", "", term("podAffinity", "required", "w", "kubernetes.io/hostname"));
   auto r2 = filterAll(*first, snap);
   EXPECT_TRUE(r2["c"].ok());
 }
@@ -80,7 +86,8 @@ TEST(InterPodAffinity, PreferredAntiAffinityScoresAwayFromMatches) {
   NodeInfo a = zoned("a", "z1"), b = zoned("b", "z2");
   a.addPod(labelled("web-1", "web", "a"));
   auto snap = Snapshot::of({a, b});
-  auto pod = labelled("web-2", "web", "", term("podAntiAffinity", "preferred", "web", "kubernetes.io/hostname"));
+  auto pod = labelled("web-2", "web", "",
+                      term("podAntiAffinity", "preferred", "web", "kubernetes.io/hostname"));
   InterPodAffinity pl;
   CycleState s;
   std::vector<const NodeInfo*> nodes{snap.get("a"), snap.get("b")};
@@ -96,7 +103,8 @@ TEST(InterPodAffinity, RemovePodExtensionForPreemption) {
   auto victim = labelled("web-1", "web", "a");
   a.addPod(victim);
   auto snap = Snapshot::of({a});
-  auto pod = labelled("web-2", "web", "", term("podAntiAffinity", "required", "web", "kubernetes.io/hostname"));
+  auto pod = labelled("web-2", "web", "",
+                      term("podAntiAffinity", "required", "web", "kubernetes.io/hostname"));
   InterPodAffinity pl;
   CycleState s;
   ASSERT_TRUE(pl.preFilter(s, *pod, snap).ok());

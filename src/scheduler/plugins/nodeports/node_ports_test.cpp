@@ -8,9 +8,10 @@ namespace berth::scheduler::plugins {
 namespace {
 
 PodInfoPtr withPort(const std::string& name, int port, const std::string& extra = "") {
-  return testing::pod(R"({"metadata":{"name":")" + name +
-                      R"("},"spec":{"containers":[{"name":"c","ports":[{"containerPort":80,"hostPort":)" +
-                      std::to_string(port) + extra + "}]}]}}");
+  return testing::pod(
+      R"({"metadata":{"name":")" + name +
+      R"("},"spec":{"containers":[{"name":"c","ports":[{"containerPort":80,"hostPort":)" +
+      std::to_string(port) + extra + "}]}]}}");
 }
 
 TEST(NodePorts, ConflictingHostPortsAreRejected) {

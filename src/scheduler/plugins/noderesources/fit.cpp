@@ -25,7 +25,8 @@ std::vector<std::string> insufficientResources(const PodInfo& pod, const NodeInf
     if (amount == 0) continue;
     auto a = alloc.scalar.find(name);
     auto u = used.scalar.find(name);
-    int64_t free = (a == alloc.scalar.end() ? 0 : a->second) - (u == used.scalar.end() ? 0 : u->second);
+    int64_t free =
+        (a == alloc.scalar.end() ? 0 : a->second) - (u == used.scalar.end() ? 0 : u->second);
     if (amount > free) out.push_back("Insufficient " + name);
   }
   return out;
@@ -48,8 +49,7 @@ int64_t leastRequested(int64_t requested, int64_t capacity) {
 
 }  // namespace
 
-int64_t NodeResourcesFit::score(const CycleState&, const PodInfo& pod,
-                                const NodeInfo& node) const {
+int64_t NodeResourcesFit::score(const CycleState&, const PodInfo& pod, const NodeInfo& node) const {
   // CPU and memory, weight 1 each (upstream's default LeastAllocated resources); requests use
   // the non-zero defaults so empty pods still spread.
   int64_t cpu = leastRequested(node.nonZeroRequested.milliCpu + pod.nonZeroRequests.milliCpu,

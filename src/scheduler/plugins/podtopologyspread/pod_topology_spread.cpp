@@ -74,7 +74,7 @@ void update(FilterState& s, const PodInfo& pod, const PodInfo& other, const Node
 }  // namespace
 
 std::vector<SpreadConstraint> PodTopologySpread::constraintsFor(const PodInfo& pod,
-                                                                 const Snapshot& snap, bool hard) {
+                                                                const Snapshot& snap, bool hard) {
   std::vector<SpreadConstraint> out;
   if (!pod.spreadConstraints.empty()) {
     for (const auto& c : pod.spreadConstraints)

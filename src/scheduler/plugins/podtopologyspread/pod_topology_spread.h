@@ -21,7 +21,8 @@ class PodTopologySpread : public PreFilterPlugin,
                           public ScorePlugin {
  public:
   static constexpr std::string_view kName = "PodTopologySpread";
-  static constexpr std::string_view kReason = "node(s) didn't match pod topology spread constraints";
+  static constexpr std::string_view kReason =
+      "node(s) didn't match pod topology spread constraints";
   static constexpr std::string_view kMissingLabelReason =
       "node(s) didn't match pod topology spread constraints (missing required label)";
 

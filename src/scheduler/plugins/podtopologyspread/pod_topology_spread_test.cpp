@@ -8,16 +8,17 @@ namespace berth::scheduler::plugins {
 namespace {
 
 NodeInfo zoned(const std::string& name, const std::string& zone) {
-  return testing::simpleNode(name, "4", "8Gi",
-                             R"({"kubernetes.io/hostname":")" + name + R"(","zone":")" + zone + R"("})");
+  return testing::simpleNode(
+      name, "4", "8Gi", R"({"kubernetes.io/hostname":")" + name + R"(","zone":")" + zone + R"("})");
 }
 
 PodInfoPtr app(const std::string& name, const std::string& node = "",
                const std::string& when = "DoNotSchedule", int maxSkew = 1) {
-  auto p = testing::pod(R"({"metadata":{"name":")" + name +
-                        R"(","labels":{"app":"x"}},"spec":{"topologySpreadConstraints":[{"maxSkew":)" +
-                        std::to_string(maxSkew) + R"(,"topologyKey":"zone","whenUnsatisfiable":")" + when +
-                        R"(","labelSelector":{"matchLabels":{"app":"x"}}}]}})");
+  auto p =
+      testing::pod(R"({"metadata":{"name":")" + name +
+                   R"(","labels":{"app":"x"}},"spec":{"topologySpreadConstraints":[{"maxSkew":)" +
+                   std::to_string(maxSkew) + R"(,"topologyKey":"zone","whenUnsatisfiable":")" +
+                   when + R"(","labelSelector":{"matchLabels":{"app":"x"}}}]}})");
   return node.empty() ? p : testing::onNode(p, node);
 }
 
@@ -60,7 +61,8 @@ TEST(PodTopologySpread, ScheduleAnywayScoresEmptierDomainsHigher) {
 TEST(PodTopologySpread, DefaultConstraintsUseTheServiceSelector) {
   NodeInfo a = zoned("a", "z1"), b = zoned("b", "z2");
   auto plain = [](const std::string& name, const std::string& node) {
-    auto p = testing::pod(R"({"metadata":{"name":")" + name + R"(","labels":{"app":"svc"}},"spec":{}})");
+    auto p =
+        testing::pod(R"({"metadata":{"name":")" + name + R"(","labels":{"app":"svc"}},"spec":{}})");
     return node.empty() ? p : testing::onNode(p, node);
   };
   a.addPod(plain("p1", "a"));

@@ -25,11 +25,10 @@ class TaintToleration : public FilterPlugin, public ScorePlugin {
     for (const auto& t : node.taints) {
       if (t.effect != "PreferNoSchedule") continue;
       // Only tolerations with no effect or PreferNoSchedule count here (upstream).
-      bool ok = std::any_of(pod.tolerations.begin(), pod.tolerations.end(),
-                            [&](const Toleration& tol) {
-                              return (tol.effect.empty() || tol.effect == "PreferNoSchedule") &&
-                                     tolerates(tol, t);
-                            });
+      bool ok =
+          std::any_of(pod.tolerations.begin(), pod.tolerations.end(), [&](const Toleration& tol) {
+            return (tol.effect.empty() || tol.effect == "PreferNoSchedule") && tolerates(tol, t);
+          });
       if (!ok) ++count;
     }
     return count;
