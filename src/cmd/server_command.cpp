@@ -14,6 +14,7 @@
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
 #include "metrics/metrics.h"
+#include "scheduler/scheduler.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -25,6 +26,7 @@ struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
   bool disableControllers = false;
+  bool disableScheduler = false;
   std::vector<std::string> controllers{"*"};
   std::map<std::string, std::string> controllerFlags;
 };
@@ -100,8 +102,21 @@ int runServer(ServerFlags flags) {
     }
   }
 
+  std::unique_ptr<scheduler::Scheduler> sched;
+  if (!flags.disableScheduler) {
+    scheduler::SchedulerOptions options;
+    options.rest = rest.value();
+    options.metrics = &componentMetrics;
+    sched = std::make_unique<scheduler::Scheduler>(options);
+    if (auto st = sched->start(); !st.ok()) {
+      std::cerr << "berth: scheduler: " << st.message() << "\n";
+      return 1;
+    }
+  }
+
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (sched) sched->stop();
   if (manager) manager->stop();
   server.stop();
   return 0;
@@ -139,6 +154,8 @@ void addServerCommand(CLI::App& app) {
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
+  server->add_flag("--disable-scheduler", flags->disableScheduler,
+                   "Run no scheduler in this process (run `berth scheduler` instead)");
   server
       ->add_option("--controllers", flags->controllers,
                    "Controllers to run: * = the defaults, name = also this one, -name = not this")
