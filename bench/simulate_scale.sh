@@ -5,7 +5,10 @@
 # real kubelet's load: one pod watch connection, a Lease renewal every 10 s, a Node status check
 # every 10 s and a heartbeat every minute. Prints a Markdown table.
 #
-# Settings (environment): NODES (5000), STEADY (seconds of steady state measured, 30),
+# Then, with PODS > 0, that many pods are created (the in-process scheduler binds them, the
+# simulated kubelets run them) and the server's RSS is measured again once all are Running.
+#
+# Settings (environment): NODES (5000), STEADY (seconds of steady state measured, 30), PODS (0),
 # DATASTORE (sqlite), BUILD (./build). Loopback only; stops only the processes it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +16,7 @@ BUILD=${BUILD:-$ROOT/build}
 BERTH=$BUILD/berth
 NODES=${NODES:-5000}
 STEADY=${STEADY:-30}
+PODS=${PODS:-0}
 DATASTORE=${DATASTORE:-sqlite}
 WORK=$(mktemp -d /tmp/berth-simscale.XXXXXX)
 PIDS=()
@@ -82,7 +86,21 @@ SIM_RSS=$(rss_mb "$SPID")
 SIM_FDS=$(conns "$SPID")
 CLIENT_RSS=$(rss_mb "$SIMPID")
 CLIENT_THREADS=$(threads "$SIMPID")
-READY=$("$BUILD/berth" version >/dev/null; KUBECONFIG=$KCFG HOME=$WORK kubectl get nodes --no-headers 2>/dev/null | grep -c ' Ready ' || true)
+READY=$(KUBECONFIG=$KCFG HOME=$WORK kubectl get nodes --no-headers 2>/dev/null | grep -c ' Ready ' || true)
+PODS_LINE=""
+if [ "$PODS" -gt 0 ]; then
+  P0=$(date +%s.%N)
+  CREATED=$(python3 "$ROOT/bench/simulate/pods.py" create "$URL" "$TOKEN" "$PODS")
+  RUNNING=0
+  for _ in $(seq 120); do
+    RUNNING=$(python3 "$ROOT/bench/simulate/pods.py" running "$URL" "$TOKEN")
+    [ "$RUNNING" -ge "$PODS" ] && break
+    sleep 5
+  done
+  P1=$(date +%s.%N)
+  PODS_RSS=$(rss_mb "$SPID")
+  PODS_LINE="With $PODS pods ($CREATED): $RUNNING Running $(echo "$P1 - $P0" | bc | cut -d. -f1) s after the first create; server RSS **$PODS_RSS MB** ($(echo "scale=1; 1024 * ($PODS_RSS - $SIM_RSS) / $PODS" | bc) KB per pod beyond the nodes), simulator RSS $(rss_mb "$SIMPID") MB."
+fi
 kill -TERM "$SIMPID"; wait "$SIMPID" 2>/dev/null || true
 STATS=$(tail -1 "$WORK/sim.log")
 
@@ -101,4 +119,5 @@ cat <<REPORT
 Simulator: registered and watching after ${REGISTER_S%.*} s; $READY nodes Ready in kubectl;
 RSS $CLIENT_RSS MB with $CLIENT_THREADS threads; CPU $SIM_CPU% of one core in the steady state.
 Its summary: \`${STATS#berth simulate: }\`
+$PODS_LINE
 REPORT
