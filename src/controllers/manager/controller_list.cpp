@@ -1,8 +1,10 @@
 #include "controllers/manager/controller_list.h"
 
+#include "controllers/deployment/deployment_controller.h"
 #include "controllers/nodeipam/nodeipam_controller.h"
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
+#include "controllers/replicaset/replica_set_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 
@@ -10,6 +12,7 @@ namespace berth::controllers {
 
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
+      {"deployment", true, newDeploymentController},
       {"nodeipam", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
          return nodeipam::NodeIpamController::createOrDie(ctx);
@@ -19,6 +22,8 @@ const std::vector<ControllerEntry>& controllerList() {
          return std::make_unique<nodelifecycle::NodeLifecycleController>(
              ctx, nodelifecycle::lifecycleOptionsFrom(ctx));
        }},
+      {"replicaset", true, newReplicaSetController},
+      {"replicationcontroller", true, newReplicationControllerController},
       {"taint-eviction-controller", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
          return std::make_unique<nodelifecycle::TaintEvictionController>(ctx);
