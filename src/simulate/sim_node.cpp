@@ -37,8 +37,11 @@ std::string metaField(const json::object& obj, const char* field) {
 SimNode::SimNode(SimContext& ctx, NodeShape shape)
     : ctx_(ctx), strand_(ctx.pool), shape_(std::move(shape)) {}
 
-void SimNode::start() {
-  post([this] { registerNode(); });
+void SimNode::start(TaskPool::Task then) {
+  post([this, then = std::move(then)]() mutable {
+    afterFirstAttempt_ = std::move(then);
+    registerNode();
+  });
 }
 
 void SimNode::after(milliseconds delay, void (SimNode::*step)()) {
@@ -56,6 +59,15 @@ void SimNode::setPaused(bool paused) {
 }
 
 void SimNode::registerNode() {
+  struct AttemptDone {  // runs afterFirstAttempt_ on every way out, once
+    SimNode* self;
+    ~AttemptDone() {
+      if (auto then = std::move(self->afterFirstAttempt_)) {
+        self->afterFirstAttempt_ = nullptr;
+        then();
+      }
+    }
+  } attemptDone{this};
   std::string now = core::nowRfc3339();
   auto created = ctx_.client.create(kNodes, "", makeNode(shape_, now));
   json::value node;
@@ -114,15 +126,21 @@ void SimNode::renewLease() {
     spec["holderIdentity"] = shape_.name;
     res = ctx_.client.update(kLeases, kLeaseNamespace, lease);
   }
-  if (lease_.empty() || (!res.ok() && (res.status().isConflict() || res.status().isNotFound()))) {
-    // First renewal, or someone else wrote it: read it again (create it if missing).
+  if (lease_.empty()) {
+    // First renewal: create it; one left by an earlier run is taken over below.
+    res = ctx_.client.create(kLeases, kLeaseNamespace, makeLease(shape_.name, uid_, now));
+  }
+  if (!res.ok() &&
+      (res.status().isConflict() || res.status().isNotFound() || res.status().isAlreadyExists())) {
+    // Someone else wrote it, or it exists from before: read it again (create it if missing).
     res = ctx_.client.get(kLeases, kLeaseNamespace, shape_.name);
     if (res.ok()) {
       json::object lease = std::move(res).value().as_object();
       json::object wanted = makeLease(shape_.name, uid_, now);
       lease["spec"] = wanted["spec"];
-      if (!lease["metadata"].as_object().contains("ownerReferences"))
-        lease["metadata"].as_object()["ownerReferences"] = wanted["metadata"].at("ownerReferences");
+      const json::value* owners = wanted["metadata"].as_object().if_contains("ownerReferences");
+      if (owners && !lease["metadata"].as_object().contains("ownerReferences"))
+        lease["metadata"].as_object()["ownerReferences"] = *owners;
       res = ctx_.client.update(kLeases, kLeaseNamespace, lease);
     } else if (res.status().isNotFound()) {
       res = ctx_.client.create(kLeases, kLeaseNamespace, makeLease(shape_.name, uid_, now));

@@ -49,7 +49,10 @@ class SimNode {
   SimNode& operator=(const SimNode&) = delete;
 
   const std::string& name() const { return shape_.name; }
-  void start();  // posts the registration; everything else follows from it
+  // Posts the registration; everything else follows from it. `then` runs once the first
+  // registration attempt is over (Simulator chains registrations through it, a few at a time,
+  // so Lease renewals of registered nodes are not queued behind thousands of registrations).
+  void start(TaskPool::Task then = nullptr);
   // A paused node stops renewing its Lease and posting status, pod status included (a kubelet
   // cut off from the API server for those); it still deletes pods marked for deletion.
   void setPaused(bool paused);
@@ -82,6 +85,7 @@ class SimNode {
 
   // Strand-owned state.
   bool registered_ = false;
+  TaskPool::Task afterFirstAttempt_;
   std::string uid_;
   boost::json::object lease_;  // last Lease the server returned (empty: get or create first)
   std::string podCidr_;

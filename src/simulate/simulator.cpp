@@ -47,8 +47,16 @@ core::Status Simulator::start() {
     nodes_.push_back(std::make_unique<SimNode>(*ctx_, std::move(shape)));
   }
   if (!options_.pauseHeartbeatFile.empty()) pollPauseFile();
-  for (auto& n : nodes_) n->start();
+  // A few registration chains, each starting its next node when the previous attempt is over.
+  // Half the workers at most, so renewals of registered nodes keep their pace.
+  int chains = std::min<int>(std::max(1, options_.workers / 2), static_cast<int>(nodes_.size()));
+  for (int c = 0; c < chains; ++c) startChain(static_cast<size_t>(c), static_cast<size_t>(chains));
   return {};
+}
+
+void Simulator::startChain(size_t index, size_t stride) {
+  if (index >= nodes_.size() || stopped_) return;
+  nodes_[index]->start([this, index, stride] { startChain(index + stride, stride); });
 }
 
 void Simulator::pollPauseFile() {

@@ -25,8 +25,8 @@ struct SimulatorOptions {
   client::RestConfig rest;
   int nodes = 1;
   std::string namePrefix = "sim-node-";
-  NodeShape shape;  // name and internalIp are set per node
-  int workers = 4;
+  NodeShape shape;   // name and internalIp are set per node
+  int workers = 32;  // concurrent blocking API calls of all nodes together
   SimTiming timing;
   // Nodes named in this file (one per line) stop renewing Leases and posting status; re-read
   // every second. Empty = none.
@@ -55,6 +55,7 @@ class Simulator {
 
  private:
   void pollPauseFile();
+  void startChain(size_t index, size_t stride);
 
   SimulatorOptions options_;
   std::unique_ptr<client::RestClient> client_;

@@ -133,10 +133,9 @@ void WatchMux::service(uint64_t id) {
       auto got = s.watch->connection().readNonBlocking(buf, sizeof buf);
       if (!got.ok()) {
         ended = true;
-        // A server closing a stream without its final chunk broke it; for an unchunked body
-        // the close is the end.
-        if (got.status().reason() != "ConnectionClosed" || s.decoder.ended() ||
-            s.watch->head().chunked)
+        // A server closing a chunked stream before its final chunk broke it; for an unchunked
+        // body the close is the end.
+        if (got.status().reason() != "ConnectionClosed" || s.watch->head().chunked)
           end = got.status();
         break;
       }

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""pods.py create URL TOKEN COUNT | running URL TOKEN: creates COUNT small pods (no nodeName;
+the scheduler binds them) in namespace default with 8 keep-alive connections, or prints how
+many pods are Running. Part of bench/simulate_scale.sh."""
+import http.client
+import json
+import ssl
+import sys
+import threading
+
+
+def conn(url):
+    host, port = url.split("//")[1].split(":")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return http.client.HTTPSConnection(host, int(port), context=ctx, timeout=120)
+
+
+def create(url, token, start, end, errors):
+    c = conn(url)
+    for i in range(start, end):
+        body = json.dumps({"apiVersion": "v1", "kind": "Pod",
+                           "metadata": {"name": f"bench-{i}", "labels": {"app": "bench"}},
+                           "spec": {"containers": [{"name": "c", "image": "busybox",
+                                                    "resources": {"requests": {"cpu": "10m"}}}]}})
+        c.request("POST", "/api/v1/namespaces/default/pods", body,
+                  {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        if r.status != 201:
+            errors.append(r.status)
+
+
+def running(url, token):
+    c = conn(url)
+    c.request("GET", "/api/v1/namespaces/default/pods?fieldSelector=status.phase%3DRunning",
+              headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    r = c.getresponse()
+    data = json.loads(r.read())
+    print(len(data.get("items", [])))
+
+
+if sys.argv[1] == "create":
+    url, token, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+    errors = []
+    threads = [threading.Thread(target=create, args=(url, token, k * n // 8, (k + 1) * n // 8, errors))
+               for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"created {n - len(errors)} errors {len(errors)}")
+else:
+    running(sys.argv[2], sys.argv[3])
