@@ -4,11 +4,18 @@
 // the process's work sets `exitCode`.
 #include <CLI/CLI.hpp>
 
+namespace berth::kubelet {
+struct AgentOptions;
+}
+
 namespace berth::cmd {
 
 extern int exitCode;
 
 void addServerCommand(CLI::App& app);
 void addControllerManagerCommand(CLI::App& app);
+void addAgentCommand(CLI::App& app);  // also `berth shim`
+// The agent's node flags, shared by `berth agent` and `berth server`.
+void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
 
 }  // namespace berth::cmd

@@ -12,6 +12,7 @@
 #include "cmd/commands.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
+#include "kubelet/agent.h"
 #include "metrics/metrics.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -24,6 +25,8 @@ struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
   bool disableControllers = false;
+  bool disableAgent = false;
+  kubelet::AgentOptions agent;
   std::vector<std::string> controllers{"*"};
 };
 
@@ -97,8 +100,22 @@ int runServer(ServerFlags flags) {
     }
   }
 
+  // The server's own node (named after the host), as k3s runs its agent in the server.
+  std::unique_ptr<kubelet::Agent> agent;
+  if (!flags.disableAgent) {
+    flags.agent.rest = rest.value();
+    flags.agent.dataDir = flags.config.dataDir + "/agent";
+    flags.agent.metrics = &componentMetrics;
+    agent = std::make_unique<kubelet::Agent>(flags.agent);
+    if (auto st = agent->start(); !st.ok()) {
+      std::cerr << "berth: agent: " << st.message() << "\n";
+      return 1;
+    }
+  }
+
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (agent) agent->stop();
   if (manager) manager->stop();
   server.stop();
   return 0;
@@ -140,6 +157,9 @@ void addServerCommand(CLI::App& app) {
                    "Controllers to run: * = the defaults, name = also this one, -name = not this")
       ->delimiter(',')
       ->capture_default_str();
+  server->add_flag("--disable-agent", flags->disableAgent,
+                   "Run no node agent in this process (the control plane alone)");
+  addAgentFlags(*server, flags->agent);
   server->callback([flags] { exitCode = runServer(*flags); });
 }
 
