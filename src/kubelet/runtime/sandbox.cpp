@@ -180,8 +180,9 @@ const std::vector<std::string>& cgroupControllers() {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(kCgroupRoot, ec)) {
       std::string name = e.path().filename();
-      // v1 hierarchies only; "unified" is the (near empty) cgroup2 mount, symlinks are aliases.
-      if (name == "unified" || e.is_symlink() || !e.is_directory()) continue;
+      // Every hierarchy runc creates the container's cgroup in (the v1 ones and the hybrid
+      // layout's cgroup2 "unified"); symlinks (cpu,cpuacct) are aliases.
+      if (e.is_symlink() || !e.is_directory()) continue;
       out.push_back(name);
     }
     return out;
