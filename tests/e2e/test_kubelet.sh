@@ -26,8 +26,10 @@ kubelet_cleanup() {
     "${RUNC[@]}" kill -a "$id" KILL 2>/dev/null
     "${RUNC[@]}" delete -f "$id" 2>/dev/null
   done
-  for p in /proc/[0-9]*; do
-    if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "$WORK"; then kill -9 "${p#/proc/}" 2>/dev/null; fi
+  # ([/]tmp...: a pattern that does not match grep's own command line)
+  for f in $(grep -l -- "[${WORK:0:1}]${WORK:1}" /proc/[0-9]*/cmdline 2>/dev/null); do
+    f=${f#/proc/}
+    kill -9 "${f%/cmdline}" 2>/dev/null
   done
   sleep 0.2
   for d in "$AGENT"/pods/*/; do
@@ -67,14 +69,14 @@ phase_is() { [ "$(jp "$1" '{.status.phase}')" == "$2" ]; }
 restarts_at_least() { [ "$(jp "$1" '{.status.containerStatuses[0].restartCount}')" -ge "$2" ] 2>/dev/null; }
 container_id() { jp "$1" '{.status.containerStatuses[0].containerID}' | sed 's|berth://||'; }
 
-echo "== node"
+echo "== node (t=$SECONDS)"
 expect_out "the node registers and is Ready" "kt-node +Ready" k get nodes
 expect_out "its lease is renewed in kube-node-lease" "kt-node" \
   k get lease -n kube-node-lease kt-node -o jsonpath='{.spec.holderIdentity}'
 expect_out "capacity from the host (pods 110, cpu, memory)" '^110 [0-9]+ [0-9]+Ki$' \
   k get node kt-node -o jsonpath='{.status.capacity.pods} {.status.capacity.cpu} {.status.capacity.memory}'
 
-echo "== the lecture's pod"
+echo "== the lecture's pod (t=$SECONDS)"
 cat >"$WORK/pod.yml" <<YAML
 apiVersion: v1
 kind: Pod
@@ -113,7 +115,7 @@ expect_out "resolv.conf points at the cluster DNS" \
 expect_out "/etc/hosts names the pod" "$IP\s+myapp" "${RUNC[@]}" exec "$CID" cat /etc/hosts
 expect_out "the UTS namespace's hostname is the pod's name" "^myapp$" "${RUNC[@]}" exec "$CID" hostname
 
-echo "== restarts"
+echo "== restarts (t=$SECONDS)"
 PID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$AGENT/containers/$CID/started")
 kill -9 "$PID"
 if wait_for 10 restarts_at_least myapp 1; then pass "killing the container's process restarts it"; else fail "restart after kill" "$(k describe pod myapp)"; fi
@@ -160,7 +162,7 @@ if wait_for 20 phase_is oom Failed; then pass "a container over its memory limit
 expect_out "and is reported OOMKilled (137)" "^OOMKilled 137$" \
   k get pod oom -o jsonpath='{.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}'
 
-echo "== pod to pod"
+echo "== pod to pod (t=$SECONDS)"
 cat >"$WORK/client.yml" <<YAML
 apiVersion: v1
 kind: Pod
@@ -179,7 +181,71 @@ k create -f "$WORK/client.yml" >/dev/null
 if wait_for 15 phase_is client Succeeded; then pass "a pod reaches another by pod IP"; else fail "pod to pod" "$(k describe pod client)"; fi
 expect_out "and got its answer" "stdout F myapp$" cat "$AGENT"/logs/default_client_*/get/0.log
 
-echo "== deletion leaves nothing behind"
+echo "== init containers, env and volumes (t=$SECONDS)"
+cat >"$WORK/vols.yml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {greeting: hello}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sec}
+data: {password: czNjcmV0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vols, labels: {tier: web}}
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: 1
+  initContainers:
+    - name: init
+      image: busybox
+      command: ["sh", "-c", "echo init-ran > /work/init.txt"]
+      volumeMounts: [{name: scratch, mountPath: /work}]
+  containers:
+    - name: app
+      image: busybox
+      command: ["sh", "-c", "echo GREETING=$GREETING POD=$POD_NAME; exec sleep 3600"]
+      env:
+        - name: GREETING
+          valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}
+        - name: POD_NAME
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+      volumeMounts:
+        - {name: scratch, mountPath: /work}
+        - {name: cfg, mountPath: /etc/cfg}
+        - {name: sec, mountPath: /etc/sec}
+        - {name: info, mountPath: /etc/info}
+        - {name: mem, mountPath: /mem}
+  volumes:
+    - {name: scratch, emptyDir: {}}
+    - {name: mem, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
+    - {name: cfg, configMap: {name: cfg}}
+    - {name: sec, secret: {secretName: sec}}
+    - name: info
+      downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+YAML
+k create -f "$WORK/vols.yml" >/dev/null
+if wait_for 15 phase_is vols Running; then pass "a pod with an init container and volumes runs"; else fail "vols Running" "$(k describe pod vols)"; fi
+expect_out "the init container completed first" "^Completed$" \
+  k get pod vols -o jsonpath='{.status.initContainerStatuses[0].state.terminated.reason}'
+VCID=$(container_id vols)
+vexec() { "${RUNC[@]}" exec "$VCID" "$@"; }
+expect_out "emptyDir is shared with the init container" "^init-ran$" vexec cat /work/init.txt
+expect_out "env from a configMap key and a fieldRef" "stdout F GREETING=hello POD=vols$" \
+  cat "$AGENT"/logs/default_vols_*/app/0.log
+expect_out "configMap volume" "^hello$" vexec cat /etc/cfg/greeting
+expect_out "secret volume (decoded)" "^s3cret$" vexec cat /etc/sec/password
+expect_out "downwardAPI labels" '^tier="web"$' vexec cat /etc/info/labels
+expect_out "emptyDir medium Memory is a tmpfs of sizeLimit" "tmpfs +8192 " vexec df -k /mem
+k patch configmap cfg -p '{"data":{"greeting":"updated"}}' >/dev/null
+cm_updated() { [ "$(vexec cat /etc/cfg/greeting)" == "updated" ]; }
+start=$SECONDS
+if wait_for 20 cm_updated; then pass "a configMap update reaches the running pod ($((SECONDS - start)) s)"; else fail "configMap update"; fi
+
+echo "== deletion leaves nothing behind (t=$SECONDS)"
 UID_=$(jp myapp '{.metadata.uid}')
 CIDS=$(jp myapp '{.status.containerStatuses[0].containerID}')
 expect_ok "kubectl delete pod myapp" k delete pod myapp --timeout=30s
@@ -191,12 +257,10 @@ expect_eq "no pod directory (namespaces, volumes)" "" "$(ls -d "$AGENT/pods/$UID
 expect_eq "no mounts of it in the node's mount namespace" "" \
   "$(grep -E "$UID_|${CIDS#berth://}" /proc/"$SERVER_PID"/mountinfo)"
 expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx "$IP")"
-shims=0
-for p in /proc/[0-9]*; do
-  { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "${CIDS#berth://}" && shims=$((shims + 1))
-done
+CID0=${CIDS#berth://}
+shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
 expect_eq "no processes of it" 0 "$shims"
-for p in liveness oom client; do k delete pod "$p" --grace-period=0 --force >/dev/null 2>&1; done
+k delete pod liveness oom client vols --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
 
