@@ -112,6 +112,18 @@ void PodManager::recover() {
     c.current = inst;
     c.startupDone = c.ready = running(c);
   }
+  // Sandboxes whose pins this mount namespace cannot see are pinned again from a running
+  // container, so the pod keeps its namespaces and IP.
+  for (auto& [uid, rec] : records_) {
+    if (rec->sandboxReady || rec->ip.empty() || rec->hostNetwork) continue;
+    for (auto& [name, c] : rec->containers) {
+      if (!running(c) || c.current->started->pid <= 0) continue;
+      if (runtime::repinPodNamespaces(rec->dir, c.current->started->pid).ok()) {
+        rec->sandboxReady = true;
+        break;
+      }
+    }
+  }
 }
 
 std::vector<std::string> PodManager::knownKeys() {

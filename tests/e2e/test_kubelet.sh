@@ -46,15 +46,19 @@ trap kubelet_cleanup EXIT
 
 # The server (and with it the agent) in the test's network namespace.
 PORT=$(free_port)
-ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-  --secure-port "$PORT" --node-name kt-node >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
 export KUBECONFIG=$DATA/admin.kubeconfig
 k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
-for _ in $(seq 1 100); do
-  [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_node_server() {
+  ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
+    --secure-port "$PORT" --node-name kt-node >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+start_node_server
 
 # wait_for SECONDS CMD...: until the command succeeds.
 wait_for() {
@@ -244,6 +248,17 @@ k patch configmap cfg -p '{"data":{"greeting":"updated"}}' >/dev/null
 cm_updated() { [ "$(vexec cat /etc/cfg/greeting)" == "updated" ]; }
 start=$SECONDS
 if wait_for 20 cm_updated; then pass "a configMap update reaches the running pod ($((SECONDS - start)) s)"; else fail "configMap update"; fi
+
+echo "== agent restart (t=$SECONDS)"
+RCID=$(container_id myapp)
+RCOUNT=$(jp myapp '{.status.containerStatuses[0].restartCount}')
+stop_server
+PORT=$(free_port)  # the old port may still be held for a moment
+start_node_server || fail "the server restarts" "$(tail -5 "$WORK/server.log")"
+sleep 2
+expect_out "after an agent restart the pod keeps running, same IP, no restart" "^Running $IP $RCOUNT berth://$RCID$" \
+  k get pod myapp -o jsonpath='{.status.phase} {.status.podIP} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].containerID}'
+expect_out "and still answers" "^myapp$" ip netns exec "$NS" timeout 5 busybox wget -qO- "http://$IP:5000/hostname"
 
 echo "== deletion leaves nothing behind (t=$SECONDS)"
 UID_=$(jp myapp '{.metadata.uid}')

@@ -121,6 +121,25 @@ core::Status createPodNamespaces(const std::string& podDir, const std::string& h
   return st;
 }
 
+core::Status repinPodNamespaces(const std::string& podDir, int pid) {
+  removePodNamespaces(podDir);
+  auto paths = podNamespacePaths(podDir);
+  std::error_code ec;
+  fs::create_directories(podDir + "/ns", ec);
+  const char* kinds[] = {"net", "ipc", "uts"};
+  const std::string* targets[] = {&paths.net, &paths.ipc, &paths.uts};
+  for (int i = 0; i < 3; ++i) {
+    std::string src = "/proc/" + std::to_string(pid) + "/ns/" + kinds[i];
+    if (!touch(*targets[i]) ||
+        ::mount(src.c_str(), targets[i]->c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      auto st = errnoStatus("pin " + src);
+      removePodNamespaces(podDir);
+      return st;
+    }
+  }
+  return {};
+}
+
 void removePodNamespaces(const std::string& podDir) {
   auto p = podNamespacePaths(podDir);
   for (const auto* path : {&p.net, &p.ipc, &p.uts}) {

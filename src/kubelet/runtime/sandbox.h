@@ -23,6 +23,10 @@ PodNamespaces podNamespacePaths(const std::string& podDir);
 // Creates and pins fresh net/ipc/uts namespaces (UTS hostname = `hostname`), idempotent: an
 // already pinned set is kept.
 core::Status createPodNamespaces(const std::string& podDir, const std::string& hostname);
+// Pins the namespaces a running process of the pod (a container's init, `pid`) is in again:
+// after an agent restart in a fresh mount namespace the old pins are out of sight, but the
+// pod's containers still hold its namespaces.
+core::Status repinPodNamespaces(const std::string& podDir, int pid);
 // Unmounts and removes the pinned namespaces (the namespaces die with their last user).
 void removePodNamespaces(const std::string& podDir);
 bool namespacesPinned(const std::string& podDir);
