@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
 
   berth::cmd::addServerCommand(app);
   berth::cmd::addControllerManagerCommand(app);
+  berth::cmd::addSchedulerCommand(app);
+  berth::cmd::addSimulateCommand(app);
+  berth::cmd::addImagesCommand(app);
   berth::cmd::addAgentCommand(app);
 
   auto* version = app.add_subcommand("version", "Print the version");

@@ -1,11 +1,33 @@
 #include "controllers/manager/controller_list.h"
 
+#include "controllers/deployment/deployment_controller.h"
+#include "controllers/nodeipam/nodeipam_controller.h"
+#include "controllers/nodelifecycle/nodelifecycle_controller.h"
+#include "controllers/nodelifecycle/taint_eviction_controller.h"
+#include "controllers/replicaset/replica_set_controller.h"
+
 // One include and one entry per controller (keep both lists sorted by name).
 
 namespace berth::controllers {
 
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
+      {"deployment", true, newDeploymentController},
+      {"nodeipam", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return nodeipam::NodeIpamController::createOrDie(ctx);
+       }},
+      {"nodelifecycle", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return std::make_unique<nodelifecycle::NodeLifecycleController>(
+             ctx, nodelifecycle::lifecycleOptionsFrom(ctx));
+       }},
+      {"replicaset", true, newReplicaSetController},
+      {"replicationcontroller", true, newReplicationControllerController},
+      {"taint-eviction-controller", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return std::make_unique<nodelifecycle::TaintEvictionController>(ctx);
+       }},
   };
   return list;
 }
