@@ -14,14 +14,11 @@ extern int exitCode;
 
 void addServerCommand(CLI::App& app);
 void addControllerManagerCommand(CLI::App& app);
-<<<<<<< HEAD
-void addAgentCommand(CLI::App& app);  // also `berth shim`
-// The agent's node flags, shared by `berth agent` and `berth server`.
-void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
-=======
 void addSchedulerCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addImagesCommand(CLI::App& app);
->>>>>>> main
+void addAgentCommand(CLI::App& app);  // also `berth shim`
+// The agent's node flags, shared by `berth agent` and `berth server`.
+void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
 
 }  // namespace berth::cmd
