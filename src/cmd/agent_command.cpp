@@ -45,6 +45,7 @@ int runAgent(AgentFlags flags) {
       o.rest.caPem = ss.str();
     }
   }
+  if (o.registryConfig.empty()) o.registryConfig = o.dataDir + "/registries.yaml";
   kubelet::Agent agent(o);
   if (auto st = agent.start(); !st.ok()) {
     std::cerr << "berth agent: " << st.message() << "\n";
@@ -64,6 +65,10 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--pod-cidr", o.podCidr, "Pod CIDR while the Node has no spec.podCIDR")
       ->capture_default_str();
   cmd.add_option("--node-ip", o.nodeIP, "The node's InternalIP (default: detected)");
+  cmd.add_option("--registry-config", o.registryConfig,
+                 "registries.yaml (k3s format) for image pulls (default: <data-dir>/registries.yaml)");
+  cmd.add_flag("--busybox-images", o.busyboxImages,
+               "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,
                "Attach pod networks (bridge berth0) even in the host's own network namespace");
 }

@@ -122,6 +122,8 @@ int runServer(ServerFlags flags) {
   if (!flags.disableAgent) {
     flags.agent.rest = rest.value();
     flags.agent.dataDir = flags.config.dataDir + "/agent";
+    if (flags.agent.registryConfig.empty())
+      flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
     flags.agent.metrics = &componentMetrics;
     agent = std::make_unique<kubelet::Agent>(flags.agent);
     if (auto st = agent->start(); !st.ok()) {

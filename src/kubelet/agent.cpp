@@ -8,6 +8,8 @@
 #include <iostream>
 
 #include "kubelet/busybox_images.h"
+#include "kubelet/images/local_image_service.h"
+#include "kubelet/images/registries_config.h"
 #include "kubelet/runtime/sandbox.h"
 #include "kubelet/runtime/shim.h"
 
@@ -104,10 +106,16 @@ core::Status Agent::start() {
   if (!rest.ok()) return rest.status();
   rest_ = std::move(*rest);
   events_ = std::make_unique<client::EventRecorder>(*rest_, "kubelet", o_.nodeName);
-  if (!o_.images) {
-    ownImages_ = std::make_unique<BusyboxImageService>(o_.dataDir + "/images/busybox");
-    o_.images = ownImages_.get();
+  if (!o_.images && o_.busyboxImages) {
+    ownImages_ = std::make_unique<BusyboxImageService>(o_.dataDir + "/busybox-image");
+  } else if (!o_.images) {
+    auto registries = images::loadRegistriesConfig(o_.registryConfig);
+    if (!registries.ok()) return registries.status();
+    auto store = images::LocalImageService::open({o_.dataDir + "/images", *registries});
+    if (!store.ok()) return store.status();
+    ownImages_ = std::move(*store);
   }
+  if (!o_.images) o_.images = ownImages_.get();
   facts_ = probeHost(o_.dataDir, o_.nodeIP);
   network::CniOptions cni;
   cni.binDir = o_.cniBinDir;

@@ -38,7 +38,11 @@ struct AgentOptions {
   bool allowHostNetworkNamespace = false;
   int workers = 4;
   std::chrono::seconds heartbeat{10};
-  images::ImageService* images = nullptr;  // null = a busybox-only stand-in (busybox_images.h)
+  // null = the node's image store (LocalImageService under <dataDir>/images, registries from
+  // registryConfig); busyboxImages = every image is the host's busybox (busybox_images.h).
+  images::ImageService* images = nullptr;
+  std::string registryConfig;  // k3s-style registries.yaml; missing file = no mirrors
+  bool busyboxImages = false;
   metrics::Registry* metrics = nullptr;
 };
 

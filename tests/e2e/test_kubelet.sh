@@ -44,6 +44,11 @@ kubelet_cleanup() {
 }
 trap kubelet_cleanup EXIT
 
+# Test images (built from busybox-static, no network) in the node's image store.
+bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
+"$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
+  { echo "cannot import the test images" >&2; exit 1; }
+
 # The server (and with it the agent) in the test's network namespace.
 PORT=$(free_port)
 export KUBECONFIG=$DATA/admin.kubeconfig
@@ -93,7 +98,7 @@ spec:
   terminationGracePeriodSeconds: 2
   containers:
     - name: myapp
-      image: trxuk/clus-1999-app1:latest
+      image: berth-test/web:1.0  # the lecture's trxuk/clus-1999-app1 is not available offline
       command: ["sh", "-c", "echo serving on \$(hostname); exec httpd -f -p 5000 -h /etc"]
 YAML
 expect_ok "kubectl create -f pod.yml" k create -f "$WORK/pod.yml"
@@ -136,7 +141,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
     - name: app
-      image: busybox
+      image: berth-test/busybox:1.0
       command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"]
       livenessProbe:
         exec: {command: ["cat", "/tmp/healthy"]}
@@ -157,7 +162,7 @@ spec:
   restartPolicy: Never
   containers:
     - name: hog
-      image: busybox
+      image: berth-test/busybox:1.0
       command: ["sh", "-c", "head -c 200m /dev/zero | tail"]
       resources: {limits: {memory: 32Mi}}
 YAML
@@ -176,7 +181,7 @@ spec:
   restartPolicy: Never
   containers:
     - name: get
-      image: busybox
+      image: berth-test/busybox:1.0
       command: ["sh", "-c", "timeout 5 wget -qO- http://\$(SERVER_IP):5000/hostname"]
       env:
         - {name: SERVER_IP, value: "$IP"}
@@ -205,12 +210,12 @@ spec:
   terminationGracePeriodSeconds: 1
   initContainers:
     - name: init
-      image: busybox
+      image: berth-test/busybox:1.0
       command: ["sh", "-c", "echo init-ran > /work/init.txt"]
       volumeMounts: [{name: scratch, mountPath: /work}]
   containers:
     - name: app
-      image: busybox
+      image: berth-test/busybox:1.0
       command: ["sh", "-c", "echo GREETING=$GREETING POD=$POD_NAME; exec sleep 3600"]
       env:
         - name: GREETING
