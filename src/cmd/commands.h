@@ -4,6 +4,10 @@
 // the process's work sets `exitCode`.
 #include <CLI/CLI.hpp>
 
+namespace berth::kubelet {
+struct AgentOptions;
+}
+
 namespace berth::cmd {
 
 extern int exitCode;
@@ -14,5 +18,8 @@ void addSchedulerCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addImagesCommand(CLI::App& app);
 void addStreamingHarnessCommand(CLI::App& app);  // hidden, tests only
+void addAgentCommand(CLI::App& app);  // also `berth shim`
+// The agent's node flags, shared by `berth agent` and `berth server`.
+void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
 
 }  // namespace berth::cmd

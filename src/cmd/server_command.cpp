@@ -16,6 +16,7 @@
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
+#include "kubelet/agent.h"
 #include "metrics/metrics.h"
 #include "scheduler/scheduler.h"
 #include "store/memory/memory_store.h"
@@ -29,6 +30,8 @@ struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
   bool disableControllers = false;
+  bool disableAgent = false;
+  kubelet::AgentOptions agent;
   bool disableScheduler = false;
   std::vector<std::string> controllers{"*"};
   std::map<std::string, std::string> controllerFlags;
@@ -131,8 +134,24 @@ int runServer(ServerFlags flags) {
     }
   }
 
+  // The server's own node (named after the host), as k3s runs its agent in the server.
+  std::unique_ptr<kubelet::Agent> agent;
+  if (!flags.disableAgent) {
+    flags.agent.rest = rest.value();
+    flags.agent.dataDir = flags.config.dataDir + "/agent";
+    if (flags.agent.registryConfig.empty())
+      flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
+    flags.agent.metrics = &componentMetrics;
+    agent = std::make_unique<kubelet::Agent>(flags.agent);
+    if (auto st = agent->start(); !st.ok()) {
+      std::cerr << "berth: agent: " << st.message() << "\n";
+      return 1;
+    }
+  }
+
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (agent) agent->stop();
   if (sched) sched->stop();
   if (manager) manager->stop();
   server.stop();
@@ -178,6 +197,9 @@ void addServerCommand(CLI::App& app) {
                    "Controllers to run: * = the defaults, name = also this one, -name = not this")
       ->delimiter(',')
       ->capture_default_str();
+  server->add_flag("--disable-agent", flags->disableAgent,
+                   "Run no node agent in this process (the control plane alone)");
+  addAgentFlags(*server, flags->agent);
   server->callback([flags] { exitCode = runServer(*flags); });
 }
 

@@ -1,0 +1,102 @@
+// `berth agent --server URL --token T`: the node agent (kubelet) alone, joining a cluster whose
+// API server runs elsewhere; and `berth shim`, the per-container process the agent starts.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cmd/commands.h"
+#include "cmd/signals.h"
+#include "kubelet/agent.h"
+#include "kubelet/runtime/shim.h"
+
+namespace berth::cmd {
+
+namespace {
+
+struct AgentFlags {
+  std::string server, token, kubeconfig, caFile;
+  kubelet::AgentOptions options;
+};
+
+int runAgent(AgentFlags flags) {
+  auto signals = blockShutdownSignals();
+  auto& o = flags.options;
+  if (!flags.kubeconfig.empty()) {
+    auto rest = client::loadKubeconfig(flags.kubeconfig);
+    if (!rest.ok()) {
+      std::cerr << "berth agent: " << rest.status().message() << "\n";
+      return 1;
+    }
+    o.rest = *rest;
+  } else {
+    if (flags.server.empty() || flags.token.empty()) {
+      std::cerr << "berth agent: --server and --token (or --kubeconfig) are required\n";
+      return 1;
+    }
+    o.rest.server = flags.server;
+    o.rest.bearerToken = flags.token;
+    if (flags.caFile.empty()) {
+      o.rest.insecureSkipVerify = true;  // as `k3s agent` before it learns the CA: the token authenticates
+    } else {
+      std::ifstream in(flags.caFile);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      o.rest.caPem = ss.str();
+    }
+  }
+  if (o.registryConfig.empty()) o.registryConfig = o.dataDir + "/registries.yaml";
+  kubelet::Agent agent(o);
+  if (auto st = agent.start(); !st.ok()) {
+    std::cerr << "berth agent: " << st.message() << "\n";
+    return 1;
+  }
+  std::cout << "berth agent: node " << agent.nodeName() << " running against " << o.rest.server
+            << std::endl;
+  waitForShutdownSignal(signals);
+  agent.stop();
+  return 0;
+}
+
+}  // namespace
+
+void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
+  cmd.add_option("--node-name", o.nodeName, "Node name (default: the host name)");
+  cmd.add_option("--pod-cidr", o.podCidr, "Pod CIDR while the Node has no spec.podCIDR")
+      ->capture_default_str();
+  cmd.add_option("--node-ip", o.nodeIP, "The node's InternalIP (default: detected)");
+  cmd.add_option("--registry-config", o.registryConfig,
+                 "registries.yaml (k3s format) for image pulls (default: <data-dir>/registries.yaml)");
+  cmd.add_flag("--busybox-images", o.busyboxImages,
+               "Run every image as the host's busybox (no image store; for tests and demos)");
+  cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,
+               "Attach pod networks (bridge berth0) even in the host's own network namespace");
+}
+
+void addAgentCommand(CLI::App& app) {
+  auto flags = std::make_shared<AgentFlags>();
+  auto& o = flags->options;
+  o.dataDir = "/var/lib/berth/agent";
+  auto* cmd = app.add_subcommand("agent", "Run the node agent (kubelet) against an API server");
+  cmd->add_option("--server", flags->server, "API server URL (https://host:port)");
+  cmd->add_option("--token", flags->token, "Bearer token for the API server");
+  cmd->add_option("--certificate-authority", flags->caFile, "CA of the API server (PEM file)");
+  cmd->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig instead of --server/--token");
+  cmd->add_option("--data-dir", o.dataDir, "State directory")->capture_default_str();
+  addAgentFlags(*cmd, o);
+  cmd->callback([flags] { exitCode = runAgent(*flags); });
+
+  auto shim = std::make_shared<kubelet::runtime::ShimOptions>();
+  auto* s = app.add_subcommand("shim", "(internal) hold one container's stdio and exit status");
+  s->group("");  // hidden: started by the agent only
+  s->add_option("--id", shim->id)->required();
+  s->add_option("--root", shim->runcRoot)->required();
+  s->add_option("--runc", shim->runcBinary);
+  s->add_option("--bundle", shim->bundle)->required();
+  s->add_option("--log", shim->logPath)->required();
+  s->add_option("--cgroup", shim->cgroup);
+  s->add_flag("--stdin", shim->stdinOpen);
+  s->callback([shim] { exitCode = kubelet::runtime::runShim(*shim); });
+}
+
+}  // namespace berth::cmd

@@ -1,0 +1,264 @@
+#include "kubelet/agent.h"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "kubelet/busybox_images.h"
+#include "kubelet/images/local_image_service.h"
+#include "kubelet/images/registries_config.h"
+#include "kubelet/runtime/sandbox.h"
+#include "kubelet/runtime/shim.h"
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace berth::kubelet {
+
+namespace {
+
+const client::Resource kNodes{"", "v1", "nodes", false};
+const client::Resource kPods{"", "v1", "pods", true};
+const client::Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
+const client::Resource kConfigMaps{"", "v1", "configmaps", true};
+const client::Resource kSecrets{"", "v1", "secrets", true};
+const client::Resource kServiceAccounts{"", "v1", "serviceaccounts", true};
+
+std::string selfExe() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "berth" : p.string();
+}
+
+std::string nowMicro() {
+  // Lease renewTime is a MicroTime: RFC 3339 with microseconds.
+  std::string nano = runtime::rfc3339NanoNow();  // ...SS.nnnnnnnnnZ
+  return nano.substr(0, nano.size() - 4) + "Z";
+}
+
+}  // namespace
+
+// ConfigMaps, Secrets and service account tokens read through the API.
+class Agent::ApiObjects : public ObjectSource, public TokenSource {
+ public:
+  explicit ApiObjects(client::RestClient& rest) : rest_(rest) {}
+  core::Result<json::object> configMap(const std::string& ns, const std::string& name) override {
+    return get(kConfigMaps, ns, name);
+  }
+  core::Result<json::object> secret(const std::string& ns, const std::string& name) override {
+    return get(kSecrets, ns, name);
+  }
+  core::Result<std::string> token(const std::string& ns, const std::string& sa,
+                                  const std::string& podName, const std::string& podUid,
+                                  const std::string& audience, long long expiration) override {
+    json::object spec{{"expirationSeconds", expiration},
+                      {"boundObjectRef",
+                       {{"kind", "Pod"}, {"apiVersion", "v1"}, {"name", podName}, {"uid", podUid}}}};
+    if (!audience.empty()) spec["audiences"] = json::array{json::string(audience)};
+    json::object request{{"apiVersion", "authentication.k8s.io/v1"},
+                         {"kind", "TokenRequest"},
+                         {"spec", spec}};
+    auto t = rest_.request("POST", client::RestClient::path(kServiceAccounts, ns, sa, "token"),
+                           json::serialize(request), "application/json");
+    if (!t.ok()) return t.status();
+    if (t->is_object())
+      if (const auto* st = obj(t->as_object(), "status"))
+        if (auto token = str(*st, "token"); !token.empty()) return token;
+    return core::Status::unavailable("TokenRequest gave no token");
+  }
+
+ private:
+  core::Result<json::object> get(const client::Resource& r, const std::string& ns,
+                                 const std::string& name) {
+    auto v = rest_.get(r, ns, name);
+    if (!v.ok()) return v.status();
+    if (!v->is_object()) return core::Status::internal("not an object");
+    return v->as_object();
+  }
+  client::RestClient& rest_;
+};
+
+Agent::Agent(AgentOptions options) : o_(std::move(options)) {
+  if (o_.nodeName.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    o_.nodeName = host;
+  }
+  for (auto& ch : o_.nodeName) ch = static_cast<char>(::tolower(ch));
+  if (o_.berthBinary.empty()) o_.berthBinary = selfExe();
+}
+
+Agent::~Agent() { stop(); }
+
+core::Status Agent::start() {
+  std::error_code ec;
+  fs::create_directories(o_.dataDir, ec);
+  if (ec) return core::Status::internal("create " + o_.dataDir + ": " + ec.message());
+  if (auto st = runtime::ensureCgroupMounts(); !st.ok()) return st;
+  auto config = o_.rest;
+  config.userAgent = "berth-kubelet/v0.1 (" + o_.nodeName + ")";
+  config.qps = std::max(config.qps, 50.0);
+  config.burst = std::max(config.burst, 100);
+  auto rest = client::RestClient::create(config);
+  if (!rest.ok()) return rest.status();
+  rest_ = std::move(*rest);
+  events_ = std::make_unique<client::EventRecorder>(*rest_, "kubelet", o_.nodeName);
+  if (!o_.images && o_.busyboxImages) {
+    ownImages_ = std::make_unique<BusyboxImageService>(o_.dataDir + "/busybox-image");
+  } else if (!o_.images) {
+    auto registries = images::loadRegistriesConfig(o_.registryConfig);
+    if (!registries.ok()) return registries.status();
+    auto store = images::LocalImageService::open({o_.dataDir + "/images", *registries});
+    if (!store.ok()) return store.status();
+    ownImages_ = std::move(*store);
+  }
+  if (!o_.images) o_.images = ownImages_.get();
+  facts_ = probeHost(o_.dataDir, o_.nodeIP);
+  network::CniOptions cni;
+  cni.binDir = o_.cniBinDir;
+  cni.stateDir = o_.dataDir + "/cni";
+  cni.podCidr = o_.podCidr;
+  cni_ = std::make_unique<network::Cni>(cni);
+  if (auto st = registerNode(); !st.ok()) return st;
+
+  objects_ = std::make_unique<ApiObjects>(*rest_);
+  PodManagerOptions pm;
+  pm.nodeName = o_.nodeName;
+  pm.dataDir = o_.dataDir;
+  pm.hostIP = facts_.internalIP;
+  pm.berthBinary = o_.berthBinary;
+  pm.runcBinary = o_.runcBinary;
+  pm.nodeMilliCpu = facts_.milliCpu;
+  pm.nodeMemoryBytes = facts_.memoryBytes;
+  pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
+  pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
+                                       objects_.get());
+  pods_->recover();
+
+  client::InformerOptions io;
+  io.fieldSelector = "spec.nodeName=" + o_.nodeName;
+  podInformer_ = std::make_unique<client::SharedInformer>(*rest_, kPods, io);
+  auto enqueue = [this](const client::ObjectPtr& o) {
+    if (!o || !o->is_object()) return;
+    const auto* meta = obj(o->as_object(), "metadata");
+    if (meta) queue_.add(str(*meta, "namespace") + "/" + str(*meta, "name"));
+  };
+  podInformer_->addEventHandler(
+      {enqueue, [enqueue](const client::ObjectPtr&, const client::ObjectPtr& n) { enqueue(n); },
+       [enqueue](const client::DeletedObject& d) { enqueue(d.object); }});
+  podInformer_->start();
+  if (!podInformer_->waitForSync(std::chrono::seconds(30)))
+    return core::Status::unavailable("the pod informer did not sync");
+  // Pods this node ran before a restart that the API no longer has are torn down by their sync.
+  for (const auto& key : pods_->knownKeys()) queue_.add(key);
+
+  for (int i = 0; i < std::max(1, o_.workers); ++i)
+    workers_.emplace_back([this] { workerLoop(); });
+  heartbeat_ = std::thread([this] { heartbeatLoop(); });
+  return {};
+}
+
+void Agent::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  queue_.shutDown();
+  if (podInformer_) podInformer_->stop();
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  if (events_) events_->flush();
+  // Containers keep running under their shims; a restarted agent picks them up again.
+}
+
+core::Status Agent::registerNode() {
+  std::string now = runtime::rfc3339Now();
+  auto node = nodeObject(o_.nodeName, facts_, o_.kubeletPort, {}, now);
+  auto created = rest_->create(kNodes, "", node);
+  json::object current;
+  if (created.ok()) {
+    current = created->as_object();
+  } else if (created.status().isAlreadyExists()) {
+    auto got = rest_->get(kNodes, "", o_.nodeName);
+    if (!got.ok()) return got.status();
+    current = got->as_object();
+  } else {
+    return created.status();
+  }
+  if (const auto* spec = obj(current, "spec"); spec && !str(*spec, "podCIDR").empty())
+    cni_->setPodCidr(str(*spec, "podCIDR"));
+  if (const auto* st = obj(current, "status")) lastNodeStatus_ = *st;
+  postNodeStatus();
+  renewLease();
+  return {};
+}
+
+void Agent::postNodeStatus() {
+  facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
+  auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, runtime::rfc3339Now());
+  client::PatchOptions opts;
+  opts.subresource = "status";
+  auto r = rest_->patch(kNodes, "", o_.nodeName, client::PatchType::kMerge,
+                        json::serialize(json::object{{"status", status}}), opts);
+  if (!r.ok()) {
+    if (r.status().isNotFound()) (void)registerNode();  // deleted while we ran: register again
+    return;
+  }
+  if (const auto* st = obj(r->as_object(), "status")) lastNodeStatus_ = *st;
+  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+    cni_->setPodCidr(str(*spec, "podCIDR"));
+}
+
+void Agent::renewLease() {
+  json::object spec{{"holderIdentity", o_.nodeName},
+                    {"leaseDurationSeconds", 40},
+                    {"renewTime", nowMicro()}};
+  auto existing = rest_->get(kLeases, "kube-node-lease", o_.nodeName);
+  if (existing.ok()) {
+    auto lease = existing->as_object();
+    lease["spec"] = spec;
+    (void)rest_->update(kLeases, "kube-node-lease", lease);
+    return;
+  }
+  json::object meta{{"name", o_.nodeName}, {"namespace", "kube-node-lease"}};
+  if (auto node = rest_->get(kNodes, "", o_.nodeName); node.ok())
+    if (const auto* m = obj(node->as_object(), "metadata"))
+      meta["ownerReferences"] = json::array{json::object{
+          {"apiVersion", "v1"}, {"kind", "Node"}, {"name", o_.nodeName}, {"uid", str(*m, "uid")}}};
+  (void)rest_->create(kLeases, "kube-node-lease",
+                      json::object{{"apiVersion", "coordination.k8s.io/v1"},
+                                   {"kind", "Lease"},
+                                   {"metadata", meta},
+                                   {"spec", spec}});
+}
+
+void Agent::heartbeatLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, o_.heartbeat, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    renewLease();
+    postNodeStatus();
+    lock.lock();
+  }
+}
+
+void Agent::workerLoop() {
+  while (auto key = queue_.get()) {
+    auto slash = key->find('/');
+    std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
+    auto pod = podInformer_->lister().get(ns, name);
+    auto again = pods_->sync(ns, name, pod);
+    queue_.done(*key);
+    if (again.count() > 0 && !queue_.shuttingDown()) queue_.addAfter(*key, again);
+  }
+}
+
+}  // namespace berth::kubelet

@@ -1,0 +1,86 @@
+#pragma once
+// Agent: the node agent (kubelet) of one node. It registers the Node, renews its Lease in
+// kube-node-lease every 10 s and posts the node's status, watches the pods bound to the node
+// (fieldSelector spec.nodeName=<node>) and hands each to the PodManager's workers, which make
+// them real containers and report their status. It talks to the cluster only through the API.
+//
+// Thread-safety: start()/stop() from the owning thread; locator() from any thread after start.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/event_recorder.h"
+#include "client/informer.h"
+#include "client/rest_client.h"
+#include "client/work_queue.h"
+#include "kubelet/images/image_service.h"
+#include "kubelet/network/cni.h"
+#include "kubelet/node_status.h"
+#include "kubelet/pod_manager.h"
+#include "metrics/metrics.h"
+
+namespace berth::kubelet {
+
+struct AgentOptions {
+  client::RestConfig rest;
+  std::string nodeName;       // empty = the host name
+  std::string dataDir;        // the node's state: pods, containers, logs, CNI, runc
+  std::string podCidr = "10.244.0.0/24";  // used while the Node has no spec.podCIDR
+  std::string nodeIP;         // empty = detected
+  int kubeletPort = 10250;
+  std::string berthBinary;    // empty = this executable
+  std::string runcBinary = "runc";
+  std::string cniBinDir = "/usr/lib/cni";
+  bool allowHostNetworkNamespace = false;
+  int workers = 4;
+  std::chrono::seconds heartbeat{10};
+  // null = the node's image store (LocalImageService under <dataDir>/images, registries from
+  // registryConfig); busyboxImages = every image is the host's busybox (busybox_images.h).
+  images::ImageService* images = nullptr;
+  std::string registryConfig;  // k3s-style registries.yaml; missing file = no mirrors
+  bool busyboxImages = false;
+  metrics::Registry* metrics = nullptr;
+};
+
+class Agent {
+ public:
+  explicit Agent(AgentOptions options);
+  ~Agent();
+
+  core::Status start();
+  void stop();
+  const std::string& nodeName() const { return o_.nodeName; }
+  streaming::ContainerLocator& locator() { return *pods_; }
+
+ private:
+  class ApiObjects;
+  core::Status registerNode();
+  void heartbeatLoop();
+  void renewLease();
+  void postNodeStatus();
+  void workerLoop();
+
+  AgentOptions o_;
+  std::unique_ptr<client::RestClient> rest_;
+  std::unique_ptr<client::EventRecorder> events_;
+  std::unique_ptr<images::ImageService> ownImages_;
+  std::unique_ptr<network::Cni> cni_;
+  std::unique_ptr<ApiObjects> objects_;
+  std::unique_ptr<PodManager> pods_;
+  std::unique_ptr<client::SharedInformer> podInformer_;
+  client::WorkQueue queue_;
+  HostFacts facts_;
+  boost::json::object lastNodeStatus_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread heartbeat_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace berth::kubelet

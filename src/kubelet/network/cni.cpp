@@ -1,0 +1,162 @@
+#include "kubelet/network/cni.h"
+
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "kubelet/runtime/process.h"
+
+namespace json = boost::json;
+
+namespace berth::kubelet::network {
+
+namespace {
+
+constexpr const char* kCniVersion = "1.0.0";
+constexpr const char* kNetworkName = "berth";
+
+}  // namespace
+
+std::vector<json::object> pluginChain(const CniOptions& o, const PodAttachment& pod) {
+  std::vector<json::object> chain;
+  chain.push_back({{"type", "bridge"},
+                   {"bridge", o.bridge},
+                   {"isGateway", true},
+                   {"ipMasq", false},
+                   {"hairpinMode", true},
+                   {"ipam",
+                    {{"type", "host-local"},
+                     {"ranges", json::array{json::array{json::object{{"subnet", o.podCidr}}}}},
+                     {"routes", json::array{json::object{{"dst", "0.0.0.0/0"}}}},
+                     {"dataDir", o.stateDir + "/networks"}}}});
+  if (!pod.hostPorts.empty()) {
+    json::array mappings;
+    for (const auto& p : pod.hostPorts) {
+      json::object m{{"hostPort", p.hostPort}, {"containerPort", p.containerPort},
+                     {"protocol", p.protocol}};
+      if (!p.hostIP.empty()) m["hostIP"] = p.hostIP;
+      mappings.push_back(m);
+    }
+    chain.push_back({{"type", "portmap"},
+                     {"capabilities", {{"portMappings", true}}},
+                     {"snat", true},
+                     {"runtimeConfig", {{"portMappings", mappings}}}});
+  }
+  return chain;
+}
+
+core::Result<json::object> Cni::invoke(const std::string& command, const json::object& conf,
+                                       const PodAttachment& pod) const {
+  json::object netconf = conf;
+  netconf["cniVersion"] = kCniVersion;
+  netconf["name"] = kNetworkName;
+  std::string type = std::string(conf.at("type").as_string());
+  bool loopback = type == "loopback";
+  const char* path = std::getenv("PATH");
+  std::vector<std::string> env = {
+      "CNI_COMMAND=" + command,
+      "CNI_CONTAINERID=" + pod.containerId,
+      "CNI_NETNS=" + pod.netnsPath,
+      std::string("CNI_IFNAME=") + (loopback ? "lo" : "eth0"),
+      "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=" + pod.podNamespace +
+          ";K8S_POD_NAME=" + pod.podName + ";K8S_POD_INFRA_CONTAINER_ID=" + pod.containerId,
+      "CNI_PATH=" + o_.binDir,
+      std::string("PATH=") + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
+  std::vector<std::string> argv = {o_.binDir + "/" + type};
+  auto r = runtime::runProcess(
+      argv, {.stdinData = json::serialize(netconf), .env = env,
+             .timeout = std::chrono::seconds(30)});
+  if (!r.ok()) return r.status();
+  boost::system::error_code ec;
+  auto out = json::parse(r->out, ec);
+  if (r->exitCode != 0) {
+    // Plugins report errors as {"code":N,"msg":"...","details":"..."} on stdout.
+    std::string msg = r->out.empty() ? r->err : r->out;
+    if (!ec && out.is_object()) {
+      const auto& o = out.as_object();
+      if (auto* m = o.if_contains("msg"); m && m->is_string()) msg = m->as_string();
+      if (auto* d = o.if_contains("details"); d && d->is_string() && !d->as_string().empty())
+        msg += ": " + std::string(d->as_string());
+    }
+    return core::Status::internal("CNI " + type + " " + command + ": " + msg);
+  }
+  if (command != "ADD") return json::object{};
+  if (ec || !out.is_object())
+    return core::Status::internal("CNI " + type + " ADD: unreadable result: " + r->out);
+  return out.as_object();
+}
+
+core::Result<std::string> Cni::add(const PodAttachment& pod) const {
+  auto o = snapshot();
+  if (o.podCidr.empty()) return core::Status::unavailable("the node has no pod CIDR yet");
+  json::object lo{{"type", "loopback"}};
+  if (auto r = invoke("ADD", lo, pod); !r.ok()) return r.status();
+  json::value prev;
+  for (auto conf : pluginChain(o, pod)) {
+    if (!prev.is_null()) conf["prevResult"] = prev;
+    auto r = invoke("ADD", conf, pod);
+    if (!r.ok()) {
+      (void)del(pod);
+      return r.status();
+    }
+    prev = *r;
+  }
+  // The bridge's result: "ips":[{"address":"10.244.0.5/24","gateway":...}]
+  if (prev.is_object()) {
+    if (auto* ips = prev.as_object().if_contains("ips"); ips && ips->is_array()) {
+      for (const auto& ip : ips->as_array()) {
+        if (!ip.is_object()) continue;
+        auto* a = ip.as_object().if_contains("address");
+        if (!a || !a->is_string()) continue;
+        std::string addr(a->as_string());
+        if (addr.find(':') != std::string::npos) continue;  // IPv4 first
+        return addr.substr(0, addr.find('/'));
+      }
+    }
+  }
+  (void)del(pod);
+  return core::Status::internal("CNI ADD gave the pod no IPv4 address");
+}
+
+core::Status Cni::del(const PodAttachment& pod) const {
+  core::Status first;
+  auto chain = pluginChain(snapshot(), pod);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    auto r = invoke("DEL", *it, pod);
+    if (!r.ok() && first.ok()) first = r.status();
+  }
+  // The loopback of a namespace that is gone needs no DEL.
+  if (std::filesystem::exists(pod.netnsPath)) (void)invoke("DEL", {{"type", "loopback"}}, pod);
+  return first;
+}
+
+bool inHostNetworkNamespace() {
+  struct stat self{}, init{};
+  if (::stat("/proc/self/ns/net", &self) != 0 || ::stat("/proc/1/ns/net", &init) != 0)
+    return false;
+  return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
+std::string clusterResolvConf(const std::string& podNamespace, const std::string& dnsIp,
+                              const std::string& clusterDomain) {
+  return "search " + podNamespace + ".svc." + clusterDomain + " svc." + clusterDomain + " " +
+         clusterDomain + "\nnameserver " + dnsIp + "\noptions ndots:5\n";
+}
+
+std::string podHostsFile(const std::string& ip, const std::string& hostname) {
+  std::string out =
+      "# Kubernetes-managed hosts file.\n"
+      "127.0.0.1\tlocalhost\n"
+      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+      "fe00::0\tip6-localnet\n"
+      "fe00::0\tip6-mcastprefix\n"
+      "fe00::1\tip6-allnodes\n"
+      "fe00::2\tip6-allrouters\n";
+  if (!ip.empty()) out += ip + "\t" + hostname + "\n";
+  return out;
+}
+
+}  // namespace berth::kubelet::network

@@ -1,0 +1,52 @@
+#include "kubelet/network/cni.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace berth::kubelet::network {
+namespace {
+
+TEST(Cni, BridgeWithHostLocalOnThePodCidrAndADefaultRoute) {
+  CniOptions o;
+  o.stateDir = "/d/cni";
+  o.podCidr = "10.244.3.0/24";
+  PodAttachment pod;
+  auto chain = pluginChain(o, pod);
+  ASSERT_EQ(chain.size(), 1u);  // no hostPorts: no portmap
+  const auto& bridge = chain[0];
+  EXPECT_EQ(bridge.at("type"), "bridge");
+  EXPECT_EQ(bridge.at("bridge"), "berth0");
+  EXPECT_EQ(bridge.at("isGateway"), true);
+  const auto& ipam = bridge.at("ipam").as_object();
+  EXPECT_EQ(ipam.at("type"), "host-local");
+  EXPECT_EQ(ipam.at("ranges").at(0).at(0).at("subnet"), "10.244.3.0/24");
+  EXPECT_EQ(ipam.at("routes").at(0).at("dst"), "0.0.0.0/0");
+  EXPECT_EQ(ipam.at("dataDir"), "/d/cni/networks");
+}
+
+TEST(Cni, PortmapOnlyForHostPorts) {
+  CniOptions o;
+  o.podCidr = "10.244.0.0/24";
+  PodAttachment pod;
+  pod.hostPorts.push_back({8080, 80, "tcp", ""});
+  auto chain = pluginChain(o, pod);
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_EQ(chain[1].at("type"), "portmap");
+  const auto& m = chain[1].at("runtimeConfig").at("portMappings").at(0);
+  EXPECT_EQ(m.at("hostPort"), 8080);
+  EXPECT_EQ(m.at("containerPort"), 80);
+}
+
+TEST(Cni, ResolvConfAndHostsAsTheKubeletWritesThem) {
+  EXPECT_EQ(clusterResolvConf("shop", "10.96.0.10", "cluster.local"),
+            "search shop.svc.cluster.local svc.cluster.local cluster.local\n"
+            "nameserver 10.96.0.10\noptions ndots:5\n");
+  auto hosts = podHostsFile("10.244.0.9", "web-0");
+  EXPECT_NE(hosts.find("# Kubernetes-managed hosts file."), std::string::npos);
+  EXPECT_NE(hosts.find("127.0.0.1\tlocalhost\n"), std::string::npos);
+  EXPECT_NE(hosts.find("10.244.0.9\tweb-0\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth::kubelet::network

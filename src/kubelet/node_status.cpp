@@ -1,0 +1,166 @@
+#include "kubelet/node_status.h"
+
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "kubelet/container_config.h"
+
+namespace json = boost::json;
+
+namespace berth::kubelet {
+
+namespace {
+
+std::string firstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string osImage() {
+  std::ifstream in("/etc/os-release");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("PRETTY_NAME=", 0) != 0) continue;
+    std::string v = line.substr(12);
+    if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  return "Linux";
+}
+
+std::string detectIP() {
+  ifaddrs* addrs = nullptr;
+  if (::getifaddrs(&addrs) != 0) return "127.0.0.1";
+  std::string found;
+  for (auto* a = addrs; a && found.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    if (a->ifa_flags & IFF_LOOPBACK) continue;
+    std::string name = a->ifa_name;
+    if (name == "berth0" || name == "cni0" || name.rfind("veth", 0) == 0) continue;
+    char buf[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+    found = buf;
+  }
+  ::freeifaddrs(addrs);
+  return found.empty() ? "127.0.0.1" : found;
+}
+
+json::object condition(const std::string& type, bool status, const std::string& reason,
+                       const std::string& message, const json::object& oldStatus,
+                       const std::string& now) {
+  std::string s = status ? "True" : "False";
+  std::string since = now;
+  if (const auto* old = arr(oldStatus, "conditions"))
+    for (const auto& c : *old)
+      if (c.is_object() && str(c.as_object(), "type") == type &&
+          str(c.as_object(), "status") == s && !str(c.as_object(), "lastTransitionTime").empty())
+        since = str(c.as_object(), "lastTransitionTime");
+  return {{"type", type},         {"status", s},      {"lastHeartbeatTime", now},
+          {"lastTransitionTime", since}, {"reason", reason}, {"message", message}};
+}
+
+}  // namespace
+
+HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP) {
+  HostFacts f;
+  f.milliCpu = 1000LL * std::max(1u, std::thread::hardware_concurrency());
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  long long value = 0, total = 0, available = 0;
+  std::string unit;
+  while (meminfo >> key >> value >> unit) {
+    if (key == "MemTotal:") total = value * 1024;
+    if (key == "MemAvailable:") available = value * 1024;
+  }
+  f.memoryBytes = total;
+  if (total > 0) f.memoryAvailableFraction = static_cast<double>(available) / total;
+  struct statvfs vfs{};
+  if (::statvfs(dataDir.c_str(), &vfs) == 0) {
+    f.ephemeralBytes = static_cast<long long>(vfs.f_blocks) * vfs.f_frsize;
+    if (vfs.f_blocks) f.diskAvailableFraction = static_cast<double>(vfs.f_bavail) / vfs.f_blocks;
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  f.hostname = host;
+  f.internalIP = nodeIP.empty() ? detectIP() : nodeIP;
+  utsname u{};
+  if (::uname(&u) == 0) {
+    f.kernelVersion = u.release;
+    std::string m = u.machine;
+    f.architecture = m == "x86_64" ? "amd64" : m == "aarch64" ? "arm64" : m;
+  }
+  f.osImage = osImage();
+  f.machineID = firstLine("/etc/machine-id");
+  f.bootID = firstLine("/proc/sys/kernel/random/boot_id");
+  return f;
+}
+
+json::object nodeStatus(const HostFacts& f, int kubeletPort, const json::object& oldStatus,
+                        const std::string& now) {
+  json::object capacity{{"cpu", std::to_string(f.milliCpu / 1000)},
+                        {"memory", std::to_string(f.memoryBytes / 1024) + "Ki"},
+                        {"pods", "110"},
+                        {"ephemeral-storage", std::to_string(f.ephemeralBytes / 1024) + "Ki"}};
+  // Eviction thresholds as upstream's defaults: memory.available < 100Mi, nodefs.available < 10%.
+  bool memoryPressure = f.memoryBytes > 0 &&
+                        f.memoryAvailableFraction * static_cast<double>(f.memoryBytes) < 100 << 20;
+  bool diskPressure = f.diskAvailableFraction < 0.10;
+  json::array conditions{
+      condition("MemoryPressure", memoryPressure,
+                memoryPressure ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
+                memoryPressure ? "kubelet has insufficient memory available"
+                               : "kubelet has sufficient memory available",
+                oldStatus, now),
+      condition("DiskPressure", diskPressure,
+                diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
+                diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure",
+                oldStatus, now),
+      condition("PIDPressure", false, "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available", oldStatus, now),
+      condition("Ready", true, "KubeletReady", "kubelet is posting ready status", oldStatus, now)};
+  return {{"capacity", capacity},
+          {"allocatable", capacity},
+          {"conditions", conditions},
+          {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", f.internalIP}},
+                                    json::object{{"type", "Hostname"}, {"address", f.hostname}}}},
+          {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", kubeletPort}}}}},
+          {"nodeInfo",
+           {{"machineID", f.machineID},
+            {"systemUUID", f.machineID},
+            {"bootID", f.bootID},
+            {"kernelVersion", f.kernelVersion},
+            {"osImage", f.osImage},
+            {"containerRuntimeVersion", "berth://0.1.0"},
+            {"kubeletVersion", "v1.32.0-berth"},
+            {"kubeProxyVersion", "v1.32.0-berth"},
+            {"operatingSystem", "linux"},
+            {"architecture", f.architecture}}}};
+}
+
+json::object nodeObject(const std::string& name, const HostFacts& f, int kubeletPort,
+                        const json::object& oldStatus, const std::string& now) {
+  json::object labels{{"kubernetes.io/hostname", name},
+                      {"kubernetes.io/os", "linux"},
+                      {"kubernetes.io/arch", f.architecture},
+                      {"beta.kubernetes.io/os", "linux"},
+                      {"beta.kubernetes.io/arch", f.architecture}};
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata", {{"name", name}, {"labels", labels}}},
+          {"spec", json::object{}},
+          {"status", nodeStatus(f, kubeletPort, oldStatus, now)}};
+}
+
+}  // namespace berth::kubelet

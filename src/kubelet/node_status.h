@@ -1,0 +1,33 @@
+#pragma once
+// The node's own description, as the kubelet registers and reports it: capacity and allocatable
+// (cpu, memory, pods, ephemeral-storage) from the host, addresses (InternalIP, Hostname),
+// nodeInfo, the conditions Ready/MemoryPressure/DiskPressure/PIDPressure, and the kubelet's
+// endpoint port.
+//
+// Thread-safety: pure functions, except probeHost which reads /proc and the file system.
+#include <boost/json/object.hpp>
+
+#include <string>
+
+namespace berth::kubelet {
+
+struct HostFacts {
+  long long milliCpu = 0, memoryBytes = 0, ephemeralBytes = 0;
+  std::string hostname, internalIP;
+  std::string kernelVersion, osImage, architecture = "amd64", machineID, bootID;
+  // Free memory and disk as fractions, for the pressure conditions.
+  double memoryAvailableFraction = 1, diskAvailableFraction = 1;
+};
+
+// Reads the host; `nodeIP` overrides the detected InternalIP (first global IPv4 address that is
+// not a pod bridge; 127.0.0.1 when there is none).
+HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP);
+
+// The Node object to create for `name`.
+boost::json::object nodeObject(const std::string& name, const HostFacts& facts, int kubeletPort,
+                               const boost::json::object& oldStatus, const std::string& now);
+// Its status; transition times of unchanged conditions are kept from `oldStatus`.
+boost::json::object nodeStatus(const HostFacts& facts, int kubeletPort,
+                               const boost::json::object& oldStatus, const std::string& now);
+
+}  // namespace berth::kubelet

@@ -1,0 +1,162 @@
+#pragma once
+// PodManager: the pod workers of one node. sync(pod) makes the node match one pod of the API:
+// its sandbox (pinned namespaces, CNI attachment, /etc/hosts and resolv.conf, volumes, pod
+// cgroup), its init containers in order and its containers (restart policy, CrashLoopBackOff,
+// probes), graceful termination when the pod is deleted (SIGTERM, grace period, SIGKILL, then
+// the final delete with grace period 0), and the pod's status through the status subresource.
+// Records of pods and containers are kept on disk (<data>/pods/<uid>, <data>/containers/<id>),
+// so an agent restart finds its running containers (their shims kept them) and its leftovers.
+//
+// It also implements streaming::ContainerLocator for the streaming server.
+//
+// Thread-safety: sync() of one pod key runs on one thread at a time (the agent's work queue
+// guarantees it); different pods sync in parallel. find()/podNetns() are safe from any thread.
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "client/event_recorder.h"
+#include "client/indexer.h"
+#include "client/rest_client.h"
+#include "kubelet/backoff.h"
+#include "kubelet/container_config.h"
+#include "kubelet/images/image_service.h"
+#include "kubelet/network/cni.h"
+#include "kubelet/pod_status.h"
+#include "kubelet/probes.h"
+#include "kubelet/runtime/runc.h"
+#include "kubelet/runtime/shim.h"
+#include "kubelet/streaming/container_locator.h"
+#include "kubelet/volumes.h"
+
+namespace berth::kubelet {
+
+struct PodManagerOptions {
+  std::string nodeName;
+  std::string dataDir;
+  std::string hostIP;
+  std::string berthBinary;  // for `berth shim`
+  std::string runcBinary = "runc";
+  std::string clusterDns = "10.96.0.10";
+  std::string clusterDomain = "cluster.local";
+  long long nodeMilliCpu = 0, nodeMemoryBytes = 0;
+  // Plug pod networks into the host's own network namespace (see network::inHostNetworkNamespace).
+  bool allowHostNetworkNamespace = false;
+};
+
+class PodManager : public streaming::ContainerLocator {
+ public:
+  PodManager(PodManagerOptions options, client::RestClient& rest, client::EventRecorder& events,
+             images::ImageService& images, network::Cni& cni, ObjectSource& objects,
+             TokenSource* tokens);
+  ~PodManager() override;
+
+  // Loads the records this node kept on disk (containers started before an agent restart).
+  void recover();
+  // Syncs the pod `ns/name`; `pod` is the API's current object, null when it is gone. Returns
+  // when to sync it again at the latest (zero: only when it changes).
+  std::chrono::milliseconds sync(const std::string& ns, const std::string& name,
+                                 const client::ObjectPtr& pod);
+  // Keys ("ns/name") of the pods this node has records of.
+  std::vector<std::string> knownKeys();
+  size_t podCount();
+
+  // ContainerLocator
+  std::optional<streaming::ContainerInfo> find(const std::string& ns, const std::string& pod,
+                                               const std::string& container) override;
+  std::optional<std::string> podNetns(const std::string& ns, const std::string& pod) override;
+
+  // A pod's record (exposed for the implementation files; not for other components).
+  struct ContainerInstance {
+    std::string id, dir, logPath, image, imageID;
+    int attempt = 0;
+    std::optional<runtime::ContainerStarted> started;
+    std::optional<runtime::ContainerExit> exit;
+    std::chrono::steady_clock::time_point startedSteady;
+    bool termSent = false, killSent = false;
+    std::chrono::steady_clock::time_point killDeadline;
+  };
+  struct ContainerRecord {
+    std::string name;
+    bool init = false;
+    std::optional<ContainerInstance> current;
+    std::optional<TerminatedState> last;
+    std::string lastLogPath;
+    int restartCount = 0;
+    std::string waitingReason = "ContainerCreating", waitingMessage;
+    ProbeTracker liveness, readiness, startup;
+    bool ready = false, startupDone = false;
+  };
+  struct PodRecord {
+    std::string uid, ns, name, dir;
+    bool sandboxReady = false, hostNetwork = false, terminalTornDown = false;
+    std::string ip, startTime;
+    std::map<std::string, ContainerRecord> containers;
+    std::map<std::string, PodVolume> volumes;
+    std::chrono::steady_clock::time_point volumesRefreshed;
+    bool terminating = false;
+    std::chrono::steady_clock::time_point killDeadline;
+    std::string lastStatus;  // the status last written, serialized
+    boost::json::object pod;
+  };
+
+ private:
+  using Ms = std::chrono::milliseconds;
+  std::shared_ptr<PodRecord> recordFor(const boost::json::object& pod);
+  Ms syncLive(PodRecord& rec);
+  Ms terminate(PodRecord& rec, bool podGone);
+  void refresh(ContainerRecord& c);
+  bool anyRunning(const PodRecord& rec);
+  void writeStatus(PodRecord& rec);
+  PodObservation observe(PodRecord& rec);
+  void publishLocator(const PodRecord& rec);
+  void event(const PodRecord& rec, const char* type, const char* reason, const std::string& msg);
+
+  // Sandbox (pod_sandbox.cpp)
+  core::Status ensureSandbox(PodRecord& rec);
+  core::Status ensureVolumes(PodRecord& rec, bool force);
+  void teardownSandbox(PodRecord& rec);
+  void savePodRecord(const PodRecord& rec);
+
+  // Containers (pod_containers.cpp)
+  Ms syncContainers(PodRecord& rec);
+  // Starts the container `spec` as its next attempt; false when it could not be started.
+  bool startContainer(PodRecord& rec, ContainerRecord& c, const boost::json::object& spec);
+  // Decides a dead container's restart; returns whether it was (re)started or must wait
+  // (*wait set to the remaining backoff).
+  bool restartIfDue(PodRecord& rec, ContainerRecord& c, const boost::json::object& spec, Ms* wait);
+  void runProbes(PodRecord& rec, ContainerRecord& c, const boost::json::object& spec);
+  void stopContainer(PodRecord& rec, ContainerRecord& c, long long graceSeconds,
+                     const std::string& why);
+  void removeInstance(const ContainerInstance& inst);
+
+  const PodManagerOptions o_;
+  client::RestClient& rest_;
+  client::EventRecorder& events_;
+  images::ImageService& images_;
+  network::Cni& cni_;
+  ObjectSource& objects_;
+  TokenSource* tokens_;
+  runtime::Runc runc_;
+  Backoff backoff_;
+
+  std::mutex mu_;  // guards records_ and locator_
+  std::map<std::string, std::shared_ptr<PodRecord>> records_;  // by uid
+  struct LocatorEntry {
+    std::string netns;
+    std::vector<std::pair<std::string, streaming::ContainerInfo>> containers;
+  };
+  std::map<std::string, LocatorEntry> locator_;  // by "ns/name"
+};
+
+// The terminated state of an instance that has exited.
+TerminatedState terminatedStateOf(const PodManager::ContainerInstance& inst);
+
+}  // namespace berth::kubelet

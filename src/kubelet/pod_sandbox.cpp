@@ -1,0 +1,134 @@
+// PodManager's sandbox half: namespaces, CNI, the pod's /etc files, volumes and cgroup.
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "kubelet/pod_manager.h"
+#include "kubelet/runtime/sandbox.h"
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace berth::kubelet {
+
+namespace {
+
+network::PodAttachment attachmentOf(const PodManager::PodRecord& rec) {
+  network::PodAttachment a;
+  a.containerId = rec.uid;
+  a.netnsPath = runtime::podNamespacePaths(rec.dir).net;
+  a.podNamespace = rec.ns;
+  a.podName = rec.name;
+  if (const auto* spec = obj(rec.pod, "spec"))
+    if (const auto* cs = arr(*spec, "containers"))
+      for (const auto& c : *cs)
+        if (c.is_object())
+          if (const auto* ports = arr(c.as_object(), "ports"))
+            for (const auto& p : *ports) {
+              if (!p.is_object()) continue;
+              long long host = intField(p.as_object(), "hostPort", 0);
+              if (host <= 0) continue;
+              network::HostPort hp;
+              hp.hostPort = static_cast<int>(host);
+              hp.containerPort = static_cast<int>(intField(p.as_object(), "containerPort", 0));
+              std::string proto = str(p.as_object(), "protocol");
+              for (auto& ch : proto) ch = static_cast<char>(::tolower(ch));
+              hp.protocol = proto.empty() ? "tcp" : proto;
+              hp.hostIP = str(p.as_object(), "hostIP");
+              a.hostPorts.push_back(hp);
+            }
+  return a;
+}
+
+void writeText(const std::string& path, const std::string& text) {
+  std::ofstream out(path + ".tmp", std::ios::trunc);
+  out << text;
+  out.close();
+  fs::rename(path + ".tmp", path);
+}
+
+}  // namespace
+
+void PodManager::savePodRecord(const PodRecord& rec) {
+  json::object meta{{"uid", rec.uid},         {"namespace", rec.ns}, {"name", rec.name},
+                    {"ip", rec.ip},           {"startTime", rec.startTime},
+                    {"hostNetwork", rec.hostNetwork}};
+  writeText(rec.dir + "/pod.json", json::serialize(meta));
+}
+
+core::Status PodManager::ensureSandbox(PodRecord& rec) {
+  if (rec.sandboxReady) return {};
+  std::error_code ec;
+  fs::create_directories(rec.dir, ec);
+  if (rec.startTime.empty()) rec.startTime = runtime::rfc3339Now();
+  savePodRecord(rec);  // before anything that needs undoing, so a restart finds it
+  if (!rec.hostNetwork) {
+    if (!o_.allowHostNetworkNamespace && network::inHostNetworkNamespace())
+      return core::Status::forbidden(
+          "refusing to attach pod networks in the host's network namespace; run the node in a "
+          "network namespace of its own or pass --allow-host-network-namespace");
+    if (auto st = runtime::createPodNamespaces(rec.dir, rec.name); !st.ok()) return st;
+    // An attachment from before (the namespace was lost, e.g. an agent restart in a fresh mount
+    // namespace) still holds its IP in host-local's store: release it first.
+    if (!rec.ip.empty()) (void)cni_.del(attachmentOf(rec));
+    auto ip = cni_.add(attachmentOf(rec));
+    if (!ip.ok()) return ip.status();
+    rec.ip = *ip;
+  } else {
+    if (auto st = runtime::createPodNamespaces(rec.dir, rec.name); !st.ok()) return st;
+    rec.ip = o_.hostIP;
+  }
+  std::string hostname = rec.hostNetwork ? o_.nodeName : rec.name;
+  if (const auto* spec = obj(rec.pod, "spec"); spec && !str(*spec, "hostname").empty())
+    hostname = str(*spec, "hostname");
+  writeText(rec.dir + "/hosts", network::podHostsFile(rec.ip, hostname));
+  writeText(rec.dir + "/hostname", hostname + "\n");
+  std::string dnsPolicy;
+  if (const auto* spec = obj(rec.pod, "spec")) dnsPolicy = str(*spec, "dnsPolicy");
+  bool clusterFirst = dnsPolicy.empty() || dnsPolicy == "ClusterFirst" ||
+                      (dnsPolicy == "ClusterFirstWithHostNet");
+  if (rec.hostNetwork && dnsPolicy != "ClusterFirstWithHostNet") clusterFirst = false;
+  if (clusterFirst) {
+    writeText(rec.dir + "/resolv.conf",
+              network::clusterResolvConf(rec.ns, o_.clusterDns, o_.clusterDomain));
+  } else {
+    fs::copy_file("/etc/resolv.conf", rec.dir + "/resolv.conf",
+                  fs::copy_options::overwrite_existing, ec);
+  }
+  savePodRecord(rec);
+  rec.sandboxReady = true;
+  rec.terminalTornDown = false;
+  return {};
+}
+
+core::Status PodManager::ensureVolumes(PodRecord& rec, bool force) {
+  // configMap/secret contents are re-read every 10 s (upstream: the sync period plus the cache
+  // TTL, about a minute) so that updates reach running pods.
+  auto now = std::chrono::steady_clock::now();
+  if (!force && !rec.volumes.empty() && now - rec.volumesRefreshed < std::chrono::seconds(10))
+    return {};
+  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes};
+  auto volumes = setupVolumes(rec.pod, rec.dir, objects_, tokens_, facts);
+  if (!volumes.ok()) return volumes.status();
+  rec.volumes = std::move(*volumes);
+  rec.volumesRefreshed = now;
+  return {};
+}
+
+void PodManager::teardownSandbox(PodRecord& rec) {
+  if (!rec.hostNetwork && runtime::namespacesPinned(rec.dir)) {
+    if (auto st = cni_.del(attachmentOf(rec)); !st.ok())
+      event(rec, "Warning", "FailedKillPod", "CNI DEL: " + st.message());
+  } else if (!rec.hostNetwork && !rec.ip.empty()) {
+    // The namespace is gone (e.g. a reboot); still release the IP from host-local's store.
+    (void)cni_.del(attachmentOf(rec));
+  }
+  runtime::removePodNamespaces(rec.dir);
+  teardownVolumes(rec.dir);
+  runtime::removeCgroup(runtime::podCgroup(rec.uid));
+  rec.sandboxReady = false;
+  rec.volumes.clear();
+}
+
+}  // namespace berth::kubelet

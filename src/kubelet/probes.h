@@ -1,0 +1,46 @@
+#pragma once
+// Running one probe (liveness, readiness, startup) once, as the kubelet's prober: exec inside
+// the container (runc exec; exit 0 = success), httpGet (a status in 200..399 = success) and
+// tcpSocket (a connection = success) against the pod's IP from the node's network namespace,
+// each bounded by timeoutSeconds. ProbeTracker applies periodSeconds, initialDelaySeconds and
+// the success/failure thresholds.
+//
+// Thread-safety: runProbe is safe from any thread; a ProbeTracker belongs to its pod worker.
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "kubelet/runtime/runc.h"
+
+namespace berth::kubelet {
+
+struct ProbeResult {
+  bool success = false;
+  std::string message;  // why it failed, as the Unhealthy event says
+};
+
+ProbeResult runProbe(const boost::json::object& probe, const runtime::Runc& runc,
+                     const std::string& containerId, const std::string& podIP);
+
+class ProbeTracker {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Outcome { kNotDue, kSuccess, kFailure, kThresholdSuccess, kThresholdFailure };
+
+  // Whether a probe is due at `now` for a container started at `started`.
+  bool due(const boost::json::object& probe, Clock::time_point started,
+           Clock::time_point now) const;
+  // Records a result; returns kThreshold* when the result crosses its threshold (the state
+  // changes), else kSuccess/kFailure.
+  Outcome record(const boost::json::object& probe, bool success, Clock::time_point now);
+  void reset() { *this = ProbeTracker(); }
+  bool everSucceeded() const { return everSucceeded_; }
+
+ private:
+  Clock::time_point last_{};
+  bool probed_ = false, state_ = false, everSucceeded_ = false;
+  int successes_ = 0, failures_ = 0;
+};
+
+}  // namespace berth::kubelet

@@ -1,0 +1,35 @@
+#pragma once
+// Running helper programs (runc, CNI plugins, mount tools) from a multi-threaded agent: spawn,
+// feed stdin, collect stdout/stderr, bound the run by a timeout. posix_spawn keeps the window
+// between fork and exec free of anything that is not async-signal-safe.
+//
+// Thread-safety: free functions, safe from any thread.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace berth::kubelet::runtime {
+
+struct ProcessResult {
+  int exitCode = 0;  // 128 + signal when killed by one
+  std::string out, err;
+};
+
+struct ProcessOptions {
+  std::string stdinData;
+  // Environment of the child; empty = the agent's own.
+  std::vector<std::string> env;
+  std::chrono::milliseconds timeout{30000};
+};
+
+// Runs argv[0] (searched in PATH) to completion. An error only when it could not be started or
+// ran past the timeout (then it is killed); a non-zero exit is a result, not an error.
+core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
+                                       const ProcessOptions& options = {});
+
+// "<argv...>: exit N: <stderr>", for error messages.
+std::string describeFailure(const std::vector<std::string>& argv, const ProcessResult& r);
+
+}  // namespace berth::kubelet::runtime

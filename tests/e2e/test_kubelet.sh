@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# The node agent end to end: a `berth server` (API server + in-process agent) runs inside a
+# network namespace this test creates, so the pod bridge, veths and IP allocations stay inside
+# it; the real kubectl drives it. Pods become runc containers: Running with an IP on the
+# podCIDR, restarted when killed or when a liveness probe fails, OOMKilled over their memory
+# limit, reachable from each other, and leave nothing behind when deleted.
+source "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
+  echo "test_kubelet: needs root, runc and /usr/lib/cni" >&2
+  exit 1
+fi
+
+NS=berth-kt-$RANDOM$RANDOM
+DATA=$WORK/data
+AGENT=$DATA/agent
+RUNC=(runc --root "$AGENT/runc")
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+
+kubelet_cleanup() {
+  stop_server
+  # Containers first (their shims then exit and remove the container cgroups), then anything
+  # this test started that still runs with the test's directory on its command line.
+  for id in $("${RUNC[@]}" list -q 2>/dev/null); do
+    "${RUNC[@]}" kill -a "$id" KILL 2>/dev/null
+    "${RUNC[@]}" delete -f "$id" 2>/dev/null
+  done
+  # ([/]tmp...: a pattern that does not match grep's own command line)
+  for f in $(grep -l -- "[${WORK:0:1}]${WORK:1}" /proc/[0-9]*/cmdline 2>/dev/null); do
+    f=${f#/proc/}
+    kill -9 "${f%/cmdline}" 2>/dev/null
+  done
+  sleep 0.2
+  for d in "$AGENT"/pods/*/; do
+    uid=$(basename "$d")
+    for c in /sys/fs/cgroup/*/berth/pod"$uid"; do
+      [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+  done
+  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  ip netns del "$NS" 2>/dev/null
+  cleanup
+}
+trap kubelet_cleanup EXIT
+
+# Test images (built from busybox-static, no network) in the node's image store.
+bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
+"$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
+  { echo "cannot import the test images" >&2; exit 1; }
+
+# The server (and with it the agent) in the test's network namespace.
+PORT=$(free_port)
+export KUBECONFIG=$DATA/admin.kubeconfig
+k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
+start_node_server() {
+  ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
+    --secure-port "$PORT" --node-name kt-node >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+start_node_server
+
+# wait_for SECONDS CMD...: until the command succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+jp() { k get pod "$1" -o jsonpath="$2" 2>/dev/null; }
+phase_is() { [ "$(jp "$1" '{.status.phase}')" == "$2" ]; }
+restarts_at_least() { [ "$(jp "$1" '{.status.containerStatuses[0].restartCount}')" -ge "$2" ] 2>/dev/null; }
+container_id() { jp "$1" '{.status.containerStatuses[0].containerID}' | sed 's|berth://||'; }
+
+echo "== node (t=$SECONDS)"
+expect_out "the node registers and is Ready" "kt-node +Ready" k get nodes
+expect_out "its lease is renewed in kube-node-lease" "kt-node" \
+  k get lease -n kube-node-lease kt-node -o jsonpath='{.spec.holderIdentity}'
+expect_out "capacity from the host (pods 110, cpu, memory)" '^110 [0-9]+ [0-9]+Ki$' \
+  k get node kt-node -o jsonpath='{.status.capacity.pods} {.status.capacity.cpu} {.status.capacity.memory}'
+
+echo "== the lecture's pod (t=$SECONDS)"
+cat >"$WORK/pod.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    app: myapp
+  name: myapp
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: myapp
+      image: berth-test/web:1.0  # the lecture's trxuk/clus-1999-app1 is not available offline
+      command: ["sh", "-c", "echo serving on \$(hostname); exec httpd -f -p 5000 -h /etc"]
+YAML
+expect_ok "kubectl create -f pod.yml" k create -f "$WORK/pod.yml"
+start=$SECONDS
+if wait_for 10 phase_is myapp Running; then pass "Running within $((SECONDS - start)) s"; else fail "Running" "$(k describe pod myapp)"; fi
+IP=$(jp myapp '{.status.podIP}')
+if [[ "$IP" =~ ^10\.244\.0\.[0-9]+$ ]]; then pass "pod IP $IP on the podCIDR"; else fail "pod IP" "$IP"; fi
+expect_out "kubectl get shows 1/1 Running on the node" "myapp +1/1 +Running +0 .*kt-node" k get pod myapp -o wide
+out=$(k describe pod myapp)
+for re in "Node: +kt-node/" "^IP: +$IP" "Started +[0-9a-z]+ +kubelet +Started container myapp" "Status: +Running"; do
+  if grep -Eq -- "$re" <<<"$out"; then pass "describe: /$re/"; else fail "describe: /$re/" "$out"; fi
+done
+expect_out "conditions as upstream" "PodReadyToStartContainers=True Initialized=True Ready=True ContainersReady=True PodScheduled=True" \
+  k get pod myapp -o jsonpath='{range .status.conditions[*]}{.type}={.status} {end}'
+CID=$(container_id myapp)
+LOG=$(ls "$AGENT"/logs/default_myapp_*/myapp/0.log 2>/dev/null)
+expect_out "the container's output is in a CRI log" '^[0-9T:.-]+Z stdout F serving on myapp$' cat "$LOG"
+expect_out "the app answers on its pod IP from the node" "^myapp$" \
+  ip netns exec "$NS" timeout 5 busybox wget -qO- "http://$IP:5000/hostname"
+expect_out "resolv.conf points at the cluster DNS" \
+  "search default.svc.cluster.local svc.cluster.local cluster.local.*nameserver 10.96.0.10.*options ndots:5" \
+  bash -c "${RUNC[*]} exec $CID cat /etc/resolv.conf | tr '\n' ' '"
+expect_out "/etc/hosts names the pod" "$IP\s+myapp" "${RUNC[@]}" exec "$CID" cat /etc/hosts
+expect_out "the UTS namespace's hostname is the pod's name" "^myapp$" "${RUNC[@]}" exec "$CID" hostname
+
+echo "== restarts (t=$SECONDS)"
+PID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$AGENT/containers/$CID/started")
+kill -9 "$PID"
+if wait_for 10 restarts_at_least myapp 1; then pass "killing the container's process restarts it"; else fail "restart after kill" "$(k describe pod myapp)"; fi
+wait_for 10 phase_is myapp Running
+expect_out "lastState records the kill (137)" "^137 Error$" \
+  k get pod myapp -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].lastState.terminated.reason}'
+
+cat >"$WORK/liveness.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: liveness}
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"]
+      livenessProbe:
+        exec: {command: ["cat", "/tmp/healthy"]}
+        periodSeconds: 1
+        failureThreshold: 2
+YAML
+k create -f "$WORK/liveness.yml" >/dev/null
+if wait_for 20 restarts_at_least liveness 1; then pass "a failing liveness probe restarts the container"; else fail "liveness restart" "$(k describe pod liveness)"; fi
+expect_out "the Unhealthy and Killing events say why" "Liveness probe failed.*|failed liveness probe, will be restarted" \
+  k get events --field-selector involvedObject.name=liveness -o jsonpath='{range .items[*]}{.message}{"\n"}{end}'
+
+cat >"$WORK/oom.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: oom}
+spec:
+  nodeName: kt-node
+  restartPolicy: Never
+  containers:
+    - name: hog
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "head -c 200m /dev/zero | tail"]
+      resources: {limits: {memory: 32Mi}}
+YAML
+k create -f "$WORK/oom.yml" >/dev/null
+if wait_for 20 phase_is oom Failed; then pass "a container over its memory limit fails"; else fail "oom phase" "$(k describe pod oom)"; fi
+expect_out "and is reported OOMKilled (137)" "^OOMKilled 137$" \
+  k get pod oom -o jsonpath='{.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}'
+
+echo "== pod to pod (t=$SECONDS)"
+cat >"$WORK/client.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  nodeName: kt-node
+  restartPolicy: Never
+  containers:
+    - name: get
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "timeout 5 wget -qO- http://\$(SERVER_IP):5000/hostname"]
+      env:
+        - {name: SERVER_IP, value: "$IP"}
+YAML
+k create -f "$WORK/client.yml" >/dev/null
+if wait_for 15 phase_is client Succeeded; then pass "a pod reaches another by pod IP"; else fail "pod to pod" "$(k describe pod client)"; fi
+expect_out "and got its answer" "stdout F myapp$" cat "$AGENT"/logs/default_client_*/get/0.log
+
+echo "== init containers, env and volumes (t=$SECONDS)"
+cat >"$WORK/vols.yml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {greeting: hello}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sec}
+data: {password: czNjcmV0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vols, labels: {tier: web}}
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: 1
+  initContainers:
+    - name: init
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "echo init-ran > /work/init.txt"]
+      volumeMounts: [{name: scratch, mountPath: /work}]
+  containers:
+    - name: app
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "echo GREETING=$GREETING POD=$POD_NAME; exec sleep 3600"]
+      env:
+        - name: GREETING
+          valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}
+        - name: POD_NAME
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+      volumeMounts:
+        - {name: scratch, mountPath: /work}
+        - {name: cfg, mountPath: /etc/cfg}
+        - {name: sec, mountPath: /etc/sec}
+        - {name: info, mountPath: /etc/info}
+        - {name: mem, mountPath: /mem}
+  volumes:
+    - {name: scratch, emptyDir: {}}
+    - {name: mem, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
+    - {name: cfg, configMap: {name: cfg}}
+    - {name: sec, secret: {secretName: sec}}
+    - name: info
+      downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+YAML
+k create -f "$WORK/vols.yml" >/dev/null
+if wait_for 15 phase_is vols Running; then pass "a pod with an init container and volumes runs"; else fail "vols Running" "$(k describe pod vols)"; fi
+expect_out "the init container completed first" "^Completed$" \
+  k get pod vols -o jsonpath='{.status.initContainerStatuses[0].state.terminated.reason}'
+VCID=$(container_id vols)
+vexec() { "${RUNC[@]}" exec "$VCID" "$@"; }
+expect_out "emptyDir is shared with the init container" "^init-ran$" vexec cat /work/init.txt
+expect_out "env from a configMap key and a fieldRef" "stdout F GREETING=hello POD=vols$" \
+  cat "$AGENT"/logs/default_vols_*/app/0.log
+expect_out "configMap volume" "^hello$" vexec cat /etc/cfg/greeting
+expect_out "secret volume (decoded)" "^s3cret$" vexec cat /etc/sec/password
+expect_out "downwardAPI labels" '^tier="web"$' vexec cat /etc/info/labels
+expect_out "emptyDir medium Memory is a tmpfs of sizeLimit" "tmpfs +8192 " vexec df -k /mem
+k patch configmap cfg -p '{"data":{"greeting":"updated"}}' >/dev/null
+cm_updated() { [ "$(vexec cat /etc/cfg/greeting)" == "updated" ]; }
+start=$SECONDS
+if wait_for 20 cm_updated; then pass "a configMap update reaches the running pod ($((SECONDS - start)) s)"; else fail "configMap update"; fi
+
+echo "== agent restart (t=$SECONDS)"
+RCID=$(container_id myapp)
+RCOUNT=$(jp myapp '{.status.containerStatuses[0].restartCount}')
+stop_server
+PORT=$(free_port)  # the old port may still be held for a moment
+start_node_server || fail "the server restarts" "$(tail -5 "$WORK/server.log")"
+sleep 2
+expect_out "after an agent restart the pod keeps running, same IP, no restart" "^Running $IP $RCOUNT berth://$RCID$" \
+  k get pod myapp -o jsonpath='{.status.phase} {.status.podIP} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].containerID}'
+expect_out "and still answers" "^myapp$" ip netns exec "$NS" timeout 5 busybox wget -qO- "http://$IP:5000/hostname"
+
+echo "== deletion leaves nothing behind (t=$SECONDS)"
+UID_=$(jp myapp '{.metadata.uid}')
+CIDS=$(jp myapp '{.status.containerStatuses[0].containerID}')
+expect_ok "kubectl delete pod myapp" k delete pod myapp --timeout=30s
+expect_err "the pod is gone" "NotFound" k get pod myapp
+sleep 0.5
+expect_eq "no containers of it under runc" "" "$("${RUNC[@]}" list -q | grep -F "${CIDS#berth://}")"
+expect_eq "no pod cgroup" "" "$(ls -d /sys/fs/cgroup/*/berth/pod"$UID_" 2>/dev/null)"
+expect_eq "no pod directory (namespaces, volumes)" "" "$(ls -d "$AGENT/pods/$UID_" 2>/dev/null)"
+expect_eq "no mounts of it in the node's mount namespace" "" \
+  "$(grep -E "$UID_|${CIDS#berth://}" /proc/"$SERVER_PID"/mountinfo)"
+expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx "$IP")"
+CID0=${CIDS#berth://}
+shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
+expect_eq "no processes of it" 0 "$shims"
+k delete pod liveness oom client vols --grace-period=0 --force --wait=false >/dev/null 2>&1
+wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
+expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
+
+finish
