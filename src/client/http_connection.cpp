@@ -161,6 +161,7 @@ core::Result<std::unique_ptr<HttpConnection>> HttpConnection::open(
   freeaddrinfo(res);
   if (c->fd_ < 0) return transportError("connect " + host + ":" + portStr + ": " + lastError);
   c->setReadTimeout(timeout);
+  if (!c->tls_) return c;
 
   SSL* ssl = SSL_new(c->tls_->ctx);
   c->ssl_ = ssl;
@@ -196,7 +197,7 @@ void HttpConnection::setReadTimeout(std::chrono::milliseconds timeout) {
 }
 
 bool HttpConnection::closedByPeer() {
-  if (!buffer_.empty() || SSL_pending(static_cast<SSL*>(ssl_)) > 0) return true;
+  if (!buffer_.empty() || (ssl_ && SSL_pending(static_cast<SSL*>(ssl_)) > 0)) return true;
   pollfd p{fd_, POLLIN | POLLRDHUP, 0};
   return ::poll(&p, 1, 0) != 0;  // readable when idle = EOF, an alert or a stray byte
 }
@@ -208,6 +209,14 @@ void HttpConnection::abort() {
 
 Status HttpConnection::send(std::string_view data) {
   auto* ssl = static_cast<SSL*>(ssl_);
+  while (!data.empty() && !ssl) {
+    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      reusable_ = false;
+      return transportError(std::string("write: ") + std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
   while (!data.empty()) {
     int n = SSL_write(ssl, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 20)));
     if (n <= 0) {
@@ -220,6 +229,15 @@ Status HttpConnection::send(std::string_view data) {
 }
 
 core::Result<size_t> HttpConnection::readSome(char* buf, size_t n) {
+  if (!ssl_) {
+    ssize_t got = ::recv(fd_, buf, n, 0);
+    if (got > 0) return static_cast<size_t>(got);
+    reusable_ = false;
+    if (got == 0) return Status::generic(503, "ConnectionClosed", "connection closed by the server");
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return Status::timeout("timed out reading the response");
+    return transportError(std::string("read: ") + std::strerror(errno));
+  }
   int got = SSL_read(static_cast<SSL*>(ssl_), buf, static_cast<int>(n));
   if (got > 0) return static_cast<size_t>(got);
   reusable_ = false;

@@ -49,7 +49,8 @@ class HttpConnection {
  public:
   ~HttpConnection();
   // Opens TCP (IPv4/IPv6 literal or name) and completes the TLS handshake, verifying the
-  // server's certificate against `host` unless the context skips verification.
+  // server's certificate against `host` unless the context skips verification. A null `tls`
+  // means plain HTTP (registries whose endpoint says http://).
   static core::Result<std::unique_ptr<HttpConnection>> open(std::shared_ptr<TlsContext> tls,
                                                             const std::string& host, int port,
                                                             std::chrono::milliseconds timeout);

@@ -12,5 +12,6 @@ void addServerCommand(CLI::App& app);
 void addControllerManagerCommand(CLI::App& app);
 void addSchedulerCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
+void addImagesCommand(CLI::App& app);
 
 }  // namespace berth::cmd

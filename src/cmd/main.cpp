@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   berth::cmd::addControllerManagerCommand(app);
   berth::cmd::addSchedulerCommand(app);
   berth::cmd::addSimulateCommand(app);
+  berth::cmd::addImagesCommand(app);
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "berth v0.1.0 (Kubernetes API v1.32)\n"; });

@@ -28,7 +28,7 @@ struct Image {
   std::vector<std::string> repoDigests;  // "docker.io/library/busybox@sha256:..."
   long long size = 0;                    // bytes of the compressed layers
   ImageConfig config;
-  std::vector<std::string> layerDirs;    // unpacked layers, lowest first
+  std::vector<std::string> layerDirs;  // unpacked layers, lowest first
 };
 
 enum class PullPolicy { kAlways, kIfNotPresent, kNever };
