@@ -145,6 +145,7 @@ core::Status ApiServer::start() {
   int port = state_->http->port();
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
+  state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
 

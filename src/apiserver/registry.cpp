@@ -14,6 +14,7 @@
 #include "apiserver/registry_internal.h"
 #include "apiserver/wire_limits.h"
 #include "core/base64.h"
+#include "core/kinds/deletion.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 #include "core/resource_behavior.h"
@@ -845,17 +846,15 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
               opts.preconditionResourceVersion +
               ", ResourceVersion in object meta: " + std::to_string(cur->modRevision));
     }
-    // Propagation policy becomes a finalizer, as upstream's deletion strategy does.
-    std::string policy = opts.propagationPolicy;
-    auto addFinalizer = [&](const char* f) {
-      auto& fs = meta["finalizers"];
-      if (!fs.is_array()) fs = json::array();
-      for (auto& x : fs.as_array())
-        if (x.is_string() && x.as_string() == f) return;
-      fs.as_array().push_back(json::string(f));
-    };
-    if (policy == "Orphan") addFinalizer("orphan");
-    if (policy == "Foreground") addFinalizer("foregroundDeletion");
+    bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
+    bool alreadyTerminating = meta.contains("deletionTimestamp");
+    // Propagation policy becomes a finalizer, as upstream's deletion strategy does. A namespace
+    // takes only an explicit policy, and only on its first delete (upstream's namespace REST).
+    bool finalizersChanged = false;
+    if (!isNamespace)
+      finalizersChanged = core::kinds::applyPropagationPolicy(srt, meta, opts.propagationPolicy);
+    else if (!alreadyTerminating && !opts.propagationPolicy.empty())
+      finalizersChanged = core::kinds::applyPropagationPolicy(srt, meta, opts.propagationPolicy);
 
     bool graceful = false;
     int64_t grace = 0;
@@ -875,7 +874,6 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
         phase = core::stringField(*st, "phase");
       graceful = bound && grace > 0 && phase != "Succeeded" && phase != "Failed";
     }
-    bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
     if (isNamespace) {
       if (name == "default" || name == "kube-system" || name == "kube-public") {
         return Status::forbidden("namespaces \"" + name +
@@ -883,18 +881,30 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
             .withDetails(name, "", "namespaces");
       }
     }
-    bool alreadyTerminating = meta.contains("deletionTimestamp");
     if (hasFinalizers(obj) || graceful || isNamespace) {
       int64_t runningGrace = 0;
       if (auto* g = meta.if_contains("deletionGracePeriodSeconds"); g && g->is_int64())
         runningGrace = g->as_int64();
       // Already terminating: a second delete may only shorten the grace period. A namespace's
       // deletion loop is restarted if it is not running (e.g. after a restart of the server).
+      // A terminating namespace goes on a later delete once spec.finalizers is empty (the
+      // namespace controller deletes it so after a crash between finalize and delete).
+      if (isNamespace && alreadyTerminating && !hasFinalizers(obj) && !hasSpecFinalizers(obj)) {
+        if (opts.dryRun) return cur->obj;
+        auto gone = deleteNow(srt, key, name, cur->modRevision);
+        if (!gone.ok() && gone.status().isConflict()) continue;
+        return gone;
+      }
       if (alreadyTerminating && (graceful ? grace >= runningGrace : runningGrace == 0)) {
-        if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
-        json::object out = cur->obj;
-        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
-        return out;
+        // Upstream lets a later delete of a terminating object (no grace period running)
+        // change its GC finalizers, e.g. --cascade=background after a stuck orphan delete
+        // (when none is left, the object was deleted below without entering this branch).
+        bool refinalize = !isNamespace && runningGrace == 0 && finalizersChanged;
+        if (!refinalize) {
+          json::object out = cur->obj;
+          if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
+          return out;
+        }
       }
       if (alreadyTerminating && runningGrace > 0 && !graceful && !hasFinalizers(obj)) {
         // Grace period cut to 0 on a terminating object without finalizers: delete now.
@@ -915,7 +925,6 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
       auto written = persistUpdate(srt, std::move(obj), cur->modRevision, opts.dryRun);
       if (!written.ok() && written.status().isConflict()) continue;
       if (!written.ok()) return written;
-      if (isNamespace && !opts.dryRun) finalizeNamespaceAsync(name);
       if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
       return written;
     }
@@ -957,53 +966,7 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
   }
-  // Resume deletions a restart (or kill -9) interrupted.
-  {
-    auto all = list(*nsType, ListRequest{});
-    if (!all.ok()) return all.status();
-    for (const auto& o : all->items) {
-      auto parsed = parseStored(o->json);
-      const auto* m = parsed.ok() ? core::objectField(*parsed, "metadata") : nullptr;
-      if (m && m->contains("deletionTimestamp")) finalizeNamespaceAsync(o->name);
-    }
-  }
-  const auto* svcType = core::findResource("", "v1", "services");
-  json::object svc{
-      {"apiVersion", "v1"},
-      {"kind", "Service"},
-      {"metadata", json::object{{"name", "kubernetes"},
-                                {"namespace", "default"},
-                                {"labels", json::object{{"component", "apiserver"},
-                                                        {"provider", "kubernetes"}}}}},
-      {"spec", json::object{{"type", "ClusterIP"},
-                            {"clusterIP", "10.96.0.1"},
-                            {"sessionAffinity", "None"},
-                            {"ports", json::array{json::object{{"name", "https"},
-                                                               {"port", 443},
-                                                               {"protocol", "TCP"},
-                                                               {"targetPort", port}}}}}}};
-  if (!get(*svcType, "default", "kubernetes").ok()) {
-    auto r = create(*svcType, "default", std::move(svc), wo);
-    if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
-  }
-  const auto* epType = core::findResource("", "v1", "endpoints");
-  json::object ep{
-      {"apiVersion", "v1"},
-      {"kind", "Endpoints"},
-      {"metadata",
-       json::object{{"name", "kubernetes"},
-                    {"namespace", "default"},
-                    {"labels", json::object{{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
-      {"subsets", json::array{json::object{
-                      {"addresses", json::array{json::object{{"ip", advertiseAddress}}}},
-                      {"ports", json::array{json::object{
-                                    {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}};
-  auto existing = get(*epType, "default", "kubernetes");
-  if (!existing.ok()) {
-    auto e = create(*epType, "default", std::move(ep), wo);
-    if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
-  }
-  return {};
+  return ensureKubernetesService(advertiseAddress, port);
 }
 
 }  // namespace berth::apiserver

@@ -142,9 +142,13 @@ class Registry {
   void appendServedJson(const core::ResourceType& rt, const CachedObject& obj,
                         std::string& out) const;
 
-  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing, and
-  // resumes the deletion of namespaces that were terminating when the server last stopped.
+  // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing. (Deleting
+  // a namespace's content is the namespace controller's job, as upstream.)
   Status bootstrap(const std::string& advertiseAddress, int port);
+  // The `kubernetes` Service and Endpoints (kubernetes_service.cpp): created when missing, once
+  // by bootstrap and then every few seconds by the repair loop, as upstream's API server does.
+  Status ensureKubernetesService(const std::string& advertiseAddress, int port);
+  void startKubernetesServiceRepair(const std::string& advertiseAddress, int port);
   void stop();
 
  private:
@@ -172,8 +176,9 @@ class Registry {
                                      const std::string& startAfter, int64_t revision, int64_t limit,
                                      const core::LabelSelector& labels,
                                      const core::FieldSelector& fields, bool selectors);
-  void finalizeNamespaceAsync(const std::string& name);
-  bool finalizeNamespaceOnce(const std::string& name);
+  // Spends one allowed disruption of the budget matching `pod` (registry_eviction.cpp).
+  Status spendDisruption(const std::string& ns, const std::string& podName,
+                         const boost::json::object& pod, bool dryRun);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
                                            const boost::json::object& current,
                                            const PatchRequest& req, const WriteOptions& opts);
@@ -184,7 +189,6 @@ class Registry {
   std::mutex bgMu_;
   std::condition_variable bgCv_;
   std::vector<std::thread> background_;
-  std::set<std::string> finalizing_;  // namespaces whose deletion loop runs (guarded by bgMu_)
   bool stopping_ = false;
 };
 

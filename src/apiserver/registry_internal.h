@@ -1,6 +1,6 @@
 #pragma once
 // Helpers shared by the registry's translation units (registry.cpp: reads and the write
-// pipelines; namespace_deletion.cpp; registry_subresources.cpp: scale, binding, eviction).
+// pipelines; registry_subresources.cpp: scale, binding, eviction).
 // Not part of the registry's interface.
 #include <boost/json.hpp>
 
@@ -26,6 +26,13 @@ inline bool hasFinalizers(const json::object& obj) {
   auto* m = core::objectField(obj, "metadata");
   if (!m) return false;
   auto* f = m->if_contains("finalizers");
+  return f && f->is_array() && !f->as_array().empty();
+}
+
+// A namespace's spec.finalizers (the `kubernetes` one is the namespace controller's).
+inline bool hasSpecFinalizers(const json::object& obj) {
+  auto* spec = core::objectField(obj, "spec");
+  auto* f = spec ? spec->if_contains("finalizers") : nullptr;
   return f && f->is_array() && !f->as_array().empty();
 }
 

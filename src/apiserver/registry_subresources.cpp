@@ -1,4 +1,5 @@
-// The registry's subresources with their own body kinds: scale, pods/binding, pods/eviction.
+// The registry's subresources with their own body kinds: scale, pods/binding (pods/eviction:
+// registry_eviction.cpp).
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -177,49 +178,6 @@ Result<json::object> Registry::bind(const std::string& ns, const std::string& na
     return st;
   }
   return Status::staleResourceVersion("pods", name);
-}
-
-Result<json::object> Registry::evict(const std::string& ns, const std::string& name,
-                                     const json::object& eviction) {
-  const auto* podType = core::findResource("", "v1", "pods");
-  auto pod = get(*podType, ns, name);
-  if (!pod.ok()) return pod.status();
-  // A PodDisruptionBudget whose selector matches the pod must allow a disruption.
-  const auto* pdbType = core::findResource("policy", "v1", "poddisruptionbudgets");
-  int64_t ignored = 0;
-  for (const auto& pdbObj :
-       cache_.forType(*pdbType)->list(storageKey(*pdbType, ns, ""), &ignored)) {
-    boost::system::error_code ec;
-    auto v = json::parse(pdbObj->json, ec);
-    if (ec || !v.is_object()) continue;
-    const auto* spec = core::objectField(v.as_object(), "spec");
-    const auto* sel = spec ? core::objectField(*spec, "selector") : nullptr;
-    if (!sel) continue;
-    auto s = core::LabelSelector::fromJson(*sel);
-    if (!s.ok() || !s->matches((*pod)->labels)) continue;
-    int64_t allowed = 0;
-    if (const auto* st = core::objectField(v.as_object(), "status")) {
-      if (auto* a = st->if_contains("disruptionsAllowed"); a && a->is_int64())
-        allowed = a->as_int64();
-    }
-    if (allowed <= 0) {
-      return Status::tooManyRequests(
-                 "Cannot evict pod as it would violate the pod's disruption "
-                 "budget.")
-          .withDetails(name, "", "pods");
-    }
-  }
-  DeleteOptions d;
-  if (const auto* o = core::objectField(eviction, "deleteOptions")) {
-    if (auto* g = o->if_contains("gracePeriodSeconds"); g && g->is_int64())
-      d.gracePeriodSeconds = g->as_int64();
-  }
-  auto r = remove(*podType, ns, name, d);
-  if (!r.ok()) return r.status();
-  json::object st = Status().toJson();
-  st["status"] = "Success";
-  st["code"] = 201;
-  return st;
 }
 
 }  // namespace berth::apiserver

@@ -189,9 +189,10 @@ Result<DeleteOptions> deleteOptionsFrom(const http::Request& req) {
     if (auto* g = o.if_contains("gracePeriodSeconds"); g && g->is_int64())
       d.gracePeriodSeconds = g->as_int64();
     d.propagationPolicy = core::stringField(o, "propagationPolicy");
+    // The deprecated orphanDependents: false is explicit too (not the kind's default).
     if (auto* orphan = o.if_contains("orphanDependents");
-        orphan && orphan->is_bool() && orphan->as_bool() && d.propagationPolicy.empty())
-      d.propagationPolicy = "Orphan";
+        orphan && orphan->is_bool() && d.propagationPolicy.empty())
+      d.propagationPolicy = orphan->as_bool() ? "Orphan" : "Background";
     if (auto* p = o.if_contains("preconditions"); p && p->is_object()) {
       d.preconditionUid = core::stringField(p->as_object(), "uid");
       d.preconditionResourceVersion = core::stringField(p->as_object(), "resourceVersion");

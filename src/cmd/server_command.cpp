@@ -1,8 +1,11 @@
 // `berth server`: the control plane with the embedded store, and by default the controllers
 // in the same process (each an API client with its own connection, as if remote).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <functional>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -65,6 +68,16 @@ std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
   return nullptr;
 }
 
+std::string controllerIdentity(const std::string& dataDir) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::error_code ec;
+  auto dir = std::filesystem::weakly_canonical(dataDir, ec).string();
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, "_%016zx", std::hash<std::string>{}(dir));
+  return std::string(host) + suffix;
+}
+
 int runServer(ServerFlags flags) {
   auto signals = blockShutdownSignals();
   raiseOpenFileLimit(flags.config.maxConnections);
@@ -95,6 +108,10 @@ int runServer(ServerFlags flags) {
     options.controllers = flags.controllers;
     options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
+    // One identity per data dir and host: a server restarted after a crash (kill -9) finds
+    // its own name on the Lease and leads again at once, instead of waiting out the lease
+    // its previous life left behind (namespace deletion and GC resume within seconds).
+    options.identity = controllerIdentity(flags.config.dataDir);
     manager = std::make_unique<controllers::ControllerManager>(options);
     if (auto st = manager->start(); !st.ok()) {
       std::cerr << "berth: controller manager: " << st.message() << "\n";

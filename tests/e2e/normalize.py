@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Prints an object (JSON on stdin) without the fields that differ between two creations of the
-same object: identity, timestamps, ownership bookkeeping and allocated addresses."""
+same object: identity, timestamps (status conditions' too), ownership bookkeeping and allocated addresses."""
 import json
 import sys
 
@@ -25,6 +25,10 @@ if obj.get("kind") == "Job":
         for k in list(tl):
             if "controller-uid" in k or k in ("job-name", "batch.kubernetes.io/job-name"):
                 tl.pop(k)
+# Status written by controllers (e.g. a PodDisruptionBudget's conditions) carries their clock.
+for c in (obj.get("status") or {}).get("conditions", []) or []:
+    if isinstance(c, dict):
+        c.pop("lastTransitionTime", None)
 for s in obj.get("subjects", []) or []:
     s.pop("namespace", None)
 print(json.dumps(obj, sort_keys=True, indent=1))

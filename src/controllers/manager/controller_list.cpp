@@ -1,6 +1,9 @@
 #include "controllers/manager/controller_list.h"
 
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/disruption/disruption_controller.h"
+#include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/namespace/namespace_controller.h"
 #include "controllers/nodeipam/nodeipam_controller.h"
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
@@ -13,6 +16,12 @@ namespace berth::controllers {
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
       {"deployment", true, newDeploymentController},
+      {"disruption", true,
+       [](ControllerContext& ctx) { return std::make_unique<DisruptionController>(ctx); }},
+      {"garbagecollector", true,
+       [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
+      {"namespace", true,
+       [](ControllerContext& ctx) { return std::make_unique<NamespaceController>(ctx); }},
       {"nodeipam", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
          return nodeipam::NodeIpamController::createOrDie(ctx);

@@ -1,0 +1,76 @@
+#pragma once
+// The garbage collector (upstream's pkg/controller/garbagecollector): deletes objects whose
+// owners are gone and carries out the two deletion modes the API server only marks with
+// finalizers:
+// - background: an owner is deleted at once; its dependents, seen to have lost their last
+//   existing owner, are deleted after it;
+// - foreground (`foregroundDeletion` finalizer): the owner's dependents are deleted first; the
+//   finalizer is removed (and the owner deleted) once no dependent with blockOwnerDeletion is
+//   left;
+// - orphan (`orphan` finalizer): the owner's reference is removed from its dependents, then
+//   the finalizer.
+// It watches every resource discovery lists with list, watch and delete (re-discovered every
+// 30 s, so CRDs' resources join), keeps the ownership graph (graph.h) from those informers, and
+// decides from live reads: an owner missing from the graph is verified by a GET, and an object
+// is deleted only with a uid precondition.
+//
+// Thread-safety: run()/stop() from the manager's thread; the rest runs on its own threads.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "controllers/framework/controller.h"
+#include "controllers/framework/discovery.h"
+#include "controllers/framework/queue_workers.h"
+#include "controllers/garbagecollector/graph.h"
+
+namespace berth::controllers {
+
+class GarbageCollector : public Controller {
+ public:
+  explicit GarbageCollector(ControllerContext& ctx);
+  ~GarbageCollector() override;
+  void run() override;
+  void stop() override;
+
+  // For tests: the graph's node count.
+  size_t graphSize() const { return graph_.size(); }
+
+ private:
+  void discoveryLoop();
+  void syncMonitors();
+  void requestRediscovery();
+  void apply(const gc::Actions& actions);
+  bool knownAbsent(const std::string& uid);
+  void markAbsent(const std::string& uid);
+  core::Status attemptToDelete(const std::string& uid);
+  core::Status attemptToOrphan(const std::string& uid);
+  core::Status processDeletingDependents(const gc::NodeView& item,
+                                         const boost::json::value& latest);
+  core::Status removeFinalizer(const ApiResource& m, const std::string& ns, const std::string& name,
+                               const boost::json::value& latest, std::string_view finalizer);
+  std::shared_ptr<const DiscoveryResult> discovery() const;
+
+  ControllerContext ctx_;  // a copy: the manager's context is a temporary
+  gc::Graph graph_;
+  QueueWorkers deleteWorkers_;
+  QueueWorkers orphanWorkers_;
+
+  mutable std::mutex mu_;  // guards the fields below
+  std::condition_variable cv_;
+  std::shared_ptr<const DiscoveryResult> discovery_;
+  std::map<std::string, std::pair<client::SharedInformer*, int>> monitors_;  // key → handler id
+  bool stopping_ = false;
+  bool rediscover_ = false;
+  bool workersStarted_ = false;
+  std::thread loop_;
+
+  std::mutex absentMu_;
+  std::set<std::string> absentOwners_;  // uids of owners a live read found gone
+};
+
+}  // namespace berth::controllers

@@ -1,0 +1,106 @@
+// Integration: the real `berth server` (which runs the garbage collector in-process) and
+// owners of kinds no workload controller touches: a custom resource, a ReplicationController.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "client/testing_server.h"
+#include "core/json_access.h"
+
+namespace berth::controllers {
+namespace {
+
+namespace json = boost::json;
+using client::testing::eventually;
+
+const client::Resource kCrds{"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
+const client::Resource kWidgets{"example.com", "v1", "widgets", true};
+const client::Resource kRcs{"", "v1", "replicationcontrollers", true};
+
+std::string uidOf(const json::value& obj) {
+  return core::stringField(obj.at("metadata").as_object(), "uid");
+}
+
+json::value dependentOf(const std::string& name, const std::string& apiVersion,
+                        const std::string& kind, const std::string& owner,
+                        const std::string& ownerUid) {
+  auto cm = client::testing::configMap("default", name);
+  cm.at("metadata").as_object()["ownerReferences"] = json::array{
+      json::object{{"apiVersion", apiVersion}, {"kind", kind}, {"name", owner}, {"uid", ownerUid}}};
+  return cm;
+}
+
+class GarbageCollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.start());
+    c_ = server_.client("gc-test");
+    ASSERT_TRUE(c_);
+  }
+  bool gone(const std::string& name) {
+    return eventually([&] {
+      return c_->get(client::testing::kConfigMaps, "default", name).status().isNotFound();
+    });
+  }
+  client::testing::TestServer server_;
+  std::unique_ptr<client::RestClient> c_;
+};
+
+// A CRD created after the collector started: its objects own others and are collected from.
+TEST_F(GarbageCollectorTest, DependentsOfACustomResourceAreCollected) {
+  auto crd = json::parse(R"({"apiVersion":"apiextensions.k8s.io/v1",
+    "kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.com"},
+    "spec":{"group":"example.com","scope":"Namespaced",
+      "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+      "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":
+        {"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}})");
+  ASSERT_TRUE(c_->create(kCrds, "", crd).ok());
+  json::value widget =
+      json::parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})");
+  core::Result<json::value> made = core::Status::unavailable("");
+  ASSERT_TRUE(eventually([&] { return (made = c_->create(kWidgets, "default", widget)).ok(); }));
+  ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "default",
+                         dependentOf("w-part", "example.com/v1", "Widget", "w", uidOf(*made)))
+                  .ok());
+  // Still owned: the collector must not take it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(c_->get(client::testing::kConfigMaps, "default", "w-part").ok());
+  json::value background = json::object{{"propagationPolicy", "Background"}};
+  ASSERT_TRUE(c_->remove(kWidgets, "default", "w", &background).ok());
+  EXPECT_TRUE(gone("w-part"));
+}
+
+// A DELETE naming no policy orphans a ReplicationController's dependents (upstream's default
+// for core/v1 RCs); orphanDependents=false (the deprecated field) deletes them.
+TEST_F(GarbageCollectorTest, ReplicationControllersOrphanByDefault) {
+  auto rc = [](const std::string& name) {
+    return json::parse(R"({"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":")" +
+                       name + R"("},"spec":{"replicas":0,"selector":{"app":")" + name +
+                       R"("},"template":{"metadata":{"labels":{"app":")" + name +
+                       R"("}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}})");
+  };
+  auto kept = c_->create(kRcs, "default", rc("kept"));
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  ASSERT_TRUE(
+      c_->create(client::testing::kConfigMaps, "default",
+                 dependentOf("kept-part", "v1", "ReplicationController", "kept", uidOf(*kept)))
+          .ok());
+  ASSERT_TRUE(c_->remove(kRcs, "default", "kept").ok());
+  ASSERT_TRUE(eventually([&] { return c_->get(kRcs, "default", "kept").status().isNotFound(); }));
+  auto part = c_->get(client::testing::kConfigMaps, "default", "kept-part");
+  ASSERT_TRUE(part.ok());
+  EXPECT_FALSE(part->at("metadata").as_object().contains("ownerReferences"));
+
+  auto dropped = c_->create(kRcs, "default", rc("dropped"));
+  ASSERT_TRUE(dropped.ok());
+  ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "default",
+                         dependentOf("dropped-part", "v1", "ReplicationController", "dropped",
+                                     uidOf(*dropped)))
+                  .ok());
+  json::value cascade = json::object{{"orphanDependents", false}};
+  ASSERT_TRUE(c_->remove(kRcs, "default", "dropped", &cascade).ok());
+  EXPECT_TRUE(gone("dropped-part"));
+}
+
+}  // namespace
+}  // namespace berth::controllers
