@@ -23,7 +23,9 @@ done
 [ "${#kubectls[@]}" -ge 2 ] && pass "found ${#kubectls[@]} kubectl versions" \
   || fail "found only ${#kubectls[@]} kubectl versions" "${kubectls[*]:-none}"
 
-start_server || exit 1
+# Without the workload controllers: each round ends by checking that deleting what it created
+# leaves nothing, and their ReplicaSets and pods would outlive the Deployments until collected.
+start_server --controllers '*,-deployment,-replicaset' || exit 1
 TOKEN=$(awk '/token:/ {print $2}' "$KUBECONFIG")
 API=https://127.0.0.1:$PORT
 
