@@ -20,7 +20,7 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@echo "Starting berth server (data in $(DATA_DIR)); Ctrl-C stops it."
 	@echo "In another shell: export KUBECONFIG=$(DATA_DIR)/admin.kubeconfig; kubectl get ns"
-	$(BUILD)/berth server --data-dir $(DATA_DIR) --secure-port $(PORT)
+	$(BUILD)/berth server --data-dir $(DATA_DIR) --secure-port $(PORT) --allow-host-network-namespace
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 1200

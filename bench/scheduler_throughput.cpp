@@ -59,7 +59,7 @@ class ServerProcess {
       std::freopen(log.c_str(), "a", stderr);
       ::execl(berth.c_str(), berth.c_str(), "server", "--data-dir", dir_.c_str(), "--datastore",
               "memory", "--bind-address", "127.0.0.1", "--secure-port", "0", "--disable-scheduler",
-              "--disable-controllers", static_cast<char*>(nullptr));
+              "--disable-controllers", "--disable-agent", static_cast<char*>(nullptr));
       std::_Exit(127);
     }
   }

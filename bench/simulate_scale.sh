@@ -37,7 +37,7 @@ start_server() {
   local dir=$WORK/$1 port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BERTH" server --data-dir "$dir" --datastore "$DATASTORE" --bind-address 127.0.0.1 \
-    --secure-port "$port" >"$WORK/$1.log" 2>&1 &
+    --secure-port "$port" --disable-agent >"$WORK/$1.log" 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
   URL=https://127.0.0.1:$port

@@ -370,8 +370,11 @@ def start_berth(binary, name, datastore):
     data = os.path.join(WORK, name)
     os.makedirs(data)
     port = free_port()
+    # No node agent (an older binary under comparison may not know the flag).
+    helptext = subprocess.run([binary, "server", "--help"], capture_output=True, text=True).stdout
+    extra = ["--disable-agent"] if "--disable-agent" in helptext else []
     p = start([binary, "server", "--data-dir", data, "--bind-address", "127.0.0.1",
-               "--secure-port", str(port), "--datastore", datastore],
+               "--secure-port", str(port), "--datastore", datastore] + extra,
               os.path.join(WORK, name + ".log"))
     wait_for(lambda: os.path.exists(os.path.join(data, "admin.kubeconfig")), f"{name} start", 60)
     token = open(os.path.join(data, "admin.token")).read().strip()

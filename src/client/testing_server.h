@@ -73,7 +73,10 @@ class TestServer {
     // argv is built before fork: the child may only make async-signal-safe calls.
     std::vector<std::string> args = {BERTH_BINARY, "server", "--data-dir", dataDir_,
                                      "--datastore", datastore_, "--bind-address", "127.0.0.1",
-                                     "--secure-port", port};
+                                     "--secure-port", port,
+                                     // no node agent: containers and pod networking stay out
+                                     // of the root network namespace
+                                     "--disable-agent"};
     args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

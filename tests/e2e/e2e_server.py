@@ -39,7 +39,9 @@ class Server:
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [self.berth, "server", "--data-dir", os.path.join(self.dir, "data"),
-             "--bind-address", "127.0.0.1", "--secure-port", str(self.port)] + self.args,
+             "--bind-address", "127.0.0.1", "--secure-port", str(self.port),
+             # no node agent: it would run containers in the root network namespace
+             "--disable-agent"] + self.args,
             stdout=self.log, stderr=subprocess.STDOUT)
         ctx = ssl.create_default_context()
         ctx.check_hostname = False

@@ -18,9 +18,13 @@ free_port() {
 }
 
 # start_server [extra flags]: starts berth on a free loopback port; sets PORT and KUBECONFIG.
+# The server's own node agent stays off: it would run real containers and set up pod networking
+# in this (the root) network namespace. Tests of the agent run the server in a namespace of
+# their own (test_kubelet.sh).
 start_server() {
   PORT=${PORT:-$(free_port)}
-  "$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-port "$PORT" "$@" \
+  "$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-port "$PORT" \
+    --disable-agent "$@" \
     >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   export KUBECONFIG=$WORK/data/admin.kubeconfig
