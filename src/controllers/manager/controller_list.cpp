@@ -1,11 +1,13 @@
 #include "controllers/manager/controller_list.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
+#include "controllers/daemonset/daemonset_controller.h"
 
 namespace berth::controllers {
 
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
+      {"daemonset", true, newDaemonSetController},
   };
   return list;
 }
