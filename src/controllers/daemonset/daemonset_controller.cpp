@@ -9,6 +9,7 @@
 #include "controllers/daemonset/plan.h"
 #include "controllers/framework/controller_history.h"
 #include "controllers/framework/expectations.h"
+#include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
 
@@ -106,7 +107,8 @@ class DaemonSetController : public Controller {
   core::Status bumpCollisionCount(const json::value& ds);
   core::Status createPods(const json::value& ds, const std::string& key,
                           const std::vector<std::string>& nodes, const std::string& hash);
-  core::Status deletePods(const std::string& key, const std::vector<ObjectPtr>& pods);
+  core::Status deletePods(const json::value& ds, const std::string& key,
+                          const std::vector<ObjectPtr>& pods);
   std::vector<ObjectPtr> backOffFailedPods(const json::value& ds, const std::string& key,
                                            const ManagePlan& plan);
   core::Status cleanupHistory(const json::value& ds, const std::vector<ObjectPtr>& oldRevisions,
@@ -122,6 +124,7 @@ class DaemonSetController : public Controller {
   client::SharedInformer& revInformer_;
   client::EventRecorder recorder_;
   ControllerExpectations expectations_;
+  PodControl podControl_{client_, recorder_, expectations_};
   std::mutex backoffMu_;
   // Failed daemon pods per "<ds uid>/<node>": when the next one may be deleted, and the delay.
   std::map<std::string,
@@ -160,7 +163,7 @@ core::Status DaemonSetController::sync(const std::string& key) {
 
   ManagePlan plan = planManage(ds, nodes, nodePods, *hash);
   std::vector<ObjectPtr> toDelete = backOffFailedPods(ds, key, plan);
-  core::Status st = deletePods(key, toDelete);
+  core::Status st = deletePods(ds, key, toDelete);
   if (core::Status c = createPods(ds, key, plan.nodesNeedingPods, *hash); st.ok()) st = c;
   if (!st.ok()) return st;
 
@@ -174,7 +177,7 @@ core::Status DaemonSetController::sync(const std::string& key) {
                             .as_int64();
     RolloutPlan rollout =
         planRollingUpdate(ds, nodes, nodePods, *hash, desired, std::chrono::system_clock::now());
-    st = deletePods(key, rollout.podsToDelete);
+    st = deletePods(ds, key, rollout.podsToDelete);
     if (core::Status c = createPods(ds, key, rollout.nodesNeedingPods, *hash); st.ok()) st = c;
     if (!st.ok()) return st;
   }
@@ -235,67 +238,27 @@ core::Status DaemonSetController::bumpCollisionCount(const json::value& ds) {
 core::Status DaemonSetController::createPods(const json::value& ds, const std::string& key,
                                              const std::vector<std::string>& nodes,
                                              const std::string& hash) {
-  if (nodes.empty()) return core::Status();
-  size_t count = std::min(nodes.size(), kBurstReplicas);
-  expectations_.expectCreations(key, static_cast<int>(count));
   json::object tmpl = podTemplateFor(ds, hash);
   json::object ref = newControllerRef(ds, "apps/v1", "DaemonSet");
   std::string ns = strAt(metaOf(ds), "namespace");
   std::string prefix = strAt(metaOf(ds), "name") + "-";
-  // Slow start (upstream): batches of 1, 2, 4, ...; a failing batch stops the rest, so a
-  // quota or admission refusal costs one call, not one per node.
-  size_t next = 0;
-  core::Status firstError;
-  for (size_t batch = 1; next < count && firstError.ok(); batch *= 2) {
-    size_t end = std::min(count, next + batch);
-    for (; next < end; ++next) {
-      json::object podTmpl = tmpl;
-      pinToNode(podTmpl["spec"].as_object(), nodes[next]);
-      auto created = client_.create(kPods, ns, podFromTemplate(podTmpl, ns, prefix, ref));
-      if (!created.ok()) {
-        expectations_.creationFailed(key);
-        if (created.status().code() == 409 && created.status().reason() == "AlreadyExists") {
-          continue;  // a generated name collided; the next sync retries
-        }
-        recorder_.record(ds, "Warning", "FailedCreate",
-                         "Error creating: " + created.status().message());
-        if (firstError.ok()) firstError = created.status();
-        continue;
-      }
-      recorder_.record(ds, "Normal", "SuccessfulCreate",
-                       "Created pod: " + strAt(metaOf(*created), "name"));
-    }
+  std::vector<json::object> pods;
+  for (size_t i = 0; i < std::min(nodes.size(), kBurstReplicas); ++i) {
+    json::object podTmpl = tmpl;
+    pinToNode(podTmpl["spec"].as_object(), nodes[i]);
+    pods.push_back(podFromTemplate(podTmpl, ns, prefix, ref));
   }
-  for (; next < count; ++next) expectations_.creationFailed(key);  // never attempted
-  return firstError;
+  core::Status err;
+  podControl_.create(ds, key, pods, err);
+  return err;
 }
 
-core::Status DaemonSetController::deletePods(const std::string& key,
+core::Status DaemonSetController::deletePods(const json::value& ds, const std::string& key,
                                              const std::vector<ObjectPtr>& pods) {
-  if (pods.empty()) return core::Status();
-  size_t count = std::min(pods.size(), kBurstReplicas);
-  std::set<std::string> keys;
-  for (size_t i = 0; i < count; ++i) keys.insert(keyOf(*pods[i]));
-  expectations_.expectDeletions(key, keys);
-  std::string ns, name;
-  splitKey(key, ns, name);
-  ObjectPtr ds = dsInformer_.lister().get(ns, name);
-  core::Status firstError;
-  for (size_t i = 0; i < count; ++i) {
-    const json::value& pod = *pods[i];
-    std::string podName = strAt(metaOf(pod), "name");
-    auto r = client_.remove(kPods, strAt(metaOf(pod), "namespace"), podName);
-    if (!r.ok() && !r.status().isNotFound()) {
-      expectations_.deletionFailed(key, keyOf(pod));
-      if (ds)
-        recorder_.record(*ds, "Warning", "FailedDelete", "Error deleting: " + r.status().message());
-      if (firstError.ok()) firstError = r.status();
-      continue;
-    }
-    if (!r.ok()) expectations_.deletionObserved(key, keyOf(pod));
-    if (ds) recorder_.record(*ds, "Normal", "SuccessfulDelete", "Deleted pod: " + podName);
-  }
-  return firstError;
+  core::Status err;
+  std::vector<ObjectPtr> batch(pods.begin(), pods.begin() + std::min(pods.size(), kBurstReplicas));
+  podControl_.remove(ds, key, batch, err);
+  return err;
 }
 
 // Failed daemon pods are deleted (and so replaced) with a per-node exponential backoff, 1 s up to

@@ -2,12 +2,14 @@
 
 // One include and one entry per controller (keep both lists sorted by name).
 #include "controllers/daemonset/daemonset_controller.h"
+#include "controllers/job/job_controller.h"
 
 namespace berth::controllers {
 
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
       {"daemonset", true, newDaemonSetController},
+      {"job", true, newJobController},
   };
   return list;
 }
