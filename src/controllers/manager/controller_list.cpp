@@ -3,6 +3,7 @@
 // One include and one entry per controller (keep both lists sorted by name).
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/job/job_controller.h"
+#include "controllers/statefulset/statefulset_controller.h"
 
 namespace berth::controllers {
 
@@ -10,6 +11,7 @@ const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
       {"daemonset", true, newDaemonSetController},
       {"job", true, newJobController},
+      {"statefulset", true, newStatefulSetController},
   };
   return list;
 }
