@@ -281,6 +281,34 @@ core::Result<HttpResponseHead> HttpConnection::readHead() {
   return head;
 }
 
+core::Result<size_t> HttpConnection::readNonBlocking(char* buf, size_t n) {
+  if (!buffer_.empty()) {
+    size_t take = std::min(n, buffer_.size());
+    std::memcpy(buf, buffer_.data(), take);
+    buffer_.erase(0, take);
+    return take;
+  }
+  auto* ssl = static_cast<SSL*>(ssl_);
+  if (!nonBlocking_) {
+    fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    nonBlocking_ = true;
+  }
+  int got = SSL_read(ssl, buf, static_cast<int>(n));
+  if (got > 0) return static_cast<size_t>(got);
+  int err = SSL_get_error(ssl, got);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    ERR_clear_error();
+    return size_t{0};
+  }
+  reusable_ = false;
+  if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && errno == 0)) {
+    ERR_clear_error();
+    return Status::generic(503, "ConnectionClosed", "connection closed by the server");
+  }
+  return transportError(sslError("read"));
+}
+
 Status HttpConnection::readExact(size_t n, const std::function<bool(std::string_view)>& sink,
                                  bool* stop) {
   while (n > 0) {

@@ -72,6 +72,14 @@ class HttpConnection {
   // without blocking; such a connection must not carry another request.
   bool closedByPeer();
 
+  // For event-driven readers (berth simulate multiplexes thousands of watch streams on one epoll
+  // thread): the socket to poll, and a read that never blocks. The first call makes the socket
+  // non-blocking and lets OpenSSL free its record buffers while idle; bytes already read past
+  // the response head come first. 0 = nothing available now; call until 0 before polling again
+  // (OpenSSL may hold decrypted bytes the socket no longer shows).
+  int fd() const { return fd_; }
+  core::Result<size_t> readNonBlocking(char* buf, size_t n);
+
  private:
   HttpConnection() = default;
   core::Result<size_t> readSome(char* buf, size_t n);
@@ -83,6 +91,7 @@ class HttpConnection {
   std::shared_ptr<TlsContext> tls_;
   std::string buffer_;                // bytes read past what was consumed
   std::atomic<bool> reusable_{true};  // abort() clears it from another thread
+  bool nonBlocking_ = false;
 };
 
 }  // namespace berth::client

@@ -101,6 +101,10 @@ class Watch {
   core::Status run(const std::function<bool(WatchEvent&&)>& onEvent);
   // Any thread: ends the stream; a blocked run() returns promptly.
   void stop();
+  // For event-driven readers instead of run(): the response head and the connection, positioned
+  // at the start of the body (see HttpConnection::readNonBlocking).
+  const HttpResponseHead& head() const { return head_; }
+  HttpConnection& connection() { return *conn_; }
 
  private:
   friend class RestClient;

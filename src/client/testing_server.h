@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "client/rest_client.h"
 
@@ -69,6 +70,14 @@ class TestServer {
     if (!datastore.empty()) datastore_ = datastore;
     std::string logPath = dataDir_ + "/server.log";
     std::string port = std::to_string(port_);
+    // argv is built before fork: the child may only make async-signal-safe calls.
+    std::vector<std::string> args = {BERTH_BINARY, "server", "--data-dir", dataDir_,
+                                     "--datastore", datastore_, "--bind-address", "127.0.0.1",
+                                     "--secure-port", port};
+    args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
       // Only async-signal-safe calls between fork and exec (the test process has threads).
@@ -77,9 +86,7 @@ class TestServer {
       int log = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(log, STDOUT_FILENO);
       ::dup2(log, STDERR_FILENO);
-      ::execl(BERTH_BINARY, BERTH_BINARY, "server", "--data-dir", dataDir_.c_str(), "--datastore",
-              datastore_.c_str(), "--bind-address", "127.0.0.1", "--secure-port", port.c_str(),
-              static_cast<char*>(nullptr));
+      ::execv(BERTH_BINARY, argv.data());
       std::_Exit(127);
     }
     bool up = eventually(
@@ -108,6 +115,9 @@ class TestServer {
     pid_ = -1;
   }
 
+  // More `berth server` flags for the next start() (e.g. controller flags).
+  void setExtraArgs(std::vector<std::string> args) { extraArgs_ = std::move(args); }
+
   std::string kubeconfigPath() const { return dataDir_ + "/admin.kubeconfig"; }
   std::string dataDir() const { return dataDir_; }
   int port() const { return port_; }
@@ -126,6 +136,7 @@ class TestServer {
 
  private:
   std::string datastore_;
+  std::vector<std::string> extraArgs_;
   std::string dataDir_;
   int port_ = 0;
   pid_t pid_ = -1;

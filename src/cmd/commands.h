@@ -10,5 +10,7 @@ extern int exitCode;
 
 void addServerCommand(CLI::App& app);
 void addControllerManagerCommand(CLI::App& app);
+void addSchedulerCommand(CLI::App& app);
+void addSimulateCommand(CLI::App& app);
 
 }  // namespace berth::cmd

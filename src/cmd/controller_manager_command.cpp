@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cmd/commands.h"
+#include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
 
@@ -15,6 +16,7 @@ struct ControllerManagerFlags {
   std::vector<std::string> controllers{"*"};
   bool leaderElect = true;
   int workers = 5;
+  std::map<std::string, std::string> controllerFlags;
 };
 
 int runControllerManager(const ControllerManagerFlags& flags) {
@@ -29,6 +31,7 @@ int runControllerManager(const ControllerManagerFlags& flags) {
   options.controllers = flags.controllers;
   options.leaderElect = flags.leaderElect;
   options.workers = flags.workers;
+  options.flags = flags.controllerFlags;
   controllers::ControllerManager manager(options);
   if (auto st = manager.start(); !st.ok()) {
     std::cerr << "berth controller-manager: " << st.message() << "\n";
@@ -57,6 +60,7 @@ void addControllerManagerCommand(CLI::App& app) {
   cmd->add_option("--concurrent-syncs", flags->workers, "Workers per controller")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  addControllerFlags(cmd, flags->controllerFlags);
   cmd->callback([flags] { exitCode = runControllerManager(*flags); });
 }
 

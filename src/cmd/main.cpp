@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
 
   berth::cmd::addServerCommand(app);
   berth::cmd::addControllerManagerCommand(app);
+  berth::cmd::addSchedulerCommand(app);
+  berth::cmd::addSimulateCommand(app);
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "berth v0.1.0 (Kubernetes API v1.32)\n"; });

@@ -9,6 +9,7 @@
 //   2. the manager starts the informers and waits for their caches to sync;
 //   3. run(): start the workers (QueueWorkers::start) and any periodic loops; return promptly;
 //   4. stop(): stop workers and loops; no sync runs after it returns.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,9 @@ struct ControllerContext {
   metrics::Registry& metrics;
   // Workers per controller (upstream's --concurrent-*-syncs; 5 for replicaset/deployment).
   int workers = 5;
+  // Upstream's per-controller flags by name, e.g. {"node-monitor-grace-period", "40s"}
+  // (controllers/framework/flags.h reads them).
+  std::map<std::string, std::string> flags = {};
 };
 
 class Controller {

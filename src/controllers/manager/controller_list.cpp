@@ -4,6 +4,9 @@
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/job/job_controller.h"
+#include "controllers/nodeipam/nodeipam_controller.h"
+#include "controllers/nodelifecycle/nodelifecycle_controller.h"
+#include "controllers/nodelifecycle/taint_eviction_controller.h"
 #include "controllers/statefulset/statefulset_controller.h"
 
 namespace berth::controllers {
@@ -13,7 +16,20 @@ const std::vector<ControllerEntry>& controllerList() {
       {"cronjob", true, newCronJobController},
       {"daemonset", true, newDaemonSetController},
       {"job", true, newJobController},
+      {"nodeipam", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return nodeipam::NodeIpamController::createOrDie(ctx);
+       }},
+      {"nodelifecycle", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return std::make_unique<nodelifecycle::NodeLifecycleController>(
+             ctx, nodelifecycle::lifecycleOptionsFrom(ctx));
+       }},
       {"statefulset", true, newStatefulSetController},
+      {"taint-eviction-controller", true,
+       [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
+         return std::make_unique<nodelifecycle::TaintEvictionController>(ctx);
+       }},
   };
   return list;
 }

@@ -52,7 +52,7 @@ struct ControllerManager::Impl {
     std::lock_guard lock(mu);
     if (!running.empty()) return;
     informers = std::make_unique<client::SharedInformerFactory>(*client, std::chrono::minutes(10));
-    ControllerContext ctx{*client, *informers, *metrics, options.workers};
+    ControllerContext ctx{*client, *informers, *metrics, options.workers, options.flags};
     for (const auto& entry : controllerList()) {
       if (wanted(options.controllers, entry)) running.push_back(entry.create(ctx));
     }

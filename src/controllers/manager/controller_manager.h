@@ -6,6 +6,7 @@
 //
 // Runs inside `berth server` (its own client identity, through the API like any client) and
 // alone as `berth controller-manager --kubeconfig FILE` against a remote server.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct ControllerManagerOptions {
   bool leaderElect = true;
   std::string identity;  // holder identity; empty = hostname + random suffix
   int workers = 5;
+  // Upstream's per-controller flags by name ("node-monitor-grace-period" → "40s").
+  std::map<std::string, std::string> flags;
   // Where controllers register their metrics (the server's /metrics shows it when in-process).
   metrics::Registry* metrics = nullptr;
 };

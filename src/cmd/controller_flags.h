@@ -1,0 +1,52 @@
+#pragma once
+// The upstream kube-controller-manager flags Berth's controllers read, shared by `berth server`
+// and `berth controller-manager`: each lands in ControllerManagerOptions::flags by its name.
+#include <CLI/CLI.hpp>
+
+#include <map>
+#include <string>
+
+#include "controllers/framework/flags.h"
+#include "core/ipv4_cidr.h"
+
+namespace berth::cmd {
+
+inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>& flags) {
+  CLI::Validator duration(
+      [](std::string& v) -> std::string {
+        return controllers::parseGoDuration(v) ? "" : "not a duration (e.g. 40s, 1m, 500ms): " + v;
+      },
+      "DURATION");
+  CLI::Validator cidr(
+      [](std::string& v) -> std::string {
+        auto c = core::parseIpv4Cidr(v);
+        return c.ok() ? "" : c.status().message();
+      },
+      "CIDR");
+  struct Flag {
+    const char* name;
+    const char* help;
+    const CLI::Validator* check;
+  };
+  const Flag kFlags[] = {
+      {"node-monitor-grace-period",
+       "How long a node may stop renewing its Lease and status before it is marked unhealthy "
+       "(default 40s)",
+       &duration},
+      {"node-monitor-period", "How often node health is checked (default 5s)", &duration},
+      {"node-startup-grace-period",
+       "How long a new node may take to post its first status (default 1m)", &duration},
+      {"cluster-cidr", "CIDR of pod addresses; nodes get podCIDRs from it (default 10.244.0.0/16)",
+       &cidr},
+      {"node-cidr-mask-size", "Prefix length of each node's podCIDR (default 24)", nullptr},
+  };
+  for (const Flag& f : kFlags) {
+    std::string name = f.name;
+    auto* opt = cmd->add_option_function<std::string>(
+        "--" + name, [&flags, name](const std::string& v) { flags[name] = v; }, f.help);
+    if (f.check) opt->check(*f.check);
+    if (name == "node-cidr-mask-size") opt->check(CLI::Range(1, 32));
+  }
+}
+
+}  // namespace berth::cmd

@@ -1,0 +1,61 @@
+#include "controllers/nodeipam/cidr_set.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace berth::controllers::nodeipam {
+namespace {
+
+core::Ipv4Cidr cidr(const char* s) { return *core::parseIpv4Cidr(s); }
+
+TEST(CidrSet, AllocatesEverySlash24OfTheClusterCidrOnceThenRunsOut) {
+  auto set = CidrSet::create(cidr("10.244.0.0/16"), 24);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->capacity(), 256u);
+  std::set<std::string> seen;
+  for (int i = 0; i < 256; ++i) {
+    auto c = set->allocate();
+    ASSERT_TRUE(c.has_value()) << i;
+    EXPECT_EQ(c->prefix, 24);
+    EXPECT_TRUE(cidr("10.244.0.0/16").contains(c->base));
+    EXPECT_TRUE(seen.insert(c->str()).second) << "handed out twice: " << c->str();
+  }
+  EXPECT_EQ(*seen.begin(), "10.244.0.0/24");
+  EXPECT_FALSE(set->allocate().has_value());
+  set->release(cidr("10.244.7.0/24"));
+  auto again = set->allocate();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->str(), "10.244.7.0/24");
+}
+
+TEST(CidrSet, OccupiedBlocksAreSkippedAndReleasedOnesComeBackLast) {
+  auto set = CidrSet::create(cidr("10.244.0.0/16"), 24);
+  ASSERT_TRUE(set.ok());
+  ASSERT_TRUE(set->occupy(cidr("10.244.0.0/24")).ok());
+  ASSERT_TRUE(set->occupy(cidr("10.244.1.0/24")).ok());
+  ASSERT_TRUE(set->occupy(cidr("10.244.1.0/24")).ok());  // idempotent
+  EXPECT_EQ(set->allocated(), 2u);
+  EXPECT_EQ(set->allocate()->str(), "10.244.2.0/24");
+  set->release(cidr("10.244.0.0/24"));
+  // Round-robin: the freed block is not reused before the rest of the range.
+  EXPECT_EQ(set->allocate()->str(), "10.244.3.0/24");
+  EXPECT_FALSE(set->isTaken(cidr("10.244.0.0/24")));
+  EXPECT_TRUE(set->isTaken(cidr("10.244.3.0/24")));
+}
+
+TEST(CidrSet, RejectsForeignBlocksAndBadMasks) {
+  auto set = CidrSet::create(cidr("10.244.0.0/16"), 24);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->occupy(cidr("10.245.0.0/24")).code(), 400);
+  EXPECT_EQ(set->occupy(cidr("10.244.0.0/25")).code(), 400);
+  EXPECT_FALSE(CidrSet::create(cidr("10.244.0.0/16"), 8).ok());
+  EXPECT_FALSE(CidrSet::create(cidr("10.0.0.0/8"), 26).ok());  // 2^18 blocks
+  auto small = CidrSet::create(cidr("192.168.0.0/30"), 32);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->capacity(), 4u);
+  EXPECT_EQ(small->allocate()->str(), "192.168.0.0/32");
+}
+
+}  // namespace
+}  // namespace berth::controllers::nodeipam

@@ -1,0 +1,194 @@
+#include "scheduler/plugins/interpodaffinity/inter_pod_affinity.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace berth::scheduler::plugins {
+
+namespace {
+
+// (topologyKey, value) as one string; '\0' cannot occur in label keys.
+std::string pairKey(const std::string& key, const std::string& value) {
+  std::string out;
+  out.reserve(key.size() + value.size() + 1);
+  out.append(key).push_back('\0');
+  out.append(value);
+  return out;
+}
+
+using PairCounts = std::unordered_map<std::string, int64_t>;
+
+struct FilterState : StateData {
+  PairCounts existingAntiAffinity;  // existing pods whose anti-affinity matches the pod
+  PairCounts affinity;              // existing pods matching the pod's affinity terms
+  PairCounts antiAffinity;          // existing pods matching the pod's anti-affinity terms
+  std::unique_ptr<StateData> clone() const override { return std::make_unique<FilterState>(*this); }
+};
+
+struct ScoreState : StateData {
+  PairCounts scores;
+  std::vector<std::string> topologyKeys;  // the keys that appear in `scores`
+  std::unique_ptr<StateData> clone() const override { return std::make_unique<ScoreState>(*this); }
+};
+
+constexpr std::string_view kFilterKey = "PreFilterInterPodAffinity";
+constexpr std::string_view kScoreKey = "PreScoreInterPodAffinity";
+
+const std::string* label(const NodeInfo& node, const std::string& key) {
+  auto it = node.labels.find(key);
+  return it == node.labels.end() ? nullptr : &it->second;
+}
+
+// Adds `delta` for one existing pod on `node` (the counts PreFilter keeps).
+void account(FilterState& s, const PodInfo& pod, const PodInfo& existing, const NodeInfo& node,
+             const Snapshot& snap, int64_t delta) {
+  const core::Labels* podNs = snap.labelsOfNamespace(pod.ns);
+  const core::Labels* existingNs = snap.labelsOfNamespace(existing.ns);
+  for (const auto& t : existing.requiredAntiAffinity) {
+    if (!t.matches(pod, podNs)) continue;
+    if (const auto* v = label(node, t.topologyKey)) s.existingAntiAffinity[pairKey(t.topologyKey, *v)] += delta;
+  }
+  for (const auto& t : pod.requiredAffinity) {
+    if (!t.matches(existing, existingNs)) continue;
+    if (const auto* v = label(node, t.topologyKey)) s.affinity[pairKey(t.topologyKey, *v)] += delta;
+  }
+  for (const auto& t : pod.requiredAntiAffinity) {
+    if (!t.matches(existing, existingNs)) continue;
+    if (const auto* v = label(node, t.topologyKey)) s.antiAffinity[pairKey(t.topologyKey, *v)] += delta;
+  }
+}
+
+}  // namespace
+
+PluginStatus InterPodAffinity::preFilter(CycleState& state, const PodInfo& pod,
+                                         const Snapshot& snap) {
+  auto s = std::make_unique<FilterState>();
+  bool ownTerms = !pod.requiredAffinity.empty() || !pod.requiredAntiAffinity.empty();
+  // Without terms of its own only pods with required anti-affinity can reject it.
+  const auto& nodes = ownTerms ? snap.nodes : snap.nodesWithRequiredAntiAffinityPods;
+  if (!ownTerms && nodes.empty()) return PluginStatus::skip();
+  for (const auto& n : nodes) {
+    for (const auto& existing : n->pods) {
+      if (!ownTerms && existing->requiredAntiAffinity.empty()) continue;
+      account(*s, pod, *existing, *n, snap, 1);
+    }
+  }
+  std::erase_if(s->existingAntiAffinity, [](const auto& kv) { return kv.second <= 0; });
+  state.write(std::string(kFilterKey), std::move(s));
+  return PluginStatus::success();
+}
+
+void InterPodAffinity::addPod(CycleState& state, const PodInfo& pod, const PodInfo& added,
+                              const NodeInfo& node, const Snapshot& snap) const {
+  if (auto* s = state.read<FilterState>(kFilterKey)) account(*s, pod, added, node, snap, 1);
+}
+
+void InterPodAffinity::removePod(CycleState& state, const PodInfo& pod, const PodInfo& removed,
+                                 const NodeInfo& node, const Snapshot& snap) const {
+  if (auto* s = state.read<FilterState>(kFilterKey)) account(*s, pod, removed, node, snap, -1);
+}
+
+PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& pod,
+                                      const NodeInfo& node) const {
+  const auto* s = state.read<FilterState>(kFilterKey);
+  if (!s) return PluginStatus::success();
+  auto count = [](const PairCounts& c, const std::string& key, const std::string& value) {
+    auto it = c.find(pairKey(key, value));
+    return it == c.end() ? 0 : it->second;
+  };
+  // Required affinity: every term needs a matching pod in the node's domain, except for the
+  // first pod of a group (no pod anywhere matches, and the pod matches its own terms).
+  if (!pod.requiredAffinity.empty()) {
+    bool all = true;
+    for (const auto& t : pod.requiredAffinity) {
+      const auto* v = label(node, t.topologyKey);
+      if (!v || count(s->affinity, t.topologyKey, *v) <= 0) {
+        all = false;
+        break;
+      }
+    }
+    if (!all) {
+      bool anyMatch = std::any_of(s->affinity.begin(), s->affinity.end(),
+                                  [](const auto& kv) { return kv.second > 0; });
+      bool selfMatch = std::all_of(pod.requiredAffinity.begin(), pod.requiredAffinity.end(),
+                                   [&](const AffinityTerm& t) {
+                                     return t.matches(pod, nullptr) && label(node, t.topologyKey);
+                                   });
+      if (anyMatch || !selfMatch) return PluginStatus::unresolvable(std::string(kAffinityReason));
+    }
+  }
+  for (const auto& t : pod.requiredAntiAffinity) {
+    const auto* v = label(node, t.topologyKey);
+    if (v && count(s->antiAffinity, t.topologyKey, *v) > 0)
+      return PluginStatus::unschedulable(std::string(kAntiAffinityReason));
+  }
+  if (!s->existingAntiAffinity.empty()) {
+    for (const auto& [k, v] : node.labels) {
+      if (s->existingAntiAffinity.count(pairKey(k, v)))
+        return PluginStatus::unschedulable(std::string(kExistingAntiAffinityReason));
+    }
+  }
+  return PluginStatus::success();
+}
+
+PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod,
+                                        const Snapshot& snap,
+                                        const std::vector<const NodeInfo*>&) {
+  bool ownPreferred = !pod.preferredAffinity.empty() || !pod.preferredAntiAffinity.empty();
+  const auto& nodes = ownPreferred ? snap.nodes : snap.nodesWithAffinityPods;
+  if (nodes.empty()) return PluginStatus::skip();
+  auto s = std::make_unique<ScoreState>();
+  const core::Labels* podNs = snap.labelsOfNamespace(pod.ns);
+  auto add = [&](const NodeInfo& n, const AffinityTerm& t, int64_t w) {
+    if (const auto* v = label(n, t.topologyKey)) {
+      auto [it, fresh] = s->scores.try_emplace(pairKey(t.topologyKey, *v), 0);
+      it->second += w;
+      if (fresh && std::find(s->topologyKeys.begin(), s->topologyKeys.end(), t.topologyKey) ==
+                       s->topologyKeys.end())
+        s->topologyKeys.push_back(t.topologyKey);
+    }
+  };
+  for (const auto& n : nodes) {
+    for (const auto& existing : n->pods) {
+      const core::Labels* exNs = snap.labelsOfNamespace(existing->ns);
+      for (const auto& wt : pod.preferredAffinity)
+        if (wt.term.matches(*existing, exNs)) add(*n, wt.term, wt.weight);
+      for (const auto& wt : pod.preferredAntiAffinity)
+        if (wt.term.matches(*existing, exNs)) add(*n, wt.term, -wt.weight);
+      // The existing pods' terms about the incoming pod count too (symmetry); a required
+      // affinity term weighs hardPodAffinityWeight (1, upstream's default).
+      for (const auto& t : existing->requiredAffinity)
+        if (t.matches(pod, podNs)) add(*n, t, 1);
+      for (const auto& wt : existing->preferredAffinity)
+        if (wt.term.matches(pod, podNs)) add(*n, wt.term, wt.weight);
+      for (const auto& wt : existing->preferredAntiAffinity)
+        if (wt.term.matches(pod, podNs)) add(*n, wt.term, -wt.weight);
+    }
+  }
+  if (s->scores.empty()) return PluginStatus::skip();
+  state.write(std::string(kScoreKey), std::move(s));
+  return PluginStatus::success();
+}
+
+int64_t InterPodAffinity::score(const CycleState& state, const PodInfo&,
+                                const NodeInfo& node) const {
+  const auto* s = state.read<ScoreState>(kScoreKey);
+  if (!s) return 0;
+  int64_t sum = 0;
+  for (const auto& key : s->topologyKeys) {
+    const auto* v = label(node, key);
+    if (!v) continue;
+    if (auto it = s->scores.find(pairKey(key, *v)); it != s->scores.end()) sum += it->second;
+  }
+  return sum;
+}
+
+void InterPodAffinity::normalize(const CycleState& state, const PodInfo&,
+                                 std::vector<int64_t>& scores) const {
+  if (!state.read<ScoreState>(kScoreKey) || scores.empty()) return;
+  auto [mn, mx] = std::minmax_element(scores.begin(), scores.end());
+  int64_t lo = *mn, diff = *mx - *mn;
+  for (auto& s : scores) s = diff > 0 ? kMaxNodeScore * (s - lo) / diff : 0;
+}
+
+}  // namespace berth::scheduler::plugins

@@ -1,0 +1,206 @@
+#include "scheduler/plugins/podtopologyspread/pod_topology_spread.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+namespace berth::scheduler::plugins {
+
+namespace {
+
+constexpr std::string_view kFilterKey = "PreFilterPodTopologySpread";
+constexpr std::string_view kScoreKey = "PreScorePodTopologySpread";
+constexpr int64_t kInvalidScore = -1;
+
+const std::string* label(const NodeInfo& node, const std::string& key) {
+  auto it = node.labels.find(key);
+  return it == node.labels.end() ? nullptr : &it->second;
+}
+
+bool hasAllKeys(const NodeInfo& node, const std::vector<SpreadConstraint>& cs) {
+  return std::all_of(cs.begin(), cs.end(),
+                     [&](const SpreadConstraint& c) { return label(node, c.topologyKey); });
+}
+
+// Whether the node is a domain member for constraint `c` (node affinity and taint policies).
+bool eligible(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& node) {
+  if (c.honorNodeAffinity && !podMatchesNodeSelectorAndAffinity(pod, node)) return false;
+  if (c.honorTaints) {
+    for (const auto& t : node.taints)
+      if ((t.effect == "NoSchedule" || t.effect == "NoExecute") && !tolerated(pod.tolerations, t))
+        return false;
+  }
+  return true;
+}
+
+int64_t countMatching(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& node) {
+  int64_t n = 0;
+  for (const auto& p : node.pods)
+    if (p->ns == pod.ns && !p->terminating && c.selector.matches(p->labels)) ++n;
+  return n;
+}
+
+struct FilterState : StateData {
+  std::vector<SpreadConstraint> constraints;
+  // Per constraint: matching pods per domain value.
+  std::vector<std::unordered_map<std::string, int64_t>> counts;
+  std::unique_ptr<StateData> clone() const override { return std::make_unique<FilterState>(*this); }
+  int64_t minMatch(size_t i) const {
+    if (static_cast<int>(counts[i].size()) < constraints[i].minDomains) return 0;
+    int64_t m = std::numeric_limits<int64_t>::max();
+    for (const auto& [v, n] : counts[i]) m = std::min(m, n);
+    return counts[i].empty() ? 0 : m;
+  }
+};
+
+struct ScoreState : StateData {
+  std::vector<SpreadConstraint> constraints;
+  std::vector<std::unordered_map<std::string, int64_t>> counts;
+  std::vector<double> weights;  // log(domains + 2), upstream's topologyNormalizingWeight
+  std::unique_ptr<StateData> clone() const override { return std::make_unique<ScoreState>(*this); }
+};
+
+void update(FilterState& s, const PodInfo& pod, const PodInfo& other, const NodeInfo& node,
+            int64_t delta) {
+  if (other.ns != pod.ns || !hasAllKeys(node, s.constraints)) return;
+  for (size_t i = 0; i < s.constraints.size(); ++i) {
+    const auto& c = s.constraints[i];
+    if (!eligible(c, pod, node) || !c.selector.matches(other.labels)) continue;
+    s.counts[i][*label(node, c.topologyKey)] += delta;
+  }
+}
+
+}  // namespace
+
+std::vector<SpreadConstraint> PodTopologySpread::constraintsFor(const PodInfo& pod,
+                                                                 const Snapshot& snap, bool hard) {
+  std::vector<SpreadConstraint> out;
+  if (!pod.spreadConstraints.empty()) {
+    for (const auto& c : pod.spreadConstraints)
+      if (c.doNotSchedule == hard) out.push_back(c);
+    return out;
+  }
+  if (hard || !snap.defaultSpreadSelector) return out;
+  auto selector = snap.defaultSpreadSelector(pod);
+  if (!selector || selector->empty()) return out;
+  for (auto [key, skew] : {std::pair<const char*, int>{"kubernetes.io/hostname", 3},
+                           {"topology.kubernetes.io/zone", 5}}) {
+    SpreadConstraint c;
+    c.topologyKey = key;
+    c.maxSkew = skew;
+    c.doNotSchedule = false;
+    c.selector = *selector;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+PluginStatus PodTopologySpread::preFilter(CycleState& state, const PodInfo& pod,
+                                          const Snapshot& snap) {
+  auto s = std::make_unique<FilterState>();
+  s->constraints = constraintsFor(pod, snap, true);
+  if (s->constraints.empty()) return PluginStatus::skip();
+  s->counts.resize(s->constraints.size());
+  for (const auto& n : snap.nodes) {
+    if (!hasAllKeys(*n, s->constraints)) continue;
+    for (size_t i = 0; i < s->constraints.size(); ++i) {
+      const auto& c = s->constraints[i];
+      if (!eligible(c, pod, *n)) continue;
+      s->counts[i][*label(*n, c.topologyKey)] += countMatching(c, pod, *n);
+    }
+  }
+  state.write(std::string(kFilterKey), std::move(s));
+  return PluginStatus::success();
+}
+
+void PodTopologySpread::addPod(CycleState& state, const PodInfo& pod, const PodInfo& added,
+                               const NodeInfo& node, const Snapshot&) const {
+  if (auto* s = state.read<FilterState>(kFilterKey)) update(*s, pod, added, node, 1);
+}
+
+void PodTopologySpread::removePod(CycleState& state, const PodInfo& pod, const PodInfo& removed,
+                                  const NodeInfo& node, const Snapshot&) const {
+  if (auto* s = state.read<FilterState>(kFilterKey)) update(*s, pod, removed, node, -1);
+}
+
+PluginStatus PodTopologySpread::filter(const CycleState& state, const PodInfo& pod,
+                                       const NodeInfo& node) const {
+  const auto* s = state.read<FilterState>(kFilterKey);
+  if (!s) return PluginStatus::success();
+  for (size_t i = 0; i < s->constraints.size(); ++i) {
+    const auto& c = s->constraints[i];
+    const auto* v = label(node, c.topologyKey);
+    if (!v) return PluginStatus::unresolvable(std::string(kMissingLabelReason));
+    int64_t self = c.selector.matches(pod.labels) ? 1 : 0;
+    auto it = s->counts[i].find(*v);
+    int64_t here = it == s->counts[i].end() ? 0 : it->second;
+    if (here + self - s->minMatch(i) > c.maxSkew)
+      return PluginStatus::unschedulable(std::string(kReason));
+  }
+  return PluginStatus::success();
+}
+
+PluginStatus PodTopologySpread::preScore(CycleState& state, const PodInfo& pod,
+                                         const Snapshot& snap,
+                                         const std::vector<const NodeInfo*>& nodes) {
+  auto s = std::make_unique<ScoreState>();
+  s->constraints = constraintsFor(pod, snap, false);
+  if (s->constraints.empty()) return PluginStatus::skip();
+  s->counts.resize(s->constraints.size());
+  // Domains are those of the feasible nodes; pods are counted over every eligible node.
+  for (const NodeInfo* n : nodes) {
+    if (!hasAllKeys(*n, s->constraints)) continue;
+    for (size_t i = 0; i < s->constraints.size(); ++i)
+      s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0);
+  }
+  for (const auto& n : snap.nodes) {
+    if (!hasAllKeys(*n, s->constraints)) continue;
+    for (size_t i = 0; i < s->constraints.size(); ++i) {
+      const auto& c = s->constraints[i];
+      auto it = s->counts[i].find(*label(*n, c.topologyKey));
+      if (it == s->counts[i].end() || !eligible(c, pod, *n)) continue;
+      it->second += countMatching(c, pod, *n);
+    }
+  }
+  for (const auto& c : s->counts) s->weights.push_back(std::log(static_cast<double>(c.size() + 2)));
+  state.write(std::string(kScoreKey), std::move(s));
+  return PluginStatus::success();
+}
+
+int64_t PodTopologySpread::score(const CycleState& state, const PodInfo&,
+                                 const NodeInfo& node) const {
+  const auto* s = state.read<ScoreState>(kScoreKey);
+  if (!s) return 0;
+  if (!hasAllKeys(node, s->constraints)) return kInvalidScore;
+  double score = 0;
+  for (size_t i = 0; i < s->constraints.size(); ++i) {
+    auto it = s->counts[i].find(*label(node, s->constraints[i].topologyKey));
+    int64_t cnt = it == s->counts[i].end() ? 0 : it->second;
+    score += static_cast<double>(cnt) * s->weights[i] + (s->constraints[i].maxSkew - 1);
+  }
+  return static_cast<int64_t>(std::llround(score));
+}
+
+void PodTopologySpread::normalize(const CycleState& state, const PodInfo&,
+                                  std::vector<int64_t>& scores) const {
+  if (!state.read<ScoreState>(kScoreKey)) return;
+  int64_t mn = std::numeric_limits<int64_t>::max(), mx = 0;
+  for (auto s : scores) {
+    if (s == kInvalidScore) continue;
+    mn = std::min(mn, s);
+    mx = std::max(mx, s);
+  }
+  // Fewer matching pods is better: reverse within [min, max] (upstream's formula).
+  for (auto& s : scores) {
+    if (s == kInvalidScore) {
+      s = 0;
+    } else if (mx == 0) {
+      s = kMaxNodeScore;
+    } else {
+      s = kMaxNodeScore * (mx + mn - s) / mx;
+    }
+  }
+}
+
+}  // namespace berth::scheduler::plugins
