@@ -8,6 +8,7 @@
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
 #include "controllers/statefulset/statefulset_controller.h"
+#include "controllers/ttlafterfinished/ttl_after_finished_controller.h"
 
 namespace berth::controllers {
 
@@ -30,6 +31,7 @@ const std::vector<ControllerEntry>& controllerList() {
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
          return std::make_unique<nodelifecycle::TaintEvictionController>(ctx);
        }},
+      {"ttl-after-finished", true, newTtlAfterFinishedController},
   };
   return list;
 }
