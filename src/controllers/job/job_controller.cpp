@@ -10,6 +10,7 @@
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
+#include "controllers/job/job_indexes.h"
 #include "controllers/job/job_logic.h"
 #include "core/clock.h"
 
@@ -88,7 +89,8 @@ class JobController : public Controller {
 
   core::Status sync(const std::string& key);
   long long manage(const json::value& job, const std::string& key,
-                   const std::vector<ObjectPtr>& active, long long succeeded, core::Status& err);
+                   const std::vector<ObjectPtr>& active, long long succeeded,
+                   const std::set<long long>& doneIndexes, core::Status& err);
   long long createPods(const json::value& job, const std::string& key, long long n,
                        core::Status& err);
   // Deletes pods; `dropFinalizer` first removes the tracking finalizer (pods removed by scaling
@@ -173,6 +175,11 @@ core::Status JobController::sync(const std::string& key) {
       (std::string_view(w) == "succeeded" ? succeeded : failed) += n;
     }
   }
+  std::set<long long> doneIndexes;
+  if (isIndexed(job)) {
+    doneIndexes = succeededIndexes(job, pods);
+    succeeded = static_cast<long long>(doneIndexes.size());
+  }
   bool suspended = boolAt(specOf(job), "suspend").value_or(false);
   bool statusChanged = false;
   if (!status.contains("startTime") && !suspended) {
@@ -214,7 +221,7 @@ core::Status JobController::sync(const std::string& key) {
           wantActive(job, activeCount, succeeded) > activeCount && !suspended) {
         workers_.queue().addAfter(key, remaining);
       } else {
-        activeCount = manage(job, key, active, succeeded, manageErr);
+        activeCount = manage(job, key, active, succeeded, doneIndexes, manageErr);
       }
       manageCalled = true;
     }
@@ -259,7 +266,24 @@ core::Status JobController::sync(const std::string& key) {
   bool failing = finished && (finished->type == "FailureTarget" || finished->type == "Failed");
   long long before = uncountedCount(status);
   std::vector<ObjectPtr> toRemove =
-      recordUncounted(status, job, pods, expectedRm, finished.has_value(), failing);
+      recordUncounted(status, job, pods, expectedRm, finished.has_value(), failing, isIndexed(job));
+  if (isIndexed(job)) {
+    // Successes are counted by index; both fields are omitted while empty.
+    std::string text = formatIndexes(doneIndexes);
+    if (strAt(status, "completedIndexes") != text) statusChanged = true;
+    if (text.empty()) {
+      status.erase("completedIndexes");
+    } else {
+      status["completedIndexes"] = text;
+    }
+    long long n = static_cast<long long>(doneIndexes.size());
+    if (intAt(status, "succeeded").value_or(0) != n) statusChanged = true;
+    if (n > 0) {
+      status["succeeded"] = n;
+    } else {
+      status.erase("succeeded");
+    }
+  }
   if (uncountedCount(status) != before) statusChanged = true;
   if (finished && (finished->type == "FailureTarget" || finished->type == "SuccessCriteriaMet")) {
     if (!hasTrueCondition(job, finished->type)) {
@@ -303,7 +327,7 @@ core::Status JobController::sync(const std::string& key) {
 
 long long JobController::manage(const json::value& job, const std::string& key,
                                 const std::vector<ObjectPtr>& active, long long succeeded,
-                                core::Status& err) {
+                                const std::set<long long>& doneIndexes, core::Status& err) {
   long long activeCount = static_cast<long long>(active.size());
   if (boolAt(specOf(job), "suspend").value_or(false)) {
     return activeCount - deletePods(job, key, active, err, /*dropFinalizer=*/true);
@@ -315,6 +339,16 @@ long long JobController::manage(const json::value& job, const std::string& key,
   }
   if (activeCount < want) {
     long long diff = std::min(want - activeCount, kMaxPodCreateDeletePerSync);
+    if (isIndexed(job)) {
+      json::object tmpl = podTemplateFor(job);
+      json::object ref = newControllerRef(job, "batch/v1", "Job");
+      std::vector<json::object> pods;
+      long long completions = intAt(specOf(job), "completions").value_or(0);
+      for (long long ix : pendingIndexes(completions, doneIndexes, active, diff)) {
+        pods.push_back(indexedPod(tmpl, job, ix, ref));
+      }
+      return activeCount + podControl_.create(job, key, pods, err);
+    }
     return activeCount + createPods(job, key, diff, err);
   }
   return activeCount;

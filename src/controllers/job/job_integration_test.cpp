@@ -127,6 +127,43 @@ TEST(JobIntegrationTest, CompletionsParallelismAndFailures) {
       << json::serialize(jobStatus(*c, "slow"));
   EXPECT_TRUE(activePods(*c, "slow").empty());
 
+  // Indexed: one pod per pending index (lowest first), completedIndexes as intervals.
+  ASSERT_TRUE(
+      c->create(kJobs, "default",
+                job("indexed", R"("completionMode":"Indexed","completions":3,"parallelism":2,)"))
+          .ok());
+  auto indexesOf = [&](const std::vector<json::value>& ps) {
+    std::set<std::string> out;
+    for (auto& p : ps) {
+      out.insert(strAt(objAt(p, "metadata", "labels"), "batch.kubernetes.io/job-completion-index"));
+    }
+    return out;
+  };
+  ASSERT_TRUE(eventually([&] {
+    return indexesOf(activePods(*c, "indexed")) == std::set<std::string>{"0", "1"};
+  }));
+  for (auto& p : activePods(*c, "indexed")) {
+    EXPECT_TRUE(strAt(metaOf(p), "name")
+                    .starts_with("indexed-" +
+                                 strAt(objAt(p, "metadata", "labels"),
+                                       "batch.kubernetes.io/job-completion-index") +
+                                 "-"));
+    if (strAt(objAt(p, "metadata", "labels"), "batch.kubernetes.io/job-completion-index") == "0") {
+      ASSERT_TRUE(setPodStatus(*c, p, "Succeeded", false));
+    }
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "indexed");
+    return indexesOf(activePods(*c, "indexed")) == std::set<std::string>{"1", "2"} &&
+           strAt(s, "completedIndexes") == "0" && s["succeeded"] == 1;
+  })) << json::serialize(jobStatus(*c, "indexed"));
+  EXPECT_EQ(finishAll(*c, "indexed", "Succeeded"), 2);
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "indexed");
+    return strAt(s, "completedIndexes") == "0-2" && s["succeeded"] == 3 &&
+           hasCondition(s, "Complete", "CompletionsReached");
+  })) << json::serialize(jobStatus(*c, "indexed"));
+
   // Suspend: pods go away and the Suspended condition is set; resuming brings them back.
   ASSERT_TRUE(
       c->create(kJobs, "default", job("pausable", R"("parallelism":2,"completions":2,)")).ok());

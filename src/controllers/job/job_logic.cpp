@@ -211,7 +211,7 @@ json::object podTemplateFor(const json::value& job) {
 std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& job,
                                        const std::vector<ObjectPtr>& pods,
                                        const std::set<std::string>& expectedRm, bool finishing,
-                                       bool failing) {
+                                       bool failing, bool indexed) {
   std::vector<ObjectPtr> toRemove;
   std::set<std::string> succeeded = uidList(status, "succeeded");
   std::set<std::string> failed = uidList(status, "failed");
@@ -223,7 +223,7 @@ std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& 
     if (!(isBeingDeleted(job) || finishing || succeededPhase || considerFailed)) continue;
     toRemove.push_back(p);
     if (succeededPhase && !failed.count(uid)) {
-      if (succeeded.insert(uid).second) appendUid(status, "succeeded", uid);
+      if (!indexed && succeeded.insert(uid).second) appendUid(status, "succeeded", uid);
     } else if (considerFailed || (finishing && failing)) {
       // A job that fails takes every pod it still has down with it, counted as failed.
       if (failed.insert(uid).second) appendUid(status, "failed", uid);

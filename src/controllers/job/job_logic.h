@@ -77,12 +77,13 @@ boost::json::object podTemplateFor(const boost::json::value& job);
 
 // One step of upstream trackJobStatusAndRemoveFinalizers on `status`: records finished pods
 // (all remaining pods when the job is finishing with a failure) in uncountedTerminatedPods and
-// returns the pods whose finalizer may now be removed.
+// returns the pods whose finalizer may now be removed. Indexed jobs count successes by index
+// (status.completedIndexes), so their succeeded pods are not recorded by uid.
 std::vector<client::ObjectPtr> recordUncounted(boost::json::object& status,
                                                const boost::json::value& job,
                                                const std::vector<client::ObjectPtr>& pods,
                                                const std::set<std::string>& expectedRm,
-                                               bool finishing, bool failing);
+                                               bool finishing, bool failing, bool indexed = false);
 
 // Moves uids that no longer have a finalizer (not in `withFinalizer`) from
 // uncountedTerminatedPods into the succeeded/failed counters. Returns whether changed.
