@@ -8,7 +8,7 @@
 #include "controllers/daemonset/node_eligibility.h"
 #include "controllers/daemonset/plan.h"
 #include "controllers/framework/controller_history.h"
-#include "controllers/framework/expectations.h"
+#include "controllers/framework/workload_expectations.h"
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "client/testing_server.h"
-#include "controllers/framework/testing_kubelet.h"
+#include "controllers/framework/testing_pods.h"
 #include "controllers/framework/workload_util.h"
 
 namespace berth::controllers {

@@ -15,7 +15,7 @@
 #include "client/event_recorder.h"
 #include "client/indexer.h"
 #include "client/rest_client.h"
-#include "controllers/framework/expectations.h"
+#include "controllers/framework/workload_expectations.h"
 #include "core/status.h"
 
 namespace berth::controllers {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <ctime>
 
-namespace berth::controllers {
+namespace berth::controllers::workload {
 
 namespace json = boost::json;
 
@@ -255,4 +255,4 @@ std::string computeHash(const json::value& tmpl, std::optional<long long> collis
   return out;
 }
 
-}  // namespace berth::controllers
+}  // namespace berth::controllers::workload

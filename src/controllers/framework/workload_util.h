@@ -17,7 +17,9 @@
 #include "core/labels.h"
 #include "core/result.h"
 
-namespace berth::controllers {
+// In their own namespace (made visible in berth::controllers below) so they never collide at
+// link time with same-named helpers other controllers keep in framework/.
+namespace berth::controllers::workload {
 
 using SystemTime = std::chrono::system_clock::time_point;
 
@@ -89,4 +91,8 @@ core::Result<long long> scaledValue(const boost::json::value* intOrPercent, long
 // and the collision count, rendered as rand.SafeEncodeString of the decimal value.
 std::string computeHash(const boost::json::value& tmpl, std::optional<long long> collisionCount);
 
+}  // namespace berth::controllers::workload
+
+namespace berth::controllers {
+using namespace workload;  // NOLINT: the workload controllers' shared vocabulary
 }  // namespace berth::controllers

@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "client/event_recorder.h"
-#include "controllers/framework/expectations.h"
+#include "controllers/framework/workload_expectations.h"
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "client/testing_server.h"
-#include "controllers/framework/testing_kubelet.h"
+#include "controllers/framework/testing_pods.h"
 #include "controllers/framework/workload_util.h"
 #include "controllers/job/job_logic.h"
 

@@ -1,4 +1,4 @@
-#include "controllers/framework/expectations.h"
+#include "controllers/framework/workload_expectations.h"
 
 #include <algorithm>
 
