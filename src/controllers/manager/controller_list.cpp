@@ -10,6 +10,15 @@
 #include "controllers/replicaset/replica_set_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
+// One include and one entry per controller (keep both lists sorted by name).
+#include "controllers/cronjob/cronjob_controller.h"
+#include "controllers/daemonset/daemonset_controller.h"
+#include "controllers/job/job_controller.h"
+#include "controllers/nodeipam/nodeipam_controller.h"
+#include "controllers/nodelifecycle/nodelifecycle_controller.h"
+#include "controllers/nodelifecycle/taint_eviction_controller.h"
+#include "controllers/statefulset/statefulset_controller.h"
+#include "controllers/ttlafterfinished/ttl_after_finished_controller.h"
 
 namespace berth::controllers {
 
@@ -22,6 +31,9 @@ const std::vector<ControllerEntry>& controllerList() {
        [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
       {"namespace", true,
        [](ControllerContext& ctx) { return std::make_unique<NamespaceController>(ctx); }},
+      {"cronjob", true, newCronJobController},
+      {"daemonset", true, newDaemonSetController},
+      {"job", true, newJobController},
       {"nodeipam", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
          return nodeipam::NodeIpamController::createOrDie(ctx);
@@ -33,10 +45,12 @@ const std::vector<ControllerEntry>& controllerList() {
        }},
       {"replicaset", true, newReplicaSetController},
       {"replicationcontroller", true, newReplicationControllerController},
+      {"statefulset", true, newStatefulSetController},
       {"taint-eviction-controller", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
          return std::make_unique<nodelifecycle::TaintEvictionController>(ctx);
        }},
+      {"ttl-after-finished", true, newTtlAfterFinishedController},
   };
   return list;
 }

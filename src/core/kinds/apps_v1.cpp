@@ -211,7 +211,30 @@ void statefulSetValidate(const json::object& obj, FieldErrors& errs) {
   validateNonnegative(spec, "replicas", "spec.replicas", errs);
   validateNonnegative(spec, "minReadySeconds", "spec.minReadySeconds", errs);
   validateWorkloadSelector(spec, "spec", "statefulset", errs, true);
-  validateAlwaysRestartTemplate(spec, "spec", "StatefulSet", errs);
+  // Containers mount volumeClaimTemplates by name: each pod gets a volume of that name (the
+  // StatefulSet controller adds it), so validate the template as the pods will have it.
+  json::object withClaims = spec;
+  if (const json::value* claims = getVal(spec, "volumeClaimTemplates");
+      claims && claims->is_array()) {
+    json::object& tmpl = ensureObj(withClaims, "template");
+    json::object& podSpec = ensureObj(tmpl, "spec");
+    json::value& volumes = podSpec["volumes"];
+    if (!volumes.is_array()) volumes = json::array();
+    for (const json::value& c : claims->get_array()) {
+      const json::object* meta = c.is_object() ? getObj(c.get_object(), "metadata") : nullptr;
+      std::string_view name = meta ? getStr(*meta, "name") : "";
+      if (name.empty()) continue;
+      bool present = false;
+      for (const json::value& v : volumes.as_array()) {
+        present |= v.is_object() && getStr(v.get_object(), "name") == name;
+      }
+      if (!present) {
+        volumes.as_array().push_back(
+            json::object{{"name", name}, {"persistentVolumeClaim", {{"claimName", name}}}});
+      }
+    }
+  }
+  validateAlwaysRestartTemplate(withClaims, "spec", "StatefulSet", errs);
 }
 
 void statefulSetValidateUpdate(const json::object& obj, const json::object& old,

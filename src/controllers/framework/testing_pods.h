@@ -1,0 +1,55 @@
+#pragma once
+// For controller integration tests only (included by *_test.cpp): the test plays the kubelet and
+// the node agent, as there is none on a bare server: it creates Node objects and moves pods
+// through their phases by writing pod status through the status subresource.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "client/rest_client.h"
+#include "core/clock.h"
+
+namespace berth::controllers::testing {
+
+inline const client::Resource kTestPods{"", "v1", "pods", true};
+inline const client::Resource kTestNodes{"", "v1", "nodes", false};
+
+inline void createNode(client::RestClient& c, const std::string& name,
+                       boost::json::object labels = {}, boost::json::array taints = {}) {
+  boost::json::object node{{"apiVersion", "v1"},
+                           {"kind", "Node"},
+                           {"metadata", {{"name", name}, {"labels", std::move(labels)}}}};
+  if (!taints.empty()) node["spec"] = boost::json::object{{"taints", std::move(taints)}};
+  auto r = c.create(kTestNodes, "", node);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+}
+
+// Pods of a namespace matching a label selector ("" = all).
+inline std::vector<boost::json::value> listPods(client::RestClient& c, const std::string& ns,
+                                                const std::string& selector = "") {
+  client::ListOptions o;
+  o.labelSelector = selector;
+  auto r = c.list(kTestPods, ns, o);
+  std::vector<boost::json::value> out;
+  if (!r.ok()) return out;
+  for (auto& p : r->at("items").as_array()) out.push_back(p);
+  return out;
+}
+
+// Writes a pod's status: phase and the Ready condition (as a kubelet would). Returns success.
+inline bool setPodStatus(client::RestClient& c, boost::json::value pod, const std::string& phase,
+                         bool ready) {
+  auto& obj = pod.as_object();
+  std::string now = core::nowRfc3339();
+  boost::json::object status{{"phase", phase}, {"startTime", now}};
+  status["conditions"] = boost::json::array{
+      {{"type", "Ready"}, {"status", ready ? "True" : "False"}, {"lastTransitionTime", now}}};
+  obj["status"] = std::move(status);
+  std::string ns(obj["metadata"].as_object()["namespace"].as_string());
+  return c.updateStatus(kTestPods, ns, pod).ok();
+}
+
+}  // namespace berth::controllers::testing

@@ -1,0 +1,186 @@
+// The Job controller against the real server (run by its controller manager), the test acting
+// as the kubelet: parallelism and completions, the tracking finalizer leaving counted pods,
+// backoffLimit and activeDeadlineSeconds failures, suspend.
+#include <gtest/gtest.h>
+
+#include "client/testing_server.h"
+#include "controllers/framework/testing_pods.h"
+#include "controllers/framework/workload_util.h"
+#include "controllers/job/job_logic.h"
+
+namespace berth::controllers {
+namespace {
+
+namespace json = boost::json;
+using client::testing::eventually;
+using client::testing::TestServer;
+using namespace controllers::testing;
+
+const client::Resource kJobs{"batch", "v1", "jobs", true};
+
+json::value job(const std::string& name, const std::string& extraSpec) {
+  return json::parse(R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":")" + name +
+                     R"(","namespace":"default"},"spec":{)" + extraSpec +
+                     R"("template":{"spec":{"restartPolicy":"Never",
+                       "containers":[{"name":"c","image":"busybox"}]}}}})");
+}
+
+std::vector<json::value> activePods(client::RestClient& c, const std::string& jobName) {
+  std::vector<json::value> out;
+  for (auto& p : listPods(c, "default", "batch.kubernetes.io/job-name=" + jobName)) {
+    if (isPodActive(p)) out.push_back(p);
+  }
+  return out;
+}
+
+json::object jobStatus(client::RestClient& c, const std::string& name) {
+  auto j = c.get(kJobs, "default", name);
+  return j.ok() ? statusOf(*j) : json::object();
+}
+
+bool hasCondition(const json::object& status, const std::string& type, const std::string& reason) {
+  const json::value* conds = status.if_contains("conditions");
+  if (!conds || !conds->is_array()) return false;
+  for (auto& cnd : conds->get_array()) {
+    if (strAt(cnd.as_object(), "type") == type && strAt(cnd.as_object(), "status") == "True" &&
+        strAt(cnd.as_object(), "reason") == reason) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Finishes every active pod of the job with `phase`; returns how many.
+int finishAll(client::RestClient& c, const std::string& jobName, const std::string& phase) {
+  int n = 0;
+  for (auto& p : activePods(c, jobName)) n += setPodStatus(c, p, phase, false) ? 1 : 0;
+  return n;
+}
+
+TEST(JobIntegrationTest, CompletionsParallelismAndFailures) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("job-test");
+
+  // completions 3, parallelism 2: two pods at a time, named <job>-<random>, labelled and with
+  // the tracking finalizer.
+  ASSERT_TRUE(c->create(kJobs, "default", job("work", R"("completions":3,"parallelism":2,)")).ok());
+  ASSERT_TRUE(eventually([&] { return activePods(*c, "work").size() == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto pods = activePods(*c, "work");
+  ASSERT_EQ(pods.size(), 2u);
+  const json::object& meta = metaOf(pods[0]);
+  EXPECT_TRUE(strAt(meta, "name").starts_with("work-"));
+  EXPECT_EQ(strAt(meta, "name").size(), std::string("work-").size() + 5);
+  EXPECT_TRUE(job::hasFinalizer(pods[0]));
+  const json::object& labels = objAt(pods[0], "metadata", "labels");
+  EXPECT_EQ(strAt(labels, "job-name"), "work");
+  EXPECT_EQ(strAt(labels, "batch.kubernetes.io/job-name"), "work");
+  EXPECT_FALSE(strAt(labels, "controller-uid").empty());
+  EXPECT_EQ(strAt(labels, "controller-uid"), strAt(labels, "batch.kubernetes.io/controller-uid"));
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "work");
+    return s["active"] == 2 && s.contains("startTime") && s["ready"] == 0;
+  }));
+
+  EXPECT_EQ(finishAll(*c, "work", "Succeeded"), 2);
+  // One more pod for the last completion; the two finished pods lose their finalizer.
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "work");
+    return s["succeeded"] == 2 && s["active"] == 1 && activePods(*c, "work").size() == 1;
+  })) << json::serialize(jobStatus(*c, "work"));
+  ASSERT_TRUE(eventually([&] {
+    for (auto& p : listPods(*c, "default", "job-name=work")) {
+      if (podPhase(p) == "Succeeded" && job::hasFinalizer(p)) return false;
+    }
+    return true;
+  }));
+  EXPECT_EQ(finishAll(*c, "work", "Succeeded"), 1);
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "work");
+    return s["succeeded"] == 3 && !s.contains("active") && s.contains("completionTime") &&
+           hasCondition(s, "SuccessCriteriaMet", "CompletionsReached") &&
+           hasCondition(s, "Complete", "CompletionsReached");
+  })) << json::serialize(jobStatus(*c, "work"));
+  EXPECT_EQ(listPods(*c, "default", "job-name=work").size(), 3u);
+
+  // backoffLimit 0: the first failure fails the job; the other running pod is deleted and
+  // counted as failed too.
+  ASSERT_TRUE(c->create(kJobs, "default",
+                        job("flaky", R"("parallelism":2,"completions":4,"backoffLimit":0,)"))
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return activePods(*c, "flaky").size() == 2; }));
+  ASSERT_TRUE(setPodStatus(*c, activePods(*c, "flaky")[0], "Failed", false));
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "flaky");
+    return hasCondition(s, "FailureTarget", "BackoffLimitExceeded") &&
+           hasCondition(s, "Failed", "BackoffLimitExceeded") && s["failed"] == 2 &&
+           !s.contains("active");
+  })) << json::serialize(jobStatus(*c, "flaky"));
+  for (auto& p : listPods(*c, "default", "job-name=flaky")) EXPECT_FALSE(job::hasFinalizer(p));
+
+  // activeDeadlineSeconds: the job fails on time even though nothing happens to its pod.
+  ASSERT_TRUE(c->create(kJobs, "default", job("slow", R"("activeDeadlineSeconds":1,)")).ok());
+  ASSERT_TRUE(
+      eventually([&] { return hasCondition(jobStatus(*c, "slow"), "Failed", "DeadlineExceeded"); },
+                 std::chrono::seconds(5)))
+      << json::serialize(jobStatus(*c, "slow"));
+  EXPECT_TRUE(activePods(*c, "slow").empty());
+
+  // Indexed: one pod per pending index (lowest first), completedIndexes as intervals.
+  ASSERT_TRUE(
+      c->create(kJobs, "default",
+                job("indexed", R"("completionMode":"Indexed","completions":3,"parallelism":2,)"))
+          .ok());
+  auto indexesOf = [&](const std::vector<json::value>& ps) {
+    std::set<std::string> out;
+    for (auto& p : ps) {
+      out.insert(strAt(objAt(p, "metadata", "labels"), "batch.kubernetes.io/job-completion-index"));
+    }
+    return out;
+  };
+  ASSERT_TRUE(eventually([&] {
+    return indexesOf(activePods(*c, "indexed")) == std::set<std::string>{"0", "1"};
+  }));
+  for (auto& p : activePods(*c, "indexed")) {
+    EXPECT_TRUE(strAt(metaOf(p), "name")
+                    .starts_with("indexed-" +
+                                 strAt(objAt(p, "metadata", "labels"),
+                                       "batch.kubernetes.io/job-completion-index") +
+                                 "-"));
+    if (strAt(objAt(p, "metadata", "labels"), "batch.kubernetes.io/job-completion-index") == "0") {
+      ASSERT_TRUE(setPodStatus(*c, p, "Succeeded", false));
+    }
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "indexed");
+    return indexesOf(activePods(*c, "indexed")) == std::set<std::string>{"1", "2"} &&
+           strAt(s, "completedIndexes") == "0" && s["succeeded"] == 1;
+  })) << json::serialize(jobStatus(*c, "indexed"));
+  EXPECT_EQ(finishAll(*c, "indexed", "Succeeded"), 2);
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "indexed");
+    return strAt(s, "completedIndexes") == "0-2" && s["succeeded"] == 3 &&
+           hasCondition(s, "Complete", "CompletionsReached");
+  })) << json::serialize(jobStatus(*c, "indexed"));
+
+  // Suspend: pods go away and the Suspended condition is set; resuming brings them back.
+  ASSERT_TRUE(
+      c->create(kJobs, "default", job("pausable", R"("parallelism":2,"completions":2,)")).ok());
+  ASSERT_TRUE(eventually([&] { return activePods(*c, "pausable").size() == 2; }));
+  ASSERT_TRUE(c->patch(kJobs, "default", "pausable", client::PatchType::kMerge,
+                       R"({"spec":{"suspend":true}})")
+                  .ok());
+  ASSERT_TRUE(eventually([&] {
+    return activePods(*c, "pausable").empty() &&
+           hasCondition(jobStatus(*c, "pausable"), "Suspended", "JobSuspended");
+  })) << json::serialize(jobStatus(*c, "pausable"));
+  EXPECT_FALSE(jobStatus(*c, "pausable").contains("failed"));  // suspending is not failing
+  ASSERT_TRUE(c->patch(kJobs, "default", "pausable", client::PatchType::kMerge,
+                       R"({"spec":{"suspend":false}})")
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return activePods(*c, "pausable").size() == 2; }));
+}
+
+}  // namespace
+}  // namespace berth::controllers

@@ -1,0 +1,395 @@
+#include "controllers/statefulset/statefulset_controller.h"
+
+#include <algorithm>
+#include <map>
+
+#include "client/event_recorder.h"
+#include "controllers/framework/controller_history.h"
+#include "controllers/framework/queue_workers.h"
+#include "controllers/framework/workload_util.h"
+#include "controllers/statefulset/sts_logic.h"
+
+namespace berth::controllers {
+
+namespace {
+
+namespace json = boost::json;
+using client::ObjectPtr;
+using namespace statefulset;
+
+const client::Resource kStatefulSets{"apps", "v1", "statefulsets", true};
+const client::Resource kClaims{"", "v1", "persistentvolumeclaims", true};
+
+// What one sync observed and did, for the status it writes (upstream's StatefulSetStatus
+// computed alongside the actions).
+struct Counts {
+  long long replicas = 0, ready = 0, available = 0, current = 0, updated = 0;
+};
+
+class StatefulSetController : public Controller {
+ public:
+  explicit StatefulSetController(ControllerContext& ctx)
+      : client_(ctx.client),
+        setInformer_(ctx.informers.forResource(kStatefulSets)),
+        podInformer_(ctx.informers.forResource(kPods)),
+        revInformer_(ctx.informers.forResource(kControllerRevisions)),
+        claimInformer_(ctx.informers.forResource(kClaims)),
+        recorder_(ctx.client, "statefulset-controller"),
+        workers_("statefulset", ctx.metrics, [this](const std::string& k) { return sync(k); }),
+        workerCount_(ctx.workers) {
+    addControllerUidIndex(podInformer_);
+    auto enqueue = [this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); };
+    setInformer_.addEventHandler(
+        {enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& o) { enqueue(o); },
+         [this](const client::DeletedObject& d) { workers_.enqueue(keyOf(*d.object)); }});
+    auto podEvent = [this](const json::value& p) {
+      const json::object* ref = controllerRefOf(p);
+      if (ref && strAt(*ref, "kind") == "StatefulSet" && strAt(*ref, "apiVersion") == "apps/v1") {
+        workers_.enqueue(strAt(metaOf(p), "namespace") + "/" + strAt(*ref, "name"));
+      }
+    };
+    podInformer_.addEventHandler(
+        {[podEvent](const ObjectPtr& p) { podEvent(*p); },
+         [podEvent](const ObjectPtr&, const ObjectPtr& p) { podEvent(*p); },
+         [podEvent](const client::DeletedObject& d) { podEvent(*d.object); }});
+  }
+
+  void run() override { workers_.start(workerCount_); }
+  void stop() override { workers_.stop(); }
+
+ private:
+  core::Status sync(const std::string& key);
+  core::Status revisions(const json::value& set, ObjectPtr& current, json::value& update);
+  core::Status createClaims(const json::value& set, long long ordinal, const std::string& pod);
+  core::Status createPod(const json::value& set, const json::object& pod);
+  core::Status deletePod(const json::value& set, const json::value& pod);
+  core::Status writeStatus(const json::value& set, const Counts& c, const std::string& current,
+                           const std::string& update);
+  void pruneHistory(const json::value& set, const std::vector<ObjectPtr>& pods,
+                    const std::string& current, const std::string& update);
+
+  client::RestClient& client_;
+  client::SharedInformer& setInformer_;
+  client::SharedInformer& podInformer_;
+  client::SharedInformer& revInformer_;
+  client::SharedInformer& claimInformer_;
+  client::EventRecorder recorder_;
+  QueueWorkers workers_;
+  int workerCount_;
+};
+
+core::Status StatefulSetController::sync(const std::string& key) {
+  std::string ns, name;
+  splitKey(key, ns, name);
+  ObjectPtr setPtr = setInformer_.lister().get(ns, name);
+  if (!setPtr) return core::Status();
+  const json::value& set = *setPtr;
+  auto selector = specSelector(set);
+  if (!selector.ok() || selector->empty()) {
+    recorder_.record(set, "Warning", "SelectingAll",
+                     "This StatefulSet is selecting all pods. A non-empty selector is required.");
+    return core::Status();
+  }
+  if (isBeingDeleted(set)) return core::Status();
+  ObjectPtr currentRev;
+  json::value updateRev;
+  if (core::Status st = revisions(set, currentRev, updateRev); !st.ok()) return st;
+  std::string updateName = strAt(metaOf(updateRev), "name");
+  std::string currentName = currentRev ? strAt(metaOf(*currentRev), "name") : updateName;
+  json::object currentTmpl =
+      currentRev ? revisionTemplate(*currentRev) : revisionTemplate(updateRev);
+  json::object updateTmpl = revisionTemplate(updateRev);
+
+  auto now = std::chrono::system_clock::now();
+  long long minReady = intAt(specOf(set), "minReadySeconds").value_or(0);
+  long long start = startOrdinal(set);
+  long long count = replicasOf(set);
+  std::vector<ObjectPtr> pods = controlledBy(podInformer_, uidOf(set));
+  std::vector<ObjectPtr> replicas(static_cast<size_t>(std::max(0LL, count)));
+  std::vector<std::pair<long long, ObjectPtr>> condemned;
+  Counts c;
+  for (const ObjectPtr& p : pods) {
+    auto ord = ordinalOf(name, strAt(metaOf(*p), "name"));
+    if (!ord) continue;  // not one of ours by identity: leave it alone
+    ++c.replicas;
+    if (isRunningAndReady(*p)) ++c.ready;
+    if (isRunningAndAvailable(*p, minReady, now)) ++c.available;
+    if (!isBeingDeleted(*p)) {
+      std::string rev = strAt(objAt(*p, "metadata", "labels"), kRevisionLabel);
+      if (rev == currentName) ++c.current;
+      if (rev == updateName) ++c.updated;
+    }
+    if (*ord >= start && *ord < start + count) {
+      replicas[static_cast<size_t>(*ord - start)] = p;
+    } else {
+      condemned.emplace_back(*ord, p);
+    }
+  }
+  std::sort(condemned.begin(), condemned.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  // Ordinals below the partition keep the current revision's template (upstream
+  // newVersionedStatefulSetPod).
+  const json::object& strategy = objAt(set, "spec", "updateStrategy");
+  bool rolling = strAt(strategy, "type") != "OnDelete";
+  long long partition = intAt(objAt(strategy, "rollingUpdate"), "partition").value_or(0);
+  bool monotonic = strAt(specOf(set), "podManagementPolicy") != "Parallel";
+  auto finish = [&]() -> core::Status {
+    core::Status st = writeStatus(set, c, currentName, updateName);
+    pruneHistory(set, pods, currentName, updateName);
+    if (minReady > 0 && c.ready != c.available) {
+      workers_.queue().addAfter(key, std::chrono::seconds(minReady));
+    }
+    return st;
+  };
+
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    long long ord = start + static_cast<long long>(i);
+    const ObjectPtr& pod = replicas[i];
+    if (!pod) {
+      bool old = rolling && ord < start + partition;
+      const std::string& rev = old ? currentName : updateName;
+      json::object fresh = newPod(set, old ? currentTmpl : updateTmpl, ord, rev);
+      if (core::Status st = createClaims(set, ord, strAt(fresh["metadata"].as_object(), "name"));
+          !st.ok()) {
+        finish();
+        return st;
+      }
+      if (core::Status st = createPod(set, fresh); !st.ok()) {
+        finish();
+        return st;
+      }
+      ++c.replicas;
+      if (rev == currentName) ++c.current;
+      if (rev == updateName) ++c.updated;
+      if (monotonic) return finish();  // one at a time, in order
+      continue;
+    }
+    if (isPodTerminal(*pod)) {
+      // A finished pod of a set is replaced: delete now, recreate once it is gone.
+      if (!isBeingDeleted(*pod)) {
+        if (core::Status st = deletePod(set, *pod); !st.ok()) {
+          finish();
+          return st;
+        }
+      }
+      return finish();
+    }
+    if (podPhase(*pod) == "Pending") {
+      if (core::Status st = createClaims(set, ord, strAt(metaOf(*pod), "name")); !st.ok()) {
+        finish();
+        return st;
+      }
+    }
+    if (monotonic && (isBeingDeleted(*pod) || !isRunningAndReady(*pod) ||
+                      !isRunningAndAvailable(*pod, minReady, now))) {
+      return finish();  // OrderedReady: the next ordinal waits for this one
+    }
+  }
+
+  // Scale down: highest ordinal first; OrderedReady one at a time and only when healthy
+  // (except the first unhealthy pod, which may always go).
+  ObjectPtr firstUnhealthy;
+  for (const ObjectPtr& p : replicas) {
+    if (p && !isHealthy(*p)) {
+      firstUnhealthy = p;
+      break;
+    }
+  }
+  if (!firstUnhealthy) {
+    for (auto it = condemned.rbegin(); it != condemned.rend(); ++it) {
+      if (!isHealthy(*it->second)) {
+        firstUnhealthy = it->second;
+        break;
+      }
+    }
+  }
+  for (const auto& [ord, pod] : condemned) {
+    if (isBeingDeleted(*pod)) {
+      if (monotonic) return finish();
+      continue;
+    }
+    if (monotonic && pod != firstUnhealthy &&
+        (!isRunningAndReady(*pod) || !isRunningAndAvailable(*pod, minReady, now))) {
+      return finish();
+    }
+    if (core::Status st = deletePod(set, *pod); !st.ok()) {
+      finish();
+      return st;
+    }
+    if (monotonic) return finish();
+  }
+
+  // Rolling update: delete the highest ordinal not at the update revision; one at a time, and
+  // only while everything above it is healthy. OnDelete leaves it to the user.
+  if (rolling) {
+    for (long long i = static_cast<long long>(replicas.size()) - 1; i >= partition; --i) {
+      const ObjectPtr& pod = replicas[static_cast<size_t>(i)];
+      if (!pod) break;
+      if (strAt(objAt(*pod, "metadata", "labels"), kRevisionLabel) != updateName &&
+          !isBeingDeleted(*pod)) {
+        if (core::Status st = deletePod(set, *pod); !st.ok()) {
+          finish();
+          return st;
+        }
+        --c.current;
+        break;
+      }
+      if (!isHealthy(*pod)) break;
+    }
+  }
+  return finish();
+}
+
+// The update revision (the current template's, created or renumbered as needed) and the
+// current one (status.currentRevision when it still exists).
+core::Status StatefulSetController::revisions(const json::value& set, ObjectPtr& current,
+                                              json::value& update) {
+  json::value data = templatePatch(set);
+  std::vector<ObjectPtr> owned = ownedRevisions(revInformer_.lister(), set);
+  long long maxRev = owned.empty() ? 0 : revisionNumber(*owned.back());
+  ObjectPtr equal;
+  for (const ObjectPtr& r : owned) {
+    if (revisionMatches(*r, data)) equal = r;
+  }
+  if (equal && revisionNumber(*equal) == maxRev) {
+    update = *equal;
+  } else if (equal) {
+    auto r = renumberRevision(client_, *equal, maxRev + 1);
+    if (!r.ok()) return r.status();
+    update = std::move(r).value();
+  } else {
+    std::optional<long long> collisions = intAt(statusOf(set), "collisionCount");
+    std::string hash = computeHash(data, collisions);
+    RevisionSpec spec;
+    spec.name = strAt(metaOf(set), "name") + "-" + hash;
+    spec.labels = objAt(objAt(set, "spec", "template"), "metadata", "labels");
+    spec.labels[kRevisionHashLabel] = hash;
+    spec.data = data;
+    spec.revision = maxRev + 1;
+    auto r = createRevision(client_, set, "apps/v1", "StatefulSet", spec);
+    if (!r.ok()) {
+      if (r.status().isConflict()) {
+        json::value copy = set;
+        json::value& status = copy.as_object()["status"];
+        if (!status.is_object()) status = json::object();
+        status.as_object()["collisionCount"] = collisions.value_or(0) + 1;
+        (void)client_.updateStatus(kStatefulSets, strAt(metaOf(set), "namespace"), copy);
+      }
+      return r.status();
+    }
+    update = std::move(r).value();
+  }
+  std::string currentName = strAt(statusOf(set), "currentRevision");
+  for (const ObjectPtr& r : owned) {
+    if (strAt(metaOf(*r), "name") == currentName) current = r;
+  }
+  return core::Status();
+}
+
+core::Status StatefulSetController::createClaims(const json::value& set, long long ordinal,
+                                                 const std::string& pod) {
+  std::string ns = strAt(metaOf(set), "namespace");
+  for (json::object& claim : claimsFor(set, ordinal)) {
+    std::string claimName = strAt(claim["metadata"].as_object(), "name");
+    if (claimInformer_.lister().get(ns, claimName)) continue;
+    auto r = client_.create(kClaims, ns, claim);
+    if (!r.ok() && !r.status().isAlreadyExists()) {
+      recorder_.record(set, "Warning", "FailedCreate",
+                       "create Claim " + claimName + " for Pod " + pod + " in StatefulSet " +
+                           strAt(metaOf(set), "name") + " failed error: " + r.status().message());
+      return r.status();
+    }
+    if (r.ok()) {
+      recorder_.record(set, "Normal", "SuccessfulCreate",
+                       "create Claim " + claimName + " Pod " + pod + " in StatefulSet " +
+                           strAt(metaOf(set), "name") + " success");
+    }
+  }
+  return core::Status();
+}
+
+core::Status StatefulSetController::createPod(const json::value& set, const json::object& pod) {
+  std::string podName = strAt(objAt(pod, "metadata"), "name");
+  std::string setName = strAt(metaOf(set), "name");
+  auto r = client_.create(kPods, strAt(metaOf(set), "namespace"), pod);
+  if (!r.ok() && !r.status().isAlreadyExists()) {
+    recorder_.record(set, "Warning", "FailedCreate",
+                     "create Pod " + podName + " in StatefulSet " + setName +
+                         " failed error: " + r.status().message());
+    return r.status();
+  }
+  if (r.ok()) {
+    recorder_.record(set, "Normal", "SuccessfulCreate",
+                     "create Pod " + podName + " in StatefulSet " + setName + " successful");
+  }
+  return core::Status();
+}
+
+core::Status StatefulSetController::deletePod(const json::value& set, const json::value& pod) {
+  std::string podName = strAt(metaOf(pod), "name");
+  std::string setName = strAt(metaOf(set), "name");
+  auto r = client_.remove(kPods, strAt(metaOf(pod), "namespace"), podName);
+  if (!r.ok() && !r.status().isNotFound()) {
+    recorder_.record(set, "Warning", "FailedDelete",
+                     "delete Pod " + podName + " in StatefulSet " + setName +
+                         " failed error: " + r.status().message());
+    return r.status();
+  }
+  recorder_.record(set, "Normal", "SuccessfulDelete",
+                   "delete Pod " + podName + " in StatefulSet " + setName + " successful");
+  return core::Status();
+}
+
+core::Status StatefulSetController::writeStatus(const json::value& set, const Counts& c,
+                                                const std::string& current,
+                                                const std::string& update) {
+  json::value copy = set;
+  json::value& slot = copy.as_object()["status"];
+  if (!slot.is_object()) slot = json::object();
+  json::object& status = slot.as_object();
+  status["replicas"] = c.replicas;
+  status["readyReplicas"] = c.ready;
+  status["availableReplicas"] = c.available;
+  status["currentReplicas"] = c.current;
+  status["updatedReplicas"] = c.updated;
+  status["currentRevision"] = current;
+  status["updateRevision"] = update;
+  if (!status.contains("collisionCount")) status["collisionCount"] = 0;
+  if (auto gen = intAt(metaOf(set), "generation")) status["observedGeneration"] = *gen;
+  // upstream completeRollingUpdate: once every pod runs the update revision and is ready, the
+  // update revision becomes the current one.
+  if (strAt(objAt(set, "spec", "updateStrategy"), "type") != "OnDelete" &&
+      c.updated == c.replicas && c.ready == c.replicas) {
+    status["currentReplicas"] = c.updated;
+    status["currentRevision"] = update;
+  }
+  for (const char* zeroOmitted : {"readyReplicas", "currentReplicas", "updatedReplicas"}) {
+    if (intAt(status, zeroOmitted).value_or(0) == 0) status.erase(zeroOmitted);
+  }
+  if (status == statusOf(set)) return core::Status();
+  auto r = client_.updateStatus(kStatefulSets, strAt(metaOf(set), "namespace"), copy);
+  if (!r.ok() && !r.status().isNotFound()) return r.status();
+  return core::Status();
+}
+
+void StatefulSetController::pruneHistory(const json::value& set, const std::vector<ObjectPtr>& pods,
+                                         const std::string& current, const std::string& update) {
+  std::vector<ObjectPtr> owned = ownedRevisions(revInformer_.lister(), set);
+  long long limit = intAt(specOf(set), "revisionHistoryLimit").value_or(10);
+  std::set<std::string> live{current, update};
+  for (const ObjectPtr& p : pods)
+    live.insert(strAt(objAt(*p, "metadata", "labels"), kRevisionLabel));
+  std::vector<ObjectPtr> candidates;
+  for (const ObjectPtr& r : owned) {
+    if (!live.count(strAt(metaOf(*r), "name"))) candidates.push_back(r);
+  }
+  (void)pruneRevisions(client_, candidates, static_cast<long long>(candidates.size()) - limit);
+}
+
+}  // namespace
+
+std::unique_ptr<Controller> newStatefulSetController(ControllerContext& ctx) {
+  return std::make_unique<StatefulSetController>(ctx);
+}
+
+}  // namespace berth::controllers
