@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -58,10 +59,11 @@ def main():
 
     os.environ["BERTH"] = os.path.abspath(args.berth)
     srv = Server(args=["--datastore", "memory", "--max-connections", str(max(counts) + 1000),
-                       "--disable-controllers"])
+                       "--disable-controllers", "--tls-handshake-timeout", "120"])
     rows = []
     socks = []
-    with srv:
+    srv.start()
+    try:
         pid = srv.proc.pid
         idle_rss, idle_threads = settle(pid, args.settle)
         print(f"idle server: RSS {idle_rss} KB, {idle_threads} threads", flush=True)
@@ -94,6 +96,12 @@ def main():
         print(f"event delivered to {got} of {len(socks)} idle watches", flush=True)
         for s, _ in socks:
             s.close()
+    finally:
+        try:
+            srv.kill(15)
+        except subprocess.TimeoutExpired:  # thousands of watch threads to end: give up waiting
+            srv.kill(9)
+        shutil.rmtree(srv.dir, ignore_errors=True)
 
     print("\n| watches | server RSS (KB) | over idle server (KB) | threads | KB per watch |")
     print("|---|---|---|---|---|")

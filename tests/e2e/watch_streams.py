@@ -12,8 +12,19 @@ CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE
 
 
-def open_watch(port, token, path, session=None):
-    """Starts `GET path` (a watch URL) and returns (socket, bytes read past the headers)."""
+def open_watch(port, token, path, session=None, attempts=3):
+    """Starts `GET path` (a watch URL) and returns (socket, bytes read past the headers). A
+    connection reset before the answer (a loaded server's accept backlog) is retried."""
+    for attempt in range(attempts):
+        try:
+            return _open_watch(port, token, path, session)
+        except (ssl.SSLError, ConnectionError):
+            if attempt + 1 == attempts:
+                raise
+            time.sleep(0.5)
+
+
+def _open_watch(port, token, path, session):
     raw = socket.create_connection(("127.0.0.1", port), timeout=120)
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s = CTX.wrap_socket(raw, server_hostname="127.0.0.1", session=session)
