@@ -17,7 +17,7 @@ namespace {
 // handler's would otherwise lie in pages being dropped while they run. Dropped pages are only
 // zero-filled again, never unmapped, so touching one later is safe; the margin keeps the frames
 // that are live during the call off them.
-constexpr uintptr_t kStackMargin = 16 * 1024;
+constexpr uintptr_t kStackMargin = 8 * 1024;
 
 uintptr_t pageSize() {
   static const uintptr_t size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
