@@ -19,6 +19,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -62,6 +63,8 @@ def main():
                        "--disable-controllers", "--tls-handshake-timeout", "120"])
     rows = []
     socks = []
+    # A SIGTERM (e.g. from `timeout`) still stops the server and removes its directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     srv.start()
     try:
         pid = srv.proc.pid
