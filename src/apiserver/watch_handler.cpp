@@ -9,6 +9,7 @@
 #include <random>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/http/thread_memory.h"
 #include "apiserver/replies.h"
 #include "apiserver/negotiation.h"
 #include "core/kinds/strategy.h"
@@ -177,6 +178,9 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   if (!batch.empty() && !w.writeChunk(frames(std::move(batch)))) return;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto lastBookmark = std::chrono::steady_clock::now();
+  // This thread waits here for the watch's whole life: once it has had nothing to send for a
+  // wait, the stack pages that serving the request touched go back (see thread_memory.h).
+  bool written = true;
   while (!stopping_.load()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -203,13 +207,18 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     }
     if (!batch.empty()) {
       if (!w.writeChunk(frames(std::move(batch)))) return;
+      written = true;
     } else if (!w.clientConnected()) {
       return;
+    } else if (events.empty() && written) {
+      written = false;
+      http::releaseIdleThreadMemory();
     }
     if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
       lastBookmark = std::chrono::steady_clock::now();
       if (!w.writeChunk(frames(bookmark(std::max(cw->lastRevision(), cache_.revision()), false))))
         return;
+      written = true;
     }
   }
   w.endStream();

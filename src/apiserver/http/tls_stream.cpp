@@ -2,6 +2,7 @@
 #include "apiserver/http/internal/tls_stream.h"
 
 #include <openssl/err.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 
@@ -28,10 +29,17 @@ TlsStream::~TlsStream() {
   if (ssl_ != nullptr) SSL_free(ssl_);
 }
 
+namespace {
+// Page-aligned, so that releaseGatherBuffer() can drop all of it.
+alignas(4096) thread_local char gather[16 * 1024];
+}  // namespace
+
 char* TlsStream::gatherBuffer() {
-  thread_local char buffer[kGatherBytes];
-  return buffer;
+  static_assert(sizeof(gather) == kGatherBytes);
+  return gather;
 }
+
+void TlsStream::releaseGatherBuffer() { madvise(gather, sizeof(gather), MADV_DONTNEED); }
 
 // Repeats an OpenSSL call until it succeeds, waiting on the socket for what OpenSSL asks for
 // (a read may need to write, during renegotiation or a key update, and the other way round).

@@ -34,6 +34,9 @@ class TlsStream : public ThrowingOverloads<TlsStream> {
   bool handshake(Clock::time_point deadline, beast::error_code& ec);
   // Decrypted or raw TLS bytes OpenSSL holds that a read would return without the socket.
   bool hasPendingInput() const;
+  // Gives the calling thread's gather buffer pages back to the kernel (scratch between writes;
+  // a thread parked in a long idle wait need not hold them). See thread_memory.h.
+  static void releaseGatherBuffer();
 
   template <class MutableBuffers>
   size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
