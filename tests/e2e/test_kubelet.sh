@@ -135,6 +135,11 @@ PF_PID=$!
 fwd_answers() { [ "$(ip netns exec "$NS" timeout 5 busybox wget -qO- "http://127.0.0.1:$FWD/hostname")" == myapp ]; }
 if wait_for 10 fwd_answers; then pass "kubectl port-forward reaches the pod's port"; else fail "port-forward" "$(cat "$WORK/pf.log")"; fi
 kill "$PF_PID" 2>/dev/null; wait "$PF_PID" 2>/dev/null
+k run ticker --image=berth-test/busybox:1.0 --restart=Never --overrides='{"spec":{"nodeName":"kt-node","terminationGracePeriodSeconds":1}}' \
+  --command -- sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done' >/dev/null
+wait_for 10 phase_is ticker Running
+expect_out "kubectl attach streams the running container's output" "^tick [0-9]+$" \
+  bash -c "timeout 3 ip netns exec $NS $KUBECTL attach ticker 2>/dev/null | head -2"
 expect_out "the Python client's exec (kubernetes.stream)" "^myapp$" ip netns exec "$NS" /usr/bin/python3 -c '
 import kubernetes.config, kubernetes.client, kubernetes.stream
 kubernetes.config.load_kube_config()
@@ -312,7 +317,7 @@ expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx 
 CID0=${CIDS#berth://}
 shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
 expect_eq "no processes of it" 0 "$shims"
-k delete pod liveness oom client vols sched --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod liveness oom client vols sched ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
 
