@@ -67,6 +67,11 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--node-ip", o.nodeIP, "The node's InternalIP (default: detected)");
   cmd.add_option("--registry-config", o.registryConfig,
                  "registries.yaml (k3s format) for image pulls (default: <data-dir>/registries.yaml)");
+  cmd.add_option("--kubelet-port", o.kubeletPort,
+                 "Port of the kubelet API (logs, exec, attach, port-forward); 0 = any free port")
+      ->capture_default_str();
+  cmd.add_option("--client-ca-file", o.clientCaFile,
+                 "CA of the API server's client certificate (default: the kubeconfig's CA)");
   cmd.add_flag("--busybox-images", o.busyboxImages,
                "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,

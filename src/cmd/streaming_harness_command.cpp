@@ -34,11 +34,20 @@ core::Status registerObjects(client::RestClient& rest, const std::string& node, 
       json::value{{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", node}}}});
   if (!created.ok()) return created.status();
   json::value n = *created;
-  n.as_object()["status"] = json::object{
-      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", "127.0.0.1"}}}},
-      {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", port}}}}},
-      {"conditions", json::array{json::object{{"type", "Ready"}, {"status", "True"}}}}};
-  if (auto st = rest.updateStatus(nodes, "", n); !st.ok()) return st.status();
+  // The in-process controllers (node IPAM, taints) may update the new Node first: re-read and
+  // retry on a conflict.
+  for (int attempt = 0;; ++attempt) {
+    n.as_object()["status"] = json::object{
+        {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", "127.0.0.1"}}}},
+        {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", port}}}}},
+        {"conditions", json::array{json::object{{"type", "Ready"}, {"status", "True"}}}}};
+    auto st = rest.updateStatus(nodes, "", n);
+    if (st.ok()) break;
+    if (!st.status().isConflict() || attempt >= 5) return st.status();
+    auto again = rest.get(nodes, "", node);
+    if (!again.ok()) return again.status();
+    n = *again;
+  }
   for (const auto& [key, containers] : pods) {
     std::string ns = key.substr(0, key.find('/'));
     std::string name = key.substr(key.find('/') + 1);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "kubelet/agent_streaming.h"
 #include "kubelet/busybox_images.h"
 #include "kubelet/images/local_image_service.h"
 #include "kubelet/images/registries_config.h"
@@ -138,6 +139,27 @@ core::Status Agent::start() {
                                        objects_.get());
   pods_->recover();
 
+  AgentStreamingOptions so;
+  so.dataDir = o_.dataDir;
+  so.nodeName = o_.nodeName;
+  so.internalIP = facts_.internalIP;
+  so.port = o_.kubeletPort;
+  so.clientCaFile = o_.clientCaFile;
+  so.clientCaPem = o_.rest.caPem;
+  so.runcBinary = o_.runcBinary;
+  auto streaming = startAgentStreaming(so, *pods_);
+  if (streaming.ok()) {
+    streaming_ = std::move(*streaming);
+    if (streaming_->port() != o_.kubeletPort) {
+      o_.kubeletPort = streaming_->port();
+      postNodeStatus();
+    }
+  } else {
+    // Pods still run without it; only logs/exec/attach/port-forward through the API fail.
+    std::cerr << "berth agent: kubelet API on " << facts_.internalIP << ":" << o_.kubeletPort
+              << " not served: " << streaming.status().message() << std::endl;
+  }
+
   client::InformerOptions io;
   io.fieldSelector = "spec.nodeName=" + o_.nodeName;
   podInformer_ = std::make_unique<client::SharedInformer>(*rest_, kPods, io);
@@ -173,6 +195,7 @@ void Agent::stop() {
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();
+  if (streaming_) streaming_->stop();
   if (events_) events_->flush();
   // Containers keep running under their shims; a restarted agent picks them up again.
 }

@@ -21,6 +21,7 @@
 #include "kubelet/network/cni.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
+#include "kubelet/streaming/streaming_server.h"
 #include "metrics/metrics.h"
 
 namespace berth::kubelet {
@@ -31,7 +32,8 @@ struct AgentOptions {
   std::string dataDir;        // the node's state: pods, containers, logs, CNI, runc
   std::string podCidr = "10.244.0.0/24";  // used while the Node has no spec.podCIDR
   std::string nodeIP;         // empty = detected
-  int kubeletPort = 10250;
+  int kubeletPort = 10250;     // the streaming server's port (0 = any free port)
+  std::string clientCaFile;   // CA of the API server's client cert; empty = the kubeconfig's CA
   std::string berthBinary;    // empty = this executable
   std::string runcBinary = "runc";
   std::string cniBinDir = "/usr/lib/cni";
@@ -72,6 +74,7 @@ class Agent {
   std::unique_ptr<ApiObjects> objects_;
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
+  std::unique_ptr<streaming::StreamingServer> streaming_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;

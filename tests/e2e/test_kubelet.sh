@@ -124,6 +124,29 @@ expect_out "resolv.conf points at the cluster DNS" \
 expect_out "/etc/hosts names the pod" "$IP\s+myapp" "${RUNC[@]}" exec "$CID" cat /etc/hosts
 expect_out "the UTS namespace's hostname is the pod's name" "^myapp$" "${RUNC[@]}" exec "$CID" hostname
 
+echo "== kubelet API through the API server (t=$SECONDS)"
+expect_out "kubectl logs shows what the app printed" "^serving on myapp$" k logs myapp
+expect_out "kubectl exec runs in the container" "^myapp$" k exec myapp -- cat /etc/hostname
+k exec myapp -- sh -c 'exit 3' >/dev/null 2>&1
+expect_eq "kubectl exec passes the exit code on" 3 "$?"
+FWD=$(free_port)
+ip netns exec "$NS" "$KUBECTL" port-forward pod/myapp "$FWD:5000" >"$WORK/pf.log" 2>&1 &
+PF_PID=$!
+fwd_answers() { [ "$(ip netns exec "$NS" timeout 5 busybox wget -qO- "http://127.0.0.1:$FWD/hostname")" == myapp ]; }
+if wait_for 10 fwd_answers; then pass "kubectl port-forward reaches the pod's port"; else fail "port-forward" "$(cat "$WORK/pf.log")"; fi
+kill "$PF_PID" 2>/dev/null; wait "$PF_PID" 2>/dev/null
+k run ticker --image=berth-test/busybox:1.0 --restart=Never --overrides='{"spec":{"nodeName":"kt-node","terminationGracePeriodSeconds":1}}' \
+  --command -- sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done' >/dev/null
+wait_for 10 phase_is ticker Running
+expect_out "kubectl attach streams the running container's output" "^tick [0-9]+$" \
+  bash -c "timeout 3 ip netns exec $NS $KUBECTL attach ticker 2>/dev/null | head -2"
+expect_out "the Python client's exec (kubernetes.stream)" "^myapp$" ip netns exec "$NS" /usr/bin/python3 -c '
+import kubernetes.config, kubernetes.client, kubernetes.stream
+kubernetes.config.load_kube_config()
+api = kubernetes.client.CoreV1Api()
+print(kubernetes.stream.stream(api.connect_get_namespaced_pod_exec, "myapp", "default",
+      command=["cat", "/etc/hostname"], stdout=True, stderr=True, stdin=False, tty=False).strip())'
+
 echo "== restarts (t=$SECONDS)"
 PID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$AGENT/containers/$CID/started")
 kill -9 "$PID"
@@ -254,6 +277,20 @@ cm_updated() { [ "$(vexec cat /etc/cfg/greeting)" == "updated" ]; }
 start=$SECONDS
 if wait_for 20 cm_updated; then pass "a configMap update reaches the running pod ($((SECONDS - start)) s)"; else fail "configMap update"; fi
 
+echo "== scheduling (t=$SECONDS)"
+cat >"$WORK/sched.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: sched}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - {name: app, image: berth-test/busybox:1.0, command: ["sleep", "3600"]}
+YAML
+k create -f "$WORK/sched.yml" >/dev/null
+if wait_for 15 phase_is sched Running; then pass "a pod without nodeName is scheduled and runs"; else fail "scheduled pod" "$(k describe pod sched)"; fi
+expect_out "on the agent's node" "^kt-node$" k get pod sched -o jsonpath='{.spec.nodeName}'
+
 echo "== agent restart (t=$SECONDS)"
 RCID=$(container_id myapp)
 RCOUNT=$(jp myapp '{.status.containerStatuses[0].restartCount}')
@@ -280,7 +317,7 @@ expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx 
 CID0=${CIDS#berth://}
 shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
 expect_eq "no processes of it" 0 "$shims"
-k delete pod liveness oom client vols --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod liveness oom client vols sched ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
 
