@@ -51,6 +51,11 @@ std::string dataOf(const SharedInformer& inf, const std::string& name) {
 
 TEST(InformerIntegration, SyncsFollowsSurvivesRestartAndRelistsOn410) {
   TestServer server("sqlite");
+  // A quiet server: with the in-process controllers and scheduler renewing their Leases, the
+  // newest revision at restart is past the informer's last one and the restarted watch cache
+  // (filled at that newest revision, as upstream's) answers the resumed watch with 410, which
+  // the last part of this test provokes on purpose instead.
+  server.setExtraArgs({"--disable-controllers", "--disable-scheduler"});
   ASSERT_TRUE(server.start());
   auto client = server.client("berth-client-test/informer");
   ASSERT_TRUE(client);
