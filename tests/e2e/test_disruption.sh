@@ -3,7 +3,9 @@
 # controller's scale), and the eviction subresource spending one allowed disruption at a time:
 # a second eviction in a row gets 429, Pending pods are evicted regardless.
 source "$(dirname "$0")/lib.sh"
-start_server || exit 1
+# The ReplicaSet below is a scale source only: its pods are made by hand, so no controller may
+# add or remove any.
+start_server --controllers '*,-replicaset' || exit 1
 
 # running_pod NAME [OWNER_UID]: a pod bound to a node, Running and Ready (no kubelet here).
 running_pod() {

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 # Objects are compared as stored: without the workload controllers, which would add pods and a
 # status of their own to the Deployments.
-start_server --controllers '*,-deployment,-replicaset' || exit 1
+start_server --controllers '*,-deployment,-replicaset,-daemonset,-statefulset,-job,-cronjob' || exit 1
 NORM="/usr/bin/python3 $E2E_DIR/normalize.py"
 k create namespace pb >/dev/null && k create namespace js >/dev/null
 
