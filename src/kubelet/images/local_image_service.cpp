@@ -89,6 +89,7 @@ core::Result<Image> LocalImageService::pull(const std::string& text,
     gate = g;
   }
   std::lock_guard pullLock(*gate);
+  auto writing = store_.lockForWriting();
   auto record = registry_.pull(*ref, credentials, store_);
   if (!record.ok()) return pullError(record.status());
   auto image = materialize(*record);
@@ -155,6 +156,7 @@ Status LocalImageService::remove(const std::string& ref) {
 }
 
 core::Result<std::vector<Image>> LocalImageService::importArchive(const std::string& path) {
+  auto writing = store_.lockForWriting();
   auto records = images::importArchive(path, store_, options_.platform);
   if (!records.ok()) return records.status();
   std::vector<Image> out;
