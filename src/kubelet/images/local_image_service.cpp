@@ -33,6 +33,15 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// A pinned reference names an image by the digest it was pulled by (an index's, for a
+// multi-platform image) or by its platform manifest's, within the same repository.
+bool namesDigest(const ImageRecord& r, const Reference& ref) {
+  if (contains(r.repoDigests, ref.digested())) return true;
+  return r.manifestDigest == ref.digest &&
+         std::any_of(r.repoDigests.begin(), r.repoDigests.end(),
+                     [&](const std::string& d) { return d.starts_with(ref.repository() + "@"); });
+}
+
 }  // namespace
 
 LocalImageService::LocalImageService(ImageStoreOptions options)
@@ -58,16 +67,8 @@ core::Result<ImageRecord> LocalImageService::find(const std::string& text) {
   }
   auto ref = parseReference(text);
   if (!ref.ok()) return ref.status();
-  for (const auto& r : *index) {
-    if (!ref->digest.empty() ? contains(r.repoDigests, ref->digested()) ||
-                                   (r.manifestDigest == ref->digest &&
-                                    std::any_of(r.repoDigests.begin(), r.repoDigests.end(),
-                                                [&](const std::string& d) {
-                                                  return d.starts_with(ref->repository() + "@");
-                                                }))
-                             : contains(r.repoTags, ref->tagged()))
-      return r;
-  }
+  for (const auto& r : *index)
+    if (ref->digest.empty() ? contains(r.repoTags, ref->tagged()) : namesDigest(r, *ref)) return r;
   return Status::generic(404, "NotFound", "image \"" + text + "\" not found");
 }
 
