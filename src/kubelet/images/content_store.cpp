@@ -30,21 +30,47 @@ namespace {
 
 std::string hexOf(const std::string& digest) { return digest.substr(7); }
 
-// Holds an flock on <root>/index.lock for its lifetime.
-class IndexLock {
+// Holds an flock on a file for its lifetime (each open is its own lock, so threads of one
+// process exclude each other too).
+class FileLock {
  public:
-  explicit IndexLock(const std::string& root, int op) {
-    fd_ = ::open((root + "/index.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  FileLock(const std::string& path, int op) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ >= 0) ::flock(fd_, op);
   }
-  ~IndexLock() {
+  ~FileLock() {
     if (fd_ >= 0) ::close(fd_);
   }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
   bool ok() const { return fd_ >= 0; }
 
  private:
   int fd_ = -1;
 };
+
+class IndexLock : public FileLock {
+ public:
+  IndexLock(const std::string& root, int op) : FileLock(root + "/index.lock", op) {}
+};
+
+// The lower directories of the overlay mounts this process can see.
+std::set<std::string> mountedLowerDirs() {
+  std::set<std::string> dirs;
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find("lowerdir=");
+    if (at == std::string::npos) continue;
+    std::string list = line.substr(at + 9, line.find_first_of(", ", at) - at - 9);
+    for (size_t start = 0; start <= list.size();) {
+      auto colon = list.find(':', start);
+      if (colon == std::string::npos) colon = list.size();
+      dirs.insert(list.substr(start, colon - start));
+      start = colon + 1;
+    }
+  }
+  return dirs;
+}
 
 json::array toArray(const std::vector<std::string>& v) {
   json::array a;
@@ -255,7 +281,17 @@ Status ContentStore::updateIndex(const std::function<Status(std::vector<ImageRec
   return {};
 }
 
+ContentStore::WriterLock::WriterLock(const std::string& root) {
+  fd_ = ::open((root + "/gc.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ >= 0) ::flock(fd_, LOCK_SH);
+}
+
+ContentStore::WriterLock::~WriterLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Status ContentStore::collectGarbage() {
+  FileLock writers(root_ + "/gc.lock", LOCK_EX);
   IndexLock lock(root_, LOCK_EX);
   auto index = readIndexFile(root_ + "/images.json");
   if (!index.ok()) return index.status();
@@ -273,8 +309,10 @@ Status ContentStore::collectGarbage() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root_ + "/blobs/sha256", ec))
     if (!blobs.count(e.path().filename().string())) fs::remove(e.path(), ec);
+  auto mounted = mountedLowerDirs();
   for (const auto& e : fs::directory_iterator(root_ + "/layers", ec))
-    if (!layers.count(e.path().filename().string())) fs::remove_all(e.path(), ec);
+    if (!layers.count(e.path().filename().string()) && !mounted.count(e.path().string()))
+      fs::remove_all(e.path(), ec);
   return {};
 }
 

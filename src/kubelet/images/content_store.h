@@ -9,6 +9,7 @@
 //
 // Thread-safety: all methods may be called from any thread.
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,21 @@ class ContentStore {
   core::Result<std::vector<ImageRecord>> loadIndex() const;
   // Read-modify-write of the index under the lock; `change` may fail to leave it untouched.
   core::Status updateIndex(const std::function<core::Status(std::vector<ImageRecord>&)>& change);
-  // Deletes blobs and unpacked layers no image in the index refers to.
+  // Held (shared) by a pull or an import from its first blob until its image is in the index,
+  // so a concurrent collectGarbage (exclusive) cannot take blobs that are not indexed yet.
+  class WriterLock {
+   public:
+    explicit WriterLock(const std::string& root);
+    ~WriterLock();
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+
+   private:
+    int fd_ = -1;
+  };
+  std::unique_ptr<WriterLock> lockForWriting() { return std::make_unique<WriterLock>(root_); }
+  // Deletes blobs and unpacked layers no image in the index refers to; layers under a mounted
+  // overlay (in this mount namespace) are kept.
   core::Status collectGarbage();
 
   // The Image an index record stands for (reads and parses its config blob).

@@ -33,6 +33,15 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// A pinned reference names an image by the digest it was pulled by (an index's, for a
+// multi-platform image) or by its platform manifest's, within the same repository.
+bool namesDigest(const ImageRecord& r, const Reference& ref) {
+  if (contains(r.repoDigests, ref.digested())) return true;
+  return r.manifestDigest == ref.digest &&
+         std::any_of(r.repoDigests.begin(), r.repoDigests.end(),
+                     [&](const std::string& d) { return d.starts_with(ref.repository() + "@"); });
+}
+
 }  // namespace
 
 LocalImageService::LocalImageService(ImageStoreOptions options)
@@ -58,16 +67,8 @@ core::Result<ImageRecord> LocalImageService::find(const std::string& text) {
   }
   auto ref = parseReference(text);
   if (!ref.ok()) return ref.status();
-  for (const auto& r : *index) {
-    if (!ref->digest.empty() ? contains(r.repoDigests, ref->digested()) ||
-                                   (r.manifestDigest == ref->digest &&
-                                    std::any_of(r.repoDigests.begin(), r.repoDigests.end(),
-                                                [&](const std::string& d) {
-                                                  return d.starts_with(ref->repository() + "@");
-                                                }))
-                             : contains(r.repoTags, ref->tagged()))
-      return r;
-  }
+  for (const auto& r : *index)
+    if (ref->digest.empty() ? contains(r.repoTags, ref->tagged()) : namesDigest(r, *ref)) return r;
   return Status::generic(404, "NotFound", "image \"" + text + "\" not found");
 }
 
@@ -89,6 +90,7 @@ core::Result<Image> LocalImageService::pull(const std::string& text,
     gate = g;
   }
   std::lock_guard pullLock(*gate);
+  auto writing = store_.lockForWriting();
   auto record = registry_.pull(*ref, credentials, store_);
   if (!record.ok()) return pullError(record.status());
   auto image = materialize(*record);
@@ -155,6 +157,7 @@ Status LocalImageService::remove(const std::string& ref) {
 }
 
 core::Result<std::vector<Image>> LocalImageService::importArchive(const std::string& path) {
+  auto writing = store_.lockForWriting();
   auto records = images::importArchive(path, store_, options_.platform);
   if (!records.ok()) return records.status();
   std::vector<Image> out;

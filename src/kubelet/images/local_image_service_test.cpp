@@ -171,9 +171,16 @@ TEST(ImageRootfs, OverlayShowsTheImageAndWhiteoutsHideDeletedFiles) {
   fs::remove(target + "/data/b");
   EXPECT_EQ(testing::readFile(scratch.path() + "/upper/data/new"), "n");
   EXPECT_EQ(testing::readFile(image->layerDirs[1] + "/data/b"), "b\n");
+  // Removing the image while it is mounted keeps the layers the mount stands on.
+  ASSERT_TRUE(s->remove("berth-test/whiteout:1.0").ok());
+  EXPECT_TRUE(fs::exists(image->layerDirs[2]));
+  EXPECT_EQ(testing::readFile(target + "/olddir/y"), "y\n");
   ASSERT_TRUE(s->unmountRootfs(target).ok());
   EXPECT_FALSE(fs::exists(target + "/bin/busybox"));
   EXPECT_TRUE(s->unmountRootfs(target).ok());  // twice is fine
+  ASSERT_TRUE(s->store().collectGarbage().ok());
+  EXPECT_FALSE(fs::exists(image->layerDirs[2]));
+  EXPECT_TRUE(fs::exists(image->layerDirs[0]));  // busybox:1.0 still has it
 }
 
 }  // namespace
