@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "client/indexer.h"
+#include "core/url_encode.h"
 
 namespace berth::client {
 
@@ -19,20 +20,7 @@ struct RestClient::Pool {
 
 namespace {
 
-std::string urlEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+using core::urlEncode;
 
 std::string query(const ListOptions& o, bool watch) {
   std::string q;

@@ -60,20 +60,6 @@ core::Result<Url> resolveUrl(const Url& base, std::string_view location) {
   return u;
 }
 
-std::string urlEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 Challenge parseChallenge(std::string_view h) {
   Challenge c;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/url_encode.h"
 #include "kubelet/images/registries_config.h"
 
 namespace berth::client {
@@ -33,7 +34,7 @@ struct Url {
 core::Result<Url> parseUrl(std::string_view url);
 // `location` (absolute, or a path relative to `base`'s host) as an absolute URL.
 core::Result<Url> resolveUrl(const Url& base, std::string_view location);
-std::string urlEncode(std::string_view s);
+using core::urlEncode;  // query values (scope, service)
 
 // `Bearer realm="...",service="...",scope="..."` → scheme "bearer" and its parameters.
 struct Challenge {
