@@ -81,10 +81,8 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
     sendJson(w, 200, versionInfo());
     return;
   }
-  if (req.user.anonymous()) {
-    sendStatus(w, Status::unauthorized());
-    return;
-  }
+  if (!authenticateRequest(req, w)) return;  // request_authn.cpp
+  if (!authorizeRequest(req, w)) return;     // request_authz.cpp
   auto segs = splitPath(path);
   if (segs.empty()) {
     json::array paths{"/api",        "/api/v1",     "/apis",   "/healthz", "/livez",
@@ -251,8 +249,9 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
       req.hasQueryParam("fieldManager") ? req.queryParam("fieldManager") : userAgentManager(req);
   wo.dryRun = req.hasQueryParam("dryRun");
   wo.subresource = t.subresource;
-  wo.requester = {req.user.name, req.user.groups};
-  ResourceRequest r{req, w, t, rt, media, std::move(wo), req.queryParam("includeObject")};
+  wo.requester = {req.user.name, req.user.groups, req.user.uid, req.user.extra};
+  ResourceRequest r{req, w, t, rt, media, std::move(wo), req.queryParam("includeObject"), {}};
+  r.wo.warnings = &r.warnings;
   if (method == "GET" || method == "HEAD") {
     if (t.subresource == "log" || t.subresource == "exec" || t.subresource == "attach" ||
         t.subresource == "portforward" || t.subresource == "proxy") {

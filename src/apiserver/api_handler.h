@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apiserver/authz/authorizer.h"
 #include "apiserver/http/server.h"
 #include "apiserver/registry.h"
 #include "apiserver/request_parsing.h"
@@ -40,8 +41,18 @@ class ApiHandler {
   void setPodStreamProxy(PodStreamProxy* proxy) { podStreams_ = proxy; }
   // Ends open watches promptly (server shutdown).
   void stop() { stopping_.store(true); }
+  // Asked about every request after authentication (null: every authenticated user may do
+  // everything). Set before serving.
+  void setAuthorizer(const authz::Authorizer* authorizer) { authorizer_ = authorizer; }
 
  private:
+  // The filters in front of routing, upstream's order. Each answers the request itself (401,
+  // 403, ...) and returns false when it must go no further.
+  // request_authn.cpp: anonymous requests and impersonation (req.user becomes the impersonated
+  // user).
+  bool authenticateRequest(http::Request& req, http::ResponseWriter& w);
+  // request_authz.cpp: the request's attributes from its path and method, asked of authorizer_.
+  bool authorizeRequest(http::Request& req, http::ResponseWriter& w);
   void serveOpenApi(http::Request& req, http::ResponseWriter& w,
                     const std::vector<std::string>& segs);
   void serveResource(http::Request& req, http::ResponseWriter& w, const std::string& group,
@@ -61,6 +72,7 @@ class ApiHandler {
   std::string serverAddress_;
   std::atomic<bool> stopping_{false};
   PodStreamProxy* podStreams_ = nullptr;
+  const authz::Authorizer* authorizer_ = nullptr;
 };
 
 }  // namespace berth::apiserver

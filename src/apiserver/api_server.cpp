@@ -7,7 +7,9 @@
 #include <random>
 #include <sstream>
 
+#include "apiserver/admission/admission.h"
 #include "apiserver/api_handler.h"
+#include "apiserver/authz/authorizer.h"
 #include "apiserver/apiservices.h"
 #include "apiserver/crd/definition.h"
 #include "apiserver/crd_hooks.h"
@@ -32,6 +34,10 @@ struct ApiServer::State {
   std::unique_ptr<PodStreamProxy> podStreams;  // pods/log, exec, attach, portforward
   std::unique_ptr<Observability> observability;  // health, metrics, request accounting
   std::unique_ptr<http::Server> http;
+  // Who may do what (issue 9): admission plugins every write passes (the registry runs them)
+  // and the authorizer every request is asked of (null: authenticated users may do everything).
+  admission::Chain admission;
+  std::unique_ptr<authz::Authorizer> authorizer;
 };
 
 namespace {
@@ -109,6 +115,7 @@ core::Status ApiServer::start() {
                              [crds](const store::Event& e) { crds->onEvent(e); });
   if (auto st = state_->cache->start(); !st.ok()) return st;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  state_->registry->setAdmission(&state_->admission);
   state_->crds->start();
 
   http::ServerConfig hc;
@@ -133,6 +140,7 @@ core::Status ApiServer::start() {
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
+  handler->setAuthorizer(state_->authorizer.get());
   state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
   if (auto st = state_->podStreams->init(); !st.ok()) return st;
   handler->setPodStreamProxy(state_->podStreams.get());

@@ -470,6 +470,25 @@ Result<json::object> Registry::persistCreate(const ResourceType& srt, json::obje
   return obj;
 }
 
+Status Registry::admitWrite(admission::Operation op, const ResourceType& srt,
+                            const std::string& ns, const std::string& name, json::object* obj,
+                            const json::object* old, const std::string& subresource,
+                            const core::kinds::Requester& user, bool dryRun,
+                            std::vector<std::string>* warnings, bool mutate) {
+  admission::Attributes a;
+  a.operation = op;
+  a.resource = &srt;
+  a.ns = ns;
+  a.name = name;
+  a.subresource = subresource;
+  a.user = user;
+  a.object = obj;
+  a.oldObject = old;
+  a.dryRun = dryRun;
+  a.warnings = warnings;
+  return mutate ? admission_->admit(a) : admission_->validate(a);
+}
+
 Result<json::object> Registry::create(const ResourceType& rt, const std::string& ns,
                                       json::object obj, const WriteOptions& opts) {
   const ResourceType& srt = *core::storageResource(rt);
@@ -514,9 +533,22 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   core::kinds::prepareForCreate(srt, obj);
   core::kinds::recordRequester(srt, obj, opts.requester);
   core::kinds::applyDefaults(srt, obj);
+  if (admission_) {
+    if (auto st = admitWrite(admission::Operation::kCreate, srt, ns, name, &obj, nullptr,
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, true);
+        !st.ok())
+      return st;
+    core::kinds::applyDefaults(srt, obj);  // what a mutating plugin added gets its defaults
+  }
   auto errors = core::kinds::validateCreate(srt, obj);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
   if (auto st = checkNamespace(rt, ns); !st.ok()) return st;
+  if (admission_) {
+    if (auto st = admitWrite(admission::Operation::kCreate, srt, ns, name, &obj, nullptr,
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, false);
+        !st.ok())
+      return st;
+  }
   std::optional<service::Allocation> addresses;  // released unless the write succeeds
   if (srt.kind == "Service" && srt.group.empty()) {
     auto a = addresses_.allocate(obj, nullptr, opts.dryRun);
@@ -620,8 +652,21 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     specV.as_object()["finalizers"] = finalizers;
   }
   core::kinds::applyDefaults(srt, next);
+  if (admission_) {
+    if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, true);
+        !st.ok())
+      return st;
+    core::kinds::applyDefaults(srt, next);
+  }
   auto errors = core::kinds::validateUpdate(srt, next, old);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
+  if (admission_) {
+    if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, false);
+        !st.ok())
+      return st;
+  }
   std::optional<service::Allocation> addresses;  // released unless the write succeeds
   if (srt.kind == "Service" && srt.group.empty()) {
     auto a = addresses_.allocate(next, &old, opts.dryRun);
@@ -845,6 +890,12 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
           "Precondition failed: ResourceVersion in precondition: " +
               opts.preconditionResourceVersion +
               ", ResourceVersion in object meta: " + std::to_string(cur->modRevision));
+    }
+    if (admission_ && attempt == 0) {
+      if (auto st = admitWrite(admission::Operation::kDelete, srt, ns, name, nullptr, &cur->obj,
+                               "", opts.requester, opts.dryRun, opts.warnings, false);
+          !st.ok())
+        return st;
     }
     bool isNamespace = srt.kind == "Namespace" && srt.group.empty();
     bool alreadyTerminating = meta.contains("deletionTimestamp");

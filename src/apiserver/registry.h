@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "apiserver/admission/admission.h"
 #include "apiserver/service/addresses.h"
 #include "apiserver/watch_cache.h"
 #include "core/kinds/strategy.h"
@@ -39,6 +40,7 @@ struct WriteOptions {
   std::string fieldManager;          // defaults to the user agent's product name, like upstream
   std::string subresource;           // "", "status", "scale", ...
   core::kinds::Requester requester;  // who asks (a CSR records it); empty for the server itself
+  std::vector<std::string>* warnings = nullptr;  // admission's "Warning:" lines, when wanted
 };
 
 struct DeleteOptions {
@@ -47,6 +49,8 @@ struct DeleteOptions {
   std::string preconditionUid;
   std::string preconditionResourceVersion;
   bool dryRun = false;
+  core::kinds::Requester requester;
+  std::vector<std::string>* warnings = nullptr;
 };
 
 enum class PatchType { kJson, kMerge, kStrategic, kApply };
@@ -100,6 +104,9 @@ class Registry {
  public:
   Registry(store::Interface& store, CacheSet& cache);
   ~Registry();
+  // Admission for every create, update and delete from now on (set before serving; null =
+  // none). Writes the server makes itself pass it too, as upstream's loopback client does.
+  void setAdmission(const admission::Chain* chain) { admission_ = chain; }
 
   Result<ObjectPtr> get(const core::ResourceType& rt, const std::string& ns,
                         const std::string& name);
@@ -183,8 +190,17 @@ class Registry {
                                            const boost::json::object& current,
                                            const PatchRequest& req, const WriteOptions& opts);
 
+  // Runs the chain's mutating then validating phase on a create/update (object set) or its
+  // validating phase on a delete (object null).
+  Status admitWrite(admission::Operation op, const core::ResourceType& srt, const std::string& ns,
+                    const std::string& name, boost::json::object* obj,
+                    const boost::json::object* old, const std::string& subresource,
+                    const core::kinds::Requester& user, bool dryRun,
+                    std::vector<std::string>* warnings, bool mutate);
+
   store::Interface& store_;
   CacheSet& cache_;
+  const admission::Chain* admission_ = nullptr;
   service::ServiceAddresses addresses_;
   std::mutex bgMu_;
   std::condition_variable bgCv_;

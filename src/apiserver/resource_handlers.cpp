@@ -25,6 +25,20 @@ Status methodNotAllowed() {
 
 }  // namespace
 
+void ResourceRequest::sendWarnings() const {
+  // RFC 7234 warn-text: a quoted string, with quotes and backslashes escaped (upstream's
+  // warning.go); code 299 "miscellaneous persistent warning", agent "-".
+  for (const auto& text : warnings) {
+    std::string quoted = "299 - \"";
+    for (char c : text) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    quoted += '"';
+    w.addHeader("Warning", quoted);
+  }
+}
+
 void ResourceRequest::object(int code, json::object obj) const {
   // Stored objects have Go's zero fields; those built for a subresource (Scale) or converted
   // to another served version get them here.
@@ -212,6 +226,8 @@ void ApiHandler::serveDelete(ResourceRequest& r) {
     r.status(opts.status());
     return;
   }
+  opts->requester = r.wo.requester;
+  opts->warnings = &r.warnings;
   r.result(200, registry_.remove(r.rt, r.t.ns, r.t.name, *opts));
 }
 
@@ -221,6 +237,8 @@ void ApiHandler::serveDeleteCollection(ResourceRequest& r) {
     r.status(opts.status());
     return;
   }
+  opts->requester = r.wo.requester;
+  opts->warnings = &r.warnings;
   if (r.rt.namespaced && r.t.ns.empty()) {
     // Upstream routes only list and watch across namespaces (installer.go): a DELETE here
     // finds no route, and go-restful answers 405.

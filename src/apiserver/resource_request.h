@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include <string>
+#include <vector>
 
 #include "apiserver/http/server.h"
 #include "apiserver/negotiation.h"
@@ -22,10 +23,19 @@ struct ResourceRequest {
   OutputMedia media;
   WriteOptions wo;
   std::string include;  // includeObject for Table output
+  // Admission's warnings (wo.warnings points here), sent as "Warning:" headers with the answer.
+  std::vector<std::string> warnings;
 
   bool table() const { return media.table; }
-  void status(const core::Status& st) const { sendStatusAs(w, media, st); }
-  void body(int code, std::string json) const { sendEncoded(w, code, media, std::move(json)); }
+  void status(const core::Status& st) const {
+    sendWarnings();
+    sendStatusAs(w, media, st);
+  }
+  void body(int code, std::string json) const {
+    sendWarnings();
+    sendEncoded(w, code, media, std::move(json));
+  }
+  void sendWarnings() const;
   // An object (served version), as a Table when asked, with Go's zero fields where it was not
   // read as stored.
   void object(int code, boost::json::object obj) const;

@@ -39,6 +39,8 @@ namespace berth::apiserver::http {
 struct UserInfo {
   std::string name;
   std::vector<std::string> groups;
+  std::string uid;
+  std::map<std::string, std::vector<std::string>> extra;  // e.g. a token's pod binding
   bool anonymous() const { return name.empty(); }
 };
 

@@ -63,6 +63,8 @@ void prepareForUpdate(const ResourceType& rt, boost::json::object& obj,
 struct Requester {
   std::string name;
   std::vector<std::string> groups;
+  std::string uid;
+  std::map<std::string, std::vector<std::string>> extra;
 };
 // Kinds that record who created them (a CertificateSigningRequest's spec.username and
 // spec.groups, as upstream's PrepareForCreate sets them from the request's user, overwriting
