@@ -27,6 +27,12 @@ struct ApiServerConfig {
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.
   std::vector<const metrics::Registry*> extraMetrics;
+  // Auditing (audit.h): both set, or no audit log.
+  std::string auditPolicyFile;
+  std::string auditLogPath;  // "-" = standard output
+  int auditLogMaxSizeMB = 100;
+  int auditLogMaxBackups = 0;
+  int auditLogMaxAgeDays = 0;
 };
 
 class ApiServer {
