@@ -18,6 +18,7 @@
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
+#include "ingress/ingress_controller.h"
 #include "kubelet/agent.h"
 #include "metrics/metrics.h"
 #include "scheduler/scheduler.h"
@@ -33,6 +34,8 @@ struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
   std::string encryptionConfig;  // --encryption-provider-config
+  std::string ingressMode = "auto";  // auto: with the node agent; on; off
+  ingress::IngressOptions ingress;
   bool disableControllers = false;
   bool disableAgent = false;
   kubelet::AgentOptions agent;
@@ -182,8 +185,34 @@ int runServer(ServerFlags flags) {
     }
   }
 
+  // The ingress controller and its nginx, on this node (with the agent unless told otherwise).
+  std::unique_ptr<client::RestClient> ingressClient;
+  std::unique_ptr<ingress::IngressController> ingressController;
+  bool wantIngress = flags.ingressMode == "on" || (flags.ingressMode == "auto" && agent);
+  if (wantIngress) {
+    flags.ingress.stateDir = flags.config.dataDir + "/ingress";
+    if (flags.ingress.statusAddress.empty()) {
+      flags.ingress.statusAddress = !flags.agent.nodeIP.empty() ? flags.agent.nodeIP
+                                                                : flags.config.bindAddress;
+    }
+    auto c = client::RestClient::create(rest.value());
+    if (!c.ok()) {
+      std::cerr << "berth: ingress: " << c.status().message() << "\n";
+      return 1;
+    }
+    ingressClient = std::move(*c);
+    ingressController =
+        std::make_unique<ingress::IngressController>(*ingressClient, flags.ingress);
+    if (auto st = ingressController->start(); !st.ok()) {
+      std::cerr << "berth: ingress: " << st.message() << "\n";
+      if (flags.ingressMode == "on") return 1;
+      ingressController.reset();
+    }
+  }
+
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (ingressController) ingressController->stop();
   if (agent) agent->stop();
   if (sched) sched->stop();
   if (manager) manager->stop();
@@ -216,6 +245,16 @@ void addServerCommand(CLI::App& app) {
                      "Rotated audit logs to keep (0 = all)");
   server->add_option("--audit-log-maxage", config.auditLogMaxAgeDays,
                      "Days to keep rotated audit logs (0 = forever)");
+  server->add_option("--ingress", flags->ingressMode,
+                     "The built-in ingress controller (nginx): auto = with the node agent, on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  server->add_option("--ingress-http-port", flags->ingress.httpPort, "Ingress HTTP port")
+      ->capture_default_str();
+  server->add_option("--ingress-https-port", flags->ingress.httpsPort, "Ingress HTTPS port")
+      ->capture_default_str();
+  server->add_option("--ingress-status-address", flags->ingress.statusAddress,
+                     "Address written to Ingress status (default: the node IP or bind address)");
   server->add_option("--encryption-provider-config", flags->encryptionConfig,
                      "EncryptionConfiguration file (apiserver.config.k8s.io/v1): resources whose "
                      "values are encrypted at rest (aesgcm, aescbc, secretbox, identity)");
