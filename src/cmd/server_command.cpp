@@ -187,6 +187,11 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--anonymous-auth", config.anonymousAuth,
+                   "Requests without credentials are system:anonymous for the authorizer "
+                   "(false: 401)")
+      ->capture_default_str();
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
