@@ -13,6 +13,7 @@
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
+#include "cmd/component_identity.h"
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
@@ -104,10 +105,19 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << rest.status().message() << "\n";
     return 1;
   }
+  // Each in-process component acts as its own user (component_identity.h).
+  auto identity = [&](const std::string& stem, const std::string& user,
+                      const std::vector<std::string>& groups) {
+    auto c = componentCredentials(flags.config.dataDir, rest.value(), stem, user, groups);
+    if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
+    return c;
+  };
   std::unique_ptr<controllers::ControllerManager> manager;
   if (!flags.disableControllers) {
+    auto creds = identity("controller-manager", "system:kube-controller-manager", {});
+    if (!creds.ok()) return 1;
     controllers::ControllerManagerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.controllers = flags.controllers;
     options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
@@ -124,8 +134,10 @@ int runServer(ServerFlags flags) {
 
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!flags.disableScheduler) {
+    auto creds = identity("scheduler", "system:kube-scheduler", {});
+    if (!creds.ok()) return 1;
     scheduler::SchedulerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.metrics = &componentMetrics;
     sched = std::make_unique<scheduler::Scheduler>(options);
     if (auto st = sched->start(); !st.ok()) {
@@ -137,7 +149,10 @@ int runServer(ServerFlags flags) {
   // The server's own node (named after the host), as k3s runs its agent in the server.
   std::unique_ptr<kubelet::Agent> agent;
   if (!flags.disableAgent) {
-    flags.agent.rest = rest.value();
+    flags.agent.nodeName = nodeNameOrHost(flags.agent.nodeName);
+    auto creds = identity("node", "system:node:" + flags.agent.nodeName, {"system:nodes"});
+    if (!creds.ok()) return 1;
+    flags.agent.rest = *creds;
     flags.agent.dataDir = flags.config.dataDir + "/agent";
     if (flags.agent.registryConfig.empty())
       flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";

@@ -174,6 +174,13 @@ echo "-- anonymous and bad credentials"
 expect_out "no credentials is 401 while no authorizer is configured" '"code":401' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
 expect_out "garbage bearer token is 401" '"code":401' curl -s --cacert "$CA" -H "Authorization: Bearer $(head -c 300 /dev/urandom | base64 -w0)" "$SERVER/api/v1/namespaces"
 
+echo "-- component identities"
+expect_out "controller manager acts as itself" 'Username +system:kube-controller-manager' \
+  "$KUBECTL" --kubeconfig "$WORK/data/controller-manager.kubeconfig" auth whoami
+expect_out "scheduler acts as itself" 'Username +system:kube-scheduler' \
+  "$KUBECTL" --kubeconfig "$WORK/data/scheduler.kubeconfig" auth whoami
+expect_out "component kubeconfigs are 0600" '^600$' stat -c %a "$WORK/data/scheduler.kubeconfig"
+
 echo "-- the Python client with only a ServiceAccount token"
 PYTOKEN=$(k -n team create token default)
 expect_out "python client lists with a token" 'kube-root-ca.crt' $PY - "$SERVER" "$CA" "$PYTOKEN" <<'EOF'
