@@ -17,6 +17,7 @@
 #include "apiserver/http/pki.h"
 #include "apiserver/pod_streaming.h"
 #include "apiserver/http/server.h"
+#include "apiserver/identity_api.h"
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
 #include "apiserver/watch_cache.h"
@@ -40,6 +41,7 @@ struct ApiServer::State {
   // and the authorizer every request is asked of (null: authenticated users may do everything).
   admission::Chain admission;
   std::unique_ptr<authz::Authorizer> authorizer;
+  std::unique_ptr<Identity> identity;  // tokens, ServiceAccount token API (identity_api.h)
 };
 
 namespace {
@@ -131,20 +133,16 @@ core::Status ApiServer::start() {
   hc.maxConnections = config_.maxConnections;
   hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
   hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
-  std::string token = adminToken_;
-  auto tokens = [token](std::string_view t) {
-    http::UserInfo u;
-    if (t == token) {
-      u.name = "system:admin";
-      u.groups = {"system:masters", "system:authenticated"};
-    }
-    return u;
-  };
+  auto identity = buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission);
+  if (!identity.ok()) return identity.status();
+  state_->identity = std::move(*identity);
+  auto tokens = state_->identity->tokens;
   // The handler is created before the listener so no request sees a half-built server.
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
   handler->setAuthorizer(state_->authorizer.get());
+  handler->setIdentity(state_->identity->api.get(), config_.anonymousAuth);
   state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
   if (auto st = state_->podStreams->init(); !st.ok()) return st;
   handler->setPodStreamProxy(state_->podStreams.get());

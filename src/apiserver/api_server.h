@@ -24,6 +24,9 @@ struct ApiServerConfig {
   size_t maxConnections = 10000;
   int tlsHandshakeTimeoutSeconds = 10;
   int idleConnectionTimeoutSeconds = 90;
+  // Requests without credentials reach the authorizer as system:anonymous (upstream's
+  // --anonymous-auth, default true); false answers them 401.
+  bool anonymousAuth = true;
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.
   std::vector<const metrics::Registry*> extraMetrics;

@@ -15,6 +15,7 @@
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
+#include "cmd/component_identity.h"
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
@@ -140,10 +141,19 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << rest.status().message() << "\n";
     return 1;
   }
+  // Each in-process component acts as its own user (component_identity.h).
+  auto identity = [&](const std::string& stem, const std::string& user,
+                      const std::vector<std::string>& groups) {
+    auto c = componentCredentials(flags.config.dataDir, rest.value(), stem, user, groups);
+    if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
+    return c;
+  };
   std::unique_ptr<controllers::ControllerManager> manager;
   if (!flags.disableControllers) {
+    auto creds = identity("controller-manager", "system:kube-controller-manager", {});
+    if (!creds.ok()) return 1;
     controllers::ControllerManagerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.controllers = flags.controllers;
     options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
@@ -160,8 +170,10 @@ int runServer(ServerFlags flags) {
 
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!flags.disableScheduler) {
+    auto creds = identity("scheduler", "system:kube-scheduler", {});
+    if (!creds.ok()) return 1;
     scheduler::SchedulerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.metrics = &componentMetrics;
     sched = std::make_unique<scheduler::Scheduler>(options);
     if (auto st = sched->start(); !st.ok()) {
@@ -173,7 +185,10 @@ int runServer(ServerFlags flags) {
   // The server's own node (named after the host), as k3s runs its agent in the server.
   std::unique_ptr<kubelet::Agent> agent;
   if (!flags.disableAgent) {
-    flags.agent.rest = rest.value();
+    flags.agent.nodeName = nodeNameOrHost(flags.agent.nodeName);
+    auto creds = identity("node", "system:node:" + flags.agent.nodeName, {"system:nodes"});
+    if (!creds.ok()) return 1;
+    flags.agent.rest = *creds;
     flags.agent.dataDir = flags.config.dataDir + "/agent";
     if (flags.agent.registryConfig.empty())
       flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
@@ -273,6 +288,11 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--anonymous-auth", config.anonymousAuth,
+                   "Requests without credentials are system:anonymous for the authorizer "
+                   "(false: 401)")
+      ->capture_default_str();
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");

@@ -101,6 +101,12 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make(storage, "v1", "VolumeAttachment", "volumeattachments", false, {}, {"status"}));
   r.push_back(make("certificates.k8s.io", "v1", "CertificateSigningRequest",
                    "certificatesigningrequests", false, {"csr"}, {"status", "approval"}));
+  {  // TokenReview: answered by the token authenticators, never stored (identity_api.h).
+    ResourceType review = make("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, {});
+    review.verbs = {"create"};
+    review.virtualResource = true;
+    r.push_back(std::move(review));
+  }
   const std::string admission = "admissionregistration.k8s.io";
   r.push_back(make(admission, "v1", "ValidatingWebhookConfiguration",
                    "validatingwebhookconfigurations", false, {}));

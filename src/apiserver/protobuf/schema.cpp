@@ -33,7 +33,7 @@ struct GroupPackage {
   std::string_view group;
   std::string_view package;
 };
-constexpr std::array<GroupPackage, 17> kGroupPackages = {{
+constexpr std::array<GroupPackage, 18> kGroupPackages = {{
     {"", "k8s.io.api.core."},
     {"apps", "k8s.io.api.apps."},
     {"batch", "k8s.io.api.batch."},
@@ -47,6 +47,7 @@ constexpr std::array<GroupPackage, 17> kGroupPackages = {{
     {"rbac.authorization.k8s.io", "k8s.io.api.rbac."},
     {"storage.k8s.io", "k8s.io.api.storage."},
     {"certificates.k8s.io", "k8s.io.api.certificates."},
+    {"authentication.k8s.io", "k8s.io.api.authentication."},
     {"admissionregistration.k8s.io", "k8s.io.api.admissionregistration."},
     {"flowcontrol.apiserver.k8s.io", "k8s.io.api.flowcontrol."},
     {"apiregistration.k8s.io", "k8s.io.kube_aggregator.pkg.apis.apiregistration."},

@@ -8,6 +8,8 @@
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
+#include "controllers/rootcacertpublisher/root_ca_cert_publisher.h"
+#include "controllers/serviceaccount/serviceaccounts_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 // One include and one entry per controller (keep both lists sorted by name).
@@ -45,6 +47,8 @@ const std::vector<ControllerEntry>& controllerList() {
        }},
       {"replicaset", true, newReplicaSetController},
       {"replicationcontroller", true, newReplicationControllerController},
+      {"root-ca-cert-publisher", true, newRootCaCertPublisher},
+      {"serviceaccount", true, newServiceAccountsController},
       {"statefulset", true, newStatefulSetController},
       {"taint-eviction-controller", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
