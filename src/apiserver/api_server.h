@@ -7,6 +7,7 @@
 // on its own threads.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "metrics/metrics.h"
@@ -27,6 +28,9 @@ struct ApiServerConfig {
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.
   std::vector<const metrics::Registry*> extraMetrics;
+  // --authorization-mode: authorizers in chain order (Node, RBAC, AlwaysAllow), after the
+  // always-allowed system:masters group. AlwaysAllow first turns authorization off.
+  std::vector<std::string> authorizationModes = {"Node", "RBAC"};
 };
 
 class ApiServer {

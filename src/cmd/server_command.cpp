@@ -173,6 +173,11 @@ void addServerCommand(CLI::App& app) {
       ->capture_default_str();
   server->add_option("--tls-san", config.tlsSans, "Extra SAN for the serving certificate");
   server
+      ->add_option("--authorization-mode", config.authorizationModes,
+                   "Authorizers in order: Node, RBAC, AlwaysAllow (AlwaysAllow alone: off)")
+      ->delimiter(',')
+      ->capture_default_str();
+  server
       ->add_option("--max-connections", config.maxConnections,
                    "Open client connections at most; more wait in the accept backlog")
       ->capture_default_str()

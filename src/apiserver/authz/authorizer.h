@@ -6,7 +6,9 @@
 // first that allows or denies decides; no opinion from any of them is a denial.
 //
 // Thread-safety: authorize() is called concurrently from request threads.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "apiserver/http/server.h"
 
@@ -26,6 +28,9 @@ struct Attributes {
   std::string ns;
   std::string name;
   std::string path;  // the request path, for non-resource requests
+  // list/watch selectors (the Node authorizer lets a node list only its own pods).
+  std::string fieldSelector;
+  std::string labelSelector;
 };
 
 enum class Decision { kNoOpinion, kAllow, kDeny };
@@ -40,6 +45,29 @@ class Authorizer {
  public:
   virtual ~Authorizer() = default;
   virtual Verdict authorize(const Attributes& a) const = 0;
+};
+
+// Upstream's union authorizer: the first Allow or Deny decides; reasons of the others that had
+// no opinion are joined (they appear after the forbidden message).
+class ChainAuthorizer : public Authorizer {
+ public:
+  void add(std::unique_ptr<Authorizer> a) { chain_.push_back(std::move(a)); }
+  Verdict authorize(const Attributes& a) const override;
+
+ private:
+  std::vector<std::unique_ptr<Authorizer>> chain_;
+};
+
+// The privileged group (system:masters) may do everything, before any other authorizer.
+class PrivilegedGroupAuthorizer : public Authorizer {
+ public:
+  Verdict authorize(const Attributes& a) const override;
+};
+
+// --authorization-mode AlwaysAllow.
+class AlwaysAllowAuthorizer : public Authorizer {
+ public:
+  Verdict authorize(const Attributes&) const override { return {Decision::kAllow, ""}; }
 };
 
 }  // namespace berth::apiserver::authz
