@@ -14,9 +14,40 @@ Verdict ChainAuthorizer::authorize(const Attributes& a) const {
   return {Decision::kNoOpinion, std::move(reasons)};
 }
 
+void ChainAuthorizer::rulesFor(const http::UserInfo& user, const std::string& ns,
+                               RuleSet& out) const {
+  for (const auto& authorizer : chain_) authorizer->rulesFor(user, ns, out);
+}
+
+std::vector<PolicyRule> allRules() {
+  return {PolicyRule{{"*"}, {"*"}, {"*"}, {}, {}}, PolicyRule{{"*"}, {}, {}, {}, {"*"}}};
+}
+
+namespace {
+bool privileged(const http::UserInfo& user) {
+  const auto& g = user.groups;
+  return std::find(g.begin(), g.end(), "system:masters") != g.end();
+}
+}  // namespace
+
+void PrivilegedGroupAuthorizer::rulesFor(const http::UserInfo& user, const std::string& ns,
+                                         RuleSet& out) const {
+  (void)ns;
+  if (!privileged(user)) return;
+  auto all = allRules();
+  out.rules.insert(out.rules.end(), all.begin(), all.end());
+}
+
+void AlwaysAllowAuthorizer::rulesFor(const http::UserInfo& user, const std::string& ns,
+                                     RuleSet& out) const {
+  (void)user;
+  (void)ns;
+  auto all = allRules();
+  out.rules.insert(out.rules.end(), all.begin(), all.end());
+}
+
 Verdict PrivilegedGroupAuthorizer::authorize(const Attributes& a) const {
-  const auto& g = a.user.groups;
-  if (std::find(g.begin(), g.end(), "system:masters") != g.end()) return {Decision::kAllow, ""};
+  if (privileged(a.user)) return {Decision::kAllow, ""};
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "apiserver/authz/policy_rule.h"
 #include "apiserver/http/server.h"
 
 namespace berth::apiserver::authz {
@@ -41,10 +42,24 @@ struct Verdict {
   bool allowed() const { return decision == Decision::kAllow; }
 };
 
+// What a user may do in a namespace, as far as the authorizers can enumerate it (upstream's
+// RuleResolver, for SelfSubjectRulesReview and `kubectl auth can-i --list`).
+struct RuleSet {
+  std::vector<PolicyRule> rules;  // resource and non-resource rules
+  bool incomplete = false;        // some authorizer could not list what it allows
+  std::vector<std::string> errors;
+};
+
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
   virtual Verdict authorize(const Attributes& a) const = 0;
+  // Adds the rules this authorizer grants `user` in `ns` to *out. Default: none.
+  virtual void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const {
+    (void)user;
+    (void)ns;
+    (void)out;
+  }
 };
 
 // Upstream's union authorizer: the first Allow or Deny decides; reasons of the others that had
@@ -53,6 +68,7 @@ class ChainAuthorizer : public Authorizer {
  public:
   void add(std::unique_ptr<Authorizer> a) { chain_.push_back(std::move(a)); }
   Verdict authorize(const Attributes& a) const override;
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
 
  private:
   std::vector<std::unique_ptr<Authorizer>> chain_;
@@ -62,12 +78,17 @@ class ChainAuthorizer : public Authorizer {
 class PrivilegedGroupAuthorizer : public Authorizer {
  public:
   Verdict authorize(const Attributes& a) const override;
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
 };
 
 // --authorization-mode AlwaysAllow.
 class AlwaysAllowAuthorizer : public Authorizer {
  public:
   Verdict authorize(const Attributes&) const override { return {Decision::kAllow, ""}; }
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
 };
+
+// Everything: `*` on every resource and every non-resource URL.
+std::vector<PolicyRule> allRules();
 
 }  // namespace berth::apiserver::authz

@@ -30,7 +30,7 @@ std::string quotedList(const std::vector<std::string>& v) {
 std::string escalationError(const RbacAuthorizer& rbac, const http::UserInfo& user,
                             const std::string& ns, const std::vector<PolicyRule>& wanted) {
   std::vector<std::string> errors;
-  std::vector<PolicyRule> held = rbac.rulesFor(user, ns, &errors);
+  std::vector<PolicyRule> held = rbac.heldRules(user, ns, &errors);
   std::vector<PolicyRule> missing;
   if (covers(held, wanted, &missing)) return "";
   std::string msg = "user \"" + user.name + "\" (groups=" + quotedList(user.groups) +

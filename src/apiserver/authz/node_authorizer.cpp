@@ -179,6 +179,14 @@ bool NodeGraph::pvOnNode(const std::string& node, const std::string& pv) const {
   return false;
 }
 
+void NodeAuthorizer::rulesFor(const http::UserInfo& user, const std::string& ns,
+                              RuleSet& out) const {
+  (void)ns;
+  if (nodeNameOf(user).empty()) return;
+  out.incomplete = true;
+  out.errors.push_back("node authorizer does not support user rule resolution");
+}
+
 Verdict NodeAuthorizer::authorize(const Attributes& a) const {
   std::string node = nodeNameOf(a.user);
   if (node.empty()) return {};

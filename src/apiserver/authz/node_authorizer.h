@@ -58,6 +58,8 @@ class NodeAuthorizer : public Authorizer {
  public:
   explicit NodeAuthorizer(const NodeGraph& graph) : graph_(graph) {}
   Verdict authorize(const Attributes& a) const override;
+  // A node's permissions depend on its pods: not enumerable (upstream says the same).
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
 
  private:
   const NodeGraph& graph_;

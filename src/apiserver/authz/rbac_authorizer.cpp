@@ -165,8 +165,8 @@ Verdict RbacAuthorizer::authorize(const Attributes& a) const {
   return verdict;
 }
 
-std::vector<PolicyRule> RbacAuthorizer::rulesFor(const http::UserInfo& user, const std::string& ns,
-                                                 std::vector<std::string>* errors) const {
+std::vector<PolicyRule> RbacAuthorizer::heldRules(const http::UserInfo& user, const std::string& ns,
+                                                  std::vector<std::string>* errors) const {
   auto snap = snapshot();
   std::vector<PolicyRule> out;
   snap->visit(user, ns, [&](const Binding& b, const SubjectRef&) {
@@ -178,6 +178,15 @@ std::vector<PolicyRule> RbacAuthorizer::rulesFor(const http::UserInfo& user, con
     return false;
   });
   return out;
+}
+
+void RbacAuthorizer::rulesFor(const http::UserInfo& user, const std::string& ns,
+                              RuleSet& out) const {
+  std::vector<std::string> errors;
+  auto rules = heldRules(user, ns, &errors);
+  out.rules.insert(out.rules.end(), rules.begin(), rules.end());
+  out.errors.insert(out.errors.end(), errors.begin(), errors.end());
+  if (!errors.empty()) out.incomplete = true;
 }
 
 bool RbacAuthorizer::roleRules(std::string_view kind, const std::string& ns,

@@ -38,12 +38,13 @@ class RbacAuthorizer : public Authorizer {
  public:
   explicit RbacAuthorizer(const PolicySource& source) : source_(source) {}
   Verdict authorize(const Attributes& a) const override;
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
 
   // The rules that apply to `user` in namespace `ns` ("" = cluster-wide bindings only), for
   // SelfSubjectRulesReview and escalation checks. `errors` gets upstream's messages for bindings
   // whose role is missing.
-  std::vector<PolicyRule> rulesFor(const http::UserInfo& user, const std::string& ns,
-                                   std::vector<std::string>* errors = nullptr) const;
+  std::vector<PolicyRule> heldRules(const http::UserInfo& user, const std::string& ns,
+                                    std::vector<std::string>* errors = nullptr) const;
   // The rules of a role ("ClusterRole" or "Role" in `ns`); NotFound-style message in *error.
   bool roleRules(std::string_view kind, const std::string& ns, const std::string& name,
                  std::vector<PolicyRule>* out) const;

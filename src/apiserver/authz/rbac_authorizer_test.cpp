@@ -113,7 +113,7 @@ TEST_F(RbacAuthorizerTest, ClusterBindingsMissingRolesAndChanges) {
   EXPECT_TRUE(rbac.authorize(req("jane", {}, "GET", "/api/v1/pods")).allowed());
   EXPECT_TRUE(rbac.authorize(req("jane", {}, "GET", "/metrics")).allowed());
   EXPECT_FALSE(rbac.authorize(req("jane", {}, "GET", "/healthz")).allowed());
-  auto rules = rbac.rulesFor({"jane", {}, "", {}}, "any");
+  auto rules = rbac.heldRules({"jane", {}, "", {}}, "any");
   EXPECT_EQ(rules.size(), 2u);
 }
 

@@ -11,19 +11,9 @@
 #include <vector>
 
 #include "apiserver/authz/authorizer.h"
+#include "apiserver/authz/policy_rule.h"
 
 namespace berth::apiserver::authz {
-
-struct PolicyRule {
-  std::vector<std::string> verbs;
-  std::vector<std::string> apiGroups;
-  std::vector<std::string> resources;  // "pods", "pods/log", "*/scale", "*"
-  std::vector<std::string> resourceNames;
-  std::vector<std::string> nonResourceURLs;  // "/healthz", "/apis/*", "*"
-
-  static PolicyRule fromJson(const boost::json::object& rule);
-  boost::json::object toJson() const;
-};
 
 // The rules of a role object (Role or ClusterRole JSON): its "rules" array.
 std::vector<PolicyRule> rulesOf(const boost::json::object& role);
