@@ -10,7 +10,11 @@
 #include "apiserver/admission/admission.h"
 #include "apiserver/api_handler.h"
 #include "apiserver/audit.h"
+#include "apiserver/authorization.h"
 #include "apiserver/authz/authorizer.h"
+#include "apiserver/authz/escalation.h"
+#include "apiserver/authz/node_restriction.h"
+#include "apiserver/authz/request_info.h"
 #include "apiserver/apiservices.h"
 #include "apiserver/crd/definition.h"
 #include "apiserver/crd_hooks.h"
@@ -20,6 +24,7 @@
 #include "apiserver/identity_api.h"
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
+#include "apiserver/replies.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/zero_value_migration.h"
 #include "core/base64.h"
@@ -42,6 +47,8 @@ struct ApiServer::State {
   admission::Chain admission;
   std::unique_ptr<authz::Authorizer> authorizer;
   std::unique_ptr<Identity> identity;  // tokens, ServiceAccount token API (identity_api.h)
+  // The authorizers of --authorization-mode fed from the cache, bootstrap policy, aggregation.
+  std::unique_ptr<Authorization> authorization;
 };
 
 namespace {
@@ -112,9 +119,13 @@ core::Status ApiServer::start() {
     if (auto st = writeFile(tokenPath, adminToken_ + "\n", 0600); !st.ok()) return st;
   }
 
+  if (auto st = Authorization::validateModes(config_.authorizationModes); !st.ok()) return st;
   state_ = std::make_unique<State>();
   crd::installCrdKind();  // before the cache is built, so CRDs get one
   state_->cache = std::make_unique<CacheSet>(*store_);
+  // Before the cache starts: it observes RBAC objects, pods and PVCs.
+  state_->authorization =
+      std::make_unique<Authorization>(config_.authorizationModes, *state_->cache);
   state_->crds = std::make_unique<crd::Controller>(crdHooks(*state_->cache, state_->registry));
   auto* crds = state_->crds.get();
   state_->cache->addObserver(std::string(crd::kStoragePrefix),
@@ -122,6 +133,11 @@ core::Status ApiServer::start() {
   if (auto st = state_->cache->start(); !st.ok()) return st;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
   state_->registry->setAdmission(&state_->admission);
+  if (const auto* authorizer = state_->authorization->authorizer()) {
+    if (const auto* rbac = state_->authorization->rbac())
+      state_->admission.add(std::make_unique<authz::EscalationPlugin>(*authorizer, *rbac));
+  }
+  state_->admission.add(std::make_unique<authz::NodeRestrictionPlugin>());
   state_->crds->start();
 
   http::ServerConfig hc;
@@ -141,7 +157,10 @@ core::Status ApiServer::start() {
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
-  handler->setAuthorizer(state_->authorizer.get());
+  const authz::Authorizer* authorizer = state_->authorizer
+                                            ? state_->authorizer.get()
+                                            : state_->authorization->authorizer();
+  handler->setAuthorizer(authorizer);
   handler->setIdentity(state_->identity->api.get(), config_.anonymousAuth);
   state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
   if (auto st = state_->podStreams->init(); !st.ok()) return st;
@@ -152,7 +171,23 @@ core::Status ApiServer::start() {
   http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
     handler->handle(rq, w);
   };
-  http::Handler observed = [observability, rest](http::Request& rq, http::ResponseWriter& w) {
+  // /metrics is answered before the REST handler; it needs authorization as upstream's
+  // (system:monitoring). Health endpoints stay open: system:public-info-viewer grants them to
+  // everyone, anonymous included.
+  http::Handler observed = [observability, rest, authorizer](http::Request& rq,
+                                                             http::ResponseWriter& w) {
+    if (authorizer != nullptr && (rq.path == "/metrics" || rq.path.rfind("/metrics/", 0) == 0)) {
+      if (rq.user.anonymous()) {
+        sendStatus(w, core::Status::unauthorized());
+        return;
+      }
+      auto a = authz::requestAttributes(rq.method, rq.path, rq.query);
+      a.user = rq.user;
+      if (auto v = authorizer->authorize(a); !v.allowed()) {
+        sendStatus(w, authz::forbiddenStatus(a, v.reason));
+        return;
+      }
+    }
     observability->handle(rq, w, rest);
   };
   if (!config_.auditPolicyFile.empty() || !config_.auditLogPath.empty()) {
@@ -177,6 +212,7 @@ core::Status ApiServer::start() {
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
+  if (auto st = state_->authorization->start(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
 
   std::string host = config_.bindAddress;
@@ -216,6 +252,7 @@ void ApiServer::stop() {
   if (state_->observability) state_->observability->markShuttingDown();
   if (state_->handler) state_->handler->stop();
   if (state_->http) state_->http->stop();
+  if (state_->authorization) state_->authorization->stop();
   if (state_->crds) state_->crds->stop();
   if (state_->registry) state_->registry->stop();
   if (state_->cache) state_->cache->stop();

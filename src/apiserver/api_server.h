@@ -7,6 +7,7 @@
 // on its own threads.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "metrics/metrics.h"
@@ -36,6 +37,9 @@ struct ApiServerConfig {
   int auditLogMaxSizeMB = 100;
   int auditLogMaxBackups = 0;
   int auditLogMaxAgeDays = 0;
+  // --authorization-mode: authorizers in chain order (Node, RBAC, AlwaysAllow), after the
+  // always-allowed system:masters group. AlwaysAllow first turns authorization off.
+  std::vector<std::string> authorizationModes = {"Node", "RBAC"};
 };
 
 class ApiServer {

@@ -274,6 +274,11 @@ void addServerCommand(CLI::App& app) {
                      "EncryptionConfiguration file (apiserver.config.k8s.io/v1): resources whose "
                      "values are encrypted at rest (aesgcm, aescbc, secretbox, identity)");
   server
+      ->add_option("--authorization-mode", config.authorizationModes,
+                   "Authorizers in order: Node, RBAC, AlwaysAllow (AlwaysAllow alone: off)")
+      ->delimiter(',')
+      ->capture_default_str();
+  server
       ->add_option("--max-connections", config.maxConnections,
                    "Open client connections at most; more wait in the accept backlog")
       ->capture_default_str()

@@ -119,11 +119,16 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make("apiregistration.k8s.io", "v1", "APIService", "apiservices", false, {},
                    {"status"}));
   // Reviews: answered from the request's identity, never stored (authorization comes later).
-  for (auto [group, kind, plural] :
-       {std::tuple{"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews"},
-        std::tuple{"authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews"},
-        std::tuple{"authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews"}}) {
-    ResourceType rt = make(group, "v1", kind, plural, false, {});
+  for (auto [group, kind, plural, namespaced] :
+       {std::tuple{"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+                   false},
+        std::tuple{"authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+                   false},
+        std::tuple{"authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false},
+        std::tuple{"authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews",
+                   true},
+        std::tuple{"authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false}}) {
+    ResourceType rt = make(group, "v1", kind, plural, namespaced, {});
     rt.verbs = {"create"};
     rt.virtualResource = true;
     r.push_back(std::move(rt));
