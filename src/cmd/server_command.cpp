@@ -187,6 +187,15 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--enable-admission-plugins", config.enableAdmissionPlugins,
+                   "Admission plugins to enable in addition to the default ones (comma-separated; "
+                   "the order does not matter, upstream's is used)")
+      ->delimiter(',');
+  server
+      ->add_option("--disable-admission-plugins", config.disableAdmissionPlugins,
+                   "Admission plugins to disable even if in the default list (comma-separated)")
+      ->delimiter(',');
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
