@@ -13,6 +13,7 @@
 #include "apiserver/admission_reader.h"
 #include "apiserver/default_service_accounts.h"
 #include "apiserver/api_handler.h"
+#include "apiserver/audit.h"
 #include "apiserver/authz/authorizer.h"
 #include "apiserver/apiservices.h"
 #include "apiserver/crd/definition.h"
@@ -37,6 +38,7 @@ struct ApiServer::State {
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<PodStreamProxy> podStreams;  // pods/log, exec, attach, portforward
   std::unique_ptr<Observability> observability;  // health, metrics, request accounting
+  std::unique_ptr<Auditor> auditor;  // null: no audit log
   std::unique_ptr<http::Server> http;
   // Who may do what (issue 9): admission plugins every write passes (the registry runs them)
   // and the authorizer every request is asked of (null: authenticated users may do everything).
@@ -109,6 +111,8 @@ core::Status ApiServer::start() {
   if (ec) return core::Status::internal("cannot create " + config_.dataDir + ": " + ec.message());
   std::string tlsDir = config_.dataDir + "/tls";
   fs::create_directories(tlsDir, ec);
+  // Keys, the CA and client credentials: the owner's only (keys are also 0600 each).
+  ::chmod(tlsDir.c_str(), 0700);
   std::vector<std::string> sans = config_.tlsSans;
   sans.push_back(config_.bindAddress);
   if (auto st = http::ensurePki(tlsDir, sans); !st.ok()) return st;
@@ -180,10 +184,25 @@ core::Status ApiServer::start() {
   http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
     handler->handle(rq, w);
   };
-  state_->http = std::make_unique<http::Server>(
-      hc, tokens, [observability, rest](http::Request& rq, http::ResponseWriter& w) {
-        observability->handle(rq, w, rest);
-      });
+  http::Handler observed = [observability, rest](http::Request& rq, http::ResponseWriter& w) {
+    observability->handle(rq, w, rest);
+  };
+  if (!config_.auditPolicyFile.empty() || !config_.auditLogPath.empty()) {
+    if (config_.auditPolicyFile.empty() || config_.auditLogPath.empty())
+      return core::Status::badRequest(
+          "auditing needs both --audit-policy-file and --audit-log-path");
+    auto policy = loadAuditPolicy(config_.auditPolicyFile);
+    if (!policy.ok()) return policy.status();
+    auto log = AuditLog::open({config_.auditLogPath, config_.auditLogMaxSizeMB,
+                               config_.auditLogMaxBackups, config_.auditLogMaxAgeDays});
+    if (!log.ok()) return log.status();
+    state_->auditor = std::make_unique<Auditor>(std::move(*policy), std::move(*log));
+    auto* auditor = state_->auditor.get();
+    observed = [auditor, observed](http::Request& rq, http::ResponseWriter& w) {
+      auditor->handle(rq, w, observed);
+    };
+  }
+  state_->http = std::make_unique<http::Server>(hc, tokens, observed);
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();

@@ -34,6 +34,12 @@ struct ApiServerConfig {
   // Create the `default` ServiceAccount and kube-root-ca.crt ConfigMap in every namespace from
   // inside the server (default_service_accounts.h), until the controllers doing it run.
   bool ensureDefaultServiceAccounts = true;
+  // Auditing (audit.h): both set, or no audit log.
+  std::string auditPolicyFile;
+  std::string auditLogPath;  // "-" = standard output
+  int auditLogMaxSizeMB = 100;
+  int auditLogMaxBackups = 0;
+  int auditLogMaxAgeDays = 0;
 };
 
 class ApiServer {

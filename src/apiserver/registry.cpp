@@ -576,7 +576,7 @@ Result<Registry::Current> Registry::readCurrent(const ResourceType& srt, const s
   auto obj = parseStored(kv->value);
   if (!obj.ok()) return obj.status();
   metaOf(*obj)["resourceVersion"] = std::to_string(kv->modRevision);
-  return Current{std::move(*obj), kv->modRevision};
+  return Current{std::move(*obj), kv->modRevision, kv->stale};
 }
 
 Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::object obj,
@@ -684,7 +684,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     metaOf(b).erase("resourceVersion");
     metaOf(a).erase("managedFields");
     metaOf(b).erase("managedFields");
-    if (a == b) {
+    if (a == b && !cur.stale) {
       json::object same = old;
       if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, same);
       return same;

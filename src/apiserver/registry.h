@@ -162,6 +162,7 @@ class Registry {
   struct Current {
     boost::json::object obj;  // storage version
     int64_t modRevision = 0;
+    bool stale = false;  // stored under an old encryption key: rewrite even when unchanged
   };
   Result<Current> readCurrent(const core::ResourceType& srt, const std::string& key,
                               const std::string& name);

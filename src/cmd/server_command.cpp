@@ -1,6 +1,7 @@
 // `berth server`: the control plane with the embedded store, and by default the controllers
 // in the same process (each an API client with its own connection, as if remote).
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
@@ -19,6 +21,7 @@
 #include "kubelet/agent.h"
 #include "metrics/metrics.h"
 #include "scheduler/scheduler.h"
+#include "store/encryption/encrypting_store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -29,6 +32,7 @@ namespace {
 struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
+  std::string encryptionConfig;  // --encryption-provider-config
   bool disableControllers = false;
   bool disableAgent = false;
   kubelet::AgentOptions agent;
@@ -52,14 +56,26 @@ void raiseOpenFileLimit(size_t maxConnections) {
   }
 }
 
-std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
+// The store holds every Secret: its directory and files are the owner's only, as upstream's
+// etcd data dir (0700). Tightened on every start, so older data dirs are fixed too; SQLite
+// gives its -wal and -shm files the database file's mode.
+void restrictStoreFiles(const std::string& dbDir) {
+  ::chmod(dbDir.c_str(), 0700);
+  for (const char* f : {"/state.db", "/state.db-wal", "/state.db-shm"})
+    ::chmod((dbDir + f).c_str(), 0600);
+}
+
+std::unique_ptr<store::Interface> openBackend(const ServerFlags& flags) {
   if (flags.datastore == "sqlite") {
-    std::filesystem::create_directories(flags.config.dataDir + "/db");
-    auto s = store::SqliteStore::open(flags.config.dataDir + "/db/state.db");
+    std::string dbDir = flags.config.dataDir + "/db";
+    std::filesystem::create_directories(dbDir);
+    restrictStoreFiles(dbDir);
+    auto s = store::SqliteStore::open(dbDir + "/state.db");
     if (!s.ok()) {
       std::cerr << "berth: cannot open the store: " << s.status().message() << "\n";
       return nullptr;
     }
+    restrictStoreFiles(dbDir);
     // Keep ~10,000 revisions of history (what lagging watchers and paginated lists need; the
     // watch cache keeps its own), compacting every minute in small batches, as upstream's
     // apiserver asks etcd to every five minutes.
@@ -69,6 +85,23 @@ std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
   if (flags.datastore == "memory") return std::make_unique<store::MemoryStore>();
   std::cerr << "berth: unknown --datastore " << flags.datastore << " (sqlite, memory)\n";
   return nullptr;
+}
+
+// The backend, behind value encryption when --encryption-provider-config names a file.
+std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
+  std::optional<store::encryption::Config> encryption;
+  if (!flags.encryptionConfig.empty()) {
+    auto cfg = store::encryption::loadConfig(flags.encryptionConfig);
+    if (!cfg.ok()) {
+      std::cerr << "berth: " << cfg.status().message() << "\n";
+      return nullptr;
+    }
+    encryption = std::move(*cfg);
+  }
+  auto backend = openBackend(flags);
+  if (!backend || !encryption) return backend;
+  return std::make_unique<store::encryption::EncryptingStore>(
+      std::move(backend), std::move(*encryption), store::encryption::resourceOfKeyFromCatalogue());
 }
 
 std::string controllerIdentity(const std::string& dataDir) {
@@ -172,6 +205,20 @@ void addServerCommand(CLI::App& app) {
   server->add_option("--datastore", flags->datastore, "sqlite (embedded, default) or memory")
       ->capture_default_str();
   server->add_option("--tls-san", config.tlsSans, "Extra SAN for the serving certificate");
+  server->add_option("--audit-policy-file", config.auditPolicyFile,
+                     "audit.k8s.io/v1 Policy: which requests are logged, at what level");
+  server->add_option("--audit-log-path", config.auditLogPath,
+                     "Audit log file (one audit.k8s.io/v1 Event per line; - = stdout)");
+  server->add_option("--audit-log-maxsize", config.auditLogMaxSizeMB,
+                     "Megabytes before the audit log is rotated")
+      ->capture_default_str();
+  server->add_option("--audit-log-maxbackup", config.auditLogMaxBackups,
+                     "Rotated audit logs to keep (0 = all)");
+  server->add_option("--audit-log-maxage", config.auditLogMaxAgeDays,
+                     "Days to keep rotated audit logs (0 = forever)");
+  server->add_option("--encryption-provider-config", flags->encryptionConfig,
+                     "EncryptionConfiguration file (apiserver.config.k8s.io/v1): resources whose "
+                     "values are encrypted at rest (aesgcm, aescbc, secretbox, identity)");
   server
       ->add_option("--max-connections", config.maxConnections,
                    "Open client connections at most; more wait in the accept backlog")
