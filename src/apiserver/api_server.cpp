@@ -8,6 +8,10 @@
 #include <sstream>
 
 #include "apiserver/admission/admission.h"
+#include "apiserver/admission/plugins.h"
+#include "apiserver/admission/priority.h"
+#include "apiserver/admission_reader.h"
+#include "apiserver/default_service_accounts.h"
 #include "apiserver/api_handler.h"
 #include "apiserver/audit.h"
 #include "apiserver/authorization.h"
@@ -49,6 +53,8 @@ struct ApiServer::State {
   std::unique_ptr<Identity> identity;  // tokens, ServiceAccount token API (identity_api.h)
   // The authorizers of --authorization-mode fed from the cache, bootstrap policy, aggregation.
   std::unique_ptr<Authorization> authorization;
+  std::unique_ptr<CacheObjectReader> admissionReader;  // what the plugins read
+  std::unique_ptr<DefaultServiceAccounts> defaultServiceAccounts;
 };
 
 namespace {
@@ -85,6 +91,18 @@ std::string randomHex(size_t bytes) {
     s += kHex[b & 15];
   }
   return s;
+}
+
+// The system PriorityClasses, as upstream's scheduling storage creates them after start.
+core::Status ensureBuiltinPriorityClasses(Registry& registry) {
+  const auto* rt = core::findResource("scheduling.k8s.io", "v1", "priorityclasses");
+  for (auto& pc : admission::builtinPriorityClasses()) {
+    std::string name(pc["metadata"].as_object()["name"].as_string());
+    if (registry.get(*rt, "", name).ok()) continue;
+    auto created = registry.create(*rt, "", std::move(pc), WriteOptions{});
+    if (!created.ok() && !created.status().isAlreadyExists()) return created.status();
+  }
+  return {};
 }
 
 }  // namespace
@@ -130,8 +148,20 @@ core::Status ApiServer::start() {
   auto* crds = state_->crds.get();
   state_->cache->addObserver(std::string(crd::kStoragePrefix),
                              [crds](const store::Event& e) { crds->onEvent(e); });
+  if (config_.ensureDefaultServiceAccounts) {
+    state_->defaultServiceAccounts = std::make_unique<DefaultServiceAccounts>(readFile(pki.caCert));
+    state_->defaultServiceAccounts->observe(*state_->cache);
+  }
   if (auto st = state_->cache->start(); !st.ok()) return st;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
+  admission::PluginDeps deps;
+  deps.reader = state_->admissionReader.get();
+  if (auto st = admission::installBuiltinPlugins(state_->admission, deps,
+                                                 config_.enableAdmissionPlugins,
+                                                 config_.disableAdmissionPlugins);
+      !st.ok())
+    return st;
   state_->registry->setAdmission(&state_->admission);
   if (const auto* authorizer = state_->authorization->authorizer()) {
     if (const auto* rbac = state_->authorization->rbac())
@@ -211,6 +241,8 @@ core::Status ApiServer::start() {
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
+  if (auto st = ensureBuiltinPriorityClasses(*state_->registry); !st.ok()) return st;
+  if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->start(*state_->registry);
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
   if (auto st = state_->authorization->start(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
@@ -254,6 +286,7 @@ void ApiServer::stop() {
   if (state_->http) state_->http->stop();
   if (state_->authorization) state_->authorization->stop();
   if (state_->crds) state_->crds->stop();
+  if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->stop();
   if (state_->registry) state_->registry->stop();
   if (state_->cache) state_->cache->stop();
   state_.reset();

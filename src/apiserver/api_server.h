@@ -31,6 +31,13 @@ struct ApiServerConfig {
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.
   std::vector<const metrics::Registry*> extraMetrics;
+  // Admission plugins on top of / taken from upstream's default set (names as upstream's
+  // --enable-admission-plugins / --disable-admission-plugins).
+  std::vector<std::string> enableAdmissionPlugins;
+  std::vector<std::string> disableAdmissionPlugins;
+  // Create the `default` ServiceAccount and kube-root-ca.crt ConfigMap in every namespace from
+  // inside the server (default_service_accounts.h), until the controllers doing it run.
+  bool ensureDefaultServiceAccounts = true;
   // Auditing (audit.h): both set, or no audit log.
   std::string auditPolicyFile;
   std::string auditLogPath;  // "-" = standard output

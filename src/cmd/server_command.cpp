@@ -127,6 +127,10 @@ int runServer(ServerFlags flags) {
   // The in-process components' metrics appear on the server's /metrics.
   metrics::Registry componentMetrics;
   flags.config.extraMetrics.push_back(&componentMetrics);
+  // The serviceaccount and root-ca-cert-publisher controllers make the default ServiceAccount
+  // and kube-root-ca.crt; without controllers the server does it itself, so pods still pass
+  // ServiceAccount admission.
+  flags.config.ensureDefaultServiceAccounts = flags.disableControllers;
   apiserver::ApiServer server(flags.config, std::move(store));
   if (auto st = server.start(); !st.ok()) {
     std::cerr << "berth: " << st.message() << "\n";
@@ -298,6 +302,14 @@ void addServerCommand(CLI::App& app) {
                    "Requests without credentials are system:anonymous for the authorizer "
                    "(false: 401)")
       ->capture_default_str();
+      ->add_option("--enable-admission-plugins", config.enableAdmissionPlugins,
+                   "Admission plugins to enable in addition to the default ones (comma-separated; "
+                   "the order does not matter, upstream's is used)")
+      ->delimiter(',');
+  server
+      ->add_option("--disable-admission-plugins", config.disableAdmissionPlugins,
+                   "Admission plugins to disable even if in the default list (comma-separated)")
+      ->delimiter(',');
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");

@@ -53,6 +53,7 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make("", "v1", "ReplicationController", "replicationcontrollers", true, {"rc"},
                    {"status", "scale"}, true));
   r.push_back(make("", "v1", "ResourceQuota", "resourcequotas", true, {"quota"}, {"status"}));
+  r.push_back(make("", "v1", "LimitRange", "limitranges", true, {"limits"}));
   // apps/v1
   r.push_back(
       make("apps", "v1", "Deployment", "deployments", true, {"deploy"}, {"status", "scale"}, true));

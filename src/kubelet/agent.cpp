@@ -126,6 +126,7 @@ core::Status Agent::start() {
   if (auto st = registerNode(); !st.ok()) return st;
 
   objects_ = std::make_unique<ApiObjects>(*rest_);
+  tokens_ = std::make_unique<CachingTokenSource>(*objects_);
   PodManagerOptions pm;
   pm.nodeName = o_.nodeName;
   pm.dataDir = o_.dataDir;
@@ -136,7 +137,7 @@ core::Status Agent::start() {
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
   pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
-                                       objects_.get());
+                                       tokens_.get());
   pods_->recover();
 
   AgentStreamingOptions so;

@@ -22,6 +22,7 @@
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
+#include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
 
 namespace berth::kubelet {
@@ -72,6 +73,7 @@ class Agent {
   std::unique_ptr<images::ImageService> ownImages_;
   std::unique_ptr<network::Cni> cni_;
   std::unique_ptr<ApiObjects> objects_;
+  std::unique_ptr<CachingTokenSource> tokens_;  // over objects_
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
