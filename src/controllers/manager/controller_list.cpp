@@ -8,6 +8,7 @@
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 // One include and one entry per controller (keep both lists sorted by name).
@@ -45,6 +46,7 @@ const std::vector<ControllerEntry>& controllerList() {
        }},
       {"replicaset", true, newReplicaSetController},
       {"replicationcontroller", true, newReplicationControllerController},
+      {"resourcequota", true, newResourceQuotaController},
       {"statefulset", true, newStatefulSetController},
       {"taint-eviction-controller", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
