@@ -10,6 +10,7 @@
 #include "controllers/replicaset/replica_set_controller.h"
 #include "controllers/rootcacertpublisher/root_ca_cert_publisher.h"
 #include "controllers/serviceaccount/serviceaccounts_controller.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 // One include and one entry per controller (keep both lists sorted by name).
@@ -49,6 +50,7 @@ const std::vector<ControllerEntry>& controllerList() {
       {"replicationcontroller", true, newReplicationControllerController},
       {"root-ca-cert-publisher", true, newRootCaCertPublisher},
       {"serviceaccount", true, newServiceAccountsController},
+      {"resourcequota", true, newResourceQuotaController},
       {"statefulset", true, newStatefulSetController},
       {"taint-eviction-controller", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {
