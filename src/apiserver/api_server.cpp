@@ -114,7 +114,10 @@ core::Status ApiServer::start() {
   state_->cache->addObserver(std::string(crd::kStoragePrefix),
                              [crds](const store::Event& e) { crds->onEvent(e); });
   if (auto st = state_->cache->start(); !st.ok()) return st;
-  state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  auto ranges =
+      service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
+  if (!ranges.ok()) return ranges.status();
+  state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
   state_->registry->setAdmission(&state_->admission);
   state_->crds->start();
 
@@ -159,6 +162,10 @@ core::Status ApiServer::start() {
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
+  // A create holds its reservation for milliseconds before its write; a minute is ample.
+  state_->registry->startServiceAddressRepair(
+      std::chrono::seconds(config_.serviceRepairIntervalSeconds),
+      std::chrono::seconds(std::min(60, std::max(1, config_.serviceRepairIntervalSeconds))));
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
 

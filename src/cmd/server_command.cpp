@@ -187,6 +187,19 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
+                   "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address)")
+      ->capture_default_str();
+  server
+      ->add_option("--service-node-port-range", config.serviceNodePortRange,
+                   "Port range of Service NodePorts")
+      ->capture_default_str();
+  server
+      ->add_option("--service-repair-interval", config.serviceRepairIntervalSeconds,
+                   "Seconds between repairs of ClusterIP/NodePort reservations (0 = at start only)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");

@@ -72,7 +72,7 @@ TEST_F(AddressesTest, OutOfRangeValuesAreInvalidWithUpstreamMessages) {
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), 422);
   EXPECT_EQ(message(a.status()),
-            "spec.clusterIPs: Invalid value: []string{\"192.168.1.1\"}: failed to allocate IP "
+            "spec.clusterIPs: Invalid value: [\"192.168.1.1\"]: failed to allocate IP "
             "192.168.1.1: the provided IP (192.168.1.1) is not in the valid range. The range of "
             "valid IPs is 10.96.0.0/12");
   json::object n = svc("b", "NodePort", "", 20000);
@@ -98,7 +98,7 @@ TEST_F(AddressesTest, TakenValuesAreInvalidAndFailedRequestsReleaseWhatTheyTook)
   auto b = addresses.allocate(sameIp, nullptr, false);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(message(b.status()),
-            "spec.clusterIPs: Invalid value: []string{\"10.96.0.10\"}: failed to allocate IP "
+            "spec.clusterIPs: Invalid value: [\"10.96.0.10\"]: failed to allocate IP "
             "10.96.0.10: provided IP is already allocated");
   // The IP is reserved before the port fails: the IP must come back.
   json::object samePort = svc("c", "NodePort", "10.96.0.11", 30080);
