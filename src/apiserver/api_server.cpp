@@ -154,7 +154,10 @@ core::Status ApiServer::start() {
     state_->defaultServiceAccounts->observe(*state_->cache);
   }
   if (auto st = state_->cache->start(); !st.ok()) return st;
-  state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  auto ranges =
+      service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
+  if (!ranges.ok()) return ranges.status();
+  state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
   state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
   admission::PluginDeps deps;
   deps.reader = state_->admissionReader.get();
@@ -247,6 +250,10 @@ core::Status ApiServer::start() {
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
   if (auto st = ensureBuiltinPriorityClasses(*state_->registry); !st.ok()) return st;
   if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->start(*state_->registry);
+  // A create holds its reservation for milliseconds before its write; a minute is ample.
+  state_->registry->startServiceAddressRepair(
+      std::chrono::seconds(config_.serviceRepairIntervalSeconds),
+      std::chrono::seconds(std::min(60, std::max(1, config_.serviceRepairIntervalSeconds))));
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
   if (auto st = state_->authorization->start(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();

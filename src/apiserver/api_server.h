@@ -28,6 +28,11 @@ struct ApiServerConfig {
   // Requests without credentials reach the authorizer as system:anonymous (upstream's
   // --anonymous-auth, default true); false answers them 401.
   bool anonymousAuth = true;
+  // Service ClusterIPs and NodePorts (upstream's flags of the same names), and how often the
+  // repair of their reservations runs (upstream's 3 min; 0 = only at start).
+  std::string serviceClusterIpRange = "10.96.0.0/12";
+  std::string serviceNodePortRange = "30000-32767";
+  int serviceRepairIntervalSeconds = 180;
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.
   std::vector<const metrics::Registry*> extraMetrics;

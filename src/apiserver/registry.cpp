@@ -168,8 +168,8 @@ std::string storageKey(const ResourceType& rt, const std::string& ns, const std:
   return rt.storagePrefix + (rt.namespaced ? ns + "/" : std::string()) + name;
 }
 
-Registry::Registry(store::Interface& store, CacheSet& cache)
-    : store_(store), cache_(cache), addresses_(store) {}
+Registry::Registry(store::Interface& store, CacheSet& cache, service::Ranges serviceRanges)
+    : store_(store), cache_(cache), addresses_(store, serviceRanges) {}
 
 Registry::~Registry() { stop(); }
 

@@ -302,6 +302,7 @@ void addServerCommand(CLI::App& app) {
                    "Requests without credentials are system:anonymous for the authorizer "
                    "(false: 401)")
       ->capture_default_str();
+  server
       ->add_option("--enable-admission-plugins", config.enableAdmissionPlugins,
                    "Admission plugins to enable in addition to the default ones (comma-separated; "
                    "the order does not matter, upstream's is used)")
@@ -310,6 +311,19 @@ void addServerCommand(CLI::App& app) {
       ->add_option("--disable-admission-plugins", config.disableAdmissionPlugins,
                    "Admission plugins to disable even if in the default list (comma-separated)")
       ->delimiter(',');
+  server
+      ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
+                   "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address)")
+      ->capture_default_str();
+  server
+      ->add_option("--service-node-port-range", config.serviceNodePortRange,
+                   "Port range of Service NodePorts")
+      ->capture_default_str();
+  server
+      ->add_option("--service-repair-interval", config.serviceRepairIntervalSeconds,
+                   "Seconds between repairs of ClusterIP/NodePort reservations (0 = at start only)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
