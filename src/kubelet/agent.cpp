@@ -177,6 +177,8 @@ core::Status Agent::start() {
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 
+  startPodRoutes();
+
   for (int i = 0; i < std::max(1, o_.workers); ++i)
     workers_.emplace_back([this] { workerLoop(); });
   heartbeat_ = std::thread([this] { heartbeatLoop(); });
@@ -192,6 +194,7 @@ void Agent::stop() {
   cv_.notify_all();
   queue_.shutDown();
   if (podInformer_) podInformer_->stop();
+  if (nodeInformer_) nodeInformer_->stop();
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();
@@ -271,6 +274,32 @@ void Agent::heartbeatLoop() {
     postNodeStatus();
     lock.lock();
   }
+}
+
+// The Node list, watched: the node's own podCIDR reaches the CNI config as soon as the node IPAM
+// controller sets it (not only at the next heartbeat), and the routes to the other nodes' pods
+// follow every Node event (a few `ip` runs when something changed, none otherwise). No routes in
+// the host's own network namespace unless the agent may plug pod networks there: its routes are
+// not ours to change.
+void Agent::startPodRoutes() {
+  if (o_.allowHostNetworkNamespace || !network::inHostNetworkNamespace())
+    routes_ = std::make_unique<network::PodRoutes>(o_.nodeName);
+  nodeInformer_ = std::make_unique<client::SharedInformer>(*rest_, kNodes);
+  auto sync = [this] {
+    std::vector<json::value> nodes;
+    for (const auto& n : nodeInformer_->lister().list("")) nodes.push_back(*n);
+    if (auto self = nodeInformer_->lister().get("", o_.nodeName))
+      if (const auto* spec = obj(self->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+        cni_->setPodCidr(str(*spec, "podCIDR"));
+    if (!routes_) return;
+    if (auto st = routes_->sync(nodes); !st.ok())
+      std::cerr << "berth agent: pod routes: " << st.message() << std::endl;
+  };
+  nodeInformer_->addEventHandler(
+      {[sync](const client::ObjectPtr&) { sync(); },
+       [sync](const client::ObjectPtr&, const client::ObjectPtr&) { sync(); },
+       [sync](const client::DeletedObject&) { sync(); }});
+  nodeInformer_->start();
 }
 
 void Agent::workerLoop() {

@@ -19,6 +19,7 @@
 #include "client/work_queue.h"
 #include "kubelet/images/image_service.h"
 #include "kubelet/network/cni.h"
+#include "kubelet/network/routes.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
@@ -65,6 +66,7 @@ class Agent {
   void renewLease();
   void postNodeStatus();
   void workerLoop();
+  void startPodRoutes();
 
   AgentOptions o_;
   std::unique_ptr<client::RestClient> rest_;
@@ -74,6 +76,9 @@ class Agent {
   std::unique_ptr<ApiObjects> objects_;
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
+  // Every Node, for the routes to the other nodes' podCIDRs (network/routes.h).
+  std::unique_ptr<client::SharedInformer> nodeInformer_;
+  std::unique_ptr<network::PodRoutes> routes_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
   client::WorkQueue queue_;
   HostFacts facts_;
