@@ -178,6 +178,17 @@ core::Status Agent::start() {
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 
   startPodRoutes();
+  // NetworkPolicy enforcement in the node's namespace, as k3s embeds its policy controller in
+  // the agent. Never in the host's own namespace unless pod networks may be plugged there.
+  if (!o_.disableNetworkPolicy &&
+      (o_.allowHostNetworkNamespace || !network::inHostNetworkNamespace())) {
+    netpol::ControllerOptions np;
+    np.rest = o_.rest;
+    np.nodeName = o_.nodeName;
+    np.metrics = o_.metrics;
+    netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);
+    if (auto st = netpol_->start(); !st.ok()) return st;
+  }
 
   for (int i = 0; i < std::max(1, o_.workers); ++i)
     workers_.emplace_back([this] { workerLoop(); });
@@ -195,6 +206,7 @@ void Agent::stop() {
   queue_.shutDown();
   if (podInformer_) podInformer_->stop();
   if (nodeInformer_) nodeInformer_->stop();
+  if (netpol_) netpol_->stop();
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();

@@ -24,6 +24,7 @@
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
 #include "metrics/metrics.h"
+#include "netpol/controller.h"
 
 namespace berth::kubelet {
 
@@ -39,6 +40,7 @@ struct AgentOptions {
   std::string runcBinary = "runc";
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
+  bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)
   int workers = 4;
   std::chrono::seconds heartbeat{10};
   // null = the node's image store (LocalImageService under <dataDir>/images, registries from
@@ -79,6 +81,7 @@ class Agent {
   // Every Node, for the routes to the other nodes' podCIDRs (network/routes.h).
   std::unique_ptr<client::SharedInformer> nodeInformer_;
   std::unique_ptr<network::PodRoutes> routes_;
+  std::unique_ptr<netpol::NetworkPolicyController> netpol_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
   client::WorkQueue queue_;
   HostFacts facts_;
