@@ -74,6 +74,8 @@ std::vector<ResourceType> buildCatalogue() {
   // networking.k8s.io/v1
   r.push_back(make("networking.k8s.io", "v1", "Ingress", "ingresses", true, {"ing"}, {"status"}));
   r.push_back(make("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, {}));
+  r.push_back(
+      make("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, {"netpol"}));
   // discovery.k8s.io/v1
   r.push_back(make("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, {}));
   // coordination.k8s.io/v1
