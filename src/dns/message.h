@@ -53,21 +53,26 @@ struct Question {
 struct SoaData {
   std::string mname, rname;
   uint32_t serial = 0, refresh = 0, retry = 0, expire = 0, minimum = 0;
+  bool operator==(const SoaData&) const = default;
 };
 struct SrvData {
   uint16_t priority = 0, weight = 0, port = 0;
   std::string target;
+  bool operator==(const SrvData&) const = default;
 };
 struct NameData {  // NS, CNAME, PTR
   std::string name;
+  bool operator==(const NameData&) const = default;
 };
 struct TxtData {
   std::vector<std::string> strings;  // each at most 255 octets
+  bool operator==(const TxtData&) const = default;
 };
 using Ipv4 = std::array<uint8_t, 4>;
 using Ipv6 = std::array<uint8_t, 16>;
 struct RawData {  // any other type, uncompressed as received
   std::string bytes;
+  bool operator==(const RawData&) const = default;
 };
 using RData = std::variant<RawData, Ipv4, Ipv6, NameData, SrvData, SoaData, TxtData>;
 
