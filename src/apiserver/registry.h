@@ -156,6 +156,8 @@ class Registry {
   // by bootstrap and then every few seconds by the repair loop, as upstream's API server does.
   Status ensureKubernetesService(const std::string& advertiseAddress, int port);
   void startKubernetesServiceRepair(const std::string& advertiseAddress, int port);
+  // The selector-less `kube-dns` Service at 10.96.0.10 (kube_dns_service.cpp), created once.
+  Status ensureKubeDnsService();
   void stop();
 
  private:

@@ -19,6 +19,7 @@
 #include "client/work_queue.h"
 #include "kubelet/images/image_service.h"
 #include "kubelet/network/cni.h"
+#include "kubelet/node_dns.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
@@ -38,6 +39,7 @@ struct AgentOptions {
   std::string runcBinary = "runc";
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
+  bool disableDns = false;  // no in-process cluster DNS server (node_dns.h) on this node
   int workers = 4;
   std::chrono::seconds heartbeat{10};
   // null = the node's image store (LocalImageService under <dataDir>/images, registries from
@@ -64,6 +66,7 @@ class Agent {
   void heartbeatLoop();
   void renewLease();
   void postNodeStatus();
+  void startNodeDns();
   void workerLoop();
 
   AgentOptions o_;
@@ -75,6 +78,7 @@ class Agent {
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
+  std::unique_ptr<NodeDns> dns_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;
