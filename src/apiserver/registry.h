@@ -159,6 +159,8 @@ class Registry {
   // Re-runs the ClusterIP/NodePort repair every `interval` (upstream: 3 min), treating only
   // reservations older than `leakGrace` without a Service as leaks.
   void startServiceAddressRepair(std::chrono::seconds interval, std::chrono::seconds leakGrace);
+  // The selector-less `kube-dns` Service at 10.96.0.10 (kube_dns_service.cpp), created once.
+  Status ensureKubeDnsService();
   void stop();
 
  private:
