@@ -16,6 +16,7 @@
 #include "apiserver/http/pki.h"
 #include "apiserver/pod_streaming.h"
 #include "apiserver/quota_access.h"
+#include "apiserver/webhook_source.h"
 #include "apiserver/http/server.h"
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
@@ -117,8 +118,9 @@ core::Status ApiServer::start() {
   if (auto st = state_->cache->start(); !st.ok()) return st;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
   state_->registry->setAdmission(&state_->admission);
-  // Last in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+  // Keep these last, in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
   // ResourceQuota (which charges the quota, so it must see the final object).
+  state_->admission.add(admission::newAdmissionWebhooks(newRegistryWebhookSource(*state_->registry)));
   state_->admission.add(admission::newResourceQuota(newRegistryQuotaAccess(*state_->registry)));
   state_->crds->start();
 
