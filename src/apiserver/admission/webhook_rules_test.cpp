@@ -32,7 +32,8 @@ TEST(WebhookRules, ResourcesWildcardsAndSubresources) {
   EXPECT_FALSE(ruleMatches(rule(R"(["*"])"), target("", "pods", "status")));
   EXPECT_TRUE(ruleMatches(rule(R"(["*/*"])"), target("", "pods", "status")));
   EXPECT_TRUE(ruleMatches(rule(R"(["pods/*"])"), target("", "pods", "status")));
-  EXPECT_FALSE(ruleMatches(rule(R"(["pods/*"])"), target("", "pods")));
+  // Upstream splits "pods/*" into pods + any subresource, the empty one included.
+  EXPECT_TRUE(ruleMatches(rule(R"(["pods/*"])"), target("", "pods")));
   EXPECT_TRUE(ruleMatches(rule(R"(["*/scale"])"), target("", "replicationcontrollers", "scale")));
   EXPECT_FALSE(ruleMatches(rule(R"(["*/scale"])"), target("", "pods", "status")));
 }
