@@ -120,7 +120,8 @@ core::Status ApiServer::start() {
   state_->registry->setAdmission(&state_->admission);
   // Keep these last, in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
   // ResourceQuota (which charges the quota, so it must see the final object).
-  state_->admission.add(admission::newAdmissionWebhooks(newRegistryWebhookSource(*state_->registry)));
+  state_->admission.add(
+      admission::newAdmissionWebhooks(newRegistryWebhookSource(*state_->registry)));
   state_->admission.add(admission::newResourceQuota(newRegistryQuotaAccess(*state_->registry)));
   state_->crds->start();
 

@@ -39,9 +39,8 @@ class RegistryWebhookSource : public admission::WebhookSource {
         typeOf("admissionregistration.k8s.io", "v1",
                mutating ? "mutatingwebhookconfigurations" : "validatingwebhookconfigurations");
     auto items = listCached(rt, "", "");
-    std::sort(items.begin(), items.end(), [](const json::object& a, const json::object& b) {
-      return nameOf(a) < nameOf(b);
-    });
+    std::sort(items.begin(), items.end(),
+              [](const json::object& a, const json::object& b) { return nameOf(a) < nameOf(b); });
     return items;
   }
 
@@ -69,9 +68,8 @@ class RegistryWebhookSource : public admission::WebhookSource {
       return core::Status::notFound("services", name + ": no port " + std::to_string(port));
     }
     std::string portName = core::stringField(*svcPort, "name");
-    for (const auto& slice :
-         listCached(typeOf("discovery.k8s.io", "v1", "endpointslices"), ns,
-                    "kubernetes.io/service-name=" + name)) {
+    for (const auto& slice : listCached(typeOf("discovery.k8s.io", "v1", "endpointslices"), ns,
+                                        "kubernetes.io/service-name=" + name)) {
       int target = 0;
       const json::array* sp = arrayField(slice, "ports");
       for (size_t i = 0; sp && i < sp->size(); ++i) {

@@ -80,8 +80,8 @@ class WebhookPlugin : public Plugin {
       return {};
     auto configs = source_->configurations(mutating);
     if (configs.empty()) return {};
-    RequestTarget target{a.operation, rt.group, rt.version, rt.plural, a.subresource,
-                         rt.namespaced};
+    RequestTarget target{a.operation, rt.group,      rt.version,
+                         rt.plural,   a.subresource, rt.namespaced};
     std::optional<std::optional<core::Labels>> nsLabels;  // looked up once, when needed
     for (const auto& config : configs) {
       auto* hooks = config.if_contains("webhooks");
@@ -184,7 +184,8 @@ class WebhookPlugin : public Plugin {
     auto* versions = hook.if_contains("admissionReviewVersions");
     bool v1 = false;
     if (versions && versions->is_array()) {
-      for (const auto& v : versions->as_array()) v1 = v1 || (v.is_string() && v.as_string() == "v1");
+      for (const auto& v : versions->as_array())
+        v1 = v1 || (v.is_string() && v.as_string() == "v1");
     }
     if (!v1) return core::Status::badRequest("webhook does not accept admission.k8s.io/v1");
     int timeoutSeconds = std::clamp(intField(hook, "timeoutSeconds", 10), 1, 30);
@@ -194,7 +195,8 @@ class WebhookPlugin : public Plugin {
     std::string url = ep->display + (ep->display.find('?') == std::string::npos ? "?" : "&") +
                       "timeout=" + std::to_string(timeoutSeconds) + "s";
     auto fail = [&](const core::Status& st) {
-      return core::Status::internal("failed to call webhook: Post \"" + url + "\": " + st.message());
+      return core::Status::internal("failed to call webhook: Post \"" + url +
+                                    "\": " + st.message());
     };
     auto tls = tlsFor(core::stringField(*cc, "caBundle"));
     if (!tls.ok()) return fail(tls.status());
@@ -234,7 +236,7 @@ class WebhookPlugin : public Plugin {
   }
 
   std::shared_ptr<WebhookSource> source_;
-  std::mutex mu_;  // guards tls_
+  std::mutex mu_;                                                   // guards tls_
   std::map<std::string, std::shared_ptr<client::TlsContext>> tls_;  // by caBundle
 };
 

@@ -46,8 +46,8 @@ class WebhookSource {
   virtual std::optional<core::Labels> namespaceLabels(const std::string& ns) = 0;
   // Address and port of a ready endpoint serving `port` of the Service.
   virtual core::Result<std::pair<std::string, int>> serviceEndpoint(const std::string& ns,
-                                                                     const std::string& name,
-                                                                     int port) = 0;
+                                                                    const std::string& name,
+                                                                    int port) = 0;
 };
 
 std::unique_ptr<Plugin> newAdmissionWebhooks(std::shared_ptr<WebhookSource> source);

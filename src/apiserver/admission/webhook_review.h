@@ -24,7 +24,7 @@ boost::json::object buildAdmissionReview(const Attributes& a, const std::string&
 
 struct ReviewOutcome {
   bool allowed = false;
-  core::Status denial;                    // set when !allowed
+  core::Status denial;                      // set when !allowed
   std::optional<boost::json::value> patch;  // decoded JSONPatch operations
   std::vector<std::string> warnings;
 };

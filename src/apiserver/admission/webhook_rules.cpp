@@ -27,7 +27,8 @@ bool resourceMatches(std::string_view entry, const RequestTarget& t) {
 }
 
 // A metav1.LabelSelector field: absent or empty matches everything, malformed nothing.
-bool selectorMatches(const json::object& webhook, std::string_view key, const core::Labels& labels) {
+bool selectorMatches(const json::object& webhook, std::string_view key,
+                     const core::Labels& labels) {
   const json::object* sel = core::objectField(webhook, key);
   if (!sel) return true;
   auto parsed = core::LabelSelector::fromJson(*sel);
@@ -44,7 +45,8 @@ bool ruleMatches(const json::object& rule, const RequestTarget& t) {
   auto* resources = rule.if_contains("resources");
   bool any = false;
   if (resources && resources->is_array()) {
-    for (const auto& r : resources->as_array()) any = any || (r.is_string() && resourceMatches(r.as_string(), t));
+    for (const auto& r : resources->as_array())
+      any = any || (r.is_string() && resourceMatches(r.as_string(), t));
   }
   if (!any) return false;
   std::string scope = core::stringField(rule, "scope");

@@ -20,8 +20,10 @@ RequestTarget target(std::string group, std::string resource, std::string sub = 
 }
 
 json::object rule(std::string_view resources, std::string_view extra = "") {
-  return obj(std::string(R"({"operations":["CREATE","UPDATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":)") +
-             std::string(resources) + std::string(extra) + "}");
+  return obj(
+      std::string(
+          R"({"operations":["CREATE","UPDATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":)") +
+      std::string(resources) + std::string(extra) + "}");
 }
 
 TEST(WebhookRules, ResourcesWildcardsAndSubresources) {
@@ -51,7 +53,8 @@ TEST(WebhookRules, OperationsGroupsVersionsAndScope) {
 }
 
 TEST(WebhookRules, NamespaceAndObjectSelectors) {
-  auto hook = obj(R"({"namespaceSelector":{"matchExpressions":[{"key":"env","operator":"In","values":["prod"]}]},
+  auto hook = obj(
+      R"({"namespaceSelector":{"matchExpressions":[{"key":"env","operator":"In","values":["prod"]}]},
                       "objectSelector":{"matchLabels":{"app":"web"}}})");
   core::Labels prod{{"env", "prod"}}, dev{{"env", "dev"}};
   EXPECT_TRUE(namespaceSelectorMatches(hook, target("", "pods"), prod));
@@ -74,12 +77,15 @@ TEST(WebhookReview, DenialUsesTheWebhookMessageAndCode) {
   ASSERT_TRUE(denied.ok());
   EXPECT_FALSE(denied->allowed);
   EXPECT_EQ(denied->denial.code(), 403);
-  EXPECT_EQ(denied->denial.message(), "admission webhook \"hook.example.com\" denied the request: no");
+  EXPECT_EQ(denied->denial.message(),
+            "admission webhook \"hook.example.com\" denied the request: no");
   auto bare = parseAdmissionReview(R"({"response":{"uid":"u1","allowed":false}})", "u1", "h");
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(bare->denial.code(), 400);
-  EXPECT_EQ(bare->denial.message(), "admission webhook \"h\" denied the request without explanation");
-  EXPECT_FALSE(parseAdmissionReview(R"({"response":{"uid":"other","allowed":true}})", "u1", "h").ok());
+  EXPECT_EQ(bare->denial.message(),
+            "admission webhook \"h\" denied the request without explanation");
+  EXPECT_FALSE(
+      parseAdmissionReview(R"({"response":{"uid":"other","allowed":true}})", "u1", "h").ok());
   EXPECT_FALSE(parseAdmissionReview("not json", "u1", "h").ok());
 }
 
@@ -91,11 +97,11 @@ TEST(WebhookReview, PatchIsDecoded) {
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->patch.has_value());
   EXPECT_EQ(r->patch->as_array().size(), 1u);
-  EXPECT_FALSE(parseAdmissionReview(
-                   R"({"response":{"uid":"u","allowed":true,"patchType":"Merge","patch":")" +
-                       patch + "\"}}",
-                   "u", "h")
-                   .ok());
+  EXPECT_FALSE(
+      parseAdmissionReview(
+          R"({"response":{"uid":"u","allowed":true,"patchType":"Merge","patch":")" + patch + "\"}}",
+          "u", "h")
+          .ok());
 }
 
 TEST(WebhookReview, RequestCarriesUpstreamFields) {
