@@ -25,6 +25,7 @@
 #include "apiserver/http/pki.h"
 #include "apiserver/pod_streaming.h"
 #include "apiserver/quota_access.h"
+#include "apiserver/webhook_source.h"
 #include "apiserver/http/server.h"
 #include "apiserver/identity_api.h"
 #include "apiserver/observability.h"
@@ -172,8 +173,10 @@ core::Status ApiServer::start() {
       state_->admission.add(std::make_unique<authz::EscalationPlugin>(*authorizer, *rbac));
   }
   state_->admission.add(std::make_unique<authz::NodeRestrictionPlugin>());
-  // Last in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+  // Keep these last, in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
   // ResourceQuota (which charges the quota, so it must see the final object).
+  state_->admission.add(
+      admission::newAdmissionWebhooks(newRegistryWebhookSource(*state_->registry)));
   state_->admission.add(admission::newResourceQuota(newRegistryQuotaAccess(*state_->registry)));
   state_->crds->start();
 

@@ -118,7 +118,7 @@ HttpConnection::~HttpConnection() {
 
 core::Result<std::unique_ptr<HttpConnection>> HttpConnection::open(
     std::shared_ptr<TlsContext> tls, const std::string& host, int port,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, const std::string& serverName) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
@@ -166,17 +166,18 @@ core::Result<std::unique_ptr<HttpConnection>> HttpConnection::open(
   SSL* ssl = SSL_new(c->tls_->ctx);
   c->ssl_ = ssl;
   SSL_set_fd(ssl, c->fd_);
+  const std::string& name = serverName.empty() ? host : serverName;
   in6_addr ip6;
   in_addr ip4;
   bool isIp =
-      inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
-  if (!isIp) SSL_set_tlsext_host_name(ssl, host.c_str());
+      inet_pton(AF_INET, name.c_str(), &ip4) == 1 || inet_pton(AF_INET6, name.c_str(), &ip6) == 1;
+  if (!isIp) SSL_set_tlsext_host_name(ssl, name.c_str());
   if (c->tls_->verify) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     if (isIp) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+      X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
     } else {
-      X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+      X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
     }
   }
   if (SSL_connect(ssl) != 1) {

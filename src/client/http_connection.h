@@ -50,10 +50,13 @@ class HttpConnection {
   ~HttpConnection();
   // Opens TCP (IPv4/IPv6 literal or name) and completes the TLS handshake, verifying the
   // server's certificate against `host` unless the context skips verification. A null `tls`
-  // means plain HTTP (registries whose endpoint says http://).
+  // means plain HTTP (registries whose endpoint says http://). `serverName`, when given, is the
+  // name sent (SNI) and verified instead of `host` (an admission webhook's Service is dialled
+  // at an endpoint address but presents a certificate for <service>.<namespace>.svc).
   static core::Result<std::unique_ptr<HttpConnection>> open(std::shared_ptr<TlsContext> tls,
                                                             const std::string& host, int port,
-                                                            std::chrono::milliseconds timeout);
+                                                            std::chrono::milliseconds timeout,
+                                                            const std::string& serverName = "");
 
   // Sends a whole request; the head must include Host and Content-Length if there is a body.
   core::Status send(std::string_view data);

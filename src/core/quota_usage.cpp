@@ -23,9 +23,13 @@ std::string countName(std::string_view group, std::string_view resource) {
 }
 
 bool isLegacyCounted(std::string_view resource) {
-  static const std::set<std::string_view> kLegacy = {
-      "pods",    "services",   "configmaps", "secrets", "persistentvolumeclaims",
-      "replicationcontrollers", "resourcequotas"};
+  static const std::set<std::string_view> kLegacy = {"pods",
+                                                     "services",
+                                                     "configmaps",
+                                                     "secrets",
+                                                     "persistentvolumeclaims",
+                                                     "replicationcontrollers",
+                                                     "resourcequotas"};
   return kLegacy.count(resource) > 0;
 }
 
@@ -269,8 +273,8 @@ ResourceList usage(std::string_view group, std::string_view resource, const json
       if (alloc && alloc->is_bool() && !alloc->as_bool()) {
         nPorts = 0;  // only ports with an explicit nodePort then take one
         for (size_t i = 0; ports && i < ports->size(); ++i) {
-          auto* np = (*ports)[i].is_object() ? (*ports)[i].as_object().if_contains("nodePort")
-                                             : nullptr;
+          auto* np =
+              (*ports)[i].is_object() ? (*ports)[i].as_object().if_contains("nodePort") : nullptr;
           if (np && np->is_number() && np->to_number<int64_t>() != 0) ++nPorts;
         }
       }
@@ -303,11 +307,17 @@ bool chargesOnUpdate(std::string_view group, std::string_view resource) {
 
 std::vector<std::string> matchingResources(std::string_view group, std::string_view resource,
                                            const std::vector<std::string>& hard) {
-  static const std::set<std::string_view> kPod = {
-      "pods",          "count/pods",      "cpu",
-      "memory",        "ephemeral-storage", "requests.cpu",
-      "requests.memory", "requests.ephemeral-storage", "limits.cpu",
-      "limits.memory", "limits.ephemeral-storage"};
+  static const std::set<std::string_view> kPod = {"pods",
+                                                  "count/pods",
+                                                  "cpu",
+                                                  "memory",
+                                                  "ephemeral-storage",
+                                                  "requests.cpu",
+                                                  "requests.memory",
+                                                  "requests.ephemeral-storage",
+                                                  "limits.cpu",
+                                                  "limits.memory",
+                                                  "limits.ephemeral-storage"};
   std::string count = countName(group, resource);
   std::vector<std::string> out;
   for (const auto& h : hard) {
@@ -349,9 +359,8 @@ bool quotaMatches(const json::object& quota, std::string_view group, std::string
 std::string missingConstraints(std::string_view group, std::string_view resource,
                                const json::object& obj, const std::vector<std::string>& required) {
   if (!isPods(group, resource)) return "";
-  static const std::set<std::string> kValidated = {"cpu",          "memory",
-                                                   "requests.cpu", "requests.memory",
-                                                   "limits.cpu",   "limits.memory"};
+  static const std::set<std::string> kValidated = {
+      "cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"};
   std::set<std::string> needed;
   for (const auto& r : required) {
     if (kValidated.count(r)) needed.insert(r);

@@ -39,11 +39,12 @@ TEST(QuotaUsage, ServicesCountNodePortsAndLoadBalancers) {
 }
 
 TEST(QuotaUsage, ClaimsChargeStoragePerClass) {
-  EXPECT_EQ(usageOf("", "persistentvolumeclaims",
-                    R"({"spec":{"storageClassName":"gold","resources":{"requests":{"storage":"1Gi"}}}})"),
-            "count/persistentvolumeclaims=1,gold.storageclass.storage.k8s.io/"
-            "persistentvolumeclaims=1,gold.storageclass.storage.k8s.io/requests.storage=1Gi,"
-            "persistentvolumeclaims=1,requests.storage=1Gi");
+  EXPECT_EQ(
+      usageOf("", "persistentvolumeclaims",
+              R"({"spec":{"storageClassName":"gold","resources":{"requests":{"storage":"1Gi"}}}})"),
+      "count/persistentvolumeclaims=1,gold.storageclass.storage.k8s.io/"
+      "persistentvolumeclaims=1,gold.storageclass.storage.k8s.io/requests.storage=1Gi,"
+      "persistentvolumeclaims=1,requests.storage=1Gi");
 }
 
 TEST(QuotaUsage, ScopesApplyToPodsOnly) {
@@ -85,8 +86,8 @@ TEST(QuotaUsage, PodConstraintsNameMissingValuesPerContainer) {
 }
 
 TEST(QuotaUsage, MatchingResourcesPerKind) {
-  std::vector<std::string> hard = {"configmaps", "count/configmaps", "pods", "requests.cpu",
-                                   "services.nodeports", "count/deployments.apps"};
+  std::vector<std::string> hard = {"configmaps",   "count/configmaps",   "pods",
+                                   "requests.cpu", "services.nodeports", "count/deployments.apps"};
   EXPECT_EQ(matchingResources("", "configmaps", hard),
             (std::vector<std::string>{"configmaps", "count/configmaps"}));
   EXPECT_EQ(matchingResources("", "pods", hard),

@@ -25,6 +25,9 @@ if obj.get("kind") == "Job":
         for k in list(tl):
             if "controller-uid" in k or k in ("job-name", "batch.kubernetes.io/job-name"):
                 tl.pop(k)
+if obj.get("kind") == "ResourceQuota":
+    # status.used is recounted by the resource quota controller from what each namespace holds.
+    obj.pop("status", None)
 # Status written by controllers (e.g. a PodDisruptionBudget's conditions) carries their clock.
 for c in (obj.get("status") or {}).get("conditions", []) or []:
     if isinstance(c, dict):

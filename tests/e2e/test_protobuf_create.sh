@@ -82,6 +82,8 @@ expect_eq "hpa: protobuf object equals its JSON twin" "$b" "$a"
 expect_out "hpa v2 view has the CPU metric" '80' \
   k -n pb get hpa.v2.autoscaling bootcamp -o jsonpath='{.spec.metrics[0].resource.target.averageUtilization}'
 
+# The quota q1 above would require cpu and memory on the pods below (ResourceQuota admission).
+k -n pb delete resourcequota q1 >/dev/null
 # drain: cordon, then evict (policy/v1 Eviction, protobuf) or delete (DeleteOptions, protobuf).
 cat >"$WORK/node.json" <<'JSON'
 {"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1","labels":{"kubernetes.io/hostname":"node-1"}}}

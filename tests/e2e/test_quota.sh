@@ -74,6 +74,20 @@ expect_err "a second best-effort pod exceeds the scoped quota" 'exceeded quota: 
   bash -c "$(declare -f be); be b2 | $KUBECTL create -n qc -f -"
 expect_ok "a burstable pod is outside the BestEffort scope" bash -c "$(declare -f pod); pod p3 100m | $KUBECTL create -n qc -f -"
 
+echo "== services and count/<resource>.<group>"
+k create namespace qs >/dev/null
+k create quota svc -n qs --hard=services.nodeports=1,count/deployments.apps=1 >/dev/null
+wait_for "service quota observed" used_is svc qs count/deployments\\.apps 0
+expect_ok "a NodePort service takes the one node port" k create service nodeport np1 -n qs --tcp=80:80
+expect_err "a second one exceeds services.nodeports" \
+  'exceeded quota: svc, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1' \
+  k create service nodeport np2 -n qs --tcp=80:80
+expect_ok "a ClusterIP service takes none" k create service clusterip c1 -n qs --tcp=80:80
+expect_ok "one deployment" k create deployment d1 -n qs --image=busybox
+expect_err "a second deployment exceeds count/deployments.apps" \
+  'exceeded quota: svc, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1' \
+  k create deployment d2 -n qs --image=busybox
+
 echo "== dry run does not charge"
 k delete configmap c4 -n qa >/dev/null
 wait_for "quota given back again" used_is q qa configmaps 1

@@ -44,7 +44,8 @@ class ResourceQuotaPlugin : public Plugin {
     if (!a.subresource.empty() || !a.object || !a.resource->namespaced || a.ns.empty()) return {};
     const std::string& group = a.resource->group;
     const std::string& plural = a.resource->plural;
-    if (a.operation == Operation::kUpdate && !core::quota::chargesOnUpdate(group, plural)) return {};
+    if (a.operation == Operation::kUpdate && !core::quota::chargesOnUpdate(group, plural))
+      return {};
     if (a.operation != Operation::kCreate && a.operation != Operation::kUpdate) return {};
     ResourceList delta = core::quota::usage(group, plural, *a.object);
     if (a.operation == Operation::kUpdate && a.oldObject) {
@@ -74,8 +75,10 @@ class ResourceQuotaPlugin : public Plugin {
         if (st.ok()) continue;
         if (!st.isConflict()) return st;
         auto fresh = access_->get(a.ns, nameOf(q));
-        if (fresh.ok()) failed.push_back(std::move(*fresh));
-        else if (!fresh.status().isNotFound()) return fresh.status();
+        if (fresh.ok())
+          failed.push_back(std::move(*fresh));
+        else if (!fresh.status().isNotFound())
+          return fresh.status();
       }
       if (failed.empty()) return {};
       pending = std::move(failed);
@@ -118,8 +121,8 @@ class ResourceQuotaPlugin : public Plugin {
       }
       if (!exceeded.empty()) {
         return forbidden(
-            a, "exceeded quota: " + qname +
-                   ", requested: " + core::quota::prettyPrint(core::quota::mask(requested, exceeded)) +
+            a, "exceeded quota: " + qname + ", requested: " +
+                   core::quota::prettyPrint(core::quota::mask(requested, exceeded)) +
                    ", used: " + core::quota::prettyPrint(core::quota::mask(used, exceeded)) +
                    ", limited: " + core::quota::prettyPrint(core::quota::mask(hard, exceeded)));
       }

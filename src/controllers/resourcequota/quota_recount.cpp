@@ -45,7 +45,8 @@ core::quota::ResourceList recount(
   core::quota::ResourceList used;
   for (const auto& name : hardNames) used[name] = core::Quantity();
   for (const auto& [gr, items] : objects) {
-    std::vector<std::string> names = core::quota::matchingResources(gr.group, gr.resource, hardNames);
+    std::vector<std::string> names =
+        core::quota::matchingResources(gr.group, gr.resource, hardNames);
     for (const auto& obj : items) {
       if (!core::quota::quotaMatches(quota, gr.group, gr.resource, obj)) continue;
       auto u = core::quota::mask(core::quota::usage(gr.group, gr.resource, obj), names);

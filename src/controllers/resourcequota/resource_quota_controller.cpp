@@ -50,12 +50,11 @@ class ResourceQuotaController : public Controller {
                  [this](const std::string& k) { return sync(k); }),
         workerCount_(ctx.workers),
         period_(durationFlag(ctx.flags, "resource-quota-sync-period", std::chrono::minutes(5))) {
-    quotas_.addEventHandler(
-        {[this](const ObjectPtr& q) { workers_.enqueue(keyOf(*q)); },
-         [this](const ObjectPtr&, const ObjectPtr& q) {
-           if (statusStale(asObject(*q))) workers_.enqueue(keyOf(*q));
-         },
-         nullptr});
+    quotas_.addEventHandler({[this](const ObjectPtr& q) { workers_.enqueue(keyOf(*q)); },
+                             [this](const ObjectPtr&, const ObjectPtr& q) {
+                               if (statusStale(asObject(*q))) workers_.enqueue(keyOf(*q));
+                             },
+                             nullptr});
     // Replenishment: what frees quota. Creates need no recount (admission charged them).
     for (const char* r : {"pods", "services", "configmaps", "secrets", "persistentvolumeclaims"}) {
       GroupResource gr{"", r};
@@ -131,8 +130,8 @@ class ResourceQuotaController : public Controller {
     if (!status.is_object()) status = json::object();
     status.as_object()["hard"] = hardJson;
 
-    auto hard = core::quota::parseResourceList(hardJson.is_object() ? &hardJson.as_object()
-                                                                     : nullptr);
+    auto hard =
+        core::quota::parseResourceList(hardJson.is_object() ? &hardJson.as_object() : nullptr);
     std::vector<std::pair<GroupResource, std::vector<json::object>>> objects;
     for (const auto& gr : resourcequota::trackedResources(core::quota::names(hard))) {
       auto r = resolve(gr);

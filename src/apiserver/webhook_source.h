@@ -1,0 +1,18 @@
+#pragma once
+// The admission webhook plugin's view of the cluster (admission::WebhookSource) over the
+// registry: webhook configurations and namespaces from the watch cache (a configuration
+// created a moment ago may be missed by a request racing it, as with upstream's informer), and
+// a Service's endpoint from its EndpointSlices (kubernetes.io/service-name label) or, failing
+// that, its Endpoints.
+//
+// Thread-safety: as Registry's (any thread).
+#include <memory>
+
+#include "apiserver/admission/webhook.h"
+#include "apiserver/registry.h"
+
+namespace berth::apiserver {
+
+std::shared_ptr<admission::WebhookSource> newRegistryWebhookSource(Registry& registry);
+
+}  // namespace berth::apiserver

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Admission webhooks end to end with the real kubectl and an HTTPS webhook server this test
+# runs on 127.0.0.1 with a CA it makes: a mutating webhook adds a label (namespaceSelector
+# respected), a validating one denies with its message and code, a webhook reached through a
+# Service (EndpointSlice address, certificate for <svc>.<ns>.svc), the AdmissionReview fields,
+# failurePolicy Ignore and Fail with the webhook down, dry run and sideEffects.
+source "$(dirname "$0")/lib.sh"
+
+# The CA and a serving certificate for 127.0.0.1 and hook.webhooks.svc.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 \
+  -subj "/CN=webhook-test-ca" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.csr" \
+  -subj "/CN=hook.webhooks.svc" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1,DNS:hook.webhooks.svc\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+  -out "$WORK/tls.crt" -days 1 -extfile "$WORK/san.ext" >/dev/null 2>&1
+CA=$(base64 -w0 "$WORK/ca.crt")
+
+python3 "$E2E_DIR/fixtures/admission_webhook_server.py" "$WORK/tls.crt" "$WORK/tls.key" \
+  "$WORK/hook.port" "$WORK/hook.log" &
+HOOK_PID=$!
+for _ in $(seq 1 50); do [ -f "$WORK/hook.port" ] && break; sleep 0.1; done
+HOOK_PORT=$(cat "$WORK/hook.port")
+DEAD_PORT=$(free_port)  # nothing listens here
+start_server || exit 1
+
+webhook_config() {  # KIND NAME PATH-OR-CLIENTCONFIG RESOURCE FAILURE-POLICY [EXTRA]
+  local cc=$3
+  [[ $cc == /* ]] && cc="{\"url\":\"https://127.0.0.1:$HOOK_PORT$3\",\"caBundle\":\"$CA\"}"
+  cat <<JSON
+{"apiVersion":"admissionregistration.k8s.io/v1","kind":"$1","metadata":{"name":"$2"},
+ "webhooks":[{"name":"$2","clientConfig":$cc,
+   "rules":[{"operations":["CREATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":["$4"]}],
+   "failurePolicy":"$5","sideEffects":"None","admissionReviewVersions":["v1"],
+   "timeoutSeconds":3${6:-}}]}
+JSON
+}
+
+echo "== mutating"
+k create namespace wh >/dev/null && k label namespace wh webhooks=on >/dev/null
+k create namespace plain >/dev/null
+webhook_config MutatingWebhookConfiguration label.example.com /mutate configmaps Fail \
+  ',"namespaceSelector":{"matchLabels":{"webhooks":"on"}}' | k create -f - >/dev/null
+sleep 0.3
+expect_ok "create in a selected namespace" k create configmap m1 -n wh
+expect_eq "the webhook's label is on the stored object" yes \
+  "$(k get configmap m1 -n wh -o jsonpath='{.metadata.labels.mutated}')"
+k create configmap m2 -n plain >/dev/null
+expect_eq "a namespace outside namespaceSelector is not sent" "" \
+  "$(k get configmap m2 -n plain -o jsonpath='{.metadata.labels.mutated}')"
+last=$(grep '"/mutate' "$WORK/hook.log" | tail -1)
+expect_out "AdmissionReview request fields" '^CREATE v1 ConfigMap configmaps wh m1 system:admin True False$' \
+  python3 -c "import json,sys; r=json.loads(sys.argv[1])['request']; print(r['operation'], r['kind']['version'], r['kind']['kind'], r['resource']['resource'], r['namespace'], r['name'], r['userInfo']['username'], len(r['uid'])==36, r['dryRun'])" "$last"
+
+echo "== validating"
+webhook_config ValidatingWebhookConfiguration deny.example.com /validate configmaps Fail \
+  | k create -f - >/dev/null
+sleep 0.3
+expect_err "a denied create carries the webhook's message" \
+  'admission webhook "deny.example.com" denied the request: the name bad1 is not allowed$' \
+  k create configmap bad1 -n plain
+expect_err "and the webhook's code" 'POST https://.*/configmaps.* 403 Forbidden' \
+  k create configmap bad1 -n plain -v=6
+expect_ok "an allowed create passes both webhooks" k create configmap good1 -n wh
+expect_err "kubectl apply is denied too" 'denied the request: the name bad2 is not allowed' \
+  bash -c "$KUBECTL create configmap bad2 -n wh --dry-run=client -o yaml | $KUBECTL apply -f -"
+
+echo "== by service"
+k create namespace webhooks >/dev/null
+k create -f - >/dev/null <<JSON
+{"apiVersion":"v1","kind":"Service","metadata":{"name":"hook","namespace":"webhooks"},
+ "spec":{"ports":[{"name":"https","port":443,"targetPort":$HOOK_PORT}]}}
+JSON
+k create -f - >/dev/null <<JSON
+{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+ "metadata":{"name":"hook-1","namespace":"webhooks","labels":{"kubernetes.io/service-name":"hook"}},
+ "addressType":"IPv4","endpoints":[{"addresses":["127.0.0.1"],"conditions":{"ready":true}}],
+ "ports":[{"name":"https","port":$HOOK_PORT,"protocol":"TCP"}]}
+JSON
+webhook_config ValidatingWebhookConfiguration svc.example.com \
+  "{\"service\":{\"namespace\":\"webhooks\",\"name\":\"hook\",\"path\":\"/validate2\"},\"caBundle\":\"$CA\"}" \
+  secrets Fail | k create -f - >/dev/null
+sleep 0.3
+expect_err "a webhook reached through its Service denies" \
+  'admission webhook "svc.example.com" denied the request: denied via service$' \
+  k create secret generic s1 -n plain --from-literal=a=b
+expect_err "with code 400 when the webhook gives none" 'POST https://.*/secrets.* 400 Bad Request' \
+  k create secret generic s1 -n plain --from-literal=a=b -v=6
+expect_out "its warning reaches kubectl" 'Warning: the service webhook was here' \
+  bash -c "$KUBECTL create secret generic s1 -n plain --from-literal=a=b 2>&1; true"
+
+echo "== failure policy"
+webhook_config ValidatingWebhookConfiguration down.example.com "{\"url\":\"https://127.0.0.1:$DEAD_PORT/x\",\"caBundle\":\"$CA\"}" \
+  serviceaccounts Ignore | k create -f - >/dev/null
+sleep 0.3
+expect_ok "Ignore lets requests through when the webhook is down" k create serviceaccount sa1 -n plain
+k patch validatingwebhookconfiguration down.example.com --type=json \
+  -p '[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"}]' >/dev/null
+sleep 0.3
+expect_err "Fail rejects them" 'Internal error occurred: failed calling webhook "down.example.com"' \
+  k create serviceaccount sa2 -n plain
+webhook_config ValidatingWebhookConfiguration wrongca.example.com \
+  "{\"url\":\"https://127.0.0.1:$HOOK_PORT/validate\"}" pods Fail | k create -f - >/dev/null
+sleep 0.3
+expect_err "a certificate the caBundle does not vouch for is a failed call" \
+  'failed calling webhook "wrongca.example.com"' \
+  k run p1 -n plain --image=busybox --restart=Never
+
+echo "== dry run"
+expect_out "a server dry run goes through the mutating webhook" '^yes$' \
+  k create configmap d1 -n wh --dry-run=server -o 'jsonpath={.metadata.labels.mutated}'
+last=$(grep '"/mutate' "$WORK/hook.log" | tail -1)
+expect_out "and the review says dryRun" '^d1 True$' \
+  python3 -c "import json,sys; r=json.loads(sys.argv[1])['request']; print(r['name'], r['dryRun'])" "$last"
+expect_err "nothing was stored" 'NotFound' k get configmap d1 -n wh
+k delete validatingwebhookconfiguration deny.example.com down.example.com wrongca.example.com svc.example.com >/dev/null
+k delete mutatingwebhookconfiguration label.example.com >/dev/null
+sleep 0.3
+expect_ok "with the configurations gone, writes pass" k create configmap bad3 -n plain
+
+kill "$HOOK_PID" 2>/dev/null
+finish
