@@ -191,4 +191,41 @@ expect_out "coredns_dns_responses_total counts NXDOMAIN" \
 
 kill "$DNS_PID"
 wait "$DNS_PID" 2>/dev/null
+
+# ---- the node agent runs the same server on its pod gateway and publishes kube-dns-<node>
+# (no pods: the gateway address is put on lo here, as the bridge would carry it).
+"$BERTH" agent --kubeconfig "$KUBECONFIG" --node-name dns-node --data-dir "$WORK/agent" \
+  --busybox-images --kubelet-port 0 >>"$WORK/agent.log" 2>&1 &
+AGENT_PID=$!
+slice_addr() {
+  k get endpointslice -n kube-system kube-dns-dns-node \
+    -o jsonpath='{.endpoints[0].addresses[0]} {.endpoints[0].nodeName} {.metadata.labels.kubernetes\.io/service-name}' 2>/dev/null
+}
+gw=""
+for _ in $(seq 1 150); do
+  cidr=$(k get node dns-node -o jsonpath='{.spec.podCIDR}' 2>/dev/null)
+  want=$(python3 -c "import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1])[1])" "${cidr:-10.244.0.0/24}")
+  read -r gw node svc <<<"$(slice_addr)"
+  [ -n "$cidr" ] && [ "$gw" == "$want" ] && break
+  sleep 0.1
+done
+expect_eq "the agent's EndpointSlice: its pod gateway, its node, Service kube-dns" \
+  "$want dns-node kube-dns" "$(slice_addr)"
+ip addr add "$gw/32" dev lo
+ok=""
+for _ in $(seq 1 30); do
+  python3 - "$gw" "$FOO_IP" <<'EOF2' && { ok=1; break; }
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 9, 0x0100, 1, 0, 0, 0) + b"\2db\3bar\3svc\7cluster\5local\0\0\1\0\1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+s.sendto(q, (sys.argv[1], 53)); m = s.recv(4096)
+sys.exit(0 if m[3] & 0xF == 0 and struct.unpack(">H", m[6:8])[0] == 2 else 1)
+EOF2
+  sleep 0.1
+done
+expect_eq "the agent's DNS answers on the gateway's port 53" "1" "$ok"
+kill "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+expect_err "the agent removes its EndpointSlice when it stops" "NotFound|not found" \
+  k get endpointslice -n kube-system kube-dns-dns-node
 finish
