@@ -9,16 +9,14 @@ if [ -z "${BERTH_DNS_NETNS:-}" ]; then
   [ "$(id -u)" == 0 ] || { echo "test_dns: needs root (network namespace)" >&2; exit 1; }
   NS=berth-test-dns-$RANDOM$RANDOM
   ip netns add "$NS" || exit 1
+  trap 'ip netns del "$NS" 2>/dev/null; rm -rf "/etc/netns/$NS"' EXIT
   mkdir -p "/etc/netns/$NS"
   # A pod in namespace bar, as the kubelet writes its resolv.conf (network::clusterResolvConf).
   printf 'search bar.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5\n' \
     >"/etc/netns/$NS/resolv.conf"
   ip netns exec "$NS" ip link set lo up
   BERTH_DNS_NETNS=$NS ip netns exec "$NS" bash "$0" "$@"
-  rc=$?
-  ip netns del "$NS"
-  rm -rf "/etc/netns/$NS"
-  exit $rc
+  exit $?
 fi
 
 source "$(dirname "$0")/lib.sh"
