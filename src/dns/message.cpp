@@ -201,7 +201,7 @@ class Writer {
             return {};
           }
         }
-        if (out_.size() < 0x4000) names_.emplace_back(std::string(suffix), out_.size());
+        if (out_.size() < 0x4000) names_.emplace_back(suffix, out_.size());
       }
       size_t dot = name.find('.', start);
       if (dot == std::string_view::npos) dot = name.size();
@@ -224,7 +224,8 @@ class Writer {
 
  private:
   std::string out_;
-  std::vector<std::pair<std::string, size_t>> names_;  // suffix → offset
+  // Suffix → offset. The views point into the Message being encoded, which outlives the Writer.
+  std::vector<std::pair<std::string_view, size_t>> names_;
 };
 
 core::Status writeRData(Writer& w, const RData& data) {

@@ -82,14 +82,15 @@ long long intField(const json::object& o, std::string_view key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
-// SRV weights as CoreDNS: 100 split evenly over the records of one name.
+// SRV weights as CoreDNS: 100 split evenly over the SRV records of one name (all records of a
+// node share its name).
 void spreadWeights(std::vector<ResourceRecord>& records) {
-  std::map<std::string, int> perName;
-  for (const auto& rr : records)
-    if (rr.rtype == type::kSRV) ++perName[rr.name];
+  int srvs = 0;
+  for (const auto& rr : records) srvs += rr.rtype == type::kSRV;
+  if (srvs == 0) return;
   for (auto& rr : records)
     if (auto* srv = std::get_if<SrvData>(&rr.data))
-      srv->weight = static_cast<uint16_t>(std::max(1, 100 / perName[rr.name]));
+      srv->weight = static_cast<uint16_t>(std::max(1, 100 / srvs));
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ core::Status PodManager::ensureSandbox(PodRecord& rec) {
   if (rec.hostNetwork && dnsPolicy != "ClusterFirstWithHostNet") clusterFirst = false;
   if (clusterFirst) {
     writeText(rec.dir + "/resolv.conf",
-              network::clusterResolvConf(rec.ns, o_.clusterDns, o_.clusterDomain));
+              network::clusterResolvConf(rec.ns, o_.clusterDns, o_.clusterDomain,
+                                         network::resolvConfSearch("/etc/resolv.conf")));
   } else {
     fs::copy_file("/etc/resolv.conf", rec.dir + "/resolv.conf",
                   fs::copy_options::overwrite_existing, ec);

@@ -4,8 +4,11 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "kubelet/runtime/process.h"
 
@@ -141,9 +144,39 @@ bool inHostNetworkNamespace() {
 }
 
 std::string clusterResolvConf(const std::string& podNamespace, const std::string& dnsIp,
-                              const std::string& clusterDomain) {
-  return "search " + podNamespace + ".svc." + clusterDomain + " svc." + clusterDomain + " " +
-         clusterDomain + "\nnameserver " + dnsIp + "\noptions ndots:5\n";
+                              const std::string& clusterDomain,
+                              const std::vector<std::string>& hostSearch) {
+  std::vector<std::string> search = {podNamespace + ".svc." + clusterDomain,
+                                     "svc." + clusterDomain, clusterDomain};
+  for (const auto& d : hostSearch)
+    if (std::find(search.begin(), search.end(), d) == search.end()) search.push_back(d);
+  std::string line = "search";
+  size_t kept = 0;
+  for (const auto& d : search) {
+    // Upstream's limits (MaxDNSSearchPaths 32, MaxDNSSearchListChars 2048): drop the rest.
+    if (kept == 32 || line.size() + 1 + d.size() - 7 > 2048) break;
+    line += " " + d;
+    ++kept;
+  }
+  return line + "\nnameserver " + dnsIp + "\noptions ndots:5\n";
+}
+
+std::vector<std::string> resolvConfSearch(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> search;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string key, d;
+    if (!(words >> key) || key != "search") continue;
+    search.clear();
+    while (words >> d) {
+      if (d == ".") continue;
+      if (d.back() == '.') d.pop_back();
+      search.push_back(d);
+    }
+  }
+  return search;
 }
 
 std::string podHostsFile(const std::string& ip, const std::string& hostname) {

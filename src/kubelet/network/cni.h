@@ -73,9 +73,14 @@ class Cni {
 // told to.
 bool inHostNetworkNamespace();
 
-// /etc/resolv.conf of a pod with dnsPolicy ClusterFirst, as the kubelet writes it.
+// /etc/resolv.conf of a pod with dnsPolicy ClusterFirst, as the kubelet writes it: the cluster
+// search list, then the node's own search domains (duplicates dropped, at most 32 domains and
+// 2048 characters, as upstream's formDNSSearchFitsLimits), the cluster DNS and ndots:5.
 std::string clusterResolvConf(const std::string& podNamespace, const std::string& dnsIp,
-                              const std::string& clusterDomain);
+                              const std::string& clusterDomain,
+                              const std::vector<std::string>& hostSearch = {});
+// The search domains of a resolv.conf (its last "search" line, "." and trailing dots dropped).
+std::vector<std::string> resolvConfSearch(const std::string& path);
 // /etc/hosts of a pod: the kubelet's managed header plus "<ip>\t<hostname>".
 std::string podHostsFile(const std::string& ip, const std::string& hostname);
 

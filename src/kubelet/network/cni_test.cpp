@@ -1,6 +1,7 @@
 #include "kubelet/network/cni.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -42,6 +43,23 @@ TEST(Cni, ResolvConfAndHostsAsTheKubeletWritesThem) {
   EXPECT_EQ(clusterResolvConf("shop", "10.96.0.10", "cluster.local"),
             "search shop.svc.cluster.local svc.cluster.local cluster.local\n"
             "nameserver 10.96.0.10\noptions ndots:5\n");
+  // The node's search domains follow the cluster's, without repeats.
+  EXPECT_EQ(clusterResolvConf("shop", "10.96.0.10", "cluster.local",
+                              {"corp.example", "cluster.local", "lab.example"}),
+            "search shop.svc.cluster.local svc.cluster.local cluster.local corp.example "
+            "lab.example\nnameserver 10.96.0.10\noptions ndots:5\n");
+  std::vector<std::string> many(40, "");
+  for (size_t i = 0; i < many.size(); ++i) many[i] = "d" + std::to_string(i) + ".example";
+  auto limited = clusterResolvConf("shop", "10.96.0.10", "cluster.local", many);
+  EXPECT_NE(limited.find(" d28.example\n"), std::string::npos);  // 3 + 29 = 32 domains
+  EXPECT_EQ(limited.find("d29.example"), std::string::npos);
+  char path[] = "/tmp/berth-resolv-XXXXXX";
+  int fd = ::mkstemp(path);
+  std::string conf = "search old.example\nnameserver 10.0.0.2\nsearch a.example b.example. .\n";
+  ASSERT_EQ(::write(fd, conf.data(), conf.size()), static_cast<ssize_t>(conf.size()));
+  ::close(fd);
+  EXPECT_EQ(resolvConfSearch(path), (std::vector<std::string>{"a.example", "b.example"}));
+  ::unlink(path);
   auto hosts = podHostsFile("10.244.0.9", "web-0");
   EXPECT_NE(hosts.find("# Kubernetes-managed hosts file."), std::string::npos);
   EXPECT_NE(hosts.find("127.0.0.1\tlocalhost\n"), std::string::npos);

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# DNS queries per second of `berth dns` on one core against a reference resolver (dnsmasq, also
+# single-threaded) answering the same local zone, with the same dnsperf load, in the same run.
+# Target (issue 10): >= 50,000 queries/s on one core; CoreDNS does about 17k per core.
+#
+#   BERTH=build/berth bash bench/dns_qps.sh [services=1000] [seconds=10]
+#
+# Everything stays on 127.0.0.1: a `berth server` (no agent) with N Services, `berth dns` pinned
+# to one core (taskset), dnsmasq pinned to the same core with the same names as a hosts file, and
+# dnsperf on the other core sending A queries for all the Service names plus a few NXDOMAINs.
+set -uo pipefail
+BERTH=${BERTH:?set BERTH to the berth binary}
+N=${1:-1000}
+SECONDS_PER_RUN=${2:-10}
+SERVER_CORE=${SERVER_CORE:-1}
+CLIENT_CORE=${CLIENT_CORE:-0}
+
+if ! command -v dnsperf >/dev/null || ! command -v dnsmasq >/dev/null; then
+  apt-get install -y -qq dnsperf dnsmasq-base >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq dnsperf dnsmasq-base >/dev/null; } ||
+    { echo "dns_qps: cannot install dnsperf and dnsmasq-base" >&2; exit 1; }
+fi
+
+WORK=$(mktemp -d /tmp/berth-dnsbench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+PORT=$(free_port)
+"$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-port "$PORT" \
+  --disable-agent >"$WORK/server.log" 2>&1 &
+PIDS+=($!)
+export KUBECONFIG=$WORK/data/admin.kubeconfig
+export HOME=$WORK
+for _ in $(seq 1 100); do
+  [ -f "$KUBECONFIG" ] && curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# N Services in namespace bench (ClusterIPs allocated by the server), POSTed by 8 threads.
+kubectl create namespace bench >/dev/null
+echo "creating $N Services..." >&2
+python3 - "$N" "$KUBECONFIG" <<'EOF' || { echo "cannot create Services" >&2; exit 1; }
+import http.client, json, re, ssl, sys, threading
+n, cfg = int(sys.argv[1]), open(sys.argv[2]).read()
+server = re.search(r"server: https://([^\s]+)", cfg).group(1)
+token = re.search(r"token: (\S+)", cfg).group(1)
+ctx = ssl._create_unverified_context()
+failed = []
+def worker(k):
+    c = http.client.HTTPSConnection(server, context=ctx)
+    for i in range(k, n, 8):
+        body = json.dumps({"apiVersion": "v1", "kind": "Service",
+                           "metadata": {"name": "svc-%d" % i, "namespace": "bench"},
+                           "spec": {"ports": [{"name": "http", "port": 80}]}})
+        c.request("POST", "/api/v1/namespaces/bench/services", body,
+                  {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        r = c.getresponse(); r.read()
+        if r.status != 201: failed.append(r.status)
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+sys.exit(1 if failed else 0)
+EOF
+kubectl get svc -n bench -o jsonpath='{range .items[*]}{.spec.clusterIP} {.metadata.name}.bench.svc.cluster.local{"\n"}{end}' \
+  >"$WORK/hosts"
+[ "$(wc -l <"$WORK/hosts")" -eq "$N" ] || { echo "expected $N Services" >&2; exit 1; }
+# The query load: every Service name (A), then a few unknown names (NXDOMAIN).
+{ awk '{print $2" A"}' "$WORK/hosts"; for i in $(seq 1 20); do echo "nope-$i.bench.svc.cluster.local A"; done; } \
+  >"$WORK/queries.txt"
+
+run_dnsperf() {  # port → queries/s
+  taskset -c "$CLIENT_CORE" dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries.txt" -l "$SECONDS_PER_RUN" \
+    -c 8 -q 200 >"$WORK/dnsperf-$1.log" 2>&1
+  awk '/Queries per second/ {print int($4)}' "$WORK/dnsperf-$1.log"
+}
+check_answers() {  # port: one known name must resolve before the run counts
+  python3 - "$1" "$(head -1 "$WORK/hosts" | cut -d' ' -f2)" <<'EOF'
+import socket, struct, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+q = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0\0\1\0\1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+for _ in range(50):
+    try:
+        s.sendto(q, ("127.0.0.1", port)); m = s.recv(4096)
+        if m[3] & 0xF == 0 and struct.unpack(">H", m[6:8])[0] == 1: sys.exit(0)
+    except socket.timeout: pass
+sys.exit(1)
+EOF
+}
+
+# berth dns on one core, one UDP worker.
+DNS_PORT=$(free_port)
+taskset -c "$SERVER_CORE" "$BERTH" dns --kubeconfig "$KUBECONFIG" --listen "127.0.0.1:$DNS_PORT" \
+  --metrics "" --udp-workers 1 --upstream 127.0.0.1:1 >"$WORK/dns.log" 2>&1 &
+PIDS+=($!)
+check_answers "$DNS_PORT" || { echo "berth dns does not answer"; cat "$WORK/dns.log"; exit 1; }
+BERTH_QPS=$(run_dnsperf "$DNS_PORT")
+
+# dnsmasq with the same names, on the same core, authoritative for nothing else.
+REF_PORT=$(free_port)
+taskset -c "$SERVER_CORE" dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-daemon \
+  --addn-hosts="$WORK/hosts" --listen-address=127.0.0.1 --bind-interfaces --port="$REF_PORT" \
+  --local=/cluster.local/ --cache-size=10000 --user=root --pid-file= >"$WORK/dnsmasq.log" 2>&1 &
+PIDS+=($!)
+check_answers "$REF_PORT" || { echo "dnsmasq does not answer"; cat "$WORK/dnsmasq.log"; exit 1; }
+REF_QPS=$(run_dnsperf "$REF_PORT")
+
+echo "services: $N, load: $(wc -l <"$WORK/queries.txt") names, ${SECONDS_PER_RUN}s per server, one core each"
+echo "berth dns: $BERTH_QPS queries/s ($(awk '/Queries lost/ {print $3, $4}' "$WORK/dnsperf-$DNS_PORT.log") lost)"
+echo "dnsmasq:   $REF_QPS queries/s ($(awk '/Queries lost/ {print $3, $4}' "$WORK/dnsperf-$REF_PORT.log") lost)"
+python3 -c "print('ratio berth/dnsmasq: %.2f' % ($BERTH_QPS / max(1, $REF_QPS)))"
