@@ -39,6 +39,10 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
       {"cluster-cidr", "CIDR of pod addresses; nodes get podCIDRs from it (default 10.244.0.0/16)",
        &cidr},
       {"node-cidr-mask-size", "Prefix length of each node's podCIDR (default 24)", nullptr},
+      {"root-ca-file", "CA bundle published as kube-root-ca.crt (default: the client's CA)",
+       nullptr},
+      {"cluster-signing-cert-file", "CA certificate that signs approved client CSRs", nullptr},
+      {"cluster-signing-key-file", "Private key of cluster-signing-cert-file", nullptr},
   };
   for (const Flag& f : kFlags) {
     std::string name = f.name;

@@ -157,6 +157,41 @@ expect_out "bootstrap token authenticates" 'system:bootstrap:abcdef' as_token ab
 expect_out "bootstrap token groups" 'system:bootstrappers:worker' as_token abcdef.0123456789abcdef auth whoami
 expect_err "wrong bootstrap secret is 401" 'Unauthorized' as_token abcdef.0123456789abcdee auth whoami
 
+echo "-- CertificateSigningRequests: kubectl certificate approve, the signer, node auto-approval"
+csr_for() {  # csr_for NAME SUBJECT SIGNER: a CSR object for a new key ($WORK/NAME.key)
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" \
+    -subj "$2" -out "$WORK/$1.csr" 2>/dev/null
+  cat <<EOF
+{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"$1"},
+ "spec":{"request":"$(base64 -w0 "$WORK/$1.csr")","signerName":"$3","usages":["digital signature","client auth"]}}
+EOF
+}
+csr_for carol "/CN=carol/O=devs" kubernetes.io/kube-apiserver-client | k create -f - >/dev/null
+expect_out "an unapproved CSR stays unsigned" '^$' k get csr carol -o jsonpath='{.status.certificate}'
+expect_out "kubectl certificate approve" 'approved' k certificate approve carol
+signed() { [ -n "$($KUBECTL get csr "$1" -o jsonpath='{.status.certificate}')" ]; }
+wait_for 10 signed carol && pass "the approved CSR is signed" || fail "the approved CSR is signed"
+k get csr carol -o jsonpath='{.status.certificate}' | base64 -d >"$WORK/carol.crt"
+expect_out "the signed certificate authenticates its subject" 'Groups +\[devs system:authenticated\]' \
+  "$KUBECTL" --kubeconfig /dev/null --server "$SERVER" --certificate-authority "$CA" \
+  --client-certificate "$WORK/carol.crt" --client-key "$WORK/carol.key" auth whoami
+csr_for bad "/CN=system:node:x/O=system:masters" kubernetes.io/kube-apiserver-client-kubelet | k create -f - >/dev/null
+k certificate approve bad >/dev/null
+failed() { $KUBECTL get csr bad -o jsonpath='{.status.conditions[*].type}' | grep -q Failed; }
+wait_for 10 failed && pass "a kubelet CSR outside the signer's rules fails" || fail "a kubelet CSR outside the signer's rules fails"
+csr_for node-n9 "/CN=system:node:n9/O=system:nodes" kubernetes.io/kube-apiserver-client-kubelet \
+  | as_token abcdef.0123456789abcdef create -f - >/dev/null
+wait_for 10 signed node-n9 && pass "a node CSR from a bootstrap token is approved and signed" \
+  || fail "a node CSR from a bootstrap token is approved and signed" "$(k get csr node-n9 -o yaml)"
+expect_out "the approval says AutoApproved" 'AutoApproved' k get csr node-n9 -o jsonpath='{.status.conditions[*].reason}'
+k get csr node-n9 -o jsonpath='{.status.certificate}' | base64 -d >"$WORK/n9.crt"
+expect_out "the node certificate is system:node:n9 in system:nodes" 'system:nodes' \
+  "$KUBECTL" --kubeconfig /dev/null --server "$SERVER" --certificate-authority "$CA" \
+  --client-certificate "$WORK/n9.crt" --client-key "$WORK/node-n9.key" auth whoami
+csr_for other "/CN=dave" kubernetes.io/kube-apiserver-client | k create -f - >/dev/null
+sleep 1
+expect_out "an ordinary client CSR is not auto-approved" '^$' k get csr other -o jsonpath='{.status.conditions}'
+
 echo "-- impersonation"
 expect_out "--as changes whoami" 'Username +alice' k auth whoami --as alice --as-group devs
 expect_out "--as-group and system:authenticated" 'Groups +\[devs system:authenticated\]' k auth whoami --as alice --as-group devs
