@@ -27,6 +27,7 @@ boost::json::object makeTable(const core::ResourceType& rt,
                               bool withColumns);
 
 struct ResourceRequest;
+struct OutputMedia;
 class PodStreamProxy;
 class IdentityApi;
 
@@ -75,6 +76,9 @@ class ApiHandler {
   void serveDeleteCollection(ResourceRequest& r);
   void serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t);
   void serveReview(http::Request& req, http::ResponseWriter& w, const core::ResourceType& rt);
+  // access_reviews.cpp: the authorization.k8s.io reviews, answered by authorizer_.
+  void serveAccessReview(http::Request& req, http::ResponseWriter& w, const RequestTarget& t,
+                         const OutputMedia& media);
 
   Registry& registry_;
   CacheSet& cache_;

@@ -45,6 +45,7 @@ constexpr std::array<GroupPackage, 18> kGroupPackages = {{
     {"scheduling.k8s.io", "k8s.io.api.scheduling."},
     {"policy", "k8s.io.api.policy."},
     {"rbac.authorization.k8s.io", "k8s.io.api.rbac."},
+    {"authorization.k8s.io", "k8s.io.api.authorization."},
     {"storage.k8s.io", "k8s.io.api.storage."},
     {"certificates.k8s.io", "k8s.io.api.certificates."},
     {"authentication.k8s.io", "k8s.io.api.authentication."},
