@@ -39,7 +39,15 @@ expect_out "private claim names the account's uid" "\"serviceaccount\": \\{\"nam
 expect_out "default expiry is one hour" '^3600$' $PY -c "import json,sys; c=json.loads(sys.argv[1]); print(c['exp']-c['iat'])" "$c"
 expect_out "token is kubectl's only credential" 'system:serviceaccount:team:default' as_token "$TOKEN" auth whoami
 expect_out "whoami lists the ServiceAccount groups" 'system:serviceaccounts:team' as_token "$TOKEN" auth whoami
-expect_ok "token reads pods" as_token "$TOKEN" -n team get pods
+# RBAC: a ServiceAccount may do nothing in its namespace until a binding grants it.
+expect_err "token alone is forbidden to list pods" \
+  'User "system:serviceaccount:team:default" cannot list resource "pods" in API group "" in the namespace "team"' \
+  as_token "$TOKEN" -n team get pods
+k -n team create rolebinding sa-view --clusterrole=view --serviceaccount=team:default >/dev/null
+wait_for 10 as_token "$TOKEN" -n team get pods && pass "with view bound the token reads pods" \
+  || fail "with view bound the token reads pods"
+expect_err "view does not write" 'cannot create resource "configmaps"' \
+  as_token "$TOKEN" -n team create configmap nope --from-literal=a=b
 expect_err "--duration under 10 minutes is invalid" 'may not specify a duration less than 10 minutes' k -n team create token default --duration 5m
 T2=$(k -n team create token default --duration 2h)
 expect_out "--duration sets exp" '^7200$' $PY -c "import json,sys; c=json.loads(sys.argv[1]); print(c['exp']-c['iat'])" "$(claims "$T2")"
@@ -206,7 +214,9 @@ out=$(curl -s --cacert "$CA" -H "Authorization: Bearer $ADMIN" -H "Impersonate-G
 expect_out "impersonating a group without a user is refused" '"code":500' echo "$out"
 
 echo "-- anonymous and bad credentials"
-expect_out "no credentials is 401 while no authorizer is configured" '"code":401' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
+expect_out "no credentials is system:anonymous, forbidden by RBAC" \
+  'User \\"system:anonymous\\" cannot list resource \\"namespaces\\"' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
+expect_out "anonymous may read /version (system:public-info-viewer)" '"gitVersion"' curl -s --cacert "$CA" "$SERVER/version"
 expect_out "garbage bearer token is 401" '"code":401' curl -s --cacert "$CA" -H "Authorization: Bearer $(head -c 300 /dev/urandom | base64 -w0)" "$SERVER/api/v1/namespaces"
 
 echo "-- component identities"
