@@ -140,7 +140,11 @@ bool IdentityApi::serveDiscovery(const http::Request& req, http::ResponseWriter&
   // Upstream serves both with a public cache lifetime of an hour; the JWKS as jwk-set+json.
   w.addHeader("Cache-Control", "public, max-age=3600");
   if (config) {
-    w.send(200, "application/json", json::serialize(serviceAccounts_->openidConfiguration()));
+    // The key set is served by this server, at the address the client reached it by.
+    std::string host = req.header("host");
+    std::string jwksUri = host.empty() ? "" : "https://" + host + "/openid/v1/jwks";
+    w.send(200, "application/json",
+           json::serialize(serviceAccounts_->openidConfiguration(jwksUri)));
   } else {
     w.send(200, "application/jwk-set+json", json::serialize(serviceAccounts_->keys().jwks()));
   }

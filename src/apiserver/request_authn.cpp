@@ -5,6 +5,7 @@
 
 #include "apiserver/api_handler.h"
 #include "apiserver/authn/service_account_token.h"
+#include "apiserver/authz/request_info.h"
 #include "apiserver/replies.h"
 
 namespace berth::apiserver {
@@ -48,19 +49,6 @@ std::string percentDecode(std::string_view s) {
     }
   }
   return out;
-}
-
-// Upstream's forbidden message for an impersonation check (responsewriters.forbiddenMessage).
-std::string forbiddenMessage(const authz::Attributes& a, const std::string& reason) {
-  std::string resource = a.resource;
-  if (!a.subresource.empty()) resource += "/" + a.subresource;
-  std::string qualified = a.apiGroup.empty() ? a.resource : a.resource + "." + a.apiGroup;
-  std::string msg = qualified + " \"" + a.name + "\" is forbidden: User \"" + a.user.name +
-                    "\" cannot " + a.verb + " resource \"" + resource + "\" in API group \"" +
-                    a.apiGroup + "\"" +
-                    (a.ns.empty() ? " at the cluster scope" : " in the namespace \"" + a.ns + "\"");
-  if (!reason.empty()) msg += ": " + reason;
-  return msg;
 }
 
 }  // namespace
@@ -135,8 +123,7 @@ bool ApiHandler::impersonate(http::Request& req, http::ResponseWriter& w) {
     for (const auto& a : checks) {
       auto verdict = authorizer_->authorize(a);
       if (!verdict.allowed()) {
-        sendStatus(w, core::Status::forbidden(forbiddenMessage(a, verdict.reason))
-                          .withDetails(a.name, a.apiGroup, a.resource));
+        sendStatus(w, authz::forbiddenStatus(a, verdict.reason));
         return false;
       }
     }

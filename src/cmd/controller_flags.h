@@ -46,6 +46,10 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
       {"cluster-cidr", "CIDR of pod addresses; nodes get podCIDRs from it (default 10.244.0.0/16)",
        &cidr},
       {"node-cidr-mask-size", "Prefix length of each node's podCIDR (default 24)", nullptr},
+      {"root-ca-file", "CA bundle published as kube-root-ca.crt (default: the client's CA)",
+       nullptr},
+      {"cluster-signing-cert-file", "CA certificate that signs approved client CSRs", nullptr},
+      {"cluster-signing-key-file", "Private key of cluster-signing-cert-file", nullptr},
       {"max-endpoints-per-slice", "Endpoints per EndpointSlice at most (default 100)", nullptr},
       {"service-lb-pool",
        "Addresses for LoadBalancer Services: CIDRs, addresses or first-last ranges, comma-separated "

@@ -39,7 +39,15 @@ expect_out "private claim names the account's uid" "\"serviceaccount\": \\{\"nam
 expect_out "default expiry is one hour" '^3600$' $PY -c "import json,sys; c=json.loads(sys.argv[1]); print(c['exp']-c['iat'])" "$c"
 expect_out "token is kubectl's only credential" 'system:serviceaccount:team:default' as_token "$TOKEN" auth whoami
 expect_out "whoami lists the ServiceAccount groups" 'system:serviceaccounts:team' as_token "$TOKEN" auth whoami
-expect_ok "token reads pods" as_token "$TOKEN" -n team get pods
+# RBAC: a ServiceAccount may do nothing in its namespace until a binding grants it.
+expect_err "token alone is forbidden to list pods" \
+  'User "system:serviceaccount:team:default" cannot list resource "pods" in API group "" in the namespace "team"' \
+  as_token "$TOKEN" -n team get pods
+k -n team create rolebinding sa-view --clusterrole=view --serviceaccount=team:default >/dev/null
+wait_for 10 as_token "$TOKEN" -n team get pods && pass "with view bound the token reads pods" \
+  || fail "with view bound the token reads pods"
+expect_err "view does not write" 'cannot create resource "configmaps"' \
+  as_token "$TOKEN" -n team create configmap nope --from-literal=a=b
 expect_err "--duration under 10 minutes is invalid" 'may not specify a duration less than 10 minutes' k -n team create token default --duration 5m
 T2=$(k -n team create token default --duration 2h)
 expect_out "--duration sets exp" '^7200$' $PY -c "import json,sys; c=json.loads(sys.argv[1]); print(c['exp']-c['iat'])" "$(claims "$T2")"
@@ -157,6 +165,41 @@ expect_out "bootstrap token authenticates" 'system:bootstrap:abcdef' as_token ab
 expect_out "bootstrap token groups" 'system:bootstrappers:worker' as_token abcdef.0123456789abcdef auth whoami
 expect_err "wrong bootstrap secret is 401" 'Unauthorized' as_token abcdef.0123456789abcdee auth whoami
 
+echo "-- CertificateSigningRequests: kubectl certificate approve, the signer, node auto-approval"
+csr_for() {  # csr_for NAME SUBJECT SIGNER: a CSR object for a new key ($WORK/NAME.key)
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$1.key" \
+    -subj "$2" -out "$WORK/$1.csr" 2>/dev/null
+  cat <<EOF
+{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"$1"},
+ "spec":{"request":"$(base64 -w0 "$WORK/$1.csr")","signerName":"$3","usages":["digital signature","client auth"]}}
+EOF
+}
+csr_for carol "/CN=carol/O=devs" kubernetes.io/kube-apiserver-client | k create -f - >/dev/null
+expect_out "an unapproved CSR stays unsigned" '^$' k get csr carol -o jsonpath='{.status.certificate}'
+expect_out "kubectl certificate approve" 'approved' k certificate approve carol
+signed() { [ -n "$($KUBECTL get csr "$1" -o jsonpath='{.status.certificate}')" ]; }
+wait_for 10 signed carol && pass "the approved CSR is signed" || fail "the approved CSR is signed"
+k get csr carol -o jsonpath='{.status.certificate}' | base64 -d >"$WORK/carol.crt"
+expect_out "the signed certificate authenticates its subject" 'Groups +\[devs system:authenticated\]' \
+  "$KUBECTL" --kubeconfig /dev/null --server "$SERVER" --certificate-authority "$CA" \
+  --client-certificate "$WORK/carol.crt" --client-key "$WORK/carol.key" auth whoami
+csr_for bad "/CN=system:node:x/O=system:masters" kubernetes.io/kube-apiserver-client-kubelet | k create -f - >/dev/null
+k certificate approve bad >/dev/null
+failed() { $KUBECTL get csr bad -o jsonpath='{.status.conditions[*].type}' | grep -q Failed; }
+wait_for 10 failed && pass "a kubelet CSR outside the signer's rules fails" || fail "a kubelet CSR outside the signer's rules fails"
+csr_for node-n9 "/CN=system:node:n9/O=system:nodes" kubernetes.io/kube-apiserver-client-kubelet \
+  | as_token abcdef.0123456789abcdef create -f - >/dev/null
+wait_for 10 signed node-n9 && pass "a node CSR from a bootstrap token is approved and signed" \
+  || fail "a node CSR from a bootstrap token is approved and signed" "$(k get csr node-n9 -o yaml)"
+expect_out "the approval says AutoApproved" 'AutoApproved' k get csr node-n9 -o jsonpath='{.status.conditions[*].reason}'
+k get csr node-n9 -o jsonpath='{.status.certificate}' | base64 -d >"$WORK/n9.crt"
+expect_out "the node certificate is system:node:n9 in system:nodes" 'system:nodes' \
+  "$KUBECTL" --kubeconfig /dev/null --server "$SERVER" --certificate-authority "$CA" \
+  --client-certificate "$WORK/n9.crt" --client-key "$WORK/node-n9.key" auth whoami
+csr_for other "/CN=dave" kubernetes.io/kube-apiserver-client | k create -f - >/dev/null
+sleep 1
+expect_out "an ordinary client CSR is not auto-approved" '^$' k get csr other -o jsonpath='{.status.conditions}'
+
 echo "-- impersonation"
 expect_out "--as changes whoami" 'Username +alice' k auth whoami --as alice --as-group devs
 expect_out "--as-group and system:authenticated" 'Groups +\[devs system:authenticated\]' k auth whoami --as alice --as-group devs
@@ -171,7 +214,9 @@ out=$(curl -s --cacert "$CA" -H "Authorization: Bearer $ADMIN" -H "Impersonate-G
 expect_out "impersonating a group without a user is refused" '"code":500' echo "$out"
 
 echo "-- anonymous and bad credentials"
-expect_out "no credentials is 401 while no authorizer is configured" '"code":401' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
+expect_out "no credentials is system:anonymous, forbidden by RBAC" \
+  'User \\"system:anonymous\\" cannot list resource \\"namespaces\\"' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
+expect_out "anonymous may read /version (system:public-info-viewer)" '"gitVersion"' curl -s --cacert "$CA" "$SERVER/version"
 expect_out "garbage bearer token is 401" '"code":401' curl -s --cacert "$CA" -H "Authorization: Bearer $(head -c 300 /dev/urandom | base64 -w0)" "$SERVER/api/v1/namespaces"
 
 echo "-- component identities"

@@ -255,9 +255,9 @@ Result<Authenticated> ServiceAccountTokens::checkLegacy(std::string_view token,
   return out;
 }
 
-json::object ServiceAccountTokens::openidConfiguration() const {
+json::object ServiceAccountTokens::openidConfiguration(const std::string& jwksUri) const {
   return json::object{{"issuer", issuer_},
-                      {"jwks_uri", issuer_ + "/openid/v1/jwks"},
+                      {"jwks_uri", jwksUri.empty() ? issuer_ + "/openid/v1/jwks" : jwksUri},
                       {"response_types_supported", json::array{"id_token"}},
                       {"subject_types_supported", json::array{"public"}},
                       {"id_token_signing_alg_values_supported", json::array{keys_->signingAlg()}}};

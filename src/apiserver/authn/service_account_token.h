@@ -92,9 +92,9 @@ class ServiceAccountTokens {
   core::Result<Authenticated> authenticate(std::string_view token,
                                            const std::vector<std::string>& audiences = {}) const;
 
-  // /.well-known/openid-configuration for this issuer (jwks_uri under `jwksBase`, which is the
-  // issuer unless the server has --service-account-jwks-uri).
-  boost::json::object openidConfiguration() const;
+  // /.well-known/openid-configuration for this issuer. `jwksUri`: where the key set is served
+  // (upstream: the API server's external address + /openid/v1/jwks); empty = under the issuer.
+  boost::json::object openidConfiguration(const std::string& jwksUri = "") const;
 
  private:
   core::Result<Authenticated> checkBound(const boost::json::object& claims,

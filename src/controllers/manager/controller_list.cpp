@@ -1,5 +1,6 @@
 #include "controllers/manager/controller_list.h"
 
+#include "controllers/certificates/certificates_controllers.h"
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/disruption/disruption_controller.h"
 #include "controllers/endpoints/endpoints_controller.h"
@@ -31,6 +32,8 @@ namespace berth::controllers {
 
 const std::vector<ControllerEntry>& controllerList() {
   static const std::vector<ControllerEntry> list = {
+      {"csrapproving", true, newCsrApprovingController},
+      {"csrsigning", true, newCsrSigningController},
       {"deployment", true, newDeploymentController},
       {"disruption", true,
        [](ControllerContext& ctx) { return std::make_unique<DisruptionController>(ctx); }},
