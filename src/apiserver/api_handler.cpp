@@ -8,6 +8,7 @@
 #include <random>
 
 #include "apiserver/discovery.h"
+#include "apiserver/identity_api.h"
 #include "apiserver/replies.h"
 #include "apiserver/request_parsing.h"
 #include "apiserver/resource_request.h"
@@ -83,6 +84,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   }
   if (!authenticateRequest(req, w)) return;  // request_authn.cpp
   if (!authorizeRequest(req, w)) return;     // request_authz.cpp
+  if (identity_ && identity_->serveDiscovery(req, w)) return;  // OIDC discovery
   auto segs = splitPath(path);
   if (segs.empty()) {
     json::array paths{"/api",        "/api/v1",     "/apis",   "/healthz", "/livez",
@@ -239,6 +241,10 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
                                          "application/json, application/yaml"));
       return;
     }
+  }
+  if (identity_ && IdentityApi::handles(t)) {  // serviceaccounts/token, token & self reviews
+    identity_->serve(req, w, t, media);
+    return;
   }
   if (rt.virtualResource) {
     if (rt.group == "authorization.k8s.io") {

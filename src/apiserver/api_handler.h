@@ -29,6 +29,7 @@ boost::json::object makeTable(const core::ResourceType& rt,
 struct ResourceRequest;
 struct OutputMedia;
 class PodStreamProxy;
+class IdentityApi;
 
 // The REST API: routes a request (api_handler.cpp) to discovery, OpenAPI, or a resource verb
 // (resource_handlers.cpp: get, list, create, update, patch, delete, deletecollection;
@@ -45,6 +46,13 @@ class ApiHandler {
   // Asked about every request after authentication (null: every authenticated user may do
   // everything). Set before serving.
   void setAuthorizer(const authz::Authorizer* authorizer) { authorizer_ = authorizer; }
+  // TokenRequest, TokenReview, SelfSubjectReview and OIDC discovery (identity_api.h); whether
+  // requests without credentials go on as system:anonymous (request_authn.cpp). Set before
+  // serving.
+  void setIdentity(const IdentityApi* api, bool anonymousAuth) {
+    identity_ = api;
+    anonymousAuth_ = anonymousAuth;
+  }
 
  private:
   // The filters in front of routing, upstream's order. Each answers the request itself (401,
@@ -52,6 +60,7 @@ class ApiHandler {
   // request_authn.cpp: anonymous requests and impersonation (req.user becomes the impersonated
   // user).
   bool authenticateRequest(http::Request& req, http::ResponseWriter& w);
+  bool impersonate(http::Request& req, http::ResponseWriter& w);  // Impersonate-* headers
   // request_authz.cpp: the request's attributes from its path and method, asked of authorizer_.
   bool authorizeRequest(http::Request& req, http::ResponseWriter& w);
   void serveOpenApi(http::Request& req, http::ResponseWriter& w,
@@ -77,6 +86,8 @@ class ApiHandler {
   std::atomic<bool> stopping_{false};
   PodStreamProxy* podStreams_ = nullptr;
   const authz::Authorizer* authorizer_ = nullptr;
+  const IdentityApi* identity_ = nullptr;
+  bool anonymousAuth_ = true;
 };
 
 }  // namespace berth::apiserver

@@ -53,6 +53,7 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make("", "v1", "ReplicationController", "replicationcontrollers", true, {"rc"},
                    {"status", "scale"}, true));
   r.push_back(make("", "v1", "ResourceQuota", "resourcequotas", true, {"quota"}, {"status"}));
+  r.push_back(make("", "v1", "LimitRange", "limitranges", true, {"limits"}));
   // apps/v1
   r.push_back(
       make("apps", "v1", "Deployment", "deployments", true, {"deploy"}, {"status", "scale"}, true));
@@ -73,6 +74,8 @@ std::vector<ResourceType> buildCatalogue() {
   // networking.k8s.io/v1
   r.push_back(make("networking.k8s.io", "v1", "Ingress", "ingresses", true, {"ing"}, {"status"}));
   r.push_back(make("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, {}));
+  r.push_back(
+      make("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, {"netpol"}));
   // discovery.k8s.io/v1
   r.push_back(make("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, {}));
   // coordination.k8s.io/v1
@@ -101,6 +104,12 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make(storage, "v1", "VolumeAttachment", "volumeattachments", false, {}, {"status"}));
   r.push_back(make("certificates.k8s.io", "v1", "CertificateSigningRequest",
                    "certificatesigningrequests", false, {"csr"}, {"status", "approval"}));
+  {  // TokenReview: answered by the token authenticators, never stored (identity_api.h).
+    ResourceType review = make("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, {});
+    review.verbs = {"create"};
+    review.virtualResource = true;
+    r.push_back(std::move(review));
+  }
   const std::string admission = "admissionregistration.k8s.io";
   r.push_back(make(admission, "v1", "ValidatingWebhookConfiguration",
                    "validatingwebhookconfigurations", false, {}));

@@ -48,6 +48,7 @@ constexpr std::array<GroupPackage, 18> kGroupPackages = {{
     {"authorization.k8s.io", "k8s.io.api.authorization."},
     {"storage.k8s.io", "k8s.io.api.storage."},
     {"certificates.k8s.io", "k8s.io.api.certificates."},
+    {"authentication.k8s.io", "k8s.io.api.authentication."},
     {"admissionregistration.k8s.io", "k8s.io.api.admissionregistration."},
     {"flowcontrol.apiserver.k8s.io", "k8s.io.api.flowcontrol."},
     {"apiregistration.k8s.io", "k8s.io.kube_aggregator.pkg.apis.apiregistration."},

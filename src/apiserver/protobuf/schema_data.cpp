@@ -9,6 +9,7 @@
 // Packages:
 //   k8s.io.api.admissionregistration.v1
 //   k8s.io.api.apps.v1
+//   k8s.io.api.authentication.v1 (added by hand from its generated.proto)
 //   k8s.io.api.authorization.v1
 //   k8s.io.api.autoscaling.v1
 //   k8s.io.api.autoscaling.v2
@@ -374,6 +375,56 @@ constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetUpdateStrategy[] = {
     {1, "type", T::kString},
     {2, "rollingUpdate", T::kMessage, false, "k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy", T::kString, false, Z},
 };
+constexpr FieldSchema kk8s_io_api_authentication_v1_BoundObjectReference[] = {
+    {1, "kind", T::kString},
+    {2, "apiVersion", T::kString},
+    {3, "name", T::kString},
+    {4, "uid", T::kString},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_ExtraValue[] = {
+    {1, "items", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_SelfSubjectReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "status", T::kMessage, false, "k8s.io.api.authentication.v1.SelfSubjectReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_SelfSubjectReviewStatus[] = {
+    {1, "userInfo", T::kMessage, false, "k8s.io.api.authentication.v1.UserInfo", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenRequest[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authentication.v1.TokenRequestSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authentication.v1.TokenRequestStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenRequestSpec[] = {
+    {1, "audiences", T::kString, R, "", T::kString, false, false, E},
+    {3, "boundObjectRef", T::kMessage, false, "k8s.io.api.authentication.v1.BoundObjectReference", T::kString, false, Z},
+    {4, "expirationSeconds", T::kInt64, false, "", T::kString, false, Z},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenRequestStatus[] = {
+    {1, "token", T::kString, false, "", T::kString, false, Z, E},
+    {2, "expirationTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authentication.v1.TokenReviewSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authentication.v1.TokenReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenReviewSpec[] = {
+    {1, "token", T::kString},
+    {2, "audiences", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenReviewStatus[] = {
+    {1, "authenticated", T::kBool},
+    {2, "user", T::kMessage, false, "k8s.io.api.authentication.v1.UserInfo", T::kString, false, false, E},
+    {3, "error", T::kString},
+    {4, "audiences", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_UserInfo[] = {
+    {1, "username", T::kString},
+    {2, "uid", T::kString},
+    {3, "groups", T::kString, R},
+    {4, "extra", T::kMap, false, "k8s.io.api.authentication.v1.ExtraValue", T::kMessage},
 constexpr FieldSchema kk8s_io_api_authorization_v1_ExtraValue[] = {
     {1, "items", T::kString, R},
 };
@@ -3107,6 +3158,17 @@ extern const MessageSchema kMessageTable[] = {
     {"k8s.io.api.apps.v1.StatefulSetSpec", kk8s_io_api_apps_v1_StatefulSetSpec},
     {"k8s.io.api.apps.v1.StatefulSetStatus", kk8s_io_api_apps_v1_StatefulSetStatus},
     {"k8s.io.api.apps.v1.StatefulSetUpdateStrategy", kk8s_io_api_apps_v1_StatefulSetUpdateStrategy},
+    {"k8s.io.api.authentication.v1.BoundObjectReference", kk8s_io_api_authentication_v1_BoundObjectReference},
+    {"k8s.io.api.authentication.v1.ExtraValue", kk8s_io_api_authentication_v1_ExtraValue},
+    {"k8s.io.api.authentication.v1.SelfSubjectReview", kk8s_io_api_authentication_v1_SelfSubjectReview, true},
+    {"k8s.io.api.authentication.v1.SelfSubjectReviewStatus", kk8s_io_api_authentication_v1_SelfSubjectReviewStatus},
+    {"k8s.io.api.authentication.v1.TokenRequest", kk8s_io_api_authentication_v1_TokenRequest, true},
+    {"k8s.io.api.authentication.v1.TokenRequestSpec", kk8s_io_api_authentication_v1_TokenRequestSpec},
+    {"k8s.io.api.authentication.v1.TokenRequestStatus", kk8s_io_api_authentication_v1_TokenRequestStatus},
+    {"k8s.io.api.authentication.v1.TokenReview", kk8s_io_api_authentication_v1_TokenReview, true},
+    {"k8s.io.api.authentication.v1.TokenReviewSpec", kk8s_io_api_authentication_v1_TokenReviewSpec},
+    {"k8s.io.api.authentication.v1.TokenReviewStatus", kk8s_io_api_authentication_v1_TokenReviewStatus},
+    {"k8s.io.api.authentication.v1.UserInfo", kk8s_io_api_authentication_v1_UserInfo},
     {"k8s.io.api.authorization.v1.ExtraValue", kk8s_io_api_authorization_v1_ExtraValue},
     {"k8s.io.api.authorization.v1.FieldSelectorAttributes", kk8s_io_api_authorization_v1_FieldSelectorAttributes},
     {"k8s.io.api.authorization.v1.FieldSelectorRequirement", kk8s_io_api_authorization_v1_FieldSelectorRequirement},
@@ -3581,6 +3643,7 @@ extern const MessageSchema kMessageTable[] = {
     {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", kk8s_io_kube_aggregator_pkg_apis_apiregistration_v1_APIServiceStatus},
     {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", kk8s_io_kube_aggregator_pkg_apis_apiregistration_v1_ServiceReference},
 };
+extern const std::size_t kMessageTableSize = 524;
 extern const std::size_t kMessageTableSize = 530;
 
 }  // namespace berth::apiserver::protobuf
