@@ -194,7 +194,19 @@ expect_err "but not the secret of a pod on n2" \
 expect_out "reads its own pod" 'p1' "${N1[@]}" get pod p1 -o name
 expect_err "not another node's pod" 'pods "p2" is forbidden' "${N1[@]}" get pod p2
 expect_out "lists pods bound to it" 'p1' "${N1[@]}" get pods --field-selector spec.nodeName=n1 -o name
-expect_err "not all pods" 'pods is forbidden' "${N1[@]}" get pods
+expect_err "nor list secrets" 'secrets is forbidden: User "system:node:n1" cannot list resource "secrets"' \
+  "${N1[@]}" get secrets
+expect_err "nor delete another node's pod" 'node "n1" can only delete pods with spec.nodeName set to itself' \
+  "${N1[@]}" delete pod p2
+expect_err "NodeRestriction: only its own DNS EndpointSlice" \
+  'node "n1" may only write the EndpointSlice "kube-dns-n1"' \
+  "${N1[@]}" -n kube-system create -f - <<'YAML'
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kube-dns-n2}
+addressType: IPv4
+endpoints: []
+YAML
 expect_err "NodeRestriction: not another node's object" 'node "n1" is not allowed to modify node "n2"' \
   "${N1[@]}" create -f - <<'YAML'
 apiVersion: v1
