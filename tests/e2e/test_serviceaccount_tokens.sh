@@ -39,7 +39,14 @@ expect_out "private claim names the account's uid" "\"serviceaccount\": \\{\"nam
 expect_out "default expiry is one hour" '^3600$' $PY -c "import json,sys; c=json.loads(sys.argv[1]); print(c['exp']-c['iat'])" "$c"
 expect_out "token is kubectl's only credential" 'system:serviceaccount:team:default' as_token "$TOKEN" auth whoami
 expect_out "whoami lists the ServiceAccount groups" 'system:serviceaccounts:team' as_token "$TOKEN" auth whoami
-expect_ok "token reads pods" as_token "$TOKEN" -n team get pods
+expect_err "token is forbidden until granted" \
+  'pods is forbidden: User "system:serviceaccount:team:default" cannot list resource "pods" in API group "" in the namespace "team"' \
+  as_token "$TOKEN" -n team get pods
+k -n team create rolebinding sa-view --clusterrole=view --serviceaccount=team:default >/dev/null
+sleep 0.5  # the binding reaches the authorizer through the watch cache
+expect_ok "token reads pods after a view binding" as_token "$TOKEN" -n team get pods
+expect_err "but cannot write" 'configmaps is forbidden: User "system:serviceaccount:team:default" cannot create' \
+  as_token "$TOKEN" -n team create configmap nope
 expect_err "--duration under 10 minutes is invalid" 'may not specify a duration less than 10 minutes' k -n team create token default --duration 5m
 T2=$(k -n team create token default --duration 2h)
 expect_out "--duration sets exp" '^7200$' $PY -c "import json,sys; c=json.loads(sys.argv[1]); print(c['exp']-c['iat'])" "$(claims "$T2")"
@@ -171,7 +178,8 @@ out=$(curl -s --cacert "$CA" -H "Authorization: Bearer $ADMIN" -H "Impersonate-G
 expect_out "impersonating a group without a user is refused" '"code":500' echo "$out"
 
 echo "-- anonymous and bad credentials"
-expect_out "no credentials is 401 while no authorizer is configured" '"code":401' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
+expect_out "no credentials: system:anonymous, forbidden by RBAC" 'User \\"system:anonymous\\" cannot list resource \\"namespaces\\".*"code":403' curl -s --cacert "$CA" "$SERVER/api/v1/namespaces"
+expect_out "anonymous reads /healthz (system:public-info-viewer)" '^ok$' curl -s --cacert "$CA" "$SERVER/healthz"
 expect_out "garbage bearer token is 401" '"code":401' curl -s --cacert "$CA" -H "Authorization: Bearer $(head -c 300 /dev/urandom | base64 -w0)" "$SERVER/api/v1/namespaces"
 
 echo "-- component identities"
