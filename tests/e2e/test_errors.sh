@@ -47,7 +47,9 @@ expect_err "stale update is Conflict" \
   'Error from server \(Conflict\): error when replacing ".*stale.yaml": Operation cannot be fulfilled on pods "myapp": the object has been modified; please apply your changes to the latest version and try again' \
   k replace -f "$WORK/stale.yaml"
 
-expect_err "no credentials is Unauthorized" '"reason":"Unauthorized"' \
+# Anonymous requests are system:anonymous (upstream's --anonymous-auth), which RBAC refuses.
+expect_err "no credentials is system:anonymous, Forbidden" \
+  '"message":"pods is forbidden: User \\"system:anonymous\\" cannot list resource \\"pods\\" in API group \\"\\" at the cluster scope","reason":"Forbidden"' \
   curl -sk --fail-with-body "https://127.0.0.1:$PORT/api/v1/pods"
 expect_err "wrong token is Unauthorized" 'Unauthorized' \
   k --token=wrong get pods

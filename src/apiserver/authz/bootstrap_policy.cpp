@@ -423,6 +423,19 @@ BootstrapPolicy build() {
                    "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient");
   b.clusterBinding("kubeadm:get-nodes", {group("system:bootstrappers")}, "system:node-bootstrapper");
 
+  // Berth's node agent also enforces NetworkPolicy (as k3s embeds its policy controller), which
+  // needs every pod's labels and IPs, and publishes its DNS server as the EndpointSlice
+  // kube-system/kube-dns-<node> (NodeRestriction holds each node to its own slice).
+  b.clusterRole("system:berth:node-network-policy",
+                {rule({"list", "watch"}, {"networking.k8s.io"}, {"networkpolicies"}),
+                 rule({"list", "watch"}, {""}, {"pods", "namespaces"})});
+  b.clusterBinding("system:berth:node-network-policy", {group("system:nodes")});
+  b.role("kube-system", "system:berth:node-dns",
+         {rule({"get", "create", "update", "patch", "delete"}, {"discovery.k8s.io"},
+               {"endpointslices"})});
+  b.roleBinding("kube-system", "system:berth:node-dns", {group("system:nodes")},
+                "system:berth:node-dns");
+
   const std::string authReader = "extension-apiserver-authentication-reader";
   b.role("kube-system", authReader,
          {rule(kRead, {""}, {"configmaps"}, {"extension-apiserver-authentication"})});

@@ -111,6 +111,11 @@ core::Status NodeRestrictionPlugin::validate(const admission::Attributes& a) {
   const std::string& plural = a.resource->plural;
   if (group.empty() && plural == "pods") return checkPod(a, node);
   if (group.empty() && plural == "nodes") return checkNode(a, node);
+  if (group == "discovery.k8s.io" && plural == "endpointslices" &&
+      a.name != "kube-dns-" + node) {
+    return forbidden("node \"" + node + "\" may only write the EndpointSlice \"kube-dns-" + node +
+                     "\"");
+  }
   if (group == "coordination.k8s.io" && plural == "leases") {
     if (a.ns != "kube-node-lease" || a.name != node)
       return forbidden("can only access node lease with the same name as the requesting node");

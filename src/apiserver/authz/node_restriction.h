@@ -2,7 +2,9 @@
 // The NodeRestriction admission plugin (upstream plugin/pkg/admission/noderestriction): a node
 // (system:node:<name> in group system:nodes) may change only its own Node object and Lease, only
 // pods bound to it (mirror pods to create, status, eviction, delete), and may not set or change
-// labels under node-restriction.kubernetes.io/ on its Node. Other requesters pass untouched.
+// labels under node-restriction.kubernetes.io/ on its Node. Berth-specific: the only
+// EndpointSlice a node writes is its DNS server's, kube-dns-<node>. Other requesters pass
+// untouched.
 //
 // Thread-safety: stateless; safe from request threads.
 #include "apiserver/admission/admission.h"

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""bench/rbac_throughput.py: creates/s and gets/s with authorization on (--authorization-mode
+Node,RBAC, the default) against the same build with it off (AlwaysAllow), in the same run.
+
+Two identities per server:
+  - admin (bearer token, group system:masters): load from wrk, as bench/run.sh drives it; with
+    RBAC on this measures the filter itself (RequestInfo, the chain, the privileged group).
+  - a certificate user "bench-user" bound to `edit` in the bench namespace: the RBAC authorizer
+    resolves its bindings on every request. wrk cannot present client certificates, so this load
+    comes from Python threads with keep-alive TLS connections (lower absolute rates: the client
+    is the bottleneck; the ratio is what matters).
+Rounds alternate the two servers; medians are reported. Loopback only; stops only the servers it
+started. Usage: BERTH=build/berth bench/rbac_throughput.py [seconds-per-run] [rounds]
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BERTH = os.environ.get("BERTH", "build/berth")
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 4
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api", "load.lua")
+NS = "bench"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, mode, work):
+        self.dir = os.path.join(work, mode.replace(",", "-"))
+        self.port = free_port()
+        self.log = open(self.dir + ".log", "w")
+        self.proc = subprocess.Popen(
+            [BERTH, "server", "--data-dir", self.dir, "--bind-address", "127.0.0.1",
+             "--secure-port", str(self.port), "--disable-agent", "--disable-controllers",
+             "--disable-scheduler", "--authorization-mode", mode],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        for _ in range(200):
+            try:
+                c = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=1)
+                c.request("GET", "/readyz")
+                if c.getresponse().status == 200 and os.path.exists(self.dir + "/admin.token"):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.token = open(self.dir + "/admin.token").read().strip()
+        self.issue_user()
+        self.admin("POST", "/api/v1/namespaces", {"metadata": {"name": NS}})
+        self.admin("POST", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{NS}/rolebindings", {
+            "metadata": {"name": "bench-edit"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "edit"},
+            "subjects": [{"kind": "User", "name": "bench-user",
+                          "apiGroup": "rbac.authorization.k8s.io"}]})
+        self.admin("POST", f"/api/v1/namespaces/{NS}/configmaps", {"metadata": {"name": "target"}})
+        time.sleep(0.5)  # the binding reaches the authorizer through the watch cache
+
+    def issue_user(self):
+        tls = os.path.join(self.dir, "tls")
+        self.key, self.crt = self.dir + "/user.key", self.dir + "/user.crt"
+        subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        self.key, "-out", self.dir + "/user.csr", "-subj", "/CN=bench-user"],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", self.dir + "/user.csr", "-CA",
+                        tls + "/ca.crt", "-CAkey", tls + "/ca.key", "-CAcreateserial", "-out",
+                        self.crt, "-days", "1"], check=True, capture_output=True)
+
+    def admin(self, method, path, body):
+        ctx = ssl._create_unverified_context()
+        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx)
+        c.request(method, path, json.dumps(body), {"Authorization": "Bearer " + self.token,
+                                                   "Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        if r.status >= 300 and r.status != 409:
+            raise RuntimeError(f"{method} {path}: {r.status}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.log.close()
+
+
+def wrk_rps(server, mode, prefix):
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_TOKEN=server.token, BENCH_NS=NS,
+               BENCH_PREFIX=prefix)
+    url = f"https://127.0.0.1:{server.port}/api/v1/namespaces/{NS}/configmaps/target"
+    if mode == "berth-create":
+        url = f"https://127.0.0.1:{server.port}/"
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{int(SECONDS)}s", "-s", LUA, url], env=env,
+                         capture_output=True, text=True).stdout
+    m = re.search(r"BENCH_JSON (\{.*\})", out)
+    if not m:
+        raise RuntimeError("wrk: " + out)
+    res = json.loads(m.group(1))
+    if res["non2xx"]:
+        raise RuntimeError(f"wrk {mode}: {res['non2xx']} non-2xx answers")
+    return res["rps"]
+
+
+def user_rps(server, create, prefix, threads=8):
+    ctx = ssl._create_unverified_context()
+    ctx.load_cert_chain(server.crt, server.key)
+    count = [0] * threads
+    errors = []
+    deadline = time.monotonic() + SECONDS
+
+    def run(i):
+        c = http.client.HTTPSConnection("127.0.0.1", server.port, context=ctx)
+        n = 0
+        while time.monotonic() < deadline:
+            if create:
+                body = json.dumps({"metadata": {"name": f"{prefix}-{i}-{n}"}, "data": {"k": "v"}})
+                c.request("POST", f"/api/v1/namespaces/{NS}/configmaps", body,
+                          {"Content-Type": "application/json"})
+            else:
+                c.request("GET", f"/api/v1/namespaces/{NS}/configmaps/target")
+            r = c.getresponse()
+            r.read()
+            if r.status >= 300:
+                errors.append(r.status)
+                return
+            n += 1
+        count[i] = n
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    start = time.monotonic()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise RuntimeError(f"user requests failed: {errors[:3]}")
+    return sum(count) / (time.monotonic() - start)
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk not found (apt-get install wrk)")
+    work = tempfile.mkdtemp(prefix="berth-rbac-bench.")
+    servers = {}
+    try:
+        for mode in ("Node,RBAC", "AlwaysAllow"):
+            servers[mode] = Server(mode, work)
+        results = {m: {"admin creates/s": [], "admin gets/s": [], "user creates/s": [],
+                       "user gets/s": []} for m in servers}
+        for rnd in range(ROUNDS):
+            for mode, s in servers.items():
+                tag = f"r{rnd}"
+                r = results[mode]
+                r["admin creates/s"].append(wrk_rps(s, "berth-create", "a" + tag))
+                r["admin gets/s"].append(wrk_rps(s, "get", tag))
+                r["user creates/s"].append(user_rps(s, True, "u" + tag))
+                r["user gets/s"].append(user_rps(s, False, tag))
+        print(f"RBAC throughput: {ROUNDS} alternating rounds of {SECONDS:.0f} s per measurement, "
+              "medians")
+        print(f"{'measurement':<18} {'Node,RBAC':>10} {'AlwaysAllow':>12} {'ratio':>7}")
+        for key in results["Node,RBAC"]:
+            on = statistics.median(results["Node,RBAC"][key])
+            off = statistics.median(results["AlwaysAllow"][key])
+            print(f"{key:<18} {on:>10.0f} {off:>12.0f} {on / off:>7.1%}")
+    finally:
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
