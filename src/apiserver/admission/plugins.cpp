@@ -10,10 +10,11 @@ namespace {
 
 using Factory = std::function<std::unique_ptr<Plugin>(const PluginDeps&)>;
 
-// The plugins Berth implements here, by upstream name. (NamespaceLifecycle lives in the
-// registry: Registry::checkNamespace and the protected namespaces on delete.)
+// The plugins Berth implements here, by upstream name. (The registry also checks the namespace
+// of every create, Registry::checkNamespace, and protects the system namespaces on delete.)
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> f = {
+      {"NamespaceLifecycle", [](const PluginDeps& d) { return newNamespaceLifecycle(*d.reader); }},
       {"LimitRanger", [](const PluginDeps& d) { return newLimitRanger(*d.reader); }},
       {"ServiceAccount", [](const PluginDeps& d) { return newServiceAccount(*d.reader); }},
       {"Priority", [](const PluginDeps& d) { return newPriority(*d.reader); }},

@@ -21,6 +21,7 @@ struct PluginDeps {
   const ObjectReader* reader = nullptr;
 };
 
+std::unique_ptr<Plugin> newNamespaceLifecycle(const ObjectReader& reader);
 std::unique_ptr<Plugin> newLimitRanger(const ObjectReader& reader);
 std::unique_ptr<Plugin> newServiceAccount(const ObjectReader& reader);
 std::unique_ptr<Plugin> newPriority(const ObjectReader& reader);
@@ -33,7 +34,7 @@ const std::vector<std::string>& defaultOnPluginNames();
 
 // Adds the enabled plugins to `chain` in upstream's order. An unknown name in either list is an
 // error (as upstream: `admission-control plugin "X" is unknown`); a known plugin that Berth
-// implements elsewhere (NamespaceLifecycle: the registry) or not yet adds nothing.
+// does not implement (yet) adds nothing.
 core::Status installBuiltinPlugins(Chain& chain, const PluginDeps& deps,
                                    const std::vector<std::string>& enable,
                                    const std::vector<std::string>& disable,
