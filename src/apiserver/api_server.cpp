@@ -14,15 +14,22 @@
 #include "apiserver/default_service_accounts.h"
 #include "apiserver/api_handler.h"
 #include "apiserver/audit.h"
+#include "apiserver/authorization.h"
 #include "apiserver/authz/authorizer.h"
+#include "apiserver/authz/escalation.h"
+#include "apiserver/authz/node_restriction.h"
+#include "apiserver/authz/request_info.h"
 #include "apiserver/apiservices.h"
 #include "apiserver/crd/definition.h"
 #include "apiserver/crd_hooks.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/pod_streaming.h"
+#include "apiserver/quota_access.h"
 #include "apiserver/http/server.h"
+#include "apiserver/identity_api.h"
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
+#include "apiserver/replies.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/zero_value_migration.h"
 #include "core/base64.h"
@@ -44,6 +51,9 @@ struct ApiServer::State {
   // and the authorizer every request is asked of (null: authenticated users may do everything).
   admission::Chain admission;
   std::unique_ptr<authz::Authorizer> authorizer;
+  std::unique_ptr<Identity> identity;  // tokens, ServiceAccount token API (identity_api.h)
+  // The authorizers of --authorization-mode fed from the cache, bootstrap policy, aggregation.
+  std::unique_ptr<Authorization> authorization;
   std::unique_ptr<CacheObjectReader> admissionReader;  // what the plugins read
   std::unique_ptr<DefaultServiceAccounts> defaultServiceAccounts;
 };
@@ -128,9 +138,13 @@ core::Status ApiServer::start() {
     if (auto st = writeFile(tokenPath, adminToken_ + "\n", 0600); !st.ok()) return st;
   }
 
+  if (auto st = Authorization::validateModes(config_.authorizationModes); !st.ok()) return st;
   state_ = std::make_unique<State>();
   crd::installCrdKind();  // before the cache is built, so CRDs get one
   state_->cache = std::make_unique<CacheSet>(*store_);
+  // Before the cache starts: it observes RBAC objects, pods and PVCs.
+  state_->authorization =
+      std::make_unique<Authorization>(config_.authorizationModes, *state_->cache);
   state_->crds = std::make_unique<crd::Controller>(crdHooks(*state_->cache, state_->registry));
   auto* crds = state_->crds.get();
   state_->cache->addObserver(std::string(crd::kStoragePrefix),
@@ -140,7 +154,10 @@ core::Status ApiServer::start() {
     state_->defaultServiceAccounts->observe(*state_->cache);
   }
   if (auto st = state_->cache->start(); !st.ok()) return st;
-  state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  auto ranges =
+      service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
+  if (!ranges.ok()) return ranges.status();
+  state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
   state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
   admission::PluginDeps deps;
   deps.reader = state_->admissionReader.get();
@@ -150,6 +167,14 @@ core::Status ApiServer::start() {
       !st.ok())
     return st;
   state_->registry->setAdmission(&state_->admission);
+  if (const auto* authorizer = state_->authorization->authorizer()) {
+    if (const auto* rbac = state_->authorization->rbac())
+      state_->admission.add(std::make_unique<authz::EscalationPlugin>(*authorizer, *rbac));
+  }
+  state_->admission.add(std::make_unique<authz::NodeRestrictionPlugin>());
+  // Last in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+  // ResourceQuota (which charges the quota, so it must see the final object).
+  state_->admission.add(admission::newResourceQuota(newRegistryQuotaAccess(*state_->registry)));
   state_->crds->start();
 
   http::ServerConfig hc;
@@ -161,20 +186,19 @@ core::Status ApiServer::start() {
   hc.maxConnections = config_.maxConnections;
   hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
   hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
-  std::string token = adminToken_;
-  auto tokens = [token](std::string_view t) {
-    http::UserInfo u;
-    if (t == token) {
-      u.name = "system:admin";
-      u.groups = {"system:masters", "system:authenticated"};
-    }
-    return u;
-  };
+  auto identity = buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission);
+  if (!identity.ok()) return identity.status();
+  state_->identity = std::move(*identity);
+  auto tokens = state_->identity->tokens;
   // The handler is created before the listener so no request sees a half-built server.
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
-  handler->setAuthorizer(state_->authorizer.get());
+  const authz::Authorizer* authorizer = state_->authorizer
+                                            ? state_->authorizer.get()
+                                            : state_->authorization->authorizer();
+  handler->setAuthorizer(authorizer);
+  handler->setIdentity(state_->identity->api.get(), config_.anonymousAuth);
   state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
   if (auto st = state_->podStreams->init(); !st.ok()) return st;
   handler->setPodStreamProxy(state_->podStreams.get());
@@ -184,7 +208,23 @@ core::Status ApiServer::start() {
   http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
     handler->handle(rq, w);
   };
-  http::Handler observed = [observability, rest](http::Request& rq, http::ResponseWriter& w) {
+  // /metrics is answered before the REST handler; it needs authorization as upstream's
+  // (system:monitoring). Health endpoints stay open: system:public-info-viewer grants them to
+  // everyone, anonymous included.
+  http::Handler observed = [observability, rest, authorizer](http::Request& rq,
+                                                             http::ResponseWriter& w) {
+    if (authorizer != nullptr && (rq.path == "/metrics" || rq.path.rfind("/metrics/", 0) == 0)) {
+      if (rq.user.anonymous()) {
+        sendStatus(w, core::Status::unauthorized());
+        return;
+      }
+      auto a = authz::requestAttributes(rq.method, rq.path, rq.query);
+      a.user = rq.user;
+      if (auto v = authorizer->authorize(a); !v.allowed()) {
+        sendStatus(w, authz::forbiddenStatus(a, v.reason));
+        return;
+      }
+    }
     observability->handle(rq, w, rest);
   };
   if (!config_.auditPolicyFile.empty() || !config_.auditLogPath.empty()) {
@@ -210,7 +250,12 @@ core::Status ApiServer::start() {
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
   if (auto st = ensureBuiltinPriorityClasses(*state_->registry); !st.ok()) return st;
   if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->start(*state_->registry);
+  // A create holds its reservation for milliseconds before its write; a minute is ample.
+  state_->registry->startServiceAddressRepair(
+      std::chrono::seconds(config_.serviceRepairIntervalSeconds),
+      std::chrono::seconds(std::min(60, std::max(1, config_.serviceRepairIntervalSeconds))));
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
+  if (auto st = state_->authorization->start(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
 
   std::string host = config_.bindAddress;
@@ -250,6 +295,7 @@ void ApiServer::stop() {
   if (state_->observability) state_->observability->markShuttingDown();
   if (state_->handler) state_->handler->stop();
   if (state_->http) state_->http->stop();
+  if (state_->authorization) state_->authorization->stop();
   if (state_->crds) state_->crds->stop();
   if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->stop();
   if (state_->registry) state_->registry->stop();

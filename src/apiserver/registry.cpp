@@ -168,8 +168,8 @@ std::string storageKey(const ResourceType& rt, const std::string& ns, const std:
   return rt.storagePrefix + (rt.namespaced ? ns + "/" : std::string()) + name;
 }
 
-Registry::Registry(store::Interface& store, CacheSet& cache)
-    : store_(store), cache_(cache), addresses_(store) {}
+Registry::Registry(store::Interface& store, CacheSet& cache, service::Ranges serviceRanges)
+    : store_(store), cache_(cache), addresses_(store, serviceRanges) {}
 
 Registry::~Registry() { stop(); }
 
@@ -1017,6 +1017,9 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
   }
+  // A user's Service already holding 10.96.0.10 only costs the cluster its DNS Service name;
+  // the server still starts.
+  (void)ensureKubeDnsService();
   return ensureKubernetesService(advertiseAddress, port);
 }
 

@@ -15,9 +15,11 @@
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
+#include "cmd/component_identity.h"
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
+#include "ingress/ingress_controller.h"
 #include "kubelet/agent.h"
 #include "metrics/metrics.h"
 #include "scheduler/scheduler.h"
@@ -33,6 +35,8 @@ struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
   std::string encryptionConfig;  // --encryption-provider-config
+  std::string ingressMode = "auto";  // auto: with the node agent; on; off
+  ingress::IngressOptions ingress;
   bool disableControllers = false;
   bool disableAgent = false;
   kubelet::AgentOptions agent;
@@ -123,6 +127,10 @@ int runServer(ServerFlags flags) {
   // The in-process components' metrics appear on the server's /metrics.
   metrics::Registry componentMetrics;
   flags.config.extraMetrics.push_back(&componentMetrics);
+  // The serviceaccount and root-ca-cert-publisher controllers make the default ServiceAccount
+  // and kube-root-ca.crt; without controllers the server does it itself, so pods still pass
+  // ServiceAccount admission.
+  flags.config.ensureDefaultServiceAccounts = flags.disableControllers;
   apiserver::ApiServer server(flags.config, std::move(store));
   if (auto st = server.start(); !st.ok()) {
     std::cerr << "berth: " << st.message() << "\n";
@@ -137,10 +145,19 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << rest.status().message() << "\n";
     return 1;
   }
+  // Each in-process component acts as its own user (component_identity.h).
+  auto identity = [&](const std::string& stem, const std::string& user,
+                      const std::vector<std::string>& groups) {
+    auto c = componentCredentials(flags.config.dataDir, rest.value(), stem, user, groups);
+    if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
+    return c;
+  };
   std::unique_ptr<controllers::ControllerManager> manager;
   if (!flags.disableControllers) {
+    auto creds = identity("controller-manager", "system:kube-controller-manager", {});
+    if (!creds.ok()) return 1;
     controllers::ControllerManagerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.controllers = flags.controllers;
     options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
@@ -157,8 +174,10 @@ int runServer(ServerFlags flags) {
 
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!flags.disableScheduler) {
+    auto creds = identity("scheduler", "system:kube-scheduler", {});
+    if (!creds.ok()) return 1;
     scheduler::SchedulerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.metrics = &componentMetrics;
     sched = std::make_unique<scheduler::Scheduler>(options);
     if (auto st = sched->start(); !st.ok()) {
@@ -170,7 +189,10 @@ int runServer(ServerFlags flags) {
   // The server's own node (named after the host), as k3s runs its agent in the server.
   std::unique_ptr<kubelet::Agent> agent;
   if (!flags.disableAgent) {
-    flags.agent.rest = rest.value();
+    flags.agent.nodeName = nodeNameOrHost(flags.agent.nodeName);
+    auto creds = identity("node", "system:node:" + flags.agent.nodeName, {"system:nodes"});
+    if (!creds.ok()) return 1;
+    flags.agent.rest = *creds;
     flags.agent.dataDir = flags.config.dataDir + "/agent";
     if (flags.agent.registryConfig.empty())
       flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
@@ -182,8 +204,34 @@ int runServer(ServerFlags flags) {
     }
   }
 
+  // The ingress controller and its nginx, on this node (with the agent unless told otherwise).
+  std::unique_ptr<client::RestClient> ingressClient;
+  std::unique_ptr<ingress::IngressController> ingressController;
+  bool wantIngress = flags.ingressMode == "on" || (flags.ingressMode == "auto" && agent);
+  if (wantIngress) {
+    flags.ingress.stateDir = flags.config.dataDir + "/ingress";
+    if (flags.ingress.statusAddress.empty()) {
+      flags.ingress.statusAddress = !flags.agent.nodeIP.empty() ? flags.agent.nodeIP
+                                                                : flags.config.bindAddress;
+    }
+    auto c = client::RestClient::create(rest.value());
+    if (!c.ok()) {
+      std::cerr << "berth: ingress: " << c.status().message() << "\n";
+      return 1;
+    }
+    ingressClient = std::move(*c);
+    ingressController =
+        std::make_unique<ingress::IngressController>(*ingressClient, flags.ingress);
+    if (auto st = ingressController->start(); !st.ok()) {
+      std::cerr << "berth: ingress: " << st.message() << "\n";
+      if (flags.ingressMode == "on") return 1;
+      ingressController.reset();
+    }
+  }
+
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (ingressController) ingressController->stop();
   if (agent) agent->stop();
   if (sched) sched->stop();
   if (manager) manager->stop();
@@ -216,9 +264,24 @@ void addServerCommand(CLI::App& app) {
                      "Rotated audit logs to keep (0 = all)");
   server->add_option("--audit-log-maxage", config.auditLogMaxAgeDays,
                      "Days to keep rotated audit logs (0 = forever)");
+  server->add_option("--ingress", flags->ingressMode,
+                     "The built-in ingress controller (nginx): auto = with the node agent, on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  server->add_option("--ingress-http-port", flags->ingress.httpPort, "Ingress HTTP port")
+      ->capture_default_str();
+  server->add_option("--ingress-https-port", flags->ingress.httpsPort, "Ingress HTTPS port")
+      ->capture_default_str();
+  server->add_option("--ingress-status-address", flags->ingress.statusAddress,
+                     "Address written to Ingress status (default: the node IP or bind address)");
   server->add_option("--encryption-provider-config", flags->encryptionConfig,
                      "EncryptionConfiguration file (apiserver.config.k8s.io/v1): resources whose "
                      "values are encrypted at rest (aesgcm, aescbc, secretbox, identity)");
+  server
+      ->add_option("--authorization-mode", config.authorizationModes,
+                   "Authorizers in order: Node, RBAC, AlwaysAllow (AlwaysAllow alone: off)")
+      ->delimiter(',')
+      ->capture_default_str();
   server
       ->add_option("--max-connections", config.maxConnections,
                    "Open client connections at most; more wait in the accept backlog")
@@ -235,6 +298,11 @@ void addServerCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   server
+      ->add_option("--anonymous-auth", config.anonymousAuth,
+                   "Requests without credentials are system:anonymous for the authorizer "
+                   "(false: 401)")
+      ->capture_default_str();
+  server
       ->add_option("--enable-admission-plugins", config.enableAdmissionPlugins,
                    "Admission plugins to enable in addition to the default ones (comma-separated; "
                    "the order does not matter, upstream's is used)")
@@ -243,6 +311,19 @@ void addServerCommand(CLI::App& app) {
       ->add_option("--disable-admission-plugins", config.disableAdmissionPlugins,
                    "Admission plugins to disable even if in the default list (comma-separated)")
       ->delimiter(',');
+  server
+      ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
+                   "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address)")
+      ->capture_default_str();
+  server
+      ->add_option("--service-node-port-range", config.serviceNodePortRange,
+                   "Port range of Service NodePorts")
+      ->capture_default_str();
+  server
+      ->add_option("--service-repair-interval", config.serviceRepairIntervalSeconds,
+                   "Seconds between repairs of ClusterIP/NodePort reservations (0 = at start only)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   addControllerFlags(server, flags->controllerFlags);
   server->add_flag("--disable-controllers", flags->disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");

@@ -239,7 +239,7 @@ TEST(Service, ClusterIpImmutable) {
   auto changed = parse(R"({"metadata":{"name":"web","namespace":"default"},
       "spec":{"clusterIP":"10.96.0.21","ports":[{"port":80}]}})");
   EXPECT_CAUSE(update(rt, changed, old), "spec.clusterIPs[0]", "FieldValueInvalid",
-               "Invalid value: []string{\"10.96.0.21\"}: may not change once set");
+               "Invalid value: [\"10.96.0.21\"]: may not change once set");
   auto toExternal = parse(R"({"metadata":{"name":"web","namespace":"default"},
       "spec":{"type":"ExternalName","externalName":"x.example.com","clusterIP":"10.96.0.20"}})");
   EXPECT_VALID(update(rt, toExternal, old));
