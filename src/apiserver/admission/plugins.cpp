@@ -47,9 +47,11 @@ const std::vector<std::string>& orderedPluginNames() {
 }
 
 const std::vector<std::string>& defaultOnPluginNames() {
-  // DefaultOffAdmissionPlugins' complement (upstream).
+  // DefaultOffAdmissionPlugins' complement (upstream), plus NodeRestriction, which every
+  // kubeadm cluster enables and Berth's node identities rely on.
   static const std::vector<std::string> names = {
-      "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "TaintNodesByCondition",
+      "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "NodeRestriction",
+      "TaintNodesByCondition",
       "PodSecurity", "Priority", "DefaultTolerationSeconds", "DefaultStorageClass",
       "StorageObjectInUseProtection", "PersistentVolumeClaimResize", "RuntimeClass",
       "CertificateApproval", "CertificateSigning", "ClusterTrustBundleAttest",
@@ -78,6 +80,11 @@ core::Status installBuiltinPlugins(Chain& chain, const PluginDeps& deps,
   for (const auto& n : all) {
     bool on = (contains(defaultOnPluginNames(), n) || contains(enable, n)) && !contains(disable, n);
     if (!on) continue;
+    if (auto ext = deps.external.find(n); ext != deps.external.end()) {
+      chain.add(ext->second());
+      if (installed) installed->push_back(n);
+      continue;
+    }
     auto it = factories().find(n);
     if (it == factories().end()) continue;
     if (!deps.reader) return core::Status::internal("admission plugins need an object reader");

@@ -6,6 +6,8 @@
 // from it; the order is always upstream's, whatever the flags' order.
 //
 // Thread-safety: install once before serving; the plugins are safe for concurrent requests.
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +21,9 @@ namespace berth::apiserver::admission {
 // What the plugins may use of the server. Must outlive the chain.
 struct PluginDeps {
   const ObjectReader* reader = nullptr;
+  // Plugins built elsewhere (NodeRestriction in authz, ResourceQuota with the registry), by
+  // upstream name: installed in upstream's order and switched by the same flags.
+  std::map<std::string, std::function<std::unique_ptr<Plugin>()>> external;
 };
 
 std::unique_ptr<Plugin> newNamespaceLifecycle(const ObjectReader& reader);

@@ -33,7 +33,9 @@ std::vector<std::string> installed(const std::vector<std::string>& on,
   FakeReader reader;
   Chain chain;
   std::vector<std::string> names;
-  *st = installBuiltinPlugins(chain, {&reader}, on, off, &names);
+  PluginDeps deps{&reader, {}};
+  deps.external["ResourceQuota"] = [] { return newDefaultTolerationSeconds(); };  // a stand-in
+  *st = installBuiltinPlugins(chain, deps, on, off, &names);
   return names;
 }
 
@@ -41,9 +43,10 @@ TEST(InstallBuiltinPlugins, UpstreamOrderAndFlags) {
   core::Status st;
   EXPECT_EQ(installed({}, {}, &st),
             (std::vector<std::string>{"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority",
-                                      "DefaultTolerationSeconds", "PodSecurity"}));
+                                      "DefaultTolerationSeconds", "PodSecurity",
+                                      "ResourceQuota"}));
   EXPECT_TRUE(st.ok());
-  EXPECT_EQ(installed({"NodeRestriction"}, {"PodSecurity", "LimitRanger"}, &st),
+  EXPECT_EQ(installed({"AlwaysPullImages"}, {"PodSecurity", "LimitRanger", "ResourceQuota"}, &st),
             (std::vector<std::string>{"NamespaceLifecycle", "ServiceAccount", "Priority",
                                       "DefaultTolerationSeconds"}));
   installed({"Bogus"}, {}, &st);
