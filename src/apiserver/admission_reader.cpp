@@ -10,40 +10,50 @@ namespace json = boost::json;
 
 namespace {
 
-std::optional<json::object> parse(const CachedObject& o) {
-  boost::system::error_code ec;
-  auto v = json::parse(o.json, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
+constexpr size_t kMaxParsed = 8192;
 
 }  // namespace
 
-std::optional<json::object> CacheObjectReader::get(const core::ResourceType& rt,
-                                                   const std::string& ns,
-                                                   const std::string& name) const {
+admission::ObjectRef CacheObjectReader::parsed(const ObjectPtr& obj) const {
+  {
+    std::lock_guard lock(mu_);
+    auto it = parsed_.find(obj->key);
+    if (it != parsed_.end() && it->second.first == obj->resourceVersion) return it->second.second;
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(obj->json, ec);
+  if (ec || !v.is_object()) return nullptr;
+  auto ref = std::make_shared<const json::object>(std::move(v.as_object()));
+  std::lock_guard lock(mu_);
+  if (parsed_.size() >= kMaxParsed) parsed_.clear();
+  parsed_[obj->key] = {obj->resourceVersion, ref};
+  return ref;
+}
+
+admission::ObjectRef CacheObjectReader::get(const core::ResourceType& rt, const std::string& ns,
+                                            const std::string& name) const {
   auto* c = cache_.forType(rt);
-  if (!c) return std::nullopt;
+  if (!c) return nullptr;
   std::string key = storageKey(rt, ns, name);
   auto obj = c->get(key);
   if (!obj) {
     cache_.waitUntilFresh(std::chrono::seconds(2));
     obj = c->get(key);
   }
-  if (!obj) return std::nullopt;
-  return parse(*obj);
+  if (!obj) return nullptr;
+  return parsed(obj);
 }
 
-std::vector<json::object> CacheObjectReader::list(const core::ResourceType& rt,
-                                                  const std::string& ns) const {
-  std::vector<json::object> out;
+std::vector<admission::ObjectRef> CacheObjectReader::list(const core::ResourceType& rt,
+                                                          const std::string& ns) const {
+  std::vector<admission::ObjectRef> out;
   auto* c = cache_.forType(rt);
   if (!c) return out;
   std::string prefix = rt.storagePrefix;
   if (rt.namespaced && !ns.empty()) prefix += ns + "/";
   int64_t revision = 0;
   for (const auto& o : c->list(prefix, &revision)) {
-    if (auto parsed = parse(*o)) out.push_back(std::move(*parsed));
+    if (auto p = parsed(o)) out.push_back(std::move(p));
   }
   return out;
 }

@@ -162,22 +162,28 @@ core::Status ApiServer::start() {
   state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
   admission::PluginDeps deps;
   deps.reader = state_->admissionReader.get();
+  deps.external["NodeRestriction"] = [] { return std::make_unique<authz::NodeRestrictionPlugin>(); };
+  auto* registry = state_->registry.get();
+  // One plugin calls both kinds of webhooks: mutating ones in the mutating phase, validating
+  // ones in the validating phase.
+  deps.external["MutatingAdmissionWebhook"] = [registry] {
+    return admission::newAdmissionWebhooks(newRegistryWebhookSource(*registry));
+  };
+  // Last in upstream's order (it charges the quota, so it must see the final object).
+  deps.external["ResourceQuota"] = [registry] {
+    return admission::newResourceQuota(newRegistryQuotaAccess(*registry));
+  };
   if (auto st = admission::installBuiltinPlugins(state_->admission, deps,
                                                  config_.enableAdmissionPlugins,
                                                  config_.disableAdmissionPlugins);
       !st.ok())
     return st;
   state_->registry->setAdmission(&state_->admission);
+  // RBAC's escalation check (upstream: in the RBAC storage, not an admission plugin) after them.
   if (const auto* authorizer = state_->authorization->authorizer()) {
     if (const auto* rbac = state_->authorization->rbac())
       state_->admission.add(std::make_unique<authz::EscalationPlugin>(*authorizer, *rbac));
   }
-  state_->admission.add(std::make_unique<authz::NodeRestrictionPlugin>());
-  // Keep these last, in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
-  // ResourceQuota (which charges the quota, so it must see the final object).
-  state_->admission.add(
-      admission::newAdmissionWebhooks(newRegistryWebhookSource(*state_->registry)));
-  state_->admission.add(admission::newResourceQuota(newRegistryQuotaAccess(*state_->registry)));
   state_->crds->start();
 
   http::ServerConfig hc;

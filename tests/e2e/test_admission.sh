@@ -145,6 +145,10 @@ expect_has "a missing ServiceAccount is forbidden" \
 k delete serviceaccount default -n limited >/dev/null
 wait_for "a deleted default ServiceAccount comes back" k get serviceaccount default -n limited
 
+# --- NamespaceLifecycle ----------------------------------------------------------------------
+expect_has "a create in a missing namespace is 404 at once" 'namespaces "nowhere" not found' \
+  apply "$(pod_yaml lost nowhere)"
+
 # --- flags -------------------------------------------------------------------------------------
 out=$("$BERTH" server --data-dir "$WORK/data2" --bind-address 127.0.0.1 --secure-port 0 \
   --disable-agent --enable-admission-plugins Bogus 2>&1)

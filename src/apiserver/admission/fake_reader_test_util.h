@@ -28,17 +28,17 @@ class FakeReader : public ObjectReader {
   void add(const char* plural, const json::object& obj, const char* group = "") {
     const auto* meta = core::objectField(obj, "metadata");
     objects_[{std::string(group) + "/" + plural, core::stringField(*meta, "namespace"),
-              core::stringField(*meta, "name")}] = obj;
+              core::stringField(*meta, "name")}] = std::make_shared<const json::object>(obj);
   }
-  std::optional<json::object> get(const core::ResourceType& rt, const std::string& ns,
-                                   const std::string& name) const override {
+  ObjectRef get(const core::ResourceType& rt, const std::string& ns,
+                const std::string& name) const override {
     auto it = objects_.find({rt.group + "/" + rt.plural, ns, name});
-    if (it == objects_.end()) return std::nullopt;
+    if (it == objects_.end()) return nullptr;
     return it->second;
   }
-  std::vector<json::object> list(const core::ResourceType& rt,
-                                 const std::string& ns) const override {
-    std::vector<json::object> out;
+  std::vector<ObjectRef> list(const core::ResourceType& rt,
+                              const std::string& ns) const override {
+    std::vector<ObjectRef> out;
     for (const auto& [k, v] : objects_) {
       if (std::get<0>(k) == rt.group + "/" + rt.plural && (ns.empty() || std::get<1>(k) == ns))
         out.push_back(v);
@@ -47,7 +47,7 @@ class FakeReader : public ObjectReader {
   }
 
  private:
-  std::map<std::tuple<std::string, std::string, std::string>, json::object> objects_;
+  std::map<std::tuple<std::string, std::string, std::string>, ObjectRef> objects_;
 };
 
 // A create (or update, with `old`) of `obj` in `ns`.

@@ -111,10 +111,10 @@ struct Item {
   Resources min, max, ratio, def, defRequest;
 };
 
-std::vector<Item> itemsOf(const std::vector<json::object>& ranges) {
+std::vector<Item> itemsOf(const std::vector<ObjectRef>& ranges) {
   std::vector<Item> out;
   for (const auto& lr : ranges) {
-    const auto* spec = objectField(lr, "spec");
+    const auto* spec = objectField(*lr, "spec");
     const auto* limits = spec ? arrayField(*spec, "limits") : nullptr;
     if (!limits) continue;
     for (const auto& iv : *limits) {
@@ -242,7 +242,7 @@ class LimitRanger : public Plugin {
   }
 
  private:
-  std::vector<json::object> limitRanges(const std::string& ns) const {
+  std::vector<ObjectRef> limitRanges(const std::string& ns) const {
     static const auto* rt = core::findResource("", "v1", "limitranges");
     return reader_.list(*rt, ns);
   }

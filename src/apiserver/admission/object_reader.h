@@ -6,7 +6,7 @@
 // Thread-safety: implementations are called concurrently from request threads.
 #include <boost/json/object.hpp>
 
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,18 +14,20 @@
 
 namespace berth::apiserver::admission {
 
+// Objects are shared and immutable: the reader may hand the same parsed object to many requests.
+using ObjectRef = std::shared_ptr<const boost::json::object>;
+
 class ObjectReader {
  public:
   virtual ~ObjectReader() = default;
-  // One object; nullopt when it does not exist. A miss waits for the reader to catch up with
+  // One object; null when it does not exist. A miss waits for the reader to catch up with
   // the store (an object created just before the request is seen), as upstream's plugins fall
   // back to a live lookup.
-  virtual std::optional<boost::json::object> get(const core::ResourceType& rt,
-                                                 const std::string& ns,
-                                                 const std::string& name) const = 0;
+  virtual ObjectRef get(const core::ResourceType& rt, const std::string& ns,
+                        const std::string& name) const = 0;
   // Every object of `rt` in `ns` ("" = all namespaces, or cluster-scoped).
-  virtual std::vector<boost::json::object> list(const core::ResourceType& rt,
-                                                const std::string& ns) const = 0;
+  virtual std::vector<ObjectRef> list(const core::ResourceType& rt,
+                                      const std::string& ns) const = 0;
 };
 
 }  // namespace berth::apiserver::admission

@@ -10,10 +10,11 @@ namespace {
 
 using Factory = std::function<std::unique_ptr<Plugin>(const PluginDeps&)>;
 
-// The plugins Berth implements here, by upstream name. (NamespaceLifecycle lives in the
-// registry: Registry::checkNamespace and the protected namespaces on delete.)
+// The plugins Berth implements here, by upstream name. (The registry also checks the namespace
+// of every create, Registry::checkNamespace, and protects the system namespaces on delete.)
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> f = {
+      {"NamespaceLifecycle", [](const PluginDeps& d) { return newNamespaceLifecycle(*d.reader); }},
       {"LimitRanger", [](const PluginDeps& d) { return newLimitRanger(*d.reader); }},
       {"ServiceAccount", [](const PluginDeps& d) { return newServiceAccount(*d.reader); }},
       {"Priority", [](const PluginDeps& d) { return newPriority(*d.reader); }},
@@ -46,9 +47,11 @@ const std::vector<std::string>& orderedPluginNames() {
 }
 
 const std::vector<std::string>& defaultOnPluginNames() {
-  // DefaultOffAdmissionPlugins' complement (upstream).
+  // DefaultOffAdmissionPlugins' complement (upstream), plus NodeRestriction, which every
+  // kubeadm cluster enables and Berth's node identities rely on.
   static const std::vector<std::string> names = {
-      "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "TaintNodesByCondition",
+      "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "NodeRestriction",
+      "TaintNodesByCondition",
       "PodSecurity", "Priority", "DefaultTolerationSeconds", "DefaultStorageClass",
       "StorageObjectInUseProtection", "PersistentVolumeClaimResize", "RuntimeClass",
       "CertificateApproval", "CertificateSigning", "ClusterTrustBundleAttest",
@@ -77,6 +80,11 @@ core::Status installBuiltinPlugins(Chain& chain, const PluginDeps& deps,
   for (const auto& n : all) {
     bool on = (contains(defaultOnPluginNames(), n) || contains(enable, n)) && !contains(disable, n);
     if (!on) continue;
+    if (auto ext = deps.external.find(n); ext != deps.external.end()) {
+      chain.add(ext->second());
+      if (installed) installed->push_back(n);
+      continue;
+    }
     auto it = factories().find(n);
     if (it == factories().end()) continue;
     if (!deps.reader) return core::Status::internal("admission plugins need an object reader");

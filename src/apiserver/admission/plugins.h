@@ -6,6 +6,8 @@
 // from it; the order is always upstream's, whatever the flags' order.
 //
 // Thread-safety: install once before serving; the plugins are safe for concurrent requests.
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,8 +21,12 @@ namespace berth::apiserver::admission {
 // What the plugins may use of the server. Must outlive the chain.
 struct PluginDeps {
   const ObjectReader* reader = nullptr;
+  // Plugins built elsewhere (NodeRestriction in authz, ResourceQuota with the registry), by
+  // upstream name: installed in upstream's order and switched by the same flags.
+  std::map<std::string, std::function<std::unique_ptr<Plugin>()>> external;
 };
 
+std::unique_ptr<Plugin> newNamespaceLifecycle(const ObjectReader& reader);
 std::unique_ptr<Plugin> newLimitRanger(const ObjectReader& reader);
 std::unique_ptr<Plugin> newServiceAccount(const ObjectReader& reader);
 std::unique_ptr<Plugin> newPriority(const ObjectReader& reader);
@@ -33,7 +39,7 @@ const std::vector<std::string>& defaultOnPluginNames();
 
 // Adds the enabled plugins to `chain` in upstream's order. An unknown name in either list is an
 // error (as upstream: `admission-control plugin "X" is unknown`); a known plugin that Berth
-// implements elsewhere (NamespaceLifecycle: the registry) or not yet adds nothing.
+// does not implement (yet) adds nothing.
 core::Status installBuiltinPlugins(Chain& chain, const PluginDeps& deps,
                                    const std::vector<std::string>& enable,
                                    const std::vector<std::string>& disable,

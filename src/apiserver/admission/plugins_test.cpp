@@ -33,22 +33,55 @@ std::vector<std::string> installed(const std::vector<std::string>& on,
   FakeReader reader;
   Chain chain;
   std::vector<std::string> names;
-  *st = installBuiltinPlugins(chain, {&reader}, on, off, &names);
+  PluginDeps deps{&reader, {}};
+  deps.external["ResourceQuota"] = [] { return newDefaultTolerationSeconds(); };  // a stand-in
+  *st = installBuiltinPlugins(chain, deps, on, off, &names);
   return names;
 }
 
 TEST(InstallBuiltinPlugins, UpstreamOrderAndFlags) {
   core::Status st;
   EXPECT_EQ(installed({}, {}, &st),
-            (std::vector<std::string>{"LimitRanger", "ServiceAccount", "Priority",
-                                      "DefaultTolerationSeconds", "PodSecurity"}));
+            (std::vector<std::string>{"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority",
+                                      "DefaultTolerationSeconds", "PodSecurity",
+                                      "ResourceQuota"}));
   EXPECT_TRUE(st.ok());
-  EXPECT_EQ(installed({"NodeRestriction"}, {"PodSecurity", "LimitRanger"}, &st),
-            (std::vector<std::string>{"ServiceAccount", "Priority", "DefaultTolerationSeconds"}));
+  EXPECT_EQ(installed({"AlwaysPullImages"}, {"PodSecurity", "LimitRanger", "ResourceQuota"}, &st),
+            (std::vector<std::string>{"NamespaceLifecycle", "ServiceAccount", "Priority",
+                                      "DefaultTolerationSeconds"}));
   installed({"Bogus"}, {}, &st);
   EXPECT_EQ(st.message(), "admission-control plugin \"Bogus\" is unknown");
   installed({"Priority"}, {"Priority"}, &st);
   EXPECT_FALSE(st.ok());
+}
+
+}  // namespace
+}  // namespace berth::apiserver::admission
+
+namespace berth::apiserver::admission {
+namespace {
+
+using namespace testing;
+
+TEST(NamespaceLifecycle, MissingAndTerminatingNamespaces) {
+  FakeReader reader;
+  reader.add("namespaces", parse(R"({"metadata":{"name":"live"}})"));
+  reader.add("namespaces", parse(R"({"metadata":{"name":"dying","deletionTimestamp":"2026-01-01T00:00:00Z"}})"));
+  auto plugin = newNamespaceLifecycle(reader);
+  auto pod = parse(R"({"metadata":{"name":"p"},"spec":{}})");
+  Request live(type("", "pods"), "live", pod);
+  EXPECT_TRUE(plugin->admit(live.a).ok());
+  Request missing(type("", "pods"), "gone", pod);
+  auto st = plugin->admit(missing.a);
+  EXPECT_EQ(st.code(), 404);
+  EXPECT_EQ(st.message(), "namespaces \"gone\" not found");
+  Request dying(type("", "pods"), "dying", pod);
+  st = plugin->admit(dying.a);
+  EXPECT_EQ(st.code(), 403);
+  EXPECT_EQ(st.message(),
+            "unable to create new content in namespace dying because it is being terminated");
+  Request ns(type("", "namespaces"), "", parse(R"({"metadata":{"name":"new"}})"));
+  EXPECT_TRUE(plugin->admit(ns.a).ok());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // not write yet. Nothing is exempt by default; unlabelled namespaces are privileged.
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "apiserver/admission/json_util.h"
@@ -205,7 +206,8 @@ class PodSecurity : public Plugin {
   void warnExistingPods(const Attributes& a, const LevelVersion& lv) const {
     static const auto* podType = core::findResource("", "v1", "pods");
     std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // reasons → pods
-    for (const auto& pod : reader_.list(*podType, a.name)) {
+    for (const auto& podRef : reader_.list(*podType, a.name)) {
+      const json::object& pod = *podRef;
       const auto* meta = objectField(pod, "metadata");
       const auto* spec = objectField(pod, "spec");
       if (!meta || !spec) continue;

@@ -92,9 +92,9 @@ class Priority : public Plugin {
     if (a.operation != Operation::kCreate && a.operation != Operation::kUpdate) return {};
     if (!boolField(*a.object, "globalDefault").value_or(false)) return {};
     for (const auto& pc : reader_.list(priorityClasses(), "")) {
-      const auto* meta = objectField(pc, "metadata");
+      const auto* meta = objectField(*pc, "metadata");
       std::string other = meta ? stringField(*meta, "name") : "";
-      if (other != a.name && boolField(pc, "globalDefault").value_or(false)) {
+      if (other != a.name && boolField(*pc, "globalDefault").value_or(false)) {
         return forbidden(a, "PriorityClass " + other +
                                 " is already marked as default. Only one default can exist");
       }
@@ -104,12 +104,12 @@ class Priority : public Plugin {
 
  private:
   // The globalDefault class; with several (created concurrently), the lowest value, as upstream.
-  std::optional<json::object> globalDefault() const {
-    std::optional<json::object> best;
+  ObjectRef globalDefault() const {
+    ObjectRef best;
     int64_t bestValue = std::numeric_limits<int64_t>::max();
     for (auto& pc : reader_.list(priorityClasses(), "")) {
-      if (!boolField(pc, "globalDefault").value_or(false)) continue;
-      int64_t v = intField(pc, "value").value_or(0);
+      if (!boolField(*pc, "globalDefault").value_or(false)) continue;
+      int64_t v = intField(*pc, "value").value_or(0);
       if (!best || v < bestValue) {
         bestValue = v;
         best = std::move(pc);

@@ -145,7 +145,7 @@ class ServiceAccount : public Plugin {
  private:
   // As upstream: the `default` ServiceAccount is made by a controller just after its namespace,
   // so a miss is retried for a second or two before the pod is refused.
-  std::optional<json::object> lookup(const std::string& ns, const std::string& name) const {
+  ObjectRef lookup(const std::string& ns, const std::string& name) const {
     static const auto* saType = core::findResource("", "v1", "serviceaccounts");
     int attempts = name == "default" ? 10 : 1;
     thread_local std::mt19937 rng{std::random_device{}()};
@@ -154,7 +154,7 @@ class ServiceAccount : public Plugin {
       if (i) std::this_thread::sleep_for(interval);
       if (auto sa = reader_.get(*saType, ns, name)) return sa;
     }
-    return std::nullopt;
+    return nullptr;
   }
 
   const ObjectReader& reader_;
