@@ -23,6 +23,7 @@
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
 #include "metrics/metrics.h"
+#include "proxy/proxier.h"
 
 namespace berth::kubelet {
 
@@ -46,6 +47,10 @@ struct AgentOptions {
   std::string registryConfig;  // k3s-style registries.yaml; missing file = no mirrors
   bool busyboxImages = false;
   metrics::Registry* metrics = nullptr;
+  // The service proxy of this node (nftables in the agent's network namespace); off in the
+  // host's own namespace unless allowHostNetworkNamespace.
+  bool disableProxy = false;
+  proxy::RulesetConfig proxyRules;
 };
 
 class Agent {
@@ -61,6 +66,7 @@ class Agent {
  private:
   class ApiObjects;
   core::Status registerNode();
+  void startProxy();
   void heartbeatLoop();
   void renewLease();
   void postNodeStatus();
@@ -75,6 +81,7 @@ class Agent {
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
+  std::unique_ptr<proxy::Proxier> proxy_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;
