@@ -104,7 +104,11 @@ CIP=$(k get svc web -o jsonpath='{.spec.clusterIP}')
 # writes the slice from the pods, as that controller would.
 if ! wait_for 5 sh -c "ip netns exec $NS $KUBECTL get endpointslices -l kubernetes.io/service-name=web -o name | grep -q ."; then
   echo "  (no EndpointSlice controller: the test writes the slice)"
-  eps=$(k get pods -l app=web -o jsonpath='{range .items[*]}  - {addresses: ["{.status.podIP}"], nodeName: px-node, conditions: {ready: true}}{"\n"}{end}')
+  eps=""
+  for ip in $(k get pods -l app=web -o jsonpath='{.items[*].status.podIP}'); do
+    eps+="  - {addresses: [\"$ip\"], nodeName: px-node, conditions: {ready: true}}
+"
+  done
   k apply -f - >/dev/null <<YAML
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
