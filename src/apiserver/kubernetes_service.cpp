@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <iostream>
 
 #include "apiserver/registry.h"
 #include "core/resources.h"
@@ -36,7 +37,7 @@ Status Registry::ensureKubernetesService(const std::string& advertiseAddress, in
                                   {"labels", json::object{{"component", "apiserver"},
                                                           {"provider", "kubernetes"}}}}},
         {"spec", json::object{{"type", "ClusterIP"},
-                              {"clusterIP", "10.96.0.1"},
+                              {"clusterIP", addresses_.ranges().firstIp()},
                               {"sessionAffinity", "None"},
                               {"ports", json::array{json::object{{"name", "https"},
                                                                  {"port", 443},
@@ -75,6 +76,21 @@ void Registry::startKubernetesServiceRepair(const std::string& advertiseAddress,
     while (!bgCv_.wait_for(l, kRepairInterval, [&] { return stopping_; })) {
       l.unlock();
       (void)ensureKubernetesService(advertiseAddress, port);  // retried on the next tick
+      l.lock();
+    }
+  });
+}
+
+void Registry::startServiceAddressRepair(std::chrono::seconds interval,
+                                         std::chrono::seconds leakGrace) {
+  std::lock_guard lock(bgMu_);
+  if (stopping_ || interval.count() <= 0) return;
+  background_.emplace_back([this, interval, leakGrace] {
+    std::unique_lock l(bgMu_);
+    while (!bgCv_.wait_for(l, interval, [&] { return stopping_; })) {
+      l.unlock();
+      if (auto st = addresses_.repair(leakGrace); !st.ok())  // retried on the next tick
+        std::cerr << "berth: service address repair: " << st.message() << "\n";
       l.lock();
     }
   });

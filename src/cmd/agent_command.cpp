@@ -74,6 +74,10 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                  "CA of the API server's client certificate (default: the kubeconfig's CA)");
   cmd.add_flag("--busybox-images", o.busyboxImages,
                "Run every image as the host's busybox (no image store; for tests and demos)");
+  cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,
+               "Enforce no NetworkPolicies on this node (run `berth netpol` instead, or none)");
+  cmd.add_flag("--disable-dns", o.disableDns,
+               "Do not serve cluster DNS on this node's pod bridge gateway (53/udp+tcp, 9153)");
   cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,
                "Attach pod networks (bridge berth0) and run the service proxy even in the host's "
                "own network namespace");

@@ -124,8 +124,10 @@ core::Status Agent::start() {
   cni.podCidr = o_.podCidr;
   cni_ = std::make_unique<network::Cni>(cni);
   if (auto st = registerNode(); !st.ok()) return st;
+  startNodeDns();
 
   objects_ = std::make_unique<ApiObjects>(*rest_);
+  tokens_ = std::make_unique<CachingTokenSource>(*objects_);
   PodManagerOptions pm;
   pm.nodeName = o_.nodeName;
   pm.dataDir = o_.dataDir;
@@ -136,7 +138,7 @@ core::Status Agent::start() {
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
   pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
-                                       objects_.get());
+                                       tokens_.get());
   pods_->recover();
 
   AgentStreamingOptions so;
@@ -177,6 +179,19 @@ core::Status Agent::start() {
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 
+  startPodRoutes();
+  // NetworkPolicy enforcement in the node's namespace, as k3s embeds its policy controller in
+  // the agent. Never in the host's own namespace unless pod networks may be plugged there.
+  if (!o_.disableNetworkPolicy &&
+      (o_.allowHostNetworkNamespace || !network::inHostNetworkNamespace())) {
+    netpol::ControllerOptions np;
+    np.rest = o_.rest;
+    np.nodeName = o_.nodeName;
+    np.metrics = o_.metrics;
+    netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);
+    if (auto st = netpol_->start(); !st.ok()) return st;
+  }
+
   for (int i = 0; i < std::max(1, o_.workers); ++i)
     workers_.emplace_back([this] { workerLoop(); });
   startProxy();
@@ -193,11 +208,14 @@ void Agent::stop() {
   cv_.notify_all();
   queue_.shutDown();
   if (podInformer_) podInformer_->stop();
+  if (nodeInformer_) nodeInformer_->stop();
+  if (netpol_) netpol_->stop();
   if (proxy_) proxy_->stop();
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (streaming_) streaming_->stop();
+  if (dns_) dns_->stop();
   if (events_) events_->flush();
   // Containers keep running under their shims; a restarted agent picks them up again.
 }
@@ -255,8 +273,31 @@ void Agent::postNodeStatus() {
     return;
   }
   if (const auto* st = obj(r->as_object(), "status")) lastNodeStatus_ = *st;
-  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty()) {
     cni_->setPodCidr(str(*spec, "podCIDR"));
+    if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
+  }
+}
+
+void Agent::startNodeDns() {
+  if (o_.disableDns) return;
+  // Like the pod bridge, the DNS address belongs in the node's own network namespace.
+  if (network::inHostNetworkNamespace() && !o_.allowHostNetworkNamespace) {
+    std::cerr << "berth agent: cluster DNS not served: the agent runs in the host's network "
+                 "namespace (see --allow-host-network-namespace)"
+              << std::endl;
+    return;
+  }
+  NodeDnsOptions o;
+  o.rest = o_.rest;
+  o.nodeName = o_.nodeName;
+  auto dns = std::make_unique<NodeDns>(o, *rest_);
+  if (auto st = dns->start(cni_->podCidr()); !st.ok()) {
+    // Pods still run; only their cluster-internal names do not resolve on this node.
+    std::cerr << "berth agent: cluster DNS not served: " << st.message() << std::endl;
+    return;
+  }
+  dns_ = std::move(dns);
 }
 
 void Agent::renewLease() {
@@ -292,6 +333,32 @@ void Agent::heartbeatLoop() {
     postNodeStatus();
     lock.lock();
   }
+}
+
+// The Node list, watched: the node's own podCIDR reaches the CNI config as soon as the node IPAM
+// controller sets it (not only at the next heartbeat), and the routes to the other nodes' pods
+// follow every Node event (a few `ip` runs when something changed, none otherwise). No routes in
+// the host's own network namespace unless the agent may plug pod networks there: its routes are
+// not ours to change.
+void Agent::startPodRoutes() {
+  if (o_.allowHostNetworkNamespace || !network::inHostNetworkNamespace())
+    routes_ = std::make_unique<network::PodRoutes>(o_.nodeName);
+  nodeInformer_ = std::make_unique<client::SharedInformer>(*rest_, kNodes);
+  auto sync = [this] {
+    std::vector<json::value> nodes;
+    for (const auto& n : nodeInformer_->lister().list("")) nodes.push_back(*n);
+    if (auto self = nodeInformer_->lister().get("", o_.nodeName))
+      if (const auto* spec = obj(self->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+        cni_->setPodCidr(str(*spec, "podCIDR"));
+    if (!routes_) return;
+    if (auto st = routes_->sync(nodes); !st.ok())
+      std::cerr << "berth agent: pod routes: " << st.message() << std::endl;
+  };
+  nodeInformer_->addEventHandler(
+      {[sync](const client::ObjectPtr&) { sync(); },
+       [sync](const client::ObjectPtr&, const client::ObjectPtr&) { sync(); },
+       [sync](const client::DeletedObject&) { sync(); }});
+  nodeInformer_->start();
 }
 
 void Agent::workerLoop() {

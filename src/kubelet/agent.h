@@ -19,10 +19,14 @@
 #include "client/work_queue.h"
 #include "kubelet/images/image_service.h"
 #include "kubelet/network/cni.h"
+#include "kubelet/network/routes.h"
+#include "kubelet/node_dns.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
+#include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
+#include "netpol/controller.h"
 #include "proxy/proxier.h"
 
 namespace berth::kubelet {
@@ -39,6 +43,8 @@ struct AgentOptions {
   std::string runcBinary = "runc";
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
+  bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)
+  bool disableDns = false;  // no in-process cluster DNS server (node_dns.h) on this node
   int workers = 4;
   std::chrono::seconds heartbeat{10};
   // null = the node's image store (LocalImageService under <dataDir>/images, registries from
@@ -70,7 +76,9 @@ class Agent {
   void heartbeatLoop();
   void renewLease();
   void postNodeStatus();
+  void startNodeDns();
   void workerLoop();
+  void startPodRoutes();
 
   AgentOptions o_;
   std::unique_ptr<client::RestClient> rest_;
@@ -78,9 +86,15 @@ class Agent {
   std::unique_ptr<images::ImageService> ownImages_;
   std::unique_ptr<network::Cni> cni_;
   std::unique_ptr<ApiObjects> objects_;
+  std::unique_ptr<CachingTokenSource> tokens_;  // over objects_
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
+  // Every Node, for the routes to the other nodes' podCIDRs (network/routes.h).
+  std::unique_ptr<client::SharedInformer> nodeInformer_;
+  std::unique_ptr<network::PodRoutes> routes_;
+  std::unique_ptr<netpol::NetworkPolicyController> netpol_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
+  std::unique_ptr<NodeDns> dns_;
   std::unique_ptr<proxy::Proxier> proxy_;
   client::WorkQueue queue_;
   HostFacts facts_;

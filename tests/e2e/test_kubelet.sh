@@ -5,6 +5,7 @@
 # podCIDR, restarted when killed or when a liveness probe fails, OOMKilled over their memory
 # limit, reachable from each other, and leave nothing behind when deleted.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
   echo "test_kubelet: needs root, runc and /usr/lib/cni" >&2
@@ -20,25 +21,7 @@ ip netns exec "$NS" ip link set lo up
 
 kubelet_cleanup() {
   stop_server
-  # Containers first (their shims then exit and remove the container cgroups), then anything
-  # this test started that still runs with the test's directory on its command line.
-  for id in $("${RUNC[@]}" list -q 2>/dev/null); do
-    "${RUNC[@]}" kill -a "$id" KILL 2>/dev/null
-    "${RUNC[@]}" delete -f "$id" 2>/dev/null
-  done
-  # ([/]tmp...: a pattern that does not match grep's own command line)
-  for f in $(grep -l -- "[${WORK:0:1}]${WORK:1}" /proc/[0-9]*/cmdline 2>/dev/null); do
-    f=${f#/proc/}
-    kill -9 "${f%/cmdline}" 2>/dev/null
-  done
-  sleep 0.2
-  for d in "$AGENT"/pods/*/; do
-    uid=$(basename "$d")
-    for c in /sys/fs/cgroup/*/berth/pod"$uid"; do
-      [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-  done
-  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  cleanup_agents "$AGENT"
   ip netns del "$NS" 2>/dev/null
   cleanup
 }
@@ -65,14 +48,6 @@ start_node_server() {
 }
 start_node_server
 
-# wait_for SECONDS CMD...: until the command succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 jp() { k get pod "$1" -o jsonpath="$2" 2>/dev/null; }
 phase_is() { [ "$(jp "$1" '{.status.phase}')" == "$2" ]; }
 restarts_at_least() { [ "$(jp "$1" '{.status.containerStatuses[0].restartCount}')" -ge "$2" ] 2>/dev/null; }
@@ -123,6 +98,18 @@ expect_out "resolv.conf points at the cluster DNS" \
   bash -c "${RUNC[*]} exec $CID cat /etc/resolv.conf | tr '\n' ' '"
 expect_out "/etc/hosts names the pod" "$IP\s+myapp" "${RUNC[@]}" exec "$CID" cat /etc/hosts
 expect_out "the UTS namespace's hostname is the pod's name" "^myapp$" "${RUNC[@]}" exec "$CID" hostname
+
+SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
+expect_out "the kube-api-access volume gives the pod its namespace" "^default$" \
+  "${RUNC[@]}" exec "$CID" cat $SA_DIR/namespace
+expect_out "and the cluster CA" "^-----BEGIN CERTIFICATE-----" "${RUNC[@]}" exec "$CID" cat $SA_DIR/ca.crt
+# The token file exists exactly when the server issues tokens (TokenRequest); without it the pod
+# still runs, as it does here.
+if k create token default >/dev/null 2>&1; then
+  expect_out "and a service account token" "^ey" "${RUNC[@]}" exec "$CID" cat $SA_DIR/token
+else
+  expect_err "no token file without TokenRequest" "No such file" "${RUNC[@]}" exec "$CID" cat $SA_DIR/token
+fi
 
 echo "== kubelet API through the API server (t=$SECONDS)"
 expect_out "kubectl logs shows what the app printed" "^serving on myapp$" k logs myapp

@@ -450,6 +450,7 @@ void pdbPrepareCreate(json::object& obj) {
 }  // namespace
 
 const KindOps* rbacOps(std::string_view kind);
+const KindOps* networkPolicyOps();  // network_policy.cpp
 
 const KindOps* otherOps(std::string_view group, std::string_view kind) {
   auto make = [](auto fn) {
@@ -489,6 +490,7 @@ const KindOps* otherOps(std::string_view group, std::string_view kind) {
   if (group == "autoscaling" && kind == "HorizontalPodAutoscaler") return &hpa;
   if (group == "networking.k8s.io" && kind == "Ingress") return &ingress;
   if (group == "networking.k8s.io" && kind == "IngressClass") return &ingressClass;
+  if (group == "networking.k8s.io" && kind == "NetworkPolicy") return networkPolicyOps();
   if (group == "discovery.k8s.io" && kind == "EndpointSlice") return &endpointSlice;
   if (group == "coordination.k8s.io" && kind == "Lease") return &lease;
   if (group == "events.k8s.io" && kind == "Event") return &eventsV1;

@@ -1,0 +1,256 @@
+#include "netpol/ruleset.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "core/ipv4_cidr.h"
+#include "core/json_access.h"
+
+namespace json = boost::json;
+
+namespace berth::netpol {
+
+namespace {
+
+using core::objectField;
+using core::stringField;
+
+const json::array* arrayField(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_array() ? &v->as_array() : nullptr;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A selector that is absent matches nothing; {} matches everything; a malformed one nothing.
+bool selects(const json::object* selector, const core::Labels& labels) {
+  if (selector == nullptr) return false;
+  auto s = core::LabelSelector::fromJson(*selector);
+  return s.ok() && s->matches(labels);
+}
+
+class Builder {
+ public:
+  explicit Builder(const ClusterState& state) : state_(state) {}
+
+  Ruleset build() {
+    std::vector<const json::object*> policies;
+    for (const auto& p : state_.policies) policies.push_back(&p);
+    std::sort(policies.begin(), policies.end(),
+              [](const json::object* a, const json::object* b) { return keyOf(*a) < keyOf(*b); });
+    for (size_t i = 0; i < policies.size(); ++i) addPolicy(*policies[i], i);
+    rs_.egress.insert(rs_.egress.begin(), "ip saddr != @eg-isolated return");
+    rs_.egress.push_back("drop");
+    rs_.ingress.insert(rs_.ingress.begin(), "ip daddr != @in-isolated return");
+    rs_.ingress.push_back("drop");
+    set("eg-isolated", "ipv4_addr").elements = egIsolated_;
+    set("in-isolated", "ipv4_addr").elements = inIsolated_;
+    for (auto& [name, s] : sets_) rs_.sets.push_back(std::move(s));
+    return std::move(rs_);
+  }
+
+ private:
+  static std::string keyOf(const json::object& policy) {
+    const auto* meta = objectField(policy, "metadata");
+    return meta ? stringField(*meta, "namespace") + "/" + stringField(*meta, "name") : "";
+  }
+
+  NftSet& set(const std::string& name, const std::string& type) {
+    auto& s = sets_[name];
+    s.name = name;
+    s.type = type;
+    return s;
+  }
+
+  void addPolicy(const json::object& policy, size_t index) {
+    const auto* meta = objectField(policy, "metadata");
+    const auto* spec = objectField(policy, "spec");
+    if (!meta || !spec) return;
+    std::string ns = stringField(*meta, "namespace");
+    bool ingress = false, egress = false;
+    if (const auto* types = arrayField(*spec, "policyTypes"); types && !types->empty()) {
+      for (const auto& t : *types) {
+        if (t == "Ingress") ingress = true;
+        if (t == "Egress") egress = true;
+      }
+    } else {  // as the API defaults it
+      ingress = true;
+      const auto* e = arrayField(*spec, "egress");
+      egress = e && !e->empty();
+    }
+    const auto* podSelector = objectField(*spec, "podSelector");
+    static const json::object kAll;
+    if (!podSelector) podSelector = &kAll;
+    std::set<std::string> selected;
+    for (const auto& pod : state_.pods)
+      if (pod.local && pod.ns == ns && selects(podSelector, pod.labels)) selected.insert(pod.ip);
+    std::string prefix = "p" + std::to_string(index);
+    set(prefix + "-pods", "ipv4_addr").elements = selected;
+    if (ingress) {
+      inIsolated_.insert(selected.begin(), selected.end());
+      addRules(*spec, ns, prefix, /*ingress=*/true);
+    }
+    if (egress) {
+      egIsolated_.insert(selected.begin(), selected.end());
+      addRules(*spec, ns, prefix, /*ingress=*/false);
+    }
+  }
+
+  void addRules(const json::object& spec, const std::string& ns, const std::string& prefix,
+                bool ingress) {
+    const auto* rules = arrayField(spec, ingress ? "ingress" : "egress");
+    if (!rules) return;
+    std::string self = ingress ? "daddr" : "saddr", peer = ingress ? "saddr" : "daddr";
+    auto& chain = ingress ? rs_.ingress : rs_.egress;
+    for (size_t r = 0; r < rules->size(); ++r) {
+      if (!(*rules)[r].is_object()) continue;
+      const auto& rule = (*rules)[r].as_object();
+      std::string rulePrefix = prefix + (ingress ? "-in" : "-eg") + std::to_string(r);
+      std::vector<std::string> peers =
+          peerMatches(rule, ingress ? "from" : "to", ns, rulePrefix, peer);
+      std::vector<std::string> ports = portMatches(rule);
+      for (const auto& p : peers)
+        for (const auto& q : ports)
+          chain.push_back("ip " + self + " @" + prefix + "-pods" + p + q + " return");
+    }
+  }
+
+  // " ip saddr @set", " ip saddr 10.0.0.0/8 ip saddr != { ... }", or "" (any peer). A rule whose
+  // peers are all unusable (IPv6 blocks) allows nothing.
+  std::vector<std::string> peerMatches(const json::object& rule, const char* field,
+                                       const std::string& ns, const std::string& rulePrefix,
+                                       const std::string& dir) {
+    const auto* list = arrayField(rule, field);
+    if (!list || list->empty()) return {""};
+    std::vector<std::string> out;
+    for (size_t k = 0; k < list->size(); ++k) {
+      if (!(*list)[k].is_object()) continue;
+      const auto& peer = (*list)[k].as_object();
+      if (const auto* block = objectField(peer, "ipBlock")) {
+        auto cidr = core::parseIpv4Cidr(stringField(*block, "cidr"));
+        if (!cidr.ok()) continue;  // IPv6: these pods have IPv4 addresses only
+        std::string m = " ip " + dir + " " + cidr->str();
+        std::string except;
+        if (const auto* ex = arrayField(*block, "except"))
+          for (const auto& e : *ex)
+            if (auto c = core::parseIpv4Cidr(e.is_string() ? std::string(e.as_string()) : "");
+                c.ok())
+              except += (except.empty() ? "" : ", ") + c->str();
+        if (!except.empty()) m += " ip " + dir + " != { " + except + " }";
+        out.push_back(m);
+        continue;
+      }
+      const auto* podSel = objectField(peer, "podSelector");
+      const auto* nsSel = objectField(peer, "namespaceSelector");
+      if (!podSel && !nsSel) continue;
+      static const json::object kAll;
+      std::string name = rulePrefix + "-peer" + std::to_string(k);
+      auto& s = set(name, "ipv4_addr");
+      for (const auto& pod : state_.pods) {
+        bool nsOk;
+        if (nsSel) {
+          auto it = state_.namespaces.find(pod.ns);
+          nsOk = it != state_.namespaces.end() && selects(nsSel, it->second);
+        } else {
+          nsOk = pod.ns == ns;
+        }
+        if (nsOk && selects(podSel ? podSel : &kAll, pod.labels)) s.elements.insert(pod.ip);
+      }
+      out.push_back(" ip " + dir + " @" + name);
+    }
+    return out;
+  }
+
+  // " meta l4proto tcp th dport 80[-90]", a named port's set, "meta l4proto udp", or "" (any).
+  std::vector<std::string> portMatches(const json::object& rule) {
+    const auto* list = arrayField(rule, "ports");
+    if (!list || list->empty()) return {""};
+    std::vector<std::string> out;
+    for (const auto& v : *list) {
+      if (!v.is_object()) continue;
+      const auto& p = v.as_object();
+      std::string proto = lower(stringField(p, "protocol"));
+      if (proto.empty()) proto = "tcp";
+      if (proto != "tcp" && proto != "udp" && proto != "sctp") continue;
+      std::string m = " meta l4proto " + proto;
+      const auto* port = p.if_contains("port");
+      if (port && port->is_int64()) {
+        m += " th dport " + std::to_string(port->as_int64());
+        if (const auto* end = p.if_contains("endPort");
+            end && end->is_int64() && end->as_int64() > port->as_int64())
+          m += "-" + std::to_string(end->as_int64());
+      } else if (port && port->is_string()) {
+        // Resolved per pod: the destination pod's container port of that name (the selected
+        // pod for ingress, the peer for egress); the packet's destination in both cases.
+        std::string name(port->as_string());
+        std::string setName = "port-" + proto + "-" + name;
+        auto& s = set(setName, "ipv4_addr . inet_service");
+        for (const auto& pod : state_.pods)
+          for (const auto& cp : pod.ports)
+            if (cp.name == name && lower(cp.protocol) == proto)
+              s.elements.insert(pod.ip + " . " + std::to_string(cp.port));
+        m += " ip daddr . th dport @" + setName;
+      }
+      out.push_back(m);
+    }
+    return out;
+  }
+
+  const ClusterState& state_;
+  Ruleset rs_;
+  std::map<std::string, NftSet> sets_;
+  std::set<std::string> inIsolated_, egIsolated_;
+};
+
+}  // namespace
+
+std::optional<PodInfo> podInfo(const json::object& pod, const std::string& nodeName) {
+  const auto* meta = objectField(pod, "metadata");
+  const auto* spec = objectField(pod, "spec");
+  const auto* status = objectField(pod, "status");
+  if (!meta || !spec || !status) return std::nullopt;
+  if (auto* h = spec->if_contains("hostNetwork"); h && h->is_bool() && h->as_bool())
+    return std::nullopt;
+  std::string phase = stringField(*status, "phase");
+  std::string ip = stringField(*status, "podIP");
+  if (ip.empty() || phase == "Succeeded" || phase == "Failed" || !core::parseIpv4(ip).ok())
+    return std::nullopt;
+  PodInfo info;
+  info.ns = stringField(*meta, "namespace");
+  info.name = stringField(*meta, "name");
+  info.ip = ip;
+  info.labels = core::labelsOf(pod);
+  info.local = stringField(*spec, "nodeName") == nodeName;
+  for (const char* field : {"initContainers", "containers"})
+    if (const auto* cs = arrayField(*spec, field))
+      for (const auto& c : *cs)
+        if (const auto* ports = c.is_object() ? arrayField(c.as_object(), "ports") : nullptr)
+          for (const auto& p : *ports) {
+            if (!p.is_object()) continue;
+            const auto& po = p.as_object();
+            ContainerPort cp;
+            cp.name = stringField(po, "name");
+            const auto* num = po.if_contains("containerPort");
+            if (cp.name.empty() || !num || !num->is_int64()) continue;
+            cp.port = static_cast<int>(num->as_int64());
+            if (auto proto = stringField(po, "protocol"); !proto.empty()) cp.protocol = proto;
+            info.ports.push_back(cp);
+          }
+  return info;
+}
+
+bool Ruleset::sameStructure(const Ruleset& other) const {
+  if (egress != other.egress || ingress != other.ingress || sets.size() != other.sets.size())
+    return false;
+  for (size_t i = 0; i < sets.size(); ++i)
+    if (sets[i].name != other.sets[i].name || sets[i].type != other.sets[i].type) return false;
+  return true;
+}
+
+Ruleset buildRuleset(const ClusterState& state) { return Builder(state).build(); }
+
+}  // namespace berth::netpol

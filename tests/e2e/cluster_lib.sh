@@ -1,0 +1,181 @@
+# A two-node test cluster made only of network namespaces this test creates. Source it after
+# lib.sh, then call cluster_up. Topology (a /24 in 172.31.0.0/16 picked at random):
+#
+#   netns $CL_SWITCH:  bridge br0 ─┬─ veth ── netns $CL_CONTROL  eth0 .1   berth server --disable-agent
+#                                  ├─ veth ── netns $CL_NODE_A   eth0 .11  berth agent (node-a)
+#                                  └─ veth ── netns $CL_NODE_B   eth0 .12  berth agent (node-b)
+#
+# Each agent plugs its pods into its own bridge (berth0) on the podCIDR the node IPAM controller
+# gave its Node and routes the other node's podCIDR via that node's address (host-gw), so pods
+# reach each other across nodes by pod IP without NAT. Veths are created inside the namespaces
+# (`ip -n <switch> link add ... peer ... netns <node>`): nothing is ever added to the root
+# namespace. cluster_down (the EXIT trap) stops everything and removes containers, cgroups,
+# mounts and namespaces, also on failure.
+#
+# Knobs (set before cluster_up): CLUSTER_SERVER_FLAGS / CLUSTER_AGENT_FLAGS (arrays of extra
+# flags for `berth server` / each `berth agent`).
+# Helpers: kc (kubectl from the control namespace), pod_exec POD CMD..., in_node NODE CMD...,
+# pod_on NODE NAME IMAGE [kubectl-run flags...] -- CMD..., wait_running POD..., pod_ip POD,
+# wait_for SECONDS CMD..., node_ip NODE.
+
+CL_ID=$RANDOM$RANDOM
+CL_NET=172.31.$((RANDOM % 250 + 2))
+CL_SWITCH=berth-sw-$CL_ID
+CL_CONTROL=berth-ctl-$CL_ID
+CL_NODE_A=berth-na-$CL_ID
+CL_NODE_B=berth-nb-$CL_ID
+CONTROL_IP=$CL_NET.1
+NODE_A_IP=$CL_NET.11
+NODE_B_IP=$CL_NET.12
+CL_PORT=6443
+CL_DIR=$WORK/cluster
+CLUSTER_SERVER_FLAGS=(${CLUSTER_SERVER_FLAGS[@]+"${CLUSTER_SERVER_FLAGS[@]}"})
+CLUSTER_AGENT_FLAGS=(${CLUSTER_AGENT_FLAGS[@]+"${CLUSTER_AGENT_FLAGS[@]}"})
+CL_PIDS=()
+
+# node name -> netns, address, agent data dir
+node_netns() { case $1 in node-a) echo "$CL_NODE_A" ;; node-b) echo "$CL_NODE_B" ;; esac; }
+node_ip() { case $1 in node-a) echo "$NODE_A_IP" ;; node-b) echo "$NODE_B_IP" ;; esac; }
+node_agent_dir() { echo "$CL_DIR/$1/agent"; }
+
+kc() { ip netns exec "$CL_CONTROL" "$KUBECTL" "$@"; }
+pod_exec() { local pod=$1; shift; kc exec "$pod" -- "$@"; }
+in_node() { local ns; ns=$(node_netns "$1"); shift; ip netns exec "$ns" "$@"; }
+
+# wait_for SECONDS CMD...: until the command succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+
+pod_ip() { kc get pod "$@" -o jsonpath='{.status.podIP}' 2>/dev/null; }
+pod_running() { [ "$(kc get pod "$@" -o jsonpath='{.status.phase}' 2>/dev/null)" == Running ]; }
+# wait_running POD... [-n NS]: every pod Running within 30 s.
+wait_running() {
+  local ns=() pods=() p
+  while [ $# -gt 0 ]; do
+    if [ "$1" == -n ]; then ns=(-n "$2"); shift 2; else pods+=("$1"); shift; fi
+  done
+  for p in "${pods[@]}"; do wait_for 30 pod_running "$p" "${ns[@]+"${ns[@]}"}" || return 1; done
+}
+
+# pod_on NODE NAME IMAGE [kubectl run flags...] -- CMD...: a pod pinned to NODE.
+pod_on() {
+  local node=$1 name=$2 image=$3; shift 3
+  kc run "$name" --image="$image" --restart=Never \
+    --overrides="{\"spec\":{\"nodeName\":\"$node\",\"terminationGracePeriodSeconds\":1}}" "$@" >/dev/null
+}
+
+# cleanup_agents DIR...: removes what node agents with these data dirs left behind. Containers
+# first (their shims then exit and remove the container cgroups), then anything still running
+# with $WORK on its command line, the pods' cgroups, and mounts under $WORK. Shared with
+# test_kubelet.sh.
+cleanup_agents() {
+  local dir id d c f
+  for dir in "$@"; do
+    for id in $(runc --root "$dir/runc" list -q 2>/dev/null); do
+      runc --root "$dir/runc" kill -a "$id" KILL 2>/dev/null
+      runc --root "$dir/runc" delete -f "$id" 2>/dev/null
+    done
+  done
+  # ([/]tmp...: a pattern that does not match grep's own command line)
+  for f in $(grep -l -- "[${WORK:0:1}]${WORK:1}" /proc/[0-9]*/cmdline 2>/dev/null); do
+    f=${f#/proc/}
+    kill -9 "${f%/cmdline}" 2>/dev/null
+  done
+  sleep 0.2
+  for dir in "$@"; do
+    for d in "$dir"/pods/*/; do
+      [ -d "$d" ] || continue
+      for c in /sys/fs/cgroup/*/berth/pod"$(basename "$d")"; do
+        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+      done
+    done
+  done
+  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+}
+
+cluster_down() {
+  local p
+  for p in ${CL_PIDS[@]+"${CL_PIDS[@]}"}; do kill "$p" 2>/dev/null; done
+  for p in ${CL_PIDS[@]+"${CL_PIDS[@]}"}; do wait "$p" 2>/dev/null; done
+  CL_PIDS=()
+  cleanup_agents "$(node_agent_dir node-a)" "$(node_agent_dir node-b)"
+  for p in "$CL_NODE_A" "$CL_NODE_B" "$CL_CONTROL" "$CL_SWITCH"; do ip netns del "$p" 2>/dev/null; done
+  if [ "$FAILED" -gt 0 ]; then
+    for p in control node-a node-b; do
+      echo "--- $p log (tail) ---"
+      tail -15 "$CL_DIR/$p.log" 2>/dev/null
+    done
+  fi
+  cleanup
+}
+
+# cl_netns NAME ADDRESS PORT: a namespace plugged into the switch's bridge.
+cl_netns() {
+  ip netns add "$1" && ip -n "$1" link set lo up &&
+    ip -n "$CL_SWITCH" link add "$3" type veth peer name eth0 netns "$1" &&
+    ip -n "$CL_SWITCH" link set "$3" master br0 up &&
+    ip -n "$1" addr add "$2/24" dev eth0 && ip -n "$1" link set eth0 up
+}
+
+cl_start_agent() {
+  local node=$1 ns dir
+  ns=$(node_netns "$node")
+  dir=$(node_agent_dir "$node")
+  "$BERTH" images --data-dir "$CL_DIR/$node" import "$CL_DIR/images/docker-save.tar" >/dev/null ||
+    { echo "cannot import the test images on $node" >&2; return 1; }
+  ip netns exec "$ns" "$BERTH" agent --kubeconfig "$KUBECONFIG" --node-name "$node" \
+    --node-ip "$(node_ip "$node")" --data-dir "$dir" \
+    ${CLUSTER_AGENT_FLAGS[@]+"${CLUSTER_AGENT_FLAGS[@]}"} >>"$CL_DIR/$node.log" 2>&1 &
+  CL_PIDS+=($!)
+}
+
+# A node is ready for pods when it is Ready, has its podCIDR and routes the other's.
+cl_node_routed() {
+  local cidr other
+  cidr=$(kc get node "$2" -o jsonpath='{.spec.podCIDR}')
+  [ -n "$cidr" ] || return 1
+  [ "$(kc get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ] || return 1
+  other=$(in_node "$1" ip route show "$cidr")
+  [[ "$other" == *"via $(node_ip "$2")"* ]]
+}
+
+cluster_up() {
+  if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
+    echo "cluster_lib: needs root, runc and /usr/lib/cni" >&2
+    return 1
+  fi
+  trap cluster_down EXIT
+  mkdir -p "$CL_DIR"
+  # The test images, built once per run while the namespaces come up.
+  bash "$E2E_DIR/../../scripts/build-test-images.sh" "$CL_DIR/images" >/dev/null &
+  local images=$!
+  ip netns add "$CL_SWITCH" && ip -n "$CL_SWITCH" link set lo up &&
+    ip -n "$CL_SWITCH" link add br0 type bridge && ip -n "$CL_SWITCH" link set br0 up &&
+    cl_netns "$CL_CONTROL" "$CONTROL_IP" p-ctl &&
+    cl_netns "$CL_NODE_A" "$NODE_A_IP" p-a && cl_netns "$CL_NODE_B" "$NODE_B_IP" p-b ||
+    { echo "cluster_lib: cannot create the namespaces" >&2; return 1; }
+  # Nodes forward between their pod bridge and eth0 (this namespace's setting only).
+  in_node node-a sysctl -qw net.ipv4.ip_forward=1 && in_node node-b sysctl -qw net.ipv4.ip_forward=1
+
+  export KUBECONFIG=$CL_DIR/control/admin.kubeconfig
+  ip netns exec "$CL_CONTROL" "$BERTH" server --data-dir "$CL_DIR/control" \
+    --bind-address "$CONTROL_IP" --secure-port "$CL_PORT" --disable-agent \
+    ${CLUSTER_SERVER_FLAGS[@]+"${CLUSTER_SERVER_FLAGS[@]}"} >>"$CL_DIR/control.log" 2>&1 &
+  CL_PIDS+=($!)
+  SERVER_PID=$!
+  wait_for 20 bash -c "[ -f $KUBECONFIG ] && ip netns exec $CL_CONTROL $KUBECTL get --raw /readyz" ||
+    { echo "cluster_lib: the server did not start" >&2; tail -20 "$CL_DIR/control.log" >&2; return 1; }
+  wait "$images" || { echo "cluster_lib: cannot build the test images" >&2; return 1; }
+  cl_start_agent node-a && cl_start_agent node-b || return 1
+  if ! wait_for 30 cl_node_routed node-a node-b || ! wait_for 30 cl_node_routed node-b node-a; then
+    echo "cluster_lib: the nodes did not come up routed" >&2
+    kc get nodes -o wide >&2
+    tail -20 "$CL_DIR/node-a.log" "$CL_DIR/node-b.log" >&2
+    return 1
+  fi
+}
