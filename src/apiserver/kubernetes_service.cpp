@@ -65,6 +65,27 @@ Status Registry::ensureKubernetesService(const std::string& advertiseAddress, in
     auto e = create(*epType, "default", std::move(ep), wo);
     if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
   }
+  // The EndpointSlice proxies read (upstream's EndpointsAdapter writes it beside the
+  // Endpoints): named as the Service, labelled with it, and without a managed-by label, so the
+  // EndpointSlice controller leaves it alone.
+  const auto* sliceType = core::findResource("discovery.k8s.io", "v1", "endpointslices");
+  if (!get(*sliceType, "default", "kubernetes").ok()) {
+    json::object slice{
+        {"apiVersion", "discovery.k8s.io/v1"},
+        {"kind", "EndpointSlice"},
+        {"metadata", json::object{{"name", "kubernetes"},
+                                  {"namespace", "default"},
+                                  {"labels", json::object{{"kubernetes.io/service-name",
+                                                           "kubernetes"}}}}},
+        {"addressType", "IPv4"},
+        {"endpoints",
+         json::array{json::object{{"addresses", json::array{json::string(advertiseAddress)}},
+                                  {"conditions", json::object{{"ready", true}}}}}},
+        {"ports", json::array{json::object{
+                      {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}};
+    auto e = create(*sliceType, "default", std::move(slice), wo);
+    if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
+  }
   return {};
 }
 

@@ -33,7 +33,7 @@ struct GroupPackage {
   std::string_view group;
   std::string_view package;
 };
-constexpr std::array<GroupPackage, 18> kGroupPackages = {{
+constexpr std::array<GroupPackage, 19> kGroupPackages = {{
     {"", "k8s.io.api.core."},
     {"apps", "k8s.io.api.apps."},
     {"batch", "k8s.io.api.batch."},

@@ -425,6 +425,7 @@ constexpr FieldSchema kk8s_io_api_authentication_v1_UserInfo[] = {
     {2, "uid", T::kString},
     {3, "groups", T::kString, R},
     {4, "extra", T::kMap, false, "k8s.io.api.authentication.v1.ExtraValue", T::kMessage},
+};
 constexpr FieldSchema kk8s_io_api_authorization_v1_ExtraValue[] = {
     {1, "items", T::kString, R},
 };
@@ -3643,7 +3644,6 @@ extern const MessageSchema kMessageTable[] = {
     {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", kk8s_io_kube_aggregator_pkg_apis_apiregistration_v1_APIServiceStatus},
     {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", kk8s_io_kube_aggregator_pkg_apis_apiregistration_v1_ServiceReference},
 };
-extern const std::size_t kMessageTableSize = 524;
-extern const std::size_t kMessageTableSize = 530;
+extern const std::size_t kMessageTableSize = 541;
 
 }  // namespace berth::apiserver::protobuf

@@ -4,6 +4,7 @@
 #include "controllers/disruption/disruption_controller.h"
 #include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/endpointslice/endpointslice_controller.h"
+#include "controllers/endpointslicemirroring/mirroring_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/nodeipam/nodeipam_controller.h"
@@ -38,6 +39,10 @@ const std::vector<ControllerEntry>& controllerList() {
       {"endpointslice", true,
        [](ControllerContext& ctx) {
          return std::make_unique<endpointslice::EndpointSliceController>(ctx);
+       }},
+      {"endpointslicemirroring", true,
+       [](ControllerContext& ctx) {
+         return std::make_unique<endpointslicemirroring::MirroringController>(ctx);
        }},
       {"garbagecollector", true,
        [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
