@@ -79,7 +79,10 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_flag("--disable-dns", o.disableDns,
                "Do not serve cluster DNS on this node's pod bridge gateway (53/udp+tcp, 9153)");
   cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,
-               "Attach pod networks (bridge berth0) even in the host's own network namespace");
+               "Attach pod networks (bridge berth0) and run the service proxy even in the host's "
+               "own network namespace");
+  cmd.add_flag("--disable-proxy", o.disableProxy,
+               "Run no service proxy (nftables rules for Services) on this node");
 }
 
 void addAgentCommand(CLI::App& app) {
@@ -93,6 +96,7 @@ void addAgentCommand(CLI::App& app) {
   cmd->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig instead of --server/--token");
   cmd->add_option("--data-dir", o.dataDir, "State directory")->capture_default_str();
   addAgentFlags(*cmd, o);
+  addProxyFlags(*cmd, o.proxyRules);
   cmd->callback([flags] { exitCode = runAgent(*flags); });
 
   auto shim = std::make_shared<kubelet::runtime::ShimOptions>();

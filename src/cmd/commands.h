@@ -7,6 +7,9 @@
 namespace berth::kubelet {
 struct AgentOptions;
 }
+namespace berth::proxy {
+struct RulesetConfig;
+}
 
 namespace berth::cmd {
 
@@ -23,5 +26,8 @@ void addNetpolCommand(CLI::App& app);
 void addDnsCommand(CLI::App& app);
 // The agent's node flags, shared by `berth agent` and `berth server`.
 void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
+void addProxyCommand(CLI::App& app);
+// The proxy's network flags, shared by `berth proxy`, `berth agent` and `berth server`.
+void addProxyFlags(CLI::App& cmd, proxy::RulesetConfig& rules);
 
 }  // namespace berth::cmd

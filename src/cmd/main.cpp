@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   berth::cmd::addImagesCommand(app);
   berth::cmd::addStreamingHarnessCommand(app);
   berth::cmd::addAgentCommand(app);
+  berth::cmd::addProxyCommand(app);
   berth::cmd::addNetpolCommand(app);
   berth::cmd::addDnsCommand(app);
 

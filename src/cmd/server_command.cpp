@@ -200,6 +200,8 @@ int runServer(ServerFlags flags) {
     if (flags.agent.registryConfig.empty())
       flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
     flags.agent.metrics = &componentMetrics;
+    if (auto it = flags.controllerFlags.find("cluster-cidr"); it != flags.controllerFlags.end())
+      flags.agent.proxyRules.clusterCidr = it->second;  // the proxy masquerades clients outside it
     agent = std::make_unique<kubelet::Agent>(flags.agent);
     if (auto st = agent->start(); !st.ok()) {
       std::cerr << "berth: agent: " << st.message() << "\n";

@@ -194,6 +194,7 @@ core::Status Agent::start() {
 
   for (int i = 0; i < std::max(1, o_.workers); ++i)
     workers_.emplace_back([this] { workerLoop(); });
+  startProxy();
   heartbeat_ = std::thread([this] { heartbeatLoop(); });
   return {};
 }
@@ -209,6 +210,7 @@ void Agent::stop() {
   if (podInformer_) podInformer_->stop();
   if (nodeInformer_) nodeInformer_->stop();
   if (netpol_) netpol_->stop();
+  if (proxy_) proxy_->stop();
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();
@@ -216,6 +218,25 @@ void Agent::stop() {
   if (dns_) dns_->stop();
   if (events_) events_->flush();
   // Containers keep running under their shims; a restarted agent picks them up again.
+}
+
+void Agent::startProxy() {
+  if (o_.disableProxy) return;
+  if (!o_.allowHostNetworkNamespace && network::inHostNetworkNamespace()) {
+    std::cerr << "berth agent: service proxy off in the host's network namespace "
+                 "(--allow-host-network-namespace enables it)" << std::endl;
+    return;
+  }
+  proxy::ProxierOptions po;
+  po.rules = o_.proxyRules;
+  po.rules.nodeName = o_.nodeName;
+  po.metrics = o_.metrics;
+  proxy_ = std::make_unique<proxy::Proxier>(*rest_, po);
+  // Pods run without it; only Services do not answer on this node.
+  if (auto st = proxy_->start(); !st.ok()) {
+    std::cerr << "berth agent: service proxy: " << st.message() << std::endl;
+    proxy_.reset();
+  }
 }
 
 core::Status Agent::registerNode() {

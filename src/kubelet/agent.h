@@ -27,6 +27,7 @@
 #include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
 #include "netpol/controller.h"
+#include "proxy/proxier.h"
 
 namespace berth::kubelet {
 
@@ -52,6 +53,10 @@ struct AgentOptions {
   std::string registryConfig;  // k3s-style registries.yaml; missing file = no mirrors
   bool busyboxImages = false;
   metrics::Registry* metrics = nullptr;
+  // The service proxy of this node (nftables in the agent's network namespace); off in the
+  // host's own namespace unless allowHostNetworkNamespace.
+  bool disableProxy = false;
+  proxy::RulesetConfig proxyRules;
 };
 
 class Agent {
@@ -67,6 +72,7 @@ class Agent {
  private:
   class ApiObjects;
   core::Status registerNode();
+  void startProxy();
   void heartbeatLoop();
   void renewLease();
   void postNodeStatus();
@@ -89,6 +95,7 @@ class Agent {
   std::unique_ptr<netpol::NetworkPolicyController> netpol_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
   std::unique_ptr<NodeDns> dns_;
+  std::unique_ptr<proxy::Proxier> proxy_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;

@@ -1,0 +1,96 @@
+// `berth proxy --kubeconfig FILE --node-name N`: the service proxy alone (kube-proxy's role),
+// programming nftables in the network namespace it runs in.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "client/rest_client.h"
+#include "cmd/commands.h"
+#include "cmd/signals.h"
+#include "kubelet/network/cni.h"
+#include "proxy/proxier.h"
+
+namespace berth::cmd {
+
+namespace {
+
+struct ProxyFlags {
+  std::string kubeconfig;
+  proxy::ProxierOptions options;
+  int minSyncMs = 10;
+  int fullSyncSeconds = 3600;
+  bool allowHostNetworkNamespace = false;
+};
+
+int runProxy(ProxyFlags flags) {
+  auto signals = blockShutdownSignals();
+  if (!flags.allowHostNetworkNamespace && kubelet::network::inHostNetworkNamespace()) {
+    std::cerr << "berth proxy: refusing to program nftables in the host's network namespace "
+                 "(run it in the node's namespace, or pass --allow-host-network-namespace)\n";
+    return 1;
+  }
+  auto config = client::loadKubeconfig(flags.kubeconfig);
+  if (!config.ok()) {
+    std::cerr << "berth proxy: " << config.status().message() << "\n";
+    return 1;
+  }
+  config->userAgent = "berth-proxy/v0.1";
+  auto rest = client::RestClient::create(*config);
+  if (!rest.ok()) {
+    std::cerr << "berth proxy: " << rest.status().message() << "\n";
+    return 1;
+  }
+  auto& o = flags.options;
+  if (o.rules.nodeName.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    o.rules.nodeName = host;
+  }
+  o.minSyncPeriod = std::chrono::milliseconds(flags.minSyncMs);
+  o.fullSyncPeriod = std::chrono::seconds(flags.fullSyncSeconds);
+  proxy::Proxier proxier(**rest, o);
+  if (auto st = proxier.start(); !st.ok()) {
+    std::cerr << "berth proxy: " << st.message() << "\n";
+    return 1;
+  }
+  std::cout << "berth proxy: node " << o.rules.nodeName << ", table ip " << o.rules.table
+            << " programmed" << std::endl;
+  waitForShutdownSignal(signals);
+  proxier.stop();
+  return 0;
+}
+
+}  // namespace
+
+void addProxyFlags(CLI::App& cmd, proxy::RulesetConfig& rules) {
+  cmd.add_option("--cluster-cidr", rules.clusterCidr,
+                 "Pod network; ClusterIP clients outside it are masqueraded (empty = all)")
+      ->capture_default_str();
+  cmd.add_option("--service-cidr", rules.serviceCidr,
+                 "Service range; packets to it that no Service takes are dropped")
+      ->capture_default_str();
+}
+
+void addProxyCommand(CLI::App& app) {
+  auto flags = std::make_shared<ProxyFlags>();
+  auto* cmd = app.add_subcommand("proxy", "Run the service proxy (nftables) against an API server");
+  cmd->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig of the API server")->required();
+  cmd->add_option("--node-name", flags->options.rules.nodeName,
+                  "This node's name, for Local traffic policies (default: the host name)");
+  cmd->add_option("--table", flags->options.rules.table, "nftables table (family ip)")
+      ->capture_default_str();
+  cmd->add_option("--min-sync-period", flags->minSyncMs,
+                  "Milliseconds between syncs at least (a burst of changes is one sync)")
+      ->capture_default_str();
+  cmd->add_option("--full-sync-period", flags->fullSyncSeconds,
+                  "Seconds between full resyncs (the table is recreated)")
+      ->capture_default_str();
+  cmd->add_option("--nft", flags->options.nftBinary, "The nft program")->capture_default_str();
+  cmd->add_flag("--allow-host-network-namespace", flags->allowHostNetworkNamespace,
+                "Program nftables even in the host's own network namespace");
+  addProxyFlags(*cmd, flags->options.rules);
+  cmd->callback([flags] { exitCode = runProxy(*flags); });
+}
+
+}  // namespace berth::cmd

@@ -1,0 +1,253 @@
+#include "proxy/proxier.h"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+
+#include "kubelet/runtime/process.h"
+
+namespace json = boost::json;
+
+namespace berth::proxy {
+
+namespace {
+
+const client::Resource kServices{"", "v1", "services", true};
+const client::Resource kSlices{"discovery.k8s.io", "v1", "endpointslices", true};
+constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
+constexpr const char* kByService = "service";
+
+std::string sliceService(const json::value& slice) {
+  if (!slice.is_object()) return {};
+  const auto* meta = slice.as_object().if_contains("metadata");
+  if (!meta || !meta->is_object()) return {};
+  const auto* labels = meta->as_object().if_contains("labels");
+  if (!labels || !labels->is_object()) return {};
+  const auto* name = labels->as_object().if_contains(kServiceNameLabel);
+  if (!name || !name->is_string() || name->as_string().empty()) return {};
+  return std::string(client::objectNamespace(slice)) + "/" + std::string(name->as_string());
+}
+
+double seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+NftRunner commandRunner(const std::string& nftBinary) {
+  return [nftBinary](const std::string& transaction) -> core::Status {
+    kubelet::runtime::ProcessOptions po;
+    po.stdinData = transaction;
+    po.timeout = std::chrono::minutes(2);
+    std::vector<std::string> argv{nftBinary, "-f", "-"};
+    auto r = kubelet::runtime::runProcess(argv, po);
+    if (!r.ok()) return r.status();
+    if (r->exitCode != 0)
+      return core::Status::internal(kubelet::runtime::describeFailure(argv, *r));
+    return {};
+  };
+}
+
+Proxier::Proxier(client::RestClient& rest, ProxierOptions options, NftRunner runner)
+    : o_(std::move(options)),
+      runner_(runner ? std::move(runner) : commandRunner(o_.nftBinary)),
+      state_(o_.rules) {
+  ownServices_ = std::make_unique<client::SharedInformer>(rest, kServices);
+  ownSlices_ = std::make_unique<client::SharedInformer>(rest, kSlices);
+  services_ = ownServices_.get();
+  slices_ = ownSlices_.get();
+}
+
+Proxier::Proxier(client::SharedInformer& services, client::SharedInformer& slices,
+                 ProxierOptions options, NftRunner runner)
+    : o_(std::move(options)),
+      runner_(runner ? std::move(runner) : commandRunner(o_.nftBinary)),
+      state_(o_.rules),
+      services_(&services),
+      slices_(&slices) {}
+
+Proxier::~Proxier() { stop(); }
+
+void Proxier::watch() {
+  services_->addEventHandler(
+      {[this](const client::ObjectPtr& o) { markDirty(o, false); },
+       [this](const client::ObjectPtr&, const client::ObjectPtr& n) { markDirty(n, false); },
+       [this](const client::DeletedObject& d) { markDirty(d.object, false); }});
+  slices_->addEventHandler({[this](const client::ObjectPtr& o) { markDirty(o, true); },
+                            [this](const client::ObjectPtr& old, const client::ObjectPtr& n) {
+                              markDirty(old, true);  // its Service label may have changed
+                              markDirty(n, true);
+                            },
+                            [this](const client::DeletedObject& d) { markDirty(d.object, true); }});
+}
+
+core::Status Proxier::start() {
+  if (o_.metrics) {
+    syncLatency_ = &o_.metrics->histogram(
+        "kubeproxy_sync_proxy_rules_duration_seconds",
+        "SyncProxyRules latency in seconds (full and partial syncs)", {},
+        {0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048,
+         4.096, 8.192, 16.384}).get();
+  }
+  (void)slices_->addIndexers({{kByService, [](const json::value& v) {
+                                 auto key = sliceService(v);
+                                 return key.empty() ? std::vector<std::string>{}
+                                                    : std::vector<std::string>{key};
+                               }}});
+  if (ownServices_) {
+    watch();
+    ownServices_->start();
+    ownSlices_->start();
+  }
+  if (!client::waitForCacheSync({services_, slices_}, std::chrono::seconds(30)))
+    return core::Status::unavailable("proxy: the Service and EndpointSlice informers did not sync");
+  if (o_.ensureServiceRoute) {
+    // Without any route to the service range, the node's own connections to a ClusterIP fail
+    // before nat-output could rewrite them.
+    std::string first = o_.rules.serviceCidr.substr(0, o_.rules.serviceCidr.find('/'));
+    auto got = kubelet::runtime::runProcess({"ip", "route", "get", first});
+    if (got.ok() && got->exitCode != 0)
+      (void)kubelet::runtime::runProcess(
+          {"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
+  }
+  if (!syncOnce(true)) return core::Status::internal("proxy: the first full sync failed");
+  thread_ = std::thread([this] { syncLoop(); });
+  return {};
+}
+
+void Proxier::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (ownServices_) ownServices_->stop();
+  if (ownSlices_) ownSlices_->stop();
+  // The rules stay: traffic to Services keeps flowing while the proxy restarts, as upstream.
+}
+
+void Proxier::markDirty(const client::ObjectPtr& obj, bool isSlice) {
+  if (!obj) return;
+  std::string key = isSlice ? sliceService(*obj) : client::metaNamespaceKey(*obj);
+  if (!key.empty()) serviceChanged(key);
+}
+
+void Proxier::serviceChanged(const std::string& key) {
+  {
+    std::lock_guard lock(mu_);
+    dirty_.insert(key);
+    ++changesSeen_;
+  }
+  cv_.notify_all();
+}
+
+Proxier::Stats Proxier::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+bool Proxier::waitForSync(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  long long target = changesSeen_;
+  return cv_.wait_for(lock, timeout, [&] {
+    return stopping_ || (changesApplied_ >= target && !needFull_ && dirty_.empty());
+  });
+}
+
+Contribution Proxier::contributionFor(const std::string& serviceKey) const {
+  auto slash = serviceKey.find('/');
+  auto svc = services_->indexer().get(serviceKey.substr(0, slash), serviceKey.substr(slash + 1));
+  if (!svc || !svc->is_object()) return {};
+  auto slices = slices_->indexer().byIndex(kByService, serviceKey);
+  std::vector<const json::object*> sliceObjects;
+  if (slices.ok())
+    for (const auto& s : *slices)
+      if (s && s->is_object()) sliceObjects.push_back(&s->as_object());
+  return contribute(servicePorts(svc->as_object(), sliceObjects), o_.rules);
+}
+
+bool Proxier::syncOnce(bool full) {
+  std::set<std::string> dirty;
+  long long seen;
+  {
+    std::lock_guard lock(mu_);
+    dirty.swap(dirty_);
+    seen = changesSeen_;
+    if (needFull_) full = true;
+    needFull_ = false;
+  }
+  auto begin = std::chrono::steady_clock::now();
+  std::string transaction;
+  // The state moves ahead of the kernel; if the transaction fails, the next sync is a full one,
+  // which rebuilds the state from the informers (copying it here would cost more than a sync).
+  if (!full) {
+    std::map<std::string, std::optional<Contribution>> changes;
+    for (const auto& key : dirty) {
+      auto c = contributionFor(key);
+      changes[key] = c.elements.empty() ? std::nullopt : std::optional(std::move(c));
+    }
+    auto partial = state_.update(changes);
+    if (partial) {
+      transaction = std::move(*partial);
+    } else {
+      full = true;
+    }
+  }
+  if (full) {
+    std::map<std::string, Contribution> all;
+    for (const auto& key : services_->indexer().listKeys()) {
+      auto c = contributionFor(key);
+      if (!c.elements.empty()) all.emplace(key, std::move(c));
+    }
+    transaction = state_.fullSync(std::move(all));
+  }
+  core::Status st;
+  if (!transaction.empty()) st = runner_(transaction);
+  auto took = std::chrono::steady_clock::now() - begin;
+  std::lock_guard lock(mu_);
+  if (!st.ok()) {
+    std::cerr << "berth proxy: " << (full ? "full" : "partial") << " sync failed: "
+              << st.message().substr(0, 2000) << std::endl;
+    ++stats_.failures;
+    needFull_ = true;  // the kernel is unchanged; rebuild everything next time
+    return false;
+  }
+  if (!transaction.empty()) {
+    ++stats_.generation;
+    ++(full ? stats_.fullSyncs : stats_.partialSyncs);
+    stats_.lastSync = std::chrono::duration_cast<std::chrono::microseconds>(took);
+    if (syncLatency_) syncLatency_->observe(seconds(took));
+  }
+  changesApplied_ = seen;
+  cv_.notify_all();
+  return true;
+}
+
+void Proxier::syncLoop() {
+  auto lastSync = std::chrono::steady_clock::now();
+  auto lastFull = lastSync;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    auto fullDue = lastFull + o_.fullSyncPeriod;
+    cv_.wait_until(lock, fullDue, [&] { return stopping_ || !dirty_.empty() || needFull_; });
+    if (stopping_) break;
+    // Batch a burst of changes: at most one sync per minSyncPeriod.
+    auto earliest = lastSync + o_.minSyncPeriod;
+    if (std::chrono::steady_clock::now() < earliest) {
+      cv_.wait_until(lock, earliest, [&] { return stopping_; });
+      if (stopping_) break;
+    }
+    bool full = needFull_ || std::chrono::steady_clock::now() >= fullDue;
+    lock.unlock();
+    bool ok = syncOnce(full);
+    lastSync = std::chrono::steady_clock::now();
+    if (full && ok) lastFull = lastSync;
+    lock.lock();
+    // After a failure, retry no faster than once a second.
+    if (!ok) cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+}  // namespace berth::proxy

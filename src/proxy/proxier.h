@@ -1,0 +1,97 @@
+#pragma once
+// Proxier: the service proxy of one node (kube-proxy's role, nftables mode). It watches Services
+// and EndpointSlices, turns them into the rule set of ruleset.h and programs it with `nft -f -`,
+// one atomic transaction per sync:
+// - on start (and every fullSyncPeriod) a full sync deletes and recreates its table, so rules a
+//   previous run left behind are gone;
+// - in between, a change of one Service or EndpointSlice rewrites only that Service's elements
+//   and chains; changes are batched, at most one sync per minSyncPeriod (upstream's
+//   --iptables-min-sync-period idea, small here);
+// - a failed transaction leaves the kernel unchanged and schedules a full sync.
+// It runs in the node's network namespace. If the node has no route to the service range it adds
+// one via `lo`, so processes on the node reach ClusterIPs (the DNAT happens in nat-output).
+//
+// Thread-safety: start()/stop() from the owning thread; the informers' dispatch threads only mark
+// Services dirty; one sync thread owns the rule state.
+#include <chrono>
+#include <functional>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "client/informer.h"
+#include "client/rest_client.h"
+#include "core/status.h"
+#include "metrics/metrics.h"
+#include "proxy/ruleset.h"
+
+namespace berth::proxy {
+
+struct ProxierOptions {
+  RulesetConfig rules;  // nodeName, table, CIDRs
+  std::string nftBinary = "nft";
+  std::chrono::milliseconds minSyncPeriod{10};
+  std::chrono::milliseconds fullSyncPeriod{std::chrono::hours(1)};
+  bool ensureServiceRoute = true;
+  metrics::Registry* metrics = nullptr;
+};
+
+// Applies one nft transaction (the text of `nft -f -`); the seam tests use to capture rules.
+using NftRunner = std::function<core::Status(const std::string& transaction)>;
+NftRunner commandRunner(const std::string& nftBinary);
+
+class Proxier {
+ public:
+  // Watches through `rest`, which must outlive the proxier.
+  Proxier(client::RestClient& rest, ProxierOptions options, NftRunner runner = nullptr);
+  // Reads informers the caller owns and feeds (tests, the benchmark): their handlers are not
+  // used; the caller reports changes with serviceChanged().
+  Proxier(client::SharedInformer& services, client::SharedInformer& slices,
+          ProxierOptions options, NftRunner runner = nullptr);
+  ~Proxier();
+
+  // Starts the informers (when owned) and waits for them, runs the first full sync (an error if
+  // it fails: nft missing, no permission) and starts the sync thread.
+  core::Status start();
+  void stop();
+  // The Service (or one of its EndpointSlices) "ns/name" changed; it is synced soon.
+  void serviceChanged(const std::string& key);
+
+  struct Stats {
+    long long fullSyncs = 0, partialSyncs = 0, failures = 0;
+    std::chrono::microseconds lastSync{0};  // wall time of the last applied transaction
+    long long generation = 0;               // syncs applied so far (both kinds)
+  };
+  Stats stats() const;
+  // Blocks until every change seen so far is applied or the timeout passes (tests, benchmarks).
+  bool waitForSync(std::chrono::milliseconds timeout);
+
+ private:
+  void watch();
+  void markDirty(const client::ObjectPtr& obj, bool isSlice);
+  void syncLoop();
+  bool syncOnce(bool full);
+  Contribution contributionFor(const std::string& serviceKey) const;
+
+  ProxierOptions o_;
+  NftRunner runner_;
+  RuleState state_;  // sync thread only
+  std::unique_ptr<client::SharedInformer> ownServices_, ownSlices_;
+  client::SharedInformer* services_;
+  client::SharedInformer* slices_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> dirty_;  // service keys "ns/name"
+  bool needFull_ = true;
+  bool stopping_ = false;
+  long long changesSeen_ = 0, changesApplied_ = 0;
+  Stats stats_;
+  std::thread thread_;
+  metrics::Histogram* syncLatency_ = nullptr;
+};
+
+}  // namespace berth::proxy

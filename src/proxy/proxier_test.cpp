@@ -1,0 +1,143 @@
+#include "proxy/proxier.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+namespace json = boost::json;
+
+namespace berth::proxy {
+namespace {
+
+// The Proxier over informers fed directly and an nft runner that records transactions.
+class ProxierTest : public ::testing::Test {
+ protected:
+  ProxierTest() {
+    client::RestConfig config;
+    config.server = "https://127.0.0.1:1";  // never contacted
+    rest_ = std::move(client::RestClient::create(config).value());
+    services_ = std::make_unique<client::SharedInformer>(*rest_, client::Resource{"", "v1", "services", true});
+    slices_ = std::make_unique<client::SharedInformer>(
+        *rest_, client::Resource{"discovery.k8s.io", "v1", "endpointslices", true});
+  }
+
+  static client::ObjectPtr service(const std::string& name, const std::string& ip) {
+    return std::make_shared<json::value>(json::object{
+        {"metadata", {{"namespace", "default"}, {"name", name}}},
+        {"spec",
+         {{"clusterIP", ip},
+          {"ports", json::array{json::object{{"name", ""}, {"port", 80}, {"protocol", "TCP"}}}}}}});
+  }
+  static client::ObjectPtr slice(const std::string& service, std::vector<std::string> ips) {
+    json::array eps;
+    for (const auto& ip : ips) eps.push_back(json::object{{"addresses", json::array{json::string(ip)}}});
+    return std::make_shared<json::value>(json::object{
+        {"metadata",
+         {{"namespace", "default"},
+          {"name", service + "-x"},
+          {"labels", {{"kubernetes.io/service-name", service}}}}},
+        {"addressType", "IPv4"},
+        {"ports", json::array{json::object{{"name", ""}, {"port", 8080}, {"protocol", "TCP"}}}},
+        {"endpoints", eps}});
+  }
+
+  std::unique_ptr<Proxier> makeProxier() {
+    ProxierOptions o;
+    o.rules.nodeName = "node-a";
+    o.ensureServiceRoute = false;
+    return std::make_unique<Proxier>(*services_, *slices_, o, [this](const std::string& tx) {
+      std::lock_guard lock(mu_);
+      transactions_.push_back(tx);
+      if (failNext_) {
+        failNext_ = false;
+        return core::Status::internal("nft said no");
+      }
+      return core::Status();
+    });
+  }
+  std::vector<std::string> transactions() {
+    std::lock_guard lock(mu_);
+    return transactions_;
+  }
+
+  std::unique_ptr<client::RestClient> rest_;
+  std::unique_ptr<client::SharedInformer> services_, slices_;
+  std::mutex mu_;
+  std::vector<std::string> transactions_;
+  bool failNext_ = false;
+};
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST_F(ProxierTest, FullSyncFirstThenOnlyTheChangedService) {
+  services_->onReplace({service("a", "10.96.0.10"), service("b", "10.96.0.11")}, "1");
+  slices_->onReplace({slice("a", {"10.244.0.5"}), slice("b", {"10.244.0.6"})}, "1");
+  auto proxier = makeProxier();
+  ASSERT_TRUE(proxier->start().ok());
+  auto txs = transactions();
+  ASSERT_EQ(txs.size(), 1u);
+  EXPECT_TRUE(has(txs[0], "delete table ip berth-proxy"));
+  EXPECT_TRUE(has(txs[0], "10.96.0.10 . tcp . 80 : goto cluster-lb-1"));
+
+  slices_->onUpdate(slice("a", {"10.244.0.5", "10.244.0.7"}));
+  proxier->serviceChanged("default/a");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  txs = transactions();
+  ASSERT_EQ(txs.size(), 2u);
+  EXPECT_FALSE(has(txs[1], "delete table"));
+  EXPECT_TRUE(has(txs[1], "10.244.0.7 . 8080"));
+  EXPECT_FALSE(has(txs[1], "10.96.0.11"));
+  EXPECT_EQ(proxier->stats().partialSyncs, 1);
+
+  // A change that changes nothing is no transaction.
+  proxier->serviceChanged("default/b");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  EXPECT_EQ(transactions().size(), 2u);
+}
+
+TEST_F(ProxierTest, AFailedTransactionIsFollowedByAFullSync) {
+  services_->onReplace({service("a", "10.96.0.10")}, "1");
+  slices_->onReplace({slice("a", {"10.244.0.5"})}, "1");
+  auto proxier = makeProxier();
+  ASSERT_TRUE(proxier->start().ok());
+  {
+    std::lock_guard lock(mu_);
+    failNext_ = true;
+  }
+  services_->onUpdate(service("a", "10.96.0.20"));
+  proxier->serviceChanged("default/a");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  auto txs = transactions();
+  ASSERT_GE(txs.size(), 3u);
+  EXPECT_FALSE(has(txs[1], "delete table"));  // the partial one that failed
+  EXPECT_TRUE(has(txs[2], "delete table"));   // then everything again
+  EXPECT_TRUE(has(txs[2], "10.96.0.20 . tcp . 80"));
+  EXPECT_FALSE(has(txs[2], "10.96.0.10"));
+  EXPECT_EQ(proxier->stats().failures, 1);
+}
+
+TEST_F(ProxierTest, ABurstOfChangesIsBatched) {
+  std::vector<client::ObjectPtr> svcs;
+  for (int i = 0; i < 50; ++i)
+    svcs.push_back(service("s" + std::to_string(i), "10.96.1." + std::to_string(i + 1)));
+  services_->onReplace(svcs, "1");
+  slices_->onReplace({}, "1");
+  auto proxier = makeProxier();
+  ASSERT_TRUE(proxier->start().ok());
+  for (int i = 0; i < 50; ++i) {
+    slices_->onUpdate(slice("s" + std::to_string(i), {"10.244.1." + std::to_string(i + 1)}));
+    proxier->serviceChanged("default/s" + std::to_string(i));
+  }
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  auto stats = proxier->stats();
+  EXPECT_LT(stats.partialSyncs, 10);  // 50 changes within a few min sync periods
+  std::string all;
+  for (const auto& tx : transactions()) all += tx;
+  for (int i = 0; i < 50; ++i)
+    EXPECT_TRUE(has(all, "10.244.1." + std::to_string(i + 1) + " . 8080")) << i;
+}
+
+}  // namespace
+}  // namespace berth::proxy
