@@ -94,9 +94,10 @@ int main(int argc, char** argv) {
   bool same = rs.sameStructure(next);
   auto delta = elementScript(rs, next);
   double diff = msSince(t), diffCpu = cpuMs() - c;
-  std::printf("one pod relabelled: rebuild + diff %.1f ms (cpu %.1f ms; structure same: %s), "
-              "script:\n%s",
-              diff, diffCpu, same ? "yes" : "no", delta.c_str());
+  std::printf(
+      "one pod relabelled: rebuild + diff %.1f ms (cpu %.1f ms; structure same: %s), "
+      "script:\n%s",
+      diff, diffCpu, same ? "yes" : "no", delta.c_str());
 
   if (::geteuid() != 0) return 0;
   std::string ns = "berth-npbench-" + std::to_string(std::random_device{}() % 100000);
