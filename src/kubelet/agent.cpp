@@ -187,7 +187,12 @@ core::Status Agent::start() {
     np.nodeName = o_.nodeName;
     np.metrics = o_.metrics;
     netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);
-    if (auto st = netpol_->start(); !st.ok()) return st;
+    if (auto st = netpol_->start(); !st.ok()) {
+      // Pods still run, unprotected: say so loudly rather than refuse to run the node.
+      std::cerr << "berth agent: NetworkPolicies not enforced: " << st.message() << std::endl;
+      netpol_->stop();
+      netpol_.reset();
+    }
   }
 
   for (int i = 0; i < std::max(1, o_.workers); ++i)
