@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
-      libre2-dev
+      libre2-dev libsodium-dev
       libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-kubernetes python3-yaml curl openssl procps iproute2
       libarchive-dev runc crun containernetworking-plugins docker-registry busybox-static

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "apiserver/discovery.h"
+#include "apiserver/identity_api.h"
 #include "apiserver/replies.h"
 #include "apiserver/request_parsing.h"
 #include "apiserver/resource_request.h"
@@ -83,6 +84,7 @@ void ApiHandler::handle(http::Request& req, http::ResponseWriter& w) {
   }
   if (!authenticateRequest(req, w)) return;  // request_authn.cpp
   if (!authorizeRequest(req, w)) return;     // request_authz.cpp
+  if (identity_ && identity_->serveDiscovery(req, w)) return;  // OIDC discovery
   auto segs = splitPath(path);
   if (segs.empty()) {
     json::array paths{"/api",        "/api/v1",     "/apis",   "/healthz", "/livez",
@@ -240,8 +242,16 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
       return;
     }
   }
+  if (identity_ && IdentityApi::handles(t)) {  // serviceaccounts/token, token & self reviews
+    identity_->serve(req, w, t, media);
+    return;
+  }
   if (rt.virtualResource) {
-    serveReview(req, w, rt);
+    if (rt.group == "authorization.k8s.io") {
+      serveAccessReview(req, w, t, media);  // access_reviews.cpp
+    } else {
+      serveReview(req, w, rt);
+    }
     return;
   }
   WriteOptions wo;
@@ -291,10 +301,8 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
   }
 }
 
-// Self-reviews answer about the caller. Until authorization is enforced every authenticated
-// user may do everything, and the answer says so. The request body is read when it decodes
-// (kubectl sends these in protobuf, whose schema Berth does not carry for these groups yet); the
-// answer depends only on the caller.
+// SelfSubjectReview answers who the caller is. (The authorization.k8s.io reviews are in
+// access_reviews.cpp.)
 void ApiHandler::serveReview(http::Request& req, http::ResponseWriter& w,
                              const core::ResourceType& rt) {
   if (req.method != "POST") {
@@ -308,25 +316,10 @@ void ApiHandler::serveReview(http::Request& req, http::ResponseWriter& w,
   obj["apiVersion"] = rt.apiVersion();
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
   obj["metadata"].as_object()["creationTimestamp"] = nullptr;
-  constexpr std::string_view kReason =
-      "berth: every authenticated user is allowed everything "
-      "until authorization is enforced";
-  if (rt.kind == "SelfSubjectAccessReview") {
-    obj["status"] = json::object{{"allowed", true}, {"reason", kReason}};
-  } else if (rt.kind == "SelfSubjectRulesReview") {
-    obj["status"] = json::object{
-        {"resourceRules", json::array{json::object{{"verbs", json::array{"*"}},
-                                                   {"apiGroups", json::array{"*"}},
-                                                   {"resources", json::array{"*"}}}}},
-        {"nonResourceRules", json::array{json::object{{"verbs", json::array{"*"}},
-                                                      {"nonResourceURLs", json::array{"*"}}}}},
-        {"incomplete", false}};
-  } else {  // SelfSubjectReview
-    json::array groups;
-    for (const auto& g : req.user.groups) groups.push_back(json::string(g));
-    obj["status"] =
-        json::object{{"userInfo", json::object{{"username", req.user.name}, {"groups", groups}}}};
-  }
+  json::array groups;
+  for (const auto& g : req.user.groups) groups.push_back(json::string(g));
+  obj["status"] =
+      json::object{{"userInfo", json::object{{"username", req.user.name}, {"groups", groups}}}};
   sendJson(w, 201, json::serialize(obj));
 }
 

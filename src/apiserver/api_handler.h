@@ -27,7 +27,9 @@ boost::json::object makeTable(const core::ResourceType& rt,
                               bool withColumns);
 
 struct ResourceRequest;
+struct OutputMedia;
 class PodStreamProxy;
+class IdentityApi;
 
 // The REST API: routes a request (api_handler.cpp) to discovery, OpenAPI, or a resource verb
 // (resource_handlers.cpp: get, list, create, update, patch, delete, deletecollection;
@@ -44,6 +46,13 @@ class ApiHandler {
   // Asked about every request after authentication (null: every authenticated user may do
   // everything). Set before serving.
   void setAuthorizer(const authz::Authorizer* authorizer) { authorizer_ = authorizer; }
+  // TokenRequest, TokenReview, SelfSubjectReview and OIDC discovery (identity_api.h); whether
+  // requests without credentials go on as system:anonymous (request_authn.cpp). Set before
+  // serving.
+  void setIdentity(const IdentityApi* api, bool anonymousAuth) {
+    identity_ = api;
+    anonymousAuth_ = anonymousAuth;
+  }
 
  private:
   // The filters in front of routing, upstream's order. Each answers the request itself (401,
@@ -51,6 +60,7 @@ class ApiHandler {
   // request_authn.cpp: anonymous requests and impersonation (req.user becomes the impersonated
   // user).
   bool authenticateRequest(http::Request& req, http::ResponseWriter& w);
+  bool impersonate(http::Request& req, http::ResponseWriter& w);  // Impersonate-* headers
   // request_authz.cpp: the request's attributes from its path and method, asked of authorizer_.
   bool authorizeRequest(http::Request& req, http::ResponseWriter& w);
   void serveOpenApi(http::Request& req, http::ResponseWriter& w,
@@ -66,6 +76,9 @@ class ApiHandler {
   void serveDeleteCollection(ResourceRequest& r);
   void serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t);
   void serveReview(http::Request& req, http::ResponseWriter& w, const core::ResourceType& rt);
+  // access_reviews.cpp: the authorization.k8s.io reviews, answered by authorizer_.
+  void serveAccessReview(http::Request& req, http::ResponseWriter& w, const RequestTarget& t,
+                         const OutputMedia& media);
 
   Registry& registry_;
   CacheSet& cache_;
@@ -73,6 +86,8 @@ class ApiHandler {
   std::atomic<bool> stopping_{false};
   PodStreamProxy* podStreams_ = nullptr;
   const authz::Authorizer* authorizer_ = nullptr;
+  const IdentityApi* identity_ = nullptr;
+  bool anonymousAuth_ = true;
 };
 
 }  // namespace berth::apiserver

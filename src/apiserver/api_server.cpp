@@ -8,16 +8,28 @@
 #include <sstream>
 
 #include "apiserver/admission/admission.h"
+#include "apiserver/admission/plugins.h"
+#include "apiserver/admission/priority.h"
+#include "apiserver/admission_reader.h"
+#include "apiserver/default_service_accounts.h"
 #include "apiserver/api_handler.h"
+#include "apiserver/audit.h"
+#include "apiserver/authorization.h"
 #include "apiserver/authz/authorizer.h"
+#include "apiserver/authz/escalation.h"
+#include "apiserver/authz/node_restriction.h"
+#include "apiserver/authz/request_info.h"
 #include "apiserver/apiservices.h"
 #include "apiserver/crd/definition.h"
 #include "apiserver/crd_hooks.h"
 #include "apiserver/http/pki.h"
 #include "apiserver/pod_streaming.h"
+#include "apiserver/quota_access.h"
 #include "apiserver/http/server.h"
+#include "apiserver/identity_api.h"
 #include "apiserver/observability.h"
 #include "apiserver/registry.h"
+#include "apiserver/replies.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/zero_value_migration.h"
 #include "core/base64.h"
@@ -33,11 +45,17 @@ struct ApiServer::State {
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<PodStreamProxy> podStreams;  // pods/log, exec, attach, portforward
   std::unique_ptr<Observability> observability;  // health, metrics, request accounting
+  std::unique_ptr<Auditor> auditor;  // null: no audit log
   std::unique_ptr<http::Server> http;
   // Who may do what (issue 9): admission plugins every write passes (the registry runs them)
   // and the authorizer every request is asked of (null: authenticated users may do everything).
   admission::Chain admission;
   std::unique_ptr<authz::Authorizer> authorizer;
+  std::unique_ptr<Identity> identity;  // tokens, ServiceAccount token API (identity_api.h)
+  // The authorizers of --authorization-mode fed from the cache, bootstrap policy, aggregation.
+  std::unique_ptr<Authorization> authorization;
+  std::unique_ptr<CacheObjectReader> admissionReader;  // what the plugins read
+  std::unique_ptr<DefaultServiceAccounts> defaultServiceAccounts;
 };
 
 namespace {
@@ -76,6 +94,18 @@ std::string randomHex(size_t bytes) {
   return s;
 }
 
+// The system PriorityClasses, as upstream's scheduling storage creates them after start.
+core::Status ensureBuiltinPriorityClasses(Registry& registry) {
+  const auto* rt = core::findResource("scheduling.k8s.io", "v1", "priorityclasses");
+  for (auto& pc : admission::builtinPriorityClasses()) {
+    std::string name(pc["metadata"].as_object()["name"].as_string());
+    if (registry.get(*rt, "", name).ok()) continue;
+    auto created = registry.create(*rt, "", std::move(pc), WriteOptions{});
+    if (!created.ok() && !created.status().isAlreadyExists()) return created.status();
+  }
+  return {};
+}
+
 }  // namespace
 
 ApiServer::ApiServer(ApiServerConfig config, std::unique_ptr<store::Interface> store)
@@ -91,6 +121,8 @@ core::Status ApiServer::start() {
   if (ec) return core::Status::internal("cannot create " + config_.dataDir + ": " + ec.message());
   std::string tlsDir = config_.dataDir + "/tls";
   fs::create_directories(tlsDir, ec);
+  // Keys, the CA and client credentials: the owner's only (keys are also 0600 each).
+  ::chmod(tlsDir.c_str(), 0700);
   std::vector<std::string> sans = config_.tlsSans;
   sans.push_back(config_.bindAddress);
   if (auto st = http::ensurePki(tlsDir, sans); !st.ok()) return st;
@@ -106,16 +138,43 @@ core::Status ApiServer::start() {
     if (auto st = writeFile(tokenPath, adminToken_ + "\n", 0600); !st.ok()) return st;
   }
 
+  if (auto st = Authorization::validateModes(config_.authorizationModes); !st.ok()) return st;
   state_ = std::make_unique<State>();
   crd::installCrdKind();  // before the cache is built, so CRDs get one
   state_->cache = std::make_unique<CacheSet>(*store_);
+  // Before the cache starts: it observes RBAC objects, pods and PVCs.
+  state_->authorization =
+      std::make_unique<Authorization>(config_.authorizationModes, *state_->cache);
   state_->crds = std::make_unique<crd::Controller>(crdHooks(*state_->cache, state_->registry));
   auto* crds = state_->crds.get();
   state_->cache->addObserver(std::string(crd::kStoragePrefix),
                              [crds](const store::Event& e) { crds->onEvent(e); });
+  if (config_.ensureDefaultServiceAccounts) {
+    state_->defaultServiceAccounts = std::make_unique<DefaultServiceAccounts>(readFile(pki.caCert));
+    state_->defaultServiceAccounts->observe(*state_->cache);
+  }
   if (auto st = state_->cache->start(); !st.ok()) return st;
-  state_->registry = std::make_unique<Registry>(*store_, *state_->cache);
+  auto ranges =
+      service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
+  if (!ranges.ok()) return ranges.status();
+  state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
+  state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
+  admission::PluginDeps deps;
+  deps.reader = state_->admissionReader.get();
+  if (auto st = admission::installBuiltinPlugins(state_->admission, deps,
+                                                 config_.enableAdmissionPlugins,
+                                                 config_.disableAdmissionPlugins);
+      !st.ok())
+    return st;
   state_->registry->setAdmission(&state_->admission);
+  if (const auto* authorizer = state_->authorization->authorizer()) {
+    if (const auto* rbac = state_->authorization->rbac())
+      state_->admission.add(std::make_unique<authz::EscalationPlugin>(*authorizer, *rbac));
+  }
+  state_->admission.add(std::make_unique<authz::NodeRestrictionPlugin>());
+  // Last in upstream's order: ... MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+  // ResourceQuota (which charges the quota, so it must see the final object).
+  state_->admission.add(admission::newResourceQuota(newRegistryQuotaAccess(*state_->registry)));
   state_->crds->start();
 
   http::ServerConfig hc;
@@ -127,20 +186,19 @@ core::Status ApiServer::start() {
   hc.maxConnections = config_.maxConnections;
   hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
   hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
-  std::string token = adminToken_;
-  auto tokens = [token](std::string_view t) {
-    http::UserInfo u;
-    if (t == token) {
-      u.name = "system:admin";
-      u.groups = {"system:masters", "system:authenticated"};
-    }
-    return u;
-  };
+  auto identity = buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission);
+  if (!identity.ok()) return identity.status();
+  state_->identity = std::move(*identity);
+  auto tokens = state_->identity->tokens;
   // The handler is created before the listener so no request sees a half-built server.
   std::string address = config_.bindAddress;
   state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
   auto* handler = state_->handler.get();
-  handler->setAuthorizer(state_->authorizer.get());
+  const authz::Authorizer* authorizer = state_->authorizer
+                                            ? state_->authorizer.get()
+                                            : state_->authorization->authorizer();
+  handler->setAuthorizer(authorizer);
+  handler->setIdentity(state_->identity->api.get(), config_.anonymousAuth);
   state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
   if (auto st = state_->podStreams->init(); !st.ok()) return st;
   handler->setPodStreamProxy(state_->podStreams.get());
@@ -150,16 +208,54 @@ core::Status ApiServer::start() {
   http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
     handler->handle(rq, w);
   };
-  state_->http = std::make_unique<http::Server>(
-      hc, tokens, [observability, rest](http::Request& rq, http::ResponseWriter& w) {
-        observability->handle(rq, w, rest);
-      });
+  // /metrics is answered before the REST handler; it needs authorization as upstream's
+  // (system:monitoring). Health endpoints stay open: system:public-info-viewer grants them to
+  // everyone, anonymous included.
+  http::Handler observed = [observability, rest, authorizer](http::Request& rq,
+                                                             http::ResponseWriter& w) {
+    if (authorizer != nullptr && (rq.path == "/metrics" || rq.path.rfind("/metrics/", 0) == 0)) {
+      if (rq.user.anonymous()) {
+        sendStatus(w, core::Status::unauthorized());
+        return;
+      }
+      auto a = authz::requestAttributes(rq.method, rq.path, rq.query);
+      a.user = rq.user;
+      if (auto v = authorizer->authorize(a); !v.allowed()) {
+        sendStatus(w, authz::forbiddenStatus(a, v.reason));
+        return;
+      }
+    }
+    observability->handle(rq, w, rest);
+  };
+  if (!config_.auditPolicyFile.empty() || !config_.auditLogPath.empty()) {
+    if (config_.auditPolicyFile.empty() || config_.auditLogPath.empty())
+      return core::Status::badRequest(
+          "auditing needs both --audit-policy-file and --audit-log-path");
+    auto policy = loadAuditPolicy(config_.auditPolicyFile);
+    if (!policy.ok()) return policy.status();
+    auto log = AuditLog::open({config_.auditLogPath, config_.auditLogMaxSizeMB,
+                               config_.auditLogMaxBackups, config_.auditLogMaxAgeDays});
+    if (!log.ok()) return log.status();
+    state_->auditor = std::make_unique<Auditor>(std::move(*policy), std::move(*log));
+    auto* auditor = state_->auditor.get();
+    observed = [auditor, observed](http::Request& rq, http::ResponseWriter& w) {
+      auditor->handle(rq, w, observed);
+    };
+  }
+  state_->http = std::make_unique<http::Server>(hc, tokens, observed);
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
   if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
+  if (auto st = ensureBuiltinPriorityClasses(*state_->registry); !st.ok()) return st;
+  if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->start(*state_->registry);
+  // A create holds its reservation for milliseconds before its write; a minute is ample.
+  state_->registry->startServiceAddressRepair(
+      std::chrono::seconds(config_.serviceRepairIntervalSeconds),
+      std::chrono::seconds(std::min(60, std::max(1, config_.serviceRepairIntervalSeconds))));
   if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
+  if (auto st = state_->authorization->start(*state_->registry); !st.ok()) return st;
   observability->markBootstrapped();
 
   std::string host = config_.bindAddress;
@@ -199,7 +295,9 @@ void ApiServer::stop() {
   if (state_->observability) state_->observability->markShuttingDown();
   if (state_->handler) state_->handler->stop();
   if (state_->http) state_->http->stop();
+  if (state_->authorization) state_->authorization->stop();
   if (state_->crds) state_->crds->stop();
+  if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->stop();
   if (state_->registry) state_->registry->stop();
   if (state_->cache) state_->cache->stop();
   state_.reset();

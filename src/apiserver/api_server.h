@@ -7,6 +7,7 @@
 // on its own threads.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "metrics/metrics.h"
@@ -24,9 +25,33 @@ struct ApiServerConfig {
   size_t maxConnections = 10000;
   int tlsHandshakeTimeoutSeconds = 10;
   int idleConnectionTimeoutSeconds = 90;
+  // Requests without credentials reach the authorizer as system:anonymous (upstream's
+  // --anonymous-auth, default true); false answers them 401.
+  bool anonymousAuth = true;
+  // Service ClusterIPs and NodePorts (upstream's flags of the same names), and how often the
+  // repair of their reservations runs (upstream's 3 min; 0 = only at start).
+  std::string serviceClusterIpRange = "10.96.0.0/12";
+  std::string serviceNodePortRange = "30000-32767";
+  int serviceRepairIntervalSeconds = 180;
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.
   std::vector<const metrics::Registry*> extraMetrics;
+  // Admission plugins on top of / taken from upstream's default set (names as upstream's
+  // --enable-admission-plugins / --disable-admission-plugins).
+  std::vector<std::string> enableAdmissionPlugins;
+  std::vector<std::string> disableAdmissionPlugins;
+  // Create the `default` ServiceAccount and kube-root-ca.crt ConfigMap in every namespace from
+  // inside the server (default_service_accounts.h), until the controllers doing it run.
+  bool ensureDefaultServiceAccounts = true;
+  // Auditing (audit.h): both set, or no audit log.
+  std::string auditPolicyFile;
+  std::string auditLogPath;  // "-" = standard output
+  int auditLogMaxSizeMB = 100;
+  int auditLogMaxBackups = 0;
+  int auditLogMaxAgeDays = 0;
+  // --authorization-mode: authorizers in chain order (Node, RBAC, AlwaysAllow), after the
+  // always-allowed system:masters group. AlwaysAllow first turns authorization off.
+  std::vector<std::string> authorizationModes = {"Node", "RBAC"};
 };
 
 class ApiServer {

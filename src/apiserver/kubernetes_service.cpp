@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <iostream>
 
 #include "apiserver/registry.h"
 #include "core/resources.h"
@@ -36,7 +37,7 @@ Status Registry::ensureKubernetesService(const std::string& advertiseAddress, in
                                   {"labels", json::object{{"component", "apiserver"},
                                                           {"provider", "kubernetes"}}}}},
         {"spec", json::object{{"type", "ClusterIP"},
-                              {"clusterIP", "10.96.0.1"},
+                              {"clusterIP", addresses_.ranges().firstIp()},
                               {"sessionAffinity", "None"},
                               {"ports", json::array{json::object{{"name", "https"},
                                                                  {"port", 443},
@@ -64,6 +65,27 @@ Status Registry::ensureKubernetesService(const std::string& advertiseAddress, in
     auto e = create(*epType, "default", std::move(ep), wo);
     if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
   }
+  // The EndpointSlice proxies read (upstream's EndpointsAdapter writes it beside the
+  // Endpoints): named as the Service, labelled with it, and without a managed-by label, so the
+  // EndpointSlice controller leaves it alone.
+  const auto* sliceType = core::findResource("discovery.k8s.io", "v1", "endpointslices");
+  if (!get(*sliceType, "default", "kubernetes").ok()) {
+    json::object slice{
+        {"apiVersion", "discovery.k8s.io/v1"},
+        {"kind", "EndpointSlice"},
+        {"metadata", json::object{{"name", "kubernetes"},
+                                  {"namespace", "default"},
+                                  {"labels", json::object{{"kubernetes.io/service-name",
+                                                           "kubernetes"}}}}},
+        {"addressType", "IPv4"},
+        {"endpoints",
+         json::array{json::object{{"addresses", json::array{json::string(advertiseAddress)}},
+                                  {"conditions", json::object{{"ready", true}}}}}},
+        {"ports", json::array{json::object{
+                      {"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}};
+    auto e = create(*sliceType, "default", std::move(slice), wo);
+    if (!e.ok() && !e.status().isAlreadyExists()) return e.status();
+  }
   return {};
 }
 
@@ -75,6 +97,21 @@ void Registry::startKubernetesServiceRepair(const std::string& advertiseAddress,
     while (!bgCv_.wait_for(l, kRepairInterval, [&] { return stopping_; })) {
       l.unlock();
       (void)ensureKubernetesService(advertiseAddress, port);  // retried on the next tick
+      l.lock();
+    }
+  });
+}
+
+void Registry::startServiceAddressRepair(std::chrono::seconds interval,
+                                         std::chrono::seconds leakGrace) {
+  std::lock_guard lock(bgMu_);
+  if (stopping_ || interval.count() <= 0) return;
+  background_.emplace_back([this, interval, leakGrace] {
+    std::unique_lock l(bgMu_);
+    while (!bgCv_.wait_for(l, interval, [&] { return stopping_; })) {
+      l.unlock();
+      if (auto st = addresses_.repair(leakGrace); !st.ok())  // retried on the next tick
+        std::cerr << "berth: service address repair: " << st.message() << "\n";
       l.lock();
     }
   });

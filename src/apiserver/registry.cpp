@@ -168,8 +168,8 @@ std::string storageKey(const ResourceType& rt, const std::string& ns, const std:
   return rt.storagePrefix + (rt.namespaced ? ns + "/" : std::string()) + name;
 }
 
-Registry::Registry(store::Interface& store, CacheSet& cache)
-    : store_(store), cache_(cache), addresses_(store) {}
+Registry::Registry(store::Interface& store, CacheSet& cache, service::Ranges serviceRanges)
+    : store_(store), cache_(cache), addresses_(store, serviceRanges) {}
 
 Registry::~Registry() { stop(); }
 
@@ -576,7 +576,7 @@ Result<Registry::Current> Registry::readCurrent(const ResourceType& srt, const s
   auto obj = parseStored(kv->value);
   if (!obj.ok()) return obj.status();
   metaOf(*obj)["resourceVersion"] = std::to_string(kv->modRevision);
-  return Current{std::move(*obj), kv->modRevision};
+  return Current{std::move(*obj), kv->modRevision, kv->stale};
 }
 
 Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::object obj,
@@ -684,7 +684,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     metaOf(b).erase("resourceVersion");
     metaOf(a).erase("managedFields");
     metaOf(b).erase("managedFields");
-    if (a == b) {
+    if (a == b && !cur.stale) {
       json::object same = old;
       if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, same);
       return same;
@@ -1017,6 +1017,9 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
   }
+  // A user's Service already holding 10.96.0.10 only costs the cluster its DNS Service name;
+  // the server still starts.
+  (void)ensureKubeDnsService();
   return ensureKubernetesService(advertiseAddress, port);
 }
 

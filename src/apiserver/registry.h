@@ -102,7 +102,7 @@ struct ListResponse {
 
 class Registry {
  public:
-  Registry(store::Interface& store, CacheSet& cache);
+  Registry(store::Interface& store, CacheSet& cache, service::Ranges serviceRanges = {});
   ~Registry();
   // Admission for every create, update and delete from now on (set before serving; null =
   // none). Writes the server makes itself pass it too, as upstream's loopback client does.
@@ -156,12 +156,18 @@ class Registry {
   // by bootstrap and then every few seconds by the repair loop, as upstream's API server does.
   Status ensureKubernetesService(const std::string& advertiseAddress, int port);
   void startKubernetesServiceRepair(const std::string& advertiseAddress, int port);
+  // Re-runs the ClusterIP/NodePort repair every `interval` (upstream: 3 min), treating only
+  // reservations older than `leakGrace` without a Service as leaks.
+  void startServiceAddressRepair(std::chrono::seconds interval, std::chrono::seconds leakGrace);
+  // The selector-less `kube-dns` Service at 10.96.0.10 (kube_dns_service.cpp), created once.
+  Status ensureKubeDnsService();
   void stop();
 
  private:
   struct Current {
     boost::json::object obj;  // storage version
     int64_t modRevision = 0;
+    bool stale = false;  // stored under an old encryption key: rewrite even when unchanged
   };
   Result<Current> readCurrent(const core::ResourceType& srt, const std::string& key,
                               const std::string& name);

@@ -76,6 +76,8 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,
                "Enforce no NetworkPolicies on this node (run `berth netpol` instead, or none)");
+  cmd.add_flag("--disable-dns", o.disableDns,
+               "Do not serve cluster DNS on this node's pod bridge gateway (53/udp+tcp, 9153)");
   cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,
                "Attach pod networks (bridge berth0) even in the host's own network namespace");
 }

@@ -20,6 +20,7 @@ void addImagesCommand(CLI::App& app);
 void addStreamingHarnessCommand(CLI::App& app);  // hidden, tests only
 void addAgentCommand(CLI::App& app);  // also `berth shim`
 void addNetpolCommand(CLI::App& app);
+void addDnsCommand(CLI::App& app);
 // The agent's node flags, shared by `berth agent` and `berth server`.
 void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "controllers/framework/flags.h"
+#include "controllers/servicelb/address_pool.h"
 #include "core/ipv4_cidr.h"
 
 namespace berth::cmd {
@@ -23,6 +24,12 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
         return c.ok() ? "" : c.status().message();
       },
       "CIDR");
+  CLI::Validator pool(
+      [](std::string& v) -> std::string {
+        auto p = controllers::servicelb::AddressPool::parse(v);
+        return p.ok() ? "" : p.status().message();
+      },
+      "POOL");
   struct Flag {
     const char* name;
     const char* help;
@@ -39,6 +46,11 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
       {"cluster-cidr", "CIDR of pod addresses; nodes get podCIDRs from it (default 10.244.0.0/16)",
        &cidr},
       {"node-cidr-mask-size", "Prefix length of each node's podCIDR (default 24)", nullptr},
+      {"max-endpoints-per-slice", "Endpoints per EndpointSlice at most (default 100)", nullptr},
+      {"service-lb-pool",
+       "Addresses for LoadBalancer Services: CIDRs, addresses or first-last ranges, comma-separated "
+       "(default: none; every LoadBalancer shows the nodes' addresses)",
+       &pool},
   };
   for (const Flag& f : kFlags) {
     std::string name = f.name;
@@ -46,6 +58,7 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
         "--" + name, [&flags, name](const std::string& v) { flags[name] = v; }, f.help);
     if (f.check) opt->check(*f.check);
     if (name == "node-cidr-mask-size") opt->check(CLI::Range(1, 32));
+    if (name == "max-endpoints-per-slice") opt->check(CLI::Range(1, 1000));
   }
 }
 

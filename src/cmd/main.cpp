@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   berth::cmd::addStreamingHarnessCommand(app);
   berth::cmd::addAgentCommand(app);
   berth::cmd::addNetpolCommand(app);
+  berth::cmd::addDnsCommand(app);
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "berth v0.1.0 (Kubernetes API v1.32)\n"; });

@@ -1,6 +1,7 @@
 // `berth server`: the control plane with the embedded store, and by default the controllers
 // in the same process (each an API client with its own connection, as if remote).
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,16 +10,20 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "apiserver/api_server.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
+#include "cmd/component_identity.h"
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
+#include "ingress/ingress_controller.h"
 #include "kubelet/agent.h"
 #include "metrics/metrics.h"
 #include "scheduler/scheduler.h"
+#include "store/encryption/encrypting_store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -29,6 +34,9 @@ namespace {
 struct ServerFlags {
   apiserver::ApiServerConfig config;
   std::string datastore = "sqlite";
+  std::string encryptionConfig;  // --encryption-provider-config
+  std::string ingressMode = "auto";  // auto: with the node agent; on; off
+  ingress::IngressOptions ingress;
   bool disableControllers = false;
   bool disableAgent = false;
   kubelet::AgentOptions agent;
@@ -52,14 +60,26 @@ void raiseOpenFileLimit(size_t maxConnections) {
   }
 }
 
-std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
+// The store holds every Secret: its directory and files are the owner's only, as upstream's
+// etcd data dir (0700). Tightened on every start, so older data dirs are fixed too; SQLite
+// gives its -wal and -shm files the database file's mode.
+void restrictStoreFiles(const std::string& dbDir) {
+  ::chmod(dbDir.c_str(), 0700);
+  for (const char* f : {"/state.db", "/state.db-wal", "/state.db-shm"})
+    ::chmod((dbDir + f).c_str(), 0600);
+}
+
+std::unique_ptr<store::Interface> openBackend(const ServerFlags& flags) {
   if (flags.datastore == "sqlite") {
-    std::filesystem::create_directories(flags.config.dataDir + "/db");
-    auto s = store::SqliteStore::open(flags.config.dataDir + "/db/state.db");
+    std::string dbDir = flags.config.dataDir + "/db";
+    std::filesystem::create_directories(dbDir);
+    restrictStoreFiles(dbDir);
+    auto s = store::SqliteStore::open(dbDir + "/state.db");
     if (!s.ok()) {
       std::cerr << "berth: cannot open the store: " << s.status().message() << "\n";
       return nullptr;
     }
+    restrictStoreFiles(dbDir);
     // Keep ~10,000 revisions of history (what lagging watchers and paginated lists need; the
     // watch cache keeps its own), compacting every minute in small batches, as upstream's
     // apiserver asks etcd to every five minutes.
@@ -69,6 +89,23 @@ std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
   if (flags.datastore == "memory") return std::make_unique<store::MemoryStore>();
   std::cerr << "berth: unknown --datastore " << flags.datastore << " (sqlite, memory)\n";
   return nullptr;
+}
+
+// The backend, behind value encryption when --encryption-provider-config names a file.
+std::unique_ptr<store::Interface> openStore(const ServerFlags& flags) {
+  std::optional<store::encryption::Config> encryption;
+  if (!flags.encryptionConfig.empty()) {
+    auto cfg = store::encryption::loadConfig(flags.encryptionConfig);
+    if (!cfg.ok()) {
+      std::cerr << "berth: " << cfg.status().message() << "\n";
+      return nullptr;
+    }
+    encryption = std::move(*cfg);
+  }
+  auto backend = openBackend(flags);
+  if (!backend || !encryption) return backend;
+  return std::make_unique<store::encryption::EncryptingStore>(
+      std::move(backend), std::move(*encryption), store::encryption::resourceOfKeyFromCatalogue());
 }
 
 std::string controllerIdentity(const std::string& dataDir) {
@@ -90,6 +127,10 @@ int runServer(ServerFlags flags) {
   // The in-process components' metrics appear on the server's /metrics.
   metrics::Registry componentMetrics;
   flags.config.extraMetrics.push_back(&componentMetrics);
+  // The serviceaccount and root-ca-cert-publisher controllers make the default ServiceAccount
+  // and kube-root-ca.crt; without controllers the server does it itself, so pods still pass
+  // ServiceAccount admission.
+  flags.config.ensureDefaultServiceAccounts = flags.disableControllers;
   apiserver::ApiServer server(flags.config, std::move(store));
   if (auto st = server.start(); !st.ok()) {
     std::cerr << "berth: " << st.message() << "\n";
@@ -104,10 +145,19 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << rest.status().message() << "\n";
     return 1;
   }
+  // Each in-process component acts as its own user (component_identity.h).
+  auto identity = [&](const std::string& stem, const std::string& user,
+                      const std::vector<std::string>& groups) {
+    auto c = componentCredentials(flags.config.dataDir, rest.value(), stem, user, groups);
+    if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
+    return c;
+  };
   std::unique_ptr<controllers::ControllerManager> manager;
   if (!flags.disableControllers) {
+    auto creds = identity("controller-manager", "system:kube-controller-manager", {});
+    if (!creds.ok()) return 1;
     controllers::ControllerManagerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.controllers = flags.controllers;
     options.flags = flags.controllerFlags;
     options.metrics = &componentMetrics;
@@ -124,8 +174,10 @@ int runServer(ServerFlags flags) {
 
   std::unique_ptr<scheduler::Scheduler> sched;
   if (!flags.disableScheduler) {
+    auto creds = identity("scheduler", "system:kube-scheduler", {});
+    if (!creds.ok()) return 1;
     scheduler::SchedulerOptions options;
-    options.rest = rest.value();
+    options.rest = *creds;
     options.metrics = &componentMetrics;
     sched = std::make_unique<scheduler::Scheduler>(options);
     if (auto st = sched->start(); !st.ok()) {
@@ -137,7 +189,10 @@ int runServer(ServerFlags flags) {
   // The server's own node (named after the host), as k3s runs its agent in the server.
   std::unique_ptr<kubelet::Agent> agent;
   if (!flags.disableAgent) {
-    flags.agent.rest = rest.value();
+    flags.agent.nodeName = nodeNameOrHost(flags.agent.nodeName);
+    auto creds = identity("node", "system:node:" + flags.agent.nodeName, {"system:nodes"});
+    if (!creds.ok()) return 1;
+    flags.agent.rest = *creds;
     flags.agent.dataDir = flags.config.dataDir + "/agent";
     if (flags.agent.registryConfig.empty())
       flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
@@ -149,8 +204,34 @@ int runServer(ServerFlags flags) {
     }
   }
 
+  // The ingress controller and its nginx, on this node (with the agent unless told otherwise).
+  std::unique_ptr<client::RestClient> ingressClient;
+  std::unique_ptr<ingress::IngressController> ingressController;
+  bool wantIngress = flags.ingressMode == "on" || (flags.ingressMode == "auto" && agent);
+  if (wantIngress) {
+    flags.ingress.stateDir = flags.config.dataDir + "/ingress";
+    if (flags.ingress.statusAddress.empty()) {
+      flags.ingress.statusAddress = !flags.agent.nodeIP.empty() ? flags.agent.nodeIP
+                                                                : flags.config.bindAddress;
+    }
+    auto c = client::RestClient::create(rest.value());
+    if (!c.ok()) {
+      std::cerr << "berth: ingress: " << c.status().message() << "\n";
+      return 1;
+    }
+    ingressClient = std::move(*c);
+    ingressController =
+        std::make_unique<ingress::IngressController>(*ingressClient, flags.ingress);
+    if (auto st = ingressController->start(); !st.ok()) {
+      std::cerr << "berth: ingress: " << st.message() << "\n";
+      if (flags.ingressMode == "on") return 1;
+      ingressController.reset();
+    }
+  }
+
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (ingressController) ingressController->stop();
   if (agent) agent->stop();
   if (sched) sched->stop();
   if (manager) manager->stop();
@@ -172,6 +253,35 @@ void addServerCommand(CLI::App& app) {
   server->add_option("--datastore", flags->datastore, "sqlite (embedded, default) or memory")
       ->capture_default_str();
   server->add_option("--tls-san", config.tlsSans, "Extra SAN for the serving certificate");
+  server->add_option("--audit-policy-file", config.auditPolicyFile,
+                     "audit.k8s.io/v1 Policy: which requests are logged, at what level");
+  server->add_option("--audit-log-path", config.auditLogPath,
+                     "Audit log file (one audit.k8s.io/v1 Event per line; - = stdout)");
+  server->add_option("--audit-log-maxsize", config.auditLogMaxSizeMB,
+                     "Megabytes before the audit log is rotated")
+      ->capture_default_str();
+  server->add_option("--audit-log-maxbackup", config.auditLogMaxBackups,
+                     "Rotated audit logs to keep (0 = all)");
+  server->add_option("--audit-log-maxage", config.auditLogMaxAgeDays,
+                     "Days to keep rotated audit logs (0 = forever)");
+  server->add_option("--ingress", flags->ingressMode,
+                     "The built-in ingress controller (nginx): auto = with the node agent, on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  server->add_option("--ingress-http-port", flags->ingress.httpPort, "Ingress HTTP port")
+      ->capture_default_str();
+  server->add_option("--ingress-https-port", flags->ingress.httpsPort, "Ingress HTTPS port")
+      ->capture_default_str();
+  server->add_option("--ingress-status-address", flags->ingress.statusAddress,
+                     "Address written to Ingress status (default: the node IP or bind address)");
+  server->add_option("--encryption-provider-config", flags->encryptionConfig,
+                     "EncryptionConfiguration file (apiserver.config.k8s.io/v1): resources whose "
+                     "values are encrypted at rest (aesgcm, aescbc, secretbox, identity)");
+  server
+      ->add_option("--authorization-mode", config.authorizationModes,
+                   "Authorizers in order: Node, RBAC, AlwaysAllow (AlwaysAllow alone: off)")
+      ->delimiter(',')
+      ->capture_default_str();
   server
       ->add_option("--max-connections", config.maxConnections,
                    "Open client connections at most; more wait in the accept backlog")
@@ -185,6 +295,33 @@ void addServerCommand(CLI::App& app) {
   server
       ->add_option("--idle-connection-timeout", config.idleConnectionTimeoutSeconds,
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  server
+      ->add_option("--anonymous-auth", config.anonymousAuth,
+                   "Requests without credentials are system:anonymous for the authorizer "
+                   "(false: 401)")
+      ->capture_default_str();
+  server
+      ->add_option("--enable-admission-plugins", config.enableAdmissionPlugins,
+                   "Admission plugins to enable in addition to the default ones (comma-separated; "
+                   "the order does not matter, upstream's is used)")
+      ->delimiter(',');
+  server
+      ->add_option("--disable-admission-plugins", config.disableAdmissionPlugins,
+                   "Admission plugins to disable even if in the default list (comma-separated)")
+      ->delimiter(',');
+  server
+      ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
+                   "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address)")
+      ->capture_default_str();
+  server
+      ->add_option("--service-node-port-range", config.serviceNodePortRange,
+                   "Port range of Service NodePorts")
+      ->capture_default_str();
+  server
+      ->add_option("--service-repair-interval", config.serviceRepairIntervalSeconds,
+                   "Seconds between repairs of ClusterIP/NodePort reservations (0 = at start only)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   addControllerFlags(server, flags->controllerFlags);

@@ -53,6 +53,7 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make("", "v1", "ReplicationController", "replicationcontrollers", true, {"rc"},
                    {"status", "scale"}, true));
   r.push_back(make("", "v1", "ResourceQuota", "resourcequotas", true, {"quota"}, {"status"}));
+  r.push_back(make("", "v1", "LimitRange", "limitranges", true, {"limits"}));
   // apps/v1
   r.push_back(
       make("apps", "v1", "Deployment", "deployments", true, {"deploy"}, {"status", "scale"}, true));
@@ -103,6 +104,12 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make(storage, "v1", "VolumeAttachment", "volumeattachments", false, {}, {"status"}));
   r.push_back(make("certificates.k8s.io", "v1", "CertificateSigningRequest",
                    "certificatesigningrequests", false, {"csr"}, {"status", "approval"}));
+  {  // TokenReview: answered by the token authenticators, never stored (identity_api.h).
+    ResourceType review = make("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, {});
+    review.verbs = {"create"};
+    review.virtualResource = true;
+    r.push_back(std::move(review));
+  }
   const std::string admission = "admissionregistration.k8s.io";
   r.push_back(make(admission, "v1", "ValidatingWebhookConfiguration",
                    "validatingwebhookconfigurations", false, {}));
@@ -115,11 +122,16 @@ std::vector<ResourceType> buildCatalogue() {
   r.push_back(make("apiregistration.k8s.io", "v1", "APIService", "apiservices", false, {},
                    {"status"}));
   // Reviews: answered from the request's identity, never stored (authorization comes later).
-  for (auto [group, kind, plural] :
-       {std::tuple{"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews"},
-        std::tuple{"authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews"},
-        std::tuple{"authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews"}}) {
-    ResourceType rt = make(group, "v1", kind, plural, false, {});
+  for (auto [group, kind, plural, namespaced] :
+       {std::tuple{"authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+                   false},
+        std::tuple{"authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+                   false},
+        std::tuple{"authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false},
+        std::tuple{"authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews",
+                   true},
+        std::tuple{"authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false}}) {
+    ResourceType rt = make(group, "v1", kind, plural, namespaced, {});
     rt.verbs = {"create"};
     rt.virtualResource = true;
     r.push_back(std::move(rt));

@@ -124,8 +124,10 @@ core::Status Agent::start() {
   cni.podCidr = o_.podCidr;
   cni_ = std::make_unique<network::Cni>(cni);
   if (auto st = registerNode(); !st.ok()) return st;
+  startNodeDns();
 
   objects_ = std::make_unique<ApiObjects>(*rest_);
+  tokens_ = std::make_unique<CachingTokenSource>(*objects_);
   PodManagerOptions pm;
   pm.nodeName = o_.nodeName;
   pm.dataDir = o_.dataDir;
@@ -136,7 +138,7 @@ core::Status Agent::start() {
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
   pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
-                                       objects_.get());
+                                       tokens_.get());
   pods_->recover();
 
   AgentStreamingOptions so;
@@ -216,6 +218,7 @@ void Agent::stop() {
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (streaming_) streaming_->stop();
+  if (dns_) dns_->stop();
   if (events_) events_->flush();
   // Containers keep running under their shims; a restarted agent picks them up again.
 }
@@ -254,8 +257,31 @@ void Agent::postNodeStatus() {
     return;
   }
   if (const auto* st = obj(r->as_object(), "status")) lastNodeStatus_ = *st;
-  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty()) {
     cni_->setPodCidr(str(*spec, "podCIDR"));
+    if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
+  }
+}
+
+void Agent::startNodeDns() {
+  if (o_.disableDns) return;
+  // Like the pod bridge, the DNS address belongs in the node's own network namespace.
+  if (network::inHostNetworkNamespace() && !o_.allowHostNetworkNamespace) {
+    std::cerr << "berth agent: cluster DNS not served: the agent runs in the host's network "
+                 "namespace (see --allow-host-network-namespace)"
+              << std::endl;
+    return;
+  }
+  NodeDnsOptions o;
+  o.rest = o_.rest;
+  o.nodeName = o_.nodeName;
+  auto dns = std::make_unique<NodeDns>(o, *rest_);
+  if (auto st = dns->start(cni_->podCidr()); !st.ok()) {
+    // Pods still run; only their cluster-internal names do not resolve on this node.
+    std::cerr << "berth agent: cluster DNS not served: " << st.message() << std::endl;
+    return;
+  }
+  dns_ = std::move(dns);
 }
 
 void Agent::renewLease() {

@@ -20,9 +20,11 @@
 #include "kubelet/images/image_service.h"
 #include "kubelet/network/cni.h"
 #include "kubelet/network/routes.h"
+#include "kubelet/node_dns.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/streaming/streaming_server.h"
+#include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
 #include "netpol/controller.h"
 
@@ -41,6 +43,7 @@ struct AgentOptions {
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
   bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)
+  bool disableDns = false;  // no in-process cluster DNS server (node_dns.h) on this node
   int workers = 4;
   std::chrono::seconds heartbeat{10};
   // null = the node's image store (LocalImageService under <dataDir>/images, registries from
@@ -67,6 +70,7 @@ class Agent {
   void heartbeatLoop();
   void renewLease();
   void postNodeStatus();
+  void startNodeDns();
   void workerLoop();
   void startPodRoutes();
 
@@ -76,6 +80,7 @@ class Agent {
   std::unique_ptr<images::ImageService> ownImages_;
   std::unique_ptr<network::Cni> cni_;
   std::unique_ptr<ApiObjects> objects_;
+  std::unique_ptr<CachingTokenSource> tokens_;  // over objects_
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<client::SharedInformer> podInformer_;
   // Every Node, for the routes to the other nodes' podCIDRs (network/routes.h).
@@ -83,6 +88,7 @@ class Agent {
   std::unique_ptr<network::PodRoutes> routes_;
   std::unique_ptr<netpol::NetworkPolicyController> netpol_;
   std::unique_ptr<streaming::StreamingServer> streaming_;
+  std::unique_ptr<NodeDns> dns_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;

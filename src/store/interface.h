@@ -34,6 +34,10 @@ struct KeyValue {
   std::string value;
   int64_t createRevision = 0;
   int64_t modRevision = 0;
+  // Set by a value transformer (encryption at rest) when the value was read with a key that is
+  // no longer the one new writes use: an update must rewrite it even when nothing else changed
+  // (upstream's "stale" read, which is how key rotation by `kubectl replace` works).
+  bool stale = false;
 };
 
 struct ListOptions {

@@ -99,6 +99,18 @@ expect_out "resolv.conf points at the cluster DNS" \
 expect_out "/etc/hosts names the pod" "$IP\s+myapp" "${RUNC[@]}" exec "$CID" cat /etc/hosts
 expect_out "the UTS namespace's hostname is the pod's name" "^myapp$" "${RUNC[@]}" exec "$CID" hostname
 
+SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
+expect_out "the kube-api-access volume gives the pod its namespace" "^default$" \
+  "${RUNC[@]}" exec "$CID" cat $SA_DIR/namespace
+expect_out "and the cluster CA" "^-----BEGIN CERTIFICATE-----" "${RUNC[@]}" exec "$CID" cat $SA_DIR/ca.crt
+# The token file exists exactly when the server issues tokens (TokenRequest); without it the pod
+# still runs, as it does here.
+if k create token default >/dev/null 2>&1; then
+  expect_out "and a service account token" "^ey" "${RUNC[@]}" exec "$CID" cat $SA_DIR/token
+else
+  expect_err "no token file without TokenRequest" "No such file" "${RUNC[@]}" exec "$CID" cat $SA_DIR/token
+fi
+
 echo "== kubelet API through the API server (t=$SECONDS)"
 expect_out "kubectl logs shows what the app printed" "^serving on myapp$" k logs myapp
 expect_out "kubectl exec runs in the container" "^myapp$" k exec myapp -- cat /etc/hostname

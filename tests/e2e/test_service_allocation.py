@@ -88,7 +88,7 @@ with Server() as srv:
     _, err = create(v1, svc("bad-ip", ip="192.168.1.1"))
     check("clusterIP outside the range → 422 with upstream's message",
           err is not None and err[0] == 422 and
-          'spec.clusterIPs: Invalid value: []string{"192.168.1.1"}: failed to allocate IP '
+          'spec.clusterIPs: Invalid value: ["192.168.1.1"]: failed to allocate IP '
           '192.168.1.1: the provided IP (192.168.1.1) is not in the valid range. The range of '
           'valid IPs is 10.96.0.0/12' in err[1], str(err))
     _, err = create(v1, svc("bad-port", "NodePort", node_port=20000))

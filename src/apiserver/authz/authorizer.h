@@ -6,8 +6,11 @@
 // first that allows or denies decides; no opinion from any of them is a denial.
 //
 // Thread-safety: authorize() is called concurrently from request threads.
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "apiserver/authz/policy_rule.h"
 #include "apiserver/http/server.h"
 
 namespace berth::apiserver::authz {
@@ -26,6 +29,9 @@ struct Attributes {
   std::string ns;
   std::string name;
   std::string path;  // the request path, for non-resource requests
+  // list/watch selectors (the Node authorizer lets a node list only its own pods).
+  std::string fieldSelector;
+  std::string labelSelector;
 };
 
 enum class Decision { kNoOpinion, kAllow, kDeny };
@@ -36,10 +42,53 @@ struct Verdict {
   bool allowed() const { return decision == Decision::kAllow; }
 };
 
+// What a user may do in a namespace, as far as the authorizers can enumerate it (upstream's
+// RuleResolver, for SelfSubjectRulesReview and `kubectl auth can-i --list`).
+struct RuleSet {
+  std::vector<PolicyRule> rules;  // resource and non-resource rules
+  bool incomplete = false;        // some authorizer could not list what it allows
+  std::vector<std::string> errors;
+};
+
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
   virtual Verdict authorize(const Attributes& a) const = 0;
+  // Adds the rules this authorizer grants `user` in `ns` to *out. Default: none.
+  virtual void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const {
+    (void)user;
+    (void)ns;
+    (void)out;
+  }
 };
+
+// Upstream's union authorizer: the first Allow or Deny decides; reasons of the others that had
+// no opinion are joined (they appear after the forbidden message).
+class ChainAuthorizer : public Authorizer {
+ public:
+  void add(std::unique_ptr<Authorizer> a) { chain_.push_back(std::move(a)); }
+  Verdict authorize(const Attributes& a) const override;
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
+
+ private:
+  std::vector<std::unique_ptr<Authorizer>> chain_;
+};
+
+// The privileged group (system:masters) may do everything, before any other authorizer.
+class PrivilegedGroupAuthorizer : public Authorizer {
+ public:
+  Verdict authorize(const Attributes& a) const override;
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
+};
+
+// --authorization-mode AlwaysAllow.
+class AlwaysAllowAuthorizer : public Authorizer {
+ public:
+  Verdict authorize(const Attributes&) const override { return {Decision::kAllow, ""}; }
+  void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
+};
+
+// Everything: `*` on every resource and every non-resource URL.
+std::vector<PolicyRule> allRules();
 
 }  // namespace berth::apiserver::authz

@@ -33,7 +33,7 @@ struct GroupPackage {
   std::string_view group;
   std::string_view package;
 };
-constexpr std::array<GroupPackage, 17> kGroupPackages = {{
+constexpr std::array<GroupPackage, 19> kGroupPackages = {{
     {"", "k8s.io.api.core."},
     {"apps", "k8s.io.api.apps."},
     {"batch", "k8s.io.api.batch."},
@@ -45,8 +45,10 @@ constexpr std::array<GroupPackage, 17> kGroupPackages = {{
     {"scheduling.k8s.io", "k8s.io.api.scheduling."},
     {"policy", "k8s.io.api.policy."},
     {"rbac.authorization.k8s.io", "k8s.io.api.rbac."},
+    {"authorization.k8s.io", "k8s.io.api.authorization."},
     {"storage.k8s.io", "k8s.io.api.storage."},
     {"certificates.k8s.io", "k8s.io.api.certificates."},
+    {"authentication.k8s.io", "k8s.io.api.authentication."},
     {"admissionregistration.k8s.io", "k8s.io.api.admissionregistration."},
     {"flowcontrol.apiserver.k8s.io", "k8s.io.api.flowcontrol."},
     {"apiregistration.k8s.io", "k8s.io.kube_aggregator.pkg.apis.apiregistration."},

@@ -9,6 +9,8 @@
 // Packages:
 //   k8s.io.api.admissionregistration.v1
 //   k8s.io.api.apps.v1
+//   k8s.io.api.authentication.v1 (added by hand from its generated.proto)
+//   k8s.io.api.authorization.v1
 //   k8s.io.api.autoscaling.v1
 //   k8s.io.api.autoscaling.v2
 //   k8s.io.api.batch.v1
@@ -372,6 +374,145 @@ constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetStatus[] = {
 constexpr FieldSchema kk8s_io_api_apps_v1_StatefulSetUpdateStrategy[] = {
     {1, "type", T::kString},
     {2, "rollingUpdate", T::kMessage, false, "k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy", T::kString, false, Z},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_BoundObjectReference[] = {
+    {1, "kind", T::kString},
+    {2, "apiVersion", T::kString},
+    {3, "name", T::kString},
+    {4, "uid", T::kString},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_ExtraValue[] = {
+    {1, "items", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_SelfSubjectReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "status", T::kMessage, false, "k8s.io.api.authentication.v1.SelfSubjectReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_SelfSubjectReviewStatus[] = {
+    {1, "userInfo", T::kMessage, false, "k8s.io.api.authentication.v1.UserInfo", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenRequest[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authentication.v1.TokenRequestSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authentication.v1.TokenRequestStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenRequestSpec[] = {
+    {1, "audiences", T::kString, R, "", T::kString, false, false, E},
+    {3, "boundObjectRef", T::kMessage, false, "k8s.io.api.authentication.v1.BoundObjectReference", T::kString, false, Z},
+    {4, "expirationSeconds", T::kInt64, false, "", T::kString, false, Z},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenRequestStatus[] = {
+    {1, "token", T::kString, false, "", T::kString, false, Z, E},
+    {2, "expirationTimestamp", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.Time", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authentication.v1.TokenReviewSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authentication.v1.TokenReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenReviewSpec[] = {
+    {1, "token", T::kString},
+    {2, "audiences", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_TokenReviewStatus[] = {
+    {1, "authenticated", T::kBool},
+    {2, "user", T::kMessage, false, "k8s.io.api.authentication.v1.UserInfo", T::kString, false, false, E},
+    {3, "error", T::kString},
+    {4, "audiences", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authentication_v1_UserInfo[] = {
+    {1, "username", T::kString},
+    {2, "uid", T::kString},
+    {3, "groups", T::kString, R},
+    {4, "extra", T::kMap, false, "k8s.io.api.authentication.v1.ExtraValue", T::kMessage},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_ExtraValue[] = {
+    {1, "items", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_FieldSelectorAttributes[] = {
+    {1, "rawSelector", T::kString},
+    {2, "requirements", T::kMessage, R, "k8s.io.api.authorization.v1.FieldSelectorRequirement"},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_FieldSelectorRequirement[] = {
+    {1, "key", T::kString, false, "", T::kString, false, Z, E},
+    {2, "operator", T::kString, false, "", T::kString, false, Z, E},
+    {3, "values", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_LabelSelectorAttributes[] = {
+    {1, "rawSelector", T::kString},
+    {2, "requirements", T::kMessage, R, "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement"},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_LocalSubjectAccessReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authorization.v1.SubjectAccessReviewSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authorization.v1.SubjectAccessReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_NonResourceAttributes[] = {
+    {1, "path", T::kString},
+    {2, "verb", T::kString},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_NonResourceRule[] = {
+    {1, "verbs", T::kString, R, "", T::kString, false, false, E},
+    {2, "nonResourceURLs", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_ResourceAttributes[] = {
+    {1, "namespace", T::kString},
+    {2, "verb", T::kString},
+    {3, "group", T::kString},
+    {4, "version", T::kString},
+    {5, "resource", T::kString},
+    {6, "subresource", T::kString},
+    {7, "name", T::kString},
+    {8, "fieldSelector", T::kMessage, false, "k8s.io.api.authorization.v1.FieldSelectorAttributes", T::kString, false, Z},
+    {9, "labelSelector", T::kMessage, false, "k8s.io.api.authorization.v1.LabelSelectorAttributes", T::kString, false, Z},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_ResourceRule[] = {
+    {1, "verbs", T::kString, R, "", T::kString, false, false, E},
+    {2, "apiGroups", T::kString, R},
+    {3, "resources", T::kString, R},
+    {4, "resourceNames", T::kString, R},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SelfSubjectAccessReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authorization.v1.SubjectAccessReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SelfSubjectAccessReviewSpec[] = {
+    {1, "resourceAttributes", T::kMessage, false, "k8s.io.api.authorization.v1.ResourceAttributes", T::kString, false, Z},
+    {2, "nonResourceAttributes", T::kMessage, false, "k8s.io.api.authorization.v1.NonResourceAttributes", T::kString, false, Z},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SelfSubjectRulesReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authorization.v1.SubjectRulesReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SelfSubjectRulesReviewSpec[] = {
+    {1, "namespace", T::kString},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SubjectAccessReview[] = {
+    {1, "metadata", T::kMessage, false, "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta", T::kString, false, false, E},
+    {2, "spec", T::kMessage, false, "k8s.io.api.authorization.v1.SubjectAccessReviewSpec", T::kString, false, false, E},
+    {3, "status", T::kMessage, false, "k8s.io.api.authorization.v1.SubjectAccessReviewStatus", T::kString, false, false, E},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SubjectAccessReviewSpec[] = {
+    {1, "resourceAttributes", T::kMessage, false, "k8s.io.api.authorization.v1.ResourceAttributes", T::kString, false, Z},
+    {2, "nonResourceAttributes", T::kMessage, false, "k8s.io.api.authorization.v1.NonResourceAttributes", T::kString, false, Z},
+    {3, "user", T::kString},
+    {4, "groups", T::kString, R},
+    {5, "extra", T::kMap, false, "k8s.io.api.authorization.v1.ExtraValue", T::kMessage},
+    {6, "uid", T::kString},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SubjectAccessReviewStatus[] = {
+    {1, "allowed", T::kBool, false, "", T::kString, false, Z, E},
+    {2, "reason", T::kString},
+    {3, "evaluationError", T::kString},
+    {4, "denied", T::kBool},
+};
+constexpr FieldSchema kk8s_io_api_authorization_v1_SubjectRulesReviewStatus[] = {
+    {1, "resourceRules", T::kMessage, R, "k8s.io.api.authorization.v1.ResourceRule", T::kString, false, false, E},
+    {2, "nonResourceRules", T::kMessage, R, "k8s.io.api.authorization.v1.NonResourceRule", T::kString, false, false, E},
+    {3, "incomplete", T::kBool, false, "", T::kString, false, Z, E},
+    {4, "evaluationError", T::kString},
 };
 constexpr FieldSchema kk8s_io_api_autoscaling_v1_ContainerResourceMetricSource[] = {
     {1, "name", T::kString, false, "", T::kString, false, Z, E},
@@ -3018,6 +3159,34 @@ extern const MessageSchema kMessageTable[] = {
     {"k8s.io.api.apps.v1.StatefulSetSpec", kk8s_io_api_apps_v1_StatefulSetSpec},
     {"k8s.io.api.apps.v1.StatefulSetStatus", kk8s_io_api_apps_v1_StatefulSetStatus},
     {"k8s.io.api.apps.v1.StatefulSetUpdateStrategy", kk8s_io_api_apps_v1_StatefulSetUpdateStrategy},
+    {"k8s.io.api.authentication.v1.BoundObjectReference", kk8s_io_api_authentication_v1_BoundObjectReference},
+    {"k8s.io.api.authentication.v1.ExtraValue", kk8s_io_api_authentication_v1_ExtraValue},
+    {"k8s.io.api.authentication.v1.SelfSubjectReview", kk8s_io_api_authentication_v1_SelfSubjectReview, true},
+    {"k8s.io.api.authentication.v1.SelfSubjectReviewStatus", kk8s_io_api_authentication_v1_SelfSubjectReviewStatus},
+    {"k8s.io.api.authentication.v1.TokenRequest", kk8s_io_api_authentication_v1_TokenRequest, true},
+    {"k8s.io.api.authentication.v1.TokenRequestSpec", kk8s_io_api_authentication_v1_TokenRequestSpec},
+    {"k8s.io.api.authentication.v1.TokenRequestStatus", kk8s_io_api_authentication_v1_TokenRequestStatus},
+    {"k8s.io.api.authentication.v1.TokenReview", kk8s_io_api_authentication_v1_TokenReview, true},
+    {"k8s.io.api.authentication.v1.TokenReviewSpec", kk8s_io_api_authentication_v1_TokenReviewSpec},
+    {"k8s.io.api.authentication.v1.TokenReviewStatus", kk8s_io_api_authentication_v1_TokenReviewStatus},
+    {"k8s.io.api.authentication.v1.UserInfo", kk8s_io_api_authentication_v1_UserInfo},
+    {"k8s.io.api.authorization.v1.ExtraValue", kk8s_io_api_authorization_v1_ExtraValue},
+    {"k8s.io.api.authorization.v1.FieldSelectorAttributes", kk8s_io_api_authorization_v1_FieldSelectorAttributes},
+    {"k8s.io.api.authorization.v1.FieldSelectorRequirement", kk8s_io_api_authorization_v1_FieldSelectorRequirement},
+    {"k8s.io.api.authorization.v1.LabelSelectorAttributes", kk8s_io_api_authorization_v1_LabelSelectorAttributes},
+    {"k8s.io.api.authorization.v1.LocalSubjectAccessReview", kk8s_io_api_authorization_v1_LocalSubjectAccessReview, true},
+    {"k8s.io.api.authorization.v1.NonResourceAttributes", kk8s_io_api_authorization_v1_NonResourceAttributes},
+    {"k8s.io.api.authorization.v1.NonResourceRule", kk8s_io_api_authorization_v1_NonResourceRule},
+    {"k8s.io.api.authorization.v1.ResourceAttributes", kk8s_io_api_authorization_v1_ResourceAttributes},
+    {"k8s.io.api.authorization.v1.ResourceRule", kk8s_io_api_authorization_v1_ResourceRule},
+    {"k8s.io.api.authorization.v1.SelfSubjectAccessReview", kk8s_io_api_authorization_v1_SelfSubjectAccessReview, true},
+    {"k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec", kk8s_io_api_authorization_v1_SelfSubjectAccessReviewSpec},
+    {"k8s.io.api.authorization.v1.SelfSubjectRulesReview", kk8s_io_api_authorization_v1_SelfSubjectRulesReview, true},
+    {"k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec", kk8s_io_api_authorization_v1_SelfSubjectRulesReviewSpec},
+    {"k8s.io.api.authorization.v1.SubjectAccessReview", kk8s_io_api_authorization_v1_SubjectAccessReview, true},
+    {"k8s.io.api.authorization.v1.SubjectAccessReviewSpec", kk8s_io_api_authorization_v1_SubjectAccessReviewSpec},
+    {"k8s.io.api.authorization.v1.SubjectAccessReviewStatus", kk8s_io_api_authorization_v1_SubjectAccessReviewStatus},
+    {"k8s.io.api.authorization.v1.SubjectRulesReviewStatus", kk8s_io_api_authorization_v1_SubjectRulesReviewStatus},
     {"k8s.io.api.autoscaling.v1.ContainerResourceMetricSource", kk8s_io_api_autoscaling_v1_ContainerResourceMetricSource},
     {"k8s.io.api.autoscaling.v1.ContainerResourceMetricStatus", kk8s_io_api_autoscaling_v1_ContainerResourceMetricStatus},
     {"k8s.io.api.autoscaling.v1.CrossVersionObjectReference", kk8s_io_api_autoscaling_v1_CrossVersionObjectReference},
@@ -3475,6 +3644,6 @@ extern const MessageSchema kMessageTable[] = {
     {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", kk8s_io_kube_aggregator_pkg_apis_apiregistration_v1_APIServiceStatus},
     {"k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", kk8s_io_kube_aggregator_pkg_apis_apiregistration_v1_ServiceReference},
 };
-extern const std::size_t kMessageTableSize = 513;
+extern const std::size_t kMessageTableSize = 541;
 
 }  // namespace berth::apiserver::protobuf

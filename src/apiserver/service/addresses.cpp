@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <ctime>
+#include <tuple>
 #include <map>
 #include <set>
 
@@ -45,19 +47,11 @@ Owner ownerOfService(const json::object& svc) {
   return o;
 }
 
-// Go's %#v of a []string, as field.Invalid prints spec.clusterIPs.
-std::string goStringSlice(const json::object& spec, const std::string& ip) {
-  std::vector<std::string> ips;
-  if (const auto* a = spec.if_contains("clusterIPs");
-      a && a->is_array() && !a->as_array().empty()) {
-    for (const auto& v : a->as_array())
-      if (v.is_string()) ips.emplace_back(v.as_string());
-  } else {
-    ips.push_back(ip);
-  }
-  std::string s = "[]string{";
-  for (size_t i = 0; i < ips.size(); ++i) s += (i ? ", \"" : "\"") + ips[i] + "\"";
-  return s + "}";
+// spec.clusterIPs as field.Invalid prints a []string (apimachinery marshals it as JSON).
+std::string clusterIpsValue(const json::object& spec, const std::string& ip) {
+  const auto* a = spec.if_contains("clusterIPs");
+  if (a && a->is_array() && !a->as_array().empty()) return json::serialize(*a);
+  return json::serialize(json::array{json::string(ip)});
 }
 
 Status invalidField(const std::string& name, std::string field, const std::string& value,
@@ -215,11 +209,11 @@ Status ServiceAddresses::allocateIp(json::object& spec, const json::object* oldS
   } else if (ip != oldIp) {
     auto addr = parseIpv4(ip);
     if (!addr) {  // validation lets only IPs through; IPv6 has no range here
-      return invalidField(name, "spec.clusterIPs", goStringSlice(spec, ip), "failed to parse IP");
+      return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip), "failed to parse IP");
     }
     uint64_t off = *addr - ranges_.ipBase;
     if (*addr < ranges_.ipBase || !ips_.inRange(off)) {
-      return invalidField(name, "spec.clusterIPs", goStringSlice(spec, ip),
+      return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip),
                           "failed to allocate IP " + ip + ": the provided IP (" + ip +
                               ") is not in the valid range. The range of valid IPs is " + cidr());
     }
@@ -232,7 +226,7 @@ Status ServiceAddresses::allocateIp(json::object& spec, const json::object* oldS
       if (st.ok()) a.newIps_.push_back(static_cast<uint32_t>(off));
     }
     if (st.isAlreadyExists()) {
-      return invalidField(name, "spec.clusterIPs", goStringSlice(spec, ip),
+      return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip),
                           "failed to allocate IP " + ip + ": provided IP is already allocated");
     }
     if (!st.ok()) return st;
@@ -306,7 +300,16 @@ void ServiceAddresses::release(const json::object& svc) {
   releaseAll(ownerOfService(svc), ips, nodePortsOf(spec));
 }
 
-Status ServiceAddresses::repair() {
+Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
+  // Reservations are listed before the Services: a reservation made after this list is not
+  // looked at, and one whose Service is written by the time the Services are listed is seen
+  // as held. What is left unheld may still be a create in flight (reserved, not yet written),
+  // so it counts as a leak only once older than `leakGrace`, and is deleted only if it is still
+  // the reservation that was listed (compare-and-delete on its revision).
+  auto haveIps = ips_.list();
+  if (!haveIps.ok()) return haveIps.status();
+  auto havePorts = ports_.list();
+  if (!havePorts.ok()) return havePorts.status();
   const auto* svcType = core::findResource("", "v1", "services");
   store::ListOptions opts;
   opts.prefix = svcType->storagePrefix;
@@ -328,22 +331,53 @@ Status ServiceAddresses::repair() {
       if (p > 0 && ports_.inRange(static_cast<uint64_t>(p))) wantPorts.emplace(p, owner);
     }
   }
-  for (auto [pool, want] : {std::pair{&ips_, &wantIps}, std::pair{&ports_, &wantPorts}}) {
-    auto have = pool->list();
-    if (!have.ok()) return have.status();
-    for (const auto& [item, owner] : *have) {
+  const int64_t leakedBefore =
+      static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(leakGrace.count());
+  for (auto [pool, want, have] : {std::tuple{&ips_, &wantIps, &*haveIps},
+                                  std::tuple{&ports_, &wantPorts, &*havePorts}}) {
+    for (const auto& [item, held] : *have) {
       auto it = want->find(item);
-      if (it == want->end() || !(it->second == owner)) {
-        if (auto st = pool->forget(item); !st.ok()) return st;
-      }
+      if (it != want->end() && it->second == held.owner) continue;
+      if (leakGrace.count() > 0 && held.createdAt > leakedBefore) continue;  // maybe in flight
+      if (auto st = pool->forget(item, held.modRevision); !st.ok()) return st;
     }
     for (const auto& [item, owner] : *want) {
       auto it = have->find(item);
-      if (it != have->end() && it->second == owner) continue;
+      if (it != have->end() && it->second.owner == owner) continue;
+      // AlreadyExists: another Service took it after its holder's Service was listed and
+      // deleted; the stored Services decide at the next run.
       if (auto st = pool->reserve(item, owner); !st.ok() && !st.isAlreadyExists()) return st;
     }
   }
   return {};
 }
+
+Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange) {
+  Ranges r;
+  auto slash = clusterIpRange.find('/');
+  auto base = parseIpv4(clusterIpRange.substr(0, slash));
+  auto prefix = slash == std::string_view::npos ? std::nullopt
+                                                : parseUint(clusterIpRange.substr(slash + 1));
+  // Upstream refuses ranges wider than /12 (20 host bits) for IPv4; /30 leaves two addresses.
+  if (!base || !prefix || *prefix < 12 || *prefix > 30 ||
+      (*base & ((uint32_t{1} << (32 - *prefix)) - 1)) != 0) {
+    return Status::badRequest("--service-cluster-ip-range: " + std::string(clusterIpRange) +
+                              " is not an IPv4 CIDR from /12 to /30 without host bits");
+  }
+  r.ipBase = *base;
+  r.ipPrefixLength = static_cast<int>(*prefix);
+  auto dash = nodePortRange.find('-');
+  auto lo = parseUint(nodePortRange.substr(0, dash));
+  auto hi = dash == std::string_view::npos ? std::nullopt : parseUint(nodePortRange.substr(dash + 1));
+  if (!lo || !hi || *lo < 1 || *hi > 65535 || *lo > *hi) {
+    return Status::badRequest("--service-node-port-range: " + std::string(nodePortRange) +
+                              " is not a port range like 30000-32767");
+  }
+  r.portMin = static_cast<int64_t>(*lo);
+  r.portMax = static_cast<int64_t>(*hi);
+  return r;
+}
+
+std::string Ranges::firstIp() const { return formatIpv4(ipBase + 1); }
 
 }  // namespace berth::apiserver::service

@@ -19,6 +19,7 @@
 // Thread-safety: every method may be called concurrently; an Allocation belongs to one request.
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,7 +33,13 @@ struct Ranges {
   int ipPrefixLength = 12;                      // /12
   int64_t portMin = 30000;
   int64_t portMax = 32767;
+  // The range's first address, the `kubernetes` Service's ClusterIP (10.96.0.1).
+  std::string firstIp() const;
 };
+
+// --service-cluster-ip-range ("10.96.0.0/12") and --service-node-port-range ("30000-32767");
+// BadRequest with the flag's name when one is malformed.
+Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange);
 
 class ServiceAddresses;
 
@@ -69,8 +76,11 @@ class ServiceAddresses {
                               bool dryRun);
   // Frees the addresses of a deleted Service.
   void release(const boost::json::object& svc);
-  // Drops reservations no stored Service holds and recreates missing ones.
-  Status repair();
+  // Drops reservations no stored Service holds and recreates missing ones. At start-up (no
+  // request in flight) with no grace; the periodic run passes one, so a reservation of a create
+  // still between reservation and write is not taken for a leak.
+  Status repair(std::chrono::seconds leakGrace = std::chrono::seconds(0));
+  const Ranges& ranges() const { return ranges_; }
 
   std::string cidr() const;
   std::string portRange() const;

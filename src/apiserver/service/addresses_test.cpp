@@ -72,7 +72,7 @@ TEST_F(AddressesTest, OutOfRangeValuesAreInvalidWithUpstreamMessages) {
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), 422);
   EXPECT_EQ(message(a.status()),
-            "spec.clusterIPs: Invalid value: []string{\"192.168.1.1\"}: failed to allocate IP "
+            "spec.clusterIPs: Invalid value: [\"192.168.1.1\"]: failed to allocate IP "
             "192.168.1.1: the provided IP (192.168.1.1) is not in the valid range. The range of "
             "valid IPs is 10.96.0.0/12");
   json::object n = svc("b", "NodePort", "", 20000);
@@ -98,7 +98,7 @@ TEST_F(AddressesTest, TakenValuesAreInvalidAndFailedRequestsReleaseWhatTheyTook)
   auto b = addresses.allocate(sameIp, nullptr, false);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(message(b.status()),
-            "spec.clusterIPs: Invalid value: []string{\"10.96.0.10\"}: failed to allocate IP "
+            "spec.clusterIPs: Invalid value: [\"10.96.0.10\"]: failed to allocate IP "
             "10.96.0.10: provided IP is already allocated");
   // The IP is reserved before the port fails: the IP must come back.
   json::object samePort = svc("c", "NodePort", "10.96.0.11", 30080);
@@ -161,6 +161,53 @@ TEST_F(AddressesTest, RepairDropsLeaksAndRestoresMissingReservations) {
   EXPECT_FALSE(reserved("/registry/ranges/servicenodeports/30201"));
   json::object clash = svc("other", "ClusterIP", "10.96.0.30");
   EXPECT_FALSE(addresses.allocate(clash, nullptr, false).ok());
+}
+
+// The periodic run: a reservation without a Service may be a create between reservation and
+// write, so it is freed only once older than the grace; with the write done it is kept.
+TEST_F(AddressesTest, PeriodicRepairLeavesYoungReservationsOfInFlightCreates) {
+  json::object inFlight = svc("inflight", "NodePort", "10.96.0.40", 30300);
+  auto a = addresses.allocate(inFlight, nullptr, false);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(addresses.repair(std::chrono::seconds(60)).ok());
+  EXPECT_TRUE(reserved("/registry/ipaddresses/10.96.0.40")) << "a create in flight keeps its IP";
+  EXPECT_TRUE(reserved("/registry/ranges/servicenodeports/30300"));
+  // Its write lands: the reservation is held, even past the grace.
+  ASSERT_TRUE(store.create("/registry/services/default/inflight", json::serialize(inFlight)).ok());
+  a->commit();
+  ASSERT_TRUE(addresses.repair().ok());
+  EXPECT_TRUE(reserved("/registry/ipaddresses/10.96.0.40"));
+  // A crash between reservation and write: an old reservation without a Service goes.
+  json::object crashed = svc("crashed", "ClusterIP", "10.96.0.41");
+  addresses.allocate(crashed, nullptr, false)->commit();
+  ASSERT_TRUE(addresses.repair(std::chrono::seconds(60)).ok());
+  EXPECT_TRUE(reserved("/registry/ipaddresses/10.96.0.41")) << "young: maybe in flight";
+  ASSERT_TRUE(addresses.repair().ok());  // no grace: as at start-up, or once it is old
+  EXPECT_FALSE(reserved("/registry/ipaddresses/10.96.0.41"));
+  json::object next = svc("next", "ClusterIP", "10.96.0.41");
+  EXPECT_TRUE(addresses.allocate(next, nullptr, false).ok()) << "the freed IP is free again";
+}
+
+TEST(ServiceRanges, ParsesTheFlags) {
+  auto r = parseRanges("10.100.0.0/16", "31000-31009");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->firstIp(), "10.100.0.1");
+  EXPECT_EQ(r->portMin, 31000);
+  EXPECT_EQ(r->portMax, 31009);
+  for (auto [cidr, ports] : {std::pair{"10.0.0.0/8", "30000-32767"},  // wider than /12
+                             std::pair{"10.96.0.1/12", "30000-32767"},  // host bits
+                             std::pair{"10.96.0.0/31", "30000-32767"},
+                             std::pair{"10.96.0.0/12", "32767-30000"},
+                             std::pair{"10.96.0.0/12", "30000"}}) {
+    EXPECT_FALSE(parseRanges(cidr, ports).ok()) << cidr << " " << ports;
+  }
+  store::MemoryStore store;
+  ServiceAddresses small{store, *r};
+  json::object s = svc("x", "NodePort");
+  ASSERT_TRUE(small.allocate(s, nullptr, false).ok());
+  EXPECT_EQ(ipOf(s).rfind("10.100.", 0), 0u) << ipOf(s);
+  EXPECT_GE(nodePortOf(s), 31000);
+  EXPECT_LE(nodePortOf(s), 31009);
 }
 
 // 500 Services from 10 threads over two allocators on one store: no IP or port twice.

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <ctime>
 #include <random>
 
 #include "core/clock.h"
@@ -18,6 +19,19 @@ std::mt19937_64& rng() {
 // Random tries before falling back to listing what is taken: with the pool less than half
 // full, 32 misses in a row happen less than once in 4 billion allocations.
 constexpr int kRandomTries = 32;
+
+int64_t createdAtOf(std::string_view value) {
+  boost::system::error_code ec;
+  json::value v = json::parse(value, ec);
+  const auto* meta = !ec && v.is_object() ? v.as_object().if_contains("metadata") : nullptr;
+  const auto* ts = meta && meta->is_object() ? meta->as_object().if_contains("creationTimestamp")
+                                             : nullptr;
+  if (ts == nullptr || !ts->is_string()) return 0;
+  std::tm tm{};
+  if (strptime(std::string(ts->as_string()).c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr)
+    return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
 
 }  // namespace
 
@@ -148,22 +162,25 @@ Status ReservationPool::release(uint64_t item, const Owner& owner) {
   return Status::conflict(spec_.kind, spec_.format(item), "reservation kept changing");
 }
 
-Status ReservationPool::forget(uint64_t item) {
-  auto gone = store_.remove(keyOf(item), 0);
-  return gone.ok() || gone.status().isNotFound() ? Status() : gone.status();
+Status ReservationPool::forget(uint64_t item, int64_t modRevision) {
+  auto gone = store_.remove(keyOf(item), modRevision);
+  // Conflict: re-reserved since it was listed, so no longer the leak it was.
+  return gone.ok() || gone.status().isNotFound() || gone.status().isConflict() ? Status()
+                                                                              : gone.status();
 }
 
-Result<std::map<uint64_t, Owner>> ReservationPool::list() {
+Result<std::map<uint64_t, ReservationPool::Held>> ReservationPool::list() {
   store::ListOptions opts;
   opts.prefix = spec_.keyPrefix;
   auto listed = store_.list(opts);
   if (!listed.ok()) return listed.status();
-  std::map<uint64_t, Owner> out;
+  std::map<uint64_t, Held> out;
   for (const auto& kv : listed->items) {
     auto owner = ownerOf(kv.value);
     if (!owner) continue;
     std::string_view suffix = std::string_view(kv.key).substr(spec_.keyPrefix.size());
-    if (auto item = spec_.parse(suffix)) out.emplace(*item, std::move(*owner));
+    if (auto item = spec_.parse(suffix))
+      out.emplace(*item, Held{std::move(*owner), kv.modRevision, createdAtOf(kv.value)});
   }
   return out;
 }

@@ -58,10 +58,18 @@ class ReservationPool {
   Result<bool> isFree(uint64_t item, const Owner& owner);
   // Frees `item` if `owner` holds it; a missing key or another holder is not an error.
   Status release(uint64_t item, const Owner& owner);
+  // A stored reservation: its holder, the revision it was written at (for a compare-and-delete)
+  // and when (metadata.creationTimestamp, seconds since the epoch; 0 when unreadable).
+  struct Held {
+    Owner owner;
+    int64_t modRevision = 0;
+    int64_t createdAt = 0;
+  };
   // Every reservation, item → holder.
-  Result<std::map<uint64_t, Owner>> list();
-  // Removes a reservation whoever holds it (repair of leaks).
-  Status forget(uint64_t item);
+  Result<std::map<uint64_t, Held>> list();
+  // Removes a reservation whoever holds it (repair of leaks), only if it is still the one
+  // written at `modRevision` (0: whatever is there).
+  Status forget(uint64_t item, int64_t modRevision = 0);
 
  private:
   std::string keyOf(uint64_t item) const { return spec_.keyPrefix + spec_.format(item); }

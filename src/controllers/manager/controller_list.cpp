@@ -2,12 +2,19 @@
 
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/disruption/disruption_controller.h"
+#include "controllers/endpoints/endpoints_controller.h"
+#include "controllers/endpointslice/endpointslice_controller.h"
+#include "controllers/endpointslicemirroring/mirroring_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/nodeipam/nodeipam_controller.h"
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
 #include "controllers/replicaset/replica_set_controller.h"
+#include "controllers/rootcacertpublisher/root_ca_cert_publisher.h"
+#include "controllers/serviceaccount/serviceaccounts_controller.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
+#include "controllers/servicelb/servicelb_controller.h"
 
 // One include and one entry per controller (keep both lists sorted by name).
 // One include and one entry per controller (keep both lists sorted by name).
@@ -27,6 +34,16 @@ const std::vector<ControllerEntry>& controllerList() {
       {"deployment", true, newDeploymentController},
       {"disruption", true,
        [](ControllerContext& ctx) { return std::make_unique<DisruptionController>(ctx); }},
+      {"endpoint", true,
+       [](ControllerContext& ctx) { return std::make_unique<endpoints::EndpointsController>(ctx); }},
+      {"endpointslice", true,
+       [](ControllerContext& ctx) {
+         return std::make_unique<endpointslice::EndpointSliceController>(ctx);
+       }},
+      {"endpointslicemirroring", true,
+       [](ControllerContext& ctx) {
+         return std::make_unique<endpointslicemirroring::MirroringController>(ctx);
+       }},
       {"garbagecollector", true,
        [](ControllerContext& ctx) { return std::make_unique<GarbageCollector>(ctx); }},
       {"namespace", true,
@@ -45,6 +62,11 @@ const std::vector<ControllerEntry>& controllerList() {
        }},
       {"replicaset", true, newReplicaSetController},
       {"replicationcontroller", true, newReplicationControllerController},
+      {"root-ca-cert-publisher", true, newRootCaCertPublisher},
+      {"serviceaccount", true, newServiceAccountsController},
+      {"resourcequota", true, newResourceQuotaController},
+      {"servicelb", true,
+       [](ControllerContext& ctx) { return std::make_unique<servicelb::ServiceLbController>(ctx); }},
       {"statefulset", true, newStatefulSetController},
       {"taint-eviction-controller", true,
        [](ControllerContext& ctx) -> std::unique_ptr<Controller> {

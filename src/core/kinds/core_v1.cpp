@@ -423,6 +423,7 @@ const KindOps* coreOps(std::string_view kind) {
   if (kind == "ReplicationController") return &rc;
   if (kind == "ResourceQuota") return &quota;
   if (kind == "Namespace") return &ns;
+  if (kind == "LimitRange") return &limitRangeOps();
   return nullptr;
 }
 

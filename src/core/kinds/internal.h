@@ -181,6 +181,7 @@ struct KindOps {
 
 const KindOps& podOps();
 const KindOps& serviceOps();
+const KindOps& limitRangeOps();  // limit_range.cpp
 
 // Registration per group; each returns nullptr for kinds it does not know.
 const KindOps* coreOps(std::string_view kind);

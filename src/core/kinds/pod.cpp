@@ -1,62 +1,21 @@
-// The Pod kind: defaults (including what upstream's ServiceAccount, Priority and
-// DefaultTolerationSeconds admission plugins add), create status, and update immutability
+// The Pod kind: defaults, create status, and update immutability
 // (ValidatePodUpdate in pkg/apis/core/validation).
 #include "core/kinds/internal.h"
 
 namespace berth::core::kinds::detail {
 namespace {
 
-constexpr int64_t kDefaultTolerationSeconds = 300;
 constexpr const char* kPodUpdateForbidden =
     "pod updates may not change fields other than `spec.containers[*].image`,"
     "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
     "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set "
     "to 1 if it was previously negative)";
 
-void addDefaultTolerations(json::object& spec) {
-  bool notReady = false;
-  bool unreachable = false;
-  if (const json::array* ts = getArr(spec, "tolerations")) {
-    for (const auto& tv : *ts) {
-      const json::object* t = tv.if_object();
-      if (t == nullptr) continue;
-      std::string_view k = getStr(*t, "key");
-      std::string_view effect = getStr(*t, "effect");
-      bool effectOk = effect.empty() || effect == "NoExecute";
-      if ((k.empty() || k == "node.kubernetes.io/not-ready") && effectOk) notReady = true;
-      if ((k.empty() || k == "node.kubernetes.io/unreachable") && effectOk) unreachable = true;
-    }
-  }
-  auto add = [&](const char* taint) {
-    json::array& ts = ensureArr(spec, "tolerations");
-    ts.push_back(json::object{{"key", taint},
-                              {"operator", "Exists"},
-                              {"effect", "NoExecute"},
-                              {"tolerationSeconds", kDefaultTolerationSeconds}});
-  };
-  if (!notReady) add("node.kubernetes.io/not-ready");
-  if (!unreachable) add("node.kubernetes.io/unreachable");
-}
-
 void podDefaults(json::object& obj) {
+  // What upstream's ServiceAccount, Priority and DefaultTolerationSeconds admission plugins add
+  // on create is theirs (src/apiserver/admission), not defaulting's.
   json::object& spec = ensureObj(obj, "spec");
   defaultPodSpec(spec);
-  // ServiceAccount admission.
-  if (getStr(spec, "serviceAccountName").empty()) {
-    spec["serviceAccountName"] = "default";
-    spec["serviceAccount"] = "default";
-  }
-  // Priority admission: the built-in classes resolve here; others are resolved by the server.
-  std::string pc(getStr(spec, "priorityClassName"));
-  if (pc.empty()) {
-    setDefault(spec, "priority", 0);
-  } else if (pc == "system-node-critical") {
-    setDefault(spec, "priority", 2000001000);
-  } else if (pc == "system-cluster-critical") {
-    setDefault(spec, "priority", 2000000000);
-  }
-  setDefault(spec, "preemptionPolicy", "PreemptLowerPriority");
-  addDefaultTolerations(spec);
 }
 
 void podValidate(const json::object& obj, FieldErrors& errs) {

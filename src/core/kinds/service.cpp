@@ -22,20 +22,22 @@ bool externallyAccessible(const json::object& spec) {
          (type == "ClusterIP" && externalIps != nullptr && !externalIps->empty());
 }
 
+// A []string as field.Invalid prints it (apimachinery marshals non-scalar values as JSON).
 std::string formatStringList(const json::array* list) {
-  if (list == nullptr) return "[]string(nil)";
-  std::string s = "[]string{";
+  if (list == nullptr) return "null";
+  std::string s = "[";
   for (size_t i = 0; i < list->size(); ++i) {
-    if (i) s += ", ";
+    if (i) s += ",";
     s += (*list)[i].is_string() ? goQuote((*list)[i].get_string()) : "\"\"";
   }
-  return s + "}";
+  return s + "]";
 }
 
 void serviceDefaults(json::object& obj) {
   json::object& spec = ensureObj(obj, "spec");
   setDefault(spec, "type", "ClusterIP");
   setDefault(spec, "sessionAffinity", "None");
+  if (getStr(spec, "sessionAffinity") == "None") spec.erase("sessionAffinityConfig");
   if (getStr(spec, "sessionAffinity") == "ClientIP") {
     json::object& cfg = ensureObj(ensureObj(spec, "sessionAffinityConfig"), "clientIP");
     setDefault(cfg, "timeoutSeconds", 10800);
@@ -52,10 +54,20 @@ void serviceDefaults(json::object& obj) {
       if (unset && has(*p, "port")) (*p)["targetPort"] = (*p)["port"];
     }
   }
-  if (type == "NodePort" || type == "LoadBalancer") {
-    setDefault(spec, "externalTrafficPolicy", "Cluster");
+  // ClusterIP Services with externalIPs are externally accessible too (SetDefaults_Service).
+  if (externallyAccessible(spec)) setDefault(spec, "externalTrafficPolicy", "Cluster");
+  if (type == "LoadBalancer") {
+    setDefault(spec, "allocateLoadBalancerNodePorts", true);
+    // Ingress IPs written by a load balancer controller default to ipMode VIP.
+    if (json::object* st = obj.if_contains("status") ? obj["status"].if_object() : nullptr) {
+      json::object* lb = st->if_contains("loadBalancer") ? (*st)["loadBalancer"].if_object() : nullptr;
+      if (json::array* ing = lb ? getArrMut(*lb, "ingress") : nullptr) {
+        for (auto& iv : *ing) {
+          if (json::object* i = iv.if_object(); i && hasStr(*i, "ip")) setDefault(*i, "ipMode", "VIP");
+        }
+      }
+    }
   }
-  if (type == "LoadBalancer") setDefault(spec, "allocateLoadBalancerNodePorts", true);
   if (type != "ExternalName") {
     setDefault(spec, "internalTrafficPolicy", "Cluster");
     // Single-stack IPv4 cluster: what the service REST storage fills on create.
@@ -164,6 +176,19 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
     addRequired(errs, "spec.sessionAffinity");
   } else if (affinity != "None" && affinity != "ClientIP") {
     addNotSupported(errs, "spec.sessionAffinity", goQuote(affinity), {"ClientIP", "None"});
+  } else if (affinity == "ClientIP") {
+    // validateClientIPAffinityConfig: 0 < timeoutSeconds <= 86400 (one day).
+    const json::object* cfg = getObj(spec, "sessionAffinityConfig");
+    const json::object* cip = cfg ? getObj(*cfg, "clientIP") : nullptr;
+    int64_t t = cip ? getInt(*cip, "timeoutSeconds").value_or(0) : 0;
+    if (cip == nullptr) {
+      addRequired(errs, "spec.sessionAffinityConfig.clientIP");
+    } else if (t <= 0 || t > 86400) {
+      addInvalidInt(errs, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", t,
+                    "must be greater than 0 and less than 86400");
+    }
+  } else if (has(spec, "sessionAffinityConfig")) {
+    addForbidden(errs, "spec.sessionAffinityConfig", "must not be set when session affinity is None");
   }
   if (const json::array* ips = getArr(spec, "clusterIPs")) {
     for (size_t i = 0; i < ips->size(); ++i) {
@@ -179,6 +204,17 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
     addRequired(errs, "spec.type");
   } else if (std::find(kServiceTypes.begin(), kServiceTypes.end(), type) == kServiceTypes.end()) {
     addNotSupported(errs, "spec.type", goQuote(type), kServiceTypes);
+  }
+  if ((type == "NodePort" || type == "LoadBalancer") && getStr(spec, "clusterIP") == "None") {
+    addInvalidStr(errs, "spec.clusterIPs[0]", "None",
+                  "may not be set to 'None' for " + std::string(type) + " services");
+  }
+  if (has(spec, "loadBalancerClass") && type != "LoadBalancer") {
+    addForbidden(errs, "spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'");
+  }
+  if (std::string_view lbIp = getStr(spec, "loadBalancerIP");
+      type == "LoadBalancer" && !lbIp.empty() && !isValidIp(lbIp)) {
+    addInvalidStr(errs, "spec.loadBalancerIP", lbIp, kIpError);
   }
   if (const json::array* ext = getArr(spec, "externalIPs")) {
     for (size_t i = 0; i < ext->size(); ++i) {

@@ -1,0 +1,96 @@
+#include "apiserver/authz/node_authorizer.h"
+
+#include <gtest/gtest.h>
+
+#include "apiserver/authz/node_restriction.h"
+#include "apiserver/authz/request_info.h"
+#include "core/resources.h"
+
+namespace berth::apiserver::authz {
+namespace {
+
+Attributes nodeReq(const std::string& node, std::string_view method, std::string_view path,
+                   std::multimap<std::string, std::string> q = {}) {
+  Attributes a = requestAttributes(method, path, q);
+  a.user.name = "system:node:" + node;
+  a.user.groups = {"system:nodes", "system:authenticated"};
+  return a;
+}
+
+class NodeAuthorizerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    graph.podChanged("ns/web", R"({"spec":{"nodeName":"n1","serviceAccountName":"sa1",
+      "volumes":[{"name":"s","secret":{"secretName":"tls"}},{"name":"c","configMap":{"name":"cfg"}},
+                 {"name":"p","persistentVolumeClaim":{"claimName":"data"}}],
+      "containers":[{"name":"c","env":[{"name":"X","valueFrom":{"secretKeyRef":{"name":"env-secret","key":"k"}}}]}]}})");
+    graph.podChanged("ns/other", R"({"spec":{"nodeName":"n2","volumes":[{"name":"s","secret":{"secretName":"n2-secret"}}]}})");
+    graph.pvcChanged("ns/data", R"({"spec":{"volumeName":"pv-1"}})");
+  }
+  bool allowed(const Attributes& a) { return authorizer.authorize(a).allowed(); }
+  NodeGraph graph;
+  NodeAuthorizer authorizer{graph};
+};
+
+TEST_F(NodeAuthorizerTest, ReadsOnlyWhatItsPodsUse) {
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets/tls")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets/env-secret")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/configmaps/cfg")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/persistentvolumeclaims/data")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/persistentvolumes/pv-1")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "POST", "/api/v1/namespaces/ns/serviceaccounts/sa1/token")));
+  auto v = authorizer.authorize(nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets/n2-secret"));
+  EXPECT_FALSE(v.allowed());
+  EXPECT_EQ(v.reason, "no relationship found between node 'n1' and this object");
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets")));  // no listing
+  EXPECT_TRUE(allowed(nodeReq("n2", "GET", "/api/v1/namespaces/ns/secrets/n2-secret")));
+  // Once the pod is gone, so is the relationship.
+  graph.podDeleted("ns/other");
+  EXPECT_FALSE(allowed(nodeReq("n2", "GET", "/api/v1/namespaces/ns/secrets/n2-secret")));
+}
+
+TEST_F(NodeAuthorizerTest, PodsLeasesAndOthers) {
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/pods/web")));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/pods/other")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/pods",
+                              {{"watch", "true"}, {"fieldSelector", "spec.nodeName=n1"}})));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/pods", {{"fieldSelector", "spec.nodeName=n2"}})));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/pods")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "PATCH", "/api/v1/namespaces/ns/pods/web/status")));
+  EXPECT_FALSE(allowed(nodeReq("n1", "PATCH", "/api/v1/namespaces/ns/pods/other/status")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1")));
+  EXPECT_FALSE(allowed(nodeReq("n1", "PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n2")));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/n1")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "POST", "/api/v1/nodes")));
+  EXPECT_TRUE(allowed(nodeReq("n1", "POST", "/api/v1/namespaces/ns/events")));
+  EXPECT_FALSE(allowed(nodeReq("n1", "POST", "/api/v1/namespaces/ns/configmaps")));
+  // Not a node: no opinion.
+  Attributes a = nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets/tls");
+  a.user.groups = {"system:authenticated"};
+  EXPECT_EQ(authorizer.authorize(a).decision, Decision::kNoOpinion);
+}
+
+TEST(NodeRestriction, OwnNodeAndLabels) {
+  NodeRestrictionPlugin plugin;
+  const auto* nodes = core::findResource("", "v1", "nodes");
+  boost::json::object obj = {{"metadata", {{"name", "n1"}, {"labels", {{"a", "b"}}}}}};
+  admission::Attributes a;
+  a.operation = admission::Operation::kCreate;
+  a.resource = nodes;
+  a.name = "n1";
+  a.user = {"system:node:n1", {"system:nodes"}, "", {}};
+  a.object = &obj;
+  EXPECT_TRUE(plugin.validate(a).ok());
+  a.name = "n2";
+  EXPECT_EQ(plugin.validate(a).message(), "node \"n1\" is not allowed to modify node \"n2\"");
+  a.name = "n1";
+  obj["metadata"].as_object()["labels"].as_object()["node-restriction.kubernetes.io/x"] = "y";
+  EXPECT_EQ(plugin.validate(a).message(),
+            "node \"n1\" is not allowed to set the following labels: "
+            "node-restriction.kubernetes.io/x");
+  a.user = {"admin", {"system:masters"}, "", {}};
+  EXPECT_TRUE(plugin.validate(a).ok());
+}
+
+}  // namespace
+}  // namespace berth::apiserver::authz

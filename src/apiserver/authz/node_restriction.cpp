@@ -1,0 +1,121 @@
+#include "apiserver/authz/node_restriction.h"
+
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "apiserver/authz/node_authorizer.h"
+#include "core/json_access.h"
+
+namespace berth::apiserver::authz {
+namespace json = boost::json;
+using admission::Operation;
+namespace {
+
+constexpr std::string_view kRestrictedPrefix = "node-restriction.kubernetes.io/";
+
+std::string podNode(const json::object* pod) {
+  if (pod == nullptr) return "";
+  const json::object* spec = core::objectField(*pod, "spec");
+  return spec ? core::stringField(*spec, "nodeName") : "";
+}
+
+std::map<std::string, std::string> labels(const json::object* obj) {
+  std::map<std::string, std::string> out;
+  const json::object* meta = obj ? core::objectField(*obj, "metadata") : nullptr;
+  const json::object* l = meta ? core::objectField(*meta, "labels") : nullptr;
+  if (l == nullptr) return out;
+  for (const auto& kv : *l)
+    if (kv.value().is_string()) out[std::string(kv.key())] = std::string(kv.value().as_string());
+  return out;
+}
+
+bool restrictedKey(const std::string& key) {
+  size_t slash = key.find('/');
+  if (slash == std::string::npos) return false;
+  std::string domain = key.substr(0, slash + 1);
+  // node-restriction.kubernetes.io/ and any subdomain of it.
+  return domain == kRestrictedPrefix ||
+         (domain.size() > kRestrictedPrefix.size() &&
+          domain.compare(domain.size() - kRestrictedPrefix.size() - 1, std::string::npos,
+                         "." + std::string(kRestrictedPrefix)) == 0);
+}
+
+std::string joinKeys(const std::set<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+core::Status forbidden(std::string message) { return core::Status::forbidden(std::move(message)); }
+
+core::Status checkPod(const admission::Attributes& a, const std::string& node) {
+  const std::string q = "node \"" + node + "\"";
+  if (a.subresource == "status") {
+    if (podNode(a.oldObject) != node)
+      return forbidden(q + " can only update pod status for pods with spec.nodeName set to itself");
+    return {};
+  }
+  if (a.subresource == "eviction") {
+    if (podNode(a.oldObject) != node && podNode(a.object) != node)
+      return forbidden(q + " can only evict pods with spec.nodeName set to itself");
+    return {};
+  }
+  if (!a.subresource.empty()) return {};
+  switch (a.operation) {
+    case Operation::kCreate: {
+      const json::object* meta = core::objectField(*a.object, "metadata");
+      const json::object* ann = meta ? core::objectField(*meta, "annotations") : nullptr;
+      if (ann == nullptr || !ann->contains("kubernetes.io/config.mirror"))
+        return forbidden("pod does not have \"kubernetes.io/config.mirror\" annotation, " + q +
+                         " can only create mirror pods");
+      if (podNode(a.object) != node)
+        return forbidden(q + " can only create pods with spec.nodeName set to itself");
+      return {};
+    }
+    case Operation::kDelete:
+      if (podNode(a.oldObject) != node)
+        return forbidden(q + " can only delete pods with spec.nodeName set to itself");
+      return {};
+    default:
+      return forbidden(q + " can only update pod status");
+  }
+}
+
+core::Status checkNode(const admission::Attributes& a, const std::string& node) {
+  const std::string q = "node \"" + node + "\"";
+  if (a.name != node) return forbidden(q + " is not allowed to modify node \"" + a.name + "\"");
+  if (a.operation == Operation::kDelete) return {};
+  auto now = labels(a.object);
+  auto before = labels(a.oldObject);
+  std::set<std::string> bad;
+  for (const auto& [k, v] : now) {
+    auto it = before.find(k);
+    if (restrictedKey(k) && (it == before.end() || it->second != v)) bad.insert(k);
+  }
+  for (const auto& [k, v] : before)
+    if (restrictedKey(k) && !now.count(k)) bad.insert(k);
+  if (bad.empty()) return {};
+  if (a.operation == Operation::kCreate)
+    return forbidden("node \"" + node + "\" is not allowed to set the following labels: " +
+                     joinKeys(bad));
+  return forbidden("node \"" + node + "\" is not allowed to modify labels: " + joinKeys(bad));
+}
+
+}  // namespace
+
+core::Status NodeRestrictionPlugin::validate(const admission::Attributes& a) {
+  std::string node = nodeNameOf(a.user.name, a.user.groups);
+  if (node.empty() || a.resource == nullptr) return {};
+  const std::string& group = a.resource->group;
+  const std::string& plural = a.resource->plural;
+  if (group.empty() && plural == "pods") return checkPod(a, node);
+  if (group.empty() && plural == "nodes") return checkNode(a, node);
+  if (group == "coordination.k8s.io" && plural == "leases") {
+    if (a.ns != "kube-node-lease" || a.name != node)
+      return forbidden("can only access node lease with the same name as the requesting node");
+  }
+  return {};
+}
+
+}  // namespace berth::apiserver::authz
