@@ -332,8 +332,11 @@ void Agent::startPodRoutes() {
     std::vector<json::value> nodes;
     for (const auto& n : nodeInformer_->lister().list("")) nodes.push_back(*n);
     if (auto self = nodeInformer_->lister().get("", o_.nodeName))
-      if (const auto* spec = obj(self->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+      if (const auto* spec = obj(self->as_object(), "spec");
+          spec && !str(*spec, "podCIDR").empty()) {
         cni_->setPodCidr(str(*spec, "podCIDR"));
+        if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
+      }
     if (!routes_) return;
     if (auto st = routes_->sync(nodes); !st.ok())
       std::cerr << "berth agent: pod routes: " << st.message() << std::endl;
