@@ -189,7 +189,12 @@ core::Status Agent::start() {
     np.nodeName = o_.nodeName;
     np.metrics = o_.metrics;
     netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);
-    if (auto st = netpol_->start(); !st.ok()) return st;
+    if (auto st = netpol_->start(); !st.ok()) {
+      // Pods still run, unprotected: say so loudly rather than refuse to run the node.
+      std::cerr << "berth agent: NetworkPolicies not enforced: " << st.message() << std::endl;
+      netpol_->stop();
+      netpol_.reset();
+    }
   }
 
   for (int i = 0; i < std::max(1, o_.workers); ++i)
@@ -348,8 +353,11 @@ void Agent::startPodRoutes() {
     std::vector<json::value> nodes;
     for (const auto& n : nodeInformer_->lister().list("")) nodes.push_back(*n);
     if (auto self = nodeInformer_->lister().get("", o_.nodeName))
-      if (const auto* spec = obj(self->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty())
+      if (const auto* spec = obj(self->as_object(), "spec");
+          spec && !str(*spec, "podCIDR").empty()) {
         cni_->setPodCidr(str(*spec, "podCIDR"));
+        if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
+      }
     if (!routes_) return;
     if (auto st = routes_->sync(nodes); !st.ok())
       std::cerr << "berth agent: pod routes: " << st.message() << std::endl;

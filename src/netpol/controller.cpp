@@ -59,6 +59,13 @@ core::Status NetworkPolicyController::start() {
   // Bridged pod-to-pod traffic passes the inet forward hook only through br_netfilter; turn it
   // on in this (the node's) namespace. Best effort: without it only routed traffic is filtered.
   if (std::ofstream f("/proc/sys/net/bridge/bridge-nf-call-iptables"); f) f << "1\n";
+  // Fail at once (not after the informers' sync timeout) when this identity may not read what
+  // the controller needs, e.g. a node credential without cluster-wide list rights.
+  for (const auto* r : {&kPolicies, &kPods, &kNamespaces}) {
+    client::ListOptions probe;
+    probe.limit = 1;
+    if (auto l = rest_->list(*r, "", probe); !l.ok()) return l.status();
+  }
   policies_ = std::make_unique<client::SharedInformer>(*rest_, kPolicies);
   pods_ = std::make_unique<client::SharedInformer>(*rest_, kPods);
   namespaces_ = std::make_unique<client::SharedInformer>(*rest_, kNamespaces);

@@ -165,5 +165,29 @@ TEST_F(NftNamespaces, EgressIpBlockWithExceptAndPortRange) {
   EXPECT_TRUE(reaches(0, 1, 8080)) << "without the table nothing is enforced";
 }
 
+TEST_F(NftNamespaces, EveryProtocolAndPortFormIsAcceptedByTheKernel) {
+  auto s = state();
+  s.namespaces["other"] = {{"team", "b"}};
+  s.policies.push_back(policy("ports", R"({"podSelector":{},"policyTypes":["Ingress","Egress"],
+      "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"team":"b"}},"podSelector":{}},
+                          {"ipBlock":{"cidr":"10.99.0.3/32"}}],
+                  "ports":[{"protocol":"UDP","port":53},{"protocol":"SCTP","port":9,"endPort":19},
+                           {"protocol":"TCP","port":"http"},{"protocol":"UDP"},
+                           {"protocol":"TCP","port":8080,"endPort":8081}]}],
+      "egress":[{"ports":[{"protocol":"UDP","port":"dns"}]},{"to":[{"ipBlock":{"cidr":"0.0.0.0/0",
+                 "except":["10.99.0.4/32","192.168.0.0/16"]}}]}]})"));
+  auto rs = buildRuleset(s);
+  apply(fullScript(rs));
+  EXPECT_TRUE(reaches(1, 0, 8081)) << "10.99.0.3 is allowed in on 8080-8081";
+  EXPECT_FALSE(reaches(2, 0, 8080)) << "10.99.0.4 is not: not in the block, namespace not team=b";
+  // The namespace is relabelled team=b: its pods become peers by element updates only.
+  s.namespaces["demo"] = {{"team", "b"}};
+  auto next = buildRuleset(s);
+  ASSERT_TRUE(rs.sameStructure(next));
+  apply(elementScript(rs, next));
+  EXPECT_TRUE(reaches(2, 0, 8080)) << "now let in on 8080";
+  EXPECT_FALSE(reaches(1, 2, 8080)) << "egress to the except address stays blocked";
+}
+
 }  // namespace
 }  // namespace berth::netpol

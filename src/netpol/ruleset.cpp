@@ -26,12 +26,19 @@ std::string lower(std::string s) {
   return s;
 }
 
-// A selector that is absent matches nothing; {} matches everything; a malformed one nothing.
-bool selects(const json::object* selector, const core::Labels& labels) {
-  if (selector == nullptr) return false;
-  auto s = core::LabelSelector::fromJson(*selector);
-  return s.ok() && s->matches(labels);
-}
+// A selector parsed once per use: absent or malformed matches nothing; {} matches everything.
+class Selector {
+ public:
+  explicit Selector(const json::object* selector) {
+    if (selector == nullptr) return;
+    auto s = core::LabelSelector::fromJson(*selector);
+    if (s.ok()) s_ = std::move(*s);
+  }
+  bool matches(const core::Labels& labels) const { return s_ && s_->matches(labels); }
+
+ private:
+  std::optional<core::LabelSelector> s_;
+};
 
 class Builder {
  public:
@@ -82,12 +89,12 @@ class Builder {
       const auto* e = arrayField(*spec, "egress");
       egress = e && !e->empty();
     }
-    const auto* podSelector = objectField(*spec, "podSelector");
     static const json::object kAll;
-    if (!podSelector) podSelector = &kAll;
+    const auto* podSelector = objectField(*spec, "podSelector");
+    Selector sel(podSelector ? podSelector : &kAll);
     std::set<std::string> selected;
     for (const auto& pod : state_.pods)
-      if (pod.local && pod.ns == ns && selects(podSelector, pod.labels)) selected.insert(pod.ip);
+      if (pod.local && pod.ns == ns && sel.matches(pod.labels)) selected.insert(pod.ip);
     std::string prefix = "p" + std::to_string(index);
     set(prefix + "-pods", "ipv4_addr").elements = selected;
     if (ingress) {
@@ -150,16 +157,18 @@ class Builder {
       static const json::object kAll;
       std::string name = rulePrefix + "-peer" + std::to_string(k);
       auto& s = set(name, "ipv4_addr");
-      for (const auto& pod : state_.pods) {
-        bool nsOk;
-        if (nsSel) {
-          auto it = state_.namespaces.find(pod.ns);
-          nsOk = it != state_.namespaces.end() && selects(nsSel, it->second);
-        } else {
-          nsOk = pod.ns == ns;
-        }
-        if (nsOk && selects(podSel ? podSel : &kAll, pod.labels)) s.elements.insert(pod.ip);
+      // Namespaces first (few), then pods: without a namespaceSelector, the policy's own.
+      std::set<std::string, std::less<>> namespaces;
+      if (nsSel) {
+        Selector nss(nsSel);
+        for (const auto& [n, labels] : state_.namespaces)
+          if (nss.matches(labels)) namespaces.insert(n);
+      } else {
+        namespaces.insert(ns);
       }
+      Selector ps(podSel ? podSel : &kAll);
+      for (const auto& pod : state_.pods)
+        if (namespaces.count(pod.ns) && ps.matches(pod.labels)) s.elements.insert(pod.ip);
       out.push_back(" ip " + dir + " @" + name);
     }
     return out;
@@ -189,10 +198,11 @@ class Builder {
         std::string name(port->as_string());
         std::string setName = "port-" + proto + "-" + name;
         auto& s = set(setName, "ipv4_addr . inet_service");
-        for (const auto& pod : state_.pods)
-          for (const auto& cp : pod.ports)
-            if (cp.name == name && lower(cp.protocol) == proto)
-              s.elements.insert(pod.ip + " . " + std::to_string(cp.port));
+        if (namedPortsDone_.insert(setName).second)  // one set per name, shared by every rule
+          for (const auto& pod : state_.pods)
+            for (const auto& cp : pod.ports)
+              if (cp.name == name && lower(cp.protocol) == proto)
+                s.elements.insert(pod.ip + " . " + std::to_string(cp.port));
         m += " ip daddr . th dport @" + setName;
       }
       out.push_back(m);
@@ -204,6 +214,7 @@ class Builder {
   Ruleset rs_;
   std::map<std::string, NftSet> sets_;
   std::set<std::string> inIsolated_, egIsolated_;
+  std::set<std::string> namedPortsDone_;
 };
 
 }  // namespace

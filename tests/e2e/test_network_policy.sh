@@ -91,7 +91,7 @@ if t=$(until_ms 5 in_set node-b in-isolated "$WEB_IP"); then
 else
   fail "web isolated on node-b" "$(in_node node-b nft list table inet berth-netpol)"
 fi
-expect_out "kubectl get networkpolicy lists it" "default-deny" kc get netpol -n np
+expect_out "kubectl get networkpolicy lists it with its pod selector" "^default-deny +<none> +[0-9]+s$" kc get netpol -n np
 expect_out "the API defaulted what it omitted" '^\{\}$' kc get netpol -n np default-deny -o jsonpath='{.spec.podSelector}'
 if blocked client "$WEB"; then pass "the request that worked a moment before is blocked (cross-node)"; else fail "client blocked"; fi
 if blocked near-client "$WEB"; then pass "also from web's own node (bridged)"; else fail "near-client blocked"; fi
@@ -124,6 +124,7 @@ else
   fail "client allowed" "$(in_node node-b nft list table inet berth-netpol)"
 fi
 expect_out "and app=client on node-b" "^web$" get near-client "$WEB"
+expect_out "kubectl get shows the policy's pod selector" "^allow-client +app=web " kc get netpol -n np allow-client
 if blocked other "$WEB"; then pass "another pod is still blocked"; else fail "other still blocked"; fi
 if blocked client "$ALT"; then pass "only on the named port (8081 stays closed)"; else fail "8081 closed"; fi
 
@@ -170,6 +171,25 @@ echo "== deleting the policies (t=$SECONDS)"
 kc delete networkpolicy -n np --all >/dev/null
 if t=$(until_ms 5 reaches other "$WEB" web); then pass "everything is open again"; else fail "open again"; fi
 expect_out "and the client reaches outside again" "^outsider$" get client "$OUTSIDER"
+
+echo "== berth netpol alone (t=$SECONDS)"
+# The same controller as a command, here in the control namespace (no pods of its own) for node-a:
+# it programs node-a's rules there and takes them away on exit with --cleanup-on-exit.
+kc apply -f "$WORK/egress.yml" >/dev/null
+ip netns exec "$CL_CONTROL" "$BERTH" netpol --kubeconfig "$KUBECONFIG" --node-name node-a \
+  --cleanup-on-exit >"$WORK/netpol.log" 2>&1 &
+NP_PID=$!
+in_control_set() { ip netns exec "$CL_CONTROL" nft list set inet berth-netpol eg-isolated | grep -qw "$1"; }
+if wait_for 10 in_control_set "$(pod_ip -n np client)"; then
+  pass "berth netpol --node-name node-a isolates node-a's client"
+else
+  fail "berth netpol" "$(cat "$WORK/netpol.log")"
+fi
+kill "$NP_PID"; wait "$NP_PID"
+expect_eq "and exits cleanly on SIGTERM" 0 "$?"
+expect_err "removing its table (--cleanup-on-exit)" "No such file|does not exist" \
+  ip netns exec "$CL_CONTROL" nft list table inet berth-netpol
+kc delete networkpolicy -n np --all >/dev/null
 
 echo "== validation (t=$SECONDS)"
 cat >"$WORK/bad.yml" <<'YAML'

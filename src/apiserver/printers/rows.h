@@ -57,6 +57,7 @@ Cells cronJobRow(const boost::json::object& obj, TimePoint now);
 Cells hpaRow(const boost::json::object& obj, TimePoint now);
 Cells ingressRow(const boost::json::object& obj, TimePoint now);
 Cells ingressClassRow(const boost::json::object& obj, TimePoint now);
+Cells networkPolicyRow(const boost::json::object& obj, TimePoint now);
 Cells endpointSliceRow(const boost::json::object& obj, TimePoint now);
 Cells leaseRow(const boost::json::object& obj, TimePoint now);
 Cells priorityClassRow(const boost::json::object& obj, TimePoint now);

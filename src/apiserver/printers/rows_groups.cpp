@@ -362,6 +362,12 @@ Cells ingressClassRow(const json::object& obj, TimePoint now) {
   return Cells{name(obj), stringAt(spec, "controller"), parameters, age(obj, now)};
 }
 
+Cells networkPolicyRow(const json::object& obj, TimePoint now) {
+  const json::object* spec = objectAt(obj, "spec");
+  return Cells{name(obj), formatLabelSelector(spec ? objectAt(*spec, "podSelector") : nullptr),
+               age(obj, now)};
+}
+
 namespace {
 
 std::string listWithMore(const std::vector<std::string>& list, bool more, std::int64_t count,

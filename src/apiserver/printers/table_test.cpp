@@ -623,6 +623,12 @@ TEST(OtherRows, IngressAndClasses) {
                kNow);
   EXPECT_EQ(text(r[1]), "k8s.io/ingress-nginx");
   EXPECT_EQ(text(r[2]), "IngressParameters.k8s.example.com/p");
+
+  const auto& netpol = resource("networking.k8s.io", "v1", "networkpolicies");
+  r = rowCells(netpol, parse(R"({"spec":{"podSelector":{"matchLabels":{"app":"web"}}}})"), kNow);
+  EXPECT_EQ(text(r[1]), "app=web");
+  r = rowCells(netpol, parse(R"({"spec":{"podSelector":{}}})"), kNow);
+  EXPECT_EQ(text(r[1]), "<none>");
 }
 
 TEST(OtherRows, PolicyRbacQuotaRevisions) {
