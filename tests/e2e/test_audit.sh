@@ -60,7 +60,8 @@ def find(**kw):
 sec = find(resource="secrets", verb="create")
 assert sec and all(e["level"] == "Metadata" and "requestObject" not in e for e in sec), sec
 assert all(e["stage"] != "RequestReceived" for e in sec), "omitted stage logged"
-cm = find(resource="configmaps", verb="create", stage="ResponseComplete")
+cm = [e for e in find(resource="configmaps", verb="create", stage="ResponseComplete")
+      if e["objectRef"].get("name") == "c1"]
 assert len(cm) == 2, cm
 ok = [e for e in cm if e["responseStatus"]["code"] == 201]
 assert ok and ok[0]["level"] == "RequestResponse", cm

@@ -89,7 +89,7 @@ expect_out "get csr: Pending, requested by the caller" \
 expect_out "describe csr parses the request" "Common Name: +alice" k describe csr alice
 expect_out "kubectl certificate approve" "certificatesigningrequest.certificates.k8s.io/alice approved" \
   k certificate approve alice
-expect_out "get csr: Approved" "alice .* +Approved$" k get csr alice
+expect_out "get csr: Approved (and Issued once the signer has run)" "alice .* +Approved(,Issued)?$" k get csr alice
 expect_eq "approval condition reason" "Approved KubectlApprove True" \
   "$(k get csr alice -o jsonpath='{.status.conditions[0].type} {.status.conditions[0].reason} {.status.conditions[0].status}')"
 expect_out "get pv,pvc,sc,csr together" "certificatesigningrequest.certificates.k8s.io/alice" \
