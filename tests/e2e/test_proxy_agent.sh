@@ -4,6 +4,8 @@
 # containers from the test images, the real kubectl. A Deployment of 3 httpd pods behind a
 # Service answers through its ClusterIP from a pod (spread over the 3, hairpin included) and on a
 # NodePort of the node's IP from an "outside" namespace.
+# Pods also resolve the Service by name through the kube-dns Service (10.96.0.10): the proxy
+# sends it to the DNS server the agent runs on the node.
 source "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||
@@ -55,11 +57,9 @@ bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
 
 PORT=$(free_port)
 export KUBECONFIG=$DATA/admin.kubeconfig
-# The proxy alone: the in-process agent's NetworkPolicy controller and DNS do not start as
-# system:node:<node> under RBAC on this merge (their informers/slice writes are forbidden).
 k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
 ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-  --secure-port "$PORT" --node-name px-node --node-ip 192.168.78.1 --disable-network-policy --disable-dns >>"$WORK/server.log" 2>&1 &
+  --secure-port "$PORT" --node-name px-node --node-ip 192.168.78.1 >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
   [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && break
@@ -115,6 +115,14 @@ n=$(grep -c "web-" <<<"$seen")
 if [ "$n" == 3 ]; then pass "24 requests spread over the 3 pods"; else fail "spread over 3 pods" "$seen"; fi
 if grep -q " $CLIENT$" <<<"$seen"; then pass "hairpin: the pod reaches itself through its Service"; else
   fail "hairpin" "$seen"; fi
+echo "== cluster DNS through the kube-dns Service (10.96.0.10, via the proxy, to the node's DNS)"
+dns_answers() { k exec "$CLIENT" -- wget -qO- "http://web/" 2>/dev/null | grep -q web-; }
+if wait_for 15 dns_answers; then pass "a pod reaches the Service by its short name (search list)"; else
+  fail "Service by name from a pod" "$(k exec "$CLIENT" -- cat /etc/resolv.conf; k -n kube-system get endpointslices)"; fi
+expect_out "the FQDN resolves to the ClusterIP from the pod" "Address:? *$CIP" \
+  k exec "$CLIENT" -- nslookup web.default.svc.cluster.local
+expect_out "the node's DNS endpoint is published for kube-dns" "kube-dns-px-node" \
+  k -n kube-system get endpointslices -o name
 expect_out "the NodePort answers on the node's IP from outside" "^web-" \
   ip netns exec "$OUT" timeout 5 busybox wget -qO- http://192.168.78.1:30088/
 expect_out "and from the node itself" "^web-" \
