@@ -219,7 +219,9 @@ int runServer(ServerFlags flags) {
       flags.ingress.statusAddress = !flags.agent.nodeIP.empty() ? flags.agent.nodeIP
                                                                 : flags.config.bindAddress;
     }
-    auto c = client::RestClient::create(rest.value());
+    auto creds = identity("ingress", "system:berth:ingress-controller", {});
+    if (!creds.ok()) return 1;
+    auto c = client::RestClient::create(*creds);
     if (!c.ok()) {
       std::cerr << "berth: ingress: " << c.status().message() << "\n";
       return 1;

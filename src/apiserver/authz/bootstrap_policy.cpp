@@ -307,6 +307,13 @@ void addComponentRoles(Builder& b) {
                 {rule({"list", "watch"}, {""}, {"services", "endpoints"}),
                  rule(kRead, {""}, {"nodes"}), events(),
                  rule({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})});
+  // Berth's built-in ingress controller (src/ingress), running in `berth server`.
+  b.clusterRole("system:berth:ingress-controller",
+                {rule(kRead, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
+                 rule({"create"}, {"networking.k8s.io"}, {"ingressclasses"}),
+                 rule({"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}),
+                 rule(kRead, {""}, {"services", "secrets"}),
+                 rule(kRead, {"discovery.k8s.io"}, {"endpointslices"}), events()});
   b.clusterRole("system:kube-dns", {rule({"list", "watch"}, {""}, {"endpoints", "services"}),
                                     rule({"list", "watch"}, {"discovery.k8s.io"},
                                          {"endpointslices"})});
@@ -414,6 +421,7 @@ BootstrapPolicy build() {
   b.clusterBinding("system:kube-dns", {sa("kube-system", "kube-dns"), group("system:nodes")});
   b.clusterBinding("system:kube-controller-manager", {user("system:kube-controller-manager")});
   b.clusterBinding("system:kube-scheduler", {user("system:kube-scheduler")});
+  b.clusterBinding("system:berth:ingress-controller", {user("system:berth:ingress-controller")});
   b.clusterBinding("system:volume-scheduler", {user("system:kube-scheduler")});
   b.clusterBinding("system:node", {});
   b.clusterBinding("system:service-account-issuer-discovery", {group("system:serviceaccounts")});
