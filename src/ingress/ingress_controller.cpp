@@ -117,18 +117,14 @@ void IngressController::stop() {
   if (factory_) factory_->shutdown();
   if (nginx_ > 0) {
     ::kill(nginx_, SIGQUIT);  // graceful: finish open requests
-    for (int i = 0; i < 50; ++i) {
-      if (::waitpid(nginx_, nullptr, WNOHANG) == nginx_) {
-        nginx_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bool exited = false;
+    for (int i = 0; i < 50 && !exited; ++i) {
+      exited = ::waitpid(nginx_, nullptr, WNOHANG) == nginx_;
+      if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    if (nginx_ > 0) {
-      ::kill(nginx_, SIGKILL);
-      ::waitpid(nginx_, nullptr, 0);
-      nginx_ = -1;
-    }
+    ::kill(-nginx_, SIGKILL);  // whatever of the group is left (workers outliving the master)
+    if (!exited) ::waitpid(nginx_, nullptr, 0);
+    nginx_ = -1;
   }
 }
 
@@ -335,9 +331,16 @@ core::Status IngressController::startNginx() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // nginx and its workers in a process group of their own (the master's pid), so stopping
+  // takes the workers too even when the master is killed before they exit.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = -1;
-  if (int rc = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ); rc != 0)
-    return Status::internal("cannot start nginx: " + std::string(strerror(rc)));
+  int rc = ::posix_spawn(&pid, argv[0], nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Status::internal("cannot start nginx: " + std::string(strerror(rc)));
   nginx_ = pid;
   return {};
 }
@@ -347,6 +350,7 @@ void IngressController::superviseNginx() {
   int st = 0;
   if (::waitpid(nginx_, &st, WNOHANG) == nginx_) {
     std::cerr << "berth: ingress: nginx exited; restarting\n";
+    ::kill(-nginx_, SIGKILL);  // its workers, if any outlived it
     nginx_ = -1;
     (void)startNginx();
   }

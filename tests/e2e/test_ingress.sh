@@ -16,6 +16,8 @@ ip netns exec "$NS" ip link set lo up
 in_ns() { ip netns exec "$NS" "$@"; }
 ingress_cleanup() {
   stop_server
+  # nginx runs in a process group of its own; take all of it should the server not have.
+  [ -s "$WORK/data/ingress/nginx.pid" ] && kill -9 -- "-$(cat "$WORK/data/ingress/nginx.pid")" 2>/dev/null
   for p in $(jobs -p); do kill "$p" 2>/dev/null; done
   # nginx children of the server exit with it; anything left is ours by its config path.
   for f in $(grep -l -- "[${WORK:0:1}]${WORK:1}" /proc/[0-9]*/cmdline 2>/dev/null); do
@@ -39,7 +41,7 @@ in_ns python3 -m http.server "$PB" --bind 127.0.0.1 --directory "$WORK/www-beta"
 PORT=$(free_port); HTTP=$(free_port); HTTPS=$(free_port)
 export KUBECONFIG=$WORK/data/admin.kubeconfig
 k() { in_ns "$KUBECTL" "$@"; }
-in_ns "$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-port "$PORT" \
+ip netns exec "$NS" "$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-port "$PORT" \
   --disable-agent --ingress on --ingress-http-port "$HTTP" --ingress-https-port "$HTTPS" \
   --ingress-status-address 127.0.0.1 >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
