@@ -49,7 +49,18 @@ inline bool setPodStatus(client::RestClient& c, boost::json::value pod, const st
       {{"type", "Ready"}, {"status", ready ? "True" : "False"}, {"lastTransitionTime", now}}};
   obj["status"] = std::move(status);
   std::string ns(obj["metadata"].as_object()["namespace"].as_string());
-  return c.updateStatus(kTestPods, ns, pod).ok();
+  std::string name(obj["metadata"].as_object()["name"].as_string());
+  // A controller may write the pod between the caller's read and this write (a 409 Conflict):
+  // like a kubelet, read it again and retry.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (c.updateStatus(kTestPods, ns, pod).ok()) return true;
+    auto fresh = c.get(kTestPods, ns, name);
+    if (!fresh.ok()) return false;
+    boost::json::value status = pod.as_object()["status"];
+    pod = *fresh;
+    pod.as_object()["status"] = std::move(status);
+  }
+  return false;
 }
 
 }  // namespace berth::controllers::testing

@@ -74,6 +74,9 @@ core::Status createPodNamespaces(const std::string& podDir, const std::string& h
 
   // A child unshares the namespaces and waits; the parent pins them from /proc/<child>/ns.
   // Between fork and _exit the child only makes async-signal-safe calls.
+  // The parent releases the child with a byte, not by closing the pipe: a child forked at the
+  // same time for another pod holds a copy of this pipe's write end (it never execs, so
+  // O_CLOEXEC does not drop it), and waiting for EOF deadlocked two concurrent sandboxes.
   int ready[2], release[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return errnoStatus("pipe");
   if (::pipe2(release, O_CLOEXEC) != 0) {
@@ -93,7 +96,8 @@ core::Status createPodNamespaces(const std::string& podDir, const std::string& h
       ok = 0;
     (void)!::write(ready[1], &ok, 1);
     char c;
-    (void)!::read(release[0], &c, 1);
+    while (::read(release[0], &c, 1) < 0 && errno == EINTR) {
+    }
     ::_exit(0);
   }
   ::close(ready[1]);
@@ -112,6 +116,8 @@ core::Status createPodNamespaces(const std::string& podDir, const std::string& h
         st = errnoStatus("pin " + src + " on " + *targets[i]);
     }
   }
+  char go = 1;
+  (void)!::write(release[1], &go, 1);
   ::close(release[1]);
   ::close(ready[0]);
   int status = 0;
