@@ -195,7 +195,11 @@ core::Status ApiServer::start() {
   hc.maxConnections = config_.maxConnections;
   hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
   hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
-  auto identity = buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission);
+  ServiceAccountTokenOptions saOptions{config_.serviceAccountIssuers, config_.apiAudiences,
+                                       config_.serviceAccountSigningKeyFile,
+                                       config_.serviceAccountKeyFiles};
+  auto identity =
+      buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission, saOptions);
   if (!identity.ok()) return identity.status();
   state_->identity = std::move(*identity);
   auto tokens = state_->identity->tokens;
