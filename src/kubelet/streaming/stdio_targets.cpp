@@ -236,7 +236,12 @@ class Attach final : public StdioTarget {
   void writeStdin(std::string_view data) override {
     if (options_.stdin) writeFully(fd_, attachFrame(0, data));
   }
-  void closeStdin() override { writeFully(fd_, attachFrame(4, {})); }
+  // The shim decides what the end of this client's stdin means (stdinOnce, TTY).
+  void closeStdin() override {
+    if (!options_.stdin || stdinEnded_) return;
+    stdinEnded_ = true;
+    writeFully(fd_, attachFrame(4, {}));
+  }
   void resize(uint16_t width, uint16_t height) override {
     writeFully(fd_, attachFrame(3, "{\"Width\":" + std::to_string(width) +
                                        ",\"Height\":" + std::to_string(height) + "}"));
@@ -245,10 +250,15 @@ class Attach final : public StdioTarget {
     if (!exited_) return StdioOutcome{0, ""};
     return StdioOutcome{exitCode_, ""};
   }
-  void abort() override { closeFd(fd_); }
+  // Detaching ends this client's stdin too: a stdinOnce container's first attach is its last.
+  void abort() override {
+    closeStdin();
+    closeFd(fd_);
+  }
 
  private:
   StdioOptions options_;
+  bool stdinEnded_ = false;
   int fd_ = -1;
   std::string buffer_;
   bool exited_ = false;
