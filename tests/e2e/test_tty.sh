@@ -78,7 +78,7 @@ if wait_for 20 eval '[ "$(k get pod term -o jsonpath={.status.phase})" = Running
   session exec "$K132" kubectl-1.32 term
   session exec "$K129" kubectl-1.29 term
   session python term
-  expect_out "the TTY's output reaches kubectl logs" 'att1-42' k logs term
+  expect_out "the TTY's output reaches kubectl logs, lines without the terminal's CR" '^att1-42$' k logs term
 else
   fail "a pod with stdin and tty runs" "$(k describe pod term 2>&1 | tail -15)"
 fi
@@ -91,6 +91,28 @@ out=$(printf 'in-1\nin-2\n' | timeout 40 ip netns exec "$NS" "$K132" run -i --rm
 grep -q '^in-2$' <<<"$out" && grep -q '^end-of-input$' <<<"$out" && [ $rc -eq 0 ] \
   && pass "kubectl run -i --rm: the piped input reaches cat and its end closes the container's stdin (stdinOnce)" \
   || fail "kubectl run -i --rm without a TTY" "rc=$rc $out"
+
+echo "== stdin without stdinOnce stays open across attaches (t=$SECONDS)"
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: berth-test/web:1.0, stdin: true,
+     command: [sh, -c, 'while read l; do echo got \$l; done; echo stdin-closed; sleep 1000']}
+YAML
+if wait_for 20 eval '[ "$(k get pod reader -o jsonpath={.status.phase})" = Running ]'; then
+  a=$( (echo one; sleep 1) | timeout 4 ip netns exec "$NS" "$K132" attach -i reader 2>/dev/null)
+  b=$( (echo two; sleep 1) | timeout 4 ip netns exec "$NS" "$K132" attach -i reader 2>/dev/null)
+  [ "$a" = "got one" ] && [ "$b" = "got two" ] \
+    && pass "a second attach -i still types into the container (its stdin outlived the first)" \
+    || fail "stdin without stdinOnce across attaches" "a=$a b=$b"
+else
+  fail "the reader pod runs" "$(k describe pod reader 2>&1 | tail -15)"
+fi
 
 echo "(t=$SECONDS)"
 finish

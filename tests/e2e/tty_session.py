@@ -24,7 +24,7 @@ RESULTS = []
 
 def report(ok, what, detail=""):
     RESULTS.append(ok)
-    print(("PASS " if ok else "FAIL ") + what + ("" if ok else ": " + detail[-600:]), flush=True)
+    print(("PASS " if ok else "FAIL ") + what + ("" if ok else ": " + detail[-int(os.environ.get("TAILN", "600")):]), flush=True)
 
 
 class Terminal:
@@ -32,12 +32,13 @@ class Terminal:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
+                # The size is there before kubectl looks: no race with its SIGWINCH handler.
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
                 os.execvp(argv[0], argv)
             finally:
                 os._exit(127)
         self.output = ""
         self.mark = 0  # expect() looks at output after this point
-        self.resize(rows, cols)
 
     def resize(self, rows, cols):
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -100,7 +101,7 @@ class Terminal:
         os.close(self.fd)
 
     def tail(self):
-        return self.output[-400:]
+        return self.output[-int(os.environ.get("TAILN", "400")):]
 
 
 def shell_checks(t, label, rows, cols, marker):

@@ -265,7 +265,9 @@ void Shim::pump(int fd, int stream) {
     pending.append(buf, static_cast<size_t>(n));
     size_t start = 0, nl;
     while ((nl = pending.find('\n', start)) != std::string::npos) {
-      logLine(name, std::string_view(pending).substr(start, nl - start), false);
+      // A line ends with "\n" or "\r\n" (a terminal's), as containerd's CRI logger reads it.
+      size_t end = nl > start && pending[nl - 1] == '\r' ? nl - 1 : nl;
+      logLine(name, std::string_view(pending).substr(start, end - start), false);
       start = nl + 1;
     }
     pending.erase(0, start);

@@ -129,6 +129,12 @@ class RuncExec final : public StdioTarget {
       if (fd == tty_) closeFd(tty_);
       return;
     }
+    if (fd == tty_ && !winched_) {
+      // Output proves runc holds the container's terminal now; a SIGWINCH makes it copy our
+      // size there, in case a resize came before runc could apply it.
+      winched_ = true;
+      if (pid_ > 0) ::kill(pid_, SIGWINCH);
+    }
     out.emplace_back(fd == stderr_ ? 2 : 1, std::string(buf, static_cast<size_t>(n)));
   }
 
@@ -179,6 +185,7 @@ class RuncExec final : public StdioTarget {
   pid_t pid_ = -1;
   int exitStatus_ = 0;
   int stdin_ = -1, stdout_ = -1, stderr_ = -1, tty_ = -1;
+  bool winched_ = false;
 };
 
 class Attach final : public StdioTarget {
