@@ -3,7 +3,7 @@
 # this test creates runs pods whose containers have a TTY (runc's console socket, held by the
 # shim). Real kubectl on a pseudo-terminal (tests/e2e/tty_session.py) types into them:
 # `kubectl run -it --rm`, `kubectl attach -it`, `kubectl exec -it` with resizes, over WebSocket
-# v5 (kubectl 1.32) and SPDY/3.1 (kubectl 1.29), and the Python client's v4 tty=True streams;
+# v5 (kubectl 1.32) and SPDY/3.1 (kubectl 1.29, attach also Debian's 1.20), and the Python client's v4 tty=True streams;
 # `kubectl run -i --rm` without a TTY ends when its piped stdin does (stdinOnce).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
@@ -73,8 +73,13 @@ if wait_for 20 eval '[ "$(k get pod term -o jsonpath={.status.phase})" = Running
   pass "a pod with stdin and tty runs"
   expect_out "its container's stdio is a terminal" '^/dev/pts/[0-9]+$' \
     k exec term -- sh -c 'readlink /proc/1/fd/0'
-  session attach "$K132" kubectl-1.32 term
+  session attach "$K132" kubectl-1.32 term 2
   session attach "$K129" kubectl-1.29 term
+  if K120=$(debian_kubectl) && [ -x "$K120" ]; then
+    session attach "$K120" kubectl-1.20 term
+  else
+    fail "Debian's kubectl 1.20 is available"
+  fi
   session exec "$K132" kubectl-1.32 term
   session exec "$K129" kubectl-1.29 term
   session python term

@@ -155,9 +155,9 @@ def scenario_run(kubectl, label, pod):
         t.kill()
 
 
-def scenario_attach(kubectl, label, pod):
-    # Two attaches in turn: a TTY container's stdin stays open after the first detaches.
-    for round_ in (1, 2):
+def scenario_attach(kubectl, label, pod, rounds="1"):
+    # Attaches in turn: a TTY container's stdin stays open after the first detaches.
+    for round_ in range(1, int(rounds) + 1):
         t = Terminal([kubectl, "attach", "-it", pod], rows=25, cols=81)
         try:
             report(t.expect(r"If you don't see a command prompt", 20) is not None,

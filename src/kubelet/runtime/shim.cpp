@@ -88,7 +88,8 @@ int listenUnix(const std::string& path, int backlog) {
     return -1;
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd, backlog) != 0) {
     ::close(fd);
     return -1;
   }
@@ -145,7 +146,7 @@ class Shim {
   int master_ = -1;  // a TTY container's terminal: its output, input and size
   int pid_ = 0;
   std::string startedAt_;
-  std::mutex mu_;    // guards log_, clients_
+  std::mutex mu_;  // guards log_, clients_
   // Guards inPipe_[1] and master_ writes apart from mu_: a container that does not read its
   // input must not stall the output relay.
   std::mutex inMu_;

@@ -34,7 +34,8 @@ std::optional<WindowSize> parseWindowSize(std::string_view text) {
     const auto* f = v.as_object().if_contains(key);
     if (f == nullptr || !f->is_number()) return std::nullopt;
     auto n = f->to_number<double>();
-    if (n < 1 || n > 65535 || n != static_cast<double>(static_cast<uint32_t>(n))) return std::nullopt;
+    if (n < 1 || n > 65535 || n != static_cast<double>(static_cast<uint32_t>(n)))
+      return std::nullopt;
     return static_cast<uint16_t>(n);
   };
   auto w = dim("Width"), h = dim("Height");

@@ -13,12 +13,12 @@ namespace berth::kubelet::runtime {
 
 // Stream ids on the attach socket.
 enum AttachStream : uint8_t {
-  kAttachStdin = 0,        // to the shim: bytes for the container's stdin
-  kAttachStdout = 1,       // from it (a TTY container's whole output)
-  kAttachStderr = 2,       // from it
-  kAttachResize = 3,       // to it: {"Width":W,"Height":H}
-  kAttachStdinEnded = 4,   // to it: this client's stdin ended (closes a stdinOnce container's)
-  kAttachExited = 5,       // from it: the exit code as decimal text, then it closes
+  kAttachStdin = 0,       // to the shim: bytes for the container's stdin
+  kAttachStdout = 1,      // from it (a TTY container's whole output)
+  kAttachStderr = 2,      // from it
+  kAttachResize = 3,      // to it: {"Width":W,"Height":H}
+  kAttachStdinEnded = 4,  // to it: this client's stdin ended (closes a stdinOnce container's)
+  kAttachExited = 5,      // from it: the exit code as decimal text, then it closes
 };
 
 struct AttachFrame {

@@ -6,7 +6,9 @@ namespace berth::kubelet::runtime {
 namespace {
 
 TEST(ShimFrames, EncodesStreamLengthAndPayload) {
-  EXPECT_EQ(encodeAttachFrame(kAttachResize, "ab"), std::string("\x03\0\0\0\x02" "ab", 7));
+  EXPECT_EQ(encodeAttachFrame(kAttachResize, "ab"), std::string("\x03\0\0\0\x02"
+                                                                "ab",
+                                                                7));
   EXPECT_EQ(encodeAttachFrame(kAttachStdinEnded, ""), std::string("\x04\0\0\0\0", 5));
 }
 
