@@ -110,8 +110,8 @@ spec:
      command: [sh, -c, 'while read l; do echo got \$l; done; echo stdin-closed; sleep 1000']}
 YAML
 if wait_for 20 eval '[ "$(k get pod reader -o jsonpath={.status.phase})" = Running ]'; then
-  a=$( (echo one; sleep 1) | timeout 4 ip netns exec "$NS" "$K132" attach -i reader 2>/dev/null)
-  b=$( (echo two; sleep 1) | timeout 4 ip netns exec "$NS" "$K132" attach -i reader 2>/dev/null)
+  a=$( (echo one; sleep 1) | timeout 3 ip netns exec "$NS" "$K132" attach -i reader 2>/dev/null)
+  b=$( (echo two; sleep 1) | timeout 3 ip netns exec "$NS" "$K132" attach -i reader 2>/dev/null)
   [ "$a" = "got one" ] && [ "$b" = "got two" ] \
     && pass "a second attach -i still types into the container (its stdin outlived the first)" \
     || fail "stdin without stdinOnce across attaches" "a=$a b=$b"
