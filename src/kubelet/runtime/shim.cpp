@@ -66,17 +66,6 @@ bool writeAll(int fd, const char* data, size_t len) {
   return true;
 }
 
-bool readAll(int fd, char* data, size_t len) {
-  while (len > 0) {
-    ssize_t r = ::read(fd, data, len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    data += r;
-    len -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 // A listening unix socket at `path` (replacing a stale one); -1 on failure.
 int listenUnix(const std::string& path, int backlog) {
   ::unlink(path.c_str());
@@ -240,11 +229,9 @@ void Shim::logLine(const char* stream, std::string_view text, bool partial) {
 void Shim::broadcast(int stream, const char* data, size_t len) {
   std::lock_guard lock(mu_);
   if (clients_.empty()) return;
-  unsigned char head[5] = {static_cast<unsigned char>(stream),
-                           static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),
-                           static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len)};
+  std::string frame = encodeAttachFrame(static_cast<uint8_t>(stream), std::string_view(data, len));
   for (auto it = clients_.begin(); it != clients_.end();) {
-    if (writeAll(*it, reinterpret_cast<char*>(head), 5) && writeAll(*it, data, len)) {
+    if (writeAll(*it, frame.data(), frame.size())) {
       ++it;
     } else {
       ::shutdown(*it, SHUT_RDWR);
@@ -309,14 +296,14 @@ void Shim::serveClient(int fd) {
         writeStdin(frame->payload);
       } else if (frame->stream == kAttachStdinEnded) {
         stdinEnded();
-      } else if (frame->stream == kAttachResize && master_ >= 0) {
+      } else if (frame->stream == kAttachResize) {
         // The kernel sends SIGWINCH to the terminal's foreground process group.
         if (auto size = parseWindowSize(frame->payload)) {
           winsize ws{};
           ws.ws_col = size->width;
           ws.ws_row = size->height;
           std::lock_guard lock(inMu_);
-          ::ioctl(master_, TIOCSWINSZ, &ws);
+          if (master_ >= 0) ::ioctl(master_, TIOCSWINSZ, &ws);
         }
       }
     }
@@ -402,7 +389,7 @@ int Shim::run(int notifyFd) {
                     {"finishedAt", rfc3339Now()}, {"reason", ""},   {"message", ""}};
   writeFileAtomically(o_.bundle + "/exit", json::serialize(exit));
   std::string frame = std::to_string(code);
-  broadcast(5, frame.data(), frame.size());
+  broadcast(kAttachExited, frame.data(), frame.size());
   (void)!::write(stopPipe_[1], "x", 1);
   if (acceptor.joinable()) acceptor.join();
   ::unlink(sock.c_str());
