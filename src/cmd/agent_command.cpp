@@ -109,6 +109,8 @@ void addAgentCommand(CLI::App& app) {
   s->add_option("--log", shim->logPath)->required();
   s->add_option("--cgroup", shim->cgroup);
   s->add_flag("--stdin", shim->stdinOpen);
+  s->add_flag("--stdin-once", shim->stdinOnce);
+  s->add_flag("--tty", shim->tty);
   s->callback([shim] { exitCode = kubelet::runtime::runShim(*shim); });
 }
 

@@ -368,7 +368,7 @@ void PodManager::publishLocator(const PodRecord& rec) {
       info.netnsPath = entry.netns;
       info.logPath = c.current->logPath;
       info.previousLogPath = c.lastLogPath;
-      info.tty = false;
+      info.tty = boolField(cv.as_object(), "tty", false);
       info.stdinOpen = boolField(cv.as_object(), "stdin", false);
       info.attachSocket = running(c) ? runtime::attachSocketPath(c.current->dir) : "";
       entry.containers.emplace_back(name, info);
