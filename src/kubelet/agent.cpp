@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "kubelet/agent_streaming.h"
+#include "kubelet/logs/log_files.h"
 #include "kubelet/busybox_images.h"
 #include "kubelet/images/local_image_service.h"
 #include "kubelet/images/registries_config.h"
@@ -137,6 +138,12 @@ core::Status Agent::start() {
   pm.nodeMilliCpu = facts_.milliCpu;
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
+  pm.containerLogMaxSize = logs::parseQuantityBytes(o_.containerLogMaxSize);
+  pm.containerLogMaxFiles = o_.containerLogMaxFiles;
+  if (pm.containerLogMaxSize <= 0 || pm.containerLogMaxFiles < 2)
+    return core::Status::badRequest("invalid container log rotation: --container-log-max-size " +
+                                    o_.containerLogMaxSize + ", --container-log-max-files " +
+                                    std::to_string(o_.containerLogMaxFiles));
   pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
                                        tokens_.get());
   pods_->recover();

@@ -57,6 +57,9 @@ struct AgentOptions {
   // host's own namespace unless allowHostNetworkNamespace.
   bool disableProxy = false;
   proxy::RulesetConfig proxyRules;
+  // Container log rotation (logs/log_files.h), as the kubelet's flags of the same names.
+  std::string containerLogMaxSize = "10Mi";
+  int containerLogMaxFiles = 5;
 };
 
 class Agent {

@@ -49,6 +49,8 @@ struct PodManagerOptions {
   long long nodeMilliCpu = 0, nodeMemoryBytes = 0;
   // Plug pod networks into the host's own network namespace (see network::inHostNetworkNamespace).
   bool allowHostNetworkNamespace = false;
+  int64_t containerLogMaxSize = 10 << 20;  // rotation of each container's log file
+  int containerLogMaxFiles = 5;
 };
 
 class PodManager : public streaming::ContainerLocator {

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/process.h"
 
 namespace json = boost::json;
@@ -78,7 +79,8 @@ bool readAll(int fd, char* data, size_t len) {
 // The shim's running state: the log file and the attach clients, shared by its threads.
 class Shim {
  public:
-  explicit Shim(const ShimOptions& o) : o_(o) {}
+  explicit Shim(const ShimOptions& o)
+      : o_(o), log_(o.logPath, {o.logMaxSize, std::max(2, o.logMaxFiles), true}) {}
   int run(int notifyFd);
 
  private:
@@ -95,7 +97,7 @@ class Shim {
   int pid_ = 0;
   std::string startedAt_;
   std::mutex mu_;  // guards log_, clients_, inPipe_[1]
-  std::ofstream log_;
+  logs::CriLogWriter log_;
   std::vector<int> clients_;
   int listenFd_ = -1;
   int stopPipe_[2] = {-1, -1};
@@ -153,9 +155,8 @@ bool Shim::createAndStart(std::string& error) {
 
 void Shim::logLine(const char* stream, std::string_view text, bool partial) {
   std::lock_guard lock(mu_);
-  log_ << rfc3339NanoNow() << ' ' << stream << ' ' << (partial ? 'P' : 'F') << ' ' << text
-       << '\n';
-  log_.flush();
+  log_.write(rfc3339NanoNow() + ' ' + stream + ' ' + (partial ? 'P' : 'F') + ' ' +
+             std::string(text) + '\n');
 }
 
 void Shim::broadcast(int stream, const char* data, size_t len) {
@@ -263,8 +264,7 @@ int Shim::run(int notifyFd) {
     (void)!::write(notifyFd, "x", 1);
     return 1;
   }
-  // Opened only now: the container must not inherit the log file (ofstream has no O_CLOEXEC).
-  log_.open(o_.logPath, std::ios::app);
+  log_.open();
   // The attach socket, before the agent learns the container runs.
   std::string sock = attachSocketPath(o_.bundle);
   ::unlink(sock.c_str());
@@ -365,7 +365,9 @@ core::Status launchShim(const std::string& berthBinary, const ShimOptions& o) {
   std::vector<std::string> argv = {berthBinary, "shim",         "--id",     o.id,
                                    "--root",    o.runcRoot,     "--runc",   o.runcBinary,
                                    "--bundle",  o.bundle,       "--log",    o.logPath,
-                                   "--cgroup",  o.cgroup};
+                                   "--cgroup",  o.cgroup,
+                                   "--log-max-size", std::to_string(o.logMaxSize),
+                                   "--log-max-files", std::to_string(o.logMaxFiles)};
   if (o.stdinOpen) argv.push_back("--stdin");
   auto r = runProcess(argv, {.timeout = std::chrono::seconds(60)});
   if (!r.ok()) return r.status();
