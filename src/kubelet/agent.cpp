@@ -14,6 +14,7 @@
 #include "kubelet/images/registries_config.h"
 #include "kubelet/runtime/sandbox.h"
 #include "kubelet/runtime/shim.h"
+#include "kubelet/stats/summary_format.h"
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -156,6 +157,16 @@ core::Status Agent::start() {
   so.clientCaFile = o_.clientCaFile;
   so.clientCaPem = o_.rest.caPem;
   so.runcBinary = o_.runcBinary;
+  stats_ = std::make_unique<stats::StatsProvider>(
+      stats::StatsProviderOptions{o_.nodeName, o_.dataDir, {}, std::chrono::milliseconds(1000)},
+      pods_.get());
+  so.endpoints["/stats/summary"] = {"application/json", [this]() -> core::Result<std::string> {
+                                      return stats::summaryJson(stats_->summary());
+                                    }};
+  so.endpoints["/metrics/resource"] = {
+      "text/plain; version=0.0.4; charset=utf-8", [this]() -> core::Result<std::string> {
+        return stats::resourceMetricsText(stats_->summary());
+      }};
   auto streaming = startAgentStreaming(so, *pods_);
   if (streaming.ok()) {
     streaming_ = std::move(*streaming);
@@ -274,6 +285,8 @@ core::Status Agent::registerNode() {
 }
 
 void Agent::postNodeStatus() {
+  // Also the stats' housekeeping: a sample every heartbeat, so the first scrape has a CPU rate.
+  if (stats_) (void)stats_->summary();
   facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
   auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, runtime::rfc3339Now());
   client::PatchOptions opts;

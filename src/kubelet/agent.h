@@ -23,6 +23,7 @@
 #include "kubelet/node_dns.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
+#include "kubelet/stats/stats_provider.h"
 #include "kubelet/streaming/streaming_server.h"
 #include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
@@ -91,6 +92,7 @@ class Agent {
   std::unique_ptr<ApiObjects> objects_;
   std::unique_ptr<CachingTokenSource> tokens_;  // over objects_
   std::unique_ptr<PodManager> pods_;
+  std::unique_ptr<stats::StatsProvider> stats_;  // the summary API, over pods_
   std::unique_ptr<client::SharedInformer> podInformer_;
   // Every Node, for the routes to the other nodes' podCIDRs (network/routes.h).
   std::unique_ptr<client::SharedInformer> nodeInformer_;
