@@ -62,8 +62,9 @@ spec:
 YAML
 # 50 MB in the container's /dev/shm (a tmpfs): memory charged to its cgroup while it sleeps.
 pod hog 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=50 2>/dev/null; echo held; sleep 3600'
+pod ticker 'i=0; while :; do i=$((i+1)); echo "tick $i ........................................"; usleep 20000; done'
 pod chatty 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "line $i of the chatty pod"; done; sleep 3600'
-wait_for 30 bash -c "[ \"\$(ip netns exec $NS $KUBECTL get pods -o jsonpath='{.items[*].status.phase}')\" == 'Running Running Running' ]" ||
+wait_for 30 bash -c "[ \"\$(ip netns exec $NS $KUBECTL get pods -o jsonpath='{.items[*].status.phase}')\" == 'Running Running Running Running' ]" ||
   fail "the pods run" "$(k get pods -o wide 2>&1)"
 
 echo "== summary API through nodes/proxy (t=$SECONDS)"
@@ -144,5 +145,15 @@ kept=$(cd "$LOGDIR" && { zcat 0.log.*.gz; cat $(ls 0.log* | grep -v '\.gz$' | so
 expect_eq "kubectl logs reads every kept file, compressed ones included" "$kept" \
   "$(k logs chatty --tail=1000 | wc -l)"
 
-k delete pod burner hog chatty --grace-period=0 --force --wait=false >/dev/null 2>&1
+# Follow across rotations: the ticker's file rotates every ~30 lines; `logs -f` must go on in
+# each new file without losing or repeating a line.
+followed=$(timeout 4 ip netns exec "$NS" "$KUBECTL" logs -f ticker --tail=1 | awk '{print $2}')
+first=$(head -1 <<<"$followed"); last=$(tail -1 <<<"$followed")
+if [ "$((last - first))" -ge 60 ] && [ "$followed" == "$(seq "$first" "$last")" ]; then
+  pass "logs -f follows across rotations without gaps ($first..$last)"
+else
+  fail "logs -f follows across rotations without gaps" "$(head -c 600 <<<"$followed" | tr '\n' ' ')"
+fi
+
+k delete pod burner hog chatty ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
 finish
