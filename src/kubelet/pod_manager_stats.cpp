@@ -18,7 +18,7 @@ std::vector<stats::PodRef> PodManager::statsPods() {
   for (const auto& [key, entry] : locator_) {
     if (entry.uid.empty()) continue;
     size_t slash = key.find('/');
-    stats::PodRef pod{key.substr(slash + 1), key.substr(0, slash), entry.uid,
+    stats::PodRef pod{key.substr(slash + 1),         key.substr(0, slash),     entry.uid,
                       runtime::podCgroup(entry.uid), nanosOf(entry.startTime), {}};
     for (const auto& [name, info] : entry.containers) {
       auto started = entry.startedAt.find(name);

@@ -42,8 +42,8 @@ bool gzipFile(const std::string& from, const std::string& to) {
   std::string tmp = to + ".tmp";
   gzFile out = ::gzopen(tmp.c_str(), "wb");
   if (out == nullptr) return false;
-  bool ok = content.empty() ||
-            ::gzwrite(out, content.data(), static_cast<unsigned>(content.size())) > 0;
+  bool ok =
+      content.empty() || ::gzwrite(out, content.data(), static_cast<unsigned>(content.size())) > 0;
   ok = ::gzclose(out) == Z_OK && ok;
   if (!ok || ::rename(tmp.c_str(), to.c_str()) != 0) {
     ::unlink(tmp.c_str());
@@ -88,8 +88,8 @@ int64_t parseQuantityBytes(std::string_view text) {
   if (ec != std::errc() || n < 0) return -1;
   std::string_view suffix(p, static_cast<size_t>(text.data() + text.size() - p));
   static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"", 1},           {"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30},
-      {"k", 1000},       {"K", 1000},       {"M", 1000000},    {"G", 1000000000}};
+      {"", 1},     {"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30},
+      {"k", 1000}, {"K", 1000},       {"M", 1000000},    {"G", 1000000000}};
   for (const auto& [unit, factor] : kUnits)
     if (suffix == unit) return n * factor;
   return -1;
@@ -106,7 +106,7 @@ bool CriLogWriter::open() {
   // O_CLOEXEC: the container must not inherit the log file.
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) return false;
-  struct stat st{};
+  struct stat st {};
   size_ = ::fstat(fd_, &st) == 0 ? st.st_size : 0;
   return true;
 }

@@ -20,7 +20,7 @@ struct MemorySample {
 };
 
 struct Sample {
-  int64_t timeNanos = 0;  // when it was read, Unix nanoseconds
+  int64_t timeNanos = 0;                  // when it was read, Unix nanoseconds
   std::optional<uint64_t> cpuUsageNanos;  // cumulative CPU time
   std::optional<MemorySample> memory;
 };

@@ -72,7 +72,7 @@ Summary StatsProvider::summary() {
 }
 
 std::optional<FsStats> readFs(const std::string& path, int64_t nowNanos) {
-  struct statvfs v{};
+  struct statvfs v {};
   if (::statvfs(path.c_str(), &v) != 0) return std::nullopt;
   FsStats f;
   f.timeNanos = nowNanos;

@@ -45,9 +45,9 @@ void addUsage(json::object& out, const Usage& u) {
 }
 
 json::object fsJson(const FsStats& f) {
-  return {{"time", rfc3339(f.timeNanos)},  {"availableBytes", f.availableBytes},
+  return {{"time", rfc3339(f.timeNanos)},     {"availableBytes", f.availableBytes},
           {"capacityBytes", f.capacityBytes}, {"usedBytes", f.usedBytes},
-          {"inodesFree", f.inodesFree},    {"inodes", f.inodes},
+          {"inodesFree", f.inodesFree},       {"inodes", f.inodes},
           {"inodesUsed", f.inodesUsed}};
 }
 
@@ -164,15 +164,14 @@ std::string resourceMetricsText(const Summary& s) {
   family("node_cpu_usage_seconds_total", "counter",
          "Cumulative cpu time consumed by the node in core-seconds", [&] {
            if (n.cpuUsageNanos)
-             sample("node_cpu_usage_seconds_total", "",
-                    static_cast<double>(*n.cpuUsageNanos) / 1e9, n.timeNanos);
+             sample("node_cpu_usage_seconds_total", "", static_cast<double>(*n.cpuUsageNanos) / 1e9,
+                    n.timeNanos);
          });
-  family("node_memory_working_set_bytes", "gauge", "Current working set of the node in bytes",
-         [&] {
-           if (n.memory)
-             sample("node_memory_working_set_bytes", "",
-                    static_cast<double>(n.memory->workingSetBytes), n.timeNanos);
-         });
+  family("node_memory_working_set_bytes", "gauge", "Current working set of the node in bytes", [&] {
+    if (n.memory)
+      sample("node_memory_working_set_bytes", "", static_cast<double>(n.memory->workingSetBytes),
+             n.timeNanos);
+  });
   family("pod_cpu_usage_seconds_total", "counter",
          "Cumulative cpu time consumed by the pod in core-seconds", [&] {
            for (const auto& p : s.pods)

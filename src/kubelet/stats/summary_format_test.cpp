@@ -80,8 +80,9 @@ TEST(ResourceMetrics, PrometheusTextWithTimestamps) {
   EXPECT_NE(text.find("node_memory_working_set_bytes 2000 1764428645123\n"), std::string::npos);
   EXPECT_NE(text.find("pod_cpu_usage_seconds_total{namespace=\"default\",pod=\"web\"} 1.5 "),
             std::string::npos);
-  EXPECT_NE(text.find("pod_memory_working_set_bytes{namespace=\"default\",pod=\"web\"} 5.24288e+07 "),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("pod_memory_working_set_bytes{namespace=\"default\",pod=\"web\"} 5.24288e+07 "),
+      std::string::npos);
   EXPECT_NE(text.find("# TYPE resource_scrape_error gauge\nresource_scrape_error 0\n"),
             std::string::npos);
   // Families in name order.

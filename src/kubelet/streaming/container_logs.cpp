@@ -35,16 +35,18 @@ std::string readFrom(int fd, off_t offset) {
 }
 
 ino_t inodeOf(int fd) {
-  struct stat st{};
+  struct stat st {};
   return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
 ino_t inodeOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-size_t countLines(std::string_view s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t countLines(std::string_view s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // The rotated files' content before the open current file `fd` (logs/log_files.h), oldest first.
 // With a tail, only as many files (newest first) as the tail needs beside `current`. A file

@@ -57,10 +57,9 @@ class RotatedLogs : public ::testing::Test {
     config.scratchDir = dir_ + "/scratch";
     config.endpoints["/stats/summary"] = {"application/json",
                                           [] { return core::Result<std::string>("{\"a\":1}"); }};
-    config.endpoints["/broken"] = {"text/plain", [] {
-                                     return core::Result<std::string>(
-                                         core::Status::internal("cannot read"));
-                                   }};
+    config.endpoints["/broken"] = {
+        "text/plain",
+        [] { return core::Result<std::string>(core::Status::internal("cannot read")); }};
     locator_.info.pid = 1;
     locator_.info.logPath = dir_ + "/0.log";
     server_ = std::make_unique<StreamingServer>(config, locator_);
