@@ -286,6 +286,8 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   shim.runcBinary = runc_.binary();
   shim.bundle = dir;
   shim.logPath = inst.logPath;
+  shim.logMaxSize = o_.containerLogMaxSize;
+  shim.logMaxFiles = o_.containerLogMaxFiles;
   shim.cgroup = cfg.cgroupsPath;
   shim.stdinOpen = cfg.stdinOpen;
   shim.stdinOnce = boolField(spec, "stdinOnce", false);

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/process.h"
 #include "kubelet/runtime/shim_frames.h"
 
@@ -116,7 +117,8 @@ int receiveConsole(int listenFd, int timeoutMs) {
 // The shim's running state: the log file and the attach clients, shared by its threads.
 class Shim {
  public:
-  explicit Shim(const ShimOptions& o) : o_(o) {}
+  explicit Shim(const ShimOptions& o)
+      : o_(o), log_(o.logPath, {o.logMaxSize, std::max(2, o.logMaxFiles), true}) {}
   int run(int notifyFd);
 
  private:
@@ -139,7 +141,7 @@ class Shim {
   // Guards inPipe_[1] and master_ writes apart from mu_: a container that does not read its
   // input must not stall the output relay.
   std::mutex inMu_;
-  std::ofstream log_;
+  logs::CriLogWriter log_;
   std::vector<int> clients_;
   int listenFd_ = -1;
   int stopPipe_[2] = {-1, -1};
@@ -221,9 +223,8 @@ bool Shim::createAndStart(std::string& error) {
 
 void Shim::logLine(const char* stream, std::string_view text, bool partial) {
   std::lock_guard lock(mu_);
-  log_ << rfc3339NanoNow() << ' ' << stream << ' ' << (partial ? 'P' : 'F') << ' ' << text
-       << '\n';
-  log_.flush();
+  log_.write(rfc3339NanoNow() + ' ' + stream + ' ' + (partial ? 'P' : 'F') + ' ' +
+             std::string(text) + '\n');
 }
 
 void Shim::broadcast(int stream, const char* data, size_t len) {
@@ -355,8 +356,7 @@ int Shim::run(int notifyFd) {
     (void)!::write(notifyFd, "x", 1);
     return 1;
   }
-  // Opened only now: the container must not inherit the log file (ofstream has no O_CLOEXEC).
-  log_.open(o_.logPath, std::ios::app);
+  log_.open();
   // The attach socket, before the agent learns the container runs.
   std::string sock = attachSocketPath(o_.bundle);
   listenFd_ = listenUnix(sock, 16);
@@ -457,7 +457,9 @@ core::Status launchShim(const std::string& berthBinary, const ShimOptions& o) {
   std::vector<std::string> argv = {berthBinary, "shim",         "--id",     o.id,
                                    "--root",    o.runcRoot,     "--runc",   o.runcBinary,
                                    "--bundle",  o.bundle,       "--log",    o.logPath,
-                                   "--cgroup",  o.cgroup};
+                                   "--cgroup",  o.cgroup,
+                                   "--log-max-size", std::to_string(o.logMaxSize),
+                                   "--log-max-files", std::to_string(o.logMaxFiles)};
   if (o.stdinOpen) argv.push_back("--stdin");
   if (o.stdinOnce) argv.push_back("--stdin-once");
   if (o.tty) argv.push_back("--tty");

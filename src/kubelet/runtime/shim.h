@@ -12,6 +12,7 @@
 // exact; it deletes the runc container (and with it the container's cgroup) after recording it.
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,9 @@ struct ShimOptions {
   std::string runcBinary = "runc";
   std::string bundle;      // the container's directory: config.json, rootfs, state files
   std::string logPath;     // CRI log file
+  // Rotation of the log file (logs/log_files.h): --container-log-max-size / -max-files.
+  int64_t logMaxSize = 10 << 20;
+  int logMaxFiles = 5;
   std::string cgroup;      // the container's absolute cgroup (to read the OOM kill count)
   bool stdinOpen = false;  // keep a stdin pipe for attach
   // The first attach client whose stdin ends closes the container's stdin (not with a TTY:
