@@ -54,7 +54,9 @@ bool requirementMatches(const json::object& req, const Labels& labels, bool isFi
   } else if (auto it = labels.find(key); it != labels.end()) {
     value = it->second;
   }
-  auto in = [&] { return value && std::find(values.begin(), values.end(), *value) != values.end(); };
+  auto in = [&] {
+    return value && std::find(values.begin(), values.end(), *value) != values.end();
+  };
   if (op == "In") return in();
   if (op == "NotIn") return !in();
   if (op == "Exists") return value.has_value();
@@ -77,8 +79,8 @@ bool termMatches(const json::object& term, const NodeView& node) {
   for (const auto* list : {exprs, fields}) {
     if (!list) continue;
     for (const auto& r : *list)
-      if (!r.is_object() || !requirementMatches(r.as_object(), node.labels, list == fields,
-                                                node.name))
+      if (!r.is_object() ||
+          !requirementMatches(r.as_object(), node.labels, list == fields, node.name))
         return false;
   }
   return true;
@@ -162,8 +164,8 @@ const json::object* findMatchingVolume(const json::object& claim,
                                        const std::vector<const json::object*>& volumes,
                                        const NodeView* node, bool delayBinding) {
   const auto& cspec = field(claim, "spec");
-  auto requested = storageOf(field(field(cspec, "resources"), "requests"))
-                       .value_or(Quantity::fromInt(0));
+  auto requested =
+      storageOf(field(field(cspec, "resources"), "requests")).value_or(Quantity::fromInt(0));
   std::optional<LabelSelector> selector;
   if (const auto* sel = objectField(cspec, "selector")) {
     auto s = LabelSelector::fromJson(*sel);

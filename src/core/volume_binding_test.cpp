@@ -20,8 +20,8 @@ json::object pv(const std::string& name, const std::string& size, const std::str
 }
 
 json::object claim(const std::string& size, const std::string& extraSpec = "") {
-  std::string spec = R"({"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":")" +
-                     size + R"("}}})";
+  std::string spec =
+      R"({"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":")" + size + R"("}}})";
   if (!extraSpec.empty()) spec.insert(spec.size() - 1, "," + extraSpec);
   return json::parse(R"({"metadata":{"name":"data","namespace":"ns","uid":"u1"},"spec":)" + spec +
                      "}")
@@ -48,13 +48,13 @@ TEST(VolumeBinding, ClassAccessModesSelectorAndClaimRefMustAgree) {
   auto taken = pv("taken", "1Gi", R"("claimRef":{"namespace":"ns","name":"other","uid":"u9"})");
   std::vector<const json::object*> all{&classed, &rwx, &labelled, &taken};
   EXPECT_EQ(nameOf(findMatchingVolume(claim("1Gi"), all, nullptr, false)), "labelled");
-  EXPECT_EQ(nameOf(findMatchingVolume(claim("1Gi", R"("storageClassName":"fast")"), all, nullptr,
-                                      false)),
-            "classed");
-  EXPECT_EQ(nameOf(findMatchingVolume(
-                claim("1Gi", R"("selector":{"matchLabels":{"tier":"silver"}})"), all, nullptr,
-                false)),
-            "<none>");
+  EXPECT_EQ(
+      nameOf(findMatchingVolume(claim("1Gi", R"("storageClassName":"fast")"), all, nullptr, false)),
+      "classed");
+  EXPECT_EQ(
+      nameOf(findMatchingVolume(claim("1Gi", R"("selector":{"matchLabels":{"tier":"silver"}})"),
+                                all, nullptr, false)),
+      "<none>");
   auto rwxClaim = claim("1Gi");
   rwxClaim["spec"].as_object()["accessModes"] = json::array{"ReadWriteMany"};
   EXPECT_EQ(nameOf(findMatchingVolume(rwxClaim, all, nullptr, false)), "rwx");
@@ -78,7 +78,8 @@ TEST(VolumeBinding, NodeAffinity) {
   auto local = pv("local", "1Gi",
                   R"("nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[
                       {"key":"kubernetes.io/hostname","operator":"In","values":["n1"]}]}]}})");
-  NodeView n1{"n1", {{"kubernetes.io/hostname", "n1"}}}, n2{"n2", {{"kubernetes.io/hostname", "n2"}}};
+  NodeView n1{"n1", {{"kubernetes.io/hostname", "n1"}}},
+      n2{"n2", {{"kubernetes.io/hostname", "n2"}}};
   EXPECT_TRUE(volumeNodeAffinityMatches(local, n1));
   EXPECT_FALSE(volumeNodeAffinityMatches(local, n2));
   EXPECT_TRUE(volumeNodeAffinityMatches(pv("any", "1Gi"), n2));

@@ -23,11 +23,10 @@ class InformerVolumeCluster : public plugins::VolumeBindingCluster {
         volumes_(informers.forResource(kVolumes)),
         classes_(informers.forResource(kClasses)) {
     for (auto* inf : {&claims_, &volumes_, &classes_}) {
-      inf->addEventHandler({[onChange](const client::ObjectPtr&) { onChange(); },
-                            [onChange](const client::ObjectPtr&, const client::ObjectPtr&) {
-                              onChange();
-                            },
-                            nullptr});
+      inf->addEventHandler(
+          {[onChange](const client::ObjectPtr&) { onChange(); },
+           [onChange](const client::ObjectPtr&, const client::ObjectPtr&) { onChange(); },
+           nullptr});
     }
   }
 
@@ -45,8 +44,7 @@ class InformerVolumeCluster : public plugins::VolumeBindingCluster {
   core::Status selectNode(const std::string& ns, const std::string& claim,
                           const std::string& node) override {
     json::object patch{
-        {"metadata",
-         {{"annotations", json::object{{core::volumes::kAnnSelectedNode, node}}}}}};
+        {"metadata", {{"annotations", json::object{{core::volumes::kAnnSelectedNode, node}}}}}};
     auto r = client_.patch(kClaims, ns, claim, client::PatchType::kMerge, json::serialize(patch));
     return r.ok() ? core::Status() : r.status();
   }

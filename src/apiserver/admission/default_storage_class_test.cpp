@@ -32,7 +32,8 @@ TEST(DefaultStorageClass, FillsTheNewestDefaultOnlyWhenUnset) {
   ASSERT_TRUE(plugin->admit(none.a).ok());
   EXPECT_EQ(classOf(none), "<unset>");  // no default class: left alone
 
-  reader.add("storageclasses", storageClass("slow", "2026-01-01T00:00:00Z", false), "storage.k8s.io");
+  reader.add("storageclasses", storageClass("slow", "2026-01-01T00:00:00Z", false),
+             "storage.k8s.io");
   reader.add("storageclasses", storageClass("a", "2026-01-02T00:00:00Z", true), "storage.k8s.io");
   reader.add("storageclasses", storageClass("b", "2026-01-03T00:00:00Z", true), "storage.k8s.io");
   Request rq(type("", "persistentvolumeclaims"), "d", parse(claim));

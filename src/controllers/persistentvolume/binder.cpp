@@ -29,7 +29,8 @@ class PersistentVolumeBinder : public Controller {
         volumeWorkers_("volumes", ctx.metrics,
                        [this](const std::string& k) { return syncVolume(k); }) {
     auto claimKey = [this](const ObjectPtr& o) { claimWorkers_.enqueue(keyOf(*o)); };
-    claims_.addEventHandler({claimKey, [claimKey](const ObjectPtr&, const ObjectPtr& o) { claimKey(o); },
+    claims_.addEventHandler({claimKey,
+                             [claimKey](const ObjectPtr&, const ObjectPtr& o) { claimKey(o); },
                              [this](const client::DeletedObject& d) {
                                // The volumes bound to it are Released now.
                                enqueueVolumesOf(d.object->as_object());
@@ -47,13 +48,13 @@ class PersistentVolumeBinder : public Controller {
             claimWorkers_.enqueue(keyOf(*c));
       }
     };
-    volumes_.addEventHandler({volumeKey,
-                              [volumeKey](const ObjectPtr&, const ObjectPtr& o) { volumeKey(o); },
-                              [this](const client::DeletedObject& d) {
-                                const auto& r = sub(sub(d.object->as_object(), "spec"), "claimRef");
-                                if (!text(r, "name").empty())
-                                  claimWorkers_.enqueue(text(r, "namespace") + "/" + text(r, "name"));
-                              }});
+    volumes_.addEventHandler(
+        {volumeKey, [volumeKey](const ObjectPtr&, const ObjectPtr& o) { volumeKey(o); },
+         [this](const client::DeletedObject& d) {
+           const auto& r = sub(sub(d.object->as_object(), "spec"), "claimRef");
+           if (!text(r, "name").empty())
+             claimWorkers_.enqueue(text(r, "namespace") + "/" + text(r, "name"));
+         }});
   }
 
   void run() override {
@@ -125,7 +126,8 @@ class PersistentVolumeBinder : public Controller {
         if (auto st = markProvisioning(claim, provisioner); !st.ok()) return st;
         event(claim, "PersistentVolumeClaim", "Normal", "ExternalProvisioning",
               "Waiting for a volume to be created either by the external provisioner '" +
-                  provisioner + "' or manually by the system administrator. If volume creation "
+                  provisioner +
+                  "' or manually by the system administrator. If volume creation "
                   "is delayed, please verify that the provisioner is running and correctly "
                   "registered.");
       } else {
@@ -185,13 +187,13 @@ class PersistentVolumeBinder : public Controller {
     const auto& ref = sub(sub(volume, "spec"), "claimRef");
     if (!vol::volumeBoundToClaim(volume, claim) || text(ref, "uid").empty()) {
       bool chosen = !sub(volume, "spec").contains("claimRef");
-      v["spec"].as_object()["claimRef"] = json::object{{"kind", "PersistentVolumeClaim"},
-                                                       {"apiVersion", "v1"},
-                                                       {"namespace", ns},
-                                                       {"name", text(cmeta, "name")},
-                                                       {"uid", text(cmeta, "uid")},
-                                                       {"resourceVersion",
-                                                        text(cmeta, "resourceVersion")}};
+      v["spec"].as_object()["claimRef"] =
+          json::object{{"kind", "PersistentVolumeClaim"},
+                       {"apiVersion", "v1"},
+                       {"namespace", ns},
+                       {"name", text(cmeta, "name")},
+                       {"uid", text(cmeta, "uid")},
+                       {"resourceVersion", text(cmeta, "resourceVersion")}};
       if (chosen) annotationsOf(v)[vol::kAnnBoundByController] = "yes";
       auto r = client_.update(kVolumes, "", v);
       if (!r.ok()) return r.status();

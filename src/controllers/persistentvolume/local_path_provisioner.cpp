@@ -75,12 +75,10 @@ class LocalPathProvisioner : public Controller {
       if (vol::annotation(c->as_object(), kDefaultClassAnnotation) == "true") haveDefault = true;
     json::object meta{{"name", kClassName}};
     if (!haveDefault) meta["annotations"] = json::object{{kDefaultClassAnnotation, "true"}};
-    json::object cls{{"apiVersion", "storage.k8s.io/v1"},
-                     {"kind", "StorageClass"},
-                     {"metadata", std::move(meta)},
-                     {"provisioner", kLocalPathProvisioner},
-                     {"reclaimPolicy", "Delete"},
-                     {"volumeBindingMode", "WaitForFirstConsumer"}};
+    json::object cls{
+        {"apiVersion", "storage.k8s.io/v1"}, {"kind", "StorageClass"},
+        {"metadata", std::move(meta)},       {"provisioner", kLocalPathProvisioner},
+        {"reclaimPolicy", "Delete"},         {"volumeBindingMode", "WaitForFirstConsumer"}};
     auto r = client_.create(kClasses, "", cls);
     return r.ok() || r.status().isAlreadyExists() ? core::Status() : r.status();
   }
@@ -114,10 +112,10 @@ class LocalPathProvisioner : public Controller {
                      "External provisioner is provisioning volume for claim \"" + key + "\"");
     std::string path = root_ + "/" + pvName + "_" + ns + "_" + name;
     const auto& cspec = sub(claim, "spec");
-    json::value capacity = json::object{
-        {"storage", sub(sub(cspec, "resources"), "requests").contains("storage")
-                        ? sub(sub(cspec, "resources"), "requests").at("storage")
-                        : json::value("0")}};
+    json::value capacity =
+        json::object{{"storage", sub(sub(cspec, "resources"), "requests").contains("storage")
+                                     ? sub(sub(cspec, "resources"), "requests").at("storage")
+                                     : json::value("0")}};
     std::string policy = text(cls->as_object(), "reclaimPolicy");
     json::object spec{
         {"capacity", capacity},

@@ -20,9 +20,10 @@ using client::testing::TestServer;
 using namespace pv;
 
 json::value claim(const std::string& name, const std::string& extraSpec) {
-  return json::parse(R"({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":")" +
-                     name + R"(","namespace":"default"},"spec":{)" + extraSpec +
-                     R"("accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"500Mi"}}}})");
+  return json::parse(
+      R"({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":")" + name +
+      R"(","namespace":"default"},"spec":{)" + extraSpec +
+      R"("accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"500Mi"}}}})");
 }
 
 std::string at(const json::value& v, const char* a, const char* b) {
@@ -44,8 +45,9 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   EXPECT_EQ(text(cls.as_object(), "provisioner"), "rancher.io/local-path");
   EXPECT_EQ(text(cls.as_object(), "volumeBindingMode"), "WaitForFirstConsumer");
   EXPECT_EQ(text(cls.as_object(), "reclaimPolicy"), "Delete");
-  EXPECT_EQ(core::volumes::annotation(cls.as_object(), "storageclass.kubernetes.io/is-default-class"),
-            "true");
+  EXPECT_EQ(
+      core::volumes::annotation(cls.as_object(), "storageclass.kubernetes.io/is-default-class"),
+      "true");
 
   // Immediate binding to a pre-created volume: the smaller of two that fit.
   for (auto [name, size] : {std::pair{"manual-big", "5Gi"}, std::pair{"manual-1", "1Gi"}}) {
@@ -87,6 +89,25 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(c->get(kVolumes, "", "manual-1").ok());
 
+  // Reclaim Delete of a volume no provisioner made: nothing can delete it (upstream has no
+  // deleter plugin for it either), so it is Failed and kept.
+  auto manualDelete = json::parse(R"({"apiVersion":"v1","kind":"PersistentVolume",
+      "metadata":{"name":"manual-del"},"spec":{"capacity":{"storage":"1Gi"},
+      "accessModes":["ReadWriteOnce"],"storageClassName":"manual-del",
+      "persistentVolumeReclaimPolicy":"Delete","hostPath":{"path":"/tmp/berth-pv-test"}}})");
+  ASSERT_TRUE(c->create(kVolumes, "", manualDelete).ok());
+  ASSERT_TRUE(
+      c->create(kClaims, "default", claim("del", R"("storageClassName":"manual-del",)")).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto r = c->get(kVolumes, "", "manual-del");
+    return r.ok() && at(*r, "status", "phase") == "Bound";
+  }));
+  ASSERT_TRUE(c->remove(kClaims, "default", "del").ok());
+  ASSERT_TRUE(eventually([&] {
+    auto r = c->get(kVolumes, "", "manual-del");
+    return r.ok() && at(*r, "status", "phase") == "Failed";
+  }));
+
   // Dynamic provisioning: no class named → the default; waits for a node, then gets a PV there.
   auto dyn = c->create(kClaims, "default", claim("dyn", ""));
   ASSERT_TRUE(dyn.ok()) << dyn.status().message();
@@ -97,9 +118,10 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ(at(*pending, "status", "phase"), "Pending");
   EXPECT_TRUE(c->get(kVolumes, "", "pvc-" + uid).status().isNotFound());
-  ASSERT_TRUE(c->patch(kClaims, "default", "dyn", client::PatchType::kMerge,
-                       R"({"metadata":{"annotations":{"volume.kubernetes.io/selected-node":"n1"}}})")
-                  .ok());
+  ASSERT_TRUE(
+      c->patch(kClaims, "default", "dyn", client::PatchType::kMerge,
+               R"({"metadata":{"annotations":{"volume.kubernetes.io/selected-node":"n1"}}})")
+          .ok());
   ASSERT_TRUE(eventually([&] {
     auto r = c->get(kClaims, "default", "dyn");
     return r.ok() && at(*r, "status", "phase") == "Bound";

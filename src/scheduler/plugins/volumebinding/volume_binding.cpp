@@ -30,7 +30,7 @@ struct VolumeState : StateData {
     ObjectPtr claim;
     bool provisionable = false;  // its class has a provisioner
   };
-  std::vector<Unbound> unbound;  // WaitForFirstConsumer claims still to bind
+  std::vector<Unbound> unbound;       // WaitForFirstConsumer claims still to bind
   std::vector<ObjectPtr> candidates;  // the volumes, read once per cycle
   // Filter's decision per feasible node, for Reserve (upstream's podVolumesByNode): per unbound
   // claim the index of its static volume in `candidates`, -1 = provision. Filters of several
@@ -44,9 +44,7 @@ struct VolumeState : StateData {
     std::lock_guard lock(o.mu);
     byNode = o.byNode;
   }
-  std::unique_ptr<StateData> clone() const override {
-    return std::make_unique<VolumeState>(*this);
-  }
+  std::unique_ptr<StateData> clone() const override { return std::make_unique<VolumeState>(*this); }
 };
 
 std::vector<std::string> claimNames(const PodInfo& pod) {
@@ -62,9 +60,7 @@ std::vector<std::string> claimNames(const PodInfo& pod) {
   return out;
 }
 
-vol::NodeView viewOf(const NodeInfo& node) {
-  return {node.name, node.labels};
-}
+vol::NodeView viewOf(const NodeInfo& node) { return {node.name, node.labels}; }
 
 // For each unbound claim: the index of the static volume it takes on `node` (-1 = provision).
 // False when some claim can have neither. A volume taken by an earlier claim is not reused.
@@ -94,11 +90,11 @@ PluginStatus VolumeBinding::preFilter(CycleState& state, const PodInfo& pod, con
   auto s = std::make_unique<VolumeState>();
   for (const auto& name : names) {
     ObjectPtr claim = cluster_->claim(pod.ns, name);
-    if (!claim) return PluginStatus::unresolvable("persistentvolumeclaim \"" + name + "\" not found");
+    if (!claim)
+      return PluginStatus::unresolvable("persistentvolumeclaim \"" + name + "\" not found");
     const auto& c = claim->as_object();
     if (sub(c, "metadata").contains("deletionTimestamp"))
-      return PluginStatus::unresolvable("persistentvolumeclaim \"" + name +
-                                        "\" is being deleted");
+      return PluginStatus::unresolvable("persistentvolumeclaim \"" + name + "\" is being deleted");
     std::string volumeName = core::stringField(sub(c, "spec"), "volumeName");
     if (!volumeName.empty()) {
       ObjectPtr v = cluster_->volume(volumeName);
@@ -111,7 +107,8 @@ PluginStatus VolumeBinding::preFilter(CycleState& state, const PodInfo& pod, con
     if (!cls || core::stringField(cls->as_object(), "volumeBindingMode") != "WaitForFirstConsumer")
       return PluginStatus::unresolvable(std::string(kUnboundImmediate));
     std::string provisioner = core::stringField(cls->as_object(), "provisioner");
-    s->unbound.push_back({claim, !provisioner.empty() && provisioner != "kubernetes.io/no-provisioner"});
+    s->unbound.push_back(
+        {claim, !provisioner.empty() && provisioner != "kubernetes.io/no-provisioner"});
   }
   if (!s->unbound.empty()) s->candidates = cluster_->volumes();
   state.write(std::string(kStateKey), std::move(s));
@@ -146,10 +143,9 @@ PluginStatus VolumeBinding::reserve(CycleState& state, const PodInfo&, const std
   for (size_t i = 0; i < s->unbound.size(); ++i) {
     const auto& claim = *s->unbound[i].claim;
     const auto& meta = sub(claim.as_object(), "metadata");
-    core::Status st =
-        chosen[i] >= 0 ? cluster_->bindVolume(*s->candidates[chosen[i]], claim)
-                  : cluster_->selectNode(core::stringField(meta, "namespace"),
-                                         core::stringField(meta, "name"), node);
+    core::Status st = chosen[i] >= 0 ? cluster_->bindVolume(*s->candidates[chosen[i]], claim)
+                                     : cluster_->selectNode(core::stringField(meta, "namespace"),
+                                                            core::stringField(meta, "name"), node);
     if (!st.ok()) return PluginStatus::error("binding volumes: " + st.message());
   }
   return PluginStatus::success();

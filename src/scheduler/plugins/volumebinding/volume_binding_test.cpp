@@ -68,21 +68,23 @@ class VolumeBindingTest : public ::testing::Test {
     n2 = testing::simpleNode("n2", "4", "8Gi", R"({"kubernetes.io/hostname":"n2"})");
   }
   void addClaim(const std::string& name, const std::string& cls, const std::string& volume = "") {
-    cluster->claims["default/" + name] = obj(
-        R"({"metadata":{"name":")" + name + R"(","namespace":"default","uid":")" + name +
-        R"(-uid"},"spec":{"storageClassName":")" + cls + R"(","volumeName":")" + volume +
-        R"(","accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}})");
+    cluster->claims["default/" + name] =
+        obj(R"({"metadata":{"name":")" + name + R"(","namespace":"default","uid":")" + name +
+            R"(-uid"},"spec":{"storageClassName":")" + cls + R"(","volumeName":")" + volume +
+            R"(","accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}})");
   }
   void addVolume(const std::string& name, const std::string& cls, const std::string& extra,
                  const std::string& phase = "Available") {
     cluster->pvs[name] = obj(R"({"metadata":{"name":")" + name + R"("},"spec":{
-        "storageClassName":")" + cls + R"(","capacity":{"storage":"2Gi"},
-        "accessModes":["ReadWriteOnce"],"hostPath":{"path":"/x"})" + extra +
-                             R"(},"status":{"phase":")" + phase + R"("}})");
+        "storageClassName":")" +
+                             cls + R"(","capacity":{"storage":"2Gi"},
+        "accessModes":["ReadWriteOnce"],"hostPath":{"path":"/x"})" +
+                             extra + R"(},"status":{"phase":")" + phase + R"("}})");
   }
   PodInfoPtr podWith(const std::string& claim) {
     return testing::pod(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c"}],
-        "volumes":[{"name":"v","persistentVolumeClaim":{"claimName":")" + claim + R"("}}]}})");
+        "volumes":[{"name":"v","persistentVolumeClaim":{"claimName":")" +
+                        claim + R"("}}]}})");
   }
   PluginStatus run(const PodInfo& pod, const NodeInfo& node, CycleState& state) {
     Snapshot snap;
