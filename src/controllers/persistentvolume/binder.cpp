@@ -68,9 +68,18 @@ class PersistentVolumeBinder : public Controller {
   }
 
  private:
+  // The claim's volume, and every volume whose claimRef names it (a claim deleted in the middle
+  // of a bind has no volumeName yet, but its volume already points at it).
   void enqueueVolumesOf(const json::object& claim) {
     std::string name = text(sub(claim, "spec"), "volumeName");
     if (!name.empty()) volumeWorkers_.enqueue(name);
+    const auto& meta = sub(claim, "metadata");
+    for (const auto& v : volumes_.lister().list("")) {
+      const auto& ref = sub(sub(v->as_object(), "spec"), "claimRef");
+      if (text(ref, "name") == text(meta, "name") &&
+          text(ref, "namespace") == text(meta, "namespace"))
+        volumeWorkers_.enqueue(keyOf(*v));
+    }
   }
 
   std::vector<const json::object*> allVolumes(std::vector<ObjectPtr>& keep) {

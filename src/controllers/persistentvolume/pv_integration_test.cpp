@@ -78,7 +78,11 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   EXPECT_EQ(text(sub(sub(volume.as_object(), "spec"), "claimRef"), "uid"), claimUid);
   EXPECT_EQ(core::volumes::annotation(volume.as_object(), "pv.kubernetes.io/bound-by-controller"),
             "yes");
-  EXPECT_EQ(at(*c->get(kVolumes, "", "manual-big"), "status", "phase"), "Available");
+  // The other one is Available (new volumes start Pending until the binder has seen them).
+  EXPECT_TRUE(eventually([&] {
+    auto r = c->get(kVolumes, "", "manual-big");
+    return r.ok() && at(*r, "status", "phase") == "Available";
+  }));
 
   // Deleting the claim releases the volume; Retain (the default for manual PVs) keeps it.
   ASSERT_TRUE(c->remove(kClaims, "default", "static").ok());
