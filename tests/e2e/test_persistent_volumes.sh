@@ -6,7 +6,8 @@
 #    node the scheduler picked (PV with node affinity, directory under <data-dir>/storage), the
 #    replica writes its hostname there, is deleted, comes back on the same claim and reads it;
 #  - deleting a claim (reclaim Delete) removes its PV and its directory;
-#  - an Immediate claim binds to a pre-created hostPath PV and a pod writes through it;
+#  - an Immediate claim binds to a pre-created hostPath PV; a pod using it waits in
+#    ContainerCreating until then, and pods write through it;
 #  - a pod whose claim does not exist stays Pending and says why.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
@@ -133,6 +134,36 @@ expect_out "the other claim keeps its volume" "^Bound$" k get pvc data-web-0 -o 
 
 echo "== an Immediate claim binds to a pre-created PV (t=$SECONDS)"
 mkdir -p "$WORK/manual"
+# The claim and a pod already on the node (nodeName: no scheduler) come first: the kubelet waits.
+cat >"$WORK/claim.yml" <<YAML
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: manual-claim}
+spec:
+  storageClassName: manual
+  accessModes: [ReadWriteOnce]
+  selector: {matchLabels: {kind: manual}}
+  resources: {requests: {storage: 100Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiter}
+spec:
+  nodeName: pv-node
+  terminationGracePeriodSeconds: 0
+  restartPolicy: Never
+  containers:
+    - name: w
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "echo written-by-waiter > /vol/waiter"]
+      volumeMounts: [{name: v, mountPath: /vol}]
+  volumes: [{name: v, persistentVolumeClaim: {claimName: manual-claim}}]
+YAML
+expect_ok "create the claim and a pod on the node using it" k apply -f "$WORK/claim.yml"
+waiting() { is pod waiter '{.status.containerStatuses[0].state.waiting.reason}' ContainerCreating; }
+if wait_for 10 waiting; then pass "the pod waits in ContainerCreating"; else fail "waiter ContainerCreating" "$(k describe pod waiter | tail -20)"; fi
+expect_out "FailedMount says the claim is not bound"   'FailedMount.*PersistentVolumeClaim "manual-claim" is not bound' k describe pod waiter
+expect_out "the claim is Pending with no PV to bind" "^Pending$"   k get pvc manual-claim -o jsonpath='{.status.phase}'
 cat >"$WORK/manual.yml" <<YAML
 apiVersion: v1
 kind: PersistentVolume
@@ -142,15 +173,6 @@ spec:
   accessModes: [ReadWriteOnce]
   storageClassName: manual
   hostPath: {path: $WORK/manual}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: manual-claim}
-spec:
-  storageClassName: manual
-  accessModes: [ReadWriteOnce]
-  selector: {matchLabels: {kind: manual}}
-  resources: {requests: {storage: 100Mi}}
 ---
 apiVersion: v1
 kind: Pod
@@ -165,12 +187,14 @@ spec:
       volumeMounts: [{name: v, mountPath: /vol}]
   volumes: [{name: v, persistentVolumeClaim: {claimName: manual-claim}}]
 YAML
-expect_ok "create PV, claim and pod" k apply -f "$WORK/manual.yml"
+expect_ok "create the PV (and a scheduled pod using the claim)" k apply -f "$WORK/manual.yml"
 if wait_for 10 is pvc manual-claim '{.status.phase}' Bound; then pass "the claim binds"; else fail "claim binds" "$(k describe pvc manual-claim)"; fi
 expect_out "to the pre-created PV, which is Bound to it" "^manual-pv Bound default/manual-claim$" \
   bash -c "ip netns exec $NS $KUBECTL get pvc manual-claim -o jsonpath='{.spec.volumeName}' && echo -n ' ' && ip netns exec $NS $KUBECTL get pv manual-pv -o jsonpath='{.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}'"
-if wait_for 20 is pod writer '{.status.phase}' Succeeded; then pass "the pod ran"; else fail "writer ran" "$(k describe pod writer | tail -20)"; fi
-expect_out "and wrote through the PV into the host directory" "^written-by-writer$" cat "$WORK/manual/out"
+if wait_for 20 is pod waiter '{.status.phase}' Succeeded; then pass "the waiting pod then runs"; else fail "waiter ran" "$(k describe pod waiter | tail -20)"; fi
+if wait_for 20 is pod writer '{.status.phase}' Succeeded; then pass "so does the scheduled one"; else fail "writer ran" "$(k describe pod writer | tail -20)"; fi
+expect_out "both wrote through the PV into the host directory" "^written-by-waiter written-by-writer$" \
+  bash -c "echo \$(cat $WORK/manual/waiter $WORK/manual/out)"
 
 echo "== a claim that does not exist (t=$SECONDS)"
 cat >"$WORK/orphan.yml" <<'YAML'
@@ -189,6 +213,6 @@ expect_out "it stays Pending, unschedulable because the claim is missing" \
 expect_out "with a FailedScheduling event" 'FailedScheduling.*persistentvolumeclaim "missing" not found' \
   k describe pod orphan
 
-k delete pod web-0 writer orphan --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod web-0 writer waiter orphan --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods 2>/dev/null)\" ]"
 finish
