@@ -8,6 +8,8 @@
 #  - deleting a claim (reclaim Delete) removes its PV and its directory;
 #  - an Immediate claim binds to a pre-created hostPath PV; a pod using it waits in
 #    ContainerCreating until then, and pods write through it;
+#  - a WaitForFirstConsumer claim of a no-provisioner class gets the local PV the scheduler
+#    binds for its first pod;
 #  - a pod whose claim does not exist stays Pending and says why.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
@@ -196,6 +198,63 @@ if wait_for 20 is pod writer '{.status.phase}' Succeeded; then pass "so does the
 expect_out "both wrote through the PV into the host directory" "^written-by-waiter written-by-writer$" \
   bash -c "echo \$(cat $WORK/manual/waiter $WORK/manual/out)"
 
+echo "== WaitForFirstConsumer with a pre-created local volume (t=$SECONDS)"
+mkdir -p "$WORK/local"
+cat >"$WORK/local.yml" <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local-static}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: local-pv}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-static
+  local: {path: $WORK/local}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [pv-node]}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: local-claim}
+spec:
+  storageClassName: local-static
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+YAML
+expect_ok "create a no-provisioner WaitForFirstConsumer class, a local PV and a claim" \
+  k apply -f "$WORK/local.yml"
+sleep 1
+expect_out "the claim waits for its first consumer" "^Pending$" \
+  k get pvc local-claim -o jsonpath='{.status.phase}'
+expect_out "and says so" "WaitForFirstConsumer.*waiting for first consumer to be created before binding" \
+  k describe pvc local-claim
+cat >"$WORK/local-pod.yml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: local-user}
+spec:
+  terminationGracePeriodSeconds: 0
+  restartPolicy: Never
+  containers:
+    - name: w
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "echo local > /vol/out"]
+      volumeMounts: [{name: v, mountPath: /vol}]
+  volumes: [{name: v, persistentVolumeClaim: {claimName: local-claim}}]
+YAML
+expect_ok "create its first consumer" k apply -f "$WORK/local-pod.yml"
+if wait_for 20 is pod local-user '{.status.phase}' Succeeded; then pass "the pod runs"; else fail "local-user ran" "$(k describe pod local-user | tail -20)"; fi
+expect_out "the scheduler bound the local PV to the claim" "^local-pv Bound yes$" \
+  bash -c "ip netns exec $NS $KUBECTL get pvc local-claim -o jsonpath='{.spec.volumeName} {.status.phase} ' && ip netns exec $NS $KUBECTL get pv local-pv -o jsonpath='{.metadata.annotations.pv\.kubernetes\.io/bound-by-controller}'"
+expect_out "and the pod wrote into the local directory" "^local$" cat "$WORK/local/out"
+
 echo "== a claim that does not exist (t=$SECONDS)"
 cat >"$WORK/orphan.yml" <<'YAML'
 apiVersion: v1
@@ -213,6 +272,6 @@ expect_out "it stays Pending, unschedulable because the claim is missing" \
 expect_out "with a FailedScheduling event" 'FailedScheduling.*persistentvolumeclaim "missing" not found' \
   k describe pod orphan
 
-k delete pod web-0 writer waiter orphan --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod web-0 writer waiter local-user orphan --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods 2>/dev/null)\" ]"
 finish
