@@ -17,6 +17,13 @@ namespace vol = core::volumes;
 using client::ObjectPtr;
 using namespace pv;
 
+// "namespace/name" of the claim a volume's spec.claimRef names; "" when none.
+std::string claimRefKey(const json::object& volume) {
+  const auto& ref = sub(sub(volume, "spec"), "claimRef");
+  if (text(ref, "name").empty()) return "";
+  return text(ref, "namespace") + "/" + text(ref, "name");
+}
+
 class PersistentVolumeBinder : public Controller {
  public:
   explicit PersistentVolumeBinder(ControllerContext& ctx)
@@ -38,10 +45,8 @@ class PersistentVolumeBinder : public Controller {
     auto volumeKey = [this](const ObjectPtr& o) {
       volumeWorkers_.enqueue(keyOf(*o));
       // A new or changed volume may be what a waiting claim needs.
-      const auto* ref = sub(sub(o->as_object(), "spec"), "claimRef").if_contains("name");
-      if (ref) {
-        const auto& r = sub(sub(o->as_object(), "spec"), "claimRef");
-        claimWorkers_.enqueue(text(r, "namespace") + "/" + text(r, "name"));
+      if (std::string claim = claimRefKey(o->as_object()); !claim.empty()) {
+        claimWorkers_.enqueue(claim);
       } else {
         for (const auto& c : claims_.lister().list(""))
           if (text(sub(c->as_object(), "spec"), "volumeName").empty())
@@ -51,9 +56,8 @@ class PersistentVolumeBinder : public Controller {
     volumes_.addEventHandler(
         {volumeKey, [volumeKey](const ObjectPtr&, const ObjectPtr& o) { volumeKey(o); },
          [this](const client::DeletedObject& d) {
-           const auto& r = sub(sub(d.object->as_object(), "spec"), "claimRef");
-           if (!text(r, "name").empty())
-             claimWorkers_.enqueue(text(r, "namespace") + "/" + text(r, "name"));
+           if (std::string claim = claimRefKey(d.object->as_object()); !claim.empty())
+             claimWorkers_.enqueue(claim);
          }});
   }
 
