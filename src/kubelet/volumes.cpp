@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "core/base64.h"
+#include "core/volume_binding.h"
 #include "kubelet/runtime/sandbox.h"
 
 namespace json = boost::json;
@@ -166,11 +167,11 @@ core::Status setupHostPath(const json::object& v, std::string& path) {
 }
 
 // A persistentVolumeClaim volume: the claim must be bound (spec.volumeName and phase Bound)
-// and its PersistentVolume a hostPath or local one on this node; its directory is created here
+// and its PersistentVolume a hostPath or local one for this node; its directory is created here
 // (0777, as the local-path provisioner's helper does), then bind-mounted like a hostPath. An
 // unbound claim is an error the pod worker retries, so the pod waits in ContainerCreating.
 core::Status setupClaim(const json::object& v, const std::string& ns, ObjectSource& objects,
-                        PodVolume& out) {
+                        const std::string& nodeName, PodVolume& out) {
   std::string claimName = str(v, "claimName");
   auto claim = objects.persistentVolumeClaim(ns, claimName);
   if (!claim.ok()) {
@@ -189,6 +190,11 @@ core::Status setupClaim(const json::object& v, const std::string& ns, ObjectSour
   const auto* pspec = obj(*pv, "spec");
   const json::object* source = pspec ? obj(*pspec, "hostPath") : nullptr;
   if (!source && pspec) source = obj(*pspec, "local");
+  // A pod placed by nodeName (no scheduler) must not write a node-local volume's data here.
+  std::string pinned = core::volumes::volumePinnedNode(*pv);
+  if (!pinned.empty() && !nodeName.empty() && pinned != nodeName)
+    return core::Status::badRequest("PersistentVolume \"" + pvName + "\" is on node \"" + pinned +
+                                    "\", not on this node (" + nodeName + ")");
   std::string path = source ? str(*source, "path") : "";
   if (path.empty())
     return core::Status::badRequest("PersistentVolume \"" + pvName +
@@ -285,7 +291,7 @@ core::Result<std::map<std::string, PodVolume>> setupVolumes(const json::object& 
       st = setupHostPath(*h, host);
       out[name] = {host, false};
     } else if (const auto* pvc = obj(v, "persistentVolumeClaim")) {
-      st = setupClaim(*pvc, ns, objects, out[name]);
+      st = setupClaim(*pvc, ns, objects, facts.nodeName, out[name]);
     } else if (const auto* c = obj(v, "configMap")) {
       projected = true;
       st = project(*c, false, ns, objects, 0644, files);
