@@ -163,6 +163,9 @@ int runServer(ServerFlags flags) {
     // The cluster CA signs approved client CSRs (its key is in the same data dir).
     options.flags.try_emplace("cluster-signing-cert-file", flags.config.dataDir + "/tls/ca.crt");
     options.flags.try_emplace("cluster-signing-key-file", flags.config.dataDir + "/tls/ca.key");
+    options.flags.try_emplace(
+        "local-path-dir",
+        std::filesystem::absolute(flags.config.dataDir).lexically_normal().string() + "/storage");
     options.metrics = &componentMetrics;
     // One identity per data dir and host: a server restarted after a crash (kill -9) finds
     // its own name on the Lease and leads again at once, instead of waiting out the lease

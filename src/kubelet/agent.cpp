@@ -28,6 +28,8 @@ const client::Resource kPods{"", "v1", "pods", true};
 const client::Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 const client::Resource kConfigMaps{"", "v1", "configmaps", true};
 const client::Resource kSecrets{"", "v1", "secrets", true};
+const client::Resource kClaims{"", "v1", "persistentvolumeclaims", true};
+const client::Resource kVolumes{"", "v1", "persistentvolumes", false};
 const client::Resource kServiceAccounts{"", "v1", "serviceaccounts", true};
 
 std::string selfExe() {
@@ -53,6 +55,13 @@ class Agent::ApiObjects : public ObjectSource, public TokenSource {
   }
   core::Result<json::object> secret(const std::string& ns, const std::string& name) override {
     return get(kSecrets, ns, name);
+  }
+  core::Result<json::object> persistentVolumeClaim(const std::string& ns,
+                                                   const std::string& name) override {
+    return get(kClaims, ns, name);
+  }
+  core::Result<json::object> persistentVolume(const std::string& name) override {
+    return get(kVolumes, "", name);
   }
   core::Result<std::string> token(const std::string& ns, const std::string& sa,
                                   const std::string& podName, const std::string& podUid,
