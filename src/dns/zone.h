@@ -72,7 +72,12 @@ class ZoneData {
     std::vector<std::pair<std::string, size_t>> owners;  // owner → how many records (in order)
     size_t nonTerminalRefs = 0;  // owners that make the name exist without records of theirs
   };
-  using Shard = std::unordered_map<std::string, std::shared_ptr<const Node>>;
+  // A hasher of our own: libstdc++ scans maps of up to 20 entries linearly when the hash is
+  // std::hash<std::string> (assumed slow), a cache miss per entry; shards are that small.
+  struct NameHash {
+    size_t operator()(const std::string& s) const noexcept { return std::hash<std::string>{}(s); }
+  };
+  using Shard = std::unordered_map<std::string, std::shared_ptr<const Node>, NameHash>;
 
   explicit ZoneData(ZoneOptions o);
   static size_t shardOf(const std::string& name);
