@@ -34,20 +34,26 @@ ZoneData::ZoneData(ZoneOptions o) : o_(std::move(o)) {
   shards_.assign(kShards, kEmpty);
 }
 
-size_t ZoneData::shardOf(const std::string& name) {
-  return std::hash<std::string>{}(name) % kShards;
+size_t ZoneData::position(const Shard& shard, size_t hash, const std::string& name) {
+  auto it = std::lower_bound(shard.begin(), shard.end(), hash, [&](const Entry& e, size_t h) {
+    return e.hash != h ? e.hash < h : e.name < name;
+  });
+  return static_cast<size_t>(it - shard.begin());
 }
 
 const ZoneData::Node* ZoneData::find(const std::string& name) const {
-  const Shard& shard = *shards_[shardOf(name)];
-  auto it = shard.find(name);
-  return it == shard.end() ? nullptr : it->second.get();
+  size_t hash = std::hash<std::string>{}(name);
+  const Shard& shard = *shards_[hash % kShards];
+  size_t i = position(shard, hash, name);
+  return i < shard.size() && shard[i].hash == hash && shard[i].name == name
+             ? shard[i].node.get()
+             : nullptr;
 }
 
 std::map<std::string, std::vector<ResourceRecord>> ZoneData::dump() const {
   std::map<std::string, std::vector<ResourceRecord>> out;
   for (const auto& shard : shards_)
-    for (const auto& [name, node] : *shard) out[name] = node->records;
+    for (const auto& e : *shard) out[e.name] = e.node->records;
   return out;
 }
 
@@ -114,9 +120,12 @@ bool ZoneWriter::unchanged(const std::string& name, const std::string& owner,
 
 void ZoneWriter::update(const std::string& name, const std::string& owner,
                         const bool* hadNonTerminal, const std::vector<ResourceRecord>* records) {
-  auto& shard = writable(ZoneData::shardOf(name));
-  auto it = shard.find(name);
-  ZoneData::Node node = it == shard.end() ? ZoneData::Node{} : *it->second;
+  size_t hash = std::hash<std::string>{}(name);
+  auto& shard = writable(hash % ZoneData::kShards);
+  size_t i = ZoneData::position(shard, hash, name);
+  bool exists = i < shard.size() && shard[i].hash == hash && shard[i].name == name;
+  auto at = shard.begin() + static_cast<std::ptrdiff_t>(i);
+  ZoneData::Node node = exists ? *at->node : ZoneData::Node{};
   if (hadNonTerminal && *hadNonTerminal && node.nonTerminalRefs > 0) --node.nonTerminalRefs;
   size_t offset = 0;
   for (auto o = node.owners.begin(); o != node.owners.end(); ++o) {
@@ -135,17 +144,18 @@ void ZoneWriter::update(const std::string& name, const std::string& owner,
     node.records.insert(node.records.end(), records->begin(), records->end());
   }
   if (node.owners.empty() && node.nonTerminalRefs == 0) {
-    if (it != shard.end()) {
-      shard.erase(it);
+    if (exists) {
+      shard.erase(at);
       --next_->nameCount_;
     }
     return;
   }
-  if (it == shard.end()) {
-    shard.emplace(name, std::make_shared<const ZoneData::Node>(std::move(node)));
-    ++next_->nameCount_;
+  auto stored = std::make_shared<const ZoneData::Node>(std::move(node));
+  if (exists) {
+    at->node = std::move(stored);
   } else {
-    it->second = std::make_shared<const ZoneData::Node>(std::move(node));
+    shard.insert(at, ZoneData::Entry{hash, name, std::move(stored)});
+    ++next_->nameCount_;
   }
 }
 

@@ -72,15 +72,20 @@ class ZoneData {
     std::vector<std::pair<std::string, size_t>> owners;  // owner → how many records (in order)
     size_t nonTerminalRefs = 0;  // owners that make the name exist without records of theirs
   };
-  // A hasher of our own: libstdc++ scans maps of up to 20 entries linearly when the hash is
-  // std::hash<std::string> (assumed slow), a cache miss per entry; shards are that small.
-  struct NameHash {
-    size_t operator()(const std::string& s) const noexcept { return std::hash<std::string>{}(s); }
+  // A shard is a vector sorted by (hash, name): one hash per lookup (it also picks the shard),
+  // a binary search over contiguous hashes, and a copy is one allocation plus the entries. (A
+  // std::unordered_map of std::string scans maps of up to 20 entries linearly in libstdc++, a
+  // cache miss per entry, and shards are that small.)
+  struct Entry {
+    size_t hash;
+    std::string name;
+    std::shared_ptr<const Node> node;
   };
-  using Shard = std::unordered_map<std::string, std::shared_ptr<const Node>, NameHash>;
+  using Shard = std::vector<Entry>;
 
   explicit ZoneData(ZoneOptions o);
-  static size_t shardOf(const std::string& name);
+  // The position of (hash, name) in `shard`, or where it would go.
+  static size_t position(const Shard& shard, size_t hash, const std::string& name);
   const Node* find(const std::string& name) const;
   bool answerInDomain(const std::string& qname, const Question& q, Message& reply) const;
   bool answerPod(const std::string& qname, const Question& q, Message& reply) const;
