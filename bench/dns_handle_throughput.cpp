@@ -32,9 +32,9 @@ int main(int argc, char** argv) {
     boost::json::array endpoints;
     for (int e = 0; e < perService; ++e)
       endpoints.push_back(boost::json::object{
-          {"addresses", boost::json::array{"10." + std::to_string(100 + generation) + "." +
-                                           std::to_string(i / 250) + "." +
-                                           std::to_string((i % 250) + e)}},
+          {"addresses",
+           boost::json::array{"10." + std::to_string(100 + generation) + "." +
+                              std::to_string(i / 250) + "." + std::to_string((i % 250) + e)}},
           {"conditions", {{"ready", true}}}});
     boost::json::object slice{
         {"metadata",
@@ -96,19 +96,21 @@ int main(int argc, char** argv) {
   }
   auto [rebuildMedian, rebuildMax] = median(rebuildMs);
   auto [updateMedian, updateMax] = median(updateMs);
-  std::printf("one endpoint change (CPU time): full rebuild median %.2f ms (max %.2f), incremental update "
-              "median %.3f ms (max %.3f); the new snapshot shares %zu of %zu shards with the one before\n",
-              rebuildMedian, rebuildMax, updateMedian, updateMax,
-              published->sharedShards(*previous), dns::ZoneData::kShards);
+  std::printf(
+      "one endpoint change (CPU time): full rebuild median %.2f ms (max %.2f), incremental update "
+      "median %.3f ms (max %.3f); the new snapshot shares %zu of %zu shards with the one before\n",
+      rebuildMedian, rebuildMax, updateMedian, updateMax, published->sharedShards(*previous),
+      dns::ZoneData::kShards);
   metrics::Registry registry;
-  dns::Server server({}, [zone] { return zone; }, nullptr, registry);
+  dns::Server server(
+      {}, [zone] { return zone; }, nullptr, registry);
   std::vector<std::string> queries;
   for (int i = 0; i < n; ++i) {
     dns::Message q;
     q.header.id = static_cast<uint16_t>(i);
     q.header.rd = true;
-    q.questions.push_back({"svc-" + std::to_string(i) + ".bench.svc.cluster.local", dns::type::kA,
-                           dns::kClassIN});
+    q.questions.push_back(
+        {"svc-" + std::to_string(i) + ".bench.svc.cluster.local", dns::type::kA, dns::kClassIN});
     queries.push_back(*dns::encode(q));
   }
   const std::function<dns::Server::Reply()> never = [] { return dns::Server::Reply(); };
@@ -124,9 +126,10 @@ int main(int argc, char** argv) {
     done += static_cast<long long>(queries.size());
     elapsed = std::chrono::steady_clock::now() - start;
   }
-  std::printf("services: %d, zone build: %.1f ms, handle(): %.0f queries/s on one thread "
-              "(%.2f us/query, %zu reply bytes)\n",
-              n, buildTime.count() * 1000, done / elapsed.count(),
-              elapsed.count() * 1e6 / static_cast<double>(done), bytes);
+  std::printf(
+      "services: %d, zone build: %.1f ms, handle(): %.0f queries/s on one thread "
+      "(%.2f us/query, %zu reply bytes)\n",
+      n, buildTime.count() * 1000, done / elapsed.count(),
+      elapsed.count() * 1e6 / static_cast<double>(done), bytes);
   return 0;
 }

@@ -190,8 +190,8 @@ ServiceRecords serviceRecords(const ZoneOptions& options, const json::object& sv
   const auto* meta = objectField(svc, "metadata");
   const auto* spec = objectField(svc, "spec");
   if (!meta || !spec) return {};
-  std::string base = lowerName(stringField(*meta, "name") + "." +
-                               stringField(*meta, "namespace") + ".svc." + options.domain);
+  std::string base = lowerName(stringField(*meta, "name") + "." + stringField(*meta, "namespace") +
+                               ".svc." + options.domain);
   if (stringField(*spec, "type") == "ExternalName") {
     std::string target = stringField(*spec, "externalName");
     if (!target.empty()) c.add({base, type::kCNAME, kClassIN, 0, NameData{target}});

@@ -20,8 +20,7 @@ using core::stringField;
 
 bool sameRecords(const ResourceRecord* a, const std::vector<ResourceRecord>& b) {
   for (size_t i = 0; i < b.size(); ++i)
-    if (a[i].rtype != b[i].rtype || a[i].ttl != b[i].ttl || !(a[i].data == b[i].data))
-      return false;
+    if (a[i].rtype != b[i].rtype || a[i].ttl != b[i].ttl || !(a[i].data == b[i].data)) return false;
   return true;
 }
 
@@ -45,9 +44,8 @@ const ZoneData::Node* ZoneData::find(const std::string& name) const {
   size_t hash = std::hash<std::string>{}(name);
   const Shard& shard = *shards_[hash % kShards];
   size_t i = position(shard, hash, name);
-  return i < shard.size() && shard[i].hash == hash && shard[i].name == name
-             ? shard[i].node.get()
-             : nullptr;
+  return i < shard.size() && shard[i].hash == hash && shard[i].name == name ? shard[i].node.get()
+                                                                            : nullptr;
 }
 
 std::map<std::string, std::vector<ResourceRecord>> ZoneData::dump() const {
@@ -179,7 +177,8 @@ void ZoneWriter::set(const std::string& owner, const ServiceRecords& records) {
     after.emplace_back(name, recs.empty());
     if (cmp > 0) {
       update(name, owner, nullptr, &recs);
-    } else if (before[i].second != recs.empty() || (!recs.empty() && !unchanged(name, owner, recs))) {
+    } else if (before[i].second != recs.empty() ||
+               (!recs.empty() && !unchanged(name, owner, recs))) {
       update(name, owner, &before[i].second, &recs);
     }
     if (cmp == 0) ++i;
@@ -253,8 +252,7 @@ bool ZoneData::answerPod(const std::string& qname, const Question& q, Message& r
   return true;
 }
 
-bool ZoneData::answerInDomain(const std::string& qname, const Question& q,
-                              Message& reply) const {
+bool ZoneData::answerInDomain(const std::string& qname, const Question& q, Message& reply) const {
   reply.header.aa = true;
   const auto* node = find(qname);
   if (!node) {

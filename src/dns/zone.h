@@ -40,7 +40,7 @@ namespace berth::dns {
 
 struct ZoneOptions {
   std::string domain = "cluster.local";
-  uint32_t ttl = 5;                 // CoreDNS kubernetes plugin default
+  uint32_t ttl = 5;                  // CoreDNS kubernetes plugin default
   std::string dnsIp = "10.96.0.10";  // ns.dns.<domain>, the SOA's MNAME
 };
 
@@ -94,7 +94,7 @@ class ZoneData {
 
   ZoneOptions o_;
   uint32_t serial_ = 0;
-  std::string suffix_;  // "." + domain
+  std::string suffix_;                                // "." + domain
   std::vector<std::shared_ptr<const Shard>> shards_;  // lower-case name → records
   size_t nameCount_ = 0;
 };

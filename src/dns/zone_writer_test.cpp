@@ -26,13 +26,15 @@ json::object service(const std::string& ns, const std::string& name, const std::
 json::object slice(const std::string& ns, const std::string& svc,
                    const std::vector<std::string>& ips) {
   json::array eps;
-  for (const auto& ip : ips) eps.push_back(json::object{{"addresses", json::array{json::string(ip)}}});
-  return json::object{
-      {"metadata",
-       {{"name", svc + "-x"}, {"namespace", ns}, {"labels", {{"kubernetes.io/service-name", svc}}}}},
-      {"addressType", "IPv4"},
-      {"ports", json::array{{{"name", "http"}, {"port", 8080}}}},
-      {"endpoints", std::move(eps)}};
+  for (const auto& ip : ips)
+    eps.push_back(json::object{{"addresses", json::array{json::string(ip)}}});
+  return json::object{{"metadata",
+                       {{"name", svc + "-x"},
+                        {"namespace", ns},
+                        {"labels", {{"kubernetes.io/service-name", svc}}}}},
+                      {"addressType", "IPv4"},
+                      {"ports", json::array{{{"name", "http"}, {"port", 8080}}}},
+                      {"endpoints", std::move(eps)}};
 }
 
 // One string per record, in the records' order.
@@ -73,9 +75,9 @@ class ZoneWriterTest : public ::testing::Test {
   void SetUp() override {
     for (int i = 0; i < 50; ++i) {
       std::string name = "svc" + std::to_string(i);
-      writer.setService("bar/" + name, &services.emplace_back(
-                                           service("bar", name, "10.96.1." + std::to_string(i))),
-                        {});
+      writer.setService(
+          "bar/" + name,
+          &services.emplace_back(service("bar", name, "10.96.1." + std::to_string(i))), {});
     }
     slices.push_back(slice("bar", "svc7", {"10.244.0.7", "10.244.1.7"}));
     writer.setService("bar/svc7", &services[7], {&slices.back()});
@@ -95,10 +97,13 @@ TEST_F(ZoneWriterTest, AnUpdateOfOneServiceChangesOnlyItsRecords) {
   auto after = writer.publish(1);
 
   std::set<std::string> want = {
-      "svc7.bar.svc.cluster.local",                   // A moves to 10.96.2.7
-      "7.1.96.10.in-addr.arpa", "7.2.96.10.in-addr.arpa",  // old PTR gone, new PTR
-      "10-244-1-7.svc7.bar.svc.cluster.local", "7.1.244.10.in-addr.arpa",  // old endpoint gone
-      "10-244-2-9.svc7.bar.svc.cluster.local", "9.2.244.10.in-addr.arpa",  // new endpoint
+      "svc7.bar.svc.cluster.local",  // A moves to 10.96.2.7
+      "7.1.96.10.in-addr.arpa",
+      "7.2.96.10.in-addr.arpa",  // old PTR gone, new PTR
+      "10-244-1-7.svc7.bar.svc.cluster.local",
+      "7.1.244.10.in-addr.arpa",  // old endpoint gone
+      "10-244-2-9.svc7.bar.svc.cluster.local",
+      "9.2.244.10.in-addr.arpa",  // new endpoint
   };
   EXPECT_EQ(changedNames(*before, *after), want);
   // The unchanged endpoint, the SRV names and every other Service are untouched, and only the
@@ -185,8 +190,7 @@ TEST_F(ZoneWriterTest, IncrementalUpdatesEndInTheZoneAFullBuildGives) {
   Message ptr;
   ASSERT_TRUE(incremental->answer({"7.0.244.10.in-addr.arpa", type::kPTR, kClassIN}, ptr));
   ASSERT_EQ(ptr.answers.size(), 1u);  // svc7 no longer lists 10.244.0.7; svc9 does
-  EXPECT_EQ(std::get<NameData>(ptr.answers[0].data).name,
-            "10-244-0-7.svc9.bar.svc.cluster.local");
+  EXPECT_EQ(std::get<NameData>(ptr.answers[0].data).name, "10-244-0-7.svc9.bar.svc.cluster.local");
 }
 
 }  // namespace
