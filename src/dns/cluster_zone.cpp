@@ -1,5 +1,8 @@
+#include <boost/json.hpp>
+
 #include <ctime>
 
+#include "core/json_access.h"
 #include "dns/zone.h"
 
 namespace berth::dns {
@@ -7,33 +10,65 @@ namespace berth::dns {
 namespace {
 const client::Resource kServices{"", "v1", "services", true};
 const client::Resource kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", true};
+constexpr const char* kByService = "service";
+
+// "<namespace>/<service>" of a Service, or of the Service a slice's label names ("" if none).
+std::string serviceKey(const boost::json::value& obj, bool isSlice) {
+  if (!obj.is_object()) return "";
+  const auto* meta = core::objectField(obj.as_object(), "metadata");
+  if (!meta) return "";
+  std::string name = core::stringField(*meta, "name");
+  if (isSlice) {
+    const auto* labels = core::objectField(*meta, "labels");
+    name = labels ? core::stringField(*labels, "kubernetes.io/service-name") : "";
+  }
+  return name.empty() ? "" : core::stringField(*meta, "namespace") + "/" + name;
+}
 }  // namespace
 
 ClusterZone::ClusterZone(client::RestClient& rest, ZoneOptions options)
-    : o_(std::move(options)), services_(rest, kServices), slices_(rest, kEndpointSlices) {
+    : o_(std::move(options)),
+      services_(rest, kServices),
+      slices_(rest, kEndpointSlices),
+      writer_(o_) {
   current_.store(ZoneData::build(o_, {}, {}, 0));
-  auto dirty = [this] {
-    {
-      std::lock_guard lock(mu_);
-      dirty_ = true;
-    }
-    cv_.notify_one();
+  (void)slices_.addIndexers({{kByService, [](const boost::json::value& slice) {
+                                std::string key = serviceKey(slice, true);
+                                return key.empty() ? std::vector<std::string>{}
+                                                   : std::vector<std::string>{key};
+                              }}});
+  auto handler = [this](bool isSlice) {
+    return client::EventHandler{
+        [this, isSlice](const client::ObjectPtr& o) { markDirty(o, isSlice); },
+        [this, isSlice](const client::ObjectPtr& old, const client::ObjectPtr& o) {
+          markDirty(old, isSlice);  // a slice relabelled leaves its old Service
+          markDirty(o, isSlice);
+        },
+        [this, isSlice](const client::DeletedObject& d) { markDirty(d.object, isSlice); }};
   };
-  client::EventHandler h{[dirty](const client::ObjectPtr&) { dirty(); },
-                         [dirty](const client::ObjectPtr&, const client::ObjectPtr&) { dirty(); },
-                         [dirty](const client::DeletedObject&) { dirty(); }};
-  services_.addEventHandler(h);
-  slices_.addEventHandler(h);
+  services_.addEventHandler(handler(false));
+  slices_.addEventHandler(handler(true));
 }
 
 ClusterZone::~ClusterZone() { stop(); }
+
+void ClusterZone::markDirty(const client::ObjectPtr& obj, bool isSlice) {
+  if (!obj) return;
+  std::string key = serviceKey(*obj, isSlice);
+  if (key.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    dirty_.insert(std::move(key));
+  }
+  cv_.notify_one();
+}
 
 core::Status ClusterZone::start(std::chrono::milliseconds syncTimeout) {
   services_.start();
   slices_.start();
   if (!client::waitForCacheSync({&services_, &slices_}, syncTimeout))
     return core::Status::unavailable("DNS: the Service and EndpointSlice informers did not sync");
-  rebuild();
+  rebuild();  // the initial list marked every Service dirty
   builder_ = std::thread([this] { builderLoop(); });
   return {};
 }
@@ -51,19 +86,31 @@ void ClusterZone::stop() {
 }
 
 void ClusterZone::rebuild() {
-  // The SOA serial is the build time, as CoreDNS uses the time of the last change.
-  auto zone = ZoneData::build(o_, services_.indexer().list(), slices_.indexer().list(),
-                              static_cast<uint32_t>(std::time(nullptr)));
-  current_.store(std::move(zone));
+  std::set<std::string> keys;
+  {
+    std::lock_guard lock(mu_);
+    keys.swap(dirty_);
+  }
+  for (const auto& key : keys) {
+    auto service = services_.indexer().get(key);
+    std::vector<const boost::json::object*> slices;
+    auto owned = slices_.indexer().byIndex(kByService, key);
+    std::vector<client::ObjectPtr> hold = owned.ok() ? std::move(*owned) : decltype(hold){};
+    for (const auto& s : hold)
+      if (s && s->is_object()) slices.push_back(&s->as_object());
+    writer_.setService(key, service && service->is_object() ? &service->as_object() : nullptr,
+                       slices);
+  }
+  // The SOA serial is the time of the last change, as CoreDNS's.
+  current_.store(writer_.publish(static_cast<uint32_t>(std::time(nullptr))));
   generation_.fetch_add(1);
 }
 
 void ClusterZone::builderLoop() {
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return dirty_ || stopping_; });
+    cv_.wait(lock, [this] { return !dirty_.empty() || stopping_; });
     if (stopping_) return;
-    dirty_ = false;
     lock.unlock();
     rebuild();
     lock.lock();

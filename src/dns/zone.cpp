@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <map>
 
 #include "core/json_access.h"
 
@@ -19,191 +18,53 @@ namespace {
 using core::objectField;
 using core::stringField;
 
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
-
-// An address as A or AAAA RDATA; nullopt when it is neither.
-std::optional<RData> addressData(const std::string& ip) {
-  Ipv4 v4;
-  if (::inet_pton(AF_INET, ip.c_str(), v4.data()) == 1) return RData(v4);
-  Ipv6 v6;
-  if (::inet_pton(AF_INET6, ip.c_str(), v6.data()) == 1) return RData(v6);
-  return std::nullopt;
-}
-
-uint16_t addressType(const RData& d) {
-  return std::holds_alternative<Ipv4>(d) ? type::kA : type::kAAAA;
-}
-
-std::string reverseName(const RData& d) {
-  std::string out;
-  if (const auto* a = std::get_if<Ipv4>(&d)) {
-    for (int i = 3; i >= 0; --i) out += std::to_string((*a)[i]) + ".";
-    return out + "in-addr.arpa";
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  const auto& a = std::get<Ipv6>(d);
-  for (int i = 15; i >= 0; --i) {
-    out += kHex[a[i] & 0xF];
-    out += '.';
-    out += kHex[a[i] >> 4];
-    out += '.';
-  }
-  return out + "ip6.arpa";
-}
-
-// The endpoint's DNS label: its hostname, else its address with '.' or ':' turned into '-'
-// (CoreDNS's endpointHostname).
-std::string endpointLabel(const json::object& ep, const std::string& address) {
-  std::string host = stringField(ep, "hostname");
-  if (!host.empty()) return lowerName(host);
-  std::string out = address;
-  std::replace(out.begin(), out.end(), '.', '-');
-  std::replace(out.begin(), out.end(), ':', '-');
-  return out;
-}
-
-bool endpointReady(const json::object& ep) {
-  const auto* cond = objectField(ep, "conditions");
-  if (!cond) return true;
-  auto* ready = cond->if_contains("ready");
-  return !ready || !ready->is_bool() || ready->as_bool();  // unset means ready
-}
-
-std::string protoLabel(const json::object& port) {
-  std::string p = stringField(port, "protocol");
-  return "_" + lowerName(p.empty() ? "TCP" : p);
-}
-
-long long intField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
-// SRV weights as CoreDNS: 100 split evenly over the SRV records of one name (all records of a
-// node share its name).
-void spreadWeights(std::vector<ResourceRecord>& records) {
-  int srvs = 0;
-  for (const auto& rr : records) srvs += rr.rtype == type::kSRV;
-  if (srvs == 0) return;
-  for (auto& rr : records)
-    if (auto* srv = std::get_if<SrvData>(&rr.data))
-      srv->weight = static_cast<uint16_t>(std::max(1, 100 / srvs));
+bool sameRecords(const ResourceRecord* a, const std::vector<ResourceRecord>& b) {
+  for (size_t i = 0; i < b.size(); ++i)
+    if (a[i].rtype != b[i].rtype || a[i].ttl != b[i].ttl || !(a[i].data == b[i].data)) return false;
+  return true;
 }
 
 }  // namespace
 
-void ZoneData::addName(const std::string& name) {
-  // The name and every ancestor inside the domain exist (ancestors as empty non-terminals).
-  names_.try_emplace(name);
-  for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
-    std::string parent = name.substr(dot + 1);
-    if (parent.size() < o_.domain.size()) break;
-    if (!names_.try_emplace(parent).second) break;  // its ancestors are there already
-  }
+ZoneData::ZoneData(ZoneOptions o) : o_(std::move(o)) {
+  o_.domain = lowerName(o_.domain);
+  suffix_ = "." + o_.domain;
+  static const auto kEmpty = std::make_shared<const Shard>();
+  shards_.assign(kShards, kEmpty);
 }
 
-void ZoneData::add(ResourceRecord rr) {
-  rr.name = lowerName(rr.name);
-  rr.rclass = kClassIN;
-  rr.ttl = o_.ttl;
-  bool inDomain = rr.name.ends_with(suffix_);
-  if (inDomain) addName(rr.name);
-  auto& records = names_[rr.name].records;
-  for (const auto& existing : records)  // two slices may list one address
-    if (existing.rtype == rr.rtype && existing.data == rr.data) return;
-  records.push_back(std::move(rr));
+size_t ZoneData::position(const Shard& shard, size_t hash, const std::string& name) {
+  auto it = std::lower_bound(shard.begin(), shard.end(), hash, [&](const Entry& e, size_t h) {
+    return e.hash != h ? e.hash < h : e.name < name;
+  });
+  return static_cast<size_t>(it - shard.begin());
 }
 
-void ZoneData::addEndpoints(const std::string& base, bool headless,
-                            const std::vector<const json::object*>& slices) {
-  for (const auto* slice : slices) {
-    const auto* endpoints = arrayField(*slice, "endpoints");
-    if (!endpoints) continue;
-    for (const auto& epv : *endpoints) {
-      if (!epv.is_object() || !endpointReady(epv.as_object())) continue;
-      const auto& ep = epv.as_object();
-      const auto* addresses = arrayField(ep, "addresses");
-      if (!addresses) continue;
-      for (const auto& av : *addresses) {
-        if (!av.is_string()) continue;
-        std::string address(av.as_string());
-        auto data = addressData(address);
-        if (!data) continue;
-        std::string epName = endpointLabel(ep, address) + "." + base;
-        if (headless) add({base, addressType(*data), kClassIN, 0, *data});
-        add({epName, addressType(*data), kClassIN, 0, *data});
-        add({reverseName(*data), type::kPTR, kClassIN, 0, NameData{epName}});
-        if (!headless) continue;
-        const auto* ports = arrayField(*slice, "ports");
-        for (const auto& pv : ports ? *ports : json::array{}) {
-          if (!pv.is_object()) continue;
-          const auto& port = pv.as_object();
-          auto number = static_cast<uint16_t>(intField(port, "port"));
-          std::string portName = stringField(port, "name");
-          SrvData srv{0, 0, number, epName};
-          if (!portName.empty())
-            add({"_" + lowerName(portName) + "." + protoLabel(port) + "." + base, type::kSRV,
-                 kClassIN, 0, srv});
-          add({base, type::kSRV, kClassIN, 0, srv});
-        }
-      }
-    }
-  }
+const ZoneData::Node* ZoneData::find(const std::string& name) const {
+  size_t hash = std::hash<std::string>{}(name);
+  const Shard& shard = *shards_[hash % kShards];
+  size_t i = position(shard, hash, name);
+  return i < shard.size() && shard[i].hash == hash && shard[i].name == name ? shard[i].node.get()
+                                                                            : nullptr;
 }
 
-void ZoneData::addService(const json::object& svc,
-                          const std::vector<const json::object*>& slices) {
-  const auto* meta = objectField(svc, "metadata");
-  const auto* spec = objectField(svc, "spec");
-  if (!meta || !spec) return;
-  std::string base = lowerName(stringField(*meta, "name") + "." +
-                               stringField(*meta, "namespace") + ".svc." + o_.domain);
-  if (stringField(*spec, "type") == "ExternalName") {
-    std::string target = stringField(*spec, "externalName");
-    if (!target.empty()) add({base, type::kCNAME, kClassIN, 0, NameData{target}});
-    return;
-  }
-  std::vector<std::string> ips;
-  if (const auto* list = arrayField(*spec, "clusterIPs"))
-    for (const auto& ip : *list)
-      if (ip.is_string()) ips.emplace_back(ip.as_string());
-  if (ips.empty() && !stringField(*spec, "clusterIP").empty())
-    ips.push_back(stringField(*spec, "clusterIP"));
-  bool headless = ips.empty() || ips.front() == "None";
-  addName(base);
-  if (!headless) {
-    for (const auto& ip : ips) {
-      auto data = addressData(ip);
-      if (!data) continue;
-      add({base, addressType(*data), kClassIN, 0, *data});
-      add({reverseName(*data), type::kPTR, kClassIN, 0, NameData{base}});
-    }
-    const auto* ports = arrayField(*spec, "ports");
-    for (const auto& pv : ports ? *ports : json::array{}) {
-      if (!pv.is_object()) continue;
-      const auto& port = pv.as_object();
-      SrvData srv{0, 0, static_cast<uint16_t>(intField(port, "port")), base};
-      std::string portName = stringField(port, "name");
-      if (!portName.empty())
-        add({"_" + lowerName(portName) + "." + protoLabel(port) + "." + base, type::kSRV,
-             kClassIN, 0, srv});
-      add({base, type::kSRV, kClassIN, 0, srv});
-    }
-  }
-  addEndpoints(base, headless, slices);
+std::map<std::string, std::vector<ResourceRecord>> ZoneData::dump() const {
+  std::map<std::string, std::vector<ResourceRecord>> out;
+  for (const auto& shard : shards_)
+    for (const auto& e : *shard) out[e.name] = e.node->records;
+  return out;
+}
+
+size_t ZoneData::sharedShards(const ZoneData& other) const {
+  size_t n = 0;
+  for (size_t i = 0; i < kShards; ++i) n += shards_[i] == other.shards_[i];
+  return n;
 }
 
 std::shared_ptr<const ZoneData> ZoneData::build(const ZoneOptions& options,
                                                 const std::vector<client::ObjectPtr>& services,
                                                 const std::vector<client::ObjectPtr>& slices,
                                                 uint32_t serial) {
-  std::shared_ptr<ZoneData> z(new ZoneData(options));
-  z->o_.domain = lowerName(z->o_.domain);
-  z->suffix_ = "." + z->o_.domain;
-  z->serial_ = serial;
   // Slices by "<ns>/<service-name>" from their kubernetes.io/service-name label.
   std::unordered_map<std::string, std::vector<const json::object*>> byService;
   for (const auto& s : slices) {
@@ -216,21 +77,132 @@ std::shared_ptr<const ZoneData> ZoneData::build(const ZoneOptions& options,
       byService[stringField(*meta, "namespace") + "/" + svc].push_back(&s->as_object());
   }
   static const std::vector<const json::object*> kNone;
-  z->names_.reserve(services.size() * 4 + 16);
-  z->addName(z->o_.domain);
+  ZoneWriter writer(options);
   for (const auto& s : services) {
     if (!s || !s->is_object()) continue;
     const auto* meta = objectField(s->as_object(), "metadata");
     if (!meta) continue;
-    auto it = byService.find(stringField(*meta, "namespace") + "/" + stringField(*meta, "name"));
-    z->addService(s->as_object(), it == byService.end() ? kNone : it->second);
+    std::string key = stringField(*meta, "namespace") + "/" + stringField(*meta, "name");
+    auto it = byService.find(key);
+    writer.setService(key, &s->as_object(), it == byService.end() ? kNone : it->second);
   }
-  for (auto& [name, node] : z->names_) spreadWeights(node.records);
-  z->add(z->soa());
-  z->add({z->o_.domain, type::kNS, kClassIN, 0, NameData{"ns.dns." + z->o_.domain}});
-  if (auto ns = addressData(z->o_.dnsIp))
-    z->add({"ns.dns." + z->o_.domain, addressType(*ns), kClassIN, 0, *ns});
-  return z;
+  return writer.publish(serial);
+}
+
+ZoneWriter::ZoneWriter(ZoneOptions options)
+    : next_(new ZoneData(std::move(options))), copied_(ZoneData::kShards, false) {
+  o_ = next_->o_;
+}
+
+ZoneData::Shard& ZoneWriter::writable(size_t shard) {
+  if (!copied_[shard]) {
+    next_->shards_[shard] = std::make_shared<ZoneData::Shard>(*next_->shards_[shard]);
+    copied_[shard] = true;
+  }
+  // Private to the writer until publish(): no reader can see it yet.
+  return const_cast<ZoneData::Shard&>(*next_->shards_[shard]);
+}
+
+bool ZoneWriter::unchanged(const std::string& name, const std::string& owner,
+                           const std::vector<ResourceRecord>& records) const {
+  const auto* node = next_->find(name);
+  if (!node) return false;
+  size_t offset = 0;
+  for (const auto& [o, count] : node->owners) {
+    if (o == owner)
+      return count == records.size() && sameRecords(node->records.data() + offset, records);
+    offset += count;
+  }
+  return false;
+}
+
+void ZoneWriter::update(const std::string& name, const std::string& owner,
+                        const bool* hadNonTerminal, const std::vector<ResourceRecord>* records) {
+  size_t hash = std::hash<std::string>{}(name);
+  auto& shard = writable(hash % ZoneData::kShards);
+  size_t i = ZoneData::position(shard, hash, name);
+  bool exists = i < shard.size() && shard[i].hash == hash && shard[i].name == name;
+  auto at = shard.begin() + static_cast<std::ptrdiff_t>(i);
+  ZoneData::Node node = exists ? *at->node : ZoneData::Node{};
+  if (hadNonTerminal && *hadNonTerminal && node.nonTerminalRefs > 0) --node.nonTerminalRefs;
+  size_t offset = 0;
+  for (auto o = node.owners.begin(); o != node.owners.end(); ++o) {
+    if (o->first != owner) {
+      offset += o->second;
+      continue;
+    }
+    auto first = node.records.begin() + static_cast<std::ptrdiff_t>(offset);
+    node.records.erase(first, first + static_cast<std::ptrdiff_t>(o->second));
+    node.owners.erase(o);
+    break;
+  }
+  if (records && records->empty()) ++node.nonTerminalRefs;
+  if (records && !records->empty()) {
+    node.owners.emplace_back(owner, records->size());
+    node.records.insert(node.records.end(), records->begin(), records->end());
+  }
+  if (node.owners.empty() && node.nonTerminalRefs == 0) {
+    if (exists) {
+      shard.erase(at);
+      --next_->nameCount_;
+    }
+    return;
+  }
+  auto stored = std::make_shared<const ZoneData::Node>(std::move(node));
+  if (exists) {
+    at->node = std::move(stored);
+  } else {
+    shard.insert(at, ZoneData::Entry{hash, name, std::move(stored)});
+    ++next_->nameCount_;
+  }
+}
+
+void ZoneWriter::set(const std::string& owner, const ServiceRecords& records) {
+  // Both lists are sorted by name: walk them together; names whose records are the same as
+  // before are not touched (their shards stay shared with the last snapshot).
+  OwnedNames before = owned_.count(owner) ? std::move(owned_[owner]) : OwnedNames{};
+  OwnedNames after;
+  after.reserve(records.size());
+  size_t i = 0, j = 0;
+  while (i < before.size() || j < records.size()) {
+    int cmp = i == before.size()    ? 1
+              : j == records.size() ? -1
+                                    : before[i].first.compare(records[j].first);
+    if (cmp < 0) {  // gone
+      update(before[i].first, owner, &before[i].second, nullptr);
+      ++i;
+      continue;
+    }
+    const auto& [name, recs] = records[j];
+    after.emplace_back(name, recs.empty());
+    if (cmp > 0) {
+      update(name, owner, nullptr, &recs);
+    } else if (before[i].second != recs.empty() ||
+               (!recs.empty() && !unchanged(name, owner, recs))) {
+      update(name, owner, &before[i].second, &recs);
+    }
+    if (cmp == 0) ++i;
+    ++j;
+  }
+  if (after.empty()) {
+    owned_.erase(owner);
+  } else {
+    owned_[owner] = std::move(after);
+  }
+}
+
+void ZoneWriter::setService(const std::string& owner, const json::object* service,
+                            const std::vector<const json::object*>& slices) {
+  set(owner, service ? serviceRecords(o_, *service, slices) : ServiceRecords{});
+}
+
+std::shared_ptr<const ZoneData> ZoneWriter::publish(uint32_t serial) {
+  next_->serial_ = serial;
+  set("", apexRecords(o_, next_->soa()));
+  std::shared_ptr<const ZoneData> out = next_;
+  next_ = std::shared_ptr<ZoneData>(new ZoneData(*out));  // shares every shard with `out`
+  copied_.assign(ZoneData::kShards, false);
+  return out;
 }
 
 ResourceRecord ZoneData::soa() const {
@@ -248,9 +220,9 @@ void ZoneData::addTargets(Message& reply) const {
     if (const auto* n = std::get_if<NameData>(&rr.data); n && rr.rtype == type::kNS)
       target = &n->name;
     if (!target) continue;
-    auto it = names_.find(*target);
-    if (it == names_.end()) continue;
-    for (const auto& a : it->second.records)
+    const auto* node = find(*target);
+    if (!node) continue;
+    for (const auto& a : node->records)
       if ((a.rtype == type::kA || a.rtype == type::kAAAA) &&
           std::find_if(reply.additional.begin(), reply.additional.end(), [&](const auto& x) {
             return x.name == a.name && x.data == a.data;
@@ -280,18 +252,16 @@ bool ZoneData::answerPod(const std::string& qname, const Question& q, Message& r
   return true;
 }
 
-bool ZoneData::answerInDomain(const std::string& qname, const Question& q,
-                              Message& reply) const {
+bool ZoneData::answerInDomain(const std::string& qname, const Question& q, Message& reply) const {
   reply.header.aa = true;
-  auto it = names_.find(qname);
-  if (it == names_.end()) {
+  const auto* node = find(qname);
+  if (!node) {
     if (answerPod(qname, q, reply)) return true;
     reply.header.rcode = rcode::kNXDomain;
     reply.authority.push_back(soa());
     return true;
   }
-  const auto& records = it->second.records;
-  for (const auto& rr : records) {
+  for (const auto& rr : node->records) {
     bool cname = rr.rtype == type::kCNAME && q.qtype != type::kCNAME;
     if (rr.rtype == q.qtype || q.qtype == type::kANY || cname) {
       reply.answers.push_back(rr);
@@ -311,10 +281,10 @@ bool ZoneData::answer(const Question& q, Message& reply) const {
   std::string qname = lowerName(q.name);
   if (qname == o_.domain || qname.ends_with(suffix_)) return answerInDomain(qname, q, reply);
   if (qname.ends_with(".in-addr.arpa") || qname.ends_with(".ip6.arpa")) {
-    auto it = names_.find(qname);
-    if (it == names_.end()) return false;  // fall through to the upstream resolvers
+    const auto* node = find(qname);
+    if (!node) return false;  // fall through to the upstream resolvers
     reply.header.aa = true;
-    for (const auto& rr : it->second.records)
+    for (const auto& rr : node->records)
       if (rr.rtype == q.qtype || q.qtype == type::kANY) reply.answers.push_back(rr);
     if (reply.answers.empty()) reply.authority.push_back(soa());
     return true;
