@@ -23,6 +23,7 @@
 #include "kubelet/node_dns.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
+#include "kubelet/static_pods.h"
 #include "kubelet/streaming/streaming_server.h"
 #include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
@@ -51,6 +52,9 @@ struct AgentOptions {
   // registryConfig); busyboxImages = every image is the host's busybox (busybox_images.h).
   images::ImageService* images = nullptr;
   std::string registryConfig;  // k3s-style registries.yaml; missing file = no mirrors
+  // Static pod manifests (static_pods.h); empty = <dataDir>/pod-manifests, "none" = off.
+  std::string podManifestPath;
+  std::chrono::milliseconds podManifestScan{1000};  // how often the directory is re-read
   bool busyboxImages = false;
   metrics::Registry* metrics = nullptr;
   // The service proxy of this node (nftables in the agent's network namespace); off in the
@@ -79,6 +83,15 @@ class Agent {
   void startNodeDns();
   void workerLoop();
   void startPodRoutes();
+  // Static pods (agent_static_pods.cpp).
+  void startStaticPods();
+  void staticPodLoop();
+  // What the pod worker syncs for `key`: the static pod (with its mirror's status) when there
+  // is one, after creating or replacing its mirror; nothing for an orphaned mirror (which it
+  // deletes); else the API's pod.
+  client::ObjectPtr podToSync(const std::string& key, const client::ObjectPtr& apiPod,
+                              std::chrono::milliseconds* again);
+  std::string nodeUid();
 
   AgentOptions o_;
   std::unique_ptr<client::RestClient> rest_;
@@ -96,6 +109,7 @@ class Agent {
   std::unique_ptr<streaming::StreamingServer> streaming_;
   std::unique_ptr<NodeDns> dns_;
   std::unique_ptr<proxy::Proxier> proxy_;
+  std::unique_ptr<StaticPodSource> staticPods_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;
@@ -103,7 +117,8 @@ class Agent {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::thread heartbeat_;
+  std::string nodeUid_;  // guarded by mu_
+  std::thread heartbeat_, staticPodScanner_;
   std::vector<std::thread> workers_;
 };
 
