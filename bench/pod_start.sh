@@ -12,7 +12,8 @@
 # mounts, cgroups and the namespace.
 #
 #   bash bench/pod_start.sh            BUILD [build], PODS [100], RATE [5 pods/s], RUNC_RUNS [20],
-#                                      BENCH_OUT [$BUILD/pod-start-results.md]
+#                                      BENCH_OUT [$BUILD/pod-start-results.md],
+#                                      BENCH_AGENT_LOG [none]: keep the agent's log there
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD:-build}"
@@ -57,6 +58,7 @@ cleanup() {
   done
   grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
   ip netns del "$NS" 2>/dev/null
+  if [ -n "${BENCH_AGENT_LOG:-}" ]; then cp "$WORK/agent.log" "$BENCH_AGENT_LOG"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
