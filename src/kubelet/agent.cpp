@@ -381,7 +381,7 @@ void Agent::workerLoop() {
     std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
     auto pod = podInformer_->lister().get(ns, name);
     std::chrono::milliseconds mirrorAgain{0};
-    if (staticPods_) pod = podToSync(*key, pod, &mirrorAgain);
+    pod = podToSync(*key, pod, &mirrorAgain);
     auto again = pods_->sync(ns, name, pod);
     if (mirrorAgain.count() > 0 && (again.count() == 0 || mirrorAgain < again)) again = mirrorAgain;
     queue_.done(*key);

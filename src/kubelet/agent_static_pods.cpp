@@ -50,7 +50,8 @@ void Agent::staticPodLoop() {
 
 client::ObjectPtr Agent::podToSync(const std::string& key, const client::ObjectPtr& apiPod,
                                    std::chrono::milliseconds* again) {
-  auto sp = staticPods_->get(key);
+  // (With static pods off every mirror is an orphan: never run, deleted.)
+  auto sp = staticPods_ ? staticPods_->get(key) : std::nullopt;
   const json::object* api = apiPod && apiPod->is_object() ? &apiPod->as_object() : nullptr;
   std::string mirrorHash = api ? mirrorHashOf(*api) : "";
   auto removeMirror = [&] {

@@ -137,21 +137,22 @@ else
 fi
 
 echo "== a bad image name (t=$SECONDS)"
+# Every status the pod goes through, from a watch started before it exists (ErrImagePull lasts
+# only until the next sync, about 2 s).
+k get pods -w --field-selector metadata.name=badimage \
+  -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}{"\n"}' >"$WORK/reasons.txt" 2>&1 &
+WATCH_PID=$!
+sleep 0.5
 k run badimage --image=berth-test/absent:1.0 --restart=Never \
   --overrides='{"spec":{"terminationGracePeriodSeconds":1}}' >/dev/null
-waiting_reason() { jp badimage '{.status.containerStatuses[0].state.waiting.reason}'; }
-seen=""
-deadline=$((SECONDS + 30))
-while [ $SECONDS -lt $deadline ]; do
-  r=$(waiting_reason)
-  [ -n "$r" ] && [[ " $seen " != *" $r "* ]] && seen+=" $r"
-  [[ "$seen" == *ErrImagePull*ImagePullBackOff* ]] && break
-  sleep 0.2
-done
+backoff_seen() { grep -q ImagePullBackOff "$WORK/reasons.txt"; }
+wait_for 30 backoff_seen
+kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null
+seen=$(grep -E . "$WORK/reasons.txt" | uniq | tr '\n' ' ')
 if [[ "$seen" == *ErrImagePull*ImagePullBackOff* ]]; then
-  pass "ErrImagePull, then ImagePullBackOff ($seen )"
+  pass "ErrImagePull, then ImagePullBackOff ($seen)"
 else
-  fail "ErrImagePull, then ImagePullBackOff" "waiting reasons seen:$seen"
+  fail "ErrImagePull, then ImagePullBackOff" "waiting reasons seen: $seen"
 fi
 out=$(k describe pod badimage)
 for re in "Warning +Failed .*Failed to pull image \"berth-test/absent:1.0\": .*manifest unknown" \
