@@ -18,6 +18,9 @@
 #   BENCH_ROUNDS [3]         alternating rounds for creates, gets, fixed-rate writes (medians)
 #   BENCH_MEMORY_STORE [1]   also measure creates with --datastore memory (diagnostic)
 #   BENCH_OUT [$BUILD/bench-results.md]
+#   BENCH_POD_START [0]      1: first run bench/pod_start.sh (pod start latency vs raw runc and
+#                            the node agent's memory, needs root/runc/CNI; report in
+#                            $BUILD/pod-start-results.md); only: run it alone and stop
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,6 +52,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
+
+case "${BENCH_POD_START:-0}" in
+  1) BUILD="$BUILD" BERTH="$BERTH" bash "$ROOT/bench/pod_start.sh" ;;
+  only) exec env BUILD="$BUILD" BERTH="$BERTH" bash "$ROOT/bench/pod_start.sh" ;;
+esac
 
 OUT="${BENCH_OUT:-$BUILD/bench-results.md}"
 mkdir -p "$(dirname "$OUT")"

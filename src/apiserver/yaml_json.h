@@ -1,18 +1,10 @@
 #pragma once
-// YAML → JSON conversion for request bodies (server-side apply sends
-// application/apply-patch+yaml; clients may send application/yaml). Scalars resolve as YAML 1.2
-// core schema does for Kubernetes manifests: null/~, true/false, integers, floats; quoted
-// scalars stay strings. Only the first document of a multi-document body is read.
-//
-// Thread-safety: stateless.
-#include <boost/json/value.hpp>
-
-#include <string_view>
-
-#include "core/result.h"
+// The API server's YAML request bodies go through the client library's converter (shared with
+// the node agent, which reads static pod manifests with it).
+#include "client/yaml_json.h"
 
 namespace berth::apiserver {
 
-core::Result<boost::json::value> yamlToJson(std::string_view yaml);
+using client::yamlToJson;
 
 }  // namespace berth::apiserver

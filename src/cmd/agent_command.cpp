@@ -73,6 +73,9 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
       ->capture_default_str();
   cmd.add_option("--client-ca-file", o.clientCaFile,
                  "CA of the API server's client certificate (default: the kubeconfig's CA)");
+  cmd.add_option("--pod-manifest-path", o.podManifestPath,
+                 "Directory of static pod manifests (YAML/JSON, one Pod per file), run by this node "
+                 "and mirrored into the API (default: <agent data dir>/pod-manifests; none = off)");
   cmd.add_flag("--busybox-images", o.busyboxImages,
                "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,

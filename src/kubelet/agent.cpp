@@ -203,6 +203,7 @@ core::Status Agent::start() {
   podInformer_->start();
   if (!podInformer_->waitForSync(std::chrono::seconds(30)))
     return core::Status::unavailable("the pod informer did not sync");
+  startStaticPods();
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 
@@ -246,6 +247,7 @@ void Agent::stop() {
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   if (heartbeat_.joinable()) heartbeat_.join();
+  if (staticPodScanner_.joinable()) staticPodScanner_.join();
   if (streaming_) streaming_->stop();
   if (dns_) dns_->stop();
   if (events_) events_->flush();
@@ -287,6 +289,10 @@ core::Status Agent::registerNode() {
   }
   if (const auto* spec = obj(current, "spec"); spec && !str(*spec, "podCIDR").empty())
     cni_->setPodCidr(str(*spec, "podCIDR"));
+  if (const auto* meta = obj(current, "metadata")) {
+    std::lock_guard lock(mu_);
+    nodeUid_ = str(*meta, "uid");
+  }
   if (const auto* st = obj(current, "status")) lastNodeStatus_ = *st;
   postNodeStatus();
   renewLease();
@@ -403,7 +409,10 @@ void Agent::workerLoop() {
     auto slash = key->find('/');
     std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
     auto pod = podInformer_->lister().get(ns, name);
+    std::chrono::milliseconds mirrorAgain{0};
+    pod = podToSync(*key, pod, &mirrorAgain);
     auto again = pods_->sync(ns, name, pod);
+    if (mirrorAgain.count() > 0 && (again.count() == 0 || mirrorAgain < again)) again = mirrorAgain;
     queue_.done(*key);
     if (again.count() > 0 && !queue_.shuttingDown()) queue_.addAfter(*key, again);
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "apiserver/authz/node_restriction.h"
 #include "apiserver/authz/request_info.h"
 #include "core/resources.h"
@@ -90,6 +92,52 @@ TEST(NodeRestriction, OwnNodeAndLabels) {
             "node-restriction.kubernetes.io/x");
   a.user = {"admin", {"system:masters"}, "", {}};
   EXPECT_TRUE(plugin.validate(a).ok());
+}
+
+}  // namespace
+}  // namespace berth::apiserver::authz
+
+namespace berth::apiserver::authz {
+namespace {
+
+// A node creates mirror pods of its static pods, owned by itself and referencing nothing it
+// could not read otherwise (upstream's NodeRestriction).
+TEST(NodeRestriction, MirrorPodsOwnedByTheNodeOnly) {
+  NodeRestrictionPlugin plugin;
+  boost::json::object pod = boost::json::parse(R"({
+    "metadata":{"name":"web-n1","namespace":"default",
+      "annotations":{"kubernetes.io/config.mirror":"abc"},
+      "ownerReferences":[{"apiVersion":"v1","kind":"Node","name":"n1","uid":"u","controller":true}]},
+    "spec":{"nodeName":"n1","containers":[{"name":"a","image":"x"}]}})").as_object();
+  admission::Attributes a;
+  a.operation = admission::Operation::kCreate;
+  a.resource = core::findResource("", "v1", "pods");
+  a.ns = "default";
+  a.name = "web-n1";
+  a.user = {"system:node:n1", {"system:nodes"}, "", {}};
+  a.object = &pod;
+  EXPECT_TRUE(plugin.validate(a).ok()) << plugin.validate(a).message();
+  auto& meta = pod["metadata"].as_object();
+  auto& owner = meta["ownerReferences"].as_array()[0].as_object();
+  owner["name"] = "n2";
+  EXPECT_EQ(plugin.validate(a).message(),
+            "node \"n1\" can only create pods with an owner reference set to itself");
+  owner["name"] = "n1";
+  owner["controller"] = false;
+  EXPECT_EQ(plugin.validate(a).message(),
+            "node \"n1\" can only create pods with a controller owner reference set to itself");
+  owner["controller"] = true;
+  auto& spec = pod["spec"].as_object();
+  spec["volumes"] = boost::json::parse(R"([{"name":"s","secret":{"secretName":"x"}}])");
+  EXPECT_EQ(plugin.validate(a).message(), "node \"n1\" can not create pods that reference secrets");
+  spec.erase("volumes");
+  spec["nodeName"] = "n2";
+  EXPECT_EQ(plugin.validate(a).code(), 403);
+  spec["nodeName"] = "n1";
+  meta.erase("annotations");
+  EXPECT_EQ(plugin.validate(a).message(),
+            "pod does not have \"kubernetes.io/config.mirror\" annotation, node \"n1\" can only "
+            "create mirror pods");
 }
 
 }  // namespace

@@ -49,6 +49,77 @@ std::string joinKeys(const std::set<std::string>& keys) {
 
 core::Status forbidden(std::string message) { return core::Status::forbidden(std::move(message)); }
 
+// What upstream's NodeRestriction asks of a mirror pod beyond its annotation and node: owned by
+// its own Node only (as a controller, without blockOwnerDeletion), and no reference to a service
+// account, secret, configMap or claim (a node could read them through the pod otherwise).
+const json::array* arrayField(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_array() ? &v->as_array() : nullptr;
+}
+
+core::Status checkMirrorPod(const json::object& pod, const std::string& nodeName) {
+  const std::string q = "node \"" + nodeName + "\"";
+  const json::object* meta = core::objectField(pod, "metadata");
+  const json::array* owners = meta ? arrayField(*meta, "ownerReferences") : nullptr;
+  if (owners && !owners->empty()) {
+    if (owners->size() > 1)
+      return forbidden(q + " can only create pods with a single owner reference set to itself");
+    const json::object* o = owners->front().if_object();
+    if (!o || core::stringField(*o, "apiVersion") != "v1" ||
+        core::stringField(*o, "kind") != "Node" || core::stringField(*o, "name") != nodeName)
+      return forbidden(q + " can only create pods with an owner reference set to itself");
+    const json::value* controller = o->if_contains("controller");
+    if (!controller || !controller->is_bool() || !controller->as_bool())
+      return forbidden(q + " can only create pods with a controller owner reference set to itself");
+    const json::value* block = o->if_contains("blockOwnerDeletion");
+    if (block && block->is_bool() && block->as_bool())
+      return forbidden(q + " must not set blockOwnerDeletion on an owner reference");
+  }
+  const json::object* spec = core::objectField(pod, "spec");
+  if (spec == nullptr) return {};
+  if (!core::stringField(*spec, "serviceAccountName").empty())
+    return forbidden(q + " can not create pods that use service accounts");
+  bool secrets = false, configMaps = false, claims = false;
+  if (const json::array* vols = arrayField(*spec, "volumes"))
+    for (const auto& v : *vols) {
+      const json::object* vol = v.if_object();
+      if (!vol) continue;
+      secrets |= vol->contains("secret");
+      configMaps |= vol->contains("configMap");
+      claims |= vol->contains("persistentVolumeClaim") || vol->contains("ephemeral");
+      if (const json::object* proj = core::objectField(*vol, "projected"))
+        if (const json::array* sources = arrayField(*proj, "sources"))
+          for (const auto& src : *sources)
+            if (const json::object* so = src.if_object()) {
+              secrets |= so->contains("secret");
+              configMaps |= so->contains("configMap");
+            }
+    }
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"})
+    if (const json::array* cs = arrayField(*spec, list))
+      for (const auto& cv : *cs) {
+        const json::object* c = cv.if_object();
+        if (!c) continue;
+        if (const json::array* env = arrayField(*c, "env"))
+          for (const auto& e : *env)
+            if (const json::object* eo = e.if_object())
+              if (const json::object* from = core::objectField(*eo, "valueFrom")) {
+                secrets |= from->contains("secretKeyRef");
+                configMaps |= from->contains("configMapKeyRef");
+              }
+        if (const json::array* envFrom = arrayField(*c, "envFrom"))
+          for (const auto& e : *envFrom)
+            if (const json::object* eo = e.if_object()) {
+              secrets |= eo->contains("secretRef");
+              configMaps |= eo->contains("configMapRef");
+            }
+      }
+  if (secrets) return forbidden(q + " can not create pods that reference secrets");
+  if (configMaps) return forbidden(q + " can not create pods that reference configmaps");
+  if (claims) return forbidden(q + " can not create pods that reference persistentvolumeclaims");
+  return {};
+}
+
 core::Status checkPod(const admission::Attributes& a, const std::string& node) {
   const std::string q = "node \"" + node + "\"";
   if (a.subresource == "status") {
@@ -71,7 +142,7 @@ core::Status checkPod(const admission::Attributes& a, const std::string& node) {
                          " can only create mirror pods");
       if (podNode(a.object) != node)
         return forbidden(q + " can only create pods with spec.nodeName set to itself");
-      return {};
+      return checkMirrorPod(*a.object, node);
     }
     case Operation::kDelete:
       if (podNode(a.oldObject) != node)

@@ -1,4 +1,4 @@
-#include "apiserver/yaml_json.h"
+#include "client/yaml_json.h"
 
 #include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace berth::apiserver {
+namespace berth::client {
 
 namespace json = boost::json;
 
@@ -100,4 +100,4 @@ core::Result<json::value> yamlToJson(std::string_view yaml) {
   }
 }
 
-}  // namespace berth::apiserver
+}  // namespace berth::client
