@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "client/event_recorder.h"
+#include "controllers/framework/controller_ref_manager.h"
 #include "controllers/framework/workload_expectations.h"
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
@@ -50,11 +51,18 @@ class JobController : public Controller {
     podInformer_.addEventHandler(
         {[this](const ObjectPtr& p) {
            std::string key = ownerKey(*p);
-           if (key.empty()) return;
+           if (key.empty()) {
+             enqueueAdopters(*p);
+             return;
+           }
            expectations_.creationObserved(key);
            workers_.enqueue(key);
          },
-         [this](const ObjectPtr&, const ObjectPtr& p) { podChanged(*p, false); },
+         [this](const ObjectPtr& o, const ObjectPtr& p) {
+           std::string oldKey = ownerKey(*o);
+           if (!oldKey.empty() && oldKey != ownerKey(*p)) workers_.enqueue(oldKey);  // released
+           podChanged(*p, false);
+         },
          [this](const client::DeletedObject& d) { podChanged(*d.object, true); }});
   }
 
@@ -68,9 +76,19 @@ class JobController : public Controller {
     return strAt(metaOf(pod), "namespace") + "/" + strAt(*ref, "name");
   }
 
+  // An orphan: every Job selecting it may adopt it.
+  void enqueueAdopters(const json::value& pod) {
+    if (controllerRefOf(pod) || isBeingDeleted(pod)) return;
+    for (const ObjectPtr& j : ownersSelecting(jobInformer_.lister(), pod))
+      workers_.enqueue(keyOf(*j));
+  }
+
   void podChanged(const json::value& pod, bool deleted) {
     std::string key = ownerKey(pod);
-    if (key.empty()) return;
+    if (key.empty()) {
+      if (!deleted) enqueueAdopters(pod);
+      return;
+    }
     if (deleted || isBeingDeleted(pod)) expectations_.deletionObserved(key, keyOf(pod));
     if (deleted || !hasFinalizer(pod)) finalizerRemovalObserved(key, uidOf(pod));
     workers_.enqueue(key);
@@ -150,7 +168,18 @@ core::Status JobController::sync(const std::string& key) {
 
   // Expectations first: a pod created after this check waits for the next sync.
   bool satisfied = expectations_.satisfied(key);
-  std::vector<ObjectPtr> pods = controlledBy(podInformer_, uidOf(job));
+  std::vector<ObjectPtr> pods;
+  if (auto selector = specSelector(job); selector.ok() && !selector->empty()) {
+    // Adopted pods get the tracking finalizer, released ones lose it (upstream's claim with
+    // the job finalizer).
+    ControllerRefManager refs(client_, kJobs, job, "batch/v1", "Job", *selector);
+    refs.setFinalizers({kTrackingFinalizer});
+    core::Status claimError;
+    pods = refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(job)), claimError);
+    if (!claimError.ok()) return claimError;
+  } else {
+    pods = controlledBy(podInformer_, uidOf(job));
+  }
   std::vector<ObjectPtr> active;
   long long ready = 0, terminating = 0;
   for (const ObjectPtr& p : pods) {

@@ -182,5 +182,31 @@ TEST(JobIntegrationTest, CompletionsParallelismAndFailures) {
   ASSERT_TRUE(eventually([&] { return activePods(*c, "pausable").size() == 2; }));
 }
 
+TEST(JobIntegrationTest, AdoptsAMatchingOrphanWithTheTrackingFinalizer) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("job-test");
+  ASSERT_TRUE(c->create(kTestPods, "default", json::parse(R"({"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":"early","labels":{"grp":"x"}},
+      "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}})"))
+                  .ok());
+  json::value j = job("manual", R"("parallelism":2,"completions":2,"manualSelector":true,
+      "selector":{"matchLabels":{"grp":"x"}},)");
+  j.as_object()["spec"].as_object()["template"].as_object()["metadata"] =
+      json::object{{"labels", {{"grp", "x"}}}};
+  auto created = c->create(kJobs, "default", j);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  auto early = [&] { return c->get(kTestPods, "default", "early"); };
+  ASSERT_TRUE(eventually([&] {
+    auto p = early();
+    const json::object* ref = p.ok() ? controllerRefOf(*p) : nullptr;
+    return ref && strAt(*ref, "kind") == "Job" && job::hasFinalizer(*p);
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The orphan is one of the two: one pod created, not two.
+  EXPECT_EQ(listPods(*c, "default", "grp=x").size(), 2u);
+  EXPECT_EQ(intAt(jobStatus(*c, "manual"), "active").value_or(0), 2);
+}
+
 }  // namespace
 }  // namespace berth::controllers

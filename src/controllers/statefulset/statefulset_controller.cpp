@@ -5,6 +5,7 @@
 
 #include "client/event_recorder.h"
 #include "controllers/framework/controller_history.h"
+#include "controllers/framework/controller_ref_manager.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
 #include "controllers/statefulset/sts_logic.h"
@@ -46,11 +47,18 @@ class StatefulSetController : public Controller {
       const json::object* ref = controllerRefOf(p);
       if (ref && strAt(*ref, "kind") == "StatefulSet" && strAt(*ref, "apiVersion") == "apps/v1") {
         workers_.enqueue(strAt(metaOf(p), "namespace") + "/" + strAt(*ref, "name"));
+      } else if (!ref && !isBeingDeleted(p)) {
+        // An orphan: every set selecting it may adopt it.
+        for (const ObjectPtr& set : ownersSelecting(setInformer_.lister(), p))
+          workers_.enqueue(keyOf(*set));
       }
     };
     podInformer_.addEventHandler(
         {[podEvent](const ObjectPtr& p) { podEvent(*p); },
-         [podEvent](const ObjectPtr&, const ObjectPtr& p) { podEvent(*p); },
+         [podEvent](const ObjectPtr& o, const ObjectPtr& p) {
+           if (controllerRefOf(*o) && !controllerRefOf(*p)) podEvent(*o);  // released
+           podEvent(*p);
+         },
          [podEvent](const client::DeletedObject& d) { podEvent(*d.object); }});
   }
 
@@ -104,7 +112,16 @@ core::Status StatefulSetController::sync(const std::string& key) {
   long long minReady = intAt(specOf(set), "minReadySeconds").value_or(0);
   long long start = startOrdinal(set);
   long long count = replicasOf(set);
-  std::vector<ObjectPtr> pods = controlledBy(podInformer_, uidOf(set));
+  // upstream getPodsForStatefulSet: a pod is the set's only if its name is the set's name and
+  // an ordinal.
+  ControllerRefManager refs(client_, kStatefulSets, set, "apps/v1", "StatefulSet", *selector);
+  refs.setFilter([&name](const json::value& p) {
+    return ordinalOf(name, strAt(metaOf(p), "name")).has_value();
+  });
+  core::Status claimError;
+  std::vector<ObjectPtr> pods =
+      refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(set)), claimError);
+  if (!claimError.ok()) return claimError;
   std::vector<ObjectPtr> replicas(static_cast<size_t>(std::max(0LL, count)));
   std::vector<std::pair<long long, ObjectPtr>> condemned;
   Counts c;

@@ -132,5 +132,35 @@ TEST(StatefulSetIntegrationTest, OrderedScaleAndRollingUpdate) {
   }));
 }
 
+TEST(StatefulSetIntegrationTest, AdoptsAnOrphanWithItsIdentityOnly) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("statefulset-test");
+  auto orphan = [&](const std::string& name) {
+    return c->create(kTestPods, "default", json::parse(R"({"apiVersion":"v1","kind":"Pod",
+        "metadata":{"name":")" + name + R"(","labels":{"app":"db"}},
+        "spec":{"containers":[{"name":"c","image":"img:1"}]}})"));
+  };
+  // db-0 has the set's identity and labels; other-0 only the labels.
+  ASSERT_TRUE(orphan("db-0").ok());
+  ASSERT_TRUE(orphan("other-0").ok());
+  markReady(*c, "db-0");
+  std::string uid0 = uidOf(*c->get(kTestPods, "default", "db-0"));
+  json::value set = statefulSet("db", 2, "OrderedReady");
+  set.as_object()["spec"].as_object()["updateStrategy"] = json::object{{"type", "OnDelete"}};
+  ASSERT_TRUE(c->create(kSts, "default", set).ok());
+  auto controller = [&](const std::string& name) {
+    auto p = c->get(kTestPods, "default", name);
+    const json::object* ref = p.ok() ? controllerRefOf(*p) : nullptr;
+    return ref ? strAt(*ref, "kind") : std::string();
+  };
+  ASSERT_TRUE(eventually([&] { return controller("db-0") == "StatefulSet"; }));
+  // The adopted db-0 (ready) is ordinal 0: the set goes on with db-1 and never recreates db-0.
+  ASSERT_TRUE(eventually([&] { return podNames(*c, "db").count("db-1") == 1; }));
+  EXPECT_EQ(uidOf(*c->get(kTestPods, "default", "db-0")), uid0);
+  EXPECT_EQ(controller("other-0"), "");
+  EXPECT_EQ(podNames(*c, "db"), (std::set<std::string>{"db-0", "db-1", "other-0"}));
+}
+
 }  // namespace
 }  // namespace berth::controllers
