@@ -63,4 +63,32 @@ inline bool setPodStatus(client::RestClient& c, boost::json::value pod, const st
   return false;
 }
 
+// Events about the object named `name` in `ns`, each as "Type Reason: message".
+inline std::vector<std::string> eventsAbout(client::RestClient& c, const std::string& ns,
+                                            const std::string& name) {
+  std::vector<std::string> out;
+  auto r = c.list(client::Resource{"", "v1", "events", true}, ns);
+  if (!r.ok()) return out;
+  auto str = [](const boost::json::object& o, const char* k) {
+    const boost::json::value* v = o.if_contains(k);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  for (auto& e : r->at("items").as_array()) {
+    const auto& ev = e.as_object();
+    const boost::json::value* inv = ev.if_contains("involvedObject");
+    if (!inv || !inv->is_object() || str(inv->get_object(), "name") != name) continue;
+    out.push_back(str(ev, "type") + " " + str(ev, "reason") + ": " + str(ev, "message"));
+  }
+  return out;
+}
+
+// Whether some event about `name` starts with `prefix` ("Warning OwnerRefInvalidNamespace: ...").
+inline bool hasEvent(client::RestClient& c, const std::string& ns, const std::string& name,
+                     const std::string& prefix) {
+  for (const auto& e : eventsAbout(c, ns, name)) {
+    if (e.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace berth::controllers::testing
