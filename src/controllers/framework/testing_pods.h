@@ -39,14 +39,10 @@ inline std::vector<boost::json::value> listPods(client::RestClient& c, const std
   return out;
 }
 
-// Writes a pod's status: phase and the Ready condition (as a kubelet would). Returns success.
-inline bool setPodStatus(client::RestClient& c, boost::json::value pod, const std::string& phase,
-                         bool ready) {
+// Replaces a pod's whole status (phase, conditions, containerStatuses ...). Returns success.
+inline bool setPodStatusObject(client::RestClient& c, boost::json::value pod,
+                               boost::json::object status) {
   auto& obj = pod.as_object();
-  std::string now = core::nowRfc3339();
-  boost::json::object status{{"phase", phase}, {"startTime", now}};
-  status["conditions"] = boost::json::array{
-      {{"type", "Ready"}, {"status", ready ? "True" : "False"}, {"lastTransitionTime", now}}};
   obj["status"] = std::move(status);
   std::string ns(obj["metadata"].as_object()["namespace"].as_string());
   std::string name(obj["metadata"].as_object()["name"].as_string());
@@ -61,6 +57,16 @@ inline bool setPodStatus(client::RestClient& c, boost::json::value pod, const st
     pod.as_object()["status"] = std::move(status);
   }
   return false;
+}
+
+// Writes a pod's status: phase and the Ready condition (as a kubelet would). Returns success.
+inline bool setPodStatus(client::RestClient& c, boost::json::value pod, const std::string& phase,
+                         bool ready) {
+  std::string now = core::nowRfc3339();
+  boost::json::object status{{"phase", phase}, {"startTime", now}};
+  status["conditions"] = boost::json::array{
+      {{"type", "Ready"}, {"status", ready ? "True" : "False"}, {"lastTransitionTime", now}}};
+  return setPodStatusObject(c, std::move(pod), std::move(status));
 }
 
 // Events about the object named `name` in `ns`, each as "Type Reason: message".

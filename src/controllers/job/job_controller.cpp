@@ -13,6 +13,7 @@
 #include "controllers/framework/workload_util.h"
 #include "controllers/job/job_indexes.h"
 #include "controllers/job/job_logic.h"
+#include "controllers/job/pod_failure_policy.h"
 #include "core/clock.h"
 
 namespace berth::controllers {
@@ -221,8 +222,14 @@ core::Status JobController::sync(const std::string& key) {
   if (hasTrueCondition(job, "SuccessCriteriaMet")) {
     finished = successCondition();
   } else {
-    // `updated`: the deadline counts from the start time just set.
+    // `updated`: the deadline counts from the start time just set. A FailJob rule of the
+    // podFailurePolicy comes before the backoff limit and deadline (upstream syncJob).
     finished = failureCondition(updated, pods, failed, systemNow);
+    if (!hasTrueCondition(job, "FailureTarget")) {
+      if (auto message = failJobMessage(job, pods)) {
+        finished = Condition{"FailureTarget", "PodFailurePolicy", *message};
+      }
+    }
     auto deadline = intAt(specOf(job), "activeDeadlineSeconds");
     auto start = parseTime(strAt(status, "startTime"));
     if (!finished && deadline && start && !suspended) {
