@@ -8,6 +8,7 @@
 #include "controllers/framework/controller_ref_manager.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
+#include "controllers/statefulset/claim_retention.h"
 #include "controllers/statefulset/sts_logic.h"
 
 namespace berth::controllers {
@@ -69,6 +70,9 @@ class StatefulSetController : public Controller {
   core::Status sync(const std::string& key);
   core::Status revisions(const json::value& set, ObjectPtr& current, json::value& update);
   core::Status createClaims(const json::value& set, long long ordinal, const std::string& pod);
+  // Brings the claims of `pod` (ordinal `ordinal`) in line with the retention policy.
+  core::Status retainClaims(const json::value& set, long long ordinal, const json::value& pod,
+                            bool scaledDown);
   core::Status createPod(const json::value& set, const json::object& pod);
   core::Status deletePod(const json::value& set, const json::value& pod);
   core::Status writeStatus(const json::value& set, const Counts& c, const std::string& current,
@@ -191,6 +195,10 @@ core::Status StatefulSetController::sync(const std::string& key) {
       }
       return finish();
     }
+    if (core::Status st = retainClaims(set, ord, *pod, false); !st.ok()) {
+      finish();
+      return st;
+    }
     if (podPhase(*pod) == "Pending") {
       if (core::Status st = createClaims(set, ord, strAt(metaOf(*pod), "name")); !st.ok()) {
         finish();
@@ -228,6 +236,11 @@ core::Status StatefulSetController::sync(const std::string& key) {
     if (monotonic && pod != firstUnhealthy &&
         (!isRunningAndReady(*pod) || !isRunningAndAvailable(*pod, minReady, now))) {
       return finish();
+    }
+    // whenScaled=Delete: the claims go with the pod (the garbage collector follows).
+    if (core::Status st = retainClaims(set, ord, *pod, true); !st.ok()) {
+      finish();
+      return st;
     }
     if (core::Status st = deletePod(set, *pod); !st.ok()) {
       finish();
@@ -309,6 +322,9 @@ core::Status StatefulSetController::createClaims(const json::value& set, long lo
   for (json::object& claim : claimsFor(set, ordinal)) {
     std::string claimName = strAt(claim["metadata"].as_object(), "name");
     if (claimInformer_.lister().get(ns, claimName)) continue;
+    if (auto refs = retentionOwnerRefs(json::value(claim), set, nullptr, false)) {
+      claim["metadata"].as_object()["ownerReferences"] = std::move(*refs);
+    }
     auto r = client_.create(kClaims, ns, claim);
     if (!r.ok() && !r.status().isAlreadyExists()) {
       recorder_.record(set, "Warning", "FailedCreate",
@@ -321,6 +337,22 @@ core::Status StatefulSetController::createClaims(const json::value& set, long lo
                        "create Claim " + claimName + " Pod " + pod + " in StatefulSet " +
                            strAt(metaOf(set), "name") + " success");
     }
+  }
+  return core::Status();
+}
+
+core::Status StatefulSetController::retainClaims(const json::value& set, long long ordinal,
+                                                 const json::value& pod, bool scaledDown) {
+  std::string ns = strAt(metaOf(set), "namespace");
+  for (json::object& want : claimsFor(set, ordinal)) {
+    ObjectPtr claim = claimInformer_.lister().get(ns, strAt(want["metadata"].as_object(), "name"));
+    if (!claim) continue;
+    auto refs = retentionOwnerRefs(*claim, set, &pod, scaledDown);
+    if (!refs) continue;
+    json::value copy = *claim;
+    copy.as_object()["metadata"].as_object()["ownerReferences"] = std::move(*refs);
+    auto r = client_.update(kClaims, ns, copy);
+    if (!r.ok() && !r.status().isNotFound()) return r.status();
   }
   return core::Status();
 }

@@ -162,5 +162,55 @@ TEST(StatefulSetIntegrationTest, AdoptsAnOrphanWithItsIdentityOnly) {
   EXPECT_EQ(podNames(*c, "db"), (std::set<std::string>{"db-0", "db-1", "other-0"}));
 }
 
+TEST(StatefulSetIntegrationTest, ClaimRetentionPolicyDeleteHandsClaimsToTheCollector) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("statefulset-test");
+  json::value set = statefulSet("vol", 2, "Parallel");
+  set.as_object()["spec"].as_object()["persistentVolumeClaimRetentionPolicy"] =
+      json::object{{"whenDeleted", "Delete"}, {"whenScaled", "Delete"}};
+  auto created = c->create(kSts, "default", set);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::string setUid = uidOf(*created);
+  auto ownerOf = [&](const std::string& claim) -> std::pair<std::string, std::string> {
+    auto pvc = c->get(kPvcs, "default", claim);
+    if (!pvc.ok()) return {"gone", ""};
+    const json::value* refs = metaOf(*pvc).if_contains("ownerReferences");
+    if (!refs || !refs->is_array() || refs->get_array().size() != 1) return {"", ""};
+    const json::object& ref = refs->get_array()[0].as_object();
+    return {strAt(ref, "kind"), strAt(ref, "uid")};
+  };
+  // whenDeleted=Delete: each claim is owned by the set.
+  ASSERT_TRUE(eventually([&] {
+    return ownerOf("data-vol-0") == std::make_pair(std::string("StatefulSet"), setUid) &&
+           ownerOf("data-vol-1") == std::make_pair(std::string("StatefulSet"), setUid);
+  }));
+  ASSERT_TRUE(eventually([&] { return podNames(*c, "vol").size() == 2; }));
+
+  // whenScaled=Delete: scaling down hands vol-1's claim to its pod; both then go.
+  ASSERT_TRUE(c->patch(kSts, "default", "vol", client::PatchType::kMerge,
+                       R"({"spec":{"replicas":1}})")
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return ownerOf("data-vol-1").first == "gone"; }));
+  EXPECT_EQ(ownerOf("data-vol-0"), std::make_pair(std::string("StatefulSet"), setUid));
+
+  // whenDeleted=Delete: deleting the set takes the remaining claim.
+  ASSERT_TRUE(c->remove(kSts, "default", "vol").ok());
+  EXPECT_TRUE(eventually([&] { return ownerOf("data-vol-0").first == "gone"; }));
+}
+
+TEST(StatefulSetIntegrationTest, ClaimsAreRetainedByDefault) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("statefulset-test");
+  ASSERT_TRUE(c->create(kSts, "default", statefulSet("kept", 1, "Parallel")).ok());
+  ASSERT_TRUE(eventually([&] { return c->get(kPvcs, "default", "data-kept-0").ok(); }));
+  ASSERT_TRUE(c->remove(kSts, "default", "kept").ok());
+  ASSERT_TRUE(eventually([&] { return podNames(*c, "kept").empty(); }));
+  auto pvc = c->get(kPvcs, "default", "data-kept-0");
+  ASSERT_TRUE(pvc.ok());
+  EXPECT_FALSE(metaOf(*pvc).contains("ownerReferences"));
+}
+
 }  // namespace
 }  // namespace berth::controllers
