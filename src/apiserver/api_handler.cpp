@@ -262,6 +262,7 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
   wo.requester = {req.user.name, req.user.groups, req.user.uid, req.user.extra};
   ResourceRequest r{req, w, t, rt, media, std::move(wo), req.queryParam("includeObject"), {}};
   r.wo.warnings = &r.warnings;
+  r.wo.auditAnnotations = &req.auditAnnotations;
   if (method == "GET" || method == "HEAD") {
     if (t.subresource == "log" || t.subresource == "exec" || t.subresource == "attach" ||
         t.subresource == "portforward" || t.subresource == "proxy") {

@@ -34,6 +34,10 @@ class IdentityApi;
 // The REST API: routes a request (api_handler.cpp) to discovery, OpenAPI, or a resource verb
 // (resource_handlers.cpp: get, list, create, update, patch, delete, deletecollection;
 // watch_handler.cpp: watch), replying through replies.h.
+// Who a request without credentials is when anonymous auth is on: system:anonymous in the
+// group system:unauthenticated.
+http::UserInfo anonymousUser();
+
 class ApiHandler {
  public:
   ApiHandler(Registry& registry, CacheSet& cache, std::string serverAddress);

@@ -195,7 +195,11 @@ core::Status ApiServer::start() {
   hc.maxConnections = config_.maxConnections;
   hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
   hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
-  auto identity = buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission);
+  ServiceAccountTokenOptions saOptions{config_.serviceAccountIssuers, config_.apiAudiences,
+                                       config_.serviceAccountSigningKeyFile,
+                                       config_.serviceAccountKeyFiles};
+  auto identity =
+      buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission, saOptions);
   if (!identity.ok()) return identity.status();
   state_->identity = std::move(*identity);
   auto tokens = state_->identity->tokens;
@@ -218,17 +222,19 @@ core::Status ApiServer::start() {
     handler->handle(rq, w);
   };
   // /metrics is answered before the REST handler; it needs authorization as upstream's
-  // (system:monitoring). Health endpoints stay open: system:public-info-viewer grants them to
-  // everyone, anonymous included.
-  http::Handler observed = [observability, rest, authorizer](http::Request& rq,
-                                                             http::ResponseWriter& w) {
+  // (system:monitoring): anonymous requests are 403 like any other user's unless
+  // --anonymous-auth=false makes them 401. Health endpoints stay open:
+  // system:public-info-viewer grants them to everyone, anonymous included.
+  bool anonymousAuth = config_.anonymousAuth;
+  http::Handler observed = [observability, rest, authorizer, anonymousAuth](
+                               http::Request& rq, http::ResponseWriter& w) {
     if (authorizer != nullptr && (rq.path == "/metrics" || rq.path.rfind("/metrics/", 0) == 0)) {
-      if (rq.user.anonymous()) {
+      if (rq.user.anonymous() && !anonymousAuth) {
         sendStatus(w, core::Status::unauthorized());
         return;
       }
       auto a = authz::requestAttributes(rq.method, rq.path, rq.query);
-      a.user = rq.user;
+      a.user = rq.user.anonymous() ? anonymousUser() : rq.user;
       if (auto v = authorizer->authorize(a); !v.allowed()) {
         sendStatus(w, authz::forbiddenStatus(a, v.reason));
         return;

@@ -52,6 +52,12 @@ struct ApiServerConfig {
   // --authorization-mode: authorizers in chain order (Node, RBAC, AlwaysAllow), after the
   // always-allowed system:masters group. AlwaysAllow first turns authorization off.
   std::vector<std::string> authorizationModes = {"Node", "RBAC"};
+  // ServiceAccount tokens: --service-account-issuer (repeatable; the first signs),
+  // --api-audiences, --service-account-signing-key-file, --service-account-key-file.
+  std::vector<std::string> serviceAccountIssuers;
+  std::vector<std::string> apiAudiences;
+  std::string serviceAccountSigningKeyFile;
+  std::vector<std::string> serviceAccountKeyFiles;
 };
 
 class ApiServer {

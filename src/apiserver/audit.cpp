@@ -458,6 +458,11 @@ void Auditor::handle(http::Request& request, http::ResponseWriter& writer,
     }
   }
   event["responseStatus"] = std::move(status);
+  if (!request.auditAnnotations.empty()) {
+    json::object annotations;
+    for (const auto& [k, v] : request.auditAnnotations) annotations[k] = v;
+    event["annotations"] = std::move(annotations);
+  }
   emit("ResponseComplete");
 }
 

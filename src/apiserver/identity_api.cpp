@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -307,12 +308,28 @@ void IdentityApi::serveSelfSubjectReview(http::Request& req, http::ResponseWrite
 
 Result<std::unique_ptr<Identity>> buildIdentity(const std::string& tlsDir,
                                                  const std::string& adminToken, CacheSet& cache,
-                                                 admission::Chain& admission) {
-  auto keys = authn::KeySet::loadOrCreate(tlsDir + "/sa.key", {tlsDir + "/service-account-keys"});
+                                                 admission::Chain& admission,
+                                                 const ServiceAccountTokenOptions& options) {
+  std::vector<std::string> verify = options.keyFiles;
+  verify.push_back(tlsDir + "/service-account-keys");
+  std::string signing = options.signingKeyFile;
+  if (signing.empty()) {
+    signing = tlsDir + "/sa.key";
+  } else if (std::error_code ec; !std::filesystem::is_regular_file(signing, ec)) {
+    // A key the operator named is never generated in its place: tokens it signs elsewhere
+    // would not verify here.
+    return core::Status::badRequest("--service-account-signing-key-file " + signing +
+                                 ": no such file");
+  }
+  for (const auto& f : options.keyFiles)
+    if (std::error_code ec; !std::filesystem::exists(f, ec))
+      return core::Status::badRequest("--service-account-key-file " + f + ": no such file");
+  auto keys = authn::KeySet::loadOrCreate(signing, verify);
   if (!keys.ok()) return keys.status();
   auto identity = std::make_unique<Identity>();
   auto objects = cacheObjectGetter(cache);
-  identity->serviceAccounts = std::make_shared<authn::ServiceAccountTokens>(*keys, objects);
+  identity->serviceAccounts = std::make_shared<authn::ServiceAccountTokens>(
+      *keys, objects, options.issuers, options.apiAudiences);
   identity->tokens = authn::makeTokenChain({adminToken, identity->serviceAccounts, objects});
   identity->api =
       std::make_unique<IdentityApi>(cache, identity->serviceAccounts, identity->tokens);

@@ -56,10 +56,19 @@ class IdentityApi {
   http::TokenAuthenticator tokens_;
 };
 
+// How ServiceAccount tokens are signed and checked (upstream's flags of the same names).
+struct ServiceAccountTokenOptions {
+  std::vector<std::string> issuers;        // --service-account-issuer; empty = the default
+  std::vector<std::string> apiAudiences;   // --api-audiences; empty = the issuers
+  std::string signingKeyFile;              // --service-account-signing-key-file; empty = sa.key
+  std::vector<std::string> keyFiles;       // --service-account-key-file: verify only
+};
+
 // The server's identity machinery, assembled once at start: the ServiceAccount signing key
-// (<tlsDir>/sa.key, generated on first start; every key in <tlsDir>/service-account-keys/ also
-// verifies), the token authenticator chain the HTTPS listener uses, the endpoints above, and the
-// admission step that fills legacy token Secrets (added to `admission`).
+// (<tlsDir>/sa.key, generated on first start, unless a signing key file is given; every key in
+// <tlsDir>/service-account-keys/ and the key files also verifies), the token authenticator
+// chain the HTTPS listener uses, the endpoints above, and the admission step that fills legacy
+// token Secrets (added to `admission`).
 struct Identity {
   std::shared_ptr<const authn::ServiceAccountTokens> serviceAccounts;
   http::TokenAuthenticator tokens;
@@ -67,6 +76,7 @@ struct Identity {
 };
 core::Result<std::unique_ptr<Identity>> buildIdentity(const std::string& tlsDir,
                                                       const std::string& adminToken,
-                                                      CacheSet& cache, admission::Chain& admission);
+                                                      CacheSet& cache, admission::Chain& admission,
+                                                      const ServiceAccountTokenOptions& options = {});
 
 }  // namespace berth::apiserver

@@ -80,11 +80,6 @@ Status checkStarted(const json::object& pod, const std::string& podName,
                             "\" is waiting to start: " + waiting);
 }
 
-struct KubeletAddress {
-  std::string host;
-  int port = 10250;
-};
-
 core::Result<KubeletAddress> nodeAddress(Registry& registry, const std::string& nodeName) {
   const auto* nodes = core::findResource("", "v1", "nodes");
   auto node = registry.get(*nodes, "", nodeName);
@@ -235,12 +230,18 @@ core::Status PodStreamProxy::init() {
 }
 
 bool PodStreamProxy::handles(const RequestTarget& t) {
+  if (t.rt != nullptr && t.rt->group.empty() && t.rt->plural == "nodes")
+    return t.subresource == "proxy" && !t.name.empty();
   return t.rt != nullptr && t.rt->group.empty() && t.rt->plural == "pods" &&
          (t.subresource == "log" || t.subresource == "exec" || t.subresource == "attach" ||
           t.subresource == "portforward");
 }
 
 void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const RequestTarget& t) {
+  if (t.rt->plural == "nodes") {
+    serveNodeProxy(req, w, t);
+    return;
+  }
   bool isLog = t.subresource == "log";
   if (isLog ? req.method != "GET" : (req.method != "GET" && req.method != "POST")) {
     sendStatus(w, Status::methodNotSupported(
@@ -287,13 +288,41 @@ void PodStreamProxy::serve(http::Request& req, http::ResponseWriter& w, const Re
   std::string target = kPaths.at(t.subresource) + t.ns + "/" + t.name;
   if (!container.empty()) target += "/" + container;
   if (size_t q = req.rawTarget.find('?'); q != std::string::npos) target += req.rawTarget.substr(q);
-  auto kubelet = KubeletConnection::open(address->host, address->port, certFile_, keyFile_);
+  forward(req, w, nodeName, *address, target);
+}
+
+// nodes/{name}/proxy/{path}: the kubelet API's own paths (/stats/summary, /metrics/resource,
+// /containerLogs/...) through the API server, authorized as the nodes/proxy subresource.
+void PodStreamProxy::serveNodeProxy(http::Request& req, http::ResponseWriter& w,
+                                    const RequestTarget& t) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    sendStatus(w, Status::methodNotSupported("nodes/proxy supports GET only"));
+    return;
+  }
+  auto address = nodeAddress(registry_, t.name);
+  if (!address.ok()) {
+    sendStatus(w, address.status());
+    return;
+  }
+  // The path after ".../nodes/{name}/proxy", as the client sent it (still percent-encoded).
+  std::string marker = "/nodes/" + t.name + "/proxy";
+  std::string raw = req.rawTarget;
+  size_t at = raw.find(marker);
+  std::string target = at == std::string::npos ? "/" : raw.substr(at + marker.size());
+  if (target.empty() || target[0] != '/') target.insert(0, "/");
+  forward(req, w, t.name, *address, target);
+}
+
+void PodStreamProxy::forward(http::Request& req, http::ResponseWriter& w,
+                             const std::string& nodeName, const KubeletAddress& address,
+                             const std::string& target) {
+  auto kubelet = KubeletConnection::open(address.host, address.port, certFile_, keyFile_);
   if (!kubelet.ok()) {
     sendStatus(w, Status::internal(kubelet.status().message()));
     return;
   }
-  std::string head = req.method + " " + target + " HTTP/1.1\r\nHost: " + address->host + ":" +
-                     std::to_string(address->port) + "\r\n";
+  std::string head = req.method + " " + target + " HTTP/1.1\r\nHost: " + address.host + ":" +
+                     std::to_string(address.port) + "\r\n";
   for (const char* name : {"connection", "upgrade", "sec-websocket-key", "sec-websocket-version",
                            "sec-websocket-protocol", "x-stream-protocol-version", "user-agent"}) {
     std::string value = req.header(name);

@@ -123,5 +123,28 @@ TEST_F(PodStreamingTest, LogsAreReadOnly) {
   EXPECT_EQ(call("POST", "/api/v1/namespaces/default/pods/p/log").status, 405);
 }
 
+TEST_F(PodStreamingTest, NodeProxyGoesToTheNodesKubelet) {
+  auto w = call("GET", "/api/v1/nodes/ghost/proxy/stats/summary");
+  EXPECT_EQ(w.status, 404);
+  EXPECT_EQ(message(w), "nodes \"ghost\" not found");
+  ASSERT_EQ(
+      call("POST", "/api/v1/nodes", R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}})")
+          .status,
+      201);
+  w = call("GET", "/api/v1/nodes/n1/proxy/stats/summary");
+  EXPECT_EQ(w.status, 400);
+  EXPECT_EQ(message(w), "node n1 has no address for its kubelet");
+  ASSERT_EQ(call("PUT", "/api/v1/nodes/n1/status",
+                 R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"status":{)"
+                 R"("addresses":[{"type":"InternalIP","address":"127.0.0.1"}],)"
+                 R"("daemonEndpoints":{"kubeletEndpoint":{"Port":1}}}})")
+                .status,
+            200);
+  w = call("GET", "/api/v1/nodes/n1/proxy/metrics/resource");
+  EXPECT_EQ(w.status, 500);
+  EXPECT_NE(message(w).find("error dialing kubelet 127.0.0.1:1"), std::string::npos) << w.body;
+  EXPECT_EQ(call("POST", "/api/v1/nodes/n1/proxy/stats/summary").status, 405);
+}
+
 }  // namespace
 }  // namespace berth::apiserver

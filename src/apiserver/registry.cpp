@@ -474,7 +474,8 @@ Status Registry::admitWrite(admission::Operation op, const ResourceType& srt,
                             const std::string& ns, const std::string& name, json::object* obj,
                             const json::object* old, const std::string& subresource,
                             const core::kinds::Requester& user, bool dryRun,
-                            std::vector<std::string>* warnings, bool mutate) {
+                            std::vector<std::string>* warnings,
+                            std::map<std::string, std::string>* auditAnnotations, bool mutate) {
   admission::Attributes a;
   a.operation = op;
   a.resource = &srt;
@@ -486,6 +487,7 @@ Status Registry::admitWrite(admission::Operation op, const ResourceType& srt,
   a.oldObject = old;
   a.dryRun = dryRun;
   a.warnings = warnings;
+  a.auditAnnotations = auditAnnotations;
   return mutate ? admission_->admit(a) : admission_->validate(a);
 }
 
@@ -535,7 +537,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   core::kinds::applyDefaults(srt, obj);
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kCreate, srt, ns, name, &obj, nullptr,
-                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, true);
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings,
+                             opts.auditAnnotations, true);
         !st.ok())
       return st;
     core::kinds::applyDefaults(srt, obj);  // what a mutating plugin added gets its defaults
@@ -545,7 +548,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   if (auto st = checkNamespace(rt, ns); !st.ok()) return st;
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kCreate, srt, ns, name, &obj, nullptr,
-                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, false);
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings,
+                             opts.auditAnnotations, false);
         !st.ok())
       return st;
   }
@@ -654,7 +658,8 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   core::kinds::applyDefaults(srt, next);
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,
-                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, true);
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings,
+                             opts.auditAnnotations, true);
         !st.ok())
       return st;
     core::kinds::applyDefaults(srt, next);
@@ -663,7 +668,8 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,
-                             opts.subresource, opts.requester, opts.dryRun, opts.warnings, false);
+                             opts.subresource, opts.requester, opts.dryRun, opts.warnings,
+                             opts.auditAnnotations, false);
         !st.ok())
       return st;
   }
@@ -893,7 +899,8 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
     }
     if (admission_ && attempt == 0) {
       if (auto st = admitWrite(admission::Operation::kDelete, srt, ns, name, nullptr, &cur->obj,
-                               "", opts.requester, opts.dryRun, opts.warnings, false);
+                               "", opts.requester, opts.dryRun, opts.warnings,
+                             opts.auditAnnotations, false);
           !st.ok())
         return st;
     }

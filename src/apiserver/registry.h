@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -41,6 +42,7 @@ struct WriteOptions {
   std::string subresource;           // "", "status", "scale", ...
   core::kinds::Requester requester;  // who asks (a CSR records it); empty for the server itself
   std::vector<std::string>* warnings = nullptr;  // admission's "Warning:" lines, when wanted
+  std::map<std::string, std::string>* auditAnnotations = nullptr;  // admission's, when audited
 };
 
 struct DeleteOptions {
@@ -51,6 +53,7 @@ struct DeleteOptions {
   bool dryRun = false;
   core::kinds::Requester requester;
   std::vector<std::string>* warnings = nullptr;
+  std::map<std::string, std::string>* auditAnnotations = nullptr;
 };
 
 enum class PatchType { kJson, kMerge, kStrategic, kApply };
@@ -202,7 +205,8 @@ class Registry {
                     const std::string& name, boost::json::object* obj,
                     const boost::json::object* old, const std::string& subresource,
                     const core::kinds::Requester& user, bool dryRun,
-                    std::vector<std::string>* warnings, bool mutate);
+                    std::vector<std::string>* warnings,
+                    std::map<std::string, std::string>* auditAnnotations, bool mutate);
 
   store::Interface& store_;
   CacheSet& cache_;

@@ -53,6 +53,13 @@ std::string percentDecode(std::string_view s) {
 
 }  // namespace
 
+http::UserInfo anonymousUser() {
+  http::UserInfo u;
+  u.name = std::string(kAnonymous);
+  u.groups = {"system:unauthenticated"};
+  return u;
+}
+
 bool ApiHandler::authenticateRequest(http::Request& req, http::ResponseWriter& w) {
   if (req.user.anonymous()) {
     // With anonymous auth on, upstream hands credential-less requests to the authorizer as
@@ -62,8 +69,7 @@ bool ApiHandler::authenticateRequest(http::Request& req, http::ResponseWriter& w
       sendStatus(w, core::Status::unauthorized());
       return false;
     }
-    req.user.name = std::string(kAnonymous);
-    req.user.groups = {"system:unauthenticated"};
+    req.user = anonymousUser();
   }
   bool impersonating = false;
   for (const auto& [name, value] : req.headers) {

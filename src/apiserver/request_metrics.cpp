@@ -6,6 +6,8 @@
 #include <set>
 #include <vector>
 
+#include "apiserver/authz/request_info.h"
+
 namespace berth::apiserver {
 namespace {
 
@@ -130,51 +132,29 @@ class StatusRecorder final : public http::ResponseWriter {
 
 }  // namespace
 
+// The request's attributes come from the parser the authorizer uses (authz/request_info.h),
+// so metrics, audit and authorization always agree on what a request is; the fields only
+// metrics need (scope, reported verb, long-running, served type) are derived here.
 RequestInfo requestInfoFor(const http::Request& request) {
   RequestInfo info;
   info.dryRun = cleanDryRun(request);
   const std::string& method = request.method;
-  info.mutating = method != "GET" && method != "HEAD" && method != "OPTIONS";
-  std::vector<std::string> segs = pathSegments(request.path);
-  size_t first = 0;
-  if (!segs.empty() && segs[0] == "api" && segs.size() >= 3) {
-    info.version = segs[1];
-    first = 2;
-  } else if (!segs.empty() && segs[0] == "apis" && segs.size() >= 4) {
-    info.group = segs[1];
-    info.version = segs[2];
-    first = 3;
-  } else {
+  authz::Attributes a = authz::requestAttributes(method, request.path, request.query);
+  if (!a.resourceRequest) {
     info.path = request.path;
     info.verb = lower(method);
+    info.mutating = method != "GET" && method != "HEAD" && method != "OPTIONS";
     info.reportedVerb = reportedVerbFor(request, info);
     return info;
   }
   info.isResourceRequest = true;
-  if (method == "POST") info.verb = "create";
-  if (method == "GET" || method == "HEAD") info.verb = "get";
-  if (method == "PUT") info.verb = "update";
-  if (method == "PATCH") info.verb = "patch";
-  if (method == "DELETE") info.verb = "delete";
-  std::vector<std::string> parts(segs.begin() + static_cast<long>(first), segs.end());
-  if (info.verb == "get" && parts[0] == "watch") {  // the legacy /watch/ path prefix
-    info.verb = "watch";
-    parts.erase(parts.begin());
-  }
-  if (!parts.empty() && parts[0] == "namespaces" && parts.size() > 1) {
-    info.namespace_ = parts[1];
-    // /namespaces/<ns>/<resource>...; but /namespaces/<ns>/status and /finalize are the
-    // namespace's own subresources.
-    if (parts.size() > 2 && parts[2] != "status" && parts[2] != "finalize") {
-      parts.erase(parts.begin(), parts.begin() + 2);
-    }
-  }
-  if (parts.size() >= 3) info.subresource = parts[2];
-  if (parts.size() >= 2) info.name = parts[1];
-  if (!parts.empty()) info.resource = parts[0];
-  if (info.name.empty() && info.verb == "get")
-    info.verb = watchRequested(request) ? "watch" : "list";
-  if (info.name.empty() && info.verb == "delete") info.verb = "deletecollection";
+  info.verb = a.verb;
+  info.group = a.apiGroup;
+  info.version = a.apiVersion;
+  info.resource = a.resource;
+  info.subresource = a.subresource;
+  info.namespace_ = a.ns;
+  info.name = a.name;
   if (!info.name.empty() || info.verb == "create") {
     info.scope = "resource";
   } else if (!info.namespace_.empty()) {

@@ -228,6 +228,7 @@ void ApiHandler::serveDelete(ResourceRequest& r) {
   }
   opts->requester = r.wo.requester;
   opts->warnings = &r.warnings;
+  opts->auditAnnotations = &r.req.auditAnnotations;
   r.result(200, registry_.remove(r.rt, r.t.ns, r.t.name, *opts));
 }
 
@@ -239,6 +240,7 @@ void ApiHandler::serveDeleteCollection(ResourceRequest& r) {
   }
   opts->requester = r.wo.requester;
   opts->warnings = &r.warnings;
+  opts->auditAnnotations = &r.req.auditAnnotations;
   if (r.rt.namespaced && r.t.ns.empty()) {
     // Upstream routes only list and watch across namespaces (installer.go): a DELETE here
     // finds no route, and go-restful answers 405.

@@ -8,6 +8,7 @@
 #include "cmd/commands.h"
 #include "cmd/signals.h"
 #include "kubelet/agent.h"
+#include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/shim.h"
 
 namespace berth::cmd {
@@ -83,6 +84,18 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                "own network namespace");
   cmd.add_flag("--disable-proxy", o.disableProxy,
                "Run no service proxy (nftables rules for Services) on this node");
+  cmd.add_option("--container-log-max-size", o.containerLogMaxSize,
+                 "Size at which a container's log file is rotated (e.g. 10Mi, 512Ki)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        return kubelet::logs::parseQuantityBytes(v) > 0
+                   ? std::string()
+                   : "invalid size \"" + v + "\" (a quantity such as 10Mi or 512Ki)";
+      });
+  cmd.add_option("--container-log-max-files", o.containerLogMaxFiles,
+                 "Log files kept per container, the current one included (at least 2)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
 }
 
 void addAgentCommand(CLI::App& app) {
@@ -108,7 +121,11 @@ void addAgentCommand(CLI::App& app) {
   s->add_option("--bundle", shim->bundle)->required();
   s->add_option("--log", shim->logPath)->required();
   s->add_option("--cgroup", shim->cgroup);
+  s->add_option("--log-max-size", shim->logMaxSize);
+  s->add_option("--log-max-files", shim->logMaxFiles);
   s->add_flag("--stdin", shim->stdinOpen);
+  s->add_flag("--stdin-once", shim->stdinOnce);
+  s->add_flag("--tty", shim->tty);
   s->callback([shim] { exitCode = kubelet::runtime::runShim(*shim); });
 }
 

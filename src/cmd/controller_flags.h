@@ -50,6 +50,10 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
        nullptr},
       {"cluster-signing-cert-file", "CA certificate that signs approved client CSRs", nullptr},
       {"cluster-signing-key-file", "Private key of cluster-signing-cert-file", nullptr},
+      {"local-path-dir",
+       "Directory under which the local-path provisioner's volumes live on each node (default: "
+       "<data-dir>/storage in berth server)",
+       nullptr},
       {"max-endpoints-per-slice", "Endpoints per EndpointSlice at most (default 100)", nullptr},
       {"service-lb-pool",
        "Addresses for LoadBalancer Services: CIDRs, addresses or first-last ranges, comma-separated "

@@ -163,6 +163,9 @@ int runServer(ServerFlags flags) {
     // The cluster CA signs approved client CSRs (its key is in the same data dir).
     options.flags.try_emplace("cluster-signing-cert-file", flags.config.dataDir + "/tls/ca.crt");
     options.flags.try_emplace("cluster-signing-key-file", flags.config.dataDir + "/tls/ca.key");
+    options.flags.try_emplace(
+        "local-path-dir",
+        std::filesystem::absolute(flags.config.dataDir).lexically_normal().string() + "/storage");
     options.metrics = &componentMetrics;
     // One identity per data dir and host: a server restarted after a crash (kill -9) finds
     // its own name on the Lease and leads again at once, instead of waiting out the lease
@@ -304,6 +307,24 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  server->add_option("--service-account-issuer", config.serviceAccountIssuers,
+                     "Issuer (iss) of ServiceAccount tokens; repeatable: the first signs new "
+                     "tokens, all are accepted (default https://kubernetes.default.svc.cluster.local)");
+  server
+      ->add_option("--api-audiences", config.apiAudiences,
+                   "Audiences a ServiceAccount token must carry to authenticate to this server "
+                   "(comma-separated; default: the issuers)")
+      ->delimiter(',');
+  server
+      ->add_option("--service-account-signing-key-file", config.serviceAccountSigningKeyFile,
+                   "PEM private key (RSA or P-256) that signs ServiceAccount tokens (default: "
+                   "<data-dir>/tls/sa.key, generated on first start)")
+      ->check(CLI::ExistingFile);
+  server
+      ->add_option("--service-account-key-file", config.serviceAccountKeyFiles,
+                   "PEM file of public or private keys that also verify ServiceAccount tokens "
+                   "(repeatable; for key rotation)")
+      ->check(CLI::ExistingFile);
   server
       ->add_option("--anonymous-auth", config.anonymousAuth,
                    "Requests without credentials are system:anonymous for the authorizer "

@@ -8,11 +8,13 @@
 #include <iostream>
 
 #include "kubelet/agent_streaming.h"
+#include "kubelet/logs/log_files.h"
 #include "kubelet/busybox_images.h"
 #include "kubelet/images/local_image_service.h"
 #include "kubelet/images/registries_config.h"
 #include "kubelet/runtime/sandbox.h"
 #include "kubelet/runtime/shim.h"
+#include "kubelet/stats/summary_format.h"
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -26,6 +28,8 @@ const client::Resource kPods{"", "v1", "pods", true};
 const client::Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 const client::Resource kConfigMaps{"", "v1", "configmaps", true};
 const client::Resource kSecrets{"", "v1", "secrets", true};
+const client::Resource kClaims{"", "v1", "persistentvolumeclaims", true};
+const client::Resource kVolumes{"", "v1", "persistentvolumes", false};
 const client::Resource kServiceAccounts{"", "v1", "serviceaccounts", true};
 
 std::string selfExe() {
@@ -51,6 +55,13 @@ class Agent::ApiObjects : public ObjectSource, public TokenSource {
   }
   core::Result<json::object> secret(const std::string& ns, const std::string& name) override {
     return get(kSecrets, ns, name);
+  }
+  core::Result<json::object> persistentVolumeClaim(const std::string& ns,
+                                                   const std::string& name) override {
+    return get(kClaims, ns, name);
+  }
+  core::Result<json::object> persistentVolume(const std::string& name) override {
+    return get(kVolumes, "", name);
   }
   core::Result<std::string> token(const std::string& ns, const std::string& sa,
                                   const std::string& podName, const std::string& podUid,
@@ -137,6 +148,12 @@ core::Status Agent::start() {
   pm.nodeMilliCpu = facts_.milliCpu;
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
+  pm.containerLogMaxSize = logs::parseQuantityBytes(o_.containerLogMaxSize);
+  pm.containerLogMaxFiles = o_.containerLogMaxFiles;
+  if (pm.containerLogMaxSize <= 0 || pm.containerLogMaxFiles < 2)
+    return core::Status::badRequest("invalid container log rotation: --container-log-max-size " +
+                                    o_.containerLogMaxSize + ", --container-log-max-files " +
+                                    std::to_string(o_.containerLogMaxFiles));
   pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
                                        tokens_.get());
   pods_->recover();
@@ -149,6 +166,16 @@ core::Status Agent::start() {
   so.clientCaFile = o_.clientCaFile;
   so.clientCaPem = o_.rest.caPem;
   so.runcBinary = o_.runcBinary;
+  stats_ = std::make_unique<stats::StatsProvider>(
+      stats::StatsProviderOptions{o_.nodeName, o_.dataDir, {}, std::chrono::milliseconds(1000)},
+      pods_.get());
+  so.endpoints["/stats/summary"] = {"application/json", [this]() -> core::Result<std::string> {
+                                      return stats::summaryJson(stats_->summary());
+                                    }};
+  so.endpoints["/metrics/resource"] = {
+      "text/plain; version=0.0.4; charset=utf-8", [this]() -> core::Result<std::string> {
+        return stats::resourceMetricsText(stats_->summary());
+      }};
   auto streaming = startAgentStreaming(so, *pods_);
   if (streaming.ok()) {
     streaming_ = std::move(*streaming);
@@ -267,6 +294,8 @@ core::Status Agent::registerNode() {
 }
 
 void Agent::postNodeStatus() {
+  // Also the stats' housekeeping: a sample every heartbeat, so the first scrape has a CPU rate.
+  if (stats_) (void)stats_->summary();
   facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
   auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, runtime::rfc3339Now());
   client::PatchOptions opts;

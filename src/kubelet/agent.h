@@ -23,6 +23,7 @@
 #include "kubelet/node_dns.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
+#include "kubelet/stats/stats_provider.h"
 #include "kubelet/streaming/streaming_server.h"
 #include "kubelet/token_cache.h"
 #include "metrics/metrics.h"
@@ -57,6 +58,9 @@ struct AgentOptions {
   // host's own namespace unless allowHostNetworkNamespace.
   bool disableProxy = false;
   proxy::RulesetConfig proxyRules;
+  // Container log rotation (logs/log_files.h), as the kubelet's flags of the same names.
+  std::string containerLogMaxSize = "10Mi";
+  int containerLogMaxFiles = 5;
 };
 
 class Agent {
@@ -88,6 +92,7 @@ class Agent {
   std::unique_ptr<ApiObjects> objects_;
   std::unique_ptr<CachingTokenSource> tokens_;  // over objects_
   std::unique_ptr<PodManager> pods_;
+  std::unique_ptr<stats::StatsProvider> stats_;  // the summary API, over pods_
   std::unique_ptr<client::SharedInformer> podInformer_;
   // Every Node, for the routes to the other nodes' podCIDRs (network/routes.h).
   std::unique_ptr<client::SharedInformer> nodeInformer_;

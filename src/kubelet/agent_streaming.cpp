@@ -44,6 +44,7 @@ core::Result<std::unique_ptr<streaming::StreamingServer>> startAgentStreaming(
   config.clientCaFile = clientCa;
   if (!o.runcBinary.empty()) config.runcBinary = o.runcBinary;
   config.scratchDir = dir + "/scratch";
+  config.endpoints = o.endpoints;
   auto server = std::make_unique<streaming::StreamingServer>(config, locator);
   if (auto st = server->start(); !st.ok()) return st;
   return server;

@@ -4,6 +4,7 @@
 // InternalIP and daemonEndpoints.kubeletEndpoint.Port tell the API server to dial.
 //
 // Thread-safety: called from Agent::start only.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,8 @@ struct AgentStreamingOptions {
   std::string clientCaFile; // empty = `clientCaPem` written to a file
   std::string clientCaPem;  // the cluster CA from the agent's kubeconfig
   std::string runcBinary;
+  // Read-only endpoints beside the streaming API (/stats/summary, /metrics/resource).
+  std::map<std::string, streaming::StreamingServerConfig::Endpoint> endpoints;
 };
 
 core::Result<std::unique_ptr<streaming::StreamingServer>> startAgentStreaming(

@@ -28,6 +28,16 @@ class ObjectSource {
                                                       const std::string& name) = 0;
   virtual core::Result<boost::json::object> secret(const std::string& ns,
                                                    const std::string& name) = 0;
+  // The claim and the volume a persistentVolumeClaim volume mounts (the node authorizer lets a
+  // node read those of its pods). Sources without them answer NotFound.
+  virtual core::Result<boost::json::object> persistentVolumeClaim(const std::string& ns,
+                                                                  const std::string& name) {
+    (void)ns;
+    return core::Status::notFound("persistentvolumeclaims", name);
+  }
+  virtual core::Result<boost::json::object> persistentVolume(const std::string& name) {
+    return core::Status::notFound("persistentvolumes", name);
+  }
 };
 
 // The values fieldRef/resourceFieldRef read besides the pod object.

@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "kubelet/container_config.h"
+#include "kubelet/stats/cgroup_stats.h"
+#include "kubelet/stats/stats_provider.h"
 
 namespace json = boost::json;
 
@@ -85,7 +87,13 @@ HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP) {
     if (key == "MemAvailable:") available = value * 1024;
   }
   f.memoryBytes = total;
+  stats::Sample node = stats::readNode({}, stats::unixNanosNow());
+  if (node.memory && node.memory->availableBytes) available = *node.memory->availableBytes;
   if (total > 0) f.memoryAvailableFraction = static_cast<double>(available) / total;
+  uint64_t maxPid = 0, curProc = 0;
+  stats::readProcessCounts("/proc", &maxPid, &curProc);
+  if (maxPid > 0)
+    f.pidAvailableFraction = static_cast<double>(maxPid - std::min(maxPid, curProc)) / maxPid;
   struct statvfs vfs{};
   if (::statvfs(dataDir.c_str(), &vfs) == 0) {
     f.ephemeralBytes = static_cast<long long>(vfs.f_blocks) * vfs.f_frsize;
@@ -117,6 +125,8 @@ json::object nodeStatus(const HostFacts& f, int kubeletPort, const json::object&
   bool memoryPressure = f.memoryBytes > 0 &&
                         f.memoryAvailableFraction * static_cast<double>(f.memoryBytes) < 100 << 20;
   bool diskPressure = f.diskAvailableFraction < 0.10;
+  // Upstream sets no default pid.available threshold; berth uses 10% of the kernel's pid_max.
+  bool pidPressure = f.pidAvailableFraction < 0.10;
   json::array conditions{
       condition("MemoryPressure", memoryPressure,
                 memoryPressure ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
@@ -127,8 +137,11 @@ json::object nodeStatus(const HostFacts& f, int kubeletPort, const json::object&
                 diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
                 diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure",
                 oldStatus, now),
-      condition("PIDPressure", false, "KubeletHasSufficientPID",
-                "kubelet has sufficient PID available", oldStatus, now),
+      condition("PIDPressure", pidPressure,
+                pidPressure ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID",
+                pidPressure ? "kubelet has insufficient PID available"
+                            : "kubelet has sufficient PID available",
+                oldStatus, now),
       condition("Ready", true, "KubeletReady", "kubelet is posting ready status", oldStatus, now)};
   return {{"capacity", capacity},
           {"allocatable", capacity},

@@ -15,8 +15,9 @@ struct HostFacts {
   long long milliCpu = 0, memoryBytes = 0, ephemeralBytes = 0;
   std::string hostname, internalIP;
   std::string kernelVersion, osImage, architecture = "amd64", machineID, bootID;
-  // Free memory and disk as fractions, for the pressure conditions.
-  double memoryAvailableFraction = 1, diskAvailableFraction = 1;
+  // Free memory, disk and process IDs as fractions, for the pressure conditions. Memory is the
+  // kubelet's memory.available signal: capacity minus the root cgroup's working set.
+  double memoryAvailableFraction = 1, diskAvailableFraction = 1, pidAvailableFraction = 1;
 };
 
 // Reads the host; `nodeIP` overrides the detected InternalIP (first global IPv4 address that is

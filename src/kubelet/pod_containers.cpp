@@ -215,7 +215,7 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   cfg.capAdd = stringList(caps, "add");
   cfg.capDrop = stringList(caps, "drop");
   cfg.stdinOpen = boolField(spec, "stdin", false);
-  cfg.tty = false;  // the shim holds pipes; TTY containers run without a terminal for now
+  cfg.tty = boolField(spec, "tty", false);
 
   std::string id = randomId();
   std::string dir = o_.dataDir + "/containers/" + id;
@@ -286,8 +286,12 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   shim.runcBinary = runc_.binary();
   shim.bundle = dir;
   shim.logPath = inst.logPath;
+  shim.logMaxSize = o_.containerLogMaxSize;
+  shim.logMaxFiles = o_.containerLogMaxFiles;
   shim.cgroup = cfg.cgroupsPath;
   shim.stdinOpen = cfg.stdinOpen;
+  shim.stdinOnce = boolField(spec, "stdinOnce", false);
+  shim.tty = cfg.tty;
   event(rec, "Normal", "Created", "Created container " + c.name);
   if (auto st = runtime::launchShim(o_.berthBinary, shim); !st.ok())
     return fail("RunContainerError", st.message());

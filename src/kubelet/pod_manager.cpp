@@ -348,6 +348,8 @@ void PodManager::writeStatus(PodRecord& rec) {
 
 void PodManager::publishLocator(const PodRecord& rec) {
   LocatorEntry entry;
+  entry.uid = rec.uid;
+  entry.startTime = rec.startTime;
   // A host-network pod shares the agent's (the node's) network namespace.
   entry.netns = rec.hostNetwork ? "/proc/" + std::to_string(::getpid()) + "/ns/net"
                                 : runtime::podNamespacePaths(rec.dir).net;
@@ -368,9 +370,10 @@ void PodManager::publishLocator(const PodRecord& rec) {
       info.netnsPath = entry.netns;
       info.logPath = c.current->logPath;
       info.previousLogPath = c.lastLogPath;
-      info.tty = false;
+      info.tty = boolField(cv.as_object(), "tty", false);
       info.stdinOpen = boolField(cv.as_object(), "stdin", false);
       info.attachSocket = running(c) ? runtime::attachSocketPath(c.current->dir) : "";
+      if (running(c)) entry.startedAt[name] = c.current->started->startedAt;
       entry.containers.emplace_back(name, info);
     }
   }

@@ -7,7 +7,8 @@
 // Records of pods and containers are kept on disk (<data>/pods/<uid>, <data>/containers/<id>),
 // so an agent restart finds its running containers (their shims kept them) and its leftovers.
 //
-// It also implements streaming::ContainerLocator for the streaming server.
+// It also implements streaming::ContainerLocator for the streaming server and stats::PodSource
+// for the summary API.
 //
 // Thread-safety: sync() of one pod key runs on one thread at a time (the agent's work queue
 // guarantees it); different pods sync in parallel. find()/podNetns() are safe from any thread.
@@ -33,6 +34,7 @@
 #include "kubelet/probes.h"
 #include "kubelet/runtime/runc.h"
 #include "kubelet/runtime/shim.h"
+#include "kubelet/stats/stats_provider.h"
 #include "kubelet/streaming/container_locator.h"
 #include "kubelet/volumes.h"
 
@@ -49,9 +51,11 @@ struct PodManagerOptions {
   long long nodeMilliCpu = 0, nodeMemoryBytes = 0;
   // Plug pod networks into the host's own network namespace (see network::inHostNetworkNamespace).
   bool allowHostNetworkNamespace = false;
+  int64_t containerLogMaxSize = 10 << 20;  // rotation of each container's log file
+  int containerLogMaxFiles = 5;
 };
 
-class PodManager : public streaming::ContainerLocator {
+class PodManager : public streaming::ContainerLocator, public stats::PodSource {
  public:
   PodManager(PodManagerOptions options, client::RestClient& rest, client::EventRecorder& events,
              images::ImageService& images, network::Cni& cni, ObjectSource& objects,
@@ -72,6 +76,8 @@ class PodManager : public streaming::ContainerLocator {
   std::optional<streaming::ContainerInfo> find(const std::string& ns, const std::string& pod,
                                                const std::string& container) override;
   std::optional<std::string> podNetns(const std::string& ns, const std::string& pod) override;
+  // stats::PodSource (pod_manager_stats.cpp): the running pods and containers with their cgroups.
+  std::vector<stats::PodRef> statsPods() override;
 
   // A pod's record (exposed for the implementation files; not for other components).
   struct ContainerInstance {
@@ -151,6 +157,8 @@ class PodManager : public streaming::ContainerLocator {
   std::map<std::string, std::shared_ptr<PodRecord>> records_;  // by uid
   struct LocatorEntry {
     std::string netns;
+    std::string uid, startTime;                    // for statsPods()
+    std::map<std::string, std::string> startedAt;  // by container, of running containers
     std::vector<std::pair<std::string, streaming::ContainerInfo>> containers;
   };
   std::map<std::string, LocatorEntry> locator_;  // by "ns/name"

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "core/base64.h"
+#include "core/volume_binding.h"
 #include "kubelet/runtime/sandbox.h"
 
 namespace json = boost::json;
@@ -165,6 +166,49 @@ core::Status setupHostPath(const json::object& v, std::string& path) {
   return {};
 }
 
+// A persistentVolumeClaim volume: the claim must be bound (spec.volumeName and phase Bound)
+// and its PersistentVolume a hostPath or local one for this node; its directory is created here
+// (0777, as the local-path provisioner's helper does), then bind-mounted like a hostPath. An
+// unbound claim is an error the pod worker retries, so the pod waits in ContainerCreating.
+core::Status setupClaim(const json::object& v, const std::string& ns, ObjectSource& objects,
+                        const std::string& nodeName, PodVolume& out) {
+  std::string claimName = str(v, "claimName");
+  auto claim = objects.persistentVolumeClaim(ns, claimName);
+  if (!claim.ok()) {
+    if (claim.status().isNotFound())
+      return core::Status::notFound("persistentvolumeclaims", claimName);
+    return claim.status();
+  }
+  const auto* cspec = obj(*claim, "spec");
+  const auto* cstatus = obj(*claim, "status");
+  std::string pvName = cspec ? str(*cspec, "volumeName") : "";
+  if (pvName.empty() || !cstatus || str(*cstatus, "phase") != "Bound")
+    return core::Status::unavailable("PersistentVolumeClaim \"" + claimName +
+                                     "\" is not bound yet");
+  auto pv = objects.persistentVolume(pvName);
+  if (!pv.ok()) return pv.status();
+  const auto* pspec = obj(*pv, "spec");
+  const json::object* source = pspec ? obj(*pspec, "hostPath") : nullptr;
+  if (!source && pspec) source = obj(*pspec, "local");
+  // A pod placed by nodeName (no scheduler) must not write a node-local volume's data here.
+  std::string pinned = core::volumes::volumePinnedNode(*pv);
+  if (!pinned.empty() && !nodeName.empty() && pinned != nodeName)
+    return core::Status::badRequest("PersistentVolume \"" + pvName + "\" is on node \"" + pinned +
+                                    "\", not on this node (" + nodeName + ")");
+  std::string path = source ? str(*source, "path") : "";
+  if (path.empty())
+    return core::Status::badRequest("PersistentVolume \"" + pvName +
+                                    "\" has no hostPath or local path this node can mount");
+  std::error_code ec;
+  if (!fs::exists(path)) {
+    fs::create_directories(path, ec);
+    if (ec) return core::Status::internal("create " + path + ": " + ec.message());
+    ::chmod(path.c_str(), 0777);
+  }
+  out = {path, boolField(v, "readOnly", false)};
+  return {};
+}
+
 }  // namespace
 
 core::Result<bool> writeAtomically(const std::string& dir, const Files& files) {
@@ -246,6 +290,8 @@ core::Result<std::map<std::string, PodVolume>> setupVolumes(const json::object& 
       std::string host;
       st = setupHostPath(*h, host);
       out[name] = {host, false};
+    } else if (const auto* pvc = obj(v, "persistentVolumeClaim")) {
+      st = setupClaim(*pvc, ns, objects, facts.nodeName, out[name]);
     } else if (const auto* c = obj(v, "configMap")) {
       projected = true;
       st = project(*c, false, ns, objects, 0644, files);
@@ -282,7 +328,7 @@ core::Result<std::map<std::string, PodVolume>> setupVolumes(const json::object& 
         }
       }
     } else {
-      continue;  // other volume types (PVCs, ...) are not handled by this node yet
+      continue;  // other volume types are not handled by this node yet
     }
     if (!st.ok()) return st;
     if (projected) {

@@ -1,7 +1,8 @@
 #pragma once
 // Pod volumes on the node, under <pod dir>/volumes/<name>: emptyDir (a directory, or a tmpfs
 // with sizeLimit for medium Memory), hostPath, and the projected kinds configMap, secret,
-// downwardAPI and projected (incl. serviceAccountToken when the API issues tokens). Projected
+// downwardAPI and projected (incl. serviceAccountToken when the API issues tokens), and
+// persistentVolumeClaim (the bound PV's hostPath/local directory, bind-mounted). Projected
 // contents are written as upstream's AtomicWriter does (files under a timestamped directory,
 // "..data" a symlink to it, each visible name a symlink through ..data), so a refresh swaps
 // them atomically and running containers, which bind-mount the volume directory, see updates.

@@ -10,6 +10,14 @@
 
 namespace berth::scheduler {
 
-std::unique_ptr<Profile> defaultProfile(const std::string& schedulerName = "default-scheduler");
+namespace plugins {
+class VolumeBindingCluster;
+}
+
+// `volumes` (null = no VolumeBinding plugin, e.g. in tests without PVCs): the cluster view the
+// VolumeBinding plugin reads and writes.
+std::unique_ptr<Profile> defaultProfile(
+    const std::string& schedulerName = "default-scheduler",
+    std::shared_ptr<plugins::VolumeBindingCluster> volumes = nullptr);
 
 }  // namespace berth::scheduler

@@ -11,6 +11,7 @@
 #include "scheduler/default_selector.h"
 #include "scheduler/registry.h"
 #include "scheduler/scheduler_internal.h"
+#include "scheduler/volume_cluster.h"
 
 namespace berth::scheduler {
 
@@ -231,12 +232,15 @@ void Scheduler::Impl::startScheduling() {
   cache = std::make_unique<Cache>();
   queue = std::make_unique<SchedulingQueue>();
   snapshot = Snapshot{};
-  profile = defaultProfile(options.schedulerName);
+  informers = std::make_unique<client::SharedInformerFactory>(*client, std::chrono::minutes(0));
+  // A claim, volume or class that changes may let a pod waiting on its volumes fit.
+  profile = defaultProfile(options.schedulerName,
+                           newInformerVolumeCluster(*client, *informers,
+                                                    [this] { queue->moveAllToActiveOrBackoff(); }));
   profile->setPercentageOfNodesToScore(options.percentageOfNodesToScore);
   profile->setHooks(
       {[this](const PodInfo& v, const PodInfo& p, const std::string& n) { evictVictim(v, p, n); },
        [this](const std::string& n) { return nominatedPods(n); }});
-  informers = std::make_unique<client::SharedInformerFactory>(*client, std::chrono::minutes(0));
   addHandlers();
   // Listers for PodTopologySpread's default constraints.
   auto services = informers->forResource(kServices).lister();

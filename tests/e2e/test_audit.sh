@@ -38,6 +38,10 @@ expect_ok "get the configmap" k get configmap c1 -o name
 expect_err "creating it again is rejected" "already exists" k create configmap c1 --from-literal=color=red
 timeout 2 "$KUBECTL" get pods --watch >/dev/null 2>&1
 expect_ok "create a pod" k run p1 --image=busybox --restart=Never
+# PodSecurity's audit mode: the pod is admitted, its audit event says what it would violate.
+k create namespace psa >/dev/null
+k label namespace psa pod-security.kubernetes.io/audit=restricted >/dev/null
+expect_ok "a pod violating the audit level is admitted" k -n psa run p2 --image=busybox --restart=Never
 
 check() {
   /usr/bin/python3 - "$LOG" "$SECRET" <<'PY'
@@ -76,13 +80,20 @@ get = find(resource="configmaps", verb="get", name="c1")
 assert get and get[0]["responseObject"]["data"]["color"] == "blue", get
 watch = find(resource="pods", verb="watch")
 assert any(e["stage"] == "ResponseStarted" for e in watch), watch
-pods = find(resource="pods", verb="create")
+pods = find(resource="pods", verb="create", namespace="default")
 stages = sorted(e["stage"] for e in pods)
 assert stages == ["RequestReceived", "ResponseComplete"], stages
 assert all(e["level"] == "Request" and "responseObject" not in e for e in pods), pods
 assert pods[0]["requestObject"]["metadata"]["name"] == "p1", pods
 ids = {e["auditID"] for e in pods}
 assert len(ids) == 1, "one audit ID across a request's stages"
+psa = [e for e in find(resource="pods", verb="create", namespace="psa", stage="ResponseComplete")]
+assert psa, "no event for the psa pod"
+ann = psa[0].get("annotations") or {}
+assert ann.get("pod-security.kubernetes.io/audit-violations", "").startswith(
+    'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false'), ann
+assert ann.get("pod-security.kubernetes.io/enforce-policy") == "privileged:latest", ann
+assert "annotations" not in pods[-1] or "pod-security.kubernetes.io/audit-violations" not in pods[-1]["annotations"], pods[-1]
 health = [e for e in events if e["requestURI"].startswith("/readyz")]
 assert not health, "level None logged"
 print(len(events), "events checked")

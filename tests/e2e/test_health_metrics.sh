@@ -24,8 +24,10 @@ expect_err "unknown check is NotFound" 'NotFound' k get --raw /livez/nope
 expect_err "readyz-only check is not under livez" 'NotFound' k get --raw /livez/shutdown
 expect_eq "health is public (anonymous curl)" "ok" \
   "$(curl -sk "https://127.0.0.1:$PORT/readyz")"
-expect_eq "metrics are not (anonymous curl)" "401" \
+expect_eq "metrics are not: anonymous is forbidden (403, as upstream)" "403" \
   "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/metrics")"
+expect_out "the 403 names system:anonymous and the path" 'User \\"system:anonymous\\" cannot get path \\"/metrics\\"' \
+  curl -sk "https://127.0.0.1:$PORT/metrics"
 
 # sample NAME LABEL-REGEX: the value of the first sample of NAME whose labels match, or 0.
 metrics() { k get --raw /metrics; }

@@ -238,4 +238,30 @@ api = client.CoreV1Api(client.ApiClient(cfg))
 print(" ".join(cm.metadata.name for cm in api.list_namespaced_config_map("team").items))
 EOF
 
+echo "-- a new issuer and signing key (--service-account-issuer, -signing-key-file, -key-file)"
+stop_server
+openssl genrsa -out "$WORK/new-sa.key" 2048 2>/dev/null
+NEW_ISS=https://berth.example
+start_server --service-account-issuer "$NEW_ISS" \
+  --service-account-issuer https://kubernetes.default.svc.cluster.local \
+  --service-account-signing-key-file "$WORK/new-sa.key" \
+  --service-account-key-file "$WORK/data/tls/sa.key" || exit 1
+as_token "$PYTOKEN" -n team get configmaps >"$WORK/old-token.out" 2>&1; wait_for 10 as_token "$PYTOKEN" -n team get configmaps && pass "a token of the old issuer and key still works" \
+  || fail "a token of the old issuer and key still works" "$(cat "$WORK/old-token.out")"
+NEWTOKEN=$(k -n team create token default)
+expect_out "new tokens carry the first issuer" "\"iss\": \"$NEW_ISS\"" claims "$NEWTOKEN"
+expect_out "and are signed with the new RSA key" '"alg": ?"RS256"' \
+  $PY -c 'import sys,base64; s=sys.argv[1].split(".")[0]; print(base64.urlsafe_b64decode(s+"="*(-len(s)%4)).decode())' "$NEWTOKEN"
+expect_out "the new token authenticates" 'system:serviceaccount:team:default' as_token "$NEWTOKEN" auth whoami
+expect_out "discovery names the new issuer" "\"issuer\":\"$NEW_ISS\"" \
+  curl -sf --cacert "$CA" -H "Authorization: Bearer $NEWTOKEN" "$SERVER/.well-known/openid-configuration"
+stop_server
+start_server --service-account-issuer "$NEW_ISS" \
+  --service-account-signing-key-file "$WORK/new-sa.key" || exit 1
+expect_err "without the old key and issuer the old token is 401" 'Unauthorized' as_token "$PYTOKEN" -n team get configmaps
+expect_out "the new token still works" 'system:serviceaccount:team:default' as_token "$NEWTOKEN" auth whoami
+stop_server
+expect_err "a signing key file that does not exist stops the server" 'service-account-signing-key-file.*(not exist|no such)' \
+  "$BERTH" server --data-dir "$WORK/data" --secure-port "$PORT" --service-account-signing-key-file "$WORK/nope.key"
+
 finish

@@ -10,6 +10,7 @@
 // are called concurrently from request threads and must be safe for that.
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,8 +36,13 @@ struct Attributes {
   const boost::json::object* oldObject = nullptr;  // update and delete
   bool dryRun = false;
   std::vector<std::string>* warnings = nullptr;  // "Warning:" lines for the client; may be null
+  // The request's audit event annotations (upstream's AddAnnotation); may be null.
+  std::map<std::string, std::string>* auditAnnotations = nullptr;
   void warn(std::string message) const {
     if (warnings) warnings->push_back(std::move(message));
+  }
+  void annotate(const std::string& key, std::string value) const {
+    if (auditAnnotations) (*auditAnnotations)[key] = std::move(value);
   }
 };
 

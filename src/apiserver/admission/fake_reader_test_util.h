@@ -56,6 +56,7 @@ struct Request {
   json::object obj;
   json::object old;
   std::vector<std::string> warnings;
+  std::map<std::string, std::string> annotations;  // audit annotations
   Request(const core::ResourceType& rt, const std::string& ns, json::object o,
           const json::object* oldObj = nullptr, std::string subresource = "") {
     obj = std::move(o);
@@ -71,6 +72,7 @@ struct Request {
       a.oldObject = &old;
     }
     a.warnings = &warnings;
+    a.auditAnnotations = &annotations;
   }
   Request(const Request&) = delete;
 };

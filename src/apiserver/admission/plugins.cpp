@@ -19,6 +19,7 @@ const std::map<std::string, Factory>& factories() {
       {"ServiceAccount", [](const PluginDeps& d) { return newServiceAccount(*d.reader); }},
       {"Priority", [](const PluginDeps& d) { return newPriority(*d.reader); }},
       {"DefaultTolerationSeconds", [](const PluginDeps&) { return newDefaultTolerationSeconds(); }},
+      {"DefaultStorageClass", [](const PluginDeps& d) { return newDefaultStorageClass(*d.reader); }},
       {"PodSecurity", [](const PluginDeps& d) { return newPodSecurity(*d.reader); }},
   };
   return f;

@@ -31,6 +31,7 @@ std::unique_ptr<Plugin> newLimitRanger(const ObjectReader& reader);
 std::unique_ptr<Plugin> newServiceAccount(const ObjectReader& reader);
 std::unique_ptr<Plugin> newPriority(const ObjectReader& reader);
 std::unique_ptr<Plugin> newDefaultTolerationSeconds();
+std::unique_ptr<Plugin> newDefaultStorageClass(const ObjectReader& reader);
 std::unique_ptr<Plugin> newPodSecurity(const ObjectReader& reader);
 
 // Every plugin name upstream knows, in its order; and the ones on by default.

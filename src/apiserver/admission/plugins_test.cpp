@@ -43,12 +43,12 @@ TEST(InstallBuiltinPlugins, UpstreamOrderAndFlags) {
   core::Status st;
   EXPECT_EQ(installed({}, {}, &st),
             (std::vector<std::string>{"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority",
-                                      "DefaultTolerationSeconds", "PodSecurity",
-                                      "ResourceQuota"}));
+                                      "DefaultTolerationSeconds", "DefaultStorageClass",
+                                      "PodSecurity", "ResourceQuota"}));
   EXPECT_TRUE(st.ok());
   EXPECT_EQ(installed({"AlwaysPullImages"}, {"PodSecurity", "LimitRanger", "ResourceQuota"}, &st),
             (std::vector<std::string>{"NamespaceLifecycle", "ServiceAccount", "Priority",
-                                      "DefaultTolerationSeconds"}));
+                                      "DefaultTolerationSeconds", "DefaultStorageClass"}));
   installed({"Bogus"}, {}, &st);
   EXPECT_EQ(st.message(), "admission-control plugin \"Bogus\" is unknown");
   installed({"Priority"}, {"Priority"}, &st);

@@ -2,8 +2,10 @@
 // `pod-security.kubernetes.io/<mode>` and `<mode>-version` labels choose a level per mode.
 // enforce rejects pods with 403 `violates PodSecurity "<level>:<version>": ...`; warn adds
 // `would violate PodSecurity ...` warnings; workload templates (Deployments, Jobs, ...) get
-// warnings for their enforce and warn levels. audit would annotate audit events, which Berth does
-// not write yet. Nothing is exempt by default; unlabelled namespaces are privileged.
+// warnings for their enforce and warn levels. The audit level annotates the request's audit event
+// (`pod-security.kubernetes.io/audit-violations`), and every evaluated pod's event names the
+// enforce policy (`.../enforce-policy`). Nothing is exempt by default; unlabelled namespaces are
+// privileged.
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -138,6 +140,16 @@ class PodSecurity : public Plugin {
   }
 
  private:
+  static void auditViolations(const Attributes& a, const LevelVersion& audit,
+                              const json::object& meta, const json::object& spec) {
+    if (audit.level == Level::kPrivileged) return;
+    auto failed = evaluatePod(audit, meta, spec);
+    if (!failed.empty())
+      a.annotate(std::string(kLabelPrefix) + "audit-violations",
+                 "would violate PodSecurity \"" + audit.str() +
+                     "\": " + podsecurity::forbiddenDetail(failed));
+  }
+
   std::optional<Policy> namespacePolicy(const std::string& ns) const {
     static const auto* nsType = core::findResource("", "v1", "namespaces");
     auto obj = reader_.get(*nsType, "", ns);
@@ -156,6 +168,8 @@ class PodSecurity : public Plugin {
     const auto* spec = objectField(*a.object, "spec");
     if (!spec) return {};
     if (!meta) meta = &kEmpty;
+    a.annotate(std::string(kLabelPrefix) + "enforce-policy", policy->enforce.str());
+    auditViolations(a, policy->audit, *meta, *spec);
     auto denied = evaluatePod(policy->enforce, *meta, *spec);
     if (!denied.empty()) {
       return forbidden(a, "violates PodSecurity \"" + policy->enforce.str() +
@@ -179,7 +193,9 @@ class PodSecurity : public Plugin {
     }
     auto policy = namespacePolicy(a.ns);
     if (!policy) return {};
-    // Workloads are never rejected: their pods are. The enforce and warn levels both warn.
+    // Workloads are never rejected: their pods are. The enforce and warn levels both warn; the
+    // audit level annotates.
+    auditViolations(a, policy->audit, *meta, *spec);
     std::vector<LevelVersion> levels{policy->enforce};
     if (!(policy->warn == policy->enforce)) levels.push_back(policy->warn);
     for (const auto& lv : levels) {

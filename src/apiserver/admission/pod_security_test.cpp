@@ -104,6 +104,8 @@ class PodSecurityPlugin : public ::testing::Test {
     reader.add("namespaces", ns("w", R"({"pod-security.kubernetes.io/warn":"baseline",
                                          "pod-security.kubernetes.io/warn-version":"v1.30"})"));
     reader.add("namespaces", ns("open", "{}"));
+    reader.add("namespaces", ns("a", R"({"pod-security.kubernetes.io/audit":"restricted",
+                                         "pod-security.kubernetes.io/enforce":"baseline"})"));
     plugin = newPodSecurity(reader);
   }
   FakeReader reader;
@@ -132,6 +134,31 @@ TEST_F(PodSecurityPlugin, WarnModeWarnsAndAdmits) {
   EXPECT_EQ(rq.warnings[0],
             "would violate PodSecurity \"baseline:v1.30\": privileged (container \"c\" must not "
             "set securityContext.privileged=true)");
+}
+
+// The audit level admits and warns nothing: it annotates the request's audit event, as upstream's
+// pod-security.kubernetes.io/audit-violations; every evaluated pod names the enforce policy.
+TEST_F(PodSecurityPlugin, AuditModeAnnotatesTheAuditEvent) {
+  auto hostPort = parse(R"({"metadata":{"name":"hp","namespace":"a"},"spec":{"containers":[
+      {"name":"c","image":"i","securityContext":{"allowPrivilegeEscalation":true}}]}})");
+  Request rq(type("", "pods"), "a", hostPort);
+  EXPECT_TRUE(plugin->validate(rq.a).ok());
+  EXPECT_TRUE(rq.warnings.empty());
+  EXPECT_EQ(rq.annotations["pod-security.kubernetes.io/enforce-policy"], "baseline:latest");
+  EXPECT_EQ(rq.annotations["pod-security.kubernetes.io/audit-violations"].rfind(
+                "would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false",
+                0),
+            0u);
+  Request ok(type("", "pods"), "a", parse(kRestrictedPod));
+  EXPECT_TRUE(plugin->validate(ok.a).ok());
+  EXPECT_EQ(ok.annotations.count("pod-security.kubernetes.io/audit-violations"), 0u);
+  // Workload templates are audited too.
+  auto deploy = parse(R"({"metadata":{"name":"d","namespace":"a"},"spec":{"template":{
+      "spec":{"containers":[{"name":"c","image":"i"}]}}}})");
+  Request d(type("apps", "deployments"), "a", deploy);
+  EXPECT_TRUE(plugin->validate(d.a).ok());
+  EXPECT_NE(d.annotations["pod-security.kubernetes.io/audit-violations"].find("restricted:latest"),
+            std::string::npos);
 }
 
 TEST_F(PodSecurityPlugin, WorkloadTemplatesWarnForEnforceLevel) {

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "apiserver/authn/jwt.h"
 #include "apiserver/authn/time_util.h"
 #include "core/base64.h"
@@ -98,14 +100,16 @@ std::optional<std::pair<std::string, std::string>> splitServiceAccountUser(std::
 }
 
 ServiceAccountTokens::ServiceAccountTokens(std::shared_ptr<const KeySet> keys,
-                                           ObjectGetter objects, std::string issuer,
+                                           ObjectGetter objects,
+                                           std::vector<std::string> issuers,
                                            std::vector<std::string> apiAudiences, Clock clock)
     : keys_(std::move(keys)),
       objects_(std::move(objects)),
-      issuer_(std::move(issuer)),
+      issuers_(std::move(issuers)),
       apiAudiences_(std::move(apiAudiences)),
       clock_(clock ? std::move(clock) : Clock([] { return system_clock::now(); })) {
-  if (apiAudiences_.empty()) apiAudiences_.push_back(issuer_);
+  if (issuers_.empty()) issuers_.emplace_back(kDefaultIssuer);
+  if (apiAudiences_.empty()) apiAudiences_ = issuers_;
 }
 
 Result<std::string> ServiceAccountTokens::issue(const BoundToken& spec,
@@ -123,7 +127,7 @@ Result<std::string> ServiceAccountTokens::issue(const BoundToken& spec,
       {"aud", std::move(aud)},
       {"exp", unixSeconds(exp)},
       {"iat", unixSeconds(now)},
-      {"iss", issuer_},
+      {"iss", issuer()},
       {"jti", newUuid()},
       {kPrivateClaim, std::move(priv)},
       {"nbf", unixSeconds(now)},
@@ -151,7 +155,8 @@ Result<Authenticated> ServiceAccountTokens::authenticate(
   auto claims = verifyJwt(*keys_, token);
   if (!claims.ok()) return claims.status();
   std::string iss = core::stringField(*claims, "iss");
-  if (iss == issuer_) return checkBound(*claims, audiences);
+  if (std::find(issuers_.begin(), issuers_.end(), iss) != issuers_.end())
+    return checkBound(*claims, audiences);
   if (iss == kLegacyIssuer) return checkLegacy(token, *claims);
   return reject("invalid bearer token, unknown issuer \"" + iss + "\"");
 }
@@ -256,8 +261,8 @@ Result<Authenticated> ServiceAccountTokens::checkLegacy(std::string_view token,
 }
 
 json::object ServiceAccountTokens::openidConfiguration(const std::string& jwksUri) const {
-  return json::object{{"issuer", issuer_},
-                      {"jwks_uri", jwksUri.empty() ? issuer_ + "/openid/v1/jwks" : jwksUri},
+  return json::object{{"issuer", issuer()},
+                      {"jwks_uri", jwksUri.empty() ? issuer() + "/openid/v1/jwks" : jwksUri},
                       {"response_types_supported", json::array{"id_token"}},
                       {"subject_types_supported", json::array{"public"}},
                       {"id_token_signing_alg_values_supported", json::array{keys_->signingAlg()}}};

@@ -69,14 +69,17 @@ std::optional<std::pair<std::string, std::string>> splitServiceAccountUser(std::
 
 class ServiceAccountTokens {
  public:
-  // `apiAudiences`: what a token must be meant for to authenticate a request (upstream's
-  // --api-audiences, default: the issuer).
+  // `issuers` (upstream's repeatable --service-account-issuer): the first signs new tokens,
+  // tokens of any of them are accepted (so an issuer can be changed without invalidating the
+  // tokens pods hold). Empty = the default issuer. `apiAudiences`: what a token must be meant
+  // for to authenticate a request (upstream's --api-audiences, default: the issuers).
   ServiceAccountTokens(std::shared_ptr<const KeySet> keys, ObjectGetter objects,
-                       std::string issuer = std::string(kDefaultIssuer),
+                       std::vector<std::string> issuers = {},
                        std::vector<std::string> apiAudiences = {}, Clock clock = {});
 
   const KeySet& keys() const { return *keys_; }
-  const std::string& issuer() const { return issuer_; }
+  const std::string& issuer() const { return issuers_.front(); }
+  const std::vector<std::string>& issuers() const { return issuers_; }
   const std::vector<std::string>& apiAudiences() const { return apiAudiences_; }
   std::chrono::system_clock::time_point now() const { return clock_(); }
 
@@ -106,7 +109,7 @@ class ServiceAccountTokens {
 
   std::shared_ptr<const KeySet> keys_;
   ObjectGetter objects_;
-  std::string issuer_;
+  std::vector<std::string> issuers_;  // never empty
   std::vector<std::string> apiAudiences_;
   Clock clock_;
 };

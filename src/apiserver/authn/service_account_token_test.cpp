@@ -47,7 +47,8 @@ class ServiceAccountTokensTest : public ::testing::Test {
     keys_ = *KeySet::fromPem(KeySet::generatePem("EC"));
     objects_.put("serviceaccounts", "ns1", "default", "sa-uid");
     tokens_ = std::make_unique<ServiceAccountTokens>(
-        keys_, objects_.getter(), std::string(kDefaultIssuer), std::vector<std::string>{},
+        keys_, objects_.getter(), std::vector<std::string>{std::string(kDefaultIssuer)},
+        std::vector<std::string>{},
         [this] { return now_; });
   }
   BoundToken spec() {
@@ -119,6 +120,32 @@ TEST_F(ServiceAccountTokensTest, AudienceMustMatch) {
   auto r = tokens_->authenticate(token, {"vault", "other"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->audiences, std::vector<std::string>{"vault"});
+}
+
+// Changing the issuer (upstream's repeatable --service-account-issuer): the first issuer signs,
+// tokens of the others still authenticate; a token of an issuer no longer listed does not.
+TEST_F(ServiceAccountTokensTest, SeveralIssuersTheFirstSigns) {
+  auto oldToken = *tokens_->issue(spec());
+  ServiceAccountTokens moved(keys_, objects_.getter(),
+                             {"https://new.example", std::string(kDefaultIssuer)},
+                             {"https://new.example", std::string(kDefaultIssuer)},
+                             [this] { return now_; });
+  EXPECT_EQ(moved.issuer(), "https://new.example");
+  EXPECT_TRUE(moved.authenticate(oldToken).ok());
+  BoundToken b = spec();
+  b.audiences = {"https://new.example"};
+  auto fresh = *moved.issue(b);
+  EXPECT_EQ(claimsOf(fresh)["iss"], "https://new.example");
+  EXPECT_TRUE(moved.authenticate(fresh).ok());
+  auto r = tokens_->authenticate(fresh);  // the old configuration does not know the new issuer
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), 401);
+  EXPECT_NE(r.status().message().find("unknown issuer"), std::string::npos);
+  // The API audiences default to the issuers.
+  ServiceAccountTokens onlyNew(keys_, objects_.getter(), {"https://new.example"}, {},
+                               [this] { return now_; });
+  EXPECT_EQ(onlyNew.apiAudiences(), std::vector<std::string>{"https://new.example"});
+  EXPECT_FALSE(onlyNew.authenticate(oldToken).ok());
 }
 
 TEST_F(ServiceAccountTokensTest, DeletedOrReplacedObjectsInvalidateTokens) {

@@ -248,6 +248,19 @@ void addControllerRoles(Builder& b) {
                 rule({"patch", "update"}, {""}, {"nodes/status"}),
                 rule({"patch", "update"}, {""}, {"pods/status"}),
                 rule({"list", "delete"}, {""}, {"pods"})});
+  b.controller("persistent-volume-binder",
+               {rule({"create", "delete", "get", "list", "update", "watch"}, {""},
+                     {"persistentvolumes"}),
+                rule({"update"}, {""}, {"persistentvolumes/status"}),
+                rule({"get", "list", "update", "watch"}, {""}, {"persistentvolumeclaims"}),
+                rule({"update"}, {""}, {"persistentvolumeclaims/status"}),
+                rule({"create", "delete", "get", "list", "watch"}, {""}, {"pods"}),
+                rule(kRead, {"storage.k8s.io"}, {"storageclasses"})});
+  // Berth's built-in rancher.io/local-path provisioner (k3s runs it with a role of its own).
+  b.controller("local-path-provisioner",
+               {rule({"create", "delete", "get", "list", "watch"}, {""}, {"persistentvolumes"}),
+                rule(kRead, {""}, {"persistentvolumeclaims"}),
+                rule({"create", "get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"})});
   b.controller("pod-garbage-collector",
                {rule({"list", "watch", "delete"}, {""}, {"pods"}),
                 rule(kRead, {""}, {"nodes"}), rule({"patch"}, {""}, {"pods/status"})});

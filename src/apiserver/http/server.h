@@ -53,6 +53,9 @@ struct Request {
   std::string body;
   UserInfo user;
   std::string remoteAddress;
+  // Annotations the handling adds for the request's audit event (admission's, e.g.
+  // PodSecurity's audit-violations); written to the audit log's `annotations`.
+  std::map<std::string, std::string> auditAnnotations;
 
   // First value of a query parameter, or empty.
   std::string queryParam(std::string_view key) const;

@@ -25,6 +25,7 @@
 #include "controllers/nodeipam/nodeipam_controller.h"
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
+#include "controllers/persistentvolume/pv_controllers.h"
 #include "controllers/statefulset/statefulset_controller.h"
 #include "controllers/ttlafterfinished/ttl_after_finished_controller.h"
 
@@ -63,6 +64,8 @@ const std::vector<ControllerEntry>& controllerList() {
          return std::make_unique<nodelifecycle::NodeLifecycleController>(
              ctx, nodelifecycle::lifecycleOptionsFrom(ctx));
        }},
+      {"local-path-provisioner", true, newLocalPathProvisioner},
+      {"persistentvolume-binder", true, newPersistentVolumeBinder},
       {"replicaset", true, newReplicaSetController},
       {"replicationcontroller", true, newReplicationControllerController},
       {"root-ca-cert-publisher", true, newRootCaCertPublisher},

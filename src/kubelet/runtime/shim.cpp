@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -22,7 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/process.h"
+#include "kubelet/runtime/shim_frames.h"
 
 namespace json = boost::json;
 
@@ -64,21 +67,58 @@ bool writeAll(int fd, const char* data, size_t len) {
   return true;
 }
 
-bool readAll(int fd, char* data, size_t len) {
-  while (len > 0) {
-    ssize_t r = ::read(fd, data, len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    data += r;
-    len -= static_cast<size_t>(r);
+// A listening unix socket at `path` (replacing a stale one); -1 on failure.
+int listenUnix(const std::string& path, int backlog) {
+  ::unlink(path.c_str());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (fd < 0 || path.size() >= sizeof addr.sun_path) {
+    if (fd >= 0) ::close(fd);
+    return -1;
   }
-  return true;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd, backlog) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The terminal master `runc create --console-socket` sent to `listenFd` (SCM_RIGHTS on one
+// connection); -1 when none came within `timeoutMs`.
+int receiveConsole(int listenFd, int timeoutMs) {
+  pollfd p{listenFd, POLLIN, 0};
+  if (::poll(&p, 1, timeoutMs) <= 0) return -1;
+  int conn = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (conn < 0) return -1;
+  char name[4096];  // runc sends the terminal's path as the message
+  iovec iov{name, sizeof name};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  int master = -1;
+  ssize_t n;
+  while ((n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (n >= 0) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        std::memcpy(&master, CMSG_DATA(c), sizeof(int));
+  }
+  ::close(conn);
+  return master;
 }
 
 // The shim's running state: the log file and the attach clients, shared by its threads.
 class Shim {
  public:
-  explicit Shim(const ShimOptions& o) : o_(o) {}
+  explicit Shim(const ShimOptions& o)
+      : o_(o), log_(o.logPath, {o.logMaxSize, std::max(2, o.logMaxFiles), true}) {}
   int run(int notifyFd);
 
  private:
@@ -88,14 +128,20 @@ class Shim {
   void broadcast(int stream, const char* data, size_t len);
   void acceptLoop();
   void serveClient(int fd);
+  void writeStdin(std::string_view data);
+  void stdinEnded();
   std::string cgroupOomKills();
 
   const ShimOptions& o_;
   int outPipe_[2] = {-1, -1}, errPipe_[2] = {-1, -1}, inPipe_[2] = {-1, -1};
+  int master_ = -1;  // a TTY container's terminal: its output, input and size
   int pid_ = 0;
   std::string startedAt_;
-  std::mutex mu_;  // guards log_, clients_, inPipe_[1]
-  std::ofstream log_;
+  std::mutex mu_;  // guards log_, clients_
+  // Guards inPipe_[1] and master_ writes apart from mu_: a container that does not read its
+  // input must not stall the output relay.
+  std::mutex inMu_;
+  logs::CriLogWriter log_;
   std::vector<int> clients_;
   int listenFd_ = -1;
   int stopPipe_[2] = {-1, -1};
@@ -103,18 +149,31 @@ class Shim {
 
 bool Shim::createAndStart(std::string& error) {
   if (::pipe2(outPipe_, O_CLOEXEC) != 0 || ::pipe2(errPipe_, O_CLOEXEC) != 0) return false;
-  if (o_.stdinOpen && ::pipe2(inPipe_, O_CLOEXEC) != 0) return false;
+  if (o_.stdinOpen && !o_.tty && ::pipe2(inPipe_, O_CLOEXEC) != 0) return false;
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   std::string pidFile = o_.bundle + "/init.pid";
   std::string runcLog = o_.bundle + "/runc.log";
   std::vector<std::string> argv = {o_.runcBinary, "--root", o_.runcRoot, "--log", runcLog,
-                                   "create", "--bundle", o_.bundle, "--pid-file", pidFile, o_.id};
+                                   "create", "--bundle", o_.bundle, "--pid-file", pidFile};
+  // TTY: runc creates the terminal and sends its master here; runc's own stdio (the pipes)
+  // then carries only runc's errors.
+  std::string consolePath = o_.bundle + "/console.sock";
+  int consoleFd = -1;
+  if (o_.tty) {
+    consoleFd = listenUnix(consolePath, 1);
+    if (consoleFd < 0) {
+      error = "cannot listen on " + consolePath + ": " + std::strerror(errno);
+      return false;
+    }
+    argv.insert(argv.end(), {"--console-socket", consolePath});
+  }
+  argv.push_back(o_.id);
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, o_.stdinOpen ? inPipe_[0] : devnull, 0);
+  posix_spawn_file_actions_adddup2(&actions, inPipe_[0] >= 0 ? inPipe_[0] : devnull, 0);
   posix_spawn_file_actions_adddup2(&actions, outPipe_[1], 1);
   posix_spawn_file_actions_adddup2(&actions, errPipe_[1], 2);
   pid_t runc = 0;
@@ -123,13 +182,24 @@ bool Shim::createAndStart(std::string& error) {
   ::close(devnull);
   ::close(outPipe_[1]);
   ::close(errPipe_[1]);
-  if (o_.stdinOpen) ::close(inPipe_[0]);
+  if (inPipe_[0] >= 0) ::close(inPipe_[0]);
   if (rc != 0) {
     error = std::string("cannot run runc: ") + std::strerror(rc);
+    if (consoleFd >= 0) ::close(consoleFd);
     return false;
   }
   int status = 0;
   while (::waitpid(runc, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (consoleFd >= 0) {
+    // runc sent the master before `create` returned; it waits in the socket's backlog.
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) master_ = receiveConsole(consoleFd, 5000);
+    ::close(consoleFd);
+    ::unlink(consolePath.c_str());
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && master_ < 0) {
+      error = "runc sent no terminal to the console socket";
+      return false;
+    }
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     // runc's own error went to its stderr, which is the container's stderr pipe.
@@ -153,19 +223,16 @@ bool Shim::createAndStart(std::string& error) {
 
 void Shim::logLine(const char* stream, std::string_view text, bool partial) {
   std::lock_guard lock(mu_);
-  log_ << rfc3339NanoNow() << ' ' << stream << ' ' << (partial ? 'P' : 'F') << ' ' << text
-       << '\n';
-  log_.flush();
+  log_.write(rfc3339NanoNow() + ' ' + stream + ' ' + (partial ? 'P' : 'F') + ' ' +
+             std::string(text) + '\n');
 }
 
 void Shim::broadcast(int stream, const char* data, size_t len) {
   std::lock_guard lock(mu_);
   if (clients_.empty()) return;
-  unsigned char head[5] = {static_cast<unsigned char>(stream),
-                           static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),
-                           static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len)};
+  std::string frame = encodeAttachFrame(static_cast<uint8_t>(stream), std::string_view(data, len));
   for (auto it = clients_.begin(); it != clients_.end();) {
-    if (writeAll(*it, reinterpret_cast<char*>(head), 5) && writeAll(*it, data, len)) {
+    if (writeAll(*it, frame.data(), frame.size())) {
       ++it;
     } else {
       ::shutdown(*it, SHUT_RDWR);
@@ -187,7 +254,9 @@ void Shim::pump(int fd, int stream) {
     pending.append(buf, static_cast<size_t>(n));
     size_t start = 0, nl;
     while ((nl = pending.find('\n', start)) != std::string::npos) {
-      logLine(name, std::string_view(pending).substr(start, nl - start), false);
+      // A line ends with "\n" or "\r\n" (a terminal's), as containerd's CRI logger reads it.
+      size_t end = nl > start && pending[nl - 1] == '\r' ? nl - 1 : nl;
+      logLine(name, std::string_view(pending).substr(start, end - start), false);
       start = nl + 1;
     }
     pending.erase(0, start);
@@ -200,22 +269,46 @@ void Shim::pump(int fd, int stream) {
   ::close(fd);
 }
 
+void Shim::writeStdin(std::string_view data) {
+  std::lock_guard lock(inMu_);
+  int fd = o_.tty ? (o_.stdinOpen ? master_ : -1) : inPipe_[1];
+  if (fd >= 0) writeAll(fd, data.data(), data.size());
+}
+
+void Shim::stdinEnded() {
+  // Docker's and the CRI's rule: only a stdinOnce container without a terminal loses its
+  // stdin when an attached client's input ends; otherwise the next attach may type on.
+  if (!o_.stdinOnce || o_.tty) return;
+  std::lock_guard lock(inMu_);
+  if (inPipe_[1] >= 0) ::close(inPipe_[1]);
+  inPipe_[1] = -1;
+}
+
 void Shim::serveClient(int fd) {
+  AttachFrameDecoder decoder;
+  char buf[8192];
   for (;;) {
-    unsigned char head[5];
-    if (!readAll(fd, reinterpret_cast<char*>(head), 5)) break;
-    size_t len = (size_t(head[1]) << 24) | (size_t(head[2]) << 16) | (size_t(head[3]) << 8) | head[4];
-    if (len > (1u << 20)) break;
-    std::string payload(len, '\0');
-    if (len && !readAll(fd, payload.data(), len)) break;
-    std::lock_guard lock(mu_);
-    if (head[0] == 0 && inPipe_[1] >= 0) {
-      writeAll(inPipe_[1], payload.data(), payload.size());
-    } else if (head[0] == 4 && inPipe_[1] >= 0) {
-      ::close(inPipe_[1]);
-      inPipe_[1] = -1;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    decoder.feed(std::string_view(buf, static_cast<size_t>(n)));
+    while (auto frame = decoder.next()) {
+      if (frame->stream == kAttachStdin) {
+        writeStdin(frame->payload);
+      } else if (frame->stream == kAttachStdinEnded) {
+        stdinEnded();
+      } else if (frame->stream == kAttachResize) {
+        // The kernel sends SIGWINCH to the terminal's foreground process group.
+        if (auto size = parseWindowSize(frame->payload)) {
+          winsize ws{};
+          ws.ws_col = size->width;
+          ws.ws_row = size->height;
+          std::lock_guard lock(inMu_);
+          if (master_ >= 0) ::ioctl(master_, TIOCSWINSZ, &ws);
+        }
+      }
     }
-    // Stream 3 (resize) has no effect: shim containers have no terminal.
+    if (decoder.broken()) break;
   }
   std::lock_guard lock(mu_);
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
@@ -263,24 +356,18 @@ int Shim::run(int notifyFd) {
     (void)!::write(notifyFd, "x", 1);
     return 1;
   }
-  // Opened only now: the container must not inherit the log file (ofstream has no O_CLOEXEC).
-  log_.open(o_.logPath, std::ios::app);
+  log_.open();
   // The attach socket, before the agent learns the container runs.
   std::string sock = attachSocketPath(o_.bundle);
-  ::unlink(sock.c_str());
-  listenFd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
-  if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listenFd_, 16) != 0) {
-    ::close(listenFd_);
-    listenFd_ = -1;
-  }
+  listenFd_ = listenUnix(sock, 16);
   ::pipe2(stopPipe_, O_CLOEXEC);
   std::thread acceptor;
   if (listenFd_ >= 0) acceptor = std::thread([this] { acceptLoop(); });
-  std::thread out([this] { pump(outPipe_[0], 1); });
+  // A TTY container's output is all on its terminal (stdout); runc's pipes then only carry
+  // runc's own messages, which still go to the log as upstream's runtimes do.
+  int outFd = master_ >= 0 ? ::fcntl(master_, F_DUPFD_CLOEXEC, 0) : outPipe_[0];
+  if (master_ >= 0) ::close(outPipe_[0]);
+  std::thread out([this, outFd] { pump(outFd, 1); });
   std::thread err([this] { pump(errPipe_[0], 2); });
   writeFileAtomically(o_.bundle + "/started",
                       json::serialize(json::object{{"pid", pid_}, {"startedAt", startedAt_}}));
@@ -302,13 +389,18 @@ int Shim::run(int notifyFd) {
                     {"finishedAt", rfc3339Now()}, {"reason", ""},   {"message", ""}};
   writeFileAtomically(o_.bundle + "/exit", json::serialize(exit));
   std::string frame = std::to_string(code);
-  broadcast(5, frame.data(), frame.size());
+  broadcast(kAttachExited, frame.data(), frame.size());
   (void)!::write(stopPipe_[1], "x", 1);
   if (acceptor.joinable()) acceptor.join();
   ::unlink(sock.c_str());
   {
     std::lock_guard lock(mu_);
     for (int fd : clients_) ::shutdown(fd, SHUT_RDWR);
+  }
+  {
+    std::lock_guard lock(inMu_);
+    if (master_ >= 0) ::close(master_);
+    master_ = -1;
   }
   runProcess({o_.runcBinary, "--root", o_.runcRoot, "delete", "--force", o_.id});
   return 0;
@@ -365,8 +457,12 @@ core::Status launchShim(const std::string& berthBinary, const ShimOptions& o) {
   std::vector<std::string> argv = {berthBinary, "shim",         "--id",     o.id,
                                    "--root",    o.runcRoot,     "--runc",   o.runcBinary,
                                    "--bundle",  o.bundle,       "--log",    o.logPath,
-                                   "--cgroup",  o.cgroup};
+                                   "--cgroup",  o.cgroup,
+                                   "--log-max-size", std::to_string(o.logMaxSize),
+                                   "--log-max-files", std::to_string(o.logMaxFiles)};
   if (o.stdinOpen) argv.push_back("--stdin");
+  if (o.stdinOnce) argv.push_back("--stdin-once");
+  if (o.tty) argv.push_back("--tty");
   auto r = runProcess(argv, {.timeout = std::chrono::seconds(60)});
   if (!r.ok()) return r.status();
   // Exit 1 with an `exit` file is a container that failed to start: a result, not an error.

@@ -7,10 +7,12 @@
 //   started     {"pid":N,"startedAt":"RFC3339"}            once `runc start` succeeded
 //   exit        {"exitCode":N,"oomKilled":b,"finishedAt":..,"reason":..,"message":..}
 //   attach.sock the attach socket, while the container runs
+//   console.sock where `runc create` sends a TTY container's terminal (only while it starts)
 // The shim is a subreaper, so the container's init becomes its child and its exit status is
 // exact; it deletes the runc container (and with it the container's cgroup) after recording it.
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -24,8 +26,17 @@ struct ShimOptions {
   std::string runcBinary = "runc";
   std::string bundle;      // the container's directory: config.json, rootfs, state files
   std::string logPath;     // CRI log file
+  // Rotation of the log file (logs/log_files.h): --container-log-max-size / -max-files.
+  int64_t logMaxSize = 10 << 20;
+  int logMaxFiles = 5;
   std::string cgroup;      // the container's absolute cgroup (to read the OOM kill count)
   bool stdinOpen = false;  // keep a stdin pipe for attach
+  // The first attach client whose stdin ends closes the container's stdin (not with a TTY:
+  // a terminal stays open for the next attach, as Docker and the CRI runtimes do).
+  bool stdinOnce = false;
+  // process.terminal in config.json: runc hands the shim the pseudo-terminal's master over a
+  // console socket; output, input and window size all go through it.
+  bool tty = false;
 };
 
 struct ContainerStarted {

@@ -24,8 +24,10 @@ struct ContainerInfo {
   // attach. Each connection sees output from the moment it connects and may send input, both
   // as frames: 1 byte stream id, 4 bytes big-endian payload length, payload. Stream ids:
   // 0 stdin (to the shim), 1 stdout, 2 stderr (from it; a TTY container's output is all 1),
-  // 3 resize (to the shim; payload JSON {"Width":W,"Height":H}), 4 close stdin (to the shim,
-  // no payload), 5 exited (from it; payload the exit code as decimal text, then it closes).
+  // 3 resize (to the shim; payload JSON {"Width":W,"Height":H}: TIOCSWINSZ on a TTY
+  // container's terminal), 4 this client's stdin ended (to the shim, no payload; also sent on
+  // detach: it closes a stdinOnce container's stdin unless it has a TTY), 5 exited (from it;
+  // payload the exit code as decimal text, then it closes). runtime/shim_frames.h codes it.
   std::string attachSocket;
 };
 

@@ -1,7 +1,9 @@
 #pragma once
 // GET /containerLogs/...: a container's CRI log file as the client reads it (cri_log.h), as a
 // chunked text/plain stream; with follow, new entries are sent as they are written until the
-// container stops or is restarted (a new log file) or the client goes away.
+// container stops or is restarted (a new log file) or the client goes away. The rotated files
+// of the log (logs/log_files.h) are read first, so --tail and --since reach across them, and
+// follow continues in the new file after a rotation.
 //
 // Thread-safety: runs on the request's thread; the locator is called concurrently.
 #include <string>

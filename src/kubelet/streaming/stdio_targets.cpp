@@ -129,6 +129,12 @@ class RuncExec final : public StdioTarget {
       if (fd == tty_) closeFd(tty_);
       return;
     }
+    if (fd == tty_ && !winched_) {
+      // Output proves runc holds the container's terminal now; a SIGWINCH makes it copy our
+      // size there, in case a resize came before runc could apply it.
+      winched_ = true;
+      if (pid_ > 0) ::kill(pid_, SIGWINCH);
+    }
     out.emplace_back(fd == stderr_ ? 2 : 1, std::string(buf, static_cast<size_t>(n)));
   }
 
@@ -179,6 +185,7 @@ class RuncExec final : public StdioTarget {
   pid_t pid_ = -1;
   int exitStatus_ = 0;
   int stdin_ = -1, stdout_ = -1, stderr_ = -1, tty_ = -1;
+  bool winched_ = false;
 };
 
 class Attach final : public StdioTarget {
@@ -236,7 +243,12 @@ class Attach final : public StdioTarget {
   void writeStdin(std::string_view data) override {
     if (options_.stdin) writeFully(fd_, attachFrame(0, data));
   }
-  void closeStdin() override { writeFully(fd_, attachFrame(4, {})); }
+  // The shim decides what the end of this client's stdin means (stdinOnce, TTY).
+  void closeStdin() override {
+    if (!options_.stdin || stdinEnded_) return;
+    stdinEnded_ = true;
+    writeFully(fd_, attachFrame(4, {}));
+  }
   void resize(uint16_t width, uint16_t height) override {
     writeFully(fd_, attachFrame(3, "{\"Width\":" + std::to_string(width) +
                                        ",\"Height\":" + std::to_string(height) + "}"));
@@ -245,10 +257,15 @@ class Attach final : public StdioTarget {
     if (!exited_) return StdioOutcome{0, ""};
     return StdioOutcome{exitCode_, ""};
   }
-  void abort() override { closeFd(fd_); }
+  // Detaching ends this client's stdin too: a stdinOnce container's first attach is its last.
+  void abort() override {
+    closeStdin();
+    closeFd(fd_);
+  }
 
  private:
   StdioOptions options_;
+  bool stdinEnded_ = false;
   int fd_ = -1;
   std::string buffer_;
   bool exited_ = false;

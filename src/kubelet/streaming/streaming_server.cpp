@@ -112,6 +112,10 @@ class StreamingServer::Impl {
                                       "\" may not use the kubelet's streaming API"));
       return;
     }
+    if (auto it = config_.endpoints.find(req.path); it != config_.endpoints.end()) {
+      serveEndpoint(req, w, it->second);
+      return;
+    }
     auto segs = splitPath(req.path);
     if (segs.empty()) {
       sendStatus(w, Status::notFound("", ""));
@@ -141,6 +145,20 @@ class StreamingServer::Impl {
     } else {
       sendStatus(w, Status::notFound("", req.path));
     }
+  }
+
+  static void serveEndpoint(http::Request& req, http::ResponseWriter& w,
+                            const StreamingServerConfig::Endpoint& endpoint) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      sendStatus(w, Status::methodNotSupported(req.path + " supports GET only"));
+      return;
+    }
+    auto body = endpoint.body();
+    if (!body.ok()) {
+      sendStatus(w, body.status());
+      return;
+    }
+    w.send(200, endpoint.contentType, *body);
   }
 
   void serveStdio(http::Request& req, http::ResponseWriter& w, bool exec, const std::string& ns,

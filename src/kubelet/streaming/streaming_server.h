@@ -7,7 +7,9 @@
 //   GET|POST /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty
 //   GET|POST /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
 //   GET|POST /portForward/{namespace}/{pod}[?ports=..]
-// (the upstream forms with the pod UID before the container are accepted too).
+// (the upstream forms with the pod UID before the container are accepted too), and the
+// read-only endpoints the owner adds (`endpoints`: the agent's /stats/summary and
+// /metrics/resource), each a GET answered with its producer's body.
 //
 // Only the API server may call it: a client certificate signed by `clientCaFile` whose
 // common name is one of `allowedUsers` (401 without one, 403 for any other user).
@@ -17,10 +19,13 @@
 // Thread-safety: start()/stop() from the owner's thread; requests are served on the HTTP
 // server's threads, one per connection, each calling the locator concurrently.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/result.h"
 #include "core/status.h"
 #include "kubelet/streaming/container_locator.h"
 
@@ -34,6 +39,11 @@ struct StreamingServerConfig {
   std::vector<std::string> allowedUsers = {"kube-apiserver-kubelet-client"};
   std::string runcBinary = "runc";
   std::string scratchDir = "/run/berth/streaming";  // console sockets, pid files
+  struct Endpoint {
+    std::string contentType;
+    std::function<core::Result<std::string>()> body;  // called on the request's thread
+  };
+  std::map<std::string, Endpoint> endpoints;  // by exact path
 };
 
 class StreamingServer {

@@ -1,0 +1,206 @@
+// LocalPathProvisioner: see pv_controllers.h. Mirrors k3s's bundled rancher/local-path-
+// provisioner: the class, the PV it makes (hostPath + node affinity to the selected node) and
+// the clean-up on Delete, with the directory created by the node's kubelet on first mount
+// instead of a helper pod.
+#include <filesystem>
+#include <iostream>
+
+#include "client/event_recorder.h"
+#include "controllers/framework/queue_workers.h"
+#include "controllers/persistentvolume/pv_common.h"
+#include "controllers/persistentvolume/pv_controllers.h"
+
+namespace berth::controllers {
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+namespace vol = core::volumes;
+using client::ObjectPtr;
+using namespace pv;
+
+constexpr const char* kClassName = "local-path";
+constexpr const char* kDefaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
+constexpr const char* kClassKey = "storageclass";  // the queue key that ensures the class
+constexpr const char* kClaimPrefix = "claim:";
+constexpr const char* kVolumePrefix = "volume:";
+
+class LocalPathProvisioner : public Controller {
+ public:
+  explicit LocalPathProvisioner(ControllerContext& ctx)
+      : client_(ctx.client),
+        claims_(ctx.informers.forResource(kClaims)),
+        volumes_(ctx.informers.forResource(kVolumes)),
+        classes_(ctx.informers.forResource(kClasses)),
+        recorder_(ctx.client, kLocalPathProvisioner),
+        workers_("local_path_provisioner", ctx.metrics,
+                 [this](const std::string& k) { return sync(k); }) {
+    auto it = ctx.flags.find("local-path-dir");
+    root_ = it != ctx.flags.end() && !it->second.empty() ? it->second : "/var/lib/berth/storage";
+    auto claim = [this](const ObjectPtr& o) { workers_.enqueue(kClaimPrefix + keyOf(*o)); };
+    claims_.addEventHandler(
+        {claim, [claim](const ObjectPtr&, const ObjectPtr& o) { claim(o); }, nullptr});
+    auto volume = [this](const ObjectPtr& o) { workers_.enqueue(kVolumePrefix + keyOf(*o)); };
+    volumes_.addEventHandler(
+        {volume, [volume](const ObjectPtr&, const ObjectPtr& o) { volume(o); }, nullptr});
+    classes_.addEventHandler({nullptr, nullptr, [this](const client::DeletedObject& d) {
+                                if (keyOf(*d.object) == kClassName) workers_.enqueue(kClassKey);
+                              }});
+  }
+
+  void run() override {
+    workers_.enqueue(kClassKey);
+    workers_.start(1);
+  }
+  void stop() override {
+    workers_.stop();
+    recorder_.flush();
+  }
+
+ private:
+  core::Status sync(const std::string& key) {
+    if (key == kClassKey) return ensureClass();
+    if (key.rfind(kClaimPrefix, 0) == 0) return syncClaim(key.substr(std::strlen(kClaimPrefix)));
+    if (key.rfind(kVolumePrefix, 0) == 0) return syncVolume(key.substr(std::strlen(kVolumePrefix)));
+    return {};
+  }
+
+  // k3s ships local-path as the default class; it is marked default unless another class
+  // already is, and never rewritten once it exists (an admin may have changed it).
+  core::Status ensureClass() {
+    if (classes_.lister().get("", kClassName)) return {};
+    bool haveDefault = false;
+    for (const auto& c : classes_.lister().list(""))
+      if (vol::annotation(c->as_object(), kDefaultClassAnnotation) == "true") haveDefault = true;
+    json::object meta{{"name", kClassName}};
+    if (!haveDefault) meta["annotations"] = json::object{{kDefaultClassAnnotation, "true"}};
+    json::object cls{
+        {"apiVersion", "storage.k8s.io/v1"}, {"kind", "StorageClass"},
+        {"metadata", std::move(meta)},       {"provisioner", kLocalPathProvisioner},
+        {"reclaimPolicy", "Delete"},         {"volumeBindingMode", "WaitForFirstConsumer"}};
+    auto r = client_.create(kClasses, "", cls);
+    return r.ok() || r.status().isAlreadyExists() ? core::Status() : r.status();
+  }
+
+  core::Status syncClaim(const std::string& key) {
+    std::string ns, name;
+    splitKey(key, ns, name);
+    ObjectPtr cached = claims_.lister().get(ns, name);
+    if (!cached) return {};
+    const auto& claim = cached->as_object();
+    const auto& meta = sub(claim, "metadata");
+    if (meta.contains("deletionTimestamp") || !text(sub(claim, "spec"), "volumeName").empty())
+      return {};
+    std::string className = vol::claimClass(claim);
+    ObjectPtr cls = className.empty() ? nullptr : classes_.lister().get("", className);
+    if (!cls || text(cls->as_object(), "provisioner") != kLocalPathProvisioner) return {};
+    std::string uid = text(meta, "uid");
+    std::string pvName = "pvc-" + uid;
+    if (volumes_.lister().get("", pvName)) return {};
+    std::string node = vol::annotation(claim, vol::kAnnSelectedNode);
+    json::value ref = withKind(claim, "PersistentVolumeClaim");
+    if (node.empty()) {
+      // An Immediate class gives no node; local volumes need one (k3s answers the same).
+      if (text(cls->as_object(), "volumeBindingMode") != "WaitForFirstConsumer")
+        recorder_.record(ref, "Warning", "ProvisioningFailed",
+                         "failed to provision volume with StorageClass \"" + className +
+                             "\": configuration error, no node was specified");
+      return {};
+    }
+    recorder_.record(ref, "Normal", "Provisioning",
+                     "External provisioner is provisioning volume for claim \"" + key + "\"");
+    std::string path = root_ + "/" + pvName + "_" + ns + "_" + name;
+    const auto& cspec = sub(claim, "spec");
+    json::value capacity =
+        json::object{{"storage", sub(sub(cspec, "resources"), "requests").contains("storage")
+                                     ? sub(sub(cspec, "resources"), "requests").at("storage")
+                                     : json::value("0")}};
+    std::string policy = text(cls->as_object(), "reclaimPolicy");
+    json::object spec{
+        {"capacity", capacity},
+        {"accessModes", cspec.contains("accessModes") ? cspec.at("accessModes")
+                                                      : json::value(json::array{"ReadWriteOnce"})},
+        {"persistentVolumeReclaimPolicy", policy.empty() ? "Delete" : policy},
+        {"storageClassName", className},
+        {"volumeMode", "Filesystem"},
+        {"hostPath", {{"path", path}, {"type", "DirectoryOrCreate"}}},
+        {"claimRef",
+         {{"kind", "PersistentVolumeClaim"},
+          {"apiVersion", "v1"},
+          {"namespace", ns},
+          {"name", name},
+          {"uid", uid},
+          {"resourceVersion", text(meta, "resourceVersion")}}},
+        {"nodeAffinity",
+         {{"required",
+           {{"nodeSelectorTerms",
+             json::array{json::object{
+                 {"matchExpressions",
+                  json::array{json::object{{"key", "kubernetes.io/hostname"},
+                                           {"operator", "In"},
+                                           {"values", json::array{json::string(node)}}}}}}}}}}}}};
+    json::object volume{{"apiVersion", "v1"},
+                        {"kind", "PersistentVolume"},
+                        {"metadata",
+                         {{"name", pvName},
+                          {"annotations",
+                           {{vol::kAnnProvisionedBy, kLocalPathProvisioner},
+                            {"local.path.provisioner/selected-node", node}}}}},
+                        {"spec", std::move(spec)}};
+    auto r = client_.create(kVolumes, "", volume);
+    if (!r.ok() && !r.status().isAlreadyExists()) {
+      recorder_.record(ref, "Warning", "ProvisioningFailed",
+                       "failed to provision volume with StorageClass \"" + className +
+                           "\": " + r.status().message());
+      return r.status();
+    }
+    recorder_.record(ref, "Normal", "ProvisioningSucceeded",
+                     "Successfully provisioned volume " + pvName);
+    return {};
+  }
+
+  // A Released Delete-policy volume this provisioner made: its directory (when it is on this
+  // machine, under the root) and then the object go.
+  core::Status syncVolume(const std::string& name) {
+    ObjectPtr cached = volumes_.lister().get("", name);
+    if (!cached) return {};
+    const auto& volume = cached->as_object();
+    if (vol::annotation(volume, vol::kAnnProvisionedBy) != kLocalPathProvisioner) return {};
+    if (text(sub(volume, "status"), "phase") != "Released" ||
+        text(sub(volume, "spec"), "persistentVolumeReclaimPolicy") != "Delete" ||
+        sub(volume, "metadata").contains("deletionTimestamp"))
+      return {};
+    std::string path = text(sub(sub(volume, "spec"), "hostPath"), "path");
+    fs::path p = fs::path(path).lexically_normal();
+    // Only a direct child of the root named after this volume: never anything else.
+    if (p.parent_path() == fs::path(root_).lexically_normal() &&
+        p.filename().string().rfind(name + "_", 0) == 0) {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+      if (ec) return core::Status::internal("remove " + path + ": " + ec.message());
+    }
+    json::value options{{"kind", "DeleteOptions"},
+                        {"apiVersion", "v1"},
+                        {"preconditions", {{"uid", text(sub(volume, "metadata"), "uid")}}}};
+    auto r = client_.remove(kVolumes, "", name, &options);
+    if (!r.ok() && !r.status().isNotFound() && !r.status().isConflict()) return r.status();
+    return {};
+  }
+
+  client::RestClient& client_;
+  client::SharedInformer& claims_;
+  client::SharedInformer& volumes_;
+  client::SharedInformer& classes_;
+  client::EventRecorder recorder_;
+  QueueWorkers workers_;
+  std::string root_;
+};
+
+}  // namespace
+
+std::unique_ptr<Controller> newLocalPathProvisioner(ControllerContext& ctx) {
+  return std::make_unique<LocalPathProvisioner>(ctx);
+}
+
+}  // namespace berth::controllers

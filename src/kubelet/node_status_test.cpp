@@ -1,0 +1,56 @@
+#include "kubelet/node_status.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace berth::kubelet {
+namespace {
+
+namespace json = boost::json;
+
+std::string conditionOf(const json::object& status, const std::string& type, const char* field) {
+  for (const auto& c : status.at("conditions").as_array())
+    if (c.at("type").as_string() == type) return std::string(c.at(field).as_string());
+  return "";
+}
+
+TEST(NodeStatus, PressureConditionsFollowTheEvictionThresholds) {
+  HostFacts f;
+  f.milliCpu = 2000;
+  f.memoryBytes = 8LL << 30;
+  f.memoryAvailableFraction = 0.5;
+  f.diskAvailableFraction = 0.5;
+  f.pidAvailableFraction = 0.5;
+  auto healthy = nodeStatus(f, 10250, {}, "2026-11-29T15:00:00Z");
+  for (const char* type : {"MemoryPressure", "DiskPressure", "PIDPressure"})
+    EXPECT_EQ(conditionOf(healthy, type, "status"), "False") << type;
+  EXPECT_EQ(conditionOf(healthy, "PIDPressure", "reason"), "KubeletHasSufficientPID");
+
+  // memory.available < 100Mi, nodefs.available < 10%, pid.available < 10%.
+  f.memoryAvailableFraction = (99.0 * (1 << 20)) / static_cast<double>(f.memoryBytes);
+  f.diskAvailableFraction = 0.09;
+  f.pidAvailableFraction = 0.05;
+  auto pressed = nodeStatus(f, 10250, healthy, "2026-11-29T15:00:10Z");
+  EXPECT_EQ(conditionOf(pressed, "MemoryPressure", "status"), "True");
+  EXPECT_EQ(conditionOf(pressed, "MemoryPressure", "reason"), "KubeletHasInsufficientMemory");
+  EXPECT_EQ(conditionOf(pressed, "DiskPressure", "status"), "True");
+  EXPECT_EQ(conditionOf(pressed, "DiskPressure", "reason"), "KubeletHasDiskPressure");
+  EXPECT_EQ(conditionOf(pressed, "PIDPressure", "status"), "True");
+  EXPECT_EQ(conditionOf(pressed, "PIDPressure", "reason"), "KubeletHasInsufficientPID");
+  EXPECT_EQ(conditionOf(pressed, "PIDPressure", "lastTransitionTime"), "2026-11-29T15:00:10Z");
+  EXPECT_EQ(conditionOf(pressed, "Ready", "lastTransitionTime"), "2026-11-29T15:00:00Z");
+}
+
+TEST(NodeStatus, ProbeHostReadsRealFractions) {
+  HostFacts f = probeHost("/tmp", "10.0.0.1");
+  EXPECT_GT(f.memoryBytes, 0);
+  EXPECT_GT(f.memoryAvailableFraction, 0.0);
+  EXPECT_LE(f.memoryAvailableFraction, 1.0);
+  EXPECT_GT(f.pidAvailableFraction, 0.0);
+  EXPECT_LT(f.pidAvailableFraction, 1.0) << "some processes run";
+  EXPECT_EQ(f.internalIP, "10.0.0.1");
+}
+
+}  // namespace
+}  // namespace berth::kubelet
