@@ -171,8 +171,8 @@ core::Status DaemonSetController::sync(const std::string& key) {
   if (!hash.ok()) return hash.status();
   ControllerRefManager refs(client_, kDaemonSets, ds, "apps/v1", "DaemonSet", *selector);
   core::Status claimError;
-  std::vector<ObjectPtr> pods = refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(ds)),
-                                           claimError);
+  std::vector<ObjectPtr> pods =
+      refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(ds)), claimError);
   if (!claimError.ok()) return claimError;
   NodePods nodePods = podsByNode(pods);
   if (!expectations_.satisfied(key)) {

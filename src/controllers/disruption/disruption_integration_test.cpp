@@ -18,19 +18,25 @@ const client::Resource kPdbs{"policy", "v1", "poddisruptionbudgets", true};
 
 json::value pdb(const std::string& name, const std::string& app, const std::string& budget) {
   return json::parse(R"({"apiVersion":"policy/v1","kind":"PodDisruptionBudget",
-      "metadata":{"name":")" + name + R"("},
-      "spec":{)" + budget + R"(,"selector":{"matchLabels":{"app":")" + app + R"("}}}})");
+      "metadata":{"name":")" +
+                     name + R"("},
+      "spec":{)" + budget +
+                     R"(,"selector":{"matchLabels":{"app":")" + app + R"("}}}})");
 }
 
 json::value pod(const std::string& name, const std::string& app, const std::string& owner = "") {
   json::value p = json::parse(R"({"apiVersion":"v1","kind":"Pod",
-      "metadata":{"name":")" + name + R"(","labels":{"app":")" + app + R"("}},
+      "metadata":{"name":")" + name +
+                              R"(","labels":{"app":")" + app + R"("}},
       "spec":{"containers":[{"name":"c","image":"img"}]}})");
   if (!owner.empty()) {
     p.as_object()["metadata"].as_object()["ownerReferences"] = json::array{json::object{
         // A kind nobody serves: the garbage collector leaves the pod alone.
-        {"apiVersion", "example.com/v1"}, {"kind", "Ghost"}, {"name", owner},
-        {"uid", "0b6f9a3c-0000-4000-8000-000000000001"}, {"controller", true}}};
+        {"apiVersion", "example.com/v1"},
+        {"kind", "Ghost"},
+        {"name", owner},
+        {"uid", "0b6f9a3c-0000-4000-8000-000000000001"},
+        {"controller", true}}};
   }
   return p;
 }

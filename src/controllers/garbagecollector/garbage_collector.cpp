@@ -328,9 +328,8 @@ void GarbageCollector::reportInvalidNamespaceOwnerRef(const json::value& depende
   // upstream objectReference.String(): "[apiVersion/kind, namespace: ns, name: n, uid: u]",
   // with the dependent's namespace.
   recorder_.record(dependent, "Warning", "OwnerRefInvalidNamespace",
-                   "ownerRef [" + o.apiVersion + "/" + o.kind + ", namespace: " + ns +
-                       ", name: " + o.name + ", uid: " + o.uid + "] does not exist in namespace \"" +
-                       ns + "\"");
+                   "ownerRef [" + o.apiVersion + "/" + o.kind + ", namespace: " + ns + ", name: " +
+                       o.name + ", uid: " + o.uid + "] does not exist in namespace \"" + ns + "\"");
 }
 
 // An owner deleting in foreground: its finalizer goes once no blocking dependent is left;

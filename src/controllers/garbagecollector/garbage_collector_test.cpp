@@ -115,9 +115,10 @@ TEST_F(GarbageCollectorTest, InvalidNamespaceOwnerRefsAreReported) {
   auto stray = dependentOf("stray", "v1", "ConfigMap", "owner", ownerUid);
   stray.at("metadata").as_object()["namespace"] = "other";
   ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "other", stray).ok());
-  std::string expected = "Warning OwnerRefInvalidNamespace: ownerRef [v1/ConfigMap, namespace: "
-                         "other, name: owner, uid: " + ownerUid +
-                         "] does not exist in namespace \"other\"";
+  std::string expected =
+      "Warning OwnerRefInvalidNamespace: ownerRef [v1/ConfigMap, namespace: "
+      "other, name: owner, uid: " +
+      ownerUid + "] does not exist in namespace \"other\"";
   EXPECT_TRUE(eventually([&] { return testing::hasEvent(*c_, "other", "stray", expected); }));
   EXPECT_TRUE(eventually([&] {
     return c_->get(client::testing::kConfigMaps, "other", "stray").status().isNotFound();
@@ -132,8 +133,8 @@ TEST_F(GarbageCollectorTest, InvalidNamespaceOwnerRefsAreReported) {
   EXPECT_TRUE(eventually([&] {
     return testing::hasEvent(*c_, "default", "gc-test-role",
                              "Warning OwnerRefInvalidNamespace: ownerRef [v1/ConfigMap, "
-                             "namespace: , name: owner, uid: " + ownerUid +
-                                 "] does not exist in namespace \"\"");
+                             "namespace: , name: owner, uid: " +
+                                 ownerUid + "] does not exist in namespace \"\"");
   }));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_TRUE(c_->get(kClusterRoles, "", "gc-test-role").ok());  // never collected

@@ -239,14 +239,14 @@ TEST(JobIntegrationTest, PodFailurePolicyIgnoresDisruptionsAndFailsOnAnExitCode)
   ASSERT_TRUE(failWith(second, R"("containerStatuses":[{"name":"c","ready":false,
       "restartCount":0,"image":"busybox","imageID":"","started":false,
       "state":{"terminated":{"exitCode":42,"reason":"Error"}}}])"));
-  ASSERT_TRUE(eventually([&] {
-    return hasCondition(jobStatus(*c, "policy"), "Failed", "PodFailurePolicy");
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return hasCondition(jobStatus(*c, "policy"), "Failed", "PodFailurePolicy"); }));
   std::string message = "Container c for pod default/" + name +
                         " failed with exit code 42 matching FailJob rule at index 0";
   json::object status = jobStatus(*c, "policy");
   for (auto& cnd : status.at("conditions").as_array()) {
-    if (strAt(cnd.as_object(), "type") == "Failed" || strAt(cnd.as_object(), "type") == "FailureTarget") {
+    if (strAt(cnd.as_object(), "type") == "Failed" ||
+        strAt(cnd.as_object(), "type") == "FailureTarget") {
       EXPECT_EQ(strAt(cnd.as_object(), "message"), message);
     }
   }

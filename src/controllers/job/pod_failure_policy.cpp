@@ -27,7 +27,8 @@ const json::object* matchingContainer(const json::value& pod, const json::object
       const json::object& terminated = objAt(s, "state", "terminated");
       auto code = intAt(terminated, "exitCode");
       if (!code || *code == 0) continue;  // still running, or succeeded
-      if (name && name->is_string() && name->get_string() != strAt(s.get_object(), "name")) continue;
+      if (name && name->is_string() && name->get_string() != strAt(s.get_object(), "name"))
+        continue;
       bool in = std::find(values.begin(), values.end(), *code) != values.end();
       if ((op == "In" && in) || (op == "NotIn" && !in)) return &s.get_object();
     }

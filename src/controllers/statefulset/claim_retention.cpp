@@ -16,8 +16,7 @@ bool hasRef(const json::array& refs, const std::string& uid) {
   });
 }
 
-void setRef(json::array& refs, const json::value& owner, const char* apiVersion,
-            const char* kind) {
+void setRef(json::array& refs, const json::value& owner, const char* apiVersion, const char* kind) {
   if (hasRef(refs, uidOf(owner))) return;
   refs.push_back(json::object{{"apiVersion", apiVersion},
                               {"kind", kind},

@@ -188,9 +188,9 @@ TEST(StatefulSetIntegrationTest, ClaimRetentionPolicyDeleteHandsClaimsToTheColle
   ASSERT_TRUE(eventually([&] { return podNames(*c, "vol").size() == 2; }));
 
   // whenScaled=Delete: scaling down hands vol-1's claim to its pod; both then go.
-  ASSERT_TRUE(c->patch(kSts, "default", "vol", client::PatchType::kMerge,
-                       R"({"spec":{"replicas":1}})")
-                  .ok());
+  ASSERT_TRUE(
+      c->patch(kSts, "default", "vol", client::PatchType::kMerge, R"({"spec":{"replicas":1}})")
+          .ok());
   ASSERT_TRUE(eventually([&] { return ownerOf("data-vol-1").first == "gone"; }));
   EXPECT_EQ(ownerOf("data-vol-0"), std::make_pair(std::string("StatefulSet"), setUid));
 

@@ -69,7 +69,8 @@ void validateOnExitCodes(const json::object& req, const std::string& path,
   for (size_t j = 0; j < values->size(); ++j) {
     std::string valuePath = valuesPath + "[" + std::to_string(j) + "]";
     int64_t v = (*values)[j].is_int64() ? (*values)[j].get_int64() : 0;
-    if (op == "In" && v == 0) addInvalidInt(errs, valuePath, v, "must not be 0 for the In operator");
+    if (op == "In" && v == 0)
+      addInvalidInt(errs, valuePath, v, "must not be 0 for the In operator");
     if (!seen.insert(v).second) addDuplicate(errs, valuePath, std::to_string(v));
     if (previous && *previous > v) ordered = false;
     previous = v;

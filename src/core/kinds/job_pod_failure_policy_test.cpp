@@ -9,8 +9,10 @@ using namespace testing;
 
 json::object jobWithPolicy(const std::string& rules, const char* restart = "Never") {
   return json::parse(R"({"metadata":{"name":"pfp","namespace":"default","uid":"1"},
-      "spec":{"podFailurePolicy":{"rules":)" + rules + R"(},
-        "template":{"spec":{"restartPolicy":")" + restart + R"(",
+      "spec":{"podFailurePolicy":{"rules":)" +
+                     rules + R"(},
+        "template":{"spec":{"restartPolicy":")" +
+                     restart + R"(",
           "containers":[{"name":"main","image":"i"}]}}}})")
       .as_object();
 }
@@ -50,8 +52,7 @@ TEST(JobPodFailurePolicy, RejectsWhatUpstreamRejects) {
   EXPECT_CAUSE(errs, r + "[0].onExitCodes.containerName", "FieldValueInvalid",
                "Invalid value: \"other\": must be one of the container or initContainer names "
                "in the pod template");
-  EXPECT_CAUSE(errs, r + "[0].onExitCodes.values[2]", "FieldValueDuplicate",
-               "Duplicate value: 3");
+  EXPECT_CAUSE(errs, r + "[0].onExitCodes.values[2]", "FieldValueDuplicate", "Duplicate value: 3");
   EXPECT_CAUSE(errs, r + "[0].onExitCodes.values", "FieldValueInvalid",
                "Invalid value: []int32{3, 0, 3}: must be ordered");
   EXPECT_CAUSE(errs, r + "[1].action", "FieldValueInvalid",
