@@ -5,6 +5,8 @@
 # `kubectl create job` runs and completes once its pod succeeds (the test writes the pod's
 # status as a kubelet would when the container exits), then its TTL removes it; a CronJob from
 # `kubectl create cronjob` starts a job for a due tick. `kubectl get` shows the status columns.
+# A ReplicaSet adopts an orphan pod with its labels (one pod created, not two); a Job whose pod
+# exits with a code its podFailurePolicy names fails at once with reason PodFailurePolicy.
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
 
@@ -119,6 +121,72 @@ cron_job_made() { k get jobs -o jsonpath='{.items[*].metadata.name}' | grep -Eq 
 if wait_for 10 cron_job_made; then pass "the CronJob starts a job named <cronjob>-<minutes>"; else
   fail "the CronJob starts a job named <cronjob>-<minutes>" "$(k get cronjob tick -o yaml; k get jobs)"; fi
 expect_out "kubectl get cronjob shows it active" '^tick +\*/1 \* \* \* \* +<none> +False +1 ' k get cronjob tick
+
+# --- Adoption: an orphan pod with a ReplicaSet's labels becomes one of its replicas ------------
+expect_ok "kubectl run an orphan pod labelled app=adopt" k run stray --image=busybox --labels=app=adopt
+expect_ok "kubectl apply a ReplicaSet of 2 selecting app=adopt" k apply -f - <<'YAML'
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: adopt}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: adopt}}
+  template:
+    metadata: {labels: {app: adopt}}
+    spec: {containers: [{name: c, image: busybox}]}
+YAML
+adopted() { [ "$(k get pod stray -o jsonpath='{.metadata.ownerReferences[0].kind}')" = ReplicaSet ]; }
+if wait_for 20 adopted; then pass "the orphan pod is adopted by the ReplicaSet"; else
+  fail "the orphan pod is adopted by the ReplicaSet" "$(k get pod stray -o yaml)"; fi
+rs_ready() { [ "$(k get rs adopt -o jsonpath='{.status.readyReplicas}')" = 2 ]; }
+wait_for 20 rs_ready
+expect_eq "only one pod was created beside it" 2 \
+  "$(k get pods -l app=adopt -o name | wc -l | tr -d ' ')"
+expect_out "kubectl get rs shows 2/2/2" '^adopt +2 +2 +2 ' k get rs adopt
+
+# --- Job podFailurePolicy: exit code 42 fails the job at once -----------------------------------
+expect_ok "kubectl apply a Job with a podFailurePolicy" k apply -f - <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: pfp}
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox}]
+YAML
+pfp_running() { [ "$(k get pods -l job-name=pfp -o jsonpath='{.items[0].status.phase}')" = Running ]; }
+if wait_for 20 pfp_running; then pass "the job's pod runs"; else
+  fail "the job's pod runs" "$(k get job,pods -o wide)"; fi
+PFP_POD=$(k get pods -l job-name=pfp -o jsonpath='{.items[0].metadata.name}')
+expect_ok "the container exits 42 (status written as the kubelet)" \
+  k patch pod "$PFP_POD" --subresource=status --type=merge -p '{"status":{"phase":"Failed",
+    "containerStatuses":[{"name":"main","image":"busybox","imageID":"","ready":false,
+    "restartCount":0,"state":{"terminated":{"exitCode":42,"reason":"Error"}}}]}}'
+expect_ok "the job fails" k wait --for=condition=Failed job/pfp --timeout=20s
+expect_eq "its Failed condition says PodFailurePolicy" \
+  "PodFailurePolicy: Container main for pod default/$PFP_POD failed with exit code 42 matching FailJob rule at index 0" \
+  "$(k get job pfp -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}')"
+expect_err "a Job with podFailurePolicy and restartPolicy OnFailure is refused (422)" \
+  'The Job "pfp-bad" is invalid: spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified' \
+  bash -c "$KUBECTL create -f - 2>&1 <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: pfp-bad}
+spec:
+  podFailurePolicy:
+    rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget, status: 'True'}]}]
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers: [{name: main, image: busybox}]
+YAML
+"
 
 kill "$SIM_PID" "$SIM2_PID" 2>/dev/null
 wait "$SIM_PID" "$SIM2_PID" 2>/dev/null

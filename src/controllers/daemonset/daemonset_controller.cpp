@@ -8,6 +8,7 @@
 #include "controllers/daemonset/node_eligibility.h"
 #include "controllers/daemonset/plan.h"
 #include "controllers/framework/controller_history.h"
+#include "controllers/framework/controller_ref_manager.h"
 #include "controllers/framework/workload_expectations.h"
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
@@ -47,7 +48,10 @@ class DaemonSetController : public Controller {
          }});
     podInformer_.addEventHandler({[this](const ObjectPtr& p) {
                                     std::string key = ownerKey(*p);
-                                    if (key.empty()) return;
+                                    if (key.empty()) {
+                                      enqueueAdopters(*p);
+                                      return;
+                                    }
                                     expectations_.creationObserved(key);
                                     if (isBeingDeleted(*p))
                                       expectations_.deletionObserved(key, keyOf(*p));
@@ -57,7 +61,10 @@ class DaemonSetController : public Controller {
                                     std::string key = ownerKey(*newPod);
                                     std::string oldKey = ownerKey(*oldPod);
                                     if (!oldKey.empty() && oldKey != key) workers_.enqueue(oldKey);
-                                    if (key.empty()) return;
+                                    if (key.empty()) {
+                                      if (!controllerRefOf(*newPod)) enqueueAdopters(*newPod);
+                                      return;
+                                    }
                                     if (isBeingDeleted(*newPod))
                                       expectations_.deletionObserved(key, keyOf(*newPod));
                                     workers_.enqueue(key);
@@ -90,6 +97,13 @@ class DaemonSetController : public Controller {
  private:
   void enqueueAll() {
     for (const ObjectPtr& ds : dsInformer_.lister().list("")) workers_.enqueue(keyOf(*ds));
+  }
+
+  // An orphan: every DaemonSet selecting it may adopt it.
+  void enqueueAdopters(const json::value& pod) {
+    if (isBeingDeleted(pod)) return;
+    for (const ObjectPtr& ds : ownersSelecting(dsInformer_.lister(), pod))
+      workers_.enqueue(keyOf(*ds));
   }
 
   // The DaemonSet key of a pod's controller reference ("" when not a DaemonSet's pod).
@@ -155,7 +169,11 @@ core::Status DaemonSetController::sync(const std::string& key) {
   std::vector<ObjectPtr> oldRevisions;
   auto hash = currentHash(ds, oldRevisions);
   if (!hash.ok()) return hash.status();
-  std::vector<ObjectPtr> pods = controlledBy(podInformer_, uidOf(ds));
+  ControllerRefManager refs(client_, kDaemonSets, ds, "apps/v1", "DaemonSet", *selector);
+  core::Status claimError;
+  std::vector<ObjectPtr> pods =
+      refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(ds)), claimError);
+  if (!claimError.ok()) return claimError;
   NodePods nodePods = podsByNode(pods);
   if (!expectations_.satisfied(key)) {
     return updateStatus(ds, key, nodes, nodePods, *hash);

@@ -155,5 +155,46 @@ TEST(DaemonSetIntegrationTest, FollowsNodesAndRollsOut) {
   EXPECT_EQ(numbers, (std::set<long long>{1, 2}));
 }
 
+// The kind of a pod's controller reference when it also blocks owner deletion; empty when none.
+std::string controllerKindOf(client::RestClient& c, const std::string& name) {
+  auto p = c.get(kTestPods, "default", name);
+  if (!p.ok()) return "gone";
+  const json::object* ref = controllerRefOf(*p);
+  if (!ref || !boolAt(*ref, "blockOwnerDeletion").value_or(false)) return "";
+  return strAt(*ref, "kind");
+}
+
+TEST(DaemonSetIntegrationTest, AdoptsAnOrphanOnItsNodeAndReleasesItWhenRelabeled) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("daemonset-test");
+  createNode(*c, "n1", {{"role", "web"}});
+  // An orphan already on n1 with the DaemonSet's labels counts as n1's daemon pod.
+  ASSERT_TRUE(c->create(kTestPods, "default", json::parse(R"({"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":"stray","labels":{"app":"agent"}},
+      "spec":{"nodeName":"n1","containers":[{"name":"c","image":"img:0"}]}})"))
+                  .ok());
+  json::value ds = daemonSet("img:1");
+  // OnDelete: the adopted pod (older template) is not rolled, so what is left is adoption alone.
+  ds.as_object()["spec"].as_object()["updateStrategy"] = json::object{{"type", "OnDelete"}};
+  ASSERT_TRUE(c->create(kDs, "default", ds).ok());
+  ASSERT_TRUE(eventually([&] { return controllerKindOf(*c, "stray") == "DaemonSet"; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(listPods(*c, "default", "app=agent").size(), 1u);  // nothing created beside it
+
+  // Relabeled out of the selector: released (no controller reference) and replaced on n1.
+  ASSERT_TRUE(c->patch(kTestPods, "default", "stray", client::PatchType::kMerge,
+                       R"({"metadata":{"labels":{"app":"gone"}}})")
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return controllerKindOf(*c, "stray").empty(); }));
+  ASSERT_TRUE(eventually([&] {
+    auto m = podsPerNode(*c);
+    return m["n1"].size() == 1 && strAt(metaOf(m["n1"][0]), "name") != "stray";
+  }));
+  auto stray = c->get(kTestPods, "default", "stray");
+  ASSERT_TRUE(stray.ok());
+  EXPECT_FALSE(isBeingDeleted(*stray));  // released, not deleted
+}
+
 }  // namespace
 }  // namespace berth::controllers

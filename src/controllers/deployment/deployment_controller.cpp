@@ -66,10 +66,8 @@ ObjectPtr DeploymentController::resolveDeployment(const std::string& ns,
 }
 
 void DeploymentController::enqueueSelecting(const json::value& rs) {
-  auto labels = labelsOfObject(rs);
-  for (const auto& d : dInformer_.lister().list(stringAt(rs, {"metadata", "namespace"}))) {
-    auto sel = selectorOf(*d);
-    if (sel.ok() && !sel->empty() && sel->matches(labels)) workers_.enqueue(keyOf(*d));
+  for (const auto& d : ownersSelecting(dInformer_.lister(), rs, selectorOf)) {
+    workers_.enqueue(keyOf(*d));
   }
 }
 

@@ -173,4 +173,41 @@ json::object failSafeStatus(const json::object& oldStatus, int64_t generation,
   return s;
 }
 
+std::string goSelectorString(const boost::json::value* selector) {
+  if (!selector || !selector->is_object()) return "nil";
+  const auto& sel = selector->get_object();
+  std::string out = "&LabelSelector{MatchLabels:map[string]string{";
+  if (const auto* ml = sel.if_contains("matchLabels"); ml && ml->is_object()) {
+    std::map<std::string, std::string> sorted;  // Go's generated String() sorts the keys
+    for (const auto& [k, v] : ml->get_object()) {
+      sorted[std::string(k)] = v.is_string() ? std::string(v.get_string()) : "";
+    }
+    for (const auto& [k, v] : sorted) out += k + ": " + v + ",";
+  }
+  out += "},MatchExpressions:[]LabelSelectorRequirement{";
+  if (const auto* me = sel.if_contains("matchExpressions"); me && me->is_array()) {
+    for (const auto& r : me->get_array()) {
+      if (!r.is_object()) continue;
+      const auto& req = r.get_object();
+      auto str = [&](const char* f) {
+        const auto* v = req.if_contains(f);
+        return v && v->is_string() ? std::string(v->get_string()) : std::string();
+      };
+      std::string values = "[";
+      if (const auto* vs = req.if_contains("values"); vs && vs->is_array()) {
+        bool first = true;
+        for (const auto& v : vs->get_array()) {
+          if (!first) values += " ";
+          first = false;
+          values += v.is_string() ? std::string(v.get_string()) : "";
+        }
+      }
+      values += "]";
+      out += "LabelSelectorRequirement{Key:" + str("key") + ",Operator:" + str("operator") +
+             ",Values:" + values + ",},";
+    }
+  }
+  return out + "},}";
+}
+
 }  // namespace berth::controllers::disruption

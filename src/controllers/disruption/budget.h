@@ -57,6 +57,11 @@ int countHealthy(const std::vector<PodState>& pods, const DisruptedPods& disrupt
 boost::json::object statusFor(const boost::json::object& oldStatus, int64_t generation,
                               int currentHealthy, const Expectation& e,
                               const DisruptedPods& disrupted, const std::string& now);
+// A LabelSelector as Go's %v prints upstream's *metav1.LabelSelector (its generated String()),
+// which upstream's UnmanagedPods event embeds: "&LabelSelector{MatchLabels:map[string]string{
+// app: web,},MatchExpressions:[]LabelSelectorRequirement{},}". "nil" for no selector.
+std::string goSelectorString(const boost::json::value* selector);
+
 // Upstream's failSafe: no disruptions allowed, condition SyncFailed with the error.
 boost::json::object failSafeStatus(const boost::json::object& oldStatus, int64_t generation,
                                    const std::string& message, const std::string& now);

@@ -72,5 +72,15 @@ TEST(Budget, StatusAllowsNothingWithoutExpectedPods) {
   EXPECT_EQ(failed.at("conditions").as_array()[0].at("reason").as_string(), "SyncFailed");
 }
 
+TEST(Budget, SelectorPrintsAsGoPrintsALabelSelector) {
+  json::value sel = json::parse(R"({"matchLabels":{"b":"2","a":"1"},
+      "matchExpressions":[{"key":"tier","operator":"In","values":["x","y"]}]})");
+  EXPECT_EQ(
+      goSelectorString(&sel),
+      "&LabelSelector{MatchLabels:map[string]string{a: 1,b: 2,},MatchExpressions:[]"
+      "LabelSelectorRequirement{LabelSelectorRequirement{Key:tier,Operator:In,Values:[x y],},},}");
+  EXPECT_EQ(goSelectorString(nullptr), "nil");
+}
+
 }  // namespace
 }  // namespace berth::controllers::disruption

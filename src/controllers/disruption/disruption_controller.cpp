@@ -73,6 +73,7 @@ DisruptionController::DisruptionController(ControllerContext& ctx)
       replicationControllers_(ctx.informers.forResource(kReplicationControllers)),
       deployments_(ctx.informers.forResource(kDeployments)),
       statefulSets_(ctx.informers.forResource(kStatefulSets)),
+      recorder_(ctx.client, "controllermanager"),
       workers_("disruption", ctx.metrics, [this](const std::string& key) { return sync(key); }) {
   auto enqueuePdb = [this](const client::ObjectPtr& obj) { workers_.enqueue(keyOf(*obj)); };
   client::EventHandler pdbHandler;
@@ -145,8 +146,23 @@ Status DisruptionController::sync(const std::string& key) {
   const auto* spec = field(*pdb, "spec");
   std::string now = core::nowRfc3339();
 
+  if (pods.empty()) recorder_.record(*pdb, "Normal", "NoPods", "No matching pods found");
+  std::vector<std::string> unmanaged;
   auto e = disruption::expectation(spec ? *spec : kEmpty, static_cast<int>(pods.size()),
-                                   [&] { return expectedScale(ns, pods); });
+                                   [&] { return expectedScale(ns, pods, unmanaged); });
+  if (!e.ok()) {
+    recorder_.record(*pdb, "Warning", "CalculateExpectedPodCountFailed",
+                     "Failed to calculate the number of expected pods: " + e.status().message());
+  } else if (!unmanaged.empty()) {
+    const json::value* sel = spec ? spec->if_contains("selector") : nullptr;
+    recorder_.record(
+        *pdb, "Warning", "UnmanagedPods",
+        "Pods selected by this PodDisruptionBudget (selector: " +
+            disruption::goSelectorString(sel) +
+            ") were found to be unmanaged. As a result, the status of the PDB cannot be "
+            "calculated correctly, which may result in undefined behavior. To account for these "
+            "pods please set \".spec.minAvailable\" field of the PDB to an integer value.");
+  }
   json::object status;
   std::optional<disruption::TimePoint> recheck;
   if (!e.ok()) {
@@ -171,12 +187,17 @@ Status DisruptionController::sync(const std::string& key) {
 }
 
 Result<int> DisruptionController::expectedScale(const std::string& ns,
-                                                const std::vector<client::ObjectPtr>& pods) {
+                                                const std::vector<client::ObjectPtr>& pods,
+                                                std::vector<std::string>& unmanaged) {
   std::set<std::string> counted;
   int total = 0;
   for (const auto& pod : pods) {
     const auto* ref = controllerRefOf(*pod);
-    if (!ref) continue;  // unmanaged pods do not count toward the expected scale (upstream)
+    if (!ref) {
+      // Unmanaged pods do not count toward the expected scale (upstream).
+      unmanaged.emplace_back(client::objectName(*pod));
+      continue;
+    }
     std::string uid = core::stringField(*ref, "uid");
     if (!counted.insert(uid).second) continue;
     auto scale =

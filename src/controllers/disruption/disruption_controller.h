@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "client/event_recorder.h"
 #include "controllers/framework/controller.h"
 #include "controllers/framework/discovery.h"
 #include "controllers/framework/queue_workers.h"
@@ -30,8 +31,9 @@ class DisruptionController : public Controller {
   core::Status sync(const std::string& key);
   void enqueueBudgetsFor(const client::ObjectPtr& pod);
   // The summed scale of the controllers of `pods` (each controller counted once).
-  core::Result<int> expectedScale(const std::string& ns,
-                                  const std::vector<client::ObjectPtr>& pods);
+  // Pods without a controller are skipped and named in `unmanaged`.
+  core::Result<int> expectedScale(const std::string& ns, const std::vector<client::ObjectPtr>& pods,
+                                  std::vector<std::string>& unmanaged);
   core::Result<int> controllerScale(const std::string& ns, const std::string& apiVersion,
                                     const std::string& kind, const std::string& name,
                                     const std::string& uid);
@@ -43,6 +45,7 @@ class DisruptionController : public Controller {
   client::SharedInformer& replicationControllers_;
   client::SharedInformer& deployments_;
   client::SharedInformer& statefulSets_;
+  client::EventRecorder recorder_;  // source "controllermanager", as upstream's
   QueueWorkers workers_;
   std::vector<std::pair<client::SharedInformer*, int>> handlers_;
 

@@ -19,16 +19,19 @@ ControllerRefManager::ControllerRefManager(client::RestClient& client,
       kind_(std::move(kind)),
       selector_(std::move(selector)) {}
 
-std::string ControllerRefManager::adoptPatch(const json::value& ownerRef,
-                                             std::string_view childUid) {
+std::string ControllerRefManager::adoptPatch(const json::value& ownerRef, std::string_view childUid,
+                                             const std::vector<std::string>& finalizers) {
   json::object meta{{"ownerReferences", json::array{ownerRef}}, {"uid", childUid}};
+  if (!finalizers.empty()) meta["finalizers"] = json::value_from(finalizers);
   return json::serialize(json::object{{"metadata", std::move(meta)}});
 }
 
-std::string ControllerRefManager::releasePatch(std::string_view ownerUid,
-                                               std::string_view childUid) {
+std::string ControllerRefManager::releasePatch(std::string_view ownerUid, std::string_view childUid,
+                                               const std::vector<std::string>& finalizers) {
   json::object ref{{"$patch", "delete"}, {"uid", ownerUid}};
   json::object meta{{"ownerReferences", json::array{std::move(ref)}}, {"uid", childUid}};
+  if (!finalizers.empty())
+    meta["$deleteFromPrimitiveList/finalizers"] = json::value_from(finalizers);
   return json::serialize(json::object{{"metadata", std::move(meta)}});
 }
 
@@ -66,7 +69,7 @@ std::vector<client::ObjectPtr> ControllerRefManager::claim(
     if (!st.ok() && !st.isNotFound() && error.ok()) error = st;
   };
   for (const auto& obj : candidates) {
-    const bool matches = selector_.matches(labelsOfObject(*obj));
+    const bool matches = selector_.matches(labelsOfObject(*obj)) && (!filter_ || filter_(*obj));
     const std::string ns = stringAt(*obj, {"metadata", "namespace"});
     const std::string name = stringAt(*obj, {"metadata", "name"});
     if (auto ref = controllerOf(*obj)) {
@@ -77,7 +80,7 @@ std::vector<client::ObjectPtr> ControllerRefManager::claim(
       }
       if (ownerDeleting) continue;
       auto r = client_.patch(childResource, ns, name, client::PatchType::kStrategicMerge,
-                             releasePatch(ownerUid, uidOf(*obj)));
+                             releasePatch(ownerUid, uidOf(*obj), finalizers_));
       if (!r.ok()) keep(r.status());
       continue;
     }
@@ -87,8 +90,9 @@ std::vector<client::ObjectPtr> ControllerRefManager::claim(
       keep(st);
       continue;
     }
-    auto r = client_.patch(childResource, ns, name, client::PatchType::kStrategicMerge,
-                           adoptPatch(newControllerRef(owner_, apiVersion_, kind_), uidOf(*obj)));
+    auto r = client_.patch(
+        childResource, ns, name, client::PatchType::kStrategicMerge,
+        adoptPatch(newControllerRef(owner_, apiVersion_, kind_), uidOf(*obj), finalizers_));
     if (r.ok()) {
       claimed.push_back(std::make_shared<const json::value>(std::move(r.value())));
     } else {
@@ -96,6 +100,27 @@ std::vector<client::ObjectPtr> ControllerRefManager::claim(
     }
   }
   return claimed;
+}
+
+std::vector<client::ObjectPtr> ownersSelecting(const client::Lister& owners,
+                                               const json::value& child,
+                                               const SelectorOf& selectorOf) {
+  std::vector<client::ObjectPtr> out;
+  auto labels = labelsOfObject(child);
+  for (const auto& owner : owners.list(stringAt(child, {"metadata", "namespace"}))) {
+    auto sel = selectorOf(*owner);
+    if (sel.ok() && !sel->empty() && sel->matches(labels)) out.push_back(owner);
+  }
+  return out;
+}
+
+std::vector<client::ObjectPtr> ownersSelecting(const client::Lister& owners,
+                                               const json::value& child) {
+  return ownersSelecting(owners, child, [](const json::value& owner) {
+    const json::value* sel = valueAt(owner, {"spec", "selector"});
+    if (!sel || !sel->is_object()) return core::Result<core::LabelSelector>(core::LabelSelector());
+    return core::LabelSelector::fromJson(sel->get_object());
+  });
 }
 
 }  // namespace berth::controllers

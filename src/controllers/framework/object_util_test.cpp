@@ -57,6 +57,21 @@ TEST(ControllerRefManager, PatchBodiesCarryTheUidPrecondition) {
   EXPECT_EQ(release.at("metadata").at("ownerReferences").at(0).at("uid"), "o-1");
 }
 
+TEST(ControllerRefManager, JobFinalizerComesWithAdoptionAndGoesWithRelease) {
+  json::value owner = json::parse(R"({"metadata":{"name":"pi","uid":"j-1"}})");
+  const std::vector<std::string> finalizers{"batch.kubernetes.io/job-tracking"};
+  json::value adopt = json::parse(ControllerRefManager::adoptPatch(
+      newControllerRef(owner, "batch/v1", "Job"), "p-1", finalizers));
+  EXPECT_EQ(adopt.at("metadata").at("finalizers"), json::array{"batch.kubernetes.io/job-tracking"});
+  json::value release = json::parse(ControllerRefManager::releasePatch("j-1", "p-1", finalizers));
+  EXPECT_EQ(release.at("metadata").at("$deleteFromPrimitiveList/finalizers"),
+            json::array{"batch.kubernetes.io/job-tracking"});
+  EXPECT_FALSE(json::parse(ControllerRefManager::releasePatch("j-1", "p-1"))
+                   .at("metadata")
+                   .as_object()
+                   .contains("$deleteFromPrimitiveList/finalizers"));
+}
+
 TEST(PodUtil, ActiveReadyAvailable) {
   auto now = *parseTime("2024-03-01T12:00:00Z");
   json::value pod = json::parse(R"({"metadata":{},"status":{"phase":"Running","conditions":[

@@ -192,6 +192,8 @@ json::object podFromTemplate(const json::object& tmpl, std::string_view ns,
 
 namespace {
 constexpr const char* kControllerUidIndex = "berth.workloads/controller-uid";
+// Not a uid (uids have no spaces), so it cannot collide with one.
+const std::string kOrphanPrefix = "orphan in ";
 }
 
 void addControllerUidIndex(client::SharedInformer& informer) {
@@ -200,6 +202,10 @@ void addControllerUidIndex(client::SharedInformer& informer) {
                                  std::vector<std::string> out;
                                  if (const json::object* ref = controllerRefOf(obj)) {
                                    out.push_back(strAt(*ref, "uid"));
+                                 } else {
+                                   // Orphans by namespace, as upstream's orphanPodIndexKey: the
+                                   // candidates for adoption.
+                                   out.push_back(kOrphanPrefix + strAt(metaOf(obj), "namespace"));
                                  }
                                  return out;
                                }}});
@@ -209,6 +215,14 @@ std::vector<client::ObjectPtr> controlledBy(const client::SharedInformer& inform
                                             const std::string& uid) {
   auto r = informer.indexer().byIndex(kControllerUidIndex, uid);
   return r.ok() ? std::move(r).value() : std::vector<client::ObjectPtr>{};
+}
+
+std::vector<client::ObjectPtr> ownedAndOrphans(const client::SharedInformer& informer,
+                                               const std::string& ns, const std::string& uid) {
+  std::vector<client::ObjectPtr> out = controlledBy(informer, uid);
+  auto r = informer.indexer().byIndex(kControllerUidIndex, kOrphanPrefix + ns);
+  if (r.ok()) out.insert(out.end(), r->begin(), r->end());
+  return out;
 }
 
 core::Result<long long> scaledValue(const json::value* v, long long total, bool roundUp) {

@@ -82,6 +82,10 @@ void addControllerUidIndex(client::SharedInformer& informer);
 // Objects of that informer whose controller reference has this uid.
 std::vector<client::ObjectPtr> controlledBy(const client::SharedInformer& informer,
                                             const std::string& uid);
+// Those plus the namespace's objects without a controller: what a controller claims from
+// (ControllerRefManager), as upstream's FilterPodsByOwner with includeOrphanedPods.
+std::vector<client::ObjectPtr> ownedAndOrphans(const client::SharedInformer& informer,
+                                               const std::string& ns, const std::string& uid);
 
 // intstr.GetScaledValueFromIntOrPercent: an int as is, "N%" of total rounded up or down.
 core::Result<long long> scaledValue(const boost::json::value* intOrPercent, long long total,

@@ -72,6 +72,7 @@ bool goneOrDone(const Status& st) { return st.ok() || st.isNotFound() || st.isCo
 
 GarbageCollector::GarbageCollector(ControllerContext& ctx)
     : ctx_(ctx),
+      recorder_(ctx.client, "garbage-collector-controller"),
       deleteWorkers_("garbage_collector_attempt_to_delete", ctx.metrics,
                      [this](const std::string& uid) { return attemptToDelete(uid); }),
       orphanWorkers_("garbage_collector_attempt_to_orphan", ctx.metrics,
@@ -251,8 +252,10 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
       return Status::notFound("", o.apiVersion + "/" + o.kind);
     }
     if (om->resource.namespaced && ns.empty()) {
-      dangling.push_back(o);
-      continue;
+      // A cluster-scoped object naming a namespaced owner: an error no retry resolves. Upstream
+      // reports it and leaves the object alone (it is never collected).
+      reportInvalidNamespaceOwnerRef(*latest, o);
+      return {};
     }
     if (knownAbsent(o.uid)) {
       dangling.push_back(o);
@@ -261,6 +264,12 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
     auto owner = ctx_.client.get(om->resource, om->resource.namespaced ? ns : "", o.name);
     if (!owner.ok() && !owner.status().isNotFound()) return owner.status();
     if (!owner.ok() || uidOf(*owner) != o.uid) {
+      // The owner's uid known in another namespace: a cross-namespace reference, treated as
+      // absent, and reported as upstream's graph builder does.
+      if (auto known = graph_.node(o.uid);
+          om->resource.namespaced && known && known->observed && known->ref.namespace_ != ns) {
+        reportInvalidNamespaceOwnerRef(*latest, o);
+      }
       markAbsent(o.uid);
       dangling.push_back(o);
     } else if (beingDeleted(*owner) && hasFinalizer(*owner, "foregroundDeletion")) {
@@ -311,6 +320,16 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
                                      {"preconditions", json::object{{"uid", uid}}}};
   auto r = ctx_.client.remove(m->resource, ns, item->ref.name, &options);
   return goneOrDone(r.status()) ? Status() : r.status();
+}
+
+void GarbageCollector::reportInvalidNamespaceOwnerRef(const json::value& dependent,
+                                                      const gc::OwnerRef& o) {
+  std::string ns(client::objectNamespace(dependent));
+  // upstream objectReference.String(): "[apiVersion/kind, namespace: ns, name: n, uid: u]",
+  // with the dependent's namespace.
+  recorder_.record(dependent, "Warning", "OwnerRefInvalidNamespace",
+                   "ownerRef [" + o.apiVersion + "/" + o.kind + ", namespace: " + ns + ", name: " +
+                       o.name + ", uid: " + o.uid + "] does not exist in namespace \"" + ns + "\"");
 }
 
 // An owner deleting in foreground: its finalizer goes once no blocking dependent is left;

@@ -23,6 +23,7 @@
 #include <set>
 #include <thread>
 
+#include "client/event_recorder.h"
 #include "controllers/framework/controller.h"
 #include "controllers/framework/discovery.h"
 #include "controllers/framework/queue_workers.h"
@@ -55,7 +56,11 @@ class GarbageCollector : public Controller {
                                const boost::json::value& latest, std::string_view finalizer);
   std::shared_ptr<const DiscoveryResult> discovery() const;
 
+  // upstream reportInvalidNamespaceOwnerRef: a Warning OwnerRefInvalidNamespace on `dependent`.
+  void reportInvalidNamespaceOwnerRef(const boost::json::value& dependent, const gc::OwnerRef& o);
+
   ControllerContext ctx_;  // a copy: the manager's context is a temporary
+  client::EventRecorder recorder_;
   gc::Graph graph_;
   QueueWorkers deleteWorkers_;
   QueueWorkers orphanWorkers_;

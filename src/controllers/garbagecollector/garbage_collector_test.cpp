@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "client/testing_server.h"
+#include "controllers/framework/testing_pods.h"
 #include "core/json_access.h"
 
 namespace berth::controllers {
@@ -100,6 +101,43 @@ TEST_F(GarbageCollectorTest, ReplicationControllersOrphanByDefault) {
   json::value cascade = json::object{{"orphanDependents", false}};
   ASSERT_TRUE(c_->remove(kRcs, "default", "dropped", &cascade).ok());
   EXPECT_TRUE(gone("dropped-part"));
+}
+
+// upstream: a namespaced owner must be in the dependent's namespace, else the reference is
+// absent (and reported); a cluster-scoped dependent naming a namespaced owner is reported and
+// never collected.
+TEST_F(GarbageCollectorTest, InvalidNamespaceOwnerRefsAreReported) {
+  auto owner = c_->create(client::testing::kConfigMaps, "default",
+                          client::testing::configMap("default", "owner"));
+  ASSERT_TRUE(owner.ok());
+  std::string ownerUid = uidOf(*owner);
+  client::testing::createNamespace(*c_, "other");
+  auto stray = dependentOf("stray", "v1", "ConfigMap", "owner", ownerUid);
+  stray.at("metadata").as_object()["namespace"] = "other";
+  ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "other", stray).ok());
+  std::string expected =
+      "Warning OwnerRefInvalidNamespace: ownerRef [v1/ConfigMap, namespace: "
+      "other, name: owner, uid: " +
+      ownerUid + "] does not exist in namespace \"other\"";
+  EXPECT_TRUE(eventually([&] { return testing::hasEvent(*c_, "other", "stray", expected); }));
+  EXPECT_TRUE(eventually([&] {
+    return c_->get(client::testing::kConfigMaps, "other", "stray").status().isNotFound();
+  }));
+
+  const client::Resource kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles", false};
+  json::value role = json::parse(R"({"apiVersion":"rbac.authorization.k8s.io/v1",
+      "kind":"ClusterRole","metadata":{"name":"gc-test-role"},"rules":[]})");
+  role.at("metadata").as_object()["ownerReferences"] = json::array{json::object{
+      {"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "owner"}, {"uid", ownerUid}}};
+  ASSERT_TRUE(c_->create(kClusterRoles, "", role).ok());
+  EXPECT_TRUE(eventually([&] {
+    return testing::hasEvent(*c_, "default", "gc-test-role",
+                             "Warning OwnerRefInvalidNamespace: ownerRef [v1/ConfigMap, "
+                             "namespace: , name: owner, uid: " +
+                                 ownerUid + "] does not exist in namespace \"\"");
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(c_->get(kClusterRoles, "", "gc-test-role").ok());  // never collected
 }
 
 }  // namespace

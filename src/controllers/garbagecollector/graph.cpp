@@ -67,6 +67,12 @@ void Graph::addDependentLocked(const OwnerRef& owner, const ObjectRef& dependent
     v.ref = {owner.apiVersion, owner.kind, dependent.namespace_, owner.name, owner.uid};
     it = nodes_.emplace(owner.uid, std::move(v)).first;
     out.attemptToDelete.push_back(owner.uid);
+  } else if (it->second.observed && !it->second.ref.namespace_.empty() &&
+             it->second.ref.namespace_ != dependent.namespace_) {
+    // The owner lives in another namespace (or the dependent is cluster-scoped): the reference
+    // cannot resolve; the collector treats it as absent and reports it (upstream's graph
+    // builder does the same on seeing the mismatch).
+    out.attemptToDelete.push_back(dependent.uid);
   }
   it->second.dependents.insert(dependent.uid);
 }
@@ -95,6 +101,16 @@ Actions Graph::observe(const ObservedObject& obj) {
     for (const auto& o : obj.owners) addDependentLocked(o, obj.ref, out);
   } else {
     Node& n = it->second;
+    if (!n.observed && !obj.ref.namespace_.empty() && n.ref.namespace_ != obj.ref.namespace_) {
+      // A virtual node (made from a dependent's reference) turns out to live elsewhere: the
+      // dependents in other namespaces hold references that cannot resolve (upstream's
+      // processGraphChanges re-checks them the same way).
+      for (const auto& d : n.dependents) {
+        auto dep = nodes_.find(d);
+        if (dep != nodes_.end() && dep->second.ref.namespace_ != obj.ref.namespace_)
+          out.attemptToDelete.push_back(d);
+      }
+    }
     n.observed = true;
     n.ref = obj.ref;
     std::vector<OwnerRef> old = std::move(n.owners);

@@ -6,12 +6,14 @@
 #include <mutex>
 
 #include "client/event_recorder.h"
+#include "controllers/framework/controller_ref_manager.h"
 #include "controllers/framework/workload_expectations.h"
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
 #include "controllers/job/job_indexes.h"
 #include "controllers/job/job_logic.h"
+#include "controllers/job/pod_failure_policy.h"
 #include "core/clock.h"
 
 namespace berth::controllers {
@@ -50,11 +52,18 @@ class JobController : public Controller {
     podInformer_.addEventHandler(
         {[this](const ObjectPtr& p) {
            std::string key = ownerKey(*p);
-           if (key.empty()) return;
+           if (key.empty()) {
+             enqueueAdopters(*p);
+             return;
+           }
            expectations_.creationObserved(key);
            workers_.enqueue(key);
          },
-         [this](const ObjectPtr&, const ObjectPtr& p) { podChanged(*p, false); },
+         [this](const ObjectPtr& o, const ObjectPtr& p) {
+           std::string oldKey = ownerKey(*o);
+           if (!oldKey.empty() && oldKey != ownerKey(*p)) workers_.enqueue(oldKey);  // released
+           podChanged(*p, false);
+         },
          [this](const client::DeletedObject& d) { podChanged(*d.object, true); }});
   }
 
@@ -68,9 +77,19 @@ class JobController : public Controller {
     return strAt(metaOf(pod), "namespace") + "/" + strAt(*ref, "name");
   }
 
+  // An orphan: every Job selecting it may adopt it.
+  void enqueueAdopters(const json::value& pod) {
+    if (controllerRefOf(pod) || isBeingDeleted(pod)) return;
+    for (const ObjectPtr& j : ownersSelecting(jobInformer_.lister(), pod))
+      workers_.enqueue(keyOf(*j));
+  }
+
   void podChanged(const json::value& pod, bool deleted) {
     std::string key = ownerKey(pod);
-    if (key.empty()) return;
+    if (key.empty()) {
+      if (!deleted) enqueueAdopters(pod);
+      return;
+    }
     if (deleted || isBeingDeleted(pod)) expectations_.deletionObserved(key, keyOf(pod));
     if (deleted || !hasFinalizer(pod)) finalizerRemovalObserved(key, uidOf(pod));
     workers_.enqueue(key);
@@ -150,7 +169,18 @@ core::Status JobController::sync(const std::string& key) {
 
   // Expectations first: a pod created after this check waits for the next sync.
   bool satisfied = expectations_.satisfied(key);
-  std::vector<ObjectPtr> pods = controlledBy(podInformer_, uidOf(job));
+  std::vector<ObjectPtr> pods;
+  if (auto selector = specSelector(job); selector.ok() && !selector->empty()) {
+    // Adopted pods get the tracking finalizer, released ones lose it (upstream's claim with
+    // the job finalizer).
+    ControllerRefManager refs(client_, kJobs, job, "batch/v1", "Job", *selector);
+    refs.setFinalizers({kTrackingFinalizer});
+    core::Status claimError;
+    pods = refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(job)), claimError);
+    if (!claimError.ok()) return claimError;
+  } else {
+    pods = controlledBy(podInformer_, uidOf(job));
+  }
   std::vector<ObjectPtr> active;
   long long ready = 0, terminating = 0;
   for (const ObjectPtr& p : pods) {
@@ -192,8 +222,14 @@ core::Status JobController::sync(const std::string& key) {
   if (hasTrueCondition(job, "SuccessCriteriaMet")) {
     finished = successCondition();
   } else {
-    // `updated`: the deadline counts from the start time just set.
+    // `updated`: the deadline counts from the start time just set. A FailJob rule of the
+    // podFailurePolicy comes before the backoff limit and deadline (upstream syncJob).
     finished = failureCondition(updated, pods, failed, systemNow);
+    if (!hasTrueCondition(job, "FailureTarget")) {
+      if (auto message = failJobMessage(job, pods)) {
+        finished = Condition{"FailureTarget", "PodFailurePolicy", *message};
+      }
+    }
     auto deadline = intAt(specOf(job), "activeDeadlineSeconds");
     auto start = parseTime(strAt(status, "startTime"));
     if (!finished && deadline && start && !suspended) {

@@ -182,5 +182,78 @@ TEST(JobIntegrationTest, CompletionsParallelismAndFailures) {
   ASSERT_TRUE(eventually([&] { return activePods(*c, "pausable").size() == 2; }));
 }
 
+TEST(JobIntegrationTest, AdoptsAMatchingOrphanWithTheTrackingFinalizer) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("job-test");
+  ASSERT_TRUE(c->create(kTestPods, "default", json::parse(R"({"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":"early","labels":{"grp":"x"}},
+      "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}})"))
+                  .ok());
+  json::value j = job("manual", R"("parallelism":2,"completions":2,"manualSelector":true,
+      "selector":{"matchLabels":{"grp":"x"}},)");
+  j.as_object()["spec"].as_object()["template"].as_object()["metadata"] =
+      json::object{{"labels", {{"grp", "x"}}}};
+  auto created = c->create(kJobs, "default", j);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  auto early = [&] { return c->get(kTestPods, "default", "early"); };
+  ASSERT_TRUE(eventually([&] {
+    auto p = early();
+    const json::object* ref = p.ok() ? controllerRefOf(*p) : nullptr;
+    return ref && strAt(*ref, "kind") == "Job" && job::hasFinalizer(*p);
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The orphan is one of the two: one pod created, not two.
+  EXPECT_EQ(listPods(*c, "default", "grp=x").size(), 2u);
+  EXPECT_EQ(intAt(jobStatus(*c, "manual"), "active").value_or(0), 2);
+}
+
+TEST(JobIntegrationTest, PodFailurePolicyIgnoresDisruptionsAndFailsOnAnExitCode) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("job-test");
+  ASSERT_TRUE(c->create(kJobs, "default", job("policy", R"("backoffLimit":6,
+      "podFailurePolicy":{"rules":[
+        {"action":"FailJob","onExitCodes":{"containerName":"c","operator":"In","values":[42]}},
+        {"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget","status":"True"}]}]},)"))
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return activePods(*c, "policy").size() == 1; }));
+  auto failWith = [&](const json::value& pod, const std::string& extra) {
+    json::object status = json::parse(R"({"phase":"Failed",)" + extra + "}").as_object();
+    return setPodStatusObject(*c, pod, std::move(status));
+  };
+  // Disrupted: ignored, so not counted as failed, and replaced.
+  std::string first = strAt(metaOf(activePods(*c, "policy")[0]), "name");
+  ASSERT_TRUE(failWith(activePods(*c, "policy")[0],
+                       R"("conditions":[{"type":"DisruptionTarget","status":"True"}])"));
+  ASSERT_TRUE(eventually([&] {
+    auto pods = activePods(*c, "policy");
+    return pods.size() == 1 && strAt(metaOf(pods[0]), "name") != first;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(intAt(jobStatus(*c, "policy"), "failed").value_or(0), 0);
+
+  // Exit code 42 in container c: the job fails by the policy, with upstream's message.
+  json::value second = activePods(*c, "policy")[0];
+  std::string name = strAt(metaOf(second), "name");
+  ASSERT_TRUE(failWith(second, R"("containerStatuses":[{"name":"c","ready":false,
+      "restartCount":0,"image":"busybox","imageID":"","started":false,
+      "state":{"terminated":{"exitCode":42,"reason":"Error"}}}])"));
+  ASSERT_TRUE(eventually(
+      [&] { return hasCondition(jobStatus(*c, "policy"), "Failed", "PodFailurePolicy"); }));
+  std::string message = "Container c for pod default/" + name +
+                        " failed with exit code 42 matching FailJob rule at index 0";
+  json::object status = jobStatus(*c, "policy");
+  for (auto& cnd : status.at("conditions").as_array()) {
+    if (strAt(cnd.as_object(), "type") == "Failed" ||
+        strAt(cnd.as_object(), "type") == "FailureTarget") {
+      EXPECT_EQ(strAt(cnd.as_object(), "message"), message);
+    }
+  }
+  EXPECT_EQ(intAt(status, "failed").value_or(0), 1);
+  EXPECT_TRUE(eventually(
+      [&] { return hasEvent(*c, "default", "policy", "Warning PodFailurePolicy: " + message); }));
+}
+
 }  // namespace
 }  // namespace berth::controllers

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "controllers/job/pod_failure_policy.h"
+
 namespace berth::controllers::job {
 
 namespace json = boost::json;
@@ -126,7 +128,7 @@ NewFinished newFinishedPods(const json::value& job, const std::vector<ObjectPtr>
     if (!hasFinalizer(*p) || expectedRm.count(uid)) continue;  // counted before
     if (podPhase(*p) == "Succeeded") {
       if (!succeeded.count(uid)) out.succeeded.push_back(p);
-    } else if (isPodFailed(*p, job) && !failed.count(uid)) {
+    } else if (isPodFailed(*p, job) && !failed.count(uid) && countsAsFailure(job, *p)) {
       out.failed.push_back(p);
     }
   }
@@ -224,7 +226,10 @@ std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& 
     toRemove.push_back(p);
     if (succeededPhase && !failed.count(uid)) {
       if (!indexed && succeeded.insert(uid).second) appendUid(status, "succeeded", uid);
-    } else if (considerFailed || (finishing && failing)) {
+    } else if (considerFailed) {
+      // A failure a podFailurePolicy Ignore rule matches is not counted (upstream).
+      if (countsAsFailure(job, *p) && failed.insert(uid).second) appendUid(status, "failed", uid);
+    } else if (finishing && failing && !specOf(job).contains("podFailurePolicy")) {
       // A job that fails takes every pod it still has down with it, counted as failed.
       if (failed.insert(uid).second) appendUid(status, "failed", uid);
     }

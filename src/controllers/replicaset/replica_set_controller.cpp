@@ -93,13 +93,8 @@ class ReplicaSetController : public Controller {
 
   // Every owner whose selector matches an orphan pod's labels (each will try to adopt it).
   std::vector<ObjectPtr> ownersSelecting(const json::value& pod) const {
-    std::vector<ObjectPtr> out;
-    auto labels = labelsOfObject(pod);
-    for (const auto& rs : rsInformer_.lister().list(stringAt(pod, {"metadata", "namespace"}))) {
-      auto sel = selectorOf(*rs);
-      if (sel.ok() && !sel->empty() && sel->matches(labels)) out.push_back(rs);
-    }
-    return out;
+    return controllers::ownersSelecting(rsInformer_.lister(), pod,
+                                        [this](const json::value& rs) { return selectorOf(rs); });
   }
 
   // ---- pod events: count expectations down, enqueue the owners concerned ----

@@ -5,8 +5,10 @@
 
 #include "client/event_recorder.h"
 #include "controllers/framework/controller_history.h"
+#include "controllers/framework/controller_ref_manager.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
+#include "controllers/statefulset/claim_retention.h"
 #include "controllers/statefulset/sts_logic.h"
 
 namespace berth::controllers {
@@ -46,11 +48,18 @@ class StatefulSetController : public Controller {
       const json::object* ref = controllerRefOf(p);
       if (ref && strAt(*ref, "kind") == "StatefulSet" && strAt(*ref, "apiVersion") == "apps/v1") {
         workers_.enqueue(strAt(metaOf(p), "namespace") + "/" + strAt(*ref, "name"));
+      } else if (!ref && !isBeingDeleted(p)) {
+        // An orphan: every set selecting it may adopt it.
+        for (const ObjectPtr& set : ownersSelecting(setInformer_.lister(), p))
+          workers_.enqueue(keyOf(*set));
       }
     };
     podInformer_.addEventHandler(
         {[podEvent](const ObjectPtr& p) { podEvent(*p); },
-         [podEvent](const ObjectPtr&, const ObjectPtr& p) { podEvent(*p); },
+         [podEvent](const ObjectPtr& o, const ObjectPtr& p) {
+           if (controllerRefOf(*o) && !controllerRefOf(*p)) podEvent(*o);  // released
+           podEvent(*p);
+         },
          [podEvent](const client::DeletedObject& d) { podEvent(*d.object); }});
   }
 
@@ -61,6 +70,9 @@ class StatefulSetController : public Controller {
   core::Status sync(const std::string& key);
   core::Status revisions(const json::value& set, ObjectPtr& current, json::value& update);
   core::Status createClaims(const json::value& set, long long ordinal, const std::string& pod);
+  // Brings the claims of `pod` (ordinal `ordinal`) in line with the retention policy.
+  core::Status retainClaims(const json::value& set, long long ordinal, const json::value& pod,
+                            bool scaledDown);
   core::Status createPod(const json::value& set, const json::object& pod);
   core::Status deletePod(const json::value& set, const json::value& pod);
   core::Status writeStatus(const json::value& set, const Counts& c, const std::string& current,
@@ -104,7 +116,16 @@ core::Status StatefulSetController::sync(const std::string& key) {
   long long minReady = intAt(specOf(set), "minReadySeconds").value_or(0);
   long long start = startOrdinal(set);
   long long count = replicasOf(set);
-  std::vector<ObjectPtr> pods = controlledBy(podInformer_, uidOf(set));
+  // upstream getPodsForStatefulSet: a pod is the set's only if its name is the set's name and
+  // an ordinal.
+  ControllerRefManager refs(client_, kStatefulSets, set, "apps/v1", "StatefulSet", *selector);
+  refs.setFilter([&name](const json::value& p) {
+    return ordinalOf(name, strAt(metaOf(p), "name")).has_value();
+  });
+  core::Status claimError;
+  std::vector<ObjectPtr> pods =
+      refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(set)), claimError);
+  if (!claimError.ok()) return claimError;
   std::vector<ObjectPtr> replicas(static_cast<size_t>(std::max(0LL, count)));
   std::vector<std::pair<long long, ObjectPtr>> condemned;
   Counts c;
@@ -174,6 +195,10 @@ core::Status StatefulSetController::sync(const std::string& key) {
       }
       return finish();
     }
+    if (core::Status st = retainClaims(set, ord, *pod, false); !st.ok()) {
+      finish();
+      return st;
+    }
     if (podPhase(*pod) == "Pending") {
       if (core::Status st = createClaims(set, ord, strAt(metaOf(*pod), "name")); !st.ok()) {
         finish();
@@ -211,6 +236,11 @@ core::Status StatefulSetController::sync(const std::string& key) {
     if (monotonic && pod != firstUnhealthy &&
         (!isRunningAndReady(*pod) || !isRunningAndAvailable(*pod, minReady, now))) {
       return finish();
+    }
+    // whenScaled=Delete: the claims go with the pod (the garbage collector follows).
+    if (core::Status st = retainClaims(set, ord, *pod, true); !st.ok()) {
+      finish();
+      return st;
     }
     if (core::Status st = deletePod(set, *pod); !st.ok()) {
       finish();
@@ -292,6 +322,9 @@ core::Status StatefulSetController::createClaims(const json::value& set, long lo
   for (json::object& claim : claimsFor(set, ordinal)) {
     std::string claimName = strAt(claim["metadata"].as_object(), "name");
     if (claimInformer_.lister().get(ns, claimName)) continue;
+    if (auto refs = retentionOwnerRefs(json::value(claim), set, nullptr, false)) {
+      claim["metadata"].as_object()["ownerReferences"] = std::move(*refs);
+    }
     auto r = client_.create(kClaims, ns, claim);
     if (!r.ok() && !r.status().isAlreadyExists()) {
       recorder_.record(set, "Warning", "FailedCreate",
@@ -304,6 +337,22 @@ core::Status StatefulSetController::createClaims(const json::value& set, long lo
                        "create Claim " + claimName + " Pod " + pod + " in StatefulSet " +
                            strAt(metaOf(set), "name") + " success");
     }
+  }
+  return core::Status();
+}
+
+core::Status StatefulSetController::retainClaims(const json::value& set, long long ordinal,
+                                                 const json::value& pod, bool scaledDown) {
+  std::string ns = strAt(metaOf(set), "namespace");
+  for (json::object& want : claimsFor(set, ordinal)) {
+    ObjectPtr claim = claimInformer_.lister().get(ns, strAt(want["metadata"].as_object(), "name"));
+    if (!claim) continue;
+    auto refs = retentionOwnerRefs(*claim, set, &pod, scaledDown);
+    if (!refs) continue;
+    json::value copy = *claim;
+    copy.as_object()["metadata"].as_object()["ownerReferences"] = std::move(*refs);
+    auto r = client_.update(kClaims, ns, copy);
+    if (!r.ok() && !r.status().isNotFound()) return r.status();
   }
   return core::Status();
 }

@@ -132,5 +132,85 @@ TEST(StatefulSetIntegrationTest, OrderedScaleAndRollingUpdate) {
   }));
 }
 
+TEST(StatefulSetIntegrationTest, AdoptsAnOrphanWithItsIdentityOnly) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("statefulset-test");
+  auto orphan = [&](const std::string& name) {
+    return c->create(kTestPods, "default", json::parse(R"({"apiVersion":"v1","kind":"Pod",
+        "metadata":{"name":")" + name + R"(","labels":{"app":"db"}},
+        "spec":{"containers":[{"name":"c","image":"img:1"}]}})"));
+  };
+  // db-0 has the set's identity and labels; other-0 only the labels.
+  ASSERT_TRUE(orphan("db-0").ok());
+  ASSERT_TRUE(orphan("other-0").ok());
+  markReady(*c, "db-0");
+  std::string uid0 = uidOf(*c->get(kTestPods, "default", "db-0"));
+  json::value set = statefulSet("db", 2, "OrderedReady");
+  set.as_object()["spec"].as_object()["updateStrategy"] = json::object{{"type", "OnDelete"}};
+  ASSERT_TRUE(c->create(kSts, "default", set).ok());
+  auto controller = [&](const std::string& name) {
+    auto p = c->get(kTestPods, "default", name);
+    const json::object* ref = p.ok() ? controllerRefOf(*p) : nullptr;
+    return ref ? strAt(*ref, "kind") : std::string();
+  };
+  ASSERT_TRUE(eventually([&] { return controller("db-0") == "StatefulSet"; }));
+  // The adopted db-0 (ready) is ordinal 0: the set goes on with db-1 and never recreates db-0.
+  ASSERT_TRUE(eventually([&] { return podNames(*c, "db").count("db-1") == 1; }));
+  EXPECT_EQ(uidOf(*c->get(kTestPods, "default", "db-0")), uid0);
+  EXPECT_EQ(controller("other-0"), "");
+  EXPECT_EQ(podNames(*c, "db"), (std::set<std::string>{"db-0", "db-1", "other-0"}));
+}
+
+TEST(StatefulSetIntegrationTest, ClaimRetentionPolicyDeleteHandsClaimsToTheCollector) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("statefulset-test");
+  json::value set = statefulSet("vol", 2, "Parallel");
+  set.as_object()["spec"].as_object()["persistentVolumeClaimRetentionPolicy"] =
+      json::object{{"whenDeleted", "Delete"}, {"whenScaled", "Delete"}};
+  auto created = c->create(kSts, "default", set);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::string setUid = uidOf(*created);
+  auto ownerOf = [&](const std::string& claim) -> std::pair<std::string, std::string> {
+    auto pvc = c->get(kPvcs, "default", claim);
+    if (!pvc.ok()) return {"gone", ""};
+    const json::value* refs = metaOf(*pvc).if_contains("ownerReferences");
+    if (!refs || !refs->is_array() || refs->get_array().size() != 1) return {"", ""};
+    const json::object& ref = refs->get_array()[0].as_object();
+    return {strAt(ref, "kind"), strAt(ref, "uid")};
+  };
+  // whenDeleted=Delete: each claim is owned by the set.
+  ASSERT_TRUE(eventually([&] {
+    return ownerOf("data-vol-0") == std::make_pair(std::string("StatefulSet"), setUid) &&
+           ownerOf("data-vol-1") == std::make_pair(std::string("StatefulSet"), setUid);
+  }));
+  ASSERT_TRUE(eventually([&] { return podNames(*c, "vol").size() == 2; }));
+
+  // whenScaled=Delete: scaling down hands vol-1's claim to its pod; both then go.
+  ASSERT_TRUE(
+      c->patch(kSts, "default", "vol", client::PatchType::kMerge, R"({"spec":{"replicas":1}})")
+          .ok());
+  ASSERT_TRUE(eventually([&] { return ownerOf("data-vol-1").first == "gone"; }));
+  EXPECT_EQ(ownerOf("data-vol-0"), std::make_pair(std::string("StatefulSet"), setUid));
+
+  // whenDeleted=Delete: deleting the set takes the remaining claim.
+  ASSERT_TRUE(c->remove(kSts, "default", "vol").ok());
+  EXPECT_TRUE(eventually([&] { return ownerOf("data-vol-0").first == "gone"; }));
+}
+
+TEST(StatefulSetIntegrationTest, ClaimsAreRetainedByDefault) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("statefulset-test");
+  ASSERT_TRUE(c->create(kSts, "default", statefulSet("kept", 1, "Parallel")).ok());
+  ASSERT_TRUE(eventually([&] { return c->get(kPvcs, "default", "data-kept-0").ok(); }));
+  ASSERT_TRUE(c->remove(kSts, "default", "kept").ok());
+  ASSERT_TRUE(eventually([&] { return podNames(*c, "kept").empty(); }));
+  auto pvc = c->get(kPvcs, "default", "data-kept-0");
+  ASSERT_TRUE(pvc.ok());
+  EXPECT_FALSE(metaOf(*pvc).contains("ownerReferences"));
+}
+
 }  // namespace
 }  // namespace berth::controllers

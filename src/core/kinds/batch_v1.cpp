@@ -227,6 +227,7 @@ void validateJobCommon(const json::object& spec, const std::string& path, FieldE
     addNotSupported(errs, child(tpath, "spec.restartPolicy"), goQuote(restart),
                     {"OnFailure", "Never"});
   }
+  validatePodFailurePolicy(spec, path, errs);
 }
 
 void validateHasLabel(const json::object* labels, const std::string& path, const char* k,

@@ -290,4 +290,13 @@ std::string formatSelector(const json::object* selector) {
   return s + "}}";
 }
 
+void addInvalidOmitValue(FieldErrors& errs, std::string path, std::string_view detail) {
+  push(errs, "FieldValueInvalid", std::move(path), makeBody("Invalid value", "", detail));
+}
+void addTooMany(FieldErrors& errs, std::string path, size_t actual, size_t max) {
+  push(errs, "FieldValueTooMany", std::move(path),
+       "Too many: " + std::to_string(actual) + ": must have at most " + std::to_string(max) +
+           " items");
+}
+
 }  // namespace berth::core::kinds::detail

@@ -64,6 +64,11 @@ void addDuplicate(FieldErrors& errs, std::string path, std::string_view formatte
 void addForbidden(FieldErrors& errs, std::string path, std::string_view detail);
 void addTooLong(FieldErrors& errs, std::string path, int64_t maxBytes);
 void addNotFound(FieldErrors& errs, std::string path, std::string_view formattedValue);
+// field.Invalid with field.OmitValueType{}: "Invalid value: <detail>".
+void addInvalidOmitValue(FieldErrors& errs, std::string path, std::string_view detail);
+void addTooMany(FieldErrors& errs, std::string path, size_t actual, size_t max);
+// Job spec.podFailurePolicy (job_pod_failure_policy.cpp); `path` is the JobSpec's ("spec").
+void validatePodFailurePolicy(const json::object& spec, const std::string& path, FieldErrors& errs);
 
 // ---- JSON accessors ---------------------------------------------------------------------------
 const json::object* getObj(const json::object& o, std::string_view k);
