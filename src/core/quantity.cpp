@@ -123,6 +123,10 @@ std::optional<Quantity> Quantity::parse(std::string_view s) {
 
 long long Quantity::ceilValue() const { return static_cast<long long>(divCeil(nano_, kNano)); }
 
+long double Quantity::approx() const {
+  return static_cast<long double>(nano_) / static_cast<long double>(kNano);
+}
+
 Quantity& Quantity::operator+=(const Quantity& o) {
   if (nano_ == 0) format_ = o.format_;
   nano_ += o.nano_;

@@ -30,6 +30,8 @@ class Quantity {
   bool negative() const { return nano_ < 0; }
   // The value rounded up to an integer (what an object count or byte count is).
   long long ceilValue() const;
+  // The value as a floating-point number, for ratios (upstream divides float64 values there).
+  long double approx() const;
 
   // Upstream's Add/Sub: a zero left-hand side takes the right-hand side's format.
   Quantity& operator+=(const Quantity& o);

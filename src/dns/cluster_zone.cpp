@@ -68,7 +68,11 @@ core::Status ClusterZone::start(std::chrono::milliseconds syncTimeout) {
   slices_.start();
   if (!client::waitForCacheSync({&services_, &slices_}, syncTimeout))
     return core::Status::unavailable("DNS: the Service and EndpointSlice informers did not sync");
-  rebuild();  // the initial list marked every Service dirty
+  // The informers' add notifications may still be on their way: mark everything the synced
+  // stores hold, so the first zone has every Service before the server answers.
+  for (const auto& s : services_.indexer().list()) markDirty(s, false);
+  for (const auto& s : slices_.indexer().list()) markDirty(s, true);
+  rebuild();
   builder_ = std::thread([this] { builderLoop(); });
   return {};
 }

@@ -10,7 +10,7 @@
 
 #include "apiserver/admission/json_util.h"
 #include "apiserver/admission/plugins.h"
-#include "core/kinds/internal.h"  // parseQuantity
+#include "core/quantity.h"
 
 namespace berth::apiserver::admission {
 
@@ -28,26 +28,8 @@ Resources resourcesOf(const json::object* o) {
   return r;
 }
 
-long double value(const std::string& q) { return core::kinds::detail::parseQuantity(q).value_or(0); }
-
-// Sums and maxima of several quantities, printed as resource.Quantity does: whole multiples of
-// 1024 with the largest binary suffix, other whole numbers plain, the rest in milli-units.
-std::string formatQuantity(long double v) {
-  char buf[64];
-  if (v != static_cast<long double>(static_cast<long long>(v))) {
-    std::snprintf(buf, sizeof buf, "%lldm", static_cast<long long>(v * 1000 + 0.5L));
-    return buf;
-  }
-  long long n = static_cast<long long>(v);
-  static const char* kSuffixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-  int i = 0;
-  while (n != 0 && n % 1024 == 0 && i < 6) {
-    n /= 1024;
-    ++i;
-  }
-  std::snprintf(buf, sizeof buf, "%lld%s", n, kSuffixes[i]);
-  return buf;
-}
+// A quantity exactly (core::Quantity), zero when malformed (validation rejects those first).
+core::Quantity value(const std::string& q) { return core::Quantity::parse(q).value_or(core::Quantity()); }
 
 std::string minConstraint(const std::string& type, const std::string& res,
                           const std::string& enforced, const Resources& req,
@@ -93,12 +75,12 @@ std::string ratioConstraint(const std::string& type, const std::string& res,
   auto r = req.find(res);
   auto l = lim.find(res);
   std::string head = res + " max limit to request ratio per " + type + " is " + enforced;
-  if (r == req.end() || value(r->second) == 0)
+  if (r == req.end() || value(r->second).isZero())
     return head + ", but no request is specified or request is 0";
-  if (l == lim.end() || value(l->second) == 0)
+  if (l == lim.end() || value(l->second).isZero())
     return head + ", but no limit is specified or limit is 0";
-  long double ratio = value(l->second) / value(r->second);
-  if (ratio > value(enforced)) {
+  long double ratio = value(l->second).approx() / value(r->second).approx();
+  if (ratio > value(enforced).approx()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%f", static_cast<double>(ratio));  // Go's %f
     return head + ", but provided ratio is " + buf;
@@ -148,7 +130,7 @@ Resources containerList(const json::object& c, const char* which) {
 // A pod's requests or limits: the sum over its containers, or the largest init container's if
 // more (init containers run one at a time, before the others).
 Resources podTotals(const json::object& spec, const char* which) {
-  std::map<std::string, long double> sum, initMax;
+  std::map<std::string, core::Quantity> sum, initMax;
   if (const auto* cs = arrayField(spec, "containers")) {
     for (const auto& c : *cs)
       if (c.is_object())
@@ -162,7 +144,7 @@ Resources podTotals(const json::object& spec, const char* which) {
   }
   for (const auto& [k, v] : initMax) sum[k] = std::max(sum[k], v);
   Resources out;
-  for (const auto& [k, v] : sum) out[k] = formatQuantity(v);
+  for (const auto& [k, v] : sum) out[k] = v.toString();
   return out;
 }
 
