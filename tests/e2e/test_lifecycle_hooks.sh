@@ -122,6 +122,32 @@ spec:
       lifecycle:
         preStop:
           sleep: {seconds: 2}
+    - name: second  # stopped in parallel: its hook does not add to the first one's
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      lifecycle:
+        preStop:
+          sleep: {seconds: 2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: liveness}
+spec:
+  nodeName: lh-node
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: out, hostPath: {path: $WORK/out, type: Directory}}]
+  containers:
+    - name: main
+      image: berth-test/busybox:1.0
+      volumeMounts: [{name: out, mountPath: /out}]
+      command: ["sleep", "3600"]
+      livenessProbe:
+        exec: {command: ["false"]}
+        periodSeconds: 1
+        failureThreshold: 1
+      lifecycle:
+        preStop:
+          exec: {command: ["sh", "-c", "echo stopped for liveness >> /out/liveness"]}
 YAML
 expect_ok "create the pods" k create -f "$WORK/pods.yml"
 
@@ -148,6 +174,8 @@ expect_out "the container was killed for it" "Normal +Killing +pod/failing +Fail
 expect_eq "and restarted under restartPolicy Always" 0 "$(restarts_at_least failing 1; echo $?)"
 
 echo "== preStop (t=$SECONDS)"
+wait_for 30 restarts_at_least liveness 1
+expect_out "a liveness restart runs preStop first" "stopped for liveness" cat "$WORK/out/liveness"
 wait_for 30 running prestop
 expect_ok "delete the preStop pod" k delete pod prestop --timeout=30s
 expect_eq "preStop exec ran before SIGTERM" "TERM after preStop" "$(cat "$WORK/out/result" 2>&1)"
@@ -158,6 +186,6 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "  (deletion with preStop sleep 2 s took ${ms} ms)"
 expect_eq "preStop sleep delays the stop by at least 2 s" 1 "$((ms >= 2000))"
 
-k delete pod poststart httphook failing --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod poststart httphook failing liveness --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 finish
