@@ -107,13 +107,15 @@ void PodManager::stopContainer(PodRecord& rec, ContainerRecord& c, long long gra
   const auto* spec = containerSpecOf(rec.pod, c.name);
   if (const auto* preStop = spec ? lifecycleHandler(*spec, "preStop") : nullptr;
       preStop && graceSeconds > 0) {
-    auto r = runLifecycleHook(*preStop, *spec, hookTarget(rec, c),
-                              std::chrono::duration_cast<Ms>(c.current->killDeadline - Steady::now()));
+    auto r =
+        runLifecycleHook(*preStop, *spec, hookTarget(rec, c),
+                         std::chrono::duration_cast<Ms>(c.current->killDeadline - Steady::now()));
     if (!r.success) event(rec, "Warning", "FailedPreStopHook", r.message);
     c.current->exit = runtime::readExit(c.current->dir);
     if (!running(c)) return;  // it exited during the hook
     // As upstream's killContainer, SIGTERM always gets at least 2 s after the hook.
-    c.current->killDeadline = std::max(c.current->killDeadline, Steady::now() + std::chrono::seconds(2));
+    c.current->killDeadline =
+        std::max(c.current->killDeadline, Steady::now() + std::chrono::seconds(2));
   }
   if (graceSeconds <= 0) {
     (void)runc_.kill(c.current->id, SIGKILL, true);

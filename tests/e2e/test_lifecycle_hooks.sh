@@ -131,6 +131,20 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: badstop}
+spec:
+  nodeName: lh-node
+  terminationGracePeriodSeconds: 5
+  containers:
+    - name: main
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      lifecycle:
+        preStop:
+          exec: {command: ["sh", "-c", "exit 7"]}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: liveness}
 spec:
   nodeName: lh-node
@@ -185,6 +199,12 @@ expect_ok "delete the preStop sleep pod" k delete pod sleeper --timeout=30s
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "  (deletion with preStop sleep 2 s took ${ms} ms)"
 expect_eq "preStop sleep delays the stop by at least 2 s" 1 "$((ms >= 2000))"
+
+wait_for 30 running badstop
+expect_ok "a failing preStop does not stop the deletion" k delete pod badstop --timeout=30s
+expect_out "it gives a FailedPreStopHook Warning" \
+  "Warning +FailedPreStopHook +pod/badstop +Exec lifecycle hook \(\[sh -c exit 7\]\) for Container \"main\" in Pod \"badstop_default\([0-9a-f-]+\)\" failed - error: command 'sh -c exit 7' exited with 7: " \
+  k get events --field-selector involvedObject.name=badstop
 
 k delete pod poststart httphook failing liveness --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
