@@ -14,16 +14,15 @@ namespace berth::kubelet {
 
 namespace {
 
-// Go's %v of a []string: "[a b c]".
-std::string goList(const json::object& exec, char open, char close) {
-  std::string out(1, open);
+// The exec command's words joined by spaces (Go prints a []string with %v as "[a b c]").
+std::string joined(const json::object& exec) {
+  std::string out;
   if (const auto* c = arr(exec, "command"))
     for (const auto& s : *c)
       if (s.is_string()) {
-        if (out.size() > 1) out += ' ';
+        if (!out.empty()) out += ' ';
         out += std::string(s.as_string());
       }
-  if (close) out += close;
   return out;
 }
 
@@ -76,10 +75,10 @@ HookResult runLifecycleHook(const json::object& handler, const json::object& spe
   if (const auto* e = obj(handler, "exec")) {
     auto r = runProbe(probe, *t.runc, t.containerId, t.podIP);
     if (r.success) return {};
-    std::string error = r.exitCode >= 0 ? "command '" + goList(*e, 0, 0).substr(1) +
-                                              "' exited with " + std::to_string(r.exitCode) + ": "
+    std::string error = r.exitCode >= 0 ? "command '" + joined(*e) + "' exited with " +
+                                              std::to_string(r.exitCode) + ": "
                                         : r.message;
-    return {false, "Exec lifecycle hook (" + goList(*e, '[', ']') + ")" + where + error +
+    return {false, "Exec lifecycle hook ([" + joined(*e) + "])" + where + error +
                        ", message: " + quoted(r.output)};
   }
   if (const auto* h = obj(handler, "httpGet")) {
