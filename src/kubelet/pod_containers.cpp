@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "kubelet/lifecycle_hooks.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/runtime/sandbox.h"
 
@@ -86,24 +87,6 @@ int oomScoreAdj(const std::string& qos, const json::object& spec, long long node
   return static_cast<int>(std::clamp(adj, 2LL, 999LL));
 }
 
-// A probe handler with a named port replaced by the container's port number.
-json::object resolvePorts(json::object probe, const json::object& spec) {
-  for (const char* h : {"httpGet", "tcpSocket"}) {
-    auto* handler = probe.if_contains(h);
-    if (!handler || !handler->is_object()) continue;
-    auto* port = handler->as_object().if_contains("port");
-    if (!port || !port->is_string()) continue;
-    std::string name(port->as_string());
-    long long number = std::atoll(name.c_str());
-    if (const auto* ports = arr(spec, "ports"))
-      for (const auto& p : *ports)
-        if (p.is_object() && str(p.as_object(), "name") == name)
-          number = intField(p.as_object(), "containerPort", 0);
-    handler->as_object()["port"] = number;
-  }
-  return probe;
-}
-
 }  // namespace
 
 void PodManager::removeInstance(const ContainerInstance& inst) {
@@ -120,6 +103,20 @@ void PodManager::stopContainer(PodRecord& rec, ContainerRecord& c, long long gra
   event(rec, "Normal", "Killing", why);
   c.current->termSent = true;
   c.current->killDeadline = Steady::now() + std::chrono::seconds(graceSeconds);
+  // preStop runs before SIGTERM and counts against the grace period (upstream skips it at 0).
+  const auto* spec = containerSpecOf(rec.pod, c.name);
+  if (const auto* preStop = spec ? lifecycleHandler(*spec, "preStop") : nullptr;
+      preStop && graceSeconds > 0) {
+    auto r =
+        runLifecycleHook(*preStop, *spec, hookTarget(rec, c),
+                         std::chrono::duration_cast<Ms>(c.current->killDeadline - Steady::now()));
+    if (!r.success) event(rec, "Warning", "FailedPreStopHook", r.message);
+    c.current->exit = runtime::readExit(c.current->dir);
+    if (!running(c)) return;  // it exited during the hook
+    // As upstream's killContainer, SIGTERM always gets at least 2 s after the hook.
+    c.current->killDeadline =
+        std::max(c.current->killDeadline, Steady::now() + std::chrono::seconds(2));
+  }
   if (graceSeconds <= 0) {
     (void)runc_.kill(c.current->id, SIGKILL, true);
     c.current->killSent = true;
@@ -319,7 +316,29 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   c.startup.reset();
   c.startupDone = !obj(spec, "startupProbe");
   c.ready = c.startupDone && !obj(spec, "readinessProbe");
+  runPostStart(rec, c, spec);
   return true;
+}
+
+HookTarget PodManager::hookTarget(const PodRecord& rec, const ContainerRecord& c) const {
+  return {&runc_, c.current->id, c.name, rec.name + "_" + rec.ns + "(" + rec.uid + ")",
+          rec.hostNetwork ? o_.hostIP : rec.ip};
+}
+
+void PodManager::runPostStart(PodRecord& rec, ContainerRecord& c, const json::object& spec) {
+  const auto* postStart = lifecycleHandler(spec, "postStart");
+  if (!postStart || !running(c)) return;
+  // The pod worker blocks on the hook, so no status shows the container Running until it
+  // returns (as upstream's startContainer). Upstream has no bound; one keeps a hung hook from
+  // holding the pod's worker forever.
+  auto r = runLifecycleHook(*postStart, spec, hookTarget(rec, c), std::chrono::minutes(2));
+  if (r.success) return;
+  event(rec, "Warning", "FailedPostStartHook", r.message);
+  long long grace = 30;
+  if (const auto* podSpec = obj(rec.pod, "spec"))
+    grace = intField(*podSpec, "terminationGracePeriodSeconds", 30);
+  c.ready = false;
+  stopContainer(rec, c, grace, "FailedPostStartHook");
 }
 
 bool PodManager::restartIfDue(PodRecord& rec, ContainerRecord& c, const json::object& spec,
@@ -355,7 +374,7 @@ void PodManager::runProbes(PodRecord& rec, ContainerRecord& c, const json::objec
     const auto* probe = obj(spec, kind);
     if (!probe || !tracker.due(*probe, c.current->startedSteady, now))
       return ProbeTracker::Outcome::kNotDue;
-    auto result = runProbe(resolvePorts(*probe, spec), runc_, c.current->id, ip);
+    auto result = runProbe(resolveNamedPorts(*probe, spec), runc_, c.current->id, ip);
     if (!result.success)
       event(rec, "Warning", "Unhealthy", std::string(label) + " probe failed: " + result.message);
     return tracker.record(*probe, result.success, now);

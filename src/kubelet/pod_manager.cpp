@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "kubelet/runtime/sandbox.h"
 
@@ -245,8 +246,15 @@ std::chrono::milliseconds PodManager::terminate(PodRecord& rec, bool podGone) {
     if (const auto* meta = obj(rec.pod, "metadata"))
       grace = intField(*meta, "deletionGracePeriodSeconds", grace);
     if (podGone) grace = 0;
+    // In parallel, as upstream's killContainersWithSyncResult: each container's preStop hook
+    // may take up to the whole grace period.
+    std::vector<std::thread> stops;
     for (auto& [n, c] : rec.containers)
-      if (running(c)) stopContainer(rec, c, grace, "Stopping container " + c.name);
+      if (running(c))
+        stops.emplace_back([this, &rec, &c = c, grace] {
+          stopContainer(rec, c, grace, "Stopping container " + c.name);
+        });
+    for (auto& t : stops) t.join();
   }
   for (auto& [n, c] : rec.containers) {
     if (running(c) && !c.current->killSent && now >= c.current->killDeadline) {

@@ -29,6 +29,7 @@
 #include "kubelet/backoff.h"
 #include "kubelet/container_config.h"
 #include "kubelet/images/image_service.h"
+#include "kubelet/lifecycle_hooks.h"
 #include "kubelet/network/cni.h"
 #include "kubelet/pod_status.h"
 #include "kubelet/probes.h"
@@ -142,6 +143,9 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
   void stopContainer(PodRecord& rec, ContainerRecord& c, long long graceSeconds,
                      const std::string& why);
   void removeInstance(const ContainerInstance& inst);
+  // Lifecycle hooks (lifecycle_hooks.h): postStart right after a start; a failure stops it.
+  void runPostStart(PodRecord& rec, ContainerRecord& c, const boost::json::object& spec);
+  HookTarget hookTarget(const PodRecord& rec, const ContainerRecord& c) const;
 
   const PodManagerOptions o_;
   client::RestClient& rest_;

@@ -87,8 +87,8 @@ ProbeResult httpProbe(const json::object& h, const std::string& podIP, int timeo
   buf[n] = 0;
   int code = 0;
   std::sscanf(buf, "HTTP/%*s %d", &code);
-  if (code >= 200 && code < 400) return {true, ""};
-  return {false, "HTTP probe failed with statuscode: " + std::to_string(code)};
+  if (code >= 200 && code < 400) return {true, "", code};
+  return {false, "HTTP probe failed with statuscode: " + std::to_string(code), code};
 }
 
 }  // namespace
@@ -104,10 +104,11 @@ ProbeResult runProbe(const json::object& probe, const runtime::Runc& runc,
     auto r = runc.exec(containerId, cmd, std::chrono::milliseconds(timeoutMs));
     if (!r.ok())
       return {false, "command timed out after " + std::to_string(timeoutMs / 1000) + "s"};
-    if (r->exitCode == 0) return {true, ""};
     std::string out = r->out + r->err;
-    return {false, out.empty() ? "command failed with exit code " + std::to_string(r->exitCode)
-                               : out};
+    if (r->exitCode == 0) return {true, "", 0, 0, out};
+    return {false,
+            out.empty() ? "command failed with exit code " + std::to_string(r->exitCode) : out, 0,
+            r->exitCode, out};
   }
   if (const auto* h = obj(probe, "httpGet")) return httpProbe(*h, podIP, timeoutMs);
   if (const auto* t = obj(probe, "tcpSocket")) {
@@ -119,6 +120,23 @@ ProbeResult runProbe(const json::object& probe, const runtime::Runc& runc,
     return {true, ""};
   }
   return {false, "probe has no handler"};
+}
+
+json::object resolveNamedPorts(json::object handler, const json::object& spec) {
+  for (const char* h : {"httpGet", "tcpSocket"}) {
+    auto* action = handler.if_contains(h);
+    if (!action || !action->is_object()) continue;
+    auto* port = action->as_object().if_contains("port");
+    if (!port || !port->is_string()) continue;
+    std::string name(port->as_string());
+    long long number = std::atoll(name.c_str());
+    if (const auto* ports = arr(spec, "ports"))
+      for (const auto& p : *ports)
+        if (p.is_object() && str(p.as_object(), "name") == name)
+          number = intField(p.as_object(), "containerPort", 0);
+    action->as_object()["port"] = number;
+  }
+  return handler;
 }
 
 bool ProbeTracker::due(const json::object& probe, Clock::time_point started,

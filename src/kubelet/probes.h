@@ -18,10 +18,17 @@ namespace berth::kubelet {
 struct ProbeResult {
   bool success = false;
   std::string message;  // why it failed, as the Unhealthy event says
+  int httpStatus = 0;   // httpGet: the response's status code (0: no response)
+  int exitCode = -1;    // exec: the command's exit code (-1: it did not finish)
+  std::string output;   // exec: the command's stdout and stderr
 };
 
 ProbeResult runProbe(const boost::json::object& probe, const runtime::Runc& runc,
                      const std::string& containerId, const std::string& podIP);
+
+// A probe or lifecycle handler with a named httpGet/tcpSocket port replaced by the number of the
+// container `spec`'s port of that name.
+boost::json::object resolveNamedPorts(boost::json::object handler, const boost::json::object& spec);
 
 class ProbeTracker {
  public:
