@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "apiserver/api_handler.h"  // anonymousUser
 #include "apiserver/request_parsing.h"
 #include "core/json_access.h"
 
@@ -367,11 +368,7 @@ void Auditor::handle(http::Request& request, http::ResponseWriter& writer,
   std::string auditId = newAuditId();
   writer.addHeader("Audit-Id", auditId);
   RequestInfo info = requestInfoFor(request);
-  http::UserInfo authenticated = request.user;
-  if (authenticated.anonymous()) {
-    authenticated.name = "system:anonymous";
-    authenticated.groups = {"system:unauthenticated"};
-  }
+  http::UserInfo authenticated = request.user.anonymous() ? anonymousUser() : request.user;
   auto decision = policy_.decide(authenticated, info);
   if (decision.level == AuditLevel::kNone) {
     next(request, writer);
