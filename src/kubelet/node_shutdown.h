@@ -44,7 +44,7 @@ struct ShutdownConfig {
 
 // A priority band and how long its pods get (upstream ShutdownGracePeriodByPodPriority).
 struct ShutdownGroup {
-  int64_t priority = 0;               // the band's lowest priority
+  int64_t priority = 0;  // the band's lowest priority
   std::chrono::milliseconds period{0};
   std::vector<boost::json::object> pods;
 };

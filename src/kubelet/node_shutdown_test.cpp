@@ -26,8 +26,8 @@ std::vector<std::string> names(const ShutdownGroup& g) {
 }
 
 TEST(NodeShutdown, GroupsFromTheTwoGracePeriods) {
-  EXPECT_TRUE(shutdownGroups({0s, 0s}).empty());          // the default: off
-  EXPECT_TRUE(shutdownGroups({5s, 10s}).empty());         // critical longer than the whole: off
+  EXPECT_TRUE(shutdownGroups({0s, 0s}).empty());   // the default: off
+  EXPECT_TRUE(shutdownGroups({5s, 10s}).empty());  // critical longer than the whole: off
   auto groups = shutdownGroups({10s, 3s});
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].priority, 0);
@@ -40,12 +40,12 @@ TEST(NodeShutdown, GroupsFromTheTwoGracePeriods) {
 
 TEST(NodeShutdown, CriticalPodsGoLast) {
   auto groups = shutdownGroups({10s, 3s});
-  assignToGroups(groups, {pod("plain"), pod("high", R"("priority":1000000)"),
-                          pod("negative", R"("priority":-5)"),
-                          pod("cluster", R"("priority":2000000000)"),
-                          pod("node", R"("priority":2000001000)"),
-                          pod("unadmitted", R"("priorityClassName":"system-node-critical")"),
-                          pod("user-class", R"("priorityClassName":"gold")")});
+  assignToGroups(
+      groups,
+      {pod("plain"), pod("high", R"("priority":1000000)"), pod("negative", R"("priority":-5)"),
+       pod("cluster", R"("priority":2000000000)"), pod("node", R"("priority":2000001000)"),
+       pod("unadmitted", R"("priorityClassName":"system-node-critical")"),
+       pod("user-class", R"("priorityClassName":"gold")")});
   EXPECT_EQ(names(groups[0]),
             (std::vector<std::string>{"plain", "high", "negative", "user-class"}));
   EXPECT_EQ(names(groups[1]), (std::vector<std::string>{"cluster", "node", "unadmitted"}));
@@ -54,7 +54,8 @@ TEST(NodeShutdown, CriticalPodsGoLast) {
 TEST(NodeShutdown, PodGetsTheSmallerGracePeriod) {
   auto groups = shutdownGroups({10s, 3s});
   EXPECT_EQ(podShutdownGracePeriod(pod("p"), groups[0]), 7);
-  EXPECT_EQ(podShutdownGracePeriod(pod("p", R"("terminationGracePeriodSeconds":30)"), groups[0]), 7);
+  EXPECT_EQ(podShutdownGracePeriod(pod("p", R"("terminationGracePeriodSeconds":30)"), groups[0]),
+            7);
   EXPECT_EQ(podShutdownGracePeriod(pod("p", R"("terminationGracePeriodSeconds":2)"), groups[0]), 2);
   EXPECT_EQ(podShutdownGracePeriod(pod("p", R"("terminationGracePeriodSeconds":0)"), groups[1]), 0);
 }
@@ -163,8 +164,9 @@ TEST(NodeShutdown, DisabledDoesNothing) {
   KillLog log;
   NodeShutdownManager m({0s, 0s});
   bool posted = false;
-  m.run({pod("a")}, [&](const json::object&, int64_t) { log.grace["a"] = 1; },
-        [&] { posted = true; });
+  m.run(
+      {pod("a")}, [&](const json::object&, int64_t) { log.grace["a"] = 1; },
+      [&] { posted = true; });
   EXPECT_FALSE(m.shuttingDown());
   EXPECT_FALSE(posted);
   EXPECT_TRUE(log.grace.empty());

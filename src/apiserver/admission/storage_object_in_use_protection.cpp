@@ -1,9 +1,10 @@
-// StorageObjectInUseProtection (upstream plugin/pkg/admission/storage/storageobjectinuseprotection):
-// every PersistentVolumeClaim created gets the finalizer kubernetes.io/pvc-protection and every
-// PersistentVolume kubernetes.io/pv-protection, so a delete only marks them Terminating until
-// the pvc-protection / pv-protection controllers see that nothing uses them any more and take
-// the finalizer off. Creates only (upstream's Handler(admission.Create)); subresources are left
-// alone; a finalizer already present is not added twice.
+// StorageObjectInUseProtection (upstream
+// plugin/pkg/admission/storage/storageobjectinuseprotection): every PersistentVolumeClaim created
+// gets the finalizer kubernetes.io/pvc-protection and every PersistentVolume
+// kubernetes.io/pv-protection, so a delete only marks them Terminating until the pvc-protection /
+// pv-protection controllers see that nothing uses them any more and take the finalizer off. Creates
+// only (upstream's Handler(admission.Create)); subresources are left alone; a finalizer already
+// present is not added twice.
 #include "apiserver/admission/json_util.h"
 #include "apiserver/admission/plugins.h"
 

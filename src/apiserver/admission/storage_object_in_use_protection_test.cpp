@@ -19,7 +19,8 @@ TEST(StorageObjectInUseProtection, AddsTheFinalizerOnCreateOnly) {
   Request pvc(type("", "persistentvolumeclaims"), "d",
               parse(R"({"metadata":{"name":"c","finalizers":["example.com/keep"]},"spec":{}})"));
   ASSERT_TRUE(plugin->admit(pvc.a).ok());
-  EXPECT_EQ(finalizersOf(pvc), json::parse(R"(["example.com/keep","kubernetes.io/pvc-protection"])"));
+  EXPECT_EQ(finalizersOf(pvc),
+            json::parse(R"(["example.com/keep","kubernetes.io/pvc-protection"])"));
   // Admitting again (a retried create) does not add it twice.
   ASSERT_TRUE(plugin->admit(pvc.a).ok());
   EXPECT_EQ(finalizersOf(pvc).size(), 2u);
@@ -34,8 +35,8 @@ TEST(StorageObjectInUseProtection, AddsTheFinalizerOnCreateOnly) {
                  &old);
   ASSERT_TRUE(plugin->admit(update.a).ok());
   EXPECT_TRUE(finalizersOf(update).empty());
-  Request status(type("", "persistentvolumes"), "", parse(R"({"metadata":{"name":"v"}})"),
-                 nullptr, "status");
+  Request status(type("", "persistentvolumes"), "", parse(R"({"metadata":{"name":"v"}})"), nullptr,
+                 "status");
   ASSERT_TRUE(plugin->admit(status.a).ok());
   EXPECT_TRUE(finalizersOf(status).empty());
   Request pod(type("", "pods"), "d", parse(R"({"metadata":{"name":"p"},"spec":{}})"));

@@ -16,9 +16,9 @@ bool noneRunning(const json::value& pod, std::string_view field) {
   if (!list || !list->is_array()) return true;
   for (const auto& s : list->get_array()) {
     const json::value* state = valueAt(s, {"state"});
-    bool stopped = state && state->is_object() &&
-                   (state->get_object().contains("terminated") ||
-                    state->get_object().contains("waiting"));
+    bool stopped =
+        state && state->is_object() &&
+        (state->get_object().contains("terminated") || state->get_object().contains("waiting"));
     if (!stopped) return false;
   }
   return true;

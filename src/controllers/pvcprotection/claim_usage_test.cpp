@@ -14,9 +14,11 @@ namespace json = boost::json;
 json::value claim(const std::string& name, const std::string& ownerUid = "") {
   json::object meta{{"name", name}, {"namespace", "d"}};
   if (!ownerUid.empty())
-    meta["ownerReferences"] = json::array{json::object{
-        {"apiVersion", "v1"}, {"kind", "Pod"}, {"name", "p"}, {"uid", ownerUid},
-        {"controller", true}}};
+    meta["ownerReferences"] = json::array{json::object{{"apiVersion", "v1"},
+                                                       {"kind", "Pod"},
+                                                       {"name", "p"},
+                                                       {"uid", ownerUid},
+                                                       {"controller", true}}};
   return json::object{{"metadata", meta}};
 }
 

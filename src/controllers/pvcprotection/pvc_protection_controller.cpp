@@ -74,7 +74,8 @@ class PvcProtectionController : public Controller {
       if (!used.ok()) return used.status();
       if (!*used) return update(withoutFinalizer(*claim, kFinalizer), ns);
     }
-    if (needToAddFinalizer(*claim, kFinalizer)) return update(withFinalizer(*claim, kFinalizer), ns);
+    if (needToAddFinalizer(*claim, kFinalizer))
+      return update(withFinalizer(*claim, kFinalizer), ns);
     return {};
   }
 

@@ -29,8 +29,8 @@ json::value claim(const std::string& name) {
 }
 
 json::value volume(const std::string& name) {
-  return json::parse(R"({"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":")" +
-                     name + R"("},"spec":{"capacity":{"storage":"1Gi"},"accessModes":[
+  return json::parse(R"({"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":")" + name +
+                     R"("},"spec":{"capacity":{"storage":"1Gi"},"accessModes":[
       "ReadWriteOnce"],"storageClassName":"manual","persistentVolumeReclaimPolicy":"Retain",
       "hostPath":{"path":"/tmp/berth-pvc-protection-test"}}})");
 }
