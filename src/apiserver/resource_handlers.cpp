@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/partial_metadata.h"
 #include "apiserver/protobuf/zero_values.h"
 #include "apiserver/request_parsing.h"
 #include "apiserver/resource_request.h"
@@ -37,6 +38,16 @@ void ResourceRequest::sendWarnings() const {
     quoted += '"';
     w.addHeader("Warning", quoted);
   }
+}
+
+void ResourceRequest::body(int code, std::string json) const {
+  auto out = toPartialMetadata(media, std::move(json));
+  if (!out.ok()) {
+    status(out.status());
+    return;
+  }
+  sendWarnings();
+  sendEncoded(w, code, media, std::move(*out));
 }
 
 void ResourceRequest::object(int code, json::object obj) const {

@@ -31,10 +31,8 @@ struct ResourceRequest {
     sendWarnings();
     sendStatusAs(w, media, st);
   }
-  void body(int code, std::string json) const {
-    sendWarnings();
-    sendEncoded(w, code, media, std::move(json));
-  }
+  // A JSON body in the negotiated media type (PartialObjectMetadata when asked for).
+  void body(int code, std::string json) const;
   void sendWarnings() const;
   // An object (served version), as a Table when asked, with Go's zero fields where it was not
   // read as stored.
