@@ -193,8 +193,8 @@ TEST_F(ServerLimitsTest, PipelinedRequestsAreAllAnswered) {
   EXPECT_EQ(second->body, "ok /two");
 }
 
-// After a response the worker waits for the next request inside recv(2) for the linger time,
-// then parks the connection: requests at once, after a pause past the linger, and split over
+// After a response the worker waits for the next request for the linger time
+// (keepAliveLingerMs), then parks the connection: requests at once, after a pause past the linger, and split over
 // the linger are all answered on the same TLS connection.
 TEST_F(ServerLimitsTest, KeepAliveRequestsWithinAndPastTheLinger) {
   config_.keepAliveLingerMs = 20;
@@ -216,8 +216,8 @@ TEST_F(ServerLimitsTest, KeepAliveRequestsWithinAndPastTheLinger) {
   EXPECT_EQ(served_.load(), 5);
 }
 
-// A worker waiting in recv(2) for a keep-alive request does not hold up stop(): shutting the
-// socket down ends the wait at once.
+// A worker waiting out the linger for a keep-alive request does not hold up stop(): shutting
+// the socket down ends the wait at once.
 TEST_F(ServerLimitsTest, StopDoesNotWaitForTheLinger) {
   config_.keepAliveLingerMs = 30'000;
   startServer();
