@@ -202,6 +202,15 @@ try:
         code, _, lst = api.json("GET", "/api/v1/configmaps?labelSelector=none%3Dhere", LIST_JSON)
         check("an empty list has items: []", code == 200 and lst.get("items") == [], lst)
 
+        # v1beta1 (clients before 1.15): JSON, also when protobuf is offered first.
+        code, ct, lst = api.json("GET", pods, (
+            f"{PB};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1,"
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1"))
+        check("meta.k8s.io/v1beta1 PartialObjectMetadataList in JSON",
+              code == 200 and ct == "application/json" and
+              lst.get("apiVersion") == "meta.k8s.io/v1beta1" and
+              {i["apiVersion"] for i in lst["items"]} == {"meta.k8s.io/v1beta1"}, (code, ct, lst))
+
         # --- the wrong form, as upstream's transformation answers it
         code, ct, st = api.json("GET", cms, OBJ_JSON)
         check("as=PartialObjectMetadata on a list is 406 NotAcceptable (a JSON Status)",
