@@ -24,6 +24,25 @@ Status methodNotAllowed() {
       "the server does not allow this method on the requested resource");
 }
 
+// A PartialObjectMetadataList straight from the cached objects, each parsed on its own: the
+// garbage collector's first list of every Pod never becomes one document in memory.
+std::string partialList(const Registry& registry, const core::ResourceType& rt,
+                        const ListResponse& listed, const std::string& version) {
+  json::object meta{{"resourceVersion", std::to_string(listed.revision)}};
+  if (!listed.continueToken.empty()) meta["continue"] = listed.continueToken;
+  if (listed.remaining) meta["remainingItemCount"] = *listed.remaining;
+  std::string body = R"({"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/)" + version +
+                     R"(","metadata":)" + json::serialize(meta) + R"(,"items":[)";
+  bool first = true;
+  for (const auto& o : listed.items) {
+    if (!first) body += ',';
+    first = false;
+    body += json::serialize(partialObjectMetadata(registry.toServed(rt, *o), version));
+  }
+  body += "]}";
+  return body;
+}
+
 }  // namespace
 
 void ResourceRequest::sendWarnings() const {
@@ -46,8 +65,7 @@ void ResourceRequest::body(int code, std::string json) const {
     status(out.status());
     return;
   }
-  sendWarnings();
-  sendEncoded(w, code, media, std::move(*out));
+  transformedBody(code, std::move(*out));
 }
 
 void ResourceRequest::object(int code, json::object obj) const {
@@ -89,6 +107,10 @@ void ApiHandler::serveList(ResourceRequest& r) {
   auto listed = registry_.list(rt, *lr);
   if (!listed.ok()) {
     r.status(listed.status());
+    return;
+  }
+  if (r.media.partial == PartialMetadata::kList) {
+    r.transformedBody(200, partialList(registry_, rt, *listed, r.media.metaVersion));
     return;
   }
   std::string rv = std::to_string(listed->revision);

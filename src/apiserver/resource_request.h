@@ -33,6 +33,11 @@ struct ResourceRequest {
   }
   // A JSON body in the negotiated media type (PartialObjectMetadata when asked for).
   void body(int code, std::string json) const;
+  // A JSON body already in the form the media asks for (no PartialObjectMetadata pass).
+  void transformedBody(int code, std::string json) const {
+    sendWarnings();
+    sendEncoded(w, code, media, std::move(json));
+  }
   void sendWarnings() const;
   // An object (served version), as a Table when asked, with Go's zero fields where it was not
   // read as stored.
