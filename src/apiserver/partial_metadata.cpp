@@ -51,6 +51,23 @@ json::object partialObjectMetadata(const json::object& obj, std::string_view ver
   return withMetadataOf(obj, "PartialObjectMetadata", version);
 }
 
+bool appendPartialObjectMetadata(std::string_view objectJson, std::string_view version,
+                                 std::string& out) {
+  // Parsed into scratch memory and dropped at once: only the metadata is written out.
+  unsigned char buffer[16384];
+  json::monotonic_resource scratch(buffer, sizeof(buffer));
+  boost::system::error_code ec;
+  json::value v = json::parse(objectJson, ec, &scratch);
+  if (ec || !v.is_object()) return false;
+  const auto* m = v.as_object().if_contains("metadata");
+  out += R"({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/)";
+  out += version;
+  out += R"(","metadata":)";
+  out += m && m->is_object() ? json::serialize(*m) : std::string("{}");
+  out += '}';
+  return true;
+}
+
 core::Result<std::string> toPartialMetadata(const OutputMedia& media, std::string body) {
   if (media.partial == PartialMetadata::kNone) return body;
   boost::system::error_code ec;

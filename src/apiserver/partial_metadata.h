@@ -23,6 +23,11 @@ namespace berth::apiserver {
 boost::json::object partialObjectMetadata(const boost::json::object& obj,
                                           std::string_view version = "v1");
 
+// Appends the PartialObjectMetadata of one serialized object (JSON text) to `out`; false (and
+// nothing appended) if the text is not a JSON object. For building lists item by item.
+bool appendPartialObjectMetadata(std::string_view objectJson, std::string_view version,
+                                 std::string& out);
+
 // A JSON response body (an object, a list, or a Status) in the form `media.partial` asks for,
 // as JSON text; the body unchanged when media asks for no PartialObjectMetadata.
 core::Result<std::string> toPartialMetadata(const OutputMedia& media, std::string body);

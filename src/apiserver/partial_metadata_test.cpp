@@ -61,6 +61,17 @@ TEST(PartialMetadata, AListKeepsItsListMetaForPaging) {
   EXPECT_TRUE(json::parse(*empty).at("items").as_array().empty());
 }
 
+TEST(PartialMetadata, AppendedItemByItem) {
+  std::string out = "[";
+  ASSERT_TRUE(appendPartialObjectMetadata(kPod, "v1", out));
+  EXPECT_FALSE(appendPartialObjectMetadata("not json", "v1", out));
+  EXPECT_FALSE(appendPartialObjectMetadata("[1]", "v1", out));
+  out += "]";
+  auto items = json::parse(out).as_array();
+  ASSERT_EQ(items.size(), 1u) << out;
+  EXPECT_EQ(items[0], json::value(partialObjectMetadata(json::parse(kPod).as_object())));
+}
+
 TEST(PartialMetadata, TheWrongFormIs406AndStatusPassesThrough) {
   auto listAsObject = toPartialMetadata(asked(PartialMetadata::kObject),
                                         R"({"kind":"PodList","apiVersion":"v1","items":[]})");

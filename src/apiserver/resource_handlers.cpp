@@ -35,9 +35,14 @@ std::string partialList(const Registry& registry, const core::ResourceType& rt,
                      R"(","metadata":)" + json::serialize(meta) + R"(,"items":[)";
   bool first = true;
   for (const auto& o : listed.items) {
+    size_t mark = body.size();
     if (!first) body += ',';
-    first = false;
-    body += json::serialize(partialObjectMetadata(registry.toServed(rt, *o), version));
+    // The cached JSON itself for kinds served as stored.
+    if (appendPartialObjectMetadata(registry.toServedJson(rt, *o), version, body)) {
+      first = false;
+    } else {
+      body.resize(mark);
+    }
   }
   body += "]}";
   return body;
