@@ -171,8 +171,9 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
       return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(tbl) + "}\n";
     }
     if (partial != PartialMetadata::kNone) {
-      auto pom = partialObjectMetadata(registry_.toServed(rt, *o), metaVersion);
-      return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(pom) + "}\n";
+      std::string ev = "{\"type\":\"" + std::string(type) + "\",\"object\":";
+      if (!appendPartialObjectMetadata(registry_.toServedJson(rt, *o), metaVersion, ev)) return "";
+      return ev + "}\n";
     }
     return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
            "}\n";
