@@ -84,14 +84,16 @@ Value Value::fromJson(const json::value& j) {
       v.jsonList_ = &j.get_array();
       return v;
     }
-    case json::kind::object: {
-      Value v;
-      v.kind_ = Kind::kMap;
-      v.jsonMap_ = &j.get_object();
-      return v;
-    }
+    case json::kind::object: return fromJsonObject(j.get_object());
   }
   return Value();
+}
+
+Value Value::fromJsonObject(const json::object& o) {
+  Value v;
+  v.kind_ = Kind::kMap;
+  v.jsonMap_ = &o;
+  return v;
 }
 
 size_t Value::size() const {

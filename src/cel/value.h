@@ -37,6 +37,7 @@ class Value {
   static Value error(std::string message);
   // Scalars are converted; arrays and objects are borrowed (see the file comment).
   static Value fromJson(const boost::json::value& v);
+  static Value fromJsonObject(const boost::json::object& o);  // borrowed
 
   Kind kind() const { return kind_; }
   bool isError() const { return kind_ == Kind::kError; }

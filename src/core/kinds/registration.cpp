@@ -3,8 +3,8 @@
 // FlowSchema and PriorityLevelConfiguration, apiregistration.k8s.io/v1 APIService. Defaults and
 // validation essentials of upstream pkg/apis/admissionregistration/{v1/defaults.go,validation},
 // pkg/apis/flowcontrol/{v1/defaults.go,validation} and kube-aggregator's
-// pkg/apis/apiregistration/validation (1.32). Nothing here acts on them yet: webhooks are not
-// called and requests are not queued by priority level.
+// pkg/apis/apiregistration/validation (1.32). Webhooks are called by
+// src/apiserver/admission/webhook.cpp; requests are not queued by priority level.
 #include <set>
 
 #include "cel/admission_env.h"
