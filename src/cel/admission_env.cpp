@@ -19,10 +19,9 @@ Type requestType() {
   Type gvk = object("kubernetes.GroupVersionKind", {{"group", s}, {"version", s}, {"kind", s}});
   Type gvr =
       object("kubernetes.GroupVersionResource", {{"group", s}, {"version", s}, {"resource", s}});
-  Type user = object("kubernetes.UserInfo", {{"username", s},
-                                             {"uid", s},
-                                             {"groups", Type::of(K::kList)},
-                                             {"extra", Type::of(K::kMap)}});
+  Type user = object(
+      "kubernetes.UserInfo",
+      {{"username", s}, {"uid", s}, {"groups", Type::of(K::kList)}, {"extra", Type::of(K::kMap)}});
   return object("kubernetes.AdmissionRequest", {{"kind", gvk},
                                                 {"resource", gvr},
                                                 {"subResource", s},

@@ -8,7 +8,7 @@ namespace {
 
 const std::map<std::string, std::string>& binaryOperators() {
   static const std::map<std::string, std::string> ops = {
-      {"_||_", "||"}, {"_&&_", "&&"}, {"_<_", "<"},  {"_<=_", "<="}, {"_>_", ">"},
+      {"_||_", "||"}, {"_&&_", "&&"}, {"_<_", "<"},   {"_<=_", "<="}, {"_>_", ">"},
       {"_>=_", ">="}, {"_==_", "=="}, {"_!=_", "!="}, {"@in", "in"},  {"_+_", "+"},
       {"_-_", "-"},   {"_*_", "*"},   {"_/_", "/"},   {"_%_", "%"}};
   return ops;
@@ -33,14 +33,18 @@ std::string unparse(const Expr& e) {
       // A negative number is wrapped so that it stays one literal after a member access.
       return !s.empty() && s[0] == '-' ? "(" + s + ")" : s;
     }
-    case Expr::Type::kIdent: return e.name;
+    case Expr::Type::kIdent:
+      return e.name;
     case Expr::Type::kSelect: {
       std::string s = unparse(*e.target) + "." + e.name;
       return e.testOnly ? "has(" + s + ")" : s;
     }
-    case Expr::Type::kList: return "[" + joined(e.args, 1, "") + "]";
-    case Expr::Type::kMap: return "{" + joined(e.args, 2, ": ") + "}";
-    case Expr::Type::kCall: break;
+    case Expr::Type::kList:
+      return "[" + joined(e.args, 1, "") + "]";
+    case Expr::Type::kMap:
+      return "{" + joined(e.args, 2, ": ") + "}";
+    case Expr::Type::kCall:
+      break;
   }
   const auto& bin = binaryOperators();
   if (auto it = bin.find(e.name); it != bin.end() && e.args.size() == 2 && !e.target) {
@@ -51,8 +55,8 @@ std::string unparse(const Expr& e) {
     return "(" + e.name.substr(0, 1) + "(" + unparse(*e.args[0]) + "))";
   }
   if (e.name == "_?_:_" && e.args.size() == 3) {
-    return "(" + unparse(*e.args[0]) + " ? " + unparse(*e.args[1]) + " : " +
-           unparse(*e.args[2]) + ")";
+    return "(" + unparse(*e.args[0]) + " ? " + unparse(*e.args[1]) + " : " + unparse(*e.args[2]) +
+           ")";
   }
   if (e.name == "_[_]" && e.args.size() == 2) {
     return unparse(*e.args[0]) + "[" + unparse(*e.args[1]) + "]";

@@ -19,11 +19,11 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct Expr {
   enum class Type { kLiteral, kIdent, kSelect, kCall, kList, kMap };
   Type type = Type::kLiteral;
-  size_t offset = 0;       // where in the source it starts, for messages
-  Value literal;           // kLiteral
-  std::string name;        // kIdent: the name; kSelect: the field; kCall: the function
-  bool testOnly = false;   // kSelect: has()
-  ExprPtr target;          // kSelect: the operand; kCall: the receiver of a member call
+  size_t offset = 0;          // where in the source it starts, for messages
+  Value literal;              // kLiteral
+  std::string name;           // kIdent: the name; kSelect: the field; kCall: the function
+  bool testOnly = false;      // kSelect: has()
+  ExprPtr target;             // kSelect: the operand; kCall: the receiver of a member call
   std::vector<ExprPtr> args;  // kCall: arguments; kList: items; kMap: key, value, key, ...
 };
 

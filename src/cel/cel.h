@@ -29,7 +29,7 @@ namespace berth::cel {
 struct Type {
   enum class K { kDyn, kNull, kBool, kInt, kUint, kDouble, kString, kBytes, kList, kMap, kObject };
   K k = K::kDyn;
-  std::string objectName;                                 // kObject
+  std::string objectName;                                     // kObject
   std::shared_ptr<const std::map<std::string, Type>> fields;  // kObject
 
   static Type of(K k) { return Type{k, "", nullptr}; }

@@ -144,8 +144,7 @@ TEST(Cel, Macros) {
   EXPECT_EQ(show("object.metadata.labels.exists(k, k == 'skip')"), "true");
   EXPECT_EQ(show("object.metadata.labels.all(k, object.metadata.labels[k] != '')"), "true");
   EXPECT_EQ(show("object.spec.containers.all(c, c.image.contains(':'))"), "false");
-  EXPECT_EQ(show("object.spec.empty.all(x, false) && !object.spec.empty.exists(x, true)"),
-            "true");
+  EXPECT_EQ(show("object.spec.empty.all(x, false) && !object.spec.empty.exists(x, true)"), "true");
   // An error in one element is absorbed when another decides.
   EXPECT_EQ(show("[{'a': 1}, {}].exists(m, m.a == 1)"), "true");
   EXPECT_EQ(show("[{}, {'a': 1}].exists(m, m.a == 2)"), "error(\"no such key: a\")");
@@ -181,12 +180,10 @@ TEST(Cel, CompileErrors) {
   EXPECT_NE(compileError("authorizer.group('').resource('pods').check('get').allowed()")
                 .find("authorizer is not supported"),
             std::string::npos);
-  EXPECT_NE(compileError("'a'.matches('(')").find("invalid regular expression"),
-            std::string::npos);
+  EXPECT_NE(compileError("'a'.matches('(')").find("invalid regular expression"), std::string::npos);
   EXPECT_NE(compileError("[1].exists(1, true)").find("argument must be a simple name"),
             std::string::npos);
-  EXPECT_NE(compileError("has(object)").find("invalid argument to has() macro"),
-            std::string::npos);
+  EXPECT_NE(compileError("has(object)").find("invalid argument to has() macro"), std::string::npos);
   EXPECT_NE(compileError("'unterminated").find("unterminated string"), std::string::npos);
   EXPECT_NE(compileError("9223372036854775808").find("integer out of range"), std::string::npos);
   EXPECT_NE(compileError("if").find("reserved identifier"), std::string::npos);

@@ -10,17 +10,28 @@ namespace berth::cel {
 
 std::string Type::name() const {
   switch (k) {
-    case K::kDyn: return "dyn";
-    case K::kNull: return "null_type";
-    case K::kBool: return "bool";
-    case K::kInt: return "int";
-    case K::kUint: return "uint";
-    case K::kDouble: return "double";
-    case K::kString: return "string";
-    case K::kBytes: return "bytes";
-    case K::kList: return "list(dyn)";
-    case K::kMap: return "map(dyn, dyn)";
-    case K::kObject: return objectName;
+    case K::kDyn:
+      return "dyn";
+    case K::kNull:
+      return "null_type";
+    case K::kBool:
+      return "bool";
+    case K::kInt:
+      return "int";
+    case K::kUint:
+      return "uint";
+    case K::kDouble:
+      return "double";
+    case K::kString:
+      return "string";
+    case K::kBytes:
+      return "bytes";
+    case K::kList:
+      return "list(dyn)";
+    case K::kMap:
+      return "map(dyn, dyn)";
+    case K::kObject:
+      return objectName;
   }
   return "dyn";
 }
@@ -42,16 +53,20 @@ class Checker {
 
   Type check(const Expr& e) {
     switch (e.type) {
-      case Expr::Type::kLiteral: return literalType(e.literal);
-      case Expr::Type::kIdent: return ident(e);
-      case Expr::Type::kSelect: return select(e);
+      case Expr::Type::kLiteral:
+        return literalType(e.literal);
+      case Expr::Type::kIdent:
+        return ident(e);
+      case Expr::Type::kSelect:
+        return select(e);
       case Expr::Type::kList:
         for (const auto& a : e.args) check(*a);
         return Type::of(K::kList);
       case Expr::Type::kMap:
         for (const auto& a : e.args) check(*a);
         return Type::of(K::kMap);
-      case Expr::Type::kCall: return call(e);
+      case Expr::Type::kCall:
+        return call(e);
     }
     return Type::of(K::kDyn);
   }
@@ -59,14 +74,22 @@ class Checker {
  private:
   static Type literalType(const Value& v) {
     switch (v.kind()) {
-      case Kind::kNull: return Type::of(K::kNull);
-      case Kind::kBool: return Type::of(K::kBool);
-      case Kind::kInt: return Type::of(K::kInt);
-      case Kind::kUint: return Type::of(K::kUint);
-      case Kind::kDouble: return Type::of(K::kDouble);
-      case Kind::kString: return Type::of(K::kString);
-      case Kind::kBytes: return Type::of(K::kBytes);
-      default: return Type::of(K::kDyn);
+      case Kind::kNull:
+        return Type::of(K::kNull);
+      case Kind::kBool:
+        return Type::of(K::kBool);
+      case Kind::kInt:
+        return Type::of(K::kInt);
+      case Kind::kUint:
+        return Type::of(K::kUint);
+      case Kind::kDouble:
+        return Type::of(K::kDouble);
+      case Kind::kString:
+        return Type::of(K::kString);
+      case Kind::kBytes:
+        return Type::of(K::kBytes);
+      default:
+        return Type::of(K::kDyn);
     }
   }
 
@@ -178,8 +201,7 @@ class Checker {
     }
     if (fn == "startsWith" || fn == "endsWith" || fn == "contains" || fn == "matches") {
       arity(2);
-      if (!fits(types[0], {K::kString}) || !fits(types[1], {K::kString}))
-        noOverload(e, fn, types);
+      if (!fits(types[0], {K::kString}) || !fits(types[1], {K::kString})) noOverload(e, fn, types);
       if (fn == "matches") checkPattern(e);
       return Type::of(K::kBool);
     }
@@ -187,8 +209,7 @@ class Checker {
         {"int", {K::kInt, {K::kInt, K::kUint, K::kDouble, K::kString}}},
         {"uint", {K::kUint, {K::kInt, K::kUint, K::kDouble, K::kString}}},
         {"double", {K::kDouble, {K::kInt, K::kUint, K::kDouble, K::kString}}},
-        {"string",
-         {K::kString, {K::kInt, K::kUint, K::kDouble, K::kString, K::kBytes, K::kBool}}},
+        {"string", {K::kString, {K::kInt, K::kUint, K::kDouble, K::kString, K::kBytes, K::kBool}}},
         {"bool", {K::kBool, {K::kBool, K::kString}}},
         {"dyn", {K::kDyn, {}}}};
     if (auto c = kConversions.find(fn); c != kConversions.end() && !e.target) {

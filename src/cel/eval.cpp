@@ -22,9 +22,12 @@ class Evaluator {
   Value eval(const Expr& e) {
     if (!charge(1)) return Value::error(kCostExceeded);
     switch (e.type) {
-      case Expr::Type::kLiteral: return e.literal;
-      case Expr::Type::kIdent: return lookup(e.name);
-      case Expr::Type::kSelect: return select(e);
+      case Expr::Type::kLiteral:
+        return e.literal;
+      case Expr::Type::kIdent:
+        return lookup(e.name);
+      case Expr::Type::kSelect:
+        return select(e);
       case Expr::Type::kList: {
         ValueList items;
         for (const auto& a : e.args) {
@@ -34,8 +37,10 @@ class Evaluator {
         }
         return Value::list(std::move(items));
       }
-      case Expr::Type::kMap: return mapLiteral(e);
-      case Expr::Type::kCall: return call(e);
+      case Expr::Type::kMap:
+        return mapLiteral(e);
+      case Expr::Type::kCall:
+        return call(e);
     }
     return Value::error("unknown expression");
   }
@@ -118,8 +123,8 @@ class Evaluator {
     const std::string& fn = e.name;
     if (fn == "_&&_" || fn == "_||_") return logical(e, fn == "_&&_");
     if (fn == "_?_:_") return conditional(e);
-    if (e.target && (fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" ||
-                     fn == "filter"))
+    if (e.target &&
+        (fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" || fn == "filter"))
       return macro(e);
     std::vector<Value> args;
     if (e.target) args.push_back(eval(*e.target));

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <type_traits>
 
 namespace berth::cel {
 
@@ -34,43 +35,40 @@ Value relational(const std::string& fn, const Args& a) {
   return Value::boolean(*c >= 0);
 }
 
-Value intArith(char op, int64_t x, int64_t y) {
-  int64_t r = 0;
+// Checked int or uint arithmetic: overflow and division by zero are errors, as in CEL.
+template <typename T>
+Value integerArith(char op, T x, T y) {
+  constexpr bool isSigned = std::is_signed_v<T>;
+  T r = 0;
   bool overflow = false;
   switch (op) {
-    case '+': overflow = __builtin_add_overflow(x, y, &r); break;
-    case '-': overflow = __builtin_sub_overflow(x, y, &r); break;
-    case '*': overflow = __builtin_mul_overflow(x, y, &r); break;
+    case '+':
+      overflow = __builtin_add_overflow(x, y, &r);
+      break;
+    case '-':
+      overflow = __builtin_sub_overflow(x, y, &r);
+      break;
+    case '*':
+      overflow = __builtin_mul_overflow(x, y, &r);
+      break;
     case '/':
     case '%':
       if (y == 0) return Value::error(op == '/' ? "division by zero" : "modulus by zero");
-      if (x == INT64_MIN && y == -1) {
-        if (op == '%') return Value::integer(0);
-        overflow = true;
-        break;
+      if constexpr (isSigned) {
+        if (x == INT64_MIN && y == -1) {
+          if (op == '%') return Value::integer(0);
+          return Value::error("integer overflow");
+        }
       }
       r = op == '/' ? x / y : x % y;
       break;
   }
-  if (overflow) return Value::error("integer overflow");
-  return Value::integer(r);
-}
-
-Value uintArith(char op, uint64_t x, uint64_t y) {
-  uint64_t r = 0;
-  bool overflow = false;
-  switch (op) {
-    case '+': overflow = __builtin_add_overflow(x, y, &r); break;
-    case '-': overflow = __builtin_sub_overflow(x, y, &r); break;
-    case '*': overflow = __builtin_mul_overflow(x, y, &r); break;
-    case '/':
-    case '%':
-      if (y == 0) return Value::error(op == '/' ? "division by zero" : "modulus by zero");
-      r = op == '/' ? x / y : x % y;
-      break;
+  if (overflow) return Value::error(isSigned ? "integer overflow" : "unsigned integer overflow");
+  if constexpr (isSigned) {
+    return Value::integer(r);
+  } else {
+    return Value::uinteger(r);
   }
-  if (overflow) return Value::error("unsigned integer overflow");
-  return Value::uinteger(r);
 }
 
 Value arithmetic(const std::string& fn, const Args& a) {
@@ -78,8 +76,10 @@ Value arithmetic(const std::string& fn, const Args& a) {
   const Value &x = a[0], &y = a[1];
   if (x.kind() != y.kind()) return noSuchOverload(fn, a);
   switch (x.kind()) {
-    case Kind::kInt: return intArith(op, x.asInt(), y.asInt());
-    case Kind::kUint: return uintArith(op, x.asUint(), y.asUint());
+    case Kind::kInt:
+      return integerArith<int64_t>(op, x.asInt(), y.asInt());
+    case Kind::kUint:
+      return integerArith<uint64_t>(op, x.asUint(), y.asUint());
     case Kind::kDouble:
       if (op == '+') return Value::dbl(x.asDouble() + y.asDouble());
       if (op == '-') return Value::dbl(x.asDouble() - y.asDouble());
@@ -101,7 +101,8 @@ Value arithmetic(const std::string& fn, const Args& a) {
         return Value::list(std::move(items));
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return noSuchOverload(fn, a);
 }
@@ -170,11 +171,15 @@ Value size(const Args& a) {
   if (a.size() != 1) return noSuchOverload("size", a);
   const Value& v = a[0];
   switch (v.kind()) {
-    case Kind::kString: return Value::integer(static_cast<int64_t>(codePoints(v.asString())));
-    case Kind::kBytes: return Value::integer(static_cast<int64_t>(v.asString().size()));
+    case Kind::kString:
+      return Value::integer(static_cast<int64_t>(codePoints(v.asString())));
+    case Kind::kBytes:
+      return Value::integer(static_cast<int64_t>(v.asString().size()));
     case Kind::kList:
-    case Kind::kMap: return Value::integer(static_cast<int64_t>(v.size()));
-    default: return noSuchOverload("size", a);
+    case Kind::kMap:
+      return Value::integer(static_cast<int64_t>(v.size()));
+    default:
+      return noSuchOverload("size", a);
   }
 }
 
@@ -207,13 +212,16 @@ std::optional<T> parseWhole(const std::string& s) {
 Value convert(const std::string& fn, const Value& v) {
   Kind k = v.kind();
   auto bad = [&] { return Value::error("cannot convert " + v.debugString() + " to " + fn); };
-  auto range = [&] { return Value::error("range error converting " + v.debugString() + " to " + fn); };
+  auto range = [&] {
+    return Value::error("range error converting " + v.debugString() + " to " + fn);
+  };
   if (fn == "dyn") return v;
   if (fn == "int") {
     if (k == Kind::kInt) return v;
     if (k == Kind::kUint) {
-      return v.asUint() > static_cast<uint64_t>(INT64_MAX) ? range()
-                                                           : Value::integer(static_cast<int64_t>(v.asUint()));
+      return v.asUint() > static_cast<uint64_t>(INT64_MAX)
+                 ? range()
+                 : Value::integer(static_cast<int64_t>(v.asUint()));
     }
     if (k == Kind::kDouble) {
       double d = v.asDouble();
@@ -226,7 +234,8 @@ Value convert(const std::string& fn, const Value& v) {
     }
   } else if (fn == "uint") {
     if (k == Kind::kUint) return v;
-    if (k == Kind::kInt) return v.asInt() < 0 ? range() : Value::uinteger(static_cast<uint64_t>(v.asInt()));
+    if (k == Kind::kInt)
+      return v.asInt() < 0 ? range() : Value::uinteger(static_cast<uint64_t>(v.asInt()));
     if (k == Kind::kDouble) {
       double d = v.asDouble();
       if (!(d >= 0 && d < 1.8446744073709552e19)) return range();
@@ -246,21 +255,27 @@ Value convert(const std::string& fn, const Value& v) {
     }
   } else if (fn == "string") {
     switch (k) {
-      case Kind::kString: return v;
-      case Kind::kInt: return Value::string(std::to_string(v.asInt()));
-      case Kind::kUint: return Value::string(std::to_string(v.asUint()));
-      case Kind::kDouble: return Value::string(formatDouble(v.asDouble()));
-      case Kind::kBool: return Value::string(v.asBool() ? "true" : "false");
+      case Kind::kString:
+        return v;
+      case Kind::kInt:
+        return Value::string(std::to_string(v.asInt()));
+      case Kind::kUint:
+        return Value::string(std::to_string(v.asUint()));
+      case Kind::kDouble:
+        return Value::string(formatDouble(v.asDouble()));
+      case Kind::kBool:
+        return Value::string(v.asBool() ? "true" : "false");
       case Kind::kBytes:
         return validUtf8(v.asString()) ? Value::string(v.asString()) : bad();
-      default: break;
+      default:
+        break;
     }
   } else if (fn == "bool") {
     if (k == Kind::kBool) return v;
     if (k == Kind::kString) {
       static const std::map<std::string, bool> kWords = {
-          {"1", true},     {"t", true},      {"true", true},   {"TRUE", true},  {"True", true},
-          {"0", false},    {"f", false},     {"false", false}, {"FALSE", false}, {"False", false}};
+          {"1", true},  {"t", true},  {"true", true},   {"TRUE", true},   {"True", true},
+          {"0", false}, {"f", false}, {"false", false}, {"FALSE", false}, {"False", false}};
       auto it = kWords.find(v.asString());
       return it != kWords.end() ? Value::boolean(it->second) : bad();
     }
@@ -281,7 +296,7 @@ Value callFunction(const std::string& fn, const Args& a) {
     return a[0].kind() == Kind::kBool ? Value::boolean(!a[0].asBool()) : noSuchOverload(fn, a);
   }
   if (fn == "-_") {
-    if (a[0].kind() == Kind::kInt) return intArith('-', 0, a[0].asInt());
+    if (a[0].kind() == Kind::kInt) return integerArith<int64_t>('-', 0, a[0].asInt());
     if (a[0].kind() == Kind::kDouble) return Value::dbl(-a[0].asDouble());
     return noSuchOverload(fn, a);
   }

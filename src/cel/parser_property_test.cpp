@@ -17,12 +17,26 @@ Env propertyEnv() {
 }
 
 TEST(CelProperty, RandomTokensNeverCrash) {
-  static const char* kTokens[] = {
-      "(", ")", "[", "]", "{", "}", ".", ",", ":", "?", "!", "-", "+", "*", "/", "%", "<",
-      "<=", ">", ">=", "==", "!=", "&&", "||", "in", "has", "exists", "all", "map", "filter",
-      "size", "x", "y", "1", "0x1f", "2u", "1.5e3", ".5", "'s'", "\"q\"", "b'\\xff'",
-      "r'\\d'", "'''t'''", "true", "null", "if", "'", "\\", "@", "#", "9223372036854775808",
-      "'\\u12'", "matches", "int", "string", " ", "\n", "//c\n"};
+  static const char* kTokens[] = {"(",       ")",        "[",
+                                  "]",       "{",        "}",
+                                  ".",       ",",        ":",
+                                  "?",       "!",        "-",
+                                  "+",       "*",        "/",
+                                  "%",       "<",        "<=",
+                                  ">",       ">=",       "==",
+                                  "!=",      "&&",       "||",
+                                  "in",      "has",      "exists",
+                                  "all",     "map",      "filter",
+                                  "size",    "x",        "y",
+                                  "1",       "0x1f",     "2u",
+                                  "1.5e3",   ".5",       "'s'",
+                                  "\"q\"",   "b'\\xff'", "r'\\d'",
+                                  "'''t'''", "true",     "null",
+                                  "if",      "'",        "\\",
+                                  "@",       "#",        "9223372036854775808",
+                                  "'\\u12'", "matches",  "int",
+                                  "string",  " ",        "\n",
+                                  "//c\n"};
   std::mt19937 rng(12345);
   Activation act{{"x", Value::integer(3)}};
   for (int iter = 0; iter < 20000; ++iter) {
@@ -52,36 +66,54 @@ class Gen {
   std::string expr(int depth) {
     if (depth <= 0) return leaf();
     switch (rng_() % 12) {
-      case 0: return "(" + expr(depth - 1) + " " + pick({"+", "-", "*", "/", "%"}) + " " +
-                     expr(depth - 1) + ")";
-      case 1: return "(" + expr(depth - 1) + " " + pick({"==", "!=", "<", "<=", ">", ">="}) +
-                     " " + expr(depth - 1) + ")";
-      case 2: return "(" + expr(depth - 1) + " " + pick({"&&", "||"}) + " " + expr(depth - 1) +
-                     ")";
-      case 3: return "(" + expr(depth - 1) + " ? " + expr(depth - 1) + " : " + expr(depth - 1) +
-                     ")";
-      case 4: return "[" + expr(depth - 1) + ", " + expr(depth - 1) + "]";
-      case 5: return "{'a': " + expr(depth - 1) + ", 'b': " + expr(depth - 1) + "}";
-      case 6: return "[1, 2, x].exists(v, " + expr(depth - 1) + ")";
-      case 7: return "[1, 2, 3].map(v, " + expr(depth - 1) + ")";
-      case 8: return "size(" + expr(depth - 1) + ")";
-      case 9: return "!" + expr(depth - 1);
-      case 10: return expr(depth - 1) + " in [1, 'a', true]";
-      default: return "{'k': " + expr(depth - 1) + "}.k";
+      case 0:
+        return "(" + expr(depth - 1) + " " + pick({"+", "-", "*", "/", "%"}) + " " +
+               expr(depth - 1) + ")";
+      case 1:
+        return "(" + expr(depth - 1) + " " + pick({"==", "!=", "<", "<=", ">", ">="}) + " " +
+               expr(depth - 1) + ")";
+      case 2:
+        return "(" + expr(depth - 1) + " " + pick({"&&", "||"}) + " " + expr(depth - 1) + ")";
+      case 3:
+        return "(" + expr(depth - 1) + " ? " + expr(depth - 1) + " : " + expr(depth - 1) + ")";
+      case 4:
+        return "[" + expr(depth - 1) + ", " + expr(depth - 1) + "]";
+      case 5:
+        return "{'a': " + expr(depth - 1) + ", 'b': " + expr(depth - 1) + "}";
+      case 6:
+        return "[1, 2, x].exists(v, " + expr(depth - 1) + ")";
+      case 7:
+        return "[1, 2, 3].map(v, " + expr(depth - 1) + ")";
+      case 8:
+        return "size(" + expr(depth - 1) + ")";
+      case 9:
+        return "!" + expr(depth - 1);
+      case 10:
+        return expr(depth - 1) + " in [1, 'a', true]";
+      default:
+        return "{'k': " + expr(depth - 1) + "}.k";
     }
   }
 
  private:
   std::string leaf() {
     switch (rng_() % 9) {
-      case 0: return std::to_string(static_cast<int>(rng_() % 200) - 100);
-      case 1: return std::to_string(rng_() % 50) + "u";
-      case 2: return std::to_string(rng_() % 100) + ".25";
-      case 3: return pick({"'ab'", "\"\\t\"", "'\\u00e9'", "r'\\n'", "''"});
-      case 4: return pick({"true", "false", "null"});
-      case 5: return "b'\\x01z'";
-      case 6: return "v";  // only bound inside macros; an error value elsewhere
-      default: return "x";
+      case 0:
+        return std::to_string(static_cast<int>(rng_() % 200) - 100);
+      case 1:
+        return std::to_string(rng_() % 50) + "u";
+      case 2:
+        return std::to_string(rng_() % 100) + ".25";
+      case 3:
+        return pick({"'ab'", "\"\\t\"", "'\\u00e9'", "r'\\n'", "''"});
+      case 4:
+        return pick({"true", "false", "null"});
+      case 5:
+        return "b'\\x01z'";
+      case 6:
+        return "v";  // only bound inside macros; an error value elsewhere
+      default:
+        return "x";
     }
   }
   std::string pick(std::initializer_list<const char*> options) {
@@ -101,8 +133,8 @@ TEST(CelProperty, WellFormedExpressionsRoundTripAndEvaluateAlike) {
     Gen gen(seed);
     std::string src = gen.expr(1 + seed % 4);
     auto first = parse(src);
-    ASSERT_TRUE(std::holds_alternative<ExprPtr>(first))
-        << src << "\n" << std::get<CompileError>(first).message;
+    ASSERT_TRUE(std::holds_alternative<ExprPtr>(first)) << src << "\n"
+                                                        << std::get<CompileError>(first).message;
     std::string printed = unparse(*std::get<ExprPtr>(first));
     auto second = parse(printed);
     ASSERT_TRUE(std::holds_alternative<ExprPtr>(second)) << printed;

@@ -84,7 +84,8 @@ Value Value::fromJson(const json::value& j) {
       v.jsonList_ = &j.get_array();
       return v;
     }
-    case json::kind::object: return fromJsonObject(j.get_object());
+    case json::kind::object:
+      return fromJsonObject(j.get_object());
   }
   return Value();
 }
@@ -130,16 +131,26 @@ Value Value::keyAt(size_t i) const {
 
 std::string kindName(Kind k) {
   switch (k) {
-    case Kind::kNull: return "null_type";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kUint: return "uint";
-    case Kind::kDouble: return "double";
-    case Kind::kString: return "string";
-    case Kind::kBytes: return "bytes";
-    case Kind::kList: return "list";
-    case Kind::kMap: return "map";
-    case Kind::kError: return "error";
+    case Kind::kNull:
+      return "null_type";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kUint:
+      return "uint";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kString:
+      return "string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kList:
+      return "list";
+    case Kind::kMap:
+      return "map";
+    case Kind::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -177,18 +188,25 @@ std::string quote(const std::string& s) {
 
 std::string Value::debugString() const {
   switch (kind_) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return b_ ? "true" : "false";
-    case Kind::kInt: return std::to_string(i_);
-    case Kind::kUint: return std::to_string(u_) + "u";
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return b_ ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(i_);
+    case Kind::kUint:
+      return std::to_string(u_) + "u";
     case Kind::kDouble: {
       std::string s = formatDouble(d_);
       if (s.find_first_of(".eIN") == std::string::npos) s += ".0";
       return s;
     }
-    case Kind::kString: return quote(s_);
-    case Kind::kBytes: return "b" + quote(s_);
-    case Kind::kError: return "error(" + quote(s_) + ")";
+    case Kind::kString:
+      return quote(s_);
+    case Kind::kBytes:
+      return "b" + quote(s_);
+    case Kind::kError:
+      return "error(" + quote(s_) + ")";
     case Kind::kList: {
       std::string out = "[";
       for (size_t i = 0; i < size(); ++i) out += (i ? ", " : "") + at(i).debugString();
@@ -245,11 +263,14 @@ bool equals(const Value& a, const Value& b) {
   }
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
-    case Kind::kNull: return true;
-    case Kind::kBool: return a.asBool() == b.asBool();
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.asBool() == b.asBool();
     case Kind::kString:
     case Kind::kBytes:
-    case Kind::kError: return a.asString() == b.asString();
+    case Kind::kError:
+      return a.asString() == b.asString();
     case Kind::kList:
       if (a.size() != b.size()) return false;
       for (size_t i = 0; i < a.size(); ++i) {
@@ -264,7 +285,8 @@ bool equals(const Value& a, const Value& b) {
         if (!other || !equals(*a.get(k), *other)) return false;
       }
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -272,13 +294,15 @@ std::optional<int> compare(const Value& a, const Value& b) {
   if (isNumber(a.kind()) && isNumber(b.kind())) return compareNumbers(a, b);
   if (a.kind() != b.kind()) return std::nullopt;
   switch (a.kind()) {
-    case Kind::kBool: return a.asBool() == b.asBool() ? 0 : (a.asBool() ? 1 : -1);
+    case Kind::kBool:
+      return a.asBool() == b.asBool() ? 0 : (a.asBool() ? 1 : -1);
     case Kind::kString:
     case Kind::kBytes: {
       int c = a.asString().compare(b.asString());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 

@@ -49,9 +49,9 @@ class Value {
 
   // Lists and maps (owned or borrowed).
   size_t size() const;
-  Value at(size_t i) const;          // list element
+  Value at(size_t i) const;                          // list element
   std::optional<Value> get(const Value& key) const;  // map lookup by CEL equality
-  Value keyAt(size_t i) const;       // map key in iteration order
+  Value keyAt(size_t i) const;                       // map key in iteration order
 
   // CEL's name for the value's type ("int", "map", ...), for messages.
   std::string typeName() const;

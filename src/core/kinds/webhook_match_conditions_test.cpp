@@ -14,7 +14,7 @@ json::object hookWith(const std::string& conditions) {
       "clientConfig":{"url":"https://127.0.0.1:1/x"},"sideEffects":"None",
       "admissionReviewVersions":["v1"],"rules":[{"operations":["CREATE"],"apiGroups":[""],
       "apiVersions":["v1"],"resources":["configmaps"]}],"matchConditions":)" +
-               conditions + "}]}";
+                     conditions + "}]}";
   return parse(text.c_str());
 }
 
