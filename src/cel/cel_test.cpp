@@ -84,6 +84,9 @@ TEST(Cel, SelectionIndexingAndHas) {
   EXPECT_EQ(show("request.operation"), "\"CREATE\"");
   EXPECT_EQ(show("oldObject == null"), "true");
   EXPECT_EQ(show("{'a': {'b': 1}}.a.b"), "1");
+  EXPECT_EQ(show("{'a': 1}[object]"),
+            "error(\"no matching overload for '_[_]' applied to '(map, map)'\")");
+  EXPECT_EQ(show("{1: 'one'}[1u] + {true: 'yes'}[true]"), "\"oneyes\"");
 }
 
 TEST(Cel, Operators) {

@@ -114,6 +114,9 @@ std::string keyText(const Value& k) {
 Value index(const Args& a) {
   const Value &c = a[0], &k = a[1];
   if (c.kind() == Kind::kMap) {
+    // Keys are scalars; a list or map key (perhaps a whole object) is a type error, never a
+    // lookup that echoes it back in the message.
+    if (k.kind() == Kind::kList || k.kind() == Kind::kMap) return noSuchOverload("_[_]", a);
     auto v = c.get(k);
     if (!v) return Value::error("no such key: " + keyText(k));
     return *v;
