@@ -58,8 +58,9 @@ using Activation = std::map<std::string, Value, std::less<>>;
 // copied or scanned).
 constexpr uint64_t kDefaultCostLimit = 1'000'000;
 
-// The result, or an error value (Value::isError) with the reason.
+// The result, or an error value (Value::isError) with the reason. `costUsed`, when given, is
+// set to what the evaluation spent (so callers can share one budget between expressions).
 Value evaluate(const Program& program, const Activation& activation,
-               uint64_t costLimit = kDefaultCostLimit);
+               uint64_t costLimit = kDefaultCostLimit, uint64_t* costUsed = nullptr);
 
 }  // namespace berth::cel

@@ -46,6 +46,7 @@ class Evaluator {
   }
 
   bool exhausted() const { return exhausted_; }
+  uint64_t cost() const { return cost_; }
 
  private:
   // Charges `units` against the budget; false (and sticky) once it is spent.
@@ -210,9 +211,11 @@ class Evaluator {
 
 }  // namespace
 
-Value evaluate(const Program& program, const Activation& activation, uint64_t costLimit) {
+Value evaluate(const Program& program, const Activation& activation, uint64_t costLimit,
+               uint64_t* costUsed) {
   Evaluator ev(activation, costLimit);
   Value v = ev.eval(*program.root);
+  if (costUsed) *costUsed = ev.cost();
   if (ev.exhausted()) return Value::error(kCostExceeded);
   return v;
 }

@@ -1,5 +1,7 @@
 #include "apiserver/admission/webhook_match_conditions.h"
 
+#include <algorithm>
+
 #include "apiserver/admission/webhook_review.h"
 #include "cel/admission_env.h"
 #include "core/json_access.h"
@@ -19,6 +21,9 @@ MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, cons
       {"oldObject", a.oldObject ? cel::Value::fromJsonObject(*a.oldObject) : cel::Value()},
       {"request", cel::Value::fromJsonObject(request)}};
   std::vector<std::string> errors;
+  // One budget for all of a webhook's conditions, as upstream's filter shares its remaining
+  // budget between expressions: 64 hostile conditions cost no more than one.
+  uint64_t budget = cel::kDefaultCostLimit;
   for (const auto& c : conds->as_array()) {
     if (!c.is_object()) continue;
     std::string expr = core::stringField(c.as_object(), "expression");
@@ -27,7 +32,10 @@ MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, cons
       errors.push_back("expression '" + expr + "' resulted in error: " + *detail);
       continue;
     }
-    cel::Value v = cel::evaluate(*std::get<std::shared_ptr<const cel::Program>>(compiled), act);
+    uint64_t used = 0;
+    cel::Value v =
+        cel::evaluate(*std::get<std::shared_ptr<const cel::Program>>(compiled), act, budget, &used);
+    budget -= std::min(used, budget);
     if (v.isError()) {
       errors.push_back("expression '" + expr + "' resulted in error: " + v.asString());
     } else if (v.kind() != cel::Kind::kBool) {

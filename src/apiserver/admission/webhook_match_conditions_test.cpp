@@ -85,6 +85,27 @@ TEST(WebhookMatchConditions, ErrorsFollowTheFailurePolicy) {
       << two.error.message();
 }
 
+TEST(WebhookMatchConditions, ConditionsShareOneCostBudget) {
+  Request r;
+  // Each condition alone stays under the budget (10^5 iterations); the webhook's conditions
+  // together do not.
+  std::string range = "[0,1,2,3,4,5,6,7,8,9]";
+  std::string heavy = range + ".all(a, " + range + ".all(b, " + range + ".all(c, " + range +
+                      ".all(d, " + range + ".all(e, true)))))";
+  std::string conds = "[";
+  for (int i = 0; i < 12; ++i) {
+    conds += std::string(i ? "," : "") + R"({"name":"c)" + std::to_string(i) +
+             R"(","expression":")" + heavy + R"("})";
+  }
+  auto out = evaluateMatchConditions(hook(conds + "]"), r.attrs);
+  EXPECT_FALSE(out.matches);
+  EXPECT_NE(out.error.message().find("actual cost limit exceeded"), std::string::npos)
+      << out.error.message();
+  auto one = evaluateMatchConditions(hook(R"J([{"name":"c","expression":")J" + heavy + R"J("}])J"),
+                                     r.attrs);
+  EXPECT_TRUE(one.matches) << one.error.message();
+}
+
 TEST(WebhookMatchConditions, DeleteHasNoObject) {
   Request r;
   r.attrs.operation = Operation::kDelete;
