@@ -53,9 +53,9 @@ std::variant<std::shared_ptr<const Program>, CompileError> compile(std::string_v
 
 using Activation = std::map<std::string, Value, std::less<>>;
 
-// cel-go's default per-call budget for admission (k8s RuntimeCELCostBudgetMatchConditions is
-// larger, but our cost units are coarser: one per node visited, per iteration and per 100 bytes
-// copied or scanned).
+// The budget of one evaluation; matchConditions share it between all of a webhook's conditions
+// (upstream's RuntimeCELCostBudgetMatchConditions plays that role, in cel-go's finer units).
+// A unit is one node visited, one macro iteration, or 100 bytes of string or list work.
 constexpr uint64_t kDefaultCostLimit = 1'000'000;
 
 // The result, or an error value (Value::isError) with the reason. `costUsed`, when given, is
