@@ -10,9 +10,11 @@
 # dnsperf on the other core sending A queries for all the Service names plus a few NXDOMAINs.
 #
 # A/B: BERTH_BASE=/tmp/berth-old (a copy of the binary from before a change) runs that one too;
-# ROUNDS=n alternates the servers n times. dnsperf's single client core can cap queries/s when
-# the server is fast, so the server's CPU time during each run is read too: "q/s per server
-# CPU-second" (answers / server CPU-seconds) is what one core of the server can do.
+# ROUNDS=n alternates the servers n times. When build/bench/udp_echo is built (ninja udp_echo), a
+# UDP echo server runs as one more "server": the cost of the UDP path alone, without DNS work.
+# dnsperf's single client core can cap queries/s when the server is fast, so the server's CPU
+# time during each run is read too: "q/s per server CPU-second" (answers / server CPU-seconds)
+# is what one core of the server can do.
 set -uo pipefail
 BERTH=${BERTH:?set BERTH to the berth binary}
 N=${1:-1000}
@@ -21,6 +23,9 @@ SERVER_CORE=${SERVER_CORE:-1}
 CLIENT_CORE=${CLIENT_CORE:-0}
 BERTH_BASE=${BERTH_BASE:-}
 ROUNDS=${ROUNDS:-1}
+# UDP worker threads of `berth dns`, each with its own SO_REUSEPORT socket, all pinned to the one
+# server core. 2 is the default of `berth dns` and of the node agent's DNS server.
+UDP_WORKERS=${UDP_WORKERS:-2}
 
 if ! command -v dnsperf >/dev/null || ! command -v dnsmasq >/dev/null; then
   apt-get install -y -qq dnsperf dnsmasq-base >/dev/null 2>&1 ||
@@ -112,11 +117,11 @@ run_dnsperf() {  # name pid port: one run; appends "name qps completed lost% cpu
     "$(python3 -c "print(($t1 - $t0) / $(getconf CLK_TCK))")" \
     "$(awk '{print $1 + $2}' "$log.time")" >>"$WORK/results"
 }
-start_berth() {  # name binary: `berth dns` on one core, one UDP worker
+start_berth() {  # name binary: `berth dns` on one core
   local port
   port=$(free_port)
   taskset -c "$SERVER_CORE" "$2" dns --kubeconfig "$KUBECONFIG" --listen "127.0.0.1:$port" \
-    --metrics "" --udp-workers 1 --upstream 127.0.0.1:1 >"$WORK/dns-$1.log" 2>&1 &
+    --metrics "" --udp-workers "$UDP_WORKERS" --upstream 127.0.0.1:1 >"$WORK/dns-$1.log" 2>&1 &
   PIDS+=($!)
   SERVERS+=("$1 $! $port")
   check_answers "$port" || { echo "$1 does not answer"; cat "$WORK/dns-$1.log"; exit 1; }
@@ -132,7 +137,8 @@ taskset -c "$SERVER_CORE" dnsmasq --keep-in-foreground --no-resolv --no-hosts --
   --local=/cluster.local/ --cache-size=10000 --user=root --pid-file= >"$WORK/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 SERVERS+=("dnsmasq $! $REF_PORT")
-if [ -n "${ECHO:-}" ]; then  # a UDP echo server: the cost of the path alone (for calibration)
+ECHO=${ECHO:-$(dirname "$BERTH")/bench/udp_echo}
+if [ -x "$ECHO" ]; then  # the floor: the UDP path without DNS work
   ECHO_PORT=$(free_port)
   taskset -c "$SERVER_CORE" "$ECHO" "$ECHO_PORT" 2>/dev/null &
   PIDS+=($!)
@@ -149,7 +155,8 @@ for _ in $(seq 1 "$ROUNDS"); do
 done
 
 echo "services: $N, load: $(wc -l <"$WORK/queries.txt") names, ${SECONDS_PER_RUN}s per run," \
-  "$ROUNDS round(s), servers on core $SERVER_CORE, dnsperf on core $CLIENT_CORE"
+  "$ROUNDS round(s), servers on core $SERVER_CORE, dnsperf on core $CLIENT_CORE," \
+  "berth dns with $UDP_WORKERS UDP worker(s)"
 python3 - "$WORK/results" "$SECONDS_PER_RUN" <<'EOF'
 import sys
 runs, seconds = {}, float(sys.argv[2])

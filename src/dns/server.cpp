@@ -11,7 +11,7 @@ namespace berth::dns {
 
 namespace {
 
-constexpr int kBatch = 64;
+constexpr int kBatch = 32;
 constexpr size_t kUdpBuffer = 4096;
 constexpr int kPollMs = 200;  // how quickly loops notice stop()
 
