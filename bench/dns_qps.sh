@@ -8,12 +8,24 @@
 # Everything stays on 127.0.0.1: a `berth server` (no agent) with N Services, `berth dns` pinned
 # to one core (taskset), dnsmasq pinned to the same core with the same names as a hosts file, and
 # dnsperf on the other core sending A queries for all the Service names plus a few NXDOMAINs.
+#
+# A/B: BERTH_BASE=/tmp/berth-old (a copy of the binary from before a change) runs that one too;
+# ROUNDS=n alternates the servers n times. When build/bench/udp_echo is built (ninja udp_echo), a
+# UDP echo server runs as one more "server": the cost of the UDP path alone, without DNS work.
+# dnsperf's single client core can cap queries/s when the server is fast, so the server's CPU
+# time during each run is read too: "q/s per server CPU-second" (answers / server CPU-seconds)
+# is what one core of the server can do.
 set -uo pipefail
 BERTH=${BERTH:?set BERTH to the berth binary}
 N=${1:-1000}
 SECONDS_PER_RUN=${2:-10}
 SERVER_CORE=${SERVER_CORE:-1}
 CLIENT_CORE=${CLIENT_CORE:-0}
+BERTH_BASE=${BERTH_BASE:-}
+ROUNDS=${ROUNDS:-1}
+# UDP worker threads of `berth dns`, each with its own SO_REUSEPORT socket, all pinned to the one
+# server core. 2 is the default of `berth dns` and of the node agent's DNS server.
+UDP_WORKERS=${UDP_WORKERS:-2}
 
 if ! command -v dnsperf >/dev/null || ! command -v dnsmasq >/dev/null; then
   apt-get install -y -qq dnsperf dnsmasq-base >/dev/null 2>&1 ||
@@ -75,11 +87,6 @@ kubectl get svc -n bench -o jsonpath='{range .items[*]}{.spec.clusterIP} {.metad
 { awk '{print $2" A"}' "$WORK/hosts"; for i in $(seq 1 20); do echo "nope-$i.bench.svc.cluster.local A"; done; } \
   >"$WORK/queries.txt"
 
-run_dnsperf() {  # port → queries/s
-  taskset -c "$CLIENT_CORE" dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries.txt" -l "$SECONDS_PER_RUN" \
-    -c 8 -q 200 >"$WORK/dnsperf-$1.log" 2>&1
-  awk '/Queries per second/ {print int($4)}' "$WORK/dnsperf-$1.log"
-}
 check_answers() {  # port: one known name must resolve before the run counts
   python3 - "$1" "$(head -1 "$WORK/hosts" | cut -d' ' -f2)" <<'EOF'
 import socket, struct, sys
@@ -94,14 +101,34 @@ for _ in range(50):
 sys.exit(1)
 EOF
 }
-
-# berth dns on one core, one UDP worker.
-DNS_PORT=$(free_port)
-taskset -c "$SERVER_CORE" "$BERTH" dns --kubeconfig "$KUBECONFIG" --listen "127.0.0.1:$DNS_PORT" \
-  --metrics "" --udp-workers 1 --upstream 127.0.0.1:1 >"$WORK/dns.log" 2>&1 &
-PIDS+=($!)
-check_answers "$DNS_PORT" || { echo "berth dns does not answer"; cat "$WORK/dns.log"; exit 1; }
-BERTH_QPS=$(run_dnsperf "$DNS_PORT")
+cpu_ticks() {  # utime + stime of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+run_dnsperf() {  # name pid port: one run; appends "name qps completed lost% cpu-seconds"
+  local name=$1 pid=$2 port=$3 log="$WORK/dnsperf-$1-$RANDOM.log" t0 t1
+  t0=$(cpu_ticks "$pid")
+  local TIMEFORMAT='%U %S'
+  { time taskset -c "$CLIENT_CORE" dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/queries.txt" \
+    -l "$SECONDS_PER_RUN" -c 8 -q 200 >"$log" 2>&1; } 2>"$log.time"
+  t1=$(cpu_ticks "$pid")
+  echo "$name $(awk '/Queries per second/ {print int($4)}' "$log")" \
+    "$(awk '/Queries completed/ {print $3}' "$log")" \
+    "$(awk '/Queries lost/ {print $4}' "$log" | tr -d '()')" \
+    "$(python3 -c "print(($t1 - $t0) / $(getconf CLK_TCK))")" \
+    "$(awk '{print $1 + $2}' "$log.time")" >>"$WORK/results"
+}
+start_berth() {  # name binary: `berth dns` on one core
+  local port
+  port=$(free_port)
+  taskset -c "$SERVER_CORE" "$2" dns --kubeconfig "$KUBECONFIG" --listen "127.0.0.1:$port" \
+    --metrics "" --udp-workers "$UDP_WORKERS" --upstream 127.0.0.1:1 >"$WORK/dns-$1.log" 2>&1 &
+  PIDS+=($!)
+  SERVERS+=("$1 $! $port")
+  check_answers "$port" || { echo "$1 does not answer"; cat "$WORK/dns-$1.log"; exit 1; }
+}
+SERVERS=()
+[ -n "$BERTH_BASE" ] && start_berth berth-base "$BERTH_BASE"
+start_berth berth "$BERTH"
 
 # dnsmasq with the same names, on the same core, authoritative for nothing else.
 REF_PORT=$(free_port)
@@ -109,10 +136,48 @@ taskset -c "$SERVER_CORE" dnsmasq --keep-in-foreground --no-resolv --no-hosts --
   --addn-hosts="$WORK/hosts" --listen-address=127.0.0.1 --bind-interfaces --port="$REF_PORT" \
   --local=/cluster.local/ --cache-size=10000 --user=root --pid-file= >"$WORK/dnsmasq.log" 2>&1 &
 PIDS+=($!)
+SERVERS+=("dnsmasq $! $REF_PORT")
+ECHO=${ECHO:-$(dirname "$BERTH")/bench/udp_echo}
+if [ -x "$ECHO" ]; then  # the floor: the UDP path without DNS work
+  ECHO_PORT=$(free_port)
+  taskset -c "$SERVER_CORE" "$ECHO" "$ECHO_PORT" 2>/dev/null &
+  PIDS+=($!)
+  SERVERS+=("echo $! $ECHO_PORT")
+fi
 check_answers "$REF_PORT" || { echo "dnsmasq does not answer"; cat "$WORK/dnsmasq.log"; exit 1; }
-REF_QPS=$(run_dnsperf "$REF_PORT")
 
-echo "services: $N, load: $(wc -l <"$WORK/queries.txt") names, ${SECONDS_PER_RUN}s per server, one core each"
-echo "berth dns: $BERTH_QPS queries/s ($(awk '/Queries lost/ {print $3, $4}' "$WORK/dnsperf-$DNS_PORT.log") lost)"
-echo "dnsmasq:   $REF_QPS queries/s ($(awk '/Queries lost/ {print $3, $4}' "$WORK/dnsperf-$REF_PORT.log") lost)"
-python3 -c "print('ratio berth/dnsmasq: %.2f' % ($BERTH_QPS / max(1, $REF_QPS)))"
+# Alternate the servers so that the load of a shared machine hits them alike.
+for _ in $(seq 1 "$ROUNDS"); do
+  for s in "${SERVERS[@]}"; do
+    # shellcheck disable=SC2086 # name pid port
+    run_dnsperf $s
+  done
+done
+
+echo "services: $N, load: $(wc -l <"$WORK/queries.txt") names, ${SECONDS_PER_RUN}s per run," \
+  "$ROUNDS round(s), servers on core $SERVER_CORE, dnsperf on core $CLIENT_CORE," \
+  "berth dns with $UDP_WORKERS UDP worker(s)"
+python3 - "$WORK/results" "$SECONDS_PER_RUN" <<'EOF'
+import sys
+runs, seconds = {}, float(sys.argv[2])
+for line in open(sys.argv[1]):
+    name, qps, done, lost, cpu, client = line.split()
+    runs.setdefault(name, []).append((int(qps), int(done), lost, float(cpu), float(client)))
+def qps(n): return sum(r[0] for r in runs[n]) / len(runs[n])
+def per_core(n):  # queries answered per second of the server's own CPU time
+    cpu = sum(r[3] for r in runs[n])
+    return sum(r[1] for r in runs[n]) / cpu if cpu else 0
+for n in runs:
+    busy = lambda k: 100 * sum(r[k] for r in runs[n]) / (len(runs[n]) * seconds)
+    print("%-11s %7d queries/s (lost %s), CPU server %3.0f%% dnsperf %3.0f%%, "
+          "%7d q/s per server CPU-second" % (n + ":", qps(n), " ".join(r[2] for r in runs[n]),
+                                              busy(3), busy(4), per_core(n)))
+for n in runs:
+    if n != "dnsmasq":
+        print("ratio %s/dnsmasq: %.2f queries/s, %.2f per CPU-second" % (
+            n, qps(n) / max(1, qps("dnsmasq")), per_core(n) / max(1, per_core("dnsmasq"))))
+if "berth-base" in runs:
+    print("ratio berth/berth-base: %.2f queries/s, %.2f per CPU-second" % (
+        qps("berth") / max(1, qps("berth-base")),
+        per_core("berth") / max(1, per_core("berth-base"))))
+EOF

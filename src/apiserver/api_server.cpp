@@ -33,6 +33,7 @@
 #include "apiserver/replies.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/zero_value_migration.h"
+#include "core/cluster_dns_ip.h"
 #include "core/base64.h"
 
 namespace berth::apiserver {
@@ -158,6 +159,9 @@ core::Status ApiServer::start() {
   auto ranges =
       service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
   if (!ranges.ok()) return ranges.status();
+  auto clusterDns = core::clusterDnsIp(config_.serviceClusterIpRange, config_.clusterDns);
+  if (!clusterDns.ok()) return clusterDns.status();
+  config_.clusterDns = *clusterDns;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
   state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
   admission::PluginDeps deps;
@@ -261,7 +265,7 @@ core::Status ApiServer::start() {
   if (auto st = state_->http->start(); !st.ok()) return st;
   int port = state_->http->port();
   if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
-  if (auto st = state_->registry->bootstrap(config_.bindAddress, port); !st.ok()) return st;
+  if (auto st = state_->registry->bootstrap(config_.bindAddress, port, config_.clusterDns); !st.ok()) return st;
   state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
   if (auto st = ensureBuiltinPriorityClasses(*state_->registry); !st.ok()) return st;
   if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->start(*state_->registry);

@@ -32,6 +32,8 @@ struct ApiServerConfig {
   // repair of their reservations runs (upstream's 3 min; 0 = only at start).
   std::string serviceClusterIpRange = "10.96.0.0/12";
   std::string serviceNodePortRange = "30000-32767";
+  // The kube-dns Service's ClusterIP (--cluster-dns); empty = the 10th address of the range.
+  std::string clusterDns;
   int serviceRepairIntervalSeconds = 180;
   // Metrics of components running in the same process (controllers, scheduler, kubelet),
   // appended to /metrics. Each must outlive the server.

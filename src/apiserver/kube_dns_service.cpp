@@ -1,6 +1,6 @@
 // The `kube-dns` Service in kube-system, as a kubeadm or k3s cluster has it (the lecture's
-// `kubectl get svc --namespace=kube-system`): 10.96.0.10 with dns 53/UDP, dns-tcp 53/TCP and
-// metrics 9153/TCP. Berth's DNS server runs inside every node agent rather than as pods, so
+// `kubectl get svc --namespace=kube-system`): the cluster DNS address (--cluster-dns, by default
+// the 10th of the Service range: 10.96.0.10) with dns 53/UDP, dns-tcp 53/TCP and metrics 9153/TCP. Berth's DNS server runs inside every node agent rather than as pods, so
 // the Service has no selector: each agent publishes an EndpointSlice with its own DNS address
 // (kube-dns-<node>), and internalTrafficPolicy Local keeps every pod's queries on its node.
 #include <boost/json.hpp>
@@ -12,7 +12,7 @@ namespace berth::apiserver {
 
 namespace json = boost::json;
 
-Status Registry::ensureKubeDnsService() {
+Status Registry::ensureKubeDnsService(const std::string& clusterIp) {
   const auto* svcType = core::findResource("", "v1", "services");
   if (get(*svcType, "kube-system", "kube-dns").ok()) return {};
   auto port = [](const char* name, int number, const char* protocol) {
@@ -31,7 +31,7 @@ Status Registry::ensureKubeDnsService() {
                     {"annotations", json::object{{"prometheus.io/port", "9153"},
                                                  {"prometheus.io/scrape", "true"}}}}},
       {"spec", json::object{{"type", "ClusterIP"},
-                            {"clusterIP", "10.96.0.10"},
+                            {"clusterIP", clusterIp},
                             {"sessionAffinity", "None"},
                             {"internalTrafficPolicy", "Local"},
                             {"ports", json::array{port("dns", 53, "UDP"), port("dns-tcp", 53, "TCP"),

@@ -1013,7 +1013,8 @@ Result<int64_t> Registry::removeCollection(const ResourceType& rt, const ListReq
 
 // ---------------------------------------------------------------- bootstrap
 
-Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
+Status Registry::bootstrap(const std::string& advertiseAddress, int port,
+                           const std::string& clusterDns) {
   if (auto st = addresses_.repair(); !st.ok()) return st;
   const auto* nsType = core::findResource("", "v1", "namespaces");
   WriteOptions wo;
@@ -1024,9 +1025,9 @@ Status Registry::bootstrap(const std::string& advertiseAddress, int port) {
     auto r = create(*nsType, "", std::move(obj), wo);
     if (!r.ok() && !r.status().isAlreadyExists()) return r.status();
   }
-  // A user's Service already holding 10.96.0.10 only costs the cluster its DNS Service name;
-  // the server still starts.
-  (void)ensureKubeDnsService();
+  // A user's Service already holding the cluster DNS address only costs the cluster its DNS
+  // Service name; the server still starts.
+  (void)ensureKubeDnsService(clusterDns);
   return ensureKubernetesService(advertiseAddress, port);
 }
 

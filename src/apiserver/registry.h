@@ -25,6 +25,7 @@
 #include "apiserver/admission/admission.h"
 #include "apiserver/service/addresses.h"
 #include "apiserver/watch_cache.h"
+#include "core/cluster_dns_ip.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 #include "core/resources.h"
@@ -154,7 +155,8 @@ class Registry {
 
   // Creates the built-in namespaces and the `kubernetes` Service/Endpoints if missing. (Deleting
   // a namespace's content is the namespace controller's job, as upstream.)
-  Status bootstrap(const std::string& advertiseAddress, int port);
+  Status bootstrap(const std::string& advertiseAddress, int port,
+                   const std::string& clusterDns = std::string(core::kDefaultClusterDns));
   // The `kubernetes` Service and Endpoints (kubernetes_service.cpp): created when missing, once
   // by bootstrap and then every few seconds by the repair loop, as upstream's API server does.
   Status ensureKubernetesService(const std::string& advertiseAddress, int port);
@@ -162,8 +164,8 @@ class Registry {
   // Re-runs the ClusterIP/NodePort repair every `interval` (upstream: 3 min), treating only
   // reservations older than `leakGrace` without a Service as leaks.
   void startServiceAddressRepair(std::chrono::seconds interval, std::chrono::seconds leakGrace);
-  // The selector-less `kube-dns` Service at 10.96.0.10 (kube_dns_service.cpp), created once.
-  Status ensureKubeDnsService();
+  // The selector-less `kube-dns` Service at `clusterIp` (kube_dns_service.cpp), created once.
+  Status ensureKubeDnsService(const std::string& clusterIp);
   void stop();
 
  private:

@@ -33,6 +33,32 @@ class RegistryServicesTest : public ::testing::Test {
                         {"spec", spec}};
   }
   bool reserved(const std::string& key) { return store.get(key).ok(); }
+  // A LoadBalancer Service with one port on nodePort `nodePort` (0: allocated).
+  static json::object lb(const std::string& name, const std::string& policy, int64_t hc,
+                         int64_t nodePort = 0) {
+    json::object port{{"port", 80}};
+    if (nodePort) port["nodePort"] = nodePort;
+    json::object spec{
+        {"type", "LoadBalancer"}, {"externalTrafficPolicy", policy}, {"ports", json::array{port}}};
+    if (hc) spec["healthCheckNodePort"] = hc;
+    return json::object{{"apiVersion", "v1"},
+                        {"kind", "Service"},
+                        {"metadata", json::object{{"name", name}}},
+                        {"spec", spec}};
+  }
+  static int64_t hcOf(const json::object& svc) {
+    const auto* v = svc.at("spec").as_object().if_contains("healthCheckNodePort");
+    return v ? v->as_int64() : 0;
+  }
+  bool reservedPort(int64_t port) {
+    return reserved("/registry/ranges/servicenodeports/" + std::to_string(port));
+  }
+  Result<json::object> create(json::object obj) {
+    return registry.create(services(), "default", std::move(obj), wo);
+  }
+  Result<json::object> update(const std::string& name, json::object obj) {
+    return registry.update(services(), "default", name, std::move(obj), wo);
+  }
   const core::ResourceType& services() { return *core::findResource("", "v1", "services"); }
 
   store::MemoryStore store;
@@ -82,6 +108,143 @@ TEST_F(RegistryServicesTest, UpdateMovesANodePortAndDryRunReservesNothing) {
   auto clash = registry.create(services(), "default", svc("d", "", 30031), dry);
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.status().code(), 422);
+}
+
+// spec.healthCheckNodePort, as upstream's Service REST storage handles it: a LoadBalancer Service
+// with externalTrafficPolicy Local gets one from the NodePort range (or the one it asks for),
+// keeps it across updates that omit it, may not change it, and gives it back when it stops
+// needing it or is deleted.
+TEST_F(RegistryServicesTest, HealthCheckNodePortLocalLoadBalancerGetsAPortFromTheNodePortRange) {
+  auto created = create(lb("a", "Local", 0));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  int64_t hc = hcOf(*created);
+  EXPECT_GE(hc, 30000);
+  EXPECT_LE(hc, 32767);
+  EXPECT_TRUE(reservedPort(hc));
+  int64_t nodePort = created->at("spec").at("ports").at(0).at("nodePort").as_int64();
+  EXPECT_NE(hc, nodePort);
+  // A Cluster-policy LoadBalancer gets none.
+  auto cluster = create(lb("b", "Cluster", 0));
+  ASSERT_TRUE(cluster.ok()) << cluster.status().message();
+  EXPECT_EQ(hcOf(*cluster), 0);
+  // The reservation survives the start-up repair (it is not taken for a leak).
+  ASSERT_TRUE(registry.bootstrap("127.0.0.1", 6443).ok());
+  EXPECT_TRUE(reservedPort(hc));
+}
+
+TEST_F(RegistryServicesTest,
+       HealthCheckNodePortRequestedPortIsReservedAndATakenOneRefusedAsUpstream) {
+  auto created = create(lb("a", "Local", 30100));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_EQ(hcOf(*created), 30100);
+  EXPECT_TRUE(reservedPort(30100));
+
+  auto dup = create(lb("b", "Local", 30100));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), 500);
+  EXPECT_EQ(dup.status().reason(), "InternalError");
+  EXPECT_EQ(dup.status().message(),
+            "Internal error occurred: failed to allocate requested HealthCheck NodePort 30100: "
+            "provided port is already allocated");
+  // The failed create gave back the nodePort it had taken for its port.
+  auto again = create(lb("c", "Local", 0));
+  ASSERT_TRUE(again.ok());
+
+  // A nodePort of the Service itself is taken too.
+  auto own = create(lb("d", "Local", 30200, 30200));
+  ASSERT_FALSE(own.ok());
+  EXPECT_NE(own.status().message().find("HealthCheck NodePort 30200: provided port is already "
+                                        "allocated"),
+            std::string::npos);
+  EXPECT_FALSE(reservedPort(30200));
+
+  auto outside = create(lb("e", "Local", 40000));
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.status().code(), 500);
+  EXPECT_EQ(outside.status().message(),
+            "Internal error occurred: failed to allocate requested HealthCheck NodePort 40000: "
+            "provided port is not in the valid range. The range of valid ports is 30000-32767");
+}
+
+TEST_F(RegistryServicesTest, HealthCheckNodePortValidationMessagesAsUpstream) {
+  auto cluster = create(lb("a", "Cluster", 30300));
+  ASSERT_FALSE(cluster.ok());
+  EXPECT_EQ(cluster.status().code(), 422);
+  EXPECT_NE(cluster.status().message().find(
+                "spec.healthCheckNodePort: Invalid value: 30300: may only be set when `type` is "
+                "'LoadBalancer' and `externalTrafficPolicy` is 'Local'"),
+            std::string::npos)
+      << cluster.status().message();
+  EXPECT_FALSE(reservedPort(30300));
+  auto bad = create(lb("b", "Local", 70000));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), 422);
+  EXPECT_NE(bad.status().message().find("spec.healthCheckNodePort: Invalid value: 70000: must be "
+                                        "between 1 and 65535, inclusive"),
+            std::string::npos)
+      << bad.status().message();
+
+  auto created = create(lb("c", "Local", 30301));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  json::object moved = *created;
+  moved["spec"].as_object()["healthCheckNodePort"] = 30302;
+  auto r = update("c", moved);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), 422);
+  EXPECT_NE(r.status().message().find("spec.healthCheckNodePort: Forbidden: field is immutable"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(reservedPort(30302));
+}
+
+TEST_F(RegistryServicesTest,
+       HealthCheckNodePortKeptWhenOmittedReleasedWhenNoLongerNeededOrDeleted) {
+  auto created = create(lb("a", "Local", 0));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  int64_t hc = hcOf(*created);
+  // An update (a PUT without the field) keeps it.
+  json::object omitted = *created;
+  omitted["spec"].as_object().erase("healthCheckNodePort");
+  omitted["metadata"].as_object()["labels"] = json::object{{"x", "y"}};
+  auto kept = update("a", omitted);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(hcOf(*kept), hc);
+  EXPECT_TRUE(reservedPort(hc));
+
+  // Policy Cluster: the field goes and the port is free.
+  json::object cluster = *kept;
+  cluster["spec"].as_object()["externalTrafficPolicy"] = "Cluster";
+  auto c = update("a", cluster);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(hcOf(*c), 0);
+  EXPECT_FALSE(reservedPort(hc));
+
+  // Back to Local asking for that very port, then type ClusterIP: released with the nodePort.
+  json::object local = *c;
+  local["spec"].as_object()["externalTrafficPolicy"] = "Local";
+  local["spec"].as_object()["healthCheckNodePort"] = hc;
+  auto l = update("a", local);
+  ASSERT_TRUE(l.ok()) << l.status().message();
+  EXPECT_EQ(hcOf(*l), hc);
+  EXPECT_TRUE(reservedPort(hc));
+  int64_t nodePort = l->at("spec").at("ports").at(0).at("nodePort").as_int64();
+  json::object clusterIp = *l;
+  auto& spec = clusterIp["spec"].as_object();
+  spec["type"] = "ClusterIP";
+  spec.erase("allocateLoadBalancerNodePorts");
+  auto ci = update("a", clusterIp);
+  ASSERT_TRUE(ci.ok()) << ci.status().message();
+  EXPECT_EQ(hcOf(*ci), 0);
+  EXPECT_FALSE(reservedPort(hc));
+  EXPECT_FALSE(reservedPort(nodePort));
+
+  // Delete gives it back.
+  auto d = create(lb("b", "Local", 0));
+  ASSERT_TRUE(d.ok());
+  int64_t dhc = hcOf(*d);
+  EXPECT_TRUE(reservedPort(dhc));
+  ASSERT_TRUE(registry.remove(services(), "default", "b", DeleteOptions{}).ok());
+  EXPECT_FALSE(reservedPort(dhc));
 }
 
 }  // namespace

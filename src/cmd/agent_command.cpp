@@ -8,6 +8,7 @@
 #include "cmd/commands.h"
 #include "cmd/signals.h"
 #include "controllers/framework/flags.h"
+#include "core/cluster_dns_ip.h"
 #include "kubelet/agent.h"
 #include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/shim.h"
@@ -70,6 +71,13 @@ int runAgent(AgentFlags flags) {
     }
   }
   if (o.registryConfig.empty()) o.registryConfig = o.dataDir + "/registries.yaml";
+  // The agent knows the Service range only from --service-cidr (the proxy's flag).
+  auto dns = core::clusterDnsIp(o.proxyRules.serviceCidr, o.clusterDns);
+  if (!dns.ok()) {
+    std::cerr << "berth agent: " << dns.status().message() << "\n";
+    return 1;
+  }
+  o.clusterDns = *dns;
   kubelet::Agent agent(o);
   if (auto st = agent.start(); !st.ok()) {
     std::cerr << "berth agent: " << st.message() << "\n";
@@ -104,6 +112,9 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,
                "Enforce no NetworkPolicies on this node (run `berth netpol` instead, or none)");
+  cmd.add_option("--cluster-dns", o.clusterDns,
+                 "Cluster DNS address: the kube-dns Service's ClusterIP, pods' nameserver (default: "
+                 "the 10th address of the Service range, 10.96.0.10 for 10.96.0.0/12)");
   cmd.add_flag("--disable-dns", o.disableDns,
                "Do not serve cluster DNS on this node's pod bridge gateway (53/udp+tcp, 9153)");
   cmd.add_flag("--allow-host-network-namespace", o.allowHostNetworkNamespace,

@@ -19,6 +19,7 @@
 #include "cmd/controller_flags.h"
 #include "cmd/signals.h"
 #include "controllers/manager/controller_manager.h"
+#include "core/cluster_dns_ip.h"
 #include "ingress/ingress_controller.h"
 #include "kubelet/agent.h"
 #include "metrics/metrics.h"
@@ -121,6 +122,14 @@ std::string controllerIdentity(const std::string& dataDir) {
 int runServer(ServerFlags flags) {
   auto signals = blockShutdownSignals();
   raiseOpenFileLimit(flags.config.maxConnections);
+  // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
+  auto clusterDns = core::clusterDnsIp(flags.config.serviceClusterIpRange, flags.agent.clusterDns);
+  if (!clusterDns.ok()) {
+    std::cerr << "berth: " << clusterDns.status().message() << "\n";
+    return 1;
+  }
+  flags.config.clusterDns = flags.agent.clusterDns = *clusterDns;
+  flags.agent.proxyRules.serviceCidr = flags.config.serviceClusterIpRange;
 
   auto store = openStore(flags);
   if (!store) return 1;

@@ -167,7 +167,10 @@ core::Status readRecord(Reader& r, ResourceRecord& rr) {
 
 class Writer {
  public:
-  explicit Writer(size_t reserve) { out_.reserve(reserve); }
+  explicit Writer(size_t reserve) {
+    out_.reserve(reserve);
+    names_.reserve(16);  // a typical reply's suffixes, without regrowing on the hot path
+  }
   std::string& out() { return out_; }
   size_t size() const { return out_.size(); }
 

@@ -155,6 +155,7 @@ core::Status Agent::start() {
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
   pm.containerLogMaxSize = logs::parseQuantityBytes(o_.containerLogMaxSize);
   pm.containerLogMaxFiles = o_.containerLogMaxFiles;
+  if (!o_.clusterDns.empty()) pm.clusterDns = o_.clusterDns;
   if (pm.containerLogMaxSize <= 0 || pm.containerLogMaxFiles < 2)
     return core::Status::badRequest("invalid container log rotation: --container-log-max-size " +
                                     o_.containerLogMaxSize + ", --container-log-max-files " +
@@ -338,6 +339,7 @@ void Agent::startNodeDns() {
   NodeDnsOptions o;
   o.rest = o_.rest;
   o.nodeName = o_.nodeName;
+  if (!o_.clusterDns.empty()) o.clusterDns = o_.clusterDns;
   auto dns = std::make_unique<NodeDns>(o, *rest_);
   if (auto st = dns->start(cni_->podCidr()); !st.ok()) {
     // Pods still run; only their cluster-internal names do not resolve on this node.

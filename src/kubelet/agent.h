@@ -48,6 +48,9 @@ struct AgentOptions {
   bool allowHostNetworkNamespace = false;
   bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)
   bool disableDns = false;  // no in-process cluster DNS server (node_dns.h) on this node
+  // The kube-dns Service's ClusterIP: pods' nameserver and the zone's SOA host. The commands
+  // resolve --cluster-dns (default: the 10th address of the Service range); empty = 10.96.0.10.
+  std::string clusterDns;
   // Pod workers. A pod start holds one for the shim's runc create + start (hundreds of ms on a
   // loaded machine, mostly waiting on processes), so 4 queued pods behind each other at 5 pods/s
   // (bench/pod_start.sh: p50 2.9 s at 4, 1.4 s at 16 under load); upstream runs one goroutine

@@ -5,8 +5,8 @@
 // on 53/UDP, 53/TCP and 9153/TCP (metrics), bound with IP_FREEBIND so it can start before the
 // bridge exists, and publishes kube-system/kube-dns-<node>, an EndpointSlice of the selector-
 // less kube-dns Service with that address and its nodeName, so the proxy sends each pod's
-// queries for 10.96.0.10 to its own node (internalTrafficPolicy Local). stop() deletes the
-// slice again.
+// queries for the cluster DNS address (--cluster-dns, 10.96.0.10 by default) to its own node
+// (internalTrafficPolicy Local). stop() deletes the slice again.
 //
 // Thread-safety: start()/updatePodCidr()/stop() from the agent's threads, serialized by a mutex.
 #include <memory>

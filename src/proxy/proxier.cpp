@@ -110,6 +110,8 @@ core::Status Proxier::start() {
       (void)kubelet::runtime::runProcess(
           {"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
   }
+  if (!o_.healthCheckAddress.empty())
+    health_ = std::make_unique<HealthCheckServer>(o_.healthCheckAddress);
   if (!syncOnce(true)) return core::Status::internal("proxy: the first full sync failed");
   thread_ = std::thread([this] { syncLoop(); });
   return {};
@@ -123,6 +125,7 @@ void Proxier::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (health_) health_->stop();
   if (ownServices_) ownServices_->stop();
   if (ownSlices_) ownSlices_->stop();
   // The rules stay: traffic to Services keeps flowing while the proxy restarts, as upstream.
@@ -156,16 +159,63 @@ bool Proxier::waitForSync(std::chrono::milliseconds timeout) {
   });
 }
 
-Contribution Proxier::contributionFor(const std::string& serviceKey) const {
+client::ObjectPtr Proxier::lookup(const std::string& serviceKey,
+                                  std::vector<const json::object*>& sliceObjects,
+                                  std::vector<client::ObjectPtr>& keepAlive) const {
   auto slash = serviceKey.find('/');
   auto svc = services_->indexer().get(serviceKey.substr(0, slash), serviceKey.substr(slash + 1));
-  if (!svc || !svc->is_object()) return {};
+  if (!svc || !svc->is_object()) return nullptr;
   auto slices = slices_->indexer().byIndex(kByService, serviceKey);
-  std::vector<const json::object*> sliceObjects;
-  if (slices.ok())
-    for (const auto& s : *slices)
+  if (slices.ok()) {
+    keepAlive = std::move(*slices);
+    for (const auto& s : keepAlive)
       if (s && s->is_object()) sliceObjects.push_back(&s->as_object());
-  return contribute(servicePorts(svc->as_object(), sliceObjects), o_.rules);
+  }
+  return svc;
+}
+
+Contribution Proxier::contributionFor(const std::string& serviceKey) const {
+  std::vector<const json::object*> slices;
+  std::vector<client::ObjectPtr> keepAlive;
+  auto svc = lookup(serviceKey, slices, keepAlive);
+  if (!svc) return {};
+  return contribute(servicePorts(svc->as_object(), slices), o_.rules);
+}
+
+void Proxier::syncHealthChecks(const std::set<std::string>& keys, bool all) {
+  if (!health_) return;
+  bool changed = false;
+  auto refresh = [&](const std::string& key) {
+    std::vector<const json::object*> slices;
+    std::vector<client::ObjectPtr> keepAlive;
+    auto svc = lookup(key, slices, keepAlive);
+    auto hc = svc ? healthCheckOf(svc->as_object(), slices, o_.rules.nodeName) : std::nullopt;
+    auto it = healthChecks_.find(key);
+    if (!hc && it != healthChecks_.end()) {
+      healthChecks_.erase(it);
+      changed = true;
+    } else if (hc && (it == healthChecks_.end() || it->second != *hc)) {
+      healthChecks_[key] = std::move(*hc);
+      changed = true;
+    }
+  };
+  if (all) {
+    std::set<std::string> every;
+    for (const auto& key : services_->indexer().listKeys()) every.insert(key);
+    for (const auto& [key, hc] : healthChecks_) every.insert(key);
+    for (const auto& key : every) refresh(key);
+  } else {
+    for (const auto& key : keys) refresh(key);
+  }
+  // A port that could not be bound is retried with every later change.
+  if (!changed && lastHealthError_.empty()) return;
+  std::map<int, HealthCheckTarget> targets;
+  for (const auto& [key, hc] : healthChecks_) targets[hc.first] = hc.second;
+  auto st = health_->sync(targets);
+  std::string error = st.ok() ? "" : st.message();
+  if (!error.empty() && error != lastHealthError_)
+    std::cerr << "berth proxy: " << error << std::endl;
+  lastHealthError_ = error;
 }
 
 bool Proxier::syncOnce(bool full) {
@@ -203,6 +253,7 @@ bool Proxier::syncOnce(bool full) {
     }
     transaction = state_.fullSync(std::move(all));
   }
+  syncHealthChecks(dirty, full);
   core::Status st;
   if (!transaction.empty()) st = runner_(transaction);
   auto took = std::chrono::steady_clock::now() - begin;

@@ -15,6 +15,7 @@
 // Services dirty; one sync thread owns the rule state.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,7 @@
 #include "client/rest_client.h"
 #include "core/status.h"
 #include "metrics/metrics.h"
+#include "proxy/health_check_server.h"
 #include "proxy/ruleset.h"
 
 namespace berth::proxy {
@@ -36,6 +38,9 @@ struct ProxierOptions {
   std::chrono::milliseconds minSyncPeriod{10};
   std::chrono::milliseconds fullSyncPeriod{std::chrono::hours(1)};
   bool ensureServiceRoute = true;
+  // Where the health check nodePorts of LoadBalancer Services with externalTrafficPolicy Local
+  // are served (health_check_server.h); "" = not at all.
+  std::string healthCheckAddress = "0.0.0.0";
   metrics::Registry* metrics = nullptr;
 };
 
@@ -74,11 +79,21 @@ class Proxier {
   void markDirty(const client::ObjectPtr& obj, bool isSlice);
   void syncLoop();
   bool syncOnce(bool full);
+  // The Service "ns/name" (null when gone) and its EndpointSlices, from the informers.
+  client::ObjectPtr lookup(const std::string& serviceKey,
+                           std::vector<const boost::json::object*>& slices,
+                           std::vector<client::ObjectPtr>& keepAlive) const;
   Contribution contributionFor(const std::string& serviceKey) const;
+  // Recomputes the health checks of `keys` (all Services when `all`) and hands them to the
+  // health check server.
+  void syncHealthChecks(const std::set<std::string>& keys, bool all);
 
   ProxierOptions o_;
   NftRunner runner_;
   RuleState state_;  // sync thread only
+  std::unique_ptr<HealthCheckServer> health_;
+  std::map<std::string, std::pair<int, HealthCheckTarget>> healthChecks_;  // sync thread only
+  std::string lastHealthError_;                                            // sync thread only
   std::unique_ptr<client::SharedInformer> ownServices_, ownSlices_;
   client::SharedInformer* services_;
   client::SharedInformer* slices_;

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include "proxy/health_check_testing.h"
+
 namespace json = boost::json;
 
 namespace berth::proxy {
@@ -47,6 +49,7 @@ class ProxierTest : public ::testing::Test {
     ProxierOptions o;
     o.rules.nodeName = "node-a";
     o.ensureServiceRoute = false;
+    o.healthCheckAddress = "127.0.0.1";
     return std::make_unique<Proxier>(*services_, *slices_, o, [this](const std::string& tx) {
       std::lock_guard lock(mu_);
       transactions_.push_back(tx);
@@ -137,6 +140,46 @@ TEST_F(ProxierTest, ABurstOfChangesIsBatched) {
   for (const auto& tx : transactions()) all += tx;
   for (int i = 0; i < 50; ++i)
     EXPECT_TRUE(has(all, "10.244.1." + std::to_string(i + 1) + " . 8080")) << i;
+}
+
+// The health check nodePort of a LoadBalancer Service with externalTrafficPolicy Local follows
+// the Service and its endpoints on this node (node-a).
+TEST_F(ProxierTest, ServesTheHealthCheckNodePortOfLocalLoadBalancers) {
+  int port = testing::freePort();
+  auto lb = [&](const std::string& policy) {
+    auto svc = service("web", "10.96.0.30");
+    auto& spec = std::const_pointer_cast<json::value>(svc)->as_object()["spec"].as_object();
+    spec["type"] = "LoadBalancer";
+    spec["externalTrafficPolicy"] = policy;
+    spec["healthCheckNodePort"] = port;
+    return svc;
+  };
+  auto onNode = [&](const std::string& node) {
+    auto s = slice("web", {"10.244.0.5"});
+    auto& ep = std::const_pointer_cast<json::value>(s)->as_object()["endpoints"].as_array()[0];
+    ep.as_object()["nodeName"] = node;
+    return s;
+  };
+  services_->onReplace({lb("Local")}, "1");
+  slices_->onReplace({onNode("node-a")}, "1");
+  auto proxier = makeProxier();
+  ASSERT_TRUE(proxier->start().ok());
+  auto r = testing::get(port);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK")) << r;
+  EXPECT_TRUE(has(r, "\"name\": \"web\"") && has(r, "\"localEndpoints\": 1,")) << r;
+
+  slices_->onUpdate(onNode("node-b"));  // the endpoint moved to another node
+  proxier->serviceChanged("default/web");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  r = testing::get(port);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 503 Service Unavailable")) << r;
+  EXPECT_TRUE(has(r, "\"localEndpoints\": 0,")) << r;
+
+  services_->onUpdate(lb("Cluster"));  // no health check any more: the port closes
+  proxier->serviceChanged("default/web");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  EXPECT_EQ(testing::get(port), "");
+  proxier->stop();
 }
 
 }  // namespace

@@ -21,6 +21,18 @@ int64_t nodePortOf(const json::value& port) {
   return np && np->is_int64() ? np->as_int64() : 0;
 }
 
+// spec.healthCheckNodePort when the Service needs one (upstream NeedsHealthCheck: type
+// LoadBalancer with externalTrafficPolicy Local), else 0.
+int64_t healthCheckNodePortOf(const json::object* spec) {
+  if (spec == nullptr || core::stringField(*spec, "type") != "LoadBalancer" ||
+      core::stringField(*spec, "externalTrafficPolicy") != "Local")
+    return 0;
+  const auto* hc = spec->if_contains("healthCheckNodePort");
+  return hc && hc->is_int64() ? hc->as_int64() : 0;
+}
+
+// Every port of the NodePort range the Service holds: its ports' nodePorts and its health check
+// nodePort, which comes from the same range.
 std::vector<int64_t> nodePortsOf(const json::object* spec) {
   std::vector<int64_t> out;
   if (spec == nullptr) return out;
@@ -28,6 +40,7 @@ std::vector<int64_t> nodePortsOf(const json::object* spec) {
     for (const auto& p : ps->as_array())
       if (int64_t np = nodePortOf(p); np != 0) out.push_back(np);
   }
+  if (int64_t hc = healthCheckNodePortOf(spec); hc != 0) out.push_back(hc);
   return out;
 }
 
@@ -176,6 +189,7 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
     return st;
   }
   if (auto st = allocatePorts(spec, oldSpec, dryRun, a.service_.name, a); !st.ok()) return st;
+  if (auto st = allocateHealthCheckPort(spec, oldSpec, dryRun, a); !st.ok()) return st;
   if (dryRun) {
     a.done_ = true;  // nothing reserved, nothing to give up
     return a;
@@ -280,6 +294,48 @@ Status ServiceAddresses::allocatePorts(json::object& spec, const json::object* o
     if (!st.ok()) return st;
   }
   return {};
+}
+
+Status ServiceAddresses::allocateHealthCheckPort(json::object& spec, const json::object* oldSpec,
+                                                 bool dryRun, Allocation& a) {
+  if (core::stringField(spec, "type") != "LoadBalancer" ||
+      core::stringField(spec, "externalTrafficPolicy") != "Local")
+    return {};  // a port the old spec held is freed with the other given-up ports
+  int64_t requested = healthCheckNodePortOf(&spec);
+  if (requested != 0 && requested == healthCheckNodePortOf(oldSpec)) return {};  // kept
+  // Upstream wraps these in an InternalError (updateHealthCheckNodePort), not a field error.
+  if (requested == 0) {
+    auto port = dryRun ? ports_.peekAny() : ports_.reserveAny(a.service_);
+    if (!port.ok())
+      return Status::internal(
+          "Internal error occurred: failed to allocate a HealthCheck NodePort 0: " +
+          port.status().message());
+    if (!dryRun) a.newPorts_.push_back(static_cast<int64_t>(*port));
+    spec["healthCheckNodePort"] = static_cast<int64_t>(*port);
+    return {};
+  }
+  std::string prefix =
+      "Internal error occurred: failed to allocate requested HealthCheck NodePort " +
+      std::to_string(requested) + ": ";
+  if (requested < 0 || !ports_.inRange(static_cast<uint64_t>(requested)))
+    return Status::internal(
+        prefix + "provided port is not in the valid range. The range of valid ports is " +
+        portRange());
+  // The pool lets an owner reserve what it holds already; one of this Service's own nodePorts
+  // is taken all the same.
+  std::vector<int64_t> own = nodePortsOf(&spec);
+  bool taken = std::count(own.begin(), own.end(), requested) > 1;
+  Status st;
+  if (!taken && dryRun) {
+    auto free = ports_.isFree(static_cast<uint64_t>(requested), a.service_);
+    st = !free.ok() ? free.status() : *free ? Status() : Status::alreadyExists("", "");
+  } else if (!taken) {
+    st = ports_.reserve(static_cast<uint64_t>(requested), a.service_);
+    if (st.ok()) a.newPorts_.push_back(requested);
+  }
+  if (taken || st.isAlreadyExists())
+    return Status::internal(prefix + "provided port is already allocated");
+  return st;
 }
 
 void ServiceAddresses::releaseAll(const Owner& owner, const std::vector<uint32_t>& ips,

@@ -93,6 +93,10 @@ class ServiceAddresses {
                     const std::string& name, Allocation& a);
   Status allocatePorts(boost::json::object& spec, const boost::json::object* oldSpec, bool dryRun,
                        const std::string& name, Allocation& a);
+  // spec.healthCheckNodePort of a LoadBalancer Service with externalTrafficPolicy Local: the
+  // requested port or any free one of the NodePort range (upstream allocHealthCheckNodePort).
+  Status allocateHealthCheckPort(boost::json::object& spec, const boost::json::object* oldSpec,
+                                 bool dryRun, Allocation& a);
 
   store::Interface& store_;
   Ranges ranges_;

@@ -15,6 +15,11 @@ const std::vector<std::string> kServiceTypes = {"ClusterIP", "ExternalName", "Lo
 const std::vector<std::string> kProtocols = {"SCTP", "TCP", "UDP"};
 constexpr const char* kIpError = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
 
+// Upstream NeedsHealthCheck: kube-proxy serves a health check nodePort for the Service.
+bool needsHealthCheck(const json::object& spec) {
+  return getStr(spec, "type") == "LoadBalancer" && getStr(spec, "externalTrafficPolicy") == "Local";
+}
+
 bool externallyAccessible(const json::object& spec) {
   std::string_view type = getStr(spec, "type");
   const json::array* externalIps = getArr(spec, "externalIPs");
@@ -233,6 +238,18 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
   } else if (etp != "Cluster" && etp != "Local") {
     addNotSupported(errs, "spec.externalTrafficPolicy", goQuote(etp), {"Cluster", "Local"});
   }
+  // Zero (unset) passes: the registry allocates the port after validation (upstream allocates
+  // it before, so it requires the field here).
+  if (int64_t hc = getInt(spec, "healthCheckNodePort").value_or(0); hc != 0) {
+    if (!needsHealthCheck(spec)) {
+      addInvalidInt(errs, "spec.healthCheckNodePort", hc,
+                    "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` "
+                    "is 'Local'");
+    } else {
+      for (const auto& m : isValidPortNum(hc))
+        addInvalidInt(errs, "spec.healthCheckNodePort", hc, m);
+    }
+  }
   std::string_view itp = getStr(spec, "internalTrafficPolicy");
   if (hasStr(spec, "internalTrafficPolicy") && itp != "Cluster" && itp != "Local") {
     addNotSupported(errs, "spec.internalTrafficPolicy", goQuote(itp), {"Cluster", "Local"});
@@ -244,6 +261,10 @@ void serviceValidateUpdate(const json::object& obj, const json::object& old, Fie
   const json::object* op = getObj(old, "spec");
   const json::object& spec = sp != nullptr ? *sp : kEmpty;
   const json::object& oldSpec = op != nullptr ? *op : kEmpty;
+  if (needsHealthCheck(spec) && needsHealthCheck(oldSpec) &&
+      !sameJson(getVal(spec, "healthCheckNodePort"), getVal(oldSpec, "healthCheckNodePort"))) {
+    addForbidden(errs, "spec.healthCheckNodePort", "field is immutable");
+  }
   if (getStr(spec, "type") == "ExternalName" || getStr(oldSpec, "type") == "ExternalName") return;
   const json::array* ips = getArr(spec, "clusterIPs");
   const json::array* oldIps = getArr(oldSpec, "clusterIPs");
@@ -282,6 +303,16 @@ void servicePrepareUpdate(json::object& obj, const json::object& old) {
     for (const char* f : {"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"}) {
       if (sameJson(getVal(spec, f), getVal(oldSpec, f))) spec.erase(f);
     }
+  }
+  // The health check nodePort: kept when still needed and omitted, dropped (and so released)
+  // when no longer needed and left as it was (upstream patchAllocatedValues and
+  // dropTypeDependentFields).
+  if (needsHealthCheck(oldSpec)) {
+    const json::value* oldHc = getVal(oldSpec, "healthCheckNodePort");
+    if (needsHealthCheck(spec) && getInt(spec, "healthCheckNodePort").value_or(0) == 0 && oldHc)
+      spec["healthCheckNodePort"] = *oldHc;
+    else if (!needsHealthCheck(spec) && sameJson(getVal(spec, "healthCheckNodePort"), oldHc))
+      spec.erase("healthCheckNodePort");
   }
   bool needsNodePorts = type == "NodePort" || type == "LoadBalancer";
   bool hadNodePorts = oldType == "NodePort" || oldType == "LoadBalancer";
