@@ -10,6 +10,7 @@
 #include "kubelet/agent.h"
 #include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/shim.h"
+#include "kubelet/runtime/shim_args.h"
 
 namespace berth::cmd {
 
@@ -115,21 +116,13 @@ void addAgentCommand(CLI::App& app) {
   addProxyFlags(*cmd, o.proxyRules);
   cmd->callback([flags] { exitCode = runAgent(*flags); });
 
-  auto shim = std::make_shared<kubelet::runtime::ShimOptions>();
+  // `berth-shim` (kubelet/runtime/bin) is what the agent starts; this subcommand is the same shim
+  // for installs without it and for shims started by an older agent. One parser for both.
   auto* s = app.add_subcommand("shim", "(internal) hold one container's stdio and exit status");
   s->group("");  // hidden: started by the agent only
-  s->add_option("--id", shim->id)->required();
-  s->add_option("--root", shim->runcRoot)->required();
-  s->add_option("--runc", shim->runcBinary);
-  s->add_option("--bundle", shim->bundle)->required();
-  s->add_option("--log", shim->logPath)->required();
-  s->add_option("--cgroup", shim->cgroup);
-  s->add_option("--log-max-size", shim->logMaxSize);
-  s->add_option("--log-max-files", shim->logMaxFiles);
-  s->add_flag("--stdin", shim->stdinOpen);
-  s->add_flag("--stdin-once", shim->stdinOnce);
-  s->add_flag("--tty", shim->tty);
-  s->callback([shim] { exitCode = kubelet::runtime::runShim(*shim); });
+  s->prefix_command();
+  s->set_help_flag();
+  s->callback([s] { exitCode = kubelet::runtime::shimMain(s->remaining(), "berth shim"); });
 }
 
 }  // namespace berth::cmd

@@ -1,5 +1,5 @@
 #pragma once
-// The per-container shim (`berth shim`, like conmon or containerd-shim): a small process that
+// The per-container shim (`berth-shim`, or `berth shim`; like conmon or containerd-shim): a small process that
 // starts one container with `runc create` + `runc start`, holds its stdio, writes its output to
 // the CRI-format log file, serves the attach socket (framing in streaming/container_locator.h)
 // and records how the container ended. Containers therefore outlive an agent restart: the agent
@@ -55,7 +55,7 @@ struct ContainerExit {
 // The body of `berth shim`: daemonizes, runs the container, returns when it has ended.
 int runShim(const ShimOptions& options);
 
-// Starts a shim with the `berth` binary at `berthBinary` and waits until the container started
+// Starts a shim (shimCommand(berthBinary): `berth-shim` beside `berth`, else `berth shim`) and waits until the container started
 // or failed to (then its `exit` file says why). An error only when no shim could be started.
 core::Status launchShim(const std::string& berthBinary, const ShimOptions& options);
 
