@@ -77,6 +77,12 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--pod-manifest-path", o.podManifestPath,
                  "Directory of static pod manifests (YAML/JSON, one Pod per file), run by this node "
                  "and mirrored into the API (default: <agent data dir>/pod-manifests; none = off)");
+  cmd.add_option("--container-runtime", o.containerRuntime,
+                 "OCI runtime of the node's containers: runc, crun (run in a private mount "
+                 "namespace on hosts with the hybrid cgroup layout), or auto (crun when a probe "
+                 "container starts with it, else runc)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "runc", "crun"}));
   cmd.add_flag("--busybox-images", o.busyboxImages,
                "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,

@@ -1,0 +1,45 @@
+#pragma once
+// Which OCI runtime runs the node's containers (--container-runtime auto|runc|crun), as one
+// binary that every runtime call execs with runc's command line (the shim's create/start/delete,
+// Runc's kill/exec/delete, the streaming server's exec). crun starts a container in about a
+// third of runc's time, but refuses a host with the hybrid cgroup layout; there the binary is the
+// `berth-crun` wrapper beside `berth` (runtime/bin/berth_crun.cpp), which runs crun in a private
+// mount namespace without the cgroup2 mount. "auto" takes crun when a probe container starts with
+// it and its cgroups land at the absolute cgroupsPath in the v1 hierarchies, else runc.
+//
+// Each runtime keeps its own state root (<data dir>/runc, <data dir>/crun): the two do not read
+// each other's state. "auto" stays with the runtime whose root still holds containers (started
+// before an agent restart), so it never strands running containers.
+//
+// Thread-safety: free functions; the probe starts and removes a container of its own.
+#include <string>
+
+#include "core/result.h"
+
+namespace berth::kubelet::runtime {
+
+struct OciRuntime {
+  std::string name;    // "runc" or "crun": also the state root's name under the data dir
+  std::string binary;  // what is exec'd for each call: runc, or the berth-crun wrapper
+  std::string reason;  // why this one (for the agent's log), e.g. why auto did not take crun
+};
+
+struct OciRuntimeChoice {
+  std::string choice = "runc";  // auto | runc | crun
+  std::string runcBinary = "runc";
+  std::string berthBinary;  // berth-crun and berth-shim (the probe's process) are beside it
+  std::string dataDir;      // state roots; the probe's scratch directory
+};
+
+// BadRequest for an unknown choice; for "crun", an error when the wrapper is missing or the
+// probe fails (the agent should not start a node whose containers cannot start).
+core::Result<OciRuntime> selectOciRuntime(const OciRuntimeChoice& choice);
+
+// Creates, checks and removes one container with `binary` (state and bundle under `workDir`,
+// removed after; cgroup /berth-probe-<pid>-<n>): ok when `create` and `start` succeed and the
+// container's memory and cpu cgroups are at the absolute cgroupsPath in the v1 hierarchies.
+// `probeExe` is a static executable that exits 0 when run with --help (berth-shim).
+core::Status probeOciRuntime(const std::string& binary, const std::string& workDir,
+                             const std::string& probeExe);
+
+}  // namespace berth::kubelet::runtime
