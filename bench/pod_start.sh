@@ -40,6 +40,11 @@ cleanup() {
       runc --root "$root" delete -f "$id" 2>/dev/null
     done
   done
+  # BERTH_CONTAINER_RUNTIME=crun (read by the agent): crun's containers, through its wrapper.
+  for id in $(crun --root "$AGENT/crun" list -q 2>/dev/null); do
+    "$(dirname "$BERTH")/berth-crun" --root "$AGENT/crun" kill -a "$id" KILL 2>/dev/null
+    "$(dirname "$BERTH")/berth-crun" --root "$AGENT/crun" delete -f "$id" 2>/dev/null
+  done
   # Shims and anything else still running from this run's directory (by PID, [/]tmp does not
   # match grep's own command line).
   for f in $(grep -l -- "[${WORK:0:1}]${WORK:1}" /proc/[0-9]*/cmdline 2>/dev/null); do

@@ -81,6 +81,7 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                  "OCI runtime of the node's containers: runc, crun (run in a private mount "
                  "namespace on hosts with the hybrid cgroup layout), or auto (crun when a probe "
                  "container starts with it, else runc)")
+      ->envname("BERTH_CONTAINER_RUNTIME")  // lets the e2e tests run under either runtime
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "runc", "crun"}));
   cmd.add_flag("--busybox-images", o.busyboxImages,

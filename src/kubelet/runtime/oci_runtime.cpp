@@ -12,9 +12,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "kubelet/runtime/oci_spec.h"
@@ -101,6 +103,25 @@ void removeCgroup(const std::string& path) {
 
 std::atomic<int> probeCounter{0};
 
+// `name` as an absolute path when it is found in PATH (else as given): every runtime call then
+// execs it directly instead of trying each PATH entry first.
+std::string resolveInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? "" : dirs.substr(colon + 1);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat sb {};
+    if (::stat(candidate.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return name;
+}
+
 }  // namespace
 
 core::Status probeOciRuntime(const std::string& binary, const std::string& workDir,
@@ -151,7 +172,7 @@ core::Status probeOciRuntime(const std::string& binary, const std::string& workD
 
 core::Result<OciRuntime> selectOciRuntime(const OciRuntimeChoice& o) {
   std::string why = "--container-runtime " + o.choice;
-  OciRuntime runc{"runc", o.runcBinary, why};
+  OciRuntime runc{"runc", resolveInPath(o.runcBinary), why};
   if (o.choice == "runc") return runc;
   if (o.choice != "auto" && o.choice != "crun")
     return core::Status::badRequest("invalid --container-runtime \"" + o.choice +

@@ -39,6 +39,11 @@ TEST_F(OciRuntimeTest, RuncIsTakenAsIs) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->name, "runc");
   EXPECT_EQ(r->binary, "/opt/runc");
+  // A bare name is looked up in PATH once, so no call has to search it.
+  r = selectOciRuntime({"runc", "sh", fakeBerth({}), data()});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->binary.front(), '/') << r->binary;
+  EXPECT_TRUE(r->binary.ends_with("/sh")) << r->binary;
 }
 
 TEST_F(OciRuntimeTest, UnknownChoiceIsBadRequest) {
