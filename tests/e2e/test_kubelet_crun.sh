@@ -46,6 +46,8 @@ wait_for 15 ready ||
   { cat "$WORK/server.log"; exit 1; }
 
 echo "== the agent chose crun (t=$SECONDS)"
+chosen() { grep -q "container runtime" "$WORK/server.log"; }
+wait_for 60 chosen
 expect_out "auto takes crun after its probe container started" \
   "container runtime crun \(--container-runtime auto: a probe container started\)" cat "$WORK/server.log"
 expect_eq "the probe left no cgroup behind" "" "$(ls -d /sys/fs/cgroup/*/berth-probe-* 2>/dev/null)"
@@ -67,10 +69,15 @@ YAML
 expect_ok "kubectl create -f pod.yml" k create -f "$WORK/pod.yml"
 jp() { k get pod web -o jsonpath="$1" 2>/dev/null; }
 running() { [ "$(jp '{.status.phase}')" == Running ]; }
-wait_for 20 running || fail "the pod runs" "$(k describe pod web; tail -5 "$WORK/server.log")"
+wait_for 30 running || fail "the pod runs" "$(k describe pod web | tail -15; tail -5 "$WORK/server.log")"
 CID=$(jp '{.status.containerStatuses[0].containerID}' | sed 's|berth://||')
 UID_=$(jp '{.metadata.uid}')
-expect_out "crun has the container in its state root" "^$CID$" "${CRUN[@]}" list -q
+if "${CRUN[@]}" list -q | grep -qx "$CID"; then
+  pass "crun has the container in its state root"
+else
+  fail "crun has the container in its state root" \
+    "$(cat "$AGENT"/containers/*/exit "$AGENT"/containers/*/runc.log "$AGENT"/containers/*/shim.log 2>&1 | tail -20)"
+fi
 expect_eq "runc has no containers of this node" "" "$(runc --root "$AGENT/runc" list -q 2>/dev/null)"
 CG=/berth/pod$UID_/$CID
 expect_eq "its memory limit sits at the absolute cgroup in the v1 memory hierarchy" "67108864" \

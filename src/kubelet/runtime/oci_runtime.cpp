@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -68,7 +69,8 @@ core::Status ranOk(const std::vector<std::string>& argv, const std::string& outF
   ::close(out);
   if (rc != 0) return core::Status::internal("cannot run " + argv[0] + ": " + std::strerror(rc));
   int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // Generous: on a saturated machine runc and crun alike take seconds per namespace set-up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   pid_t done = 0;
   while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
          std::chrono::steady_clock::now() < deadline)
@@ -76,7 +78,7 @@ core::Status ranOk(const std::vector<std::string>& argv, const std::string& outF
   if (done == 0) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
-    return core::Status::timeout(std::string(step) + ": " + argv[0] + " did not finish in 10 s");
+    return core::Status::timeout(std::string(step) + ": " + argv[0] + " did not finish in 30 s");
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   std::ifstream printed(outFile);
@@ -85,10 +87,13 @@ core::Status ranOk(const std::vector<std::string>& argv, const std::string& outF
   return core::Status::internal(std::string(step) + " failed" + (text.empty() ? "" : ": " + text));
 }
 
-// The probe's cgroup in every v1 hierarchy; normally gone with the container, but the killed
-// init's exit may still be in flight (an unreaped task keeps a v1 cgroup busy).
+// The probe's cgroup in every v1 hierarchy; normally gone with the container, but a killed
+// init's exit may still be in flight (an exiting task keeps a v1 cgroup busy; tearing down its
+// namespaces takes seconds on a saturated machine), and a timed-out `create` leaves its init.
 void removeCgroup(const std::string& path) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
+  for (int attempt = 0; attempt < 250; ++attempt) {
+    std::ifstream procs("/sys/fs/cgroup/pids" + path + "/cgroup.procs");
+    for (int pid = 0; procs >> pid;) ::kill(pid, SIGKILL);
     bool left = false;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator("/sys/fs/cgroup", ec)) {
@@ -123,6 +128,25 @@ std::string resolveInPath(const std::string& name) {
 }
 
 }  // namespace
+
+int settableOomScoreAdj(int wanted, bool canLower, int own) {
+  return canLower ? wanted : std::max(wanted, own);
+}
+
+int settableOomScoreAdj(int wanted) {
+  static const std::pair<bool, int> self = [] {
+    constexpr unsigned kCapSysResource = 24;
+    bool canLower = false;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("CapEff:", 0) == 0)
+        canLower = (std::stoull(line.substr(7), nullptr, 16) >> kCapSysResource) & 1;
+    int own = 0;
+    std::ifstream("/proc/self/oom_score_adj") >> own;
+    return std::pair{canLower, own};
+  }();
+  return settableOomScoreAdj(wanted, self.first, self.second);
+}
 
 core::Status probeOciRuntime(const std::string& binary, const std::string& workDir,
                              const std::string& probeExe) {

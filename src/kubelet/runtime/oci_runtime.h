@@ -42,4 +42,13 @@ core::Result<OciRuntime> selectOciRuntime(const OciRuntimeChoice& choice);
 core::Status probeOciRuntime(const std::string& binary, const std::string& workDir,
                              const std::string& probeExe);
 
+// The OOM score adjustment a container can be given on this host. Setting one below the agent's
+// own takes CAP_SYS_RESOURCE, which an agent in an unprivileged container lacks: runc then
+// ignores the failed write (the container keeps the agent's value), crun refuses to start the
+// container. So without the capability a lower value is raised to the agent's own, which is
+// what runc gave such containers anyway. `canLower`/`own` come from /proc/self in the second
+// form.
+int settableOomScoreAdj(int wanted, bool canLower, int own);
+int settableOomScoreAdj(int wanted);
+
 }  // namespace berth::kubelet::runtime

@@ -88,6 +88,14 @@ TEST_F(OciRuntimeTest, AutoStaysWithTheRuntimeThatHasContainers) {
   EXPECT_EQ(r->name, "runc");
 }
 
+TEST(OomScoreAdj, RaisedToTheAgentsOwnWithoutCapSysResource) {
+  EXPECT_EQ(settableOomScoreAdj(-997, true, 0), -997);
+  EXPECT_EQ(settableOomScoreAdj(-997, false, 0), 0);
+  EXPECT_EQ(settableOomScoreAdj(-997, false, -500), -500);
+  EXPECT_EQ(settableOomScoreAdj(1000, false, 0), 1000);  // raising needs no capability
+  EXPECT_EQ(settableOomScoreAdj(500, false, 600), 600);
+}
+
 #ifdef BERTH_BINARY
 // The real probe with the built wrapper: needs root and crun (as the e2e tests need runc).
 TEST_F(OciRuntimeTest, ProbeStartsAContainerWithTheBuiltCrunWrapper) {
