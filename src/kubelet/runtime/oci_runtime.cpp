@@ -214,6 +214,10 @@ core::Result<OciRuntime> selectOciRuntime(const OciRuntimeChoice& o) {
     st = core::Status::internal("berth-crun (the crun wrapper) is not beside " + o.berthBinary);
   } else if (automatic && holdsContainers(o.dataDir + "/crun")) {
     return OciRuntime{"crun", wrapper, "auto: containers started by crun still run"};
+  } else if (!automatic) {
+    // As with runc, no probe: the node starts at once, and a host where crun cannot run shows
+    // in the first container's StartError.
+    return OciRuntime{"crun", wrapper, why};
   } else if (shim.size() != 1) {
     st = core::Status::internal("berth-shim (the probe's process) is not beside " + o.berthBinary);
   } else {

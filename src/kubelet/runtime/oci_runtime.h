@@ -31,8 +31,9 @@ struct OciRuntimeChoice {
   std::string dataDir;      // state roots; the probe's scratch directory
 };
 
-// BadRequest for an unknown choice; for "crun", an error when the wrapper is missing or the
-// probe fails (the agent should not start a node whose containers cannot start).
+// BadRequest for an unknown choice; for "crun", an error when the wrapper is missing (no probe,
+// as for runc: the node starts at once). "auto" probes (probeOciRuntime) unless a state root
+// holds containers.
 core::Result<OciRuntime> selectOciRuntime(const OciRuntimeChoice& choice);
 
 // Creates, checks and removes one container with `binary` (state and bundle under `workDir`,
