@@ -14,6 +14,9 @@
 #   bash bench/pod_start.sh            BUILD [build], PODS [100], RATE [5 pods/s], RUNC_RUNS [20],
 #                                      BENCH_OUT [$BUILD/pod-start-results.md],
 #                                      BENCH_AGENT_LOG [none]: keep the agent's log there
+#                                      BERTH_CONTAINER_RUNTIME [runc]: the agent's runtime (crun)
+# The agent runs `berth-shim` from beside $BERTH; a `berth` alone in a directory runs
+# `berth shim` instead (the comparison in BENCHMARKS.md).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD:-build}"
