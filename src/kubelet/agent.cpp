@@ -111,11 +111,11 @@ core::Status Agent::start() {
   fs::create_directories(o_.dataDir, ec);
   if (ec) return core::Status::internal("create " + o_.dataDir + ": " + ec.message());
   if (auto st = runtime::ensureCgroupMounts(); !st.ok()) return st;
-  auto ociRuntime = runtime::selectOciRuntime(
-      {o_.containerRuntime, o_.runcBinary, o_.berthBinary, o_.dataDir});
+  auto ociRuntime =
+      runtime::selectOciRuntime({o_.containerRuntime, o_.runcBinary, o_.berthBinary, o_.dataDir});
   if (!ociRuntime.ok()) return ociRuntime.status();
-  std::cerr << "berth agent: container runtime " << ociRuntime->name << " ("
-            << ociRuntime->reason << ")" << std::endl;
+  std::cerr << "berth agent: container runtime " << ociRuntime->name << " (" << ociRuntime->reason
+            << ")" << std::endl;
   o_.runcBinary = ociRuntime->binary;  // what the shims, probes, exec and streaming run
   auto config = o_.rest;
   config.userAgent = "berth-kubelet/v0.1 (" + o_.nodeName + ")";

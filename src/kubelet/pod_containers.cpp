@@ -251,8 +251,8 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   cfg.ipcns = ns.ipc;
   cfg.utsns = ns.uts;
   cfg.resources = containerResources(spec);
-  cfg.oomScoreAdj = runtime::settableOomScoreAdj(
-      oomScoreAdj(podQosClass(rec.pod), spec, o_.nodeMemoryBytes));
+  cfg.oomScoreAdj =
+      runtime::settableOomScoreAdj(oomScoreAdj(podQosClass(rec.pod), spec, o_.nodeMemoryBytes));
   if (const auto* mounts = arr(spec, "volumeMounts")) {
     for (const auto& mv : *mounts) {
       if (!mv.is_object()) continue;

@@ -57,7 +57,8 @@ PodManager::PodManager(PodManagerOptions options, client::RestClient& rest,
       tokens_(tokens),
       runc_(o_.runtimeRoot.empty() ? o_.dataDir + "/runc" : o_.runtimeRoot, o_.runcBinary) {
   std::error_code ec;
-  for (const char* d : {"/pods", "/containers", "/logs"}) fs::create_directories(o_.dataDir + d, ec);
+  for (const char* d : {"/pods", "/containers", "/logs"})
+    fs::create_directories(o_.dataDir + d, ec);
   fs::create_directories(runc_.root(), ec);
 }
 
