@@ -100,19 +100,48 @@ TEST(OomScoreAdj, RaisedToTheAgentsOwnWithoutCapSysResource) {
 }
 
 #ifdef BERTH_BINARY
+std::string besideBuiltBerth(const char* name) {
+  std::string berth = BERTH_BINARY;
+  return berth.substr(0, berth.rfind('/') + 1) + name;
+}
+
+// berth-crun runs its runtime (BERTH_CRUN, here a shell) in a mount namespace of its own
+// without the cgroup2 mount, and leaves the host's mounts alone.
+TEST(CrunWrapper, HidesTheUnifiedMountFromCrunOnly) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (unshare)";
+  auto hostMounts = [] {
+    std::ifstream in("/proc/self/mountinfo");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  bool hybrid = hostMounts().find(" /sys/fs/cgroup/unified ") != std::string::npos;
+  std::vector<std::string> env = {"BERTH_CRUN=/bin/sh", "PATH=/usr/bin:/bin"};
+  auto r = runProcess({besideBuiltBerth("berth-crun"), "-c",
+                       "grep -c ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; readlink "
+                       "/proc/self/ns/mnt"},
+                      {.env = env});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->out.substr(0, 2), "0\n") << r->out << r->err;
+  char own[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/mnt", own, sizeof own - 1), 0);
+  EXPECT_EQ(r->out.find(own), std::string::npos) << "not a mount namespace of its own";
+  EXPECT_EQ(hostMounts().find(" /sys/fs/cgroup/unified ") != std::string::npos, hybrid);
+  // Its runtime's exit code is its own (exec, same process).
+  auto exitCode = runProcess({besideBuiltBerth("berth-crun"), "-c", "exit 7"}, {.env = env});
+  ASSERT_TRUE(exitCode.ok());
+  EXPECT_EQ(exitCode->exitCode, 7);
+}
+
 // The real probe with the built wrapper: needs root and crun (as the e2e tests need runc).
 TEST_F(OciRuntimeTest, ProbeStartsAContainerWithTheBuiltCrunWrapper) {
   if (::geteuid() != 0 || !runProcess({"crun", "--version"}).ok())
     GTEST_SKIP() << "needs root and crun";
-  std::string berth = BERTH_BINARY;
-  std::string bin = berth.substr(0, berth.rfind('/') + 1);
-  auto st = probeOciRuntime(bin + "berth-crun", data(), bin + "berth-shim");
+  auto st = probeOciRuntime(besideBuiltBerth("berth-crun"), data(), besideBuiltBerth("berth-shim"));
   EXPECT_TRUE(st.ok()) << st.message();
-  auto r = selectOciRuntime({"auto", "runc", berth, data()});
+  auto r = selectOciRuntime({"auto", "runc", BERTH_BINARY, data()});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->name, "crun") << r->reason;
   // A runtime that cannot start the probe fails it, and the probe cleans up after itself.
-  EXPECT_FALSE(probeOciRuntime("false", data(), bin + "berth-shim").ok());
+  EXPECT_FALSE(probeOciRuntime("false", data(), besideBuiltBerth("berth-shim")).ok());
   EXPECT_TRUE(fs::is_empty(data()));
   for (const auto& e : fs::directory_iterator("/sys/fs/cgroup/memory"))
     EXPECT_EQ(e.path().filename().string().rfind("berth-probe-", 0), std::string::npos) << e.path();

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kubelet/runtime/process.h"
+
 namespace berth::kubelet::runtime {
 namespace {
 
@@ -87,6 +89,26 @@ TEST(ShimArgs, CommandPrefersTheShimBesideBerth) {
 TEST(ShimArgs, TheBuiltShimIsBesideTheBuiltBerth) {
   // `berth` depends on `berth-shim` in CMake, so every build that has one has both.
   EXPECT_EQ(shimCommand(BERTH_BINARY).size(), 1u);
+}
+
+// Both frontends: usage on --help, exit 2 and the reason on bad arguments.
+TEST(ShimArgs, BothExecutablesShareTheParser) {
+  std::vector<std::vector<std::string>> frontends = {shimCommand(BERTH_BINARY),
+                                                     {BERTH_BINARY, "shim"}};
+  for (const auto& cmd : frontends) {
+    auto help = cmd;
+    help.push_back("--help");
+    auto r = runProcess(help);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->exitCode, 0) << help[0];
+    EXPECT_NE(r->out.find("usage: berth"), std::string::npos) << r->out;
+    auto bad = cmd;
+    bad.insert(bad.end(), {"--id", "x", "--nope"});
+    r = runProcess(bad);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->exitCode, 2) << bad[0];
+    EXPECT_NE(r->err.find("unknown flag --nope"), std::string::npos) << r->err;
+  }
 }
 #endif
 
