@@ -15,6 +15,7 @@
 #include "apiserver/negotiation.h"
 #include "apiserver/openapi/openapi.h"
 #include "apiserver/openapi/serve.h"
+#include "apiserver/partial_metadata.h"
 #include "apiserver/printers/table.h"
 #include "apiserver/protobuf/codec.h"
 #include "apiserver/protobuf/schema.h"
@@ -32,14 +33,6 @@ using core::ResourceType;
 
 namespace {
 
-json::object partialMetadata(const json::object& obj) {
-  json::object p;
-  p["kind"] = "PartialObjectMetadata";
-  p["apiVersion"] = "meta.k8s.io/v1";
-  if (auto* m = obj.if_contains("metadata")) p["metadata"] = *m;
-  return p;
-}
-
 json::object tableRow(const ResourceType& rt, const json::object& obj, const std::string& include,
                       std::chrono::system_clock::time_point now) {
   json::object row;
@@ -47,7 +40,7 @@ json::object tableRow(const ResourceType& rt, const json::object& obj, const std
   if (include == "Object") {
     row["object"] = obj;
   } else if (include != "None") {
-    row["object"] = partialMetadata(obj);
+    row["object"] = partialObjectMetadata(obj);
   }
   return row;
 }
@@ -233,9 +226,11 @@ void ApiHandler::serveResource(http::Request& req, http::ResponseWriter& w,
       return;
     }
     // "protobuf, json" falls back to JSON (encodeResponse does); protobuf alone cannot be served.
+    // PartialObjectMetadata is a meta.k8s.io kind: protobuf for custom resources too.
     std::string accept = req.header("accept");
-    if (media.kind == MediaKind::kProtobuf && accept.find("json") == std::string::npos &&
-        accept.find("yaml") == std::string::npos && accept.find("/*") == std::string::npos) {
+    if (media.kind == MediaKind::kProtobuf && media.partial == PartialMetadata::kNone &&
+        accept.find("json") == std::string::npos && accept.find("yaml") == std::string::npos &&
+        accept.find("/*") == std::string::npos) {
       sendStatusAs(w, OutputMedia{},
                    Status::notAcceptable("only the following media types are accepted: "
                                          "application/json, application/yaml"));

@@ -36,13 +36,14 @@ class ApiHandlerTest : public ::testing::Test {
   }
   FakeWriter call(std::string method, std::string path, std::string body = "",
                   std::string contentType = "application/json",
-                  std::multimap<std::string, std::string> query = {}) {
+                  std::multimap<std::string, std::string> query = {}, std::string accept = "") {
     http::Request r;
     r.method = std::move(method);
     r.path = std::move(path);
     r.body = std::move(body);
     r.query = std::move(query);
     r.headers["content-type"] = std::move(contentType);
+    if (!accept.empty()) r.headers["accept"] = std::move(accept);
     r.user.name = "admin";
     FakeWriter w;
     handler.handle(r, w);
@@ -81,6 +82,89 @@ TEST_F(ApiHandlerTest, ProtobufCreateEqualsJsonCreate) {
   auto got = json::parse(w.body).as_object();
   EXPECT_EQ(got.at("metadata").at("labels").at("a").as_string(), "b");
   EXPECT_EQ(got.at("status").at("phase").as_string(), "Active");
+}
+
+// client-go's metadata client (garbage collector, namespace controller, metadata informers).
+constexpr const char* kPartialList =
+    "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+constexpr const char* kPartialObject =
+    "application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+constexpr const char* kPartialObjectJson =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+
+TEST_F(ApiHandlerTest, PartialObjectMetadataForGetListAndWatch) {
+  for (const char* name : {"a", "b", "c"}) {
+    auto created = call("POST", "/api/v1/namespaces/default/configmaps",
+                        std::string(R"({"metadata":{"name":")") + name +
+                            R"(","labels":{"k":"v"},"finalizers":["x/y"]},"data":{"d":"1"}})");
+    ASSERT_EQ(created.status, 201) << created.body;
+  }
+  const std::string cms = "/api/v1/namespaces/default/configmaps";
+  auto get = call("GET", cms + "/a", "", "", {}, kPartialObjectJson);
+  ASSERT_EQ(get.status, 200) << get.body;
+  EXPECT_EQ(get.contentType, "application/json");
+  auto obj = json::parse(get.body).as_object();
+  EXPECT_EQ(obj.at("kind"), "PartialObjectMetadata");
+  EXPECT_EQ(obj.at("apiVersion"), "meta.k8s.io/v1");
+  EXPECT_EQ(obj.at("metadata").at("finalizers").at(0), "x/y");
+  EXPECT_FALSE(obj.contains("data"));
+
+  // Protobuf, as the metadata client prefers: the meta.k8s.io/v1 kind in the envelope.
+  auto pb = call("GET", cms + "/a", "", "", {}, kPartialObject);
+  ASSERT_EQ(pb.status, 200);
+  EXPECT_EQ(pb.contentType, protobuf::kMediaType);
+  auto decoded = protobuf::decodeEnvelope(pb.body);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->at("kind"), "PartialObjectMetadata");
+  EXPECT_EQ(decoded->at("metadata").at("labels").at("k"), "v");
+
+  // A paged list keeps continue and remainingItemCount.
+  auto page = call("GET", cms, "", "", {{"limit", "2"}}, kPartialList);
+  ASSERT_EQ(page.status, 200) << page.body;
+  auto list = protobuf::decodeEnvelope(page.body);
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  EXPECT_EQ(list->at("kind"), "PartialObjectMetadataList");
+  EXPECT_EQ(list->at("items").as_array().size(), 2u);
+  EXPECT_EQ(list->at("items").at(0).at("metadata").at("name"), "a");
+  EXPECT_FALSE(list->at("metadata").at("continue").as_string().empty());
+  EXPECT_EQ(list->at("metadata").at("remainingItemCount"), 1);
+
+  // The wrong form is 406 (upstream's transformation errors), answered in JSON.
+  auto listAsObject = call("GET", cms, "", "", {}, kPartialObject);
+  EXPECT_EQ(listAsObject.status, 406);
+  EXPECT_EQ(listAsObject.contentType, "application/json");
+  EXPECT_EQ(json::parse(listAsObject.body).at("reason"), "NotAcceptable");
+  EXPECT_EQ(call("GET", cms + "/a", "", "", {}, kPartialList).status, 406);
+  EXPECT_EQ(call("GET", cms, "", "", {{"watch", "1"}}, kPartialList).status, 406);
+  // Errors are never transformed: a missing object is a JSON Status.
+  auto missing = call("GET", cms + "/nope", "", "", {}, kPartialObject);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json::parse(missing.body).at("kind"), "Status");
+
+  // Writes answer in the asked form too (the metadata client's Patch).
+  auto patched = call("PATCH", cms + "/a", R"({"metadata":{"labels":{"p":"q"}}})",
+                      "application/merge-patch+json", {}, kPartialObjectJson);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(json::parse(patched.body).at("metadata").at("labels").at("p"), "q");
+  EXPECT_EQ(json::parse(patched.body).at("kind"), "PartialObjectMetadata");
+
+  // A watch: each event's object is PartialObjectMetadata (the writer ends after one write).
+  auto watch = call("GET", cms, "", "", {{"watch", "1"}}, kPartialObject);
+  ASSERT_EQ(watch.status, 200) << watch.body;
+  EXPECT_EQ(watch.contentType, "application/json");
+  auto first = json::parse(watch.body.substr(0, watch.body.find('\n'))).as_object();
+  EXPECT_EQ(first.at("type"), "ADDED");
+  EXPECT_EQ(first.at("object").at("kind"), "PartialObjectMetadata");
+  EXPECT_EQ(first.at("object").at("apiVersion"), "meta.k8s.io/v1");
+  EXPECT_FALSE(first.at("object").as_object().contains("data"));
+
+  // Tables and plain reads are unchanged.
+  auto table =
+      call("GET", cms, "", "", {}, "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+  EXPECT_EQ(json::parse(table.body).at("kind"), "Table");
+  EXPECT_EQ(json::parse(call("GET", cms).body).at("kind"), "ConfigMapList");
 }
 
 // Health endpoints are public too, answered in front of this handler (health/ wraps it).

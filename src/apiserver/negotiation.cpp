@@ -114,14 +114,24 @@ std::optional<OutputMedia> match(const Clause& c, bool stream) {
     }
   }
   if (!as.empty()) {
-    // Tables are served as JSON or YAML (upstream has no protobuf form for them).
-    if (as != "Table" || g != "meta.k8s.io" || (v != "v1" && v != "v1beta1") ||
-        m.kind == MediaKind::kProtobuf)
+    if (g != "meta.k8s.io" || (v != "v1" && v != "v1beta1")) return std::nullopt;
+    if (as == "Table") {
+      // Tables are served as JSON or YAML (upstream has no protobuf form for them).
+      if (m.kind == MediaKind::kProtobuf) return std::nullopt;
+      m.table = true;
+    } else if (as == "PartialObjectMetadata" || as == "PartialObjectMetadataList") {
+      // Berth's protobuf schema has meta.k8s.io/v1 only: a v1beta1 client's JSON clause is used.
+      if (m.kind == MediaKind::kProtobuf && v != "v1") return std::nullopt;
+      m.partial = as == "PartialObjectMetadata" ? PartialMetadata::kObject : PartialMetadata::kList;
+      m.metaVersion = v;
+    } else {
       return std::nullopt;
-    m.table = true;
+    }
   }
   return m;
 }
+
+bool transforms(const OutputMedia& m) { return m.table || m.partial != PartialMetadata::kNone; }
 
 // A string that a YAML 1.1 or 1.2 reader takes back as the same string when written plain.
 bool plainSafe(std::string_view s) {
@@ -239,16 +249,25 @@ core::Result<OutputMedia> negotiateOutput(std::string_view accept, bool stream) 
   if (trim(accept).empty()) return OutputMedia{};
   auto clauses = parseAccept(accept);
   std::optional<OutputMedia> chosen;
+  std::optional<MediaKind> plain;  // the first clause without a transformation
   for (const auto& c : clauses) {
     if (c.q <= 0) continue;
     auto m = match(c, stream);
     if (!m) continue;
-    if (!chosen) chosen = m;
-    // A watch is encoded once per event for all its watchers, in JSON: protobuf only for a
-    // client that accepts nothing else (client-go sends "protobuf, json" and reads either).
-    if (!stream || m->kind == MediaKind::kJson) return *m;
+    if (!plain && !transforms(*m)) plain = m->kind;
+    if (!chosen) {
+      chosen = m;
+    } else if (stream && chosen->kind != MediaKind::kJson && m->kind == MediaKind::kJson &&
+               transforms(*m) == transforms(*chosen)) {
+      // A watch is encoded once per event for all its watchers, in JSON: protobuf only for a
+      // client that accepts nothing else (client-go sends "protobuf, json" and reads either).
+      chosen = m;
+    }
   }
-  if (chosen) return *chosen;
+  if (chosen) {
+    chosen->statusKind = plain.value_or(MediaKind::kJson);
+    return *chosen;
+  }
   return core::Status::notAcceptable(
       stream ? "only the following media types are accepted: application/json, "
                "application/vnd.kubernetes.protobuf"

@@ -3,11 +3,14 @@
 // the Accept header's clauses in order of their q-values (ties keep the client's order), the
 // first one the server can serve wins; `*/*` and `application/*` mean JSON; q=0 excludes.
 // Served: application/json, application/yaml, application/vnd.kubernetes.protobuf, and the
-// meta.k8s.io Table transformation (`application/json;as=Table;v=v1;g=meta.k8s.io`, JSON or
-// YAML). Clauses with parameters Berth does not serve (as=PartialObjectMetadata, unknown
-// parameters) are skipped, so a client's plain fallback clause is used. Nothing acceptable is a
-// 406 NotAcceptable Status. Watches (stream=true) serve JSON and protobuf only, as upstream's
-// stream serializers.
+// meta.k8s.io transformations upstream's RequestScope.AllowsMediaTypeTransform allows (v=v1 or
+// v1beta1): Table (`application/json;as=Table;v=v1;g=meta.k8s.io`, JSON or YAML) and
+// PartialObjectMetadata / PartialObjectMetadataList (JSON, YAML or protobuf; client-go's metadata
+// client). Clauses with parameters Berth does not serve (other `as=` kinds, unknown parameters)
+// are skipped, so a client's plain fallback clause is used. Nothing acceptable is a 406
+// NotAcceptable Status. Watches (stream=true) serve JSON and protobuf only, as upstream's stream
+// serializers. Whether the object or list form fits the request is the handler's to check
+// (upstream negotiates first and answers 406 from the transformation).
 //
 // Thread-safety: stateless free functions.
 #include <boost/json/value.hpp>
@@ -21,9 +24,18 @@ namespace berth::apiserver {
 
 enum class MediaKind { kJson, kYaml, kProtobuf };
 
+// as=PartialObjectMetadata (one object, or each watch event's object) or
+// as=PartialObjectMetadataList (a list), g=meta.k8s.io: objects reduced to their metadata.
+enum class PartialMetadata { kNone, kObject, kList };
+
 struct OutputMedia {
   MediaKind kind = MediaKind::kJson;
   bool table = false;  // as=Table;g=meta.k8s.io;v=v1|v1beta1
+  PartialMetadata partial = PartialMetadata::kNone;
+  std::string metaVersion = "v1";  // v= of a PartialObjectMetadata transformation
+  // How Status errors are encoded when a transformation was negotiated: upstream's
+  // ErrorNegotiated negotiates without transformations, so the first plain clause (or JSON).
+  MediaKind statusKind = MediaKind::kJson;
   std::string contentType() const;
 };
 

@@ -39,13 +39,75 @@ TEST(Negotiation, TablesAndTransformations) {
   EXPECT_TRUE(t->table);
   // Unserved transformations fall through to the client's plain clause.
   auto p = negotiateOutput(
-      "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
-      "application/json");
+      "application/vnd.kubernetes.protobuf;as=Thing;g=meta.k8s.io;v=v1,application/json");
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE(p->table);
+  EXPECT_EQ(p->partial, PartialMetadata::kNone);
   EXPECT_EQ(p->kind, MediaKind::kJson);
   EXPECT_FALSE(negotiateOutput("application/json;as=Table;v=v2;g=meta.k8s.io").ok());
+  EXPECT_FALSE(
+      negotiateOutput("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io").ok());
   EXPECT_FALSE(negotiateOutput("application/json;foo=bar").ok());
+}
+
+// client-go's metadata client (metadata.go): protobuf first, then JSON, then plain JSON.
+constexpr const char* kMetadataClientList =
+    "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+constexpr const char* kMetadataClientGet =
+    "application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+
+// The negotiated encoding and PartialObjectMetadata form of an Accept header.
+std::pair<MediaKind, PartialMetadata> partialFor(std::string_view accept, bool stream = false) {
+  auto m = negotiateOutput(accept, stream);
+  EXPECT_TRUE(m.ok()) << accept;
+  return m.ok() ? std::pair{m->kind, m->partial}
+                : std::pair{MediaKind::kJson, PartialMetadata::kNone};
+}
+
+TEST(Negotiation, PartialObjectMetadataAsTheMetadataClientAsks) {
+  auto list = negotiateOutput(kMetadataClientList);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->partial, PartialMetadata::kList);
+  EXPECT_EQ(list->kind, MediaKind::kProtobuf);
+  EXPECT_EQ(list->metaVersion, "v1");
+  EXPECT_FALSE(list->table);
+  // Errors are negotiated without the transformation clauses: the plain JSON one.
+  EXPECT_EQ(list->statusKind, MediaKind::kJson);
+  auto get = negotiateOutput(kMetadataClientGet);
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->partial, PartialMetadata::kObject);
+  EXPECT_EQ(get->kind, MediaKind::kProtobuf);
+  // A watch streams JSON when the client takes it, keeping the transformation.
+  EXPECT_EQ(partialFor(kMetadataClientGet, true),
+            std::pair(MediaKind::kJson, PartialMetadata::kObject));
+  EXPECT_EQ(partialFor("application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;"
+                       "g=meta.k8s.io;v=v1",
+                       true),
+            std::pair(MediaKind::kProtobuf, PartialMetadata::kObject));
+  // YAML too, and v1beta1 (JSON: Berth has no v1beta1 protobuf schema).
+  EXPECT_EQ(partialFor("application/yaml;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"),
+            std::pair(MediaKind::kYaml, PartialMetadata::kObject));
+  auto beta = negotiateOutput(
+      "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1,"
+      "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1,application/json");
+  ASSERT_TRUE(beta.ok());
+  EXPECT_EQ(beta->kind, MediaKind::kJson);
+  EXPECT_EQ(beta->partial, PartialMetadata::kList);
+  EXPECT_EQ(beta->metaVersion, "v1beta1");
+  // Wrong group or version: the clause is skipped.
+  EXPECT_EQ(partialFor("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v2,"
+                       "application/json;as=PartialObjectMetadata;g=apps;v=v1,application/yaml"),
+            std::pair(MediaKind::kYaml, PartialMetadata::kNone));
+  EXPECT_FALSE(
+      negotiateOutput("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v3").ok());
+  // Nothing plain accepted: errors go out in JSON.
+  auto only = negotiateOutput("application/yaml;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+  EXPECT_EQ(only->statusKind, MediaKind::kJson);
+  auto yamlPlain = negotiateOutput(
+      "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/yaml");
+  EXPECT_EQ(yamlPlain->statusKind, MediaKind::kYaml);
 }
 
 TEST(Negotiation, NothingAcceptableIs406) {

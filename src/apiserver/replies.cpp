@@ -32,7 +32,10 @@ void sendEncoded(http::ResponseWriter& w, int code, const OutputMedia& media, st
 }
 
 void sendStatusAs(http::ResponseWriter& w, const OutputMedia& media, const Status& st) {
-  sendEncoded(w, st.code() == 0 ? 200 : st.code(), media, json::serialize(st.toJson()));
+  // A Status is never transformed; upstream negotiates it without the as= clauses.
+  OutputMedia m = media;
+  if (media.partial != PartialMetadata::kNone) m = OutputMedia{media.statusKind};
+  sendEncoded(w, st.code() == 0 ? 200 : st.code(), m, json::serialize(st.toJson()));
 }
 
 }  // namespace berth::apiserver

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/partial_metadata.h"
 #include "apiserver/protobuf/zero_values.h"
 #include "apiserver/request_parsing.h"
 #include "apiserver/resource_request.h"
@@ -23,6 +24,30 @@ Status methodNotAllowed() {
       "the server does not allow this method on the requested resource");
 }
 
+// A PartialObjectMetadataList straight from the cached objects, each parsed on its own: the
+// garbage collector's first list of every Pod never becomes one document in memory.
+std::string partialList(const Registry& registry, const core::ResourceType& rt,
+                        const ListResponse& listed, const std::string& version) {
+  json::object meta{{"resourceVersion", std::to_string(listed.revision)}};
+  if (!listed.continueToken.empty()) meta["continue"] = listed.continueToken;
+  if (listed.remaining) meta["remainingItemCount"] = *listed.remaining;
+  std::string body = R"({"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/)" + version +
+                     R"(","metadata":)" + json::serialize(meta) + R"(,"items":[)";
+  bool first = true;
+  for (const auto& o : listed.items) {
+    size_t mark = body.size();
+    if (!first) body += ',';
+    // The cached JSON itself for kinds served as stored.
+    if (appendPartialObjectMetadata(registry.toServedJson(rt, *o), version, body)) {
+      first = false;
+    } else {
+      body.resize(mark);
+    }
+  }
+  body += "]}";
+  return body;
+}
+
 }  // namespace
 
 void ResourceRequest::sendWarnings() const {
@@ -37,6 +62,15 @@ void ResourceRequest::sendWarnings() const {
     quoted += '"';
     w.addHeader("Warning", quoted);
   }
+}
+
+void ResourceRequest::body(int code, std::string json) const {
+  auto out = toPartialMetadata(media, std::move(json));
+  if (!out.ok()) {
+    status(out.status());
+    return;
+  }
+  transformedBody(code, std::move(*out));
 }
 
 void ResourceRequest::object(int code, json::object obj) const {
@@ -78,6 +112,10 @@ void ApiHandler::serveList(ResourceRequest& r) {
   auto listed = registry_.list(rt, *lr);
   if (!listed.ok()) {
     r.status(listed.status());
+    return;
+  }
+  if (r.media.partial == PartialMetadata::kList) {
+    r.transformedBody(200, partialList(registry_, rt, *listed, r.media.metaVersion));
     return;
   }
   std::string rv = std::to_string(listed->revision);

@@ -31,7 +31,10 @@ struct ResourceRequest {
     sendWarnings();
     sendStatusAs(w, media, st);
   }
-  void body(int code, std::string json) const {
+  // A JSON body in the negotiated media type (PartialObjectMetadata when asked for).
+  void body(int code, std::string json) const;
+  // A JSON body already in the form the media asks for (no PartialObjectMetadata pass).
+  void transformedBody(int code, std::string json) const {
     sendWarnings();
     sendEncoded(w, code, media, std::move(json));
   }

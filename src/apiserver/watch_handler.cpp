@@ -12,6 +12,7 @@
 #include "apiserver/http/thread_memory.h"
 #include "apiserver/replies.h"
 #include "apiserver/negotiation.h"
+#include "apiserver/partial_metadata.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 
@@ -82,6 +83,15 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   // The handler negotiated already (406 for nothing acceptable): JSON whenever acceptable.
   auto media = negotiateOutput(req.header("accept"), true);
   bool table = media.ok() && media->table;
+  PartialMetadata partial = media.ok() ? media->partial : PartialMetadata::kNone;
+  if (partial == PartialMetadata::kList) {
+    // Upstream fails this transformation per event and ends the stream; a watch streams single
+    // objects, which client-go's metadata client asks for as=PartialObjectMetadata.
+    sendStatus(w, Status::notAcceptable("you requested PartialObjectMetadataList, but a watch "
+                                        "streams single objects: ask for PartialObjectMetadata"));
+    return;
+  }
+  std::string metaVersion = media.ok() ? media->metaVersion : "v1";
   bool pb = media.ok() && media->kind == MediaKind::kProtobuf;
   auto frames = [pb](std::string lines) { return pb ? protobufWatchFrames(lines) : lines; };
   std::string include = req.queryParam("includeObject");
@@ -160,12 +170,23 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
       firstTable = false;
       return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(tbl) + "}\n";
     }
+    if (partial != PartialMetadata::kNone) {
+      std::string ev = "{\"type\":\"" + std::string(type) + "\",\"object\":";
+      if (!appendPartialObjectMetadata(registry_.toServedJson(rt, *o), metaVersion, ev)) return "";
+      return ev + "}\n";
+    }
     return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
            "}\n";
   };
+  // A bookmark's object is of the watched kind, or PartialObjectMetadata for a metadata watch
+  // (whose client cannot decode the resource's own kind).
+  const std::string bookmarkKind =
+      partial != PartialMetadata::kNone ? "PartialObjectMetadata" : rt.kind;
+  const std::string bookmarkVersion =
+      partial != PartialMetadata::kNone ? "meta.k8s.io/" + metaVersion : rt.apiVersion();
   auto bookmark = [&](int64_t rev, bool initialEnd) {
-    std::string bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"" + rt.kind +
-                     "\",\"apiVersion\":\"" + rt.apiVersion() +
+    std::string bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"" + bookmarkKind +
+                     "\",\"apiVersion\":\"" + bookmarkVersion +
                      "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(rev) + "\"";
     if (initialEnd) bm += ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}";
     return bm + "}}}\n";

@@ -100,7 +100,28 @@ class TestServer {
         },
         std::chrono::seconds(20));
     EXPECT_TRUE(up) << "berth server did not come up; see " << dataDir_ << "/server.log";
+    if (up && !serviceAccountControllerOff()) {
+      // Pods are admitted only once their namespace's default ServiceAccount exists (the
+      // ServiceAccount admission plugin waits about a second for it, as upstream's does); on a
+      // loaded machine the controller can take longer than that after start, so tests that
+      // create pods straight away wait for it here.
+      eventually(
+          [&] {
+            auto c = client("probe");
+            return c && c->get({"", "v1", "serviceaccounts", true}, "default", "default").ok();
+          },
+          std::chrono::seconds(20));
+    }
     return up;
+  }
+
+  // Whether the test turned the ServiceAccount controller off (`--controllers ...,-serviceaccount`):
+  // then no default ServiceAccount will appear to wait for.
+  bool serviceAccountControllerOff() const {
+    for (const auto& a : extraArgs_) {
+      if (a.find("-serviceaccount") != std::string::npos) return true;
+    }
+    return false;
   }
 
   void stop() {

@@ -7,6 +7,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/signals.h"
+#include "controllers/framework/flags.h"
 #include "kubelet/agent.h"
 #include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/shim.h"
@@ -15,6 +16,28 @@
 namespace berth::cmd {
 
 namespace {
+
+// Upstream's kubelet flags of the same names (Go durations); the agent's SIGTERM/SIGINT is the
+// shutdown they are for (kubelet/node_shutdown.h).
+void addShutdownFlags(CLI::App& cmd, kubelet::ShutdownConfig& c) {
+  auto duration = [](std::chrono::milliseconds& out) {
+    return [&out](const std::string& v) { out = *controllers::parseGoDuration(v); };
+  };
+  auto valid = [](const std::string& v) {
+    auto d = controllers::parseGoDuration(v);
+    return d && d->count() >= 0 ? "" : "not a duration (e.g. 30s, 1m): " + v;
+  };
+  cmd.add_option_function<std::string>("--shutdown-grace-period", duration(c.gracePeriod),
+                                       "On SIGTERM/SIGINT, how long the node takes to stop its "
+                                       "pods, marking them Failed (0 = off: containers keep "
+                                       "running when the agent stops)")
+      ->check(valid);
+  cmd.add_option_function<std::string>(
+         "--shutdown-grace-period-critical-pods", duration(c.criticalGracePeriod),
+         "The part of --shutdown-grace-period kept for critical pods (priority class "
+         "system-cluster-critical or system-node-critical), which stop last")
+      ->check(valid);
+}
 
 struct AgentFlags {
   std::string server, token, kubeconfig, caFile;
@@ -56,6 +79,7 @@ int runAgent(AgentFlags flags) {
   std::cout << "berth agent: node " << agent.nodeName() << " running against " << o.rest.server
             << std::endl;
   waitForShutdownSignal(signals);
+  agent.shutdownGracefully();
   agent.stop();
   return 0;
 }
@@ -107,6 +131,7 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                  "Log files kept per container, the current one included (at least 2)")
       ->capture_default_str()
       ->check(CLI::Range(2, 1000));
+  addShutdownFlags(cmd, o.shutdown);
 }
 
 void addAgentCommand(CLI::App& app) {

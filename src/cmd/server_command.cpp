@@ -241,6 +241,7 @@ int runServer(ServerFlags flags) {
 
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
+  if (agent) agent->shutdownGracefully();  // with --shutdown-grace-period: pods stop first
   if (ingressController) ingressController->stop();
   if (agent) agent->stop();
   if (sched) sched->stop();

@@ -136,6 +136,11 @@ core::Status Agent::start() {
   }
   if (!o_.images) o_.images = ownImages_.get();
   facts_ = probeHost(o_.dataDir, o_.nodeIP);
+  if (o_.shutdown.criticalGracePeriod > o_.shutdown.gracePeriod)
+    return core::Status::badRequest(
+        "invalid configuration: --shutdown-grace-period-critical-pods must be <= "
+        "--shutdown-grace-period");
+  shutdown_ = std::make_unique<NodeShutdownManager>(o_.shutdown);
   network::CniOptions cni;
   cni.binDir = o_.cniBinDir;
   cni.stateDir = o_.dataDir + "/cni";
@@ -311,7 +316,9 @@ void Agent::postNodeStatus() {
   // Also the stats' housekeeping: a sample every heartbeat, so the first scrape has a CPU rate.
   if (stats_) (void)stats_->summary();
   facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
-  auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, runtime::rfc3339Now());
+  std::string now = runtime::rfc3339Now();
+  auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, now);
+  if (shutdown_ && shutdown_->shuttingDown()) markNodeShuttingDown(status, now);
   client::PatchOptions opts;
   opts.subresource = "status";
   auto r = rest_->patch(kNodes, "", o_.nodeName, client::PatchType::kMerge,
@@ -374,8 +381,9 @@ void Agent::renewLease() {
 void Agent::heartbeatLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, o_.heartbeat, [this] { return stopping_; });
+    cv_.wait_for(lock, o_.heartbeat, [this] { return stopping_ || postStatusNow_; });
     if (stopping_) break;
+    postStatusNow_ = false;
     lock.unlock();
     renewLease();
     postNodeStatus();

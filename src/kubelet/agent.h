@@ -21,6 +21,7 @@
 #include "kubelet/network/cni.h"
 #include "kubelet/network/routes.h"
 #include "kubelet/node_dns.h"
+#include "kubelet/node_shutdown.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
 #include "kubelet/static_pods.h"
@@ -70,6 +71,8 @@ struct AgentOptions {
   // Container log rotation (logs/log_files.h), as the kubelet's flags of the same names.
   std::string containerLogMaxSize = "10Mi";
   int containerLogMaxFiles = 5;
+  // Graceful node shutdown on SIGTERM/SIGINT (node_shutdown.h); 0 = off.
+  ShutdownConfig shutdown;
 };
 
 class Agent {
@@ -78,6 +81,10 @@ class Agent {
   ~Agent();
 
   core::Status start();
+  // With a shutdown grace period (AgentOptions::shutdown): the node goes NotReady and its pods
+  // are killed and marked Failed (node_shutdown.h, agent_shutdown.cpp). Call before stop();
+  // without a grace period it does nothing and the containers outlive the agent.
+  void shutdownGracefully();
   void stop();
   const std::string& nodeName() const { return o_.nodeName; }
   streaming::ContainerLocator& locator() { return *pods_; }
@@ -120,6 +127,7 @@ class Agent {
   std::unique_ptr<NodeDns> dns_;
   std::unique_ptr<proxy::Proxier> proxy_;
   std::unique_ptr<StaticPodSource> staticPods_;
+  std::unique_ptr<NodeShutdownManager> shutdown_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;
@@ -127,6 +135,7 @@ class Agent {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool postStatusNow_ = false;  // wakes the heartbeat to post the node status at once
   std::string nodeUid_;  // guarded by mu_
   std::thread heartbeat_, staticPodScanner_;
   std::vector<std::thread> workers_;

@@ -70,6 +70,11 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
   // when to sync it again at the latest (zero: only when it changes).
   std::chrono::milliseconds sync(const std::string& ns, const std::string& name,
                                  const client::ObjectPtr& pod);
+  // Node shutdown (node_shutdown.h, pod_manager_shutdown.cpp), called once the pod workers
+  // have stopped: stops the pod's containers with `graceSeconds` (preStop, SIGTERM, SIGKILL at
+  // the deadline), waits for them to exit, releases the sandbox and writes the final status
+  // (phase Failed, reason Terminated, DisruptionTarget). `pod` is the API's object.
+  void killForNodeShutdown(const boost::json::object& pod, int64_t graceSeconds);
   // Keys ("ns/name") of the pods this node has records of.
   std::vector<std::string> knownKeys();
   size_t podCount();

@@ -3,7 +3,9 @@
 # runs on 127.0.0.1 with a CA it makes: a mutating webhook adds a label (namespaceSelector
 # respected), a validating one denies with its message and code, a webhook reached through a
 # Service (EndpointSlice address, certificate for <svc>.<ns>.svc), the AdmissionReview fields,
-# failurePolicy Ignore and Fail with the webhook down, dry run and sideEffects.
+# failurePolicy Ignore and Fail with the webhook down, dry run and sideEffects, matchConditions
+# (CEL: a skip label, a bad expression refused with 422, an evaluation error under Fail and
+# Ignore) and reinvocationPolicy IfNeeded.
 source "$(dirname "$0")/lib.sh"
 
 # The CA and a serving certificate for 127.0.0.1 and hook.webhooks.svc.
@@ -113,6 +115,71 @@ last=$(grep '"/mutate' "$WORK/hook.log" | tail -1)
 expect_out "and the review says dryRun" '^d1 True$' \
   python3 -c "import json,sys; r=json.loads(sys.argv[1])['request']; print(r['name'], r['dryRun'])" "$last"
 expect_err "nothing was stored" 'NotFound' k get configmap d1 -n wh
+echo "== matchConditions"
+k create namespace cond >/dev/null && k label namespace cond cond=on >/dev/null
+NOT_SKIPPED="!has(object.metadata.labels) || !('skip' in object.metadata.labels) || object.metadata.labels['skip'] != 'true'"
+webhook_config ValidatingWebhookConfiguration cond.example.com /validate2 configmaps Fail \
+  ",\"namespaceSelector\":{\"matchLabels\":{\"cond\":\"on\"}},\"matchConditions\":[{\"name\":\"not-skipped\",\"expression\":\"$NOT_SKIPPED\"}]" \
+  | k create -f - >/dev/null
+sleep 0.3
+expect_err "a ConfigMap the condition selects is sent to the webhook and denied" \
+  'admission webhook "cond.example.com" denied the request: denied via service$' \
+  k create configmap c1 -n cond
+expect_ok "one labelled skip=true is not sent" k create -f - <<'JSON'
+{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c2","namespace":"cond","labels":{"skip":"true"}}}
+JSON
+expect_eq "the webhook never saw it" 0 \
+  "$(grep '"/validate2' "$WORK/hook.log" | grep -c '"name": "c2"')"
+webhook_config ValidatingWebhookConfiguration badexpr.example.com /validate configmaps Fail \
+  ',"matchConditions":[{"name":"x","expression":"object.metadata.name =="}]' >"$WORK/badexpr.json"
+webhook_config ValidatingWebhookConfiguration badexpr.example.com /validate configmaps Fail \
+  ',"matchConditions":[{"name":"x","expression":"object.metadata.name"}]' >"$WORK/notbool.json"
+expect_err "a configuration with an expression that does not compile is refused" \
+  'is invalid: webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "object.metadata.name ==": compilation failed: ERROR: <input>:1:24: Syntax error' \
+  k create -f "$WORK/badexpr.json"
+expect_err "with 422" 'POST https://.*/validatingwebhookconfigurations.* 422 Unprocessable Entity' \
+  k create -f "$WORK/badexpr.json" -v=6
+expect_err "and a non-bool expression is named as such" \
+  'expression: Invalid value: "object.metadata.name": must evaluate to bool' \
+  k create -f "$WORK/notbool.json"
+
+k create namespace cond2 >/dev/null && k label namespace cond2 cond2=on >/dev/null
+webhook_config ValidatingWebhookConfiguration err.example.com /validate configmaps Fail \
+  ',"namespaceSelector":{"matchLabels":{"cond2":"on"}},"matchConditions":[{"name":"x","expression":"object.data.x == '"'y'"'"}]' \
+  | k create -f - >/dev/null
+sleep 0.3
+expect_err "an expression that fails to evaluate rejects under failurePolicy Fail" \
+  "configmaps \"e1\" is forbidden: expression 'object.data.x == 'y'' resulted in error: no such key: data" \
+  k create configmap e1 -n cond2
+expect_err "with 403" 'POST https://.*/configmaps.* 403 Forbidden' k create configmap e1 -n cond2 -v=6
+expect_ok "a false condition skips the webhook" k create configmap e2 -n cond2 --from-literal=x=z
+k patch validatingwebhookconfiguration err.example.com --type=json \
+  -p '[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Ignore"}]' >/dev/null
+sleep 0.3
+expect_ok "and is skipped under Ignore" k create configmap e1 -n cond2
+
+echo "== reinvocationPolicy"
+webhook_config MutatingWebhookConfiguration a-reinvoke.example.com \
+  "{\"url\":\"https://127.0.0.1:$HOOK_PORT/validate?hook=reinvoke\",\"caBundle\":\"$CA\"}" configmaps Fail \
+  ',"reinvocationPolicy":"IfNeeded","namespaceSelector":{"matchLabels":{"webhooks":"on"}}' \
+  | k create -f - >/dev/null
+sleep 0.3
+k create configmap r1 -n wh >/dev/null
+seen() {  # NAME: the `mutated` label each call of the IfNeeded webhook saw for that object
+  grep 'hook=reinvoke' "$WORK/hook.log" | python3 -c "import json,sys
+for l in sys.stdin:
+  r=json.loads(l)['request']
+  if r['name']==sys.argv[1]: print((r['object']['metadata'].get('labels') or {}).get('mutated','-'))" "$1" | tr '\n' ' '
+}
+expect_eq "an IfNeeded webhook runs again after a later webhook changed the object" "- yes " "$(seen r1)"
+k patch mutatingwebhookconfiguration a-reinvoke.example.com --type=json \
+  -p '[{"op":"replace","path":"/webhooks/0/reinvocationPolicy","value":"Never"}]' >/dev/null
+sleep 0.3
+k create configmap r2 -n wh >/dev/null
+expect_eq "with Never it runs once" "- " "$(seen r2)"
+k delete mutatingwebhookconfiguration a-reinvoke.example.com >/dev/null
+k delete validatingwebhookconfiguration cond.example.com err.example.com >/dev/null
+
 k delete validatingwebhookconfiguration deny.example.com down.example.com wrongca.example.com svc.example.com >/dev/null
 k delete mutatingwebhookconfiguration label.example.com >/dev/null
 sleep 0.3

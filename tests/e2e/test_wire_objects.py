@@ -11,6 +11,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_server import Checks, Server  # noqa: E402
+from protobuf_wire import fields  # noqa: E402
 
 from kubernetes import client, config  # noqa: E402
 
@@ -26,34 +27,6 @@ def body(kind, api_version, name, spec=None):
     if spec is not None:
         o["spec"] = spec
     return o
-
-
-def varint(b, i):
-    v, shift = 0, 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if not c & 0x80:
-            return v, i
-
-
-def fields(b):
-    """Length-delimited and varint fields of one protobuf message: {number: [values]}."""
-    out, i = {}, 0
-    while i < len(b):
-        key, i = varint(b, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = varint(b, i)
-        elif wt == 2:
-            n, i = varint(b, i)
-            v, i = b[i:i + n], i + n
-        else:
-            raise ValueError(f"wire type {wt}")
-        out.setdefault(num, []).append(v)
-    return out
 
 
 # Stored objects' zero-valued fields are checked as written by clients: no workload controller

@@ -21,6 +21,8 @@ const std::map<std::string, Factory>& factories() {
       {"DefaultTolerationSeconds", [](const PluginDeps&) { return newDefaultTolerationSeconds(); }},
       {"DefaultStorageClass", [](const PluginDeps& d) { return newDefaultStorageClass(*d.reader); }},
       {"PodSecurity", [](const PluginDeps& d) { return newPodSecurity(*d.reader); }},
+      {"StorageObjectInUseProtection",
+       [](const PluginDeps&) { return newStorageObjectInUseProtection(); }},
   };
   return f;
 }

@@ -33,6 +33,7 @@ std::unique_ptr<Plugin> newPriority(const ObjectReader& reader);
 std::unique_ptr<Plugin> newDefaultTolerationSeconds();
 std::unique_ptr<Plugin> newDefaultStorageClass(const ObjectReader& reader);
 std::unique_ptr<Plugin> newPodSecurity(const ObjectReader& reader);
+std::unique_ptr<Plugin> newStorageObjectInUseProtection();
 
 // Every plugin name upstream knows, in its order; and the ones on by default.
 const std::vector<std::string>& orderedPluginNames();

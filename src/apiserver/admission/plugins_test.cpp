@@ -44,11 +44,13 @@ TEST(InstallBuiltinPlugins, UpstreamOrderAndFlags) {
   EXPECT_EQ(installed({}, {}, &st),
             (std::vector<std::string>{"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority",
                                       "DefaultTolerationSeconds", "DefaultStorageClass",
-                                      "PodSecurity", "ResourceQuota"}));
+                                      "StorageObjectInUseProtection", "PodSecurity",
+                                      "ResourceQuota"}));
   EXPECT_TRUE(st.ok());
   EXPECT_EQ(installed({"AlwaysPullImages"}, {"PodSecurity", "LimitRanger", "ResourceQuota"}, &st),
             (std::vector<std::string>{"NamespaceLifecycle", "ServiceAccount", "Priority",
-                                      "DefaultTolerationSeconds", "DefaultStorageClass"}));
+                                      "DefaultTolerationSeconds", "DefaultStorageClass",
+                                      "StorageObjectInUseProtection"}));
   installed({"Bogus"}, {}, &st);
   EXPECT_EQ(st.message(), "admission-control plugin \"Bogus\" is unknown");
   installed({"Priority"}, {"Priority"}, &st);

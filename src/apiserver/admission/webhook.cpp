@@ -5,7 +5,9 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 
+#include "apiserver/admission/webhook_match_conditions.h"
 #include "apiserver/admission/webhook_review.h"
 #include "apiserver/admission/webhook_rules.h"
 #include "apiserver/patch/patch.h"
@@ -72,6 +74,15 @@ class WebhookPlugin : public Plugin {
   }
 
  private:
+  // Upstream's reinvocation bookkeeping (mutating/reinvocationcontext.go): webhooks with
+  // reinvocationPolicy IfNeeded that ran, and those to call again because a later webhook
+  // changed the object after them.
+  struct Reinvocation {
+    std::set<std::string> previouslyInvoked;
+    std::set<std::string> toReinvoke;
+    bool reinvoking = false;
+  };
+
   core::Status run(Attributes& a, bool mutating) {
     const core::ResourceType& rt = *a.resource;
     if (rt.group == "admissionregistration.k8s.io" &&
@@ -80,15 +91,33 @@ class WebhookPlugin : public Plugin {
       return {};
     auto configs = source_->configurations(mutating);
     if (configs.empty()) return {};
+    Reinvocation reinvocation;
+    bool changed = false;
+    if (auto st = round(a, mutating, configs, reinvocation, changed); !st.ok()) return st;
+    // A webhook changed the object after an IfNeeded webhook saw it: call those once more, in
+    // order (upstream reinvokes the whole mutating chain once; the in-tree plugins before this
+    // one are not run again here).
+    if (!mutating || !changed || reinvocation.toReinvoke.empty()) return {};
+    reinvocation.reinvoking = true;
+    return round(a, mutating, configs, reinvocation, changed);
+  }
+
+  core::Status round(Attributes& a, bool mutating, const std::vector<json::object>& configs,
+                     Reinvocation& reinvocation, bool& changedAny) {
+    const core::ResourceType& rt = *a.resource;
     RequestTarget target{a.operation, rt.group,      rt.version,
                          rt.plural,   a.subresource, rt.namespaced};
     std::optional<std::optional<core::Labels>> nsLabels;  // looked up once, when needed
     for (const auto& config : configs) {
       auto* hooks = config.if_contains("webhooks");
       if (!hooks || !hooks->is_array()) continue;
+      const json::object* meta = core::objectField(config, "metadata");
+      std::string configName = meta ? core::stringField(*meta, "name") : "";
       for (const auto& h : hooks->as_array()) {
         if (!h.is_object()) continue;
         const json::object& hook = h.as_object();
+        std::string id = configName + "/" + core::stringField(hook, "name");
+        if (reinvocation.reinvoking && !reinvocation.toReinvoke.count(id)) continue;
         if (!rulesMatch(hook, target)) continue;
         if (!nsLabels) {
           if (rt.group.empty() && rt.plural == "namespaces") {
@@ -100,13 +129,25 @@ class WebhookPlugin : public Plugin {
         }
         if (!namespaceSelectorMatches(hook, target, *nsLabels)) continue;
         if (!objectSelectorMatches(hook, a.object, a.oldObject)) continue;
-        if (auto st = callOne(a, hook, mutating); !st.ok()) return st;
+        auto conditions = evaluateMatchConditions(hook, a);
+        if (!conditions.error.ok()) return conditions.error;
+        if (!conditions.matches) continue;
+        bool changed = false;
+        if (auto st = callOne(a, hook, mutating, changed); !st.ok()) return st;
+        if (changed) {
+          changedAny = true;
+          reinvocation.toReinvoke.insert(reinvocation.previouslyInvoked.begin(),
+                                         reinvocation.previouslyInvoked.end());
+          reinvocation.previouslyInvoked.clear();
+        }
+        if (mutating && core::stringField(hook, "reinvocationPolicy") == "IfNeeded")
+          reinvocation.previouslyInvoked.insert(id);
       }
     }
     return {};
   }
 
-  core::Status callOne(Attributes& a, const json::object& hook, bool mutating) {
+  core::Status callOne(Attributes& a, const json::object& hook, bool mutating, bool& changed) {
     std::string name = core::stringField(hook, "name");
     if (a.dryRun) {
       std::string effects = core::stringField(hook, "sideEffects");
@@ -131,6 +172,7 @@ class WebhookPlugin : public Plugin {
         return core::Status::internal("Internal error occurred: admission webhook \"" + name +
                                       "\" returned a patch that cannot be applied: " + why);
       }
+      changed = patched->as_object() != *a.object;
       *a.object = std::move(patched->as_object());
     }
     return {};

@@ -15,10 +15,14 @@
 // EndpointSlices (Endpoints as fallback) and verify the certificate for
 // <service>.<namespace>.svc, the name upstream's webhook certificates carry.
 //
-// Not done (upstream has them): matchConditions are not evaluated (CEL); validating webhooks
-// are called one after another, not in parallel; reinvocationPolicy IfNeeded does not call a
-// webhook again after a later one changed the object; matchPolicy Equivalent is not needed as
-// requests are matched in the storage version.
+// matchConditions (CEL, webhook_match_conditions.h) are evaluated after the selectors match.
+// reinvocationPolicy IfNeeded: when a mutating webhook changes the object, the IfNeeded
+// webhooks called before it are called once more, in order, after the first round (upstream
+// reinvokes the whole mutating chain once, in-tree plugins included; here only the webhooks).
+//
+// Not done (upstream has them): validating webhooks are called one after another, not in
+// parallel; matchPolicy Equivalent is not needed as requests are matched in the storage
+// version; `authorizer` in matchConditions is refused when the configuration is written.
 //
 // Webhook configurations themselves are never sent to webhooks (upstream's guard against
 // locking yourself out).

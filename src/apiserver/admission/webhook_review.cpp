@@ -59,6 +59,31 @@ std::string newRequestUid() {
   return buf;
 }
 
+json::object admissionRequestForCel(const Attributes& a) {
+  const core::ResourceType& rt = *a.resource;
+  json::object kind{{"group", rt.group}, {"version", rt.version}, {"kind", rt.kind}};
+  json::object resource{{"group", rt.group}, {"version", rt.version}, {"resource", rt.plural}};
+  json::object user = userInfo(a.user);
+  for (const char* k : {"uid"}) {
+    if (!user.contains(k)) user[k] = "";
+  }
+  if (!user.contains("groups")) user["groups"] = json::array();
+  if (!user.contains("extra")) user["extra"] = json::object();
+  return json::object{{"uid", ""},
+                      {"kind", kind},
+                      {"resource", resource},
+                      {"subResource", a.subresource},
+                      {"requestKind", kind},
+                      {"requestResource", resource},
+                      {"requestSubResource", a.subresource},
+                      {"name", a.name},
+                      {"namespace", a.ns},
+                      {"operation", operationName(a.operation)},
+                      {"userInfo", std::move(user)},
+                      {"dryRun", a.dryRun},
+                      {"options", optionsFor(a)}};
+}
+
 json::object buildAdmissionReview(const Attributes& a, const std::string& uid) {
   const core::ResourceType& rt = *a.resource;
   json::object kind{{"group", rt.group}, {"version", rt.version}, {"kind", rt.kind}};

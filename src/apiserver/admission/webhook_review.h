@@ -22,6 +22,10 @@ namespace berth::apiserver::admission {
 
 boost::json::object buildAdmissionReview(const Attributes& a, const std::string& uid);
 
+// The AdmissionRequest without object and oldObject, every field present (empty when unset):
+// the `request` variable of matchConditions, where unset fields read as zero values.
+boost::json::object admissionRequestForCel(const Attributes& a);
+
 struct ReviewOutcome {
   bool allowed = false;
   core::Status denial;                      // set when !allowed

@@ -2,8 +2,7 @@
 // Which admission webhooks a request goes to: upstream's rule matching
 // (admissionregistration.k8s.io/v1 RuleWithOperations: operations, apiGroups, apiVersions,
 // resources with `*`, `*/*`, `pods/*`, `*/scale`, and scope) plus namespaceSelector and
-// objectSelector. matchConditions (CEL) are not evaluated: a webhook with them is called as if
-// they held, which errs on the side of asking the webhook.
+// objectSelector. matchConditions are evaluated after these (webhook_match_conditions.h).
 //
 // Thread-safety: pure functions.
 #include <boost/json/object.hpp>

@@ -261,6 +261,12 @@ void addControllerRoles(Builder& b) {
                {rule({"create", "delete", "get", "list", "watch"}, {""}, {"persistentvolumes"}),
                 rule(kRead, {""}, {"persistentvolumeclaims"}),
                 rule({"create", "get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"})});
+  // Upstream's pvc-protection / pv-protection controllers (controller_policy.go).
+  b.controller("pvc-protection-controller",
+               {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
+                rule({"list", "watch", "get"}, {""}, {"pods"})});
+  b.controller("pv-protection-controller",
+               {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})});
   b.controller("pod-garbage-collector",
                {rule({"list", "watch", "delete"}, {""}, {"pods"}),
                 rule(kRead, {""}, {"nodes"}), rule({"patch"}, {""}, {"pods/status"})});

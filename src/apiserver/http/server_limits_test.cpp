@@ -110,6 +110,17 @@ class ServerLimitsTest : public ::testing::Test {
     return response ? response->body : "";
   }
 
+  bool connectTls(TestClient& client) {
+    TlsOptions options = tls();
+    return client.connect(server_->port(), &options).empty();
+  }
+  // One GET on an open connection; the body, or what went wrong.
+  static std::string ask(TestClient& client, const std::string& path) {
+    if (!client.sendRequest("GET", path)) return "(send failed)";
+    auto response = client.readResponse();
+    return response ? response->body : "(no response)";
+  }
+
   std::string dir_;
   PkiPaths paths_;
   ServerConfig config_;
@@ -180,6 +191,46 @@ TEST_F(ServerLimitsTest, PipelinedRequestsAreAllAnswered) {
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->body, "ok /one");
   EXPECT_EQ(second->body, "ok /two");
+}
+
+// After a response the worker waits for the next request for the linger time
+// (keepAliveLingerMs), then parks the connection: requests at once, after a pause past the linger, and split over
+// the linger are all answered on the same TLS connection.
+TEST_F(ServerLimitsTest, KeepAliveRequestsWithinAndPastTheLinger) {
+  config_.keepAliveLingerMs = 20;
+  startServer();
+  TestClient client;
+  ASSERT_TRUE(connectTls(client));
+  EXPECT_EQ(ask(client, "/1"), "ok /1");
+  EXPECT_EQ(ask(client, "/2"), "ok /2");  // within the linger
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(ask(client, "/3"), "ok /3");  // parked, then served again
+  // The request line arrives within the linger, the rest only after it.
+  ASSERT_TRUE(client.writeAll("GET /4 HTTP/1.1\r\n"));
+  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(client.writeAll("Host: x\r\n\r\n"));
+  auto split = client.readResponse();
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->body, "ok /4");
+  EXPECT_EQ(ask(client, "/5"), "ok /5");
+  EXPECT_EQ(served_.load(), 5);
+}
+
+// A worker waiting out the linger for a keep-alive request does not hold up stop(): shutting
+// the socket down ends the wait at once.
+TEST_F(ServerLimitsTest, StopDoesNotWaitForTheLinger) {
+  config_.keepAliveLingerMs = 30'000;
+  startServer();
+  TestClient client;
+  ASSERT_TRUE(connectTls(client));
+  EXPECT_EQ(ask(client, "/one"), "ok /one");
+  // A later request is still answered by the waiting worker.
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(ask(client, "/two"), "ok /two");
+  auto start = Clock::now();
+  server_->stop();
+  EXPECT_LT(Clock::now() - start, 3s);
+  EXPECT_TRUE(client.closedByPeer());
 }
 
 TEST_F(ServerLimitsTest, BeyondTheCapConnectionsWaitUntilOneCloses) {

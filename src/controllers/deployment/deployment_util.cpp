@@ -334,24 +334,6 @@ bool equalIgnoreHash(const json::value& t1, const json::value& t2) {
   return canonicalJson(withoutHash(t1)) == canonicalJson(withoutHash(t2));
 }
 
-std::string computeHash(const json::value& podTemplate, std::optional<long long> collisionCount) {
-  uint32_t h = 2166136261u;  // FNV-32a offset basis
-  auto feed = [&h](unsigned char c) {
-    h ^= c;
-    h *= 16777619u;  // FNV-32 prime
-  };
-  for (unsigned char c : canonicalJson(podTemplate)) feed(c);
-  if (collisionCount) {
-    uint32_t n = static_cast<uint32_t>(*collisionCount);
-    for (int i = 0; i < 8; ++i) feed(i < 4 ? static_cast<unsigned char>(n >> (8 * i)) : 0);
-  }
-  // upstream rand.SafeEncodeString: no vowels or look-alikes, so no words and no confusion.
-  static constexpr std::string_view kAlphanums = "bcdfghjklmnpqrstvwxz2456789";
-  std::string out = std::to_string(h);
-  for (char& c : out) c = kAlphanums[static_cast<unsigned char>(c) % kAlphanums.size()];
-  return out;
-}
-
 client::ObjectPtr findNewReplicaSet(const json::value& d, RSList rsList) {
   sortByCreation(rsList);
   const json::value* tmpl = valueAt(d, {"spec", "template"});

@@ -17,6 +17,7 @@
 
 #include "client/indexer.h"
 #include "controllers/framework/object_util.h"
+#include "controllers/framework/template_hash.h"
 #include "core/result.h"
 
 namespace berth::controllers::deployment {
@@ -110,13 +111,6 @@ bool replicasAnnotationsNeedUpdate(const boost::json::value& rs, long long desir
 
 // Equal pod templates apart from the pod-template-hash label.
 bool equalIgnoreHash(const boost::json::value& t1, const boost::json::value& t2);
-// The pod-template-hash: FNV-32a of the template plus the collision count (as 8 little-endian
-// bytes, upstream's framing), printed in decimal and mapped through upstream's
-// SafeEncodeString alphabet. Upstream hashes Go's spew dump of its struct, which cannot be
-// reproduced outside Go; this hashes the canonical JSON (sorted keys) instead, so the values
-// differ from upstream's but are stable for the same template.
-std::string computeHash(const boost::json::value& podTemplate,
-                        std::optional<long long> collisionCount);
 // The oldest ReplicaSet whose template equals the Deployment's (ignoring the hash label).
 client::ObjectPtr findNewReplicaSet(const boost::json::value& d, RSList rsList);
 // Every ReplicaSet but the new one.

@@ -15,6 +15,7 @@
 
 #include "client/informer.h"
 #include "core/labels.h"
+#include "controllers/framework/template_hash.h"
 #include "core/result.h"
 
 // In their own namespace (made visible in berth::controllers below) so they never collide at
@@ -90,10 +91,6 @@ std::vector<client::ObjectPtr> ownedAndOrphans(const client::SharedInformer& inf
 // intstr.GetScaledValueFromIntOrPercent: an int as is, "N%" of total rounded up or down.
 core::Result<long long> scaledValue(const boost::json::value* intOrPercent, long long total,
                                     bool roundUp);
-
-// Upstream's controller.ComputeHash shape: FNV-32a over the template (here its serialized JSON)
-// and the collision count, rendered as rand.SafeEncodeString of the decimal value.
-std::string computeHash(const boost::json::value& tmpl, std::optional<long long> collisionCount);
 
 }  // namespace berth::controllers::workload
 

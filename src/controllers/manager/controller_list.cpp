@@ -26,6 +26,8 @@
 #include "controllers/nodelifecycle/nodelifecycle_controller.h"
 #include "controllers/nodelifecycle/taint_eviction_controller.h"
 #include "controllers/persistentvolume/pv_controllers.h"
+#include "controllers/pvcprotection/pvc_protection_controller.h"
+#include "controllers/pvprotection/pv_protection_controller.h"
 #include "controllers/statefulset/statefulset_controller.h"
 #include "controllers/ttlafterfinished/ttl_after_finished_controller.h"
 
@@ -66,6 +68,8 @@ const std::vector<ControllerEntry>& controllerList() {
        }},
       {"local-path-provisioner", true, newLocalPathProvisioner},
       {"persistentvolume-binder", true, newPersistentVolumeBinder},
+      {"pv-protection", true, newPvProtectionController},
+      {"pvc-protection", true, newPvcProtectionController},
       {"replicaset", true, newReplicaSetController},
       {"replicationcontroller", true, newReplicationControllerController},
       {"root-ca-cert-publisher", true, newRootCaCertPublisher},

@@ -191,7 +191,9 @@ TEST(StatefulSetIntegrationTest, ClaimRetentionPolicyDeleteHandsClaimsToTheColle
   ASSERT_TRUE(
       c->patch(kSts, "default", "vol", client::PatchType::kMerge, R"({"spec":{"replicas":1}})")
           .ok());
-  ASSERT_TRUE(eventually([&] { return ownerOf("data-vol-1").first == "gone"; }));
+  ASSERT_TRUE(eventually([&] { return ownerOf("data-vol-1").first == "gone"; }))
+      << "data-vol-1 owned by " << ownerOf("data-vol-1").first << " "
+      << ownerOf("data-vol-1").second << "; pods: " << podNames(*c, "vol").size();
   EXPECT_EQ(ownerOf("data-vol-0"), std::make_pair(std::string("StatefulSet"), setUid));
 
   // whenDeleted=Delete: deleting the set takes the remaining claim.

@@ -3,10 +3,14 @@
 // FlowSchema and PriorityLevelConfiguration, apiregistration.k8s.io/v1 APIService. Defaults and
 // validation essentials of upstream pkg/apis/admissionregistration/{v1/defaults.go,validation},
 // pkg/apis/flowcontrol/{v1/defaults.go,validation} and kube-aggregator's
-// pkg/apis/apiregistration/validation (1.32). Nothing here acts on them yet: webhooks are not
-// called and requests are not queued by priority level.
+// pkg/apis/apiregistration/validation (1.32). Webhooks are called by
+// src/apiserver/admission/webhook.cpp; requests are not queued by priority level.
+#include <set>
+
+#include "cel/admission_env.h"
 #include "core/kinds/internal.h"
 #include "core/kinds/more_kinds.h"
+#include "core/kinds/strategy.h"
 
 namespace berth::core::kinds::detail {
 namespace {
@@ -61,6 +65,40 @@ void validateRule(const json::object& r, const std::string& p, FieldErrors& errs
     }
   }
   requireEnum(r, "scope", child(p, "scope"), {"*", "Cluster", "Namespaced"}, errs, false);
+}
+
+// matchConditions (upstream's validateMatchConditions): at most 64, each a qualified name unique
+// in the webhook and a CEL expression that compiles and evaluates to bool.
+void validateMatchConditions(const json::array& conds, const std::string& p, FieldErrors& errs) {
+  if (conds.size() > cel::kMaxMatchConditions) {
+    addTooMany(errs, p, conds.size(), cel::kMaxMatchConditions);
+  }
+  std::set<std::string_view> names;
+  for (size_t i = 0; i < conds.size(); ++i) {
+    const json::object* c = conds[i].if_object();
+    if (c == nullptr) continue;
+    std::string cp = index(p, i);
+    std::string_view expr = getStr(*c, "expression");
+    size_t first = expr.find_first_not_of(" \t\n\r\f\v");
+    if (first == std::string_view::npos) {
+      addRequired(errs, child(cp, "expression"));
+    } else {
+      size_t last = expr.find_last_not_of(" \t\n\r\f\v");
+      auto compiled = cel::compileMatchCondition(expr.substr(first, last - first + 1));
+      if (auto* detail = std::get_if<std::string>(&compiled)) {
+        addInvalidStr(errs, child(cp, "expression"), expr, *detail);
+      }
+    }
+    std::string_view name = getStr(*c, "name");
+    if (name.empty()) {
+      addRequired(errs, child(cp, "name"));
+    } else {
+      for (const auto& m : isQualifiedName(name)) addInvalidStr(errs, child(cp, "name"), name, m);
+    }
+    if (!name.empty() && !names.insert(name).second) {
+      addDuplicate(errs, child(cp, "name"), goQuote(name));
+    }
+  }
 }
 
 void validateWebhook(const json::object& h, const std::string& p, bool mutating,
@@ -120,6 +158,9 @@ void validateWebhook(const json::object& h, const std::string& p, bool mutating,
       if (const json::object* r = (*rules)[j].if_object())
         validateRule(*r, index(child(p, "rules"), j), errs);
     }
+  }
+  if (const json::array* conds = getArr(h, "matchConditions")) {
+    validateMatchConditions(*conds, child(p, "matchConditions"), errs);
   }
 }
 

@@ -1,0 +1,26 @@
+#pragma once
+// A webhook's matchConditions (admissionregistration.k8s.io/v1, GA in 1.30), evaluated after its
+// rules, namespaceSelector and objectSelector matched, as upstream's matchconditions.matcher:
+// any condition false → the webhook is skipped (even if another one failed to evaluate); else
+// an evaluation error → failurePolicy decides: Ignore skips the webhook, Fail rejects the request
+// with 403 `<resource> "<name>" is forbidden: expression '<expr>' resulted in error: <why>`;
+// all true → the webhook is called. Expressions that do not compile (stored before validation
+// existed) count as evaluation errors.
+//
+// Thread-safety: pure functions (the compiled-program cache in src/cel is locked).
+#include <boost/json/object.hpp>
+
+#include "apiserver/admission/admission.h"
+#include "core/status.h"
+
+namespace berth::apiserver::admission {
+
+struct MatchConditionsOutcome {
+  bool matches = true;
+  core::Status error;  // failurePolicy Fail and an evaluation error: reject with this
+};
+
+MatchConditionsOutcome evaluateMatchConditions(const boost::json::object& webhook,
+                                               const Attributes& a);
+
+}  // namespace berth::apiserver::admission

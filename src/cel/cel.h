@@ -1,0 +1,66 @@
+#pragma once
+// A small CEL (Common Expression Language) implementation for Kubernetes admission
+// matchConditions: compile() parses and type-checks an expression against declared variables
+// (cel-go's messages: "undeclared reference to 'x'", "found no matching overload for ...",
+// "undefined field 'x'"), evaluate() runs it with CEL's semantics: errors are values, `&&`/`||`
+// are commutative (false && error == false, true || error == true), exists/all absorb errors the
+// same way, and every step is charged against a cost budget so that no expression can run for
+// long ("operation cancelled: actual cost limit exceeded").
+//
+// Supported: literals, lists, maps, selection, indexing, has(), in, == != < <= > >=,
+// + - * / %, && || !, ?:, size(), startsWith/endsWith/contains/matches (RE2), exists, all,
+// exists_one, map, filter, int(), uint(), double(), string(), bool(), dyn().
+//
+// Thread-safety: a Program is immutable and may be evaluated from many threads at once.
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "cel/ast.h"
+#include "cel/parser.h"
+#include "cel/value.h"
+
+namespace berth::cel {
+
+// A static type: a primitive, list, map, dyn, or an object with declared fields (as
+// Kubernetes' AdmissionRequest, whose unset fields read as their zero values).
+struct Type {
+  enum class K { kDyn, kNull, kBool, kInt, kUint, kDouble, kString, kBytes, kList, kMap, kObject };
+  K k = K::kDyn;
+  std::string objectName;                                     // kObject
+  std::shared_ptr<const std::map<std::string, Type>> fields;  // kObject
+
+  static Type of(K k) { return Type{k, "", nullptr}; }
+  std::string name() const;
+};
+
+struct Env {
+  std::map<std::string, Type> variables;
+  // Declared names the server cannot evaluate, with the reason given at compile time.
+  std::map<std::string, std::string> unsupported;
+};
+
+struct Program {
+  std::string source;
+  ExprPtr root;
+  Type outputType;
+};
+
+std::variant<std::shared_ptr<const Program>, CompileError> compile(std::string_view source,
+                                                                   const Env& env);
+
+using Activation = std::map<std::string, Value, std::less<>>;
+
+// The budget of one evaluation; matchConditions share it between all of a webhook's conditions
+// (upstream's RuntimeCELCostBudgetMatchConditions plays that role, in cel-go's finer units).
+// A unit is one node visited, one macro iteration, or 100 bytes of string or list work.
+constexpr uint64_t kDefaultCostLimit = 1'000'000;
+
+// The result, or an error value (Value::isError) with the reason. `costUsed`, when given, is
+// set to what the evaluation spent (so callers can share one budget between expressions).
+Value evaluate(const Program& program, const Activation& activation,
+               uint64_t costLimit = kDefaultCostLimit, uint64_t* costUsed = nullptr);
+
+}  // namespace berth::cel

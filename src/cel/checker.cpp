@@ -1,0 +1,285 @@
+// Type checking, after cel-go's checker: every name is declared, every operator and function
+// has an overload for the operand types that are known statically (dyn matches anything).
+#include <re2/re2.h>
+
+#include <set>
+
+#include "cel/cel.h"
+
+namespace berth::cel {
+
+std::string Type::name() const {
+  switch (k) {
+    case K::kDyn:
+      return "dyn";
+    case K::kNull:
+      return "null_type";
+    case K::kBool:
+      return "bool";
+    case K::kInt:
+      return "int";
+    case K::kUint:
+      return "uint";
+    case K::kDouble:
+      return "double";
+    case K::kString:
+      return "string";
+    case K::kBytes:
+      return "bytes";
+    case K::kList:
+      return "list(dyn)";
+    case K::kMap:
+      return "map(dyn, dyn)";
+    case K::kObject:
+      return objectName;
+  }
+  return "dyn";
+}
+
+namespace {
+
+using K = Type::K;
+
+struct CheckError {
+  size_t offset;
+  std::string message;
+};
+
+bool isNumeric(K k) { return k == K::kInt || k == K::kUint || k == K::kDouble; }
+
+class Checker {
+ public:
+  explicit Checker(const Env& env) : env_(env) {}
+
+  Type check(const Expr& e) {
+    switch (e.type) {
+      case Expr::Type::kLiteral:
+        return literalType(e.literal);
+      case Expr::Type::kIdent:
+        return ident(e);
+      case Expr::Type::kSelect:
+        return select(e);
+      case Expr::Type::kList:
+        for (const auto& a : e.args) check(*a);
+        return Type::of(K::kList);
+      case Expr::Type::kMap:
+        for (const auto& a : e.args) check(*a);
+        return Type::of(K::kMap);
+      case Expr::Type::kCall:
+        return call(e);
+    }
+    return Type::of(K::kDyn);
+  }
+
+ private:
+  static Type literalType(const Value& v) {
+    switch (v.kind()) {
+      case Kind::kNull:
+        return Type::of(K::kNull);
+      case Kind::kBool:
+        return Type::of(K::kBool);
+      case Kind::kInt:
+        return Type::of(K::kInt);
+      case Kind::kUint:
+        return Type::of(K::kUint);
+      case Kind::kDouble:
+        return Type::of(K::kDouble);
+      case Kind::kString:
+        return Type::of(K::kString);
+      case Kind::kBytes:
+        return Type::of(K::kBytes);
+      default:
+        return Type::of(K::kDyn);
+    }
+  }
+
+  [[noreturn]] static void fail(const Expr& e, std::string message) {
+    throw CheckError{e.offset, std::move(message)};
+  }
+
+  [[noreturn]] static void noOverload(const Expr& e, const std::string& fn,
+                                      const std::vector<Type>& types) {
+    std::string list;
+    for (size_t i = 0; i < types.size(); ++i) list += (i ? ", " : "") + types[i].name();
+    fail(e, "found no matching overload for '" + fn + "' applied to '(" + list + ")'");
+  }
+
+  Type ident(const Expr& e) {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      if (*it == e.name) return Type::of(K::kDyn);
+    }
+    if (auto u = env_.unsupported.find(e.name); u != env_.unsupported.end()) fail(e, u->second);
+    if (auto v = env_.variables.find(e.name); v != env_.variables.end()) return v->second;
+    fail(e, "undeclared reference to '" + e.name + "' (in container '')");
+  }
+
+  Type select(const Expr& e) {
+    Type t = check(*e.target);
+    Type result = Type::of(K::kDyn);
+    if (t.k == K::kObject) {
+      auto f = t.fields->find(e.name);
+      if (f == t.fields->end()) fail(e, "undefined field '" + e.name + "'");
+      result = f->second;
+    } else if (t.k != K::kDyn && t.k != K::kMap) {
+      fail(e, "type '" + t.name() + "' does not support field selection");
+    }
+    return e.testOnly ? Type::of(K::kBool) : result;
+  }
+
+  // Operand types that are either dyn or one of `allowed`.
+  static bool fits(const Type& t, const std::vector<K>& allowed) {
+    if (t.k == K::kDyn) return true;
+    for (K k : allowed) {
+      if (t.k == k) return true;
+    }
+    return false;
+  }
+
+  Type call(const Expr& e) {
+    const std::string& fn = e.name;
+    if (e.target && isMacro(fn)) return macro(e);
+    std::vector<Type> types;
+    if (e.target) types.push_back(check(*e.target));
+    for (const auto& a : e.args) types.push_back(check(*a));
+    auto known = [&](size_t i) { return types[i].k != K::kDyn; };
+    auto arity = [&](size_t n) {
+      if (types.size() != n) noOverload(e, fn, types);
+    };
+    if (fn == "_&&_" || fn == "_||_" || fn == "!_") {
+      for (const auto& t : types)
+        if (!fits(t, {K::kBool})) noOverload(e, fn, types);
+      return Type::of(K::kBool);
+    }
+    if (fn == "_==_" || fn == "_!=_") {
+      if (known(0) && known(1) && types[0].k != types[1].k &&
+          !(isNumeric(types[0].k) && isNumeric(types[1].k)) && types[0].k != K::kNull &&
+          types[1].k != K::kNull)
+        noOverload(e, fn, types);
+      return Type::of(K::kBool);
+    }
+    if (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") {
+      for (const auto& t : types) {
+        if (!fits(t, {K::kInt, K::kUint, K::kDouble, K::kString, K::kBytes, K::kBool}))
+          noOverload(e, fn, types);
+      }
+      if (known(0) && known(1) && types[0].k != types[1].k &&
+          !(isNumeric(types[0].k) && isNumeric(types[1].k)))
+        noOverload(e, fn, types);
+      return Type::of(K::kBool);
+    }
+    if (fn == "_+_" || fn == "_-_" || fn == "_*_" || fn == "_/_" || fn == "_%_") {
+      std::vector<K> ok = {K::kInt, K::kUint, K::kDouble};
+      if (fn == "_+_") ok = {K::kInt, K::kUint, K::kDouble, K::kString, K::kBytes, K::kList};
+      if (fn == "_%_") ok = {K::kInt, K::kUint};
+      for (const auto& t : types)
+        if (!fits(t, ok)) noOverload(e, fn, types);
+      if (known(0) && known(1) && types[0].k != types[1].k) noOverload(e, fn, types);
+      return known(0) ? types[0] : types[1];
+    }
+    if (fn == "-_") {
+      if (!fits(types[0], {K::kInt, K::kDouble})) noOverload(e, fn, types);
+      return types[0];
+    }
+    if (fn == "_?_:_") {
+      if (!fits(types[0], {K::kBool})) noOverload(e, fn, types);
+      return types[1].k == types[2].k && types[1].k != K::kObject ? types[1] : Type::of(K::kDyn);
+    }
+    if (fn == "_[_]") {
+      if (!fits(types[0], {K::kList, K::kMap})) noOverload(e, fn, types);
+      if (types[0].k == K::kList && !fits(types[1], {K::kInt, K::kUint, K::kDouble}))
+        noOverload(e, fn, types);
+      return Type::of(K::kDyn);
+    }
+    if (fn == "@in") {
+      if (!fits(types[1], {K::kList, K::kMap})) noOverload(e, fn, types);
+      return Type::of(K::kBool);
+    }
+    if (fn == "size") {
+      arity(1);
+      if (!fits(types[0], {K::kString, K::kBytes, K::kList, K::kMap})) noOverload(e, fn, types);
+      return Type::of(K::kInt);
+    }
+    if (fn == "startsWith" || fn == "endsWith" || fn == "contains" || fn == "matches") {
+      arity(2);
+      if (!fits(types[0], {K::kString}) || !fits(types[1], {K::kString})) noOverload(e, fn, types);
+      if (fn == "matches") checkPattern(e);
+      return Type::of(K::kBool);
+    }
+    static const std::map<std::string, std::pair<K, std::vector<K>>> kConversions = {
+        {"int", {K::kInt, {K::kInt, K::kUint, K::kDouble, K::kString}}},
+        {"uint", {K::kUint, {K::kInt, K::kUint, K::kDouble, K::kString}}},
+        {"double", {K::kDouble, {K::kInt, K::kUint, K::kDouble, K::kString}}},
+        {"string", {K::kString, {K::kInt, K::kUint, K::kDouble, K::kString, K::kBytes, K::kBool}}},
+        {"bool", {K::kBool, {K::kBool, K::kString}}},
+        {"dyn", {K::kDyn, {}}}};
+    if (auto c = kConversions.find(fn); c != kConversions.end() && !e.target) {
+      arity(1);
+      const auto& allowed = c->second.second;
+      if (known(0) && !allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), types[0].k) == allowed.end())
+        noOverload(e, fn, types);
+      return Type::of(c->second.first);
+    }
+    if (!e.target && fn != "size") {
+      fail(e, "undeclared reference to '" + fn + "' (in container '')");
+    }
+    noOverload(e, fn, types);
+  }
+
+  // A literal pattern is compiled now, as Kubernetes' CEL library validates regex literals.
+  void checkPattern(const Expr& e) {
+    const Expr& pattern = *e.args.back();
+    if (pattern.type != Expr::Type::kLiteral || pattern.literal.kind() != Kind::kString) return;
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    RE2 re(pattern.literal.asString(), opts);
+    if (!re.ok()) fail(pattern, "invalid regular expression: " + re.error());
+  }
+
+  static bool isMacro(const std::string& fn) {
+    return fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" || fn == "filter";
+  }
+
+  Type macro(const Expr& e) {
+    const std::string& fn = e.name;
+    size_t want = fn == "map" ? 0 : 2;
+    if ((want && e.args.size() != want) || (!want && e.args.size() != 2 && e.args.size() != 3)) {
+      fail(e, "no matching overload for macro '" + fn + "'");
+    }
+    if (e.args[0]->type != Expr::Type::kIdent) fail(*e.args[0], "argument must be a simple name");
+    Type range = check(*e.target);
+    if (!fits(range, {K::kList, K::kMap})) noOverload(e, fn, {range});
+    scopes_.push_back(e.args[0]->name);
+    std::vector<Type> bodies;
+    for (size_t i = 1; i < e.args.size(); ++i) bodies.push_back(check(*e.args[i]));
+    scopes_.pop_back();
+    bool hasPredicate = fn != "map" || e.args.size() == 3;
+    if (hasPredicate && !fits(bodies[0], {K::kBool})) {
+      fail(*e.args[1], "expected type 'bool' but found '" + bodies[0].name() + "'");
+    }
+    return Type::of(fn == "map" || fn == "filter" ? K::kList : K::kBool);
+  }
+
+  const Env& env_;
+  std::vector<std::string> scopes_;  // comprehension variables, innermost last
+};
+
+}  // namespace
+
+std::variant<std::shared_ptr<const Program>, CompileError> compile(std::string_view source,
+                                                                   const Env& env) {
+  auto parsed = parse(source);
+  if (auto* err = std::get_if<CompileError>(&parsed)) return *err;
+  auto program = std::make_shared<Program>();
+  program->source = std::string(source);
+  program->root = std::move(std::get<ExprPtr>(parsed));
+  try {
+    Checker checker(env);
+    program->outputType = checker.check(*program->root);
+  } catch (const CheckError& e) {
+    return CompileError{formatIssue(source, e.offset, e.message)};
+  }
+  return std::shared_ptr<const Program>(std::move(program));
+}
+
+}  // namespace berth::cel

@@ -1,0 +1,223 @@
+// The evaluator. Errors are values that propagate through strict functions; `&&`, `||`, `?:`
+// and the exists/all macros are the non-strict ones, with cel-spec's absorption rules. Running
+// out of budget is sticky: it is never absorbed.
+#include <re2/re2.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "cel/cel.h"
+#include "cel/functions.h"
+
+namespace berth::cel {
+
+namespace {
+
+constexpr const char* kCostExceeded = "operation cancelled: actual cost limit exceeded";
+
+class Evaluator {
+ public:
+  Evaluator(const Activation& activation, uint64_t limit) : act_(activation), limit_(limit) {}
+
+  Value eval(const Expr& e) {
+    if (!charge(1)) return Value::error(kCostExceeded);
+    switch (e.type) {
+      case Expr::Type::kLiteral:
+        return e.literal;
+      case Expr::Type::kIdent:
+        return lookup(e.name);
+      case Expr::Type::kSelect:
+        return select(e);
+      case Expr::Type::kList: {
+        ValueList items;
+        for (const auto& a : e.args) {
+          Value v = eval(*a);
+          if (v.isError()) return v;
+          items.push_back(std::move(v));
+        }
+        return Value::list(std::move(items));
+      }
+      case Expr::Type::kMap:
+        return mapLiteral(e);
+      case Expr::Type::kCall:
+        return call(e);
+    }
+    return Value::error("unknown expression");
+  }
+
+  bool exhausted() const { return exhausted_; }
+  uint64_t cost() const { return cost_; }
+
+ private:
+  // Charges `units` against the budget; false (and sticky) once it is spent.
+  bool charge(uint64_t units) {
+    if (exhausted_) return false;
+    cost_ += units;
+    if (cost_ > limit_) exhausted_ = true;
+    return !exhausted_;
+  }
+
+  Value lookup(const std::string& name) {
+    for (auto it = locals_.rbegin(); it != locals_.rend(); ++it) {
+      if (it->first == name) return it->second;
+    }
+    if (auto it = act_.find(name); it != act_.end()) return it->second;
+    return Value::error("no such attribute: " + name);
+  }
+
+  Value select(const Expr& e) {
+    Value target = eval(*e.target);
+    if (target.isError()) return target;
+    if (target.kind() != Kind::kMap) {
+      return Value::error("no such overload: field selection on " + target.typeName());
+    }
+    auto v = target.get(Value::string(e.name));
+    if (e.testOnly) return Value::boolean(v.has_value());
+    if (!v) return Value::error("no such key: " + e.name);
+    return *v;
+  }
+
+  Value mapLiteral(const Expr& e) {
+    ValueMap entries;
+    for (size_t i = 0; i + 1 < e.args.size(); i += 2) {
+      Value k = eval(*e.args[i]);
+      if (k.isError()) return k;
+      Value v = eval(*e.args[i + 1]);
+      if (v.isError()) return v;
+      if (k.kind() != Kind::kString && k.kind() != Kind::kInt && k.kind() != Kind::kUint &&
+          k.kind() != Kind::kBool)
+        return Value::error("unsupported key type: " + k.typeName());
+      for (const auto& [existing, _] : entries) {
+        if (equals(existing, k)) return Value::error("Failed with repeated key");
+      }
+      entries.emplace_back(std::move(k), std::move(v));
+    }
+    return Value::map(std::move(entries));
+  }
+
+  // `&&` and `||`: a deciding operand (false for &&, true for ||) wins over an error on the
+  // other side, whichever side it is on.
+  Value logical(const Expr& e, bool isAnd) {
+    const bool decisive = !isAnd;
+    Value a = eval(*e.args[0]);
+    if (exhausted_) return Value::error(kCostExceeded);
+    if (a.kind() == Kind::kBool && a.asBool() == decisive) return a;
+    Value b = eval(*e.args[1]);
+    if (exhausted_) return Value::error(kCostExceeded);
+    if (b.kind() == Kind::kBool && b.asBool() == decisive) return b;
+    if (a.isError()) return a;
+    if (b.isError()) return b;
+    if (a.kind() != Kind::kBool || b.kind() != Kind::kBool) {
+      return noSuchOverload(e.name, {a, b});
+    }
+    return Value::boolean(!decisive);
+  }
+
+  Value conditional(const Expr& e) {
+    Value c = eval(*e.args[0]);
+    if (c.isError()) return c;
+    if (c.kind() != Kind::kBool) return noSuchOverload(e.name, {c});
+    return eval(*e.args[c.asBool() ? 1 : 2]);
+  }
+
+  Value call(const Expr& e) {
+    const std::string& fn = e.name;
+    if (fn == "_&&_" || fn == "_||_") return logical(e, fn == "_&&_");
+    if (fn == "_?_:_") return conditional(e);
+    if (e.target &&
+        (fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" || fn == "filter"))
+      return macro(e);
+    std::vector<Value> args;
+    if (e.target) args.push_back(eval(*e.target));
+    for (const auto& a : e.args) args.push_back(eval(*a));
+    for (const auto& a : args) {
+      if (a.isError()) return a;
+    }
+    // Strings and lists cost in proportion to their size.
+    uint64_t bytes = 0;
+    for (const auto& a : args) {
+      bytes += a.kind() == Kind::kString || a.kind() == Kind::kBytes ? a.asString().size()
+               : a.kind() == Kind::kList                             ? a.size()
+                                                                     : 0;
+    }
+    if (!charge(bytes / 100)) return Value::error(kCostExceeded);
+    return callFunction(fn, args);
+  }
+
+  Value macro(const Expr& e) {
+    Value range = eval(*e.target);
+    if (range.isError()) return range;
+    if (range.kind() != Kind::kList && range.kind() != Kind::kMap) {
+      return noSuchOverload(e.name, {range});
+    }
+    const std::string& fn = e.name;
+    const std::string& var = e.args[0]->name;
+    bool isMap = range.kind() == Kind::kMap;
+    std::optional<Value> firstError;
+    size_t matches = 0;
+    ValueList out;
+    for (size_t i = 0; i < range.size(); ++i) {
+      if (!charge(1)) return Value::error(kCostExceeded);
+      locals_.emplace_back(var, isMap ? range.keyAt(i) : range.at(i));
+      Value p = eval(*e.args[1]);
+      Value mapped;
+      bool transform = fn == "map";
+      if (transform && e.args.size() == 3) {  // map(x, predicate, transform)
+        if (p.kind() == Kind::kBool && p.asBool()) mapped = eval(*e.args[2]);
+        transform = p.kind() == Kind::kBool && p.asBool();
+      }
+      Value element = locals_.back().second;
+      locals_.pop_back();
+      if (exhausted_) return Value::error(kCostExceeded);
+      if (fn == "map") {
+        Value result = e.args.size() == 3 ? mapped : p;
+        if (e.args.size() == 3 && !p.isError() && p.kind() != Kind::kBool)
+          return noSuchOverload(fn, {p});
+        if (p.isError()) return p;
+        if (result.isError()) return result;
+        if (transform) out.push_back(std::move(result));
+        continue;
+      }
+      if (p.kind() != Kind::kBool && !p.isError()) p = noSuchOverload(fn, {p});
+      if (fn == "exists" || fn == "all") {
+        bool decisive = fn == "exists";
+        if (p.isError()) {
+          if (!firstError) firstError = p;
+        } else if (p.asBool() == decisive) {
+          return Value::boolean(decisive);
+        }
+        continue;
+      }
+      if (p.isError()) return p;  // exists_one and filter are strict
+      if (p.asBool()) {
+        ++matches;
+        if (fn == "filter") out.push_back(std::move(element));
+      }
+    }
+    if (fn == "exists" || fn == "all") {
+      if (firstError) return *firstError;
+      return Value::boolean(fn == "all");
+    }
+    if (fn == "exists_one") return Value::boolean(matches == 1);
+    return Value::list(std::move(out));
+  }
+
+  const Activation& act_;
+  uint64_t limit_;
+  uint64_t cost_ = 0;
+  bool exhausted_ = false;
+  std::vector<std::pair<std::string, Value>> locals_;  // comprehension variables
+};
+
+}  // namespace
+
+Value evaluate(const Program& program, const Activation& activation, uint64_t costLimit,
+               uint64_t* costUsed) {
+  Evaluator ev(activation, costLimit);
+  Value v = ev.eval(*program.root);
+  if (costUsed) *costUsed = ev.cost();
+  if (ev.exhausted()) return Value::error(kCostExceeded);
+  return v;
+}
+
+}  // namespace berth::cel

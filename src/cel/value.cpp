@@ -1,0 +1,309 @@
+#include "cel/value.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace berth::cel {
+
+namespace json = boost::json;
+
+Value Value::boolean(bool b) {
+  Value v;
+  v.kind_ = Kind::kBool;
+  v.b_ = b;
+  return v;
+}
+Value Value::integer(int64_t i) {
+  Value v;
+  v.kind_ = Kind::kInt;
+  v.i_ = i;
+  return v;
+}
+Value Value::uinteger(uint64_t u) {
+  Value v;
+  v.kind_ = Kind::kUint;
+  v.u_ = u;
+  return v;
+}
+Value Value::dbl(double d) {
+  Value v;
+  v.kind_ = Kind::kDouble;
+  v.d_ = d;
+  return v;
+}
+Value Value::string(std::string s) {
+  Value v;
+  v.kind_ = Kind::kString;
+  v.s_ = std::move(s);
+  return v;
+}
+Value Value::bytes(std::string s) {
+  Value v = string(std::move(s));
+  v.kind_ = Kind::kBytes;
+  return v;
+}
+Value Value::list(ValueList items) {
+  Value v;
+  v.kind_ = Kind::kList;
+  v.list_ = std::make_shared<const ValueList>(std::move(items));
+  return v;
+}
+Value Value::map(ValueMap entries) {
+  Value v;
+  v.kind_ = Kind::kMap;
+  v.map_ = std::make_shared<const ValueMap>(std::move(entries));
+  return v;
+}
+Value Value::error(std::string message) {
+  Value v = string(std::move(message));
+  v.kind_ = Kind::kError;
+  return v;
+}
+
+Value Value::fromJson(const json::value& j) {
+  switch (j.kind()) {
+    case json::kind::null:
+      return Value();
+    case json::kind::bool_:
+      return boolean(j.get_bool());
+    case json::kind::int64:
+      return integer(j.get_int64());
+    case json::kind::uint64:
+      // JSON numbers are CEL ints (Kubernetes' unstructured conversion); only values past
+      // int64's range stay unsigned.
+      if (j.get_uint64() <= static_cast<uint64_t>(INT64_MAX))
+        return integer(static_cast<int64_t>(j.get_uint64()));
+      return uinteger(j.get_uint64());
+    case json::kind::double_:
+      return dbl(j.get_double());
+    case json::kind::string:
+      return string(std::string(j.get_string()));
+    case json::kind::array: {
+      Value v;
+      v.kind_ = Kind::kList;
+      v.jsonList_ = &j.get_array();
+      return v;
+    }
+    case json::kind::object:
+      return fromJsonObject(j.get_object());
+  }
+  return Value();
+}
+
+Value Value::fromJsonObject(const json::object& o) {
+  Value v;
+  v.kind_ = Kind::kMap;
+  v.jsonMap_ = &o;
+  return v;
+}
+
+size_t Value::size() const {
+  if (jsonList_) return jsonList_->size();
+  if (jsonMap_) return jsonMap_->size();
+  if (list_) return list_->size();
+  if (map_) return map_->size();
+  return 0;
+}
+
+Value Value::at(size_t i) const {
+  if (jsonList_) return fromJson((*jsonList_)[i]);
+  return (*list_)[i];
+}
+
+std::optional<Value> Value::get(const Value& key) const {
+  if (jsonMap_) {
+    if (key.kind() != Kind::kString) return std::nullopt;  // JSON keys are strings
+    auto* v = jsonMap_->if_contains(key.asString());
+    if (!v) return std::nullopt;
+    return fromJson(*v);
+  }
+  if (!map_) return std::nullopt;
+  for (const auto& [k, v] : *map_) {
+    if (equals(k, key)) return v;
+  }
+  return std::nullopt;
+}
+
+Value Value::keyAt(size_t i) const {
+  if (jsonMap_) return string(std::string((jsonMap_->begin() + i)->key()));
+  return (*map_)[i].first;
+}
+
+std::string kindName(Kind k) {
+  switch (k) {
+    case Kind::kNull:
+      return "null_type";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kUint:
+      return "uint";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kString:
+      return "string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kList:
+      return "list";
+    case Kind::kMap:
+      return "map";
+    case Kind::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+std::string Value::typeName() const { return kindName(kind_); }
+
+std::string formatDouble(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string Value::debugString() const {
+  switch (kind_) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return b_ ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(i_);
+    case Kind::kUint:
+      return std::to_string(u_) + "u";
+    case Kind::kDouble: {
+      std::string s = formatDouble(d_);
+      if (s.find_first_of(".eIN") == std::string::npos) s += ".0";
+      return s;
+    }
+    case Kind::kString:
+      return quote(s_);
+    case Kind::kBytes:
+      return "b" + quote(s_);
+    case Kind::kError:
+      return "error(" + quote(s_) + ")";
+    case Kind::kList: {
+      std::string out = "[";
+      for (size_t i = 0; i < size(); ++i) out += (i ? ", " : "") + at(i).debugString();
+      return out + "]";
+    }
+    case Kind::kMap: {
+      std::string out = "{";
+      for (size_t i = 0; i < size(); ++i) {
+        Value k = keyAt(i);
+        out += (i ? ", " : "") + k.debugString() + ": " + get(k)->debugString();
+      }
+      return out + "}";
+    }
+  }
+  return "";
+}
+
+namespace {
+
+bool isNumber(Kind k) { return k == Kind::kInt || k == Kind::kUint || k == Kind::kDouble; }
+
+// Numeric ordering across int, uint and double without losing precision.
+int compareNumbers(const Value& a, const Value& b) {
+  auto sign = [](auto x, auto y) { return x < y ? -1 : (x > y ? 1 : 0); };
+  if (a.kind() == b.kind()) {
+    if (a.kind() == Kind::kInt) return sign(a.asInt(), b.asInt());
+    if (a.kind() == Kind::kUint) return sign(a.asUint(), b.asUint());
+    return sign(a.asDouble(), b.asDouble());
+  }
+  if (a.kind() == Kind::kDouble || b.kind() == Kind::kDouble) {
+    auto toD = [](const Value& v) {
+      return v.kind() == Kind::kInt    ? static_cast<double>(v.asInt())
+             : v.kind() == Kind::kUint ? static_cast<double>(v.asUint())
+                                       : v.asDouble();
+    };
+    return sign(toD(a), toD(b));
+  }
+  // int vs uint
+  if (a.kind() == Kind::kInt) {
+    if (a.asInt() < 0) return -1;
+    return sign(static_cast<uint64_t>(a.asInt()), b.asUint());
+  }
+  return -compareNumbers(b, a);
+}
+
+}  // namespace
+
+bool equals(const Value& a, const Value& b) {
+  if (isNumber(a.kind()) && isNumber(b.kind())) {
+    if ((a.kind() == Kind::kDouble && std::isnan(a.asDouble())) ||
+        (b.kind() == Kind::kDouble && std::isnan(b.asDouble())))
+      return false;
+    return compareNumbers(a, b) == 0;
+  }
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.asBool() == b.asBool();
+    case Kind::kString:
+    case Kind::kBytes:
+    case Kind::kError:
+      return a.asString() == b.asString();
+    case Kind::kList:
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (!equals(a.at(i), b.at(i))) return false;
+      }
+      return true;
+    case Kind::kMap:
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        Value k = a.keyAt(i);
+        auto other = b.get(k);
+        if (!other || !equals(*a.get(k), *other)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<int> compare(const Value& a, const Value& b) {
+  if (isNumber(a.kind()) && isNumber(b.kind())) return compareNumbers(a, b);
+  if (a.kind() != b.kind()) return std::nullopt;
+  switch (a.kind()) {
+    case Kind::kBool:
+      return a.asBool() == b.asBool() ? 0 : (a.asBool() ? 1 : -1);
+    case Kind::kString:
+    case Kind::kBytes: {
+      int c = a.asString().compare(b.asString());
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace berth::cel
