@@ -58,7 +58,8 @@ def shim_pss_kb(work):
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if len(argv) > 1 and argv[1] == b"shim" and any(work.encode() in a for a in argv):
+        is_shim = argv[0].endswith(b"/berth-shim") or (len(argv) > 1 and argv[1] == b"shim")
+        if is_shim and any(work.encode() in a for a in argv):
             try:
                 total += pss_kb(int(p))
                 count += 1
@@ -289,7 +290,7 @@ def main():
         "| agent VmRSS, %d pods running | %.1f MB (+%.1f MB) | | | < 50 MB |" % (
             args.pods, rss_full / 1024.0, (rss_full - rss_idle) / 1024.0),
         "| agent Pss, %d pods running | %.1f MB | | | |" % (args.pods, agent_pss / 1024.0),
-        "| shims (`berth shim`, one per container) | %d, %.1f MB Pss in all | | | |" % (
+        "| shims (`berth-shim` or `berth shim`, one per container) | %d, %.1f MB Pss in all | | | |" % (
             shims, shims_kb / 1024.0),
     ]
     if missing:

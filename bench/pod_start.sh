@@ -14,6 +14,9 @@
 #   bash bench/pod_start.sh            BUILD [build], PODS [100], RATE [5 pods/s], RUNC_RUNS [20],
 #                                      BENCH_OUT [$BUILD/pod-start-results.md],
 #                                      BENCH_AGENT_LOG [none]: keep the agent's log there
+#                                      BERTH_CONTAINER_RUNTIME [runc]: the agent's runtime (crun)
+# The agent runs `berth-shim` from beside $BERTH; a `berth` alone in a directory runs
+# `berth shim` instead (the comparison in BENCHMARKS.md).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD:-build}"
@@ -39,6 +42,11 @@ cleanup() {
       runc --root "$root" kill -a "$id" KILL 2>/dev/null
       runc --root "$root" delete -f "$id" 2>/dev/null
     done
+  done
+  # BERTH_CONTAINER_RUNTIME=crun (read by the agent): crun's containers, through its wrapper.
+  for id in $(crun --root "$AGENT/crun" list -q 2>/dev/null); do
+    "$(dirname "$BERTH")/berth-crun" --root "$AGENT/crun" kill -a "$id" KILL 2>/dev/null
+    "$(dirname "$BERTH")/berth-crun" --root "$AGENT/crun" delete -f "$id" 2>/dev/null
   done
   # Shims and anything else still running from this run's directory (by PID, [/]tmp does not
   # match grep's own command line).

@@ -12,6 +12,7 @@
 #include "kubelet/agent.h"
 #include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/shim.h"
+#include "kubelet/runtime/shim_args.h"
 
 namespace berth::cmd {
 
@@ -108,6 +109,13 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--pod-manifest-path", o.podManifestPath,
                  "Directory of static pod manifests (YAML/JSON, one Pod per file), run by this node "
                  "and mirrored into the API (default: <agent data dir>/pod-manifests; none = off)");
+  cmd.add_option("--container-runtime", o.containerRuntime,
+                 "OCI runtime of the node's containers: runc, crun (run in a private mount "
+                 "namespace on hosts with the hybrid cgroup layout), or auto (crun when a probe "
+                 "container starts with it, else runc)")
+      ->envname("BERTH_CONTAINER_RUNTIME")  // lets the e2e tests run under either runtime
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "runc", "crun"}));
   cmd.add_flag("--busybox-images", o.busyboxImages,
                "Run every image as the host's busybox (no image store; for tests and demos)");
   cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,
@@ -151,21 +159,13 @@ void addAgentCommand(CLI::App& app) {
   addProxyFlags(*cmd, o.proxyRules);
   cmd->callback([flags] { exitCode = runAgent(*flags); });
 
-  auto shim = std::make_shared<kubelet::runtime::ShimOptions>();
+  // `berth-shim` (kubelet/runtime/bin) is what the agent starts; this subcommand is the same shim
+  // for installs without it and for shims started by an older agent. One parser for both.
   auto* s = app.add_subcommand("shim", "(internal) hold one container's stdio and exit status");
   s->group("");  // hidden: started by the agent only
-  s->add_option("--id", shim->id)->required();
-  s->add_option("--root", shim->runcRoot)->required();
-  s->add_option("--runc", shim->runcBinary);
-  s->add_option("--bundle", shim->bundle)->required();
-  s->add_option("--log", shim->logPath)->required();
-  s->add_option("--cgroup", shim->cgroup);
-  s->add_option("--log-max-size", shim->logMaxSize);
-  s->add_option("--log-max-files", shim->logMaxFiles);
-  s->add_flag("--stdin", shim->stdinOpen);
-  s->add_flag("--stdin-once", shim->stdinOnce);
-  s->add_flag("--tty", shim->tty);
-  s->callback([shim] { exitCode = kubelet::runtime::runShim(*shim); });
+  s->prefix_command();
+  s->set_help_flag();
+  s->callback([s] { exitCode = kubelet::runtime::shimMain(s->remaining(), "berth shim"); });
 }
 
 }  // namespace berth::cmd

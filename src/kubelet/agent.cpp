@@ -12,6 +12,7 @@
 #include "kubelet/busybox_images.h"
 #include "kubelet/images/local_image_service.h"
 #include "kubelet/images/registries_config.h"
+#include "kubelet/runtime/oci_runtime.h"
 #include "kubelet/runtime/sandbox.h"
 #include "kubelet/runtime/shim.h"
 #include "kubelet/stats/summary_format.h"
@@ -110,6 +111,12 @@ core::Status Agent::start() {
   fs::create_directories(o_.dataDir, ec);
   if (ec) return core::Status::internal("create " + o_.dataDir + ": " + ec.message());
   if (auto st = runtime::ensureCgroupMounts(); !st.ok()) return st;
+  auto ociRuntime =
+      runtime::selectOciRuntime({o_.containerRuntime, o_.runcBinary, o_.berthBinary, o_.dataDir});
+  if (!ociRuntime.ok()) return ociRuntime.status();
+  std::cerr << "berth agent: container runtime " << ociRuntime->name << " (" << ociRuntime->reason
+            << ")" << std::endl;
+  o_.runcBinary = ociRuntime->binary;  // what the shims, probes, exec and streaming run
   auto config = o_.rest;
   config.userAgent = "berth-kubelet/v0.1 (" + o_.nodeName + ")";
   config.qps = std::max(config.qps, 50.0);
@@ -150,6 +157,7 @@ core::Status Agent::start() {
   pm.hostIP = facts_.internalIP;
   pm.berthBinary = o_.berthBinary;
   pm.runcBinary = o_.runcBinary;
+  pm.runtimeRoot = o_.dataDir + "/" + ociRuntime->name;
   pm.nodeMilliCpu = facts_.milliCpu;
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;

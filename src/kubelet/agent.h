@@ -44,6 +44,7 @@ struct AgentOptions {
   std::string clientCaFile;   // CA of the API server's client cert; empty = the kubeconfig's CA
   std::string berthBinary;    // empty = this executable
   std::string runcBinary = "runc";
+  std::string containerRuntime = "runc";  // auto | runc | crun (runtime/oci_runtime.h)
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
   bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)

@@ -12,6 +12,7 @@
 
 #include "kubelet/lifecycle_hooks.h"
 #include "kubelet/pod_manager.h"
+#include "kubelet/runtime/oci_runtime.h"
 #include "kubelet/runtime/sandbox.h"
 
 namespace json = boost::json;
@@ -250,7 +251,8 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   cfg.ipcns = ns.ipc;
   cfg.utsns = ns.uts;
   cfg.resources = containerResources(spec);
-  cfg.oomScoreAdj = oomScoreAdj(podQosClass(rec.pod), spec, o_.nodeMemoryBytes);
+  cfg.oomScoreAdj =
+      runtime::settableOomScoreAdj(oomScoreAdj(podQosClass(rec.pod), spec, o_.nodeMemoryBytes));
   if (const auto* mounts = arr(spec, "volumeMounts")) {
     for (const auto& mv : *mounts) {
       if (!mv.is_object()) continue;

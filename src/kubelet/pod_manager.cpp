@@ -55,10 +55,11 @@ PodManager::PodManager(PodManagerOptions options, client::RestClient& rest,
       cni_(cni),
       objects_(objects),
       tokens_(tokens),
-      runc_(o_.dataDir + "/runc", o_.runcBinary) {
+      runc_(o_.runtimeRoot.empty() ? o_.dataDir + "/runc" : o_.runtimeRoot, o_.runcBinary) {
   std::error_code ec;
-  for (const char* d : {"/pods", "/containers", "/logs", "/runc"})
+  for (const char* d : {"/pods", "/containers", "/logs"})
     fs::create_directories(o_.dataDir + d, ec);
+  fs::create_directories(runc_.root(), ec);
 }
 
 PodManager::~PodManager() = default;

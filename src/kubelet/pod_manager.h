@@ -47,6 +47,7 @@ struct PodManagerOptions {
   std::string hostIP;
   std::string berthBinary;  // for `berth shim`
   std::string runcBinary = "runc";
+  std::string runtimeRoot;  // the OCI runtime's state root; empty = <dataDir>/runc
   std::string clusterDns = "10.96.0.10";
   std::string clusterDomain = "cluster.local";
   long long nodeMilliCpu = 0, nodeMemoryBytes = 0;

@@ -75,10 +75,17 @@ pod_on() {
 # test_kubelet.sh.
 cleanup_agents() {
   local dir id d c f
+  local crun_wrapper
+  crun_wrapper="$(dirname "$BERTH")/berth-crun"  # crun as the agent runs it (--container-runtime)
   for dir in "$@"; do
     for id in $(runc --root "$dir/runc" list -q 2>/dev/null); do
       runc --root "$dir/runc" kill -a "$id" KILL 2>/dev/null
       runc --root "$dir/runc" delete -f "$id" 2>/dev/null
+    done
+    [ -x "$crun_wrapper" ] || continue
+    for id in $(crun --root "$dir/crun" list -q 2>/dev/null); do
+      "$crun_wrapper" --root "$dir/crun" kill -a "$id" KILL 2>/dev/null
+      "$crun_wrapper" --root "$dir/crun" delete -f "$id" 2>/dev/null
     done
   done
   # ([/]tmp...: a pattern that does not match grep's own command line)

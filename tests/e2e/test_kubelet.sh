@@ -15,7 +15,12 @@ fi
 NS=berth-kt-$RANDOM$RANDOM
 DATA=$WORK/data
 AGENT=$DATA/agent
-RUNC=(runc --root "$AGENT/runc")
+# BERTH_CONTAINER_RUNTIME=crun runs the whole test under crun (the agent reads the variable).
+if [ "${BERTH_CONTAINER_RUNTIME:-runc}" == crun ]; then
+  RUNC=("$(dirname "$BERTH")/berth-crun" --root "$AGENT/crun")
+else
+  RUNC=(runc --root "$AGENT/runc")
+fi
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up
 

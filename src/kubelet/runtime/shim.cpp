@@ -25,6 +25,7 @@
 
 #include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/process.h"
+#include "kubelet/runtime/shim_args.h"
 #include "kubelet/runtime/shim_frames.h"
 
 namespace json = boost::json;
@@ -454,15 +455,9 @@ int runShim(const ShimOptions& options) {
 }
 
 core::Status launchShim(const std::string& berthBinary, const ShimOptions& o) {
-  std::vector<std::string> argv = {berthBinary, "shim",         "--id",     o.id,
-                                   "--root",    o.runcRoot,     "--runc",   o.runcBinary,
-                                   "--bundle",  o.bundle,       "--log",    o.logPath,
-                                   "--cgroup",  o.cgroup,
-                                   "--log-max-size", std::to_string(o.logMaxSize),
-                                   "--log-max-files", std::to_string(o.logMaxFiles)};
-  if (o.stdinOpen) argv.push_back("--stdin");
-  if (o.stdinOnce) argv.push_back("--stdin-once");
-  if (o.tty) argv.push_back("--tty");
+  auto argv = shimCommand(berthBinary);
+  auto args = shimArguments(o);
+  argv.insert(argv.end(), args.begin(), args.end());
   auto r = runProcess(argv, {.timeout = std::chrono::seconds(60)});
   if (!r.ok()) return r.status();
   // Exit 1 with an `exit` file is a container that failed to start: a result, not an error.

@@ -1,9 +1,10 @@
 #pragma once
-// The per-container shim (`berth shim`, like conmon or containerd-shim): a small process that
-// starts one container with `runc create` + `runc start`, holds its stdio, writes its output to
-// the CRI-format log file, serves the attach socket (framing in streaming/container_locator.h)
-// and records how the container ended. Containers therefore outlive an agent restart: the agent
-// finds them again from the files the shim keeps in the container's directory:
+// The per-container shim (like conmon or containerd-shim): the `berth-shim` executable, or
+// `berth shim` (runtime/shim_args.h). A small process that starts one container with
+// `runc create` + `runc start`, holds its stdio, writes its output to the CRI-format log file,
+// serves the attach socket (framing in streaming/container_locator.h) and records how the
+// container ended. Containers therefore outlive an agent restart: the agent finds them again
+// from the files the shim keeps in the container's directory:
 //   started     {"pid":N,"startedAt":"RFC3339"}            once `runc start` succeeded
 //   exit        {"exitCode":N,"oomKilled":b,"finishedAt":..,"reason":..,"message":..}
 //   attach.sock the attach socket, while the container runs
@@ -55,8 +56,9 @@ struct ContainerExit {
 // The body of `berth shim`: daemonizes, runs the container, returns when it has ended.
 int runShim(const ShimOptions& options);
 
-// Starts a shim with the `berth` binary at `berthBinary` and waits until the container started
-// or failed to (then its `exit` file says why). An error only when no shim could be started.
+// Starts a shim (shimCommand(berthBinary): `berth-shim` beside `berth`, else `berth shim`) and
+// waits until the container started or failed to (then its `exit` file says why). An error only
+// when no shim could be started.
 core::Status launchShim(const std::string& berthBinary, const ShimOptions& options);
 
 std::optional<ContainerStarted> readStarted(const std::string& bundle);

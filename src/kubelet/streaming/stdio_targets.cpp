@@ -134,6 +134,7 @@ class RuncExec final : public StdioTarget {
       // size there, in case a resize came before runc could apply it.
       winched_ = true;
       if (pid_ > 0) ::kill(pid_, SIGWINCH);
+      resizeCommandTerminal();
     }
     out.emplace_back(fd == stderr_ ? 2 : 1, std::string(buf, static_cast<size_t>(n)));
   }
@@ -156,6 +157,8 @@ class RuncExec final : public StdioTarget {
     ws.ws_col = width;
     ws.ws_row = height;
     ::ioctl(tty_, TIOCSWINSZ, &ws);
+    size_ = ws;
+    resizeCommandTerminal();
   }
 
   StdioOutcome wait() override {
@@ -181,7 +184,23 @@ class RuncExec final : public StdioTarget {
   }
 
  private:
+  // The size straight onto the command's own terminal (its stdin, the pty the runtime made in
+  // the container). runc also copies it there on SIGWINCH; crun's exec relay does not, so
+  // without this a TTY exec under crun keeps its first size.
+  void resizeCommandTerminal() {
+    if (size_.ws_col == 0) return;
+    std::ifstream in(pidFile_);
+    pid_t commandPid = 0;
+    if (!(in >> commandPid) || commandPid <= 0) return;  // not started yet: done on first output
+    std::string path = "/proc/" + std::to_string(commandPid) + "/fd/0";
+    int fd = ::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;
+    if (::isatty(fd)) ::ioctl(fd, TIOCSWINSZ, &size_);
+    ::close(fd);
+  }
+
   std::string scratch_, pidFile_;
+  winsize size_{};
   pid_t pid_ = -1;
   int exitStatus_ = 0;
   int stdin_ = -1, stdout_ = -1, stderr_ = -1, tty_ = -1;
