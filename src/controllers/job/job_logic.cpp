@@ -34,15 +34,6 @@ void appendUid(json::object& status, std::string_view which, const std::string& 
   list.as_array().push_back(json::value(uid));
 }
 
-// upstream isPodFailed with podReplacementPolicy TerminatingOrFailed: a pod deleted before it
-// succeeded counts as failed; with Failed only a Failed phase does.
-bool isPodFailed(const json::value& pod, const json::value& job) {
-  std::string phase = podPhase(pod);
-  if (phase == "Failed") return true;
-  if (strAt(specOf(job), "podReplacementPolicy") == "Failed") return false;
-  return isBeingDeleted(pod) && phase != "Succeeded";
-}
-
 long long restartCount(const json::value& pod) {
   long long n = 0;
   for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
@@ -56,6 +47,13 @@ long long restartCount(const json::value& pod) {
 }
 
 }  // namespace
+
+bool isPodFailed(const json::value& pod, const json::value& job) {
+  std::string phase = podPhase(pod);
+  if (phase == "Failed") return true;
+  if (strAt(specOf(job), "podReplacementPolicy") == "Failed") return false;
+  return isBeingDeleted(pod) && phase != "Succeeded";
+}
 
 bool hasFinalizer(const json::value& pod) {
   const json::value* f = metaOf(pod).if_contains("finalizers");

@@ -40,6 +40,9 @@ inline Condition successCondition() {
 }
 
 bool hasFinalizer(const boost::json::value& pod);
+// Upstream isPodFailed: with podReplacementPolicy TerminatingOrFailed a pod deleted before it
+// succeeded counts as failed; with Failed only a Failed phase does.
+bool isPodFailed(const boost::json::value& pod, const boost::json::value& job);
 bool hasTrueCondition(const boost::json::value& job, std::string_view type);
 // Complete or Failed is True (upstream IsJobFinished).
 bool isFinished(const boost::json::value& job);
