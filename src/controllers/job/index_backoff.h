@@ -49,8 +49,8 @@ std::set<long long> failedIndexes(const boost::json::value& job,
 // The failure FailedIndexes state leads to (upstream syncJob): more failed indexes than
 // maxFailedIndexes → MaxFailedIndexesExceeded; every index succeeded or failed with at least
 // one failed → FailedIndexes.
-std::optional<Condition> perIndexFailureCondition(const boost::json::value& job,
-                                                  size_t failed, size_t succeeded);
+std::optional<Condition> perIndexFailureCondition(const boost::json::value& job, size_t failed,
+                                                  size_t succeeded);
 
 // The newest failed pod of `index`: the one with the highest failure counts, then the latest
 // finish time. Null if the index has none.

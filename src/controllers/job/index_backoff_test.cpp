@@ -13,11 +13,10 @@ namespace json = boost::json;
 using client::ObjectPtr;
 
 json::value indexedJob(std::string_view extra = "", std::string_view status = "{}") {
-  return json::parse(
-      std::string(R"({"metadata":{"name":"j","namespace":"d","uid":"ju"},"spec":{
+  return json::parse(std::string(R"({"metadata":{"name":"j","namespace":"d","uid":"ju"},"spec":{
         "completionMode":"Indexed","completions":3,"parallelism":3,"backoffLimitPerIndex":1,
         "podReplacementPolicy":"Failed")") +
-      std::string(extra) + R"(},"status":)" + std::string(status) + "}");
+                     std::string(extra) + R"(},"status":)" + std::string(status) + "}");
 }
 
 // A pod of `index` in `phase` whose index failed `failures` times before it; `exitCode` (if not
@@ -44,10 +43,9 @@ ObjectPtr pod(long long index, const std::string& phase, long long failures, int
 
 TEST(IndexBackoffTest, OnlyIndexedJobsWithTheFieldUseIt) {
   EXPECT_TRUE(hasBackoffLimitPerIndex(indexedJob()));
-  EXPECT_FALSE(hasBackoffLimitPerIndex(json::parse(
-      R"({"spec":{"completionMode":"NonIndexed","backoffLimitPerIndex":1}})")));
-  EXPECT_FALSE(
-      hasBackoffLimitPerIndex(json::parse(R"({"spec":{"completionMode":"Indexed"}})")));
+  EXPECT_FALSE(hasBackoffLimitPerIndex(
+      json::parse(R"({"spec":{"completionMode":"NonIndexed","backoffLimitPerIndex":1}})")));
+  EXPECT_FALSE(hasBackoffLimitPerIndex(json::parse(R"({"spec":{"completionMode":"Indexed"}})")));
 }
 
 TEST(IndexBackoffTest, AnIndexFailsOnceItsFailuresExceedTheLimit) {
@@ -68,16 +66,17 @@ TEST(IndexBackoffTest, PodFailurePolicyFailIndexAndIgnore) {
   auto job = indexedJob(R"(,"podFailurePolicy":{"rules":[
       {"action":"FailIndex","onExitCodes":{"operator":"In","values":[42]}},
       {"action":"Ignore","onExitCodes":{"operator":"In","values":[7]}}]})");
-  EXPECT_TRUE(isIndexFailed(job, *pod(2, "Failed", 0, 42)));   // at its first failure
-  EXPECT_FALSE(isIndexFailed(job, *pod(2, "Failed", 5, 7)));   // ignored failures never count
-  EXPECT_FALSE(isIndexFailed(job, *pod(2, "Failed", 0, 3)));   // counted, limit not reached
+  EXPECT_TRUE(isIndexFailed(job, *pod(2, "Failed", 0, 42)));  // at its first failure
+  EXPECT_FALSE(isIndexFailed(job, *pod(2, "Failed", 5, 7)));  // ignored failures never count
+  EXPECT_FALSE(isIndexFailed(job, *pod(2, "Failed", 0, 3)));  // counted, limit not reached
   EXPECT_TRUE(isIndexFailed(job, *pod(2, "Failed", 1, 3)));
 
   // A replacement carries the counts of the pod it replaces, plus that pod's failure.
   json::object next;
   annotateFailureCounts(next, job, pod(2, "Failed", 0, 3).get());
   EXPECT_EQ(strAt(objAt(next, "metadata", "annotations"), kIndexFailureCountAnnotation), "1");
-  EXPECT_FALSE(objAt(next, "metadata", "annotations").contains(kIndexIgnoredFailureCountAnnotation));
+  EXPECT_FALSE(
+      objAt(next, "metadata", "annotations").contains(kIndexIgnoredFailureCountAnnotation));
   json::object afterIgnored;
   annotateFailureCounts(afterIgnored, job, pod(2, "Failed", 1, 7, "2024-01-01T00:00:00Z", 2).get());
   const json::object& a = objAt(afterIgnored, "metadata", "annotations");
@@ -101,8 +100,7 @@ TEST(IndexBackoffTest, ReplacementWaitsExponentiallyFromTheLastFailure) {
   EXPECT_EQ(finishedTime(*last), finished);
   // Third failure of the index: 10 s * 2^2 = 40 s after it finished.
   EXPECT_EQ(remainingBackoff(*last, finished), std::chrono::seconds(40));
-  EXPECT_EQ(remainingBackoff(*last, finished + std::chrono::seconds(40)),
-            std::chrono::seconds(0));
+  EXPECT_EQ(remainingBackoff(*last, finished + std::chrono::seconds(40)), std::chrono::seconds(0));
   // Capped at 6 minutes.
   EXPECT_EQ(remainingBackoff(*pod(0, "Failed", 20, 1, "2024-01-01T00:00:00Z"),
                              *parseTime("2024-01-01T00:00:00Z")),

@@ -423,8 +423,7 @@ long long JobController::manage(const json::value& job, const std::string& key,
   return activeCount;
 }
 
-std::vector<json::object> JobController::indexedPods(const json::value& job,
-                                                     const std::string& key,
+std::vector<json::object> JobController::indexedPods(const json::value& job, const std::string& key,
                                                      const std::vector<ObjectPtr>& pods,
                                                      const std::vector<ObjectPtr>& active,
                                                      const std::set<long long>& taken,

@@ -282,9 +282,9 @@ bool failPod(client::RestClient& c, const json::value& pod, int exitCode) {
   std::string finished = formatTime(std::chrono::system_clock::now() - std::chrono::minutes(1));
   json::object status = json::parse(R"({"phase":"Failed","containerStatuses":[{"name":"c",
       "ready":false,"restartCount":0,"image":"busybox","imageID":"","started":false,
-      "state":{"terminated":{"exitCode":)" + std::to_string(exitCode) +
-                                    R"(,"reason":"Error","finishedAt":")" + finished +
-                                    R"("}}}]})")
+      "state":{"terminated":{"exitCode":)" +
+                                    std::to_string(exitCode) +
+                                    R"(,"reason":"Error","finishedAt":")" + finished + R"("}}}]})")
                             .as_object();
   return setPodStatusObject(c, pod, std::move(status));
 }
@@ -344,9 +344,8 @@ TEST(JobIntegrationTest, BackoffLimitPerIndexFailsIndexesNotTheWholeJob) {
     return activeIndexes(*c, "failindex") == std::set<std::string>{"0", "1", "2"};
   }));
   ASSERT_TRUE(failPod(*c, *activePodOf(*c, "failindex", "0"), 42));
-  ASSERT_TRUE(eventually([&] {
-    return strAt(jobStatus(*c, "failindex"), "failedIndexes") == "0";
-  })) << json::serialize(jobStatus(*c, "failindex"));
+  ASSERT_TRUE(eventually([&] { return strAt(jobStatus(*c, "failindex"), "failedIndexes") == "0"; }))
+      << json::serialize(jobStatus(*c, "failindex"));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(activeIndexes(*c, "failindex"), (std::set<std::string>{"1", "2"}));
   EXPECT_FALSE(hasCondition(jobStatus(*c, "failindex"), "Failed", "MaxFailedIndexesExceeded"));

@@ -20,8 +20,7 @@ constexpr int64_t kMaxFailedIndexesLimitForHighCompletions = 10'000;
 
 }  // namespace
 
-void validateJobIndexLimits(const json::object& spec, const std::string& path,
-                            FieldErrors& errs) {
+void validateJobIndexLimits(const json::object& spec, const std::string& path, FieldErrors& errs) {
   auto perIndex = getInt(spec, "backoffLimitPerIndex");
   auto maxFailed = getInt(spec, "maxFailedIndexes");
   auto completions = getInt(spec, "completions");
@@ -52,9 +51,9 @@ void validateJobIndexLimits(const json::object& spec, const std::string& path,
                                std::to_string(kCompletionsSoftLimit) +
                                " and used with backoff limit per index";
       if (!maxFailed) {
-        addRequired(errs, maxFailedPath,
-                    "must be specified when completions is above " +
-                        std::to_string(kCompletionsSoftLimit));
+        addRequired(
+            errs, maxFailedPath,
+            "must be specified when completions is above " + std::to_string(kCompletionsSoftLimit));
       }
       if (parallelism && *parallelism > kParallelismLimitForHighCompletions) {
         addInvalidInt(errs, child(path, "parallelism"), *parallelism,
@@ -69,7 +68,8 @@ void validateJobIndexLimits(const json::object& spec, const std::string& path,
     }
   } else if (mode.empty() || mode == "NonIndexed") {
     if (perIndex) addInvalidInt(errs, perIndexPath, *perIndex, "requires indexed completion mode");
-    if (maxFailed) addInvalidInt(errs, maxFailedPath, *maxFailed, "requires indexed completion mode");
+    if (maxFailed)
+      addInvalidInt(errs, maxFailedPath, *maxFailed, "requires indexed completion mode");
   }
 }
 

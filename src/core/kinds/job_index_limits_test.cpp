@@ -9,7 +9,8 @@ using namespace testing;
 
 json::object jobWithSpec(const std::string& spec) {
   return json::parse(R"({"metadata":{"name":"ix","namespace":"default","uid":"1"},
-      "spec":{)" + spec + R"(
+      "spec":{)" + spec +
+                     R"(
         "template":{"spec":{"restartPolicy":"Never",
           "containers":[{"name":"main","image":"i"}]}}}})")
       .as_object();
