@@ -113,6 +113,24 @@ ObjectPtr lastFailedPod(const json::value& job, const std::vector<ObjectPtr>& po
   return best;
 }
 
+std::set<std::string> podsWithDelayedDeletion(const json::value& job,
+                                              const std::vector<ObjectPtr>& pods,
+                                              const std::set<long long>& settled) {
+  long long completions = intAt(specOf(job), "completions").value_or(0);
+  std::set<long long> busy = settled;
+  for (const ObjectPtr& p : pods) {
+    if (auto ix = completionIndex(*p); ix && isPodActive(*p)) busy.insert(*ix);
+  }
+  std::set<std::string> out;
+  std::set<long long> seen;
+  for (const ObjectPtr& p : pods) {
+    auto ix = completionIndex(*p);
+    if (!ix || *ix >= completions || busy.count(*ix) || !seen.insert(*ix).second) continue;
+    if (ObjectPtr last = lastFailedPod(job, pods, *ix)) out.insert(uidOf(*last));
+  }
+  return out;
+}
+
 SystemTime finishedTime(const json::value& pod) {
   if (auto t = latestContainerFinish(pod)) return *t;
   if (auto t = readyFalseSince(pod)) return *t;

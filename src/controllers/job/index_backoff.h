@@ -7,9 +7,8 @@
 // for good (status.failedIndexes, intervals as completedIndexes). A replacement pod for an index
 // waits 10 s * 2^(failures-1) (at most 6 min) from its last failed pod's finish time.
 //
-// Unlike upstream, the last failed pod of an index is not kept with its finalizer until its
-// replacement exists: Berth reads it from the pods the Job still has (the controller never
-// deletes failed pods), so a pod garbage-collected early resets its index's count.
+// The last failed pod of an index keeps its finalizer (and is not counted in status.failed yet)
+// until its replacement exists, so its failure count survives until it is carried over.
 //
 // Thread-safety: stateless free functions over immutable JSON.
 #include <boost/json.hpp>
@@ -56,6 +55,12 @@ std::optional<Condition> perIndexFailureCondition(const boost::json::value& job,
 // finish time. Null if the index has none.
 client::ObjectPtr lastFailedPod(const boost::json::value& job,
                                 const std::vector<client::ObjectPtr>& pods, long long index);
+
+// Upstream getPodsWithDelayedDeletionPerIndex: the uids of the last failed pod of each index
+// that is neither settled (succeeded or failed) nor has an active pod.
+std::set<std::string> podsWithDelayedDeletion(const boost::json::value& job,
+                                              const std::vector<client::ObjectPtr>& pods,
+                                              const std::set<long long>& settled);
 
 // Upstream getFinishedTime: the latest container finishedAt, else the time Ready turned False,
 // else the deletion timestamp, else the creation time.

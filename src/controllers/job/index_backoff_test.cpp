@@ -30,7 +30,8 @@ ObjectPtr pod(long long index, const std::string& phase, long long failures, int
                     {"namespace", "d"},
                     {"uid", "u" + std::to_string(index) + std::to_string(failures)},
                     {"creationTimestamp", "2023-12-31T23:59:00Z"},
-                    {"annotations", annotations}};
+                    {"annotations", annotations},
+                    {"finalizers", json::array{kTrackingFinalizer}}};
   json::object status{{"phase", phase}};
   if (phase == "Failed") {
     status["containerStatuses"] = json::array{
@@ -122,6 +123,30 @@ TEST(IndexBackoffTest, FailedIndexesFailTheJob) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->reason, "MaxFailedIndexesExceeded");
   EXPECT_EQ(c->message, "Job has exceeded the specified maximal number of failed indexes");
+}
+
+TEST(IndexBackoffTest, LastFailedPodOfAPendingIndexKeepsItsFinalizerUntilReplaced) {
+  auto job = indexedJob();
+  ObjectPtr older = pod(1, "Failed", 0, 1, "2024-01-01T00:00:00Z");
+  ObjectPtr newer = pod(1, "Failed", 1, 1, "2024-01-01T00:01:00Z");
+  ObjectPtr other = pod(2, "Failed", 0);
+  std::vector<ObjectPtr> pods{older, newer, other, pod(0, "Succeeded", 0)};
+  // Index 1 is settled (failed) and index 0 succeeded: only index 2's pod waits.
+  EXPECT_EQ(podsWithDelayedDeletion(job, pods, {0, 1}), (std::set<std::string>{uidOf(*other)}));
+  EXPECT_EQ(podsWithDelayedDeletion(job, pods, {0}),
+            (std::set<std::string>{uidOf(*newer), uidOf(*other)}));
+  // Once index 2 runs again, its failed pod may go.
+  pods.push_back(pod(2, "Running", 1));
+  EXPECT_EQ(podsWithDelayedDeletion(job, pods, {0, 1}), std::set<std::string>{});
+
+  // A held pod is neither recorded nor released while the job runs; a finishing job takes it.
+  std::set<std::string> held{uidOf(*other)};
+  std::vector<ObjectPtr> failedOnly{other};
+  json::object status;
+  EXPECT_TRUE(recordUncounted(status, job, failedOnly, {}, false, false, true, held).empty());
+  EXPECT_EQ(uncountedCount(status), 0);
+  EXPECT_EQ(recordUncounted(status, job, failedOnly, {}, true, true, true, held).size(), 1u);
+  EXPECT_EQ(uncountedCount(status), 1);
 }
 
 }  // namespace

@@ -318,8 +318,15 @@ core::Status JobController::sync(const std::string& key) {
   if (countUncounted(status, withFinalizer)) statusChanged = true;
   bool failing = finished && (finished->type == "FailureTarget" || finished->type == "Failed");
   long long before = uncountedCount(status);
-  std::vector<ObjectPtr> toRemove =
-      recordUncounted(status, job, pods, expectedRm, finished.has_value(), failing, isIndexed(job));
+  std::set<std::string> held;
+  if (perIndex) {
+    std::set<long long> settled = doneIndexes;
+    settled.insert(failedIx.begin(), failedIx.end());
+    // `pods` as listed before manage created replacements: those show up on the next sync.
+    held = podsWithDelayedDeletion(job, pods, settled);
+  }
+  std::vector<ObjectPtr> toRemove = recordUncounted(
+      status, job, pods, expectedRm, finished.has_value(), failing, isIndexed(job), held);
   if (isIndexed(job)) {
     // Successes are counted by index; both fields are omitted while empty.
     std::string text = formatIndexes(doneIndexes);

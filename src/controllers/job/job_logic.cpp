@@ -211,7 +211,8 @@ json::object podTemplateFor(const json::value& job) {
 std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& job,
                                        const std::vector<ObjectPtr>& pods,
                                        const std::set<std::string>& expectedRm, bool finishing,
-                                       bool failing, bool indexed) {
+                                       bool failing, bool indexed,
+                                       const std::set<std::string>& held) {
   std::vector<ObjectPtr> toRemove;
   std::set<std::string> succeeded = uidList(status, "succeeded");
   std::set<std::string> failed = uidList(status, "failed");
@@ -221,6 +222,7 @@ std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& 
     bool considerFailed = isPodFailed(*p, job);
     bool succeededPhase = podPhase(*p) == "Succeeded";
     if (!(isBeingDeleted(job) || finishing || succeededPhase || considerFailed)) continue;
+    if (held.count(uid) && !(isBeingDeleted(job) || finishing)) continue;
     toRemove.push_back(p);
     if (succeededPhase && !failed.count(uid)) {
       if (!indexed && succeeded.insert(uid).second) appendUid(status, "succeeded", uid);

@@ -81,12 +81,15 @@ boost::json::object podTemplateFor(const boost::json::value& job);
 // One step of upstream trackJobStatusAndRemoveFinalizers on `status`: records finished pods
 // (all remaining pods when the job is finishing with a failure) in uncountedTerminatedPods and
 // returns the pods whose finalizer may now be removed. Indexed jobs count successes by index
-// (status.completedIndexes), so their succeeded pods are not recorded by uid.
+// (status.completedIndexes), so their succeeded pods are not recorded by uid. Failed pods in
+// `held` keep their finalizer and stay unrecorded while the job is not finishing (upstream's
+// delayed deletion of each index's last failed pod, see index_backoff.h).
 std::vector<client::ObjectPtr> recordUncounted(boost::json::object& status,
                                                const boost::json::value& job,
                                                const std::vector<client::ObjectPtr>& pods,
                                                const std::set<std::string>& expectedRm,
-                                               bool finishing, bool failing, bool indexed = false);
+                                               bool finishing, bool failing, bool indexed = false,
+                                               const std::set<std::string>& held = {});
 
 // Moves uids that no longer have a finalizer (not in `withFinalizer`) from
 // uncountedTerminatedPods into the succeeded/failed counters. Returns whether changed.
