@@ -295,6 +295,16 @@ TEST(JobIntegrationTest, BackoffLimitPerIndexFailsIndexesNotTheWholeJob) {
   auto c = server.client("job-test");
   const std::string failureCount = job::kIndexFailureCountAnnotation;
 
+  // The server refuses a per-index limit on a NonIndexed job with upstream's 422.
+  auto refused = c->create(kJobs, "default", job("plain", R"("backoffLimitPerIndex":1,)"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), 422);
+  EXPECT_TRUE(refused.status().isInvalid());
+  EXPECT_NE(refused.status().message().find(
+                "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode"),
+            std::string::npos)
+      << refused.status().message();
+
   // backoffLimitPerIndex 1: index 1 fails twice and is given up; 0 and 2 still succeed.
   ASSERT_TRUE(c->create(kJobs, "default", job("perindex", R"("completionMode":"Indexed",
       "completions":3,"parallelism":3,"backoffLimitPerIndex":1,)"))
@@ -314,6 +324,11 @@ TEST(JobIntegrationTest, BackoffLimitPerIndexFailsIndexesNotTheWholeJob) {
     return second && strAt(metaOf(*second), "name") != strAt(metaOf(*first), "name");
   })) << json::serialize(jobStatus(*c, "perindex"));
   EXPECT_EQ(strAt(objAt(*second, "metadata", "annotations"), failureCount), "1");
+  // The failed pod kept its finalizer until replaced; now it is counted and released.
+  ASSERT_TRUE(eventually([&] {
+    auto p = c->get(kTestPods, "default", strAt(metaOf(*first), "name"));
+    return p.ok() && !job::hasFinalizer(*p);
+  }));
   ASSERT_TRUE(eventually([&] { return jobStatus(*c, "perindex")["failed"] == 1; }));
   ASSERT_TRUE(failPod(*c, *second, 1));
   ASSERT_TRUE(eventually([&] {
