@@ -155,7 +155,8 @@ core::Status ApiServer::start() {
     state_->defaultServiceAccounts->observe(*state_->cache);
   }
   if (auto st = state_->cache->start(); !st.ok()) return st;
-  auto ranges = service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
+  auto ranges =
+      service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
   if (!ranges.ok()) return ranges.status();
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
   state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);

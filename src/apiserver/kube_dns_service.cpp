@@ -22,20 +22,20 @@ Status Registry::ensureKubeDnsService() {
   json::object svc{
       {"apiVersion", "v1"},
       {"kind", "Service"},
-      {"metadata", json::object{{"name", "kube-dns"},
-                                {"namespace", "kube-system"},
-                                {"labels", json::object{{"k8s-app", "kube-dns"},
-                                                        {"kubernetes.io/cluster-service", "true"},
-                                                        {"kubernetes.io/name", "CoreDNS"}}},
-                                {"annotations", json::object{{"prometheus.io/port", "9153"},
-                                                             {"prometheus.io/scrape", "true"}}}}},
-      {"spec",
-       json::object{{"type", "ClusterIP"},
-                    {"clusterIP", "10.96.0.10"},
-                    {"sessionAffinity", "None"},
-                    {"internalTrafficPolicy", "Local"},
-                    {"ports", json::array{port("dns", 53, "UDP"), port("dns-tcp", 53, "TCP"),
-                                          port("metrics", 9153, "TCP")}}}}};
+      {"metadata",
+       json::object{{"name", "kube-dns"},
+                    {"namespace", "kube-system"},
+                    {"labels", json::object{{"k8s-app", "kube-dns"},
+                                            {"kubernetes.io/cluster-service", "true"},
+                                            {"kubernetes.io/name", "CoreDNS"}}},
+                    {"annotations", json::object{{"prometheus.io/port", "9153"},
+                                                 {"prometheus.io/scrape", "true"}}}}},
+      {"spec", json::object{{"type", "ClusterIP"},
+                            {"clusterIP", "10.96.0.10"},
+                            {"sessionAffinity", "None"},
+                            {"internalTrafficPolicy", "Local"},
+                            {"ports", json::array{port("dns", 53, "UDP"), port("dns-tcp", 53, "TCP"),
+                                                  port("metrics", 9153, "TCP")}}}}};
   WriteOptions wo;
   wo.fieldManager = "berth-apiserver";
   auto r = create(*svcType, "kube-system", std::move(svc), wo);

@@ -47,7 +47,7 @@ struct AgentOptions {
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
   bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)
-  bool disableDns = false;            // no in-process cluster DNS server (node_dns.h) on this node
+  bool disableDns = false;  // no in-process cluster DNS server (node_dns.h) on this node
   // Pod workers. A pod start holds one for the shim's runc create + start (hundreds of ms on a
   // loaded machine, mostly waiting on processes), so 4 queued pods behind each other at 5 pods/s
   // (bench/pod_start.sh: p50 2.9 s at 4, 1.4 s at 16 under load); upstream runs one goroutine

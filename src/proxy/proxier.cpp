@@ -107,7 +107,8 @@ core::Status Proxier::start() {
     std::string first = o_.rules.serviceCidr.substr(0, o_.rules.serviceCidr.find('/'));
     auto got = kubelet::runtime::runProcess({"ip", "route", "get", first});
     if (got.ok() && got->exitCode != 0)
-      (void)kubelet::runtime::runProcess({"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
+      (void)kubelet::runtime::runProcess(
+          {"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
   }
   if (!syncOnce(true)) return core::Status::internal("proxy: the first full sync failed");
   thread_ = std::thread([this] { syncLoop(); });
