@@ -11,6 +11,7 @@
 #include "controllers/framework/pod_control.h"
 #include "controllers/framework/queue_workers.h"
 #include "controllers/framework/workload_util.h"
+#include "controllers/job/index_backoff.h"
 #include "controllers/job/job_indexes.h"
 #include "controllers/job/job_logic.h"
 #include "controllers/job/pod_failure_policy.h"
@@ -108,8 +109,15 @@ class JobController : public Controller {
 
   core::Status sync(const std::string& key);
   long long manage(const json::value& job, const std::string& key,
-                   const std::vector<ObjectPtr>& active, long long succeeded,
-                   const std::set<long long>& doneIndexes, core::Status& err);
+                   const std::vector<ObjectPtr>& pods, const std::vector<ObjectPtr>& active,
+                   long long succeeded, const std::set<long long>& doneIndexes,
+                   const std::set<long long>& failedIx, core::Status& err);
+  // Pods for the lowest pending indexes (neither succeeded, failed nor running); with a backoff
+  // limit per index, an index whose last pod failed waits out its backoff first.
+  std::vector<json::object> indexedPods(const json::value& job, const std::string& key,
+                                        const std::vector<ObjectPtr>& pods,
+                                        const std::vector<ObjectPtr>& active,
+                                        const std::set<long long>& taken, long long n);
   long long createPods(const json::value& job, const std::string& key, long long n,
                        core::Status& err);
   // Deletes pods; `dropFinalizer` first removes the tracking finalizer (pods removed by scaling
@@ -205,11 +213,13 @@ core::Status JobController::sync(const std::string& key) {
       (std::string_view(w) == "succeeded" ? succeeded : failed) += n;
     }
   }
-  std::set<long long> doneIndexes;
+  std::set<long long> doneIndexes, failedIx;
   if (isIndexed(job)) {
     doneIndexes = succeededIndexes(job, pods);
     succeeded = static_cast<long long>(doneIndexes.size());
   }
+  bool perIndex = hasBackoffLimitPerIndex(job);
+  if (perIndex) failedIx = failedIndexes(job, pods);
   bool suspended = boolAt(specOf(job), "suspend").value_or(false);
   bool statusChanged = false;
   if (!status.contains("startTime") && !suspended) {
@@ -217,6 +227,8 @@ core::Status JobController::sync(const std::string& key) {
     statusChanged = true;
   }
   auto remaining = backoffRemaining(key, fresh);
+  // With a backoff limit per index each index waits out its own backoff (in manage).
+  if (perIndex) remaining = {};
 
   std::optional<Condition> finished;
   if (hasTrueCondition(job, "SuccessCriteriaMet")) {
@@ -228,6 +240,11 @@ core::Status JobController::sync(const std::string& key) {
     if (!hasTrueCondition(job, "FailureTarget")) {
       if (auto message = failJobMessage(job, pods)) {
         finished = Condition{"FailureTarget", "PodFailurePolicy", *message};
+      } else if (perIndex) {
+        // Before backoffLimit (MaxInt32 here anyway) and the deadline, as upstream.
+        if (auto c = perIndexFailureCondition(job, failedIx.size(), doneIndexes.size())) {
+          finished = c;
+        }
       }
     }
     auto deadline = intAt(specOf(job), "activeDeadlineSeconds");
@@ -257,7 +274,7 @@ core::Status JobController::sync(const std::string& key) {
           wantActive(job, activeCount, succeeded) > activeCount && !suspended) {
         workers_.queue().addAfter(key, remaining);
       } else {
-        activeCount = manage(job, key, active, succeeded, doneIndexes, manageErr);
+        activeCount = manage(job, key, pods, active, succeeded, doneIndexes, failedIx, manageErr);
       }
       manageCalled = true;
     }
@@ -301,8 +318,15 @@ core::Status JobController::sync(const std::string& key) {
   if (countUncounted(status, withFinalizer)) statusChanged = true;
   bool failing = finished && (finished->type == "FailureTarget" || finished->type == "Failed");
   long long before = uncountedCount(status);
-  std::vector<ObjectPtr> toRemove =
-      recordUncounted(status, job, pods, expectedRm, finished.has_value(), failing, isIndexed(job));
+  std::set<std::string> held;
+  if (perIndex) {
+    std::set<long long> settled = doneIndexes;
+    settled.insert(failedIx.begin(), failedIx.end());
+    // `pods` as listed before manage created replacements: those show up on the next sync.
+    held = podsWithDelayedDeletion(job, pods, settled);
+  }
+  std::vector<ObjectPtr> toRemove = recordUncounted(
+      status, job, pods, expectedRm, finished.has_value(), failing, isIndexed(job), held);
   if (isIndexed(job)) {
     // Successes are counted by index; both fields are omitted while empty.
     std::string text = formatIndexes(doneIndexes);
@@ -319,6 +343,13 @@ core::Status JobController::sync(const std::string& key) {
     } else {
       status.erase("succeeded");
     }
+  }
+  if (perIndex) {
+    // Always present with a backoff limit per index, "" while no index failed (upstream).
+    std::string text = formatIndexes(failedIx);
+    const json::value* old = status.if_contains("failedIndexes");
+    if (!old || !old->is_string() || old->get_string() != text) statusChanged = true;
+    status["failedIndexes"] = text;
   }
   if (uncountedCount(status) != before) statusChanged = true;
   if (finished && (finished->type == "FailureTarget" || finished->type == "SuccessCriteriaMet")) {
@@ -362,13 +393,26 @@ core::Status JobController::sync(const std::string& key) {
 }
 
 long long JobController::manage(const json::value& job, const std::string& key,
+                                const std::vector<ObjectPtr>& pods,
                                 const std::vector<ObjectPtr>& active, long long succeeded,
-                                const std::set<long long>& doneIndexes, core::Status& err) {
+                                const std::set<long long>& doneIndexes,
+                                const std::set<long long>& failedIx, core::Status& err) {
   long long activeCount = static_cast<long long>(active.size());
   if (boolAt(specOf(job), "suspend").value_or(false)) {
     return activeCount - deletePods(job, key, active, err, /*dropFinalizer=*/true);
   }
-  long long want = wantActive(job, activeCount, succeeded);
+  if (!failedIx.empty()) {
+    // A failed index is not retried: whatever still runs for it goes (upstream manageJob).
+    std::vector<ObjectPtr> inFailed;
+    for (const ObjectPtr& p : active) {
+      auto ix = completionIndex(*p);
+      if (ix && failedIx.count(*ix)) inFailed.push_back(p);
+    }
+    if (!inFailed.empty()) return activeCount - deletePods(job, key, inFailed, err);
+  }
+  // Failed indexes are done as far as new pods go.
+  long long want =
+      wantActive(job, activeCount, succeeded + static_cast<long long>(failedIx.size()));
   if (activeCount > want) {
     auto victims = podsForRemoval(active, std::min(activeCount - want, kMaxPodCreateDeletePerSync));
     return activeCount - deletePods(job, key, victims, err, /*dropFinalizer=*/true);
@@ -376,18 +420,52 @@ long long JobController::manage(const json::value& job, const std::string& key,
   if (activeCount < want) {
     long long diff = std::min(want - activeCount, kMaxPodCreateDeletePerSync);
     if (isIndexed(job)) {
-      json::object tmpl = podTemplateFor(job);
-      json::object ref = newControllerRef(job, "batch/v1", "Job");
-      std::vector<json::object> pods;
-      long long completions = intAt(specOf(job), "completions").value_or(0);
-      for (long long ix : pendingIndexes(completions, doneIndexes, active, diff)) {
-        pods.push_back(indexedPod(tmpl, job, ix, ref));
-      }
-      return activeCount + podControl_.create(job, key, pods, err);
+      std::set<long long> taken = doneIndexes;
+      taken.insert(failedIx.begin(), failedIx.end());
+      std::vector<json::object> fresh = indexedPods(job, key, pods, active, taken, diff);
+      return activeCount + podControl_.create(job, key, fresh, err);
     }
     return activeCount + createPods(job, key, diff, err);
   }
   return activeCount;
+}
+
+std::vector<json::object> JobController::indexedPods(const json::value& job, const std::string& key,
+                                                     const std::vector<ObjectPtr>& pods,
+                                                     const std::vector<ObjectPtr>& active,
+                                                     const std::set<long long>& taken,
+                                                     long long n) {
+  json::object tmpl = podTemplateFor(job);
+  json::object ref = newControllerRef(job, "batch/v1", "Job");
+  long long completions = intAt(specOf(job), "completions").value_or(0);
+  std::vector<json::object> out;
+  if (!hasBackoffLimitPerIndex(job)) {
+    for (long long ix : pendingIndexes(completions, taken, active, n)) {
+      out.push_back(indexedPod(tmpl, job, ix, ref));
+    }
+    return out;
+  }
+  auto now = std::chrono::system_clock::now();
+  std::optional<std::chrono::system_clock::duration> soonest;
+  for (long long ix : pendingIndexes(completions, taken, active, completions)) {
+    if (static_cast<long long>(out.size()) >= n) break;
+    ObjectPtr last = lastFailedPod(job, pods, ix);
+    if (last) {
+      auto wait = remainingBackoff(*last, now);
+      if (wait > std::chrono::system_clock::duration::zero()) {
+        if (!soonest || wait < *soonest) soonest = wait;
+        continue;
+      }
+    }
+    out.push_back(indexedPod(tmpl, job, ix, ref));
+    annotateFailureCounts(out.back(), job, last.get());
+  }
+  if (soonest) {
+    workers_.queue().addAfter(
+        key, std::chrono::duration_cast<std::chrono::steady_clock::duration>(*soonest) +
+                 std::chrono::milliseconds(50));
+  }
+  return out;
 }
 
 long long JobController::createPods(const json::value& job, const std::string& key, long long n,

@@ -1,11 +1,12 @@
 // The Job controller against the real server (run by its controller manager), the test acting
 // as the kubelet: parallelism and completions, the tracking finalizer leaving counted pods,
-// backoffLimit and activeDeadlineSeconds failures, suspend.
+// backoffLimit and activeDeadlineSeconds failures, suspend, the backoff limit per index.
 #include <gtest/gtest.h>
 
 #include "client/testing_server.h"
 #include "controllers/framework/testing_pods.h"
 #include "controllers/framework/workload_util.h"
+#include "controllers/job/index_backoff.h"
 #include "controllers/job/job_logic.h"
 
 namespace berth::controllers {
@@ -253,6 +254,122 @@ TEST(JobIntegrationTest, PodFailurePolicyIgnoresDisruptionsAndFailsOnAnExitCode)
   EXPECT_EQ(intAt(status, "failed").value_or(0), 1);
   EXPECT_TRUE(eventually(
       [&] { return hasEvent(*c, "default", "policy", "Warning PodFailurePolicy: " + message); }));
+}
+
+// The pod of the job for `index` that is still running; null if none.
+std::optional<json::value> activePodOf(client::RestClient& c, const std::string& jobName,
+                                       const std::string& index) {
+  for (auto& p : activePods(c, jobName)) {
+    if (strAt(objAt(p, "metadata", "annotations"), job::kCompletionIndexAnnotation) == index) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+std::set<std::string> activeIndexes(client::RestClient& c, const std::string& jobName) {
+  std::set<std::string> out;
+  for (auto& p : activePods(c, jobName)) {
+    out.insert(strAt(objAt(p, "metadata", "annotations"), job::kCompletionIndexAnnotation));
+  }
+  return out;
+}
+
+// Fails the pod as a kubelet reports container c exiting with `exitCode`. The container
+// finished a minute ago, so the index's backoff (10 s after a first failure) is already over
+// and the test need not wait it out; the backoff itself is covered by index_backoff_test.
+bool failPod(client::RestClient& c, const json::value& pod, int exitCode) {
+  std::string finished = formatTime(std::chrono::system_clock::now() - std::chrono::minutes(1));
+  json::object status = json::parse(R"({"phase":"Failed","containerStatuses":[{"name":"c",
+      "ready":false,"restartCount":0,"image":"busybox","imageID":"","started":false,
+      "state":{"terminated":{"exitCode":)" +
+                                    std::to_string(exitCode) +
+                                    R"(,"reason":"Error","finishedAt":")" + finished + R"("}}}]})")
+                            .as_object();
+  return setPodStatusObject(c, pod, std::move(status));
+}
+
+TEST(JobIntegrationTest, BackoffLimitPerIndexFailsIndexesNotTheWholeJob) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("job-test");
+  const std::string failureCount = job::kIndexFailureCountAnnotation;
+
+  // The server refuses a per-index limit on a NonIndexed job with upstream's 422.
+  auto refused = c->create(kJobs, "default", job("plain", R"("backoffLimitPerIndex":1,)"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), 422);
+  EXPECT_TRUE(refused.status().isInvalid());
+  EXPECT_NE(refused.status().message().find(
+                "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode"),
+            std::string::npos)
+      << refused.status().message();
+
+  // backoffLimitPerIndex 1: index 1 fails twice and is given up; 0 and 2 still succeed.
+  ASSERT_TRUE(c->create(kJobs, "default", job("perindex", R"("completionMode":"Indexed",
+      "completions":3,"parallelism":3,"backoffLimitPerIndex":1,)"))
+                  .ok());
+  ASSERT_TRUE(eventually([&] {
+    return activeIndexes(*c, "perindex") == std::set<std::string>{"0", "1", "2"};
+  }));
+  auto first = activePodOf(*c, "perindex", "1");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(strAt(objAt(*first, "metadata", "annotations"), failureCount), "0");
+  EXPECT_EQ(strAt(jobStatus(*c, "perindex"), "failedIndexes"), "");
+  ASSERT_TRUE(failPod(*c, *first, 1));
+  // Retried once, the replacement carrying the index's failure count.
+  std::optional<json::value> second;
+  ASSERT_TRUE(eventually([&] {
+    second = activePodOf(*c, "perindex", "1");
+    return second && strAt(metaOf(*second), "name") != strAt(metaOf(*first), "name");
+  })) << json::serialize(jobStatus(*c, "perindex"));
+  EXPECT_EQ(strAt(objAt(*second, "metadata", "annotations"), failureCount), "1");
+  // The failed pod kept its finalizer until replaced; now it is counted and released.
+  ASSERT_TRUE(eventually([&] {
+    auto p = c->get(kTestPods, "default", strAt(metaOf(*first), "name"));
+    return p.ok() && !job::hasFinalizer(*p);
+  }));
+  ASSERT_TRUE(eventually([&] { return jobStatus(*c, "perindex")["failed"] == 1; }));
+  ASSERT_TRUE(failPod(*c, *second, 1));
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "perindex");
+    return strAt(s, "failedIndexes") == "1" && s["failed"] == 2;
+  })) << json::serialize(jobStatus(*c, "perindex"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(activeIndexes(*c, "perindex"), (std::set<std::string>{"0", "2"}));  // not retried
+  EXPECT_FALSE(hasCondition(jobStatus(*c, "perindex"), "FailureTarget", "FailedIndexes"));
+  EXPECT_EQ(finishAll(*c, "perindex", "Succeeded"), 2);
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "perindex");
+    return hasCondition(s, "FailureTarget", "FailedIndexes") &&
+           hasCondition(s, "Failed", "FailedIndexes") && strAt(s, "completedIndexes") == "0,2" &&
+           strAt(s, "failedIndexes") == "1" && s["succeeded"] == 2 && s["failed"] == 2;
+  })) << json::serialize(jobStatus(*c, "perindex"));
+  EXPECT_FALSE(hasCondition(jobStatus(*c, "perindex"), "Complete", "CompletionsReached"));
+  EXPECT_EQ(listPods(*c, "default", "job-name=perindex").size(), 4u);
+
+  // A FailIndex rule fails an index at its first failure, however high the limit; past
+  // maxFailedIndexes the job fails and its remaining pods go.
+  ASSERT_TRUE(c->create(kJobs, "default", job("failindex", R"("completionMode":"Indexed",
+      "completions":3,"parallelism":3,"backoffLimitPerIndex":5,"maxFailedIndexes":1,
+      "podFailurePolicy":{"rules":[
+        {"action":"FailIndex","onExitCodes":{"containerName":"c","operator":"In","values":[42]}}]},)"))
+                  .ok());
+  ASSERT_TRUE(eventually([&] {
+    return activeIndexes(*c, "failindex") == std::set<std::string>{"0", "1", "2"};
+  }));
+  ASSERT_TRUE(failPod(*c, *activePodOf(*c, "failindex", "0"), 42));
+  ASSERT_TRUE(eventually([&] { return strAt(jobStatus(*c, "failindex"), "failedIndexes") == "0"; }))
+      << json::serialize(jobStatus(*c, "failindex"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(activeIndexes(*c, "failindex"), (std::set<std::string>{"1", "2"}));
+  EXPECT_FALSE(hasCondition(jobStatus(*c, "failindex"), "Failed", "MaxFailedIndexesExceeded"));
+  ASSERT_TRUE(failPod(*c, *activePodOf(*c, "failindex", "2"), 42));
+  ASSERT_TRUE(eventually([&] {
+    auto s = jobStatus(*c, "failindex");
+    return hasCondition(s, "Failed", "MaxFailedIndexesExceeded") &&
+           strAt(s, "failedIndexes") == "0,2" && activePods(*c, "failindex").empty();
+  })) << json::serialize(jobStatus(*c, "failindex"));
 }
 
 }  // namespace

@@ -34,15 +34,6 @@ void appendUid(json::object& status, std::string_view which, const std::string& 
   list.as_array().push_back(json::value(uid));
 }
 
-// upstream isPodFailed with podReplacementPolicy TerminatingOrFailed: a pod deleted before it
-// succeeded counts as failed; with Failed only a Failed phase does.
-bool isPodFailed(const json::value& pod, const json::value& job) {
-  std::string phase = podPhase(pod);
-  if (phase == "Failed") return true;
-  if (strAt(specOf(job), "podReplacementPolicy") == "Failed") return false;
-  return isBeingDeleted(pod) && phase != "Succeeded";
-}
-
 long long restartCount(const json::value& pod) {
   long long n = 0;
   for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
@@ -56,6 +47,13 @@ long long restartCount(const json::value& pod) {
 }
 
 }  // namespace
+
+bool isPodFailed(const json::value& pod, const json::value& job) {
+  std::string phase = podPhase(pod);
+  if (phase == "Failed") return true;
+  if (strAt(specOf(job), "podReplacementPolicy") == "Failed") return false;
+  return isBeingDeleted(pod) && phase != "Succeeded";
+}
 
 bool hasFinalizer(const json::value& pod) {
   const json::value* f = metaOf(pod).if_contains("finalizers");
@@ -213,7 +211,8 @@ json::object podTemplateFor(const json::value& job) {
 std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& job,
                                        const std::vector<ObjectPtr>& pods,
                                        const std::set<std::string>& expectedRm, bool finishing,
-                                       bool failing, bool indexed) {
+                                       bool failing, bool indexed,
+                                       const std::set<std::string>& held) {
   std::vector<ObjectPtr> toRemove;
   std::set<std::string> succeeded = uidList(status, "succeeded");
   std::set<std::string> failed = uidList(status, "failed");
@@ -223,6 +222,7 @@ std::vector<ObjectPtr> recordUncounted(json::object& status, const json::value& 
     bool considerFailed = isPodFailed(*p, job);
     bool succeededPhase = podPhase(*p) == "Succeeded";
     if (!(isBeingDeleted(job) || finishing || succeededPhase || considerFailed)) continue;
+    if (held.count(uid) && !(isBeingDeleted(job) || finishing)) continue;
     toRemove.push_back(p);
     if (succeededPhase && !failed.count(uid)) {
       if (!indexed && succeeded.insert(uid).second) appendUid(status, "succeeded", uid);

@@ -40,6 +40,9 @@ inline Condition successCondition() {
 }
 
 bool hasFinalizer(const boost::json::value& pod);
+// Upstream isPodFailed: with podReplacementPolicy TerminatingOrFailed a pod deleted before it
+// succeeded counts as failed; with Failed only a Failed phase does.
+bool isPodFailed(const boost::json::value& pod, const boost::json::value& job);
 bool hasTrueCondition(const boost::json::value& job, std::string_view type);
 // Complete or Failed is True (upstream IsJobFinished).
 bool isFinished(const boost::json::value& job);
@@ -78,12 +81,15 @@ boost::json::object podTemplateFor(const boost::json::value& job);
 // One step of upstream trackJobStatusAndRemoveFinalizers on `status`: records finished pods
 // (all remaining pods when the job is finishing with a failure) in uncountedTerminatedPods and
 // returns the pods whose finalizer may now be removed. Indexed jobs count successes by index
-// (status.completedIndexes), so their succeeded pods are not recorded by uid.
+// (status.completedIndexes), so their succeeded pods are not recorded by uid. Failed pods in
+// `held` keep their finalizer and stay unrecorded while the job is not finishing (upstream's
+// delayed deletion of each index's last failed pod, see index_backoff.h).
 std::vector<client::ObjectPtr> recordUncounted(boost::json::object& status,
                                                const boost::json::value& job,
                                                const std::vector<client::ObjectPtr>& pods,
                                                const std::set<std::string>& expectedRm,
-                                               bool finishing, bool failing, bool indexed = false);
+                                               bool finishing, bool failing, bool indexed = false,
+                                               const std::set<std::string>& held = {});
 
 // Moves uids that no longer have a finalizer (not in `withFinalizer`) from
 // uncountedTerminatedPods into the succeeded/failed counters. Returns whether changed.

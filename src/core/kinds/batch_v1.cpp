@@ -217,6 +217,7 @@ void validateJobCommon(const json::object& spec, const std::string& path, FieldE
       addRequired(errs, child(path, "completions"), "when completion mode is Indexed");
     }
   }
+  validateJobIndexLimits(spec, path, errs);
   std::string tpath = child(path, "template");
   const json::object* tmpl = getObj(spec, "template");
   static const json::object kNoTemplate;

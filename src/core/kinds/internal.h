@@ -69,6 +69,8 @@ void addInvalidOmitValue(FieldErrors& errs, std::string path, std::string_view d
 void addTooMany(FieldErrors& errs, std::string path, size_t actual, size_t max);
 // Job spec.podFailurePolicy (job_pod_failure_policy.cpp); `path` is the JobSpec's ("spec").
 void validatePodFailurePolicy(const json::object& spec, const std::string& path, FieldErrors& errs);
+// Job spec.backoffLimitPerIndex / maxFailedIndexes and the Indexed limits (job_index_limits.cpp).
+void validateJobIndexLimits(const json::object& spec, const std::string& path, FieldErrors& errs);
 
 // ---- JSON accessors ---------------------------------------------------------------------------
 const json::object* getObj(const json::object& o, std::string_view k);
