@@ -180,6 +180,12 @@ TEST_F(SchedulerIntegration, PreemptionAvoidsPodsProtectedByDisruptionBudgets) {
   for (const auto& [name, nodeName] : placed)
     ASSERT_TRUE(eventually([&] { return nodeOf(c, name) == nodeName; })) << name;
 
+  // The disruption controller has written the budget's status (disruptionsAllowed 0).
+  ASSERT_TRUE(eventually([&] {
+    auto b = c.get(kPdbs, "default", "db");
+    const auto* st = b.ok() ? core::objectField(b->as_object(), "status") : nullptr;
+    return st && st->contains("disruptionsAllowed");
+  }));
   ASSERT_TRUE(c.create(kPods, "default", pod("urgent", "1", {{"priorityClassName", "high"}})).ok());
   auto nominated = [&] {
     auto p = c.get(kPods, "default", "urgent");
@@ -190,6 +196,19 @@ TEST_F(SchedulerIntegration, PreemptionAvoidsPodsProtectedByDisruptionBudgets) {
   // One web pod is enough (the urgent pod needs 1 of 2 CPUs); the db pods are untouched.
   EXPECT_TRUE(eventually([&] { return deleted(c, "web-0") || deleted(c, "web-1"); }));
   EXPECT_FALSE(deleted(c, "web-0") && deleted(c, "web-1"));
+  std::string victim = deleted(c, "web-0") ? "web-0" : "web-1";
+  auto v = c.get(kPods, "default", victim);
+  ASSERT_TRUE(v.ok());
+  std::string target;  // the DisruptionTarget condition as "status reason: message"
+  for (const auto& cond : v->at("status").at("conditions").as_array()) {
+    const auto& o = cond.as_object();
+    if (core::stringField(o, "type") == "DisruptionTarget")
+      target = core::stringField(o, "status") + " " + core::stringField(o, "reason") + ": " +
+               core::stringField(o, "message");
+  }
+  EXPECT_EQ(target,
+            "True PreemptionByScheduler: default-scheduler: preempting to accommodate a higher "
+            "priority pod");
   EXPECT_FALSE(deleted(c, "db-0"));
   EXPECT_FALSE(deleted(c, "db-1"));
 }
