@@ -88,6 +88,10 @@ std::vector<PodInfoPtr> Profile::nominatedPods(const std::string& node) const {
   return hooks_.nominatedPods ? hooks_.nominatedPods(node) : std::vector<PodInfoPtr>{};
 }
 
+std::vector<DisruptionBudget> Profile::disruptionBudgets() const {
+  return hooks_.disruptionBudgets ? hooks_.disruptionBudgets() : std::vector<DisruptionBudget>{};
+}
+
 PluginStatus Profile::filterWithNominated(const CycleState& state, const PodInfo& pod,
                                           const NodeInfo& node, const Snapshot& snap) const {
   std::vector<PodInfoPtr> nominated;

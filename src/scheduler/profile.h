@@ -20,6 +20,7 @@ struct ProfileHooks {
   std::function<void(const PodInfo& victim, const PodInfo& preemptor, const std::string& node)>
       evictVictim;
   std::function<std::vector<PodInfoPtr>(const std::string& node)> nominatedPods;
+  std::function<std::vector<DisruptionBudget>()> disruptionBudgets;
 };
 
 struct ScheduleOutcome {
@@ -65,6 +66,7 @@ class Profile : public Handle {
   void evictVictim(const PodInfo& victim, const PodInfo& preemptor,
                    const std::string& node) override;
   std::vector<PodInfoPtr> nominatedPods(const std::string& node) const override;
+  std::vector<DisruptionBudget> disruptionBudgets() const override;
 
  private:
   PluginStatus runPreFilter(CycleState& state, const PodInfo& pod, const Snapshot& snap);

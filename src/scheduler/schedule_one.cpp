@@ -191,7 +191,26 @@ void Scheduler::Impl::evictVictim(const PodInfo& victim, const PodInfo& preempto
   json::value ref = podRef(victim);
   std::string ns = victim.ns, name = victim.name;
   std::string message = "Preempted by pod " + preemptor.uid + " on node " + node;
-  binders.post([this, ref, ns, name, message] {
+  // Upstream marks the victim before deleting it so its owner (and anyone watching) can tell a
+  // preemption from other deletions: DisruptionTarget=True, reason PreemptionByScheduler.
+  json::object condition{
+      {"type", "DisruptionTarget"},
+      {"status", "True"},
+      {"reason", "PreemptionByScheduler"},
+      {"message", preemptor.schedulerName + ": preempting to accommodate a higher priority pod"},
+      {"lastTransitionTime", client::nowTime()}};
+  std::string patch = json::serialize(
+      json::object{{"status", {{"conditions", json::array{std::move(condition)}}}}});
+  binders.post([this, ref, ns, name, message, patch] {
+    client::PatchOptions opts;
+    opts.subresource = "status";
+    auto marked = client->patch(kPods, ns, name, client::PatchType::kStrategicMerge, patch, opts);
+    if (!marked.ok()) {
+      if (!marked.status().isNotFound())
+        std::cerr << "berth scheduler: cannot add DisruptionTarget to preemption victim " << ns
+                  << "/" << name << ": " << marked.status().message() << "\n";
+      return;
+    }
     auto r = client->remove(kPods, ns, name);
     if (!r.ok() && !r.status().isNotFound()) {
       std::cerr << "berth scheduler: cannot delete preemption victim " << ns << "/" << name << ": "

@@ -238,9 +238,16 @@ void Scheduler::Impl::startScheduling() {
                            newInformerVolumeCluster(*client, *informers,
                                                     [this] { queue->moveAllToActiveOrBackoff(); }));
   profile->setPercentageOfNodesToScore(options.percentageOfNodesToScore);
+  // Preemption reads the budgets when it runs (upstream's DefaultPreemption PDB lister).
+  auto pdbs = informers->forResource(kPodDisruptionBudgets).lister();
   profile->setHooks(
       {[this](const PodInfo& v, const PodInfo& p, const std::string& n) { evictVictim(v, p, n); },
-       [this](const std::string& n) { return nominatedPods(n); }});
+       [this](const std::string& n) { return nominatedPods(n); },
+       [pdbs] {
+         std::vector<DisruptionBudget> out;
+         for (const auto& o : pdbs.list("")) out.push_back(parseDisruptionBudget(*o));
+         return out;
+       }});
   addHandlers();
   // Listers for PodTopologySpread's default constraints.
   auto services = informers->forResource(kServices).lister();

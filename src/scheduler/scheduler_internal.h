@@ -26,6 +26,7 @@ inline const client::Resource kPriorityClasses{"scheduling.k8s.io", "v1", "prior
 inline const client::Resource kServices{"", "v1", "services", true};
 inline const client::Resource kReplicaSets{"apps", "v1", "replicasets", true};
 inline const client::Resource kStatefulSets{"apps", "v1", "statefulsets", true};
+inline const client::Resource kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudgets", true};
 
 // A fixed pool of threads running queued tasks (binding calls, victim deletions).
 class TaskPool {

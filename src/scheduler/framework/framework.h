@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "scheduler/framework/disruption_budget.h"
 #include "scheduler/framework/snapshot.h"
 #include "scheduler/framework/types.h"
 
@@ -159,6 +160,8 @@ class Handle {
                            const std::string& node) = 0;
   // Pods already nominated to run on `node` (they count as present there when filtering).
   virtual std::vector<PodInfoPtr> nominatedPods(const std::string& node) const = 0;
+  // Every PodDisruptionBudget in the cluster (preemption prefers victims they do not protect).
+  virtual std::vector<DisruptionBudget> disruptionBudgets() const { return {}; }
 };
 
 // Upstream's helper.DefaultNormalizeScore: scale so the best is kMaxNodeScore; `reverse` makes

@@ -6,19 +6,26 @@
 //
 // Per candidate node (nodes rejected as Unschedulable; UnschedulableAndUnresolvable ones cannot
 // be helped): remove every lower-priority pod, check the filters pass, then add victims back
-// from the most important (highest priority, then oldest) and keep each one that still lets the
-// pod fit ("reprieve"). Among candidates, upstream's pickOneNodeForPreemption order: lowest
-// highest-victim priority, lowest sum of priorities, fewest victims, then the first.
-// PodDisruptionBudgets are not consulted.
+// ("reprieve") and keep each one that still lets the pod fit: first the pods whose eviction
+// would violate a PodDisruptionBudget, then the others, each group from the most important
+// (highest priority, then earliest start). Among candidates, upstream's
+// pickOneNodeForPreemption order: fewest PDB violations, lowest highest-victim priority, lowest
+// sum of priorities, fewest victims, latest start of the highest-priority victims, then the
+// first. Victims are deleted (not evicted through the eviction API), as upstream does.
 //
 // Thread-safety: runs on the scheduling thread only.
 #include "scheduler/framework/framework.h"
 
 namespace berth::scheduler::plugins {
 
+struct PreemptionVictims {
+  std::vector<PodInfoPtr> pods;  // most important first
+  int numPdbViolations = 0;      // victims whose eviction a PodDisruptionBudget does not allow
+};
+
 struct PreemptionCandidate {
   std::string node;
-  std::vector<PodInfoPtr> victims;
+  PreemptionVictims victims;
 };
 
 class DefaultPreemption : public PostFilterPlugin {
@@ -31,9 +38,11 @@ class DefaultPreemption : public PostFilterPlugin {
 
   // The victims that make `pod` fit on `node`, or nullopt when even removing every
   // lower-priority pod does not (the dry run; no side effects).
-  std::optional<std::vector<PodInfoPtr>> selectVictims(const CycleState& state, const PodInfo& pod,
-                                                       const NodeInfo& node,
-                                                       const Snapshot& snap) const;
+  std::optional<PreemptionVictims> selectVictims(
+      const CycleState& state, const PodInfo& pod, const NodeInfo& node, const Snapshot& snap,
+      const std::vector<DisruptionBudget>& budgets) const;
+  // The candidate to preempt on (upstream's pickOneNodeForPreemption); null when none.
+  static const PreemptionCandidate* pickOneNode(const std::vector<PreemptionCandidate>& candidates);
 
  private:
   Handle& handle_;
