@@ -6,119 +6,13 @@
 #include <cstdint>
 #include <set>
 
+#include "core/validation.h"
+
 namespace berth::core {
 namespace {
 
-// ---- Validation (apimachinery/pkg/util/validation), hand-written to stay linear-time. ----
-
-constexpr size_t kQualifiedNameMaxLength = 63;
-constexpr size_t kLabelValueMaxLength = 63;
-constexpr size_t kDns1123SubdomainMaxLength = 253;
-constexpr std::string_view kQualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-constexpr std::string_view kQualifiedNameErrMsg =
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character";
-constexpr std::string_view kLabelValueErrMsg =
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-    "'.', and must start and end with an alphanumeric character";
-constexpr std::string_view kDns1123SubdomainFmt =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-constexpr std::string_view kDns1123SubdomainErrMsg =
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-    "'.', and must start and end with an alphanumeric character";
-
-bool isAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-// ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]
-bool matchesQualifiedName(std::string_view s) {
-  if (s.empty() || !isAlnum(s.front()) || !isAlnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return isAlnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-bool matchesDns1123Subdomain(std::string_view s) {
-  size_t start = 0;
-  while (true) {
-    size_t dot = s.find('.', start);
-    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
-    if (label.empty() || !isLowerAlnum(label.front()) || !isLowerAlnum(label.back())) return false;
-    for (char c : label) {
-      if (!isLowerAlnum(c) && c != '-') return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-std::string regexError(std::string_view msg, std::string_view fmt,
-                       std::initializer_list<std::string_view> examples) {
-  std::string out(msg);
-  out += " (e.g. ";
-  bool first = true;
-  for (auto e : examples) {
-    if (!first) out += " or ";
-    first = false;
-    out += "'" + std::string(e) + "', ";
-  }
-  out += "regex used for validation is '" + std::string(fmt) + "')";
-  return out;
-}
-
-std::string maxLenError(size_t n) {
-  return "must be no more than " + std::to_string(n) + " characters";
-}
-
-std::vector<std::string> qualifiedNameErrors(std::string_view value) {
-  std::vector<std::string> errs;
-  std::string_view name = value;
-  size_t slashes = std::count(value.begin(), value.end(), '/');
-  if (slashes > 1) {
-    errs.push_back(
-        "a qualified name " +
-        regexError(kQualifiedNameErrMsg, kQualifiedNameFmt, {"MyName", "my.name", "123-abc"}) +
-        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-    return errs;
-  }
-  if (slashes == 1) {
-    size_t slash = value.find('/');
-    std::string_view prefix = value.substr(0, slash);
-    name = value.substr(slash + 1);
-    if (prefix.empty()) {
-      errs.push_back("prefix part must be non-empty");
-    } else {
-      if (prefix.size() > kDns1123SubdomainMaxLength) {
-        errs.push_back("prefix part " + maxLenError(kDns1123SubdomainMaxLength));
-      }
-      if (!matchesDns1123Subdomain(prefix)) {
-        errs.push_back("prefix part " +
-                       regexError(kDns1123SubdomainErrMsg, kDns1123SubdomainFmt, {"example.com"}));
-      }
-    }
-  }
-  if (name.empty()) {
-    errs.push_back("name part must be non-empty");
-  } else if (name.size() > kQualifiedNameMaxLength) {
-    errs.push_back("name part " + maxLenError(kQualifiedNameMaxLength));
-  }
-  if (!matchesQualifiedName(name)) {
-    errs.push_back("name part " + regexError(kQualifiedNameErrMsg, kQualifiedNameFmt,
-                                             {"MyName", "my.name", "123-abc"}));
-  }
-  return errs;
-}
-
-std::vector<std::string> labelValueErrors(std::string_view value) {
-  std::vector<std::string> errs;
-  if (value.size() > kLabelValueMaxLength) errs.push_back(maxLenError(kLabelValueMaxLength));
-  if (!value.empty() && !matchesQualifiedName(value)) {
-    errs.push_back(regexError(kLabelValueErrMsg, "(" + std::string(kQualifiedNameFmt) + ")?",
-                              {"MyValue", "my_value", "12345"}));
-  }
-  return errs;
-}
+using validation::isQualifiedName;
+using validation::isValidLabelValue;
 
 // Go's %q for the byte strings we see here: escapes quotes, backslashes and non-printables.
 std::string goQuote(std::string_view s) {
@@ -204,7 +98,7 @@ Result<Requirement> newRequirement(std::string key, Op op, std::vector<std::stri
     return pathPrefix.empty() ? std::string(name)
                               : std::string(pathPrefix) + "." + std::string(name);
   };
-  if (auto e = qualifiedNameErrors(key); !e.empty()) {
+  if (auto e = isQualifiedName(key); !e.empty()) {
     errs.push_back(invalidField(child("key"), key, e));
   }
   auto listValue = [&]() {
@@ -252,7 +146,7 @@ Result<Requirement> newRequirement(std::string key, Op op, std::vector<std::stri
       break;
   }
   for (size_t i = 0; i < values.size(); ++i) {
-    if (auto e = labelValueErrors(values[i]); !e.empty()) {
+    if (auto e = isValidLabelValue(values[i]); !e.empty()) {
       errs.push_back(
           invalidField(valuePath + "[" + std::to_string(i) + "][" + key + "]", values[i], e));
     }
@@ -425,7 +319,7 @@ class Parser {
     if (key.tok != Tok::kIdent) {
       return Status::badRequest("found '" + key.lit + "', expected: identifier");
     }
-    if (auto errs = qualifiedNameErrors(key.lit); !errs.empty()) {
+    if (auto errs = isQualifiedName(key.lit); !errs.empty()) {
       return Status::badRequest(invalidField("<nil>", key.lit, errs));
     }
     Tok next = lookahead(true).tok;

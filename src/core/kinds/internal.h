@@ -17,6 +17,7 @@
 
 #include "core/base64.h"
 #include "core/kinds/strategy.h"
+#include "core/validation.h"
 
 namespace berth::core::kinds::detail {
 
@@ -92,17 +93,16 @@ void setDefault(json::object& o, std::string_view k, json::value v);
 bool sameJson(const json::value* a, const json::value* b);
 const json::value* getVal(const json::object& o, std::string_view k);
 
-// ---- shared validators (validators.cpp) --------------------------------------------------------
-std::string regexError(std::string_view msg, std::string_view fmt,
-                       std::initializer_list<std::string_view> examples);
-std::vector<std::string> isConfigMapKey(std::string_view value);
-std::vector<std::string> isValidPortName(std::string_view value);
-std::vector<std::string> isValidPortNum(int64_t port);
-std::vector<std::string> isEnvVarName(std::string_view value);
-std::vector<std::string> isValidPercent(std::string_view value);
-std::vector<std::string> isWildcardDns1123Subdomain(std::string_view value);
-bool isValidIp(std::string_view value);
-std::vector<std::string> validatePathSegmentName(std::string_view name, bool prefix);
+// ---- shared validators (core/validation) -------------------------------------------------------
+using validation::isConfigMapKey;
+using validation::isEnvVarName;
+using validation::isValidIp;
+using validation::isValidPercent;
+using validation::isValidPortName;
+using validation::isValidPortNum;
+using validation::isWildcardDns1123Subdomain;
+using validation::regexError;
+using validation::validatePathSegmentName;
 
 // Quantity ("100m", "1Gi"): its value, or nullopt when malformed.
 std::optional<long double> parseQuantity(std::string_view s);
@@ -113,9 +113,9 @@ bool selectorMatches(const json::object& selector, const json::object* labels);
 bool selectorEmpty(const json::object& selector);
 
 using NameFn = std::function<std::vector<std::string>(std::string_view, bool prefix)>;
-std::vector<std::string> nameIsDnsSubdomain(std::string_view name, bool prefix);
-std::vector<std::string> nameIsDnsLabel(std::string_view name, bool prefix);
-std::vector<std::string> nameIsDns1035Label(std::string_view name, bool prefix);
+using validation::nameIsDns1035Label;
+using validation::nameIsDnsLabel;
+using validation::nameIsDnsSubdomain;
 
 void validateObjectMeta(const json::object& obj, bool namespaced, const NameFn& nameFn,
                         FieldErrors& errs, std::string_view path = "metadata");

@@ -21,6 +21,7 @@
 
 #include "core/resources.h"
 #include "core/status.h"
+#include "core/validation.h"
 
 namespace berth::core::kinds {
 
@@ -96,13 +97,11 @@ std::map<std::string, std::string> selectableFields(const ResourceType& rt,
                                                     const boost::json::object& obj);
 bool isSelectableField(const ResourceType& rt, std::string_view field);
 
-// Validation helpers shared by the strategies and the API server.
-// RFC 1123 subdomain (most object names), RFC 1123 label (namespaces, services), RFC 1035 label.
-// Each returns the upstream error messages (empty = valid).
-std::vector<std::string> isDns1123Subdomain(std::string_view value);
-std::vector<std::string> isDns1123Label(std::string_view value);
-std::vector<std::string> isDns1035Label(std::string_view value);
-std::vector<std::string> isQualifiedName(std::string_view value);  // label/annotation keys
-std::vector<std::string> isValidLabelValue(std::string_view value);
+// Validation helpers shared by the strategies and the API server: core/validation's.
+using validation::isDns1035Label;
+using validation::isDns1123Label;
+using validation::isDns1123Subdomain;
+using validation::isQualifiedName;
+using validation::isValidLabelValue;
 
 }  // namespace berth::core::kinds
