@@ -2,6 +2,7 @@
 // busy ones (see server.h).
 #include "apiserver/http/server.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -70,14 +71,21 @@ class Server::Impl {
     if (ec) return core::Status::badRequest("invalid bind address " + config_.bindAddress);
     tcp::endpoint endpoint(address, config_.port);
     acceptor_.open(endpoint.protocol(), ec);
+    // Asio opens sockets without SOCK_CLOEXEC: without this every process the server starts
+    // (container shims, nginx) would inherit the listening socket and hold the port after the
+    // server exits, so a restart could not bind it.
+    if (!ec && ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC) != 0) {
+      ec = boost::system::error_code(errno, boost::system::system_category());
+    }
     if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (!ec) acceptor_.native_non_blocking(true, ec);
     if (ec) {
+      std::string why = ec.message();  // before close() reuses ec
       acceptor_.close(ec);
       return core::Status::unavailable("cannot listen on " + config_.bindAddress + ":" +
-                                       std::to_string(config_.port) + ": " + ec.message());
+                                       std::to_string(config_.port) + ": " + why);
     }
     port_ = acceptor_.local_endpoint(ec).port();
     epollFd_ = ::epoll_create1(EPOLL_CLOEXEC);

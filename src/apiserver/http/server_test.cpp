@@ -2,7 +2,9 @@
 // by a byte-level client (internal/test_client.h) and, once, by the real kubectl.
 #include "apiserver/http/server.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -157,6 +159,40 @@ class ServerTest : public ::testing::Test {
   Gate streamGate_, blockStarted_, blockExited_;
   std::atomic<bool> blockNoticedGone_{false};
 };
+
+// The listening socket must not leak into processes the server starts (container shims, nginx):
+// they outlive the server and would hold its port, so a restart could not listen again.
+TEST_F(ServerTest, ListeningSocketIsCloseOnExec) {
+  startServer();
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    int listening = 0;
+    socklen_t optLen = sizeof listening;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        addr.sin_family != AF_INET || ntohs(addr.sin_port) != server_->port() ||
+        ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optLen) != 0 || !listening) {
+      continue;
+    }
+    ++found;
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "listening fd " << fd;
+  }
+  EXPECT_EQ(found, 1);
+}
+
+TEST_F(ServerTest, PortInUseSaysWhy) {
+  startServer();
+  ServerConfig config;
+  config.port = server_->port();
+  config.tls = false;
+  Server second(config, [](std::string_view) { return UserInfo{}; },
+                [](Request&, ResponseWriter& w) { w.send(200, "text/plain", ""); });
+  auto status = second.start();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("in use"), std::string::npos) << status.message();
+}
 
 TEST_F(ServerTest, BearerTokenAuthenticatesAndAlpnIsHttp11) {
   startServer();

@@ -59,6 +59,7 @@ core::Status ranOk(const std::vector<std::string>& argv, const std::string& outF
   posix_spawn_file_actions_adddup2(&actions, in, 0);
   posix_spawn_file_actions_adddup2(&actions, out, 1);
   posix_spawn_file_actions_adddup2(&actions, out, 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // the container's init keeps only stdio
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

@@ -55,6 +55,9 @@ core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&actions, in.fd[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
+  // Only stdio: a descriptor someone opened without O_CLOEXEC (Asio's sockets, a library's file)
+  // would otherwise live on in long-running children such as container shims and nginx.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // The agent blocks SIGINT/SIGTERM in every thread (cmd/signals.h); children must not inherit
