@@ -202,16 +202,23 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   // This thread waits here for the watch's whole life: once it has had nothing to send for a
   // wait, the stack pages that serving the request touched go back (see thread_memory.h).
   bool written = true;
+  // The newest revision this watcher is known to have sent everything up to: what a bookmark may
+  // carry. Not the cache's current revision: an event at that revision may still sit in the
+  // watcher's queue, and a client resuming from a bookmark past it would never see it.
+  int64_t sentUpTo = fromRv;
   while (!stopping_.load()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     if (!w.clientConnected()) return;  // the client left (or the server is stopping)
     bool closed = false;
+    // Every event up to the global revision read here is already in the queue `next` drains.
+    int64_t appliedBefore = cache_.revision();
     auto events = cw->next(std::min(left, std::chrono::milliseconds(1000)), &closed);
     if (closed) break;
     batch.clear();
     for (const auto& e : events) {
+      sentUpTo = std::max(sentUpTo, e.revision);
       bool now_ = matches(e.object);
       bool before = e.prev && matches(e.prev);
       if (e.type == CacheEvent::Type::kDeleted) {
@@ -226,6 +233,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
         batch += line("DELETED", withResourceVersion(*e.prev, e.revision));
       }
     }
+    sentUpTo = std::max(sentUpTo, appliedBefore);
     if (!batch.empty()) {
       if (!w.writeChunk(frames(std::move(batch)))) return;
       written = true;
@@ -237,7 +245,7 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     }
     if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
       lastBookmark = std::chrono::steady_clock::now();
-      if (!w.writeChunk(frames(bookmark(std::max(cw->lastRevision(), cache_.revision()), false))))
+      if (!w.writeChunk(frames(bookmark(sentUpTo, false))))
         return;
       written = true;
     }
