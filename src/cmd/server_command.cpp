@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "apiserver/api_server.h"
+#include "apiserver/service/addresses.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
 #include "cmd/component_identity.h"
@@ -122,6 +123,13 @@ std::string controllerIdentity(const std::string& dataDir) {
 int runServer(ServerFlags flags) {
   auto signals = blockShutdownSignals();
   raiseOpenFileLimit(flags.config.maxConnections);
+  // The ranges first: their errors name the flags (the cluster DNS address is derived from one).
+  if (auto ranges = apiserver::service::parseRanges(flags.config.serviceClusterIpRange,
+                                                    flags.config.serviceNodePortRange);
+      !ranges.ok()) {
+    std::cerr << "berth: " << ranges.status().message() << "\n";
+    return 1;
+  }
   // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
   auto clusterDns = core::clusterDnsIp(flags.config.serviceClusterIpRange, flags.agent.clusterDns);
   if (!clusterDns.ok()) {

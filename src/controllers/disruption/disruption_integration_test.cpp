@@ -51,6 +51,10 @@ TEST(DisruptionIntegrationTest, EventsAsUpstreamEmitsThem) {
       [&] { return hasEvent(*c, "default", "empty", "Normal NoPods: No matching pods found"); }));
 
   ASSERT_TRUE(c->create(kTestPods, "default", pod("bare", "bare")).ok());
+  // The controller's pod cache must hold the pod before the budget under test exists (pods and
+  // budgets arrive on separate watches): a first budget's warning shows that it does.
+  ASSERT_TRUE(c->create(kPdbs, "default", pdb("first", "bare", R"("maxUnavailable":1)")).ok());
+  ASSERT_TRUE(eventually([&] { return hasEvent(*c, "default", "first", "Warning UnmanagedPods"); }));
   ASSERT_TRUE(c->create(kPdbs, "default", pdb("unmanaged", "bare", R"("maxUnavailable":1)")).ok());
   EXPECT_TRUE(eventually([&] {
     return hasEvent(*c, "default", "unmanaged",
