@@ -63,6 +63,7 @@ bool isLibraryFunction(const std::string& fn) {
 Type resultType(const char* name) {
   if (std::string(name) == "bool") return Type::of(K::kBool);
   if (std::string(name) == "string") return Type::of(K::kString);
+  if (std::string(name) == kAuthorizer) return authorizerType();
   return opaque(name);
 }
 
@@ -117,9 +118,38 @@ Value check(const Fields& f, const std::string& verb, const AuthzCallback* callb
 
 }  // namespace
 
-Type authorizerType() { return opaque(kAuthorizer); }
+Type authorizerType() {
+  static const auto kFields = std::make_shared<const std::map<std::string, Type>>(
+      std::map<std::string, Type>{{"requestResource", opaque(kResourceCheck)}});
+  return Type{K::kObject, kAuthorizer, kFields};
+}
 
-Value authorizerValue() { return make(kAuthorizer, {}); }
+namespace {
+
+// An Authorizer value: its own fields (the service account) and requestResource, which checks
+// as the same user.
+Value authorizerWith(const Fields& user, const std::optional<Fields>& request) {
+  ValueMap entries;
+  entries.emplace_back(Value::string("@authz"), Value::string(kAuthorizer));
+  for (const auto& [k, v] : user) entries.emplace_back(Value::string(k), Value::string(v));
+  if (request) {
+    Fields r = *request;
+    for (const auto& [k, v] : user) r[k] = v;
+    entries.emplace_back(Value::string("requestResource"), make(kResourceCheck, r));
+  }
+  return Value::map(std::move(entries));
+}
+
+}  // namespace
+
+Value authorizerValue(const AuthzCheck* request) {
+  if (!request) return authorizerWith({}, std::nullopt);
+  return authorizerWith({}, Fields{{"group", request->group},
+                                   {"resource", request->resource},
+                                   {"subresource", request->subresource},
+                                   {"namespace", request->ns},
+                                   {"name", request->name}});
+}
 
 std::optional<Type> checkAuthzCall(const Type& target, const std::string& fn,
                                    const std::vector<Type>& args, std::string* error) {
@@ -166,9 +196,13 @@ Value callAuthz(const std::string& fn, const std::vector<Value>& args,
   }
   if (fn == "check") return check(f, arg(1), callback);
   if (fn == "serviceAccount") {
-    f["saNamespace"] = arg(1);
-    f["saName"] = arg(2);
-    return make(kAuthorizer, f);
+    Fields user{{"saNamespace", arg(1)}, {"saName", arg(2)}};
+    std::optional<Fields> request;
+    if (auto r = args[0].get(Value::string("requestResource"))) {
+      request = fieldsOf(*r);
+      request->erase("@authz");
+    }
+    return authorizerWith(user, request);
   }
   f[fn] = arg(1);  // group, resource, subresource, namespace, name, path
   return make(it->second.result, f);

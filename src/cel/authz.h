@@ -3,7 +3,8 @@
 // admission matchConditions: `authorizer.group(g).resource(r).namespace(ns).name(n)
 // .subresource(s).check(verb)`, `authorizer.path(p).check(verb)` and
 // `authorizer.serviceAccount(ns, name)` (checks as that service account instead of the
-// requester), each check yielding a Decision with allowed(), reason(), errored(), error().
+// requester), each check yielding a Decision with allowed(), reason(), errored(), error();
+// `authorizer.requestResource` is a ResourceCheck for the request under admission.
 // The checks themselves are made by the caller's AuthzCallback (the API server's authorizer),
 // so this library does not depend on the authorization code.
 //
@@ -45,8 +46,9 @@ constexpr uint64_t kAuthzCheckCost = 35'000;
 
 // The static type of the `authorizer` variable.
 Type authorizerType();
-// The runtime value of the `authorizer` variable.
-Value authorizerValue();
+// The runtime value of the `authorizer` variable; `request` (group, resource, subresource, ns,
+// name) fills authorizer.requestResource (absent: selecting it is an error).
+Value authorizerValue(const AuthzCheck* request = nullptr);
 
 // Type-checks a member call on one of the library's types: the result type, or nullopt when
 // `target` is not one of them. Throws nothing; a misuse is reported through *error.

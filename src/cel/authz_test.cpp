@@ -120,6 +120,45 @@ TEST(CelAuthz, EvaluatesThroughTheCallback) {
   EXPECT_EQ(run("authorizer.path('/x').check('get').errored()", &cb).debugString(), "false");
 }
 
+TEST(CelAuthz, RequestResource) {
+  FakeAuthorizer fake;
+  auto cb = fake.callback();
+  EXPECT_NE(compileError("authorizer.requestResource.nope").find("undefined field 'nope'"),
+            std::string::npos);
+  AuthzCheck request;
+  request.group = "apps";
+  request.resource = "deployments";
+  request.subresource = "scale";
+  request.ns = "prod";
+  request.name = "web";
+  auto runWith = [&](const std::string& expr) {
+    auto compiled = compile(expr, admissionEnv());
+    if (auto* err = std::get_if<CompileError>(&compiled)) return Value::error(err->message);
+    Activation act{{"authorizer", authorizerValue(&request)}};
+    return evaluate(*std::get<std::shared_ptr<const Program>>(compiled), act, kDefaultCostLimit,
+                    nullptr, &cb);
+  };
+  EXPECT_EQ(runWith("authorizer.requestResource.check('update').allowed()").debugString(),
+            "false");
+  ASSERT_EQ(fake.asked.size(), 1u);
+  EXPECT_EQ(fake.asked[0].group, "apps");
+  EXPECT_EQ(fake.asked[0].resource, "deployments");
+  EXPECT_EQ(fake.asked[0].subresource, "scale");
+  EXPECT_EQ(fake.asked[0].ns, "prod");
+  EXPECT_EQ(fake.asked[0].name, "web");
+  EXPECT_EQ(fake.asked[0].verb, "update");
+  // The request's resource, asked for a service account; name() narrows it further.
+  EXPECT_EQ(runWith("authorizer.serviceAccount('ns1', 'robot').requestResource.name('other')"
+                    ".check('update').allowed()")
+                .debugString(),
+            "true");
+  EXPECT_EQ(fake.asked[1].saName, "robot");
+  EXPECT_EQ(fake.asked[1].name, "other");
+  EXPECT_EQ(fake.asked[1].resource, "deployments");
+  // Without a request (not in admission) selecting it is an error value, not a crash.
+  EXPECT_TRUE(run("authorizer.requestResource.check('get').allowed()", &cb).isError());
+}
+
 TEST(CelAuthz, WithoutCallbackACheckIsAnError) {
   Value v = run("authorizer.group('').resource('pods').check('get').allowed()", nullptr);
   ASSERT_TRUE(v.isError());

@@ -17,11 +17,17 @@ MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, cons
   if (!conds || !conds->is_array() || conds->as_array().empty()) return out;
 
   json::object request = admissionRequestForCel(a);
+  cel::AuthzCheck requestResource;  // authorizer.requestResource
+  requestResource.group = a.resource->group;
+  requestResource.resource = a.resource->plural;
+  requestResource.subresource = a.subresource;
+  requestResource.ns = a.ns;
+  requestResource.name = a.name;
   cel::Activation act{
       {"object", a.object ? cel::Value::fromJsonObject(*a.object) : cel::Value()},
       {"oldObject", a.oldObject ? cel::Value::fromJsonObject(*a.oldObject) : cel::Value()},
       {"request", cel::Value::fromJsonObject(request)},
-      {"authorizer", cel::authorizerValue()}};
+      {"authorizer", cel::authorizerValue(&requestResource)}};
   std::vector<std::string> errors;
   // One budget for all of a webhook's conditions, as upstream's filter shares its remaining
   // budget between expressions: 64 hostile conditions cost no more than one.

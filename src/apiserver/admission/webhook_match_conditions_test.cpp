@@ -136,6 +136,18 @@ TEST(WebhookMatchConditions, AuthorizerChecksGoThroughTheCallback) {
   EXPECT_EQ(asked[0].verb, "delete");
   EXPECT_TRUE(asked[0].resourceRequest);
 
+  // authorizer.requestResource is the request under admission.
+  asked.clear();
+  out = evaluateMatchConditions(
+      hook(R"J([{"name":"a","expression":"authorizer.requestResource.check('delete').allowed()"}])J"),
+      r.attrs, &mayDelete);
+  EXPECT_TRUE(out.matches);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].group, "");
+  EXPECT_EQ(asked[0].resource, "configmaps");
+  EXPECT_EQ(asked[0].ns, "default");
+  EXPECT_EQ(asked[0].name, "cm");
+
   cel::AuthzCallback mayNot = [](const cel::AuthzCheck&) {
     return cel::AuthzDecision{false, "", ""};
   };
