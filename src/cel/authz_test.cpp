@@ -82,8 +82,7 @@ TEST(CelAuthz, MisuseIsACompileError) {
 TEST(CelAuthz, EvaluatesThroughTheCallback) {
   FakeAuthorizer fake;
   auto cb = fake.callback();
-  EXPECT_EQ(run("authorizer.group('').resource('pods').check('list').allowed()", &cb)
-                .debugString(),
+  EXPECT_EQ(run("authorizer.group('').resource('pods').check('list').allowed()", &cb).debugString(),
             "true");
   EXPECT_EQ(run("authorizer.group('apps').resource('deployments').namespace('ns').name('web')"
                 ".subresource('scale').check('update').allowed()",
@@ -138,8 +137,7 @@ TEST(CelAuthz, RequestResource) {
     return evaluate(*std::get<std::shared_ptr<const Program>>(compiled), act, kDefaultCostLimit,
                     nullptr, &cb);
   };
-  EXPECT_EQ(runWith("authorizer.requestResource.check('update').allowed()").debugString(),
-            "false");
+  EXPECT_EQ(runWith("authorizer.requestResource.check('update').allowed()").debugString(), "false");
   ASSERT_EQ(fake.asked.size(), 1u);
   EXPECT_EQ(fake.asked[0].group, "apps");
   EXPECT_EQ(fake.asked[0].resource, "deployments");

@@ -41,9 +41,8 @@ MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, cons
       continue;
     }
     uint64_t used = 0;
-    cel::Value v =
-        cel::evaluate(*std::get<std::shared_ptr<const cel::Program>>(compiled), act, budget, &used,
-                      authz);
+    cel::Value v = cel::evaluate(*std::get<std::shared_ptr<const cel::Program>>(compiled), act,
+                                 budget, &used, authz);
     budget -= std::min(used, budget);
     if (v.isError()) {
       errors.push_back("expression '" + expr + "' resulted in error: " + v.asString());
