@@ -170,8 +170,13 @@ core::Status ApiServer::start() {
   auto* registry = state_->registry.get();
   // One plugin calls both kinds of webhooks: mutating ones in the mutating phase, validating
   // ones in the validating phase.
-  deps.external["MutatingAdmissionWebhook"] = [registry] {
-    return admission::newAdmissionWebhooks(newRegistryWebhookSource(*registry));
+  // matchConditions' authorizer checks use the same authorizer as requests (chosen below).
+  auto* state = state_.get();
+  auto requestAuthorizer = [state]() -> const authz::Authorizer* {
+    return state->authorizer ? state->authorizer.get() : state->authorization->authorizer();
+  };
+  deps.external["MutatingAdmissionWebhook"] = [registry, requestAuthorizer] {
+    return admission::newAdmissionWebhooks(newRegistryWebhookSource(*registry, requestAuthorizer));
   };
   // Last in upstream's order (it charges the quota, so it must see the final object).
   deps.external["ResourceQuota"] = [registry] {

@@ -32,7 +32,33 @@ bool conditionReady(const json::object& endpoint) {
 
 class RegistryWebhookSource : public admission::WebhookSource {
  public:
-  explicit RegistryWebhookSource(Registry& registry) : registry_(registry) {}
+  RegistryWebhookSource(Registry& registry, std::function<const authz::Authorizer*()> authorizer)
+      : registry_(registry), authorizer_(std::move(authorizer)) {}
+
+  // Upstream's authorizer library: an AttributesRecord for the requester (or, after
+  // serviceAccount(), for that service account) asked of the server's authorizer.
+  cel::AuthzDecision authorize(const core::kinds::Requester& user,
+                               const cel::AuthzCheck& check) override {
+    const authz::Authorizer* az = authorizer_ ? authorizer_() : nullptr;
+    if (!az) return {false, "", "no authorizer configured"};
+    authz::Attributes attrs;
+    if (check.saName.empty()) {
+      attrs.user = http::UserInfo{user.name, user.groups, user.uid, user.extra};
+    } else {
+      attrs.user.name = "system:serviceaccount:" + check.saNamespace + ":" + check.saName;
+      attrs.user.groups = {"system:serviceaccounts", "system:serviceaccounts:" + check.saNamespace};
+    }
+    attrs.verb = check.verb;
+    attrs.resourceRequest = check.resourceRequest;
+    attrs.apiGroup = check.group;
+    attrs.resource = check.resource;
+    attrs.subresource = check.subresource;
+    attrs.ns = check.ns;
+    attrs.name = check.name;
+    attrs.path = check.path;
+    authz::Verdict v = az->authorize(attrs);
+    return {v.allowed(), v.reason, ""};
+  }
 
   std::vector<json::object> configurations(bool mutating) override {
     const auto& rt =
@@ -133,12 +159,14 @@ class RegistryWebhookSource : public admission::WebhookSource {
   }
 
   Registry& registry_;
+  std::function<const authz::Authorizer*()> authorizer_;
 };
 
 }  // namespace
 
-std::shared_ptr<admission::WebhookSource> newRegistryWebhookSource(Registry& registry) {
-  return std::make_shared<RegistryWebhookSource>(registry);
+std::shared_ptr<admission::WebhookSource> newRegistryWebhookSource(
+    Registry& registry, std::function<const authz::Authorizer*()> authorizer) {
+  return std::make_shared<RegistryWebhookSource>(registry, std::move(authorizer));
 }
 
 }  // namespace berth::apiserver

@@ -3,16 +3,21 @@
 // registry: webhook configurations and namespaces from the watch cache (a configuration
 // created a moment ago may be missed by a request racing it, as with upstream's informer), and
 // a Service's endpoint from its EndpointSlices (kubernetes.io/service-name label) or, failing
-// that, its Endpoints.
+// that, its Endpoints. matchConditions' authorizer checks go to the authorizer `authorizer`
+// returns (called per check, as the server picks its authorizer after building admission; null:
+// the check errors).
 //
 // Thread-safety: as Registry's (any thread).
+#include <functional>
 #include <memory>
 
 #include "apiserver/admission/webhook.h"
+#include "apiserver/authz/authorizer.h"
 #include "apiserver/registry.h"
 
 namespace berth::apiserver {
 
-std::shared_ptr<admission::WebhookSource> newRegistryWebhookSource(Registry& registry);
+std::shared_ptr<admission::WebhookSource> newRegistryWebhookSource(
+    Registry& registry, std::function<const authz::Authorizer*()> authorizer = {});
 
 }  // namespace berth::apiserver

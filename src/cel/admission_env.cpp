@@ -45,8 +45,7 @@ const Env& admissionEnv() {
     e.variables["object"] = Type::of(K::kDyn);
     e.variables["oldObject"] = Type::of(K::kDyn);
     e.variables["request"] = requestType();
-    e.unsupported["authorizer"] =
-        "authorizer checks are not supported in matchConditions by this server";
+    e.variables["authorizer"] = authorizerType();
     return e;
   }();
   return env;

@@ -3,8 +3,8 @@
 // k8s.io/apiserver/pkg/admission/plugin/cel): `object` and `oldObject` (dyn; null when absent),
 // `request` (kubernetes.AdmissionRequest: kind, resource, subResource, requestKind,
 // requestResource, requestSubResource, name, namespace, operation, userInfo, dryRun, options,
-// uid) and `authorizer`, which this server declares but does not evaluate: an expression using
-// it is refused at compile time with a message saying so.
+// uid) and `authorizer` (the authorizer library of cel/authz.h; its checks are made for the
+// requesting user by the caller's AuthzCallback).
 //
 // Thread-safety: all functions may be called from any thread; the program cache is locked.
 #include <memory>

@@ -9,7 +9,8 @@
 //
 // Supported: literals, lists, maps, selection, indexing, has(), in, == != < <= > >=,
 // + - * / %, && || !, ?:, size(), startsWith/endsWith/contains/matches (RE2), exists, all,
-// exists_one, map, filter, int(), uint(), double(), string(), bool(), dyn().
+// exists_one, map, filter, int(), uint(), double(), string(), bool(), dyn(), and the
+// Kubernetes authorizer library (cel/authz.h).
 //
 // Thread-safety: a Program is immutable and may be evaluated from many threads at once.
 #include <map>
@@ -19,6 +20,7 @@
 #include <variant>
 
 #include "cel/ast.h"
+#include "cel/authz.h"
 #include "cel/parser.h"
 #include "cel/value.h"
 
@@ -60,7 +62,9 @@ constexpr uint64_t kDefaultCostLimit = 1'000'000;
 
 // The result, or an error value (Value::isError) with the reason. `costUsed`, when given, is
 // set to what the evaluation spent (so callers can share one budget between expressions).
+// `authz` answers the authorizer library's check() calls (null: they evaluate to errors).
 Value evaluate(const Program& program, const Activation& activation,
-               uint64_t costLimit = kDefaultCostLimit, uint64_t* costUsed = nullptr);
+               uint64_t costLimit = kDefaultCostLimit, uint64_t* costUsed = nullptr,
+               const AuthzCallback* authz = nullptr);
 
 }  // namespace berth::cel

@@ -14,7 +14,7 @@ Env testEnv() {
   (*fields)["operation"] = Type::of(Type::K::kString);
   (*fields)["dryRun"] = Type::of(Type::K::kBool);
   env.variables["request"] = Type{Type::K::kObject, "kubernetes.AdmissionRequest", fields};
-  env.unsupported["authorizer"] = "authorizer is not supported";
+  env.unsupported["authorizer"] = "authorizer is not supported";  // Env::unsupported still works
   return env;
 }
 

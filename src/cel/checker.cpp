@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "cel/authz.h"
 #include "cel/cel.h"
 
 namespace berth::cel {
@@ -141,6 +142,14 @@ class Checker {
     std::vector<Type> types;
     if (e.target) types.push_back(check(*e.target));
     for (const auto& a : e.args) types.push_back(check(*a));
+    if (e.target) {
+      std::string misuse;
+      std::vector<Type> args(types.begin() + 1, types.end());
+      if (auto t = checkAuthzCall(types[0], fn, args, &misuse)) {
+        if (!misuse.empty()) fail(e, misuse);
+        return *t;
+      }
+    }
     auto known = [&](size_t i) { return types[i].k != K::kDyn; };
     auto arity = [&](size_t n) {
       if (types.size() != n) noOverload(e, fn, types);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "cel/authz.h"
 #include "cel/cel.h"
 #include "cel/functions.h"
 
@@ -17,7 +18,8 @@ constexpr const char* kCostExceeded = "operation cancelled: actual cost limit ex
 
 class Evaluator {
  public:
-  Evaluator(const Activation& activation, uint64_t limit) : act_(activation), limit_(limit) {}
+  Evaluator(const Activation& activation, uint64_t limit, const AuthzCallback* authz)
+      : act_(activation), limit_(limit), authz_(authz) {}
 
   Value eval(const Expr& e) {
     if (!charge(1)) return Value::error(kCostExceeded);
@@ -133,6 +135,10 @@ class Evaluator {
     for (const auto& a : args) {
       if (a.isError()) return a;
     }
+    if (e.target && isAuthzValue(args[0])) {
+      if (fn == "check" && !charge(kAuthzCheckCost)) return Value::error(kCostExceeded);
+      return callAuthz(fn, args, authz_);
+    }
     // Strings and lists cost in proportion to their size.
     uint64_t bytes = 0;
     for (const auto& a : args) {
@@ -204,6 +210,7 @@ class Evaluator {
 
   const Activation& act_;
   uint64_t limit_;
+  const AuthzCallback* authz_;
   uint64_t cost_ = 0;
   bool exhausted_ = false;
   std::vector<std::pair<std::string, Value>> locals_;  // comprehension variables
@@ -212,8 +219,8 @@ class Evaluator {
 }  // namespace
 
 Value evaluate(const Program& program, const Activation& activation, uint64_t costLimit,
-               uint64_t* costUsed) {
-  Evaluator ev(activation, costLimit);
+               uint64_t* costUsed, const AuthzCallback* authz) {
+  Evaluator ev(activation, costLimit, authz);
   Value v = ev.eval(*program.root);
   if (costUsed) *costUsed = ev.cost();
   if (ev.exhausted()) return Value::error(kCostExceeded);

@@ -5,7 +5,7 @@
 # Service (EndpointSlice address, certificate for <svc>.<ns>.svc), the AdmissionReview fields,
 # failurePolicy Ignore and Fail with the webhook down, dry run and sideEffects, matchConditions
 # (CEL: a skip label, a bad expression refused with 422, an evaluation error under Fail and
-# Ignore) and reinvocationPolicy IfNeeded.
+# Ignore, the authorizer library for the requesting user) and reinvocationPolicy IfNeeded.
 source "$(dirname "$0")/lib.sh"
 
 # The CA and a serving certificate for 127.0.0.1 and hook.webhooks.svc.
@@ -157,6 +157,27 @@ k patch validatingwebhookconfiguration err.example.com --type=json \
   -p '[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Ignore"}]' >/dev/null
 sleep 0.3
 expect_ok "and is skipped under Ignore" k create configmap e1 -n cond2
+
+echo "== matchConditions: authorizer"
+# Skip callers who may delete configmaps: the admin (system:masters) is not sent to the webhook,
+# a user who may only create them is, and gets denied.
+k create namespace authzc >/dev/null && k label namespace authzc authzc=on >/dev/null
+k create role cm-creator -n authzc --verb=create --resource=configmaps >/dev/null
+k create rolebinding cm-creator -n authzc --role=cm-creator --user=carol >/dev/null
+webhook_config ValidatingWebhookConfiguration authz.example.com /validate2 configmaps Fail \
+  ",\"namespaceSelector\":{\"matchLabels\":{\"authzc\":\"on\"}},\"matchConditions\":[{\"name\":\"not-deleter\",\"expression\":\"!authorizer.group('').resource('configmaps').check('delete').allowed()\"}]" \
+  | k create -f - >/dev/null
+sleep 0.3
+expect_ok "the admin, who may delete configmaps, is not sent to the webhook" \
+  k create configmap az1 -n authzc
+expect_eq "the webhook never saw it" 0 \
+  "$(grep '"/validate2' "$WORK/hook.log" | grep -c '"name": "az1"')"
+expect_err "a user who may only create them is sent and denied" \
+  'admission webhook "authz.example.com" denied the request: denied via service$' \
+  k create configmap az2 -n authzc --as=carol
+expect_eq "the webhook saw carol's request" 1 \
+  "$(grep '"/validate2' "$WORK/hook.log" | grep '"name": "az2"' | grep -c '"username": "carol"')"
+k delete validatingwebhookconfiguration authz.example.com >/dev/null
 
 echo "== reinvocationPolicy"
 webhook_config MutatingWebhookConfiguration a-reinvoke.example.com \

@@ -129,7 +129,11 @@ class WebhookPlugin : public Plugin {
         }
         if (!namespaceSelectorMatches(hook, target, *nsLabels)) continue;
         if (!objectSelectorMatches(hook, a.object, a.oldObject)) continue;
-        auto conditions = evaluateMatchConditions(hook, a);
+        // The authorizer library's checks are asked for the requesting user.
+        cel::AuthzCallback authz = [this, &a](const cel::AuthzCheck& c) {
+          return source_->authorize(a.user, c);
+        };
+        auto conditions = evaluateMatchConditions(hook, a, &authz);
         if (!conditions.error.ok()) return conditions.error;
         if (!conditions.matches) continue;
         bool changed = false;

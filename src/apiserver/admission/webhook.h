@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "apiserver/admission/admission.h"
+#include "cel/authz.h"
 #include "core/labels.h"
 #include "core/result.h"
 
@@ -52,6 +53,14 @@ class WebhookSource {
   virtual core::Result<std::pair<std::string, int>> serviceEndpoint(const std::string& ns,
                                                                     const std::string& name,
                                                                     int port) = 0;
+  // Answers a matchCondition's authorizer check (cel/authz.h) for `user`, through the server's
+  // authorizer. Default: no authorizer, every check is an error (the condition then fails).
+  virtual cel::AuthzDecision authorize(const core::kinds::Requester& user,
+                                       const cel::AuthzCheck& check) {
+    (void)user;
+    (void)check;
+    return {false, "", "no authorizer configured"};
+  }
 };
 
 std::unique_ptr<Plugin> newAdmissionWebhooks(std::shared_ptr<WebhookSource> source);

@@ -10,16 +10,24 @@ namespace berth::apiserver::admission {
 
 namespace json = boost::json;
 
-MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, const Attributes& a) {
+MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, const Attributes& a,
+                                               const cel::AuthzCallback* authz) {
   MatchConditionsOutcome out;
   auto* conds = webhook.if_contains("matchConditions");
   if (!conds || !conds->is_array() || conds->as_array().empty()) return out;
 
   json::object request = admissionRequestForCel(a);
+  cel::AuthzCheck requestResource;  // authorizer.requestResource
+  requestResource.group = a.resource->group;
+  requestResource.resource = a.resource->plural;
+  requestResource.subresource = a.subresource;
+  requestResource.ns = a.ns;
+  requestResource.name = a.name;
   cel::Activation act{
       {"object", a.object ? cel::Value::fromJsonObject(*a.object) : cel::Value()},
       {"oldObject", a.oldObject ? cel::Value::fromJsonObject(*a.oldObject) : cel::Value()},
-      {"request", cel::Value::fromJsonObject(request)}};
+      {"request", cel::Value::fromJsonObject(request)},
+      {"authorizer", cel::authorizerValue(&requestResource)}};
   std::vector<std::string> errors;
   // One budget for all of a webhook's conditions, as upstream's filter shares its remaining
   // budget between expressions: 64 hostile conditions cost no more than one.
@@ -33,8 +41,8 @@ MatchConditionsOutcome evaluateMatchConditions(const json::object& webhook, cons
       continue;
     }
     uint64_t used = 0;
-    cel::Value v =
-        cel::evaluate(*std::get<std::shared_ptr<const cel::Program>>(compiled), act, budget, &used);
+    cel::Value v = cel::evaluate(*std::get<std::shared_ptr<const cel::Program>>(compiled), act,
+                                 budget, &used, authz);
     budget -= std::min(used, budget);
     if (v.isError()) {
       errors.push_back("expression '" + expr + "' resulted in error: " + v.asString());

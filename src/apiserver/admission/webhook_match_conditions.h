@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include "apiserver/admission/admission.h"
+#include "cel/authz.h"
 #include "core/status.h"
 
 namespace berth::apiserver::admission {
@@ -20,7 +21,9 @@ struct MatchConditionsOutcome {
   core::Status error;  // failurePolicy Fail and an evaluation error: reject with this
 };
 
+// `authz` answers the conditions' authorizer checks (null: every check is an error).
 MatchConditionsOutcome evaluateMatchConditions(const boost::json::object& webhook,
-                                               const Attributes& a);
+                                               const Attributes& a,
+                                               const cel::AuthzCallback* authz = nullptr);
 
 }  // namespace berth::apiserver::admission

@@ -119,5 +119,63 @@ TEST(WebhookMatchConditions, DeleteHasNoObject) {
   EXPECT_TRUE(out.error.ok());
 }
 
+// The authorizer library asks the callback; the webhook plugin binds it to the requester.
+TEST(WebhookMatchConditions, AuthorizerChecksGoThroughTheCallback) {
+  Request r;
+  std::vector<cel::AuthzCheck> asked;
+  cel::AuthzCallback mayDelete = [&](const cel::AuthzCheck& c) {
+    asked.push_back(c);
+    return cel::AuthzDecision{c.verb == "delete", "fake", ""};
+  };
+  auto skipDeleters = hook(
+      R"J([{"name":"a","expression":"!authorizer.group('').resource('configmaps').check('delete').allowed()"}])J");
+  auto out = evaluateMatchConditions(skipDeleters, r.attrs, &mayDelete);
+  EXPECT_FALSE(out.matches);  // alice may delete configmaps: the webhook is skipped
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].resource, "configmaps");
+  EXPECT_EQ(asked[0].verb, "delete");
+  EXPECT_TRUE(asked[0].resourceRequest);
+
+  // authorizer.requestResource is the request under admission.
+  asked.clear();
+  out = evaluateMatchConditions(
+      hook(R"J([{"name":"a","expression":"authorizer.requestResource.check('delete').allowed()"}])J"),
+      r.attrs, &mayDelete);
+  EXPECT_TRUE(out.matches);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].group, "");
+  EXPECT_EQ(asked[0].resource, "configmaps");
+  EXPECT_EQ(asked[0].ns, "default");
+  EXPECT_EQ(asked[0].name, "cm");
+
+  cel::AuthzCallback mayNot = [](const cel::AuthzCheck&) {
+    return cel::AuthzDecision{false, "", ""};
+  };
+  out = evaluateMatchConditions(skipDeleters, r.attrs, &mayNot);
+  EXPECT_TRUE(out.matches);
+  EXPECT_TRUE(out.error.ok());
+
+  // An authorizer that fails is an evaluation error: failurePolicy Fail rejects.
+  cel::AuthzCallback broken = [](const cel::AuthzCheck&) {
+    return cel::AuthzDecision{false, "", "authorizer down"};
+  };
+  out = evaluateMatchConditions(
+      hook(R"J([{"name":"a","expression":"authorizer.path('/x').check('get').errored()"}])J"),
+      r.attrs, &broken);
+  EXPECT_TRUE(out.matches);
+  // No callback at all: the check is an error, and failurePolicy decides.
+  out = evaluateMatchConditions(skipDeleters, r.attrs);
+  EXPECT_FALSE(out.matches);
+  EXPECT_EQ(out.error.code(), 403);
+  EXPECT_NE(out.error.message().find("authorizer not available"), std::string::npos)
+      << out.error.message();
+  out = evaluateMatchConditions(
+      hook(R"J([{"name":"a","expression":"!authorizer.group('').resource('configmaps').check('delete').allowed()"}])J",
+           "Ignore"),
+      r.attrs);
+  EXPECT_FALSE(out.matches);
+  EXPECT_TRUE(out.error.ok());
+}
+
 }  // namespace
 }  // namespace berth::apiserver::admission

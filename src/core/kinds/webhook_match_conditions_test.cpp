@@ -26,7 +26,8 @@ TEST(WebhookMatchConditions, ValidExpressionsAreAccepted) {
   auto ok = hookWith(R"J([{"name":"not-skipped","expression":
       "!has(object.metadata.labels) || !('skip' in object.metadata.labels) || object.metadata.labels['skip'] != 'true'"},
       {"name":"example.com/create","expression":"request.operation == 'CREATE'"},
-      {"name":"users","expression":"request.userInfo.groups.exists(g, g == 'system:masters')"}])J");
+      {"name":"users","expression":"request.userInfo.groups.exists(g, g == 'system:masters')"},
+      {"name":"authz","expression":"!authorizer.group('').resource('pods').check('get').allowed()"}])J");
   EXPECT_VALID(create(validating(), ok));
   auto mutating = hookWith(R"J([{"name":"a","expression":"true"}])J");
   EXPECT_VALID(create(
@@ -38,7 +39,7 @@ TEST(WebhookMatchConditions, BadExpressionsAreInvalid) {
       {"name":"undeclared","expression":"foo == 1"},
       {"name":"notbool","expression":"object.metadata.name"},
       {"name":"field","expression":"request.nope == 1"},
-      {"name":"authz","expression":"authorizer.group('').resource('pods').check('get').allowed()"},
+      {"name":"authz","expression":"authorizer.group('').check('get').allowed()"},
       {"name":"empty","expression":"  "}])J");
   auto errs = create(validating(), bad);
   EXPECT_CAUSE(errs, "webhooks[0].matchConditions[0].expression", "FieldValueInvalid",
@@ -53,7 +54,11 @@ TEST(WebhookMatchConditions, BadExpressionsAreInvalid) {
   EXPECT_CAUSE(errs, "webhooks[0].matchConditions[3].expression", "FieldValueInvalid",
                "Invalid value: \"request.nope == 1\": compilation failed: ERROR: <input>:1:8: "
                "undefined field 'nope'\n | request.nope == 1\n | .......^");
-  EXPECT_CAUSE(errs, "webhooks[0].matchConditions[4].expression", "FieldValueInvalid", "");
+  EXPECT_CAUSE(errs, "webhooks[0].matchConditions[4].expression", "FieldValueInvalid",
+               "Invalid value: \"authorizer.group('').check('get').allowed()\": compilation "
+               "failed: ERROR: <input>:1:21: found no matching overload for 'check' applied to "
+               "'kubernetes.authorization.GroupCheck.(string)'\n"
+               " | authorizer.group('').check('get').allowed()\n | ....................^");
   EXPECT_CAUSE(errs, "webhooks[0].matchConditions[5].expression", "FieldValueRequired",
                "Required value");
 }
