@@ -13,9 +13,9 @@
 #include <random>
 #include <string>
 
-#include "kubelet/runtime/process.h"
 #include "netpol/render.h"
 #include "netpol/ruleset.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 using namespace berth::netpol;
@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
   if (std::system(("ip netns add " + ns).c_str()) != 0) return 1;
   auto nft = [&](const std::string& script) {
     auto start = Clock::now();
-    auto r = berth::kubelet::runtime::runProcess({"ip", "netns", "exec", ns, "nft", "-f", "-"},
-                                                 {.stdinData = script});
+    auto r = berth::sys::runProcess({"ip", "netns", "exec", ns, "nft", "-f", "-"},
+                                    {.stdinData = script});
     double ms = msSince(start);
     if (!r.ok() || r->exitCode != 0) std::printf("nft failed: %s\n", r.ok() ? r->err.c_str() : "");
     return ms;

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "kubelet/runtime/process.h"
 #include "kubelet/runtime/sandbox.h"
+#include "sys/process.h"
 
 namespace fs = std::filesystem;
 
@@ -58,7 +58,7 @@ core::Status BusyboxImageService::buildRootfs() {
     fs::permissions(target + ".tmp", fs::perms(0755), ec);
     fs::rename(target + ".tmp", target, ec);
   }
-  auto applets = runtime::runProcess({busybox_, "--list"});
+  auto applets = sys::runProcess({busybox_, "--list"});
   if (applets.ok() && applets->exitCode == 0) {
     std::istringstream names(applets->out);
     std::string name;

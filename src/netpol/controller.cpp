@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "core/json_access.h"
-#include "kubelet/runtime/process.h"
 #include "netpol/render.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 
@@ -27,10 +27,9 @@ constexpr auto kRetry = std::chrono::seconds(1);
 
 core::Status runNft(const std::string& script) {
   std::vector<std::string> argv{"nft", "-f", "-"};
-  auto r = kubelet::runtime::runProcess(argv,
-                                        {.stdinData = script, .timeout = std::chrono::seconds(10)});
+  auto r = sys::runProcess(argv, {.stdinData = script, .timeout = std::chrono::seconds(10)});
   if (!r.ok()) return r.status();
-  if (r->exitCode != 0) return core::Status::internal(kubelet::runtime::describeFailure(argv, *r));
+  if (r->exitCode != 0) return core::Status::internal(sys::describeFailure(argv, *r));
   return {};
 }
 

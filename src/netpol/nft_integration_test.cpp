@@ -14,9 +14,9 @@
 #include <filesystem>
 #include <random>
 
-#include "kubelet/runtime/process.h"
 #include "netpol/render.h"
 #include "netpol/ruleset.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 
@@ -79,8 +79,8 @@ class NftNamespaces : public ::testing::Test {
   }
 
   void apply(const std::string& script) {
-    auto r = kubelet::runtime::runProcess({"ip", "netns", "exec", node_, "nft", "-f", "-"},
-                                          {.stdinData = script});
+    auto r =
+        sys::runProcess({"ip", "netns", "exec", node_, "nft", "-f", "-"}, {.stdinData = script});
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->exitCode, 0) << r->err << "\n" << script;
   }

@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 
@@ -36,14 +36,13 @@ double seconds(std::chrono::steady_clock::duration d) {
 
 NftRunner commandRunner(const std::string& nftBinary) {
   return [nftBinary](const std::string& transaction) -> core::Status {
-    kubelet::runtime::ProcessOptions po;
+    sys::ProcessOptions po;
     po.stdinData = transaction;
     po.timeout = std::chrono::minutes(2);
     std::vector<std::string> argv{nftBinary, "-f", "-"};
-    auto r = kubelet::runtime::runProcess(argv, po);
+    auto r = sys::runProcess(argv, po);
     if (!r.ok()) return r.status();
-    if (r->exitCode != 0)
-      return core::Status::internal(kubelet::runtime::describeFailure(argv, *r));
+    if (r->exitCode != 0) return core::Status::internal(sys::describeFailure(argv, *r));
     return {};
   };
 }
@@ -105,10 +104,9 @@ core::Status Proxier::start() {
     // Without any route to the service range, the node's own connections to a ClusterIP fail
     // before nat-output could rewrite them.
     std::string first = o_.rules.serviceCidr.substr(0, o_.rules.serviceCidr.find('/'));
-    auto got = kubelet::runtime::runProcess({"ip", "route", "get", first});
+    auto got = sys::runProcess({"ip", "route", "get", first});
     if (got.ok() && got->exitCode != 0)
-      (void)kubelet::runtime::runProcess(
-          {"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
+      (void)sys::runProcess({"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
   }
   if (!o_.healthCheckAddress.empty())
     health_ = std::make_unique<HealthCheckServer>(o_.healthCheckAddress);

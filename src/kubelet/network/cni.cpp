@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 
@@ -69,9 +69,9 @@ core::Result<json::object> Cni::invoke(const std::string& command, const json::o
       "CNI_PATH=" + o_.binDir,
       std::string("PATH=") + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
   std::vector<std::string> argv = {o_.binDir + "/" + type};
-  auto r = runtime::runProcess(
-      argv, {.stdinData = json::serialize(netconf), .env = env,
-             .timeout = std::chrono::seconds(30)});
+  auto r = sys::runProcess(
+      argv,
+      {.stdinData = json::serialize(netconf), .env = env, .timeout = std::chrono::seconds(30)});
   if (!r.ok()) return r.status();
   boost::system::error_code ec;
   auto out = json::parse(r->out, ec);

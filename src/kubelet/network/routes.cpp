@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/json_access.h"
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 
@@ -24,9 +24,9 @@ std::string internalIP(const json::object& node) {
 core::Result<std::string> runIp(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"ip"};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = runtime::runProcess(argv, {.timeout = std::chrono::seconds(10)});
+  auto r = sys::runProcess(argv, {.timeout = std::chrono::seconds(10)});
   if (!r.ok()) return r.status();
-  if (r->exitCode != 0) return core::Status::internal(runtime::describeFailure(argv, *r));
+  if (r->exitCode != 0) return core::Status::internal(sys::describeFailure(argv, *r));
   return r->out;
 }
 

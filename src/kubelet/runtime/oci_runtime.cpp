@@ -21,8 +21,8 @@
 #include <thread>
 
 #include "kubelet/runtime/oci_spec.h"
-#include "kubelet/runtime/process.h"
 #include "kubelet/runtime/shim_args.h"
+#include "sys/process.h"
 
 namespace fs = std::filesystem;
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 namespace fs = std::filesystem;
 
@@ -115,10 +115,10 @@ TEST(CrunWrapper, HidesTheUnifiedMountFromCrunOnly) {
   };
   bool hybrid = hostMounts().find(" /sys/fs/cgroup/unified ") != std::string::npos;
   std::vector<std::string> env = {"BERTH_CRUN=/bin/sh", "PATH=/usr/bin:/bin"};
-  auto r = runProcess({besideBuiltBerth("berth-crun"), "-c",
-                       "grep -c ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; readlink "
-                       "/proc/self/ns/mnt"},
-                      {.env = env});
+  auto r = sys::runProcess({besideBuiltBerth("berth-crun"), "-c",
+                            "grep -c ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; readlink "
+                            "/proc/self/ns/mnt"},
+                           {.env = env});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->out.substr(0, 2), "0\n") << r->out << r->err;
   char own[64] = {};
@@ -126,14 +126,14 @@ TEST(CrunWrapper, HidesTheUnifiedMountFromCrunOnly) {
   EXPECT_EQ(r->out.find(own), std::string::npos) << "not a mount namespace of its own";
   EXPECT_EQ(hostMounts().find(" /sys/fs/cgroup/unified ") != std::string::npos, hybrid);
   // Its runtime's exit code is its own (exec, same process).
-  auto exitCode = runProcess({besideBuiltBerth("berth-crun"), "-c", "exit 7"}, {.env = env});
+  auto exitCode = sys::runProcess({besideBuiltBerth("berth-crun"), "-c", "exit 7"}, {.env = env});
   ASSERT_TRUE(exitCode.ok());
   EXPECT_EQ(exitCode->exitCode, 7);
 }
 
 // The real probe with the built wrapper: needs root and crun (as the e2e tests need runc).
 TEST_F(OciRuntimeTest, ProbeStartsAContainerWithTheBuiltCrunWrapper) {
-  if (::geteuid() != 0 || !runProcess({"crun", "--version"}).ok())
+  if (::geteuid() != 0 || !sys::runProcess({"crun", "--version"}).ok())
     GTEST_SKIP() << "needs root and crun";
   auto st = probeOciRuntime(besideBuiltBerth("berth-crun"), data(), besideBuiltBerth("berth-shim"));
   EXPECT_TRUE(st.ok()) << st.message();

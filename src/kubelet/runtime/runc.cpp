@@ -7,13 +7,13 @@ namespace berth::kubelet::runtime {
 namespace {
 
 core::Status run(const std::vector<std::string>& argv, bool missingOk) {
-  auto r = runProcess(argv, {.timeout = std::chrono::seconds(30)});
+  auto r = sys::runProcess(argv, {.timeout = std::chrono::seconds(30)});
   if (!r.ok()) return r.status();
   if (r->exitCode == 0) return {};
   if (missingOk && (r->err.find("does not exist") != std::string::npos ||
                     r->err.find("not found") != std::string::npos))
     return {};
-  return core::Status::internal(describeFailure(argv, *r));
+  return core::Status::internal(sys::describeFailure(argv, *r));
 }
 
 }  // namespace
@@ -33,20 +33,20 @@ core::Status Runc::remove(const std::string& id) const {
   return run(argv, true);
 }
 
-core::Result<ProcessResult> Runc::exec(const std::string& id,
-                                       const std::vector<std::string>& args,
-                                       std::chrono::milliseconds timeout) const {
+core::Result<sys::ProcessResult> Runc::exec(const std::string& id,
+                                            const std::vector<std::string>& args,
+                                            std::chrono::milliseconds timeout) const {
   auto argv = base();
   argv.insert(argv.end(), {"exec", id});
   argv.insert(argv.end(), args.begin(), args.end());
-  return runProcess(argv, {.timeout = timeout});
+  return sys::runProcess(argv, {.timeout = timeout});
 }
 
 std::vector<std::string> Runc::list() const {
   auto argv = base();
   argv.insert(argv.end(), {"list", "--format", "json"});
   std::vector<std::string> ids;
-  auto r = runProcess(argv);
+  auto r = sys::runProcess(argv);
   if (!r.ok() || r->exitCode != 0) return ids;
   boost::system::error_code ec;
   auto v = boost::json::parse(r->out, ec);

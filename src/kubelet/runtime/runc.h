@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 namespace berth::kubelet::runtime {
 
@@ -25,8 +25,8 @@ class Runc {
   // Removes the container, killing it first if it still runs. A missing container is fine.
   core::Status remove(const std::string& id) const;
   // Runs `args` inside the running container with its env, cwd and user.
-  core::Result<ProcessResult> exec(const std::string& id, const std::vector<std::string>& args,
-                                   std::chrono::milliseconds timeout) const;
+  core::Result<sys::ProcessResult> exec(const std::string& id, const std::vector<std::string>& args,
+                                        std::chrono::milliseconds timeout) const;
   // Ids of the containers under this root.
   std::vector<std::string> list() const;
 

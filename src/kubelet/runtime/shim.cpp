@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "kubelet/logs/log_files.h"
-#include "kubelet/runtime/process.h"
 #include "kubelet/runtime/shim_args.h"
 #include "kubelet/runtime/shim_frames.h"
+#include "sys/process.h"
 
 namespace json = boost::json;
 
@@ -211,9 +211,10 @@ bool Shim::createAndStart(std::string& error) {
     while (!error.empty() && error.back() == '\n') error.pop_back();
     return false;
   }
-  auto started = runProcess({o_.runcBinary, "--root", o_.runcRoot, "start", o_.id});
+  auto started = sys::runProcess({o_.runcBinary, "--root", o_.runcRoot, "start", o_.id});
   if (!started.ok() || started->exitCode != 0) {
-    error = started.ok() ? describeFailure({"runc", "start"}, *started) : started.status().message();
+    error = started.ok() ? sys::describeFailure({"runc", "start"}, *started)
+                         : started.status().message();
     return false;
   }
   std::ifstream pidIn(pidFile);
@@ -353,7 +354,7 @@ int Shim::run(int notifyFd) {
     json::object exit{{"exitCode", 128}, {"oomKilled", false},  {"startedAt", createdAt},
                       {"finishedAt", rfc3339Now()}, {"reason", "StartError"}, {"message", error}};
     writeFileAtomically(o_.bundle + "/exit", json::serialize(exit));
-    runProcess({o_.runcBinary, "--root", o_.runcRoot, "delete", "--force", o_.id});
+    sys::runProcess({o_.runcBinary, "--root", o_.runcRoot, "delete", "--force", o_.id});
     (void)!::write(notifyFd, "x", 1);
     return 1;
   }
@@ -403,7 +404,7 @@ int Shim::run(int notifyFd) {
     if (master_ >= 0) ::close(master_);
     master_ = -1;
   }
-  runProcess({o_.runcBinary, "--root", o_.runcRoot, "delete", "--force", o_.id});
+  sys::runProcess({o_.runcBinary, "--root", o_.runcRoot, "delete", "--force", o_.id});
   return 0;
 }
 
@@ -458,11 +459,11 @@ core::Status launchShim(const std::string& berthBinary, const ShimOptions& o) {
   auto argv = shimCommand(berthBinary);
   auto args = shimArguments(o);
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = runProcess(argv, {.timeout = std::chrono::seconds(60)});
+  auto r = sys::runProcess(argv, {.timeout = std::chrono::seconds(60)});
   if (!r.ok()) return r.status();
   // Exit 1 with an `exit` file is a container that failed to start: a result, not an error.
   if (r->exitCode != 0 && !readExit(o.bundle))
-    return core::Status::internal(describeFailure(argv, *r));
+    return core::Status::internal(sys::describeFailure(argv, *r));
   return {};
 }
 

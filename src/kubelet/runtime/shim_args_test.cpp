@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 namespace berth::kubelet::runtime {
 namespace {
@@ -98,13 +98,13 @@ TEST(ShimArgs, BothExecutablesShareTheParser) {
   for (const auto& cmd : frontends) {
     auto help = cmd;
     help.push_back("--help");
-    auto r = runProcess(help);
+    auto r = sys::runProcess(help);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->exitCode, 0) << help[0];
     EXPECT_NE(r->out.find("usage: berth"), std::string::npos) << r->out;
     auto bad = cmd;
     bad.insert(bad.end(), {"--id", "x", "--nope"});
-    r = runProcess(bad);
+    r = sys::runProcess(bad);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->exitCode, 2) << bad[0];
     EXPECT_NE(r->err.find("unknown flag --nope"), std::string::npos) << r->err;

@@ -1,7 +1,8 @@
 #pragma once
-// Running helper programs (runc, CNI plugins, mount tools) from a multi-threaded agent: spawn,
-// feed stdin, collect stdout/stderr, bound the run by a timeout. posix_spawn keeps the window
-// between fork and exec free of anything that is not async-signal-safe.
+// Running helper programs (runc, CNI plugins, mount tools, nft, ip) from a multi-threaded process
+// (the node agent, the service proxy, network policy): spawn, feed stdin, collect stdout/stderr,
+// bound the run by a timeout. posix_spawn keeps the window between fork and exec free of anything
+// that is not async-signal-safe. Lives below the kubelet so that every component may use it.
 //
 // Thread-safety: free functions, safe from any thread.
 #include <chrono>
@@ -10,7 +11,7 @@
 
 #include "core/result.h"
 
-namespace berth::kubelet::runtime {
+namespace berth::sys {
 
 struct ProcessResult {
   int exitCode = 0;  // 128 + signal when killed by one
@@ -32,4 +33,4 @@ core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
 // "<argv...>: exit N: <stderr>", for error messages.
 std::string describeFailure(const std::vector<std::string>& argv, const ProcessResult& r);
 
-}  // namespace berth::kubelet::runtime
+}  // namespace berth::sys

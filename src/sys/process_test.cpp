@@ -1,4 +1,4 @@
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace berth::kubelet::runtime {
+namespace berth::sys {
 namespace {
 
 // A descriptor opened without O_CLOEXEC (as Asio opens its listening sockets) must not reach the
@@ -25,4 +25,4 @@ TEST(RunProcess, ChildGetsOnlyStdio) {
 }
 
 }  // namespace
-}  // namespace berth::kubelet::runtime
+}  // namespace berth::sys

@@ -1,4 +1,4 @@
-#include "kubelet/runtime/process.h"
+#include "sys/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 
 extern char** environ;
 
-namespace berth::kubelet::runtime {
+namespace berth::sys {
 
 namespace {
 
@@ -141,4 +141,4 @@ std::string describeFailure(const std::vector<std::string>& argv, const ProcessR
   return cmd + ": exit " + std::to_string(r.exitCode) + (msg.empty() ? "" : ": " + msg);
 }
 
-}  // namespace berth::kubelet::runtime
+}  // namespace berth::sys
