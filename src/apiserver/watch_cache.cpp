@@ -137,7 +137,6 @@ core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(int64_t fromRev
   for (const auto& e : history_) {
     if (e.revision > fromRevision) w->push(e);
   }
-  w->noteRevision(std::max(fromRevision, revision_));
   watchers_.push_back(w);
   return w;
 }
@@ -190,16 +189,12 @@ void ResourceCache::apply(const store::Event& e) {
     historyStart_ = history_.front().revision;
     history_.pop_front();
   }
-  for (auto& w : watchers_) {
-    w->push(ce);
-    w->noteRevision(ce.revision);
-  }
+  for (auto& w : watchers_) w->push(ce);
 }
 
 void ResourceCache::noteGlobalRevision(int64_t rev) {
   std::lock_guard lock(mu_);
   if (rev > revision_) revision_ = rev;
-  for (auto& w : watchers_) w->noteRevision(rev);
 }
 
 void ResourceCache::closeWatchers() {

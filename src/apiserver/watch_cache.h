@@ -75,8 +75,6 @@ class CacheWatcher {
   std::vector<CacheEvent> next(std::chrono::milliseconds timeout, bool* closed);
   void push(const CacheEvent& e);  // called with the cache lock held; never blocks
   void close();
-  int64_t lastRevision() const { return lastRevision_.load(); }
-  void noteRevision(int64_t rev) { lastRevision_.store(rev); }
 
  private:
   std::mutex mu_;
@@ -84,7 +82,6 @@ class CacheWatcher {
   std::deque<CacheEvent> queue_;
   size_t capacity_;
   bool closed_ = false;
-  std::atomic<int64_t> lastRevision_{0};
 };
 
 class ResourceCache {
