@@ -17,7 +17,7 @@ namespace {
 // resource not watched yet) asks for it sooner, so CRDs' objects are collected within seconds.
 constexpr auto kRediscoverEvery = std::chrono::seconds(30);
 constexpr auto kMinRediscoverGap = std::chrono::milliseconds(500);
-constexpr size_t kAbsentOwnersMax = 10000;
+constexpr size_t kUidSetMax = 10000;
 
 // Upstream's default ignored resources: events change too often and own nothing.
 bool ignored(const ApiResource& r) {
@@ -190,17 +190,15 @@ void GarbageCollector::syncMonitors() {
   }
 }
 
-// Upstream's absentOwnerCache: a uid is never reused, so an owner seen gone stays gone and
-// the siblings of a collected dependent need no GET of it. Bounded; cleared when full.
-bool GarbageCollector::knownAbsent(const std::string& uid) {
-  std::lock_guard lock(absentMu_);
-  return absentOwners_.count(uid) > 0;
+bool GarbageCollector::UidSet::contains(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  return uids_.count(uid) > 0;
 }
 
-void GarbageCollector::markAbsent(const std::string& uid) {
-  std::lock_guard lock(absentMu_);
-  if (absentOwners_.size() >= kAbsentOwnersMax) absentOwners_.clear();
-  absentOwners_.insert(uid);
+void GarbageCollector::UidSet::insert(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  if (uids_.size() >= kUidSetMax) uids_.clear();
+  uids_.insert(uid);
 }
 
 void GarbageCollector::apply(const gc::Actions& actions) {
@@ -245,7 +243,12 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
   auto owners = gc::ownerRefsOf(*latest);
   if (owners.empty()) return {};
   std::vector<gc::OwnerRef> solid, dangling, waiting;
+  std::set<std::string> orphaned;
   for (const auto& o : owners) {
+    if (orphanedOwners_.contains(o.uid)) {
+      orphaned.insert(o.uid);
+      continue;
+    }
     const ApiResource* om = d->forKind(o.apiVersion, o.kind);
     if (!om) {
       requestRediscovery();
@@ -257,7 +260,7 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
       reportInvalidNamespaceOwnerRef(*latest, o);
       return {};
     }
-    if (knownAbsent(o.uid)) {
+    if (absentOwners_.contains(o.uid)) {
       dangling.push_back(o);
       continue;
     }
@@ -270,13 +273,27 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
           om->resource.namespaced && known && known->observed && known->ref.namespace_ != ns) {
         reportInvalidNamespaceOwnerRef(*latest, o);
       }
-      markAbsent(o.uid);
+      absentOwners_.insert(o.uid);
       dangling.push_back(o);
     } else if (beingDeleted(*owner) && hasFinalizer(*owner, "foregroundDeletion")) {
       waiting.push_back(o);
     } else {
       solid.push_back(o);
     }
+  }
+  if (!orphaned.empty()) {
+    // Owners deleted with the Orphan policy: drop their references first (as attemptToOrphan
+    // would have), then look at what is left.
+    json::array kept;
+    for (const auto& v : metaArray(*latest, "ownerReferences"))
+      if (!(v.is_object() && orphaned.count(core::stringField(v.as_object(), "uid"))))
+        kept.push_back(v);
+    bool more = !kept.empty();
+    auto r = ctx_.client.patch(m->resource, ns, item->ref.name, client::PatchType::kMerge,
+                               metadataPatch(*latest, "ownerReferences", std::move(kept)));
+    if (!r.ok()) return r.status().isNotFound() ? Status() : r.status();
+    if (more) deleteWorkers_.enqueue(uid);
+    return {};
   }
   if (!solid.empty()) {
     if (dangling.empty() && waiting.empty()) return {};
@@ -387,6 +404,7 @@ Status GarbageCollector::attemptToOrphan(const std::string& uid) {
   auto latest = ctx_.client.get(m->resource, ns, owner->ref.name);
   if (!latest.ok()) return latest.status().isNotFound() ? Status() : latest.status();
   if (uidOf(*latest) != uid || !hasFinalizer(*latest, "orphan")) return {};
+  orphanedOwners_.insert(uid);
   return removeFinalizer(*m, ns, owner->ref.name, *latest, "orphan");
 }
 

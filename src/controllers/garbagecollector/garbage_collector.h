@@ -46,8 +46,6 @@ class GarbageCollector : public Controller {
   void syncMonitors();
   void requestRediscovery();
   void apply(const gc::Actions& actions);
-  bool knownAbsent(const std::string& uid);
-  void markAbsent(const std::string& uid);
   core::Status attemptToDelete(const std::string& uid);
   core::Status attemptToOrphan(const std::string& uid);
   core::Status processDeletingDependents(const gc::NodeView& item,
@@ -74,8 +72,23 @@ class GarbageCollector : public Controller {
   bool workersStarted_ = false;
   std::thread loop_;
 
-  std::mutex absentMu_;
-  std::set<std::string> absentOwners_;  // uids of owners a live read found gone
+  // A set of uids, bounded (cleared when full: both uses below are caches a miss only slows).
+  class UidSet {
+   public:
+    bool contains(const std::string& uid) const;
+    void insert(const std::string& uid);
+
+   private:
+    mutable std::mutex mu_;
+    std::set<std::string> uids_;
+  };
+  // Upstream's absentOwnerCache: a uid is never reused, so an owner seen gone stays gone and
+  // the siblings of a collected dependent need no GET of it.
+  UidSet absentOwners_;
+  // Owners whose `orphan` finalizer this collector removed. A dependent the graph learns of
+  // only after such an owner is gone (its create raced the owner's delete on another watch)
+  // is orphaned, not collected: the owner was deleted with propagationPolicy Orphan.
+  UidSet orphanedOwners_;
 };
 
 }  // namespace berth::controllers

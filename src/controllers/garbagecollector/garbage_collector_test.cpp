@@ -103,6 +103,41 @@ TEST_F(GarbageCollectorTest, ReplicationControllersOrphanByDefault) {
   EXPECT_TRUE(gone("dropped-part"));
 }
 
+// A dependent the collector learns of only after its owner was orphan-deleted (here: created
+// while a finalizer of the test's own held the owner, after the collector had already orphaned
+// the dependents it knew) is orphaned too, not collected as a dependent of a missing owner.
+TEST_F(GarbageCollectorTest, LateDependentsOfAnOrphanedOwnerAreOrphaned) {
+  auto rc = json::parse(R"({"apiVersion":"v1","kind":"ReplicationController","metadata":{
+    "name":"late","finalizers":["example.com/hold"]},"spec":{"replicas":0,"selector":{"app":"late"},
+    "template":{"metadata":{"labels":{"app":"late"}},
+    "spec":{"containers":[{"name":"c","image":"busybox"}]}}}})");
+  auto owner = c_->create(kRcs, "default", rc);
+  ASSERT_TRUE(owner.ok()) << owner.status().message();
+  json::value orphan = json::object{{"propagationPolicy", "Orphan"}};
+  ASSERT_TRUE(c_->remove(kRcs, "default", "late", &orphan).ok());
+  // The collector removes its `orphan` finalizer; ours keeps the owner.
+  ASSERT_TRUE(eventually([&] {
+    auto o = c_->get(kRcs, "default", "late");
+    if (!o.ok()) return false;
+    const auto* f = o->at("metadata").as_object().if_contains("finalizers");
+    return f && f->as_array().size() == 1;
+  }));
+  ASSERT_TRUE(c_->create(client::testing::kConfigMaps, "default",
+                         dependentOf("late-part", "v1", "ReplicationController", "late",
+                                     uidOf(*owner)))
+                  .ok());
+  ASSERT_TRUE(c_->patch(kRcs, "default", "late", client::PatchType::kMerge,
+                        R"({"metadata":{"finalizers":null}})")
+                  .ok());
+  ASSERT_TRUE(eventually([&] { return c_->get(kRcs, "default", "late").status().isNotFound(); }));
+  EXPECT_TRUE(eventually([&] {
+    auto part = c_->get(client::testing::kConfigMaps, "default", "late-part");
+    return part.ok() && !part->at("metadata").as_object().contains("ownerReferences");
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(c_->get(client::testing::kConfigMaps, "default", "late-part").ok());
+}
+
 // upstream: a namespaced owner must be in the dependent's namespace, else the reference is
 // absent (and reported); a cluster-scoped dependent naming a namespaced owner is reported and
 // never collected.
