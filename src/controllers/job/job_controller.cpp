@@ -107,7 +107,37 @@ class JobController : public Controller {
     if (it != expectedRm_.end()) it->second.erase(uid);
   }
 
+  // One sync's view of a Job (upstream's syncJobCtx): read once, then filled in and changed by
+  // the phases of sync() in order.
+  struct JobSync {
+    JobSync(const std::string& key, const std::string& ns, const json::value& job);
+    JobSync(const JobSync&) = delete;  // `status` points into `updated`
+    std::string key, ns;
+    const json::value& job;  // the informer's copy
+    json::value updated;     // the copy whose status is written
+    json::object* status;    // updated's status
+    std::chrono::system_clock::time_point systemNow;
+    std::string now;
+    bool satisfied = false, suspended = false, perIndex = false, statusChanged = false;
+    std::vector<ObjectPtr> pods, active;
+    long long ready = 0, terminating = 0, succeeded = 0, failed = 0, activeCount = 0;
+    std::set<std::string> expectedRm;  // pods whose finalizer removal is in flight
+    NewFinished fresh;                 // pods finished since they were last counted
+    std::set<long long> doneIndexes, failedIx;
+    std::chrono::steady_clock::duration backoff{};
+    std::optional<Condition> finished;
+    core::Status manageErr;
+  };
+
   core::Status sync(const std::string& key);
+  core::Status claimPods(JobSync& s);
+  void countPods(JobSync& s);
+  void checkFinished(JobSync& s);
+  void manageOrFinish(JobSync& s);
+  void setActiveCounts(JobSync& s);
+  std::vector<ObjectPtr> trackFinishedPods(JobSync& s, std::set<std::string>& withFinalizer);
+  core::Status writeStatus(JobSync& s, const std::vector<ObjectPtr>& toRemove,
+                           std::set<std::string>& withFinalizer);
   long long manage(const json::value& job, const std::string& key,
                    const std::vector<ObjectPtr>& pods, const std::vector<ObjectPtr>& active,
                    long long succeeded, const std::set<long long>& doneIndexes,
@@ -158,238 +188,276 @@ core::Status JobController::sync(const std::string& key) {
     backoff_.erase(key);
     return core::Status();
   }
-  const json::value& job = *jobPtr;
-  std::string managedBy = strAt(specOf(job), "managedBy");
+  std::string managedBy = strAt(specOf(*jobPtr), "managedBy");
   if (!managedBy.empty() && managedBy != "kubernetes.io/job-controller") return core::Status();
-  if (isFinished(job)) {
+  if (isFinished(*jobPtr)) {
     std::lock_guard lock(mu_);
     backoff_.erase(key);
     return core::Status();
   }
-  auto systemNow = std::chrono::system_clock::now();
-  std::string now = formatTime(systemNow);
-  json::value updated = job;
+  JobSync s(key, ns, *jobPtr);
+  // Expectations first: a pod created after this check waits for the next sync.
+  s.satisfied = expectations_.satisfied(key);
+  if (core::Status st = claimPods(s); !st.ok()) return st;
+  countPods(s);
+  checkFinished(s);
+  manageOrFinish(s);
+  setActiveCounts(s);
+  std::set<std::string> withFinalizer;
+  std::vector<ObjectPtr> toRemove = trackFinishedPods(s, withFinalizer);
+  return writeStatus(s, toRemove, withFinalizer);
+}
+
+JobController::JobSync::JobSync(const std::string& k, const std::string& n, const json::value& j)
+    : key(k), ns(n), job(j), updated(j), systemNow(std::chrono::system_clock::now()) {
+  now = formatTime(systemNow);
   json::value& statusSlot = updated.as_object()["status"];
   if (!statusSlot.is_object()) statusSlot = json::object();
-  json::object& status = statusSlot.as_object();
-  if (!status.contains("uncountedTerminatedPods"))
-    status["uncountedTerminatedPods"] = json::object();
+  status = &statusSlot.as_object();
+  if (!status->contains("uncountedTerminatedPods"))
+    (*status)["uncountedTerminatedPods"] = json::object();
+  suspended = boolAt(specOf(job), "suspend").value_or(false);
+  perIndex = hasBackoffLimitPerIndex(job);
+}
 
-  // Expectations first: a pod created after this check waits for the next sync.
-  bool satisfied = expectations_.satisfied(key);
-  std::vector<ObjectPtr> pods;
-  if (auto selector = specSelector(job); selector.ok() && !selector->empty()) {
+core::Status JobController::claimPods(JobSync& s) {
+  if (auto selector = specSelector(s.job); selector.ok() && !selector->empty()) {
     // Adopted pods get the tracking finalizer, released ones lose it (upstream's claim with
     // the job finalizer).
-    ControllerRefManager refs(client_, kJobs, job, "batch/v1", "Job", *selector);
+    ControllerRefManager refs(client_, kJobs, s.job, "batch/v1", "Job", *selector);
     refs.setFinalizers({kTrackingFinalizer});
     core::Status claimError;
-    pods = refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(job)), claimError);
-    if (!claimError.ok()) return claimError;
-  } else {
-    pods = controlledBy(podInformer_, uidOf(job));
+    s.pods = refs.claim(kPods, ownedAndOrphans(podInformer_, s.ns, uidOf(s.job)), claimError);
+    return claimError;
   }
-  std::vector<ObjectPtr> active;
-  long long ready = 0, terminating = 0;
-  for (const ObjectPtr& p : pods) {
-    if (isPodActive(*p)) {
-      active.push_back(p);
-      if (isPodReady(*p)) ++ready;
-    } else if (isBeingDeleted(*p) && !isPodTerminal(*p)) {
-      ++terminating;
-    }
-  }
-  std::set<std::string> expectedRm = expectedRemovals(key);
-  NewFinished fresh = newFinishedPods(job, pods, expectedRm);
-  long long succeeded =
-      intAt(status, "succeeded").value_or(0) + static_cast<long long>(fresh.succeeded.size());
-  long long failed =
-      intAt(status, "failed").value_or(0) + static_cast<long long>(fresh.failed.size());
-  {
-    const json::object& u = objAt(status, "uncountedTerminatedPods");
-    for (const char* w : {"succeeded", "failed"}) {
-      const json::value* l = u.if_contains(w);
-      long long n = l && l->is_array() ? static_cast<long long>(l->get_array().size()) : 0;
-      (std::string_view(w) == "succeeded" ? succeeded : failed) += n;
-    }
-  }
-  std::set<long long> doneIndexes, failedIx;
-  if (isIndexed(job)) {
-    doneIndexes = succeededIndexes(job, pods);
-    succeeded = static_cast<long long>(doneIndexes.size());
-  }
-  bool perIndex = hasBackoffLimitPerIndex(job);
-  if (perIndex) failedIx = failedIndexes(job, pods);
-  bool suspended = boolAt(specOf(job), "suspend").value_or(false);
-  bool statusChanged = false;
-  if (!status.contains("startTime") && !suspended) {
-    status["startTime"] = now;
-    statusChanged = true;
-  }
-  auto remaining = backoffRemaining(key, fresh);
-  // With a backoff limit per index each index waits out its own backoff (in manage).
-  if (perIndex) remaining = {};
+  s.pods = controlledBy(podInformer_, uidOf(s.job));
+  return core::Status();
+}
 
-  std::optional<Condition> finished;
-  if (hasTrueCondition(job, "SuccessCriteriaMet")) {
-    finished = successCondition();
-  } else {
-    // `updated`: the deadline counts from the start time just set. A FailJob rule of the
-    // podFailurePolicy comes before the backoff limit and deadline (upstream syncJob).
-    finished = failureCondition(updated, pods, failed, systemNow);
-    if (!hasTrueCondition(job, "FailureTarget")) {
-      if (auto message = failJobMessage(job, pods)) {
-        finished = Condition{"FailureTarget", "PodFailurePolicy", *message};
-      } else if (perIndex) {
-        // Before backoffLimit (MaxInt32 here anyway) and the deadline, as upstream.
-        if (auto c = perIndexFailureCondition(job, failedIx.size(), doneIndexes.size())) {
-          finished = c;
-        }
-      }
-    }
-    auto deadline = intAt(specOf(job), "activeDeadlineSeconds");
-    auto start = parseTime(strAt(status, "startTime"));
-    if (!finished && deadline && start && !suspended) {
-      workers_.queue().addAfter(key,
-                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    *start + std::chrono::seconds(*deadline) - systemNow +
-                                    std::chrono::milliseconds(50)));
+// Active, ready and terminating pods; succeeded and failed totals (counted, uncounted and newly
+// finished); the succeeded and failed indexes.
+void JobController::countPods(JobSync& s) {
+  for (const ObjectPtr& p : s.pods) {
+    if (isPodActive(*p)) {
+      s.active.push_back(p);
+      if (isPodReady(*p)) ++s.ready;
+    } else if (isBeingDeleted(*p) && !isPodTerminal(*p)) {
+      ++s.terminating;
     }
   }
-  core::Status manageErr;
-  long long activeCount = static_cast<long long>(active.size());
-  if (finished) {
-    // Finishing: delete what still runs (finalizers stay until the pods are counted).
+  s.activeCount = static_cast<long long>(s.active.size());
+  s.expectedRm = expectedRemovals(s.key);
+  s.fresh = newFinishedPods(s.job, s.pods, s.expectedRm);
+  const json::object& status = *s.status;
+  s.succeeded =
+      intAt(status, "succeeded").value_or(0) + static_cast<long long>(s.fresh.succeeded.size());
+  s.failed = intAt(status, "failed").value_or(0) + static_cast<long long>(s.fresh.failed.size());
+  const json::object& u = objAt(status, "uncountedTerminatedPods");
+  for (const char* w : {"succeeded", "failed"}) {
+    const json::value* l = u.if_contains(w);
+    long long n = l && l->is_array() ? static_cast<long long>(l->get_array().size()) : 0;
+    (std::string_view(w) == "succeeded" ? s.succeeded : s.failed) += n;
+  }
+  if (isIndexed(s.job)) {
+    s.doneIndexes = succeededIndexes(s.job, s.pods);
+    s.succeeded = static_cast<long long>(s.doneIndexes.size());
+  }
+  if (s.perIndex) s.failedIx = failedIndexes(s.job, s.pods);
+}
+
+// The start time, the pod failure backoff, and whether the Job has met a success or failure
+// criterion (requeued for its active deadline otherwise).
+void JobController::checkFinished(JobSync& s) {
+  json::object& status = *s.status;
+  if (!status.contains("startTime") && !s.suspended) {
+    status["startTime"] = s.now;
+    s.statusChanged = true;
+  }
+  s.backoff = backoffRemaining(s.key, s.fresh);
+  // With a backoff limit per index each index waits out its own backoff (in manage).
+  if (s.perIndex) s.backoff = {};
+  if (hasTrueCondition(s.job, "SuccessCriteriaMet")) {
+    s.finished = successCondition();
+    return;
+  }
+  // `updated`: the deadline counts from the start time just set. A FailJob rule of the
+  // podFailurePolicy comes before the backoff limit and deadline (upstream syncJob).
+  s.finished = failureCondition(s.updated, s.pods, s.failed, s.systemNow);
+  if (!hasTrueCondition(s.job, "FailureTarget")) {
+    if (auto message = failJobMessage(s.job, s.pods)) {
+      s.finished = Condition{"FailureTarget", "PodFailurePolicy", *message};
+    } else if (s.perIndex) {
+      // Before backoffLimit (MaxInt32 here anyway) and the deadline, as upstream.
+      if (auto c = perIndexFailureCondition(s.job, s.failedIx.size(), s.doneIndexes.size())) {
+        s.finished = c;
+      }
+    }
+  }
+  auto deadline = intAt(specOf(s.job), "activeDeadlineSeconds");
+  auto start = parseTime(strAt(status, "startTime"));
+  if (!s.finished && deadline && start && !s.suspended) {
+    workers_.queue().addAfter(s.key,
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  *start + std::chrono::seconds(*deadline) - s.systemNow +
+                                  std::chrono::milliseconds(50)));
+  }
+}
+
+// A finishing Job deletes what still runs (finalizers stay until the pods are counted); any
+// other gets its pods created or deleted, and the Suspended condition.
+void JobController::manageOrFinish(JobSync& s) {
+  if (s.finished) {
     long long readyDeleted = 0;
-    for (const ObjectPtr& p : active) readyDeleted += isPodReady(*p) ? 1 : 0;
-    long long deleted = deletePods(job, key, active, manageErr);
-    if (deleted != activeCount || !satisfied) finished.reset();
-    activeCount -= deleted;
-    terminating += deleted;
-    if (deleted == static_cast<long long>(active.size())) ready -= readyDeleted;
-  } else {
-    bool manageCalled = false;
-    if (satisfied && !isBeingDeleted(job)) {
-      if (remaining > std::chrono::steady_clock::duration::zero() &&
-          wantActive(job, activeCount, succeeded) > activeCount && !suspended) {
-        workers_.queue().addAfter(key, remaining);
-      } else {
-        activeCount = manage(job, key, pods, active, succeeded, doneIndexes, failedIx, manageErr);
-      }
-      manageCalled = true;
+    for (const ObjectPtr& p : s.active) readyDeleted += isPodReady(*p) ? 1 : 0;
+    long long deleted = deletePods(s.job, s.key, s.active, s.manageErr);
+    if (deleted != s.activeCount || !s.satisfied) s.finished.reset();
+    s.activeCount -= deleted;
+    s.terminating += deleted;
+    if (deleted == static_cast<long long>(s.active.size())) s.ready -= readyDeleted;
+    return;
+  }
+  bool manageCalled = false;
+  if (s.satisfied && !isBeingDeleted(s.job)) {
+    if (s.backoff > std::chrono::steady_clock::duration::zero() &&
+        wantActive(s.job, s.activeCount, s.succeeded) > s.activeCount && !s.suspended) {
+      workers_.queue().addAfter(s.key, s.backoff);
+    } else {
+      s.activeCount = manage(s.job, s.key, s.pods, s.active, s.succeeded, s.doneIndexes,
+                             s.failedIx, s.manageErr);
     }
-    auto completions = intAt(specOf(job), "completions");
-    bool complete = completions ? succeeded >= *completions && activeCount == 0
-                                : succeeded > 0 && activeCount == 0;
-    if (complete) {
-      finished = successCondition();
-    } else if (manageCalled) {
-      if (suspended) {
-        if (ensureCondition(status, {"Suspended", "JobSuspended", "Job suspended"}, "True", now)) {
-          statusChanged = true;
-          recorder_.record(job, "Normal", "Suspended", "Job suspended");
-        }
-      } else if (ensureCondition(status, {"Suspended", "JobResumed", "Job resumed"}, "False",
-                                 now)) {
-        statusChanged = true;
-        recorder_.record(job, "Normal", "Resumed", "Job resumed");
-        status["startTime"] = now;  // activeDeadlineSeconds counts continuous activity
+    manageCalled = true;
+  }
+  auto completions = intAt(specOf(s.job), "completions");
+  bool complete = completions ? s.succeeded >= *completions && s.activeCount == 0
+                              : s.succeeded > 0 && s.activeCount == 0;
+  if (complete) {
+    s.finished = successCondition();
+  } else if (manageCalled) {
+    json::object& status = *s.status;
+    if (s.suspended) {
+      if (ensureCondition(status, {"Suspended", "JobSuspended", "Job suspended"}, "True", s.now)) {
+        s.statusChanged = true;
+        recorder_.record(s.job, "Normal", "Suspended", "Job suspended");
       }
+    } else if (ensureCondition(status, {"Suspended", "JobResumed", "Job resumed"}, "False",
+                               s.now)) {
+      s.statusChanged = true;
+      recorder_.record(s.job, "Normal", "Resumed", "Job resumed");
+      status["startTime"] = s.now;  // activeDeadlineSeconds counts continuous activity
     }
   }
+}
+
+void JobController::setActiveCounts(JobSync& s) {
+  json::object& status = *s.status;
   auto setCount = [&](const char* field, long long v) {
     const json::value* old = status.if_contains(field);
-    if (!old || intAt(status, field).value_or(-1) != v) statusChanged = true;
+    if (!old || intAt(status, field).value_or(-1) != v) s.statusChanged = true;
     status[field] = v;
   };
-  if (activeCount > 0) {
-    setCount("active", activeCount);
+  if (s.activeCount > 0) {
+    setCount("active", s.activeCount);
   } else if (status.erase("active") > 0) {
-    statusChanged = true;  // zero is omitted, as upstream's omitempty
+    s.statusChanged = true;  // zero is omitted, as upstream's omitempty
   }
-  setCount("ready", std::max(0LL, ready));
-  setCount("terminating", terminating);
+  setCount("ready", std::max(0LL, s.ready));
+  setCount("terminating", s.terminating);
+}
 
-  // Record finished pods as uncounted, drop their finalizers, then count them.
-  std::set<std::string> withFinalizer;
-  for (const ObjectPtr& p : pods) {
-    if (hasFinalizer(*p) && !expectedRm.count(uidOf(*p))) withFinalizer.insert(uidOf(*p));
+// Records finished pods as uncounted (returned: the pods whose finalizer goes next), the
+// completed and failed indexes, and a FailureTarget or SuccessCriteriaMet condition (turning
+// `finished` into the Failed or Complete condition it leads to).
+std::vector<ObjectPtr> JobController::trackFinishedPods(JobSync& s,
+                                                        std::set<std::string>& withFinalizer) {
+  json::object& status = *s.status;
+  for (const ObjectPtr& p : s.pods) {
+    if (hasFinalizer(*p) && !s.expectedRm.count(uidOf(*p))) withFinalizer.insert(uidOf(*p));
   }
-  if (countUncounted(status, withFinalizer)) statusChanged = true;
-  bool failing = finished && (finished->type == "FailureTarget" || finished->type == "Failed");
+  if (countUncounted(status, withFinalizer)) s.statusChanged = true;
+  bool failing =
+      s.finished && (s.finished->type == "FailureTarget" || s.finished->type == "Failed");
   long long before = uncountedCount(status);
   std::set<std::string> held;
-  if (perIndex) {
-    std::set<long long> settled = doneIndexes;
-    settled.insert(failedIx.begin(), failedIx.end());
+  if (s.perIndex) {
+    std::set<long long> settled = s.doneIndexes;
+    settled.insert(s.failedIx.begin(), s.failedIx.end());
     // `pods` as listed before manage created replacements: those show up on the next sync.
-    held = podsWithDelayedDeletion(job, pods, settled);
+    held = podsWithDelayedDeletion(s.job, s.pods, settled);
   }
   std::vector<ObjectPtr> toRemove = recordUncounted(
-      status, job, pods, expectedRm, finished.has_value(), failing, isIndexed(job), held);
-  if (isIndexed(job)) {
+      status, s.job, s.pods, s.expectedRm, s.finished.has_value(), failing, isIndexed(s.job), held);
+  if (isIndexed(s.job)) {
     // Successes are counted by index; both fields are omitted while empty.
-    std::string text = formatIndexes(doneIndexes);
-    if (strAt(status, "completedIndexes") != text) statusChanged = true;
+    std::string text = formatIndexes(s.doneIndexes);
+    if (strAt(status, "completedIndexes") != text) s.statusChanged = true;
     if (text.empty()) {
       status.erase("completedIndexes");
     } else {
       status["completedIndexes"] = text;
     }
-    long long n = static_cast<long long>(doneIndexes.size());
-    if (intAt(status, "succeeded").value_or(0) != n) statusChanged = true;
+    long long n = static_cast<long long>(s.doneIndexes.size());
+    if (intAt(status, "succeeded").value_or(0) != n) s.statusChanged = true;
     if (n > 0) {
       status["succeeded"] = n;
     } else {
       status.erase("succeeded");
     }
   }
-  if (perIndex) {
+  if (s.perIndex) {
     // Always present with a backoff limit per index, "" while no index failed (upstream).
-    std::string text = formatIndexes(failedIx);
+    std::string text = formatIndexes(s.failedIx);
     const json::value* old = status.if_contains("failedIndexes");
-    if (!old || !old->is_string() || old->get_string() != text) statusChanged = true;
+    if (!old || !old->is_string() || old->get_string() != text) s.statusChanged = true;
     status["failedIndexes"] = text;
   }
-  if (uncountedCount(status) != before) statusChanged = true;
-  if (finished && (finished->type == "FailureTarget" || finished->type == "SuccessCriteriaMet")) {
-    if (!hasTrueCondition(job, finished->type)) {
-      ensureCondition(status, *finished, "True", now);
-      statusChanged = true;
+  if (uncountedCount(status) != before) s.statusChanged = true;
+  auto& f = s.finished;
+  if (f && (f->type == "FailureTarget" || f->type == "SuccessCriteriaMet")) {
+    if (!hasTrueCondition(s.job, f->type)) {
+      ensureCondition(status, *f, "True", s.now);
+      s.statusChanged = true;
     }
-    finished->type = finished->type == "FailureTarget" ? "Failed" : "Complete";
+    f->type = f->type == "FailureTarget" ? "Failed" : "Complete";
   }
-  auto writeStatus = [&]() -> core::Status {
-    auto r = client_.updateStatus(kJobs, ns, updated);
+  return toRemove;
+}
+
+// Writes the status with the pods recorded as uncounted, drops their finalizers, then writes
+// the counts and, once nothing is uncounted or terminating, the final condition.
+core::Status JobController::writeStatus(JobSync& s, const std::vector<ObjectPtr>& toRemove,
+                                        std::set<std::string>& withFinalizer) {
+  json::object& status = *s.status;
+  auto write = [&]() -> core::Status {
+    auto r = client_.updateStatus(kJobs, s.ns, s.updated);
     if (!r.ok()) return r.status();
-    updated.as_object()["metadata"].as_object()["resourceVersion"] =
+    s.updated.as_object()["metadata"].as_object()["resourceVersion"] =
         metaOf(*r).at("resourceVersion");
-    statusChanged = false;
+    s.statusChanged = false;
     return core::Status();
   };
-  if (statusChanged) {
-    if (core::Status st = writeStatus(); !st.ok()) return st;
+  if (s.statusChanged) {
+    if (core::Status st = write(); !st.ok()) return st;
   }
-  core::Status rmErr = removeFinalizers(key, toRemove, withFinalizer);
-  if (countUncounted(status, withFinalizer)) statusChanged = true;
+  core::Status rmErr = removeFinalizers(s.key, toRemove, withFinalizer);
+  if (countUncounted(status, withFinalizer)) s.statusChanged = true;
   bool done = false;
-  if (finished && uncountedCount(status) == 0 && terminating == 0) {
-    ensureCondition(status, *finished, "True", now);
-    if (finished->type == "Complete") status["completionTime"] = now;
-    statusChanged = done = true;
+  if (s.finished && uncountedCount(status) == 0 && s.terminating == 0) {
+    ensureCondition(status, *s.finished, "True", s.now);
+    if (s.finished->type == "Complete") status["completionTime"] = s.now;
+    s.statusChanged = done = true;
   }
-  if (statusChanged) {
-    if (core::Status st = writeStatus(); !st.ok()) return st;
+  if (s.statusChanged) {
+    if (core::Status st = write(); !st.ok()) return st;
   }
   if (done) {
-    if (finished->type == "Complete") {
-      recorder_.record(job, "Normal", "Completed", "Job completed");
+    if (s.finished->type == "Complete") {
+      recorder_.record(s.job, "Normal", "Completed", "Job completed");
     } else {
-      recorder_.record(job, "Warning", finished->reason, finished->message);
+      recorder_.record(s.job, "Warning", s.finished->reason, s.finished->message);
     }
   }
   if (!rmErr.ok()) return rmErr;
-  return manageErr;
+  return s.manageErr;
 }
 
 long long JobController::manage(const json::value& job, const std::string& key,
