@@ -67,7 +67,29 @@ class StatefulSetController : public Controller {
   void stop() override { workers_.stop(); }
 
  private:
+  // One sync's view of a set: read once, then filled in by the phases of sync() in order.
+  struct SetSync {
+    SetSync(const std::string& key, const std::string& name, const json::value& set);
+    std::string key, name;
+    const json::value& set;  // the informer's copy
+    std::chrono::system_clock::time_point now;
+    long long minReady = 0, start = 0, count = 0, partition = 0;
+    bool rolling = true, monotonic = true;  // RollingUpdate; OrderedReady
+    std::string currentName, updateName;    // revisions
+    json::object currentTmpl, updateTmpl;
+    std::vector<ObjectPtr> pods;
+    std::vector<ObjectPtr> replicas;                         // by ordinal - start
+    std::vector<std::pair<long long, ObjectPtr>> condemned;  // highest ordinal first
+    Counts counts;
+    core::Status err;  // the first failed write
+  };
+
   core::Status sync(const std::string& key);
+  core::Status loadRevisions(SetSync& s);
+  void sortPods(SetSync& s);
+  bool createReplicas(SetSync& s);
+  bool scaleDown(SetSync& s);
+  void rollOne(SetSync& s);
   core::Status revisions(const json::value& set, ObjectPtr& current, json::value& update);
   core::Status createClaims(const json::value& set, long long ordinal, const std::string& pod);
   // Brings the claims of `pod` (ordinal `ordinal`) in line with the retention policy.
@@ -103,19 +125,8 @@ core::Status StatefulSetController::sync(const std::string& key) {
     return core::Status();
   }
   if (isBeingDeleted(set)) return core::Status();
-  ObjectPtr currentRev;
-  json::value updateRev;
-  if (core::Status st = revisions(set, currentRev, updateRev); !st.ok()) return st;
-  std::string updateName = strAt(metaOf(updateRev), "name");
-  std::string currentName = currentRev ? strAt(metaOf(*currentRev), "name") : updateName;
-  json::object currentTmpl =
-      currentRev ? revisionTemplate(*currentRev) : revisionTemplate(updateRev);
-  json::object updateTmpl = revisionTemplate(updateRev);
-
-  auto now = std::chrono::system_clock::now();
-  long long minReady = intAt(specOf(set), "minReadySeconds").value_or(0);
-  long long start = startOrdinal(set);
-  long long count = replicasOf(set);
+  SetSync s(key, name, set);
+  if (core::Status st = loadRevisions(s); !st.ok()) return st;
   // upstream getPodsForStatefulSet: a pod is the set's only if its name is the set's name and
   // an ordinal.
   ControllerRefManager refs(client_, kStatefulSets, set, "apps/v1", "StatefulSet", *selector);
@@ -123,151 +134,162 @@ core::Status StatefulSetController::sync(const std::string& key) {
     return ordinalOf(name, strAt(metaOf(p), "name")).has_value();
   });
   core::Status claimError;
-  std::vector<ObjectPtr> pods =
-      refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(set)), claimError);
+  s.pods = refs.claim(kPods, ownedAndOrphans(podInformer_, ns, uidOf(set)), claimError);
   if (!claimError.ok()) return claimError;
-  std::vector<ObjectPtr> replicas(static_cast<size_t>(std::max(0LL, count)));
-  std::vector<std::pair<long long, ObjectPtr>> condemned;
-  Counts c;
-  for (const ObjectPtr& p : pods) {
-    auto ord = ordinalOf(name, strAt(metaOf(*p), "name"));
+  sortPods(s);
+  // Each phase returns true when this sync stops there (an error is kept in s.err); the status
+  // is written either way.
+  if (!createReplicas(s) && !scaleDown(s) && s.rolling) rollOne(s);
+  core::Status st = writeStatus(set, s.counts, s.currentName, s.updateName);
+  pruneHistory(set, s.pods, s.currentName, s.updateName);
+  if (s.minReady > 0 && s.counts.ready != s.counts.available) {
+    workers_.queue().addAfter(key, std::chrono::seconds(s.minReady));
+  }
+  return s.err.ok() ? st : s.err;
+}
+
+StatefulSetController::SetSync::SetSync(const std::string& k, const std::string& n,
+                                        const json::value& s)
+    : key(k), name(n), set(s), now(std::chrono::system_clock::now()) {
+  minReady = intAt(specOf(set), "minReadySeconds").value_or(0);
+  start = startOrdinal(set);
+  count = replicasOf(set);
+  const json::object& strategy = objAt(set, "spec", "updateStrategy");
+  rolling = strAt(strategy, "type") != "OnDelete";
+  partition = intAt(objAt(strategy, "rollingUpdate"), "partition").value_or(0);
+  monotonic = strAt(specOf(set), "podManagementPolicy") != "Parallel";
+}
+
+core::Status StatefulSetController::loadRevisions(SetSync& s) {
+  ObjectPtr currentRev;
+  json::value updateRev;
+  if (core::Status st = revisions(s.set, currentRev, updateRev); !st.ok()) return st;
+  s.updateName = strAt(metaOf(updateRev), "name");
+  s.currentName = currentRev ? strAt(metaOf(*currentRev), "name") : s.updateName;
+  s.currentTmpl = currentRev ? revisionTemplate(*currentRev) : revisionTemplate(updateRev);
+  s.updateTmpl = revisionTemplate(updateRev);
+  return core::Status();
+}
+
+// Counts the pods and sorts them into the replica slots [start, start+count) and the
+// condemned ones outside it (highest ordinal first).
+void StatefulSetController::sortPods(SetSync& s) {
+  s.replicas.assign(static_cast<size_t>(std::max(0LL, s.count)), nullptr);
+  Counts& c = s.counts;
+  for (const ObjectPtr& p : s.pods) {
+    auto ord = ordinalOf(s.name, strAt(metaOf(*p), "name"));
     if (!ord) continue;  // not one of ours by identity: leave it alone
     ++c.replicas;
     if (isRunningAndReady(*p)) ++c.ready;
-    if (isRunningAndAvailable(*p, minReady, now)) ++c.available;
+    if (isRunningAndAvailable(*p, s.minReady, s.now)) ++c.available;
     if (!isBeingDeleted(*p)) {
       std::string rev = strAt(objAt(*p, "metadata", "labels"), kRevisionLabel);
-      if (rev == currentName) ++c.current;
-      if (rev == updateName) ++c.updated;
+      if (rev == s.currentName) ++c.current;
+      if (rev == s.updateName) ++c.updated;
     }
-    if (*ord >= start && *ord < start + count) {
-      replicas[static_cast<size_t>(*ord - start)] = p;
+    if (*ord >= s.start && *ord < s.start + s.count) {
+      s.replicas[static_cast<size_t>(*ord - s.start)] = p;
     } else {
-      condemned.emplace_back(*ord, p);
+      s.condemned.emplace_back(*ord, p);
     }
   }
-  std::sort(condemned.begin(), condemned.end(),
+  std::sort(s.condemned.begin(), s.condemned.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
-  // Ordinals below the partition keep the current revision's template (upstream
-  // newVersionedStatefulSetPod).
-  const json::object& strategy = objAt(set, "spec", "updateStrategy");
-  bool rolling = strAt(strategy, "type") != "OnDelete";
-  long long partition = intAt(objAt(strategy, "rollingUpdate"), "partition").value_or(0);
-  bool monotonic = strAt(specOf(set), "podManagementPolicy") != "Parallel";
-  auto finish = [&]() -> core::Status {
-    core::Status st = writeStatus(set, c, currentName, updateName);
-    pruneHistory(set, pods, currentName, updateName);
-    if (minReady > 0 && c.ready != c.available) {
-      workers_.queue().addAfter(key, std::chrono::seconds(minReady));
-    }
-    return st;
-  };
+}
 
-  for (size_t i = 0; i < replicas.size(); ++i) {
-    long long ord = start + static_cast<long long>(i);
-    const ObjectPtr& pod = replicas[i];
+// Creates missing replicas (with their claims) and replaces finished ones, in ordinal order;
+// OrderedReady stops at the first replica created or not yet ready and available.
+bool StatefulSetController::createReplicas(SetSync& s) {
+  auto failed = [&s](core::Status st) {
+    s.err = std::move(st);
+    return !s.err.ok();
+  };
+  for (size_t i = 0; i < s.replicas.size(); ++i) {
+    long long ord = s.start + static_cast<long long>(i);
+    const ObjectPtr& pod = s.replicas[i];
     if (!pod) {
-      bool old = rolling && ord < start + partition;
-      const std::string& rev = old ? currentName : updateName;
-      json::object fresh = newPod(set, old ? currentTmpl : updateTmpl, ord, rev);
-      if (core::Status st = createClaims(set, ord, strAt(fresh["metadata"].as_object(), "name"));
-          !st.ok()) {
-        finish();
-        return st;
+      // Ordinals below the partition keep the current revision's template (upstream
+      // newVersionedStatefulSetPod).
+      bool old = s.rolling && ord < s.start + s.partition;
+      const std::string& rev = old ? s.currentName : s.updateName;
+      json::object fresh = newPod(s.set, old ? s.currentTmpl : s.updateTmpl, ord, rev);
+      if (failed(createClaims(s.set, ord, strAt(fresh["metadata"].as_object(), "name"))) ||
+          failed(createPod(s.set, fresh))) {
+        return true;
       }
-      if (core::Status st = createPod(set, fresh); !st.ok()) {
-        finish();
-        return st;
-      }
-      ++c.replicas;
-      if (rev == currentName) ++c.current;
-      if (rev == updateName) ++c.updated;
-      if (monotonic) return finish();  // one at a time, in order
+      ++s.counts.replicas;
+      if (rev == s.currentName) ++s.counts.current;
+      if (rev == s.updateName) ++s.counts.updated;
+      if (s.monotonic) return true;  // one at a time, in order
       continue;
     }
     if (isPodTerminal(*pod)) {
       // A finished pod of a set is replaced: delete now, recreate once it is gone.
-      if (!isBeingDeleted(*pod)) {
-        if (core::Status st = deletePod(set, *pod); !st.ok()) {
-          finish();
-          return st;
-        }
-      }
-      return finish();
+      if (!isBeingDeleted(*pod)) failed(deletePod(s.set, *pod));
+      return true;
     }
-    if (core::Status st = retainClaims(set, ord, *pod, false); !st.ok()) {
-      finish();
-      return st;
+    if (failed(retainClaims(s.set, ord, *pod, false))) return true;
+    if (podPhase(*pod) == "Pending" &&
+        failed(createClaims(s.set, ord, strAt(metaOf(*pod), "name")))) {
+      return true;
     }
-    if (podPhase(*pod) == "Pending") {
-      if (core::Status st = createClaims(set, ord, strAt(metaOf(*pod), "name")); !st.ok()) {
-        finish();
-        return st;
-      }
-    }
-    if (monotonic && (isBeingDeleted(*pod) || !isRunningAndReady(*pod) ||
-                      !isRunningAndAvailable(*pod, minReady, now))) {
-      return finish();  // OrderedReady: the next ordinal waits for this one
+    if (s.monotonic && (isBeingDeleted(*pod) || !isRunningAndReady(*pod) ||
+                        !isRunningAndAvailable(*pod, s.minReady, s.now))) {
+      return true;  // OrderedReady: the next ordinal waits for this one
     }
   }
+  return false;
+}
 
-  // Scale down: highest ordinal first; OrderedReady one at a time and only when healthy
-  // (except the first unhealthy pod, which may always go).
+// Scale down: highest ordinal first; OrderedReady one at a time and only when healthy (except
+// the first unhealthy pod, which may always go).
+bool StatefulSetController::scaleDown(SetSync& s) {
   ObjectPtr firstUnhealthy;
-  for (const ObjectPtr& p : replicas) {
+  for (const ObjectPtr& p : s.replicas) {
     if (p && !isHealthy(*p)) {
       firstUnhealthy = p;
       break;
     }
   }
   if (!firstUnhealthy) {
-    for (auto it = condemned.rbegin(); it != condemned.rend(); ++it) {
+    for (auto it = s.condemned.rbegin(); it != s.condemned.rend(); ++it) {
       if (!isHealthy(*it->second)) {
         firstUnhealthy = it->second;
         break;
       }
     }
   }
-  for (const auto& [ord, pod] : condemned) {
+  for (const auto& [ord, pod] : s.condemned) {
     if (isBeingDeleted(*pod)) {
-      if (monotonic) return finish();
+      if (s.monotonic) return true;
       continue;
     }
-    if (monotonic && pod != firstUnhealthy &&
-        (!isRunningAndReady(*pod) || !isRunningAndAvailable(*pod, minReady, now))) {
-      return finish();
+    if (s.monotonic && pod != firstUnhealthy &&
+        (!isRunningAndReady(*pod) || !isRunningAndAvailable(*pod, s.minReady, s.now))) {
+      return true;
     }
     // whenScaled=Delete: the claims go with the pod (the garbage collector follows).
-    if (core::Status st = retainClaims(set, ord, *pod, true); !st.ok()) {
-      finish();
-      return st;
-    }
-    if (core::Status st = deletePod(set, *pod); !st.ok()) {
-      finish();
-      return st;
-    }
-    if (monotonic) return finish();
+    s.err = retainClaims(s.set, ord, *pod, true);
+    if (s.err.ok()) s.err = deletePod(s.set, *pod);
+    if (!s.err.ok() || s.monotonic) return true;
   }
+  return false;
+}
 
-  // Rolling update: delete the highest ordinal not at the update revision; one at a time, and
-  // only while everything above it is healthy. OnDelete leaves it to the user.
-  if (rolling) {
-    for (long long i = static_cast<long long>(replicas.size()) - 1; i >= partition; --i) {
-      const ObjectPtr& pod = replicas[static_cast<size_t>(i)];
-      if (!pod) break;
-      if (strAt(objAt(*pod, "metadata", "labels"), kRevisionLabel) != updateName &&
-          !isBeingDeleted(*pod)) {
-        if (core::Status st = deletePod(set, *pod); !st.ok()) {
-          finish();
-          return st;
-        }
-        --c.current;
-        break;
-      }
-      if (!isHealthy(*pod)) break;
+// Rolling update: delete the highest ordinal not at the update revision; one at a time, and
+// only while everything above it is healthy. OnDelete leaves it to the user.
+void StatefulSetController::rollOne(SetSync& s) {
+  for (long long i = static_cast<long long>(s.replicas.size()) - 1; i >= s.partition; --i) {
+    const ObjectPtr& pod = s.replicas[static_cast<size_t>(i)];
+    if (!pod) break;
+    if (strAt(objAt(*pod, "metadata", "labels"), kRevisionLabel) != s.updateName &&
+        !isBeingDeleted(*pod)) {
+      s.err = deletePod(s.set, *pod);
+      if (s.err.ok()) --s.counts.current;
+      break;
     }
+    if (!isHealthy(*pod)) break;
   }
-  return finish();
 }
 
 // The update revision (the current template's, created or renumbered as needed) and the
