@@ -58,64 +58,6 @@ std::optional<bool> boolAt(const json::object& o, std::string_view key) {
 const json::object& metaOf(const json::value& obj) { return objAt(obj, "metadata"); }
 const json::object& specOf(const json::value& obj) { return objAt(obj, "spec"); }
 const json::object& statusOf(const json::value& obj) { return objAt(obj, "status"); }
-std::string uidOf(const json::value& obj) { return strAt(metaOf(obj), "uid"); }
-bool isBeingDeleted(const json::value& obj) {
-  const json::value* v = metaOf(obj).if_contains("deletionTimestamp");
-  return v && !v->is_null();
-}
-
-std::optional<SystemTime> parseTime(std::string_view s) {
-  std::tm tm{};
-  int y, mo, d, h, mi, sec;
-  int consumed = 0;
-  std::string text(s);
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-                  &consumed) != 6 ||
-      consumed != 19) {
-    return std::nullopt;
-  }
-  std::string_view rest = s.substr(19);
-  double frac = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    size_t i = 1;
-    double scale = 0.1;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-      frac += (rest[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    rest = rest.substr(i);
-  }
-  long offset = 0;
-  if (rest == "Z" || rest == "z") {
-    offset = 0;
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = (rest[1] - '0') * 10 + (rest[2] - '0');
-    int om = (rest[4] - '0') * 10 + (rest[5] - '0');
-    offset = (oh * 3600L + om * 60L) * (rest[0] == '-' ? -1 : 1);
-  } else {
-    return std::nullopt;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  time_t t = ::timegm(&tm);
-  auto tp = std::chrono::system_clock::from_time_t(t - offset);
-  return tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                  std::chrono::duration<double>(frac));
-}
-
-std::string formatTime(SystemTime t) {
-  time_t secs = std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 const json::object* controllerRefOf(const json::value& obj) {
   const json::value* refs = metaOf(obj).if_contains("ownerReferences");
@@ -127,13 +69,6 @@ const json::object* controllerRefOf(const json::value& obj) {
   return nullptr;
 }
 
-json::object newControllerRef(const json::value& owner, std::string_view apiVersion,
-                              std::string_view kind) {
-  return json::object{
-      {"apiVersion", apiVersion}, {"kind", kind},       {"name", strAt(metaOf(owner), "name")},
-      {"uid", uidOf(owner)},      {"controller", true}, {"blockOwnerDeletion", true}};
-}
-
 core::Result<core::LabelSelector> specSelector(const json::value& obj) {
   const json::value* sel = specOf(obj).if_contains("selector");
   if (!sel || !sel->is_object()) return core::LabelSelector();
@@ -142,37 +77,10 @@ core::Result<core::LabelSelector> specSelector(const json::value& obj) {
 
 std::string podPhase(const json::value& pod) { return strAt(statusOf(pod), "phase"); }
 
-namespace {
-const json::object* readyCondition(const json::value& pod) {
-  const json::value* conds = statusOf(pod).if_contains("conditions");
-  if (!conds || !conds->is_array()) return nullptr;
-  for (const json::value& c : conds->get_array()) {
-    const json::object* o = c.if_object();
-    if (o && strAt(*o, "type") == "Ready") return o;
-  }
-  return nullptr;
-}
-}  // namespace
-
-bool isPodReady(const json::value& pod) {
-  const json::object* c = readyCondition(pod);
-  return c && strAt(*c, "status") == "True";
-}
-
-bool isPodAvailable(const json::value& pod, long long minReadySeconds, SystemTime now) {
-  const json::object* c = readyCondition(pod);
-  if (!c || strAt(*c, "status") != "True") return false;
-  if (minReadySeconds == 0) return true;
-  auto since = parseTime(strAt(*c, "lastTransitionTime"));
-  return since && *since + std::chrono::seconds(minReadySeconds) <= now;
-}
-
 bool isPodTerminal(const json::value& pod) {
   std::string phase = podPhase(pod);
   return phase == "Succeeded" || phase == "Failed";
 }
-
-bool isPodActive(const json::value& pod) { return !isPodTerminal(pod) && !isBeingDeleted(pod); }
 
 json::object podFromTemplate(const json::object& tmpl, std::string_view ns,
                              std::string_view generateNamePrefix,

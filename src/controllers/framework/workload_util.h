@@ -14,15 +14,16 @@
 #include <string_view>
 
 #include "client/informer.h"
-#include "core/labels.h"
+#include "controllers/framework/object_util.h"
+#include "controllers/framework/pod_util.h"
 #include "controllers/framework/template_hash.h"
+#include "core/labels.h"
 #include "core/result.h"
 
-// In their own namespace (made visible in berth::controllers below) so they never collide at
-// link time with same-named helpers other controllers keep in framework/.
+// In their own namespace, made visible in berth::controllers below. uidOf, isBeingDeleted,
+// parseTime/formatTime, newControllerRef and the pod readiness helpers are object_util.h's and
+// pod_util.h's, shared with every controller.
 namespace berth::controllers::workload {
-
-using SystemTime = std::chrono::system_clock::time_point;
 
 // ---- small accessors ----------------------------------------------------------------------------
 const boost::json::object& emptyObject();
@@ -37,22 +38,10 @@ std::optional<bool> boolAt(const boost::json::object& o, std::string_view key);
 const boost::json::object& metaOf(const boost::json::value& obj);
 const boost::json::object& specOf(const boost::json::value& obj);
 const boost::json::object& statusOf(const boost::json::value& obj);
-std::string uidOf(const boost::json::value& obj);
-bool isBeingDeleted(const boost::json::value& obj);  // metadata.deletionTimestamp set
-
-// ---- metav1.Time
-// ---------------------------------------------------------------------------------- RFC 3339
-// ("2024-03-01T12:00:00Z", fractions and offsets accepted); nullopt when malformed.
-std::optional<SystemTime> parseTime(std::string_view text);
-// Whole seconds, UTC, as metav1.Time marshals.
-std::string formatTime(SystemTime t);
 
 // ---- owner references ---------------------------------------------------------------------------
 // The ownerReference with controller=true, or null.
 const boost::json::object* controllerRefOf(const boost::json::value& obj);
-// metav1.NewControllerRef(owner, gvk): controller and blockOwnerDeletion true.
-boost::json::object newControllerRef(const boost::json::value& owner, std::string_view apiVersion,
-                                     std::string_view kind);
 
 // The object's spec.selector as a LabelSelector; upstream treats an empty selector as "selects
 // nothing" for the workload controllers, the caller checks empty().
@@ -61,11 +50,6 @@ core::Result<core::LabelSelector> specSelector(const boost::json::value& obj);
 // ---- pods
 // -------------------------------------------------------------------------------------------
 std::string podPhase(const boost::json::value& pod);
-bool isPodReady(const boost::json::value& pod);
-// Ready for at least minReadySeconds by `now` (upstream podutil.IsPodAvailable).
-bool isPodAvailable(const boost::json::value& pod, long long minReadySeconds, SystemTime now);
-// Not Succeeded/Failed and not being deleted (upstream controller.IsPodActive).
-bool isPodActive(const boost::json::value& pod);
 bool isPodTerminal(const boost::json::value& pod);  // Succeeded or Failed
 
 // A pod for `tmpl` (a PodTemplateSpec), as upstream GetPodFromTemplate: the template's labels,
