@@ -132,6 +132,10 @@ void Cache::updateSnapshot(Snapshot& snap) {
     }
     const auto& old = snap.nodes[pos->second];
     if (old->podsWithAffinity > 0 || info->podsWithAffinity > 0) affinityChanged = true;
+    if (snap.affinity.built() && old != info && (!old->pods.empty() || !info->pods.empty())) {
+      snap.affinity.apply(pos->second, *old, -1);
+      snap.affinity.apply(pos->second, *info, 1);
+    }
     snap.nodes[pos->second] = info;
   }
   if (rebuildList) {
