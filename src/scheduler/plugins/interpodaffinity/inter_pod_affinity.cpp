@@ -16,7 +16,20 @@ std::string pairKey(const std::string& key, const std::string& value) {
   return out;
 }
 
-using PairCounts = std::unordered_map<std::string, int64_t>;
+// The same in a per-thread buffer, for lookups: Filter and Score look pairs up per node, and a
+// pair rarely fits the short-string buffer, so building keys there was a malloc per lookup.
+std::string_view pairView(const std::string& key, const std::string& value) {
+  thread_local std::string buf;
+  buf.assign(key).push_back('\0');
+  buf.append(value);
+  return buf;
+}
+
+struct PairHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using PairCounts = std::unordered_map<std::string, int64_t, PairHash, std::equal_to<>>;
 
 struct FilterState : StateData {
   PairCounts existingAntiAffinity;  // existing pods whose anti-affinity matches the pod
@@ -165,7 +178,7 @@ PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& po
   const auto* s = state.read<FilterState>(kFilterKey);
   if (!s) return PluginStatus::success();
   auto count = [](const PairCounts& c, const std::string& key, const std::string& value) {
-    auto it = c.find(pairKey(key, value));
+    auto it = c.find(pairView(key, value));
     return it == c.end() ? 0 : it->second;
   };
   // Required affinity: every term needs a matching pod in the node's domain, except for the
@@ -196,7 +209,7 @@ PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& po
   }
   if (!s->existingAntiAffinity.empty()) {
     for (const auto& [k, v] : node.labels) {
-      if (s->existingAntiAffinity.count(pairKey(k, v)))
+      if (s->existingAntiAffinity.contains(pairView(k, v)))
         return PluginStatus::unschedulable(std::string(kExistingAntiAffinityReason));
     }
   }
@@ -253,7 +266,7 @@ int64_t InterPodAffinity::score(const CycleState& state, const PodInfo&,
   for (const auto& key : s->topologyKeys) {
     const auto* v = label(node, key);
     if (!v) continue;
-    if (auto it = s->scores.find(pairKey(key, *v)); it != s->scores.end()) sum += it->second;
+    if (auto it = s->scores.find(pairView(key, *v)); it != s->scores.end()) sum += it->second;
   }
   return sum;
 }
