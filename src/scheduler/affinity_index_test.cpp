@@ -105,7 +105,10 @@ class RandomCluster {
     std::string t = R"({"labelSelector":)" + selector() + R"(,"topologyKey":")" +
                     (chance(50) ? "kubernetes.io/hostname" : "zone") + "\"";
     if (chance(15)) t += R"(,"namespaces":["default","other"])";
-    if (chance(10)) t += R"(,"namespaceSelector":{})";
+    if (chance(10))
+      t += R"(,"namespaceSelector":{})";  // every namespace
+    else if (chance(10))
+      t += R"(,"namespaceSelector":{"matchLabels":{"team":"x"}})";
     return t + "}";
   }
 
