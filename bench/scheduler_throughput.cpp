@@ -7,7 +7,7 @@
 // (the same client, threads and pods), so the report is a ratio: bound/s over created/s.
 //
 //   scheduler_throughput --berth build/berth [--nodes 5000] [--pods 50000] [--threads 16]
-//                        [--anti-affinity-pods N (default: --pods)]
+//                        [--anti-affinity-pods N (default: --pods)] [--only plain|anti]
 //
 // Starts and stops only its own server process (by PID), in a temporary directory.
 #include <signal.h>
@@ -44,6 +44,7 @@ struct Options {
   int pods = 50000;
   int threads = 16;
   int antiPods = -1;  // pods in the anti-affinity run; -1 = --pods
+  std::string only;   // "plain" or "anti": run just that workload (quicker iteration)
 };
 
 class ServerProcess {
@@ -210,6 +211,8 @@ int main(int argc, char** argv) {
       o.threads = std::stoi(v);
     else if (k == "--anti-affinity-pods")
       o.antiPods = std::stoi(v);
+    else if (k == "--only")
+      o.only = v;
   }
   if (o.berth.empty()) {
     std::cerr << "usage: scheduler_throughput --berth PATH [--nodes N] [--pods M] [--threads T]\n";
@@ -219,6 +222,7 @@ int main(int argc, char** argv) {
       "| workload | nodes | pods | created/s (reference) | bound/s | ratio | cache sync |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (bool anti : {false, true}) {
+    if (!o.only.empty() && o.only != (anti ? "anti" : "plain")) continue;
     std::cerr << (anti ? "required anti-affinity:\n" : "plain pods:\n");
     Result r;
     Options run_ = o;

@@ -14,6 +14,16 @@ bool skipped(const std::vector<std::string>& list, std::string_view name) {
 constexpr size_t kMinFeasibleNodesToFind = 100;
 constexpr int kMinFeasibleNodesPercentageToFind = 5;
 
+// Filtering a large cluster is bound by memory, not by the plugins: each node's NodeInfo is a
+// cache miss (5,000 of them do not stay cached between cycles; perf showed the first filter's
+// load of the node stalling for most of the filter loop). Asking for the nodes a few places
+// ahead overlaps those misses with the filtering of the current ones.
+constexpr size_t kPrefetchAhead = 6;
+void prefetchNode(const NodeInfo* n) {
+  const char* p = reinterpret_cast<const char*>(n);
+  for (size_t off = 0; off < sizeof(NodeInfo); off += 64) __builtin_prefetch(p + off);
+}
+
 }  // namespace
 
 Profile::Profile(std::string schedulerName) : schedulerName_(std::move(schedulerName)) {}
@@ -56,10 +66,18 @@ PluginStatus Profile::runPreFilter(CycleState& state, const PodInfo& pod, const 
   return {};
 }
 
-PluginStatus Profile::runFilters(const CycleState& state, const PodInfo& pod,
-                                 const NodeInfo& node) const {
-  for (auto* p : filter_) {
-    if (!state.skipFilter.empty() && skipped(state.skipFilter, p->name())) continue;
+std::vector<FilterPlugin*> Profile::activeFilters(const CycleState& state) const {
+  if (state.skipFilter.empty()) return filter_;
+  std::vector<FilterPlugin*> out;
+  for (auto* p : filter_)
+    if (!skipped(state.skipFilter, p->name())) out.push_back(p);
+  return out;
+}
+
+PluginStatus Profile::runFilterList(const std::vector<FilterPlugin*>& filters,
+                                    const CycleState& state, const PodInfo& pod,
+                                    const NodeInfo& node) const {
+  for (auto* p : filters) {
     PluginStatus st = p->filter(state, pod, node);
     if (!st.ok()) {
       st.plugin = std::string(p->name());
@@ -67,6 +85,11 @@ PluginStatus Profile::runFilters(const CycleState& state, const PodInfo& pod,
     }
   }
   return {};
+}
+
+PluginStatus Profile::runFilters(const CycleState& state, const PodInfo& pod,
+                                 const NodeInfo& node) const {
+  return runFilterList(activeFilters(state), state, pod, node);
 }
 
 void Profile::runRemovePod(CycleState& state, const PodInfo& pod, const PodInfo& removed,
@@ -92,7 +115,8 @@ std::vector<DisruptionBudget> Profile::disruptionBudgets() const {
   return hooks_.disruptionBudgets ? hooks_.disruptionBudgets() : std::vector<DisruptionBudget>{};
 }
 
-PluginStatus Profile::filterWithNominated(const CycleState& state, const PodInfo& pod,
+PluginStatus Profile::filterWithNominated(const std::vector<FilterPlugin*>& filters,
+                                          const CycleState& state, const PodInfo& pod,
                                           const NodeInfo& node, const Snapshot& snap) const {
   std::vector<PodInfoPtr> nominated;
   if (hooks_.nominatedPods) {
@@ -107,10 +131,10 @@ PluginStatus Profile::filterWithNominated(const CycleState& state, const PodInfo
       with.addPod(n);
       runAddPod(s, pod, *n, with, snap);
     }
-    if (auto st = runFilters(s, pod, with); !st.ok()) return st;
+    if (auto st = runFilterList(filters, s, pod, with); !st.ok()) return st;
   }
   // ...and without them, since they might not end up there.
-  return runFilters(state, pod, node);
+  return runFilterList(filters, state, pod, node);
 }
 
 std::vector<int64_t> Profile::prioritize(CycleState& state, const PodInfo& pod,
@@ -148,11 +172,13 @@ ScheduleOutcome Profile::schedule(CycleState& state, const PodInfo& pod, const S
     }
     return out;
   }
+  // The filters PreFilter did not skip, resolved once per cycle rather than per node.
+  const std::vector<FilterPlugin*> filters = activeFilters(state);
   std::vector<const NodeInfo*> feasible;
   // A pod nominated by an earlier preemption tries its nominated node first (upstream).
   if (!pod.nominatedNodeName.empty()) {
     if (const NodeInfo* n = snap.get(pod.nominatedNodeName);
-        n && filterWithNominated(state, pod, *n, snap).ok()) {
+        n && filterWithNominated(filters, state, pod, *n, snap).ok()) {
       feasible.push_back(n);
     }
   }
@@ -161,9 +187,13 @@ ScheduleOutcome Profile::schedule(CycleState& state, const PodInfo& pod, const S
     size_t total = snap.nodes.size();
     size_t start = nextStartNodeIndex_ % total;
     size_t i = 0;
+    for (size_t k = 0; k < kPrefetchAhead && k < total; ++k)
+      prefetchNode(snap.nodes[(start + k) % total].get());
     for (; i < total && feasible.size() < want; ++i) {
+      if (i + kPrefetchAhead < total)
+        prefetchNode(snap.nodes[(start + i + kPrefetchAhead) % total].get());
       const NodeInfo& node = *snap.nodes[(start + i) % total];
-      PluginStatus st = filterWithNominated(state, pod, node, snap);
+      PluginStatus st = filterWithNominated(filters, state, pod, node, snap);
       if (st.ok()) {
         feasible.push_back(&node);
       } else if (st.code == Code::kError) {

@@ -72,8 +72,13 @@ class Profile : public Handle {
   PluginStatus runPreFilter(CycleState& state, const PodInfo& pod, const Snapshot& snap);
   // Filters with the pods nominated to this node (of at least the pod's priority) counted in,
   // as upstream's RunFilterPluginsWithNominatedPods.
-  PluginStatus filterWithNominated(const CycleState& state, const PodInfo& pod,
+  PluginStatus filterWithNominated(const std::vector<FilterPlugin*>& filters,
+                                   const CycleState& state, const PodInfo& pod,
                                    const NodeInfo& node, const Snapshot& snap) const;
+  // The Filter plugins PreFilter did not skip in this cycle.
+  std::vector<FilterPlugin*> activeFilters(const CycleState& state) const;
+  PluginStatus runFilterList(const std::vector<FilterPlugin*>& filters, const CycleState& state,
+                             const PodInfo& pod, const NodeInfo& node) const;
 
   const std::string schedulerName_;
   std::vector<std::shared_ptr<Plugin>> all_;

@@ -73,7 +73,7 @@ class CycleState {
   }
   template <class T>
   T* read(std::string_view key) const {
-    auto it = data_.find(std::string(key));
+    auto it = data_.find(key);  // no temporary string: Filter reads this per node
     return it == data_.end() ? nullptr : dynamic_cast<T*>(it->second.get());
   }
   // Plugins that returned kSkip from PreFilter: their Filter is not called this cycle.
@@ -81,7 +81,11 @@ class CycleState {
   std::vector<std::string> skipScore;
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<StateData>> data_;
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<StateData>, KeyHash, std::equal_to<>> data_;
 };
 
 class Plugin {

@@ -23,6 +23,7 @@ void Snapshot::reindex() {
     if (nodes[i]->podsWithRequiredAntiAffinity > 0)
       nodesWithRequiredAntiAffinityPods.push_back(nodes[i]);
   }
+  affinity.build(nodes);
 }
 
 }  // namespace berth::scheduler

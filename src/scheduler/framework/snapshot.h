@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "scheduler/framework/affinity_index.h"
 #include "scheduler/framework/types.h"
 
 namespace berth::scheduler {
@@ -27,6 +28,8 @@ struct Snapshot {
   // only walks these for the existing pods' terms).
   std::vector<NodeInfoPtr> nodesWithAffinityPods;
   std::vector<NodeInfoPtr> nodesWithRequiredAntiAffinityPods;
+  // The pods' label sets and affinity terms with their counts per node (affinity_index.h).
+  AffinityIndex affinity;
   // Labels of namespaces, for affinity terms with a namespaceSelector.
   NamespaceLabels namespaceLabels;
   int64_t generation = 0;  // the cache generation this snapshot reflects
@@ -40,7 +43,7 @@ struct Snapshot {
   }
   // For tests and benchmarks: a snapshot of these nodes, built as the cache would.
   static Snapshot of(std::vector<NodeInfo> nodes);
-  // Rebuilds `index` and the affinity lists from `nodes`.
+  // Rebuilds `index`, the affinity lists and the affinity index from `nodes`.
   void reindex();
 };
 

@@ -16,7 +16,20 @@ std::string pairKey(const std::string& key, const std::string& value) {
   return out;
 }
 
-using PairCounts = std::unordered_map<std::string, int64_t>;
+// The same in a per-thread buffer, for lookups: Filter and Score look pairs up per node, and a
+// pair rarely fits the short-string buffer, so building keys there was a malloc per lookup.
+std::string_view pairView(const std::string& key, const std::string& value) {
+  thread_local std::string buf;
+  buf.assign(key).push_back('\0');
+  buf.append(value);
+  return buf;
+}
+
+struct PairHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using PairCounts = std::unordered_map<std::string, int64_t, PairHash, std::equal_to<>>;
 
 struct FilterState : StateData {
   PairCounts existingAntiAffinity;  // existing pods whose anti-affinity matches the pod
@@ -82,22 +95,67 @@ void account(FilterState& s, const PodInfo& pod, const PodInfo& existing, const 
   }
 }
 
+// PreScore without an index: every pod of `nodes`, both directions.
+template <typename Add>
+void walkForScores(const PodInfo& pod, const std::vector<NodeInfoPtr>& nodes,
+                   const NamespaceLabels* ns, Add&& add) {
+  for (const auto& n : nodes) {
+    for (const auto& existing : n->pods) {
+      for (const auto& wt : pod.preferredAffinity)
+        if (wt.term.matches(*existing, ns)) add(*n, wt.term, wt.weight);
+      for (const auto& wt : pod.preferredAntiAffinity)
+        if (wt.term.matches(*existing, ns)) add(*n, wt.term, -wt.weight);
+      // The existing pods' terms about the incoming pod count too (symmetry); a required
+      // affinity term weighs hardPodAffinityWeight (1, upstream's default).
+      for (const auto& t : existing->requiredAffinity)
+        if (t.matches(pod, ns)) add(*n, t, 1);
+      for (const auto& wt : existing->preferredAffinity)
+        if (wt.term.matches(pod, ns)) add(*n, wt.term, wt.weight);
+      for (const auto& wt : existing->preferredAntiAffinity)
+        if (wt.term.matches(pod, ns)) add(*n, wt.term, -wt.weight);
+    }
+  }
+}
+
 }  // namespace
 
 PluginStatus InterPodAffinity::preFilter(CycleState& state, const PodInfo& pod,
                                          const Snapshot& snap) {
   auto s = std::make_unique<FilterState>();
   bool ownTerms = !pod.requiredAffinity.empty() || !pod.requiredAntiAffinity.empty();
-  // Without terms of its own only pods with required anti-affinity can reject it.
-  const auto& nodes = ownTerms ? snap.nodes : snap.nodesWithRequiredAntiAffinityPods;
-  if (!ownTerms && nodes.empty()) return PluginStatus::skip();
-  MatchMemo memo;
-  memo.ownAffinity.resize(pod.requiredAffinity.size());
-  memo.ownAnti.resize(pod.requiredAntiAffinity.size());
-  for (const auto& n : nodes) {
-    for (const auto& existing : n->pods) {
-      if (!ownTerms && existing->requiredAntiAffinity.empty()) continue;
-      account(*s, pod, *existing, *n, snap, 1, &memo);
+  const AffinityIndex& index = snap.affinity;
+  if (index.built()) {
+    // Without terms of its own only pods with required anti-affinity can reject it.
+    if (!ownTerms && !index.hasTerms(AffinityIndex::kRequiredAntiAffinity))
+      return PluginStatus::skip();
+    const NamespaceLabels* ns = &snap.namespaceLabels;
+    auto count = [&](PairCounts& counts, const std::string& key,
+                     const AffinityIndex::NodeTallies& tallies) {
+      for (const auto& [pos, t] : tallies)
+        if (const auto* v = label(*snap.nodes[pos], key)) counts[pairKey(key, *v)] += t.pods;
+    };
+    index.forEachMatchingTerm(AffinityIndex::kRequiredAntiAffinity, pod, ns,
+                              [&](const AffinityTerm& t, const auto& tallies) {
+                                count(s->existingAntiAffinity, t.topologyKey, tallies);
+                              });
+    for (const auto& t : pod.requiredAffinity)
+      index.forEachMatchingLabelSet(
+          t, ns, [&](const auto& tallies) { count(s->affinity, t.topologyKey, tallies); });
+    for (const auto& t : pod.requiredAntiAffinity)
+      index.forEachMatchingLabelSet(
+          t, ns, [&](const auto& tallies) { count(s->antiAffinity, t.topologyKey, tallies); });
+  } else {
+    // No index (snapshots built by hand): walk the pods, as upstream.
+    const auto& nodes = ownTerms ? snap.nodes : snap.nodesWithRequiredAntiAffinityPods;
+    if (!ownTerms && nodes.empty()) return PluginStatus::skip();
+    MatchMemo memo;
+    memo.ownAffinity.resize(pod.requiredAffinity.size());
+    memo.ownAnti.resize(pod.requiredAntiAffinity.size());
+    for (const auto& n : nodes) {
+      for (const auto& existing : n->pods) {
+        if (!ownTerms && existing->requiredAntiAffinity.empty()) continue;
+        account(*s, pod, *existing, *n, snap, 1, &memo);
+      }
     }
   }
   std::erase_if(s->existingAntiAffinity, [](const auto& kv) { return kv.second <= 0; });
@@ -120,7 +178,7 @@ PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& po
   const auto* s = state.read<FilterState>(kFilterKey);
   if (!s) return PluginStatus::success();
   auto count = [](const PairCounts& c, const std::string& key, const std::string& value) {
-    auto it = c.find(pairKey(key, value));
+    auto it = c.find(pairView(key, value));
     return it == c.end() ? 0 : it->second;
   };
   // Required affinity: every term needs a matching pod in the node's domain, except for the
@@ -151,7 +209,7 @@ PluginStatus InterPodAffinity::filter(const CycleState& state, const PodInfo& po
   }
   if (!s->existingAntiAffinity.empty()) {
     for (const auto& [k, v] : node.labels) {
-      if (s->existingAntiAffinity.count(pairKey(k, v)))
+      if (s->existingAntiAffinity.contains(pairView(k, v)))
         return PluginStatus::unschedulable(std::string(kExistingAntiAffinityReason));
     }
   }
@@ -174,21 +232,26 @@ PluginStatus InterPodAffinity::preScore(CycleState& state, const PodInfo& pod, c
         s->topologyKeys.push_back(t.topologyKey);
     }
   };
-  for (const auto& n : nodes) {
-    for (const auto& existing : n->pods) {
-      for (const auto& wt : pod.preferredAffinity)
-        if (wt.term.matches(*existing, ns)) add(*n, wt.term, wt.weight);
-      for (const auto& wt : pod.preferredAntiAffinity)
-        if (wt.term.matches(*existing, ns)) add(*n, wt.term, -wt.weight);
-      // The existing pods' terms about the incoming pod count too (symmetry); a required
-      // affinity term weighs hardPodAffinityWeight (1, upstream's default).
-      for (const auto& t : existing->requiredAffinity)
-        if (t.matches(pod, ns)) add(*n, t, 1);
-      for (const auto& wt : existing->preferredAffinity)
-        if (wt.term.matches(pod, ns)) add(*n, wt.term, wt.weight);
-      for (const auto& wt : existing->preferredAntiAffinity)
-        if (wt.term.matches(pod, ns)) add(*n, wt.term, -wt.weight);
+  if (snap.affinity.built()) {
+    const AffinityIndex& index = snap.affinity;
+    // The pod's preferred terms against the existing pods' label sets...
+    auto own = [&](const WeightedAffinityTerm& wt, int64_t sign) {
+      index.forEachMatchingLabelSet(wt.term, ns, [&](const auto& tallies) {
+        for (const auto& [pos, t] : tallies)
+          add(*snap.nodes[pos], wt.term, sign * wt.weight * t.pods);
+      });
+    };
+    for (const auto& wt : pod.preferredAffinity) own(wt, 1);
+    for (const auto& wt : pod.preferredAntiAffinity) own(wt, -1);
+    // ...and the existing pods' terms about the incoming pod (weights signed and summed).
+    for (auto kind : {AffinityIndex::kRequiredAffinity, AffinityIndex::kPreferredAffinity,
+                      AffinityIndex::kPreferredAntiAffinity}) {
+      index.forEachMatchingTerm(kind, pod, ns, [&](const AffinityTerm& term, const auto& tallies) {
+        for (const auto& [pos, t] : tallies) add(*snap.nodes[pos], term, t.weight);
+      });
     }
+  } else {
+    walkForScores(pod, nodes, ns, add);
   }
   if (s->scores.empty()) return PluginStatus::skip();
   state.write(std::string(kScoreKey), std::move(s));
@@ -203,7 +266,7 @@ int64_t InterPodAffinity::score(const CycleState& state, const PodInfo&,
   for (const auto& key : s->topologyKeys) {
     const auto* v = label(node, key);
     if (!v) continue;
-    if (auto it = s->scores.find(pairKey(key, *v)); it != s->scores.end()) sum += it->second;
+    if (auto it = s->scores.find(pairView(key, *v)); it != s->scores.end()) sum += it->second;
   }
   return sum;
 }

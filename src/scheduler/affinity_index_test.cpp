@@ -1,0 +1,233 @@
+// The affinity index kept in snapshots by the cache (framework/affinity_index.h): its counts
+// follow add/remove/assume/forget, and InterPodAffinity decides exactly as the brute-force walk
+// over every pod on random clusters changed at random.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "scheduler/cache.h"
+#include "scheduler/framework/testing.h"
+#include "scheduler/plugins/interpodaffinity/inter_pod_affinity.h"
+
+namespace berth::scheduler {
+namespace {
+
+using plugins::InterPodAffinity;
+constexpr auto kAnti = AffinityIndex::kRequiredAntiAffinity;
+
+ObjectPtr zonedNode(const std::string& name, const std::string& zone) {
+  std::string labels = R"({"kubernetes.io/hostname":")" + name + "\"" +
+                       (zone.empty() ? "" : R"(,"zone":")" + zone + "\"") + "}";
+  return testing::simpleNode(name, "64", "256Gi", labels).object;
+}
+
+PodInfoPtr antiPod(const std::string& name, const std::string& group, const std::string& node) {
+  return testing::pod(
+      R"({"metadata":{"name":")" + name + R"(","labels":{"group":")" + group +
+      R"("}},"spec":{"nodeName":")" + node +
+      R"(","affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"group":")" +
+      group + R"("}},"topologyKey":"kubernetes.io/hostname"}]}}}})");
+}
+
+TEST(AffinityIndex, CountsFollowAddRemoveAssumeForget) {
+  Cache cache;
+  cache.addNode(zonedNode("a", "z1"));
+  cache.addNode(zonedNode("b", "z1"));
+  Snapshot snap;
+  cache.updateSnapshot(snap);
+  ASSERT_TRUE(snap.affinity.built());
+  size_t a = snap.index.at("a"), b = snap.index.at("b");
+  EXPECT_FALSE(snap.affinity.hasTerms(kAnti));
+
+  auto p1 = antiPod("p1", "g1", "a"), p2 = antiPod("p2", "g1", "a"), p3 = antiPod("p3", "g2", "b");
+  cache.addPod(p1);
+  ASSERT_TRUE(cache.assumePod(p2).ok());
+  ASSERT_TRUE(cache.assumePod(p3).ok());
+  cache.updateSnapshot(snap);
+  EXPECT_EQ(snap.affinity.termPods(kAnti, a), 2);  // bound and assumed alike
+  EXPECT_EQ(snap.affinity.termPods(kAnti, b), 1);
+  EXPECT_EQ(snap.affinity.labelSetCount(), 2u);  // g1 and g2
+
+  cache.forgetPod("p3");  // binding failed
+  cache.updateSnapshot(snap);
+  EXPECT_EQ(snap.affinity.termPods(kAnti, b), 0);
+  EXPECT_EQ(snap.affinity.labelSetCount(), 1u);
+
+  cache.finishBinding("p2");
+  cache.addPod(p2);  // the informer confirms the assumed pod: still counted once
+  cache.updateSnapshot(snap);
+  EXPECT_EQ(snap.affinity.termPods(kAnti, a), 2);
+
+  cache.removePod(*p1);
+  cache.removePod(*p2);
+  cache.updateSnapshot(snap);
+  EXPECT_EQ(snap.affinity.termPods(kAnti, a), 0);
+  EXPECT_FALSE(snap.affinity.hasTerms(kAnti));
+  EXPECT_EQ(snap.affinity.labelSetCount(), 0u);
+}
+
+// Random pods with random labels and random inter-pod terms of every kind and selector shape.
+class RandomCluster {
+ public:
+  explicit RandomCluster(uint32_t seed) : rng_(seed) {}
+
+  size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  bool chance(int percent) { return static_cast<int>(pick(100)) < percent; }
+
+  std::string labels() {
+    static const char* apps[] = {"a", "b", "c"};
+    std::string out = "{";
+    if (chance(80)) out += std::string(R"("app":")") + apps[pick(3)] + "\"";
+    if (chance(50))
+      out +=
+          std::string(out.size() > 1 ? "," : "") + R"("tier":")" + (chance(50) ? "x" : "y") + "\"";
+    return out + "}";
+  }
+
+  std::string selector() {
+    switch (pick(6)) {
+      case 0:
+        return R"({"matchLabels":{"app":"a"}})";
+      case 1:
+        return R"({"matchExpressions":[{"key":"app","operator":"In","values":["a","b"]}]})";
+      case 2:
+        return R"({"matchExpressions":[{"key":"app","operator":"NotIn","values":["a"]}]})";
+      case 3:
+        return R"({"matchExpressions":[{"key":"tier","operator":"Exists"}]})";
+      case 4:
+        return R"({"matchLabels":{"tier":"x"},"matchExpressions":[{"key":"app","operator":"DoesNotExist"}]})";
+      default:
+        return R"({})";  // every pod (of the namespaces)
+    }
+  }
+
+  std::string term() {
+    std::string t = R"({"labelSelector":)" + selector() + R"(,"topologyKey":")" +
+                    (chance(50) ? "kubernetes.io/hostname" : "zone") + "\"";
+    if (chance(15)) t += R"(,"namespaces":["default","other"])";
+    if (chance(10))
+      t += R"(,"namespaceSelector":{})";  // every namespace
+    else if (chance(10))
+      t += R"(,"namespaceSelector":{"matchLabels":{"team":"x"}})";
+    return t + "}";
+  }
+
+  std::string affinity() {
+    std::string out;
+    auto field = [&](const char* kind) {
+      std::string req, pref;
+      int n = static_cast<int>(pick(3)) - 1;  // mostly none or one
+      for (int i = 0; i < n; ++i) req += (req.empty() ? "" : ",") + term();
+      n = static_cast<int>(pick(3)) - 1;
+      for (int i = 0; i < n; ++i)
+        pref += (pref.empty() ? "" : ",") + std::string(R"({"weight":)") +
+                std::to_string(1 + pick(100)) + R"(,"podAffinityTerm":)" + term() + "}";
+      if (req.empty() && pref.empty()) return;
+      out +=
+          std::string(out.empty() ? "" : ",") + "\"" + kind + "\":{" +
+          (req.empty() ? "" : R"("requiredDuringSchedulingIgnoredDuringExecution":[)" + req + "]") +
+          (pref.empty()
+               ? ""
+               : std::string(req.empty() ? "" : ",") +
+                     R"("preferredDuringSchedulingIgnoredDuringExecution":[)" + pref + "]") +
+          "}";
+    };
+    if (chance(40)) field("podAffinity");
+    if (chance(40)) field("podAntiAffinity");
+    return out.empty() ? "" : R"(,"affinity":{)" + out + "}";
+  }
+
+  PodInfoPtr pod(const std::string& name, const std::string& node) {
+    std::string ns = chance(80) ? "default" : "other";
+    return testing::pod(R"({"metadata":{"name":")" + name + R"(","namespace":")" + ns +
+                        R"(","uid":")" + name + R"(","labels":)" + labels() +
+                        R"(},"spec":{"nodeName":")" + node + "\"" + affinity() + "}}");
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+// InterPodAffinity's verdict and score for `pod` on every node, with the snapshot as given.
+std::vector<std::string> decide(const PodInfo& pod, const Snapshot& snap) {
+  InterPodAffinity pl;
+  CycleState state;
+  std::vector<std::string> out;
+  auto pre = pl.preFilter(state, pod, snap);
+  out.push_back("prefilter " + std::to_string(static_cast<int>(pre.code)));
+  std::vector<const NodeInfo*> all;
+  for (const auto& n : snap.nodes) all.push_back(n.get());
+  auto preScore = pl.preScore(state, pod, snap, all);
+  out.push_back("prescore " + std::to_string(static_cast<int>(preScore.code)));
+  for (const auto& n : snap.nodes) {
+    PluginStatus st = pre.code == Code::kSkip ? PluginStatus{} : pl.filter(state, pod, *n);
+    std::string line = n->name + " " + std::to_string(static_cast<int>(st.code));
+    for (const auto& r : st.reasons) line += " " + r;
+    if (preScore.code != Code::kSkip) line += " score " + std::to_string(pl.score(state, pod, *n));
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(AffinityIndex, SameDecisionsAsTheWalkOverEveryPod) {
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    RandomCluster rc(seed);
+    Cache cache;
+    cache.setNamespaceLabels("default", {});
+    cache.setNamespaceLabels("other", {{"team", "x"}});
+    std::vector<std::string> nodes;
+    size_t nodeCount = 3 + rc.pick(10);
+    for (size_t i = 0; i < nodeCount; ++i) {
+      nodes.push_back("n" + std::to_string(i));
+      // Some nodes lack the zone label: terms on it must skip them.
+      cache.addNode(zonedNode(nodes.back(), rc.chance(85) ? "z" + std::to_string(i % 3) : ""));
+    }
+    Snapshot snap;
+    std::vector<PodInfoPtr> live;
+    int next = 0;
+    for (int round = 0; round < 30; ++round) {
+      // Change the cluster: bind, assume, forget, remove, relabel a node.
+      for (int op = 0; op < 4; ++op) {
+        auto p = rc.pod("p" + std::to_string(next++), nodes[rc.pick(nodes.size())]);
+        switch (rc.pick(5)) {
+          case 0:
+          case 1:
+            cache.addPod(p);
+            live.push_back(p);
+            break;
+          case 2:
+            ASSERT_TRUE(cache.assumePod(p).ok());
+            if (rc.chance(50))
+              cache.forgetPod(p->uid);
+            else
+              live.push_back(p);
+            break;
+          case 3:
+            if (!live.empty()) {
+              size_t i = rc.pick(live.size());
+              cache.removePod(*live[i]);
+              live.erase(live.begin() + static_cast<long>(i));
+            }
+            break;
+          default: {
+            size_t i = rc.pick(nodes.size());
+            cache.updateNode(zonedNode(nodes[i], "z" + std::to_string(rc.pick(3))));
+          }
+        }
+      }
+      cache.updateSnapshot(snap);
+      ASSERT_TRUE(snap.affinity.built());
+      Snapshot walk = snap;
+      walk.affinity.clear();  // InterPodAffinity walks every pod without the index
+      for (int q = 0; q < 5; ++q) {
+        auto incoming = rc.pod("incoming", "");
+        ASSERT_EQ(decide(*incoming, snap), decide(*incoming, walk))
+            << "seed " << seed << " round " << round << " pod "
+            << boost::json::serialize(*incoming->object);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace berth::scheduler
