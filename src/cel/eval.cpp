@@ -8,6 +8,7 @@
 
 #include "cel/authz.h"
 #include "cel/cel.h"
+#include "cel/extensions.h"
 #include "cel/functions.h"
 
 namespace berth::cel {
@@ -147,6 +148,9 @@ class Evaluator {
                                                                      : 0;
     }
     if (!charge(bytes / 100)) return Value::error(kCostExceeded);
+    if (e.target) {
+      if (auto v = detail::callExtensionFunction(fn, args)) return *v;
+    }
     return callFunction(fn, args);
   }
 

@@ -258,7 +258,8 @@ void validateVersions(const json::object& spec, FieldErrors& errs) {
     if (raw == nullptr) {
       addRequired(errs, p + ".schema.openAPIV3Schema", "schemas are required");
     } else {
-      compileSchema(*raw, p + ".schema.openAPIV3Schema", errs);
+      std::string sp = p + ".schema.openAPIV3Schema";
+      compileRules(compileSchema(*raw, sp, errs), sp, errs);
     }
     if (const json::object* subs = getObj(v, "subresources")) {
       if (const json::object* scale = getObj(*subs, "scale"))
@@ -483,6 +484,7 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
     if (const json::object* raw = schema ? getObj(*schema, "openAPIV3Schema") : nullptr) {
       FieldErrors errs;
       vs.schema = compileSchema(*raw, "", errs);
+      vs.rules = compileRules(vs.schema, "", errs);
       vs.openapi = *raw;
     } else {
       vs.openapi = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
