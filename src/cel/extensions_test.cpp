@@ -150,5 +150,33 @@ TEST(CelExtensionsProperty, RandomCallsNeverCrash) {
   }
 }
 
+TEST(CelExtensionsProperty, RandomTypedExpressionsNeverCrash) {
+  // Token soup over the typed environment and the extension functions: compiling never
+  // crashes, and whatever compiles evaluates to a value or an error value.
+  static const char* kTokens[] = {
+      "self",    ".",          "replicas", "name", "tags",     "labels", "ports", "port",
+      "(",       ")",          "[",        "]",    ",",        "0",      "1",     "'a'",
+      "+",       "<",          "==",       "&&",   "!",        "?",      ":",     "all",
+      "map",     "filter",     "exists",   "p",    "size",     "has",    "join",  "split",
+      "indexOf", "substring",  "sum",      "min",  "isSorted", "find",   "trim",  "charAt",
+      "replace", "lowerAscii", "in",       "-1",   "2.5",      "{",      "}",     "oldSelf"};
+  std::mt19937 rng(777);
+  Activation act{{"self", selfValue()}};
+  int compiled = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string expr;
+    for (size_t n = 1 + rng() % 12; n > 0; --n) {
+      expr += kTokens[rng() % std::size(kTokens)];
+      if (rng() % 3 == 0) expr += " ";
+    }
+    auto c = compile(expr, typedEnv());
+    if (auto* p = std::get_if<std::shared_ptr<const Program>>(&c)) {
+      ++compiled;
+      (void)evaluate(**p, act, 10000).debugString();
+    }
+  }
+  EXPECT_GT(compiled, 100);  // the soup does reach the evaluator
+}
+
 }  // namespace
 }  // namespace berth::cel
