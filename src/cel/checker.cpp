@@ -34,6 +34,8 @@ std::string Type::name() const {
       return elem ? "map(string, " + elem->name() + ")" : "map(dyn, dyn)";
     case K::kObject:
       return objectName;
+    case K::kOptional:
+      return "optional_type(" + elemType().name() + ")";
   }
   return "dyn";
 }
@@ -41,6 +43,12 @@ std::string Type::name() const {
 Type Type::listOf(Type elem) {
   Type t = of(K::kList);
   t.elem = std::make_shared<const Type>(std::move(elem));
+  return t;
+}
+
+Type Type::optionalOf(Type value) {
+  Type t = of(K::kOptional);
+  t.elem = std::make_shared<const Type>(std::move(value));
   return t;
 }
 
@@ -151,10 +159,19 @@ class Checker {
   Type call(const Expr& e) {
     const std::string& fn = e.name;
     if (e.target && isMacro(fn)) return macro(e);
+    if (env_.extensionLibraries && isOptionalConstructor(e)) {
+      std::vector<Type> args;
+      for (const auto& a : e.args) args.push_back(check(*a));
+      if (fn == "none" && args.empty()) return Type::optionalOf(Type::of(K::kDyn));
+      if ((fn == "of" || fn == "ofNonZeroValue") && args.size() == 1)
+        return Type::optionalOf(args[0]);
+      fail(e, "undeclared reference to '" + fn + "' (in container 'optional')");
+    }
     std::vector<Type> types;
     if (e.target) types.push_back(check(*e.target));
     for (const auto& a : e.args) types.push_back(check(*a));
     if (env_.extensionLibraries) {
+      if (auto t = optionalMember(e, types)) return *t;
       if (auto t = checkExtensionCall(e, types)) return *t;
     }
     if (e.target) {
@@ -264,6 +281,31 @@ class Checker {
     opts.set_log_errors(false);
     RE2 re(pattern.literal.asString(), opts);
     if (!re.ok()) fail(pattern, "invalid regular expression: " + re.error());
+  }
+
+  // optional.of(x), optional.none(): a call on the name `optional`, unless a variable has it.
+  bool isOptionalConstructor(const Expr& e) const {
+    if (!e.target || e.target->type != Expr::Type::kIdent || e.target->name != "optional")
+      return false;
+    for (const auto& s : scopes_)
+      if (s.first == "optional") return false;
+    return env_.variables.count("optional") == 0;
+  }
+
+  // hasValue(), value(), orValue(x), or(o) on an optional.
+  std::optional<Type> optionalMember(const Expr& e, const std::vector<Type>& types) {
+    const std::string& fn = e.name;
+    if (!e.target || (fn != "hasValue" && fn != "value" && fn != "orValue" && fn != "or"))
+      return std::nullopt;
+    if (types[0].k != K::kOptional && types[0].k != K::kDyn) noOverload(e, fn, types);
+    Type elem = types[0].k == K::kOptional ? types[0].elemType() : Type::of(K::kDyn);
+    if ((fn == "hasValue" || fn == "value") && types.size() != 1) noOverload(e, fn, types);
+    if ((fn == "orValue" || fn == "or") && types.size() != 2) noOverload(e, fn, types);
+    if (fn == "hasValue") return Type::of(K::kBool);
+    if (fn == "value") return elem;
+    if (fn == "orValue") return elem.name() == types[1].name() ? elem : Type::of(K::kDyn);
+    if (!fits(types[1], {K::kOptional})) noOverload(e, fn, types);
+    return types[0];
   }
 
   static bool isMacro(const std::string& fn) {

@@ -105,6 +105,21 @@ TEST(CelExtensions, TypedFieldsAndMacros) {
             std::string::npos);
 }
 
+TEST(CelExtensions, OptionalTypes) {
+  EXPECT_EQ(eval("optional.of(1).hasValue()"), "true");
+  EXPECT_EQ(eval("optional.none().hasValue()"), "false");
+  EXPECT_EQ(eval("optional.of(self.replicas).value() + 1"), "4");
+  EXPECT_EQ(eval("optional.none().orValue(7)"), "7");
+  EXPECT_EQ(eval("optional.none().or(optional.of('x')).value()"), "\"x\"");
+  EXPECT_EQ(eval("optional.ofNonZeroValue('').hasValue()"), "false");
+  EXPECT_EQ(eval("optional.none().value()"), "error(\"optional.none() dereference\")");
+  EXPECT_EQ(eval("optional.of(1) == optional.of(1)"), "true");
+  EXPECT_NE(compileError("optional.of(self.name).value() + 1").find("no matching overload"),
+            std::string::npos);
+  EXPECT_NE(compileError("self.replicas.hasValue()").find("no matching overload"),
+            std::string::npos);
+}
+
 TEST(CelExtensions, NotDeclaredWithoutTheLibraries) {
   Env env;
   env.variables["x"] = Type::of(K::kString);

@@ -41,6 +41,12 @@ spec:
                 type: string
                 x-kubernetes-validations:
                 - {rule: self == oldSelf, message: storageClass is immutable}
+              tier:
+                type: string
+                x-kubernetes-validations:
+                - rule: oldSelf.hasValue() || self == 'basic'
+                  optionalOldSelf: true
+                  message: new widgets start at the basic tier
               ports:
                 type: array
                 items: {type: integer}
@@ -93,6 +99,10 @@ expect_err "map values are checked one by one, with the rule's reason" \
 grep -q 'spec.labels\[ok\]' <<<"$LAST_OUT" && fail "only the failing map value is reported" "$LAST_OUT" \
   || pass "only the failing map value is reported"
 
+widget tier 1 1 'tier: gold' >"$T/tier.yaml"
+expect_err "optionalOldSelf: the rule runs on create with oldSelf none" \
+  'spec.tier: Invalid value: "string": new widgets start at the basic tier' k create -f "$T/tier.yaml"
+
 echo "-- update and patch"
 expect_out "a change keeping the rules is accepted" 'widget.rules.example.com/good patched' \
   k patch widget good --type merge -p '{"spec":{"replicas":5}}'
@@ -109,6 +119,10 @@ expect_out "nothing was changed by the refused writes" '^5 1 fast$' \
   k get widget good -o jsonpath='{.spec.replicas} {.spec.minReplicas} {.spec.storageClass}'
 expect_err "json patch breaking the list rule" 'every port must be 1-65535' \
   k patch widget good --type json -p '[{"op":"add","path":"/spec/ports/-","value":0}]'
+expect_out "optionalOldSelf: basic on create" 'patched' \
+  k patch widget good --type merge -p '{"spec":{"tier":"basic"}}'
+expect_out "optionalOldSelf: an existing value may change" 'patched' \
+  k patch widget good --type merge -p '{"spec":{"tier":"gold"}}'
 
 echo "-- rules that do not compile"
 sed 's/rule: self.minReplicas <= self.replicas/rule: self.minReplicas <= self.nope/' "$T/crd.yaml" \

@@ -224,10 +224,14 @@ class Compiler {
     env.variables["self"] = *type;
     env.variables["oldSelf"] = *type;
     env.extensionLibraries = true;
+    cel::Env optionalEnv = env;
+    optionalEnv.variables["oldSelf"] = cel::Type::optionalOf(*type);
     for (size_t i = 0; i < n.rules.size(); ++i) {
       CompiledRule& cr = n.rules[i];
       std::string p = base + "[" + std::to_string(i) + "]";
-      auto compiled = cel::compile(cr.spec.rule, env);
+      // With optionalOldSelf, oldSelf is optional_type(T): the rule also runs on create.
+      auto compiled =
+          cel::compile(cr.spec.rule, cr.spec.optionalOldSelf.value_or(false) ? optionalEnv : env);
       if (auto* err = std::get_if<cel::CompileError>(&compiled)) {
         addInvalid(errs_, p + ".rule", formatRule(cr.spec), "compilation failed: " + err->message);
       } else {
@@ -341,9 +345,15 @@ class Evaluator {
     act["self"] = celValueOf(s, v, n.resourceRoot);
     bool hasOld = old != nullptr && !old->is_null();
     if (hasOld) act["oldSelf"] = celValueOf(s, *old, n.resourceRoot);
+    cel::Activation optionalAct = act;
+    optionalAct["oldSelf"] =
+        cel::Value::optional(hasOld ? std::optional<cel::Value>(act["oldSelf"]) : std::nullopt);
     for (const auto& r : n.rules) {
       if (!r.program) continue;
-      if (r.usesOldSelf && !hasOld) continue;  // transition rules need an old value
+      bool optionalOld = r.spec.optionalOldSelf.value_or(false);
+      // Transition rules need an old value, unless oldSelf is optional.
+      if (r.usesOldSelf && !hasOld && !optionalOld) continue;
+      const cel::Activation& ruleAct = optionalOld ? optionalAct : act;
       if (budget_ == 0) {
         fail(path, s.type,
              "validation failed due to running out of cost budget, no further validation rules "
@@ -351,7 +361,8 @@ class Evaluator {
         return;
       }
       uint64_t used = 0;
-      cel::Value result = cel::evaluate(*r.program, act, std::min(kPerCallLimit, budget_), &used);
+      cel::Value result =
+          cel::evaluate(*r.program, ruleAct, std::min(kPerCallLimit, budget_), &used);
       budget_ -= std::min(budget_, used);
       if (result.isError()) {
         const std::string& err = result.asString();
@@ -384,7 +395,7 @@ class Evaluator {
           trim(r.spec.message).empty() ? "failed rule: " + trim(r.spec.rule) : trim(r.spec.message);
       if (r.message) {
         uint64_t mused = 0;
-        cel::Value m = cel::evaluate(*r.message, act, std::min(kPerCallLimit, budget_), &mused);
+        cel::Value m = cel::evaluate(*r.message, ruleAct, std::min(kPerCallLimit, budget_), &mused);
         budget_ -= std::min(budget_, mused);
         if (m.kind() == cel::Kind::kString) {
           std::string text = trim(m.asString());

@@ -12,8 +12,9 @@
 //
 // Transition rules (those naming oldSelf) run only on update and only where an old value
 // correlates: object properties and map values by key, list-type=map items by their keys.
-// Failures of other rules on values that did not change are dropped (upstream's ratcheting,
-// which turns them into warnings).
+// With optionalOldSelf, oldSelf is optional_type(T) (optional.none() on create) and the rule
+// runs on create too. Failures of other rules on values that did not change are dropped
+// (upstream's ratcheting, which turns them into warnings).
 //
 // Thread-safety: a RuleValidator is immutable and may be used from many threads.
 #include <boost/json/value.hpp>

@@ -150,6 +150,36 @@ TEST(CrdRules, CompileErrorsAreFieldErrors) {
   EXPECT_NE(errs[1].message.find("cel expression must evaluate to a bool"), std::string::npos);
 }
 
+TEST(CrdRules, OptionalOldSelfRunsOnCreateToo) {
+  FieldErrors errs;
+  auto v = compileText(R"J({"type":"object","properties":{"tier":{"type":"string",
+      "x-kubernetes-validations":[{"rule":"oldSelf.hasValue() || self == 'basic'",
+                                   "optionalOldSelf":true, "message":"start basic"},
+                                  {"rule":"!oldSelf.hasValue() || self >= oldSelf.value()",
+                                   "optionalOldSelf":true, "message":"no downgrade"}]}}})J",
+                       &errs);
+  ASSERT_NE(v, nullptr) << errs[0].message;
+  auto check = [&](std::string_view doc, std::string_view old) {
+    json::value d = json::parse(doc), o = old.empty() ? json::value() : json::parse(old);
+    std::vector<std::string> out;
+    for (const auto& e : validateRules(*v, d, old.empty() ? nullptr : &o)) out.push_back(e.message);
+    return out;
+  };
+  EXPECT_TRUE(check(R"J({"tier":"basic"})J", "").empty());
+  EXPECT_EQ(check(R"J({"tier":"gold"})J", ""),
+            std::vector<std::string>{"Invalid value: \"string\": start basic"});
+  EXPECT_TRUE(check(R"J({"tier":"gold"})J", R"J({"tier":"basic"})J").empty());
+  EXPECT_EQ(check(R"J({"tier":"alpha"})J", R"J({"tier":"basic"})J"),
+            std::vector<std::string>{"Invalid value: \"string\": no downgrade"});
+  // optionalOldSelf on a rule that does not use oldSelf is refused.
+  compileText(R"J({"type":"object","properties":{"a":{"type":"string",
+      "x-kubernetes-validations":[{"rule":"self != ''","optionalOldSelf":true}]}}})J",
+              &errs);
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs.back().message.find("may not be set if oldSelf is not used in rule"),
+            std::string::npos);
+}
+
 TEST(CrdRules, OldSelfIsRefusedUnderUncorrelatableLists) {
   FieldErrors errs;
   compileText(R"J({"type":"object","properties":{"l":{"type":"array",
