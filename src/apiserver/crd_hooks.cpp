@@ -44,6 +44,18 @@ crd::Hooks crdHooks(CacheSet& cache, const std::unique_ptr<Registry>& registry) 
     auto r = registry->patch(*rt, "", name, pr, wo);
     return r.ok() ? core::Status() : r.status();
   };
+  h.refreshStatus = [&registry](const std::string& name) -> core::Status {
+    const auto* rt =
+        core::findResource(std::string(crd::kGroup), "v1", "customresourcedefinitions");
+    if (rt == nullptr) return core::Status::internal("customresourcedefinitions not served");
+    auto cur = registry->get(*rt, "", name);
+    if (!cur.ok()) return cur.status();
+    // An update of the unchanged object: the CRD strategy computes the status again.
+    WriteOptions wo;
+    wo.fieldManager = "apiextensions-apiserver";
+    auto r = registry->update(*rt, "", name, registry->toServed(*rt, **cur), wo);
+    return r.ok() ? core::Status() : r.status();
+  };
   return h;
 }
 

@@ -27,19 +27,46 @@
 namespace berth::cel {
 
 // A static type: a primitive, list, map, dyn, or an object with declared fields (as
-// Kubernetes' AdmissionRequest, whose unset fields read as their zero values).
+// Kubernetes' AdmissionRequest, or a CRD schema's object). Lists and maps may know their element
+// (map value) type; a map with a known value type has string keys, as the maps a CRD schema
+// declares with additionalProperties.
 struct Type {
-  enum class K { kDyn, kNull, kBool, kInt, kUint, kDouble, kString, kBytes, kList, kMap, kObject };
+  enum class K {
+    kDyn,
+    kNull,
+    kBool,
+    kInt,
+    kUint,
+    kDouble,
+    kString,
+    kBytes,
+    kList,
+    kMap,
+    kObject,
+    kOptional
+  };
   K k = K::kDyn;
   std::string objectName;                                     // kObject
   std::shared_ptr<const std::map<std::string, Type>> fields;  // kObject
+  std::shared_ptr<const Type> elem;                           // kList, kMap, kOptional: null = dyn
 
-  static Type of(K k) { return Type{k, "", nullptr}; }
+  static Type of(K k) { return Type{k, "", nullptr, nullptr}; }
+  static Type listOf(Type elem);
+  static Type mapOf(Type value);  // map(string, value)
+  static Type optionalOf(Type value);
+  // The element type of a list, value type of a map; dyn when unknown.
+  Type elemType() const { return elem ? *elem : of(K::kDyn); }
   std::string name() const;
 };
 
 struct Env {
   std::map<std::string, Type> variables;
+  // Kubernetes' CEL extension libraries for stored expressions (CRD validation rules): the
+  // strings (charAt, indexOf, lastIndexOf, lowerAscii, upperAscii, replace, split, substring,
+  // trim, join), lists (isSorted, sum, min, max, indexOf, lastIndexOf) and regex (find,
+  // findAll) functions, and optional types (optional.of/none, hasValue, value, orValue, or).
+  // Off for environments that do not declare them.
+  bool extensionLibraries = false;
   // Declared names the server cannot evaluate, with the reason given at compile time.
   std::map<std::string, std::string> unsupported;
 };

@@ -6,6 +6,7 @@
 
 #include "cel/authz.h"
 #include "cel/cel.h"
+#include "cel/extensions.h"
 
 namespace berth::cel {
 
@@ -28,23 +29,40 @@ std::string Type::name() const {
     case K::kBytes:
       return "bytes";
     case K::kList:
-      return "list(dyn)";
+      return "list(" + elemType().name() + ")";
     case K::kMap:
-      return "map(dyn, dyn)";
+      return elem ? "map(string, " + elem->name() + ")" : "map(dyn, dyn)";
     case K::kObject:
       return objectName;
+    case K::kOptional:
+      return "optional_type(" + elemType().name() + ")";
   }
   return "dyn";
+}
+
+Type Type::listOf(Type elem) {
+  Type t = of(K::kList);
+  t.elem = std::make_shared<const Type>(std::move(elem));
+  return t;
+}
+
+Type Type::optionalOf(Type value) {
+  Type t = of(K::kOptional);
+  t.elem = std::make_shared<const Type>(std::move(value));
+  return t;
+}
+
+Type Type::mapOf(Type value) {
+  Type t = of(K::kMap);
+  t.elem = std::make_shared<const Type>(std::move(value));
+  return t;
 }
 
 namespace {
 
 using K = Type::K;
-
-struct CheckError {
-  size_t offset;
-  std::string message;
-};
+using detail::CheckError;
+using detail::checkExtensionCall;
 
 bool isNumeric(K k) { return k == K::kInt || k == K::kUint || k == K::kDouble; }
 
@@ -107,7 +125,7 @@ class Checker {
 
   Type ident(const Expr& e) {
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-      if (*it == e.name) return Type::of(K::kDyn);
+      if (it->first == e.name) return it->second;
     }
     if (auto u = env_.unsupported.find(e.name); u != env_.unsupported.end()) fail(e, u->second);
     if (auto v = env_.variables.find(e.name); v != env_.variables.end()) return v->second;
@@ -121,7 +139,9 @@ class Checker {
       auto f = t.fields->find(e.name);
       if (f == t.fields->end()) fail(e, "undefined field '" + e.name + "'");
       result = f->second;
-    } else if (t.k != K::kDyn && t.k != K::kMap) {
+    } else if (t.k == K::kMap) {
+      result = t.elemType();
+    } else if (t.k != K::kDyn) {
       fail(e, "type '" + t.name() + "' does not support field selection");
     }
     return e.testOnly ? Type::of(K::kBool) : result;
@@ -139,9 +159,21 @@ class Checker {
   Type call(const Expr& e) {
     const std::string& fn = e.name;
     if (e.target && isMacro(fn)) return macro(e);
+    if (env_.extensionLibraries && isOptionalConstructor(e)) {
+      std::vector<Type> args;
+      for (const auto& a : e.args) args.push_back(check(*a));
+      if (fn == "none" && args.empty()) return Type::optionalOf(Type::of(K::kDyn));
+      if ((fn == "of" || fn == "ofNonZeroValue") && args.size() == 1)
+        return Type::optionalOf(args[0]);
+      fail(e, "undeclared reference to '" + fn + "' (in container 'optional')");
+    }
     std::vector<Type> types;
     if (e.target) types.push_back(check(*e.target));
     for (const auto& a : e.args) types.push_back(check(*a));
+    if (env_.extensionLibraries) {
+      if (auto t = optionalMember(e, types)) return *t;
+      if (auto t = checkExtensionCall(e, types)) return *t;
+    }
     if (e.target) {
       std::string misuse;
       std::vector<Type> args(types.begin() + 1, types.end());
@@ -183,6 +215,10 @@ class Checker {
       for (const auto& t : types)
         if (!fits(t, ok)) noOverload(e, fn, types);
       if (known(0) && known(1) && types[0].k != types[1].k) noOverload(e, fn, types);
+      if (fn == "_+_" && types[0].k == K::kList && types[1].k == K::kList) {
+        return types[0].elemType().name() == types[1].elemType().name() ? types[0]
+                                                                        : Type::of(K::kList);
+      }
       return known(0) ? types[0] : types[1];
     }
     if (fn == "-_") {
@@ -191,13 +227,15 @@ class Checker {
     }
     if (fn == "_?_:_") {
       if (!fits(types[0], {K::kBool})) noOverload(e, fn, types);
-      return types[1].k == types[2].k && types[1].k != K::kObject ? types[1] : Type::of(K::kDyn);
+      return types[1].name() == types[2].name() ? types[1] : Type::of(K::kDyn);
     }
     if (fn == "_[_]") {
       if (!fits(types[0], {K::kList, K::kMap})) noOverload(e, fn, types);
       if (types[0].k == K::kList && !fits(types[1], {K::kInt, K::kUint, K::kDouble}))
         noOverload(e, fn, types);
-      return Type::of(K::kDyn);
+      if (types[0].k == K::kMap && types[0].elem && !fits(types[1], {K::kString}))
+        noOverload(e, fn, types);
+      return types[0].elemType();
     }
     if (fn == "@in") {
       if (!fits(types[1], {K::kList, K::kMap})) noOverload(e, fn, types);
@@ -245,6 +283,31 @@ class Checker {
     if (!re.ok()) fail(pattern, "invalid regular expression: " + re.error());
   }
 
+  // optional.of(x), optional.none(): a call on the name `optional`, unless a variable has it.
+  bool isOptionalConstructor(const Expr& e) const {
+    if (!e.target || e.target->type != Expr::Type::kIdent || e.target->name != "optional")
+      return false;
+    for (const auto& s : scopes_)
+      if (s.first == "optional") return false;
+    return env_.variables.count("optional") == 0;
+  }
+
+  // hasValue(), value(), orValue(x), or(o) on an optional.
+  std::optional<Type> optionalMember(const Expr& e, const std::vector<Type>& types) {
+    const std::string& fn = e.name;
+    if (!e.target || (fn != "hasValue" && fn != "value" && fn != "orValue" && fn != "or"))
+      return std::nullopt;
+    if (types[0].k != K::kOptional && types[0].k != K::kDyn) noOverload(e, fn, types);
+    Type elem = types[0].k == K::kOptional ? types[0].elemType() : Type::of(K::kDyn);
+    if ((fn == "hasValue" || fn == "value") && types.size() != 1) noOverload(e, fn, types);
+    if ((fn == "orValue" || fn == "or") && types.size() != 2) noOverload(e, fn, types);
+    if (fn == "hasValue") return Type::of(K::kBool);
+    if (fn == "value") return elem;
+    if (fn == "orValue") return elem.name() == types[1].name() ? elem : Type::of(K::kDyn);
+    if (!fits(types[1], {K::kOptional})) noOverload(e, fn, types);
+    return types[0];
+  }
+
   static bool isMacro(const std::string& fn) {
     return fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" || fn == "filter";
   }
@@ -258,7 +321,11 @@ class Checker {
     if (e.args[0]->type != Expr::Type::kIdent) fail(*e.args[0], "argument must be a simple name");
     Type range = check(*e.target);
     if (!fits(range, {K::kList, K::kMap})) noOverload(e, fn, {range});
-    scopes_.push_back(e.args[0]->name);
+    // The variable ranges over a list's elements or a map's keys (strings in a typed map).
+    Type var = range.k == K::kList                ? range.elemType()
+               : range.k == K::kMap && range.elem ? Type::of(K::kString)
+                                                  : Type::of(K::kDyn);
+    scopes_.emplace_back(e.args[0]->name, var);
     std::vector<Type> bodies;
     for (size_t i = 1; i < e.args.size(); ++i) bodies.push_back(check(*e.args[i]));
     scopes_.pop_back();
@@ -266,11 +333,13 @@ class Checker {
     if (hasPredicate && !fits(bodies[0], {K::kBool})) {
       fail(*e.args[1], "expected type 'bool' but found '" + bodies[0].name() + "'");
     }
-    return Type::of(fn == "map" || fn == "filter" ? K::kList : K::kBool);
+    if (fn == "filter") return Type::listOf(var);
+    if (fn == "map") return Type::listOf(bodies.back());
+    return Type::of(K::kBool);
   }
 
   const Env& env_;
-  std::vector<std::string> scopes_;  // comprehension variables, innermost last
+  std::vector<std::pair<std::string, Type>> scopes_;  // comprehension variables, innermost last
 };
 
 }  // namespace

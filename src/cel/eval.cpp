@@ -8,6 +8,7 @@
 
 #include "cel/authz.h"
 #include "cel/cel.h"
+#include "cel/extensions.h"
 #include "cel/functions.h"
 
 namespace berth::cel {
@@ -129,6 +130,9 @@ class Evaluator {
     if (e.target &&
         (fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" || fn == "filter"))
       return macro(e);
+    if (e.target && e.target->type == Expr::Type::kIdent && e.target->name == "optional" &&
+        !isBound("optional"))
+      return optionalConstructor(e);
     std::vector<Value> args;
     if (e.target) args.push_back(eval(*e.target));
     for (const auto& a : e.args) args.push_back(eval(*a));
@@ -147,7 +151,35 @@ class Evaluator {
                                                                      : 0;
     }
     if (!charge(bytes / 100)) return Value::error(kCostExceeded);
+    if (e.target) {
+      if (auto v = detail::callExtensionFunction(fn, args)) return *v;
+    }
     return callFunction(fn, args);
+  }
+
+  bool isBound(const std::string& name) const {
+    for (const auto& l : locals_)
+      if (l.first == name) return true;
+    return act_.count(name) > 0;
+  }
+
+  Value optionalConstructor(const Expr& e) {
+    if (e.name == "none" && e.args.empty()) return Value::optional(std::nullopt);
+    if (e.args.size() != 1) return Value::error("no such overload: optional." + e.name);
+    Value v = eval(*e.args[0]);
+    if (v.isError()) return v;
+    if (e.name == "of") return Value::optional(v);
+    if (e.name == "ofNonZeroValue") {
+      bool zero =
+          v.kind() == Kind::kNull || (v.kind() == Kind::kBool && !v.asBool()) ||
+          (v.kind() == Kind::kInt && v.asInt() == 0) ||
+          (v.kind() == Kind::kUint && v.asUint() == 0) ||
+          (v.kind() == Kind::kDouble && v.asDouble() == 0) ||
+          ((v.kind() == Kind::kString || v.kind() == Kind::kBytes) && v.asString().empty()) ||
+          ((v.kind() == Kind::kList || v.kind() == Kind::kMap) && v.size() == 0);
+      return Value::optional(zero ? std::nullopt : std::optional<Value>(v));
+    }
+    return Value::error("no such overload: optional." + e.name);
   }
 
   Value macro(const Expr& e) {

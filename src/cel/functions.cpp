@@ -288,7 +288,24 @@ Value convert(const std::string& fn, const Value& v) {
 
 }  // namespace
 
+namespace {
+// hasValue(), value(), orValue(x), or(o) on an optional (receiver first).
+Value optionalFunction(const std::string& fn, const Args& a) {
+  auto v = a[0].optionalValue();
+  if (fn == "hasValue" && a.size() == 1) return Value::boolean(v.has_value());
+  if (fn == "value" && a.size() == 1) {
+    return v ? *v : Value::error("optional.none() dereference");
+  }
+  if (fn == "orValue" && a.size() == 2) return v ? *v : a[1];
+  if (fn == "or" && a.size() == 2 && a[1].kind() == Kind::kOptional) return v ? a[0] : a[1];
+  return noSuchOverload(fn, a);
+}
+}  // namespace
+
 Value callFunction(const std::string& fn, const Args& a) {
+  if (!a.empty() && a[0].kind() == Kind::kOptional &&
+      (fn == "hasValue" || fn == "value" || fn == "orValue" || fn == "or"))
+    return optionalFunction(fn, a);
   if (fn == "_==_") return Value::boolean(equals(a[0], a[1]));
   if (fn == "_!=_") return Value::boolean(!equals(a[0], a[1]));
   if (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") return relational(fn, a);

@@ -54,6 +54,20 @@ Value Value::map(ValueMap entries) {
   v.map_ = std::make_shared<const ValueMap>(std::move(entries));
   return v;
 }
+Value Value::optional(std::optional<Value> v) {
+  Value out;
+  out.kind_ = Kind::kOptional;
+  ValueList items;
+  if (v) items.push_back(std::move(*v));
+  out.list_ = std::make_shared<const ValueList>(std::move(items));
+  return out;
+}
+
+std::optional<Value> Value::optionalValue() const {
+  if (kind_ != Kind::kOptional || !list_ || list_->empty()) return std::nullopt;
+  return (*list_)[0];
+}
+
 Value Value::error(std::string message) {
   Value v = string(std::move(message));
   v.kind_ = Kind::kError;
@@ -151,6 +165,8 @@ std::string kindName(Kind k) {
       return "map";
     case Kind::kError:
       return "error";
+    case Kind::kOptional:
+      return "optional_type";
   }
   return "unknown";
 }
@@ -207,6 +223,10 @@ std::string Value::debugString() const {
       return "b" + quote(s_);
     case Kind::kError:
       return "error(" + quote(s_) + ")";
+    case Kind::kOptional: {
+      auto v = optionalValue();
+      return v ? "optional.of(" + v->debugString() + ")" : "optional.none()";
+    }
     case Kind::kList: {
       std::string out = "[";
       for (size_t i = 0; i < size(); ++i) out += (i ? ", " : "") + at(i).debugString();
@@ -285,6 +305,10 @@ bool equals(const Value& a, const Value& b) {
         if (!other || !equals(*a.get(k), *other)) return false;
       }
       return true;
+    case Kind::kOptional: {
+      auto x = a.optionalValue(), y = b.optionalValue();
+      return x && y ? equals(*x, *y) : !x && !y;
+    }
     default:
       return false;
   }

@@ -17,7 +17,21 @@
 
 namespace berth::cel {
 
-enum class Kind { kNull, kBool, kInt, kUint, kDouble, kString, kBytes, kList, kMap, kError };
+// kOptional: cel-go's optional_type (optional.of(x) / optional.none()), for CRD rules with
+// optionalOldSelf.
+enum class Kind {
+  kNull,
+  kBool,
+  kInt,
+  kUint,
+  kDouble,
+  kString,
+  kBytes,
+  kList,
+  kMap,
+  kError,
+  kOptional
+};
 
 class Value;
 using ValueList = std::vector<Value>;
@@ -35,6 +49,7 @@ class Value {
   static Value list(ValueList items);
   static Value map(ValueMap entries);
   static Value error(std::string message);
+  static Value optional(std::optional<Value> v);  // optional.of(v) or optional.none()
   // Scalars are converted; arrays and objects are borrowed (see the file comment).
   static Value fromJson(const boost::json::value& v);
   static Value fromJsonObject(const boost::json::object& o);  // borrowed
@@ -46,6 +61,9 @@ class Value {
   uint64_t asUint() const { return u_; }
   double asDouble() const { return d_; }
   const std::string& asString() const { return s_; }  // string, bytes, error message
+
+  // An optional's value (nullopt for optional.none()).
+  std::optional<Value> optionalValue() const;
 
   // Lists and maps (owned or borrowed).
   size_t size() const;

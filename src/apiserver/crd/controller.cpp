@@ -22,6 +22,10 @@ void Controller::onEvent(const store::Event& e) {
       prefixes_.erase(it);
     }
     fingerprints_.erase(name);
+    refused_.erase(name);
+    std::string group = groups_[name];
+    groups_.erase(name);
+    requeueGroup(group, name);
     std::lock_guard lock(mu_);
     terminating_.erase(name);
     return;
@@ -31,9 +35,38 @@ void Controller::onEvent(const store::Event& e) {
   if (ec || !v.is_object()) return;
   const json::object& crd = v.get_object();
   const json::value* spec = crd.if_contains("spec");
+  // What is served depends on the spec and on the names accepted in the status.
   std::string fingerprint = spec ? json::serialize(*spec) : "";
+  bool namesRefused = false;
+  if (const json::value* st = crd.if_contains("status"); st && st->is_object()) {
+    if (const json::value* a = st->get_object().if_contains("acceptedNames"))
+      fingerprint += json::serialize(*a);
+    if (const json::value* cs = st->get_object().if_contains("conditions"); cs && cs->is_array()) {
+      for (const auto& c : cs->get_array()) {
+        if (!c.is_object()) continue;
+        const json::object& co = c.get_object();
+        const json::value* type = co.if_contains("type");
+        const json::value* status = co.if_contains("status");
+        if (!type || !status || !status->is_string()) continue;
+        fingerprint += json::serialize(*type) + json::serialize(*status);
+        namesRefused = namesRefused || (*type == "NamesAccepted" && *status == "False");
+      }
+    }
+  }
+  const json::value* groupValue =
+      spec && spec->is_object() ? spec->get_object().if_contains("group") : nullptr;
+  std::string group =
+      groupValue && groupValue->is_string() ? std::string(groupValue->get_string()) : std::string();
+  groups_[name] = group;
+  if (namesRefused) {
+    refused_.insert(name);
+  } else {
+    refused_.erase(name);
+  }
   if (fingerprints_[name] != fingerprint) {
+    bool changed = !fingerprints_[name].empty();
     fingerprints_[name] = fingerprint;
+    if (changed) requeueGroup(group, name);
     auto types = resourcesOf(crd);
     if (types.empty()) {
       core::unregisterResources(name);
@@ -57,6 +90,15 @@ void Controller::onEvent(const store::Event& e) {
   }
 }
 
+void Controller::requeueGroup(const std::string& group, const std::string& except) {
+  if (group.empty()) return;
+  std::lock_guard lock(mu_);
+  for (const auto& n : refused_) {
+    if (n != except && groups_[n] == group) refresh_.insert(n);
+  }
+  if (!refresh_.empty()) cv_.notify_all();
+}
+
 void Controller::start() {
   std::lock_guard lock(mu_);
   if (worker_.joinable()) return;
@@ -76,6 +118,16 @@ void Controller::stop() {
 void Controller::runCleanup() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    if (!refresh_.empty()) {
+      std::set<std::string> names;
+      names.swap(refresh_);
+      lock.unlock();
+      for (const auto& n : names) {
+        if (hooks_.refreshStatus) (void)hooks_.refreshStatus(n);
+      }
+      lock.lock();
+      continue;
+    }
     if (terminating_.empty()) {
       cv_.wait(lock);
       continue;

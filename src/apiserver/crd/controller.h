@@ -8,6 +8,9 @@
 //    restart restores every CRD from the store.
 //  - a worker deletes the objects of a CRD being deleted (deletionTimestamp set, our cleanup
 //    finalizer present), then removes the finalizer so the CRD goes away.
+//  - when a CRD goes away or changes its names, the same worker has the CRDs of its group whose
+//    names were refused computed again (upstream's naming controller requeues the group), so
+//    a name another CRD gave up is accepted.
 // The controller reaches the cache and the registry only through Hooks, so this folder does not
 // depend on the API server's internals.
 //
@@ -35,6 +38,8 @@ struct Hooks {
   std::function<core::Result<size_t>(const core::ResourceType& rt)> deleteAll;
   // Registry: remove the cleanup finalizer from the named CRD.
   std::function<core::Status(const std::string& crdName)> removeFinalizer;
+  // Registry: rewrite the named CRD so its status (name acceptance) is computed again.
+  std::function<core::Status(const std::string& crdName)> refreshStatus;
 };
 
 class Controller {
@@ -49,14 +54,19 @@ class Controller {
  private:
   void runCleanup();
   bool cleanupOne(const std::string& crdName);
+  // Queues the refused CRDs of `group` other than `except` for a status refresh (feed thread).
+  void requeueGroup(const std::string& group, const std::string& except);
 
   Hooks hooks_;
   std::map<std::string, std::string> fingerprints_;  // crd name → spec (feed thread only)
   std::map<std::string, std::string> prefixes_;      // crd name → storage prefix (feed thread)
+  std::map<std::string, std::string> groups_;        // crd name → group (feed thread)
+  std::set<std::string> refused_;                    // CRDs whose names were refused (feed)
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> terminating_;  // CRD names awaiting cleanup
+  std::set<std::string> refresh_;      // CRD names whose status is to be computed again
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -67,10 +67,37 @@ void CustomResourceBehavior::convertFromStorage(const core::ResourceType& rt,
 
 void CustomResourceBehavior::applyDefaults(json::object& obj) const { normalize(obj); }
 
+namespace {
+// Upstream's hasBlockingErr: schema errors of these kinds keep the rules from running.
+bool blocksRules(const FieldErrors& errs) {
+  for (const auto& e : errs) {
+    if (e.reason == "FieldValueNotSupported" || e.reason == "FieldValueRequired" ||
+        e.reason == "FieldValueTooLong" || e.reason == "FieldValueTooMany" ||
+        e.reason == "FieldValueTypeInvalid")
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
 std::vector<core::StatusCause> CustomResourceBehavior::validate(const json::object& obj,
-                                                                const json::object*) const {
+                                                                const json::object* old) const {
   if (!spec_.schema) return {};
-  return validateObject(*spec_.schema, json::value(obj));
+  json::value doc(obj);
+  FieldErrors errs = validateObject(*spec_.schema, doc);
+  if (!spec_.rules) return errs;
+  if (blocksRules(errs)) {
+    errs.push_back({"FieldValueInvalid",
+                    "Invalid value: \"null\": some validation rules were not checked because the "
+                    "object was invalid; correct the existing errors to complete validation",
+                    "<nil>"});
+    return errs;
+  }
+  std::optional<json::value> oldDoc;
+  if (old != nullptr) oldDoc.emplace(*old);
+  for (auto& e : validateRules(*spec_.rules, doc, oldDoc ? &*oldDoc : nullptr))
+    errs.push_back(std::move(e));
+  return errs;
 }
 
 void CustomResourceBehavior::prepareForCreate(json::object& obj) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "apiserver/crd/rules.h"
 #include "apiserver/crd/schema.h"
 #include "core/resource_behavior.h"
 
@@ -16,8 +17,9 @@ namespace berth::apiserver::crd {
 
 struct VersionSpec {
   std::string group, version, kind;
-  std::shared_ptr<const Schema> schema;  // null: no schema (preserve everything)
-  boost::json::object openapi;           // the raw openAPIV3Schema plus apiVersion/kind
+  std::shared_ptr<const Schema> schema;        // null: no schema (preserve everything)
+  std::shared_ptr<const RuleValidator> rules;  // x-kubernetes-validations; null: none
+  boost::json::object openapi;                 // the raw openAPIV3Schema plus apiVersion/kind
   std::vector<core::PrinterColumn> columns;
   std::optional<core::ScalePaths> scale;
   bool statusSubresource = false;

@@ -7,6 +7,8 @@
 #include <mutex>
 
 #include "apiserver/crd/custom_resource.h"
+#include "apiserver/crd/names.h"
+#include "core/clock.h"
 #include "core/kinds/internal.h"
 #include "core/resource_behavior.h"
 
@@ -69,8 +71,9 @@ std::string storageVersionOf(const json::object& spec) {
   return "";
 }
 
-// The status upstream's naming and establishing controllers converge to for a CRD whose names
-// do not conflict: names accepted, established, the storage version recorded.
+// The status upstream's naming and establishing controllers converge to, computed on write:
+// names accepted unless another CRD of the group holds them (crd/names.h), established once all
+// were accepted, the storage version recorded.
 void computeStatus(json::object& crd, const json::object* old) {
   const json::object* spec = getObj(crd, "spec");
   if (spec == nullptr) return;
@@ -78,34 +81,57 @@ void computeStatus(json::object& crd, const json::object* old) {
   if (old != nullptr) {
     if (const json::object* s = getObj(*old, "status")) status = *s;
   }
-  status["acceptedNames"] = defaultedNames(*spec);
+  std::string name, created;
+  if (const json::object* meta = getObj(crd, "metadata")) {
+    name = std::string(getStr(*meta, "name"));
+    created = std::string(getStr(*meta, "creationTimestamp"));
+  }
+  json::object previous;
+  if (const json::object* a = getObj(status, "acceptedNames")) previous = *a;
+  NamesDecision names = decideNames(defaultedNames(*spec), previous,
+                                    usedNamesInGroup(std::string(getStr(*spec, "group")), name));
+  status["acceptedNames"] = names.acceptedNames;
   std::vector<std::string> stored = strings(status, "storedVersions");
   std::string storage = storageVersionOf(*spec);
   if (!storage.empty() && std::find(stored.begin(), stored.end(), storage) == stored.end())
     stored.push_back(storage);
   status["storedVersions"] = toArray(stored);
-  // Conditions turn True when the CRD is created and stay so: their transition is the creation.
-  std::string created;
-  if (const json::object* meta = getObj(crd, "metadata"))
-    created = std::string(getStr(*meta, "creationTimestamp"));
-  auto condition = [&](const char* type, const char* reason, const char* message) {
-    std::string since = created;
+  // A condition keeps its transition time while its status stays; a new one starts at the
+  // creation (on create) or now.
+  std::string now = old == nullptr && !created.empty() ? created : core::nowRfc3339();
+  auto previousOf = [&](const char* type) -> const json::object* {
     if (const json::array* cs = getArr(status, "conditions")) {
       for (const auto& c : *cs) {
-        if (c.is_object() && getStr(c.get_object(), "type") == type &&
-            getStr(c.get_object(), "status") == "True")
-          since = std::string(getStr(c.get_object(), "lastTransitionTime"));
+        if (c.is_object() && getStr(c.get_object(), "type") == type) return &c.get_object();
       }
     }
-    return json::object{{"type", type},
-                        {"status", "True"},
-                        {"lastTransitionTime", since},
-                        {"reason", reason},
-                        {"message", message}};
+    return nullptr;
   };
-  status["conditions"] = json::array{
-      condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-      condition("Established", "InitialNamesAccepted", "the initial names have been accepted")};
+  auto condition = [&](const char* type, bool ok, std::string reason, std::string message) {
+    const json::object* was = previousOf(type);
+    std::string st = ok ? "True" : "False";
+    std::string since =
+        was && getStr(*was, "status") == st ? std::string(getStr(*was, "lastTransitionTime")) : now;
+    return json::object{{"type", type},
+                        {"status", st},
+                        {"lastTransitionTime", since},
+                        {"reason", std::move(reason)},
+                        {"message", std::move(message)}};
+  };
+  json::object accepted =
+      names.accepted ? condition("NamesAccepted", true, "NoConflicts", "no conflicts found")
+                     : condition("NamesAccepted", false, names.reason, names.message);
+  const json::object* wasEstablished = previousOf("Established");
+  json::object established;
+  if (wasEstablished && getStr(*wasEstablished, "status") == "True") {
+    established = *wasEstablished;
+  } else if (names.accepted) {
+    established = condition("Established", true, "InitialNamesAccepted",
+                            "the initial names have been accepted");
+  } else {
+    established = condition("Established", false, "NotAccepted", "not all names are accepted");
+  }
+  status["conditions"] = json::array{std::move(accepted), std::move(established)};
   crd["status"] = std::move(status);
 }
 
@@ -258,7 +284,8 @@ void validateVersions(const json::object& spec, FieldErrors& errs) {
     if (raw == nullptr) {
       addRequired(errs, p + ".schema.openAPIV3Schema", "schemas are required");
     } else {
-      compileSchema(*raw, p + ".schema.openAPIV3Schema", errs);
+      std::string sp = p + ".schema.openAPIV3Schema";
+      compileRules(compileSchema(*raw, sp, errs), sp, errs);
     }
     if (const json::object* subs = getObj(v, "subresources")) {
       if (const json::object* scale = getObj(*subs, "scale"))
@@ -441,6 +468,22 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
   const json::array* versions = spec ? getArr(*spec, "versions") : nullptr;
   if (versions == nullptr) return out;
   json::object names = defaultedNames(*spec);
+  // Served under the names it was given: a CRD whose names were refused is not served. (A CRD
+  // without status, never written through the API, is served by its spec.)
+  if (const json::object* status = getObj(crd, "status")) {
+    bool established = false;
+    if (const json::array* cs = getArr(*status, "conditions")) {
+      for (const auto& c : *cs) {
+        established =
+            established || (c.is_object() && getStr(c.get_object(), "type") == "Established" &&
+                            getStr(c.get_object(), "status") == "True");
+      }
+    }
+    const json::object* accepted = getObj(*status, "acceptedNames");
+    if (!established || accepted == nullptr) return out;
+    names = *accepted;
+    if (getStr(names, "singular").empty()) names["singular"] = lower(getStr(names, "kind"));
+  }
   std::string group(getStr(*spec, "group"));
   std::string storage = storageVersionOf(*spec);
   if (group.empty() || storage.empty() || getStr(names, "plural").empty()) return out;
@@ -483,6 +526,7 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
     if (const json::object* raw = schema ? getObj(*schema, "openAPIV3Schema") : nullptr) {
       FieldErrors errs;
       vs.schema = compileSchema(*raw, "", errs);
+      vs.rules = compileRules(vs.schema, "", errs);
       vs.openapi = *raw;
     } else {
       vs.openapi = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};

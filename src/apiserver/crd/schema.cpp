@@ -202,6 +202,38 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
     addRequired(errs, childPath(path, "items"), "must be specified");
   }
   if (const json::value* d = raw.if_contains("default")) s.defaultValue = *d;
+  if (const json::value* lt = raw.if_contains("x-kubernetes-list-type"); lt && lt->is_string())
+    s.listType = std::string(lt->get_string());
+  if (const json::value* keys = raw.if_contains("x-kubernetes-list-map-keys");
+      keys && keys->is_array()) {
+    for (const auto& k : keys->get_array())
+      if (k.is_string()) s.listMapKeys.emplace_back(k.get_string());
+  }
+  if (const json::value* rules = raw.if_contains("x-kubernetes-validations")) {
+    if (!rules->is_array()) {
+      addInvalid(errs, childPath(path, "x-kubernetes-validations"), formatValue(*rules),
+                 "must be an array");
+    } else {
+      for (const auto& r : rules->get_array()) {
+        ValidationRule rule;
+        if (const json::object* o = r.if_object()) {
+          auto str = [&](std::string_view k) {
+            const json::value* v = o->if_contains(k);
+            return v && v->is_string() ? std::string(v->get_string()) : std::string();
+          };
+          rule.rule = str("rule");
+          rule.message = str("message");
+          rule.messageExpression = str("messageExpression");
+          rule.reason = str("reason");
+          rule.hasReason = o->contains("reason");
+          rule.fieldPath = str("fieldPath");
+          if (const json::value* v = o->if_contains("optionalOldSelf"); v && v->is_bool())
+            rule.optionalOldSelf = v->get_bool();
+        }
+        s.rules.push_back(std::move(rule));
+      }
+    }
+  }
 }
 
 void typeError(const std::string& path, std::string_view expected, std::string_view actual,

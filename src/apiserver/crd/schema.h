@@ -36,6 +36,13 @@ namespace berth::apiserver::crd {
 
 using FieldErrors = std::vector<core::StatusCause>;
 
+// One x-kubernetes-validations entry, as written in the CRD (compiled by crd/rules.h).
+struct ValidationRule {
+  std::string rule, message, messageExpression, reason, fieldPath;
+  bool hasReason = false;
+  std::optional<bool> optionalOldSelf;
+};
+
 struct Schema {
   std::string type;  // object|array|string|integer|number|boolean or "" (int-or-string/preserve)
   std::map<std::string, Schema, std::less<>> properties;
@@ -54,6 +61,9 @@ struct Schema {
   bool preserveUnknownFields = false;
   bool intOrString = false;
   bool embeddedResource = false;
+  std::string listType;                  // x-kubernetes-list-type: atomic|set|map or ""
+  std::vector<std::string> listMapKeys;  // x-kubernetes-list-map-keys
+  std::vector<ValidationRule> rules;     // x-kubernetes-validations
 };
 
 // Compiles `raw` (an openAPIV3Schema) and checks it is structural; errors carry field paths
