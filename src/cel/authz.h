@@ -1,8 +1,8 @@
 #pragma once
 // Kubernetes' CEL authorizer library (upstream k8s.io/apiserver/pkg/cel/library/authz.go) for
 // admission matchConditions: `authorizer.group(g).resource(r).namespace(ns).name(n)
-// .subresource(s).fieldSelector(f).labelSelector(l).check(verb)`, `authorizer.path(p).check(verb)` and
-// `authorizer.serviceAccount(ns, name)` (checks as that service account instead of the
+// .subresource(s).fieldSelector(f).labelSelector(l).check(verb)`, `authorizer.path(p).check(verb)`
+// and `authorizer.serviceAccount(ns, name)` (checks as that service account instead of the
 // requester), each check yielding a Decision with allowed(), reason(), errored(), error();
 // `authorizer.requestResource` is a ResourceCheck for the request under admission.
 // The checks themselves are made by the caller's AuthzCallback (the API server's authorizer),

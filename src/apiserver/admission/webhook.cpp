@@ -110,7 +110,7 @@ class WebhookPlugin : public Plugin {
     RequestTarget target{a.operation, rt.group,      rt.version,
                          rt.plural,   a.subresource, rt.namespaced};
     std::optional<std::optional<core::Labels>> nsLabels;  // looked up once, when needed
-    std::vector<const json::object*> validating;           // matched, called together below
+    std::vector<const json::object*> validating;          // matched, called together below
     for (const auto& config : configs) {
       auto* hooks = config.if_contains("webhooks");
       if (!hooks || !hooks->is_array()) continue;
