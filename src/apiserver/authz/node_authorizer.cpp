@@ -118,6 +118,12 @@ void NodeGraph::unlink(const std::string& key) {
 }
 
 void NodeGraph::podChanged(const std::string& key, std::string_view text) {
+  // Every pod write comes here; one not bound to a node (no nodeName anywhere in the stored
+  // JSON, which the server itself serialized) belongs to no node: skip the parse.
+  if (text.find("\"nodeName\"") == std::string_view::npos) {
+    podDeleted(key);
+    return;
+  }
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   std::unique_lock lock(mu_);

@@ -72,6 +72,17 @@ TEST_F(NodeAuthorizerTest, PodsLeasesAndOthers) {
   EXPECT_EQ(authorizer.authorize(a).decision, Decision::kNoOpinion);
 }
 
+TEST_F(NodeAuthorizerTest, UnboundPodsBelongToNoNode) {
+  graph.podChanged("ns/late", R"({"spec":{"containers":[{"name":"c"}]}})");
+  EXPECT_FALSE(graph.podOnNode("n1", "ns", "late"));
+  graph.podChanged("ns/late", R"({"spec":{"nodeName":"n1","containers":[{"name":"c"}]}})");
+  EXPECT_TRUE(graph.podOnNode("n1", "ns", "late"));
+  // A write without nodeName (as a bound pod never has, but a graph must not keep stale links).
+  graph.podChanged("ns/web", R"({"spec":{"containers":[{"name":"c"}]}})");
+  EXPECT_FALSE(graph.podOnNode("n1", "ns", "web"));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets/tls")));
+}
+
 // Upstream 1.32's AuthorizeNodeWithSelectors: the parsed requirements decide, not the text.
 TEST_F(NodeAuthorizerTest, PodListsNeedTheNodeNameSelector) {
   auto list = [&](std::multimap<std::string, std::string> q) {
