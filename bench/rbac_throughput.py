@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""bench/rbac_throughput.py: creates/s and gets/s with authorization on (--authorization-mode
-Node,RBAC, the default) against the same build with it off (AlwaysAllow), in the same run.
+"""bench/rbac_throughput.py: creates/s and gets/s with authorization and admission on
+(--authorization-mode Node,RBAC and the default admission plugins) against the same build with
+both off (AlwaysAllow, every default admission plugin disabled), in the same run.
 
 Two identities per server:
   - admin (bearer token, group system:masters): load from wrk, as bench/run.sh drives it; with
@@ -31,6 +32,7 @@ SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 4
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api", "load.lua")
 NS = "bench"
+LOAD = []
 
 
 def free_port():
@@ -41,6 +43,15 @@ def free_port():
     return port
 
 
+# The default admission plugins (src/apiserver/admission/plugins.cpp), all disabled when off.
+DEFAULT_ADMISSION = ("NamespaceLifecycle,LimitRanger,ServiceAccount,NodeRestriction,"
+                     "TaintNodesByCondition,PodSecurity,Priority,DefaultTolerationSeconds,"
+                     "DefaultStorageClass,StorageObjectInUseProtection,PersistentVolumeClaimResize,"
+                     "RuntimeClass,CertificateApproval,CertificateSigning,ClusterTrustBundleAttest,"
+                     "CertificateSubjectRestriction,DefaultIngressClass,MutatingAdmissionWebhook,"
+                     "ValidatingAdmissionPolicy,ValidatingAdmissionWebhook,ResourceQuota")
+
+
 class Server:
     def __init__(self, mode, work):
         self.dir = os.path.join(work, mode.replace(",", "-"))
@@ -49,7 +60,8 @@ class Server:
         self.proc = subprocess.Popen(
             [BERTH, "server", "--data-dir", self.dir, "--bind-address", "127.0.0.1",
              "--secure-port", str(self.port), "--disable-agent", "--disable-controllers",
-             "--disable-scheduler", "--authorization-mode", mode],
+             "--disable-scheduler", "--authorization-mode", mode] +
+            (["--disable-admission-plugins", DEFAULT_ADMISSION] if mode == "AlwaysAllow" else []),
             stdout=self.log, stderr=subprocess.STDOUT)
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -157,6 +169,7 @@ def user_rps(server, create, prefix, threads=8):
 def main():
     if not shutil.which("wrk"):
         sys.exit("bench: wrk not found (apt-get install wrk)")
+    LOAD.append(os.getloadavg())
     work = tempfile.mkdtemp(prefix="berth-rbac-bench.")
     servers = {}
     try:
@@ -174,7 +187,9 @@ def main():
                 r["user gets/s"].append(user_rps(s, False, tag))
         print(f"RBAC throughput: {ROUNDS} alternating rounds of {SECONDS:.0f} s per measurement, "
               "medians")
-        print(f"{'measurement':<18} {'Node,RBAC':>10} {'AlwaysAllow':>12} {'ratio':>7}")
+        print(f"load average before/after: {LOAD[0]} / {os.getloadavg()}")
+        print("on = Node,RBAC + default admission; off = AlwaysAllow, no admission plugins")
+        print(f"{'measurement':<18} {'on':>10} {'off':>12} {'ratio':>7}")
         for key in results["Node,RBAC"]:
             on = statistics.median(results["Node,RBAC"][key])
             off = statistics.median(results["AlwaysAllow"][key])

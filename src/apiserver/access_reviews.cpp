@@ -7,6 +7,7 @@
 
 #include "apiserver/api_handler.h"
 #include "apiserver/authz/rbac_rules.h"
+#include "apiserver/authz/selector_attributes.h"
 #include "apiserver/replies.h"
 #include "core/json_access.h"
 
@@ -43,10 +44,7 @@ authz::Attributes reviewAttributes(const json::object& spec) {
     a.resource = core::stringField(*ra, "resource");
     a.subresource = core::stringField(*ra, "subresource");
     a.name = core::stringField(*ra, "name");
-    if (const json::object* fs = core::objectField(*ra, "fieldSelector"))
-      a.fieldSelector = core::stringField(*fs, "rawSelector");
-    if (const json::object* ls = core::objectField(*ra, "labelSelector"))
-      a.labelSelector = core::stringField(*ls, "rawSelector");
+    authz::reviewSelectors(*ra, a);
   } else if (const json::object* na = core::objectField(spec, "nonResourceAttributes")) {
     a.path = core::stringField(*na, "path");
     a.verb = core::stringField(*na, "verb");
@@ -143,6 +141,13 @@ void ApiHandler::serveAccessReview(http::Request& req, http::ResponseWriter& w,
                        "specified"));
     return;
   }
+  if (const json::object* ra = core::objectField(spec, "resourceAttributes")) {
+    auto causes = authz::validateReviewSelectors(*ra, "spec.resourceAttributes");
+    if (!causes.empty()) {
+      fail(Status::invalid(rt.group, rt.kind, "", std::move(causes)));
+      return;
+    }
+  }
   authz::Attributes a = reviewAttributes(spec);
   if (rt.kind == "SelfSubjectAccessReview") {
     a.user = req.user;
@@ -173,6 +178,8 @@ void ApiHandler::serveAccessReview(http::Request& req, http::ResponseWriter& w,
   json::object status{{"allowed", v.allowed()}};
   if (v.decision == authz::Decision::kDeny) status["denied"] = true;
   if (!v.reason.empty()) status["reason"] = v.reason;
+  // Selectors that did not parse were ignored (the broader question was asked); say so.
+  if (std::string err = authz::selectorErrors(a); !err.empty()) status["evaluationError"] = err;
   obj["status"] = std::move(status);
   sendEncoded(w, 201, media, json::serialize(obj));
 }

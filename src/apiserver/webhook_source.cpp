@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "apiserver/authz/selector_attributes.h"
 #include "core/json_access.h"
 
 namespace berth::apiserver {
@@ -56,6 +57,9 @@ class RegistryWebhookSource : public admission::WebhookSource {
     attrs.ns = check.ns;
     attrs.name = check.name;
     attrs.path = check.path;
+    attrs.fieldSelector = check.fieldSelector;
+    attrs.labelSelector = check.labelSelector;
+    authz::parseSelectors(attrs);
     authz::Verdict v = az->authorize(attrs);
     return {v.allowed(), v.reason, ""};
   }

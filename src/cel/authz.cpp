@@ -38,6 +38,8 @@ const std::map<std::pair<std::string, std::string>, Method>& methods() {
       {{kResourceCheck, "subresource"}, {1, kResourceCheck}},
       {{kResourceCheck, "namespace"}, {1, kResourceCheck}},
       {{kResourceCheck, "name"}, {1, kResourceCheck}},
+      {{kResourceCheck, "fieldSelector"}, {1, kResourceCheck}},
+      {{kResourceCheck, "labelSelector"}, {1, kResourceCheck}},
       {{kResourceCheck, "check"}, {1, kDecision}},
       {{kPathCheck, "check"}, {1, kDecision}},
       {{kDecision, "allowed"}, {0, "bool"}},
@@ -111,6 +113,8 @@ Value check(const Fields& f, const std::string& verb, const AuthzCallback* callb
   c.subresource = field("subresource");
   c.ns = field("namespace");
   c.name = field("name");
+  c.fieldSelector = field("fieldSelector");
+  c.labelSelector = field("labelSelector");
   c.path = field("path");
   c.verb = verb;
   return decisionValue((*callback)(c));
@@ -204,7 +208,7 @@ Value callAuthz(const std::string& fn, const std::vector<Value>& args,
     }
     return authorizerWith(user, request);
   }
-  f[fn] = arg(1);  // group, resource, subresource, namespace, name, path
+  f[fn] = arg(1);  // group, resource, subresource, namespace, name, path, the selectors
   return make(it->second.result, f);
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Kubernetes' CEL authorizer library (upstream k8s.io/apiserver/pkg/cel/library/authz.go) for
 // admission matchConditions: `authorizer.group(g).resource(r).namespace(ns).name(n)
-// .subresource(s).check(verb)`, `authorizer.path(p).check(verb)` and
-// `authorizer.serviceAccount(ns, name)` (checks as that service account instead of the
+// .subresource(s).fieldSelector(f).labelSelector(l).check(verb)`, `authorizer.path(p).check(verb)`
+// and `authorizer.serviceAccount(ns, name)` (checks as that service account instead of the
 // requester), each check yielding a Decision with allowed(), reason(), errored(), error();
 // `authorizer.requestResource` is a ResourceCheck for the request under admission.
 // The checks themselves are made by the caller's AuthzCallback (the API server's authorizer),
@@ -28,6 +28,9 @@ struct AuthzCheck {
   std::string saNamespace, saName;  // set by serviceAccount(): ask for it instead of the requester
   bool resourceRequest = false;
   std::string group, resource, subresource, ns, name;  // resource checks
+  // fieldSelector()/labelSelector() on a resource check (upstream 1.31+): the selectors as
+  // written, parsed by the callback as a request's query values are.
+  std::string fieldSelector, labelSelector;
   std::string path;                                    // path checks
   std::string verb;
 };

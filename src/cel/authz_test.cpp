@@ -119,6 +119,26 @@ TEST(CelAuthz, EvaluatesThroughTheCallback) {
   EXPECT_EQ(run("authorizer.path('/x').check('get').errored()", &cb).debugString(), "false");
 }
 
+TEST(CelAuthz, SelectorsReachTheCallback) {
+  FakeAuthorizer fake;
+  auto cb = fake.callback();
+  EXPECT_EQ(run("authorizer.group('').resource('pods').namespace('ns')"
+                ".fieldSelector('spec.nodeName=n1').labelSelector('app=web').check('list')"
+                ".allowed()",
+                &cb)
+                .debugString(),
+            "true");
+  ASSERT_EQ(fake.asked.size(), 1u);
+  EXPECT_EQ(fake.asked[0].fieldSelector, "spec.nodeName=n1");
+  EXPECT_EQ(fake.asked[0].labelSelector, "app=web");
+  EXPECT_EQ(fake.asked[0].ns, "ns");
+  // Only resource checks have them.
+  EXPECT_NE(compileError("authorizer.path('/x').fieldSelector('a=b').check('get').allowed()"), "");
+  EXPECT_NE(compileError("authorizer.group('').resource('pods').labelSelector(1).check('get')"
+                         ".allowed()"),
+            "");
+}
+
 TEST(CelAuthz, RequestResource) {
   FakeAuthorizer fake;
   auto cb = fake.callback();

@@ -5,7 +5,8 @@
 # Service (EndpointSlice address, certificate for <svc>.<ns>.svc), the AdmissionReview fields,
 # failurePolicy Ignore and Fail with the webhook down, dry run and sideEffects, matchConditions
 # (CEL: a skip label, a bad expression refused with 422, an evaluation error under Fail and
-# Ignore, the authorizer library for the requesting user) and reinvocationPolicy IfNeeded.
+# Ignore, the authorizer library for the requesting user), reinvocationPolicy IfNeeded and
+# validating webhooks called in parallel.
 source "$(dirname "$0")/lib.sh"
 
 # The CA and a serving certificate for 127.0.0.1 and hook.webhooks.svc.
@@ -200,6 +201,34 @@ k create configmap r2 -n wh >/dev/null
 expect_eq "with Never it runs once" "- " "$(seen r2)"
 k delete mutatingwebhookconfiguration a-reinvoke.example.com >/dev/null
 k delete validatingwebhookconfiguration cond.example.com err.example.com >/dev/null
+
+echo "== validating webhooks are called in parallel"
+# Five that each take 100 ms: all are called (latency: BENCHMARKS.md, not asserted here).
+k create namespace par >/dev/null && k label namespace par par=on >/dev/null
+for i in 1 2 3 4 5; do
+  webhook_config ValidatingWebhookConfiguration "par$i.example.com" /sleep/100/allow configmaps Fail \
+    ',"namespaceSelector":{"matchLabels":{"par":"on"}}' | k create -f - >/dev/null
+done
+sleep 0.3
+expect_ok "an object all five allow is created" k create configmap x1 -n par
+expect_eq "each of the five was called once" 5 \
+  "$(grep '"/sleep/100/allow' "$WORK/hook.log" | grep -c '"name": "x1"')"
+k delete validatingwebhookconfiguration par1.example.com par2.example.com par3.example.com \
+  par4.example.com par5.example.com >/dev/null
+# Two that deny: the first in webhook order answers after 1.5 s, the second at once. Called one
+# after another, the first would decide; called together, the first rejection to arrive does
+# (upstream returns the first error off its channel).
+k create namespace par2 >/dev/null && k label namespace par2 par2=on >/dev/null
+webhook_config ValidatingWebhookConfiguration a-slow.example.com /sleep/1500/deny configmaps Fail \
+  ',"namespaceSelector":{"matchLabels":{"par2":"on"}}' | k create -f - >/dev/null
+webhook_config ValidatingWebhookConfiguration z-fast.example.com /sleep/0/deny configmaps Fail \
+  ',"namespaceSelector":{"matchLabels":{"par2":"on"}}' | k create -f - >/dev/null
+sleep 0.3
+expect_err "the first rejection to arrive is the answer" \
+  'admission webhook "z-fast.example.com" denied the request: denied after 0 ms' \
+  k create configmap y1 -n par2
+expect_eq "and both were called" 2 "$(grep '"/sleep/' "$WORK/hook.log" | grep -c '"name": "y1"')"
+k delete validatingwebhookconfiguration a-slow.example.com z-fast.example.com >/dev/null
 
 k delete validatingwebhookconfiguration deny.example.com down.example.com wrongca.example.com svc.example.com >/dev/null
 k delete mutatingwebhookconfiguration label.example.com >/dev/null

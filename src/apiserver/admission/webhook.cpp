@@ -6,6 +6,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "apiserver/admission/webhook_match_conditions.h"
 #include "apiserver/admission/webhook_review.h"
@@ -108,6 +110,7 @@ class WebhookPlugin : public Plugin {
     RequestTarget target{a.operation, rt.group,      rt.version,
                          rt.plural,   a.subresource, rt.namespaced};
     std::optional<std::optional<core::Labels>> nsLabels;  // looked up once, when needed
+    std::vector<const json::object*> validating;          // matched, called together below
     for (const auto& config : configs) {
       auto* hooks = config.if_contains("webhooks");
       if (!hooks || !hooks->is_array()) continue;
@@ -136,6 +139,10 @@ class WebhookPlugin : public Plugin {
         auto conditions = evaluateMatchConditions(hook, a, &authz);
         if (!conditions.error.ok()) return conditions.error;
         if (!conditions.matches) continue;
+        if (!mutating) {
+          validating.push_back(&hook);
+          continue;
+        }
         bool changed = false;
         if (auto st = callOne(a, hook, mutating, changed); !st.ok()) return st;
         if (changed) {
@@ -144,11 +151,46 @@ class WebhookPlugin : public Plugin {
                                          reinvocation.previouslyInvoked.end());
           reinvocation.previouslyInvoked.clear();
         }
-        if (mutating && core::stringField(hook, "reinvocationPolicy") == "IfNeeded")
+        if (core::stringField(hook, "reinvocationPolicy") == "IfNeeded")
           reinvocation.previouslyInvoked.insert(id);
       }
     }
+    if (!mutating) return callAll(a, validating);
     return {};
+  }
+
+  // Upstream's validating dispatcher: the matching webhooks (chosen above, in order, as
+  // upstream's ShouldCallHook does) are called all at once; when several reject, the rejection
+  // that arrived first is returned (upstream's error channel order), the others dropped.
+  // Warnings are kept in webhook order. One thread per extra webhook: there are few webhooks,
+  // and each call blocks on the network for most of its time.
+  core::Status callAll(const Attributes& a, const std::vector<const json::object*>& hooks) {
+    if (hooks.empty()) return {};
+    std::vector<std::vector<std::string>> warnings(hooks.size());
+    std::mutex mu;
+    std::optional<core::Status> first;  // guarded by mu
+    auto one = [&](size_t i) {
+      Attributes mine = a;  // validating webhooks never change the object
+      mine.warnings = &warnings[i];
+      mine.auditAnnotations = nullptr;
+      bool changed = false;
+      core::Status st = callOne(mine, *hooks[i], false, changed);
+      std::lock_guard lock(mu);
+      if (!st.ok() && !first) first = std::move(st);
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < hooks.size(); ++i) {
+      try {
+        threads.emplace_back(one, i);
+      } catch (const std::system_error&) {
+        one(i);  // no thread to be had: call it here, still correct, only slower
+      }
+    }
+    one(0);
+    for (auto& t : threads) t.join();
+    for (auto& list : warnings)
+      for (auto& w : list) a.warn(std::move(w));
+    return first ? *first : core::Status{};
   }
 
   core::Status callOne(Attributes& a, const json::object& hook, bool mutating, bool& changed) {

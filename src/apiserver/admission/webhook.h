@@ -20,9 +20,11 @@
 // webhooks called before it are called once more, in order, after the first round (upstream
 // reinvokes the whole mutating chain once, in-tree plugins included; here only the webhooks).
 //
-// Not done (upstream has them): validating webhooks are called one after another, not in
-// parallel; matchPolicy Equivalent is not needed as requests are matched in the storage
-// version; `authorizer` in matchConditions is refused when the configuration is written.
+// Validating webhooks are called in parallel (upstream's validating dispatcher); when several
+// reject, the first rejection to arrive is the answer. Mutating ones run one after another.
+//
+// Not done (upstream has them): matchPolicy Equivalent is not needed as requests are matched in
+// the storage version.
 //
 // Webhook configurations themselves are never sent to webhooks (upstream's guard against
 // locking yourself out).

@@ -12,6 +12,7 @@
 
 #include "apiserver/authz/policy_rule.h"
 #include "apiserver/http/server.h"
+#include "core/labels.h"
 
 namespace berth::apiserver::authz {
 
@@ -29,9 +30,19 @@ struct Attributes {
   std::string ns;
   std::string name;
   std::string path;  // the request path, for non-resource requests
-  // list/watch selectors (the Node authorizer lets a node list only its own pods).
+  // list/watch/deletecollection selectors as sent (the raw query values; request_info.cpp).
   std::string fieldSelector;
   std::string labelSelector;
+  // Their parsed requirements (upstream 1.31+ AuthorizeWithSelectors, GetFieldSelector /
+  // GetLabelSelector): what authorizers look at (the Node authorizer lets a node list only its
+  // own pods). A selector that did not parse leaves its error here; the requirements then hold
+  // what could be parsed (maybe none). Requirements only narrow a request, so an authorizer that
+  // ignores them, or a part that failed to parse, only ever errs towards the broader check.
+  // Filled by parseSelectors() (selector_attributes.h).
+  std::vector<core::FieldSelector::Requirement> fieldRequirements;
+  std::string fieldSelectorError;
+  std::vector<core::LabelSelector::Requirement> labelRequirements;
+  std::string labelSelectorError;
 };
 
 enum class Decision { kNoOpinion, kAllow, kDeny };

@@ -7,7 +7,6 @@
 
 #include "apiserver/authz/bootstrap_policy.h"
 #include "apiserver/authz/rbac_rules.h"
-#include "apiserver/authz/request_info.h"
 #include "core/json_access.h"
 
 namespace berth::apiserver::authz {
@@ -89,9 +88,12 @@ Verdict noRelationship(const std::string& node) {
   return {Decision::kNoOpinion, "no relationship found between node '" + node + "' and this object"};
 }
 
-// A field selector that pins spec.nodeName to exactly `node`.
-bool selectsNode(std::string_view selector, const std::string& node) {
-  return fieldSelectorValue(selector, "spec.nodeName") == node;
+// A parsed field selector requirement pinning spec.nodeName to exactly `node` (upstream looks
+// at the requirements only, so an unparsable selector never selects a node).
+bool selectsNode(const Attributes& a, const std::string& node) {
+  for (const auto& r : a.fieldRequirements)
+    if (r.field == "spec.nodeName" && r.equals && r.value == node) return true;
+  return false;
 }
 
 }  // namespace
@@ -116,6 +118,12 @@ void NodeGraph::unlink(const std::string& key) {
 }
 
 void NodeGraph::podChanged(const std::string& key, std::string_view text) {
+  // Every pod write comes here; one not bound to a node (no nodeName anywhere in the stored
+  // JSON, which the server itself serialized) belongs to no node: skip the parse.
+  if (text.find("\"nodeName\"") == std::string_view::npos) {
+    podDeleted(key);
+    return;
+  }
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   std::unique_lock lock(mu_);
@@ -227,10 +235,15 @@ Verdict NodeAuthorizer::authorize(const Attributes& a) const {
                                                     : noRelationship(node);
       }
       // A node lists and watches only the pods bound to it (upstream 1.32's
-      // AuthorizeNodeWithSelectors).
-      if ((a.verb == "list" || a.verb == "watch") && !selectsNode(a.fieldSelector, node))
+      // AuthorizeNodeWithSelectors), or one pod (metadata.name) known to be on it.
+      if (a.subresource.empty() && (a.verb == "list" || a.verb == "watch")) {
+        if (selectsNode(a, node)) return {Decision::kAllow, ""};
+        if (!a.name.empty())
+          return graph_.podOnNode(node, a.ns, a.name) ? Verdict{Decision::kAllow, ""}
+                                                      : noRelationship(node);
         return {Decision::kNoOpinion,
                 "can only list/watch pods with spec.nodeName field selector"};
+      }
       if (a.subresource == "status" && !graph_.podOnNode(node, a.ns, a.name))
         return noRelationship(node);
     }

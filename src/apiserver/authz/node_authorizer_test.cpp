@@ -72,6 +72,43 @@ TEST_F(NodeAuthorizerTest, PodsLeasesAndOthers) {
   EXPECT_EQ(authorizer.authorize(a).decision, Decision::kNoOpinion);
 }
 
+TEST_F(NodeAuthorizerTest, UnboundPodsBelongToNoNode) {
+  graph.podChanged("ns/late", R"({"spec":{"containers":[{"name":"c"}]}})");
+  EXPECT_FALSE(graph.podOnNode("n1", "ns", "late"));
+  graph.podChanged("ns/late", R"({"spec":{"nodeName":"n1","containers":[{"name":"c"}]}})");
+  EXPECT_TRUE(graph.podOnNode("n1", "ns", "late"));
+  // A write without nodeName (as a bound pod never has, but a graph must not keep stale links).
+  graph.podChanged("ns/web", R"({"spec":{"containers":[{"name":"c"}]}})");
+  EXPECT_FALSE(graph.podOnNode("n1", "ns", "web"));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/secrets/tls")));
+}
+
+// Upstream 1.32's AuthorizeNodeWithSelectors: the parsed requirements decide, not the text.
+TEST_F(NodeAuthorizerTest, PodListsNeedTheNodeNameSelector) {
+  auto list = [&](std::multimap<std::string, std::string> q) {
+    return authorizer.authorize(nodeReq("n1", "GET", "/api/v1/pods", std::move(q)));
+  };
+  EXPECT_TRUE(list({{"fieldSelector", "spec.nodeName==n1"}}).allowed());
+  EXPECT_TRUE(list({{"fieldSelector", "status.phase!=Failed,spec.nodeName=n1"}}).allowed());
+  EXPECT_TRUE(list({{"fieldSelector", "spec.nodeName=n1"}, {"labelSelector", "app=x"}}).allowed());
+  EXPECT_FALSE(list({{"fieldSelector", "spec.nodeName!=n1"}}).allowed());
+  EXPECT_FALSE(list({{"fieldSelector", "spec.nodeName=n1x"}}).allowed());
+  // Does not parse: no requirements, so no node is selected.
+  auto v = list({{"fieldSelector", "spec.nodeName=n1,junk"}});
+  EXPECT_FALSE(v.allowed());
+  EXPECT_EQ(v.reason, "can only list/watch pods with spec.nodeName field selector");
+  // A selector on a label is no substitute.
+  EXPECT_FALSE(list({{"labelSelector", "spec.nodeName=n1"}}).allowed());
+  // One pod by name: allowed when it is bound to the node.
+  EXPECT_TRUE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/pods",
+                              {{"fieldSelector", "metadata.name=web"}})));
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/pods",
+                               {{"fieldSelector", "metadata.name=other"}})));
+  // A selector only narrows collection verbs: it never helps a get of another node's pod.
+  EXPECT_FALSE(allowed(nodeReq("n1", "GET", "/api/v1/namespaces/ns/pods/other",
+                               {{"fieldSelector", "spec.nodeName=n1"}})));
+}
+
 TEST(NodeRestriction, OwnNodeAndLabels) {
   NodeRestrictionPlugin plugin;
   const auto* nodes = core::findResource("", "v1", "nodes");

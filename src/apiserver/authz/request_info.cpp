@@ -3,6 +3,8 @@
 #include <cctype>
 #include <vector>
 
+#include "apiserver/authz/selector_attributes.h"
+
 namespace berth::apiserver::authz {
 namespace {
 
@@ -119,13 +121,19 @@ Attributes requestAttributes(std::string_view method, std::string_view path,
   if (rest.size() >= 2) a.name = std::string(rest[1]);
   if (!rest.empty()) a.resource = std::string(rest[0]);
 
-  a.fieldSelector = firstParam(query, "fieldSelector");
-  a.labelSelector = firstParam(query, "labelSelector");
+  std::string fieldSelector = firstParam(query, "fieldSelector");
   if (a.name.empty() && a.verb == "get") {
     a.verb = goBool(firstParam(query, "watch")) ? "watch" : "list";
-    a.name = exactName(a.fieldSelector);
+    a.name = exactName(fieldSelector);
   }
   if (a.name.empty() && a.verb == "delete") a.verb = "deletecollection";
+  // Only collection reads and deletes are narrowed by their selectors (upstream's RequestInfo
+  // ignores them on other verbs).
+  if (a.verb == "list" || a.verb == "watch" || a.verb == "deletecollection") {
+    a.fieldSelector = std::move(fieldSelector);
+    a.labelSelector = firstParam(query, "labelSelector");
+    parseSelectors(a);
+  }
   return a;
 }
 
