@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Graceful node shutdown (the kubelet's --shutdown-grace-period and
 # --shutdown-grace-period-critical-pods; in Berth the agent's SIGTERM is the shutdown): a
-# `berth server` with its node agent in a network namespace this test creates, real runc
+# `berth server` with its node agent in a network namespace this test creates, real runc (or crun)
 # containers. Without the flag, SIGTERM stops the server and the containers keep running (as
 # before); a server restarted with the flag adopts them, and SIGTERM to its PID shuts the node
 # down; a third server on the same data dir with the agent off reads what it left:
@@ -14,8 +14,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
 
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
-  echo "test_node_shutdown: needs root, runc and /usr/lib/cni" >&2
+if [ "$(id -u)" != 0 ] || ! agent_runtime_available || [ ! -x /usr/lib/cni/bridge ]; then
+  echo "test_node_shutdown: needs root, ${BERTH_CONTAINER_RUNTIME:-runc} and /usr/lib/cni" >&2
   exit 1
 fi
 
@@ -53,10 +53,12 @@ start_in_netns() {
 }
 jp() { k get "$@" 2>/dev/null; }
 
-running_ids() {
-  runc --root "$AGENT/runc" list -f json 2>/dev/null |
-    python3 -c 'import json,sys; print(" ".join(sorted(c["id"] for c in json.load(sys.stdin) or [] if c["status"]=="running")))'
+# The running containers of the agent's OCI runtime (runc or crun, lib.sh): "ID PID" lines.
+running_containers() {
+  oci_runtime "$AGENT" list -f json 2>/dev/null |
+    python3 -c 'import json,sys; [print(c["id"], c["pid"]) for c in sorted(json.load(sys.stdin) or [], key=lambda c: c["id"]) if c["status"]=="running"]'
 }
+running_ids() { running_containers | cut -d" " -f1 | tr '\n' ' ' | sed 's/ $//'; }
 stop_and_wait() {  # SIGTERM to the server; passes when it exits within $1 s
   local t0=$SECONDS
   kill -TERM "$SERVER_PID"
@@ -102,7 +104,7 @@ if wait_for 30 running; then pass "both pods Running"; else fail "pods Running" 
 expect_out "the critical pod has the system-node-critical priority" "^2000001000$" \
   k -n kube-system get pod critical -o jsonpath='{.spec.priority}'
 IDS=$(running_ids)
-expect_out "runc runs their containers" "^[^ ]+ [^ ]+$" echo "$IDS"
+expect_out "the runtime runs their containers" "^[^ ]+ [^ ]+$" echo "$IDS"
 stop_and_wait 15
 expect_eq "without the flag the containers outlive the server (as before)" "$IDS" "$(running_ids)"
 
@@ -112,8 +114,7 @@ start_in_netns --shutdown-grace-period 10s --shutdown-grace-period-critical-pods
 sleep 2
 if wait_for 20 running; then pass "both pods still Running"; else fail "pods Running after restart" "$(k get pods -A -o wide)"; fi
 expect_eq "on the same containers" "$IDS" "$(running_ids)"
-PIDS=$(runc --root "$AGENT/runc" list -f json 2>/dev/null |
-  python3 -c 'import json,sys; print(" ".join(str(c["pid"]) for c in json.load(sys.stdin) or [] if c["status"]=="running"))')
+PIDS=$(running_containers | cut -d" " -f2)
 
 echo "== SIGTERM to the server (t=$SECONDS)"
 stop_and_wait 30
@@ -122,8 +123,7 @@ if [ -n "$DONE" ]; then pass "its log says: $DONE"; else fail "log says node shu
 left=""
 for p in $PIDS; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
 if [ -z "$left" ]; then pass "no container process is left"; else fail "container processes gone" "still running:$left"; fi
-expect_out "runc has no running container" "^$" bash -c \
-  "runc --root $AGENT/runc list -f json 2>/dev/null | python3 -c 'import json,sys; print(\" \".join(c[\"id\"] for c in json.load(sys.stdin) or [] if c[\"status\"]==\"running\"))'"
+expect_eq "the runtime has no running container" "" "$(running_ids)"
 
 echo "== what the first server left, read by a second one without agent (t=$SECONDS)"
 start_in_netns --disable-agent || { fail "second server starts" "$(tail -20 "$WORK/server.log")"; finish; }
