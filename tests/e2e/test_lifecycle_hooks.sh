@@ -22,7 +22,9 @@ AGENT=$DATA/agent
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up
 
+TLS_PID=""
 hooks_cleanup() {
+  [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null
   stop_server
   cleanup_agents "$AGENT"
   ip netns del "$NS" 2>/dev/null
@@ -51,6 +53,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj 
 TLSPORT=$(free_port)
 ip netns exec "$NS" openssl s_server -accept "127.0.0.1:$TLSPORT" -cert "$WORK/tls.crt" \
   -key "$WORK/tls.key" -www </dev/null >"$WORK/s_server.log" 2>&1 &
+TLS_PID=$!
 wait_for 20 bash -c "ip netns exec $NS curl -sk https://127.0.0.1:$TLSPORT/ >/dev/null" ||
   fail "openssl s_server answers" "$(cat "$WORK/s_server.log")"
 
@@ -248,12 +251,15 @@ expect_eq "and restarted under restartPolicy Always" 0 "$(restarts_at_least fail
 
 echo "== hanging postStart (t=$SECONDS)"
 sleep 4
-expect_out "a postStart that does not return keeps the container from Running" "^Pending( false)?$" \
+expect_out "a postStart that does not return keeps the container from Running" "^Pending ?(false)?$" \
   jp hanging '{.status.phase} {.status.containerStatuses[0].ready}'
 t0=$(date +%s%N)
 expect_ok "deleting the pod ends the hook" k delete pod hanging --timeout=30s
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect_eq "the deletion took seconds, not the hook's hour (${ms} ms)" 1 "$((ms < 15000))"
+expect_out "the cancelled hook is reported as upstream's (context canceled)" \
+  "Warning +FailedPostStartHook +pod/hanging +Exec lifecycle hook \(\[sleep 3600\]\) .* failed - error: context canceled" \
+  k get events --field-selector involvedObject.name=hanging
 
 echo "== HTTPS hooks and probes (t=$SECONDS)"
 ready() { [ "$(jp "$1" '{.status.containerStatuses[0].ready}')" == true ]; }
