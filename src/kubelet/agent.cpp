@@ -216,10 +216,10 @@ core::Status Agent::start() {
   if (!podInformer_->waitForSync(std::chrono::seconds(30)))
     return core::Status::unavailable("the pod informer did not sync");
   startStaticPods();
-  pods_->setTerminationCheck([this](const std::string& ns, const std::string& name,
-                                    const std::string& uid) {
-    return podTerminationRequested(ns, name, uid);
-  });
+  pods_->setTerminationCheck(
+      [this](const std::string& ns, const std::string& name, const std::string& uid) {
+        return podTerminationRequested(ns, name, uid);
+      });
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 

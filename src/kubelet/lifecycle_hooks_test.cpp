@@ -119,15 +119,15 @@ TEST(LifecycleHooks, SleepEndsAtTheTimeout) {
 TEST(LifecycleHooks, UnboundedSleepEndsWhenCancelled) {
   json::object handler{{"sleep", {{"seconds", 30}}}};
   auto start = std::chrono::steady_clock::now();
-  auto r = runLifecycleHook(handler, json::object{}, target(), 0ms, [&] {
-    return std::chrono::steady_clock::now() - start > 300ms;
-  });
+  auto r = runLifecycleHook(handler, json::object{}, target(), 0ms,
+                            [&] { return std::chrono::steady_clock::now() - start > 300ms; });
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_FALSE(r.success);
   EXPECT_TRUE(r.cancelled);
-  EXPECT_EQ(r.message, "Sleep lifecycle hook (30) for Container \"app\" in Pod "
-                       "\"web_default(uid-1)\" failed - error: container terminated before sleep "
-                       "hook finished");
+  EXPECT_EQ(r.message,
+            "Sleep lifecycle hook (30) for Container \"app\" in Pod "
+            "\"web_default(uid-1)\" failed - error: container terminated before sleep "
+            "hook finished");
   EXPECT_GE(took, 300ms);
   EXPECT_LT(took, 5s);
 }

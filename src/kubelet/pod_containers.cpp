@@ -111,8 +111,7 @@ void PodManager::stopContainer(PodRecord& rec, ContainerRecord& c, long long gra
     auto r =
         runLifecycleHook(*preStop, *spec, hookTarget(rec, c),
                          std::chrono::duration_cast<Ms>(c.current->killDeadline - Steady::now()));
-    if (!r.warningReason.empty())
-      event(rec, "Warning", r.warningReason.c_str(), r.warningMessage);
+    if (!r.warningReason.empty()) event(rec, "Warning", r.warningReason.c_str(), r.warningMessage);
     if (!r.success) event(rec, "Warning", "FailedPreStopHook", r.message);
     c.current->exit = runtime::readExit(c.current->dir);
     if (!running(c)) return;  // it exited during the hook
@@ -340,8 +339,7 @@ void PodManager::runPostStart(PodRecord& rec, ContainerRecord& c, const json::ob
     return terminationCheck_ && terminationCheck_(rec.ns, rec.name, rec.uid);
   };
   auto r = runLifecycleHook(*postStart, spec, hookTarget(rec, c), Ms(0), cancelled);
-  if (!r.warningReason.empty())
-    event(rec, "Warning", r.warningReason.c_str(), r.warningMessage);
+  if (!r.warningReason.empty()) event(rec, "Warning", r.warningReason.c_str(), r.warningMessage);
   if (r.success) return;
   event(rec, "Warning", "FailedPostStartHook", r.message);
   if (r.cancelled) return;
@@ -389,7 +387,8 @@ void PodManager::runProbes(PodRecord& rec, ContainerRecord& c, const json::objec
     if (!result.success)
       event(rec, "Warning", "Unhealthy", std::string(label) + " probe failed: " + result.message);
     if (!result.warning.empty())
-      event(rec, "Warning", "ProbeWarning", std::string(label) + " probe warning: " + result.warning);
+      event(rec, "Warning", "ProbeWarning",
+            std::string(label) + " probe warning: " + result.warning);
     return tracker.record(*probe, result.success, now);
   };
   auto killFor = [&](const char* kind, const char* label) {

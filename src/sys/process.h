@@ -30,7 +30,8 @@ struct ProcessOptions {
 };
 
 // Runs argv[0] (searched in PATH) to completion. An error only when it could not be started or
-// ran past the timeout or was cancelled (then it is killed); a non-zero exit is a result, not an error.
+// ran past the timeout or was cancelled (then it is killed); a non-zero exit is a result, not an
+// error.
 core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
                                        const ProcessOptions& options = {});
 

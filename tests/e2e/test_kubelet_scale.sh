@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The node agent at scale and its failure and static-pod paths, end to end: a `berth server`
-# (API server + in-process agent) in a network namespace this test creates, real runc (or crun), images
-# from scripts/build-test-images.sh and a local docker-registry (inside the same namespace, on
-# its 127.0.0.1) behind a registries.yaml mirror for docker.io.
+# (API server + in-process agent) in a network namespace this test creates, real runc (or crun,
+# with BERTH_CONTAINER_RUNTIME), images from scripts/build-test-images.sh and a local
+# docker-registry (inside the same namespace, on its 127.0.0.1) behind a registries.yaml mirror
+# for docker.io.
 #   - a Deployment of 30 replicas of the web image comes up on the one node; every pod answers
 #     on its pod IP and a ClusterIP Service spreads requests over them;
 #   - a pod whose image the registry does not have ends in ErrImagePull, then ImagePullBackOff,
