@@ -38,6 +38,16 @@ void addShutdownFlags(CLI::App& cmd, kubelet::ShutdownConfig& c) {
          "The part of --shutdown-grace-period kept for critical pods (priority class "
          "system-cluster-critical or system-node-critical), which stop last")
       ->check(valid);
+  cmd.add_option_function<std::string>(
+         "--shutdown-grace-period-by-pod-priority",
+         [&c](const std::string& v) { c.byPodPriority = *kubelet::parseShutdownPriorityBands(v); },
+         "Instead of the two periods above, bands PRIORITY=SECONDS,... (upstream's "
+         "shutdownGracePeriodByPodPriority): on shutdown the pods of the lowest band stop "
+         "first, each band within its seconds, a pod in the highest band its priority reaches")
+      ->check([](const std::string& v) {
+        auto bands = kubelet::parseShutdownPriorityBands(v);
+        return bands.ok() ? "" : bands.status().message();
+      });
 }
 
 struct AgentFlags {

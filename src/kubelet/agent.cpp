@@ -136,10 +136,8 @@ core::Status Agent::start() {
   }
   if (!o_.images) o_.images = ownImages_.get();
   facts_ = probeHost(o_.dataDir, o_.nodeIP);
-  if (o_.shutdown.criticalGracePeriod > o_.shutdown.gracePeriod)
-    return core::Status::badRequest(
-        "invalid configuration: --shutdown-grace-period-critical-pods must be <= "
-        "--shutdown-grace-period");
+  if (auto why = validateShutdownConfig(o_.shutdown); !why.empty())
+    return core::Status::badRequest(why);
   shutdown_ = std::make_unique<NodeShutdownManager>(o_.shutdown);
   network::CniOptions cni;
   cni.binDir = o_.cniBinDir;
@@ -218,6 +216,10 @@ core::Status Agent::start() {
   if (!podInformer_->waitForSync(std::chrono::seconds(30)))
     return core::Status::unavailable("the pod informer did not sync");
   startStaticPods();
+  pods_->setTerminationCheck(
+      [this](const std::string& ns, const std::string& name, const std::string& uid) {
+        return podTerminationRequested(ns, name, uid);
+      });
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 

@@ -110,6 +110,10 @@ class Agent {
   // deletes); else the API's pod.
   client::ObjectPtr podToSync(const std::string& key, const client::ObjectPtr& apiPod,
                               std::chrono::milliseconds* again);
+  // PodManager::TerminationCheck: the pod's source (its static manifest, else the API) no longer
+  // has it with this uid, or the API is deleting it.
+  bool podTerminationRequested(const std::string& ns, const std::string& name,
+                               const std::string& uid);
   std::string nodeUid();
 
   AgentOptions o_;

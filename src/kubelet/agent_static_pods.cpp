@@ -48,6 +48,18 @@ void Agent::staticPodLoop() {
   }
 }
 
+bool Agent::podTerminationRequested(const std::string& ns, const std::string& name,
+                                    const std::string& uid) {
+  std::string key = ns + "/" + name;
+  if (auto sp = staticPods_ ? staticPods_->get(key) : std::nullopt) {
+    const auto* meta = obj(sp->pod, "metadata");
+    return !meta || str(*meta, "uid") != uid;  // a deleted mirror does not stop a static pod
+  }
+  auto pod = podInformer_ ? podInformer_->lister().get(ns, name) : nullptr;
+  const auto* meta = pod && pod->is_object() ? obj(pod->as_object(), "metadata") : nullptr;
+  return !meta || str(*meta, "uid") != uid || meta->contains("deletionTimestamp");
+}
+
 client::ObjectPtr Agent::podToSync(const std::string& key, const client::ObjectPtr& apiPod,
                                    std::chrono::milliseconds* again) {
   // (With static pods off every mirror is an orphan: never run, deleted.)

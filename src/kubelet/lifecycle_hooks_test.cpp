@@ -1,6 +1,7 @@
 // Lifecycle hooks without a container: httpGet (any HTTP status succeeds, only a failed request
-// fails, named ports, headers), sleep bounded by the grace period, unsupported handlers. exec
-// needs runc and is covered by tests/e2e/test_lifecycle_hooks.sh.
+// fails, named ports, headers), sleep bounded by the grace period or ended by a cancel,
+// unsupported handlers. HTTPS hooks: probe_http_test.cpp. exec needs runc and is covered by
+// tests/e2e/test_lifecycle_hooks.sh.
 #include "kubelet/lifecycle_hooks.h"
 
 #include <arpa/inet.h>
@@ -106,19 +107,28 @@ TEST(LifecycleHooks, HttpGetFailsWhenTheRequestFails) {
       << r.message;
 }
 
-TEST(LifecycleHooks, HttpsIsRefusedWithAMessage) {
-  json::object handler{{"httpGet", {{"path", "/"}, {"port", 443}, {"scheme", "HTTPS"}}}};
-  auto r = runLifecycleHook(handler, json::object{}, target(), 1s);
-  EXPECT_FALSE(r.success);
-  EXPECT_NE(r.message.find("scheme HTTPS is not supported"), std::string::npos) << r.message;
-}
-
 TEST(LifecycleHooks, SleepEndsAtTheTimeout) {
   json::object handler{{"sleep", {{"seconds", 30}}}};
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(runLifecycleHook(handler, json::object{}, target(), 200ms).success);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 5s);
+}
+
+TEST(LifecycleHooks, UnboundedSleepEndsWhenCancelled) {
+  json::object handler{{"sleep", {{"seconds", 30}}}};
+  auto start = std::chrono::steady_clock::now();
+  auto r = runLifecycleHook(handler, json::object{}, target(), 0ms,
+                            [&] { return std::chrono::steady_clock::now() - start > 300ms; });
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(r.success);
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_EQ(r.message,
+            "Sleep lifecycle hook (30) for Container \"app\" in Pod "
+            "\"web_default(uid-1)\" failed - error: container terminated before sleep "
+            "hook finished");
+  EXPECT_GE(took, 300ms);
   EXPECT_LT(took, 5s);
 }
 

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <set>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -55,7 +57,68 @@ void setCondition(json::object& status, json::object cond, const std::string& no
 
 }  // namespace
 
+core::Result<std::vector<ShutdownPriorityBand>> parseShutdownPriorityBands(const std::string& v) {
+  std::vector<ShutdownPriorityBand> bands;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string item =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? v.size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    ShutdownPriorityBand band;
+    const char* end = item.data() + item.size();
+    bool ok = eq != std::string::npos;
+    if (ok) {
+      auto p = std::from_chars(item.data(), item.data() + eq, band.priority);
+      auto g = std::from_chars(item.data() + eq + 1, end, band.gracePeriodSeconds);
+      ok = p.ec == std::errc() && p.ptr == item.data() + eq && g.ec == std::errc() && g.ptr == end;
+    }
+    if (!ok)
+      return core::Status::badRequest("invalid shutdown grace period by pod priority \"" + item +
+                                      "\": want PRIORITY=SECONDS");
+    bands.push_back(band);
+  }
+  ShutdownConfig config;
+  config.byPodPriority = bands;
+  if (auto why = validateShutdownConfig(config); !why.empty()) return core::Status::badRequest(why);
+  return bands;
+}
+
+std::string validateShutdownConfig(const ShutdownConfig& c) {
+  if (c.criticalGracePeriod > c.gracePeriod)
+    return "invalid configuration: --shutdown-grace-period-critical-pods must be <= "
+           "--shutdown-grace-period";
+  if (c.byPodPriority.empty()) return "";
+  if (c.gracePeriod.count() != 0 || c.criticalGracePeriod.count() != 0)
+    return "invalid configuration: cannot specify both --shutdown-grace-period-by-pod-priority "
+           "and --shutdown-grace-period at the same time";
+  std::set<int64_t> seen;
+  for (const auto& b : c.byPodPriority) {
+    if (b.gracePeriodSeconds < 0)
+      return "invalid configuration: the shutdown grace period of priority " +
+             std::to_string(b.priority) + " must be >= 0";
+    if (!seen.insert(b.priority).second)
+      return "invalid configuration: priority " + std::to_string(b.priority) +
+             " is given twice in --shutdown-grace-period-by-pod-priority";
+  }
+  return "";
+}
+
 std::vector<ShutdownGroup> shutdownGroups(const ShutdownConfig& config) {
+  if (!config.byPodPriority.empty()) {
+    std::vector<ShutdownGroup> groups;
+    for (const auto& b : config.byPodPriority) {
+      ShutdownGroup g;
+      g.priority = b.priority;
+      g.period = std::chrono::seconds(b.gracePeriodSeconds);
+      groups.push_back(std::move(g));
+    }
+    std::sort(groups.begin(), groups.end(),
+              [](const auto& a, const auto& b) { return a.priority < b.priority; });
+    return groups;
+  }
   if (config.gracePeriod.count() <= 0) return {};
   auto regular = config.gracePeriod - config.criticalGracePeriod;
   if (regular.count() < 0 || config.criticalGracePeriod.count() < 0) return {};

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
+
 namespace berth::kubelet {
 
 inline constexpr const char* kNodeShutdownReason = "Terminated";
@@ -37,10 +39,25 @@ inline constexpr const char* kNodeShuttingDownMessage = "node is shutting down";
 // system-node-critical (2000001000).
 inline constexpr int64_t kSystemCriticalPriority = 2000000000;
 
+// One band of upstream's shutdownGracePeriodByPodPriority.
+struct ShutdownPriorityBand {
+  int64_t priority = 0;
+  int64_t gracePeriodSeconds = 0;
+};
+
 struct ShutdownConfig {
   std::chrono::milliseconds gracePeriod{0};          // --shutdown-grace-period
   std::chrono::milliseconds criticalGracePeriod{0};  // --shutdown-grace-period-critical-pods
+  // --shutdown-grace-period-by-pod-priority: when set, the bands replace the two periods above
+  // (which must then be 0, as upstream's validation says).
+  std::vector<ShutdownPriorityBand> byPodPriority;
 };
+
+// Parses "PRIORITY=SECONDS[,PRIORITY=SECONDS...]" (e.g. "2000000000=10,10000=20,0=30"); an
+// error names the bad entry. Duplicated priorities and negative periods are refused.
+core::Result<std::vector<ShutdownPriorityBand>> parseShutdownPriorityBands(const std::string& v);
+// Upstream's validation of the whole configuration; an error message when it is invalid.
+std::string validateShutdownConfig(const ShutdownConfig& config);
 
 // A priority band and how long its pods get (upstream ShutdownGracePeriodByPodPriority).
 struct ShutdownGroup {
@@ -49,8 +66,10 @@ struct ShutdownGroup {
   std::vector<boost::json::object> pods;
 };
 
-// Empty when graceful shutdown is off: a grace period of 0 or a critical period longer than it
-// (upstream's migrateConfig). Else the two bands, regular (priority 0) then critical.
+// The bands, lowest priority first: the configured byPodPriority bands, else the two from the
+// grace periods (upstream's migrateConfig): regular (priority 0) then critical. Empty when
+// graceful shutdown is off: no bands and a grace period of 0, or a critical period longer
+// than the whole.
 std::vector<ShutdownGroup> shutdownGroups(const ShutdownConfig& config);
 // Puts each pod in its band by spec.priority (priorityClassName when the priority is unset):
 // the highest band whose priority it reaches, the lowest band for anything below.

@@ -160,6 +160,67 @@ TEST(NodeShutdown, NoRegularPodsNoWait) {
   EXPECT_LT(log.startedAt["crit"], 100ms);
 }
 
+ShutdownConfig bands(const std::string& flag) {
+  ShutdownConfig c;
+  auto parsed = parseShutdownPriorityBands(flag);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  if (parsed.ok()) c.byPodPriority = *parsed;
+  return c;
+}
+
+TEST(NodeShutdown, PriorityBandsFromTheFlag) {
+  auto groups = shutdownGroups(bands("2000000000=10,0=30,100000=20"));
+  ASSERT_EQ(groups.size(), 3u);  // sorted, lowest priority first
+  EXPECT_EQ(groups[0].priority, 0);
+  EXPECT_EQ(groups[0].period, 30s);
+  EXPECT_EQ(groups[1].priority, 100000);
+  EXPECT_EQ(groups[1].period, 20s);
+  EXPECT_EQ(groups[2].priority, kSystemCriticalPriority);
+  EXPECT_EQ(groups[2].period, 10s);
+  EXPECT_TRUE(NodeShutdownManager(bands("0=5")).enabled());
+
+  for (const char* bad : {"x=1", "10", "10=", "10=1s", "10=-1", "5=1,5=2"})
+    EXPECT_FALSE(parseShutdownPriorityBands(bad).ok()) << bad;
+  EXPECT_EQ(parseShutdownPriorityBands("5=1,5=2").status().message(),
+            "invalid configuration: priority 5 is given twice in "
+            "--shutdown-grace-period-by-pod-priority");
+  ShutdownConfig both = bands("0=5");
+  both.gracePeriod = 10s;
+  EXPECT_EQ(validateShutdownConfig(both),
+            "invalid configuration: cannot specify both --shutdown-grace-period-by-pod-priority "
+            "and --shutdown-grace-period at the same time");
+  EXPECT_EQ(validateShutdownConfig(bands("0=5")), "");
+}
+
+TEST(NodeShutdown, PodsGoToTheBandTheirPriorityReaches) {
+  auto groups = shutdownGroups(bands("100=1,1000=2,10000=3"));
+  assignToGroups(groups, {pod("below", R"("priority":5)"), pod("low", R"("priority":100)"),
+                          pod("between", R"("priority":999)"), pod("mid", R"("priority":1000)"),
+                          pod("above", R"("priority":2000000000)"), pod("none")});
+  // Below the lowest band: the lowest; at a boundary: that band; between two: the lower one.
+  EXPECT_EQ(names(groups[0]), (std::vector<std::string>{"below", "low", "between", "none"}));
+  EXPECT_EQ(names(groups[1]), (std::vector<std::string>{"mid"}));
+  EXPECT_EQ(names(groups[2]), (std::vector<std::string>{"above"}));
+  EXPECT_EQ(podShutdownGracePeriod(pod("p"), groups[2]), 3);
+}
+
+TEST(NodeShutdown, BandsStopInOrderEachWaitingItsPeriod) {
+  // Band 0 (1 s) has a pod that hangs for 3 s: band 100 starts after 1 s; band 100's pod is
+  // quick, so band 1000 starts right after it.
+  KillLog log;
+  runShutdown(bands("1000=5,0=1,100=4"),
+              {pod("top", R"("priority":5000)"), pod("hung"), pod("mid", R"("priority":150)")},
+              {{"hung", 3000ms}, {"mid", 100ms}}, log, nullptr);
+  EXPECT_LT(log.startedAt["hung"], 100ms);
+  EXPECT_GE(log.startedAt["mid"], 990ms);
+  EXPECT_LT(log.startedAt["mid"], 1800ms);
+  EXPECT_GE(log.startedAt["top"], log.startedAt["mid"] + 90ms);
+  EXPECT_LT(log.startedAt["top"], 2500ms);
+  EXPECT_EQ(log.grace["hung"], 1);
+  EXPECT_EQ(log.grace["mid"], 4);
+  EXPECT_EQ(log.grace["top"], 5);
+}
+
 TEST(NodeShutdown, DisabledDoesNothing) {
   KillLog log;
   NodeShutdownManager m({0s, 0s});

@@ -111,6 +111,7 @@ void PodManager::stopContainer(PodRecord& rec, ContainerRecord& c, long long gra
     auto r =
         runLifecycleHook(*preStop, *spec, hookTarget(rec, c),
                          std::chrono::duration_cast<Ms>(c.current->killDeadline - Steady::now()));
+    if (!r.warningReason.empty()) event(rec, "Warning", r.warningReason.c_str(), r.warningMessage);
     if (!r.success) event(rec, "Warning", "FailedPreStopHook", r.message);
     c.current->exit = runtime::readExit(c.current->dir);
     if (!running(c)) return;  // it exited during the hook
@@ -331,11 +332,17 @@ void PodManager::runPostStart(PodRecord& rec, ContainerRecord& c, const json::ob
   const auto* postStart = lifecycleHandler(spec, "postStart");
   if (!postStart || !running(c)) return;
   // The pod worker blocks on the hook, so no status shows the container Running until it
-  // returns (as upstream's startContainer). Upstream has no bound; one keeps a hung hook from
-  // holding the pod's worker forever.
-  auto r = runLifecycleHook(*postStart, spec, hookTarget(rec, c), std::chrono::minutes(2));
+  // returns (as upstream's startContainer). Like upstream, the hook has no timeout of its own:
+  // it ends when it returns or when the pod starts terminating (upstream cancels the pod
+  // worker's sync then), which the next sync of the pod carries out.
+  auto cancelled = [this, &rec] {
+    return terminationCheck_ && terminationCheck_(rec.ns, rec.name, rec.uid);
+  };
+  auto r = runLifecycleHook(*postStart, spec, hookTarget(rec, c), Ms(0), cancelled);
+  if (!r.warningReason.empty()) event(rec, "Warning", r.warningReason.c_str(), r.warningMessage);
   if (r.success) return;
   event(rec, "Warning", "FailedPostStartHook", r.message);
+  if (r.cancelled) return;
   long long grace = 30;
   if (const auto* podSpec = obj(rec.pod, "spec"))
     grace = intField(*podSpec, "terminationGracePeriodSeconds", 30);
@@ -379,6 +386,9 @@ void PodManager::runProbes(PodRecord& rec, ContainerRecord& c, const json::objec
     auto result = runProbe(resolveNamedPorts(*probe, spec), runc_, c.current->id, ip);
     if (!result.success)
       event(rec, "Warning", "Unhealthy", std::string(label) + " probe failed: " + result.message);
+    if (!result.warning.empty())
+      event(rec, "Warning", "ProbeWarning",
+            std::string(label) + " probe warning: " + result.warning);
     return tracker.record(*probe, result.success, now);
   };
   auto killFor = [&](const char* kind, const char* label) {

@@ -383,9 +383,12 @@ void PodManager::publishLocator(const PodRecord& rec) {
       info.stdinOpen = boolField(cv.as_object(), "stdin", false);
       info.attachSocket = running(c) ? runtime::attachSocketPath(c.current->dir) : "";
       if (running(c)) entry.startedAt[name] = c.current->started->startedAt;
+      entry.rootfsDirs[name] = c.current->dir + "/scratch";
       entry.containers.emplace_back(name, info);
     }
   }
+  entry.hostNetwork = rec.hostNetwork;
+  entry.volumes = statsVolumes(rec);
   std::lock_guard lock(mu_);
   locator_[rec.ns + "/" + rec.name] = std::move(entry);
 }

@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,12 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
   // the deadline), waits for them to exit, releases the sandbox and writes the final status
   // (phase Failed, reason Terminated, DisruptionTarget). `pod` is the API's object.
   void killForNodeShutdown(const boost::json::object& pod, int64_t graceSeconds);
+  // Whether the pod ns/name with this uid is to terminate now (deleted, being deleted, replaced
+  // or its static manifest gone): a running postStart hook polls it and ends early. Set once,
+  // before the first sync; called from pod workers.
+  using TerminationCheck =
+      std::function<bool(const std::string& ns, const std::string& name, const std::string& uid)>;
+  void setTerminationCheck(TerminationCheck check) { terminationCheck_ = std::move(check); }
   // Keys ("ns/name") of the pods this node has records of.
   std::vector<std::string> knownKeys();
   size_t podCount();
@@ -130,6 +137,7 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
   void writeStatus(PodRecord& rec);
   PodObservation observe(PodRecord& rec);
   void publishLocator(const PodRecord& rec);
+  std::vector<stats::VolumeRef> statsVolumes(const PodRecord& rec);  // pod_manager_stats.cpp
   void event(const PodRecord& rec, const char* type, const char* reason, const std::string& msg);
 
   // Sandbox (pod_sandbox.cpp)
@@ -162,6 +170,7 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
   TokenSource* tokens_;
   runtime::Runc runc_;
   Backoff backoff_;
+  TerminationCheck terminationCheck_;
 
   std::mutex mu_;  // guards records_ and locator_
   std::map<std::string, std::shared_ptr<PodRecord>> records_;  // by uid
@@ -169,6 +178,9 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
     std::string netns;
     std::string uid, startTime;                    // for statsPods()
     std::map<std::string, std::string> startedAt;  // by container, of running containers
+    bool hostNetwork = false;
+    std::map<std::string, std::string> rootfsDirs;  // by container: the writable layer
+    std::vector<stats::VolumeRef> volumes;
     std::vector<std::pair<std::string, streaming::ContainerInfo>> containers;
   };
   std::map<std::string, LocatorEntry> locator_;  // by "ns/name"

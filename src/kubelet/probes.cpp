@@ -1,18 +1,11 @@
 #include "kubelet/probes.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 
-#include <cerrno>
-#include <cstring>
-
 #include "kubelet/container_config.h"
+#include "kubelet/probe_http.h"
 
 namespace json = boost::json;
 
@@ -26,69 +19,20 @@ int portOf(const json::object& o) {
   return 0;  // named ports are resolved by the caller into a number
 }
 
-// A connected socket to ip:port within the timeout, or -1 with `error` set.
-int connectWithin(const std::string& ip, int port, int timeoutMs, std::string& error) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  if (::inet_pton(AF_INET, ip.c_str(), &a.sin_addr) != 1) {
-    error = "invalid address " + ip;
-    ::close(fd);
-    return -1;
-  }
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  if (rc != 0 && errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
-    rc = ::poll(&p, 1, timeoutMs);
-    if (rc == 1) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      rc = err == 0 ? 0 : -1;
-      errno = err;
-    } else {
-      rc = -1;
-      errno = ETIMEDOUT;
-    }
-  }
-  if (rc != 0) {
-    error = "dial tcp " + ip + ":" + std::to_string(port) + ": connect: " + std::strerror(errno);
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 ProbeResult httpProbe(const json::object& h, const std::string& podIP, int timeoutMs) {
-  std::string host = str(h, "host").empty() ? podIP : str(h, "host");
-  int port = portOf(h);
-  std::string path = str(h, "path").empty() ? "/" : str(h, "path");
-  std::string error;
-  int fd = connectWithin(host, port, timeoutMs, error);
-  if (fd < 0) return {false, "Get \"http://" + host + ":" + std::to_string(port) + path + "\": " + error};
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
-                    "\r\nUser-Agent: kube-probe/1.32\r\nAccept: */*\r\nConnection: close\r\n";
-  if (const auto* headers = arr(h, "httpHeaders"))
-    for (const auto& hv : *headers)
-      if (hv.is_object())
-        req += str(hv.as_object(), "name") + ": " + str(hv.as_object(), "value") + "\r\n";
-  req += "\r\n";
-  ::fcntl(fd, F_SETFL, 0);
-  timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  (void)!::write(fd, req.data(), req.size());
-  char buf[256];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return {false, "Get \"http://" + host + ":" + std::to_string(port) + path +
-                                 "\": context deadline exceeded"};
-  buf[n] = 0;
-  int code = 0;
-  std::sscanf(buf, "HTTP/%*s %d", &code);
-  if (code >= 200 && code < 400) return {true, "", code};
-  return {false, "HTTP probe failed with statuscode: " + std::to_string(code), code};
+  HttpGetOptions o;
+  o.timeout = std::chrono::milliseconds(timeoutMs);
+  auto r = httpGetAction(h, podIP, o);
+  if (!r.error.empty()) return {false, r.error};
+  ProbeResult out{true, "", r.status};
+  if (r.status < 200 || r.status >= 400) {
+    out.success = false;
+    out.message = "HTTP probe failed with statuscode: " + std::to_string(r.status);
+  } else if (r.status >= 300) {
+    // Upstream's probe.Warning: a redirect it did not follow passes, with a ProbeWarning event.
+    out.warning = "Probe terminated redirects, Response body: " + r.body;
+  }
+  return out;
 }
 
 }  // namespace
@@ -114,7 +58,7 @@ ProbeResult runProbe(const json::object& probe, const runtime::Runc& runc,
   if (const auto* t = obj(probe, "tcpSocket")) {
     std::string error;
     std::string host = str(*t, "host").empty() ? podIP : str(*t, "host");
-    int fd = connectWithin(host, portOf(*t), timeoutMs, error);
+    int fd = dialTcp(host, portOf(*t), std::chrono::milliseconds(timeoutMs), error);
     if (fd < 0) return {false, error};
     ::close(fd);
     return {true, ""};

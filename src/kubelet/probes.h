@@ -1,6 +1,7 @@
 #pragma once
 // Running one probe (liveness, readiness, startup) once, as the kubelet's prober: exec inside
-// the container (runc exec; exit 0 = success), httpGet (a status in 200..399 = success) and
+// the container (runc exec; exit 0 = success), httpGet over HTTP or HTTPS (probe_http.h; a
+// status in 200..399 = success, an unfollowed redirect a success with a warning) and
 // tcpSocket (a connection = success) against the pod's IP from the node's network namespace,
 // each bounded by timeoutSeconds. ProbeTracker applies periodSeconds, initialDelaySeconds and
 // the success/failure thresholds.
@@ -21,6 +22,7 @@ struct ProbeResult {
   int httpStatus = 0;   // httpGet: the response's status code (0: no response)
   int exitCode = -1;    // exec: the command's exit code (-1: it did not finish)
   std::string output;   // exec: the command's stdout and stderr
+  std::string warning;  // httpGet: a redirect to another host passed (the ProbeWarning event)
 };
 
 ProbeResult runProbe(const boost::json::object& probe, const runtime::Runc& runc,

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 extern char** environ;
@@ -86,7 +88,7 @@ core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
   size_t written = 0;
   if (options.stdinData.empty()) in.closeEnd(1);
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  bool timedOut = false;
+  bool timedOut = false, cancelled = false;
   while (out.fd[0] >= 0 || err.fd[0] >= 0) {
     pollfd fds[3];
     int n = 0;
@@ -100,7 +102,15 @@ core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
       timedOut = true;
       break;
     }
-    int r = ::poll(fds, n, static_cast<int>(left));
+    if (options.cancelled) {
+      if (options.cancelled()) {
+        cancelled = timedOut = true;
+        break;
+      }
+      left = std::min<long long>(left, 100);
+    }
+    int r = ::poll(fds, n, static_cast<int>(std::min<long long>(left, INT_MAX)));
+    if (r == 0) continue;
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) break;
     for (int i = 0; i < n; ++i) {
@@ -126,6 +136,7 @@ core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (cancelled) return core::Status::generic(499, "Cancelled", argv[0] + ": context canceled");
   if (timedOut)
     return core::Status::timeout(argv[0] + " did not finish within " +
                                  std::to_string(options.timeout.count()) + " ms");

@@ -6,6 +6,7 @@
 //
 // Thread-safety: free functions, safe from any thread.
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,14 @@ struct ProcessOptions {
   // Environment of the child; empty = the agent's own.
   std::vector<std::string> env;
   std::chrono::milliseconds timeout{30000};
+  // Polled while the program runs (when set): true kills it and fails the run, as a context's
+  // cancellation ends upstream's exec (a postStart hook of a pod being deleted).
+  std::function<bool()> cancelled;
 };
 
 // Runs argv[0] (searched in PATH) to completion. An error only when it could not be started or
-// ran past the timeout (then it is killed); a non-zero exit is a result, not an error.
+// ran past the timeout or was cancelled (then it is killed); a non-zero exit is a result, not an
+// error.
 core::Result<ProcessResult> runProcess(const std::vector<std::string>& argv,
                                        const ProcessOptions& options = {});
 

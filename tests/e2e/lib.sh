@@ -61,6 +61,37 @@ trap cleanup EXIT
 
 k() { "$KUBECTL" "$@"; }
 
+# The OCI runtime the node agent runs (--container-runtime, which the e2e tests pass through
+# $BERTH_CONTAINER_RUNTIME: runc by default; auto picks crun when it works), so tests that look
+# at containers directly keep working under either.
+agent_runtime_name() {  # agent_runtime_name AGENT_DIR
+  local rt=${BERTH_CONTAINER_RUNTIME:-runc}
+  if [ "$rt" = auto ]; then
+    rt=runc
+    [ -d "$1/crun" ] && [ ! -d "$1/runc" ] && rt=crun
+  fi
+  echo "$rt"
+}
+# agent_runtime_available: whether the runtime the agent will run is installed.
+agent_runtime_available() {
+  case "${BERTH_CONTAINER_RUNTIME:-runc}" in
+    crun) command -v crun >/dev/null && [ -x "$(dirname "$BERTH")/berth-crun" ] ;;
+    auto) command -v runc >/dev/null || command -v crun >/dev/null ;;
+    *) command -v runc >/dev/null ;;
+  esac
+}
+# oci_runtime AGENT_DIR ARGS...: runs that runtime on the agent's state root
+# (<agent dir>/runc or <agent dir>/crun); crun through berth-crun, as the agent runs it.
+oci_runtime() {
+  local dir=$1
+  shift
+  if [ "$(agent_runtime_name "$dir")" = crun ]; then
+    "$(dirname "$BERTH")/berth-crun" --root "$dir/crun" "$@"
+  else
+    runc --root "$dir/runc" "$@"
+  fi
+}
+
 pass() { PASSED=$((PASSED + 1)); echo "  ok   $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       | /' | head -20; }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The node agent at scale and its failure and static-pod paths, end to end: a `berth server`
-# (API server + in-process agent) in a network namespace this test creates, real runc, images
-# from scripts/build-test-images.sh and a local docker-registry (inside the same namespace, on
-# its 127.0.0.1) behind a registries.yaml mirror for docker.io.
+# (API server + in-process agent) in a network namespace this test creates, real runc (or crun,
+# with BERTH_CONTAINER_RUNTIME), images from scripts/build-test-images.sh and a local
+# docker-registry (inside the same namespace, on its 127.0.0.1) behind a registries.yaml mirror
+# for docker.io.
 #   - a Deployment of 30 replicas of the web image comes up on the one node; every pod answers
 #     on its pod IP and a ClusterIP Service spreads requests over them;
 #   - a pod whose image the registry does not have ends in ErrImagePull, then ImagePullBackOff,
@@ -14,9 +15,9 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
 ROOT=$(cd "$E2E_DIR/../.." && pwd)
 
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||
+if [ "$(id -u)" != 0 ] || ! agent_runtime_available || [ ! -x /usr/lib/cni/bridge ] ||
   ! command -v docker-registry >/dev/null; then
-  echo "test_kubelet_scale: needs root, runc, /usr/lib/cni and docker-registry" >&2
+  echo "test_kubelet_scale: needs root, ${BERTH_CONTAINER_RUNTIME:-runc}, /usr/lib/cni and docker-registry" >&2
   exit 1
 fi
 
@@ -25,7 +26,7 @@ DATA=$WORK/data
 AGENT=$DATA/agent
 MANIFESTS=$AGENT/pod-manifests
 NODE=ks-node
-RUNC=(runc --root "$AGENT/runc")
+RUNC=(oci_runtime "$AGENT")  # runc or crun, whichever the agent runs
 REG_PID=""
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up

@@ -2,8 +2,12 @@
 # Container lifecycle hooks end to end on a real node (a `berth server` with its agent inside a
 # network namespace this test creates, runc containers): postStart exec runs before the
 # container counts as started and the main process sees its file; postStart httpGet reaches the
-# pod's IP by named port; a failing postStart gives FailedPostStartHook and a restart; preStop
-# exec runs before SIGTERM on deletion; preStop sleep delays the stop.
+# pod's IP by named port; a failing postStart gives FailedPostStartHook and a restart; a hanging
+# postStart has no timeout of its own but ends when the pod is deleted (as upstream cancels the
+# pod's sync); HTTPS postStart hooks and readiness probes reach a TLS server with a self-signed
+# certificate (openssl s_server in the test's namespace), and an HTTPS probe of a plain HTTP
+# port fails with Go's message; preStop exec runs before SIGTERM on deletion; preStop sleep
+# delays the stop.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
 
@@ -18,7 +22,9 @@ AGENT=$DATA/agent
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up
 
+TLS_PID=""
 hooks_cleanup() {
+  [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null
   stop_server
   cleanup_agents "$AGENT"
   ip netns del "$NS" 2>/dev/null
@@ -39,6 +45,17 @@ SERVER_PID=$!
 wait_for 20 bash -c "[ -f $KUBECONFIG ] && ip netns exec $NS $KUBECTL get --raw /readyz" ||
   { echo "the server did not start" >&2; exit 1; }
 wait_for 20 bash -c "ip netns exec $NS $KUBECTL get node lh-node"
+
+# A TLS server with a self-signed certificate on the namespace's loopback, where the agent's
+# hooks and probes reach it through their httpGet host.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=pod \
+  -days 1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+TLSPORT=$(free_port)
+ip netns exec "$NS" openssl s_server -accept "127.0.0.1:$TLSPORT" -cert "$WORK/tls.crt" \
+  -key "$WORK/tls.key" -www </dev/null >"$WORK/s_server.log" 2>&1 &
+TLS_PID=$!
+wait_for 20 bash -c "ip netns exec $NS curl -sk https://127.0.0.1:$TLSPORT/ >/dev/null" ||
+  fail "openssl s_server answers" "$(cat "$WORK/s_server.log")"
 
 jp() { k get pod "$1" -o jsonpath="$2" 2>/dev/null; }
 running() { [ "$(jp "$1" '{.status.phase}')" == Running ]; }
@@ -92,6 +109,51 @@ spec:
       lifecycle:
         postStart:
           exec: {command: ["sh", "-c", "echo nope; exit 3"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hanging}
+spec:
+  nodeName: lh-node
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: berth-test/busybox:1.0
+      command: ["sleep", "3600"]
+      lifecycle:
+        postStart:
+          exec: {command: ["sleep", "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tls}
+spec:
+  nodeName: lh-node
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: berth-test/busybox:1.0
+      command: ["sleep", "3600"]
+      readinessProbe:
+        httpGet: {scheme: HTTPS, host: 127.0.0.1, port: $TLSPORT, path: /ready}
+        periodSeconds: 1
+      lifecycle:
+        postStart:
+          httpGet: {scheme: HTTPS, host: 127.0.0.1, port: $TLSPORT, path: /started}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tlsplain}
+spec:
+  nodeName: lh-node
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: web
+      image: berth-test/web:1.0
+      command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+      readinessProbe:
+        httpGet: {scheme: HTTPS, port: 8080, path: /}
+        periodSeconds: 1
 ---
 apiVersion: v1
 kind: Pod
@@ -187,6 +249,32 @@ expect_out "the container was killed for it" "Normal +Killing +pod/failing +Fail
   k get events --field-selector involvedObject.name=failing
 expect_eq "and restarted under restartPolicy Always" 0 "$(restarts_at_least failing 1; echo $?)"
 
+echo "== hanging postStart (t=$SECONDS)"
+sleep 4
+expect_out "a postStart that does not return keeps the container from Running" "^Pending ?(false)?$" \
+  jp hanging '{.status.phase} {.status.containerStatuses[0].ready}'
+t0=$(date +%s%N)
+expect_ok "deleting the pod ends the hook" k delete pod hanging --timeout=30s
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "the deletion took seconds, not the hook's hour (${ms} ms)" 1 "$((ms < 15000))"
+expect_out "the cancelled hook is reported as upstream's (context canceled)" \
+  "Warning +FailedPostStartHook +pod/hanging +Exec lifecycle hook \(\[sleep 3600\]\) .* failed - error: context canceled" \
+  k get events --field-selector involvedObject.name=hanging
+
+echo "== HTTPS hooks and probes (t=$SECONDS)"
+ready() { [ "$(jp "$1" '{.status.containerStatuses[0].ready}')" == true ]; }
+if wait_for 30 ready tls; then pass "an HTTPS readiness probe to a self-signed server: Ready"; else
+  fail "HTTPS readiness probe: Ready" "$(k describe pod tls | tail -8)"; fi
+expect_out "the HTTPS postStart hook succeeded: no restart, no FailedPostStartHook" "^0 $" bash -c \
+  "echo \"\$(ip netns exec $NS $KUBECTL get pod tls -o jsonpath='{.status.containerStatuses[0].restartCount}') \$(ip netns exec $NS $KUBECTL get events --field-selector involvedObject.name=tls | grep FailedPostStart)\""
+wait_for 30 running tlsplain
+unhealthy() { k get events --field-selector involvedObject.name=tlsplain | grep -q 'server gave HTTP'; }
+wait_for 15 unhealthy
+expect_out "an HTTPS probe of a plain HTTP port fails with Go's message" \
+  "Warning +Unhealthy +pod/tlsplain +Readiness probe failed: Get \"https://[0-9.]+:8080/\": http: server gave HTTP response to HTTPS client" \
+  k get events --field-selector involvedObject.name=tlsplain
+expect_eq "so it is not Ready" false "$(jp tlsplain '{.status.containerStatuses[0].ready}')"
+
 echo "== preStop (t=$SECONDS)"
 wait_for 30 restarts_at_least liveness 1
 expect_out "a liveness restart runs preStop first" "stopped for liveness" cat "$WORK/out/liveness"
@@ -206,6 +294,6 @@ expect_out "it gives a FailedPreStopHook Warning" \
   "Warning +FailedPreStopHook +pod/badstop +Exec lifecycle hook \(\[sh -c exit 7\]\) for Container \"main\" in Pod \"badstop_default\([0-9a-f-]+\)\" failed - error: command 'sh -c exit 7' exited with 7: " \
   k get events --field-selector involvedObject.name=badstop
 
-k delete pod poststart httphook failing liveness --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod poststart httphook failing liveness tls tlsplain --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 finish

@@ -35,11 +35,12 @@ core::Status Runc::remove(const std::string& id) const {
 
 core::Result<sys::ProcessResult> Runc::exec(const std::string& id,
                                             const std::vector<std::string>& args,
-                                            std::chrono::milliseconds timeout) const {
+                                            std::chrono::milliseconds timeout,
+                                            std::function<bool()> cancelled) const {
   auto argv = base();
   argv.insert(argv.end(), {"exec", id});
   argv.insert(argv.end(), args.begin(), args.end());
-  return sys::runProcess(argv, {.timeout = timeout});
+  return sys::runProcess(argv, {.timeout = timeout, .cancelled = std::move(cancelled)});
 }
 
 std::vector<std::string> Runc::list() const {

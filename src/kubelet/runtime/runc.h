@@ -24,9 +24,11 @@ class Runc {
   core::Status kill(const std::string& id, int signal, bool all = false) const;
   // Removes the container, killing it first if it still runs. A missing container is fine.
   core::Status remove(const std::string& id) const;
-  // Runs `args` inside the running container with its env, cwd and user.
+  // Runs `args` inside the running container with its env, cwd and user; `cancelled` (when
+  // set) ends the run early (sys::ProcessOptions).
   core::Result<sys::ProcessResult> exec(const std::string& id, const std::vector<std::string>& args,
-                                        std::chrono::milliseconds timeout) const;
+                                        std::chrono::milliseconds timeout,
+                                        std::function<bool()> cancelled = {}) const;
   // Ids of the containers under this root.
   std::vector<std::string> list() const;
 

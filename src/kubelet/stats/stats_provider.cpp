@@ -62,13 +62,49 @@ Summary StatsProvider::summary() {
     for (const auto& c : ref.containers) {
       auto cs = readCgroup(o_.paths, c.cgroup, now);
       if (!cs) continue;
-      p.containers.push_back({c.name, c.startNanos, rate(c.cgroup, *cs, seen)});
+      p.containers.push_back({c.name, c.startNanos, rate(c.cgroup, *cs, seen), {}, {}});
     }
+    addDiskAndNetwork(ref, p, now);
     s.pods.push_back(std::move(p));
   }
   for (auto it = kept_.begin(); it != kept_.end();)
     it = seen.count(it->first) ? std::next(it) : kept_.erase(it);
   return s;
+}
+
+void StatsProvider::addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t now) {
+  if (!ref.netDevPath.empty())
+    if (auto ifaces = readNetDev(ref.netDevPath)) p.network = NetworkStats{now, std::move(*ifaces)};
+  std::optional<FsStats> eph = o_.dataDir.empty() ? std::nullopt : readFs(o_.dataDir, now);
+  if (eph) eph->usedBytes = eph->inodesUsed = 0;
+  auto add = [&](const std::optional<FsStats>& f) {
+    if (eph && f) eph->usedBytes += f->usedBytes, eph->inodesUsed += f->inodesUsed;
+  };
+  for (auto& c : p.containers) {
+    for (const auto& cref : ref.containers) {
+      if (cref.name != c.name) continue;
+      if (!cref.rootfsDir.empty()) c.rootfs = readDirFs(cref.rootfsDir, now);
+      if (!cref.logDir.empty()) c.logs = readDirFs(cref.logDir, now);
+    }
+    add(c.rootfs);
+    add(c.logs);
+  }
+  for (const auto& v : ref.volumes) {
+    auto fs = readDirFs(v.path, now);
+    if (!fs) continue;
+    p.volumes.push_back({v.name, v.pvcName, v.pvcName.empty() ? "" : ref.ns, *fs});
+    if (v.ephemeral) add(fs);
+  }
+  p.ephemeralStorage = eph;
+}
+
+std::optional<FsStats> readDirFs(const std::string& dir, int64_t nowNanos) {
+  auto fs = readFs(dir, nowNanos);
+  auto du = fs ? diskUsage(dir) : std::nullopt;
+  if (!du) return std::nullopt;
+  fs->usedBytes = du->bytes;
+  fs->inodesUsed = du->inodes;
+  return fs;
 }
 
 std::optional<FsStats> readFs(const std::string& path, int64_t nowNanos) {

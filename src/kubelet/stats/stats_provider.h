@@ -1,6 +1,7 @@
 #pragma once
 // StatsProvider: the node's, its pods' and their containers' CPU and memory usage (cgroup_stats.h)
-// plus the node's file system and process counts, as the kubelet's summary API reports them
+// plus the node's file system and process counts, and per pod its network counters, volumes and
+// ephemeral storage (fs_net_stats.h), as the kubelet's summary API reports them
 // (summary_format.h renders them). The pods come from a PodSource (the pod manager), so this
 // code knows nothing of pod workers; the metrics-server/HPA path reads Summary through here.
 //
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "kubelet/stats/cgroup_stats.h"
+#include "kubelet/stats/fs_net_stats.h"
 
 namespace berth::kubelet::stats {
 
@@ -27,6 +29,16 @@ struct ContainerRef {
   std::string name;
   std::string cgroup;  // absolute within each v1 hierarchy
   int64_t startNanos = 0;
+  std::string rootfsDir;  // the writable layer (overlay upper and work dirs); empty = unknown
+  std::string logDir;     // the container's log files
+};
+
+// A pod volume with a directory on the node (emptyDir, configMap, secret, downwardAPI,
+// projected, persistentVolumeClaim; hostPath volumes have no stats, as upstream's MetricsNil).
+struct VolumeRef {
+  std::string name, path;
+  std::string pvcName;     // for a persistentVolumeClaim: its claim (in the pod's namespace)
+  bool ephemeral = false;  // counted in the pod's ephemeral-storage (not a claim)
 };
 
 struct PodRef {
@@ -34,6 +46,8 @@ struct PodRef {
   std::string cgroup;
   int64_t startNanos = 0;
   std::vector<ContainerRef> containers;  // running ones only
+  std::string netDevPath;  // /proc/<pid>/net/dev of a process in the pod's network namespace
+  std::vector<VolumeRef> volumes;
 };
 
 class PodSource {
@@ -48,10 +62,27 @@ struct Usage {
   std::optional<uint64_t> usageNanoCores;
 };
 
+struct FsStats {
+  int64_t timeNanos = 0;
+  uint64_t capacityBytes = 0, availableBytes = 0, usedBytes = 0;
+  uint64_t inodes = 0, inodesFree = 0, inodesUsed = 0;
+};
+
 struct ContainerStats {
   std::string name;
   int64_t startNanos = 0;
   Usage usage;
+  std::optional<FsStats> rootfs, logs;
+};
+
+struct NetworkStats {
+  int64_t timeNanos = 0;
+  std::vector<InterfaceStats> interfaces;  // eth0 (upstream's default interface) is also inline
+};
+
+struct VolumeStats {
+  std::string name, pvcName, pvcNamespace;
+  FsStats fs;
 };
 
 struct PodStats {
@@ -59,12 +90,11 @@ struct PodStats {
   int64_t startNanos = 0;
   Usage usage;
   std::vector<ContainerStats> containers;
-};
-
-struct FsStats {
-  int64_t timeNanos = 0;
-  uint64_t capacityBytes = 0, availableBytes = 0, usedBytes = 0;
-  uint64_t inodes = 0, inodesFree = 0, inodesUsed = 0;
+  std::optional<NetworkStats> network;
+  std::vector<VolumeStats> volumes;
+  // Upstream's calcEphemeralStorage: the node file system's capacity and free space, used =
+  // the containers' writable layers and logs plus the pod's ephemeral volumes.
+  std::optional<FsStats> ephemeralStorage;
 };
 
 struct NodeStats {
@@ -96,6 +126,7 @@ class StatsProvider {
 
  private:
   Usage rate(const std::string& key, const Sample& sample, std::map<std::string, bool>& seen);
+  void addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t nowNanos);
 
   const StatsProviderOptions o_;
   PodSource* pods_;
@@ -109,6 +140,9 @@ class StatsProvider {
 
 // Filesystem figures of the file system holding `path`; nullopt when it cannot be read.
 std::optional<FsStats> readFs(const std::string& path, int64_t nowNanos);
+// A directory's figures as upstream's MetricsDu: used bytes and inodes of the tree (diskUsage),
+// capacity, available and inodes of its file system; nullopt when it cannot be read.
+std::optional<FsStats> readDirFs(const std::string& dir, int64_t nowNanos);
 // The process limit (/proc/sys/kernel/pid_max) and the processes running (/proc/loadavg).
 void readProcessCounts(const std::string& proc, uint64_t* maxPid, uint64_t* curProc);
 

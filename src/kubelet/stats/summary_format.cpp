@@ -51,6 +51,27 @@ json::object fsJson(const FsStats& f) {
           {"inodesUsed", f.inodesUsed}};
 }
 
+json::object interfaceJson(const InterfaceStats& i) {
+  return {{"name", i.name},
+          {"rxBytes", i.rxBytes},
+          {"rxErrors", i.rxErrors},
+          {"txBytes", i.txBytes},
+          {"txErrors", i.txErrors}};
+}
+
+// Upstream's NetworkStats: the default interface (eth0) inline, every interface in the list.
+json::object networkJson(const NetworkStats& n) {
+  json::object out{{"time", rfc3339(n.timeNanos)}};
+  json::array list;
+  for (const auto& i : n.interfaces) {
+    if (i.name == "eth0")
+      for (auto& [k, v] : interfaceJson(i)) out[k] = v;
+    list.push_back(interfaceJson(i));
+  }
+  if (!list.empty()) out["interfaces"] = std::move(list);
+  return out;
+}
+
 // Prometheus sample values as client_golang writes them: Go's strconv.FormatFloat(v, 'g', -1,
 // 64), the shortest digits that read back exactly, in exponent form when the exponent is below
 // -4 or at least 6.
@@ -104,10 +125,25 @@ std::string summaryJson(const Summary& s) {
       json::object co{{"name", c.name}};
       if (c.startNanos) co["startTime"] = rfc3339(c.startNanos);
       addUsage(co, c.usage);
+      if (c.rootfs) co["rootfs"] = fsJson(*c.rootfs);
+      if (c.logs) co["logs"] = fsJson(*c.logs);
       containers.push_back(std::move(co));
     }
     pod["containers"] = std::move(containers);
     addUsage(pod, p.usage);
+    if (p.network) pod["network"] = networkJson(*p.network);
+    if (!p.volumes.empty()) {
+      json::array volumes;
+      for (const auto& v : p.volumes) {
+        json::object vo = fsJson(v.fs);
+        vo["name"] = v.name;
+        if (!v.pvcName.empty())
+          vo["pvcRef"] = json::object{{"name", v.pvcName}, {"namespace", v.pvcNamespace}};
+        volumes.push_back(std::move(vo));
+      }
+      pod["volume"] = std::move(volumes);
+    }
+    if (p.ephemeralStorage) pod["ephemeral-storage"] = fsJson(*p.ephemeralStorage);
     pods.push_back(std::move(pod));
   }
   return json::serialize(json::object{{"node", std::move(node)}, {"pods", std::move(pods)}});

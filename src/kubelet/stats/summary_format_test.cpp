@@ -30,6 +30,36 @@ Summary example() {
   return s;
 }
 
+TEST(SummaryJson, NetworkVolumesAndEphemeralStorage) {
+  Summary s = example();
+  auto& p = s.pods[0];
+  p.network = NetworkStats{kT, {{"eth0", 1000, 1, 2000, 2}, {"net1", 5, 0, 6, 0}}};
+  p.volumes.push_back({"scratch", "", "", FsStats{kT, 100, 40, 7, 10, 4, 3}});
+  p.volumes.push_back({"claim", "data", "default", FsStats{kT, 100, 40, 9, 10, 4, 2}});
+  p.ephemeralStorage = FsStats{kT, 500, 200, 30, 50, 20, 8};
+  p.containers[0].rootfs = FsStats{kT, 500, 200, 12, 50, 20, 4};
+  p.containers[0].logs = FsStats{kT, 500, 200, 11, 50, 20, 1};
+  json::object pod = json::parse(summaryJson(s)).at("pods").at(0).as_object();
+  EXPECT_EQ(pod.at("network"), json::parse(R"({"time":"2025-11-29T15:04:05Z","name":"eth0",
+      "rxBytes":1000,"rxErrors":1,"txBytes":2000,"txErrors":2,"interfaces":[
+      {"name":"eth0","rxBytes":1000,"rxErrors":1,"txBytes":2000,"txErrors":2},
+      {"name":"net1","rxBytes":5,"rxErrors":0,"txBytes":6,"txErrors":0}]})"));
+  EXPECT_EQ(pod.at("volume"), json::parse(R"([
+      {"time":"2025-11-29T15:04:05Z","availableBytes":40,"capacityBytes":100,"usedBytes":7,
+       "inodesFree":4,"inodes":10,"inodesUsed":3,"name":"scratch"},
+      {"time":"2025-11-29T15:04:05Z","availableBytes":40,"capacityBytes":100,"usedBytes":9,
+       "inodesFree":4,"inodes":10,"inodesUsed":2,"name":"claim",
+       "pvcRef":{"name":"data","namespace":"default"}}])"));
+  EXPECT_EQ(pod.at("ephemeral-storage").at("usedBytes").to_number<int64_t>(), 30);
+  const auto& c = pod.at("containers").at(0).as_object();
+  EXPECT_EQ(c.at("rootfs").at("usedBytes").to_number<int64_t>(), 12);
+  EXPECT_EQ(c.at("logs").at("usedBytes").to_number<int64_t>(), 11);
+  // Without them (a pod with no running container, no volumes) the keys are left out.
+  json::object bare = json::parse(summaryJson(example())).at("pods").at(0).as_object();
+  for (const char* key : {"network", "volume", "ephemeral-storage"})
+    EXPECT_FALSE(bare.contains(key)) << key;
+}
+
 TEST(SummaryJson, UpstreamShape) {
   json::object v = json::parse(summaryJson(example())).as_object();
   const auto& node = v.at("node").as_object();
