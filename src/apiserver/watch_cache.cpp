@@ -34,6 +34,8 @@ std::vector<CacheEvent> CacheWatcher::next(std::chrono::milliseconds timeout, bo
   return out;
 }
 
+// Unlike next(), *closed may come with the last events: after a close no wake follows, so the
+// reader must know to end after these.
 std::vector<CacheEvent> CacheWatcher::take(size_t max, bool* closed, bool* more) {
   std::lock_guard lock(mu_);
   size_t n = std::min(max, queue_.size());
@@ -41,7 +43,7 @@ std::vector<CacheEvent> CacheWatcher::take(size_t max, bool* closed, bool* more)
                               std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
   *more = !queue_.empty();
-  *closed = closed_ && out.empty() && queue_.empty();
+  *closed = closed_ && queue_.empty();
   return out;
 }
 

@@ -119,16 +119,18 @@ http::StreamSource::Next WatchSource::produce(std::string& out, Clock::time_poin
   int64_t appliedBefore = cacheSet_.revision();
   bool closed = false, more = false;
   auto events = watcher_->take(kMaxEventsPerProduce, &closed, &more);
-  if (closed) return Next::kEnd;  // overflowed (too slow a reader) or the cache stopped
   std::string batch;
   for (const auto& e : events) sentUpTo_ = std::max(sentUpTo_, e.revision);
   encoder_->encode(events, batch);
-  if (!more) sentUpTo_ = std::max(sentUpTo_, appliedBefore);
-  if (encoder_->format().bookmarks && now - lastBookmark_ >= kBookmarkInterval) {
+  // A closed watcher may have dropped events (overflow): no bookmark may claim them sent.
+  if (!more && !closed) sentUpTo_ = std::max(sentUpTo_, appliedBefore);
+  if (!closed && encoder_->format().bookmarks && now - lastBookmark_ >= kBookmarkInterval) {
     lastBookmark_ = now;
     batch += encoder_->bookmark(sentUpTo_, false);
   }
   if (!batch.empty()) out += encoder_->frames(std::move(batch));
+  // Closed: overflowed (too slow a reader) or the cache stopped; what was queued went out first.
+  if (closed) return Next::kEnd;
   return more ? Next::kMore : Next::kIdle;
 }
 

@@ -214,6 +214,9 @@ class ServerTest : public ::testing::Test {
     detachSource_->end();
     detachWaker_->wake();
     EXPECT_FALSE(client.readChunk());  // the last chunk
+    // The loop lets go of the source right after writing the last chunk.
+    for (int i = 0; i < 500 && detachSource_->closedCalls.load() == 0; ++i)
+      std::this_thread::sleep_for(10ms);
     EXPECT_EQ(detachSource_->closedCalls.load(), 1);
     ASSERT_TRUE(client.sendRequest("GET", "/hello"));  // keep-alive after the stream
     auto next = client.readResponse();
