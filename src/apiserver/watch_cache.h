@@ -75,8 +75,9 @@ class CacheWatcher {
   // Waits up to `timeout` for events; returns what is queued (maybe empty). Sets *closed when the
   // watcher was closed and drained.
   std::vector<CacheEvent> next(std::chrono::milliseconds timeout, bool* closed);
-  // Without waiting: at most `max` queued events. *closed as for next(); *more when events are
-  // left in the queue.
+  // Without waiting: at most `max` queued events. *closed when the watcher was closed and
+  // nothing is left after these (no wake follows: the reader ends after them); *more when events
+  // are left in the queue.
   std::vector<CacheEvent> take(size_t max, bool* closed, bool* more);
   // Waits up to `timeout` until an event is queued or the watcher is closed; returns whether so.
   bool wait(std::chrono::milliseconds timeout);
