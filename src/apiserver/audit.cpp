@@ -454,15 +454,15 @@ void Auditor::handle(http::Request& request, http::ResponseWriter& writer,
       log_->write(json::serialize(last));
     };
   };
-  AuditWriter recorder(writer, decision.level == AuditLevel::kRequestResponse && !info.longRunning,
-                       [&] {
-                         if (info.longRunning) {
-                           event["responseStatus"] = json::object{{"metadata", json::object()},
-                                                                  {"code", 200}};
-                           emit("ResponseStarted");
-                         }
-                       },
-                       onDetach);
+  AuditWriter recorder(
+      writer, decision.level == AuditLevel::kRequestResponse && !info.longRunning,
+      [&] {
+        if (info.longRunning) {
+          event["responseStatus"] = json::object{{"metadata", json::object()}, {"code", 200}};
+          emit("ResponseStarted");
+        }
+      },
+      onDetach);
   writerPtr = &recorder;
   try {
     next(request, recorder);

@@ -261,8 +261,8 @@ void RequestMetrics::instrument(http::Request& request, http::ResponseWriter& wr
   bool isResource = info.isResourceRequest;
   metrics::LabelValues labels = {info.reportedVerb, info.dryRun, info.group, info.version,
                                  info.resource,     subresource, info.scope, component};
-  auto done = [this, running, watcher, start, isResource, resourceKnown, nonResourceKnown,
-               labels](int code, bool anonymous) mutable {
+  auto done = [this, running, watcher, start, isResource, resourceKnown, nonResourceKnown, labels](
+                  int code, bool anonymous) mutable {
     if (running) running->dec();
     if (watcher) watcher->dec();
     bool record = isResource ? resourceKnown || (!anonymous && code != 404) : nonResourceKnown;

@@ -145,11 +145,10 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     batch += encoder->bookmark(fromRv, true);
   std::string initialChunk = batch.empty() ? std::string() : encoder->frames(std::move(batch));
   auto cw = *watcher;
-  auto source = std::make_shared<WatchSource>(std::move(encoder), cache_, *cache, cw, fromRv,
-                                              std::chrono::steady_clock::now() + timeout,
-                                              stopping_);
-  if (!w.beginStream(200, contentType) ||
-      (!initialChunk.empty() && !w.writeChunk(initialChunk))) {
+  auto source =
+      std::make_shared<WatchSource>(std::move(encoder), cache_, *cache, cw, fromRv,
+                                    std::chrono::steady_clock::now() + timeout, stopping_);
+  if (!w.beginStream(200, contentType) || (!initialChunk.empty() && !w.writeChunk(initialChunk))) {
     source->closed();
     return;
   }

@@ -164,8 +164,7 @@ TEST_F(WatchStreamTest, SelectorWatchSeesAnObjectThatStopsMatchingAsDeleted) {
   WatchEncoder encoder(registry, format);
   auto cm = json::object{{"metadata", json::object{{"name", "s"}, {"labels", {{"team", "a"}}}}}};
   ASSERT_TRUE(registry.create(cms(), "default", cm, wo).ok());
-  PatchRequest pr{PatchType::kMerge, json::parse(R"({"metadata":{"labels":{"team":"b"}}})"),
-                  false};
+  PatchRequest pr{PatchType::kMerge, json::parse(R"({"metadata":{"labels":{"team":"b"}}})"), false};
   ASSERT_TRUE(registry.patch(cms(), "default", "s", pr, wo).ok());
   std::vector<CacheEvent> events;
   for (int i = 0; i < 50 && events.size() < 2; ++i) {
@@ -182,9 +181,9 @@ TEST_F(WatchStreamTest, SelectorWatchSeesAnObjectThatStopsMatchingAsDeleted) {
   ASSERT_NE(deleted, std::string::npos) << lines;
   // The last state that matched, at the revision of the change.
   EXPECT_NE(lines.find("\"team\":\"a\"", deleted), std::string::npos) << lines;
-  EXPECT_NE(lines.find("\"resourceVersion\":\"" + std::to_string(events[1].revision) + "\"",
-                       deleted),
-            std::string::npos)
+  EXPECT_NE(
+      lines.find("\"resourceVersion\":\"" + std::to_string(events[1].revision) + "\"", deleted),
+      std::string::npos)
       << lines;
   cache.forType(cms())->unwatch(*watcher);
 }

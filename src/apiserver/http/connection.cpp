@@ -516,9 +516,7 @@ Connection::~Connection() {
 
 void Connection::shutdownSocket() { ::shutdown(fd_, SHUT_RDWR); }
 
-std::shared_ptr<StreamLoop::Stream> Connection::takeStream() {
-  return std::move(state_->detached);
-}
+std::shared_ptr<StreamLoop::Stream> Connection::takeStream() { return std::move(state_->detached); }
 
 std::unique_ptr<StreamTransport> Connection::streamTransport() {
   if (state_->tls) return tlsTransport(fd_, state_->tls->native_handle());

@@ -7,14 +7,15 @@
 // waiting for its client: before its first byte and between keep-alive requests. Such an idle
 // connection costs its fd and a few hundred bytes, no thread. When one turns readable, a worker
 // thread serves it (TLS handshake, then requests) until it would have to wait again; a handler
-// runs on that worker and may block (a watch blocks for minutes), which is why handlers are
+// runs on that worker and may block (logs -f and exec for minutes), which is why handlers are
 // plain blocking code rather than callbacks. Workers come from an elastic pool: one per busy
 // connection. A long stream that is mostly idle (a watch) need not hold its worker: after its
 // first chunks the handler may detach it (ResponseWriter::detachStream); a stream loop thread
-// then writes it with non-blocking I/O, ends it, and hands the connection back for keep-alive. start() returns once the socket listens; stop() closes the listener, shuts down
-// every connection's socket (blocked reads and writes fail, clientConnected() turns false) and
-// joins all threads, so a blocked handler must watch writeChunk()/clientConnected() to return.
-// stop() is idempotent and is called by ~Server.
+// then writes it with non-blocking I/O, ends it, and hands the connection back for keep-alive.
+// start() returns once the socket listens; stop() closes the listener, shuts down every
+// connection's socket (blocked reads and writes fail, clientConnected() turns false) and joins all
+// threads, so a blocked handler must watch writeChunk()/clientConnected() to return. stop() is
+// idempotent and is called by ~Server.
 //
 // Limits: at most maxConnections are open at once; beyond that the listener is not accepted
 // from, so new connections wait in the kernel's accept backlog until one closes. A connection

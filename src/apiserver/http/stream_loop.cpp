@@ -65,11 +65,11 @@ class StreamLoop::Stream final : public StreamWaker, public std::enable_shared_f
   bool wantProduce = true;  // produce() is owed a call (woken, kMore, or just adopted)
   bool ending = false;      // the last chunk is in the outbox
   std::string outbox;
-  size_t sent = 0;   // outbox bytes already written
-  size_t retry = 0;  // length of a write OpenSSL wants repeated (0: none pending)
-  bool blocked = false;                // the socket took no more: waiting for epoll
-  uint32_t interest = 0;               // events registered with epoll
-  Clock::time_point lastProgress;      // last time the client took bytes (or a wait began)
+  size_t sent = 0;                 // outbox bytes already written
+  size_t retry = 0;                // length of a write OpenSSL wants repeated (0: none pending)
+  bool blocked = false;            // the socket took no more: waiting for epoll
+  uint32_t interest = 0;           // events registered with epoll
+  Clock::time_point lastProgress;  // last time the client took bytes (or a wait began)
   bool hasTimer = false;
   std::multimap<Clock::time_point, Stream*>::iterator timer;
 };
@@ -313,7 +313,8 @@ void StreamLoop::process(Stream& s, Clock::time_point now) {
 void StreamLoop::schedule(Stream& s) {
   Clock::time_point at = s.ending ? Clock::time_point::max() : s.source->wakeAt();
   if (s.wantProduce && !s.ending && !s.blocked && s.queued() < kLowWater) at = Clock::now();
-  if (s.queued() > 0 && writeTimeout_.count() > 0) at = std::min(at, s.lastProgress + writeTimeout_);
+  if (s.queued() > 0 && writeTimeout_.count() > 0)
+    at = std::min(at, s.lastProgress + writeTimeout_);
   if (s.hasTimer) {
     if (s.timer->first == at) return;
     timers_.erase(s.timer);

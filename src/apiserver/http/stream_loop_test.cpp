@@ -121,8 +121,8 @@ class StreamLoopTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(loop_.start()); }
   // Adopts `source` over the pair's server end; returns its waker.
-  std::shared_ptr<StreamWaker> run(std::shared_ptr<TestSource> source, Pair& pair,
-                                   DoneProbe& probe, bool keepAlive = true) {
+  std::shared_ptr<StreamWaker> run(std::shared_ptr<TestSource> source, Pair& pair, DoneProbe& probe,
+                                   bool keepAlive = true) {
     auto stream = loop_.prepare(source, keepAlive);
     auto waker = StreamLoop::waker(stream);
     loop_.adopt(stream, plainTransport(pair.server), probe.callback());
@@ -170,7 +170,8 @@ TEST_F(StreamLoopTest, PartialWritesDeliverEveryByteInOrder) {
   auto source = std::make_shared<TestSource>();
   std::string body;
   for (int i = 0; i < 200; ++i) {
-    std::string piece = std::to_string(i) + ":" + std::string(5000 + i, static_cast<char>('a' + i % 26));
+    std::string piece =
+        std::to_string(i) + ":" + std::string(5000 + i, static_cast<char>('a' + i % 26));
     source->push(piece);
     body += piece;
   }

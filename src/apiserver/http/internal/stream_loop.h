@@ -82,8 +82,7 @@ class StreamLoop {
   static std::shared_ptr<StreamWaker> waker(std::shared_ptr<Stream> stream);
   // Runs `stream` over `transport`; the first produce() follows at once. After stop(), ends it
   // at once on the caller's thread.
-  void adopt(std::shared_ptr<Stream> stream, std::unique_ptr<StreamTransport> transport,
-             Done done);
+  void adopt(std::shared_ptr<Stream> stream, std::unique_ptr<StreamTransport> transport, Done done);
   size_t streams() const;
 
  private:
