@@ -181,9 +181,16 @@ void dropManagedFields(json::value& v) {
 // level keeps it, and the ResponseStarted stage of long-running requests.
 class AuditWriter final : public http::ResponseWriter {
  public:
-  AuditWriter(http::ResponseWriter& inner, bool keepBody, std::function<void()> onStreamStart)
-      : inner_(inner), keepBody_(keepBody), onStreamStart_(std::move(onStreamStart)) {}
+  // `onDetach()` gives what must run when a detached stream (a watch) ends: the ResponseComplete
+  // stage, which would otherwise be written when the handler returns.
+  AuditWriter(http::ResponseWriter& inner, bool keepBody, std::function<void()> onStreamStart,
+              std::function<std::function<void()>()> onDetach)
+      : inner_(inner),
+        keepBody_(keepBody),
+        onStreamStart_(std::move(onStreamStart)),
+        onDetach_(std::move(onDetach)) {}
   int status() const { return status_ == 0 ? 500 : status_; }
+  bool detached() const { return detached_; }
   const std::string& body() const { return body_; }
   const std::string& contentType() const { return contentType_; }
   bool streamed() const { return streamed_; }
@@ -216,11 +223,19 @@ class AuditWriter final : public http::ResponseWriter {
     }
     return raw;
   }
+  std::shared_ptr<http::StreamWaker> detachStream(
+      std::shared_ptr<http::StreamSource> source) override {
+    auto waker = inner_.detachStream(http::withCloseHook(std::move(source), onDetach_()));
+    if (waker) detached_ = true;
+    return waker;
+  }
 
  private:
   http::ResponseWriter& inner_;
   bool keepBody_;
   std::function<void()> onStreamStart_;
+  std::function<std::function<void()>()> onDetach_;
+  bool detached_ = false;
   int status_ = 0;
   std::string body_;
   std::string contentType_;
@@ -418,14 +433,37 @@ void Auditor::handle(http::Request& request, http::ResponseWriter& writer,
     log_->write(json::serialize(event));
   };
   emit("RequestReceived");
-  AuditWriter recorder(writer, decision.level == AuditLevel::kRequestResponse && !info.longRunning,
-                       [&] {
-                         if (info.longRunning) {
-                           event["responseStatus"] = json::object{{"metadata", json::object()},
-                                                                  {"code", 200}};
-                           emit("ResponseStarted");
-                         }
-                       });
+  // A detached stream's request: the event as it stands when the handler returned, completed
+  // when the stream ends (the handler's locals are gone by then).
+  AuditWriter* writerPtr = nullptr;
+  auto onDetach = [&]() -> std::function<void()> {
+    json::object last = event;
+    if (request.user.name != authenticated.name && !request.user.anonymous())
+      last["impersonatedUser"] = userJson(request.user);
+    last["responseStatus"] =
+        json::object{{"metadata", json::object()}, {"code", writerPtr->status()}};
+    if (!request.auditAnnotations.empty()) {
+      json::object annotations;
+      for (const auto& [k, v] : request.auditAnnotations) annotations[k] = v;
+      last["annotations"] = std::move(annotations);
+    }
+    if (contains(decision.omitStages, "ResponseComplete")) return [] {};
+    return [this, last = std::move(last)]() mutable {
+      last["stage"] = "ResponseComplete";
+      last["stageTimestamp"] = timestamp(std::chrono::system_clock::now());
+      log_->write(json::serialize(last));
+    };
+  };
+  AuditWriter recorder(
+      writer, decision.level == AuditLevel::kRequestResponse && !info.longRunning,
+      [&] {
+        if (info.longRunning) {
+          event["responseStatus"] = json::object{{"metadata", json::object()}, {"code", 200}};
+          emit("ResponseStarted");
+        }
+      },
+      onDetach);
+  writerPtr = &recorder;
   try {
     next(request, recorder);
   } catch (...) {
@@ -433,6 +471,7 @@ void Auditor::handle(http::Request& request, http::ResponseWriter& writer,
     emit("Panic");
     throw;
   }
+  if (recorder.detached()) return;  // ResponseComplete comes when the stream ends
   if (request.user.name != authenticated.name && !request.user.anonymous())
     event["impersonatedUser"] = userJson(request.user);
   json::object status{{"metadata", json::object()}, {"code", recorder.status()}};

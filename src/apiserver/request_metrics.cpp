@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -102,8 +104,13 @@ std::string reportedVerbFor(const http::Request& request, const RequestInfo& inf
 // Records the status code the wrapped handler answers with; forwards everything.
 class StatusRecorder final : public http::ResponseWriter {
  public:
-  explicit StatusRecorder(http::ResponseWriter& inner) : inner_(inner) {}
+  // `done(code, anonymous)` records the request once it is over: when the handler returns, or,
+  // for a stream the handler detached (a watch), when that stream ends.
+  using Done = std::function<void(int code, bool anonymous)>;
+  StatusRecorder(http::ResponseWriter& inner, const http::Request& request, Done done)
+      : inner_(inner), request_(request), done_(std::move(done)) {}
   int status() const { return status_ == 0 ? 500 : status_; }  // no answer: the server's 500
+  bool detached() const { return detached_; }
 
   void addHeader(std::string_view name, std::string_view value) override {
     inner_.addHeader(name, value);
@@ -124,10 +131,23 @@ class StatusRecorder final : public http::ResponseWriter {
     if (raw != nullptr && status_ == 0) status_ = 101;
     return raw;
   }
+  std::shared_ptr<http::StreamWaker> detachStream(
+      std::shared_ptr<http::StreamSource> source) override {
+    // The request (and its user, impersonation applied) is gone by the time the stream ends.
+    auto finish = [done = done_, code = status(), anonymous = request_.user.anonymous()] {
+      done(code, anonymous);
+    };
+    auto waker = inner_.detachStream(http::withCloseHook(std::move(source), std::move(finish)));
+    if (waker) detached_ = true;
+    return waker;
+  }
 
  private:
   http::ResponseWriter& inner_;
+  const http::Request& request_;
+  Done done_;
   int status_ = 0;
+  bool detached_ = false;
 };
 
 }  // namespace
@@ -235,30 +255,37 @@ void RequestMetrics::instrument(http::Request& request, http::ResponseWriter& wr
   if (running) running->inc();
   if (watcher) watcher->inc();
 
-  StatusRecorder recorder(writer);
-  struct Finish {  // also when the handler throws (the server answers 500 then)
-    ~Finish() {
+  // A resource outside the catalogue counts once something served it to an authenticated
+  // caller (a custom resource); made-up paths answer 404, or 401 to anonymous callers.
+  bool resourceKnown = info.type != nullptr;
+  bool isResource = info.isResourceRequest;
+  metrics::LabelValues labels = {info.reportedVerb, info.dryRun, info.group, info.version,
+                                 info.resource,     subresource, info.scope, component};
+  auto done = [this, running, watcher, start, isResource, resourceKnown, nonResourceKnown, labels](
+                  int code, bool anonymous) mutable {
+    if (running) running->dec();
+    if (watcher) watcher->dec();
+    bool record = isResource ? resourceKnown || (!anonymous && code != 404) : nonResourceKnown;
+    if (!record) return;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    durations_.with(labels).observe(seconds);
+    labels.push_back(std::to_string(code));
+    requests_.with(std::move(labels)).inc();
+  };
+  StatusRecorder recorder(writer, request, done);
+  try {
+    next(request, recorder);
+  } catch (...) {
+    // The server answers 500; the request is not recorded (unless its stream was detached: that
+    // stream records it when it ends).
+    if (!recorder.detached()) {
       if (running) running->dec();
       if (watcher) watcher->dec();
     }
-    metrics::Gauge* running;
-    metrics::Gauge* watcher;
-  } finish{running, watcher};
-  next(request, recorder);
-
-  int code = recorder.status();
-  // A resource outside the catalogue counts once something served it to an authenticated
-  // caller (a custom resource); made-up paths answer 404, or 401 to anonymous callers.
-  bool record = info.isResourceRequest
-                    ? info.type != nullptr || (!request.user.anonymous() && code != 404)
-                    : nonResourceKnown;
-  if (!record) return;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics::LabelValues labels = {info.reportedVerb, info.dryRun, info.group, info.version,
-                                 info.resource,     subresource, info.scope, component};
-  durations_.with(labels).observe(seconds);
-  labels.push_back(std::to_string(code));
-  requests_.with(std::move(labels)).inc();
+    throw;
+  }
+  if (!recorder.detached()) done(recorder.status(), request.user.anonymous());
 }
 
 }  // namespace berth::apiserver

@@ -34,6 +34,29 @@ std::vector<CacheEvent> CacheWatcher::next(std::chrono::milliseconds timeout, bo
   return out;
 }
 
+// Unlike next(), *closed may come with the last events: after a close no wake follows, so the
+// reader must know to end after these.
+std::vector<CacheEvent> CacheWatcher::take(size_t max, bool* closed, bool* more) {
+  std::lock_guard lock(mu_);
+  size_t n = std::min(max, queue_.size());
+  std::vector<CacheEvent> out(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
+  *more = !queue_.empty();
+  *closed = closed_ && queue_.empty();
+  return out;
+}
+
+bool CacheWatcher::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_; });
+}
+
+void CacheWatcher::setListener(std::function<void()> listener) {
+  std::lock_guard lock(mu_);
+  listener_ = std::move(listener);
+}
+
 void CacheWatcher::push(const CacheEvent& e) {
   {
     std::lock_guard lock(mu_);
@@ -44,6 +67,7 @@ void CacheWatcher::push(const CacheEvent& e) {
     } else {
       queue_.push_back(e);
     }
+    if (listener_) listener_();
   }
   cv_.notify_one();
 }
@@ -52,6 +76,7 @@ void CacheWatcher::close() {
   {
     std::lock_guard lock(mu_);
     closed_ = true;
+    if (listener_) listener_();
   }
   cv_.notify_all();
 }
@@ -144,6 +169,11 @@ core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(int64_t fromRev
 void ResourceCache::unwatch(const std::shared_ptr<CacheWatcher>& w) {
   std::lock_guard lock(mu_);
   std::erase(watchers_, w);
+}
+
+size_t ResourceCache::watchers() const {
+  std::lock_guard lock(mu_);
+  return watchers_.size();
 }
 
 void ResourceCache::fill(std::vector<ObjectPtr> objects, int64_t revision) {

@@ -66,13 +66,25 @@ struct CacheEvent {
   int64_t revision = 0;
 };
 
-// A live watch. The reader pops events; closed() turns true on overflow or cache stop.
+// A live watch. The reader pops events; closed() turns true on overflow or cache stop. A reader
+// without a thread of its own (a watch detached to the server's stream loop) sets a listener
+// and take()s events when it is called.
 class CacheWatcher {
  public:
   explicit CacheWatcher(size_t capacity) : capacity_(capacity) {}
   // Waits up to `timeout` for events; returns what is queued (maybe empty). Sets *closed when the
   // watcher was closed and drained.
   std::vector<CacheEvent> next(std::chrono::milliseconds timeout, bool* closed);
+  // Without waiting: at most `max` queued events. *closed when the watcher was closed and
+  // nothing is left after these (no wake follows: the reader ends after them); *more when events
+  // are left in the queue.
+  std::vector<CacheEvent> take(size_t max, bool* closed, bool* more);
+  // Waits up to `timeout` until an event is queued or the watcher is closed; returns whether so.
+  bool wait(std::chrono::milliseconds timeout);
+  // Runs after every push and on close, on the feeding thread with the cache's and this
+  // watcher's locks held: it must be quick and must not call back into the cache or watcher
+  // (a stream waker). Null to remove; once set to null it is not running and will not run.
+  void setListener(std::function<void()> listener);
   void push(const CacheEvent& e);  // called with the cache lock held; never blocks
   void close();
 
@@ -82,6 +94,7 @@ class CacheWatcher {
   std::deque<CacheEvent> queue_;
   size_t capacity_;
   bool closed_ = false;
+  std::function<void()> listener_;  // guarded by mu_
 };
 
 class ResourceCache {
@@ -98,6 +111,7 @@ class ResourceCache {
   // buffered history. Fails Expired (410) when fromRevision is older than the history kept.
   core::Result<std::shared_ptr<CacheWatcher>> watch(int64_t fromRevision);
   void unwatch(const std::shared_ptr<CacheWatcher>& w);
+  size_t watchers() const;  // registered now
 
   // Feed (CacheSet only).
   void fill(std::vector<ObjectPtr> objects, int64_t revision);

@@ -2,6 +2,8 @@
 // {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}, each flushed as written.
 // Events come from the watch cache, already serialized: the line is assembled by concatenation,
 // so an event is encoded once however many watchers receive it (Table watchers excepted).
+// This file validates the request and writes the initial events; the live part (watch_stream.h)
+// is then detached to the server's stream loop, so an idle watch holds no thread.
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -9,34 +11,16 @@
 #include <random>
 
 #include "apiserver/api_handler.h"
-#include "apiserver/http/thread_memory.h"
-#include "apiserver/replies.h"
 #include "apiserver/negotiation.h"
 #include "apiserver/partial_metadata.h"
+#include "apiserver/replies.h"
+#include "apiserver/watch_stream.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
 
 namespace berth::apiserver {
 
 namespace json = boost::json;
-
-namespace {
-
-// A copy of a cached object carrying another resourceVersion.
-ObjectPtr withResourceVersion(const CachedObject& o, int64_t rv) {
-  auto copy = std::make_shared<CachedObject>(o);
-  copy->resourceVersion = rv;
-  boost::system::error_code ec;
-  auto v = json::parse(o.json, ec);
-  if (!ec && v.is_object()) {
-    auto& meta = v.as_object()["metadata"];
-    if (meta.is_object()) meta.as_object()["resourceVersion"] = std::to_string(rv);
-    copy->json = json::serialize(v);
-  }
-  return copy;
-}
-
-}  // namespace
 
 void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const RequestTarget& t) {
   const core::ResourceType& rt = *t.rt;
@@ -46,8 +30,6 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     sendStatus(w, selectors.status());
     return;
   }
-  const core::LabelSelector* labels = &selectors->labels;
-  const core::FieldSelector* fields = &selectors->fields;
   int64_t fromRv = 0;
   std::string rvParam = req.queryParam("resourceVersion");
   if (!rvParam.empty()) {
@@ -93,8 +75,6 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   }
   std::string metaVersion = media.ok() ? media->metaVersion : "v1";
   bool pb = media.ok() && media->kind == MediaKind::kProtobuf;
-  auto frames = [pb](std::string lines) { return pb ? protobufWatchFrames(lines) : lines; };
-  std::string include = req.queryParam("includeObject");
   std::chrono::seconds timeout(0);
   if (req.hasQueryParam("timeoutSeconds")) {
     try {
@@ -108,12 +88,18 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     timeout = std::chrono::seconds(1800 + gen() % 1800);
   }
 
-  std::string prefix = rt.storagePrefix;
-  if (rt.namespaced && !t.ns.empty()) prefix += t.ns + "/";
-  auto matches = [&](const ObjectPtr& o) {
-    return o && o->key.compare(0, prefix.size(), prefix) == 0 && labels->matches(o->labels) &&
-           o->matches(*fields);
-  };
+  WatchFormat format;
+  format.rt = &rt;
+  format.selectors = std::move(*selectors);
+  format.prefix = rt.storagePrefix;
+  if (rt.namespaced && !t.ns.empty()) format.prefix += t.ns + "/";
+  format.table = table;
+  format.includeObject = req.queryParam("includeObject");
+  format.partial = partial;
+  format.metaVersion = metaVersion;
+  format.protobuf = pb;
+  format.bookmarks = bookmarks;
+  auto encoder = std::make_unique<WatchEncoder>(registry_, std::move(format));
 
   // Without sendInitialEvents, RV unset or "0" starts with the current state as synthetic ADDED
   // events (legacy watch semantics); RV=N replays changes after N from the cache's history.
@@ -136,121 +122,42 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     }
     // The global revision is read first: every event up to it is already in the snapshot.
     int64_t global = cache_.revision();
-    auto snapshot = cache->list(prefix, &fromRv);
+    auto snapshot = cache->list(encoder->format().prefix, &fromRv);
     fromRv = std::max(fromRv, global);
     if (initialEvents) initial = std::move(snapshot);
   }
+  std::string contentType =
+      pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json";
   auto watcher = cache->watch(fromRv);
   if (!watcher.ok()) {
     // Too old: upstream answers 200 and an ERROR event carrying a 410 Expired Status.
-    if (!w.beginStream(
-            200, pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json"))
-      return;
+    if (!w.beginStream(200, contentType)) return;
     json::object ev{{"type", "ERROR"}, {"object", watcher.status().toJson()}};
-    w.writeChunk(frames(json::serialize(ev) + "\n"));
+    w.writeChunk(encoder->frames(json::serialize(ev) + "\n"));
     w.endStream();
     return;
   }
-  auto cw = *watcher;
-  struct Unwatch {
-    ResourceCache* c;
-    std::shared_ptr<CacheWatcher> w;
-    ~Unwatch() { c->unwatch(w); }
-  } unwatch{cache, cw};
-
-  std::string contentType =
-      pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json";
-  if (!w.beginStream(200, contentType)) return;
-  bool firstTable = true;
-  auto line = [&](const char* type, const ObjectPtr& o) -> std::string {
-    if (table) {
-      // Column definitions only in the first event; kubectl prints the header once.
-      auto tbl = makeTable(rt, {registry_.toServed(rt, *o)}, std::to_string(o->resourceVersion),
-                           include, firstTable);
-      firstTable = false;
-      return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(tbl) + "}\n";
-    }
-    if (partial != PartialMetadata::kNone) {
-      std::string ev = "{\"type\":\"" + std::string(type) + "\",\"object\":";
-      if (!appendPartialObjectMetadata(registry_.toServedJson(rt, *o), metaVersion, ev)) return "";
-      return ev + "}\n";
-    }
-    return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
-           "}\n";
-  };
-  // A bookmark's object is of the watched kind, or PartialObjectMetadata for a metadata watch
-  // (whose client cannot decode the resource's own kind).
-  const std::string bookmarkKind =
-      partial != PartialMetadata::kNone ? "PartialObjectMetadata" : rt.kind;
-  const std::string bookmarkVersion =
-      partial != PartialMetadata::kNone ? "meta.k8s.io/" + metaVersion : rt.apiVersion();
-  auto bookmark = [&](int64_t rev, bool initialEnd) {
-    std::string bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"" + bookmarkKind +
-                     "\",\"apiVersion\":\"" + bookmarkVersion +
-                     "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(rev) + "\"";
-    if (initialEnd) bm += ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}";
-    return bm + "}}}\n";
-  };
   std::string batch;
   for (const auto& o : initial) {
-    if (matches(o)) batch += line("ADDED", o);
+    if (encoder->matches(o)) batch += encoder->line("ADDED", o);
   }
-  if (sendInitialEvents && *sendInitialEvents && bookmarks) batch += bookmark(fromRv, true);
-  if (!batch.empty() && !w.writeChunk(frames(std::move(batch)))) return;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto lastBookmark = std::chrono::steady_clock::now();
-  // This thread waits here for the watch's whole life: once it has had nothing to send for a
-  // wait, the stack pages that serving the request touched go back (see thread_memory.h).
-  bool written = true;
-  // The newest revision this watcher is known to have sent everything up to: what a bookmark may
-  // carry. Not the cache's current revision: an event at that revision may still sit in the
-  // watcher's queue, and a client resuming from a bookmark past it would never see it.
-  int64_t sentUpTo = fromRv;
-  while (!stopping_.load()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    if (!w.clientConnected()) return;  // the client left (or the server is stopping)
-    bool closed = false;
-    // Every event up to the global revision read here is already in the queue `next` drains.
-    int64_t appliedBefore = cache_.revision();
-    auto events = cw->next(std::min(left, std::chrono::milliseconds(1000)), &closed);
-    if (closed) break;
-    batch.clear();
-    for (const auto& e : events) {
-      sentUpTo = std::max(sentUpTo, e.revision);
-      bool now_ = matches(e.object);
-      bool before = e.prev && matches(e.prev);
-      if (e.type == CacheEvent::Type::kDeleted) {
-        if (now_ || before) batch += line("DELETED", e.object);
-      } else if (now_ && before) {
-        batch += line("MODIFIED", e.object);
-      } else if (now_) {
-        batch += line("ADDED", e.object);
-      } else if (before) {
-        // No longer selected: to this watcher the object is gone, as it last matched (upstream
-        // sends the previous state with the event's resourceVersion).
-        batch += line("DELETED", withResourceVersion(*e.prev, e.revision));
-      }
-    }
-    sentUpTo = std::max(sentUpTo, appliedBefore);
-    if (!batch.empty()) {
-      if (!w.writeChunk(frames(std::move(batch)))) return;
-      written = true;
-    } else if (!w.clientConnected()) {
-      return;
-    } else if (events.empty() && written) {
-      written = false;
-      http::releaseIdleThreadMemory();
-    }
-    if (bookmarks && std::chrono::steady_clock::now() - lastBookmark > std::chrono::seconds(30)) {
-      lastBookmark = std::chrono::steady_clock::now();
-      if (!w.writeChunk(frames(bookmark(sentUpTo, false))))
-        return;
-      written = true;
-    }
+  if (sendInitialEvents && *sendInitialEvents && bookmarks)
+    batch += encoder->bookmark(fromRv, true);
+  std::string initialChunk = batch.empty() ? std::string() : encoder->frames(std::move(batch));
+  auto cw = *watcher;
+  auto source =
+      std::make_shared<WatchSource>(std::move(encoder), cache_, *cache, cw, fromRv,
+                                    std::chrono::steady_clock::now() + timeout, stopping_);
+  if (!w.beginStream(200, contentType) || (!initialChunk.empty() && !w.writeChunk(initialChunk))) {
+    source->closed();
+    return;
   }
-  w.endStream();
+  // From here the server's stream loop writes the watch; the watcher wakes it on each event.
+  if (auto waker = w.detachStream(source)) {
+    cw->setListener([waker] { waker->wake(); });
+    return;
+  }
+  source->serveBlocking(w);
 }
 
 }  // namespace berth::apiserver

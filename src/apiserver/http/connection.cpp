@@ -98,7 +98,7 @@ class Session;
 template <class Stream>
 class Writer final : public ResponseWriter, public RawStream {
  public:
-  enum class State { kIdle, kSent, kStreaming, kStreamEnded, kUpgraded };
+  enum class State { kIdle, kSent, kStreaming, kStreamEnded, kUpgraded, kDetached };
 
   Writer(Session<Stream>& session, bool keepAlive, bool head)
       : session_(session), keepAlive_(keepAlive), head_(head) {}
@@ -230,6 +230,18 @@ class Writer final : public ResponseWriter, public RawStream {
     return !broken_;
   }
 
+  std::shared_ptr<StreamWaker> detachStream(std::shared_ptr<StreamSource> source) override {
+    // HEAD has no body to stream; bytes the client sent after this request would be lost.
+    if (state_ != State::kStreaming || broken_ || head_ || session_.stopping() ||
+        session_.inputBuffered() || session_.loop() == nullptr || source == nullptr) {
+      return nullptr;
+    }
+    state_ = State::kDetached;
+    auto stream = session_.loop()->prepare(std::move(source), keepAlive());
+    session_.setDetached(stream);
+    return StreamLoop::waker(std::move(stream));
+  }
+
   int pollFd() override { return session_.fd(); }
   bool inputPending() override { return state_ == State::kUpgraded && session_.inputBuffered(); }
 
@@ -274,6 +286,7 @@ struct ConnectionState {
   UserInfo certificateUser;
   std::string remoteAddress;
   beast::flat_buffer buffer;  // bytes read past the last request (pipelining)
+  std::shared_ptr<StreamLoop::Stream> detached;  // a handler's detached response stream
   std::chrono::steady_clock::time_point handshakeDeadline;
 };
 
@@ -288,6 +301,10 @@ class Session {
   beast::flat_buffer& buffer() { return state_.buffer; }
   int fd() { return state_.socket.fd(); }
   bool stopping() const { return env_.stopping.load(std::memory_order_relaxed); }
+  StreamLoop* loop() const { return env_.streams; }
+  void setDetached(std::shared_ptr<StreamLoop::Stream> stream) {
+    state_.detached = std::move(stream);
+  }
   // After an upgrade the protocol on top has its own liveness checks (WebSocket pings).
   void disableReadTimeout() { state_.socket.setReadTimeout(-1); }
   // Input a read would return without waiting for the socket.
@@ -299,7 +316,9 @@ class Session {
   // have to wait for the client (the poller then bounds that wait by the idle timeout).
   Connection::Next run() {
     while (!stopping()) {
-      if (!serveOne()) return Connection::Next::kClose;
+      if (!serveOne()) {
+        return state_.detached ? Connection::Next::kStream : Connection::Next::kClose;
+      }
       if (!inputBuffered() && !nextRequestSoon(env_.config.keepAliveLingerMs)) {
         return Connection::Next::kPark;
       }
@@ -368,7 +387,9 @@ class Session {
             500, "application/json",
             core::Status::internal(std::string("handler failed: ") + e.what()).toJsonString());
       } else {
-        return false;  // a response is half written: the connection is unusable
+        // A response is half written: the connection is unusable, unless the handler had
+        // detached it (the stream loop then ends the response).
+        return false;
       }
     }
     using State = typename Writer<Stream>::State;
@@ -381,6 +402,7 @@ class Session {
         writer.endStream();
         break;
       case State::kUpgraded:
+      case State::kDetached:  // the stream loop has the connection now (see run())
         return false;
       default:
         break;
@@ -494,6 +516,13 @@ Connection::~Connection() {
 
 void Connection::shutdownSocket() { ::shutdown(fd_, SHUT_RDWR); }
 
+std::shared_ptr<StreamLoop::Stream> Connection::takeStream() { return std::move(state_->detached); }
+
+std::unique_ptr<StreamTransport> Connection::streamTransport() {
+  if (state_->tls) return tlsTransport(fd_, state_->tls->native_handle());
+  return plainTransport(fd_);
+}
+
 Connection::Next Connection::serve() {
   ConnectionState& state = *state_;
   if (state.env.stopping.load()) return Next::kClose;
@@ -514,7 +543,7 @@ Connection::Next Connection::serve() {
     next = Session<TlsStream>(state, *state.tls).run();
   }
   // A parked connection keeps no read buffer (Beast grows it to 64 KB for a large body).
-  if (next == Next::kPark && state.buffer.size() == 0) state.buffer.shrink_to_fit();
+  if (next != Next::kClose && state.buffer.size() == 0) state.buffer.shrink_to_fit();
   return next;
 }
 

@@ -20,6 +20,7 @@
 
 #include "apiserver/http/internal/beast.h"  // Asio and Beast only through this header
 #include "apiserver/http/internal/connection.h"
+#include "apiserver/http/internal/stream_loop.h"
 #include "apiserver/http/internal/tls.h"
 #include "apiserver/http/internal/worker_pool.h"
 
@@ -51,8 +52,9 @@ class Server::Impl {
       : config_(std::move(config)),
         tokens_(std::move(tokens)),
         handler_(std::move(handler)),
-        env_{config_, tokens_, handler_, stopping_},
+        env_{config_, tokens_, handler_, stopping_, &streams_},
         acceptor_(io_),
+        streams_(std::chrono::seconds(std::max(0, config_.writeTimeoutSeconds))),
         pool_(kKeepIdleWorkers, kWorkerIdleExit) {}
 
   ~Impl() { stop(); }
@@ -96,6 +98,11 @@ class Server::Impl {
       acceptor_.close(ec);
       return core::Status::internal("cannot set up the connection poller");
     }
+    if (!streams_.start()) {
+      closePollerFds();
+      acceptor_.close(ec);
+      return core::Status::internal("cannot set up the stream loop");
+    }
     listenerArmed_ = true;
     started_ = true;
     poller_ = std::thread([this] { pollLoop(); });
@@ -108,6 +115,9 @@ class Server::Impl {
     stopping_.store(true);
     wake();
     poller_.join();
+    // Detached streams end here (their connections close); a worker detaching one from now on
+    // has it ended at once.
+    streams_.stop();
     boost::system::error_code ec;
     acceptor_.close(ec);
     {
@@ -305,7 +315,18 @@ class Server::Impl {
 
   void serve(Slot* slot) {
     internal::Connection::Next next = slot->connection->serve();
-    if (next == internal::Connection::Next::kPark) {
+    if (next == internal::Connection::Next::kStream) {
+      // The slot stays busy while the stream loop writes the response; it comes back here.
+      streams_.adopt(slot->connection->takeStream(), slot->connection->streamTransport(),
+                     [this, slot](bool reusable) { release(slot, reusable); });
+      return;
+    }
+    release(slot, next == internal::Connection::Next::kPark);
+  }
+
+  // A connection done with its current work: parked for its next request, or closed.
+  void release(Slot* slot, bool park) {
+    if (park) {
       std::lock_guard lock(mu_);
       if (!stopping_.load()) {
         slot->busy = false;
@@ -337,6 +358,7 @@ class Server::Impl {
   const internal::ConnectionEnv env_;
   net::io_context io_;  // only owns the listening socket; connections are plain fds
   tcp::acceptor acceptor_;
+  internal::StreamLoop streams_;  // detached response streams (idle watches): no thread each
   std::unique_ptr<ssl::context> tls_;
   uint16_t port_ = 0;
   bool started_ = false;  // start()/stop() are called from the owner's thread

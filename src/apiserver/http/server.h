@@ -7,12 +7,15 @@
 // waiting for its client: before its first byte and between keep-alive requests. Such an idle
 // connection costs its fd and a few hundred bytes, no thread. When one turns readable, a worker
 // thread serves it (TLS handshake, then requests) until it would have to wait again; a handler
-// runs on that worker and may block (a watch blocks for minutes), which is why handlers are
+// runs on that worker and may block (logs -f and exec for minutes), which is why handlers are
 // plain blocking code rather than callbacks. Workers come from an elastic pool: one per busy
-// connection. start() returns once the socket listens; stop() closes the listener, shuts down
-// every connection's socket (blocked reads and writes fail, clientConnected() turns false) and
-// joins all threads, so a blocked handler must watch writeChunk()/clientConnected() to return.
-// stop() is idempotent and is called by ~Server.
+// connection. A long stream that is mostly idle (a watch) need not hold its worker: after its
+// first chunks the handler may detach it (ResponseWriter::detachStream); a stream loop thread
+// then writes it with non-blocking I/O, ends it, and hands the connection back for keep-alive.
+// start() returns once the socket listens; stop() closes the listener, shuts down every
+// connection's socket (blocked reads and writes fail, clientConnected() turns false) and joins all
+// threads, so a blocked handler must watch writeChunk()/clientConnected() to return. stop() is
+// idempotent and is called by ~Server.
 //
 // Limits: at most maxConnections are open at once; beyond that the listener is not accepted
 // from, so new connections wait in the kernel's accept backlog until one closes. A connection
@@ -23,6 +26,7 @@
 // Authentication: a client certificate verified against clientCaFile (CN → user, O → groups),
 // else "Authorization: Bearer <token>" through the TokenAuthenticator (unknown token → 401
 // Status, handler not called), else the handler sees an anonymous user.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -86,6 +90,47 @@ class RawStream {
   virtual bool inputPending() { return false; }
 };
 
+// The rest of a chunked response, produced without a thread of its own (see
+// ResponseWriter::detachStream): the server's stream loop asks it for chunks when it has been
+// woken, when wakeAt() has come, or when the last chunk it produced has gone out and it said kMore.
+// An idle watch costs its connection and this object, no thread.
+//
+// Thread-safety: the loop calls produce(), wakeAt() and closed() on its own thread, one call at
+// a time per stream; whatever feeds the source calls StreamWaker::wake() from any thread.
+class StreamSource {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Next {
+    kIdle,  // nothing more until wake() or wakeAt()
+    kMore,  // more is ready: call again once what is queued has mostly gone out
+    kEnd,   // finish the response (the last chunk follows what was appended)
+  };
+  virtual ~StreamSource() = default;
+  // Appends the next chunk's bytes to `out` (empty: nothing to send now).
+  virtual Next produce(std::string& out, Clock::time_point now) = 0;
+  // When produce() must run without a wake (a timeout, a bookmark); Clock::time_point::max()
+  // for never. Asked after each produce().
+  virtual Clock::time_point wakeAt() const = 0;
+  // The stream is over: ended, the client went away or stopped reading, or the server is
+  // stopping. Called exactly once, last; a source that registered itself with a feed
+  // unregisters here.
+  virtual void closed() {}
+};
+
+// Tells the stream loop that a detached source has something to produce. Safe from any thread,
+// also after the stream has closed (then it does nothing).
+class StreamWaker {
+ public:
+  virtual ~StreamWaker() = default;
+  virtual void wake() = 0;
+};
+
+// `source`, with `onClosed` run after its closed(): lets a wrapper of the writer (metrics,
+// audit) account for a request until its detached stream ends rather than until the handler
+// returns.
+std::shared_ptr<StreamSource> withCloseHook(std::shared_ptr<StreamSource> source,
+                                            std::function<void()> onClosed);
+
 // How a handler answers. Either send() once, or beginStream() then writeChunk()* then
 // endStream(). Headers added before the first send/beginStream are included (Content-Length
 // and Transfer-Encoding are the server's own and are dropped). If the handler returns without
@@ -111,6 +156,18 @@ class ResponseWriter {
   // closed afterwards.
   // Not pure, so test fakes of ResponseWriter need not implement it.
   virtual RawStream* switchProtocols() { return nullptr; }
+  // After beginStream() (and any chunks written so far): hands the rest of the response to the
+  // server's stream loop, which writes what `source` produces without blocking a thread and
+  // ends the response (last chunk) when it says kEnd. Returns the waker to give to whatever
+  // feeds the source, or nullptr when the stream cannot be handed over (a HEAD request, client
+  // bytes already buffered after this request, a writer without a loop such as a test fake or
+  // a wrapper that does not forward it): the handler then streams on by itself. After success
+  // the handler returns without touching the writer again; the loop calls `source` first once
+  // the handler has returned, so a feed connected to the waker before returning loses nothing.
+  virtual std::shared_ptr<StreamWaker> detachStream(std::shared_ptr<StreamSource> source) {
+    (void)source;
+    return nullptr;
+  }
 };
 
 using Handler = std::function<void(Request&, ResponseWriter&)>;

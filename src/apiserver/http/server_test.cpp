@@ -58,6 +58,33 @@ class Gate {
   bool open_ = false;
 };
 
+// A detached stream's source fed by the test: send() queues a chunk, end() finishes it.
+class FeedSource : public StreamSource {
+ public:
+  void send(std::string data) {
+    std::lock_guard lock(mu_);
+    pending_ += data;
+  }
+  void end() {
+    std::lock_guard lock(mu_);
+    end_ = true;
+  }
+  Next produce(std::string& out, Clock::time_point) override {
+    std::lock_guard lock(mu_);
+    out += pending_;
+    pending_.clear();
+    return end_ ? Next::kEnd : Next::kIdle;
+  }
+  Clock::time_point wakeAt() const override { return Clock::time_point::max(); }
+  void closed() override { closedCalls++; }
+  std::atomic<int> closedCalls{0};
+
+ private:
+  std::mutex mu_;
+  std::string pending_;
+  bool end_ = false;
+};
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -143,6 +170,11 @@ class ServerTest : public ::testing::Test {
       std::string text(data, n);
       for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       raw->writeAll(text);
+    } else if (request.path == "/detach") {
+      writer.beginStream(200, "application/json");
+      writer.writeChunk("first");
+      detachWaker_ = writer.detachStream(detachSource_);
+      detachReturned_.open();  // the handler (and its worker) are done with the stream
     } else if (request.path == "/silent") {
       // Writes nothing: the server must still answer.
     } else {
@@ -158,6 +190,39 @@ class ServerTest : public ::testing::Test {
   std::atomic<int> upgradeFd_{-1};
   Gate streamGate_, blockStarted_, blockExited_;
   std::atomic<bool> blockNoticedGone_{false};
+  std::shared_ptr<FeedSource> detachSource_ = std::make_shared<FeedSource>();
+  std::shared_ptr<StreamWaker> detachWaker_;
+  Gate detachReturned_;
+
+  // A detached stream over `tls` (null: plain HTTP) delivers chunks after its handler returned,
+  // ends with the last chunk, and leaves the connection usable for the next request.
+  void detachedStreamRoundTrip(const TlsOptions* tls) {
+    TestClient client;
+    connect(client, tls);
+    ASSERT_TRUE(client.sendRequest("GET", "/detach"));
+    auto head = client.readHead();
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->header("transfer-encoding"), "chunked");
+    EXPECT_EQ(client.readChunk().value_or(""), "first");
+    ASSERT_TRUE(detachReturned_.waitFor(5s));
+    ASSERT_NE(detachWaker_, nullptr);
+    for (const std::string& event : std::vector<std::string>{"second", std::string(100000, 'z')}) {
+      detachSource_->send(event);
+      detachWaker_->wake();
+      EXPECT_EQ(client.readChunk().value_or(""), event);
+    }
+    detachSource_->end();
+    detachWaker_->wake();
+    EXPECT_FALSE(client.readChunk());  // the last chunk
+    // The loop lets go of the source right after writing the last chunk.
+    for (int i = 0; i < 500 && detachSource_->closedCalls.load() == 0; ++i)
+      std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(detachSource_->closedCalls.load(), 1);
+    ASSERT_TRUE(client.sendRequest("GET", "/hello"));  // keep-alive after the stream
+    auto next = client.readResponse();
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->status, 200);
+  }
 };
 
 // The listening socket must not leak into processes the server starts (container shims, nginx):
@@ -302,6 +367,34 @@ TEST_F(ServerTest, ChunksArriveWhileHandlerIsStillRunning) {
   auto next = client.readResponse();
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
+}
+
+TEST_F(ServerTest, DetachedStreamRunsWithoutItsHandlerOverTls) {
+  startServer();
+  TlsOptions tls = tlsOptions();
+  detachedStreamRoundTrip(&tls);
+}
+
+TEST_F(ServerTest, DetachedStreamRunsWithoutItsHandlerOverPlainHttp) {
+  startServer(false);
+  detachedStreamRoundTrip(nullptr);
+}
+
+TEST_F(ServerTest, DetachedStreamEndsWhenTheClientHangsUp) {
+  startServer();
+  TestClient client;
+  TlsOptions tls = tlsOptions();
+  connect(client, &tls);
+  ASSERT_TRUE(client.sendRequest("GET", "/detach"));
+  ASSERT_TRUE(client.readHead());
+  ASSERT_TRUE(detachReturned_.waitFor(5s));
+  EXPECT_EQ(server_->openConnections(), 1u);
+  client.close();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server_->openConnections() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_->openConnections(), 0u);
+  EXPECT_EQ(detachSource_->closedCalls.load(), 1);
 }
 
 TEST_F(ServerTest, QueryAndHeadersAreDecoded) {

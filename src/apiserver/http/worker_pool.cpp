@@ -3,7 +3,13 @@
 
 #include <utility>
 
+#include "apiserver/http/thread_memory.h"
+
 namespace berth::apiserver::http::internal {
+
+namespace {
+constexpr auto kReleaseAfter = std::chrono::seconds(1);
+}  // namespace
 
 void WorkerPool::submit(std::function<void()> task) {
   std::unique_lock lock(mu_);
@@ -25,7 +31,16 @@ void WorkerPool::run(Worker* self) {
     if (tasks_.empty()) {
       if (stopping_) break;
       ++idle_;
-      bool woken = cv_.wait_for(lock, idleExit_, [this] { return stopping_ || !tasks_.empty(); });
+      auto ready = [this] { return stopping_ || !tasks_.empty(); };
+      bool woken = cv_.wait_for(lock, kReleaseAfter, ready);
+      if (!woken) {
+        // Idle for a while (a burst of watches has been handed to the stream loop): the stack
+        // pages the last task touched go back while the thread waits for work or its exit.
+        lock.unlock();
+        releaseIdleThreadMemory();
+        lock.lock();
+        woken = cv_.wait_for(lock, idleExit_, ready);
+      }
       --idle_;
       if (!woken && idle_ >= keepIdle_) break;  // idle too long and enough others stay
       continue;

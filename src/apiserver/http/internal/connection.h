@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "apiserver/http/internal/stream_loop.h"
 #include "apiserver/http/server.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -25,11 +26,14 @@ struct ConnectionEnv {
   const TokenAuthenticator& tokens;
   const Handler& handler;
   const std::atomic<bool>& stopping;  // set by Server::stop(): answer with Connection: close
+  StreamLoop* streams = nullptr;      // where detached streams go (null: none can detach)
 };
 
 class Connection {
  public:
-  enum class Next { kPark, kClose };
+  // kStream: a handler detached its response stream; hand takeStream() to the stream loop,
+  // which gives the connection back (park or close) when the stream is over.
+  enum class Next { kPark, kClose, kStream };
 
   // Takes ownership of the connected socket `fd` (closed by the destructor). `tls` is null for
   // plain HTTP; `handshakeDeadline` bounds the TLS handshake (and, for the server, the wait for
@@ -45,6 +49,10 @@ class Connection {
   // readable (then call again); kClose: the connection is done.
   Next serve();
   void shutdownSocket();
+  // After kStream: the detached stream (a StreamLoop::Stream) and the socket's non-blocking
+  // transport (plain or TLS). The connection must not be served again until the stream is over.
+  std::shared_ptr<StreamLoop::Stream> takeStream();
+  std::unique_ptr<StreamTransport> streamTransport();
 
  private:
   struct State;

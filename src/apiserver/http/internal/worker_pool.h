@@ -3,7 +3,8 @@
 // or closes) may block for minutes (a watch), so the pool never queues: submit() hands the task
 // to an idle thread or starts a new one, and the number of threads follows the number of busy
 // connections (bounded by the server's connection cap). Threads idle for `idleExit` end, except
-// `keepIdle` of them, so a burst of watches does not leave thousands of threads behind.
+// `keepIdle` of them, so a burst of watches does not leave thousands of threads behind; a thread
+// idle for a second first gives back the stack pages its last task touched (thread_memory.h).
 //
 // Thread-safety: submit() from any thread; stop() once, from the owner, after the last submit().
 #include <chrono>
