@@ -227,4 +227,16 @@ bool waitForCacheSync(const std::vector<const SharedInformer*>& informers,
   return true;
 }
 
+EventHandler onEveryChange(std::function<void(const ObjectPtr&)> f, bool withDeletes) {
+  EventHandler h;
+  h.onAdd = f;
+  h.onUpdate = [f](const ObjectPtr&, const ObjectPtr& obj) { f(obj); };
+  if (withDeletes) {
+    h.onDelete = [f](const DeletedObject& d) {
+      if (d.object) f(d.object);
+    };
+  }
+  return h;
+}
+
 }  // namespace berth::client

@@ -52,6 +52,10 @@ struct EventHandler {
   std::function<void(const DeletedObject&)> onDelete;
 };
 
+// The handler most controllers want: `f` with the new object on every add and update, and with
+// the last known state on delete when `withDeletes` (enqueue a key on any change).
+EventHandler onEveryChange(std::function<void(const ObjectPtr&)> f, bool withDeletes = true);
+
 struct InformerOptions {
   std::string namespace_;  // empty = all namespaces
   std::string labelSelector;

@@ -114,5 +114,20 @@ TEST_F(InformerUnitTest, RemovedHandlerGetsNothingMoreAndStopEndsDispatch) {
   EXPECT_EQ(inf.indexer().size(), 2u);
 }
 
+TEST(OnEveryChange, CallsWithTheNewObjectAndTheDeletedStateOnlyWhenAsked) {
+  std::vector<std::string> seen;
+  auto f = [&seen](const ObjectPtr& o) { seen.push_back(o->at("n").as_string().c_str()); };
+  auto obj = [](const char* n) {
+    return std::make_shared<const boost::json::value>(boost::json::object{{"n", n}});
+  };
+  EventHandler all = onEveryChange(f);
+  all.onAdd(obj("added"));
+  all.onUpdate(obj("old"), obj("new"));
+  all.onDelete(DeletedObject{obj("gone"), "k", false});
+  all.onDelete(DeletedObject{nullptr, "k", true});  // no state: nothing to call with
+  EXPECT_EQ(seen, (std::vector<std::string>{"added", "new", "gone"}));
+  EXPECT_FALSE(onEveryChange(f, false).onDelete);
+}
+
 }  // namespace
 }  // namespace berth::client

@@ -42,7 +42,8 @@ bool hasCondition(const json::value& csr, std::string_view type) {
   return false;
 }
 
-std::vector<std::string> strings(const json::value& obj, std::initializer_list<std::string_view> path) {
+std::vector<std::string> strings(const json::value& obj,
+                                 std::initializer_list<std::string_view> path) {
   std::vector<std::string> out;
   if (const auto* a = valueAt(obj, path); a && a->is_array())
     for (const auto& v : a->as_array())
@@ -75,8 +76,7 @@ class CsrController : public Controller {
         csrs_(ctx.informers.forResource(kCsrs)),
         workers_(name, ctx.metrics, [this](const std::string& k) { return syncKey(k); }) {
     auto enqueue = [this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); };
-    csrs_.addEventHandler(
-        {enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& o) { enqueue(o); }, nullptr});
+    csrs_.addEventHandler(client::onEveryChange(enqueue, false));
   }
   void run() override { workers_.start(1); }
   void stop() override { workers_.stop(); }

@@ -49,9 +49,7 @@ class CronJobController : public Controller {
         workerCount_(ctx.workers) {
     addControllerUidIndex(jobInformer_);
     auto enqueue = [this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); };
-    cronInformer_.addEventHandler(
-        {enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& o) { enqueue(o); },
-         [this](const client::DeletedObject& d) { workers_.enqueue(keyOf(*d.object)); }});
+    cronInformer_.addEventHandler(client::onEveryChange(enqueue));
     auto jobEvent = [this](const json::value& j) {
       const json::object* ref = controllerRefOf(j);
       if (ref && strAt(*ref, "kind") == "CronJob" && strAt(*ref, "apiVersion") == "batch/v1") {

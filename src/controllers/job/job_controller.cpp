@@ -47,9 +47,7 @@ class JobController : public Controller {
         workerCount_(ctx.workers) {
     addControllerUidIndex(podInformer_);
     jobInformer_.addEventHandler(
-        {[this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); },
-         [this](const ObjectPtr&, const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); },
-         [this](const client::DeletedObject& d) { workers_.enqueue(keyOf(*d.object)); }});
+        client::onEveryChange([this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); }));
     podInformer_.addEventHandler(
         {[this](const ObjectPtr& p) {
            std::string key = ownerKey(*p);
@@ -322,8 +320,8 @@ void JobController::manageOrFinish(JobSync& s) {
         wantActive(s.job, s.activeCount, s.succeeded) > s.activeCount && !s.suspended) {
       workers_.queue().addAfter(s.key, s.backoff);
     } else {
-      s.activeCount = manage(s.job, s.key, s.pods, s.active, s.succeeded, s.doneIndexes,
-                             s.failedIx, s.manageErr);
+      s.activeCount = manage(s.job, s.key, s.pods, s.active, s.succeeded, s.doneIndexes, s.failedIx,
+                             s.manageErr);
     }
     manageCalled = true;
   }

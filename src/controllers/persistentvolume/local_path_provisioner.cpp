@@ -39,11 +39,9 @@ class LocalPathProvisioner : public Controller {
     auto it = ctx.flags.find("local-path-dir");
     root_ = it != ctx.flags.end() && !it->second.empty() ? it->second : "/var/lib/berth/storage";
     auto claim = [this](const ObjectPtr& o) { workers_.enqueue(kClaimPrefix + keyOf(*o)); };
-    claims_.addEventHandler(
-        {claim, [claim](const ObjectPtr&, const ObjectPtr& o) { claim(o); }, nullptr});
+    claims_.addEventHandler(client::onEveryChange(claim, false));
     auto volume = [this](const ObjectPtr& o) { workers_.enqueue(kVolumePrefix + keyOf(*o)); };
-    volumes_.addEventHandler(
-        {volume, [volume](const ObjectPtr&, const ObjectPtr& o) { volume(o); }, nullptr});
+    volumes_.addEventHandler(client::onEveryChange(volume, false));
     classes_.addEventHandler({nullptr, nullptr, [this](const client::DeletedObject& d) {
                                 if (keyOf(*d.object) == kClassName) workers_.enqueue(kClassKey);
                               }});

@@ -40,9 +40,7 @@ class PvcProtectionController : public Controller {
       if (needToAddFinalizer(*c, kFinalizer) || isDeletionCandidate(*c, kFinalizer))
         workers_.enqueue(keyOf(*c));
     };
-    claims_.addEventHandler(
-        {claimChanged, [claimChanged](const ObjectPtr&, const ObjectPtr& c) { claimChanged(c); },
-         nullptr});
+    claims_.addEventHandler(client::onEveryChange(claimChanged, false));
     pods_.addEventHandler(
         {[this](const ObjectPtr& p) { enqueueClaimsOf(*p, false); },
          [this](const ObjectPtr& oldPod, const ObjectPtr& pod) {

@@ -30,8 +30,7 @@ class PvProtectionController : public Controller {
           isDeletionCandidate(*v, kPvProtectionFinalizer))
         workers_.enqueue(keyOf(*v));
     };
-    volumes_.addEventHandler(
-        {changed, [changed](const ObjectPtr&, const ObjectPtr& v) { changed(v); }, nullptr});
+    volumes_.addEventHandler(client::onEveryChange(changed, false));
   }
 
   void run() override { workers_.start(1); }

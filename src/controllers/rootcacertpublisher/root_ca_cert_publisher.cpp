@@ -43,15 +43,14 @@ class RootCaCertPublisher : public Controller {
     auto enqueueNs = [this](const ObjectPtr& ns) {
       workers_.enqueue(stringAt(*ns, {"metadata", "name"}));
     };
-    namespaces_.addEventHandler(
-        {enqueueNs, [enqueueNs](const ObjectPtr&, const ObjectPtr& ns) { enqueueNs(ns); }, nullptr});
+    namespaces_.addEventHandler(client::onEveryChange(enqueueNs, false));
     auto enqueueCm = [this](const ObjectPtr& cm) {
       if (cm && stringAt(*cm, {"metadata", "name"}) == kRootCaConfigMapName)
         workers_.enqueue(stringAt(*cm, {"metadata", "namespace"}));
     };
-    configMaps_.addEventHandler({nullptr,
-                                 [enqueueCm](const ObjectPtr&, const ObjectPtr& cm) { enqueueCm(cm); },
-                                 [enqueueCm](const client::DeletedObject& d) { enqueueCm(d.object); }});
+    configMaps_.addEventHandler(
+        {nullptr, [enqueueCm](const ObjectPtr&, const ObjectPtr& cm) { enqueueCm(cm); },
+         [enqueueCm](const client::DeletedObject& d) { enqueueCm(d.object); }});
   }
 
   void run() override { workers_.start(workerCount_); }
@@ -61,8 +60,7 @@ class RootCaCertPublisher : public Controller {
   core::Status sync(const std::string& ns) {
     if (ca_.empty()) return {};
     ObjectPtr nsObj = namespaces_.lister().get("", ns);
-    if (!nsObj || isBeingDeleted(*nsObj) ||
-        stringAt(*nsObj, {"status", "phase"}) == "Terminating")
+    if (!nsObj || isBeingDeleted(*nsObj) || stringAt(*nsObj, {"status", "phase"}) == "Terminating")
       return {};
     ObjectPtr cm = configMaps_.lister().get(ns, kRootCaConfigMapName);
     if (!cm) {
@@ -79,8 +77,8 @@ class RootCaCertPublisher : public Controller {
         return r.status();
       return {};
     }
-    bool dataOk = stringAt(*cm, {"data", "ca.crt"}) == ca_ &&
-                  valueAt(*cm, {"data"}) && valueAt(*cm, {"data"})->is_object() &&
+    bool dataOk = stringAt(*cm, {"data", "ca.crt"}) == ca_ && valueAt(*cm, {"data"}) &&
+                  valueAt(*cm, {"data"})->is_object() &&
                   valueAt(*cm, {"data"})->as_object().size() == 1;
     if (dataOk && annotation(*cm, "kubernetes.io/description") == kDescription) return {};
     json::value updated = *cm;

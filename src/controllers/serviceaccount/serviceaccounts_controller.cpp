@@ -32,8 +32,7 @@ class ServiceAccountsController : public Controller {
     auto enqueueNs = [this](const ObjectPtr& ns) {
       workers_.enqueue(stringAt(*ns, {"metadata", "name"}));
     };
-    namespaces_.addEventHandler(
-        {enqueueNs, [enqueueNs](const ObjectPtr&, const ObjectPtr& ns) { enqueueNs(ns); }, nullptr});
+    namespaces_.addEventHandler(client::onEveryChange(enqueueNs, false));
     accounts_.addEventHandler({nullptr, nullptr, [this](const client::DeletedObject& d) {
                                  if (!d.object) return;
                                  if (isManaged(stringAt(*d.object, {"metadata", "name"})))
@@ -47,8 +46,7 @@ class ServiceAccountsController : public Controller {
  private:
   core::Status sync(const std::string& ns) {
     ObjectPtr nsObj = namespaces_.lister().get("", ns);
-    if (!nsObj || isBeingDeleted(*nsObj) ||
-        stringAt(*nsObj, {"status", "phase"}) == "Terminating")
+    if (!nsObj || isBeingDeleted(*nsObj) || stringAt(*nsObj, {"status", "phase"}) == "Terminating")
       return {};
     for (const char* name : kManaged) {
       if (accounts_.lister().get(ns, name)) continue;

@@ -41,9 +41,7 @@ class StatefulSetController : public Controller {
         workerCount_(ctx.workers) {
     addControllerUidIndex(podInformer_);
     auto enqueue = [this](const ObjectPtr& o) { workers_.enqueue(keyOf(*o)); };
-    setInformer_.addEventHandler(
-        {enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& o) { enqueue(o); },
-         [this](const client::DeletedObject& d) { workers_.enqueue(keyOf(*d.object)); }});
+    setInformer_.addEventHandler(client::onEveryChange(enqueue));
     auto podEvent = [this](const json::value& p) {
       const json::object* ref = controllerRefOf(p);
       if (ref && strAt(*ref, "kind") == "StatefulSet" && strAt(*ref, "apiVersion") == "apps/v1") {

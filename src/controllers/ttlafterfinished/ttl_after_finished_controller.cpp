@@ -25,8 +25,7 @@ class TtlAfterFinishedController : public Controller {
     auto consider = [this](const ObjectPtr& j) {
       if (!isBeingDeleted(*j) && needsCleanup(*j)) workers_.enqueue(keyOf(*j));
     };
-    jobInformer_.addEventHandler(
-        {consider, [consider](const ObjectPtr&, const ObjectPtr& j) { consider(j); }, nullptr});
+    jobInformer_.addEventHandler(client::onEveryChange(consider, false));
   }
 
   void run() override { workers_.start(workerCount_); }
