@@ -130,6 +130,7 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                "own network namespace");
   cmd.add_flag("--disable-proxy", o.disableProxy,
                "Run no service proxy (nftables rules for Services) on this node");
+  addProxyAddressFlags(cmd, o.proxyHealthzBindAddress, o.nodePortAddresses);
   cmd.add_option("--container-log-max-size", o.containerLogMaxSize,
                  "Size at which a container's log file is rotated (e.g. 10Mi, 512Ki)")
       ->capture_default_str()

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "proxy/node_addresses.h"
 #include "sys/process.h"
 
 namespace json = boost::json;
@@ -108,9 +109,35 @@ core::Status Proxier::start() {
     if (got.ok() && got->exitCode != 0)
       (void)sys::runProcess({"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
   }
+  if (auto st = validateNodePortAddresses(o_.nodePortAddresses); !st.ok()) return st;
+  std::vector<std::string> healthAddresses;
+  if (!o_.nodePortAddresses.empty()) {
+    auto selected = selectNodePortAddresses(o_.nodePortAddresses, localAddresses(), o_.nodeIP);
+    if (selected.empty())
+      std::cerr << "berth proxy: --nodeport-addresses selects no address of this node; "
+                   "NodePorts answer nowhere"
+                << std::endl;
+    state_ = RuleState([&] {
+      auto rules = o_.rules;
+      rules.nodePortIps = selected;
+      return rules;
+    }());
+    if (!o_.healthCheckAddress.empty()) healthAddresses = selected;
+  } else if (!o_.healthCheckAddress.empty()) {
+    healthAddresses = {o_.healthCheckAddress};
+  }
   if (!o_.healthCheckAddress.empty())
-    health_ = std::make_unique<HealthCheckServer>(o_.healthCheckAddress);
+    health_ = std::make_unique<HealthCheckServer>(healthAddresses);
   if (!syncOnce(true)) return core::Status::internal("proxy: the first full sync failed");
+  if (!o_.healthzBindAddress.empty()) {
+    healthz_ =
+        std::make_unique<ProxyHealthzServer>(o_.healthzBindAddress, [this] { return health(); });
+    // As upstream, a proxy whose health port is taken still proxies; the error is logged.
+    if (auto st = healthz_->start(); !st.ok()) {
+      std::cerr << "berth proxy: " << st.message() << std::endl;
+      healthz_.reset();
+    }
+  }
   thread_ = std::thread([this] { syncLoop(); });
   return {};
 }
@@ -124,6 +151,7 @@ void Proxier::stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (health_) health_->stop();
+  if (healthz_) healthz_->stop();
   if (ownServices_) ownServices_->stop();
   if (ownSlices_) ownSlices_->stop();
   // The rules stay: traffic to Services keeps flowing while the proxy restarts, as upstream.
@@ -140,8 +168,18 @@ void Proxier::serviceChanged(const std::string& key) {
     std::lock_guard lock(mu_);
     dirty_.insert(key);
     ++changesSeen_;
+    if (!pendingSince_) pendingSince_ = std::chrono::steady_clock::now();
   }
   cv_.notify_all();
+}
+
+ProxyHealth Proxier::health() const {
+  std::lock_guard lock(mu_);
+  ProxyHealth h;
+  h.lastUpdated = lastUpdated_;
+  h.healthy = synced_ && (!pendingSince_ ||
+                          std::chrono::steady_clock::now() - *pendingSince_ < o_.healthTimeout);
+  return h;
 }
 
 Proxier::Stats Proxier::stats() const {
@@ -257,8 +295,8 @@ bool Proxier::syncOnce(bool full) {
   auto took = std::chrono::steady_clock::now() - begin;
   std::lock_guard lock(mu_);
   if (!st.ok()) {
-    std::cerr << "berth proxy: " << (full ? "full" : "partial") << " sync failed: "
-              << st.message().substr(0, 2000) << std::endl;
+    std::cerr << "berth proxy: " << (full ? "full" : "partial")
+              << " sync failed: " << st.message().substr(0, 2000) << std::endl;
     ++stats_.failures;
     needFull_ = true;  // the kernel is unchanged; rebuild everything next time
     return false;
@@ -270,6 +308,11 @@ bool Proxier::syncOnce(bool full) {
     if (syncLatency_) syncLatency_->observe(seconds(took));
   }
   changesApplied_ = seen;
+  synced_ = true;
+  lastUpdated_ = std::chrono::system_clock::now();
+  // Changes that came in during this sync are still waiting; they count from now.
+  pendingSince_ =
+      changesSeen_ > seen ? std::optional(std::chrono::steady_clock::now()) : std::nullopt;
   cv_.notify_all();
   return true;
 }

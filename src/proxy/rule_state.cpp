@@ -52,6 +52,14 @@ std::string RuleState::fullSync(std::map<std::string, Contribution> services) {
     for (const auto& r : rules) out += "add rule " + t + " " + name + " " + r + "\n";
   };
   std::string localNodePort = "fib daddr type local ip daddr != 127.0.0.0/8 ";
+  if (config_.nodePortIps) {
+    out += "add set " + t + " nodeport-ips { type ipv4_addr ; }\n";
+    std::string elems;
+    for (const auto& ip : *config_.nodePortIps)
+      if (ip.find(':') == std::string::npos) elems += (elems.empty() ? "" : ", ") + ip;
+    if (!elems.empty()) out += "add element " + t + " nodeport-ips { " + elems + " }\n";
+    localNodePort = "ip daddr @nodeport-ips ";
+  }
   chain("reject-chain", "", {"meta l4proto tcp reject with tcp reset", "reject"});
   chain("services", "",
         {"ip daddr . meta l4proto . th dport vmap @service-ips",

@@ -40,6 +40,9 @@ struct RulesetConfig {
   std::string clusterCidr = "10.244.0.0/16";  // pods; empty = masquerade every ClusterIP client
   std::string serviceCidr = "10.96.0.0/12";
   unsigned masqueradeMark = 0x4000;
+  // --nodeport-addresses: the node addresses NodePorts answer on (@nodeport-ips); nullopt =
+  // every local address but loopback (fib daddr type local).
+  std::optional<std::vector<std::string>> nodePortIps;
 };
 
 struct Element {
