@@ -49,6 +49,7 @@ int runProxy(ProxyFlags flags) {
     ::gethostname(host, sizeof host - 1);
     o.rules.nodeName = host;
   }
+  o.rules6 = proxy::splitDualStack(o.rules);
   o.minSyncPeriod = std::chrono::milliseconds(flags.minSyncMs);
   o.fullSyncPeriod = std::chrono::seconds(flags.fullSyncSeconds);
   proxy::Proxier proxier(**rest, o);
@@ -70,7 +71,8 @@ void addProxyFlags(CLI::App& cmd, proxy::RulesetConfig& rules) {
                  "Pod network; ClusterIP clients outside it are masqueraded (empty = all)")
       ->capture_default_str();
   cmd.add_option("--service-cidr", rules.serviceCidr,
-                 "Service range; packets to it that no Service takes are dropped")
+                 "Service range (dual-stack: IPv4,IPv6, the ip6 table too); packets to it that "
+                 "no Service takes are dropped")
       ->capture_default_str();
 }
 

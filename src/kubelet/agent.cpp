@@ -278,6 +278,7 @@ void Agent::startProxy() {
   proxy::ProxierOptions po;
   po.rules = o_.proxyRules;
   po.rules.nodeName = o_.nodeName;
+  po.rules6 = proxy::splitDualStack(po.rules);  // dual-stack: the ip6 table too
   po.metrics = o_.metrics;
   po.healthzBindAddress = o_.proxyHealthzBindAddress;
   po.nodePortAddresses = o_.nodePortAddresses;

@@ -52,6 +52,7 @@ Proxier::Proxier(client::RestClient& rest, ProxierOptions options, NftRunner run
     : o_(std::move(options)),
       runner_(runner ? std::move(runner) : commandRunner(o_.nftBinary)),
       state_(o_.rules) {
+  if (o_.rules6) state6_.emplace(*o_.rules6);
   ownServices_ = std::make_unique<client::SharedInformer>(rest, kServices);
   ownSlices_ = std::make_unique<client::SharedInformer>(rest, kSlices);
   services_ = ownServices_.get();
@@ -64,7 +65,9 @@ Proxier::Proxier(client::SharedInformer& services, client::SharedInformer& slice
       runner_(runner ? std::move(runner) : commandRunner(o_.nftBinary)),
       state_(o_.rules),
       services_(&services),
-      slices_(&slices) {}
+      slices_(&slices) {
+  if (o_.rules6) state6_.emplace(*o_.rules6);
+}
 
 Proxier::~Proxier() { stop(); }
 
@@ -108,6 +111,12 @@ core::Status Proxier::start() {
     auto got = sys::runProcess({"ip", "route", "get", first});
     if (got.ok() && got->exitCode != 0)
       (void)sys::runProcess({"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
+    if (o_.rules6) {
+      const auto& cidr6 = o_.rules6->serviceCidr;
+      auto got6 = sys::runProcess({"ip", "-6", "route", "get", cidr6.substr(0, cidr6.find('/'))});
+      if (got6.ok() && got6->exitCode != 0)
+        (void)sys::runProcess({"ip", "-6", "route", "add", cidr6, "dev", "lo"});
+    }
   }
   if (auto st = validateNodePortAddresses(o_.nodePortAddresses); !st.ok()) return st;
   std::vector<std::string> healthAddresses;
@@ -122,6 +131,11 @@ core::Status Proxier::start() {
       rules.nodePortIps = selected;
       return rules;
     }());
+    if (o_.rules6) {
+      auto rules = *o_.rules6;
+      rules.nodePortIps = selected;
+      state6_.emplace(rules);
+    }
     if (!o_.healthCheckAddress.empty()) healthAddresses = selected;
   } else if (!o_.healthCheckAddress.empty()) {
     healthAddresses = {o_.healthCheckAddress};
@@ -210,12 +224,13 @@ client::ObjectPtr Proxier::lookup(const std::string& serviceKey,
   return svc;
 }
 
-Contribution Proxier::contributionFor(const std::string& serviceKey) const {
+Contribution Proxier::contributionFor(const std::string& serviceKey, const RulesetConfig& rules,
+                                      const std::string& family) const {
   std::vector<const json::object*> slices;
   std::vector<client::ObjectPtr> keepAlive;
   auto svc = lookup(serviceKey, slices, keepAlive);
   if (!svc) return {};
-  return contribute(servicePorts(svc->as_object(), slices), o_.rules);
+  return contribute(servicePorts(svc->as_object(), slices, family), rules);
 }
 
 void Proxier::syncHealthChecks(const std::set<std::string>& keys, bool all) {
@@ -268,26 +283,38 @@ bool Proxier::syncOnce(bool full) {
   std::string transaction;
   // The state moves ahead of the kernel; if the transaction fails, the next sync is a full one,
   // which rebuilds the state from the informers (copying it here would cost more than a sync).
+  // One transaction for both tables of a dual-stack node: the families never disagree.
+  struct Family {
+    RuleState* state;
+    std::string name;  // "IPv4" / "IPv6"
+  };
+  std::vector<Family> families{{&state_, "IPv4"}};
+  if (state6_) families.push_back({&*state6_, "IPv6"});
   if (!full) {
-    std::map<std::string, std::optional<Contribution>> changes;
-    for (const auto& key : dirty) {
-      auto c = contributionFor(key);
-      changes[key] = c.elements.empty() ? std::nullopt : std::optional(std::move(c));
-    }
-    auto partial = state_.update(changes);
-    if (partial) {
-      transaction = std::move(*partial);
-    } else {
-      full = true;
+    for (const auto& f : families) {
+      std::map<std::string, std::optional<Contribution>> changes;
+      for (const auto& key : dirty) {
+        auto c = contributionFor(key, f.state->config(), f.name);
+        changes[key] = c.elements.empty() ? std::nullopt : std::optional(std::move(c));
+      }
+      auto partial = f.state->update(changes);
+      if (!partial) {
+        full = true;
+        break;
+      }
+      transaction += *partial;
     }
   }
   if (full) {
-    std::map<std::string, Contribution> all;
-    for (const auto& key : services_->indexer().listKeys()) {
-      auto c = contributionFor(key);
-      if (!c.elements.empty()) all.emplace(key, std::move(c));
+    transaction.clear();
+    for (const auto& f : families) {
+      std::map<std::string, Contribution> all;
+      for (const auto& key : services_->indexer().listKeys()) {
+        auto c = contributionFor(key, f.state->config(), f.name);
+        if (!c.elements.empty()) all.emplace(key, std::move(c));
+      }
+      transaction += f.state->fullSync(std::move(all));
     }
-    transaction = state_.fullSync(std::move(all));
   }
   syncHealthChecks(dirty, full);
   core::Status st;

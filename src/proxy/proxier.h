@@ -36,6 +36,9 @@ namespace berth::proxy {
 
 struct ProxierOptions {
   RulesetConfig rules;  // nodeName, table, CIDRs
+  // Dual-stack: the IPv6 table (family "ip6", IPv6 CIDRs), programmed in the same transactions
+  // from the Services' IPv6 ClusterIPs and IPv6 EndpointSlices.
+  std::optional<RulesetConfig> rules6;
   std::string nftBinary = "nft";
   std::chrono::milliseconds minSyncPeriod{10};
   std::chrono::milliseconds fullSyncPeriod{std::chrono::hours(1)};
@@ -95,14 +98,16 @@ class Proxier {
   client::ObjectPtr lookup(const std::string& serviceKey,
                            std::vector<const boost::json::object*>& slices,
                            std::vector<client::ObjectPtr>& keepAlive) const;
-  Contribution contributionFor(const std::string& serviceKey) const;
+  Contribution contributionFor(const std::string& serviceKey, const RulesetConfig& rules,
+                               const std::string& family) const;
   // Recomputes the health checks of `keys` (all Services when `all`) and hands them to the
   // health check server.
   void syncHealthChecks(const std::set<std::string>& keys, bool all);
 
   ProxierOptions o_;
   NftRunner runner_;
-  RuleState state_;  // sync thread only
+  RuleState state_;                  // sync thread only
+  std::optional<RuleState> state6_;  // sync thread only; dual-stack
   std::unique_ptr<HealthCheckServer> health_;
   std::unique_ptr<ProxyHealthzServer> healthz_;
   std::map<std::string, std::pair<int, HealthCheckTarget>> healthChecks_;  // sync thread only

@@ -260,5 +260,48 @@ TEST_F(ProxierTest, NodePortAddressesLimitNodePortsAndHealthChecks) {
   EXPECT_EQ(st.message(), "nodePortAddresses[0]: Invalid value: \"10.0.0.0/33\": must be a valid CIDR");
 }
 
+// Dual-stack: with rules6 the proxier programs the ip6 table in the same transactions, from the
+// Services' IPv6 ClusterIPs and IPv6 EndpointSlices; a change touches both families' elements.
+TEST_F(ProxierTest, DualStackProgramsBothTablesInOneTransaction) {
+  auto svc = service("web", "10.96.0.30");
+  auto& spec = std::const_pointer_cast<json::value>(svc)->as_object()["spec"].as_object();
+  spec["clusterIPs"] = json::array{"10.96.0.30", "fd00:10:96::1e"};
+  spec["ipFamilies"] = json::array{"IPv4", "IPv6"};
+  auto v6slice = [&](const std::string& ip) {
+    auto s = slice("web", {ip});
+    auto& o = std::const_pointer_cast<json::value>(s)->as_object();
+    o["addressType"] = "IPv6";
+    o["metadata"].as_object()["name"] = "web-v6";
+    return s;
+  };
+  services_->onReplace({svc}, "1");
+  slices_->onReplace({slice("web", {"10.244.0.5"}), v6slice("fd00:10:244::5")}, "1");
+  auto proxier = makeProxier([](ProxierOptions& o) {
+    RulesetConfig six;
+    six.family = "ip6";
+    six.nodeName = "node-a";
+    six.clusterCidr = "fd00:10:244::/56";
+    six.serviceCidr = "fd00:10:96::/112";
+    o.rules6 = six;
+  });
+  ASSERT_TRUE(proxier->start().ok());
+  auto first = transactions().at(0);
+  EXPECT_TRUE(has(first, "add table ip berth-proxy\n")) << first;
+  EXPECT_TRUE(has(first, "add table ip6 berth-proxy\n")) << first;
+  EXPECT_TRUE(has(first, "10.96.0.30 . tcp . 80 : goto cluster-lb-1"));
+  EXPECT_TRUE(has(first, "fd00:10:96::1e . tcp . 80 : goto cluster-lb-1"));
+  EXPECT_TRUE(has(first, "fd00:10:244::5 . 8080"));
+
+  slices_->onUpdate(v6slice("fd00:10:244::6"));
+  proxier->serviceChanged("default/web");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  auto partial = transactions().back();
+  EXPECT_FALSE(has(partial, "add table")) << partial;
+  EXPECT_TRUE(has(partial, "delete element ip6 berth-proxy service-endpoints")) << partial;
+  EXPECT_TRUE(has(partial, "fd00:10:244::6 . 8080")) << partial;
+  EXPECT_FALSE(has(partial, "element ip berth-proxy")) << "the IPv4 side did not change";
+  proxier->stop();
+}
+
 }  // namespace
 }  // namespace berth::proxy
