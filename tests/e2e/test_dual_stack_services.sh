@@ -10,8 +10,8 @@ source "$(dirname "$0")/lib.sh"
 
 svc() {  # name policy [families-json] [clusterIPs-json]
   printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec:\n  ipFamilyPolicy: %s\n  ports: [{port: 80}]\n' "$1" "$2"
-  [ -n "$3" ] && printf '  ipFamilies: %s\n' "$3"
-  [ -n "$4" ] && printf '  clusterIPs: %s\n' "$4"
+  [ -n "${3:-}" ] && printf '  ipFamilies: %s\n' "$3"
+  [ -n "${4:-}" ] && printf '  clusterIPs: %s\n' "$4"
   true
 }
 ips_of() { k get svc "$1" -o 'jsonpath={.spec.clusterIPs}'; }
