@@ -257,7 +257,8 @@ TEST_F(ProxierTest, NodePortAddressesLimitNodePortsAndHealthChecks) {
 
   auto bad = makeProxier([](ProxierOptions& o) { o.nodePortAddresses = {"10.0.0.0/33"}; });
   auto st = bad->start();
-  EXPECT_EQ(st.message(), "nodePortAddresses[0]: Invalid value: \"10.0.0.0/33\": must be a valid CIDR");
+  EXPECT_EQ(st.message(),
+            "nodePortAddresses[0]: Invalid value: \"10.0.0.0/33\": must be a valid CIDR");
 }
 
 // Dual-stack: with rules6 the proxier programs the ip6 table in the same transactions, from the

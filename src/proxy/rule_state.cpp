@@ -202,8 +202,8 @@ std::optional<std::string> RuleState::update(
   }
   // Order: what new elements jump to exists first; what removed chains are still referenced by
   // (old elements, other removed chains) is gone before they are deleted.
-  return forFamily(addSets + addChains + delElements + addElements + flushGone + delChains + delSets,
-                   config_);
+  return forFamily(
+      addSets + addChains + delElements + addElements + flushGone + delChains + delSets, config_);
 }
 
 }  // namespace berth::proxy

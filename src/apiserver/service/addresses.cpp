@@ -64,7 +64,8 @@ Owner ownerOfService(const json::object& svc) {
 std::vector<std::string> clusterIpsOf(const json::object* spec) {
   std::vector<std::string> out;
   if (spec == nullptr) return out;
-  if (const auto* a = spec->if_contains("clusterIPs"); a && a->is_array() && !a->as_array().empty()) {
+  if (const auto* a = spec->if_contains("clusterIPs");
+      a && a->is_array() && !a->as_array().empty()) {
     for (const auto& v : a->as_array())
       if (v.is_string() && !v.as_string().empty() && v.as_string() != "None")
         out.emplace_back(v.as_string());
@@ -237,8 +238,8 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
 }
 
 std::optional<std::pair<bool, uint64_t>> ServiceAddresses::itemOf(const std::string& ip) const {
-  if (auto addr = parseIpv4(ip); addr && *addr >= ranges_.ipBase &&
-                                 ips_.inRange(*addr - ranges_.ipBase))
+  if (auto addr = parseIpv4(ip);
+      addr && *addr >= ranges_.ipBase && ips_.inRange(*addr - ranges_.ipBase))
     return std::make_pair(false, uint64_t{*addr - ranges_.ipBase});
   if (ranges_.ipv6)
     if (auto off = ranges_.ipv6->offsetOf(ip); off && ips6_->inRange(*off))
@@ -270,8 +271,8 @@ Status ServiceAddresses::allocateIps(json::object& spec, const json::object* old
 }
 
 Status ServiceAddresses::allocateIp(const std::string& family, std::string& ip,
-                                    const std::string& oldIp, const json::object& spec,
-                                    bool dryRun, const std::string& name, Allocation& a) {
+                                    const std::string& oldIp, const json::object& spec, bool dryRun,
+                                    const std::string& name, Allocation& a) {
   bool v6 = family == "IPv6";
   ReservationPool& pool = v6 ? *ips6_ : ips_;  // initIpFamilies refused a family without range
   auto& reserved = v6 ? a.newIps6_ : a.newIps_;

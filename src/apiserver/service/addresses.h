@@ -43,8 +43,8 @@ struct Ranges {
   std::string firstIp() const;
 };
 
-// --service-cluster-ip-range ("10.96.0.0/12", or an IPv4,IPv6 pair) and --service-node-port-range ("30000-32767");
-// BadRequest with the flag's name when one is malformed.
+// --service-cluster-ip-range ("10.96.0.0/12", or an IPv4,IPv6 pair) and --service-node-port-range
+// ("30000-32767"); BadRequest with the flag's name when one is malformed.
 Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange);
 
 class ServiceAddresses;

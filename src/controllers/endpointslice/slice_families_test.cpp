@@ -63,27 +63,24 @@ TEST(SliceFamilies, OneSetOfSlicesPerFamily) {
 }
 
 TEST(SliceFamilies, ADroppedFamilyLosesItsSlices) {
-  json::value svc = service({"IPv4"});
-  auto slice = [](const std::string& name, const std::string& type) {
-    return std::make_shared<const json::value>(json::object{
-        {"metadata",
-         {{"name", name},
-          {"namespace", "ns"},
-          {"ownerReferences",
-           json::array{
-               {{"kind", "Service"}, {"name", "web"}, {"uid", "svc-uid"}, {"controller", true}}}}}},
-        {"addressType", type},
-        {"endpoints", json::array()}});
-  };
+  // The slices a dual-stack Service got, as stored (named, owned by the Service).
+  json::value dual = service({"IPv4", "IPv6"});
   SliceInputs in;
-  in.service = &svc;
+  in.service = &dual;
   in.pods = {pod("a", {"10.244.0.2", "fd00:10:244::2"})};
-  in.ownedSlices = {slice("web-v4", "IPv4"), slice("web-v6", "IPv6")};
+  SlicePlan first = reconcileSlices(in);
+  ASSERT_EQ(first.creates.size(), 2u);
+  for (auto& created : first.creates) {
+    auto& meta = created["metadata"].as_object();
+    meta["name"] = "web-" + std::string(created.at("addressType").as_string());
+    in.ownedSlices.push_back(std::make_shared<const json::value>(created));
+  }
+  // Downgraded to IPv4 only: its IPv6 slice goes, the IPv4 one stays as it is.
+  json::value single = service({"IPv4"});
+  in.service = &single;
   SlicePlan plan = reconcileSlices(in);
-  ASSERT_EQ(plan.deletes, std::vector<std::string>{"web-v6"});
-  ASSERT_EQ(plan.updates.size(), 1u);
-  EXPECT_EQ(plan.updates[0].at("metadata").at("name"), "web-v4");
-  EXPECT_EQ(addresses(plan.updates[0]), "10.244.0.2 ");
+  EXPECT_EQ(plan.deletes, std::vector<std::string>{"web-IPv6"});
+  EXPECT_TRUE(plan.updates.empty());
   EXPECT_TRUE(plan.creates.empty());
 }
 

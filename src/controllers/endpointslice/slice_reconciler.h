@@ -4,11 +4,11 @@
 // pkg/controller/endpointslice's reconciler, without its topology hints).
 //
 // One set of slices per address type of the Service's spec.ipFamilies (IPv4 when it has none),
-// each holding the pods' IPs of that family. Endpoints are grouped by their resolved ports (a named targetPort may map to different
-// numbers on different pods), at most `maxEndpointsPerSlice` per slice. An endpoint stays in
-// the slice that holds it, so one pod coming or going rewrites one slice, not all of them; new
-// endpoints fill slices with room before new slices are made. A Service without endpoints keeps
-// one empty placeholder slice, as upstream.
+// each holding the pods' IPs of that family. Endpoints are grouped by their resolved ports (a named
+// targetPort may map to different numbers on different pods), at most `maxEndpointsPerSlice` per
+// slice. An endpoint stays in the slice that holds it, so one pod coming or going rewrites one
+// slice, not all of them; new endpoints fill slices with room before new slices are made. A Service
+// without endpoints keeps one empty placeholder slice, as upstream.
 //
 // Thread-safety: a pure function.
 #include <boost/json/object.hpp>

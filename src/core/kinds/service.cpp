@@ -20,6 +20,13 @@ bool needsHealthCheck(const json::object& spec) {
   return getStr(spec, "type") == "LoadBalancer" && getStr(spec, "externalTrafficPolicy") == "Local";
 }
 
+// The family of an address validation accepts (an IPv4-mapped IPv6 literal is IPv4, as Go's).
+const char* familyOf(std::string_view ip) {
+  return ip.find(':') != std::string_view::npos && ip.find('.') == std::string_view::npos
+             ? "IPv6"
+             : "IPv4";
+}
+
 bool externallyAccessible(const json::object& spec) {
   std::string_view type = getStr(spec, "type");
   const json::array* externalIps = getArr(spec, "externalIPs");
@@ -82,13 +89,14 @@ void serviceDefaults(json::object& obj) {
     // families of the given ClusterIPs, else IPv4 (the primary); RequireDualStack when two
     // families or ClusterIPs are given, else SingleStack.
     const json::array* ips = getArr(spec, "clusterIPs");
-    if (!has(spec, "ipFamilies") || (getArr(spec, "ipFamilies") && getArr(spec, "ipFamilies")->empty())) {
+    if (!has(spec, "ipFamilies") ||
+        (getArr(spec, "ipFamilies") && getArr(spec, "ipFamilies")->empty())) {
       json::array fams;
       if (ips != nullptr)
         for (const auto& v : *ips) {
           std::string_view s = v.is_string() ? std::string_view(v.get_string()) : "";
           if (s == "None" || s.empty() || !isValidIp(s)) continue;
-          fams.push_back(json::string(s.find(':') != std::string_view::npos && s.find('.') == std::string_view::npos ? "IPv6" : "IPv4"));
+          fams.push_back(json::string(familyOf(s)));
         }
       if (fams.empty()) fams.push_back("IPv4");
       spec["ipFamilies"] = std::move(fams);
@@ -152,7 +160,7 @@ void validateIpFamilies(const json::object& spec, FieldErrors& errs) {
   for (size_t i = 0; i < ips->size(); ++i) {
     std::string_view ip = (*ips)[i].is_string() ? std::string_view((*ips)[i].get_string()) : "";
     if (!isValidIp(ip)) return;  // reported with the IP checks
-    ipFamilies.push_back(ip.find(':') != std::string_view::npos && ip.find('.') == std::string_view::npos ? "IPv6" : "IPv4");
+    ipFamilies.push_back(familyOf(ip));
     if (i < families.size() && families[i] != ipFamilies.back()) {
       addInvalidStr(errs, index("spec.clusterIPs", i), ip,
                     "expected an " + families[i] + " value as indicated by `ipFamilies[" +
