@@ -159,7 +159,10 @@ core::Status ApiServer::start() {
   auto ranges =
       service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
   if (!ranges.ok()) return ranges.status();
-  auto clusterDns = core::clusterDnsIp(config_.serviceClusterIpRange, config_.clusterDns);
+  // The DNS address comes from the primary (IPv4) range of a dual-stack pair.
+  auto clusterDns = core::clusterDnsIp(
+      config_.serviceClusterIpRange.substr(0, config_.serviceClusterIpRange.find(',')),
+      config_.clusterDns);
   if (!clusterDns.ok()) return clusterDns.status();
   config_.clusterDns = *clusterDns;
   state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);

@@ -83,7 +83,9 @@ int runAgent(AgentFlags flags) {
   }
   if (o.registryConfig.empty()) o.registryConfig = o.dataDir + "/registries.yaml";
   // The agent knows the Service range only from --service-cidr (the proxy's flag).
-  auto dns = core::clusterDnsIp(o.proxyRules.serviceCidr, o.clusterDns);
+  // (Dual-stack: an IPv4,IPv6 pair; the DNS address comes from the IPv4 range.)
+  auto dns = core::clusterDnsIp(
+      o.proxyRules.serviceCidr.substr(0, o.proxyRules.serviceCidr.find(',')), o.clusterDns);
   if (!dns.ok()) {
     std::cerr << "berth agent: " << dns.status().message() << "\n";
     return 1;
@@ -140,6 +142,7 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                "own network namespace");
   cmd.add_flag("--disable-proxy", o.disableProxy,
                "Run no service proxy (nftables rules for Services) on this node");
+  addProxyAddressFlags(cmd, o.proxyHealthzBindAddress, o.nodePortAddresses);
   cmd.add_option("--container-log-max-size", o.containerLogMaxSize,
                  "Size at which a container's log file is rotated (e.g. 10Mi, 512Ki)")
       ->capture_default_str()

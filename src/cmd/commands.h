@@ -29,5 +29,8 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& options);
 void addProxyCommand(CLI::App& app);
 // The proxy's network flags, shared by `berth proxy`, `berth agent` and `berth server`.
 void addProxyFlags(CLI::App& cmd, proxy::RulesetConfig& rules);
+// kube-proxy's --healthz-bind-address and --nodeport-addresses, same three commands.
+void addProxyAddressFlags(CLI::App& cmd, std::string& healthzBindAddress,
+                          std::vector<std::string>& nodePortAddresses);
 
 }  // namespace berth::cmd

@@ -9,7 +9,9 @@
 #include "cmd/commands.h"
 #include "cmd/signals.h"
 #include "kubelet/network/cni.h"
+#include "proxy/node_addresses.h"
 #include "proxy/proxier.h"
+#include "proxy/proxy_healthz.h"
 
 namespace berth::cmd {
 
@@ -47,6 +49,7 @@ int runProxy(ProxyFlags flags) {
     ::gethostname(host, sizeof host - 1);
     o.rules.nodeName = host;
   }
+  o.rules6 = proxy::splitDualStack(o.rules);
   o.minSyncPeriod = std::chrono::milliseconds(flags.minSyncMs);
   o.fullSyncPeriod = std::chrono::seconds(flags.fullSyncSeconds);
   proxy::Proxier proxier(**rest, o);
@@ -68,8 +71,29 @@ void addProxyFlags(CLI::App& cmd, proxy::RulesetConfig& rules) {
                  "Pod network; ClusterIP clients outside it are masqueraded (empty = all)")
       ->capture_default_str();
   cmd.add_option("--service-cidr", rules.serviceCidr,
-                 "Service range; packets to it that no Service takes are dropped")
+                 "Service range (dual-stack: IPv4,IPv6, the ip6 table too); packets to it that "
+                 "no Service takes are dropped")
       ->capture_default_str();
+}
+
+void addProxyAddressFlags(CLI::App& cmd, std::string& healthzBindAddress,
+                          std::vector<std::string>& nodePortAddresses) {
+  cmd.add_option("--healthz-bind-address", healthzBindAddress,
+                 "IP:port of the proxy's /healthz and /livez (\"\" = off)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        auto p = proxy::parseBindAddress(v);
+        return v.empty() || p.ok() ? std::string() : p.status().message();
+      });
+  cmd.add_option("--nodeport-addresses", nodePortAddresses,
+                 "CIDRs (comma-separated) of the node addresses NodePorts and health check "
+                 "nodePorts answer on, or \"primary\" (the node IP); default: every address")
+      ->delimiter(',')
+      ->check([](const std::string& v) {
+        if (v == "primary") return std::string();
+        auto st = proxy::validateNodePortAddresses({v});
+        return st.ok() ? std::string() : st.message();
+      });
 }
 
 void addProxyCommand(CLI::App& app) {
@@ -90,6 +114,10 @@ void addProxyCommand(CLI::App& app) {
   cmd->add_flag("--allow-host-network-namespace", flags->allowHostNetworkNamespace,
                 "Program nftables even in the host's own network namespace");
   addProxyFlags(*cmd, flags->options.rules);
+  flags->options.healthzBindAddress = "0.0.0.0:10256";
+  addProxyAddressFlags(*cmd, flags->options.healthzBindAddress, flags->options.nodePortAddresses);
+  cmd->add_option("--node-ip", flags->options.nodeIP,
+                  "This node's IP, the address --nodeport-addresses=primary selects");
   cmd->callback([flags] { exitCode = runProxy(*flags); });
 }
 

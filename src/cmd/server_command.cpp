@@ -131,13 +131,16 @@ int runServer(ServerFlags flags) {
     return 1;
   }
   // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
-  auto clusterDns = core::clusterDnsIp(flags.config.serviceClusterIpRange, flags.agent.clusterDns);
+  // Dual-stack ("IPv4,IPv6"): the DNS address comes from the IPv4 range.
+  std::string primaryRange =
+      flags.config.serviceClusterIpRange.substr(0, flags.config.serviceClusterIpRange.find(','));
+  auto clusterDns = core::clusterDnsIp(primaryRange, flags.agent.clusterDns);
   if (!clusterDns.ok()) {
     std::cerr << "berth: " << clusterDns.status().message() << "\n";
     return 1;
   }
   flags.config.clusterDns = flags.agent.clusterDns = *clusterDns;
-  flags.agent.proxyRules.serviceCidr = flags.config.serviceClusterIpRange;
+  flags.agent.proxyRules.serviceCidr = flags.config.serviceClusterIpRange;  // split by the proxy
 
   auto store = openStore(flags);
   if (!store) return 1;
@@ -359,7 +362,8 @@ void addServerCommand(CLI::App& app) {
       ->delimiter(',');
   server
       ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
-                   "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address)")
+                   "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address); "
+                   "dual-stack: an IPv4,IPv6 pair (10.96.0.0/12,fd00:10:96::/112, IPv6 /108../126)")
       ->capture_default_str();
   server
       ->add_option("--service-node-port-range", config.serviceNodePortRange,

@@ -280,7 +280,11 @@ void Agent::startProxy() {
   proxy::ProxierOptions po;
   po.rules = o_.proxyRules;
   po.rules.nodeName = o_.nodeName;
+  po.rules6 = proxy::splitDualStack(po.rules);  // dual-stack: the ip6 table too
   po.metrics = o_.metrics;
+  po.healthzBindAddress = o_.proxyHealthzBindAddress;
+  po.nodePortAddresses = o_.nodePortAddresses;
+  po.nodeIP = facts_.internalIP;
   proxy_ = std::make_unique<proxy::Proxier>(*rest_, po);
   // Pods run without it; only Services do not answer on this node.
   if (auto st = proxy_->start(); !st.ok()) {

@@ -71,6 +71,9 @@ struct AgentOptions {
   // host's own namespace unless allowHostNetworkNamespace.
   bool disableProxy = false;
   proxy::RulesetConfig proxyRules;
+  // The proxy's --healthz-bind-address ("" = off) and --nodeport-addresses (proxier.h).
+  std::string proxyHealthzBindAddress = "0.0.0.0:10256";
+  std::vector<std::string> nodePortAddresses;
   // Container log rotation (logs/log_files.h), as the kubelet's flags of the same names.
   std::string containerLogMaxSize = "10Mi";
   int containerLogMaxFiles = 5;

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/json_access.h"
+#include "proxy/http_reply.h"
 #include "proxy/service_model.h"
 
 namespace berth::proxy {
@@ -24,40 +25,6 @@ namespace json = boost::json;
 namespace {
 
 std::string jsonQuote(const std::string& s) { return json::serialize(json::value(s)); }
-
-// Reads the request head (the path does not matter: upstream serves the same on every path),
-// giving up after a short while so one stalled client does not hold up the others.
-void drainRequest(int fd) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-  std::string head;
-  char buf[1024];
-  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 8192) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return;
-    head.append(buf, static_cast<size_t>(n));
-  }
-}
-
-void writeAll(int fd, const std::string& data) {
-  size_t off = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-  while (off < data.size() && std::chrono::steady_clock::now() < deadline) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      off += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, 50);
-    } else {
-      return;
-    }
-  }
-}
 
 }  // namespace
 
@@ -93,23 +60,21 @@ std::string healthCheckResponse(const HealthCheckTarget& target, bool proxyHealt
                      ",\n\t\t\"name\": " + jsonQuote(target.name) +
                      "\n\t},\n\t\"localEndpoints\": " + std::to_string(target.localEndpoints) +
                      ",\n\t\"serviceProxyHealthy\": " + (proxyHealthy ? "true" : "false") + "\n}";
-  return std::string("HTTP/1.1 ") + (ok ? "200 OK" : "503 Service Unavailable") +
-         "\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
-         "X-Load-Balancing-Endpoint-Weight: " +
-         std::to_string(target.localEndpoints) +
-         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
-         body;
+  return jsonResponse(
+      ok ? 200 : 503, body,
+      "X-Load-Balancing-Endpoint-Weight: " + std::to_string(target.localEndpoints) + "\r\n");
 }
 
 struct HealthCheckServer::Listener {
-  int fd = -1;
+  std::vector<int> fds;  // one per address
   HealthCheckTarget target;
   ~Listener() {
-    if (fd >= 0) ::close(fd);
+    for (int fd : fds) ::close(fd);
   }
 };
 
-HealthCheckServer::HealthCheckServer(std::string address) : address_(std::move(address)) {
+HealthCheckServer::HealthCheckServer(std::vector<std::string> addresses)
+    : addresses_(std::move(addresses)) {
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) == 0) thread_ = std::thread([this] { loop(); });
 }
 
@@ -137,19 +102,23 @@ core::Status HealthCheckServer::sync(const std::map<int, HealthCheckTarget>& tar
         it->second->target = target;
         continue;
       }
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(port));
       auto l = std::make_unique<Listener>();
       l->target = target;
-      l->fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      int one = 1;
-      if (l->fd >= 0) ::setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (l->fd < 0 || ::inet_pton(AF_INET, address_.c_str(), &a.sin_addr) != 1 ||
-          ::bind(l->fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-          ::listen(l->fd, 64) != 0) {
-        failed += (failed.empty() ? "" : ", ") + address_ + ":" + std::to_string(port) + " (" +
-                  std::strerror(errno) + ")";
+      std::string notServed;
+      for (const auto& address : addresses_) {
+        std::string error;
+        int fd = listenTcp(address, port, error);
+        if (fd < 0) {
+          notServed += (notServed.empty() ? "" : ", ") +
+                       (address.find(':') != std::string::npos ? "[" + address + "]" : address) +
+                       ":" + std::to_string(port) + " (" + error + ")";
+          continue;
+        }
+        l->fds.push_back(fd);
+      }
+      if (!notServed.empty()) {
+        // All or nothing per port, so the next sync retries the whole port.
+        failed += (failed.empty() ? "" : ", ") + notServed;
         continue;
       }
       listeners_[port] = std::move(l);
@@ -192,10 +161,11 @@ void HealthCheckServer::loop() {
       std::lock_guard lock(mu_);
       if (stopping_) return;
       closing_.clear();  // no poll() of this thread holds them any more
-      for (const auto& [port, l] : listeners_) {
-        fds.push_back({l->fd, POLLIN, 0});
-        ports.push_back(port);
-      }
+      for (const auto& [port, l] : listeners_)
+        for (int fd : l->fds) {
+          fds.push_back({fd, POLLIN, 0});
+          ports.push_back(port);
+        }
     }
     if (::poll(fds.data(), fds.size(), 1000) <= 0) continue;
     if (fds[0].revents) {
@@ -207,7 +177,7 @@ void HealthCheckServer::loop() {
       if (!(fds[i].revents & POLLIN)) continue;
       int conn = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) continue;
-      drainRequest(conn);
+      (void)readRequestHead(conn);  // upstream answers the same on every path
       std::string response;
       {
         std::lock_guard lock(mu_);

@@ -40,8 +40,9 @@ std::string healthCheckResponse(const HealthCheckTarget& target, bool proxyHealt
 
 class HealthCheckServer {
  public:
-  // Listens on `address` (the node's addresses: 0.0.0.0; tests: 127.0.0.1).
-  explicit HealthCheckServer(std::string address = "0.0.0.0");
+  // Listens on every one of `addresses` (all of the node's: 0.0.0.0; --nodeport-addresses: the
+  // node's addresses in those CIDRs; tests: 127.0.0.1). None: listens nowhere.
+  explicit HealthCheckServer(std::vector<std::string> addresses = {"0.0.0.0"});
   ~HealthCheckServer();
 
   // Serves exactly `targets` (port → target) from now on: listens on new ports, closes dropped
@@ -56,7 +57,7 @@ class HealthCheckServer {
   struct Listener;
   void loop();
 
-  const std::string address_;
+  const std::vector<std::string> addresses_;
   mutable std::mutex mu_;
   std::map<int, std::unique_ptr<Listener>> listeners_;  // guarded by mu_
   // Dropped listeners, closed by the loop when its poll() no longer watches them (closing a

@@ -78,7 +78,7 @@ TEST(HealthCheckResponse, AsUpstreamsHandler) {
 }
 
 TEST(HealthCheckServer, AnswersOnEachPortAndFollowsSyncs) {
-  HealthCheckServer server("127.0.0.1");
+  HealthCheckServer server({"127.0.0.1"});
   int p1 = freePort(), p2 = freePort();
   ASSERT_TRUE(server.sync({{p1, {"shop", "front", 1}}, {p2, {"shop", "back", 0}}}).ok());
   auto r1 = get(p1);
@@ -113,7 +113,7 @@ TEST(HealthCheckServer, APortItCannotBindIsReported) {
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   int taken = ntohs(a.sin_port), free = freePort();
-  HealthCheckServer server("127.0.0.1");
+  HealthCheckServer server({"127.0.0.1"});
   auto st = server.sync({{taken, {"shop", "front", 1}}, {free, {"shop", "back", 1}}});
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("127.0.0.1:" + std::to_string(taken)), std::string::npos)

@@ -21,8 +21,8 @@ inline int freePort() {
   return ntohs(a.sin_port);
 }
 
-// GET / on 127.0.0.1:port; "" when the connection is refused.
-inline std::string get(int port) {
+// GET `path` on 127.0.0.1:port; "" when the connection is refused.
+inline std::string get(int port, const std::string& path = "/") {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -32,7 +32,7 @@ inline std::string get(int port) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    std::string req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
     ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     char buf[4096];
     ssize_t n;

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "proxy/node_addresses.h"
 #include "sys/process.h"
 
 namespace json = boost::json;
@@ -51,6 +52,7 @@ Proxier::Proxier(client::RestClient& rest, ProxierOptions options, NftRunner run
     : o_(std::move(options)),
       runner_(runner ? std::move(runner) : commandRunner(o_.nftBinary)),
       state_(o_.rules) {
+  if (o_.rules6) state6_.emplace(*o_.rules6);
   ownServices_ = std::make_unique<client::SharedInformer>(rest, kServices);
   ownSlices_ = std::make_unique<client::SharedInformer>(rest, kSlices);
   services_ = ownServices_.get();
@@ -63,7 +65,9 @@ Proxier::Proxier(client::SharedInformer& services, client::SharedInformer& slice
       runner_(runner ? std::move(runner) : commandRunner(o_.nftBinary)),
       state_(o_.rules),
       services_(&services),
-      slices_(&slices) {}
+      slices_(&slices) {
+  if (o_.rules6) state6_.emplace(*o_.rules6);
+}
 
 Proxier::~Proxier() { stop(); }
 
@@ -107,10 +111,47 @@ core::Status Proxier::start() {
     auto got = sys::runProcess({"ip", "route", "get", first});
     if (got.ok() && got->exitCode != 0)
       (void)sys::runProcess({"ip", "route", "add", o_.rules.serviceCidr, "dev", "lo"});
+    if (o_.rules6) {
+      const auto& cidr6 = o_.rules6->serviceCidr;
+      auto got6 = sys::runProcess({"ip", "-6", "route", "get", cidr6.substr(0, cidr6.find('/'))});
+      if (got6.ok() && got6->exitCode != 0)
+        (void)sys::runProcess({"ip", "-6", "route", "add", cidr6, "dev", "lo"});
+    }
+  }
+  if (auto st = validateNodePortAddresses(o_.nodePortAddresses); !st.ok()) return st;
+  std::vector<std::string> healthAddresses;
+  if (!o_.nodePortAddresses.empty()) {
+    auto selected = selectNodePortAddresses(o_.nodePortAddresses, localAddresses(), o_.nodeIP);
+    if (selected.empty())
+      std::cerr << "berth proxy: --nodeport-addresses selects no address of this node; "
+                   "NodePorts answer nowhere"
+                << std::endl;
+    state_ = RuleState([&] {
+      auto rules = o_.rules;
+      rules.nodePortIps = selected;
+      return rules;
+    }());
+    if (o_.rules6) {
+      auto rules = *o_.rules6;
+      rules.nodePortIps = selected;
+      state6_.emplace(rules);
+    }
+    if (!o_.healthCheckAddress.empty()) healthAddresses = selected;
+  } else if (!o_.healthCheckAddress.empty()) {
+    healthAddresses = {o_.healthCheckAddress};
   }
   if (!o_.healthCheckAddress.empty())
-    health_ = std::make_unique<HealthCheckServer>(o_.healthCheckAddress);
+    health_ = std::make_unique<HealthCheckServer>(healthAddresses);
   if (!syncOnce(true)) return core::Status::internal("proxy: the first full sync failed");
+  if (!o_.healthzBindAddress.empty()) {
+    healthz_ =
+        std::make_unique<ProxyHealthzServer>(o_.healthzBindAddress, [this] { return health(); });
+    // As upstream, a proxy whose health port is taken still proxies; the error is logged.
+    if (auto st = healthz_->start(); !st.ok()) {
+      std::cerr << "berth proxy: " << st.message() << std::endl;
+      healthz_.reset();
+    }
+  }
   thread_ = std::thread([this] { syncLoop(); });
   return {};
 }
@@ -124,6 +165,7 @@ void Proxier::stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (health_) health_->stop();
+  if (healthz_) healthz_->stop();
   if (ownServices_) ownServices_->stop();
   if (ownSlices_) ownSlices_->stop();
   // The rules stay: traffic to Services keeps flowing while the proxy restarts, as upstream.
@@ -140,8 +182,18 @@ void Proxier::serviceChanged(const std::string& key) {
     std::lock_guard lock(mu_);
     dirty_.insert(key);
     ++changesSeen_;
+    if (!pendingSince_) pendingSince_ = std::chrono::steady_clock::now();
   }
   cv_.notify_all();
+}
+
+ProxyHealth Proxier::health() const {
+  std::lock_guard lock(mu_);
+  ProxyHealth h;
+  h.lastUpdated = lastUpdated_;
+  h.healthy = synced_ && (!pendingSince_ ||
+                          std::chrono::steady_clock::now() - *pendingSince_ < o_.healthTimeout);
+  return h;
 }
 
 Proxier::Stats Proxier::stats() const {
@@ -172,12 +224,13 @@ client::ObjectPtr Proxier::lookup(const std::string& serviceKey,
   return svc;
 }
 
-Contribution Proxier::contributionFor(const std::string& serviceKey) const {
+Contribution Proxier::contributionFor(const std::string& serviceKey, const RulesetConfig& rules,
+                                      const std::string& family) const {
   std::vector<const json::object*> slices;
   std::vector<client::ObjectPtr> keepAlive;
   auto svc = lookup(serviceKey, slices, keepAlive);
   if (!svc) return {};
-  return contribute(servicePorts(svc->as_object(), slices), o_.rules);
+  return contribute(servicePorts(svc->as_object(), slices, family), rules);
 }
 
 void Proxier::syncHealthChecks(const std::set<std::string>& keys, bool all) {
@@ -230,26 +283,38 @@ bool Proxier::syncOnce(bool full) {
   std::string transaction;
   // The state moves ahead of the kernel; if the transaction fails, the next sync is a full one,
   // which rebuilds the state from the informers (copying it here would cost more than a sync).
+  // One transaction for both tables of a dual-stack node: the families never disagree.
+  struct Family {
+    RuleState* state;
+    std::string name;  // "IPv4" / "IPv6"
+  };
+  std::vector<Family> families{{&state_, "IPv4"}};
+  if (state6_) families.push_back({&*state6_, "IPv6"});
   if (!full) {
-    std::map<std::string, std::optional<Contribution>> changes;
-    for (const auto& key : dirty) {
-      auto c = contributionFor(key);
-      changes[key] = c.elements.empty() ? std::nullopt : std::optional(std::move(c));
-    }
-    auto partial = state_.update(changes);
-    if (partial) {
-      transaction = std::move(*partial);
-    } else {
-      full = true;
+    for (const auto& f : families) {
+      std::map<std::string, std::optional<Contribution>> changes;
+      for (const auto& key : dirty) {
+        auto c = contributionFor(key, f.state->config(), f.name);
+        changes[key] = c.elements.empty() ? std::nullopt : std::optional(std::move(c));
+      }
+      auto partial = f.state->update(changes);
+      if (!partial) {
+        full = true;
+        break;
+      }
+      transaction += *partial;
     }
   }
   if (full) {
-    std::map<std::string, Contribution> all;
-    for (const auto& key : services_->indexer().listKeys()) {
-      auto c = contributionFor(key);
-      if (!c.elements.empty()) all.emplace(key, std::move(c));
+    transaction.clear();
+    for (const auto& f : families) {
+      std::map<std::string, Contribution> all;
+      for (const auto& key : services_->indexer().listKeys()) {
+        auto c = contributionFor(key, f.state->config(), f.name);
+        if (!c.elements.empty()) all.emplace(key, std::move(c));
+      }
+      transaction += f.state->fullSync(std::move(all));
     }
-    transaction = state_.fullSync(std::move(all));
   }
   syncHealthChecks(dirty, full);
   core::Status st;
@@ -257,8 +322,8 @@ bool Proxier::syncOnce(bool full) {
   auto took = std::chrono::steady_clock::now() - begin;
   std::lock_guard lock(mu_);
   if (!st.ok()) {
-    std::cerr << "berth proxy: " << (full ? "full" : "partial") << " sync failed: "
-              << st.message().substr(0, 2000) << std::endl;
+    std::cerr << "berth proxy: " << (full ? "full" : "partial")
+              << " sync failed: " << st.message().substr(0, 2000) << std::endl;
     ++stats_.failures;
     needFull_ = true;  // the kernel is unchanged; rebuild everything next time
     return false;
@@ -270,6 +335,11 @@ bool Proxier::syncOnce(bool full) {
     if (syncLatency_) syncLatency_->observe(seconds(took));
   }
   changesApplied_ = seen;
+  synced_ = true;
+  lastUpdated_ = std::chrono::system_clock::now();
+  // Changes that came in during this sync are still waiting; they count from now.
+  pendingSince_ =
+      changesSeen_ > seen ? std::optional(std::chrono::steady_clock::now()) : std::nullopt;
   cv_.notify_all();
   return true;
 }

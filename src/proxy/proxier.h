@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,19 +29,31 @@
 #include "core/status.h"
 #include "metrics/metrics.h"
 #include "proxy/health_check_server.h"
+#include "proxy/proxy_healthz.h"
 #include "proxy/ruleset.h"
 
 namespace berth::proxy {
 
 struct ProxierOptions {
   RulesetConfig rules;  // nodeName, table, CIDRs
+  // Dual-stack: the IPv6 table (family "ip6", IPv6 CIDRs), programmed in the same transactions
+  // from the Services' IPv6 ClusterIPs and IPv6 EndpointSlices.
+  std::optional<RulesetConfig> rules6;
   std::string nftBinary = "nft";
   std::chrono::milliseconds minSyncPeriod{10};
   std::chrono::milliseconds fullSyncPeriod{std::chrono::hours(1)};
   bool ensureServiceRoute = true;
   // Where the health check nodePorts of LoadBalancer Services with externalTrafficPolicy Local
-  // are served (health_check_server.h); "" = not at all.
+  // are served (health_check_server.h) while nodePortAddresses is empty; "" = not at all.
   std::string healthCheckAddress = "0.0.0.0";
+  // --nodeport-addresses (node_addresses.h): CIDRs or "primary" (nodeIP); NodePorts and health
+  // check nodePorts answer only on the node addresses they select, found at start. Empty = all.
+  std::vector<std::string> nodePortAddresses;
+  std::string nodeIP;
+  // --healthz-bind-address ("0.0.0.0:10256"): the proxy's /healthz and /livez
+  // (proxy_healthz.h); "" = off. Unhealthy once a change waits longer than healthTimeout.
+  std::string healthzBindAddress;
+  std::chrono::milliseconds healthTimeout{std::chrono::seconds(60)};
   metrics::Registry* metrics = nullptr;
 };
 
@@ -54,8 +67,8 @@ class Proxier {
   Proxier(client::RestClient& rest, ProxierOptions options, NftRunner runner = nullptr);
   // Reads informers the caller owns and feeds (tests, the benchmark): their handlers are not
   // used; the caller reports changes with serviceChanged().
-  Proxier(client::SharedInformer& services, client::SharedInformer& slices,
-          ProxierOptions options, NftRunner runner = nullptr);
+  Proxier(client::SharedInformer& services, client::SharedInformer& slices, ProxierOptions options,
+          NftRunner runner = nullptr);
   ~Proxier();
 
   // Starts the informers (when owned) and waits for them, runs the first full sync (an error if
@@ -71,6 +84,8 @@ class Proxier {
     long long generation = 0;               // syncs applied so far (both kinds)
   };
   Stats stats() const;
+  // What the proxy's /healthz reports now.
+  ProxyHealth health() const;
   // Blocks until every change seen so far is applied or the timeout passes (tests, benchmarks).
   bool waitForSync(std::chrono::milliseconds timeout);
 
@@ -83,15 +98,18 @@ class Proxier {
   client::ObjectPtr lookup(const std::string& serviceKey,
                            std::vector<const boost::json::object*>& slices,
                            std::vector<client::ObjectPtr>& keepAlive) const;
-  Contribution contributionFor(const std::string& serviceKey) const;
+  Contribution contributionFor(const std::string& serviceKey, const RulesetConfig& rules,
+                               const std::string& family) const;
   // Recomputes the health checks of `keys` (all Services when `all`) and hands them to the
   // health check server.
   void syncHealthChecks(const std::set<std::string>& keys, bool all);
 
   ProxierOptions o_;
   NftRunner runner_;
-  RuleState state_;  // sync thread only
+  RuleState state_;                  // sync thread only
+  std::optional<RuleState> state6_;  // sync thread only; dual-stack
   std::unique_ptr<HealthCheckServer> health_;
+  std::unique_ptr<ProxyHealthzServer> healthz_;
   std::map<std::string, std::pair<int, HealthCheckTarget>> healthChecks_;  // sync thread only
   std::string lastHealthError_;                                            // sync thread only
   std::unique_ptr<client::SharedInformer> ownServices_, ownSlices_;
@@ -104,6 +122,10 @@ class Proxier {
   bool needFull_ = true;
   bool stopping_ = false;
   long long changesSeen_ = 0, changesApplied_ = 0;
+  bool synced_ = false;  // a sync has been applied
+  std::chrono::system_clock::time_point lastUpdated_;
+  // When the oldest change not yet applied came in (nullopt: none waiting).
+  std::optional<std::chrono::steady_clock::time_point> pendingSince_;
   Stats stats_;
   std::thread thread_;
   metrics::Histogram* syncLatency_ = nullptr;

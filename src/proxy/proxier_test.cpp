@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -45,15 +46,16 @@ class ProxierTest : public ::testing::Test {
         {"endpoints", eps}});
   }
 
-  std::unique_ptr<Proxier> makeProxier() {
+  std::unique_ptr<Proxier> makeProxier(std::function<void(ProxierOptions&)> tweak = nullptr) {
     ProxierOptions o;
     o.rules.nodeName = "node-a";
     o.ensureServiceRoute = false;
     o.healthCheckAddress = "127.0.0.1";
+    if (tweak) tweak(o);
     return std::make_unique<Proxier>(*services_, *slices_, o, [this](const std::string& tx) {
       std::lock_guard lock(mu_);
       transactions_.push_back(tx);
-      if (failNext_) {
+      if (failNext_ || failAlways_) {
         failNext_ = false;
         return core::Status::internal("nft said no");
       }
@@ -70,6 +72,7 @@ class ProxierTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> transactions_;
   bool failNext_ = false;
+  bool failAlways_ = false;
 };
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -179,6 +182,125 @@ TEST_F(ProxierTest, ServesTheHealthCheckNodePortOfLocalLoadBalancers) {
   proxier->serviceChanged("default/web");
   ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
   EXPECT_EQ(testing::get(port), "");
+  proxier->stop();
+}
+
+// --healthz-bind-address: /healthz and /livez answer 200 while the rules are in sync and 503 once
+// a change has waited longer than the health timeout (nft keeps failing here).
+TEST_F(ProxierTest, ServesHealthzWhileTheRulesAreInSync) {
+  services_->onReplace({service("a", "10.96.0.10")}, "1");
+  slices_->onReplace({slice("a", {"10.244.0.5"})}, "1");
+  int port = testing::freePort();
+  auto proxier = makeProxier([&](ProxierOptions& o) {
+    o.healthzBindAddress = "127.0.0.1:" + std::to_string(port);
+    o.healthTimeout = std::chrono::milliseconds(300);
+  });
+  ASSERT_TRUE(proxier->start().ok());
+  auto r = testing::get(port, "/healthz");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK")) << r;
+  EXPECT_TRUE(has(r, "\"currentTime\": \"") && has(r, "\"nodeEligible\": true}")) << r;
+  EXPECT_TRUE(testing::get(port, "/livez").starts_with("HTTP/1.1 200 OK"));
+  EXPECT_TRUE(testing::get(port, "/metrics").starts_with("HTTP/1.1 404 Not Found"));
+
+  {
+    std::lock_guard lock(mu_);
+    failAlways_ = true;
+  }
+  services_->onUpdate(service("a", "10.96.0.11"));
+  proxier->serviceChanged("default/a");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  r = testing::get(port, "/healthz");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 503 Service Unavailable")) << r;
+  EXPECT_FALSE(proxier->health().healthy);
+
+  {
+    std::lock_guard lock(mu_);
+    failAlways_ = false;
+  }
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  EXPECT_TRUE(testing::get(port, "/healthz").starts_with("HTTP/1.1 200 OK"));
+  proxier->stop();
+  EXPECT_EQ(testing::get(port, "/healthz"), "");  // closed with the proxier
+}
+
+// --nodeport-addresses: NodePorts match only the selected node addresses (@nodeport-ips instead
+// of every local address), and health check nodePorts listen only there.
+TEST_F(ProxierTest, NodePortAddressesLimitNodePortsAndHealthChecks) {
+  int port = testing::freePort();
+  auto svc = service("web", "10.96.0.30");
+  auto& spec = std::const_pointer_cast<json::value>(svc)->as_object()["spec"].as_object();
+  spec["type"] = "LoadBalancer";
+  spec["externalTrafficPolicy"] = "Local";
+  spec["healthCheckNodePort"] = port;
+  spec["ports"].as_array()[0].as_object()["nodePort"] = 30080;
+  services_->onReplace({svc}, "1");
+  slices_->onReplace({slice("web", {"10.244.0.5"})}, "1");
+
+  auto proxier = makeProxier([](ProxierOptions& o) { o.nodePortAddresses = {"127.0.0.0/8"}; });
+  ASSERT_TRUE(proxier->start().ok());
+  auto tx = transactions().at(0);
+  EXPECT_TRUE(has(tx, "add set ip berth-proxy nodeport-ips { type ipv4_addr ; }")) << tx;
+  EXPECT_TRUE(has(tx, "add element ip berth-proxy nodeport-ips { 127.0.0.1")) << tx;
+  EXPECT_TRUE(has(tx, "ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports"));
+  EXPECT_FALSE(has(tx, "fib daddr type local")) << tx;
+  EXPECT_TRUE(testing::get(port).starts_with("HTTP/1.1 503")) << "served on 127.0.0.1";
+  proxier->stop();
+
+  // A range holding none of the node's addresses: NodePorts and the health check answer nowhere.
+  auto none = makeProxier([](ProxierOptions& o) { o.nodePortAddresses = {"198.51.100.0/24"}; });
+  ASSERT_TRUE(none->start().ok());
+  tx = transactions().back();
+  EXPECT_TRUE(has(tx, "ip daddr @nodeport-ips ")) << tx;
+  EXPECT_FALSE(has(tx, "add element ip berth-proxy nodeport-ips")) << tx;
+  EXPECT_EQ(testing::get(port), "");
+  none->stop();
+
+  auto bad = makeProxier([](ProxierOptions& o) { o.nodePortAddresses = {"10.0.0.0/33"}; });
+  auto st = bad->start();
+  EXPECT_EQ(st.message(),
+            "nodePortAddresses[0]: Invalid value: \"10.0.0.0/33\": must be a valid CIDR");
+}
+
+// Dual-stack: with rules6 the proxier programs the ip6 table in the same transactions, from the
+// Services' IPv6 ClusterIPs and IPv6 EndpointSlices; a change touches both families' elements.
+TEST_F(ProxierTest, DualStackProgramsBothTablesInOneTransaction) {
+  auto svc = service("web", "10.96.0.30");
+  auto& spec = std::const_pointer_cast<json::value>(svc)->as_object()["spec"].as_object();
+  spec["clusterIPs"] = json::array{"10.96.0.30", "fd00:10:96::1e"};
+  spec["ipFamilies"] = json::array{"IPv4", "IPv6"};
+  auto v6slice = [&](const std::string& ip) {
+    auto s = slice("web", {ip});
+    auto& o = std::const_pointer_cast<json::value>(s)->as_object();
+    o["addressType"] = "IPv6";
+    o["metadata"].as_object()["name"] = "web-v6";
+    return s;
+  };
+  services_->onReplace({svc}, "1");
+  slices_->onReplace({slice("web", {"10.244.0.5"}), v6slice("fd00:10:244::5")}, "1");
+  auto proxier = makeProxier([](ProxierOptions& o) {
+    RulesetConfig six;
+    six.family = "ip6";
+    six.nodeName = "node-a";
+    six.clusterCidr = "fd00:10:244::/56";
+    six.serviceCidr = "fd00:10:96::/112";
+    o.rules6 = six;
+  });
+  ASSERT_TRUE(proxier->start().ok());
+  auto first = transactions().at(0);
+  EXPECT_TRUE(has(first, "add table ip berth-proxy\n")) << first;
+  EXPECT_TRUE(has(first, "add table ip6 berth-proxy\n")) << first;
+  EXPECT_TRUE(has(first, "10.96.0.30 . tcp . 80 : goto cluster-lb-1"));
+  EXPECT_TRUE(has(first, "fd00:10:96::1e . tcp . 80 : goto cluster-lb-1"));
+  EXPECT_TRUE(has(first, "fd00:10:244::5 . 8080"));
+
+  slices_->onUpdate(v6slice("fd00:10:244::6"));
+  proxier->serviceChanged("default/web");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  auto partial = transactions().back();
+  EXPECT_FALSE(has(partial, "add table")) << partial;
+  EXPECT_TRUE(has(partial, "delete element ip6 berth-proxy service-endpoints")) << partial;
+  EXPECT_TRUE(has(partial, "fd00:10:244::6 . 8080")) << partial;
+  EXPECT_FALSE(has(partial, "element ip berth-proxy")) << "the IPv4 side did not change";
   proxier->stop();
 }
 

@@ -32,6 +32,24 @@ std::string elementText(const Element& e) {
   return e.value.empty() ? e.key : e.key + " : " + e.value;
 }
 
+// The IPv6 table is the IPv4 one with IPv6 matches and types (kube-proxy's nftables mode uses
+// the same structure in its `ip6 kube-proxy` table). Rules, set types and loopback exclusion are
+// written once, for IPv4, and translated here.
+void replaceAll(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+}
+
+std::string forFamily(std::string text, const RulesetConfig& config) {
+  if (config.family != "ip6") return text;
+  replaceAll(text, "ip daddr", "ip6 daddr");
+  replaceAll(text, "ip saddr", "ip6 saddr");
+  replaceAll(text, "ipv4_addr", "ipv6_addr");
+  replaceAll(text, "dnat ip to", "dnat ip6 to");
+  replaceAll(text, "127.0.0.0/8", "::1");
+  return text;
+}
+
 }  // namespace
 
 void RuleState::addSharedChain(std::string& out, const std::string& name) {
@@ -52,6 +70,15 @@ std::string RuleState::fullSync(std::map<std::string, Contribution> services) {
     for (const auto& r : rules) out += "add rule " + t + " " + name + " " + r + "\n";
   };
   std::string localNodePort = "fib daddr type local ip daddr != 127.0.0.0/8 ";
+  if (config_.nodePortIps) {
+    out += "add set " + t + " nodeport-ips { type ipv4_addr ; }\n";
+    std::string elems;
+    bool v6 = config_.family == "ip6";
+    for (const auto& ip : *config_.nodePortIps)
+      if ((ip.find(':') != std::string::npos) == v6) elems += (elems.empty() ? "" : ", ") + ip;
+    if (!elems.empty()) out += "add element " + t + " nodeport-ips { " + elems + " }\n";
+    localNodePort = "ip daddr @nodeport-ips ";
+  }
   chain("reject-chain", "", {"meta l4proto tcp reject with tcp reset", "reject"});
   chain("services", "",
         {"ip daddr . meta l4proto . th dport vmap @service-ips",
@@ -107,7 +134,7 @@ std::string RuleState::fullSync(std::map<std::string, Contribution> services) {
         out += (j > i ? ", " : "") + elems[j];
       out += " }\n";
     }
-  return out;
+  return forFamily(std::move(out), config_);
 }
 
 std::optional<std::string> RuleState::update(
@@ -175,7 +202,8 @@ std::optional<std::string> RuleState::update(
   }
   // Order: what new elements jump to exists first; what removed chains are still referenced by
   // (old elements, other removed chains) is gone before they are deleted.
-  return addSets + addChains + delElements + addElements + flushGone + delChains + delSets;
+  return forFamily(
+      addSets + addChains + delElements + addElements + flushGone + delChains + delSets, config_);
 }
 
 }  // namespace berth::proxy

@@ -65,7 +65,9 @@ struct Builder {
                       std::to_string(sp.affinityTimeoutSeconds) + "s ; }";
       out.chains[epChain].rules = {
           "update @" + set + " { ip saddr }",
-          "meta l4proto " + sp.protocol + " dnat to " + e.ip + ":" + std::to_string(e.port)};
+          "meta l4proto " + sp.protocol + " dnat to " +
+              (e.ip.find(':') != std::string::npos ? "[" + e.ip + "]" : e.ip) + ":" +
+              std::to_string(e.port)};
       chain.rules.push_back("ip saddr @" + set + " goto " + epChain);
       epChains.push_back(epChain);
     }
@@ -169,6 +171,19 @@ std::vector<std::string> sharedChainRules(const std::string& name, const Ruleset
   if (kind == "nodeport-lb") return {mark, byNodePort};
   if (kind == "nodeport-local-lb") return {byNodePort};
   return {};
+}
+
+std::optional<RulesetConfig> splitDualStack(RulesetConfig& rules) {
+  auto comma = rules.serviceCidr.find(',');
+  if (comma == std::string::npos) return std::nullopt;
+  RulesetConfig six = rules;
+  six.family = "ip6";
+  six.serviceCidr = rules.serviceCidr.substr(comma + 1);
+  rules.serviceCidr.resize(comma);
+  auto podComma = rules.clusterCidr.find(',');
+  six.clusterCidr = podComma == std::string::npos ? "" : rules.clusterCidr.substr(podComma + 1);
+  if (podComma != std::string::npos) rules.clusterCidr.resize(podComma);
+  return six;
 }
 
 }  // namespace berth::proxy

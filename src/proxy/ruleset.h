@@ -35,12 +35,23 @@
 namespace berth::proxy {
 
 struct RulesetConfig {
-  std::string table = "berth-proxy";  // family ip
+  std::string table = "berth-proxy";
+  // "ip", or "ip6" for the IPv6 table of a dual-stack node (then the CIDRs are IPv6 ones and
+  // the contributions come from servicePorts(..., "IPv6")).
+  std::string family = "ip";
   std::string nodeName;
   std::string clusterCidr = "10.244.0.0/16";  // pods; empty = masquerade every ClusterIP client
   std::string serviceCidr = "10.96.0.0/12";
   unsigned masqueradeMark = 0x4000;
+  // --nodeport-addresses: the node addresses NodePorts answer on (@nodeport-ips); nullopt =
+  // every local address but loopback (fib daddr type local).
+  std::optional<std::vector<std::string>> nodePortIps;
 };
+
+// Dual-stack flags give CIDR pairs ("10.96.0.0/12,fd00:10:96::/112"): keeps the IPv4 halves in
+// `rules` and returns the ip6 table's rules with the IPv6 halves (a cluster CIDR without an IPv6
+// half: "", every client masqueraded); nullopt when the service CIDR is not a pair.
+std::optional<RulesetConfig> splitDualStack(RulesetConfig& rules);
 
 struct Element {
   std::string set, key, value;  // value empty for plain sets
@@ -95,7 +106,7 @@ class RuleState {
   size_t serviceCount() const { return services_.size(); }
 
  private:
-  std::string table() const { return "ip " + config_.table; }
+  std::string table() const { return config_.family + " " + config_.table; }
   void addSharedChain(std::string& out, const std::string& name);
 
   RulesetConfig config_;

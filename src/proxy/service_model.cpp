@@ -1,5 +1,7 @@
 #include "proxy/service_model.h"
 
+#include <arpa/inet.h>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -58,12 +60,23 @@ bool validIPv4(const std::string& s) {
   return parts == 3 && digits > 0;
 }
 
+bool validIPv6(const std::string& s) {
+  in6_addr a{};
+  return s.find(':') != std::string::npos && ::inet_pton(AF_INET6, s.c_str(), &a) == 1 &&
+         !IN6_IS_ADDR_V4MAPPED(&a);
+}
+
+bool validIp(const std::string& s, const std::string& family) {
+  return family == "IPv6" ? validIPv6(s) : validIPv4(s);
+}
+
 // Endpoints of one service port: slice ports match by name and protocol (upstream's
 // EndpointSlice port mapping); a slice without ports offers none.
-void collectEndpoints(ServicePort& sp, const std::vector<const json::object*>& slices) {
+void collectEndpoints(ServicePort& sp, const std::vector<const json::object*>& slices,
+                      const std::string& family) {
   std::set<std::pair<std::string, int>> seen;
   for (const auto* slice : slices) {
-    if (stringField(*slice, "addressType") != "IPv4") continue;
+    if (stringField(*slice, "addressType") != family) continue;
     int port = 0;
     if (const auto* ports = arrayField(*slice, "ports"))
       for (const auto& p : *ports) {
@@ -83,7 +96,7 @@ void collectEndpoints(ServicePort& sp, const std::vector<const json::object*>& s
       if (!addrs || addrs->empty() || !(*addrs)[0].is_string()) continue;
       Endpoint ep;
       ep.ip = std::string((*addrs)[0].as_string());  // upstream uses the first address only
-      if (!validIPv4(ep.ip) || !seen.insert({ep.ip, port}).second) continue;
+      if (!validIp(ep.ip, family) || !seen.insert({ep.ip, port}).second) continue;
       ep.port = port;
       const auto* conds = objectField(eo, "conditions");
       ep.ready = condition(conds, "ready", true);
@@ -99,11 +112,11 @@ void collectEndpoints(ServicePort& sp, const std::vector<const json::object*>& s
   });
 }
 
-std::vector<std::string> ipList(const json::array* a) {
+std::vector<std::string> ipList(const json::array* a, const std::string& family) {
   std::vector<std::string> out;
   if (!a) return out;
   for (const auto& v : *a)
-    if (v.is_string() && validIPv4(std::string(v.as_string())))
+    if (v.is_string() && validIp(std::string(v.as_string()), family))
       out.emplace_back(v.as_string());
   return out;
 }
@@ -111,25 +124,28 @@ std::vector<std::string> ipList(const json::array* a) {
 }  // namespace
 
 std::vector<ServicePort> servicePorts(const json::object& service,
-                                      const std::vector<const json::object*>& slices) {
+                                      const std::vector<const json::object*>& slices,
+                                      const std::string& family) {
   std::vector<ServicePort> out;
   const auto* meta = objectField(service, "metadata");
   const auto* spec = objectField(service, "spec");
   if (!meta || !spec) return out;
   std::string type = stringField(*spec, "type");
+  // The ClusterIP of this family: spec.clusterIPs holds one per family (dual-stack).
   std::string clusterIP = stringField(*spec, "clusterIP");
-  if (type == "ExternalName" || !validIPv4(clusterIP)) return out;
+  if (auto ips = ipList(arrayField(*spec, "clusterIPs"), family); !ips.empty()) clusterIP = ips[0];
+  if (type == "ExternalName" || !validIp(clusterIP, family)) return out;
 
   ServicePort base;
   base.ns = stringField(*meta, "namespace");
   base.name = stringField(*meta, "name");
   base.clusterIP = clusterIP;
-  base.externalIPs = ipList(arrayField(*spec, "externalIPs"));
+  base.externalIPs = ipList(arrayField(*spec, "externalIPs"), family);
   if (const auto* status = objectField(service, "status"))
     if (const auto* lb = objectField(*status, "loadBalancer"))
       if (const auto* ingress = arrayField(*lb, "ingress"))
         for (const auto& i : *ingress)
-          if (i.is_object() && validIPv4(stringField(i.as_object(), "ip")))
+          if (i.is_object() && validIp(stringField(i.as_object(), "ip"), family))
             base.loadBalancerIPs.push_back(stringField(i.as_object(), "ip"));
   base.sessionAffinity = stringField(*spec, "sessionAffinity") == "ClientIP";
   if (const auto* sac = objectField(*spec, "sessionAffinityConfig"))
@@ -151,7 +167,7 @@ std::vector<ServicePort> servicePorts(const json::object& service,
     if (sp.port <= 0 || sp.port > 65535) continue;
     if (sp.protocol != "tcp" && sp.protocol != "udp" && sp.protocol != "sctp") continue;
     if (external) sp.nodePort = std::clamp(intField(po, "nodePort"), 0, 65535);
-    collectEndpoints(sp, slices);
+    collectEndpoints(sp, slices, family);
     out.push_back(std::move(sp));
   }
   return out;

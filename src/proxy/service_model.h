@@ -35,10 +35,12 @@ struct ServicePort {
   std::string key() const { return ns + "/" + name + ":" + portName + "/" + protocol; }
 };
 
-// The ports of `service` with their endpoints from `slices` (the Service's IPv4 EndpointSlices).
+// The ports of `service` with their endpoints from `slices` (the Service's EndpointSlices of
+// `family`, "IPv4" or "IPv6"; its ClusterIP, external and load balancer IPs of that family).
 // ExternalName and headless Services (no ClusterIP) give none: the proxy does nothing for them.
 std::vector<ServicePort> servicePorts(const boost::json::object& service,
-                                      const std::vector<const boost::json::object*>& slices);
+                                      const std::vector<const boost::json::object*>& slices,
+                                      const std::string& family = "IPv4");
 
 // Which endpoints take traffic, as upstream's CategorizeEndpoints: the ready ones, or when none
 // is ready the serving-and-terminating ones (so draining pods still answer during a rollout);

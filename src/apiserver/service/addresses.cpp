@@ -60,6 +60,22 @@ Owner ownerOfService(const json::object& svc) {
   return o;
 }
 
+// The ClusterIPs a spec holds (spec.clusterIPs, else spec.clusterIP), "None" and "" left out.
+std::vector<std::string> clusterIpsOf(const json::object* spec) {
+  std::vector<std::string> out;
+  if (spec == nullptr) return out;
+  if (const auto* a = spec->if_contains("clusterIPs");
+      a && a->is_array() && !a->as_array().empty()) {
+    for (const auto& v : a->as_array())
+      if (v.is_string() && !v.as_string().empty() && v.as_string() != "None")
+        out.emplace_back(v.as_string());
+    return out;
+  }
+  std::string ip = core::stringField(*spec, "clusterIP");
+  if (!ip.empty() && ip != "None") out.push_back(ip);
+  return out;
+}
+
 // spec.clusterIPs as field.Invalid prints a []string (apimachinery marshals it as JSON).
 std::string clusterIpsValue(const json::object& spec, const std::string& ip) {
   const auto* a = spec.if_contains("clusterIPs");
@@ -119,6 +135,8 @@ Allocation::Allocation(Allocation&& o) noexcept
       service_(std::move(o.service_)),
       newIps_(std::move(o.newIps_)),
       oldIps_(std::move(o.oldIps_)),
+      newIps6_(std::move(o.newIps6_)),
+      oldIps6_(std::move(o.oldIps6_)),
       newPorts_(std::move(o.newPorts_)),
       oldPorts_(std::move(o.oldPorts_)),
       done_(o.done_) {
@@ -126,13 +144,13 @@ Allocation::Allocation(Allocation&& o) noexcept
 }
 
 Allocation::~Allocation() {
-  if (!done_) owner_->releaseAll(service_, newIps_, newPorts_);
+  if (!done_) owner_->releaseAll(service_, newIps_, newIps6_, newPorts_);
 }
 
 void Allocation::commit() {
   if (done_) return;
   done_ = true;
-  owner_->releaseAll(service_, oldIps_, oldPorts_);
+  owner_->releaseAll(service_, oldIps_, oldIps6_, oldPorts_);
 }
 
 // ---------------------------------------------------------------- ServiceAddresses
@@ -163,7 +181,17 @@ ServiceAddresses::ServiceAddresses(store::Interface& store, Ranges ranges)
                                           static_cast<uint64_t>(ranges.portMax),
                                           static_cast<uint64_t>(ranges.portMin),
                                           [](uint64_t p) { return std::to_string(p); },
-                                          [](std::string_view s) { return parseUint(s); }}) {}
+                                          [](std::string_view s) { return parseUint(s); }}) {
+  if (ranges.ipv6) {
+    uint64_t size = ranges.ipv6->size();
+    // IPv6 has no broadcast address; the subnet's own address is never handed out.
+    ips6_.emplace(store, ReservationPool::Spec{
+                             "/registry/ipaddresses/", "networking.k8s.io/v1", "IPAddress", 1,
+                             size - 1, std::min<uint64_t>(std::max<uint64_t>(16, size / 16), 256),
+                             [r = *ranges.ipv6](uint64_t off) { return r.at(off); },
+                             [r = *ranges.ipv6](std::string_view s) { return r.offsetOf(s); }});
+  }
+}
 
 std::string ServiceAddresses::cidr() const {
   return formatIpv4(ranges_.ipBase) + "/" + std::to_string(ranges_.ipPrefixLength);
@@ -185,7 +213,7 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
   if (type == "ExternalName") {
     spec.erase("clusterIP");
     spec.erase("clusterIPs");
-  } else if (auto st = allocateIp(spec, oldSpec, dryRun, a.service_.name, a); !st.ok()) {
+  } else if (auto st = allocateIps(spec, oldSpec, dryRun, a.service_.name, a); !st.ok()) {
     return st;
   }
   if (auto st = allocatePorts(spec, oldSpec, dryRun, a.service_.name, a); !st.ok()) return st;
@@ -196,10 +224,10 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
   }
   // What the update gives up, freed on commit.
   if (oldSpec != nullptr) {
-    auto oldIp = parseIpv4(core::stringField(*oldSpec, "clusterIP"));
-    if (oldIp && core::stringField(*oldSpec, "clusterIP") != core::stringField(spec, "clusterIP") &&
-        *oldIp >= ranges_.ipBase && ips_.inRange(*oldIp - ranges_.ipBase)) {
-      a.oldIps_.push_back(*oldIp - ranges_.ipBase);
+    auto nowIps = clusterIpsOf(&spec);
+    for (const auto& ip : clusterIpsOf(oldSpec)) {
+      if (std::find(nowIps.begin(), nowIps.end(), ip) != nowIps.end()) continue;
+      if (auto item = itemOf(ip)) (item->first ? a.oldIps6_ : a.oldIps_).push_back(item->second);
     }
     std::vector<int64_t> now = nodePortsOf(&spec);
     for (int64_t p : nodePortsOf(oldSpec)) {
@@ -209,45 +237,77 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
   return a;
 }
 
-Status ServiceAddresses::allocateIp(json::object& spec, const json::object* oldSpec, bool dryRun,
+std::optional<std::pair<bool, uint64_t>> ServiceAddresses::itemOf(const std::string& ip) const {
+  if (auto addr = parseIpv4(ip);
+      addr && *addr >= ranges_.ipBase && ips_.inRange(*addr - ranges_.ipBase))
+    return std::make_pair(false, uint64_t{*addr - ranges_.ipBase});
+  if (ranges_.ipv6)
+    if (auto off = ranges_.ipv6->offsetOf(ip); off && ips6_->inRange(*off))
+      return std::make_pair(true, *off);
+  return std::nullopt;
+}
+
+Status ServiceAddresses::allocateIps(json::object& spec, const json::object* oldSpec, bool dryRun,
+                                     const std::string& name, Allocation& a) {
+  if (auto st = initIpFamilies(spec, oldSpec, name); !st.ok()) return st;
+  if (core::stringField(spec, "clusterIP") == "None") {
+    spec["clusterIPs"] = json::array{"None"};
+    return {};
+  }
+  std::vector<std::string> requested = clusterIpsOf(&spec), old = clusterIpsOf(oldSpec);
+  json::array ips;
+  const auto& families = spec.at("ipFamilies").as_array();
+  for (size_t i = 0; i < families.size(); ++i) {
+    std::string ip = i < requested.size() ? requested[i] : "";
+    std::string family = families[i].is_string() ? std::string(families[i].get_string()) : "";
+    if (auto st = allocateIp(family, ip, i < old.size() ? old[i] : "", spec, dryRun, name, a);
+        !st.ok())
+      return st;
+    ips.push_back(json::string(ip));
+  }
+  spec["clusterIP"] = ips.empty() ? json::string() : ips[0].as_string();
+  spec["clusterIPs"] = std::move(ips);
+  return {};
+}
+
+Status ServiceAddresses::allocateIp(const std::string& family, std::string& ip,
+                                    const std::string& oldIp, const json::object& spec, bool dryRun,
                                     const std::string& name, Allocation& a) {
-  std::string ip = core::stringField(spec, "clusterIP");
-  if (ip == "None") return {};
-  std::string oldIp = oldSpec ? core::stringField(*oldSpec, "clusterIP") : "";
+  bool v6 = family == "IPv6";
+  ReservationPool& pool = v6 ? *ips6_ : ips_;  // initIpFamilies refused a family without range
+  auto& reserved = v6 ? a.newIps6_ : a.newIps_;
+  std::string range = v6 ? ranges_.ipv6->str() : cidr();
   if (ip.empty()) {
-    auto off = dryRun ? ips_.peekAny() : ips_.reserveAny(a.service_);
+    auto off = dryRun ? pool.peekAny() : pool.reserveAny(a.service_);
     if (!off.ok())
       return Status::internal("failed to allocate a serviceIP: " + off.status().message());
-    if (!dryRun) a.newIps_.push_back(static_cast<uint32_t>(*off));
-    ip = formatIpv4(ranges_.ipBase + static_cast<uint32_t>(*off));
-  } else if (ip != oldIp) {
-    auto addr = parseIpv4(ip);
-    if (!addr) {  // validation lets only IPs through; IPv6 has no range here
-      return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip), "failed to parse IP");
-    }
-    uint64_t off = *addr - ranges_.ipBase;
-    if (*addr < ranges_.ipBase || !ips_.inRange(off)) {
-      return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip),
-                          "failed to allocate IP " + ip + ": the provided IP (" + ip +
-                              ") is not in the valid range. The range of valid IPs is " + cidr());
-    }
-    Status st;
-    if (dryRun) {
-      auto free = ips_.isFree(off, a.service_);
-      st = !free.ok() ? free.status() : *free ? Status() : Status::alreadyExists("", ip);
-    } else {
-      st = ips_.reserve(off, a.service_);
-      if (st.ok()) a.newIps_.push_back(static_cast<uint32_t>(off));
-    }
-    if (st.isAlreadyExists()) {
-      return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip),
-                          "failed to allocate IP " + ip + ": provided IP is already allocated");
-    }
-    if (!st.ok()) return st;
+    if (!dryRun) reserved.push_back(*off);
+    ip = v6 ? ranges_.ipv6->at(*off) : formatIpv4(ranges_.ipBase + static_cast<uint32_t>(*off));
+    return {};
   }
-  spec["clusterIP"] = ip;
-  spec["clusterIPs"] = json::array{json::string(ip)};
-  return {};
+  if (ip == oldIp) return {};
+  if (ipFamilyOf(ip).empty())  // validation lets only IPs through
+    return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip), "failed to parse IP");
+  auto item = itemOf(ip);
+  if (!item || item->first != v6) {
+    return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip),
+                        "failed to allocate IP " + ip + ": the provided IP (" + ip +
+                            ") is not in the valid range. The range of valid IPs is " + range);
+  }
+  uint64_t off = item->second;
+  Status st;
+  if (dryRun) {
+    auto free = pool.isFree(off, a.service_);
+    st = !free.ok() ? free.status() : *free ? Status() : Status::alreadyExists("", ip);
+  } else {
+    st = pool.reserve(off, a.service_);
+    if (st.ok()) reserved.push_back(off);
+  }
+  if (st.isAlreadyExists()) {
+    return invalidField(name, "spec.clusterIPs", clusterIpsValue(spec, ip),
+                        "failed to allocate IP " + ip + ": provided IP is already allocated");
+  }
+  return st;
 }
 
 Status ServiceAddresses::allocatePorts(json::object& spec, const json::object* oldSpec, bool dryRun,
@@ -338,22 +398,22 @@ Status ServiceAddresses::allocateHealthCheckPort(json::object& spec, const json:
   return st;
 }
 
-void ServiceAddresses::releaseAll(const Owner& owner, const std::vector<uint32_t>& ips,
+void ServiceAddresses::releaseAll(const Owner& owner, const std::vector<uint64_t>& ips,
+                                  const std::vector<uint64_t>& ips6,
                                   const std::vector<int64_t>& ports) {
   // A release that fails (store down) leaves a leak that repair() reclaims at the next start.
-  for (uint32_t off : ips) (void)ips_.release(off, owner);
+  for (uint64_t off : ips) (void)ips_.release(off, owner);
+  for (uint64_t off : ips6) (void)ips6_->release(off, owner);
   for (int64_t p : ports) (void)ports_.release(static_cast<uint64_t>(p), owner);
 }
 
 void ServiceAddresses::release(const json::object& svc) {
   const json::object* spec = specOf(&svc);
   if (spec == nullptr) return;
-  std::vector<uint32_t> ips;
-  if (auto addr = parseIpv4(core::stringField(*spec, "clusterIP"));
-      addr && *addr >= ranges_.ipBase) {
-    if (ips_.inRange(*addr - ranges_.ipBase)) ips.push_back(*addr - ranges_.ipBase);
-  }
-  releaseAll(ownerOfService(svc), ips, nodePortsOf(spec));
+  std::vector<uint64_t> ips, ips6;
+  for (const auto& ip : clusterIpsOf(spec))
+    if (auto item = itemOf(ip)) (item->first ? ips6 : ips).push_back(item->second);
+  releaseAll(ownerOfService(svc), ips, ips6, nodePortsOf(spec));
 }
 
 Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
@@ -366,12 +426,16 @@ Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
   if (!haveIps.ok()) return haveIps.status();
   auto havePorts = ports_.list();
   if (!havePorts.ok()) return havePorts.status();
+  Result<std::map<uint64_t, ReservationPool::Held>> haveIps6 =
+      std::map<uint64_t, ReservationPool::Held>{};
+  if (ips6_) haveIps6 = ips6_->list();
+  if (!haveIps6.ok()) return haveIps6.status();
   const auto* svcType = core::findResource("", "v1", "services");
   store::ListOptions opts;
   opts.prefix = svcType->storagePrefix;
   auto listed = store_.list(opts);
   if (!listed.ok()) return listed.status();
-  std::map<uint64_t, Owner> wantIps, wantPorts;
+  std::map<uint64_t, Owner> wantIps, wantIps6, wantPorts;
   for (const auto& kv : listed->items) {
     boost::system::error_code ec;
     json::value v = json::parse(kv.value, ec);
@@ -379,18 +443,19 @@ Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
     Owner owner = ownerOfService(v.as_object());
     const json::object* spec = specOf(&v.as_object());
     if (spec == nullptr) continue;
-    if (auto addr = parseIpv4(core::stringField(*spec, "clusterIP"));
-        addr && *addr >= ranges_.ipBase) {
-      if (ips_.inRange(*addr - ranges_.ipBase)) wantIps.emplace(*addr - ranges_.ipBase, owner);
-    }
+    for (const auto& ip : clusterIpsOf(spec))
+      if (auto item = itemOf(ip)) (item->first ? wantIps6 : wantIps).emplace(item->second, owner);
     for (int64_t p : nodePortsOf(spec)) {
       if (p > 0 && ports_.inRange(static_cast<uint64_t>(p))) wantPorts.emplace(p, owner);
     }
   }
   const int64_t leakedBefore =
       static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(leakGrace.count());
-  for (auto [pool, want, have] : {std::tuple{&ips_, &wantIps, &*haveIps},
-                                  std::tuple{&ports_, &wantPorts, &*havePorts}}) {
+  std::vector<std::tuple<ReservationPool*, std::map<uint64_t, Owner>*,
+                         std::map<uint64_t, ReservationPool::Held>*>>
+      pools = {{&ips_, &wantIps, &*haveIps}, {&ports_, &wantPorts, &*havePorts}};
+  if (ips6_) pools.emplace_back(&*ips6_, &wantIps6, &*haveIps6);
+  for (auto [pool, want, have] : pools) {
     for (const auto& [item, held] : *have) {
       auto it = want->find(item);
       if (it != want->end() && it->second == held.owner) continue;
@@ -408,8 +473,20 @@ Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
   return {};
 }
 
-Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange) {
+Result<Ranges> parseRanges(std::string_view clusterIpRanges, std::string_view nodePortRange) {
   Ranges r;
+  // A dual-stack pair "IPv4,IPv6" (upstream also takes IPv6 first; here IPv4 is the primary).
+  std::string_view clusterIpRange = clusterIpRanges.substr(0, clusterIpRanges.find(','));
+  if (clusterIpRange.size() < clusterIpRanges.size()) {
+    std::string_view second = clusterIpRanges.substr(clusterIpRange.size() + 1);
+    r.ipv6 = parseIpv6Range(second);
+    if (!r.ipv6 || second.find(',') != std::string_view::npos) {
+      return Status::badRequest(
+          "--service-cluster-ip-range: " + std::string(second) +
+          " is not an IPv6 CIDR from /108 to /126 without host bits (a dual-stack range is "
+          "IPv4,IPv6, e.g. 10.96.0.0/12,fd00:10:96::/112)");
+    }
+  }
   auto slash = clusterIpRange.find('/');
   auto base = parseIpv4(clusterIpRange.substr(0, slash));
   auto prefix = slash == std::string_view::npos ? std::nullopt

@@ -20,10 +20,12 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "apiserver/service/ipv6_range.h"
 #include "apiserver/service/reservations.h"
 
 namespace berth::apiserver::service {
@@ -33,12 +35,16 @@ struct Ranges {
   int ipPrefixLength = 12;                      // /12
   int64_t portMin = 30000;
   int64_t portMax = 32767;
+  // The second range of a dual-stack cluster ("10.96.0.0/12,fd00:10:96::/112"); IPv4 stays the
+  // primary family (the `kubernetes` Service, SingleStack defaults).
+  std::optional<Ipv6Range> ipv6;
+  bool dualStack() const { return ipv6.has_value(); }
   // The range's first address, the `kubernetes` Service's ClusterIP (10.96.0.1).
   std::string firstIp() const;
 };
 
-// --service-cluster-ip-range ("10.96.0.0/12") and --service-node-port-range ("30000-32767");
-// BadRequest with the flag's name when one is malformed.
+// --service-cluster-ip-range ("10.96.0.0/12", or an IPv4,IPv6 pair) and --service-node-port-range
+// ("30000-32767"); BadRequest with the flag's name when one is malformed.
 Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange);
 
 class ServiceAddresses;
@@ -58,7 +64,8 @@ class Allocation {
       : owner_(owner), service_(std::move(service)) {}
   ServiceAddresses* owner_;
   Owner service_;
-  std::vector<uint32_t> newIps_, oldIps_;
+  std::vector<uint64_t> newIps_, oldIps_;    // offsets in the IPv4 range
+  std::vector<uint64_t> newIps6_, oldIps6_;  // offsets in the IPv6 range
   std::vector<int64_t> newPorts_, oldPorts_;
   bool done_ = false;
 };
@@ -87,10 +94,22 @@ class ServiceAddresses {
 
  private:
   friend class Allocation;
-  void releaseAll(const Owner& owner, const std::vector<uint32_t>& ips,
-                  const std::vector<int64_t>& ports);
-  Status allocateIp(boost::json::object& spec, const boost::json::object* oldSpec, bool dryRun,
-                    const std::string& name, Allocation& a);
+  void releaseAll(const Owner& owner, const std::vector<uint64_t>& ips,
+                  const std::vector<uint64_t>& ips6, const std::vector<int64_t>& ports);
+  // spec.ipFamilyPolicy and spec.ipFamilies against this cluster's ranges (upstream
+  // initIPFamilyFields): defaults, the errors for families the cluster lacks, the second family
+  // of a dual-stack request, and a downgrade to SingleStack dropping the secondary ClusterIP.
+  Status initIpFamilies(boost::json::object& spec, const boost::json::object* oldSpec,
+                        const std::string& name);
+  // One ClusterIP per family of spec.ipFamilies.
+  Status allocateIps(boost::json::object& spec, const boost::json::object* oldSpec, bool dryRun,
+                     const std::string& name, Allocation& a);
+  // `ip` of `family` ("" = any free one, written back), unless the old spec held it.
+  Status allocateIp(const std::string& family, std::string& ip, const std::string& oldIp,
+                    const boost::json::object& spec, bool dryRun, const std::string& name,
+                    Allocation& a);
+  // The pool and offset of a ClusterIP; nullopt when in neither range.
+  std::optional<std::pair<bool, uint64_t>> itemOf(const std::string& ip) const;
   Status allocatePorts(boost::json::object& spec, const boost::json::object* oldSpec, bool dryRun,
                        const std::string& name, Allocation& a);
   // spec.healthCheckNodePort of a LoadBalancer Service with externalTrafficPolicy Local: the
@@ -101,6 +120,7 @@ class ServiceAddresses {
   store::Interface& store_;
   Ranges ranges_;
   ReservationPool ips_;    // items: offsets in the service CIDR
+  std::optional<ReservationPool> ips6_;  // items: offsets in the IPv6 range (dual-stack)
   ReservationPool ports_;  // items: port numbers
 };
 

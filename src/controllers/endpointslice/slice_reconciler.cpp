@@ -86,8 +86,33 @@ struct Draft {
 
 }  // namespace
 
+std::string podIpOfFamily(const json::value& pod, const std::string& family) {
+  if (family == "IPv4") return podIpv4(pod);
+  auto isV6 = [](std::string_view ip) {
+    return ip.find(':') != std::string_view::npos && ip.find('.') == std::string_view::npos;
+  };
+  if (const json::value* ips = valueAt(pod, {"status", "podIPs"}); ips && ips->is_array()) {
+    for (const auto& entry : ips->get_array()) {
+      std::string ip = stringAt(entry, {"ip"});
+      if (isV6(ip)) return ip;
+    }
+  }
+  std::string ip = stringAt(pod, {"status", "podIP"});
+  return isV6(ip) ? ip : std::string();
+}
+
+std::vector<std::string> serviceFamilies(const json::value& service) {
+  std::vector<std::string> out;
+  if (const json::value* f = valueAt(service, {"spec", "ipFamilies"}); f && f->is_array())
+    for (const auto& v : f->get_array())
+      if (v.is_string() && (v.get_string() == "IPv4" || v.get_string() == "IPv6"))
+        out.emplace_back(v.get_string());
+  if (out.empty()) out.push_back("IPv4");
+  return out;
+}
+
 json::object podEndpoint(const json::value& pod, const json::value& service,
-                         const std::string& zone) {
+                         const std::string& zone, const std::string& family) {
   bool publishNotReady = valueAt(service, {"spec", "publishNotReadyAddresses"}) &&
                          valueAt(service, {"spec", "publishNotReadyAddresses"})->is_bool() &&
                          valueAt(service, {"spec", "publishNotReadyAddresses"})->get_bool();
@@ -96,7 +121,7 @@ json::object podEndpoint(const json::value& pod, const json::value& service,
   // "ready" is never true for a terminating pod unless publishNotReadyAddresses says so.
   bool ready = publishNotReady || (serving && !terminating);
   json::object ep{
-      {"addresses", json::array{json::string(podIpv4(pod))}},
+      {"addresses", json::array{json::string(podIpOfFamily(pod, family))}},
       {"conditions", {{"ready", ready}, {"serving", serving}, {"terminating", terminating}}},
       {"targetRef", podTargetRef(pod)}};
   if (std::string node = stringAt(pod, {"spec", "nodeName"}); !node.empty()) ep["nodeName"] = node;
@@ -105,7 +130,12 @@ json::object podEndpoint(const json::value& pod, const json::value& service,
   return ep;
 }
 
-SlicePlan reconcileSlices(const SliceInputs& in) {
+namespace {
+
+// The slices of one address type (upstream reconcileByAddressType): `owned` are ours of that
+// type.
+void reconcileFamily(const SliceInputs& in, const std::string& family,
+                     const std::vector<const json::value*>& sorted, SlicePlan& plan) {
   const json::value& service = *in.service;
   const std::string serviceUid = uidOf(service);
   const size_t maxPer = std::max<size_t>(1, in.maxEndpointsPerSlice);
@@ -115,32 +145,21 @@ SlicePlan reconcileSlices(const SliceInputs& in) {
   std::map<std::string, std::map<std::string, json::object>> desired;
   std::map<std::string, json::array> groupPorts;
   for (const auto& pod : in.pods) {
-    if (!shouldPodBeInEndpoints(*pod, /*includeTerminating=*/true)) continue;
+    std::string phase = stringAt(*pod, {"status", "phase"});
+    if (phase == "Succeeded" || phase == "Failed" || podIpOfFamily(*pod, family).empty()) continue;
     json::array ports = endpointPorts(*pod, service);
     json::value portsValue = ports;
     std::string key = portsKey(&portsValue);
     std::string node = stringAt(*pod, {"spec", "nodeName"});
     std::string zone = in.zoneOf && !node.empty() ? in.zoneOf(node) : "";
-    json::object ep = podEndpoint(*pod, service, zone);
+    json::object ep = podEndpoint(*pod, service, zone, family);
     desired[key][addressOf(ep)] = std::move(ep);
     groupPorts.emplace(key, std::move(ports));
   }
 
-  SlicePlan plan;
-  // Existing slices by group; ones of another address type or owner go.
+  // Existing slices by group.
   std::map<std::string, std::vector<const json::value*>> existing;
-  std::vector<const json::value*> sorted;
-  for (const auto& s : in.ownedSlices) sorted.push_back(s.get());
-  std::sort(sorted.begin(), sorted.end(), [](const json::value* a, const json::value* b) {
-    return stringAt(*a, {"metadata", "name"}) < stringAt(*b, {"metadata", "name"});
-  });
-  for (const json::value* s : sorted) {
-    if (stringAt(*s, {"addressType"}) != "IPv4" || !ownedBy(*s, serviceUid)) {
-      plan.deletes.push_back(stringAt(*s, {"metadata", "name"}));
-      continue;
-    }
-    existing[portsKey(valueAt(*s, {"ports"}))].push_back(s);
-  }
+  for (const json::value* s : sorted) existing[portsKey(valueAt(*s, {"ports"}))].push_back(s);
 
   std::vector<Draft> drafts;
   for (auto& [key, wanted] : desired) {
@@ -183,18 +202,11 @@ SlicePlan reconcileSlices(const SliceInputs& in) {
     // The placeholder: one slice without endpoints or ports, reusing one we have.
     drafts.clear();
     const json::value* keep = nullptr;
-    for (const json::value* s : sorted) {
-      if (stringAt(*s, {"addressType"}) == "IPv4" && ownedBy(*s, serviceUid)) {
-        keep = s;
-        break;
-      }
-    }
+    if (!sorted.empty()) keep = sorted.front();
     drafts.push_back(Draft{keep, {}, {}});
     leftover.clear();
-    for (const json::value* s : sorted) {
-      if (s != keep && stringAt(*s, {"addressType"}) == "IPv4" && ownedBy(*s, serviceUid))
-        leftover.push_back(s);
-    }
+    for (const json::value* s : sorted)
+      if (s != keep) leftover.push_back(s);
   }
   for (const json::value* s : leftover) plan.deletes.push_back(stringAt(*s, {"metadata", "name"}));
 
@@ -245,11 +257,37 @@ SlicePlan reconcileSlices(const SliceInputs& in) {
     json::object slice{{"apiVersion", "discovery.k8s.io/v1"},
                        {"kind", "EndpointSlice"},
                        {"metadata", std::move(meta)},
-                       {"addressType", "IPv4"},
+                       {"addressType", family},
                        {"endpoints", std::move(endpoints)}};
     if (!d.ports.empty()) slice["ports"] = std::move(d.ports);
     plan.creates.push_back(std::move(slice));
   }
+}
+
+}  // namespace
+
+SlicePlan reconcileSlices(const SliceInputs& in) {
+  const std::string serviceUid = uidOf(*in.service);
+  std::vector<std::string> families = serviceFamilies(*in.service);
+  std::vector<const json::value*> sorted;
+  for (const auto& s : in.ownedSlices) sorted.push_back(s.get());
+  std::sort(sorted.begin(), sorted.end(), [](const json::value* a, const json::value* b) {
+    return stringAt(*a, {"metadata", "name"}) < stringAt(*b, {"metadata", "name"});
+  });
+  SlicePlan plan;
+  // Slices of another owner or of an address type the Service no longer has go; each of its
+  // families (spec.ipFamilies) gets its own slices, from the pods' IPs of that family.
+  std::map<std::string, std::vector<const json::value*>> byFamily;
+  for (const json::value* s : sorted) {
+    std::string type = stringAt(*s, {"addressType"});
+    if (!ownedBy(*s, serviceUid) ||
+        std::find(families.begin(), families.end(), type) == families.end()) {
+      plan.deletes.push_back(stringAt(*s, {"metadata", "name"}));
+      continue;
+    }
+    byFamily[type].push_back(s);
+  }
+  for (const auto& family : families) reconcileFamily(in, family, byFamily[family], plan);
   return plan;
 }
 

@@ -3,11 +3,12 @@
 // manages for it, the slices to create, update and delete (upstream
 // pkg/controller/endpointslice's reconciler, without its topology hints).
 //
-// Endpoints are grouped by their resolved ports (a named targetPort may map to different
-// numbers on different pods), at most `maxEndpointsPerSlice` per slice. An endpoint stays in
-// the slice that holds it, so one pod coming or going rewrites one slice, not all of them; new
-// endpoints fill slices with room before new slices are made. A Service without endpoints keeps
-// one empty placeholder slice, as upstream.
+// One set of slices per address type of the Service's spec.ipFamilies (IPv4 when it has none),
+// each holding the pods' IPs of that family. Endpoints are grouped by their resolved ports (a named
+// targetPort may map to different numbers on different pods), at most `maxEndpointsPerSlice` per
+// slice. An endpoint stays in the slice that holds it, so one pod coming or going rewrites one
+// slice, not all of them; new endpoints fill slices with room before new slices are made. A Service
+// without endpoints keeps one empty placeholder slice, as upstream.
 //
 // Thread-safety: a pure function.
 #include <boost/json/object.hpp>
@@ -44,7 +45,8 @@ struct SlicePlan {
 SlicePlan reconcileSlices(const SliceInputs& in);
 
 // The endpoint upstream's podToEndpoint builds for a pod (exposed for tests).
+// `family` picks the pod's IP of that family (status.podIPs) for a slice of that addressType.
 boost::json::object podEndpoint(const boost::json::value& pod, const boost::json::value& service,
-                                const std::string& zone);
+                                const std::string& zone, const std::string& family = "IPv4");
 
 }  // namespace berth::controllers::endpointslice

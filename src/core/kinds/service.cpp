@@ -20,6 +20,13 @@ bool needsHealthCheck(const json::object& spec) {
   return getStr(spec, "type") == "LoadBalancer" && getStr(spec, "externalTrafficPolicy") == "Local";
 }
 
+// The family of an address validation accepts (an IPv4-mapped IPv6 literal is IPv4, as Go's).
+const char* familyOf(std::string_view ip) {
+  return ip.find(':') != std::string_view::npos && ip.find('.') == std::string_view::npos
+             ? "IPv6"
+             : "IPv4";
+}
+
 bool externallyAccessible(const json::object& spec) {
   std::string_view type = getStr(spec, "type");
   const json::array* externalIps = getArr(spec, "externalIPs");
@@ -75,17 +82,94 @@ void serviceDefaults(json::object& obj) {
   }
   if (type != "ExternalName") {
     setDefault(spec, "internalTrafficPolicy", "Cluster");
-    // Single-stack IPv4 cluster: what the service REST storage fills on create.
-    setDefault(spec, "ipFamilyPolicy", "SingleStack");
-    setDefault(spec, "ipFamilies", json::array{"IPv4"});
     std::string ip(getStr(spec, "clusterIP"));
     if (!ip.empty() && !has(spec, "clusterIPs")) spec["clusterIPs"] = json::array{ip};
+    // What the service REST storage fills on create without knowing the cluster's ranges (it
+    // checks them and adds a dual-stack request's second family: apiserver/service): the
+    // families of the given ClusterIPs, else IPv4 (the primary); RequireDualStack when two
+    // families or ClusterIPs are given, else SingleStack.
+    const json::array* ips = getArr(spec, "clusterIPs");
+    if (!has(spec, "ipFamilies") ||
+        (getArr(spec, "ipFamilies") && getArr(spec, "ipFamilies")->empty())) {
+      json::array fams;
+      if (ips != nullptr)
+        for (const auto& v : *ips) {
+          std::string_view s = v.is_string() ? std::string_view(v.get_string()) : "";
+          if (s == "None" || s.empty() || !isValidIp(s)) continue;
+          fams.push_back(json::string(familyOf(s)));
+        }
+      if (fams.empty()) fams.push_back("IPv4");
+      spec["ipFamilies"] = std::move(fams);
+    }
+    bool two = getArr(spec, "ipFamilies")->size() == 2 ||
+               (ip != "None" && ips != nullptr && ips->size() == 2);
+    setDefault(spec, "ipFamilyPolicy", two ? "RequireDualStack" : "SingleStack");
     if (ip.empty()) {
       if (const json::array* ips = getArr(spec, "clusterIPs"); ips && !ips->empty() &&
                                                               (*ips)[0].is_string()) {
         spec["clusterIP"] = (*ips)[0];
       }
     }
+  }
+}
+
+// spec.ipFamilyPolicy, spec.ipFamilies and how spec.clusterIPs match them (upstream
+// validateIPFamilies and validateServiceClusterIPsRelatedFields, the parts that need no cluster
+// knowledge; the registry checks the families against the cluster's ranges).
+void validateIpFamilies(const json::object& spec, FieldErrors& errs) {
+  std::string_view policy = getStr(spec, "ipFamilyPolicy");
+  if (hasStr(spec, "ipFamilyPolicy") && policy != "SingleStack" && policy != "PreferDualStack" &&
+      policy != "RequireDualStack") {
+    addNotSupported(errs, "spec.ipFamilyPolicy", goQuote(policy),
+                    {"PreferDualStack", "RequireDualStack", "SingleStack"});
+  }
+  const json::array* fams = getArr(spec, "ipFamilies");
+  std::vector<std::string> families;
+  if (fams != nullptr) {
+    for (size_t i = 0; i < fams->size(); ++i) {
+      std::string f = (*fams)[i].is_string() ? std::string((*fams)[i].get_string()) : "";
+      if (f != "IPv4" && f != "IPv6") {
+        addNotSupported(errs, index("spec.ipFamilies", i), goQuote(f), {"IPv4", "IPv6"});
+      } else if (std::find(families.begin(), families.end(), f) != families.end()) {
+        addDuplicate(errs, index("spec.ipFamilies", i), goQuote(f));
+      }
+      families.push_back(f);
+    }
+    if (fams->size() > 2) {
+      addInvalid(errs, "spec.ipFamilies", formatStringList(fams),
+                 "may specify no more than one IP for each IP family");
+    } else if (fams->size() == 2 && policy == "SingleStack") {
+      addInvalidStr(errs, "spec.ipFamilyPolicy", policy,
+                    "must be 'RequireDualStack' or 'PreferDualStack' when multiple 'ipFamilies' "
+                    "are specified");
+    }
+  }
+  const json::array* ips = getArr(spec, "clusterIPs");
+  if (ips == nullptr || ips->empty() || getStr(spec, "clusterIP") == "None") return;
+  if (ips->size() > 2) {
+    addInvalid(errs, "spec.clusterIPs", formatStringList(ips),
+               "may specify no more than one IP for each IP family");
+    return;
+  }
+  if (ips->size() == 2 && policy == "SingleStack") {
+    addInvalidStr(errs, "spec.ipFamilyPolicy", policy,
+                  "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster IPs "
+                  "are specified");
+  }
+  std::vector<std::string> ipFamilies;
+  for (size_t i = 0; i < ips->size(); ++i) {
+    std::string_view ip = (*ips)[i].is_string() ? std::string_view((*ips)[i].get_string()) : "";
+    if (!isValidIp(ip)) return;  // reported with the IP checks
+    ipFamilies.push_back(familyOf(ip));
+    if (i < families.size() && families[i] != ipFamilies.back()) {
+      addInvalidStr(errs, index("spec.clusterIPs", i), ip,
+                    "expected an " + families[i] + " value as indicated by `ipFamilies[" +
+                        std::to_string(i) + "]`");
+    }
+  }
+  if (ipFamilies.size() == 2 && ipFamilies[0] == ipFamilies[1]) {
+    addInvalid(errs, "spec.clusterIPs", formatStringList(ips),
+               "may specify no more than one IP for each IP family");
   }
 }
 
@@ -195,6 +279,7 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
   } else if (has(spec, "sessionAffinityConfig")) {
     addForbidden(errs, "spec.sessionAffinityConfig", "must not be set when session affinity is None");
   }
+  if (type != "ExternalName") validateIpFamilies(spec, errs);
   if (const json::array* ips = getArr(spec, "clusterIPs")) {
     for (size_t i = 0; i < ips->size(); ++i) {
       std::string_view ip = (*ips)[i].is_string() ? std::string_view((*ips)[i].get_string()) : "";
@@ -296,6 +381,15 @@ void servicePrepareUpdate(json::object& obj, const json::object& old) {
     if (getStr(spec, "clusterIP").empty() && !has(spec, "clusterIPs")) {
       for (const char* f : {"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"}) {
         if (const json::value* v = getVal(oldSpec, f); v && !has(spec, f)) spec[f] = *v;
+      }
+    }
+    // A downgrade to SingleStack that leaves the dual-stack fields as they were drops the
+    // secondary family and ClusterIP (upstream's allocator does so before validation).
+    if (getStr(spec, "ipFamilyPolicy") == "SingleStack" &&
+        getStr(oldSpec, "ipFamilyPolicy") != "SingleStack") {
+      for (const char* f : {"clusterIPs", "ipFamilies"}) {
+        json::array* a = getArrMut(spec, f);
+        if (a && a->size() == 2 && sameJson(getVal(spec, f), getVal(oldSpec, f))) a->resize(1);
       }
     }
   }
