@@ -59,8 +59,9 @@ std::unique_ptr<client::RestClient> connect(const Options& o) {
 }
 
 void ensureNamespace(client::RestClient& c, const std::string& ns) {
-  (void)c.create(kNamespaces, "",
-           json::object{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
+  (void)c.create(
+      kNamespaces, "",
+      json::object{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
 }
 
 json::object podSpec() {
@@ -87,11 +88,12 @@ int createRate(const Options& o) {
   for (int t = 0; t < o.threads; ++t) {
     ts.emplace_back([&] {
       for (int i; (i = next++) < o.count;) {
-        json::object pod{{"apiVersion", "v1"},
-                         {"kind", "Pod"},
-                         {"metadata", {{"name", "ref-" + std::to_string(i)},
-                                       {"labels", {{"app", "reference"}}}}},
-                         {"spec", spec}};
+        json::object pod{
+            {"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata",
+             {{"name", "ref-" + std::to_string(i)}, {"labels", {{"app", "reference"}}}}},
+            {"spec", spec}};
         if (!c->create(kPods, o.ns, pod).ok()) ++failed;
       }
     });
@@ -124,14 +126,14 @@ class PodTracker {
     if (t.created < 0) t.created = now;
     auto* spec = o.if_contains("spec");
     if (t.bound < 0 && spec && spec->is_object()) {
-      if (auto* n = spec->as_object().if_contains("nodeName"); n && n->is_string() &&
-                                                              !n->as_string().empty())
+      if (auto* n = spec->as_object().if_contains("nodeName");
+          n && n->is_string() && !n->as_string().empty())
         t.bound = now;
     }
     auto* st = o.if_contains("status");
     if (t.running < 0 && st && st->is_object()) {
-      if (auto* p = st->as_object().if_contains("phase"); p && p->is_string() &&
-                                                         p->as_string() == "Running")
+      if (auto* p = st->as_object().if_contains("phase");
+          p && p->is_string() && p->as_string() == "Running")
         t.running = now;
     }
   }
@@ -239,8 +241,7 @@ int rollout(const Options& o) {
     std::printf("\nDeployment available (%d/%d ready, available, updated): **%.2f s**\n", o.count,
                 o.count, available);
   else
-    std::printf("\nDeployment NOT available within %d s (%lld available)\n", o.timeout,
-                lastAvail);
+    std::printf("\nDeployment NOT available within %d s (%lld available)\n", o.timeout, lastAvail);
   return available >= 0 ? 0 : 1;
 }
 

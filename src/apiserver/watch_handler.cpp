@@ -140,7 +140,14 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     fromRv = std::max(fromRv, global);
     if (initialEvents) initial = std::move(snapshot);
   }
-  auto watcher = cache->watch(fromRv);
+  // The cache queues only what this watch can send (a kubelet's pod watch sees its node's pods).
+  auto watcher = cache->watch(
+      fromRv,
+      [prefix, sel = *selectors](const CachedObject& o) {
+        return o.key.compare(0, prefix.size(), prefix) == 0 && sel.labels.matches(o.labels) &&
+               o.matches(sel.fields);
+      },
+      fields);
   if (!watcher.ok()) {
     // Too old: upstream answers 200 and an ERROR event carrying a 410 Expired Status.
     if (!w.beginStream(
