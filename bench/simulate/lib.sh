@@ -7,13 +7,14 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 conns() { ls "/proc/$1/fd" | wc -l; }
 
 # start_server NAME [FLAGS...]: a fresh server (controllers and scheduler in-process, no node
-# agent); sets SPID, URL, TOKEN, KCFG.
+# agent); sets SPID, URL, TOKEN, KCFG. Its cluster CIDR is a /10 (16,384 node podCIDRs of /24):
+# the default /16 has only 256, and pods on the 257th node would wait for an address forever.
 start_server() {
   local name=$1 dir=$WORK/$1 port
   shift
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BERTH" server --data-dir "$dir" --datastore "$DATASTORE" --bind-address 127.0.0.1 \
-    --secure-port "$port" --disable-agent "$@" >"$WORK/$name.log" 2>&1 &
+    --secure-port "$port" --disable-agent --cluster-cidr "${CLUSTER_CIDR:-10.0.0.0/10}" "$@" >"$WORK/$name.log" 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
   URL=https://127.0.0.1:$port

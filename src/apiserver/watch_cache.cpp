@@ -140,7 +140,8 @@ core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(
     int64_t fromRevision, WatchFilter filter, const core::FieldSelector* fields) {
   auto w = std::make_shared<CacheWatcher>(100000, std::move(filter));
   // Indexed only with a filter: the filter still checks the rest of the selector.
-  if (w->filter_ && fields && !triggerField_.empty()) w->trigger_ = fields->exactValue(triggerField_);
+  if (w->filter_ && fields && !triggerField_.empty())
+    w->trigger_ = fields->exactValue(triggerField_);
   std::lock_guard lock(mu_);
   if (fromRevision == 0) fromRevision = revision_;
   if (fromRevision < historyStart_) {
