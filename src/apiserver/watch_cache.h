@@ -113,8 +113,7 @@ class ResourceCache {
   // buffered history. Fails Expired (410) when fromRevision is older than the history kept.
   // `filter` (optional) narrows the events queued to those the watcher can send; `fields`
   // (optional, the watch's field selector) puts it in the index when it pins the trigger field.
-  core::Result<std::shared_ptr<CacheWatcher>> watch(int64_t fromRevision,
-                                                    WatchFilter filter = {},
+  core::Result<std::shared_ptr<CacheWatcher>> watch(int64_t fromRevision, WatchFilter filter = {},
                                                     const core::FieldSelector* fields = nullptr);
   void unwatch(const std::shared_ptr<CacheWatcher>& w);
 
