@@ -27,28 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-conns() { ls "/proc/$1/fd" | wc -l; }
-
-# start_server NAME: a fresh server; sets SPID, URL, TOKEN, KCFG.
-start_server() {
-  local dir=$WORK/$1 port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$BERTH" server --data-dir "$dir" --datastore "$DATASTORE" --bind-address 127.0.0.1 \
-    --secure-port "$port" --disable-agent >"$WORK/$1.log" 2>&1 &
-  SPID=$!
-  PIDS+=("$SPID")
-  URL=https://127.0.0.1:$port
-  for _ in $(seq 200); do
-    [ -f "$dir/admin.token" ] && curl -sk "$URL/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  TOKEN=$(cat "$dir/admin.token")
-  KCFG=$dir/admin.kubeconfig
-  sleep 3  # controllers start, leader election settles
-}
+source "$ROOT/bench/simulate/lib.sh"
 
 # Reference: bare idle watches.
 start_server reference
@@ -67,11 +46,7 @@ kill "$WPID" "$SPID"
 start_server simulated
 SIM_IDLE=$(rss_mb "$SPID")
 T0=$(date +%s.%N)
-"$BERTH" simulate --kubeconfig "$KCFG" --nodes "$NODES" --stats-interval 10 >"$WORK/sim.log" 2>&1 &
-SIMPID=$!
-PIDS+=("$SIMPID")
-for _ in $(seq 2400); do grep -q "all $NODES nodes registered" "$WORK/sim.log" && break; sleep 0.5; done
-grep -q "all $NODES nodes registered" "$WORK/sim.log" || { echo "nodes did not register:"; tail "$WORK/sim.log"; exit 1; }
+start_simulate "$NODES" --stats-interval 10
 T1=$(date +%s.%N)
 REGISTER_S=$(echo "$T1 - $T0" | bc)
 sleep 10  # first renewals and status checks of every node

@@ -58,6 +58,7 @@ void CacheWatcher::setListener(std::function<void()> listener) {
 }
 
 void CacheWatcher::push(const CacheEvent& e) {
+  if (filter_ && !(e.object && filter_(*e.object)) && !(e.prev && filter_(*e.prev))) return;
   {
     std::lock_guard lock(mu_);
     if (closed_) return;
@@ -83,7 +84,16 @@ void CacheWatcher::close() {
 
 // ---- ResourceCache ----
 
-ResourceCache::ResourceCache(const core::ResourceType& storageType) : type_(storageType) {}
+namespace {
+// The field a resource's watchers are indexed by (upstream's cacher: pods by spec.nodeName, what
+// every kubelet selects on).
+std::string triggerFieldOf(const core::ResourceType& rt) {
+  return rt.group.empty() && rt.plural == "pods" ? "spec.nodeName" : "";
+}
+}  // namespace
+
+ResourceCache::ResourceCache(const core::ResourceType& storageType)
+    : type_(storageType), triggerField_(triggerFieldOf(storageType)) {}
 
 ObjectPtr ResourceCache::decode(const store::KeyValue& kv, int64_t rv) const {
   return decodeStoredObject(type_, kv, rv);
@@ -151,8 +161,12 @@ size_t ResourceCache::size() const {
   return objects_.size();
 }
 
-core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(int64_t fromRevision) {
-  auto w = std::make_shared<CacheWatcher>(100000);
+core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(
+    int64_t fromRevision, WatchFilter filter, const core::FieldSelector* fields) {
+  auto w = std::make_shared<CacheWatcher>(100000, std::move(filter));
+  // Indexed only with a filter: the filter still checks the rest of the selector.
+  if (w->filter_ && fields && !triggerField_.empty())
+    w->trigger_ = fields->exactValue(triggerField_);
   std::lock_guard lock(mu_);
   if (fromRevision == 0) fromRevision = revision_;
   if (fromRevision < historyStart_) {
@@ -162,18 +176,30 @@ core::Result<std::shared_ptr<CacheWatcher>> ResourceCache::watch(int64_t fromRev
   for (const auto& e : history_) {
     if (e.revision > fromRevision) w->push(e);
   }
-  watchers_.push_back(w);
+  if (w->trigger_)
+    indexed_[*w->trigger_].push_back(w);
+  else
+    watchers_.push_back(w);
   return w;
 }
 
 void ResourceCache::unwatch(const std::shared_ptr<CacheWatcher>& w) {
   std::lock_guard lock(mu_);
-  std::erase(watchers_, w);
+  if (!w->trigger_) {
+    std::erase(watchers_, w);
+    return;
+  }
+  auto it = indexed_.find(*w->trigger_);
+  if (it == indexed_.end()) return;
+  std::erase(it->second, w);
+  if (it->second.empty()) indexed_.erase(it);
 }
 
 size_t ResourceCache::watchers() const {
   std::lock_guard lock(mu_);
-  return watchers_.size();
+  size_t n = watchers_.size();
+  for (const auto& [value, ws] : indexed_) n += ws.size();
+  return n;
 }
 
 void ResourceCache::fill(std::vector<ObjectPtr> objects, int64_t revision) {
@@ -220,6 +246,19 @@ void ResourceCache::apply(const store::Event& e) {
     history_.pop_front();
   }
   for (auto& w : watchers_) w->push(ce);
+  if (indexed_.empty()) return;
+  // Indexed watchers see the event if the object is, or was, on their value of the trigger field.
+  auto offer = [&](std::string_view value) {
+    auto it = indexed_.find(std::string(value));
+    if (it != indexed_.end())
+      for (auto& w : it->second) w->push(ce);
+  };
+  std::string_view now = ce.object ? ce.object->field(triggerField_) : std::string_view();
+  offer(now);
+  if (ce.prev) {
+    std::string_view before = ce.prev->field(triggerField_);
+    if (before != now) offer(before);
+  }
 }
 
 void ResourceCache::noteGlobalRevision(int64_t rev) {
@@ -231,6 +270,9 @@ void ResourceCache::closeWatchers() {
   std::lock_guard lock(mu_);
   for (auto& w : watchers_) w->close();
   watchers_.clear();
+  for (auto& [value, ws] : indexed_)
+    for (auto& w : ws) w->close();
+  indexed_.clear();
 }
 
 // ---- CacheSet ----

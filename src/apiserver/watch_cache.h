@@ -25,6 +25,7 @@
 #include <shared_mutex>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/labels.h"
@@ -66,12 +67,23 @@ struct CacheEvent {
   int64_t revision = 0;
 };
 
+// Which objects a watcher wants (its namespace, label and field selectors). Called with the
+// cache's lock held, once or twice per event: must be cheap and take no lock.
+using WatchFilter = std::function<bool(const CachedObject&)>;
+
 // A live watch. The reader pops events; closed() turns true on overflow or cache stop. A reader
 // without a thread of its own (a watch detached to the server's stream loop) sets a listener
 // and take()s events when it is called.
+//
+// With a filter, only events whose object or previous state passes it are queued: 1,000 kubelets
+// each watching their own pods (fieldSelector spec.nodeName) must not all wake for every pod
+// event. The cache also indexes watchers by the value their selector pins the resource's trigger
+// field to (spec.nodeName for pods, as upstream's cacher's indexed triggers), so an event is
+// offered only to the watchers of the nodes it concerns, not filtered against every kubelet.
 class CacheWatcher {
  public:
-  explicit CacheWatcher(size_t capacity) : capacity_(capacity) {}
+  explicit CacheWatcher(size_t capacity, WatchFilter filter = {})
+      : capacity_(capacity), filter_(std::move(filter)) {}
   // Waits up to `timeout` for events; returns what is queued (maybe empty). Sets *closed when the
   // watcher was closed and drained.
   std::vector<CacheEvent> next(std::chrono::milliseconds timeout, bool* closed);
@@ -92,7 +104,10 @@ class CacheWatcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<CacheEvent> queue_;
+  friend class ResourceCache;
   size_t capacity_;
+  const WatchFilter filter_;
+  std::optional<std::string> trigger_;  // its key in the cache's index (set by the cache)
   bool closed_ = false;
   std::function<void()> listener_;  // guarded by mu_
 };
@@ -109,7 +124,10 @@ class ResourceCache {
 
   // Registers a watcher receiving events with revision > fromRevision (0 = from now). Replays
   // buffered history. Fails Expired (410) when fromRevision is older than the history kept.
-  core::Result<std::shared_ptr<CacheWatcher>> watch(int64_t fromRevision);
+  // `filter` (optional) narrows the events queued to those the watcher can send; `fields`
+  // (optional, the watch's field selector) puts it in the index when it pins the trigger field.
+  core::Result<std::shared_ptr<CacheWatcher>> watch(int64_t fromRevision, WatchFilter filter = {},
+                                                    const core::FieldSelector* fields = nullptr);
   void unwatch(const std::shared_ptr<CacheWatcher>& w);
   size_t watchers() const;  // registered now
 
@@ -130,7 +148,10 @@ class ResourceCache {
   std::deque<CacheEvent> history_;
   int64_t historyStart_ = 0;  // every event with revision > historyStart_ is in history_
   int64_t revision_ = 0;      // last revision applied or noted
-  std::vector<std::shared_ptr<CacheWatcher>> watchers_;
+  std::vector<std::shared_ptr<CacheWatcher>> watchers_;  // offered every event
+  // Watchers pinning triggerField_ to a value, by that value ("" = unset, e.g. unbound pods).
+  std::unordered_map<std::string, std::vector<std::shared_ptr<CacheWatcher>>> indexed_;
+  const std::string triggerField_;  // empty: no index for this resource
   static constexpr size_t kHistoryCapacity = 4096;
 };
 

@@ -128,7 +128,15 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   }
   std::string contentType =
       pb ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json";
-  auto watcher = cache->watch(fromRv);
+  // The cache queues only what this watch can send (a kubelet's pod watch sees its node's pods).
+  const WatchFormat& fmt = encoder->format();
+  auto watcher = cache->watch(
+      fromRv,
+      [prefix = fmt.prefix, sel = fmt.selectors](const CachedObject& o) {
+        return o.key.compare(0, prefix.size(), prefix) == 0 && sel.labels.matches(o.labels) &&
+               o.matches(sel.fields);
+      },
+      &fmt.selectors.fields);
   if (!watcher.ok()) {
     // Too old: upstream answers 200 and an ERROR event carrying a 410 Expired Status.
     if (!w.beginStream(200, contentType)) return;

@@ -168,8 +168,6 @@ core::Status DeploymentController::sync(const std::string& key) {
   }
   auto rsList = claimReplicaSets(d, *selector);
   if (!rsList.ok()) return rsList.status();
-  // Pods are only needed by Recreate (are old pods still running?).
-  PodMap pods = podMap(d, *selector, *rsList);
 
   if (isBeingDeleted(d)) return syncStatusOnly(d, *rsList);
   if (core::Status st = checkPausedConditions(d); !st.ok()) return st;
@@ -178,7 +176,9 @@ core::Status DeploymentController::sync(const std::string& key) {
   if (!scaling.ok()) return scaling.status();
   if (*scaling) return syncScale(d, *rsList);
   std::string type = stringAt(d, {"spec", "strategy", "type"});
-  if (type == "Recreate") return rolloutRecreate(d, *rsList, pods);
+  // Pods are only needed by Recreate (are old pods still running?): listing them on every sync
+  // of a 10,000-replica RollingUpdate Deployment would match 10,000 labels per status change.
+  if (type == "Recreate") return rolloutRecreate(d, *rsList, podMap(d, *selector, *rsList));
   if (type == "RollingUpdate") return rolloutRolling(d, *rsList);
   return core::Status::badRequest("unexpected deployment strategy type: " + type);
 }
