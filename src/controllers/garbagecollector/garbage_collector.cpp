@@ -284,31 +284,18 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
   if (!orphaned.empty()) {
     // Owners deleted with the Orphan policy: drop their references first (as attemptToOrphan
     // would have), then look at what is left.
-    json::array kept;
-    for (const auto& v : metaArray(*latest, "ownerReferences"))
-      if (!(v.is_object() && orphaned.count(core::stringField(v.as_object(), "uid"))))
-        kept.push_back(v);
-    bool more = !kept.empty();
-    auto r = ctx_.client.patch(m->resource, ns, item->ref.name, client::PatchType::kMerge,
-                               metadataPatch(*latest, "ownerReferences", std::move(kept)));
-    if (!r.ok()) return r.status().isNotFound() ? Status() : r.status();
-    if (more) deleteWorkers_.enqueue(uid);
+    auto left = removeOwnerRefs(*m, ns, item->ref.name, *latest, orphaned);
+    if (!left.ok()) return left.status();
+    if (*left > 0) deleteWorkers_.enqueue(uid);
     return {};
   }
   if (!solid.empty()) {
     if (dangling.empty() && waiting.empty()) return {};
     // Still owned: drop only the references to owners that are gone or deleting in foreground.
-    json::array kept;
-    for (const auto& v : metaArray(*latest, "ownerReferences")) {
-      std::string ouid = v.is_object() ? core::stringField(v.as_object(), "uid") : "";
-      bool drop = false;
-      for (const auto* list : {&dangling, &waiting})
-        for (const auto& o : *list) drop = drop || o.uid == ouid;
-      if (!drop) kept.push_back(v);
-    }
-    auto r = ctx_.client.patch(m->resource, ns, item->ref.name, client::PatchType::kMerge,
-                               metadataPatch(*latest, "ownerReferences", std::move(kept)));
-    return r.ok() || r.status().isNotFound() ? Status() : r.status();
+    std::set<std::string> drop;
+    for (const auto* list : {&dangling, &waiting})
+      for (const auto& o : *list) drop.insert(o.uid);
+    return removeOwnerRefs(*m, ns, item->ref.name, *latest, drop).status();
   }
   std::string policy = "Background";
   if (!waiting.empty() && !item->dependents.empty()) {
@@ -375,6 +362,26 @@ Status GarbageCollector::removeFinalizer(const ApiResource& m, const std::string
   return r.ok() || r.status().isNotFound() ? Status() : r.status();
 }
 
+// Patches `latest`'s ownerReferences without those naming `uids` (pinned to its
+// resourceVersion; no patch when none does). The references left, 0 once the object is gone.
+core::Result<size_t> GarbageCollector::removeOwnerRefs(const ApiResource& m, const std::string& ns,
+                                                       const std::string& name,
+                                                       const json::value& latest,
+                                                       const std::set<std::string>& uids) {
+  json::array refs = metaArray(latest, "ownerReferences"), kept;
+  for (const auto& v : refs)
+    if (!(v.is_object() && uids.count(core::stringField(v.as_object(), "uid")))) kept.push_back(v);
+  size_t left = kept.size();
+  if (left == refs.size()) return left;
+  auto r = ctx_.client.patch(m.resource, ns, name, client::PatchType::kMerge,
+                             metadataPatch(latest, "ownerReferences", std::move(kept)));
+  if (!r.ok()) {
+    if (r.status().isNotFound()) return size_t{0};
+    return r.status();
+  }
+  return left;
+}
+
 // Upstream's attemptToOrphan: remove the owner's reference from each dependent, then the
 // owner's `orphan` finalizer (which lets the API server delete it).
 Status GarbageCollector::attemptToOrphan(const std::string& uid) {
@@ -390,13 +397,8 @@ Status GarbageCollector::attemptToOrphan(const std::string& uid) {
     if (!latest.ok() && latest.status().isNotFound()) continue;
     if (!latest.ok()) return latest.status();
     if (uidOf(*latest) != dep.uid) continue;
-    json::array refs = metaArray(*latest, "ownerReferences"), kept;
-    for (const auto& v : refs)
-      if (!(v.is_object() && core::stringField(v.as_object(), "uid") == uid)) kept.push_back(v);
-    if (kept.size() == refs.size()) continue;
-    auto r = ctx_.client.patch(m->resource, ns, dep.name, client::PatchType::kMerge,
-                               metadataPatch(*latest, "ownerReferences", std::move(kept)));
-    if (!r.ok() && !r.status().isNotFound()) return r.status();
+    if (auto left = removeOwnerRefs(*m, ns, dep.name, *latest, {uid}); !left.ok())
+      return left.status();
   }
   const ApiResource* m = d->forKind(owner->ref.apiVersion, owner->ref.kind);
   if (!m) return Status::notFound("", owner->ref.apiVersion + "/" + owner->ref.kind);

@@ -50,6 +50,9 @@ class GarbageCollector : public Controller {
   core::Status attemptToOrphan(const std::string& uid);
   core::Status processDeletingDependents(const gc::NodeView& item,
                                          const boost::json::value& latest);
+  core::Result<size_t> removeOwnerRefs(const ApiResource& m, const std::string& ns,
+                                       const std::string& name, const boost::json::value& latest,
+                                       const std::set<std::string>& uids);
   core::Status removeFinalizer(const ApiResource& m, const std::string& ns, const std::string& name,
                                const boost::json::value& latest, std::string_view finalizer);
   std::shared_ptr<const DiscoveryResult> discovery() const;
