@@ -3,18 +3,13 @@
 // watcher that overflows while its client does not read ends the watch; timeoutSeconds ends it.
 #include "apiserver/watch_stream.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 
-#include <condition_variable>
-#include <mutex>
-
 #include "apiserver/http/internal/stream_loop.h"
+#include "apiserver/http/internal/stream_test_util.h"
 #include "store/memory/memory_store.h"
 
 namespace berth::apiserver {
@@ -31,18 +26,11 @@ class WatchStreamTest : public ::testing::Test {
     ASSERT_TRUE(cache.start().ok());
     ASSERT_TRUE(registry.bootstrap("127.0.0.1", 6443).ok());
     ASSERT_TRUE(loop.start());
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-    server = fds[0];
-    client = fds[1];
-    ::fcntl(server, F_SETFL, ::fcntl(server, F_GETFL) | O_NONBLOCK);
   }
   void TearDown() override {
     loop.stop();
     registry.stop();
     cache.stop();
-    if (server >= 0) ::close(server);
-    if (client >= 0) ::close(client);
   }
 
   const core::ResourceType& cms() { return *core::findResource("", "v1", "configmaps"); }
@@ -62,41 +50,19 @@ class WatchStreamTest : public ::testing::Test {
                                                 watcher, cache.revision(), deadline, stopping);
     auto stream = loop.prepare(source, true);
     watcher->setListener([waker = StreamLoop::waker(stream)] { waker->wake(); });
-    loop.adopt(stream, http::internal::plainTransport(server), [this](bool reusable) {
-      std::lock_guard lock(mu);
-      done = true;
-      this->reusable = reusable;
-      cv.notify_all();
-    });
-  }
-  bool waitDone(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, timeout, [this] { return done; });
+    loop.adopt(stream, http::internal::plainTransport(pair.server), probe.callback());
   }
   std::string readUntil(const std::string& until, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = Clock::now() + timeout;
-    while (received.find(until) == std::string::npos && Clock::now() < deadline) {
-      pollfd p{client, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[65536];
-      ssize_t n = ::recv(client, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      received.append(buf, static_cast<size_t>(n));
-    }
-    return received;
+    return pair.readUntil(until, timeout);
   }
-
   store::MemoryStore store;
   CacheSet cache{store};
   Registry registry{store, cache};
   WriteOptions wo{false, "test", ""};
   std::atomic<bool> stopping{false};
   StreamLoop loop{std::chrono::milliseconds(0)};
-  int server = -1, client = -1;
-  std::string received;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false, reusable = false;
+  http::internal::SocketPair pair;
+  http::internal::DoneProbe probe;
 };
 
 TEST_F(WatchStreamTest, EventsArriveAndAHangUpUnregistersTheWatcher) {
@@ -107,18 +73,18 @@ TEST_F(WatchStreamTest, EventsArriveAndAHangUpUnregistersTheWatcher) {
   detach(*watcher, Clock::now() + 60s);
   createConfigMap("one");
   EXPECT_NE(readUntil("\"one\"").find("{\"type\":\"ADDED\",\"object\":{"), std::string::npos)
-      << received;
+      << pair.received;
   EXPECT_EQ(resource->watchers(), before + 1);
-  ::close(client);
-  client = -1;
-  ASSERT_TRUE(waitDone(5s));
-  EXPECT_FALSE(reusable);
+  ::close(pair.client);
+  pair.client = -1;
+  ASSERT_TRUE(probe.waitFor(5s));
+  EXPECT_FALSE(probe.reusable);
   EXPECT_EQ(resource->watchers(), before);  // the watch cache no longer feeds it
 }
 
 TEST_F(WatchStreamTest, AWatcherThatOverflowsWhileItsClientDoesNotReadEndsTheWatch) {
   int small = 4096;
-  ::setsockopt(server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  ::setsockopt(pair.server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
   // A watcher with room for 4 events (the cache's own hold 100,000), fed through the cache.
   auto watcher = std::make_shared<CacheWatcher>(4);
   auto* resource = cache.forType(cms());
@@ -132,10 +98,10 @@ TEST_F(WatchStreamTest, AWatcherThatOverflowsWhileItsClientDoesNotReadEndsTheWat
     ASSERT_NE(obj, nullptr);
     watcher->push(CacheEvent{CacheEvent::Type::kAdded, obj, nullptr, obj->resourceVersion});
   }
-  EXPECT_FALSE(done);  // still trying to deliver what it has
+  EXPECT_FALSE(probe.done);  // still trying to deliver what it has
   std::string got = readUntil("\r\n0\r\n\r\n", 10s);
-  ASSERT_TRUE(waitDone(5s));
-  EXPECT_TRUE(reusable);  // ended cleanly: the client re-lists and watches again
+  ASSERT_TRUE(probe.waitFor(5s));
+  EXPECT_TRUE(probe.reusable);  // ended cleanly: the client re-lists and watches again
   EXPECT_NE(got.find("\"big0\""), std::string::npos);
   EXPECT_EQ(got.find("\"big19\""), std::string::npos) << "the overflowed events were not sent";
   EXPECT_EQ(got.substr(got.size() - 5), "0\r\n\r\n");
@@ -148,8 +114,8 @@ TEST_F(WatchStreamTest, TimeoutSecondsEndsAnIdleWatch) {
   detach(*watcher, start + 300ms);
   EXPECT_EQ(readUntil("0\r\n\r\n"), "0\r\n\r\n");
   EXPECT_GE(Clock::now() - start, 290ms);
-  ASSERT_TRUE(waitDone(5s));
-  EXPECT_TRUE(reusable);
+  ASSERT_TRUE(probe.waitFor(5s));
+  EXPECT_TRUE(probe.reusable);
 }
 
 TEST_F(WatchStreamTest, SelectorWatchSeesAnObjectThatStopsMatchingAsDeleted) {

@@ -1,8 +1,6 @@
 #include "kubelet/probe_http.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -18,6 +16,7 @@
 #include <cstring>
 
 #include "kubelet/container_config.h"
+#include "sys/socket_address.h"
 
 namespace json = boost::json;
 
@@ -112,41 +111,15 @@ class Deadline {
   std::function<bool()> cancelled_;
 };
 
-bool resolve(const std::string& host, int port, sockaddr_storage& addr, socklen_t& len) {
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v4;
-    return true;
-  }
-  if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v6;
-    return true;
-  }
-  addrinfo hints{}, *found = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found)
-    return false;
-  std::memcpy(&addr, found->ai_addr, found->ai_addrlen);
-  len = found->ai_addrlen;
-  ::freeaddrinfo(found);
-  return true;
-}
-
 // A connected non-blocking socket, or -1 with `error` set as Go's dialer words it.
 int dialWithin(const std::string& host, int port, const Deadline& d, std::string& error) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  if (!resolve(host, port, addr, len)) {
+  auto addr = sys::SocketAddress::resolve(host, port);
+  if (!addr) {
     error = "dial tcp: lookup " + host + ": no such host";
     return -1;
   }
-  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
+  int fd = ::socket(addr->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int rc = ::connect(fd, addr->addr(), addr->length());
   if (rc != 0 && errno == EINPROGRESS) {
     if (error = d.wait(fd, POLLOUT); !error.empty()) {
       ::close(fd);
@@ -206,12 +179,8 @@ class Conn {
     if (u.scheme != "https") return "";
     ssl_ = SSL_new(clientContext());
     SSL_set_fd(ssl_, fd_);
-    in_addr probe4;
-    in6_addr probe6;
     // Go sends SNI for names only, never for an IP address.
-    if (::inet_pton(AF_INET, u.host.c_str(), &probe4) != 1 &&
-        ::inet_pton(AF_INET6, u.host.c_str(), &probe6) != 1)
-      SSL_set_tlsext_host_name(ssl_, u.host.c_str());
+    if (!sys::isIpLiteral(u.host)) SSL_set_tlsext_host_name(ssl_, u.host.c_str());
     for (;;) {
       int rc = SSL_connect(ssl_);
       if (rc == 1) return "";

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "apiserver/http/internal/stream_test_util.h"
+
 namespace berth::apiserver::http::internal {
 namespace {
 
@@ -66,63 +68,12 @@ class TestSource : public StreamSource {
   size_t firehose_ = 0;
 };
 
-// One end of a socketpair for the loop (non-blocking), the other for the test's client.
-struct Pair {
-  Pair() {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-    server = fds[0];
-    client = fds[1];
-    ::fcntl(server, F_SETFL, ::fcntl(server, F_GETFL) | O_NONBLOCK);
-  }
-  ~Pair() {
-    if (server >= 0) ::close(server);
-    if (client >= 0) ::close(client);
-  }
-  // Reads what arrives within `timeout` until `until` appears (or EOF).
-  std::string readUntil(const std::string& until, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = Clock::now() + timeout;
-    while (received.find(until) == std::string::npos && Clock::now() < deadline) {
-      pollfd p{client, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[65536];
-      ssize_t n = ::recv(client, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      received.append(buf, static_cast<size_t>(n));
-    }
-    return received;
-  }
-  int server = -1;
-  int client = -1;
-  std::string received;
-};
-
-// Records how a stream ended.
-struct DoneProbe {
-  StreamLoop::Done callback() {
-    return [this](bool reusable) {
-      std::lock_guard lock(mu);
-      done = true;
-      this->reusable = reusable;
-      cv.notify_all();
-    };
-  }
-  bool waitFor(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, timeout, [this] { return done; });
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  bool reusable = false;
-};
-
 class StreamLoopTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(loop_.start()); }
   // Adopts `source` over the pair's server end; returns its waker.
-  std::shared_ptr<StreamWaker> run(std::shared_ptr<TestSource> source, Pair& pair, DoneProbe& probe,
-                                   bool keepAlive = true) {
+  std::shared_ptr<StreamWaker> run(std::shared_ptr<TestSource> source, SocketPair& pair,
+                                   DoneProbe& probe, bool keepAlive = true) {
     auto stream = loop_.prepare(source, keepAlive);
     auto waker = StreamLoop::waker(stream);
     loop_.adopt(stream, plainTransport(pair.server), probe.callback());
@@ -132,7 +83,7 @@ class StreamLoopTest : public ::testing::Test {
 };
 
 TEST_F(StreamLoopTest, WritesChunksWhenWokenAndEndsWithTheLastChunk) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   auto source = std::make_shared<TestSource>();
   source->push("first");  // queued before adoption: the first produce() sends it
@@ -152,7 +103,7 @@ TEST_F(StreamLoopTest, WritesChunksWhenWokenAndEndsWithTheLastChunk) {
 }
 
 TEST_F(StreamLoopTest, WithoutKeepAliveTheEndedStreamIsNotReusable) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   auto source = std::make_shared<TestSource>();
   source->finish();
@@ -163,7 +114,7 @@ TEST_F(StreamLoopTest, WithoutKeepAliveTheEndedStreamIsNotReusable) {
 }
 
 TEST_F(StreamLoopTest, PartialWritesDeliverEveryByteInOrder) {
-  Pair pair;
+  SocketPair pair;
   int small = 4096;
   ::setsockopt(pair.server, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
   DoneProbe probe;
@@ -199,7 +150,7 @@ TEST_F(StreamLoopTest, PartialWritesDeliverEveryByteInOrder) {
 }
 
 TEST_F(StreamLoopTest, ClientThatStopsReadingIsClosedAndItsBacklogStaysInTheSource) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   auto source = std::make_shared<TestSource>();
   source->firehose(16 * 1024);  // always more
@@ -221,7 +172,7 @@ TEST_F(StreamLoopTest, ClientThatStopsReadingIsClosedAndItsBacklogStaysInTheSour
 }
 
 TEST_F(StreamLoopTest, AnOutboxPastItsLimitClosesTheStream) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   auto source = std::make_shared<TestSource>();
   source->push(std::string(StreamLoop::kMaxOutbox + 1, 'y'));
@@ -234,7 +185,7 @@ TEST_F(StreamLoopTest, AnOutboxPastItsLimitClosesTheStream) {
 }
 
 TEST_F(StreamLoopTest, HangUpEndsTheStreamAndFreesTheSource) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   auto source = std::make_shared<TestSource>();
   std::weak_ptr<TestSource> weak = source;
@@ -252,7 +203,7 @@ TEST_F(StreamLoopTest, HangUpEndsTheStreamAndFreesTheSource) {
 }
 
 TEST_F(StreamLoopTest, BytesFromTheClientEndTheStream) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   run(std::make_shared<TestSource>(), pair, probe);
   ASSERT_EQ(::send(pair.client, "GET / HTTP/1.1\r\n\r\n", 18, 0), 18);
@@ -261,7 +212,7 @@ TEST_F(StreamLoopTest, BytesFromTheClientEndTheStream) {
 }
 
 TEST_F(StreamLoopTest, WakeAtEndsAnIdleStreamWithoutAWake) {
-  Pair pair;
+  SocketPair pair;
   DoneProbe probe;
   auto source = std::make_shared<TestSource>();
   auto start = Clock::now();
@@ -275,7 +226,7 @@ TEST_F(StreamLoopTest, WakeAtEndsAnIdleStreamWithoutAWake) {
 }
 
 TEST_F(StreamLoopTest, StopEndsEveryStreamAndLaterAdoptionsAtOnce) {
-  Pair a, b;
+  SocketPair a, b;
   DoneProbe probeA, probeB;
   auto sourceA = std::make_shared<TestSource>();
   run(sourceA, a, probeA);

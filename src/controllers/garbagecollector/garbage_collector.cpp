@@ -240,16 +240,41 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
   if (item->beingDeleted && !item->deletingDependents) return {};
   if (item->deletingDependents) return processDeletingDependents(*item, *latest);
 
-  auto owners = gc::ownerRefsOf(*latest);
-  if (owners.empty()) return {};
-  std::vector<gc::OwnerRef> solid, dangling, waiting;
-  std::set<std::string> orphaned;
-  for (const auto& o : owners) {
+  if (gc::ownerRefsOf(*latest).empty()) return {};
+  auto owners = classifyOwners(*d, ns, *latest);
+  if (!owners.ok()) return owners.status();
+  if (owners->invalid) return {};
+  if (!owners->orphaned.empty()) {
+    // Owners deleted with the Orphan policy: drop their references first (as attemptToOrphan
+    // would have), then look at what is left.
+    auto left = removeOwnerRefs(*m, ns, item->ref.name, *latest, owners->orphaned);
+    if (!left.ok()) return left.status();
+    if (*left > 0) deleteWorkers_.enqueue(uid);
+    return {};
+  }
+  if (!owners->solid.empty()) {
+    if (owners->dangling.empty() && owners->waiting.empty()) return {};
+    // Still owned: drop only the references to owners that are gone or deleting in foreground.
+    std::set<std::string> drop;
+    for (const auto* list : {&owners->dangling, &owners->waiting})
+      for (const auto& o : *list) drop.insert(o.uid);
+    return removeOwnerRefs(*m, ns, item->ref.name, *latest, drop).status();
+  }
+  return deleteItem(*item, *m, ns, *latest, !owners->waiting.empty());
+}
+
+// Upstream's classifyReferences, by live reads: solid owners exist, dangling ones are gone or
+// replaced (a new uid), waiting ones are deleting in foreground; orphaned ones were deleted
+// with the Orphan policy. `invalid` when the item is cluster-scoped and names a namespaced owner.
+core::Result<GarbageCollector::OwnerClasses> GarbageCollector::classifyOwners(
+    const DiscoveryResult& d, const std::string& ns, const json::value& latest) {
+  OwnerClasses out;
+  for (const auto& o : gc::ownerRefsOf(latest)) {
     if (orphanedOwners_.contains(o.uid)) {
-      orphaned.insert(o.uid);
+      out.orphaned.insert(o.uid);
       continue;
     }
-    const ApiResource* om = d->forKind(o.apiVersion, o.kind);
+    const ApiResource* om = d.forKind(o.apiVersion, o.kind);
     if (!om) {
       requestRediscovery();
       return Status::notFound("", o.apiVersion + "/" + o.kind);
@@ -257,11 +282,12 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
     if (om->resource.namespaced && ns.empty()) {
       // A cluster-scoped object naming a namespaced owner: an error no retry resolves. Upstream
       // reports it and leaves the object alone (it is never collected).
-      reportInvalidNamespaceOwnerRef(*latest, o);
-      return {};
+      reportInvalidNamespaceOwnerRef(latest, o);
+      out.invalid = true;
+      return out;
     }
     if (absentOwners_.contains(o.uid)) {
-      dangling.push_back(o);
+      out.dangling.push_back(o);
       continue;
     }
     auto owner = ctx_.client.get(om->resource, om->resource.namespaced ? ns : "", o.name);
@@ -271,58 +297,49 @@ Status GarbageCollector::attemptToDelete(const std::string& uid) {
       // absent, and reported as upstream's graph builder does.
       if (auto known = graph_.node(o.uid);
           om->resource.namespaced && known && known->observed && known->ref.namespace_ != ns) {
-        reportInvalidNamespaceOwnerRef(*latest, o);
+        reportInvalidNamespaceOwnerRef(latest, o);
       }
       absentOwners_.insert(o.uid);
-      dangling.push_back(o);
+      out.dangling.push_back(o);
     } else if (beingDeleted(*owner) && hasFinalizer(*owner, "foregroundDeletion")) {
-      waiting.push_back(o);
+      out.waiting.push_back(o);
     } else {
-      solid.push_back(o);
+      out.solid.push_back(o);
     }
   }
-  if (!orphaned.empty()) {
-    // Owners deleted with the Orphan policy: drop their references first (as attemptToOrphan
-    // would have), then look at what is left.
-    auto left = removeOwnerRefs(*m, ns, item->ref.name, *latest, orphaned);
-    if (!left.ok()) return left.status();
-    if (*left > 0) deleteWorkers_.enqueue(uid);
-    return {};
-  }
-  if (!solid.empty()) {
-    if (dangling.empty() && waiting.empty()) return {};
-    // Still owned: drop only the references to owners that are gone or deleting in foreground.
-    std::set<std::string> drop;
-    for (const auto* list : {&dangling, &waiting})
-      for (const auto& o : *list) drop.insert(o.uid);
-    return removeOwnerRefs(*m, ns, item->ref.name, *latest, drop).status();
-  }
+  return out;
+}
+
+// No owner is left standing: delete the item, with the policy its own state asks for.
+Status GarbageCollector::deleteItem(const gc::NodeView& item, const ApiResource& m,
+                                    const std::string& ns, const json::value& latest,
+                                    bool ownerWaiting) {
   std::string policy = "Background";
-  if (!waiting.empty() && !item->dependents.empty()) {
+  if (ownerWaiting && !item.dependents.empty()) {
     // An owner waits for us and we have dependents of our own: go in foreground too. A
     // dependent doing the same may be a cycle; unblock our references first (upstream does).
-    if (item->dependentDeletingDependents) {
+    if (item.dependentDeletingDependents) {
       json::array refs;
-      for (const auto& v : metaArray(*latest, "ownerReferences")) {
+      for (const auto& v : metaArray(latest, "ownerReferences")) {
         json::value c = v;
         if (c.is_object()) c.as_object()["blockOwnerDeletion"] = false;
         refs.push_back(std::move(c));
       }
-      auto r = ctx_.client.patch(m->resource, ns, item->ref.name, client::PatchType::kMerge,
-                                 metadataPatch(*latest, "ownerReferences", std::move(refs)));
+      auto r = ctx_.client.patch(m.resource, ns, item.ref.name, client::PatchType::kMerge,
+                                 metadataPatch(latest, "ownerReferences", std::move(refs)));
       if (!goneOrDone(r.status())) return r.status();
     }
     policy = "Foreground";
-  } else if (hasFinalizer(*latest, "orphan")) {
+  } else if (hasFinalizer(latest, "orphan")) {
     policy = "Orphan";
-  } else if (hasFinalizer(*latest, "foregroundDeletion")) {
+  } else if (hasFinalizer(latest, "foregroundDeletion")) {
     policy = "Foreground";
   }
   json::value options = json::object{{"kind", "DeleteOptions"},
                                      {"apiVersion", "v1"},
                                      {"propagationPolicy", policy},
-                                     {"preconditions", json::object{{"uid", uid}}}};
-  auto r = ctx_.client.remove(m->resource, ns, item->ref.name, &options);
+                                     {"preconditions", json::object{{"uid", uidOf(latest)}}}};
+  auto r = ctx_.client.remove(m.resource, ns, item.ref.name, &options);
   return goneOrDone(r.status()) ? Status() : r.status();
 }
 

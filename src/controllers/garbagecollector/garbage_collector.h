@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "client/event_recorder.h"
 #include "controllers/framework/controller.h"
@@ -47,6 +48,15 @@ class GarbageCollector : public Controller {
   void requestRediscovery();
   void apply(const gc::Actions& actions);
   core::Status attemptToDelete(const std::string& uid);
+  struct OwnerClasses {
+    std::vector<gc::OwnerRef> solid, dangling, waiting;
+    std::set<std::string> orphaned;
+    bool invalid = false;  // reported; the item is left alone
+  };
+  core::Result<OwnerClasses> classifyOwners(const DiscoveryResult& d, const std::string& ns,
+                                            const boost::json::value& latest);
+  core::Status deleteItem(const gc::NodeView& item, const ApiResource& m, const std::string& ns,
+                          const boost::json::value& latest, bool ownerWaiting);
   core::Status attemptToOrphan(const std::string& uid);
   core::Status processDeletingDependents(const gc::NodeView& item,
                                          const boost::json::value& latest);
