@@ -10,14 +10,10 @@ namespace berth::apiserver {
 namespace {
 
 namespace json = boost::json;
+using core::arrayField;
 
 const core::ResourceType& typeOf(const char* group, const char* version, const char* plural) {
   return *core::findResource(group, version, plural);
-}
-
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
 }
 
 int portNumber(const json::object& o, std::string_view key) {

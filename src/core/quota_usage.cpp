@@ -11,11 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
-
 std::string countName(std::string_view group, std::string_view resource) {
   std::string n = "count/" + std::string(resource);
   if (!group.empty()) n += "." + std::string(group);

@@ -17,18 +17,9 @@ namespace berth::dns {
 
 namespace {
 
+using core::arrayField;
 using core::objectField;
 using core::stringField;
-
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
-
-long long intField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
 
 // The endpoint's DNS label: its hostname, else its address with '.' or ':' turned into '-'
 // (CoreDNS's endpointHostname).
@@ -130,7 +121,7 @@ void addEndpoints(Collector& c, const std::string& base, bool headless,
         for (const auto& pv : ports ? *ports : json::array{}) {
           if (!pv.is_object()) continue;
           const auto& port = pv.as_object();
-          auto number = static_cast<uint16_t>(intField(port, "port"));
+          auto number = static_cast<uint16_t>(core::int64Field(port, "port"));
           std::string portName = stringField(port, "name");
           SrvData srv{0, 0, number, epName};
           if (!portName.empty())
@@ -216,7 +207,7 @@ ServiceRecords serviceRecords(const ZoneOptions& options, const json::object& sv
     for (const auto& pv : ports ? *ports : json::array{}) {
       if (!pv.is_object()) continue;
       const auto& port = pv.as_object();
-      SrvData srv{0, 0, static_cast<uint16_t>(intField(port, "port")), base};
+      SrvData srv{0, 0, static_cast<uint16_t>(core::int64Field(port, "port")), base};
       std::string portName = stringField(port, "name");
       if (!portName.empty())
         c.add({"_" + lowerName(portName) + "." + protoLabel(port) + "." + base, type::kSRV,

@@ -165,6 +165,24 @@ std::string opensslError() {
 }
 
 // A plain or TLS connection with non-blocking I/O under a Deadline.
+// The first bytes a connection read from its socket (a BIO callback fills it).
+struct FirstBytes {
+  char data[5] = {};
+  size_t size = 0;
+  std::string_view view() const { return {data, size}; }
+};
+
+long recordFirstBytes(BIO* bio, int oper, const char* argp, size_t /*len*/, int /*argi*/,
+                      long /*argl*/, int ret, size_t* processed) {
+  if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed && argp) {
+    auto* first = reinterpret_cast<FirstBytes*>(BIO_get_callback_arg(bio));
+    size_t take = std::min(*processed, sizeof first->data - first->size);
+    std::memcpy(first->data + first->size, argp, take);
+    first->size += take;
+  }
+  return ret;
+}
+
 class Conn {
  public:
   explicit Conn(const Deadline& d) : d_(d) {}
@@ -181,21 +199,26 @@ class Conn {
     SSL_set_fd(ssl_, fd_);
     // Go sends SNI for names only, never for an IP address.
     if (!sys::isIpLiteral(u.host)) SSL_set_tlsext_host_name(ssl_, u.host.c_str());
+    // Go recognizes an HTTP server answering the ClientHello by "HTTP/" where the first record
+    // header should be (a TLS record never starts with 'H'). OpenSSL may read that answer inside
+    // any SSL_connect call, so the socket BIO records the first bytes it reads.
+    BIO* rbio = SSL_get_rbio(ssl_);
+    BIO_set_callback_arg(rbio, reinterpret_cast<char*>(&firstBytes_));
+    BIO_set_callback_ex(rbio, recordFirstBytes);
+    auto httpAnswer = [&] {
+      if (firstBytes_.view() != "HTTP/") return false;
+      *httpResponseToHttps = true;
+      return true;
+    };
     for (;;) {
       int rc = SSL_connect(ssl_);
       if (rc == 1) return "";
       int e = SSL_get_error(ssl_, rc);
-      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return opensslError();
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+        return httpAnswer() ? "http: server gave HTTP response to HTTPS client" : opensslError();
+      }
       if (auto err = d_.wait(fd_, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT); !err.empty())
         return err;
-      // An HTTP server answers the ClientHello with an HTTP error: Go recognizes "HTTP/" where
-      // the first record header should be; a TLS record never starts with 'H'.
-      char head[5];
-      ssize_t n = ::recv(fd_, head, sizeof head, MSG_PEEK);
-      if (n > 0 && std::string_view("HTTP/").substr(0, n) == std::string_view(head, n)) {
-        *httpResponseToHttps = true;
-        return "http: server gave HTTP response to HTTPS client";
-      }
     }
   }
   std::string writeAll(const std::string& data) {
@@ -256,6 +279,7 @@ class Conn {
   const Deadline& d_;
   int fd_ = -1;
   SSL* ssl_ = nullptr;
+  FirstBytes firstBytes_;
 };
 
 struct Response {

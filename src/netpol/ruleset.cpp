@@ -13,13 +13,9 @@ namespace berth::netpol {
 
 namespace {
 
+using core::arrayField;
 using core::objectField;
 using core::stringField;
-
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

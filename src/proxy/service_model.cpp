@@ -15,19 +15,12 @@ namespace berth::proxy {
 
 namespace {
 
+using core::arrayField;
 using core::objectField;
 using core::stringField;
 
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
-
 int intField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v && v->is_int64()) return static_cast<int>(v->as_int64());
-  if (v && v->is_uint64()) return static_cast<int>(v->as_uint64());
-  return 0;
+  return static_cast<int>(core::int64Field(o, key));
 }
 
 // A tri-state condition: absent (null) reads as `dflt`.
