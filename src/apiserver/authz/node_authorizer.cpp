@@ -110,9 +110,9 @@ bool selectsCleanupNode(const Attributes& a, const std::string& node) {
 }  // namespace
 
 // Upstream lets a node get the PVs its pods use. Berth's nodes also remove the directories of
-// released local-path volumes they hold (core/local_path.h): for that a node lists and watches
-// the PVs labelled for it (only with that label selector), and reads and updates one such PV
-// (NodeRestriction then allows nothing but dropping the clean-up finalizer).
+// released local-path volumes they hold (core/local_path.h): for that, and nothing more, a node
+// lists and watches the PVs labelled for it (only with that label selector) and updates one
+// such PV (NodeRestriction then allows nothing but dropping the clean-up finalizer).
 Verdict NodeAuthorizer::authorizeVolume(const Attributes& a, const std::string& node) const {
   if (!a.subresource.empty())
     return {Decision::kNoOpinion, "can only get individual resources of this type"};
@@ -122,13 +122,12 @@ Verdict NodeAuthorizer::authorizeVolume(const Attributes& a, const std::string& 
                                       std::string(core::localpath::kLabelCleanupNode) +
                                       " label selector"};
   }
-  bool cleanup = graph_.pvCleanupOnNode(node, a.name);
-  if (a.verb == "update" || a.verb == "patch")
-    return cleanup ? Verdict{Decision::kAllow, ""} : noRelationship(node);
+  if (a.verb == "update")
+    return graph_.pvCleanupOnNode(node, a.name) ? Verdict{Decision::kAllow, ""}
+                                                : noRelationship(node);
   if (a.verb != "get")
     return {Decision::kNoOpinion, "can only get individual resources of this type"};
-  return cleanup || graph_.pvOnNode(node, a.name) ? Verdict{Decision::kAllow, ""}
-                                                  : noRelationship(node);
+  return graph_.pvOnNode(node, a.name) ? Verdict{Decision::kAllow, ""} : noRelationship(node);
 }
 
 std::string nodeNameOf(const std::string& name, const std::vector<std::string>& groups) {
