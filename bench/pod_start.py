@@ -215,6 +215,7 @@ def main():
     ap.add_argument("--rate", type=float, default=5.0)
     ap.add_argument("--runc-runs", type=int, default=20)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--per-pod", help="write each pod's POST time and latency here (JSON)")
     ap.add_argument("--raw-child", help="internal: time raw runc runs of this bundle")
     args = ap.parse_args()
     if args.raw_child:
@@ -240,7 +241,7 @@ def main():
     rss_idle = rss_kb(args.agent_pid)
 
     names = ["ps-%03d" % i for i in range(args.pods)]
-    created = {}
+    created, created_wall = {}, {}
     t_start = time.monotonic()
     for i, n in enumerate(names):
         due = t_start + i / args.rate
@@ -248,10 +249,16 @@ def main():
         if delay > 0:
             time.sleep(delay)
         created[n] = time.monotonic()
+        created_wall[n] = time.time()
         api.create_namespaced_pod(NAMESPACE, pod_manifest(n))
     ok = watch.wait(names, 120)
     missing = [n for n in names if n not in watch.ready]
     lat = [(watch.ready[n] - created[n]) * 1000 for n in names if n in watch.ready]
+    if args.per_pod:  # wall-clock POST times, to line up with the agent's pod-start trace
+        with open(args.per_pod, "w") as f:
+            json.dump({n: {"post_unix_ms": created_wall[n] * 1000,
+                           "ready_ms": (watch.ready[n] - created[n]) * 1000
+                           if n in watch.ready else None} for n in names}, f, indent=1)
     time.sleep(3)  # let status writes and event flushes settle
     rss_full = rss_kb(args.agent_pid)
     shims_kb, shims = shim_pss_kb(args.work)

@@ -15,6 +15,10 @@
 #                                      BENCH_OUT [$BUILD/pod-start-results.md],
 #                                      BENCH_AGENT_LOG [none]: keep the agent's log there
 #                                      BERTH_CONTAINER_RUNTIME [runc]: the agent's runtime (crun)
+#                                      BERTH_POD_START_TRACE [unset]: set = the agent logs each
+#                                        pod start's steps (kubelet/start_trace.h; keep the log
+#                                        with BENCH_AGENT_LOG), BENCH_PER_POD [none]: each pod's
+#                                        POST time and latency as JSON there, to line them up
 # The agent runs `berth-shim` from beside $BERTH; a `berth` alone in a directory runs
 # `berth shim` instead (the comparison in BENCHMARKS.md).
 set -uo pipefail
@@ -94,7 +98,8 @@ OUT="${BENCH_OUT:-$BUILD/pod-start-results.md}"
 mkdir -p "$(dirname "$OUT")"
 ip netns exec "$NS" /usr/bin/python3 "$ROOT/bench/pod_start.py" \
   --agent-pid "$AGENT_PID" --agent-dir "$AGENT" --work "$WORK" --cgroup-prefix "berth-bench-$NS" \
-  --pods "${PODS:-100}" --rate "${RATE:-5}" --runc-runs "${RUNC_RUNS:-20}" --out "$OUT"
+  --pods "${PODS:-100}" --rate "${RATE:-5}" --runc-runs "${RUNC_RUNS:-20}" --out "$OUT" \
+  ${BENCH_PER_POD:+--per-pod "$BENCH_PER_POD"}
 rc=$?
 if [ $rc -ne 0 ]; then
   echo "--- agent log (tail) ---" >&2

@@ -74,25 +74,24 @@ Authorization::Authorization(std::vector<std::string> modes, CacheSet& cache)
       cv_.notify_all();
     });
   }
+  // The Node authorizer's graph follows pods, claims and volumes as the cache sees them.
   auto* graph = nodeGraph_.get();
-  const std::string pods = core::findResource("", "v1", "pods")->storagePrefix;
-  cache.addObserver(pods, [graph, pods](const store::Event& e) {
-    std::string key = objectKey(e.kv.key, pods);
-    if (e.type == store::Event::Type::kDelete) {
-      graph->podDeleted(key);
-    } else {
-      graph->podChanged(key, e.kv.value);
-    }
-  });
-  const std::string pvcs = core::findResource("", "v1", "persistentvolumeclaims")->storagePrefix;
-  cache.addObserver(pvcs, [graph, pvcs](const store::Event& e) {
-    std::string key = objectKey(e.kv.key, pvcs);
-    if (e.type == store::Event::Type::kDelete) {
-      graph->pvcDeleted(key);
-    } else {
-      graph->pvcChanged(key, e.kv.value);
-    }
-  });
+  using Changed = void (authz::NodeGraph::*)(const std::string&, std::string_view);
+  using Deleted = void (authz::NodeGraph::*)(const std::string&);
+  auto feed = [&cache, graph](const char* plural, Changed changed, Deleted deleted) {
+    const std::string prefix = core::findResource("", "v1", plural)->storagePrefix;
+    cache.addObserver(prefix, [graph, prefix, changed, deleted](const store::Event& e) {
+      std::string key = objectKey(e.kv.key, prefix);
+      if (e.type == store::Event::Type::kDelete) {
+        (graph->*deleted)(key);
+      } else {
+        (graph->*changed)(key, e.kv.value);
+      }
+    });
+  };
+  feed("pods", &authz::NodeGraph::podChanged, &authz::NodeGraph::podDeleted);
+  feed("persistentvolumeclaims", &authz::NodeGraph::pvcChanged, &authz::NodeGraph::pvcDeleted);
+  feed("persistentvolumes", &authz::NodeGraph::pvChanged, &authz::NodeGraph::pvDeleted);
 
   bool any = false;
   auto chain = std::make_unique<authz::ChainAuthorizer>();

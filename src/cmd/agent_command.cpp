@@ -156,6 +156,22 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
       ->capture_default_str()
       ->check(CLI::Range(2, 1000));
   addShutdownFlags(cmd, o.shutdown);
+  auto period = [](std::chrono::milliseconds& out) {
+    return [&out](const std::string& v) { out = *controllers::parseGoDuration(v); };
+  };
+  auto positive = [](const std::string& v) {
+    auto d = controllers::parseGoDuration(v);
+    return d && d->count() > 0 ? "" : "not a positive duration (e.g. 10s, 1m): " + v;
+  };
+  cmd.add_option_function<std::string>("--housekeeping-interval", period(o.statsHousekeeping),
+                                       "How often the node samples container, pod and node stats "
+                                       "for the summary API and resource metrics (cadvisor's "
+                                       "housekeeping; default 10s)")
+      ->check(positive);
+  cmd.add_option_function<std::string>("--volume-stats-agg-period", period(o.volumeStatsPeriod),
+                                       "How often volume, writable-layer and log directory usage "
+                                       "is walked again (default 1m)")
+      ->check(positive);
 }
 
 void addAgentCommand(CLI::App& app) {
@@ -168,6 +184,11 @@ void addAgentCommand(CLI::App& app) {
   cmd->add_option("--certificate-authority", flags->caFile, "CA of the API server (PEM file)");
   cmd->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig instead of --server/--token");
   cmd->add_option("--data-dir", o.dataDir, "State directory")->capture_default_str();
+  // (berth server's agent shares the provisioner's flag of the same name.)
+  cmd->add_option("--local-path-dir", o.localPathDir,
+                  "Directory of this node's local-path volumes, announced to the provisioner; the "
+                  "only place whose volume directories the node removes (default: "
+                  "<data-dir>/storage)");
   addAgentFlags(*cmd, o);
   addProxyFlags(*cmd, o.proxyRules);
   cmd->callback([flags] { exitCode = runAgent(*flags); });

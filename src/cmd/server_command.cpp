@@ -220,6 +220,12 @@ int runServer(ServerFlags flags) {
     if (!creds.ok()) return 1;
     flags.agent.rest = *creds;
     flags.agent.dataDir = flags.config.dataDir + "/agent";
+    // Its local-path volumes live where the provisioner's --local-path-dir says.
+    auto localPath = flags.controllerFlags.find("local-path-dir");
+    flags.agent.localPathDir =
+        localPath != flags.controllerFlags.end() && !localPath->second.empty()
+            ? localPath->second
+            : flags.config.dataDir + "/storage";
     if (flags.agent.registryConfig.empty())
       flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
     flags.agent.metrics = &componentMetrics;

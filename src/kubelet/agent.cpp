@@ -16,6 +16,7 @@
 #include "kubelet/runtime/sandbox.h"
 #include "kubelet/runtime/shim.h"
 #include "kubelet/stats/summary_format.h"
+#include "core/local_path.h"
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -102,6 +103,9 @@ Agent::Agent(AgentOptions options) : o_(std::move(options)) {
   }
   for (auto& ch : o_.nodeName) ch = static_cast<char>(::tolower(ch));
   if (o_.berthBinary.empty()) o_.berthBinary = selfExe();
+  if (o_.localPathDir.empty()) o_.localPathDir = o_.dataDir + "/storage";
+  o_.localPathDir = fs::absolute(o_.localPathDir).lexically_normal().string();
+  while (o_.localPathDir.size() > 1 && o_.localPathDir.back() == '/') o_.localPathDir.pop_back();
 }
 
 Agent::~Agent() { stop(); }
@@ -178,9 +182,11 @@ core::Status Agent::start() {
   so.clientCaFile = o_.clientCaFile;
   so.clientCaPem = o_.rest.caPem;
   so.runcBinary = o_.runcBinary;
-  stats_ = std::make_unique<stats::StatsProvider>(
-      stats::StatsProviderOptions{o_.nodeName, o_.dataDir, {}, std::chrono::milliseconds(1000)},
-      pods_.get());
+  stats::StatsProviderOptions statsOptions{o_.nodeName, o_.dataDir, {}};
+  statsOptions.housekeeping = o_.statsHousekeeping;
+  statsOptions.fsPeriod = o_.volumeStatsPeriod;
+  stats_ = std::make_unique<stats::StatsProvider>(statsOptions, pods_.get());
+  stats_->start();
   so.endpoints["/stats/summary"] = {"application/json", [this]() -> core::Result<std::string> {
                                       return stats::summaryJson(stats_->summary());
                                     }};
@@ -223,6 +229,8 @@ core::Status Agent::start() {
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
 
+  localPaths_ = std::make_unique<LocalPathCleaner>(*rest_, *events_, o_.nodeName, o_.localPathDir);
+  localPaths_->start();
   startPodRoutes();
   // NetworkPolicy enforcement in the node's namespace, as k3s embeds its policy controller in
   // the agent. Never in the host's own namespace unless pod networks may be plugged there.
@@ -258,6 +266,8 @@ void Agent::stop() {
   queue_.shutDown();
   if (podInformer_) podInformer_->stop();
   if (nodeInformer_) nodeInformer_->stop();
+  if (localPaths_) localPaths_->stop();
+  if (stats_) stats_->stop();
   if (netpol_) netpol_->stop();
   if (proxy_) proxy_->stop();
   for (auto& t : workers_)
@@ -314,14 +324,27 @@ core::Status Agent::registerNode() {
     nodeUid_ = str(*meta, "uid");
   }
   if (const auto* st = obj(current, "status")) lastNodeStatus_ = *st;
+  announceLocalPathDir(current);
   postNodeStatus();
   renewLease();
   return {};
 }
 
+// The local-path provisioner puts this node's volumes where the Node's annotation says.
+void Agent::announceLocalPathDir(const json::object& node) {
+  const auto* meta = obj(node, "metadata");
+  const auto* ann = meta ? obj(*meta, "annotations") : nullptr;
+  if (ann && str(*ann, core::localpath::kAnnLocalPathDir) == o_.localPathDir) return;
+  json::object patch{
+      {"metadata", {{"annotations", {{core::localpath::kAnnLocalPathDir, o_.localPathDir}}}}}};
+  auto r =
+      rest_->patch(kNodes, "", o_.nodeName, client::PatchType::kMerge, json::serialize(patch), {});
+  if (!r.ok())
+    std::cerr << "berth agent: cannot announce the local-path directory: " << r.status().message()
+              << std::endl;
+}
+
 void Agent::postNodeStatus() {
-  // Also the stats' housekeeping: a sample every heartbeat, so the first scrape has a CPU rate.
-  if (stats_) (void)stats_->summary();
   facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
   std::string now = runtime::rfc3339Now();
   auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, now);

@@ -18,6 +18,7 @@
 #include "client/rest_client.h"
 #include "client/work_queue.h"
 #include "kubelet/images/image_service.h"
+#include "kubelet/local_path_cleaner.h"
 #include "kubelet/network/cni.h"
 #include "kubelet/network/routes.h"
 #include "kubelet/node_dns.h"
@@ -79,6 +80,13 @@ struct AgentOptions {
   int containerLogMaxFiles = 5;
   // Graceful node shutdown on SIGTERM/SIGINT (node_shutdown.h); 0 = off.
   ShutdownConfig shutdown;
+  // Where this node keeps local-path volumes (announced on the Node, core/local_path.h; the
+  // only directory whose children local_path_cleaner.h removes). Empty = <dataDir>/storage.
+  std::string localPathDir;
+  // Stats housekeeping (stats/stats_provider.h): cadvisor's --housekeeping_interval and the
+  // kubelet's --volume-stats-agg-period (directory usage walks).
+  std::chrono::milliseconds statsHousekeeping{10000};
+  std::chrono::milliseconds volumeStatsPeriod{60000};
 };
 
 class Agent {
@@ -98,6 +106,7 @@ class Agent {
  private:
   class ApiObjects;
   core::Status registerNode();
+  void announceLocalPathDir(const boost::json::object& node);
   void startProxy();
   void heartbeatLoop();
   void renewLease();
@@ -138,6 +147,7 @@ class Agent {
   std::unique_ptr<proxy::Proxier> proxy_;
   std::unique_ptr<StaticPodSource> staticPods_;
   std::unique_ptr<NodeShutdownManager> shutdown_;
+  std::unique_ptr<LocalPathCleaner> localPaths_;
   client::WorkQueue queue_;
   HostFacts facts_;
   boost::json::object lastNodeStatus_;

@@ -242,8 +242,10 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
     removeInstance(inst);
     return false;
   };
+  rec.trace.mark("image");
   if (auto st = images_.mountRootfs(*image, dir + "/scratch", dir + "/rootfs"); !st.ok())
     return fail("CreateContainerError", st.message());
+  rec.trace.mark("rootfs");
   cfg.rootfs = dir + "/rootfs";
   cfg.cgroupsPath = runtime::containerCgroup(rec.uid, id);
   auto ns = runtime::podNamespacePaths(rec.dir);
@@ -293,8 +295,10 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
   shim.stdinOnce = boolField(spec, "stdinOnce", false);
   shim.tty = cfg.tty;
   event(rec, "Normal", "Created", "Created container " + c.name);
+  rec.trace.mark("config");
   if (auto st = runtime::launchShim(o_.berthBinary, shim); !st.ok())
     return fail("RunContainerError", st.message());
+  rec.trace.mark("shim");
   inst.started = runtime::readStarted(dir);
   inst.exit = runtime::readExit(dir);
   inst.startedSteady = Steady::now();

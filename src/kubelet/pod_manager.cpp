@@ -219,19 +219,24 @@ std::chrono::milliseconds PodManager::syncLive(PodRecord& rec) {
     publishLocator(rec);
     return Ms(0);
   }
+  if (!rec.sandboxReady && rec.startTime.empty()) rec.trace.begin(-1);
+  EarlyVolumes early = startVolumesEarly(rec);  // joined below, or on return
   if (auto st = ensureSandbox(rec); !st.ok()) {
     event(rec, "Warning", "FailedCreatePodSandBox",
           "Failed to create pod sandbox: " + st.message());
     writeStatus(rec);
     return Ms(2000);
   }
-  if (auto st = ensureVolumes(rec, false); !st.ok()) {
+  if (auto st = ensureVolumes(rec, false, &early); !st.ok()) {
     event(rec, "Warning", "FailedMount", "MountVolume.SetUp failed: " + st.message());
     writeStatus(rec);
     return Ms(2000);
   }
+  rec.trace.mark("volumes");
   Ms next = syncContainers(rec);
   writeStatus(rec);
+  rec.trace.mark("status");
+  rec.trace.finish(rec.ns + "/" + rec.name);
   publishLocator(rec);
   return next;
 }

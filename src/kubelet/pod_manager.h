@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,7 @@
 #include "kubelet/probes.h"
 #include "kubelet/runtime/runc.h"
 #include "kubelet/runtime/shim.h"
+#include "kubelet/start_trace.h"
 #include "kubelet/stats/stats_provider.h"
 #include "kubelet/streaming/container_locator.h"
 #include "kubelet/volumes.h"
@@ -125,6 +127,7 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
     std::chrono::steady_clock::time_point killDeadline;
     std::string lastStatus;  // the status last written, serialized
     boost::json::object pod;
+    StartTrace trace;  // the first start's steps (start_trace.h; off by default)
   };
 
  private:
@@ -142,7 +145,11 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
 
   // Sandbox (pod_sandbox.cpp)
   core::Status ensureSandbox(PodRecord& rec);
-  core::Status ensureVolumes(PodRecord& rec, bool force);
+  // Volume setup started before the sandbox (pod_sandbox.cpp); invalid when not started.
+  using EarlyVolumes = std::future<core::Result<std::map<std::string, PodVolume>>>;
+  EarlyVolumes startVolumesEarly(PodRecord& rec);
+  // With `early` started: its result, else set up (or refreshed) now.
+  core::Status ensureVolumes(PodRecord& rec, bool force, EarlyVolumes* early = nullptr);
   void teardownSandbox(PodRecord& rec);
   void savePodRecord(const PodRecord& rec);
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "kubelet/pod_manager.h"
 #include "kubelet/runtime/sandbox.h"
@@ -48,7 +49,46 @@ void writeText(const std::string& path, const std::string& text) {
   fs::rename(path + ".tmp", path);
 }
 
+// Whether a downwardAPI item (of a downwardAPI volume or a projected source) reads the pod's
+// status (its IP), which is known only once the sandbox's network is up.
+bool volumesReadStatus(const json::object& pod) {
+  auto readsStatus = [](const json::object* downward) {
+    const auto* items = downward ? arr(*downward, "items") : nullptr;
+    if (items)
+      for (const auto& i : *items)
+        if (const auto* ref = i.is_object() ? obj(i.as_object(), "fieldRef") : nullptr)
+          if (str(*ref, "fieldPath").rfind("status.", 0) == 0) return true;
+    return false;
+  };
+  const auto* spec = obj(pod, "spec");
+  const auto* volumes = spec ? arr(*spec, "volumes") : nullptr;
+  if (!volumes) return false;
+  for (const auto& v : *volumes) {
+    if (!v.is_object()) continue;
+    if (readsStatus(obj(v.as_object(), "downwardAPI"))) return true;
+    const auto* projected = obj(v.as_object(), "projected");
+    if (const auto* sources = projected ? arr(*projected, "sources") : nullptr)
+      for (const auto& src : *sources)
+        if (src.is_object() && readsStatus(obj(src.as_object(), "downwardAPI"))) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+// A new pod's volumes (API reads for ConfigMaps, Secrets and tokens, then files) are set up on
+// a thread of their own while its sandbox's network comes up (namespaces, CNI plugins): the two
+// are independent unless a volume reads the pod's status. The thread reads only what it is
+// given; ensureVolumes() joins it and stores the result.
+PodManager::EarlyVolumes PodManager::startVolumesEarly(PodRecord& rec) {
+  if (rec.sandboxReady || !rec.volumes.empty() || volumesReadStatus(rec.pod)) return {};
+  std::error_code ec;
+  fs::create_directories(rec.dir, ec);
+  PodRuntimeFacts facts{"", o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes};
+  return std::async(std::launch::async, [this, pod = rec.pod, dir = rec.dir, facts] {
+    return setupVolumes(pod, dir, objects_, tokens_, facts);
+  });
+}
 
 void PodManager::savePodRecord(const PodRecord& rec) {
   json::object meta{{"uid", rec.uid},         {"namespace", rec.ns}, {"name", rec.name},
@@ -69,12 +109,14 @@ core::Status PodManager::ensureSandbox(PodRecord& rec) {
           "refusing to attach pod networks in the host's network namespace; run the node in a "
           "network namespace of its own or pass --allow-host-network-namespace");
     if (auto st = runtime::createPodNamespaces(rec.dir, rec.name); !st.ok()) return st;
+    rec.trace.mark("netns");
     // An attachment from before (the namespace was lost, e.g. an agent restart in a fresh mount
     // namespace) still holds its IP in host-local's store: release it first.
     if (!rec.ip.empty()) (void)cni_.del(attachmentOf(rec));
     auto ip = cni_.add(attachmentOf(rec));
     if (!ip.ok()) return ip.status();
     rec.ip = *ip;
+    rec.trace.mark("cni");
   } else {
     if (auto st = runtime::createPodNamespaces(rec.dir, rec.name); !st.ok()) return st;
     rec.ip = o_.hostIP;
@@ -98,15 +140,23 @@ core::Status PodManager::ensureSandbox(PodRecord& rec) {
                   fs::copy_options::overwrite_existing, ec);
   }
   savePodRecord(rec);
+  rec.trace.mark("sandbox-files");
   rec.sandboxReady = true;
   rec.terminalTornDown = false;
   return {};
 }
 
-core::Status PodManager::ensureVolumes(PodRecord& rec, bool force) {
+core::Status PodManager::ensureVolumes(PodRecord& rec, bool force, EarlyVolumes* early) {
   // configMap/secret contents are re-read every 10 s (upstream: the sync period plus the cache
   // TTL, about a minute) so that updates reach running pods.
   auto now = std::chrono::steady_clock::now();
+  if (early && early->valid()) {
+    auto volumes = early->get();
+    if (!volumes.ok()) return volumes.status();
+    rec.volumes = std::move(*volumes);
+    rec.volumesRefreshed = now;
+    return {};
+  }
   if (!force && !rec.volumes.empty() && now - rec.volumesRefreshed < std::chrono::seconds(10))
     return {};
   PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes};

@@ -7,6 +7,8 @@
 #   - volume: the emptyDir's usedBytes grows by a written file; the claim's entry has pvcRef;
 #     capacityBytes/availableBytes/inodes come from the file system;
 #   - ephemeral-storage counts the emptyDir (and not the claim); containers have rootfs and logs.
+# Figures come from the agent's housekeeping (a sample every second, directories walked every
+# 2 s here): changes are waited for in a later sample, never expected at once.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
 
@@ -37,7 +39,7 @@ export KUBECONFIG=$DATA/admin.kubeconfig
 k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
 ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
   --secure-port "$PORT" --node-name sv-node --disable-dns --disable-network-policy \
-  >>"$WORK/server.log" 2>&1 &
+  --housekeeping-interval 1s --volume-stats-agg-period 2s >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for 20 bash -c "[ -f '$KUBECONFIG' ] && ip netns exec $NS $KUBECTL get --raw /readyz" ||
   { echo "server did not start: $(tail -5 "$WORK/server.log")" >&2; exit 1; }
@@ -79,6 +81,8 @@ field() {  # field PYTHON-EXPR over the web pod's summary entry as `p`
 vol() { echo "[v for v in p.get('volume',[]) if v['name']=='$1'][0]"; }
 
 echo "== network (t=$SECONDS)"
+listed() { field "p['network']['name']"; }  # in a housekeeping sample, with its network
+wait_for 20 listed
 expect_out "network: eth0 inline and in interfaces, no lo" "^eth0 \['eth0'\] True$" field \
   "p['network']['name'], [i['name'] for i in p['network']['interfaces']], p['network']['time'].endswith('Z')"
 RX0=$(field "p['network']['rxBytes']")
@@ -87,7 +91,7 @@ for _ in $(seq 1 20); do
   ip netns exec "$NS" curl -s -o /dev/null "http://$IP:8080/index.html?padding=$(head -c 300 /dev/zero | tr '\0' x)"
 done
 grown() { [ "$(field "p['network']['rxBytes'] >= $RX0 + 6000 and p['network']['txBytes'] > $TX0 + 2000")" == True ]; }
-if wait_for 10 grown; then
+if wait_for 20 grown; then
   pass "20 requests raised eth0's rxBytes ($RX0 -> $(field "p['network']['rxBytes']")) and txBytes"
 else
   fail "20 requests raise eth0's rxBytes and txBytes" "before $RX0/$TX0, now $(field "p['network']")"
@@ -107,7 +111,7 @@ EPH0=$(field "p['ephemeral-storage']['usedBytes']")
 CLAIM0=$(field "$(vol claim)['usedBytes']")
 expect_ok "write 512 KiB into the emptyDir" k exec web -c writer -- sh -c "dd if=/dev/zero of=/scratch/blob bs=1024 count=512 2>/dev/null"
 written() { [ "$(field "$(vol scratch)['usedBytes'] >= $USED0 + 524288")" == True ]; }
-if wait_for 10 written; then
+if wait_for 20 written; then
   pass "the emptyDir's usedBytes grew by the file ($USED0 -> $(field "$(vol scratch)['usedBytes']"))"
 else
   fail "the emptyDir's usedBytes grows by the file" "before $USED0, now $(field "$(vol scratch)")"
@@ -116,6 +120,8 @@ expect_out "... and so did ephemeral-storage's" "^True$" field \
   "p['ephemeral-storage']['usedBytes'] >= $EPH0 + 524288"
 EPH1=$(field "p['ephemeral-storage']['usedBytes']")
 expect_ok "write 256 KiB into the claim" k exec web -c writer -- sh -c "dd if=/dev/zero of=/claim/blob bs=1024 count=256 2>/dev/null"
+claim_written() { [ "$(field "$(vol claim)['usedBytes'] >= $CLAIM0 + 262144")" == True ]; }
+wait_for 20 claim_written
 expect_out "the claim's usedBytes grew by it, ephemeral-storage's did not (claims are not in it)" \
   "^True True$" field \
   "$(vol claim)['usedBytes'] >= $CLAIM0 + 262144, p['ephemeral-storage']['usedBytes'] < $EPH1 + 262144"

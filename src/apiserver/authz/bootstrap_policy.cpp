@@ -257,10 +257,13 @@ void addControllerRoles(Builder& b) {
                 rule({"create", "delete", "get", "list", "watch"}, {""}, {"pods"}),
                 rule(kRead, {"storage.k8s.io"}, {"storageclasses"})});
   // Berth's built-in rancher.io/local-path provisioner (k3s runs it with a role of its own).
-  b.controller("local-path-provisioner",
-               {rule({"create", "delete", "get", "list", "watch"}, {""}, {"persistentvolumes"}),
-                rule(kRead, {""}, {"persistentvolumeclaims"}),
-                rule({"create", "get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"})});
+  // It reads Nodes for the directory each announces and updates a released PV to hand it to
+  // its node for clean-up (core/local_path.h).
+  b.controller(
+      "local-path-provisioner",
+      {rule({"create", "delete", "get", "list", "watch", "update"}, {""}, {"persistentvolumes"}),
+       rule(kRead, {""}, {"persistentvolumeclaims", "nodes"}),
+       rule({"create", "get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"})});
   // Upstream's pvc-protection / pv-protection controllers (controller_policy.go).
   b.controller("pvc-protection-controller",
                {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),

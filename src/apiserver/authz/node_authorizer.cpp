@@ -8,6 +8,7 @@
 #include "apiserver/authz/bootstrap_policy.h"
 #include "apiserver/authz/rbac_rules.h"
 #include "core/json_access.h"
+#include "core/local_path.h"
 
 namespace berth::apiserver::authz {
 namespace json = boost::json;
@@ -96,7 +97,38 @@ bool selectsNode(const Attributes& a, const std::string& node) {
   return false;
 }
 
+// A label selector requirement pinning the local-path clean-up label to exactly `node`.
+bool selectsCleanupNode(const Attributes& a, const std::string& node) {
+  using Op = core::LabelSelector::Op;
+  for (const auto& r : a.labelRequirements)
+    if (r.key == core::localpath::kLabelCleanupNode && (r.op == Op::kEquals || r.op == Op::kIn) &&
+        r.values.size() == 1 && r.values[0] == node)
+      return true;
+  return false;
+}
+
 }  // namespace
+
+// Upstream lets a node get the PVs its pods use. Berth's nodes also remove the directories of
+// released local-path volumes they hold (core/local_path.h): for that, and nothing more, a node
+// lists and watches the PVs labelled for it (only with that label selector) and updates one
+// such PV (NodeRestriction then allows nothing but dropping the clean-up finalizer).
+Verdict NodeAuthorizer::authorizeVolume(const Attributes& a, const std::string& node) const {
+  if (!a.subresource.empty())
+    return {Decision::kNoOpinion, "can only get individual resources of this type"};
+  if ((a.verb == "list" || a.verb == "watch") && a.name.empty()) {
+    if (selectsCleanupNode(a, node)) return {Decision::kAllow, ""};
+    return {Decision::kNoOpinion, "can only list/watch persistentvolumes with the " +
+                                      std::string(core::localpath::kLabelCleanupNode) +
+                                      " label selector"};
+  }
+  if (a.verb == "update")
+    return graph_.pvCleanupOnNode(node, a.name) ? Verdict{Decision::kAllow, ""}
+                                                : noRelationship(node);
+  if (a.verb != "get")
+    return {Decision::kNoOpinion, "can only get individual resources of this type"};
+  return graph_.pvOnNode(node, a.name) ? Verdict{Decision::kAllow, ""} : noRelationship(node);
+}
 
 std::string nodeNameOf(const std::string& name, const std::vector<std::string>& groups) {
   if (name.size() <= kNodePrefix.size() || name.compare(0, kNodePrefix.size(), kNodePrefix) != 0)
@@ -161,6 +193,36 @@ void NodeGraph::pvcDeleted(const std::string& key) {
   pvcVolume_.erase(key);
 }
 
+void NodeGraph::pvChanged(const std::string& name, std::string_view text) {
+  std::string node;
+  // Most PVs carry no clean-up label: skip their parse (the server serialized the JSON).
+  if (text.find(core::localpath::kLabelCleanupNode) != std::string_view::npos) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    const json::object* meta =
+        !ec && v.is_object() ? core::objectField(v.as_object(), "metadata") : nullptr;
+    const json::object* labels = meta ? core::objectField(*meta, "labels") : nullptr;
+    if (labels) node = core::stringField(*labels, core::localpath::kLabelCleanupNode);
+  }
+  std::unique_lock lock(mu_);
+  if (node.empty()) {
+    pvCleanupNode_.erase(name);
+  } else {
+    pvCleanupNode_[name] = node;
+  }
+}
+
+void NodeGraph::pvDeleted(const std::string& name) {
+  std::unique_lock lock(mu_);
+  pvCleanupNode_.erase(name);
+}
+
+bool NodeGraph::pvCleanupOnNode(const std::string& node, const std::string& pv) const {
+  std::shared_lock lock(mu_);
+  auto it = pvCleanupNode_.find(pv);
+  return it != pvCleanupNode_.end() && it->second == node;
+}
+
 bool NodeGraph::podOnNode(const std::string& node, const std::string& ns,
                           const std::string& name) const {
   std::shared_lock lock(mu_);
@@ -219,10 +281,7 @@ Verdict NodeAuthorizer::authorize(const Attributes& a) const {
       return graph_.references(node, Ref::kPvc, a.ns, a.name) ? Verdict{Decision::kAllow, ""}
                                                                : noRelationship(node);
     }
-    if (a.resource == "persistentvolumes") {
-      if (a.verb != "get" || !a.subresource.empty()) return {Decision::kNoOpinion, "can only get individual resources of this type"};
-      return graph_.pvOnNode(node, a.name) ? Verdict{Decision::kAllow, ""} : noRelationship(node);
-    }
+    if (a.resource == "persistentvolumes") return authorizeVolume(a, node);
     if (a.resource == "serviceaccounts" && a.subresource == "token") {
       if (a.verb != "create") return {Decision::kNoOpinion, "can only create tokens for individual service accounts"};
       return graph_.references(node, Ref::kServiceAccount, a.ns, a.name)

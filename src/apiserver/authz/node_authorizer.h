@@ -6,7 +6,8 @@
 // (bootstrap_policy.h), with writes narrowed further by the NodeRestriction admission plugin.
 //
 // NodeGraph is the small graph behind it (pods → node, pods → the objects they reference,
-// PVC → PV), fed with pod and PVC objects from the watch cache.
+// PVC → PV, and PV → the node that is to remove its local-path directory), fed with pod, PVC
+// and PV objects from the watch cache.
 //
 // Thread-safety: the graph is updated from the cache's feed thread and read from request
 // threads under one shared mutex.
@@ -34,11 +35,16 @@ class NodeGraph {
   void podDeleted(const std::string& key);
   void pvcChanged(const std::string& key, std::string_view json);
   void pvcDeleted(const std::string& key);
+  // PVs: only the local-path clean-up label (core/local_path.h) is kept.
+  void pvChanged(const std::string& name, std::string_view json);
+  void pvDeleted(const std::string& name);
 
   bool podOnNode(const std::string& node, const std::string& ns, const std::string& name) const;
   bool references(const std::string& node, Ref kind, const std::string& ns,
                   const std::string& name) const;
   bool pvOnNode(const std::string& node, const std::string& pv) const;
+  // The PV is labelled for its local-path directory to be removed by `node`.
+  bool pvCleanupOnNode(const std::string& node, const std::string& pv) const;
 
  private:
   struct Pod {
@@ -52,6 +58,7 @@ class NodeGraph {
   // node → (kind, "ns/name") → how many of its pods reference it.
   std::map<std::string, std::map<std::pair<Ref, std::string>, int>> byNode_;
   std::map<std::string, std::string> pvcVolume_;  // "ns/name" → spec.volumeName
+  std::map<std::string, std::string> pvCleanupNode_;  // PV name → node (only labelled PVs)
 };
 
 class NodeAuthorizer : public Authorizer {
@@ -62,6 +69,8 @@ class NodeAuthorizer : public Authorizer {
   void rulesFor(const http::UserInfo& user, const std::string& ns, RuleSet& out) const override;
 
  private:
+  Verdict authorizeVolume(const Attributes& a, const std::string& node) const;
+
   const NodeGraph& graph_;
 };
 

@@ -5,19 +5,11 @@
 #include <boost/json/parse.hpp>
 
 #include "apiserver/authz/node_restriction.h"
-#include "apiserver/authz/request_info.h"
+#include "apiserver/authz/node_test_request.h"
 #include "core/resources.h"
 
 namespace berth::apiserver::authz {
 namespace {
-
-Attributes nodeReq(const std::string& node, std::string_view method, std::string_view path,
-                   std::multimap<std::string, std::string> q = {}) {
-  Attributes a = requestAttributes(method, path, q);
-  a.user.name = "system:node:" + node;
-  a.user.groups = {"system:nodes", "system:authenticated"};
-  return a;
-}
 
 class NodeAuthorizerTest : public ::testing::Test {
  protected:

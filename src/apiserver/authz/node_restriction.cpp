@@ -3,9 +3,11 @@
 #include <boost/json.hpp>
 
 #include <set>
+#include <vector>
 
 #include "apiserver/authz/node_authorizer.h"
 #include "core/json_access.h"
+#include "core/local_path.h"
 
 namespace berth::apiserver::authz {
 namespace json = boost::json;
@@ -173,6 +175,50 @@ core::Status checkNode(const admission::Attributes& a, const std::string& node) 
   return forbidden("node \"" + node + "\" is not allowed to modify labels: " + joinKeys(bad));
 }
 
+// The object without what a finalizer removal may change (the server's bookkeeping and the
+// finalizers themselves).
+json::object withoutFinalizers(const json::object& o) {
+  json::object copy = o;
+  if (auto* meta = copy.if_contains("metadata"); meta && meta->is_object()) {
+    for (const char* key : {"finalizers", "resourceVersion", "managedFields", "generation"})
+      meta->as_object().erase(key);
+  }
+  return copy;
+}
+
+std::vector<std::string> finalizers(const json::object* obj) {
+  std::vector<std::string> out;
+  const json::object* meta = obj ? core::objectField(*obj, "metadata") : nullptr;
+  if (const json::array* f = meta ? arrayField(*meta, "finalizers") : nullptr)
+    for (const auto& v : *f)
+      if (v.is_string()) out.emplace_back(v.as_string());
+  return out;
+}
+
+// A node writes a PersistentVolume only to say it removed a released local-path volume's
+// directory (core/local_path.h): on a PV labelled for it, dropping the clean-up finalizer and
+// changing nothing else.
+core::Status checkVolume(const admission::Attributes& a, const std::string& node) {
+  const std::string q = "node \"" + node + "\"";
+  if (a.operation != Operation::kUpdate || a.object == nullptr || a.oldObject == nullptr ||
+      !a.subresource.empty())
+    return forbidden(q + " can only remove the " + core::localpath::kCleanupFinalizer +
+                     " finalizer of persistentvolumes");
+  auto owner = labels(a.oldObject);
+  auto it = owner.find(core::localpath::kLabelCleanupNode);
+  if (it == owner.end() || it->second != node)
+    return forbidden(q + " can only update persistentvolumes labelled " +
+                     core::localpath::kLabelCleanupNode + "=" + node);
+  std::vector<std::string> expected;
+  for (const auto& f : finalizers(a.oldObject))
+    if (f != core::localpath::kCleanupFinalizer) expected.push_back(f);
+  if (finalizers(a.object) != expected ||
+      withoutFinalizers(*a.object) != withoutFinalizers(*a.oldObject))
+    return forbidden(q + " can only remove the " + core::localpath::kCleanupFinalizer +
+                     " finalizer of persistentvolume \"" + a.name + "\"");
+  return {};
+}
+
 }  // namespace
 
 core::Status NodeRestrictionPlugin::validate(const admission::Attributes& a) {
@@ -182,6 +228,7 @@ core::Status NodeRestrictionPlugin::validate(const admission::Attributes& a) {
   const std::string& plural = a.resource->plural;
   if (group.empty() && plural == "pods") return checkPod(a, node);
   if (group.empty() && plural == "nodes") return checkNode(a, node);
+  if (group.empty() && plural == "persistentvolumes") return checkVolume(a, node);
   if (group == "discovery.k8s.io" && plural == "endpointslices" &&
       a.name != "kube-dns-" + node) {
     return forbidden("node \"" + node + "\" may only write the EndpointSlice \"kube-dns-" + node +

@@ -1,7 +1,10 @@
 // LocalPathProvisioner: see pv_controllers.h. Mirrors k3s's bundled rancher/local-path-
-// provisioner: the class, the PV it makes (hostPath + node affinity to the selected node) and
-// the clean-up on Delete, with the directory created by the node's kubelet on first mount
-// instead of a helper pod.
+// provisioner: the class, the PV it makes (hostPath + node affinity to the selected node, in
+// the directory that node announces) and the clean-up on Delete. Instead of helper pods, the
+// node's agent creates the directory on first mount and removes it once the provisioner has
+// handed the released volume over (core/local_path.h, kubelet/local_path_cleaner.h): the
+// directory lives on the node, which may be another machine.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -9,6 +12,7 @@
 #include "controllers/framework/queue_workers.h"
 #include "controllers/persistentvolume/pv_common.h"
 #include "controllers/persistentvolume/pv_controllers.h"
+#include "core/local_path.h"
 
 namespace berth::controllers {
 
@@ -19,6 +23,8 @@ namespace fs = std::filesystem;
 namespace vol = core::volumes;
 using client::ObjectPtr;
 using namespace pv;
+namespace lp = core::localpath;
+const client::Resource kNodes{"", "v1", "nodes", false};
 
 constexpr const char* kClassName = "local-path";
 constexpr const char* kDefaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
@@ -33,6 +39,7 @@ class LocalPathProvisioner : public Controller {
         claims_(ctx.informers.forResource(kClaims)),
         volumes_(ctx.informers.forResource(kVolumes)),
         classes_(ctx.informers.forResource(kClasses)),
+        nodes_(ctx.informers.forResource(kNodes)),
         recorder_(ctx.client, kLocalPathProvisioner),
         workers_("local_path_provisioner", ctx.metrics,
                  [this](const std::string& k) { return sync(k); }) {
@@ -108,7 +115,7 @@ class LocalPathProvisioner : public Controller {
     }
     recorder_.record(ref, "Normal", "Provisioning",
                      "External provisioner is provisioning volume for claim \"" + key + "\"");
-    std::string path = root_ + "/" + pvName + "_" + ns + "_" + name;
+    std::string path = nodeRoot(node) + "/" + pvName + "_" + ns + "_" + name;
     const auto& cspec = sub(claim, "spec");
     json::value capacity =
         json::object{{"storage", sub(sub(cspec, "resources"), "requests").contains("storage")
@@ -158,8 +165,20 @@ class LocalPathProvisioner : public Controller {
     return {};
   }
 
-  // A Released Delete-policy volume this provisioner made: its directory (when it is on this
-  // machine, under the root) and then the object go.
+  // Where `node` keeps local-path volumes: the directory its agent announces (upstream's
+  // per-node nodePathMap), else --local-path-dir (upstream's DEFAULT_PATH_FOR_NON_LISTED_NODES).
+  std::string nodeRoot(const std::string& node) {
+    if (ObjectPtr n = nodes_.lister().get("", node)) {
+      fs::path dir(vol::annotation(n->as_object(), lp::kAnnLocalPathDir));
+      if (dir.is_absolute() && dir.lexically_normal() == dir && dir != dir.root_path())
+        return dir.string();
+    }
+    return root_;
+  }
+
+  // A Released Delete-policy volume this provisioner made goes, after its node has removed the
+  // directory: labelled for that node and held by the clean-up finalizer, then deleted; the
+  // node's agent drops the finalizer once the directory is gone (core/local_path.h).
   core::Status syncVolume(const std::string& name) {
     ObjectPtr cached = volumes_.lister().get("", name);
     if (!cached) return {};
@@ -169,18 +188,24 @@ class LocalPathProvisioner : public Controller {
         text(sub(volume, "spec"), "persistentVolumeReclaimPolicy") != "Delete" ||
         sub(volume, "metadata").contains("deletionTimestamp"))
       return {};
-    std::string path = text(sub(sub(volume, "spec"), "hostPath"), "path");
-    fs::path p = fs::path(path).lexically_normal();
-    // Only a direct child of the root named after this volume: never anything else.
-    if (p.parent_path() == fs::path(root_).lexically_normal() &&
-        p.filename().string().rfind(name + "_", 0) == 0) {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-      if (ec) return core::Status::internal("remove " + path + ": " + ec.message());
+    std::string node = vol::volumePinnedNode(volume);
+    if (node.empty()) node = vol::annotation(volume, "local.path.provisioner/selected-node");
+    const auto& meta = sub(volume, "metadata");
+    if (!node.empty() && text(sub(meta, "labels"), lp::kLabelCleanupNode) != node) {
+      json::object marked = volume;
+      auto& m = marked["metadata"].as_object();
+      if (!m["labels"].is_object()) m["labels"] = json::object{};
+      m["labels"].as_object()[lp::kLabelCleanupNode] = node;
+      if (!m["finalizers"].is_array()) m["finalizers"] = json::array{};
+      auto& fins = m["finalizers"].as_array();
+      if (std::find(fins.begin(), fins.end(), json::value(lp::kCleanupFinalizer)) == fins.end())
+        fins.push_back(lp::kCleanupFinalizer);
+      auto r = client_.update(kVolumes, "", marked);
+      if (!r.ok()) return r.status().isNotFound() ? core::Status() : r.status();
     }
     json::value options{{"kind", "DeleteOptions"},
                         {"apiVersion", "v1"},
-                        {"preconditions", {{"uid", text(sub(volume, "metadata"), "uid")}}}};
+                        {"preconditions", {{"uid", text(meta, "uid")}}}};
     auto r = client_.remove(kVolumes, "", name, &options);
     if (!r.ok() && !r.status().isNotFound() && !r.status().isConflict()) return r.status();
     return {};
@@ -190,6 +215,7 @@ class LocalPathProvisioner : public Controller {
   client::SharedInformer& claims_;
   client::SharedInformer& volumes_;
   client::SharedInformer& classes_;
+  client::SharedInformer& nodes_;
   client::EventRecorder recorder_;
   QueueWorkers workers_;
   std::string root_;

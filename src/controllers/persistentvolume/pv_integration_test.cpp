@@ -1,14 +1,17 @@
 // The binder and the local-path provisioner against the real server (no node agent; the test
 // plays the scheduler by annotating the claim and the kubelet by creating the directory):
-// static binding, release with Retain, dynamic provisioning on the selected node, reclaim
-// Delete removing the volume and its directory.
+// static binding, release with Retain, dynamic provisioning on the selected node in the
+// directory it announces, reclaim Delete handing the volume to that node (which removes the
+// directory and its finalizer, core/local_path.h) before it goes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "client/testing_server.h"
 #include "controllers/persistentvolume/pv_common.h"
+#include "core/local_path.h"
 
 namespace berth::controllers {
 namespace {
@@ -122,6 +125,14 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ(at(*pending, "status", "phase"), "Pending");
   EXPECT_TRUE(c->get(kVolumes, "", "pvc-" + uid).status().isNotFound());
+  // Node n1 keeps its local-path volumes in a directory of its own.
+  const std::string nodeDir = server.dataDir() + "/n1-storage";
+  json::value node = {
+      {"apiVersion", "v1"},
+      {"kind", "Node"},
+      {"metadata",
+       {{"name", "n1"}, {"annotations", {{core::localpath::kAnnLocalPathDir, nodeDir}}}}}};
+  ASSERT_TRUE(c->create(client::Resource{"", "v1", "nodes", false}, "", node).ok());
   ASSERT_TRUE(
       c->patch(kClaims, "default", "dyn", client::PatchType::kMerge,
                R"({"metadata":{"annotations":{"volume.kubernetes.io/selected-node":"n1"}}})")
@@ -133,7 +144,7 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   auto pv = c->get(kVolumes, "", "pvc-" + uid);
   ASSERT_TRUE(pv.ok());
   std::string path = text(sub(sub(pv->as_object(), "spec"), "hostPath"), "path");
-  EXPECT_EQ(path, server.dataDir() + "/storage/pvc-" + uid + "_default_dyn");
+  EXPECT_EQ(path, nodeDir + "/pvc-" + uid + "_default_dyn");
   EXPECT_EQ(core::volumes::volumePinnedNode(pv->as_object()), "n1");
   EXPECT_EQ(text(sub(pv->as_object(), "spec"), "persistentVolumeReclaimPolicy"), "Delete");
   EXPECT_EQ(text(sub(sub(pv->as_object(), "spec"), "capacity"), "storage"), "500Mi");
@@ -141,10 +152,32 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
   fs::create_directories(path);
   std::ofstream(path + "/data") << "hello";
 
-  // Reclaim Delete: the claim goes, the volume and its directory follow.
+  // Reclaim Delete: the claim goes; the volume is handed to n1 (labelled, held by the clean-up
+  // finalizer, deleted) and its directory, on the node, left to the node.
   ASSERT_TRUE(c->remove(kClaims, "default", "dyn").ok());
-  ASSERT_TRUE(eventually([&] { return c->get(kVolumes, "", "pvc-" + uid).status().isNotFound(); }));
-  EXPECT_FALSE(fs::exists(path));
+  ASSERT_TRUE(eventually([&] {
+    auto r = c->get(kVolumes, "", "pvc-" + uid);
+    return r.ok() && sub(r->as_object(), "metadata").contains("deletionTimestamp");
+  }));
+  auto handed = c->get(kVolumes, "", "pvc-" + uid);
+  ASSERT_TRUE(handed.ok());
+  const auto& meta = sub(handed->as_object(), "metadata");
+  EXPECT_EQ(text(sub(meta, "labels"), core::localpath::kLabelCleanupNode), "n1");
+  EXPECT_TRUE(fs::exists(path + "/data")) << "the server removed the node's directory";
+  // Play n1's agent: the directory goes, then the finalizer; then the volume is gone.
+  fs::remove_all(path);
+  ASSERT_TRUE(eventually([&] {
+    auto r = c->get(kVolumes, "", "pvc-" + uid);
+    if (!r.ok()) return r.status().isNotFound();
+    json::object v = r->as_object();
+    auto& fins = v["metadata"].as_object()["finalizers"].as_array();
+    auto ours =
+        std::find(fins.begin(), fins.end(), json::value(core::localpath::kCleanupFinalizer));
+    if (ours == fins.end()) return false;
+    fins.erase(ours);
+    (void)c->update(kVolumes, "", v);
+    return false;
+  }));
 }
 
 }  // namespace

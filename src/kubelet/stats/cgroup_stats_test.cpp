@@ -145,5 +145,52 @@ TEST_F(FakeTree, ProviderComputesNanoCoresFromTwoSamples) {
   EXPECT_TRUE(provider.summary().pods.empty());
 }
 
+// Housekeeping: requests read the last background sample (its time says when it was taken);
+// directory walks are kept for fsPeriod. Waits are for a new sample, bounded, never timed.
+TEST_F(FakeTree, HousekeepingServesTheLastSampleAndWalksDirectoriesOnTheirOwnPeriod) {
+  cgroup("", 1000, 1 << 20, 0);
+  cgroup("/berth/podU", 0, 60 << 20, 0);
+  cgroup("/berth/podU/c1", 0, 50 << 20, 0);
+  write("proc/meminfo", "MemTotal: 4194304 kB\n");
+  write("volumes/scratch/a", std::string(4096, 'a'));
+  FakePods pods;
+  pods.pods = {{"web", "default", "U", "/berth/podU", 5, {{"app", "/berth/podU/c1", 6}}}};
+  pods.pods[0].volumes = {{"scratch", dir_ + "/volumes/scratch", "", true}};
+  StatsProviderOptions o{"node1", dir_, paths_, std::chrono::milliseconds(0)};
+  o.housekeeping = std::chrono::milliseconds(20);
+  o.fsPeriod = std::chrono::hours(1);
+  StatsProvider provider(o, &pods);
+  provider.start();
+  Summary first = provider.summary();
+  ASSERT_EQ(first.pods.size(), 1u);
+  ASSERT_EQ(first.pods[0].volumes.size(), 1u);
+  uint64_t used = first.pods[0].volumes[0].fs.usedBytes;
+  int64_t walked = first.pods[0].volumes[0].fs.timeNanos;
+  EXPECT_GE(used, 4096u);
+
+  // Changes show in a later sample, with that sample's time; the volume keeps its last walk.
+  cgroup("/berth/podU/c1", 777, 50 << 20, 0);
+  write("volumes/scratch/b", std::string(1 << 20, 'b'));
+  Summary later;
+  for (int i = 0; i < 500; ++i) {
+    later = provider.summary();
+    if (later.pods[0].containers[0].usage.sample.cpuUsageNanos == 777u) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(later.pods[0].containers[0].usage.sample.cpuUsageNanos, 777u);
+  EXPECT_GT(later.pods[0].containers[0].usage.sample.timeNanos,
+            first.pods[0].containers[0].usage.sample.timeNanos);
+  EXPECT_EQ(later.pods[0].volumes[0].fs.usedBytes, used) << "walked again before fsPeriod";
+  EXPECT_EQ(later.pods[0].volumes[0].fs.timeNanos, walked);
+  // Two reads between samples are the same sample.
+  provider.stop();
+  EXPECT_EQ(provider.summary().node.usage.sample.timeNanos,
+            provider.summary().node.usage.sample.timeNanos);
+
+  // Without housekeeping every collect walks the directories.
+  StatsProvider uncached({"node1", dir_, paths_, std::chrono::milliseconds(0)}, &pods);
+  EXPECT_GE(uncached.summary().pods[0].volumes[0].fs.usedBytes, used + (1 << 20));
+}
+
 }  // namespace
 }  // namespace berth::kubelet::stats

@@ -10,6 +10,58 @@ namespace berth::kubelet::stats {
 StatsProvider::StatsProvider(StatsProviderOptions options, PodSource* pods)
     : o_(std::move(options)), pods_(pods) {}
 
+StatsProvider::~StatsProvider() { stop(); }
+
+void StatsProvider::start() {
+  if (thread_.joinable()) return;
+  housekeeping_ = true;
+  auto first = std::make_shared<const Summary>(collect());
+  {
+    std::lock_guard lock(cacheMu_);
+    cached_ = std::move(first);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { housekeepingLoop(); });
+}
+
+void StatsProvider::stop() {
+  {
+    std::lock_guard lock(cacheMu_);
+    stopping_ = true;
+  }
+  cacheCv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StatsProvider::refreshSoon() {
+  {
+    std::lock_guard lock(cacheMu_);
+    wake_ = true;
+  }
+  cacheCv_.notify_all();
+}
+
+void StatsProvider::housekeepingLoop() {
+  std::unique_lock lock(cacheMu_);
+  while (!stopping_) {
+    cacheCv_.wait_for(lock, o_.housekeeping, [this] { return stopping_ || wake_; });
+    if (stopping_) break;
+    wake_ = false;
+    lock.unlock();
+    auto next = std::make_shared<const Summary>(collect());
+    lock.lock();
+    cached_ = std::move(next);
+  }
+}
+
+Summary StatsProvider::summary() {
+  {
+    std::lock_guard lock(cacheMu_);
+    if (cached_) return *cached_;
+  }
+  return collect();
+}
+
 Usage StatsProvider::rate(const std::string& key, const Sample& sample,
                           std::map<std::string, bool>& seen) {
   seen[key] = true;
@@ -39,11 +91,11 @@ Usage StatsProvider::rate(const std::string& key, const Sample& sample,
   return u;
 }
 
-Summary StatsProvider::summary() {
+Summary StatsProvider::collect() {
   std::vector<PodRef> refs;
   if (pods_ != nullptr) refs = pods_->statsPods();
   std::lock_guard lock(mu_);
-  std::map<std::string, bool> seen;
+  std::map<std::string, bool> seen, seenDirs;
   Summary s;
   int64_t now = unixNanosNow();
   s.node.nodeName = o_.nodeName;
@@ -64,15 +116,32 @@ Summary StatsProvider::summary() {
       if (!cs) continue;
       p.containers.push_back({c.name, c.startNanos, rate(c.cgroup, *cs, seen), {}, {}});
     }
-    addDiskAndNetwork(ref, p, now);
+    addDiskAndNetwork(ref, p, now, seenDirs);
     s.pods.push_back(std::move(p));
   }
   for (auto it = kept_.begin(); it != kept_.end();)
     it = seen.count(it->first) ? std::next(it) : kept_.erase(it);
+  for (auto it = dirs_.begin(); it != dirs_.end();)
+    it = seenDirs.count(it->first) ? std::next(it) : dirs_.erase(it);
   return s;
 }
 
-void StatsProvider::addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t now) {
+// A directory's figures: walked when housekeeping does not run, when not walked yet, or when
+// the last walk is older than fsPeriod; else the last walk's (with its time).
+std::optional<FsStats> StatsProvider::dirFs(const std::string& dir, int64_t now,
+                                            std::map<std::string, bool>& seenDirs) {
+  seenDirs[dir] = true;
+  auto it = dirs_.find(dir);
+  if (housekeeping_ && it != dirs_.end() &&
+      now - it->second.atNanos < std::chrono::nanoseconds(o_.fsPeriod).count())
+    return it->second.fs;
+  auto fs = readDirFs(dir, now);
+  dirs_[dir] = {now, fs};
+  return fs;
+}
+
+void StatsProvider::addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t now,
+                                      std::map<std::string, bool>& seenDirs) {
   if (!ref.netDevPath.empty())
     if (auto ifaces = readNetDev(ref.netDevPath)) p.network = NetworkStats{now, std::move(*ifaces)};
   std::optional<FsStats> eph = o_.dataDir.empty() ? std::nullopt : readFs(o_.dataDir, now);
@@ -83,14 +152,14 @@ void StatsProvider::addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t no
   for (auto& c : p.containers) {
     for (const auto& cref : ref.containers) {
       if (cref.name != c.name) continue;
-      if (!cref.rootfsDir.empty()) c.rootfs = readDirFs(cref.rootfsDir, now);
-      if (!cref.logDir.empty()) c.logs = readDirFs(cref.logDir, now);
+      if (!cref.rootfsDir.empty()) c.rootfs = dirFs(cref.rootfsDir, now, seenDirs);
+      if (!cref.logDir.empty()) c.logs = dirFs(cref.logDir, now, seenDirs);
     }
     add(c.rootfs);
     add(c.logs);
   }
   for (const auto& v : ref.volumes) {
-    auto fs = readDirFs(v.path, now);
+    auto fs = dirFs(v.path, now, seenDirs);
     if (!fs) continue;
     p.volumes.push_back({v.name, v.pvcName, v.pvcName.empty() ? "" : ref.ns, *fs});
     if (v.ephemeral) add(fs);

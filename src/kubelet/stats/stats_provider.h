@@ -11,13 +11,23 @@
 // into noise; the first sample of a cgroup has no rate yet. Cgroups not seen in a round are
 // forgotten.
 //
+// Housekeeping (start()): as cadvisor does, a background thread samples every `housekeeping`
+// and summary() returns the last sample (its `time` fields say when it was taken) instead of
+// walking cgroups and file systems per request. The directory walks (du of container writable
+// layers, logs and volumes) are the expensive part; each directory's figures are kept and
+// walked again only every `fsPeriod` (upstream's volume stats period, 1 minute by default).
+// Without start(), summary() collects on every call, walking everything (the old behaviour).
+//
 // Thread-safety: summary() may be called from any thread; rounds are serialized.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kubelet/stats/cgroup_stats.h"
@@ -116,21 +126,53 @@ struct StatsProviderOptions {
   std::string dataDir;  // nodefs
   CgroupPaths paths;
   std::chrono::milliseconds minRateWindow{1000};
+  // Background sampling (start()): cgroups, network, node file system every `housekeeping`;
+  // directory usage every `fsPeriod`.
+  std::chrono::milliseconds housekeeping{10000};
+  std::chrono::milliseconds fsPeriod{60000};
 };
 
 class StatsProvider {
  public:
   // `pods` may be null (node figures only); it must outlive the provider.
   StatsProvider(StatsProviderOptions options, PodSource* pods);
+  ~StatsProvider();
+  // The last housekeeping sample once start() has taken one; else a fresh collect().
   Summary summary();
+  // One sampling round now: cgroups, network, node file system; directories walked again when
+  // their figures are older than fsPeriod (when housekeeping runs) or always (when it does not).
+  Summary collect();
+  // Background housekeeping; the first sample is taken before start() returns.
+  void start();
+  void stop();
+  // Wakes the housekeeping for a sample now (directories still on their own period); returns at
+  // once. Without housekeeping, does nothing.
+  void refreshSoon();
 
  private:
   Usage rate(const std::string& key, const Sample& sample, std::map<std::string, bool>& seen);
-  void addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t nowNanos);
+  void addDiskAndNetwork(const PodRef& ref, PodStats& p, int64_t nowNanos,
+                         std::map<std::string, bool>& seenDirs);
+  std::optional<FsStats> dirFs(const std::string& dir, int64_t nowNanos,
+                               std::map<std::string, bool>& seenDirs);
+  void housekeepingLoop();
 
   const StatsProviderOptions o_;
   PodSource* pods_;
+  // Housekeeping state: the cached sample and the thread that refreshes it.
+  std::mutex cacheMu_;
+  std::condition_variable cacheCv_;
+  std::shared_ptr<const Summary> cached_;  // guarded by cacheMu_
+  bool stopping_ = false, wake_ = false;   // guarded by cacheMu_
+  bool housekeeping_ = false;              // set by start() before the thread runs
+  std::thread thread_;
+  // Rounds are serialized under mu_, which guards kept_ and dirs_.
   std::mutex mu_;
+  struct Walked {
+    int64_t atNanos = 0;
+    std::optional<FsStats> fs;
+  };
+  std::map<std::string, Walked> dirs_;  // walked directories' last figures, by path
   struct Kept {
     Sample sample;
     std::optional<uint64_t> lastRate;
