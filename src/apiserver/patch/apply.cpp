@@ -379,6 +379,15 @@ void recordUpdate(json::object& updated, const json::object* old, const core::Re
   }
 
   FieldSet now = trackedFields(updated, rt, subresource);
+  if (!old && entries.empty()) {
+    // A create without managedFields: the manager owns every tracked field, which is `now`
+    // itself (the path-by-path diff below would rebuild the same set).
+    if (!now.empty())
+      entries.push_back({std::string(manager), "Update", rt.apiVersion(), std::string(time),
+                         std::string(subresource), std::move(now)});
+    encodeEntries(updated, std::move(entries));
+    return;
+  }
   FieldSet before = old ? trackedFields(*old, rt, subresource) : FieldSet();
   std::vector<FieldPath> changed, removed;
   now.forEach([&](const FieldPath& p) {
