@@ -84,7 +84,9 @@ void BM_Create(benchmark::State& state) {
   int kind = static_cast<int>(state.range(0));
   Server server(state.range(1) != 0);
   const auto& rt = kind == 2 ? type("", "configmaps") : type("", "pods");
-  json::object proto = json::parse(kind == 0 ? kBarePod : kind == 1 ? kAdmittedPod : kConfigMap)
+  json::object proto = json::parse(kind == 0   ? kBarePod
+                                   : kind == 1 ? kAdmittedPod
+                                               : kConfigMap)
                            .as_object();
   WriteOptions wo;
   wo.fieldManager = "wrk";

@@ -188,8 +188,8 @@ core::Status reconcileBootstrapPolicy(Registry& registry) {
   for (const auto& retired : authz::retiredBootstrapObjects()) {
     const core::ResourceType* rt = core::findResource(g, "v1", retired.plural);
     if (auto st = removeRetired(registry, *rt, retired.name); !st.ok())
-      return core::Status::internal("removing the retired bootstrap " + std::string(retired.plural) +
-                                    " " + retired.name + ": " + st.message());
+      return core::Status::internal(std::string("removing the retired bootstrap ") +
+                                    retired.plural + " " + retired.name + ": " + st.message());
   }
   if (auto st = ensureNetworkPolicyAccount(registry); !st.ok())
     return core::Status::internal("creating the NetworkPolicy ServiceAccount: " + st.message());

@@ -175,8 +175,7 @@ int runServer(ServerFlags flags) {
   };
   // NetworkPolicy enforcement's own identity (network_policy_identity.h), for the in-process
   // agent and, through the kubeconfig it writes, for `berth netpol` and remote agents.
-  auto networkPolicyCreds =
-      identity("network-policy", apiserver::authz::kNetworkPolicyUser, {});
+  auto networkPolicyCreds = identity("network-policy", apiserver::authz::kNetworkPolicyUser, {});
   if (!networkPolicyCreds.ok()) return 1;
   std::unique_ptr<controllers::ControllerManager> manager;
   if (!flags.disableControllers) {

@@ -57,8 +57,7 @@ bool node(const json::value& value, std::vector<std::string>& names, const core:
           json::object& out) {
   if (const auto* obj = value.if_object()) {
     Children children;
-    if (!fieldsOf(*obj, names, rt, children, [](std::string_view) { return false; }))
-      return false;
+    if (!fieldsOf(*obj, names, rt, children, [](std::string_view) { return false; })) return false;
     return children.emit(out, false);
   }
   const auto* arr = value.if_array();
@@ -75,8 +74,8 @@ bool node(const json::value& value, std::vector<std::string>& names, const core:
     case ListType::kAtomic:
       return true;
     case ListType::kSet:
-      for (const auto& item : *arr) children.items.emplace_back("v:" + json::serialize(item),
-                                                                json::object());
+      for (const auto& item : *arr)
+        children.items.emplace_back("v:" + json::serialize(item), json::object());
       return children.emit(out, false);
     case ListType::kMap:
       for (const auto& item : *arr) {
@@ -96,9 +95,9 @@ bool node(const json::value& value, std::vector<std::string>& names, const core:
 }
 
 bool strippedMetadata(std::string_view k) {
-  for (const char* f : {"name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
-                        "generation", "managedFields", "resourceVersion", "deletionTimestamp",
-                        "deletionGracePeriodSeconds"})
+  for (const char* f :
+       {"name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation",
+        "managedFields", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"})
     if (k == f) return true;
   return false;
 }
