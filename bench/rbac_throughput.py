@@ -10,8 +10,11 @@ Two identities per server:
     resolves its bindings on every request. wrk cannot present client certificates, so this load
     comes from Python threads with keep-alive TLS connections (lower absolute rates: the client
     is the bottleneck; the ratio is what matters).
-Rounds alternate the two servers; medians are reported. Loopback only; stops only the servers it
-started. Usage: BERTH=build/berth bench/rbac_throughput.py [seconds-per-run] [rounds]
+Rounds alternate the two servers; medians are reported. Besides the rates, the server's CPU per
+request (its utime+stime over the run / requests served) is reported: on a loaded machine the
+rates follow the CPU share each server happens to get, CPU per request much less so. Loopback
+only; stops only the servers it started.
+Usage: [BERTH_BEFORE=old/berth] BERTH=build/berth bench/rbac_throughput.py [seconds] [rounds]
 """
 import http.client
 import json
@@ -28,6 +31,9 @@ import threading
 import time
 
 BERTH = os.environ.get("BERTH", "build/berth")
+# BERTH_BEFORE=<another build>: its two servers join the same rounds (a before/after comparison
+# under the same load).
+BERTH_BEFORE = os.environ.get("BERTH_BEFORE", "")
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 4
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api", "load.lua")
@@ -53,12 +59,12 @@ DEFAULT_ADMISSION = ("NamespaceLifecycle,LimitRanger,ServiceAccount,NodeRestrict
 
 
 class Server:
-    def __init__(self, mode, work):
-        self.dir = os.path.join(work, mode.replace(",", "-"))
+    def __init__(self, binary, mode, work, label):
+        self.dir = os.path.join(work, label + "-" + mode.replace(",", "-"))
         self.port = free_port()
         self.log = open(self.dir + ".log", "w")
         self.proc = subprocess.Popen(
-            [BERTH, "server", "--data-dir", self.dir, "--bind-address", "127.0.0.1",
+            [binary, "server", "--data-dir", self.dir, "--bind-address", "127.0.0.1",
              "--secure-port", str(self.port), "--disable-agent", "--disable-controllers",
              "--disable-scheduler", "--authorization-mode", mode] +
             (["--disable-admission-plugins", DEFAULT_ADMISSION] if mode == "AlwaysAllow" else []),
@@ -107,6 +113,10 @@ class Server:
         if r.status >= 300 and r.status != 409:
             raise RuntimeError(f"{method} {path}: {r.status}")
 
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
@@ -119,15 +129,17 @@ def wrk_rps(server, mode, prefix):
     url = f"https://127.0.0.1:{server.port}/api/v1/namespaces/{NS}/configmaps/target"
     if mode == "berth-create":
         url = f"https://127.0.0.1:{server.port}/"
+    cpu = server.cpu_seconds()
     out = subprocess.run(["wrk", "-t2", "-c16", f"-d{int(SECONDS)}s", "-s", LUA, url], env=env,
                          capture_output=True, text=True).stdout
+    cpu = server.cpu_seconds() - cpu
     m = re.search(r"BENCH_JSON (\{.*\})", out)
     if not m:
         raise RuntimeError("wrk: " + out)
     res = json.loads(m.group(1))
     if res["non2xx"]:
         raise RuntimeError(f"wrk {mode}: {res['non2xx']} non-2xx answers")
-    return res["rps"]
+    return res["rps"], cpu * 1e6 / max(res["requests"], 1)
 
 
 def user_rps(server, create, prefix, threads=8):
@@ -156,6 +168,7 @@ def user_rps(server, create, prefix, threads=8):
         count[i] = n
 
     ts = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    cpu = server.cpu_seconds()
     start = time.monotonic()
     for t in ts:
         t.start()
@@ -163,7 +176,8 @@ def user_rps(server, create, prefix, threads=8):
         t.join()
     if errors:
         raise RuntimeError(f"user requests failed: {errors[:3]}")
-    return sum(count) / (time.monotonic() - start)
+    elapsed, cpu = time.monotonic() - start, server.cpu_seconds() - cpu
+    return sum(count) / elapsed, cpu * 1e6 / max(sum(count), 1)
 
 
 def main():
@@ -173,27 +187,38 @@ def main():
     work = tempfile.mkdtemp(prefix="berth-rbac-bench.")
     servers = {}
     try:
-        for mode in ("Node,RBAC", "AlwaysAllow"):
-            servers[mode] = Server(mode, work)
-        results = {m: {"admin creates/s": [], "admin gets/s": [], "user creates/s": [],
-                       "user gets/s": []} for m in servers}
+        builds = [("after", BERTH), ("before", BERTH_BEFORE)] if BERTH_BEFORE else [("", BERTH)]
+        for label, binary in builds:
+            for mode in ("Node,RBAC", "AlwaysAllow"):
+                servers[(label, mode)] = Server(binary, mode, work, label or "build")
+        keys = ("admin pod creates", "admin gets", "user configmap creates", "user gets")
+        results = {m: {k: [] for k in keys} for m in servers}
         for rnd in range(ROUNDS):
             for mode, s in servers.items():
                 tag = f"r{rnd}"
                 r = results[mode]
-                r["admin creates/s"].append(wrk_rps(s, "berth-create", "a" + tag))
-                r["admin gets/s"].append(wrk_rps(s, "get", tag))
-                r["user creates/s"].append(user_rps(s, True, "u" + tag))
-                r["user gets/s"].append(user_rps(s, False, tag))
+                r["admin pod creates"].append(wrk_rps(s, "berth-create", "a" + tag))
+                r["admin gets"].append(wrk_rps(s, "get", tag))
+                r["user configmap creates"].append(user_rps(s, True, "u" + tag))
+                r["user gets"].append(user_rps(s, False, tag))
         print(f"RBAC throughput: {ROUNDS} alternating rounds of {SECONDS:.0f} s per measurement, "
               "medians")
         print(f"load average before/after: {LOAD[0]} / {os.getloadavg()}")
         print("on = Node,RBAC + default admission; off = AlwaysAllow, no admission plugins")
-        print(f"{'measurement':<18} {'on':>10} {'off':>12} {'ratio':>7}")
-        for key in results["Node,RBAC"]:
-            on = statistics.median(results["Node,RBAC"][key])
-            off = statistics.median(results["AlwaysAllow"][key])
-            print(f"{key:<18} {on:>10.0f} {off:>12.0f} {on / off:>7.1%}")
+        for label, binary in builds:
+            if label:
+                print(f"-- {label}: {binary}")
+            print(f"{'measurement':<24} {'on/s':>8} {'off/s':>8} {'ratio':>7} "
+                  f"{'on CPU us/req':>14} {'off CPU us/req':>15} {'CPU ratio':>9}")
+            for key in keys:
+                ron, roff = results[(label, "Node,RBAC")][key], results[(label, "AlwaysAllow")][key]
+                on, off = statistics.median(x[0] for x in ron), statistics.median(x[0] for x in roff)
+                con = statistics.median(x[1] for x in ron)
+                coff = statistics.median(x[1] for x in roff)
+                # CPU ratio: off's CPU per request over on's, the rate ratio a CPU-bound server
+                # would reach.
+                print(f"{key:<24} {on:>8.0f} {off:>8.0f} {on / off:>7.1%} {con:>14.0f} "
+                      f"{coff:>15.0f} {coff / con:>9.1%}")
     finally:
         for s in servers.values():
             s.stop()

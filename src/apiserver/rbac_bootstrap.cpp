@@ -2,7 +2,9 @@
 // reconciliation.ReconcileClusterRole / ReconcileRoleBinding: missing objects are created;
 // existing ones annotated rbac.authorization.k8s.io/autoupdate other than "false" get the
 // labels, annotations, rules (those not already covered), aggregation selectors and subjects
-// they lack. A binding whose roleRef differs is recreated (roleRef is immutable).
+// they lack. A binding whose roleRef differs is recreated (roleRef is immutable). Bootstrap
+// objects an earlier Berth created and this one retired are deleted (upstream never retires
+// any); the ServiceAccount of the NetworkPolicy identity is created here too.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -131,6 +133,37 @@ core::Status reconcileOne(Registry& registry, const core::ResourceType& rt,
   return updated.ok() || updated.status().isConflict() ? core::Status() : updated.status();
 }
 
+// Deletes an object an earlier version bootstrapped and this one retired, unless an
+// administrator took it over (autoupdate "false") or it is not a bootstrap object at all.
+core::Status removeRetired(Registry& registry, const core::ResourceType& rt,
+                           const std::string& name) {
+  auto existing = registry.get(rt, "", name);
+  if (!existing.ok()) return existing.status().isNotFound() ? core::Status() : existing.status();
+  json::object current = registry.toServed(rt, **existing);
+  const json::object* meta = core::objectField(current, "metadata");
+  const json::object* labels = meta ? core::objectField(*meta, "labels") : nullptr;
+  if (!labels || core::stringField(*labels, "kubernetes.io/bootstrapping") != "rbac-defaults" ||
+      !autoupdate(current))
+    return {};
+  DeleteOptions del;
+  del.requester = serverWrite().requester;
+  auto removed = registry.remove(rt, "", name, del);
+  return removed.ok() || removed.status().isNotFound() ? core::Status() : removed.status();
+}
+
+// The ServiceAccount whose tokens agents joining with a token use for NetworkPolicy
+// (authz::kNetworkPolicyServiceAccount); its binding is in the bootstrap policy.
+core::Status ensureNetworkPolicyAccount(Registry& registry) {
+  const auto* saType = core::findResource("", "v1", "serviceaccounts");
+  if (registry.get(*saType, "kube-system", authz::kNetworkPolicyServiceAccount).ok()) return {};
+  json::object sa{{"apiVersion", "v1"},
+                  {"kind", "ServiceAccount"},
+                  {"metadata", json::object{{"name", authz::kNetworkPolicyServiceAccount},
+                                            {"namespace", "kube-system"}}}};
+  auto created = registry.create(*saType, "kube-system", std::move(sa), serverWrite());
+  return created.ok() || created.status().isAlreadyExists() ? core::Status() : created.status();
+}
+
 }  // namespace
 
 core::Status reconcileBootstrapPolicy(Registry& registry) {
@@ -152,6 +185,14 @@ core::Status reconcileBootstrapPolicy(Registry& registry) {
       }
     }
   }
+  for (const auto& retired : authz::retiredBootstrapObjects()) {
+    const core::ResourceType* rt = core::findResource(g, "v1", retired.plural);
+    if (auto st = removeRetired(registry, *rt, retired.name); !st.ok())
+      return core::Status::internal(std::string("removing the retired bootstrap ") +
+                                    retired.plural + " " + retired.name + ": " + st.message());
+  }
+  if (auto st = ensureNetworkPolicyAccount(registry); !st.ok())
+    return core::Status::internal("creating the NetworkPolicy ServiceAccount: " + st.message());
   return {};
 }
 

@@ -441,6 +441,8 @@ Status Registry::checkNamespace(const ResourceType& rt, const std::string& ns) {
     obj = c->get(storageKey(*nsType, "", ns));
   }
   if (!obj) return Status::notFound("namespaces", ns);
+  // Parsed only when it may be terminating: this runs on every namespaced create.
+  if (obj->json.find("\"deletionTimestamp\"") == std::string::npos) return {};
   auto parsed = parseStored(obj->json);
   const auto* nsMeta = parsed.ok() ? core::objectField(*parsed, "metadata") : nullptr;
   if (nsMeta && nsMeta->contains("deletionTimestamp")) {

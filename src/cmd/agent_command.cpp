@@ -5,7 +5,9 @@
 #include <memory>
 #include <sstream>
 
+#include "apiserver/authz/bootstrap_policy.h"
 #include "cmd/commands.h"
+#include "cmd/network_policy_identity.h"
 #include "cmd/signals.h"
 #include "controllers/framework/flags.h"
 #include "core/cluster_dns_ip.h"
@@ -52,8 +54,36 @@ void addShutdownFlags(CLI::App& cmd, kubelet::ShutdownConfig& c) {
 
 struct AgentFlags {
   std::string server, token, kubeconfig, caFile;
+  std::string networkPolicyKubeconfig;
   kubelet::AgentOptions options;
 };
+
+// NetworkPolicy enforcement's own identity (network_policy_identity.h): the kubeconfig given,
+// else a ServiceAccount token the server issues to the agent's credentials, else (an identity
+// that may not ask for one, e.g. a node's) the agent's own, which enforcement then reports as
+// not enough when it cannot list every pod.
+core::Status networkPolicyCredentials(AgentFlags& flags) {
+  auto& o = flags.options;
+  if (!flags.networkPolicyKubeconfig.empty()) {
+    auto rest = client::loadKubeconfig(flags.networkPolicyKubeconfig);
+    if (!rest.ok()) return rest.status();
+    o.networkPolicyRest = *rest;
+    return {};
+  }
+  if (o.disableNetworkPolicy) return {};
+  auto token = networkPolicyToken(o.rest);
+  if (token.ok()) {
+    o.networkPolicyRest = *token;
+    std::cout << "berth agent: NetworkPolicy enforcement runs as kube-system/"
+              << apiserver::authz::kNetworkPolicyServiceAccount << std::endl;
+  } else {
+    std::cerr << "berth agent: no NetworkPolicy token from the server (" << token.status().message()
+              << "); enforcing with the agent's own credentials (--network-policy-kubeconfig "
+                 "gives it its own)"
+              << std::endl;
+  }
+  return {};
+}
 
 int runAgent(AgentFlags flags) {
   auto signals = blockShutdownSignals();
@@ -80,6 +110,10 @@ int runAgent(AgentFlags flags) {
       ss << in.rdbuf();
       o.rest.caPem = ss.str();
     }
+  }
+  if (auto st = networkPolicyCredentials(flags); !st.ok()) {
+    std::cerr << "berth agent: " << st.message() << "\n";
+    return 1;
   }
   if (o.registryConfig.empty()) o.registryConfig = o.dataDir + "/registries.yaml";
   // The agent knows the Service range only from --service-cidr (the proxy's flag).
@@ -183,6 +217,10 @@ void addAgentCommand(CLI::App& app) {
   cmd->add_option("--token", flags->token, "Bearer token for the API server");
   cmd->add_option("--certificate-authority", flags->caFile, "CA of the API server (PEM file)");
   cmd->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig instead of --server/--token");
+  cmd->add_option("--network-policy-kubeconfig", flags->networkPolicyKubeconfig,
+                  "Kubeconfig NetworkPolicy enforcement reads all pods with (e.g. the server's "
+                  "<data-dir>/network-policy.kubeconfig; default: a ServiceAccount token the "
+                  "server issues to the agent's credentials)");
   cmd->add_option("--data-dir", o.dataDir, "State directory")->capture_default_str();
   // (berth server's agent shares the provisioner's flag of the same name.)
   cmd->add_option("--local-path-dir", o.localPathDir,

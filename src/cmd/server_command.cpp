@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "apiserver/api_server.h"
+#include "apiserver/authz/bootstrap_policy.h"
 #include "apiserver/service/addresses.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
@@ -172,6 +173,10 @@ int runServer(ServerFlags flags) {
     if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
     return c;
   };
+  // NetworkPolicy enforcement's own identity (network_policy_identity.h), for the in-process
+  // agent and, through the kubeconfig it writes, for `berth netpol` and remote agents.
+  auto networkPolicyCreds = identity("network-policy", apiserver::authz::kNetworkPolicyUser, {});
+  if (!networkPolicyCreds.ok()) return 1;
   std::unique_ptr<controllers::ControllerManager> manager;
   if (!flags.disableControllers) {
     auto creds = identity("controller-manager", "system:kube-controller-manager", {});
@@ -219,6 +224,7 @@ int runServer(ServerFlags flags) {
     auto creds = identity("node", "system:node:" + flags.agent.nodeName, {"system:nodes"});
     if (!creds.ok()) return 1;
     flags.agent.rest = *creds;
+    flags.agent.networkPolicyRest = *networkPolicyCreds;
     flags.agent.dataDir = flags.config.dataDir + "/agent";
     // Its local-path volumes live where the provisioner's --local-path-dir says.
     auto localPath = flags.controllerFlags.find("local-path-dir");

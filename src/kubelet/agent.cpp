@@ -237,7 +237,7 @@ core::Status Agent::start() {
   if (!o_.disableNetworkPolicy &&
       (o_.allowHostNetworkNamespace || !network::inHostNetworkNamespace())) {
     netpol::ControllerOptions np;
-    np.rest = o_.rest;
+    np.rest = o_.networkPolicyRest.value_or(o_.rest);
     np.nodeName = o_.nodeName;
     np.metrics = o_.metrics;
     netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);

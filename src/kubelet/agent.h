@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,9 @@ struct AgentOptions {
   std::string cniBinDir = "/usr/lib/cni";
   bool allowHostNetworkNamespace = false;
   bool disableNetworkPolicy = false;  // else NetworkPolicies are enforced here (src/netpol)
+  // The credentials NetworkPolicy enforcement reads every pod with (its own identity,
+  // system:berth:network-policy: a node's may read only its own pods); unset = `rest`.
+  std::optional<client::RestConfig> networkPolicyRest;
   bool disableDns = false;  // no in-process cluster DNS server (node_dns.h) on this node
   // The kube-dns Service's ClusterIP: pods' nameserver and the zone's SOA host. The commands
   // resolve --cluster-dns (default: the 10th address of the Service range); empty = 10.96.0.10.

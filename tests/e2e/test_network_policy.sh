@@ -27,6 +27,13 @@ until_ms() {
 in_set() { in_node "$1" nft list set inet berth-netpol "$2" | grep -qw -- "$3"; }
 not_in_set() { ! in_set "$@"; }
 
+# Each agent joined with the admin's credentials; its policy controller runs on a token of the
+# NetworkPolicy ServiceAccount the server issued (test_netpol_identity.sh has the rights).
+for node in node-a node-b; do
+  expect_out "$node enforces policies under their own identity" \
+    'NetworkPolicy enforcement runs as kube-system/berth-network-policy' cat "$CL_DIR/$node.log"
+done
+
 echo "== pods (t=$SECONDS)"
 kc create namespace np >/dev/null
 kc create namespace outside >/dev/null

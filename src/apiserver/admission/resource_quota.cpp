@@ -47,6 +47,9 @@ class ResourceQuotaPlugin : public Plugin {
     if (a.operation == Operation::kUpdate && !core::quota::chargesOnUpdate(group, plural))
       return {};
     if (a.operation != Operation::kCreate && a.operation != Operation::kUpdate) return {};
+    // The namespace's quotas first: without any (the common case) the usage is never computed.
+    std::vector<json::object> pending = access_->list(a.ns);
+    if (pending.empty()) return {};
     ResourceList delta = core::quota::usage(group, plural, *a.object);
     if (a.operation == Operation::kUpdate && a.oldObject) {
       // Only growth is charged; what shrinks comes back when the controller recounts.
@@ -58,9 +61,6 @@ class ResourceQuotaPlugin : public Plugin {
       }
     }
     if (delta.empty()) return {};
-
-    std::vector<json::object> pending = access_->list(a.ns);
-    if (pending.empty()) return {};
     std::sort(pending.begin(), pending.end(),
               [](const json::object& x, const json::object& y) { return nameOf(x) < nameOf(y); });
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {

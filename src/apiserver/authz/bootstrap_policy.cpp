@@ -454,12 +454,17 @@ BootstrapPolicy build() {
   b.clusterBinding("kubeadm:get-nodes", {group("system:bootstrappers")}, "system:node-bootstrapper");
 
   // Berth's node agent also enforces NetworkPolicy (as k3s embeds its policy controller), which
-  // needs every pod's labels and IPs, and publishes its DNS server as the EndpointSlice
-  // kube-system/kube-dns-<node> (NodeRestriction holds each node to its own slice).
-  b.clusterRole("system:berth:node-network-policy",
+  // needs every pod's labels and IPs. It does so under its own identity, not the node's (whose
+  // pod reads the Node authorizer holds to the node's own pods), as k3s's policy controller runs
+  // on its controller credentials: a client certificate for the user (the server's in-process
+  // agent) or a token of the ServiceAccount (`berth agent`, network_policy_identity.h).
+  b.clusterRole(kNetworkPolicyRole,
                 {rule({"list", "watch"}, {"networking.k8s.io"}, {"networkpolicies"}),
                  rule({"list", "watch"}, {""}, {"pods", "namespaces"})});
-  b.clusterBinding("system:berth:node-network-policy", {group("system:nodes")});
+  b.clusterBinding(kNetworkPolicyRole, {user(kNetworkPolicyUser),
+                                        sa("kube-system", kNetworkPolicyServiceAccount)});
+  // The agent also publishes its DNS server as the EndpointSlice kube-system/kube-dns-<node>
+  // (NodeRestriction holds each node to its own slice).
   b.role("kube-system", "system:berth:node-dns",
          {rule({"get", "create", "update", "patch", "delete"}, {"discovery.k8s.io"},
                {"endpointslices"})});
@@ -497,6 +502,14 @@ const BootstrapPolicy& bootstrapPolicy() {
 const std::vector<PolicyRule>& nodeRules() {
   static const Rules rules = nodeRulesList();
   return rules;
+}
+
+const std::vector<RetiredObject>& retiredBootstrapObjects() {
+  static const std::vector<RetiredObject> retired{
+      {"clusterrolebindings", "system:berth:node-network-policy"},
+      {"clusterroles", "system:berth:node-network-policy"},
+  };
+  return retired;
 }
 
 }  // namespace berth::apiserver::authz

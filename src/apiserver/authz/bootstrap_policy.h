@@ -27,6 +27,24 @@ struct BootstrapPolicy {
 
 const BootstrapPolicy& bootstrapPolicy();
 
+// NetworkPolicy enforcement's identity (Berth-specific): the ClusterRole and ClusterRoleBinding
+// of this name let it list and watch pods, namespaces and NetworkPolicies; the subjects are the
+// user (client certificates the server issues) and the ServiceAccount kube-system/<account>
+// (tokens for agents that join with a token).
+inline constexpr const char* kNetworkPolicyRole = "system:berth:network-policy";
+inline constexpr const char* kNetworkPolicyUser = "system:berth:network-policy";
+inline constexpr const char* kNetworkPolicyServiceAccount = "berth-network-policy";
+
+// Bootstrap objects earlier Berth versions created and this one no longer wants, as
+// {plural, name} of cluster-scoped RBAC objects: the server deletes them on start unless an
+// administrator took them over (autoupdate "false"). The binding that let every node list all
+// pods for NetworkPolicy is one.
+struct RetiredObject {
+  const char* plural;
+  const char* name;
+};
+const std::vector<RetiredObject>& retiredBootstrapObjects();
+
 // What the Node authorizer allows a node outside the objects it restricts to the node's own
 // graph (upstream NodeRules()).
 const std::vector<PolicyRule>& nodeRules();

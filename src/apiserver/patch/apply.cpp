@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "apiserver/patch/created_fields.h"
 #include "apiserver/patch/fieldset.h"
 #include "apiserver/patch/list_types.h"
 
@@ -81,27 +82,23 @@ std::vector<ManagerEntry> decodeEntries(const json::array* entries) {
   return out;
 }
 
-// Drops empty entries, sorts as upstream's sortEncodedManagedFields (operation, time, manager,
-// apiVersion, subresource) and stores them (or removes the key when none are left).
-void encodeEntries(json::object& obj, std::vector<ManagerEntry> entries) {
-  std::erase_if(entries, [](const ManagerEntry& e) { return e.fields.empty(); });
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const ManagerEntry& a, const ManagerEntry& b) {
-                     return std::tie(a.operation, a.time, a.manager, a.apiVersion, a.subresource) <
-                            std::tie(b.operation, b.time, b.manager, b.apiVersion, b.subresource);
-                   });
-  json::array out;
-  for (const auto& e : entries) {
-    json::object o;
-    o["manager"] = e.manager;
-    o["operation"] = e.operation;
-    o["apiVersion"] = e.apiVersion;
-    if (!e.time.empty()) o["time"] = e.time;
-    o["fieldsType"] = "FieldsV1";
-    o["fieldsV1"] = e.fields.toFieldsV1();
-    if (!e.subresource.empty()) o["subresource"] = e.subresource;
-    out.push_back(std::move(o));
-  }
+// One managedFields entry, its keys in upstream's order.
+json::object entryJson(std::string_view manager, std::string_view operation,
+                       std::string_view apiVersion, std::string_view time,
+                       std::string_view subresource, json::object fieldsV1) {
+  json::object o;
+  o["manager"] = manager;
+  o["operation"] = operation;
+  o["apiVersion"] = apiVersion;
+  if (!time.empty()) o["time"] = time;
+  o["fieldsType"] = "FieldsV1";
+  o["fieldsV1"] = std::move(fieldsV1);
+  if (!subresource.empty()) o["subresource"] = subresource;
+  return o;
+}
+
+// Stores the entries (or removes the key when there are none).
+void setManagedFields(json::object& obj, json::array out) {
   json::object* meta = metadataOf(obj);
   if (!meta) {
     if (out.empty()) return;
@@ -113,6 +110,22 @@ void encodeEntries(json::object& obj, std::vector<ManagerEntry> entries) {
   } else {
     (*meta)["managedFields"] = std::move(out);
   }
+}
+
+// Drops empty entries, sorts as upstream's sortEncodedManagedFields (operation, time, manager,
+// apiVersion, subresource) and stores them (or removes the key when none are left).
+void encodeEntries(json::object& obj, std::vector<ManagerEntry> entries) {
+  std::erase_if(entries, [](const ManagerEntry& e) { return e.fields.empty(); });
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const ManagerEntry& a, const ManagerEntry& b) {
+                     return std::tie(a.operation, a.time, a.manager, a.apiVersion, a.subresource) <
+                            std::tie(b.operation, b.time, b.manager, b.apiVersion, b.subresource);
+                   });
+  json::array out;
+  for (const auto& e : entries)
+    out.push_back(entryJson(e.manager, e.operation, e.apiVersion, e.time, e.subresource,
+                            e.fields.toFieldsV1()));
+  setManagedFields(obj, std::move(out));
 }
 
 bool resetsStatus(const core::ResourceType& rt) { return rt.hasSubresource("status"); }
@@ -378,7 +391,26 @@ void recordUpdate(json::object& updated, const json::object* old, const core::Re
     entries = decodeEntries(managedFieldsOf(*old));
   }
 
+  if (!old && entries.empty() && subresource.empty()) {
+    // A create without managedFields: the manager owns every tracked field.
+    if (auto fields = internal::createdFieldsV1(updated, rt)) {
+      json::array out;
+      if (!fields->empty())
+        out.push_back(entryJson(manager, "Update", rt.apiVersion(), time, "", std::move(*fields)));
+      setManagedFields(updated, std::move(out));
+      return;
+    }
+  }
   FieldSet now = trackedFields(updated, rt, subresource);
+  if (!old && entries.empty()) {
+    // A create without managedFields: the manager owns every tracked field, which is `now`
+    // itself (the path-by-path diff below would rebuild the same set).
+    if (!now.empty())
+      entries.push_back({std::string(manager), "Update", rt.apiVersion(), std::string(time),
+                         std::string(subresource), std::move(now)});
+    encodeEntries(updated, std::move(entries));
+    return;
+  }
   FieldSet before = old ? trackedFields(*old, rt, subresource) : FieldSet();
   std::vector<FieldPath> changed, removed;
   now.forEach([&](const FieldPath& p) {

@@ -330,5 +330,46 @@ TEST(ServerSideApplyPropertyTest, RandomAppliesAreIdempotentAndNeverCrash) {
   EXPECT_GT(conflicted, 50);
 }
 
+// A create's managedFields come from the object directly (created_fields.cpp); they must equal
+// what the general diff against an empty object records, for every shape of list and field.
+TEST(RecordUpdateTest, CreateFieldsEqualTheGeneralPath) {
+  const core::ResourceType* pods = core::findResource("", "v1", "pods");
+  const core::ResourceType* services = core::findResource("", "v1", "services");
+  struct Case {
+    const core::ResourceType* rt;
+    const char* object;
+  };
+  const Case cases[] = {
+      {pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"d",
+        "uid":"u","labels":{"app":"web","b":""},"annotations":{},"finalizers":["x/y","a/b"]},
+        "spec":{"containers":[{"name":"c","image":"busybox","ports":[{"containerPort":80,
+        "protocol":"TCP"}],"env":[{"name":"A","value":"1"}],"volumeMounts":[{"name":"v",
+        "mountPath":"/m"}],"resources":{}}],"volumes":[{"name":"v","projected":{"sources":[
+        {"serviceAccountToken":{"path":"token"}},{"configMap":{"name":"x"}}]}}],
+        "tolerations":[{"key":"k","operator":"Exists"}],"dnsPolicy":"ClusterFirst"},
+        "status":{"phase":"Pending"}})"},
+      {&deployments(), R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},
+        "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":
+        {"labels":{"app":"web"}},"spec":{"containers":[{"name":"b","image":"x"},
+        {"name":"a","image":"y"}]}}}})"},
+      {services, R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{
+        "ports":[{"port":80,"protocol":"TCP"},{"port":53,"protocol":"UDP"}],"selector":{}}})"},
+      // Only stripped metadata: no f:metadata at all.
+      {pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","uid":"u"},
+        "spec":{"containers":[]}})"},
+      // Two containers with one name: a FieldSet merges them (the direct path declines).
+      {pods, R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+        {"name":"c","image":"a"},{"name":"c","command":["x"]}]}})"},
+  };
+  for (const auto& c : cases) {
+    json::object created = J(c.object), diffed = J(c.object);
+    const json::object empty;
+    recordUpdate(created, nullptr, *c.rt, "m", "2024-01-01T00:00:00Z");
+    recordUpdate(diffed, &empty, *c.rt, "m", "2024-01-01T00:00:00Z");
+    EXPECT_EQ(json::serialize(created), json::serialize(diffed)) << c.object;
+    EXPECT_TRUE(created["metadata"].as_object().contains("managedFields")) << c.object;
+  }
+}
+
 }  // namespace
 }  // namespace berth::apiserver::patch
