@@ -130,6 +130,10 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << ranges.status().message() << "\n";
     return 1;
   }
+  if (auto why = checkControllerFlags(flags.controllerFlags); !why.empty()) {
+    std::cerr << "berth: " << why << "\n";
+    return 1;
+  }
   // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
   // Dual-stack ("IPv4,IPv6"): the DNS address comes from the IPv4 range.
   std::string primaryRange =
