@@ -243,8 +243,9 @@ int runServer(ServerFlags flags) {
   if (wantIngress) {
     flags.ingress.stateDir = flags.config.dataDir + "/ingress";
     if (flags.ingress.statusAddress.empty()) {
-      flags.ingress.statusAddress = !flags.agent.nodeIP.empty() ? flags.agent.nodeIP
-                                                                : flags.config.bindAddress;
+      // A dual-stack --node-ip "v4,v6": the primary one.
+      std::string nodeIP = flags.agent.nodeIP.substr(0, flags.agent.nodeIP.find(','));
+      flags.ingress.statusAddress = !nodeIP.empty() ? nodeIP : flags.config.bindAddress;
     }
     auto creds = identity("ingress", "system:berth:ingress-controller", {});
     if (!creds.ok()) return 1;

@@ -142,7 +142,7 @@ core::Status Agent::start() {
   network::CniOptions cni;
   cni.binDir = o_.cniBinDir;
   cni.stateDir = o_.dataDir + "/cni";
-  cni.podCidr = o_.podCidr;
+  cni.podCidrs = {o_.podCidr};
   cni_ = std::make_unique<network::Cni>(cni);
   if (auto st = registerNode(); !st.ok()) return st;
   startNodeDns();
@@ -307,8 +307,7 @@ core::Status Agent::registerNode() {
   } else {
     return created.status();
   }
-  if (const auto* spec = obj(current, "spec"); spec && !str(*spec, "podCIDR").empty())
-    cni_->setPodCidr(str(*spec, "podCIDR"));
+  applyPodCidrs(current);
   if (const auto* meta = obj(current, "metadata")) {
     std::lock_guard lock(mu_);
     nodeUid_ = str(*meta, "uid");
@@ -322,7 +321,10 @@ core::Status Agent::registerNode() {
 void Agent::postNodeStatus() {
   // Also the stats' housekeeping: a sample every heartbeat, so the first scrape has a CPU rate.
   if (stats_) (void)stats_->summary();
-  facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
+  // The addresses detected at start stay the node's (joined: "v4,v6" on a dual-stack node).
+  std::string pinned;
+  for (const auto& ip : facts_.internalIPs) pinned += (pinned.empty() ? "" : ",") + ip;
+  facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? pinned : o_.nodeIP);
   std::string now = runtime::rfc3339Now();
   auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, now);
   if (shutdown_ && shutdown_->shuttingDown()) markNodeShuttingDown(status, now);
@@ -335,10 +337,22 @@ void Agent::postNodeStatus() {
     return;
   }
   if (const auto* st = obj(r->as_object(), "status")) lastNodeStatus_ = *st;
-  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty()) {
-    cni_->setPodCidr(str(*spec, "podCIDR"));
-    if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
-  }
+  applyPodCidrs(r->as_object());
+}
+
+void Agent::applyPodCidrs(const json::object& node) {
+  const auto* spec = obj(node, "spec");
+  if (!spec) return;
+  // spec.podCIDRs (one per family, primary first); podCIDR alone from older writers.
+  std::vector<std::string> cidrs;
+  if (const auto* list = arr(*spec, "podCIDRs"))
+    for (const auto& c : *list)
+      if (c.is_string() && !c.as_string().empty()) cidrs.emplace_back(c.as_string());
+  if (cidrs.empty() && !str(*spec, "podCIDR").empty()) cidrs.push_back(str(*spec, "podCIDR"));
+  if (cidrs.empty()) return;
+  cni_->setPodCidrs(std::move(cidrs));
+  // The node DNS serves on the IPv4 bridge gateway, whichever family is primary.
+  if (dns_ && !cni_->ipv4PodCidr().empty()) dns_->updatePodCidr(cni_->ipv4PodCidr());
 }
 
 void Agent::startNodeDns() {
@@ -355,7 +369,7 @@ void Agent::startNodeDns() {
   o.nodeName = o_.nodeName;
   if (!o_.clusterDns.empty()) o.clusterDns = o_.clusterDns;
   auto dns = std::make_unique<NodeDns>(o, *rest_);
-  if (auto st = dns->start(cni_->podCidr()); !st.ok()) {
+  if (auto st = dns->start(cni_->ipv4PodCidr()); !st.ok()) {
     // Pods still run; only their cluster-internal names do not resolve on this node.
     std::cerr << "berth agent: cluster DNS not served: " << st.message() << std::endl;
     return;
@@ -412,11 +426,7 @@ void Agent::startPodRoutes() {
     std::vector<json::value> nodes;
     for (const auto& n : nodeInformer_->lister().list("")) nodes.push_back(*n);
     if (auto self = nodeInformer_->lister().get("", o_.nodeName))
-      if (const auto* spec = obj(self->as_object(), "spec");
-          spec && !str(*spec, "podCIDR").empty()) {
-        cni_->setPodCidr(str(*spec, "podCIDR"));
-        if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
-      }
+      applyPodCidrs(self->as_object());
     if (!routes_) return;
     if (auto st = routes_->sync(nodes); !st.ok())
       std::cerr << "berth agent: pod routes: " << st.message() << std::endl;
