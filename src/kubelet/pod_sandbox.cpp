@@ -112,7 +112,8 @@ core::Status PodManager::ensureVolumes(PodRecord& rec, bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && !rec.volumes.empty() && now - rec.volumesRefreshed < std::chrono::seconds(10))
     return {};
-  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes};
+  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes,
+                        rec.ips};
   auto volumes = setupVolumes(rec.pod, rec.dir, objects_, tokens_, facts);
   if (!volumes.ok()) return volumes.status();
   rec.volumes = std::move(*volumes);
