@@ -7,7 +7,8 @@
 # another pod reaches it through the IPv6 ClusterIP (ip6 DNAT) and an "outside" namespace
 # through the NodePort on the node's IPv6 address. --nodeport-addresses fd00:79::/64: an IPv6
 # address added to the node afterwards answers NodePorts within seconds (re-resolved). Bad
-# --cluster-cidr and mask flags stop the server with upstream's messages.
+# --cluster-cidr and mask flags stop the server with upstream's messages; an IPv6-first
+# --cluster-cidr gives nodes their IPv6 podCIDR first.
 # Everything happens in namespaces made here (ULA addresses, DAD off and forwarding on there).
 source "$(dirname "$0")/lib.sh"
 
@@ -16,6 +17,14 @@ if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/br
   echo "test_dual_stack_pods: needs root, runc, nft and /usr/lib/cni" >&2
   exit 1
 fi
+
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
 
 echo "== flags that do not fit"
 bad() {  # name expected-message flags...
@@ -35,6 +44,20 @@ bad "--node-cidr-mask-size with a dual-stack cluster CIDR is refused" \
   --cluster-cidr 10.244.0.0/16,fd00:10:244::/56 --node-cidr-mask-size 24
 bad "a bad --node-ip pair is refused" "must contain either a single IP or a dual-stack pair" \
   --node-ip 10.0.0.1,10.0.0.2
+
+echo "== an IPv6-primary cluster CIDR (no agent)"
+start_server --cluster-cidr fd00:10:244::/56,10.244.0.0/16 || { finish; exit 1; }
+printf 'apiVersion: v1\nkind: Node\nmetadata: {name: six}\n' | k apply -f - >/dev/null
+six_cidrs() { k get node six -o 'jsonpath={.spec.podCIDRs}'; }
+six_has() { [ -n "$(six_cidrs)" ]; }
+wait_for 10 six_has
+expect_eq "podCIDRs follow --cluster-cidr's order, IPv6 first" \
+  '["fd00:10:244::/64","10.244.0.0/24"]' "$(six_cidrs)"
+expect_eq "and spec.podCIDR is the IPv6 one" "fd00:10:244::/64" \
+  "$(k get node six -o 'jsonpath={.spec.podCIDR}')"
+stop_server
+rm -rf "$WORK/data"
+PORT=""
 
 TAG=$RANDOM$RANDOM
 NS=berth-ds-test-$TAG
@@ -96,13 +119,6 @@ ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 
   --service-cluster-ip-range 10.96.0.0/12,fd00:10:96::/112 \
   --nodeport-addresses 192.168.79.0/24,fd00:79::/64 >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 wait_for 20 bash -c "[ -f $KUBECONFIG ] && ip netns exec $NS $KUBECTL get --raw /readyz" ||
   { fail "server start" "$(tail -20 "$WORK/server.log")"; finish; exit 1; }
 
