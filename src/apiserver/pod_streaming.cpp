@@ -89,11 +89,15 @@ core::Result<KubeletAddress> nodeAddress(Registry& registry, const std::string& 
   KubeletAddress address;
   if (status != nullptr) {
     if (const json::array* addrs = arrayAt(*status, "addresses")) {
+      // The first InternalIP (a dual-stack node lists one per family, the kubelet's own
+      // address first), else a Hostname.
+      bool internal = false;
       for (const auto& a : *addrs) {
         if (!a.is_object()) continue;
         std::string type = core::stringField(a.as_object(), "type");
-        if (type == "InternalIP" || (address.host.empty() && type == "Hostname"))
+        if ((type == "InternalIP" && !internal) || (address.host.empty() && type == "Hostname"))
           address.host = core::stringField(a.as_object(), "address");
+        internal = internal || type == "InternalIP";
       }
     }
     const json::object* endpoints = core::objectField(*status, "daemonEndpoints");

@@ -11,6 +11,7 @@
 #include "cmd/signals.h"
 #include "controllers/framework/flags.h"
 #include "core/cluster_dns_ip.h"
+#include "core/ip_cidr.h"
 #include "kubelet/agent.h"
 #include "kubelet/logs/log_files.h"
 #include "kubelet/runtime/shim.h"
@@ -144,7 +145,27 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--node-name", o.nodeName, "Node name (default: the host name)");
   cmd.add_option("--pod-cidr", o.podCidr, "Pod CIDR while the Node has no spec.podCIDR")
       ->capture_default_str();
-  cmd.add_option("--node-ip", o.nodeIP, "The node's InternalIP (default: detected)");
+  cmd.add_option("--node-ip", o.nodeIP,
+                 "The node's InternalIP, or an IPv4,IPv6 pair on a dual-stack node (default: "
+                 "detected, an IPv6 address too when the node has a global one)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            // As the kubelet's ParseNodeIPArgument.
+            auto family = [](const std::string& ip) -> std::string {
+              auto c = core::parseIpCidr(ip + (ip.find(':') == ip.npos ? "/32" : "/128"));
+              return c.ok() ? c->family() : "";
+            };
+            auto comma = v.find(',');
+            std::string first = v.substr(0, comma);
+            std::string second = comma == std::string::npos ? "" : v.substr(comma + 1);
+            if (family(first).empty() || (comma != std::string::npos && family(second).empty()))
+              return "could not parse --node-ip \"" + v + "\"";
+            if (comma != std::string::npos && family(first) == family(second))
+              return "--node-ip \"" + v + "\" must contain either a single IP or a dual-stack "
+                     "pair of IPs";
+            return "";
+          },
+          "IP[,IP]"));
   cmd.add_option("--registry-config", o.registryConfig,
                  "registries.yaml (k3s format) for image pulls (default: <data-dir>/registries.yaml)");
   cmd.add_option("--kubelet-port", o.kubeletPort,

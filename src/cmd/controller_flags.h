@@ -7,8 +7,9 @@
 #include <string>
 
 #include "controllers/framework/flags.h"
+#include "controllers/nodeipam/node_cidr_config.h"
 #include "controllers/servicelb/address_pool.h"
-#include "core/ipv4_cidr.h"
+#include "core/ip_cidr.h"
 
 namespace berth::cmd {
 
@@ -20,10 +21,10 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
       "DURATION");
   CLI::Validator cidr(
       [](std::string& v) -> std::string {
-        auto c = core::parseIpv4Cidr(v);
+        auto c = core::parseDualStackCidrs(v, "--cluster-cidr");
         return c.ok() ? "" : c.status().message();
       },
-      "CIDR");
+      "CIDR[,CIDR]");
   CLI::Validator pool(
       [](std::string& v) -> std::string {
         auto p = controllers::servicelb::AddressPool::parse(v);
@@ -43,9 +44,18 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
       {"node-monitor-period", "How often node health is checked (default 5s)", &duration},
       {"node-startup-grace-period",
        "How long a new node may take to post its first status (default 1m)", &duration},
-      {"cluster-cidr", "CIDR of pod addresses; nodes get podCIDRs from it (default 10.244.0.0/16)",
+      {"cluster-cidr",
+       "CIDR of pod addresses, or an IPv4,IPv6 pair (dual-stack; the first is the primary "
+       "family); nodes get podCIDRs from it (default 10.244.0.0/16)",
        &cidr},
-      {"node-cidr-mask-size", "Prefix length of each node's podCIDR (default 24)", nullptr},
+      {"node-cidr-mask-size",
+       "Prefix length of each node's podCIDR on a single-stack cluster (default 24 for IPv4, 64 "
+       "for IPv6)",
+       nullptr},
+      {"node-cidr-mask-size-ipv4", "Prefix length of each node's IPv4 podCIDR (default 24)",
+       nullptr},
+      {"node-cidr-mask-size-ipv6", "Prefix length of each node's IPv6 podCIDR (default 64)",
+       nullptr},
       {"root-ca-file", "CA bundle published as kube-root-ca.crt (default: the client's CA)",
        nullptr},
       {"cluster-signing-cert-file", "CA certificate that signs approved client CSRs", nullptr},
@@ -65,9 +75,18 @@ inline void addControllerFlags(CLI::App* cmd, std::map<std::string, std::string>
     auto* opt = cmd->add_option_function<std::string>(
         "--" + name, [&flags, name](const std::string& v) { flags[name] = v; }, f.help);
     if (f.check) opt->check(*f.check);
-    if (name == "node-cidr-mask-size") opt->check(CLI::Range(1, 32));
+    if (name == "node-cidr-mask-size" || name == "node-cidr-mask-size-ipv6")
+      opt->check(CLI::Range(1, 128));
+    if (name == "node-cidr-mask-size-ipv4") opt->check(CLI::Range(1, 32));
     if (name == "max-endpoints-per-slice") opt->check(CLI::Range(1, 1000));
   }
+}
+
+// What one flag cannot check alone: the node mask flags against --cluster-cidr (upstream's
+// messages); "" when they fit.
+inline std::string checkControllerFlags(const std::map<std::string, std::string>& flags) {
+  auto config = controllers::nodeipam::nodeCidrConfig(flags);
+  return config.ok() ? "" : config.status().message();
 }
 
 }  // namespace berth::cmd

@@ -21,6 +21,10 @@ struct ControllerManagerFlags {
 
 int runControllerManager(const ControllerManagerFlags& flags) {
   auto set = blockShutdownSignals();
+  if (auto why = checkControllerFlags(flags.controllerFlags); !why.empty()) {
+    std::cerr << "berth controller-manager: " << why << "\n";
+    return 1;
+  }
   auto rest = client::loadKubeconfig(flags.kubeconfig);
   if (!rest.ok()) {
     std::cerr << "berth controller-manager: " << rest.status().message() << "\n";

@@ -131,6 +131,10 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << ranges.status().message() << "\n";
     return 1;
   }
+  if (auto why = checkControllerFlags(flags.controllerFlags); !why.empty()) {
+    std::cerr << "berth: " << why << "\n";
+    return 1;
+  }
   // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
   // Dual-stack ("IPv4,IPv6"): the DNS address comes from the IPv4 range.
   std::string primaryRange =
@@ -251,8 +255,9 @@ int runServer(ServerFlags flags) {
   if (wantIngress) {
     flags.ingress.stateDir = flags.config.dataDir + "/ingress";
     if (flags.ingress.statusAddress.empty()) {
-      flags.ingress.statusAddress = !flags.agent.nodeIP.empty() ? flags.agent.nodeIP
-                                                                : flags.config.bindAddress;
+      // A dual-stack --node-ip "v4,v6": the primary one.
+      std::string nodeIP = flags.agent.nodeIP.substr(0, flags.agent.nodeIP.find(','));
+      flags.ingress.statusAddress = !nodeIP.empty() ? nodeIP : flags.config.bindAddress;
     }
     auto creds = identity("ingress", "system:berth:ingress-controller", {});
     if (!creds.ok()) return 1;

@@ -146,7 +146,7 @@ core::Status Agent::start() {
   network::CniOptions cni;
   cni.binDir = o_.cniBinDir;
   cni.stateDir = o_.dataDir + "/cni";
-  cni.podCidr = o_.podCidr;
+  cni.podCidrs = {o_.podCidr};
   cni_ = std::make_unique<network::Cni>(cni);
   if (auto st = registerNode(); !st.ok()) return st;
   startNodeDns();
@@ -317,8 +317,7 @@ core::Status Agent::registerNode() {
   } else {
     return created.status();
   }
-  if (const auto* spec = obj(current, "spec"); spec && !str(*spec, "podCIDR").empty())
-    cni_->setPodCidr(str(*spec, "podCIDR"));
+  applyPodCidrs(current);
   if (const auto* meta = obj(current, "metadata")) {
     std::lock_guard lock(mu_);
     nodeUid_ = str(*meta, "uid");
@@ -345,7 +344,10 @@ void Agent::announceLocalPathDir(const json::object& node) {
 }
 
 void Agent::postNodeStatus() {
-  facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? facts_.internalIP : o_.nodeIP);
+  // The addresses detected at start stay the node's (joined: "v4,v6" on a dual-stack node).
+  std::string pinned;
+  for (const auto& ip : facts_.internalIPs) pinned += (pinned.empty() ? "" : ",") + ip;
+  facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? pinned : o_.nodeIP);
   std::string now = runtime::rfc3339Now();
   auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, now);
   if (shutdown_ && shutdown_->shuttingDown()) markNodeShuttingDown(status, now);
@@ -358,10 +360,22 @@ void Agent::postNodeStatus() {
     return;
   }
   if (const auto* st = obj(r->as_object(), "status")) lastNodeStatus_ = *st;
-  if (const auto* spec = obj(r->as_object(), "spec"); spec && !str(*spec, "podCIDR").empty()) {
-    cni_->setPodCidr(str(*spec, "podCIDR"));
-    if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
-  }
+  applyPodCidrs(r->as_object());
+}
+
+void Agent::applyPodCidrs(const json::object& node) {
+  const auto* spec = obj(node, "spec");
+  if (!spec) return;
+  // spec.podCIDRs (one per family, primary first); podCIDR alone from older writers.
+  std::vector<std::string> cidrs;
+  if (const auto* list = arr(*spec, "podCIDRs"))
+    for (const auto& c : *list)
+      if (c.is_string() && !c.as_string().empty()) cidrs.emplace_back(c.as_string());
+  if (cidrs.empty() && !str(*spec, "podCIDR").empty()) cidrs.push_back(str(*spec, "podCIDR"));
+  if (cidrs.empty()) return;
+  cni_->setPodCidrs(std::move(cidrs));
+  // The node DNS serves on the IPv4 bridge gateway, whichever family is primary.
+  if (dns_ && !cni_->ipv4PodCidr().empty()) dns_->updatePodCidr(cni_->ipv4PodCidr());
 }
 
 void Agent::startNodeDns() {
@@ -378,7 +392,7 @@ void Agent::startNodeDns() {
   o.nodeName = o_.nodeName;
   if (!o_.clusterDns.empty()) o.clusterDns = o_.clusterDns;
   auto dns = std::make_unique<NodeDns>(o, *rest_);
-  if (auto st = dns->start(cni_->podCidr()); !st.ok()) {
+  if (auto st = dns->start(cni_->ipv4PodCidr()); !st.ok()) {
     // Pods still run; only their cluster-internal names do not resolve on this node.
     std::cerr << "berth agent: cluster DNS not served: " << st.message() << std::endl;
     return;
@@ -435,11 +449,7 @@ void Agent::startPodRoutes() {
     std::vector<json::value> nodes;
     for (const auto& n : nodeInformer_->lister().list("")) nodes.push_back(*n);
     if (auto self = nodeInformer_->lister().get("", o_.nodeName))
-      if (const auto* spec = obj(self->as_object(), "spec");
-          spec && !str(*spec, "podCIDR").empty()) {
-        cni_->setPodCidr(str(*spec, "podCIDR"));
-        if (dns_) dns_->updatePodCidr(str(*spec, "podCIDR"));
-      }
+      applyPodCidrs(self->as_object());
     if (!routes_) return;
     if (auto st = routes_->sync(nodes); !st.ok())
       std::cerr << "berth agent: pod routes: " << st.message() << std::endl;

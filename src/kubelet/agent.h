@@ -115,6 +115,8 @@ class Agent {
   void heartbeatLoop();
   void renewLease();
   void postNodeStatus();
+  // The node's spec.podCIDRs into the CNI config and the node DNS.
+  void applyPodCidrs(const boost::json::object& node);
   void startNodeDns();
   void workerLoop();
   void startPodRoutes();

@@ -174,7 +174,13 @@ std::optional<std::string> fieldPathValue(const json::object& pod, const std::st
   if (path == "spec.nodeName") return facts.nodeName;
   if (path == "spec.serviceAccountName") return str(*spec, "serviceAccountName");
   if (path == "status.hostIP" || path == "status.hostIPs") return facts.hostIP;
-  if (path == "status.podIP" || path == "status.podIPs") return facts.podIP;
+  if (path == "status.podIP") return facts.podIP;
+  if (path == "status.podIPs") {
+    // As upstream: the pod's IPs joined by commas, primary first.
+    std::string all;
+    for (const auto& ip : facts.podIPs) all += (all.empty() ? "" : ",") + ip;
+    return all.empty() ? facts.podIP : all;
+  }
   for (const char* which : {"labels", "annotations"}) {
     std::string prefix = std::string("metadata.") + which + "['";
     if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size() + 2 &&

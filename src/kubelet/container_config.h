@@ -44,6 +44,7 @@ class ObjectSource {
 struct PodRuntimeFacts {
   std::string podIP, hostIP, nodeName;
   long long nodeMilliCpu = 0, nodeMemoryBytes = 0;  // defaults of unset limits
+  std::vector<std::string> podIPs;  // dual-stack: every pod IP, podIP first; empty = podIP alone
 };
 
 // A Kubernetes quantity ("100m", "1.5Gi", "2e3") in base units; nullopt when malformed.

@@ -64,10 +64,12 @@ TEST(ResolveEnv, ValuesFromEverySource) {
       {"name":"NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}},
       {"name":"APP","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['app']"}}},
       {"name":"IP","valueFrom":{"fieldRef":{"fieldPath":"status.podIP"}}},
+      {"name":"IPS","valueFrom":{"fieldRef":{"fieldPath":"status.podIPs"}}},
       {"name":"MEM","valueFrom":{"resourceFieldRef":{"resource":"limits.memory","divisor":"1Mi"}}},
       {"name":"CPU","valueFrom":{"resourceFieldRef":{"resource":"limits.cpu"}}},
       {"name":"OPT","valueFrom":{"configMapKeyRef":{"name":"nope","key":"k","optional":true}}}]})j");
-  PodRuntimeFacts facts{"10.244.0.7", "10.0.0.1", "n1", 2000, 1 << 30};
+  PodRuntimeFacts facts{"10.244.0.7", "10.0.0.1", "n1", 2000, 1 << 30,
+                        {"10.244.0.7", "fd00:10:244::7"}};
   auto env = resolveEnv(pod, container, src, facts);
   ASSERT_TRUE(env.ok()) << env.status().message();
   std::map<std::string, std::string> m(env->begin(), env->end());
@@ -79,6 +81,7 @@ TEST(ResolveEnv, ValuesFromEverySource) {
   EXPECT_EQ(m["NAME"], "p");
   EXPECT_EQ(m["APP"], "a");
   EXPECT_EQ(m["IP"], "10.244.0.7");
+  EXPECT_EQ(m["IPS"], "10.244.0.7,fd00:10:244::7");  // dual-stack: both, primary first
   EXPECT_EQ(m["MEM"], "64");
   EXPECT_EQ(m["CPU"], "1");  // 0.5 cores rounded up, as upstream
   EXPECT_FALSE(m.count("OPT"));

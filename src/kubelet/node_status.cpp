@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -42,21 +43,30 @@ std::string osImage() {
   return "Linux";
 }
 
-std::string detectIP() {
+// The first global address of `family` on an interface that is not loopback, a pod bridge or a
+// pod's veth; "" when there is none.
+std::string detectIP(int family) {
   ifaddrs* addrs = nullptr;
-  if (::getifaddrs(&addrs) != 0) return "127.0.0.1";
+  if (::getifaddrs(&addrs) != 0) return "";
   std::string found;
   for (auto* a = addrs; a && found.empty(); a = a->ifa_next) {
-    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    if (!a->ifa_addr || a->ifa_addr->sa_family != family) continue;
     if (a->ifa_flags & IFF_LOOPBACK) continue;
     std::string name = a->ifa_name;
     if (name == "berth0" || name == "cni0" || name.rfind("veth", 0) == 0) continue;
-    char buf[INET_ADDRSTRLEN];
-    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+    char buf[INET6_ADDRSTRLEN];
+    if (family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf,
+                  sizeof buf);
+    } else {
+      const auto& a6 = reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr;
+      if (IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_LOOPBACK(&a6)) continue;
+      ::inet_ntop(AF_INET6, &a6, buf, sizeof buf);
+    }
     found = buf;
   }
   ::freeifaddrs(addrs);
-  return found.empty() ? "127.0.0.1" : found;
+  return found;
 }
 
 json::object condition(const std::string& type, bool status, const std::string& reason,
@@ -74,6 +84,23 @@ json::object condition(const std::string& type, bool status, const std::string& 
 }
 
 }  // namespace
+
+std::vector<std::string> internalIPs(const std::string& nodeIP) {
+  std::vector<std::string> out;
+  if (!nodeIP.empty()) {
+    size_t start = 0;
+    while (start <= nodeIP.size()) {
+      size_t comma = std::min(nodeIP.find(',', start), nodeIP.size());
+      if (comma > start) out.push_back(nodeIP.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (!out.empty()) return out;
+  }
+  std::string v4 = detectIP(AF_INET), v6 = detectIP(AF_INET6);
+  out.push_back(v4.empty() ? "127.0.0.1" : v4);
+  if (!v6.empty()) out.push_back(v6);
+  return out;
+}
 
 HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP) {
   HostFacts f;
@@ -102,7 +129,8 @@ HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   f.hostname = host;
-  f.internalIP = nodeIP.empty() ? detectIP() : nodeIP;
+  f.internalIPs = internalIPs(nodeIP);
+  f.internalIP = f.internalIPs.front();
   utsname u{};
   if (::uname(&u) == 0) {
     f.kernelVersion = u.release;
@@ -143,11 +171,16 @@ json::object nodeStatus(const HostFacts& f, int kubeletPort, const json::object&
                             : "kubelet has sufficient PID available",
                 oldStatus, now),
       condition("Ready", true, "KubeletReady", "kubelet is posting ready status", oldStatus, now)};
+  // One InternalIP per family, the primary first (upstream's order for a dual-stack --node-ip).
+  json::array addresses;
+  for (const auto& ip : f.internalIPs.empty() ? std::vector<std::string>{f.internalIP}
+                                              : f.internalIPs)
+    addresses.push_back(json::object{{"type", "InternalIP"}, {"address", ip}});
+  addresses.push_back(json::object{{"type", "Hostname"}, {"address", f.hostname}});
   return {{"capacity", capacity},
           {"allocatable", capacity},
           {"conditions", conditions},
-          {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", f.internalIP}},
-                                    json::object{{"type", "Hostname"}, {"address", f.hostname}}}},
+          {"addresses", addresses},
           {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", kubeletPort}}}}},
           {"nodeInfo",
            {{"machineID", f.machineID},

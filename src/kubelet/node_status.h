@@ -8,20 +8,25 @@
 #include <boost/json/object.hpp>
 
 #include <string>
+#include <vector>
 
 namespace berth::kubelet {
 
 struct HostFacts {
   long long milliCpu = 0, memoryBytes = 0, ephemeralBytes = 0;
-  std::string hostname, internalIP;
+  std::string hostname, internalIP;     // internalIP: the primary one, internalIPs[0]
+  std::vector<std::string> internalIPs;  // one per family the node has, primary first
   std::string kernelVersion, osImage, architecture = "amd64", machineID, bootID;
   // Free memory, disk and process IDs as fractions, for the pressure conditions. Memory is the
   // kubelet's memory.available signal: capacity minus the root cgroup's working set.
   double memoryAvailableFraction = 1, diskAvailableFraction = 1, pidAvailableFraction = 1;
 };
 
-// Reads the host; `nodeIP` overrides the detected InternalIP (first global IPv4 address that is
-// not a pod bridge; 127.0.0.1 when there is none).
+// The node's InternalIPs: `nodeIP` ("a" or a dual-stack "a,b", as the kubelet's --node-ip) when
+// given; otherwise detected, the first global IPv4 address that is not on a pod bridge
+// (127.0.0.1 when there is none), then the first such global IPv6 address if there is one.
+std::vector<std::string> internalIPs(const std::string& nodeIP);
+// Reads the host; InternalIPs as internalIPs(nodeIP).
 HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP);
 
 // The Node object to create for `name`.

@@ -164,7 +164,8 @@ bool PodManager::startContainer(PodRecord& rec, ContainerRecord& c, const json::
     event(rec, "Normal", "Pulled", msg.str());
   }
 
-  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes};
+  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes,
+                        rec.ips};
   auto env = resolveEnv(rec.pod, spec, objects_, facts);
   if (!env.ok()) {
     c.waitingReason = "CreateContainerConfigError";

@@ -75,6 +75,9 @@ void PodManager::recover() {
     rec->ns = str(*meta, "namespace");
     rec->name = str(*meta, "name");
     rec->ip = str(*meta, "ip");
+    if (const auto* ips = arr(*meta, "ips"))
+      for (const auto& ip : *ips)
+        if (ip.is_string()) rec->ips.emplace_back(ip.as_string());
     rec->startTime = str(*meta, "startTime");
     rec->hostNetwork = boolField(*meta, "hostNetwork", false);
     rec->dir = e.path();
@@ -299,6 +302,7 @@ PodObservation PodManager::observe(PodRecord& rec) {
   PodObservation o;
   o.sandboxReady = rec.sandboxReady;
   o.podIP = rec.hostNetwork ? o_.hostIP : rec.ip;
+  if (!rec.hostNetwork) o.podIPs = rec.ips;
   o.hostIP = o_.hostIP;
   o.startTime = rec.startTime;
   o.qosClass = podQosClass(rec.pod);

@@ -120,6 +120,7 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
     std::string uid, ns, name, dir;
     bool sandboxReady = false, hostNetwork = false, terminalTornDown = false;
     std::string ip, startTime;
+    std::vector<std::string> ips;  // every pod IP, one per family, `ip` (the primary) first
     std::map<std::string, ContainerRecord> containers;
     std::map<std::string, PodVolume> volumes;
     std::chrono::steady_clock::time_point volumesRefreshed;

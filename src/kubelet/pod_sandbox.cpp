@@ -94,6 +94,7 @@ void PodManager::savePodRecord(const PodRecord& rec) {
   json::object meta{{"uid", rec.uid},         {"namespace", rec.ns}, {"name", rec.name},
                     {"ip", rec.ip},           {"startTime", rec.startTime},
                     {"hostNetwork", rec.hostNetwork}};
+  if (!rec.ips.empty()) meta["ips"] = json::array(rec.ips.begin(), rec.ips.end());
   writeText(rec.dir + "/pod.json", json::serialize(meta));
 }
 
@@ -113,13 +114,15 @@ core::Status PodManager::ensureSandbox(PodRecord& rec) {
     // An attachment from before (the namespace was lost, e.g. an agent restart in a fresh mount
     // namespace) still holds its IP in host-local's store: release it first.
     if (!rec.ip.empty()) (void)cni_.del(attachmentOf(rec));
-    auto ip = cni_.add(attachmentOf(rec));
-    if (!ip.ok()) return ip.status();
-    rec.ip = *ip;
+    auto ips = cni_.add(attachmentOf(rec));
+    if (!ips.ok()) return ips.status();
+    rec.ip = ips->front();
+    rec.ips = std::move(*ips);
     rec.trace.mark("cni");
   } else {
     if (auto st = runtime::createPodNamespaces(rec.dir, rec.name); !st.ok()) return st;
     rec.ip = o_.hostIP;
+    rec.ips.clear();
   }
   std::string hostname = rec.hostNetwork ? o_.nodeName : rec.name;
   if (const auto* spec = obj(rec.pod, "spec"); spec && !str(*spec, "hostname").empty())
@@ -159,7 +162,8 @@ core::Status PodManager::ensureVolumes(PodRecord& rec, bool force, EarlyVolumes*
   }
   if (!force && !rec.volumes.empty() && now - rec.volumesRefreshed < std::chrono::seconds(10))
     return {};
-  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes};
+  PodRuntimeFacts facts{rec.ip, o_.hostIP, o_.nodeName, o_.nodeMilliCpu, o_.nodeMemoryBytes,
+                        rec.ips};
   auto volumes = setupVolumes(rec.pod, rec.dir, objects_, tokens_, facts);
   if (!volumes.ok()) return volumes.status();
   rec.volumes = std::move(*volumes);

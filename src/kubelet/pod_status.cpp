@@ -168,7 +168,10 @@ json::object computePodStatus(const json::object& old, const PodObservation& o) 
   }
   if (!o.podIP.empty()) {
     status["podIP"] = o.podIP;
-    status["podIPs"] = json::array{json::object{{"ip", o.podIP}}};
+    json::array ips;
+    for (const auto& ip : o.podIPs.empty() ? std::vector<std::string>{o.podIP} : o.podIPs)
+      ips.push_back(json::object{{"ip", ip}});
+    status["podIPs"] = std::move(ips);
   }
   if (!o.startTime.empty()) status["startTime"] = o.startTime;
   if (!o.initContainers.empty()) {

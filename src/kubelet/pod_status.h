@@ -36,6 +36,8 @@ struct PodObservation {
   std::vector<ContainerObservation> initContainers, containers;
   bool sandboxReady = false;
   std::string podIP, hostIP, startTime, qosClass;
+  // All pod IPs of a dual-stack pod, podIP first; empty = podIP alone.
+  std::vector<std::string> podIPs;
   std::string restartPolicy = "Always";
   std::string now;  // RFC 3339, for changed conditions
 };

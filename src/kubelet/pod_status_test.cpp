@@ -103,6 +103,13 @@ TEST(PodStatus, ConditionsAndFieldsAsUpstream) {
   EXPECT_EQ(s.at("podIPs").as_array()[0].at("ip").as_string(), "10.244.0.5");
   EXPECT_EQ(s.at("hostIP").as_string(), "10.0.0.1");
   EXPECT_EQ(s.at("qosClass").as_string(), "BestEffort");
+
+  // Dual-stack: podIPs lists every address, the primary (podIP) first.
+  o.podIPs = {"10.244.0.5", "fd00:10:244::5"};
+  s = computePodStatus({}, o);
+  EXPECT_EQ(boost::json::serialize(s.at("podIPs")),
+            R"([{"ip":"10.244.0.5"},{"ip":"fd00:10:244::5"}])");
+  EXPECT_EQ(s.at("podIP").as_string(), "10.244.0.5");
 }
 
 TEST(PodStatus, TransitionTimesKeptWhileUnchanged) {

@@ -192,7 +192,7 @@ TEST(Render, FullScriptReplacesTheTableAtomically) {
   s.policies.push_back(policy("demo", "deny", R"({"podSelector":{},"policyTypes":["Ingress"]})"));
   auto script = fullScript(buildRuleset(s));
   EXPECT_EQ(script.rfind("table inet berth-netpol\ndelete table inet berth-netpol\n", 0), 0u);
-  EXPECT_NE(script.find("ct state established,related accept\n    jump egress\n    jump ingress"),
+  EXPECT_NE(script.find("ct state established,related accept\n    meta nfproto != ipv4 accept\n    jump egress\n    jump ingress"),
             std::string::npos);
   EXPECT_NE(script.find("set in-isolated {\n    type ipv4_addr\n    elements = { 10.244.0.2, "
                         "10.244.0.3, 10.244.0.4 }"),

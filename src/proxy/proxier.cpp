@@ -119,29 +119,11 @@ core::Status Proxier::start() {
     }
   }
   if (auto st = validateNodePortAddresses(o_.nodePortAddresses); !st.ok()) return st;
-  std::vector<std::string> healthAddresses;
   if (!o_.nodePortAddresses.empty()) {
-    auto selected = selectNodePortAddresses(o_.nodePortAddresses, localAddresses(), o_.nodeIP);
-    if (selected.empty())
-      std::cerr << "berth proxy: --nodeport-addresses selects no address of this node; "
-                   "NodePorts answer nowhere"
-                << std::endl;
-    state_ = RuleState([&] {
-      auto rules = o_.rules;
-      rules.nodePortIps = selected;
-      return rules;
-    }());
-    if (o_.rules6) {
-      auto rules = *o_.rules6;
-      rules.nodePortIps = selected;
-      state6_.emplace(rules);
-    }
-    if (!o_.healthCheckAddress.empty()) healthAddresses = selected;
+    refreshNodePortAddresses();
   } else if (!o_.healthCheckAddress.empty()) {
-    healthAddresses = {o_.healthCheckAddress};
+    health_ = std::make_unique<HealthCheckServer>(std::vector<std::string>{o_.healthCheckAddress});
   }
-  if (!o_.healthCheckAddress.empty())
-    health_ = std::make_unique<HealthCheckServer>(healthAddresses);
   if (!syncOnce(true)) return core::Status::internal("proxy: the first full sync failed");
   if (!o_.healthzBindAddress.empty()) {
     healthz_ =
@@ -269,7 +251,48 @@ void Proxier::syncHealthChecks(const std::set<std::string>& keys, bool all) {
   lastHealthError_ = error;
 }
 
+std::optional<std::vector<std::string>> Proxier::changedNodePortAddresses() const {
+  if (o_.nodePortAddresses.empty()) return std::nullopt;
+  auto local = o_.localAddresses ? o_.localAddresses() : localAddresses();
+  auto selected = selectNodePortAddresses(o_.nodePortAddresses, local, o_.nodeIP);
+  if (nodePortIps_ && *nodePortIps_ == selected) return std::nullopt;
+  return selected;
+}
+
+bool Proxier::refreshNodePortAddresses() {
+  auto selected = changedNodePortAddresses();
+  if (!selected) return false;
+  if (selected->empty())
+    std::cerr << "berth proxy: --nodeport-addresses selects no address of this node; "
+                 "NodePorts answer nowhere"
+              << std::endl;
+  else if (nodePortIps_)
+    std::cerr << "berth proxy: NodePorts now answer on " << selected->size()
+              << " node address(es) --nodeport-addresses selects" << std::endl;
+  nodePortIps_ = *selected;
+  // The sets' elements are part of the base rules: new states, and the caller syncs in full.
+  auto rules = o_.rules;
+  rules.nodePortIps = selected;
+  state_ = RuleState(rules);
+  if (o_.rules6) {
+    auto rules6 = *o_.rules6;
+    rules6.nodePortIps = selected;
+    state6_.emplace(rules6);
+  }
+  if (!o_.healthCheckAddress.empty()) {
+    // The health check nodePorts listen on the selected addresses: a new server on the new ones,
+    // given every target again at the next syncHealthChecks.
+    if (health_) health_->stop();
+    health_ = std::make_unique<HealthCheckServer>(*selected);
+    lastHealthError_ = "node addresses changed";
+  }
+  return true;
+}
+
 bool Proxier::syncOnce(bool full) {
+  // Upstream re-reads the node's addresses on every sync: one that appeared or went away
+  // changes where NodePorts answer.
+  if (refreshNodePortAddresses()) full = true;
   std::set<std::string> dirty;
   long long seen;
   {
@@ -350,8 +373,18 @@ void Proxier::syncLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     auto fullDue = lastFull + o_.fullSyncPeriod;
-    cv_.wait_until(lock, fullDue, [&] { return stopping_ || !dirty_.empty() || needFull_; });
+    auto wake = fullDue;
+    if (!o_.nodePortAddresses.empty())
+      wake = std::min(wake, std::chrono::steady_clock::now() + o_.nodeAddressCheckPeriod);
+    cv_.wait_until(lock, wake, [&] { return stopping_ || !dirty_.empty() || needFull_; });
     if (stopping_) break;
+    if (dirty_.empty() && !needFull_ && std::chrono::steady_clock::now() < fullDue) {
+      // Nothing changed in the API: only a look at the node's addresses (a getifaddrs).
+      lock.unlock();
+      bool moved = changedNodePortAddresses().has_value();
+      lock.lock();
+      if (!moved) continue;
+    }
     // Batch a burst of changes: at most one sync per minSyncPeriod.
     auto earliest = lastSync + o_.minSyncPeriod;
     if (std::chrono::steady_clock::now() < earliest) {

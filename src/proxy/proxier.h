@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <condition_variable>
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,9 +48,13 @@ struct ProxierOptions {
   // are served (health_check_server.h) while nodePortAddresses is empty; "" = not at all.
   std::string healthCheckAddress = "0.0.0.0";
   // --nodeport-addresses (node_addresses.h): CIDRs or "primary" (nodeIP); NodePorts and health
-  // check nodePorts answer only on the node addresses they select, found at start. Empty = all.
+  // check nodePorts answer only on the node addresses they select. Empty = all. As upstream,
+  // the addresses are re-read on every sync; between syncs, every nodeAddressCheckPeriod.
   std::vector<std::string> nodePortAddresses;
   std::string nodeIP;
+  std::chrono::milliseconds nodeAddressCheckPeriod{std::chrono::seconds(1)};
+  // Where the node's addresses come from (null: this namespace's interfaces, localAddresses()).
+  std::function<std::vector<std::string>()> localAddresses;
   // --healthz-bind-address ("0.0.0.0:10256"): the proxy's /healthz and /livez
   // (proxy_healthz.h); "" = off. Unhealthy once a change waits longer than healthTimeout.
   std::string healthzBindAddress;
@@ -103,6 +108,12 @@ class Proxier {
   // Recomputes the health checks of `keys` (all Services when `all`) and hands them to the
   // health check server.
   void syncHealthChecks(const std::set<std::string>& keys, bool all);
+  // The node addresses --nodeport-addresses selects now, when they differ from those
+  // programmed; nullopt when unchanged or the flag is unset.
+  std::optional<std::vector<std::string>> changedNodePortAddresses() const;
+  // Takes a changed selection into new rule states (and health check server); true when it did,
+  // so the caller syncs in full.
+  bool refreshNodePortAddresses();
 
   ProxierOptions o_;
   NftRunner runner_;
@@ -112,6 +123,7 @@ class Proxier {
   std::unique_ptr<ProxyHealthzServer> healthz_;
   std::map<std::string, std::pair<int, HealthCheckTarget>> healthChecks_;  // sync thread only
   std::string lastHealthError_;                                            // sync thread only
+  std::optional<std::vector<std::string>> nodePortIps_;  // sync thread only; as programmed
   std::unique_ptr<client::SharedInformer> ownServices_, ownSlices_;
   client::SharedInformer* services_;
   client::SharedInformer* slices_;

@@ -261,6 +261,60 @@ TEST_F(ProxierTest, NodePortAddressesLimitNodePortsAndHealthChecks) {
             "nodePortAddresses[0]: Invalid value: \"10.0.0.0/33\": must be a valid CIDR");
 }
 
+// --nodeport-addresses follows the node's addresses: one that appears or goes away (no API change
+// at all) reaches the nodeport-ips set and the health check listeners within a check period.
+TEST_F(ProxierTest, NodePortAddressesAreReResolvedWhenTheNodesAddressesChange) {
+  int port = testing::freePort();
+  auto svc = service("web", "10.96.0.30");
+  auto& spec = std::const_pointer_cast<json::value>(svc)->as_object()["spec"].as_object();
+  spec["type"] = "LoadBalancer";
+  spec["externalTrafficPolicy"] = "Local";
+  spec["healthCheckNodePort"] = port;
+  spec["ports"].as_array()[0].as_object()["nodePort"] = 30080;
+  services_->onReplace({svc}, "1");
+  slices_->onReplace({slice("web", {"10.244.0.5"})}, "1");
+  std::mutex addrMu;
+  std::vector<std::string> local{"127.0.0.1", "192.0.2.7", "::1"};
+  auto proxier = makeProxier([&](ProxierOptions& o) {
+    o.nodePortAddresses = {"127.0.0.0/8", "::1/128"};
+    o.nodeAddressCheckPeriod = std::chrono::milliseconds(20);
+    o.localAddresses = [&] {
+      std::lock_guard lock(addrMu);
+      return local;
+    };
+    o.rules6 = o.rules;
+    o.rules6->family = "ip6";
+    o.rules6->serviceCidr = "fd00:10:96::/112";
+  });
+  ASSERT_TRUE(proxier->start().ok());
+  auto tx = transactions().at(0);
+  EXPECT_TRUE(has(tx, "add element ip berth-proxy nodeport-ips { 127.0.0.1 }")) << tx;
+  EXPECT_TRUE(has(tx, "add element ip6 berth-proxy nodeport-ips { ::1 }")) << tx;
+  EXPECT_TRUE(testing::get(port).starts_with("HTTP/1.1 503")) << "served on 127.0.0.1";
+
+  size_t before = transactions().size();
+  {
+    std::lock_guard lock(addrMu);
+    local = {"127.0.0.2", "192.0.2.7"};  // 127.0.0.1 and ::1 went away, 127.0.0.2 came
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (transactions().size() == before && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GT(transactions().size(), before) << "no sync after the addresses changed";
+  tx = transactions().back();
+  EXPECT_TRUE(has(tx, "delete table ip berth-proxy")) << "a full sync: " << tx;
+  EXPECT_TRUE(has(tx, "add element ip berth-proxy nodeport-ips { 127.0.0.2 }")) << tx;
+  EXPECT_FALSE(has(tx, "add element ip6 berth-proxy nodeport-ips")) << tx;
+  EXPECT_TRUE(has(tx, "tcp . 30080 :")) << "the Service's NodePort is kept: " << tx;
+  EXPECT_EQ(testing::get(port), "") << "the health check left 127.0.0.1";
+
+  // Unchanged addresses: no more transactions.
+  before = transactions().size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(transactions().size(), before);
+  proxier->stop();
+}
+
 // Dual-stack: with rules6 the proxier programs the ip6 table in the same transactions, from the
 // Services' IPv6 ClusterIPs and IPv6 EndpointSlices; a change touches both families' elements.
 TEST_F(ProxierTest, DualStackProgramsBothTablesInOneTransaction) {

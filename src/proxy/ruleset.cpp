@@ -1,6 +1,8 @@
 #include "proxy/ruleset.h"
 
 #include <cstdio>
+#include <tuple>
+#include <utility>
 
 namespace berth::proxy {
 
@@ -173,16 +175,24 @@ std::vector<std::string> sharedChainRules(const std::string& name, const Ruleset
   return {};
 }
 
+namespace {
+// The halves of a "a,b" pair by family, whichever comes first (an IPv6-primary cluster gives
+// "fd00::/108,10.96.0.0/12"); a lone CIDR is its family's half.
+std::pair<std::string, std::string> byFamily(const std::string& pair) {
+  std::string a = pair.substr(0, pair.find(','));
+  std::string b = pair.find(',') == std::string::npos ? "" : pair.substr(pair.find(',') + 1);
+  bool aIs6 = a.find(':') != std::string::npos;
+  if (b.empty()) return aIs6 ? std::pair{std::string(), a} : std::pair{a, std::string()};
+  return aIs6 ? std::pair{b, a} : std::pair{a, b};
+}
+}  // namespace
+
 std::optional<RulesetConfig> splitDualStack(RulesetConfig& rules) {
-  auto comma = rules.serviceCidr.find(',');
-  if (comma == std::string::npos) return std::nullopt;
+  if (rules.serviceCidr.find(',') == std::string::npos) return std::nullopt;
   RulesetConfig six = rules;
   six.family = "ip6";
-  six.serviceCidr = rules.serviceCidr.substr(comma + 1);
-  rules.serviceCidr.resize(comma);
-  auto podComma = rules.clusterCidr.find(',');
-  six.clusterCidr = podComma == std::string::npos ? "" : rules.clusterCidr.substr(podComma + 1);
-  if (podComma != std::string::npos) rules.clusterCidr.resize(podComma);
+  std::tie(rules.serviceCidr, six.serviceCidr) = byFamily(rules.serviceCidr);
+  std::tie(rules.clusterCidr, six.clusterCidr) = byFamily(rules.clusterCidr);
   return six;
 }
 

@@ -48,9 +48,10 @@ struct RulesetConfig {
   std::optional<std::vector<std::string>> nodePortIps;
 };
 
-// Dual-stack flags give CIDR pairs ("10.96.0.0/12,fd00:10:96::/112"): keeps the IPv4 halves in
-// `rules` and returns the ip6 table's rules with the IPv6 halves (a cluster CIDR without an IPv6
-// half: "", every client masqueraded); nullopt when the service CIDR is not a pair.
+// Dual-stack flags give CIDR pairs ("10.96.0.0/12,fd00:10:96::/112", in either order): keeps the
+// IPv4 halves in `rules` and returns the ip6 table's rules with the IPv6 halves (a cluster CIDR
+// without a half of a family: "" there, every client masqueraded); nullopt when the service CIDR
+// is not a pair.
 std::optional<RulesetConfig> splitDualStack(RulesetConfig& rules);
 
 struct Element {

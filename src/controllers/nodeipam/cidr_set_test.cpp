@@ -7,7 +7,7 @@
 namespace berth::controllers::nodeipam {
 namespace {
 
-core::Ipv4Cidr cidr(const char* s) { return *core::parseIpv4Cidr(s); }
+core::IpCidr cidr(const char* s) { return *core::parseIpCidr(s); }
 
 TEST(CidrSet, AllocatesEverySlash24OfTheClusterCidrOnceThenRunsOut) {
   auto set = CidrSet::create(cidr("10.244.0.0/16"), 24);
@@ -55,6 +55,25 @@ TEST(CidrSet, RejectsForeignBlocksAndBadMasks) {
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->capacity(), 4u);
   EXPECT_EQ(small->allocate()->str(), "192.168.0.0/32");
+}
+
+TEST(CidrSet, Ipv6SlashSixtyFoursOfASlashFiftySix) {
+  auto set = CidrSet::create(cidr("fd00:10:244::/56"), 64);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->capacity(), 256u);
+  EXPECT_EQ(set->allocate()->str(), "fd00:10:244::/64");
+  EXPECT_EQ(set->allocate()->str(), "fd00:10:244:1::/64");
+  ASSERT_TRUE(set->occupy(cidr("fd00:10:244:ff::/64")).ok());
+  EXPECT_EQ(set->allocated(), 3u);
+  EXPECT_EQ(set->occupy(cidr("fd00:10:245::/64")).code(), 400);  // outside
+  EXPECT_EQ(set->occupy(cidr("10.244.0.0/24")).code(), 400);     // the other family
+  // The last block of a /48 cut into /64s: index 0xffff, high bits of the address.
+  auto wide = CidrSet::create(cidr("fd00:1::/48"), 64);
+  ASSERT_TRUE(wide.ok());
+  ASSERT_TRUE(wide->occupy(cidr("fd00:1:0:ffff::/64")).ok());
+  EXPECT_TRUE(wide->isTaken(cidr("fd00:1:0:ffff::/64")));
+  EXPECT_FALSE(CidrSet::create(cidr("fd00::/32"), 64).ok());  // 2^32 blocks
+  EXPECT_FALSE(CidrSet::create(cidr("fd00::/56"), 129).ok());
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "controllers/framework/flags.h"
 #include "core/json_access.h"
 
 namespace berth::controllers::nodeipam {
@@ -16,28 +15,34 @@ using core::Status;
 namespace {
 const client::Resource kNodes{"", "v1", "nodes", false};
 
-std::string podCidrOf(const json::value& node) {
+// spec.podCIDRs, or spec.podCIDR alone for a node written before podCIDRs existed.
+std::vector<std::string> podCidrsOf(const json::value& node) {
+  std::vector<std::string> out;
   const auto* spec = core::objectField(node.as_object(), "spec");
-  return spec ? core::stringField(*spec, "podCIDR") : "";
+  if (!spec) return out;
+  if (const auto* list = spec->if_contains("podCIDRs"); list && list->is_array())
+    for (const auto& c : list->as_array())
+      if (c.is_string() && !c.as_string().empty()) out.emplace_back(c.as_string());
+  if (out.empty() && !core::stringField(*spec, "podCIDR").empty())
+    out.push_back(core::stringField(*spec, "podCIDR"));
+  return out;
 }
 }  // namespace
 
 core::Result<std::unique_ptr<NodeIpamController>> NodeIpamController::create(
-    ControllerContext& ctx, NodeIpamOptions options) {
-  auto cluster = core::parseIpv4Cidr(options.clusterCidr);
-  if (!cluster.ok()) return cluster.status();
-  auto set = CidrSet::create(*cluster, options.nodeCidrMaskSize);
-  if (!set.ok()) return set.status();
-  return std::unique_ptr<NodeIpamController>(new NodeIpamController(ctx, std::move(set).value()));
+    ControllerContext& ctx, const NodeCidrConfig& config) {
+  std::vector<CidrSet> sets;
+  for (size_t i = 0; i < config.clusterCidrs.size(); ++i) {
+    auto set = CidrSet::create(config.clusterCidrs[i], config.maskSizes.at(i));
+    if (!set.ok()) return set.status();
+    sets.push_back(std::move(set).value());
+  }
+  return std::unique_ptr<NodeIpamController>(new NodeIpamController(ctx, std::move(sets)));
 }
 
-std::unique_ptr<NodeIpamController> NodeIpamController::createOrDie(ControllerContext& ctx,
-                                                                    NodeIpamOptions options) {
-  options.clusterCidr = stringFlag(ctx.flags, "cluster-cidr", options.clusterCidr);
-  options.nodeCidrMaskSize = std::atoi(
-      stringFlag(ctx.flags, "node-cidr-mask-size", std::to_string(options.nodeCidrMaskSize))
-          .c_str());
-  auto c = create(ctx, std::move(options));
+std::unique_ptr<NodeIpamController> NodeIpamController::createOrDie(ControllerContext& ctx) {
+  auto config = nodeCidrConfig(ctx.flags);
+  auto c = config.ok() ? create(ctx, *config) : config.status();
   if (!c.ok()) {
     std::cerr << "nodeipam: " << c.status().message() << "\n";
     std::abort();
@@ -46,7 +51,7 @@ std::unique_ptr<NodeIpamController> NodeIpamController::createOrDie(ControllerCo
 }
 
 // The context is the manager's temporary: keep what it refers to, not the context itself.
-NodeIpamController::NodeIpamController(ControllerContext& ctx, CidrSet cidrs)
+NodeIpamController::NodeIpamController(ControllerContext& ctx, std::vector<CidrSet> cidrs)
     : client_(ctx.client),
       workerCount_(ctx.workers),
       nodes_(ctx.informers.forResource(kNodes)),
@@ -55,24 +60,44 @@ NodeIpamController::NodeIpamController(ControllerContext& ctx, CidrSet cidrs)
   client::EventHandler h;
   h.onAdd = [this](const client::ObjectPtr& o) { workers_.enqueue(keyOf(*o)); };
   h.onUpdate = [this](const client::ObjectPtr&, const client::ObjectPtr& o) {
-    if (podCidrOf(*o).empty()) workers_.enqueue(keyOf(*o));
+    if (podCidrsOf(*o).empty()) workers_.enqueue(keyOf(*o));
   };
   h.onDelete = [this](const client::DeletedObject& d) { workers_.enqueue(d.key); };
   nodes_.addEventHandler(std::move(h));
 }
 
+void NodeIpamController::releaseAll(const std::vector<core::IpCidr>& blocks) {
+  for (size_t i = 0; i < blocks.size() && i < cidrs_.size(); ++i) cidrs_[i].release(blocks[i]);
+}
+
 bool NodeIpamController::occupyExisting(const std::string& name, const json::value& node) {
-  std::string cidr = podCidrOf(node);
-  if (cidr.empty()) return false;
-  auto parsed = core::parseIpv4Cidr(cidr);
-  if (!parsed.ok()) return true;  // not ours to fix; upstream logs and leaves it
-  if (auto st = cidrs_.occupy(*parsed); !st.ok()) {
-    std::cerr << "nodeipam: node " << name << ": " << st.message() << "\n";
-    return true;
+  auto cidrs = podCidrsOf(node);
+  if (cidrs.empty()) return false;
+  // As upstream's occupyCIDRs: the i-th podCIDR belongs to the i-th cluster CIDR. A node that
+  // holds fewer (e.g. from before the cluster became dual-stack) keeps what it has: podCIDRs
+  // may not change once set.
+  std::vector<core::IpCidr> held;
+  for (size_t i = 0; i < cidrs.size(); ++i) {
+    auto parsed = core::parseIpCidr(cidrs[i]);
+    if (!parsed.ok()) return true;  // not ours to fix; upstream logs and leaves it
+    Status st = i < cidrs_.size() ? cidrs_[i].occupy(*parsed)
+                                  : Status::badRequest("has an allocated cidr: " + cidrs[i] +
+                                                       " at index:" + std::to_string(i) +
+                                                       " that does not exist in cluster cidrs "
+                                                       "configuration");
+    if (!st.ok()) {
+      std::cerr << "nodeipam: node " << name << ": " << st.message() << "\n";
+      return true;
+    }
+    held.push_back(*parsed);
   }
-  auto held = byNode_.find(name);
-  if (held != byNode_.end() && held->second.base != parsed->base) cidrs_.release(held->second);
-  byNode_[name] = *parsed;
+  auto known = byNode_.find(name);
+  if (known != byNode_.end()) {
+    for (size_t i = 0; i < known->second.size(); ++i)
+      if (i >= held.size() || known->second[i].base != held[i].base)
+        cidrs_[i].release(known->second[i]);
+  }
+  byNode_[name] = std::move(held);
   return true;
 }
 
@@ -89,53 +114,60 @@ void NodeIpamController::stop() { workers_.stop(); }
 
 Status NodeIpamController::sync(const std::string& name) {
   client::ObjectPtr node = nodes_.lister().get("", name);
-  std::optional<core::Ipv4Cidr> cidr;
+  std::vector<core::IpCidr> blocks;
   {
     std::lock_guard lock(mu_);
     auto held = byNode_.find(name);
     if (!node) {
-      // Deleted: its block goes back (after a re-create the node gets a new one), and nodes
+      // Deleted: its blocks go back (after a re-create the node gets new ones), and nodes
       // waiting on a full range get another try now rather than at their backoff's end.
       if (held != byNode_.end()) {
-        cidrs_.release(held->second);
+        releaseAll(held->second);
         byNode_.erase(held);
         for (const auto& other : nodes_.lister().list(""))
-          if (podCidrOf(*other).empty()) workers_.enqueue(keyOf(*other));
+          if (podCidrsOf(*other).empty()) workers_.enqueue(keyOf(*other));
       }
       return {};
     }
     if (occupyExisting(name, *node)) return {};
     if (held != byNode_.end()) {
-      cidr = held->second;  // chosen by an earlier sync whose write failed
+      blocks = held->second;  // chosen by an earlier sync whose write failed
     } else {
-      cidr = cidrs_.allocate();
-      if (!cidr) {
-        return Status::generic(503, "ServiceUnavailable",
-                               "CIDR allocation failed for node " + name +
-                                   "; there are no remaining CIDRs left to allocate in the "
-                                   "accepted range");
+      // One block of each family, or none: a node never gets half its podCIDRs.
+      for (auto& set : cidrs_) {
+        auto cidr = set.allocate();
+        if (!cidr) {
+          releaseAll(blocks);
+          return Status::generic(503, "ServiceUnavailable",
+                                 "CIDR allocation failed for node " + name +
+                                     "; there are no remaining CIDRs left to allocate in the "
+                                     "accepted range");
+        }
+        blocks.push_back(*cidr);
       }
-      byNode_[name] = *cidr;
+      byNode_[name] = blocks;
     }
   }
   // The UID guards against writing to a node re-created under the same name meanwhile.
   const auto* meta = core::objectField(node->as_object(), "metadata");
+  json::array list;
+  for (const auto& b : blocks) list.emplace_back(b.str());
   json::object patch{{"metadata", {{"uid", meta ? core::stringField(*meta, "uid") : ""}}},
-                     {"spec", {{"podCIDR", cidr->str()}, {"podCIDRs", json::array{cidr->str()}}}}};
+                     {"spec", {{"podCIDR", blocks.front().str()}, {"podCIDRs", list}}}};
   auto res =
       client_.patch(kNodes, "", name, client::PatchType::kStrategicMerge, json::serialize(patch));
   if (res.ok()) return {};
   if (res.status().isNotFound() || res.status().isConflict()) {
-    // Gone, or re-created under this name (UID precondition): free the block; a node that is
-    // still there is synced again and gets one.
+    // Gone, or re-created under this name (UID precondition): free the blocks; a node that is
+    // still there is synced again and gets new ones.
     std::lock_guard lock(mu_);
     if (auto held = byNode_.find(name); held != byNode_.end()) {
-      cidrs_.release(held->second);
+      releaseAll(held->second);
       byNode_.erase(held);
     }
     return res.status().isConflict() ? res.status() : Status();
   }
-  return res.status();  // retried with backoff, the same block kept for this node
+  return res.status();  // retried with backoff, the same blocks kept for this node
 }
 
 }  // namespace berth::controllers::nodeipam

@@ -21,9 +21,21 @@ namespace {
 constexpr const char* kCniVersion = "1.0.0";
 constexpr const char* kNetworkName = "berth";
 
+bool isIpv6(const std::string& addressOrCidr) {
+  return addressOrCidr.find(':') != std::string::npos;
+}
+
 }  // namespace
 
 std::vector<json::object> pluginChain(const CniOptions& o, const PodAttachment& pod) {
+  json::array ranges, routes;
+  bool v4 = false, v6 = false;
+  for (const auto& cidr : o.podCidrs) {
+    ranges.push_back(json::array{json::object{{"subnet", cidr}}});
+    (isIpv6(cidr) ? v6 : v4) = true;
+  }
+  if (v4) routes.push_back(json::object{{"dst", "0.0.0.0/0"}});
+  if (v6) routes.push_back(json::object{{"dst", "::/0"}});
   std::vector<json::object> chain;
   chain.push_back({{"type", "bridge"},
                    {"bridge", o.bridge},
@@ -32,8 +44,8 @@ std::vector<json::object> pluginChain(const CniOptions& o, const PodAttachment& 
                    {"hairpinMode", true},
                    {"ipam",
                     {{"type", "host-local"},
-                     {"ranges", json::array{json::array{json::object{{"subnet", o.podCidr}}}}},
-                     {"routes", json::array{json::object{{"dst", "0.0.0.0/0"}}}},
+                     {"ranges", ranges},
+                     {"routes", routes},
                      {"dataDir", o.stateDir + "/networks"}}}});
   if (!pod.hostPorts.empty()) {
     json::array mappings;
@@ -92,9 +104,16 @@ core::Result<json::object> Cni::invoke(const std::string& command, const json::o
   return out.as_object();
 }
 
-core::Result<std::string> Cni::add(const PodAttachment& pod) const {
+std::string Cni::ipv4PodCidr() const {
+  std::lock_guard lock(mu_);
+  for (const auto& c : o_.podCidrs)
+    if (!isIpv6(c)) return c;
+  return "";
+}
+
+core::Result<std::vector<std::string>> Cni::add(const PodAttachment& pod) const {
   auto o = snapshot();
-  if (o.podCidr.empty()) return core::Status::unavailable("the node has no pod CIDR yet");
+  if (o.podCidrs.empty()) return core::Status::unavailable("the node has no pod CIDR yet");
   json::object lo{{"type", "loopback"}};
   if (auto r = invoke("ADD", lo, pod); !r.ok()) return r.status();
   json::value prev;
@@ -107,21 +126,30 @@ core::Result<std::string> Cni::add(const PodAttachment& pod) const {
     }
     prev = *r;
   }
-  // The bridge's result: "ips":[{"address":"10.244.0.5/24","gateway":...}]
+  // The bridge's result: "ips":[{"address":"10.244.0.5/24","gateway":...}, {"address":
+  // "fd00:10:244::5/64",...}]. One address per podCIDR, in the podCIDRs' order.
+  std::vector<std::string> found;
   if (prev.is_object()) {
     if (auto* ips = prev.as_object().if_contains("ips"); ips && ips->is_array()) {
       for (const auto& ip : ips->as_array()) {
         if (!ip.is_object()) continue;
         auto* a = ip.as_object().if_contains("address");
-        if (!a || !a->is_string()) continue;
-        std::string addr(a->as_string());
-        if (addr.find(':') != std::string::npos) continue;  // IPv4 first
-        return addr.substr(0, addr.find('/'));
+        if (a && a->is_string()) found.emplace_back(a->as_string());
       }
     }
   }
-  (void)del(pod);
-  return core::Status::internal("CNI ADD gave the pod no IPv4 address");
+  std::vector<std::string> out;
+  for (const auto& cidr : o.podCidrs) {
+    auto it = std::find_if(found.begin(), found.end(),
+                           [&](const std::string& a) { return isIpv6(a) == isIpv6(cidr); });
+    if (it == found.end()) {
+      (void)del(pod);
+      return core::Status::internal(std::string("CNI ADD gave the pod no ") +
+                                    (isIpv6(cidr) ? "IPv6" : "IPv4") + " address");
+    }
+    out.push_back(it->substr(0, it->find('/')));
+  }
+  return out;
 }
 
 core::Status Cni::del(const PodAttachment& pod) const {

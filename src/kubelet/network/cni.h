@@ -1,7 +1,8 @@
 #pragma once
 // Pod networking through the standard CNI plugins (containernetworking-plugins): loopback, then
-// bridge ("berth0", the node's gateway on it) with host-local IPAM on the node's podCIDR and a
-// default route, then portmap when the pod asks for hostPorts. Plugins run in the agent's
+// bridge ("berth0", the node's gateway on it) with host-local IPAM on the node's podCIDRs (one
+// range per family on a dual-stack node, primary first) and a default route per family, then
+// portmap when the pod asks for hostPorts. Plugins run in the agent's
 // network namespace, which is the node's; their state (host-local's allocations) lives under
 // the agent's data directory so it is per node and survives restarts.
 //
@@ -20,7 +21,9 @@ struct CniOptions {
   std::string binDir = "/usr/lib/cni";
   std::string stateDir;  // host-local's dataDir and the plugins' results
   std::string bridge = "berth0";
-  std::string podCidr;   // e.g. 10.244.0.0/24
+  // The node's spec.podCIDRs, e.g. {"10.244.0.0/24"} or {"10.244.0.0/24", "fd00:10:244::/64"};
+  // the first is the primary family.
+  std::vector<std::string> podCidrs;
 };
 
 struct HostPort {
@@ -37,22 +40,24 @@ struct PodAttachment {
 };
 
 // The plugin list (a CNI conflist "plugins" array) for a pod, in execution order of ADD.
+// The bridge's IPAM has ranges [[first podCIDR], [second]] and a default route for each family
+// present (0.0.0.0/0, ::/0), as a dual-stack bridge conflist does.
 std::vector<boost::json::object> pluginChain(const CniOptions& o, const PodAttachment& pod);
 
 class Cni {
  public:
   explicit Cni(CniOptions options) : o_(std::move(options)) {}
-  // The node's podCIDR may arrive after start (from the node IPAM controller); new pods use it.
-  void setPodCidr(const std::string& cidr) {
+  // The node's podCIDRs may arrive after start (from the node IPAM controller); new pods use
+  // them.
+  void setPodCidrs(std::vector<std::string> cidrs) {
     std::lock_guard lock(mu_);
-    o_.podCidr = cidr;
+    o_.podCidrs = std::move(cidrs);
   }
-  std::string podCidr() const {
-    std::lock_guard lock(mu_);
-    return o_.podCidr;
-  }
-  // Attaches the pod's network namespace; returns its IPv4 address (without prefix length).
-  core::Result<std::string> add(const PodAttachment& pod) const;
+  // The IPv4 podCIDR ("" when the node has none): the node DNS serves on its gateway.
+  std::string ipv4PodCidr() const;
+  // Attaches the pod's network namespace; returns its addresses (without prefix length), one
+  // per podCIDR in their order: the first is the pod's status.podIP.
+  core::Result<std::vector<std::string>> add(const PodAttachment& pod) const;
   // Detaches it and releases the IP (each plugin's DEL, in reverse order); missing is fine.
   core::Status del(const PodAttachment& pod) const;
 
@@ -64,7 +69,7 @@ class Cni {
     std::lock_guard lock(mu_);
     return o_;
   }
-  mutable std::mutex mu_;  // guards o_.podCidr
+  mutable std::mutex mu_;  // guards o_.podCidrs
   CniOptions o_;
 };
 

@@ -11,7 +11,7 @@ namespace {
 TEST(Cni, BridgeWithHostLocalOnThePodCidrAndADefaultRoute) {
   CniOptions o;
   o.stateDir = "/d/cni";
-  o.podCidr = "10.244.3.0/24";
+  o.podCidrs = {"10.244.3.0/24"};
   PodAttachment pod;
   auto chain = pluginChain(o, pod);
   ASSERT_EQ(chain.size(), 1u);  // no hostPorts: no portmap
@@ -24,11 +24,27 @@ TEST(Cni, BridgeWithHostLocalOnThePodCidrAndADefaultRoute) {
   EXPECT_EQ(ipam.at("ranges").at(0).at(0).at("subnet"), "10.244.3.0/24");
   EXPECT_EQ(ipam.at("routes").at(0).at("dst"), "0.0.0.0/0");
   EXPECT_EQ(ipam.at("dataDir"), "/d/cni/networks");
+  EXPECT_EQ(ipam.at("ranges").as_array().size(), 1u);
+  EXPECT_EQ(ipam.at("routes").as_array().size(), 1u);  // no IPv6 route on an IPv4-only node
+}
+
+TEST(Cni, DualStackNodesGetARangeAndADefaultRoutePerFamilyPrimaryFirst) {
+  CniOptions o;
+  o.podCidrs = {"fd00:10:244:3::/64", "10.244.3.0/24"};  // an IPv6-primary node
+  auto chain = pluginChain(o, PodAttachment{});
+  const auto& ipam = chain.at(0).at("ipam").as_object();
+  EXPECT_EQ(boost::json::serialize(ipam.at("ranges")),
+            R"([[{"subnet":"fd00:10:244:3::/64"}],[{"subnet":"10.244.3.0/24"}]])");
+  EXPECT_EQ(boost::json::serialize(ipam.at("routes")), R"([{"dst":"0.0.0.0/0"},{"dst":"::/0"}])");
+  Cni cni(o);
+  EXPECT_EQ(cni.ipv4PodCidr(), "10.244.3.0/24");
+  cni.setPodCidrs({"fd00:1::/64"});
+  EXPECT_EQ(cni.ipv4PodCidr(), "");
 }
 
 TEST(Cni, PortmapOnlyForHostPorts) {
   CniOptions o;
-  o.podCidr = "10.244.0.0/24";
+  o.podCidrs = {"10.244.0.0/24"};
   PodAttachment pod;
   pod.hostPorts.push_back({8080, 80, "tcp", ""});
   auto chain = pluginChain(o, pod);

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "core/json_access.h"
 #include "sys/process.h"
 
@@ -11,14 +13,31 @@ namespace berth::kubelet::network {
 
 namespace {
 
-std::string internalIP(const json::object& node) {
+bool isIpv6(const std::string& addressOrCidr) {
+  return addressOrCidr.find(':') != std::string::npos;
+}
+
+// The node's InternalIPs, in order (one per family on a dual-stack node).
+std::vector<std::string> internalIPs(const json::object& node) {
+  std::vector<std::string> out;
   const auto* status = core::objectField(node, "status");
   const auto* addrs = status ? status->if_contains("addresses") : nullptr;
-  if (!addrs || !addrs->is_array()) return "";
+  if (!addrs || !addrs->is_array()) return out;
   for (const auto& a : addrs->as_array())
     if (a.is_object() && core::stringField(a.as_object(), "type") == "InternalIP")
-      return core::stringField(a.as_object(), "address");
-  return "";
+      out.push_back(core::stringField(a.as_object(), "address"));
+  return out;
+}
+
+// spec.podCIDRs, or spec.podCIDR alone.
+std::vector<std::string> podCidrs(const json::object& spec) {
+  std::vector<std::string> out;
+  if (const auto* list = spec.if_contains("podCIDRs"); list && list->is_array())
+    for (const auto& c : list->as_array())
+      if (c.is_string() && !c.as_string().empty()) out.emplace_back(c.as_string());
+  if (out.empty() && !core::stringField(spec, "podCIDR").empty())
+    out.push_back(core::stringField(spec, "podCIDR"));
+  return out;
 }
 
 core::Result<std::string> runIp(const std::vector<std::string>& args) {
@@ -35,11 +54,11 @@ core::Result<std::string> runIp(const std::vector<std::string>& args) {
 std::map<std::string, std::string> desiredPodRoutes(const std::vector<json::value>& nodes,
                                                     const std::string& selfName) {
   std::map<std::string, std::string> out;
-  std::string selfIP;
+  std::vector<std::string> selfIPs;
   for (const auto& n : nodes) {
     if (!n.is_object()) continue;
     const auto* meta = core::objectField(n.as_object(), "metadata");
-    if (meta && core::stringField(*meta, "name") == selfName) selfIP = internalIP(n.as_object());
+    if (meta && core::stringField(*meta, "name") == selfName) selfIPs = internalIPs(n.as_object());
   }
   for (const auto& n : nodes) {
     if (!n.is_object()) continue;
@@ -47,11 +66,18 @@ std::map<std::string, std::string> desiredPodRoutes(const std::vector<json::valu
     const auto* meta = core::objectField(node, "metadata");
     const auto* spec = core::objectField(node, "spec");
     if (!meta || !spec || core::stringField(*meta, "name") == selfName) continue;
-    std::string cidr = core::stringField(*spec, "podCIDR");
-    std::string via = internalIP(node);
-    // A next hop equal to our own address (two Node objects of one host) would loop.
-    if (cidr.empty() || via.empty() || via == selfIP || via == "127.0.0.1") continue;
-    out[cidr] = via;
+    auto ips = internalIPs(node);
+    // Each podCIDR via the node's InternalIP of its family (a dual-stack node has one of each).
+    for (const auto& cidr : podCidrs(*spec)) {
+      auto via = std::find_if(ips.begin(), ips.end(),
+                              [&](const std::string& ip) { return isIpv6(ip) == isIpv6(cidr); });
+      if (via == ips.end() || via->empty()) continue;
+      // A next hop equal to our own address (two Node objects of one host) would loop.
+      if (*via == "127.0.0.1" || *via == "::1" ||
+          std::find(selfIPs.begin(), selfIPs.end(), *via) != selfIPs.end())
+        continue;
+      out[cidr] = *via;
+    }
   }
   return out;
 }
@@ -94,6 +120,10 @@ core::Status PodRoutes::sync(const std::vector<json::value>& nodes) {
     auto shown = run_({"-j", "route", "show", "proto", std::to_string(kPodRouteProtocol)});
     if (!shown.ok()) return shown.status();
     installed_ = parseIpRoutes(*shown);
+    // IPv6 routes are listed apart (`ip -6`); a node without IPv6 answers with none.
+    auto shown6 =
+        run_({"-6", "-j", "route", "show", "proto", std::to_string(kPodRouteProtocol)});
+    if (shown6.ok()) installed_.merge(parseIpRoutes(*shown6));
     loaded_ = true;
   }
   auto desired = desiredPodRoutes(nodes, self_);

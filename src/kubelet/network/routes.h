@@ -23,7 +23,8 @@ namespace berth::kubelet::network {
 // taken; 98 is unassigned in /etc/iproute2/rt_protos).
 inline constexpr int kPodRouteProtocol = 98;
 
-// podCIDR -> next hop, for every Node but `selfName` that has both a podCIDR and an InternalIP.
+// podCIDR -> next hop, for every Node but `selfName` that has both a podCIDR and an InternalIP
+// (dual-stack: each of its podCIDRs via its InternalIP of the same family).
 // A Node that is being deleted (deletionTimestamp set) still routes until it is gone.
 std::map<std::string, std::string> desiredPodRoutes(const std::vector<boost::json::value>& nodes,
                                                     const std::string& selfName);
@@ -34,7 +35,7 @@ std::vector<std::vector<std::string>> routeCommands(
     const std::map<std::string, std::string>& installed,
     const std::map<std::string, std::string>& desired);
 
-// Parses `ip -j route show proto 98` output into podCIDR -> next hop.
+// Parses `ip [-6] -j route show proto 98` output into podCIDR -> next hop.
 std::map<std::string, std::string> parseIpRoutes(const std::string& json);
 
 class PodRoutes {

@@ -29,6 +29,28 @@ TEST(PodRoutes, DesiredRoutesAreEveryOtherNodeWithCidrAndAddress) {
   EXPECT_EQ(desiredPodRoutes(nodes, "a"), want);
 }
 
+TEST(PodRoutes, DualStackNodesRouteEachPodCidrViaTheAddressOfItsFamily) {
+  auto dual = [](const std::string& name, const std::string& v4, const std::string& v6,
+                 const std::vector<std::string>& ips) {
+    json::array addrs;
+    for (const auto& ip : ips) addrs.push_back(json::object{{"type", "InternalIP"}, {"address", ip}});
+    return json::value(json::object{{"metadata", {{"name", name}}},
+                                    {"spec", {{"podCIDR", v4}, {"podCIDRs", json::array{v4, v6}}}},
+                                    {"status", {{"addresses", addrs}}}});
+  };
+  std::vector<json::value> nodes{
+      dual("a", "10.244.0.0/24", "fd00:10:244::/64", {"172.31.1.11", "fd00:31::11"}),
+      dual("b", "10.244.1.0/24", "fd00:10:244:1::/64", {"172.31.1.12", "fd00:31::12"}),
+      // No IPv6 address: its IPv6 podCIDR has no next hop.
+      dual("c", "10.244.2.0/24", "fd00:10:244:2::/64", {"172.31.1.13"}),
+      // Our own IPv6 address: no route (it would loop).
+      dual("d", "10.244.3.0/24", "fd00:10:244:3::/64", {"fd00:31::11"})};
+  auto want = std::map<std::string, std::string>{{"10.244.1.0/24", "172.31.1.12"},
+                                                 {"fd00:10:244:1::/64", "fd00:31::12"},
+                                                 {"10.244.2.0/24", "172.31.1.13"}};
+  EXPECT_EQ(desiredPodRoutes(nodes, "a"), want);
+}
+
 TEST(PodRoutes, CommandsReplaceNewAndMovedDeleteGone) {
   std::map<std::string, std::string> installed{{"10.244.1.0/24", "172.31.1.12"},
                                                {"10.244.2.0/24", "172.31.1.13"},
@@ -66,10 +88,11 @@ TEST(PodRoutes, SyncStartsFromTheKernelsRoutesAndFollowsNodes) {
   std::vector<json::value> nodes{node("a", "10.244.0.0/24", "172.31.1.11"),
                                  node("b", "10.244.1.0/24", "172.31.1.12")};
   ASSERT_TRUE(routes.sync(nodes).ok());
-  ASSERT_EQ(ran.size(), 3u);
+  ASSERT_EQ(ran.size(), 4u);
   EXPECT_EQ(ran[0][0], "-j");
-  EXPECT_EQ(ran[1], (std::vector<std::string>{"route", "del", "10.244.9.0/24", "proto", "98"}));
-  EXPECT_EQ(ran[2][1], "replace");
+  EXPECT_EQ(ran[1][0], "-6");  // the IPv6 routes are listed apart
+  EXPECT_EQ(ran[2], (std::vector<std::string>{"route", "del", "10.244.9.0/24", "proto", "98"}));
+  EXPECT_EQ(ran[3][1], "replace");
   EXPECT_EQ(routes.installed(),
             (std::map<std::string, std::string>{{"10.244.1.0/24", "172.31.1.12"}}));
 
