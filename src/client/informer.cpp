@@ -191,7 +191,8 @@ InformerOptions factoryInformerDefaults(std::chrono::milliseconds resync, std::s
 SharedInformerFactory::SharedInformerFactory(RestClient& client,
                                              std::chrono::milliseconds defaultResync,
                                              std::string namespace_)
-    : SharedInformerFactory(client, factoryInformerDefaults(defaultResync, std::move(namespace_))) {}
+    : SharedInformerFactory(client, factoryInformerDefaults(defaultResync, std::move(namespace_))) {
+}
 
 SharedInformerFactory::SharedInformerFactory(RestClient& client, InformerOptions defaults)
     : client_(client), defaults_(std::move(defaults)) {}

@@ -152,7 +152,8 @@ class SharedInformerFactory {
  public:
   SharedInformerFactory(RestClient& client, std::chrono::milliseconds defaultResync,
                         std::string namespace_ = "");
-  // `defaults` (namespace_, resyncPeriod, stripManagedFields, pool, ...) apply to every informer it makes.
+  // `defaults` (namespace_, resyncPeriod, stripManagedFields, pool, ...) apply to every
+  // informer it makes.
   SharedInformerFactory(RestClient& client, InformerOptions defaults);
   ~SharedInformerFactory();
 
