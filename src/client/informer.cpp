@@ -26,6 +26,8 @@ SharedInformer::SharedInformer(RestClient& client, Resource resource, InformerOp
   ro.fieldSelector = options_.fieldSelector;
   ro.pageSize = options_.pageSize;
   ro.useWatchList = options_.useWatchList;
+  ro.stripManagedFields = options_.stripManagedFields;
+  ro.pool = options_.pool;
   reflector_ = std::make_unique<Reflector>(client, resource_, ro, *this);
 }
 
@@ -177,10 +179,23 @@ void SharedInformer::dispatchLoop() {
   }
 }
 
+InformerOptions factoryInformerDefaults(std::chrono::milliseconds resync, std::string namespace_) {
+  InformerOptions o;
+  o.namespace_ = std::move(namespace_);
+  o.resyncPeriod = resync;
+  o.stripManagedFields = true;
+  o.pool = &SharedObjectPool::process();
+  return o;
+}
+
 SharedInformerFactory::SharedInformerFactory(RestClient& client,
                                              std::chrono::milliseconds defaultResync,
                                              std::string namespace_)
-    : client_(client), defaultResync_(defaultResync), namespace_(std::move(namespace_)) {}
+    : SharedInformerFactory(client, factoryInformerDefaults(defaultResync, std::move(namespace_))) {
+}
+
+SharedInformerFactory::SharedInformerFactory(RestClient& client, InformerOptions defaults)
+    : client_(client), defaults_(std::move(defaults)) {}
 
 SharedInformerFactory::~SharedInformerFactory() { shutdown(); }
 
@@ -189,10 +204,7 @@ SharedInformer& SharedInformerFactory::forResource(const Resource& resource) {
   std::lock_guard lock(mu_);
   auto& slot = informers_[key];
   if (!slot) {
-    InformerOptions o;
-    o.namespace_ = namespace_;
-    o.resyncPeriod = defaultResync_;
-    slot = std::make_unique<SharedInformer>(client_, resource, o);
+    slot = std::make_unique<SharedInformer>(client_, resource, defaults_);
   }
   return *slot;
 }

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "client/indexer.h"
+#include "client/object_pool.h"
 #include "client/reflector.h"
 #include "core/labels.h"
 
@@ -63,6 +64,8 @@ struct InformerOptions {
   std::chrono::milliseconds resyncPeriod{0};  // 0 = no resync
   long long pageSize = 500;                   // list page size (limit)
   bool useWatchList = false;                  // sync by a streaming list (ReflectorOptions)
+  bool stripManagedFields = false;            // ReflectorOptions::stripManagedFields
+  SharedObjectPool* pool = nullptr;           // ReflectorOptions::pool
 };
 
 // Read access to an informer's cache, by namespace and label selector.
@@ -141,10 +144,17 @@ class SharedInformer : public ReflectorSink {
 
 // One informer per resource for every user in a process. Informers requested before start() are
 // started by it; ones requested later are started by the next start() call.
+//
+// Its informers strip managedFields and share objects through the process's SharedObjectPool
+// (the options of factoryInformerDefaults): a component reading managedFields from its cache
+// would need a factory built from options without them.
 class SharedInformerFactory {
  public:
   SharedInformerFactory(RestClient& client, std::chrono::milliseconds defaultResync,
                         std::string namespace_ = "");
+  // `defaults` (namespace_, resyncPeriod, stripManagedFields, pool, ...) apply to every
+  // informer it makes.
+  SharedInformerFactory(RestClient& client, InformerOptions defaults);
   ~SharedInformerFactory();
 
   SharedInformer& forResource(const Resource& resource);
@@ -154,11 +164,14 @@ class SharedInformerFactory {
 
  private:
   RestClient& client_;
-  const std::chrono::milliseconds defaultResync_;
-  const std::string namespace_;
+  const InformerOptions defaults_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<SharedInformer>> informers_;
 };
+
+// What SharedInformerFactory's informers get unless told otherwise: managedFields stripped,
+// objects shared through SharedObjectPool::process().
+InformerOptions factoryInformerDefaults(std::chrono::milliseconds resync, std::string namespace_);
 
 // Blocks until every informer has synced or the timeout passes; true when all synced.
 bool waitForCacheSync(const std::vector<const SharedInformer*>& informers,

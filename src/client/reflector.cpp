@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "client/compact_object.h"
+
 namespace berth::client {
 
 namespace json = boost::json;
@@ -11,7 +13,12 @@ using core::Status;
 
 Reflector::Reflector(RestClient& client, Resource resource, ReflectorOptions options,
                      ReflectorSink& sink)
-    : client_(client), resource_(std::move(resource)), options_(std::move(options)), sink_(sink) {}
+    : client_(client),
+      resource_(std::move(resource)),
+      options_(std::move(options)),
+      sink_(sink),
+      poolScope_(client.config().server + " " + resource_.group + "/" + resource_.version + "/" +
+                 resource_.resource + (options_.stripManagedFields ? " -managedFields" : "")) {}
 
 Reflector::~Reflector() { stop(); }
 
@@ -63,6 +70,23 @@ bool Reflector::isInitialEventsEnd(const json::value& obj) {
   return end != a->value().get_object().end() && end->value() == "true";
 }
 
+void stripManagedFields(json::value& obj) {
+  auto* o = obj.if_object();
+  if (!o) return;
+  auto* meta = o->if_contains("metadata");
+  if (meta && meta->is_object()) meta->get_object().erase("managedFields");
+}
+
+ObjectPtr Reflector::admit(json::value&& obj) const {
+  if (options_.stripManagedFields) stripManagedFields(obj);
+  if (options_.pool) {
+    if (auto pooled = options_.pool->find(poolScope_, obj)) return pooled;
+  }
+  // The cache keeps it for as long as it is current: in one block (compact_object.h).
+  auto ptr = compactObject(obj);
+  return options_.pool ? options_.pool->share(poolScope_, std::move(ptr)) : ptr;
+}
+
 void Reflector::sleepFor(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, d, [&] { return stopping_; });
@@ -100,7 +124,7 @@ Status Reflector::listAll() {
           if (!io->contains("apiVersion") && apiVersion.is_string())
             (*io)["apiVersion"] = apiVersion;
         }
-        objects.push_back(std::make_shared<const json::value>(std::move(item)));
+        objects.push_back(admit(std::move(item)));
       }
     }
     token.clear();
@@ -156,7 +180,9 @@ Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
       if (eventError.code() == 410) *expired = true;
       return false;
     }
-    auto obj = std::make_shared<const json::value>(std::move(ev.object));
+    // Bookmarks carry only a resourceVersion (and annotations): neither transformed nor pooled.
+    auto obj = ev.type == "BOOKMARK" ? std::make_shared<const json::value>(std::move(ev.object))
+                                     : admit(std::move(ev.object));
     std::string_view rv = objectResourceVersion(*obj);
     if (initial) {
       if (ev.type == "ADDED") {

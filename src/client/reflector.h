@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "client/indexer.h"
+#include "client/object_pool.h"
 #include "client/rest_client.h"
 
 namespace berth::client {
@@ -52,7 +53,17 @@ struct ReflectorOptions {
   // lists, as client-go's WatchListClient feature does: one request, no full list in memory on
   // the server. Falls back to lists if the server refuses it.
   bool useWatchList = false;
+  // Drop metadata.managedFields from every object before the sink sees it, as upstream's
+  // kube-controller-manager and kube-scheduler do with their informers' transform
+  // (TransformStripManagedFields): no controller reads them, and they are ~40% of a pod.
+  bool stripManagedFields = false;
+  // Hand the sink the pool's copy of an object another informer of this process already holds
+  // (object_pool.h); null = every object is this reflector's own.
+  SharedObjectPool* pool = nullptr;
 };
+
+// Removes metadata.managedFields (the transform of stripManagedFields).
+void stripManagedFields(boost::json::value& obj);
 
 class Reflector {
  public:
@@ -81,6 +92,8 @@ class Reflector {
   // starts with the initial state and sets *synced once it has been handed to onReplace.
   core::Status watchOnce(bool watchList, bool* expired, bool* synced);
   static bool isInitialEventsEnd(const boost::json::value& obj);
+  // An arriving object as the sink gets it: transformed, then shared through the pool.
+  ObjectPtr admit(boost::json::value&& obj) const;
   void sleepFor(std::chrono::milliseconds d);
   void setResourceVersion(std::string_view rv);
 
@@ -88,6 +101,7 @@ class Reflector {
   const Resource resource_;
   const ReflectorOptions options_;
   ReflectorSink& sink_;
+  const std::string poolScope_;  // server, resource and transform: what the pool keys by
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
