@@ -194,7 +194,8 @@ bool servedAsStored(const ResourceType& rt) { return rt.isStorageVersion() && !r
 // the storage version, or (a custom resource written before its CRD changed storage version) in
 // an older one.
 Status servedFrom(const ResourceType& rt, json::object& obj) {
-  if (rt.isStorageVersion() && (!rt.behavior || core::stringField(obj, "apiVersion") == rt.apiVersion()))
+  if (rt.isStorageVersion() &&
+      (!rt.behavior || core::stringField(obj, "apiVersion") == rt.apiVersion()))
     return {};
   return core::kinds::convertFromStorage(rt, obj);
 }

@@ -70,8 +70,8 @@ std::string WatchEncoder::line(const char* type, const ObjectPtr& o) {
 std::string WatchEncoder::fail(const core::Status& st) {
   // Upstream's watch handler stops at an object it cannot encode (a conversion webhook that
   // fails): the stream ends, the client lists again and gets the error.
-  std::cerr << "berth: watch of " << format_.rt->qualifiedResource()
-            << " ended: " << st.message() << "\n";
+  std::cerr << "berth: watch of " << format_.rt->qualifiedResource() << " ended: " << st.message()
+            << "\n";
   failed_ = true;
   return "";
 }
@@ -135,7 +135,10 @@ http::StreamSource::Next WatchSource::produce(std::string& out, Clock::time_poin
   std::string batch;
   for (const auto& e : events) sentUpTo_ = std::max(sentUpTo_, e.revision);
   encoder_->encode(events, batch);
-  if (encoder_->failed()) return Next::kEnd;
+  if (encoder_->failed()) {
+    if (!batch.empty()) out += encoder_->frames(std::move(batch));  // what converted goes out
+    return Next::kEnd;
+  }
   // A closed watcher may have dropped events (overflow): no bookmark may claim them sent.
   if (!more && !closed) sentUpTo_ = std::max(sentUpTo_, appliedBefore);
   if (!closed && encoder_->format().bookmarks && now - lastBookmark_ >= kBookmarkInterval) {

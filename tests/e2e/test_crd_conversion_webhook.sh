@@ -3,7 +3,7 @@
 # test runs on 127.0.0.1 (a CA it makes, the `url` form): Widgets are v1 {spec.hostPort: "h:p"}
 # and v2 {spec.host, spec.port}. Upstream's spec.conversion validation; create in v2 while v1
 # stores; get, list (one review for the whole list) and watch in both versions; merge patch,
-# status patch and server-side apply through v2; objects kept in an older storage version
+# status patch, server-side apply and replace through v2; objects kept in an older storage version
 # converted on read; and a stopped webhook answering upstream's 500 "conversion webhook for ...
 # failed".
 source "$(dirname "$0")/lib.sh"
@@ -112,6 +112,8 @@ expect_ok "server-side apply creates in v2" k apply --server-side -f "$WORK/w3.y
 sed -i 's/port: 83/port: 84/' "$WORK/w3.yaml"
 expect_ok "and applies a change" k apply --server-side -f "$WORK/w3.yaml"
 expect_eq "applied through the webhook" "c:84" "$(k get $V1 w3 -o jsonpath='{.spec.hostPort}')"
+expect_ok "replace (PUT) in v2" bash -c "$KUBECTL get $V2 w3 -o json | sed 's/\"host\": \"c\"/\"host\": \"cc\"/' | $KUBECTL replace -f -"
+expect_eq "replaced through the webhook" "cc:84" "$(k get $V1 w3 -o jsonpath='{.spec.hostPort}')"
 sleep 0.5
 kill $W1 $W2 2>/dev/null
 wait $W1 $W2 2>/dev/null
@@ -126,9 +128,9 @@ k create -f - >/dev/null <<'JSON' || fail "create w4 in v2"
 {"apiVersion":"conv.example.com/v2","kind":"Widget","metadata":{"name":"w4","namespace":"default"},
  "spec":{"host":"d","port":85}}
 JSON
-expect_eq "objects stored in v1 read in v2" "w1=a:80 w2=b:82 w3=c:84 w4=d:85 " \
+expect_eq "objects stored in v1 read in v2" "w1=a:80 w2=b:82 w3=cc:84 w4=d:85 " \
   "$(k get $V2 -o jsonpath='{range .items[*]}{.metadata.name}={.spec.host}:{.spec.port} {end}')"
-expect_eq "and in v1" "w1=a:80 w2=b:82 w3=c:84 w4=d:85 " \
+expect_eq "and in v1" "w1=a:80 w2=b:82 w3=cc:84 w4=d:85 " \
   "$(k get $V1 -o jsonpath='{range .items[*]}{.metadata.name}={.spec.hostPort} {end}')"
 expect_ok "an object stored in v1 takes a patch in v2" k patch $V2 w1 --type=merge -p '{"spec":{"port":90}}'
 expect_eq "and reads back" "a:90" "$(k get $V1 w1 -o jsonpath='{.spec.hostPort}')"

@@ -54,8 +54,8 @@ std::string sameIdentity(const json::object& in, const json::object& out) {
   if (getStr(in, "kind") != getStr(out, "kind"))
     return "must have the same kind: " + std::string(getStr(in, "kind")) +
            " != " + std::string(getStr(out, "kind"));
-  for (auto [field, label] : {std::pair{"name", "name"}, std::pair{"namespace", "namespace"},
-                              std::pair{"uid", "UID"}}) {
+  for (auto [field, label] :
+       {std::pair{"name", "name"}, std::pair{"namespace", "namespace"}, std::pair{"uid", "UID"}}) {
     if (metaStr(in, field) != metaStr(out, field))
       return std::string("must have the same ") + label + ": " + std::string(metaStr(in, field)) +
              " != " + std::string(metaStr(out, field));
@@ -128,12 +128,13 @@ json::object buildConversionReview(std::string_view reviewVersion, const std::st
   json::array objs;
   for (const json::object* o : objects) objs.emplace_back(*o);
   // Upstream's request carries an empty response too.
-  return {{"kind", "ConversionReview"},
-          {"apiVersion", "apiextensions.k8s.io/" + std::string(reviewVersion)},
-          {"request",
-           {{"uid", uid}, {"desiredAPIVersion", desiredApiVersion}, {"objects", std::move(objs)}}},
-          {"response",
-           {{"uid", ""}, {"convertedObjects", nullptr}, {"result", {{"metadata", json::object()}}}}}};
+  return {
+      {"kind", "ConversionReview"},
+      {"apiVersion", "apiextensions.k8s.io/" + std::string(reviewVersion)},
+      {"request",
+       {{"uid", uid}, {"desiredAPIVersion", desiredApiVersion}, {"objects", std::move(objs)}}},
+      {"response",
+       {{"uid", ""}, {"convertedObjects", nullptr}, {"result", {{"metadata", json::object()}}}}}};
 }
 
 core::Result<std::vector<json::object>> convertedObjects(
@@ -150,15 +151,17 @@ core::Result<std::vector<json::object>> convertedObjects(
   if (reviewVersion == "v1") {
     std::string_view av = getStr(review, "apiVersion"), kind = getStr(review, "kind");
     if (av != "apiextensions.k8s.io/v1" || kind != "ConversionReview")
-      return failed("expected webhook response of apiextensions.k8s.io/v1, Kind=ConversionReview, "
-                    "got " + gvkText(av, kind));
+      return failed(
+          "expected webhook response of apiextensions.k8s.io/v1, Kind=ConversionReview, "
+          "got " +
+          gvkText(av, kind));
   }
   const json::object* response = getObj(review, "response");
   if (response == nullptr) return failed("no response provided");
   // v1beta1 answers were never checked for their uid; upstream keeps that for compatibility.
   if (reviewVersion == "v1" && getStr(*response, "uid") != uid)
-    return failed("expected response.uid=" + goQuote(uid) +
-                  ", got " + goQuote(getStr(*response, "uid")));
+    return failed("expected response.uid=" + goQuote(uid) + ", got " +
+                  goQuote(getStr(*response, "uid")));
   const json::object* result = getObj(*response, "result");
   std::string_view status = result ? getStr(*result, "status") : std::string_view();
   if (status != "Success") {
@@ -177,8 +180,8 @@ core::Result<std::vector<json::object>> convertedObjects(
     const json::object& original = *originals[i];
     // Upstream counts list items from 1 once the item decoded (its index moves on first).
     std::string at = isList ? "returned invalid converted object at index " : "";
-    std::string atNext = isList ? at + std::to_string(i + 1) + ": "
-                                : "returned invalid object at index 0: ";
+    std::string atNext =
+        isList ? at + std::to_string(i + 1) + ": " : "returned invalid object at index 0: ";
     if (!(*items)[i].is_object()) {
       return invalid(isList ? at + std::to_string(i) + ": not an object"
                             : "returned invalid object at index 0: not an object");
@@ -194,10 +197,10 @@ core::Result<std::vector<json::object>> convertedObjects(
     if (std::string why = sameIdentity(original, converted); !why.empty())
       return invalid((isList ? atNext : "returned invalid object: ") + why);
     if (std::string why = restoreObjectMeta(original, converted); !why.empty())
-      return invalid((isList ? "returned invalid metadata in object at index " +
-                                   std::to_string(i + 1) + ": "
-                             : "returned invalid metadata: ") +
-                     why);
+      return invalid(
+          (isList ? "returned invalid metadata in object at index " + std::to_string(i + 1) + ": "
+                  : "returned invalid metadata: ") +
+          why);
     out.push_back(std::move(converted));
   }
   return out;
@@ -234,8 +237,8 @@ core::Status Converter::convert(const std::vector<json::object*>& objs,
   if (!reply.ok()) return fail("failed: " + reply.status().message());
   if (reply->status < 200 || reply->status >= 300)
     return fail("failed: " + httpError(reply->status, reply->body));
-  auto converted = convertedObjects(webhook_->reviewVersion, reply->body, uid, originals,
-                                    toApiVersion, isList);
+  auto converted =
+      convertedObjects(webhook_->reviewVersion, reply->body, uid, originals, toApiVersion, isList);
   if (!converted.ok()) return fail(converted.status().message());
   for (size_t i = 0; i < pending.size(); ++i) *pending[i] = std::move((*converted)[i]);
   return {};

@@ -137,7 +137,8 @@ TEST(CrdConversionValidation, CaBundleMustHoldACertificate) {
 
 TEST(CrdConversionValidation, PickReviewVersionTakesTheFirstSpoken) {
   EXPECT_EQ(pickReviewVersion(json::parse(R"({"webhook": {"conversionReviewVersions":
-      ["v9", "v1beta1", "v1"]}})").as_object()),
+      ["v9", "v1beta1", "v1"]}})")
+                                  .as_object()),
             "v1beta1");
   EXPECT_EQ(pickReviewVersion(json::object()), "");
 }
@@ -148,19 +149,23 @@ json::object widget(std::string_view apiVersion, std::string_view name) {
   return {{"apiVersion", apiVersion},
           {"kind", "Widget"},
           {"metadata",
-           {{"name", name}, {"namespace", "ns"}, {"uid", "u-" + std::string(name)},
-            {"generation", 3}, {"labels", {{"a", "1"}}}}},
+           {{"name", name},
+            {"namespace", "ns"},
+            {"uid", "u-" + std::string(name)},
+            {"generation", 3},
+            {"labels", {{"a", "1"}}}}},
           {"spec", {{"hostPort", "h:1"}}}};
 }
 
-std::string answer(std::string_view uid, json::array converted,
-                   std::string_view status = "Success", std::string_view message = "") {
+std::string answer(std::string_view uid, json::array converted, std::string_view status = "Success",
+                   std::string_view message = "") {
   json::object result{{"status", status}};
   if (!message.empty()) result["message"] = message;
   return json::serialize(json::object{
       {"apiVersion", "apiextensions.k8s.io/v1"},
       {"kind", "ConversionReview"},
-      {"response", {{"uid", uid}, {"convertedObjects", std::move(converted)}, {"result", result}}}});
+      {"response",
+       {{"uid", uid}, {"convertedObjects", std::move(converted)}, {"result", result}}}});
 }
 
 TEST(CrdConversionReview, RequestCarriesUidDesiredVersionAndObjects) {
@@ -181,7 +186,7 @@ TEST(CrdConversionReview, GoodAnswerKeepsMetadataButLabelsAndAnnotations) {
   json::object a = widget("example.com/v1", "a");
   json::object c = widget("example.com/v2", "a");
   auto& meta = c["metadata"].as_object();
-  meta["generation"] = 42;                               // ignored: restored from the original
+  meta["generation"] = 42;                                    // ignored: restored from the original
   meta["labels"] = json::object{{"from", "example.com.v1"}};  // kept: labels may change
   meta["annotations"] = json::object{{"to", "example.com/v2"}};
   meta["finalizers"] = json::array{"foo"};  // ignored
@@ -195,8 +200,8 @@ TEST(CrdConversionReview, GoodAnswerKeepsMetadataButLabelsAndAnnotations) {
   EXPECT_EQ((*out)[0]["apiVersion"], "example.com/v2");
 }
 
-std::string failure(std::string_view body, const json::object& original,
-                    bool isList = false, std::string_view reviewVersion = "v1") {
+std::string failure(std::string_view body, const json::object& original, bool isList = false,
+                    std::string_view reviewVersion = "v1") {
   auto out = convertedObjects(reviewVersion, body, "u1", {&original}, "example.com/v2", isList);
   return out.ok() ? "<ok>" : out.status().message();
 }
@@ -213,16 +218,16 @@ TEST(CrdConversionReview, BadAnswersGetUpstreamMessages) {
   EXPECT_EQ(failure(answer("u1", {}, "Failure"), a),
             "failed: response.result.status was 'Failure', not 'Success'");
   EXPECT_EQ(failure(answer("u1", {}), a), "returned 0 objects, expected 1");
-  EXPECT_EQ(failure(R"({"apiVersion": "apiextensions.k8s.io/v1beta1", "kind": "ConversionReview"})", a),
-            "failed: expected webhook response of apiextensions.k8s.io/v1, Kind=ConversionReview, "
-            "got apiextensions.k8s.io/v1beta1, Kind=ConversionReview");
+  EXPECT_EQ(
+      failure(R"({"apiVersion": "apiextensions.k8s.io/v1beta1", "kind": "ConversionReview"})", a),
+      "failed: expected webhook response of apiextensions.k8s.io/v1, Kind=ConversionReview, "
+      "got apiextensions.k8s.io/v1beta1, Kind=ConversionReview");
   EXPECT_EQ(failure(R"({"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview"})", a),
             "failed: no response provided");
   EXPECT_EQ(failure(answer("u1", {widget("example.com/v1", "a")}), a),
             "returned invalid object at index 0: invalid groupVersion (expected example.com/v2, "
             "received example.com/v1)");
-  EXPECT_EQ(failure(answer("u1", {widget("example.com/v2", "a")}), a, true),
-            "<ok>");
+  EXPECT_EQ(failure(answer("u1", {widget("example.com/v2", "a")}), a, true), "<ok>");
   EXPECT_EQ(failure(answer("u1", {widget("example.com/v1", "a")}), a, true),
             "returned invalid converted object at index 1: invalid groupVersion (expected "
             "example.com/v2, received example.com/v1)");
@@ -274,12 +279,11 @@ TEST(CrdConverter, NoneOnlyRelabelsAndWebhookWithoutClientFails) {
       << st.message();
   json::object c = widget("example.com/v1", "c");
   auto listed = hook.convert({&same, &c}, "example.com/v2", true);
-  EXPECT_EQ(listed.message().rfind("conversion webhook for example.com/v2, Kind=WidgetList failed",
-                                   0),
-            0u)
+  EXPECT_EQ(
+      listed.message().rfind("conversion webhook for example.com/v2, Kind=WidgetList failed", 0),
+      0u)
       << listed.message();
 }
-
 
 TEST(CrdConverter, AWebhookCrdIsValidAndItsVersionsConvertRemotely) {
   json::object crd = json::parse(R"({

@@ -42,7 +42,8 @@ void validateUrl(const std::string& path, std::string_view url, FieldErrors& err
   if (scheme != "https")
     addInvalidStr(errs, path, scheme,
                   "'https' is the only allowed URL scheme" + std::string(kUrlForm));
-  if (host.empty()) addInvalidStr(errs, path, host, "host must be provided" + std::string(kUrlForm));
+  if (host.empty())
+    addInvalidStr(errs, path, host, "host must be provided" + std::string(kUrlForm));
   if (authority.find('@') != std::string_view::npos)
     addInvalidStr(errs, path, user, "user information is not permitted in the URL");
   if (!fragment.empty())

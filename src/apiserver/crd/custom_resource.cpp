@@ -76,7 +76,8 @@ void CustomResourceBehavior::finishFromStorage(const core::ResourceType& rt, jso
 
 core::Status CustomResourceBehavior::convertFromStorage(const core::ResourceType& rt,
                                                         json::object& obj) const {
-  bool remote = spec_.converter.isWebhook() && core::stringField(obj, "apiVersion") != rt.apiVersion();
+  bool remote =
+      spec_.converter.isWebhook() && core::stringField(obj, "apiVersion") != rt.apiVersion();
   if (auto st = spec_.converter.convert({&obj}, rt.apiVersion(), false); !st.ok()) return st;
   finishFromStorage(rt, obj, remote);
   return {};

@@ -99,7 +99,8 @@ core::Result<std::shared_ptr<client::TlsContext>> Client::tlsFor(const std::stri
 core::Result<Reply> Client::post(const json::object& clientConfig, const std::string& body,
                                  std::chrono::seconds timeout, const std::string& query) {
   std::string url = core::stringField(clientConfig, "url");
-  core::Result<Endpoint> ep = core::Status::badRequest("webhook clientConfig has neither url nor service");
+  core::Result<Endpoint> ep =
+      core::Status::badRequest("webhook clientConfig has neither url nor service");
   const json::object* svc = core::objectField(clientConfig, "service");
   if (!url.empty()) {
     ep = parseUrl(url);
@@ -123,9 +124,9 @@ core::Result<Reply> Client::post(const json::object& clientConfig, const std::st
   auto tls = tlsFor(core::stringField(clientConfig, "caBundle"));
   if (!tls.ok()) return fail(tls.status());
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto conn = client::HttpConnection::open(*tls, ep->host, ep->port,
-                                           std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
-                                           ep->serverName);
+  auto conn = client::HttpConnection::open(
+      *tls, ep->host, ep->port, std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+      ep->serverName);
   if (!conn.ok()) return fail(conn.status());
   std::string hostHeader = ep->serverName.empty() ? ep->host : ep->serverName;
   std::string req = "POST " + withQuery(ep->path, query) + " HTTP/1.1\r\nHost: " + hostHeader +
