@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "apiserver/crd/definition.h"
+#include "apiserver/webhook_source.h"
 
 namespace berth::apiserver {
 namespace json = boost::json;
@@ -56,6 +57,11 @@ crd::Hooks crdHooks(CacheSet& cache, const std::unique_ptr<Registry>& registry) 
     auto r = registry->update(*rt, "", name, registry->toServed(*rt, **cur), wo);
     return r.ok() ? core::Status() : r.status();
   };
+  // Conversion webhooks' Services resolve as admission webhooks' do (webhook_source.h).
+  h.webhookClient = std::make_shared<webhook::Client>(
+      [&registry](const std::string& ns, const std::string& name, int port) {
+        return newRegistryWebhookSource(*registry)->serviceEndpoint(ns, name, port);
+      });
   return h;
 }
 

@@ -189,20 +189,98 @@ namespace {
 // as upstream does on read) even in their storage version: objects written before a CRD changed
 // its storage version or its defaults still carry the old ones.
 bool servedAsStored(const ResourceType& rt) { return rt.isStorageVersion() && !rt.behavior; }
-}  // namespace
 
-json::object Registry::toServed(const ResourceType& rt, const CachedObject& obj) const {
+// A stored object in `rt`'s served version, for the write paths: what the store returned is in
+// the storage version, or (a custom resource written before its CRD changed storage version) in
+// an older one.
+Status servedFrom(const ResourceType& rt, json::object& obj) {
+  if (rt.isStorageVersion() &&
+      (!rt.behavior || core::stringField(obj, "apiVersion") == rt.apiVersion()))
+    return {};
+  return core::kinds::convertFromStorage(rt, obj);
+}
+
+// Whether a list's items are converted together (one conversion webhook call per list, as
+// upstream); others are converted one at a time, never all held parsed at once.
+bool convertsListAtOnce(const ResourceType& rt) {
+  return !servedAsStored(rt) && rt.behavior && rt.behavior->convertsRemotely();
+}
+
+json::object parseCached(const CachedObject& obj) {
   boost::system::error_code ec;
   auto v = json::parse(obj.json, ec);
-  json::object o = v.is_object() ? std::move(v.as_object()) : json::object();
-  if (!servedAsStored(rt)) core::kinds::convertFromStorage(rt, o);
+  return v.is_object() ? std::move(v.as_object()) : json::object();
+}
+}  // namespace
+
+Result<json::object> Registry::served(const ResourceType& rt, const CachedObject& obj) const {
+  json::object o = parseCached(obj);
+  if (!servedAsStored(rt)) {
+    if (auto st = core::kinds::convertFromStorage(rt, o); !st.ok()) return st;
+  }
   if (!rt.isStorageVersion()) protobuf::addGoZeroValues(o);
   return o;
 }
 
-std::string Registry::toServedJson(const ResourceType& rt, const CachedObject& obj) const {
+Result<std::string> Registry::servedJson(const ResourceType& rt, const CachedObject& obj) const {
   if (servedAsStored(rt)) return obj.json;
-  return json::serialize(toServed(rt, obj));
+  auto o = served(rt, obj);
+  if (!o.ok()) return o.status();
+  return json::serialize(*o);
+}
+
+Result<std::vector<json::object>> Registry::servedList(const ResourceType& rt,
+                                                       const std::vector<ObjectPtr>& items) const {
+  std::vector<json::object> out;
+  out.reserve(items.size());
+  if (!convertsListAtOnce(rt)) {
+    for (const auto& o : items) {
+      auto one = served(rt, *o);
+      if (!one.ok()) return one.status();
+      out.push_back(std::move(*one));
+    }
+    return out;
+  }
+  std::vector<json::object*> ptrs;
+  for (const auto& o : items) out.push_back(parseCached(*o));
+  for (auto& o : out) ptrs.push_back(&o);
+  if (auto st = core::kinds::convertListFromStorage(rt, ptrs); !st.ok()) return st;
+  if (!rt.isStorageVersion()) {
+    for (auto& o : out) protobuf::addGoZeroValues(o);
+  }
+  return out;
+}
+
+Status Registry::forEachServedJson(const ResourceType& rt, const std::vector<ObjectPtr>& items,
+                                   const std::function<void(const std::string&)>& fn) const {
+  if (!convertsListAtOnce(rt)) {
+    for (const auto& o : items) {
+      if (servedAsStored(rt)) {
+        fn(o->json);
+        continue;
+      }
+      auto one = servedJson(rt, *o);
+      if (!one.ok()) return one.status();
+      fn(*one);
+    }
+    return {};
+  }
+  auto all = servedList(rt, items);
+  if (!all.ok()) return all.status();
+  for (const auto& o : *all) fn(json::serialize(o));
+  return {};
+}
+
+// Kinds converted in-process cannot fail to convert; should a conversion fail all the same, the
+// object is given as stored.
+json::object Registry::toServed(const ResourceType& rt, const CachedObject& obj) const {
+  auto o = served(rt, obj);
+  return o.ok() ? std::move(*o) : parseCached(obj);
+}
+
+std::string Registry::toServedJson(const ResourceType& rt, const CachedObject& obj) const {
+  auto o = servedJson(rt, obj);
+  return o.ok() ? std::move(*o) : obj.json;
 }
 
 void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
@@ -210,7 +288,7 @@ void Registry::appendServedJson(const ResourceType& rt, const CachedObject& obj,
   if (servedAsStored(rt)) {
     out += obj.json;
   } else {
-    out += json::serialize(toServed(rt, obj));
+    out += toServedJson(rt, obj);
   }
 }
 
@@ -526,7 +604,7 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
     name = generateNameBase(generateName) + randomSuffix();
     meta["name"] = name;
   }
-  core::kinds::convertToStorage(rt, obj);
+  if (auto st = core::kinds::convertToStorage(rt, obj); !st.ok()) return st;
   auto& m = metaOf(obj);
   m["uid"] = newUid();
   m["creationTimestamp"] = nowRfc3339();
@@ -566,7 +644,7 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   auto created = persistCreate(srt, std::move(obj), opts.dryRun);
   if (!created.ok()) return created;
   if (addresses) addresses->commit();
-  if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *created);
+  if (auto st = servedFrom(rt, *created); !st.ok()) return st;
   return created;
 }
 
@@ -581,6 +659,11 @@ Result<Registry::Current> Registry::readCurrent(const ResourceType& srt, const s
   }
   auto obj = parseStored(kv->value);
   if (!obj.ok()) return obj.status();
+  // A custom object written before its CRD changed storage version is converted first, so
+  // updates compare and patch it in the current one (upstream decodes it to the request's).
+  if (srt.behavior && core::stringField(*obj, "apiVersion") != srt.apiVersion()) {
+    if (auto st = core::kinds::convertFromStorage(srt, *obj); !st.ok()) return st;
+  }
   metaOf(*obj)["resourceVersion"] = std::to_string(kv->modRevision);
   return Current{std::move(*obj), kv->modRevision, kv->stale};
 }
@@ -694,7 +777,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     metaOf(b).erase("managedFields");
     if (a == b && !cur.stale) {
       json::object same = old;
-      if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, same);
+      if (auto st = servedFrom(rt, same); !st.ok()) return st;
       return same;
     }
   }
@@ -703,18 +786,18 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
   if (shouldDeleteDuringUpdate(srt, next, old)) {
     if (opts.dryRun) {
       json::object same = old;
-      if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, same);
+      if (auto st = servedFrom(rt, same); !st.ok()) return st;
       return same;
     }
     auto gone = deleteNow(srt, storageKey(srt, ns, name), name, cur.modRevision);
     if (!gone.ok()) return gone;
-    if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
+    if (auto st = servedFrom(rt, *gone); !st.ok()) return st;
     return gone;
   }
   auto written = persistUpdate(srt, std::move(next), cur.modRevision, opts.dryRun);
   if (!written.ok()) return written;
   if (addresses) addresses->commit();
-  if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
+  if (auto st = servedFrom(rt, *written); !st.ok()) return st;
   return written;
 }
 
@@ -742,7 +825,7 @@ Result<json::object> Registry::update(const ResourceType& rt, const std::string&
   }
   std::string wantRv = core::stringField(meta, "resourceVersion");
   std::string wantUid = core::stringField(meta, "uid");
-  core::kinds::convertToStorage(rt, obj);
+  if (auto st = core::kinds::convertToStorage(rt, obj); !st.ok()) return st;
   // An update without a resourceVersion is unconditional: like upstream's GuaranteedUpdate it
   // is retried against the newest state when a concurrent writer wins the race.
   for (int attempt = 0;; ++attempt) {
@@ -752,7 +835,7 @@ Result<json::object> Registry::update(const ResourceType& rt, const std::string&
       bool createOnUpdate = srt.kind == "Endpoints" || srt.kind == "Lease" || srt.kind == "Event";
       if (cur.status().isNotFound() && createOnUpdate && opts.subresource.empty()) {
         metaOf(obj)["name"] = name;
-        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, obj);
+        if (auto st = servedFrom(rt, obj); !st.ok()) return st;
         return create(rt, ns, std::move(obj), opts);
       }
       return cur.status();
@@ -844,7 +927,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
       return cur.status();
     }
     json::object served = cur->obj;
-    if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, served);
+    if (auto st = servedFrom(rt, served); !st.ok()) return st;
     auto patched = applyPatchTo(rt, served, req, opts);
     if (!patched.ok()) return patched.status();
     // The patch may not change identity.
@@ -860,7 +943,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     }
     if (auto st = checkUidPrecondition(rt, name, core::stringField(pm, "uid"), cur->obj); !st.ok())
       return st;
-    core::kinds::convertToStorage(rt, *patched);
+    if (auto st = core::kinds::convertToStorage(rt, *patched); !st.ok()) return st;
     WriteOptions wo = opts;
     if (req.type == PatchType::kApply) wo.fieldManager = "";  // apply recorded ownership itself
     auto res = finishUpdate(rt, srt, ns, name, std::move(*patched), *cur, wo);
@@ -962,7 +1045,7 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
         bool refinalize = !isNamespace && runningGrace == 0 && finalizersChanged;
         if (!refinalize) {
           json::object out = cur->obj;
-          if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, out);
+          if (auto st = servedFrom(rt, out); !st.ok()) return st;
           return out;
         }
       }
@@ -972,7 +1055,7 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
         auto gone = deleteNow(srt, key, name, cur->modRevision);
         if (!gone.ok() && gone.status().isConflict()) continue;
         if (!gone.ok()) return gone;
-        if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
+        if (auto st = servedFrom(rt, *gone); !st.ok()) return st;
         return gone;
       }
       if (!alreadyTerminating) meta["deletionTimestamp"] = nowRfc3339();
@@ -985,14 +1068,14 @@ Result<json::object> Registry::remove(const ResourceType& rt, const std::string&
       auto written = persistUpdate(srt, std::move(obj), cur->modRevision, opts.dryRun);
       if (!written.ok() && written.status().isConflict()) continue;
       if (!written.ok()) return written;
-      if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *written);
+      if (auto st = servedFrom(rt, *written); !st.ok()) return st;
       return written;
     }
     if (opts.dryRun) return cur->obj;
     auto gone = deleteNow(srt, key, name, cur->modRevision);
     if (!gone.ok() && gone.status().isConflict()) continue;
     if (!gone.ok()) return gone;
-    if (!rt.isStorageVersion()) core::kinds::convertFromStorage(rt, *gone);
+    if (auto st = servedFrom(rt, *gone); !st.ok()) return st;
     return gone;
   }
   return Status::staleResourceVersion(rt.qualifiedResource(), name);

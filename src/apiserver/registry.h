@@ -147,7 +147,18 @@ class Registry {
   Result<boost::json::object> evict(const std::string& ns, const std::string& name,
                                     const boost::json::object& eviction);
 
-  // An object from the cache in the served version of `rt`.
+  // An object from the cache in the served version of `rt`. A custom resource's conversion
+  // webhook may fail (500, upstream's message); the infallible toServed* below are for kinds
+  // converted in-process.
+  Result<boost::json::object> served(const core::ResourceType& rt, const CachedObject& obj) const;
+  Result<std::string> servedJson(const core::ResourceType& rt, const CachedObject& obj) const;
+  // A list's items in the served version, converted together when conversion calls out (one
+  // ConversionReview per list, as upstream).
+  Result<std::vector<boost::json::object>> servedList(const core::ResourceType& rt,
+                                                      const std::vector<ObjectPtr>& items) const;
+  // Each item's served JSON, in order (the cached JSON itself for kinds served as stored).
+  Status forEachServedJson(const core::ResourceType& rt, const std::vector<ObjectPtr>& items,
+                           const std::function<void(const std::string&)>& fn) const;
   boost::json::object toServed(const core::ResourceType& rt, const CachedObject& obj) const;
   std::string toServedJson(const core::ResourceType& rt, const CachedObject& obj) const;
   void appendServedJson(const core::ResourceType& rt, const CachedObject& obj,

@@ -35,7 +35,9 @@ Result<json::object> Registry::getScale(const ResourceType& rt, const std::strin
                                         const std::string& name) {
   auto obj = get(rt, ns, name);
   if (!obj.ok()) return obj.status();
-  json::object o = toServed(rt, **obj);
+  auto servedObj = served(rt, **obj);
+  if (!servedObj.ok()) return servedObj.status();
+  json::object o = std::move(*servedObj);
   if (const auto* paths = rt.behavior ? rt.behavior->scalePaths() : nullptr)
     return crd::scaleOf(*paths, o);
   const auto& meta = metaOf(o);

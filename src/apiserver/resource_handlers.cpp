@@ -15,6 +15,7 @@
 namespace berth::apiserver {
 
 namespace json = boost::json;
+using core::Result;
 using core::Status;
 
 namespace {
@@ -26,24 +27,25 @@ Status methodNotAllowed() {
 
 // A PartialObjectMetadataList straight from the cached objects, each parsed on its own: the
 // garbage collector's first list of every Pod never becomes one document in memory.
-std::string partialList(const Registry& registry, const core::ResourceType& rt,
-                        const ListResponse& listed, const std::string& version) {
+Result<std::string> partialList(const Registry& registry, const core::ResourceType& rt,
+                                const ListResponse& listed, const std::string& version) {
   json::object meta{{"resourceVersion", std::to_string(listed.revision)}};
   if (!listed.continueToken.empty()) meta["continue"] = listed.continueToken;
   if (listed.remaining) meta["remainingItemCount"] = *listed.remaining;
   std::string body = R"({"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/)" + version +
                      R"(","metadata":)" + json::serialize(meta) + R"(,"items":[)";
   bool first = true;
-  for (const auto& o : listed.items) {
+  // The cached JSON itself for kinds served as stored.
+  auto st = registry.forEachServedJson(rt, listed.items, [&](const std::string& item) {
     size_t mark = body.size();
     if (!first) body += ',';
-    // The cached JSON itself for kinds served as stored.
-    if (appendPartialObjectMetadata(registry.toServedJson(rt, *o), version, body)) {
+    if (appendPartialObjectMetadata(item, version, body)) {
       first = false;
     } else {
       body.resize(mark);
     }
-  }
+  });
+  if (!st.ok()) return st;
   body += "]}";
   return body;
 }
@@ -96,9 +98,13 @@ void ApiHandler::serveGet(ResourceRequest& r) {
   if (!obj.ok()) {
     r.status(obj.status());
   } else if (r.table()) {
-    r.object(200, registry_.toServed(r.rt, **obj));
+    auto served = registry_.served(r.rt, **obj);
+    if (!served.ok()) return r.status(served.status());
+    r.object(200, std::move(*served));
   } else {
-    r.body(200, registry_.toServedJson(r.rt, **obj));
+    auto served = registry_.servedJson(r.rt, **obj);
+    if (!served.ok()) return r.status(served.status());
+    r.body(200, std::move(*served));
   }
 }
 
@@ -115,15 +121,16 @@ void ApiHandler::serveList(ResourceRequest& r) {
     return;
   }
   if (r.media.partial == PartialMetadata::kList) {
-    r.transformedBody(200, partialList(registry_, rt, *listed, r.media.metaVersion));
+    auto partial = partialList(registry_, rt, *listed, r.media.metaVersion);
+    if (!partial.ok()) return r.status(partial.status());
+    r.transformedBody(200, std::move(*partial));
     return;
   }
   std::string rv = std::to_string(listed->revision);
   if (r.table()) {
-    std::vector<json::object> objs;
-    objs.reserve(listed->items.size());
-    for (const auto& o : listed->items) objs.push_back(registry_.toServed(rt, *o));
-    auto tbl = makeTable(rt, objs, rv, r.include, true);
+    auto objs = registry_.servedList(rt, listed->items);
+    if (!objs.ok()) return r.status(objs.status());
+    auto tbl = makeTable(rt, *objs, rv, r.include, true);
     if (!listed->continueToken.empty())
       tbl["metadata"].as_object()["continue"] = listed->continueToken;
     r.body(200, json::serialize(tbl));
@@ -140,11 +147,12 @@ void ApiHandler::serveList(ResourceRequest& r) {
   if (listed->remaining) body += ",\"remainingItemCount\":" + std::to_string(*listed->remaining);
   body += "},\"items\":[";
   bool first = true;
-  for (const auto& o : listed->items) {
+  auto st = registry_.forEachServedJson(rt, listed->items, [&](const std::string& item) {
     if (!first) body += ',';
     first = false;
-    registry_.appendServedJson(rt, *o, body);
-  }
+    body += item;
+  });
+  if (!st.ok()) return r.status(st);
   body += "]}";
   r.body(200, std::move(body));
 }

@@ -17,6 +17,7 @@
 #include "apiserver/watch_stream.h"
 #include "core/kinds/strategy.h"
 #include "core/labels.h"
+#include "core/resource_behavior.h"
 
 namespace berth::apiserver {
 
@@ -149,6 +150,16 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
   for (const auto& o : initial) {
     if (encoder->matches(o)) batch += encoder->line("ADDED", o);
   }
+  if (encoder->failed()) {
+    // An object of the initial state could not be converted (a failing conversion webhook): the
+    // stream ends after what was written, as upstream's watch does.
+    cache->unwatch(*watcher);
+    if (w.beginStream(200, contentType)) {
+      if (!batch.empty()) w.writeChunk(encoder->frames(std::move(batch)));
+      w.endStream();
+    }
+    return;
+  }
   if (sendInitialEvents && *sendInitialEvents && bookmarks)
     batch += encoder->bookmark(fromRv, true);
   std::string initialChunk = batch.empty() ? std::string() : encoder->frames(std::move(batch));
@@ -161,7 +172,10 @@ void ApiHandler::serveWatch(http::Request& req, http::ResponseWriter& w, const R
     return;
   }
   // From here the server's stream loop writes the watch; the watcher wakes it on each event.
-  if (auto waker = w.detachStream(source)) {
+  // A kind whose conversion calls out (a CRD's conversion webhook) keeps this thread instead:
+  // the loop's thread serves every other watch and must not wait on a webhook.
+  bool remote = rt.behavior && rt.behavior->convertsRemotely();
+  if (auto waker = remote ? nullptr : w.detachStream(source)) {
     cw->setListener([waker] { waker->wake(); });
     return;
   }

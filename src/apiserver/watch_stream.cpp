@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <iostream>
 
 #include "apiserver/api_handler.h"
 #include "apiserver/http/thread_memory.h"
@@ -46,21 +47,33 @@ bool WatchEncoder::matches(const ObjectPtr& o) const {
 
 std::string WatchEncoder::line(const char* type, const ObjectPtr& o) {
   const core::ResourceType& rt = *format_.rt;
+  if (failed_) return "";
   if (format_.table) {
+    auto served = registry_.served(rt, *o);
+    if (!served.ok()) return fail(served.status());
     // Column definitions only in the first event; kubectl prints the header once.
-    auto tbl = makeTable(rt, {registry_.toServed(rt, *o)}, std::to_string(o->resourceVersion),
+    auto tbl = makeTable(rt, {std::move(*served)}, std::to_string(o->resourceVersion),
                          format_.includeObject, firstTable_);
     firstTable_ = false;
     return "{\"type\":\"" + std::string(type) + "\",\"object\":" + json::serialize(tbl) + "}\n";
   }
+  auto served = registry_.servedJson(rt, *o);
+  if (!served.ok()) return fail(served.status());
   if (format_.partial != PartialMetadata::kNone) {
     std::string ev = "{\"type\":\"" + std::string(type) + "\",\"object\":";
-    if (!appendPartialObjectMetadata(registry_.toServedJson(rt, *o), format_.metaVersion, ev))
-      return "";
+    if (!appendPartialObjectMetadata(*served, format_.metaVersion, ev)) return "";
     return ev + "}\n";
   }
-  return "{\"type\":\"" + std::string(type) + "\",\"object\":" + registry_.toServedJson(rt, *o) +
-         "}\n";
+  return "{\"type\":\"" + std::string(type) + "\",\"object\":" + *served + "}\n";
+}
+
+std::string WatchEncoder::fail(const core::Status& st) {
+  // Upstream's watch handler stops at an object it cannot encode (a conversion webhook that
+  // fails): the stream ends, the client lists again and gets the error.
+  std::cerr << "berth: watch of " << format_.rt->qualifiedResource() << " ended: " << st.message()
+            << "\n";
+  failed_ = true;
+  return "";
 }
 
 std::string WatchEncoder::bookmark(int64_t revision, bool initialEventsEnd) const {
@@ -122,6 +135,10 @@ http::StreamSource::Next WatchSource::produce(std::string& out, Clock::time_poin
   std::string batch;
   for (const auto& e : events) sentUpTo_ = std::max(sentUpTo_, e.revision);
   encoder_->encode(events, batch);
+  if (encoder_->failed()) {
+    if (!batch.empty()) out += encoder_->frames(std::move(batch));  // what converted goes out
+    return Next::kEnd;
+  }
   // A closed watcher may have dropped events (overflow): no bookmark may claim them sent.
   if (!more && !closed) sentUpTo_ = std::max(sentUpTo_, appliedBefore);
   if (!closed && encoder_->format().bookmarks && now - lastBookmark_ >= kBookmarkInterval) {

@@ -49,11 +49,16 @@ class WatchEncoder {
   // as DELETED).
   void encode(const std::vector<CacheEvent>& events, std::string& out);
   const WatchFormat& format() const { return format_; }
+  // An object could not be converted to the watched version: the stream is to end.
+  bool failed() const { return failed_; }
 
  private:
+  std::string fail(const core::Status& st);
+
   const Registry& registry_;
   const WatchFormat format_;
   bool firstTable_ = true;
+  bool failed_ = false;
 };
 
 class WatchSource final : public http::StreamSource {

@@ -41,8 +41,23 @@ class ResourceBehavior {
 
   // Strategy hooks, run after the generic ones of core/kinds/strategy.h (see there for order).
   // convertToStorage sees the object in `rt`'s version; the others the storage version.
-  virtual void convertToStorage(const ResourceType& rt, boost::json::object& obj) const = 0;
-  virtual void convertFromStorage(const ResourceType& rt, boost::json::object& obj) const = 0;
+  // convertFromStorage takes an object as stored (in the storage version, or in an older one it
+  // was written in) to `rt`'s version. Conversion may call out (a CRD's conversion webhook) and
+  // so may fail; the error is the request's answer.
+  virtual Status convertToStorage(const ResourceType& rt, boost::json::object& obj) const = 0;
+  virtual Status convertFromStorage(const ResourceType& rt, boost::json::object& obj) const = 0;
+  // Many stored objects to `rt`'s version at once: a conversion webhook gets one review for a
+  // whole list, as upstream sends it. Default: one by one.
+  virtual Status convertListFromStorage(const ResourceType& rt,
+                                        const std::vector<boost::json::object*>& objs) const {
+    for (boost::json::object* o : objs) {
+      if (Status st = convertFromStorage(rt, *o); !st.ok()) return st;
+    }
+    return {};
+  }
+  // Whether conversion may block on the network (a watch converting events then gets a thread
+  // of its own rather than the shared stream loop).
+  virtual bool convertsRemotely() const { return false; }
   virtual void applyDefaults(boost::json::object& obj) const = 0;
   virtual std::vector<StatusCause> validate(const boost::json::object& obj,
                                             const boost::json::object* old) const = 0;

@@ -13,8 +13,7 @@
 #include "apiserver/admission/webhook_review.h"
 #include "apiserver/admission/webhook_rules.h"
 #include "apiserver/patch/patch.h"
-#include "client/http_connection.h"
-#include "core/base64.h"
+#include "apiserver/webhook/client.h"
 #include "core/json_access.h"
 
 namespace berth::apiserver::admission {
@@ -23,42 +22,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr size_t kMaxResponseBytes = 3 * 1024 * 1024;
-
-struct Endpoint {
-  std::string host;
-  int port = 443;
-  std::string path = "/";
-  std::string serverName;  // verified name when it differs from host
-  std::string display;     // the URL for messages
-};
-
-// "https://host[:port][/path]" → endpoint; upstream requires https.
-core::Result<Endpoint> parseUrl(const std::string& url) {
-  const std::string scheme = "https://";
-  if (url.rfind(scheme, 0) != 0) return core::Status::badRequest("webhook url must use https");
-  std::string rest = url.substr(scheme.size());
-  Endpoint e;
-  auto slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash);
-  if (slash != std::string::npos) e.path = rest.substr(slash);
-  if (!hostport.empty() && hostport[0] == '[') {
-    auto close = hostport.find(']');
-    if (close == std::string::npos) return core::Status::badRequest("bad webhook url host");
-    e.host = hostport.substr(1, close - 1);
-    if (close + 1 < hostport.size() && hostport[close + 1] == ':')
-      e.port = std::atoi(hostport.c_str() + close + 2);
-  } else {
-    auto colon = hostport.rfind(':');
-    e.host = hostport.substr(0, colon);
-    if (colon != std::string::npos) e.port = std::atoi(hostport.c_str() + colon + 1);
-  }
-  if (e.host.empty() || e.port <= 0 || e.port > 65535) {
-    return core::Status::badRequest("bad webhook url " + url);
-  }
-  return e;
-}
-
 int intField(const json::object& o, std::string_view key, int fallback) {
   auto* v = o.if_contains(key);
   return v && v->is_number() ? v->to_number<int>() : fallback;
@@ -66,7 +29,11 @@ int intField(const json::object& o, std::string_view key, int fallback) {
 
 class WebhookPlugin : public Plugin {
  public:
-  explicit WebhookPlugin(std::shared_ptr<WebhookSource> source) : source_(std::move(source)) {}
+  explicit WebhookPlugin(std::shared_ptr<WebhookSource> source)
+      : source_(std::move(source)),
+        client_([source = source_](const std::string& ns, const std::string& name, int port) {
+          return source->serviceEndpoint(ns, name, port);
+        }) {}
   std::string_view name() const override { return "AdmissionWebhook"; }
 
   core::Status admit(Attributes& a) override { return run(a, true); }
@@ -202,7 +169,7 @@ class WebhookPlugin : public Plugin {
                                         "\" does not support dry run");
       }
     }
-    std::string uid = newRequestUid();
+    std::string uid = webhook::newRequestUid();
     auto outcome = call(a, hook, uid, name);
     if (!outcome.ok()) {
       if (core::stringField(hook, "failurePolicy") == "Ignore") return {};
@@ -224,51 +191,10 @@ class WebhookPlugin : public Plugin {
     return {};
   }
 
-  core::Result<Endpoint> endpointFor(const json::object& clientConfig) {
-    std::string url = core::stringField(clientConfig, "url");
-    if (!url.empty()) {
-      auto e = parseUrl(url);
-      if (e.ok()) e->display = url;
-      return e;
-    }
-    const json::object* svc = core::objectField(clientConfig, "service");
-    if (!svc) return core::Status::badRequest("webhook clientConfig has neither url nor service");
-    std::string ns = core::stringField(*svc, "namespace"), name = core::stringField(*svc, "name");
-    int port = intField(*svc, "port", 443);
-    Endpoint e;
-    std::string path = core::stringField(*svc, "path");
-    if (!path.empty()) e.path = path;
-    e.serverName = name + "." + ns + ".svc";
-    e.display = "https://" + e.serverName + ":" + std::to_string(port) + e.path;
-    auto addr = source_->serviceEndpoint(ns, name, port);
-    if (!addr.ok()) return addr.status();
-    e.host = addr->first;
-    e.port = addr->second;
-    return e;
-  }
-
-  core::Result<std::shared_ptr<client::TlsContext>> tlsFor(const std::string& caBundle) {
-    std::lock_guard lock(mu_);
-    if (auto it = tls_.find(caBundle); it != tls_.end()) return it->second;
-    client::TlsConfig cfg;
-    if (!caBundle.empty()) {
-      auto pem = core::base64Decode(caBundle);
-      if (!pem) return core::Status::badRequest("caBundle is not valid base64");
-      cfg.caPem = *pem;
-    }
-    auto ctx = client::makeTlsContext(cfg);
-    if (!ctx.ok()) return ctx.status();
-    if (tls_.size() > 64) tls_.clear();  // configurations come and go; keep the cache small
-    tls_[caBundle] = *ctx;
-    return *ctx;
-  }
-
   core::Result<ReviewOutcome> call(const Attributes& a, const json::object& hook,
                                    const std::string& uid, const std::string& name) {
     const json::object* cc = core::objectField(hook, "clientConfig");
     if (!cc) return core::Status::badRequest("webhook has no clientConfig");
-    auto ep = endpointFor(*cc);
-    if (!ep.ok()) return ep.status();
     auto* versions = hook.if_contains("admissionReviewVersions");
     bool v1 = false;
     if (versions && versions->is_array()) {
@@ -277,55 +203,26 @@ class WebhookPlugin : public Plugin {
     }
     if (!v1) return core::Status::badRequest("webhook does not accept admission.k8s.io/v1");
     int timeoutSeconds = std::clamp(intField(hook, "timeoutSeconds", 10), 1, 30);
-    auto timeout = std::chrono::milliseconds(timeoutSeconds * 1000);
-    std::string target = ep->path + (ep->path.find('?') == std::string::npos ? "?" : "&") +
-                         "timeout=" + std::to_string(timeoutSeconds) + "s";
-    std::string url = ep->display + (ep->display.find('?') == std::string::npos ? "?" : "&") +
-                      "timeout=" + std::to_string(timeoutSeconds) + "s";
-    auto fail = [&](const core::Status& st) {
-      return core::Status::internal("failed to call webhook: Post \"" + url +
-                                    "\": " + st.message());
-    };
-    auto tls = tlsFor(core::stringField(*cc, "caBundle"));
-    if (!tls.ok()) return fail(tls.status());
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto conn = client::HttpConnection::open(*tls, ep->host, ep->port, timeout, ep->serverName);
-    if (!conn.ok()) return fail(conn.status());
     std::string body = json::serialize(buildAdmissionReview(a, uid));
-    std::string hostHeader = ep->serverName.empty() ? ep->host : ep->serverName;
-    std::string req = "POST " + target + " HTTP/1.1\r\nHost: " + hostHeader + ":" +
-                      std::to_string(ep->port) +
-                      "\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
-                      "User-Agent: berth-apiserver\r\nConnection: close\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (auto st = (*conn)->send(req); !st.ok()) return fail(st);
-    auto head = (*conn)->readHead();
-    if (!head.ok()) return fail(head.status());
-    std::string resp;
-    bool tooBig = false;
-    auto st = (*conn)->readBody(*head, [&](std::string_view piece) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      resp.append(piece);
-      tooBig = resp.size() > kMaxResponseBytes;
-      return !tooBig;
-    });
-    if (std::chrono::steady_clock::now() > deadline) {
-      return fail(core::Status::timeout("context deadline exceeded"));
+    auto reply = client_.post(*cc, body, std::chrono::seconds(timeoutSeconds),
+                              "timeout=" + std::to_string(timeoutSeconds) + "s");
+    if (!reply.ok()) {
+      // Transport failures are wrapped as upstream's "failed to call webhook: Post ...".
+      if (reply.status().code() == 500)
+        return core::Status::internal("failed to call webhook: " + reply.status().message());
+      return reply.status();
     }
-    if (tooBig) return fail(core::Status::internal("response too large"));
-    if (!st.ok()) return fail(st);
-    if (head->status < 200 || head->status >= 300) {
-      return fail(core::Status::internal("the server responded with status " +
-                                         std::to_string(head->status)));
+    if (reply->status < 200 || reply->status >= 300) {
+      return core::Status::internal("failed to call webhook: the server responded with status " +
+                                    std::to_string(reply->status));
     }
-    auto outcome = parseAdmissionReview(resp, uid, name);
+    auto outcome = parseAdmissionReview(reply->body, uid, name);
     if (!outcome.ok()) return outcome.status();
     return outcome;
   }
 
   std::shared_ptr<WebhookSource> source_;
-  std::mutex mu_;                                                   // guards tls_
-  std::map<std::string, std::shared_ptr<client::TlsContext>> tls_;  // by caBundle
+  webhook::Client client_;
 };
 
 }  // namespace

@@ -46,19 +46,6 @@ json::object userInfo(const core::kinds::Requester& u) {
 
 }  // namespace
 
-std::string newRequestUid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
-
 json::object admissionRequestForCel(const Attributes& a) {
   const core::ResourceType& rt = *a.resource;
   json::object kind{{"group", rt.group}, {"version", rt.version}, {"kind", rt.kind}};

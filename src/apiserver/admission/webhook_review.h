@@ -38,7 +38,4 @@ struct ReviewOutcome {
 core::Result<ReviewOutcome> parseAdmissionReview(std::string_view body, const std::string& uid,
                                                  const std::string& webhookName);
 
-// A random UUID (version 4), the request uid.
-std::string newRequestUid();
-
 }  // namespace berth::apiserver::admission

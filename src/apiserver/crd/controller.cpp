@@ -67,7 +67,7 @@ void Controller::onEvent(const store::Event& e) {
     bool changed = !fingerprints_[name].empty();
     fingerprints_[name] = fingerprint;
     if (changed) requeueGroup(group, name);
-    auto types = resourcesOf(crd);
+    auto types = resourcesOf(crd, hooks_.webhookClient);
     if (types.empty()) {
       core::unregisterResources(name);
     } else {

@@ -19,11 +19,13 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "apiserver/webhook/client.h"
 #include "core/resources.h"
 #include "core/result.h"
 #include "store/interface.h"
@@ -40,6 +42,8 @@ struct Hooks {
   std::function<core::Status(const std::string& crdName)> removeFinalizer;
   // Registry: rewrite the named CRD so its status (name acceptance) is computed again.
   std::function<core::Status(const std::string& crdName)> refreshStatus;
+  // Calls conversion webhooks (CRDs with spec.conversion.strategy Webhook); may be null.
+  std::shared_ptr<webhook::Client> webhookClient;
 };
 
 class Controller {

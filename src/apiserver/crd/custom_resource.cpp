@@ -1,5 +1,6 @@
 #include "apiserver/crd/custom_resource.h"
 
+#include "core/json_access.h"
 #include "core/resources.h"
 
 namespace berth::apiserver::crd {
@@ -45,24 +46,52 @@ void CustomResourceBehavior::normalize(json::object& obj) const {
   obj = std::move(doc.get_object());
 }
 
-void CustomResourceBehavior::convertToStorage(const core::ResourceType& rt,
-                                              json::object& obj) const {
-  // Incoming objects are pruned and defaulted in the version they were sent in; the `None`
-  // strategy then only relabels them.
+core::Status CustomResourceBehavior::convertToStorage(const core::ResourceType& rt,
+                                                      json::object& obj) const {
+  // Incoming objects are pruned and defaulted in the version they were sent in, then converted;
+  // the storage version's schema prunes and defaults the result (the registry's applyDefaults).
   normalize(obj);
-  obj["apiVersion"] = rt.storageGroup + "/" + rt.storageVersion;
-  obj["kind"] = rt.kind;
-}
-
-void CustomResourceBehavior::convertFromStorage(const core::ResourceType& rt,
-                                                json::object& obj) const {
   obj["apiVersion"] = rt.apiVersion();
   obj["kind"] = rt.kind;
-  if (spec_.schema) {
+  if (auto st = spec_.converter.convert({&obj}, rt.storageGroup + "/" + rt.storageVersion, false);
+      !st.ok())
+    return st;
+  obj["apiVersion"] = rt.storageGroup + "/" + rt.storageVersion;
+  obj["kind"] = rt.kind;
+  return {};
+}
+
+void CustomResourceBehavior::finishFromStorage(const core::ResourceType& rt, json::object& obj,
+                                               bool webhookConverted) const {
+  obj["apiVersion"] = rt.apiVersion();
+  obj["kind"] = rt.kind;
+  if (webhookConverted) {
+    normalize(obj);
+  } else if (spec_.schema) {
     json::value doc(std::move(obj));
     crd::applyDefaults(*spec_.schema, doc);
     obj = std::move(doc.get_object());
   }
+}
+
+core::Status CustomResourceBehavior::convertFromStorage(const core::ResourceType& rt,
+                                                        json::object& obj) const {
+  bool remote =
+      spec_.converter.isWebhook() && core::stringField(obj, "apiVersion") != rt.apiVersion();
+  if (auto st = spec_.converter.convert({&obj}, rt.apiVersion(), false); !st.ok()) return st;
+  finishFromStorage(rt, obj, remote);
+  return {};
+}
+
+core::Status CustomResourceBehavior::convertListFromStorage(
+    const core::ResourceType& rt, const std::vector<json::object*>& objs) const {
+  std::vector<bool> remote(objs.size(), false);
+  for (size_t i = 0; i < objs.size(); ++i)
+    remote[i] =
+        spec_.converter.isWebhook() && core::stringField(*objs[i], "apiVersion") != rt.apiVersion();
+  if (auto st = spec_.converter.convert(objs, rt.apiVersion(), true); !st.ok()) return st;
+  for (size_t i = 0; i < objs.size(); ++i) finishFromStorage(rt, *objs[i], remote[i]);
+  return {};
 }
 
 void CustomResourceBehavior::applyDefaults(json::object& obj) const { normalize(obj); }

@@ -1,14 +1,17 @@
 #pragma once
 // The core::ResourceBehavior of one served version of a CustomResourceDefinition: objects are
 // pruned and defaulted by the version's structural schema when they come in, validated by the
-// storage version's schema, converted between versions with the `None` strategy (only apiVersion
-// changes), and printed with the version's additionalPrinterColumns.
+// storage version's schema, converted between versions by the CRD's strategy (conversion.h: None
+// changes only apiVersion; Webhook asks the CRD's conversion webhook, and what it answers is
+// pruned and defaulted by the target version's schema, as upstream's schema coercion does), and
+// printed with the version's additionalPrinterColumns.
 //
 // Thread-safety: immutable after construction.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "apiserver/crd/conversion.h"
 #include "apiserver/crd/rules.h"
 #include "apiserver/crd/schema.h"
 #include "core/resource_behavior.h"
@@ -24,14 +27,20 @@ struct VersionSpec {
   std::optional<core::ScalePaths> scale;
   bool statusSubresource = false;
   std::vector<std::string> selectableFields;  // JSON paths (".spec.color")
+  Converter converter;                        // the CRD's conversion strategy
 };
 
 class CustomResourceBehavior : public core::ResourceBehavior {
  public:
   explicit CustomResourceBehavior(VersionSpec spec) : spec_(std::move(spec)) {}
 
-  void convertToStorage(const core::ResourceType& rt, boost::json::object& obj) const override;
-  void convertFromStorage(const core::ResourceType& rt, boost::json::object& obj) const override;
+  core::Status convertToStorage(const core::ResourceType& rt,
+                                boost::json::object& obj) const override;
+  core::Status convertFromStorage(const core::ResourceType& rt,
+                                  boost::json::object& obj) const override;
+  core::Status convertListFromStorage(const core::ResourceType& rt,
+                                      const std::vector<boost::json::object*>& objs) const override;
+  bool convertsRemotely() const override { return spec_.converter.isWebhook(); }
   void applyDefaults(boost::json::object& obj) const override;
   std::vector<core::StatusCause> validate(const boost::json::object& obj,
                                           const boost::json::object* old) const override;
@@ -53,6 +62,10 @@ class CustomResourceBehavior : public core::ResourceBehavior {
  private:
   // Prune, then default, by this version's schema.
   void normalize(boost::json::object& obj) const;
+  // After conversion to this version: apiVersion and kind set, defaults applied (and, for what a
+  // webhook answered, unknown fields pruned first).
+  void finishFromStorage(const core::ResourceType& rt, boost::json::object& obj,
+                         bool webhookConverted) const;
 
   VersionSpec spec_;
 };

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <mutex>
 
+#include "apiserver/crd/conversion.h"
 #include "apiserver/crd/custom_resource.h"
 #include "apiserver/crd/names.h"
 #include "core/clock.h"
@@ -138,12 +139,13 @@ void computeStatus(json::object& crd, const json::object* old) {
 // The CRD kind's behaviour: defaults, validation, server-computed status, cleanup finalizer.
 class CrdBehavior : public core::ResourceBehavior {
  public:
-  void convertToStorage(const core::ResourceType& rt, json::object& obj) const override {
+  core::Status convertToStorage(const core::ResourceType& rt, json::object& obj) const override {
     obj["apiVersion"] = rt.apiVersion();
     obj["kind"] = rt.kind;
+    return {};
   }
-  void convertFromStorage(const core::ResourceType& rt, json::object& obj) const override {
-    convertToStorage(rt, obj);
+  core::Status convertFromStorage(const core::ResourceType& rt, json::object& obj) const override {
+    return convertToStorage(rt, obj);
   }
   void applyDefaults(json::object& obj) const override {
     json::object* spec = getObjMut(obj, "spec");
@@ -363,15 +365,8 @@ FieldErrors validateCrd(const json::object& crd, const json::object* old) {
     addNotSupported(errs, "spec.scope", goQuote(scope), {"Cluster", "Namespaced"});
   }
   validateVersions(*spec, errs);
-  if (const json::object* conv = getObj(*spec, "conversion")) {
-    std::string strategy(getStr(*conv, "strategy"));
-    if (strategy == "Webhook") {
-      addForbidden(errs, "spec.conversion.strategy",
-                   "webhook conversion is not supported by this server");
-    } else if (!strategy.empty() && strategy != "None") {
-      addNotSupported(errs, "spec.conversion.strategy", goQuote(strategy), {"None", "Webhook"});
-    }
-  }
+  const json::object* oldSpec = old != nullptr ? getObj(*old, "spec") : nullptr;
+  for (auto& e : validateConversion(*spec, oldSpec)) errs.push_back(std::move(e));
   if (old != nullptr) {
     // A version that may still have objects stored in it cannot disappear from spec.versions.
     const json::object* oldStatus = getObj(*old, "status");
@@ -462,7 +457,8 @@ bool versionLess(std::string_view a, std::string_view b) {
   return a > b;              // others alphabetically, first = highest
 }
 
-std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
+std::vector<core::ResourceType> resourcesOf(const json::object& crd,
+                                            std::shared_ptr<webhook::Client> webhookClient) {
   std::vector<core::ResourceType> out;
   const json::object* spec = getObj(crd, "spec");
   const json::array* versions = spec ? getArr(*spec, "versions") : nullptr;
@@ -487,6 +483,14 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
   std::string group(getStr(*spec, "group"));
   std::string storage = storageVersionOf(*spec);
   if (group.empty() || storage.empty() || getStr(names, "plural").empty()) return out;
+  Converter converter;
+  if (const json::object* conv = getObj(*spec, "conversion");
+      conv && getStr(*conv, "strategy") == "Webhook") {
+    const json::object* hook = getObj(*conv, "webhook");
+    const json::object* cc = hook ? getObj(*hook, "clientConfig") : nullptr;
+    converter = Converter(std::string(getStr(names, "kind")),
+                          {cc ? *cc : json::object(), pickReviewVersion(*conv), webhookClient});
+  }
   for (const auto& vv : *versions) {
     if (!vv.is_object()) continue;
     const json::object& v = vv.get_object();
@@ -510,6 +514,7 @@ std::vector<core::ResourceType> resourcesOf(const json::object& crd) {
     vs.group = group;
     vs.version = version;
     vs.kind = rt.kind;
+    vs.converter = converter;
     if (const json::object* subs = getObj(v, "subresources")) {
       if (subs->contains("status")) {
         vs.statusSubresource = true;

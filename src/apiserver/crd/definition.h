@@ -8,9 +8,11 @@
 // Thread-safety: stateless functions; behaviours are immutable.
 #include <boost/json/object.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "apiserver/webhook/client.h"
 #include "core/resources.h"
 #include "core/status.h"
 
@@ -30,8 +32,10 @@ void installCrdKind();
 bool versionLess(std::string_view a, std::string_view b);
 
 // The resources a (valid) stored CRD defines, in version priority order; the storage version is
-// always included so objects can be stored. Empty when the CRD does not parse.
-std::vector<core::ResourceType> resourcesOf(const boost::json::object& crd);
+// always included so objects can be stored. Empty when the CRD does not parse. A CRD with
+// webhook conversion calls its webhook through `webhookClient`.
+std::vector<core::ResourceType> resourcesOf(
+    const boost::json::object& crd, std::shared_ptr<webhook::Client> webhookClient = nullptr);
 
 // Validation of a CRD (create when old is null), with upstream's field paths.
 std::vector<core::StatusCause> validateCrd(const boost::json::object& crd,

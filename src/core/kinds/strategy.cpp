@@ -209,16 +209,13 @@ void renameFields(boost::json::object& obj, bool toCore) {
 
 }  // namespace
 
-void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
-  if (rt.behavior) {
-    rt.behavior->convertToStorage(rt, obj);
-    return;
-  }
+Status convertToStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (rt.behavior) return rt.behavior->convertToStorage(rt, obj);
   if (isEventsV1(rt)) {
     renameFields(obj, /*toCore=*/true);
     obj["apiVersion"] = "v1";
     obj["kind"] = "Event";
-    return;
+    return {};
   }
   if (isHpa(rt)) {
     std::string_view apiVersion = getStr(obj, "apiVersion");
@@ -228,24 +225,30 @@ void convertToStorage(const ResourceType& rt, boost::json::object& obj) {
   }
   obj["apiVersion"] = rt.group.empty() ? rt.storageVersion : rt.group + "/" + rt.storageVersion;
   if (getStr(obj, "kind").empty()) obj["kind"] = rt.kind;
+  return {};
 }
 
-void convertFromStorage(const ResourceType& rt, boost::json::object& obj) {
-  if (rt.behavior) {
-    rt.behavior->convertFromStorage(rt, obj);
-    return;
-  }
+Status convertFromStorage(const ResourceType& rt, boost::json::object& obj) {
+  if (rt.behavior) return rt.behavior->convertFromStorage(rt, obj);
   if (isEventsV1(rt)) {
     if (getStr(obj, "apiVersion") != "events.k8s.io/v1") renameFields(obj, /*toCore=*/false);
     obj["apiVersion"] = rt.apiVersion();
     obj["kind"] = "Event";
-    return;
+    return {};
   }
   if (isHpa(rt) && rt.version == "v1" && getStr(obj, "apiVersion") != "autoscaling/v1") {
     hpaV2ToV1(obj);
   }
   obj["apiVersion"] = rt.apiVersion();
   if (getStr(obj, "kind").empty()) obj["kind"] = rt.kind;
+  return {};
+}
+
+Status convertListFromStorage(const ResourceType& rt,
+                              const std::vector<boost::json::object*>& objs) {
+  if (rt.behavior) return rt.behavior->convertListFromStorage(rt, objs);
+  for (boost::json::object* o : objs) (void)convertFromStorage(rt, *o);
+  return {};
 }
 
 }  // namespace berth::core::kinds

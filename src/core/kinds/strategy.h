@@ -83,9 +83,13 @@ void setGenerationAfterUpdate(const ResourceType& rt, boost::json::object& next,
                               const boost::json::object& old, bool statusUpdate);
 
 // Version conversion for resources served at several versions (autoscaling/v1 ↔ v2 HPA).
-// Identity for others. Both set apiVersion.
-void convertToStorage(const ResourceType& rt, boost::json::object& obj);
-void convertFromStorage(const ResourceType& rt, boost::json::object& obj);
+// Identity for others. Both set apiVersion. Only a runtime kind's conversion (a CRD's
+// conversion webhook) can fail.
+Status convertToStorage(const ResourceType& rt, boost::json::object& obj);
+Status convertFromStorage(const ResourceType& rt, boost::json::object& obj);
+// Many stored objects at once (one conversion webhook call for a list).
+Status convertListFromStorage(const ResourceType& rt,
+                              const std::vector<boost::json::object*>& objs);
 
 // Field-selector support: the values of the selectable fields of `obj` (always
 // metadata.name and, for namespaced kinds, metadata.namespace; plus e.g. pods' spec.nodeName,

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# CRD webhook conversion end to end with the real kubectl and an HTTPS conversion webhook this
+# test runs on 127.0.0.1 (a CA it makes, the `url` form): Widgets are v1 {spec.hostPort: "h:p"}
+# and v2 {spec.host, spec.port}. Upstream's spec.conversion validation; create in v2 while v1
+# stores; get, list (one review for the whole list) and watch in both versions; merge patch,
+# status patch, server-side apply and replace through v2; objects kept in an older storage version
+# converted on read; and a stopped webhook answering upstream's 500 "conversion webhook for ...
+# failed".
+source "$(dirname "$0")/lib.sh"
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 \
+  -subj "/CN=conversion-test-ca" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.csr" \
+  -subj "/CN=127.0.0.1" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+  -out "$WORK/tls.crt" -days 1 -extfile "$WORK/san.ext" >/dev/null 2>&1
+CA=$(base64 -w0 "$WORK/ca.crt")
+
+python3 "$E2E_DIR/fixtures/conversion_webhook_server.py" "$WORK/tls.crt" "$WORK/tls.key" \
+  "$WORK/hook.port" "$WORK/hook.log" &
+HOOK_PID=$!
+for _ in $(seq 1 50); do [ -f "$WORK/hook.port" ] && break; sleep 0.1; done
+HOOK_PORT=$(cat "$WORK/hook.port")
+start_server || exit 1
+
+crd() {  # STORAGE-VERSION URL [REVIEW-VERSIONS]
+  local v1=false v2=false
+  [ "$1" = v1 ] && v1=true
+  [ "$1" = v2 ] && v2=true
+  cat <<JSON
+{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+ "metadata":{"name":"widgets.conv.example.com"},
+ "spec":{"group":"conv.example.com","scope":"Namespaced",
+  "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+  "conversion":{"strategy":"Webhook","webhook":{"conversionReviewVersions":${3:-[\"v1\"]},
+    "clientConfig":{"url":"$2","caBundle":"$CA"}}},
+  "versions":[
+   {"name":"v1","served":true,"storage":$v1,"subresources":{"status":{}},
+    "schema":{"openAPIV3Schema":{"type":"object","properties":{
+     "spec":{"type":"object","properties":{"hostPort":{"type":"string"}}},
+     "status":{"type":"object","properties":{"ready":{"type":"boolean"}}}}}}},
+   {"name":"v2","served":true,"storage":$v2,"subresources":{"status":{}},
+    "schema":{"openAPIV3Schema":{"type":"object","properties":{
+     "spec":{"type":"object","properties":{"host":{"type":"string"},"port":{"type":"integer"}}},
+     "status":{"type":"object","properties":{"ready":{"type":"boolean"}}}}}}}]}}
+JSON
+}
+URL="https://127.0.0.1:$HOOK_PORT/convert"
+V1=widgets.v1.conv.example.com
+V2=widgets.v2.conv.example.com
+reviews() { wc -l <"$WORK/hook.log" 2>/dev/null || echo 0; }
+
+echo "== validation"
+expect_err "an http url is refused with upstream's message" \
+  "spec.conversion.webhookClientConfig.url: Invalid value: \"http\": 'https' is the only allowed URL scheme; desired format: https://host\[/path\]" \
+  bash -c "$(declare -f crd); CA=$CA crd v1 http://127.0.0.1:1/convert | $KUBECTL create -f -"
+expect_err "review versions must include one the server speaks" \
+  'spec.conversion.conversionReviewVersions: Invalid value: \[\]string\{"v9"\}: must include at least one of v1, v1beta1' \
+  bash -c "$(declare -f crd); CA=$CA crd v1 $URL '[\"v9\"]' | $KUBECTL create -f -"
+
+echo "== create in v2 while v1 stores"
+crd v1 "$URL" | k create -f - >/dev/null
+k wait --for condition=established crd/widgets.conv.example.com --timeout=10s >/dev/null
+k create -f - >/dev/null <<'JSON' || fail "create w1 in v2"
+{"apiVersion":"conv.example.com/v2","kind":"Widget","metadata":{"name":"w1","namespace":"default"},
+ "spec":{"host":"a","port":80}}
+JSON
+expect_eq "v1 shows the stored shape" "conv.example.com/v1 a:80" \
+  "$(k get $V1 w1 -o jsonpath='{.apiVersion} {.spec.hostPort}')"
+expect_eq "v2 shows the converted shape" "conv.example.com/v2 a:80 <none>" \
+  "$(k get $V2 w1 -o jsonpath='{.apiVersion} {.spec.host}:{.spec.port} {.spec.hostPort}' | sed 's/ $/ <none>/')"
+expect_out "the webhook was asked for v1 on create, in a v1 ConversionReview" \
+  '"review": "apiextensions.k8s.io/v1", "desired": "conv.example.com/v1", "from": \["conv.example.com/v2"\], "names": \["w1"\]' \
+  cat "$WORK/hook.log"
+
+echo "== list and watch in both versions"
+k create -f - >/dev/null <<'JSON' || fail "create w2 in v1"
+{"apiVersion":"conv.example.com/v1","kind":"Widget","metadata":{"name":"w2","namespace":"default"},
+ "spec":{"hostPort":"b:81"}}
+JSON
+before=$(reviews)
+expect_eq "a v2 list converts every item" "w1=a:80 w2=b:81 " \
+  "$(k get $V2 -o jsonpath='{range .items[*]}{.metadata.name}={.spec.host}:{.spec.port} {end}')"
+expect_eq "in one review for the list" "1 [\"w1\", \"w2\"]" \
+  "$(( $(reviews) - before )) $(tail -1 "$WORK/hook.log" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["names"]))')"
+expect_eq "a v1 list needs no conversion" "w1=a:80 w2=b:81 " \
+  "$(k get $V1 -o jsonpath='{range .items[*]}{.metadata.name}={.spec.hostPort} {end}')"
+expect_out "a v2 table list shows the converted objects" 'w2 ' k get $V2
+timeout 20 "$KUBECTL" get $V2 -w --output-watch-events \
+  -o jsonpath='{.type} {.object.metadata.name}={.object.spec.host}:{.object.spec.port}{"\n"}' \
+  >"$WORK/watch2.out" 2>&1 &
+W2=$!
+timeout 20 "$KUBECTL" get $V1 -w --output-watch-events \
+  -o jsonpath='{.type} {.object.metadata.name}={.object.spec.hostPort}{"\n"}' >"$WORK/watch1.out" 2>&1 &
+W1=$!
+sleep 1
+
+echo "== patch, status, apply through v2"
+expect_ok "merge patch in v2" k patch $V2 w2 --type=merge -p '{"spec":{"port":82}}'
+expect_eq "stored in v1 after the webhook" "b:82" "$(k get $V1 w2 -o jsonpath='{.spec.hostPort}')"
+expect_ok "status patch in v2" k patch $V2 w2 --subresource=status --type=merge -p '{"status":{"ready":true}}'
+expect_eq "status kept, spec untouched" "true b:82" \
+  "$(k get $V1 w2 -o jsonpath='{.status.ready} {.spec.hostPort}')"
+cat >"$WORK/w3.yaml" <<'YAML'
+apiVersion: conv.example.com/v2
+kind: Widget
+metadata: {name: w3, namespace: default}
+spec: {host: c, port: 83}
+YAML
+expect_ok "server-side apply creates in v2" k apply --server-side -f "$WORK/w3.yaml"
+sed -i 's/port: 83/port: 84/' "$WORK/w3.yaml"
+expect_ok "and applies a change" k apply --server-side -f "$WORK/w3.yaml"
+expect_eq "applied through the webhook" "c:84" "$(k get $V1 w3 -o jsonpath='{.spec.hostPort}')"
+expect_ok "replace (PUT) in v2" bash -c "$KUBECTL get $V2 w3 -o json | sed 's/\"host\": \"c\"/\"host\": \"cc\"/' | $KUBECTL replace -f -"
+expect_eq "replaced through the webhook" "cc:84" "$(k get $V1 w3 -o jsonpath='{.spec.hostPort}')"
+sleep 0.5
+kill $W1 $W2 2>/dev/null
+wait $W1 $W2 2>/dev/null
+expect_out "a v2 watch sees the patch in v2's shape" '^MODIFIED w2=b:82$' cat "$WORK/watch2.out"
+expect_out "and the applied object" '^ADDED w3=c:83$' cat "$WORK/watch2.out"
+expect_out "a v1 watch in v1's shape" '^MODIFIED w2=b:82$' cat "$WORK/watch1.out"
+
+echo "== objects kept in an older storage version"
+crd v2 "$URL" | k replace -f - >/dev/null
+sleep 0.5
+k create -f - >/dev/null <<'JSON' || fail "create w4 in v2"
+{"apiVersion":"conv.example.com/v2","kind":"Widget","metadata":{"name":"w4","namespace":"default"},
+ "spec":{"host":"d","port":85}}
+JSON
+expect_eq "objects stored in v1 read in v2" "w1=a:80 w2=b:82 w3=cc:84 w4=d:85 " \
+  "$(k get $V2 -o jsonpath='{range .items[*]}{.metadata.name}={.spec.host}:{.spec.port} {end}')"
+expect_eq "and in v1" "w1=a:80 w2=b:82 w3=cc:84 w4=d:85 " \
+  "$(k get $V1 -o jsonpath='{range .items[*]}{.metadata.name}={.spec.hostPort} {end}')"
+expect_ok "an object stored in v1 takes a patch in v2" k patch $V2 w1 --type=merge -p '{"spec":{"port":90}}'
+expect_eq "and reads back" "a:90" "$(k get $V1 w1 -o jsonpath='{.spec.hostPort}')"
+
+echo "== a failing webhook"
+kill "$HOOK_PID" && wait "$HOOK_PID" 2>/dev/null
+expect_eq "the storage version still reads without the webhook" "d" \
+  "$(k get $V2 w4 -o jsonpath='{.spec.host}')"
+expect_err "a get needing conversion fails with upstream's message" \
+  "^Error from server: conversion webhook for conv.example.com/v2, Kind=Widget failed: Post \"https://127.0.0.1:$HOOK_PORT/convert\": " \
+  k get $V1 w4
+expect_err "as a 500" 'GET https://.*/widgets/w4 500 Internal Server Error' k get $V1 w4 -v=6
+expect_err "a list fails too" "conversion webhook for conv.example.com/v1, Kind=WidgetList failed: " k get $V1
+expect_err "and a create in another version" "conversion webhook for conv.example.com/v1, Kind=Widget failed: " \
+  k create -f - <<'JSON'
+{"apiVersion":"conv.example.com/v1","kind":"Widget","metadata":{"name":"w5","namespace":"default"},
+ "spec":{"hostPort":"e:86"}}
+JSON
+finish
