@@ -8,7 +8,9 @@
 // "namespace" → __namespace__; unknown fields of x-kubernetes-preserve-unknown-fields objects are
 // not exposed), additionalProperties → map(string, T), items → list(T),
 // x-kubernetes-int-or-string → dyn; resource roots expose apiVersion, kind and
-// metadata.name/generateName. Deviation: format date-time/duration/byte stay strings.
+// metadata.name/generateName, strings of format date-time/date → timestamp, duration →
+// duration, byte → bytes. Rules under allOf/anyOf/oneOf/not are refused with the CRD, as
+// upstream's structural schema check does for CRDs.
 //
 // Transition rules (those naming oldSelf) run only on update and only where an old value
 // correlates: object properties and map values by key, list-type=map items by their keys.
@@ -43,6 +45,13 @@ std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> 
 // the rule's reason), at the node's path or the rule's fieldPath; "<nil>" at the root.
 FieldErrors validateRules(const RuleValidator& validator, const boost::json::value& obj,
                           const boost::json::value* old);
+
+// Upstream's structural rule for rules: none under allOf/anyOf/oneOf/not of `raw` (the schema
+// node at `path`), at any depth ("<path>.allOf[0].x-kubernetes-validations: Forbidden: must be
+// empty to be structural"). Called by compileSchema for every node.
+void forbidNestedRules(const boost::json::object& raw, const std::string& path, FieldErrors& errs);
+void forbidNestedRulesAt(const boost::json::object& raw, const std::string& path, int depth,
+                         FieldErrors& errs);
 
 // The CEL type of a schema node, or nullopt when the node is not exposed to CEL.
 std::optional<cel::Type> celTypeOf(const Schema& s, bool resourceRoot);
