@@ -2,6 +2,8 @@
 // custom object, after apiextensions-apiserver's schema/cel (compilation.go, validation.go).
 #include "apiserver/crd/rules.h"
 
+#include "apiserver/crd/rule_cost.h"
+
 #include <map>
 #include <set>
 
@@ -10,6 +12,7 @@
 namespace berth::apiserver::crd {
 
 namespace json = boost::json;
+using core::kinds::detail::addForbidden;
 using core::kinds::detail::addInvalid;
 using core::kinds::detail::addNotSupported;
 using core::kinds::detail::addRequired;
@@ -129,36 +132,70 @@ class Compiler {
 
   // `uncorrelatable`: the path of the nearest list above whose items cannot be matched with
   // their old values (upstream forbids oldSelf below it), or "".
+  // `cardinality`: how many values of this node one object can hold (for cost estimation).
   std::unique_ptr<RuleNode> node(const Schema& s, const std::string& path, bool resourceRoot,
-                                 const std::string& uncorrelatable, int depth) {
+                                 const std::string& uncorrelatable, int depth,
+                                 uint64_t cardinality) {
     auto n = std::make_unique<RuleNode>();
     n->schema = &s;
     n->resourceRoot = resourceRoot;
     if (depth > kMaxDepth) return n;
-    if (!s.rules.empty()) compileNode(*n, s, path, uncorrelatable);
+    if (!s.rules.empty()) compileNode(*n, s, path, uncorrelatable, cardinality);
     for (const auto& [name, child] : s.properties) {
       std::string p = childPath(path, "properties") + "[" + name + "]";
-      auto c = node(child, p, child.embeddedResource, uncorrelatable, depth + 1);
+      auto c = node(child, p, child.embeddedResource, uncorrelatable, depth + 1, cardinality);
       if (!c->empty()) n->properties.emplace(name, std::move(*c));
     }
+    uint64_t children = saturatingMul(cardinality, maxChildren(s));
     if (s.items) {
       std::string p = childPath(path, "items");
       std::string unc = uncorrelatable;
       if (unc.empty() && s.listType != "map") unc = path;
-      auto c = node(*s.items, p, s.items->embeddedResource, unc, depth + 1);
+      auto c = node(*s.items, p, s.items->embeddedResource, unc, depth + 1, children);
       if (!c->empty()) n->items = std::move(c);
     }
     if (s.additionalProperties) {
       auto c = node(*s.additionalProperties, childPath(path, "additionalProperties"),
-                    s.additionalProperties->embeddedResource, uncorrelatable, depth + 1);
+                    s.additionalProperties->embeddedResource, uncorrelatable, depth + 1, children);
       if (!c->empty()) n->additionalProperties = std::move(c);
     }
     return n;
   }
 
+  // Cost errors are kept apart: a stored CRD's rules still run when the model's estimate
+  // changes (upstream exempts pre-existing expressions likewise).
+  FieldErrors& costErrors() { return costErrs_; }
+
+  // Upstream's CRD-wide limit: the most expensive contributors, then the total at `path`.
+  void checkTotal(const std::string& path) {
+    if (total_ <= kStaticEstimatedCrdCostLimit) return;
+    std::stable_sort(costs_.begin(), costs_.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (size_t i = 0; i < costs_.size() && i < 4; ++i) {
+      addForbidden(costErrs_, costs_[i].first,
+                   "contributed to estimated rule cost total exceeding cost limit for entire "
+                   "OpenAPIv3 schema");
+    }
+    addForbidden(costErrs_, path,
+                 costErrorMessage("x-kubernetes-validations estimated rule cost total for entire "
+                                  "OpenAPIv3 schema",
+                                  total_, kStaticEstimatedCrdCostLimit));
+  }
+
  private:
+  // Estimates one expression's cost over every value of the node (upstream's per-expression
+  // limit), and adds it to the CRD's total.
+  void observeCost(const cel::Program& program, const Schema& s, uint64_t cardinality,
+                   const std::string& path, const char* what) {
+    uint64_t cost = saturatingMul(estimateRuleCost(*program.root, s), cardinality);
+    if (cost > kStaticEstimatedCostLimit)
+      addForbidden(costErrs_, path, costErrorMessage(what, cost, kStaticEstimatedCostLimit));
+    costs_.emplace_back(path, cost);
+    total_ = total_ > UINT64_MAX - cost ? UINT64_MAX : total_ + cost;
+  }
+
   void compileNode(RuleNode& n, const Schema& s, const std::string& path,
-                   const std::string& uncorrelatable) {
+                   const std::string& uncorrelatable, uint64_t cardinality) {
     std::string base = childPath(path, "x-kubernetes-validations");
     auto type = celTypeOf(s, n.resourceRoot);
     bool specErrors = false;
@@ -231,6 +268,7 @@ class Compiler {
         addInvalid(errs_, p + ".rule", formatRule(cr.spec), "compilation failed: " + err->message);
       } else {
         cr.program = std::get<std::shared_ptr<const cel::Program>>(compiled);
+        observeCost(*cr.program, s, cardinality, p + ".rule", "estimated rule cost");
         if (cr.program->outputType.k != K::kBool) {
           addInvalid(errs_, p + ".rule", formatRule(cr.spec),
                      "cel expression must evaluate to a bool");
@@ -256,11 +294,16 @@ class Compiler {
                    "messageExpression must evaluate to a string");
       } else {
         cr.message = std::get<std::shared_ptr<const cel::Program>>(message);
+        observeCost(*cr.message, s, cardinality, p + ".messageExpression",
+                    "estimated messageExpression cost");
       }
     }
   }
 
   FieldErrors& errs_;
+  FieldErrors costErrs_;
+  std::vector<std::pair<std::string, uint64_t>> costs_;  // each expression's estimate, by path
+  uint64_t total_ = 0;
 };
 
 // ---- evaluation --------------------------------------------------------------------------------
@@ -433,8 +476,11 @@ std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> 
   if (!root) return nullptr;
   size_t before = errs.size();
   Compiler compiler(errs);
-  auto node = compiler.node(*root, path, true, "", 0);
-  if (errs.size() != before || node->empty()) return nullptr;
+  auto node = compiler.node(*root, path, true, "", 0, 1);
+  bool compiled = errs.size() == before;
+  compiler.checkTotal(path);
+  for (auto& e : compiler.costErrors()) errs.push_back(std::move(e));
+  if (!compiled || node->empty()) return nullptr;
   auto v = std::make_shared<RuleValidator>();
   v->schema = std::move(root);
   v->root = std::move(node);

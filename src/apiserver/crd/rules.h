@@ -35,8 +35,10 @@ class RuleValidator;
 
 // Compiles every rule of the schema tree. Problems are field errors under `path`
 // ("spec.versions[0].schema.openAPIV3Schema") with upstream's messages ("compilation failed:
-// ERROR: <input>:1:6: undefined field 'foo'"). Null when the schema declares no rules or some
-// do not compile.
+// ERROR: <input>:1:6: undefined field 'foo'"), and rules whose estimated cost is over upstream's
+// limits (crd/rule_cost.h: "...rule: Forbidden: estimated rule cost exceeds budget by factor of
+// 2.5x (...)"). Null when the schema declares no rules or some do not compile; cost errors alone
+// still give a validator, so that stored CRDs keep their rules.
 std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> root,
                                                   const std::string& path, FieldErrors& errs);
 
