@@ -310,7 +310,8 @@ class Compiler {
 
 class Evaluator {
  public:
-  explicit Evaluator(FieldErrors& errs) : errs_(errs) {}
+  Evaluator(FieldErrors& errs, std::vector<std::string>* warnings)
+      : errs_(errs), warnings_(warnings) {}
 
   // `unchanged`: the value equals its old value, or (where there is none to correlate) the
   // nearest correlated ancestor does; failures of non-transition rules are then ratcheted.
@@ -424,7 +425,6 @@ class Evaluator {
         continue;
       }
       if (result.kind() == cel::Kind::kBool && result.asBool()) continue;
-      if (!r.usesOldSelf && unchanged) continue;  // ratcheting: the value did not change
       std::string target = r.fieldPath.empty()     ? path
                            : path.empty()          ? r.fieldPath
                            : r.fieldPath[0] == '[' ? path + r.fieldPath
@@ -442,6 +442,12 @@ class Evaluator {
         }
       }
       addFailure(target, s.type, detail, r.spec);
+      if (!r.usesOldSelf && unchanged) {
+        // Ratcheting: the value did not change, so the failure only warns (upstream's
+        // warning.AddWarning with the field error's text).
+        if (warnings_) warnings_->push_back(errs_.back().field + ": " + errs_.back().message);
+        errs_.pop_back();
+      }
     }
   }
 
@@ -460,6 +466,7 @@ class Evaluator {
   }
 
   FieldErrors& errs_;
+  std::vector<std::string>* warnings_;
   uint64_t budget_ = kObjectBudget;
 };
 
@@ -488,9 +495,9 @@ std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> 
 }
 
 FieldErrors validateRules(const RuleValidator& validator, const json::value& obj,
-                          const json::value* old) {
+                          const json::value* old, std::vector<std::string>* warnings) {
   FieldErrors errs;
-  Evaluator ev(errs);
+  Evaluator ev(errs, warnings);
   ev.validate(*validator.root, "", obj, old, old != nullptr && *old == obj, 0);
   return errs;
 }

@@ -15,8 +15,8 @@
 // Transition rules (those naming oldSelf) run only on update and only where an old value
 // correlates: object properties and map values by key, list-type=map items by their keys.
 // With optionalOldSelf, oldSelf is optional_type(T) (optional.none() on create) and the rule
-// runs on create too. Failures of other rules on values that did not change are dropped
-// (upstream's ratcheting, which turns them into warnings).
+// runs on create too. Failures of other rules on values that did not change are ratcheted into
+// warnings (upstream's CRDValidationRatcheting, on by default since 1.30).
 //
 // Thread-safety: a RuleValidator is immutable and may be used from many threads.
 #include <boost/json/value.hpp>
@@ -45,8 +45,11 @@ std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> 
 // Evaluates the rules against a custom object (`old`: the stored object on update). Failures
 // are field errors: "spec: Invalid value: \"object\": <message>" (reason FieldValueInvalid, or
 // the rule's reason), at the node's path or the rule's fieldPath; "<nil>" at the root.
+// Failures on values that did not change are ratcheted: they go to `warnings` (when given) as
+// "<field>: <message>" instead of failing the write.
 FieldErrors validateRules(const RuleValidator& validator, const boost::json::value& obj,
-                          const boost::json::value* old);
+                          const boost::json::value* old,
+                          std::vector<std::string>* warnings = nullptr);
 
 // Upstream's structural rule for rules: none under allOf/anyOf/oneOf/not of `raw` (the schema
 // node at `path`), at any depth ("<path>.allOf[0].x-kubernetes-validations: Forbidden: must be

@@ -122,6 +122,20 @@ TEST(CrdRules, UnchangedValuesAreRatcheted) {
   std::string bad = R"J({"metadata":{"name":"ok"},"spec":{"replicas":1,"minReplicas":2}})J";
   EXPECT_EQ(run(bad).size(), 1u);
   EXPECT_TRUE(run(bad, bad).empty());
+  // The ratcheted failure becomes a warning with the field error's text; a changed sibling
+  // still fails.
+  static auto v = compileText(kSchema);
+  json::value d = json::parse(bad), o = json::parse(bad);
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(validateRules(*v, d, &o, &warnings).empty());
+  EXPECT_EQ(warnings, std::vector<std::string>{"spec: Invalid value: \"object\": minReplicas "
+                                               "must not exceed replicas"});
+  json::value changed = json::parse(
+      R"J({"metadata":{"name":"ok"},"spec":{"replicas":1,"minReplicas":2,"tags":["x"]}})J");
+  warnings.clear();
+  auto errs = validateRules(*v, changed, &o, &warnings);
+  ASSERT_EQ(errs.size(), 2u);  // spec changed: its rule fails again, and so does the new tag
+  EXPECT_TRUE(warnings.empty());
 }
 
 TEST(CrdRules, CompileErrorsAreFieldErrors) {
