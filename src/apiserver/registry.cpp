@@ -749,7 +749,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
       return st;
     core::kinds::applyDefaults(srt, next);
   }
-  auto errors = core::kinds::validateUpdate(srt, next, old);
+  auto errors = core::kinds::validateUpdate(srt, next, old, opts.warnings);
   if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,

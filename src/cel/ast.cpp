@@ -61,6 +61,12 @@ std::string unparse(const Expr& e) {
   if (e.name == "_[_]" && e.args.size() == 2) {
     return unparse(*e.args[0]) + "[" + unparse(*e.args[1]) + "]";
   }
+  if (e.name == "_[?_]" && e.args.size() == 2) {
+    return unparse(*e.args[0]) + "[?" + unparse(*e.args[1]) + "]";
+  }
+  if (e.name == "_?._" && e.args.size() == 2 && e.args[1]->type == Expr::Type::kLiteral) {
+    return unparse(*e.args[0]) + ".?" + e.args[1]->literal.asString();
+  }
   std::string prefix = e.target ? unparse(*e.target) + "." : "";
   return prefix + e.name + "(" + joined(e.args, 1, "") + ")";
 }

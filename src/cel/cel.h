@@ -43,10 +43,14 @@ struct Type {
     kList,
     kMap,
     kObject,
-    kOptional
+    kOptional,
+    kType,       // a type as a value: type(x), int, string, ...
+    kTimestamp,  // google.protobuf.Timestamp
+    kDuration,   // google.protobuf.Duration
+    kOpaque      // a library type named by objectName (kubernetes.Quantity, net.IP, ...)
   };
   K k = K::kDyn;
-  std::string objectName;                                     // kObject
+  std::string objectName;                                     // kObject, kOpaque
   std::shared_ptr<const std::map<std::string, Type>> fields;  // kObject
   std::shared_ptr<const Type> elem;                           // kList, kMap, kOptional: null = dyn
 

@@ -7,6 +7,7 @@
 #include "cel/authz.h"
 #include "cel/cel.h"
 #include "cel/extensions.h"
+#include "cel/k8s_types.h"
 
 namespace berth::cel {
 
@@ -36,6 +37,14 @@ std::string Type::name() const {
       return objectName;
     case K::kOptional:
       return "optional_type(" + elemType().name() + ")";
+    case K::kType:
+      return "type";
+    case K::kTimestamp:
+      return "google.protobuf.Timestamp";
+    case K::kDuration:
+      return "google.protobuf.Duration";
+    case K::kOpaque:
+      return objectName;
   }
   return "dyn";
 }
@@ -63,6 +72,14 @@ namespace {
 using K = Type::K;
 using detail::CheckError;
 using detail::checkExtensionCall;
+using detail::checkLibraryCall;
+
+// The type names usable as values (type(x) == string).
+const std::set<std::string>& typeNames() {
+  static const std::set<std::string> kNames = {"int",   "uint", "double", "bool",      "string",
+                                               "bytes", "list", "map",    "null_type", "type"};
+  return kNames;
+}
 
 bool isNumeric(K k) { return k == K::kInt || k == K::kUint || k == K::kDouble; }
 
@@ -129,22 +146,42 @@ class Checker {
     }
     if (auto u = env_.unsupported.find(e.name); u != env_.unsupported.end()) fail(e, u->second);
     if (auto v = env_.variables.find(e.name); v != env_.variables.end()) return v->second;
+    if (env_.extensionLibraries && typeNames().count(e.name)) return Type::of(K::kType);
     fail(e, "undeclared reference to '" + e.name + "' (in container '')");
   }
 
   Type select(const Expr& e) {
     Type t = check(*e.target);
+    // Selection on an optional is optional too (cel-go's optional chaining: a.?b.c).
+    if (t.k == K::kOptional && env_.extensionLibraries && !e.testOnly)
+      return Type::optionalOf(fieldType(e, t.elemType(), e.name));
+    Type field = fieldType(e, t, e.name);
+    return e.testOnly ? Type::of(K::kBool) : field;
+  }
+
+  Type fieldType(const Expr& e, const Type& t, const std::string& name) {
     Type result = Type::of(K::kDyn);
     if (t.k == K::kObject) {
-      auto f = t.fields->find(e.name);
-      if (f == t.fields->end()) fail(e, "undefined field '" + e.name + "'");
+      auto f = t.fields->find(name);
+      if (f == t.fields->end()) fail(e, "undefined field '" + name + "'");
       result = f->second;
     } else if (t.k == K::kMap) {
       result = t.elemType();
     } else if (t.k != K::kDyn) {
       fail(e, "type '" + t.name() + "' does not support field selection");
     }
-    return e.testOnly ? Type::of(K::kBool) : result;
+    return result;
+  }
+
+  // `a.?f` and `a[?k]`: an optional of the field or element (none when absent).
+  Type optionalAccess(const Expr& e) {
+    Type t = check(*e.args[0]);
+    if (t.k == K::kOptional) t = t.elemType();
+    if (e.name == "_?._") return Type::optionalOf(fieldType(e, t, e.args[1]->literal.asString()));
+    Type index = check(*e.args[1]);
+    if (!fits(t, {K::kList, K::kMap})) noOverload(e, e.name, {t, index});
+    if (t.k == K::kList && !fits(index, {K::kInt, K::kUint})) noOverload(e, e.name, {t, index});
+    return Type::optionalOf(t.elemType());
   }
 
   // Operand types that are either dyn or one of `allowed`.
@@ -159,6 +196,12 @@ class Checker {
   Type call(const Expr& e) {
     const std::string& fn = e.name;
     if (e.target && isMacro(fn)) return macro(e);
+    if (env_.extensionLibraries && (fn == "_?._" || fn == "_[?_]")) return optionalAccess(e);
+    if (env_.extensionLibraries && isCallOn(e, "ip") && fn == "isCanonical") {
+      if (e.args.size() != 1 || !fits(check(*e.args[0]), {K::kString}))
+        fail(e, "found no matching overload for 'ip.isCanonical'");
+      return Type::of(K::kBool);
+    }
     if (env_.extensionLibraries && isOptionalConstructor(e)) {
       std::vector<Type> args;
       for (const auto& a : e.args) args.push_back(check(*a));
@@ -173,6 +216,13 @@ class Checker {
     if (env_.extensionLibraries) {
       if (auto t = optionalMember(e, types)) return *t;
       if (auto t = checkExtensionCall(e, types)) return *t;
+      if (auto t = checkLibraryCall(e, types)) return *t;
+      if (fn == "type" && !e.target && types.size() == 1) return Type::of(K::kType);
+      if (fn == "_[_]" && types[0].k == K::kOptional) {  // optional chaining: a.?b[0]
+        Type elem = types[0].elemType();
+        return Type::optionalOf(elem.k == K::kList || elem.k == K::kMap ? elem.elemType()
+                                                                        : Type::of(K::kDyn));
+      }
     }
     if (e.target) {
       std::string misuse;
@@ -284,12 +334,14 @@ class Checker {
   }
 
   // optional.of(x), optional.none(): a call on the name `optional`, unless a variable has it.
-  bool isOptionalConstructor(const Expr& e) const {
-    if (!e.target || e.target->type != Expr::Type::kIdent || e.target->name != "optional")
-      return false;
+  bool isOptionalConstructor(const Expr& e) const { return isCallOn(e, "optional"); }
+
+  // A call on a namespace name (`optional.of`, `ip.isCanonical`) that no variable shadows.
+  bool isCallOn(const Expr& e, const std::string& ns) const {
+    if (!e.target || e.target->type != Expr::Type::kIdent || e.target->name != ns) return false;
     for (const auto& s : scopes_)
-      if (s.first == "optional") return false;
-    return env_.variables.count("optional") == 0;
+      if (s.first == ns) return false;
+    return env_.variables.count(ns) == 0;
   }
 
   // hasValue(), value(), orValue(x), or(o) on an optional.

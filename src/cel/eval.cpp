@@ -5,11 +5,13 @@
 
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "cel/authz.h"
 #include "cel/cel.h"
 #include "cel/extensions.h"
 #include "cel/functions.h"
+#include "cel/k8s_types.h"
 
 namespace berth::cel {
 
@@ -65,12 +67,45 @@ class Evaluator {
       if (it->first == name) return it->second;
     }
     if (auto it = act_.find(name); it != act_.end()) return it->second;
+    static const std::set<std::string> kTypeNames = {
+        "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"};
+    if (kTypeNames.count(name)) return Value::type(name);  // the checker allowed it
     return Value::error("no such attribute: " + name);
+  }
+
+  // cel-go's type names of runtime values, for type(x).
+  static Value typeOf(const Value& v) {
+    return Value::type(v.kind() == Kind::kOpaque ? v.typeName() : kindName(v.kind()));
+  }
+
+  // a.?f, m[?k], and selection or indexing on an optional (chaining): optional.of the field or
+  // element when present, optional.none() when absent or when the operand is none.
+  Value optionalAccess(const Value& operand, const Value& key, bool field) {
+    Value target = operand;
+    if (target.kind() == Kind::kOptional) {
+      auto v = target.optionalValue();
+      if (!v) return target;
+      target = *v;
+    }
+    if (target.kind() == Kind::kMap) {
+      if (key.kind() == Kind::kList || key.kind() == Kind::kMap)
+        return noSuchOverload(field ? "_?._" : "_[?_]", {target, key});
+      return Value::optional(target.get(key));
+    }
+    if (!field && target.kind() == Kind::kList &&
+        (key.kind() == Kind::kInt || key.kind() == Kind::kUint)) {
+      int64_t i = key.kind() == Kind::kInt ? key.asInt() : static_cast<int64_t>(key.asUint());
+      if (i < 0 || static_cast<uint64_t>(i) >= target.size()) return Value::optional(std::nullopt);
+      return Value::optional(target.at(static_cast<size_t>(i)));
+    }
+    return noSuchOverload(field ? "_?._" : "_[?_]", {target, key});
   }
 
   Value select(const Expr& e) {
     Value target = eval(*e.target);
     if (target.isError()) return target;
+    if (target.kind() == Kind::kOptional && !e.testOnly)
+      return optionalAccess(target, Value::string(e.name), true);
     if (target.kind() != Kind::kMap) {
       return Value::error("no such overload: field selection on " + target.typeName());
     }
@@ -133,6 +168,11 @@ class Evaluator {
     if (e.target && e.target->type == Expr::Type::kIdent && e.target->name == "optional" &&
         !isBound("optional"))
       return optionalConstructor(e);
+    if (e.target && e.target->type == Expr::Type::kIdent && e.target->name == "ip" &&
+        !isBound("ip") && fn == "isCanonical" && e.args.size() == 1) {
+      Value s = eval(*e.args[0]);
+      return s.isError() ? s : detail::ipIsCanonical(s);
+    }
     std::vector<Value> args;
     if (e.target) args.push_back(eval(*e.target));
     for (const auto& a : e.args) args.push_back(eval(*a));
@@ -154,6 +194,11 @@ class Evaluator {
     if (e.target) {
       if (auto v = detail::callExtensionFunction(fn, args)) return *v;
     }
+    if (fn == "_?._" || fn == "_[?_]") return optionalAccess(args[0], args[1], fn == "_?._");
+    if (fn == "_[_]" && args[0].kind() == Kind::kOptional)
+      return optionalAccess(args[0], args[1], false);
+    if (fn == "type" && !e.target && args.size() == 1) return typeOf(args[0]);
+    if (auto v = detail::callLibraryFunction(fn, e.target != nullptr, args)) return *v;
     return callFunction(fn, args);
   }
 

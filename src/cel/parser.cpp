@@ -239,6 +239,15 @@ class Parser {
       if (is(".")) {
         size_t at = tok_.offset;
         advance();
+        if (accept("?")) {  // a.?field: cel-go's optional field selection
+          if (tok_.kind != Tok::kIdent)
+            fail("mismatched input " + describe(tok_) + " expecting IDENTIFIER");
+          auto field = node(Expr::Type::kLiteral, tok_.offset);
+          field->literal = Value::string(tok_.text);
+          advance();
+          e = binary(std::move(e), "_?._", at, std::move(field));
+          continue;
+        }
         if (tok_.kind != Tok::kIdent)
           fail("mismatched input " + describe(tok_) + " expecting IDENTIFIER");
         std::string field = tok_.text;
@@ -255,9 +264,10 @@ class Parser {
       } else if (is("[")) {
         size_t at = tok_.offset;
         advance();
+        bool optional = accept("?");  // m[?key]: optional indexing
         ExprPtr idx = expr();
         expect("]");
-        e = binary(std::move(e), "_[_]", at, std::move(idx));
+        e = binary(std::move(e), optional ? "_[?_]" : "_[_]", at, std::move(idx));
       } else {
         return e;
       }

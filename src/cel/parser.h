@@ -1,6 +1,6 @@
 #pragma once
-// A CEL parser (cel-spec's grammar without message construction and without the optional
-// syntax): literals (null, bool, int, uint, double, string, bytes, raw and triple-quoted
+// A CEL parser (cel-spec's grammar without message construction, with cel-go's optional field
+// selection `a.?b` and indexing `m[?k]`): literals (null, bool, int, uint, double, string, bytes, raw and triple-quoted
 // strings), lists, maps, field selection, indexing, member and global calls, the operators
 // with CEL's precedence, `? :` and the has() macro. Hostile input is bounded: expressions past
 // kMaxExpressionLength characters or kMaxNesting levels are rejected, never recursed into.

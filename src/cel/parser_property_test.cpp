@@ -10,40 +10,45 @@
 namespace berth::cel {
 namespace {
 
-Env propertyEnv() {
+Env propertyEnv(bool libraries = false) {
   Env env;
   env.variables["x"] = Type::of(Type::K::kDyn);
+  env.extensionLibraries = libraries;
   return env;
 }
 
 TEST(CelProperty, RandomTokensNeverCrash) {
-  static const char* kTokens[] = {"(",       ")",        "[",
-                                  "]",       "{",        "}",
-                                  ".",       ",",        ":",
-                                  "?",       "!",        "-",
-                                  "+",       "*",        "/",
-                                  "%",       "<",        "<=",
-                                  ">",       ">=",       "==",
-                                  "!=",      "&&",       "||",
-                                  "in",      "has",      "exists",
-                                  "all",     "map",      "filter",
-                                  "size",    "x",        "y",
-                                  "1",       "0x1f",     "2u",
-                                  "1.5e3",   ".5",       "'s'",
-                                  "\"q\"",   "b'\\xff'", "r'\\d'",
-                                  "'''t'''", "true",     "null",
-                                  "if",      "'",        "\\",
-                                  "@",       "#",        "9223372036854775808",
-                                  "'\\u12'", "matches",  "int",
-                                  "string",  " ",        "\n",
-                                  "//c\n"};
+  static const char* kTokens[] = {"(",        ")",         "[",
+                                  "]",        "{",         "}",
+                                  ".",        ",",         ":",
+                                  "?",        "!",         "-",
+                                  "+",        "*",         "/",
+                                  "%",        "<",         "<=",
+                                  ">",        ">=",        "==",
+                                  "!=",       "&&",        "||",
+                                  "in",       "has",       "exists",
+                                  "all",      "map",       "filter",
+                                  "size",     "x",         "y",
+                                  "1",        "0x1f",      "2u",
+                                  "1.5e3",    ".5",        "'s'",
+                                  "\"q\"",    "b'\\xff'",  "r'\\d'",
+                                  "'''t'''",  "true",      "null",
+                                  "if",       "'",         "\\",
+                                  "@",        "#",         "9223372036854775808",
+                                  "'\\u12'",  "matches",   "int",
+                                  "string",   " ",         "\n",
+                                  "//c\n",    ".?",        "[?",
+                                  "type",     "optional",  "of",
+                                  "orValue",  "timestamp", "duration",
+                                  "quantity", "'1Gi'",     "ip",
+                                  "cidr",     "url",       "'10.0.0.0/8'"};
   std::mt19937 rng(12345);
   Activation act{{"x", Value::integer(3)}};
   for (int iter = 0; iter < 20000; ++iter) {
     std::string src;
     int n = 1 + static_cast<int>(rng() % 24);
     for (int i = 0; i < n; ++i) src += kTokens[rng() % std::size(kTokens)];
-    auto compiled = compile(src, propertyEnv());
+    auto compiled = compile(src, propertyEnv(iter % 2 == 0));
     if (auto* p = std::get_if<std::shared_ptr<const Program>>(&compiled)) {
       (void)evaluate(**p, act, 10000);  // any value or error, never a crash
     } else {

@@ -1,5 +1,7 @@
 #include "cel/value.h"
 
+#include "cel/k8s_types.h"
+
 #include <charconv>
 #include <cmath>
 
@@ -61,6 +63,34 @@ Value Value::optional(std::optional<Value> v) {
   if (v) items.push_back(std::move(*v));
   out.list_ = std::make_shared<const ValueList>(std::move(items));
   return out;
+}
+
+Value Value::type(std::string name) {
+  Value v = string(std::move(name));
+  v.kind_ = Kind::kType;
+  return v;
+}
+
+Value Value::timestamp(int64_t seconds, int32_t nanos) {
+  Value v;
+  v.kind_ = Kind::kTimestamp;
+  v.i_ = seconds;
+  v.u_ = static_cast<uint64_t>(nanos);
+  return v;
+}
+
+Value Value::duration(int64_t nanos) {
+  Value v;
+  v.kind_ = Kind::kDuration;
+  v.i_ = nanos;
+  return v;
+}
+
+Value Value::opaque(const char* typeName, std::string text) {
+  Value v = string(std::move(text));
+  v.kind_ = Kind::kOpaque;
+  v.opaque_ = typeName;
+  return v;
 }
 
 std::optional<Value> Value::optionalValue() const {
@@ -167,11 +197,19 @@ std::string kindName(Kind k) {
       return "error";
     case Kind::kOptional:
       return "optional_type";
+    case Kind::kType:
+      return "type";
+    case Kind::kTimestamp:
+      return "google.protobuf.Timestamp";
+    case Kind::kDuration:
+      return "google.protobuf.Duration";
+    case Kind::kOpaque:
+      return "opaque";
   }
   return "unknown";
 }
 
-std::string Value::typeName() const { return kindName(kind_); }
+std::string Value::typeName() const { return opaque_ ? opaque_ : kindName(kind_); }
 
 std::string formatDouble(double d) {
   if (std::isnan(d)) return "NaN";
@@ -227,6 +265,14 @@ std::string Value::debugString() const {
       auto v = optionalValue();
       return v ? "optional.of(" + v->debugString() + ")" : "optional.none()";
     }
+    case Kind::kType:
+      return s_;
+    case Kind::kTimestamp:
+      return "timestamp(" + std::to_string(i_) + "s+" + std::to_string(u_) + "ns)";
+    case Kind::kDuration:
+      return "duration(" + std::to_string(i_) + "ns)";
+    case Kind::kOpaque:
+      return std::string(opaque_) + "(" + quote(s_) + ")";
     case Kind::kList: {
       std::string out = "[";
       for (size_t i = 0; i < size(); ++i) out += (i ? ", " : "") + at(i).debugString();
@@ -290,7 +336,14 @@ bool equals(const Value& a, const Value& b) {
     case Kind::kString:
     case Kind::kBytes:
     case Kind::kError:
+    case Kind::kType:
       return a.asString() == b.asString();
+    case Kind::kTimestamp:
+      return a.seconds() == b.seconds() && a.nanos() == b.nanos();
+    case Kind::kDuration:
+      return a.durationNanos() == b.durationNanos();
+    case Kind::kOpaque:
+      return a.typeName() == b.typeName() && opaqueEquals(a, b);
     case Kind::kList:
       if (a.size() != b.size()) return false;
       for (size_t i = 0; i < a.size(); ++i) {
@@ -325,6 +378,14 @@ std::optional<int> compare(const Value& a, const Value& b) {
       int c = a.asString().compare(b.asString());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
+    case Kind::kTimestamp: {
+      auto x = std::make_pair(a.seconds(), a.nanos()), y = std::make_pair(b.seconds(), b.nanos());
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case Kind::kDuration:
+      return a.durationNanos() < b.durationNanos()   ? -1
+             : a.durationNanos() > b.durationNanos() ? 1
+                                                     : 0;
     default:
       return std::nullopt;
   }

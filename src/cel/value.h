@@ -18,7 +18,10 @@
 namespace berth::cel {
 
 // kOptional: cel-go's optional_type (optional.of(x) / optional.none()), for CRD rules with
-// optionalOldSelf.
+// optionalOldSelf. kType: a type as a value (`type(x)`, `int`). kTimestamp / kDuration: CEL's
+// google.protobuf.Timestamp and Duration. kOpaque: one of Kubernetes' library types
+// (kubernetes.Quantity, kubernetes.URL, net.IP, net.CIDR), held as its canonical text and
+// parsed by the library when used (cel/k8s_types.h).
 enum class Kind {
   kNull,
   kBool,
@@ -30,7 +33,11 @@ enum class Kind {
   kList,
   kMap,
   kError,
-  kOptional
+  kOptional,
+  kType,
+  kTimestamp,
+  kDuration,
+  kOpaque
 };
 
 class Value;
@@ -50,6 +57,12 @@ class Value {
   static Value map(ValueMap entries);
   static Value error(std::string message);
   static Value optional(std::optional<Value> v);  // optional.of(v) or optional.none()
+  static Value type(std::string name);            // a type value, by its CEL name
+  // Seconds since the Unix epoch and nanoseconds (0..999999999) past them.
+  static Value timestamp(int64_t seconds, int32_t nanos);
+  static Value duration(int64_t nanos);
+  // `typeName` must be a string literal (it is kept by pointer).
+  static Value opaque(const char* typeName, std::string text);
   // Scalars are converted; arrays and objects are borrowed (see the file comment).
   static Value fromJson(const boost::json::value& v);
   static Value fromJsonObject(const boost::json::object& o);  // borrowed
@@ -60,7 +73,11 @@ class Value {
   int64_t asInt() const { return i_; }
   uint64_t asUint() const { return u_; }
   double asDouble() const { return d_; }
-  const std::string& asString() const { return s_; }  // string, bytes, error message
+  // string, bytes, error message, type name, opaque text
+  const std::string& asString() const { return s_; }
+  int64_t seconds() const { return i_; }                      // timestamp
+  int32_t nanos() const { return static_cast<int32_t>(u_); }  // timestamp
+  int64_t durationNanos() const { return i_; }                // duration
 
   // An optional's value (nullopt for optional.none()).
   std::optional<Value> optionalValue() const;
@@ -87,6 +104,7 @@ class Value {
   std::shared_ptr<const ValueMap> map_;
   const boost::json::array* jsonList_ = nullptr;
   const boost::json::object* jsonMap_ = nullptr;
+  const char* opaque_ = nullptr;  // kOpaque's type name
 };
 
 std::string kindName(Kind k);

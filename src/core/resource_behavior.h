@@ -61,6 +61,14 @@ class ResourceBehavior {
   virtual void applyDefaults(boost::json::object& obj) const = 0;
   virtual std::vector<StatusCause> validate(const boost::json::object& obj,
                                             const boost::json::object* old) const = 0;
+  // validate() that may also return warnings for the client ("Warning:" lines; a CRD's
+  // ratcheted rule failures). `warnings` may be null.
+  virtual std::vector<StatusCause> validate(const boost::json::object& obj,
+                                            const boost::json::object* old,
+                                            std::vector<std::string>* warnings) const {
+    (void)warnings;
+    return validate(obj, old);
+  }
   virtual void prepareForCreate(boost::json::object& obj) const = 0;
   virtual void prepareForUpdate(boost::json::object& obj, const boost::json::object& old,
                                 bool statusUpdate) const = 0;

@@ -2,7 +2,9 @@
 # CRD validation rules (x-kubernetes-validations) through the real kubectl: a CRD whose rules
 # compare fields, forbid changes (a transition rule), check every list element and every map
 # value; objects that pass and fail on create, update and patch; and rules that do not compile
-# being refused with the CRD.
+# being refused with the CRD; the newer CEL (optional syntax, type(), formatted strings as
+# timestamps/durations, quantity/URL/CIDR libraries), ratcheting warnings, and rules under allOf
+# or over the estimated cost budget refused.
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
 CRD=widgets.rules.example.com
@@ -135,4 +137,126 @@ expect_err "a rule that is not bool is refused" 'cel expression must evaluate to
   k apply -f "$T/crd-int.yaml"
 expect_out "the stored CRD still has the original rule" 'self.minReplicas <= self.replicas' \
   k get crd $CRD -o jsonpath='{.spec.versions[0].schema.openAPIV3Schema.properties.spec.x-kubernetes-validations[0].rule}'
+echo "-- newer CEL: optionals, type(), timestamps, durations, quantities, URLs, CIDRs"
+GCRD=gadgets.rules.example.com
+cat >"$T/gadgets.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.rules.example.com
+spec:
+  group: rules.example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: "!has(self.since) || self.?until.orValue(timestamp('2100-01-01T00:00:00Z')) > self.since"
+              message: until must follow since
+            - rule: "!has(self.size) || type(self.size) == int || self.size.endsWith('%')"
+              message: size is a count or a percentage
+            - rule: "!has(self.subnet) || cidr('10.0.0.0/8').containsCIDR(self.subnet)"
+              message: subnet must be inside 10.0.0.0/8
+            - rule: "!has(self.endpoint) || url(self.endpoint).getScheme() == 'https'"
+              message: endpoint must be https
+            properties:
+              since: {type: string, format: date-time}
+              until: {type: string, format: date-time}
+              timeout:
+                type: string
+                format: duration
+                x-kubernetes-validations:
+                - {rule: "self <= duration('1h')", message: timeout is at most an hour}
+              size: {x-kubernetes-int-or-string: true}
+              subnet: {type: string, maxLength: 64}
+              endpoint: {type: string, maxLength: 256}
+              note: {type: string, maxLength: 64}
+              memory:
+                type: string
+                maxLength: 32
+                x-kubernetes-validations:
+                - rule: "isQuantity(self) && quantity(self).compareTo(quantity('4Gi')) <= 0"
+                  message: too much memory
+EOF
+expect_out "a CRD using the newer CEL is accepted" "$GCRD created" k apply -f "$T/gadgets.yaml"
+k wait --for condition=established --timeout=10s crd/$GCRD >/dev/null 2>&1
+gadget() { # name spec-json
+  printf '{"apiVersion":"rules.example.com/v1","kind":"Gadget","metadata":{"name":"%s"},"spec":%s}' "$1" "$2"
+}
+gadget g1 '{"since":"2024-01-01T00:00:00Z","until":"2024-06-01T00:00:00Z","timeout":"30m","size":"50%","subnet":"10.1.0.0/16","endpoint":"https://example.com/hook","memory":"2Gi","note":"a"}' >"$T/g1.json"
+expect_out "an object passing every new rule is created" 'gadget.rules.example.com/g1 created' k create -f "$T/g1.json"
+gadget g2 '{"since":"2024-06-01T00:00:00Z","until":"2024-01-01T00:00:00Z"}' >"$T/g2.json"
+expect_err "date-time strings compare as timestamps" 'until must follow since' k create -f "$T/g2.json"
+gadget g3 '{"timeout":"90m"}' >"$T/g3.json"
+expect_err "duration strings compare as durations" 'spec.timeout: Invalid value: "string": timeout is at most an hour' k create -f "$T/g3.json"
+gadget g4 '{"size":"50"}' >"$T/g4.json"
+expect_err "type() tells an int-or-string's string from its int" 'size is a count or a percentage' k create -f "$T/g4.json"
+gadget g5 '{"size":3,"subnet":"192.168.0.0/16","endpoint":"http://example.com"}' >"$T/g5.json"
+expect_err "the CIDR and URL libraries" 'subnet must be inside 10.0.0.0/8' k create -f "$T/g5.json"
+grep -q 'endpoint must be https' <<<"$LAST_OUT" && pass "both rules are reported" || fail "both rules are reported" "$LAST_OUT"
+gadget g6 '{"memory":"5Gi"}' >"$T/g6.json"
+expect_err "the quantity library" 'spec.memory: Invalid value: "string": too much memory' k create -f "$T/g6.json"
+
+echo "-- ratcheting: a tightened rule warns on unchanged values"
+sed "s/quantity('4Gi')/quantity('1Gi')/" "$T/gadgets.yaml" >"$T/gadgets-tight.yaml"
+expect_out "the rule is tightened" "$GCRD configured" k apply -f "$T/gadgets-tight.yaml"
+# The served schema follows the CRD asynchronously: wait until a new object sees the new rule.
+gadget probe '{"memory":"2Gi"}' >"$T/probe.json"
+for _ in $(seq 50); do
+  k create --dry-run=server -f "$T/probe.json" >/dev/null 2>&1 || break
+  sleep 0.1
+done
+expect_out "an update leaving memory alone passes with upstream's warning" \
+  'Warning: spec.memory: Invalid value: "string": too much memory' \
+  k patch gadget g1 --type merge -p '{"spec":{"note":"b"}}'
+grep -q 'patched' <<<"$LAST_OUT" && pass "and the update was applied" || fail "and the update was applied" "$LAST_OUT"
+expect_err "changing the ratcheted value fails the rule" 'spec.memory: Invalid value: "string": too much memory' \
+  k patch gadget g1 --type merge -p '{"spec":{"memory":"3Gi"}}'
+
+echo "-- rules refused with the CRD"
+cat >"$T/allof.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: allofs.rules.example.com
+spec:
+  group: rules.example.com
+  scope: Namespaced
+  names: {plural: allofs, singular: allof, kind: AllOf}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              a: {type: integer}
+            allOf:
+            - x-kubernetes-validations: [{rule: "self.a > 0"}]
+EOF
+expect_err "x-kubernetes-validations under allOf is not structural" \
+  'properties\[spec\]\.allOf\[0\]\.x-kubernetes-validations: Forbidden: must be empty to be structural' \
+  k apply -f "$T/allof.yaml"
+sed -e 's/allofs/costlies/g; s/allof/costly/; s/AllOf/Costly/' \
+  -e 's/a: {type: integer}/a: {type: array, items: {type: string}}/' \
+  -e 's/allOf:/x-kubernetes-validations:/' \
+  -e 's/- x-kubernetes-validations: \[{rule: "self.a > 0"}\]/- rule: "self.a.all(x, self.a.exists(y, x == y))"/' \
+  "$T/allof.yaml" >"$T/costly.yaml"
+expect_err "a rule over the estimated cost budget is refused" \
+  'x-kubernetes-validations\[0\]\.rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x' \
+  k apply -f "$T/costly.yaml"
+grep -q 'estimated rule cost total for entire OpenAPIv3 schema exceeds budget' <<<"$LAST_OUT" \
+  && pass "and so is the schema's total" || fail "and so is the schema's total" "$LAST_OUT"
 finish

@@ -109,8 +109,8 @@ bool blocksRules(const FieldErrors& errs) {
 }
 }  // namespace
 
-std::vector<core::StatusCause> CustomResourceBehavior::validate(const json::object& obj,
-                                                                const json::object* old) const {
+std::vector<core::StatusCause> CustomResourceBehavior::validate(
+    const json::object& obj, const json::object* old, std::vector<std::string>* warnings) const {
   if (!spec_.schema) return {};
   json::value doc(obj);
   FieldErrors errs = validateObject(*spec_.schema, doc);
@@ -124,7 +124,7 @@ std::vector<core::StatusCause> CustomResourceBehavior::validate(const json::obje
   }
   std::optional<json::value> oldDoc;
   if (old != nullptr) oldDoc.emplace(*old);
-  for (auto& e : validateRules(*spec_.rules, doc, oldDoc ? &*oldDoc : nullptr))
+  for (auto& e : validateRules(*spec_.rules, doc, oldDoc ? &*oldDoc : nullptr, warnings))
     errs.push_back(std::move(e));
   return errs;
 }

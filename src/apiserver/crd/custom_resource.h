@@ -43,7 +43,13 @@ class CustomResourceBehavior : public core::ResourceBehavior {
   bool convertsRemotely() const override { return spec_.converter.isWebhook(); }
   void applyDefaults(boost::json::object& obj) const override;
   std::vector<core::StatusCause> validate(const boost::json::object& obj,
-                                          const boost::json::object* old) const override;
+                                          const boost::json::object* old) const override {
+    return validate(obj, old, nullptr);
+  }
+  // Rules failing on values that did not change are ratcheted into `warnings`, as upstream.
+  std::vector<core::StatusCause> validate(const boost::json::object& obj,
+                                          const boost::json::object* old,
+                                          std::vector<std::string>* warnings) const override;
   void prepareForCreate(boost::json::object& obj) const override;
   void prepareForUpdate(boost::json::object& obj, const boost::json::object& old,
                         bool statusUpdate) const override;

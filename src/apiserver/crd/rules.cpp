@@ -2,6 +2,8 @@
 // custom object, after apiextensions-apiserver's schema/cel (compilation.go, validation.go).
 #include "apiserver/crd/rules.h"
 
+#include "apiserver/crd/rule_cost.h"
+
 #include <map>
 #include <set>
 
@@ -10,6 +12,7 @@
 namespace berth::apiserver::crd {
 
 namespace json = boost::json;
+using core::kinds::detail::addForbidden;
 using core::kinds::detail::addInvalid;
 using core::kinds::detail::addNotSupported;
 using core::kinds::detail::addRequired;
@@ -48,11 +51,6 @@ struct RuleNode {
 std::string childPath(const std::string& path, std::string_view name) {
   return path.empty() ? std::string(name) : path + "." + std::string(name);
 }
-
-const std::set<std::string, std::less<>> kReserved = {
-    "true",     "false",   "null",      "in",       "as",  "break",  "const",
-    "continue", "else",    "for",       "function", "if",  "import", "let",
-    "loop",     "package", "namespace", "return",   "var", "void",   "while"};
 
 bool usesIdent(const cel::Expr& e, std::string_view name) {
   if (e.type == cel::Expr::Type::kIdent && e.name == name) return true;
@@ -134,36 +132,70 @@ class Compiler {
 
   // `uncorrelatable`: the path of the nearest list above whose items cannot be matched with
   // their old values (upstream forbids oldSelf below it), or "".
+  // `cardinality`: how many values of this node one object can hold (for cost estimation).
   std::unique_ptr<RuleNode> node(const Schema& s, const std::string& path, bool resourceRoot,
-                                 const std::string& uncorrelatable, int depth) {
+                                 const std::string& uncorrelatable, int depth,
+                                 uint64_t cardinality) {
     auto n = std::make_unique<RuleNode>();
     n->schema = &s;
     n->resourceRoot = resourceRoot;
     if (depth > kMaxDepth) return n;
-    if (!s.rules.empty()) compileNode(*n, s, path, uncorrelatable);
+    if (!s.rules.empty()) compileNode(*n, s, path, uncorrelatable, cardinality);
     for (const auto& [name, child] : s.properties) {
       std::string p = childPath(path, "properties") + "[" + name + "]";
-      auto c = node(child, p, child.embeddedResource, uncorrelatable, depth + 1);
+      auto c = node(child, p, child.embeddedResource, uncorrelatable, depth + 1, cardinality);
       if (!c->empty()) n->properties.emplace(name, std::move(*c));
     }
+    uint64_t children = saturatingMul(cardinality, maxChildren(s));
     if (s.items) {
       std::string p = childPath(path, "items");
       std::string unc = uncorrelatable;
       if (unc.empty() && s.listType != "map") unc = path;
-      auto c = node(*s.items, p, s.items->embeddedResource, unc, depth + 1);
+      auto c = node(*s.items, p, s.items->embeddedResource, unc, depth + 1, children);
       if (!c->empty()) n->items = std::move(c);
     }
     if (s.additionalProperties) {
       auto c = node(*s.additionalProperties, childPath(path, "additionalProperties"),
-                    s.additionalProperties->embeddedResource, uncorrelatable, depth + 1);
+                    s.additionalProperties->embeddedResource, uncorrelatable, depth + 1, children);
       if (!c->empty()) n->additionalProperties = std::move(c);
     }
     return n;
   }
 
+  // Cost errors are kept apart: a stored CRD's rules still run when the model's estimate
+  // changes (upstream exempts pre-existing expressions likewise).
+  FieldErrors& costErrors() { return costErrs_; }
+
+  // Upstream's CRD-wide limit: the most expensive contributors, then the total at `path`.
+  void checkTotal(const std::string& path) {
+    if (total_ <= kStaticEstimatedCrdCostLimit) return;
+    std::stable_sort(costs_.begin(), costs_.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (size_t i = 0; i < costs_.size() && i < 4; ++i) {
+      addForbidden(costErrs_, costs_[i].first,
+                   "contributed to estimated rule cost total exceeding cost limit for entire "
+                   "OpenAPIv3 schema");
+    }
+    addForbidden(costErrs_, path,
+                 costErrorMessage("x-kubernetes-validations estimated rule cost total for entire "
+                                  "OpenAPIv3 schema",
+                                  total_, kStaticEstimatedCrdCostLimit));
+  }
+
  private:
+  // Estimates one expression's cost over every value of the node (upstream's per-expression
+  // limit), and adds it to the CRD's total.
+  void observeCost(const cel::Program& program, const Schema& s, uint64_t cardinality,
+                   const std::string& path, const char* what) {
+    uint64_t cost = saturatingMul(estimateRuleCost(*program.root, s), cardinality);
+    if (cost > kStaticEstimatedCostLimit)
+      addForbidden(costErrs_, path, costErrorMessage(what, cost, kStaticEstimatedCostLimit));
+    costs_.emplace_back(path, cost);
+    total_ = total_ > UINT64_MAX - cost ? UINT64_MAX : total_ + cost;
+  }
+
   void compileNode(RuleNode& n, const Schema& s, const std::string& path,
-                   const std::string& uncorrelatable) {
+                   const std::string& uncorrelatable, uint64_t cardinality) {
     std::string base = childPath(path, "x-kubernetes-validations");
     auto type = celTypeOf(s, n.resourceRoot);
     bool specErrors = false;
@@ -236,6 +268,7 @@ class Compiler {
         addInvalid(errs_, p + ".rule", formatRule(cr.spec), "compilation failed: " + err->message);
       } else {
         cr.program = std::get<std::shared_ptr<const cel::Program>>(compiled);
+        observeCost(*cr.program, s, cardinality, p + ".rule", "estimated rule cost");
         if (cr.program->outputType.k != K::kBool) {
           addInvalid(errs_, p + ".rule", formatRule(cr.spec),
                      "cel expression must evaluate to a bool");
@@ -261,18 +294,24 @@ class Compiler {
                    "messageExpression must evaluate to a string");
       } else {
         cr.message = std::get<std::shared_ptr<const cel::Program>>(message);
+        observeCost(*cr.message, s, cardinality, p + ".messageExpression",
+                    "estimated messageExpression cost");
       }
     }
   }
 
   FieldErrors& errs_;
+  FieldErrors costErrs_;
+  std::vector<std::pair<std::string, uint64_t>> costs_;  // each expression's estimate, by path
+  uint64_t total_ = 0;
 };
 
 // ---- evaluation --------------------------------------------------------------------------------
 
 class Evaluator {
  public:
-  explicit Evaluator(FieldErrors& errs) : errs_(errs) {}
+  Evaluator(FieldErrors& errs, std::vector<std::string>* warnings)
+      : errs_(errs), warnings_(warnings) {}
 
   // `unchanged`: the value equals its old value, or (where there is none to correlate) the
   // nearest correlated ancestor does; failures of non-transition rules are then ratcheted.
@@ -386,7 +425,6 @@ class Evaluator {
         continue;
       }
       if (result.kind() == cel::Kind::kBool && result.asBool()) continue;
-      if (!r.usesOldSelf && unchanged) continue;  // ratcheting: the value did not change
       std::string target = r.fieldPath.empty()     ? path
                            : path.empty()          ? r.fieldPath
                            : r.fieldPath[0] == '[' ? path + r.fieldPath
@@ -404,6 +442,12 @@ class Evaluator {
         }
       }
       addFailure(target, s.type, detail, r.spec);
+      if (!r.usesOldSelf && unchanged) {
+        // Ratcheting: the value did not change, so the failure only warns (upstream's
+        // warning.AddWarning with the field error's text).
+        if (warnings_) warnings_->push_back(errs_.back().field + ": " + errs_.back().message);
+        errs_.pop_back();
+      }
     }
   }
 
@@ -422,6 +466,7 @@ class Evaluator {
   }
 
   FieldErrors& errs_;
+  std::vector<std::string>* warnings_;
   uint64_t budget_ = kObjectBudget;
 };
 
@@ -433,167 +478,16 @@ class RuleValidator {
   std::unique_ptr<RuleNode> root;
 };
 
-std::optional<std::string> escapeCelName(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return std::nullopt;
-  if (kReserved.count(name)) return "__" + std::string(name) + "__";
-  std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (c == '_' && i + 1 < name.size() && name[i + 1] == '_') {
-      out += "__underscores__";
-      ++i;
-    } else if (c == '.') {
-      out += "__dot__";
-    } else if (c == '-') {
-      out += "__dash__";
-    } else if (c == '/') {
-      out += "__slash__";
-    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
-      out += c;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
-namespace {
-
-// The root of a resource: apiVersion, kind and metadata.name/generateName are always there.
-Schema withTypeAndObjectMeta(const Schema& s) {
-  Schema out = s;
-  Schema str;
-  str.type = "string";
-  out.properties["apiVersion"] = str;
-  out.properties["kind"] = str;
-  Schema meta;
-  meta.type = "object";
-  meta.properties["name"] = str;
-  meta.properties["generateName"] = str;
-  out.properties["metadata"] = meta;
-  return out;
-}
-
-std::optional<cel::Type> typeOf(const Schema& s, bool resourceRoot, int depth) {
-  if (depth > kMaxDepth) return std::nullopt;
-  if (s.intOrString) return cel::Type::of(K::kDyn);
-  if (resourceRoot && s.type == "object") {
-    return typeOf(withTypeAndObjectMeta(s), false, depth);
-  }
-  if (s.type == "array") {
-    if (!s.items) return std::nullopt;
-    auto elem = typeOf(*s.items, s.items->embeddedResource, depth + 1);
-    if (!elem) return std::nullopt;
-    return cel::Type::listOf(*elem);
-  }
-  if (s.type == "object") {
-    if (s.additionalProperties) {
-      auto value =
-          typeOf(*s.additionalProperties, s.additionalProperties->embeddedResource, depth + 1);
-      if (!value) return std::nullopt;
-      return cel::Type::mapOf(*value);
-    }
-    auto fields = std::make_shared<std::map<std::string, cel::Type>>();
-    for (const auto& [name, prop] : s.properties) {
-      auto t = typeOf(prop, prop.embeddedResource, depth + 1);
-      auto escaped = escapeCelName(name);
-      if (t && escaped) (*fields)[*escaped] = *t;
-    }
-    return cel::Type{K::kObject, "object", std::move(fields), nullptr};
-  }
-  if (s.type == "string") return cel::Type::of(K::kString);
-  if (s.type == "boolean") return cel::Type::of(K::kBool);
-  if (s.type == "number") return cel::Type::of(K::kDouble);
-  if (s.type == "integer") return cel::Type::of(K::kInt);
-  return std::nullopt;
-}
-
-cel::Value valueOf(const Schema& s, const json::value& v, bool resourceRoot, int depth);
-
-cel::Value plainValue(const json::value& v, int depth) {
-  // Untyped (int-or-string, or below it): JSON's own types, owned.
-  if (depth > kMaxDepth) return cel::Value();
-  if (v.is_array()) {
-    cel::ValueList items;
-    for (const auto& e : v.get_array()) items.push_back(plainValue(e, depth + 1));
-    return cel::Value::list(std::move(items));
-  }
-  if (v.is_object()) {
-    cel::ValueMap entries;
-    for (const auto& [k, e] : v.get_object())
-      entries.emplace_back(cel::Value::string(std::string(k)), plainValue(e, depth + 1));
-    return cel::Value::map(std::move(entries));
-  }
-  return cel::Value::fromJson(v);
-}
-
-cel::Value valueOf(const Schema& s, const json::value& v, bool resourceRoot, int depth) {
-  if (v.is_null() || depth > kMaxDepth) return cel::Value();
-  if (s.intOrString || s.type.empty()) return plainValue(v, depth);
-  if (s.type == "integer") {
-    if (v.is_int64()) return cel::Value::integer(v.get_int64());
-    if (v.is_uint64()) return cel::Value::uinteger(v.get_uint64());
-    if (v.is_double()) return cel::Value::integer(static_cast<int64_t>(v.get_double()));
-  }
-  if (s.type == "number") {
-    if (v.is_int64()) return cel::Value::dbl(static_cast<double>(v.get_int64()));
-    if (v.is_uint64()) return cel::Value::dbl(static_cast<double>(v.get_uint64()));
-  }
-  if (v.is_array()) {
-    cel::ValueList items;
-    for (const auto& e : v.get_array()) {
-      items.push_back(s.items ? valueOf(*s.items, e, s.items->embeddedResource, depth + 1)
-                              : plainValue(e, depth + 1));
-    }
-    return cel::Value::list(std::move(items));
-  }
-  if (v.is_object()) {
-    cel::ValueMap entries;
-    const json::object& o = v.get_object();
-    if (s.additionalProperties) {
-      for (const auto& [k, e] : o) {
-        entries.emplace_back(cel::Value::string(std::string(k)),
-                             valueOf(*s.additionalProperties, e,
-                                     s.additionalProperties->embeddedResource, depth + 1));
-      }
-      return cel::Value::map(std::move(entries));
-    }
-    const Schema* node = &s;
-    Schema rooted;
-    if (resourceRoot) {
-      rooted = withTypeAndObjectMeta(s);
-      node = &rooted;
-    }
-    for (const auto& [k, e] : o) {
-      auto it = node->properties.find(std::string_view(k));
-      if (it == node->properties.end()) continue;  // unknown fields are not exposed
-      auto escaped = escapeCelName(k);
-      if (!escaped) continue;
-      entries.emplace_back(cel::Value::string(*escaped),
-                           valueOf(it->second, e, it->second.embeddedResource, depth + 1));
-    }
-    return cel::Value::map(std::move(entries));
-  }
-  return cel::Value::fromJson(v);
-}
-
-}  // namespace
-
-std::optional<cel::Type> celTypeOf(const Schema& s, bool resourceRoot) {
-  return typeOf(s, resourceRoot, 0);
-}
-
-cel::Value celValueOf(const Schema& s, const json::value& v, bool resourceRoot) {
-  return valueOf(s, v, resourceRoot, 0);
-}
-
 std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> root,
                                                   const std::string& path, FieldErrors& errs) {
   if (!root) return nullptr;
   size_t before = errs.size();
   Compiler compiler(errs);
-  auto node = compiler.node(*root, path, true, "", 0);
-  if (errs.size() != before || node->empty()) return nullptr;
+  auto node = compiler.node(*root, path, true, "", 0, 1);
+  bool compiled = errs.size() == before;
+  compiler.checkTotal(path);
+  for (auto& e : compiler.costErrors()) errs.push_back(std::move(e));
+  if (!compiled || node->empty()) return nullptr;
   auto v = std::make_shared<RuleValidator>();
   v->schema = std::move(root);
   v->root = std::move(node);
@@ -601,9 +495,9 @@ std::shared_ptr<const RuleValidator> compileRules(std::shared_ptr<const Schema> 
 }
 
 FieldErrors validateRules(const RuleValidator& validator, const json::value& obj,
-                          const json::value* old) {
+                          const json::value* old, std::vector<std::string>* warnings) {
   FieldErrors errs;
-  Evaluator ev(errs);
+  Evaluator ev(errs, warnings);
   ev.validate(*validator.root, "", obj, old, old != nullptr && *old == obj, 0);
   return errs;
 }

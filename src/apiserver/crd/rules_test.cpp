@@ -1,5 +1,7 @@
 #include "apiserver/crd/rules.h"
 
+#include "apiserver/crd/rule_cost.h"
+
 #include <gtest/gtest.h>
 
 namespace berth::apiserver::crd {
@@ -22,7 +24,7 @@ constexpr std::string_view kSchema = R"J({
         "mode": {"type": "string", "x-kubernetes-validations": [
           {"rule": "self == oldSelf", "message": "mode is immutable"}]},
         "host-name": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"},
+        "tags": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 20},
                  "x-kubernetes-validations": [{"rule": "self.all(t, t.startsWith('t-'))",
                                                "messageExpression": "'bad tags: ' + self.join(',')"}]},
         "ports": {"type": "array", "items": {"type": "object",
@@ -120,6 +122,20 @@ TEST(CrdRules, UnchangedValuesAreRatcheted) {
   std::string bad = R"J({"metadata":{"name":"ok"},"spec":{"replicas":1,"minReplicas":2}})J";
   EXPECT_EQ(run(bad).size(), 1u);
   EXPECT_TRUE(run(bad, bad).empty());
+  // The ratcheted failure becomes a warning with the field error's text; a changed sibling
+  // still fails.
+  static auto v = compileText(kSchema);
+  json::value d = json::parse(bad), o = json::parse(bad);
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(validateRules(*v, d, &o, &warnings).empty());
+  EXPECT_EQ(warnings, std::vector<std::string>{"spec: Invalid value: \"object\": minReplicas "
+                                               "must not exceed replicas"});
+  json::value changed = json::parse(
+      R"J({"metadata":{"name":"ok"},"spec":{"replicas":1,"minReplicas":2,"tags":["x"]}})J");
+  warnings.clear();
+  auto errs = validateRules(*v, changed, &o, &warnings);
+  ASSERT_EQ(errs.size(), 2u);  // spec changed: its rule fails again, and so does the new tag
+  EXPECT_TRUE(warnings.empty());
 }
 
 TEST(CrdRules, CompileErrorsAreFieldErrors) {
@@ -182,8 +198,9 @@ TEST(CrdRules, OptionalOldSelfRunsOnCreateToo) {
 
 TEST(CrdRules, OldSelfIsRefusedUnderUncorrelatableLists) {
   FieldErrors errs;
-  compileText(R"J({"type":"object","properties":{"l":{"type":"array",
-      "items":{"type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf"}]}}}})J",
+  compileText(R"J({"type":"object","properties":{"l":{"type":"array","maxItems":10,
+      "items":{"type":"string","maxLength":10,
+               "x-kubernetes-validations":[{"rule":"self == oldSelf"}]}}}})J",
               &errs);
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_NE(errs[0].message.find("oldSelf cannot be used on the uncorrelatable portion"),
@@ -207,6 +224,55 @@ TEST(CrdRules, TypesAndEscaping) {
   // A JSON integer under type number is a CEL double.
   auto v = celValueOf(schema->properties.at("spec"), json::parse(R"J({"ratio": 1})J"), false);
   EXPECT_EQ(v.get(cel::Value::string("ratio"))->kind(), cel::Kind::kDouble);
+}
+
+TEST(CrdRules, EstimatedCostOverTheLimitsIsRefused) {
+  auto messages = [](std::string_view schema) {
+    FieldErrors errs;
+    auto v = compileText(schema, &errs);
+    std::vector<std::string> out;
+    for (const auto& e : errs) out.push_back(e.field + ": " + e.message);
+    return std::make_pair(v != nullptr, out);
+  };
+  // A nested loop over unbounded lists of unbounded strings: far over the per-rule limit, and
+  // so over the CRD's total too.
+  auto [valid, errs] = messages(R"J({"type":"object","properties":{"spec":{"type":"object",
+      "properties":{"a":{"type":"array","items":{"type":"string"}}},
+      "x-kubernetes-validations":[{"rule":"self.a.all(x, self.a.exists(y, x == y))"}]}}})J");
+  EXPECT_TRUE(valid);  // cost errors alone keep the rules of a stored CRD running
+  EXPECT_EQ(errs, (std::vector<std::string>{
+                      "s.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated "
+                      "rule cost exceeds budget by factor of more than 100x (try simplifying the "
+                      "rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, "
+                      "and strings are declared)",
+                      "s.properties[spec].x-kubernetes-validations[0].rule: Forbidden: "
+                      "contributed to estimated rule cost total exceeding cost limit for entire "
+                      "OpenAPIv3 schema",
+                      "s: Forbidden: x-kubernetes-validations estimated rule cost total for entire "
+                      "OpenAPIv3 schema exceeds budget by factor of more than 100x (try "
+                      "simplifying the rule, or adding maxItems, maxProperties, and maxLength "
+                      "where arrays, maps, and strings are declared)"}));
+  // The same rule with bounds is accepted.
+  EXPECT_EQ(messages(R"J({"type":"object","properties":{"spec":{"type":"object",
+      "properties":{"a":{"type":"array","maxItems":100,"items":{"type":"string","maxLength":63}}},
+      "x-kubernetes-validations":[{"rule":"self.a.all(x, self.a.exists(y, x == y))"}]}}})J")
+                .second,
+            std::vector<std::string>{});
+  // A cheap rule on every item of a bounded-per-request list is fine; an expensive string
+  // comparison on each of them is multiplied by how many there can be.
+  EXPECT_TRUE(messages(R"J({"type":"object","properties":{"l":{"type":"array",
+      "items":{"type":"string","x-kubernetes-validations":[{"rule":"self.startsWith('a')"}]}}}})J")
+                  .second.empty());
+  auto each = messages(R"J({"type":"object","properties":{"l":{"type":"array",
+      "items":{"type":"string","x-kubernetes-validations":[{"rule":"self.contains('a')"}]}}}})J");
+  ASSERT_FALSE(each.second.empty());
+  EXPECT_NE(each.second[0].find("s.properties[l].items.x-kubernetes-validations[0].rule: "
+                                "Forbidden: estimated rule cost exceeds budget"),
+            std::string::npos);
+  EXPECT_EQ(costErrorMessage("x", 12'000'000, 10'000'000).substr(0, 44),
+            "x exceeds budget by factor of 1.200000x (try");
+  EXPECT_EQ(costErrorMessage("x", 25'000'000, 10'000'000).substr(0, 37),
+            "x exceeds budget by factor of 2.5x (t");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // validate package (errors.go) as apiextensions-apiserver converts them into field errors.
 #include "apiserver/crd/schema.h"
 
+#include "apiserver/crd/rules.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -177,6 +179,9 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
   s.maxItems = intField(raw, "maxItems", path, errs);
   s.minProperties = intField(raw, "minProperties", path, errs);
   s.maxProperties = intField(raw, "maxProperties", path, errs);
+  if (const json::value* f = raw.if_contains("format"); f && f->is_string())
+    s.format = std::string(f->get_string());
+  forbidNestedRules(raw, path, errs);
   if (const json::value* p = raw.if_contains("pattern"); p && p->is_string()) {
     s.pattern = std::string(p->get_string());
     RE2::Options options;

@@ -56,6 +56,7 @@ struct Schema {
   std::optional<int64_t> minLength, maxLength, minItems, maxItems, minProperties, maxProperties;
   std::string pattern;
   std::shared_ptr<const re2::RE2> patternRe;
+  std::string format;  // as written; CEL rules see date-time/date/duration/byte strings typed
   std::optional<boost::json::value> defaultValue;
   bool nullable = false;
   bool preserveUnknownFields = false;

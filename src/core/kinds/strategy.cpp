@@ -69,14 +69,14 @@ FieldErrors validateCreate(const ResourceType& rt, const boost::json::object& ob
 }
 
 FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& obj,
-                           const boost::json::object& old) {
+                           const boost::json::object& old, std::vector<std::string>* warnings) {
   FieldErrors errs;
   const KindOps& ops = opsFor(rt);
   validateObjectMetaUpdate(obj, old, errs);
   if (ops.validate) ops.validate(obj, errs);
   if (ops.validateUpdate) ops.validateUpdate(obj, old, errs);
   if (rt.behavior) {
-    for (auto& e : rt.behavior->validate(obj, &old)) errs.push_back(std::move(e));
+    for (auto& e : rt.behavior->validate(obj, &old, warnings)) errs.push_back(std::move(e));
   }
   return errs;
 }

@@ -36,8 +36,10 @@ void applyDefaults(const ResourceType& rt, boost::json::object& obj);
 // Create-time and update-time validation. Field paths as upstream prints them
 // ("metadata.name", "spec.containers[0].image"). Empty = valid.
 FieldErrors validateCreate(const ResourceType& rt, const boost::json::object& obj);
+// `warnings` (may be null) collects what the kind's behavior warns about instead of refusing.
 FieldErrors validateUpdate(const ResourceType& rt, const boost::json::object& obj,
-                           const boost::json::object& old);
+                           const boost::json::object& old,
+                           std::vector<std::string>* warnings = nullptr);
 
 // Strategy hooks that reset fields a client may not set on this path, as upstream's
 // PrepareForCreate/PrepareForUpdate do: on create, status is reset for kinds with a status
