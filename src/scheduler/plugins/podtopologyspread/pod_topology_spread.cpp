@@ -34,11 +34,42 @@ bool eligible(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& nod
   return true;
 }
 
-int64_t countMatching(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& node) {
+int64_t countMatching(const core::LabelSelector& selector, const PodInfo& pod,
+                      const NodeInfo& node) {
   int64_t n = 0;
   for (const auto& p : node.pods)
-    if (p->ns == pod.ns && !p->terminating && c.selector.matches(p->labels)) ++n;
+    if (p->ns == pod.ns && !p->terminating && selector.matches(p->labels)) ++n;
   return n;
+}
+
+// Pods matching each constraint's selector (same namespace, not terminating) per node position.
+// Upstream walks every pod of every node per cycle; the snapshot's label-set index already has
+// these counts per node, so a cycle visits only the label sets a selector matches and the nodes
+// holding them. Constraints with the same selector (the system defaults) share one vector.
+std::vector<std::vector<int64_t>> matchingPerNode(const std::vector<SpreadConstraint>& cs,
+                                                  const PodInfo& pod, const Snapshot& snap) {
+  std::vector<std::vector<int64_t>> out(cs.size());
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < cs.size(); ++i) {
+    texts.push_back(cs[i].selector.toString());
+    if (i > 0 && texts[i] == texts[i - 1]) {
+      out[i] = out[i - 1];
+      continue;
+    }
+    auto& per = out[i];
+    per.assign(snap.nodes.size(), 0);
+    if (!snap.affinity.built()) {
+      for (size_t pos = 0; pos < snap.nodes.size(); ++pos)
+        per[pos] = countMatching(cs[i].selector, pod, *snap.nodes[pos]);
+      continue;
+    }
+    snap.affinity.forEachLabelSetSelected(cs[i].selector, pod.ns,
+                                          [&](const AffinityIndex::NodeTallies& tallies) {
+                                            for (const auto& [pos, t] : tallies)
+                                              if (pos < per.size()) per[pos] += t.live;
+                                          });
+  }
+  return out;
 }
 
 struct FilterState : StateData {
@@ -58,6 +89,8 @@ struct ScoreState : StateData {
   std::vector<SpreadConstraint> constraints;
   std::vector<std::unordered_map<std::string, int64_t>> counts;
   std::vector<double> weights;  // log(domains + 2), upstream's topologyNormalizingWeight
+  // Raw scores of the nodes PreScore was given, computed there with their domains' counts.
+  std::unordered_map<const NodeInfo*, int64_t> scores;
   std::unique_ptr<StateData> clone() const override { return std::make_unique<ScoreState>(*this); }
 };
 
@@ -102,12 +135,14 @@ PluginStatus PodTopologySpread::preFilter(CycleState& state, const PodInfo& pod,
   s->constraints = constraintsFor(pod, snap, true);
   if (s->constraints.empty()) return PluginStatus::skip();
   s->counts.resize(s->constraints.size());
-  for (const auto& n : snap.nodes) {
-    if (!hasAllKeys(*n, s->constraints)) continue;
+  auto matching = matchingPerNode(s->constraints, pod, snap);
+  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+    const NodeInfo& n = *snap.nodes[pos];
+    if (!hasAllKeys(n, s->constraints)) continue;
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       const auto& c = s->constraints[i];
-      if (!eligible(c, pod, *n)) continue;
-      s->counts[i][*label(*n, c.topologyKey)] += countMatching(c, pod, *n);
+      if (!eligible(c, pod, n)) continue;
+      s->counts[i][*label(n, c.topologyKey)] += matching[i][pos];
     }
   }
   state.write(std::string(kFilterKey), std::move(s));
@@ -148,22 +183,48 @@ PluginStatus PodTopologySpread::preScore(CycleState& state, const PodInfo& pod,
   s->constraints = constraintsFor(pod, snap, false);
   if (s->constraints.empty()) return PluginStatus::skip();
   s->counts.resize(s->constraints.size());
-  // Domains are those of the feasible nodes; pods are counted over every eligible node.
+  const size_t k = s->constraints.size();
+  // Domains are those of the feasible nodes; pods are counted over every eligible node. Each
+  // feasible node keeps pointers to its domains' counts (stable in an unordered_map) so its
+  // score is summed once here instead of looked up again per constraint in Score.
+  std::vector<int64_t*> domainCounts;
+  domainCounts.reserve(nodes.size() * k);
   for (const NodeInfo* n : nodes) {
     if (!hasAllKeys(*n, s->constraints)) continue;
-    for (size_t i = 0; i < s->constraints.size(); ++i)
-      s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0);
+    for (size_t i = 0; i < k; ++i)
+      domainCounts.push_back(
+          &s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0).first->second);
   }
-  for (const auto& n : snap.nodes) {
-    if (!hasAllKeys(*n, s->constraints)) continue;
-    for (size_t i = 0; i < s->constraints.size(); ++i) {
+  auto matching = matchingPerNode(s->constraints, pod, snap);
+  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+    const NodeInfo* n = nullptr;
+    for (size_t i = 0; i < k; ++i) {
+      if (matching[i][pos] == 0) continue;  // adds nothing
+      if (!n) {
+        n = snap.nodes[pos].get();
+        if (!hasAllKeys(*n, s->constraints)) break;
+      }
       const auto& c = s->constraints[i];
       auto it = s->counts[i].find(*label(*n, c.topologyKey));
       if (it == s->counts[i].end() || !eligible(c, pod, *n)) continue;
-      it->second += countMatching(c, pod, *n);
+      it->second += matching[i][pos];
     }
   }
   for (const auto& c : s->counts) s->weights.push_back(std::log(static_cast<double>(c.size() + 2)));
+  s->scores.reserve(nodes.size());
+  size_t next = 0;
+  for (const NodeInfo* n : nodes) {
+    if (!hasAllKeys(*n, s->constraints)) {
+      s->scores[n] = kInvalidScore;
+      continue;
+    }
+    double score = 0;
+    for (size_t i = 0; i < k; ++i) {
+      score += static_cast<double>(*domainCounts[next++]) * s->weights[i] +
+               (s->constraints[i].maxSkew - 1);
+    }
+    s->scores[n] = static_cast<int64_t>(std::llround(score));
+  }
   state.write(std::string(kScoreKey), std::move(s));
   return PluginStatus::success();
 }
@@ -172,6 +233,7 @@ int64_t PodTopologySpread::score(const CycleState& state, const PodInfo&,
                                  const NodeInfo& node) const {
   const auto* s = state.read<ScoreState>(kScoreKey);
   if (!s) return 0;
+  if (auto it = s->scores.find(&node); it != s->scores.end()) return it->second;
   if (!hasAllKeys(node, s->constraints)) return kInvalidScore;
   double score = 0;
   for (size_t i = 0; i < s->constraints.size(); ++i) {
