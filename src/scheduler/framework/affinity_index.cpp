@@ -55,6 +55,24 @@ void candidates(const Table& table, const std::vector<std::string>& pairs, Fn&& 
 
 }  // namespace
 
+AffinityIndex::Tally& AffinityIndex::NodeTallies::operator[](size_t pos) {
+  auto [it, added] = slots_.try_emplace(pos, items_.size());
+  if (added) items_.emplace_back(pos, Tally{});
+  return items_[it->second].second;
+}
+
+void AffinityIndex::NodeTallies::erase(size_t pos) {
+  auto it = slots_.find(pos);
+  if (it == slots_.end()) return;
+  size_t slot = it->second;
+  slots_.erase(it);
+  if (slot + 1 != items_.size()) {
+    items_[slot] = items_.back();
+    slots_[items_[slot].first] = slot;
+  }
+  items_.pop_back();
+}
+
 void AffinityIndex::clear() {
   labelSets_ = {};
   for (auto& t : terms_) t = {};

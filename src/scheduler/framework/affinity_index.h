@@ -39,7 +39,26 @@ class AffinityIndex {
     int64_t weight = 0;  // their summed weights (terms only; negative for anti-affinity)
     int64_t live = 0;    // label sets only: those pods not terminating (PodTopologySpread)
   };
-  using NodeTallies = std::unordered_map<size_t, Tally>;  // by node position
+  // Tallies by node position: a vector to iterate (cycles read every entry; as a hash map its
+  // nodes were a cache miss each) plus a position -> slot map for the updates.
+  class NodeTallies {
+   public:
+    using Entry = std::pair<size_t, Tally>;
+    std::vector<Entry>::const_iterator begin() const { return items_.begin(); }
+    std::vector<Entry>::const_iterator end() const { return items_.end(); }
+    bool empty() const { return items_.empty(); }
+    size_t size() const { return items_.size(); }
+    std::vector<Entry>::const_iterator find(size_t pos) const {
+      auto it = slots_.find(pos);
+      return it == slots_.end() ? items_.end() : items_.begin() + static_cast<long>(it->second);
+    }
+    Tally& operator[](size_t pos);
+    void erase(size_t pos);
+
+   private:
+    std::vector<Entry> items_;
+    std::unordered_map<size_t, size_t> slots_;
+  };
 
   enum TermKind {
     kRequiredAntiAffinity,

@@ -76,12 +76,20 @@ struct FilterState : StateData {
   std::vector<SpreadConstraint> constraints;
   // Per constraint: matching pods per domain value.
   std::vector<std::unordered_map<std::string, int64_t>> counts;
+  // Per constraint: the global minimum Filter compares with (recomputed when counts change, not
+  // per node: with a hostname key there are as many domains as nodes).
+  std::vector<int64_t> minMatches;
   std::unique_ptr<StateData> clone() const override { return std::make_unique<FilterState>(*this); }
-  int64_t minMatch(size_t i) const {
-    if (static_cast<int>(counts[i].size()) < constraints[i].minDomains) return 0;
-    int64_t m = std::numeric_limits<int64_t>::max();
-    for (const auto& [v, n] : counts[i]) m = std::min(m, n);
-    return counts[i].empty() ? 0 : m;
+  int64_t minMatch(size_t i) const { return minMatches[i]; }
+  void computeMinMatches() {
+    minMatches.assign(counts.size(), 0);
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (counts[i].empty() || static_cast<int>(counts[i].size()) < constraints[i].minDomains)
+        continue;
+      int64_t m = std::numeric_limits<int64_t>::max();
+      for (const auto& [v, n] : counts[i]) m = std::min(m, n);
+      minMatches[i] = m;
+    }
   }
 };
 
@@ -101,6 +109,79 @@ void update(FilterState& s, const PodInfo& pod, const PodInfo& other, const Node
     const auto& c = s.constraints[i];
     if (!eligible(c, pod, node) || !c.selector.matches(other.labels)) continue;
     s.counts[i][*label(node, c.topologyKey)] += delta;
+  }
+  s.computeMinMatches();
+}
+
+// The snapshot's topology column of each constraint's key.
+std::vector<const TopologyColumns::Column*> columnsOf(const std::vector<SpreadConstraint>& cs,
+                                                      const Snapshot& snap) {
+  std::vector<const TopologyColumns::Column*> out;
+  for (const auto& c : cs) out.push_back(&snap.topology.column(c.topologyKey, snap.nodes));
+  return out;
+}
+
+// The domain ids of the node at `pos` for every column; false when it lacks one of the keys.
+bool domainIds(const std::vector<const TopologyColumns::Column*>& cols, size_t pos,
+               std::vector<int32_t>& ids) {
+  for (size_t i = 0; i < cols.size(); ++i) {
+    ids[i] = pos < cols[i]->domainOf.size() ? cols[i]->domainOf[pos] : -1;
+    if (ids[i] < 0) return false;
+  }
+  return true;
+}
+
+// PreFilter's counts over every node from the snapshot's indexes: per constraint, the matching
+// pods of each domain that has an eligible node (domains without one are absent).
+void filterCountsIndexed(FilterState& s, const PodInfo& pod, const Snapshot& snap,
+                         const std::vector<std::vector<int64_t>>& matching) {
+  const size_t k = s.constraints.size();
+  auto cols = columnsOf(s.constraints, snap);
+  std::vector<std::vector<int64_t>> dense(k);
+  std::vector<std::vector<char>> present(k);
+  for (size_t i = 0; i < k; ++i) {
+    dense[i].assign(cols[i]->values.size(), 0);
+    present[i].assign(cols[i]->values.size(), 0);
+  }
+  std::vector<int32_t> ids(k);
+  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+    if (!domainIds(cols, pos, ids)) continue;
+    const NodeInfo& n = *snap.nodes[pos];
+    for (size_t i = 0; i < k; ++i) {
+      if (!eligible(s.constraints[i], pod, n)) continue;
+      present[i][ids[i]] = 1;
+      dense[i][ids[i]] += matching[i][pos];
+    }
+  }
+  for (size_t i = 0; i < k; ++i)
+    for (size_t id = 0; id < dense[i].size(); ++id)
+      if (present[i][id]) s.counts[i][cols[i]->values[id]] = dense[i][id];
+}
+
+// PreScore's counts from the snapshot's indexes: adds the matching pods of every eligible node
+// whose domain is among `s.counts` (the feasible nodes' domains), reading domains as integers.
+void scoreCountsIndexed(ScoreState& s, const PodInfo& pod, const Snapshot& snap,
+                        const std::vector<std::vector<int64_t>>& matching) {
+  const size_t k = s.constraints.size();
+  auto cols = columnsOf(s.constraints, snap);
+  std::vector<std::vector<int64_t*>> slots(k);  // by domain id: its count, null if not counted
+  for (size_t i = 0; i < k; ++i) {
+    slots[i].assign(cols[i]->values.size(), nullptr);
+    for (auto& [value, count] : s.counts[i])
+      if (auto it = cols[i]->ids.find(value); it != cols[i]->ids.end())
+        slots[i][it->second] = &count;
+  }
+  std::vector<int32_t> ids(k);
+  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+    bool any = false;
+    for (size_t i = 0; i < k && !any; ++i) any = matching[i][pos] != 0;
+    if (!any || !domainIds(cols, pos, ids)) continue;
+    const NodeInfo& n = *snap.nodes[pos];
+    for (size_t i = 0; i < k; ++i) {
+      int64_t* count = slots[i][ids[i]];
+      if (matching[i][pos] == 0 || !count || !eligible(s.constraints[i], pod, n)) continue;
+      *count += matching[i][pos];
+    }
   }
 }
 
@@ -136,15 +217,20 @@ PluginStatus PodTopologySpread::preFilter(CycleState& state, const PodInfo& pod,
   if (s->constraints.empty()) return PluginStatus::skip();
   s->counts.resize(s->constraints.size());
   auto matching = matchingPerNode(s->constraints, pod, snap);
-  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
-    const NodeInfo& n = *snap.nodes[pos];
-    if (!hasAllKeys(n, s->constraints)) continue;
-    for (size_t i = 0; i < s->constraints.size(); ++i) {
-      const auto& c = s->constraints[i];
-      if (!eligible(c, pod, n)) continue;
-      s->counts[i][*label(n, c.topologyKey)] += matching[i][pos];
+  if (snap.affinity.built()) {
+    filterCountsIndexed(*s, pod, snap, matching);
+  } else {
+    for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+      const NodeInfo& n = *snap.nodes[pos];
+      if (!hasAllKeys(n, s->constraints)) continue;
+      for (size_t i = 0; i < s->constraints.size(); ++i) {
+        const auto& c = s->constraints[i];
+        if (!eligible(c, pod, n)) continue;
+        s->counts[i][*label(n, c.topologyKey)] += matching[i][pos];
+      }
     }
   }
+  s->computeMinMatches();
   state.write(std::string(kFilterKey), std::move(s));
   return PluginStatus::success();
 }
@@ -189,32 +275,40 @@ PluginStatus PodTopologySpread::preScore(CycleState& state, const PodInfo& pod,
   // score is summed once here instead of looked up again per constraint in Score.
   std::vector<int64_t*> domainCounts;
   domainCounts.reserve(nodes.size() * k);
-  for (const NodeInfo* n : nodes) {
-    if (!hasAllKeys(*n, s->constraints)) continue;
+  std::vector<char> allKeys(nodes.size());
+  for (size_t j = 0; j < nodes.size(); ++j) {
+    const NodeInfo* n = nodes[j];
+    allKeys[j] = hasAllKeys(*n, s->constraints);
+    if (!allKeys[j]) continue;
     for (size_t i = 0; i < k; ++i)
       domainCounts.push_back(
           &s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0).first->second);
   }
   auto matching = matchingPerNode(s->constraints, pod, snap);
-  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
-    const NodeInfo* n = nullptr;
-    for (size_t i = 0; i < k; ++i) {
-      if (matching[i][pos] == 0) continue;  // adds nothing
-      if (!n) {
-        n = snap.nodes[pos].get();
-        if (!hasAllKeys(*n, s->constraints)) break;
+  if (snap.affinity.built()) {
+    scoreCountsIndexed(*s, pod, snap, matching);
+  } else {
+    for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+      const NodeInfo* n = nullptr;
+      for (size_t i = 0; i < k; ++i) {
+        if (matching[i][pos] == 0) continue;  // adds nothing
+        if (!n) {
+          n = snap.nodes[pos].get();
+          if (!hasAllKeys(*n, s->constraints)) break;
+        }
+        const auto& c = s->constraints[i];
+        auto it = s->counts[i].find(*label(*n, c.topologyKey));
+        if (it == s->counts[i].end() || !eligible(c, pod, *n)) continue;
+        it->second += matching[i][pos];
       }
-      const auto& c = s->constraints[i];
-      auto it = s->counts[i].find(*label(*n, c.topologyKey));
-      if (it == s->counts[i].end() || !eligible(c, pod, *n)) continue;
-      it->second += matching[i][pos];
     }
   }
   for (const auto& c : s->counts) s->weights.push_back(std::log(static_cast<double>(c.size() + 2)));
   s->scores.reserve(nodes.size());
   size_t next = 0;
-  for (const NodeInfo* n : nodes) {
-    if (!hasAllKeys(*n, s->constraints)) {
+  for (size_t j = 0; j < nodes.size(); ++j) {
+    const NodeInfo* n = nodes[j];
+    if (!allKeys[j]) {
       s->scores[n] = kInvalidScore;
       continue;
     }
