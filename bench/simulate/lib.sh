@@ -18,8 +18,10 @@ start_server() {
   SPID=$!
   PIDS+=("$SPID")
   URL=https://127.0.0.1:$port
-  for _ in $(seq 200); do
-    [ -f "$dir/admin.token" ] && curl -sk "$URL/readyz" >/dev/null 2>&1 && break
+  # Up to 2 minutes: on a loaded machine a fresh server has taken more than 20 s to get ready,
+  # and `berth simulate` started before its admin.kubeconfig exists fails at once.
+  for _ in $(seq 1200); do
+    [ -f "$dir/admin.kubeconfig" ] && curl -sk "$URL/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
   TOKEN=$(cat "$dir/admin.token")
@@ -35,6 +37,10 @@ start_simulate() {
   "$BERTH" simulate --kubeconfig "$KCFG" --nodes "$nodes" "$@" >"$WORK/sim.log" 2>&1 &
   SIMPID=$!
   PIDS+=("$SIMPID")
-  for _ in $(seq 2400); do grep -q "all $nodes nodes registered" "$WORK/sim.log" && break; sleep 0.5; done
+  for _ in $(seq 2400); do
+    grep -q "all $nodes nodes registered" "$WORK/sim.log" && break
+    kill -0 "$SIMPID" 2>/dev/null || break  # it exited (the log says why)
+    sleep 0.5
+  done
   grep -q "all $nodes nodes registered" "$WORK/sim.log" || { echo "nodes did not register:"; tail "$WORK/sim.log"; return 1; }
 }

@@ -1,18 +1,21 @@
 // The affinity index kept in snapshots by the cache (framework/affinity_index.h): its counts
-// follow add/remove/assume/forget, and InterPodAffinity decides exactly as the brute-force walk
-// over every pod on random clusters changed at random.
+// follow add/remove/assume/forget, and InterPodAffinity and PodTopologySpread decide exactly as
+// the brute-force walk over every pod on random clusters changed at random.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 #include "scheduler/cache.h"
 #include "scheduler/framework/testing.h"
 #include "scheduler/plugins/interpodaffinity/inter_pod_affinity.h"
+#include "scheduler/plugins/podtopologyspread/pod_topology_spread.h"
 
 namespace berth::scheduler {
 namespace {
 
 using plugins::InterPodAffinity;
+using plugins::PodTopologySpread;
 constexpr auto kAnti = AffinityIndex::kRequiredAntiAffinity;
 
 ObjectPtr zonedNode(const std::string& name, const std::string& zone) {
@@ -137,11 +140,31 @@ class RandomCluster {
     return out.empty() ? "" : R"(,"affinity":{)" + out + "}";
   }
 
-  PodInfoPtr pod(const std::string& name, const std::string& node) {
+  // Topology spread constraints of every kind, or none (the system defaults then apply).
+  std::string spread() {
+    int n = static_cast<int>(pick(4)) - 1;
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      out += std::string(out.empty() ? "" : ",") + R"({"maxSkew":)" + std::to_string(1 + pick(3)) +
+             R"(,"topologyKey":")" + (chance(50) ? "kubernetes.io/hostname" : "zone") +
+             R"(","whenUnsatisfiable":")" + (chance(50) ? "DoNotSchedule" : "ScheduleAnyway") +
+             R"(","labelSelector":)" + selector() + (chance(20) ? R"(,"minDomains":3)" : "") +
+             (chance(20) ? R"(,"nodeAffinityPolicy":"Ignore")" : "") + "}";
+    }
+    std::string nodeSelector = chance(20) ? R"(,"nodeSelector":{"zone":"z1"})" : "";
+    return out.empty() ? nodeSelector
+                       : R"(,"topologySpreadConstraints":[)" + out + "]" + nodeSelector;
+  }
+
+  // `spreading`: some pods terminating, spread constraints instead of inter-pod terms.
+  PodInfoPtr pod(const std::string& name, const std::string& node, bool spreading = false) {
     std::string ns = chance(80) ? "default" : "other";
+    std::string deleted =
+        spreading && chance(15) ? R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")" : "";
     return testing::pod(R"({"metadata":{"name":")" + name + R"(","namespace":")" + ns +
-                        R"(","uid":")" + name + R"(","labels":)" + labels() +
-                        R"(},"spec":{"nodeName":")" + node + "\"" + affinity() + "}}");
+                        R"(","uid":")" + name + R"(","labels":)" + labels() + deleted +
+                        R"(},"spec":{"nodeName":")" + node + "\"" +
+                        (spreading ? spread() : affinity()) + "}}");
   }
 
  private:
@@ -169,54 +192,61 @@ std::vector<std::string> decide(const PodInfo& pod, const Snapshot& snap) {
   return out;
 }
 
+// A random cluster of 3-12 nodes (some without the zone label) changed at random over 30
+// rounds (bind, assume, forget, remove, relabel a node); check(snap, round) after each round.
+void churn(RandomCluster& rc, bool spreading, const std::function<void(Snapshot&, int)>& check) {
+  Cache cache;
+  cache.setNamespaceLabels("default", {});
+  cache.setNamespaceLabels("other", {{"team", "x"}});
+  std::vector<std::string> nodes;
+  size_t nodeCount = 3 + rc.pick(10);
+  for (size_t i = 0; i < nodeCount; ++i) {
+    nodes.push_back("n" + std::to_string(i));
+    // Some nodes lack the zone label: terms on it must skip them.
+    cache.addNode(zonedNode(nodes.back(), rc.chance(85) ? "z" + std::to_string(i % 3) : ""));
+  }
+  Snapshot snap;
+  std::vector<PodInfoPtr> live;
+  int next = 0;
+  for (int round = 0; round < 30; ++round) {
+    for (int op = 0; op < 4; ++op) {
+      auto p = rc.pod("p" + std::to_string(next++), nodes[rc.pick(nodes.size())], spreading);
+      switch (rc.pick(5)) {
+        case 0:
+        case 1:
+          cache.addPod(p);
+          live.push_back(p);
+          break;
+        case 2:
+          ASSERT_TRUE(cache.assumePod(p).ok());
+          if (rc.chance(50))
+            cache.forgetPod(p->uid);
+          else
+            live.push_back(p);
+          break;
+        case 3:
+          if (!live.empty()) {
+            size_t i = rc.pick(live.size());
+            cache.removePod(*live[i]);
+            live.erase(live.begin() + static_cast<long>(i));
+          }
+          break;
+        default: {
+          size_t i = rc.pick(nodes.size());
+          cache.updateNode(zonedNode(nodes[i], "z" + std::to_string(rc.pick(3))));
+        }
+      }
+    }
+    cache.updateSnapshot(snap);
+    ASSERT_TRUE(snap.affinity.built());
+    check(snap, round);
+  }
+}
+
 TEST(AffinityIndex, SameDecisionsAsTheWalkOverEveryPod) {
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     RandomCluster rc(seed);
-    Cache cache;
-    cache.setNamespaceLabels("default", {});
-    cache.setNamespaceLabels("other", {{"team", "x"}});
-    std::vector<std::string> nodes;
-    size_t nodeCount = 3 + rc.pick(10);
-    for (size_t i = 0; i < nodeCount; ++i) {
-      nodes.push_back("n" + std::to_string(i));
-      // Some nodes lack the zone label: terms on it must skip them.
-      cache.addNode(zonedNode(nodes.back(), rc.chance(85) ? "z" + std::to_string(i % 3) : ""));
-    }
-    Snapshot snap;
-    std::vector<PodInfoPtr> live;
-    int next = 0;
-    for (int round = 0; round < 30; ++round) {
-      // Change the cluster: bind, assume, forget, remove, relabel a node.
-      for (int op = 0; op < 4; ++op) {
-        auto p = rc.pod("p" + std::to_string(next++), nodes[rc.pick(nodes.size())]);
-        switch (rc.pick(5)) {
-          case 0:
-          case 1:
-            cache.addPod(p);
-            live.push_back(p);
-            break;
-          case 2:
-            ASSERT_TRUE(cache.assumePod(p).ok());
-            if (rc.chance(50))
-              cache.forgetPod(p->uid);
-            else
-              live.push_back(p);
-            break;
-          case 3:
-            if (!live.empty()) {
-              size_t i = rc.pick(live.size());
-              cache.removePod(*live[i]);
-              live.erase(live.begin() + static_cast<long>(i));
-            }
-            break;
-          default: {
-            size_t i = rc.pick(nodes.size());
-            cache.updateNode(zonedNode(nodes[i], "z" + std::to_string(rc.pick(3))));
-          }
-        }
-      }
-      cache.updateSnapshot(snap);
-      ASSERT_TRUE(snap.affinity.built());
+    churn(rc, false, [&](Snapshot& snap, int round) {
       Snapshot walk = snap;
       walk.affinity.clear();  // InterPodAffinity walks every pod without the index
       for (int q = 0; q < 5; ++q) {
@@ -225,7 +255,62 @@ TEST(AffinityIndex, SameDecisionsAsTheWalkOverEveryPod) {
             << "seed " << seed << " round " << round << " pod "
             << boost::json::serialize(*incoming->object);
       }
-    }
+    });
+  }
+}
+
+// PodTopologySpread's verdicts and normalized scores for `pod`, scoring the nodes `feasible`.
+std::vector<std::string> decideSpread(const PodInfo& pod, const Snapshot& snap,
+                                      const std::vector<size_t>& feasible) {
+  PodTopologySpread pl;
+  CycleState state;
+  std::vector<std::string> out;
+  auto pre = pl.preFilter(state, pod, snap);
+  out.push_back("prefilter " + std::to_string(static_cast<int>(pre.code)));
+  for (const auto& n : snap.nodes) {
+    PluginStatus st = pre.code == Code::kSkip ? PluginStatus{} : pl.filter(state, pod, *n);
+    out.push_back(n->name + " " + std::to_string(static_cast<int>(st.code)));
+  }
+  std::vector<const NodeInfo*> nodes;
+  for (size_t i : feasible) nodes.push_back(snap.nodes[i].get());
+  auto preScore = pl.preScore(state, pod, snap, nodes);
+  out.push_back("prescore " + std::to_string(static_cast<int>(preScore.code)));
+  if (preScore.code == Code::kSkip) return out;
+  std::vector<int64_t> scores;
+  for (const NodeInfo* n : nodes) scores.push_back(pl.score(state, pod, *n));
+  std::string raw = "raw";
+  for (auto v : scores) raw += " " + std::to_string(v);
+  pl.normalize(state, pod, scores);
+  std::string normalized = "normalized";
+  for (auto v : scores) normalized += " " + std::to_string(v);
+  out.push_back(raw);
+  out.push_back(normalized);
+  return out;
+}
+
+TEST(AffinityIndex, TopologySpreadCountsAsTheWalkOverEveryPod) {
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    RandomCluster rc(seed);
+    churn(rc, true, [&](Snapshot& snap, int round) {
+      // The system default constraints for pods without their own: "app" of the pod's own label.
+      snap.defaultSpreadSelector = [](const PodInfo& p) -> std::optional<core::LabelSelector> {
+        auto it = p.labels.find("app");
+        if (it == p.labels.end()) return std::nullopt;
+        return core::LabelSelector::parse("app=" + it->second).value();
+      };
+      Snapshot walk = snap;
+      walk.affinity.clear();  // PodTopologySpread counts every pod without the index
+      for (int q = 0; q < 5; ++q) {
+        auto incoming = rc.pod("incoming", "", true);
+        std::vector<size_t> feasible;
+        for (size_t i = 0; i < snap.nodes.size(); ++i)
+          if (rc.chance(70)) feasible.push_back(i);
+        auto got = decideSpread(*incoming, snap, feasible);
+        ASSERT_EQ(got, decideSpread(*incoming, walk, feasible))
+            << "seed " << seed << " round " << round << " pod "
+            << boost::json::serialize(*incoming->object);
+      }
+    });
   }
 }
 

@@ -160,6 +160,7 @@ void Cache::updateSnapshot(Snapshot& snap) {
       snap.affinity.apply(pos->second, *info, 1);
     }
     snap.nodes[pos->second] = info;
+    snap.topology.update(pos->second, *info);
   }
   if (rebuildList) {
     snap.nodes.clear();

@@ -117,9 +117,10 @@ std::vector<DisruptionBudget> Profile::disruptionBudgets() const {
 
 PluginStatus Profile::filterWithNominated(const std::vector<FilterPlugin*>& filters,
                                           const CycleState& state, const PodInfo& pod,
-                                          const NodeInfo& node, const Snapshot& snap) const {
+                                          const NodeInfo& node, const Snapshot& snap,
+                                          bool checkNominated) const {
   std::vector<PodInfoPtr> nominated;
-  if (hooks_.nominatedPods) {
+  if (checkNominated && hooks_.nominatedPods) {
     for (auto& n : hooks_.nominatedPods(node.name))
       if (n->uid != pod.uid && n->priority >= pod.priority) nominated.push_back(std::move(n));
   }
@@ -174,6 +175,7 @@ ScheduleOutcome Profile::schedule(CycleState& state, const PodInfo& pod, const S
   }
   // The filters PreFilter did not skip, resolved once per cycle rather than per node.
   const std::vector<FilterPlugin*> filters = activeFilters(state);
+  const bool checkNominated = !hooks_.anyNominated || hooks_.anyNominated();
   std::vector<const NodeInfo*> feasible;
   // A pod nominated by an earlier preemption tries its nominated node first (upstream).
   if (!pod.nominatedNodeName.empty()) {
@@ -193,7 +195,7 @@ ScheduleOutcome Profile::schedule(CycleState& state, const PodInfo& pod, const S
       if (i + kPrefetchAhead < total)
         prefetchNode(snap.nodes[(start + i + kPrefetchAhead) % total].get());
       const NodeInfo& node = *snap.nodes[(start + i) % total];
-      PluginStatus st = filterWithNominated(filters, state, pod, node, snap);
+      PluginStatus st = filterWithNominated(filters, state, pod, node, snap, checkNominated);
       if (st.ok()) {
         feasible.push_back(&node);
       } else if (st.code == Code::kError) {

@@ -21,6 +21,9 @@ struct ProfileHooks {
       evictVictim;
   std::function<std::vector<PodInfoPtr>(const std::string& node)> nominatedPods;
   std::function<std::vector<DisruptionBudget>()> disruptionBudgets;
+  // Whether any pod is nominated at all (null = assume so): when none is, a cycle skips the
+  // per-node nominatedPods lookups (a lock and a map lookup for each node filtered).
+  std::function<bool()> anyNominated;
 };
 
 struct ScheduleOutcome {
@@ -72,9 +75,11 @@ class Profile : public Handle {
   PluginStatus runPreFilter(CycleState& state, const PodInfo& pod, const Snapshot& snap);
   // Filters with the pods nominated to this node (of at least the pod's priority) counted in,
   // as upstream's RunFilterPluginsWithNominatedPods.
+  // `checkNominated` false: no pod is nominated anywhere this cycle.
   PluginStatus filterWithNominated(const std::vector<FilterPlugin*>& filters,
                                    const CycleState& state, const PodInfo& pod,
-                                   const NodeInfo& node, const Snapshot& snap) const;
+                                   const NodeInfo& node, const Snapshot& snap,
+                                   bool checkNominated = true) const;
   // The Filter plugins PreFilter did not skip in this cycle.
   std::vector<FilterPlugin*> activeFilters(const CycleState& state) const;
   PluginStatus runFilterList(const std::vector<FilterPlugin*>& filters, const CycleState& state,

@@ -234,9 +234,9 @@ void Scheduler::Impl::startScheduling() {
   snapshot = Snapshot{};
   informers = std::make_unique<client::SharedInformerFactory>(*client, std::chrono::minutes(0));
   // A claim, volume or class that changes may let a pod waiting on its volumes fit.
-  profile = defaultProfile(options.schedulerName,
-                           newInformerVolumeCluster(*client, *informers,
-                                                    [this] { queue->moveAllToActiveOrBackoff(); }));
+  profile = defaultProfile(
+      options.schedulerName,
+      newInformerVolumeCluster(*client, *informers, [this] { queue->moveAllToActiveOrBackoff(); }));
   profile->setPercentageOfNodesToScore(options.percentageOfNodesToScore);
   // Preemption reads the budgets when it runs (upstream's DefaultPreemption PDB lister).
   auto pdbs = informers->forResource(kPodDisruptionBudgets).lister();
@@ -247,6 +247,10 @@ void Scheduler::Impl::startScheduling() {
          std::vector<DisruptionBudget> out;
          for (const auto& o : pdbs.list("")) out.push_back(parseDisruptionBudget(*o));
          return out;
+       },
+       [this] {
+         std::lock_guard lock(nominatedMu);
+         return !nominated.empty();
        }});
   addHandlers();
   // Listers for PodTopologySpread's default constraints.

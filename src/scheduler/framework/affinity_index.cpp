@@ -25,12 +25,14 @@ std::vector<std::string> pinnedPairs(const core::LabelSelector& selector) {
   return {};
 }
 
-// Adds `delta` pods (and weight) at `pos`; drops the node when no pod is left. True when the
-// entry has no node left.
-bool tally(AffinityIndex::NodeTallies& nodes, size_t pos, int delta, int64_t weight) {
+// Adds `delta` pods (and weight; `live` when they are not terminating) at `pos`; drops the node
+// when no pod is left. True when the entry has no node left.
+bool tally(AffinityIndex::NodeTallies& nodes, size_t pos, int delta, int64_t weight,
+           bool live = false) {
   auto& t = nodes[pos];
   t.pods += delta;
   t.weight += delta * weight;
+  if (live) t.live += delta;
   if (t.pods <= 0) nodes.erase(pos);
   return nodes.empty();
 }
@@ -52,6 +54,24 @@ void candidates(const Table& table, const std::vector<std::string>& pairs, Fn&& 
 }
 
 }  // namespace
+
+AffinityIndex::Tally& AffinityIndex::NodeTallies::operator[](size_t pos) {
+  auto [it, added] = slots_.try_emplace(pos, items_.size());
+  if (added) items_.emplace_back(pos, Tally{});
+  return items_[it->second].second;
+}
+
+void AffinityIndex::NodeTallies::erase(size_t pos) {
+  auto it = slots_.find(pos);
+  if (it == slots_.end()) return;
+  size_t slot = it->second;
+  slots_.erase(it);
+  if (slot + 1 != items_.size()) {
+    items_[slot] = items_.back();
+    slots_[items_[slot].first] = slot;
+  }
+  items_.pop_back();
+}
 
 void AffinityIndex::clear() {
   labelSets_ = {};
@@ -88,7 +108,7 @@ void AffinityIndex::addLabelSet(const PodInfoPtr& pod, size_t pos, int delta) {
     it = labelSets_.entries.emplace(fp, LabelSet{pod, {}}).first;
     for (const auto& [k, v] : pod->labels) labelSets_.byPair[pairOf(k, v)].insert(fp);
   }
-  if (!tally(it->second.nodes, pos, delta, 0)) return;
+  if (!tally(it->second.nodes, pos, delta, 0, !pod->terminating)) return;
   for (const auto& [k, v] : it->second.example->labels) {
     auto b = labelSets_.byPair.find(pairOf(k, v));
     if (b == labelSets_.byPair.end()) continue;
@@ -128,6 +148,14 @@ void AffinityIndex::forEachMatchingLabelSet(
   if (!term.selectorSet) return;
   candidates(labelSets_, pinnedPairs(term.selector), [&](const LabelSet& s) {
     if (term.matches(*s.example, ns)) fn(s.nodes);
+  });
+}
+
+void AffinityIndex::forEachLabelSetSelected(
+    const core::LabelSelector& selector, const std::string& ns,
+    const std::function<void(const NodeTallies&)>& fn) const {
+  candidates(labelSets_, pinnedPairs(selector), [&](const LabelSet& s) {
+    if (s.example->ns == ns && selector.matches(s.example->labels)) fn(s.nodes);
   });
 }
 

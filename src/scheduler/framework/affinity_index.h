@@ -6,7 +6,8 @@
 // cycle; at 5,000 nodes that walk is the cycle. The index groups the same information by what a
 // cycle asks:
 // - label sets: the pods' distinct (namespace, labels), each with its pod count per node: the
-//   incoming pod's terms are matched once per label set, then the counts are read per node;
+//   incoming pod's terms are matched once per label set, then the counts are read per node
+//   (PodTopologySpread reads the same counts, without the terminating pods, for its selectors);
 // - existing terms: the pods' own affinity terms (required anti-affinity, required affinity,
 //   preferred affinity and anti-affinity) by fingerprint, each with its pod count and summed
 //   weight per node: matched once each against the incoming pod.
@@ -36,8 +37,28 @@ class AffinityIndex {
   struct Tally {
     int64_t pods = 0;    // pods on the node with this label set / term
     int64_t weight = 0;  // their summed weights (terms only; negative for anti-affinity)
+    int64_t live = 0;    // label sets only: those pods not terminating (PodTopologySpread)
   };
-  using NodeTallies = std::unordered_map<size_t, Tally>;  // by node position
+  // Tallies by node position: a vector to iterate (cycles read every entry; as a hash map its
+  // nodes were a cache miss each) plus a position -> slot map for the updates.
+  class NodeTallies {
+   public:
+    using Entry = std::pair<size_t, Tally>;
+    std::vector<Entry>::const_iterator begin() const { return items_.begin(); }
+    std::vector<Entry>::const_iterator end() const { return items_.end(); }
+    bool empty() const { return items_.empty(); }
+    size_t size() const { return items_.size(); }
+    std::vector<Entry>::const_iterator find(size_t pos) const {
+      auto it = slots_.find(pos);
+      return it == slots_.end() ? items_.end() : items_.begin() + static_cast<long>(it->second);
+    }
+    Tally& operator[](size_t pos);
+    void erase(size_t pos);
+
+   private:
+    std::vector<Entry> items_;
+    std::unordered_map<size_t, size_t> slots_;
+  };
 
   enum TermKind {
     kRequiredAntiAffinity,
@@ -57,6 +78,10 @@ class AffinityIndex {
 
   // Calls fn(podExample, tallies) for every label set `term` matches.
   void forEachMatchingLabelSet(const AffinityTerm& term, const NamespaceLabels* ns,
+                               const std::function<void(const NodeTallies&)>& fn) const;
+  // Calls fn(tallies) for every label set of namespace `ns` that `selector` matches
+  // (PodTopologySpread's counts of matching pods per node).
+  void forEachLabelSetSelected(const core::LabelSelector& selector, const std::string& ns,
                                const std::function<void(const NodeTallies&)>& fn) const;
   // Calls fn(term, tallies) for every existing term of `kind` that matches `pod`.
   void forEachMatchingTerm(

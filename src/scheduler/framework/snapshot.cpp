@@ -24,6 +24,7 @@ void Snapshot::reindex() {
       nodesWithRequiredAntiAffinityPods.push_back(nodes[i]);
   }
   affinity.build(nodes);
+  topology.clear();
 }
 
 }  // namespace berth::scheduler

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "scheduler/framework/affinity_index.h"
+#include "scheduler/framework/topology_columns.h"
 #include "scheduler/framework/types.h"
 
 namespace berth::scheduler {
@@ -30,6 +31,8 @@ struct Snapshot {
   std::vector<NodeInfoPtr> nodesWithRequiredAntiAffinityPods;
   // The pods' label sets and affinity terms with their counts per node (affinity_index.h).
   AffinityIndex affinity;
+  // Each node's domain per topology key, by position (topology_columns.h).
+  TopologyColumns topology;
   // Labels of namespaces, for affinity terms with a namespaceSelector.
   NamespaceLabels namespaceLabels;
   int64_t generation = 0;  // the cache generation this snapshot reflects
@@ -43,7 +46,8 @@ struct Snapshot {
   }
   // For tests and benchmarks: a snapshot of these nodes, built as the cache would.
   static Snapshot of(std::vector<NodeInfo> nodes);
-  // Rebuilds `index`, the affinity lists and the affinity index from `nodes`.
+  // Rebuilds `index`, the affinity lists and the affinity index from `nodes`; drops the
+  // topology columns.
   void reindex();
 };
 

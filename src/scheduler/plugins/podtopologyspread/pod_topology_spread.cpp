@@ -34,23 +34,62 @@ bool eligible(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& nod
   return true;
 }
 
-int64_t countMatching(const SpreadConstraint& c, const PodInfo& pod, const NodeInfo& node) {
+int64_t countMatching(const core::LabelSelector& selector, const PodInfo& pod,
+                      const NodeInfo& node) {
   int64_t n = 0;
   for (const auto& p : node.pods)
-    if (p->ns == pod.ns && !p->terminating && c.selector.matches(p->labels)) ++n;
+    if (p->ns == pod.ns && !p->terminating && selector.matches(p->labels)) ++n;
   return n;
+}
+
+// Pods matching each constraint's selector (same namespace, not terminating) per node position.
+// Upstream walks every pod of every node per cycle; the snapshot's label-set index already has
+// these counts per node, so a cycle visits only the label sets a selector matches and the nodes
+// holding them. Constraints with the same selector (the system defaults) share one vector.
+std::vector<std::vector<int64_t>> matchingPerNode(const std::vector<SpreadConstraint>& cs,
+                                                  const PodInfo& pod, const Snapshot& snap) {
+  std::vector<std::vector<int64_t>> out(cs.size());
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < cs.size(); ++i) {
+    texts.push_back(cs[i].selector.toString());
+    if (i > 0 && texts[i] == texts[i - 1]) {
+      out[i] = out[i - 1];
+      continue;
+    }
+    auto& per = out[i];
+    per.assign(snap.nodes.size(), 0);
+    if (!snap.affinity.built()) {
+      for (size_t pos = 0; pos < snap.nodes.size(); ++pos)
+        per[pos] = countMatching(cs[i].selector, pod, *snap.nodes[pos]);
+      continue;
+    }
+    snap.affinity.forEachLabelSetSelected(cs[i].selector, pod.ns,
+                                          [&](const AffinityIndex::NodeTallies& tallies) {
+                                            for (const auto& [pos, t] : tallies)
+                                              if (pos < per.size()) per[pos] += t.live;
+                                          });
+  }
+  return out;
 }
 
 struct FilterState : StateData {
   std::vector<SpreadConstraint> constraints;
   // Per constraint: matching pods per domain value.
   std::vector<std::unordered_map<std::string, int64_t>> counts;
+  // Per constraint: the global minimum Filter compares with (recomputed when counts change, not
+  // per node: with a hostname key there are as many domains as nodes).
+  std::vector<int64_t> minMatches;
   std::unique_ptr<StateData> clone() const override { return std::make_unique<FilterState>(*this); }
-  int64_t minMatch(size_t i) const {
-    if (static_cast<int>(counts[i].size()) < constraints[i].minDomains) return 0;
-    int64_t m = std::numeric_limits<int64_t>::max();
-    for (const auto& [v, n] : counts[i]) m = std::min(m, n);
-    return counts[i].empty() ? 0 : m;
+  int64_t minMatch(size_t i) const { return minMatches[i]; }
+  void computeMinMatches() {
+    minMatches.assign(counts.size(), 0);
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (counts[i].empty() || static_cast<int>(counts[i].size()) < constraints[i].minDomains)
+        continue;
+      int64_t m = std::numeric_limits<int64_t>::max();
+      for (const auto& [v, n] : counts[i]) m = std::min(m, n);
+      minMatches[i] = m;
+    }
   }
 };
 
@@ -58,6 +97,8 @@ struct ScoreState : StateData {
   std::vector<SpreadConstraint> constraints;
   std::vector<std::unordered_map<std::string, int64_t>> counts;
   std::vector<double> weights;  // log(domains + 2), upstream's topologyNormalizingWeight
+  // Raw scores of the nodes PreScore was given, computed there with their domains' counts.
+  std::unordered_map<const NodeInfo*, int64_t> scores;
   std::unique_ptr<StateData> clone() const override { return std::make_unique<ScoreState>(*this); }
 };
 
@@ -68,6 +109,79 @@ void update(FilterState& s, const PodInfo& pod, const PodInfo& other, const Node
     const auto& c = s.constraints[i];
     if (!eligible(c, pod, node) || !c.selector.matches(other.labels)) continue;
     s.counts[i][*label(node, c.topologyKey)] += delta;
+  }
+  s.computeMinMatches();
+}
+
+// The snapshot's topology column of each constraint's key.
+std::vector<const TopologyColumns::Column*> columnsOf(const std::vector<SpreadConstraint>& cs,
+                                                      const Snapshot& snap) {
+  std::vector<const TopologyColumns::Column*> out;
+  for (const auto& c : cs) out.push_back(&snap.topology.column(c.topologyKey, snap.nodes));
+  return out;
+}
+
+// The domain ids of the node at `pos` for every column; false when it lacks one of the keys.
+bool domainIds(const std::vector<const TopologyColumns::Column*>& cols, size_t pos,
+               std::vector<int32_t>& ids) {
+  for (size_t i = 0; i < cols.size(); ++i) {
+    ids[i] = pos < cols[i]->domainOf.size() ? cols[i]->domainOf[pos] : -1;
+    if (ids[i] < 0) return false;
+  }
+  return true;
+}
+
+// PreFilter's counts over every node from the snapshot's indexes: per constraint, the matching
+// pods of each domain that has an eligible node (domains without one are absent).
+void filterCountsIndexed(FilterState& s, const PodInfo& pod, const Snapshot& snap,
+                         const std::vector<std::vector<int64_t>>& matching) {
+  const size_t k = s.constraints.size();
+  auto cols = columnsOf(s.constraints, snap);
+  std::vector<std::vector<int64_t>> dense(k);
+  std::vector<std::vector<char>> present(k);
+  for (size_t i = 0; i < k; ++i) {
+    dense[i].assign(cols[i]->values.size(), 0);
+    present[i].assign(cols[i]->values.size(), 0);
+  }
+  std::vector<int32_t> ids(k);
+  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+    if (!domainIds(cols, pos, ids)) continue;
+    const NodeInfo& n = *snap.nodes[pos];
+    for (size_t i = 0; i < k; ++i) {
+      if (!eligible(s.constraints[i], pod, n)) continue;
+      present[i][ids[i]] = 1;
+      dense[i][ids[i]] += matching[i][pos];
+    }
+  }
+  for (size_t i = 0; i < k; ++i)
+    for (size_t id = 0; id < dense[i].size(); ++id)
+      if (present[i][id]) s.counts[i][cols[i]->values[id]] = dense[i][id];
+}
+
+// PreScore's counts from the snapshot's indexes: adds the matching pods of every eligible node
+// whose domain is among `s.counts` (the feasible nodes' domains), reading domains as integers.
+void scoreCountsIndexed(ScoreState& s, const PodInfo& pod, const Snapshot& snap,
+                        const std::vector<std::vector<int64_t>>& matching) {
+  const size_t k = s.constraints.size();
+  auto cols = columnsOf(s.constraints, snap);
+  std::vector<std::vector<int64_t*>> slots(k);  // by domain id: its count, null if not counted
+  for (size_t i = 0; i < k; ++i) {
+    slots[i].assign(cols[i]->values.size(), nullptr);
+    for (auto& [value, count] : s.counts[i])
+      if (auto it = cols[i]->ids.find(value); it != cols[i]->ids.end())
+        slots[i][it->second] = &count;
+  }
+  std::vector<int32_t> ids(k);
+  for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+    bool any = false;
+    for (size_t i = 0; i < k && !any; ++i) any = matching[i][pos] != 0;
+    if (!any || !domainIds(cols, pos, ids)) continue;
+    const NodeInfo& n = *snap.nodes[pos];
+    for (size_t i = 0; i < k; ++i) {
+      int64_t* count = slots[i][ids[i]];
+      if (matching[i][pos] == 0 || !count || !eligible(s.constraints[i], pod, n)) continue;
+      *count += matching[i][pos];
+    }
   }
 }
 
@@ -102,14 +216,21 @@ PluginStatus PodTopologySpread::preFilter(CycleState& state, const PodInfo& pod,
   s->constraints = constraintsFor(pod, snap, true);
   if (s->constraints.empty()) return PluginStatus::skip();
   s->counts.resize(s->constraints.size());
-  for (const auto& n : snap.nodes) {
-    if (!hasAllKeys(*n, s->constraints)) continue;
-    for (size_t i = 0; i < s->constraints.size(); ++i) {
-      const auto& c = s->constraints[i];
-      if (!eligible(c, pod, *n)) continue;
-      s->counts[i][*label(*n, c.topologyKey)] += countMatching(c, pod, *n);
+  auto matching = matchingPerNode(s->constraints, pod, snap);
+  if (snap.affinity.built()) {
+    filterCountsIndexed(*s, pod, snap, matching);
+  } else {
+    for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+      const NodeInfo& n = *snap.nodes[pos];
+      if (!hasAllKeys(n, s->constraints)) continue;
+      for (size_t i = 0; i < s->constraints.size(); ++i) {
+        const auto& c = s->constraints[i];
+        if (!eligible(c, pod, n)) continue;
+        s->counts[i][*label(n, c.topologyKey)] += matching[i][pos];
+      }
     }
   }
+  s->computeMinMatches();
   state.write(std::string(kFilterKey), std::move(s));
   return PluginStatus::success();
 }
@@ -148,22 +269,56 @@ PluginStatus PodTopologySpread::preScore(CycleState& state, const PodInfo& pod,
   s->constraints = constraintsFor(pod, snap, false);
   if (s->constraints.empty()) return PluginStatus::skip();
   s->counts.resize(s->constraints.size());
-  // Domains are those of the feasible nodes; pods are counted over every eligible node.
-  for (const NodeInfo* n : nodes) {
-    if (!hasAllKeys(*n, s->constraints)) continue;
-    for (size_t i = 0; i < s->constraints.size(); ++i)
-      s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0);
+  const size_t k = s->constraints.size();
+  // Domains are those of the feasible nodes; pods are counted over every eligible node. Each
+  // feasible node keeps pointers to its domains' counts (stable in an unordered_map) so its
+  // score is summed once here instead of looked up again per constraint in Score.
+  std::vector<int64_t*> domainCounts;
+  domainCounts.reserve(nodes.size() * k);
+  std::vector<char> allKeys(nodes.size());
+  for (size_t j = 0; j < nodes.size(); ++j) {
+    const NodeInfo* n = nodes[j];
+    allKeys[j] = hasAllKeys(*n, s->constraints);
+    if (!allKeys[j]) continue;
+    for (size_t i = 0; i < k; ++i)
+      domainCounts.push_back(
+          &s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0).first->second);
   }
-  for (const auto& n : snap.nodes) {
-    if (!hasAllKeys(*n, s->constraints)) continue;
-    for (size_t i = 0; i < s->constraints.size(); ++i) {
-      const auto& c = s->constraints[i];
-      auto it = s->counts[i].find(*label(*n, c.topologyKey));
-      if (it == s->counts[i].end() || !eligible(c, pod, *n)) continue;
-      it->second += countMatching(c, pod, *n);
+  auto matching = matchingPerNode(s->constraints, pod, snap);
+  if (snap.affinity.built()) {
+    scoreCountsIndexed(*s, pod, snap, matching);
+  } else {
+    for (size_t pos = 0; pos < snap.nodes.size(); ++pos) {
+      const NodeInfo* n = nullptr;
+      for (size_t i = 0; i < k; ++i) {
+        if (matching[i][pos] == 0) continue;  // adds nothing
+        if (!n) {
+          n = snap.nodes[pos].get();
+          if (!hasAllKeys(*n, s->constraints)) break;
+        }
+        const auto& c = s->constraints[i];
+        auto it = s->counts[i].find(*label(*n, c.topologyKey));
+        if (it == s->counts[i].end() || !eligible(c, pod, *n)) continue;
+        it->second += matching[i][pos];
+      }
     }
   }
   for (const auto& c : s->counts) s->weights.push_back(std::log(static_cast<double>(c.size() + 2)));
+  s->scores.reserve(nodes.size());
+  size_t next = 0;
+  for (size_t j = 0; j < nodes.size(); ++j) {
+    const NodeInfo* n = nodes[j];
+    if (!allKeys[j]) {
+      s->scores[n] = kInvalidScore;
+      continue;
+    }
+    double score = 0;
+    for (size_t i = 0; i < k; ++i) {
+      score += static_cast<double>(*domainCounts[next++]) * s->weights[i] +
+               (s->constraints[i].maxSkew - 1);
+    }
+    s->scores[n] = static_cast<int64_t>(std::llround(score));
+  }
   state.write(std::string(kScoreKey), std::move(s));
   return PluginStatus::success();
 }
@@ -172,6 +327,7 @@ int64_t PodTopologySpread::score(const CycleState& state, const PodInfo&,
                                  const NodeInfo& node) const {
   const auto* s = state.read<ScoreState>(kScoreKey);
   if (!s) return 0;
+  if (auto it = s->scores.find(&node); it != s->scores.end()) return it->second;
   if (!hasAllKeys(node, s->constraints)) return kInvalidScore;
   double score = 0;
   for (size_t i = 0; i < s->constraints.size(); ++i) {
