@@ -203,10 +203,11 @@ TEST(JobIntegrationTest, AdoptsAMatchingOrphanWithTheTrackingFinalizer) {
     const json::object* ref = p.ok() ? controllerRefOf(*p) : nullptr;
     return ref && strAt(*ref, "kind") == "Job" && job::hasFinalizer(*p);
   }));
+  EXPECT_TRUE(eventually([&] { return intAt(jobStatus(*c, "manual"), "active") == 2; }))
+      << json::serialize(jobStatus(*c, "manual"));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // The orphan is one of the two: one pod created, not two.
   EXPECT_EQ(listPods(*c, "default", "grp=x").size(), 2u);
-  EXPECT_EQ(intAt(jobStatus(*c, "manual"), "active").value_or(0), 2);
 }
 
 TEST(JobIntegrationTest, PodFailurePolicyIgnoresDisruptionsAndFailsOnAnExitCode) {
