@@ -16,13 +16,10 @@
 
 namespace berth::apiserver::admission {
 
+using core::arrayField;
 using core::objectField;
 using core::stringField;
 
-inline const boost::json::array* arrayField(const boost::json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
 inline std::optional<bool> boolField(const boost::json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   if (v && v->is_bool()) return v->as_bool();

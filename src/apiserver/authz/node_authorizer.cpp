@@ -17,10 +17,7 @@ namespace {
 constexpr std::string_view kNodePrefix = "system:node:";
 using Ref = NodeGraph::Ref;
 
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
+using core::arrayField;
 
 template <typename Fn>
 void eachObject(const json::object* o, std::string_view key, Fn&& fn) {

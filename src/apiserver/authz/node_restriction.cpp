@@ -51,13 +51,11 @@ std::string joinKeys(const std::set<std::string>& keys) {
 
 core::Status forbidden(std::string message) { return core::Status::forbidden(std::move(message)); }
 
+using core::arrayField;
+
 // What upstream's NodeRestriction asks of a mirror pod beyond its annotation and node: owned by
 // its own Node only (as a controller, without blockOwnerDeletion), and no reference to a service
 // account, secret, configMap or claim (a node could read them through the pod otherwise).
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
 
 core::Status checkMirrorPod(const json::object& pod, const std::string& nodeName) {
   const std::string q = "node \"" + nodeName + "\"";

@@ -18,10 +18,7 @@ namespace {
 constexpr int64_t kDefaultMilliCpu = 100;
 constexpr int64_t kDefaultMemory = 200LL * 1024 * 1024;
 
-const json::array* arrayField(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_array() ? &v->as_array() : nullptr;
-}
+using core::arrayField;
 
 int64_t intField(const json::object& o, std::string_view key, int64_t def) {
   auto* v = o.if_contains(key);
