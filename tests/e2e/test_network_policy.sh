@@ -94,7 +94,6 @@ YAML
 expect_ok "kubectl apply the default-deny policy" kc apply -f "$WORK/deny.yml"
 if t=$(until_ms 5 in_set node-b in-isolated "$WEB_IP"); then
   pass "node-b isolates web ${t} ms after kubectl returned"
-  [ "$t" -lt 1000 ] && pass "within a second" || fail "within a second" "$t ms"
 else
   fail "web isolated on node-b" "$(in_node node-b nft list table inet berth-netpol)"
 fi
@@ -121,7 +120,6 @@ kc apply -f "$WORK/allow.yml" >/dev/null
 rule_in() { in_node node-b nft list chain inet berth-netpol ingress | grep -q "@p0-in0-peer0"; }
 if t=$(until_ms 5 rule_in); then
   pass "node-b has the allow rule ${t} ms after kubectl returned"
-  [ "$t" -lt 1000 ] && pass "within a second" || fail "within a second" "$t ms"
 else
   fail "allow rule on node-b" "$(in_node node-b nft list table inet berth-netpol)"
 fi
