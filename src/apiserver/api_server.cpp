@@ -33,8 +33,8 @@
 #include "apiserver/replies.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/zero_value_migration.h"
+#include "client/kubeconfig_writer.h"
 #include "core/cluster_dns_ip.h"
-#include "core/base64.h"
 
 namespace berth::apiserver {
 
@@ -288,33 +288,13 @@ core::Status ApiServer::start() {
   std::string host = config_.bindAddress;
   if (host == "0.0.0.0") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  std::string kubeconfig =
-      "apiVersion: v1\n"
-      "kind: Config\n"
-      "clusters:\n"
-      "- name: berth\n"
-      "  cluster:\n"
-      "    server: https://" +
-      host + ":" + std::to_string(port) +
-      "\n"
-      "    certificate-authority-data: " +
-      core::base64Encode(readFile(pki.caCert)) +
-      "\n"
-      "users:\n"
-      "- name: admin\n"
-      "  user:\n"
-      "    token: " +
-      adminToken_ +
-      "\n"
-      "contexts:\n"
-      "- name: berth\n"
-      "  context:\n"
-      "    cluster: berth\n"
-      "    user: admin\n"
-      "    namespace: default\n"
-      "current-context: berth\n";
+  client::KubeconfigEntry admin{.server = "https://" + host + ":" + std::to_string(port),
+                                .caPem = readFile(pki.caCert),
+                                .userName = "admin",
+                                .bearerToken = adminToken_,
+                                .defaultNamespace = "default"};
   kubeconfigPath_ = config_.dataDir + "/admin.kubeconfig";
-  return writeFile(kubeconfigPath_, kubeconfig, 0600);
+  return client::writeKubeconfig(kubeconfigPath_, admin);
 }
 
 void ApiServer::stop() {
