@@ -214,8 +214,7 @@ core::Status ApiServer::State::startCache(store::Interface& store, const ApiServ
 }
 
 // The registry with its admission chain; the CRD controller starts once both exist.
-core::Status ApiServer::State::buildRegistry(store::Interface& store,
-                                             const ApiServerConfig& config,
+core::Status ApiServer::State::buildRegistry(store::Interface& store, const ApiServerConfig& config,
                                              const service::Ranges& ranges) {
   registry = std::make_unique<Registry>(store, *cache, ranges);
   admissionReader = std::make_unique<CacheObjectReader>(*cache);

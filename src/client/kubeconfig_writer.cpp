@@ -10,30 +10,21 @@
 namespace berth::client {
 
 std::string kubeconfigYaml(const KubeconfigEntry& entry) {
-  std::string user;
-  if (!entry.bearerToken.empty()) user += "    token: " + entry.bearerToken + "\n";
+  std::string y = "apiVersion: v1\nkind: Config\n";
+  y += "clusters:\n- name: berth\n  cluster:\n";
+  y += "    server: " + entry.server + "\n";
+  y += "    certificate-authority-data: " + core::base64Encode(entry.caPem) + "\n";
+  y += "users:\n- name: " + entry.userName + "\n  user:\n";
+  if (!entry.bearerToken.empty()) y += "    token: " + entry.bearerToken + "\n";
   if (!entry.clientCertPem.empty())
-    user += "    client-certificate-data: " + core::base64Encode(entry.clientCertPem) + "\n";
+    y += "    client-certificate-data: " + core::base64Encode(entry.clientCertPem) + "\n";
   if (!entry.clientKeyPem.empty())
-    user += "    client-key-data: " + core::base64Encode(entry.clientKeyPem) + "\n";
-  std::string ns;
-  if (!entry.defaultNamespace.empty()) ns = "    namespace: " + entry.defaultNamespace + "\n";
-  return "apiVersion: v1\n"
-         "kind: Config\n"
-         "clusters:\n"
-         "- name: berth\n"
-         "  cluster:\n"
-         "    server: " + entry.server + "\n"
-         "    certificate-authority-data: " + core::base64Encode(entry.caPem) + "\n"
-         "users:\n"
-         "- name: " + entry.userName + "\n"
-         "  user:\n" + user +
-         "contexts:\n"
-         "- name: berth\n"
-         "  context:\n"
-         "    cluster: berth\n"
-         "    user: " + entry.userName + "\n" + ns +
-         "current-context: berth\n";
+    y += "    client-key-data: " + core::base64Encode(entry.clientKeyPem) + "\n";
+  y += "contexts:\n- name: berth\n  context:\n    cluster: berth\n";
+  y += "    user: " + entry.userName + "\n";
+  if (!entry.defaultNamespace.empty()) y += "    namespace: " + entry.defaultNamespace + "\n";
+  y += "current-context: berth\n";
+  return y;
 }
 
 core::Status writeKubeconfig(const std::string& path, const KubeconfigEntry& entry) {

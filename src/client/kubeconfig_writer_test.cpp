@@ -31,7 +31,7 @@ TEST_F(KubeconfigWriterTest, BearerTokenAndNamespaceReadBack) {
                     .defaultNamespace = "team-a"};
   std::string path = dir_ + "/admin.kubeconfig";
   ASSERT_TRUE(writeKubeconfig(path, e).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));

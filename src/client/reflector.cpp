@@ -182,9 +182,9 @@ Status deliverChange(ReflectorSink& sink, const std::string& type, const ObjectP
 }  // namespace
 
 Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
-  auto w = client_.watch(resource_, options_.namespace_,
-                         watchOptions(options_, watchList,
-                                      watchList ? std::string() : lastSyncResourceVersion()));
+  auto w = client_.watch(
+      resource_, options_.namespace_,
+      watchOptions(options_, watchList, watchList ? std::string() : lastSyncResourceVersion()));
   if (!w.ok()) {
     if (w.status().code() == 410) *expired = true;
     return w.status();

@@ -340,8 +340,9 @@ void addAuditFlags(CLI::App* server, apiserver::ApiServerConfig& config) {
 }
 
 void addIngressFlags(CLI::App* server, ServerFlags& flags) {
-  server->add_option("--ingress", flags.ingressMode,
-                     "The built-in ingress controller (nginx): auto = with the node agent, on, off")
+  server
+      ->add_option("--ingress", flags.ingressMode,
+                   "The built-in ingress controller (nginx): auto = with the node agent, on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   server->add_option("--ingress-http-port", flags.ingress.httpPort, "Ingress HTTP port")
