@@ -33,8 +33,8 @@
 #include "apiserver/replies.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/zero_value_migration.h"
+#include "client/kubeconfig_writer.h"
 #include "core/cluster_dns_ip.h"
-#include "core/base64.h"
 
 namespace berth::apiserver {
 
@@ -58,6 +58,25 @@ struct ApiServer::State {
   std::unique_ptr<Authorization> authorization;
   std::unique_ptr<CacheObjectReader> admissionReader;  // what the plugins read
   std::unique_ptr<DefaultServiceAccounts> defaultServiceAccounts;
+
+  // The steps of ApiServer::start, in the order it runs them.
+  core::Status startCache(store::Interface& store, const ApiServerConfig& config,
+                          const std::string& caCertFile);
+  core::Status buildRegistry(store::Interface& store, const ApiServerConfig& config,
+                             const service::Ranges& ranges);
+  core::Result<http::Handler> buildHandler(store::Interface& store, const ApiServerConfig& config,
+                                           const std::string& tlsDir,
+                                           const std::string& adminToken);
+  core::Result<http::Handler> withAudit(const ApiServerConfig& config, http::Handler inner);
+  core::Status listen(const ApiServerConfig& config, const http::PkiPaths& pki,
+                      http::Handler handler);
+  core::Status bootstrap(store::Interface& store, const ApiServerConfig& config, int port);
+
+  // Requests and webhook matchConditions ask the same authorizer: the one set here, else the
+  // chain of --authorization-mode.
+  const authz::Authorizer* requestAuthorizer() const {
+    return authorizer ? authorizer.get() : authorization->authorizer();
+  }
 };
 
 namespace {
@@ -108,138 +127,39 @@ core::Status ensureBuiltinPriorityClasses(Registry& registry) {
   return {};
 }
 
-}  // namespace
-
-ApiServer::ApiServer(ApiServerConfig config, std::unique_ptr<store::Interface> store)
-    : config_(std::move(config)), store_(std::move(store)) {}
-
-ApiServer::~ApiServer() { stop(); }
-
-int ApiServer::port() const { return state_ && state_->http ? state_->http->port() : 0; }
-
-core::Status ApiServer::start() {
+// The data directory with the PKI in <dataDir>/tls (CA, serving certificate) and the admin
+// credential: a bearer token kept in the data dir (0600), stable across restarts. Returns the
+// token.
+core::Result<std::string> prepareDataDir(const ApiServerConfig& config) {
   std::error_code ec;
-  fs::create_directories(config_.dataDir, ec);
-  if (ec) return core::Status::internal("cannot create " + config_.dataDir + ": " + ec.message());
-  std::string tlsDir = config_.dataDir + "/tls";
+  fs::create_directories(config.dataDir, ec);
+  if (ec) return core::Status::internal("cannot create " + config.dataDir + ": " + ec.message());
+  std::string tlsDir = config.dataDir + "/tls";
   fs::create_directories(tlsDir, ec);
   // Keys, the CA and client credentials: the owner's only (keys are also 0600 each).
   ::chmod(tlsDir.c_str(), 0700);
-  std::vector<std::string> sans = config_.tlsSans;
-  sans.push_back(config_.bindAddress);
+  std::vector<std::string> sans = config.tlsSans;
+  sans.push_back(config.bindAddress);
   if (auto st = http::ensurePki(tlsDir, sans); !st.ok()) return st;
-  auto pki = http::pkiPathsIn(tlsDir);
 
-  // The admin credential: a bearer token kept in the data dir (0600), stable across restarts.
-  std::string tokenPath = config_.dataDir + "/admin.token";
-  adminToken_ = readFile(tokenPath);
-  while (!adminToken_.empty() && (adminToken_.back() == '\n' || adminToken_.back() == ' '))
-    adminToken_.pop_back();
-  if (adminToken_.empty()) {
-    adminToken_ = randomHex(32);
-    if (auto st = writeFile(tokenPath, adminToken_ + "\n", 0600); !st.ok()) return st;
+  std::string tokenPath = config.dataDir + "/admin.token";
+  std::string token = readFile(tokenPath);
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) {
+    token = randomHex(32);
+    if (auto st = writeFile(tokenPath, token + "\n", 0600); !st.ok()) return st;
   }
+  return token;
+}
 
-  if (auto st = Authorization::validateModes(config_.authorizationModes); !st.ok()) return st;
-  state_ = std::make_unique<State>();
-  crd::installCrdKind();  // before the cache is built, so CRDs get one
-  state_->cache = std::make_unique<CacheSet>(*store_);
-  // Before the cache starts: it observes RBAC objects, pods and PVCs.
-  state_->authorization =
-      std::make_unique<Authorization>(config_.authorizationModes, *state_->cache);
-  state_->crds = std::make_unique<crd::Controller>(crdHooks(*state_->cache, state_->registry));
-  auto* crds = state_->crds.get();
-  state_->cache->addObserver(std::string(crd::kStoragePrefix),
-                             [crds](const store::Event& e) { crds->onEvent(e); });
-  if (config_.ensureDefaultServiceAccounts) {
-    state_->defaultServiceAccounts = std::make_unique<DefaultServiceAccounts>(readFile(pki.caCert));
-    state_->defaultServiceAccounts->observe(*state_->cache);
-  }
-  if (auto st = state_->cache->start(); !st.ok()) return st;
-  auto ranges =
-      service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
-  if (!ranges.ok()) return ranges.status();
-  // The DNS address comes from the primary (IPv4) range of a dual-stack pair.
-  auto clusterDns = core::clusterDnsIp(
-      config_.serviceClusterIpRange.substr(0, config_.serviceClusterIpRange.find(',')),
-      config_.clusterDns);
-  if (!clusterDns.ok()) return clusterDns.status();
-  config_.clusterDns = *clusterDns;
-  state_->registry = std::make_unique<Registry>(*store_, *state_->cache, *ranges);
-  state_->admissionReader = std::make_unique<CacheObjectReader>(*state_->cache);
-  admission::PluginDeps deps;
-  deps.reader = state_->admissionReader.get();
-  deps.external["NodeRestriction"] = [] { return std::make_unique<authz::NodeRestrictionPlugin>(); };
-  auto* registry = state_->registry.get();
-  // One plugin calls both kinds of webhooks: mutating ones in the mutating phase, validating
-  // ones in the validating phase.
-  // matchConditions' authorizer checks use the same authorizer as requests (chosen below).
-  auto* state = state_.get();
-  auto requestAuthorizer = [state]() -> const authz::Authorizer* {
-    return state->authorizer ? state->authorizer.get() : state->authorization->authorizer();
-  };
-  deps.external["MutatingAdmissionWebhook"] = [registry, requestAuthorizer] {
-    return admission::newAdmissionWebhooks(newRegistryWebhookSource(*registry, requestAuthorizer));
-  };
-  // Last in upstream's order (it charges the quota, so it must see the final object).
-  deps.external["ResourceQuota"] = [registry] {
-    return admission::newResourceQuota(newRegistryQuotaAccess(*registry));
-  };
-  if (auto st = admission::installBuiltinPlugins(state_->admission, deps,
-                                                 config_.enableAdmissionPlugins,
-                                                 config_.disableAdmissionPlugins);
-      !st.ok())
-    return st;
-  state_->registry->setAdmission(&state_->admission);
-  // RBAC's escalation check (upstream: in the RBAC storage, not an admission plugin) after them.
-  if (const auto* authorizer = state_->authorization->authorizer()) {
-    if (const auto* rbac = state_->authorization->rbac())
-      state_->admission.add(std::make_unique<authz::EscalationPlugin>(*authorizer, *rbac));
-  }
-  state_->crds->start();
-
-  http::ServerConfig hc;
-  hc.bindAddress = config_.bindAddress;
-  hc.port = static_cast<uint16_t>(config_.securePort);
-  hc.certFile = pki.servingCert;
-  hc.keyFile = pki.servingKey;
-  hc.clientCaFile = pki.caCert;
-  hc.maxConnections = config_.maxConnections;
-  hc.handshakeTimeoutSeconds = config_.tlsHandshakeTimeoutSeconds;
-  hc.idleTimeoutSeconds = config_.idleConnectionTimeoutSeconds;
-  ServiceAccountTokenOptions saOptions{config_.serviceAccountIssuers, config_.apiAudiences,
-                                       config_.serviceAccountSigningKeyFile,
-                                       config_.serviceAccountKeyFiles};
-  auto identity =
-      buildIdentity(tlsDir, adminToken_, *state_->cache, state_->admission, saOptions);
-  if (!identity.ok()) return identity.status();
-  state_->identity = std::move(*identity);
-  auto tokens = state_->identity->tokens;
-  // The handler is created before the listener so no request sees a half-built server.
-  std::string address = config_.bindAddress;
-  state_->handler = std::make_unique<ApiHandler>(*state_->registry, *state_->cache, address);
-  auto* handler = state_->handler.get();
-  const authz::Authorizer* authorizer = state_->authorizer
-                                            ? state_->authorizer.get()
-                                            : state_->authorization->authorizer();
-  handler->setAuthorizer(authorizer);
-  handler->setIdentity(state_->identity->api.get(), config_.anonymousAuth);
-  state_->podStreams = std::make_unique<PodStreamProxy>(*state_->registry, tlsDir);
-  if (auto st = state_->podStreams->init(); !st.ok()) return st;
-  handler->setPodStreamProxy(state_->podStreams.get());
-  state_->observability = std::make_unique<Observability>(*store_, *state_->cache);
-  auto* observability = state_->observability.get();
-  observability->addExtraMetrics(config_.extraMetrics);
-  http::Handler rest = [handler](http::Request& rq, http::ResponseWriter& w) {
-    handler->handle(rq, w);
-  };
-  // /metrics is answered before the REST handler; it needs authorization as upstream's
-  // (system:monitoring): anonymous requests are 403 like any other user's unless
-  // --anonymous-auth=false makes them 401. Health endpoints stay open:
-  // system:public-info-viewer grants them to everyone, anonymous included.
-  bool anonymousAuth = config_.anonymousAuth;
-  http::Handler observed = [observability, rest, authorizer, anonymousAuth](
-                               http::Request& rq, http::ResponseWriter& w) {
+// /metrics is answered before the REST handler; it needs authorization as upstream's
+// (system:monitoring): anonymous requests are 403 like any other user's unless
+// --anonymous-auth=false makes them 401. Health endpoints stay open:
+// system:public-info-viewer grants them to everyone, anonymous included.
+http::Handler observedHandler(Observability* observability, http::Handler rest,
+                              const authz::Authorizer* authorizer, bool anonymousAuth) {
+  return [observability, rest, authorizer, anonymousAuth](http::Request& rq,
+                                                          http::ResponseWriter& w) {
     if (authorizer != nullptr && (rq.path == "/metrics" || rq.path.rfind("/metrics/", 0) == 0)) {
       if (rq.user.anonymous() && !anonymousAuth) {
         sendStatus(w, core::Status::unauthorized());
@@ -254,67 +174,191 @@ core::Status ApiServer::start() {
     }
     observability->handle(rq, w, rest);
   };
-  if (!config_.auditPolicyFile.empty() || !config_.auditLogPath.empty()) {
-    if (config_.auditPolicyFile.empty() || config_.auditLogPath.empty())
-      return core::Status::badRequest(
-          "auditing needs both --audit-policy-file and --audit-log-path");
-    auto policy = loadAuditPolicy(config_.auditPolicyFile);
-    if (!policy.ok()) return policy.status();
-    auto log = AuditLog::open({config_.auditLogPath, config_.auditLogMaxSizeMB,
-                               config_.auditLogMaxBackups, config_.auditLogMaxAgeDays});
-    if (!log.ok()) return log.status();
-    state_->auditor = std::make_unique<Auditor>(std::move(*policy), std::move(*log));
-    auto* auditor = state_->auditor.get();
-    observed = [auditor, observed](http::Request& rq, http::ResponseWriter& w) {
-      auditor->handle(rq, w, observed);
-    };
-  }
-  state_->http = std::make_unique<http::Server>(hc, tokens, observed);
-  if (auto st = state_->http->start(); !st.ok()) return st;
-  int port = state_->http->port();
-  if (auto n = migrateGoZeroValues(*store_); !n.ok()) return n.status();
-  if (auto st = state_->registry->bootstrap(config_.bindAddress, port, config_.clusterDns); !st.ok()) return st;
-  state_->registry->startKubernetesServiceRepair(config_.bindAddress, port);
-  if (auto st = ensureBuiltinPriorityClasses(*state_->registry); !st.ok()) return st;
-  if (state_->defaultServiceAccounts) state_->defaultServiceAccounts->start(*state_->registry);
-  // A create holds its reservation for milliseconds before its write; a minute is ample.
-  state_->registry->startServiceAddressRepair(
-      std::chrono::seconds(config_.serviceRepairIntervalSeconds),
-      std::chrono::seconds(std::min(60, std::max(1, config_.serviceRepairIntervalSeconds))));
-  if (auto st = registerLocalApiServices(*state_->registry); !st.ok()) return st;
-  if (auto st = state_->authorization->start(*state_->registry); !st.ok()) return st;
-  observability->markBootstrapped();
+}
 
-  std::string host = config_.bindAddress;
+// The server's URL in the admin kubeconfig: a wildcard bind address is reached on loopback.
+std::string clientUrl(std::string host, int port) {
   if (host == "0.0.0.0") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  std::string kubeconfig =
-      "apiVersion: v1\n"
-      "kind: Config\n"
-      "clusters:\n"
-      "- name: berth\n"
-      "  cluster:\n"
-      "    server: https://" +
-      host + ":" + std::to_string(port) +
-      "\n"
-      "    certificate-authority-data: " +
-      core::base64Encode(readFile(pki.caCert)) +
-      "\n"
-      "users:\n"
-      "- name: admin\n"
-      "  user:\n"
-      "    token: " +
-      adminToken_ +
-      "\n"
-      "contexts:\n"
-      "- name: berth\n"
-      "  context:\n"
-      "    cluster: berth\n"
-      "    user: admin\n"
-      "    namespace: default\n"
-      "current-context: berth\n";
+  return "https://" + host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+core::Result<ServiceNetwork> resolveServiceNetwork(const ApiServerConfig& config) {
+  auto ranges = service::parseRanges(config.serviceClusterIpRange, config.serviceNodePortRange);
+  if (!ranges.ok()) return ranges.status();
+  // The DNS address comes from the primary (IPv4) range of a dual-stack pair.
+  auto clusterDns = core::clusterDnsIp(
+      config.serviceClusterIpRange.substr(0, config.serviceClusterIpRange.find(',')),
+      config.clusterDns);
+  if (!clusterDns.ok()) return clusterDns.status();
+  return ServiceNetwork{std::move(*ranges), std::move(*clusterDns)};
+}
+
+core::Status ApiServer::State::startCache(store::Interface& store, const ApiServerConfig& config,
+                                          const std::string& caCertFile) {
+  crd::installCrdKind();  // before the cache is built, so CRDs get one
+  cache = std::make_unique<CacheSet>(store);
+  // Before the cache starts: it observes RBAC objects, pods and PVCs.
+  authorization = std::make_unique<Authorization>(config.authorizationModes, *cache);
+  crds = std::make_unique<crd::Controller>(crdHooks(*cache, registry));
+  auto* controller = crds.get();
+  cache->addObserver(std::string(crd::kStoragePrefix),
+                     [controller](const store::Event& e) { controller->onEvent(e); });
+  if (config.ensureDefaultServiceAccounts) {
+    defaultServiceAccounts = std::make_unique<DefaultServiceAccounts>(readFile(caCertFile));
+    defaultServiceAccounts->observe(*cache);
+  }
+  return cache->start();
+}
+
+// The registry with its admission chain; the CRD controller starts once both exist.
+core::Status ApiServer::State::buildRegistry(store::Interface& store, const ApiServerConfig& config,
+                                             const service::Ranges& ranges) {
+  registry = std::make_unique<Registry>(store, *cache, ranges);
+  admissionReader = std::make_unique<CacheObjectReader>(*cache);
+  admission::PluginDeps deps;
+  deps.reader = admissionReader.get();
+  deps.external["NodeRestriction"] = [] { return std::make_unique<authz::NodeRestrictionPlugin>(); };
+  auto* reg = registry.get();
+  // One plugin calls both kinds of webhooks: mutating ones in the mutating phase, validating
+  // ones in the validating phase.
+  // matchConditions' authorizer checks use the same authorizer as requests.
+  auto authorizerOfRequests = [this]() { return requestAuthorizer(); };
+  deps.external["MutatingAdmissionWebhook"] = [reg, authorizerOfRequests] {
+    return admission::newAdmissionWebhooks(newRegistryWebhookSource(*reg, authorizerOfRequests));
+  };
+  // Last in upstream's order (it charges the quota, so it must see the final object).
+  deps.external["ResourceQuota"] = [reg] {
+    return admission::newResourceQuota(newRegistryQuotaAccess(*reg));
+  };
+  if (auto st = admission::installBuiltinPlugins(admission, deps, config.enableAdmissionPlugins,
+                                                 config.disableAdmissionPlugins);
+      !st.ok())
+    return st;
+  registry->setAdmission(&admission);
+  // RBAC's escalation check (upstream: in the RBAC storage, not an admission plugin) after them.
+  if (const auto* chain = authorization->authorizer()) {
+    if (const auto* rbac = authorization->rbac())
+      admission.add(std::make_unique<authz::EscalationPlugin>(*chain, *rbac));
+  }
+  crds->start();
+  return {};
+}
+
+// Identity, the REST handler (created before the listener so no request sees a half-built
+// server), pod streams, and observability and auditing around them.
+core::Result<http::Handler> ApiServer::State::buildHandler(store::Interface& store,
+                                                           const ApiServerConfig& config,
+                                                           const std::string& tlsDir,
+                                                           const std::string& adminToken) {
+  ServiceAccountTokenOptions saOptions{config.serviceAccountIssuers, config.apiAudiences,
+                                       config.serviceAccountSigningKeyFile,
+                                       config.serviceAccountKeyFiles};
+  auto built = buildIdentity(tlsDir, adminToken, *cache, admission, saOptions);
+  if (!built.ok()) return built.status();
+  identity = std::move(*built);
+  handler = std::make_unique<ApiHandler>(*registry, *cache, config.bindAddress);
+  auto* api = handler.get();
+  const authz::Authorizer* requests = requestAuthorizer();
+  api->setAuthorizer(requests);
+  api->setIdentity(identity->api.get(), config.anonymousAuth);
+  podStreams = std::make_unique<PodStreamProxy>(*registry, tlsDir);
+  if (auto st = podStreams->init(); !st.ok()) return st;
+  api->setPodStreamProxy(podStreams.get());
+  observability = std::make_unique<Observability>(store, *cache);
+  observability->addExtraMetrics(config.extraMetrics);
+  http::Handler rest = [api](http::Request& rq, http::ResponseWriter& w) { api->handle(rq, w); };
+  return withAudit(config, observedHandler(observability.get(), std::move(rest), requests,
+                                           config.anonymousAuth));
+}
+
+// `inner` behind the audit log when --audit-policy-file and --audit-log-path ask for one.
+core::Result<http::Handler> ApiServer::State::withAudit(const ApiServerConfig& config,
+                                                        http::Handler inner) {
+  if (config.auditPolicyFile.empty() && config.auditLogPath.empty()) return inner;
+  if (config.auditPolicyFile.empty() || config.auditLogPath.empty())
+    return core::Status::badRequest("auditing needs both --audit-policy-file and --audit-log-path");
+  auto policy = loadAuditPolicy(config.auditPolicyFile);
+  if (!policy.ok()) return policy.status();
+  auto log = AuditLog::open({config.auditLogPath, config.auditLogMaxSizeMB,
+                             config.auditLogMaxBackups, config.auditLogMaxAgeDays});
+  if (!log.ok()) return log.status();
+  auditor = std::make_unique<Auditor>(std::move(*policy), std::move(*log));
+  return http::Handler([audit = auditor.get(), inner](http::Request& rq, http::ResponseWriter& w) {
+    audit->handle(rq, w, inner);
+  });
+}
+
+core::Status ApiServer::State::listen(const ApiServerConfig& config, const http::PkiPaths& pki,
+                                      http::Handler handler) {
+  http::ServerConfig hc;
+  hc.bindAddress = config.bindAddress;
+  hc.port = static_cast<uint16_t>(config.securePort);
+  hc.certFile = pki.servingCert;
+  hc.keyFile = pki.servingKey;
+  hc.clientCaFile = pki.caCert;
+  hc.maxConnections = config.maxConnections;
+  hc.handshakeTimeoutSeconds = config.tlsHandshakeTimeoutSeconds;
+  hc.idleTimeoutSeconds = config.idleConnectionTimeoutSeconds;
+  http = std::make_unique<http::Server>(hc, identity->tokens, std::move(handler));
+  return http->start();
+}
+
+// The objects a running cluster has from the start (the `kubernetes` Service, system
+// PriorityClasses, local APIServices, bootstrap RBAC) and the repair loops; then /readyz is ok.
+core::Status ApiServer::State::bootstrap(store::Interface& store, const ApiServerConfig& config,
+                                         int port) {
+  if (auto n = migrateGoZeroValues(store); !n.ok()) return n.status();
+  if (auto st = registry->bootstrap(config.bindAddress, port, config.clusterDns); !st.ok())
+    return st;
+  registry->startKubernetesServiceRepair(config.bindAddress, port);
+  if (auto st = ensureBuiltinPriorityClasses(*registry); !st.ok()) return st;
+  if (defaultServiceAccounts) defaultServiceAccounts->start(*registry);
+  // A create holds its reservation for milliseconds before its write; a minute is ample.
+  registry->startServiceAddressRepair(
+      std::chrono::seconds(config.serviceRepairIntervalSeconds),
+      std::chrono::seconds(std::min(60, std::max(1, config.serviceRepairIntervalSeconds))));
+  if (auto st = registerLocalApiServices(*registry); !st.ok()) return st;
+  if (auto st = authorization->start(*registry); !st.ok()) return st;
+  observability->markBootstrapped();
+  return {};
+}
+
+ApiServer::ApiServer(ApiServerConfig config, std::unique_ptr<store::Interface> store)
+    : config_(std::move(config)), store_(std::move(store)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+int ApiServer::port() const { return state_ && state_->http ? state_->http->port() : 0; }
+
+core::Status ApiServer::start() {
+  auto token = prepareDataDir(config_);
+  if (!token.ok()) return token.status();
+  adminToken_ = std::move(*token);
+  std::string tlsDir = config_.dataDir + "/tls";
+  auto pki = http::pkiPathsIn(tlsDir);
+  if (auto st = Authorization::validateModes(config_.authorizationModes); !st.ok()) return st;
+  state_ = std::make_unique<State>();
+  if (auto st = state_->startCache(*store_, config_, pki.caCert); !st.ok()) return st;
+  auto network = resolveServiceNetwork(config_);
+  if (!network.ok()) return network.status();
+  config_.clusterDns = network->clusterDns;
+  if (auto st = state_->buildRegistry(*store_, config_, network->ranges); !st.ok()) return st;
+  auto handler = state_->buildHandler(*store_, config_, tlsDir, adminToken_);
+  if (!handler.ok()) return handler.status();
+  if (auto st = state_->listen(config_, pki, std::move(*handler)); !st.ok()) return st;
+  int port = state_->http->port();
+  if (auto st = state_->bootstrap(*store_, config_, port); !st.ok()) return st;
+
+  client::KubeconfigEntry admin{.server = clientUrl(config_.bindAddress, port),
+                                .caPem = readFile(pki.caCert),
+                                .userName = "admin",
+                                .bearerToken = adminToken_,
+                                .defaultNamespace = "default"};
   kubeconfigPath_ = config_.dataDir + "/admin.kubeconfig";
-  return writeFile(kubeconfigPath_, kubeconfig, 0600);
+  return client::writeKubeconfig(kubeconfigPath_, admin);
 }
 
 void ApiServer::stop() {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "apiserver/service/addresses.h"
+#include "core/result.h"
 #include "core/status.h"
 #include "metrics/metrics.h"
 #include "store/interface.h"
@@ -61,6 +63,16 @@ struct ApiServerConfig {
   std::string serviceAccountSigningKeyFile;
   std::vector<std::string> serviceAccountKeyFiles;
 };
+
+// The Service network a config describes: its ClusterIP and NodePort ranges, and the cluster DNS
+// address (config.clusterDns, or the one derived from the primary range). BadRequest naming the
+// flag when one is malformed. start() resolves it; `berth server` also does before it opens the
+// store, so that bad flags fail before anything is written.
+struct ServiceNetwork {
+  service::Ranges ranges;
+  std::string clusterDns;
+};
+core::Result<ServiceNetwork> resolveServiceNetwork(const ApiServerConfig& config);
 
 class ApiServer {
  public:

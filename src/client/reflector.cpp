@@ -143,24 +143,48 @@ Status Reflector::listAll() {
   return {};
 }
 
-Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
+namespace {
+
+// A watch from `lastRv`, or with watchList a streaming list: the current state as ADDED events,
+// closed by a bookmark annotated k8s.io/initial-events-end, then changes on the same stream.
+ListOptions watchOptions(const ReflectorOptions& options, bool watchList, std::string lastRv) {
   ListOptions o;
-  o.labelSelector = options_.labelSelector;
-  o.fieldSelector = options_.fieldSelector;
+  o.labelSelector = options.labelSelector;
+  o.fieldSelector = options.fieldSelector;
   o.allowWatchBookmarks = true;
   if (watchList) {
-    // A streaming list: the current state as ADDED events, closed by a bookmark annotated
-    // k8s.io/initial-events-end, then changes on the same stream.
     o.sendInitialEvents = true;
     o.resourceVersionMatch = "NotOlderThan";
   } else {
-    o.resourceVersion = lastSyncResourceVersion();
+    o.resourceVersion = std::move(lastRv);
   }
   // A random 5-10 minute server timeout, as client-go uses, so many watchers do not all
   // reconnect at once.
   static thread_local std::mt19937 rng{std::random_device{}()};
   o.timeoutSeconds = 300 + static_cast<int>(rng() % 300);
-  auto w = client_.watch(resource_, options_.namespace_, o);
+  return o;
+}
+
+// A change after the initial state, handed to the sink (bookmarks only move the revision).
+Status deliverChange(ReflectorSink& sink, const std::string& type, const ObjectPtr& obj) {
+  if (type == "ADDED") {
+    sink.onAdd(obj);
+  } else if (type == "MODIFIED") {
+    sink.onUpdate(obj);
+  } else if (type == "DELETED") {
+    sink.onDelete(obj);
+  } else if (type != "BOOKMARK") {
+    return Status::internal("unknown watch event type " + type);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
+  auto w = client_.watch(
+      resource_, options_.namespace_,
+      watchOptions(options_, watchList, watchList ? std::string() : lastSyncResourceVersion()));
   if (!w.ok()) {
     if (w.status().code() == 410) *expired = true;
     return w.status();
@@ -171,6 +195,7 @@ Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
     current_ = w->get();
     ++stats_.watches;
   }
+  // While `initial`, ADDED events gather the state a streaming list sends first.
   bool initial = watchList;
   std::vector<ObjectPtr> initialObjects;
   Status eventError;
@@ -184,38 +209,30 @@ Status Reflector::watchOnce(bool watchList, bool* expired, bool* synced) {
     auto obj = ev.type == "BOOKMARK" ? std::make_shared<const json::value>(std::move(ev.object))
                                      : admit(std::move(ev.object));
     std::string_view rv = objectResourceVersion(*obj);
-    if (initial) {
-      if (ev.type == "ADDED") {
-        initialObjects.push_back(obj);
-        return true;
-      }
-      if (ev.type == "BOOKMARK" && isInitialEventsEnd(*obj)) {
-        {
-          std::lock_guard lock(mu_);
-          ++stats_.lists;
-          lastRv_ = std::string(rv);
-        }
-        sink_.onReplace(std::move(initialObjects), std::string(rv));
-        initial = false;
-        *synced = true;
-        return true;
-      }
-      if (ev.type == "BOOKMARK") return true;
-      eventError = Status::internal("unexpected " + ev.type + " event before the initial state");
-      return false;
+    if (!initial) {
+      eventError = deliverChange(sink_, ev.type, obj);
+      if (!eventError.ok()) return false;
+      setResourceVersion(rv);
+      return true;
     }
     if (ev.type == "ADDED") {
-      sink_.onAdd(obj);
-    } else if (ev.type == "MODIFIED") {
-      sink_.onUpdate(obj);
-    } else if (ev.type == "DELETED") {
-      sink_.onDelete(obj);
-    } else if (ev.type != "BOOKMARK") {
-      eventError = Status::internal("unknown watch event type " + ev.type);
-      return false;
+      initialObjects.push_back(obj);
+      return true;
     }
-    setResourceVersion(rv);
-    return true;
+    if (ev.type == "BOOKMARK" && isInitialEventsEnd(*obj)) {
+      {
+        std::lock_guard lock(mu_);
+        ++stats_.lists;
+        lastRv_ = std::string(rv);
+      }
+      sink_.onReplace(std::move(initialObjects), std::string(rv));
+      initial = false;
+      *synced = true;
+      return true;
+    }
+    if (ev.type == "BOOKMARK") return true;
+    eventError = Status::internal("unexpected " + ev.type + " event before the initial state");
+    return false;
   });
   {
     std::lock_guard lock(mu_);

@@ -14,7 +14,6 @@
 
 #include "apiserver/api_server.h"
 #include "apiserver/authz/bootstrap_policy.h"
-#include "apiserver/service/addresses.h"
 #include "client/rest_client.h"
 #include "cmd/commands.h"
 #include "cmd/component_identity.h"
@@ -121,32 +120,165 @@ std::string controllerIdentity(const std::string& dataDir) {
   return std::string(host) + suffix;
 }
 
-int runServer(ServerFlags flags) {
-  auto signals = blockShutdownSignals();
-  raiseOpenFileLimit(flags.config.maxConnections);
-  // The ranges first: their errors name the flags (the cluster DNS address is derived from one).
-  if (auto ranges = apiserver::service::parseRanges(flags.config.serviceClusterIpRange,
-                                                    flags.config.serviceNodePortRange);
-      !ranges.ok()) {
-    std::cerr << "berth: " << ranges.status().message() << "\n";
-    return 1;
+// The flags no single option can check: the Service network (its errors name the flags; the
+// cluster DNS address is derived from one) and the controllers' flags together. Resolves the
+// cluster DNS address the API server, the agent's pods and its DNS zone share. False: the reason
+// is on stderr.
+bool resolveFlags(ServerFlags& flags) {
+  flags.config.clusterDns = flags.agent.clusterDns;  // --cluster-dns is an agent flag
+  auto network = apiserver::resolveServiceNetwork(flags.config);
+  if (!network.ok()) {
+    std::cerr << "berth: " << network.status().message() << "\n";
+    return false;
   }
   if (auto why = checkControllerFlags(flags.controllerFlags); !why.empty()) {
     std::cerr << "berth: " << why << "\n";
-    return 1;
+    return false;
   }
-  // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
-  // Dual-stack ("IPv4,IPv6"): the DNS address comes from the IPv4 range.
-  std::string primaryRange =
-      flags.config.serviceClusterIpRange.substr(0, flags.config.serviceClusterIpRange.find(','));
-  auto clusterDns = core::clusterDnsIp(primaryRange, flags.agent.clusterDns);
-  if (!clusterDns.ok()) {
-    std::cerr << "berth: " << clusterDns.status().message() << "\n";
-    return 1;
-  }
-  flags.config.clusterDns = flags.agent.clusterDns = *clusterDns;
+  flags.config.clusterDns = flags.agent.clusterDns = network->clusterDns;
   flags.agent.proxyRules.serviceCidr = flags.config.serviceClusterIpRange;  // split by the proxy
+  return true;
+}
 
+// The components `berth server` runs beside the API server, each an API client acting as its own
+// user (component_identity.h), as if remote. Members are declared in start order, so that on a
+// failed start the destructors stop them in reverse.
+//
+// Thread-safety: the starting thread only.
+class InProcessComponents {
+ public:
+  InProcessComponents(ServerFlags& flags, const client::RestConfig& admin,
+                      metrics::Registry& componentMetrics)
+      : flags_(flags), admin_(admin), metrics_(componentMetrics) {}
+
+  // False: a component failed to start (the reason is on stderr).
+  bool start() {
+    // NetworkPolicy enforcement's own identity (network_policy_identity.h), for the in-process
+    // agent and, through the kubeconfig it writes, for `berth netpol` and remote agents.
+    auto networkPolicyCreds = identity("network-policy", apiserver::authz::kNetworkPolicyUser, {});
+    if (!networkPolicyCreds.ok()) return false;
+    return startControllerManager() && startScheduler() && startAgent(*networkPolicyCreds) &&
+           startIngress();
+  }
+
+  void stop() {
+    if (agent_) agent_->shutdownGracefully();  // with --shutdown-grace-period: pods stop first
+    if (ingressController_) ingressController_->stop();
+    if (agent_) agent_->stop();
+    if (scheduler_) scheduler_->stop();
+    if (manager_) manager_->stop();
+  }
+
+ private:
+  core::Result<client::RestConfig> identity(const std::string& stem, const std::string& user,
+                                            const std::vector<std::string>& groups) {
+    auto c = componentCredentials(flags_.config.dataDir, admin_, stem, user, groups);
+    if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
+    return c;
+  }
+
+  static bool started(const char* component, const core::Status& st) {
+    if (!st.ok()) std::cerr << "berth: " << component << ": " << st.message() << "\n";
+    return st.ok();
+  }
+
+  bool startControllerManager() {
+    if (flags_.disableControllers) return true;
+    auto creds = identity("controller-manager", "system:kube-controller-manager", {});
+    if (!creds.ok()) return false;
+    const std::string& dataDir = flags_.config.dataDir;
+    controllers::ControllerManagerOptions options;
+    options.rest = *creds;
+    options.controllers = flags_.controllers;
+    options.flags = flags_.controllerFlags;
+    // The cluster CA signs approved client CSRs (its key is in the same data dir).
+    options.flags.try_emplace("cluster-signing-cert-file", dataDir + "/tls/ca.crt");
+    options.flags.try_emplace("cluster-signing-key-file", dataDir + "/tls/ca.key");
+    options.flags.try_emplace(
+        "local-path-dir",
+        std::filesystem::absolute(dataDir).lexically_normal().string() + "/storage");
+    options.metrics = &metrics_;
+    // One identity per data dir and host: a server restarted after a crash (kill -9) finds
+    // its own name on the Lease and leads again at once, instead of waiting out the lease
+    // its previous life left behind (namespace deletion and GC resume within seconds).
+    options.identity = controllerIdentity(dataDir);
+    manager_ = std::make_unique<controllers::ControllerManager>(options);
+    return started("controller manager", manager_->start());
+  }
+
+  bool startScheduler() {
+    if (flags_.disableScheduler) return true;
+    auto creds = identity("scheduler", "system:kube-scheduler", {});
+    if (!creds.ok()) return false;
+    scheduler::SchedulerOptions options;
+    options.rest = *creds;
+    options.metrics = &metrics_;
+    scheduler_ = std::make_unique<scheduler::Scheduler>(options);
+    return started("scheduler", scheduler_->start());
+  }
+
+  // The server's own node (named after the host), as k3s runs its agent in the server.
+  bool startAgent(const client::RestConfig& networkPolicyCreds) {
+    if (flags_.disableAgent) return true;
+    kubelet::AgentOptions& agent = flags_.agent;
+    const std::string& dataDir = flags_.config.dataDir;
+    agent.nodeName = nodeNameOrHost(agent.nodeName);
+    auto creds = identity("node", "system:node:" + agent.nodeName, {"system:nodes"});
+    if (!creds.ok()) return false;
+    agent.rest = *creds;
+    agent.networkPolicyRest = networkPolicyCreds;
+    agent.dataDir = dataDir + "/agent";
+    // Its local-path volumes live where the provisioner's --local-path-dir says.
+    auto localPath = flags_.controllerFlags.find("local-path-dir");
+    agent.localPathDir = localPath != flags_.controllerFlags.end() && !localPath->second.empty()
+                             ? localPath->second
+                             : dataDir + "/storage";
+    if (agent.registryConfig.empty()) agent.registryConfig = dataDir + "/registries.yaml";
+    agent.metrics = &metrics_;
+    if (auto it = flags_.controllerFlags.find("cluster-cidr"); it != flags_.controllerFlags.end())
+      agent.proxyRules.clusterCidr = it->second;  // the proxy masquerades clients outside it
+    agent_ = std::make_unique<kubelet::Agent>(agent);
+    return started("agent", agent_->start());
+  }
+
+  // The ingress controller and its nginx, on this node (with the agent unless told otherwise).
+  // With --ingress=auto a controller that fails to start is left out, not fatal.
+  bool startIngress() {
+    bool wantIngress = flags_.ingressMode == "on" || (flags_.ingressMode == "auto" && agent_);
+    if (!wantIngress) return true;
+    ingress::IngressOptions& options = flags_.ingress;
+    options.stateDir = flags_.config.dataDir + "/ingress";
+    if (options.statusAddress.empty()) {
+      // A dual-stack --node-ip "v4,v6": the primary one.
+      std::string nodeIP = flags_.agent.nodeIP.substr(0, flags_.agent.nodeIP.find(','));
+      options.statusAddress = !nodeIP.empty() ? nodeIP : flags_.config.bindAddress;
+    }
+    auto creds = identity("ingress", "system:berth:ingress-controller", {});
+    if (!creds.ok()) return false;
+    auto c = client::RestClient::create(*creds);
+    if (!started("ingress", c.status())) return false;
+    ingressClient_ = std::move(*c);
+    ingressController_ = std::make_unique<ingress::IngressController>(*ingressClient_, options);
+    if (started("ingress", ingressController_->start())) return true;
+    if (flags_.ingressMode == "on") return false;
+    ingressController_.reset();
+    return true;
+  }
+
+  ServerFlags& flags_;
+  const client::RestConfig& admin_;
+  metrics::Registry& metrics_;
+  std::unique_ptr<controllers::ControllerManager> manager_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<kubelet::Agent> agent_;
+  std::unique_ptr<client::RestClient> ingressClient_;
+  std::unique_ptr<ingress::IngressController> ingressController_;
+};
+
+int runServer(ServerFlags flags) {
+  auto signals = blockShutdownSignals();
+  raiseOpenFileLimit(flags.config.maxConnections);
+  if (!resolveFlags(flags)) return 1;
   auto store = openStore(flags);
   if (!store) return 1;
   // The in-process components' metrics appear on the server's /metrics.
@@ -170,137 +302,30 @@ int runServer(ServerFlags flags) {
     std::cerr << "berth: " << rest.status().message() << "\n";
     return 1;
   }
-  // Each in-process component acts as its own user (component_identity.h).
-  auto identity = [&](const std::string& stem, const std::string& user,
-                      const std::vector<std::string>& groups) {
-    auto c = componentCredentials(flags.config.dataDir, rest.value(), stem, user, groups);
-    if (!c.ok()) std::cerr << "berth: " << stem << " credentials: " << c.status().message() << "\n";
-    return c;
-  };
-  // NetworkPolicy enforcement's own identity (network_policy_identity.h), for the in-process
-  // agent and, through the kubeconfig it writes, for `berth netpol` and remote agents.
-  auto networkPolicyCreds = identity("network-policy", apiserver::authz::kNetworkPolicyUser, {});
-  if (!networkPolicyCreds.ok()) return 1;
-  std::unique_ptr<controllers::ControllerManager> manager;
-  if (!flags.disableControllers) {
-    auto creds = identity("controller-manager", "system:kube-controller-manager", {});
-    if (!creds.ok()) return 1;
-    controllers::ControllerManagerOptions options;
-    options.rest = *creds;
-    options.controllers = flags.controllers;
-    options.flags = flags.controllerFlags;
-    // The cluster CA signs approved client CSRs (its key is in the same data dir).
-    options.flags.try_emplace("cluster-signing-cert-file", flags.config.dataDir + "/tls/ca.crt");
-    options.flags.try_emplace("cluster-signing-key-file", flags.config.dataDir + "/tls/ca.key");
-    options.flags.try_emplace(
-        "local-path-dir",
-        std::filesystem::absolute(flags.config.dataDir).lexically_normal().string() + "/storage");
-    options.metrics = &componentMetrics;
-    // One identity per data dir and host: a server restarted after a crash (kill -9) finds
-    // its own name on the Lease and leads again at once, instead of waiting out the lease
-    // its previous life left behind (namespace deletion and GC resume within seconds).
-    options.identity = controllerIdentity(flags.config.dataDir);
-    manager = std::make_unique<controllers::ControllerManager>(options);
-    if (auto st = manager->start(); !st.ok()) {
-      std::cerr << "berth: controller manager: " << st.message() << "\n";
-      return 1;
-    }
-  }
-
-  std::unique_ptr<scheduler::Scheduler> sched;
-  if (!flags.disableScheduler) {
-    auto creds = identity("scheduler", "system:kube-scheduler", {});
-    if (!creds.ok()) return 1;
-    scheduler::SchedulerOptions options;
-    options.rest = *creds;
-    options.metrics = &componentMetrics;
-    sched = std::make_unique<scheduler::Scheduler>(options);
-    if (auto st = sched->start(); !st.ok()) {
-      std::cerr << "berth: scheduler: " << st.message() << "\n";
-      return 1;
-    }
-  }
-
-  // The server's own node (named after the host), as k3s runs its agent in the server.
-  std::unique_ptr<kubelet::Agent> agent;
-  if (!flags.disableAgent) {
-    flags.agent.nodeName = nodeNameOrHost(flags.agent.nodeName);
-    auto creds = identity("node", "system:node:" + flags.agent.nodeName, {"system:nodes"});
-    if (!creds.ok()) return 1;
-    flags.agent.rest = *creds;
-    flags.agent.networkPolicyRest = *networkPolicyCreds;
-    flags.agent.dataDir = flags.config.dataDir + "/agent";
-    // Its local-path volumes live where the provisioner's --local-path-dir says.
-    auto localPath = flags.controllerFlags.find("local-path-dir");
-    flags.agent.localPathDir =
-        localPath != flags.controllerFlags.end() && !localPath->second.empty()
-            ? localPath->second
-            : flags.config.dataDir + "/storage";
-    if (flags.agent.registryConfig.empty())
-      flags.agent.registryConfig = flags.config.dataDir + "/registries.yaml";
-    flags.agent.metrics = &componentMetrics;
-    if (auto it = flags.controllerFlags.find("cluster-cidr"); it != flags.controllerFlags.end())
-      flags.agent.proxyRules.clusterCidr = it->second;  // the proxy masquerades clients outside it
-    agent = std::make_unique<kubelet::Agent>(flags.agent);
-    if (auto st = agent->start(); !st.ok()) {
-      std::cerr << "berth: agent: " << st.message() << "\n";
-      return 1;
-    }
-  }
-
-  // The ingress controller and its nginx, on this node (with the agent unless told otherwise).
-  std::unique_ptr<client::RestClient> ingressClient;
-  std::unique_ptr<ingress::IngressController> ingressController;
-  bool wantIngress = flags.ingressMode == "on" || (flags.ingressMode == "auto" && agent);
-  if (wantIngress) {
-    flags.ingress.stateDir = flags.config.dataDir + "/ingress";
-    if (flags.ingress.statusAddress.empty()) {
-      // A dual-stack --node-ip "v4,v6": the primary one.
-      std::string nodeIP = flags.agent.nodeIP.substr(0, flags.agent.nodeIP.find(','));
-      flags.ingress.statusAddress = !nodeIP.empty() ? nodeIP : flags.config.bindAddress;
-    }
-    auto creds = identity("ingress", "system:berth:ingress-controller", {});
-    if (!creds.ok()) return 1;
-    auto c = client::RestClient::create(*creds);
-    if (!c.ok()) {
-      std::cerr << "berth: ingress: " << c.status().message() << "\n";
-      return 1;
-    }
-    ingressClient = std::move(*c);
-    ingressController =
-        std::make_unique<ingress::IngressController>(*ingressClient, flags.ingress);
-    if (auto st = ingressController->start(); !st.ok()) {
-      std::cerr << "berth: ingress: " << st.message() << "\n";
-      if (flags.ingressMode == "on") return 1;
-      ingressController.reset();
-    }
-  }
+  InProcessComponents components(flags, *rest, componentMetrics);
+  if (!components.start()) return 1;
 
   waitForShutdownSignal(signals);
   std::cout << "berth: shutting down" << std::endl;
-  if (agent) agent->shutdownGracefully();  // with --shutdown-grace-period: pods stop first
-  if (ingressController) ingressController->stop();
-  if (agent) agent->stop();
-  if (sched) sched->stop();
-  if (manager) manager->stop();
+  components.stop();
   server.stop();
   return 0;
 }
 
-}  // namespace
-
-void addServerCommand(CLI::App& app) {
-  auto flags = std::make_shared<ServerFlags>();
-  auto& config = flags->config;
-  auto* server = app.add_subcommand("server", "Run the control plane (API server and store)");
+// Where the server listens and keeps its state.
+void addListenerFlags(CLI::App* server, ServerFlags& flags) {
+  auto& config = flags.config;
   server->add_option("--data-dir", config.dataDir, "State directory")->capture_default_str();
   server->add_option("--bind-address", config.bindAddress, "Address to listen on")
       ->capture_default_str();
   server->add_option("--secure-port", config.securePort, "HTTPS port (0 = any free port)")
       ->capture_default_str();
-  server->add_option("--datastore", flags->datastore, "sqlite (embedded, default) or memory")
+  server->add_option("--datastore", flags.datastore, "sqlite (embedded, default) or memory")
       ->capture_default_str();
   server->add_option("--tls-san", config.tlsSans, "Extra SAN for the serving certificate");
+}
+
+void addAuditFlags(CLI::App* server, apiserver::ApiServerConfig& config) {
   server->add_option("--audit-policy-file", config.auditPolicyFile,
                      "audit.k8s.io/v1 Policy: which requests are logged, at what level");
   server->add_option("--audit-log-path", config.auditLogPath,
@@ -312,24 +337,35 @@ void addServerCommand(CLI::App& app) {
                      "Rotated audit logs to keep (0 = all)");
   server->add_option("--audit-log-maxage", config.auditLogMaxAgeDays,
                      "Days to keep rotated audit logs (0 = forever)");
-  server->add_option("--ingress", flags->ingressMode,
-                     "The built-in ingress controller (nginx): auto = with the node agent, on, off")
+}
+
+void addIngressFlags(CLI::App* server, ServerFlags& flags) {
+  server
+      ->add_option("--ingress", flags.ingressMode,
+                   "The built-in ingress controller (nginx): auto = with the node agent, on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
-  server->add_option("--ingress-http-port", flags->ingress.httpPort, "Ingress HTTP port")
+  server->add_option("--ingress-http-port", flags.ingress.httpPort, "Ingress HTTP port")
       ->capture_default_str();
-  server->add_option("--ingress-https-port", flags->ingress.httpsPort, "Ingress HTTPS port")
+  server->add_option("--ingress-https-port", flags.ingress.httpsPort, "Ingress HTTPS port")
       ->capture_default_str();
-  server->add_option("--ingress-status-address", flags->ingress.statusAddress,
+  server->add_option("--ingress-status-address", flags.ingress.statusAddress,
                      "Address written to Ingress status (default: the node IP or bind address)");
-  server->add_option("--encryption-provider-config", flags->encryptionConfig,
+}
+
+// Encryption at rest and authorization.
+void addProtectionFlags(CLI::App* server, ServerFlags& flags) {
+  server->add_option("--encryption-provider-config", flags.encryptionConfig,
                      "EncryptionConfiguration file (apiserver.config.k8s.io/v1): resources whose "
                      "values are encrypted at rest (aesgcm, aescbc, secretbox, identity)");
   server
-      ->add_option("--authorization-mode", config.authorizationModes,
+      ->add_option("--authorization-mode", flags.config.authorizationModes,
                    "Authorizers in order: Node, RBAC, AlwaysAllow (AlwaysAllow alone: off)")
       ->delimiter(',')
       ->capture_default_str();
+}
+
+void addConnectionFlags(CLI::App* server, apiserver::ApiServerConfig& config) {
   server
       ->add_option("--max-connections", config.maxConnections,
                    "Open client connections at most; more wait in the accept backlog")
@@ -345,6 +381,10 @@ void addServerCommand(CLI::App& app) {
                    "Seconds a keep-alive connection may wait between requests (0 = forever)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+}
+
+// ServiceAccount tokens and anonymous requests.
+void addAuthenticationFlags(CLI::App* server, apiserver::ApiServerConfig& config) {
   server->add_option("--service-account-issuer", config.serviceAccountIssuers,
                      "Issuer (iss) of ServiceAccount tokens; repeatable: the first signs new "
                      "tokens, all are accepted (default https://kubernetes.default.svc.cluster.local)");
@@ -368,6 +408,9 @@ void addServerCommand(CLI::App& app) {
                    "Requests without credentials are system:anonymous for the authorizer "
                    "(false: 401)")
       ->capture_default_str();
+}
+
+void addAdmissionFlags(CLI::App* server, apiserver::ApiServerConfig& config) {
   server
       ->add_option("--enable-admission-plugins", config.enableAdmissionPlugins,
                    "Admission plugins to enable in addition to the default ones (comma-separated; "
@@ -377,6 +420,9 @@ void addServerCommand(CLI::App& app) {
       ->add_option("--disable-admission-plugins", config.disableAdmissionPlugins,
                    "Admission plugins to disable even if in the default list (comma-separated)")
       ->delimiter(',');
+}
+
+void addServiceNetworkFlags(CLI::App* server, apiserver::ApiServerConfig& config) {
   server
       ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
                    "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address); "
@@ -391,19 +437,40 @@ void addServerCommand(CLI::App& app) {
                    "Seconds between repairs of ClusterIP/NodePort reservations (0 = at start only)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  addControllerFlags(server, flags->controllerFlags);
-  server->add_flag("--disable-controllers", flags->disableControllers,
+}
+
+// Which components run in this process, and their own flags.
+void addInProcessComponentFlags(CLI::App* server, ServerFlags& flags) {
+  addControllerFlags(server, flags.controllerFlags);
+  server->add_flag("--disable-controllers", flags.disableControllers,
                    "Run no controllers in this process (run `berth controller-manager` instead)");
-  server->add_flag("--disable-scheduler", flags->disableScheduler,
+  server->add_flag("--disable-scheduler", flags.disableScheduler,
                    "Run no scheduler in this process (run `berth scheduler` instead)");
   server
-      ->add_option("--controllers", flags->controllers,
+      ->add_option("--controllers", flags.controllers,
                    "Controllers to run: * = the defaults, name = also this one, -name = not this")
       ->delimiter(',')
       ->capture_default_str();
-  server->add_flag("--disable-agent", flags->disableAgent,
+  server->add_flag("--disable-agent", flags.disableAgent,
                    "Run no node agent in this process (the control plane alone)");
-  addAgentFlags(*server, flags->agent);
+  addAgentFlags(*server, flags.agent);
+}
+
+}  // namespace
+
+void addServerCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServerFlags>();
+  auto* server = app.add_subcommand("server", "Run the control plane (API server and store)");
+  // In this order in --help.
+  addListenerFlags(server, *flags);
+  addAuditFlags(server, flags->config);
+  addIngressFlags(server, *flags);
+  addProtectionFlags(server, *flags);
+  addConnectionFlags(server, flags->config);
+  addAuthenticationFlags(server, flags->config);
+  addAdmissionFlags(server, flags->config);
+  addServiceNetworkFlags(server, flags->config);
+  addInProcessComponentFlags(server, *flags);
   server->callback([flags] { exitCode = runServer(*flags); });
 }
 

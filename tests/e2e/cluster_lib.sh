@@ -16,7 +16,8 @@
 # flags for `berth server` / each `berth agent`).
 # Helpers: kc (kubectl from the control namespace), pod_exec POD CMD..., in_node NODE CMD...,
 # pod_on NODE NAME IMAGE [kubectl-run flags...] -- CMD..., wait_running POD..., pod_ip POD,
-# wait_for SECONDS CMD..., node_ip NODE.
+# wait_for SECONDS CMD..., node_ip NODE, and for tests with namespaces of their own
+# cleanup_agents and netns_agent_cleanup.
 
 CL_ID=$RANDOM$RANDOM
 CL_NET=172.31.$((RANDOM % 250 + 2))
@@ -103,6 +104,21 @@ cleanup_agents() {
     done
   done
   grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+}
+
+# netns_agent_cleanup AGENT-DIR NETNS...: the EXIT trap of a test that runs `berth server` with its
+# agent in network namespaces of its own: the server stopped, whatever still runs in those
+# namespaces killed, what the agent left behind removed (cleanup_agents), the namespaces deleted.
+netns_agent_cleanup() {
+  local agent=$1 ns p
+  shift
+  stop_server
+  for ns in "$@"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  done
+  cleanup_agents "$agent"
+  for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
+  cleanup
 }
 
 cluster_down() {

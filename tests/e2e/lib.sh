@@ -40,6 +40,29 @@ start_server() {
   return 1
 }
 
+# make_webhook_tls CA-NAME CN SANS: a CA ($WORK/ca.crt, CA = its base64 for a caBundle) and a
+# serving certificate signed by it ($WORK/tls.crt, tls.key) for the subjectAltNames SANS
+# ("IP:127.0.0.1,DNS:...").
+make_webhook_tls() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 \
+    -subj "/CN=$1" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.csr" \
+    -subj "/CN=$2" >/dev/null 2>&1
+  printf 'subjectAltName=%s\n' "$3" >"$WORK/san.ext"
+  openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+    -out "$WORK/tls.crt" -days 1 -extfile "$WORK/san.ext" >/dev/null 2>&1
+  CA=$(base64 -w0 "$WORK/ca.crt")
+}
+
+# start_webhook_fixture SCRIPT: runs fixtures/SCRIPT with make_webhook_tls's certificate, logging
+# to $WORK/hook.log; sets HOOK_PID and HOOK_PORT once it listens.
+start_webhook_fixture() {
+  python3 "$FIXTURES/$1" "$WORK/tls.crt" "$WORK/tls.key" "$WORK/hook.port" "$WORK/hook.log" &
+  HOOK_PID=$!
+  for _ in $(seq 1 50); do [ -f "$WORK/hook.port" ] && break; sleep 0.1; done
+  HOOK_PORT=$(cat "$WORK/hook.port")
+}
+
 stop_server() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "${1:--TERM}" "$SERVER_PID" 2>/dev/null

@@ -8,20 +8,8 @@
 # failed".
 source "$(dirname "$0")/lib.sh"
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 \
-  -subj "/CN=conversion-test-ca" >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.csr" \
-  -subj "/CN=127.0.0.1" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/san.ext"
-openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
-  -out "$WORK/tls.crt" -days 1 -extfile "$WORK/san.ext" >/dev/null 2>&1
-CA=$(base64 -w0 "$WORK/ca.crt")
-
-python3 "$E2E_DIR/fixtures/conversion_webhook_server.py" "$WORK/tls.crt" "$WORK/tls.key" \
-  "$WORK/hook.port" "$WORK/hook.log" &
-HOOK_PID=$!
-for _ in $(seq 1 50); do [ -f "$WORK/hook.port" ] && break; sleep 0.1; done
-HOOK_PORT=$(cat "$WORK/hook.port")
+make_webhook_tls conversion-test-ca 127.0.0.1 IP:127.0.0.1
+start_webhook_fixture conversion_webhook_server.py
 start_server || exit 1
 
 crd() {  # STORAGE-VERSION URL [REVIEW-VERSIONS]

@@ -11,20 +11,13 @@
 # --cluster-cidr gives nodes their IPv6 podCIDR first.
 # Everything happens in namespaces made here (ULA addresses, DAD off and forwarding on there).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cluster_lib.sh"  # wait_for, netns_agent_cleanup
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||
    ! command -v nft >/dev/null; then
   echo "test_dual_stack_pods: needs root, runc, nft and /usr/lib/cni" >&2
   exit 1
 fi
-
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 
 echo "== flags that do not fit"
 bad() {  # name expected-message flags...
@@ -64,30 +57,7 @@ NS=berth-ds-test-$TAG
 OUT=berth-ds-test-$TAG-out
 DATA=$WORK/data
 AGENT=$DATA/agent
-RUNC=(runc --root "$AGENT/runc")
-ds_cleanup() {
-  stop_server
-  for id in $("${RUNC[@]}" list -q 2>/dev/null); do
-    "${RUNC[@]}" kill -a "$id" KILL 2>/dev/null
-    "${RUNC[@]}" delete -f "$id" 2>/dev/null
-  done
-  for ns in "$NS" "$OUT"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  done
-  sleep 0.2
-  for d in "$AGENT"/pods/*/; do
-    uid=$(basename "$d")
-    for c in /sys/fs/cgroup/*/berth/pod"$uid"; do
-      [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-  done
-  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-  [ "$FAILED" -gt 0 ] && { echo "--- server log (tail) ---"; tail -20 "$WORK/server.log"; }
-  ip netns del "$NS" 2>/dev/null
-  ip netns del "$OUT" 2>/dev/null
-  cleanup
-}
-trap ds_cleanup EXIT
+trap 'netns_agent_cleanup "$AGENT" "$NS" "$OUT"' EXIT
 
 # The node and an outside namespace, joined by a veth made inside them (nothing in the root
 # namespace). DAD off and forwarding on in these namespaces only.

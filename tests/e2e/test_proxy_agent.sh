@@ -7,6 +7,7 @@
 # Pods also resolve the Service by name through the kube-dns Service (10.96.0.10): the proxy
 # sends it to the DNS server the agent runs on the node.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cluster_lib.sh"  # wait_for, netns_agent_cleanup
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||
    ! command -v nft >/dev/null; then
@@ -19,7 +20,6 @@ NS=berth-proxy-test-$TAG
 OUT=berth-proxy-test-$TAG-out
 DATA=$WORK/data
 AGENT=$DATA/agent
-RUNC=(runc --root "$AGENT/runc")
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up
 ip netns add "$OUT"
@@ -28,28 +28,7 @@ ip link set "pxu$TAG" netns "$OUT"
 ip netns exec "$OUT" sh -c "ip link set lo up; ip link set pxu$TAG name eth0; ip addr add 192.168.78.2/24 dev eth0; ip link set eth0 up"
 ip netns exec "$NS" sh -c "ip addr add 192.168.78.1/24 dev uplink; ip link set uplink up; sysctl -qw net.ipv4.ip_forward=1"
 
-agent_cleanup() {
-  stop_server
-  for id in $("${RUNC[@]}" list -q 2>/dev/null); do
-    "${RUNC[@]}" kill -a "$id" KILL 2>/dev/null
-    "${RUNC[@]}" delete -f "$id" 2>/dev/null
-  done
-  for ns in "$NS" "$OUT"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  done
-  sleep 0.2
-  for d in "$AGENT"/pods/*/; do
-    uid=$(basename "$d")
-    for c in /sys/fs/cgroup/*/berth/pod"$uid"; do
-      [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-  done
-  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-  ip netns del "$NS" 2>/dev/null
-  ip netns del "$OUT" 2>/dev/null
-  cleanup
-}
-trap agent_cleanup EXIT
+trap 'netns_agent_cleanup "$AGENT" "$NS" "$OUT"' EXIT
 
 bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
 "$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
@@ -65,14 +44,6 @@ for _ in $(seq 1 100); do
   [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && break
   sleep 0.1
 done
-
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 
 echo "== a Deployment of 3 behind a NodePort Service (t=$SECONDS)"
 k apply -f - >/dev/null <<'YAML'

@@ -10,20 +10,8 @@
 source "$(dirname "$0")/lib.sh"
 
 # The CA and a serving certificate for 127.0.0.1 and hook.webhooks.svc.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 \
-  -subj "/CN=webhook-test-ca" >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.csr" \
-  -subj "/CN=hook.webhooks.svc" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1,DNS:hook.webhooks.svc\n' >"$WORK/san.ext"
-openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
-  -out "$WORK/tls.crt" -days 1 -extfile "$WORK/san.ext" >/dev/null 2>&1
-CA=$(base64 -w0 "$WORK/ca.crt")
-
-python3 "$E2E_DIR/fixtures/admission_webhook_server.py" "$WORK/tls.crt" "$WORK/tls.key" \
-  "$WORK/hook.port" "$WORK/hook.log" &
-HOOK_PID=$!
-for _ in $(seq 1 50); do [ -f "$WORK/hook.port" ] && break; sleep 0.1; done
-HOOK_PORT=$(cat "$WORK/hook.port")
+make_webhook_tls webhook-test-ca hook.webhooks.svc IP:127.0.0.1,DNS:hook.webhooks.svc
+start_webhook_fixture admission_webhook_server.py
 DEAD_PORT=$(free_port)  # nothing listens here
 start_server || exit 1
 

@@ -202,125 +202,132 @@ Rules nodeRulesList() {
   };
 }
 
+// A controller's ClusterRole system:controller:<name>, bound to its ServiceAccount in
+// kube-system and to the in-process controller manager (Builder::controller).
+struct ControllerRole {
+  const char* name;
+  Rules rules;
+};
+
+// Upstream's controller_policy.go, in its order; a controller's events rule is added for it.
+std::vector<ControllerRole> controllerRoles() {
+  return {
+      {"clusterrole-aggregation-controller",
+       {rule({"escalate", "get", "list", "watch", "update", "patch"}, {kRbac}, {"clusterroles"})}},
+      {"cronjob-controller",
+       {rule({"get", "list", "watch", "update"}, {"batch"}, {"cronjobs"}),
+        rule({"get", "list", "watch", "create", "update", "delete", "patch"}, {"batch"}, {"jobs"}),
+        rule({"update"}, {"batch"}, {"cronjobs/status", "cronjobs/finalizers"}),
+        rule({"list", "delete"}, {""}, {"pods"})}},
+      {"daemon-set-controller",
+       {rule(kRead, {"apps"}, {"daemonsets"}),
+        rule({"update"}, {"apps"}, {"daemonsets/status", "daemonsets/finalizers"}),
+        rule({"list", "watch"}, {""}, {"nodes"}),
+        rule({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"}),
+        rule({"create"}, {""}, {"pods/binding"}),
+        rule({"get", "list", "watch", "create", "delete", "update", "patch"}, {"apps"},
+             {"controllerrevisions"})}},
+      {"deployment-controller",
+       {rule({"get", "list", "watch", "update"}, {"apps"}, {"deployments"}),
+        rule({"update"}, {"apps"}, {"deployments/status", "deployments/finalizers"}),
+        rule({"get", "list", "watch", "create", "update", "patch", "delete"}, {"apps"},
+             {"replicasets"}),
+        rule({"get", "list", "watch", "update"}, {""}, {"pods"})}},
+      {"disruption-controller",
+       {rule(kRead, {"apps"}, {"deployments", "replicasets", "statefulsets"}),
+        rule(kRead, {""}, {"replicationcontrollers"}),
+        rule(kRead, {"policy"}, {"poddisruptionbudgets"}),
+        rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
+        rule({"get"}, {"*"}, {"*/scale"}), rule({"patch", "update"}, {""}, {"pods/status"})}},
+      {"generic-garbage-collector",
+       {rule({"get", "list", "watch", "patch", "update", "delete"}, {"*"}, {"*"})}},
+      {"job-controller",
+       {rule({"get", "list", "watch", "update", "patch"}, {"batch"}, {"jobs"}),
+        rule({"update"}, {"batch"}, {"jobs/status", "jobs/finalizers"}),
+        rule({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"})}},
+      {"namespace-controller",
+       {rule({"get", "list", "watch", "delete"}, {""}, {"namespaces"}),
+        rule({"update"}, {""}, {"namespaces/finalize", "namespaces/status"}),
+        rule({"get", "list", "delete", "deletecollection"}, {"*"}, {"*"})}},
+      {"node-controller",
+       {rule({"get", "list", "update", "delete", "patch"}, {""}, {"nodes"}),
+        rule({"patch", "update"}, {""}, {"nodes/status"}),
+        rule({"patch", "update"}, {""}, {"pods/status"}),
+        rule({"list", "delete"}, {""}, {"pods"})}},
+      {"persistent-volume-binder",
+       {rule({"create", "delete", "get", "list", "update", "watch"}, {""}, {"persistentvolumes"}),
+        rule({"update"}, {""}, {"persistentvolumes/status"}),
+        rule({"get", "list", "update", "watch"}, {""}, {"persistentvolumeclaims"}),
+        rule({"update"}, {""}, {"persistentvolumeclaims/status"}),
+        rule({"create", "delete", "get", "list", "watch"}, {""}, {"pods"}),
+        rule(kRead, {"storage.k8s.io"}, {"storageclasses"})}},
+      // Berth's built-in rancher.io/local-path provisioner (k3s runs it with a role of its own).
+      // It reads Nodes for the directory each announces and updates a released PV to hand it to
+      // its node for clean-up (core/local_path.h).
+      {"local-path-provisioner",
+       {rule({"create", "delete", "get", "list", "watch", "update"}, {""}, {"persistentvolumes"}),
+        rule(kRead, {""}, {"persistentvolumeclaims", "nodes"}),
+        rule({"create", "get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"})}},
+      // Upstream's pvc-protection / pv-protection controllers (controller_policy.go).
+      {"pvc-protection-controller",
+       {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
+        rule({"list", "watch", "get"}, {""}, {"pods"})}},
+      {"pv-protection-controller",
+       {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})}},
+      {"pod-garbage-collector",
+       {rule({"list", "watch", "delete"}, {""}, {"pods"}), rule(kRead, {""}, {"nodes"}),
+        rule({"patch"}, {""}, {"pods/status"})}},
+      {"replicaset-controller",
+       {rule({"get", "list", "watch", "update"}, {"apps"}, {"replicasets"}),
+        rule({"update"}, {"apps"}, {"replicasets/status", "replicasets/finalizers"}),
+        rule({"list", "watch", "patch", "create", "delete"}, {""}, {"pods"})}},
+      {"replication-controller",
+       {rule({"get", "list", "watch", "update"}, {""}, {"replicationcontrollers"}),
+        rule({"update"}, {""},
+             {"replicationcontrollers/status", "replicationcontrollers/finalizers"}),
+        rule({"list", "watch", "patch", "create", "delete"}, {""}, {"pods"})}},
+      {"resourcequota-controller",
+       {rule({"list", "watch"}, {"*"}, {"*"}), rule({"update"}, {""}, {"resourcequotas/status"})}},
+      {"service-account-controller", {rule({"create"}, {""}, {"serviceaccounts"})}},
+      {"statefulset-controller",
+       {rule(kRead, {""}, {"pods"}), rule(kRead, {"apps"}, {"statefulsets"}),
+        rule({"update"}, {"apps"}, {"statefulsets/status", "statefulsets/finalizers"}),
+        rule({"get", "create", "delete", "update", "patch"}, {""}, {"pods"}),
+        rule({"get", "create", "delete", "update", "patch", "list", "watch"}, {"apps"},
+             {"controllerrevisions"}),
+        rule({"get", "create"}, {""}, {"persistentvolumeclaims"}),
+        rule({"update", "delete"}, {""}, {"persistentvolumeclaims"})}},
+      {"ttl-after-finished-controller",
+       {rule({"get", "list", "watch", "delete"}, {"batch"}, {"jobs"})}},
+      {"taint-eviction-controller",
+       {rule({"get", "list", "watch", "delete"}, {""}, {"pods"}),
+        rule({"patch"}, {""}, {"pods/status"})}},
+      {"root-ca-cert-publisher", {rule({"create", "update"}, {""}, {"configmaps"})}},
+      {"token-cleaner", {rule({"delete"}, {""}, {"secrets"})}},
+      {"certificate-controller",
+       {rule({"get", "list", "watch", "delete"}, {"certificates.k8s.io"},
+             {"certificatesigningrequests"}),
+        rule({"update"}, {"certificates.k8s.io"},
+             {"certificatesigningrequests/status", "certificatesigningrequests/approval"}),
+        rule({"approve", "sign"}, {"certificates.k8s.io"}, {"signers"},
+             {"kubernetes.io/kube-apiserver-client", "kubernetes.io/kube-apiserver-client-kubelet",
+              "kubernetes.io/kubelet-serving", "kubernetes.io/legacy-unknown"}),
+        rule({"create"}, {"authorization.k8s.io"}, {"subjectaccessreviews"})}},
+      {"endpointslice-controller",
+       {rule({"get", "list", "watch"}, {""}, {"services", "pods", "nodes"}),
+        rule({"update"}, {""}, {"services/finalizers"}),
+        rule({"get", "list", "create", "update", "delete"}, {"discovery.k8s.io"},
+             {"endpointslices"})}},
+      {"horizontal-pod-autoscaler",
+       {rule({"get", "list", "watch"}, {"autoscaling"}, {"horizontalpodautoscalers"}),
+        rule({"update"}, {"autoscaling"}, {"horizontalpodautoscalers/status"}),
+        rule({"get", "update"}, {"*"}, {"*/scale"}), rule({"list"}, {""}, {"pods"}),
+        rule({"list"}, {"metrics.k8s.io"}, {"pods"})}},
+  };
+}
+
 void addControllerRoles(Builder& b) {
-  b.controller("clusterrole-aggregation-controller",
-               {rule({"escalate", "get", "list", "watch", "update", "patch"}, {kRbac},
-                     {"clusterroles"})});
-  b.controller("cronjob-controller",
-               {rule({"get", "list", "watch", "update"}, {"batch"}, {"cronjobs"}),
-                rule({"get", "list", "watch", "create", "update", "delete", "patch"}, {"batch"},
-                     {"jobs"}),
-                rule({"update"}, {"batch"}, {"cronjobs/status", "cronjobs/finalizers"}),
-                rule({"list", "delete"}, {""}, {"pods"})});
-  b.controller("daemon-set-controller",
-               {rule(kRead, {"apps"}, {"daemonsets"}),
-                rule({"update"}, {"apps"}, {"daemonsets/status", "daemonsets/finalizers"}),
-                rule({"list", "watch"}, {""}, {"nodes"}),
-                rule({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"}),
-                rule({"create"}, {""}, {"pods/binding"}),
-                rule({"get", "list", "watch", "create", "delete", "update", "patch"}, {"apps"},
-                     {"controllerrevisions"})});
-  b.controller("deployment-controller",
-               {rule({"get", "list", "watch", "update"}, {"apps"}, {"deployments"}),
-                rule({"update"}, {"apps"}, {"deployments/status", "deployments/finalizers"}),
-                rule({"get", "list", "watch", "create", "update", "patch", "delete"}, {"apps"},
-                     {"replicasets"}),
-                rule({"get", "list", "watch", "update"}, {""}, {"pods"})});
-  b.controller("disruption-controller",
-               {rule(kRead, {"apps"}, {"deployments", "replicasets", "statefulsets"}),
-                rule(kRead, {""}, {"replicationcontrollers"}),
-                rule(kRead, {"policy"}, {"poddisruptionbudgets"}),
-                rule({"update"}, {"policy"}, {"poddisruptionbudgets/status"}),
-                rule({"get"}, {"*"}, {"*/scale"}),
-                rule({"patch", "update"}, {""}, {"pods/status"})});
-  b.controller("generic-garbage-collector",
-               {rule({"get", "list", "watch", "patch", "update", "delete"}, {"*"}, {"*"})});
-  b.controller("job-controller",
-               {rule({"get", "list", "watch", "update", "patch"}, {"batch"}, {"jobs"}),
-                rule({"update"}, {"batch"}, {"jobs/status", "jobs/finalizers"}),
-                rule({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"})});
-  b.controller("namespace-controller",
-               {rule({"get", "list", "watch", "delete"}, {""}, {"namespaces"}),
-                rule({"update"}, {""}, {"namespaces/finalize", "namespaces/status"}),
-                rule({"get", "list", "delete", "deletecollection"}, {"*"}, {"*"})});
-  b.controller("node-controller",
-               {rule({"get", "list", "update", "delete", "patch"}, {""}, {"nodes"}),
-                rule({"patch", "update"}, {""}, {"nodes/status"}),
-                rule({"patch", "update"}, {""}, {"pods/status"}),
-                rule({"list", "delete"}, {""}, {"pods"})});
-  b.controller("persistent-volume-binder",
-               {rule({"create", "delete", "get", "list", "update", "watch"}, {""},
-                     {"persistentvolumes"}),
-                rule({"update"}, {""}, {"persistentvolumes/status"}),
-                rule({"get", "list", "update", "watch"}, {""}, {"persistentvolumeclaims"}),
-                rule({"update"}, {""}, {"persistentvolumeclaims/status"}),
-                rule({"create", "delete", "get", "list", "watch"}, {""}, {"pods"}),
-                rule(kRead, {"storage.k8s.io"}, {"storageclasses"})});
-  // Berth's built-in rancher.io/local-path provisioner (k3s runs it with a role of its own).
-  // It reads Nodes for the directory each announces and updates a released PV to hand it to
-  // its node for clean-up (core/local_path.h).
-  b.controller(
-      "local-path-provisioner",
-      {rule({"create", "delete", "get", "list", "watch", "update"}, {""}, {"persistentvolumes"}),
-       rule(kRead, {""}, {"persistentvolumeclaims", "nodes"}),
-       rule({"create", "get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"})});
-  // Upstream's pvc-protection / pv-protection controllers (controller_policy.go).
-  b.controller("pvc-protection-controller",
-               {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
-                rule({"list", "watch", "get"}, {""}, {"pods"})});
-  b.controller("pv-protection-controller",
-               {rule({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})});
-  b.controller("pod-garbage-collector",
-               {rule({"list", "watch", "delete"}, {""}, {"pods"}),
-                rule(kRead, {""}, {"nodes"}), rule({"patch"}, {""}, {"pods/status"})});
-  b.controller("replicaset-controller",
-               {rule({"get", "list", "watch", "update"}, {"apps"}, {"replicasets"}),
-                rule({"update"}, {"apps"}, {"replicasets/status", "replicasets/finalizers"}),
-                rule({"list", "watch", "patch", "create", "delete"}, {""}, {"pods"})});
-  b.controller("replication-controller",
-               {rule({"get", "list", "watch", "update"}, {""}, {"replicationcontrollers"}),
-                rule({"update"}, {""},
-                     {"replicationcontrollers/status", "replicationcontrollers/finalizers"}),
-                rule({"list", "watch", "patch", "create", "delete"}, {""}, {"pods"})});
-  b.controller("resourcequota-controller",
-               {rule({"list", "watch"}, {"*"}, {"*"}),
-                rule({"update"}, {""}, {"resourcequotas/status"})});
-  b.controller("service-account-controller", {rule({"create"}, {""}, {"serviceaccounts"})});
-  b.controller("statefulset-controller",
-               {rule(kRead, {""}, {"pods"}), rule(kRead, {"apps"}, {"statefulsets"}),
-                rule({"update"}, {"apps"}, {"statefulsets/status", "statefulsets/finalizers"}),
-                rule({"get", "create", "delete", "update", "patch"}, {""}, {"pods"}),
-                rule({"get", "create", "delete", "update", "patch", "list", "watch"}, {"apps"},
-                     {"controllerrevisions"}),
-                rule({"get", "create"}, {""}, {"persistentvolumeclaims"}),
-                rule({"update", "delete"}, {""}, {"persistentvolumeclaims"})});
-  b.controller("ttl-after-finished-controller",
-               {rule({"get", "list", "watch", "delete"}, {"batch"}, {"jobs"})});
-  b.controller("taint-eviction-controller",
-               {rule({"get", "list", "watch", "delete"}, {""}, {"pods"}),
-                rule({"patch"}, {""}, {"pods/status"})});
-  b.controller("root-ca-cert-publisher", {rule({"create", "update"}, {""}, {"configmaps"})});
-  b.controller("token-cleaner", {rule({"delete"}, {""}, {"secrets"})});
-  b.controller("certificate-controller",
-               {rule({"get", "list", "watch", "delete"}, {"certificates.k8s.io"},
-                     {"certificatesigningrequests"}),
-                rule({"update"}, {"certificates.k8s.io"},
-                     {"certificatesigningrequests/status", "certificatesigningrequests/approval"}),
-                rule({"approve", "sign"}, {"certificates.k8s.io"}, {"signers"},
-                     {"kubernetes.io/kube-apiserver-client",
-                      "kubernetes.io/kube-apiserver-client-kubelet", "kubernetes.io/kubelet-serving",
-                      "kubernetes.io/legacy-unknown"}),
-                rule({"create"}, {"authorization.k8s.io"}, {"subjectaccessreviews"})});
-  b.controller("endpointslice-controller",
-               {rule({"get", "list", "watch"}, {""}, {"services", "pods", "nodes"}),
-                rule({"update"}, {""}, {"services/finalizers"}),
-                rule({"get", "list", "create", "update", "delete"}, {"discovery.k8s.io"},
-                     {"endpointslices"})});
-  b.controller("horizontal-pod-autoscaler",
-               {rule({"get", "list", "watch"}, {"autoscaling"}, {"horizontalpodautoscalers"}),
-                rule({"update"}, {"autoscaling"}, {"horizontalpodautoscalers/status"}),
-                rule({"get", "update"}, {"*"}, {"*/scale"}), rule({"list"}, {""}, {"pods"}),
-                rule({"list"}, {"metrics.k8s.io"}, {"pods"})});
+  for (auto& c : controllerRoles()) b.controller(c.name, std::move(c.rules));
 }
 
 void addComponentRoles(Builder& b) {

@@ -457,112 +457,148 @@ bool versionLess(std::string_view a, std::string_view b) {
   return a > b;              // others alphabetically, first = highest
 }
 
+namespace {
+
+// The names a CRD is served under: those it was given, once accepted and Established; none when
+// they were refused. (A CRD without status, never written through the API, is served by its
+// spec.)
+std::optional<json::object> servedNames(const json::object& crd, const json::object& spec) {
+  json::object names = defaultedNames(spec);
+  const json::object* status = getObj(crd, "status");
+  if (status == nullptr) return names;
+  bool established = false;
+  if (const json::array* cs = getArr(*status, "conditions")) {
+    for (const auto& c : *cs) {
+      established =
+          established || (c.is_object() && getStr(c.get_object(), "type") == "Established" &&
+                          getStr(c.get_object(), "status") == "True");
+    }
+  }
+  const json::object* accepted = getObj(*status, "acceptedNames");
+  if (!established || accepted == nullptr) return std::nullopt;
+  names = *accepted;
+  if (getStr(names, "singular").empty()) names["singular"] = lower(getStr(names, "kind"));
+  return names;
+}
+
+// spec.conversion: a webhook converter, or none (strategy None: only apiVersion changes).
+Converter converterOf(const json::object& spec, const json::object& names,
+                      std::shared_ptr<webhook::Client> webhookClient) {
+  const json::object* conv = getObj(spec, "conversion");
+  if (!conv || getStr(*conv, "strategy") != "Webhook") return Converter();
+  const json::object* hook = getObj(*conv, "webhook");
+  const json::object* cc = hook ? getObj(*hook, "clientConfig") : nullptr;
+  return Converter(std::string(getStr(names, "kind")),
+                   {cc ? *cc : json::object(), pickReviewVersion(*conv), std::move(webhookClient)});
+}
+
+core::ResourceType resourceTypeOf(const json::object& spec, const json::object& names,
+                                  const std::string& group, const std::string& version,
+                                  const std::string& storage) {
+  core::ResourceType rt;
+  rt.group = group;
+  rt.version = version;
+  rt.kind = std::string(getStr(names, "kind"));
+  rt.plural = std::string(getStr(names, "plural"));
+  rt.singular = std::string(getStr(names, "singular"));
+  rt.namespaced = getStr(spec, "scope") != "Cluster";
+  rt.shortNames = strings(names, "shortNames");
+  rt.categories = strings(names, "categories");
+  rt.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+  rt.storagePrefix = "/registry/" + rt.plural + "." + group + "/";
+  rt.storageGroup = group;
+  rt.storageVersion = storage;
+  return rt;
+}
+
+// A version's status and scale subresources.
+void readSubresources(const json::object& v, VersionSpec& vs, core::ResourceType& rt) {
+  const json::object* subs = getObj(v, "subresources");
+  if (subs == nullptr) return;
+  if (subs->contains("status")) {
+    vs.statusSubresource = true;
+    rt.subresources.push_back("status");
+  }
+  if (const json::object* scale = getObj(*subs, "scale")) {
+    vs.scale = core::ScalePaths{std::string(getStr(*scale, "specReplicasPath")),
+                                std::string(getStr(*scale, "statusReplicasPath")),
+                                std::string(getStr(*scale, "labelSelectorPath"))};
+    rt.subresources.push_back("scale");
+  }
+}
+
+// A version's schema, compiled (and its rules), and as published in OpenAPI.
+void readSchema(const json::object& v, VersionSpec& vs) {
+  const json::object* schema = getObj(v, "schema");
+  if (const json::object* raw = schema ? getObj(*schema, "openAPIV3Schema") : nullptr) {
+    FieldErrors errs;
+    vs.schema = compileSchema(*raw, "", errs);
+    vs.rules = compileRules(vs.schema, "", errs);
+    vs.openapi = *raw;
+  } else {
+    vs.openapi = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
+  }
+  // Published as upstream publishes CRD schemas: apiVersion and kind described when the CRD
+  // does not describe them (OpenAPI adds metadata).
+  json::object& props = ensureObj(vs.openapi, "properties");
+  if (!props.contains("apiVersion"))
+    props["apiVersion"] = {{"type", "string"}, {"description", kApiVersionDoc}};
+  if (!props.contains("kind")) props["kind"] = {{"type", "string"}, {"description", kKindDoc}};
+}
+
+// additionalPrinterColumns and selectableFields.
+void readColumnsAndFields(const json::object& v, VersionSpec& vs) {
+  if (const json::array* cols = getArr(v, "additionalPrinterColumns")) {
+    for (const auto& c : *cols) {
+      if (!c.is_object()) continue;
+      const json::object& co = c.get_object();
+      vs.columns.push_back({std::string(getStr(co, "name")), std::string(getStr(co, "type")),
+                            std::string(getStr(co, "format")),
+                            std::string(getStr(co, "description")),
+                            static_cast<int>(getInt(co, "priority").value_or(0)),
+                            std::string(getStr(co, "jsonPath"))});
+    }
+  }
+  if (const json::array* fields = getArr(v, "selectableFields")) {
+    for (const auto& f : *fields) {
+      if (f.is_object() && !getStr(f.get_object(), "jsonPath").empty())
+        vs.selectableFields.emplace_back(getStr(f.get_object(), "jsonPath"));
+    }
+  }
+  if (vs.columns.empty()) {
+    // Upstream's default when a CRD declares no columns: the age.
+    vs.columns.push_back({"Age", "date", "", "", 0, ".metadata.creationTimestamp"});
+  }
+}
+
+}  // namespace
+
 std::vector<core::ResourceType> resourcesOf(const json::object& crd,
                                             std::shared_ptr<webhook::Client> webhookClient) {
   std::vector<core::ResourceType> out;
   const json::object* spec = getObj(crd, "spec");
   const json::array* versions = spec ? getArr(*spec, "versions") : nullptr;
   if (versions == nullptr) return out;
-  json::object names = defaultedNames(*spec);
-  // Served under the names it was given: a CRD whose names were refused is not served. (A CRD
-  // without status, never written through the API, is served by its spec.)
-  if (const json::object* status = getObj(crd, "status")) {
-    bool established = false;
-    if (const json::array* cs = getArr(*status, "conditions")) {
-      for (const auto& c : *cs) {
-        established =
-            established || (c.is_object() && getStr(c.get_object(), "type") == "Established" &&
-                            getStr(c.get_object(), "status") == "True");
-      }
-    }
-    const json::object* accepted = getObj(*status, "acceptedNames");
-    if (!established || accepted == nullptr) return out;
-    names = *accepted;
-    if (getStr(names, "singular").empty()) names["singular"] = lower(getStr(names, "kind"));
-  }
+  auto names = servedNames(crd, *spec);
+  if (!names) return out;
   std::string group(getStr(*spec, "group"));
   std::string storage = storageVersionOf(*spec);
-  if (group.empty() || storage.empty() || getStr(names, "plural").empty()) return out;
-  Converter converter;
-  if (const json::object* conv = getObj(*spec, "conversion");
-      conv && getStr(*conv, "strategy") == "Webhook") {
-    const json::object* hook = getObj(*conv, "webhook");
-    const json::object* cc = hook ? getObj(*hook, "clientConfig") : nullptr;
-    converter = Converter(std::string(getStr(names, "kind")),
-                          {cc ? *cc : json::object(), pickReviewVersion(*conv), webhookClient});
-  }
+  if (group.empty() || storage.empty() || getStr(*names, "plural").empty()) return out;
+  Converter converter = converterOf(*spec, *names, std::move(webhookClient));
   for (const auto& vv : *versions) {
     if (!vv.is_object()) continue;
     const json::object& v = vv.get_object();
     std::string version(getStr(v, "name"));
     if (!getBool(v, "served").value_or(false) && version != storage) continue;
-    core::ResourceType rt;
-    rt.group = group;
-    rt.version = version;
-    rt.kind = std::string(getStr(names, "kind"));
-    rt.plural = std::string(getStr(names, "plural"));
-    rt.singular = std::string(getStr(names, "singular"));
-    rt.namespaced = getStr(*spec, "scope") != "Cluster";
-    rt.shortNames = strings(names, "shortNames");
-    rt.categories = strings(names, "categories");
-    rt.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
-    rt.storagePrefix = "/registry/" + rt.plural + "." + group + "/";
-    rt.storageGroup = group;
-    rt.storageVersion = storage;
-
+    core::ResourceType rt = resourceTypeOf(*spec, *names, group, version, storage);
     VersionSpec vs;
     vs.group = group;
     vs.version = version;
     vs.kind = rt.kind;
     vs.converter = converter;
-    if (const json::object* subs = getObj(v, "subresources")) {
-      if (subs->contains("status")) {
-        vs.statusSubresource = true;
-        rt.subresources.push_back("status");
-      }
-      if (const json::object* scale = getObj(*subs, "scale")) {
-        vs.scale = core::ScalePaths{std::string(getStr(*scale, "specReplicasPath")),
-                                    std::string(getStr(*scale, "statusReplicasPath")),
-                                    std::string(getStr(*scale, "labelSelectorPath"))};
-        rt.subresources.push_back("scale");
-      }
-    }
-    const json::object* schema = getObj(v, "schema");
-    if (const json::object* raw = schema ? getObj(*schema, "openAPIV3Schema") : nullptr) {
-      FieldErrors errs;
-      vs.schema = compileSchema(*raw, "", errs);
-      vs.rules = compileRules(vs.schema, "", errs);
-      vs.openapi = *raw;
-    } else {
-      vs.openapi = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
-    }
-    // Published as upstream publishes CRD schemas: apiVersion and kind described when the CRD
-    // does not describe them (OpenAPI adds metadata).
-    json::object& props = ensureObj(vs.openapi, "properties");
-    if (!props.contains("apiVersion"))
-      props["apiVersion"] = {{"type", "string"}, {"description", kApiVersionDoc}};
-    if (!props.contains("kind")) props["kind"] = {{"type", "string"}, {"description", kKindDoc}};
-    if (const json::array* cols = getArr(v, "additionalPrinterColumns")) {
-      for (const auto& c : *cols) {
-        if (!c.is_object()) continue;
-        const json::object& co = c.get_object();
-        vs.columns.push_back({std::string(getStr(co, "name")), std::string(getStr(co, "type")),
-                              std::string(getStr(co, "format")),
-                              std::string(getStr(co, "description")),
-                              static_cast<int>(getInt(co, "priority").value_or(0)),
-                              std::string(getStr(co, "jsonPath"))});
-      }
-    }
-    if (const json::array* fields = getArr(v, "selectableFields")) {
-      for (const auto& f : *fields) {
-        if (f.is_object() && !getStr(f.get_object(), "jsonPath").empty())
-          vs.selectableFields.emplace_back(getStr(f.get_object(), "jsonPath"));
-      }
-    }
-    if (vs.columns.empty()) {
-      // Upstream's default when a CRD declares no columns: the age.
-      vs.columns.push_back({"Age", "date", "", "", 0, ".metadata.creationTimestamp"});
-    }
+    readSubresources(v, vs, rt);
+    readSchema(v, vs);
+    readColumnsAndFields(v, vs);
     rt.behavior = std::make_shared<CustomResourceBehavior>(std::move(vs));
     out.push_back(std::move(rt));
   }

@@ -111,12 +111,8 @@ std::shared_ptr<const Schema> compileChild(const json::value& raw, const std::st
   return child;
 }
 
-void compileInto(Schema& s, const json::object& raw, const std::string& path, int depth,
-                 FieldErrors& errs) {
-  if (depth > kMaxDepth) {
-    addForbidden(errs, path, "schema is nested too deeply");
-    return;
-  }
+// The node's type and the flags that stand in for one.
+void compileType(Schema& s, const json::object& raw, const std::string& path, FieldErrors& errs) {
   if (raw.contains("$ref")) addForbidden(errs, childPath(path, "$ref"), "$ref is not supported");
   if (const json::value* t = raw.if_contains("type")) {
     if (t->is_string()) s.type = std::string(t->get_string());
@@ -134,6 +130,11 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
     }
     s.preserveUnknownFields = p->is_bool() && p->get_bool();
   }
+}
+
+// properties, items and additionalProperties, each compiled one level deeper.
+void compileChildren(Schema& s, const json::object& raw, const std::string& path, int depth,
+                     FieldErrors& errs) {
   if (const json::value* props = raw.if_contains("properties")) {
     if (!props->is_object()) {
       addInvalid(errs, childPath(path, "properties"), formatValue(*props), "must be an object");
@@ -162,6 +163,11 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
                    "additionalProperties and properties are mutual exclusive");
     }
   }
+}
+
+// What a value must satisfy: required fields, enum, bounds, lengths, counts, format.
+void compileValueConstraints(Schema& s, const json::object& raw, const std::string& path,
+                             FieldErrors& errs) {
   if (const json::value* req = raw.if_contains("required"); req && req->is_array()) {
     for (const auto& r : req->get_array())
       if (r.is_string()) s.required.emplace_back(r.get_string());
@@ -181,7 +187,11 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
   s.maxProperties = intField(raw, "maxProperties", path, errs);
   if (const json::value* f = raw.if_contains("format"); f && f->is_string())
     s.format = std::string(f->get_string());
-  forbidNestedRules(raw, path, errs);
+}
+
+// The pattern, compiled once here (RE2: linear time on any input).
+void compilePattern(Schema& s, const json::object& raw, const std::string& path,
+                    FieldErrors& errs) {
   if (const json::value* p = raw.if_contains("pattern"); p && p->is_string()) {
     s.pattern = std::string(p->get_string());
     RE2::Options options;
@@ -194,6 +204,9 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
                  "must be a valid regular expression, but isn't: " + re->error());
     }
   }
+}
+
+void checkStructural(const Schema& s, const std::string& path, int depth, FieldErrors& errs) {
   // Structural: every node says its type, unless it is int-or-string or preserves anything.
   if (s.type.empty() && !s.intOrString && !s.preserveUnknownFields) {
     std::string what = !s.properties.empty() ? "specified object fields"
@@ -206,6 +219,10 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
   if (s.type == "array" && !s.items) {
     addRequired(errs, childPath(path, "items"), "must be specified");
   }
+}
+
+// default and the x-kubernetes-list-* markers.
+void compileDefaultAndListType(Schema& s, const json::object& raw) {
   if (const json::value* d = raw.if_contains("default")) s.defaultValue = *d;
   if (const json::value* lt = raw.if_contains("x-kubernetes-list-type"); lt && lt->is_string())
     s.listType = std::string(lt->get_string());
@@ -214,31 +231,54 @@ void compileInto(Schema& s, const json::object& raw, const std::string& path, in
     for (const auto& k : keys->get_array())
       if (k.is_string()) s.listMapKeys.emplace_back(k.get_string());
   }
+}
+
+ValidationRule validationRuleOf(const json::value& r) {
+  ValidationRule rule;
+  if (const json::object* o = r.if_object()) {
+    auto str = [&](std::string_view k) {
+      const json::value* v = o->if_contains(k);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    rule.rule = str("rule");
+    rule.message = str("message");
+    rule.messageExpression = str("messageExpression");
+    rule.reason = str("reason");
+    rule.hasReason = o->contains("reason");
+    rule.fieldPath = str("fieldPath");
+    if (const json::value* v = o->if_contains("optionalOldSelf"); v && v->is_bool())
+      rule.optionalOldSelf = v->get_bool();
+  }
+  return rule;
+}
+
+void compileRules(Schema& s, const json::object& raw, const std::string& path, FieldErrors& errs) {
   if (const json::value* rules = raw.if_contains("x-kubernetes-validations")) {
     if (!rules->is_array()) {
       addInvalid(errs, childPath(path, "x-kubernetes-validations"), formatValue(*rules),
                  "must be an array");
     } else {
       for (const auto& r : rules->get_array()) {
-        ValidationRule rule;
-        if (const json::object* o = r.if_object()) {
-          auto str = [&](std::string_view k) {
-            const json::value* v = o->if_contains(k);
-            return v && v->is_string() ? std::string(v->get_string()) : std::string();
-          };
-          rule.rule = str("rule");
-          rule.message = str("message");
-          rule.messageExpression = str("messageExpression");
-          rule.reason = str("reason");
-          rule.hasReason = o->contains("reason");
-          rule.fieldPath = str("fieldPath");
-          if (const json::value* v = o->if_contains("optionalOldSelf"); v && v->is_bool())
-            rule.optionalOldSelf = v->get_bool();
-        }
-        s.rules.push_back(std::move(rule));
+        s.rules.push_back(validationRuleOf(r));
       }
     }
   }
+}
+
+void compileInto(Schema& s, const json::object& raw, const std::string& path, int depth,
+                 FieldErrors& errs) {
+  if (depth > kMaxDepth) {
+    addForbidden(errs, path, "schema is nested too deeply");
+    return;
+  }
+  compileType(s, raw, path, errs);
+  compileChildren(s, raw, path, depth, errs);
+  compileValueConstraints(s, raw, path, errs);
+  forbidNestedRules(raw, path, errs);
+  compilePattern(s, raw, path, errs);
+  checkStructural(s, path, depth, errs);
+  compileDefaultAndListType(s, raw);
+  compileRules(s, raw, path, errs);
 }
 
 void typeError(const std::string& path, std::string_view expected, std::string_view actual,

@@ -234,32 +234,29 @@ void validatePorts(const json::object& spec, FieldErrors& errs) {
   }
 }
 
-void serviceValidate(const json::object& obj, FieldErrors& errs) {
-  const json::object* sp = getObj(obj, "spec");
-  const json::object& spec = sp != nullptr ? *sp : kEmpty;
-  std::string_view type = getStr(spec, "type");
-  if (type == "ExternalName") {
-    if (const json::array* ips = getArr(spec, "clusterIPs"); ips && !ips->empty()) {
-      addForbidden(errs, "spec.clusterIPs", "may not be set for ExternalName services");
-    }
-    if (const json::array* fams = getArr(spec, "ipFamilies"); fams && !fams->empty()) {
-      addForbidden(errs, "spec.ipFamilies", "may not be set for ExternalName services");
-    }
-    if (has(spec, "ipFamilyPolicy")) {
-      addForbidden(errs, "spec.ipFamilyPolicy", "may not be set for ExternalName services");
-    }
-    std::string_view cname = getStr(spec, "externalName");
-    if (!cname.empty() && cname.back() == '.') cname.remove_suffix(1);
-    if (cname.empty()) {
-      addRequired(errs, "spec.externalName");
-    } else {
-      for (const auto& m : isDns1123Subdomain(cname)) {
-        addInvalidStr(errs, "spec.externalName", cname, m);
-      }
+// An ExternalName Service is a DNS alias: no addresses of its own, and a valid name to alias.
+void validateExternalName(const json::object& spec, FieldErrors& errs) {
+  if (const json::array* ips = getArr(spec, "clusterIPs"); ips && !ips->empty()) {
+    addForbidden(errs, "spec.clusterIPs", "may not be set for ExternalName services");
+  }
+  if (const json::array* fams = getArr(spec, "ipFamilies"); fams && !fams->empty()) {
+    addForbidden(errs, "spec.ipFamilies", "may not be set for ExternalName services");
+  }
+  if (has(spec, "ipFamilyPolicy")) {
+    addForbidden(errs, "spec.ipFamilyPolicy", "may not be set for ExternalName services");
+  }
+  std::string_view cname = getStr(spec, "externalName");
+  if (!cname.empty() && cname.back() == '.') cname.remove_suffix(1);
+  if (cname.empty()) {
+    addRequired(errs, "spec.externalName");
+  } else {
+    for (const auto& m : isDns1123Subdomain(cname)) {
+      addInvalidStr(errs, "spec.externalName", cname, m);
     }
   }
-  validatePorts(spec, errs);
-  validateLabels(getObj(spec, "selector"), "spec.selector", errs);
+}
+
+void validateSessionAffinity(const json::object& spec, FieldErrors& errs) {
   std::string_view affinity = getStr(spec, "sessionAffinity");
   if (affinity.empty()) {
     addRequired(errs, "spec.sessionAffinity");
@@ -277,19 +274,26 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
                     "must be greater than 0 and less than 86400");
     }
   } else if (has(spec, "sessionAffinityConfig")) {
-    addForbidden(errs, "spec.sessionAffinityConfig", "must not be set when session affinity is None");
+    addForbidden(errs, "spec.sessionAffinityConfig",
+                 "must not be set when session affinity is None");
   }
-  if (type != "ExternalName") validateIpFamilies(spec, errs);
+}
+
+void validateClusterIps(const json::object& spec, FieldErrors& errs) {
   if (const json::array* ips = getArr(spec, "clusterIPs")) {
     for (size_t i = 0; i < ips->size(); ++i) {
       std::string_view ip = (*ips)[i].is_string() ? std::string_view((*ips)[i].get_string()) : "";
       if (ip == "None" && i == 0) continue;
       if (!isValidIp(ip)) addInvalidStr(errs, index("spec.clusterIPs", i), ip, kIpError);
     }
-  } else if (std::string_view ip = getStr(spec, "clusterIP"); !ip.empty() && ip != "None" &&
-                                                             !isValidIp(ip)) {
+  } else if (std::string_view ip = getStr(spec, "clusterIP");
+             !ip.empty() && ip != "None" && !isValidIp(ip)) {
     addInvalidStr(errs, "spec.clusterIPs[0]", ip, kIpError);
   }
+}
+
+// The type, and the fields only some types may use.
+void validateServiceType(const json::object& spec, std::string_view type, FieldErrors& errs) {
   if (type.empty()) {
     addRequired(errs, "spec.type");
   } else if (std::find(kServiceTypes.begin(), kServiceTypes.end(), type) == kServiceTypes.end()) {
@@ -312,6 +316,10 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
       if (!isValidIp(ip)) addInvalidStr(errs, index("spec.externalIPs", i), ip, kIpError);
     }
   }
+}
+
+// externalTrafficPolicy, healthCheckNodePort and internalTrafficPolicy.
+void validateTrafficPolicies(const json::object& spec, FieldErrors& errs) {
   std::string_view etp = getStr(spec, "externalTrafficPolicy");
   if (!externallyAccessible(spec)) {
     if (!etp.empty()) {
@@ -339,6 +347,20 @@ void serviceValidate(const json::object& obj, FieldErrors& errs) {
   if (hasStr(spec, "internalTrafficPolicy") && itp != "Cluster" && itp != "Local") {
     addNotSupported(errs, "spec.internalTrafficPolicy", goQuote(itp), {"Cluster", "Local"});
   }
+}
+
+void serviceValidate(const json::object& obj, FieldErrors& errs) {
+  const json::object* sp = getObj(obj, "spec");
+  const json::object& spec = sp != nullptr ? *sp : kEmpty;
+  std::string_view type = getStr(spec, "type");
+  if (type == "ExternalName") validateExternalName(spec, errs);
+  validatePorts(spec, errs);
+  validateLabels(getObj(spec, "selector"), "spec.selector", errs);
+  validateSessionAffinity(spec, errs);
+  if (type != "ExternalName") validateIpFamilies(spec, errs);
+  validateClusterIps(spec, errs);
+  validateServiceType(spec, type, errs);
+  validateTrafficPolicies(spec, errs);
 }
 
 void serviceValidateUpdate(const json::object& obj, const json::object& old, FieldErrors& errs) {
