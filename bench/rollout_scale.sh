@@ -11,7 +11,8 @@
 #
 # Settings (environment): NODES (1000), REPLICAS (10000), DATASTORE (sqlite), BUILD (./build),
 # TIMEOUT (seconds for the rollout, 600), PERF (1: record the server with perf during the
-# rollout, report in $PERF_OUT, default /tmp/rollout-perf.txt). Loopback only; stops only the
+# rollout, report in $PERF_OUT, default /tmp/rollout-perf.txt; PERF_ARGS, default -g, are perf
+# record's options; PERF_DATA keeps perf.data at that path). Loopback only; stops only the
 # processes it started. Prints a Markdown section.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,8 @@ DATASTORE=${DATASTORE:-sqlite}
 TIMEOUT=${TIMEOUT:-600}
 PERF=${PERF:-0}
 PERF_OUT=${PERF_OUT:-/tmp/rollout-perf.txt}
+PERF_ARGS=${PERF_ARGS:--g}
+PERF_DATA=${PERF_DATA:-}
 WORK=$(mktemp -d /tmp/berth-rollout.XXXXXX)
 PIDS=()
 cleanup() {
@@ -57,7 +60,8 @@ sleep 5
 RSS_BEFORE=$(rss_mb "$SPID")
 S0=$(cpu_ticks "$SPID"); M0=$(cpu_ticks "$SIMPID"); W0=$(date +%s.%N)
 if [ "$PERF" = 1 ]; then
-  perf record -g -p "$SPID" -o "$WORK/perf.data" >/dev/null 2>&1 &
+  # shellcheck disable=SC2086
+  perf record $PERF_ARGS -p "$SPID" -o "$WORK/perf.data" >/dev/null 2>&1 &
   PERFPID=$!
 fi
 set +e
@@ -68,8 +72,35 @@ S1=$(cpu_ticks "$SPID"); M1=$(cpu_ticks "$SIMPID"); W1=$(date +%s.%N)
 if [ "$PERF" = 1 ]; then
   kill -INT "$PERFPID"; wait "$PERFPID" 2>/dev/null || true
   perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio >"$PERF_OUT" 2>/dev/null || true
+  [ -n "$PERF_DATA" ] && cp "$WORK/perf.data" "$PERF_DATA"
 fi
 RSS_AFTER=$(rss_mb "$SPID")
+# What the server did for the rollout: writes by verb/resource, and the ReplicaSet and
+# Deployment controllers' syncs (count, mean duration) from the in-process controller-manager.
+curl -sk -H "Authorization: Bearer $TOKEN" "$URL/metrics" >"$WORK/metrics.txt" 2>/dev/null || true
+REQUESTS=$(python3 - "$WORK/metrics.txt" <<'PY'
+import re, sys, collections
+counts = collections.Counter()
+syncs = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'apiserver_request_total\{(.*)\} ([0-9.e+]+)$', line)
+    if m:
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        if labels.get("verb") in ("POST", "PUT", "PATCH", "DELETE", "CREATE", "UPDATE") or \
+           labels.get("verb", "").lower() in ("create", "update", "patch", "delete"):
+            key = labels.get("verb", "").upper() + " " + labels.get("resource", "") + \
+                  ("/" + labels["subresource"] if labels.get("subresource") else "")
+            counts[key] += float(m.group(2))
+    m = re.match(r'berth_controller_sync_duration_seconds_(sum|count)\{controller="(replicaset|deployment)"\} ([0-9.e+]+)$', line)
+    if m:
+        syncs.setdefault(m.group(2), {})[m.group(1)] = float(m.group(3))
+parts = ["%s %d" % (k, v) for k, v in counts.most_common() if v >= 20]
+for c, d in sorted(syncs.items()):
+    n = d.get("count", 0)
+    parts.append("%s syncs %d (mean %.1f ms)" % (c, n, 1000 * d.get("sum", 0) / n if n else 0))
+print("; ".join(parts))
+PY
+)
 TICK=$(getconf CLK_TCK)
 WALL=$(echo "$W1 - $W0" | bc)
 AVAIL=$(sed -n 's/.*available.*\*\*\([0-9.]*\) s\*\*.*/\1/p' "$WORK/rollout.out")
@@ -91,5 +122,6 @@ $(cat "$WORK/rollout.out")
 | simulator CPU during the rollout | $(echo "scale=0; 100 * ($M1 - $M0) / $TICK / $WALL" | bc)% of one core |
 | server RSS before / after | $RSS_BEFORE MB / $RSS_AFTER MB |
 | Events in the namespace | $EVENTS |
+| writes served (apiserver_request_total, ≥ 20) and controller syncs | ${REQUESTS:-?} |
 REPORT
 exit $ROLLOUT_RC

@@ -3,6 +3,7 @@
 // the brute-force walk over every pod on random clusters changed at random.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <random>
 
@@ -305,6 +306,14 @@ TEST(AffinityIndex, TopologySpreadCountsAsTheWalkOverEveryPod) {
         std::vector<size_t> feasible;
         for (size_t i = 0; i < snap.nodes.size(); ++i)
           if (rc.chance(70)) feasible.push_back(i);
+        // The filter loop's order: from a rotating start index, wrapping around; sometimes
+        // with a nominated node put first (PreScore finds positions by walking the snapshot).
+        if (!feasible.empty() && q % 2 == 1) {
+          std::rotate(feasible.begin(), feasible.begin() + (q * 7) % feasible.size(),
+                      feasible.end());
+          if (q == 3 && feasible.size() > 2)
+            std::swap(feasible.front(), feasible[feasible.size() / 2]);
+        }
         auto got = decideSpread(*incoming, snap, feasible);
         ASSERT_EQ(got, decideSpread(*incoming, walk, feasible))
             << "seed " << seed << " round " << round << " pod "

@@ -158,6 +158,28 @@ void filterCountsIndexed(FilterState& s, const PodInfo& pod, const Snapshot& sna
       if (present[i][id]) s.counts[i][cols[i]->values[id]] = dense[i][id];
 }
 
+// Positions in `snap.nodes` of `nodes`, which the filter loop produced in snapshot order rotated
+// from its start index (a nominated node may come first): one forward walk over the snapshot's
+// pointers finds them all without touching the NodeInfos. Empty when a node is not found within
+// one full turn (a caller passing nodes in another order or from another snapshot).
+std::vector<size_t> positionsOf(const Snapshot& snap, const std::vector<const NodeInfo*>& nodes) {
+  std::vector<size_t> out;
+  const size_t total = snap.nodes.size();
+  if (total == 0) return out;
+  out.reserve(nodes.size());
+  size_t cursor = 0;
+  for (const NodeInfo* n : nodes) {
+    size_t steps = 0;
+    while (steps < total && snap.nodes[cursor].get() != n) {
+      cursor = cursor + 1 == total ? 0 : cursor + 1;
+      ++steps;
+    }
+    if (steps == total) return {};
+    out.push_back(cursor);
+  }
+  return out;
+}
+
 // PreScore's counts from the snapshot's indexes: adds the matching pods of every eligible node
 // whose domain is among `s.counts` (the feasible nodes' domains), reading domains as integers.
 void scoreCountsIndexed(ScoreState& s, const PodInfo& pod, const Snapshot& snap,
@@ -276,13 +298,34 @@ PluginStatus PodTopologySpread::preScore(CycleState& state, const PodInfo& pod,
   std::vector<int64_t*> domainCounts;
   domainCounts.reserve(nodes.size() * k);
   std::vector<char> allKeys(nodes.size());
-  for (size_t j = 0; j < nodes.size(); ++j) {
-    const NodeInfo* n = nodes[j];
-    allKeys[j] = hasAllKeys(*n, s->constraints);
-    if (!allKeys[j]) continue;
-    for (size_t i = 0; i < k; ++i)
-      domainCounts.push_back(
-          &s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0).first->second);
+  // With the snapshot's topology columns, each feasible node's domains are integers read by its
+  // position, and each distinct domain gets its count entry once; looking the topology keys up
+  // in every node's label map was most of a spread pod's PreScore (a cache miss per node).
+  std::vector<size_t> positions;
+  if (snap.affinity.built()) positions = positionsOf(snap, nodes);
+  if (!positions.empty()) {
+    auto cols = columnsOf(s->constraints, snap);
+    std::vector<std::vector<int64_t*>> slotOfDomain(k);
+    for (size_t i = 0; i < k; ++i) slotOfDomain[i].assign(cols[i]->values.size(), nullptr);
+    std::vector<int32_t> ids(k);
+    for (size_t j = 0; j < nodes.size(); ++j) {
+      allKeys[j] = domainIds(cols, positions[j], ids);
+      if (!allKeys[j]) continue;
+      for (size_t i = 0; i < k; ++i) {
+        int64_t*& slot = slotOfDomain[i][ids[i]];
+        if (!slot) slot = &s->counts[i].try_emplace(cols[i]->values[ids[i]], 0).first->second;
+        domainCounts.push_back(slot);
+      }
+    }
+  } else {
+    for (size_t j = 0; j < nodes.size(); ++j) {
+      const NodeInfo* n = nodes[j];
+      allKeys[j] = hasAllKeys(*n, s->constraints);
+      if (!allKeys[j]) continue;
+      for (size_t i = 0; i < k; ++i)
+        domainCounts.push_back(
+            &s->counts[i].try_emplace(*label(*n, s->constraints[i].topologyKey), 0).first->second);
+    }
   }
   auto matching = matchingPerNode(s->constraints, pod, snap);
   if (snap.affinity.built()) {
