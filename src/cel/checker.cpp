@@ -129,8 +129,7 @@ class Checker {
 
   // A list or map literal; its optional entries (`[?a]`, `{?k: v}`) must be optionals.
   Type aggregate(const Expr& e) {
-    if (!e.optionalIndices.empty() && !env_.extensionLibraries)
-      fail(e, "unsupported syntax '?'");
+    if (!e.optionalIndices.empty() && !env_.extensionLibraries) fail(e, "unsupported syntax '?'");
     size_t step = e.type == Expr::Type::kMap ? 2 : 1;
     for (size_t i = 0; i < e.args.size(); ++i) {
       Type t = check(*e.args[i]);

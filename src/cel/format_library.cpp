@@ -66,12 +66,10 @@ std::vector<std::string> validateUri(const std::string& s) {
   if (!scheme && (rest.empty() || rest[0] != '/')) return err("invalid URI for request");
   if (scheme && (rest.empty() || rest[0] != '/')) return {};  // opaque: mailto:x
   if (rest.rfind("//", 0) == 0) {
-    std::string authority = rest.substr(2, rest.find('/', 2) == std::string::npos
-                                               ? std::string::npos
-                                               : rest.find('/', 2) - 2);
-    std::string host = authority.substr(authority.rfind('@') == std::string::npos
-                                            ? 0
-                                            : authority.rfind('@') + 1);
+    std::string authority = rest.substr(
+        2, rest.find('/', 2) == std::string::npos ? std::string::npos : rest.find('/', 2) - 2);
+    std::string host =
+        authority.substr(authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
     size_t colon = host.rfind(':');
     if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
       std::string port = host.substr(colon);
@@ -109,12 +107,19 @@ bool isDateTime(const std::string& s) {
 }
 
 const std::vector<std::string>& formatNames() {
-  static const std::vector<std::string> kNames = {
-      "dns1123Label",       "dns1123Subdomain",       "dns1035Label",
-      "qualifiedName",      "dns1123LabelPrefix",     "dns1123SubdomainPrefix",
-      "dns1035LabelPrefix", "labelValue",             "uri",
-      "uuid",               "byte",                   "date",
-      "datetime"};
+  static const std::vector<std::string> kNames = {"dns1123Label",
+                                                  "dns1123Subdomain",
+                                                  "dns1035Label",
+                                                  "qualifiedName",
+                                                  "dns1123LabelPrefix",
+                                                  "dns1123SubdomainPrefix",
+                                                  "dns1035LabelPrefix",
+                                                  "labelValue",
+                                                  "uri",
+                                                  "uuid",
+                                                  "byte",
+                                                  "date",
+                                                  "datetime"};
   return kNames;
 }
 
@@ -154,7 +159,9 @@ std::optional<std::vector<std::string>> validateNamedFormat(const std::string& n
 }
 
 Type checkFormatNamespaceCall(const Expr& e, const std::vector<Type>& args) {
-  auto stringArg = [&] { return args.size() == 1 && (args[0].k == K::kString || args[0].k == K::kDyn); };
+  auto stringArg = [&] {
+    return args.size() == 1 && (args[0].k == K::kString || args[0].k == K::kDyn);
+  };
   if (e.name == "named") {
     if (!stringArg())
       throw CheckError{e.offset, "found no matching overload for 'format.named' applied to '(" +
@@ -188,8 +195,7 @@ std::optional<Type> checkFormatMember(const Expr& e, const std::vector<Type>& ty
     if (types.size() == 2 && fits(0, K::kOpaque, kNamedFormatType) && fits(1, K::kString))
       return Type::optionalOf(Type::listOf(Type::of(K::kString)));
   } else if (e.name == "format" && (types[0].k == K::kDyn || types[0].k == K::kString)) {
-    if (types.size() == 2 && fits(0, K::kString) && fits(1, K::kList))
-      return Type::of(K::kString);
+    if (types.size() == 2 && fits(0, K::kString) && fits(1, K::kList)) return Type::of(K::kString);
   } else {
     return std::nullopt;
   }

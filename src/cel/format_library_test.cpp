@@ -54,8 +54,7 @@ TEST(CelFormatLibrary, NamedFormats) {
   EXPECT_EQ(eval("format.datetime().validate('2021-01-01')"),
             "optional.of([\"invalid datetime\"])");
   // The messageExpression idiom.
-  EXPECT_EQ(eval("format.dns1123Label().validate('a_b').value().join('\\n').size() > 10"),
-            "true");
+  EXPECT_EQ(eval("format.dns1123Label().validate('a_b').value().join('\\n').size() > 10"), "true");
 }
 
 TEST(CelFormatLibrary, NamedAndTypes) {
@@ -98,8 +97,9 @@ TEST(CelStringFormat, Clauses) {
   EXPECT_EQ(eval("'%d'.format([1.5])"),
             "error(\"decimal clause can only be used on integers, was given double\")");
   EXPECT_EQ(eval("'%s %s'.format([1])"), "error(\"index 1 out of range\")");
-  EXPECT_EQ(eval("'%q'.format([1])"),
-            "error(\"could not parse formatting clause: unrecognized formatting clause \\\"q\\\"\")");
+  EXPECT_EQ(
+      eval("'%q'.format([1])"),
+      "error(\"could not parse formatting clause: unrecognized formatting clause \\\"q\\\"\")");
   EXPECT_EQ(eval("'100%'.format([])").rfind("error(", 0), 0u);
   EXPECT_EQ(eval("s.format(1)").rfind("COMPILE:", 0), 0u);
   EXPECT_EQ(eval("'%s'.format([s])"), "\"My_Name\"");
@@ -107,8 +107,19 @@ TEST(CelStringFormat, Clauses) {
 
 TEST(CelStringFormatProperty, RandomPatternsNeverCrash) {
   const char* pieces[] = {"%", "s", "d", "f", "e", "b", "x", "X", "o", ".", "2", "%%", "a", "99"};
-  const char* args[] = {"1", "-7", "2u", "1.5", "'s'", "b'z'", "true", "null", "[1]", "{'k': 1}",
-                        "duration('1s')", "timestamp(0)", "type(1)"};
+  const char* args[] = {"1",
+                        "-7",
+                        "2u",
+                        "1.5",
+                        "'s'",
+                        "b'z'",
+                        "true",
+                        "null",
+                        "[1]",
+                        "{'k': 1}",
+                        "duration('1s')",
+                        "timestamp(0)",
+                        "type(1)"};
   std::mt19937 rng(4);
   for (int iter = 0; iter < 5000; ++iter) {
     std::string pattern, list;

@@ -62,8 +62,8 @@ TEST(CelOptionalSyntax, OptMapAndOptFlatMap) {
   EXPECT_EQ(eval("self.labels[?'app'].optFlatMap(v, optional.none()).hasValue()"), "false");
   EXPECT_EQ(eval("optional.none().optFlatMap(v, optional.of(v))"), "optional.none()");
   // The variable is scoped to the body.
-  EXPECT_EQ(eval("optional.of(1).optMap(v, v) == optional.of(1) && v == 1").rfind(
-                "COMPILE: ERROR: <input>:1:50: undeclared reference to 'v'", 0),
+  EXPECT_EQ(eval("optional.of(1).optMap(v, v) == optional.of(1) && v == 1")
+                .rfind("COMPILE: ERROR: <input>:1:50: undeclared reference to 'v'", 0),
             0u)
       << eval("optional.of(1).optMap(v, v) == optional.of(1) && v == 1");
   EXPECT_EQ(eval("optional.of(1).optFlatMap(v, v)").rfind("COMPILE:", 0), 0u);

@@ -1,6 +1,6 @@
 // CEL's timestamps and durations (cel-spec's google.protobuf.Timestamp and Duration): RFC 3339
-// and Go duration strings, the get* accessors (UTC, a fixed "+HH:MM" offset or a named zone, cel/tzif.h), arithmetic with
-// overflow checks and conversions, with cel-go's messages.
+// and Go duration strings, the get* accessors (UTC, a fixed "+HH:MM" offset or a named zone,
+// cel/tzif.h), arithmetic with overflow checks and conversions, with cel-go's messages.
 #include <cstdio>
 #include <variant>
 
@@ -95,8 +95,8 @@ std::variant<int64_t, std::string> zoneOffsetAt(const std::string& tz, int64_t t
   auto h = atoi(tz.substr(0, colon)), m = atoi(tz.substr(colon + 1));
   if (auto* err = std::get_if<std::string>(&h)) return *err;
   if (auto* err = std::get_if<std::string>(&m)) return *err;
-  int64_t minutes = tz[0] == '-' ? std::get<0>(h) * 60 - std::get<0>(m)
-                                 : std::get<0>(h) * 60 + std::get<0>(m);
+  int64_t minutes =
+      tz[0] == '-' ? std::get<0>(h) * 60 - std::get<0>(m) : std::get<0>(h) * 60 + std::get<0>(m);
   return minutes * 60;
 }
 

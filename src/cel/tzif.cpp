@@ -243,8 +243,8 @@ std::optional<Header> header(Reader& r) {
 
 // The size of a data block of `h` with `timeSize`-byte times.
 uint64_t blockSize(const Header& h, uint64_t timeSize) {
-  return h.timecnt * timeSize + h.timecnt + h.typecnt * 6 + h.charcnt +
-         h.leapcnt * (timeSize + 4) + h.isstdcnt + h.isutcnt;
+  return h.timecnt * timeSize + h.timecnt + h.typecnt * 6 + h.charcnt + h.leapcnt * (timeSize + 4) +
+         h.isstdcnt + h.isutcnt;
 }
 
 }  // namespace
@@ -349,8 +349,7 @@ std::variant<std::shared_ptr<const Zone>, std::string> loadZone(const std::strin
     std::string bytes = buf.str();
     if (bytes.size() <= 1 << 20) {
       auto parsed = parseTzif(bytes);
-      if (auto* z = std::get_if<Zone>(&parsed))
-        out = std::make_shared<const Zone>(std::move(*z));
+      if (auto* z = std::get_if<Zone>(&parsed)) out = std::make_shared<const Zone>(std::move(*z));
     }
   }
   if (cache.size() < 1024) cache.emplace(path, out);  // names are user input: bound the cache

@@ -86,10 +86,10 @@ TEST(Tzif, PosixRules) {
 
 // glibc reads the same files: for random instants in 1901..2300, our offset is its tm_gmtoff.
 TEST(TzifProperty, AgreesWithGlibc) {
-  const char* zones[] = {"America/New_York", "Europe/London",      "Australia/Sydney",
-                         "Asia/Kolkata",     "America/Sao_Paulo",  "Pacific/Chatham",
-                         "Africa/Casablanca", "America/St_Johns", "Europe/Dublin",
-                         "Pacific/Apia",     "Asia/Tehran",        "America/Santiago"};
+  const char* zones[] = {"America/New_York",  "Europe/London",     "Australia/Sydney",
+                         "Asia/Kolkata",      "America/Sao_Paulo", "Pacific/Chatham",
+                         "Africa/Casablanca", "America/St_Johns",  "Europe/Dublin",
+                         "Pacific/Apia",      "Asia/Tehran",       "America/Santiago"};
   const char* oldTz = std::getenv("TZ");
   std::string saved = oldTz ? oldTz : "";
   std::mt19937_64 rng(20261130);
