@@ -226,6 +226,7 @@ class Checker {
       if (fn == "none" && args.empty()) return Type::optionalOf(Type::of(K::kDyn));
       if ((fn == "of" || fn == "ofNonZeroValue") && args.size() == 1)
         return Type::optionalOf(args[0]);
+      if (fn == "unwrap" && args.size() == 1) return unwrapType(e, args[0]);
       fail(e, "undeclared reference to '" + fn + "' (in container 'optional')");
     }
     std::vector<Type> types;
@@ -233,6 +234,7 @@ class Checker {
     for (const auto& a : e.args) types.push_back(check(*a));
     if (env_.extensionLibraries) {
       if (auto t = optionalMember(e, types)) return *t;
+      if (fn == "unwrapOpt" && e.target && types.size() == 1) return unwrapType(e, types[0]);
       if (auto t = checkExtensionCall(e, types)) return *t;
       if (auto t = checkLibraryCall(e, types)) return *t;
       if (auto t = detail::checkFormatMember(e, types)) return *t;
@@ -361,6 +363,15 @@ class Checker {
     for (const auto& s : scopes_)
       if (s.first == ns) return false;
     return env_.variables.count(ns) == 0;
+  }
+
+  // optional.unwrap(list) and list.unwrapOpt() (cel-go's optional library, version 2): the
+  // values of a list of optionals.
+  Type unwrapType(const Expr& e, const Type& list) {
+    if (!fits(list, {K::kList})) noOverload(e, e.name, {list});
+    Type elem = list.elemType();
+    if (!fits(elem, {K::kOptional})) noOverload(e, e.name, {list});
+    return Type::listOf(elem.elemType());
   }
 
   // hasValue(), value(), orValue(x), or(o) on an optional.

@@ -219,6 +219,7 @@ class Evaluator {
       if (auto v = detail::callExtensionFunction(fn, args)) return *v;
     }
     if (fn == "_?._" || fn == "_[?_]") return optionalAccess(args[0], args[1], fn == "_?._");
+    if (fn == "unwrapOpt" && e.target && args.size() == 1) return unwrapOptionals(args[0]);
     if (fn == "_[_]" && args[0].kind() == Kind::kOptional)
       return optionalAccess(args[0], args[1], false);
     if (fn == "type" && !e.target && args.size() == 1) return typeOf(args[0]);
@@ -235,12 +236,25 @@ class Evaluator {
     return act_.count(name) > 0;
   }
 
+  // optional.unwrap(list) / list.unwrapOpt(): the values of the present optionals.
+  static Value unwrapOptionals(const Value& list) {
+    if (list.kind() != Kind::kList) return noSuchOverload("unwrap", {list});
+    ValueList out;
+    for (size_t i = 0; i < list.size(); ++i) {
+      Value o = list.at(i);
+      if (o.kind() != Kind::kOptional) return noSuchOverload("unwrap", {o});
+      if (auto v = o.optionalValue()) out.push_back(std::move(*v));
+    }
+    return Value::list(std::move(out));
+  }
+
   Value optionalConstructor(const Expr& e) {
     if (e.name == "none" && e.args.empty()) return Value::optional(std::nullopt);
     if (e.args.size() != 1) return Value::error("no such overload: optional." + e.name);
     Value v = eval(*e.args[0]);
     if (v.isError()) return v;
     if (e.name == "of") return Value::optional(v);
+    if (e.name == "unwrap") return unwrapOptionals(v);
     if (e.name == "ofNonZeroValue") {
       bool zero =
           v.kind() == Kind::kNull || (v.kind() == Kind::kBool && !v.asBool()) ||

@@ -74,6 +74,15 @@ TEST(CelOptionalSyntax, OptMapAndOptFlatMap) {
   EXPECT_EQ(eval("self.name.optMap(v, v)").rfind("COMPILE:", 0), 0u);
 }
 
+TEST(CelOptionalSyntax, Unwrap) {
+  EXPECT_EQ(eval("optional.unwrap([optional.of(1), optional.none(), optional.of(3)])"), "[1, 3]");
+  EXPECT_EQ(eval("[self.labels[?'app'], self.labels[?'tier']].unwrapOpt()"), "[\"web\"]");
+  EXPECT_EQ(eval("optional.unwrap([]).size()"), "0");
+  EXPECT_EQ(eval("optional.unwrap(1)").rfind("COMPILE:", 0), 0u);
+  EXPECT_EQ(eval("self.name.unwrapOpt()").rfind("COMPILE:", 0), 0u);
+  EXPECT_EQ(eval("optional.unwrap([dyn(1)])").rfind("error(", 0), 0u);
+}
+
 TEST(CelOptionalSyntax, NamedTimeZones) {
   std::string t = "timestamp('2024-07-01T03:30:00Z')";
   EXPECT_EQ(eval(t + ".getHours('America/New_York')"), "23");  // EDT, the previous day
