@@ -7,7 +7,8 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config
       libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-kubernetes python3-yaml curl openssl procps iproute2
       libarchive-dev runc crun containernetworking-plugins docker-registry busybox-static
-      nftables etcd-server etcd-client)
+      nftables etcd-server etcd-client
+      tzdata)  # named time zones of CEL timestamp accessors (src/cel/tzif.*)
 # Debian's own kubectl (1.20) on a box with none, so the README's tour works with nothing else.
 # Only then: kubernetes-client conflicts with a kubectl installed otherwise (e.g. Google's SDK).
 [ -e /usr/bin/kubectl ] || pkgs+=(kubernetes-client)

@@ -200,6 +200,27 @@ Status servedFrom(const ResourceType& rt, json::object& obj) {
   return core::kinds::convertFromStorage(rt, obj);
 }
 
+// The validation errors of a write, judged in the version the request came in: upstream's
+// custom resource strategy validates the object before the storage codec converts it, so the
+// request version's schema and rules apply (a v1 request is not held to v2's schema) and the
+// errors name that version's fields. Our registry converts first, so a custom object served
+// from another version is converted back for the check (with a Webhook strategy, one more call;
+// the object written stays the storage version's).
+Result<core::kinds::FieldErrors> validateWrite(const ResourceType& rt, const ResourceType& srt,
+                                               const json::object& obj, const json::object* old,
+                                               std::vector<std::string>* warnings) {
+  if (!rt.behavior || rt.isStorageVersion()) {
+    return old ? core::kinds::validateUpdate(srt, obj, *old, warnings)
+               : core::kinds::validateCreate(srt, obj);
+  }
+  json::object served = obj;
+  if (auto st = core::kinds::convertFromStorage(rt, served); !st.ok()) return st;
+  if (!old) return core::kinds::validateCreate(rt, served);
+  json::object servedOld = *old;
+  if (auto st = servedFrom(rt, servedOld); !st.ok()) return st;
+  return core::kinds::validateUpdate(rt, served, servedOld, warnings);
+}
+
 // Whether a list's items are converted together (one conversion webhook call per list, as
 // upstream); others are converted one at a time, never all held parsed at once.
 bool convertsListAtOnce(const ResourceType& rt) {
@@ -623,8 +644,9 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
       return st;
     core::kinds::applyDefaults(srt, obj);  // what a mutating plugin added gets its defaults
   }
-  auto errors = core::kinds::validateCreate(srt, obj);
-  if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
+  auto errors = validateWrite(rt, srt, obj, nullptr, nullptr);
+  if (!errors.ok()) return errors.status();
+  if (!errors->empty()) return Status::invalid(rt.group, rt.kind, name, std::move(*errors));
   if (auto st = checkNamespace(rt, ns); !st.ok()) return st;
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kCreate, srt, ns, name, &obj, nullptr,
@@ -749,8 +771,9 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
       return st;
     core::kinds::applyDefaults(srt, next);
   }
-  auto errors = core::kinds::validateUpdate(srt, next, old, opts.warnings);
-  if (!errors.empty()) return Status::invalid(rt.group, rt.kind, name, std::move(errors));
+  auto errors = validateWrite(rt, srt, next, &old, opts.warnings);
+  if (!errors.ok()) return errors.status();
+  if (!errors->empty()) return Status::invalid(rt.group, rt.kind, name, std::move(*errors));
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,
                              opts.subresource, opts.requester, opts.dryRun, opts.warnings,

@@ -1,5 +1,6 @@
 #include "cel/ast.h"
 
+#include <algorithm>
 #include <map>
 
 namespace berth::cel {
@@ -14,10 +15,12 @@ const std::map<std::string, std::string>& binaryOperators() {
   return ops;
 }
 
-std::string joined(const std::vector<ExprPtr>& items, size_t step, const char* pairSep) {
+std::string joined(const Expr& e, size_t step, const char* pairSep) {
+  const std::vector<ExprPtr>& items = e.args;
   std::string out;
   for (size_t i = 0; i < items.size(); i += step) {
     if (i) out += ", ";
+    if (e.type != Expr::Type::kCall && e.isOptionalEntry(i / step)) out += "?";
     out += unparse(*items[i]);
     if (step == 2) out += pairSep + unparse(*items[i + 1]);
   }
@@ -25,6 +28,10 @@ std::string joined(const std::vector<ExprPtr>& items, size_t step, const char* p
 }
 
 }  // namespace
+
+bool Expr::isOptionalEntry(size_t i) const {
+  return std::binary_search(optionalIndices.begin(), optionalIndices.end(), i);
+}
 
 std::string unparse(const Expr& e) {
   switch (e.type) {
@@ -40,9 +47,9 @@ std::string unparse(const Expr& e) {
       return e.testOnly ? "has(" + s + ")" : s;
     }
     case Expr::Type::kList:
-      return "[" + joined(e.args, 1, "") + "]";
+      return "[" + joined(e, 1, "") + "]";
     case Expr::Type::kMap:
-      return "{" + joined(e.args, 2, ": ") + "}";
+      return "{" + joined(e, 2, ": ") + "}";
     case Expr::Type::kCall:
       break;
   }
@@ -68,7 +75,7 @@ std::string unparse(const Expr& e) {
     return unparse(*e.args[0]) + ".?" + e.args[1]->literal.asString();
   }
   std::string prefix = e.target ? unparse(*e.target) + "." : "";
-  return prefix + e.name + "(" + joined(e.args, 1, "") + ")";
+  return prefix + e.name + "(" + joined(e, 1, "") + ")";
 }
 
 }  // namespace berth::cel

@@ -25,6 +25,11 @@ struct Expr {
   bool testOnly = false;      // kSelect: has()
   ExprPtr target;             // kSelect: the operand; kCall: the receiver of a member call
   std::vector<ExprPtr> args;  // kCall: arguments; kList: items; kMap: key, value, key, ...
+  // cel-go's optional entries: indexes of `[?a]` items (kList) or of `{?k: v}` entries (kMap,
+  // counted in entries, not args), ascending. Their value is an optional; none leaves them out.
+  std::vector<size_t> optionalIndices;
+
+  bool isOptionalEntry(size_t i) const;
 };
 
 // Renders an expression as CEL source that parses back to the same tree (operators fully

@@ -68,7 +68,9 @@ struct Env {
   // Kubernetes' CEL extension libraries for stored expressions (CRD validation rules): the
   // strings (charAt, indexOf, lastIndexOf, lowerAscii, upperAscii, replace, split, substring,
   // trim, join), lists (isSorted, sum, min, max, indexOf, lastIndexOf) and regex (find,
-  // findAll) functions, and optional types (optional.of/none, hasValue, value, orValue, or).
+  // findAll) functions, optional types (optional.of/none/unwrap, hasValue, value, orValue, or,
+  // optMap, optFlatMap, unwrapOpt, `[?a]`, `{?k: v}`), string format(), Kubernetes' format
+  // library (cel/format_library.h) and named time zones in timestamp accessors (cel/tzif.h).
   // Off for environments that do not declare them.
   bool extensionLibraries = false;
   // Declared names the server cannot evaluate, with the reason given at compile time.

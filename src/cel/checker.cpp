@@ -7,6 +7,7 @@
 #include "cel/authz.h"
 #include "cel/cel.h"
 #include "cel/extensions.h"
+#include "cel/format_library.h"
 #include "cel/k8s_types.h"
 
 namespace berth::cel {
@@ -96,11 +97,8 @@ class Checker {
       case Expr::Type::kSelect:
         return select(e);
       case Expr::Type::kList:
-        for (const auto& a : e.args) check(*a);
-        return Type::of(K::kList);
       case Expr::Type::kMap:
-        for (const auto& a : e.args) check(*a);
-        return Type::of(K::kMap);
+        return aggregate(e);
       case Expr::Type::kCall:
         return call(e);
     }
@@ -127,6 +125,19 @@ class Checker {
       default:
         return Type::of(K::kDyn);
     }
+  }
+
+  // A list or map literal; its optional entries (`[?a]`, `{?k: v}`) must be optionals.
+  Type aggregate(const Expr& e) {
+    if (!e.optionalIndices.empty() && !env_.extensionLibraries) fail(e, "unsupported syntax '?'");
+    size_t step = e.type == Expr::Type::kMap ? 2 : 1;
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      Type t = check(*e.args[i]);
+      bool valuePart = step == 1 || i % 2 == 1;
+      if (valuePart && e.isOptionalEntry(i / step) && !fits(t, {K::kOptional}))
+        fail(*e.args[i], "expected type 'optional_type' but found '" + t.name() + "'");
+    }
+    return Type::of(e.type == Expr::Type::kMap ? K::kMap : K::kList);
   }
 
   [[noreturn]] static void fail(const Expr& e, std::string message) {
@@ -196,11 +207,18 @@ class Checker {
   Type call(const Expr& e) {
     const std::string& fn = e.name;
     if (e.target && isMacro(fn)) return macro(e);
+    if (e.target && env_.extensionLibraries && (fn == "optMap" || fn == "optFlatMap"))
+      return optionalMacro(e);
     if (env_.extensionLibraries && (fn == "_?._" || fn == "_[?_]")) return optionalAccess(e);
     if (env_.extensionLibraries && isCallOn(e, "ip") && fn == "isCanonical") {
       if (e.args.size() != 1 || !fits(check(*e.args[0]), {K::kString}))
         fail(e, "found no matching overload for 'ip.isCanonical'");
       return Type::of(K::kBool);
+    }
+    if (env_.extensionLibraries && isCallOn(e, "format")) {
+      std::vector<Type> args;
+      for (const auto& a : e.args) args.push_back(check(*a));
+      return detail::checkFormatNamespaceCall(e, args);
     }
     if (env_.extensionLibraries && isOptionalConstructor(e)) {
       std::vector<Type> args;
@@ -208,6 +226,7 @@ class Checker {
       if (fn == "none" && args.empty()) return Type::optionalOf(Type::of(K::kDyn));
       if ((fn == "of" || fn == "ofNonZeroValue") && args.size() == 1)
         return Type::optionalOf(args[0]);
+      if (fn == "unwrap" && args.size() == 1) return unwrapType(e, args[0]);
       fail(e, "undeclared reference to '" + fn + "' (in container 'optional')");
     }
     std::vector<Type> types;
@@ -215,8 +234,10 @@ class Checker {
     for (const auto& a : e.args) types.push_back(check(*a));
     if (env_.extensionLibraries) {
       if (auto t = optionalMember(e, types)) return *t;
+      if (fn == "unwrapOpt" && e.target && types.size() == 1) return unwrapType(e, types[0]);
       if (auto t = checkExtensionCall(e, types)) return *t;
       if (auto t = checkLibraryCall(e, types)) return *t;
+      if (auto t = detail::checkFormatMember(e, types)) return *t;
       if (fn == "type" && !e.target && types.size() == 1) return Type::of(K::kType);
       if (fn == "_[_]" && types[0].k == K::kOptional) {  // optional chaining: a.?b[0]
         Type elem = types[0].elemType();
@@ -344,6 +365,15 @@ class Checker {
     return env_.variables.count(ns) == 0;
   }
 
+  // optional.unwrap(list) and list.unwrapOpt() (cel-go's optional library, version 2): the
+  // values of a list of optionals.
+  Type unwrapType(const Expr& e, const Type& list) {
+    if (!fits(list, {K::kList})) noOverload(e, e.name, {list});
+    Type elem = list.elemType();
+    if (!fits(elem, {K::kOptional})) noOverload(e, e.name, {list});
+    return Type::listOf(elem.elemType());
+  }
+
   // hasValue(), value(), orValue(x), or(o) on an optional.
   std::optional<Type> optionalMember(const Expr& e, const std::vector<Type>& types) {
     const std::string& fn = e.name;
@@ -358,6 +388,23 @@ class Checker {
     if (fn == "orValue") return elem.name() == types[1].name() ? elem : Type::of(K::kDyn);
     if (!fits(types[1], {K::kOptional})) noOverload(e, fn, types);
     return types[0];
+  }
+
+  // opt.optMap(x, expr) and opt.optFlatMap(x, expr) (cel-go's optional library): x is the
+  // optional's value inside expr; optFlatMap's expr is itself an optional.
+  Type optionalMacro(const Expr& e) {
+    if (e.args.size() != 2) fail(e, "no matching overload for macro '" + e.name + "'");
+    if (e.args[0]->type != Expr::Type::kIdent)
+      fail(*e.args[0], e.name + "() variable name must be a simple identifier");
+    Type target = check(*e.target);
+    if (!fits(target, {K::kOptional})) noOverload(e, e.name, {target});
+    scopes_.emplace_back(e.args[0]->name, target.elemType());
+    Type body = check(*e.args[1]);
+    scopes_.pop_back();
+    if (e.name == "optMap") return Type::optionalOf(body);
+    if (!fits(body, {K::kOptional}))
+      fail(*e.args[1], "expected type 'optional_type' but found '" + body.name() + "'");
+    return body.k == K::kOptional ? body : Type::optionalOf(Type::of(K::kDyn));
   }
 
   static bool isMacro(const std::string& fn) {

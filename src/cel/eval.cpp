@@ -10,6 +10,7 @@
 #include "cel/authz.h"
 #include "cel/cel.h"
 #include "cel/extensions.h"
+#include "cel/format_library.h"
 #include "cel/functions.h"
 #include "cel/k8s_types.h"
 
@@ -35,9 +36,15 @@ class Evaluator {
         return select(e);
       case Expr::Type::kList: {
         ValueList items;
-        for (const auto& a : e.args) {
-          Value v = eval(*a);
+        for (size_t i = 0; i < e.args.size(); ++i) {
+          Value v = eval(*e.args[i]);
           if (v.isError()) return v;
+          if (e.isOptionalEntry(i)) {
+            if (v.kind() != Kind::kOptional) return nonOptionalEntry(v);
+            auto present = v.optionalValue();
+            if (!present) continue;
+            v = std::move(*present);
+          }
           items.push_back(std::move(v));
         }
         return Value::list(std::move(items));
@@ -115,6 +122,11 @@ class Evaluator {
     return *v;
   }
 
+  static Value nonOptionalEntry(const Value& v) {
+    return Value::error("cannot initialize optional entry from non-optional value " +
+                        v.debugString());
+  }
+
   Value mapLiteral(const Expr& e) {
     ValueMap entries;
     for (size_t i = 0; i + 1 < e.args.size(); i += 2) {
@@ -122,6 +134,12 @@ class Evaluator {
       if (k.isError()) return k;
       Value v = eval(*e.args[i + 1]);
       if (v.isError()) return v;
+      if (e.isOptionalEntry(i / 2)) {
+        if (v.kind() != Kind::kOptional) return nonOptionalEntry(v);
+        auto present = v.optionalValue();
+        if (!present) continue;
+        v = std::move(*present);
+      }
       if (k.kind() != Kind::kString && k.kind() != Kind::kInt && k.kind() != Kind::kUint &&
           k.kind() != Kind::kBool)
         return Value::error("unsupported key type: " + k.typeName());
@@ -165,6 +183,9 @@ class Evaluator {
     if (e.target &&
         (fn == "exists" || fn == "all" || fn == "exists_one" || fn == "map" || fn == "filter"))
       return macro(e);
+    if (e.target && (fn == "optMap" || fn == "optFlatMap") && e.args.size() == 2 &&
+        e.args[0]->type == Expr::Type::kIdent)
+      return optionalMacro(e);
     if (e.target && e.target->type == Expr::Type::kIdent && e.target->name == "optional" &&
         !isBound("optional"))
       return optionalConstructor(e);
@@ -173,12 +194,15 @@ class Evaluator {
       Value s = eval(*e.args[0]);
       return s.isError() ? s : detail::ipIsCanonical(s);
     }
+    bool formatNamespace = e.target && e.target->type == Expr::Type::kIdent &&
+                           e.target->name == "format" && !isBound("format");
     std::vector<Value> args;
-    if (e.target) args.push_back(eval(*e.target));
+    if (e.target && !formatNamespace) args.push_back(eval(*e.target));
     for (const auto& a : e.args) args.push_back(eval(*a));
     for (const auto& a : args) {
       if (a.isError()) return a;
     }
+    if (formatNamespace) return detail::callFormatNamespace(fn, args);
     if (e.target && isAuthzValue(args[0])) {
       if (fn == "check" && !charge(kAuthzCheckCost)) return Value::error(kCostExceeded);
       return callAuthz(fn, args, authz_);
@@ -195,9 +219,13 @@ class Evaluator {
       if (auto v = detail::callExtensionFunction(fn, args)) return *v;
     }
     if (fn == "_?._" || fn == "_[?_]") return optionalAccess(args[0], args[1], fn == "_?._");
+    if (fn == "unwrapOpt" && e.target && args.size() == 1) return unwrapOptionals(args[0]);
     if (fn == "_[_]" && args[0].kind() == Kind::kOptional)
       return optionalAccess(args[0], args[1], false);
     if (fn == "type" && !e.target && args.size() == 1) return typeOf(args[0]);
+    if (e.target) {
+      if (auto v = detail::callFormatMember(fn, args)) return *v;
+    }
     if (auto v = detail::callLibraryFunction(fn, e.target != nullptr, args)) return *v;
     return callFunction(fn, args);
   }
@@ -208,12 +236,25 @@ class Evaluator {
     return act_.count(name) > 0;
   }
 
+  // optional.unwrap(list) / list.unwrapOpt(): the values of the present optionals.
+  static Value unwrapOptionals(const Value& list) {
+    if (list.kind() != Kind::kList) return noSuchOverload("unwrap", {list});
+    ValueList out;
+    for (size_t i = 0; i < list.size(); ++i) {
+      Value o = list.at(i);
+      if (o.kind() != Kind::kOptional) return noSuchOverload("unwrap", {o});
+      if (auto v = o.optionalValue()) out.push_back(std::move(*v));
+    }
+    return Value::list(std::move(out));
+  }
+
   Value optionalConstructor(const Expr& e) {
     if (e.name == "none" && e.args.empty()) return Value::optional(std::nullopt);
     if (e.args.size() != 1) return Value::error("no such overload: optional." + e.name);
     Value v = eval(*e.args[0]);
     if (v.isError()) return v;
     if (e.name == "of") return Value::optional(v);
+    if (e.name == "unwrap") return unwrapOptionals(v);
     if (e.name == "ofNonZeroValue") {
       bool zero =
           v.kind() == Kind::kNull || (v.kind() == Kind::kBool && !v.asBool()) ||
@@ -225,6 +266,24 @@ class Evaluator {
       return Value::optional(zero ? std::nullopt : std::optional<Value>(v));
     }
     return Value::error("no such overload: optional." + e.name);
+  }
+
+  // opt.optMap(x, body): optional.of(body) with x bound to the value, or none when opt is none;
+  // optFlatMap's body is an optional and is the result itself.
+  Value optionalMacro(const Expr& e) {
+    Value opt = eval(*e.target);
+    if (opt.isError()) return opt;
+    if (opt.kind() != Kind::kOptional) return noSuchOverload(e.name, {opt});
+    auto present = opt.optionalValue();
+    if (!present) return opt;
+    locals_.emplace_back(e.args[0]->name, *present);
+    Value body = eval(*e.args[1]);
+    locals_.pop_back();
+    if (exhausted_) return Value::error(kCostExceeded);
+    if (body.isError()) return body;
+    if (e.name == "optMap") return Value::optional(body);
+    if (body.kind() != Kind::kOptional) return noSuchOverload(e.name, {body});
+    return body;
   }
 
   Value macro(const Expr& e) {

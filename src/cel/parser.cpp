@@ -312,11 +312,7 @@ class Parser {
           expect(")");
           return e;
         }
-        if (accept("[")) {
-          auto e = node(Expr::Type::kList, at);
-          e->args = exprList("]");
-          return e;
-        }
+        if (accept("[")) return listLiteral(at);
         if (accept("{")) return mapLiteral(at);
         if (is(".")) fail("leading '.' names are not supported");
         break;
@@ -326,10 +322,25 @@ class Parser {
     fail("mismatched input " + describe(tok_) + " expecting expression");
   }
 
+  // [a, ?b]: an optional element is left out when its value is optional.none().
+  ExprPtr listLiteral(size_t at) {
+    auto e = node(Expr::Type::kList, at);
+    if (accept("]")) return e;
+    for (;;) {
+      if (accept("?")) e->optionalIndices.push_back(e->args.size());
+      e->args.push_back(expr());
+      if (accept("]")) return e;
+      expect(",");
+      if (accept("]")) return e;  // trailing comma
+    }
+  }
+
+  // {k: v, ?k2: opt}: an optional entry is left out when its value is optional.none().
   ExprPtr mapLiteral(size_t at) {
     auto e = node(Expr::Type::kMap, at);
     if (accept("}")) return e;
     for (;;) {
+      if (accept("?")) e->optionalIndices.push_back(e->args.size() / 2);
       e->args.push_back(expr());
       expect(":");
       e->args.push_back(expr());

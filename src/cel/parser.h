@@ -1,8 +1,9 @@
 #pragma once
-// A CEL parser (cel-spec's grammar without message construction, with cel-go's optional field
-// selection `a.?b` and indexing `m[?k]`): literals (null, bool, int, uint, double, string, bytes, raw and triple-quoted
-// strings), lists, maps, field selection, indexing, member and global calls, the operators
-// with CEL's precedence, `? :` and the has() macro. Hostile input is bounded: expressions past
+// A CEL parser (cel-spec's grammar without message construction, with cel-go's optional syntax:
+// field selection `a.?b`, indexing `m[?k]`, list and map entries `[?a]`, `{?k: v}`): literals
+// (null, bool, int, uint, double, string, bytes, raw and triple-quoted strings), lists, maps,
+// field selection, indexing, member and global calls, the operators with CEL's precedence, `? :`
+// and the has() macro. Hostile input is bounded: expressions past
 // kMaxExpressionLength characters or kMaxNesting levels are rejected, never recursed into.
 //
 // Thread-safety: pure function.

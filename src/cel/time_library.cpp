@@ -1,10 +1,12 @@
 // CEL's timestamps and durations (cel-spec's google.protobuf.Timestamp and Duration): RFC 3339
-// and Go duration strings, the get* accessors (UTC or a fixed "+HH:MM" zone), arithmetic with
-// overflow checks and conversions, with cel-go's messages.
+// and Go duration strings, the get* accessors (UTC, a fixed "+HH:MM" offset or a named zone,
+// cel/tzif.h), arithmetic with overflow checks and conversions, with cel-go's messages.
 #include <cstdio>
+#include <variant>
 
 #include "cel/functions.h"
 #include "cel/k8s_types.h"
+#include "cel/tzif.h"
 
 namespace berth::cel::detail {
 namespace {
@@ -14,15 +16,7 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 constexpr int64_t kMinSeconds = -62135596800;
 constexpr int64_t kMaxSeconds = 253402300799;
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
+using tz::daysFromCivil;
 
 struct Civil {
   int64_t year;
@@ -64,7 +58,8 @@ Value timestampOrError(int64_t seconds, int64_t nanos) {
   return Value::timestamp(seconds, static_cast<int32_t>(nanos));
 }
 
-// A zone argument: "UTC" or a fixed offset "+05:30" / "-08:00", as seconds east of UTC.
+// An RFC 3339 zone suffix: "UTC", "Z" or a fixed offset "+05:30" / "-08:00", as seconds east
+// of UTC.
 std::optional<int64_t> zoneOffset(const std::string& tz) {
   if (tz == "UTC" || tz == "Z" || tz.empty()) return 0;
   int h = 0, m = 0;
@@ -76,12 +71,41 @@ std::optional<int64_t> zoneOffset(const std::string& tz) {
   return tz[0] == '-' ? -off : off;
 }
 
+// A zone argument as cel-go's inTimeZone reads it: with a colon, a numeric offset "[+-]HH:MM"
+// (hours and minutes as Go's strconv.Atoi reads them); otherwise a zone name for
+// time.LoadLocation ("UTC", "America/New_York"). Seconds east of UTC at `t`, or Go's error text.
+std::variant<int64_t, std::string> zoneOffsetAt(const std::string& tz, int64_t t) {
+  size_t colon = tz.find(':');
+  if (colon == std::string::npos) {
+    auto zone = tz::loadZone(tz);
+    if (auto* err = std::get_if<std::string>(&zone)) return *err;
+    return static_cast<int64_t>(tz::offsetAt(*std::get<0>(zone), t));
+  }
+  auto atoi = [](const std::string& s) -> std::variant<int64_t, std::string> {
+    size_t i = s.size() > 0 && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+    int64_t v = 0;
+    if (i == s.size()) return "strconv.Atoi: parsing \"" + s + "\": invalid syntax";
+    for (; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return "strconv.Atoi: parsing \"" + s + "\": invalid syntax";
+      v = v * 10 + (s[i] - '0');
+      if (v > 1'000'000) return "strconv.Atoi: parsing \"" + s + "\": value out of range";
+    }
+    return s[0] == '-' ? -v : v;
+  };
+  auto h = atoi(tz.substr(0, colon)), m = atoi(tz.substr(colon + 1));
+  if (auto* err = std::get_if<std::string>(&h)) return *err;
+  if (auto* err = std::get_if<std::string>(&m)) return *err;
+  int64_t minutes =
+      tz[0] == '-' ? std::get<0>(h) * 60 - std::get<0>(m) : std::get<0>(h) * 60 + std::get<0>(m);
+  return minutes * 60;
+}
+
 Value timestampAccessor(const std::string& fn, const Value& ts, const std::string* tz) {
   int64_t offset = 0;
   if (tz) {
-    auto o = zoneOffset(*tz);
-    if (!o) return Value::error("unknown time zone " + *tz);
-    offset = *o;
+    auto o = zoneOffsetAt(*tz, ts.seconds());
+    if (auto* err = std::get_if<std::string>(&o)) return Value::error(*err);
+    offset = std::get<0>(o);
   }
   int64_t local = ts.seconds() + offset;
   int64_t days = floorDiv(local, 86400);

@@ -3,8 +3,10 @@
 # compare fields, forbid changes (a transition rule), check every list element and every map
 # value; objects that pass and fail on create, update and patch; and rules that do not compile
 # being refused with the CRD; the newer CEL (optional syntax, type(), formatted strings as
-# timestamps/durations, quantity/URL/CIDR libraries), ratcheting warnings, and rules under allOf
-# or over the estimated cost budget refused.
+# timestamps/durations, quantity/URL/CIDR libraries), the format library, string.format, named
+# time zones, optional list entries and optMap, a two-version CRD whose writes are validated by
+# the request version's schema, ratcheting warnings, and rules under allOf or over the estimated
+# cost budget refused.
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
 CRD=widgets.rules.example.com
@@ -220,6 +222,93 @@ expect_out "an update leaving memory alone passes with upstream's warning" \
 grep -q 'patched' <<<"$LAST_OUT" && pass "and the update was applied" || fail "and the update was applied" "$LAST_OUT"
 expect_err "changing the ratcheted value fails the rule" 'spec.memory: Invalid value: "string": too much memory' \
   k patch gadget g1 --type merge -p '{"spec":{"memory":"3Gi"}}'
+
+echo "-- format library, string.format, named zones, optional entries, optMap; request-version schema"
+TCRD=tools.rules.example.com
+cat >"$T/tools.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: tools.rules.example.com
+spec:
+  group: rules.example.com
+  scope: Namespaced
+  names: {plural: tools, singular: tool, kind: Tool}
+  versions:
+  - name: v1
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: "size([?self.?primary, ?self.?secondary]) <= 1"
+              message: at most one of primary and secondary
+            - rule: "self.?limit.optMap(l, l <= 10).orValue(true)"
+              messageExpression: "'limit %d exceeds %d'.format([self.limit, 10])"
+            properties:
+              host:
+                type: string
+                maxLength: 64
+                x-kubernetes-validations:
+                - rule: "!format.dns1123Label().validate(self).hasValue()"
+                  messageExpression: "format.dns1123Label().validate(self).value().join(', ')"
+              start:
+                type: string
+                format: date-time
+                x-kubernetes-validations:
+                - rule: "self.getHours('America/New_York') >= 9"
+                  message: start must be within New York office hours
+              primary: {type: string, maxLength: 16}
+              secondary: {type: string, maxLength: 16}
+              limit: {type: integer}
+              size: {type: integer, maximum: 5}
+  - name: v2
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+            properties:
+              size: {type: integer}
+EOF
+expect_out "a CRD using the format library, named zones and optional entries is accepted" \
+  "$TCRD created" k apply -f "$T/tools.yaml"
+k wait --for condition=established --timeout=10s crd/$TCRD >/dev/null 2>&1
+tool() { # apiVersion name spec-json
+  printf '{"apiVersion":"rules.example.com/%s","kind":"Tool","metadata":{"name":"%s"},"spec":%s}' "$1" "$2" "$3"
+}
+tool v1 t1 '{"host":"build-01","start":"2024-07-01T14:00:00Z","primary":"a","limit":3,"size":5}' >"$T/t1.json"
+expect_out "an object passing the new rules is created through v1" 'tool.rules.example.com/t1 created' \
+  k create -f "$T/t1.json"
+tool v1 t2 '{"host":"Build_01"}' >"$T/t2.json"
+expect_err "format.dns1123Label().validate() names the problem" \
+  "spec.host: Invalid value: \"string\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'" \
+  k create -f "$T/t2.json"
+tool v1 t3 '{"start":"2024-07-01T12:00:00Z"}' >"$T/t3.json"
+expect_err "getHours('America/New_York') reads the zone's DST offset (12:00Z is 08:00 EDT)" \
+  'start must be within New York office hours' k create -f "$T/t3.json"
+tool v1 t4 '{"primary":"a","secondary":"b"}' >"$T/t4.json"
+expect_err "optional list entries count only present fields" \
+  'at most one of primary and secondary' k create -f "$T/t4.json"
+tool v1 t5 '{"limit":12}' >"$T/t5.json"
+expect_err "optMap and string.format in a messageExpression" 'limit 12 exceeds 10' \
+  k create -f "$T/t5.json"
+tool v1 t6 '{"size":9}' >"$T/t6.json"
+expect_err "a v1 request is validated by v1's schema, not the storage version's" \
+  'spec.size: Invalid value: 9: spec.size in body should be less than or equal to 5' \
+  k create -f "$T/t6.json"
+tool v2 t6 '{"size":9}' >"$T/t6v2.json"
+expect_out "the same object through v2 (the storage version) is accepted" \
+  'tool.rules.example.com/t6 created' k create -f "$T/t6v2.json"
+expect_out "and reads back through v1" '^9$' k get tools.v1.rules.example.com t6 -o jsonpath='{.spec.size}'
 
 echo "-- rules refused with the CRD"
 cat >"$T/allof.yaml" <<'EOF'

@@ -1,7 +1,8 @@
 #pragma once
 // The core::ResourceBehavior of one served version of a CustomResourceDefinition: objects are
 // pruned and defaulted by the version's structural schema when they come in, validated by the
-// storage version's schema, converted between versions by the CRD's strategy (conversion.h: None
+// schema and rules of the version the request came in (the registry converts the storage form
+// back for that, as upstream validates before converting), converted between versions by the CRD's strategy (conversion.h: None
 // changes only apiVersion; Webhook asks the CRD's conversion webhook, and what it answers is
 // pruned and defaulted by the target version's schema, as upstream's schema coercion does), and
 // printed with the version's additionalPrinterColumns.

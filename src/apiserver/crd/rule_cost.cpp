@@ -166,7 +166,7 @@ class Estimator {
         "contains",    "startsWith", "endsWith",   "matches",   "find",     "findAll",    "indexOf",
         "lastIndexOf", "lowerAscii", "upperAscii", "replace",   "split",    "substring",  "trim",
         "reverse",     "charAt",     "url",        "isURL",     "quantity", "isQuantity", "ip",
-        "isIP",        "cidr",       "isCIDR",     "timestamp", "duration"};
+        "isIP",        "cidr",       "isCIDR",     "timestamp", "duration", "validate",   "format"};
     if (fn == "_==_" || fn == "_!=_") {
       cost = add(cost, traversal(std::min(bytesOf(args[0].shape), bytesOf(args[1].shape))));
     } else if (kStringWork.count(fn)) {
@@ -178,6 +178,8 @@ class Estimator {
                            ? saturatingMul(traversal(sizeOf(0)), traversal(sizeOf(1)))
                            : traversal(bytes));
       out.size = sizeOf(0);
+      // A formatted string holds the pattern and every argument's text.
+      if (fn == "format" && args.size() == 2) out.size = add(sizeOf(0), bytesOf(args[1].shape));
       if (fn == "split" || fn == "findAll") {
         out.elem = std::make_shared<Shape>(Shape{nullptr, sizeOf(0), nullptr});
       }
