@@ -268,13 +268,14 @@ PodManager::ContainerInstance PodManager::newInstance(const PodRecord& rec,
   std::error_code ec;
   fs::create_directories(inst.dir, ec);
   inst.attempt = c.current ? c.current->attempt + 1 : c.restartCount;
-  std::string logDir = o_.dataDir + "/logs/" + rec.ns + "_" + rec.name + "_" + rec.uid + "/" + c.name;
+  std::string logDir =
+      o_.dataDir + "/logs/" + rec.ns + "_" + rec.name + "_" + rec.uid + "/" + c.name;
   fs::create_directories(logDir, ec);
   inst.image = image.repoTags.empty() ? ref : image.repoTags.front();
   inst.imageID = image.repoDigests.empty() ? image.id : image.repoDigests.front();
   inst.logPath = logDir + "/" + std::to_string(inst.attempt) + ".log";
-  json::object meta{{"podUid", rec.uid},      {"container", c.name},   {"attempt", inst.attempt},
-                    {"init", c.init},         {"image", inst.image},   {"imageID", inst.imageID},
+  json::object meta{{"podUid", rec.uid},      {"container", c.name}, {"attempt", inst.attempt},
+                    {"init", c.init},         {"image", inst.image}, {"imageID", inst.imageID},
                     {"logPath", inst.logPath}};
   std::ofstream(inst.dir + "/meta.json") << json::serialize(meta);
   return inst;
@@ -284,8 +285,7 @@ PodManager::ContainerInstance PodManager::newInstance(const PodRecord& rec,
 // OOM score, mounts, then config.json.
 core::Status PodManager::writeBundle(PodRecord& rec, const ContainerRecord& c,
                                      const json::object& spec, const images::Image& image,
-                                     const ContainerInstance& inst,
-                                     runtime::ContainerConfig& cfg) {
+                                     const ContainerInstance& inst, runtime::ContainerConfig& cfg) {
   if (auto st = images_.mountRootfs(image, inst.dir + "/scratch", inst.dir + "/rootfs"); !st.ok())
     return stepFailed("CreateContainerError", st.message());
   rec.trace.mark("rootfs");

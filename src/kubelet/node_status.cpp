@@ -207,8 +207,9 @@ std::string nodeNameProblem(const std::string& name) {
            " (set --node-name)";
   if (auto errs = core::validation::isValidLabelValue(name); !errs.empty())
     return "node name \"" + name + "\" cannot be the kubernetes.io/hostname label value: " +
-           join(errs) + "; upstream's kubelet cannot register such a node either (set --node-name " +
-           "to a name of at most 63 characters, e.g. the host name without its domain)";
+           join(errs) + "; upstream's kubelet cannot register such a node either " +
+           "(set --node-name to a name of at most 63 characters, e.g. the host name without " +
+           "its domain)";
   return "";
 }
 

@@ -3,8 +3,8 @@
 // bridge ("berth0", the node's gateway on it) with host-local IPAM on the node's podCIDRs (one
 // range per family on a dual-stack node, primary first) and a default route per family, then
 // portmap when the pod asks for hostPorts. The pod's `lo` is not a plugin's: it comes up with
-// the namespace (runtime/sandbox.h), which saves a plugin exec per pod start. Plugins run in the agent's
-// network namespace, which is the node's; their state (host-local's allocations) lives under
+// the namespace (runtime/sandbox.h), which saves a plugin exec per pod start. Plugins run in
+// the agent's network namespace, which is the node's; their state (host-local's allocations) lives under
 // the agent's data directory so it is per node and survives restarts.
 //
 // Thread-safety: add/del may run concurrently for different pods (host-local locks its store).

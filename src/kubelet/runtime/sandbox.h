@@ -3,8 +3,9 @@
 // created once and pinned by bind mounts on files in the pod's directory (as CRI-O's `pinns`
 // does), and every container of the pod joins them by path in its OCI spec. The UTS namespace's
 // hostname is the pod's name; the network namespace's `lo` is brought up as it is created
-// (what the CNI loopback plugin would do, without a plugin exec per pod). The pod's cgroup is /berth/pod<uid> in every cgroup v1 controller
-// (absolute, so it does not depend on where the agent itself sits); containers are its children.
+// (what the CNI loopback plugin would do, without a plugin exec per pod). The pod's cgroup is
+// /berth/pod<uid> in every cgroup v1 controller (absolute, so it does not depend on where the
+// agent itself sits); containers are its children.
 //
 // Thread-safety: free functions; callers serialise work on one pod.
 #include <string>
