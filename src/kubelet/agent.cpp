@@ -110,7 +110,29 @@ Agent::Agent(AgentOptions options) : o_(std::move(options)) {
 
 Agent::~Agent() { stop(); }
 
+// The node comes up in dependency order: the host (cgroups, OCI runtime), the API client and
+// images, the Node object, then the pods' machinery, the APIs the node serves, the pod sources
+// and the loops that drive them.
 core::Status Agent::start() {
+  if (auto why = nodeNameProblem(o_.nodeName); !why.empty()) return core::Status::badRequest(why);
+  auto ociRuntime = prepareHost();
+  if (!ociRuntime.ok()) return ociRuntime.status();
+  if (auto st = connectToApi(); !st.ok()) return st;
+  if (auto st = openImages(); !st.ok()) return st;
+  if (auto st = prepareNode(); !st.ok()) return st;
+  if (auto st = startPodManager(ociRuntime->name); !st.ok()) return st;
+  startStatsAndStreaming();
+  if (auto st = startPodInformer(); !st.ok()) return st;
+  startPodSources();
+  startNodeServices();
+  for (int i = 0; i < std::max(1, o_.workers); ++i)
+    workers_.emplace_back([this] { workerLoop(); });
+  startProxy();
+  heartbeat_ = std::thread([this] { heartbeatLoop(); });
+  return {};
+}
+
+core::Result<runtime::OciRuntime> Agent::prepareHost() {
   std::error_code ec;
   fs::create_directories(o_.dataDir, ec);
   if (ec) return core::Status::internal("create " + o_.dataDir + ": " + ec.message());
@@ -121,6 +143,10 @@ core::Status Agent::start() {
   std::cerr << "berth agent: container runtime " << ociRuntime->name << " (" << ociRuntime->reason
             << ")" << std::endl;
   o_.runcBinary = ociRuntime->binary;  // what the shims, probes, exec and streaming run
+  return ociRuntime;
+}
+
+core::Status Agent::connectToApi() {
   auto config = o_.rest;
   config.userAgent = "berth-kubelet/v0.1 (" + o_.nodeName + ")";
   config.qps = std::max(config.qps, 50.0);
@@ -129,6 +155,11 @@ core::Status Agent::start() {
   if (!rest.ok()) return rest.status();
   rest_ = std::move(*rest);
   events_ = std::make_unique<client::EventRecorder>(*rest_, "kubelet", o_.nodeName);
+  return {};
+}
+
+// The image service given in the options, else the busybox stand-in, else the node's own store.
+core::Status Agent::openImages() {
   if (!o_.images && o_.busyboxImages) {
     ownImages_ = std::make_unique<BusyboxImageService>(o_.dataDir + "/busybox-image");
   } else if (!o_.images) {
@@ -139,6 +170,12 @@ core::Status Agent::start() {
     ownImages_ = std::move(*store);
   }
   if (!o_.images) o_.images = ownImages_.get();
+  return {};
+}
+
+// The host's facts, the shutdown manager and the CNI config, then the Node itself and the
+// node DNS on its pod network.
+core::Status Agent::prepareNode() {
   facts_ = probeHost(o_.dataDir, o_.nodeIP);
   if (auto why = validateShutdownConfig(o_.shutdown); !why.empty())
     return core::Status::badRequest(why);
@@ -150,7 +187,10 @@ core::Status Agent::start() {
   cni_ = std::make_unique<network::Cni>(cni);
   if (auto st = registerNode(); !st.ok()) return st;
   startNodeDns();
+  return {};
+}
 
+core::Status Agent::startPodManager(const std::string& runtimeName) {
   objects_ = std::make_unique<ApiObjects>(*rest_);
   tokens_ = std::make_unique<CachingTokenSource>(*objects_);
   PodManagerOptions pm;
@@ -159,7 +199,7 @@ core::Status Agent::start() {
   pm.hostIP = facts_.internalIP;
   pm.berthBinary = o_.berthBinary;
   pm.runcBinary = o_.runcBinary;
-  pm.runtimeRoot = o_.dataDir + "/" + ociRuntime->name;
+  pm.runtimeRoot = o_.dataDir + "/" + runtimeName;
   pm.nodeMilliCpu = facts_.milliCpu;
   pm.nodeMemoryBytes = facts_.memoryBytes;
   pm.allowHostNetworkNamespace = o_.allowHostNetworkNamespace;
@@ -173,7 +213,11 @@ core::Status Agent::start() {
   pods_ = std::make_unique<PodManager>(pm, *rest_, *events_, *o_.images, *cni_, *objects_,
                                        tokens_.get());
   pods_->recover();
+  return {};
+}
 
+// The stats provider and the kubelet's HTTPS API (logs, exec, attach, port-forward, stats).
+void Agent::startStatsAndStreaming() {
   AgentStreamingOptions so;
   so.dataDir = o_.dataDir;
   so.nodeName = o_.nodeName;
@@ -195,18 +239,21 @@ core::Status Agent::start() {
         return stats::resourceMetricsText(stats_->summary());
       }};
   auto streaming = startAgentStreaming(so, *pods_);
-  if (streaming.ok()) {
-    streaming_ = std::move(*streaming);
-    if (streaming_->port() != o_.kubeletPort) {
-      o_.kubeletPort = streaming_->port();
-      postNodeStatus();
-    }
-  } else {
+  if (!streaming.ok()) {
     // Pods still run without it; only logs/exec/attach/port-forward through the API fail.
     std::cerr << "berth agent: kubelet API on " << facts_.internalIP << ":" << o_.kubeletPort
               << " not served: " << streaming.status().message() << std::endl;
+    return;
   }
+  streaming_ = std::move(*streaming);
+  if (streaming_->port() != o_.kubeletPort) {
+    o_.kubeletPort = streaming_->port();
+    postNodeStatus();
+  }
+}
 
+// The pods bound to this node, each change queued by namespace/name for the workers.
+core::Status Agent::startPodInformer() {
   client::InformerOptions io;
   io.fieldSelector = "spec.nodeName=" + o_.nodeName;
   podInformer_ = std::make_unique<client::SharedInformer>(*rest_, kPods, io);
@@ -221,6 +268,11 @@ core::Status Agent::start() {
   podInformer_->start();
   if (!podInformer_->waitForSync(std::chrono::seconds(30)))
     return core::Status::unavailable("the pod informer did not sync");
+  return {};
+}
+
+// Static pods, the termination check over both sources, and the pods from before a restart.
+void Agent::startPodSources() {
   startStaticPods();
   pods_->setTerminationCheck(
       [this](const std::string& ns, const std::string& name, const std::string& uid) {
@@ -228,32 +280,33 @@ core::Status Agent::start() {
       });
   // Pods this node ran before a restart that the API no longer has are torn down by their sync.
   for (const auto& key : pods_->knownKeys()) queue_.add(key);
+}
 
+// Local-path clean-up, routes to the other nodes' pods and NetworkPolicy enforcement.
+void Agent::startNodeServices() {
   localPaths_ = std::make_unique<LocalPathCleaner>(*rest_, *events_, o_.nodeName, o_.localPathDir);
   localPaths_->start();
   startPodRoutes();
-  // NetworkPolicy enforcement in the node's namespace, as k3s embeds its policy controller in
-  // the agent. Never in the host's own namespace unless pod networks may be plugged there.
-  if (!o_.disableNetworkPolicy &&
-      (o_.allowHostNetworkNamespace || !network::inHostNetworkNamespace())) {
-    netpol::ControllerOptions np;
-    np.rest = o_.networkPolicyRest.value_or(o_.rest);
-    np.nodeName = o_.nodeName;
-    np.metrics = o_.metrics;
-    netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);
-    if (auto st = netpol_->start(); !st.ok()) {
-      // Pods still run, unprotected: say so loudly rather than refuse to run the node.
-      std::cerr << "berth agent: NetworkPolicies not enforced: " << st.message() << std::endl;
-      netpol_->stop();
-      netpol_.reset();
-    }
-  }
+  startNetworkPolicy();
+}
 
-  for (int i = 0; i < std::max(1, o_.workers); ++i)
-    workers_.emplace_back([this] { workerLoop(); });
-  startProxy();
-  heartbeat_ = std::thread([this] { heartbeatLoop(); });
-  return {};
+// NetworkPolicy enforcement in the node's namespace, as k3s embeds its policy controller in the
+// agent. Never in the host's own namespace unless pod networks may be plugged there.
+void Agent::startNetworkPolicy() {
+  if (o_.disableNetworkPolicy ||
+      (!o_.allowHostNetworkNamespace && network::inHostNetworkNamespace()))
+    return;
+  netpol::ControllerOptions np;
+  np.rest = o_.networkPolicyRest.value_or(o_.rest);
+  np.nodeName = o_.nodeName;
+  np.metrics = o_.metrics;
+  netpol_ = std::make_unique<netpol::NetworkPolicyController>(np);
+  if (auto st = netpol_->start(); !st.ok()) {
+    // Pods still run, unprotected: say so loudly rather than refuse to run the node.
+    std::cerr << "berth agent: NetworkPolicies not enforced: " << st.message() << std::endl;
+    netpol_->stop();
+    netpol_.reset();
+  }
 }
 
 void Agent::stop() {

@@ -26,6 +26,7 @@
 #include "kubelet/node_shutdown.h"
 #include "kubelet/node_status.h"
 #include "kubelet/pod_manager.h"
+#include "kubelet/runtime/oci_runtime.h"
 #include "kubelet/static_pods.h"
 #include "kubelet/stats/stats_provider.h"
 #include "kubelet/streaming/streaming_server.h"
@@ -109,6 +110,17 @@ class Agent {
 
  private:
   class ApiObjects;
+  // The steps of start(), in their order.
+  core::Result<runtime::OciRuntime> prepareHost();
+  core::Status connectToApi();
+  core::Status openImages();
+  core::Status prepareNode();
+  core::Status startPodManager(const std::string& runtimeName);
+  void startStatsAndStreaming();
+  core::Status startPodInformer();
+  void startPodSources();
+  void startNodeServices();
+  void startNetworkPolicy();
   core::Status registerNode();
   void announceLocalPathDir(const boost::json::object& node);
   void startProxy();

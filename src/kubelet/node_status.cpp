@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/validation.h"
 #include "kubelet/container_config.h"
 #include "kubelet/stats/cgroup_stats.h"
 #include "kubelet/stats/stats_provider.h"
@@ -193,6 +194,23 @@ json::object nodeStatus(const HostFacts& f, int kubeletPort, const json::object&
             {"kubeProxyVersion", "v1.32.0-berth"},
             {"operatingSystem", "linux"},
             {"architecture", f.architecture}}}};
+}
+
+std::string nodeNameProblem(const std::string& name) {
+  auto join = [](const std::vector<std::string>& errs) {
+    std::string out;
+    for (const auto& e : errs) out += (out.empty() ? "" : "; ") + e;
+    return out;
+  };
+  if (auto errs = core::validation::isDns1123Subdomain(name); !errs.empty())
+    return "node name \"" + name + "\" is not a valid Node name: " + join(errs) +
+           " (set --node-name)";
+  if (auto errs = core::validation::isValidLabelValue(name); !errs.empty())
+    return "node name \"" + name + "\" cannot be the kubernetes.io/hostname label value: " +
+           join(errs) + "; upstream's kubelet cannot register such a node either " +
+           "(set --node-name to a name of at most 63 characters, e.g. the host name without " +
+           "its domain)";
+  return "";
 }
 
 json::object nodeObject(const std::string& name, const HostFacts& f, int kubeletPort,

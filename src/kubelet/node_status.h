@@ -29,6 +29,12 @@ std::vector<std::string> internalIPs(const std::string& nodeIP);
 // Reads the host; InternalIPs as internalIPs(nodeIP).
 HostFacts probeHost(const std::string& dataDir, const std::string& nodeIP);
 
+// Why `name` cannot be this node's name ("" when it can): it must be a DNS subdomain (the
+// Node's name) and a label value (its kubernetes.io/hostname label, at most 63 characters).
+// Upstream's kubelet registers the same label and its registration fails on the API server's
+// validation, retried forever; the agent says why at start instead.
+std::string nodeNameProblem(const std::string& name);
+
 // The Node object to create for `name`.
 boost::json::object nodeObject(const std::string& name, const HostFacts& facts, int kubeletPort,
                                const boost::json::object& oldStatus, const std::string& now);

@@ -52,5 +52,22 @@ TEST(NodeStatus, ProbeHostReadsRealFractions) {
   EXPECT_EQ(f.internalIP, "10.0.0.1");
 }
 
+// The node name is also its kubernetes.io/hostname label value: 63 characters are fine, 64 are
+// refused with the API server's reason (upstream's registration fails on it), as is a name
+// that is no DNS subdomain.
+TEST(NodeStatus, NodeNamesMustFitTheHostnameLabel) {
+  std::string longest = std::string(30, 'a') + "." + std::string(32, 'b');  // 63
+  EXPECT_EQ(nodeNameProblem(longest), "");
+  EXPECT_EQ(nodeNameProblem("node-1.example.org"), "");
+  auto tooLong = nodeNameProblem(longest + "c");
+  EXPECT_NE(tooLong.find("kubernetes.io/hostname"), std::string::npos) << tooLong;
+  EXPECT_NE(tooLong.find("must be no more than 63 characters"), std::string::npos) << tooLong;
+  auto bad = nodeNameProblem("Node_1");
+  EXPECT_NE(bad.find("not a valid Node name"), std::string::npos) << bad;
+  // The label built from a valid name passes the API's validation of label values.
+  auto node = nodeObject(longest, HostFacts{}, 10250, {}, "2026-11-30T03:00:00Z");
+  EXPECT_EQ(node.at("metadata").at("labels").at("kubernetes.io/hostname").as_string(), longest);
+}
+
 }  // namespace
 }  // namespace berth::kubelet

@@ -35,6 +35,7 @@
 #include "kubelet/network/cni.h"
 #include "kubelet/pod_status.h"
 #include "kubelet/probes.h"
+#include "kubelet/runtime/oci_spec.h"
 #include "kubelet/runtime/runc.h"
 #include "kubelet/runtime/shim.h"
 #include "kubelet/start_trace.h"
@@ -156,8 +157,25 @@ class PodManager : public streaming::ContainerLocator, public stats::PodSource {
 
   // Containers (pod_containers.cpp)
   Ms syncContainers(PodRecord& rec);
-  // Starts the container `spec` as its next attempt; false when it could not be started.
+  // Starts the container `spec` as its next attempt; false when it could not be started (it is
+  // then waiting with the reason). Its steps are in container_start.cpp.
   bool startContainer(PodRecord& rec, ContainerRecord& c, const boost::json::object& spec);
+  std::optional<images::Image> imageFor(PodRecord& rec, ContainerRecord& c,
+                                        const boost::json::object& spec);
+  core::Result<runtime::ContainerConfig> processConfig(const PodRecord& rec,
+                                                       const boost::json::object& spec,
+                                                       const images::Image& image);
+  ContainerInstance newInstance(const PodRecord& rec, const ContainerRecord& c,
+                                const std::string& ref, const images::Image& image);
+  core::Status writeBundle(PodRecord& rec, const ContainerRecord& c,
+                           const boost::json::object& spec, const images::Image& image,
+                           const ContainerInstance& inst, runtime::ContainerConfig& cfg);
+  runtime::ShimOptions shimOptions(const ContainerInstance& inst,
+                                   const runtime::ContainerConfig& cfg,
+                                   const boost::json::object& spec) const;
+  void adoptInstance(ContainerRecord& c, ContainerInstance inst, const boost::json::object& spec);
+  // Leaves `c` waiting with `why`'s reason and message (and a Failed event); returns false.
+  bool waitWith(PodRecord& rec, ContainerRecord& c, const core::Status& why);
   // Decides a dead container's restart; returns whether it was (re)started or must wait
   // (*wait set to the remaining backoff).
   bool restartIfDue(PodRecord& rec, ContainerRecord& c, const boost::json::object& spec, Ms* wait);

@@ -103,6 +103,9 @@ expect_out "resolv.conf points at the cluster DNS" \
   bash -c "${RUNC[*]} exec $CID cat /etc/resolv.conf | tr '\n' ' '"
 expect_out "/etc/hosts names the pod" "$IP\s+myapp" "${RUNC[@]}" exec "$CID" cat /etc/hosts
 expect_out "the UTS namespace's hostname is the pod's name" "^myapp$" "${RUNC[@]}" exec "$CID" hostname
+# lo comes up with the pod's network namespace (no loopback CNI plugin): the pod reaches itself.
+expect_out "the pod reaches its own 127.0.0.1" "^myapp$" \
+  "${RUNC[@]}" exec "$CID" busybox timeout 5 wget -qO- http://127.0.0.1:5000/hostname
 
 SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 expect_out "the kube-api-access volume gives the pod its namespace" "^default$" \

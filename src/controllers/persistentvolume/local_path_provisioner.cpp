@@ -52,6 +52,9 @@ class LocalPathProvisioner : public Controller {
     classes_.addEventHandler({nullptr, nullptr, [this](const client::DeletedObject& d) {
                                 if (keyOf(*d.object) == kClassName) workers_.enqueue(kClassKey);
                               }});
+    nodes_.addEventHandler({nullptr, nullptr, [this](const client::DeletedObject& d) {
+                              enqueueVolumesOf(keyOf(*d.object));
+                            }});
   }
 
   void run() override {
@@ -178,37 +181,100 @@ class LocalPathProvisioner : public Controller {
 
   // A Released Delete-policy volume this provisioner made goes, after its node has removed the
   // directory: labelled for that node and held by the clean-up finalizer, then deleted; the
-  // node's agent drops the finalizer once the directory is gone (core/local_path.h).
+  // node's agent drops the finalizer once the directory is gone (core/local_path.h). A volume
+  // whose node no longer exists is deleted without clean-up, as upstream's deleteFor skips
+  // the helper pod when the Node is NotFound (rancher/local-path-provisioner#480): nobody is
+  // left to remove the directory, and waiting would keep the volume forever.
   core::Status syncVolume(const std::string& name) {
     ObjectPtr cached = volumes_.lister().get("", name);
     if (!cached) return {};
     const auto& volume = cached->as_object();
     if (vol::annotation(volume, vol::kAnnProvisionedBy) != kLocalPathProvisioner) return {};
+    if (sub(volume, "metadata").contains("deletionTimestamp")) return releaseFromGoneNode(volume);
     if (text(sub(volume, "status"), "phase") != "Released" ||
-        text(sub(volume, "spec"), "persistentVolumeReclaimPolicy") != "Delete" ||
-        sub(volume, "metadata").contains("deletionTimestamp"))
+        text(sub(volume, "spec"), "persistentVolumeReclaimPolicy") != "Delete")
       return {};
-    std::string node = vol::volumePinnedNode(volume);
-    if (node.empty()) node = vol::annotation(volume, "local.path.provisioner/selected-node");
-    const auto& meta = sub(volume, "metadata");
-    if (!node.empty() && text(sub(meta, "labels"), lp::kLabelCleanupNode) != node) {
-      json::object marked = volume;
-      auto& m = marked["metadata"].as_object();
-      if (!m["labels"].is_object()) m["labels"] = json::object{};
-      m["labels"].as_object()[lp::kLabelCleanupNode] = node;
-      if (!m["finalizers"].is_array()) m["finalizers"] = json::array{};
-      auto& fins = m["finalizers"].as_array();
-      if (std::find(fins.begin(), fins.end(), json::value(lp::kCleanupFinalizer)) == fins.end())
-        fins.push_back(lp::kCleanupFinalizer);
-      auto r = client_.update(kVolumes, "", marked);
-      if (!r.ok()) return r.status().isNotFound() ? core::Status() : r.status();
+    std::string node = volumeNode(volume);
+    auto gone = nodeGone(node);
+    if (!gone.ok()) return gone.status();
+    if (*gone) {
+      std::cerr << "local-path-provisioner: node " << node << " does not exist, skipping "
+                << "clean-up of volume " << name << std::endl;
+    } else if (!node.empty()) {
+      if (auto st = handToNode(volume, node); !st.ok()) return st;
     }
     json::value options{{"kind", "DeleteOptions"},
                         {"apiVersion", "v1"},
-                        {"preconditions", {{"uid", text(meta, "uid")}}}};
+                        {"preconditions", {{"uid", text(sub(volume, "metadata"), "uid")}}}};
     auto r = client_.remove(kVolumes, "", name, &options);
     if (!r.ok() && !r.status().isNotFound() && !r.status().isConflict()) return r.status();
     return {};
+  }
+
+  // The node that holds the volume's directory.
+  static std::string volumeNode(const json::object& volume) {
+    std::string node = vol::volumePinnedNode(volume);
+    if (node.empty()) node = vol::annotation(volume, "local.path.provisioner/selected-node");
+    return node;
+  }
+
+  // Whether `node` is gone: not in the informer and NotFound on a live GET (the informer may
+  // lag behind a Node that was just created).
+  core::Result<bool> nodeGone(const std::string& node) {
+    if (node.empty() || nodes_.lister().get("", node)) return false;
+    auto r = client_.get(kNodes, "", node);
+    if (r.ok()) return false;
+    if (r.status().isNotFound()) return true;
+    return r.status();
+  }
+
+  // Labels the volume for `node`'s agent and adds the clean-up finalizer.
+  core::Status handToNode(const json::object& volume, const std::string& node) {
+    const auto& meta = sub(volume, "metadata");
+    if (text(sub(meta, "labels"), lp::kLabelCleanupNode) == node) return {};
+    json::object marked = volume;
+    auto& m = marked["metadata"].as_object();
+    if (!m["labels"].is_object()) m["labels"] = json::object{};
+    m["labels"].as_object()[lp::kLabelCleanupNode] = node;
+    if (!m["finalizers"].is_array()) m["finalizers"] = json::array{};
+    auto& fins = m["finalizers"].as_array();
+    if (std::find(fins.begin(), fins.end(), json::value(lp::kCleanupFinalizer)) == fins.end())
+      fins.push_back(lp::kCleanupFinalizer);
+    auto r = client_.update(kVolumes, "", marked);
+    return r.ok() || r.status().isNotFound() ? core::Status() : r.status();
+  }
+
+  // A volume handed to a node for clean-up whose Node has since been deleted: no agent will
+  // drop the finalizer, so the provisioner does (the directory is left where it was).
+  core::Status releaseFromGoneNode(const json::object& volume) {
+    const auto& meta = sub(volume, "metadata");
+    const auto* fins = meta.if_contains("finalizers");
+    if (!fins || !fins->is_array()) return {};
+    const auto& list = fins->as_array();
+    if (std::find(list.begin(), list.end(), json::value(lp::kCleanupFinalizer)) == list.end())
+      return {};
+    std::string node = text(sub(meta, "labels"), lp::kLabelCleanupNode);
+    auto gone = nodeGone(node);
+    if (!gone.ok()) return gone.status();
+    if (!*gone) return {};
+    std::cerr << "local-path-provisioner: node " << node << " does not exist, skipping clean-up "
+              << "of volume " << text(meta, "name") << std::endl;
+    json::object released = volume;
+    auto& kept = released["metadata"].as_object()["finalizers"].as_array();
+    kept.erase(std::remove(kept.begin(), kept.end(), json::value(lp::kCleanupFinalizer)),
+               kept.end());
+    auto r = client_.update(kVolumes, "", released);
+    return r.ok() || r.status().isNotFound() ? core::Status() : r.status();
+  }
+
+  // A Node that goes may leave volumes waiting for its clean-up: look at them again.
+  void enqueueVolumesOf(const std::string& node) {
+    for (const auto& v : volumes_.lister().list("")) {
+      const auto& volume = v->as_object();
+      if (volumeNode(volume) == node ||
+          text(sub(sub(volume, "metadata"), "labels"), lp::kLabelCleanupNode) == node)
+        workers_.enqueue(kVolumePrefix + keyOf(*v));
+    }
   }
 
   client::RestClient& client_;

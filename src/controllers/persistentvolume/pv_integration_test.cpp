@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "client/testing_server.h"
 #include "controllers/persistentvolume/pv_common.h"
@@ -178,6 +179,56 @@ TEST(PersistentVolumeIntegrationTest, BindsReleasesProvisionsAndDeletes) {
     (void)c->update(kVolumes, "", v);
     return false;
   }));
+}
+
+// Upstream's deleteFor skips the clean-up of a volume whose Node is NotFound and deletes it
+// (rancher/local-path-provisioner#480): a volume whose node is gone neither waits for that
+// node's agent forever nor is handed to it. Both orders: the node goes after the volume was
+// handed over (the provisioner drops the clean-up finalizer), and before its claim goes.
+TEST(PersistentVolumeIntegrationTest, VolumesOfADeletedNodeAreDeletedWithoutCleanUp) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto c = server.client("pv-gone-node-test");
+  const client::Resource nodes{"", "v1", "nodes", false};
+  json::value node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", "n2"}}}};
+  ASSERT_TRUE(c->create(nodes, "", node).ok());
+  ASSERT_TRUE(eventually([&] { return c->get(kClasses, "", "local-path").ok(); }));
+  std::map<std::string, std::string> volumeOf;
+  for (std::string name : {"handed", "orphan"}) {
+    auto created = c->create(kClaims, "default", claim(name, ""));
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    volumeOf[name] = "pvc-" + at(*created, "metadata", "uid");
+    ASSERT_TRUE(
+        c->patch(kClaims, "default", name, client::PatchType::kMerge,
+                 R"({"metadata":{"annotations":{"volume.kubernetes.io/selected-node":"n2"}}})")
+            .ok());
+    ASSERT_TRUE(eventually([&] {
+      auto r = c->get(kClaims, "default", name);
+      return r.ok() && at(*r, "status", "phase") == "Bound";
+    })) << name;
+  }
+  // "handed": released while n2 exists, so it waits for n2's agent (which never comes).
+  ASSERT_TRUE(c->remove(kClaims, "default", "handed").ok());
+  ASSERT_TRUE(eventually([&] {
+    auto r = c->get(kVolumes, "", volumeOf["handed"]);
+    return r.ok() && sub(r->as_object(), "metadata").contains("deletionTimestamp");
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto waiting = c->get(kVolumes, "", volumeOf["handed"]);
+  ASSERT_TRUE(waiting.ok()) << "the volume went while its node still existed";
+  EXPECT_EQ(text(sub(sub(waiting->as_object(), "metadata"), "labels"),
+                 core::localpath::kLabelCleanupNode),
+            "n2");
+  // The node goes: the handed volume follows without its clean-up.
+  ASSERT_TRUE(c->remove(nodes, "", "n2").ok());
+  EXPECT_TRUE(eventually([&] {
+    return c->get(kVolumes, "", volumeOf["handed"]).status().isNotFound();
+  })) << "a volume handed to a deleted node waits for its clean-up";
+  // "orphan": released after its node went; deleted at once, never handed to n2.
+  ASSERT_TRUE(c->remove(kClaims, "default", "orphan").ok());
+  EXPECT_TRUE(eventually([&] {
+    return c->get(kVolumes, "", volumeOf["orphan"]).status().isNotFound();
+  })) << "a volume of a deleted node waits for its clean-up";
 }
 
 }  // namespace

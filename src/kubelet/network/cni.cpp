@@ -69,13 +69,12 @@ core::Result<json::object> Cni::invoke(const std::string& command, const json::o
   netconf["cniVersion"] = kCniVersion;
   netconf["name"] = kNetworkName;
   std::string type = std::string(conf.at("type").as_string());
-  bool loopback = type == "loopback";
   const char* path = std::getenv("PATH");
   std::vector<std::string> env = {
       "CNI_COMMAND=" + command,
       "CNI_CONTAINERID=" + pod.containerId,
       "CNI_NETNS=" + pod.netnsPath,
-      std::string("CNI_IFNAME=") + (loopback ? "lo" : "eth0"),
+      "CNI_IFNAME=eth0",
       "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=" + pod.podNamespace +
           ";K8S_POD_NAME=" + pod.podName + ";K8S_POD_INFRA_CONTAINER_ID=" + pod.containerId,
       "CNI_PATH=" + o_.binDir,
@@ -114,8 +113,6 @@ std::string Cni::ipv4PodCidr() const {
 core::Result<std::vector<std::string>> Cni::add(const PodAttachment& pod) const {
   auto o = snapshot();
   if (o.podCidrs.empty()) return core::Status::unavailable("the node has no pod CIDR yet");
-  json::object lo{{"type", "loopback"}};
-  if (auto r = invoke("ADD", lo, pod); !r.ok()) return r.status();
   json::value prev;
   for (auto conf : pluginChain(o, pod)) {
     if (!prev.is_null()) conf["prevResult"] = prev;
@@ -159,8 +156,6 @@ core::Status Cni::del(const PodAttachment& pod) const {
     auto r = invoke("DEL", *it, pod);
     if (!r.ok() && first.ok()) first = r.status();
   }
-  // The loopback of a namespace that is gone needs no DEL.
-  if (std::filesystem::exists(pod.netnsPath)) (void)invoke("DEL", {{"type", "loopback"}}, pod);
   return first;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
-// Pod networking through the standard CNI plugins (containernetworking-plugins): loopback, then
+// Pod networking through the standard CNI plugins (containernetworking-plugins): the
 // bridge ("berth0", the node's gateway on it) with host-local IPAM on the node's podCIDRs (one
 // range per family on a dual-stack node, primary first) and a default route per family, then
-// portmap when the pod asks for hostPorts. Plugins run in the agent's
-// network namespace, which is the node's; their state (host-local's allocations) lives under
+// portmap when the pod asks for hostPorts. The pod's `lo` is not a plugin's: it comes up with
+// the namespace (runtime/sandbox.h), which saves a plugin exec per pod start. Plugins run in
+// the agent's network namespace, which is the node's; their state (host-local's allocations) lives under
 // the agent's data directory so it is per node and survives restarts.
 //
 // Thread-safety: add/del may run concurrently for different pods (host-local locks its store).

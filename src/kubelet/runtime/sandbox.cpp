@@ -1,9 +1,12 @@
 #include "kubelet/runtime/sandbox.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +34,23 @@ bool touch(const std::string& path) {
   if (fd < 0) return false;
   ::close(fd);
   return true;
+}
+
+// Brings the calling thread's network namespace's `lo` up, as the CNI loopback plugin's ADD
+// does (the kernel gives it 127.0.0.1/8 and ::1 when it comes up). Only syscalls: it runs in
+// the forked child between fork and _exit.
+bool bringLoopbackUp() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  struct ifreq ifr{};
+  std::memcpy(ifr.ifr_name, "lo", 3);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+  if (ok && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    ok = ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+  }
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace
@@ -92,7 +112,7 @@ core::Status createPodNamespaces(const std::string& podDir, const std::string& h
     ::close(ready[0]);
     char ok = 1;
     if (::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0 ||
-        ::sethostname(host.data(), host.size()) != 0)
+        ::sethostname(host.data(), host.size()) != 0 || !bringLoopbackUp())
       ok = 0;
     (void)!::write(ready[1], &ok, 1);
     char c;
@@ -106,7 +126,8 @@ core::Status createPodNamespaces(const std::string& podDir, const std::string& h
   bool gotReady = ::read(ready[0], &ok, 1) == 1 && ok == 1;
   core::Status st;
   if (!gotReady) {
-    st = core::Status::internal("cannot create the pod's namespaces (unshare/sethostname)");
+    st = core::Status::internal(
+        "cannot create the pod's namespaces (unshare, sethostname or bringing lo up)");
   } else {
     const char* kinds[] = {"net", "ipc", "uts"};
     const std::string* targets[] = {&paths.net, &paths.ipc, &paths.uts};

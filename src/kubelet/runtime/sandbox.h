@@ -2,8 +2,10 @@
 // The pod sandbox without a sandbox process: the pod's network, IPC and UTS namespaces are
 // created once and pinned by bind mounts on files in the pod's directory (as CRI-O's `pinns`
 // does), and every container of the pod joins them by path in its OCI spec. The UTS namespace's
-// hostname is the pod's name. The pod's cgroup is /berth/pod<uid> in every cgroup v1 controller
-// (absolute, so it does not depend on where the agent itself sits); containers are its children.
+// hostname is the pod's name; the network namespace's `lo` is brought up as it is created
+// (what the CNI loopback plugin would do, without a plugin exec per pod). The pod's cgroup is
+// /berth/pod<uid> in every cgroup v1 controller (absolute, so it does not depend on where the
+// agent itself sits); containers are its children.
 //
 // Thread-safety: free functions; callers serialise work on one pod.
 #include <string>
@@ -20,8 +22,8 @@ struct PodNamespaces {
 // The namespace files under `podDir`/ns.
 PodNamespaces podNamespacePaths(const std::string& podDir);
 
-// Creates and pins fresh net/ipc/uts namespaces (UTS hostname = `hostname`), idempotent: an
-// already pinned set is kept.
+// Creates and pins fresh net/ipc/uts namespaces (UTS hostname = `hostname`, `lo` up),
+// idempotent: an already pinned set is kept.
 core::Status createPodNamespaces(const std::string& podDir, const std::string& hostname);
 // Pins the namespaces a running process of the pod (a container's init, `pid`) is in again:
 // after an agent restart in a fresh mount namespace the old pins are out of sight, but the

@@ -1,12 +1,19 @@
 #include "kubelet/runtime/sandbox.h"
 
 #include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +101,43 @@ TEST(Sandbox, ConcurrentSandboxesEachGetTheirOwnNamespaces) {
       EXPECT_FALSE(namespacesPinned(dir));
     }
   fs::remove_all(base);
+}
+
+// The loopback CNI plugin is no longer run: the namespace comes with `lo` up, so a pod can
+// reach its own 127.0.0.1 (a TCP connect to a port nobody listens on is refused at once; with
+// `lo` down it fails with ENETUNREACH).
+TEST(Sandbox, PodNetworkNamespaceHasLoopbackUp) {
+  if (::geteuid() != 0) GTEST_FAIL() << "needs root (mount, unshare)";
+  std::string dir = fs::temp_directory_path() / ("berth-sandbox-lo-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  ASSERT_TRUE(createPodNamespaces(dir, "lo-test").ok());
+  short flags = 0;
+  int connectErrno = 0;
+  std::string failure;
+  // setns moves only the calling thread: a thread of its own keeps the test's namespace intact.
+  std::thread([&] {
+    int ns = ::open(podNamespacePaths(dir).net.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+      failure = "setns failed";
+      return;
+    }
+    ::close(ns);
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr{};
+    std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) flags = ifr.ifr_flags;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(9);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) connectErrno = errno;
+    ::close(fd);
+  }).join();
+  removePodNamespaces(dir);
+  fs::remove_all(dir);
+  ASSERT_TRUE(failure.empty()) << failure;
+  EXPECT_TRUE(flags & IFF_UP) << "lo is down in the pod's network namespace";
+  EXPECT_EQ(connectErrno, ECONNREFUSED) << std::strerror(connectErrno);
 }
 
 }  // namespace
