@@ -159,7 +159,7 @@ core::Status ApiServer::start() {
   auto ranges =
       service::parseRanges(config_.serviceClusterIpRange, config_.serviceNodePortRange);
   if (!ranges.ok()) return ranges.status();
-  // The DNS address comes from the primary (IPv4) range of a dual-stack pair.
+  // The DNS address comes from the primary (first) range of a dual-stack pair.
   auto clusterDns = core::clusterDnsIp(
       config_.serviceClusterIpRange.substr(0, config_.serviceClusterIpRange.find(',')),
       config_.clusterDns);

@@ -136,7 +136,7 @@ int runServer(ServerFlags flags) {
     return 1;
   }
   // One cluster DNS address for the kube-dns Service, the agent's pods and its DNS zone.
-  // Dual-stack ("IPv4,IPv6"): the DNS address comes from the IPv4 range.
+  // Dual-stack: the DNS address comes from the first (primary) range, IPv4 or IPv6.
   std::string primaryRange =
       flags.config.serviceClusterIpRange.substr(0, flags.config.serviceClusterIpRange.find(','));
   auto clusterDns = core::clusterDnsIp(primaryRange, flags.agent.clusterDns);
