@@ -117,10 +117,10 @@ spec:
   ports: [{name: http, port: 80, targetPort: 8080}]
 YAML
 expect_out "a Service naming no family is SingleStack IPv6" \
-  '^fd00:10:96::[0-9a-f]+ \["IPv6"\] SingleStack$' svc_fields web
+  '^fd00:10:96::[0-9a-f:]+ \["IPv6"\] SingleStack$' svc_fields web
 expect_out "PreferDualStack lists IPv6 first" '^fd00:10:96::[0-9a-f:]+ \["IPv6","IPv4"\]' \
   svc_fields both
-expect_out "and its clusterIPs follow" '^fd00:10:96::[0-9a-f]+ 10\.[0-9.]+$' \
+expect_out "and its clusterIPs follow" '^fd00:10:96::[0-9a-f:]+ 10\.[0-9.]+$' \
   k get svc both -o 'jsonpath={.spec.clusterIPs[0]} {.spec.clusterIPs[1]}'
 expect_out "IPv4 is there when asked for" '^10\.[0-9.]+ \["IPv4"\]' svc_fields four
 
@@ -145,7 +145,7 @@ IPS=$(k get pod web -o 'jsonpath={.status.podIPs[*].ip}')
 V6POD=${IPS%% *}
 V4POD=${IPS#* }
 expect_out "podIPs list the IPv6 address first" '^fd00:10:244::[0-9a-f]+ 10\.244\.0\.[0-9]+$' echo "$IPS"
-HOSTS=$(k exec web -- tail -2 /etc/hosts)
+HOSTS=$(k exec web -- cat /etc/hosts | tail -2)
 expect_eq "/etc/hosts has a line per pod IP (IPv6 first) with the subdomain FQDN" \
   "$V6POD	web.web.default.svc.cluster.local	web
 $V4POD	web.web.default.svc.cluster.local	web" "$HOSTS"
