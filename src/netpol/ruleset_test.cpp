@@ -226,9 +226,9 @@ TEST(Ruleset, Ipv6AddressesOfDualStackPodsAreIsolatedAndAllowedLikeIpv4) {
   EXPECT_EQ(elems(rs, "port6-tcp-http"),
             (std::set<std::string>{"fd00:10:244::2 . 8080", "fd00:10:244:1::5 . 9090"}));
   EXPECT_EQ(findSet(rs, "port6-tcp-http")->type, "ipv6_addr . inet_service");
-  EXPECT_EQ(rs.ingress[3], "ip daddr @p0-pods ip saddr @p0-in0-peer0 meta l4proto tcp ip daddr . "
+  EXPECT_EQ(rs.ingress[2], "ip daddr @p0-pods ip saddr @p0-in0-peer0 meta l4proto tcp ip daddr . "
                            "th dport @port-tcp-http return");
-  EXPECT_EQ(rs.ingress[4], "ip6 daddr @p0-pods-6 ip6 saddr @p0-in0-peer0-6 meta l4proto tcp ip6 "
+  EXPECT_EQ(rs.ingress[3], "ip6 daddr @p0-pods-6 ip6 saddr @p0-in0-peer0-6 meta l4proto tcp ip6 "
                            "daddr . th dport @port6-tcp-http return");
 }
 
