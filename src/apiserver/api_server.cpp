@@ -188,7 +188,7 @@ std::string clientUrl(std::string host, int port) {
 core::Result<ServiceNetwork> resolveServiceNetwork(const ApiServerConfig& config) {
   auto ranges = service::parseRanges(config.serviceClusterIpRange, config.serviceNodePortRange);
   if (!ranges.ok()) return ranges.status();
-  // The DNS address comes from the primary (IPv4) range of a dual-stack pair.
+  // The DNS address comes from the primary (first) range, IPv4 or IPv6, of a dual-stack pair.
   auto clusterDns = core::clusterDnsIp(
       config.serviceClusterIpRange.substr(0, config.serviceClusterIpRange.find(',')),
       config.clusterDns);

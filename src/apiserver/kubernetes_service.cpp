@@ -77,7 +77,9 @@ Status Registry::ensureKubernetesService(const std::string& advertiseAddress, in
                                   {"namespace", "default"},
                                   {"labels", json::object{{"kubernetes.io/service-name",
                                                            "kubernetes"}}}}},
-        {"addressType", "IPv4"},
+        // The advertise address's family (an IPv6-primary cluster's API server advertises an
+        // IPv6 address, as upstream requires for its IPv6 `kubernetes` ClusterIP).
+        {"addressType", service::ipFamilyOf(advertiseAddress) == "IPv6" ? "IPv6" : "IPv4"},
         {"endpoints",
          json::array{json::object{{"addresses", json::array{json::string(advertiseAddress)}},
                                   {"conditions", json::object{{"ready", true}}}}}},

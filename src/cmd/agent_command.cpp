@@ -118,7 +118,7 @@ int runAgent(AgentFlags flags) {
   }
   if (o.registryConfig.empty()) o.registryConfig = o.dataDir + "/registries.yaml";
   // The agent knows the Service range only from --service-cidr (the proxy's flag).
-  // (Dual-stack: an IPv4,IPv6 pair; the DNS address comes from the IPv4 range.)
+  // (Dual-stack: a pair; the DNS address comes from the first, primary range.)
   auto dns = core::clusterDnsIp(
       o.proxyRules.serviceCidr.substr(0, o.proxyRules.serviceCidr.find(',')), o.clusterDns);
   if (!dns.ok()) {

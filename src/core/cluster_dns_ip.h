@@ -14,8 +14,10 @@ namespace berth::core {
 
 inline constexpr std::string_view kDefaultClusterDns = "10.96.0.10";
 
-// `requested` when given, else the 10th address of `serviceCidr`. BadRequest naming the flags
-// when the range is malformed, when `requested` is not an IPv4 address, or when it is not a
+// `requested` when given, else the 10th address of `serviceCidr` (an IPv4 or IPv6 CIDR: the
+// primary Service range, fd00:10:96::a for fd00:10:96::/108, as kubeadm's GetDNSIP takes it).
+// BadRequest naming the flags when the range is malformed, when `requested` is not an address
+// of the range's family, or when it is not a
 // usable ClusterIP of the range (outside it, its network or broadcast address, or its first
 // address, the `kubernetes` Service's).
 Result<std::string> clusterDnsIp(std::string_view serviceCidr, std::string_view requested);

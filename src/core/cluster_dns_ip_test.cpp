@@ -14,6 +14,19 @@ TEST(ClusterDnsIp, DefaultsToTheTenthAddressOfTheRange) {
   EXPECT_NE(tiny.status().message().find("no 10th address"), std::string::npos);
 }
 
+TEST(ClusterDnsIp, TakesTheTenthAddressOfAnIpv6PrimaryRange) {
+  EXPECT_EQ(*clusterDnsIp("fd00:10:96::/108", ""), "fd00:10:96::a");
+  EXPECT_EQ(*clusterDnsIp("fd00:10:96::/108", "fd00:10:96::53"), "fd00:10:96::53");
+  // IPv6 has no broadcast address: the range's last address is a ClusterIP.
+  EXPECT_EQ(*clusterDnsIp("fd00:10:96::/112", "fd00:10:96::ffff"), "fd00:10:96::ffff");
+  EXPECT_FALSE(clusterDnsIp("fd00:10:96::/108", "fd00:10:96::1").ok());
+  EXPECT_FALSE(clusterDnsIp("fd00:10:96::/108", "fd00:10:97::a").ok());
+  auto v4 = clusterDnsIp("fd00:10:96::/108", "10.96.0.10");
+  ASSERT_FALSE(v4.ok());
+  EXPECT_NE(v4.status().message().find("invalid IPv6 address \"10.96.0.10\""), std::string::npos)
+      << v4.status().message();
+}
+
 TEST(ClusterDnsIp, TakesARequestedAddressInsideTheRange) {
   EXPECT_EQ(*clusterDnsIp("10.43.0.0/16", "10.43.255.53"), "10.43.255.53");
   EXPECT_EQ(*clusterDnsIp("10.96.0.0/12", "10.100.0.2"), "10.100.0.2");

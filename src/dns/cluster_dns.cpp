@@ -23,6 +23,7 @@ core::Status ClusterDns::start() {
   if (forward.upstreams.empty()) forward.upstreams = resolvConfNameservers(o_.resolvConf);
   // Never our own addresses: the listen address and the cluster DNS IP that leads back here.
   forward.exclude.push_back(o_.server.listen);
+  for (const auto& a : o_.server.alsoListen) forward.exclude.push_back(a);
   forward.exclude.push_back(o_.zone.dnsIp);
   forwarder_ = std::make_unique<Forwarder>(forward);
   ClusterZone* zone = zone_.get();

@@ -1,5 +1,5 @@
 #pragma once
-// For the DNS tests only: a small stub resolver (UDP or TCP to 127.0.0.1:port, with this
+// For the DNS tests only: a small stub resolver (UDP or TCP to 127.0.0.1 or ::1, with this
 // component's codec) and a fake upstream resolver on loopback whose answers the test controls.
 // Tests never send a packet anywhere but 127.0.0.1.
 #include <arpa/inet.h>
@@ -16,7 +16,8 @@ namespace berth::dns::testing {
 
 inline std::optional<Message> query(int port, const std::string& name, uint16_t qtype,
                                     bool tcp = false, std::optional<Edns> edns = std::nullopt,
-                                    std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(3),
+                                    const std::string& host = "127.0.0.1") {
   Message q;
   q.header.id = 0x1234;
   q.header.rd = true;
@@ -24,9 +25,10 @@ inline std::optional<Message> query(int port, const std::string& name, uint16_t 
   q.edns = edns;
   auto wire = encode(q);
   if (!wire.ok()) return std::nullopt;
-  auto to = SocketAddress::parse("127.0.0.1:" + std::to_string(port), 53);
+  auto to = SocketAddress::fromLiteral(host, port);
+  if (!to) return std::nullopt;
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  UniqueFd fd(::socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(to->family(), (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0));
   std::optional<std::string> reply;
   if (tcp) {
     if (!connectWithin(fd.get(), *to, timeout)) return std::nullopt;

@@ -201,7 +201,7 @@ core::Status Server::start() {
   socklen_t len = bound.length();
   ::getsockname(tcp->get(), bound.mutableAddr(), &len);
   port_ = bound.port();
-  tcp_ = std::move(*tcp);
+  tcp_.push_back(std::move(*tcp));
   for (int i = 0; i < std::max(1, o_.udpWorkers); ++i) {
     auto udp = bindSocket(bound, SOCK_DGRAM, true, o_.freeBind, &error);
     if (!udp) return core::Status::unavailable("DNS: " + error);
@@ -209,6 +209,8 @@ core::Status Server::start() {
     ::setsockopt(udp->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     udp_.push_back(std::move(*udp));
   }
+  for (const auto& host : o_.alsoListen)
+    if (auto st = bindAlso(host, 1); !st.ok()) return st;
   if (!o_.metricsListen.empty()) {
     auto maddr = SocketAddress::parse(o_.metricsListen, 9153);
     if (!maddr) return core::Status::badRequest("DNS: bad metrics address " + o_.metricsListen);
@@ -223,6 +225,23 @@ core::Status Server::start() {
   }
   for (auto& fd : udp_) threads_.emplace_back([this, f = fd.get()] { udpLoop(f); });
   threads_.emplace_back([this] { tcpAcceptLoop(); });
+  return {};
+}
+
+core::Status Server::bindAlso(const std::string& host, int udpWorkers) {
+  auto addr = SocketAddress::fromLiteral(host, port_);
+  if (!addr) return core::Status::badRequest("DNS: bad listen address " + host);
+  std::string error;
+  auto tcp = bindSocket(*addr, SOCK_STREAM, false, o_.freeBind, &error);
+  if (!tcp) return core::Status::unavailable("DNS: " + error);
+  tcp_.push_back(std::move(*tcp));
+  for (int i = 0; i < udpWorkers; ++i) {
+    auto udp = bindSocket(*addr, SOCK_DGRAM, true, o_.freeBind, &error);
+    if (!udp) return core::Status::unavailable("DNS: " + error);
+    timeval tv{0, kPollMs * 1000};
+    ::setsockopt(udp->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    udp_.push_back(std::move(*udp));
+  }
   return {};
 }
 
@@ -298,8 +317,9 @@ void Server::udpLoop(int fd) {
 
 void Server::tcpAcceptLoop() {
   while (!stopping_.load()) {
-    pollfd p{tcp_.get(), POLLIN, 0};
-    int r = ::poll(&p, 1, kPollMs);
+    std::vector<pollfd> polls;
+    for (const auto& fd : tcp_) polls.push_back(pollfd{fd.get(), POLLIN, 0});
+    int r = ::poll(polls.data(), polls.size(), kPollMs);
     {
       std::lock_guard lock(connMu_);
       for (auto it = conns_.begin(); it != conns_.end();) {
@@ -312,16 +332,19 @@ void Server::tcpAcceptLoop() {
       }
     }
     if (r <= 0) continue;
-    sockaddr_storage from{};
-    socklen_t len = sizeof from;
-    UniqueFd fd(::accept4(tcp_.get(), reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
-    if (!fd.ok()) continue;
-    std::lock_guard lock(connMu_);
-    if (static_cast<int>(conns_.size()) >= o_.maxTcpConnections || stopping_.load()) continue;
-    auto& c = conns_.emplace_back();
-    c.fd = std::move(fd);
-    c.family = from.ss_family;
-    c.thread = std::thread([this, &c] { tcpConnection(&c); });
+    for (const auto& p : polls) {
+      if (!(p.revents & POLLIN)) continue;
+      sockaddr_storage from{};
+      socklen_t len = sizeof from;
+      UniqueFd fd(::accept4(p.fd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
+      if (!fd.ok()) continue;
+      std::lock_guard lock(connMu_);
+      if (static_cast<int>(conns_.size()) >= o_.maxTcpConnections || stopping_.load()) continue;
+      auto& c = conns_.emplace_back();
+      c.fd = std::move(fd);
+      c.family = from.ss_family;
+      c.thread = std::thread([this, &c] { tcpConnection(&c); });
+    }
   }
 }
 

@@ -26,6 +26,9 @@ namespace berth::dns {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:53";  // UDP and TCP; port 0 = any free port (same for both)
+  // More host addresses served on the listen port (e.g. a dual-stack node's IPv6 bridge
+  // gateway): a TCP socket and one UDP worker each.
+  std::vector<std::string> alsoListen;
   std::string metricsListen;          // "" = no metrics endpoint; e.g. "0.0.0.0:9153"
   int udpWorkers = 2;
   bool freeBind = false;  // bind even when the address is not on an interface yet
@@ -60,6 +63,8 @@ class Server {
  private:
   struct Metrics;
   struct TcpConnection;
+  // Binds one more address on the listen port (after the first: port 0 resolved).
+  core::Status bindAlso(const std::string& host, int udpWorkers);
   void udpLoop(int fd);
   void tcpAcceptLoop();
   void tcpConnection(TcpConnection* c);
@@ -74,7 +79,8 @@ class Server {
   metrics::Registry& registry_;
   int port_ = 0, metricsPort_ = 0;
   std::vector<UniqueFd> udp_;
-  UniqueFd tcp_, metricsFd_;
+  std::vector<UniqueFd> tcp_;  // the listen address's, then alsoListen's
+  UniqueFd metricsFd_;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
   std::mutex connMu_;

@@ -45,7 +45,8 @@ std::optional<Message> upstreamAnswer(const Message& q, bool tcp) {
 
 class DnsServerTest : public ::testing::Test {
  protected:
-  void start(std::vector<std::string> upstreams, std::chrono::milliseconds timeout) {
+  void start(std::vector<std::string> upstreams, std::chrono::milliseconds timeout,
+             std::vector<std::string> alsoListen = {}) {
     ForwarderOptions fo;
     fo.upstreams = std::move(upstreams);
     fo.timeout = timeout;
@@ -53,6 +54,7 @@ class DnsServerTest : public ::testing::Test {
     ServerOptions so;
     so.listen = "127.0.0.1:0";
     so.metricsListen = "127.0.0.1:0";
+    so.alsoListen = std::move(alsoListen);
     auto zone = zoneWithFoo();
     server_ = std::make_unique<Server>(so, [zone] { return zone; }, forwarder_.get(), metrics_);
     ASSERT_TRUE(server_->start().ok());
@@ -65,6 +67,20 @@ class DnsServerTest : public ::testing::Test {
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Server> server_;
 };
+
+// A dual-stack node's DNS server also answers on its IPv6 bridge gateway, on the same port.
+TEST_F(DnsServerTest, AnswersOnItsSecondAddressToo) {
+  start({}, std::chrono::milliseconds(300), {"::1"});
+  for (bool tcp : {false, true}) {
+    for (const char* host : {"127.0.0.1", "::1"}) {
+      auto m = query(server_->port(), "foo.bar.svc.cluster.local", type::kA, tcp, std::nullopt,
+                     std::chrono::seconds(3), host);
+      ASSERT_TRUE(m.has_value()) << host << (tcp ? " tcp" : " udp");
+      ASSERT_EQ(m->answers.size(), 1u);
+      EXPECT_EQ(ipv4Text(m->answers[0].data), "10.96.0.20");
+    }
+  }
+}
 
 TEST_F(DnsServerTest, AnswersTheZoneOverUdpAndTcp) {
   start({}, std::chrono::milliseconds(300));

@@ -427,8 +427,8 @@ void Agent::applyPodCidrs(const json::object& node) {
   if (cidrs.empty() && !str(*spec, "podCIDR").empty()) cidrs.push_back(str(*spec, "podCIDR"));
   if (cidrs.empty()) return;
   cni_->setPodCidrs(std::move(cidrs));
-  // The node DNS serves on the IPv4 bridge gateway, whichever family is primary.
-  if (dns_ && !cni_->ipv4PodCidr().empty()) dns_->updatePodCidr(cni_->ipv4PodCidr());
+  // The node DNS serves on the bridge gateway of each family.
+  if (dns_) dns_->updatePodCidr(cni_->ipv4PodCidr(), cni_->ipv6PodCidr());
 }
 
 void Agent::startNodeDns() {
@@ -445,7 +445,7 @@ void Agent::startNodeDns() {
   o.nodeName = o_.nodeName;
   if (!o_.clusterDns.empty()) o.clusterDns = o_.clusterDns;
   auto dns = std::make_unique<NodeDns>(o, *rest_);
-  if (auto st = dns->start(cni_->ipv4PodCidr()); !st.ok()) {
+  if (auto st = dns->start(cni_->ipv4PodCidr(), cni_->ipv6PodCidr()); !st.ok()) {
     // Pods still run; only their cluster-internal names do not resolve on this node.
     std::cerr << "berth agent: cluster DNS not served: " << st.message() << std::endl;
     return;

@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "core/ipv4_cidr.h"
+#include "core/ip_cidr.h"
 
 namespace json = boost::json;
 
@@ -16,10 +16,11 @@ constexpr const char* kNamespace = "kube-system";
 }  // namespace
 
 core::Result<std::string> podCidrGateway(const std::string& podCidr) {
-  auto cidr = core::parseIpv4Cidr(podCidr);
+  auto cidr = core::parseIpCidr(podCidr);
   if (!cidr.ok()) return cidr.status();
-  if (cidr->prefix > 30) return core::Status::badRequest("podCIDR " + podCidr + " is too small");
-  return core::formatIpv4(cidr->base + 1);
+  if (cidr->prefix > cidr->bits() - 2)
+    return core::Status::badRequest("podCIDR " + podCidr + " is too small");
+  return core::formatIp(cidr->base + 1, cidr->ipv6);
 }
 
 NodeDns::NodeDns(NodeDnsOptions options, client::RestClient& rest)
@@ -32,35 +33,54 @@ std::string NodeDns::address() const {
   return gateway_;
 }
 
-core::Status NodeDns::start(const std::string& podCidr) {
+core::Status NodeDns::start(const std::string& podCidr, const std::string& podCidr6) {
   std::lock_guard lock(mu_);
-  return startLocked(podCidr);
+  return startLocked(podCidr, podCidr6);
 }
 
-core::Status NodeDns::startLocked(const std::string& podCidr) {
-  auto gateway = podCidrGateway(podCidr);
-  if (!gateway.ok()) return gateway.status();
+core::Status NodeDns::startLocked(const std::string& podCidr, const std::string& podCidr6) {
+  std::string gateway, gateway6;
+  if (!podCidr.empty() || podCidr6.empty()) {
+    auto g = podCidrGateway(podCidr);
+    if (!g.ok()) return g.status();
+    gateway = *g;
+  }
+  if (!podCidr6.empty()) {
+    auto g = podCidrGateway(podCidr6);
+    if (!g.ok()) return g.status();
+    gateway6 = *g;
+  }
   dns::ClusterDnsOptions o;
   o.rest = o_.rest;
   o.rest.userAgent = "berth-dns/v0.1 (" + o_.nodeName + ")";
   o.zone.domain = o_.clusterDomain;
   o.zone.dnsIp = o_.clusterDns;
-  o.server.listen = *gateway + ":53";
-  o.server.metricsListen = *gateway + ":9153";
+  // The IPv4 gateway first when there is one; a dual-stack node's IPv6 gateway on the same port
+  // serves pods whose nameserver (the kube-dns ClusterIP of an IPv6-primary cluster) is IPv6.
+  std::string primary = gateway.empty() ? "[" + gateway6 + "]" : gateway;
+  o.server.listen = primary + ":53";
+  o.server.metricsListen = primary + ":9153";
+  if (!gateway.empty() && !gateway6.empty()) o.server.alsoListen = {gateway6};
   o.server.freeBind = true;
   auto server = std::make_unique<dns::ClusterDns>(o);
   if (auto st = server->start(); !st.ok()) return st;
   dns_ = std::move(server);
   podCidr_ = podCidr;
-  gateway_ = *gateway;
-  return publishSlice();
+  podCidr6_ = podCidr6;
+  gateway_ = gateway;
+  gateway6_ = gateway6;
+  if (!gateway.empty())
+    if (auto st = publishSlice("kube-dns-" + o_.nodeName, "IPv4", gateway); !st.ok()) return st;
+  if (!gateway6.empty())
+    return publishSlice("kube-dns-" + o_.nodeName + "-ipv6", "IPv6", gateway6);
+  return {};
 }
 
-core::Status NodeDns::publishSlice() {
+core::Status NodeDns::publishSlice(const std::string& name, const char* addressType,
+                                   const std::string& address) {
   auto port = [](const char* name, int number, const char* protocol) {
     return json::object{{"name", name}, {"port", number}, {"protocol", protocol}};
   };
-  std::string name = "kube-dns-" + o_.nodeName;
   json::object slice{
       {"apiVersion", "discovery.k8s.io/v1"},
       {"kind", "EndpointSlice"},
@@ -70,10 +90,10 @@ core::Status NodeDns::publishSlice() {
         {"labels",
          {{"kubernetes.io/service-name", "kube-dns"},
           {"endpointslice.kubernetes.io/managed-by", "berth-agent"}}}}},
-      {"addressType", "IPv4"},
+      {"addressType", addressType},
       {"endpoints",
        json::array{json::object{
-           {"addresses", json::array{json::string(gateway_)}},
+           {"addresses", json::array{json::string(address)}},
            {"conditions", {{"ready", true}, {"serving", true}, {"terminating", false}}},
            {"nodeName", o_.nodeName}}}},
       {"ports", json::array{port("dns", 53, "UDP"), port("dns-tcp", 53, "TCP"),
@@ -89,12 +109,12 @@ core::Status NodeDns::publishSlice() {
   return r.ok() || r.status().isAlreadyExists() ? core::Status() : r.status();
 }
 
-void NodeDns::updatePodCidr(const std::string& podCidr) {
+void NodeDns::updatePodCidr(const std::string& podCidr, const std::string& podCidr6) {
   std::lock_guard lock(mu_);
-  if (!dns_ || podCidr == podCidr_) return;
+  if (!dns_ || (podCidr == podCidr_ && podCidr6 == podCidr6_)) return;
   stopLocked();
-  if (auto st = startLocked(podCidr); !st.ok())
-    std::cerr << "berth agent: cluster DNS on the new podCIDR " << podCidr
+  if (auto st = startLocked(podCidr, podCidr6); !st.ok())
+    std::cerr << "berth agent: cluster DNS on the new podCIDRs " << podCidr << " " << podCidr6
               << " not served: " << st.message() << std::endl;
 }
 
@@ -102,7 +122,9 @@ void NodeDns::stopLocked() {
   if (!dns_) return;
   dns_->stop();
   dns_.reset();
-  (void)rest_.remove(kSlices, kNamespace, "kube-dns-" + o_.nodeName);
+  if (!gateway_.empty()) (void)rest_.remove(kSlices, kNamespace, "kube-dns-" + o_.nodeName);
+  if (!gateway6_.empty())
+    (void)rest_.remove(kSlices, kNamespace, "kube-dns-" + o_.nodeName + "-ipv6");
 }
 
 void NodeDns::stop() {

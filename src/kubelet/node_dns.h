@@ -6,7 +6,9 @@
 // bridge exists, and publishes kube-system/kube-dns-<node>, an EndpointSlice of the selector-
 // less kube-dns Service with that address and its nodeName, so the proxy sends each pod's
 // queries for the cluster DNS address (--cluster-dns, 10.96.0.10 by default) to its own node
-// (internalTrafficPolicy Local). stop() deletes the slice again.
+// (internalTrafficPolicy Local). A dual-stack node also serves on its IPv6 bridge gateway and
+// publishes kube-dns-<node>-ipv6 (addressType IPv6), so an IPv6 kube-dns ClusterIP (an
+// IPv6-primary cluster's) reaches it too. stop() deletes the slices again.
 //
 // Thread-safety: start()/updatePodCidr()/stop() from the agent's threads, serialized by a mutex.
 #include <memory>
@@ -30,22 +32,24 @@ class NodeDns {
   NodeDns(NodeDnsOptions options, client::RestClient& rest);
   ~NodeDns();
 
-  // Serves on the gateway of `podCidr` and publishes the slice.
-  core::Status start(const std::string& podCidr);
-  // Moves to the new gateway when the node's podCIDR changed (e.g. assigned after start).
-  void updatePodCidr(const std::string& podCidr);
+  // Serves on the gateways of the IPv4 `podCidr` and the IPv6 `podCidr6` (either may be empty,
+  // not both) and publishes a slice per family.
+  core::Status start(const std::string& podCidr, const std::string& podCidr6 = "");
+  // Moves to the new gateways when the node's podCIDRs changed (e.g. assigned after start).
+  void updatePodCidr(const std::string& podCidr, const std::string& podCidr6 = "");
   void stop();
   std::string address() const;
 
  private:
-  core::Status startLocked(const std::string& podCidr);
+  core::Status startLocked(const std::string& podCidr, const std::string& podCidr6);
   void stopLocked();
-  core::Status publishSlice();
+  core::Status publishSlice(const std::string& name, const char* addressType,
+                            const std::string& address);
 
   const NodeDnsOptions o_;
   client::RestClient& rest_;
   mutable std::mutex mu_;
-  std::string podCidr_, gateway_;  // guarded by mu_
+  std::string podCidr_, gateway_, podCidr6_, gateway6_;  // guarded by mu_
   std::unique_ptr<dns::ClusterDns> dns_;
 };
 

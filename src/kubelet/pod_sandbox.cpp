@@ -127,7 +127,12 @@ core::Status PodManager::ensureSandbox(PodRecord& rec) {
   std::string hostname = rec.hostNetwork ? o_.nodeName : rec.name;
   if (const auto* spec = obj(rec.pod, "spec"); spec && !str(*spec, "hostname").empty())
     hostname = str(*spec, "hostname");
-  writeText(rec.dir + "/hosts", network::podHostsFile(rec.ip, hostname));
+  std::string domain;  // upstream GeneratePodHostNameAndDomain
+  if (const auto* spec = obj(rec.pod, "spec"); spec && !str(*spec, "subdomain").empty())
+    domain = str(*spec, "subdomain") + "." + rec.ns + ".svc." + o_.clusterDomain;
+  writeText(rec.dir + "/hosts",
+            network::podHostsFile(rec.ips.empty() ? std::vector<std::string>{rec.ip} : rec.ips,
+                                  hostname, domain));
   writeText(rec.dir + "/hostname", hostname + "\n");
   std::string dnsPolicy;
   if (const auto* spec = obj(rec.pod, "spec")) dnsPolicy = str(*spec, "dnsPolicy");

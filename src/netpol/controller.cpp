@@ -56,8 +56,11 @@ core::Status NetworkPolicyController::start() {
   if (!rest.ok()) return rest.status();
   rest_ = std::move(*rest);
   // Bridged pod-to-pod traffic passes the inet forward hook only through br_netfilter; turn it
-  // on in this (the node's) namespace. Best effort: without it only routed traffic is filtered.
-  if (std::ofstream f("/proc/sys/net/bridge/bridge-nf-call-iptables"); f) f << "1\n";
+  // on in this (the node's) namespace, for both families. Best effort: without it only routed
+  // traffic is filtered.
+  for (const char* family : {"iptables", "ip6tables"})
+    if (std::ofstream f(std::string("/proc/sys/net/bridge/bridge-nf-call-") + family); f)
+      f << "1\n";
   // Fail at once (not after the informers' sync timeout) when this identity may not read what
   // the controller needs, e.g. a node credential without cluster-wide list rights.
   for (const auto* r : {&kPolicies, &kPods, &kNamespaces}) {

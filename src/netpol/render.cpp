@@ -23,13 +23,13 @@ std::string fullScript(const Ruleset& rs) {
     if (!set.elements.empty()) s += "    elements = { " + join(set.elements) + " }\n";
     s += "  }\n";
   }
-  // The policies are rendered for IPv4 only: an IPv6 packet would match none of the "ip ..."
-  // rules and fall through to their drops (dual-stack pods could not even resolve each other's
-  // neighbours across the bridge), so IPv6 is let through here, not policed yet.
+  // IPv6 neighbour discovery between pods on one bridge passes the forward hook too
+  // (br_netfilter); without it isolated dual-stack pods could not even resolve each other.
   s += "  chain forward {\n"
        "    type filter hook forward priority filter; policy accept;\n"
        "    ct state established,related accept\n"
-       "    meta nfproto != ipv4 accept\n"
+       "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
+       "nd-router-advert } accept\n"
        "    jump egress\n"
        "    jump ingress\n"
        "  }\n";

@@ -13,6 +13,9 @@
 // - Peers selected by labels are named sets of pod IPs (cluster-wide: the peer may be on any
 //   node); named ports are sets of "pod IP . port" of the pods declaring that port name. A pod
 //   that comes, goes or changes labels changes set elements only, not chains (see render.h).
+// - Both families are policed (dual-stack pods): every set of pod addresses has an IPv6 twin
+//   (name + "-6", type ipv6_addr; named ports "port6-..."), every rule an "ip6" twin, and an
+//   ipBlock only matches addresses of its CIDR's family, as k3s's policy controller does.
 //
 // Thread-safety: pure functions on values.
 #include <boost/json/object.hpp>
@@ -34,7 +37,8 @@ struct ContainerPort {
 };
 
 struct PodInfo {
-  std::string ns, name, ip;
+  std::string ns, name;
+  std::string ip, ip6;  // the pod's IPv4 and IPv6 addresses (status.podIPs); either may be empty
   core::Labels labels;
   std::vector<ContainerPort> ports;
   bool local = false;  // runs on this node
@@ -46,13 +50,14 @@ struct ClusterState {
   std::vector<boost::json::object> policies;       // NetworkPolicy objects
 };
 
-// A pod that takes part in policy: it has an IP, is not on the host network and has not ended.
+// A pod that takes part in policy: it has an IP (of either family), is not on the host network
+// and has not ended.
 // nullopt otherwise.
 std::optional<PodInfo> podInfo(const boost::json::object& pod, const std::string& nodeName);
 
 struct NftSet {
   std::string name;
-  std::string type;  // "ipv4_addr" or "ipv4_addr . inet_service"
+  std::string type;  // "ipv4_addr" / "ipv6_addr", or with " . inet_service"
   std::set<std::string> elements;
   bool operator==(const NftSet&) const = default;
 };

@@ -216,7 +216,15 @@ json::object makeLease(const std::string& node, const std::string& nodeUid,
       {"spec", {{"holderIdentity", node}, {"leaseDurationSeconds", 40}, {"renewTime", renewTime}}}};
 }
 
-json::object runningPodStatusPatch(const json::object& pod, const std::string& podIp,
+namespace {
+json::array podIpList(const std::vector<std::string>& podIps) {
+  json::array out;
+  for (const auto& ip : podIps) out.push_back(json::object{{"ip", ip}});
+  return out;
+}
+}  // namespace
+
+json::object runningPodStatusPatch(const json::object& pod, const std::vector<std::string>& podIps,
                                    const std::string& hostIp, const std::string& now) {
   const json::object* meta = objectField(pod, "metadata");
   std::string uid = meta ? stringField(*meta, "uid") : "";
@@ -234,8 +242,8 @@ json::object runningPodStatusPatch(const json::object& pod, const std::string& p
                       {"conditions", std::move(conditions)},
                       {"hostIP", hostIp},
                       {"hostIPs", json::array{json::object{{"ip", hostIp}}}},
-                      {"podIP", podIp},
-                      {"podIPs", json::array{json::object{{"ip", podIp}}}},
+                      {"podIP", podIps.empty() ? std::string() : podIps.front()},
+                      {"podIPs", podIpList(podIps)},
                       {"startTime", startTime},
                       {"containerStatuses", containerStatuses(sp, "containers", false, uid, now)}};
   json::array init = containerStatuses(sp, "initContainers", true, uid, now);
@@ -243,10 +251,11 @@ json::object runningPodStatusPatch(const json::object& pod, const std::string& p
   return json::object{{"metadata", {{"uid", uid}}}, {"status", std::move(status)}};
 }
 
-bool podShowsRunning(const json::object& pod, const std::string& podIp) {
+bool podShowsRunning(const json::object& pod, const std::vector<std::string>& podIps) {
   const json::object* st = objectField(pod, "status");
-  if (!st || stringField(*st, "phase") != "Running" || stringField(*st, "podIP") != podIp)
-    return false;
+  if (!st || stringField(*st, "phase") != "Running") return false;
+  const json::value* ips = st->if_contains("podIPs");
+  if (!ips || *ips != json::value(podIpList(podIps))) return false;
   const json::value* cs = st->if_contains("conditions");
   if (!cs || !cs->is_array()) return false;
   for (const auto& c : cs->as_array()) {
@@ -256,11 +265,21 @@ bool podShowsRunning(const json::object& pod, const std::string& podIp) {
   return false;
 }
 
-PodIpAllocator::PodIpAllocator(core::Ipv4Cidr cidr)
-    : cidr_(cidr), used_(std::min<uint64_t>(cidr.size(), 1 << 16), false) {
+PodIpAllocator::PodIpAllocator(core::IpCidr cidr)
+    : cidr_(cidr),
+      used_(cidr.bits() - cidr.prefix >= 16 ? size_t{1} << 16
+                                             : size_t{1} << (cidr.bits() - cidr.prefix),
+            false) {
   // Network address and gateway; the broadcast address when the block has one.
   for (size_t i = 0; i < std::min<size_t>(2, used_.size()); ++i) used_[i] = true;
-  if (cidr.size() <= (1 << 16) && used_.size() > 2) used_.back() = true;
+  if (lastIsBroadcast() && used_.size() > 2) used_.back() = true;
+}
+
+PodIpAllocator::PodIpAllocator(core::Ipv4Cidr cidr)
+    : PodIpAllocator(core::IpCidr{cidr.base, cidr.prefix, false}) {}
+
+bool PodIpAllocator::lastIsBroadcast() const {
+  return !cidr_.ipv6 && cidr_.bits() - cidr_.prefix <= 16;
 }
 
 std::optional<std::string> PodIpAllocator::allocate() {
@@ -268,23 +287,24 @@ std::optional<std::string> PodIpAllocator::allocate() {
     if (!used_[i]) {
       used_[i] = true;
       ++count_;
-      return core::formatIpv4(cidr_.base + static_cast<uint32_t>(i));
+      return core::formatIp(cidr_.base + i, cidr_.ipv6);
     }
   }
   return std::nullopt;
 }
 
 std::optional<size_t> PodIpAllocator::indexOf(const std::string& ip) const {
-  auto a = core::parseIpv4(ip);
-  if (!a.ok() || !cidr_.contains(*a)) return std::nullopt;
-  size_t i = *a - cidr_.base;
+  if (ip.find('/') != std::string::npos) return std::nullopt;
+  auto a = core::parseIpCidr(ip + (cidr_.ipv6 ? "/128" : "/32"));
+  if (!a.ok() || a->ipv6 != cidr_.ipv6 || !cidr_.contains(a->base)) return std::nullopt;
+  core::Uint128 i = a->base - cidr_.base;
   if (i >= used_.size()) return std::nullopt;
-  return i;
+  return static_cast<size_t>(i);
 }
 
 bool PodIpAllocator::reserve(const std::string& ip) {
   auto i = indexOf(ip);
-  if (!i || *i < 2 || (*i == used_.size() - 1 && cidr_.size() <= (1 << 16))) return false;
+  if (!i || *i < 2 || (*i == used_.size() - 1 && lastIsBroadcast())) return false;
   if (!used_[*i]) ++count_;
   used_[*i] = true;
   return true;
@@ -293,7 +313,7 @@ bool PodIpAllocator::reserve(const std::string& ip) {
 void PodIpAllocator::release(const std::string& ip) {
   auto i = indexOf(ip);
   if (!i || *i < 2 || !used_[*i]) return;
-  if (*i == used_.size() - 1 && cidr_.size() <= (1 << 16)) return;
+  if (*i == used_.size() - 1 && lastIsBroadcast()) return;
   used_[*i] = false;
   --count_;
 }

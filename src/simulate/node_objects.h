@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ip_cidr.h"
 #include "core/ipv4_cidr.h"
 
 namespace berth::simulate {
@@ -46,20 +47,24 @@ boost::json::object makeLease(const std::string& node, const std::string& nodeUi
                               const std::string& renewTime);
 
 // The strategic-merge patch of pods/status that makes `pod` Running and Ready on this node:
-// conditions, container statuses (init containers Completed), IPs, startTime, with the UID as
+// conditions, container statuses (init containers Completed), IPs (podIP the first of `podIps`,
+// podIPs all of them: one per family of a dual-stack node), startTime, with the UID as
 // precondition the way kubelet's status manager patches.
-boost::json::object runningPodStatusPatch(const boost::json::object& pod, const std::string& podIp,
+boost::json::object runningPodStatusPatch(const boost::json::object& pod,
+                                          const std::vector<std::string>& podIps,
                                           const std::string& hostIp, const std::string& now);
 
 // Whether the server's pod already shows what runningPodStatusPatch would write (idempotence:
 // a kubelet writes status only when it changed).
-bool podShowsRunning(const boost::json::object& pod, const std::string& podIp);
+bool podShowsRunning(const boost::json::object& pod, const std::vector<std::string>& podIps);
 
-// Pod IPs of one node's podCIDR as CNI's host-local IPAM hands them out: the network address,
-// the gateway (.1, the bridge) and the broadcast address are never given; lowest free first.
+// Pod IPs of one node's podCIDR (either family) as CNI's host-local IPAM hands them out: the
+// network address, the gateway (.1, the bridge) and the IPv4 broadcast address are never given;
+// lowest free first; at most the first 65536 addresses of a larger block (an IPv6 /64).
 class PodIpAllocator {
  public:
   PodIpAllocator() = default;
+  explicit PodIpAllocator(core::IpCidr cidr);
   explicit PodIpAllocator(core::Ipv4Cidr cidr);
   bool configured() const { return !used_.empty(); }
   std::optional<std::string> allocate();
@@ -70,7 +75,9 @@ class PodIpAllocator {
 
  private:
   std::optional<size_t> indexOf(const std::string& ip) const;
-  core::Ipv4Cidr cidr_;
+  // Whether the block's last address is its IPv4 broadcast address (never handed out).
+  bool lastIsBroadcast() const;
+  core::IpCidr cidr_;
   std::vector<bool> used_;
   size_t count_ = 0;
 };

@@ -43,6 +43,35 @@ TEST(PodIpAllocator, ReserveKeepsAddressesOfRunningPods) {
   EXPECT_FALSE(PodIpAllocator().configured());
 }
 
+TEST(PodIpAllocator, HandsOutIpv6AddressesOfAnIpv6PodCidr) {
+  PodIpAllocator ips(*core::parseIpCidr("fd00:10:244:1::/64"));
+  ASSERT_TRUE(ips.configured());
+  EXPECT_EQ(*ips.allocate(), "fd00:10:244:1::2");  // ::0 and ::1 (the bridge) are never given
+  EXPECT_TRUE(ips.reserve("fd00:10:244:1::9"));
+  EXPECT_FALSE(ips.reserve("fd00:10:244:2::9"));  // another node's block
+  EXPECT_FALSE(ips.reserve("10.244.1.9"));        // the other family
+  EXPECT_EQ(*ips.allocate(), "fd00:10:244:1::3");
+  ips.release("fd00:10:244:1::2");
+  EXPECT_EQ(*ips.allocate(), "fd00:10:244:1::2");
+  EXPECT_EQ(ips.inUse(), 3u);
+}
+
+TEST(NodeObjects, DualStackRunningPodStatusListsBothIps) {
+  json::object pod = json::parse(R"({"metadata":{"uid":"u1","name":"p"},
+      "spec":{"containers":[{"name":"a","image":"nginx"}]},"status":{"phase":"Pending"}})")
+                         .as_object();
+  json::object patch =
+      runningPodStatusPatch(pod, {"10.244.1.2", "fd00:10:244:1::2"}, "10.128.0.1", "T");
+  const auto& st = patch["status"].as_object();
+  EXPECT_EQ(st.at("podIP"), "10.244.1.2");
+  EXPECT_EQ(json::serialize(st.at("podIPs")),
+            R"([{"ip":"10.244.1.2"},{"ip":"fd00:10:244:1::2"}])");
+  json::object running = pod;
+  running["status"] = st;
+  EXPECT_TRUE(podShowsRunning(running, {"10.244.1.2", "fd00:10:244:1::2"}));
+  EXPECT_FALSE(podShowsRunning(running, {"10.244.1.2"}));
+}
+
 TEST(NodeObjects, NodeAndLeaseShapes) {
   NodeShape s;
   s.name = "n7";
@@ -78,8 +107,8 @@ TEST(NodeObjects, RunningPodStatus) {
       "spec":{"containers":[{"name":"a","image":"nginx"},{"name":"b","image":"quay.io/x/y:1"}]},
       "status":{"phase":"Pending","startTime":"S0"}})")
                          .as_object();
-  EXPECT_FALSE(podShowsRunning(pod, "10.244.0.2"));
-  json::object patch = runningPodStatusPatch(pod, "10.244.0.2", "10.128.0.1", "T");
+  EXPECT_FALSE(podShowsRunning(pod, {"10.244.0.2"}));
+  json::object patch = runningPodStatusPatch(pod, {"10.244.0.2"}, "10.128.0.1", "T");
   EXPECT_EQ(patch["metadata"].at("uid"), "u1");
   const auto& st = patch["status"].as_object();
   EXPECT_EQ(st.at("startTime"), "S0");  // kept
@@ -89,8 +118,8 @@ TEST(NodeObjects, RunningPodStatus) {
   // Applied, the pod shows running; with another IP it does not.
   json::object running = pod;
   running["status"] = st;
-  EXPECT_TRUE(podShowsRunning(running, "10.244.0.2"));
-  EXPECT_FALSE(podShowsRunning(running, "10.244.0.3"));
+  EXPECT_TRUE(podShowsRunning(running, {"10.244.0.2"}));
+  EXPECT_FALSE(podShowsRunning(running, {"10.244.0.3"}));
 }
 
 }  // namespace

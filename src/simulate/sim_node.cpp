@@ -102,15 +102,26 @@ void SimNode::registerNode() {
 
 void SimNode::learnNode(const json::object& node) {
   if (uid_.empty()) uid_ = metaField(node, "uid");
-  if (!podCidr_.empty()) return;
+  if (ipsConfigured()) return;
   const json::object* spec = objectField(node, "spec");
-  std::string cidr = spec ? stringField(*spec, "podCIDR") : "";
-  auto parsed = core::parseIpv4Cidr(cidr);
-  if (cidr.empty() || !parsed.ok()) return;
-  podCidr_ = cidr;
-  ips_ = PodIpAllocator(*parsed);
+  if (spec == nullptr) return;
+  std::vector<std::string> cidrs;
+  if (const auto* list = spec->if_contains("podCIDRs"); list && list->is_array())
+    for (const auto& c : list->as_array())
+      if (c.is_string() && !c.as_string().empty()) cidrs.emplace_back(c.as_string());
+  if (cidrs.empty() && !stringField(*spec, "podCIDR").empty())
+    cidrs.push_back(stringField(*spec, "podCIDR"));
+  std::vector<PodIpAllocator> allocators;
+  for (const auto& cidr : cidrs) {
+    auto parsed = core::parseIpCidr(cidr);
+    if (!parsed.ok()) return;
+    allocators.emplace_back(*parsed);
+  }
+  if (allocators.empty()) return;
+  ips_ = std::move(allocators);
   for (auto& [uid, rec] : pods_)
-    if (!rec.ip.empty()) ips_.reserve(rec.ip);
+    for (const auto& ip : rec.ips)
+      for (auto& a : ips_) a.reserve(ip);
   retryWaitingPods();
 }
 
@@ -297,29 +308,33 @@ void SimNode::syncPod(const json::object& pod) {
   if (spec)
     if (const auto* hn = spec->if_contains("hostNetwork"); hn && hn->is_bool())
       hostNetwork = hn->as_bool();
-  std::string ip = hostNetwork ? shape_.internalIp : rec.ip;
-  if (ip.empty()) {
-    std::string current = st ? stringField(*st, "podIP") : "";
-    if (!current.empty() && ips_.configured() && ips_.reserve(current)) {
-      ip = current;  // already running before this process started
-    } else if (!ips_.configured()) {
+  std::vector<std::string> ips = hostNetwork ? std::vector{shape_.internalIp} : rec.ips;
+  if (ips.empty()) {
+    std::vector<std::string> current;
+    if (const auto* list = st ? st->if_contains("podIPs") : nullptr; list && list->is_array())
+      for (const auto& p : list->as_array())
+        if (p.is_object() && !stringField(p.as_object(), "ip").empty())
+          current.push_back(stringField(p.as_object(), "ip"));
+    if (!current.empty() && ipsConfigured() && reserveIps(current)) {
+      ips = current;  // already running before this process started
+    } else if (!ipsConfigured()) {
       rec.waitingForIp = true;
       if (!cidrCheckScheduled_) {
         cidrCheckScheduled_ = true;
         after(milliseconds(500), &SimNode::checkPodCidr);
       }
       return;
-    } else if (auto a = ips_.allocate()) {
-      ip = *a;
+    } else if (auto a = allocateIps()) {
+      ips = std::move(*a);
     } else {
       ++ctx_.errors;  // podCIDR exhausted: the pod stays Pending, as with host-local IPAM
       return;
     }
-    if (!hostNetwork) rec.ip = ip;
+    if (!hostNetwork) rec.ips = ips;
   }
   rec.waitingForIp = false;
-  if (podShowsRunning(pod, ip)) return;
-  json::object patch = runningPodStatusPatch(pod, ip, shape_.internalIp, core::nowRfc3339());
+  if (podShowsRunning(pod, ips)) return;
+  json::object patch = runningPodStatusPatch(pod, ips, shape_.internalIp, core::nowRfc3339());
   auto res = ctx_.client.patch(kPods, rec.ns, rec.name, client::PatchType::kStrategicMerge,
                                json::serialize(patch), {.subresource = "status"});
   if (res.ok()) {
@@ -332,18 +347,51 @@ void SimNode::syncPod(const json::object& pod) {
 void SimNode::forgetPod(const std::string& uid) {
   auto it = pods_.find(uid);
   if (it == pods_.end()) return;
-  if (!it->second.ip.empty()) ips_.release(it->second.ip);
+  releaseIps(it->second.ips);
   pods_.erase(it);
+}
+
+bool SimNode::reserveIps(const std::vector<std::string>& ips) {
+  if (ips.size() != ips_.size()) return false;  // e.g. the node became dual-stack since
+  std::vector<std::string> taken;
+  for (const auto& ip : ips) {
+    bool ok = false;
+    for (auto& a : ips_) ok = ok || a.reserve(ip);
+    if (!ok) {
+      releaseIps(taken);
+      return false;
+    }
+    taken.push_back(ip);
+  }
+  return true;
+}
+
+std::optional<std::vector<std::string>> SimNode::allocateIps() {
+  std::vector<std::string> out;
+  for (auto& a : ips_) {
+    auto ip = a.allocate();
+    if (!ip) {
+      releaseIps(out);
+      return std::nullopt;
+    }
+    out.push_back(std::move(*ip));
+  }
+  return out;
+}
+
+void SimNode::releaseIps(const std::vector<std::string>& ips) {
+  for (const auto& ip : ips)
+    for (auto& a : ips_) a.release(ip);  // foreign addresses are ignored
 }
 
 void SimNode::checkPodCidr() {
   // The kubelet learns its podCIDR from its Node informer; polling the node while pods wait
   // for it costs less than a second watch per node.
   cidrCheckScheduled_ = false;
-  if (ips_.configured()) return;
+  if (ipsConfigured()) return;
   auto got = ctx_.client.get(kNodes, "", shape_.name);
   if (got.ok() && got->is_object()) learnNode(got->as_object());
-  if (!ips_.configured()) {
+  if (!ipsConfigured()) {
     cidrCheckScheduled_ = true;
     after(milliseconds(1000), &SimNode::checkPodCidr);
   }

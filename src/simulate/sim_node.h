@@ -12,8 +12,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "client/rest_client.h"
 #include "simulate/node_objects.h"
@@ -59,7 +61,8 @@ class SimNode {
 
  private:
   struct PodRecord {
-    std::string ns, name, ip;
+    std::string ns, name;
+    std::vector<std::string> ips;  // one per podCIDR (family), the primary first
     bool deleting = false;
     bool waitingForIp = false;  // no podCIDR yet: retried when the node gets one
   };
@@ -77,6 +80,13 @@ class SimNode {
   void forgetPod(const std::string& uid);
   void retryWaitingPods();
   void checkPodCidr();
+  bool ipsConfigured() const { return !ips_.empty(); }
+  // Takes `ips` (a pod's status.podIPs from before this process) in the node's allocators;
+  // false (nothing taken) unless each lies in one and they cover every podCIDR.
+  bool reserveIps(const std::vector<std::string>& ips);
+  // One IP from each podCIDR; nullopt (nothing taken) when one is exhausted.
+  std::optional<std::vector<std::string>> allocateIps();
+  void releaseIps(const std::vector<std::string>& ips);
 
   SimContext& ctx_;
   Strand strand_;
@@ -88,8 +98,8 @@ class SimNode {
   TaskPool::Task afterFirstAttempt_;
   std::string uid_;
   boost::json::object lease_;  // last Lease the server returned (empty: get or create first)
-  std::string podCidr_;
-  PodIpAllocator ips_;
+  // spec.podCIDRs (podCIDR alone from older writers): one allocator per family, primary first.
+  std::vector<PodIpAllocator> ips_;
   std::unordered_map<std::string, PodRecord> pods_;  // by pod UID
   std::string podsResourceVersion_;
   bool watchActive_ = false;  // a pod watch is open or about to be re-opened

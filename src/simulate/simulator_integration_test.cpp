@@ -140,5 +140,50 @@ TEST(SimulatorIntegration, NodesLeasesPodsPauseAndTakeOver) {
   EXPECT_EQ(sim->stats().errors, 0);
 }
 
+// A dual-stack cluster (--cluster-cidr with an IPv6 CIDR): nodes get spec.podCIDRs of both
+// families and pods status.podIPs with an address of each, from their node's blocks; a restarted
+// simulator keeps both.
+TEST(SimulatorIntegration, DualStackNodesGivePodsAnIpOfEachFamily) {
+  client::testing::TestServer server;
+  server.setExtraArgs({"--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56"});
+  ASSERT_TRUE(server.start());
+  auto c = server.client("simulate-test");
+  auto sim = std::make_unique<Simulator>(options(server, 2, ""));
+  ASSERT_TRUE(sim->start().ok());
+  ASSERT_TRUE(eventually([&] { return sim->stats().registered == 2; }));
+  ASSERT_TRUE(c->create(kPods, "default", pod("ds", "it-1")).ok());
+  std::string ips;
+  ASSERT_TRUE(eventually([&] {
+    auto p = c->get(kPods, "default", "ds");
+    ips = p.ok() ? field(*p, {"status", "podIPs"}) : "";
+    return p.ok() && field(*p, {"status", "phase"}) == "Running";
+  }));
+  auto node = c->get(kNodes, "", "it-1");
+  ASSERT_TRUE(node.ok());
+  auto cidrs = node->at("spec").at("podCIDRs").as_array();
+  ASSERT_EQ(cidrs.size(), 2u);
+  std::string v4(cidrs[0].as_string()), v6(cidrs[1].as_string());
+  // The first host address after the gateway of each block: x.2 and x::2.
+  std::string want = R"([{"ip":")" + v4.substr(0, v4.rfind('.')) + R"(.2"},{"ip":")" +
+                     v6.substr(0, v6.find("::")) + R"(::2"}])";
+  EXPECT_EQ(ips, want);
+  EXPECT_EQ(field(*c->get(kPods, "default", "ds"), {"status", "podIP"}),
+            v4.substr(0, v4.rfind('.')) + ".2");
+  // Taken over by a new simulator: the same two addresses, no new ones.
+  sim->stop();
+  sim = std::make_unique<Simulator>(options(server, 2, ""));
+  ASSERT_TRUE(sim->start().ok());
+  ASSERT_TRUE(eventually([&] { return sim->stats().registered == 2; }));
+  ASSERT_TRUE(c->create(kPods, "default", pod("ds2", "it-1")).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto p = c->get(kPods, "default", "ds2");
+    return p.ok() && field(*p, {"status", "phase"}) == "Running";
+  }));
+  EXPECT_EQ(field(*c->get(kPods, "default", "ds"), {"status", "podIPs"}), want);
+  EXPECT_NE(field(*c->get(kPods, "default", "ds2"), {"status", "podIPs"}), want);
+  sim->stop();
+  EXPECT_EQ(sim->stats().errors, 0);
+}
+
 }  // namespace
 }  // namespace berth::simulate

@@ -227,10 +227,11 @@ core::Status NodeRestrictionPlugin::validate(const admission::Attributes& a) {
   if (group.empty() && plural == "pods") return checkPod(a, node);
   if (group.empty() && plural == "nodes") return checkNode(a, node);
   if (group.empty() && plural == "persistentvolumes") return checkVolume(a, node);
+  // A dual-stack node's DNS server has an address of each family: one slice per addressType.
   if (group == "discovery.k8s.io" && plural == "endpointslices" &&
-      a.name != "kube-dns-" + node) {
+      a.name != "kube-dns-" + node && a.name != "kube-dns-" + node + "-ipv6") {
     return forbidden("node \"" + node + "\" may only write the EndpointSlice \"kube-dns-" + node +
-                     "\"");
+                     "\" (and its IPv6 twin \"kube-dns-" + node + "-ipv6\")");
   }
   if (group == "coordination.k8s.io" && plural == "leases") {
     if (a.ns != "kube-node-lease" || a.name != node)

@@ -3,7 +3,8 @@
 // (system:node:<name> in group system:nodes) may change only its own Node object and Lease, only
 // pods bound to it (mirror pods to create, status, eviction, delete), and may not set or change
 // labels under node-restriction.kubernetes.io/ on its Node. Berth-specific: the only
-// EndpointSlice a node writes is its DNS server's, kube-dns-<node>, and the only PersistentVolume
+// EndpointSlices a node writes are its DNS server's, kube-dns-<node> (and kube-dns-<node>-ipv6
+// on a dual-stack node), and the only PersistentVolume
 // change it makes is dropping the local-path clean-up finalizer of a volume labelled for it
 // (core/local_path.h). Other requesters pass untouched.
 //

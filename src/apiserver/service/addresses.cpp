@@ -473,19 +473,37 @@ Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
   return {};
 }
 
+namespace {
+
+Status badIpv6Range(std::string_view cidr) {
+  return Status::badRequest(
+      "--service-cluster-ip-range: " + std::string(cidr) +
+      " is not an IPv6 CIDR from /108 to /126 without host bits (a dual-stack range is one "
+      "IPv4 and one IPv6 CIDR, either first, e.g. 10.96.0.0/12,fd00:10:96::/112)");
+}
+
+}  // namespace
+
 Result<Ranges> parseRanges(std::string_view clusterIpRanges, std::string_view nodePortRange) {
   Ranges r;
-  // A dual-stack pair "IPv4,IPv6" (upstream also takes IPv6 first; here IPv4 is the primary).
-  std::string_view clusterIpRange = clusterIpRanges.substr(0, clusterIpRanges.find(','));
-  if (clusterIpRange.size() < clusterIpRanges.size()) {
-    std::string_view second = clusterIpRanges.substr(clusterIpRange.size() + 1);
-    r.ipv6 = parseIpv6Range(second);
-    if (!r.ipv6 || second.find(',') != std::string_view::npos) {
-      return Status::badRequest(
-          "--service-cluster-ip-range: " + std::string(second) +
-          " is not an IPv6 CIDR from /108 to /126 without host bits (a dual-stack range is "
-          "IPv4,IPv6, e.g. 10.96.0.0/12,fd00:10:96::/112)");
-    }
+  // One IPv4 CIDR, or a dual-stack pair of one CIDR per family in either order: the first is
+  // the primary range (upstream's --service-cluster-ip-range), whose family Services get when
+  // they name none and whose first address the `kubernetes` Service holds.
+  std::string_view first = clusterIpRanges.substr(0, clusterIpRanges.find(','));
+  std::string_view clusterIpRange = first;
+  if (first.size() < clusterIpRanges.size()) {
+    std::string_view second = clusterIpRanges.substr(first.size() + 1);
+    if (second.find(',') != std::string_view::npos) return badIpv6Range(second);
+    r.ipv6Primary = first.find(':') != std::string_view::npos;
+    std::string_view v6 = r.ipv6Primary ? first : second;
+    clusterIpRange = r.ipv6Primary ? second : first;
+    r.ipv6 = parseIpv6Range(v6);
+    if (!r.ipv6) return badIpv6Range(v6);
+  } else if (first.find(':') != std::string_view::npos) {
+    return Status::badRequest("--service-cluster-ip-range: " + std::string(first) +
+                              ": an IPv6-only Service range is not supported; give an IPv4 "
+                              "range too (e.g. " +
+                              std::string(first) + ",10.96.0.0/12)");
   }
   auto slash = clusterIpRange.find('/');
   auto base = parseIpv4(clusterIpRange.substr(0, slash));
@@ -511,6 +529,8 @@ Result<Ranges> parseRanges(std::string_view clusterIpRanges, std::string_view no
   return r;
 }
 
-std::string Ranges::firstIp() const { return formatIpv4(ipBase + 1); }
+std::string Ranges::firstIp() const {
+  return ipv6Primary ? ipv6->at(1) : formatIpv4(ipBase + 1);
+}
 
 }  // namespace berth::apiserver::service

@@ -35,15 +35,21 @@ struct Ranges {
   int ipPrefixLength = 12;                      // /12
   int64_t portMin = 30000;
   int64_t portMax = 32767;
-  // The second range of a dual-stack cluster ("10.96.0.0/12,fd00:10:96::/112"); IPv4 stays the
-  // primary family (the `kubernetes` Service, SingleStack defaults).
+  // The IPv6 range of a dual-stack cluster ("10.96.0.0/12,fd00:10:96::/112" or, IPv6 primary,
+  // "fd00:10:96::/108,10.96.0.0/12").
   std::optional<Ipv6Range> ipv6;
+  // The IPv6 range came first: IPv6 is the primary family (Services that name no family get
+  // it; the `kubernetes` Service's ClusterIP is its first address), as upstream takes the
+  // first CIDR of --service-cluster-ip-range.
+  bool ipv6Primary = false;
   bool dualStack() const { return ipv6.has_value(); }
-  // The range's first address, the `kubernetes` Service's ClusterIP (10.96.0.1).
+  const char* primaryFamily() const { return ipv6Primary ? "IPv6" : "IPv4"; }
+  // The primary range's first address, the `kubernetes` Service's ClusterIP (10.96.0.1).
   std::string firstIp() const;
 };
 
-// --service-cluster-ip-range ("10.96.0.0/12", or an IPv4,IPv6 pair) and --service-node-port-range
+// --service-cluster-ip-range ("10.96.0.0/12", or a pair of one range per family, the primary
+// first) and --service-node-port-range
 // ("30000-32767"); BadRequest with the flag's name when one is malformed.
 Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange);
 

@@ -194,5 +194,106 @@ TEST(DualStack, RepairRecreatesIPv6Reservations) {
   EXPECT_FALSE(store.get("/registry/ipaddresses/fd00:10:96::77").ok());
 }
 
+// IPv6-primary ranges ("fd00:10:96::/108,10.96.0.0/12"): the first range's family is the one
+// Services get when they name none, its first address is the `kubernetes` Service's, and
+// dual-stack requests get the IPv6 ClusterIP first, as upstream's allocator does.
+Ranges v6First() { return parseRanges("fd00:10:96::/108,10.96.0.0/12", "30000-32767").value(); }
+
+TEST(Ipv6PrimaryRanges, TheFirstRangeIsThePrimaryFamily) {
+  auto r = v6First();
+  EXPECT_TRUE(r.dualStack());
+  EXPECT_TRUE(r.ipv6Primary);
+  EXPECT_STREQ(r.primaryFamily(), "IPv6");
+  EXPECT_EQ(r.ipv6->str(), "fd00:10:96::/108");
+  EXPECT_EQ(r.firstIp(), "fd00:10:96::1");
+  EXPECT_EQ(formatIpv4(r.ipBase), "10.96.0.0");
+  auto v4First = parseRanges("10.96.0.0/12,fd00:10:96::/108", "30000-32767").value();
+  EXPECT_FALSE(v4First.ipv6Primary);
+  EXPECT_EQ(v4First.firstIp(), "10.96.0.1");
+  // Two of one family, a malformed IPv4 second range, and IPv6 alone are refused by flag name.
+  for (const char* bad : {"fd00:10:96::/108,fd00:10:97::/108", "fd00:10:96::/108,10.96.0.1/12",
+                          "fd00:10:96::/108", "fd00:10:96::/108,10.96.0.0/12,10.0.0.0/16"}) {
+    auto p = parseRanges(bad, "30000-32767");
+    ASSERT_FALSE(p.ok()) << bad;
+    EXPECT_EQ(p.status().code(), 400);
+    EXPECT_NE(p.status().message().find("--service-cluster-ip-range: "), std::string::npos)
+        << p.status().message();
+  }
+}
+
+TEST(Ipv6PrimaryRanges, ServicesDefaultToIpv6AndDualStackPutsIpv6First) {
+  store::MemoryStore store;
+  ServiceAddresses addresses(store, v6First());
+  auto plain = svc("plain");
+  auto a1 = addresses.allocate(plain, nullptr, false);
+  ASSERT_TRUE(a1.ok()) << a1.status().message();
+  a1->commit();
+  EXPECT_EQ(specOf(plain).at("ipFamilyPolicy"), "SingleStack");
+  EXPECT_EQ(json::serialize(specOf(plain).at("ipFamilies")), "[\"IPv6\"]");
+  std::string ip(specOf(plain).at("clusterIP").as_string());
+  EXPECT_TRUE(ip.starts_with("fd00:10:96::")) << ip;
+  EXPECT_EQ(json::serialize(specOf(plain).at("clusterIPs")), "[\"" + ip + "\"]");
+  EXPECT_TRUE(store.get("/registry/ipaddresses/" + ip).ok());
+
+  auto dual = svc("dual", {{"ipFamilyPolicy", "PreferDualStack"}});
+  auto a2 = addresses.allocate(dual, nullptr, false);
+  ASSERT_TRUE(a2.ok()) << a2.status().message();
+  a2->commit();
+  EXPECT_EQ(json::serialize(specOf(dual).at("ipFamilies")), "[\"IPv6\",\"IPv4\"]");
+  const auto& ips = specOf(dual).at("clusterIPs").as_array();
+  ASSERT_EQ(ips.size(), 2u);
+  EXPECT_EQ(ipFamilyOf(std::string_view(ips[0].as_string())), "IPv6");
+  EXPECT_EQ(ipFamilyOf(std::string_view(ips[1].as_string())), "IPv4");
+  EXPECT_EQ(specOf(dual).at("clusterIP"), ips[0]);
+
+  // An IPv4 Service is still possible by naming the family; a requested IPv4 address too.
+  auto four = svc("four", {{"ipFamilies", json::array{"IPv4"}}});
+  auto a3 = addresses.allocate(four, nullptr, false);
+  ASSERT_TRUE(a3.ok()) << a3.status().message();
+  a3->commit();
+  EXPECT_TRUE(parseIpv4(std::string(specOf(four).at("clusterIP").as_string())));
+  auto kube = svc("kubernetes", {{"clusterIP", v6First().firstIp()},
+                                 {"clusterIPs", json::array{json::string(v6First().firstIp())}}});
+  auto a4 = addresses.allocate(kube, nullptr, false);
+  ASSERT_TRUE(a4.ok()) << a4.status().message();
+  a4->commit();
+  EXPECT_EQ(json::serialize(specOf(kube).at("ipFamilies")), "[\"IPv6\"]");
+
+  // Headless Services get the primary family as well.
+  auto headless = svc("headless", {{"clusterIP", "None"}});
+  auto a5 = addresses.allocate(headless, nullptr, false);
+  ASSERT_TRUE(a5.ok()) << a5.status().message();
+  EXPECT_EQ(json::serialize(specOf(headless).at("ipFamilies")), "[\"IPv6\"]");
+  EXPECT_EQ(json::serialize(specOf(headless).at("clusterIPs")), "[\"None\"]");
+}
+
+TEST(Ipv6PrimaryRanges, UpgradeKeepsTheIpv6ClusterIpFirstAndDowngradeFreesTheIpv4One) {
+  store::MemoryStore store;
+  ServiceAddresses addresses(store, v6First());
+  auto s = svc("web");
+  auto a1 = addresses.allocate(s, nullptr, false);
+  ASSERT_TRUE(a1.ok());
+  a1->commit();
+  std::string v6(specOf(s).at("clusterIP").as_string());
+  auto up = s;
+  up["spec"].as_object()["ipFamilyPolicy"] = "RequireDualStack";
+  auto a2 = addresses.allocate(up, &s, false);
+  ASSERT_TRUE(a2.ok()) << a2.status().message();
+  a2->commit();
+  const auto& ips = specOf(up).at("clusterIPs").as_array();
+  ASSERT_EQ(ips.size(), 2u);
+  EXPECT_EQ(ips[0].as_string(), v6);
+  std::string v4(ips[1].as_string());
+  EXPECT_TRUE(parseIpv4(v4));
+  auto down = up;
+  down["spec"].as_object()["ipFamilyPolicy"] = "SingleStack";
+  auto a3 = addresses.allocate(down, &up, false);
+  ASSERT_TRUE(a3.ok()) << a3.status().message();
+  a3->commit();
+  EXPECT_EQ(json::serialize(specOf(down).at("ipFamilies")), "[\"IPv6\"]");
+  EXPECT_FALSE(store.get("/registry/ipaddresses/" + v4).ok()) << "the IPv4 secondary is freed";
+  EXPECT_TRUE(store.get("/registry/ipaddresses/" + v6).ok());
+}
+
 }  // namespace
 }  // namespace berth::apiserver::service

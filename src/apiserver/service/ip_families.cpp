@@ -29,7 +29,7 @@ Status ServiceAddresses::initIpFamilies(json::object& spec, const json::object* 
     for (const auto& ip : ips)
       if (ip.is_string() && ip.as_string() != "None")
         families.push_back(ipFamilyOf(std::string_view(ip.as_string())));
-    if (families.empty()) families.push_back("IPv4");  // the primary family
+    if (families.empty()) families.push_back(ranges_.primaryFamily());
   }
   // An update to SingleStack drops the secondary ClusterIP and family (freed on commit).
   if (policy == "SingleStack" && oldSpec != nullptr) {

@@ -86,8 +86,9 @@ void serviceDefaults(json::object& obj) {
     if (!ip.empty() && !has(spec, "clusterIPs")) spec["clusterIPs"] = json::array{ip};
     // What the service REST storage fills on create without knowing the cluster's ranges (it
     // checks them and adds a dual-stack request's second family: apiserver/service): the
-    // families of the given ClusterIPs, else IPv4 (the primary); RequireDualStack when two
-    // families or ClusterIPs are given, else SingleStack.
+    // families of the given ClusterIPs (none given: the storage fills the cluster's primary
+    // family, IPv4 or IPv6); RequireDualStack when two families or ClusterIPs are given, else
+    // SingleStack.
     const json::array* ips = getArr(spec, "clusterIPs");
     if (!has(spec, "ipFamilies") ||
         (getArr(spec, "ipFamilies") && getArr(spec, "ipFamilies")->empty())) {
@@ -98,10 +99,14 @@ void serviceDefaults(json::object& obj) {
           if (s == "None" || s.empty() || !isValidIp(s)) continue;
           fams.push_back(json::string(familyOf(s)));
         }
-      if (fams.empty()) fams.push_back("IPv4");
-      spec["ipFamilies"] = std::move(fams);
+      if (fams.empty())
+        spec.erase("ipFamilies");
+      else
+        spec["ipFamilies"] = std::move(fams);
     }
-    bool two = getArr(spec, "ipFamilies")->size() == 2 ||
+    ips = getArr(spec, "clusterIPs");  // erase/insert above may have moved the members
+    const json::array* fams = getArr(spec, "ipFamilies");
+    bool two = (fams != nullptr && fams->size() == 2) ||
                (ip != "None" && ips != nullptr && ips->size() == 2);
     setDefault(spec, "ipFamilyPolicy", two ? "RequireDualStack" : "SingleStack");
     if (ip.empty()) {

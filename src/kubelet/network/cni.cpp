@@ -110,6 +110,13 @@ std::string Cni::ipv4PodCidr() const {
   return "";
 }
 
+std::string Cni::ipv6PodCidr() const {
+  std::lock_guard lock(mu_);
+  for (const auto& c : o_.podCidrs)
+    if (isIpv6(c)) return c;
+  return "";
+}
+
 core::Result<std::vector<std::string>> Cni::add(const PodAttachment& pod) const {
   auto o = snapshot();
   if (o.podCidrs.empty()) return core::Status::unavailable("the node has no pod CIDR yet");
@@ -202,7 +209,8 @@ std::vector<std::string> resolvConfSearch(const std::string& path) {
   return search;
 }
 
-std::string podHostsFile(const std::string& ip, const std::string& hostname) {
+std::string podHostsFile(const std::vector<std::string>& ips, const std::string& hostname,
+                         const std::string& domain) {
   std::string out =
       "# Kubernetes-managed hosts file.\n"
       "127.0.0.1\tlocalhost\n"
@@ -211,7 +219,13 @@ std::string podHostsFile(const std::string& ip, const std::string& hostname) {
       "fe00::0\tip6-mcastprefix\n"
       "fe00::1\tip6-allnodes\n"
       "fe00::2\tip6-allrouters\n";
-  if (!ip.empty()) out += ip + "\t" + hostname + "\n";
+  // One line per pod IP (each of status.podIPs), as upstream's managedHostsFileContent.
+  for (const auto& ip : ips) {
+    if (ip.empty()) continue;
+    out += ip + "\t";
+    if (!domain.empty()) out += hostname + "." + domain + "\t";
+    out += hostname + "\n";
+  }
   return out;
 }
 

@@ -54,8 +54,9 @@ class Cni {
     std::lock_guard lock(mu_);
     o_.podCidrs = std::move(cidrs);
   }
-  // The IPv4 podCIDR ("" when the node has none): the node DNS serves on its gateway.
+  // The IPv4 / IPv6 podCIDR ("" when the node has none): the node DNS serves on its gateway.
   std::string ipv4PodCidr() const;
+  std::string ipv6PodCidr() const;
   // Attaches the pod's network namespace; returns its addresses (without prefix length), one
   // per podCIDR in their order: the first is the pod's status.podIP.
   core::Result<std::vector<std::string>> add(const PodAttachment& pod) const;
@@ -87,7 +88,10 @@ std::string clusterResolvConf(const std::string& podNamespace, const std::string
                               const std::vector<std::string>& hostSearch = {});
 // The search domains of a resolv.conf (its last "search" line, "." and trailing dots dropped).
 std::vector<std::string> resolvConfSearch(const std::string& path);
-// /etc/hosts of a pod: the kubelet's managed header plus "<ip>\t<hostname>".
-std::string podHostsFile(const std::string& ip, const std::string& hostname);
+// /etc/hosts of a pod: the kubelet's managed header plus, for each pod IP (one per family),
+// "<ip>\t<hostname>", or "<ip>\t<hostname>.<domain>\t<hostname>" when the pod has a domain
+// (spec.subdomain: "<subdomain>.<namespace>.svc.<cluster domain>").
+std::string podHostsFile(const std::vector<std::string>& ips, const std::string& hostname,
+                         const std::string& domain = "");
 
 }  // namespace berth::kubelet::network

@@ -76,10 +76,20 @@ TEST(Cni, ResolvConfAndHostsAsTheKubeletWritesThem) {
   ::close(fd);
   EXPECT_EQ(resolvConfSearch(path), (std::vector<std::string>{"a.example", "b.example"}));
   ::unlink(path);
-  auto hosts = podHostsFile("10.244.0.9", "web-0");
+  auto hosts = podHostsFile({"10.244.0.9"}, "web-0");
   EXPECT_NE(hosts.find("# Kubernetes-managed hosts file."), std::string::npos);
   EXPECT_NE(hosts.find("127.0.0.1\tlocalhost\n"), std::string::npos);
   EXPECT_NE(hosts.find("10.244.0.9\tweb-0\n"), std::string::npos);
+}
+
+TEST(PodHostsFile, OneLinePerPodIpWithTheSubdomainFqdn) {
+  auto dual = podHostsFile({"10.244.0.9", "fd00:10:244::9"}, "web-0");
+  EXPECT_TRUE(dual.ends_with("10.244.0.9\tweb-0\nfd00:10:244::9\tweb-0\n")) << dual;
+  auto fqdn = podHostsFile({"fd00:10:244::9", "10.244.0.9"}, "web-0",
+                           "web.default.svc.cluster.local");
+  EXPECT_TRUE(fqdn.ends_with("fd00:10:244::9\tweb-0.web.default.svc.cluster.local\tweb-0\n"
+                             "10.244.0.9\tweb-0.web.default.svc.cluster.local\tweb-0\n"))
+      << fqdn;
 }
 
 }  // namespace
