@@ -25,18 +25,17 @@
 namespace berth::apiserver {
 
 struct PreparedWrite {
-  std::string value;        // the bytes the store gets: json::serialize(obj)
-  size_t metadataEnd = 0;   // offset of the '}' that closes metadata in `value`
+  std::string value;       // the bytes the store gets: json::serialize(obj)
+  size_t metadataEnd = 0;  // offset of the '}' that closes metadata in `value`
   bool metadataEmpty = false;
-  CachedObject object;      // key, namespace, name, labels, fields; no json, no resourceVersion
-  int64_t revision = 0;     // written at (ResourceCache::settleWrite; guarded by its lock)
+  CachedObject object;   // key, namespace, name, labels, fields; no json, no resourceVersion
+  int64_t revision = 0;  // written at (ResourceCache::settleWrite; guarded by its lock)
 };
 
 // The write of `obj` (storage version) under `key`. Null when its metadata is not an object or
 // still carries a resourceVersion: the cache then decodes the stored bytes as for any event.
 std::shared_ptr<PreparedWrite> prepareWrite(const core::ResourceType& storageType,
-                                            const std::string& key,
-                                            const boost::json::object& obj);
+                                            const std::string& key, const boost::json::object& obj);
 
 // The stored bytes as served at `rv`: decodeStoredObject(value, rv)'s JSON.
 std::string storedJsonAt(const PreparedWrite& w, int64_t rv);

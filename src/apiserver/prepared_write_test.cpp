@@ -58,9 +58,9 @@ TEST(PreparedWriteTest, MatchesDecodingTheStoredBytes) {
 TEST(PreparedWriteTest, DeclinesWhatItCannotSplice) {
   const auto& pods = type("", "v1", "pods");
   // A resourceVersion left in metadata is replaced in place by decoding, not appended.
-  EXPECT_EQ(prepareWrite(pods, "k", json::parse(R"({"metadata":{"resourceVersion":"3"}})")
-                                        .as_object()),
-            nullptr);
+  EXPECT_EQ(
+      prepareWrite(pods, "k", json::parse(R"({"metadata":{"resourceVersion":"3"}})").as_object()),
+      nullptr);
   EXPECT_EQ(prepareWrite(pods, "k", json::parse(R"({"metadata":[]})").as_object()), nullptr);
   EXPECT_EQ(prepareWrite(pods, "k", json::parse(R"({"kind":"Pod"})").as_object()), nullptr);
 }
