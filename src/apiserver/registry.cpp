@@ -10,6 +10,7 @@
 #include "apiserver/patch/apply.h"
 #include "apiserver/crd/custom_resource.h"
 #include "apiserver/patch/patch.h"
+#include "apiserver/prepared_write.h"
 #include "apiserver/protobuf/zero_values.h"
 #include "apiserver/registry_internal.h"
 #include "apiserver/wire_limits.h"
@@ -552,17 +553,37 @@ Status Registry::checkNamespace(const ResourceType& rt, const std::string& ns) {
   return {};
 }
 
+Result<int64_t> Registry::storeWrite(const ResourceType& srt, const std::string& key,
+                                    const json::object& obj,
+                                    const std::function<Result<int64_t>(std::string_view)>& write,
+                                    std::string* storedJson) {
+  ResourceCache* cache = cache_.forType(srt);
+  auto prepared = cache ? prepareWrite(srt, key, obj) : nullptr;
+  if (!prepared) {
+    std::string value = json::serialize(obj);
+    if (auto st = checkStoredSize(key, value); !st.ok()) return st;
+    return write(value);
+  }
+  if (auto st = checkStoredSize(key, prepared->value); !st.ok()) return st;
+  cache->expectWrite(prepared);
+  auto rev = write(prepared->value);
+  cache->settleWrite(key, prepared, rev.ok() ? *rev : 0);
+  if (rev.ok() && storedJson) *storedJson = storedJsonAt(*prepared, *rev);
+  return rev;
+}
+
 Result<json::object> Registry::persistCreate(const ResourceType& srt, json::object obj,
-                                             bool dryRun) {
+                                             bool dryRun, std::string* storedJson) {
   auto& meta = metaOf(obj);
   meta.erase("resourceVersion");
   std::string ns = core::stringField(meta, "namespace");
   std::string name = core::stringField(meta, "name");
   protobuf::addGoZeroValues(obj);
   if (dryRun) return obj;  // never reaches etcd, so never meets its size limit
-  std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
-  if (auto st = checkStoredSize(key, value); !st.ok()) return st;
-  auto rev = store_.create(key, value);
+  std::string key = storageKey(srt, ns, name);
+  auto rev = storeWrite(
+      srt, key, obj, [&](std::string_view value) { return store_.create(key, value); },
+      storedJson);
   if (!rev.ok()) {
     if (rev.status().isAlreadyExists()) return Status::alreadyExists(srt.qualifiedResource(), name);
     return rev.status();
@@ -663,7 +684,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   }
   if (!opts.fieldManager.empty())
     patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
-  auto created = persistCreate(srt, std::move(obj), opts.dryRun);
+  auto created = persistCreate(srt, std::move(obj), opts.dryRun,
+                               servedAsStored(rt) ? opts.storedJson : nullptr);
   if (!created.ok()) return created;
   if (addresses) addresses->commit();
   if (auto st = servedFrom(rt, *created); !st.ok()) return st;
@@ -691,7 +713,8 @@ Result<Registry::Current> Registry::readCurrent(const ResourceType& srt, const s
 }
 
 Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::object obj,
-                                             int64_t modRevision, bool dryRun) {
+                                             int64_t modRevision, bool dryRun,
+                                             std::string* storedJson) {
   auto& meta = metaOf(obj);
   std::string ns = core::stringField(meta, "namespace");
   std::string name = core::stringField(meta, "name");
@@ -701,9 +724,10 @@ Result<json::object> Registry::persistUpdate(const ResourceType& srt, json::obje
     metaOf(obj)["resourceVersion"] = std::to_string(modRevision);
     return obj;
   }
-  std::string key = storageKey(srt, ns, name), value = json::serialize(obj);
-  if (auto st = checkStoredSize(key, value); !st.ok()) return st;
-  auto rev = store_.update(key, value, modRevision);
+  std::string key = storageKey(srt, ns, name);
+  auto rev = storeWrite(
+      srt, key, obj,
+      [&](std::string_view value) { return store_.update(key, value, modRevision); }, storedJson);
   if (!rev.ok()) {
     if (rev.status().isConflict())
       return Status::staleResourceVersion(srt.qualifiedResource(), name);
@@ -817,7 +841,8 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     if (auto st = servedFrom(rt, *gone); !st.ok()) return st;
     return gone;
   }
-  auto written = persistUpdate(srt, std::move(next), cur.modRevision, opts.dryRun);
+  auto written = persistUpdate(srt, std::move(next), cur.modRevision, opts.dryRun,
+                               servedAsStored(rt) ? opts.storedJson : nullptr);
   if (!written.ok()) return written;
   if (addresses) addresses->commit();
   if (auto st = servedFrom(rt, *written); !st.ok()) return st;

@@ -44,6 +44,10 @@ struct WriteOptions {
   core::kinds::Requester requester;  // who asks (a CSR records it); empty for the server itself
   std::vector<std::string>* warnings = nullptr;  // admission's "Warning:" lines, when wanted
   std::map<std::string, std::string>* auditAnnotations = nullptr;  // admission's, when audited
+  // When set, a write that stores the object it returns, in a version served as stored, puts
+  // that object's JSON here (the watch cache's bytes, prepared_write.h): the reply needs no
+  // encoding of its own. Left empty otherwise (no-op updates, dry runs, conversions).
+  std::string* storedJson = nullptr;
 };
 
 struct DeleteOptions {
@@ -192,9 +196,17 @@ class Registry {
                                            const std::string& name, boost::json::object next,
                                            const Current& cur, const WriteOptions& opts);
   Result<boost::json::object> persistCreate(const core::ResourceType& srt, boost::json::object obj,
-                                            bool dryRun);
+                                            bool dryRun, std::string* storedJson = nullptr);
   Result<boost::json::object> persistUpdate(const core::ResourceType& srt, boost::json::object obj,
-                                            int64_t modRevision, bool dryRun);
+                                            int64_t modRevision, bool dryRun,
+                                            std::string* storedJson = nullptr);
+  // Stores `obj` (storage version, without resourceVersion) under `key` through `write` (the
+  // store's create or update, given the bytes), encoded once for the store, the watch cache and
+  // (*storedJson, when given) the reply; see prepared_write.h.
+  Result<int64_t> storeWrite(const core::ResourceType& srt, const std::string& key,
+                             const boost::json::object& obj,
+                             const std::function<Result<int64_t>(std::string_view)>& write,
+                             std::string* storedJson);
   Result<boost::json::object> deleteNow(const core::ResourceType& srt, const std::string& key,
                                         const std::string& name, int64_t modRevision);
   Status checkNamespace(const core::ResourceType& rt, const std::string& ns);

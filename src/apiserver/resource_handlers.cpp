@@ -187,7 +187,11 @@ void ApiHandler::serveCreate(ResourceRequest& r) {
     r.status(st);
     return;
   }
-  r.result(201, registry_.create(r.rt, t.ns, std::move(*body), r.wo));
+  std::string stored;
+  r.wo.storedJson = &stored;
+  auto res = registry_.create(r.rt, t.ns, std::move(*body), r.wo);
+  r.wo.storedJson = nullptr;
+  r.written(201, std::move(res), std::move(stored));
 }
 
 void ApiHandler::serveUpdate(ResourceRequest& r) {
@@ -211,7 +215,11 @@ void ApiHandler::serveUpdate(ResourceRequest& r) {
       return;
     }
   }
-  r.result(200, registry_.update(r.rt, t.ns, t.name, std::move(*body), r.wo));
+  std::string stored;
+  r.wo.storedJson = &stored;
+  auto res = registry_.update(r.rt, t.ns, t.name, std::move(*body), r.wo);
+  r.wo.storedJson = nullptr;
+  r.written(200, std::move(res), std::move(stored));
 }
 
 void ApiHandler::servePatch(ResourceRequest& r) {
@@ -262,8 +270,11 @@ void ApiHandler::servePatch(ResourceRequest& r) {
     return;
   }
   bool created = false;
+  std::string stored;
+  r.wo.storedJson = &stored;
   auto res = registry_.patch(r.rt, t.ns, t.name, pr, r.wo, &created);
-  r.result(created ? 201 : 200, std::move(res));
+  r.wo.storedJson = nullptr;
+  r.written(created ? 201 : 200, std::move(res), std::move(stored));
 }
 
 void ApiHandler::serveDelete(ResourceRequest& r) {

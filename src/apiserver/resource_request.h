@@ -49,6 +49,15 @@ struct ResourceRequest {
     }
     object(code, std::move(*r));
   }
+  // A write's reply: the registry's own encoding of what it stored (wo.storedJson) when it gave
+  // one and the reply is that object as JSON, else result() above.
+  void written(int code, core::Result<boost::json::object>&& r, std::string&& storedJson) const {
+    if (r.ok() && !storedJson.empty() && !table() && t.subresource.empty()) {
+      body(code, std::move(storedJson));
+      return;
+    }
+    result(code, std::move(r));
+  }
 };
 
 }  // namespace berth::apiserver

@@ -4,23 +4,11 @@
 
 #include <algorithm>
 
-#include "core/kinds/strategy.h"
+#include "apiserver/prepared_write.h"
 
 namespace berth::apiserver {
 
 namespace json = boost::json;
-
-namespace {
-
-// Field paths are a small fixed vocabulary; each cached object points at one shared copy.
-std::string_view internedFieldName(const std::string& path) {
-  static std::mutex mu;
-  static std::set<std::string, std::less<>> names;
-  std::lock_guard lock(mu);
-  return *names.insert(path).first;
-}
-
-}  // namespace
 
 // ---- CacheWatcher ----
 
@@ -113,18 +101,8 @@ ObjectPtr decodeStoredObject(const core::ResourceType& storageType, const store:
   auto& o = v.as_object();
   auto& meta = o["metadata"];
   if (!meta.is_object()) meta = json::object();
-  auto& m = meta.as_object();
-  m["resourceVersion"] = std::to_string(rv);
-  if (auto* ns = m.if_contains("namespace"); ns && ns->is_string()) {
-    obj->namespace_ = std::string(ns->as_string());
-  }
-  if (auto* n = m.if_contains("name"); n && n->is_string()) obj->name = std::string(n->as_string());
-  obj->labels = core::labelsOf(o);
-  for (auto& [path, value] : core::kinds::selectableFields(storageType, o)) {
-    if (value.empty() || path == "metadata.name" || path == "metadata.namespace") continue;
-    obj->fields.emplace_back(internedFieldName(path), value);
-  }
-  obj->fields.shrink_to_fit();
+  meta.as_object()["resourceVersion"] = std::to_string(rv);
+  indexCachedObject(storageType, o, *obj);
   obj->json = json::serialize(v);
   obj->json.shrink_to_fit();
   return obj;
@@ -232,7 +210,8 @@ void ResourceCache::apply(const store::Event& e) {
     ce.type = CacheEvent::Type::kDeleted;
     objects_.erase(it);
   } else {
-    ce.object = decode(e.kv, ce.revision);
+    ce.object = takePrepared(e.kv);
+    if (!ce.object) ce.object = decode(e.kv, ce.revision);
     ce.prev = prev;
     ce.type = prev ? CacheEvent::Type::kModified : CacheEvent::Type::kAdded;
     // Re-insert so the map key views the new object's key (the old object may be freed).
@@ -259,6 +238,55 @@ void ResourceCache::apply(const store::Event& e) {
     std::string_view before = ce.prev->field(triggerField_);
     if (before != now) offer(before);
   }
+}
+
+void ResourceCache::expectWrite(std::shared_ptr<PreparedWrite> w) {
+  std::lock_guard lock(pendingMu_);
+  if (pending_.size() >= kMaxPending) return;
+  pending_[w->object.key].push_back(std::move(w));
+}
+
+void ResourceCache::settleWrite(const std::string& key, const std::shared_ptr<PreparedWrite>& w,
+                                int64_t revision) {
+  std::lock_guard lock(pendingMu_);
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;  // its event took it (or it was never announced)
+  auto& ws = it->second;
+  auto mine = std::find(ws.begin(), ws.end(), w);
+  if (mine == ws.end()) return;
+  // Failed, or written but its event already went by without these bytes: nothing will take it.
+  if (revision == 0 || revision <= appliedPut_) {
+    ws.erase(mine);
+    if (ws.empty()) pending_.erase(it);
+  } else {
+    w->revision = revision;
+  }
+}
+
+ObjectPtr ResourceCache::takePrepared(const store::KeyValue& kv) {
+  std::lock_guard lock(pendingMu_);
+  appliedPut_ = kv.modRevision;
+  if (pending_.empty()) return nullptr;
+  auto it = pending_.find(kv.key);
+  if (it == pending_.end()) return nullptr;
+  auto& ws = it->second;
+  ObjectPtr out;
+  for (auto w = ws.begin(); w != ws.end();) {
+    bool written = (*w)->revision != 0;
+    if (!out && (*w)->value == kv.value && (!written || (*w)->revision == kv.modRevision)) {
+      auto obj = std::make_shared<CachedObject>(std::move((*w)->object));
+      obj->resourceVersion = kv.modRevision;
+      obj->json = storedJsonAt(**w, kv.modRevision);
+      out = std::move(obj);
+      w = ws.erase(w);
+    } else if (written && (*w)->revision <= kv.modRevision) {
+      w = ws.erase(w);  // written without its bytes reaching this event (a transforming store)
+    } else {
+      ++w;
+    }
+  }
+  if (ws.empty()) pending_.erase(it);
+  return out;
 }
 
 void ResourceCache::noteGlobalRevision(int64_t rev) {

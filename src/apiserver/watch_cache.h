@@ -54,6 +54,8 @@ struct CachedObject {
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
 
+struct PreparedWrite;  // prepared_write.h
+
 // Decodes a stored value of `storageType` as served at resourceVersion `rv` (the cache's own
 // decoding, for reads that must come from the store: pages of a paged list, exact revisions).
 ObjectPtr decodeStoredObject(const core::ResourceType& storageType, const store::KeyValue& kv,
@@ -131,6 +133,13 @@ class ResourceCache {
   void unwatch(const std::shared_ptr<CacheWatcher>& w);
   size_t watchers() const;  // registered now
 
+  // The server's own writes (prepared_write.h): announced before the store call, so that the
+  // event carrying exactly these bytes takes the prepared object instead of decoding them;
+  // settled after it with the revision written (0 = not written: forgotten now).
+  void expectWrite(std::shared_ptr<PreparedWrite> w);
+  void settleWrite(const std::string& key, const std::shared_ptr<PreparedWrite>& w,
+                   int64_t revision);
+
   // Feed (CacheSet only).
   void fill(std::vector<ObjectPtr> objects, int64_t revision);
   void apply(const store::Event& e);
@@ -139,6 +148,8 @@ class ResourceCache {
 
  private:
   ObjectPtr decode(const store::KeyValue& kv, int64_t rv) const;
+  // The announced write `kv` is, made a cached object; null if none matches.
+  ObjectPtr takePrepared(const store::KeyValue& kv);
 
   const core::ResourceType& type_;
   mutable std::mutex mu_;
@@ -152,6 +163,13 @@ class ResourceCache {
   // Watchers pinning triggerField_ to a value, by that value ("" = unset, e.g. unbound pods).
   std::unordered_map<std::string, std::vector<std::shared_ptr<CacheWatcher>>> indexed_;
   const std::string triggerField_;  // empty: no index for this resource
+  // Announced writes by key (taken after mu_ when both are held). An entry leaves when its event
+  // takes it, when its writer fails, or (bytes the event does not carry) once the revision it
+  // was written at has been applied.
+  std::mutex pendingMu_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<PreparedWrite>>> pending_;
+  int64_t appliedPut_ = 0;  // revision of the last put applied (guarded by pendingMu_)
+  static constexpr size_t kMaxPending = 4096;  // hints only: beyond this, writes go unannounced
   static constexpr size_t kHistoryCapacity = 4096;
 };
 
