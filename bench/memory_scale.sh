@@ -16,8 +16,11 @@
 # nodeipam,serviceaccount".
 #
 # Settings (environment): NODES (1000), PODS (20000), BOUND (1), SERVER_FLAGS, DATASTORE
-# (sqlite), BUILD (./build), TIMEOUT (seconds to wait for Running, 900). Loopback only; stops
-# only the processes it started. Prints a Markdown section.
+# (sqlite), BUILD (./build), TIMEOUT (seconds to wait for Running, 900), HEAPTRACK (a file: run
+# the server under heaptrack's preload and, once the pods are measured, SIGKILL it so the file's
+# "leaked" allocations are exactly what the server held; `heaptrack_print -f FILE` or
+# bench/heap_attribution.py FILE reads it). Loopback only; stops only the processes it started.
+# Prints a Markdown section.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -38,18 +41,36 @@ cleanup() {
 trap cleanup EXIT
 source "$ROOT/bench/simulate/lib.sh"
 
-# glibc's in-use bytes (all arenas) of a process, in MB; "?" without gdb.
-malloc_in_use_mb() {
-  command -v gdb >/dev/null || { echo "?"; return; }
+# glibc's own counts of a process (malloc_stats through gdb): "IN_USE SYSTEM ARENAS", the bytes
+# in use and the bytes malloc holds from the system (all arenas and mmapped chunks, in MB), and
+# how many arenas; "? ? ?" without gdb. SYSTEM - IN_USE is memory freed but kept by malloc.
+malloc_counts() {
+  command -v gdb >/dev/null || { echo "? ? ?"; return; }
   local before
   before=$(wc -l <"$WORK/server.log")
-  gdb -p "$1" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1 || { echo "?"; return; }
+  gdb -p "$1" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1 || { echo "? ? ?"; return; }
   sleep 0.5
-  tail -n +"$((before + 1))" "$WORK/server.log" | awk '/^in use bytes/ {v=$NF} END {printf "%.1f", v/1048576}'
+  tail -n +"$((before + 1))" "$WORK/server.log" | awk '
+    /^Arena [0-9]+:/ {arenas++}
+    /^system bytes/ {sys=$NF}
+    /^in use bytes/ {use=$NF}
+    END {printf "%.1f %.1f %d", use/1048576, sys/1048576, arenas}'
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-start_server server "${EXTRA[@]}"
+if [ -n "${HEAPTRACK:-}" ]; then
+  # Only the server runs preloaded (the wrapper execs, so SPID stays the server's pid).
+  mkfifo "$WORK/heaptrack.pipe"
+  /usr/lib/heaptrack/libexec/heaptrack_interpret <"$WORK/heaptrack.pipe" | gzip >"$HEAPTRACK" &
+  HEAPTRACK_PID=$!
+  REAL_BERTH=$(readlink -f "$BERTH")
+  printf '#!/bin/sh\nLD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so DUMP_HEAPTRACK_OUTPUT=%s exec %s "$@"\n' \
+    "$WORK/heaptrack.pipe" "$REAL_BERTH" >"$WORK/berth-heaptrack"
+  chmod +x "$WORK/berth-heaptrack"
+  BERTH=$WORK/berth-heaptrack start_server server "${EXTRA[@]}"
+else
+  start_server server "${EXTRA[@]}"
+fi
 FRESH=$(rss_mb "$SPID")
 T0=$(date +%s)
 start_simulate "$NODES" --stats-interval 30
@@ -72,7 +93,14 @@ P2=$(date +%s)
 sleep 15  # watch history and work queues settle
 PODS_RSS=$(rss_mb "$SPID")
 PEAK=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$SPID/status")
-IN_USE=$(malloc_in_use_mb "$SPID")
+read -r IN_USE MALLOC_SYSTEM ARENAS <<<"$(malloc_counts "$SPID")"
+# RSS by kind: anonymous (heap, stacks) vs file-backed (the binary, libraries, mapped files).
+ANON=$(awk '/^Anonymous:/ {printf "%.1f", $2/1024}' "/proc/$SPID/smaps_rollup")
+THREADS=$(threads "$SPID")
+if [ -n "${HEAPTRACK:-}" ]; then
+  kill -9 "$SPID" 2>/dev/null || true
+  wait "$HEAPTRACK_PID" 2>/dev/null || true
+fi
 per_pod() { echo "scale=1; 1024 * ($1 - $2) / $PODS" | bc; }
 
 cat <<REPORT
@@ -86,5 +114,6 @@ cat <<REPORT
 | Running | $RUNNING after $((P2 - P0)) s |
 | server RSS with the pods Running | **$PODS_RSS MB** (peak $PEAK MB) |
 | per pod beyond the nodes | $(per_pod "$PODS_RSS" "$NODES_RSS") KB |
-| malloc in use (glibc malloc_stats) | $IN_USE MB |
+| of it anonymous memory | $ANON MB ($THREADS threads) |
+| malloc in use / held from the system (glibc malloc_stats) | $IN_USE MB / $MALLOC_SYSTEM MB in $ARENAS arenas |
 REPORT

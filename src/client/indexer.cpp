@@ -88,9 +88,9 @@ ObjectPtr Indexer::upsert(const std::string& key, ObjectPtr obj) {
     unindexLocked(key, old);
     it->second = obj;
   } else {
-    items_.emplace(key, obj);
+    it = items_.emplace(key, obj).first;
   }
-  indexLocked(key, obj);
+  indexLocked(it->first, obj);
   return old;
 }
 
@@ -105,16 +105,22 @@ ObjectPtr Indexer::remove(const std::string& key) {
 }
 
 std::unordered_map<std::string, ObjectPtr> Indexer::replace(std::vector<ObjectPtr> objects) {
-  std::unordered_map<std::string, ObjectPtr> fresh;
+  decltype(items_) fresh;
   for (auto& o : objects) {
     auto key = metaNamespaceKey(*o);
     if (!key.empty()) fresh[key] = std::move(o);
   }
-  std::unique_lock lock(mu_);
-  std::swap(items_, fresh);
-  for (auto& [name, index] : indices_) index.clear();
-  for (const auto& [key, obj] : items_) indexLocked(key, obj);
-  return fresh;
+  {
+    std::unique_lock lock(mu_);
+    std::swap(items_, fresh);
+    for (auto& [name, index] : indices_) index.clear();
+    for (const auto& [key, obj] : items_) indexLocked(key, obj);
+  }
+  // The old content, for the caller's notifications (outside the lock: it may be large).
+  std::unordered_map<std::string, ObjectPtr> old;
+  old.reserve(fresh.size());
+  while (!fresh.empty()) old.insert(fresh.extract(fresh.begin()));  // moves nodes, no copies
+  return old;
 }
 
 ObjectPtr Indexer::get(const std::string& key) const {
@@ -164,7 +170,10 @@ core::Result<std::vector<std::string>> Indexer::indexKeys(std::string_view index
   }
   auto it = idx->second.find(value);
   if (it == idx->second.end()) return std::vector<std::string>{};
-  return std::vector<std::string>(it->second.begin(), it->second.end());
+  std::vector<std::string> out;
+  out.reserve(it->second.size());
+  for (auto key : it->second) out.emplace_back(key);
+  return out;
 }
 
 core::Result<std::vector<ObjectPtr>> Indexer::byIndex(std::string_view indexName,
@@ -178,7 +187,8 @@ core::Result<std::vector<ObjectPtr>> Indexer::byIndex(std::string_view indexName
   std::vector<ObjectPtr> out;
   auto it = idx->second.find(value);
   if (it == idx->second.end()) return out;
-  for (const auto& key : it->second) out.push_back(items_.at(key));
+  out.reserve(it->second.size());
+  for (auto key : it->second) out.push_back(items_.find(key)->second);
   return out;
 }
 

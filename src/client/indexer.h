@@ -65,14 +65,24 @@ class Indexer {
   std::vector<ObjectPtr> listNamespace(std::string_view ns) const;
 
  private:
+  // `key` must be the items_ node's own key (the indexes keep views of it).
   void indexLocked(const std::string& key, const ObjectPtr& obj);
   void unindexLocked(const std::string& key, const ObjectPtr& obj);
 
+  // Heterogeneous lookup: an index's string_view keys find their item without a copy.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, ObjectPtr> items_;
+  std::unordered_map<std::string, ObjectPtr, KeyHash, std::equal_to<>> items_;
   std::map<std::string, IndexFunc, std::less<>> indexers_;
-  // index name -> index value -> keys
-  std::map<std::string, std::map<std::string, std::set<std::string>, std::less<>>, std::less<>>
+  // index name -> index value -> keys. The keys view the items_ keys (nodes of an
+  // unordered_map do not move), so an entry costs no copy of the key: an object is unindexed
+  // before its item is erased, and replace() rebuilds every index over the new items.
+  std::map<std::string, std::map<std::string, std::set<std::string_view>, std::less<>>,
+           std::less<>>
       indices_;
 };
 
