@@ -49,6 +49,30 @@ NetworkPolicyController::NetworkPolicyController(ControllerOptions options)
 
 NetworkPolicyController::~NetworkPolicyController() { stop(); }
 
+// Fails at once (not after the informers' sync timeout) when this identity may not read what
+// the controller needs, e.g. a node credential without cluster-wide list rights: 401 and 403 are
+// answers. Anything else (a connection cut while the server starts, 429, 5xx) is retried for
+// about 15 s, or one transient error at start-up would leave the node unpoliced for good.
+core::Status NetworkPolicyController::probeReadAccess() {
+  auto delay = std::chrono::milliseconds(250);
+  for (int attempt = 0;; ++attempt) {
+    core::Status failed;
+    for (const auto* r : {&kPolicies, &kPods, &kNamespaces}) {
+      client::ListOptions probe;
+      probe.limit = 1;
+      if (auto l = rest_->list(*r, "", probe); !l.ok()) {
+        failed = l.status();
+        break;
+      }
+    }
+    if (failed.ok()) return {};
+    if (failed.code() == 401 || failed.code() == 403 || attempt == 6) return failed;
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, delay, [this] { return stopping_; })) return failed;
+    delay *= 2;
+  }
+}
+
 core::Status NetworkPolicyController::start() {
   auto config = o_.rest;
   config.userAgent = "berth-netpol/v0.1 (" + o_.nodeName + ")";
@@ -61,13 +85,7 @@ core::Status NetworkPolicyController::start() {
   for (const char* family : {"iptables", "ip6tables"})
     if (std::ofstream f(std::string("/proc/sys/net/bridge/bridge-nf-call-") + family); f)
       f << "1\n";
-  // Fail at once (not after the informers' sync timeout) when this identity may not read what
-  // the controller needs, e.g. a node credential without cluster-wide list rights.
-  for (const auto* r : {&kPolicies, &kPods, &kNamespaces}) {
-    client::ListOptions probe;
-    probe.limit = 1;
-    if (auto l = rest_->list(*r, "", probe); !l.ok()) return l.status();
-  }
+  if (auto st = probeReadAccess(); !st.ok()) return st;
   policies_ = std::make_unique<client::SharedInformer>(*rest_, kPolicies);
   pods_ = std::make_unique<client::SharedInformer>(*rest_, kPods);
   namespaces_ = std::make_unique<client::SharedInformer>(*rest_, kNamespaces);

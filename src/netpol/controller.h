@@ -47,6 +47,7 @@ class NetworkPolicyController {
 
  private:
   void changed();
+  core::Status probeReadAccess();
   void loop();
   core::Status syncOnce();
   ClusterState snapshot() const;

@@ -1,6 +1,6 @@
 // The controller against the real API server (client/testing_server.h) with nft replaced by a
 // recorder: policies, pods and namespace labels reach the node's rules, pod changes as element
-// updates only, each within a second of the API write.
+// updates only. How fast they follow is bench/netpol_sync's to show, not an assertion here.
 #include "netpol/controller.h"
 
 #include <gtest/gtest.h>
@@ -8,8 +8,10 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <future>
 #include <iostream>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "client/testing_server.h"
@@ -70,7 +72,7 @@ void runningPod(client::RestClient& c, const std::string& name, const std::strin
   ASSERT_TRUE(st.ok()) << st.status().message();
 }
 
-TEST(NetworkPolicyController, FollowsTheApiWithinASecond) {
+TEST(NetworkPolicyController, FollowsTheApi) {
   TestServer server;
   ASSERT_TRUE(server.start());
   auto c = server.client("netpol-test");
@@ -103,8 +105,8 @@ TEST(NetworkPolicyController, FollowsTheApiWithinASecond) {
       "ingress":[{"from":[{"podSelector":{"matchLabels":{"app":"client"}}}]}]}})");
   ASSERT_TRUE(c->create(kPolicies, "demo", policy.as_object()).ok());
   ASSERT_TRUE(
-      eventually([&] { return !rec.find(mark, "p0-in0-peer0").empty(); }, std::chrono::seconds(1)))
-      << "a policy reaches the rules within a second";
+      eventually([&] { return !rec.find(mark, "p0-in0-peer0").empty(); }, std::chrono::seconds(10)))
+      << "a policy reaches the rules (how fast: bench/netpol_sync)";
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
@@ -139,6 +141,36 @@ TEST(NetworkPolicyController, FollowsTheApiWithinASecond) {
   EXPECT_NE(
       registry.encode().find("berth_netpol_syncs_total{kind=\"elements\",result=\"success\"}"),
       std::string::npos);
+  ctl.stop();
+}
+
+// A server that is not answering yet when the controller starts (an agent started beside its
+// server, a restart) is waited for; only an answer such as 403 fails the start at once (the
+// e2e test_agent_netpol_fallback.sh shows that path).
+TEST(NetworkPolicyController, StartWaitsForAServerThatIsNotUpYet) {
+  TestServer server;
+  ASSERT_TRUE(server.start());
+  auto cfg = client::loadKubeconfig(server.kubeconfigPath());
+  ASSERT_TRUE(cfg.ok());
+  server.stop();
+
+  Recorder rec;
+  ControllerOptions o;
+  o.rest = *cfg;
+  o.nodeName = "n1";
+  o.applyScript = [&](const std::string& s) { return rec.apply(s); };
+  metrics::Registry registry;
+  o.metrics = &registry;
+  NetworkPolicyController ctl(o);
+  std::promise<core::Status> started;
+  std::thread starter([&] { started.set_value(ctl.start()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // a few refused probes
+  bool up = server.start();
+  auto st = started.get_future().get();
+  starter.join();
+  ASSERT_TRUE(up);
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(eventually([&] { return rec.size() >= 1; }, std::chrono::seconds(10)));
   ctl.stop();
 }
 
