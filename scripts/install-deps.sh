@@ -8,7 +8,8 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config
       python3-kubernetes python3-yaml curl openssl procps iproute2
       libarchive-dev runc crun containernetworking-plugins docker-registry busybox-static
       nftables etcd-server etcd-client
-      tzdata)  # named time zones of CEL timestamp accessors (src/cel/tzif.*)
+      tzdata   # named time zones of CEL timestamp accessors (src/cel/tzif.*)
+      nginx)   # the ingress controller's nginx, started and supervised by the node agent
 # Debian's own kubectl (1.20) on a box with none, so the README's tour works with nothing else.
 # Only then: kubernetes-client conflicts with a kubectl installed otherwise (e.g. Google's SDK).
 [ -e /usr/bin/kubectl ] || pkgs+=(kubernetes-client)
@@ -21,4 +22,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # On a systemd host the package starts its own nginx on :80, which would hold the ports the
+  # ingress controller's nginx needs: Berth runs nginx itself, so the packaged service goes.
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ] &&
+     systemctl is-enabled --quiet nginx 2>/dev/null; then
+    echo "install-deps: disabling the packaged nginx service (berth's ingress runs its own nginx)"
+    systemctl disable --now nginx || true
+  fi
 fi
