@@ -295,6 +295,25 @@ expect_out "and by a hostAliases name (its /etc/hosts)" "stdout F myapp$" \
 want=$(printf '# Entries added by HostAliases.\n%s\tmyapp.alias.test\tmyapp-too\n10.99.0.1\tnowhere.test' "$IP")
 expect_eq "/etc/hosts ends with upstream's HostAliases section" "$want" \
   "$(sed -n '/^# Entries added by HostAliases/,$p' "$AGENT/pods/$CLIENT_UID/hosts")"
+# A hostNetwork pod gets the node's own /etc/hosts under upstream's "(host network)" header,
+# then the aliases.
+cat >"$WORK/hostnet.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: hostnet}
+spec:
+  nodeName: kt-node
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  hostAliases: [{ip: "10.99.0.2", hostnames: [hostnet.alias.test]}]
+  containers:
+    - {name: app, image: berth-test/busybox:1.0, command: ["sleep", "3600"]}
+YAML
+k create -f "$WORK/hostnet.yml" >/dev/null
+if wait_for 15 phase_is hostnet Running; then pass "a hostNetwork pod runs"; else fail "hostnet Running" "$(k describe pod hostnet)"; fi
+HUID=$(jp hostnet '{.metadata.uid}')
+want=$(printf '# Kubernetes-managed hosts file (host network).\n%s\n\n# Entries added by HostAliases.\n10.99.0.2\thostnet.alias.test' "$(cat /etc/hosts)")
+expect_eq "its /etc/hosts is the node's plus the HostAliases section" "$want" "$(cat "$AGENT/pods/$HUID/hosts")"
 expect_err "an invalid hostAliases IP is refused as upstream" \
   'spec.hostAliases\[0\].ip: Invalid value: "10.0.0.300": must be a valid IP address' \
   k run bad-alias --image=berth-test/busybox:1.0 --restart=Never \
@@ -429,7 +448,7 @@ expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx 
 CID0=${CIDS#berth://}
 shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
 expect_eq "no processes of it" 0 "$shims"
-k delete pod liveness oom crash probes client vols ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod liveness oom crash probes client hostnet vols ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
 
