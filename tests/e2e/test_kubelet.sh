@@ -354,6 +354,7 @@ spec:
       volumeMounts:
         - {name: scratch, mountPath: /work}
         - {name: cfg, mountPath: /etc/cfg}
+        - {name: cfg, mountPath: /etc/hosts, subPath: greeting}
         - {name: sec, mountPath: /etc/sec}
         - {name: info, mountPath: /etc/info}
         - {name: mem, mountPath: /mem}
@@ -375,6 +376,7 @@ expect_out "emptyDir is shared with the init container" "^init-ran$" vexec cat /
 expect_out "env from a configMap key and a fieldRef" "stdout F GREETING=hello POD=vols$" \
   cat "$AGENT"/logs/default_vols_*/app/0.log
 expect_out "configMap volume" "^hello$" vexec cat /etc/cfg/greeting
+expect_out "a volume mounted at /etc/hosts replaces the pod's hosts file" "^hello$" vexec cat /etc/hosts
 expect_out "secret volume (decoded)" "^s3cret$" vexec cat /etc/sec/password
 expect_out "downwardAPI labels" '^tier="web"$' vexec cat /etc/info/labels
 expect_out "emptyDir medium Memory is a tmpfs of sizeLimit" "tmpfs +8192 " vexec df -k /mem
