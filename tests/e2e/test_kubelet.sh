@@ -221,6 +221,27 @@ expect_out "with its exit code in lastState and the back-off in the waiting mess
 expect_out "and a BackOff event" "Back-off restarting failed container app in pod crash_default" \
   k get events --field-selector involvedObject.name=crash,reason=BackOff -o jsonpath='{.items[*].message}'
 
+# restartPolicy OnFailure: the failed first run is restarted, the successful second one is not.
+cat >"$WORK/onfailure.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: onfailure}
+spec:
+  nodeName: kt-node
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "[ -f /d/ran ] && exit 0; touch /d/ran; exit 1"]
+      volumeMounts: [{name: d, mountPath: /d}]
+  volumes: [{name: d, emptyDir: {}}]
+YAML
+k create -f "$WORK/onfailure.yml" >/dev/null
+if wait_for 20 phase_is onfailure Succeeded; then pass "restartPolicy OnFailure: restarted after exit 1, Succeeded after exit 0"; else fail "OnFailure" "$(k describe pod onfailure)"; fi
+expect_out "with one restart and the failed run in lastState" "^1 1 0$" \
+  k get pod onfailure -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].state.terminated.exitCode}'
+
 echo "== probes, workingDir, runAsUser (t=$SECONDS)"
 cat >"$WORK/probes.yml" <<YAML
 apiVersion: v1
@@ -450,7 +471,7 @@ expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx 
 CID0=${CIDS#berth://}
 shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
 expect_eq "no processes of it" 0 "$shims"
-k delete pod liveness oom crash probes client hostnet vols ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod liveness oom crash onfailure probes client hostnet vols ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
 
