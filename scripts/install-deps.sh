@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
       libre2-dev libsodium-dev
+      libnghttp2-dev python3-h2  # HTTP/2 probes (src/kubelet/probe_http2.*) and their test server
       libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-kubernetes python3-yaml curl openssl procps iproute2
       libarchive-dev runc crun containernetworking-plugins docker-registry busybox-static

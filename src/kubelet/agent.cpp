@@ -177,6 +177,9 @@ core::Status Agent::openImages() {
 // node DNS on its pod network.
 core::Status Agent::prepareNode() {
   facts_ = probeHost(o_.dataDir, o_.nodeIP);
+  // The Hostname address is the node's name, as upstream's kubelet reports its
+  // --hostname-override (which k3s's --node-name sets), not the machine's.
+  facts_.hostname = o_.nodeName;
   if (auto why = validateShutdownConfig(o_.shutdown); !why.empty())
     return core::Status::badRequest(why);
   shutdown_ = std::make_unique<NodeShutdownManager>(o_.shutdown);
@@ -401,6 +404,7 @@ void Agent::postNodeStatus() {
   std::string pinned;
   for (const auto& ip : facts_.internalIPs) pinned += (pinned.empty() ? "" : ",") + ip;
   facts_ = probeHost(o_.dataDir, o_.nodeIP.empty() ? pinned : o_.nodeIP);
+  facts_.hostname = o_.nodeName;
   std::string now = runtime::rfc3339Now();
   auto status = nodeStatus(facts_, o_.kubeletPort, lastNodeStatus_, now);
   if (shutdown_ && shutdown_->shuttingDown()) markNodeShuttingDown(status, now);

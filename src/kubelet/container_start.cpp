@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -148,8 +149,14 @@ core::Result<std::vector<runtime::Mount>> containerMounts(const PodManager::PodR
       out.push_back(mount);
     }
   }
-  for (const char* f : {"hosts", "resolv.conf", "hostname"})
-    out.push_back({std::string("/etc/") + f, rec.dir + "/" + f, "bind", false, {}});
+  // The pod's own files, unless the container mounts a volume there (upstream's makeMounts for
+  // /etc/hosts; containerd's isInCRIMounts for all three).
+  for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
+    std::string target = std::string("/etc/") + f;
+    if (std::none_of(out.begin(), out.end(),
+                     [&](const runtime::Mount& m) { return m.destination == target; }))
+      out.push_back({target, rec.dir + "/" + f, "bind", false, {}});
+  }
   return out;
 }
 

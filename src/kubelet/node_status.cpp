@@ -178,8 +178,16 @@ json::object nodeStatus(const HostFacts& f, int kubeletPort, const json::object&
                                               : f.internalIPs)
     addresses.push_back(json::object{{"type", "InternalIP"}, {"address", ip}});
   addresses.push_back(json::object{{"type", "Hostname"}, {"address", f.hostname}});
+  // Allocatable as upstream's GetNodeAllocatableAbsolute with no kube/system reservations: the
+  // capacity less the default hard eviction thresholds (memory.available 100Mi,
+  // nodefs.available 10% of the file system, subtracted as bytes).
+  long long memoryKi = f.memoryBytes / 1024, ephemeral = f.ephemeralBytes / 1024 * 1024;
+  json::object allocatable = capacity;
+  allocatable["memory"] = std::to_string(std::max(0LL, memoryKi - (100 << 10))) + "Ki";
+  allocatable["ephemeral-storage"] =
+      std::to_string(ephemeral - static_cast<long long>(static_cast<double>(ephemeral) * 0.1));
   return {{"capacity", capacity},
-          {"allocatable", capacity},
+          {"allocatable", allocatable},
           {"conditions", conditions},
           {"addresses", addresses},
           {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", kubeletPort}}}}},

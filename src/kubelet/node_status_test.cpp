@@ -15,6 +15,22 @@ std::string conditionOf(const json::object& status, const std::string& type, con
   return "";
 }
 
+TEST(NodeStatus, AllocatableIsCapacityLessTheHardEvictionThresholds) {
+  HostFacts f;
+  f.milliCpu = 2000;
+  f.memoryBytes = 8LL << 30;
+  f.ephemeralBytes = 100LL << 30;
+  auto status = nodeStatus(f, 10250, {}, "2026-11-29T15:00:00Z");
+  const auto& capacity = status.at("capacity").as_object();
+  const auto& allocatable = status.at("allocatable").as_object();
+  EXPECT_EQ(capacity.at("memory").as_string(), "8388608Ki");
+  EXPECT_EQ(allocatable.at("memory").as_string(), "8286208Ki");  // less 100Mi
+  EXPECT_EQ(capacity.at("ephemeral-storage").as_string(), "104857600Ki");
+  EXPECT_EQ(allocatable.at("ephemeral-storage").as_string(), "96636764160");  // less 10%
+  EXPECT_EQ(allocatable.at("cpu").as_string(), "2");
+  EXPECT_EQ(allocatable.at("pods").as_string(), "110");
+}
+
 TEST(NodeStatus, PressureConditionsFollowTheEvictionThresholds) {
   HostFacts f;
   f.milliCpu = 2000;

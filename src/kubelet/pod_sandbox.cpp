@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <sstream>
 
 #include "kubelet/pod_manager.h"
 #include "kubelet/runtime/sandbox.h"
@@ -98,6 +99,26 @@ void PodManager::savePodRecord(const PodRecord& rec) {
   writeText(rec.dir + "/pod.json", json::serialize(meta));
 }
 
+namespace {
+
+// The pod's /etc/hosts, as upstream's ensureHostsFile: a hostNetwork pod gets the node's own
+// file, any other the managed one with its IPs; both end with spec.hostAliases.
+std::string podHostsFileOf(const PodManager::PodRecord& rec, const std::string& hostname,
+                           const std::string& domain) {
+  std::vector<network::HostAlias> aliases;
+  if (const auto* spec = obj(rec.pod, "spec")) aliases = network::hostAliasesOf(*spec);
+  if (rec.hostNetwork) {
+    std::ifstream in("/etc/hosts");
+    std::stringstream nodeHosts;
+    nodeHosts << in.rdbuf();
+    return network::hostNetworkHostsFile(nodeHosts.str(), aliases);
+  }
+  return network::podHostsFile(rec.ips.empty() ? std::vector<std::string>{rec.ip} : rec.ips,
+                               hostname, domain, aliases);
+}
+
+}  // namespace
+
 core::Status PodManager::ensureSandbox(PodRecord& rec) {
   if (rec.sandboxReady) return {};
   std::error_code ec;
@@ -130,9 +151,7 @@ core::Status PodManager::ensureSandbox(PodRecord& rec) {
   std::string domain;  // upstream GeneratePodHostNameAndDomain
   if (const auto* spec = obj(rec.pod, "spec"); spec && !str(*spec, "subdomain").empty())
     domain = str(*spec, "subdomain") + "." + rec.ns + ".svc." + o_.clusterDomain;
-  writeText(rec.dir + "/hosts",
-            network::podHostsFile(rec.ips.empty() ? std::vector<std::string>{rec.ip} : rec.ips,
-                                  hostname, domain));
+  writeText(rec.dir + "/hosts", podHostsFileOf(rec, hostname, domain));
   writeText(rec.dir + "/hostname", hostname + "\n");
   std::string dnsPolicy;
   if (const auto* spec = obj(rec.pod, "spec")) dnsPolicy = str(*spec, "dnsPolicy");

@@ -14,8 +14,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "kubelet/container_config.h"
+#include "kubelet/probe_http2.h"
 #include "sys/socket_address.h"
 
 namespace json = boost::json;
@@ -199,6 +202,9 @@ class Conn {
     SSL_set_fd(ssl_, fd_);
     // Go sends SNI for names only, never for an IP address.
     if (!sys::isIpLiteral(u.host)) SSL_set_tlsext_host_name(ssl_, u.host.c_str());
+    // Go's transport offers HTTP/2 first, then HTTP/1.1 (upstream's prober keeps that).
+    static constexpr unsigned char kAlpn[] = "\x02h2\x08http/1.1";
+    SSL_set_alpn_protos(ssl_, kAlpn, sizeof kAlpn - 1);
     // Go recognizes an HTTP server answering the ClientHello by "HTTP/" where the first record
     // header should be (a TLS record never starts with 'H'). OpenSSL may read that answer inside
     // any SSL_connect call, so the socket BIO records the first bytes it reads.
@@ -220,6 +226,13 @@ class Conn {
       if (auto err = d_.wait(fd_, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT); !err.empty())
         return err;
     }
+  }
+  // True when the TLS handshake's ALPN selected HTTP/2.
+  bool h2() const {
+    const unsigned char* proto = nullptr;
+    unsigned int len = 0;
+    if (ssl_) SSL_get0_alpn_selected(ssl_, &proto, &len);
+    return len == 2 && std::memcmp(proto, "h2", 2) == 0;
   }
   std::string writeAll(const std::string& data) {
     size_t done = 0;
@@ -353,6 +366,32 @@ std::string readResponse(Conn& conn, Response& r) {
   return "";
 }
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// GET over HTTP/1.1, one request per connection ("Connection: close", DisableKeepAlives).
+std::string exchangeH1(Conn& conn, const Url& url, const std::string& authority,
+                       const Headers& headers, Response& r) {
+  std::string req = "GET " + url.target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
+  req += "Connection: close\r\n\r\n";
+  if (auto err = conn.writeAll(req); !err.empty()) return err;
+  return readResponse(conn, r);
+}
+
+// GET over HTTP/2 when the server chose it in ALPN.
+std::string exchangeH2(Conn& conn, const Url& url, const std::string& authority,
+                       const Headers& headers, Response& r) {
+  Http2Io io{[&](const std::string& data) { return conn.writeAll(data); },
+             [&](std::string& out, bool* eof) { return conn.readSome(out, eof); }};
+  Http2Request req{url.scheme, authority, url.target, headers, kMaxProbeBodyBytes};
+  Http2Response resp;
+  auto err = http2Get(io, req, resp);
+  r.status = resp.status;
+  r.location = std::move(resp.location);
+  r.body = std::move(resp.body);
+  return err;
+}
+
 }  // namespace
 
 int dialTcp(const std::string& host, int port, std::chrono::milliseconds timeout,
@@ -415,14 +454,12 @@ HttpGetResult httpGetAction(const json::object& h, const std::string& podIP,
       return fail("unsupported protocol scheme \"" + url.scheme + "\"");
     Conn conn(deadline);
     if (auto err = conn.open(url, &result.httpResponseToHttps); !err.empty()) return fail(err);
-    std::string req = "GET " + url.target +
-                      " HTTP/1.1\r\nHost: " + (hostHeader.empty() ? url.hostPort() : hostHeader) +
-                      "\r\n";
-    for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
-    req += "Connection: close\r\n\r\n";
-    if (auto err = conn.writeAll(req); !err.empty()) return fail(err);
+    std::string authority = hostHeader.empty() ? url.hostPort() : hostHeader;
     Response r;
-    if (auto err = readResponse(conn, r); !err.empty()) return fail(err);
+    if (auto err = conn.h2() ? exchangeH2(conn, url, authority, headers, r)
+                             : exchangeH1(conn, url, authority, headers, r);
+        !err.empty())
+      return fail(err);
     result.status = r.status;
     result.body = r.body;
     bool redirect =

@@ -2,7 +2,8 @@
 // The kubelet's HTTP client for httpGet probes and lifecycle hooks, as upstream's
 // (pkg/probe/http, NewRequestForHTTPGetAction, RedirectChecker(false)):
 //   - scheme HTTP or HTTPS; HTTPS does not verify the server's certificate (upstream's
-//     InsecureSkipVerify: pods serve self-signed certificates), TLS 1.2 or later, HTTP/1.1;
+//     InsecureSkipVerify: pods serve self-signed certificates), TLS 1.2 or later, ALPN
+//     offering h2 then http/1.1: HTTP/2 when the server picks it (probe_http2.h), else HTTP/1.1;
 //   - GET <path> with User-Agent "kube-<purpose>/<major.minor>" and Accept "*/*" unless the
 //     handler's httpHeaders set them (an empty Accept removes it), a Host header overriding the
 //     request's host;

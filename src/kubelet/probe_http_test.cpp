@@ -6,7 +6,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -14,6 +17,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -307,6 +311,129 @@ TEST(ProbeHttp, HttpsHookAnsweredInHttpIsRetriedInHttp) {
   EXPECT_EQ(got[1].rfind("GET /drain HTTP/1.1\r\n", 0), 0u) << got[1];
   EXPECT_EQ(got[1].find("Authorization"), std::string::npos) << got[1];
   EXPECT_NE(got[1].find("X-Kept: 1\r\n"), std::string::npos) << got[1];
+}
+
+// The HTTP/2-only HTTPS server of testdata/h2_server.py (python3-h2), started for one test and
+// killed by its pid. A client that does not negotiate h2 gets an HTTP/1.1 500 from it.
+class H2Server {
+ public:
+  H2Server() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("berth-probe-h2-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    EXPECT_TRUE(http::ensurePki(dir_.string(), {"127.0.0.1"}).ok());
+    auto paths = http::pkiPathsIn(dir_.string());
+    std::string script = std::string(BERTH_SOURCE_DIR) + "/src/kubelet/testdata/h2_server.py";
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      ::execl("/usr/bin/python3", "python3", script.c_str(), paths.servingCert.c_str(),
+              paths.servingKey.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string line;
+    pollfd p{out[0], POLLIN, 0};
+    char ch;
+    while (::poll(&p, 1, 10000) == 1 && ::read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
+    ::close(out[0]);
+    port_ = std::atoi(line.c_str());
+  }
+  ~H2Server() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  int port() const { return port_; }
+
+ private:
+  static inline std::atomic<int> counter_{0};
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// The request's header block as the server saw it (its /ok body), name → value.
+std::map<std::string, std::string> h2HeadersSeen(const std::string& body) {
+  std::map<std::string, std::string> seen;
+  auto parsed = json::parse(body);
+  for (const auto& pair : parsed.as_array())
+    seen[std::string(pair.as_array()[0].as_string())] = pair.as_array()[1].as_string();
+  return seen;
+}
+
+TEST(ProbeHttp2, SpeaksHttp2WhenTheServerPicksItInAlpn) {
+  H2Server server;
+  ASSERT_GT(server.port(), 0) << "testdata/h2_server.py did not start (python3-h2 missing?)";
+  auto r = httpGetAction(action(server.port(), "/ok"), "127.0.0.1", within(5s));
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.status, 200) << r.body;  // 500 "not HTTP/2" when HTTP/1.1 was spoken
+  auto seen = h2HeadersSeen(r.body);
+  EXPECT_EQ(seen[":method"], "GET");
+  EXPECT_EQ(seen[":scheme"], "https");
+  EXPECT_EQ(seen[":path"], "/ok");
+  EXPECT_EQ(seen[":authority"], "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(seen["user-agent"], std::string("kube-probe/") + kKubeletMajorMinor);
+  EXPECT_EQ(seen["accept"], "*/*");
+}
+
+TEST(ProbeHttp2, HandlerHeadersInLowerCaseAndHostAsAuthority) {
+  H2Server server;
+  ASSERT_GT(server.port(), 0);
+  auto r = httpGetAction(action(server.port(), "/ok", R"(,"httpHeaders":[
+      {"name":"User-Agent","value":"mine"},{"name":"Accept","value":""},
+      {"name":"X-Custom","value":"v"},{"name":"Connection","value":"close"},
+      {"name":"Host","value":"web.example"}])"),
+                         "127.0.0.1", within(5s));
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto seen = h2HeadersSeen(r.body);
+  EXPECT_EQ(seen["user-agent"], "mine");
+  EXPECT_EQ(seen.count("accept"), 0u);      // an empty Accept removes it
+  EXPECT_EQ(seen.count("connection"), 0u);  // connection-specific: not allowed in HTTP/2
+  EXPECT_EQ(seen["x-custom"], "v");
+  EXPECT_EQ(seen[":authority"], "web.example");
+  EXPECT_EQ(seen.count("host"), 0u);
+}
+
+TEST(ProbeHttp2, StatusRedirectsAndBodyLimitAsOverHttp1) {
+  H2Server server;
+  ASSERT_GT(server.port(), 0);
+  auto probe = [&](const std::string& path) {
+    return runProbe(json::object{{"httpGet", action(server.port(), path)}, {"timeoutSeconds", 5}},
+                    kRunc, "id", "127.0.0.1");
+  };
+  auto down = probe("/fail");
+  EXPECT_FALSE(down.success);
+  EXPECT_EQ(down.message, "HTTP probe failed with statuscode: 503");
+  auto moved = httpGetAction(action(server.port(), "/moved"), "127.0.0.1", within(5s));
+  EXPECT_EQ(moved.error, "");
+  EXPECT_EQ(moved.status, 200);
+  EXPECT_EQ(moved.url, "https://127.0.0.1:" + std::to_string(server.port()) + "/ok");
+  auto away = probe("/elsewhere");
+  EXPECT_TRUE(away.success) << away.message;
+  EXPECT_EQ(away.warning, "Probe terminated redirects, Response body: see other host");
+  auto big = httpGetAction(action(server.port(), "/big"), "127.0.0.1", within(5s));
+  EXPECT_EQ(big.status, 200);
+  EXPECT_EQ(big.body, std::string(kMaxProbeBodyBytes, 'x'));
+}
+
+TEST(ProbeHttp2, ResetStreamAndTimeoutAreErrors) {
+  H2Server server;
+  ASSERT_GT(server.port(), 0);
+  std::string base = "Get \"https://127.0.0.1:" + std::to_string(server.port());
+  auto reset = httpGetAction(action(server.port(), "/reset"), "127.0.0.1", within(5s));
+  EXPECT_EQ(reset.error,
+            base + "/reset\": stream error: stream ID 1; PROTOCOL_ERROR; received from peer");
+  auto slow = httpGetAction(action(server.port(), "/slow"), "127.0.0.1", within(300ms));
+  EXPECT_EQ(slow.error, base +
+                            "/slow\": context deadline exceeded (Client.Timeout exceeded "
+                            "while awaiting headers)");
 }
 
 TEST(ProbeHttp, TcpDialErrorsReadAsGos) {

@@ -43,7 +43,7 @@ export KUBECONFIG=$DATA/admin.kubeconfig
 k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
 start_node_server() {
   ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-    --secure-port "$PORT" --node-name kt-node >>"$WORK/server.log" 2>&1 &
+    --secure-port "$PORT" --node-name kt-node "$@" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && return 0
@@ -62,8 +62,15 @@ echo "== node (t=$SECONDS)"
 expect_out "the node registers and is Ready" "kt-node +Ready" k get nodes
 expect_out "its lease is renewed in kube-node-lease" "kt-node" \
   k get lease -n kube-node-lease kt-node -o jsonpath='{.spec.holderIdentity}'
+LEASE_RENEWED=$(k get lease -n kube-node-lease kt-node -o jsonpath='{.spec.renewTime}')
 expect_out "capacity from the host (pods 110, cpu, memory)" '^110 [0-9]+ [0-9]+Ki$' \
   k get node kt-node -o jsonpath='{.status.capacity.pods} {.status.capacity.cpu} {.status.capacity.memory}'
+expect_out "allocatable (less the hard eviction thresholds) includes ephemeral-storage" '^110 [0-9]+ [0-9]+Ki [0-9]+$' \
+  k get node kt-node -o jsonpath='{.status.allocatable.pods} {.status.allocatable.cpu} {.status.allocatable.memory} {.status.allocatable.ephemeral-storage}'
+expect_out "conditions: no pressure, Ready" "^MemoryPressure=False DiskPressure=False PIDPressure=False Ready=True $" \
+  k get node kt-node -o jsonpath='{range .status.conditions[*]}{.type}={.status} {end}'
+expect_out "addresses and nodeInfo" '^InternalIP=[0-9.]+ Hostname=kt-node ; linux amd64 v1\.[0-9]+\.[0-9]+\S* [a-z]+://' \
+  k get node kt-node -o jsonpath='{range .status.addresses[*]}{.type}={.address} {end}; {.status.nodeInfo.operatingSystem} {.status.nodeInfo.architecture} {.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}'
 
 echo "== the lecture's pod (t=$SECONDS)"
 cat >"$WORK/pod.yml" <<YAML
@@ -93,6 +100,12 @@ for re in "Node: +kt-node/" "^IP: +$IP" "Started +[0-9a-z]+ +kubelet +Started co
 done
 expect_out "conditions as upstream" "PodReadyToStartContainers=True Initialized=True Ready=True ContainersReady=True PodScheduled=True" \
   k get pod myapp -o jsonpath='{range .status.conditions[*]}{.type}={.status} {end}'
+expect_out "status: hostIP, podIPs, startTime, image, imageID, containerID, ready, started" \
+  "^[0-9.]+ $IP [0-9-]+T[0-9:]+Z docker.io/berth-test/web:1.0 \S*sha256:[0-9a-f]{64} berth://[0-9a-f]+ true true$" \
+  k get pod myapp -o jsonpath='{.status.hostIP} {.status.podIPs[0].ip} {.status.startTime} {.status.containerStatuses[0].image} {.status.containerStatuses[0].imageID} {.status.containerStatuses[0].containerID} {.status.containerStatuses[0].ready} {.status.containerStatuses[0].started}'
+expect_out "events Pulled (already present), Created, Started" "^Pulled Created Started $" \
+  k get events --field-selector involvedObject.name=myapp --sort-by=.metadata.creationTimestamp \
+  -o jsonpath='{range .items[*]}{.reason} {end}'
 CID=$(container_id myapp)
 LOG=$(ls "$AGENT"/logs/default_myapp_*/myapp/0.log 2>/dev/null)
 expect_out "the container's output is in a CRI log" '^[0-9T:.-]+Z stdout F serving on myapp$' cat "$LOG"
@@ -189,6 +202,91 @@ if wait_for 20 phase_is oom Failed; then pass "a container over its memory limit
 expect_out "and is reported OOMKilled (137)" "^OOMKilled 137$" \
   k get pod oom -o jsonpath='{.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode}'
 
+cat >"$WORK/crash.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: crash}
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: 1
+  containers:
+    - {name: app, image: berth-test/busybox:1.0, command: ["sh", "-c", "exit 3"]}
+YAML
+k create -f "$WORK/crash.yml" >/dev/null
+crashlooping() { [ "$(jp crash '{.status.containerStatuses[0].state.waiting.reason}')" == CrashLoopBackOff ]; }
+if wait_for 20 crashlooping; then pass "a container that keeps exiting ends in CrashLoopBackOff"; else fail "CrashLoopBackOff" "$(k describe pod crash)"; fi
+expect_out "with its exit code in lastState and the back-off in the waiting message" \
+  '^3 Error back-off [0-9]+s restarting failed container=app pod=crash_default\(' \
+  k get pod crash -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].lastState.terminated.reason} {.status.containerStatuses[0].state.waiting.message}'
+expect_out "and a BackOff event" "Back-off restarting failed container app in pod crash_default" \
+  k get events --field-selector involvedObject.name=crash,reason=BackOff -o jsonpath='{.items[*].message}'
+
+# restartPolicy OnFailure: the failed first run is restarted, the successful second one is not.
+cat >"$WORK/onfailure.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: onfailure}
+spec:
+  nodeName: kt-node
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "[ -f /d/ran ] && exit 0; touch /d/ran; exit 1"]
+      volumeMounts: [{name: d, mountPath: /d}]
+  volumes: [{name: d, emptyDir: {}}]
+YAML
+k create -f "$WORK/onfailure.yml" >/dev/null
+if wait_for 20 phase_is onfailure Succeeded; then pass "restartPolicy OnFailure: restarted after exit 1, Succeeded after exit 0"; else fail "OnFailure" "$(k describe pod onfailure)"; fi
+expect_out "with one restart and the failed run in lastState" "^1 1 0$" \
+  k get pod onfailure -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].state.terminated.exitCode}'
+
+echo "== probes, workingDir, runAsUser (t=$SECONDS)"
+cat >"$WORK/probes.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: probes}
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: a-web
+      image: berth-test/web:1.0
+      command: ["sh", "-c", "exec httpd -f -p 5000 -h /etc"]
+      ports: [{containerPort: 5000, hostPort: 18080}]
+      startupProbe:
+        exec: {command: ["cat", "/etc/hostname"]}
+        periodSeconds: 1
+      readinessProbe:
+        tcpSocket: {port: 5000}
+        periodSeconds: 1
+      livenessProbe:
+        httpGet: {path: /hostname, port: 5000}
+        periodSeconds: 1
+    - name: b-user
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "echo \$(id -u) \$(pwd); exec sleep 3600"]
+      workingDir: /tmp
+      securityContext: {runAsUser: 1000}
+      readinessProbe:
+        tcpSocket: {port: 5001}
+        periodSeconds: 1
+YAML
+k create -f "$WORK/probes.yml" >/dev/null
+a_ready() { [ "$(jp probes '{.status.containerStatuses[0].ready}')" == true ]; }
+if wait_for 20 a_ready; then pass "startup (exec), readiness (tcpSocket) and liveness (httpGet) probes pass"; else fail "probes ready" "$(k describe pod probes)"; fi
+expect_out "a failing tcpSocket readiness probe keeps its container and the pod unready" \
+  "^a-web=true b-user=false ; ContainersReady=False Ready=False 0 $" \
+  k get pod probes -o jsonpath='{range .status.containerStatuses[*]}{.name}={.ready} {end}; {range .status.conditions[?(@.type=="ContainersReady")]}ContainersReady={.status}{end} {range .status.conditions[?(@.type=="Ready")]}Ready={.status}{end} {.status.containerStatuses[0].restartCount} '
+PIP=$(jp probes '{.status.podIP}')
+expect_out "with an Unhealthy event in Go's words" "Readiness probe failed: dial tcp $PIP:5001: connect: connection refused" \
+  k get events --field-selector involvedObject.name=probes,reason=Unhealthy -o jsonpath='{.items[*].message}'
+expect_out "a hostPort reaches the container through the node (portmap)" "^probes$" \
+  ip netns exec "$NS" timeout 5 busybox wget -qO- "http://10.244.0.1:18080/hostname"
+expect_out "workingDir and securityContext.runAsUser apply" "stdout F 1000 /tmp$" \
+  cat "$AGENT"/logs/default_probes_*/b-user/0.log
+
 echo "== pod to pod (t=$SECONDS)"
 cat >"$WORK/client.yml" <<YAML
 apiVersion: v1
@@ -197,16 +295,50 @@ metadata: {name: client}
 spec:
   nodeName: kt-node
   restartPolicy: Never
+  hostAliases:
+    - {ip: "$IP", hostnames: [myapp.alias.test, myapp-too]}
+    - {ip: "10.99.0.1", hostnames: [nowhere.test]}
   containers:
     - name: get
       image: berth-test/busybox:1.0
-      command: ["sh", "-c", "timeout 5 wget -qO- http://\$(SERVER_IP):5000/hostname"]
+      command: ["sh", "-c", "timeout 5 wget -qO- http://\$(SERVER_IP):5000/hostname &&
+                             timeout 5 wget -qO- http://myapp.alias.test:5000/hostname"]
       env:
         - {name: SERVER_IP, value: "$IP"}
 YAML
 k create -f "$WORK/client.yml" >/dev/null
+CLIENT_UID=$(jp client '{.metadata.uid}')
 if wait_for 15 phase_is client Succeeded; then pass "a pod reaches another by pod IP"; else fail "pod to pod" "$(k describe pod client)"; fi
-expect_out "and got its answer" "stdout F myapp$" cat "$AGENT"/logs/default_client_*/get/0.log
+expect_out "and got its answer" "stdout F myapp$" head -1 "$AGENT"/logs/default_client_*/get/0.log
+# spec.hostAliases: the pod's /etc/hosts names the aliased IP, so the alias reaches myapp.
+expect_out "and by a hostAliases name (its /etc/hosts)" "stdout F myapp$" \
+  sed -n 2p "$AGENT"/logs/default_client_*/get/0.log
+want=$(printf '# Entries added by HostAliases.\n%s\tmyapp.alias.test\tmyapp-too\n10.99.0.1\tnowhere.test' "$IP")
+expect_eq "/etc/hosts ends with upstream's HostAliases section" "$want" \
+  "$(sed -n '/^# Entries added by HostAliases/,$p' "$AGENT/pods/$CLIENT_UID/hosts")"
+# A hostNetwork pod gets the node's own /etc/hosts under upstream's "(host network)" header,
+# then the aliases.
+cat >"$WORK/hostnet.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: hostnet}
+spec:
+  nodeName: kt-node
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  hostAliases: [{ip: "10.99.0.2", hostnames: [hostnet.alias.test]}]
+  containers:
+    - {name: app, image: berth-test/busybox:1.0, command: ["sleep", "3600"]}
+YAML
+k create -f "$WORK/hostnet.yml" >/dev/null
+if wait_for 15 phase_is hostnet Running; then pass "a hostNetwork pod runs"; else fail "hostnet Running" "$(k describe pod hostnet)"; fi
+HUID=$(jp hostnet '{.metadata.uid}')
+want=$(printf '# Kubernetes-managed hosts file (host network).\n%s\n\n# Entries added by HostAliases.\n10.99.0.2\thostnet.alias.test' "$(cat /etc/hosts)")
+expect_eq "its /etc/hosts is the node's plus the HostAliases section" "$want" "$(cat "$AGENT/pods/$HUID/hosts")"
+expect_err "an invalid hostAliases IP is refused as upstream" \
+  'spec.hostAliases\[0\].ip: Invalid value: "10.0.0.300": must be a valid IP address' \
+  k run bad-alias --image=berth-test/busybox:1.0 --restart=Never \
+  --overrides='{"spec":{"hostAliases":[{"ip":"10.0.0.300","hostnames":["x"]}]}}'
 
 echo "== init containers, env and volumes (t=$SECONDS)"
 cat >"$WORK/vols.yml" <<'YAML'
@@ -243,6 +375,7 @@ spec:
       volumeMounts:
         - {name: scratch, mountPath: /work}
         - {name: cfg, mountPath: /etc/cfg}
+        - {name: cfg, mountPath: /etc/hosts, subPath: greeting}
         - {name: sec, mountPath: /etc/sec}
         - {name: info, mountPath: /etc/info}
         - {name: mem, mountPath: /mem}
@@ -264,6 +397,7 @@ expect_out "emptyDir is shared with the init container" "^init-ran$" vexec cat /
 expect_out "env from a configMap key and a fieldRef" "stdout F GREETING=hello POD=vols$" \
   cat "$AGENT"/logs/default_vols_*/app/0.log
 expect_out "configMap volume" "^hello$" vexec cat /etc/cfg/greeting
+expect_out "a volume mounted at /etc/hosts replaces the pod's hosts file" "^hello$" vexec cat /etc/hosts
 expect_out "secret volume (decoded)" "^s3cret$" vexec cat /etc/sec/password
 expect_out "downwardAPI labels" '^tier="web"$' vexec cat /etc/info/labels
 expect_out "emptyDir medium Memory is a tmpfs of sizeLimit" "tmpfs +8192 " vexec df -k /mem
@@ -271,6 +405,9 @@ k patch configmap cfg -p '{"data":{"greeting":"updated"}}' >/dev/null
 cm_updated() { [ "$(vexec cat /etc/cfg/greeting)" == "updated" ]; }
 start=$SECONDS
 if wait_for 20 cm_updated; then pass "a configMap update reaches the running pod ($((SECONDS - start)) s)"; else fail "configMap update"; fi
+k patch secret sec -p '{"data":{"password":"bjN3"}}' >/dev/null
+secret_updated() { [ "$(vexec cat /etc/sec/password)" == "n3w" ]; }
+if wait_for 20 secret_updated; then pass "and so does a Secret update"; else fail "secret update"; fi
 
 echo "== scheduling (t=$SECONDS)"
 cat >"$WORK/sched.yml" <<YAML
@@ -297,6 +434,28 @@ expect_out "after an agent restart the pod keeps running, same IP, no restart" "
   k get pod myapp -o jsonpath='{.status.phase} {.status.podIP} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].containerID}'
 expect_out "and still answers" "^myapp$" ip netns exec "$NS" timeout 5 busybox wget -qO- "http://$IP:5000/hostname"
 
+echo "== leftovers of a pod deleted while the agent was down (t=$SECONDS)"
+LUID=$(jp sched '{.metadata.uid}')
+LCID=$(container_id sched)
+LIP=$(jp sched '{.status.podIP}')
+stop_server
+PORT=$(free_port)
+start_node_server --disable-agent || fail "the server restarts without its agent" "$(tail -5 "$WORK/server.log")"
+k delete pod sched --grace-period=0 --force >/dev/null 2>&1
+stop_server
+expect_eq "the agent's absence left the pod's container running" "running" \
+  "$("${RUNC[@]}" state "$LCID" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null)"
+PORT=$(free_port)
+start_node_server || fail "the server restarts with its agent" "$(tail -5 "$WORK/server.log")"
+leftover_gone() { [ ! -d "$AGENT/pods/$LUID" ]; }
+if wait_for 20 leftover_gone; then pass "the restarted agent removes the deleted pod's leftovers"; else fail "leftover pod directory" "$(ls "$AGENT/pods")"; fi
+expect_eq "no container of it under runc" "" "$("${RUNC[@]}" list -q | grep -Fx "$LCID")"
+expect_eq "no pod cgroup" "" "$(ls -d /sys/fs/cgroup/*/berth/pod"$LUID" 2>/dev/null)"
+expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx "$LIP")"
+
+expect_out "the node's lease was renewed during the test (every 10 s)" "^renewed$" \
+  bash -c "[ \"\$(ip netns exec $NS $KUBECTL get lease -n kube-node-lease kt-node -o jsonpath='{.spec.renewTime}')\" != '$LEASE_RENEWED' ] && echo renewed"
+
 echo "== deletion leaves nothing behind (t=$SECONDS)"
 UID_=$(jp myapp '{.metadata.uid}')
 CIDS=$(jp myapp '{.status.containerStatuses[0].containerID}')
@@ -312,7 +471,7 @@ expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx 
 CID0=${CIDS#berth://}
 shims=$(grep -l -- "[${CID0:0:1}]${CID0:1}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
 expect_eq "no processes of it" 0 "$shims"
-k delete pod liveness oom client vols sched ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
+k delete pod liveness oom crash onfailure probes client hostnet vols ticker --grace-period=0 --force --wait=false >/dev/null 2>&1
 wait_for 10 bash -c "[ -z \"\$(ls $AGENT/pods)\" ]"
 expect_eq "every pod torn down" "" "$(ls "$AGENT/pods")"
 

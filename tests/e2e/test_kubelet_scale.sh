@@ -163,6 +163,19 @@ for re in "Warning +Failed .*Failed to pull image \"berth-test/absent:1.0\": .*m
 done
 expect_out "the pod stays Pending" "^Pending$" jp badimage '{.status.phase}'
 
+echo "== a pull from the registry (t=$SECONDS)"
+# imagePullPolicy Always pulls through the docker.io mirror even though the image is present.
+k run pulled --image=berth-test/busybox:1.0 --restart=Never --image-pull-policy=Always \
+  --overrides='{"spec":{"terminationGracePeriodSeconds":1}}' -- sleep 3600 >/dev/null
+pulled_running() { [ "$(jp pulled '{.status.phase}')" == Running ]; }
+if wait_for 30 pulled_running; then pass "a pod with imagePullPolicy Always runs"; else fail "pulled Running" "$(k describe pod pulled)"; fi
+out=$(k describe pod pulled)
+for re in "Normal +Pulling .*Pulling image \"berth-test/busybox:1.0\"" \
+  "Normal +Pulled .*Successfully pulled image \"berth-test/busybox:1.0\" in [0-9.]+m?s" \
+  "Normal +Created .*Created container" "Normal +Started .*Started container"; do
+  if grep -Eq -- "$re" <<<"$out"; then pass "describe: /$re/"; else fail "describe: /$re/" "$out"; fi
+done
+
 echo "== static pods (t=$SECONDS)"
 MIRROR=static-web-$NODE
 mirror_running() { [ "$(jp "$MIRROR" '{.status.phase}')" == Running ]; }
@@ -203,7 +216,7 @@ if wait_for 5 static_ip_released; then pass "its IP is released"; else fail "its
 
 echo "== the rest goes (t=$SECONDS)"
 k delete deployment web --wait=false >/dev/null
-k delete pod badimage --grace-period=0 --force >/dev/null 2>&1
+k delete pod badimage pulled --grace-period=0 --force >/dev/null 2>&1
 all_gone() { [ -z "$(ls "$AGENT/pods")" ]; }
 if wait_for 30 all_gone; then pass "every pod torn down"; else fail "every pod torn down" "$(ls "$AGENT/pods" | wc -l) left"; fi
 finish

@@ -155,6 +155,31 @@ TEST(Pod, InvalidContainers) {
                "\"Never\"");
 }
 
+TEST(Pod, HostAliasesNeedAnIpAndSubdomainNames) {
+  const auto& rt = resource("", "v1", "pods");
+  auto good = parse(R"({"metadata":{"name":"p","namespace":"default"},"spec":{
+      "containers":[{"name":"c","image":"x"}],
+      "hostAliases":[{"ip":"10.1.2.3","hostnames":["foo.local","bar"]},{"ip":"fd00::1"}]}})");
+  EXPECT_VALID(create(rt, good));
+  auto bad = parse(R"({"metadata":{"name":"p","namespace":"default"},"spec":{
+      "containers":[{"name":"c","image":"x"}],
+      "hostAliases":[{"ip":"10.1.2.3","hostnames":["ok","Bad_Name"]},
+                     {"ip":"not-an-ip","hostnames":["x"]},{"hostnames":["y"]}]}})");
+  auto errs = create(rt, bad);
+  EXPECT_EQ(errs.size(), 3u) << describe(errs);
+  EXPECT_CAUSE(errs, "spec.hostAliases[0].hostnames[1]", "FieldValueInvalid",
+               "Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower "
+               "case alphanumeric characters, '-' or '.', and must start and end with an "
+               "alphanumeric character (e.g. 'example.com', regex used for validation is "
+               "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+  EXPECT_CAUSE(errs, "spec.hostAliases[1].ip", "FieldValueInvalid",
+               "Invalid value: \"not-an-ip\": must be a valid IP address, (e.g. 10.9.8.7 or "
+               "2001:db8::ffff)");
+  EXPECT_CAUSE(errs, "spec.hostAliases[2].ip", "FieldValueInvalid",
+               "Invalid value: \"\": must be a valid IP address, (e.g. 10.9.8.7 or "
+               "2001:db8::ffff)");
+}
+
 TEST(Pod, UpdateImmutability) {
   const auto& rt = resource("", "v1", "pods");
   auto old = parse(kPod);

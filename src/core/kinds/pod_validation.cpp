@@ -332,6 +332,26 @@ std::set<std::string, std::less<>> validateVolumes(const json::array* volumes,
   return names;
 }
 
+// upstream ValidateHostAliases: each ip a valid IP, each hostname a DNS-1123 subdomain.
+void validateHostAliases(const json::array* aliases, const std::string& path, FieldErrors& errs) {
+  for (size_t i = 0; aliases && i < aliases->size(); ++i) {
+    const json::object* a = (*aliases)[i].if_object();
+    if (a == nullptr) continue;
+    std::string p = index(path, i);
+    std::string_view ip = getStr(*a, "ip");
+    if (!isValidIp(ip))
+      addInvalidStr(errs, child(p, "ip"), ip,
+                    "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+    const json::array* names = getArr(*a, "hostnames");
+    for (size_t j = 0; names && j < names->size(); ++j) {
+      std::string_view name =
+          (*names)[j].is_string() ? std::string_view((*names)[j].as_string()) : std::string_view();
+      for (const auto& m : isDns1123Subdomain(name))
+        addInvalidStr(errs, index(child(p, "hostnames"), j), name, m);
+    }
+  }
+}
+
 }  // namespace
 
 void validatePodSpec(const json::object& spec, const std::string& path, FieldErrors& errs) {
@@ -362,6 +382,7 @@ void validatePodSpec(const json::object& spec, const std::string& path, FieldErr
     if (v.empty()) continue;
     for (const auto& m : isDns1123Label(v)) addInvalidStr(errs, child(path, f), v, m);
   }
+  validateHostAliases(getArr(spec, "hostAliases"), child(path, "hostAliases"), errs);
   if (auto ads = getInt(spec, "activeDeadlineSeconds"); ads && (*ads < 1 || *ads > INT32_MAX)) {
     addInvalidInt(errs, child(path, "activeDeadlineSeconds"), *ads,
                   "must be between 1 and 2147483647, inclusive");

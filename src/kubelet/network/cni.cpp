@@ -209,8 +209,47 @@ std::vector<std::string> resolvConfSearch(const std::string& path) {
   return search;
 }
 
+std::vector<HostAlias> hostAliasesOf(const json::object& podSpec) {
+  std::vector<HostAlias> out;
+  const auto* list = podSpec.if_contains("hostAliases");
+  if (list == nullptr || !list->is_array()) return out;
+  for (const auto& v : list->as_array()) {
+    const auto* alias = v.if_object();
+    const auto* ip = alias ? alias->if_contains("ip") : nullptr;
+    if (ip == nullptr || !ip->is_string() || ip->as_string().empty()) continue;
+    HostAlias a{std::string(ip->as_string()), {}};
+    if (const auto* names = alias->if_contains("hostnames"); names && names->is_array())
+      for (const auto& n : names->as_array())
+        if (n.is_string()) a.hostnames.emplace_back(n.as_string());
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+namespace {
+
+// upstream's hostsEntriesFromHostAliases: one line per alias, its names tab-separated.
+std::string hostAliasEntries(const std::vector<HostAlias>& aliases) {
+  if (aliases.empty()) return "";
+  std::string out = "\n# Entries added by HostAliases.\n";
+  for (const auto& a : aliases) {
+    out += a.ip + "\t";
+    for (size_t i = 0; i < a.hostnames.size(); ++i) out += (i ? "\t" : "") + a.hostnames[i];
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string hostNetworkHostsFile(const std::string& nodeHosts,
+                                 const std::vector<HostAlias>& aliases) {
+  return "# Kubernetes-managed hosts file (host network).\n" + nodeHosts +
+         hostAliasEntries(aliases);
+}
+
 std::string podHostsFile(const std::vector<std::string>& ips, const std::string& hostname,
-                         const std::string& domain) {
+                         const std::string& domain, const std::vector<HostAlias>& aliases) {
   std::string out =
       "# Kubernetes-managed hosts file.\n"
       "127.0.0.1\tlocalhost\n"
@@ -226,7 +265,7 @@ std::string podHostsFile(const std::vector<std::string>& ips, const std::string&
     if (!domain.empty()) out += hostname + "." + domain + "\t";
     out += hostname + "\n";
   }
-  return out;
+  return out + hostAliasEntries(aliases);
 }
 
 }  // namespace berth::kubelet::network

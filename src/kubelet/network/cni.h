@@ -88,10 +88,24 @@ std::string clusterResolvConf(const std::string& podNamespace, const std::string
                               const std::vector<std::string>& hostSearch = {});
 // The search domains of a resolv.conf (its last "search" line, "." and trailing dots dropped).
 std::vector<std::string> resolvConfSearch(const std::string& path);
+// One entry of a pod's spec.hostAliases: an IP and the names /etc/hosts gives it.
+struct HostAlias {
+  std::string ip;
+  std::vector<std::string> hostnames;
+};
+// spec.hostAliases of a pod spec, in order (entries without an ip are skipped).
+std::vector<HostAlias> hostAliasesOf(const boost::json::object& podSpec);
 // /etc/hosts of a pod: the kubelet's managed header plus, for each pod IP (one per family),
 // "<ip>\t<hostname>", or "<ip>\t<hostname>.<domain>\t<hostname>" when the pod has a domain
-// (spec.subdomain: "<subdomain>.<namespace>.svc.<cluster domain>").
+// (spec.subdomain: "<subdomain>.<namespace>.svc.<cluster domain>"), then the host aliases: a
+// blank line, "# Entries added by HostAliases." and "<ip>\t<name>\t<name>..." per alias, as
+// upstream's managedHostsFileContent.
 std::string podHostsFile(const std::vector<std::string>& ips, const std::string& hostname,
-                         const std::string& domain = "");
+                         const std::string& domain = "",
+                         const std::vector<HostAlias>& aliases = {});
+// /etc/hosts of a hostNetwork pod: the node's own hosts file (`nodeHosts`, its contents) under
+// the "(host network)" header, then the host aliases, as upstream's nodeHostsFileContent.
+std::string hostNetworkHostsFile(const std::string& nodeHosts,
+                                 const std::vector<HostAlias>& aliases);
 
 }  // namespace berth::kubelet::network

@@ -92,5 +92,30 @@ TEST(PodHostsFile, OneLinePerPodIpWithTheSubdomainFqdn) {
       << fqdn;
 }
 
+TEST(PodHostsFile, HostAliasesFollowInTheirOwnSection) {
+  auto spec = boost::json::parse(R"({"hostAliases":[
+      {"ip":"10.1.2.3","hostnames":["foo.local","bar.local"]},{"ip":"fd00::7","hostnames":["six"]},
+      {"ip":"10.9.9.9"},{"hostnames":["no-ip"]}]})")
+                  .as_object();
+  auto aliases = hostAliasesOf(spec);
+  ASSERT_EQ(aliases.size(), 3u);
+  auto hosts = podHostsFile({"10.244.0.9"}, "web-0", "", aliases);
+  EXPECT_TRUE(
+      hosts.ends_with("fe00::2\tip6-allrouters\n10.244.0.9\tweb-0\n"
+                      "\n# Entries added by HostAliases.\n"
+                      "10.1.2.3\tfoo.local\tbar.local\nfd00::7\tsix\n10.9.9.9\t\n"))
+      << hosts;
+  EXPECT_EQ(podHostsFile({"10.244.0.9"}, "web-0").find("HostAliases"), std::string::npos);
+}
+
+TEST(PodHostsFile, HostNetworkPodsGetTheNodesFileAndTheAliases) {
+  std::string node = "127.0.0.1\tlocalhost\n192.168.1.5\tnode-a\n";
+  EXPECT_EQ(hostNetworkHostsFile(node, {}),
+            "# Kubernetes-managed hosts file (host network).\n" + node);
+  EXPECT_EQ(hostNetworkHostsFile(node, {{"10.1.2.3", {"foo"}}}),
+            "# Kubernetes-managed hosts file (host network).\n" + node +
+                "\n# Entries added by HostAliases.\n10.1.2.3\tfoo\n");
+}
+
 }  // namespace
 }  // namespace berth::kubelet::network
