@@ -2,18 +2,18 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_access.h"
+
 namespace berth::client {
 
 namespace json = boost::json;
 
 namespace {
 
-std::string_view field(const json::value& v, std::string_view key) {
-  const auto* o = v.if_object();
-  if (!o) return {};
-  auto it = o->find(key);
-  return it != o->end() && it->value().is_string() ? std::string_view(it->value().get_string())
-                                                   : std::string_view();
+// Reads an ObjectReference's field; anything but an object reads as empty.
+std::string field(const json::value& ref, std::string_view key) {
+  const auto* o = ref.if_object();
+  return o ? core::stringField(*o, key) : std::string();
 }
 
 // Joins with a separator no name or kind contains, so that two keys differ when any part does.
@@ -26,11 +26,10 @@ void append(std::string& key, std::string_view part) {
 
 std::string eventSpamKey(const EventSource& source, const json::value& involved) {
   std::string key;
-  for (std::string_view part :
-       {std::string_view(source.component), std::string_view(source.host), field(involved, "kind"),
-        field(involved, "namespace"), field(involved, "name"), field(involved, "uid"),
-        field(involved, "apiVersion")}) {
-    append(key, part);
+  append(key, source.component);
+  append(key, source.host);
+  for (const char* name : {"kind", "namespace", "name", "uid", "apiVersion"}) {
+    append(key, field(involved, name));
   }
   return key;
 }
