@@ -1,14 +1,17 @@
 #pragma once
-// A stop-gap for what upstream's serviceaccount and root-ca-cert-publisher controllers do: every
+// What upstream's serviceaccount and root-ca-cert-publisher controllers do: every
 // namespace gets a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap (the cluster CA,
 // key ca.crt), created when the namespace appears and re-created when deleted. The
 // ServiceAccount admission plugin rejects pods whose ServiceAccount is missing and the kubelet
 // mounts kube-root-ca.crt into every pod, so both must exist before the first pod.
 //
-// It runs inside the API server, driven by the watch cache's events (no polling). When the
-// controllers that own this work run (issue 9's authn branch), both create the same objects and
-// whichever is second sees AlreadyExists — harmless; this one can then be switched off
-// (ApiServerConfig::ensureDefaultServiceAccounts) and removed.
+// It runs inside the API server, driven by the watch cache's events (no polling), only when the
+// server runs no controllers (`berth server --disable-controllers`,
+// ApiServerConfig::ensureDefaultServiceAccounts): upstream's API server never makes these
+// objects, but upstream always has a kube-controller-manager beside it, and without either every
+// pod would fail ServiceAccount admission. Where a controller manager does run elsewhere
+// (`berth controller-manager`), both create the same objects and the second sees AlreadyExists,
+// which is harmless (docs/decisions.md).
 //
 // Thread-safety: observe() runs on the cache's feed thread and only queues; one worker thread
 // writes through the Registry. start() after the registry exists, stop() before it goes.

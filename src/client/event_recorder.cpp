@@ -35,10 +35,44 @@ json::object objectReference(const json::value& obj) {
   return ref;
 }
 
+// Events about cluster-scoped objects live in the default namespace.
+std::string eventNamespace(const json::value& involved) {
+  std::string ns = field(involved, "namespace");
+  return ns.empty() ? "default" : ns;
+}
+
+class RestEventSink : public EventSink {
+ public:
+  explicit RestEventSink(RestClient& client) : client_(client) {}
+  core::Status create(std::string_view ns, const json::value& event) override {
+    auto r = client_.create(kEvents, ns, event);
+    return r.ok() ? core::Status() : r.status();
+  }
+  core::Status patch(std::string_view ns, std::string_view name,
+                     std::string_view strategicMergePatch) override {
+    auto r = client_.patch(kEvents, ns, name, PatchType::kStrategicMerge, strategicMergePatch);
+    return r.ok() ? core::Status() : r.status();
+  }
+
+ private:
+  RestClient& client_;
+};
+
 }  // namespace
 
 EventRecorder::EventRecorder(RestClient& client, std::string component, std::string host)
-    : client_(client), component_(std::move(component)), host_(std::move(host)) {
+    : EventRecorder(std::make_unique<RestEventSink>(client), nullptr, std::move(component),
+                    std::move(host), Clock::real()) {}
+
+EventRecorder::EventRecorder(EventSink& sink, std::string component, std::string host, Clock& clock)
+    : EventRecorder(nullptr, &sink, std::move(component), std::move(host), clock) {}
+
+EventRecorder::EventRecorder(std::unique_ptr<EventSink> owned, EventSink* sink,
+                             std::string component, std::string host, Clock& clock)
+    : ownedSink_(std::move(owned)),
+      sink_(sink ? *sink : *ownedSink_),
+      source_{std::move(component), std::move(host)},
+      correlator_(clock) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -48,20 +82,16 @@ EventRecorder::~EventRecorder() {
     stopping_ = true;
     cv_.notify_all();
   }
-  thread_.join();
+  thread_.join();  // run() writes what is queued first
 }
 
 void EventRecorder::record(const json::value& object, std::string_view type,
                            std::string_view reason, std::string_view message) {
   Pending p{objectReference(object), std::string(type), std::string(reason), std::string(message),
             nowTime()};
-  std::string objectKey = json::serialize(p.involved.at("kind")) + "/" +
-                          field(p.involved, "namespace") + "/" + field(p.involved, "name");
   std::lock_guard lock(mu_);
   if (stopping_) return;
-  auto& bucket = spamFilter_[objectKey];
-  if (!bucket) bucket = std::make_unique<TokenBucket>(1.0 / 300, 25);
-  if (!bucket->tryAccept()) {
+  if (queue_.size() >= kMaxQueuedEvents) {
     ++dropped_;
     return;
   }
@@ -86,6 +116,15 @@ long long EventRecorder::dropped() const {
   std::lock_guard lock(mu_);
   return dropped_;
 }
+long long EventRecorder::throttled() const {
+  std::lock_guard lock(mu_);
+  return throttled_;
+}
+
+void EventRecorder::count(long long& counter) {
+  std::lock_guard lock(mu_);
+  ++counter;
+}
 
 void EventRecorder::run() {
   std::unique_lock lock(mu_);
@@ -104,33 +143,41 @@ void EventRecorder::run() {
 }
 
 void EventRecorder::write(const Pending& p) {
-  std::string ns = field(p.involved, "namespace");
-  if (ns.empty()) ns = "default";  // events about cluster-scoped objects live in default
-  std::string identity = json::serialize(p.involved.at("kind")) + "|" +
-                         field(p.involved, "apiVersion") + "|" + ns + "|" +
-                         field(p.involved, "name") + "|" + field(p.involved, "uid") + "|" + p.type +
-                         "|" + p.reason + "|" + p.message + "|" + component_;
-  auto it = aggregates_.find(identity);
-  if (it != aggregates_.end()) {
-    Aggregate& agg = it->second;
-    json::object patch{{"count", agg.count + 1}, {"lastTimestamp", p.timestamp}};
-    auto r = client_.patch(kEvents, agg.namespace_, agg.name, PatchType::kStrategicMerge,
-                           json::serialize(patch));
-    if (r.ok()) {
-      ++agg.count;
-      std::lock_guard lock(mu_);
-      ++patched_;
-      return;
-    }
-    aggregates_.erase(it);  // gone or unpatchable: start a new Event
+  if (!correlator_.allow(eventSpamKey(source_, p.involved))) {
+    count(throttled_);
+    return;
   }
+  std::string key = eventKey(source_, p.involved, p.type, p.reason, p.message);
+  if (patchRepeat(key, p)) return;
+  create(key, p);
+}
+
+// A repeat of an Event the correlator remembers: bumps its count. False when there is none to
+// bump (never written, evicted, or gone from the server): the caller creates a new one.
+bool EventRecorder::patchRepeat(const std::string& key, const Pending& p) {
+  const EventCorrelator::Observation* last = correlator_.lastObservation(key);
+  if (!last) return false;
+  EventCorrelator::Observation next = *last;
+  ++next.count;
+  json::object patch{{"count", next.count}, {"lastTimestamp", p.timestamp}};
+  if (!sink_.patch(next.namespace_, next.name, json::serialize(patch)).ok()) {
+    correlator_.forget(key);
+    return false;
+  }
+  correlator_.observe(key, std::move(next));
+  count(patched_);
+  return true;
+}
+
+void EventRecorder::create(const std::string& key, const Pending& p) {
+  std::string ns = eventNamespace(p.involved);
   char suffix[32];
   std::snprintf(
       suffix, sizeof suffix, ".%llx",
       static_cast<unsigned long long>(std::chrono::system_clock::now().time_since_epoch().count()));
   std::string name = field(p.involved, "name") + suffix;
-  json::object source{{"component", component_}};
-  if (!host_.empty()) source["host"] = host_;
+  json::object source{{"component", source_.component}};
+  if (!source_.host.empty()) source["host"] = source_.host;
   json::object ev{{"apiVersion", "v1"},
                   {"kind", "Event"},
                   {"metadata", {{"name", name}, {"namespace", ns}}},
@@ -142,13 +189,11 @@ void EventRecorder::write(const Pending& p) {
                   {"firstTimestamp", p.timestamp},
                   {"lastTimestamp", p.timestamp},
                   {"count", 1},
-                  {"reportingComponent", component_},
-                  {"reportingInstance", host_}};
-  if (client_.create(kEvents, ns, ev).ok()) {
-    aggregates_[identity] = Aggregate{ns, name, 1};
-    std::lock_guard lock(mu_);
-    ++created_;
-  }
+                  {"reportingComponent", source_.component},
+                  {"reportingInstance", source_.host}};
+  if (!sink_.create(ns, ev).ok()) return;
+  correlator_.observe(key, {ns, name, 1});
+  count(created_);
 }
 
 }  // namespace berth::client

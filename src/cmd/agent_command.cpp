@@ -1,6 +1,7 @@
 // `berth agent --server URL --token T`: the node agent (kubelet) alone, joining a cluster whose
 // API server runs elsewhere; and `berth shim`, the per-container process the agent starts.
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -21,23 +22,25 @@ namespace berth::cmd {
 
 namespace {
 
+// A flag's callback storing a Go duration ("30s", "1m") the flag's check has accepted.
+std::function<void(const std::string&)> setGoDuration(std::chrono::milliseconds& out) {
+  return [&out](const std::string& v) { out = *controllers::parseGoDuration(v); };
+}
+
 // Upstream's kubelet flags of the same names (Go durations); the agent's SIGTERM/SIGINT is the
 // shutdown they are for (kubelet/node_shutdown.h).
 void addShutdownFlags(CLI::App& cmd, kubelet::ShutdownConfig& c) {
-  auto duration = [](std::chrono::milliseconds& out) {
-    return [&out](const std::string& v) { out = *controllers::parseGoDuration(v); };
-  };
   auto valid = [](const std::string& v) {
     auto d = controllers::parseGoDuration(v);
     return d && d->count() >= 0 ? "" : "not a duration (e.g. 30s, 1m): " + v;
   };
-  cmd.add_option_function<std::string>("--shutdown-grace-period", duration(c.gracePeriod),
+  cmd.add_option_function<std::string>("--shutdown-grace-period", setGoDuration(c.gracePeriod),
                                        "On SIGTERM/SIGINT, how long the node takes to stop its "
                                        "pods, marking them Failed (0 = off: containers keep "
                                        "running when the agent stops)")
       ->check(valid);
   cmd.add_option_function<std::string>(
-         "--shutdown-grace-period-critical-pods", duration(c.criticalGracePeriod),
+         "--shutdown-grace-period-critical-pods", setGoDuration(c.criticalGracePeriod),
          "The part of --shutdown-grace-period kept for critical pods (priority class "
          "system-cluster-critical or system-node-critical), which stop last")
       ->check(valid);
@@ -139,33 +142,36 @@ int runAgent(AgentFlags flags) {
   return 0;
 }
 
-}  // namespace
+// As the kubelet's ParseNodeIPArgument: one IP, or an IPv4,IPv6 pair in either order.
+std::string checkNodeIp(std::string& v) {
+  auto family = [](const std::string& ip) -> std::string {
+    auto c = core::parseIpCidr(ip + (ip.find(':') == ip.npos ? "/32" : "/128"));
+    return c.ok() ? c->family() : "";
+  };
+  auto comma = v.find(',');
+  std::string first = v.substr(0, comma);
+  std::string second = comma == std::string::npos ? "" : v.substr(comma + 1);
+  if (family(first).empty() || (comma != std::string::npos && family(second).empty()))
+    return "could not parse --node-ip \"" + v + "\"";
+  if (comma != std::string::npos && family(first) == family(second))
+    return "--node-ip \"" + v + "\" must contain either a single IP or a dual-stack "
+           "pair of IPs";
+  return "";
+}
 
-void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
+// Who the node is: its name and addresses.
+void addNodeIdentityFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--node-name", o.nodeName, "Node name (default: the host name)");
   cmd.add_option("--pod-cidr", o.podCidr, "Pod CIDR while the Node has no spec.podCIDR")
       ->capture_default_str();
   cmd.add_option("--node-ip", o.nodeIP,
                  "The node's InternalIP, or an IPv4,IPv6 pair on a dual-stack node (default: "
                  "detected, an IPv6 address too when the node has a global one)")
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            // As the kubelet's ParseNodeIPArgument.
-            auto family = [](const std::string& ip) -> std::string {
-              auto c = core::parseIpCidr(ip + (ip.find(':') == ip.npos ? "/32" : "/128"));
-              return c.ok() ? c->family() : "";
-            };
-            auto comma = v.find(',');
-            std::string first = v.substr(0, comma);
-            std::string second = comma == std::string::npos ? "" : v.substr(comma + 1);
-            if (family(first).empty() || (comma != std::string::npos && family(second).empty()))
-              return "could not parse --node-ip \"" + v + "\"";
-            if (comma != std::string::npos && family(first) == family(second))
-              return "--node-ip \"" + v + "\" must contain either a single IP or a dual-stack "
-                     "pair of IPs";
-            return "";
-          },
-          "IP[,IP]"));
+      ->check(CLI::Validator(checkNodeIp, "IP[,IP]"));
+}
+
+// How the node gets and runs pods: images, the kubelet API, static pods, the OCI runtime.
+void addPodRuntimeFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--registry-config", o.registryConfig,
                  "registries.yaml (k3s format) for image pulls (default: <data-dir>/registries.yaml)");
   cmd.add_option("--kubelet-port", o.kubeletPort,
@@ -185,6 +191,10 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
       ->check(CLI::IsMember({"auto", "runc", "crun"}));
   cmd.add_flag("--busybox-images", o.busyboxImages,
                "Run every image as the host's busybox (no image store; for tests and demos)");
+}
+
+// The node's share of cluster networking: NetworkPolicy, DNS, the service proxy.
+void addNodeNetworkFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_flag("--disable-network-policy", o.disableNetworkPolicy,
                "Enforce no NetworkPolicies on this node (run `berth netpol` instead, or none)");
   cmd.add_option("--cluster-dns", o.clusterDns,
@@ -198,6 +208,9 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_flag("--disable-proxy", o.disableProxy,
                "Run no service proxy (nftables rules for Services) on this node");
   addProxyAddressFlags(cmd, o.proxyHealthzBindAddress, o.nodePortAddresses);
+}
+
+void addContainerLogFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   cmd.add_option("--container-log-max-size", o.containerLogMaxSize,
                  "Size at which a container's log file is rotated (e.g. 10Mi, 512Ki)")
       ->capture_default_str()
@@ -210,23 +223,36 @@ void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
                  "Log files kept per container, the current one included (at least 2)")
       ->capture_default_str()
       ->check(CLI::Range(2, 1000));
-  addShutdownFlags(cmd, o.shutdown);
-  auto period = [](std::chrono::milliseconds& out) {
-    return [&out](const std::string& v) { out = *controllers::parseGoDuration(v); };
-  };
+}
+
+// How often the node measures usage for the summary API and resource metrics.
+void addStatsFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
   auto positive = [](const std::string& v) {
     auto d = controllers::parseGoDuration(v);
     return d && d->count() > 0 ? "" : "not a positive duration (e.g. 10s, 1m): " + v;
   };
-  cmd.add_option_function<std::string>("--housekeeping-interval", period(o.statsHousekeeping),
+  cmd.add_option_function<std::string>("--housekeeping-interval",
+                                       setGoDuration(o.statsHousekeeping),
                                        "How often the node samples container, pod and node stats "
                                        "for the summary API and resource metrics (cadvisor's "
                                        "housekeeping; default 10s)")
       ->check(positive);
-  cmd.add_option_function<std::string>("--volume-stats-agg-period", period(o.volumeStatsPeriod),
+  cmd.add_option_function<std::string>("--volume-stats-agg-period",
+                                       setGoDuration(o.volumeStatsPeriod),
                                        "How often volume, writable-layer and log directory usage "
                                        "is walked again (default 1m)")
       ->check(positive);
+}
+
+}  // namespace
+
+void addAgentFlags(CLI::App& cmd, kubelet::AgentOptions& o) {
+  addNodeIdentityFlags(cmd, o);
+  addPodRuntimeFlags(cmd, o);
+  addNodeNetworkFlags(cmd, o);
+  addContainerLogFlags(cmd, o);
+  addShutdownFlags(cmd, o.shutdown);
+  addStatsFlags(cmd, o);
 }
 
 void addAgentCommand(CLI::App& app) {

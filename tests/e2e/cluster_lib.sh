@@ -16,7 +16,7 @@
 # flags for `berth server` / each `berth agent`).
 # Helpers: kc (kubectl from the control namespace), pod_exec POD CMD..., in_node NODE CMD...,
 # pod_on NODE NAME IMAGE [kubectl-run flags...] -- CMD..., wait_running POD..., pod_ip POD,
-# wait_for SECONDS CMD..., node_ip NODE, and for tests with namespaces of their own
+# node_ip NODE (wait_for is lib.sh's), and for tests with namespaces of their own
 # cleanup_agents and netns_agent_cleanup.
 
 CL_ID=$RANDOM$RANDOM
@@ -42,15 +42,6 @@ node_agent_dir() { echo "$CL_DIR/$1/agent"; }
 kc() { ip netns exec "$CL_CONTROL" "$KUBECTL" "$@"; }
 pod_exec() { local pod=$1; shift; kc exec "$pod" -- "$@"; }
 in_node() { local ns; ns=$(node_netns "$1"); shift; ip netns exec "$ns" "$@"; }
-
-# wait_for SECONDS CMD...: until the command succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 
 pod_ip() { kc get pod "$@" -o jsonpath='{.status.podIP}' 2>/dev/null; }
 pod_running() { [ "$(kc get pod "$@" -o jsonpath='{.status.phase}' 2>/dev/null)" == Running ]; }
@@ -119,6 +110,41 @@ netns_agent_cleanup() {
   cleanup_agents "$agent"
   for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
   cleanup
+}
+
+# One-node tests: `berth server` with its node agent in a network namespace of the test's own.
+# node_netns_up NAME TAG: exits 1 (naming test NAME) without root, the agent's OCI runtime or the
+# CNI plugins;
+# creates the namespace NS (berth-TAG-<random>, loopback up) with netns_agent_cleanup as the EXIT
+# trap, sets DATA and AGENT, imports the test images into DATA, and defines k (kubectl in NS).
+node_netns_up() {
+  if [ "$(id -u)" != 0 ] || ! agent_runtime_available || [ ! -x /usr/lib/cni/bridge ]; then
+    echo "$1: needs root, ${BERTH_CONTAINER_RUNTIME:-runc} and /usr/lib/cni" >&2
+    exit 1
+  fi
+  NS=berth-$2-$RANDOM$RANDOM
+  DATA=$WORK/data
+  AGENT=$DATA/agent
+  ip netns add "$NS"
+  ip netns exec "$NS" ip link set lo up
+  trap 'netns_agent_cleanup "$AGENT" "$NS"' EXIT
+  bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
+  "$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
+    { echo "cannot import the test images" >&2; exit 1; }
+  k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
+}
+
+# node_server_start NODE [FLAG...]: starts `berth server` in NS as node NODE (sets PORT,
+# KUBECONFIG, SERVER_PID); returns 1 when it does not answer /readyz within 20 s.
+node_server_start() {
+  local node=$1
+  shift
+  PORT=$(free_port)
+  export KUBECONFIG=$DATA/admin.kubeconfig
+  ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
+    --secure-port "$PORT" --node-name "$node" "$@" >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for 20 bash -c "[ -f '$KUBECONFIG' ] && ip netns exec $NS $KUBECTL get --raw /readyz"
 }
 
 cluster_down() {

@@ -152,6 +152,23 @@ expect_eq() {
 got:  $3"; fi
 }
 
+# wait_for SECONDS CMD...: runs the command (output discarded) every 0.2 s until it succeeds;
+# returns 1 once SECONDS of wall-clock time have passed.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+
+# expect_within NAME SECONDS CMD...: the command succeeds within SECONDS (wait_for); on failure
+# NAME fails with the command's output from one more run.
+expect_within() {
+  local name=$1 secs=$2; shift 2
+  if wait_for "$secs" "$@"; then pass "$name"; else fail "$name" "$("$@" 2>&1)"; fi
+}
+
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

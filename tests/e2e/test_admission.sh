@@ -6,15 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
 
-# wait_for NAME CMD...: retries CMD (up to ~10 s) until it succeeds.
-wait_for() {
-  local name=$1; shift
-  for _ in $(seq 1 100); do
-    if "$@" >/dev/null 2>&1; then pass "$name"; return 0; fi
-    sleep 0.1
-  done
-  fail "$name" "$("$@" 2>&1)"
-}
 # expect_has NAME FIXED-STRING CMD...: the command's output (success or not) contains the string.
 expect_has() {
   local name=$1 want=$2; shift 2
@@ -39,13 +30,13 @@ YAML
 }
 apply() { k apply -f - <<<"$1"; }
 
-wait_for "default ServiceAccount in default" k get serviceaccount default -n default
-wait_for "kube-root-ca.crt in default" k get configmap kube-root-ca.crt -n default
+expect_within "default ServiceAccount in default" 10 k get serviceaccount default -n default
+expect_within "kube-root-ca.crt in default" 10 k get configmap kube-root-ca.crt -n default
 
 # --- PodSecurity -------------------------------------------------------------------------------
 k create namespace strict >/dev/null
 k label namespace strict pod-security.kubernetes.io/enforce=restricted >/dev/null
-wait_for "default ServiceAccount in a new namespace" k get serviceaccount default -n strict
+expect_within "default ServiceAccount in a new namespace" 10 k get serviceaccount default -n strict
 expect_has "enforce=restricted rejects a privileged pod with upstream's message" \
   'Error from server (Forbidden): error when creating "STDIN": pods "priv" is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true), allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")' \
   apply "$(pod_yaml priv strict '{privileged: true}')"
@@ -55,7 +46,7 @@ expect_ok "a restricted-compliant pod is admitted" apply "$(pod_yaml good strict
 
 k create namespace warned >/dev/null
 k label namespace warned pod-security.kubernetes.io/warn=baseline >/dev/null
-wait_for "default ServiceAccount in warned" k get serviceaccount default -n warned
+expect_within "default ServiceAccount in warned" 10 k get serviceaccount default -n warned
 out=$(apply "$(pod_yaml loud warned '{privileged: true}')" 2>&1)
 expect_eq "warn=baseline prints a Warning: line on kubectl apply" \
   'Warning: would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)' \
@@ -86,7 +77,7 @@ expect_has "tightening enforce warns about existing pods" \
 
 # --- LimitRanger -------------------------------------------------------------------------------
 k create namespace limited >/dev/null
-wait_for "default ServiceAccount in limited" k get serviceaccount default -n limited
+expect_within "default ServiceAccount in limited" 10 k get serviceaccount default -n limited
 apply "$(cat <<'YAML'
 apiVersion: v1
 kind: LimitRange
@@ -143,7 +134,7 @@ expect_has "a missing ServiceAccount is forbidden" \
   'pods "lost" is forbidden: error looking up service account default/ghost: serviceaccount "ghost" not found' \
   apply "$(pod_yaml lost default '{}' '  serviceAccountName: ghost')"
 k delete serviceaccount default -n limited >/dev/null
-wait_for "a deleted default ServiceAccount comes back" k get serviceaccount default -n limited
+expect_within "a deleted default ServiceAccount comes back" 10 k get serviceaccount default -n limited
 
 # --- NamespaceLifecycle ----------------------------------------------------------------------
 expect_has "a create in a missing namespace is 404 at once" 'namespaces "nowhere" not found' \

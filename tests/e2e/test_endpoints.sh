@@ -14,15 +14,6 @@ TOKEN=$(awk '/token:/ { print $2; exit }' "$KUBECONFIG")
 # api PATH: GET from the API server directly (polling without kubectl's start-up cost).
 api() { curl -sk -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$PORT$1"; }
 
-wait_for() {  # wait_for NAME CMD...: the command succeeds within 20 s
-  local name=$1; shift
-  for _ in $(seq 1 200); do
-    if "$@" >/dev/null 2>&1; then pass "$name"; return 0; fi
-    sleep 0.1
-  done
-  fail "$name" "$("$@" 2>&1)"
-}
-
 # ready_count SVC: ready endpoints over the Service's managed EndpointSlices.
 ready_count() {
   api "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=$1,endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io" |
@@ -36,15 +27,15 @@ endpoints_count() {  # addresses in the Service's v1 Endpoints
 nodes_ready() {
   [ "$(k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}' | grep -o True | wc -l)" -eq 2 ]
 }
-wait_for "2 simulated nodes are Ready" nodes_ready
+expect_within "2 simulated nodes are Ready" 20 nodes_ready
 
 echo "--- kubectl expose ($SECONDS s)"
 expect_ok "create deployment" k create deployment web --image=berth-test/web:1.0 --replicas=2 --port=8080
 expect_ok "expose deployment" k expose deployment web --port=80 --target-port=8080
 expect_eq "Service selector is the Deployment's" '{"app":"web"}' "$(k get svc web -o jsonpath='{.spec.selector}')"
-wait_for "EndpointSlice has 2 ready endpoints" ready_is web 2
+expect_within "EndpointSlice has 2 ready endpoints" 20 ready_is web 2
 endpoints_is() { [ "$(endpoints_count "$1")" -eq "$2" ]; }
-wait_for "Endpoints has 2 addresses" endpoints_is web 2
+expect_within "Endpoints has 2 addresses" 20 endpoints_is web 2
 expect_out "slice is IPv4, owned by the Service, labelled" "IPv4 Service web endpointslice-controller.k8s.io" \
   k get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{.items[0].addressType} {.items[0].metadata.ownerReferences[0].kind} {.items[0].metadata.ownerReferences[0].name} {.items[0].metadata.labels.endpointslice\.kubernetes\.io/managed-by}'
 expect_out "slice port is the target port" '^8080 TCP$' \
@@ -56,7 +47,7 @@ expect_out "kubectl describe svc lists the endpoints" 'Endpoints: +10\.244\.[0-9
 expect_ok "run a pod" k run solo --image=berth-test/web:1.0 --port=8080 --labels=run=solo
 expect_ok "expose pod" k expose pod solo --port=90 --target-port=8080 --name=solo
 expect_eq "exposed pod's Service selects it" '{"run":"solo"}' "$(k get svc solo -o jsonpath='{.spec.selector}')"
-wait_for "solo Service gets the pod as endpoint" ready_is solo 1
+expect_within "solo Service gets the pod as endpoint" 20 ready_is solo 1
 
 echo "--- scale up and down ($SECONDS s)"
 # scale_and_time N: scales web to N through the API and prints when the pods were Ready and when
@@ -71,9 +62,9 @@ scale_and_time() {
   pass "slices follow a scale to $1 (${slices_ms} ms; timings are benchmarks, not assertions)"
 }
 scale_and_time 5
-wait_for "Endpoints has 5 addresses" endpoints_is web 5
+expect_within "Endpoints has 5 addresses" 20 endpoints_is web 5
 scale_and_time 1
-wait_for "Endpoints has 1 address" endpoints_is web 1
+expect_within "Endpoints has 1 address" 20 endpoints_is web 1
 
 echo "--- terminating pods ($SECONDS s)"
 # A finalizer keeps the deleted pod (with its deletionTimestamp) around, as a pod in its grace
@@ -89,18 +80,18 @@ spec:
   containers: [{name: web, image: berth-test/web:1.0, ports: [{containerPort: 8080}]}]
 EOF
 expect_ok "create a pod behind web with a finalizer" k apply -f "$WORK/held.yaml"
-wait_for "web has 2 ready endpoints" ready_is web 2
+expect_within "web has 2 ready endpoints" 20 ready_is web 2
 expect_ok "delete it (it lingers)" k delete pod held --wait=false
 held_conditions() {
   k get endpointslices -l kubernetes.io/service-name=web \
     -o jsonpath='{range .items[*].endpoints[?(@.targetRef.name=="held")]}{.conditions.ready} {.conditions.serving} {.conditions.terminating}{end}'
 }
 held_is_terminating() { [ "$(held_conditions)" == "false true true" ]; }
-wait_for "terminating pod: ready=false serving=true terminating=true" held_is_terminating
+expect_within "terminating pod: ready=false serving=true terminating=true" 20 held_is_terminating
 expect_eq "terminating pod left out of v1 Endpoints" 1 "$(endpoints_count web)"
 expect_ok "remove the finalizer" k patch pod held --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
 held_gone() { [ -z "$(held_conditions)" ]; }
-wait_for "finished pod gone from the slices" held_gone
+expect_within "finished pod gone from the slices" 20 held_gone
 
 echo "--- multi-port, headless, named targetPort ($SECONDS s)"
 cat >"$WORK/multi.yaml" <<EOF
@@ -118,7 +109,7 @@ slice_ports() {
   k get endpointslices -l kubernetes.io/service-name="$1" -o jsonpath='{range .items[*].ports[*]}{.name}={.port} {end}'
 }
 multi_ports() { [[ "$(slice_ports multi)" == *"http=8080"* && "$(slice_ports multi)" == *"https=8443"* ]]; }
-wait_for "multi's slice has both ports" multi_ports
+expect_within "multi's slice has both ports" 20 multi_ports
 cat >"$WORK/named.yaml" <<EOF
 apiVersion: v1
 kind: Service
@@ -139,7 +130,7 @@ named_resolved() {
   k get endpointslices -l kubernetes.io/service-name=named \
     -o jsonpath='{range .items[*]}{.ports[0].port}:{.endpoints[*].targetRef.name} {end}' | grep -q '9090:alt'
 }
-wait_for "named targetPort resolves on the pod that has it" named_resolved
+expect_within "named targetPort resolves on the pod that has it" 20 named_resolved
 expect_out "headless slices are labelled" 'service.kubernetes.io/headless' \
   k get endpointslices -l kubernetes.io/service-name=named -o jsonpath='{.items[0].metadata.labels}'
 expect_eq "headless Service has no ClusterIP" None "$(k get svc named -o jsonpath='{.spec.clusterIP}')"
@@ -162,13 +153,13 @@ expect_out "EXTERNAL-IP column shows the externalIP" 'aff +ClusterIP +10\.[0-9.]
 echo "--- LoadBalancer ($SECONDS s)"
 expect_ok "expose as LoadBalancer" k expose deployment web --type=LoadBalancer --name=web-lb --port=8080
 lb_ip_is() { [ "$(k get svc "$1" -o jsonpath='{.status.loadBalancer.ingress[*].ip}')" == "$2" ]; }
-wait_for "LoadBalancer gets an address from the pool" lb_ip_is web-lb 192.0.2.9
+expect_within "LoadBalancer gets an address from the pool" 20 lb_ip_is web-lb 192.0.2.9
 expect_out "kubectl get svc shows it" 'web-lb +LoadBalancer +10\.[0-9.]+ +192\.0\.2\.9 +8080:3[0-9]+/TCP' k get svc web-lb
 expect_ok "LoadBalancer asking for a pool address" k create service loadbalancer lb2 --tcp=80:8080
 expect_ok "..with loadBalancerIP 192.0.2.12" k patch svc lb2 -p '{"spec":{"loadBalancerIP":"192.0.2.12"}}'
-wait_for "requested pool address honoured" lb_ip_is lb2 192.0.2.12
+expect_within "requested pool address honoured" 20 lb_ip_is lb2 192.0.2.12
 expect_ok "web-lb becomes a ClusterIP Service" k patch svc web-lb -p '{"spec":{"type":"ClusterIP"}}'
-wait_for "its address is released" lb_ip_is web-lb ""
+expect_within "its address is released" 20 lb_ip_is web-lb ""
 
 echo "--- requested ClusterIPs ($SECONDS s)"
 expect_ok "a requested free ClusterIP" k create service clusterip fixed --clusterip=10.96.0.50 --tcp=80:80
@@ -182,9 +173,9 @@ expect_err "an IP outside the range is refused" 'not in the valid range. The ran
 echo "--- deleting a Service ($SECONDS s)"
 expect_ok "delete Service web" k delete svc web
 no_slices() { [ -z "$(k get endpointslices -l kubernetes.io/service-name=web -o name)" ]; }
-wait_for "its slices go" no_slices
+expect_within "its slices go" 20 no_slices
 no_endpoints() { ! k get endpoints web; }
-wait_for "its Endpoints go" no_endpoints
+expect_within "its Endpoints go" 20 no_endpoints
 
 echo "--- range flags ($SECONDS s)"
 stop_server

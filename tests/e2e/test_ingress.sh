@@ -50,13 +50,6 @@ for _ in $(seq 1 150); do
   sleep 0.1
 done
 
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 get() {  # get HOST PATH: the body nginx answers
   in_ns curl -s --max-time 3 -H "Host: $1" "http://127.0.0.1:$HTTP$2"
 }

@@ -9,41 +9,10 @@
 # port fails with Go's message; preStop exec runs before SIGTERM on deletion; preStop sleep
 # delays the stop.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # node_netns_up, node_server_start
 
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
-  echo "test_lifecycle_hooks: needs root, runc and /usr/lib/cni" >&2
-  exit 1
-fi
-
-NS=berth-lh-$RANDOM$RANDOM
-DATA=$WORK/data
-AGENT=$DATA/agent
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-
-TLS_PID=""
-hooks_cleanup() {
-  [ -n "$TLS_PID" ] && kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null
-  stop_server
-  cleanup_agents "$AGENT"
-  ip netns del "$NS" 2>/dev/null
-  cleanup
-}
-trap hooks_cleanup EXIT
-
-bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
-"$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
-  { echo "cannot import the test images" >&2; exit 1; }
-
-PORT=$(free_port)
-export KUBECONFIG=$DATA/admin.kubeconfig
-k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
-ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-  --secure-port "$PORT" --node-name lh-node >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-wait_for 20 bash -c "[ -f $KUBECONFIG ] && ip netns exec $NS $KUBECTL get --raw /readyz" ||
-  { echo "the server did not start" >&2; exit 1; }
+node_netns_up test_lifecycle_hooks lh  # its EXIT trap also ends the s_server below
+node_server_start lh-node || { echo "the server did not start" >&2; exit 1; }
 wait_for 20 bash -c "ip netns exec $NS $KUBECTL get node lh-node"
 
 # A TLS server with a self-signed certificate on the namespace's loopback, where the agent's
@@ -53,7 +22,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj 
 TLSPORT=$(free_port)
 ip netns exec "$NS" openssl s_server -accept "127.0.0.1:$TLSPORT" -cert "$WORK/tls.crt" \
   -key "$WORK/tls.key" -www </dev/null >"$WORK/s_server.log" 2>&1 &
-TLS_PID=$!
 wait_for 20 bash -c "ip netns exec $NS curl -sk https://127.0.0.1:$TLSPORT/ >/dev/null" ||
   fail "openssl s_server answers" "$(cat "$WORK/s_server.log")"
 

@@ -8,14 +8,6 @@ start_server || exit 1
   >"$WORK/simulate.log" 2>&1 &
 
 running() { [ "$(k -n "$1" get pod "$2" -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ]; }
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
-
 k create namespace apps >/dev/null
 k -n apps run web --image=busybox >/dev/null
 wait_for 20 running apps web && pass "the pod runs on the simulated node" ||

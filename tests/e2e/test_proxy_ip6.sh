@@ -53,13 +53,6 @@ nx "$BERTH" server --data-dir "$WORK/data" --bind-address 127.0.0.1 --secure-por
   --disable-agent --service-cluster-ip-range 10.96.0.0/12,fd00:10:96::/112 >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 k() { nx "$KUBECTL" "$@"; }
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 wait_for 20 k get --raw /readyz || { fail "server start" "$(tail -20 "$WORK/server.log")"; finish; exit 1; }
 
 k apply -f - >/dev/null <<'YAML'

@@ -84,13 +84,6 @@ start_proxy() {
   return 1
 }
 
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 get() { timeout 3 busybox wget -qO- "http://$1/" 2>&1; }
 # hits NS URL N: the answers of N requests from namespace NS, sorted and counted.
 hits() {

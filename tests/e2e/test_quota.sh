@@ -5,22 +5,13 @@
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
 
-# wait_for NAME CMD...: retries the command for up to 10 s.
-wait_for() {
-  local name=$1; shift
-  for _ in $(seq 1 100); do
-    if "$@" >/dev/null 2>&1; then pass "$name"; return 0; fi
-    sleep 0.1
-  done
-  fail "$name" "$("$@" 2>&1)"
-}
 used_is() { [ "$(k get quota "$1" -n "$2" -o jsonpath="{.status.used.$3}")" == "$4" ]; }
 
 echo "== object counts"
 k create namespace qa >/dev/null
 k create quota q -n qa --hard=configmaps=2 >/dev/null
 # kube-root-ca.crt may be published into the namespace by another controller: count from there.
-wait_for "controller fills status.used" bash -c \
+expect_within "controller fills status.used" 10 bash -c \
   "[ -n \"\$($KUBECTL get quota q -n qa -o jsonpath='{.status.used.configmaps}')\" ]"
 base=$(k get configmaps -n qa --no-headers 2>/dev/null | wc -l)
 for i in $(seq $((base + 1)) 2); do k create configmap "c$i" -n qa >/dev/null; done
@@ -32,13 +23,13 @@ expect_err "third configmap is forbidden with upstream's message" \
 expect_out "describe shows used and hard" 'configmaps +2 +2' k describe quota q -n qa
 victim=$(k get configmaps -n qa -o jsonpath='{.items[0].metadata.name}')
 k delete configmap "$victim" -n qa >/dev/null
-wait_for "deleting one gives quota back" used_is q qa configmaps 1
+expect_within "deleting one gives quota back" 10 used_is q qa configmaps 1
 expect_ok "then another fits" k create configmap c4 -n qa
 
 echo "== racing creates"
 k create namespace race >/dev/null
 k create quota q -n race --hard=count/configmaps=5,configmaps=100 >/dev/null
-wait_for "race quota observed" used_is q race count/configmaps "$(k get cm -n race --no-headers 2>/dev/null | wc -l)"
+expect_within "race quota observed" 10 used_is q race count/configmaps "$(k get cm -n race --no-headers 2>/dev/null | wc -l)"
 base=$(k get configmaps -n race --no-headers 2>/dev/null | wc -l)
 seq 1 12 | xargs -P 12 -I{} "$KUBECTL" create configmap "r{}" -n race >"$WORK/race.out" 2>&1
 n=$(k get configmaps -n race --no-headers | wc -l)
@@ -50,7 +41,7 @@ expect_eq "status.used matches" 5 "$(k get quota q -n race -o jsonpath='{.status
 echo "== compute resources and scopes"
 k create namespace qc >/dev/null
 k create quota compute -n qc --hard=requests.cpu=1,limits.cpu=2,pods=3 >/dev/null
-wait_for "compute quota observed" used_is compute qc pods 0
+expect_within "compute quota observed" 10 used_is compute qc pods 0
 pod() {  # pod NAME REQUEST_CPU [LIMIT_CPU]
   local lim=""
   [ -n "${3:-}" ] && lim=",\"limits\":{\"cpu\":\"$3\"}"
@@ -66,7 +57,7 @@ expect_err "requests.cpu beyond the quota" \
 expect_out "used adds up" '^600m 1 1$' bash -c \
   "$KUBECTL get quota compute -n qc -o jsonpath='{.status.used.requests\.cpu} {.status.used.limits\.cpu} {.status.used.pods}'"
 k create quota besteffort -n qc --hard=pods=1 --scopes=BestEffort >/dev/null
-wait_for "scoped quota observed" used_is besteffort qc pods 0
+expect_within "scoped quota observed" 10 used_is besteffort qc pods 0
 k delete quota compute -n qc >/dev/null
 be() { echo "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}"; }
 expect_ok "one best-effort pod" bash -c "$(declare -f be); be b1 | $KUBECTL create -n qc -f -"
@@ -77,7 +68,7 @@ expect_ok "a burstable pod is outside the BestEffort scope" bash -c "$(declare -
 echo "== services and count/<resource>.<group>"
 k create namespace qs >/dev/null
 k create quota svc -n qs --hard=services.nodeports=1,count/deployments.apps=1 >/dev/null
-wait_for "service quota observed" used_is svc qs count/deployments\\.apps 0
+expect_within "service quota observed" 10 used_is svc qs count/deployments\\.apps 0
 expect_ok "a NodePort service takes the one node port" k create service nodeport np1 -n qs --tcp=80:80
 expect_err "a second one exceeds services.nodeports" \
   'exceeded quota: svc, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1' \
@@ -90,7 +81,7 @@ expect_err "a second deployment exceeds count/deployments.apps" \
 
 echo "== dry run does not charge"
 k delete configmap c4 -n qa >/dev/null
-wait_for "quota given back again" used_is q qa configmaps 1
+expect_within "quota given back again" 10 used_is q qa configmaps 1
 expect_ok "a server dry-run create" k create configmap d1 -n qa --dry-run=server
 expect_ok "a second one" k create configmap d2 -n qa --dry-run=server
 expect_ok "the last unit is still free" k create configmap c5 -n qa

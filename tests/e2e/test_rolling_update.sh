@@ -65,14 +65,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
-
 echo "== a Deployment of 3 with a readiness probe behind a ClusterIP Service (t=$SECONDS)"
 # The container listens only 2 s after it starts (a pod whose endpoint counted before its readiness
 # probe passed would refuse connections), and it traps SIGTERM and serves 3 more seconds before it

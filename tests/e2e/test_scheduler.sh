@@ -6,15 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 start_server || exit 1
 
-# wait_for NAME CMD...: retries CMD (up to ~15 s) until it succeeds.
-wait_for() {
-  local name=$1; shift
-  for _ in $(seq 1 150); do
-    if "$@" >/dev/null 2>&1; then pass "$name"; return 0; fi
-    sleep 0.1
-  done
-  fail "$name" "$("$@" 2>&1)"
-}
 node_of() { k get pod "$1" -o jsonpath='{.spec.nodeName}'; }
 on_node() { [ "$(node_of "$1")" == "$2" ]; }
 is_bound() { [ -n "$(node_of "$1")" ]; }
@@ -50,13 +41,13 @@ spec:
 YAML
 }
 for i in 1 2 3; do spread_pod spread-$i; done
-wait_for "spread-1 bound" is_bound spread-1
-wait_for "spread-2 bound" is_bound spread-2
-wait_for "spread-3 bound" is_bound spread-3
+expect_within "spread-1 bound" 15 is_bound spread-1
+expect_within "spread-2 bound" 15 is_bound spread-2
+expect_within "spread-3 bound" 15 is_bound spread-3
 distinct=$(k get pods -l app=spread -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)
 expect_eq "anti-affinity put each replica on its own node" 3 "$distinct"
 spread_pod spread-4
-wait_for "a fourth replica has no node left" bash -c \
+expect_within "a fourth replica has no node left" 15 bash -c \
   "$KUBECTL describe pod spread-4 | grep -q \"0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules\""
 expect_eq "the fourth replica stays unbound" "" "$(node_of spread-4)"
 k delete pod spread-4 --wait=false >/dev/null
@@ -64,7 +55,7 @@ k delete pod spread-4 --wait=false >/dev/null
 # --- a pod too big for any node ---------------------------------------------------------------
 k run too-big --image=busybox --overrides='{"spec":{"containers":[{"name":"c","image":"busybox","resources":{"requests":{"cpu":"16"}}}]}}' >/dev/null
 want='0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.'
-wait_for "too-big gets FailedScheduling with upstream's message" bash -c \
+expect_within "too-big gets FailedScheduling with upstream's message" 15 bash -c \
   "$KUBECTL describe pod too-big | grep -F -q '$want'"
 expect_out "describe shows FailedScheduling from default-scheduler" \
   "Warning +FailedScheduling .* default-scheduler +0/3 nodes are available" k describe pod too-big
@@ -75,7 +66,7 @@ k delete pod too-big --wait=false >/dev/null
 
 # --- nodeSelector -----------------------------------------------------------------------------
 k run ssd-only --image=busybox --overrides='{"spec":{"nodeSelector":{"disk":"ssd"}}}' >/dev/null
-wait_for "nodeSelector disk=ssd lands on node-1" on_node ssd-only node-1
+expect_within "nodeSelector disk=ssd lands on node-1" 15 on_node ssd-only node-1
 expect_out "Scheduled event names the node" "Successfully assigned default/ssd-only to node-1" \
   k get events --field-selector involvedObject.name=ssd-only
 
@@ -95,17 +86,17 @@ prio_pod() {
   k run "$1" --image=busybox --overrides="{\"spec\":{\"priorityClassName\":\"$2\",\"nodeSelector\":{\"disk\":\"ssd\"},\"containers\":[{\"name\":\"c\",\"image\":\"busybox\",\"resources\":{\"requests\":{\"cpu\":\"1500m\"}}}]}}" >/dev/null
 }
 prio_pod victim low
-wait_for "the low-priority pod runs on node-1" on_node victim node-1
+expect_within "the low-priority pod runs on node-1" 15 on_node victim node-1
 prio_pod preemptor high
 nominated() { [ "$(k get pod preemptor -o jsonpath='{.status.nominatedNodeName}')" == node-1 ]; }
-wait_for "the preemptor is nominated to node-1" nominated
+expect_within "the preemptor is nominated to node-1" 15 nominated
 victim_going() {
   ! k get pod victim >/dev/null 2>&1 || [ -n "$(k get pod victim -o jsonpath='{.metadata.deletionTimestamp}')" ]
 }
-wait_for "the victim is being deleted" victim_going
+expect_within "the victim is being deleted" 15 victim_going
 # No kubelet here: finish the victim's graceful deletion as the kubelet would.
 k delete pod victim --grace-period=0 --force >/dev/null 2>&1
-wait_for "the preemptor is bound to node-1 once the victim is gone" on_node preemptor node-1
+expect_within "the preemptor is bound to node-1 once the victim is gone" 15 on_node preemptor node-1
 expect_out "Preempted event on the victim" "Preempted by pod" \
   k get events --field-selector involvedObject.name=victim
 

@@ -14,7 +14,6 @@ SERVER=https://127.0.0.1:$PORT
 # kubectl with nothing but a bearer token (no kubeconfig credentials).
 as_token() { local t=$1; shift; "$KUBECTL" --kubeconfig /dev/null --server "$SERVER" --certificate-authority "$CA" --token "$t" "$@"; }
 # wait_for N CMD...: the command succeeds within N seconds.
-wait_for() { local n=$1; shift; for _ in $(seq 1 $((n * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
 claims() { cut -d. -f2 <<<"$1" | $PY -c 'import sys,base64,json; s=sys.stdin.read().strip(); print(json.dumps(json.loads(base64.urlsafe_b64decode(s+"="*(-len(s)%4)))))'; }
 
 echo "-- controllers: default ServiceAccount and kube-root-ca.crt"

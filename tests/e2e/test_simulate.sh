@@ -15,14 +15,6 @@ PAUSE=$WORK/paused-nodes
   --lease-renew-interval 1 --node-status-update-frequency 1 >"$SIM_LOG" 2>&1 &
 SIM_PID=$!
 
-# wait_for SECONDS CMD...: polls every 0.2 s until CMD succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 ready_nodes() { k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'; }
 three_ready() { [ "$(ready_nodes | grep -o '=True' | wc -l)" -eq 3 ]; }
 three_cidrs() { [ "$(k get nodes -o jsonpath='{.items[*].spec.podCIDR}' | wc -w)" -eq 3 ]; }

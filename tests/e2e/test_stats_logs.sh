@@ -5,40 +5,12 @@
 # CPU core and a pod holding memory; a chatty pod's log rotates under a tiny
 # --container-log-max-size and `kubectl logs --tail` still reads the newest lines.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # node_netns_up, node_server_start
 
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
-  echo "test_stats_logs: needs root, runc and /usr/lib/cni" >&2
-  exit 1
-fi
-
-NS=berth-st-$RANDOM$RANDOM
-DATA=$WORK/data
-AGENT=$DATA/agent
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-
-stats_cleanup() {
-  stop_server
-  cleanup_agents "$AGENT"
-  ip netns del "$NS" 2>/dev/null
-  cleanup
-}
-trap stats_cleanup EXIT
-
-bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
-"$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
-  { echo "cannot import the test images" >&2; exit 1; }
-
-PORT=$(free_port)
-export KUBECONFIG=$DATA/admin.kubeconfig
-k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
-ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-  --secure-port "$PORT" --node-name st-node --disable-dns --disable-network-policy \
+node_netns_up test_stats_logs st
+node_server_start st-node --disable-dns --disable-network-policy \
   --container-log-max-size 2Ki --container-log-max-files 3 \
-  --housekeeping-interval 1s --volume-stats-agg-period 2s >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-wait_for 15 bash -c "[ -f '$KUBECONFIG' ] && ip netns exec $NS $KUBECTL get --raw /readyz" ||
+  --housekeeping-interval 1s --volume-stats-agg-period 2s ||
   { echo "server did not start: $(tail -5 "$WORK/server.log")" >&2; exit 1; }
 
 pod() {  # pod NAME SCRIPT

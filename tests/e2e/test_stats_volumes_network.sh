@@ -10,38 +10,11 @@
 # Figures come from the agent's housekeeping (a sample every second, directories walked every
 # 2 s here): changes are waited for in a later sample, never expected at once.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # node_netns_up, node_server_start
 
-if [ "$(id -u)" != 0 ] || ! agent_runtime_available || [ ! -x /usr/lib/cni/bridge ]; then
-  echo "test_stats_volumes_network: needs root, ${BERTH_CONTAINER_RUNTIME:-runc} and /usr/lib/cni" >&2
-  exit 1
-fi
-
-NS=berth-sv-$RANDOM$RANDOM
-DATA=$WORK/data
-AGENT=$DATA/agent
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-sv_cleanup() {
-  stop_server
-  cleanup_agents "$AGENT"
-  ip netns del "$NS" 2>/dev/null
-  cleanup
-}
-trap sv_cleanup EXIT
-
-bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
-"$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
-  { echo "cannot import the test images" >&2; exit 1; }
-
-PORT=$(free_port)
-export KUBECONFIG=$DATA/admin.kubeconfig
-k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
-ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-  --secure-port "$PORT" --node-name sv-node --disable-dns --disable-network-policy \
-  --housekeeping-interval 1s --volume-stats-agg-period 2s >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-wait_for 20 bash -c "[ -f '$KUBECONFIG' ] && ip netns exec $NS $KUBECTL get --raw /readyz" ||
+node_netns_up test_stats_volumes_network sv
+node_server_start sv-node --disable-dns --disable-network-policy \
+  --housekeeping-interval 1s --volume-stats-agg-period 2s ||
   { echo "server did not start: $(tail -5 "$WORK/server.log")" >&2; exit 1; }
 wait_for 20 bash -c "ip netns exec $NS $KUBECTL get storageclass local-path"
 

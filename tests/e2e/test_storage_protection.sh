@@ -10,41 +10,11 @@
 #  - `kubectl delete pv` of a Bound volume leaves it Terminating until its claim is gone;
 #  - a claim no pod uses is deleted at once (kubectl's wait returns).
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # node_netns_up, node_server_start
 
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
-  echo "test_storage_protection: needs root, runc and /usr/lib/cni" >&2
-  exit 1
-fi
-
-NS=berth-sp-$RANDOM$RANDOM
-DATA=$WORK/data
-AGENT=$DATA/agent
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-
-sp_cleanup() {
-  stop_server
-  cleanup_agents "$AGENT"
-  ip netns del "$NS" 2>/dev/null
-  cleanup
-}
-trap sp_cleanup EXIT
-
-bash "$E2E_DIR/../../scripts/build-test-images.sh" "$WORK/images" >/dev/null
-"$BERTH" images --data-dir "$DATA" import "$WORK/images/docker-save.tar" >/dev/null ||
-  { echo "cannot import the test images" >&2; exit 1; }
-
-PORT=$(free_port)
-export KUBECONFIG=$DATA/admin.kubeconfig
-k() { ip netns exec "$NS" "$KUBECTL" "$@"; }
-ip netns exec "$NS" "$BERTH" server --data-dir "$DATA" --bind-address 127.0.0.1 \
-  --secure-port "$PORT" --node-name sp-node >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  [ -f "$KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 && break
-  sleep 0.1
-done
+node_netns_up test_storage_protection sp
+node_server_start sp-node ||
+  { echo "the server did not start: $(tail -5 "$WORK/server.log")" >&2; exit 1; }
 
 jp() { k get "$1" "$2" -o jsonpath="$3" 2>/dev/null; }
 is() { [ "$(jp "$1" "$2" "$3")" == "$4" ]; }

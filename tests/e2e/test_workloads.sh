@@ -15,13 +15,6 @@ SIM_LOG=$WORK/simulate.log
   --stats-interval 0 >"$SIM_LOG" 2>&1 &
 SIM_PID=$!
 
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 ready_count() { k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True; }
 nodes_ready() { [ "$(ready_count)" -eq "$1" ]; }
 if wait_for 20 nodes_ready 2; then pass "2 simulated nodes are Ready"; else

@@ -407,10 +407,9 @@ void addComponentRoles(Builder& b) {
   }
 }
 
-BootstrapPolicy build() {
-  Builder b;
-  const std::vector<std::string> health = {"/livez", "/readyz", "/healthz", "/version",
-                                           "/version/"};
+// The roles people are bound to: superuser, discovery and health, and the aggregated
+// admin ⊇ edit ⊇ view.
+void addUserFacingRoles(Builder& b) {
   b.clusterRole("cluster-admin", {rule({"*"}, {"*"}, {"*"}), urls({"*"}, {"*"})});
   b.clusterRole("system:discovery",
                 {urls({"get"}, {"/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*",
@@ -422,7 +421,8 @@ BootstrapPolicy build() {
                 {rule({"create"}, {"authorization.k8s.io"},
                       {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}),
                  rule({"create"}, {"authentication.k8s.io"}, {"selfsubjectreviews"})});
-  b.clusterRole("system:public-info-viewer", {urls({"get"}, health)});
+  b.clusterRole("system:public-info-viewer",
+                {urls({"get"}, {"/livez", "/readyz", "/healthz", "/version", "/version/"})});
   // admin ⊇ edit ⊇ view through aggregation, as upstream.
   b.clusterRole("admin", {}, {}, "admin");
   b.clusterRole("edit", {}, {{std::string(kAggregateTo) + "admin", "true"}}, "edit");
@@ -436,9 +436,10 @@ BootstrapPolicy build() {
                 {{std::string(kAggregateTo) + "admin", "true"},
                  {std::string(kAggregateTo) + "edit", "true"},
                  {std::string(kAggregateTo) + "view", "true"}});
-  addComponentRoles(b);
-  addControllerRoles(b);
+}
 
+// upstream's ClusterRoleBindings() of the roles above and of the components'.
+void addClusterRoleBindings(Builder& b) {
   b.clusterBinding("cluster-admin", {group("system:masters")});
   b.clusterBinding("system:monitoring", {group("system:monitoring")});
   b.clusterBinding("system:discovery", {group("system:authenticated")});
@@ -459,11 +460,14 @@ BootstrapPolicy build() {
   b.clusterBinding("kubeadm:node-autoapprove-certificate-rotation", {group("system:nodes")},
                    "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient");
   b.clusterBinding("kubeadm:get-nodes", {group("system:bootstrappers")}, "system:node-bootstrapper");
+}
 
-  // Berth's node agent also enforces NetworkPolicy (as k3s embeds its policy controller), which
-  // needs every pod's labels and IPs. It does so under its own identity, not the node's (whose
-  // pod reads the Node authorizer holds to the node's own pods), as k3s's policy controller runs
-  // on its controller credentials: a client certificate for the user (the server's in-process
+// What Berth's node agent needs beyond a kubelet's (Berth-specific).
+void addNodeAgentPolicy(Builder& b) {
+  // The agent also enforces NetworkPolicy (as k3s embeds its policy controller), which needs
+  // every pod's labels and IPs. It does so under its own identity, not the node's (whose pod
+  // reads the Node authorizer holds to the node's own pods), as k3s's policy controller runs on
+  // its controller credentials: a client certificate for the user (the server's in-process
   // agent) or a token of the ServiceAccount (`berth agent`, network_policy_identity.h).
   b.clusterRole(kNetworkPolicyRole,
                 {rule({"list", "watch"}, {"networking.k8s.io"}, {"networkpolicies"}),
@@ -477,7 +481,10 @@ BootstrapPolicy build() {
                {"endpointslices"})});
   b.roleBinding("kube-system", "system:berth:node-dns", {group("system:nodes")},
                 "system:berth:node-dns");
+}
 
+// upstream's NamespaceRoles() and NamespaceRoleBindings(): kube-system and kube-public.
+void addNamespacedRoles(Builder& b) {
   const std::string authReader = "extension-apiserver-authentication-reader";
   b.role("kube-system", authReader,
          {rule(kRead, {""}, {"configmaps"}, {"extension-apiserver-authentication"})});
@@ -496,6 +503,17 @@ BootstrapPolicy build() {
           rule({"update"}, {""}, {"configmaps"}, {"cluster-info"}), events()});
   b.roleBinding("kube-public", "system:controller:bootstrap-signer",
                 {sa("kube-system", "bootstrap-signer")}, "system:controller:bootstrap-signer");
+}
+
+// The policy's lists keep the order of these calls.
+BootstrapPolicy build() {
+  Builder b;
+  addUserFacingRoles(b);
+  addComponentRoles(b);
+  addControllerRoles(b);
+  addClusterRoleBindings(b);
+  addNodeAgentPolicy(b);
+  addNamespacedRoles(b);
   return std::move(b.policy);
 }
 
