@@ -45,7 +45,8 @@ struct ApiServerConfig {
   std::vector<std::string> enableAdmissionPlugins;
   std::vector<std::string> disableAdmissionPlugins;
   // Create the `default` ServiceAccount and kube-root-ca.crt ConfigMap in every namespace from
-  // inside the server (default_service_accounts.h), until the controllers doing it run.
+  // inside the server (default_service_accounts.h); set only when no controller manager runs
+  // (--disable-controllers), which is what makes them otherwise.
   bool ensureDefaultServiceAccounts = true;
   // Auditing (audit.h): both set, or no audit log.
   std::string auditPolicyFile;

@@ -5,7 +5,7 @@
 # podCIDR, restarted when killed or when a liveness probe fails, OOMKilled over their memory
 # limit, reachable from each other, and leave nothing behind when deleted.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents (wait_for comes from lib.sh)
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
   echo "test_kubelet: needs root, runc and /usr/lib/cni" >&2
@@ -455,6 +455,40 @@ expect_eq "its IP is released" "" "$(ls "$AGENT/cni/networks/berth/" | grep -Fx 
 
 expect_out "the node's lease was renewed during the test (every 10 s)" "^renewed$" \
   bash -c "[ \"\$(ip netns exec $NS $KUBECTL get lease -n kube-node-lease kt-node -o jsonpath='{.spec.renewTime}')\" != '$LEASE_RENEWED' ] && echo renewed"
+
+echo "== graceful termination on delete (t=$SECONDS)"
+# A container that handles SIGTERM writes it to a hostPath and exits; one that ignores SIGTERM is
+# killed once its grace period has passed, and not before (upstream's kubelet: SIGTERM, wait
+# terminationGracePeriodSeconds, SIGKILL).
+mkdir -p "$WORK/grace"
+for spec in "graceful 30 trap 'echo TERM > /out/graceful; exit 0' TERM" \
+            "stubborn 3 trap 'echo TERM > /out/stubborn' TERM"; do
+  read -r gname ggrace gtrap <<<"$spec"
+  cat >"$WORK/$gname.yml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $gname}
+spec:
+  nodeName: kt-node
+  terminationGracePeriodSeconds: $ggrace
+  volumes: [{name: out, hostPath: {path: $WORK/grace}}]
+  containers:
+    - name: app
+      image: berth-test/busybox:1.0
+      command: ["sh", "-c", "$gtrap; echo up > /out/$gname.up; while true; do sleep 0.2; done"]
+      volumeMounts: [{name: out, mountPath: /out}]
+YAML
+  k create -f "$WORK/$gname.yml" >/dev/null
+done
+grace_up() { [ -s "$WORK/grace/graceful.up" ] && [ -s "$WORK/grace/stubborn.up" ]; }
+wait_for 60 grace_up || fail "the two termination pods start" "$(k get pods graceful stubborn 2>&1)"
+expect_ok "kubectl delete pod graceful returns once it has exited" k delete pod graceful --timeout=30s
+expect_eq "the container got SIGTERM (its handler ran)" "TERM" "$(cat "$WORK/grace/graceful" 2>/dev/null)"
+t0=$SECONDS
+expect_ok "kubectl delete pod stubborn returns" k delete pod stubborn --timeout=30s
+expect_eq "the stubborn container saw SIGTERM first" "TERM" "$(cat "$WORK/grace/stubborn" 2>/dev/null)"
+if [ $((SECONDS - t0)) -ge 2 ]; then pass "it was not killed before its grace period (3 s)"
+else fail "killed after $((SECONDS - t0)) s, before its 3 s grace period"; fi
 
 echo "== deletion leaves nothing behind (t=$SECONDS)"
 UID_=$(jp myapp '{.metadata.uid}')

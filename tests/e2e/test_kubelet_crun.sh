@@ -8,7 +8,7 @@
 # deleting the pod leaves no container or cgroup behind. The rest of the agent's behaviour under
 # crun: BERTH_CONTAINER_RUNTIME=crun bash tests/e2e/test_kubelet.sh (and test_stats_logs, test_tty).
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents (wait_for comes from lib.sh)
 
 CRUN_WRAPPER="$(dirname "$BERTH")/berth-crun"
 if [ "$(id -u)" != 0 ] || ! command -v crun >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||

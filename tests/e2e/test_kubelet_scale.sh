@@ -12,7 +12,7 @@
 #     Node), survive their mirror's deletion, restart when the manifest changes and stop when the
 #     file is removed.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents, wait_for
+source "$(dirname "$0")/cluster_lib.sh"  # cleanup_agents (wait_for comes from lib.sh)
 ROOT=$(cd "$E2E_DIR/../.." && pwd)
 
 if [ "$(id -u)" != 0 ] || ! agent_runtime_available || [ ! -x /usr/lib/cni/bridge ] ||
