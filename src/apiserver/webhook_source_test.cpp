@@ -58,15 +58,14 @@ TEST_F(WebhookSourceTest, ConfigurationsAreReusedUntilOneChanges) {
   ASSERT_EQ(first->size(), 2u);
   EXPECT_EQ(hookName((*first)[0]), "two.example.com");  // sorted by name: a, b
   EXPECT_EQ(hookName((*first)[1]), "one.example.com");
-  EXPECT_EQ(source->configurations(false), first);  // nothing changed: the same decoded list
+  EXPECT_EQ(source->configurations(false), first);     // nothing changed: the same decoded list
   EXPECT_TRUE(source->configurations(true)->empty());  // mutating ones are their own list
 
   // An update (same name, new resourceVersion) is seen.
   auto current = registry.get(vwcType(), "", "b");
   ASSERT_TRUE(current.ok());
   json::object changed = configuration("b", "three.example.com");
-  changed["metadata"].as_object()["resourceVersion"] =
-      std::to_string((*current)->resourceVersion);
+  changed["metadata"].as_object()["resourceVersion"] = std::to_string((*current)->resourceVersion);
   ASSERT_TRUE(registry.update(vwcType(), "", "b", changed, wo).ok());
   settle();
   auto second = source->configurations(false);

@@ -56,7 +56,7 @@ class VerifiedTokenCache {
   Key keyOf(std::string_view token) const;
 
   const std::chrono::seconds ttl_;
-  size_t capacity_;  // 0: caching off (no randomness for the key)
+  size_t capacity_;                          // 0: caching off (no randomness for the key)
   std::array<unsigned char, 32> hmacKey_{};  // random, set once in the constructor
   mutable std::mutex mu_;
   std::unordered_map<Key, Entry, KeyHash> entries_;  // guarded by mu_
