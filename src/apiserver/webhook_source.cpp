@@ -1,6 +1,7 @@
 #include "apiserver/webhook_source.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "apiserver/authz/selector_attributes.h"
 #include "core/json_access.h"
@@ -60,13 +61,32 @@ class RegistryWebhookSource : public admission::WebhookSource {
     return {v.allowed(), v.reason, ""};
   }
 
-  std::vector<json::object> configurations(bool mutating) override {
+  // Decoded once per change: the cached list is reused while the watch cache holds the same
+  // objects at the same resourceVersions (the common case: none at all, or a few that rarely
+  // change), so a write no longer pays a decode of every configuration.
+  std::shared_ptr<const std::vector<json::object>> configurations(bool mutating) override {
     const auto& rt =
         typeOf("admissionregistration.k8s.io", "v1",
                mutating ? "mutatingwebhookconfigurations" : "validatingwebhookconfigurations");
-    auto items = listCached(rt, "", "");
-    std::sort(items.begin(), items.end(),
+    ListRequest req;
+    req.resourceVersion = "0";
+    auto r = registry_.list(rt, req);
+    if (!r.ok()) return emptyConfigurations();
+    if (r->items.empty()) return emptyConfigurations();
+    Versions versions;
+    versions.reserve(r->items.size());
+    for (const auto& item : r->items) versions.emplace_back(item->key, item->resourceVersion);
+    DecodedConfigurations& decoded = decoded_[mutating ? 1 : 0];
+    {
+      std::lock_guard lock(decodedMu_);
+      if (decoded.list && decoded.versions == versions) return decoded.list;
+    }
+    auto items = std::make_shared<std::vector<json::object>>();
+    for (const auto& item : r->items) items->push_back(registry_.toServed(rt, *item));
+    std::sort(items->begin(), items->end(),
               [](const json::object& a, const json::object& b) { return nameOf(a) < nameOf(b); });
+    std::lock_guard lock(decodedMu_);
+    decoded = {std::move(versions), items};
     return items;
   }
 
@@ -158,8 +178,22 @@ class RegistryWebhookSource : public admission::WebhookSource {
     return core::Status::notFound("endpoints", name);
   }
 
+  static std::shared_ptr<const std::vector<json::object>> emptyConfigurations() {
+    static const auto empty = std::make_shared<const std::vector<json::object>>();
+    return empty;
+  }
+
+  // Which objects (storage key, resourceVersion) a decoded list was made from.
+  using Versions = std::vector<std::pair<std::string, int64_t>>;
+  struct DecodedConfigurations {
+    Versions versions;
+    std::shared_ptr<const std::vector<json::object>> list;
+  };
+
   Registry& registry_;
   std::function<const authz::Authorizer*()> authorizer_;
+  std::mutex decodedMu_;
+  DecodedConfigurations decoded_[2];  // validating, mutating; guarded by decodedMu_
 };
 
 }  // namespace

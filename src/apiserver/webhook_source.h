@@ -7,7 +7,10 @@
 // returns (called per check, as the server picks its authorizer after building admission; null:
 // the check errors).
 //
-// Thread-safety: as Registry's (any thread).
+// The decoded configurations are kept between changes: reused while the cache lists the same
+// objects at the same resourceVersions, decoded again after any change.
+//
+// Thread-safety: as Registry's (any thread); the decoded lists sit behind a mutex.
 #include <functional>
 #include <memory>
 

@@ -35,11 +35,14 @@ class DefaultTolerationSeconds : public Plugin {
       }
     }
     auto add = [&](const char* key) {
-      ensureArray(spec, "tolerations")
-          .push_back(json::object{{"key", key},
-                                  {"operator", "Exists"},
-                                  {"effect", "NoExecute"},
-                                  {"tolerationSeconds", kDefaultTolerationSeconds}});
+      json::array& tolerations = ensureArray(spec, "tolerations");
+      json::object t(tolerations.storage());
+      t.reserve(4);
+      t.emplace("key", key);
+      t.emplace("operator", "Exists");
+      t.emplace("effect", "NoExecute");
+      t.emplace("tolerationSeconds", kDefaultTolerationSeconds);
+      tolerations.push_back(std::move(t));
     };
     if (!notReady) add(kNotReady);
     if (!unreachable) add(kUnreachable);

@@ -18,7 +18,9 @@ namespace berth::apiserver::admission {
 
 namespace json = boost::json;
 
-json::object tokenVolumeSource() {
+namespace {
+
+json::object buildTokenVolumeSource() {
   return json::object{
       {"defaultMode", 420},
       {"sources",
@@ -38,6 +40,16 @@ json::object tokenVolumeSource() {
                                             json::object{{"apiVersion", "v1"},
                                                          {"fieldPath", "metadata.namespace"}}}}}}}}}}}};
 }
+
+// Built once: every admitted pod gets a copy, made straight into the pod's own storage.
+const json::object& tokenVolumePrototype() {
+  static const json::object proto = buildTokenVolumeSource();
+  return proto;
+}
+
+}  // namespace
+
+json::object tokenVolumeSource() { return tokenVolumePrototype(); }
 
 namespace {
 
@@ -93,15 +105,23 @@ void mountToken(json::object& spec) {
                                                      kTokenMountPath);
       }
       if (mounted) continue;
-      ensureArray(c, "volumeMounts")
-          .push_back(json::object{
-              {"name", volumeName}, {"readOnly", true}, {"mountPath", kTokenMountPath}});
+      json::array& mountList = ensureArray(c, "volumeMounts");
+      json::object mount(mountList.storage());
+      mount.reserve(3);
+      mount.emplace("name", volumeName);
+      mount.emplace("readOnly", true);
+      mount.emplace("mountPath", kTokenMountPath);
+      mountList.push_back(std::move(mount));
       needsVolume = true;
     }
   }
   if (!hasVolume && needsVolume) {
-    ensureArray(spec, "volumes")
-        .push_back(json::object{{"name", volumeName}, {"projected", tokenVolumeSource()}});
+    json::array& volumes = ensureArray(spec, "volumes");
+    json::object volume(volumes.storage());
+    volume.reserve(2);
+    volume.emplace("name", volumeName);
+    volume.emplace("projected", json::value(tokenVolumePrototype(), volumes.storage()));
+    volumes.push_back(std::move(volume));
   }
 }
 

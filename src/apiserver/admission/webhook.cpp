@@ -36,10 +36,18 @@ class WebhookPlugin : public Plugin {
         }) {}
   std::string_view name() const override { return "AdmissionWebhook"; }
 
-  core::Status admit(Attributes& a) override { return run(a, true); }
+  core::Status admit(Attributes& a) override {
+    if (exempt(*a.resource)) return {};
+    auto configs = source_->configurations(true);
+    if (configs->empty()) return {};
+    return run(a, true, *configs);
+  }
   core::Status validate(const Attributes& a) override {
+    if (exempt(*a.resource)) return {};
+    auto configs = source_->configurations(false);
+    if (configs->empty()) return {};
     Attributes copy = a;  // validating webhooks never change the object
-    return run(copy, false);
+    return run(copy, false, *configs);
   }
 
  private:
@@ -52,14 +60,14 @@ class WebhookPlugin : public Plugin {
     bool reinvoking = false;
   };
 
-  core::Status run(Attributes& a, bool mutating) {
-    const core::ResourceType& rt = *a.resource;
-    if (rt.group == "admissionregistration.k8s.io" &&
-        (rt.plural == "mutatingwebhookconfigurations" ||
-         rt.plural == "validatingwebhookconfigurations"))
-      return {};
-    auto configs = source_->configurations(mutating);
-    if (configs.empty()) return {};
+  // Webhook configurations themselves are never sent to webhooks.
+  static bool exempt(const core::ResourceType& rt) {
+    return rt.group == "admissionregistration.k8s.io" &&
+           (rt.plural == "mutatingwebhookconfigurations" ||
+            rt.plural == "validatingwebhookconfigurations");
+  }
+
+  core::Status run(Attributes& a, bool mutating, const std::vector<json::object>& configs) {
     Reinvocation reinvocation;
     bool changed = false;
     if (auto st = round(a, mutating, configs, reinvocation, changed); !st.ok()) return st;

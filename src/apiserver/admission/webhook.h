@@ -47,8 +47,10 @@ namespace berth::apiserver::admission {
 class WebhookSource {
  public:
   virtual ~WebhookSource() = default;
-  // Mutating (true) or Validating WebhookConfigurations, sorted by name.
-  virtual std::vector<boost::json::object> configurations(bool mutating) = 0;
+  // Mutating (true) or Validating WebhookConfigurations, sorted by name; never null. Shared and
+  // immutable: a source may hand the same list to every request until a configuration changes.
+  virtual std::shared_ptr<const std::vector<boost::json::object>> configurations(
+      bool mutating) = 0;
   // Labels of a namespace; nullopt when it does not exist.
   virtual std::optional<core::Labels> namespaceLabels(const std::string& ns) = 0;
   // Address and port of a ready endpoint serving `port` of the Service.

@@ -150,14 +150,27 @@ Result<std::string> ServiceAccountTokens::issueLegacy(const std::string& ns,
   return signJwt(*keys_, claims);
 }
 
-Result<Authenticated> ServiceAccountTokens::authenticate(
-    std::string_view token, const std::vector<std::string>& audiences) const {
+// The key set never changes while the server runs, so a signature that verified once verifies
+// again; only the claims' checks depend on time and on the cluster's objects.
+Result<Claims> ServiceAccountTokens::verifiedClaims(std::string_view token) const {
+  auto now = clock_();
+  if (auto cached = verified_.find(token, now)) return cached;
   auto claims = verifyJwt(*keys_, token);
   if (!claims.ok()) return claims.status();
-  std::string iss = core::stringField(*claims, "iss");
+  auto shared = std::make_shared<const json::object>(std::move(*claims));
+  verified_.insert(token, shared, now);
+  return Claims(std::move(shared));
+}
+
+Result<Authenticated> ServiceAccountTokens::authenticate(
+    std::string_view token, const std::vector<std::string>& audiences) const {
+  auto verified = verifiedClaims(token);
+  if (!verified.ok()) return verified.status();
+  const json::object& claims = **verified;
+  std::string iss = core::stringField(claims, "iss");
   if (std::find(issuers_.begin(), issuers_.end(), iss) != issuers_.end())
-    return checkBound(*claims, audiences);
-  if (iss == kLegacyIssuer) return checkLegacy(token, *claims);
+    return checkBound(claims, audiences);
+  if (iss == kLegacyIssuer) return checkLegacy(token, claims);
   return reject("invalid bearer token, unknown issuer \"" + iss + "\"");
 }
 

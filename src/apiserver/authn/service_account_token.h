@@ -14,8 +14,12 @@
 // only while the ServiceAccount (and the Pod/Secret/Node it is bound to) still exists with the
 // uid the token names. Time checks allow upstream's 60 s of clock skew.
 //
-// Thread-safety: an authenticator is immutable after construction; the ObjectGetter it is given
-// must be safe to call concurrently.
+// Verified signatures are cached (token_cache.h): a token seen again within the cache's TTL
+// skips the signature check and the claims' decode, never the claim and object checks.
+//
+// Thread-safety: an authenticator is immutable after construction but for its token cache,
+// which is safe for concurrent use; the ObjectGetter it is given must be safe to call
+// concurrently.
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -27,6 +31,7 @@
 #include <vector>
 
 #include "apiserver/authn/keys.h"
+#include "apiserver/authn/token_cache.h"
 #include "apiserver/http/server.h"
 #include "core/result.h"
 
@@ -99,7 +104,12 @@ class ServiceAccountTokens {
   // (upstream: the API server's external address + /openid/v1/jwks); empty = under the issuer.
   boost::json::object openidConfiguration(const std::string& jwksUri = "") const;
 
+  // The verified-signature cache (tests look at it).
+  const VerifiedTokenCache& tokenCache() const { return verified_; }
+
  private:
+  // The claims of `token` once its signature verifies (from the cache when seen lately).
+  core::Result<Claims> verifiedClaims(std::string_view token) const;
   core::Result<Authenticated> checkBound(const boost::json::object& claims,
                                          const std::vector<std::string>& audiences) const;
   core::Result<Authenticated> checkLegacy(std::string_view token,
@@ -112,6 +122,7 @@ class ServiceAccountTokens {
   std::vector<std::string> issuers_;  // never empty
   std::vector<std::string> apiAudiences_;
   Clock clock_;
+  mutable VerifiedTokenCache verified_;
 };
 
 }  // namespace berth::apiserver::authn
