@@ -140,6 +140,7 @@ core::Result<std::string> prepareDataDir(const ApiServerConfig& config) {
   ::chmod(tlsDir.c_str(), 0700);
   std::vector<std::string> sans = config.tlsSans;
   sans.push_back(config.bindAddress);
+  if (!config.advertiseAddress.empty()) sans.push_back(config.advertiseAddress);
   if (auto st = http::ensurePki(tlsDir, sans); !st.ok()) return st;
 
   std::string tokenPath = config.dataDir + "/admin.token";
@@ -185,13 +186,31 @@ std::string clientUrl(std::string host, int port) {
 
 }  // namespace
 
+const std::string& advertiseAddressOf(const ApiServerConfig& config) {
+  return config.advertiseAddress.empty() ? config.bindAddress : config.advertiseAddress;
+}
+
 core::Result<ServiceNetwork> resolveServiceNetwork(const ApiServerConfig& config) {
   auto ranges = service::parseRanges(config.serviceClusterIpRange, config.serviceNodePortRange);
   if (!ranges.ok()) return ranges.status();
+  std::string primary =
+      config.serviceClusterIpRange.substr(0, config.serviceClusterIpRange.find(','));
+  // The `kubernetes` Service is SingleStack in the primary family and its one endpoint is the
+  // advertise address: of another family, no client could reach the API server through it.
+  const std::string& advertise = advertiseAddressOf(config);
+  std::string flag = config.advertiseAddress.empty() ? "--bind-address " : "--advertise-address ";
+  std::string advertiseFamily = service::ipFamilyOf(advertise);
+  if (advertiseFamily.empty())
+    return core::Status::badRequest(flag + advertise + ": not an IP address");
+  if (advertiseFamily != ranges->primaryFamily()) {
+    return core::Status::badRequest(
+        "--service-cluster-ip-range " + config.serviceClusterIpRange + " and " + flag +
+        advertise + " do not fit: service IP family \"" + primary +
+        "\" must match public address family \"" + advertise + "\" (give --advertise-address " +
+        "an address of the primary range's family)");
+  }
   // The DNS address comes from the primary (first) range, IPv4 or IPv6, of a dual-stack pair.
-  auto clusterDns = core::clusterDnsIp(
-      config.serviceClusterIpRange.substr(0, config.serviceClusterIpRange.find(',')),
-      config.clusterDns);
+  auto clusterDns = core::clusterDnsIp(primary, config.clusterDns);
   if (!clusterDns.ok()) return clusterDns.status();
   return ServiceNetwork{std::move(*ranges), std::move(*clusterDns)};
 }
@@ -259,7 +278,7 @@ core::Result<http::Handler> ApiServer::State::buildHandler(store::Interface& sto
   auto built = buildIdentity(tlsDir, adminToken, *cache, admission, saOptions);
   if (!built.ok()) return built.status();
   identity = std::move(*built);
-  handler = std::make_unique<ApiHandler>(*registry, *cache, config.bindAddress);
+  handler = std::make_unique<ApiHandler>(*registry, *cache, advertiseAddressOf(config));
   auto* api = handler.get();
   const authz::Authorizer* requests = requestAuthorizer();
   api->setAuthorizer(requests);
@@ -311,9 +330,9 @@ core::Status ApiServer::State::listen(const ApiServerConfig& config, const http:
 core::Status ApiServer::State::bootstrap(store::Interface& store, const ApiServerConfig& config,
                                          int port) {
   if (auto n = migrateGoZeroValues(store); !n.ok()) return n.status();
-  if (auto st = registry->bootstrap(config.bindAddress, port, config.clusterDns); !st.ok())
-    return st;
-  registry->startKubernetesServiceRepair(config.bindAddress, port);
+  const std::string& advertise = advertiseAddressOf(config);
+  if (auto st = registry->bootstrap(advertise, port, config.clusterDns); !st.ok()) return st;
+  registry->startKubernetesServiceRepair(advertise, port);
   if (auto st = ensureBuiltinPriorityClasses(*registry); !st.ok()) return st;
   if (defaultServiceAccounts) defaultServiceAccounts->start(*registry);
   // A create holds its reservation for milliseconds before its write; a minute is ample.

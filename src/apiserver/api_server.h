@@ -20,6 +20,10 @@ namespace berth::apiserver {
 struct ApiServerConfig {
   std::string dataDir = "/var/lib/berth";
   std::string bindAddress = "127.0.0.1";
+  // The address clients are given (upstream's --advertise-address): the `kubernetes` Service's
+  // endpoint, discovery's serverAddressByClientCIDRs, a SAN of the serving certificate.
+  // "" = bindAddress. Its family must be the primary Service range's (resolveServiceNetwork).
+  std::string advertiseAddress;
   int securePort = 6443;  // 0 = any free port (tests)
   // Extra names and addresses for the serving certificate.
   std::vector<std::string> tlsSans;
@@ -67,13 +71,17 @@ struct ApiServerConfig {
 
 // The Service network a config describes: its ClusterIP and NodePort ranges, and the cluster DNS
 // address (config.clusterDns, or the one derived from the primary range). BadRequest naming the
-// flag when one is malformed. start() resolves it; `berth server` also does before it opens the
+// flag when one is malformed, or when the advertise address is not of the primary range's family
+// (upstream's validatePublicIPServiceClusterIPRangeIPFamilies: the `kubernetes` ClusterIP would
+// have no endpoint of its family). start() resolves it; `berth server` also does before it opens the
 // store, so that bad flags fail before anything is written.
 struct ServiceNetwork {
   service::Ranges ranges;
   std::string clusterDns;
 };
 core::Result<ServiceNetwork> resolveServiceNetwork(const ApiServerConfig& config);
+// config.advertiseAddress, else config.bindAddress.
+const std::string& advertiseAddressOf(const ApiServerConfig& config);
 
 class ApiServer {
  public:

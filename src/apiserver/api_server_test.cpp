@@ -48,5 +48,54 @@ TEST(ResolveServiceNetwork, ErrorsNameTheFlag) {
   EXPECT_NE(d.status().message().find("--cluster-dns 1.2.3.4 is not inside"), std::string::npos);
 }
 
+TEST(ResolveServiceNetwork, Ipv6OnlyTakesDnsFromTheIpv6Range) {
+  ApiServerConfig c;
+  c.serviceClusterIpRange = "fd00:10:96::/108";
+  c.bindAddress = "::1";
+  auto n = resolveServiceNetwork(c);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(n->clusterDns, "fd00:10:96::a");
+  EXPECT_EQ(n->ranges.firstIp(), "fd00:10:96::1");
+  EXPECT_FALSE(n->ranges.hasIpv4);
+}
+
+// Upstream's validatePublicIPServiceClusterIPRangeIPFamilies: the `kubernetes` Service's one
+// endpoint (the advertise address) must be of its ClusterIP's (the primary range's) family.
+TEST(ResolveServiceNetwork, TheAdvertiseAddressMustBeOfThePrimaryFamily) {
+  ApiServerConfig v6First;
+  v6First.serviceClusterIpRange = "fd00:10:96::/108,10.96.0.0/12";
+  v6First.bindAddress = "127.0.0.1";
+  auto bad = resolveServiceNetwork(v6First);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), 400);
+  EXPECT_EQ(bad.status().message(),
+            "--service-cluster-ip-range fd00:10:96::/108,10.96.0.0/12 and --bind-address "
+            "127.0.0.1 do not fit: service IP family \"fd00:10:96::/108\" must match public "
+            "address family \"127.0.0.1\" (give --advertise-address an address of the primary "
+            "range's family)");
+  v6First.advertiseAddress = "fd00:78::1";
+  EXPECT_TRUE(resolveServiceNetwork(v6First).ok());
+  EXPECT_EQ(advertiseAddressOf(v6First), "fd00:78::1");
+
+  ApiServerConfig v6Only;
+  v6Only.serviceClusterIpRange = "fd00:10:96::/108";
+  v6Only.advertiseAddress = "192.168.1.1";
+  auto badAdvertise = resolveServiceNetwork(v6Only);
+  ASSERT_FALSE(badAdvertise.ok());
+  EXPECT_NE(badAdvertise.status().message().find("and --advertise-address 192.168.1.1 do not fit"),
+            std::string::npos)
+      << badAdvertise.status().message();
+
+  ApiServerConfig v4;
+  v4.bindAddress = "::";
+  EXPECT_FALSE(resolveServiceNetwork(v4).ok()) << "an IPv4 range with an IPv6 bind address";
+  v4.bindAddress = "0.0.0.0";
+  EXPECT_TRUE(resolveServiceNetwork(v4).ok());
+  v4.advertiseAddress = "api.example";
+  auto notIp = resolveServiceNetwork(v4);
+  ASSERT_FALSE(notIp.ok());
+  EXPECT_EQ(notIp.status().message(), "--advertise-address api.example: not an IP address");
+}
+
 }  // namespace
 }  // namespace berth::apiserver

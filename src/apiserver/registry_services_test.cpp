@@ -247,5 +247,33 @@ TEST_F(RegistryServicesTest,
   EXPECT_FALSE(reservedPort(dhc));
 }
 
+// An IPv6-only cluster: the `kubernetes` Service and kube-dns come from the IPv6 range, and the
+// `kubernetes` EndpointSlice carries the IPv6 advertise address.
+TEST(RegistryIpv6Only, BootstrapMakesIpv6KubernetesAndKubeDnsServices) {
+  store::MemoryStore store;
+  CacheSet cache{store};
+  Registry registry{store, cache, service::parseRanges("fd00:10:96::/108", "30000-32767").value()};
+  ASSERT_TRUE(cache.start().ok());
+  ASSERT_TRUE(registry.bootstrap("fd00:78::1", 6443, "fd00:10:96::a").ok());
+  auto field = [&](const char* group, const char* resource, const char* ns, const char* name) {
+    auto got = registry.get(*core::findResource(group, "v1", resource), ns, name);
+    return got.ok() ? json::parse((*got)->json).as_object() : json::object{};
+  };
+  auto kubernetes = field("", "services", "default", "kubernetes");
+  ASSERT_FALSE(kubernetes.empty());
+  EXPECT_EQ(json::serialize(kubernetes.at("spec").at("clusterIPs")), "[\"fd00:10:96::1\"]");
+  EXPECT_EQ(json::serialize(kubernetes.at("spec").at("ipFamilies")), "[\"IPv6\"]");
+  auto slice = field("discovery.k8s.io", "endpointslices", "default", "kubernetes");
+  ASSERT_FALSE(slice.empty());
+  EXPECT_EQ(slice.at("addressType"), "IPv6");
+  EXPECT_EQ(json::serialize(slice.at("endpoints").at(0).at("addresses")), "[\"fd00:78::1\"]");
+  auto dns = field("", "services", "kube-system", "kube-dns");
+  ASSERT_FALSE(dns.empty());
+  EXPECT_EQ(dns.at("spec").at("clusterIP"), "fd00:10:96::a");
+  EXPECT_TRUE(store.get("/registry/ipaddresses/fd00:10:96::a").ok());
+  registry.stop();
+  cache.stop();
+}
+
 }  // namespace
 }  // namespace berth::apiserver

@@ -57,8 +57,9 @@ int runProxy(ProxyFlags flags) {
     std::cerr << "berth proxy: " << st.message() << "\n";
     return 1;
   }
-  std::cout << "berth proxy: node " << o.rules.nodeName << ", table ip " << o.rules.table
-            << " programmed" << std::endl;
+  std::cout << "berth proxy: node " << o.rules.nodeName << ", table " << o.rules.family << " "
+            << o.rules.table << (o.rules6 ? " and ip6 " + o.rules.table : "") << " programmed"
+            << std::endl;
   waitForShutdownSignal(signals);
   proxier.stop();
   return 0;
@@ -71,8 +72,8 @@ void addProxyFlags(CLI::App& cmd, proxy::RulesetConfig& rules) {
                  "Pod network; ClusterIP clients outside it are masqueraded (empty = all)")
       ->capture_default_str();
   cmd.add_option("--service-cidr", rules.serviceCidr,
-                 "Service range (dual-stack: IPv4,IPv6, the ip6 table too); packets to it that "
-                 "no Service takes are dropped")
+                 "Service range (an IPv6 one: the ip6 table only; dual-stack: IPv4,IPv6, both "
+                 "tables); packets to it that no Service takes are dropped")
       ->capture_default_str();
 }
 

@@ -318,6 +318,9 @@ void addListenerFlags(CLI::App* server, ServerFlags& flags) {
   server->add_option("--data-dir", config.dataDir, "State directory")->capture_default_str();
   server->add_option("--bind-address", config.bindAddress, "Address to listen on")
       ->capture_default_str();
+  server->add_option("--advertise-address", config.advertiseAddress,
+                     "Address the `kubernetes` Service's endpoint gives clients, of the primary "
+                     "Service range's family (default: --bind-address)");
   server->add_option("--secure-port", config.securePort, "HTTPS port (0 = any free port)")
       ->capture_default_str();
   server->add_option("--datastore", flags.datastore, "sqlite (embedded, default) or memory")
@@ -426,7 +429,8 @@ void addServiceNetworkFlags(CLI::App* server, apiserver::ApiServerConfig& config
   server
       ->add_option("--service-cluster-ip-range", config.serviceClusterIpRange,
                    "CIDR of Service ClusterIPs (the `kubernetes` Service gets its first address); "
-                   "dual-stack: an IPv4,IPv6 pair (10.96.0.0/12,fd00:10:96::/112, IPv6 /108../126)")
+                   "IPv6-only: an IPv6 CIDR (/108../126); dual-stack: a pair, the primary first "
+                   "(10.96.0.0/12,fd00:10:96::/112)")
       ->capture_default_str();
   server
       ->add_option("--service-node-port-range", config.serviceNodePortRange,

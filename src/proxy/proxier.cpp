@@ -311,7 +311,8 @@ bool Proxier::syncOnce(bool full) {
     RuleState* state;
     std::string name;  // "IPv4" / "IPv6"
   };
-  std::vector<Family> families{{&state_, "IPv4"}};
+  // An IPv6-only node's one table is IPv6 (splitDualStack).
+  std::vector<Family> families{{&state_, o_.rules.family == "ip6" ? "IPv6" : "IPv4"}};
   if (state6_) families.push_back({&*state6_, "IPv6"});
   if (!full) {
     for (const auto& f : families) {

@@ -358,5 +358,40 @@ TEST_F(ProxierTest, DualStackProgramsBothTablesInOneTransaction) {
   proxier->stop();
 }
 
+TEST_F(ProxierTest, Ipv6OnlyProgramsOnlyTheIp6Table) {
+  auto svc = service("web", "fd00:10:96::1e");
+  auto& spec = std::const_pointer_cast<json::value>(svc)->as_object()["spec"].as_object();
+  spec["clusterIPs"] = json::array{"fd00:10:96::1e"};
+  spec["ipFamilies"] = json::array{"IPv6"};
+  auto v6slice = [&](const std::string& ip) {
+    auto s = slice("web", {ip});
+    std::const_pointer_cast<json::value>(s)->as_object()["addressType"] = "IPv6";
+    return s;
+  };
+  services_->onReplace({svc}, "1");
+  slices_->onReplace({v6slice("fd00:10:244::5")}, "1");
+  auto proxier = makeProxier([](ProxierOptions& o) {
+    o.rules.serviceCidr = "fd00:10:96::/108";
+    o.rules.clusterCidr = "fd00:10:244::/56";
+    o.rules6 = splitDualStack(o.rules);  // as the agent and `berth proxy` do
+  });
+  ASSERT_TRUE(proxier->start().ok());
+  auto first = transactions().at(0);
+  EXPECT_TRUE(has(first, "add table ip6 berth-proxy\n")) << first;
+  EXPECT_FALSE(has(first, "add table ip berth-proxy")) << "no IPv4 table in an IPv6-only cluster";
+  EXPECT_TRUE(has(first, "fd00:10:96::1e . tcp . 80 : goto cluster-lb-1")) << first;
+  EXPECT_TRUE(has(first, "fd00:10:244::5 . 8080")) << first;
+  EXPECT_TRUE(has(first, "ip6 daddr fd00:10:96::/108 drop")) << first;
+  EXPECT_TRUE(has(first, "ip6 saddr != fd00:10:244::/56 ")) << first;
+
+  slices_->onUpdate(v6slice("fd00:10:244::6"));
+  proxier->serviceChanged("default/web");
+  ASSERT_TRUE(proxier->waitForSync(std::chrono::seconds(5)));
+  auto partial = transactions().back();
+  EXPECT_TRUE(has(partial, "delete element ip6 berth-proxy service-endpoints")) << partial;
+  EXPECT_TRUE(has(partial, "fd00:10:244::6 . 8080")) << partial;
+  proxier->stop();
+}
+
 }  // namespace
 }  // namespace berth::proxy

@@ -188,7 +188,14 @@ std::pair<std::string, std::string> byFamily(const std::string& pair) {
 }  // namespace
 
 std::optional<RulesetConfig> splitDualStack(RulesetConfig& rules) {
-  if (rules.serviceCidr.find(',') == std::string::npos) return std::nullopt;
+  if (rules.serviceCidr.find(',') == std::string::npos) {
+    // An IPv6-only cluster: its one table is the IPv6 one, with the IPv6 pod range (if any).
+    if (rules.serviceCidr.find(':') != std::string::npos) {
+      rules.family = "ip6";
+      rules.clusterCidr = byFamily(rules.clusterCidr).second;
+    }
+    return std::nullopt;
+  }
   RulesetConfig six = rules;
   six.family = "ip6";
   std::tie(rules.serviceCidr, six.serviceCidr) = byFamily(rules.serviceCidr);

@@ -36,8 +36,8 @@ namespace berth::proxy {
 
 struct RulesetConfig {
   std::string table = "berth-proxy";
-  // "ip", or "ip6" for the IPv6 table of a dual-stack node (then the CIDRs are IPv6 ones and
-  // the contributions come from servicePorts(..., "IPv6")).
+  // "ip", or "ip6" for the IPv6 table of a dual-stack or IPv6-only node (then the CIDRs are IPv6
+  // ones and the contributions come from servicePorts(..., "IPv6")).
   std::string family = "ip";
   std::string nodeName;
   std::string clusterCidr = "10.244.0.0/16";  // pods; empty = masquerade every ClusterIP client
@@ -51,7 +51,8 @@ struct RulesetConfig {
 // Dual-stack flags give CIDR pairs ("10.96.0.0/12,fd00:10:96::/112", in either order): keeps the
 // IPv4 halves in `rules` and returns the ip6 table's rules with the IPv6 halves (a cluster CIDR
 // without a half of a family: "" there, every client masqueraded); nullopt when the service CIDR
-// is not a pair.
+// is not a pair. A lone IPv6 service CIDR (an IPv6-only cluster) turns `rules` itself into the
+// ip6 table's (family "ip6", the cluster CIDR's IPv6 half).
 std::optional<RulesetConfig> splitDualStack(RulesetConfig& rules);
 
 struct Element {

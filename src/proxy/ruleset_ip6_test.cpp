@@ -96,5 +96,23 @@ TEST(RulesetIp6, AnIpv4OnlyServiceHasNoIpv6Rules) {
   EXPECT_EQ(servicePorts(svc, ptrs).size(), 1u);
 }
 
+TEST(RulesetIp6, ALoneIpv6ServiceCidrMakesTheOneTableIpv6) {
+  RulesetConfig six;
+  six.serviceCidr = "fd00:10:96::/108";
+  six.clusterCidr = "fd00:10:244::/56";
+  EXPECT_FALSE(splitDualStack(six));
+  EXPECT_EQ(six.family, "ip6");
+  EXPECT_EQ(six.clusterCidr, "fd00:10:244::/56");
+  // An IPv4 cluster CIDR has no IPv6 half: every client is masqueraded.
+  RulesetConfig mixed;
+  mixed.serviceCidr = "fd00:10:96::/108";
+  EXPECT_FALSE(splitDualStack(mixed));
+  EXPECT_EQ(mixed.clusterCidr, "");
+  RulesetConfig four;
+  EXPECT_FALSE(splitDualStack(four));
+  EXPECT_EQ(four.family, "ip");
+  EXPECT_EQ(four.clusterCidr, "10.244.0.0/16");
+}
+
 }  // namespace
 }  // namespace berth::proxy

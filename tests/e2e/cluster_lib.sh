@@ -16,8 +16,12 @@
 # flags for `berth server` / each `berth agent`).
 # Helpers: kc (kubectl from the control namespace), pod_exec POD CMD..., in_node NODE CMD...,
 # pod_on NODE NAME IMAGE [kubectl-run flags...] -- CMD..., wait_running POD..., pod_ip POD,
-# node_ip NODE (wait_for is lib.sh's), and for tests with namespaces of their own
-# cleanup_agents and netns_agent_cleanup.
+# node_ip NODE, import_test_images DATA-DIR (wait_for is lib.sh's), and for tests with
+# namespaces of their own cleanup_agents and netns_agent_cleanup.
+#
+# One-node clusters (test_ipv6_primary.sh, test_ipv6_only.sh) use, instead of cluster_up,
+# make_node_netns NS ADDRESS/PREFIX... and netns_server_up NS [server flags...]: `berth server`
+# with its agent in one namespace the test creates.
 
 CL_ID=$RANDOM$RANDOM
 CL_NET=172.31.$((RANDOM % 250 + 2))
@@ -59,6 +63,16 @@ pod_on() {
   local node=$1 name=$2 image=$3; shift 3
   kc run "$name" --image="$image" --restart=Never \
     --overrides="{\"spec\":{\"nodeName\":\"$node\",\"terminationGracePeriodSeconds\":1}}" "$@" >/dev/null
+}
+
+# import_test_images DATA-DIR [IMAGES-DIR]: the test images (built into IMAGES-DIR, default
+# $WORK/images, unless already there) imported into that data dir's image store.
+import_test_images() {
+  local images=${2:-$WORK/images}
+  if [ ! -f "$images/docker-save.tar" ]; then
+    bash "$E2E_DIR/../../scripts/build-test-images.sh" "$images" >/dev/null || return 1
+  fi
+  "$BERTH" images --data-dir "$1" import "$images/docker-save.tar" >/dev/null
 }
 
 # cleanup_agents DIR...: removes what node agents with these data dirs left behind. Containers
@@ -175,7 +189,7 @@ cl_start_agent() {
   local node=$1 ns dir
   ns=$(node_netns "$node")
   dir=$(node_agent_dir "$node")
-  "$BERTH" images --data-dir "$CL_DIR/$node" import "$CL_DIR/images/docker-save.tar" >/dev/null ||
+  import_test_images "$CL_DIR/$node" "$CL_DIR/images" ||
     { echo "cannot import the test images on $node" >&2; return 1; }
   ip netns exec "$ns" "$BERTH" agent --kubeconfig "$KUBECONFIG" --node-name "$node" \
     --node-ip "$(node_ip "$node")" --data-dir "$dir" \
@@ -227,4 +241,104 @@ cluster_up() {
     tail -20 "$CL_DIR/node-a.log" "$CL_DIR/node-b.log" >&2
     return 1
   fi
+}
+
+# make_node_netns NS ADDRESS/PREFIX...: the namespace of a one-node cluster. Its node addresses
+# sit on a veth pair whose both ends stay inside it (uplink, uplink-peer); forwarding on and
+# IPv6 duplicate address detection off there only. The caller deletes it (netns_agent_cleanup).
+make_node_netns() {
+  local ns=$1 a
+  shift
+  ip netns add "$ns" && ip -n "$ns" link set lo up &&
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+      net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 &&
+    ip -n "$ns" link add uplink type veth peer name uplink-peer || return 1
+  for a in "$@"; do
+    if [[ $a == *:* ]]; then
+      ip -n "$ns" addr add "$a" dev uplink nodad || return 1
+    else
+      ip -n "$ns" addr add "$a" dev uplink || return 1
+    fi
+  done
+  ip -n "$ns" link set uplink up && ip -n "$ns" link set uplink-peer up
+}
+
+# netns_server_up NS [berth server flags...]: the test images imported into $DATA, then
+# `berth server` (API server, controllers, scheduler, agent with its proxy, DNS and network
+# policy) in NS on a free port with the data dir $DATA (the agent's is $DATA/agent), logging to
+# $WORK/server.log. Sets PORT, KUBECONFIG and SERVER_PID; k (as kc) runs kubectl inside NS.
+# False, with the log's tail on stderr, when the server did not become ready within 20 s.
+netns_server_up() {
+  local ns=$1
+  shift
+  CL_CONTROL=$ns  # kc, pod_exec, wait_running and pod_ip then work on this cluster too
+  k() { kc "$@"; }
+  import_test_images "$DATA" || { echo "cannot import the test images" >&2; return 1; }
+  PORT=$(free_port)
+  export KUBECONFIG=$DATA/admin.kubeconfig
+  ip netns exec "$ns" "$BERTH" server --data-dir "$DATA" --secure-port "$PORT" "$@" \
+    >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for 20 bash -c "[ -f $KUBECONFIG ] && ip netns exec $ns $KUBECTL get --raw /readyz" && return 0
+  tail -20 "$WORK/server.log" >&2
+  return 1
+}
+
+# need_netns_tools TEST: exits unless root with runc, nft and the CNI plugins.
+need_netns_tools() {
+  if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||
+     ! command -v nft >/dev/null; then
+    echo "$1: needs root, runc, nft and /usr/lib/cni" >&2
+    exit 1
+  fi
+}
+
+# expect_server_refuses NAME REGEX [berth server flags...]: `berth server` (no agent, a scratch
+# data dir) stops at start with a message matching REGEX (one still running after 20 s fails).
+expect_server_refuses() {
+  local name=$1 want=$2
+  shift 2
+  if timeout 20 "$BERTH" server --data-dir "$WORK/bad" --secure-port "$(free_port)" --disable-agent "$@" \
+       >"$WORK/bad.log" 2>&1; then
+    fail "$name" "the server started"
+  else
+    expect_out "$name" "$want" cat "$WORK/bad.log"
+  fi
+}
+
+# pod_manifest NAME LABELS COMMAND: a Pod of the test web image (hostname NAME, subdomain web)
+# running COMMAND (a YAML list), for `k apply -f -`. WEB_SERVER answers its hostname on :8080.
+WEB_SERVER='["sh", "-c", "mkdir -p /tmp/w && hostname > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w"]'
+pod_manifest() {
+  printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, labels: %s}\nspec:\n  hostname: %s\n  subdomain: web\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: c, image: "berth-test/web:1.0", command: %s}\n' \
+    "$1" "$2" "$1" "$3"
+}
+# pod_get POD URL: what POD gets from URL (busybox wget, 3 s at most).
+pod_get() { pod_exec "$1" busybox timeout 3 wget -qO- "$2" 2>/dev/null; }
+# pod_answers POD URL [WANT]: POD gets WANT (default "web", the web pod's hostname) from URL.
+pod_answers() { [ "$(pod_get "$1" "$2")" == "${3:-web}" ]; }
+pod_blocked() { ! pod_answers "$@"; }
+
+# expect_kubernetes_service NS ADDRESS CLUSTER-IP FAMILY: the `kubernetes` Service holds
+# CLUSTER-IP (SingleStack FAMILY), its EndpointSlice the advertise ADDRESS with that address type,
+# and the API server answers in NS through the ClusterIP (the proxy's DNAT to ADDRESS).
+expect_kubernetes_service() {
+  local ns=$1 address=$2 ip=$3 family=$4 url
+  expect_eq "the kubernetes Service holds $ip" "$ip [\"$family\"] SingleStack" \
+    "$(kc get svc kubernetes -o 'jsonpath={.spec.clusterIP} {.spec.ipFamilies} {.spec.ipFamilyPolicy}')"
+  expect_eq "its EndpointSlice is $family with the advertise address $address" "$family $address" \
+    "$(kc get endpointslice kubernetes -o 'jsonpath={.addressType} {.endpoints[0].addresses[0]}')"
+  url="https://$ip/version"
+  [[ $ip == *:* ]] && url="https://[$ip]/version"
+  if wait_for 10 bash -c "ip netns exec $ns curl -sk --max-time 2 $url | grep -q gitVersion"; then
+    pass "the API server answers through the ClusterIP ($url)"
+  else
+    fail "API server through $url" "$(ip netns exec "$ns" curl -sk --max-time 2 "$url" 2>&1)"
+  fi
+}
+
+# deny_ingress: a default-deny ingress NetworkPolicy ("deny") for every pod of the default namespace.
+deny_ingress() {
+  printf '%s\n' 'apiVersion: networking.k8s.io/v1' 'kind: NetworkPolicy' 'metadata: {name: deny}' \
+    'spec: {podSelector: {}, policyTypes: [Ingress]}' | kc apply -f - >/dev/null
 }

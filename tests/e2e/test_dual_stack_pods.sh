@@ -11,7 +11,7 @@
 # --cluster-cidr gives nodes their IPv6 podCIDR first.
 # Everything happens in namespaces made here (ULA addresses, DAD off and forwarding on there).
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/cluster_lib.sh"  # wait_for, netns_agent_cleanup
+source "$(dirname "$0")/cluster_lib.sh"  # wait_for, netns_agent_cleanup, expect_server_refuses
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/bridge ] ||
    ! command -v nft >/dev/null; then
@@ -20,15 +20,7 @@ if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /usr/lib/cni/br
 fi
 
 echo "== flags that do not fit"
-bad() {  # name expected-message flags...
-  local name=$1 want=$2; shift 2
-  if "$BERTH" server --data-dir "$WORK/bad" --bind-address 127.0.0.1 --secure-port "$(free_port)" \
-       --disable-agent "$@" >"$WORK/bad.log" 2>&1; then
-    fail "$name" "the server started"
-  else
-    expect_out "$name" "$want" cat "$WORK/bad.log"
-  fi
-}
+bad() { expect_server_refuses "$1" "$2" --bind-address 127.0.0.1 "${@:3}"; }
 bad "two IPv4 cluster CIDRs are refused" \
   "--cluster-cidr: len of ClusterCIDRs==2 and they are not configured as dual stack" \
   --cluster-cidr 10.244.0.0/16,10.245.0.0/16

@@ -158,23 +158,6 @@ void Allocation::commit() {
 ServiceAddresses::ServiceAddresses(store::Interface& store, Ranges ranges)
     : store_(store),
       ranges_(ranges),
-      ips_(store,
-           ReservationPool::Spec{
-               "/registry/ipaddresses/", "networking.k8s.io/v1", "IPAddress",
-               // The network and broadcast addresses are never handed out.
-               1, (uint64_t{1} << (32 - ranges.ipPrefixLength)) - 2,
-               // Upstream's static subrange: min(max(16, size/16), 256) low addresses are
-               // left for clients that ask for a specific IP.
-               std::min<uint64_t>(
-                   std::max<uint64_t>(16, (uint64_t{1} << (32 - ranges.ipPrefixLength)) / 16), 256),
-               [base = ranges.ipBase](uint64_t off) {
-                 return formatIpv4(base + static_cast<uint32_t>(off));
-               },
-               [base = ranges.ipBase](std::string_view s) -> std::optional<uint64_t> {
-                 auto a = parseIpv4(s);
-                 if (!a || *a < base) return std::nullopt;
-                 return *a - base;
-               }}),
       ports_(store, ReservationPool::Spec{"/registry/ranges/servicenodeports/", "v1",
                                           "ServiceNodePortReservation",
                                           static_cast<uint64_t>(ranges.portMin),
@@ -182,6 +165,25 @@ ServiceAddresses::ServiceAddresses(store::Interface& store, Ranges ranges)
                                           static_cast<uint64_t>(ranges.portMin),
                                           [](uint64_t p) { return std::to_string(p); },
                                           [](std::string_view s) { return parseUint(s); }}) {
+  if (ranges.hasIpv4) {
+    uint64_t size = uint64_t{1} << (32 - ranges.ipPrefixLength);
+    ips_.emplace(store,
+                 ReservationPool::Spec{
+                     "/registry/ipaddresses/", "networking.k8s.io/v1", "IPAddress",
+                     // The network and broadcast addresses are never handed out.
+                     1, size - 2,
+                     // Upstream's static subrange: min(max(16, size/16), 256) low addresses are
+                     // left for clients that ask for a specific IP.
+                     std::min<uint64_t>(std::max<uint64_t>(16, size / 16), 256),
+                     [base = ranges.ipBase](uint64_t off) {
+                       return formatIpv4(base + static_cast<uint32_t>(off));
+                     },
+                     [base = ranges.ipBase](std::string_view s) -> std::optional<uint64_t> {
+                       auto a = parseIpv4(s);
+                       if (!a || *a < base) return std::nullopt;
+                       return *a - base;
+                     }});
+  }
   if (ranges.ipv6) {
     uint64_t size = ranges.ipv6->size();
     // IPv6 has no broadcast address; the subnet's own address is never handed out.
@@ -194,6 +196,7 @@ ServiceAddresses::ServiceAddresses(store::Interface& store, Ranges ranges)
 }
 
 std::string ServiceAddresses::cidr() const {
+  if (!ranges_.hasIpv4) return "";
   return formatIpv4(ranges_.ipBase) + "/" + std::to_string(ranges_.ipPrefixLength);
 }
 
@@ -239,7 +242,7 @@ Result<Allocation> ServiceAddresses::allocate(json::object& svc, const json::obj
 
 std::optional<std::pair<bool, uint64_t>> ServiceAddresses::itemOf(const std::string& ip) const {
   if (auto addr = parseIpv4(ip);
-      addr && *addr >= ranges_.ipBase && ips_.inRange(*addr - ranges_.ipBase))
+      ips_ && addr && *addr >= ranges_.ipBase && ips_->inRange(*addr - ranges_.ipBase))
     return std::make_pair(false, uint64_t{*addr - ranges_.ipBase});
   if (ranges_.ipv6)
     if (auto off = ranges_.ipv6->offsetOf(ip); off && ips6_->inRange(*off))
@@ -274,7 +277,7 @@ Status ServiceAddresses::allocateIp(const std::string& family, std::string& ip,
                                     const std::string& oldIp, const json::object& spec, bool dryRun,
                                     const std::string& name, Allocation& a) {
   bool v6 = family == "IPv6";
-  ReservationPool& pool = v6 ? *ips6_ : ips_;  // initIpFamilies refused a family without range
+  ReservationPool& pool = v6 ? *ips6_ : *ips_;  // initIpFamilies refused a family without range
   auto& reserved = v6 ? a.newIps6_ : a.newIps_;
   std::string range = v6 ? ranges_.ipv6->str() : cidr();
   if (ip.empty()) {
@@ -402,7 +405,7 @@ void ServiceAddresses::releaseAll(const Owner& owner, const std::vector<uint64_t
                                   const std::vector<uint64_t>& ips6,
                                   const std::vector<int64_t>& ports) {
   // A release that fails (store down) leaves a leak that repair() reclaims at the next start.
-  for (uint64_t off : ips) (void)ips_.release(off, owner);
+  for (uint64_t off : ips) (void)ips_->release(off, owner);  // itemOf found it: ips_ is there
   for (uint64_t off : ips6) (void)ips6_->release(off, owner);
   for (int64_t p : ports) (void)ports_.release(static_cast<uint64_t>(p), owner);
 }
@@ -422,13 +425,15 @@ Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
   // as held. What is left unheld may still be a create in flight (reserved, not yet written),
   // so it counts as a leak only once older than `leakGrace`, and is deleted only if it is still
   // the reservation that was listed (compare-and-delete on its revision).
-  auto haveIps = ips_.list();
+  using Held = std::map<uint64_t, ReservationPool::Held>;
+  auto heldIn = [](std::optional<ReservationPool>& pool) -> Result<Held> {
+    return pool ? pool->list() : Result<Held>(Held{});
+  };
+  auto haveIps = heldIn(ips_);
   if (!haveIps.ok()) return haveIps.status();
   auto havePorts = ports_.list();
   if (!havePorts.ok()) return havePorts.status();
-  Result<std::map<uint64_t, ReservationPool::Held>> haveIps6 =
-      std::map<uint64_t, ReservationPool::Held>{};
-  if (ips6_) haveIps6 = ips6_->list();
+  auto haveIps6 = heldIn(ips6_);
   if (!haveIps6.ok()) return haveIps6.status();
   const auto* svcType = core::findResource("", "v1", "services");
   store::ListOptions opts;
@@ -452,8 +457,9 @@ Status ServiceAddresses::repair(std::chrono::seconds leakGrace) {
   const int64_t leakedBefore =
       static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(leakGrace.count());
   std::vector<std::tuple<ReservationPool*, std::map<uint64_t, Owner>*,
-                         std::map<uint64_t, ReservationPool::Held>*>>
-      pools = {{&ips_, &wantIps, &*haveIps}, {&ports_, &wantPorts, &*havePorts}};
+                         Held*>>
+      pools = {{&ports_, &wantPorts, &*havePorts}};
+  if (ips_) pools.emplace_back(&*ips_, &wantIps, &*haveIps);
   if (ips6_) pools.emplace_back(&*ips6_, &wantIps6, &*haveIps6);
   for (auto [pool, want, have] : pools) {
     for (const auto& [item, held] : *have) {
@@ -482,11 +488,43 @@ Status badIpv6Range(std::string_view cidr) {
       "IPv4 and one IPv6 CIDR, either first, e.g. 10.96.0.0/12,fd00:10:96::/112)");
 }
 
+// The IPv4 range of --service-cluster-ip-range into `r` ("" = none, IPv6-only).
+Status parseIpv4Range(std::string_view clusterIpRange, Ranges& r) {
+  if (clusterIpRange.empty() && !r.hasIpv4) return {};
+  auto slash = clusterIpRange.find('/');
+  auto base = parseIpv4(clusterIpRange.substr(0, slash));
+  auto prefix = slash == std::string_view::npos ? std::nullopt
+                                                : parseUint(clusterIpRange.substr(slash + 1));
+  // Upstream refuses ranges wider than /12 (20 host bits) for IPv4; /30 leaves two addresses.
+  if (!base || !prefix || *prefix < 12 || *prefix > 30 ||
+      (*base & ((uint32_t{1} << (32 - *prefix)) - 1)) != 0) {
+    return Status::badRequest("--service-cluster-ip-range: " + std::string(clusterIpRange) +
+                              " is not an IPv4 CIDR from /12 to /30 without host bits");
+  }
+  r.ipBase = *base;
+  r.ipPrefixLength = static_cast<int>(*prefix);
+  return {};
+}
+
+Status parsePortRange(std::string_view nodePortRange, Ranges& r) {
+  auto dash = nodePortRange.find('-');
+  auto lo = parseUint(nodePortRange.substr(0, dash));
+  auto hi = dash == std::string_view::npos ? std::nullopt : parseUint(nodePortRange.substr(dash + 1));
+  if (!lo || !hi || *lo < 1 || *hi > 65535 || *lo > *hi) {
+    return Status::badRequest("--service-node-port-range: " + std::string(nodePortRange) +
+                              " is not a port range like 30000-32767");
+  }
+  r.portMin = static_cast<int64_t>(*lo);
+  r.portMax = static_cast<int64_t>(*hi);
+  return {};
+}
+
 }  // namespace
 
 Result<Ranges> parseRanges(std::string_view clusterIpRanges, std::string_view nodePortRange) {
   Ranges r;
-  // One IPv4 CIDR, or a dual-stack pair of one CIDR per family in either order: the first is
+  // One CIDR (IPv4, or IPv6 for an IPv6-only cluster), or a dual-stack pair of one CIDR per
+  // family in either order: the first is
   // the primary range (upstream's --service-cluster-ip-range), whose family Services get when
   // they name none and whose first address the `kubernetes` Service holds.
   std::string_view first = clusterIpRanges.substr(0, clusterIpRanges.find(','));
@@ -500,32 +538,15 @@ Result<Ranges> parseRanges(std::string_view clusterIpRanges, std::string_view no
     r.ipv6 = parseIpv6Range(v6);
     if (!r.ipv6) return badIpv6Range(v6);
   } else if (first.find(':') != std::string_view::npos) {
-    return Status::badRequest("--service-cluster-ip-range: " + std::string(first) +
-                              ": an IPv6-only Service range is not supported; give an IPv4 "
-                              "range too (e.g. " +
-                              std::string(first) + ",10.96.0.0/12)");
+    // An IPv6-only cluster: every Service is IPv6, as upstream's single-stack IPv6 clusters.
+    r.ipv6Primary = true;
+    r.hasIpv4 = false;
+    r.ipv6 = parseIpv6Range(first);
+    if (!r.ipv6) return badIpv6Range(first);
+    clusterIpRange = "";
   }
-  auto slash = clusterIpRange.find('/');
-  auto base = parseIpv4(clusterIpRange.substr(0, slash));
-  auto prefix = slash == std::string_view::npos ? std::nullopt
-                                                : parseUint(clusterIpRange.substr(slash + 1));
-  // Upstream refuses ranges wider than /12 (20 host bits) for IPv4; /30 leaves two addresses.
-  if (!base || !prefix || *prefix < 12 || *prefix > 30 ||
-      (*base & ((uint32_t{1} << (32 - *prefix)) - 1)) != 0) {
-    return Status::badRequest("--service-cluster-ip-range: " + std::string(clusterIpRange) +
-                              " is not an IPv4 CIDR from /12 to /30 without host bits");
-  }
-  r.ipBase = *base;
-  r.ipPrefixLength = static_cast<int>(*prefix);
-  auto dash = nodePortRange.find('-');
-  auto lo = parseUint(nodePortRange.substr(0, dash));
-  auto hi = dash == std::string_view::npos ? std::nullopt : parseUint(nodePortRange.substr(dash + 1));
-  if (!lo || !hi || *lo < 1 || *hi > 65535 || *lo > *hi) {
-    return Status::badRequest("--service-node-port-range: " + std::string(nodePortRange) +
-                              " is not a port range like 30000-32767");
-  }
-  r.portMin = static_cast<int64_t>(*lo);
-  r.portMax = static_cast<int64_t>(*hi);
+  if (auto st = parseIpv4Range(clusterIpRange, r); !st.ok()) return st;
+  if (auto st = parsePortRange(nodePortRange, r); !st.ok()) return st;
   return r;
 }
 

@@ -23,6 +23,7 @@
 #include <optional>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apiserver/service/ipv6_range.h"
@@ -31,25 +32,32 @@
 namespace berth::apiserver::service {
 
 struct Ranges {
+  // The IPv4 range (ipBase/ipPrefixLength) is there unless the cluster is IPv6-only (a lone
+  // IPv6 --service-cluster-ip-range, e.g. "fd00:10:96::/108").
+  bool hasIpv4 = true;
   uint32_t ipBase = (10u << 24) | (96u << 16);  // 10.96.0.0
   int ipPrefixLength = 12;                      // /12
   int64_t portMin = 30000;
   int64_t portMax = 32767;
   // The IPv6 range of a dual-stack cluster ("10.96.0.0/12,fd00:10:96::/112" or, IPv6 primary,
-  // "fd00:10:96::/108,10.96.0.0/12").
+  // "fd00:10:96::/108,10.96.0.0/12") or of an IPv6-only one.
   std::optional<Ipv6Range> ipv6;
-  // The IPv6 range came first: IPv6 is the primary family (Services that name no family get
-  // it; the `kubernetes` Service's ClusterIP is its first address), as upstream takes the
-  // first CIDR of --service-cluster-ip-range.
+  // The IPv6 range came first (or is the only one): IPv6 is the primary family (Services that
+  // name no family get it; the `kubernetes` Service's ClusterIP is its first address), as
+  // upstream takes the first CIDR of --service-cluster-ip-range.
   bool ipv6Primary = false;
-  bool dualStack() const { return ipv6.has_value(); }
+  bool dualStack() const { return hasIpv4 && ipv6.has_value(); }
+  // Whether the cluster has a range of `family` ("IPv4", "IPv6").
+  bool hasFamily(std::string_view family) const {
+    return family == "IPv4" ? hasIpv4 : family == "IPv6" && ipv6.has_value();
+  }
   const char* primaryFamily() const { return ipv6Primary ? "IPv6" : "IPv4"; }
   // The primary range's first address, the `kubernetes` Service's ClusterIP (10.96.0.1).
   std::string firstIp() const;
 };
 
-// --service-cluster-ip-range ("10.96.0.0/12", or a pair of one range per family, the primary
-// first) and --service-node-port-range
+// --service-cluster-ip-range ("10.96.0.0/12", "fd00:10:96::/108" for an IPv6-only cluster, or a
+// pair of one range per family, the primary first) and --service-node-port-range
 // ("30000-32767"); BadRequest with the flag's name when one is malformed.
 Result<Ranges> parseRanges(std::string_view clusterIpRange, std::string_view nodePortRange);
 
@@ -95,6 +103,7 @@ class ServiceAddresses {
   Status repair(std::chrono::seconds leakGrace = std::chrono::seconds(0));
   const Ranges& ranges() const { return ranges_; }
 
+  // The IPv4 range ("10.96.0.0/12"); "" in an IPv6-only cluster.
   std::string cidr() const;
   std::string portRange() const;
 
@@ -125,8 +134,8 @@ class ServiceAddresses {
 
   store::Interface& store_;
   Ranges ranges_;
-  ReservationPool ips_;    // items: offsets in the service CIDR
-  std::optional<ReservationPool> ips6_;  // items: offsets in the IPv6 range (dual-stack)
+  std::optional<ReservationPool> ips_;   // items: offsets in the IPv4 range (none: IPv6-only)
+  std::optional<ReservationPool> ips6_;  // items: offsets in the IPv6 range (dual-stack, IPv6)
   ReservationPool ports_;  // items: port numbers
 };
 

@@ -44,7 +44,7 @@ Status ServiceAddresses::initIpFamilies(json::object& spec, const json::object* 
                       "spec.ipFamilyPolicy"});
   }
   for (size_t i = 0; i < families.size(); ++i) {
-    if (families[i] == "IPv4" || (families[i] == "IPv6" && ranges_.dualStack())) continue;
+    if (ranges_.hasFamily(families[i])) continue;
     causes.push_back({"FieldValueInvalid",
                       "Invalid value: \"" + families[i] + "\": not configured on this cluster",
                       "spec.ipFamilies[" + std::to_string(i) + "]"});
