@@ -205,21 +205,49 @@ Status servedFrom(const ResourceType& rt, json::object& obj) {
 // custom resource strategy validates the object before the storage codec converts it, so the
 // request version's schema and rules apply (a v1 request is not held to v2's schema) and the
 // errors name that version's fields. Our registry converts first, so a custom object served
-// from another version is converted back for the check (with a Webhook strategy, one more call;
-// the object written stays the storage version's).
+// from another version is converted back for the check; that copy is kept in `*served` and
+// becomes the answer (answerFrom), so a Webhook strategy costs what upstream's does: one call
+// to encode the request and one to decode the answer, plus one for the old object of an update
+// (none more when `oldServed`, the old object already in the request version, is given).
 Result<core::kinds::FieldErrors> validateWrite(const ResourceType& rt, const ResourceType& srt,
                                                const json::object& obj, const json::object* old,
-                                               std::vector<std::string>* warnings) {
+                                               const json::object* oldServed,
+                                               std::vector<std::string>* warnings,
+                                               std::optional<json::object>* served) {
   if (!rt.behavior || rt.isStorageVersion()) {
     return old ? core::kinds::validateUpdate(srt, obj, *old, warnings)
                : core::kinds::validateCreate(srt, obj);
   }
-  json::object served = obj;
-  if (auto st = core::kinds::convertFromStorage(rt, served); !st.ok()) return st;
-  if (!old) return core::kinds::validateCreate(rt, served);
-  json::object servedOld = *old;
-  if (auto st = servedFrom(rt, servedOld); !st.ok()) return st;
-  return core::kinds::validateUpdate(rt, served, servedOld, warnings);
+  served->emplace(obj);
+  if (auto st = core::kinds::convertFromStorage(rt, **served); !st.ok()) return st;
+  if (!old) return core::kinds::validateCreate(rt, **served);
+  json::object servedOld = oldServed ? *oldServed : *old;
+  if (!oldServed) {
+    if (auto st = servedFrom(rt, servedOld); !st.ok()) return st;
+  }
+  return core::kinds::validateUpdate(rt, **served, servedOld, warnings);
+}
+
+// The answer to a write of `written` (storage version) in `rt`'s version. When validateWrite
+// converted the object, its copy is the answer with the metadata written (resourceVersion,
+// generation and managedFields are set after validation); labels and annotations stay as the
+// conversion returned them, as converting `written` again would return them. Otherwise the
+// written object is converted.
+Status answerFrom(const ResourceType& rt, json::object& written,
+                  std::optional<json::object>& served) {
+  if (!served) return servedFrom(rt, written);
+  json::object meta = metaOf(written);
+  const json::object& convertedMeta = metaOf(*served);
+  for (const char* k : {"labels", "annotations"}) {
+    if (const json::value* v = convertedMeta.if_contains(k)) {
+      meta[k] = *v;
+    } else {
+      meta.erase(k);
+    }
+  }
+  written = std::move(*served);
+  written["metadata"] = std::move(meta);
+  return {};
 }
 
 // Whether a list's items are converted together (one conversion webhook call per list, as
@@ -665,7 +693,8 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
       return st;
     core::kinds::applyDefaults(srt, obj);  // what a mutating plugin added gets its defaults
   }
-  auto errors = validateWrite(rt, srt, obj, nullptr, nullptr);
+  std::optional<json::object> served;  // obj in the request's version, once validated
+  auto errors = validateWrite(rt, srt, obj, nullptr, nullptr, nullptr, &served);
   if (!errors.ok()) return errors.status();
   if (!errors->empty()) return Status::invalid(rt.group, rt.kind, name, std::move(*errors));
   if (auto st = checkNamespace(rt, ns); !st.ok()) return st;
@@ -688,7 +717,7 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
                                servedAsStored(rt) ? opts.storedJson : nullptr);
   if (!created.ok()) return created;
   if (addresses) addresses->commit();
-  if (auto st = servedFrom(rt, *created); !st.ok()) return st;
+  if (auto st = answerFrom(rt, *created, served); !st.ok()) return st;
   return created;
 }
 
@@ -795,7 +824,9 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
       return st;
     core::kinds::applyDefaults(srt, next);
   }
-  auto errors = validateWrite(rt, srt, next, &old, opts.warnings);
+  std::optional<json::object> served;  // next in the request's version, once validated
+  auto errors = validateWrite(rt, srt, next, &old, cur.served ? &*cur.served : nullptr,
+                              opts.warnings, &served);
   if (!errors.ok()) return errors.status();
   if (!errors->empty()) return Status::invalid(rt.group, rt.kind, name, std::move(*errors));
   if (admission_) {
@@ -823,6 +854,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     metaOf(a).erase("managedFields");
     metaOf(b).erase("managedFields");
     if (a == b && !cur.stale) {
+      if (cur.served) return *cur.served;
       json::object same = old;
       if (auto st = servedFrom(rt, same); !st.ok()) return st;
       return same;
@@ -845,7 +877,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
                                servedAsStored(rt) ? opts.storedJson : nullptr);
   if (!written.ok()) return written;
   if (addresses) addresses->commit();
-  if (auto st = servedFrom(rt, *written); !st.ok()) return st;
+  if (auto st = answerFrom(rt, *written, served); !st.ok()) return st;
   return written;
 }
 
@@ -994,6 +1026,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     if (auto st = core::kinds::convertToStorage(rt, *patched); !st.ok()) return st;
     WriteOptions wo = opts;
     if (req.type == PatchType::kApply) wo.fieldManager = "";  // apply recorded ownership itself
+    if (rt.behavior && !rt.isStorageVersion()) cur->served = std::move(served);
     auto res = finishUpdate(rt, srt, ns, name, std::move(*patched), *cur, wo);
     // Lost a race with another writer: re-apply the patch to the newest state, as upstream's
     // patcher does. A patch that pins metadata.resourceVersion fails the check above on the

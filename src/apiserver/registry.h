@@ -188,6 +188,9 @@ class Registry {
     boost::json::object obj;  // storage version
     int64_t modRevision = 0;
     bool stale = false;  // stored under an old encryption key: rewrite even when unchanged
+    // obj in the request's version, when a write already converted it (a patch does, to apply
+    // itself): validation then needs no second conversion of the old object.
+    std::optional<boost::json::object> served;
   };
   Result<Current> readCurrent(const core::ResourceType& srt, const std::string& key,
                               const std::string& name);

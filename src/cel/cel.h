@@ -70,7 +70,7 @@ struct Env {
   // trim, join), lists (isSorted, sum, min, max, indexOf, lastIndexOf) and regex (find,
   // findAll) functions, optional types (optional.of/none/unwrap, hasValue, value, orValue, or,
   // optMap, optFlatMap, unwrapOpt, `[?a]`, `{?k: v}`), string format(), Kubernetes' format
-  // library (cel/format_library.h) and named time zones in timestamp accessors (cel/tzif.h).
+  // library (cel/format_library.h) and named time zones in timestamp accessors (core/tzif.h).
   // Off for environments that do not declare them.
   bool extensionLibraries = false;
   // Declared names the server cannot evaluate, with the reason given at compile time.

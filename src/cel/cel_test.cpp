@@ -62,13 +62,13 @@ TEST(Cel, Literals) {
   EXPECT_EQ(show("1.5"), "1.5");
   EXPECT_EQ(show("1e3"), "1000.0");
   EXPECT_EQ(show(".5"), "0.5");
-  EXPECT_EQ(show("'a\\tb'"), "\"a\\x09b\"");
+  EXPECT_EQ(show("'a\\tb'"), "\"a\\tb\"");
   EXPECT_EQ(show("\"\\u00e9\""), "\"\xc3\xa9\"");
   EXPECT_EQ(show("r'a\\nb'"), "\"a\\\\nb\"");
-  EXPECT_EQ(show("b'\\xff'"), "b\"\xff\"");
-  EXPECT_EQ(show("'''multi\nline'''"), "\"multi\\x0aline\"");
-  EXPECT_EQ(show("[1, 'a', [true]]"), "[1, \"a\", [true]]");
-  EXPECT_EQ(show("{'a': 1, 2: 'b',}"), "{\"a\": 1, 2: \"b\"}");
+  EXPECT_EQ(show("b'\\xff'"), "b\"\\xff\"");
+  EXPECT_EQ(show("'''multi\nline'''"), "\"multi\\nline\"");
+  EXPECT_EQ(show("[['a'], ['b', 'c']]"), "[[\"a\"], [\"b\", \"c\"]]");
+  EXPECT_EQ(show("{'a': 1, 'b': 2,}"), "{\"a\": 1, \"b\": 2}");
 }
 
 TEST(Cel, SelectionIndexingAndHas) {

@@ -2,7 +2,9 @@
 // has an overload for the operand types that are known statically (dyn matches anything).
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "cel/authz.h"
 #include "cel/cel.h"
@@ -84,9 +86,28 @@ const std::set<std::string>& typeNames() {
 
 bool isNumeric(K k) { return k == K::kInt || k == K::kUint || k == K::kDouble; }
 
+// The issues of cel-go's aggregate literal validator, thrown once the check is done.
+struct LiteralIssues {
+  std::vector<CheckError> issues;
+};
+
 class Checker {
  public:
   explicit Checker(const Env& env) : env_(env) {}
+
+  // Checks a whole expression; then, as cel-go's validators run on a checked AST, the
+  // aggregate literal issues, sorted by position.
+  Type checkRoot(const Expr& root) {
+    markFormatArguments(root, false);
+    Type t = check(root);
+    if (!literalIssues_.empty()) {
+      std::stable_sort(
+          literalIssues_.begin(), literalIssues_.end(),
+          [](const CheckError& a, const CheckError& b) { return a.offset < b.offset; });
+      throw LiteralIssues{std::move(literalIssues_)};
+    }
+    return t;
+  }
 
   Type check(const Expr& e) {
     switch (e.type) {
@@ -127,17 +148,75 @@ class Checker {
     }
   }
 
-  // A list or map literal; its optional entries (`[?a]`, `{?k: v}`) must be optionals.
+  // A list or map literal; its optional entries (`[?a]`, `{?k: v}`) must be optionals. Its type
+  // is list(T) / map(string, T) when the entries agree, list(dyn) / map(dyn, dyn) when not (the
+  // checker's join, cel-go's dynamic aggregate literals).
   Type aggregate(const Expr& e) {
     if (!e.optionalIndices.empty() && !env_.extensionLibraries) fail(e, "unsupported syntax '?'");
     size_t step = e.type == Expr::Type::kMap ? 2 : 1;
+    std::vector<Type> keys, values;
     for (size_t i = 0; i < e.args.size(); ++i) {
       Type t = check(*e.args[i]);
       bool valuePart = step == 1 || i % 2 == 1;
-      if (valuePart && e.isOptionalEntry(i / step) && !fits(t, {K::kOptional}))
-        fail(*e.args[i], "expected type 'optional_type' but found '" + t.name() + "'");
+      if (valuePart && e.isOptionalEntry(i / step)) {
+        if (!fits(t, {K::kOptional}))
+          fail(*e.args[i], "expected type 'optional_type' but found '" + t.name() + "'");
+        if (t.k == K::kOptional) t = t.elemType();
+      }
+      (valuePart ? values : keys).push_back(std::move(t));
     }
-    return Type::of(e.type == Expr::Type::kMap ? K::kMap : K::kList);
+    bool keysAgree = homogeneous(e, keys, 0, step);
+    bool valuesAgree = homogeneous(e, values, step - 1, step);
+    if (e.type == Expr::Type::kList) {
+      if (values.empty()) return Type::of(K::kList);
+      return Type::listOf(valuesAgree ? values[0] : Type::of(K::kDyn));
+    }
+    bool stringKeys = !keys.empty() && keysAgree && keys[0].k == K::kString;
+    return stringKeys && valuesAgree ? Type::mapOf(values[0]) : Type::of(K::kMap);
+  }
+
+  // Whether the entries of one part of a literal (`types`, from args[first], args[first + step],
+  // ...) have equivalent types. When not, and the literal is not an argument of a string
+  // format() call, cel-go's homogeneous aggregate literal validator (on in every Kubernetes CEL
+  // environment) reports the first mismatch of a list and every mismatch of a map.
+  bool homogeneous(const Expr& e, const std::vector<Type>& types, size_t first, size_t step) {
+    bool agree = true;
+    for (size_t i = 1; i < types.size(); ++i) {
+      if (equivalent(types[0], types[i])) continue;
+      agree = false;
+      if (!formatArguments_.count(&e)) {
+        literalIssues_.push_back(
+            {e.args[first + i * step]->offset,
+             "expected type '" + types[0].name() + "' but found '" + types[i].name() + "'"});
+      }
+      if (e.type == Expr::Type::kList) break;
+    }
+    return agree;
+  }
+
+  // cel-go's Type.IsEquivalentType, where dyn matches any type: our checker says dyn where
+  // cel-go knows more (optional.none()'s and an empty literal's free type variable, optMap's
+  // result), so a dyn entry is taken for one that agrees.
+  static bool equivalent(const Type& a, const Type& b) {
+    if (a.k == K::kDyn || b.k == K::kDyn) return true;
+    if (a.k != b.k) return false;
+    if (a.k == K::kObject || a.k == K::kOpaque) return a.objectName == b.objectName;
+    if (a.k != K::kList && a.k != K::kMap && a.k != K::kOptional) return true;
+    return !a.elem || !b.elem || equivalent(*a.elem, *b.elem);
+  }
+
+  // The list and map literals that are arguments of a format() call, or nested in such a
+  // literal: the homogeneity check skips them (string.format takes mixed lists).
+  void markFormatArguments(const Expr& e, bool underFormat) {
+    bool aggregateNode = e.type == Expr::Type::kList || e.type == Expr::Type::kMap;
+    if (aggregateNode && underFormat) formatArguments_.insert(&e);
+    bool formatCall = e.type == Expr::Type::kCall && e.name == "format";
+    auto visit = [&](const Expr& child) {
+      bool childAggregate = child.type == Expr::Type::kList || child.type == Expr::Type::kMap;
+      markFormatArguments(child, childAggregate && (formatCall || (aggregateNode && underFormat)));
+    };
+    if (e.target) visit(*e.target);
+    for (const auto& a : e.args) visit(*a);
   }
 
   [[noreturn]] static void fail(const Expr& e, std::string message) {
@@ -235,6 +314,11 @@ class Checker {
     if (env_.extensionLibraries) {
       if (auto t = optionalMember(e, types)) return *t;
       if (fn == "unwrapOpt" && e.target && types.size() == 1) return unwrapType(e, types[0]);
+      // list.first() / list.last() (the optional library's version 2, with unwrap).
+      if ((fn == "first" || fn == "last") && e.target && types.size() == 1) {
+        if (!fits(types[0], {K::kList})) noOverload(e, fn, types);
+        return Type::optionalOf(types[0].elemType());
+      }
       if (auto t = checkExtensionCall(e, types)) return *t;
       if (auto t = checkLibraryCall(e, types)) return *t;
       if (auto t = detail::checkFormatMember(e, types)) return *t;
@@ -439,6 +523,8 @@ class Checker {
 
   const Env& env_;
   std::vector<std::pair<std::string, Type>> scopes_;  // comprehension variables, innermost last
+  std::set<const Expr*> formatArguments_;             // literals exempt from the homogeneity check
+  std::vector<CheckError> literalIssues_;             // mixed literals, reported after the check
 };
 
 }  // namespace
@@ -452,9 +538,14 @@ std::variant<std::shared_ptr<const Program>, CompileError> compile(std::string_v
   program->root = std::move(std::get<ExprPtr>(parsed));
   try {
     Checker checker(env);
-    program->outputType = checker.check(*program->root);
+    program->outputType = checker.checkRoot(*program->root);
   } catch (const CheckError& e) {
     return CompileError{formatIssue(source, e.offset, e.message)};
+  } catch (const LiteralIssues& literal) {
+    std::string text;
+    for (const auto& e : literal.issues)
+      text += (text.empty() ? "" : "\n") + formatIssue(source, e.offset, e.message);
+    return CompileError{text};
   }
   return std::shared_ptr<const Program>(std::move(program));
 }

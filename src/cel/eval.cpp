@@ -220,6 +220,12 @@ class Evaluator {
     }
     if (fn == "_?._" || fn == "_[?_]") return optionalAccess(args[0], args[1], fn == "_?._");
     if (fn == "unwrapOpt" && e.target && args.size() == 1) return unwrapOptionals(args[0]);
+    if ((fn == "first" || fn == "last") && e.target && args.size() == 1) {
+      const Value& list = args[0];
+      if (list.kind() != Kind::kList) return noSuchOverload(fn, args);
+      if (list.size() == 0) return Value::optional(std::nullopt);
+      return Value::optional(list.at(fn == "first" ? 0 : list.size() - 1));
+    }
     if (fn == "_[_]" && args[0].kind() == Kind::kOptional)
       return optionalAccess(args[0], args[1], false);
     if (fn == "type" && !e.target && args.size() == 1) return typeOf(args[0]);

@@ -74,7 +74,7 @@ TEST(CelFormatLibrary, NamedAndTypes) {
 
 TEST(CelStringFormat, Clauses) {
   EXPECT_EQ(eval("'this is a string: %s\\nand an integer: %d'.format(['str', 42])"),
-            "\"this is a string: str\\x0aand an integer: 42\"");
+            "\"this is a string: str\\nand an integer: 42\"");
   EXPECT_EQ(eval("'a double substituted with %%s: %s'.format([64.2])"),
             "\"a double substituted with %s: 64.2\"");
   EXPECT_EQ(eval("'types: %s %s'.format([string, type(1)])"), "\"types: string int\"");

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "cel/cel.h"
@@ -100,6 +101,42 @@ TEST(CelOptionalSyntax, NamedTimeZones) {
             "error(\"strconv.Atoi: parsing \\\"x\\\": invalid syntax\")");
 }
 
+// cel-go hands the name to time.LoadLocation, whose "Local" is the server's zone: $TZ when set
+// (empty or "UTC": UTC), else /etc/localtime.
+TEST(CelOptionalSyntax, LocalTimeZoneIsTheServers) {
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  std::string t = "timestamp('2024-07-01T03:30:00Z')";
+  setenv("TZ", "Asia/Kolkata", 1);
+  EXPECT_EQ(eval(t + ".getHours('Local')"), "9");
+  EXPECT_EQ(eval(t + ".getMinutes('Local')"), "0");
+  setenv("TZ", ":/usr/share/zoneinfo/America/New_York", 1);
+  EXPECT_EQ(eval(t + ".getHours('Local')"), "23");
+  EXPECT_EQ(eval(t + ".getDate('Local')"), "30");
+  setenv("TZ", "", 1);
+  EXPECT_EQ(eval(t + ".getHours('Local')"), "3");
+  setenv("TZ", "Mars/Base", 1);  // a zone Go cannot load: UTC
+  EXPECT_EQ(eval(t + ".getHours('Local')"), "3");
+  EXPECT_EQ(eval(t + ".getHours('local')"), "error(\"unknown time zone local\")");
+  if (old) {
+    setenv("TZ", saved.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+}
+
+// The optional library's version 2 (cel-go 0.23, Kubernetes 1.33): list.first(), list.last().
+TEST(CelOptionalSyntax, FirstAndLast) {
+  EXPECT_EQ(eval("[1, 2, 3].first()"), "optional.of(1)");
+  EXPECT_EQ(eval("[1, 2, 3].last()"), "optional.of(3)");
+  EXPECT_EQ(eval("[].first()"), "optional.none()");
+  EXPECT_EQ(eval("[].last().orValue(7)"), "7");
+  EXPECT_EQ(eval("self.labels.map(k, k).first().value() == 'app'"), "true");
+  EXPECT_EQ(eval("[1].first().value() + 1"), "2");  // typed: optional(int)
+  EXPECT_EQ(eval("self.name.first()").rfind("COMPILE:", 0), 0u);
+  EXPECT_EQ(eval("[1].first()", false).rfind("COMPILE:", 0), 0u);  // not for matchConditions
+}
+
 // Random lists and maps with optional entries print back to source that parses to the same
 // tree and evaluates to the same value.
 TEST(CelOptionalSyntaxProperty, RoundTrip) {
@@ -111,7 +148,7 @@ TEST(CelOptionalSyntaxProperty, RoundTrip) {
       case 1:
         return "?optional.none()";
       case 2:
-        return "?self.labels[?'app']";
+        return "?self.labels[?'app'].optMap(v, size(v))";  // int, as the others
       case 3:
         return "?optional.of(7).optMap(v, v * 2)";
       default:

@@ -89,7 +89,7 @@ class Gen {
       case 5:
         return "{'a': " + expr(depth - 1) + ", 'b': " + expr(depth - 1) + "}";
       case 6:
-        return "[1, 2, x].exists(v, " + expr(depth - 1) + ")";
+        return "[x, dyn(2), x].exists(v, " + expr(depth - 1) + ")";  // dyn: one element type
       case 7:
         return "[1, 2, 3].map(v, " + expr(depth - 1) + ")";
       case 8:
@@ -97,7 +97,7 @@ class Gen {
       case 9:
         return "!" + expr(depth - 1);
       case 10:
-        return expr(depth - 1) + " in [1, 'a', true]";
+        return expr(depth - 1) + " in [dyn(1), dyn('a'), dyn(true)]";
       default:
         return "{'k': " + expr(depth - 1) + "}.k";
     }

@@ -12,27 +12,6 @@
 namespace berth::cel::detail {
 namespace {
 
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 std::string doubleText(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
@@ -62,10 +41,13 @@ std::optional<std::string> asText(const Value& v, bool nested, int depth = 0) {
     case Kind::kUint:
       return std::to_string(v.asUint());
     case Kind::kDouble:
-      return doubleText(v.asDouble());
+      // cel-go's quoteForCEL: inside a list or map, NaN and the infinities are quoted.
+      return nested && !std::isfinite(v.asDouble()) ? goQuote(doubleText(v.asDouble()))
+                                                    : doubleText(v.asDouble());
     case Kind::kString:
+      return nested ? goQuote(v.asString()) : v.asString();
     case Kind::kBytes:
-      return nested ? quoted(v.asString()) : v.asString();
+      return nested ? "b" + goQuote(v.asString()) : v.asString();
     case Kind::kType:
       return v.asString();
     case Kind::kTimestamp:

@@ -1,12 +1,12 @@
 // CEL's timestamps and durations (cel-spec's google.protobuf.Timestamp and Duration): RFC 3339
 // and Go duration strings, the get* accessors (UTC, a fixed "+HH:MM" offset or a named zone,
-// cel/tzif.h), arithmetic with overflow checks and conversions, with cel-go's messages.
+// core/tzif.h), arithmetic with overflow checks and conversions, with cel-go's messages.
 #include <cstdio>
 #include <variant>
 
 #include "cel/functions.h"
 #include "cel/k8s_types.h"
-#include "cel/tzif.h"
+#include "core/tzif.h"
 
 namespace berth::cel::detail {
 namespace {
@@ -16,7 +16,7 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 constexpr int64_t kMinSeconds = -62135596800;
 constexpr int64_t kMaxSeconds = 253402300799;
 
-using tz::daysFromCivil;
+using core::tz::daysFromCivil;
 
 struct Civil {
   int64_t year;
@@ -77,18 +77,19 @@ std::optional<int64_t> zoneOffset(const std::string& tz) {
 std::variant<int64_t, std::string> zoneOffsetAt(const std::string& tz, int64_t t) {
   size_t colon = tz.find(':');
   if (colon == std::string::npos) {
-    auto zone = tz::loadZone(tz);
+    auto zone = core::tz::loadZone(tz);
     if (auto* err = std::get_if<std::string>(&zone)) return *err;
-    return static_cast<int64_t>(tz::offsetAt(*std::get<0>(zone), t));
+    return static_cast<int64_t>(core::tz::offsetAt(*std::get<0>(zone), t));
   }
   auto atoi = [](const std::string& s) -> std::variant<int64_t, std::string> {
     size_t i = s.size() > 0 && (s[0] == '+' || s[0] == '-') ? 1 : 0;
     int64_t v = 0;
-    if (i == s.size()) return "strconv.Atoi: parsing \"" + s + "\": invalid syntax";
+    if (i == s.size()) return "strconv.Atoi: parsing " + goQuote(s) + ": invalid syntax";
     for (; i < s.size(); ++i) {
-      if (s[i] < '0' || s[i] > '9') return "strconv.Atoi: parsing \"" + s + "\": invalid syntax";
+      if (s[i] < '0' || s[i] > '9')
+        return "strconv.Atoi: parsing " + goQuote(s) + ": invalid syntax";
       v = v * 10 + (s[i] - '0');
-      if (v > 1'000'000) return "strconv.Atoi: parsing \"" + s + "\": value out of range";
+      if (v > 1'000'000) return "strconv.Atoi: parsing " + goQuote(s) + ": value out of range";
     }
     return s[0] == '-' ? -v : v;
   };

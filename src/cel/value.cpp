@@ -2,8 +2,11 @@
 
 #include "cel/k8s_types.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <iterator>
 
 namespace berth::cel {
 
@@ -221,24 +224,80 @@ std::string formatDouble(double d) {
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
+// Decodes one UTF-8 sequence at s[i]; 0 bytes when it is not valid (overlong forms, surrogates
+// and code points past U+10FFFF included), as Go's utf8.DecodeRuneInString rejects them.
+size_t decodeRune(std::string_view s, size_t i, uint32_t& rune) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  rune = n == 1 ? c : c & (0x7f >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xc0) != 0x80) return 0;
+    rune = rune << 6 | (b(k) & 0x3f);
   }
-  return out + "\"";
+  static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (rune < kMin[n] || rune > 0x10ffff || (rune >= 0xd800 && rune <= 0xdfff)) return 0;
+  return n;
+}
+
+// Go's strconv.IsPrint for runes past ASCII, less its tables of unassigned code points: Unicode's
+// controls, spaces other than U+0020, separators, format and private-use characters are not.
+bool printable(uint32_t r) {
+  static const std::pair<uint32_t, uint32_t> kNot[] = {
+      {0x80, 0xa0},       {0xad, 0xad},       {0x600, 0x605},     {0x61c, 0x61c},
+      {0x6dd, 0x6dd},     {0x70f, 0x70f},     {0x1680, 0x1680},   {0x180e, 0x180e},
+      {0x2000, 0x200f},   {0x2028, 0x202f},   {0x205f, 0x2064},   {0x2066, 0x206f},
+      {0x3000, 0x3000},   {0xe000, 0xf8ff},   {0xfeff, 0xfeff},   {0xfff9, 0xfffb},
+      {0xfffe, 0xffff},   {0x110bd, 0x110bd}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001},
+      {0xe0020, 0xe007f}, {0xf0000, 0x10ffff}};
+  for (const auto& [lo, hi] : kNot) {
+    if (r >= lo && r <= hi) return false;
+  }
+  return (r & 0xfffe) != 0xfffe;  // the noncharacters at the end of each plane
+}
+
+void appendHex(std::string& out, const char* prefix, uint32_t v, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%s%0*x", prefix, digits, v);
+  out += buf;
 }
 
 }  // namespace
+
+std::string goQuote(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    uint32_t r = 0;
+    size_t n = decodeRune(s, i, r);
+    if (n == 0) {
+      appendHex(out, "\\x", static_cast<unsigned char>(s[i]), 2);
+      ++i;
+      continue;
+    }
+    static const std::pair<char, const char*> kEscapes[] = {
+        {'\a', "\\a"}, {'\b', "\\b"}, {'\f', "\\f"}, {'\n', "\\n"},
+        {'\r', "\\r"}, {'\t', "\\t"}, {'\v', "\\v"}};
+    if (r == '"' || r == '\\') {
+      out += '\\';
+      out += static_cast<char>(r);
+    } else if (r >= 0x20 && r < 0x7f) {
+      out += static_cast<char>(r);
+    } else if (r >= 0x80 && printable(r)) {
+      out.append(s.substr(i, n));
+    } else if (auto e = std::find_if(std::begin(kEscapes), std::end(kEscapes),
+                                     [&](const auto& x) { return uint32_t(x.first) == r; });
+               e != std::end(kEscapes)) {
+      out += e->second;
+    } else if (r < 0x80) {
+      appendHex(out, "\\x", r, 2);
+    } else {
+      appendHex(out, r < 0x10000 ? "\\u" : "\\U", r, r < 0x10000 ? 4 : 8);
+    }
+    i += n;
+  }
+  return out + "\"";
+}
 
 std::string Value::debugString() const {
   switch (kind_) {
@@ -256,11 +315,11 @@ std::string Value::debugString() const {
       return s;
     }
     case Kind::kString:
-      return quote(s_);
+      return goQuote(s_);
     case Kind::kBytes:
-      return "b" + quote(s_);
+      return "b" + goQuote(s_);
     case Kind::kError:
-      return "error(" + quote(s_) + ")";
+      return "error(" + goQuote(s_) + ")";
     case Kind::kOptional: {
       auto v = optionalValue();
       return v ? "optional.of(" + v->debugString() + ")" : "optional.none()";
@@ -272,7 +331,7 @@ std::string Value::debugString() const {
     case Kind::kDuration:
       return "duration(" + std::to_string(i_) + "ns)";
     case Kind::kOpaque:
-      return std::string(opaque_) + "(" + quote(s_) + ")";
+      return std::string(opaque_) + "(" + goQuote(s_) + ")";
     case Kind::kList: {
       std::string out = "[";
       for (size_t i = 0; i < size(); ++i) out += (i ? ", " : "") + at(i).debugString();

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -110,6 +111,12 @@ class Value {
 std::string kindName(Kind k);
 // Shortest round-tripping rendering of a double (Go's 'g' format: "1.5", "1e+20", "NaN").
 std::string formatDouble(double d);
+// `s` quoted as Go's strconv.Quote (and fmt's %q) quote it, as cel-go prints strings in
+// string.format's lists and maps and in debug and unparsed forms: "\n", "\t", "\r" and the
+// other C escapes, \xhh for other control bytes and bytes that are not UTF-8, \uhhhh/\Uhhhhhhhh
+// for runes Go does not print (Unicode's spaces, format and private-use characters; unassigned
+// code points are printed as they are).
+std::string goQuote(std::string_view s);
 
 // CEL equality with heterogeneous numeric comparison (1 == 1u == 1.0); values of different
 // types are unequal, never an error. Neither side may be an error.

@@ -62,6 +62,41 @@ expect_out "the webhook was asked for v1 on create, in a v1 ConversionReview" \
   '"review": "apiextensions.k8s.io/v1", "desired": "conv.example.com/v1", "from": \["conv.example.com/v2"\], "names": \["w1"\]' \
   cat "$WORK/hook.log"
 
+echo "== conversion calls per write"
+# Upstream holds a custom object in the request's version through the write: one review encodes
+# it for storage and one decodes the stored object for the answer; an update decodes the old
+# object too. Validation in the request's version costs nothing more.
+W=/apis/conv.example.com/v2/namespaces/default/widgets
+before=$(reviews)
+k create --raw $W -f - >/dev/null <<'JSON' || fail "create wc in v2"
+{"apiVersion":"conv.example.com/v2","kind":"Widget","metadata":{"name":"wc","namespace":"default"},
+ "spec":{"host":"x","port":1}}
+JSON
+expect_eq "a create in v2 costs two reviews" 2 "$(( $(reviews) - before ))"
+rv=$(k get $V1 wc -o jsonpath='{.metadata.resourceVersion}')
+before=$(reviews)
+k replace --raw $W/wc -f - >/dev/null <<JSON || fail "replace wc in v2"
+{"apiVersion":"conv.example.com/v2","kind":"Widget",
+ "metadata":{"name":"wc","namespace":"default","resourceVersion":"$rv"},"spec":{"host":"y","port":2}}
+JSON
+expect_eq "a replace in v2 costs three (the old object too)" 3 "$(( $(reviews) - before ))"
+before=$(reviews)
+expect_ok "merge patch of wc in v2" k patch $V2 wc --type=merge -p '{"spec":{"port":3}}'
+# kubectl patch GETs the object first (one review of its own), then PATCHes.
+expect_eq "a patch in v2 costs three (and kubectl's GET one)" 4 "$(( $(reviews) - before ))"
+expect_eq "the writes arrived" "y:3" "$(k get $V1 wc -o jsonpath='{.spec.hostPort}')"
+answer=$(k create --raw $W -f - <<'JSON'
+{"apiVersion":"conv.example.com/v2","kind":"Widget","metadata":{"name":"wd","namespace":"default",
+ "labels":{"a":"b"}},"spec":{"host":"z","port":4}}
+JSON
+)
+expect_eq "a create answers in the request's version, with what the server set" \
+  "conv.example.com/v2 z:4 {'a': 'b'} rv=True uid=True" \
+  "$(python3 -c 'import json,sys; o=json.loads(sys.argv[1]); m=o["metadata"]
+print(o["apiVersion"], "%s:%s" % (o["spec"]["host"], o["spec"]["port"]), m.get("labels"),
+      "rv=%s" % bool(m.get("resourceVersion")), "uid=%s" % bool(m.get("uid")))' "$answer")"
+expect_ok "delete wc" k delete $V1 wc wd
+
 echo "== list and watch in both versions"
 k create -f - >/dev/null <<'JSON' || fail "create w2 in v1"
 {"apiVersion":"conv.example.com/v1","kind":"Widget","metadata":{"name":"w2","namespace":"default"},

@@ -144,7 +144,8 @@ core::Result<std::int64_t> parseEvery(std::string_view text) {
 
 }  // namespace
 
-core::Result<CronSchedule> CronSchedule::parse(std::string_view specIn, const TimeZone& zone) {
+core::Result<CronSchedule> CronSchedule::parse(std::string_view specIn,
+                                               const core::tz::Location& zone) {
   CronSchedule s;
   s.zone_ = zone;
   std::string spec(specIn);
@@ -165,7 +166,7 @@ core::Result<CronSchedule> CronSchedule::parse(std::string_view specIn, const Ti
   if (fields.empty()) return bad("empty spec string");
   for (const char* prefix : {"TZ=", "CRON_TZ="}) {
     if (fields[0].starts_with(prefix)) {
-      auto z = TimeZone::load(fields[0].substr(std::string_view(prefix).size()));
+      auto z = core::tz::Location::load(fields[0].substr(std::string_view(prefix).size()));
       if (!z.ok())
         return bad("provided bad location " + fields[0].substr(std::string_view(prefix).size()) +
                    ": " + z.status().message());

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "controllers/cronjob/time_zone.h"
+#include "core/tzif.h"
 #include "core/result.h"
 
 namespace berth::controllers::cronjob {
@@ -24,20 +24,20 @@ class CronSchedule {
  public:
   // Errors are BadRequest with robfig's messages ("expected exactly 5 fields, found 4: ...").
   // `zone` applies unless the spec carries its own TZ= prefix (zoneFromSpec() says which).
-  static core::Result<CronSchedule> parse(std::string_view spec, const TimeZone& zone);
+  static core::Result<CronSchedule> parse(std::string_view spec, const core::tz::Location& zone);
 
   // The first activation strictly after `unixSeconds`; nullopt when none within five years
   // (e.g. "0 0 30 2 *"), as robfig returns the zero time.
   std::optional<std::int64_t> next(std::int64_t unixSeconds) const;
 
   bool zoneFromSpec() const { return zoneFromSpec_; }
-  const TimeZone& zone() const { return zone_; }
+  const core::tz::Location& zone() const { return zone_; }
 
  private:
   std::uint64_t minute_ = 0, hour_ = 0, dom_ = 0, month_ = 0, dow_ = 0;
   bool domStar_ = false, dowStar_ = false;
   std::int64_t every_ = 0;  // @every: seconds between runs
-  TimeZone zone_ = TimeZone::utc();
+  core::tz::Location zone_ = core::tz::Location::utc();
   bool zoneFromSpec_ = false;
 };
 

@@ -11,6 +11,8 @@
 namespace berth::controllers::cronjob {
 namespace {
 
+using core::tz::Location;
+
 std::int64_t at(int y, int mo, int d, int h, int mi) {
   std::tm tm{};
   tm.tm_year = y - 1900;
@@ -21,7 +23,7 @@ std::int64_t at(int y, int mo, int d, int h, int mi) {
   return ::timegm(&tm);
 }
 
-std::int64_t nextOf(const std::string& spec, std::int64_t t, const TimeZone& z = TimeZone::utc()) {
+std::int64_t nextOf(const std::string& spec, std::int64_t t, const Location& z = Location::utc()) {
   auto s = CronSchedule::parse(spec, z);
   EXPECT_TRUE(s.ok()) << spec << ": " << s.status().message();
   if (!s.ok()) return -1;
@@ -50,14 +52,14 @@ TEST(CronScheduleTest, FieldsDescriptorsAndNames) {
   EXPECT_EQ(nextOf("0 0 13 * *", t), at(2024, 1, 13, 0, 0));
   EXPECT_EQ(nextOf("0 0 ? * 5", t), at(2024, 1, 5, 0, 0));
   // No such day within five years.
-  auto never = CronSchedule::parse("0 0 30 2 *", TimeZone::utc());
+  auto never = CronSchedule::parse("0 0 30 2 *", Location::utc());
   ASSERT_TRUE(never.ok());
   EXPECT_FALSE(never->next(t));
 }
 
 TEST(CronScheduleTest, ErrorsCarryRobfigMessages) {
   auto msg = [](const char* spec) {
-    auto s = CronSchedule::parse(spec, TimeZone::utc());
+    auto s = CronSchedule::parse(spec, Location::utc());
     return s.ok() ? std::string("ok") : s.status().message();
   };
   EXPECT_EQ(msg("* * * *"), "expected exactly 5 fields, found 4: * * * *");
@@ -68,12 +70,12 @@ TEST(CronScheduleTest, ErrorsCarryRobfigMessages) {
   EXPECT_EQ(msg("@fortnightly"), "unrecognized descriptor: @fortnightly");
   EXPECT_EQ(msg(""), "empty spec string");
   EXPECT_NE(msg("x * * * *").find("failed to parse int from x"), std::string::npos);
-  EXPECT_EQ(CronSchedule::parse("* * * * *", TimeZone::utc()).status().code(), 0);
-  EXPECT_EQ(CronSchedule::parse("* * * *", TimeZone::utc()).status().code(), 400);
+  EXPECT_EQ(CronSchedule::parse("* * * * *", Location::utc()).status().code(), 0);
+  EXPECT_EQ(CronSchedule::parse("* * * *", Location::utc()).status().code(), 400);
 }
 
 TEST(CronScheduleTest, TimeZonesFromFieldAndPrefix) {
-  auto berlin = TimeZone::load("Europe/Berlin");
+  auto berlin = Location::load("Europe/Berlin");
   ASSERT_TRUE(berlin.ok());
   EXPECT_EQ(berlin->offsetAt(at(2024, 1, 15, 12, 0)), 3600);
   EXPECT_EQ(berlin->offsetAt(at(2024, 7, 15, 12, 0)), 7200);
@@ -84,13 +86,35 @@ TEST(CronScheduleTest, TimeZonesFromFieldAndPrefix) {
   EXPECT_EQ(nextOf("TZ=Asia/Kolkata 0 9 * * *", at(2024, 7, 1, 10, 0)), at(2024, 7, 2, 3, 30));
   // The spring-forward gap: 02:30 does not exist in Berlin on 2024-03-31.
   EXPECT_EQ(nextOf("30 2 * * *", at(2024, 3, 30, 12, 0), *berlin), at(2024, 4, 1, 0, 30));
-  for (const char* bad : {"Mars/Olympus", "../etc/passwd", "/etc/localtime", "Europe/../../x"}) {
-    auto z = TimeZone::load(bad);
+  // Go's time.LoadLocation messages, as upstream's controller reports them.
+  auto unknown = Location::load("Mars/Olympus");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "unknown time zone Mars/Olympus");
+  for (const char* bad : {"../etc/passwd", "/etc/localtime", "Europe/../../x"}) {
+    auto z = Location::load(bad);
     ASSERT_FALSE(z.ok()) << bad;
-    EXPECT_EQ(z.status().message(), std::string("unknown time zone ") + bad);
+    EXPECT_EQ(z.status().message(), "time: invalid location name") << bad;
   }
-  EXPECT_FALSE(CronSchedule::parse("TZ=Nowhere/None * * * * *", TimeZone::utc()).ok());
-  EXPECT_FALSE(TimeZone::parse("x", "TZif2 garbage").ok());
+  auto prefixed = CronSchedule::parse("TZ=Nowhere/None * * * * *", Location::utc());
+  ASSERT_FALSE(prefixed.ok());
+  EXPECT_EQ(prefixed.status().message(),
+            "provided bad location Nowhere/None: unknown time zone Nowhere/None");
+}
+
+// Debian's tzdata files list explicit transitions only through 2037; later instants follow the
+// POSIX rule in the file's footer ("EST5EDT,M3.2.0,M11.1.0"). A reader that kept the last
+// transition's offset would put every later summer in EST and fire an hour late.
+TEST(CronScheduleTest, FarFutureDaylightTimeFromTheFooterRule) {
+  auto ny = Location::load("America/New_York");
+  ASSERT_TRUE(ny.ok()) << ny.status().message() << " (is tzdata installed?)";
+  // 12:00 EDT on 2040-07-01 is 16:00 UTC; 12:00 EST on 2040-12-01 is 17:00 UTC.
+  EXPECT_EQ(nextOf("0 12 1 7 *", at(2040, 6, 30, 0, 0), *ny), at(2040, 7, 1, 16, 0));
+  EXPECT_EQ(nextOf("0 12 1 12 *", at(2040, 11, 30, 0, 0), *ny), at(2040, 12, 1, 17, 0));
+  // The spring-forward day of 2045 (second Sunday of March: the 12th): 02:30 does not exist,
+  // so a daily 02:30 run next fires on the 13th at 02:30 EDT (06:30 UTC).
+  EXPECT_EQ(nextOf("30 2 * * *", at(2045, 3, 11, 12, 0), *ny), at(2045, 3, 13, 6, 30));
+  // Far past the last transition of the file too: 2100's summer is still daylight time.
+  EXPECT_EQ(nextOf("0 9 4 7 *", at(2100, 7, 1, 0, 0), *ny), at(2100, 7, 4, 13, 0));
 }
 
 // A random field: *, a value, a range, a list, or steps, within bounds.
@@ -140,13 +164,13 @@ bool fieldMatches(const std::string& field, int v, int lo, int hi) {
 
 TEST(CronScheduleTest, PropertyNextMatchesBruteForce) {
   std::mt19937 rng(20240601);
-  auto berlin = TimeZone::load("Europe/Berlin");
+  auto berlin = Location::load("Europe/Berlin");
   ASSERT_TRUE(berlin.ok());
   for (int iter = 0; iter < 400; ++iter) {
     std::string f[5] = {randomField(rng, 0, 59), randomField(rng, 0, 23), randomField(rng, 1, 31),
                         randomField(rng, 1, 12), randomField(rng, 0, 6)};
     std::string spec = f[0] + " " + f[1] + " " + f[2] + " " + f[3] + " " + f[4];
-    const TimeZone& zone = iter % 2 ? *berlin : TimeZone::utc();
+    const Location& zone = iter % 2 ? *berlin : Location::utc();
     auto s = CronSchedule::parse(spec, zone);
     ASSERT_TRUE(s.ok()) << spec << ": " << s.status().message();
     std::int64_t from = at(2024, 1 + iter % 12, 1 + iter % 28, iter % 24, iter % 60);
@@ -193,7 +217,7 @@ TEST(CronScheduleTest, FuzzNeverCrashes) {
     std::string s;
     int len = std::uniform_int_distribution<int>(0, 30)(rng);
     for (int j = 0; j < len; ++j) s += alphabet[rng() % alphabet.size()];
-    auto r = CronSchedule::parse(s, TimeZone::utc());
+    auto r = CronSchedule::parse(s, Location::utc());
     if (r.ok()) {
       ++parsed;
       auto n = r->next(1700000000);
@@ -208,7 +232,7 @@ TEST(CronScheduleTest, FuzzNeverCrashes) {
   for (int i = 0; i < 5000; ++i) {
     std::string s = seeds[i % 4];
     s[rng() % s.size()] = alphabet[rng() % alphabet.size()];
-    auto r = CronSchedule::parse(s, TimeZone::utc());
+    auto r = CronSchedule::parse(s, Location::utc());
     if (r.ok()) {
       ++parsed;
       (void)r->next(0);

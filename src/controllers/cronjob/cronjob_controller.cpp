@@ -171,16 +171,16 @@ bool CronJobController::schedule(json::object& status, const json::value& cj,
                                  const std::string& key, const std::vector<ObjectPtr>& jobs,
                                  core::Status& err) {
   const json::object& spec = specOf(cj);
-  TimeZone zone = TimeZone::utc();
+  core::tz::Location zone = core::tz::Location::utc();
   if (std::string tz = strAt(spec, "timeZone"); !tz.empty()) {
-    auto z = TimeZone::load(tz);
+    auto z = core::tz::Location::load(tz);
     if (!z.ok()) {
       recorder_.record(cj, "Warning", "UnknownTimeZone",
                        "invalid timeZone: \"" + tz + "\": " + z.status().message());
       return false;
     }
     zone = std::move(z).value();
-  } else if (auto local = TimeZone::load("Local"); local.ok()) {
+  } else if (auto local = core::tz::Location::load("Local"); local.ok()) {
     zone = std::move(local).value();  // upstream: the controller's local time zone
   }
   if (boolAt(spec, "suspend").value_or(false)) return false;

@@ -63,7 +63,7 @@ std::string jobName(const std::string& cronJobName, std::int64_t scheduled) {
   return cronJobName + "-" + std::to_string(scheduled / 60);
 }
 
-std::string formatInZone(std::int64_t t, const TimeZone& zone) {
+std::string formatInZone(std::int64_t t, const core::tz::Location& zone) {
   int offset = zone.offsetAt(t);
   time_t local = static_cast<time_t>(t + offset);
   std::tm tm{};
@@ -78,7 +78,8 @@ std::string formatInZone(std::int64_t t, const TimeZone& zone) {
   return out + tz;
 }
 
-json::object jobFromTemplate(const json::value& cj, std::int64_t scheduled, const TimeZone& zone) {
+json::object jobFromTemplate(const json::value& cj, std::int64_t scheduled,
+                             const core::tz::Location& zone) {
   const json::object& tmplMeta = objAt(cj, "spec", "jobTemplate", "metadata");
   json::object meta;
   meta["name"] = jobName(strAt(metaOf(cj), "name"), scheduled);

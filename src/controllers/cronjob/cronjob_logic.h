@@ -38,11 +38,11 @@ std::int64_t secondsUntilNext(const boost::json::value& cronJob, std::int64_t no
 std::string jobName(const std::string& cronJobName, std::int64_t scheduled);
 
 // RFC 3339 in the zone ("2024-01-01T10:00:00+01:00", "Z" for UTC), as Go formats time.RFC3339.
-std::string formatInZone(std::int64_t t, const TimeZone& zone);
+std::string formatInZone(std::int64_t t, const core::tz::Location& zone);
 
 // The Job for one scheduled time: the template's labels, annotations (plus the scheduled
 // timestamp annotation) and spec, the controller reference, the deterministic name.
 boost::json::object jobFromTemplate(const boost::json::value& cronJob, std::int64_t scheduled,
-                                    const TimeZone& zone);
+                                    const core::tz::Location& zone);
 
 }  // namespace berth::controllers::cronjob

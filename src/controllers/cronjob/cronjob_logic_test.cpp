@@ -8,6 +8,8 @@
 namespace berth::controllers::cronjob {
 namespace {
 
+using core::tz::Location;
+
 namespace json = boost::json;
 
 json::value cronJob(const std::string& extraSpec, const std::string& status = "{}") {
@@ -26,7 +28,7 @@ std::int64_t t(const char* rfc) {
 }
 
 TEST(CronJobLogicTest, MostRecentAndMissed) {
-  auto sched = CronSchedule::parse("*/10 * * * *", TimeZone::utc());
+  auto sched = CronSchedule::parse("*/10 * * * *", Location::utc());
   ASSERT_TRUE(sched.ok());
   // Nothing due before the first tick after creation.
   Due d = mostRecentScheduleTime(cronJob(""), t("2024-01-01T00:05:00Z"), *sched, true);
@@ -58,7 +60,7 @@ TEST(CronJobLogicTest, MostRecentAndMissed) {
 }
 
 TEST(CronJobLogicTest, JobFromTemplate) {
-  auto berlin = TimeZone::load("Europe/Berlin");
+  auto berlin = Location::load("Europe/Berlin");
   ASSERT_TRUE(berlin.ok());
   std::int64_t when = t("2024-01-01T10:00:00Z");
   EXPECT_EQ(jobName("cj", when), "cj-28401720");  // minutes since the epoch
@@ -72,7 +74,11 @@ TEST(CronJobLogicTest, JobFromTemplate) {
   EXPECT_EQ(meta.at("ownerReferences").at(0).at("kind"), "CronJob");
   EXPECT_EQ(meta.at("ownerReferences").at(0).at("controller"), true);
   EXPECT_EQ(job["spec"].at("template").at("spec").at("restartPolicy"), "Never");
-  EXPECT_EQ(formatInZone(when, TimeZone::utc()), "2024-01-01T10:00:00Z");
+  EXPECT_EQ(formatInZone(when, Location::utc()), "2024-01-01T10:00:00Z");
+  // Past the tz file's explicit transitions (2037) the footer rule gives daylight time.
+  auto ny = Location::load("America/New_York");
+  ASSERT_TRUE(ny.ok());
+  EXPECT_EQ(formatInZone(t("2040-07-01T16:00:00Z"), *ny), "2040-07-01T12:00:00-04:00");
 }
 
 }  // namespace

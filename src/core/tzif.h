@@ -1,22 +1,27 @@
 #pragma once
-// Named time zones for CEL's timestamp accessors (ts.getHours('America/New_York')), read from
-// the system's TZif files (RFC 8536; /usr/share/zoneinfo, Debian's tzdata), because GCC 12's
-// libstdc++ has no std::chrono::tzdb. A zone is its transitions plus the POSIX TZ rule of the
-// file's footer, which covers the instants after the last transition (slim files end early).
-// Names are resolved as Go's time.LoadLocation does: "UTC" and "" are UTC, ".." and absolute
-// paths are refused, anything else is a file under the zoneinfo directory.
+// Named time zones, read from the system's TZif files (RFC 8536; /usr/share/zoneinfo, Debian's
+// tzdata), because GCC 12's libstdc++ has no std::chrono::tzdb. Used by CEL's timestamp
+// accessors (ts.getHours('America/New_York')) and a CronJob's spec.timeZone, both of which
+// upstream resolves with Go's time.LoadLocation. A zone is its transitions plus the POSIX TZ
+// rule of the file's footer, which covers the instants after the last transition (fat files end
+// in 2037, slim ones earlier). Names are resolved as LoadLocation does: "UTC" and "" are UTC,
+// "Local" is the process's zone (as Go's time.Local: $TZ, else /etc/localtime, else UTC), ".."
+// and absolute paths are refused, anything else is a file under the zoneinfo directory.
 //
 // Thread-safety: parse functions are pure; loadZone() caches zones behind a mutex and returns
-// immutable shared zones.
+// immutable shared zones; Location is an immutable value.
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
-namespace berth::cel::tz {
+#include "core/result.h"
+
+namespace berth::core::tz {
 
 // A POSIX TZ rule (the TZif footer, e.g. "EST5EDT,M3.2.0,M11.1.0"): a standard offset and,
 // optionally, a daylight offset with the dates it starts and ends. Offsets are seconds east of
@@ -66,4 +71,22 @@ int32_t offsetAt(const Zone& zone, int64_t t);
 std::variant<std::shared_ptr<const Zone>, std::string> loadZone(const std::string& name,
                                                                 const std::string& dir = "");
 
-}  // namespace berth::cel::tz
+// A loaded zone with its name, as Go's *time.Location: what a CronJob's schedule is read in.
+class Location {
+ public:
+  static Location utc();
+  // loadZone() as a Result: its error text as a BadRequest.
+  static Result<Location> load(const std::string& name, const std::string& dir = "");
+
+  // Seconds east of UTC at the instant `unixSeconds`.
+  int32_t offsetAt(int64_t unixSeconds) const { return tz::offsetAt(*zone_, unixSeconds); }
+  const std::string& name() const { return name_; }
+
+ private:
+  Location(std::string name, std::shared_ptr<const Zone> zone)
+      : name_(std::move(name)), zone_(std::move(zone)) {}
+  std::string name_;
+  std::shared_ptr<const Zone> zone_;
+};
+
+}  // namespace berth::core::tz

@@ -1,5 +1,5 @@
-// The TZif reader and POSIX TZ rules of cel/tzif.h (RFC 8536 and POSIX.1-2017 section 8.3).
-#include "cel/tzif.h"
+// The TZif reader and POSIX TZ rules of core/tzif.h (RFC 8536 and POSIX.1-2017 section 8.3).
+#include "core/tzif.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,7 +10,7 @@
 #include <mutex>
 #include <sstream>
 
-namespace berth::cel::tz {
+namespace berth::core::tz {
 
 int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
   y -= m <= 2;
@@ -323,25 +323,25 @@ int32_t offsetAt(const Zone& zone, int64_t t) {
   return zone.types[zone.typeOfTransition[i]].utcOffset;
 }
 
-std::variant<std::shared_ptr<const Zone>, std::string> loadZone(const std::string& name,
-                                                                const std::string& dir) {
+namespace {
+
+using Loaded = std::variant<std::shared_ptr<const Zone>, std::string>;
+
+const std::shared_ptr<const Zone>& utcZone() {
   static const auto kUtc = std::make_shared<const Zone>(Zone{{}, {}, {LocalType{}}, {}});
-  if (name.empty() || name == "UTC") return kUtc;
-  // Go's containsDotDot and absolute-path checks.
-  if (name[0] == '/' || name[0] == '\\' || name.find("..") != std::string::npos)
-    return std::string("time: invalid location name");
-  std::string base = dir;
-  if (base.empty()) {
-    const char* env = std::getenv("ZONEINFO");
-    base = env && *env ? env : "/usr/share/zoneinfo";
-  }
-  std::string path = base + "/" + name;
+  return kUtc;
+}
+
+// The zone in the file at `path`, cached by path; `name` words the error.
+Loaded loadFile(const std::string& path, const std::string& name) {
   static std::mutex mu;
-  static std::map<std::string, std::variant<std::shared_ptr<const Zone>, std::string>> cache;
+  static std::map<std::string, Loaded> cache;
   std::lock_guard<std::mutex> lock(mu);
-  if (auto it = cache.find(path); it != cache.end()) return it->second;
-  std::variant<std::shared_ptr<const Zone>, std::string> out =
-      std::string("unknown time zone " + name);
+  if (auto it = cache.find(path); it != cache.end()) {
+    if (std::holds_alternative<std::string>(it->second)) return "unknown time zone " + name;
+    return it->second;
+  }
+  Loaded out = std::string("unknown time zone " + name);
   std::ifstream in(path, std::ios::binary);
   if (in) {
     std::ostringstream buf;
@@ -356,4 +356,49 @@ std::variant<std::shared_ptr<const Zone>, std::string> loadZone(const std::strin
   return out;
 }
 
-}  // namespace berth::cel::tz
+std::string zoneDir(const std::string& dir) {
+  if (!dir.empty()) return dir;
+  const char* env = std::getenv("ZONEINFO");
+  return env && *env ? env : "/usr/share/zoneinfo";
+}
+
+// Go's time.Local (initLocal): $TZ unset reads /etc/localtime; $TZ empty or "UTC" is UTC;
+// otherwise $TZ (a leading ':' dropped) is an absolute file or a zone name. Any failure is UTC.
+std::shared_ptr<const Zone> localZone(const std::string& dir) {
+  const char* env = std::getenv("TZ");
+  Loaded z = std::string();
+  if (env == nullptr) {
+    z = loadFile("/etc/localtime", "Local");
+  } else {
+    std::string tz = env;
+    if (!tz.empty() && tz[0] == ':') tz.erase(0, 1);
+    if (!tz.empty() && tz[0] == '/') {
+      z = loadFile(tz, tz);
+    } else if (!tz.empty() && tz != "UTC" && tz.find("..") == std::string::npos) {
+      z = loadFile(zoneDir(dir) + "/" + tz, tz);
+    }
+  }
+  auto* zone = std::get_if<std::shared_ptr<const Zone>>(&z);
+  return zone ? *zone : utcZone();
+}
+
+}  // namespace
+
+Loaded loadZone(const std::string& name, const std::string& dir) {
+  if (name.empty() || name == "UTC") return utcZone();
+  if (name == "Local") return localZone(dir);
+  // Go's containsDotDot and absolute-path checks.
+  if (name[0] == '/' || name[0] == '\\' || name.find("..") != std::string::npos)
+    return std::string("time: invalid location name");
+  return loadFile(zoneDir(dir) + "/" + name, name);
+}
+
+Location Location::utc() { return Location("UTC", utcZone()); }
+
+Result<Location> Location::load(const std::string& name, const std::string& dir) {
+  auto z = loadZone(name, dir);
+  if (auto* err = std::get_if<std::string>(&z)) return Status::badRequest(*err);
+  return Location(name.empty() ? "UTC" : name, std::get<0>(std::move(z)));
+}
+
+}  // namespace berth::core::tz

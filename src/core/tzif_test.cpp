@@ -1,6 +1,6 @@
 // The TZif reader: known offsets, glibc's localtime_r as an oracle for random instants in real
 // zones (the property test), and mutated or random files that never crash the parser.
-#include "cel/tzif.h"
+#include "core/tzif.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <random>
 #include <sstream>
 
-namespace berth::cel::tz {
+namespace berth::core::tz {
 namespace {
 
 constexpr const char* kZoneDir = "/usr/share/zoneinfo";
@@ -59,6 +59,46 @@ TEST(Tzif, NamesAsGoLoadLocation) {
   // A directory or a file that is not TZif is no zone.
   EXPECT_EQ(std::get<std::string>(loadZone("America", kZoneDir)), "unknown time zone America");
   EXPECT_EQ(std::get<std::string>(loadZone("zone.tab", kZoneDir)), "unknown time zone zone.tab");
+}
+
+// Go's time.Local: $TZ names the zone (a leading ':' dropped; absolute paths read as files);
+// empty, "UTC" or a zone that cannot be loaded is UTC; unset reads /etc/localtime.
+TEST(Tzif, LocalAsGoTimeLocal) {
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  auto localOffset = [](int64_t t) {
+    auto z = loadZone("Local", kZoneDir);
+    return offsetAt(*std::get<std::shared_ptr<const Zone>>(z), t);
+  };
+  setenv("TZ", "Asia/Kolkata", 1);
+  EXPECT_EQ(localOffset(1704067200), 5 * 3600 + 1800);
+  setenv("TZ", ":America/New_York", 1);
+  EXPECT_EQ(localOffset(1719792000), -4 * 3600);
+  setenv("TZ", (std::string(kZoneDir) + "/Europe/Berlin").c_str(), 1);
+  EXPECT_EQ(localOffset(1719792000), 2 * 3600);
+  for (const char* utc : {"", "UTC", "Mars/Base", "../../etc/passwd"}) {
+    setenv("TZ", utc, 1);
+    EXPECT_EQ(localOffset(1719792000), 0) << utc;
+  }
+  if (old) {
+    setenv("TZ", saved.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+}
+
+TEST(Tzif, LocationCarriesNameAndGoErrors) {
+  auto ny = Location::load("America/New_York", kZoneDir);
+  ASSERT_TRUE(ny.ok());
+  EXPECT_EQ(ny->name(), "America/New_York");
+  EXPECT_EQ(ny->offsetAt(4118083200), -4 * 3600);  // 2100-07-01, from the footer rule
+  EXPECT_EQ(Location::utc().name(), "UTC");
+  EXPECT_EQ(Location::utc().offsetAt(1719792000), 0);
+  auto bad = Location::load("Nowhere/None", kZoneDir);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), 400);
+  EXPECT_EQ(bad.status().message(), "unknown time zone Nowhere/None");
+  EXPECT_EQ(Location::load("a/../b", kZoneDir).status().message(), "time: invalid location name");
 }
 
 TEST(Tzif, PosixRules) {
@@ -153,4 +193,4 @@ TEST(TzifProperty, MutatedFilesNeverCrash) {
 }
 
 }  // namespace
-}  // namespace berth::cel::tz
+}  // namespace berth::core::tz
