@@ -783,6 +783,40 @@ Result<json::object> Registry::deleteNow(const ResourceType& srt, const std::str
   return obj;
 }
 
+namespace {
+
+// Whether two objects are equal once metadata.resourceVersion and metadata.managedFields are
+// left out of both (json::object's own equality, member order ignored), without copying them.
+bool sameIgnoringVersionAndManagedFields(const json::object& a, const json::object& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [key, value] : a) {
+    auto it = b.find(key);
+    if (it == b.end()) return false;
+    if (key != "metadata" || !value.is_object() || !it->value().is_object()) {
+      if (value != it->value()) return false;
+      continue;
+    }
+    const json::object& ma = value.get_object();
+    const json::object& mb = it->value().get_object();
+    auto ignored = [](std::string_view k) {
+      return k == "resourceVersion" || k == "managedFields";
+    };
+    size_t keptA = 0, keptB = 0;
+    for (const auto& [k, v] : ma) {
+      if (ignored(k)) continue;
+      ++keptA;
+      auto m = mb.find(k);
+      if (m == mb.end() || v != m->value()) return false;
+    }
+    for (const auto& [k, v] : mb)
+      if (!ignored(k)) ++keptB;
+    if (keptA != keptB) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<json::object> Registry::finishUpdate(const ResourceType& rt, const ResourceType& srt,
                                             const std::string& ns, const std::string& name,
                                             json::object next, const Current& cur,
@@ -848,12 +882,7 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
                         statusUpdate ? "status" : "");
   // No-op updates do not write (upstream skips them too), so the resourceVersion stays.
   {
-    json::object a = next, b = old;
-    metaOf(a).erase("resourceVersion");
-    metaOf(b).erase("resourceVersion");
-    metaOf(a).erase("managedFields");
-    metaOf(b).erase("managedFields");
-    if (a == b && !cur.stale) {
+    if (!cur.stale && sameIgnoringVersionAndManagedFields(next, old)) {
       if (cur.served) return *cur.served;
       json::object same = old;
       if (auto st = servedFrom(rt, same); !st.ok()) return st;
@@ -937,9 +966,9 @@ Result<json::object> Registry::update(const ResourceType& rt, const std::string&
 
 // ---------------------------------------------------------------- patch
 
-Result<json::object> Registry::applyPatchTo(const ResourceType& rt, const json::object& current,
+Result<json::object> Registry::applyPatchTo(const ResourceType& rt, json::object current,
                                             const PatchRequest& req, const WriteOptions& opts) {
-  json::value doc = current;
+  json::value doc(std::move(current));
   switch (req.type) {
     case PatchType::kJson: {
       auto r = patch::applyJsonPatch(doc, req.patch);
@@ -948,13 +977,13 @@ Result<json::object> Registry::applyPatchTo(const ResourceType& rt, const json::
       return std::move(r->as_object());
     }
     case PatchType::kMerge: {
-      auto r = patch::applyMergePatch(doc, req.patch);
+      auto r = patch::applyMergePatch(std::move(doc), req.patch);
       if (!r.ok()) return r.status();
       if (!r->is_object()) return Status::badRequest("patch result is not an object");
       return std::move(r->as_object());
     }
     case PatchType::kStrategic: {
-      auto r = patch::applyStrategicMergePatch(doc, req.patch, rt);
+      auto r = patch::applyStrategicMergePatch(std::move(doc), req.patch, rt);
       if (!r.ok()) return r.status();
       if (!r->is_object()) return Status::badRequest("patch result is not an object");
       return std::move(r->as_object());
@@ -964,7 +993,7 @@ Result<json::object> Registry::applyPatchTo(const ResourceType& rt, const json::
       patch::ApplyOptions ao{opts.fieldManager, req.force, nowRfc3339()};
       ao.subresource = opts.subresource;
       std::vector<core::StatusCause> causes;
-      auto r = patch::serverSideApply(&current, req.patch.as_object(), rt, ao, &causes);
+      auto r = patch::serverSideApply(&doc.get_object(), req.patch.as_object(), rt, ao, &causes);
       if (!r.ok() && !causes.empty()) return Status(r.status()).withCauses(std::move(causes));
       return r;
     }
@@ -1008,7 +1037,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     }
     json::object served = cur->obj;
     if (auto st = servedFrom(rt, served); !st.ok()) return st;
-    auto patched = applyPatchTo(rt, served, req, opts);
+    auto patched = applyPatchTo(rt, std::move(served), req, opts);
     if (!patched.ok()) return patched.status();
     // The patch may not change identity.
     auto& pm = metaOf(*patched);

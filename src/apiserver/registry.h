@@ -224,8 +224,8 @@ class Registry {
   Status spendDisruption(const std::string& ns, const std::string& podName,
                          const boost::json::object& pod, bool dryRun);
   Result<boost::json::object> applyPatchTo(const core::ResourceType& rt,
-                                           const boost::json::object& current,
-                                           const PatchRequest& req, const WriteOptions& opts);
+                                           boost::json::object current, const PatchRequest& req,
+                                           const WriteOptions& opts);
 
   // Runs the chain's mutating then validating phase on a create/update (object set) or its
   // validating phase on a delete (object null).

@@ -142,7 +142,7 @@ Result<json::object> Registry::bind(const std::string& ns, const std::string& na
   for (int attempt = 0; attempt < 8; ++attempt) {
     auto cur = readCurrent(*podType, storageKey(*podType, ns, name), name);
     if (!cur.ok()) return cur.status();
-    json::object pod = cur->obj;
+    json::object pod = std::move(cur->obj);
     auto& specV = pod["spec"];
     if (!specV.is_object()) specV = json::object();
     auto& spec = specV.as_object();

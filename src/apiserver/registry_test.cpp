@@ -163,6 +163,54 @@ TEST_F(RegistryTest, MergePatchAndGenerationBump) {
   EXPECT_EQ(scale->at("status").at("selector").as_string(), "app=d");
 }
 
+// Upstream skips writes that change nothing but resourceVersion and managedFields: the object
+// keeps its resourceVersion and no watch event follows.
+TEST_F(RegistryTest, NoOpWritesKeepTheResourceVersion) {
+  auto& pods = rt("", "v1", "pods");
+  auto created = registry.create(pods, "default", pod("p"), wo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  auto rv = [](const json::object& o) {
+    return std::string(o.at("metadata").at("resourceVersion").as_string());
+  };
+  const std::string first = rv(*created);
+  auto patchWith = [&](PatchType type, const char* body) {
+    PatchRequest pr{type, json::parse(body), false};
+    return registry.patch(pods, "default", "p", pr, wo);
+  };
+  // A patch restating what is there, and an update sending the object back as read.
+  auto same = patchWith(PatchType::kStrategic, R"({"metadata":{"labels":{"app":"web"}}})");
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(rv(*same), first);
+  auto unchanged = registry.update(pods, "default", "p", *created, wo);
+  ASSERT_TRUE(unchanged.ok()) << unchanged.status().message();
+  EXPECT_EQ(rv(*unchanged), first);
+  // The same object with its metadata members in another order is still the same object.
+  json::object reordered = *created;
+  json::object meta;
+  const auto& had = created->at("metadata").as_object();
+  for (auto it = had.end(); it != had.begin();) {
+    --it;
+    meta[it->key()] = it->value();
+  }
+  reordered["metadata"] = std::move(meta);
+  auto reorderedWrite = registry.update(pods, "default", "p", reordered, wo);
+  ASSERT_TRUE(reorderedWrite.ok()) << reorderedWrite.status().message();
+  EXPECT_EQ(rv(*reorderedWrite), first);
+  // Any other change is written: a new annotation, then its removal, then a spec change.
+  auto annotated = patchWith(PatchType::kMerge, R"({"metadata":{"annotations":{"k":"v"}}})");
+  ASSERT_TRUE(annotated.ok()) << annotated.status().message();
+  EXPECT_NE(rv(*annotated), first);
+  auto removed = patchWith(PatchType::kMerge, R"({"metadata":{"annotations":null}})");
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_NE(rv(*removed), rv(*annotated));
+  EXPECT_FALSE(removed->at("metadata").as_object().contains("annotations"));
+  auto image = patchWith(PatchType::kStrategic,
+                         R"({"spec":{"containers":[{"name":"c","image":"busybox:2"}]}})");
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_NE(rv(*image), rv(*removed));
+  EXPECT_EQ(image->at("spec").at("containers").at(0).at("image").as_string(), "busybox:2");
+}
+
 TEST_F(RegistryTest, ListsAndGetsComeFromTheCache) {
   auto& pods = rt("", "v1", "pods");
   for (int i = 0; i < 10000; ++i) {

@@ -222,20 +222,29 @@ class JsonPatcher {
   json::value doc_;
 };
 
-json::value mergePatchValue(const json::value* target, const json::value& patch) {
-  if (!patch.is_object()) return patch;
-  json::object result;
-  if (target && target->is_object()) result = target->get_object();
+// RFC 7386 MergePatch(target, patch), applied to `target` in place: members the patch leaves
+// alone are not copied, and existing members keep their places (new ones are appended).
+void mergePatchInto(json::value& target, const json::value& patch) {
+  if (!patch.is_object()) {
+    target = patch;
+    return;
+  }
+  if (!target.is_object()) target = json::object();
+  json::object& result = target.get_object();
   for (const auto& [key, value] : patch.get_object()) {
     if (value.is_null()) {
       result.erase(key);
       continue;
     }
     auto it = result.find(key);
-    json::value merged = mergePatchValue(it == result.end() ? nullptr : &it->value(), value);
-    result[key] = std::move(merged);
+    if (it != result.end()) {
+      mergePatchInto(it->value(), value);
+      continue;
+    }
+    json::value fresh;
+    mergePatchInto(fresh, value);
+    result[key] = std::move(fresh);
   }
-  return result;
 }
 
 }  // namespace
@@ -260,8 +269,9 @@ core::Result<json::value> applyJsonPatch(const json::value& document, const json
   return std::move(patcher.document());
 }
 
-core::Result<json::value> applyMergePatch(const json::value& document, const json::value& patch) {
-  return mergePatchValue(&document, patch);
+core::Result<json::value> applyMergePatch(json::value document, const json::value& patch) {
+  mergePatchInto(document, patch);
+  return document;
 }
 
 }  // namespace berth::apiserver::patch

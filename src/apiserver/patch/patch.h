@@ -29,10 +29,12 @@ namespace berth::apiserver::patch {
 
 core::Result<boost::json::value> applyJsonPatch(const boost::json::value& document,
                                                 const boost::json::value& patch);
-core::Result<boost::json::value> applyMergePatch(const boost::json::value& document,
+// The merge engines take the document by value: a caller done with it moves it in, and the
+// patch is applied in place instead of to a copy of the whole object.
+core::Result<boost::json::value> applyMergePatch(boost::json::value document,
                                                  const boost::json::value& patch);
 // `rt` selects the merge keys of the object's kind.
-core::Result<boost::json::value> applyStrategicMergePatch(const boost::json::value& document,
+core::Result<boost::json::value> applyStrategicMergePatch(boost::json::value document,
                                                           const boost::json::value& patch,
                                                           const core::ResourceType& rt);
 

@@ -108,6 +108,15 @@ TEST(MergePatchTest, RfcExamples) {
   }
 }
 
+// Members a merge patch changes keep their places; new ones follow the existing ones, in the
+// patch's order (what a client reading the object back sees).
+TEST(MergePatchTest, KeepsMemberOrder) {
+  auto r = applyMergePatch(J(R"({"a":1,"b":{"x":1,"y":2},"c":3})"),
+                           J(R"({"d":4,"b":{"z":1,"x":5},"c":null})"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(json::serialize(*r), R"({"a":1,"b":{"x":5,"y":2,"z":1},"d":4})");
+}
+
 // ---- property tests ----
 
 class RandomJson {

@@ -411,8 +411,7 @@ class StrategicMerger {
 
 }  // namespace
 
-core::Result<json::value> applyStrategicMergePatch(const json::value& document,
-                                                   const json::value& patch,
+core::Result<json::value> applyStrategicMergePatch(json::value document, const json::value& patch,
                                                    const core::ResourceType& rt) {
   if (!patch.is_object()) {
     return Status::badRequest("json: cannot unmarshal " +
@@ -420,7 +419,7 @@ core::Result<json::value> applyStrategicMergePatch(const json::value& document,
                               " into Go value of type map[string]interface {}");
   }
   json::object result;
-  if (document.is_object()) result = document.get_object();
+  if (document.is_object()) result = std::move(document.get_object());
   std::vector<std::string> path;
   StrategicMerger merger(rt);
   if (auto s = merger.mergeMap(result, patch.get_object(), path); !s.ok()) return s;
