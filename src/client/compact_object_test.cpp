@@ -1,8 +1,12 @@
 // compactObject: the copy equals the original, copies of it are ordinary mutable values (also
-// made on several threads at once), and objects bigger than the measuring scratch work.
+// made on several threads at once), objects bigger than the measuring scratch work, member
+// names are shared between objects, and objects whose names no longer fit the process's name
+// arena keep their own.
 #include "client/compact_object.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include <boost/json.hpp>
 
@@ -81,6 +85,46 @@ TEST(CompactObject, BigObjectsAndScalars) {
   EXPECT_EQ(*compactObject(big), big);  // after the scratch grew
   EXPECT_EQ(*compactObject(json::value(3)), json::value(3));
   EXPECT_EQ(*compactObject(json::object()), json::value(json::object()));
+}
+
+TEST(CompactObject, MemberNamesAreSharedBetweenObjects) {
+  json::value original = pod("bench-5");
+  auto a = compactObject(original);
+  auto b = compactObject(pod("bench-6"));
+  const auto& metaA = a->at("metadata").as_object();
+  const auto& metaB = b->at("metadata").as_object();
+  ASSERT_EQ(metaA.begin()->key(), "name");
+  EXPECT_EQ(metaA.begin()->key().data(), metaB.begin()->key().data());  // one copy
+  EXPECT_NE(metaA.begin()->key().data(), original.at("metadata").as_object().begin()->key().data());
+  EXPECT_EQ(metaA.begin()->key().data()[4], '\0');  // still NUL-terminated
+  a.reset();  // freeing one object leaves the shared names alone
+  EXPECT_EQ(json::serialize(*b), json::serialize(pod("bench-6")));
+  json::value copy = *b;  // a copy owns its names: it may rename and drop members
+  copy.as_object().erase("metadata");
+  copy.as_object()["renamed"] = 1;
+  EXPECT_EQ(b->at("metadata").at("name"), "bench-6");
+}
+
+// Fills the process's name arena past its bound, then checks objects with names it could not
+// take: each still equals its original, copies and frees cleanly. Exits 0 when all held.
+void overflowTheNameArena() {
+  json::object many;
+  for (int i = 0; i < 250000; ++i) many["unique-member-name-" + std::to_string(i)] = i;
+  json::value v = json::object{{"data", many}};
+  auto c = compactObject(v);
+  auto after = compactObject(json::object{{"a-name-never-seen-before", 1}});
+  bool ok = *c == v && after->at("a-name-never-seen-before") == 1;
+  json::value copy = *c;
+  copy.as_object()["data"].as_object().erase("unique-member-name-7");
+  ok = ok && copy.at("data").as_object().size() == 249999;
+  c.reset();
+  after.reset();
+  std::exit(ok ? 0 : 1);
+}
+
+// In a child process: the arena is the process's, and the other tests want it unfilled.
+TEST(CompactObject, NamesBeyondTheArenaStayInTheObject) {
+  EXPECT_EXIT(overflowTheNameArena(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

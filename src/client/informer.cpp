@@ -27,6 +27,7 @@ SharedInformer::SharedInformer(RestClient& client, Resource resource, InformerOp
   ro.pageSize = options_.pageSize;
   ro.useWatchList = options_.useWatchList;
   ro.stripManagedFields = options_.stripManagedFields;
+  ro.dropUnreadPodFields = options_.dropUnreadPodFields;
   ro.pool = options_.pool;
   reflector_ = std::make_unique<Reflector>(client, resource_, ro, *this);
 }
@@ -184,6 +185,7 @@ InformerOptions factoryInformerDefaults(std::chrono::milliseconds resync, std::s
   o.namespace_ = std::move(namespace_);
   o.resyncPeriod = resync;
   o.stripManagedFields = true;
+  o.dropUnreadPodFields = true;
   o.pool = &SharedObjectPool::process();
   return o;
 }

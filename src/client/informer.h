@@ -65,6 +65,7 @@ struct InformerOptions {
   long long pageSize = 500;                   // list page size (limit)
   bool useWatchList = false;                  // sync by a streaming list (ReflectorOptions)
   bool stripManagedFields = false;            // ReflectorOptions::stripManagedFields
+  bool dropUnreadPodFields = false;           // ReflectorOptions::dropUnreadPodFields
   SharedObjectPool* pool = nullptr;           // ReflectorOptions::pool
 };
 
@@ -145,9 +146,10 @@ class SharedInformer : public ReflectorSink {
 // One informer per resource for every user in a process. Informers requested before start() are
 // started by it; ones requested later are started by the next start() call.
 //
-// Its informers strip managedFields and share objects through the process's SharedObjectPool
-// (the options of factoryInformerDefaults): a component reading managedFields from its cache
-// would need a factory built from options without them.
+// Its informers strip managedFields, drop the pod fields no in-process component reads
+// (transform.h) and share objects through the process's SharedObjectPool (the options of
+// factoryInformerDefaults): a component reading what they drop from its cache would need a
+// factory built from options without them.
 class SharedInformerFactory {
  public:
   SharedInformerFactory(RestClient& client, std::chrono::milliseconds defaultResync,
@@ -170,7 +172,7 @@ class SharedInformerFactory {
 };
 
 // What SharedInformerFactory's informers get unless told otherwise: managedFields stripped,
-// objects shared through SharedObjectPool::process().
+// unread pod fields dropped, objects shared through SharedObjectPool::process().
 InformerOptions factoryInformerDefaults(std::chrono::milliseconds resync, std::string namespace_);
 
 // Blocks until every informer has synced or the timeout passes; true when all synced.

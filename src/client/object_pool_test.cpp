@@ -10,6 +10,7 @@
 
 #include "client/informer.h"
 #include "client/testing_server.h"
+#include "client/transform.h"
 
 namespace berth::client {
 namespace {

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "client/compact_object.h"
+#include "client/transform.h"
 
 namespace berth::client {
 
@@ -17,8 +18,11 @@ Reflector::Reflector(RestClient& client, Resource resource, ReflectorOptions opt
       resource_(std::move(resource)),
       options_(std::move(options)),
       sink_(sink),
+      trimPods_(options_.dropUnreadPodFields && resource_.group.empty() &&
+                resource_.resource == "pods"),
       poolScope_(client.config().server + " " + resource_.group + "/" + resource_.version + "/" +
-                 resource_.resource + (options_.stripManagedFields ? " -managedFields" : "")) {}
+                 resource_.resource + (options_.stripManagedFields ? " -managedFields" : "") +
+                 (trimPods_ ? " -unreadPodFields" : "")) {}
 
 Reflector::~Reflector() { stop(); }
 
@@ -70,15 +74,9 @@ bool Reflector::isInitialEventsEnd(const json::value& obj) {
   return end != a->value().get_object().end() && end->value() == "true";
 }
 
-void stripManagedFields(json::value& obj) {
-  auto* o = obj.if_object();
-  if (!o) return;
-  auto* meta = o->if_contains("metadata");
-  if (meta && meta->is_object()) meta->get_object().erase("managedFields");
-}
-
 ObjectPtr Reflector::admit(json::value&& obj) const {
   if (options_.stripManagedFields) stripManagedFields(obj);
+  if (trimPods_) dropUnreadPodFields(obj);
   if (options_.pool) {
     if (auto pooled = options_.pool->find(poolScope_, obj)) return pooled;
   }
