@@ -1037,7 +1037,11 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     }
     json::object served = cur->obj;
     if (auto st = servedFrom(rt, served); !st.ok()) return st;
-    auto patched = applyPatchTo(rt, std::move(served), req, opts);
+    // A custom object served in another version keeps its old object in that version for
+    // validation (validateWrite), so the patch works on a copy; otherwise it patches in place.
+    bool keepServed = rt.behavior && !rt.isStorageVersion();
+    auto patched = keepServed ? applyPatchTo(rt, served, req, opts)
+                              : applyPatchTo(rt, std::move(served), req, opts);
     if (!patched.ok()) return patched.status();
     // The patch may not change identity.
     auto& pm = metaOf(*patched);
@@ -1055,7 +1059,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     if (auto st = core::kinds::convertToStorage(rt, *patched); !st.ok()) return st;
     WriteOptions wo = opts;
     if (req.type == PatchType::kApply) wo.fieldManager = "";  // apply recorded ownership itself
-    if (rt.behavior && !rt.isStorageVersion()) cur->served = std::move(served);
+    if (keepServed) cur->served = std::move(served);
     auto res = finishUpdate(rt, srt, ns, name, std::move(*patched), *cur, wo);
     // Lost a race with another writer: re-apply the patch to the newest state, as upstream's
     // patcher does. A patch that pins metadata.resourceVersion fails the check above on the
