@@ -685,6 +685,11 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
   core::kinds::prepareForCreate(srt, obj);
   core::kinds::recordRequester(srt, obj, opts.requester);
   core::kinds::applyDefaults(srt, obj);
+  // managedFields record what the request set (with its defaults), before mutating admission,
+  // as upstream's create handler runs its field manager first: fields a plugin or webhook adds
+  // (the kube-api-access volume, an allocated clusterIP) belong to no manager.
+  if (!opts.fieldManager.empty())
+    patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kCreate, srt, ns, name, &obj, nullptr,
                              opts.subresource, opts.requester, opts.dryRun, opts.warnings,
@@ -711,8 +716,6 @@ Result<json::object> Registry::create(const ResourceType& rt, const std::string&
     if (!a.ok()) return a.status();
     addresses.emplace(std::move(*a));
   }
-  if (!opts.fieldManager.empty())
-    patch::recordUpdate(obj, nullptr, srt, opts.fieldManager, nowRfc3339());
   auto created = persistCreate(srt, std::move(obj), opts.dryRun,
                                servedAsStored(rt) ? opts.storedJson : nullptr);
   if (!created.ok()) return created;
@@ -850,6 +853,11 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     specV.as_object()["finalizers"] = finalizers;
   }
   core::kinds::applyDefaults(srt, next);
+  // Before mutating admission, as for a create (upstream's update handler runs its field
+  // manager as the first transformer).
+  if (!opts.fieldManager.empty())
+    patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339(),
+                        statusUpdate ? "status" : "");
   if (admission_) {
     if (auto st = admitWrite(admission::Operation::kUpdate, srt, ns, name, &next, &old,
                              opts.subresource, opts.requester, opts.dryRun, opts.warnings,
@@ -877,9 +885,6 @@ Result<json::object> Registry::finishUpdate(const ResourceType& rt, const Resour
     addresses.emplace(std::move(*a));
   }
   core::kinds::setGenerationAfterUpdate(srt, next, old, statusUpdate);
-  if (!opts.fieldManager.empty())
-    patch::recordUpdate(next, &old, srt, opts.fieldManager, nowRfc3339(),
-                        statusUpdate ? "status" : "");
   // No-op updates do not write (upstream skips them too), so the resourceVersion stays.
   {
     if (!cur.stale && sameIgnoringVersionAndManagedFields(next, old)) {

@@ -119,6 +119,18 @@ expect_out "it runs as the default ServiceAccount" "^default$" \
   k get pod plain -o jsonpath='{.spec.serviceAccountName}'
 vol=$(k get pod plain -o jsonpath='{.spec.volumes[0].name}')
 expect_out "it gets the kube-api-access volume" "^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$" echo "$vol"
+# Upstream records managedFields before mutating admission: what kubectl sent (with its
+# defaults) is kubectl's, the volume ServiceAccount admission added is nobody's.
+owned=$(k get pod plain --show-managed-fields -o json | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+e = [m for m in o["metadata"]["managedFields"] if m["manager"] == "kubectl-client-side-apply"]
+s = e[0]["fieldsV1"].get("f:spec", {}) if e else {}
+c = [v for k, v in s.get("f:containers", {}).items() if k.startswith("k:")]
+print(len(e), "f:containers" in s, "f:dnsPolicy" in s, "f:volumes" in s,
+      bool(c) and "f:volumeMounts" in c[0])')
+expect_eq "managedFields: kubectl owns what it sent and its defaults, not admission's volume" \
+  "1 True True False False" "$owned"
 expect_eq "projected token, CA and namespace" "3607 token|kube-root-ca.crt ca.crt|metadata.namespace" \
   "$(k get pod plain -o jsonpath='{.spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds} {.spec.volumes[0].projected.sources[0].serviceAccountToken.path}|{.spec.volumes[0].projected.sources[1].configMap.name} {.spec.volumes[0].projected.sources[1].configMap.items[0].key}|{.spec.volumes[0].projected.sources[2].downwardAPI.items[0].fieldRef.fieldPath}')"
 expect_eq "mounted read-only at the service account path" \
