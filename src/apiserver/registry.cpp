@@ -191,6 +191,12 @@ namespace {
 // its storage version or its defaults still carry the old ones.
 bool servedAsStored(const ResourceType& rt) { return rt.isStorageVersion() && !rt.behavior; }
 
+// Whether a write of `rt` is validated in the request's version, on a converted copy (a custom
+// resource served in a version other than its storage version; see validateWrite).
+bool validatedInRequestVersion(const ResourceType& rt) {
+  return rt.behavior && !rt.isStorageVersion();
+}
+
 // A stored object in `rt`'s served version, for the write paths: what the store returned is in
 // the storage version, or (a custom resource written before its CRD changed storage version) in
 // an older one.
@@ -214,7 +220,7 @@ Result<core::kinds::FieldErrors> validateWrite(const ResourceType& rt, const Res
                                                const json::object* oldServed,
                                                std::vector<std::string>* warnings,
                                                std::optional<json::object>* served) {
-  if (!rt.behavior || rt.isStorageVersion()) {
+  if (!validatedInRequestVersion(rt)) {
     return old ? core::kinds::validateUpdate(srt, obj, *old, warnings)
                : core::kinds::validateCreate(srt, obj);
   }
@@ -1044,7 +1050,7 @@ Result<json::object> Registry::patch(const ResourceType& rt, const std::string& 
     if (auto st = servedFrom(rt, served); !st.ok()) return st;
     // A custom object served in another version keeps its old object in that version for
     // validation (validateWrite), so the patch works on a copy; otherwise it patches in place.
-    bool keepServed = rt.behavior && !rt.isStorageVersion();
+    bool keepServed = validatedInRequestVersion(rt);
     auto patched = keepServed ? applyPatchTo(rt, served, req, opts)
                               : applyPatchTo(rt, std::move(served), req, opts);
     if (!patched.ok()) return patched.status();
